@@ -1,0 +1,239 @@
+/* podpath — global options, the dispatch table, and the one error printer. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cmd.h"
+#include "lab/lab.h"
+
+struct options opts = { .lab = LAB_DEFAULT_NAME };
+
+enum {
+	NEED_ROOT = 1 << 0,	/* netlink changes, setns, mounts */
+	HIDDEN = 1 << 1,	/* internal: not listed by help */
+};
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	unsigned flags;
+	const char *summary;
+	const char *usage;	/* options, one per line, after "podpath NAME" */
+};
+
+static const struct command commands[] = {
+	{ "setup", cmd_setup, NEED_ROOT, "build a lab (default: the embedded topology)",
+	  "[-f FILE] [--nodes N --pods-per-node M] [--network routed|vxlan|vpc]\n"
+	  "  -f, --file FILE          topology JSON (docs/topology.md); - reads stdin\n"
+	  "      --nodes N            synthetic topology: N nodes (1-256) ...\n"
+	  "      --pods-per-node M    ... with M pods each\n"
+	  "      --network MODE       cross-node networking: routed (default), vxlan, vpc\n" },
+	{ "teardown", cmd_teardown, NEED_ROOT, "remove a lab, also after a crash",
+	  "[--all]\n"
+	  "      --all                remove every podpath lab on this host\n" },
+	{ "status", cmd_status, NEED_ROOT, "nodes, pods, IPs and container health",
+	  "[--dot]\n"
+	  "      --dot                print the lab as a Graphviz graph\n" },
+	{ "exec", cmd_exec, NEED_ROOT, "run a command inside a pod or node",
+	  "TARGET [-c CONTAINER] -- CMD...\n"
+	  "  TARGET is POD (NAMESPACE/NAME or NAME in default) or node/NAME\n"
+	  "  -c, --container NAME     run as that container of the pod\n" },
+	{ "help", cmd_help, 0, "show help for podpath or a command", "[COMMAND]\n" },
+	{ "__responder", cmd_responder, HIDDEN, "container process (internal)",
+	  "--pod NS/NAME --container NAME --node NAME [--listen FD:PROTO:PORT]...\n" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct command *command_find(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static void main_usage(FILE *f)
+{
+	fprintf(f, "usage: podpath [-j|--json] [-p|--pretty] [--lab NAME] <command> [args]\n\n"
+		   "Build Kubernetes-shaped networks from real kernel objects.\n\ncommands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!(commands[i].flags & HIDDEN))
+			fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nglobal options:\n"
+		   "  -j, --json     one JSON document on stdout (errors too)\n"
+		   "  -p, --pretty   indent JSON output\n"
+		   "      --lab NAME lab to act on (default \"%s\"); several labs coexist\n"
+		   "  -h, --help     this help; podpath help COMMAND or COMMAND --help for one\n"
+		   "  -V, --version  print the version\n"
+		   "\nexit codes: 0 ok, 1 failed (e.g. packet dropped), 2 bad usage or input,\n"
+		   "3 environment (not root, kernel feature or dependency missing)\n",
+		LAB_DEFAULT_NAME);
+}
+
+int pp_help(const char *name)
+{
+	const struct command *c = command_find(name);
+
+	if (!c) {
+		struct pp_err e;
+
+		pp_err_set(&e, PP_EXIT_USAGE, -EINVAL,
+			   "help: unknown command \"%s\" (podpath help lists them)", name);
+		return pp_report(&e);
+	}
+	printf("usage: podpath %s %s\n%s\n", c->name, c->usage, c->summary);
+	return PP_EXIT_OK;
+}
+
+int cmd_help(int argc, char **argv)
+{
+	if (argc > 2)
+		return pp_usage_error("help", "takes at most one command name");
+	if (argc == 2)
+		return pp_help(argv[1]);
+	main_usage(stdout);
+	return PP_EXIT_OK;
+}
+
+int pp_json_out(json_t *doc)
+{
+	size_t flags = opts.pretty ? JSON_INDENT(2) : JSON_COMPACT;
+	int ret = PP_EXIT_OK;
+
+	if (!doc || json_dumpf(doc, stdout, flags | JSON_PRESERVE_ORDER) < 0)
+		ret = PP_EXIT_FAIL;
+	putchar('\n');
+	json_decref(doc);
+	return ret;
+}
+
+int pp_report(const struct pp_err *e)
+{
+	if (opts.json) {
+		json_t *doc = json_pack("{s:{s:s, s:i, s:s}}", "error", "message", e->msg,
+					"exit", (int)e->kind, "errno",
+					e->code ? strerror(-e->code) : "");
+		pp_json_out(doc);
+	} else {
+		fprintf(stderr, "podpath: %s\n", e->msg);
+	}
+	return e->kind ? (int)e->kind : PP_EXIT_FAIL;
+}
+
+int pp_usage_error(const char *cmd, const char *fmt, ...)
+{
+	struct pp_err e = { .kind = PP_EXIT_USAGE, .code = -EINVAL };
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(e.msg, sizeof(e.msg), "%s%s%s (see: podpath %s --help)", cmd ? cmd : "",
+		 cmd ? ": " : "", msg, cmd ? cmd : "");
+	if (!cmd)
+		snprintf(e.msg, sizeof(e.msg), "%s (see: podpath --help)", msg);
+	return pp_report(&e);
+}
+
+long pp_parse_uint(const char *s, long min, long max)
+{
+	char *end;
+	long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	return v;
+}
+
+static bool wants_help(int argc, char **argv)
+{
+	/* Only before "--": exec's command may have its own --help. */
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+	return false;
+}
+
+static int run(const struct command *c, int argc, char **argv)
+{
+	struct pp_err e;
+
+	/* exec's CMD may have a --help of its own: only its first word counts. */
+	if (!strcmp(c->name, "exec") ? wants_help(argc > 1 ? 2 : 1, argv) : wants_help(argc, argv))
+		return pp_help(c->name);
+	if ((c->flags & NEED_ROOT) && geteuid() != 0) {
+		pp_err_set(&e, PP_EXIT_ENV, -EPERM,
+			   "%s needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN for namespaces and netlink)",
+			   c->name);
+		return pp_report(&e);
+	}
+	return c->fn(argc, argv);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "pretty", no_argument, NULL, 'p' },
+		{ "lab", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	const struct command *c;
+	int opt, ret;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+jphV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			opts.json = true;
+			break;
+		case 'p':
+			opts.pretty = true;
+			break;
+		case 'L':
+			opts.lab = optarg;
+			break;
+		case 'h':
+			main_usage(stdout);
+			return PP_EXIT_OK;
+		case 'V':
+			printf("podpath %s\n", PODPATH_VERSION);
+			return PP_EXIT_OK;
+		default:
+			if (optopt == 'L' || (optind > 0 && !strcmp(argv[optind - 1], "--lab")))
+				return pp_usage_error(NULL, "--lab needs a NAME");
+			return pp_usage_error(NULL, "unknown option \"%s\"", argv[optind - 1]);
+		}
+	}
+	opts.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+	if (!lab_name_valid(opts.lab))
+		return pp_usage_error(NULL, "--lab \"%s\": not a valid lab name (lowercase letters, "
+				      "digits and '-', starting and ending with a letter or digit, "
+				      "at most %d characters)", opts.lab, LAB_NAME_MAX);
+	if (optind >= argc) {
+		main_usage(stderr);
+		return PP_EXIT_USAGE;
+	}
+	c = command_find(argv[optind]);
+	if (!c)
+		return pp_usage_error(NULL, "unknown command \"%s\"", argv[optind]);
+	ret = run(c, argc - optind, argv + optind);
+	/* A full disk or closed pipe must not pass for success. */
+	if (fflush(stdout) != 0 && ret == PP_EXIT_OK)
+		ret = PP_EXIT_FAIL;
+	return ret;
+}

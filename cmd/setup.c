@@ -1,0 +1,230 @@
+/* podpath setup — build a lab from a topology file, the embedded default,
+ * or a synthetic topology. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cmd.h"
+#include "lab/lab.h"
+
+struct setup_args {
+	const char *file;
+	long nodes, pods_per_node;
+	const char *network;
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	interrupted = 1;
+}
+
+static void progress(void *arg, size_t done, size_t total)
+{
+	fprintf(stderr, "\rsetup: %zu/%zu pods", done, total);
+	if (done == total)
+		fprintf(stderr, "\r\033[K");
+}
+
+/* Read a whole file ("-" = stdin). */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		if (cap - n < 4096) {
+			char *nb = realloc(buf, cap ? cap * 2 : 8192);
+
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap = cap ? cap * 2 : 8192;
+		}
+		size_t r = fread(buf + n, 1, cap - n, f);
+
+		n += r;
+		if (r == 0) {
+			if (ferror(f)) {
+				free(buf);
+				buf = NULL;
+			}
+			break;
+		}
+	}
+	if (f != stdin)
+		fclose(f);
+	*len = n;
+	return buf;
+}
+
+static int topo_report(const char *source, const struct topo_error *te)
+{
+	struct pp_err e = { .kind = PP_EXIT_USAGE, .code = -EINVAL };
+
+	if (te->line)
+		snprintf(e.msg, sizeof(e.msg), "topology %s: line %d column %d: %s", source,
+			 te->line, te->column, te->msg);
+	else if (te->value[0])
+		snprintf(e.msg, sizeof(e.msg), "topology %s: %s: %s: %s", source,
+			 te->path[0] ? te->path : ".", te->value, te->msg);
+	else
+		snprintf(e.msg, sizeof(e.msg), "topology %s: %s: %s", source,
+			 te->path[0] ? te->path : ".", te->msg);
+	return pp_report(&e);
+}
+
+static int parse_args(int argc, char **argv, struct setup_args *a)
+{
+	static const struct option longopts[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "nodes", required_argument, NULL, 'n' },
+		{ "pods-per-node", required_argument, NULL, 'm' },
+		{ "network", required_argument, NULL, 'N' },
+		{ 0 },
+	};
+	int opt;
+
+	a->nodes = a->pods_per_node = -1;
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, ":f:", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			a->file = optarg;
+			break;
+		case 'n':
+			a->nodes = pp_parse_uint(optarg, 1, TOPO_MAX_NODES);
+			if (a->nodes < 0)
+				return pp_usage_error("setup", "--nodes \"%s\": expected a number from 1 to %d",
+						      optarg, TOPO_MAX_NODES);
+			break;
+		case 'm':
+			a->pods_per_node = pp_parse_uint(optarg, 0, TOPO_MAX_PODS);
+			if (a->pods_per_node < 0)
+				return pp_usage_error("setup", "--pods-per-node \"%s\": expected a number "
+						      "from 0 to %d", optarg, TOPO_MAX_PODS);
+			break;
+		case 'N':
+			a->network = optarg;
+			break;
+		case ':':
+			return pp_usage_error("setup", "%s needs a value", argv[optind - 1]);
+		default:
+			return pp_usage_error("setup", "unknown option \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return pp_usage_error("setup", "unexpected argument \"%s\"", argv[optind]);
+	if (a->file && (a->nodes >= 0 || a->pods_per_node >= 0))
+		return pp_usage_error("setup", "-f and --nodes/--pods-per-node exclude each other");
+	if ((a->nodes >= 0) != (a->pods_per_node >= 0))
+		return pp_usage_error("setup", "--nodes and --pods-per-node go together");
+	return 0;
+}
+
+static int load_topology(const struct setup_args *a, struct topo *t)
+{
+	struct topo_error te = { 0 };
+	enum topo_mode mode = TOPO_MODE_ROUTED;
+	const char *source = a->file ? a->file : "(default)";
+	char *buf;
+	size_t len;
+	int ret;
+
+	if (a->network && topo_mode_parse(a->network, &mode) < 0)
+		return pp_usage_error("setup", "--network \"%s\": expected routed, vxlan or vpc",
+				      a->network);
+	if (a->nodes >= 0) {
+		source = "(synthetic)";
+		ret = topo_from_synth(t, (unsigned)a->nodes, (unsigned)a->pods_per_node, mode, &te);
+	} else if (a->file) {
+		buf = slurp(a->file, &len);
+		if (!buf) {
+			struct pp_err e;
+
+			pp_err_set(&e, PP_EXIT_USAGE, -errno, "topology %s: cannot read: %s", a->file,
+				   strerror(errno));
+			return pp_report(&e);
+		}
+		ret = topo_from_json(t, buf, len, &te);
+		free(buf);
+	} else {
+		ret = topo_from_default(t, &te);
+	}
+	if (ret == 0 && a->network)
+		t->net.mode = mode;
+	if (ret == 0)
+		ret = topo_resolve(t, &te);
+	return ret < 0 ? topo_report(source, &te) : 0;
+}
+
+static long long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int cmd_setup(int argc, char **argv)
+{
+	struct setup_args a = { 0 };
+	struct lab l = { 0 };
+	struct lab_setup_opts o = { .interrupted = &interrupted };
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct pp_err e = { 0 };
+	long long t0 = now_us();
+	size_t ncontainers = 0;
+	int ret;
+
+	ret = parse_args(argc, argv, &a);
+	if (ret)
+		return ret;
+	snprintf(l.name, sizeof(l.name), "%s", opts.lab);
+	ret = load_topology(&a, &l.topo);
+	if (ret)
+		goto out;
+	if (isatty(STDERR_FILENO) && !opts.json) {
+		o.progress = progress;
+	}
+	/* Ctrl-C rolls back instead of leaving half a lab. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	ret = lab_setup(&l, &o, &e);
+	if (ret < 0) {
+		ret = pp_report(&e);
+		goto out;
+	}
+	for (size_t i = 0; i < l.topo.npods; i++)
+		ncontainers += l.topo.pods[i].ncontainers;
+	if (opts.json) {
+		ret = pp_json_out(json_pack("{s:i, s:s, s:s, s:i, s:i, s:i, s:f}", "schema", 1,
+					    "lab", l.name, "mode", topo_mode_name(l.topo.net.mode),
+					    "nodes", (int)l.topo.nnodes, "pods", (int)l.topo.npods,
+					    "containers", (int)ncontainers,
+					    "seconds", (double)(now_us() - t0) / 1e6));
+	} else {
+		printf("lab \"%s\" ready: %zu nodes, %zu pods, %zu containers, %s networking, %.0f ms\n",
+		       l.name, l.topo.nnodes, l.topo.npods, ncontainers,
+		       topo_mode_name(l.topo.net.mode), (double)(now_us() - t0) / 1e3);
+		ret = PP_EXIT_OK;
+	}
+out:
+	lab_free(&l);
+	return ret;
+}

@@ -1,0 +1,67 @@
+/* podpath status — what a lab is made of and whether its containers answer. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <jansson.h>
+
+#include "cmd.h"
+#include "lab/lab.h"
+#include "out/status.h"
+
+static enum lab_health **health_measure(const struct lab *l)
+{
+	enum lab_health **h = calloc(l->topo.npods + 1, sizeof(*h));
+
+	for (size_t i = 0; h && i < l->topo.npods; i++) {
+		h[i] = calloc(l->topo.pods[i].ncontainers + 1, sizeof(**h));
+		for (size_t j = 0; h[i] && j < l->topo.pods[i].ncontainers; j++)
+			h[i][j] = lab_container_health(l, i, j);
+	}
+	return h;
+}
+
+static void health_free(enum lab_health **h, size_t n)
+{
+	for (size_t i = 0; h && i < n; i++)
+		free(h[i]);
+	free(h);
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dot", no_argument, NULL, 'd' },
+		{ 0 },
+	};
+	struct out_status s = { .color = opts.color };
+	struct pp_err e = { 0 };
+	struct lab l;
+	bool dot = false;
+	int opt, ret = 0;
+
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (opt != 'd')
+			return pp_usage_error("status", "unknown option \"%s\"", argv[optind - 1]);
+		dot = true;
+	}
+	if (optind < argc)
+		return pp_usage_error("status", "unexpected argument \"%s\"", argv[optind]);
+	if (dot && opts.json)
+		return pp_usage_error("status", "--dot and --json exclude each other");
+	if (lab_load(&l, opts.lab, &e) < 0)
+		return pp_report(&e);
+	s.lab = &l;
+	s.health = health_measure(&l);
+	if (opts.json)
+		ret = pp_json_out(out_status_json(&s));
+	else if (dot)
+		out_status_dot(stdout, &s);
+	else
+		out_status_text(stdout, &s);
+	health_free(s.health, l.topo.npods);
+	lab_free(&l);
+	return ret;
+}

@@ -1,0 +1,39 @@
+# bash completion for podpath
+_podpath() {
+	local cur prev words cword cmd i
+	_init_completion || return
+	for ((i = 1; i < cword; i++)); do
+		case ${words[i]} in
+		--lab) ((i++)) ;;
+		-*) ;;
+		*) cmd=${words[i]}; break ;;
+		esac
+	done
+	if [[ -z $cmd ]]; then
+		if [[ $prev == --lab ]]; then
+			COMPREPLY=($(compgen -W "$(ls /run/podpath 2>/dev/null | sed 's/\.lock$//' | sort -u)" -- "$cur"))
+			return
+		fi
+		COMPREPLY=($(compgen -W "setup teardown status exec help -j --json -p --pretty --lab -h --help -V --version" -- "$cur"))
+		return
+	fi
+	case $cmd in
+	setup)
+		case $prev in
+		-f | --file) _filedir json; return ;;
+		--network) COMPREPLY=($(compgen -W "routed vxlan vpc" -- "$cur")); return ;;
+		--nodes | --pods-per-node) return ;;
+		esac
+		COMPREPLY=($(compgen -W "-f --file --nodes --pods-per-node --network --help" -- "$cur")) ;;
+	teardown) COMPREPLY=($(compgen -W "--all --help" -- "$cur")) ;;
+	status) COMPREPLY=($(compgen -W "--dot --help" -- "$cur")) ;;
+	exec)
+		local pods nodes
+		pods=$(podpath -j status 2>/dev/null | grep -o '"namespace":"[^"]*","name":"[^"]*"' |
+			sed 's/"namespace":"\([^"]*\)","name":"\([^"]*\)"/\1\/\2/')
+		nodes=$(podpath -j status 2>/dev/null | grep -o '"name":"[^"]*","ip"' | sed 's/"name":"\([^"]*\)".*/node\/\1/')
+		COMPREPLY=($(compgen -W "$pods $nodes -c --container --" -- "$cur")) ;;
+	help) COMPREPLY=($(compgen -W "setup teardown status exec help" -- "$cur")) ;;
+	esac
+}
+complete -F _podpath podpath

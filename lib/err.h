@@ -1,0 +1,25 @@
+/* err — podpath's exit codes and the error record lib/ hands back to cmd/.
+ * lib/ never prints: it fills a struct pp_err naming the object and the value,
+ * and cmd/ prints it once (text on stderr, or {"error": ...} in JSON mode). */
+#ifndef PODPATH_ERR_H
+#define PODPATH_ERR_H
+
+/* Exit codes, documented in podpath(8). */
+enum pp_exit {
+	PP_EXIT_OK = 0,		/* success */
+	PP_EXIT_FAIL = 1,	/* the thing asked for failed (e.g. packet dropped) */
+	PP_EXIT_USAGE = 2,	/* bad usage or bad input; nothing was changed */
+	PP_EXIT_ENV = 3,	/* environment: not root, kernel feature or dependency missing */
+};
+
+struct pp_err {
+	enum pp_exit kind;	/* which exit code this error means */
+	int code;		/* negative errno, 0 if none */
+	char msg[640];		/* "pod \"default/x\": no such pod in lab \"podpath\"" */
+};
+
+/* Fill e (if not NULL) and return code (negative errno, or -EINVAL if code is 0). */
+int pp_err_set(struct pp_err *e, enum pp_exit kind, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#endif

@@ -1,0 +1,89 @@
+/* health — is a container running, and does it answer? Checked from inside
+ * its pod, the way a kubelet probe reaches a container's port. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lab/lab.h"
+#include "netns/netns.h"
+
+#define PROBE_TIMEOUT_MS 500
+
+static bool wait_fd(int fd, short events)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+
+	return poll(&p, 1, PROBE_TIMEOUT_MS) == 1 && (p.revents & events);
+}
+
+/* TCP: connect to 127.0.0.1:port and expect an HTTP 200 or an identity line.
+ * UDP: send a datagram and expect a reply. */
+static bool probe(const char *netns, const struct topo_port *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port->port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	bool udp = port->proto == TOPO_PROTO_UDP;
+	const char *req = udp ? "health\n" : "GET /healthz HTTP/1.0\r\n\r\n";
+	char buf[256];
+	ssize_t n;
+	bool ok = false;
+	int fd;
+
+	fd = netns_socket(netns, AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK);
+	if (fd < 0)
+		return false;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS)
+		goto out;
+	if (!wait_fd(fd, POLLOUT) || send(fd, req, strlen(req), MSG_NOSIGNAL) < 0)
+		goto out;
+	if (!wait_fd(fd, POLLIN))
+		goto out;
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	if (n > 0) {
+		buf[n] = '\0';
+		ok = !strncmp(buf, "HTTP/1.1 200", 12) || !strncmp(buf, "pod=", 4);
+	}
+out:
+	close(fd);
+	return ok;
+}
+
+enum lab_health lab_container_health(const struct lab *l, size_t pod, size_t container)
+{
+	const struct topo_container *c = &l->topo.pods[pod].containers[container];
+	pid_t pid = l->pids ? l->pids[pod][container] : 0;
+	char path[64];
+	struct stat st;
+	ino_t ino;
+
+	if (pid <= 0 || kill(pid, 0) < 0)
+		return LAB_HEALTH_DOWN;
+	/* The pid must still be our process: alive in the pod's namespace. */
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+	if (stat(path, &st) < 0 || netns_inode(l->plan.pods[pod].netns, &ino) < 0 ||
+	    st.st_ino != ino)
+		return LAB_HEALTH_DOWN;
+	if (c->nports && !probe(l->plan.pods[pod].netns, &c->ports[0]))
+		return LAB_HEALTH_UNRESPONSIVE;
+	return LAB_HEALTH_OK;
+}
+
+const char *lab_health_name(enum lab_health h)
+{
+	switch (h) {
+	case LAB_HEALTH_OK:
+		return "ok";
+	case LAB_HEALTH_DOWN:
+		return "down";
+	case LAB_HEALTH_UNRESPONSIVE:
+		return "unresponsive";
+	}
+	return "unknown";
+}

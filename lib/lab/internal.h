@@ -1,0 +1,33 @@
+/* Private to lib/lab/: state files, the lab lock, container processes. */
+#ifndef PODPATH_LAB_INTERNAL_H
+#define PODPATH_LAB_INTERNAL_H
+
+#include <sys/types.h>
+
+#include "lab/lab.h"
+
+/* /run/podpath/LAB[/file] into buf; -ENAMETOOLONG if it does not fit. */
+int lab_path(const char *lab, const char *file, char *buf, size_t len);
+/* Take the lab's lock (/run/podpath/LAB.lock), waiting up to timeout_ms;
+ * returns the fd or -errno (-EBUSY with e set on time-out). */
+int lab_lock(const char *lab, int timeout_ms, struct pp_err *e);
+/* Release; with remove, also delete the lock file (teardown). */
+void lab_unlock(const char *lab, int fd, bool remove);
+/* Write state.json (topology + pids) atomically. */
+int lab_state_write(const struct lab *l, struct pp_err *e);
+/* Write the per-namespace resolv.conf files kubelet would give pods. */
+int lab_resolv_write(const struct lab *l, struct pp_err *e);
+
+/* Remove every object of one lab (or all labs), found by ownership; the
+ * caller holds the lock. r may be NULL. */
+int lab_remove_objects(const char *lab, bool all, struct lab_teardown_report *r);
+
+/* Start the processes of every container of pod `pod`. The calling thread
+ * must be in the pod's namespace: listening sockets are made here, so the
+ * container is ready when this returns. Fills l->pids[pod]. */
+int lab_pod_spawn(struct lab *l, size_t pod, struct pp_err *e);
+/* SIGKILL every process whose network namespace has one of the inodes and
+ * wait until they are gone. Returns how many were killed. */
+int lab_procs_kill(const ino_t *inodes, size_t n);
+
+#endif

@@ -1,0 +1,62 @@
+/* lab — build, load, inspect and remove a lab: the kernel objects of a
+ * resolved topology, its container processes and its state in
+ * /run/podpath/LAB/. Teardown finds objects by ownership (netns name prefix
+ * plus the "podpath:LAB" marker on each namespace's lo), never by state. */
+#ifndef PODPATH_LAB_H
+#define PODPATH_LAB_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "err.h"
+#include "lab/plan.h"
+#include "topo/topo.h"
+
+#define LAB_RUN_DIR "/run/podpath"
+#define LAB_DEFAULT_NAME "podpath"
+
+struct lab {
+	char name[LAB_NAME_MAX + 1];
+	struct topo topo;		/* resolved */
+	struct lab_plan plan;
+	pid_t **pids;			/* [pod][container]; 0 = not running */
+	long long created;		/* unix time of setup */
+};
+
+struct lab_setup_opts {
+	/* Called after each pod is built (may be NULL). */
+	void (*progress)(void *arg, size_t done, size_t total);
+	void *progress_arg;
+	/* Set asynchronously (SIGINT/SIGTERM) to stop and roll back. */
+	volatile sig_atomic_t *interrupted;
+};
+
+struct lab_teardown_report {
+	size_t netns, processes, files;	/* what was removed */
+};
+
+enum lab_health { LAB_HEALTH_OK, LAB_HEALTH_DOWN, LAB_HEALTH_UNRESPONSIVE };
+
+/* Build lab l->name from l->topo (resolved). On failure everything built is
+ * removed again. Takes the lab lock. Fills l->plan and l->pids. */
+int lab_setup(struct lab *l, const struct lab_setup_opts *o, struct pp_err *e);
+/* Remove every object of lab `name` (all labs if all is true), with or
+ * without state; idempotent. Takes the lab lock. */
+int lab_teardown(const char *name, bool all, struct lab_teardown_report *r, struct pp_err *e);
+/* Load a lab's state (topology, plan, pids). -ENOENT with e set if no lab. */
+int lab_load(struct lab *l, const char *name, struct pp_err *e);
+/* True if any object of lab `name` exists (state or a namespace). */
+bool lab_exists(const char *name);
+/* Release what lab_load/lab_setup allocated. */
+void lab_free(struct lab *l);
+
+/* Health of one container: its process is alive, in the pod's namespace, and
+ * answers on its first port from inside the pod (like a kubelet probe). */
+enum lab_health lab_container_health(const struct lab *l, size_t pod, size_t container);
+const char *lab_health_name(enum lab_health h);
+
+/* Path of the resolv.conf kubelet would write for pods of namespace ns. */
+int lab_resolv_conf_path(const struct lab *l, const char *ns, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,215 @@
+/* proc — container processes: start them inside a pod, find and stop them
+ * by the network namespace they live in. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "lab/internal.h"
+#include "lab/responder.h"
+
+/* Source fds are moved above this before being dup2()ed to 3, 4, ... in the
+ * child, so no dup2 overwrites a source that is still to be copied. */
+#define FD_PARK 200
+
+static int port_socket(const struct topo_port *p)
+{
+	struct sockaddr_in sa = {
+		.sin_family = AF_INET,
+		.sin_port = htons(p->port),
+		.sin_addr.s_addr = htonl(INADDR_ANY),
+	};
+	int one = 1, fd, parked, ret;
+
+	fd = socket(AF_INET, (p->proto == TOPO_PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    (p->proto == TOPO_PROTO_TCP && listen(fd, 128) < 0)) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	parked = fcntl(fd, F_DUPFD_CLOEXEC, FD_PARK);
+	ret = parked < 0 ? -errno : parked;
+	close(fd);
+	return ret;
+}
+
+static int spawn_container(struct lab *l, size_t pod, size_t ci, pid_t *pid, struct pp_err *e)
+{
+	const struct topo_pod *p = &l->topo.pods[pod];
+	const struct topo_container *c = &p->containers[ci];
+	char podname[2 * TOPO_LABEL_MAX + 2];
+	char listen[RESPONDER_MAX_PORTS][32];
+	char *argv[16 + 2 * RESPONDER_MAX_PORTS];
+	int fds[RESPONDER_MAX_PORTS];
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, deflt;
+	size_t nfds = 0, a = 0;
+	int ret = 0;
+
+	snprintf(podname, sizeof(podname), "%s/%s", p->ns, p->name);
+	argv[a++] = "podpath";
+	argv[a++] = "--lab";
+	argv[a++] = l->name;
+	argv[a++] = "__responder";
+	argv[a++] = "--pod";
+	argv[a++] = podname;
+	argv[a++] = "--container";
+	argv[a++] = (char *)c->name;
+	argv[a++] = "--node";
+	argv[a++] = l->topo.nodes[p->node].name;
+	for (size_t i = 0; i < c->nports && i < RESPONDER_MAX_PORTS; i++) {
+		int fd = port_socket(&c->ports[i]);
+
+		if (fd < 0) {
+			ret = pp_err_set(e, PP_EXIT_FAIL, fd,
+					 "pod \"%s\" container \"%s\": cannot listen on %u/%s: %s",
+					 podname, c->name, c->ports[i].port,
+					 topo_proto_name(c->ports[i].proto), strerror(-fd));
+			goto out;
+		}
+		fds[nfds] = fd;
+		snprintf(listen[nfds], sizeof(listen[0]), "%zu:%s:%u", 3 + nfds,
+			 topo_proto_name(c->ports[i].proto), c->ports[i].port);
+		argv[a++] = "--listen";
+		argv[a++] = listen[nfds];
+		nfds++;
+	}
+	argv[a] = NULL;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0);
+	posix_spawn_file_actions_adddup2(&fa, 0, 1);
+	posix_spawn_file_actions_adddup2(&fa, 0, 2);
+	for (size_t i = 0; i < nfds; i++)
+		posix_spawn_file_actions_adddup2(&fa, fds[i], 3 + (int)i);
+	/* Nothing else of ours leaks in: not the lab lock, not netlink sockets,
+	 * not the caller's pipes (a test's output would never close). */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3 + (int)nfds);
+	sigemptyset(&none);
+	sigfillset(&deflt);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &deflt);
+	/* Its own session: the user's Ctrl-C in this terminal is not for it. */
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
+				 POSIX_SPAWN_SETSIGDEF);
+	ret = posix_spawn(pid, "/proc/self/exe", &fa, &attr, argv, NULL);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (ret)
+		ret = pp_err_set(e, PP_EXIT_ENV, -ret, "pod \"%s\" container \"%s\": cannot start: %s",
+				 podname, c->name, strerror(ret));
+out:
+	for (size_t i = 0; i < nfds; i++)
+		close(fds[i]);
+	return ret;
+}
+
+int lab_pod_spawn(struct lab *l, size_t pod, struct pp_err *e)
+{
+	const struct topo_pod *p = &l->topo.pods[pod];
+	int ret = 0;
+
+	for (size_t ci = 0; ci < p->ncontainers && ret == 0; ci++)
+		ret = spawn_container(l, pod, ci, &l->pids[pod][ci], e);
+	return ret;
+}
+
+static int ino_cmp(const void *a, const void *b)
+{
+	ino_t x = *(const ino_t *)a, y = *(const ino_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int pidfd_open(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+int lab_procs_kill(const ino_t *inodes, size_t n)
+{
+	ino_t *sorted = NULL;
+	int *pidfds = NULL;
+	size_t npid = 0, cap = 0;
+	struct dirent *de;
+	DIR *d = NULL;
+	int killed = 0;
+
+	if (!n)
+		return 0;
+	sorted = malloc(n * sizeof(*sorted));
+	if (!sorted)
+		return -ENOMEM;
+	memcpy(sorted, inodes, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), ino_cmp);
+	d = opendir("/proc");
+	if (!d) {
+		killed = -errno;
+		goto out;
+	}
+	while ((de = readdir(d))) {
+		char path[64];
+		struct stat st;
+		pid_t pid;
+		int pfd;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		pid = (pid_t)atoi(de->d_name);
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+		if (pid == getpid() || stat(path, &st) < 0 ||
+		    !bsearch(&st.st_ino, sorted, n, sizeof(*sorted), ino_cmp))
+			continue;
+		/* A pidfd makes the kill race-free against pid reuse and lets us
+		 * wait for a process that is not our child. */
+		pfd = pidfd_open(pid);
+		if (pfd < 0)
+			continue;
+		if (syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0) < 0) {
+			close(pfd);
+			continue;
+		}
+		killed++;
+		if (npid == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			int *np = realloc(pidfds, ncap * sizeof(*np));
+
+			if (!np) {
+				close(pfd);
+				continue;
+			}
+			pidfds = np;
+			cap = ncap;
+		}
+		pidfds[npid++] = pfd;
+	}
+	/* A pidfd polls readable once its process has exited. */
+	for (size_t i = 0; i < npid; i++) {
+		struct pollfd p = { .fd = pidfds[i], .events = POLLIN };
+
+		poll(&p, 1, 2000);
+		close(pidfds[i]);
+	}
+out:
+	if (d)
+		closedir(d);
+	free(pidfds);
+	free(sorted);
+	return killed;
+}

@@ -1,0 +1,463 @@
+/* setup — build a lab's kernel objects from its plan.
+ *
+ * Order matters for crash safety: a namespace gets its ownership marker (lo's
+ * ifalias) before it is pinned under /run/netns, and until it is pinned only
+ * this thread holds it, so a setup killed at any point leaves either nothing
+ * of a namespace or a marked one that teardown will find.
+ *
+ * Order matters for speed too: interface indexes are fixed by the plan, so a
+ * pod's whole configuration goes to the kernel in two netlink round trips
+ * (host side, pod side) without asking what was created. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/rtnetlink.h>
+
+#include "lab/internal.h"
+#include "netns/netns.h"
+#include "nl/nl.h"
+
+#define VPC_GW_IP 0xa9fe0101u	/* 169.254.1.1: vpc-mode pods' next hop */
+
+struct build {
+	struct lab *l;
+	const struct lab_plan *p;
+	const struct topo *t;
+	int origin_fd;		/* the namespace podpath runs in; always returned to */
+	int vpc_fd;
+	struct nl *vpc_nl;
+	int *node_fd;
+	struct nl **node_nl;
+	struct pp_err *e;
+};
+
+enum ns_role { NS_POD, NS_NODE, NS_ROUTER };
+
+static int nl_fail(struct build *b, const char *obj, int ret, const struct nl_err *ne)
+{
+	enum pp_exit kind = PP_EXIT_FAIL;
+
+	/* A link kind the kernel does not know is a missing feature, not a bug. */
+	if (ret == -EOPNOTSUPP || ret == -EAFNOSUPPORT)
+		kind = PP_EXIT_ENV;
+	return pp_err_set(b->e, kind, ret, "%s: %s: %s%s%s%s", obj, ne->what, strerror(-ret),
+			  ne->ext[0] ? " (kernel: " : "", ne->ext, ne->ext[0] ? ")" : "");
+}
+
+static int commit(struct build *b, struct nl *nl, const char *obj)
+{
+	struct nl_err ne = { 0 };
+	int ret = nl_commit(nl, &ne);
+
+	return ret < 0 ? nl_fail(b, obj, ret, &ne) : 0;
+}
+
+/* Sysctls of a fresh namespace; only ever run inside lab namespaces. */
+static int ns_sysctls(enum ns_role role)
+{
+	int ret;
+
+	/* Set explicitly: a new namespace inherits IPv4 settings from the
+	 * host, so the host's ip_forward must not decide the lab's routing. */
+	ret = netns_sysctl_set("net/ipv4/ip_forward", role == NS_POD ? "0" : "1");
+	if (ret < 0)
+		return ret;
+	/* The lab is IPv4; router and neighbour solicitations would only add
+	 * noise to every capture. */
+	netns_sysctl_set("net/ipv6/conf/all/disable_ipv6", "1");
+	netns_sysctl_set("net/ipv6/conf/default/disable_ipv6", "1");
+	return ret;
+}
+
+/* Enter a new namespace and open its socket and fd; lo's up + marker are
+ * queued. The thread stays inside until ns_finish() or ns_abort(). */
+static int ns_begin(struct build *b, const char *obj, enum ns_role role, int *fd, struct nl **nl)
+{
+	struct nl_link lo = { .index = LAB_IFX_LO, .up = true, .alias = b->p->marker,
+			      .netns_fd = -1 };
+	int ret;
+
+	*fd = -1;
+	*nl = NULL;
+	ret = netns_unshare();
+	if (ret < 0)
+		return pp_err_set(b->e, PP_EXIT_ENV, ret, "%s: cannot create network namespace: %s",
+				  obj, strerror(-ret));
+	ret = ns_sysctls(role);
+	if (ret < 0) {
+		pp_err_set(b->e, PP_EXIT_ENV, ret, "%s: cannot set sysctls: %s", obj, strerror(-ret));
+		goto fail;
+	}
+	*nl = nl_open();
+	if (!*nl) {
+		ret = pp_err_set(b->e, PP_EXIT_ENV, -errno, "%s: cannot open netlink socket: %s",
+				 obj, strerror(errno));
+		goto fail;
+	}
+	*fd = netns_self_fd();
+	if (*fd < 0) {
+		ret = pp_err_set(b->e, PP_EXIT_ENV, *fd, "%s: cannot open namespace: %s", obj,
+				 strerror(-*fd));
+		goto fail;
+	}
+	ret = nl_link_set(*nl, &lo);
+	if (ret < 0) {
+		pp_err_set(b->e, PP_EXIT_FAIL, ret, "%s: out of memory", obj);
+		goto fail;
+	}
+	return 0;
+fail:
+	netns_enter(b->origin_fd);
+	return ret;
+}
+
+/* Commit what was queued, pin the namespace under its name. With stay, the
+ * thread remains inside (to start processes there). */
+static int ns_finish(struct build *b, const char *obj, const char *netns, struct nl *nl, bool stay)
+{
+	int ret = commit(b, nl, obj);
+
+	if (ret == 0) {
+		ret = netns_pin(netns);
+		if (ret < 0)
+			pp_err_set(b->e, ret == -EEXIST ? PP_EXIT_FAIL : PP_EXIT_ENV, ret,
+				   "%s: cannot pin namespace %s/%s: %s", obj, NETNS_RUN_DIR, netns,
+				   strerror(-ret));
+	}
+	if (ret < 0 || !stay)
+		netns_enter(b->origin_fd);
+	return ret;
+}
+
+static int build_vpc(struct build *b)
+{
+	const struct topo_network *n = &b->t->net;
+	struct nl_link br = { .name = LAB_VPC_BRIDGE_NAME, .index = LAB_IFX_BRIDGE,
+			      .mtu = n->mtu, .mac = b->p->vpc_mac, .up = true, .netns_fd = -1 };
+	int ret;
+
+	ret = ns_begin(b, "VPC router", NS_ROUTER, &b->vpc_fd, &b->vpc_nl);
+	if (ret < 0)
+		return ret;
+	if (nl_link_add_bridge(b->vpc_nl, &br) < 0 ||
+	    nl_addr_add(b->vpc_nl, LAB_IFX_BRIDGE, n->vpc_router, n->vpc_cidr.len) < 0) {
+		netns_enter(b->origin_fd);
+		return pp_err_set(b->e, PP_EXIT_FAIL, -ENOMEM, "VPC router: out of memory");
+	}
+	return ns_finish(b, "VPC router", b->p->vpc_netns, b->vpc_nl, false);
+}
+
+static unsigned pod_mtu(const struct topo *t)
+{
+	return t->net.mode == TOPO_MODE_VXLAN ? t->net.mtu - LAB_VXLAN_OVERHEAD : t->net.mtu;
+}
+
+static int build_node_ns(struct build *b, size_t i)
+{
+	const struct lab_plan_node *pn = &b->p->nodes[i];
+	char obj[TOPO_LABEL_MAX + 16];
+	struct nl_link br = { .name = LAB_BRIDGE_NAME, .index = LAB_IFX_BRIDGE,
+			      .mtu = pod_mtu(b->t), .mac = pn->br_mac, .up = true, .netns_fd = -1 };
+	int ret;
+
+	snprintf(obj, sizeof(obj), "node \"%s\"", b->t->nodes[i].name);
+	ret = ns_begin(b, obj, NS_NODE, &b->node_fd[i], &b->node_nl[i]);
+	if (ret < 0)
+		return ret;
+	if (b->t->net.mode != TOPO_MODE_VPC && nl_link_add_bridge(b->node_nl[i], &br) < 0) {
+		netns_enter(b->origin_fd);
+		return pp_err_set(b->e, PP_EXIT_FAIL, -ENOMEM, "%s: out of memory", obj);
+	}
+	return ns_finish(b, obj, pn->netns, b->node_nl[i], false);
+}
+
+/* Every node's eth0 is one end of a veth whose other end is a port of the
+ * VPC bridge: one L2 segment, like instances in one subnet. */
+static int build_vpc_ports(struct build *b)
+{
+	for (size_t i = 0; i < b->t->nnodes; i++) {
+		const struct lab_plan_node *pn = &b->p->nodes[i];
+		struct nl_link port = { .name = pn->vpc_port, .index = pn->vpc_ifindex,
+					.mtu = b->t->net.mtu, .mac = pn->vpc_mac,
+					.master = LAB_IFX_BRIDGE, .up = true, .netns_fd = -1 };
+		struct nl_link eth = { .name = "eth0", .index = LAB_IFX_ETH0, .mtu = b->t->net.mtu,
+				       .mac = pn->eth_mac, .up = true, .netns_fd = b->node_fd[i] };
+
+		if (nl_link_add_veth(b->vpc_nl, &port, &eth) < 0)
+			return pp_err_set(b->e, PP_EXIT_FAIL, -ENOMEM, "VPC: out of memory");
+	}
+	return commit(b, b->vpc_nl, "VPC");
+}
+
+/* flannel's vxlan backend: flannel.1 holds the node's subnet address as a
+ * /32; each peer subnet is routed onlink via the peer's flannel.1 address,
+ * whose MAC is a permanent neighbour, whose VTEP is a permanent FDB entry. */
+static int queue_vxlan(struct build *b, size_t i)
+{
+	const struct topo *t = b->t;
+	struct nl *nl = b->node_nl[i];
+	struct nl_link vx = { .name = LAB_VXLAN_NAME, .index = LAB_IFX_VXLAN,
+			      .mtu = t->net.mtu - LAB_VXLAN_OVERHEAD,
+			      .mac = b->p->nodes[i].vtep_mac, .up = true, .netns_fd = -1 };
+	int ret;
+
+	ret = nl_link_add_vxlan(nl, &vx, LAB_VXLAN_VNI, t->nodes[i].ip, LAB_IFX_ETH0,
+				LAB_VXLAN_PORT);
+	if (ret == 0)
+		ret = nl_addr_add(nl, LAB_IFX_VXLAN, t->nodes[i].pod_cidr.addr, 32);
+	for (size_t k = 0; k < t->nnodes && ret == 0; k++) {
+		const struct topo_node *peer = &t->nodes[k];
+
+		if (k == i)
+			continue;
+		ret = nl_route_add(nl, peer->pod_cidr.addr, peer->pod_cidr.len,
+				   peer->pod_cidr.addr, LAB_IFX_VXLAN, NL_ROUTE_ONLINK,
+				   RT_SCOPE_UNIVERSE);
+		if (ret == 0)
+			ret = nl_neigh_add(nl, LAB_IFX_VXLAN, peer->pod_cidr.addr,
+					   b->p->nodes[k].vtep_mac);
+		if (ret == 0)
+			ret = nl_fdb_add(nl, LAB_IFX_VXLAN, b->p->nodes[k].vtep_mac, peer->ip);
+	}
+	return ret;
+}
+
+static int build_node_net(struct build *b, size_t i)
+{
+	const struct topo *t = b->t;
+	const struct topo_node *n = &t->nodes[i];
+	struct nl *nl = b->node_nl[i];
+	char obj[TOPO_LABEL_MAX + 16];
+	int ret;
+
+	struct nl_link eth = { .index = LAB_IFX_ETH0, .up = true, .netns_fd = -1 };
+
+	snprintf(obj, sizeof(obj), "node \"%s\"", n->name);
+	ret = nl_link_set(nl, &eth);
+	if (ret == 0)
+		ret = nl_addr_add(nl, LAB_IFX_ETH0, n->ip, t->net.vpc_cidr.len);
+	if (ret == 0)
+		ret = nl_route_add(nl, 0, 0, t->net.vpc_router, LAB_IFX_ETH0, 0, RT_SCOPE_UNIVERSE);
+	if (ret == 0 && t->net.mode != TOPO_MODE_VPC)
+		ret = nl_addr_add(nl, LAB_IFX_BRIDGE, n->gw, n->pod_cidr.len);
+	/* vpc: the node answers ARP for its pods' VPC addresses at once
+	 * (proxy replies are otherwise delayed by up to 0.8 s). */
+	if (ret == 0 && t->net.mode == TOPO_MODE_VPC)
+		ret = nl_arp_proxy_delay_set(nl, LAB_IFX_ETH0, 0);
+	if (ret == 0 && t->net.mode == TOPO_MODE_VXLAN)
+		ret = queue_vxlan(b, i);
+	/* routed (host-gw): each peer's pod CIDR via the peer's node IP. */
+	for (size_t k = 0; ret == 0 && t->net.mode == TOPO_MODE_ROUTED && k < t->nnodes; k++)
+		if (k != i)
+			ret = nl_route_add(nl, t->nodes[k].pod_cidr.addr, t->nodes[k].pod_cidr.len,
+					   t->nodes[k].ip, LAB_IFX_ETH0, 0, RT_SCOPE_UNIVERSE);
+	if (ret < 0)
+		return pp_err_set(b->e, PP_EXIT_FAIL, ret, "%s: out of memory", obj);
+	return commit(b, nl, obj);
+}
+
+/* Host side of a pod, queued on its node's socket. */
+static int queue_pod_host(struct build *b, size_t i, int pod_fd)
+{
+	const struct topo *t = b->t;
+	const struct topo_pod *tp = &t->pods[i];
+	const struct lab_plan_pod *pp = &b->p->pods[i];
+	struct nl *nl = b->node_nl[tp->node];
+	bool vpc = t->net.mode == TOPO_MODE_VPC;
+	struct nl_link host = { .name = pp->host_if, .index = pp->host_ifindex, .mtu = pod_mtu(t),
+				.mac = pp->host_mac, .master = vpc ? 0 : LAB_IFX_BRIDGE,
+				.up = true, .netns_fd = -1 };
+	struct nl_link eth = { .name = "eth0", .index = LAB_IFX_ETH0, .mtu = pod_mtu(t),
+			       .mac = pp->mac, .up = true, .netns_fd = pod_fd };
+	int ret;
+
+	ret = nl_link_add_veth(nl, &host, &eth);
+	/* vpc (AWS VPC CNI): the pod's VPC address is routed to its veth, and
+	 * the node answers ARP for it on the VPC segment like an ENI would. */
+	if (ret == 0 && vpc)
+		ret = nl_route_add(nl, tp->ip, 32, 0, pp->host_ifindex, 0, RT_SCOPE_LINK);
+	if (ret == 0 && vpc)
+		ret = nl_neigh_proxy_add(nl, LAB_IFX_ETH0, tp->ip);
+	return ret;
+}
+
+/* Pod side, queued on the pod's own socket after lo. */
+static int queue_pod_inside(struct build *b, size_t i, struct nl *nl)
+{
+	static const uint8_t gw_mac[6] = { 0xee, 0xee, 0xee, 0xee, 0xee, 0xee };
+	const struct topo *t = b->t;
+	const struct topo_pod *tp = &t->pods[i];
+	const struct topo_node *n = &t->nodes[tp->node];
+	struct nl_link eth = { .index = LAB_IFX_ETH0, .up = true, .netns_fd = -1 };
+	int ret;
+
+	ret = nl_link_set(nl, &eth);
+	if (ret < 0)
+		return ret;
+	if (t->net.mode != TOPO_MODE_VPC) {
+		ret = nl_addr_add(nl, LAB_IFX_ETH0, tp->ip, n->pod_cidr.len);
+		if (ret == 0)
+			ret = nl_route_add(nl, 0, 0, n->gw, LAB_IFX_ETH0, 0, RT_SCOPE_UNIVERSE);
+		return ret;
+	}
+	/* vpc: a /32 and a link-local next hop with a static neighbour entry. */
+	ret = nl_addr_add(nl, LAB_IFX_ETH0, tp->ip, 32);
+	if (ret == 0)
+		ret = nl_route_add(nl, VPC_GW_IP, 32, 0, LAB_IFX_ETH0, 0, RT_SCOPE_LINK);
+	if (ret == 0)
+		ret = nl_neigh_add(nl, LAB_IFX_ETH0, VPC_GW_IP, gw_mac);
+	if (ret == 0)
+		ret = nl_route_add(nl, 0, 0, VPC_GW_IP, LAB_IFX_ETH0, 0, RT_SCOPE_UNIVERSE);
+	return ret;
+}
+
+static int build_pod(struct build *b, size_t i)
+{
+	const struct topo_pod *tp = &b->t->pods[i];
+	char obj[2 * TOPO_LABEL_MAX + 16];
+	struct nl *nl = NULL;
+	int fd = -1, ret;
+
+	snprintf(obj, sizeof(obj), "pod \"%s/%s\"", tp->ns, tp->name);
+	ret = ns_begin(b, obj, NS_POD, &fd, &nl);
+	if (ret < 0)
+		goto out;
+	ret = queue_pod_host(b, i, fd);
+	if (ret == 0)
+		ret = queue_pod_inside(b, i, nl);
+	if (ret < 0) {
+		pp_err_set(b->e, PP_EXIT_FAIL, ret, "%s: out of memory", obj);
+		netns_enter(b->origin_fd);
+		goto out;
+	}
+	ret = commit(b, b->node_nl[tp->node], obj);
+	if (ret < 0) {
+		netns_enter(b->origin_fd);
+		goto out;
+	}
+	ret = ns_finish(b, obj, b->p->pods[i].netns, nl, true);
+	if (ret < 0)
+		goto out;
+	/* Still inside the pod: its containers are born here. */
+	ret = lab_pod_spawn(b->l, i, b->e);
+	netns_enter(b->origin_fd);
+out:
+	nl_close(nl);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static int alloc_pids(struct lab *l)
+{
+	l->pids = calloc(l->topo.npods ? l->topo.npods : 1, sizeof(*l->pids));
+	if (!l->pids)
+		return -ENOMEM;
+	for (size_t i = 0; i < l->topo.npods; i++) {
+		l->pids[i] = calloc(l->topo.pods[i].ncontainers + 1, sizeof(pid_t));
+		if (!l->pids[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void build_release(struct build *b)
+{
+	if (b->origin_fd >= 0) {
+		netns_enter(b->origin_fd);
+		close(b->origin_fd);
+	}
+	nl_close(b->vpc_nl);
+	if (b->vpc_fd >= 0)
+		close(b->vpc_fd);
+	for (size_t i = 0; b->node_fd && b->node_nl && i < b->t->nnodes; i++) {
+		nl_close(b->node_nl[i]);
+		if (b->node_fd[i] >= 0)
+			close(b->node_fd[i]);
+	}
+	free(b->node_fd);
+	free(b->node_nl);
+}
+
+static int build_all(struct build *b, const struct lab_setup_opts *o)
+{
+	const struct topo *t = b->t;
+	int ret;
+
+	ret = netns_run_dir_prepare();
+	if (ret < 0)
+		return pp_err_set(b->e, PP_EXIT_ENV, ret, "cannot prepare %s: %s", NETNS_RUN_DIR,
+				  strerror(-ret));
+	ret = build_vpc(b);
+	for (size_t i = 0; ret == 0 && i < t->nnodes; i++)
+		ret = build_node_ns(b, i);
+	if (ret == 0)
+		ret = build_vpc_ports(b);
+	for (size_t i = 0; ret == 0 && i < t->nnodes; i++)
+		ret = build_node_net(b, i);
+	for (size_t i = 0; ret == 0 && i < t->npods; i++) {
+		if (o && o->interrupted && *o->interrupted)
+			return pp_err_set(b->e, PP_EXIT_FAIL, -EINTR, "setup interrupted");
+		ret = build_pod(b, i);
+		if (ret == 0 && o && o->progress)
+			o->progress(o->progress_arg, i + 1, t->npods);
+	}
+	if (ret == 0)
+		ret = lab_resolv_write(b->l, b->e);
+	if (ret == 0)
+		ret = lab_state_write(b->l, b->e);
+	return ret;
+}
+
+int lab_setup(struct lab *l, const struct lab_setup_opts *o, struct pp_err *e)
+{
+	struct build b = { .l = l, .t = &l->topo, .origin_fd = -1, .vpc_fd = -1, .e = e };
+	char dir[256];
+	int lock, ret;
+
+	lock = lab_lock(l->name, 30000, e);
+	if (lock < 0)
+		return lock;
+	if (lab_exists(l->name)) {
+		ret = pp_err_set(e, PP_EXIT_FAIL, -EEXIST,
+				 "lab \"%s\" already exists (remove it with: podpath --lab %s teardown)",
+				 l->name, l->name);
+		lab_unlock(l->name, lock, false);
+		return ret;
+	}
+	l->created = (long long)time(NULL);
+	ret = lab_plan_make(&l->plan, l->name, &l->topo);
+	if (ret == 0)
+		ret = alloc_pids(l);
+	if (ret < 0) {
+		pp_err_set(e, PP_EXIT_FAIL, ret, "out of memory");
+		goto out;
+	}
+	b.p = &l->plan;
+	b.node_fd = malloc(l->topo.nnodes * sizeof(*b.node_fd));
+	b.node_nl = calloc(l->topo.nnodes, sizeof(*b.node_nl));
+	for (size_t i = 0; b.node_fd && i < l->topo.nnodes; i++)
+		b.node_fd[i] = -1;
+	b.origin_fd = netns_self_fd();
+	if (!b.node_fd || !b.node_nl || b.origin_fd < 0) {
+		ret = pp_err_set(e, PP_EXIT_ENV, -ENOMEM, "cannot start setup: %s",
+				 b.origin_fd < 0 ? strerror(-b.origin_fd) : "out of memory");
+		goto out;
+	}
+	if (lab_path(l->name, NULL, dir, sizeof(dir)) < 0 || mkdir(dir, 0755) < 0) {
+		ret = pp_err_set(e, PP_EXIT_ENV, -errno, "cannot create %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	ret = build_all(&b, o);
+out:
+	build_release(&b);
+	if (ret < 0)
+		lab_remove_objects(l->name, false, NULL);	/* roll back */
+	lab_unlock(l->name, lock, ret < 0);
+	return ret;
+}

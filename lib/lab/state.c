@@ -1,0 +1,245 @@
+/* state — /run/podpath/LAB/: the lock, state.json and resolv.conf files. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "lab/internal.h"
+
+int lab_path(const char *lab, const char *file, char *buf, size_t len)
+{
+	int n = file ? snprintf(buf, len, "%s/%s/%s", LAB_RUN_DIR, lab, file)
+		     : snprintf(buf, len, "%s/%s", LAB_RUN_DIR, lab);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int lock_path(const char *lab, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s.lock", LAB_RUN_DIR, lab);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int lab_lock(const char *lab, int timeout_ms, struct pp_err *e)
+{
+	char path[256];
+	struct stat a, b;
+	int fd = -1, waited = 0;
+
+	if (lock_path(lab, path, sizeof(path)) < 0)
+		return pp_err_set(e, PP_EXIT_USAGE, -ENAMETOOLONG, "lab name \"%s\" is too long", lab);
+	if (mkdir(LAB_RUN_DIR, 0755) < 0 && errno != EEXIST)
+		return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot create %s: %s",
+				  LAB_RUN_DIR, strerror(errno));
+	for (;;) {
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot open lock %s: %s",
+					  path, strerror(errno));
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			/* Teardown unlinks the lock file while holding it: if
+			 * ours is no longer the file at the path, start over. */
+			if (fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+			    a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+				return fd;
+			close(fd);
+			continue;
+		}
+		close(fd);
+		if (errno != EWOULDBLOCK)
+			return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot lock %s: %s",
+					  path, strerror(errno));
+		if (waited >= timeout_ms)
+			return pp_err_set(e, PP_EXIT_FAIL, -EBUSY,
+					  "lab \"%s\" is busy: another podpath holds %s", lab, path);
+		usleep(10 * 1000);
+		waited += 10;
+	}
+}
+
+void lab_unlock(const char *lab, int fd, bool remove)
+{
+	char path[256];
+
+	if (fd < 0)
+		return;
+	if (remove && lock_path(lab, path, sizeof(path)) == 0) {
+		unlink(path);
+		rmdir(LAB_RUN_DIR);	/* only if no other lab is left */
+	}
+	close(fd);
+}
+
+static json_t *pids_to_json(const struct lab *l)
+{
+	json_t *pods = json_array();
+
+	for (size_t i = 0; i < l->topo.npods; i++) {
+		const struct topo_pod *p = &l->topo.pods[i];
+		json_t *c = json_object();
+
+		for (size_t j = 0; j < p->ncontainers; j++)
+			json_object_set_new(c, p->containers[j].name,
+					    json_integer(l->pids ? l->pids[i][j] : 0));
+		json_array_append_new(pods, json_pack("{s:s, s:s, s:o}", "namespace", p->ns,
+						      "name", p->name, "containers", c));
+	}
+	return pods;
+}
+
+int lab_state_write(const struct lab *l, struct pp_err *e)
+{
+	char path[256], tmp[272];
+	json_t *root = NULL;
+	int ret = 0;
+
+	if (lab_path(l->name, "state.json", path, sizeof(path)) < 0)
+		return pp_err_set(e, PP_EXIT_USAGE, -ENAMETOOLONG, "lab name too long");
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	root = json_pack("{s:i, s:s, s:I, s:o, s:o}", "schema", 1, "lab", l->name,
+			 "created", (json_int_t)l->created, "topology", topo_to_json(&l->topo),
+			 "pods", pids_to_json(l));
+	if (!root) {
+		ret = pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "cannot build lab state");
+		goto out;
+	}
+	/* Write then rename: a reader never sees half a file. */
+	if (json_dump_file(root, tmp, JSON_COMPACT) < 0 || rename(tmp, path) < 0) {
+		ret = pp_err_set(e, PP_EXIT_ENV, -errno ? -errno : -EIO,
+				 "cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+out:
+	json_decref(root);
+	return ret;
+}
+
+static int pids_from_json(struct lab *l, json_t *pods)
+{
+	l->pids = calloc(l->topo.npods ? l->topo.npods : 1, sizeof(*l->pids));
+	if (!l->pids)
+		return -ENOMEM;
+	for (size_t i = 0; i < l->topo.npods; i++) {
+		const struct topo_pod *p = &l->topo.pods[i];
+		json_t *c = json_object_get(json_array_get(pods, i), "containers");
+
+		l->pids[i] = calloc(p->ncontainers ? p->ncontainers : 1, sizeof(pid_t));
+		if (!l->pids[i])
+			return -ENOMEM;
+		for (size_t j = 0; j < p->ncontainers; j++)
+			l->pids[i][j] = (pid_t)json_integer_value(json_object_get(c, p->containers[j].name));
+	}
+	return 0;
+}
+
+int lab_load(struct lab *l, const char *name, struct pp_err *e)
+{
+	char path[256], *topo_text = NULL;
+	struct topo_error te;
+	json_error_t je;
+	json_t *root = NULL;
+	int ret;
+
+	memset(l, 0, sizeof(*l));
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	if (lab_path(name, "state.json", path, sizeof(path)) < 0)
+		return pp_err_set(e, PP_EXIT_USAGE, -ENAMETOOLONG, "lab name too long");
+	root = json_load_file(path, 0, &je);
+	if (!root) {
+		if (access(path, F_OK) < 0) {
+			ret = pp_err_set(e, PP_EXIT_FAIL, -ENOENT,
+					 "lab \"%s\" does not exist (set it up with: podpath --lab %s setup)",
+					 name, name);
+			if (e && lab_exists(name))
+				snprintf(e->msg, sizeof(e->msg),
+					 "lab \"%s\" has objects but no state (a setup was interrupted?): "
+					 "remove them with: podpath --lab %s teardown", name, name);
+		} else {
+			ret = pp_err_set(e, PP_EXIT_FAIL, -EIO, "%s: line %d: %s", path,
+					 je.line, je.text);
+		}
+		goto out;
+	}
+	l->created = json_integer_value(json_object_get(root, "created"));
+	topo_text = json_dumps(json_object_get(root, "topology"), JSON_COMPACT);
+	if (!topo_text || topo_from_json(&l->topo, topo_text, strlen(topo_text), &te) < 0 ||
+	    topo_resolve(&l->topo, &te) < 0) {
+		ret = pp_err_set(e, PP_EXIT_FAIL, -EIO, "%s: damaged topology: %s: %s", path,
+				 te.path, te.msg);
+		goto out;
+	}
+	ret = lab_plan_make(&l->plan, name, &l->topo);
+	if (ret == 0)
+		ret = pids_from_json(l, json_object_get(root, "pods"));
+	if (ret < 0)
+		pp_err_set(e, PP_EXIT_FAIL, ret, "cannot load lab \"%s\": %s", name, strerror(-ret));
+out:
+	free(topo_text);
+	json_decref(root);
+	if (ret < 0)
+		lab_free(l);
+	return ret;
+}
+
+void lab_free(struct lab *l)
+{
+	if (l->pids)
+		for (size_t i = 0; i < l->topo.npods; i++)
+			free(l->pids[i]);
+	free(l->pids);
+	l->pids = NULL;
+	lab_plan_free(&l->plan);
+	topo_free(&l->topo);
+}
+
+int lab_resolv_conf_path(const struct lab *l, const char *ns, char *buf, size_t len)
+{
+	char file[TOPO_LABEL_MAX + 16];
+
+	snprintf(file, sizeof(file), "resolv/%s.conf", ns);
+	return lab_path(l->name, file, buf, len);
+}
+
+/* kube-dns's ClusterIP is the tenth address of the Service CIDR, as kubeadm
+ * and kind choose it (10.96.0.10 by default). */
+static uint32_t cluster_dns_ip(const struct topo *t)
+{
+	return t->net.service_cidr.addr + 10;
+}
+
+int lab_resolv_write(const struct lab *l, struct pp_err *e)
+{
+	char dir[256], path[256], dns[ADDR_STRLEN];
+	int ret = 0;
+
+	if (lab_path(l->name, "resolv", dir, sizeof(dir)) < 0 ||
+	    (mkdir(dir, 0755) < 0 && errno != EEXIST))
+		return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot create %s", dir);
+	addr_fmt(cluster_dns_ip(&l->topo), dns);
+	for (size_t i = 0; i < l->topo.npods; i++) {
+		const char *ns = l->topo.pods[i].ns;
+		FILE *f;
+
+		lab_resolv_conf_path(l, ns, path, sizeof(path));
+		if (access(path, F_OK) == 0)
+			continue;
+		f = fopen(path, "we");
+		if (!f)
+			return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot write %s: %s", path,
+					  strerror(errno));
+		/* What kubelet writes for dnsPolicy ClusterFirst. */
+		fprintf(f, "search %s.svc.%s svc.%s %s\nnameserver %s\noptions ndots:5\n",
+			ns, l->topo.net.domain, l->topo.net.domain, l->topo.net.domain, dns);
+		if (fclose(f) != 0)
+			ret = pp_err_set(e, PP_EXIT_ENV, -errno, "cannot write %s", path);
+	}
+	return ret;
+}

@@ -1,0 +1,256 @@
+/* teardown — remove a lab by ownership: every /run/netns entry named
+ * "LAB_..." whose lo carries the marker "podpath:LAB", every process living
+ * in those namespaces, and /run/podpath/LAB*. Needs no state, so it works
+ * after a crash or a SIGKILL at any point of setup; it never touches a
+ * namespace without the marker, whatever its name. */
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lab/internal.h"
+#include "netns/netns.h"
+#include "nl/nl.h"
+
+struct found {
+	char (*names)[LAB_NETNS_MAX];
+	ino_t *inodes;
+	size_t n, cap;
+	const char *lab;	/* NULL: any lab (teardown --all) */
+	int origin_fd;
+	size_t stray_files;
+};
+
+/* Read the marker on lo inside namespace `name`. */
+static int marker_read(int origin_fd, const char *name, char *buf, size_t len)
+{
+	struct nl *nl = NULL;
+	int fd, ret;
+
+	buf[0] = '\0';
+	fd = netns_open(name);
+	if (fd < 0)
+		return fd;
+	ret = netns_enter(fd);
+	close(fd);
+	if (ret < 0)
+		return ret;
+	nl = nl_open();
+	ret = nl ? nl_link_alias_get(nl, LAB_IFX_LO, buf, len) : -errno;
+	nl_close(nl);
+	netns_enter(origin_fd);
+	return ret;
+}
+
+static bool marker_matches(const char *marker, const char *lab)
+{
+	char want[LAB_MARKER_MAX];
+
+	if (!lab)
+		return !strncmp(marker, "podpath:", 8);
+	snprintf(want, sizeof(want), "podpath:%s", lab);
+	return !strcmp(marker, want);
+}
+
+static int found_add(struct found *f, const char *name, ino_t ino)
+{
+	if (f->n == f->cap) {
+		size_t ncap = f->cap ? f->cap * 2 : 64;
+		void *nn = realloc(f->names, ncap * sizeof(*f->names));
+		void *ni;
+
+		if (!nn)
+			return -ENOMEM;
+		f->names = nn;
+		ni = realloc(f->inodes, ncap * sizeof(*f->inodes));
+		if (!ni)
+			return -ENOMEM;
+		f->inodes = ni;
+		f->cap = ncap;
+	}
+	snprintf(f->names[f->n], sizeof(f->names[0]), "%s", name);
+	f->inodes[f->n++] = ino;
+	return 0;
+}
+
+static int collect_cb(const char *name, void *arg)
+{
+	struct found *f = arg;
+	char marker[LAB_MARKER_MAX + 8], path[LAB_NETNS_MAX + 16];
+	struct stat st;
+	ino_t ino;
+
+	if (!netns_is_pinned(name)) {
+		/* Setup creates the file just before the bind mount; a kill in
+		 * between leaves it empty and unmounted. Only for one named lab:
+		 * an unmounted file carries no marker to prove whose it is. */
+		snprintf(path, sizeof(path), "%s/%s", NETNS_RUN_DIR, name);
+		if (f->lab && stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0 &&
+		    unlink(path) == 0)
+			f->stray_files++;
+		return 0;
+	}
+	if (marker_read(f->origin_fd, name, marker, sizeof(marker)) < 0 ||
+	    !marker_matches(marker, f->lab) || netns_inode(name, &ino) < 0)
+		return 0;
+	return found_add(f, name, ino);
+}
+
+static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int lab_remove_objects(const char *lab, bool all, struct lab_teardown_report *r)
+{
+	struct found f = { .lab = all ? NULL : lab, .origin_fd = -1 };
+	char prefix[LAB_NAME_MAX + 2] = "", dir[256];
+	int ret, killed;
+
+	f.origin_fd = netns_self_fd();
+	if (f.origin_fd < 0)
+		return f.origin_fd;
+	if (!all)
+		lab_netns_prefix(lab, prefix, sizeof(prefix));
+	ret = netns_for_each(prefix, collect_cb, &f);
+	if (ret < 0)
+		goto out;
+	/* Processes first: a namespace lives on while a process is in it. */
+	killed = lab_procs_kill(f.inodes, f.n);
+	for (size_t i = 0; i < f.n; i++)
+		netns_remove(f.names[i]);
+	if (!all && lab_path(lab, NULL, dir, sizeof(dir)) == 0 && access(dir, F_OK) == 0) {
+		if (nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS) < 0)
+			ret = -errno;
+		else if (r)
+			r->files++;
+	}
+	if (r) {
+		r->netns += f.n;
+		r->processes += killed > 0 ? (size_t)killed : 0;
+		r->files += f.stray_files;
+	}
+out:
+	close(f.origin_fd);
+	free(f.names);
+	free(f.inodes);
+	return ret;
+}
+
+/* Lab names that have anything in /run/podpath (state dir or lock). */
+static int labs_in_run_dir(char (**names)[LAB_NAME_MAX + 1], size_t *n)
+{
+	struct dirent *de;
+	size_t cap = 0;
+	DIR *d;
+
+	*names = NULL;
+	*n = 0;
+	d = opendir(LAB_RUN_DIR);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		char name[LAB_NAME_MAX + 8];
+		char *dot;
+
+		snprintf(name, sizeof(name), "%s", de->d_name);
+		dot = strstr(name, ".lock");
+		if (dot && !dot[5])
+			*dot = '\0';
+		if (!lab_name_valid(name))
+			continue;
+		if (*n == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			void *nn = realloc(*names, ncap * sizeof(**names));
+
+			if (!nn)
+				break;
+			*names = nn;
+			cap = ncap;
+		}
+		snprintf((*names)[(*n)++], sizeof((*names)[0]), "%s", name);
+	}
+	closedir(d);
+	return 0;
+}
+
+static int teardown_one(const char *name, struct lab_teardown_report *r, struct pp_err *e)
+{
+	int lock, ret;
+
+	lock = lab_lock(name, 30000, e);
+	if (lock < 0)
+		return lock;
+	ret = lab_remove_objects(name, false, r);
+	if (ret < 0)
+		pp_err_set(e, PP_EXIT_FAIL, ret, "lab \"%s\": teardown incomplete: %s", name,
+			   strerror(-ret));
+	lab_unlock(name, lock, true);
+	return ret;
+}
+
+int lab_teardown(const char *name, bool all, struct lab_teardown_report *r, struct pp_err *e)
+{
+	char (*names)[LAB_NAME_MAX + 1] = NULL;
+	size_t n = 0;
+	int ret;
+
+	if (r)
+		memset(r, 0, sizeof(*r));
+	if (!all)
+		return teardown_one(name, r, e);
+	/* Every lab with a state dir or lock, then whatever carries a
+	 * podpath marker without either. */
+	ret = labs_in_run_dir(&names, &n);
+	for (size_t i = 0; ret == 0 && i < n; i++)
+		ret = teardown_one(names[i], r, e);
+	free(names);
+	if (ret == 0) {
+		ret = lab_remove_objects(NULL, true, r);
+		if (ret < 0)
+			pp_err_set(e, PP_EXIT_FAIL, ret, "teardown --all incomplete: %s", strerror(-ret));
+	}
+	return ret;
+}
+
+struct exists_ctx {
+	const char *lab;
+	int origin_fd;
+};
+
+/* 1 if name is one of the lab's namespaces (marked), or a stray empty file a
+ * killed setup left; a foreign namespace with the same prefix does not count. */
+static int owned_cb(const char *name, void *arg)
+{
+	struct exists_ctx *x = arg;
+	char marker[LAB_MARKER_MAX + 8], path[LAB_NETNS_MAX + 16];
+	struct stat st;
+
+	if (!netns_is_pinned(name)) {
+		snprintf(path, sizeof(path), "%s/%s", NETNS_RUN_DIR, name);
+		return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0;
+	}
+	return marker_read(x->origin_fd, name, marker, sizeof(marker)) == 0 &&
+	       marker_matches(marker, x->lab);
+}
+
+bool lab_exists(const char *name)
+{
+	struct exists_ctx x = { .lab = name };
+	char dir[256], prefix[LAB_NAME_MAX + 2];
+	bool found;
+
+	if (lab_path(name, NULL, dir, sizeof(dir)) == 0 && access(dir, F_OK) == 0)
+		return true;
+	x.origin_fd = netns_self_fd();
+	if (x.origin_fd < 0)
+		return false;
+	lab_netns_prefix(name, prefix, sizeof(prefix));
+	found = netns_for_each(prefix, owned_cb, &x) == 1;
+	close(x.origin_fd);
+	return found;
+}

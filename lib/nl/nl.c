@@ -1,0 +1,556 @@
+/* nl — queued rtnetlink requests over one libmnl socket; see nl.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <linux/if.h>
+#include <linux/if_bridge.h>
+#include <linux/if_link.h>
+#include <linux/neighbour.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <sys/socket.h>
+
+#include "nl/nl.h"
+
+/* A chunk stays well under the default socket send buffer (208 KiB) so one
+ * sendmsg never fails with EMSGSIZE; acks are drained between chunks. */
+#define NL_CHUNK (32 * 1024)
+#define NL_MSG_MAX 1024
+#define NL_RX 16384
+
+struct nl {
+	struct mnl_socket *sock;
+	uint32_t portid;
+	uint32_t seq_base;	/* seq of queued request 0 */
+	char *buf;		/* queued requests, back to back */
+	size_t len, cap;
+	size_t nreq;		/* requests queued since seq_base */
+	char (*what)[sizeof(((struct nl_err *)0)->what)];
+	size_t what_cap;
+	struct nl_err first;	/* first failure among the acks */
+	bool failed;
+};
+
+struct nl *nl_open(void)
+{
+	struct nl *nl = calloc(1, sizeof(*nl));
+	int one = 1, rcvbuf = 1 << 20, saved;
+
+	if (!nl)
+		return NULL;
+	nl->sock = mnl_socket_open(NETLINK_ROUTE);
+	if (!nl->sock)
+		goto fail;
+	/* Best effort: extended acks give the kernel's reason in words,
+	 * capped acks keep the echoed request out of the reply. */
+	mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &one, sizeof(one));
+	mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
+	/* Errors of a whole chunk arrive during our sendmsg; the kernel drops
+	 * what does not fit the receive buffer (ENOBUFS), ~1 KiB each. */
+	setsockopt(mnl_socket_get_fd(nl->sock), SOL_SOCKET, SO_RCVBUFFORCE,
+		   &rcvbuf, sizeof(rcvbuf));
+	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto fail;
+	nl->portid = mnl_socket_get_portid(nl->sock);
+	nl->seq_base = (uint32_t)time(NULL) << 8;
+	return nl;
+fail:
+	saved = errno;
+	nl_close(nl);
+	errno = saved;
+	return NULL;
+}
+
+void nl_close(struct nl *nl)
+{
+	if (!nl)
+		return;
+	if (nl->sock)
+		mnl_socket_close(nl->sock);
+	free(nl->buf);
+	free(nl->what);
+	free(nl);
+}
+
+/* Start a request in the queue; the caller fills it with mnl_attr_put*. */
+static struct nlmsghdr *req_start(struct nl *nl, uint16_t type, uint16_t flags,
+				  const char *what)
+{
+	struct nlmsghdr *nlh;
+
+	if (nl->cap - nl->len < NL_MSG_MAX) {
+		size_t ncap = nl->cap ? nl->cap * 2 : 16 * 1024;
+		char *nbuf = realloc(nl->buf, ncap);
+
+		if (!nbuf)
+			return NULL;
+		nl->buf = nbuf;
+		nl->cap = ncap;
+	}
+	if (nl->nreq == nl->what_cap) {
+		size_t ncap = nl->what_cap ? nl->what_cap * 2 : 64;
+		void *nw = realloc(nl->what, ncap * sizeof(*nl->what));
+
+		if (!nw)
+			return NULL;
+		nl->what = nw;
+		nl->what_cap = ncap;
+	}
+	snprintf(nl->what[nl->nreq], sizeof(nl->what[0]), "%s", what);
+	memset(nl->buf + nl->len, 0, NL_MSG_MAX);
+	nlh = mnl_nlmsg_put_header(nl->buf + nl->len);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	nlh->nlmsg_seq = nl->seq_base + (uint32_t)nl->nreq;
+	return nlh;
+}
+
+static void req_end(struct nl *nl, struct nlmsghdr *nlh)
+{
+	nl->len += NLMSG_ALIGN(nlh->nlmsg_len);
+	nl->nreq++;
+}
+
+static void put_link_attrs(struct nlmsghdr *nlh, const struct nl_link *l)
+{
+	if (l->name)
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, l->name);
+	if (l->mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, l->mtu);
+	if (l->mac)
+		mnl_attr_put(nlh, IFLA_ADDRESS, 6, l->mac);
+	if (l->master)
+		mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)l->master);
+	if (l->alias)
+		mnl_attr_put_strz(nlh, IFLA_IFALIAS, l->alias);
+	if (l->netns_fd >= 0)
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)l->netns_fd);
+}
+
+static struct ifinfomsg *put_ifinfo(struct nlmsghdr *nlh, const struct nl_link *l)
+{
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = l->index;
+	if (l->up) {
+		ifi->ifi_flags = IFF_UP;
+		ifi->ifi_change = IFF_UP;
+	}
+	return ifi;
+}
+
+static struct nlmsghdr *link_new(struct nl *nl, const struct nl_link *l,
+				 const char *verb, const char *kind, uint16_t flags)
+{
+	char what[112];
+	struct nlmsghdr *nlh;
+
+	snprintf(what, sizeof(what), "%s %s %s", verb, kind, l->name ? l->name : "link");
+	nlh = req_start(nl, RTM_NEWLINK, flags, what);
+	if (!nlh)
+		return NULL;
+	put_ifinfo(nlh, l);
+	put_link_attrs(nlh, l);
+	return nlh;
+}
+
+int nl_link_set(struct nl *nl, const struct nl_link *l)
+{
+	char what[112];
+	struct nlmsghdr *nlh;
+
+	snprintf(what, sizeof(what), "configure link %s (ifindex %d)",
+		 l->name ? l->name : "", l->index);
+	nlh = req_start(nl, RTM_NEWLINK, 0, what);
+	if (!nlh)
+		return -ENOMEM;
+	put_ifinfo(nlh, l);
+	/* On an existing link the name would rename it; set by index only. */
+	if (l->mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, l->mtu);
+	if (l->mac)
+		mnl_attr_put(nlh, IFLA_ADDRESS, 6, l->mac);
+	if (l->master)
+		mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)l->master);
+	if (l->alias)
+		mnl_attr_put_strz(nlh, IFLA_IFALIAS, l->alias);
+	req_end(nl, nlh);
+	return 0;
+}
+
+int nl_link_add_bridge(struct nl *nl, const struct nl_link *l)
+{
+	struct nlmsghdr *nlh = link_new(nl, l, "add", "bridge",
+					NLM_F_CREATE | NLM_F_EXCL);
+	struct nlattr *li, *data;
+
+	if (!nlh)
+		return -ENOMEM;
+	li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	/* No STP: ports forward the moment they come up, as with CNI's bridge. */
+	mnl_attr_put_u32(nlh, IFLA_BR_STP_STATE, 0);
+	mnl_attr_put_u32(nlh, IFLA_BR_FORWARD_DELAY, 0);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, li);
+	req_end(nl, nlh);
+	return 0;
+}
+
+int nl_link_add_veth(struct nl *nl, const struct nl_link *l, const struct nl_link *peer)
+{
+	struct nlmsghdr *nlh = link_new(nl, l, "add", "veth",
+					NLM_F_CREATE | NLM_F_EXCL);
+	struct nlattr *li, *data, *pn;
+
+	if (!nlh)
+		return -ENOMEM;
+	li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	pn = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	/* The peer is described by its own ifinfomsg + attributes. It cannot
+	 * be brought up here: veth_open() refuses (ENOTCONN) until the pair is
+	 * joined, which happens after the peer is configured. */
+	nlh->nlmsg_len += MNL_ALIGN(sizeof(struct ifinfomsg));
+	{
+		struct ifinfomsg *pifi = (struct ifinfomsg *)mnl_attr_get_payload(pn);
+
+		pifi->ifi_family = AF_UNSPEC;
+		pifi->ifi_index = peer->index;
+	}
+	put_link_attrs(nlh, peer);
+	mnl_attr_nest_end(nlh, pn);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, li);
+	req_end(nl, nlh);
+	return 0;
+}
+
+int nl_link_add_vxlan(struct nl *nl, const struct nl_link *l, uint32_t vni,
+		      uint32_t local, int dev_index, uint16_t port)
+{
+	struct nlmsghdr *nlh = link_new(nl, l, "add", "vxlan",
+					NLM_F_CREATE | NLM_F_EXCL);
+	struct nlattr *li, *data;
+
+	if (!nlh)
+		return -ENOMEM;
+	li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "vxlan");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	mnl_attr_put_u32(nlh, IFLA_VXLAN_ID, vni);
+	mnl_attr_put_u32(nlh, IFLA_VXLAN_LOCAL, htonl(local));
+	mnl_attr_put_u32(nlh, IFLA_VXLAN_LINK, (uint32_t)dev_index);
+	mnl_attr_put_u16(nlh, IFLA_VXLAN_PORT, htons(port));
+	/* flannel's vxlan backend: the daemon programs FDB and neighbours,
+	 * so the device neither learns nor floods. */
+	mnl_attr_put_u8(nlh, IFLA_VXLAN_LEARNING, 0);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, li);
+	req_end(nl, nlh);
+	return 0;
+}
+
+static void fmt_ip(uint32_t a, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+}
+
+int nl_addr_add(struct nl *nl, int ifindex, uint32_t addr, uint8_t plen)
+{
+	char what[112], ip[16];
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+
+	fmt_ip(addr, ip, sizeof(ip));
+	snprintf(what, sizeof(what), "add address %s/%u on ifindex %d", ip, plen, ifindex);
+	nlh = req_start(nl, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, what);
+	if (!nlh)
+		return -ENOMEM;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = plen;
+	ifa->ifa_index = (uint32_t)ifindex;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	mnl_attr_put_u32(nlh, IFA_LOCAL, htonl(addr));
+	mnl_attr_put_u32(nlh, IFA_ADDRESS, htonl(addr));
+	req_end(nl, nlh);
+	return 0;
+}
+
+int nl_route_add(struct nl *nl, uint32_t dst, uint8_t plen, uint32_t gw, int oif,
+		 unsigned flags, uint8_t scope)
+{
+	char what[112], d[16], g[16];
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+
+	fmt_ip(dst, d, sizeof(d));
+	fmt_ip(gw, g, sizeof(g));
+	snprintf(what, sizeof(what), "add route %s/%u%s%s dev ifindex %d", d, plen,
+		 gw ? " via " : "", gw ? g : "", oif);
+	nlh = req_start(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, what);
+	if (!nlh)
+		return -ENOMEM;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = plen;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_STATIC;
+	rtm->rtm_scope = scope;
+	rtm->rtm_type = RTN_UNICAST;
+	if (flags & NL_ROUTE_ONLINK)
+		rtm->rtm_flags |= RTNH_F_ONLINK;
+	if (plen)
+		mnl_attr_put_u32(nlh, RTA_DST, htonl(dst));
+	if (gw)
+		mnl_attr_put_u32(nlh, RTA_GATEWAY, htonl(gw));
+	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)oif);
+	req_end(nl, nlh);
+	return 0;
+}
+
+static int neigh_put(struct nl *nl, uint8_t family, int ifindex, uint8_t flags,
+		     uint16_t state, uint32_t ip, const uint8_t *mac, const char *what)
+{
+	struct nlmsghdr *nlh = req_start(nl, RTM_NEWNEIGH,
+					 NLM_F_CREATE | NLM_F_REPLACE, what);
+	struct ndmsg *nd;
+
+	if (!nlh)
+		return -ENOMEM;
+	nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+	nd->ndm_family = family;
+	nd->ndm_ifindex = ifindex;
+	nd->ndm_state = state;
+	nd->ndm_flags = flags;
+	if (ip)
+		mnl_attr_put_u32(nlh, NDA_DST, htonl(ip));
+	if (mac)
+		mnl_attr_put(nlh, NDA_LLADDR, 6, mac);
+	req_end(nl, nlh);
+	return 0;
+}
+
+int nl_neigh_add(struct nl *nl, int ifindex, uint32_t ip, const uint8_t *mac)
+{
+	char what[112], a[16];
+
+	fmt_ip(ip, a, sizeof(a));
+	snprintf(what, sizeof(what), "add neighbour %s on ifindex %d", a, ifindex);
+	return neigh_put(nl, AF_INET, ifindex, 0, NUD_PERMANENT, ip, mac, what);
+}
+
+int nl_neigh_proxy_add(struct nl *nl, int ifindex, uint32_t ip)
+{
+	char what[112], a[16];
+
+	fmt_ip(ip, a, sizeof(a));
+	snprintf(what, sizeof(what), "add proxy-ARP entry %s on ifindex %d", a, ifindex);
+	return neigh_put(nl, AF_INET, ifindex, NTF_PROXY, NUD_PERMANENT, ip, NULL, what);
+}
+
+int nl_arp_proxy_delay_set(struct nl *nl, int ifindex, uint64_t ms)
+{
+	char what[112];
+	struct nlmsghdr *nlh;
+	struct ndtmsg *ndt;
+	struct nlattr *parms;
+
+	snprintf(what, sizeof(what), "set ARP proxy_delay %llu ms on ifindex %d",
+		 (unsigned long long)ms, ifindex);
+	nlh = req_start(nl, RTM_SETNEIGHTBL, 0, what);
+	if (!nlh)
+		return -ENOMEM;
+	ndt = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndt));
+	ndt->ndtm_family = AF_INET;
+	mnl_attr_put_strz(nlh, NDTA_NAME, "arp_cache");
+	parms = mnl_attr_nest_start(nlh, NDTA_PARMS);
+	mnl_attr_put_u32(nlh, NDTPA_IFINDEX, (uint32_t)ifindex);
+	mnl_attr_put_u64(nlh, NDTPA_PROXY_DELAY, ms);
+	mnl_attr_nest_end(nlh, parms);
+	req_end(nl, nlh);
+	return 0;
+}
+
+int nl_fdb_add(struct nl *nl, int ifindex, const uint8_t *mac, uint32_t dst)
+{
+	char what[112], a[16];
+
+	fmt_ip(dst, a, sizeof(a));
+	snprintf(what, sizeof(what),
+		 "add FDB entry %02x:%02x:%02x:%02x:%02x:%02x dst %s on ifindex %d",
+		 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], a, ifindex);
+	return neigh_put(nl, AF_BRIDGE, ifindex, NTF_SELF, NUD_PERMANENT, dst, mac, what);
+}
+
+/* Parse one receive buffer; records the first failure and notes when the
+ * ack of request `last` (the end of the chunk) has arrived. */
+static bool acks_parse(struct nl *nl, const char *buf, size_t len, uint32_t last)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	int rem = (int)len;
+	bool done = false;
+
+	for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
+		const struct nlmsgerr *me;
+		const struct nlattr *attr;
+		size_t idx;
+
+		if (nlh->nlmsg_type != NLMSG_ERROR)
+			continue;
+		me = mnl_nlmsg_get_payload(nlh);
+		if (nlh->nlmsg_seq == last)
+			done = true;
+		if (me->error == 0 || nl->failed)
+			continue;
+		nl->failed = true;
+		nl->first.code = me->error;
+		nl->first.ext[0] = '\0';
+		idx = nlh->nlmsg_seq - nl->seq_base;
+		snprintf(nl->first.what, sizeof(nl->first.what), "%s",
+			 idx < nl->nreq ? nl->what[idx] : "netlink request");
+		if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+			continue;
+		/* With NETLINK_CAP_ACK only the request's header is echoed. */
+		mnl_attr_for_each(attr, nlh, sizeof(*me)) {
+			if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
+			    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
+				snprintf(nl->first.ext, sizeof(nl->first.ext), "%s",
+					 mnl_attr_get_str(attr));
+		}
+	}
+	return done;
+}
+
+static void err_from_errno(struct nl_err *e, int code, const char *what)
+{
+	if (!e)
+		return;
+	e->code = code;
+	snprintf(e->what, sizeof(e->what), "%s", what);
+	e->ext[0] = '\0';
+}
+
+/* Forget the queue: the next request starts a fresh round. */
+static void queue_reset(struct nl *nl)
+{
+	nl->seq_base += (uint32_t)nl->nreq + 1;
+	nl->len = 0;
+	nl->nreq = 0;
+	nl->failed = false;
+}
+
+/*
+ * The kernel handles a sendmsg's requests one after another inside that
+ * sendmsg, answering a failed request with an error even without NLM_F_ACK.
+ * So only a chunk's last request asks for an ack: when it arrives, every
+ * error of the chunk has arrived before it, and a 100-request chunk costs one
+ * sendmsg and one recvmsg instead of a hundred of each.
+ */
+int nl_commit(struct nl *nl, struct nl_err *e)
+{
+	char rx[NL_RX];
+	size_t off = 0;
+	int ret = 0;
+
+	while (off < nl->len) {
+		struct nlmsghdr *h, *lasth = NULL;
+		size_t end = off;
+		bool done = false;
+
+		while (end < nl->len) {
+			h = (struct nlmsghdr *)(nl->buf + end);
+			if (end > off && end + NLMSG_ALIGN(h->nlmsg_len) - off > NL_CHUNK)
+				break;
+			h->nlmsg_flags &= (uint16_t)~NLM_F_ACK;
+			lasth = h;
+			end += NLMSG_ALIGN(h->nlmsg_len);
+		}
+		lasth->nlmsg_flags |= NLM_F_ACK;
+		if (mnl_socket_sendto(nl->sock, nl->buf + off, end - off) < 0) {
+			ret = -errno;
+			err_from_errno(e, ret, "send netlink requests");
+			goto out;
+		}
+		while (!done) {
+			ssize_t n = mnl_socket_recvfrom(nl->sock, rx, sizeof(rx));
+
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				ret = -errno;
+				err_from_errno(e, ret, "receive netlink acks");
+				goto out;
+			}
+			done = acks_parse(nl, rx, (size_t)n, lasth->nlmsg_seq);
+		}
+		off = end;
+	}
+	if (nl->failed) {
+		ret = nl->first.code;
+		if (e)
+			*e = nl->first;
+	}
+out:
+	queue_reset(nl);
+	return ret;
+}
+
+struct alias_ctx {
+	char *buf;
+	size_t len;
+};
+
+static int alias_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct alias_ctx *ctx = data;
+
+	if (mnl_attr_get_type(attr) == IFLA_IFALIAS &&
+	    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
+		snprintf(ctx->buf, ctx->len, "%s", mnl_attr_get_str(attr));
+	return MNL_CB_OK;
+}
+
+static int alias_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return mnl_attr_parse(nlh, sizeof(struct ifinfomsg), alias_attr_cb, data);
+}
+
+int nl_link_alias_get(struct nl *nl, int ifindex, char *buf, size_t len)
+{
+	char rx[NL_RX];
+	struct alias_ctx ctx = { buf, len };
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+	uint32_t seq = nl->seq_base++;
+	ssize_t n;
+	int ret;
+
+	buf[0] = '\0';
+	nlh = mnl_nlmsg_put_header(rx);
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = seq;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	/* Not a dump: the answer is one RTM_NEWLINK or an error. */
+	n = mnl_socket_recvfrom(nl->sock, rx, sizeof(rx));
+	if (n < 0)
+		return -errno;
+	ret = mnl_cb_run(rx, (size_t)n, seq, nl->portid, alias_cb, &ctx);
+	return ret < 0 ? -errno : 0;
+}

@@ -1,0 +1,77 @@
+/* nl — rtnetlink through libmnl: links, addresses, routes, neighbours, FDB.
+ *
+ * A struct nl is one NETLINK_ROUTE socket; it acts on the network namespace
+ * the calling thread was in when nl_open() ran, wherever the thread is later.
+ * Requests are queued by the nl_*_add/set builders and sent together by
+ * nl_commit(), which maps a kernel error (with its extended-ack text) back to
+ * the request that caused it.
+ * Queueing many requests and sending them at once is what makes setup fast:
+ * one sendmsg carries a pod's whole configuration. */
+#ifndef PODPATH_NL_H
+#define PODPATH_NL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct nl;
+
+struct nl_err {
+	int code;		/* negative errno from the kernel */
+	char what[112];		/* the request, e.g. "add veth veth3f2a9c01" */
+	char ext[160];		/* kernel extended-ack message, may be empty */
+};
+
+/* Attributes of a link to create or change. Zero/NULL/-1 fields are left alone. */
+struct nl_link {
+	const char *name;	/* interface name (<= 15 chars) */
+	int index;		/* ifindex: requested on create, the target on set */
+	unsigned mtu;
+	const uint8_t *mac;	/* 6 bytes */
+	int master;		/* bridge ifindex to enslave to */
+	bool up;
+	const char *alias;	/* IFLA_IFALIAS; podpath's ownership marker */
+	int netns_fd;		/* create in this netns (IFLA_NET_NS_FD); -1 = here */
+};
+
+#define NL_ROUTE_ONLINK 1u
+
+/* Open a socket in the calling thread's current netns; NULL with errno set. */
+struct nl *nl_open(void);
+/* Close it and drop anything queued. */
+void nl_close(struct nl *nl);
+
+/* Queue RTM_NEWLINK on an existing link (by l->index): up, mtu, master, alias, mac. */
+int nl_link_set(struct nl *nl, const struct nl_link *l);
+/* Queue creation of a bridge (STP off). */
+int nl_link_add_bridge(struct nl *nl, const struct nl_link *l);
+/* Queue creation of a veth pair; the peer may live in another netns. The
+ * peer's `up` is ignored: bring it up with nl_link_set from its netns. */
+int nl_link_add_veth(struct nl *nl, const struct nl_link *l, const struct nl_link *peer);
+/* Queue creation of a VXLAN device (flannel style: no learning, FDB programmed). */
+int nl_link_add_vxlan(struct nl *nl, const struct nl_link *l, uint32_t vni,
+		      uint32_t local, int dev_index, uint16_t port);
+/* Queue an IPv4 address (host byte order) on ifindex. */
+int nl_addr_add(struct nl *nl, int ifindex, uint32_t addr, uint8_t plen);
+/* Queue an IPv4 route in the main table: dst/plen via gw (0 = none) out oif.
+ * scope: RT_SCOPE_UNIVERSE or RT_SCOPE_LINK. */
+int nl_route_add(struct nl *nl, uint32_t dst, uint8_t plen, uint32_t gw, int oif,
+		 unsigned flags, uint8_t scope);
+/* Queue a permanent IPv4 neighbour: ip -> mac on ifindex. */
+int nl_neigh_add(struct nl *nl, int ifindex, uint32_t ip, const uint8_t *mac);
+/* Queue a proxy-ARP entry: answer ARP for ip on ifindex. */
+int nl_neigh_proxy_add(struct nl *nl, int ifindex, uint32_t ip);
+/* Queue a change of the ARP proxy_delay of one interface (neighbour table
+ * parameters are per device in a non-initial netns; there is no "default"). */
+int nl_arp_proxy_delay_set(struct nl *nl, int ifindex, uint64_t ms);
+/* Queue a permanent bridge FDB entry on a VXLAN device: mac is behind remote dst. */
+int nl_fdb_add(struct nl *nl, int ifindex, const uint8_t *mac, uint32_t dst);
+
+/* Send everything queued and wait for the kernel's answer; 0, or the first
+ * error with the request that caused it (e may be NULL). The queue is empty after. */
+int nl_commit(struct nl *nl, struct nl_err *e);
+
+/* Read a link's IFLA_IFALIAS (empty string if none). 0 or -errno. */
+int nl_link_alias_get(struct nl *nl, int ifindex, char *buf, size_t len);
+
+#endif

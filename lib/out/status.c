@@ -1,0 +1,170 @@
+/* out/status — text, JSON and DOT views of a lab; see status.h. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "out/status.h"
+
+#define GREEN "\033[32m"
+#define RED "\033[31m"
+#define RESET "\033[0m"
+
+static bool pod_ready(const struct out_status *s, size_t i)
+{
+	const struct topo_pod *p = &s->lab->topo.pods[i];
+
+	for (size_t j = 0; j < p->ncontainers; j++)
+		if (!s->health || s->health[i][j] != LAB_HEALTH_OK)
+			return false;
+	return true;
+}
+
+static size_t width(size_t cur, const char *s)
+{
+	size_t l = strlen(s);
+
+	return l > cur ? l : cur;
+}
+
+void out_status_text(FILE *f, const struct out_status *s)
+{
+	const struct lab *l = s->lab;
+	const struct topo *t = &l->topo;
+	size_t ready = 0, wn = 4, wns = 9, wp = 3, wnet = 5;
+	char a[ADDR_STRLEN], c[CIDR_STRLEN];
+
+	for (size_t i = 0; i < t->npods; i++)
+		ready += pod_ready(s, i);
+	fprintf(f, "lab %s: %s networking, VPC %s (router %s), %zu nodes, %zu/%zu pods ready\n\n",
+		l->name, topo_mode_name(t->net.mode), cidr_fmt(&t->net.vpc_cidr, c),
+		addr_fmt(t->net.vpc_router, a), t->nnodes, ready, t->npods);
+	for (size_t i = 0; i < t->nnodes; i++) {
+		wn = width(wn, t->nodes[i].name);
+		wnet = width(wnet, l->plan.nodes[i].netns);
+	}
+	fprintf(f, "%-*s  %-15s  %-18s  %s\n", (int)wn, "NODE", "IP", "POD CIDR", "NETNS");
+	for (size_t i = 0; i < t->nnodes; i++) {
+		const struct topo_node *n = &t->nodes[i];
+
+		fprintf(f, "%-*s  %-15s  %-18s  %s\n", (int)wn, n->name, addr_fmt(n->ip, a),
+			t->net.mode == TOPO_MODE_VPC ? "(VPC subnet)" : cidr_fmt(&n->pod_cidr, c),
+			l->plan.nodes[i].netns);
+	}
+	wnet = 5;
+	for (size_t i = 0; i < t->npods; i++) {
+		wns = width(wns, t->pods[i].ns);
+		wp = width(wp, t->pods[i].name);
+		wnet = width(wnet, l->plan.pods[i].netns);
+	}
+	fprintf(f, "\n%-*s  %-*s  %-*s  %-15s  %-*s  %s\n", (int)wns, "NAMESPACE", (int)wp, "POD",
+		(int)wn, "NODE", "IP", (int)wnet, "NETNS", "CONTAINERS");
+	for (size_t i = 0; i < t->npods; i++) {
+		const struct topo_pod *p = &t->pods[i];
+
+		fprintf(f, "%-*s  %-*s  %-*s  %-15s  %-*s ", (int)wns, p->ns, (int)wp, p->name,
+			(int)wn, t->nodes[p->node].name, addr_fmt(p->ip, a), (int)wnet,
+			l->plan.pods[i].netns);
+		for (size_t j = 0; j < p->ncontainers; j++) {
+			enum lab_health h = s->health ? s->health[i][j] : LAB_HEALTH_DOWN;
+			bool ok = h == LAB_HEALTH_OK;
+
+			fprintf(f, " %s(pid %d, %s%s%s)", p->containers[j].name,
+				l->pids ? (int)l->pids[i][j] : 0, s->color ? (ok ? GREEN : RED) : "",
+				lab_health_name(h), s->color ? RESET : "");
+		}
+		fputc('\n', f);
+	}
+}
+
+static json_t *ports_json(const struct topo_container *c)
+{
+	json_t *a = json_array();
+
+	for (size_t k = 0; k < c->nports; k++)
+		json_array_append_new(a, json_pack("{s:s, s:i, s:s}", "name", c->ports[k].name,
+						   "port", c->ports[k].port, "protocol",
+						   topo_proto_name(c->ports[k].proto)));
+	return a;
+}
+
+json_t *out_status_json(const struct out_status *s)
+{
+	const struct lab *l = s->lab;
+	const struct topo *t = &l->topo;
+	json_t *nodes = json_array(), *pods = json_array();
+	char a[ADDR_STRLEN], c[CIDR_STRLEN], c2[CIDR_STRLEN], c3[CIDR_STRLEN], r[ADDR_STRLEN];
+
+	for (size_t i = 0; i < t->nnodes; i++) {
+		const struct topo_node *n = &t->nodes[i];
+		json_t *o = json_pack("{s:s, s:s, s:s}", "name", n->name, "ip", addr_fmt(n->ip, a),
+				      "netns", l->plan.nodes[i].netns);
+
+		if (t->net.mode != TOPO_MODE_VPC)
+			json_object_set_new(o, "podCIDR", json_string(cidr_fmt(&n->pod_cidr, c)));
+		json_object_set_new(o, "pods", json_integer((json_int_t)n->npods));
+		json_array_append_new(nodes, o);
+	}
+	for (size_t i = 0; i < t->npods; i++) {
+		const struct topo_pod *p = &t->pods[i];
+		json_t *cs = json_array(), *labels = json_object();
+
+		for (size_t j = 0; j < p->nlabels; j++)
+			json_object_set_new(labels, p->labels[j].key, json_string(p->labels[j].value));
+		for (size_t j = 0; j < p->ncontainers; j++)
+			json_array_append_new(cs, json_pack("{s:s, s:i, s:s, s:o}", "name",
+							    p->containers[j].name, "pid",
+							    l->pids ? (int)l->pids[i][j] : 0, "health",
+							    lab_health_name(s->health ? s->health[i][j]
+										      : LAB_HEALTH_DOWN),
+							    "ports", ports_json(&p->containers[j])));
+		json_array_append_new(pods, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:o}",
+						      "namespace", p->ns, "name", p->name, "node",
+						      t->nodes[p->node].name, "ip", addr_fmt(p->ip, a),
+						      "netns", l->plan.pods[i].netns, "hostVeth",
+						      l->plan.pods[i].host_if, "ready", pod_ready(s, i),
+						      "labels", labels, "containers", cs));
+	}
+	return json_pack("{s:i, s:s, s:I, s:{s:s, s:s, s:s, s:s, s:s, s:i, s:s}, s:o, s:o}",
+			 "schema", 1, "lab", l->name, "created", (json_int_t)l->created,
+			 "network", "mode", topo_mode_name(t->net.mode), "vpcCIDR",
+			 cidr_fmt(&t->net.vpc_cidr, c), "vpcRouter", addr_fmt(t->net.vpc_router, r),
+			 "clusterCIDR", cidr_fmt(&t->net.cluster_cidr, c2), "serviceCIDR",
+			 cidr_fmt(&t->net.service_cidr, c3), "mtu", (int)t->net.mtu,
+			 "clusterDomain", t->net.domain, "nodes", nodes, "pods", pods);
+}
+
+void out_status_dot(FILE *f, const struct out_status *s)
+{
+	const struct lab *l = s->lab;
+	const struct topo *t = &l->topo;
+	char a[ADDR_STRLEN], c[CIDR_STRLEN];
+
+	fprintf(f, "digraph \"%s\" {\n\trankdir=TB;\n\tnode [shape=box, fontname=\"monospace\"];\n",
+		l->name);
+	fprintf(f, "\tvpc [label=\"VPC %s\\nrouter %s\\n(%s)\", shape=ellipse];\n",
+		cidr_fmt(&t->net.vpc_cidr, c), addr_fmt(t->net.vpc_router, a), LAB_VPC_BRIDGE_NAME);
+	for (size_t i = 0; i < t->nnodes; i++) {
+		const struct topo_node *n = &t->nodes[i];
+
+		fprintf(f, "\tsubgraph \"cluster_%s\" {\n\t\tlabel=\"node %s\\n%s\";\n", n->name,
+			n->name, addr_fmt(n->ip, a));
+		fprintf(f, "\t\t\"node/%s\" [label=\"%s\\neth0 %s\\n%s\"];\n", n->name, n->name, a,
+			t->net.mode == TOPO_MODE_VPC ? "no bridge (vpc)" : cidr_fmt(&n->pod_cidr, c));
+		for (size_t k = 0; k < t->npods; k++) {
+			const struct topo_pod *p = &t->pods[k];
+
+			if (p->node != i)
+				continue;
+			fprintf(f, "\t\t\"%s/%s\" [label=\"%s/%s\\n%s\", shape=component, color=%s];\n",
+				p->ns, p->name, p->ns, p->name, addr_fmt(p->ip, a),
+				pod_ready(s, k) ? "darkgreen" : "red");
+			fprintf(f, "\t\t\"node/%s\" -> \"%s/%s\" [label=\"%s\", dir=both];\n", n->name,
+				p->ns, p->name, l->plan.pods[k].host_if);
+		}
+		fprintf(f, "\t}\n\tvpc -> \"node/%s\" [label=\"%s\", dir=both];\n", n->name,
+			l->plan.nodes[i].vpc_port);
+	}
+	fprintf(f, "}\n");
+}

@@ -1,0 +1,25 @@
+/* out/status — a lab's status as aligned text, JSON and Graphviz DOT.
+ * Health is measured by the caller (lab_container_health) and passed in. */
+#ifndef PODPATH_OUT_STATUS_H
+#define PODPATH_OUT_STATUS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "lab/lab.h"
+
+/* health[pod][container] as measured; NULL pointers mean "not measured". */
+struct out_status {
+	const struct lab *lab;
+	enum lab_health **health;
+	bool color;
+};
+
+/* Text tables: summary line, nodes, pods with containers. */
+void out_status_text(FILE *f, const struct out_status *s);
+/* {"schema":1, "lab", "network", "nodes", "pods", ...}; caller owns the result. */
+struct json_t *out_status_json(const struct out_status *s);
+/* A Graphviz digraph: VPC, nodes as clusters, pods inside, links as edges. */
+void out_status_dot(FILE *f, const struct out_status *s);
+
+#endif

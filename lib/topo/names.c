@@ -1,0 +1,187 @@
+/* Kubernetes name and label syntax, and the names of topo's enums. */
+#include <errno.h>
+#include <string.h>
+
+#include "topo/topo_int.h"
+
+static bool is_lower_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static bool is_alnum(char c)
+{
+	return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
+}
+
+/* One DNS-1123 label of exactly len characters at s. */
+static bool is_label_n(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > 63)
+		return false;
+	if (!is_lower_alnum(s[0]) || !is_lower_alnum(s[len - 1]))
+		return false;
+	for (i = 1; i + 1 < len; i++) {
+		if (!is_lower_alnum(s[i]) && s[i] != '-')
+			return false;
+	}
+	return true;
+}
+
+/* A subdomain of exactly len characters at s. Unlike Kubernetes, each label
+ * is held to 63 characters: the cluster domain ends up in real DNS names. */
+static bool is_subdomain_n(const char *s, size_t len)
+{
+	const char *dot;
+	size_t rest = len;
+
+	if (len == 0 || len > 253)
+		return false;
+	for (;;) {
+		dot = memchr(s, '.', rest);
+		if (!dot)
+			return is_label_n(s, rest);
+		if (!is_label_n(s, (size_t)(dot - s)))
+			return false;
+		rest -= (size_t)(dot - s) + 1;
+		s = dot + 1;
+	}
+}
+
+/* The name part of a label key and a non-empty label value share a rule:
+ * at most 63 of [A-Za-z0-9-_.], alphanumeric at both ends. */
+static bool is_qualified_name_n(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > 63)
+		return false;
+	if (!is_alnum(s[0]) || !is_alnum(s[len - 1]))
+		return false;
+	for (i = 1; i + 1 < len; i++) {
+		if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+			return false;
+	}
+	return true;
+}
+
+bool topo_is_dns1123_label(const char *s)
+{
+	return s && is_label_n(s, strlen(s));
+}
+
+bool topo_is_dns1123_subdomain(const char *s)
+{
+	return s && is_subdomain_n(s, strlen(s));
+}
+
+bool topo_is_pod_name(const char *s)
+{
+	/* podpath keeps pod names in fixed 64-byte fields (they also name
+	 * network namespaces), so the subdomain is capped at 63. */
+	return topo_is_dns1123_subdomain(s) && strlen(s) <= 63;
+}
+
+bool topo_is_label_key(const char *s)
+{
+	const char *slash;
+
+	if (!s)
+		return false;
+	slash = strchr(s, '/');
+	if (!slash)
+		return is_qualified_name_n(s, strlen(s));
+	return is_subdomain_n(s, (size_t)(slash - s)) &&
+	       is_qualified_name_n(slash + 1, strlen(slash + 1));
+}
+
+bool topo_is_label_value(const char *s)
+{
+	return s && (!*s || is_qualified_name_n(s, strlen(s)));
+}
+
+bool topo_is_port_name(const char *s)
+{
+	bool letter = false;
+	size_t i, len;
+
+	if (!s)
+		return false;
+	len = strlen(s);
+	if (len == 0 || len > 15 || s[0] == '-' || s[len - 1] == '-')
+		return false;
+	for (i = 0; i < len; i++) {
+		if (s[i] >= 'a' && s[i] <= 'z')
+			letter = true;
+		else if (s[i] == '-' && s[i + 1] == '-')
+			return false;
+		else if (!is_lower_alnum(s[i]) && s[i] != '-')
+			return false;
+	}
+	return letter;
+}
+
+bool topo_cidr_reserved(const struct cidr *c, const char **which)
+{
+	/* Ranges whose addresses a lab network cannot route like unicast; the
+	 * link-local one also holds the vpc mode pod gateway 169.254.1.1. */
+	static const struct {
+		struct cidr c;
+		const char *name;
+	} reserved[] = {
+		{ { 0x00000000u, 8 }, "0.0.0.0/8 (\"this network\")" },
+		{ { 0x7f000000u, 8 }, "127.0.0.0/8 (loopback)" },
+		{ { 0xa9fe0000u, 16 }, "169.254.0.0/16 (link-local)" },
+		{ { 0xe0000000u, 3 }, "224.0.0.0/3 (multicast and reserved)" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+		if (cidr_overlaps(c, &reserved[i].c)) {
+			if (which)
+				*which = reserved[i].name;
+			return true;
+		}
+	}
+	return false;
+}
+
+static const char *const mode_names[] = {
+	[TOPO_MODE_ROUTED] = "routed",
+	[TOPO_MODE_VXLAN] = "vxlan",
+	[TOPO_MODE_VPC] = "vpc",
+};
+
+const char *topo_mode_name(enum topo_mode m)
+{
+	if ((unsigned)m >= sizeof(mode_names) / sizeof(mode_names[0]))
+		return "?";
+	return mode_names[m];
+}
+
+int topo_mode_parse(const char *s, enum topo_mode *out)
+{
+	unsigned i;
+
+	for (i = 0; s && i < sizeof(mode_names) / sizeof(mode_names[0]); i++) {
+		if (!strcmp(s, mode_names[i])) {
+			*out = (enum topo_mode)i;
+			return 0;
+		}
+	}
+	errno = EINVAL;
+	return -EINVAL;
+}
+
+const char *topo_proto_name(enum topo_proto p)
+{
+	switch (p) {
+	case TOPO_PROTO_TCP:
+		return "TCP";
+	case TOPO_PROTO_UDP:
+		return "UDP";
+	}
+	return "?";
+}

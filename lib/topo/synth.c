@@ -1,0 +1,155 @@
+/* topo_from_synth: generated topologies for scripts and scale tests. The
+ * model is built directly (a 65536-pod document would only be parsed back)
+ * with CIDRs just large enough for the requested size. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "topo/topo_int.h"
+
+/* The longest prefix length, at most max_len, with room for need addresses. */
+static unsigned prefix_for(uint64_t need, unsigned max_len)
+{
+	unsigned len = max_len;
+
+	while (len > 0 && ((uint64_t)1 << (32 - len)) < need)
+		len--;
+	return len;
+}
+
+static struct cidr cidr_of(uint32_t base, unsigned len)
+{
+	return (struct cidr){ base & cidr_mask((uint8_t)len), (uint8_t)len };
+}
+
+/* Size the network section for nodes x pods in mode. */
+static int synth_network(struct topo_network *net, unsigned nodes, unsigned per_node,
+			 enum topo_mode mode, struct topo_error *err)
+{
+	char val[16];
+	unsigned len, blocks;
+	uint64_t total = (uint64_t)nodes * per_node;
+	int ret = 0;
+
+	topo_network_default(net);
+	net->mode = mode;
+	snprintf(val, sizeof(val), "%u", per_node);
+	if (mode == TOPO_MODE_VPC) {
+		/* Lower half: network, router and the nodes; upper half: the pods
+		 * and the segment's broadcast address. */
+		len = prefix_for(2 * (total + 1 > nodes + 2 ? total + 1 : nodes + 2), 24);
+	} else {
+		/* Each node's block holds its pods plus network, gateway and
+		 * broadcast; block 0 of clusterCIDR is not handed out. */
+		net->node_mask = prefix_for((uint64_t)per_node + 3, 24);
+		if (net->node_mask < TOPO_NODE_MASK_MIN) {
+			ret = topo_err_set(err, "--pods-per-node", val,
+					   "at most 65533 pods per node fit in a node's pod CIDR (a /16)");
+			goto out;
+		}
+		for (blocks = 0; (1u << blocks) < nodes + 1; blocks++)
+			;
+		len = net->node_mask - blocks;
+		if (len > 16)
+			len = 16;
+		if (len < TOPO_CLUSTER_LEN_MIN) {
+			ret = topo_err_set(err, "--pods-per-node", val,
+					   "%u nodes with %u pods each do not fit in a /8 clusterCIDR",
+					   nodes, per_node);
+			goto out;
+		}
+		/* 10.244.0.0/16 widened in place stays clear of 10.96.0.0/12. */
+		net->cluster_cidr = cidr_of(0x0af40000u, len);
+		len = prefix_for((uint64_t)nodes + 3, 24);
+	}
+	if (len < TOPO_VPC_LEN_MIN) {
+		ret = topo_err_set(err, "--pods-per-node", val, "does not fit in a /8 vpcCIDR");
+		goto out;
+	}
+	net->vpc_cidr = cidr_of(0xac120000u, len);	/* 172.18.0.0/len */
+	net->vpc_router = net->vpc_cidr.addr + 1;
+out:
+	return ret;
+}
+
+static int synth_pod(struct topo_pod *p, size_t node, unsigned n, unsigned i)
+{
+	int ret = -ENOMEM;
+
+	strcpy(p->ns, "default");
+	snprintf(p->name, sizeof(p->name), "pod-%u-%u", n, i);
+	p->node = node;
+	p->labels = calloc(1, sizeof(*p->labels));
+	if (!p->labels)
+		goto out;
+	p->nlabels = 1;
+	p->labels[0].key = strdup("app");
+	p->labels[0].value = strdup("synth");
+	p->containers = calloc(1, sizeof(*p->containers));
+	if (!p->labels[0].key || !p->labels[0].value || !p->containers)
+		goto out;
+	p->ncontainers = 1;
+	strcpy(p->containers[0].name, "app");
+	p->containers[0].ports = calloc(1, sizeof(*p->containers[0].ports));
+	if (!p->containers[0].ports)
+		goto out;
+	p->containers[0].nports = 1;
+	strcpy(p->containers[0].ports[0].name, "http");
+	p->containers[0].ports[0].port = 8080;
+	p->containers[0].ports[0].proto = TOPO_PROTO_TCP;
+	ret = 0;
+out:
+	return ret;
+}
+
+int topo_from_synth(struct topo *t, unsigned nodes, unsigned pods_per_node,
+		    enum topo_mode mode, struct topo_error *err)
+{
+	uint64_t total = (uint64_t)nodes * pods_per_node;
+	char val[16];
+	unsigned n, i;
+	size_t k = 0;
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	topo_err_clear(err);
+	snprintf(val, sizeof(val), "%u", nodes);
+	if (nodes < 1 || nodes > TOPO_MAX_NODES) {
+		ret = topo_err_set(err, "--nodes", val, "must be 1..%d", TOPO_MAX_NODES);
+		goto out;
+	}
+	snprintf(val, sizeof(val), "%u", pods_per_node);
+	if (total > TOPO_MAX_PODS) {
+		ret = topo_err_set(err, "--pods-per-node", val,
+				   "%u nodes x %u pods is %llu pods; at most %d are supported",
+				   nodes, pods_per_node, (unsigned long long)total, TOPO_MAX_PODS);
+		goto out;
+	}
+	if ((unsigned)mode > TOPO_MODE_VPC) {
+		ret = topo_err_set(err, "--network", "", "unknown mode");
+		goto out;
+	}
+	ret = synth_network(&t->net, nodes, pods_per_node, mode, err);
+	if (ret)
+		goto out;
+	if (topo_alloc_nodes(t, nodes) || topo_alloc_pods(t, (size_t)total)) {
+		ret = topo_err_nomem(err);
+		goto out;
+	}
+	for (n = 1; n <= nodes; n++) {
+		snprintf(t->nodes[n - 1].name, sizeof(t->nodes[n - 1].name), "node-%u", n);
+		for (i = 1; i <= pods_per_node; i++) {
+			if (synth_pod(&t->pods[k++], n - 1, n, i)) {
+				ret = topo_err_nomem(err);
+				goto out;
+			}
+		}
+	}
+out:
+	if (ret) {
+		topo_free(t);
+		errno = -ret;
+	}
+	return ret;
+}

@@ -1,0 +1,161 @@
+/* topo_to_json: the model as a document topo_from_json reads back to the
+ * same model, with every default and assigned address written out. */
+#include <jansson.h>
+
+#include "topo/topo_int.h"
+
+/* json_object_set_new() takes v, NULL too, and fails for NULL, so one check
+ * at the end catches every allocation failure on the way. */
+static bool set(json_t *o, const char *key, json_t *v)
+{
+	return json_object_set_new(o, key, v) == 0;
+}
+
+static json_t *jaddr(uint32_t a)
+{
+	char buf[ADDR_STRLEN];
+
+	return json_string(addr_fmt(a, buf));
+}
+
+static json_t *jcidr(const struct cidr *c)
+{
+	char buf[CIDR_STRLEN];
+
+	return json_string(cidr_fmt(c, buf));
+}
+
+static json_t *network_json(const struct topo_network *net)
+{
+	json_t *o = json_object();
+	bool ok = o != NULL;
+
+	ok = ok && set(o, "mode", json_string(topo_mode_name(net->mode)));
+	ok = ok && set(o, "vpcCIDR", jcidr(&net->vpc_cidr));
+	ok = ok && set(o, "clusterCIDR", jcidr(&net->cluster_cidr));
+	ok = ok && set(o, "serviceCIDR", jcidr(&net->service_cidr));
+	ok = ok && set(o, "nodeCIDRMaskSize", json_integer(net->node_mask));
+	ok = ok && set(o, "mtu", json_integer(net->mtu));
+	ok = ok && set(o, "clusterDomain", json_string(net->domain));
+	if (!ok) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
+}
+
+static json_t *node_json(const struct topo *t, const struct topo_node *n)
+{
+	json_t *o = json_object();
+	bool ok = o != NULL;
+
+	ok = ok && set(o, "name", json_string(n->name));
+	if (n->ip)
+		ok = ok && set(o, "ip", jaddr(n->ip));
+	/* vpc mode has no per-node pod CIDR and would refuse one. */
+	if (n->pod_cidr.len && t->net.mode != TOPO_MODE_VPC)
+		ok = ok && set(o, "podCIDR", jcidr(&n->pod_cidr));
+	if (!ok) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
+}
+
+static json_t *port_json(const struct topo_port *p)
+{
+	json_t *o = json_object();
+	bool ok = o != NULL;
+
+	if (p->name[0])
+		ok = ok && set(o, "name", json_string(p->name));
+	ok = ok && set(o, "containerPort", json_integer(p->port));
+	ok = ok && set(o, "protocol", json_string(topo_proto_name(p->proto)));
+	if (!ok) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
+}
+
+static json_t *container_json(const struct topo_container *c)
+{
+	json_t *o = json_object(), *ports = json_array();
+	bool ok = o && ports;
+	size_t i;
+
+	for (i = 0; ok && i < c->nports; i++)
+		ok = json_array_append_new(ports, port_json(&c->ports[i])) == 0;
+	ok = ok && set(o, "name", json_string(c->name));
+	if (ok) {
+		ok = set(o, "ports", ports);
+		ports = NULL;
+	}
+	if (!ok) {
+		json_decref(o);
+		o = NULL;
+	}
+	json_decref(ports);
+	return o;
+}
+
+static json_t *pod_json(const struct topo *t, const struct topo_pod *p)
+{
+	json_t *o = json_object(), *labels = json_object(), *cts = json_array();
+	bool ok = o && labels && cts;
+	size_t i;
+
+	for (i = 0; ok && i < p->nlabels; i++)
+		ok = set(labels, p->labels[i].key, json_string(p->labels[i].value));
+	for (i = 0; ok && i < p->ncontainers; i++)
+		ok = json_array_append_new(cts, container_json(&p->containers[i])) == 0;
+	ok = ok && set(o, "namespace", json_string(p->ns));
+	ok = ok && set(o, "name", json_string(p->name));
+	ok = ok && set(o, "node", json_string(p->node < t->nnodes ? t->nodes[p->node].name : ""));
+	if (p->ip)
+		ok = ok && set(o, "ip", jaddr(p->ip));
+	if (ok) {
+		ok = set(o, "labels", labels);
+		labels = NULL;
+	}
+	if (ok) {
+		ok = set(o, "containers", cts);
+		cts = NULL;
+	}
+	if (!ok) {
+		json_decref(o);
+		o = NULL;
+	}
+	json_decref(labels);
+	json_decref(cts);
+	return o;
+}
+
+struct json_t *topo_to_json(const struct topo *t)
+{
+	json_t *doc = json_object(), *nodes = json_array(), *pods = json_array();
+	bool ok = doc && nodes && pods;
+	size_t i;
+
+	for (i = 0; ok && i < t->nnodes; i++)
+		ok = json_array_append_new(nodes, node_json(t, &t->nodes[i])) == 0;
+	for (i = 0; ok && i < t->npods; i++)
+		ok = json_array_append_new(pods, pod_json(t, &t->pods[i])) == 0;
+	ok = ok && set(doc, "schema", json_integer(1));
+	ok = ok && set(doc, "network", network_json(&t->net));
+	if (ok) {
+		ok = set(doc, "nodes", nodes);
+		nodes = NULL;
+	}
+	if (ok) {
+		ok = set(doc, "pods", pods);
+		pods = NULL;
+	}
+	if (!ok) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	json_decref(nodes);
+	json_decref(pods);
+	return doc;
+}

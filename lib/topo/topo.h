@@ -1,0 +1,121 @@
+/* topo — the lab's topology model: JSON schema parse and validation, the
+ * embedded default, synthetic generation, and address assignment (IPAM).
+ * Every error names the JSON path and the offending value (struct topo_error).
+ * Schema: docs/topology.md. */
+#ifndef PODPATH_TOPO_H
+#define PODPATH_TOPO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "addr.h"
+
+#define TOPO_LABEL_MAX 64	/* DNS-1123 label: 63 + NUL */
+#define TOPO_SUBDOMAIN_MAX 254	/* DNS-1123 subdomain: 253 + NUL */
+#define TOPO_MAX_NODES 256
+#define TOPO_MAX_PODS 65536
+#define TOPO_MAX_CONTAINERS 16
+#define TOPO_MAX_PORTS 32
+
+enum topo_mode { TOPO_MODE_ROUTED, TOPO_MODE_VXLAN, TOPO_MODE_VPC };
+enum topo_proto { TOPO_PROTO_TCP, TOPO_PROTO_UDP };
+
+struct topo_port {
+	char name[16];		/* IANA_SVC_NAME, may be empty */
+	uint16_t port;		/* containerPort */
+	enum topo_proto proto;
+};
+
+struct topo_container {
+	char name[TOPO_LABEL_MAX];
+	struct topo_port *ports;
+	size_t nports;
+};
+
+struct topo_label {
+	char *key;
+	char *value;
+};
+
+struct topo_node {
+	char name[TOPO_LABEL_MAX];	/* DNS-1123 label (podpath limit: 63) */
+	uint32_t ip;			/* address on the VPC segment; 0 = assign */
+	struct cidr pod_cidr;		/* routed/vxlan; len 0 = assign; unused in vpc */
+	uint32_t gw;			/* pod gateway: cbr0 address (first host of pod_cidr); vpc: 169.254.1.1 */
+	size_t npods;			/* pods scheduled here (filled by topo_resolve) */
+};
+
+struct topo_pod {
+	char ns[TOPO_LABEL_MAX];	/* namespace, DNS-1123 label */
+	char name[TOPO_LABEL_MAX];	/* DNS-1123 subdomain, podpath limit 63 */
+	size_t node;			/* index into topo.nodes */
+	uint32_t ip;			/* 0 = assign */
+	struct topo_label *labels;
+	size_t nlabels;
+	struct topo_container *containers;
+	size_t ncontainers;
+};
+
+struct topo_network {
+	enum topo_mode mode;
+	struct cidr vpc_cidr;		/* node segment; default 172.18.0.0/24 */
+	uint32_t vpc_router;		/* first host of vpc_cidr */
+	struct cidr cluster_cidr;	/* default 10.244.0.0/16 (not used for pod IPs in vpc mode) */
+	struct cidr service_cidr;	/* default 10.96.0.0/12 */
+	unsigned node_mask;		/* nodeCIDRMaskSize, default 24 */
+	unsigned mtu;			/* underlay MTU of the VPC segment, default 1500 */
+	char domain[TOPO_SUBDOMAIN_MAX];	/* clusterDomain, default cluster.local */
+};
+
+struct topo {
+	struct topo_network net;
+	struct topo_node *nodes;
+	size_t nnodes;
+	struct topo_pod *pods;
+	size_t npods;
+};
+
+struct topo_error {
+	char path[160];		/* JSON path, e.g. ".pods[2].node"; "" if none */
+	char value[160];	/* offending value as text (quoted if string); "" if none */
+	char msg[256];		/* what is wrong, e.g. "no such node" */
+	int line;		/* JSON syntax errors: 1-based line, else 0 */
+	int column;
+};
+
+/* Parse a topology JSON document into t (zeroed by the caller or not: it is reset).
+ * Checks syntax, types, unknown fields and each field's own validity. 0 or -EINVAL. */
+int topo_from_json(struct topo *t, const char *buf, size_t len, struct topo_error *err);
+/* Fill t with the embedded default topology (DESIGN.md). */
+int topo_from_default(struct topo *t, struct topo_error *err);
+/* Fill t with a synthetic topology for scripts and scale tests: nodes
+ * node-1..N, M pods on each named default/pod-<n>-<i>, one container "app"
+ * serving http 8080/TCP, label app=synth; CIDRs sized so that it fits in mode. */
+int topo_from_synth(struct topo *t, unsigned nodes, unsigned pods_per_node,
+		    enum topo_mode mode, struct topo_error *err);
+/* Cross-check (duplicates, references, overlaps) and assign every unset address:
+ * node IPs, pod CIDRs, gateways, pod IPs. Idempotent. 0 or -EINVAL with err set. */
+int topo_resolve(struct topo *t, struct topo_error *err);
+/* The fully resolved topology as a JSON document topo_from_json accepts
+ * (every address explicit), so it round-trips. Caller json_decref()s. */
+struct json_t *topo_to_json(const struct topo *t);
+/* Release everything t owns; t is left zeroed. */
+void topo_free(struct topo *t);
+
+/* Look-ups; NULL/-1 when absent. ns NULL means "default". */
+const struct topo_pod *topo_pod_find(const struct topo *t, const char *ns, const char *name);
+ssize_t topo_node_index(const struct topo *t, const char *name);
+
+/* Names of enums as used in JSON and on the command line. */
+const char *topo_mode_name(enum topo_mode m);
+int topo_mode_parse(const char *s, enum topo_mode *out);
+const char *topo_proto_name(enum topo_proto p);
+
+/* Kubernetes name rules: DNS-1123 label (<=63, [a-z0-9-], alnum ends) and
+ * subdomain (<=253, labels joined by '.'). */
+bool topo_is_dns1123_label(const char *s);
+bool topo_is_dns1123_subdomain(const char *s);
+
+#endif

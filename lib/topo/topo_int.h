@@ -1,0 +1,96 @@
+/* topo_int — helpers shared by the topo module's files; not a public API. */
+#ifndef PODPATH_TOPO_INT_H
+#define PODPATH_TOPO_INT_H
+
+#include <stdarg.h>
+
+#include <jansson.h>
+
+#include "topo/topo.h"
+
+#define TOPO_PATH_MAX sizeof(((struct topo_error *)0)->path)
+
+/* Limits of the network section (docs/topology.md). */
+#define TOPO_VPC_LEN_MIN 8
+#define TOPO_VPC_LEN_MAX 29
+#define TOPO_CLUSTER_LEN_MIN 8
+#define TOPO_CLUSTER_LEN_MAX 28
+#define TOPO_SERVICE_LEN_MIN 12
+#define TOPO_SERVICE_LEN_MAX 30
+#define TOPO_PODCIDR_LEN_MIN 8
+#define TOPO_PODCIDR_LEN_MAX 30
+#define TOPO_NODE_MASK_MIN 16
+#define TOPO_NODE_MASK_MAX 30
+#define TOPO_MTU_MIN 1280
+#define TOPO_MTU_MAX 9000
+
+/* 169.254.1.1: the link-local next hop of every pod in vpc mode, as the
+ * AWS VPC CNI and Calico configure it. */
+#define TOPO_VPC_POD_GW 0xa9fe0101u
+
+/* Messages used by more than one file, so that they read the same. */
+#define TOPO_MSG_LABEL "not a valid DNS-1123 label (lowercase letters, digits and '-', " \
+	"starting and ending with a letter or digit, at most 63 characters)"
+#define TOPO_MSG_PODCIDR_VPC "podCIDR is not used in vpc mode: pod IPs come from the VPC subnet"
+
+/* Errors: each sets *err (which may be NULL) and returns -EINVAL so that a
+ * caller can write `ret = topo_err_set(...); goto out;`. */
+void topo_err_clear(struct topo_error *err);
+/* value is copied as given ("" for none). */
+int topo_err_set(struct topo_error *err, const char *path, const char *value,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* value is s in double quotes. */
+int topo_err_str(struct topo_error *err, const char *path, const char *s,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* value is v dumped as compact JSON. */
+int topo_err_json(struct topo_error *err, const char *path, const json_t *v,
+		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Same as topo_err_set with a va_list; for the other helpers. */
+int topo_err_vset(struct topo_error *err, const char *path, const char *value,
+		  const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
+/* Sets "out of memory" and returns -ENOMEM. */
+int topo_err_nomem(struct topo_error *err);
+
+/* Copy src into dst of size n; if it does not fit, end dst with "...". */
+void topo_strtrunc(char *dst, size_t n, const char *src);
+/* JSON paths: parent + ".key" (or ["key"] when key is not an identifier). */
+void topo_path_key(char *dst, size_t n, const char *parent, const char *key);
+/* parent + "[i]". */
+void topo_path_index(char *dst, size_t n, const char *parent, size_t i);
+/* A path from a format, e.g. ".pods[%zu].ip"; truncated with "..." if long. */
+void topo_path_fmt(char *dst, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Name rules beyond the public DNS-1123 ones. */
+bool topo_is_pod_name(const char *s);
+bool topo_is_label_key(const char *s);
+bool topo_is_label_value(const char *s);
+bool topo_is_port_name(const char *s);
+/* Addresses a lab cannot use: 0/8, loopback, link-local, multicast and above. */
+bool topo_cidr_reserved(const struct cidr *c, const char **which);
+
+/* What topo_resolve works out, kept apart from the model until everything
+ * has been checked, so that a failed resolve leaves the model untouched. */
+struct topo_plan {
+	uint32_t *node_ip;		/* per node */
+	struct cidr *node_cidr;		/* per node; len 0 in vpc mode */
+	uint32_t *pod_ip;		/* per pod */
+	uint32_t *used;			/* pod IPs given in the document, sorted */
+	size_t nused;
+};
+
+/* The VPC pod pool of vpc mode: the upper half of vpcCIDR. */
+struct cidr topo_vpc_pod_pool(const struct topo_network *net);
+/* Fill plan->node_ip and plan->node_cidr where the model leaves them unset. */
+int topo_ipam_nodes(const struct topo *t, struct topo_plan *plan, struct topo_error *err);
+/* Fill plan->pod_ip where the model leaves it unset. */
+int topo_ipam_pods(const struct topo *t, struct topo_plan *plan, struct topo_error *err);
+
+/* Allocation of a model's parts; zeroed so that topo_free() can always run. */
+int topo_alloc_nodes(struct topo *t, size_t n);
+int topo_alloc_pods(struct topo *t, size_t n);
+/* The default network section (DESIGN.md). */
+void topo_network_default(struct topo_network *net);
+
+#endif

@@ -1,0 +1,42 @@
+# Shared by every bats file. Each file sets LAB to its own name before
+# loading this, builds in setup_file and always tears down in teardown_file.
+
+PODPATH="${PODPATH:-$BATS_TEST_DIRNAME/../../podpath}"
+TOPOS="$BATS_TEST_DIRNAME/../topologies"
+
+pp() { "$PODPATH" --lab "$LAB" "$@"; }
+
+# Remove the lab and anything a failed test could have left of it.
+lab_cleanup() {
+	local lab=${1:-$LAB} ns
+	"$PODPATH" --lab "$lab" teardown >/dev/null 2>&1 || true
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^${lab}_" || true); do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	rm -rf "/run/podpath/$lab" "/run/podpath/$lab.lock"
+	rmdir /run/podpath 2>/dev/null || true
+}
+
+# Namespaces, processes, mounts and state files left of lab $1 (one per line).
+lab_leftovers() {
+	local lab=$1
+	ip netns list | awk '{print $1}' | grep "^${lab}_" || true
+	grep " /run/netns/${lab}_" /proc/mounts || true
+	pgrep -af -- "--lab $lab __responder" || true
+	ls -d "/run/podpath/$lab" "/run/podpath/$lab.lock" 2>/dev/null || true
+}
+
+# The pod's address as the kernel shows it inside the pod (not podpath's word).
+pod_ip() { # NETNS
+	ip -n "$1" -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1
+}
+
+# All pod namespaces of a lab.
+pod_netns() { ip netns list | awk '{print $1}' | grep "^${1}_pod_" | sort; }
+node_netns() { ip netns list | awk '{print $1}' | grep "^${1}_node_" | sort; }
+
+# HTTP GET from inside a namespace with the plain kernel tools.
+ns_curl() { # NETNS URL
+	ip netns exec "$1" curl -s -m 3 "$2"
+}

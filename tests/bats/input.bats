@@ -1,0 +1,122 @@
+#!/usr/bin/env bats
+# Bad input — topology files and command lines — exits 2 with a message that
+# names the field and the value, and builds nothing.
+
+LAB=ppt-input
+
+setup_file() { load helpers; lab_cleanup; }
+teardown_file() { load helpers; lab_cleanup; }
+setup() { load helpers; }
+
+nothing_built() {
+	[ -z "$(lab_leftovers $LAB)" ]
+}
+
+@test "every bad topology file exits 2, names the JSON path and the problem, builds nothing" {
+	n=0
+	while IFS=$'\t' read -r file path msg; do
+		[[ -z "$file" || "$file" == \#* ]] && continue
+		run "$PODPATH" --lab $LAB setup -f "$TOPOS/bad/$file"
+		echo "$file: status=$status: $output"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"topology $TOPOS/bad/$file: "* ]]
+		[[ -z "$path" || "$output" == *"$path"* ]]
+		[[ "$output" == *"$msg"* ]]
+		nothing_built
+		n=$((n + 1))
+	done <"$TOPOS/bad/expect.tsv"
+	echo "checked $n files"
+	[ "$n" -ge 15 ]
+}
+
+@test "a syntax error reports its line and column" {
+	printf '{\n  "nodes": [\n    {"name": "a",}\n  ]\n}\n' >"$BATS_TEST_TMPDIR/t.json"
+	run "$PODPATH" --lab $LAB setup -f "$BATS_TEST_TMPDIR/t.json"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"line 3 column"* ]]
+	nothing_built
+}
+
+@test "the offending value is quoted in the message" {
+	printf '{"nodes":[{"name":"node-1"}],"pods":[{"name":"x","node":"node-9","containers":[{"name":"c"}]}]}' >"$BATS_TEST_TMPDIR/t.json"
+	run "$PODPATH" --lab $LAB setup -f "$BATS_TEST_TMPDIR/t.json"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *'.pods[0].node: "node-9": no such node'* ]]
+	nothing_built
+}
+
+@test "every good topology file builds" {
+	for f in "$TOPOS"/good/*.json; do
+		run "$PODPATH" --lab $LAB setup -f "$f"
+		echo "$f: $output"
+		[ "$status" -eq 0 ]
+		run "$PODPATH" --lab $LAB teardown
+		[ "$status" -eq 0 ]
+		nothing_built
+	done
+}
+
+@test "a topology on stdin (-f -) works" {
+	run bash -c "'$PODPATH' --lab $LAB setup -f - <'$TOPOS/bad/unknown-node.json'"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"topology -: .pods[0].node"* ]]
+}
+
+# One bad command line per row: arguments, then what the message must contain.
+@test "bad command lines exit 2 with a message naming the option and value" {
+	cases=(
+		'setup --nodes 0 --pods-per-node 1|--nodes "0"'
+		'setup --nodes abc --pods-per-node 1|--nodes "abc"'
+		'setup --nodes 300 --pods-per-node 1|--nodes "300"'
+		'setup --nodes 2 --pods-per-node -1|--pods-per-node "-1"'
+		'setup --nodes 2|go together'
+		'setup --pods-per-node 2|go together'
+		'setup --nodes 2 --pods-per-node 100000|--pods-per-node'
+		'setup --network flat|--network "flat"'
+		'setup --bogus|unknown option "--bogus"'
+		'setup -f|needs a value'
+		'setup -f /nonexistent/topo.json|/nonexistent/topo.json'
+		'setup -f x.json --nodes 1 --pods-per-node 1|exclude each other'
+		'setup extra|unexpected argument "extra"'
+		'teardown --force|unknown option "--force"'
+		'status --yaml|unknown option "--yaml"'
+		'exec|missing TARGET'
+		'exec default/client|missing the command'
+		'frobnicate|unknown command "frobnicate"'
+		'help frobnicate|unknown command "frobnicate"'
+		'--bogus status|unknown option "--bogus"'
+	)
+	for c in "${cases[@]}"; do
+		args=${c%%|*} want=${c#*|}
+		run "$PODPATH" --lab $LAB $args
+		echo "podpath $args -> $status: $output"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"$want"* ]]
+		nothing_built
+	done
+}
+
+@test "an invalid lab name exits 2 and names it" {
+	for name in 'Bad' 'a_b' '-x' 'x-' 'averyveryverylongnamethatistoolong'; do
+		run "$PODPATH" --lab "$name" setup
+		echo "$name: $status $output"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"--lab \"$name\""* ]]
+	done
+	[ -z "$(ip netns list | grep -E '^(Bad|a_b|-x|x-)_' || true)" ]
+}
+
+@test "errors in JSON mode are one JSON document on stdout" {
+	run "$PODPATH" --lab $LAB -j setup --network flat
+	[ "$status" -eq 2 ]
+	jq -e '.error.message | test("--network")' <<<"$output"
+	jq -e '.error.exit == 2' <<<"$output"
+}
+
+@test "a missing lab is reported, not crashed on (exit 1)" {
+	run "$PODPATH" --lab $LAB status
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"lab \"$LAB\" does not exist"* ]]
+	run "$PODPATH" --lab $LAB exec default/client -- true
+	[ "$status" -eq 1 ]
+}

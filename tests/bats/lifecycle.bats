@@ -1,0 +1,179 @@
+#!/usr/bin/env bats
+# setup, status, exec and teardown over a lab's life, including crashes,
+# concurrent setups, a second lab beside the first, and the host left as it was.
+
+bats_require_minimum_version 1.5.0
+
+LAB=ppt-life
+LAB2=ppt-life2
+CRASH=ppt-crash
+
+setup_file() {
+	load helpers
+	for l in $LAB $LAB2 $CRASH; do lab_cleanup $l; done
+}
+
+teardown_file() {
+	load helpers
+	for l in $LAB $LAB2 $CRASH; do lab_cleanup $l; done
+	ip netns del ppt-foreign_node_x 2>/dev/null || true
+}
+
+setup() { load helpers; }
+
+root_snapshot() {
+	{
+		ip -d link show
+		ip addr show
+		ip route show table all
+		ip rule show
+		nft list ruleset 2>&1
+		sysctl net.ipv4.ip_forward net.ipv4.conf.all.rp_filter net.ipv4.conf.default.rp_filter \
+			net.ipv6.conf.all.disable_ipv6 net.ipv6.conf.default.disable_ipv6 \
+			net.ipv4.conf.all.proxy_arp net.ipv4.conf.all.forwarding
+	} 2>&1
+}
+
+@test "setup and teardown leave the root network namespace exactly as it was" {
+	before=$(root_snapshot)
+	for m in routed vxlan vpc; do
+		pp setup --network $m
+		pp exec default/client -- ping -c1 -W2 -q "$(pod_ip ${LAB}_pod_default_web-2)"
+		pp teardown
+	done
+	after=$(root_snapshot)
+	diff <(echo "$before") <(echo "$after")
+	[ -z "$(lab_leftovers $LAB)" ]
+}
+
+@test "status lists nodes, pods, IPs, namespaces and healthy containers (text, JSON, DOT)" {
+	pp setup
+	run pp status
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"3/3 pods ready"* ]]
+	[[ "$output" == *"node-1"*"172.18.0.2"*"10.244.1.0/24"*"${LAB}_node_node-1"* ]]
+	run pp -j status
+	[ "$status" -eq 0 ]
+	jq -e '.schema == 1 and .network.mode == "routed" and (.pods | length) == 3' <<<"$output"
+	# Every pid it reports is a live process inside that pod's namespace.
+	for row in $(jq -r '.pods[] | .netns as $n | .containers[] | "\($n):\(.pid):\(.health)"' <<<"$output"); do
+		IFS=: read -r ns pid health <<<"$row"
+		[ "$health" = ok ]
+		ip netns pids "$ns" | grep -qx "$pid"
+	done
+	pp status --dot | dot -Tsvg >/dev/null
+}
+
+@test "status reports a container that stopped" {
+	pid=$(pp -j status | jq -r '.pods[] | select(.name == "web-2") | .containers[0].pid')
+	kill -9 "$pid"
+	run pp -j status
+	jq -e '.pods[] | select(.name == "web-2") | .ready == false and .containers[0].health == "down"' <<<"$output"
+}
+
+@test "exec runs in the pod: its netns, hostname, kubelet's resolv.conf; exit status passes through" {
+	[ "$(pp exec default/web-1 -- ip -4 -o addr show dev eth0 | awk '{print $4}')" = "$(ip -n ${LAB}_pod_default_web-1 -4 -o addr show dev eth0 | awk '{print $4}')" ]
+	[ "$(pp exec web-1 -- hostname)" = web-1 ]
+	run pp exec default/client -- cat /etc/resolv.conf
+	[[ "$output" == *"nameserver 10.96.0.10"* ]]
+	[[ "$output" == *"search default.svc.cluster.local svc.cluster.local cluster.local"* ]]
+	[[ "$output" == *"options ndots:5"* ]]
+	[ "$(pp exec node/node-2 -- ip -4 -o addr show dev eth0 | awk '{print $4}')" = 172.18.0.3/24 ]
+	run pp exec default/client -- sh -c 'exit 42'
+	[ "$status" -eq 42 ]
+	run -127 pp exec default/client -- /no/such/command
+	[ "$status" -eq 127 ]
+	run pp exec default/web-9 -- true
+	[ "$status" -eq 2 ]
+	[[ "$output" == *'pod "default/web-9": no such pod in lab "ppt-life"'* ]]
+	run pp exec default/web-1 -c nope -- true
+	[ "$status" -eq 2 ]
+	[[ "$output" == *'container "nope"'* ]]
+	run pp exec node/node-9 -- true
+	[ "$status" -eq 2 ]
+	# The host's own resolv.conf and hostname are untouched by exec.
+	[ "$(hostname)" != web-1 ]
+	! grep -q "10.96.0.10" /etc/resolv.conf
+}
+
+@test "a second lab coexists with the first and its teardown leaves the first alone" {
+	"$PODPATH" --lab $LAB2 setup --network vxlan
+	ns_curl ${LAB2}_pod_default_client http://10.244.2.2:8080/ | grep -q "pod=default/web-2"
+	ns_curl ${LAB}_pod_default_client http://10.244.1.3:8080/ | grep -q "pod=default/web-1"
+	"$PODPATH" --lab $LAB2 teardown
+	[ -z "$(lab_leftovers $LAB2)" ]
+	ns_curl ${LAB}_pod_default_client http://10.244.1.3:8080/ | grep -q "pod=default/web-1"
+}
+
+@test "setup of an existing lab fails without touching it" {
+	run pp setup
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"already exists"* ]]
+	ns_curl ${LAB}_pod_default_client http://10.244.1.3:8080/ | grep -q "pod=default/web-1"
+}
+
+@test "teardown is idempotent and works with the state file deleted" {
+	rm -f /run/podpath/$LAB/state.json
+	run pp teardown
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"removed"* ]]
+	[ -z "$(lab_leftovers $LAB)" ]
+	run pp teardown
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"nothing to remove"* ]]
+}
+
+@test "teardown never removes a namespace it did not create, even with the lab's prefix" {
+	ip netns add ${LAB}_node_foreign
+	pp setup
+	pp teardown
+	ip netns list | grep -q "^${LAB}_node_foreign"
+	ip netns del ${LAB}_node_foreign
+	ip netns add ppt-foreign_node_x
+	"$PODPATH" teardown --all
+	ip netns list | grep -q "^ppt-foreign_node_x"
+	ip netns del ppt-foreign_node_x
+}
+
+@test "two setups of one lab at once: exactly one builds it, the lab is whole" {
+	pp setup --nodes 2 --pods-per-node 10 >"$BATS_TEST_TMPDIR/a" 2>&1 &
+	a=$!
+	pp setup --nodes 2 --pods-per-node 10 >"$BATS_TEST_TMPDIR/b" 2>&1 &
+	b=$!
+	sa=0; sb=0
+	wait $a || sa=$?
+	wait $b || sb=$?
+	cat "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
+	[ $((sa + sb)) -eq 1 ]
+	grep -q "already exists" "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
+	[ "$(pod_netns $LAB | wc -l)" -eq 20 ]
+	run pp -j status
+	jq -e '[.pods[] | select(.ready)] | length == 20' <<<"$output"
+	pp teardown
+	[ -z "$(lab_leftovers $LAB)" ]
+}
+
+@test "setup killed with SIGKILL at any point, then teardown: nothing is left" {
+	for delay in 0 0.002 0.005 0.01 0.02 0.04 0.08 0.15; do
+		"$PODPATH" --lab $CRASH setup --nodes 3 --pods-per-node 30 >/dev/null 2>&1 &
+		pid=$!
+		sleep $delay
+		kill -9 $pid 2>/dev/null || true
+		wait $pid 2>/dev/null || true
+		echo "killed after ${delay}s: $(ip netns list | grep -c "^${CRASH}_" || true) namespaces"
+		"$PODPATH" --lab $CRASH teardown
+		left=$(lab_leftovers $CRASH)
+		echo "$left"
+		[ -z "$left" ]
+	done
+}
+
+@test "a synthetic topology builds and every pod answers" {
+	pp setup --nodes 3 --pods-per-node 4 --network vxlan
+	[ "$(pod_netns $LAB | wc -l)" -eq 12 ]
+	for ns in $(pod_netns $LAB); do
+		ns_curl ${LAB}_pod_default_pod-1-1 "http://$(pod_ip $ns):8080/" | grep -q "client=$(pod_ip ${LAB}_pod_default_pod-1-1):"
+	done
+	pp teardown
+}

@@ -1,0 +1,966 @@
+/* Unit tests for lib/topo: the default and synthetic topologies, IPAM, every
+ * file under tests/topologies/ (run from the repository root), error
+ * records and the JSON round trip. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "topo/topo.h"
+#include "unit.h"
+
+#define TOPO_DIR "tests/topologies"
+
+/* ---- helpers ---- */
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET))
+		goto out;
+	buf = malloc((size_t)n + 1);
+	if (!buf)
+		goto out;
+	if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+		goto out;
+	}
+	buf[n] = '\0';
+	*len = (size_t)n;
+out:
+	fclose(f);
+	return buf;
+}
+
+static int parse_str(struct topo *t, const char *s, struct topo_error *err)
+{
+	return topo_from_json(t, s, strlen(s), err);
+}
+
+/* Parse and resolve; on failure t is freed. */
+static int load_str(struct topo *t, const char *s, struct topo_error *err)
+{
+	int ret = parse_str(t, s, err);
+
+	if (!ret) {
+		ret = topo_resolve(t, err);
+		if (ret)
+			topo_free(t);
+	}
+	return ret;
+}
+
+static uint32_t ip(const char *s)
+{
+	uint32_t a = 0;
+
+	addr_parse(s, &a);
+	return a;
+}
+
+static struct cidr pfx(const char *s)
+{
+	struct cidr c = { 0, 0 };
+
+	cidr_parse(s, &c);
+	return c;
+}
+
+static bool cidr_eq(struct cidr a, struct cidr b)
+{
+	return a.addr == b.addr && a.len == b.len;
+}
+
+static bool err_terminated(const struct topo_error *e)
+{
+	return memchr(e->path, 0, sizeof(e->path)) && memchr(e->value, 0, sizeof(e->value)) &&
+	       memchr(e->msg, 0, sizeof(e->msg));
+}
+
+static bool is_zeroed(const struct topo *t)
+{
+	static const struct topo zero;
+
+	return !memcmp(t, &zero, sizeof(zero));
+}
+
+/* Two models are equal when every field a user can see is. */
+static bool topo_equal(const struct topo *a, const struct topo *b, const char **why)
+{
+	const struct topo_network *x = &a->net, *y = &b->net;
+	size_t i, j, k;
+
+	*why = "network";
+	if (x->mode != y->mode || !cidr_eq(x->vpc_cidr, y->vpc_cidr) ||
+	    x->vpc_router != y->vpc_router || !cidr_eq(x->cluster_cidr, y->cluster_cidr) ||
+	    !cidr_eq(x->service_cidr, y->service_cidr) || x->node_mask != y->node_mask ||
+	    x->mtu != y->mtu || strcmp(x->domain, y->domain))
+		return false;
+	*why = "nodes";
+	if (a->nnodes != b->nnodes)
+		return false;
+	for (i = 0; i < a->nnodes; i++) {
+		const struct topo_node *n = &a->nodes[i], *m = &b->nodes[i];
+
+		if (strcmp(n->name, m->name) || n->ip != m->ip || !cidr_eq(n->pod_cidr, m->pod_cidr) ||
+		    n->gw != m->gw || n->npods != m->npods)
+			return false;
+	}
+	*why = "pods";
+	if (a->npods != b->npods)
+		return false;
+	for (i = 0; i < a->npods; i++) {
+		const struct topo_pod *p = &a->pods[i], *q = &b->pods[i];
+
+		*why = "pod";
+		if (strcmp(p->ns, q->ns) || strcmp(p->name, q->name) || p->node != q->node ||
+		    p->ip != q->ip || p->nlabels != q->nlabels || p->ncontainers != q->ncontainers)
+			return false;
+		*why = "labels";
+		for (j = 0; j < p->nlabels; j++) {
+			if (strcmp(p->labels[j].key, q->labels[j].key) ||
+			    strcmp(p->labels[j].value, q->labels[j].value))
+				return false;
+		}
+		*why = "containers";
+		for (j = 0; j < p->ncontainers; j++) {
+			const struct topo_container *c = &p->containers[j], *d = &q->containers[j];
+
+			if (strcmp(c->name, d->name) || c->nports != d->nports)
+				return false;
+			for (k = 0; k < c->nports; k++) {
+				if (strcmp(c->ports[k].name, d->ports[k].name) ||
+				    c->ports[k].port != d->ports[k].port ||
+				    c->ports[k].proto != d->ports[k].proto)
+					return false;
+			}
+		}
+	}
+	*why = "";
+	return true;
+}
+
+/* t is resolved: its JSON must read back to an identical model, and
+ * resolving t again must change nothing. */
+static void check_roundtrip(const struct topo *t, const char *what)
+{
+	struct topo back, again;
+	struct topo_error err;
+	const char *why = "";
+	json_t *j = topo_to_json(t);
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	int ret;
+
+	if (!CHECKF(s != NULL, "%s: topo_to_json", what))
+		goto out;
+	ret = parse_str(&back, s, &err);
+	if (!CHECKF(ret == 0, "%s: reparse: %s: %s %s", what, err.path, err.value, err.msg))
+		goto out;
+	ret = topo_resolve(&back, &err);
+	CHECKF(ret == 0, "%s: re-resolve: %s: %s %s", what, err.path, err.value, err.msg);
+	CHECKF(topo_equal(t, &back, &why), "%s: round trip differs in %s", what, why);
+	/* Idempotence: resolve the reparsed copy once more. */
+	ret = parse_str(&again, s, &err);
+	if (CHECK(ret == 0)) {
+		CHECK(topo_resolve(&again, &err) == 0);
+		CHECK(topo_resolve(&again, &err) == 0);
+		CHECKF(topo_equal(t, &again, &why), "%s: second resolve changed %s", what, why);
+		topo_free(&again);
+	}
+	topo_free(&back);
+out:
+	free(s);
+	json_decref(j);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Every pod IP and every node IP distinct, and each where its mode puts it. */
+static void check_addresses(const struct topo *t, const char *what)
+{
+	uint32_t *ips = calloc(t->npods + t->nnodes + 1, sizeof(*ips));
+	struct cidr pool = t->net.vpc_cidr;
+	size_t i, n = 0, dups = 0, misplaced = 0;
+
+	if (!CHECK(ips != NULL))
+		return;
+	pool.len++;
+	pool.addr += (uint32_t)cidr_size(&pool);
+	for (i = 0; i < t->nnodes; i++) {
+		const struct topo_node *nd = &t->nodes[i];
+
+		ips[n++] = nd->ip;
+		if (!cidr_contains(&t->net.vpc_cidr, nd->ip) || nd->ip == t->net.vpc_router)
+			misplaced++;
+		if (t->net.mode == TOPO_MODE_VPC &&
+		    (nd->pod_cidr.len || nd->gw != ip("169.254.1.1") || cidr_contains(&pool, nd->ip)))
+			misplaced++;
+		if (t->net.mode != TOPO_MODE_VPC &&
+		    (!cidr_within(&nd->pod_cidr, &t->net.cluster_cidr) ||
+		     nd->gw != nd->pod_cidr.addr + 1))
+			misplaced++;
+	}
+	for (i = 0; i < t->npods; i++) {
+		const struct topo_pod *p = &t->pods[i];
+		const struct topo_node *nd = &t->nodes[p->node];
+
+		ips[n++] = p->ip;
+		if (t->net.mode == TOPO_MODE_VPC) {
+			if (!cidr_contains(&pool, p->ip) || p->ip == cidr_last(&pool))
+				misplaced++;
+		} else if (!cidr_contains(&nd->pod_cidr, p->ip) || p->ip == nd->gw ||
+			   p->ip == nd->pod_cidr.addr || p->ip == cidr_last(&nd->pod_cidr)) {
+			misplaced++;
+		}
+	}
+	qsort(ips, n, sizeof(*ips), cmp_u32);
+	for (i = 1; i < n; i++)
+		dups += ips[i] == ips[i - 1];
+	CHECKF(dups == 0, "%s: %zu duplicate addresses", what, dups);
+	CHECKF(misplaced == 0, "%s: %zu misplaced addresses", what, misplaced);
+	free(ips);
+}
+
+/* ---- the default topology ---- */
+
+static void test_default(void)
+{
+	struct topo t;
+	struct topo_error err;
+	const struct topo_pod *p;
+
+	if (!CHECK(topo_from_default(&t, &err) == 0))
+		return;
+	CHECK(t.net.mode == TOPO_MODE_ROUTED);
+	CHECK_EQ_INT(t.nnodes, 2);
+	CHECK_EQ_INT(t.npods, 3);
+	/* Addresses are IPAM's job, so --network can still change the mode. */
+	CHECK(t.nodes[0].ip == 0 && t.nodes[0].pod_cidr.len == 0 && t.pods[0].ip == 0);
+	if (!CHECKF(topo_resolve(&t, &err) == 0, "%s %s", err.path, err.msg))
+		goto out;
+	CHECK(cidr_eq(t.net.vpc_cidr, pfx("172.18.0.0/24")));
+	CHECK_EQ_INT(t.net.vpc_router, ip("172.18.0.1"));
+	CHECK(cidr_eq(t.net.cluster_cidr, pfx("10.244.0.0/16")));
+	CHECK(cidr_eq(t.net.service_cidr, pfx("10.96.0.0/12")));
+	CHECK_EQ_INT(t.net.node_mask, 24);
+	CHECK_EQ_INT(t.net.mtu, 1500);
+	CHECK_EQ_STR(t.net.domain, "cluster.local");
+	CHECK_EQ_STR(t.nodes[0].name, "node-1");
+	CHECK_EQ_STR(t.nodes[1].name, "node-2");
+	CHECK_EQ_INT(t.nodes[0].ip, ip("172.18.0.2"));
+	CHECK_EQ_INT(t.nodes[1].ip, ip("172.18.0.3"));
+	CHECK(cidr_eq(t.nodes[0].pod_cidr, pfx("10.244.1.0/24")));
+	CHECK(cidr_eq(t.nodes[1].pod_cidr, pfx("10.244.2.0/24")));
+	CHECK_EQ_INT(t.nodes[0].gw, ip("10.244.1.1"));
+	CHECK_EQ_INT(t.nodes[1].gw, ip("10.244.2.1"));
+	CHECK_EQ_INT(t.nodes[0].npods, 2);
+	CHECK_EQ_INT(t.nodes[1].npods, 1);
+
+	p = topo_pod_find(&t, NULL, "client");
+	if (CHECK(p != NULL)) {
+		CHECK_EQ_INT(p->ip, ip("10.244.1.2"));
+		CHECK_EQ_INT(p->node, 0);
+		CHECK(p->nlabels == 1 && !strcmp(p->labels[0].key, "app") &&
+		      !strcmp(p->labels[0].value, "client"));
+		CHECK(p->ncontainers == 1 && !strcmp(p->containers[0].name, "client") &&
+		      p->containers[0].nports == 0);
+	}
+	p = topo_pod_find(&t, "default", "web-1");
+	if (CHECK(p != NULL)) {
+		CHECK_EQ_INT(p->ip, ip("10.244.1.3"));
+		CHECK_EQ_INT(p->node, 0);
+		CHECK(p->nlabels == 1 && !strcmp(p->labels[0].value, "web"));
+		if (CHECK(p->ncontainers == 2)) {
+			const struct topo_container *w = &p->containers[0], *s = &p->containers[1];
+
+			CHECK_EQ_STR(w->name, "web");
+			CHECK(w->nports == 2 && !strcmp(w->ports[0].name, "http") &&
+			      w->ports[0].port == 8080 && w->ports[0].proto == TOPO_PROTO_TCP &&
+			      !strcmp(w->ports[1].name, "echo") && w->ports[1].port == 9000 &&
+			      w->ports[1].proto == TOPO_PROTO_UDP);
+			CHECK_EQ_STR(s->name, "sidecar");
+			CHECK(s->nports == 1 && !strcmp(s->ports[0].name, "metrics") &&
+			      s->ports[0].port == 9090 && s->ports[0].proto == TOPO_PROTO_TCP);
+		}
+	}
+	p = topo_pod_find(&t, "default", "web-2");
+	if (CHECK(p != NULL)) {
+		CHECK_EQ_INT(p->ip, ip("10.244.2.2"));
+		CHECK_EQ_INT(p->node, 1);
+		CHECK(p->ncontainers == 1 && p->containers[0].nports == 2);
+	}
+	CHECK(topo_pod_find(&t, "kube-system", "web-1") == NULL);
+	CHECK(topo_pod_find(&t, NULL, "nope") == NULL);
+	CHECK(topo_node_index(&t, "node-2") == 1);
+	CHECK(topo_node_index(&t, "node-3") == -1);
+	check_addresses(&t, "default");
+	check_roundtrip(&t, "default");
+out:
+	topo_free(&t);
+	CHECK(is_zeroed(&t));
+}
+
+/* The command line may switch the mode between parse and resolve. */
+static void test_default_modes(void)
+{
+	struct topo t;
+	struct topo_error err;
+
+	if (!CHECK(topo_from_default(&t, &err) == 0))
+		return;
+	t.net.mode = TOPO_MODE_VPC;
+	if (CHECKF(topo_resolve(&t, &err) == 0, "%s %s", err.path, err.msg)) {
+		CHECK_EQ_INT(t.nodes[0].ip, ip("172.18.0.2"));
+		CHECK_EQ_INT(t.nodes[1].ip, ip("172.18.0.3"));
+		CHECK_EQ_INT(t.nodes[0].pod_cidr.len, 0);
+		CHECK_EQ_INT(t.nodes[0].gw, ip("169.254.1.1"));
+		CHECK_EQ_INT(t.nodes[1].gw, ip("169.254.1.1"));
+		CHECK_EQ_INT(t.pods[0].ip, ip("172.18.0.128"));
+		CHECK_EQ_INT(t.pods[1].ip, ip("172.18.0.129"));
+		CHECK_EQ_INT(t.pods[2].ip, ip("172.18.0.130"));
+		check_addresses(&t, "default vpc");
+		check_roundtrip(&t, "default vpc");
+	}
+	topo_free(&t);
+
+	if (!CHECK(topo_from_default(&t, &err) == 0))
+		return;
+	t.net.mode = TOPO_MODE_VXLAN;
+	if (CHECKF(topo_resolve(&t, &err) == 0, "%s %s", err.path, err.msg)) {
+		CHECK_EQ_INT(t.pods[2].ip, ip("10.244.2.2"));
+		check_roundtrip(&t, "default vxlan");
+	}
+	topo_free(&t);
+}
+
+/* ---- synthetic topologies ---- */
+
+static void test_synth(void)
+{
+	static const struct {
+		unsigned nodes, pods;
+	} sizes[] = { { 2, 50 }, { 4, 250 }, { 1, 0 }, { 256, 1 }, { 3, 300 }, { 256, 256 },
+		      { 1, 65533 }, { 2, 32768 } };
+	static const enum topo_mode modes[] = { TOPO_MODE_ROUTED, TOPO_MODE_VXLAN, TOPO_MODE_VPC };
+	struct topo_error err;
+	struct topo t;
+	char what[64];
+	size_t i, m;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		for (m = 0; m < 3; m++) {
+			snprintf(what, sizeof(what), "synth %ux%u %s", sizes[i].nodes, sizes[i].pods,
+				 topo_mode_name(modes[m]));
+			if (!CHECKF(topo_from_synth(&t, sizes[i].nodes, sizes[i].pods, modes[m],
+						    &err) == 0, "%s: %s %s %s", what, err.path,
+				    err.value, err.msg))
+				continue;
+			CHECKF(t.nnodes == sizes[i].nodes && t.npods == (size_t)sizes[i].nodes * sizes[i].pods,
+			       "%s", what);
+			CHECK(t.net.mode == modes[m]);
+			if (CHECKF(topo_resolve(&t, &err) == 0, "%s: %s %s %s", what, err.path,
+				   err.value, err.msg)) {
+				check_addresses(&t, what);
+				/* The round trip of the biggest ones is slow under ASan. */
+				if ((size_t)sizes[i].nodes * sizes[i].pods <= 1000 || m == 0)
+					check_roundtrip(&t, what);
+			}
+			topo_free(&t);
+		}
+	}
+	CHECK(topo_from_synth(&t, 2, 3, TOPO_MODE_ROUTED, &err) == 0);
+	if (CHECK(t.npods == 6)) {
+		CHECK_EQ_STR(t.nodes[1].name, "node-2");
+		CHECK_EQ_STR(t.pods[4].name, "pod-2-2");
+		CHECK_EQ_STR(t.pods[4].ns, "default");
+		CHECK_EQ_INT(t.pods[4].node, 1);
+		CHECK(t.pods[4].nlabels == 1 && !strcmp(t.pods[4].labels[0].key, "app") &&
+		      !strcmp(t.pods[4].labels[0].value, "synth"));
+		CHECK(t.pods[4].ncontainers == 1 && !strcmp(t.pods[4].containers[0].name, "app"));
+		CHECK(t.pods[4].containers[0].nports == 1 &&
+		      !strcmp(t.pods[4].containers[0].ports[0].name, "http") &&
+		      t.pods[4].containers[0].ports[0].port == 8080);
+		CHECK(cidr_eq(t.net.cluster_cidr, pfx("10.244.0.0/16")) && t.net.node_mask == 24);
+		CHECK(topo_resolve(&t, &err) == 0);
+		CHECK(cidr_eq(t.nodes[0].pod_cidr, pfx("10.244.1.0/24")));
+		CHECK_EQ_INT(t.pods[0].ip, ip("10.244.1.2"));
+	}
+	topo_free(&t);
+}
+
+static void test_synth_errors(void)
+{
+	struct topo_error err;
+	struct topo t;
+
+	CHECK(topo_from_synth(&t, 0, 1, TOPO_MODE_ROUTED, &err) == -EINVAL);
+	CHECK_EQ_STR(err.path, "--nodes");
+	CHECK_EQ_STR(err.value, "0");
+	CHECK(is_zeroed(&t));
+	CHECK(topo_from_synth(&t, 257, 1, TOPO_MODE_VPC, &err) == -EINVAL);
+	CHECK_EQ_STR(err.path, "--nodes");
+	CHECK_HAS_STR(err.msg, "1..256");
+	CHECK(topo_from_synth(&t, 3, 30000, TOPO_MODE_VPC, &err) == -EINVAL);
+	CHECK_EQ_STR(err.path, "--pods-per-node");
+	CHECK_EQ_STR(err.value, "30000");
+	CHECK_HAS_STR(err.msg, "65536");
+	CHECK(topo_from_synth(&t, 256, 257, TOPO_MODE_ROUTED, &err) == -EINVAL);
+	CHECK_EQ_STR(err.path, "--pods-per-node");
+	CHECK(topo_from_synth(&t, 1, 65534, TOPO_MODE_ROUTED, &err) == -EINVAL);
+	CHECK_EQ_STR(err.path, "--pods-per-node");
+	CHECK(topo_from_synth(&t, 1, 4000000000u, TOPO_MODE_ROUTED, &err) == -EINVAL);
+	CHECK(topo_from_synth(&t, 1, 1, (enum topo_mode)7, &err) == -EINVAL);
+	CHECK_EQ_STR(err.path, "--network");
+	/* 1 x 65534 fits the VPC pool of vpc mode, which has no per-node block. */
+	CHECK(topo_from_synth(&t, 1, 65534, TOPO_MODE_VPC, &err) == 0);
+	topo_free(&t);
+}
+
+/* ---- files ---- */
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && !strcmp(s + a - b, suffix);
+}
+
+/* Names of the *.json files in dir, sorted; NULL-terminated. */
+static char **list_json(const char *dir, size_t *n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **names = NULL, **tmp;
+	size_t cap = 0;
+
+	*n = 0;
+	if (!d)
+		return NULL;
+	while ((de = readdir(d))) {
+		if (!has_suffix(de->d_name, ".json"))
+			continue;
+		if (*n + 2 > cap) {
+			cap = cap ? 2 * cap : 16;
+			tmp = realloc(names, cap * sizeof(*names));
+			if (!tmp)
+				break;
+			names = tmp;
+		}
+		names[(*n)++] = strdup(de->d_name);
+		names[*n] = NULL;
+	}
+	closedir(d);
+	return names;
+}
+
+static void free_list(char **names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+static void test_good_files(void)
+{
+	char path[512], **names;
+	struct topo_error err;
+	struct topo t;
+	size_t i, n, len;
+	char *buf;
+
+	names = list_json(TOPO_DIR "/good", &n);
+	if (!CHECKF(n >= 4, "%zu good topologies in " TOPO_DIR "/good (run from the repo root)", n))
+		goto out;
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), TOPO_DIR "/good/%s", names[i]);
+		buf = read_file(path, &len);
+		if (!CHECKF(buf != NULL, "%s", path))
+			continue;
+		if (CHECKF(topo_from_json(&t, buf, len, &err) == 0, "%s: %s: %s %s", path,
+			   err.path, err.value, err.msg)) {
+			if (CHECKF(topo_resolve(&t, &err) == 0, "%s: %s: %s %s", path, err.path,
+				   err.value, err.msg)) {
+				check_addresses(&t, path);
+				check_roundtrip(&t, path);
+			}
+			topo_free(&t);
+		}
+		free(buf);
+	}
+out:
+	free_list(names, n);
+}
+
+static void test_bad_files(void)
+{
+	char path[1100], line[1024], **names, *file, *want_path, *want_msg, *buf, *nl;
+	size_t i, n, len, lines = 0, matched = 0;
+	struct topo_error err;
+	struct topo t;
+	FILE *tsv;
+	int ret;
+
+	tsv = fopen(TOPO_DIR "/bad/expect.tsv", "r");
+	if (!CHECKF(tsv != NULL, TOPO_DIR "/bad/expect.tsv: %s (run from the repo root)",
+		    strerror(errno)))
+		return;
+	names = list_json(TOPO_DIR "/bad", &n);
+	while (fgets(line, sizeof(line), tsv)) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		if (!line[0] || line[0] == '#')
+			continue;
+		lines++;
+		file = line;
+		want_path = strchr(file, '\t');
+		want_msg = want_path ? strchr(want_path + 1, '\t') : NULL;
+		if (!CHECKF(want_msg != NULL, "expect.tsv: malformed line \"%s\"", line))
+			continue;
+		*want_path++ = '\0';
+		*want_msg++ = '\0';
+		for (i = 0; i < n; i++)
+			matched += !strcmp(names[i], file);
+		snprintf(path, sizeof(path), TOPO_DIR "/bad/%s", file);
+		buf = read_file(path, &len);
+		if (!CHECKF(buf != NULL, "%s", path))
+			continue;
+		ret = topo_from_json(&t, buf, len, &err);
+		if (ret)
+			CHECKF(is_zeroed(&t), "%s: model not reset after failed parse", file);
+		else
+			ret = topo_resolve(&t, &err);
+		topo_free(&t);
+		free(buf);
+		if (!CHECKF(ret == -EINVAL, "%s: accepted (ret %d)", file, ret))
+			continue;
+		CHECKF(err_terminated(&err), "%s", file);
+		CHECKF(strstr(err.path, want_path) != NULL, "%s: path \"%s\" lacks \"%s\" (msg: %s)",
+		       file, err.path, want_path, err.msg);
+		CHECKF(strstr(err.msg, want_msg) != NULL, "%s: msg \"%s\" lacks \"%s\"", file,
+		       err.msg, want_msg);
+		CHECKF(err.msg[0] && err.msg[strlen(err.msg) - 1] != '.' &&
+		       !(err.msg[0] >= 'A' && err.msg[0] <= 'Z'),
+		       "%s: msg \"%s\" should be lower case without a trailing period", file, err.msg);
+		/* Syntax errors carry a position, everything else a path. */
+		if (!err.path[0])
+			CHECKF(err.line > 0, "%s: no line for a syntax error", file);
+	}
+	fclose(tsv);
+	CHECKF(lines >= 20, "only %zu lines in expect.tsv", lines);
+	CHECKF(matched == n, "%zu bad files, %zu listed in expect.tsv", n, matched);
+	free_list(names, n);
+}
+
+/* ---- focused cases ---- */
+
+#define DOC_NODES "\"nodes\": [{\"name\": \"node-1\"}, {\"name\": \"node-2\"}]"
+
+static void expect_error(const char *doc, const char *path, const char *msg_part)
+{
+	struct topo_error err;
+	struct topo t;
+	int ret;
+
+	ret = load_str(&t, doc, &err);
+	if (!CHECKF(ret == -EINVAL, "accepted: %s", doc)) {
+		topo_free(&t);
+		return;
+	}
+	CHECKF(!strcmp(err.path, path), "path \"%s\", want \"%s\" (msg %s) for %s", err.path, path,
+	       err.msg, doc);
+	CHECKF(strstr(err.msg, msg_part) != NULL, "msg \"%s\" lacks \"%s\"", err.msg, msg_part);
+	CHECK(err_terminated(&err));
+}
+
+static void test_syntax_errors(void)
+{
+	struct topo_error err;
+	struct topo t;
+
+	CHECK(parse_str(&t, "{\n  \"nodes\": [\n    {\"name\": \"a\"}\n  ]\n  \"pods\": []\n}", &err) == -EINVAL);
+	CHECK_EQ_INT(err.line, 5);
+	CHECK(err.column > 0);
+	CHECK_EQ_STR(err.path, "");
+	CHECK(err.msg[0] != '\0');
+	CHECK(is_zeroed(&t));
+	CHECK(topo_from_json(&t, "", 0, &err) == -EINVAL);
+	CHECK(topo_from_json(&t, "{\"nodes\": [{\"name\": \"a\"}]}\0junk", 33, &err) == -EINVAL);
+	CHECK(topo_from_json(&t, "{\"nodes\":[{\"name\":\"a\"}], \"x\": \"\\u0000\"}", 39, &err) == -EINVAL);
+	expect_error("{\"nodes\": [{\"name\": \"a\", \"name\": \"b\"}]}", "", "duplicate object key");
+	expect_error("null", "", "");
+	expect_error("[]", ".", "expected object");
+}
+
+static void test_types_and_fields(void)
+{
+	expect_error("{\"schema\": \"1\", " DOC_NODES "}", ".schema", "expected integer");
+	expect_error("{\"schema\": 1.0, " DOC_NODES "}", ".schema", "expected integer");
+	expect_error("{\"network\": [], " DOC_NODES "}", ".network", "expected object");
+	expect_error("{\"network\": {\"mode\": null}, " DOC_NODES "}", ".network.mode", "expected string");
+	expect_error("{\"network\": {\"nodeCIDRMaskSize\": true}, " DOC_NODES "}",
+		     ".network.nodeCIDRMaskSize", "expected integer");
+	expect_error("{\"network\": {\"vpccidr\": \"10.0.0.0/8\"}, " DOC_NODES "}",
+		     ".network.vpccidr", "unknown field");
+	expect_error("{\"nodes\": [\"node-1\"]}", ".nodes[0]", "expected object");
+	expect_error("{\"nodes\": [{\"name\": \"a\", \"labels\": {}}]}", ".nodes[0].labels", "unknown field");
+	expect_error("{\"nodes\": [{\"ip\": \"172.18.0.9\"}]}", ".nodes[0]", "missing required field \"name\"");
+	expect_error("{" DOC_NODES ", \"pods\": [{\"name\": \"a\", \"node\": \"node-1\", "
+		     "\"containers\": [{\"name\": \"c\", \"ports\": [{\"port\": 80}]}]}]}",
+		     ".pods[0].containers[0].ports[0].port", "unknown field");
+	expect_error("{" DOC_NODES ", \"pods\": [{\"name\": \"a\", \"node\": \"node-1\", "
+		     "\"containers\": [{\"name\": \"c\", \"ports\": [{\"name\": \"x\"}]}]}]}",
+		     ".pods[0].containers[0].ports[0]", "missing required field \"containerPort\"");
+	expect_error("{" DOC_NODES ", \"pods\": [{\"name\": \"a\", \"node\": \"node-1\"}]}",
+		     ".pods[0]", "missing required field \"containers\"");
+	expect_error("{" DOC_NODES ", \"pods\": [{\"name\": \"a\", \"node\": \"node-1\", "
+		     "\"containers\": [{\"name\": \"c\", \"ports\": [{\"containerPort\": 80, \"protocol\": \"tcp\"}]}]}]}",
+		     ".pods[0].containers[0].ports[0].protocol", "unknown protocol");
+	expect_error("{" DOC_NODES ", \"pods\": [{\"name\": \"a\", \"node\": \"node-1\", "
+		     "\"containers\": [{\"name\": \"c\", \"ports\": [{\"containerPort\": -1}]}]}]}",
+		     ".pods[0].containers[0].ports[0].containerPort", "must be 1..65535");
+	expect_error("{" DOC_NODES ", \"pods\": {}}", ".pods", "expected array");
+	/* the first error in document order wins */
+	expect_error("{\"bogus\": 1, \"nodes\": []}", ".bogus", "unknown field");
+	expect_error("{\"nodes\": [], \"bogus\": 1}", ".nodes", "at least one node");
+}
+
+static void test_error_values(void)
+{
+	char doc[2048], key[600];
+	struct topo_error err;
+	struct topo t;
+
+	/* Values are quoted JSON text; long ones end in "...", never overflow. */
+	memset(key, 'x', 500);
+	key[500] = '\0';
+	snprintf(doc, sizeof(doc), "{\"nodes\": [{\"name\": \"%s\"}]}", key);
+	CHECK(parse_str(&t, doc, &err) == -EINVAL);
+	CHECK_EQ_STR(err.path, ".nodes[0].name");
+	CHECK(strlen(err.value) == sizeof(err.value) - 1);
+	CHECK(err.value[0] == '"');
+	CHECK(has_suffix(err.value, "..."));
+	/* A long unknown key truncates the path the same way. */
+	snprintf(doc, sizeof(doc), "{\"nodes\": [{\"name\": \"a\", \"%s\": 1}]}", key);
+	CHECK(parse_str(&t, doc, &err) == -EINVAL);
+	CHECK(strlen(err.path) == sizeof(err.path) - 1);
+	CHECK(has_suffix(err.path, "..."));
+	CHECK(!strncmp(err.path, ".nodes[0].xxx", 13));
+	CHECK_EQ_STR(err.msg, "unknown field");
+	/* Quotes and control characters in a value stay escaped. */
+	CHECK(parse_str(&t, "{\"nodes\": [{\"name\": \"a\\\"b\\n\"}]}", &err) == -EINVAL);
+	CHECK_EQ_STR(err.value, "\"a\\\"b\\n\"");
+	/* Odd keys are quoted in the path. */
+	CHECK(parse_str(&t, "{\"nodes\": [{\"name\": \"a\", \"na me\": 1}]}", &err) == -EINVAL);
+	CHECK_EQ_STR(err.path, ".nodes[0][\"na me\"]");
+	/* Objects are dumped compactly. */
+	CHECK(parse_str(&t, "{\"nodes\": [{\"name\": {\"a\": [1, 2]}}]}", &err) == -EINVAL);
+	CHECK_EQ_STR(err.value, "{\"a\":[1,2]}");
+	CHECK_EQ_STR(err.msg, "expected string");
+	/* A NULL error record is allowed. */
+	CHECK(parse_str(&t, "{}", NULL) == -EINVAL);
+}
+
+static void test_names(void)
+{
+	char s63[64], s64[65], sub[300];
+
+	memset(s63, 'a', 63);
+	s63[63] = '\0';
+	memset(s64, 'a', 64);
+	s64[64] = '\0';
+	CHECK(topo_is_dns1123_label("a"));
+	CHECK(topo_is_dns1123_label("node-1"));
+	CHECK(topo_is_dns1123_label("1node"));
+	CHECK(topo_is_dns1123_label(s63));
+	CHECK(!topo_is_dns1123_label(s64));
+	CHECK(!topo_is_dns1123_label(""));
+	CHECK(!topo_is_dns1123_label(NULL));
+	CHECK(!topo_is_dns1123_label("-a"));
+	CHECK(!topo_is_dns1123_label("a-"));
+	CHECK(!topo_is_dns1123_label("A"));
+	CHECK(!topo_is_dns1123_label("a.b"));
+	CHECK(!topo_is_dns1123_label("a_b"));
+	CHECK(topo_is_dns1123_subdomain("cluster.local"));
+	CHECK(topo_is_dns1123_subdomain("a"));
+	CHECK(topo_is_dns1123_subdomain("a-1.b-2.c"));
+	CHECK(!topo_is_dns1123_subdomain("a..b"));
+	CHECK(!topo_is_dns1123_subdomain(".a"));
+	CHECK(!topo_is_dns1123_subdomain("a."));
+	CHECK(!topo_is_dns1123_subdomain("a.-b"));
+	CHECK(!topo_is_dns1123_subdomain(""));
+	CHECK(!topo_is_dns1123_subdomain("Cluster.local"));
+	snprintf(sub, sizeof(sub), "%s.%s", s64, "b");
+	CHECK(!topo_is_dns1123_subdomain(sub));
+	memset(sub, 'a', 253);
+	for (int i = 63; i < 253; i += 64)
+		sub[i] = '.';
+	sub[253] = '\0';
+	CHECK(topo_is_dns1123_subdomain(sub));
+	sub[253] = 'a';
+	sub[254] = '\0';
+	CHECK(!topo_is_dns1123_subdomain(sub));
+
+	CHECK_EQ_STR(topo_mode_name(TOPO_MODE_ROUTED), "routed");
+	CHECK_EQ_STR(topo_mode_name(TOPO_MODE_VXLAN), "vxlan");
+	CHECK_EQ_STR(topo_mode_name(TOPO_MODE_VPC), "vpc");
+	CHECK_EQ_STR(topo_proto_name(TOPO_PROTO_TCP), "TCP");
+	CHECK_EQ_STR(topo_proto_name(TOPO_PROTO_UDP), "UDP");
+	enum topo_mode m = TOPO_MODE_ROUTED;
+	CHECK(topo_mode_parse("vpc", &m) == 0 && m == TOPO_MODE_VPC);
+	CHECK(topo_mode_parse("vxlan", &m) == 0 && m == TOPO_MODE_VXLAN);
+	CHECK(topo_mode_parse("VPC", &m) == -EINVAL);
+	CHECK(topo_mode_parse("", &m) == -EINVAL);
+	CHECK(topo_mode_parse(NULL, &m) == -EINVAL);
+}
+
+static void test_label_and_port_names(void)
+{
+	static const char *const good_keys[] = { "app", "app.kubernetes.io/name", "k8s-app",
+		"a_b.c-D", "example.com/Tier_1", "A" };
+	static const char *const bad_keys[] = { "-app", "app-", "/app", "example.com/", "a/b/c",
+		"Example.com/app", "a b", "é" };
+	static const char *const good_values[] = { "", "web", "Web_1.x-y", "0" };
+	static const char *const bad_values[] = { "-web", "web ", "a/b", "_x" };
+	static const char *const good_ports[] = { "http", "a", "dns-tcp", "h2c", "abcdefghijklmno" };
+	static const char *const bad_ports[] = { "HTTP", "8080", "-http", "http-", "ht--tp",
+		"abcdefghijklmnop", "h_p" };
+	char doc[512];
+	struct topo_error err;
+	struct topo t;
+	size_t i;
+
+#define POD_DOC(labels, port) \
+	"{" DOC_NODES ", \"pods\": [{\"name\": \"a\", \"node\": \"node-1\", \"labels\": " labels \
+	", \"containers\": [{\"name\": \"c\", \"ports\": [{\"name\": \"" port "\", \"containerPort\": 80}]}]}]}"
+	for (i = 0; i < sizeof(good_keys) / sizeof(*good_keys); i++) {
+		snprintf(doc, sizeof(doc), POD_DOC("{\"%s\": \"v\"}", "p"), good_keys[i]);
+		if (CHECKF(load_str(&t, doc, &err) == 0, "key %s: %s", good_keys[i], err.msg))
+			topo_free(&t);
+	}
+	for (i = 0; i < sizeof(bad_keys) / sizeof(*bad_keys); i++) {
+		snprintf(doc, sizeof(doc), POD_DOC("{\"%s\": \"v\"}", "p"), bad_keys[i]);
+		CHECKF(load_str(&t, doc, &err) == -EINVAL && strstr(err.msg, "label key"),
+		       "key %s", bad_keys[i]);
+	}
+	for (i = 0; i < sizeof(good_values) / sizeof(*good_values); i++) {
+		snprintf(doc, sizeof(doc), POD_DOC("{\"k\": \"%s\"}", "p"), good_values[i]);
+		if (CHECKF(load_str(&t, doc, &err) == 0, "value %s: %s", good_values[i], err.msg))
+			topo_free(&t);
+	}
+	for (i = 0; i < sizeof(bad_values) / sizeof(*bad_values); i++) {
+		snprintf(doc, sizeof(doc), POD_DOC("{\"k\": \"%s\"}", "p"), bad_values[i]);
+		CHECKF(load_str(&t, doc, &err) == -EINVAL && strstr(err.msg, "label value") &&
+		       !strcmp(err.path, ".pods[0].labels.k"), "value %s", bad_values[i]);
+	}
+	for (i = 0; i < sizeof(good_ports) / sizeof(*good_ports); i++) {
+		snprintf(doc, sizeof(doc), POD_DOC("{}", "%s"), good_ports[i]);
+		if (CHECKF(load_str(&t, doc, &err) == 0, "port %s: %s", good_ports[i], err.msg))
+			topo_free(&t);
+	}
+	for (i = 0; i < sizeof(bad_ports) / sizeof(*bad_ports); i++) {
+		snprintf(doc, sizeof(doc), POD_DOC("{}", "%s"), bad_ports[i]);
+		CHECKF(load_str(&t, doc, &err) == -EINVAL && strstr(err.msg, "port name"),
+		       "port %s", bad_ports[i]);
+	}
+#undef POD_DOC
+	/* Pod names are subdomains, capped at 63 by podpath. */
+	expect_error("{" DOC_NODES ", \"pods\": [{\"name\": \"a..b\", \"node\": \"node-1\", "
+		     "\"containers\": [{\"name\": \"c\"}]}]}", ".pods[0].name", "not a valid pod name");
+	if (CHECK(load_str(&t, "{" DOC_NODES ", \"pods\": [{\"name\": \"db-0.primary\", "
+			   "\"node\": \"node-1\", \"containers\": [{\"name\": \"c\"}]}]}", &err) == 0))
+		topo_free(&t);
+}
+
+static void test_ipam(void)
+{
+	struct topo_error err;
+	struct topo t;
+
+	/* Given addresses are skipped, whatever their position in the document. */
+	if (CHECK(load_str(&t, "{\"nodes\": [{\"name\": \"a\"}, {\"name\": \"b\", \"ip\": \"172.18.0.2\"}, "
+			   "{\"name\": \"c\"}], \"pods\": ["
+			   "{\"name\": \"p1\", \"node\": \"a\", \"containers\": [{\"name\": \"c\"}]},"
+			   "{\"name\": \"p2\", \"node\": \"a\", \"ip\": \"10.244.1.2\", \"containers\": [{\"name\": \"c\"}]},"
+			   "{\"name\": \"p3\", \"node\": \"a\", \"containers\": [{\"name\": \"c\"}]}]}", &err) == 0)) {
+		CHECK_EQ_INT(t.nodes[0].ip, ip("172.18.0.3"));
+		CHECK_EQ_INT(t.nodes[1].ip, ip("172.18.0.2"));
+		CHECK_EQ_INT(t.nodes[2].ip, ip("172.18.0.4"));
+		CHECK_EQ_INT(t.pods[0].ip, ip("10.244.1.3"));
+		CHECK_EQ_INT(t.pods[1].ip, ip("10.244.1.2"));
+		CHECK_EQ_INT(t.pods[2].ip, ip("10.244.1.4"));
+		CHECK_EQ_INT(t.nodes[0].npods, 3);
+		CHECK_EQ_INT(t.nodes[1].npods, 0);
+		topo_free(&t);
+	}
+	/* A given podCIDR is skipped by the block walk, even a large one. */
+	if (CHECK(load_str(&t, "{\"nodes\": [{\"name\": \"a\", \"podCIDR\": \"10.244.0.0/20\"}, "
+			   "{\"name\": \"b\"}, {\"name\": \"c\", \"podCIDR\": \"10.244.17.0/24\"}, {\"name\": \"d\"}]}",
+			   &err) == 0)) {
+		CHECK(cidr_eq(t.nodes[1].pod_cidr, pfx("10.244.16.0/24")));
+		CHECK(cidr_eq(t.nodes[3].pod_cidr, pfx("10.244.18.0/24")));
+		CHECK_EQ_INT(t.nodes[1].gw, ip("10.244.16.1"));
+		topo_free(&t);
+	}
+	/* Block 0 is the last resort. */
+	if (CHECK(load_str(&t, "{\"network\": {\"clusterCIDR\": \"10.244.0.0/23\"}, "
+			   "\"nodes\": [{\"name\": \"a\"}, {\"name\": \"b\"}]}", &err) == 0)) {
+		CHECK(cidr_eq(t.nodes[0].pod_cidr, pfx("10.244.1.0/24")));
+		CHECK(cidr_eq(t.nodes[1].pod_cidr, pfx("10.244.0.0/24")));
+		topo_free(&t);
+	}
+	/* A /8 cut into /30 blocks, most of it given: the walk must stay fast. */
+	if (CHECK(load_str(&t, "{\"network\": {\"clusterCIDR\": \"10.0.0.0/8\", \"serviceCIDR\": \"172.20.0.0/16\", "
+			   "\"nodeCIDRMaskSize\": 30}, \"nodes\": [{\"name\": \"a\", \"podCIDR\": \"10.0.0.0/9\"}, "
+			   "{\"name\": \"b\"}, {\"name\": \"c\", \"podCIDR\": \"10.128.0.4/30\"}, {\"name\": \"d\"}], "
+			   "\"pods\": [{\"name\": \"x\", \"node\": \"b\", \"containers\": [{\"name\": \"c\"}]}]}",
+			   &err) == 0)) {
+		CHECK(cidr_eq(t.nodes[1].pod_cidr, pfx("10.128.0.0/30")));
+		CHECK(cidr_eq(t.nodes[3].pod_cidr, pfx("10.128.0.8/30")));
+		CHECK_EQ_INT(t.pods[0].ip, ip("10.128.0.2"));
+		topo_free(&t);
+	}
+	/* Files of tests/topologies/good with known answers. */
+	{
+		size_t len;
+		char *buf = read_file(TOPO_DIR "/good/fixed-ips.json", &len);
+
+		if (CHECK(buf != NULL) && CHECK(load_str(&t, buf, &err) == 0)) {
+			CHECK_EQ_INT(topo_pod_find(&t, NULL, "pinned")->ip, ip("10.244.7.2"));
+			CHECK_EQ_INT(topo_pod_find(&t, NULL, "auto-1")->ip, ip("10.244.1.3"));
+			CHECK_EQ_INT(topo_pod_find(&t, NULL, "auto-2")->ip, ip("10.244.1.2"));
+			CHECK_EQ_INT(topo_pod_find(&t, NULL, "auto-3")->ip, ip("10.244.7.3"));
+			CHECK_EQ_INT(topo_pod_find(&t, NULL, "auto-4")->ip, ip("10.244.0.2"));
+			CHECK_EQ_INT(t.nodes[2].ip, ip("172.18.0.2"));
+			CHECK_EQ_INT(t.nodes[3].ip, ip("172.18.0.4"));
+			CHECK(cidr_eq(t.nodes[0].pod_cidr, pfx("10.244.1.0/24")));
+			CHECK(cidr_eq(t.nodes[3].pod_cidr, pfx("10.244.2.0/24")));
+			topo_free(&t);
+		}
+		free(buf);
+		buf = read_file(TOPO_DIR "/good/vpc.json", &len);
+		if (CHECK(buf != NULL) && CHECK(load_str(&t, buf, &err) == 0)) {
+			CHECK_EQ_INT(t.nodes[1].ip, ip("172.31.0.2"));
+			CHECK_EQ_INT(t.pods[0].ip, ip("172.31.0.40"));
+			CHECK_EQ_INT(t.pods[1].ip, ip("172.31.0.33"));
+			CHECK_EQ_INT(t.pods[2].ip, ip("172.31.0.32"));
+			CHECK_EQ_INT(t.pods[3].ip, ip("172.31.0.34"));
+			CHECK_EQ_INT(t.nodes[0].gw, ip("169.254.1.1"));
+			CHECK_EQ_INT(t.nodes[0].npods, 2);
+			topo_free(&t);
+		}
+		free(buf);
+	}
+	/* The VPC pool's last address is its broadcast. */
+	expect_error("{\"network\": {\"mode\": \"vpc\"}, " DOC_NODES ", \"pods\": [{\"name\": \"a\", "
+		     "\"node\": \"node-1\", \"ip\": \"172.18.0.255\", \"containers\": [{\"name\": \"c\"}]}]}",
+		     ".pods[0].ip", "broadcast");
+	expect_error("{" DOC_NODES ", \"pods\": [{\"name\": \"a\", \"node\": \"node-1\", "
+		     "\"ip\": \"10.244.1.255\", \"containers\": [{\"name\": \"c\"}]}]}", ".pods[0].ip", "broadcast");
+	expect_error("{" DOC_NODES ", \"pods\": [{\"name\": \"a\", \"node\": \"node-1\", "
+		     "\"ip\": \"10.244.1.0\", \"containers\": [{\"name\": \"c\"}]}]}", ".pods[0].ip", "network address");
+	expect_error("{\"nodes\": [{\"name\": \"a\", \"ip\": \"172.18.0.0\"}]}", ".nodes[0].ip", "network address");
+}
+
+/* A failed resolve leaves the model as it was; mode checks follow the mode. */
+static void test_resolve_atomic(void)
+{
+	static const char doc[] = "{\"nodes\": [{\"name\": \"a\", \"podCIDR\": \"10.244.5.0/24\"}, {\"name\": \"b\"}], "
+		"\"pods\": [{\"name\": \"p\", \"node\": \"b\", \"containers\": [{\"name\": \"c\"}]}]}";
+	struct topo_error err;
+	struct topo t;
+
+	if (!CHECK(parse_str(&t, doc, &err) == 0))
+		return;
+	t.net.mode = TOPO_MODE_VPC;
+	CHECK(topo_resolve(&t, &err) == -EINVAL);
+	CHECK_EQ_STR(err.path, ".nodes[0].podCIDR");
+	CHECK_HAS_STR(err.msg, "vpc mode");
+	CHECK(t.nodes[1].ip == 0 && t.pods[0].ip == 0 && t.nodes[1].pod_cidr.len == 0);
+	t.net.mode = TOPO_MODE_ROUTED;
+	if (CHECK(topo_resolve(&t, &err) == 0)) {
+		CHECK(cidr_eq(t.nodes[1].pod_cidr, pfx("10.244.1.0/24")));
+		CHECK_EQ_INT(t.pods[0].ip, ip("10.244.1.2"));
+		CHECK(err.path[0] == '\0' && err.msg[0] == '\0');
+	}
+	/* A model built by code is checked too. */
+	t.pods[0].node = 7;
+	CHECK(topo_resolve(&t, &err) == -EINVAL);
+	CHECK_EQ_STR(err.path, ".pods[0].node");
+	t.pods[0].node = 1;
+	t.net.node_mask = 8;
+	CHECK(topo_resolve(&t, &err) == -EINVAL);
+	CHECK_EQ_STR(err.path, ".network.nodeCIDRMaskSize");
+	t.net.node_mask = 24;
+	t.net.cluster_cidr.addr |= 1;
+	CHECK(topo_resolve(&t, &err) == -EINVAL);
+	CHECK_HAS_STR(err.msg, "host bits set");
+	topo_free(&t);
+}
+
+static void test_order(void)
+{
+	struct topo_error err;
+	struct topo t;
+
+	/* Pods may come before the nodes they name. */
+	if (CHECK(load_str(&t, "{\"pods\": [{\"name\": \"a\", \"node\": \"n\", \"containers\": [{\"name\": \"c\"}]}], "
+			   "\"nodes\": [{\"name\": \"n\"}]}", &err) == 0))
+		topo_free(&t);
+	/* Duplicates are reported at the later occurrence, the earliest such. */
+	expect_error("{" DOC_NODES ", \"pods\": ["
+		     "{\"name\": \"x\", \"node\": \"node-1\", \"containers\": [{\"name\": \"c\"}]},"
+		     "{\"name\": \"y\", \"node\": \"node-1\", \"containers\": [{\"name\": \"c\"}]},"
+		     "{\"name\": \"y\", \"node\": \"node-1\", \"containers\": [{\"name\": \"c\"}]},"
+		     "{\"name\": \"x\", \"node\": \"node-1\", \"containers\": [{\"name\": \"c\"}]}]}",
+		     ".pods[2]", "duplicate pod: .pods[1]");
+	/* Same name in different namespaces is fine. */
+	if (CHECK(load_str(&t, "{" DOC_NODES ", \"pods\": ["
+			   "{\"name\": \"x\", \"node\": \"node-1\", \"containers\": [{\"name\": \"c\"}]},"
+			   "{\"namespace\": \"other\", \"name\": \"x\", \"node\": \"node-1\", \"containers\": [{\"name\": \"c\"}]}]}",
+			   &err) == 0)) {
+		CHECK(topo_pod_find(&t, "other", "x") == &t.pods[1]);
+		topo_free(&t);
+	}
+	/* Same port number with another protocol is fine. */
+	if (CHECK(load_str(&t, "{" DOC_NODES ", \"pods\": [{\"name\": \"x\", \"node\": \"node-1\", \"containers\": ["
+			   "{\"name\": \"a\", \"ports\": [{\"containerPort\": 53}]},"
+			   "{\"name\": \"b\", \"ports\": [{\"containerPort\": 53, \"protocol\": \"UDP\"}]}]}]}",
+			   &err) == 0))
+		topo_free(&t);
+}
+
+int main(void)
+{
+	RUN(test_default);
+	RUN(test_default_modes);
+	RUN(test_synth);
+	RUN(test_synth_errors);
+	RUN(test_good_files);
+	RUN(test_bad_files);
+	RUN(test_syntax_errors);
+	RUN(test_types_and_fields);
+	RUN(test_error_values);
+	RUN(test_names);
+	RUN(test_label_and_port_names);
+	RUN(test_ipam);
+	RUN(test_resolve_atomic);
+	RUN(test_order);
+	return unit_summary();
+}
