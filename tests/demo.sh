@@ -5,7 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PODPATH=./podpath
 LAB=${LAB:-podpath}
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+	say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+	say() { printf '\n== %s\n' "$*"; }
+fi
 
 if $PODPATH --lab "$LAB" status >/dev/null 2>&1; then
 	say "lab \"$LAB\" exists: rebuilding it"
@@ -15,7 +19,7 @@ say "podpath setup (embedded default topology)"
 $PODPATH --lab "$LAB" setup
 say "podpath status"
 $PODPATH --lab "$LAB" status
-web2=$($PODPATH --lab "$LAB" -j status | sed -n 's/.*"name":"web-2","node":"[^"]*","ip":"\([^"]*\)".*/\1/p')
+web2=$($PODPATH --lab "$LAB" -j status | jq -r '.pods[] | select(.name == "web-2") | .ip')
 say "pod to pod across nodes: default/client (node-1) -> default/web-2 (node-2) $web2:8080"
 echo "\$ podpath exec default/client -- curl -s http://$web2:8080/"
 $PODPATH --lab "$LAB" exec default/client -- curl -s -m 3 "http://$web2:8080/"

@@ -26,6 +26,13 @@ int lab_remove_objects(const char *lab, bool all, struct lab_teardown_report *r)
  * must be in the pod's namespace: listening sockets are made here, so the
  * container is ready when this returns. Fills l->pids[pod]. */
 int lab_pod_spawn(struct lab *l, size_t pod, struct pp_err *e);
+/* A thread that starts pods' containers while setup builds the next pods. */
+struct lab_spawner;
+int lab_spawner_start(struct lab *l, struct lab_spawner **s, struct pp_err *e);
+/* Queue pod `pod` (its namespace is pinned) for its containers to start. */
+int lab_spawner_push(struct lab_spawner *s, size_t pod);
+/* Wait for every queued pod; the first error, if any. Frees s. */
+int lab_spawner_finish(struct lab_spawner *s, struct pp_err *e);
 /* SIGKILL every process whose network namespace has one of the inodes and
  * wait until they are gone. Returns how many were killed. */
 int lab_procs_kill(const ino_t *inodes, size_t n);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 
 #include "lab/internal.h"
 #include "lab/responder.h"
+#include "netns/netns.h"
 
 /* Source fds are moved above this before being dup2()ed to 3, 4, ... in the
  * child, so no dup2 overwrites a source that is still to be copied. */
@@ -212,4 +214,94 @@ out:
 	free(pidfds);
 	free(sorted);
 	return killed;
+}
+
+/*
+ * The spawner: container processes are started by a second thread while the
+ * main one goes on building namespaces, so the two costs overlap on two
+ * cores instead of adding up. The builder hands over pod indexes through a
+ * pipe once a pod's namespace is pinned.
+ */
+struct lab_spawner {
+	struct lab *l;
+	pthread_t thread;
+	int pipe[2];
+	int ret;
+	struct pp_err err;
+};
+
+static void *spawner_main(void *arg)
+{
+	struct lab_spawner *s = arg;
+	int origin = netns_self_fd();
+	size_t pod;
+
+	if (origin < 0)
+		s->ret = pp_err_set(&s->err, PP_EXIT_ENV, origin, "cannot open own namespace");
+	while (read(s->pipe[0], &pod, sizeof(pod)) == (ssize_t)sizeof(pod)) {
+		int fd;
+
+		if (s->ret < 0)
+			continue;	/* drain: the builder will roll back */
+		fd = netns_open(s->l->plan.pods[pod].netns);
+		if (fd < 0 || netns_enter(fd) < 0) {
+			s->ret = pp_err_set(&s->err, PP_EXIT_FAIL, fd < 0 ? fd : -errno,
+					    "cannot enter %s to start its containers",
+					    s->l->plan.pods[pod].netns);
+		} else {
+			s->ret = lab_pod_spawn(s->l, pod, &s->err);
+			netns_enter(origin);
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	if (origin >= 0)
+		close(origin);
+	return NULL;
+}
+
+int lab_spawner_start(struct lab *l, struct lab_spawner **out, struct pp_err *e)
+{
+	struct lab_spawner *s = calloc(1, sizeof(*s));
+	int ret;
+
+	*out = NULL;
+	if (!s)
+		return pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
+	s->l = l;
+	if (pipe2(s->pipe, O_CLOEXEC) < 0) {
+		ret = pp_err_set(e, PP_EXIT_ENV, -errno, "pipe: %s", strerror(errno));
+		free(s);
+		return ret;
+	}
+	ret = pthread_create(&s->thread, NULL, spawner_main, s);
+	if (ret) {
+		close(s->pipe[0]);
+		close(s->pipe[1]);
+		free(s);
+		return pp_err_set(e, PP_EXIT_ENV, -ret, "cannot start thread: %s", strerror(ret));
+	}
+	*out = s;
+	return 0;
+}
+
+int lab_spawner_push(struct lab_spawner *s, size_t pod)
+{
+	return write(s->pipe[1], &pod, sizeof(pod)) == (ssize_t)sizeof(pod) ? 0 : -errno;
+}
+
+int lab_spawner_finish(struct lab_spawner *s, struct pp_err *e)
+{
+	int ret;
+
+	if (!s)
+		return 0;
+	close(s->pipe[1]);
+	pthread_join(s->thread, NULL);
+	close(s->pipe[0]);
+	ret = s->ret;
+	if (ret < 0 && e)
+		*e = s->err;
+	free(s);
+	return ret;
 }

@@ -33,6 +33,7 @@ struct build {
 	struct nl *vpc_nl;
 	int *node_fd;
 	struct nl **node_nl;
+	struct lab_spawner *spawner;	/* starts containers of finished pods */
 	struct pp_err *e;
 };
 
@@ -75,7 +76,7 @@ static int ns_sysctls(enum ns_role role)
 }
 
 /* Enter a new namespace and open its socket and fd; lo's up + marker are
- * queued. The thread stays inside until ns_finish() or ns_abort(). */
+ * queued. The thread stays inside until ns_finish() or a failure. */
 static int ns_begin(struct build *b, const char *obj, enum ns_role role, int *fd, struct nl **nl)
 {
 	struct nl_link lo = { .index = LAB_IFX_LO, .up = true, .alias = b->p->marker,
@@ -116,9 +117,8 @@ fail:
 	return ret;
 }
 
-/* Commit what was queued, pin the namespace under its name. With stay, the
- * thread remains inside (to start processes there). */
-static int ns_finish(struct build *b, const char *obj, const char *netns, struct nl *nl, bool stay)
+/* Commit what was queued, pin the namespace under its name, return home. */
+static int ns_finish(struct build *b, const char *obj, const char *netns, struct nl *nl)
 {
 	int ret = commit(b, nl, obj);
 
@@ -129,8 +129,7 @@ static int ns_finish(struct build *b, const char *obj, const char *netns, struct
 				   "%s: cannot pin namespace %s/%s: %s", obj, NETNS_RUN_DIR, netns,
 				   strerror(-ret));
 	}
-	if (ret < 0 || !stay)
-		netns_enter(b->origin_fd);
+	netns_enter(b->origin_fd);
 	return ret;
 }
 
@@ -149,7 +148,7 @@ static int build_vpc(struct build *b)
 		netns_enter(b->origin_fd);
 		return pp_err_set(b->e, PP_EXIT_FAIL, -ENOMEM, "VPC router: out of memory");
 	}
-	return ns_finish(b, "VPC router", b->p->vpc_netns, b->vpc_nl, false);
+	return ns_finish(b, "VPC router", b->p->vpc_netns, b->vpc_nl);
 }
 
 static unsigned pod_mtu(const struct topo *t)
@@ -173,7 +172,7 @@ static int build_node_ns(struct build *b, size_t i)
 		netns_enter(b->origin_fd);
 		return pp_err_set(b->e, PP_EXIT_FAIL, -ENOMEM, "%s: out of memory", obj);
 	}
-	return ns_finish(b, obj, pn->netns, b->node_nl[i], false);
+	return ns_finish(b, obj, pn->netns, b->node_nl[i]);
 }
 
 /* Every node's eth0 is one end of a veth whose other end is a port of the
@@ -340,12 +339,9 @@ static int build_pod(struct build *b, size_t i)
 		netns_enter(b->origin_fd);
 		goto out;
 	}
-	ret = ns_finish(b, obj, b->p->pods[i].netns, nl, true);
-	if (ret < 0)
-		goto out;
-	/* Still inside the pod: its containers are born here. */
-	ret = lab_pod_spawn(b->l, i, b->e);
-	netns_enter(b->origin_fd);
+	ret = ns_finish(b, obj, b->p->pods[i].netns, nl);
+	if (ret == 0 && lab_spawner_push(b->spawner, i) < 0)
+		ret = pp_err_set(b->e, PP_EXIT_FAIL, -EPIPE, "%s: cannot queue its containers", obj);
 out:
 	nl_close(nl);
 	if (fd >= 0)
@@ -400,12 +396,25 @@ static int build_all(struct build *b, const struct lab_setup_opts *o)
 		ret = build_vpc_ports(b);
 	for (size_t i = 0; ret == 0 && i < t->nnodes; i++)
 		ret = build_node_net(b, i);
+	if (ret == 0)
+		ret = lab_spawner_start(b->l, &b->spawner, b->e);
 	for (size_t i = 0; ret == 0 && i < t->npods; i++) {
 		if (o && o->interrupted && *o->interrupted)
-			return pp_err_set(b->e, PP_EXIT_FAIL, -EINTR, "setup interrupted");
-		ret = build_pod(b, i);
+			ret = pp_err_set(b->e, PP_EXIT_FAIL, -EINTR, "setup interrupted");
+		else
+			ret = build_pod(b, i);
 		if (ret == 0 && o && o->progress)
 			o->progress(o->progress_arg, i + 1, t->npods);
+	}
+	if (b->spawner) {
+		struct pp_err se;
+		int sret = lab_spawner_finish(b->spawner, &se);
+
+		b->spawner = NULL;
+		if (ret == 0 && sret < 0) {
+			ret = sret;
+			*b->e = se;
+		}
 	}
 	if (ret == 0)
 		ret = lab_resolv_write(b->l, b->e);

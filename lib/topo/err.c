@@ -10,22 +10,21 @@
 
 void topo_strtrunc(char *dst, size_t n, const char *src)
 {
-	size_t len = strlen(src);
+	size_t len = strlen(src), keep;
 
 	if (n == 0)
 		return;
 	if (len < n) {
 		memcpy(dst, src, len + 1);
-		return;
-	}
-	/* Too long: keep the head, which names the object, and mark the cut. */
-	if (n <= sizeof(ELLIPSIS)) {
+	} else if (n <= sizeof(ELLIPSIS)) {
 		memcpy(dst, src, n - 1);
 		dst[n - 1] = '\0';
-		return;
+	} else {
+		/* Keep the head, which names the object, and mark the cut. */
+		keep = n - sizeof(ELLIPSIS);
+		memcpy(dst, src, keep);
+		memcpy(dst + keep, ELLIPSIS, sizeof(ELLIPSIS));
 	}
-	memcpy(dst, src, n - sizeof(ELLIPSIS));
-	memcpy(dst + n - sizeof(ELLIPSIS), ELLIPSIS, sizeof(ELLIPSIS));
 }
 
 void topo_err_clear(struct topo_error *err)
@@ -65,42 +64,42 @@ int topo_err_set(struct topo_error *err, const char *path, const char *value,
 	return ret;
 }
 
-int topo_err_str(struct topo_error *err, const char *path, const char *s,
-		 const char *fmt, ...)
+void topo_value_str(char *dst, size_t n, const char *s)
 {
-	char value[sizeof(err->value) + 1];
 	json_t *j = json_string(s);
 	char *dump = NULL;
-	va_list ap;
-	int ret;
 
 	/* Let jansson do the quoting so that a '"' or a control character in
 	 * the value cannot make the message ambiguous. */
 	if (j)
 		dump = json_dumps(j, JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
 	if (dump)
-		topo_strtrunc(value, sizeof(value), dump);
+		topo_strtrunc(dst, n, dump);
 	else
-		snprintf(value, sizeof(value), "\"%.*s\"", (int)sizeof(value) - 3, s);
+		topo_strtrunc(dst, n, "\"?\"");
 	free(dump);
 	json_decref(j);
-	va_start(ap, fmt);
-	ret = topo_err_vset(err, path, value, fmt, ap);
-	va_end(ap);
-	return ret;
 }
 
-int topo_err_json(struct topo_error *err, const char *path, const json_t *v,
-		  const char *fmt, ...)
+void topo_value_json(char *dst, size_t n, const json_t *v)
 {
-	char *dump = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_ENSURE_ASCII);
+	char *dump = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+
+	topo_strtrunc(dst, n, dump ? dump : "");
+	free(dump);
+}
+
+int topo_err_str(struct topo_error *err, const char *path, const char *s,
+		 const char *fmt, ...)
+{
+	char value[sizeof(err->value) + 1];
 	va_list ap;
 	int ret;
 
+	topo_value_str(value, sizeof(value), s);
 	va_start(ap, fmt);
-	ret = topo_err_vset(err, path, dump ? dump : "", fmt, ap);
+	ret = topo_err_vset(err, path, value, fmt, ap);
 	va_end(ap);
-	free(dump);
 	return ret;
 }
 
@@ -120,30 +119,37 @@ static bool is_simple_key(const char *k)
 	return true;
 }
 
-void topo_path_key(char *dst, size_t n, const char *parent, const char *key)
+/* Append one step of a path at dst + *len, keeping dst terminated. */
+static void jpath_step(char *dst, size_t n, size_t *len, const struct topo_jpath *p)
 {
-	char buf[TOPO_PATH_MAX + 1];
-	json_t *j;
-	char *q;
+	char q[TOPO_PATH_MAX + 1];
+	int w;
 
-	if (is_simple_key(key)) {
-		snprintf(buf, sizeof(buf), "%s.%s", parent, key);
-		topo_strtrunc(dst, n, buf);
+	if (*len >= n)
 		return;
+	if (!p->key)
+		w = snprintf(dst + *len, n - *len, "[%zu]", p->index);
+	else if (is_simple_key(p->key))
+		w = snprintf(dst + *len, n - *len, ".%s", p->key);
+	else {
+		topo_value_str(q, sizeof(q), p->key);
+		w = snprintf(dst + *len, n - *len, "[%s]", q);
 	}
-	j = json_string(key);
-	q = j ? json_dumps(j, JSON_ENCODE_ANY | JSON_ENSURE_ASCII) : NULL;
-	snprintf(buf, sizeof(buf), "%s[%s]", parent, q ? q : "\"?\"");
-	topo_strtrunc(dst, n, buf);
-	free(q);
-	json_decref(j);
+	*len += w > 0 ? (size_t)w : 0;
 }
 
-void topo_path_index(char *dst, size_t n, const char *parent, size_t i)
+void topo_jpath_fmt(char *dst, size_t n, const struct topo_jpath *p)
 {
+	const struct topo_jpath *steps[TOPO_JPATH_DEPTH];
 	char buf[TOPO_PATH_MAX + 1];
+	size_t depth = 0, len = 0;
 
-	snprintf(buf, sizeof(buf), "%s[%zu]", parent, i);
+	/* The document itself has no steps; call it "." as jq does. */
+	strcpy(buf, p ? "" : ".");
+	for (; p && depth < TOPO_JPATH_DEPTH; p = p->up)
+		steps[depth++] = p;
+	while (depth--)
+		jpath_step(buf, sizeof(buf), &len, steps[depth]);
 	topo_strtrunc(dst, n, buf);
 }
 

@@ -158,19 +158,19 @@ static int pod_exhausted(const struct topo *t, size_t i, const struct topo_plan 
 	const struct topo_pod *p = &t->pods[i];
 	const struct topo_node *n = &t->nodes[p->node];
 	char path[TOPO_PATH_MAX], c[CIDR_STRLEN], v[2 * TOPO_LABEL_MAX];
-	struct cidr pool;
+	struct cidr pool = topo_vpc_pod_pool(&t->net);
+	int ret;
 
 	topo_path_fmt(path, sizeof(path), ".pods[%zu]", i);
 	snprintf(v, sizeof(v), "%s/%s", p->ns, p->name);
-	if (t->net.mode == TOPO_MODE_VPC) {
-		pool = topo_vpc_pod_pool(&t->net);
-		return topo_err_str(err, path, v, "VPC pod pool %s is exhausted (%llu pod addresses)",
-				    cidr_fmt(&pool, c),
-				    (unsigned long long)cidr_size(&pool) - 1);
-	}
-	return topo_err_str(err, path, v, "pod CIDR %s of node \"%s\" is exhausted (%llu pod addresses)",
-			    cidr_fmt(&plan->node_cidr[p->node], c), n->name,
-			    (unsigned long long)cidr_size(&plan->node_cidr[p->node]) - 3);
+	if (t->net.mode == TOPO_MODE_VPC)
+		ret = topo_err_str(err, path, v, "the VPC pod pool %s is exhausted (%llu pod addresses)",
+				   cidr_fmt(&pool, c), (unsigned long long)cidr_size(&pool) - 1);
+	else
+		ret = topo_err_str(err, path, v, "pod CIDR %s of node \"%s\" is exhausted (%llu pod addresses)",
+				   cidr_fmt(&plan->node_cidr[p->node], c), n->name,
+				   (unsigned long long)cidr_size(&plan->node_cidr[p->node]) - 3);
+	return ret;
 }
 
 /* The sorted pod IPs the document fixes, which assignment skips. */

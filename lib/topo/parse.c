@@ -26,91 +26,133 @@ struct parse_ctx {
 	struct topo *t;
 	struct topo_error *err;
 	const char **pod_node;	/* each pod's node name, pointing into the document */
-	size_t pod;		/* index of the pod being parsed */
 };
 
 /* One field of an object: its key and how to parse its value into obj. */
 struct field {
 	const char *key;
 	bool required;
-	int (*parse)(struct parse_ctx *c, void *obj, json_t *v, const char *path);
+	int (*parse)(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at);
 };
 
-static int want_string(struct parse_ctx *c, json_t *v, const char *path, const char **out)
+/* Report an error at `at`; the value is v as JSON text (none if NULL). */
+__attribute__((format(printf, 4, 5)))
+static int fail(struct parse_ctx *c, const struct topo_jpath *at, const json_t *v,
+		const char *fmt, ...)
+{
+	char path[TOPO_PATH_MAX], value[sizeof(c->err->value) + 1];
+	va_list ap;
+	int ret;
+
+	topo_jpath_fmt(path, sizeof(path), at);
+	topo_value_json(value, sizeof(value), v);
+	va_start(ap, fmt);
+	ret = topo_err_vset(c->err, path, value, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+/* The same with a C string as the value, quoted. */
+__attribute__((format(printf, 4, 5)))
+static int fail_str(struct parse_ctx *c, const struct topo_jpath *at, const char *s,
+		    const char *fmt, ...)
+{
+	char path[TOPO_PATH_MAX], value[sizeof(c->err->value) + 1];
+	va_list ap;
+	int ret;
+
+	topo_jpath_fmt(path, sizeof(path), at);
+	topo_value_str(value, sizeof(value), s);
+	va_start(ap, fmt);
+	ret = topo_err_vset(c->err, path, value, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+static int want_string(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
+		       const char **out)
 {
 	/* Set before the check so that callers never see an unset pointer. */
 	*out = json_string_value(v);
 	if (!*out)
-		return topo_err_json(c->err, path, v, "expected string");
+		return fail(c, at, v, "expected string");
 	return 0;
 }
 
-static int want_int(struct parse_ctx *c, json_t *v, const char *path,
+static int want_int(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
 		    long long min, long long max, long long *out)
 {
+	int ret = 0;
+
 	*out = json_integer_value(v);
 	if (!json_is_integer(v))
-		return topo_err_json(c->err, path, v, "expected integer");
-	if (*out < min || *out > max)
-		return topo_err_json(c->err, path, v, "must be %lld..%lld", min, max);
+		ret = fail(c, at, v, "expected integer");
+	else if (*out < min || *out > max)
+		ret = fail(c, at, v, "must be %lld..%lld", min, max);
+	return ret;
+}
+
+static int want_array(struct parse_ctx *c, json_t *v, const struct topo_jpath *at)
+{
+	if (!json_is_array(v))
+		return fail(c, at, v, "expected array");
 	return 0;
 }
 
-static int want_addr(struct parse_ctx *c, json_t *v, const char *path, uint32_t *out)
+static int want_addr(struct parse_ctx *c, json_t *v, const struct topo_jpath *at, uint32_t *out)
 {
 	const char *s;
 	int ret;
 
-	ret = want_string(c, v, path, &s);
+	ret = want_string(c, v, at, &s);
 	if (ret)
 		goto out;
 	if (addr_parse(s, out)) {
-		ret = topo_err_json(c->err, path, v, "not a valid IPv4 address (expected a.b.c.d)");
+		ret = fail(c, at, v, "not a valid IPv4 address (expected a.b.c.d)");
 		goto out;
 	}
 	/* 0 means "assign one" in the model, and no lab could use it anyway. */
 	if (*out == 0)
-		ret = topo_err_json(c->err, path, v, "0.0.0.0 is not a usable address");
+		ret = fail(c, at, v, "0.0.0.0 is not a usable address");
 out:
 	return ret;
 }
 
-static int want_cidr(struct parse_ctx *c, json_t *v, const char *path,
+static int want_cidr(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
 		     unsigned min, unsigned max, bool unicast, struct cidr *out)
 {
 	char buf[CIDR_STRLEN];
 	const char *s, *which;
 	int ret;
 
-	ret = want_string(c, v, path, &s);
+	ret = want_string(c, v, at, &s);
 	if (ret)
 		goto out;
 	ret = cidr_parse(s, out);
 	if (ret == -EADDRNOTAVAIL) {
-		ret = topo_err_json(c->err, path, v, "host bits set; did you mean %s?",
-				    cidr_fmt(out, buf));
+		ret = fail(c, at, v, "host bits set; did you mean %s?", cidr_fmt(out, buf));
 		goto out;
 	}
 	if (ret) {
-		ret = topo_err_json(c->err, path, v, "not a valid CIDR (expected a.b.c.d/len)");
+		ret = fail(c, at, v, "not a valid CIDR (expected a.b.c.d/len)");
 		goto out;
 	}
 	if (out->len < min || out->len > max) {
-		ret = topo_err_json(c->err, path, v, "prefix length must be %u..%u", min, max);
+		ret = fail(c, at, v, "prefix length must be %u..%u", min, max);
 		goto out;
 	}
 	if (unicast && topo_cidr_reserved(out, &which))
-		ret = topo_err_json(c->err, path, v, "overlaps the reserved range %s", which);
+		ret = fail(c, at, v, "overlaps the reserved range %s", which);
 out:
 	return ret;
 }
 
-/* Parse the object o at path with the given fields, in document order so
+/* Parse the object o at `at` with the given fields, in document order so
  * that the first error reported is the first one a reader meets. */
-static int parse_object(struct parse_ctx *c, json_t *o, const char *path,
+static int parse_object(struct parse_ctx *c, json_t *o, const struct topo_jpath *at,
 			const struct field *fields, size_t nfields, void *obj)
 {
-	char sub[TOPO_PATH_MAX];
+	struct topo_jpath sub = { .up = at };
 	unsigned long seen = 0;
 	const char *key;
 	json_t *v;
@@ -118,26 +160,25 @@ static int parse_object(struct parse_ctx *c, json_t *o, const char *path,
 	int ret = 0;
 
 	if (!json_is_object(o)) {
-		ret = topo_err_json(c->err, *path ? path : ".", o, "expected object");
+		ret = fail(c, at, o, "expected object");
 		goto out;
 	}
 	json_object_foreach(o, key, v) {
-		topo_path_key(sub, sizeof(sub), path, key);
+		sub.key = key;
 		for (i = 0; i < nfields && strcmp(fields[i].key, key); i++)
 			;
 		if (i == nfields) {
-			ret = topo_err_json(c->err, sub, v, "unknown field");
+			ret = fail(c, &sub, v, "unknown field");
 			goto out;
 		}
 		seen |= 1ul << i;
-		ret = fields[i].parse(c, obj, v, sub);
+		ret = fields[i].parse(c, obj, v, &sub);
 		if (ret)
 			goto out;
 	}
 	for (i = 0; i < nfields; i++) {
 		if (fields[i].required && !(seen & 1ul << i)) {
-			ret = topo_err_set(c->err, *path ? path : ".", "", "missing required field \"%s\"",
-					   fields[i].key);
+			ret = fail(c, at, NULL, "missing required field \"%s\"", fields[i].key);
 			goto out;
 		}
 	}
@@ -145,83 +186,102 @@ out:
 	return ret;
 }
 
+/* Parse each element of the array v with fields, into elems[i * size]. */
+static int parse_elements(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
+			  const struct field *fields, size_t nfields, void *elems, size_t size)
+{
+	struct topo_jpath sub = { .up = at };
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < json_array_size(v); i++) {
+		sub.index = i;
+		ret = parse_object(c, json_array_get(v, i), &sub, fields, nfields,
+				   (char *)elems + i * size);
+		if (ret)
+			break;
+	}
+	return ret;
+}
+
+#define NFIELDS(f) (sizeof(f) / sizeof((f)[0]))
+
 /* ---- network ---- */
 
-static int net_mode(struct parse_ctx *c, void *obj, json_t *v, const char *path)
+static int net_mode(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_network *net = obj;
 	const char *s;
 	int ret;
 
-	ret = want_string(c, v, path, &s);
+	ret = want_string(c, v, at, &s);
 	if (!ret && topo_mode_parse(s, &net->mode))
-		ret = topo_err_json(c->err, path, v,
-				    "unknown mode (expected \"routed\", \"vxlan\" or \"vpc\")");
+		ret = fail(c, at, v, "unknown mode (expected \"routed\", \"vxlan\" or \"vpc\")");
 	return ret;
 }
 
-static int net_vpc(struct parse_ctx *c, void *obj, json_t *v, const char *path)
+static int net_vpc(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_network *net = obj;
 	int ret;
 
-	ret = want_cidr(c, v, path, TOPO_VPC_LEN_MIN, TOPO_VPC_LEN_MAX, true, &net->vpc_cidr);
+	ret = want_cidr(c, v, at, TOPO_VPC_LEN_MIN, TOPO_VPC_LEN_MAX, true, &net->vpc_cidr);
 	if (!ret)
 		net->vpc_router = net->vpc_cidr.addr + 1;
 	return ret;
 }
 
-static int net_cluster(struct parse_ctx *c, void *obj, json_t *v, const char *path)
+static int net_cluster(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_network *net = obj;
 
-	return want_cidr(c, v, path, TOPO_CLUSTER_LEN_MIN, TOPO_CLUSTER_LEN_MAX, true,
+	return want_cidr(c, v, at, TOPO_CLUSTER_LEN_MIN, TOPO_CLUSTER_LEN_MAX, true,
 			 &net->cluster_cidr);
 }
 
-static int net_service(struct parse_ctx *c, void *obj, json_t *v, const char *path)
+static int net_service(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_network *net = obj;
 
-	return want_cidr(c, v, path, TOPO_SERVICE_LEN_MIN, TOPO_SERVICE_LEN_MAX, true,
+	return want_cidr(c, v, at, TOPO_SERVICE_LEN_MIN, TOPO_SERVICE_LEN_MAX, true,
 			 &net->service_cidr);
 }
 
-static int net_node_mask(struct parse_ctx *c, void *obj, json_t *v, const char *path)
+static int net_node_mask(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_network *net = obj;
 	long long n;
 	int ret;
 
-	ret = want_int(c, v, path, TOPO_NODE_MASK_MIN, TOPO_NODE_MASK_MAX, &n);
+	ret = want_int(c, v, at, TOPO_NODE_MASK_MIN, TOPO_NODE_MASK_MAX, &n);
 	if (!ret)
 		net->node_mask = (unsigned)n;
 	return ret;
 }
 
-static int net_mtu(struct parse_ctx *c, void *obj, json_t *v, const char *path)
+static int net_mtu(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_network *net = obj;
 	long long n;
 	int ret;
 
-	ret = want_int(c, v, path, TOPO_MTU_MIN, TOPO_MTU_MAX, &n);
+	ret = want_int(c, v, at, TOPO_MTU_MIN, TOPO_MTU_MAX, &n);
 	if (!ret)
 		net->mtu = (unsigned)n;
 	return ret;
 }
 
-static int net_domain(struct parse_ctx *c, void *obj, json_t *v, const char *path)
+static int net_domain(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_network *net = obj;
 	const char *s;
 	int ret;
 
-	ret = want_string(c, v, path, &s);
+	ret = want_string(c, v, at, &s);
 	if (ret)
 		goto out;
 	if (!topo_is_dns1123_subdomain(s)) {
-		ret = topo_err_json(c->err, path, v, MSG_SUBDOMAIN);
+		ret = fail(c, at, v, MSG_SUBDOMAIN);
 		goto out;
 	}
 	strcpy(net->domain, s);	/* fits: at most 253 characters */
@@ -241,36 +301,44 @@ static const struct field network_fields[] = {
 
 /* ---- nodes ---- */
 
-static int node_name(struct parse_ctx *c, void *obj, json_t *v, const char *path)
+/* A DNS-1123 label into a 64-byte name field (nodes, namespaces, containers). */
+static int want_label(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
+		      char out[TOPO_LABEL_MAX])
 {
-	struct topo_node *n = obj;
 	const char *s;
 	int ret;
 
-	ret = want_string(c, v, path, &s);
+	ret = want_string(c, v, at, &s);
 	if (ret)
 		goto out;
 	if (!topo_is_dns1123_label(s)) {
-		ret = topo_err_json(c->err, path, v, TOPO_MSG_LABEL);
+		ret = fail(c, at, v, TOPO_MSG_LABEL);
 		goto out;
 	}
-	strcpy(n->name, s);
+	strcpy(out, s);	/* fits: at most 63 characters */
 out:
 	return ret;
 }
 
-static int node_ip(struct parse_ctx *c, void *obj, json_t *v, const char *path)
+static int node_name(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_node *n = obj;
 
-	return want_addr(c, v, path, &n->ip);
+	return want_label(c, v, at, n->name);
 }
 
-static int node_pod_cidr(struct parse_ctx *c, void *obj, json_t *v, const char *path)
+static int node_ip(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_node *n = obj;
 
-	return want_cidr(c, v, path, TOPO_PODCIDR_LEN_MIN, TOPO_PODCIDR_LEN_MAX, false,
+	return want_addr(c, v, at, &n->ip);
+}
+
+static int node_pod_cidr(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+{
+	struct topo_node *n = obj;
+
+	return want_cidr(c, v, at, TOPO_PODCIDR_LEN_MIN, TOPO_PODCIDR_LEN_MAX, false,
 			 &n->pod_cidr);
 }
 
@@ -280,82 +348,74 @@ static const struct field node_fields[] = {
 	{ "podCIDR", false, node_pod_cidr },
 };
 
-static int parse_nodes(struct parse_ctx *c, void *obj, json_t *v, const char *path)
+static int parse_nodes(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
-	char sub[TOPO_PATH_MAX];
 	struct topo *t = obj;
-	size_t i, n;
-	int ret = 0;
+	size_t n;
+	int ret;
 
-	if (!json_is_array(v)) {
-		ret = topo_err_json(c->err, path, v, "expected array");
+	ret = want_array(c, v, at);
+	if (ret)
 		goto out;
-	}
 	n = json_array_size(v);
 	if (n == 0) {
-		ret = topo_err_set(c->err, path, "[]", "at least one node is required");
+		ret = fail(c, at, v, "at least one node is required");
 		goto out;
 	}
 	if (n > TOPO_MAX_NODES) {
-		ret = topo_err_set(c->err, path, "", "at most %d nodes are supported (found %zu)",
-				   TOPO_MAX_NODES, n);
+		ret = fail(c, at, NULL, "at most %d nodes are supported (found %zu)",
+			   TOPO_MAX_NODES, n);
 		goto out;
 	}
-	ret = topo_alloc_nodes(t, n);
-	if (ret) {
+	if (topo_alloc_nodes(t, n)) {
 		ret = topo_err_nomem(c->err);
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
-		topo_path_index(sub, sizeof(sub), path, i);
-		ret = parse_object(c, json_array_get(v, i), sub, node_fields,
-				   sizeof(node_fields) / sizeof(node_fields[0]), &t->nodes[i]);
-		if (ret)
-			goto out;
-	}
+	ret = parse_elements(c, v, at, node_fields, NFIELDS(node_fields), t->nodes,
+			     sizeof(*t->nodes));
 out:
 	return ret;
 }
 
 /* ---- ports and containers ---- */
 
-static int port_name(struct parse_ctx *c, void *obj, json_t *v, const char *path)
+static int port_name(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_port *p = obj;
 	const char *s;
 	int ret;
 
-	ret = want_string(c, v, path, &s);
+	ret = want_string(c, v, at, &s);
 	if (ret)
 		goto out;
 	if (!topo_is_port_name(s)) {
-		ret = topo_err_json(c->err, path, v, MSG_PORT_NAME);
+		ret = fail(c, at, v, MSG_PORT_NAME);
 		goto out;
 	}
-	strcpy(p->name, s);
+	strcpy(p->name, s);	/* fits: at most 15 characters */
 out:
 	return ret;
 }
 
-static int port_number(struct parse_ctx *c, void *obj, json_t *v, const char *path)
+static int port_number(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_port *p = obj;
 	long long n;
 	int ret;
 
-	ret = want_int(c, v, path, 1, 65535, &n);
+	ret = want_int(c, v, at, 1, 65535, &n);
 	if (!ret)
 		p->port = (uint16_t)n;
 	return ret;
 }
 
-static int port_proto(struct parse_ctx *c, void *obj, json_t *v, const char *path)
+static int port_proto(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_port *p = obj;
 	const char *s;
 	int ret;
 
-	ret = want_string(c, v, path, &s);
+	ret = want_string(c, v, at, &s);
 	if (ret)
 		goto out;
 	/* Kubernetes spells protocols in capitals and so does the schema. */
@@ -364,7 +424,7 @@ static int port_proto(struct parse_ctx *c, void *obj, json_t *v, const char *pat
 	else if (!strcmp(s, "UDP"))
 		p->proto = TOPO_PROTO_UDP;
 	else
-		ret = topo_err_json(c->err, path, v, "unknown protocol (expected \"TCP\" or \"UDP\")");
+		ret = fail(c, at, v, "unknown protocol (expected \"TCP\" or \"UDP\")");
 out:
 	return ret;
 }
@@ -375,39 +435,26 @@ static const struct field port_fields[] = {
 	{ "protocol", false, port_proto },
 };
 
-static int container_name(struct parse_ctx *c, void *obj, json_t *v, const char *path)
+static int container_name(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_container *ct = obj;
-	const char *s;
-	int ret;
 
-	ret = want_string(c, v, path, &s);
-	if (ret)
-		goto out;
-	if (!topo_is_dns1123_label(s)) {
-		ret = topo_err_json(c->err, path, v, TOPO_MSG_LABEL);
-		goto out;
-	}
-	strcpy(ct->name, s);
-out:
-	return ret;
+	return want_label(c, v, at, ct->name);
 }
 
-static int container_ports(struct parse_ctx *c, void *obj, json_t *v, const char *path)
+static int container_ports(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_container *ct = obj;
-	char sub[TOPO_PATH_MAX];
 	size_t i, n;
-	int ret = 0;
+	int ret;
 
-	if (!json_is_array(v)) {
-		ret = topo_err_json(c->err, path, v, "expected array");
+	ret = want_array(c, v, at);
+	if (ret)
 		goto out;
-	}
 	n = json_array_size(v);
 	if (n > TOPO_MAX_PORTS) {
-		ret = topo_err_set(c->err, path, "", "at most %d ports per container are supported (found %zu)",
-				   TOPO_MAX_PORTS, n);
+		ret = fail(c, at, NULL, "at most %d ports per container are supported (found %zu)",
+			   TOPO_MAX_PORTS, n);
 		goto out;
 	}
 	ct->ports = n ? calloc(n, sizeof(*ct->ports)) : NULL;
@@ -416,14 +463,10 @@ static int container_ports(struct parse_ctx *c, void *obj, json_t *v, const char
 		goto out;
 	}
 	ct->nports = n;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		ct->ports[i].proto = TOPO_PROTO_TCP;
-		topo_path_index(sub, sizeof(sub), path, i);
-		ret = parse_object(c, json_array_get(v, i), sub, port_fields,
-				   sizeof(port_fields) / sizeof(port_fields[0]), &ct->ports[i]);
-		if (ret)
-			goto out;
-	}
+	ret = parse_elements(c, v, at, port_fields, NFIELDS(port_fields), ct->ports,
+			     sizeof(*ct->ports));
 out:
 	return ret;
 }
@@ -433,14 +476,34 @@ static const struct field container_fields[] = {
 	{ "ports", false, container_ports },
 };
 
+/* Report a clash at .containers[i].ports[k].<field>, below at. */
+__attribute__((format(printf, 7, 8)))
+static int fail_port(struct parse_ctx *c, const struct topo_jpath *at, size_t i, size_t k,
+		     const char *field, const char *value, const char *fmt, ...)
+{
+	struct topo_jpath ct = { at, NULL, i }, ports = { &ct, "ports", 0 };
+	struct topo_jpath port = { &ports, NULL, k }, leaf = { &port, field, 0 };
+	char path[TOPO_PATH_MAX];
+	va_list ap;
+	int ret;
+
+	topo_jpath_fmt(path, sizeof(path), &leaf);
+	va_start(ap, fmt);
+	ret = topo_err_vset(c->err, path, value, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
 /* Containers of a pod share its network namespace: a port/protocol can be
  * bound once per pod. Names must be unique per pod (containers) and per
  * container (ports), as in Kubernetes. */
-static int check_containers(struct parse_ctx *c, const struct topo_pod *p, const char *path)
+static int check_containers(struct parse_ctx *c, const struct topo_pod *p,
+			    const struct topo_jpath *at)
 {
 	const struct topo_container *a, *b;
 	const struct topo_port *pa, *pb;
-	char sub[TOPO_PATH_MAX], val[8];
+	struct topo_jpath ct = { at, NULL, 0 }, name = { &ct, "name", 0 };
+	char val[TOPO_PATH_MAX];
 	size_t i, j, k, l;
 	int ret = 0;
 
@@ -449,8 +512,8 @@ static int check_containers(struct parse_ctx *c, const struct topo_pod *p, const
 		for (j = 0; j < i; j++) {
 			if (strcmp(p->containers[j].name, a->name))
 				continue;
-			topo_path_fmt(sub, sizeof(sub), "%s[%zu].name", path, i);
-			ret = topo_err_str(c->err, sub, a->name, "duplicate container name in this pod");
+			ct.index = i;
+			ret = fail_str(c, &name, a->name, "duplicate container name in this pod");
 			goto out;
 		}
 		for (k = 0; k < a->nports; k++) {
@@ -462,26 +525,24 @@ static int check_containers(struct parse_ctx *c, const struct topo_pod *p, const
 				for (l = 0; l < (j == i ? k : b->nports); l++) {
 					pb = &b->ports[l];
 					if (j == i && pa->name[0] && !strcmp(pa->name, pb->name)) {
-						topo_path_fmt(sub, sizeof(sub), "%s[%zu].ports[%zu].name",
-							      path, i, k);
-						ret = topo_err_str(c->err, sub, pa->name,
-								   "duplicate port name in this container");
+						topo_value_str(val, sizeof(val), pa->name);
+						ret = fail_port(c, at, i, k, "name", val,
+								"duplicate port name in this container");
 						goto out;
 					}
 					if (pa->port != pb->port || pa->proto != pb->proto)
 						continue;
-					topo_path_fmt(sub, sizeof(sub), "%s[%zu].ports[%zu].containerPort",
-						      path, i, k);
 					snprintf(val, sizeof(val), "%u", (unsigned)pa->port);
 					if (j == i)
-						ret = topo_err_set(c->err, sub, val,
-								   "port %u/%s is listed twice in this container",
-								   (unsigned)pa->port, topo_proto_name(pa->proto));
+						ret = fail_port(c, at, i, k, "containerPort", val,
+								"port %u/%s is listed twice in this container",
+								(unsigned)pa->port, topo_proto_name(pa->proto));
 					else
-						ret = topo_err_set(c->err, sub, val,
-								   "port %u/%s already used by container \"%s\" in this pod "
-								   "(containers share the pod's network namespace)",
-								   (unsigned)pa->port, topo_proto_name(pa->proto), b->name);
+						ret = fail_port(c, at, i, k, "containerPort", val,
+								"port %u/%s already used by container \"%s\" in this pod "
+								"(containers share the pod's network namespace)",
+								(unsigned)pa->port, topo_proto_name(pa->proto),
+								b->name);
 					goto out;
 				}
 			}
@@ -491,25 +552,23 @@ out:
 	return ret;
 }
 
-static int pod_containers(struct parse_ctx *c, void *obj, json_t *v, const char *path)
+static int pod_containers(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_pod *p = obj;
-	char sub[TOPO_PATH_MAX];
-	size_t i, n;
-	int ret = 0;
+	size_t n;
+	int ret;
 
-	if (!json_is_array(v)) {
-		ret = topo_err_json(c->err, path, v, "expected array");
+	ret = want_array(c, v, at);
+	if (ret)
 		goto out;
-	}
 	n = json_array_size(v);
 	if (n == 0) {
-		ret = topo_err_set(c->err, path, "[]", "at least one container is required");
+		ret = fail(c, at, v, "at least one container is required");
 		goto out;
 	}
 	if (n > TOPO_MAX_CONTAINERS) {
-		ret = topo_err_set(c->err, path, "", "at most %d containers per pod are supported (found %zu)",
-				   TOPO_MAX_CONTAINERS, n);
+		ret = fail(c, at, NULL, "at most %d containers per pod are supported (found %zu)",
+			   TOPO_MAX_CONTAINERS, n);
 		goto out;
 	}
 	p->containers = calloc(n, sizeof(*p->containers));
@@ -518,82 +577,68 @@ static int pod_containers(struct parse_ctx *c, void *obj, json_t *v, const char 
 		goto out;
 	}
 	p->ncontainers = n;
-	for (i = 0; i < n; i++) {
-		topo_path_index(sub, sizeof(sub), path, i);
-		ret = parse_object(c, json_array_get(v, i), sub, container_fields,
-				   sizeof(container_fields) / sizeof(container_fields[0]),
-				   &p->containers[i]);
-		if (ret)
-			goto out;
-	}
-	ret = check_containers(c, p, path);
+	ret = parse_elements(c, v, at, container_fields, NFIELDS(container_fields),
+			     p->containers, sizeof(*p->containers));
+	if (!ret)
+		ret = check_containers(c, p, at);
 out:
 	return ret;
 }
 
 /* ---- pods ---- */
 
-static int pod_namespace(struct parse_ctx *c, void *obj, json_t *v, const char *path)
+static int pod_namespace(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_pod *p = obj;
-	const char *s;
-	int ret;
 
-	ret = want_string(c, v, path, &s);
-	if (ret)
-		goto out;
-	if (!topo_is_dns1123_label(s)) {
-		ret = topo_err_json(c->err, path, v, TOPO_MSG_LABEL);
-		goto out;
-	}
-	strcpy(p->ns, s);
-out:
-	return ret;
+	return want_label(c, v, at, p->ns);
 }
 
-static int pod_name(struct parse_ctx *c, void *obj, json_t *v, const char *path)
+static int pod_name(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_pod *p = obj;
 	const char *s;
 	int ret;
 
-	ret = want_string(c, v, path, &s);
+	ret = want_string(c, v, at, &s);
 	if (ret)
 		goto out;
 	if (!topo_is_pod_name(s)) {
-		ret = topo_err_json(c->err, path, v, MSG_POD_NAME);
+		ret = fail(c, at, v, MSG_POD_NAME);
 		goto out;
 	}
-	strcpy(p->name, s);
+	strcpy(p->name, s);	/* fits: at most 63 characters */
 out:
 	return ret;
 }
 
-static int pod_node(struct parse_ctx *c, void *obj, json_t *v, const char *path)
+static int pod_node(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
+	struct topo_pod *p = obj;
+
 	/* Only the name is kept here: the nodes may come later in the document,
 	 * so the reference is looked up once everything has been read. */
-	return want_string(c, v, path, &c->pod_node[c->pod]);
+	return want_string(c, v, at, &c->pod_node[p - c->t->pods]);
 }
 
-static int pod_ip(struct parse_ctx *c, void *obj, json_t *v, const char *path)
+static int pod_ip(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_pod *p = obj;
 
-	return want_addr(c, v, path, &p->ip);
+	return want_addr(c, v, at, &p->ip);
 }
 
-static int pod_labels(struct parse_ctx *c, void *obj, json_t *v, const char *path)
+static int pod_labels(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
+	struct topo_jpath sub = { .up = at };
 	struct topo_pod *p = obj;
-	char sub[TOPO_PATH_MAX];
 	const char *key, *s;
 	json_t *lv;
 	size_t i = 0, n;
 	int ret = 0;
 
 	if (!json_is_object(v)) {
-		ret = topo_err_json(c->err, path, v, "expected object");
+		ret = fail(c, at, v, "expected object");
 		goto out;
 	}
 	n = json_object_size(v);
@@ -604,16 +649,16 @@ static int pod_labels(struct parse_ctx *c, void *obj, json_t *v, const char *pat
 	}
 	p->nlabels = n;
 	json_object_foreach(v, key, lv) {
-		topo_path_key(sub, sizeof(sub), path, key);
+		sub.key = key;
 		if (!topo_is_label_key(key)) {
-			ret = topo_err_str(c->err, sub, key, MSG_LABEL_KEY);
+			ret = fail_str(c, &sub, key, MSG_LABEL_KEY);
 			goto out;
 		}
-		ret = want_string(c, lv, sub, &s);
+		ret = want_string(c, lv, &sub, &s);
 		if (ret)
 			goto out;
 		if (!topo_is_label_value(s)) {
-			ret = topo_err_json(c->err, sub, lv, MSG_LABEL_VALUE);
+			ret = fail(c, &sub, lv, MSG_LABEL_VALUE);
 			goto out;
 		}
 		p->labels[i].key = strdup(key);
@@ -637,21 +682,19 @@ static const struct field pod_fields[] = {
 	{ "containers", true, pod_containers },
 };
 
-static int parse_pods(struct parse_ctx *c, void *obj, json_t *v, const char *path)
+static int parse_pods(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
-	char sub[TOPO_PATH_MAX];
 	struct topo *t = obj;
 	size_t i, n;
-	int ret = 0;
+	int ret;
 
-	if (!json_is_array(v)) {
-		ret = topo_err_json(c->err, path, v, "expected array");
+	ret = want_array(c, v, at);
+	if (ret)
 		goto out;
-	}
 	n = json_array_size(v);
 	if (n > TOPO_MAX_PODS) {
-		ret = topo_err_set(c->err, path, "", "at most %d pods are supported (found %zu)",
-				   TOPO_MAX_PODS, n);
+		ret = fail(c, at, NULL, "at most %d pods are supported (found %zu)",
+			   TOPO_MAX_PODS, n);
 		goto out;
 	}
 	ret = topo_alloc_pods(t, n);
@@ -660,37 +703,32 @@ static int parse_pods(struct parse_ctx *c, void *obj, json_t *v, const char *pat
 		ret = topo_err_nomem(c->err);
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		strcpy(t->pods[i].ns, "default");
-		c->pod = i;
-		topo_path_index(sub, sizeof(sub), path, i);
-		ret = parse_object(c, json_array_get(v, i), sub, pod_fields,
-				   sizeof(pod_fields) / sizeof(pod_fields[0]), &t->pods[i]);
-		if (ret)
-			goto out;
-	}
+	ret = parse_elements(c, v, at, pod_fields, NFIELDS(pod_fields), t->pods,
+			     sizeof(*t->pods));
 out:
 	return ret;
 }
 
 /* ---- document ---- */
 
-static int parse_schema(struct parse_ctx *c, void *obj, json_t *v, const char *path)
+static int parse_schema(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
+	int ret = 0;
+
 	if (!json_is_integer(v))
-		return topo_err_json(c->err, path, v, "expected integer");
-	if (json_integer_value(v) != 1)
-		return topo_err_json(c->err, path, v,
-				     "unsupported schema version (this podpath reads schema 1)");
-	return 0;
+		ret = fail(c, at, v, "expected integer");
+	else if (json_integer_value(v) != 1)
+		ret = fail(c, at, v, "unsupported schema version (this podpath reads schema 1)");
+	return ret;
 }
 
-static int parse_network(struct parse_ctx *c, void *obj, json_t *v, const char *path)
+static int parse_network(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo *t = obj;
 
-	return parse_object(c, v, path, network_fields,
-			    sizeof(network_fields) / sizeof(network_fields[0]), &t->net);
+	return parse_object(c, v, at, network_fields, NFIELDS(network_fields), &t->net);
 }
 
 static const struct field doc_fields[] = {
@@ -703,7 +741,8 @@ static const struct field doc_fields[] = {
 /* Turn each pod's node name into an index, now that all nodes are known. */
 static int link_pods(struct parse_ctx *c)
 {
-	char sub[TOPO_PATH_MAX];
+	struct topo_jpath pods = { NULL, "pods", 0 }, pod = { &pods, NULL, 0 };
+	struct topo_jpath node = { &pod, "node", 0 };
 	ssize_t n;
 	size_t i;
 	int ret = 0;
@@ -711,8 +750,8 @@ static int link_pods(struct parse_ctx *c)
 	for (i = 0; i < c->t->npods; i++) {
 		n = topo_node_index(c->t, c->pod_node[i]);
 		if (n < 0) {
-			topo_path_fmt(sub, sizeof(sub), ".pods[%zu].node", i);
-			ret = topo_err_str(c->err, sub, c->pod_node[i], "no such node");
+			pod.index = i;
+			ret = fail_str(c, &node, c->pod_node[i], "no such node");
 			goto out;
 		}
 		c->t->pods[i].node = (size_t)n;
@@ -740,7 +779,7 @@ int topo_from_json(struct topo *t, const char *buf, size_t len, struct topo_erro
 		}
 		goto out;
 	}
-	ret = parse_object(&c, doc, "", doc_fields, sizeof(doc_fields) / sizeof(doc_fields[0]), t);
+	ret = parse_object(&c, doc, NULL, doc_fields, NFIELDS(doc_fields), t);
 	if (!ret)
 		ret = link_pods(&c);
 out:

@@ -14,13 +14,15 @@ static int check_prefix(const struct cidr *c, const char *path, unsigned min, un
 	char buf[CIDR_STRLEN], nbuf[CIDR_STRLEN];
 	struct cidr net = { c->addr & cidr_mask(c->len), c->len };
 
+	int ret = 0;
+
 	if (c->len < min || c->len > max)
-		return topo_err_str(err, path, cidr_fmt(c, buf), "prefix length must be %u..%u",
-				    min, max);
-	if (net.addr != c->addr)
-		return topo_err_str(err, path, cidr_fmt(c, buf), "host bits set; did you mean %s?",
-				    cidr_fmt(&net, nbuf));
-	return 0;
+		ret = topo_err_str(err, path, cidr_fmt(c, buf), "prefix length must be %u..%u",
+				   min, max);
+	else if (net.addr != c->addr)
+		ret = topo_err_str(err, path, cidr_fmt(c, buf), "host bits set; did you mean %s?",
+				   cidr_fmt(&net, nbuf));
+	return ret;
 }
 
 /* The later of two overlapping network prefixes is the one reported. */
@@ -260,31 +262,35 @@ static int check_pod_ip(const struct topo *t, size_t i, const struct topo_plan *
 	const char *what = NULL;
 	int ret = 0;
 
-	topo_path_fmt(path, sizeof(path), ".pods[%zu].ip", i);
-	addr_fmt(p->ip, a);
 	if (t->net.mode == TOPO_MODE_VPC) {
 		pool = topo_vpc_pod_pool(&t->net);
 		if (!cidr_contains(&pool, p->ip))
-			ret = topo_err_str(err, path, a, "not inside the VPC pod pool %s "
-					   "(vpc mode takes pod IPs from the upper half of .network.vpcCIDR)",
-					   cidr_fmt(&pool, c));
+			what = "not inside the VPC pod pool";
 		else if (p->ip == cidr_last(&pool))
-			ret = topo_err_str(err, path, a, "is the broadcast address of .network.vpcCIDR %s",
-					   cidr_fmt(&t->net.vpc_cidr, c));
-		goto out;
+			what = "is the broadcast address of .network.vpcCIDR";
+	} else {
+		if (!cidr_contains(pc, p->ip))
+			what = "not inside";
+		else if (p->ip == pc->addr)
+			what = "is the network address of";
+		else if (p->ip == pc->addr + 1)
+			what = "is the gateway (cbr0) address of";
+		else if (p->ip == cidr_last(pc))
+			what = "is the broadcast address of";
 	}
-	cidr_fmt(pc, c);
-	if (!cidr_contains(pc, p->ip))
-		what = "not inside";
-	else if (p->ip == pc->addr)
-		what = "is the network address of";
-	else if (p->ip == pc->addr + 1)
-		what = "is the gateway (cbr0) address of";
-	else if (p->ip == cidr_last(pc))
-		what = "is the broadcast address of";
-	if (what)
-		ret = topo_err_str(err, path, a, "%s the pod CIDR %s of node \"%s\"", what, c,
-				   n->name);
+	if (!what)
+		goto out;
+	/* Formatting waits for an error: this runs for every pod. */
+	topo_path_fmt(path, sizeof(path), ".pods[%zu].ip", i);
+	addr_fmt(p->ip, a);
+	if (t->net.mode == TOPO_MODE_VPC && !cidr_contains(&pool, p->ip))
+		ret = topo_err_str(err, path, a, "%s %s (vpc mode takes pod IPs from the upper "
+				   "half of .network.vpcCIDR)", what, cidr_fmt(&pool, c));
+	else if (t->net.mode == TOPO_MODE_VPC)
+		ret = topo_err_str(err, path, a, "%s %s", what, cidr_fmt(&t->net.vpc_cidr, c));
+	else
+		ret = topo_err_str(err, path, a, "%s the pod CIDR %s of node \"%s\"", what,
+				   cidr_fmt(pc, c), n->name);
 out:
 	return ret;
 }
@@ -315,14 +321,16 @@ static int check_pods(const struct topo *t, const struct topo_plan *plan, struct
 	find_dups(t, keys, dup_ip, cmp_pod_ip, same_ip);
 	for (i = 0; i < t->npods; i++) {
 		p = &t->pods[i];
-		snprintf(v, sizeof(v), "%s/%s", p->ns, p->name);
 		if (p->node >= t->nnodes) {
 			topo_path_fmt(path, sizeof(path), ".pods[%zu].node", i);
-			ret = topo_err_str(err, path, v, "no such node (index %zu)", p->node);
+			snprintf(v, sizeof(v), "%zu", p->node);
+			ret = topo_err_set(err, path, v, "no such node (the model has %zu)",
+					   t->nnodes);
 			goto out;
 		}
 		if ((j = dup_name[i]) != i) {
 			topo_path_fmt(path, sizeof(path), ".pods[%zu]", i);
+			snprintf(v, sizeof(v), "%s/%s", p->ns, p->name);
 			ret = topo_err_str(err, path, v,
 					   "duplicate pod: .pods[%zu] has the same namespace and name", j);
 			goto out;

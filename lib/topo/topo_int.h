@@ -33,6 +33,17 @@
 	"starting and ending with a letter or digit, at most 63 characters)"
 #define TOPO_MSG_PODCIDR_VPC "podCIDR is not used in vpc mode: pod IPs come from the VPC subnet"
 
+/* Where a value sits in the document, as a chain of steps up to the root
+ * (NULL). Rendered to text such as ".pods[2].labels.app" only when an error
+ * is reported, so that the happy path does no formatting at all. */
+struct topo_jpath {
+	const struct topo_jpath *up;
+	const char *key;	/* object member, or NULL for an array element */
+	size_t index;
+};
+
+#define TOPO_JPATH_DEPTH 16	/* deeper than any path of the schema */
+
 /* Errors: each sets *err (which may be NULL) and returns -EINVAL so that a
  * caller can write `ret = topo_err_set(...); goto out;`. */
 void topo_err_clear(struct topo_error *err);
@@ -42,22 +53,19 @@ int topo_err_set(struct topo_error *err, const char *path, const char *value,
 /* value is s in double quotes. */
 int topo_err_str(struct topo_error *err, const char *path, const char *s,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* value is v dumped as compact JSON. */
-int topo_err_json(struct topo_error *err, const char *path, const json_t *v,
-		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* Same as topo_err_set with a va_list; for the other helpers. */
+/* Same as topo_err_set with a va_list. */
 int topo_err_vset(struct topo_error *err, const char *path, const char *value,
 		  const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
-
 /* Sets "out of memory" and returns -ENOMEM. */
 int topo_err_nomem(struct topo_error *err);
 
 /* Copy src into dst of size n; if it does not fit, end dst with "...". */
 void topo_strtrunc(char *dst, size_t n, const char *src);
-/* JSON paths: parent + ".key" (or ["key"] when key is not an identifier). */
-void topo_path_key(char *dst, size_t n, const char *parent, const char *key);
-/* parent + "[i]". */
-void topo_path_index(char *dst, size_t n, const char *parent, size_t i);
+/* A value as error text: s quoted as a JSON string; v dumped compactly. */
+void topo_value_str(char *dst, size_t n, const char *s);
+void topo_value_json(char *dst, size_t n, const json_t *v);
+/* Render a document path; NULL (the root itself) is ".". */
+void topo_jpath_fmt(char *dst, size_t n, const struct topo_jpath *p);
 /* A path from a format, e.g. ".pods[%zu].ip"; truncated with "..." if long. */
 void topo_path_fmt(char *dst, size_t n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

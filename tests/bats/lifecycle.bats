@@ -177,3 +177,27 @@ root_snapshot() {
 	done
 	pp teardown
 }
+
+@test "a setup that fails part-way rolls back everything it built" {
+	# A foreign namespace holds the name node-2's namespace needs.
+	ip netns add ${CRASH}_node_node-2
+	run "$PODPATH" --lab $CRASH setup
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"${CRASH}_node_node-2"*"File exists"* ]]
+	ip netns del ${CRASH}_node_node-2
+	[ -z "$(lab_leftovers $CRASH)" ]
+}
+
+@test "Ctrl-C during setup rolls back without a teardown" {
+	"$PODPATH" --lab $CRASH setup --nodes 2 --pods-per-node 60 >/dev/null 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	sleep 0.03
+	kill -INT $pid
+	st=0
+	wait $pid || st=$?
+	cat "$BATS_TEST_TMPDIR/err"
+	[ "$st" -ne 0 ]
+	grep -q "interrupted" "$BATS_TEST_TMPDIR/err"
+	[ -z "$(lab_leftovers $CRASH)" ]
+}

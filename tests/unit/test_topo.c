@@ -153,7 +153,7 @@ static bool topo_equal(const struct topo *a, const struct topo *b, const char **
  * resolving t again must change nothing. */
 static void check_roundtrip(const struct topo *t, const char *what)
 {
-	struct topo back, again;
+	struct topo back;
 	struct topo_error err;
 	const char *why = "";
 	json_t *j = topo_to_json(t);
@@ -168,14 +168,10 @@ static void check_roundtrip(const struct topo *t, const char *what)
 	ret = topo_resolve(&back, &err);
 	CHECKF(ret == 0, "%s: re-resolve: %s: %s %s", what, err.path, err.value, err.msg);
 	CHECKF(topo_equal(t, &back, &why), "%s: round trip differs in %s", what, why);
-	/* Idempotence: resolve the reparsed copy once more. */
-	ret = parse_str(&again, s, &err);
-	if (CHECK(ret == 0)) {
-		CHECK(topo_resolve(&again, &err) == 0);
-		CHECK(topo_resolve(&again, &err) == 0);
-		CHECKF(topo_equal(t, &again, &why), "%s: second resolve changed %s", what, why);
-		topo_free(&again);
-	}
+	/* Idempotence: resolving a resolved model changes nothing. */
+	ret = topo_resolve(&back, &err);
+	CHECKF(ret == 0, "%s: second resolve: %s: %s %s", what, err.path, err.value, err.msg);
+	CHECKF(topo_equal(t, &back, &why), "%s: second resolve changed %s", what, why);
 	topo_free(&back);
 out:
 	free(s);
@@ -375,8 +371,10 @@ static void test_synth(void)
 			if (CHECKF(topo_resolve(&t, &err) == 0, "%s: %s %s %s", what, err.path,
 				   err.value, err.msg)) {
 				check_addresses(&t, what);
-				/* The round trip of the biggest ones is slow under ASan. */
-				if ((size_t)sizes[i].nodes * sizes[i].pods <= 1000 || m == 0)
+				/* Round trips of 65536 pods take seconds under ASan:
+				 * one is enough. */
+				if ((size_t)sizes[i].nodes * sizes[i].pods <= 1000 ||
+				    (m == 0 && sizes[i].nodes == 256))
 					check_roundtrip(&t, what);
 			}
 			topo_free(&t);
