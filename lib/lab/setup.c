@@ -41,11 +41,24 @@ enum ns_role { NS_POD, NS_NODE, NS_ROUTER };
 
 static int nl_fail(struct build *b, const char *obj, int ret, const struct nl_err *ne)
 {
+	static const struct { const char *req, *config; } kinds[] = {
+		{ "add veth ", "CONFIG_VETH, module veth" },
+		{ "add bridge ", "CONFIG_BRIDGE, module bridge" },
+		{ "add vxlan ", "CONFIG_VXLAN, module vxlan" },
+	};
 	enum pp_exit kind = PP_EXIT_FAIL;
 
-	/* A link kind the kernel does not know is a missing feature, not a bug. */
-	if (ret == -EOPNOTSUPP || ret == -EAFNOSUPPORT)
+	/* A link kind the kernel does not know is a missing feature, not a bug:
+	 * say which kernel option provides it. */
+	if (ret == -EOPNOTSUPP || ret == -EAFNOSUPPORT) {
+		for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+			if (!strncmp(ne->what, kinds[i].req, strlen(kinds[i].req)))
+				return pp_err_set(b->e, PP_EXIT_ENV, ret,
+						  "%s: %s: this kernel cannot create %.*sdevices (%s)",
+						  obj, ne->what, (int)strlen(kinds[i].req) - 4,
+						  kinds[i].req + 4, kinds[i].config);
 		kind = PP_EXIT_ENV;
+	}
 	return pp_err_set(b->e, kind, ret, "%s: %s: %s%s%s%s", obj, ne->what, strerror(-ret),
 			  ne->ext[0] ? " (kernel: " : "", ne->ext, ne->ext[0] ? ")" : "");
 }

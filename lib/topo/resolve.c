@@ -13,7 +13,6 @@ static int check_prefix(const struct cidr *c, const char *path, unsigned min, un
 {
 	char buf[CIDR_STRLEN], nbuf[CIDR_STRLEN];
 	struct cidr net = { c->addr & cidr_mask(c->len), c->len };
-
 	int ret = 0;
 
 	if (c->len < min || c->len > max)
@@ -30,11 +29,12 @@ static int check_disjoint(const struct cidr *a, const char *apath,
 			  const struct cidr *b, const char *bpath, struct topo_error *err)
 {
 	char ab[CIDR_STRLEN], bb[CIDR_STRLEN];
+	int ret = 0;
 
-	if (!cidr_overlaps(a, b))
-		return 0;
-	return topo_err_str(err, bpath, cidr_fmt(b, bb), "overlaps %s %s", apath,
-			    cidr_fmt(a, ab));
+	if (cidr_overlaps(a, b))
+		ret = topo_err_str(err, bpath, cidr_fmt(b, bb), "overlaps %s %s", apath,
+				   cidr_fmt(a, ab));
+	return ret;
 }
 
 static int check_network(const struct topo_network *net, struct topo_error *err)

@@ -85,7 +85,9 @@ struct topo_error {
 	int column;
 };
 
-/* Parse a topology JSON document into t (zeroed by the caller or not: it is reset).
+/* Parse a topology JSON document into t. t is overwritten, not freed: pass an
+ * empty model (topo_free a used one first); after an error the caller still
+ * owns t and must topo_free it.
  * Checks syntax, types, unknown fields and each field's own validity. 0 or -EINVAL. */
 int topo_from_json(struct topo *t, const char *buf, size_t len, struct topo_error *err);
 /* Fill t with the embedded default topology (DESIGN.md). */
