@@ -20,11 +20,13 @@
 #define QUIET_MS 150
 #define REQ_TIMEOUT_MS 2000
 
+/* The request buffer is allocated per connection: an idle responder (most
+ * of a lab, most of the time) touches only a few pages of memory. */
 struct conn {
 	int fd;
 	size_t len;
 	long long deadline;
-	char req[REQ_MAX];
+	char *req;		/* REQ_MAX bytes while fd >= 0 */
 };
 
 static long long now_ms(void)
@@ -169,6 +171,8 @@ static void conn_close(struct conn *c)
 		;
 	close(c->fd);
 	c->fd = -1;
+	free(c->req);
+	c->req = NULL;
 }
 
 /* Read what is there; answer when the request is complete or cannot be HTTP. */
@@ -237,6 +241,10 @@ static void accept_one(int lfd, struct conn *conns)
 		return;
 	for (size_t i = 0; i < MAX_CONNS; i++) {
 		if (conns[i].fd < 0) {
+			conns[i].req = malloc(REQ_MAX);
+			if (!conns[i].req)
+				break;
+			conns[i].req[0] = '\0';
 			conns[i].fd = fd;
 			conns[i].len = 0;
 			conns[i].deadline = now_ms() + QUIET_MS;
@@ -306,7 +314,7 @@ int responder_run(const struct responder_cfg *cfg, volatile sig_atomic_t *stop)
 	}
 	for (size_t i = 0; i < MAX_CONNS; i++)
 		if (conns[i].fd >= 0)
-			close(conns[i].fd);
+			conn_close(&conns[i]);
 	free(conns);
 	return ret;
 }
