@@ -147,21 +147,6 @@ static struct ifinfomsg *put_ifinfo(struct nlmsghdr *nlh, const struct nl_link *
 	return ifi;
 }
 
-static struct nlmsghdr *link_new(struct nl *nl, const struct nl_link *l,
-				 const char *verb, const char *kind, uint16_t flags)
-{
-	char what[112];
-	struct nlmsghdr *nlh;
-
-	snprintf(what, sizeof(what), "%s %s %s", verb, kind, l->name ? l->name : "link");
-	nlh = req_start(nl, RTM_NEWLINK, flags, what);
-	if (!nlh)
-		return NULL;
-	put_ifinfo(nlh, l);
-	put_link_attrs(nlh, l);
-	return nlh;
-}
-
 int nl_link_set(struct nl *nl, const struct nl_link *l)
 {
 	char what[112];
@@ -186,79 +171,86 @@ int nl_link_set(struct nl *nl, const struct nl_link *l)
 	return 0;
 }
 
+/* A link creation in progress: the request and its open
+ * IFLA_LINKINFO/IFLA_INFO_DATA nests, which the caller fills in between. */
+struct link_req {
+	struct nlmsghdr *nlh;
+	struct nlattr *info, *data;
+};
+
+static int link_create_start(struct nl *nl, const struct nl_link *l, const char *kind,
+			     struct link_req *r)
+{
+	char what[112];
+
+	snprintf(what, sizeof(what), "add %s %s", kind, l->name ? l->name : "link");
+	r->nlh = req_start(nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, what);
+	if (!r->nlh)
+		return -ENOMEM;
+	put_ifinfo(r->nlh, l);
+	put_link_attrs(r->nlh, l);
+	r->info = mnl_attr_nest_start(r->nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(r->nlh, IFLA_INFO_KIND, kind);
+	r->data = mnl_attr_nest_start(r->nlh, IFLA_INFO_DATA);
+	return 0;
+}
+
+static int link_create_end(struct nl *nl, struct link_req *r)
+{
+	mnl_attr_nest_end(r->nlh, r->data);
+	mnl_attr_nest_end(r->nlh, r->info);
+	req_end(nl, r->nlh);
+	return 0;
+}
+
 int nl_link_add_bridge(struct nl *nl, const struct nl_link *l)
 {
-	struct nlmsghdr *nlh = link_new(nl, l, "add", "bridge",
-					NLM_F_CREATE | NLM_F_EXCL);
-	struct nlattr *li, *data;
+	struct link_req r;
 
-	if (!nlh)
+	if (link_create_start(nl, l, "bridge", &r) < 0)
 		return -ENOMEM;
-	li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
-	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
 	/* No STP: ports forward the moment they come up, as with CNI's bridge. */
-	mnl_attr_put_u32(nlh, IFLA_BR_STP_STATE, 0);
-	mnl_attr_put_u32(nlh, IFLA_BR_FORWARD_DELAY, 0);
-	mnl_attr_nest_end(nlh, data);
-	mnl_attr_nest_end(nlh, li);
-	req_end(nl, nlh);
-	return 0;
+	mnl_attr_put_u32(r.nlh, IFLA_BR_STP_STATE, 0);
+	mnl_attr_put_u32(r.nlh, IFLA_BR_FORWARD_DELAY, 0);
+	return link_create_end(nl, &r);
 }
 
 int nl_link_add_veth(struct nl *nl, const struct nl_link *l, const struct nl_link *peer)
 {
-	struct nlmsghdr *nlh = link_new(nl, l, "add", "veth",
-					NLM_F_CREATE | NLM_F_EXCL);
-	struct nlattr *li, *data, *pn;
+	struct ifinfomsg *pifi;
+	struct nlattr *pn;
+	struct link_req r;
 
-	if (!nlh)
+	if (link_create_start(nl, l, "veth", &r) < 0)
 		return -ENOMEM;
-	li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
-	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
-	pn = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	pn = mnl_attr_nest_start(r.nlh, VETH_INFO_PEER);
 	/* The peer is described by its own ifinfomsg + attributes. It cannot
 	 * be brought up here: veth_open() refuses (ENOTCONN) until the pair is
 	 * joined, which happens after the peer is configured. */
-	nlh->nlmsg_len += MNL_ALIGN(sizeof(struct ifinfomsg));
-	{
-		struct ifinfomsg *pifi = (struct ifinfomsg *)mnl_attr_get_payload(pn);
-
-		pifi->ifi_family = AF_UNSPEC;
-		pifi->ifi_index = peer->index;
-	}
-	put_link_attrs(nlh, peer);
-	mnl_attr_nest_end(nlh, pn);
-	mnl_attr_nest_end(nlh, data);
-	mnl_attr_nest_end(nlh, li);
-	req_end(nl, nlh);
-	return 0;
+	pifi = (struct ifinfomsg *)mnl_attr_get_payload(pn);
+	r.nlh->nlmsg_len += MNL_ALIGN(sizeof(struct ifinfomsg));
+	pifi->ifi_family = AF_UNSPEC;
+	pifi->ifi_index = peer->index;
+	put_link_attrs(r.nlh, peer);
+	mnl_attr_nest_end(r.nlh, pn);
+	return link_create_end(nl, &r);
 }
 
 int nl_link_add_vxlan(struct nl *nl, const struct nl_link *l, uint32_t vni,
 		      uint32_t local, int dev_index, uint16_t port)
 {
-	struct nlmsghdr *nlh = link_new(nl, l, "add", "vxlan",
-					NLM_F_CREATE | NLM_F_EXCL);
-	struct nlattr *li, *data;
+	struct link_req r;
 
-	if (!nlh)
+	if (link_create_start(nl, l, "vxlan", &r) < 0)
 		return -ENOMEM;
-	li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "vxlan");
-	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
-	mnl_attr_put_u32(nlh, IFLA_VXLAN_ID, vni);
-	mnl_attr_put_u32(nlh, IFLA_VXLAN_LOCAL, htonl(local));
-	mnl_attr_put_u32(nlh, IFLA_VXLAN_LINK, (uint32_t)dev_index);
-	mnl_attr_put_u16(nlh, IFLA_VXLAN_PORT, htons(port));
+	mnl_attr_put_u32(r.nlh, IFLA_VXLAN_ID, vni);
+	mnl_attr_put_u32(r.nlh, IFLA_VXLAN_LOCAL, htonl(local));
+	mnl_attr_put_u32(r.nlh, IFLA_VXLAN_LINK, (uint32_t)dev_index);
+	mnl_attr_put_u16(r.nlh, IFLA_VXLAN_PORT, htons(port));
 	/* flannel's vxlan backend: the daemon programs FDB and neighbours,
 	 * so the device neither learns nor floods. */
-	mnl_attr_put_u8(nlh, IFLA_VXLAN_LEARNING, 0);
-	mnl_attr_nest_end(nlh, data);
-	mnl_attr_nest_end(nlh, li);
-	req_end(nl, nlh);
-	return 0;
+	mnl_attr_put_u8(r.nlh, IFLA_VXLAN_LEARNING, 0);
+	return link_create_end(nl, &r);
 }
 
 static void fmt_ip(uint32_t a, char *buf, size_t len)

@@ -99,6 +99,27 @@ static int want_array(struct parse_ctx *c, json_t *v, const struct topo_jpath *a
 	return 0;
 }
 
+/* A string that must pass ok(); copied into out (len bytes; ok() bounds it). */
+static int want_name(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
+		     bool (*ok)(const char *), const char *msg, char *out, size_t len)
+{
+	const char *s;
+	int ret;
+
+	ret = want_string(c, v, at, &s);
+	if (!ret && !ok(s))
+		ret = fail(c, at, v, "%s", msg);
+	if (!ret)
+		snprintf(out, len, "%s", s);
+	return ret;
+}
+
+static int want_label(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
+		      char out[TOPO_LABEL_MAX])
+{
+	return want_name(c, v, at, topo_is_dns1123_label, TOPO_MSG_LABEL, out, TOPO_LABEL_MAX);
+}
+
 static int want_addr(struct parse_ctx *c, json_t *v, const struct topo_jpath *at, uint32_t *out)
 {
 	const char *s;
@@ -274,19 +295,9 @@ static int net_mtu(struct parse_ctx *c, void *obj, json_t *v, const struct topo_
 static int net_domain(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_network *net = obj;
-	const char *s;
-	int ret;
 
-	ret = want_string(c, v, at, &s);
-	if (ret)
-		goto out;
-	if (!topo_is_dns1123_subdomain(s)) {
-		ret = fail(c, at, v, MSG_SUBDOMAIN);
-		goto out;
-	}
-	strcpy(net->domain, s);	/* fits: at most 253 characters */
-out:
-	return ret;
+	return want_name(c, v, at, topo_is_dns1123_subdomain, MSG_SUBDOMAIN, net->domain,
+			 sizeof(net->domain));
 }
 
 static const struct field network_fields[] = {
@@ -302,24 +313,6 @@ static const struct field network_fields[] = {
 /* ---- nodes ---- */
 
 /* A DNS-1123 label into a 64-byte name field (nodes, namespaces, containers). */
-static int want_label(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
-		      char out[TOPO_LABEL_MAX])
-{
-	const char *s;
-	int ret;
-
-	ret = want_string(c, v, at, &s);
-	if (ret)
-		goto out;
-	if (!topo_is_dns1123_label(s)) {
-		ret = fail(c, at, v, TOPO_MSG_LABEL);
-		goto out;
-	}
-	strcpy(out, s);	/* fits: at most 63 characters */
-out:
-	return ret;
-}
-
 static int node_name(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_node *n = obj;
@@ -382,19 +375,8 @@ out:
 static int port_name(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_port *p = obj;
-	const char *s;
-	int ret;
 
-	ret = want_string(c, v, at, &s);
-	if (ret)
-		goto out;
-	if (!topo_is_port_name(s)) {
-		ret = fail(c, at, v, MSG_PORT_NAME);
-		goto out;
-	}
-	strcpy(p->name, s);	/* fits: at most 15 characters */
-out:
-	return ret;
+	return want_name(c, v, at, topo_is_port_name, MSG_PORT_NAME, p->name, sizeof(p->name));
 }
 
 static int port_number(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
@@ -597,19 +579,8 @@ static int pod_namespace(struct parse_ctx *c, void *obj, json_t *v, const struct
 static int pod_name(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_pod *p = obj;
-	const char *s;
-	int ret;
 
-	ret = want_string(c, v, at, &s);
-	if (ret)
-		goto out;
-	if (!topo_is_pod_name(s)) {
-		ret = fail(c, at, v, MSG_POD_NAME);
-		goto out;
-	}
-	strcpy(p->name, s);	/* fits: at most 63 characters */
-out:
-	return ret;
+	return want_name(c, v, at, topo_is_pod_name, MSG_POD_NAME, p->name, sizeof(p->name));
 }
 
 static int pod_node(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
