@@ -30,7 +30,7 @@ int cmd_responder(int argc, char **argv)
 	int opt;
 
 	opterr = 0;
-	optind = 1;
+	optind = 0;	/* 0, not 1: glibc re-reads the optstring (main's is "+...") */
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		char proto[8];
 		int fd;

@@ -101,7 +101,7 @@ static int parse_args(int argc, char **argv, struct setup_args *a)
 
 	a->nodes = a->pods_per_node = -1;
 	opterr = 0;
-	optind = 1;
+	optind = 0;	/* 0, not 1: glibc re-reads the optstring (main's is "+...") */
 	while ((opt = getopt_long(argc, argv, ":f:", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':

@@ -41,7 +41,7 @@ int cmd_status(int argc, char **argv)
 	int opt, ret = 0;
 
 	opterr = 0;
-	optind = 1;
+	optind = 0;	/* 0, not 1: glibc re-reads the optstring (main's is "+...") */
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (opt != 'd')
 			return pp_usage_error("status", "unknown option \"%s\"", argv[optind - 1]);

@@ -20,7 +20,7 @@ int cmd_teardown(int argc, char **argv)
 	int opt;
 
 	opterr = 0;
-	optind = 1;
+	optind = 0;	/* 0, not 1: glibc re-reads the optstring (main's is "+...") */
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (opt != 'a')
 			return pp_usage_error("teardown", "unknown option \"%s\"", argv[optind - 1]);

@@ -14,7 +14,7 @@ _podpath() {
 			COMPREPLY=($(compgen -W "$(ls /run/podpath 2>/dev/null | sed 's/\.lock$//' | sort -u)" -- "$cur"))
 			return
 		fi
-		COMPREPLY=($(compgen -W "setup teardown status exec help -j --json -p --pretty --lab -h --help -V --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "setup teardown status exec trace help -j --json -p --pretty --lab -h --help -V --version" -- "$cur"))
 		return
 	fi
 	case $cmd in
@@ -33,7 +33,18 @@ _podpath() {
 			sed 's/"namespace":"\([^"]*\)","name":"\([^"]*\)"/\1\/\2/')
 		nodes=$(podpath -j status 2>/dev/null | grep -o '"name":"[^"]*","ip"' | sed 's/"name":"\([^"]*\)".*/node\/\1/')
 		COMPREPLY=($(compgen -W "$pods $nodes -c --container --" -- "$cur")) ;;
-	help) COMPREPLY=($(compgen -W "setup teardown status exec help" -- "$cur")) ;;
+	trace)
+		case $prev in
+		-p | --protocol) COMPREPLY=($(compgen -W "icmp udp tcp http" -- "$cur")); return ;;
+		--pcap) _filedir; return ;;
+		--port | --timeout) return ;;
+		esac
+		local pods nodes
+		pods=$(podpath -j status 2>/dev/null | grep -o '"namespace":"[^"]*","name":"[^"]*"' |
+			sed 's/"namespace":"\([^"]*\)","name":"\([^"]*\)"/\1\/\2/')
+		nodes=$(podpath -j status 2>/dev/null | grep -o '"name":"[^"]*","ip"' | sed 's/"name":"\([^"]*\)".*/node\/\1/')
+		COMPREPLY=($(compgen -W "$pods $nodes -p --protocol --port --timeout --pcap --help" -- "$cur")) ;;
+	help) COMPREPLY=($(compgen -W "setup teardown status exec trace help" -- "$cur")) ;;
 	esac
 }
 complete -F _podpath podpath

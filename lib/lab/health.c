@@ -36,7 +36,7 @@ static bool probe(const char *netns, const struct topo_port *port)
 	bool ok = false;
 	int fd;
 
-	fd = netns_socket(netns, AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK);
+	fd = netns_socket(netns, AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return false;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS)

@@ -203,6 +203,15 @@ static int build_vpc_ports(struct build *b)
 		if (nl_link_add_veth(b->vpc_nl, &port, &eth) < 0)
 			return pp_err_set(b->e, PP_EXIT_FAIL, -ENOMEM, "VPC: out of memory");
 	}
+	/* routed: the VPC route table knows each node's pod CIDR, as a cloud
+	 * route table does for kubenet (GCE routes, AWS route tables). */
+	for (size_t i = 0; b->t->net.mode == TOPO_MODE_ROUTED && i < b->t->nnodes; i++) {
+		const struct topo_node *n = &b->t->nodes[i];
+
+		if (nl_route_add(b->vpc_nl, n->pod_cidr.addr, n->pod_cidr.len, n->ip, LAB_IFX_BRIDGE,
+				 0, RT_SCOPE_UNIVERSE) < 0)
+			return pp_err_set(b->e, PP_EXIT_FAIL, -ENOMEM, "VPC: out of memory");
+	}
 	return commit(b, b->vpc_nl, "VPC");
 }
 

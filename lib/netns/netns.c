@@ -175,7 +175,7 @@ int netns_sysctl_set(const char *key, const char *val)
 	return n < 0 ? (int)n : 0;
 }
 
-int netns_socket(const char *name, int domain, int type)
+int netns_socket(const char *name, int domain, int type, int protocol)
 {
 	int origin, fd, sock, ret;
 
@@ -194,7 +194,7 @@ int netns_socket(const char *name, int domain, int type)
 		return ret;
 	}
 	/* A socket belongs to the namespace it was made in, wherever it is used. */
-	sock = socket(domain, type | SOCK_CLOEXEC, 0);
+	sock = socket(domain, type | SOCK_CLOEXEC, protocol);
 	if (sock < 0)
 		sock = -errno;
 	netns_enter(origin);

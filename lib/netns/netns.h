@@ -31,9 +31,9 @@ int netns_inode(const char *name, ino_t *ino);
 /* Call fn for each entry of /run/netns whose name starts with prefix
  * (all if prefix is ""); stops early if fn returns non-zero, which is returned. */
 int netns_for_each(const char *prefix, int (*fn)(const char *name, void *arg), void *arg);
-/* A socket(domain, type) made inside namespace NAME; the calling thread
+/* A socket(domain, type, protocol) made inside namespace NAME; the calling thread
  * ends where it started. fd or -errno. */
-int netns_socket(const char *name, int domain, int type);
+int netns_socket(const char *name, int domain, int type, int protocol);
 /* Write val to /proc/sys/<key> of the calling thread's namespace, e.g.
  * "net/ipv4/ip_forward". Only ever called inside lab namespaces. */
 int netns_sysctl_set(const char *key, const char *val);

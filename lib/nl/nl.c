@@ -546,3 +546,64 @@ int nl_link_alias_get(struct nl *nl, int ifindex, char *buf, size_t len)
 	ret = mnl_cb_run(rx, (size_t)n, seq, nl->portid, alias_cb, &ctx);
 	return ret < 0 ? -errno : 0;
 }
+
+static int route_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct nl_route_info *r = data;
+
+	switch (mnl_attr_get_type(attr)) {
+	case RTA_DST:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
+			r->dst = ntohl(mnl_attr_get_u32(attr));
+		break;
+	case RTA_GATEWAY:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
+			r->gw = ntohl(mnl_attr_get_u32(attr));
+		break;
+	case RTA_OIF:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
+			r->oif = (int)mnl_attr_get_u32(attr);
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	struct nl_route_info *r = data;
+
+	r->plen = rtm->rtm_dst_len;
+	r->type = rtm->rtm_type;
+	r->table = rtm->rtm_table;
+	return mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, r);
+}
+
+int nl_route_get(struct nl *nl, uint32_t dst, struct nl_route_info *r)
+{
+	char buf[NL_RX];
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	uint32_t seq = nl->seq_base++;
+	ssize_t n;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = seq;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = 32;
+	/* The FIB entry that matched (prefix, gateway), as `ip route get fibmatch`. */
+	rtm->rtm_flags = RTM_F_FIB_MATCH;
+	mnl_attr_put_u32(nlh, RTA_DST, htonl(dst));
+	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+	if (n < 0)
+		return -errno;
+	ret = mnl_cb_run(buf, (size_t)n, seq, nl->portid, route_cb, r);
+	return ret < 0 ? -errno : 0;
+}

@@ -71,6 +71,20 @@ int nl_fdb_add(struct nl *nl, int ifindex, const uint8_t *mac, uint32_t dst);
  * error with the request that caused it (e may be NULL). The queue is empty after. */
 int nl_commit(struct nl *nl, struct nl_err *e);
 
+/* The route the kernel picks for dst (the matching FIB entry). */
+struct nl_route_info {
+	uint32_t dst;		/* prefix of the matching entry */
+	uint8_t plen;
+	uint32_t gw;		/* 0: directly connected */
+	int oif;
+	uint8_t type;		/* RTN_UNICAST, RTN_LOCAL, RTN_UNREACHABLE, ... */
+	uint8_t table;
+};
+
+/* Look up the route to dst in the socket's namespace: 0, or -ENETUNREACH
+ * (and other -errno) when there is none. */
+int nl_route_get(struct nl *nl, uint32_t dst, struct nl_route_info *r);
+
 /* Read a link's IFLA_IFALIAS (empty string if none). 0 or -errno. */
 int nl_link_alias_get(struct nl *nl, int ifindex, char *buf, size_t len);
 

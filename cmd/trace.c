@@ -1,0 +1,166 @@
+/* podpath trace — send a real probe from SRC to DST and report every hop. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cmd.h"
+#include "lab/lab.h"
+#include "out/trace.h"
+#include "trace/trace.h"
+
+struct trace_args {
+	const char *src, *dst, *proto, *pcap;
+	long port;
+	int timeout_ms;
+	char url_path[256];
+};
+
+static int parse_args(int argc, char **argv, struct trace_args *a)
+{
+	static const struct option longopts[] = {
+		{ "protocol", required_argument, NULL, 'p' },
+		{ "port", required_argument, NULL, 'P' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "pcap", required_argument, NULL, 'w' },
+		{ 0 },
+	};
+	char *end;
+	double sec;
+	int opt;
+
+	a->timeout_ms = 2000;
+	a->port = -1;
+	opterr = 0;
+	optind = 0;	/* 0, not 1: glibc re-reads the optstring (main's is "+...") */
+	while ((opt = getopt_long(argc, argv, ":p:", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			a->proto = optarg;
+			break;
+		case 'P':
+			a->port = pp_parse_uint(optarg, 1, 65535);
+			if (a->port < 0)
+				return pp_usage_error("trace", "--port \"%s\": expected 1 to 65535", optarg);
+			break;
+		case 't':
+			sec = strtod(optarg, &end);
+			if (end == optarg || *end || sec < 0.05 || sec > 60)
+				return pp_usage_error("trace", "--timeout \"%s\": expected seconds from 0.05 to 60",
+						      optarg);
+			a->timeout_ms = (int)(sec * 1000);
+			break;
+		case 'w':
+			a->pcap = optarg;
+			break;
+		case ':':
+			return pp_usage_error("trace", "%s needs a value", argv[optind - 1]);
+		default:
+			return pp_usage_error("trace", "unknown option \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 2)
+		return pp_usage_error("trace", argc - optind < 2 ? "needs SRC and DST"
+								 : "unexpected argument \"%s\"",
+				      argv[argc - 1]);
+	a->src = argv[optind];
+	a->dst = argv[optind + 1];
+	return 0;
+}
+
+/* "http://HOST[:PORT][/PATH]" -> proto http, DST HOST[:PORT], the path. */
+static void url_split(struct trace_args *a, char *buf, size_t len)
+{
+	const char *rest = a->dst + 7, *slash = strchr(rest, '/');
+
+	snprintf(buf, len, "%.*s", slash ? (int)(slash - rest) : (int)strlen(rest), rest);
+	snprintf(a->url_path, sizeof(a->url_path), "%s", slash ? slash : "/");
+	a->dst = buf;
+	if (!a->proto)
+		a->proto = "http";
+}
+
+/* The first port of the destination pod's containers with this protocol. */
+static uint16_t pod_port(const struct lab *l, const struct trace_endpoint *ep, enum topo_proto p)
+{
+	if (ep->pod < 0)
+		return 0;
+	for (size_t i = 0; i < l->topo.pods[ep->pod].ncontainers; i++) {
+		const struct topo_container *c = &l->topo.pods[ep->pod].containers[i];
+
+		for (size_t k = 0; k < c->nports; k++)
+			if (c->ports[k].proto == p)
+				return c->ports[k].port;
+	}
+	return 0;
+}
+
+static int choose_probe(struct trace_args *a, const struct lab *l, struct trace *t)
+{
+	uint16_t tcp = pod_port(l, &t->dst, TOPO_PROTO_TCP);
+
+	if (a->proto && probe_proto_parse(a->proto, &t->probe.proto) < 0)
+		return pp_usage_error("trace", "-p \"%s\": expected icmp, udp, tcp or http", a->proto);
+	if (!a->proto)
+		t->probe.proto = (a->port > 0 || t->dst.port || tcp) ? PROBE_TCP : PROBE_ICMP;
+	if (t->probe.proto == PROBE_ICMP)
+		return 0;
+	t->probe.dport = a->port > 0 ? (uint16_t)a->port
+			: t->dst.port ? t->dst.port
+			: t->probe.proto == PROBE_UDP ? pod_port(l, &t->dst, TOPO_PROTO_UDP)
+			: tcp ? tcp : (t->probe.proto == PROBE_HTTP ? 80 : 0);
+	if (!t->probe.dport)
+		return pp_usage_error("trace", "DST \"%s\" has no %s port: give one with --port",
+				      t->dst.label, t->probe.proto == PROBE_UDP ? "UDP" : "TCP");
+	snprintf(t->probe.host, sizeof(t->probe.host), "%s", a->dst);
+	snprintf(t->probe.path, sizeof(t->probe.path), "%s", a->url_path[0] ? a->url_path : "/");
+	return 0;
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	struct trace_args a = { 0 };
+	struct trace t = { 0 };
+	struct pp_err e = { 0 };
+	char url_host[256];
+	struct lab l;
+	int ret;
+
+	ret = parse_args(argc, argv, &a);
+	if (ret)
+		return ret;
+	if (!strncmp(a.dst, "http://", 7))
+		url_split(&a, url_host, sizeof(url_host));
+	if (lab_load(&l, opts.lab, &e) < 0)
+		return pp_report(&e);
+	t.lab = &l;
+	t.timeout_ms = a.timeout_ms;
+	if (trace_endpoint_parse(&l, a.src, true, &t.src, &e) < 0 ||
+	    trace_endpoint_parse(&l, a.dst, false, &t.dst, &e) < 0) {
+		ret = pp_report(&e);
+		goto out;
+	}
+	ret = choose_probe(&a, &l, &t);
+	if (ret)
+		goto out;
+	if (trace_run(&t, &e) < 0) {
+		ret = pp_report(&e);
+		goto out;
+	}
+	if (a.pcap && trace_pcapng_write(&t, a.pcap, &e) < 0) {
+		ret = pp_report(&e);
+		goto out;
+	}
+	if (opts.json)
+		pp_json_out(out_trace_json(&t));
+	else
+		out_trace_text(stdout, &t, opts.color);
+	ret = t.verdict == TRACE_DELIVERED ? PP_EXIT_OK : PP_EXIT_FAIL;
+out:
+	trace_free(&t);
+	lab_free(&l);
+	return ret;
+}

@@ -1,0 +1,244 @@
+/* out/trace — text and JSON views of a trace; see trace.h. */
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include "out/trace.h"
+
+#define BOLD "\033[1m"
+#define GREEN "\033[32m"
+#define RED "\033[31m"
+#define DIM "\033[2m"
+#define RESET "\033[0m"
+
+static const char *tcp_flags_fmt(uint8_t f, char *buf, size_t len)
+{
+	static const char *const names[] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG" };
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < 6; i++)
+		if (f & (1 << i))
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "-" : "", names[i]);
+	return buf;
+}
+
+static const char *icmp_name(uint8_t type, uint8_t code)
+{
+	switch (type) {
+	case 0:
+		return "echo reply";
+	case 8:
+		return "echo request";
+	case 11:
+		return "time exceeded";
+	case 3:
+		switch (code) {
+		case 0:
+			return "net unreachable";
+		case 1:
+			return "host unreachable";
+		case 3:
+			return "port unreachable";
+		case 13:
+			return "administratively prohibited";
+		default:
+			return "destination unreachable";
+		}
+	default:
+		return "icmp";
+	}
+}
+
+void out_packet_fmt(const struct capture_pkt *k, char *buf, size_t len)
+{
+	char s[ADDR_STRLEN], d[ADDR_STRLEN], fl[32];
+	size_t n = 0;
+
+	addr_fmt(k->saddr, s);
+	addr_fmt(k->daddr, d);
+	if (k->vxlan) {
+		char os[ADDR_STRLEN], od[ADDR_STRLEN];
+
+		n = (size_t)snprintf(buf, len, "[vxlan %s > %s] ", addr_fmt(k->outer_saddr, os),
+				     addr_fmt(k->outer_daddr, od));
+	}
+	switch (k->proto) {
+	case IPPROTO_TCP:
+		snprintf(buf + n, len - n, "%s:%u > %s:%u %s ttl %u", s, k->sport, d, k->dport,
+			 tcp_flags_fmt(k->tcp_flags, fl, sizeof(fl)), k->ttl);
+		break;
+	case IPPROTO_UDP:
+		snprintf(buf + n, len - n, "%s:%u > %s:%u udp ttl %u", s, k->sport, d, k->dport, k->ttl);
+		break;
+	case IPPROTO_ICMP:
+		if (k->has_inner_err) {
+			char es[ADDR_STRLEN], ed[ADDR_STRLEN];
+
+			snprintf(buf + n, len - n, "%s > %s icmp %s (about %s:%u > %s:%u) ttl %u", s, d,
+				 icmp_name(k->icmp_type, k->icmp_code), addr_fmt(k->err_saddr, es),
+				 k->err_sport, addr_fmt(k->err_daddr, ed), k->err_dport, k->ttl);
+		} else {
+			snprintf(buf + n, len - n, "%s > %s icmp %s id %u ttl %u", s, d,
+				 icmp_name(k->icmp_type, k->icmp_code), k->sport, k->ttl);
+		}
+		break;
+	default:
+		snprintf(buf + n, len - n, "%s > %s proto %u ttl %u", s, d, k->proto, k->ttl);
+	}
+}
+
+static const char *nft_verdict_name(int v)
+{
+	switch (v) {
+	case NF_ACCEPT:
+		return "accept";
+	case NF_DROP:
+		return "drop";
+	case NFT_CONTINUE:
+		return "continue";
+	case NFT_RETURN:
+		return "return";
+	case NFT_JUMP:
+		return "jump";
+	case NFT_GOTO:
+		return "goto";
+	case NFT_BREAK:
+		return "break";
+	default:
+		return "other";
+	}
+}
+
+static const char *nft_kind_name(enum nftrace_kind k)
+{
+	static const char *const names[] = { "rule", "return", "policy", "other" };
+
+	return names[k];
+}
+
+static void hop_text(FILE *f, const struct trace *t, size_t i, bool color)
+{
+	const struct trace_hop *h = &t->hops[i];
+	char pkt[256];
+
+	out_packet_fmt(h->pkt, pkt, sizeof(pkt));
+	fprintf(f, "%3zu %9.3f  %-26s %-11s %-3s  %s", i + 1, (double)h->dt_ns / 1e6,
+		t->ns_label[h->ns], h->pkt->ifname, h->pkt->outgoing ? "out" : "in", pkt);
+	if (h->repeats)
+		fprintf(f, "  (seen %d more times)", h->repeats);
+	fputc('\n', f);
+	if (h->change[0])
+		fprintf(f, "%16s%s%s%s\n", "", color ? BOLD : "", h->change, color ? RESET : "");
+	if (h->why[0])
+		fprintf(f, "%16s%s%s%s\n", "", color ? DIM : "", h->why, color ? RESET : "");
+}
+
+void out_trace_text(FILE *f, const struct trace *t, bool color)
+{
+	bool ok = t->verdict == TRACE_DELIVERED, reply_started = false;
+	char dst[ADDR_STRLEN + 8];
+
+	addr_fmt(t->dst.ip, dst);
+	if (t->probe.dport)
+		snprintf(dst + strlen(dst), sizeof(dst) - strlen(dst), ":%u", t->probe.dport);
+	fprintf(f, "trace %s %s -> %s (%s), %s networking\n\n", probe_proto_name(t->probe.proto),
+		t->src.label, t->dst.label, dst, topo_mode_name(t->lab->topo.net.mode));
+	fprintf(f, "%3s %9s  %-26s %-11s %-3s  %s\n", "#", "TIME ms", "WHERE", "IF", "DIR", "PACKET");
+	for (size_t i = 0; i < t->nhops; i++) {
+		if (t->hops[i].reply && !reply_started) {
+			fprintf(f, "    reply:\n");
+			reply_started = true;
+		}
+		hop_text(f, t, i, color);
+	}
+	if (!t->nhops)
+		fprintf(f, "    (no packet of the probe was seen)\n");
+	for (size_t i = 0; i < t->nnft; i++) {
+		const struct nftrace_event *ev = &t->nft[i];
+
+		if (!i)
+			fprintf(f, "\nnftables:\n");
+		fprintf(f, "  %-26s %-6s %s/%s %s -> %s%s%s\n", t->ns_label[t->nft_ns[i]],
+			nft_kind_name(ev->kind), ev->table, ev->chain, ev->rule,
+			nft_verdict_name(ev->verdict), ev->jump_target[0] ? " " : "", ev->jump_target);
+	}
+	fprintf(f, "\nverdict: %s%s%s: %s\n", color ? (ok ? GREEN : RED) : "",
+		trace_verdict_name(t->verdict), color ? RESET : "", t->reason);
+	if (!ok && t->divergence[0])
+		fprintf(f, "first divergence from the expected path: %s\n", t->divergence);
+	fprintf(f, "timing: arming observers %.1f ms, waiting for packets %.1f ms, total %.1f ms\n",
+		(double)t->arm_ns / 1e6, (double)t->wait_ns / 1e6, (double)t->total_ns / 1e6);
+}
+
+static json_t *packet_json(const struct capture_pkt *k)
+{
+	char s[ADDR_STRLEN], d[ADDR_STRLEN], fl[32];
+	json_t *o = json_pack("{s:s, s:s, s:i, s:i}", "src", addr_fmt(k->saddr, s), "dst",
+			      addr_fmt(k->daddr, d), "protocol", k->proto, "ttl", k->ttl);
+
+	if (k->proto == IPPROTO_TCP || k->proto == IPPROTO_UDP) {
+		json_object_set_new(o, "sport", json_integer(k->sport));
+		json_object_set_new(o, "dport", json_integer(k->dport));
+	}
+	if (k->proto == IPPROTO_TCP)
+		json_object_set_new(o, "flags", json_string(tcp_flags_fmt(k->tcp_flags, fl, sizeof(fl))));
+	if (k->proto == IPPROTO_ICMP)
+		json_object_set_new(o, "icmp", json_pack("{s:i, s:i, s:s}", "type", k->icmp_type, "code",
+							 k->icmp_code, "name",
+							 icmp_name(k->icmp_type, k->icmp_code)));
+	if (k->vxlan)
+		json_object_set_new(o, "vxlan", json_pack("{s:i, s:s, s:s}", "vni", (int)k->vni, "src",
+							  addr_fmt(k->outer_saddr, s), "dst",
+							  addr_fmt(k->outer_daddr, d)));
+	return o;
+}
+
+json_t *out_trace_json(const struct trace *t)
+{
+	json_t *hops = json_array(), *nft = json_array(), *v;
+	char a[ADDR_STRLEN], b[ADDR_STRLEN];
+
+	for (size_t i = 0; i < t->nhops; i++) {
+		const struct trace_hop *h = &t->hops[i];
+
+		json_array_append_new(hops, json_pack("{s:i, s:s, s:f, s:s, s:s, s:s, s:s, s:o, s:i, s:s, s:s}",
+						      "hop", (int)i + 1, "direction",
+						      h->reply ? "reply" : "request", "time_ms",
+						      (double)h->dt_ns / 1e6, "netns", t->ns[h->ns],
+						      "place", t->ns_label[h->ns], "interface",
+						      h->pkt->ifname, "io", h->pkt->outgoing ? "out" : "in",
+						      "packet", packet_json(h->pkt), "repeats", h->repeats,
+						      "change", h->change, "why", h->why));
+	}
+	for (size_t i = 0; i < t->nnft; i++) {
+		const struct nftrace_event *ev = &t->nft[i];
+
+		json_array_append_new(nft, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s}",
+						     "netns", t->ns[t->nft_ns[i]], "kind",
+						     nft_kind_name(ev->kind), "table", ev->table, "chain",
+						     ev->chain, "handle", (json_int_t)ev->handle, "verdict",
+						     nft_verdict_name(ev->verdict), "target", ev->jump_target,
+						     "rule", ev->rule, "comment", ev->comment));
+	}
+	v = json_pack("{s:s, s:s, s:s, s:s}", "result", trace_verdict_name(t->verdict), "reason",
+		      t->reason, "divergence", t->divergence, "answer", t->res.answer);
+	json_object_set_new(v, "last_hop", t->last_hop >= 0 ? json_integer(t->last_hop + 1) : json_null());
+	if (t->res.http_status)
+		json_object_set_new(v, "http_status", json_integer(t->res.http_status));
+	return json_pack("{s:i, s:s, s:s, s:{s:s, s:s, s:s?}, s:{s:s, s:s, s:i, s:s?}, s:o, s:o, s:o, s:{s:f, s:f, s:f}}",
+			 "schema", 1, "protocol", probe_proto_name(t->probe.proto), "mode",
+			 topo_mode_name(t->lab->topo.net.mode),
+			 "src", "name", t->src.label, "ip",
+			 t->probe.saddr ? addr_fmt(t->probe.saddr, a) : addr_fmt(t->src.ip, a),
+			 "netns", t->src.netns,
+			 "dst", "name", t->dst.label, "ip", addr_fmt(t->dst.ip, b), "port", t->probe.dport,
+			 "netns", t->dst.netns,
+			 "hops", hops, "nftables", nft, "verdict", v,
+			 "timing", "arm_ms", (double)t->arm_ns / 1e6, "wait_ms", (double)t->wait_ns / 1e6,
+			 "total_ms", (double)t->total_ns / 1e6);
+}

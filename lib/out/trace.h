@@ -1,0 +1,18 @@
+/* out/trace — a trace as aligned text or as a JSON document
+ * (docs/trace-json.md). */
+#ifndef PODPATH_OUT_TRACE_H
+#define PODPATH_OUT_TRACE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "trace/trace.h"
+
+/* Hops, their explanations, nftables events, the verdict and timing. */
+void out_trace_text(FILE *f, const struct trace *t, bool color);
+/* The same as one JSON object (schema 1); caller owns it. */
+struct json_t *out_trace_json(const struct trace *t);
+/* One packet as a short line: "10.244.1.2:40512 > 10.244.2.2:8080 SYN ttl 64". */
+void out_packet_fmt(const struct capture_pkt *k, char *buf, size_t len);
+
+#endif

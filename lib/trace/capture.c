@@ -1,0 +1,350 @@
+/* capture — libpcap handles inside namespaces, decoded; see capture.h. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <pcap/pcap.h>
+#include <pcap/sll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+
+#include "netns/netns.h"
+#include "trace/capture.h"
+
+#define VXLAN_PORT_FLANNEL 8472
+#define VXLAN_PORT_IANA 4789
+#define MAX_IFS 64
+
+struct if_entry {
+	int index;
+	char name[IF_NAMESIZE];
+};
+
+struct handle {
+	pcap_t *p;
+	struct if_entry ifs[MAX_IFS];
+	size_t nifs;
+};
+
+struct capture {
+	struct handle *h;
+	size_t n;
+	struct capture_pkt *pkts;
+	size_t npkts, cap;
+	size_t cur;		/* handle being drained (for the callback) */
+};
+
+static uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Ports (or echo id) of a transport header of proto at l4 (len bytes). */
+static void l4_ports(uint8_t proto, const uint8_t *l4, size_t len, uint16_t *sport, uint16_t *dport)
+{
+	if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP) && len >= 4) {
+		*sport = be16(l4);
+		*dport = be16(l4 + 2);
+	} else if (proto == IPPROTO_ICMP && len >= 6) {
+		*sport = be16(l4 + 4);	/* echo identifier */
+		*dport = 0;
+	}
+}
+
+static bool decode_ip(struct capture_pkt *k, const uint8_t *ip, size_t len, bool inner);
+
+/* VXLAN: 8-byte header, then an Ethernet frame carrying the inner packet. */
+static bool decode_vxlan(struct capture_pkt *k, const uint8_t *v, size_t len)
+{
+	if (len < 8 + 14 || !(v[0] & 0x08) || be16(v + 8 + 12) != ETH_P_IP)
+		return false;
+	k->outer_saddr = k->saddr;
+	k->outer_daddr = k->daddr;
+	k->outer_sport = k->sport;
+	k->vni = be32(v + 4) >> 8;
+	k->vxlan = true;
+	return decode_ip(k, v + 8 + 14, len - 8 - 14, true);
+}
+
+static bool decode_ip(struct capture_pkt *k, const uint8_t *ip, size_t len, bool inner)
+{
+	size_t ihl;
+	const uint8_t *l4;
+	size_t l4len;
+
+	if (len < 20 || (ip[0] >> 4) != 4)
+		return false;
+	ihl = (size_t)(ip[0] & 15) * 4;
+	if (ihl < 20 || len < ihl)
+		return false;
+	k->ttl = ip[8];
+	k->proto = ip[9];
+	k->ip_id = be16(ip + 4);
+	k->ip_len = be16(ip + 2);
+	k->saddr = be32(ip + 12);
+	k->daddr = be32(ip + 16);
+	k->sport = k->dport = 0;
+	l4 = ip + ihl;
+	l4len = len - ihl;
+	l4_ports(k->proto, l4, l4len, &k->sport, &k->dport);
+	if (k->proto == IPPROTO_TCP && l4len >= 14) {
+		k->tcp_seq = be32(l4 + 4);
+		k->tcp_flags = l4[13];
+	}
+	if (k->proto == IPPROTO_ICMP && l4len >= 2) {
+		k->icmp_type = l4[0];
+		k->icmp_code = l4[1];
+		/* Errors quote the header of the packet they answer. */
+		if ((l4[0] == 3 || l4[0] == 11 || l4[0] == 5) && l4len >= 8 + 20) {
+			const uint8_t *q = l4 + 8;
+			size_t qihl = (size_t)(q[0] & 15) * 4;
+
+			k->has_inner_err = true;
+			k->err_proto = q[9];
+			k->err_saddr = be32(q + 12);
+			k->err_daddr = be32(q + 16);
+			if (l4len >= 8 + qihl + 4)
+				l4_ports(q[9], q + qihl, l4len - 8 - qihl, &k->err_sport, &k->err_dport);
+		}
+	}
+	if (!inner && k->proto == IPPROTO_UDP && l4len >= 8 &&
+	    (k->dport == VXLAN_PORT_FLANNEL || k->dport == VXLAN_PORT_IANA))
+		decode_vxlan(k, l4 + 8, l4len - 8);
+	return true;
+}
+
+static const char *ifmap_name(const struct handle *h, int index)
+{
+	for (size_t i = 0; i < h->nifs; i++)
+		if (h->ifs[i].index == index)
+			return h->ifs[i].name;
+	return "?";
+}
+
+static void on_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char *bytes)
+{
+	struct capture *c = (struct capture *)user;
+	const struct handle *h = &c->h[c->cur];
+	const struct sll2_header *sll = (const struct sll2_header *)bytes;
+	struct capture_pkt *k;
+
+	if (hdr->caplen < sizeof(*sll))
+		return;
+	if (c->npkts == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 64;
+		void *np = realloc(c->pkts, ncap * sizeof(*c->pkts));
+
+		if (!np)
+			return;
+		c->pkts = np;
+		c->cap = ncap;
+	}
+	k = &c->pkts[c->npkts];
+	memset(k, 0, sizeof(*k));
+	/* PCAP_TSTAMP_PRECISION_NANO: tv_usec holds nanoseconds. */
+	k->ts_ns = (uint64_t)hdr->ts.tv_sec * 1000000000ull + (uint64_t)hdr->ts.tv_usec;
+	k->ns = c->cur;
+	k->ifindex = (int)ntohl(sll->sll2_if_index);
+	snprintf(k->ifname, sizeof(k->ifname), "%s", ifmap_name(h, k->ifindex));
+	k->outgoing = sll->sll2_pkttype == PACKET_OUTGOING;
+	k->ethertype = ntohs(sll->sll2_protocol);
+	k->caplen = hdr->caplen < CAPTURE_SNAPLEN ? hdr->caplen : CAPTURE_SNAPLEN;
+	k->wirelen = hdr->len;
+	memcpy(k->data, bytes, k->caplen);
+	if (k->ethertype == ETH_P_IP) {
+		if (!decode_ip(k, bytes + sizeof(*sll), hdr->caplen - sizeof(*sll), false))
+			return;
+	} else if (k->ethertype == ETH_P_ARP && hdr->caplen >= sizeof(*sll) + 28) {
+		const uint8_t *a = bytes + sizeof(*sll);
+
+		k->arp_op = be16(a + 6);
+		k->arp_spa = be32(a + 14);
+		k->arp_tpa = be32(a + 24);
+	} else {
+		return;
+	}
+	c->npkts++;
+}
+
+/* Inside the namespace: the handle and the interface names it will see. */
+static int handle_open(struct handle *h, const char *filter, char *errbuf, const char **why)
+{
+	struct if_nameindex *ifs, *i;
+	struct bpf_program prog;
+	int ret = -EIO;
+
+	ifs = if_nameindex();
+	for (i = ifs; i && i->if_index && h->nifs < MAX_IFS; i++) {
+		h->ifs[h->nifs].index = (int)i->if_index;
+		snprintf(h->ifs[h->nifs].name, IF_NAMESIZE, "%s", i->if_name);
+		h->nifs++;
+	}
+	if (ifs)
+		if_freenameindex(ifs);
+	h->p = pcap_create("any", errbuf);
+	if (!h->p) {
+		*why = errbuf;
+		return ret;
+	}
+	pcap_set_snaplen(h->p, CAPTURE_SNAPLEN);
+	/* Immediate: no batching delay; a small buffer: the probe is a few
+	 * packets and a big ring costs time to map. */
+	pcap_set_immediate_mode(h->p, 1);
+	pcap_set_buffer_size(h->p, 256 * 1024);
+	pcap_set_tstamp_precision(h->p, PCAP_TSTAMP_PRECISION_NANO);
+	if (pcap_activate(h->p) < 0 || pcap_set_datalink(h->p, DLT_LINUX_SLL2) < 0 ||
+	    pcap_setnonblock(h->p, 1, errbuf) < 0) {
+		*why = pcap_geterr(h->p);
+		return ret;
+	}
+	if (pcap_compile(h->p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		*why = pcap_geterr(h->p);
+		return -EINVAL;
+	}
+	ret = pcap_setfilter(h->p, &prog) < 0 ? -EIO : 0;
+	if (ret)
+		*why = pcap_geterr(h->p);
+	pcap_freecode(&prog);
+	return ret;
+}
+
+/*
+ * Opening and closing a packet socket with a ring each wait for an RCU grace
+ * period in the kernel (synchronize_net() in packet_set_ring() and
+ * packet_release()), 15-30 ms here. Done one namespace after another that
+ * is most of a trace's time; done from one thread per namespace the grace
+ * periods overlap and the whole set costs about one.
+ */
+struct open_job {
+	struct handle *h;
+	const char *netns, *filter;
+	int ret;
+	char why[PCAP_ERRBUF_SIZE + 64];
+};
+
+static void *open_job_run(void *arg)
+{
+	struct open_job *j = arg;
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	const char *why = "";
+	int fd = netns_open(j->netns);
+
+	/* A fresh thread; it ends here, so it need not find its way back. */
+	if (fd < 0 || netns_enter(fd) < 0) {
+		j->ret = fd < 0 ? fd : -errno;
+		snprintf(j->why, sizeof(j->why), "cannot enter the namespace: %s", strerror(-j->ret));
+	} else {
+		j->ret = handle_open(j->h, j->filter, errbuf, &why);
+		if (j->ret < 0)
+			snprintf(j->why, sizeof(j->why), "%s", why);
+	}
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+static void *close_job_run(void *arg)
+{
+	pcap_close(arg);
+	return NULL;
+}
+
+int capture_open(struct capture **out, const char *const *netns, size_t n, const char *filter,
+		 struct pp_err *e)
+{
+	struct capture *c = calloc(1, sizeof(*c));
+	struct open_job *jobs = NULL;
+	pthread_t *th = NULL;
+	int ret = 0;
+
+	*out = NULL;
+	if (!c || !(c->h = calloc(n ? n : 1, sizeof(*c->h))) ||
+	    !(jobs = calloc(n ? n : 1, sizeof(*jobs))) || !(th = calloc(n ? n : 1, sizeof(*th)))) {
+		ret = pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
+		goto out;
+	}
+	c->n = n;
+	for (size_t i = 0; i < n; i++) {
+		jobs[i] = (struct open_job){ .h = &c->h[i], .netns = netns[i], .filter = filter };
+		if (pthread_create(&th[i], NULL, open_job_run, &jobs[i]) != 0)
+			open_job_run(&jobs[i]);	/* no thread: do it here */
+	}
+	for (size_t i = 0; i < n; i++)
+		if (th[i])
+			pthread_join(th[i], NULL);
+	for (size_t i = 0; i < n && ret == 0; i++)
+		if (jobs[i].ret < 0)
+			ret = pp_err_set(e, jobs[i].ret == -EINVAL ? PP_EXIT_FAIL : PP_EXIT_ENV, jobs[i].ret,
+					 "capture in %s: %s (filter: %s)", netns[i], jobs[i].why, filter);
+out:
+	free(jobs);
+	free(th);
+	if (ret < 0)
+		capture_close(c);
+	else
+		*out = c;
+	return ret;
+}
+
+int capture_drain(struct capture *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		c->cur = i;
+		while (pcap_dispatch(c->h[i].p, -1, on_packet, (u_char *)c) > 0)
+			;
+	}
+	return 0;
+}
+
+const struct capture_pkt *capture_packets(const struct capture *c, size_t *n)
+{
+	*n = c->npkts;
+	return c->pkts;
+}
+
+const char *capture_ifname(const struct capture *c, size_t ns, int ifindex)
+{
+	return ns < c->n ? ifmap_name(&c->h[ns], ifindex) : "?";
+}
+
+void capture_stop(struct capture *c)
+{
+	pthread_t th[64];
+	size_t nth = 0;
+
+	if (!c)
+		return;
+	/* In parallel, for the same reason as opening. */
+	for (size_t i = 0; c->h && i < c->n; i++) {
+		if (!c->h[i].p)
+			continue;
+		if (nth < 64 && pthread_create(&th[nth], NULL, close_job_run, c->h[i].p) == 0)
+			nth++;
+		else
+			pcap_close(c->h[i].p);
+	}
+	for (size_t i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	for (size_t i = 0; c->h && i < c->n; i++)
+		c->h[i].p = NULL;
+}
+
+void capture_close(struct capture *c)
+{
+	if (!c)
+		return;
+	capture_stop(c);
+	free(c->h);
+	free(c->pkts);
+	free(c);
+}

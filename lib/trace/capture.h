@@ -1,0 +1,68 @@
+/* capture — libpcap on every interface of a set of network namespaces: one
+ * "any" handle per namespace (Linux cooked v2 frames carry the interface
+ * index and the direction), opened inside that namespace, with a BPF filter
+ * for the probe's flow. Packets are decoded to the fields a hop report
+ * needs, VXLAN payloads included, and kept raw for the pcapng file. */
+#ifndef PODPATH_CAPTURE_H
+#define PODPATH_CAPTURE_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define CAPTURE_SNAPLEN 256
+
+struct capture_pkt {
+	uint64_t ts_ns;			/* kernel timestamp, CLOCK_REALTIME */
+	size_t ns;			/* index of the namespace (capture_open order) */
+	int ifindex;
+	char ifname[IF_NAMESIZE];
+	bool outgoing;			/* PACKET_OUTGOING: leaving the interface */
+	uint16_t ethertype;		/* ETH_P_IP, ETH_P_ARP */
+	/* IPv4 (the inner packet when encapsulated) */
+	uint32_t saddr, daddr;
+	uint8_t proto, ttl;
+	uint16_t ip_id, ip_len;
+	uint16_t sport, dport;		/* TCP/UDP; ICMP echo: sport = id */
+	uint8_t tcp_flags;
+	uint32_t tcp_seq;
+	uint8_t icmp_type, icmp_code;
+	/* ICMP errors: the header of the packet they answer */
+	bool has_inner_err;
+	uint32_t err_saddr, err_daddr;
+	uint8_t err_proto;
+	uint16_t err_sport, err_dport;
+	/* VXLAN: the outer header around the decoded inner packet */
+	bool vxlan;
+	uint32_t vni;
+	uint32_t outer_saddr, outer_daddr;
+	uint16_t outer_sport;
+	/* ARP */
+	uint16_t arp_op;
+	uint32_t arp_spa, arp_tpa;
+	/* raw frame (Linux cooked v2 header first) for pcapng */
+	uint32_t caplen, wirelen;
+	uint8_t data[CAPTURE_SNAPLEN];
+};
+
+struct capture;
+
+/* Open one handle per namespace in netns[] (names under /run/netns), each
+ * with the BPF filter expression. */
+int capture_open(struct capture **c, const char *const *netns, size_t n, const char *filter,
+		 struct pp_err *e);
+/* Read what the handles have buffered; appends to the capture's list. */
+int capture_drain(struct capture *c);
+/* The packets read so far, in arrival order per handle (not sorted). */
+const struct capture_pkt *capture_packets(const struct capture *c, size_t *n);
+/* Interface name of ifindex in namespace ns (cached at open). */
+const char *capture_ifname(const struct capture *c, size_t ns, int ifindex);
+/* Close the handles (in parallel); the packets read stay available. */
+void capture_stop(struct capture *c);
+/* Close the handles and free everything. Safe with NULL. */
+void capture_close(struct capture *c);
+
+#endif

@@ -1,0 +1,133 @@
+/* endpoint — a trace's SRC and DST resolved against the lab. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace/trace.h"
+
+static int from_pod(const struct lab *l, size_t i, struct trace_endpoint *ep)
+{
+	const struct topo_pod *p = &l->topo.pods[i];
+
+	ep->kind = TRACE_EP_POD;
+	ep->pod = (ssize_t)i;
+	ep->node = (ssize_t)p->node;
+	ep->netns = l->plan.pods[i].netns;
+	ep->ip = p->ip;
+	snprintf(ep->label, sizeof(ep->label), "%s/%s", p->ns, p->name);
+	return 0;
+}
+
+static int from_node(const struct lab *l, size_t i, struct trace_endpoint *ep)
+{
+	ep->kind = TRACE_EP_NODE;
+	ep->node = (ssize_t)i;
+	ep->netns = l->plan.nodes[i].netns;
+	ep->ip = l->topo.nodes[i].ip;
+	snprintf(ep->label, sizeof(ep->label), "node/%s", l->topo.nodes[i].name);
+	return 0;
+}
+
+/* An address: a pod's or node's when it is one (so its namespace is
+ * observed), else a bare destination. */
+static int from_ip(const struct lab *l, uint32_t ip, struct trace_endpoint *ep)
+{
+	for (size_t i = 0; i < l->topo.npods; i++)
+		if (l->topo.pods[i].ip == ip)
+			return from_pod(l, i, ep);
+	for (size_t i = 0; i < l->topo.nnodes; i++)
+		if (l->topo.nodes[i].ip == ip)
+			return from_node(l, i, ep);
+	ep->kind = TRACE_EP_IP;
+	ep->ip = ip;
+	addr_fmt(ip, ep->label);
+	/* An unused address of a node's pod CIDR: that node is on the way. */
+	for (size_t i = 0; i < l->topo.nnodes; i++)
+		if (l->topo.nodes[i].pod_cidr.len && cidr_contains(&l->topo.nodes[i].pod_cidr, ip))
+			ep->node = (ssize_t)i;
+	return 0;
+}
+
+static int parse_port(const char *s, uint16_t *port)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (!*s || *end || v < 1 || v > 65535)
+		return -EINVAL;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+int trace_endpoint_parse(const struct lab *l, const char *s, bool source,
+			 struct trace_endpoint *ep, struct pp_err *e)
+{
+	const char *what = source ? "SRC" : "DST";
+	char buf[320], *colon, ns[TOPO_LABEL_MAX], *slash;
+	const struct topo_pod *p;
+	uint32_t ip;
+	ssize_t idx;
+
+	memset(ep, 0, sizeof(*ep));
+	ep->pod = ep->node = ep->container = -1;
+	snprintf(buf, sizeof(buf), "%s", s);
+	if (!strncmp(buf, "node/", 5)) {
+		idx = topo_node_index(&l->topo, buf + 5);
+		if (idx < 0)
+			return pp_err_set(e, PP_EXIT_USAGE, -ENOENT, "%s \"%s\": no such node in lab \"%s\"",
+					  what, s, l->name);
+		return from_node(l, (size_t)idx, ep);
+	}
+	if (!strncmp(buf, "internet/", 9))
+		return pp_err_set(e, PP_EXIT_USAGE, -ENOENT,
+				  "%s \"%s\": lab \"%s\" has no internet hosts yet", what, s, l->name);
+	if (!strncmp(buf, "svc/", 4))
+		return pp_err_set(e, PP_EXIT_USAGE, -ENOENT,
+				  "%s \"%s\": lab \"%s\" has no Services yet", what, s, l->name);
+	colon = strrchr(buf, ':');
+	if (colon)
+		*colon = '\0';
+	if (addr_parse(buf, &ip) == 0) {
+		if (source)
+			return pp_err_set(e, PP_EXIT_USAGE, -EINVAL,
+					  "SRC \"%s\": a source is a pod or node/NAME, not an address", s);
+		if (colon && parse_port(colon + 1, &ep->port) < 0)
+			return pp_err_set(e, PP_EXIT_USAGE, -EINVAL, "DST \"%s\": bad port \"%s\"", s,
+					  colon + 1);
+		from_ip(l, ip, ep);
+		if (ep->port) {
+			size_t n = strlen(ep->label);
+
+			snprintf(ep->label + n, sizeof(ep->label) - n, ":%u", ep->port);
+		}
+		return 0;
+	}
+	slash = strchr(buf, '/');
+	if (slash && (size_t)(slash - buf) < sizeof(ns)) {
+		snprintf(ns, sizeof(ns), "%.*s", (int)(slash - buf), buf);
+		p = topo_pod_find(&l->topo, ns, slash + 1);
+	} else {
+		p = topo_pod_find(&l->topo, "default", buf);
+	}
+	if (!p)
+		return pp_err_set(e, PP_EXIT_USAGE, -ENOENT, "%s \"%s\": no such pod in lab \"%s\"", what,
+				  buf, l->name);
+	from_pod(l, (size_t)(p - l->topo.pods), ep);
+	if (!colon)
+		return 0;
+	/* POD:PORT for a destination, POD:CONTAINER for a source. */
+	if (!source) {
+		if (parse_port(colon + 1, &ep->port) < 0)
+			return pp_err_set(e, PP_EXIT_USAGE, -EINVAL, "DST \"%s\": bad port \"%s\"", s,
+					  colon + 1);
+		return 0;
+	}
+	for (size_t i = 0; i < p->ncontainers; i++)
+		if (!strcmp(p->containers[i].name, colon + 1))
+			ep->container = (ssize_t)i;
+	if (ep->container < 0)
+		return pp_err_set(e, PP_EXIT_USAGE, -ENOENT,
+				  "SRC \"%s\": pod \"%s\" has no container \"%s\"", s, ep->label, colon + 1);
+	return 0;
+}

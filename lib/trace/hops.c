@@ -1,0 +1,510 @@
+/* hops — from captured packets to an ordered, explained path and a verdict.
+ *
+ * Each observation of the probe (or its answer) at one interface of one
+ * namespace is a hop. Hops are ordered by the kernel's capture timestamps;
+ * what changed between two hops (addresses, ports, TTL, encapsulation) is
+ * read off the packets, and why the packet moved on is asked of the kernel
+ * itself: the route it picks in that namespace, or the bridge that carried it. */
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+
+#include <linux/netfilter.h>
+#include <linux/rtnetlink.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lab/plan.h"
+#include "netns/netns.h"
+#include "nl/nl.h"
+#include "trace/internal.h"
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_ACK 0x10
+
+enum { NOT_OURS, REQUEST, REPLY };
+
+static int classify(const struct trace *t, const struct capture_pkt *k)
+{
+	uint16_t p = t->probe.sport;
+
+	if (k->ethertype != 0x0800)
+		return NOT_OURS;
+	if (k->proto == IPPROTO_ICMP && k->has_inner_err) {
+		/* An error about our flow: the quoted header is our request. */
+		return k->err_sport == p ? REPLY : NOT_OURS;
+	}
+	switch (t->probe.proto) {
+	case PROBE_ICMP:
+		if (k->proto != IPPROTO_ICMP || k->sport != p)
+			return NOT_OURS;
+		return k->icmp_type == 8 ? REQUEST : k->icmp_type == 0 ? REPLY : NOT_OURS;
+	case PROBE_UDP:
+		if (k->proto != IPPROTO_UDP)
+			return NOT_OURS;
+		return k->sport == p ? REQUEST : k->dport == p ? REPLY : NOT_OURS;
+	default:
+		if (k->proto != IPPROTO_TCP)
+			return NOT_OURS;
+		/* The handshake is the path; data and teardown add nothing. */
+		if (k->sport == p && (k->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN)
+			return REQUEST;
+		if (k->dport == p && ((k->tcp_flags & TCP_RST) ||
+				      (k->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK)))
+			return REPLY;
+		return NOT_OURS;
+	}
+}
+
+static int pkt_cmp(const void *a, const void *b)
+{
+	const struct capture_pkt *x = *(const struct capture_pkt *const *)a;
+	const struct capture_pkt *y = *(const struct capture_pkt *const *)b;
+
+	if (x->ts_ns != y->ts_ns)
+		return x->ts_ns < y->ts_ns ? -1 : 1;
+	/* Same tick: the earlier namespace on the path first, leaving before arriving. */
+	if (x->ns != y->ns)
+		return x->ns < y->ns ? -1 : 1;
+	return (int)y->outgoing - (int)x->outgoing;
+}
+
+static void tuple_fmt(const struct capture_pkt *k, char *buf, size_t len)
+{
+	char s[ADDR_STRLEN], d[ADDR_STRLEN];
+
+	addr_fmt(k->saddr, s);
+	addr_fmt(k->daddr, d);
+	if (k->proto == IPPROTO_ICMP)
+		snprintf(buf, len, "%s > %s", s, d);
+	else
+		snprintf(buf, len, "%s:%u > %s:%u", s, k->sport, d, k->dport);
+}
+
+/* What is different about the packet here compared with the hop before. */
+static void change_fmt(const struct capture_pkt *prev, const struct capture_pkt *k, char *buf,
+		       size_t len)
+{
+	char a[64], b[64], oa[ADDR_STRLEN], ob[ADDR_STRLEN];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (!prev)
+		return;
+	if (k->daddr != prev->daddr || k->dport != prev->dport) {
+		tuple_fmt(prev, a, sizeof(a));
+		tuple_fmt(k, b, sizeof(b));
+		n += (size_t)snprintf(buf + n, len - n, "%sdestination NAT: %s -> %s",
+				      n ? "; " : "", strchr(a, '>') + 2, strchr(b, '>') + 2);
+	}
+	if (n < len && (k->saddr != prev->saddr || k->sport != prev->sport)) {
+		tuple_fmt(prev, a, sizeof(a));
+		tuple_fmt(k, b, sizeof(b));
+		*strchr(a, ' ') = '\0';
+		*strchr(b, ' ') = '\0';
+		n += (size_t)snprintf(buf + n, len - n, "%ssource NAT: %s -> %s", n ? "; " : "", a, b);
+	}
+	if (n < len && k->ttl != prev->ttl)
+		n += (size_t)snprintf(buf + n, len - n, "%sTTL %u -> %u", n ? "; " : "", prev->ttl,
+				      k->ttl);
+	if (n < len && k->vxlan && !prev->vxlan)
+		n += (size_t)snprintf(buf + n, len - n, "%sencapsulated: VXLAN VNI %u, outer %s -> %s udp/8472",
+				      n ? "; " : "", k->vni, addr_fmt(k->outer_saddr, oa),
+				      addr_fmt(k->outer_daddr, ob));
+	if (n < len && !k->vxlan && prev->vxlan)
+		snprintf(buf + n, len - n, "%sdecapsulated from VXLAN VNI %u", n ? "; " : "", prev->vni);
+}
+
+/* The kernel's own answer: which route does namespace ns pick for dst? */
+static void route_fmt(const char *netns, uint32_t dst, char *buf, size_t len)
+{
+	struct nl_route_info r;
+	char ifname[IF_NAMESIZE] = "?", d[CIDR_STRLEN + 8], g[ADDR_STRLEN];
+	int origin = netns_self_fd(), fd = netns_open(netns), ret = -1;
+	struct nl *nl = NULL;
+
+	buf[0] = '\0';
+	if (origin >= 0 && fd >= 0 && netns_enter(fd) == 0) {
+		nl = nl_open();
+		ret = nl ? nl_route_get(nl, dst, &r) : -1;
+		if (ret == 0 && r.oif)
+			if_indextoname((unsigned)r.oif, ifname);
+		nl_close(nl);
+		netns_enter(origin);
+	}
+	if (origin >= 0)
+		close(origin);
+	if (fd >= 0)
+		close(fd);
+	if (ret < 0) {
+		snprintf(buf, len, "no route to %s", addr_fmt(dst, d));
+		return;
+	}
+	if (r.type == RTN_LOCAL) {
+		snprintf(buf, len, "local address: delivered to this namespace");
+		return;
+	}
+	if (r.plen == 0)
+		snprintf(d, sizeof(d), "default");
+	else
+		snprintf(d, sizeof(d), "%s", addr_fmt(r.dst, g));
+	if (r.plen)
+		snprintf(d + strlen(d), sizeof(d) - strlen(d), "/%u", r.plen);
+	if (r.gw)
+		snprintf(buf, len, "route %s via %s dev %s", d, addr_fmt(r.gw, g), ifname);
+	else
+		snprintf(buf, len, "route %s dev %s (connected)", d, ifname);
+}
+
+static bool is_bridge(const char *ifname)
+{
+	return !strcmp(ifname, LAB_BRIDGE_NAME) || !strcmp(ifname, LAB_VPC_BRIDGE_NAME);
+}
+
+/* Why the packet is where it is: for a packet leaving a namespace, the route
+ * or the bridge that sent it; for one arriving, the link it came over. */
+static void why_fmt(const struct trace *t, size_t h, char *buf, size_t len)
+{
+	const struct trace_hop *hop = &t->hops[h], *prev = NULL;
+	const struct capture_pkt *k = hop->pkt;
+
+	for (size_t i = h; i-- > 0;)
+		if (t->hops[i].reply == hop->reply) {
+			prev = &t->hops[i];
+			break;
+		}
+	buf[0] = '\0';
+	if (!k->outgoing) {
+		if (prev && prev->ns != hop->ns)
+			snprintf(buf, len, "over the link from %s %s", t->ns_label[prev->ns],
+				 prev->pkt->ifname);
+		else if (prev && is_bridge(k->ifname))
+			snprintf(buf, len, "bridge %s hands it to the IP layer (addressed to a router MAC)",
+				 k->ifname);
+		return;
+	}
+	/* Leaving: bridged (TTL unchanged inside this namespace) or routed. */
+	if (prev && prev->ns == hop->ns && prev->pkt->ttl == k->ttl && !k->vxlan &&
+	    !is_bridge(prev->pkt->ifname) && !is_bridge(k->ifname)) {
+		snprintf(buf, len, "bridged to %s by its bridge's forwarding table", k->ifname);
+		return;
+	}
+	if (prev && prev->ns == hop->ns && prev->pkt->ifname[0] && is_bridge(prev->pkt->ifname) &&
+	    prev->pkt->outgoing && prev->pkt->ttl == k->ttl) {
+		snprintf(buf, len, "bridge %s forwards to port %s", prev->pkt->ifname, k->ifname);
+		return;
+	}
+	route_fmt(t->ns[hop->ns], k->vxlan ? k->outer_daddr : k->daddr, buf, len);
+	if (!prev)
+		snprintf(buf + strlen(buf), len - strlen(buf), " (the %s socket's first hop)",
+			 probe_proto_name(t->probe.proto));
+}
+
+static int hops_build(struct trace *t)
+{
+	const struct capture_pkt *all, **mine = NULL;
+	size_t n, nmine = 0;
+	uint64_t first = 0;
+
+	all = capture_packets(t->cap, &n);
+	mine = calloc(n ? n : 1, sizeof(*mine));
+	if (!mine)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (classify(t, &all[i]) != NOT_OURS)
+			mine[nmine++] = &all[i];
+	qsort(mine, nmine, sizeof(*mine), pkt_cmp);
+	for (size_t i = 0; i < nmine && t->nhops < TRACE_MAX_HOPS; i++) {
+		const struct capture_pkt *k = mine[i];
+		bool reply = classify(t, k) == REPLY;
+		struct trace_hop *dup = NULL;
+
+		for (size_t j = 0; j < t->nhops && !dup; j++)
+			if (t->hops[j].ns == k->ns && t->hops[j].pkt->ifindex == k->ifindex &&
+			    t->hops[j].pkt->outgoing == k->outgoing && t->hops[j].reply == reply &&
+			    t->hops[j].pkt->tcp_flags == k->tcp_flags)
+				dup = &t->hops[j];
+		if (dup) {
+			dup->repeats++;	/* a retransmission seen at the same place */
+			continue;
+		}
+		if (!t->nhops)
+			first = k->ts_ns;
+		t->hops[t->nhops] = (struct trace_hop){ .pkt = k, .ns = k->ns, .reply = reply,
+						       .dt_ns = k->ts_ns - first };
+		t->nhops++;
+	}
+	for (size_t h = 0; h < t->nhops; h++) {
+		const struct capture_pkt *prev = NULL;
+
+		for (size_t i = h; i-- > 0;)
+			if (t->hops[i].reply == t->hops[h].reply) {
+				prev = t->hops[i].pkt;
+				break;
+			}
+		change_fmt(prev, t->hops[h].pkt, t->hops[h].change, sizeof(t->hops[h].change));
+		why_fmt(t, h, t->hops[h].why, sizeof(t->hops[h].why));
+		if (!t->hops[h].reply)
+			t->last_hop = (ssize_t)h;
+	}
+	free(mine);
+	return 0;
+}
+
+/* One expected hop: namespace index, interface, direction. */
+struct expect {
+	size_t ns;
+	char ifname[IF_NAMESIZE];
+	bool outgoing;
+};
+
+static ssize_t ns_index(const struct trace *t, const char *netns)
+{
+	for (size_t i = 0; i < t->nns; i++)
+		if (!strcmp(t->ns[i], netns))
+			return (ssize_t)i;
+	return -1;
+}
+
+static void expect_add(const struct trace *t, struct expect *x, size_t *n, const char *netns,
+		       const char *ifname, bool out)
+{
+	ssize_t i = ns_index(t, netns);
+
+	if (i < 0 || *n >= TRACE_MAX_HOPS)
+		return;
+	x[*n].ns = (size_t)i;
+	snprintf(x[*n].ifname, sizeof(x[0].ifname), "%s", ifname);
+	x[*n].outgoing = out;
+	(*n)++;
+}
+
+/* Leaving node `node` towards another node, or arriving from one. */
+static void expect_node_wire(const struct trace *t, struct expect *x, size_t *n, ssize_t node,
+			     bool leaving)
+{
+	const struct lab_plan *p = &t->lab->plan;
+	const char *ns = p->nodes[node].netns;
+	bool vx = t->lab->topo.net.mode == TOPO_MODE_VXLAN;
+
+	if (leaving) {
+		if (vx)
+			expect_add(t, x, n, ns, LAB_VXLAN_NAME, true);
+		expect_add(t, x, n, ns, "eth0", true);
+		expect_add(t, x, n, p->vpc_netns, p->nodes[node].vpc_port, false);
+	} else {
+		expect_add(t, x, n, p->vpc_netns, p->nodes[node].vpc_port, true);
+		expect_add(t, x, n, ns, "eth0", false);
+		if (vx)
+			expect_add(t, x, n, ns, LAB_VXLAN_NAME, false);
+	}
+}
+
+/* The path the topology says a request from src to dst takes. */
+static size_t expect_build(const struct trace *t, struct expect *x)
+{
+	const struct lab_plan *p = &t->lab->plan;
+	bool bridge = t->lab->topo.net.mode != TOPO_MODE_VPC;
+	const struct trace_endpoint *s = &t->src, *d = &t->dst;
+	size_t n = 0;
+
+	if (s->kind == TRACE_EP_POD) {
+		expect_add(t, x, &n, s->netns, "eth0", true);
+		expect_add(t, x, &n, p->nodes[s->node].netns, p->pods[s->pod].host_if, false);
+	}
+	if (d->kind == TRACE_EP_POD && s->node == d->node && s->kind == TRACE_EP_POD) {
+		/* Same node: bridged (routed by the node in vpc mode). */
+		expect_add(t, x, &n, p->nodes[d->node].netns, p->pods[d->pod].host_if, true);
+		expect_add(t, x, &n, d->netns, "eth0", false);
+		return n;
+	}
+	if (s->kind == TRACE_EP_POD && bridge)
+		expect_add(t, x, &n, p->nodes[s->node].netns, LAB_BRIDGE_NAME, false);
+	if (d->node >= 0 && d->node != s->node) {
+		expect_node_wire(t, x, &n, s->node, true);
+		expect_node_wire(t, x, &n, d->node, false);
+	}
+	if (d->kind == TRACE_EP_POD) {
+		if (bridge)
+			expect_add(t, x, &n, p->nodes[d->node].netns, LAB_BRIDGE_NAME, true);
+		expect_add(t, x, &n, p->nodes[d->node].netns, p->pods[d->pod].host_if, true);
+		expect_add(t, x, &n, d->netns, "eth0", false);
+	}
+	return n;
+}
+
+static void divergence_find(struct trace *t)
+{
+	struct expect x[TRACE_MAX_HOPS];
+	size_t n = expect_build(t, x);
+
+	t->divergence[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+
+		for (size_t h = 0; h < t->nhops && !seen; h++)
+			seen = !t->hops[h].reply && t->hops[h].ns == x[i].ns &&
+			       t->hops[h].pkt->outgoing == x[i].outgoing &&
+			       !strcmp(t->hops[h].pkt->ifname, x[i].ifname);
+		if (!seen) {
+			snprintf(t->divergence, sizeof(t->divergence),
+				 "expected next at %s %s (%s), never seen there", t->ns_label[x[i].ns],
+				 x[i].ifname, x[i].outgoing ? "out" : "in");
+			return;
+		}
+	}
+}
+
+static const struct nftrace_event *nft_drop(const struct trace *t, size_t *ns)
+{
+	for (size_t i = 0; i < t->nnft; i++)
+		if ((t->nft[i].kind == NFTRACE_RULE || t->nft[i].kind == NFTRACE_POLICY) &&
+		    t->nft[i].verdict == NF_DROP) {
+			*ns = t->nft_ns[i];
+			return &t->nft[i];
+		}
+	return NULL;
+}
+
+/* The address a namespace would ARP for to send towards dst. */
+static uint32_t next_hop(const char *netns, uint32_t dst)
+{
+	struct nl_route_info r = { 0 };
+	int origin = netns_self_fd(), fd = netns_open(netns);
+	struct nl *nl = NULL;
+	int ret = -1;
+
+	if (origin >= 0 && fd >= 0 && netns_enter(fd) == 0) {
+		nl = nl_open();
+		ret = nl ? nl_route_get(nl, dst, &r) : -1;
+		nl_close(nl);
+		netns_enter(origin);
+	}
+	if (origin >= 0)
+		close(origin);
+	if (fd >= 0)
+		close(fd);
+	return ret == 0 && r.gw ? r.gw : dst;
+}
+
+/* An unanswered ARP request for the next hop, in the namespace where the
+ * request was last seen (other ARP, e.g. a neighbour still being retried
+ * for an earlier probe, is not this trace's business). */
+static bool arp_unanswered(const struct trace *t, uint32_t *who, size_t *ns, char *ifname)
+{
+	const struct capture_pkt *all;
+	uint32_t want;
+	size_t n, at;
+
+	if (t->last_hop < 0)
+		return false;
+	at = t->hops[t->last_hop].ns;
+	want = next_hop(t->ns[at], t->dst.ip);
+	all = capture_packets(t->cap, &n);
+	for (size_t i = 0; i < n; i++) {
+		bool answered = false;
+
+		if (all[i].ethertype != 0x0806 || all[i].arp_op != 1 || !all[i].outgoing ||
+		    all[i].ns != at || all[i].arp_tpa != want)
+			continue;
+		for (size_t j = 0; j < n && !answered; j++)
+			answered = all[j].ethertype == 0x0806 && all[j].arp_op == 2 &&
+				   all[j].arp_spa == want;
+		if (!answered) {
+			*who = want;
+			*ns = at;
+			snprintf(ifname, IF_NAMESIZE, "%s", all[i].ifname);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void last_seen(const struct trace *t, char *buf, size_t len)
+{
+	const struct trace_hop *h;
+
+	if (t->last_hop < 0) {
+		snprintf(buf, len, "never seen leaving %s", t->src.label);
+		return;
+	}
+	h = &t->hops[t->last_hop];
+	snprintf(buf, len, "last seen at hop %zd, %s %s (%s)", t->last_hop + 1, t->ns_label[h->ns],
+		 h->pkt->ifname, h->pkt->outgoing ? "out" : "in");
+}
+
+static const struct trace_hop *first_reply(const struct trace *t)
+{
+	for (size_t h = 0; h < t->nhops; h++)
+		if (t->hops[h].reply)
+			return &t->hops[h];
+	return NULL;
+}
+
+static void verdict_find(struct trace *t)
+{
+	const struct nftrace_event *drop;
+	const struct trace_hop *r = first_reply(t);
+	char seen[160], a[ADDR_STRLEN], ifname[IF_NAMESIZE];
+	uint32_t who;
+	size_t ns;
+
+	last_seen(t, seen, sizeof(seen));
+	if (t->res.outcome == PROBE_OK) {
+		t->verdict = TRACE_DELIVERED;
+		snprintf(t->reason, sizeof(t->reason), "%s", t->res.answer);
+		return;
+	}
+	drop = nft_drop(t, &ns);
+	if (drop) {
+		t->verdict = TRACE_DROPPED;
+		snprintf(t->reason, sizeof(t->reason),
+			 "dropped by nftables in %s: table %s chain %s%s%s%s%s%s; %s",
+			 t->ns_label[ns], drop->table, drop->chain, drop->rule[0] ? ", rule " : " policy",
+			 drop->rule, drop->comment[0] ? " (comment \"" : "", drop->comment,
+			 drop->comment[0] ? "\")" : "", seen);
+		return;
+	}
+	switch (t->res.outcome) {
+	case PROBE_REFUSED:
+		t->verdict = TRACE_REFUSED;
+		snprintf(t->reason, sizeof(t->reason), "no listener on %s:%u: %s from %s", addr_fmt(t->dst.ip, a),
+			 t->probe.dport, t->probe.proto == PROBE_UDP ? "ICMP port unreachable" : "TCP RST",
+			 r ? t->ns_label[r->ns] : t->dst.label);
+		return;
+	case PROBE_UNREACHABLE:
+		t->verdict = TRACE_UNREACHABLE;
+		snprintf(t->reason, sizeof(t->reason), "%s%s%s; %s",
+			 t->res.answer[0] ? t->res.answer : strerror(t->res.err),
+			 r ? ", first seen at " : "", r ? t->ns_label[r->ns] : "", seen);
+		return;
+	case PROBE_NO_ROUTE:
+		t->verdict = TRACE_NO_ROUTE;
+		snprintf(t->reason, sizeof(t->reason), "%s has no route to %s", t->src.label,
+			 addr_fmt(t->dst.ip, a));
+		return;
+	default:
+		break;
+	}
+	if (arp_unanswered(t, &who, &ns, ifname)) {
+		t->verdict = TRACE_NO_NEIGHBOUR;
+		snprintf(t->reason, sizeof(t->reason), "neighbour %s not resolved: ARP on %s %s unanswered; %s",
+			 addr_fmt(who, a), t->ns_label[ns], ifname, seen);
+		return;
+	}
+	t->verdict = TRACE_TIMEOUT;
+	snprintf(t->reason, sizeof(t->reason), "no answer within %d ms; %s", t->timeout_ms, seen);
+}
+
+int trace_correlate(struct trace *t, struct pp_err *e)
+{
+	if (hops_build(t) < 0)
+		return pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
+	divergence_find(t);
+	verdict_find(t);
+	return 0;
+}

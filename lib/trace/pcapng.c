@@ -1,0 +1,163 @@
+/* pcapng — every packet the trace captured, from every namespace, in one
+ * file. pcapng rather than pcap: each capture point gets its own interface
+ * block named "<place>:<ifname>", and each packet its direction, so
+ * Wireshark shows where a packet was seen. Frames are Linux cooked v2. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace/trace.h"
+
+#define LINKTYPE_LINUX_SLL2 276
+#define BT_SHB 0x0A0D0D0Au
+#define BT_IDB 0x00000001u
+#define BT_EPB 0x00000006u
+
+struct writer {
+	FILE *f;
+	bool failed;
+};
+
+static void put(struct writer *w, const void *p, size_t n)
+{
+	if (!w->failed && fwrite(p, 1, n, w->f) != n)
+		w->failed = true;
+}
+
+static void put32(struct writer *w, uint32_t v)
+{
+	put(w, &v, 4);
+}
+
+static void put16(struct writer *w, uint16_t v)
+{
+	put(w, &v, 2);
+}
+
+static size_t pad4(size_t n)
+{
+	return (n + 3) & ~(size_t)3;
+}
+
+static void put_padded(struct writer *w, const void *p, size_t n)
+{
+	static const uint8_t zero[4];
+
+	put(w, p, n);
+	put(w, zero, pad4(n) - n);
+}
+
+/* An option: code, length, value padded to 4 bytes. */
+static void put_opt(struct writer *w, uint16_t code, const void *v, size_t n)
+{
+	put16(w, code);
+	put16(w, (uint16_t)n);
+	put_padded(w, v, n);
+}
+
+static size_t opt_len(size_t n)
+{
+	return 4 + pad4(n);
+}
+
+static void write_shb(struct writer *w)
+{
+	static const char app[] = "podpath " PODPATH_VERSION;
+	uint32_t len = (uint32_t)(28 + opt_len(sizeof(app) - 1) + 4);
+
+	put32(w, BT_SHB);
+	put32(w, len);
+	put32(w, 0x1A2B3C4D);	/* byte-order magic: host order */
+	put16(w, 1);
+	put16(w, 0);
+	put32(w, 0xffffffffu);	/* section length unknown */
+	put32(w, 0xffffffffu);
+	put_opt(w, 4, app, sizeof(app) - 1);	/* shb_userappl */
+	put32(w, 0);		/* opt_endofopt */
+	put32(w, len);
+}
+
+static void write_idb(struct writer *w, const char *name)
+{
+	const uint8_t tsresol = 9;	/* nanoseconds */
+	size_t nl = strlen(name);
+	uint32_t len = (uint32_t)(20 + opt_len(nl) + opt_len(1) + 4);
+
+	put32(w, BT_IDB);
+	put32(w, len);
+	put16(w, LINKTYPE_LINUX_SLL2);
+	put16(w, 0);
+	put32(w, CAPTURE_SNAPLEN);
+	put_opt(w, 2, name, nl);	/* if_name */
+	put_opt(w, 9, &tsresol, 1);	/* if_tsresol */
+	put32(w, 0);
+	put32(w, len);
+}
+
+static void write_epb(struct writer *w, uint32_t ifid, const struct capture_pkt *k, const char *comment)
+{
+	uint32_t flags = k->outgoing ? 2 : 1;	/* epb_flags: outbound / inbound */
+	size_t cl = strlen(comment);
+	uint32_t len = (uint32_t)(32 + pad4(k->caplen) + opt_len(4) + (cl ? opt_len(cl) : 0) + 4);
+
+	put32(w, BT_EPB);
+	put32(w, len);
+	put32(w, ifid);
+	put32(w, (uint32_t)(k->ts_ns >> 32));
+	put32(w, (uint32_t)k->ts_ns);
+	put32(w, k->caplen);
+	put32(w, k->wirelen);
+	put_padded(w, k->data, k->caplen);
+	put_opt(w, 2, &flags, 4);
+	if (cl)
+		put_opt(w, 1, comment, cl);	/* opt_comment */
+	put32(w, 0);
+	put32(w, len);
+}
+
+int trace_pcapng_write(const struct trace *t, const char *path, struct pp_err *e)
+{
+	struct writer w = { 0 };
+	const struct capture_pkt *all;
+	size_t n, nifs = 0, *ifkey = NULL;
+	int ret = 0;
+
+	if (!t->cap)
+		return 0;
+	all = capture_packets(t->cap, &n);
+	w.f = strcmp(path, "-") ? fopen(path, "we") : stdout;
+	if (!w.f)
+		return pp_err_set(e, PP_EXIT_USAGE, -errno, "--pcap \"%s\": %s", path, strerror(errno));
+	/* One interface block per (namespace, ifindex), in order of first use. */
+	ifkey = calloc(n ? n : 1, sizeof(*ifkey));
+	if (!ifkey) {
+		ret = pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
+		goto out;
+	}
+	write_shb(&w);
+	for (size_t i = 0; i < n; i++) {
+		size_t key = all[i].ns << 32 | (uint32_t)all[i].ifindex, id;
+		char name[160], comment[96] = "";
+
+		for (id = 0; id < nifs && ifkey[id] != key; id++)
+			;
+		if (id == nifs) {
+			ifkey[nifs++] = key;
+			snprintf(name, sizeof(name), "%s:%s", t->ns_label[all[i].ns], all[i].ifname);
+			write_idb(&w, name);
+		}
+		for (size_t h = 0; h < t->nhops; h++)
+			if (t->hops[h].pkt == &all[i])
+				snprintf(comment, sizeof(comment), "podpath hop %zu%s", h + 1,
+					 t->hops[h].reply ? " (reply)" : "");
+		write_epb(&w, (uint32_t)id, &all[i], comment);
+	}
+	if (w.failed)
+		ret = pp_err_set(e, PP_EXIT_FAIL, -EIO, "--pcap \"%s\": write failed", path);
+out:
+	free(ifkey);
+	if (w.f && w.f != stdout && fclose(w.f) != 0 && ret == 0)
+		ret = pp_err_set(e, PP_EXIT_FAIL, -errno, "--pcap \"%s\": %s", path, strerror(errno));
+	return ret;
+}

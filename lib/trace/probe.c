@@ -1,0 +1,323 @@
+/* probe — ICMP echo, UDP, TCP handshake and HTTP probes; see probe.h. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "netns/netns.h"
+#include "trace/probe.h"
+
+#define PROBE_PAYLOAD "podpath probe\n"
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *probe_proto_name(enum probe_proto p)
+{
+	static const char *const names[] = { "icmp", "udp", "tcp", "http" };
+
+	return names[p];
+}
+
+int probe_proto_parse(const char *s, enum probe_proto *out)
+{
+	for (int p = PROBE_ICMP; p <= PROBE_HTTP; p++)
+		if (!strcmp(s, probe_proto_name(p))) {
+			*out = p;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *probe_outcome_name(enum probe_outcome o)
+{
+	static const char *const names[] = { "delivered", "refused", "unreachable", "no-route",
+					     "timeout" };
+
+	return names[o];
+}
+
+static struct sockaddr_in dst_sa(const struct probe *p)
+{
+	return (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(p->dport),
+				     .sin_addr.s_addr = htonl(p->daddr) };
+}
+
+int probe_prepare(struct probe *p, const char *netns, struct pp_err *e)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sa);
+
+	if (p->proto == PROBE_ICMP) {
+		/* Raw, not a ping socket: ping_group_range excludes everyone in
+		 * a new namespace. A random echo id marks the probe. */
+		p->fd = netns_socket(netns, AF_INET, SOCK_RAW | SOCK_NONBLOCK, IPPROTO_ICMP);
+		p->sport = (uint16_t)((getpid() ^ (unsigned)now_ns()) & 0xffff);
+	} else {
+		p->fd = netns_socket(netns, AF_INET,
+				     (p->proto == PROBE_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK, 0);
+	}
+	if (p->fd < 0)
+		return pp_err_set(e, PP_EXIT_ENV, p->fd, "probe: cannot make a socket in %s: %s",
+				  netns, strerror(-p->fd));
+	if (p->proto == PROBE_ICMP)
+		return 0;
+	/* Bind now so the source port is known before anything is sent. */
+	if (bind(p->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    getsockname(p->fd, (struct sockaddr *)&sa, &sl) < 0)
+		return pp_err_set(e, PP_EXIT_ENV, -errno, "probe: bind in %s: %s", netns,
+				  strerror(errno));
+	p->sport = ntohs(sa.sin_port);
+	return 0;
+}
+
+static uint16_t csum(const void *buf, size_t len)
+{
+	const uint8_t *b = buf;
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)b[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* local: the error came from the send/connect call itself (the source's own
+ * routing), not from an ICMP error that came back. */
+static enum probe_outcome from_errno(int err, bool local)
+{
+	switch (err) {
+	case ECONNREFUSED:
+		return PROBE_REFUSED;
+	case ENETUNREACH:
+		return local ? PROBE_NO_ROUTE : PROBE_UNREACHABLE;
+	case EHOSTUNREACH:
+	case EACCES:
+	case EPERM:
+	case EPROTO:
+		return PROBE_UNREACHABLE;
+	default:
+		return PROBE_TIMEOUT;
+	}
+}
+
+static bool wait_fd(int fd, short events, long long deadline)
+{
+	struct pollfd pf = { .fd = fd, .events = events };
+	long long left = deadline - mono_ms();
+
+	if (left < 0)
+		left = 0;
+	return poll(&pf, 1, (int)left) > 0;
+}
+
+static int run_icmp(struct probe *p, long long deadline, struct probe_result *r)
+{
+	uint8_t pkt[64] = { 8, 0 }, buf[1500];
+	struct sockaddr_in sa = dst_sa(p);
+
+	pkt[4] = (uint8_t)(p->sport >> 8);
+	pkt[5] = (uint8_t)p->sport;
+	pkt[7] = 1;
+	memcpy(pkt + 8, PROBE_PAYLOAD, sizeof(PROBE_PAYLOAD) - 1);
+	{
+		uint16_t c = csum(pkt, sizeof(pkt));
+
+		pkt[2] = (uint8_t)(c >> 8);
+		pkt[3] = (uint8_t)c;
+	}
+	r->sent_ns = now_ns();
+	if (sendto(p->fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r->err = errno;
+		r->outcome = from_errno(errno, true);
+		return 0;
+	}
+	while (wait_fd(p->fd, POLLIN, deadline)) {
+		ssize_t n = recv(p->fd, buf, sizeof(buf), 0);
+		size_t ihl;
+
+		if (n < 28)
+			continue;
+		ihl = (size_t)(buf[0] & 15) * 4;
+		if ((size_t)n < ihl + 8)
+			continue;
+		/* Echo reply with our id, or an error quoting our request. */
+		if (buf[ihl] == 0 && (buf[ihl + 4] << 8 | buf[ihl + 5]) == p->sport) {
+			r->outcome = PROBE_OK;
+			snprintf(r->answer, sizeof(r->answer), "echo reply, ttl %u", buf[8]);
+			return 0;
+		}
+		if ((buf[ihl] == 3 || buf[ihl] == 11) && (size_t)n >= ihl + 8 + 28) {
+			const uint8_t *q = buf + ihl + 8;
+			size_t qihl = (size_t)(q[0] & 15) * 4;
+
+			if ((size_t)n >= ihl + 8 + qihl + 6 &&
+			    (q[qihl + 4] << 8 | q[qihl + 5]) == p->sport) {
+				r->outcome = PROBE_UNREACHABLE;
+				snprintf(r->answer, sizeof(r->answer), "ICMP type %u code %u from %u.%u.%u.%u",
+					 buf[ihl], buf[ihl + 1], buf[12], buf[13], buf[14], buf[15]);
+				return 0;
+			}
+		}
+	}
+	r->outcome = PROBE_TIMEOUT;
+	return 0;
+}
+
+static int run_udp(struct probe *p, long long deadline, struct probe_result *r)
+{
+	struct sockaddr_in sa = dst_sa(p);
+	ssize_t n;
+
+	r->sent_ns = now_ns();
+	if (connect(p->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    send(p->fd, PROBE_PAYLOAD, sizeof(PROBE_PAYLOAD) - 1, 0) < 0) {
+		r->err = errno;
+		r->outcome = from_errno(errno, true);
+		return 0;
+	}
+	while (wait_fd(p->fd, POLLIN, deadline)) {
+		/* A connected UDP socket reports ICMP errors on the next recv. */
+		n = recv(p->fd, r->answer, sizeof(r->answer) - 1, 0);
+		if (n < 0 && errno == EAGAIN)
+			continue;
+		if (n < 0) {
+			r->err = errno;
+			r->outcome = from_errno(errno, false);
+			return 0;
+		}
+		r->answer[n] = '\0';
+		r->answer[strcspn(r->answer, "\r\n")] = '\0';
+		r->outcome = PROBE_OK;
+		return 0;
+	}
+	r->outcome = PROBE_TIMEOUT;
+	return 0;
+}
+
+static void http_read(struct probe *p, long long deadline, struct probe_result *r)
+{
+	char buf[2048];
+	size_t len = 0;
+	char req[640];
+	int n;
+
+	n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: podpath-trace\r\n"
+		     "Connection: close\r\n\r\n", p->path[0] ? p->path : "/", p->host);
+	if (send(p->fd, req, (size_t)n, MSG_NOSIGNAL) < 0) {
+		r->err = errno;
+		r->outcome = from_errno(errno, false);
+		return;
+	}
+	while (len < sizeof(buf) - 1 && wait_fd(p->fd, POLLIN, deadline)) {
+		ssize_t got = recv(p->fd, buf + len, sizeof(buf) - 1 - len, 0);
+
+		if (got < 0 && errno == EAGAIN)
+			continue;
+		if (got <= 0)
+			break;
+		len += (size_t)got;
+	}
+	buf[len] = '\0';
+	if (sscanf(buf, "HTTP/%*s %d", &r->http_status) != 1) {
+		r->outcome = PROBE_TIMEOUT;
+		snprintf(r->answer, sizeof(r->answer), "no HTTP response");
+		return;
+	}
+	{
+		const char *body = strstr(buf, "\r\n\r\n");
+
+		snprintf(r->answer, sizeof(r->answer), "%.*s", (int)strcspn(body ? body + 4 : buf, "\r\n"),
+			 body ? body + 4 : buf);
+	}
+	r->outcome = PROBE_OK;
+}
+
+static int run_tcp(struct probe *p, long long deadline, struct probe_result *r)
+{
+	struct sockaddr_in sa = dst_sa(p), local;
+	socklen_t sl = sizeof(local);
+	int err = 0;
+	socklen_t el = sizeof(err);
+
+	r->sent_ns = now_ns();
+	if (connect(p->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
+		r->err = errno;
+		r->outcome = from_errno(errno, true);
+		return 0;
+	}
+	if (getsockname(p->fd, (struct sockaddr *)&local, &sl) == 0)
+		p->saddr = ntohl(local.sin_addr.s_addr);
+	if (!wait_fd(p->fd, POLLOUT, deadline)) {
+		r->outcome = PROBE_TIMEOUT;
+		return 0;
+	}
+	getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &el);
+	if (err) {
+		r->err = err;
+		r->outcome = from_errno(err, false);
+		return 0;
+	}
+	r->outcome = PROBE_OK;
+	snprintf(r->answer, sizeof(r->answer), "TCP handshake completed");
+	if (p->proto == PROBE_HTTP)
+		http_read(p, deadline, r);
+	return 0;
+}
+
+int probe_run(struct probe *p, int timeout_ms, struct probe_result *r)
+{
+	long long deadline = mono_ms() + timeout_ms;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	switch (p->proto) {
+	case PROBE_ICMP:
+		ret = run_icmp(p, deadline, r);
+		break;
+	case PROBE_UDP:
+		ret = run_udp(p, deadline, r);
+		break;
+	default:
+		ret = run_tcp(p, deadline, r);
+		break;
+	}
+	r->done_ns = now_ns();
+	return ret;
+}
+
+void probe_close(struct probe *p)
+{
+	if (p->fd >= 0) {
+		/* An abortive close: the trace is over, no FIN dance needed. */
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+		if (p->proto == PROBE_TCP || p->proto == PROBE_HTTP)
+			setsockopt(p->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(p->fd);
+	}
+	p->fd = -1;
+}

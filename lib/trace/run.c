@@ -1,0 +1,197 @@
+/* run — arm the observers, send the probe, collect what was seen; the
+ * observations become hops in hops.c. */
+#include <errno.h>
+#include <pthread.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "trace/internal.h"
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* kind is "pod", "node" or "" (then name alone labels it). */
+static void ns_add(struct trace *t, const char *netns, const char *kind, const char *name)
+{
+	if (!netns || t->nns == TRACE_MAX_NS)
+		return;
+	for (size_t i = 0; i < t->nns; i++)
+		if (!strcmp(t->ns[i], netns))
+			return;
+	t->ns[t->nns] = netns;
+	snprintf(t->ns_label[t->nns], sizeof(t->ns_label[0]), "%s%s%s", kind, *kind ? " " : "", name);
+	t->nns++;
+}
+
+static void ns_add_endpoint(struct trace *t, const struct trace_endpoint *ep, bool node_first)
+{
+	const struct lab *l = t->lab;
+
+	if (ep->kind == TRACE_EP_POD && !node_first)
+		ns_add(t, ep->netns, "pod", ep->label);
+	if (ep->node >= 0)
+		ns_add(t, l->plan.nodes[ep->node].netns, "node", l->topo.nodes[ep->node].name);
+	if (ep->kind == TRACE_EP_POD && node_first)
+		ns_add(t, ep->netns, "pod", ep->label);
+}
+
+/* Every namespace the packet can cross, in path order: the source, its
+ * node, the VPC, the destination's node, the destination. */
+static void ns_choose(struct trace *t)
+{
+	ns_add_endpoint(t, &t->src, false);
+	ns_add(t, t->lab->plan.vpc_netns, "", "VPC");
+	ns_add_endpoint(t, &t->dst, true);
+}
+
+/* The flow's packets, ICMP errors about it, ARP (to see unresolved next
+ * hops) and VXLAN (inner packets are matched after decoding). */
+static void filter_build(const struct trace *t, char *buf, size_t len)
+{
+	const char *err = "(icmp and icmp[0] != 0 and icmp[0] != 8)";
+	unsigned p = t->probe.sport;
+
+	switch (t->probe.proto) {
+	case PROBE_ICMP:
+		snprintf(buf, len, "(icmp and (icmp[0] = 8 or icmp[0] = 0) and icmp[4:2] = %u) or %s "
+			 "or arp or udp port 8472", p, err);
+		break;
+	case PROBE_UDP:
+		snprintf(buf, len, "(udp port %u) or %s or arp or udp port 8472", p, err);
+		break;
+	default:
+		snprintf(buf, len, "(tcp port %u) or %s or arp or udp port 8472", p, err);
+		break;
+	}
+}
+
+static void nft_collect(struct trace *t, struct nftrace **armed)
+{
+	struct nftrace_event ev[64];
+
+	for (size_t i = 0; i < t->nns; i++) {
+		int n;
+
+		if (!armed[i])
+			continue;
+		while ((n = nftrace_read(armed[i], ev, 64)) > 0) {
+			void *ne = realloc(t->nft, (t->nnft + (size_t)n) * sizeof(*t->nft));
+			void *nn = realloc(t->nft_ns, (t->nnft + (size_t)n) * sizeof(*t->nft_ns));
+
+			if (ne)
+				t->nft = ne;
+			if (nn)
+				t->nft_ns = nn;
+			if (!ne || !nn)
+				return;
+			for (int k = 0; k < n; k++) {
+				t->nft[t->nnft] = ev[k];
+				t->nft_ns[t->nnft++] = i;
+			}
+			if (n < 64)
+				break;
+		}
+	}
+}
+
+static void *disarm_run(void *arg)
+{
+	nftrace_disarm(arg);
+	return NULL;
+}
+
+/* Closing a trace listener waits for an RCU grace period, as closing a
+ * capture does: disarm every namespace at once and close the captures
+ * meanwhile, so the grace periods overlap. */
+static void observers_remove(struct trace *t, struct nftrace **armed)
+{
+	pthread_t th[TRACE_MAX_NS];
+	bool threaded[TRACE_MAX_NS] = { false };
+
+	for (size_t i = 0; i < t->nns; i++) {
+		if (!armed[i])
+			continue;
+		threaded[i] = pthread_create(&th[i], NULL, disarm_run, armed[i]) == 0;
+		if (!threaded[i])
+			nftrace_disarm(armed[i]);
+	}
+	capture_stop(t->cap);
+	for (size_t i = 0; i < t->nns; i++)
+		if (threaded[i])
+			pthread_join(th[i], NULL);
+}
+
+int trace_run(struct trace *t, struct pp_err *e)
+{
+	struct nftrace *armed[TRACE_MAX_NS] = { 0 };
+	struct nftrace_match m = { 0 };
+	char filter[256], tag[32];
+	uint64_t t0 = now_ns(), t1;
+	int ret;
+
+	t->probe.fd = -1;
+	t->last_hop = -1;
+	ns_choose(t);
+	t->probe.daddr = t->dst.ip;
+	ret = probe_prepare(&t->probe, t->src.netns, e);
+	if (ret < 0)
+		goto out;
+	filter_build(t, filter, sizeof(filter));
+	ret = capture_open(&t->cap, t->ns, t->nns, filter, e);
+	if (ret < 0)
+		goto out;
+	m.proto = t->probe.proto == PROBE_ICMP ? IPPROTO_ICMP
+		  : t->probe.proto == PROBE_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+	m.sport = t->probe.sport;
+	m.daddr = t->dst.ip;
+	m.dport = t->probe.proto == PROBE_ICMP ? 0 : t->probe.dport;
+	snprintf(tag, sizeof(tag), "%d", (int)getpid());
+	for (size_t i = 0; i < t->nns; i++) {
+		ret = nftrace_arm(t->ns[i], tag, &m, &armed[i], e);
+		if (ret < 0)
+			goto out;
+	}
+	t1 = now_ns();
+	t->arm_ns = t1 - t0;
+	probe_run(&t->probe, t->timeout_ms, &t->res);
+	t->wait_ns = now_ns() - t1;
+	/* Captures and trace events are queued synchronously on the packet's
+	 * path, so all of them are waiting by the time the answer came back. */
+	capture_drain(t->cap);
+	nft_collect(t, armed);
+	ret = trace_correlate(t, e);
+out:
+	probe_close(&t->probe);
+	observers_remove(t, armed);
+	t->total_ns = now_ns() - t0;
+	return ret;
+}
+
+void trace_free(struct trace *t)
+{
+	capture_close(t->cap);
+	t->cap = NULL;
+	free(t->nft);
+	free(t->nft_ns);
+	t->nft = NULL;
+	t->nft_ns = NULL;
+	t->nnft = 0;
+}
+
+const char *trace_verdict_name(enum trace_verdict v)
+{
+	static const char *const names[] = {
+		"delivered", "dropped", "refused", "unreachable", "no-route", "no-neighbour", "timeout",
+	};
+
+	return names[v];
+}

@@ -1,0 +1,97 @@
+/* trace — send a real probe through a lab and report every hop it took:
+ * resolve the endpoints, arm observers (pcap in every namespace on the way,
+ * nftables trace events), send, collect, order the observations into hops,
+ * explain each move, and give a verdict with the drop point and reason. */
+#ifndef PODPATH_TRACE_H
+#define PODPATH_TRACE_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "err.h"
+#include "lab/lab.h"
+#include "trace/capture.h"
+#include "trace/nftrace.h"
+#include "trace/probe.h"
+
+#define TRACE_MAX_NS 16
+#define TRACE_MAX_HOPS 64
+
+enum trace_ep_kind { TRACE_EP_POD, TRACE_EP_NODE, TRACE_EP_IP };
+
+struct trace_endpoint {
+	enum trace_ep_kind kind;
+	char label[160];	/* "default/client", "node/node-1", "10.0.0.1:80" */
+	const char *netns;	/* lab namespace, NULL for a bare IP outside the lab */
+	uint32_t ip;
+	uint16_t port;		/* 0: not given */
+	ssize_t pod, node;	/* indexes into the topology, -1 if none */
+	ssize_t container;	/* source container, -1 if none */
+};
+
+/* Where one observation was made. */
+enum trace_place_kind { TRACE_PLACE_POD, TRACE_PLACE_NODE, TRACE_PLACE_VPC };
+
+struct trace_hop {
+	const struct capture_pkt *pkt;
+	size_t ns;			/* index into trace.ns */
+	bool reply;			/* on the way back */
+	uint64_t dt_ns;			/* since the first hop */
+	int repeats;			/* retransmissions seen at the same place */
+	char change[160];		/* what changed since the previous hop */
+	char why[224];			/* why it moved on: route, bridge, nft verdict */
+};
+
+enum trace_verdict {
+	TRACE_DELIVERED,
+	TRACE_DROPPED,		/* an nft rule dropped or rejected it */
+	TRACE_REFUSED,		/* reached the host, nothing listens (RST, port unreachable) */
+	TRACE_UNREACHABLE,	/* ICMP unreachable from a router or host */
+	TRACE_NO_ROUTE,		/* the source has no route */
+	TRACE_NO_NEIGHBOUR,	/* ARP for the next hop went unanswered */
+	TRACE_TIMEOUT,		/* vanished: nothing came back */
+};
+
+struct trace {
+	/* request */
+	const struct lab *lab;
+	struct trace_endpoint src, dst;
+	struct probe probe;
+	int timeout_ms;
+	/* observed namespaces */
+	const char *ns[TRACE_MAX_NS];
+	char ns_label[TRACE_MAX_NS][96];	/* "pod default/client", "node node-1", "VPC" */
+	size_t nns;
+	/* results */
+	struct capture *cap;
+	struct trace_hop hops[TRACE_MAX_HOPS];
+	size_t nhops;
+	struct nftrace_event *nft;	/* with the namespace index in nft_ns[] */
+	size_t *nft_ns;
+	size_t nnft;
+	struct probe_result res;
+	enum trace_verdict verdict;
+	char reason[320];
+	char divergence[256];
+	ssize_t last_hop;		/* last request hop seen, -1 if none */
+	uint64_t arm_ns, wait_ns, total_ns;	/* wall time arming, waiting, overall */
+};
+
+/* Parse SRC and DST (DESIGN.md forms that exist in the lab so far: a pod
+ * "NS/NAME[:CONTAINER]" or "NAME", "node/NAME", an "IP[:PORT]"). */
+int trace_endpoint_parse(const struct lab *l, const char *s, bool source,
+			 struct trace_endpoint *ep, struct pp_err *e);
+/* Run the trace: arm, send, collect, correlate, judge. t->lab, src, dst,
+ * probe.proto/dport and timeout_ms are set by the caller. Returns 0 when a
+ * verdict was reached (delivered or not), <0 with e set when it could not run. */
+int trace_run(struct trace *t, struct pp_err *e);
+/* Release what trace_run allocated. */
+void trace_free(struct trace *t);
+const char *trace_verdict_name(enum trace_verdict v);
+/* Write every captured packet as pcapng, one interface block per
+ * namespace/interface ("node-1/eth0"). */
+int trace_pcapng_write(const struct trace *t, const char *path, struct pp_err *e);
+
+#endif

@@ -1,0 +1,203 @@
+#!/usr/bin/env bats
+# podpath trace against independent observers: tcpdump on the same
+# interfaces, nft's own view of rules, the kernel's view of sockets.
+
+bats_require_minimum_version 1.5.0
+
+MODES="routed vxlan vpc"
+
+setup_file() {
+	load helpers
+	for m in $MODES; do
+		lab_cleanup ppt-trace-$m
+		"$PODPATH" --lab ppt-trace-$m setup --network $m >/dev/null
+	done
+}
+
+teardown_file() {
+	load helpers
+	for m in $MODES; do lab_cleanup ppt-trace-$m; done
+}
+
+setup() { load helpers; }
+
+tr() { # LAB ARGS... -> JSON in $out, status in $st
+	st=0
+	out=$("$PODPATH" --lab "$1" -j trace "${@:2}") || st=$?
+}
+
+# tcpdump in NETNS on IFACE, until it has seen one packet matching FILTER.
+watch_start() { # NETNS IFACE FILTER
+	cap=$BATS_TEST_TMPDIR/cap.$RANDOM
+	ip netns exec "$1" timeout 5 tcpdump -l -n -c 1 -i "$2" "$3" >"$cap" 2>/dev/null &
+	wpid=$!
+	sleep 0.4
+}
+# Not in $(...): only this shell can wait for its own child.
+watch_end() { wait $wpid || true; seen=$(cat "$cap"); }
+
+@test "pod to pod on one node: the hops are the two veth pairs and the bridge, tcpdump agrees" {
+	lab=ppt-trace-routed
+	watch_start ${lab}_pod_default_web-1 eth0 "tcp dst port 8080 and tcp[tcpflags] & tcp-syn != 0"
+	tr $lab default/client default/web-1
+	watch_end
+	[ "$st" -eq 0 ]
+	jq -e '.verdict.result == "delivered"' <<<"$out"
+	sport=$(jq -r '.hops[0].packet.sport' <<<"$out")
+	[[ "$seen" == *"10.244.1.2.$sport > 10.244.1.3.8080"* ]]
+	path=$(jq -r '[.hops[] | select(.direction == "request") | "\(.place)|\(.interface)|\(.io)"] | join(",")' <<<"$out")
+	echo "$path"
+	host_client=$(pp_host_veth $lab client) host_web=$(pp_host_veth $lab web-1)
+	[ "$path" = "pod default/client|eth0|out,node node-1|$host_client|in,node node-1|$host_web|out,pod default/web-1|eth0|in" ]
+	jq -e '[.hops[] | select(.direction == "reply")] | length == 4' <<<"$out"
+}
+
+pp_host_veth() { "$PODPATH" --lab "$1" -j status | jq -r --arg p "$2" '.pods[] | select(.name == $p) | .hostVeth'; }
+
+@test "pod to pod across nodes in every mode: each hop tcpdump can see, in order" {
+	for m in $MODES; do
+		lab=ppt-trace-$m
+		dip=$(pod_ip ${lab}_pod_default_web-2)
+		watch_start ${lab}_node_node-2 eth0 "$([ $m = vxlan ] && echo 'udp dst port 8472' || echo "tcp dst port 8080 and dst host $dip")"
+		tr $lab default/client default/web-2
+		watch_end
+		echo "$m: tcpdump: $seen"
+		[ "$st" -eq 0 ]
+		jq -e '.verdict.result == "delivered"' <<<"$out"
+		[ -n "$seen" ]
+		# The trace saw it on node-2's eth0 too, and last in web-2.
+		jq -e '[.hops[] | select(.direction == "request" and .place == "node node-2" and .interface == "eth0")] | length == 1' <<<"$out"
+		jq -e '[.hops[] | select(.direction == "request")] | last | .place == "pod default/web-2" and .interface == "eth0"' <<<"$out"
+		# Times never go backwards.
+		jq -e '[.hops[].time_ms] as $t | [range(1; $t | length) | $t[.] >= $t[. - 1]] | all' <<<"$out"
+	done
+	# vxlan: the hop on the VPC wire carries the encapsulation.
+	tr ppt-trace-vxlan default/client default/web-2
+	jq -e '[.hops[] | select(.place == "VPC" and .direction == "request")] | all(.packet.vxlan.vni == 1)' <<<"$out"
+	jq -e '[.hops[] | select(.interface == "flannel.1")] | length >= 2' <<<"$out"
+	jq -e 'any(.hops[].change; test("encapsulated: VXLAN VNI 1"))' <<<"$out"
+	# routed: the node's hop names the route the kernel picked.
+	tr ppt-trace-routed default/client default/web-2
+	jq -e 'any(.hops[].why; . == "route 10.244.2.0/24 via 172.18.0.3 dev eth0")' <<<"$out"
+	jq -e 'any(.hops[].change; . == "TTL 64 -> 63")' <<<"$out"
+}
+
+@test "node to pod, HTTP: the responder names the backend and the client address it saw" {
+	lab=ppt-trace-routed
+	tr $lab node/node-1 http://10.244.2.2:8080/hello
+	[ "$st" -eq 0 ]
+	jq -e '.protocol == "http" and .verdict.http_status == 200' <<<"$out"
+	jq -e '.verdict.answer | test("pod=default/web-2 .*client=172.18.0.2:.*path=/hello")' <<<"$out"
+}
+
+@test "UDP and ICMP probes are delivered and their answers traced back" {
+	lab=ppt-trace-vpc
+	tr $lab default/client default/web-2 -p udp
+	[ "$st" -eq 0 ]
+	jq -e '.dst.port == 9000 and (.verdict.answer | test("proto=udp"))' <<<"$out"
+	tr $lab default/web-2 default/client -p icmp
+	[ "$st" -eq 0 ]
+	jq -e '[.hops[] | select(.direction == "reply")] | length >= 4' <<<"$out"
+}
+
+@test "container to container over localhost" {
+	tr ppt-trace-routed default/web-1:sidecar 127.0.0.1:8080
+	[ "$st" -eq 0 ]
+	jq -e '[.hops[] | select(.direction == "request")] | map(.interface) | unique == ["lo"]' <<<"$out"
+}
+
+@test "a stopped responder: refused, with the RST coming from the pod" {
+	lab=ppt-trace-routed
+	pid=$("$PODPATH" --lab $lab -j status | jq -r '.pods[] | select(.name == "web-2") | .containers[0].pid')
+	kill -9 $pid
+	tr $lab default/client default/web-2
+	[ "$st" -eq 1 ]
+	jq -e '.verdict.result == "refused" and (.verdict.reason | test("TCP RST from pod default/web-2"))' <<<"$out"
+}
+
+@test "a deleted route: no-route at the source, and the trace exits 1" {
+	lab=ppt-trace-vxlan
+	ip -n ${lab}_pod_default_client route del default
+	tr $lab default/client default/web-2
+	ip -n ${lab}_pod_default_client route add default via 10.244.1.1
+	[ "$st" -eq 1 ]
+	jq -e '.verdict.result == "no-route" and .verdict.last_hop == null' <<<"$out"
+}
+
+@test "an unreachable address: the VPC router's ICMP error is the answer" {
+	tr ppt-trace-routed default/client 10.9.9.9 -p icmp --timeout 1
+	[ "$st" -eq 1 ]
+	jq -e '.verdict.result == "unreachable"' <<<"$out"
+	jq -e 'any(.hops[]; .direction == "reply" and .packet.icmp.type == 3 and .packet.src == "172.18.0.1")' <<<"$out"
+}
+
+@test "an unused pod address: the destination node's ARP goes unanswered" {
+	tr ppt-trace-routed default/client 10.244.2.77 -p icmp --timeout 0.5
+	[ "$st" -eq 1 ]
+	jq -e '.verdict.result == "no-neighbour" and (.verdict.reason | test("10.244.2.77 not resolved.*node node-2"))' <<<"$out"
+}
+
+@test "an nft drop rule added with nft: dropped, naming the rule, the chain and the node" {
+	lab=ppt-trace-routed
+	n2=${lab}_node_node-2
+	ip netns exec $n2 nft add table ip ppt_test
+	ip netns exec $n2 nft add chain ip ppt_test ppt_fwd '{ type filter hook forward priority 0; }'
+	ip netns exec $n2 nft add rule ip ppt_test ppt_fwd tcp dport 8080 counter drop comment '"ppt test drop"'
+	tr $lab default/client 10.244.2.2:8080 --timeout 0.5
+	counter=$(ip netns exec $n2 nft list table ip ppt_test | grep -o 'packets [0-9]*' | awk '{print $2}')
+	ip netns exec $n2 nft delete table ip ppt_test
+	echo "$out" | jq .verdict
+	[ "$st" -eq 1 ]
+	[ "$counter" -ge 1 ]
+	jq -e '.verdict.result == "dropped"' <<<"$out"
+	jq -e '.verdict.reason | test("node node-2.*table ppt_test chain ppt_fwd.*ppt test drop")' <<<"$out"
+	jq -e '[.hops[] | select(.direction == "request")] | last | .place == "node node-2"' <<<"$out"
+	jq -e '.verdict.divergence | test("node node-2")' <<<"$out"
+}
+
+@test "--timeout bounds the wait" {
+	start=$(date +%s%N)
+	tr ppt-trace-routed default/client 10.244.2.77 -p udp --port 5000 --timeout 0.3
+	ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	echo "took $ms ms"
+	[ "$st" -eq 1 ]
+	[ "$ms" -lt 1500 ]
+}
+
+@test "--pcap writes every capture point's packets; tcpdump reads the file" {
+	f=$BATS_TEST_TMPDIR/t.pcapng
+	run "$PODPATH" --lab ppt-trace-vxlan trace default/client default/web-2 --pcap "$f"
+	[ "$status" -eq 0 ]
+	n=$(tcpdump -r "$f" -n 2>/dev/null | wc -l)
+	hops=$("$PODPATH" --lab ppt-trace-vxlan -j trace default/client default/web-2 | jq '.hops | length')
+	echo "packets in file: $n, hops: $hops"
+	[ "$n" -ge "$hops" ]
+	tcpdump -r "$f" -n 2>/dev/null | grep -q "Flags \[S\]"
+}
+
+@test "no trace leaves a rule, a capture socket or a process behind" {
+	before=$(pgrep -c podpath || true)
+	for i in 1 2 3; do
+		"$PODPATH" --lab ppt-trace-routed trace default/client default/web-1 >/dev/null || true
+	done
+	for ns in $(ip netns list | awk '{print $1}' | grep '^ppt-trace-'); do
+		! ip netns exec $ns nft list tables | grep -q podpath-trace
+		[ "$(ip netns exec $ns cat /proc/net/packet | wc -l)" -le 1 ]
+	done
+	[ "$(pgrep -c podpath || true)" -eq "$before" ]
+}
+
+@test "bad trace arguments exit 2 and name the argument" {
+	lab=ppt-trace-routed
+	for c in "default/nope default/web-1|no such pod" "default/client|needs SRC and DST" \
+		"default/client default/web-1 -p sctp|-p \"sctp\"" "default/client default/web-1 --port 0|--port \"0\"" \
+		"default/client default/web-1 --timeout x|--timeout \"x\"" "10.0.0.1 default/web-1|a source is a pod" \
+		"default/client default/client:nope|bad port" "default/client node/node-9|no such node" \
+		"default/client default/client -p udp|has no UDP port"; do
+		args=${c%%|*} want=${c#*|}
+		run "$PODPATH" --lab $lab trace $args
+		echo "trace $args -> $status $output"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"$want"* ]]
+	done
+}
