@@ -103,6 +103,11 @@ check: deps
 bench: deps podpath
 	@set -e; for b in tests/bench/*.sh; do bash $$b; done
 
+# Benchmark helpers linked against lib/ (not part of the product).
+$(BUILD)/bench/%: tests/bench/%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(LDFLAGS) $(LDLIBS)
+
 demo: deps podpath
 	bash tests/demo.sh
 

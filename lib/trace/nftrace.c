@@ -121,14 +121,12 @@ static struct nftrace *nftrace_alloc(void)
 {
 	struct nftrace *t = calloc(1, sizeof(*t));
 
-	if (!t)
-		return NULL;
-	t->buf = malloc(TRACE_BUF);
-	if (!t->buf) {
+	if (t && !(t->buf = malloc(TRACE_BUF))) {
 		free(t);
-		return NULL;
+		t = NULL;
 	}
-	t->seq = (uint32_t)time(NULL);
+	if (t)
+		t->seq = (uint32_t)time(NULL);
 	return t;
 }
 
@@ -136,29 +134,34 @@ static struct nftrace *nftrace_alloc(void)
  * the target namespace. */
 static int sockets_open(struct nftrace *t, bool listen)
 {
-	int one = 1, rcvbuf = TRACE_RCVBUF;
+	int one = 1, rcvbuf = TRACE_RCVBUF, ret = 0;
 
 	t->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	if (!t->nl || mnl_socket_bind(t->nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		return -errno;
+		goto fail;
 	t->portid = mnl_socket_get_portid(t->nl);
 	/* Best effort: the kernel's reason in words, without the echoed request. */
 	mnl_socket_setsockopt(t->nl, NETLINK_EXT_ACK, &one, sizeof(one));
 	mnl_socket_setsockopt(t->nl, NETLINK_CAP_ACK, &one, sizeof(one));
 	if (!listen)
-		return 0;
+		goto out;
 	t->mon = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (!t->mon)
-		return -errno;
+		goto fail;
 	/* A busy namespace traces more than the probe; what does not fit the
 	 * buffer is lost (ENOBUFS). FORCE ignores rmem_max; root has it. */
 	if (setsockopt(mnl_socket_get_fd(t->mon), SOL_SOCKET, SO_RCVBUFFORCE,
 		       &rcvbuf, sizeof(rcvbuf)) < 0)
 		setsockopt(mnl_socket_get_fd(t->mon), SOL_SOCKET, SO_RCVBUF,
 			   &rcvbuf, sizeof(rcvbuf));
+	/* Binding to the group needs CAP_NET_ADMIN in the namespace. */
 	if (mnl_socket_bind(t->mon, 1 << (NFNLGRP_NFTRACE - 1), MNL_SOCKET_AUTOPID) < 0)
-		return -errno;
-	return 0;
+		goto fail;
+out:
+	return ret;
+fail:
+	ret = -errno;
+	goto out;
 }
 
 /* Make t's sockets inside NETNS; the calling thread ends where it started.
@@ -212,10 +215,11 @@ static int nft_query(struct nftrace *t, const struct nlmsghdr *req,
 		const struct nlmsghdr *nlh = (const void *)t->buf;
 		int left = (int)len;
 
+		if (len < 0 && errno == EINTR)
+			continue;
 		if (len < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
+			ret = -errno;
+			break;
 		}
 		/* Not mnl_cb_run(): it stops at the first NLM_F_DUMP_INTR
 		 * message and would leave the rest of the dump unread. */
@@ -246,12 +250,19 @@ static int batch_start(struct batch *bt, struct nftrace *t)
 	bt->b = nftnl_batch_alloc(16 * 1024, 16 * 1024);
 	if (!bt->b)
 		return -ENOMEM;
+	/* libnftnl leaves some attribute padding unwritten; zero the whole
+	 * page so no stale heap bytes go to the kernel (and memcheck is quiet). */
+	memset(nftnl_batch_buffer(bt->b), 0, 32 * 1024);
 	bt->seq0 = t->seq;
 	t->seq += BATCH_MSGS + 2;
 	nftnl_batch_begin(nftnl_batch_buffer(bt->b), bt->seq0);
 	nftnl_batch_update(bt->b);
 	return 0;
 }
+
+static struct nlmsghdr *batch_msg(struct batch *bt, uint16_t type, uint16_t family,
+				  uint16_t flags, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 
 /* Start the next message of the batch (at most BATCH_MSGS - 2); the
  * caller adds the payload and calls nftnl_batch_update(). */
@@ -590,19 +601,17 @@ static int batch_add_table(struct batch *bt, const char *name, bool del)
 /* Delete table NAME in one batch of its own; 0, or -errno (not ENOENT). */
 static int table_delete(struct nftrace *t, const char *name)
 {
-	struct batch bt;
+	struct batch bt = { 0 };
 	struct batch_err be;
 	int ret;
 
 	ret = batch_start(&bt, t);
-	if (ret < 0)
-		return ret;
-	ret = batch_add_table(&bt, name, true);
-	if (ret < 0) {
+	if (ret == 0)
+		ret = batch_add_table(&bt, name, true);
+	if (ret == 0)
+		ret = batch_send(&bt, t, &be);
+	if (bt.b)
 		nftnl_batch_free(bt.b);
-		return ret;
-	}
-	ret = batch_send(&bt, t, &be);
 	return ret == -ENOENT ? 0 : ret;
 }
 
@@ -934,6 +943,10 @@ static int event_parse(struct nftrace *t, const struct nlmsghdr *nlh, struct nft
 		ev->verdict = (int)nftnl_trace_get_u32(tr, NFTNL_TRACE_POLICY);
 	else if (nftnl_trace_is_set(tr, NFTNL_TRACE_VERDICT))
 		ev->verdict = (int)nftnl_trace_get_u32(tr, NFTNL_TRACE_VERDICT);
+	/* NF_* verdicts may carry an errno or queue number above the low
+	 * byte; callers compare with NF_DROP and friends. */
+	if (ev->verdict >= 0)
+		ev->verdict &= NF_VERDICT_MASK;
 	s = nftnl_trace_get_str(tr, NFTNL_TRACE_JUMP_TARGET);
 	if (s)
 		snprintf(ev->jump_target, sizeof(ev->jump_target), "%s", s);
@@ -1056,15 +1069,12 @@ int nftrace_fd(const struct nftrace *t)
 int nftrace_read(struct nftrace *t, struct nftrace_event *ev, size_t max)
 {
 	size_t n = 0;
-	int ret = 0;
+	int ret = t->pending;
 
-	if (t->pending) {
-		ret = t->pending;
-		t->pending = 0;
-		return ret;
-	}
+	/* An overflow seen last time, after the events read then. */
+	t->pending = 0;
 	chains_forget(t);
-	while (n < max) {
+	while (ret == 0 && n < max) {
 		ssize_t len = recv(mnl_socket_get_fd(t->mon), t->buf, TRACE_BUF, MSG_DONTWAIT);
 		const struct nlmsghdr *nlh = (const void *)t->buf;
 		int left = (int)len;

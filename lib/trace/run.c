@@ -83,7 +83,10 @@ static void nft_collect(struct trace *t, struct nftrace **armed)
 
 		if (!armed[i])
 			continue;
-		while ((n = nftrace_read(armed[i], ev, 64)) > 0) {
+		/* -ENOBUFS: events were lost to a full buffer, reading goes on. */
+		while ((n = nftrace_read(armed[i], ev, 64)) > 0 || n == -ENOBUFS) {
+			if (n < 0)
+				continue;
 			void *ne = realloc(t->nft, (t->nnft + (size_t)n) * sizeof(*t->nft));
 			void *nn = realloc(t->nft_ns, (t->nnft + (size_t)n) * sizeof(*t->nft_ns));
 

@@ -174,8 +174,8 @@ static int try_one(char *const ns[2], const struct nftrace_match *tmpl, unsigned
 	int fd, total = -1, ret;
 
 	fd = probe_prepare(ns[0], &m);
-	if (!ev || fd < 0) {
-		fprintf(stderr, "nftrace_try: cannot make the probe socket in %s: %s\n", ns[0],
+	if (fd < 0 || !ev) {
+		fprintf(stderr, "nftrace_try: cannot prepare the probe in %s: %s\n", ns[0],
 			strerror(fd < 0 ? -fd : ENOMEM));
 		goto out;
 	}
