@@ -27,12 +27,15 @@ say "node to pod: node/node-1 -> default/web-2"
 $PODPATH --lab "$LAB" exec node/node-1 -- curl -s -m 3 "http://$web2:8080/"
 say "containers of one pod share localhost: web-1's sidecar -> web on 127.0.0.1:8080"
 $PODPATH --lab "$LAB" exec default/web-1 -c sidecar -- curl -s -m 3 http://127.0.0.1:8080/
+say "podpath trace default/client default/web-2 (a real TCP handshake, every hop observed)"
+$PODPATH --lab "$LAB" trace default/client default/web-2
 say "routes on node-1 (ip -n ${LAB}_node_node-1 route)"
 ip -n "${LAB}_node_node-1" route
 cat <<MSG
 
 The lab stays up. Explore it:
   podpath exec default/client -- ip addr
+  podpath trace default/client http://$web2:8080/ --pcap /tmp/trace.pcapng
   ip netns list
   podpath status --dot | dot -Tsvg > lab.svg
 Remove it with: ./podpath --lab $LAB teardown

@@ -127,7 +127,7 @@ static void hop_text(FILE *f, const struct trace *t, size_t i, bool color)
 	char pkt[256];
 
 	out_packet_fmt(h->pkt, pkt, sizeof(pkt));
-	fprintf(f, "%3zu %9.3f  %-26s %-11s %-3s  %s", i + 1, (double)h->dt_ns / 1e6,
+	fprintf(f, "%3zu %9.3f  %-26s %-12s %-3s  %s", i + 1, (double)h->dt_ns / 1e6,
 		t->ns_label[h->ns], h->pkt->ifname, h->pkt->outgoing ? "out" : "in", pkt);
 	if (h->repeats)
 		fprintf(f, "  (seen %d more times)", h->repeats);
@@ -148,7 +148,7 @@ void out_trace_text(FILE *f, const struct trace *t, bool color)
 		snprintf(dst + strlen(dst), sizeof(dst) - strlen(dst), ":%u", t->probe.dport);
 	fprintf(f, "trace %s %s -> %s (%s), %s networking\n\n", probe_proto_name(t->probe.proto),
 		t->src.label, t->dst.label, dst, topo_mode_name(t->lab->topo.net.mode));
-	fprintf(f, "%3s %9s  %-26s %-11s %-3s  %s\n", "#", "TIME ms", "WHERE", "IF", "DIR", "PACKET");
+	fprintf(f, "%3s %9s  %-26s %-12s %-3s  %s\n", "#", "TIME ms", "WHERE", "IF", "DIR", "PACKET");
 	for (size_t i = 0; i < t->nhops; i++) {
 		if (t->hops[i].reply && !reply_started) {
 			fprintf(f, "    reply:\n");

@@ -200,8 +200,8 @@ static void why_fmt(const struct trace *t, size_t h, char *buf, size_t len)
 	}
 	route_fmt(t->ns[hop->ns], k->vxlan ? k->outer_daddr : k->daddr, buf, len);
 	if (!prev)
-		snprintf(buf + strlen(buf), len - strlen(buf), " (the %s socket's first hop)",
-			 probe_proto_name(t->probe.proto));
+		snprintf(buf + strlen(buf), len - strlen(buf), " (where the %s starts)",
+			 hop->reply ? "answer" : "probe");
 }
 
 static int hops_build(struct trace *t)
