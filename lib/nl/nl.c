@@ -519,32 +519,38 @@ static int alias_cb(const struct nlmsghdr *nlh, void *data)
 	return mnl_attr_parse(nlh, sizeof(struct ifinfomsg), alias_attr_cb, data);
 }
 
-int nl_link_alias_get(struct nl *nl, int ifindex, char *buf, size_t len)
+/* One request, one answer (not a dump): send nlh, run cb on the reply. */
+static int query(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
 	char rx[NL_RX];
-	struct alias_ctx ctx = { buf, len };
-	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifi;
 	uint32_t seq = nl->seq_base++;
 	ssize_t n;
 	int ret;
 
-	buf[0] = '\0';
-	nlh = mnl_nlmsg_put_header(rx);
-	nlh->nlmsg_type = RTM_GETLINK;
 	nlh->nlmsg_flags = NLM_F_REQUEST;
 	nlh->nlmsg_seq = seq;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = ifindex;
 	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
-	/* Not a dump: the answer is one RTM_NEWLINK or an error. */
 	n = mnl_socket_recvfrom(nl->sock, rx, sizeof(rx));
 	if (n < 0)
 		return -errno;
-	ret = mnl_cb_run(rx, (size_t)n, seq, nl->portid, alias_cb, &ctx);
+	ret = mnl_cb_run(rx, (size_t)n, seq, nl->portid, cb, data);
 	return ret < 0 ? -errno : 0;
+}
+
+int nl_link_alias_get(struct nl *nl, int ifindex, char *buf, size_t len)
+{
+	char req[256] __attribute__((aligned(8)));
+	struct alias_ctx ctx = { buf, len };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
+	struct ifinfomsg *ifi;
+
+	buf[0] = '\0';
+	nlh->nlmsg_type = RTM_GETLINK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	return query(nl, nlh, alias_cb, &ctx);
 }
 
 static int route_attr_cb(const struct nlattr *attr, void *data)
@@ -581,29 +587,17 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 
 int nl_route_get(struct nl *nl, uint32_t dst, struct nl_route_info *r)
 {
-	char buf[NL_RX];
-	struct nlmsghdr *nlh;
+	char req[256] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
 	struct rtmsg *rtm;
-	uint32_t seq = nl->seq_base++;
-	ssize_t n;
-	int ret;
 
 	memset(r, 0, sizeof(*r));
-	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_GETROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	nlh->nlmsg_seq = seq;
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = AF_INET;
 	rtm->rtm_dst_len = 32;
 	/* The FIB entry that matched (prefix, gateway), as `ip route get fibmatch`. */
 	rtm->rtm_flags = RTM_F_FIB_MATCH;
 	mnl_attr_put_u32(nlh, RTA_DST, htonl(dst));
-	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
-	if (n < 0)
-		return -errno;
-	ret = mnl_cb_run(buf, (size_t)n, seq, nl->portid, route_cb, r);
-	return ret < 0 ? -errno : 0;
+	return query(nl, nlh, route_cb, r);
 }

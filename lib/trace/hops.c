@@ -119,20 +119,20 @@ static void change_fmt(const struct capture_pkt *prev, const struct capture_pkt 
 		snprintf(buf + n, len - n, "%sdecapsulated from VXLAN VNI %u", n ? "; " : "", prev->vni);
 }
 
-/* The kernel's own answer: which route does namespace ns pick for dst? */
-static void route_fmt(const char *netns, uint32_t dst, char *buf, size_t len)
+/* Ask namespace netns which route it picks for dst (and the name of the
+ * output interface, which only means something inside that namespace). */
+static int route_in(const char *netns, uint32_t dst, struct nl_route_info *r, char *ifname)
 {
-	struct nl_route_info r;
-	char ifname[IF_NAMESIZE] = "?", d[CIDR_STRLEN + 8], g[ADDR_STRLEN];
-	int origin = netns_self_fd(), fd = netns_open(netns), ret = -1;
+	int origin = netns_self_fd(), fd = netns_open(netns), ret = -ENOENT;
 	struct nl *nl = NULL;
 
-	buf[0] = '\0';
+	memset(r, 0, sizeof(*r));
+	snprintf(ifname, IF_NAMESIZE, "?");
 	if (origin >= 0 && fd >= 0 && netns_enter(fd) == 0) {
 		nl = nl_open();
-		ret = nl ? nl_route_get(nl, dst, &r) : -1;
-		if (ret == 0 && r.oif)
-			if_indextoname((unsigned)r.oif, ifname);
+		ret = nl ? nl_route_get(nl, dst, r) : -errno;
+		if (ret == 0 && r->oif)
+			if_indextoname((unsigned)r->oif, ifname);
 		nl_close(nl);
 		netns_enter(origin);
 	}
@@ -140,6 +140,17 @@ static void route_fmt(const char *netns, uint32_t dst, char *buf, size_t len)
 		close(origin);
 	if (fd >= 0)
 		close(fd);
+	return ret;
+}
+
+/* The kernel's own answer: which route does namespace ns pick for dst? */
+static void route_fmt(const char *netns, uint32_t dst, char *buf, size_t len)
+{
+	struct nl_route_info r;
+	char ifname[IF_NAMESIZE], d[CIDR_STRLEN + 8], g[ADDR_STRLEN];
+	int ret = route_in(netns, dst, &r, ifname);
+
+	buf[0] = '\0';
 	if (ret < 0) {
 		snprintf(buf, len, "no route to %s", addr_fmt(dst, d));
 		return;
@@ -373,22 +384,10 @@ static const struct nftrace_event *nft_drop(const struct trace *t, size_t *ns)
 /* The address a namespace would ARP for to send towards dst. */
 static uint32_t next_hop(const char *netns, uint32_t dst)
 {
-	struct nl_route_info r = { 0 };
-	int origin = netns_self_fd(), fd = netns_open(netns);
-	struct nl *nl = NULL;
-	int ret = -1;
+	struct nl_route_info r;
+	char ifname[IF_NAMESIZE];
 
-	if (origin >= 0 && fd >= 0 && netns_enter(fd) == 0) {
-		nl = nl_open();
-		ret = nl ? nl_route_get(nl, dst, &r) : -1;
-		nl_close(nl);
-		netns_enter(origin);
-	}
-	if (origin >= 0)
-		close(origin);
-	if (fd >= 0)
-		close(fd);
-	return ret == 0 && r.gw ? r.gw : dst;
+	return route_in(netns, dst, &r, ifname) == 0 && r.gw ? r.gw : dst;
 }
 
 /* An unanswered ARP request for the next hop, in the namespace where the

@@ -6,7 +6,8 @@
  * `ip netns exec NS nft list ruleset` can be checked from another shell.
  *
  *   cc -std=gnu11 -D_GNU_SOURCE -Ilib -o /tmp/nftrace_try tests/manual/nftrace_try.c \
- *	lib/trace/nftrace.c lib/netns/netns.c lib/err.c $(pkg-config --cflags --libs libmnl libnftnl)
+ *	lib/trace/nftrace.c lib/trace/probe.c lib/netns/netns.c lib/err.c \
+ *	$(pkg-config --cflags --libs libmnl libnftnl)
  *   /tmp/nftrace_try [-w SECONDS] SRC_NS DST_NS SRC_IP DST_IP TCP_PORT
  *
  * Exit status: 0 if both probes produced events, 1 if one did not, 2 on
@@ -28,6 +29,7 @@
 #include "err.h"
 #include "netns/netns.h"
 #include "trace/nftrace.h"
+#include "trace/probe.h"
 
 #define MAX_EVENTS 256
 
@@ -84,83 +86,6 @@ static void event_print(const char *ns, const struct nftrace_event *ev)
 	printf("\n");
 }
 
-static uint16_t csum(const void *p, size_t len)
-{
-	const uint8_t *b = p;
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)b[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons((uint16_t)~sum);
-}
-
-/* socket(AF_INET, type, proto) made inside ns (netns_socket() takes no
- * protocol, and a raw ICMP socket needs one). */
-static int socket_in(const char *ns, int type, int proto)
-{
-	int origin = netns_self_fd(), fd = netns_open(ns), sock = -EBADF;
-
-	if (origin >= 0 && fd >= 0 && netns_enter(fd) == 0) {
-		sock = socket(AF_INET, type | SOCK_CLOEXEC, proto);
-		if (sock < 0)
-			sock = -errno;
-		if (netns_enter(origin) < 0) {
-			perror("nftrace_try: cannot return to own namespace");
-			exit(2);
-		}
-	}
-	if (fd >= 0)
-		close(fd);
-	if (origin >= 0)
-		close(origin);
-	return sock;
-}
-
-/* The probe's socket, made in ns; m->sport is filled (TCP source port,
- * ICMP echo id) so the trace can be armed before anything is sent. */
-static int probe_prepare(const char *ns, struct nftrace_match *m)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t sl = sizeof(sin);
-	int fd;
-
-	if (m->proto == IPPROTO_ICMP) {
-		m->sport = (uint16_t)getpid();
-		return socket_in(ns, SOCK_RAW, IPPROTO_ICMP);
-	}
-	fd = socket_in(ns, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return fd;
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &sl) < 0) {
-		close(fd);
-		return -errno;
-	}
-	m->sport = ntohs(sin.sin_port);
-	return fd;
-}
-
-static int probe_send(int fd, const struct nftrace_match *m)
-{
-	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(m->daddr),
-				   .sin_port = htons(m->dport) };
-	struct icmphdr echo = { .type = ICMP_ECHO };
-
-	if (m->proto != IPPROTO_ICMP)
-		return connect(fd, (struct sockaddr *)&dst, sizeof(dst)) < 0 &&
-		       errno != EINPROGRESS ? -errno : 0;
-	dst.sin_port = 0;
-	echo.un.echo.id = htons(m->sport);
-	echo.un.echo.sequence = htons(1);
-	echo.checksum = csum(&echo, sizeof(echo));
-	return sendto(fd, &echo, sizeof(echo), 0, (struct sockaddr *)&dst, sizeof(dst)) < 0 ?
-	       -errno : 0;
-}
-
 /* Arm both namespaces, send, print events until 300 ms pass quietly.
  * Returns how many events were seen, or -1. */
 static int try_one(char *const ns[2], const struct nftrace_match *tmpl, unsigned hold)
@@ -169,16 +94,21 @@ static int try_one(char *const ns[2], const struct nftrace_match *tmpl, unsigned
 	struct nftrace_match m = *tmpl;
 	struct pollfd pfd[2];
 	struct nftrace_event *ev = calloc(MAX_EVENTS, sizeof(*ev));
+	struct probe p = { .proto = m.proto == IPPROTO_ICMP ? PROBE_ICMP : PROBE_TCP,
+			   .daddr = m.daddr, .dport = m.dport, .fd = -1 };
+	struct probe_result res;
 	struct pp_err e = { 0 };
 	char tag[32];
-	int fd, total = -1, ret;
+	int total = -1;
 
-	fd = probe_prepare(ns[0], &m);
-	if (fd < 0 || !ev) {
+	/* podpath's own probe: the socket is made in ns[0] and its source
+	 * port (or echo id) is known before anything is sent. */
+	if (!ev || probe_prepare(&p, ns[0], &e) < 0) {
 		fprintf(stderr, "nftrace_try: cannot prepare the probe in %s: %s\n", ns[0],
-			strerror(fd < 0 ? -fd : ENOMEM));
+			ev ? e.msg : "out of memory");
 		goto out;
 	}
+	m.sport = p.sport;
 	snprintf(tag, sizeof(tag), "try%d", (int)getpid());
 	for (int i = 0; i < 2; i++) {
 		if (nftrace_arm(ns[i], tag, &m, &t[i], &e) < 0) {
@@ -192,11 +122,8 @@ static int try_one(char *const ns[2], const struct nftrace_match *tmpl, unsigned
 	fflush(stdout);
 	if (hold)
 		sleep(hold);
-	ret = probe_send(fd, &m);
-	if (ret < 0) {
-		fprintf(stderr, "nftrace_try: send: %s\n", strerror(-ret));
-		goto out;
-	}
+	probe_run(&p, 300, &res);
+	printf("  probe: %s %s\n", probe_outcome_name(res.outcome), res.answer);
 	total = 0;
 	while (poll(pfd, 2, 300) > 0) {
 		for (int i = 0; i < 2; i++) {
@@ -213,8 +140,7 @@ static int try_one(char *const ns[2], const struct nftrace_match *tmpl, unsigned
 out:
 	for (int i = 0; i < 2; i++)
 		nftrace_disarm(t[i]);
-	if (fd >= 0)
-		close(fd);
+	probe_close(&p);
 	free(ev);
 	return total;
 }
