@@ -18,7 +18,7 @@ BUILD    := build
 DEB_BUILD := build-essential pkg-config libmnl-dev libnftnl-dev libpcap-dev \
 	     libncurses-dev libjansson-dev clang libclang-rt-14-dev
 DEB_TEST  := bats iproute2 iputils-ping jq nftables tcpdump curl dnsutils conntrack iptables \
-	     socat procps graphviz
+	     socat procps graphviz tmux valgrind
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

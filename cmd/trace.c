@@ -4,16 +4,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "cmd.h"
 #include "lab/lab.h"
 #include "out/trace.h"
+#include "out/tui.h"
 #include "trace/trace.h"
 
 struct trace_args {
 	const char *src, *dst, *proto, *pcap;
+	bool tui;
 	long port;
 	int timeout_ms;
 	char url_path[256];
@@ -26,6 +29,7 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 		{ "port", required_argument, NULL, 'P' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "pcap", required_argument, NULL, 'w' },
+		{ "tui", no_argument, NULL, 'T' },
 		{ 0 },
 	};
 	char *end;
@@ -56,6 +60,9 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 		case 'w':
 			a->pcap = optarg;
 			break;
+		case 'T':
+			a->tui = true;
+			break;
 		case ':':
 			return pp_usage_error("trace", "%s needs a value", argv[optind - 1]);
 		default:
@@ -68,6 +75,10 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 				      argv[argc - 1]);
 	a->src = argv[optind];
 	a->dst = argv[optind + 1];
+	if (a->tui && opts.json)
+		return pp_usage_error("trace", "--tui and --json exclude each other");
+	if (a->tui && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)))
+		return pp_usage_error("trace", "--tui needs a terminal on stdin and stdout");
 	return 0;
 }
 
@@ -156,7 +167,7 @@ int cmd_trace(int argc, char **argv)
 	}
 	if (opts.json)
 		pp_json_out(out_trace_json(&t));
-	else
+	else if (!a.tui || out_trace_tui(&t) < 0)
 		out_trace_text(stdout, &t, opts.color);
 	ret = t.verdict == TRACE_DELIVERED ? PP_EXIT_OK : PP_EXIT_FAIL;
 out:

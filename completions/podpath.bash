@@ -43,7 +43,7 @@ _podpath() {
 		pods=$(podpath -j status 2>/dev/null | grep -o '"namespace":"[^"]*","name":"[^"]*"' |
 			sed 's/"namespace":"\([^"]*\)","name":"\([^"]*\)"/\1\/\2/')
 		nodes=$(podpath -j status 2>/dev/null | grep -o '"name":"[^"]*","ip"' | sed 's/"name":"\([^"]*\)".*/node\/\1/')
-		COMPREPLY=($(compgen -W "$pods $nodes -p --protocol --port --timeout --pcap --help" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "$pods $nodes -p --protocol --port --timeout --pcap --tui --help" -- "$cur")) ;;
 	help) COMPREPLY=($(compgen -W "setup teardown status exec trace help" -- "$cur")) ;;
 	esac
 }

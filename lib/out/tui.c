@@ -1,0 +1,209 @@
+/* out/tui — step through a trace's hops in an ncurses view: the hop list on
+ * one side, the packet as it is at the selected hop, what changed there and
+ * why it moved on the other, the verdict on top. Works in 80x24 and follows
+ * resizes; the terminal is restored however the view ends. */
+#include <locale.h>
+#include <ncurses.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <string.h>
+
+#include "out/trace.h"
+#include "out/tui.h"
+
+enum { C_TITLE = 1, C_OK, C_BAD, C_SEL, C_CHANGE, C_DIM };
+
+/* Let ncurses put the terminal back before a signal ends the process. */
+static void on_fatal(int sig)
+{
+	endwin();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void put_wrapped(int y, int x, int w, int maxy, const char *label, const char *text, int attr,
+			int *used)
+{
+	size_t len = strlen(text), off = 0;
+	int row = y;
+
+	if (!len || w <= 0)
+		return;
+	if (label && row < maxy) {
+		attron(A_BOLD);
+		mvaddnstr(row++, x, label, w);
+		attroff(A_BOLD);
+	}
+	attron(attr);
+	while (off < len && row < maxy) {
+		size_t n = len - off, room = (size_t)(w - 2);
+
+		/* Break at the last space that fits, not inside a word. */
+		if (n > room) {
+			n = room;
+			while (n > room / 2 && text[off + n] != ' ')
+				n--;
+		}
+		mvaddnstr(row++, x + 2, text + off, (int)n);
+		off += n;
+		while (text[off] == ' ')
+			off++;
+	}
+	attroff(attr);
+	*used = row - y;
+}
+
+static void draw(const struct trace *t, size_t sel, size_t top)
+{
+	int h, w, list_w, y, used = 0;
+	const struct trace_hop *hop = t->nhops ? &t->hops[sel] : NULL;
+	bool ok = t->verdict == TRACE_DELIVERED;
+	char line[512], a[ADDR_STRLEN];
+
+	getmaxyx(stdscr, h, w);
+	erase();
+	attron(COLOR_PAIR(C_TITLE) | A_BOLD);
+	snprintf(line, sizeof(line), " podpath trace %s %s -> %s (%s) ", probe_proto_name(t->probe.proto),
+		 t->src.label, t->dst.label, addr_fmt(t->dst.ip, a));
+	mvaddnstr(0, 0, line, w);
+	attroff(COLOR_PAIR(C_TITLE) | A_BOLD);
+	attron(COLOR_PAIR(ok ? C_OK : C_BAD) | A_BOLD);
+	snprintf(line, sizeof(line), "verdict: %s", trace_verdict_name(t->verdict));
+	mvaddnstr(1, 0, line, w);
+	attroff(COLOR_PAIR(ok ? C_OK : C_BAD) | A_BOLD);
+	mvaddnstr(1, (int)strlen(line) + 1, t->reason, w - (int)strlen(line) - 1);
+	/* The list takes about half the width, at least what a row needs. */
+	list_w = w / 2 + 2 < 42 ? 42 : w / 2 + 2;
+	if (list_w > 46)
+		list_w = 46;
+	if (list_w > w)
+		list_w = w;
+	/* Hop list. */
+	for (size_t i = top; i < t->nhops && (int)(i - top) + 3 < h - 1; i++) {
+		const struct trace_hop *x = &t->hops[i];
+
+		snprintf(line, sizeof(line), "%2zu %s %-18.18s %-12s %s", i + 1, x->reply ? "<" : ">",
+			 t->ns_label[x->ns], x->pkt->ifname, x->pkt->outgoing ? "out" : "in");
+		if (i == sel)
+			attron(COLOR_PAIR(C_SEL) | A_BOLD);
+		mvaddnstr(3 + (int)(i - top), 0, line, list_w - 1);
+		if (i == sel)
+			attroff(COLOR_PAIR(C_SEL) | A_BOLD);
+	}
+	mvvline(3, list_w - 1, ACS_VLINE, h - 4);
+	/* Details of the selected hop. */
+	y = 3;
+	if (hop) {
+		char pkt[256];
+		int dw = w - list_w - 1;
+
+		snprintf(line, sizeof(line), "hop %zu of %zu, %s, +%.3f ms", sel + 1, t->nhops,
+			 hop->reply ? "answer" : "request", (double)hop->dt_ns / 1e6);
+		attron(A_BOLD);
+		mvaddnstr(y++, list_w + 1, line, dw);
+		attroff(A_BOLD);
+		snprintf(line, sizeof(line), "%s, %s %s", t->ns_label[hop->ns], hop->pkt->ifname,
+			 hop->pkt->outgoing ? "(leaving)" : "(arriving)");
+		mvaddnstr(y++, list_w + 1, line, dw);
+		y++;
+		out_packet_fmt(hop->pkt, pkt, sizeof(pkt));
+		put_wrapped(y, list_w + 1, dw, h - 1, "packet", pkt, A_NORMAL, &used);
+		y += used + 1;
+		used = 0;
+		put_wrapped(y, list_w + 1, dw, h - 1, "changed here", hop->change,
+			    COLOR_PAIR(C_CHANGE) | A_BOLD, &used);
+		y += used ? used + 1 : 0;
+		used = 0;
+		put_wrapped(y, list_w + 1, dw, h - 1, "why", hop->why, A_NORMAL, &used);
+		y += used ? used + 1 : 0;
+		for (size_t i = 0; i < t->nnft && y < h - 1; i++) {
+			const struct nftrace_event *ev = &t->nft[i];
+
+			if (t->nft_ns[i] != hop->ns)
+				continue;
+			snprintf(line, sizeof(line), "nft %s/%s %s %s", ev->table, ev->chain, ev->rule,
+				 ev->comment);
+			/* NF_DROP is 0: a dropping rule stands out. */
+			attron(ev->verdict == 0 ? COLOR_PAIR(C_BAD) | A_BOLD : COLOR_PAIR(C_DIM));
+			mvaddnstr(y++, list_w + 1, line, dw);
+			attroff(ev->verdict == 0 ? COLOR_PAIR(C_BAD) | A_BOLD : COLOR_PAIR(C_DIM));
+		}
+	} else {
+		mvaddnstr(y, list_w + 1, "no packet of the probe was seen", w - list_w - 1);
+	}
+	attron(COLOR_PAIR(C_DIM));
+	mvaddnstr(h - 1, 0, " j/k or arrows: step   g/G: first/last   q: quit", w);
+	attroff(COLOR_PAIR(C_DIM));
+	refresh();
+}
+
+int out_trace_tui(const struct trace *t)
+{
+	size_t sel = 0, top = 0;
+	bool done = false;
+
+	setlocale(LC_ALL, "");
+	if (!initscr())
+		return -1;
+	signal(SIGTERM, on_fatal);
+	signal(SIGINT, on_fatal);
+	cbreak();
+	noecho();
+	keypad(stdscr, TRUE);
+	curs_set(0);
+	if (has_colors()) {
+		start_color();
+		use_default_colors();
+		init_pair(C_TITLE, COLOR_BLACK, COLOR_CYAN);
+		init_pair(C_OK, COLOR_GREEN, -1);
+		init_pair(C_BAD, COLOR_RED, -1);
+		init_pair(C_SEL, COLOR_BLACK, COLOR_YELLOW);
+		init_pair(C_CHANGE, COLOR_MAGENTA, -1);
+		init_pair(C_DIM, COLOR_BLUE, -1);
+	}
+	while (!done) {
+		int h = getmaxy(stdscr), rows = h - 4 > 1 ? h - 4 : 1;
+
+		/* Keep the selection inside the visible part of the list. */
+		if (sel < top)
+			top = sel;
+		if (sel >= top + (size_t)rows)
+			top = sel - (size_t)rows + 1;
+		draw(t, sel, top);
+		switch (getch()) {
+		case 'q':
+		case 'Q':
+		case 27:
+		case ERR:
+			done = true;
+			break;
+		case 'j':
+		case KEY_DOWN:
+		case ' ':
+		case 'n':
+			if (sel + 1 < t->nhops)
+				sel++;
+			break;
+		case 'k':
+		case KEY_UP:
+		case 'p':
+			if (sel)
+				sel--;
+			break;
+		case 'g':
+		case KEY_HOME:
+			sel = 0;
+			break;
+		case 'G':
+		case KEY_END:
+			sel = t->nhops ? t->nhops - 1 : 0;
+			break;
+		case KEY_RESIZE:
+			break;
+		}
+	}
+	endwin();
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	return 0;
+}

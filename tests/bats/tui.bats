@@ -1,0 +1,56 @@
+#!/usr/bin/env bats
+# The trace TUI driven in tmux: step through hops, resize, quit; the
+# terminal comes back as it was.
+
+LAB=ppt-tui
+
+setup_file() {
+	load helpers
+	lab_cleanup
+	"$PODPATH" --lab $LAB setup >/dev/null
+}
+
+teardown_file() {
+	load helpers
+	tmux kill-session -t ppt-tui-tests 2>/dev/null || true
+	lab_cleanup
+}
+
+setup() { load helpers; }
+
+screen() { tmux capture-pane -p -t ppt-tui-tests; }
+
+@test "trace --tui: step through hops, resize, quit, terminal restored" {
+	tmux kill-session -t ppt-tui-tests 2>/dev/null || true
+	tmux new-session -d -s ppt-tui-tests -x 80 -y 24 \
+		"'$PODPATH' --lab $LAB trace default/client default/web-2 --tui; echo EXITED rc=\$?; stty -a | grep -q ' icanon' && stty -a | grep -q ' echo ' && echo TTY-RESTORED; sleep 60"
+	for i in $(seq 50); do screen | grep -q "hop 1 of" && break; sleep 0.1; done
+	screen | grep -q "verdict: delivered"
+	screen | grep -q "hop 1 of 20, request"
+	tmux send-keys -t ppt-tui-tests j j j
+	sleep 0.3
+	screen | grep -q "hop 4 of 20"
+	screen | grep -q "TTL 64 -> 63"
+	screen | grep -q "route 10.244.2.0/24 via 172.18.0.3"
+	tmux resize-window -t ppt-tui-tests -x 120 -y 40
+	sleep 0.3
+	tmux send-keys -t ppt-tui-tests G
+	sleep 0.3
+	screen | grep -q "hop 20 of 20, answer"
+	tmux resize-window -t ppt-tui-tests -x 80 -y 24
+	sleep 0.3
+	screen | grep -q "hop 20 of 20"
+	tmux send-keys -t ppt-tui-tests q
+	for i in $(seq 50); do screen | grep -q "EXITED" && break; sleep 0.1; done
+	screen
+	screen | grep -q "EXITED rc=0"
+	screen | grep -q "TTY-RESTORED"
+	! screen | grep -q "j/k or arrows"
+	tmux kill-session -t ppt-tui-tests
+}
+
+@test "trace --tui without a terminal exits 2" {
+	run "$PODPATH" --lab $LAB trace default/client default/web-2 --tui </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--tui needs a terminal"* ]]
+}
