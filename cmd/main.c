@@ -46,6 +46,7 @@ static const struct command commands[] = {
 	  "  -c, --container NAME     run as that container of the pod\n" },
 	{ "trace", cmd_trace, NEED_ROOT, "send a real probe and report every hop",
 	  "SRC DST [-p icmp|udp|tcp|http] [--port N] [--timeout SEC] [--pcap FILE] [--tui]\n"
+	  "       podpath trace --netns NAME|PID DST [options]\n"
 	  "  SRC is a pod (NS/NAME[:CONTAINER]) or node/NAME; DST a pod (NS/NAME[:PORT]),\n"
 	  "  node/NAME, an IP[:PORT] or http://IP[:PORT]/PATH\n"
 	  "  -p, --protocol PROTO     icmp, udp, tcp or http (default: tcp to the first\n"
@@ -53,7 +54,9 @@ static const struct command commands[] = {
 	  "      --port N             destination port\n"
 	  "      --timeout SEC        how long to wait for the answer (default 2)\n"
 	  "      --pcap FILE          write every captured packet as pcapng\n"
-	  "      --tui                step through the hops in a terminal view\n" },
+	  "      --tui                step through the hops in a terminal view\n"
+	  "      --netns NAME|PID     no lab: trace from this namespace (under /run/netns,\n"
+	  "                           or a process's) through every namespace its veths reach\n" },
 	{ "help", cmd_help, 0, "show help for podpath or a command", "[COMMAND]\n" },
 	{ "__responder", cmd_responder, HIDDEN, "container process (internal)",
 	  "--pod NS/NAME --container NAME --node NAME [--listen FD:PROTO:PORT]...\n" },

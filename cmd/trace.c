@@ -15,7 +15,7 @@
 #include "trace/trace.h"
 
 struct trace_args {
-	const char *src, *dst, *proto, *pcap;
+	const char *src, *dst, *proto, *pcap, *netns;
 	bool tui;
 	long port;
 	int timeout_ms;
@@ -30,6 +30,7 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "pcap", required_argument, NULL, 'w' },
 		{ "tui", no_argument, NULL, 'T' },
+		{ "netns", required_argument, NULL, 'N' },
 		{ 0 },
 	};
 	char *end;
@@ -63,18 +64,26 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 		case 'T':
 			a->tui = true;
 			break;
+		case 'N':
+			a->netns = optarg;
+			break;
 		case ':':
 			return pp_usage_error("trace", "%s needs a value", argv[optind - 1]);
 		default:
 			return pp_usage_error("trace", "unknown option \"%s\"", argv[optind - 1]);
 		}
 	}
-	if (argc - optind != 2)
+	/* With --netns the namespace is the source: only DST remains. */
+	if (a->netns && argc - optind != 1)
+		return pp_usage_error("trace", argc - optind < 1 ? "--netns needs DST (an IP[:PORT] or URL)"
+								 : "with --netns, only DST: unexpected \"%s\"",
+				      argv[argc - 1]);
+	if (!a->netns && argc - optind != 2)
 		return pp_usage_error("trace", argc - optind < 2 ? "needs SRC and DST"
 								 : "unexpected argument \"%s\"",
 				      argv[argc - 1]);
-	a->src = argv[optind];
-	a->dst = argv[optind + 1];
+	a->src = a->netns ? NULL : argv[optind];
+	a->dst = argv[a->netns ? optind : optind + 1];
 	if (a->tui && opts.json)
 		return pp_usage_error("trace", "--tui and --json exclude each other");
 	if (a->tui && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)))
@@ -145,14 +154,24 @@ int cmd_trace(int argc, char **argv)
 		return ret;
 	if (!strncmp(a.dst, "http://", 7))
 		url_split(&a, url_host, sizeof(url_host));
-	if (lab_load(&l, opts.lab, &e) < 0)
-		return pp_report(&e);
-	t.lab = &l;
+	memset(&l, 0, sizeof(l));
 	t.timeout_ms = a.timeout_ms;
-	if (trace_endpoint_parse(&l, a.src, true, &t.src, &e) < 0 ||
-	    trace_endpoint_parse(&l, a.dst, false, &t.dst, &e) < 0) {
-		ret = pp_report(&e);
-		goto out;
+	if (a.netns) {
+		/* Namespaces podpath did not build: no lab, the kernel's view. */
+		if (trace_discover(&t, a.netns, &e) < 0 ||
+		    trace_endpoint_parse(NULL, a.dst, false, &t.dst, &e) < 0) {
+			ret = pp_report(&e);
+			goto out;
+		}
+	} else {
+		if (lab_load(&l, opts.lab, &e) < 0)
+			return pp_report(&e);
+		t.lab = &l;
+		if (trace_endpoint_parse(&l, a.src, true, &t.src, &e) < 0 ||
+		    trace_endpoint_parse(&l, a.dst, false, &t.dst, &e) < 0) {
+			ret = pp_report(&e);
+			goto out;
+		}
 	}
 	ret = choose_probe(&a, &l, &t);
 	if (ret)
@@ -172,6 +191,7 @@ int cmd_trace(int argc, char **argv)
 	ret = t.verdict == TRACE_DELIVERED ? PP_EXIT_OK : PP_EXIT_FAIL;
 out:
 	trace_free(&t);
-	lab_free(&l);
+	if (t.lab)
+		lab_free(&l);
 	return ret;
 }

@@ -37,13 +37,14 @@ _podpath() {
 		case $prev in
 		-p | --protocol) COMPREPLY=($(compgen -W "icmp udp tcp http" -- "$cur")); return ;;
 		--pcap) _filedir; return ;;
+		--netns) COMPREPLY=($(compgen -W "$(ip netns list 2>/dev/null | awk '{print $1}')" -- "$cur")); return ;;
 		--port | --timeout) return ;;
 		esac
 		local pods nodes
 		pods=$(podpath -j status 2>/dev/null | grep -o '"namespace":"[^"]*","name":"[^"]*"' |
 			sed 's/"namespace":"\([^"]*\)","name":"\([^"]*\)"/\1\/\2/')
 		nodes=$(podpath -j status 2>/dev/null | grep -o '"name":"[^"]*","ip"' | sed 's/"name":"\([^"]*\)".*/node\/\1/')
-		COMPREPLY=($(compgen -W "$pods $nodes -p --protocol --port --timeout --pcap --tui --help" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "$pods $nodes -p --protocol --port --timeout --pcap --tui --netns --help" -- "$cur")) ;;
 	help) COMPREPLY=($(compgen -W "setup teardown status exec trace help" -- "$cur")) ;;
 	esac
 }

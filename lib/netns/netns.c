@@ -81,8 +81,10 @@ int netns_open(const char *name)
 	char path[PATH_MAX];
 	int fd, ret;
 
-	ret = netns_path(name, path, sizeof(path));
-	if (ret < 0)
+	/* An absolute path (/proc/PID/ns/net) names a namespace nobody pinned. */
+	if (name[0] == '/')
+		snprintf(path, sizeof(path), "%s", name);
+	else if ((ret = netns_path(name, path, sizeof(path))) < 0)
 		return ret;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;

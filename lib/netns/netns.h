@@ -18,7 +18,8 @@ int netns_unshare(void);
 int netns_self_fd(void);
 /* Pin the calling thread's namespace as /run/netns/NAME (must not exist). */
 int netns_pin(const char *name);
-/* Open /run/netns/NAME; fd or -errno. */
+/* Open /run/netns/NAME, or NAME itself when it is an absolute path such as
+ * /proc/PID/ns/net; fd or -errno. */
 int netns_open(const char *name);
 /* Switch the calling thread to the namespace behind fd. */
 int netns_enter(int fd);

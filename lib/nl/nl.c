@@ -12,6 +12,7 @@
 #include <linux/if_bridge.h>
 #include <linux/if_link.h>
 #include <linux/neighbour.h>
+#include <linux/net_namespace.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
@@ -600,4 +601,89 @@ int nl_route_get(struct nl *nl, uint32_t dst, struct nl_route_info *r)
 	rtm->rtm_flags = RTM_F_FIB_MATCH;
 	mnl_attr_put_u32(nlh, RTA_DST, htonl(dst));
 	return query(nl, nlh, route_cb, r);
+}
+
+struct veth_ctx {
+	void (*fn)(void *arg, const char *ifname, int nsid);
+	void *arg;
+};
+
+static int veth_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct veth_ctx *ctx = data;
+	const struct nlattr *attr, *info;
+	const char *name = NULL;
+	bool veth = false;
+	int nsid = -1;
+
+	mnl_attr_for_each(attr, nlh, sizeof(struct ifinfomsg)) {
+		switch (mnl_attr_get_type(attr)) {
+		case IFLA_IFNAME:
+			name = mnl_attr_get_str(attr);
+			break;
+		case IFLA_LINK_NETNSID:
+			nsid = (int)mnl_attr_get_u32(attr);
+			break;
+		case IFLA_LINKINFO:
+			mnl_attr_for_each_nested(info, attr)
+				if (mnl_attr_get_type(info) == IFLA_INFO_KIND &&
+				    !strcmp(mnl_attr_get_str(info), "veth"))
+					veth = true;
+			break;
+		}
+	}
+	if (veth && name && nsid >= 0)
+		ctx->fn(ctx->arg, name, nsid);
+	return MNL_CB_OK;
+}
+
+int nl_veth_peers(struct nl *nl, void (*fn)(void *arg, const char *ifname, int nsid), void *arg)
+{
+	char buf[NL_RX];
+	struct veth_ctx ctx = { fn, arg };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+	uint32_t seq = nl->seq_base++;
+	ssize_t n;
+	int ret;
+
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	do {
+		n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+		if (n < 0)
+			return -errno;
+		ret = mnl_cb_run(buf, (size_t)n, seq, nl->portid, veth_cb, &ctx);
+	} while (ret > MNL_CB_STOP);
+	return ret < 0 ? -errno : 0;
+}
+
+static int nsid_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *attr;
+
+	mnl_attr_for_each(attr, nlh, sizeof(struct rtgenmsg))
+		if (mnl_attr_get_type(attr) == NETNSA_NSID)
+			*(int *)data = (int)mnl_attr_get_u32(attr);
+	return MNL_CB_OK;
+}
+
+int nl_nsid_of(struct nl *nl, int fd)
+{
+	char req[256] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
+	struct rtgenmsg *g;
+	int nsid = -1, ret;
+
+	nlh->nlmsg_type = RTM_GETNSID;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->rtgen_family = AF_UNSPEC;
+	mnl_attr_put_u32(nlh, NETNSA_FD, (uint32_t)fd);
+	ret = query(nl, nlh, nsid_cb, &nsid);
+	return ret < 0 ? ret : nsid;
 }

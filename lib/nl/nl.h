@@ -85,6 +85,13 @@ struct nl_route_info {
  * (and other -errno) when there is none. */
 int nl_route_get(struct nl *nl, uint32_t dst, struct nl_route_info *r);
 
+/* Call fn for every veth in the socket's namespace whose peer lives in
+ * another namespace, with that namespace's id as this one numbers it. */
+int nl_veth_peers(struct nl *nl, void (*fn)(void *arg, const char *ifname, int nsid), void *arg);
+/* The id this socket's namespace gives the namespace behind fd; -1 if it
+ * has none, or -errno. Only reads: RTM_GETNSID assigns nothing. */
+int nl_nsid_of(struct nl *nl, int fd);
+
 /* Read a link's IFLA_IFALIAS (empty string if none). 0 or -errno. */
 int nl_link_alias_get(struct nl *nl, int ifindex, char *buf, size_t len);
 

@@ -146,8 +146,10 @@ void out_trace_text(FILE *f, const struct trace *t, bool color)
 	addr_fmt(t->dst.ip, dst);
 	if (t->probe.dport)
 		snprintf(dst + strlen(dst), sizeof(dst) - strlen(dst), ":%u", t->probe.dport);
-	fprintf(f, "trace %s %s -> %s (%s), %s networking\n\n", probe_proto_name(t->probe.proto),
-		t->src.label, t->dst.label, dst, topo_mode_name(t->lab->topo.net.mode));
+	fprintf(f, "trace %s %s -> %s (%s), %s%s\n\n", probe_proto_name(t->probe.proto),
+		t->src.label, t->dst.label, dst,
+		t->lab ? topo_mode_name(t->lab->topo.net.mode) : "namespaces as the kernel shows them",
+		t->lab ? " networking" : "");
 	fprintf(f, "%3s %9s  %-26s %-12s %-3s  %s\n", "#", "TIME ms", "WHERE", "IF", "DIR", "PACKET");
 	for (size_t i = 0; i < t->nhops; i++) {
 		if (t->hops[i].reply && !reply_started) {
@@ -232,7 +234,7 @@ json_t *out_trace_json(const struct trace *t)
 		json_object_set_new(v, "http_status", json_integer(t->res.http_status));
 	return json_pack("{s:i, s:s, s:s, s:{s:s, s:s, s:s?}, s:{s:s, s:s, s:i, s:s?}, s:o, s:o, s:o, s:{s:f, s:f, s:f}}",
 			 "schema", 1, "protocol", probe_proto_name(t->probe.proto), "mode",
-			 topo_mode_name(t->lab->topo.net.mode),
+			 t->lab ? topo_mode_name(t->lab->topo.net.mode) : "kernel",
 			 "src", "name", t->src.label, "ip",
 			 t->probe.saddr ? addr_fmt(t->probe.saddr, a) : addr_fmt(t->src.ip, a),
 			 "netns", t->src.netns,

@@ -33,6 +33,11 @@ static int from_node(const struct lab *l, size_t i, struct trace_endpoint *ep)
  * observed), else a bare destination. */
 static int from_ip(const struct lab *l, uint32_t ip, struct trace_endpoint *ep)
 {
+	ep->kind = TRACE_EP_IP;
+	ep->ip = ip;
+	addr_fmt(ip, ep->label);
+	if (!l)
+		return 0;	/* no lab: just an address */
 	for (size_t i = 0; i < l->topo.npods; i++)
 		if (l->topo.pods[i].ip == ip)
 			return from_pod(l, i, ep);
@@ -72,6 +77,19 @@ int trace_endpoint_parse(const struct lab *l, const char *s, bool source,
 	memset(ep, 0, sizeof(*ep));
 	ep->pod = ep->node = ep->container = -1;
 	snprintf(buf, sizeof(buf), "%s", s);
+	if (!l) {
+		colon = strrchr(buf, ':');
+		if (colon)
+			*colon = '\0';
+		if (source || addr_parse(buf, &ip) != 0 ||
+		    (colon && parse_port(colon + 1, &ep->port) < 0))
+			return pp_err_set(e, PP_EXIT_USAGE, -EINVAL,
+					  "%s \"%s\": without a lab, a destination is an IP[:PORT] or a URL",
+					  what, s);
+		from_ip(NULL, ip, ep);
+		snprintf(ep->label, sizeof(ep->label), "%s", s);
+		return 0;
+	}
 	if (!strncmp(buf, "node/", 5)) {
 		idx = topo_node_index(&l->topo, buf + 5);
 		if (idx < 0)

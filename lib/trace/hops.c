@@ -351,7 +351,7 @@ static size_t expect_build(const struct trace *t, struct expect *x)
 static void divergence_find(struct trace *t)
 {
 	struct expect x[TRACE_MAX_HOPS];
-	size_t n = expect_build(t, x);
+	size_t n = t->lab ? expect_build(t, x) : 0;	/* no topology, no prediction */
 
 	t->divergence[0] = '\0';
 	for (size_t i = 0; i < n; i++) {

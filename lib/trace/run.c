@@ -143,7 +143,8 @@ int trace_run(struct trace *t, struct pp_err *e)
 
 	t->probe.fd = -1;
 	t->last_hop = -1;
-	ns_choose(t);
+	if (t->lab)
+		ns_choose(t);
 	t->probe.daddr = t->dst.ip;
 	ret = probe_prepare(&t->probe, t->src.netns, e);
 	if (ret < 0)

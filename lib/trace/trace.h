@@ -63,6 +63,7 @@ struct trace {
 	/* observed namespaces */
 	const char *ns[TRACE_MAX_NS];
 	char ns_label[TRACE_MAX_NS][96];	/* "pod default/client", "node node-1", "VPC" */
+	char ns_store[TRACE_MAX_NS][64];	/* names found by trace_discover() */
 	size_t nns;
 	/* results */
 	struct capture *cap;
@@ -80,11 +81,17 @@ struct trace {
 };
 
 /* Parse SRC and DST (DESIGN.md forms that exist in the lab so far: a pod
- * "NS/NAME[:CONTAINER]" or "NAME", "node/NAME", an "IP[:PORT]"). */
+ * "NS/NAME[:CONTAINER]" or "NAME", "node/NAME", an "IP[:PORT]"). With l
+ * NULL (no lab) only a destination "IP[:PORT]" is accepted. */
 int trace_endpoint_parse(const struct lab *l, const char *s, bool source,
 			 struct trace_endpoint *ep, struct pp_err *e);
-/* Run the trace: arm, send, collect, correlate, judge. t->lab, src, dst,
- * probe.proto/dport and timeout_ms are set by the caller. Returns 0 when a
+/* Without a lab (t->lab NULL): make namespace src (a name under /run/netns
+ * or a PID) the source and observe every namespace reachable from it over
+ * veth pairs, as the kernel shows them. */
+int trace_discover(struct trace *t, const char *src, struct pp_err *e);
+/* Run the trace: arm, send, collect, correlate, judge. t->lab (or
+ * trace_discover()), src, dst, probe.proto/dport and timeout_ms are set by
+ * the caller. Returns 0 when a
  * verdict was reached (delivered or not), <0 with e set when it could not run. */
 int trace_run(struct trace *t, struct pp_err *e);
 /* Release what trace_run allocated. */

@@ -1,0 +1,171 @@
+/* discover — the namespaces of a trace outside any lab: the source and every
+ * namespace reachable from it over veth pairs, as the kernel shows them.
+ * Candidates are the namespaces pinned under /run/netns and those of running
+ * processes; a veth's peer is matched to one by the namespace id the source
+ * side gives it. The host's own namespace is never observed: arming a trace
+ * there would change it. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "netns/netns.h"
+#include "nl/nl.h"
+#include "trace/internal.h"
+
+#define MAX_CANDIDATES 512
+
+struct candidate {
+	char path[64];		/* netns_open() argument */
+	char label[96];
+	ino_t ino;
+	int fd;
+};
+
+struct discovery {
+	struct candidate c[MAX_CANDIDATES];
+	size_t n;
+	int peers[32];		/* nsids seen in the namespace being walked */
+	size_t npeers;
+};
+
+static void candidate_add(struct discovery *d, const char *path, const char *label, ino_t root)
+{
+	struct stat st;
+	char full[96];
+
+	snprintf(full, sizeof(full), "%s%s", path[0] == '/' ? "" : NETNS_RUN_DIR "/", path);
+	if (d->n == MAX_CANDIDATES || stat(full, &st) < 0 || st.st_ino == root)
+		return;
+	for (size_t i = 0; i < d->n; i++)
+		if (d->c[i].ino == st.st_ino)
+			return;
+	snprintf(d->c[d->n].path, sizeof(d->c[0].path), "%s", path);
+	snprintf(d->c[d->n].label, sizeof(d->c[0].label), "%s", label);
+	d->c[d->n].ino = st.st_ino;
+	d->c[d->n].fd = netns_open(path);
+	if (d->c[d->n].fd >= 0)
+		d->n++;
+}
+
+static int add_pinned(const char *name, void *arg)
+{
+	struct discovery *d = arg;
+	char label[96];
+
+	snprintf(label, sizeof(label), "netns %s", name);
+	candidate_add(d, name, label, d->c[0].ino);
+	return 0;
+}
+
+static void candidates_collect(struct discovery *d, ino_t root)
+{
+	struct dirent *de;
+	DIR *p;
+
+	netns_for_each("", add_pinned, d);
+	p = opendir("/proc");
+	while (p && (de = readdir(p))) {
+		char path[64], label[96];
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/ns/net", de->d_name);
+		snprintf(label, sizeof(label), "pid %s", de->d_name);
+		candidate_add(d, path, label, root);
+	}
+	if (p)
+		closedir(p);
+}
+
+static void peer_cb(void *arg, const char *ifname, int nsid)
+{
+	struct discovery *d = arg;
+
+	if (d->npeers < sizeof(d->peers) / sizeof(d->peers[0]))
+		d->peers[d->npeers++] = nsid;
+}
+
+/* Inside namespace `c`, list the namespaces its veths lead to. */
+static void walk(struct discovery *d, const struct candidate *c, int origin, bool *seen,
+		 size_t *queue, size_t *nq)
+{
+	struct nl *nl;
+
+	d->npeers = 0;
+	if (netns_enter(c->fd) < 0)
+		return;
+	nl = nl_open();
+	if (nl) {
+		nl_veth_peers(nl, peer_cb, d);
+		for (size_t k = 0; k < d->npeers; k++)
+			for (size_t i = 0; i < d->n; i++)
+				if (!seen[i] && nl_nsid_of(nl, d->c[i].fd) == d->peers[k]) {
+					seen[i] = true;
+					queue[(*nq)++] = i;
+					break;
+				}
+		nl_close(nl);
+	}
+	netns_enter(origin);
+}
+
+int trace_discover(struct trace *t, const char *src, struct pp_err *e)
+{
+	struct discovery *d = calloc(1, sizeof(*d));
+	size_t queue[MAX_CANDIDATES], nq = 0, head = 0;
+	bool seen[MAX_CANDIDATES] = { false };
+	struct stat root_st;
+	char path[64], label[96];
+	int origin = -1, ret = 0;
+
+	if (!d)
+		return pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
+	origin = netns_self_fd();
+	if (origin < 0 || fstat(origin, &root_st) < 0) {
+		ret = pp_err_set(e, PP_EXIT_ENV, -errno, "cannot open own namespace");
+		goto out;
+	}
+	/* The source first, so that it is candidate 0. */
+	if (strspn(src, "0123456789") == strlen(src)) {
+		snprintf(path, sizeof(path), "/proc/%s/ns/net", src);
+		snprintf(label, sizeof(label), "pid %s", src);
+	} else {
+		snprintf(path, sizeof(path), "%s", src);
+		snprintf(label, sizeof(label), "netns %s", src);
+	}
+	candidate_add(d, path, label, root_st.st_ino);
+	if (d->n != 1) {
+		ret = pp_err_set(e, PP_EXIT_USAGE, -ENOENT,
+				 "--netns \"%s\": no such network namespace (a name under %s or a PID), "
+				 "or it is the host's own", src, NETNS_RUN_DIR);
+		goto out;
+	}
+	candidates_collect(d, root_st.st_ino);
+	seen[0] = true;
+	queue[nq++] = 0;
+	while (head < nq && t->nns < TRACE_MAX_NS) {
+		const struct candidate *c = &d->c[queue[head++]];
+
+		snprintf(t->ns_store[t->nns], sizeof(t->ns_store[0]), "%s", c->path);
+		t->ns[t->nns] = t->ns_store[t->nns];
+		snprintf(t->ns_label[t->nns], sizeof(t->ns_label[0]), "%s", c->label);
+		t->nns++;
+		walk(d, c, origin, seen, queue, &nq);
+	}
+	t->src.kind = TRACE_EP_POD;
+	t->src.pod = t->src.node = t->src.container = -1;
+	t->src.netns = t->ns[0];
+	snprintf(t->src.label, sizeof(t->src.label), "%s", d->c[0].label);
+out:
+	for (size_t i = 0; i < d->n; i++)
+		close(d->c[i].fd);
+	if (origin >= 0)
+		close(origin);
+	free(d);
+	return ret;
+}
