@@ -169,6 +169,19 @@ void out_trace_text(FILE *f, const struct trace *t, bool color)
 			nft_kind_name(ev->kind), ev->table, ev->chain, ev->rule,
 			nft_verdict_name(ev->verdict), ev->jump_target[0] ? " " : "", ev->jump_target);
 	}
+	for (size_t i = 0; i < t->nct; i++) {
+		const struct ct_entry *c = &t->ct[i];
+		char os[ADDR_STRLEN], od[ADDR_STRLEN], rs[ADDR_STRLEN], rd[ADDR_STRLEN];
+
+		if (!i)
+			fprintf(f, "\nconntrack:\n");
+		fprintf(f, "  %-26s %s:%u > %s:%u, reply %s:%u > %s:%u%s%s%s%s\n",
+			t->ns_label[t->ct_ns[i]], addr_fmt(c->orig.src, os), c->orig.sport,
+			addr_fmt(c->orig.dst, od), c->orig.dport, addr_fmt(c->reply.src, rs),
+			c->reply.sport, addr_fmt(c->reply.dst, rd), c->reply.dport,
+			c->dnat ? " [DNAT]" : "", c->snat ? " [SNAT]" : "", c->state[0] ? " " : "",
+			c->state);
+	}
 	fprintf(f, "\nverdict: %s%s%s: %s\n", color ? (ok ? GREEN : RED) : "",
 		trace_verdict_name(t->verdict), color ? RESET : "", t->reason);
 	if (!ok && t->divergence[0])
@@ -202,7 +215,7 @@ static json_t *packet_json(const struct capture_pkt *k)
 
 json_t *out_trace_json(const struct trace *t)
 {
-	json_t *hops = json_array(), *nft = json_array(), *v;
+	json_t *hops = json_array(), *nft = json_array(), *ct = json_array(), *v;
 	char a[ADDR_STRLEN], b[ADDR_STRLEN];
 
 	for (size_t i = 0; i < t->nhops; i++) {
@@ -227,12 +240,26 @@ json_t *out_trace_json(const struct trace *t)
 						     nft_verdict_name(ev->verdict), "target", ev->jump_target,
 						     "rule", ev->rule, "comment", ev->comment));
 	}
+	for (size_t i = 0; i < t->nct; i++) {
+		const struct ct_entry *c = &t->ct[i];
+		char os[ADDR_STRLEN], od[ADDR_STRLEN], rs[ADDR_STRLEN], rd[ADDR_STRLEN];
+
+		json_array_append_new(ct, json_pack("{s:s, s:{s:s, s:s, s:i, s:i}, s:{s:s, s:s, s:i, s:i}, s:b, s:b, s:s}",
+						    "netns", t->ns[t->ct_ns[i]],
+						    "original", "src", addr_fmt(c->orig.src, os), "dst",
+						    addr_fmt(c->orig.dst, od), "sport", c->orig.sport, "dport",
+						    c->orig.dport,
+						    "reply", "src", addr_fmt(c->reply.src, rs), "dst",
+						    addr_fmt(c->reply.dst, rd), "sport", c->reply.sport, "dport",
+						    c->reply.dport,
+						    "dnat", c->dnat, "snat", c->snat, "state", c->state));
+	}
 	v = json_pack("{s:s, s:s, s:s, s:s}", "result", trace_verdict_name(t->verdict), "reason",
 		      t->reason, "divergence", t->divergence, "answer", t->res.answer);
 	json_object_set_new(v, "last_hop", t->last_hop >= 0 ? json_integer(t->last_hop + 1) : json_null());
 	if (t->res.http_status)
 		json_object_set_new(v, "http_status", json_integer(t->res.http_status));
-	return json_pack("{s:i, s:s, s:s, s:{s:s, s:s, s:s?}, s:{s:s, s:s, s:i, s:s?}, s:o, s:o, s:o, s:{s:f, s:f, s:f}}",
+	return json_pack("{s:i, s:s, s:s, s:{s:s, s:s, s:s?}, s:{s:s, s:s, s:i, s:s?}, s:o, s:o, s:o, s:o, s:{s:f, s:f, s:f}}",
 			 "schema", 1, "protocol", probe_proto_name(t->probe.proto), "mode",
 			 t->lab ? topo_mode_name(t->lab->topo.net.mode) : "kernel",
 			 "src", "name", t->src.label, "ip",
@@ -240,7 +267,7 @@ json_t *out_trace_json(const struct trace *t)
 			 "netns", t->src.netns,
 			 "dst", "name", t->dst.label, "ip", addr_fmt(t->dst.ip, b), "port", t->probe.dport,
 			 "netns", t->dst.netns,
-			 "hops", hops, "nftables", nft, "verdict", v,
+			 "hops", hops, "nftables", nft, "conntrack", ct, "verdict", v,
 			 "timing", "arm_ms", (double)t->arm_ns / 1e6, "wait_ms", (double)t->wait_ns / 1e6,
 			 "total_ms", (double)t->total_ns / 1e6);
 }

@@ -133,6 +133,46 @@ static void observers_remove(struct trace *t, struct nftrace **armed)
 			pthread_join(th[i], NULL);
 }
 
+/* conntrack in every namespace: entries whose original direction is the
+ * probe as it was seen there; their reply tuple shows any NAT. */
+static void ct_collect(struct trace *t)
+{
+	uint8_t proto = t->probe.proto == PROBE_ICMP ? IPPROTO_ICMP
+			: t->probe.proto == PROBE_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+
+	for (size_t i = 0; i < t->nns; i++) {
+		struct ct_tuple want[TRACE_MAX_HOPS];
+		struct ct_entry found[8];
+		size_t nwant = 0;
+		int n;
+
+		for (size_t h = 0; h < t->nhops; h++) {
+			const struct capture_pkt *k = t->hops[h].pkt;
+
+			if (t->hops[h].ns != i || t->hops[h].reply || k->has_inner_err)
+				continue;
+			want[nwant++] = (struct ct_tuple){ k->saddr, k->daddr, k->sport,
+							   proto == IPPROTO_ICMP ? 0 : k->dport };
+		}
+		if (!nwant)
+			continue;
+		n = ct_lookup(t->ns[i], proto, want, nwant, found, 8);
+		for (int k = 0; k < n; k++) {
+			void *ne = realloc(t->ct, (t->nct + 1) * sizeof(*t->ct));
+			void *nn = realloc(t->ct_ns, (t->nct + 1) * sizeof(*t->ct_ns));
+
+			if (ne)
+				t->ct = ne;
+			if (nn)
+				t->ct_ns = nn;
+			if (!ne || !nn)
+				return;
+			t->ct[t->nct] = found[k];
+			t->ct_ns[t->nct++] = i;
+		}
+	}
+}
+
 int trace_run(struct trace *t, struct pp_err *e)
 {
 	struct nftrace *armed[TRACE_MAX_NS] = { 0 };
@@ -173,6 +213,8 @@ int trace_run(struct trace *t, struct pp_err *e)
 	capture_drain(t->cap);
 	nft_collect(t, armed);
 	ret = trace_correlate(t, e);
+	if (ret == 0)
+		ct_collect(t);	/* before the probe's socket closes the flow */
 out:
 	probe_close(&t->probe);
 	observers_remove(t, armed);
@@ -189,6 +231,11 @@ void trace_free(struct trace *t)
 	t->nft = NULL;
 	t->nft_ns = NULL;
 	t->nnft = 0;
+	free(t->ct);
+	free(t->ct_ns);
+	t->ct = NULL;
+	t->ct_ns = NULL;
+	t->nct = 0;
 }
 
 const char *trace_verdict_name(enum trace_verdict v)

@@ -13,6 +13,7 @@
 #include "err.h"
 #include "lab/lab.h"
 #include "trace/capture.h"
+#include "trace/ct.h"
 #include "trace/nftrace.h"
 #include "trace/probe.h"
 
@@ -72,6 +73,9 @@ struct trace {
 	struct nftrace_event *nft;	/* with the namespace index in nft_ns[] */
 	size_t *nft_ns;
 	size_t nnft;
+	struct ct_entry *ct;		/* conntrack entries of the probe's flow... */
+	size_t *ct_ns;			/* ...and the namespace each is in */
+	size_t nct;
 	struct probe_result res;
 	enum trace_verdict verdict;
 	char reason[320];

@@ -201,3 +201,20 @@ pp_host_veth() { "$PODPATH" --lab "$1" -j status | jq -r --arg p "$2" '.pods[] |
 		[[ "$output" == *"$want"* ]]
 	done
 }
+
+@test "a DNAT rule added with nft: the hop shows the rewrite, conntrack the translation (conntrack -L agrees)" {
+	lab=ppt-trace-routed
+	n2=${lab}_node_node-2
+	ip netns exec $n2 nft add table ip ppt_nat
+	ip netns exec $n2 nft add chain ip ppt_nat pre '{ type nat hook prerouting priority dstnat; }'
+	ip netns exec $n2 nft add rule ip ppt_nat pre ip daddr 10.244.2.99 tcp dport 80 dnat to 10.244.2.2:8080
+	tr $lab default/client 10.244.2.99:80
+	sport=$(jq -r '.hops[0].packet.sport' <<<"$out")
+	ctl=$(ip netns exec $n2 conntrack -L -p tcp --orig-port-src "$sport" 2>/dev/null)
+	ip netns exec $n2 nft delete table ip ppt_nat
+	echo "$ctl"
+	[ "$st" -eq 0 ]
+	jq -e 'any(.hops[]; .place == "node node-2" and (.change | test("destination NAT: 10.244.2.99:80 -> 10.244.2.2:8080")))' <<<"$out"
+	jq -e '.conntrack[] | select(.netns | endswith("node_node-2")) | .dnat and .reply.src == "10.244.2.2" and .reply.sport == 8080' <<<"$out"
+	[[ "$ctl" == *"dst=10.244.2.99"*"dport=80"*"src=10.244.2.2"*"sport=8080"* ]]
+}
