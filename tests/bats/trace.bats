@@ -203,7 +203,7 @@ pp_host_veth() { "$PODPATH" --lab "$1" -j status | jq -r --arg p "$2" '.pods[] |
 }
 
 @test "a DNAT rule added with nft: the hop shows the rewrite, conntrack the translation (conntrack -L agrees)" {
-	lab=ppt-trace-routed
+	lab=ppt-trace-vxlan	# routed's web-2 was stopped above
 	n2=${lab}_node_node-2
 	ip netns exec $n2 nft add table ip ppt_nat
 	ip netns exec $n2 nft add chain ip ppt_nat pre '{ type nat hook prerouting priority dstnat; }'
