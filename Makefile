@@ -45,10 +45,14 @@ FUZZ_BIN   := $(BUILD)/fuzz/fuzz_topo
 
 .PHONY: all deps check unit fuzz-check bats bench demo install clean fuzz
 
-all: podpath
+all: podpath podpath-responder
 
-podpath: $(LIB_OBJ) $(CMD_OBJ)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+podpath: $(LIB_OBJ) $(CMD_OBJ) podpath-responder
+	$(CC) $(ALL_CFLAGS) -o $@ $(LIB_OBJ) $(CMD_OBJ) $(LDFLAGS) $(LDLIBS)
+
+# The container program: libc only, so a lab of thousands starts fast.
+podpath-responder: $(BUILD)/responder/main.o $(BUILD)/lib/lab/responder.o
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h lib/*/*.h cmd/*.h) Makefile
 	@mkdir -p $(dir $@)
@@ -113,10 +117,11 @@ demo: deps podpath
 
 install: podpath
 	install -D -m 0755 podpath $(DESTDIR)$(PREFIX)/sbin/podpath
+	install -D -m 0755 podpath-responder $(DESTDIR)$(PREFIX)/sbin/podpath-responder
 	install -d $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0644 docs/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -D -m 0644 completions/podpath.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/podpath
 
 clean:
-	rm -rf $(BUILD) podpath
+	rm -rf $(BUILD) podpath podpath-responder

@@ -37,6 +37,5 @@ int cmd_status(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_help(int argc, char **argv);
-int cmd_responder(int argc, char **argv);
 
 #endif

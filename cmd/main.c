@@ -16,7 +16,6 @@ struct options opts = { .lab = LAB_DEFAULT_NAME };
 
 enum {
 	NEED_ROOT = 1 << 0,	/* netlink changes, setns, mounts */
-	HIDDEN = 1 << 1,	/* internal: not listed by help */
 };
 
 struct command {
@@ -58,8 +57,6 @@ static const struct command commands[] = {
 	  "      --netns NAME|PID     no lab: trace from this namespace (under /run/netns,\n"
 	  "                           or a process's) through every namespace its veths reach\n" },
 	{ "help", cmd_help, 0, "show help for podpath or a command", "[COMMAND]\n" },
-	{ "__responder", cmd_responder, HIDDEN, "container process (internal)",
-	  "--pod NS/NAME --container NAME --node NAME [--listen FD:PROTO:PORT]...\n" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -77,8 +74,7 @@ static void main_usage(FILE *f)
 	fprintf(f, "usage: podpath [-j|--json] [-p|--pretty] [--lab NAME] <command> [args]\n\n"
 		   "Build Kubernetes-shaped networks from real kernel objects.\n\ncommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		if (!(commands[i].flags & HIDDEN))
-			fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\nglobal options:\n"
 		   "  -j, --json     one JSON document on stdout (errors too)\n"
 		   "  -p, --pretty   indent JSON output\n"

@@ -22,6 +22,9 @@ int lab_resolv_write(const struct lab *l, struct pp_err *e);
  * caller holds the lock. r may be NULL. */
 int lab_remove_objects(const char *lab, bool all, struct lab_teardown_report *r);
 
+/* Find podpath-responder, the container program, next to this podpath
+ * binary; fills l->responder. */
+int lab_responder_find(struct lab *l, struct pp_err *e);
 /* Start the processes of every container of pod `pod`. The calling thread
  * must be in the pod's namespace: listening sockets are made here, so the
  * container is ready when this returns. Fills l->pids[pod]. */

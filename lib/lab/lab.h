@@ -22,6 +22,7 @@ struct lab {
 	struct lab_plan plan;
 	pid_t **pids;			/* [pod][container]; 0 = not running */
 	long long created;		/* unix time of setup */
+	char responder[256];		/* the container program (setup only) */
 };
 
 struct lab_setup_opts {

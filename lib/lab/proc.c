@@ -64,10 +64,9 @@ static int spawn_container(struct lab *l, size_t pod, size_t ci, pid_t *pid, str
 	int ret = 0;
 
 	snprintf(podname, sizeof(podname), "%s/%s", p->ns, p->name);
-	argv[a++] = "podpath";
+	argv[a++] = "podpath-responder";
 	argv[a++] = "--lab";
 	argv[a++] = l->name;
-	argv[a++] = "__responder";
 	argv[a++] = "--pod";
 	argv[a++] = podname;
 	argv[a++] = "--container";
@@ -110,7 +109,7 @@ static int spawn_container(struct lab *l, size_t pod, size_t ci, pid_t *pid, str
 	/* Its own session: the user's Ctrl-C in this terminal is not for it. */
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
 				 POSIX_SPAWN_SETSIGDEF);
-	ret = posix_spawn(pid, "/proc/self/exe", &fa, &attr, argv, NULL);
+	ret = posix_spawn(pid, l->responder, &fa, &attr, argv, NULL);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	if (ret)
@@ -120,6 +119,28 @@ out:
 	for (size_t i = 0; i < nfds; i++)
 		close(fds[i]);
 	return ret;
+}
+
+int lab_responder_find(struct lab *l, struct pp_err *e)
+{
+	char self[sizeof(l->responder)];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n < 0)
+		return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot read /proc/self/exe: %s",
+				  strerror(errno));
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	/* Installed side by side (make install), or both in the build tree. */
+	snprintf(l->responder, sizeof(l->responder), "%s/podpath-responder", self);
+	if (access(l->responder, X_OK) < 0)
+		return pp_err_set(e, PP_EXIT_ENV, -errno,
+				  "the container program %s is missing (build it with make, "
+				  "or install both with make install)", l->responder);
+	return 0;
 }
 
 int lab_pod_spawn(struct lab *l, size_t pod, struct pp_err *e)

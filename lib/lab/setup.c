@@ -74,17 +74,18 @@ static int commit(struct build *b, struct nl *nl, const char *obj)
 /* Sysctls of a fresh namespace; only ever run inside lab namespaces. */
 static int ns_sysctls(enum ns_role role)
 {
-	int ret;
+	int ret = 0;
 
+	/* The lab is IPv4: links made from here on get no IPv6, so no router
+	 * and neighbour solicitations add noise to captures (and no kernel
+	 * time goes to addrconf). Best effort: IPv6 may be compiled out. */
+	netns_sysctl_set("net/ipv6/conf/default/disable_ipv6", "1");
+	if (role == NS_POD)
+		return 0;	/* one interface: nothing to forward, nothing more to set */
 	/* Set explicitly: a new namespace inherits IPv4 settings from the
 	 * host, so the host's ip_forward must not decide the lab's routing. */
-	ret = netns_sysctl_set("net/ipv4/ip_forward", role == NS_POD ? "0" : "1");
-	if (ret < 0)
-		return ret;
-	/* The lab is IPv4; router and neighbour solicitations would only add
-	 * noise to every capture. */
+	ret = netns_sysctl_set("net/ipv4/ip_forward", "1");
 	netns_sysctl_set("net/ipv6/conf/all/disable_ipv6", "1");
-	netns_sysctl_set("net/ipv6/conf/default/disable_ipv6", "1");
 	return ret;
 }
 
@@ -462,6 +463,11 @@ int lab_setup(struct lab *l, const struct lab_setup_opts *o, struct pp_err *e)
 		return ret;
 	}
 	l->created = (long long)time(NULL);
+	ret = lab_responder_find(l, e);
+	if (ret < 0) {
+		lab_unlock(l->name, lock, false);
+		return ret;
+	}
 	ret = lab_plan_make(&l->plan, l->name, &l->topo);
 	if (ret == 0)
 		ret = alloc_pids(l);

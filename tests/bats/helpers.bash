@@ -23,7 +23,7 @@ lab_leftovers() {
 	local lab=$1
 	ip netns list | awk '{print $1}' | grep "^${lab}_" || true
 	grep " /run/netns/${lab}_" /proc/mounts || true
-	pgrep -af -- "--lab $lab __responder" || true
+	pgrep -af -- "podpath-responder --lab $lab " || true
 	ls -d "/run/podpath/$lab" "/run/podpath/$lab.lock" 2>/dev/null || true
 }
 

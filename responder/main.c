@@ -1,12 +1,14 @@
-/* podpath __responder — the process of one container (internal; started by
- * setup inside the pod, with its listening sockets as fds 3, 4, ...). */
+/* podpath-responder — the process of one container. setup starts it inside
+ * the pod's network namespace with the container's listening sockets as fds
+ * 3, 4, ...; it answers every request with who it is and whom it saw (see
+ * lib/lab/responder.h). A program of its own, linked with libc alone, so
+ * that starting thousands of containers costs little. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 
-#include "cmd.h"
 #include "lab/responder.h"
 
 static volatile sig_atomic_t stop;
@@ -16,9 +18,18 @@ static void on_term(int sig)
 	stop = 1;
 }
 
-int cmd_responder(int argc, char **argv)
+static int usage(const char *what, const char *value)
+{
+	fprintf(stderr, "podpath-responder: %s \"%s\" (usage: podpath-responder --lab LAB "
+		"--pod NS/NAME --container NAME --node NAME [--listen FD:PROTO:PORT]...)\n",
+		what, value);
+	return 2;
+}
+
+int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "lab", required_argument, NULL, 'L' },
 		{ "pod", required_argument, NULL, 'p' },
 		{ "container", required_argument, NULL, 'c' },
 		{ "node", required_argument, NULL, 'n' },
@@ -30,13 +41,14 @@ int cmd_responder(int argc, char **argv)
 	int opt;
 
 	opterr = 0;
-	optind = 0;	/* 0, not 1: glibc re-reads the optstring (main's is "+...") */
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		char proto[8];
 		int fd;
 		unsigned port;
 
 		switch (opt) {
+		case 'L':
+			break;	/* only for ps and pgrep: which lab this belongs to */
 		case 'p':
 			cfg.pod = optarg;
 			break;
@@ -49,14 +61,13 @@ int cmd_responder(int argc, char **argv)
 		case 'l':
 			if (cfg.nports == RESPONDER_MAX_PORTS ||
 			    sscanf(optarg, "%d:%7[A-Z]:%u", &fd, proto, &port) != 3 || fd < 3)
-				return pp_usage_error("__responder", "--listen \"%s\": expected FD:PROTO:PORT",
-						      optarg);
+				return usage("--listen: expected FD:PROTO:PORT, got", optarg);
 			cfg.ports[cfg.nports].fd = fd;
 			cfg.ports[cfg.nports].udp = !strcmp(proto, "UDP");
 			cfg.nports++;
 			break;
 		default:
-			return pp_usage_error("__responder", "unknown option \"%s\"", argv[optind - 1]);
+			return usage("unknown option", argv[optind - 1]);
 		}
 	}
 	/* The process shows as its container, as in `ps` on a real node. */
