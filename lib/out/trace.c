@@ -175,12 +175,18 @@ void out_trace_text(FILE *f, const struct trace *t, bool color)
 
 		if (!i)
 			fprintf(f, "\nconntrack:\n");
-		fprintf(f, "  %-26s %s:%u > %s:%u, reply %s:%u > %s:%u%s%s%s%s\n",
-			t->ns_label[t->ct_ns[i]], addr_fmt(c->orig.src, os), c->orig.sport,
-			addr_fmt(c->orig.dst, od), c->orig.dport, addr_fmt(c->reply.src, rs),
-			c->reply.sport, addr_fmt(c->reply.dst, rd), c->reply.dport,
-			c->dnat ? " [DNAT]" : "", c->snat ? " [SNAT]" : "", c->state[0] ? " " : "",
-			c->state);
+		if (c->proto == IPPROTO_ICMP)
+			fprintf(f, "  %-26s icmp %s > %s id %u, reply %s > %s%s%s\n",
+				t->ns_label[t->ct_ns[i]], addr_fmt(c->orig.src, os),
+				addr_fmt(c->orig.dst, od), c->orig.sport, addr_fmt(c->reply.src, rs),
+				addr_fmt(c->reply.dst, rd), c->dnat ? " [DNAT]" : "", c->snat ? " [SNAT]" : "");
+		else
+			fprintf(f, "  %-26s %s:%u > %s:%u, reply %s:%u > %s:%u%s%s%s%s\n",
+				t->ns_label[t->ct_ns[i]], addr_fmt(c->orig.src, os), c->orig.sport,
+				addr_fmt(c->orig.dst, od), c->orig.dport, addr_fmt(c->reply.src, rs),
+				c->reply.sport, addr_fmt(c->reply.dst, rd), c->reply.dport,
+				c->dnat ? " [DNAT]" : "", c->snat ? " [SNAT]" : "", c->state[0] ? " " : "",
+				c->state);
 	}
 	fprintf(f, "\nverdict: %s%s%s: %s\n", color ? (ok ? GREEN : RED) : "",
 		trace_verdict_name(t->verdict), color ? RESET : "", t->reason);

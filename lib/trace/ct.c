@@ -72,11 +72,38 @@ static int entry_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, vo
 	return NFCT_CB_CONTINUE;
 }
 
+/* A GET by original tuple is a hash lookup; a dump would walk the whole
+ * (host-wide) conntrack table, milliseconds per namespace. */
+static int get_one(struct nfct_handle *h, uint8_t proto, const struct ct_tuple *t)
+{
+	struct nf_conntrack *ct = nfct_new();
+	int ret = 0;
+
+	if (!ct)
+		return -ENOMEM;
+	nfct_set_attr_u8(ct, ATTR_L3PROTO, AF_INET);
+	nfct_set_attr_u8(ct, ATTR_L4PROTO, proto);
+	nfct_set_attr_u32(ct, ATTR_ORIG_IPV4_SRC, htonl(t->src));
+	nfct_set_attr_u32(ct, ATTR_ORIG_IPV4_DST, htonl(t->dst));
+	if (proto == IPPROTO_ICMP) {
+		nfct_set_attr_u8(ct, ATTR_ICMP_TYPE, 8);	/* echo request */
+		nfct_set_attr_u8(ct, ATTR_ICMP_CODE, 0);
+		nfct_set_attr_u16(ct, ATTR_ICMP_ID, htons(t->sport));
+	} else {
+		nfct_set_attr_u16(ct, ATTR_ORIG_PORT_SRC, htons(t->sport));
+		nfct_set_attr_u16(ct, ATTR_ORIG_PORT_DST, htons(t->dport));
+	}
+	/* ENOENT: no such flow here (or no conntrack in this namespace). */
+	if (nfct_query(h, NFCT_Q_GET, ct) < 0 && errno != ENOENT)
+		ret = -errno;
+	nfct_destroy(ct);
+	return ret;
+}
+
 int ct_lookup(const char *netns, uint8_t proto, const struct ct_tuple *want, size_t nwant,
 	      struct ct_entry *out, size_t max)
 {
 	struct lookup lk = { .proto = proto, .want = want, .nwant = nwant, .out = out, .max = max };
-	uint32_t family = AF_INET;
 	struct nfct_handle *h = NULL;
 	int origin, fd, ret = 0;
 
@@ -96,9 +123,8 @@ int ct_lookup(const char *netns, uint8_t proto, const struct ct_tuple *want, siz
 		goto out;
 	}
 	nfct_callback_register(h, NFCT_T_ALL, entry_cb, &lk);
-	/* No conntrack in a namespace nobody asked for it: nothing to find. */
-	if (nfct_query(h, NFCT_Q_DUMP, &family) < 0 && errno != ENOENT)
-		ret = -errno;
+	for (size_t i = 0; i < nwant && ret == 0; i++)
+		ret = get_one(h, proto, &want[i]);
 	nfct_close(h);
 out:
 	if (fd >= 0)
