@@ -35,19 +35,27 @@ struct field {
 	int (*parse)(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at);
 };
 
+static int vfail(struct parse_ctx *c, const struct topo_jpath *at, const char *value,
+		 const char *fmt, va_list ap)
+{
+	char path[TOPO_PATH_MAX];
+
+	topo_jpath_fmt(path, sizeof(path), at);
+	return topo_err_vset(c->err, path, value, fmt, ap);
+}
+
 /* Report an error at `at`; the value is v as JSON text (none if NULL). */
 __attribute__((format(printf, 4, 5)))
 static int fail(struct parse_ctx *c, const struct topo_jpath *at, const json_t *v,
 		const char *fmt, ...)
 {
-	char path[TOPO_PATH_MAX], value[sizeof(c->err->value) + 1];
+	char value[sizeof(c->err->value) + 1];
 	va_list ap;
 	int ret;
 
-	topo_jpath_fmt(path, sizeof(path), at);
 	topo_value_json(value, sizeof(value), v);
 	va_start(ap, fmt);
-	ret = topo_err_vset(c->err, path, value, fmt, ap);
+	ret = vfail(c, at, value, fmt, ap);
 	va_end(ap);
 	return ret;
 }
@@ -57,14 +65,13 @@ __attribute__((format(printf, 4, 5)))
 static int fail_str(struct parse_ctx *c, const struct topo_jpath *at, const char *s,
 		    const char *fmt, ...)
 {
-	char path[TOPO_PATH_MAX], value[sizeof(c->err->value) + 1];
+	char value[sizeof(c->err->value) + 1];
 	va_list ap;
 	int ret;
 
-	topo_jpath_fmt(path, sizeof(path), at);
 	topo_value_str(value, sizeof(value), s);
 	va_start(ap, fmt);
-	ret = topo_err_vset(c->err, path, value, fmt, ap);
+	ret = vfail(c, at, value, fmt, ap);
 	va_end(ap);
 	return ret;
 }

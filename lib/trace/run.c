@@ -74,27 +74,36 @@ static void filter_build(const struct trace *t, char *buf, size_t len)
 	}
 }
 
+/* Room for n elements of size bytes in *pp; false when out of memory. */
+static bool grow(void *pp, size_t n, size_t size)
+{
+	void **p = pp, *np = realloc(*p, n * size);
+
+	if (!np)
+		return false;
+	*p = np;
+	return true;
+}
+
 static void nft_collect(struct trace *t, struct nftrace **armed)
 {
 	struct nftrace_event ev[64];
 
 	for (size_t i = 0; i < t->nns; i++) {
-		int n;
+		bool lost = false;
 
-		if (!armed[i])
-			continue;
-		/* -ENOBUFS: events were lost to a full buffer, reading goes on. */
-		while ((n = nftrace_read(armed[i], ev, 64)) > 0 || n == -ENOBUFS) {
-			if (n < 0)
+		while (armed[i]) {
+			int n = nftrace_read(armed[i], ev, 64);
+
+			/* A full buffer lost events; what follows is still worth reading. */
+			if (n == -ENOBUFS && !lost) {
+				lost = true;
 				continue;
-			void *ne = realloc(t->nft, (t->nnft + (size_t)n) * sizeof(*t->nft));
-			void *nn = realloc(t->nft_ns, (t->nnft + (size_t)n) * sizeof(*t->nft_ns));
-
-			if (ne)
-				t->nft = ne;
-			if (nn)
-				t->nft_ns = nn;
-			if (!ne || !nn)
+			}
+			if (n <= 0)
+				break;
+			if (!grow(&t->nft, t->nnft + (size_t)n, sizeof(*t->nft)) ||
+			    !grow(&t->nft_ns, t->nnft + (size_t)n, sizeof(*t->nft_ns)))
 				return;
 			for (int k = 0; k < n; k++) {
 				t->nft[t->nnft] = ev[k];
@@ -157,16 +166,12 @@ static void ct_collect(struct trace *t)
 		if (!nwant)
 			continue;
 		n = ct_lookup(t->ns[i], proto, want, nwant, found, 8);
+		if (n <= 0)
+			continue;
+		if (!grow(&t->ct, t->nct + (size_t)n, sizeof(*t->ct)) ||
+		    !grow(&t->ct_ns, t->nct + (size_t)n, sizeof(*t->ct_ns)))
+			return;
 		for (int k = 0; k < n; k++) {
-			void *ne = realloc(t->ct, (t->nct + 1) * sizeof(*t->ct));
-			void *nn = realloc(t->ct_ns, (t->nct + 1) * sizeof(*t->ct_ns));
-
-			if (ne)
-				t->ct = ne;
-			if (nn)
-				t->ct_ns = nn;
-			if (!ne || !nn)
-				return;
 			t->ct[t->nct] = found[k];
 			t->ct_ns[t->nct++] = i;
 		}
