@@ -53,12 +53,15 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 			break;
 		case 't':
 			sec = strtod(optarg, &end);
-			if (end == optarg || *end || sec < 0.05 || sec > 60)
+			if (end == optarg || *end || !(sec >= 0.05 && sec <= 60))	/* NaN too */
 				return pp_usage_error("trace", "--timeout \"%s\": expected seconds from 0.05 to 60",
 						      optarg);
 			a->timeout_ms = (int)(sec * 1000);
 			break;
 		case 'w':
+			if (!strcmp(optarg, "-"))
+				return pp_usage_error("trace", "--pcap \"-\": the report goes to stdout; "
+						      "give a file");
 			a->pcap = optarg;
 			break;
 		case 'T':
@@ -135,7 +138,12 @@ static int choose_probe(struct trace_args *a, const struct lab *l, struct trace 
 	if (!t->probe.dport)
 		return pp_usage_error("trace", "DST \"%s\" has no %s port: give one with --port",
 				      t->dst.label, t->probe.proto == PROBE_UDP ? "UDP" : "TCP");
-	snprintf(t->probe.host, sizeof(t->probe.host), "%s", a->dst);
+	/* The Host header names the destination as HTTP would: the URL's
+	 * host, or the address. */
+	if (a->url_path[0])
+		snprintf(t->probe.host, sizeof(t->probe.host), "%s", a->dst);
+	else
+		addr_fmt(t->dst.ip, t->probe.host);
 	snprintf(t->probe.path, sizeof(t->probe.path), "%s", a->url_path[0] ? a->url_path : "/");
 	return 0;
 }

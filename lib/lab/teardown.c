@@ -21,29 +21,29 @@ struct found {
 	ino_t *inodes;
 	size_t n, cap;
 	const char *lab;	/* NULL: any lab (teardown --all) */
-	int origin_fd;
 	size_t stray_files;
 };
 
-/* Read the marker on lo inside namespace `name`. */
-static int marker_read(int origin_fd, const char *name, char *buf, size_t len)
-{
-	struct nl *nl = NULL;
-	int fd, ret;
+struct marker_buf {
+	char *buf;
+	size_t len;
+};
 
-	buf[0] = '\0';
-	fd = netns_open(name);
-	if (fd < 0)
-		return fd;
-	ret = netns_enter(fd);
-	close(fd);
-	if (ret < 0)
-		return ret;
-	nl = nl_open();
-	ret = nl ? nl_link_alias_get(nl, LAB_IFX_LO, buf, len) : -errno;
+static int marker_here(void *arg)
+{
+	struct marker_buf *m = arg;
+	struct nl *nl = nl_open();
+	int ret = nl ? nl_link_alias_get(nl, LAB_IFX_LO, m->buf, m->len) : -errno;
+
 	nl_close(nl);
-	netns_enter(origin_fd);
 	return ret;
+}
+
+/* Read the marker on lo inside namespace `name`. */
+static int marker_read(const char *name, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	return netns_run(name, marker_here, &(struct marker_buf){ buf, len });
 }
 
 static bool marker_matches(const char *marker, const char *lab)
@@ -94,7 +94,7 @@ static int collect_cb(const char *name, void *arg)
 			f->stray_files++;
 		return 0;
 	}
-	if (marker_read(f->origin_fd, name, marker, sizeof(marker)) < 0 ||
+	if (marker_read(name, marker, sizeof(marker)) < 0 ||
 	    !marker_matches(marker, f->lab) || netns_inode(name, &ino) < 0)
 		return 0;
 	return found_add(f, name, ino);
@@ -107,13 +107,10 @@ static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *
 
 int lab_remove_objects(const char *lab, bool all, struct lab_teardown_report *r)
 {
-	struct found f = { .lab = all ? NULL : lab, .origin_fd = -1 };
+	struct found f = { .lab = all ? NULL : lab };
 	char prefix[LAB_NAME_MAX + 2] = "", dir[256];
 	int ret, killed;
 
-	f.origin_fd = netns_self_fd();
-	if (f.origin_fd < 0)
-		return f.origin_fd;
 	if (!all)
 		lab_netns_prefix(lab, prefix, sizeof(prefix));
 	ret = netns_for_each(prefix, collect_cb, &f);
@@ -135,7 +132,6 @@ int lab_remove_objects(const char *lab, bool all, struct lab_teardown_report *r)
 		r->files += f.stray_files;
 	}
 out:
-	close(f.origin_fd);
 	free(f.names);
 	free(f.inodes);
 	return ret;
@@ -219,7 +215,6 @@ int lab_teardown(const char *name, bool all, struct lab_teardown_report *r, stru
 
 struct exists_ctx {
 	const char *lab;
-	int origin_fd;
 };
 
 /* 1 if name is one of the lab's namespaces (marked), or a stray empty file a
@@ -234,7 +229,7 @@ static int owned_cb(const char *name, void *arg)
 		snprintf(path, sizeof(path), "%s/%s", NETNS_RUN_DIR, name);
 		return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0;
 	}
-	return marker_read(x->origin_fd, name, marker, sizeof(marker)) == 0 &&
+	return marker_read(name, marker, sizeof(marker)) == 0 &&
 	       marker_matches(marker, x->lab);
 }
 
@@ -246,11 +241,7 @@ bool lab_exists(const char *name)
 
 	if (lab_path(name, NULL, dir, sizeof(dir)) == 0 && access(dir, F_OK) == 0)
 		return true;
-	x.origin_fd = netns_self_fd();
-	if (x.origin_fd < 0)
-		return false;
 	lab_netns_prefix(name, prefix, sizeof(prefix));
 	found = netns_for_each(prefix, owned_cb, &x) == 1;
-	close(x.origin_fd);
 	return found;
 }

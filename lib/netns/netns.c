@@ -177,9 +177,9 @@ int netns_sysctl_set(const char *key, const char *val)
 	return n < 0 ? (int)n : 0;
 }
 
-int netns_socket(const char *name, int domain, int type, int protocol)
+int netns_run(const char *name, int (*fn)(void *arg), void *arg)
 {
-	int origin, fd, sock, ret;
+	int origin, fd, ret;
 
 	origin = netns_self_fd();
 	if (origin < 0)
@@ -191,15 +191,33 @@ int netns_socket(const char *name, int domain, int type, int protocol)
 	}
 	ret = netns_enter(fd);
 	close(fd);
-	if (ret < 0) {
-		close(origin);
-		return ret;
+	if (ret == 0) {
+		ret = fn(arg);
+		/* Not getting back would leave everything after running in the
+		 * wrong namespace: that outranks fn's own result. */
+		if (netns_enter(origin) < 0)
+			ret = -errno;
 	}
-	/* A socket belongs to the namespace it was made in, wherever it is used. */
-	sock = socket(domain, type | SOCK_CLOEXEC, protocol);
-	if (sock < 0)
-		sock = -errno;
-	netns_enter(origin);
 	close(origin);
-	return sock;
+	return ret;
+}
+
+struct socket_args {
+	int domain, type, protocol;
+};
+
+static int socket_here(void *arg)
+{
+	struct socket_args *a = arg;
+	int sock = socket(a->domain, a->type | SOCK_CLOEXEC, a->protocol);
+
+	return sock < 0 ? -errno : sock;
+}
+
+int netns_socket(const char *name, int domain, int type, int protocol)
+{
+	struct socket_args a = { domain, type, protocol };
+
+	/* A socket belongs to the namespace it was made in, wherever it is used. */
+	return netns_run(name, socket_here, &a);
 }

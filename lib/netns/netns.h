@@ -32,6 +32,10 @@ int netns_inode(const char *name, ino_t *ino);
 /* Call fn for each entry of /run/netns whose name starts with prefix
  * (all if prefix is ""); stops early if fn returns non-zero, which is returned. */
 int netns_for_each(const char *prefix, int (*fn)(const char *name, void *arg), void *arg);
+/* Run fn(arg) with the calling thread inside namespace NAME (a name under
+ * /run/netns or an absolute path) and come back; fn's result, or -errno if
+ * entering or coming back failed. */
+int netns_run(const char *name, int (*fn)(void *arg), void *arg);
 /* A socket(domain, type, protocol) made inside namespace NAME; the calling thread
  * ends where it started. fd or -errno. */
 int netns_socket(const char *name, int domain, int type, int protocol);

@@ -260,12 +260,13 @@ json_t *out_trace_json(const struct trace *t)
 						    c->reply.dport,
 						    "dnat", c->dnat, "snat", c->snat, "state", c->state));
 	}
-	v = json_pack("{s:s, s:s, s:s, s:s}", "result", trace_verdict_name(t->verdict), "reason",
-		      t->reason, "divergence", t->divergence, "answer", t->res.answer);
+	v = json_pack("{s:s, s:s, s:s, s:s, s:b}", "result", trace_verdict_name(t->verdict), "reason",
+		      t->reason, "divergence", t->divergence, "answer", t->res.answer,
+		      "events_lost", t->nft_lost);
 	json_object_set_new(v, "last_hop", t->last_hop >= 0 ? json_integer(t->last_hop + 1) : json_null());
 	if (t->res.http_status)
 		json_object_set_new(v, "http_status", json_integer(t->res.http_status));
-	return json_pack("{s:i, s:s, s:s, s:{s:s, s:s, s:s?}, s:{s:s, s:s, s:i, s:s?}, s:o, s:o, s:o, s:o, s:{s:f, s:f, s:f}}",
+	return json_pack("{s:i, s:s, s:s, s:{s:s, s:s, s:s*}, s:{s:s, s:s, s:i, s:s*}, s:o, s:o, s:o, s:o, s:{s:f, s:f, s:f}}",
 			 "schema", 1, "protocol", probe_proto_name(t->probe.proto), "mode",
 			 t->lab ? topo_mode_name(t->lab->topo.net.mode) : "kernel",
 			 "src", "name", t->src.label, "ip",

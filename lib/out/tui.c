@@ -139,14 +139,15 @@ static void draw(const struct trace *t, size_t sel, size_t top)
 
 int out_trace_tui(const struct trace *t)
 {
+	struct sigaction fatal = { .sa_handler = on_fatal }, old_term, old_int;
 	size_t sel = 0, top = 0;
 	bool done = false;
 
 	setlocale(LC_ALL, "");
 	if (!initscr())
 		return -1;
-	signal(SIGTERM, on_fatal);
-	signal(SIGINT, on_fatal);
+	sigaction(SIGTERM, &fatal, &old_term);
+	sigaction(SIGINT, &fatal, &old_int);
 	cbreak();
 	noecho();
 	keypad(stdscr, TRUE);
@@ -203,7 +204,7 @@ int out_trace_tui(const struct trace *t)
 		}
 	}
 	endwin();
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGINT, &old_int, NULL);
 	return 0;
 }

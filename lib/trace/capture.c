@@ -71,6 +71,7 @@ static bool decode_vxlan(struct capture_pkt *k, const uint8_t *v, size_t len)
 	k->outer_saddr = k->saddr;
 	k->outer_daddr = k->daddr;
 	k->outer_sport = k->sport;
+	k->outer_ttl = k->ttl;
 	k->vni = be32(v + 4) >> 8;
 	k->vxlan = true;
 	return decode_ip(k, v + 8 + 14, len - 8 - 14, true);
@@ -117,9 +118,11 @@ static bool decode_ip(struct capture_pkt *k, const uint8_t *ip, size_t len, bool
 				l4_ports(q[9], q + qihl, l4len - 8 - qihl, &k->err_sport, &k->err_dport);
 		}
 	}
-	if (!inner && k->proto == IPPROTO_UDP && l4len >= 8 &&
+	/* VXLAN whose payload is not IPv4 is nobody's probe: drop it rather
+	 * than let its outer ports pass for the probe's. */
+	if (!inner && k->proto == IPPROTO_UDP &&
 	    (k->dport == VXLAN_PORT_FLANNEL || k->dport == VXLAN_PORT_IANA))
-		decode_vxlan(k, l4 + 8, l4len - 8);
+		return l4len >= 8 && decode_vxlan(k, l4 + 8, l4len - 8);
 	return true;
 }
 
@@ -265,22 +268,29 @@ int capture_open(struct capture **out, const char *const *netns, size_t n, const
 	struct capture *c = calloc(1, sizeof(*c));
 	struct open_job *jobs = NULL;
 	pthread_t *th = NULL;
+	bool *started = NULL;
 	int ret = 0;
 
 	*out = NULL;
 	if (!c || !(c->h = calloc(n ? n : 1, sizeof(*c->h))) ||
-	    !(jobs = calloc(n ? n : 1, sizeof(*jobs))) || !(th = calloc(n ? n : 1, sizeof(*th)))) {
+	    !(jobs = calloc(n ? n : 1, sizeof(*jobs))) || !(th = calloc(n ? n : 1, sizeof(*th))) ||
+	    !(started = calloc(n ? n : 1, sizeof(*started)))) {
 		ret = pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
 		goto out;
 	}
 	c->n = n;
 	for (size_t i = 0; i < n; i++) {
 		jobs[i] = (struct open_job){ .h = &c->h[i], .netns = netns[i], .filter = filter };
-		if (pthread_create(&th[i], NULL, open_job_run, &jobs[i]) != 0)
-			open_job_run(&jobs[i]);	/* no thread: do it here */
+		/* Never run a job on this thread: it would stay in the namespace. */
+		if (pthread_create(&th[i], NULL, open_job_run, &jobs[i]) != 0) {
+			jobs[i].ret = -EAGAIN;
+			snprintf(jobs[i].why, sizeof(jobs[i].why), "cannot start a thread");
+		} else {
+			started[i] = true;
+		}
 	}
 	for (size_t i = 0; i < n; i++)
-		if (th[i])
+		if (started[i])
 			pthread_join(th[i], NULL);
 	for (size_t i = 0; i < n && ret == 0; i++)
 		if (jobs[i].ret < 0)
@@ -289,6 +299,7 @@ int capture_open(struct capture **out, const char *const *netns, size_t n, const
 out:
 	free(jobs);
 	free(th);
+	free(started);
 	if (ret < 0)
 		capture_close(c);
 	else

@@ -40,6 +40,7 @@ struct capture_pkt {
 	uint32_t vni;
 	uint32_t outer_saddr, outer_daddr;
 	uint16_t outer_sport;
+	uint8_t outer_ttl;
 	/* ARP */
 	uint16_t arp_op;
 	uint32_t arp_spa, arp_tpa;

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack_tcp.h>
@@ -100,35 +99,29 @@ static int get_one(struct nfct_handle *h, uint8_t proto, const struct ct_tuple *
 	return ret;
 }
 
+static int ct_open_here(void *arg)
+{
+	/* The socket belongs to the namespace it is opened in. */
+	*(struct nfct_handle **)arg = nfct_open(CONNTRACK, 0);
+	return *(struct nfct_handle **)arg ? 0 : -errno;
+}
+
 int ct_lookup(const char *netns, uint8_t proto, const struct ct_tuple *want, size_t nwant,
 	      struct ct_entry *out, size_t max)
 {
 	struct lookup lk = { .proto = proto, .want = want, .nwant = nwant, .out = out, .max = max };
 	struct nfct_handle *h = NULL;
-	int origin, fd, ret = 0;
+	int ret;
 
-	origin = netns_self_fd();
-	if (origin < 0)
-		return origin;
-	fd = netns_open(netns);
-	if (fd < 0 || netns_enter(fd) < 0) {
-		ret = fd < 0 ? fd : -errno;
-		goto out;
-	}
-	/* The socket belongs to the namespace it is opened in. */
-	h = nfct_open(CONNTRACK, 0);
-	netns_enter(origin);
-	if (!h) {
-		ret = -errno;
-		goto out;
+	ret = netns_run(netns, ct_open_here, &h);
+	if (ret < 0) {
+		if (h)
+			nfct_close(h);
+		return ret;
 	}
 	nfct_callback_register(h, NFCT_T_ALL, entry_cb, &lk);
 	for (size_t i = 0; i < nwant && ret == 0; i++)
 		ret = get_one(h, proto, &want[i]);
 	nfct_close(h);
-out:
-	if (fd >= 0)
-		close(fd);
-	close(origin);
 	return ret < 0 ? ret : (int)lk.n;
 }

@@ -52,13 +52,19 @@ static void candidate_add(struct discovery *d, const char *path, const char *lab
 		d->n++;
 }
 
+struct pinned_ctx {
+	struct discovery *d;
+	ino_t root;
+};
+
 static int add_pinned(const char *name, void *arg)
 {
-	struct discovery *d = arg;
+	struct pinned_ctx *p = arg;
 	char label[96];
 
 	snprintf(label, sizeof(label), "netns %s", name);
-	candidate_add(d, name, label, d->c[0].ino);
+	/* Never the host's own namespace, even if someone pinned it. */
+	candidate_add(p->d, name, label, p->root);
 	return 0;
 }
 
@@ -67,7 +73,7 @@ static void candidates_collect(struct discovery *d, ino_t root)
 	struct dirent *de;
 	DIR *p;
 
-	netns_for_each("", add_pinned, d);
+	netns_for_each("", add_pinned, &(struct pinned_ctx){ d, root });
 	p = opendir("/proc");
 	while (p && (de = readdir(p))) {
 		char path[64], label[96];
@@ -90,28 +96,32 @@ static void peer_cb(void *arg, const char *ifname, int nsid)
 		d->peers[d->npeers++] = nsid;
 }
 
-/* Inside namespace `c`, list the namespaces its veths lead to. */
-static void walk(struct discovery *d, const struct candidate *c, int origin, bool *seen,
-		 size_t *queue, size_t *nq)
-{
-	struct nl *nl;
+struct walk_ctx {
+	struct discovery *d;
+	bool *seen;
+	size_t *queue, *nq;
+};
 
+/* Inside one namespace: the candidates its veths lead to join the queue. */
+static int walk_here(void *arg)
+{
+	struct walk_ctx *w = arg;
+	struct discovery *d = w->d;
+	struct nl *nl = nl_open();
+
+	if (!nl)
+		return -errno;
 	d->npeers = 0;
-	if (netns_enter(c->fd) < 0)
-		return;
-	nl = nl_open();
-	if (nl) {
-		nl_veth_peers(nl, peer_cb, d);
-		for (size_t k = 0; k < d->npeers; k++)
-			for (size_t i = 0; i < d->n; i++)
-				if (!seen[i] && nl_nsid_of(nl, d->c[i].fd) == d->peers[k]) {
-					seen[i] = true;
-					queue[(*nq)++] = i;
-					break;
-				}
-		nl_close(nl);
-	}
-	netns_enter(origin);
+	nl_veth_peers(nl, peer_cb, d);
+	for (size_t k = 0; k < d->npeers; k++)
+		for (size_t i = 0; i < d->n; i++)
+			if (!w->seen[i] && nl_nsid_of(nl, d->c[i].fd) == d->peers[k]) {
+				w->seen[i] = true;
+				w->queue[(*w->nq)++] = i;
+				break;
+			}
+	nl_close(nl);
+	return 0;
 }
 
 int trace_discover(struct trace *t, const char *src, struct pp_err *e)
@@ -155,7 +165,12 @@ int trace_discover(struct trace *t, const char *src, struct pp_err *e)
 		t->ns[t->nns] = t->ns_store[t->nns];
 		snprintf(t->ns_label[t->nns], sizeof(t->ns_label[0]), "%s", c->label);
 		t->nns++;
-		walk(d, c, origin, seen, queue, &nq);
+		ret = netns_run(c->path, walk_here, &(struct walk_ctx){ d, seen, queue, &nq });
+		if (ret < 0) {
+			pp_err_set(e, PP_EXIT_ENV, ret, "--netns: cannot look into %s: %s", c->label,
+				   strerror(-ret));
+			goto out;
+		}
 	}
 	t->src.kind = TRACE_EP_POD;
 	t->src.pod = t->src.node = t->src.container = -1;

@@ -36,7 +36,10 @@ static int classify(const struct trace *t, const struct capture_pkt *k)
 		return NOT_OURS;
 	if (k->proto == IPPROTO_ICMP && k->has_inner_err) {
 		/* An error about our flow: the quoted header is our request. */
-		return k->err_sport == p ? REPLY : NOT_OURS;
+		uint8_t want = t->probe.proto == PROBE_ICMP ? IPPROTO_ICMP
+			       : t->probe.proto == PROBE_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+
+		return k->err_proto == want && k->err_sport == p ? REPLY : NOT_OURS;
 	}
 	switch (t->probe.proto) {
 	case PROBE_ICMP:
@@ -119,28 +122,34 @@ static void change_fmt(const struct capture_pkt *prev, const struct capture_pkt 
 		snprintf(buf + n, len - n, "%sdecapsulated from VXLAN VNI %u", n ? "; " : "", prev->vni);
 }
 
-/* Ask namespace netns which route it picks for dst (and the name of the
- * output interface, which only means something inside that namespace). */
+struct route_query {
+	uint32_t dst;
+	struct nl_route_info *r;
+	char *ifname;
+};
+
+static int route_here(void *arg)
+{
+	struct route_query *q = arg;
+	struct nl *nl = nl_open();
+	int ret = nl ? nl_route_get(nl, q->dst, q->r) : -errno;
+
+	/* The interface index only means something inside this namespace. */
+	if (ret == 0 && q->r->oif)
+		if_indextoname((unsigned)q->r->oif, q->ifname);
+	nl_close(nl);
+	return ret;
+}
+
+/* Ask namespace netns which route it picks for dst, and the output
+ * interface's name. */
 static int route_in(const char *netns, uint32_t dst, struct nl_route_info *r, char *ifname)
 {
-	int origin = netns_self_fd(), fd = netns_open(netns), ret = -ENOENT;
-	struct nl *nl = NULL;
+	struct route_query q = { dst, r, ifname };
 
 	memset(r, 0, sizeof(*r));
 	snprintf(ifname, IF_NAMESIZE, "?");
-	if (origin >= 0 && fd >= 0 && netns_enter(fd) == 0) {
-		nl = nl_open();
-		ret = nl ? nl_route_get(nl, dst, r) : -errno;
-		if (ret == 0 && r->oif)
-			if_indextoname((unsigned)r->oif, ifname);
-		nl_close(nl);
-		netns_enter(origin);
-	}
-	if (origin >= 0)
-		close(origin);
-	if (fd >= 0)
-		close(fd);
-	return ret;
+	return netns_run(netns, route_here, &q);
 }
 
 /* The kernel's own answer: which route does namespace ns pick for dst? */
@@ -151,8 +160,12 @@ static void route_fmt(const char *netns, uint32_t dst, char *buf, size_t len)
 	int ret = route_in(netns, dst, &r, ifname);
 
 	buf[0] = '\0';
-	if (ret < 0) {
+	if (ret == -ENETUNREACH || ret == -EHOSTUNREACH) {
 		snprintf(buf, len, "no route to %s", addr_fmt(dst, d));
+		return;
+	}
+	if (ret < 0) {
+		snprintf(buf, len, "route lookup failed: %s", strerror(-ret));
 		return;
 	}
 	if (r.type == RTN_LOCAL) {
@@ -199,8 +212,11 @@ static void why_fmt(const struct trace *t, size_t h, char *buf, size_t len)
 		return;
 	}
 	/* Leaving: bridged (TTL unchanged inside this namespace) or routed. */
-	if (prev && prev->ns == hop->ns && prev->pkt->ttl == k->ttl && !k->vxlan &&
-	    !is_bridge(prev->pkt->ifname) && !is_bridge(k->ifname)) {
+	/* For a VXLAN frame the outer header is what a bridge or router on
+	 * the underlay handles. */
+	if (prev && prev->ns == hop->ns && !is_bridge(prev->pkt->ifname) && !is_bridge(k->ifname) &&
+	    prev->pkt->vxlan == k->vxlan &&
+	    (k->vxlan ? prev->pkt->outer_ttl == k->outer_ttl : prev->pkt->ttl == k->ttl)) {
 		snprintf(buf, len, "bridged to %s by its bridge's forwarding table", k->ifname);
 		return;
 	}
@@ -300,7 +316,9 @@ static void expect_node_wire(const struct trace *t, struct expect *x, size_t *n,
 {
 	const struct lab_plan *p = &t->lab->plan;
 	const char *ns = p->nodes[node].netns;
-	bool vx = t->lab->topo.net.mode == TOPO_MODE_VXLAN;
+	/* Only pod-to-pod traffic rides the overlay; a node's own address does not. */
+	bool vx = t->lab->topo.net.mode == TOPO_MODE_VXLAN && t->dst.kind != TRACE_EP_NODE &&
+		  t->src.kind != TRACE_EP_NODE;
 
 	if (leaving) {
 		if (vx)
@@ -471,11 +489,24 @@ static void verdict_find(struct trace *t)
 	switch (t->res.outcome) {
 	case PROBE_REFUSED:
 		t->verdict = TRACE_REFUSED;
+		if (t->res.answer[0]) {	/* refused after the handshake */
+			snprintf(t->reason, sizeof(t->reason), "%s", t->res.answer);
+			return;
+		}
 		snprintf(t->reason, sizeof(t->reason), "no listener on %s:%u: %s from %s", addr_fmt(t->dst.ip, a),
 			 t->probe.dport, t->probe.proto == PROBE_UDP ? "ICMP port unreachable" : "TCP RST",
 			 r ? t->ns_label[r->ns] : t->dst.label);
 		return;
 	case PROBE_UNREACHABLE:
+		/* A host unreachable is what the kernel says once ARP gave up:
+		 * name the unanswered neighbour rather than the ICMP error. */
+		if (arp_unanswered(t, &who, &ns, ifname)) {
+			t->verdict = TRACE_NO_NEIGHBOUR;
+			snprintf(t->reason, sizeof(t->reason),
+				 "neighbour %s not resolved: ARP on %s %s unanswered; %s",
+				 addr_fmt(who, a), t->ns_label[ns], ifname, seen);
+			return;
+		}
 		t->verdict = TRACE_UNREACHABLE;
 		snprintf(t->reason, sizeof(t->reason), "%s%s%s; %s",
 			 t->res.answer[0] ? t->res.answer : strerror(t->res.err),
@@ -496,14 +527,25 @@ static void verdict_find(struct trace *t)
 		return;
 	}
 	t->verdict = TRACE_TIMEOUT;
-	snprintf(t->reason, sizeof(t->reason), "no answer within %d ms; %s", t->timeout_ms, seen);
+	if (t->res.answer[0])	/* e.g. a handshake without an HTTP answer */
+		snprintf(t->reason, sizeof(t->reason), "%s; %s", t->res.answer, seen);
+	else
+		snprintf(t->reason, sizeof(t->reason), "no answer within %d ms; %s", t->timeout_ms,
+			 seen);
 }
 
 int trace_correlate(struct trace *t, struct pp_err *e)
 {
 	if (hops_build(t) < 0)
 		return pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
-	divergence_find(t);
 	verdict_find(t);
+	if (t->verdict != TRACE_DELIVERED)
+		divergence_find(t);
+	if (t->nft_lost) {
+		size_t n = strlen(t->reason);
+
+		snprintf(t->reason + n, sizeof(t->reason) - n,
+			 " (some nftables trace events were lost to a full buffer)");
+	}
 	return 0;
 }

@@ -128,7 +128,7 @@ int trace_pcapng_write(const struct trace *t, const char *path, struct pp_err *e
 	all = capture_packets(t->cap, &n);
 	w.f = strcmp(path, "-") ? fopen(path, "we") : stdout;
 	if (!w.f)
-		return pp_err_set(e, PP_EXIT_USAGE, -errno, "--pcap \"%s\": %s", path, strerror(errno));
+		return pp_err_set(e, PP_EXIT_USAGE, -errno, "pcapng file \"%s\": %s", path, strerror(errno));
 	/* One interface block per (namespace, ifindex), in order of first use. */
 	ifkey = calloc(n ? n : 1, sizeof(*ifkey));
 	if (!ifkey) {
@@ -154,10 +154,10 @@ int trace_pcapng_write(const struct trace *t, const char *path, struct pp_err *e
 		write_epb(&w, (uint32_t)id, &all[i], comment);
 	}
 	if (w.failed)
-		ret = pp_err_set(e, PP_EXIT_FAIL, -EIO, "--pcap \"%s\": write failed", path);
+		ret = pp_err_set(e, PP_EXIT_FAIL, -EIO, "pcapng file \"%s\": write failed", path);
 out:
 	free(ifkey);
 	if (w.f && w.f != stdout && fclose(w.f) != 0 && ret == 0)
-		ret = pp_err_set(e, PP_EXIT_FAIL, -errno, "--pcap \"%s\": %s", path, strerror(errno));
+		ret = pp_err_set(e, PP_EXIT_FAIL, -errno, "pcapng file \"%s\": %s", path, strerror(errno));
 	return ret;
 }

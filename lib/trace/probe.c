@@ -237,6 +237,13 @@ static void http_read(struct probe *p, long long deadline, struct probe_result *
 
 		if (got < 0 && errno == EAGAIN)
 			continue;
+		if (got < 0 && errno == ECONNRESET && !len) {
+			r->err = errno;
+			r->outcome = PROBE_REFUSED;
+			snprintf(r->answer, sizeof(r->answer),
+				 "TCP handshake completed, then the server reset the connection");
+			return;
+		}
 		if (got <= 0)
 			break;
 		len += (size_t)got;
@@ -244,7 +251,8 @@ static void http_read(struct probe *p, long long deadline, struct probe_result *
 	buf[len] = '\0';
 	if (sscanf(buf, "HTTP/%*s %d", &r->http_status) != 1) {
 		r->outcome = PROBE_TIMEOUT;
-		snprintf(r->answer, sizeof(r->answer), "no HTTP response");
+		snprintf(r->answer, sizeof(r->answer), "TCP handshake completed, but no HTTP response %s",
+			 len ? "(the answer was not HTTP)" : "came back");
 		return;
 	}
 	{

@@ -48,9 +48,22 @@ static void ns_add_endpoint(struct trace *t, const struct trace_endpoint *ep, bo
  * node, the VPC, the destination's node, the destination. */
 static void ns_choose(struct trace *t)
 {
+	const struct lab *l = t->lab;
+
 	ns_add_endpoint(t, &t->src, false);
-	ns_add(t, t->lab->plan.vpc_netns, "", "VPC");
+	ns_add(t, l->plan.vpc_netns, "", "VPC");
 	ns_add_endpoint(t, &t->dst, true);
+	/* An address on a node that no pod holds may be rewritten there (a
+	 * DNAT): every pod of that node is a place it can end up. */
+	if (t->dst.kind == TRACE_EP_IP && t->dst.node >= 0)
+		for (size_t i = 0; i < l->topo.npods; i++)
+			if (l->topo.pods[i].node == (size_t)t->dst.node) {
+				char label[TOPO_LABEL_MAX * 2 + 2];
+
+				snprintf(label, sizeof(label), "%s/%s", l->topo.pods[i].ns,
+					 l->topo.pods[i].name);
+				ns_add(t, l->plan.pods[i].netns, "pod", label);
+			}
 }
 
 /* The flow's packets, ICMP errors about it, ARP (to see unresolved next
@@ -63,13 +76,13 @@ static void filter_build(const struct trace *t, char *buf, size_t len)
 	switch (t->probe.proto) {
 	case PROBE_ICMP:
 		snprintf(buf, len, "(icmp and (icmp[0] = 8 or icmp[0] = 0) and icmp[4:2] = %u) or %s "
-			 "or arp or udp port 8472", p, err);
+			 "or arp or udp port 8472 or udp port 4789", p, err);
 		break;
 	case PROBE_UDP:
-		snprintf(buf, len, "(udp port %u) or %s or arp or udp port 8472", p, err);
+		snprintf(buf, len, "(udp port %u) or %s or arp or udp port 8472 or udp port 4789", p, err);
 		break;
 	default:
-		snprintf(buf, len, "(tcp port %u) or %s or arp or udp port 8472", p, err);
+		snprintf(buf, len, "(tcp port %u) or %s or arp or udp port 8472 or udp port 4789", p, err);
 		break;
 	}
 }
@@ -98,6 +111,7 @@ static void nft_collect(struct trace *t, struct nftrace **armed)
 			/* A full buffer lost events; what follows is still worth reading. */
 			if (n == -ENOBUFS && !lost) {
 				lost = true;
+				t->nft_lost = true;
 				continue;
 			}
 			if (n <= 0)
@@ -109,8 +123,6 @@ static void nft_collect(struct trace *t, struct nftrace **armed)
 				t->nft[t->nnft] = ev[k];
 				t->nft_ns[t->nnft++] = i;
 			}
-			if (n < 64)
-				break;
 		}
 	}
 }
@@ -158,10 +170,17 @@ static void ct_collect(struct trace *t)
 		for (size_t h = 0; h < t->nhops; h++) {
 			const struct capture_pkt *k = t->hops[h].pkt;
 
+			struct ct_tuple tu = { k->saddr, k->daddr, k->sport,
+					       proto == IPPROTO_ICMP ? 0 : k->dport };
+			bool dup = false;
+
 			if (t->hops[h].ns != i || t->hops[h].reply || k->has_inner_err)
 				continue;
-			want[nwant++] = (struct ct_tuple){ k->saddr, k->daddr, k->sport,
-							   proto == IPPROTO_ICMP ? 0 : k->dport };
+			/* The same packet seen on two interfaces is one flow. */
+			for (size_t w = 0; w < nwant && !dup; w++)
+				dup = !memcmp(&want[w], &tu, sizeof(tu));
+			if (!dup)
+				want[nwant++] = tu;
 		}
 		if (!nwant)
 			continue;
@@ -200,9 +219,9 @@ int trace_run(struct trace *t, struct pp_err *e)
 		goto out;
 	m.proto = t->probe.proto == PROBE_ICMP ? IPPROTO_ICMP
 		  : t->probe.proto == PROBE_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+	/* Protocol and source port (echo id) only, both directions: after a
+	 * DNAT the destination is another, and those packets count most. */
 	m.sport = t->probe.sport;
-	m.daddr = t->dst.ip;
-	m.dport = t->probe.proto == PROBE_ICMP ? 0 : t->probe.dport;
 	snprintf(tag, sizeof(tag), "%d", (int)getpid());
 	for (size_t i = 0; i < t->nns; i++) {
 		ret = nftrace_arm(t->ns[i], tag, &m, &armed[i], e);
@@ -231,6 +250,9 @@ void trace_free(struct trace *t)
 {
 	capture_close(t->cap);
 	t->cap = NULL;
+	/* The hops pointed into the capture: forget them with it. */
+	t->nhops = 0;
+	t->last_hop = -1;
 	free(t->nft);
 	free(t->nft_ns);
 	t->nft = NULL;

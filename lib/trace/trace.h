@@ -73,6 +73,7 @@ struct trace {
 	struct nftrace_event *nft;	/* with the namespace index in nft_ns[] */
 	size_t *nft_ns;
 	size_t nnft;
+	bool nft_lost;			/* a full buffer lost some trace events */
 	struct ct_entry *ct;		/* conntrack entries of the probe's flow... */
 	size_t *ct_ns;			/* ...and the namespace each is in */
 	size_t nct;

@@ -211,8 +211,18 @@ pp_host_veth() { "$PODPATH" --lab "$1" -j status | jq -r --arg p "$2" '.pods[] |
 	tr $lab default/client 10.244.2.99:80
 	sport=$(jq -r '.hops[0].packet.sport' <<<"$out")
 	ctl=$(ip netns exec $n2 conntrack -L -p tcp --orig-port-src "$sport" 2>/dev/null)
+	# Behind the DNAT, a firewall in the pod itself: traced there too.
+	w=${lab}_pod_default_web-2
+	ip netns exec $w nft add table ip ppt_fw
+	ip netns exec $w nft add chain ip ppt_fw in '{ type filter hook input priority 0; }'
+	ip netns exec $w nft add rule ip ppt_fw in tcp dport 8080 drop comment '"pod firewall"'
+	st2=0
+	out2=$("$PODPATH" --lab $lab -j trace default/client 10.244.2.99:80 --timeout 0.5) || st2=$?
+	ip netns exec $w nft delete table ip ppt_fw
 	ip netns exec $n2 nft delete table ip ppt_nat
 	echo "$ctl"
+	[ "$st2" -eq 1 ]
+	jq -e '.verdict.result == "dropped" and (.verdict.reason | test("pod default/web-2: table ppt_fw chain in.*pod firewall"))' <<<"$out2"
 	[ "$st" -eq 0 ]
 	jq -e 'any(.hops[]; .place == "node node-2" and (.change | test("destination NAT: 10.244.2.99:80 -> 10.244.2.2:8080")))' <<<"$out"
 	jq -e '.conntrack[] | select(.netns | endswith("node_node-2")) | .dnat and .reply.src == "10.244.2.2" and .reply.sport == 8080' <<<"$out"
