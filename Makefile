@@ -11,11 +11,11 @@ VERSION  := 0.1.0
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 CC       ?= cc
-PKGS     := libmnl libnftnl libpcap ncursesw jansson libnetfilter_conntrack
+PKGS     := libmnl libnftnl libpcap ncursesw jansson libnetfilter_conntrack nettle
 BUILD    := build
 
 # Debian packages: build libraries, runtime observers used by tests and demo.
-DEB_BUILD := build-essential pkg-config libmnl-dev libnftnl-dev libpcap-dev libnetfilter-conntrack-dev \
+DEB_BUILD := build-essential pkg-config libmnl-dev libnftnl-dev libpcap-dev libnetfilter-conntrack-dev nettle-dev \
 	     libncurses-dev libjansson-dev clang libclang-rt-14-dev
 DEB_TEST  := bats iproute2 iputils-ping jq nftables tcpdump curl dnsutils conntrack iptables \
 	     socat procps graphviz tmux valgrind
