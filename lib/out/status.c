@@ -76,6 +76,68 @@ void out_status_text(FILE *f, const struct out_status *s)
 		}
 		fputc('\n', f);
 	}
+	for (size_t i = 0; i < t->nservices; i++) {
+		const struct topo_service *sv = &t->services[i];
+
+		if (!i)
+			fprintf(f, "\n%-*s  %-16s %-13s %-15s  %-24s %s\n", (int)wns, "NAMESPACE", "SERVICE",
+				"TYPE", "CLUSTER-IP", "PORTS", "ENDPOINTS");
+		fprintf(f, "%-*s  %-16s %-13s %-15s  ", (int)wns, sv->ns, sv->name,
+			topo_svc_type_name(sv->type), sv->cluster_ip ? addr_fmt(sv->cluster_ip, a) : "None");
+		{
+			char ports[128] = "";
+			size_t n = 0;
+
+			for (size_t k = 0; k < sv->nports && n < sizeof(ports); k++)
+				n += (size_t)snprintf(ports + n, sizeof(ports) - n, "%s%u/%s", k ? "," : "",
+						      sv->ports[k].port, topo_proto_name(sv->ports[k].proto));
+			fprintf(f, "%-24s", ports);
+		}
+		for (size_t e = 0; e < sv->nendpoints; e++)
+			fprintf(f, "%s%s:%u", e ? "," : " ", addr_fmt(t->pods[sv->endpoints[e].pod].ip, a),
+				sv->endpoints[e].port[0]);
+		if (!sv->nendpoints)
+			fprintf(f, " <none>");
+		fputc('\n', f);
+	}
+}
+
+/* Service ports and the EndpointSlice-like list of who serves them. */
+static json_t *service_json(const struct topo *t, const struct topo_service *sv)
+{
+	json_t *ports = json_array(), *eps = json_array();
+	char a[ADDR_STRLEN];
+
+	for (size_t k = 0; k < sv->nports; k++) {
+		const struct topo_svc_port *p = &sv->ports[k];
+		json_t *o = json_pack("{s:s, s:i, s:s}", "name", p->name, "port", p->port, "protocol",
+				      topo_proto_name(p->proto));
+
+		if (p->target_name[0])
+			json_object_set_new(o, "targetPort", json_string(p->target_name));
+		else
+			json_object_set_new(o, "targetPort", json_integer(p->target_port));
+		if (p->node_port)
+			json_object_set_new(o, "nodePort", json_integer(p->node_port));
+		json_array_append_new(ports, o);
+	}
+	for (size_t i = 0; i < sv->nendpoints; i++) {
+		const struct topo_endpoint *ep = &sv->endpoints[i];
+		const struct topo_pod *p = &t->pods[ep->pod];
+		json_t *eport = json_array();
+		char pod[2 * TOPO_LABEL_MAX + 2];
+
+		for (size_t k = 0; k < sv->nports; k++)
+			json_array_append_new(eport, json_integer(ep->port[k]));
+		snprintf(pod, sizeof(pod), "%s/%s", p->ns, p->name);
+		json_array_append_new(eps, json_pack("{s:s, s:s, s:s, s:o}", "pod", pod, "ip",
+						     addr_fmt(p->ip, a), "node",
+						     t->nodes[p->node].name, "ports", eport));
+	}
+	return json_pack("{s:s, s:s, s:s, s:s?, s:s, s:o, s:o}", "namespace", sv->ns, "name", sv->name,
+			 "type", topo_svc_type_name(sv->type), "clusterIP",
+			 sv->cluster_ip ? addr_fmt(sv->cluster_ip, a) : NULL, "sessionAffinity",
+			 sv->affinity ? "ClientIP" : "None", "ports", ports, "endpoints", eps);
 }
 
 static json_t *ports_json(const struct topo_container *c)
@@ -126,13 +188,18 @@ json_t *out_status_json(const struct out_status *s)
 						      l->plan.pods[i].host_if, "ready", pod_ready(s, i),
 						      "labels", labels, "containers", cs));
 	}
-	return json_pack("{s:i, s:s, s:I, s:{s:s, s:s, s:s, s:s, s:s, s:i, s:s}, s:o, s:o}",
+	json_t *services = json_array();
+
+	for (size_t i = 0; i < t->nservices; i++)
+		json_array_append_new(services, service_json(t, &t->services[i]));
+	return json_pack("{s:i, s:s, s:I, s:{s:s, s:s, s:s, s:s, s:s, s:i, s:s}, s:o, s:o, s:o}",
 			 "schema", 1, "lab", l->name, "created", (json_int_t)l->created,
 			 "network", "mode", topo_mode_name(t->net.mode), "vpcCIDR",
 			 cidr_fmt(&t->net.vpc_cidr, c), "vpcRouter", addr_fmt(t->net.vpc_router, r),
 			 "clusterCIDR", cidr_fmt(&t->net.cluster_cidr, c2), "serviceCIDR",
 			 cidr_fmt(&t->net.service_cidr, c3), "mtu", (int)t->net.mtu,
-			 "clusterDomain", t->net.domain, "nodes", nodes, "pods", pods);
+			 "clusterDomain", t->net.domain, "nodes", nodes, "pods", pods,
+			 "services", services);
 }
 
 void out_status_dot(FILE *f, const struct out_status *s)

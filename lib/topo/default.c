@@ -38,6 +38,12 @@ static const char default_topology[] =
 	"        { \"name\": \"web\", \"ports\": [\n"
 	"          { \"name\": \"http\", \"containerPort\": 8080, \"protocol\": \"TCP\" },\n"
 	"          { \"name\": \"echo\", \"containerPort\": 9000, \"protocol\": \"UDP\" } ] } ] }\n"
+	"  ],\n"
+	"  \"services\": [\n"
+	"    { \"namespace\": \"default\", \"name\": \"web\", \"type\": \"ClusterIP\",\n"
+	"      \"selector\": { \"app\": \"web\" },\n"
+	"      \"ports\": [ { \"name\": \"http\", \"port\": 80, \"targetPort\": \"http\","
+	" \"protocol\": \"TCP\" } ] }\n"
 	"  ]\n"
 	"}\n";
 

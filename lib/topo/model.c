@@ -36,15 +36,41 @@ int topo_alloc_pods(struct topo *t, size_t n)
 	return 0;
 }
 
+int topo_alloc_services(struct topo *t, size_t n)
+{
+	t->services = n ? calloc(n, sizeof(*t->services)) : NULL;
+	if (n && !t->services)
+		return -ENOMEM;
+	t->nservices = n;
+	return 0;
+}
+
+static void labels_free(struct topo_label *labels, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(labels[i].key);
+		free(labels[i].value);
+	}
+	free(labels);
+}
+
+void topo_svc_free(struct topo_service *s)
+{
+	labels_free(s->selector, s->nselector);
+	s->selector = NULL;
+	s->nselector = 0;
+	free(s->endpoints);
+	s->endpoints = NULL;
+	s->nendpoints = 0;
+}
+
 static void pod_free(struct topo_pod *p)
 {
 	size_t i;
 
-	for (i = 0; i < p->nlabels; i++) {
-		free(p->labels[i].key);
-		free(p->labels[i].value);
-	}
-	free(p->labels);
+	labels_free(p->labels, p->nlabels);
 	for (i = 0; i < p->ncontainers; i++)
 		free(p->containers[i].ports);
 	free(p->containers);
@@ -60,6 +86,9 @@ void topo_free(struct topo *t)
 		pod_free(&t->pods[i]);
 	free(t->pods);
 	free(t->nodes);
+	for (i = 0; t->services && i < t->nservices; i++)
+		topo_svc_free(&t->services[i]);
+	free(t->services);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -72,6 +101,20 @@ const struct topo_pod *topo_pod_find(const struct topo *t, const char *ns, const
 	for (i = 0; name && i < t->npods; i++) {
 		if (!strcmp(t->pods[i].ns, ns) && !strcmp(t->pods[i].name, name))
 			return &t->pods[i];
+	}
+	return NULL;
+}
+
+const struct topo_service *topo_service_find(const struct topo *t, const char *ns,
+					    const char *name)
+{
+	size_t i;
+
+	if (!ns)
+		ns = "default";
+	for (i = 0; name && i < t->nservices; i++) {
+		if (!strcmp(t->services[i].ns, ns) && !strcmp(t->services[i].name, name))
+			return &t->services[i];
 	}
 	return NULL;
 }

@@ -185,3 +185,17 @@ const char *topo_proto_name(enum topo_proto p)
 	}
 	return "?";
 }
+
+const char *topo_svc_type_name(enum topo_svc_type ty)
+{
+	switch (ty) {
+	case TOPO_SVC_CLUSTERIP:
+	case TOPO_SVC_HEADLESS:	/* Kubernetes: type ClusterIP, clusterIP "None" */
+		return "ClusterIP";
+	case TOPO_SVC_NODEPORT:
+		return "NodePort";
+	case TOPO_SVC_LOADBALANCER:
+		return "LoadBalancer";
+	}
+	return "?";
+}

@@ -19,13 +19,19 @@
 	"ending with a letter or digit)"
 #define MSG_LABEL_VALUE "not a valid label value (empty, or at most 63 letters, digits, " \
 	"'-', '_' or '.', starting and ending with a letter or digit)"
-#define MSG_PORT_NAME "not a valid port name (IANA_SVC_NAME: at most 15 lowercase " \
-	"letters, digits and '-', at least one letter, no leading, trailing or double '-')"
+
+/* What a Service's fields say that its model keeps in another form, kept
+ * for the checks that need the whole Service. */
+struct svc_seen {
+	bool headless;		/* clusterIP "None" */
+	bool affinity_config;	/* sessionAffinityConfig given */
+};
 
 struct parse_ctx {
 	struct topo *t;
 	struct topo_error *err;
 	const char **pod_node;	/* each pod's node name, pointing into the document */
+	struct svc_seen *svc;	/* per Service */
 };
 
 /* One field of an object: its key and how to parse its value into obj. */
@@ -383,7 +389,7 @@ static int port_name(struct parse_ctx *c, void *obj, json_t *v, const struct top
 {
 	struct topo_port *p = obj;
 
-	return want_name(c, v, at, topo_is_port_name, MSG_PORT_NAME, p->name, sizeof(p->name));
+	return want_name(c, v, at, topo_is_port_name, TOPO_MSG_PORT_NAME, p->name, sizeof(p->name));
 }
 
 static int port_number(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
@@ -398,9 +404,9 @@ static int port_number(struct parse_ctx *c, void *obj, json_t *v, const struct t
 	return ret;
 }
 
-static int port_proto(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+static int want_proto(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
+		      enum topo_proto *out)
 {
-	struct topo_port *p = obj;
 	const char *s;
 	int ret;
 
@@ -409,13 +415,22 @@ static int port_proto(struct parse_ctx *c, void *obj, json_t *v, const struct to
 		goto out;
 	/* Kubernetes spells protocols in capitals and so does the schema. */
 	if (!strcmp(s, "TCP"))
-		p->proto = TOPO_PROTO_TCP;
+		*out = TOPO_PROTO_TCP;
 	else if (!strcmp(s, "UDP"))
-		p->proto = TOPO_PROTO_UDP;
+		*out = TOPO_PROTO_UDP;
+	else if (!strcmp(s, "SCTP"))
+		ret = fail(c, at, v, "not supported by podpath (expected \"TCP\" or \"UDP\")");
 	else
 		ret = fail(c, at, v, "unknown protocol (expected \"TCP\" or \"UDP\")");
 out:
 	return ret;
+}
+
+static int port_proto(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+{
+	struct topo_port *p = obj;
+
+	return want_proto(c, v, at, &p->proto);
 }
 
 static const struct field port_fields[] = {
@@ -606,10 +621,12 @@ static int pod_ip(struct parse_ctx *c, void *obj, json_t *v, const struct topo_j
 	return want_addr(c, v, at, &p->ip);
 }
 
-static int pod_labels(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+/* A label map (pod labels, a Service's selector) into *out and *n. */
+static int want_labels(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
+		       struct topo_label **out, size_t *nout)
 {
 	struct topo_jpath sub = { .up = at };
-	struct topo_pod *p = obj;
+	struct topo_label *labels;
 	const char *key, *s;
 	json_t *lv;
 	size_t i = 0, n;
@@ -620,12 +637,14 @@ static int pod_labels(struct parse_ctx *c, void *obj, json_t *v, const struct to
 		goto out;
 	}
 	n = json_object_size(v);
-	p->labels = n ? calloc(n, sizeof(*p->labels)) : NULL;
-	if (n && !p->labels) {
+	labels = n ? calloc(n, sizeof(*labels)) : NULL;
+	if (n && !labels) {
 		ret = topo_err_nomem(c->err);
 		goto out;
 	}
-	p->nlabels = n;
+	/* Handed over at once, so that topo_free() frees it after an error. */
+	*out = labels;
+	*nout = n;
 	json_object_foreach(v, key, lv) {
 		sub.key = key;
 		if (!topo_is_label_key(key)) {
@@ -639,9 +658,9 @@ static int pod_labels(struct parse_ctx *c, void *obj, json_t *v, const struct to
 			ret = fail(c, &sub, lv, MSG_LABEL_VALUE);
 			goto out;
 		}
-		p->labels[i].key = strdup(key);
-		p->labels[i].value = strdup(s);
-		if (!p->labels[i].key || !p->labels[i].value) {
+		labels[i].key = strdup(key);
+		labels[i].value = strdup(s);
+		if (!labels[i].key || !labels[i].value) {
 			ret = topo_err_nomem(c->err);
 			goto out;
 		}
@@ -649,6 +668,13 @@ static int pod_labels(struct parse_ctx *c, void *obj, json_t *v, const struct to
 	}
 out:
 	return ret;
+}
+
+static int pod_labels(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+{
+	struct topo_pod *p = obj;
+
+	return want_labels(c, v, at, &p->labels, &p->nlabels);
 }
 
 static const struct field pod_fields[] = {
@@ -689,6 +715,299 @@ out:
 	return ret;
 }
 
+/* ---- services ---- */
+
+static int sport_name(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+{
+	struct topo_svc_port *p = obj;
+
+	return want_name(c, v, at, topo_is_port_name, TOPO_MSG_PORT_NAME, p->name, sizeof(p->name));
+}
+
+static int sport_port(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+{
+	struct topo_svc_port *p = obj;
+	long long n;
+	int ret;
+
+	ret = want_int(c, v, at, 1, 65535, &n);
+	if (!ret)
+		p->port = (uint16_t)n;
+	return ret;
+}
+
+/* A number, or the name of a container port (Kubernetes' IntOrString). */
+static int sport_target(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+{
+	struct topo_svc_port *p = obj;
+	long long n;
+	int ret;
+
+	if (json_is_string(v))
+		return want_name(c, v, at, topo_is_port_name, TOPO_MSG_PORT_NAME, p->target_name,
+				 sizeof(p->target_name));
+	if (!json_is_integer(v))
+		return fail(c, at, v, "expected integer or string (a container port's name)");
+	ret = want_int(c, v, at, 1, 65535, &n);
+	if (!ret)
+		p->target_port = (uint16_t)n;
+	return ret;
+}
+
+static int sport_proto(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+{
+	struct topo_svc_port *p = obj;
+
+	return want_proto(c, v, at, &p->proto);
+}
+
+static int sport_node_port(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+{
+	struct topo_svc_port *p = obj;
+	long long n;
+	int ret;
+
+	ret = want_int(c, v, at, TOPO_NODEPORT_MIN, TOPO_NODEPORT_MAX, &n);
+	if (!ret)
+		p->node_port = (uint16_t)n;
+	return ret;
+}
+
+static const struct field svc_port_fields[] = {
+	{ "name", false, sport_name },
+	{ "port", true, sport_port },
+	{ "targetPort", false, sport_target },
+	{ "protocol", false, sport_proto },
+	{ "nodePort", false, sport_node_port },
+};
+
+static int svc_namespace(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+{
+	struct topo_service *s = obj;
+
+	return want_label(c, v, at, s->ns);
+}
+
+static int svc_name(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+{
+	struct topo_service *s = obj;
+
+	return want_label(c, v, at, s->name);
+}
+
+static int svc_type(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+{
+	struct topo_service *s = obj;
+	const char *str;
+	int ret;
+
+	ret = want_string(c, v, at, &str);
+	if (ret)
+		goto out;
+	if (!strcmp(str, "ClusterIP"))
+		s->type = TOPO_SVC_CLUSTERIP;
+	else if (!strcmp(str, "NodePort"))
+		s->type = TOPO_SVC_NODEPORT;
+	else if (!strcmp(str, "LoadBalancer"))
+		s->type = TOPO_SVC_LOADBALANCER;
+	else if (!strcmp(str, "ExternalName"))
+		ret = fail(c, at, v, "not supported by podpath (expected "
+			   "\"ClusterIP\", \"NodePort\" or \"LoadBalancer\")");
+	else
+		ret = fail(c, at, v, "unknown type (expected \"ClusterIP\", \"NodePort\" or "
+			   "\"LoadBalancer\")");
+out:
+	return ret;
+}
+
+static int svc_cluster_ip(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+{
+	struct topo_service *s = obj;
+	const char *str;
+	int ret;
+
+	ret = want_string(c, v, at, &str);
+	if (ret)
+		goto out;
+	/* Whether "None" fits the type is known once the whole Service is read. */
+	if (!strcmp(str, "None"))
+		c->svc[s - c->t->services].headless = true;
+	else if (addr_parse(str, &s->cluster_ip))
+		ret = fail(c, at, v, "not a valid IPv4 address (expected a.b.c.d, or \"None\" "
+			   "for a headless Service)");
+	else if (!s->cluster_ip)
+		ret = fail(c, at, v, "0.0.0.0 is not a usable address");
+out:
+	return ret;
+}
+
+static int svc_selector(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+{
+	struct topo_service *s = obj;
+
+	return want_labels(c, v, at, &s->selector, &s->nselector);
+}
+
+static int svc_ports(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+{
+	struct topo_service *s = obj;
+	size_t n;
+	int ret;
+
+	ret = want_array(c, v, at);
+	if (ret)
+		goto out;
+	n = json_array_size(v);
+	if (n == 0) {
+		ret = fail(c, at, v, "at least one port is required");
+		goto out;
+	}
+	if (n > TOPO_MAX_SVC_PORTS) {
+		ret = fail(c, at, NULL, "at most %d ports per Service are supported (found %zu)",
+			   TOPO_MAX_SVC_PORTS, n);
+		goto out;
+	}
+	s->nports = n;
+	ret = parse_elements(c, v, at, svc_port_fields, NFIELDS(svc_port_fields), s->ports,
+			     sizeof(*s->ports));
+out:
+	return ret;
+}
+
+static int svc_affinity(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+{
+	struct topo_service *s = obj;
+	const char *str;
+	int ret;
+
+	ret = want_string(c, v, at, &str);
+	if (ret)
+		goto out;
+	if (!strcmp(str, "ClientIP"))
+		s->affinity = true;
+	else if (!strcmp(str, "None"))
+		s->affinity = false;
+	else
+		ret = fail(c, at, v, "unknown sessionAffinity (expected \"None\" or \"ClientIP\")");
+out:
+	return ret;
+}
+
+static int svc_affinity_timeout(struct parse_ctx *c, void *obj, json_t *v,
+				const struct topo_jpath *at)
+{
+	struct topo_service *s = obj;
+	long long n;
+	int ret;
+
+	ret = want_int(c, v, at, 1, TOPO_AFFINITY_MAX, &n);
+	if (!ret)
+		s->affinity_timeout = (unsigned)n;
+	return ret;
+}
+
+static const struct field svc_client_ip_fields[] = {
+	{ "timeoutSeconds", false, svc_affinity_timeout },
+};
+
+static int svc_client_ip(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+{
+	return parse_object(c, v, at, svc_client_ip_fields, NFIELDS(svc_client_ip_fields), obj);
+}
+
+static const struct field svc_affinity_config_fields[] = {
+	{ "clientIP", false, svc_client_ip },
+};
+
+static int svc_affinity_config(struct parse_ctx *c, void *obj, json_t *v,
+			       const struct topo_jpath *at)
+{
+	struct topo_service *s = obj;
+
+	c->svc[s - c->t->services].affinity_config = true;
+	return parse_object(c, v, at, svc_affinity_config_fields,
+			    NFIELDS(svc_affinity_config_fields), obj);
+}
+
+static const struct field svc_fields[] = {
+	{ "namespace", false, svc_namespace },
+	{ "name", true, svc_name },
+	{ "type", false, svc_type },
+	{ "clusterIP", false, svc_cluster_ip },
+	{ "selector", false, svc_selector },
+	{ "ports", true, svc_ports },
+	{ "sessionAffinity", false, svc_affinity },
+	{ "sessionAffinityConfig", false, svc_affinity_config },
+};
+
+/* What needs the whole Service, and its defaults; o is its object. */
+static int finish_service(struct parse_ctx *c, size_t i, json_t *o, const struct topo_jpath *at)
+{
+	struct topo_service *s = &c->t->services[i];
+	struct topo_jpath sub = { .up = at };
+	size_t k;
+	int ret = 0;
+
+	if (c->svc[i].headless) {
+		if (s->type != TOPO_SVC_CLUSTERIP) {
+			sub.key = "type";
+			ret = fail(c, &sub, json_object_get(o, "type"), "a headless Service "
+				   "(clusterIP \"None\") must be of type ClusterIP");
+			goto out;
+		}
+		s->type = TOPO_SVC_HEADLESS;
+	}
+	if (c->svc[i].affinity_config && !s->affinity) {
+		sub.key = "sessionAffinityConfig";
+		ret = fail(c, &sub, json_object_get(o, sub.key),
+			   "only allowed with sessionAffinity \"ClientIP\"");
+		goto out;
+	}
+	if (s->affinity && !s->affinity_timeout)
+		s->affinity_timeout = TOPO_AFFINITY_DEFAULT;
+	for (k = 0; k < s->nports; k++) {
+		if (!s->ports[k].target_name[0] && !s->ports[k].target_port)
+			s->ports[k].target_port = s->ports[k].port;
+	}
+	ret = topo_svc_check(s, i, c->err);
+out:
+	return ret;
+}
+
+static int parse_services(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+{
+	struct topo_jpath sub = { .up = at };
+	struct topo *t = obj;
+	size_t i, n;
+	int ret;
+
+	ret = want_array(c, v, at);
+	if (ret)
+		goto out;
+	n = json_array_size(v);
+	if (n > TOPO_MAX_SERVICES) {
+		ret = fail(c, at, NULL, "at most %d Services are supported (found %zu)",
+			   TOPO_MAX_SERVICES, n);
+		goto out;
+	}
+	ret = topo_alloc_services(t, n);
+	c->svc = n ? calloc(n, sizeof(*c->svc)) : NULL;
+	if (ret || (n && !c->svc)) {
+		ret = topo_err_nomem(c->err);
+		goto out;
+	}
+	for (i = 0; i < n && !ret; i++) {
+		strcpy(t->services[i].ns, "default");
+		sub.index = i;
+		ret = parse_object(c, json_array_get(v, i), &sub, svc_fields, NFIELDS(svc_fields),
+				   &t->services[i]);
+		if (!ret)
+			ret = finish_service(c, i, json_array_get(v, i), &sub);
+	}
+out:
+	return ret;
+}
+
 /* ---- document ---- */
 
 static int parse_schema(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
@@ -714,6 +1033,7 @@ static const struct field doc_fields[] = {
 	{ "network", false, parse_network },
 	{ "nodes", true, parse_nodes },
 	{ "pods", false, parse_pods },
+	{ "services", false, parse_services },
 };
 
 /* Turn each pod's node name into an index, now that all nodes are known. */
@@ -762,6 +1082,7 @@ int topo_from_json(struct topo *t, const char *buf, size_t len, struct topo_erro
 		ret = link_pods(&c);
 out:
 	free(c.pod_node);
+	free(c.svc);
 	json_decref(doc);
 	if (ret) {
 		topo_free(t);

@@ -1,5 +1,6 @@
 /* topo_resolve: everything that needs the whole model (network overlaps,
- * duplicates, node references, mode-dependent rules), then IPAM. */
+ * duplicates, node references, mode-dependent rules), then IPAM, then the
+ * Services (svc.c): their checks, clusterIPs, nodePorts and endpoints. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -356,7 +357,7 @@ out:
 }
 
 /* Everything checked: write the plan into the model. */
-static void commit(struct topo *t, const struct topo_plan *plan)
+static void commit(struct topo *t, struct topo_plan *plan)
 {
 	size_t i;
 
@@ -372,6 +373,7 @@ static void commit(struct topo *t, const struct topo_plan *plan)
 		t->pods[i].ip = plan->pod_ip[i];
 		t->nodes[t->pods[i].node].npods++;
 	}
+	topo_svc_commit(t, plan);
 }
 
 int topo_resolve(struct topo *t, struct topo_error *err)
@@ -398,8 +400,11 @@ int topo_resolve(struct topo *t, struct topo_error *err)
 	if (!ret)
 		ret = topo_ipam_pods(t, &plan, err);
 	if (!ret)
+		ret = topo_svc_plan(t, &plan, err);
+	if (!ret)
 		commit(t, &plan);
 out:
+	topo_svc_plan_free(t, &plan);
 	free(plan.node_ip);
 	free(plan.node_cidr);
 	free(plan.pod_ip);

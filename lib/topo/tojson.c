@@ -131,16 +131,95 @@ static json_t *pod_json(const struct topo *t, const struct topo_pod *p)
 	return o;
 }
 
+static json_t *svc_port_json(const struct topo_svc_port *p)
+{
+	json_t *o = json_object();
+	bool ok = o != NULL;
+
+	if (p->name[0])
+		ok = ok && set(o, "name", json_string(p->name));
+	ok = ok && set(o, "port", json_integer(p->port));
+	if (p->target_name[0])
+		ok = ok && set(o, "targetPort", json_string(p->target_name));
+	else if (p->target_port)
+		ok = ok && set(o, "targetPort", json_integer(p->target_port));
+	ok = ok && set(o, "protocol", json_string(topo_proto_name(p->proto)));
+	if (p->node_port)
+		ok = ok && set(o, "nodePort", json_integer(p->node_port));
+	if (!ok) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
+}
+
+static json_t *affinity_config_json(unsigned timeout)
+{
+	json_t *client = json_object(), *cfg = json_object();
+	bool ok = client && cfg && set(client, "timeoutSeconds", json_integer(timeout));
+
+	if (ok) {
+		ok = set(cfg, "clientIP", client);
+		client = NULL;
+	}
+	if (!ok) {
+		json_decref(cfg);
+		cfg = NULL;
+	}
+	json_decref(client);
+	return cfg;
+}
+
+static json_t *service_json(const struct topo_service *s)
+{
+	json_t *o = json_object(), *sel = json_object(), *ports = json_array();
+	bool ok = o && sel && ports;
+	size_t i;
+
+	for (i = 0; ok && i < s->nselector; i++)
+		ok = set(sel, s->selector[i].key, json_string(s->selector[i].value));
+	for (i = 0; ok && i < s->nports; i++)
+		ok = json_array_append_new(ports, svc_port_json(&s->ports[i])) == 0;
+	ok = ok && set(o, "namespace", json_string(s->ns));
+	ok = ok && set(o, "name", json_string(s->name));
+	ok = ok && set(o, "type", json_string(topo_svc_type_name(s->type)));
+	if (s->type == TOPO_SVC_HEADLESS)
+		ok = ok && set(o, "clusterIP", json_string("None"));
+	else if (s->cluster_ip)
+		ok = ok && set(o, "clusterIP", jaddr(s->cluster_ip));
+	if (ok) {
+		ok = set(o, "selector", sel);
+		sel = NULL;
+	}
+	if (ok) {
+		ok = set(o, "ports", ports);
+		ports = NULL;
+	}
+	ok = ok && set(o, "sessionAffinity", json_string(s->affinity ? "ClientIP" : "None"));
+	if (s->affinity && s->affinity_timeout)
+		ok = ok && set(o, "sessionAffinityConfig", affinity_config_json(s->affinity_timeout));
+	if (!ok) {
+		json_decref(o);
+		o = NULL;
+	}
+	json_decref(sel);
+	json_decref(ports);
+	return o;
+}
+
 struct json_t *topo_to_json(const struct topo *t)
 {
 	json_t *doc = json_object(), *nodes = json_array(), *pods = json_array();
-	bool ok = doc && nodes && pods;
+	json_t *svcs = json_array();
+	bool ok = doc && nodes && pods && svcs;
 	size_t i;
 
 	for (i = 0; ok && i < t->nnodes; i++)
 		ok = json_array_append_new(nodes, node_json(t, &t->nodes[i])) == 0;
 	for (i = 0; ok && i < t->npods; i++)
 		ok = json_array_append_new(pods, pod_json(t, &t->pods[i])) == 0;
+	for (i = 0; ok && i < t->nservices; i++)
+		ok = json_array_append_new(svcs, service_json(&t->services[i])) == 0;
 	ok = ok && set(doc, "schema", json_integer(1));
 	ok = ok && set(doc, "network", network_json(&t->net));
 	if (ok) {
@@ -151,11 +230,16 @@ struct json_t *topo_to_json(const struct topo *t)
 		ok = set(doc, "pods", pods);
 		pods = NULL;
 	}
+	if (ok) {
+		ok = set(doc, "services", svcs);
+		svcs = NULL;
+	}
 	if (!ok) {
 		json_decref(doc);
 		doc = NULL;
 	}
 	json_decref(nodes);
 	json_decref(pods);
+	json_decref(svcs);
 	return doc;
 }

@@ -58,6 +58,48 @@ struct topo_pod {
 	size_t ncontainers;
 };
 
+enum topo_svc_type {
+	TOPO_SVC_CLUSTERIP,
+	TOPO_SVC_NODEPORT,
+	TOPO_SVC_LOADBALANCER,
+	TOPO_SVC_HEADLESS,		/* clusterIP "None": DNS returns the pod IPs */
+};
+
+#define TOPO_MAX_SERVICES 65536
+#define TOPO_MAX_SVC_PORTS 16
+#define TOPO_NODEPORT_MIN 30000
+#define TOPO_NODEPORT_MAX 32767
+#define TOPO_AFFINITY_DEFAULT 10800	/* seconds, as Kubernetes */
+
+struct topo_svc_port {
+	char name[16];			/* IANA_SVC_NAME; required when the Service has several ports */
+	uint16_t port;			/* the Service's port */
+	uint16_t target_port;		/* numeric targetPort; 0 when target_name is used */
+	char target_name[16];		/* named targetPort (a container port's name), "" if numeric */
+	enum topo_proto proto;
+	uint16_t node_port;		/* NodePort/LoadBalancer; 0 = assign (resolve) */
+};
+
+struct topo_endpoint {
+	size_t pod;			/* index into topo.pods */
+	uint16_t port[TOPO_MAX_SVC_PORTS];	/* resolved target port per Service port; 0 = pod lacks it */
+};
+
+struct topo_service {
+	char ns[TOPO_LABEL_MAX];
+	char name[TOPO_LABEL_MAX];
+	enum topo_svc_type type;
+	struct topo_label *selector;	/* empty selector: no endpoints (as Kubernetes) */
+	size_t nselector;
+	struct topo_svc_port ports[TOPO_MAX_SVC_PORTS];
+	size_t nports;
+	uint32_t cluster_ip;		/* 0 = assign; always 0 for headless */
+	bool affinity;			/* sessionAffinity ClientIP */
+	unsigned affinity_timeout;	/* seconds */
+	struct topo_endpoint *endpoints;	/* filled by topo_resolve */
+	size_t nendpoints;
+};
+
 struct topo_network {
 	enum topo_mode mode;
 	struct cidr vpc_cidr;		/* node segment; default 172.18.0.0/24 */
@@ -75,6 +117,8 @@ struct topo {
 	size_t nnodes;
 	struct topo_pod *pods;
 	size_t npods;
+	struct topo_service *services;
+	size_t nservices;
 };
 
 struct topo_error {
@@ -98,7 +142,8 @@ int topo_from_default(struct topo *t, struct topo_error *err);
 int topo_from_synth(struct topo *t, unsigned nodes, unsigned pods_per_node,
 		    enum topo_mode mode, struct topo_error *err);
 /* Cross-check (duplicates, references, overlaps) and assign every unset address:
- * node IPs, pod CIDRs, gateways, pod IPs. Idempotent. 0 or -EINVAL with err set. */
+ * node IPs, pod CIDRs, gateways, pod IPs, Service clusterIPs and nodePorts; then
+ * compute each Service's endpoints. Idempotent. 0 or -EINVAL with err set. */
 int topo_resolve(struct topo *t, struct topo_error *err);
 /* The fully resolved topology as a JSON document topo_from_json accepts
  * (every address explicit), so it round-trips. Caller json_decref()s. */
@@ -109,6 +154,11 @@ void topo_free(struct topo *t);
 /* Look-ups; NULL/-1 when absent. ns NULL means "default". */
 const struct topo_pod *topo_pod_find(const struct topo *t, const char *ns, const char *name);
 ssize_t topo_node_index(const struct topo *t, const char *name);
+
+/* The ClusterIP reserved for kube-dns: the tenth address of the Service CIDR. */
+uint32_t topo_dns_ip(const struct topo *t);
+const struct topo_service *topo_service_find(const struct topo *t, const char *ns, const char *name);
+const char *topo_svc_type_name(enum topo_svc_type ty);
 
 /* Names of enums as used in JSON and on the command line. */
 const char *topo_mode_name(enum topo_mode m);

@@ -23,6 +23,11 @@
 #define TOPO_NODE_MASK_MAX 30
 #define TOPO_MTU_MIN 1280
 #define TOPO_MTU_MAX 9000
+#define TOPO_AFFINITY_MAX 86400	/* sessionAffinityConfig timeoutSeconds, as Kubernetes */
+/* Endpoints of all Services together: each is a pod index plus a port per
+ * Service port, so this bounds topo_resolve's memory (about 40 MB). */
+#define TOPO_MAX_ENDPOINTS (1 << 20)
+#define TOPO_NODEPORTS (TOPO_NODEPORT_MAX - TOPO_NODEPORT_MIN + 1)
 
 /* 169.254.1.1: the link-local next hop of every pod in vpc mode, as the
  * AWS VPC CNI and Calico configure it. */
@@ -31,6 +36,8 @@
 /* Messages used by more than one file, so that they read the same. */
 #define TOPO_MSG_LABEL "not a valid DNS-1123 label (lowercase letters, digits and '-', " \
 	"starting and ending with a letter or digit, at most 63 characters)"
+#define TOPO_MSG_PORT_NAME "not a valid port name (IANA_SVC_NAME: at most 15 lowercase " \
+	"letters, digits and '-', at least one letter, no leading, trailing or double '-')"
 #define TOPO_MSG_PODCIDR_VPC "podCIDR is not used in vpc mode: pod IPs come from the VPC subnet"
 
 /* Where a value sits in the document, as a chain of steps up to the root
@@ -86,6 +93,10 @@ struct topo_plan {
 	uint32_t *pod_ip;		/* per pod */
 	uint32_t *used;			/* pod IPs given in the document, sorted */
 	size_t nused;
+	uint32_t *svc_ip;		/* per Service; 0 for headless */
+	uint16_t (*node_port)[TOPO_MAX_SVC_PORTS];	/* per Service and port */
+	struct topo_endpoint **endpoints;	/* per Service; owned until committed */
+	size_t *nendpoints;
 };
 
 /* The VPC pod pool of vpc mode: the upper half of vpcCIDR. */
@@ -95,9 +106,24 @@ int topo_ipam_nodes(const struct topo *t, struct topo_plan *plan, struct topo_er
 /* Fill plan->pod_ip where the model leaves it unset. */
 int topo_ipam_pods(const struct topo *t, struct topo_plan *plan, struct topo_error *err);
 
+/* Services (svc.c). The rules one Service must follow on its own, for a
+ * model from a document or from code; i is its index for error paths. */
+int topo_svc_check(const struct topo_service *s, size_t i, struct topo_error *err);
+/* Cross-check the Services (duplicates, clusterIPs, nodePorts), assign
+ * clusterIPs and nodePorts and compute endpoints, all into plan. */
+int topo_svc_plan(const struct topo *t, struct topo_plan *plan, struct topo_error *err);
+/* Write the Services' part of plan into the model; the model takes the
+ * endpoint arrays and frees the ones it had. */
+void topo_svc_commit(struct topo *t, struct topo_plan *plan);
+/* Free what plan still owns of the Services' part. */
+void topo_svc_plan_free(const struct topo *t, struct topo_plan *plan);
+/* Free a Service's selector and endpoints, not s itself (model.c). */
+void topo_svc_free(struct topo_service *s);
+
 /* Allocation of a model's parts; zeroed so that topo_free() can always run. */
 int topo_alloc_nodes(struct topo *t, size_t n);
 int topo_alloc_pods(struct topo *t, size_t n);
+int topo_alloc_services(struct topo *t, size_t n);
 /* The default network section (DESIGN.md). */
 void topo_network_default(struct topo_network *net);
 

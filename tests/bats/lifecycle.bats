@@ -65,6 +65,21 @@ root_snapshot() {
 	pp status --dot | dot -Tsvg >/dev/null
 }
 
+@test "status lists Services with the endpoints their selector picks, at the pods' real addresses" {
+	run pp -j status
+	[ "$status" -eq 0 ]
+	jq -e '.services[] | select(.namespace == "default" and .name == "web") | .type == "ClusterIP" and .clusterIP == "10.96.0.1"' <<<"$output"
+	eps=$(jq -r '.services[] | select(.name == "web") | .endpoints[] | "\(.pod) \(.ip) \(.ports[0])"' <<<"$output")
+	echo "$eps"
+	[ "$(wc -l <<<"$eps")" -eq 2 ]
+	while read -r pod ip port; do
+		[ "$(pod_ip ${LAB}_pod_${pod/\//_})" = "$ip" ]
+		# the target port is one the pod really listens on
+		ip netns exec ${LAB}_pod_${pod/\//_} ss -ltn | grep -q ":$port "
+	done <<<"$eps"
+	! grep -q "default/client" <<<"$eps"
+}
+
 @test "status reports a container that stopped" {
 	pid=$(pp -j status | jq -r '.pods[] | select(.name == "web-2") | .containers[0].pid')
 	kill -9 "$pid"

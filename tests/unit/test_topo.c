@@ -145,6 +145,43 @@ static bool topo_equal(const struct topo *a, const struct topo *b, const char **
 			}
 		}
 	}
+	*why = "services";
+	if (a->nservices != b->nservices)
+		return false;
+	for (i = 0; i < a->nservices; i++) {
+		const struct topo_service *s = &a->services[i], *r = &b->services[i];
+
+		*why = "service";
+		if (strcmp(s->ns, r->ns) || strcmp(s->name, r->name) || s->type != r->type ||
+		    s->cluster_ip != r->cluster_ip || s->affinity != r->affinity ||
+		    s->affinity_timeout != r->affinity_timeout || s->nselector != r->nselector ||
+		    s->nports != r->nports || s->nendpoints != r->nendpoints)
+			return false;
+		*why = "selector";
+		for (j = 0; j < s->nselector; j++) {
+			if (strcmp(s->selector[j].key, r->selector[j].key) ||
+			    strcmp(s->selector[j].value, r->selector[j].value))
+				return false;
+		}
+		*why = "service ports";
+		for (j = 0; j < s->nports; j++) {
+			const struct topo_svc_port *p = &s->ports[j], *q = &r->ports[j];
+
+			if (strcmp(p->name, q->name) || p->port != q->port ||
+			    p->target_port != q->target_port || strcmp(p->target_name, q->target_name) ||
+			    p->proto != q->proto || p->node_port != q->node_port)
+				return false;
+		}
+		*why = "endpoints";
+		for (j = 0; j < s->nendpoints; j++) {
+			if (s->endpoints[j].pod != r->endpoints[j].pod)
+				return false;
+			for (k = 0; k < s->nports; k++) {
+				if (s->endpoints[j].port[k] != r->endpoints[j].port[k])
+					return false;
+			}
+		}
+	}
 	*why = "";
 	return true;
 }
@@ -238,6 +275,7 @@ static void test_default(void)
 	struct topo t;
 	struct topo_error err;
 	const struct topo_pod *p;
+	const struct topo_service *sv;
 
 	if (!CHECK(topo_from_default(&t, &err) == 0))
 		return;
@@ -301,6 +339,29 @@ static void test_default(void)
 	}
 	CHECK(topo_pod_find(&t, "kube-system", "web-1") == NULL);
 	CHECK(topo_pod_find(&t, NULL, "nope") == NULL);
+
+	CHECK_EQ_INT(t.nservices, 1);
+	sv = topo_service_find(&t, NULL, "web");
+	if (CHECK(sv != NULL)) {
+		CHECK(sv == topo_service_find(&t, "default", "web"));
+		CHECK(sv->type == TOPO_SVC_CLUSTERIP);
+		CHECK_EQ_INT(sv->cluster_ip, ip("10.96.0.1"));
+		CHECK(sv->nselector == 1 && !strcmp(sv->selector[0].key, "app") &&
+		      !strcmp(sv->selector[0].value, "web"));
+		CHECK(sv->nports == 1 && !strcmp(sv->ports[0].name, "http") && sv->ports[0].port == 80 &&
+		      !strcmp(sv->ports[0].target_name, "http") && sv->ports[0].target_port == 0 &&
+		      sv->ports[0].proto == TOPO_PROTO_TCP && sv->ports[0].node_port == 0);
+		CHECK(!sv->affinity);
+		if (CHECK(sv->nendpoints == 2)) {
+			CHECK_EQ_STR(t.pods[sv->endpoints[0].pod].name, "web-1");
+			CHECK_EQ_STR(t.pods[sv->endpoints[1].pod].name, "web-2");
+			CHECK_EQ_INT(sv->endpoints[0].port[0], 8080);
+			CHECK_EQ_INT(sv->endpoints[1].port[0], 8080);
+		}
+	}
+	CHECK(topo_service_find(&t, "kube-system", "web") == NULL);
+	CHECK(topo_service_find(&t, NULL, NULL) == NULL);
+	CHECK_EQ_INT(topo_dns_ip(&t), ip("10.96.0.10"));
 	CHECK(topo_node_index(&t, "node-2") == 1);
 	CHECK(topo_node_index(&t, "node-3") == -1);
 	check_addresses(&t, "default");
@@ -328,6 +389,9 @@ static void test_default_modes(void)
 		CHECK_EQ_INT(t.pods[0].ip, ip("172.18.0.128"));
 		CHECK_EQ_INT(t.pods[1].ip, ip("172.18.0.129"));
 		CHECK_EQ_INT(t.pods[2].ip, ip("172.18.0.130"));
+		/* Services do not depend on the mode. */
+		CHECK(t.nservices == 1 && t.services[0].cluster_ip == ip("10.96.0.1") &&
+		      t.services[0].nendpoints == 2);
 		check_addresses(&t, "default vpc");
 		check_roundtrip(&t, "default vpc");
 	}
@@ -944,6 +1008,303 @@ static void test_order(void)
 		topo_free(&t);
 }
 
+/* ---- Services ---- */
+
+/* The Services of tests/topologies/good/services.json, by name. */
+static const struct topo_service *svc(const struct topo *t, const char *ns, const char *name)
+{
+	const struct topo_service *s = topo_service_find(t, ns, name);
+
+	CHECKF(s != NULL, "no Service %s/%s", ns ? ns : "default", name);
+	return s;
+}
+
+static const char *ep_pod(const struct topo *t, const struct topo_service *s, size_t e)
+{
+	return e < s->nendpoints ? t->pods[s->endpoints[e].pod].name : "(none)";
+}
+
+static void test_services_file(void)
+{
+	const struct topo_service *s;
+	struct topo_error err;
+	struct topo t;
+	size_t len;
+	char *buf = read_file(TOPO_DIR "/good/services.json", &len);
+
+	if (!CHECK(buf != NULL))
+		return;
+	if (!CHECKF(load_str(&t, buf, &err) == 0, "%s: %s %s", err.path, err.value, err.msg))
+		goto out;
+	CHECK_EQ_INT(t.nservices, 7);
+	/* Named targetPort: per pod, from the container port of that name and
+	 * protocol; 0 where the pod has none. */
+	if ((s = svc(&t, NULL, "web"))) {
+		CHECK_EQ_INT(s->cluster_ip, ip("10.96.0.1"));
+		CHECK_EQ_STR(s->ports[1].target_name, "metrics");
+		if (CHECK(s->nendpoints == 3)) {
+			CHECK_EQ_STR(ep_pod(&t, s, 0), "web-1");
+			CHECK_EQ_STR(ep_pod(&t, s, 1), "web-2");
+			CHECK_EQ_STR(ep_pod(&t, s, 2), "web-canary");
+			CHECK_EQ_INT(s->endpoints[0].port[0], 8080);
+			CHECK_EQ_INT(s->endpoints[0].port[1], 9090);
+			CHECK_EQ_INT(s->endpoints[1].port[0], 8081);
+			CHECK_EQ_INT(s->endpoints[1].port[1], 0);
+			CHECK_EQ_INT(s->endpoints[2].port[0], 8080);
+		}
+	}
+	/* kube-dns gets the tenth address; the name is looked up per protocol. */
+	if ((s = svc(&t, "kube-system", "kube-dns"))) {
+		CHECK_EQ_INT(s->cluster_ip, topo_dns_ip(&t));
+		CHECK_EQ_INT(s->cluster_ip, ip("10.96.0.10"));
+		CHECK(s->nendpoints == 1 && s->endpoints[0].port[0] == 53 &&
+		      s->endpoints[0].port[1] == 53);
+		CHECK(s->ports[0].proto == TOPO_PROTO_UDP && s->ports[1].proto == TOPO_PROTO_TCP);
+	}
+	/* NodePort: the given one is kept, the others from 30000 up, skipping it;
+	 * ClientIP affinity without a config takes the Kubernetes default. */
+	if ((s = svc(&t, NULL, "web-front"))) {
+		CHECK(s->type == TOPO_SVC_NODEPORT);
+		CHECK_EQ_STR(topo_svc_type_name(s->type), "NodePort");
+		/* 10.96.0.2 is given to web-lb, later in the file */
+		CHECK_EQ_INT(s->cluster_ip, ip("10.96.0.3"));
+		CHECK_EQ_INT(s->ports[0].node_port, 30000);
+		CHECK_EQ_INT(s->ports[1].node_port, 30001);
+		CHECK_EQ_INT(s->ports[1].target_port, 8080);
+		CHECK(s->affinity && s->affinity_timeout == TOPO_AFFINITY_DEFAULT);
+		CHECK(s->nendpoints == 2 && s->endpoints[1].port[0] == 8080);
+	}
+	if ((s = svc(&t, NULL, "web-lb"))) {
+		CHECK(s->type == TOPO_SVC_LOADBALANCER);
+		CHECK_EQ_STR(topo_svc_type_name(s->type), "LoadBalancer");
+		CHECK_EQ_INT(s->cluster_ip, ip("10.96.0.2"));
+		CHECK_EQ_INT(s->ports[0].node_port, 30002);
+		CHECK(s->affinity && s->affinity_timeout == 60);
+		CHECK(s->nendpoints == 3 && s->endpoints[1].port[0] == 8081);
+	}
+	/* Headless: no clusterIP, endpoints all the same. */
+	if ((s = svc(&t, "db", "db"))) {
+		CHECK(s->type == TOPO_SVC_HEADLESS);
+		CHECK_EQ_STR(topo_svc_type_name(s->type), "ClusterIP");
+		CHECK_EQ_INT(s->cluster_ip, 0);
+		CHECK(s->nendpoints == 1 && s->endpoints[0].port[0] == 5432);
+		CHECK_EQ_STR(ep_pod(&t, s, 0), "db-0");
+	}
+	/* No selector, or one nothing matches: no endpoints. */
+	if ((s = svc(&t, NULL, "external"))) {
+		CHECK(s->nselector == 0 && s->nendpoints == 0 && s->endpoints == NULL);
+		CHECK_EQ_INT(s->cluster_ip, ip("10.96.0.4"));
+		CHECK_EQ_INT(s->ports[0].target_port, 443);
+	}
+	if ((s = svc(&t, NULL, "nobody")))
+		CHECK(s->nselector == 1 && s->nendpoints == 0);
+	CHECK_EQ_STR(topo_svc_type_name((enum topo_svc_type)9), "?");
+	topo_free(&t);
+out:
+	free(buf);
+}
+
+#define SVC_POD "{\"name\": \"w\", \"node\": \"node-1\", \"labels\": {\"app\": \"w\"}, " \
+	"\"containers\": [{\"name\": \"c\", \"ports\": [{\"name\": \"http\", \"containerPort\": 8080}]}]}"
+#define SVC_DOC(services) "{" DOC_NODES ", \"pods\": [" SVC_POD "], \"services\": [" services "]}"
+
+static void test_services_ipam(void)
+{
+	struct topo_error err;
+	struct topo t;
+	char *doc, *p;
+	size_t i, k, cap = 1 << 20;
+
+	/* kube-dns with a clusterIP of its own: the tenth address stays free. */
+	if (CHECK(load_str(&t, SVC_DOC(
+			   "{\"name\": \"a\", \"clusterIP\": \"10.96.0.9\", \"ports\": [{\"port\": 1}]},"
+			   "{\"namespace\": \"kube-system\", \"name\": \"kube-dns\", \"clusterIP\": \"10.96.0.53\", "
+			   "\"ports\": [{\"port\": 53}]},"
+			   "{\"name\": \"b\", \"ports\": [{\"port\": 1}]}"), &err) == 0)) {
+		CHECK_EQ_INT(t.services[1].cluster_ip, ip("10.96.0.53"));
+		CHECK_EQ_INT(t.services[2].cluster_ip, ip("10.96.0.1"));
+		topo_free(&t);
+	}
+	/* Ten Services without kube-dns: the tenth address is skipped. */
+	if (CHECK(load_str(&t, SVC_DOC(
+			   "{\"name\": \"s1\", \"ports\": [{\"port\": 1}]}, {\"name\": \"s2\", \"ports\": [{\"port\": 1}]},"
+			   "{\"name\": \"s3\", \"ports\": [{\"port\": 1}]}, {\"name\": \"s4\", \"ports\": [{\"port\": 1}]},"
+			   "{\"name\": \"s5\", \"ports\": [{\"port\": 1}]}, {\"name\": \"s6\", \"ports\": [{\"port\": 1}]},"
+			   "{\"name\": \"s7\", \"ports\": [{\"port\": 1}]}, {\"name\": \"s8\", \"ports\": [{\"port\": 1}]},"
+			   "{\"name\": \"s9\", \"ports\": [{\"port\": 1}]}, {\"name\": \"s10\", \"ports\": [{\"port\": 1}]}"),
+			   &err) == 0)) {
+		CHECK_EQ_INT(t.services[8].cluster_ip, ip("10.96.0.9"));
+		CHECK_EQ_INT(t.services[9].cluster_ip, ip("10.96.0.11"));
+		check_roundtrip(&t, "ten services");
+		topo_free(&t);
+	}
+	/* NodePorts: Service and port order, skipping given ones anywhere. */
+	if (CHECK(load_str(&t, SVC_DOC(
+			   "{\"name\": \"a\", \"type\": \"NodePort\", \"ports\": [{\"name\": \"x\", \"port\": 1}, "
+			   "{\"name\": \"y\", \"port\": 2, \"nodePort\": 30001}, {\"name\": \"z\", \"port\": 3}]},"
+			   "{\"name\": \"c\", \"ports\": [{\"port\": 1}]},"
+			   "{\"name\": \"b\", \"type\": \"LoadBalancer\", \"ports\": [{\"name\": \"t\", \"port\": 1}, "
+			   "{\"name\": \"u\", \"port\": 1, \"protocol\": \"UDP\", \"nodePort\": 30002}]}"), &err) == 0)) {
+		CHECK_EQ_INT(t.services[0].ports[0].node_port, 30000);
+		CHECK_EQ_INT(t.services[0].ports[1].node_port, 30001);
+		CHECK_EQ_INT(t.services[0].ports[2].node_port, 30003);
+		CHECK_EQ_INT(t.services[1].ports[0].node_port, 0);
+		CHECK_EQ_INT(t.services[2].ports[0].node_port, 30004);
+		CHECK_EQ_INT(t.services[2].ports[1].node_port, 30002);
+		check_roundtrip(&t, "node ports");
+		topo_free(&t);
+	}
+	/* Every nodePort taken: 173 Services of 16 ports use 2768, the range. */
+	doc = malloc(cap);
+	if (!CHECK(doc != NULL))
+		return;
+	p = doc + sprintf(doc, "{" DOC_NODES ", \"services\": [");
+	for (i = 0; i < 174; i++) {
+		p += sprintf(p, "%s{\"name\": \"s%zu\", \"type\": \"NodePort\", \"ports\": [", i ? "," : "", i);
+		for (k = 0; k < 16; k++)
+			p += sprintf(p, "%s{\"name\": \"p%c\", \"port\": %zu}", k ? "," : "",
+				     (char)('a' + k), k + 1);
+		p += sprintf(p, "]}");
+	}
+	sprintf(p, "]}");
+	expect_error(doc, ".services[173]", "no free nodePort left in 30000..32767 for .ports[0]");
+	free(doc);
+	/* Session affinity. */
+	if (CHECK(load_str(&t, SVC_DOC(
+			   "{\"name\": \"a\", \"sessionAffinity\": \"ClientIP\", \"sessionAffinityConfig\": "
+			   "{\"clientIP\": {\"timeoutSeconds\": 86400}}, \"ports\": [{\"port\": 1}]},"
+			   "{\"name\": \"b\", \"sessionAffinityConfig\": {\"clientIP\": {}}, "
+			   "\"sessionAffinity\": \"ClientIP\", \"ports\": [{\"port\": 1}]},"
+			   "{\"name\": \"c\", \"sessionAffinity\": \"None\", \"ports\": [{\"port\": 1}]}"), &err) == 0)) {
+		CHECK(t.services[0].affinity && t.services[0].affinity_timeout == 86400);
+		CHECK(t.services[1].affinity && t.services[1].affinity_timeout == 10800);
+		CHECK(!t.services[2].affinity && t.services[2].affinity_timeout == 0);
+		check_roundtrip(&t, "affinity");
+		topo_free(&t);
+	}
+	expect_error(SVC_DOC("{\"name\": \"a\", \"sessionAffinity\": \"ClientIP\", \"sessionAffinityConfig\": "
+			     "{\"clientIP\": {\"timeoutSeconds\": 0}}, \"ports\": [{\"port\": 1}]}"),
+		     ".services[0].sessionAffinityConfig.clientIP.timeoutSeconds", "must be 1..86400");
+	expect_error(SVC_DOC("{\"name\": \"a\", \"sessionAffinity\": \"ClientIP\", \"sessionAffinityConfig\": "
+			     "{\"clientIp\": {}}, \"ports\": [{\"port\": 1}]}"),
+		     ".services[0].sessionAffinityConfig.clientIp", "unknown field");
+	/* Headless Services may name their type, if it is ClusterIP. */
+	if (CHECK(load_str(&t, SVC_DOC("{\"name\": \"h\", \"clusterIP\": \"None\", \"type\": \"ClusterIP\", "
+				       "\"selector\": {\"app\": \"w\"}, \"ports\": [{\"port\": 80, \"targetPort\": \"http\"}]}"),
+			   &err) == 0)) {
+		CHECK(t.services[0].type == TOPO_SVC_HEADLESS && t.services[0].cluster_ip == 0);
+		CHECK(t.services[0].nendpoints == 1 && t.services[0].endpoints[0].port[0] == 8080);
+		check_roundtrip(&t, "headless");
+		topo_free(&t);
+	}
+	expect_error(SVC_DOC("{\"type\": \"LoadBalancer\", \"name\": \"h\", \"clusterIP\": \"None\", "
+			     "\"ports\": [{\"port\": 80}]}"), ".services[0].type", "headless");
+	expect_error(SVC_DOC("{\"name\": \"h\", \"clusterIP\": \"None\", \"ports\": [{\"port\": 80, "
+			     "\"nodePort\": 30000}]}"), ".services[0].ports[0].nodePort", "headless");
+	/* A named targetPort is matched with the Service port's protocol. */
+	if (CHECK(load_str(&t, SVC_DOC("{\"name\": \"u\", \"selector\": {\"app\": \"w\"}, "
+				       "\"ports\": [{\"port\": 80, \"targetPort\": \"http\", \"protocol\": \"UDP\"}]}"),
+			   &err) == 0)) {
+		CHECK(t.services[0].nendpoints == 1 && t.services[0].endpoints[0].port[0] == 0);
+		topo_free(&t);
+	}
+	/* Namespaces: a selector selects only in its Service's namespace. */
+	if (CHECK(load_str(&t, SVC_DOC("{\"namespace\": \"other\", \"name\": \"w\", \"selector\": {\"app\": \"w\"}, "
+				       "\"ports\": [{\"port\": 80}]}, {\"name\": \"w\", \"selector\": {\"app\": \"w\"}, "
+				       "\"ports\": [{\"port\": 80}]}"), &err) == 0)) {
+		CHECK(t.services[0].nendpoints == 0 && t.services[1].nendpoints == 1);
+		CHECK(topo_service_find(&t, "other", "w") == &t.services[0]);
+		topo_free(&t);
+	}
+	/* The same nodePort twice in one Service is a duplicate too. */
+	expect_error(SVC_DOC("{\"name\": \"a\", \"type\": \"NodePort\", \"ports\": [{\"name\": \"a\", \"port\": 1, "
+			     "\"nodePort\": 30000}, {\"name\": \"b\", \"port\": 2, \"nodePort\": 30000}]}"),
+		     ".services[0].ports[1].nodePort", "already used by .services[0].ports[0]");
+	expect_error(SVC_DOC("{\"name\": \"a\", \"ports\": {}}"), ".services[0].ports", "expected array");
+	expect_error("{" DOC_NODES ", \"services\": {}}", ".services", "expected array");
+	expect_error(SVC_DOC("{\"name\": \"a\", \"clusterIP\": \"0.0.0.0\", \"ports\": [{\"port\": 1}]}"),
+		     ".services[0].clusterIP", "not a usable address");
+	/* The same port number with the other protocol is fine. */
+	if (CHECK(load_str(&t, SVC_DOC("{\"name\": \"a\", \"ports\": [{\"name\": \"u\", \"port\": 53, \"protocol\": \"UDP\"}, "
+				       "{\"name\": \"t\", \"port\": 53}]}"), &err) == 0))
+		topo_free(&t);
+}
+
+/* Services from code are checked; resolve recomputes endpoints and a failed
+ * one leaves the model as it was. */
+static void test_services_resolve(void)
+{
+	struct topo_error err;
+	struct topo t;
+	struct topo_service *s;
+	char *old;
+
+	if (!CHECK(topo_from_default(&t, &err) == 0))
+		return;
+	s = &t.services[0];
+	if (!CHECK(topo_resolve(&t, &err) == 0) || !CHECK(s->nendpoints == 2))
+		goto out;
+	/* web-2 leaves the Service: the next resolve drops its endpoint. */
+	old = t.pods[2].labels[0].value;
+	t.pods[2].labels[0].value = strdup("gone");
+	free(old);
+	if (CHECK(topo_resolve(&t, &err) == 0)) {
+		CHECK(s->nendpoints == 1 && s->endpoints[0].pod == 1);
+		check_roundtrip(&t, "relabelled");
+	}
+	/* A failed resolve keeps the endpoints and addresses it had. */
+	s->type = TOPO_SVC_HEADLESS;
+	CHECK(topo_resolve(&t, &err) == -EINVAL);
+	CHECK_EQ_STR(err.path, ".services[0].clusterIP");
+	CHECK_HAS_STR(err.msg, "headless");
+	CHECK(s->nendpoints == 1 && s->cluster_ip == ip("10.96.0.1"));
+	s->type = TOPO_SVC_NODEPORT;
+	s->ports[0].node_port = 29999;
+	CHECK(topo_resolve(&t, &err) == -EINVAL);
+	CHECK_EQ_STR(err.path, ".services[0].ports[0].nodePort");
+	CHECK_HAS_STR(err.msg, "30000..32767");
+	s->ports[0].node_port = 0;
+	if (CHECK(topo_resolve(&t, &err) == 0))
+		CHECK_EQ_INT(s->ports[0].node_port, 30000);
+	s->type = TOPO_SVC_CLUSTERIP;
+	CHECK(topo_resolve(&t, &err) == -EINVAL);
+	CHECK_EQ_STR(err.path, ".services[0].ports[0].nodePort");
+	s->ports[0].node_port = 0;
+	s->nports = TOPO_MAX_SVC_PORTS + 1;
+	CHECK(topo_resolve(&t, &err) == -EINVAL);
+	CHECK_EQ_STR(err.path, ".services[0].ports");
+	s->nports = 1;
+	s->type = (enum topo_svc_type)7;
+	CHECK(topo_resolve(&t, &err) == -EINVAL);
+	CHECK_EQ_STR(err.path, ".services[0].type");
+	s->type = TOPO_SVC_CLUSTERIP;
+	strcpy(s->name, "Web");
+	CHECK(topo_resolve(&t, &err) == -EINVAL);
+	CHECK_EQ_STR(err.path, ".services[0].name");
+	strcpy(s->name, "web");
+	/* Zero means "default" for a targetPort and an affinity timeout. */
+	s->ports[0].target_name[0] = '\0';
+	s->affinity = true;
+	if (CHECK(topo_resolve(&t, &err) == 0)) {
+		CHECK_EQ_INT(s->ports[0].target_port, 80);
+		CHECK_EQ_INT(s->affinity_timeout, TOPO_AFFINITY_DEFAULT);
+		CHECK(s->nendpoints == 1 && s->endpoints[0].port[0] == 80);
+		check_roundtrip(&t, "from code");
+	}
+	/* A clusterIP of the model is checked against serviceCIDR at resolve
+	 * time, which the command line cannot change but code can. */
+	t.net.service_cidr = (struct cidr){ ip("10.100.0.0"), 16 };
+	CHECK(topo_resolve(&t, &err) == -EINVAL);
+	CHECK_EQ_STR(err.path, ".services[0].clusterIP");
+	CHECK_HAS_STR(err.msg, "not inside .network.serviceCIDR 10.100.0.0/16");
+	s->cluster_ip = 0;
+	if (CHECK(topo_resolve(&t, &err) == 0))
+		CHECK_EQ_INT(s->cluster_ip, ip("10.100.0.1"));
+out:
+	topo_free(&t);
+	CHECK(is_zeroed(&t));
+}
+
 int main(void)
 {
 	RUN(test_default);
@@ -960,5 +1321,8 @@ int main(void)
 	RUN(test_ipam);
 	RUN(test_resolve_atomic);
 	RUN(test_order);
+	RUN(test_services_file);
+	RUN(test_services_ipam);
+	RUN(test_services_resolve);
 	return unit_summary();
 }
