@@ -28,10 +28,11 @@ struct command {
 
 static const struct command commands[] = {
 	{ "setup", cmd_setup, NEED_ROOT, "build a lab (default: the embedded topology)",
-	  "[-f FILE] [--nodes N --pods-per-node M] [--network routed|vxlan|vpc]\n"
+	  "[-f FILE] [--nodes N --pods-per-node M [--services K]] [--network routed|vxlan|vpc]\n"
 	  "  -f, --file FILE          topology JSON (docs/topology.md); - reads stdin\n"
 	  "      --nodes N            synthetic topology: N nodes (1-256) ...\n"
 	  "      --pods-per-node M    ... with M pods each\n"
+	  "      --services K         ... and K Services, two pods behind each\n"
 	  "      --network MODE       cross-node networking: routed (default), vxlan, vpc\n" },
 	{ "teardown", cmd_teardown, NEED_ROOT, "remove a lab, also after a crash",
 	  "[--all]\n"

@@ -16,7 +16,7 @@
 
 struct setup_args {
 	const char *file;
-	long nodes, pods_per_node;
+	long nodes, pods_per_node, services;
 	const char *network;
 };
 
@@ -95,11 +95,12 @@ static int parse_args(int argc, char **argv, struct setup_args *a)
 		{ "nodes", required_argument, NULL, 'n' },
 		{ "pods-per-node", required_argument, NULL, 'm' },
 		{ "network", required_argument, NULL, 'N' },
+		{ "services", required_argument, NULL, 'S' },
 		{ 0 },
 	};
 	int opt;
 
-	a->nodes = a->pods_per_node = -1;
+	a->nodes = a->pods_per_node = a->services = -1;
 	opterr = 0;
 	optind = 0;	/* 0, not 1: glibc re-reads the optstring (main's is "+...") */
 	while ((opt = getopt_long(argc, argv, ":f:", longopts, NULL)) != -1) {
@@ -122,6 +123,12 @@ static int parse_args(int argc, char **argv, struct setup_args *a)
 		case 'N':
 			a->network = optarg;
 			break;
+		case 'S':
+			a->services = pp_parse_uint(optarg, 0, TOPO_MAX_SERVICES);
+			if (a->services < 0)
+				return pp_usage_error("setup", "--services \"%s\": expected a number from 0 to %d",
+						      optarg, TOPO_MAX_SERVICES);
+			break;
 		case ':':
 			return pp_usage_error("setup", "%s needs a value", argv[optind - 1]);
 		default:
@@ -134,6 +141,9 @@ static int parse_args(int argc, char **argv, struct setup_args *a)
 		return pp_usage_error("setup", "-f and --nodes/--pods-per-node exclude each other");
 	if ((a->nodes >= 0) != (a->pods_per_node >= 0))
 		return pp_usage_error("setup", "--nodes and --pods-per-node go together");
+	if (a->services >= 0 && a->nodes < 0)
+		return pp_usage_error("setup", "--services adds Services to a synthetic topology: "
+				      "use it with --nodes and --pods-per-node");
 	return 0;
 }
 
@@ -152,6 +162,8 @@ static int load_topology(const struct setup_args *a, struct topo *t)
 	if (a->nodes >= 0) {
 		source = "(synthetic)";
 		ret = topo_from_synth(t, (unsigned)a->nodes, (unsigned)a->pods_per_node, mode, &te);
+		if (ret == 0 && a->services > 0)
+			ret = topo_synth_services(t, (unsigned)a->services, &te);
 	} else if (a->file) {
 		buf = slurp(a->file, &len);
 		if (!buf) {

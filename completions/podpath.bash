@@ -22,9 +22,9 @@ _podpath() {
 		case $prev in
 		-f | --file) _filedir json; return ;;
 		--network) COMPREPLY=($(compgen -W "routed vxlan vpc" -- "$cur")); return ;;
-		--nodes | --pods-per-node) return ;;
+		--nodes | --pods-per-node | --services) return ;;
 		esac
-		COMPREPLY=($(compgen -W "-f --file --nodes --pods-per-node --network --help" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "-f --file --nodes --pods-per-node --services --network --help" -- "$cur")) ;;
 	teardown) COMPREPLY=($(compgen -W "--all --help" -- "$cur")) ;;
 	status) COMPREPLY=($(compgen -W "--dot --help" -- "$cur")) ;;
 	exec)

@@ -153,3 +153,63 @@ out:
 	}
 	return ret;
 }
+
+/* Give pod g a second label svc=svc-<g/2 % k + 1>: two pods per Service
+ * while there are enough pods, as a scale test of Services wants. */
+static int synth_pod_label(struct topo_pod *p, size_t g, unsigned k)
+{
+	struct topo_label *nl = realloc(p->labels, (p->nlabels + 1) * sizeof(*nl));
+	char val[24];
+
+	if (!nl)
+		return -ENOMEM;
+	p->labels = nl;
+	snprintf(val, sizeof(val), "svc-%zu", (g / 2) % k + 1);
+	nl[p->nlabels].key = strdup("svc");
+	nl[p->nlabels].value = strdup(val);
+	p->nlabels++;
+	return nl[p->nlabels - 1].key && nl[p->nlabels - 1].value ? 0 : -ENOMEM;
+}
+
+int topo_synth_services(struct topo *t, unsigned k, struct topo_error *err)
+{
+	char val[16];
+	int ret = 0;
+
+	topo_err_clear(err);
+	snprintf(val, sizeof(val), "%u", k);
+	if (k > TOPO_MAX_SERVICES)
+		return topo_err_set(err, "--services", val, "at most %d Services are supported",
+				    TOPO_MAX_SERVICES);
+	if (!k)
+		return 0;
+	if (topo_alloc_services(t, k))
+		return topo_err_nomem(err);
+	for (size_t g = 0; g < t->npods && ret == 0; g++)
+		ret = synth_pod_label(&t->pods[g], g, k);
+	for (unsigned s = 0; s < k && ret == 0; s++) {
+		struct topo_service *sv = &t->services[s];
+
+		strcpy(sv->ns, "default");
+		snprintf(sv->name, sizeof(sv->name), "svc-%u", s + 1);
+		sv->type = TOPO_SVC_CLUSTERIP;
+		sv->selector = calloc(1, sizeof(*sv->selector));
+		if (!sv->selector) {
+			ret = -ENOMEM;
+			break;
+		}
+		sv->nselector = 1;
+		sv->selector[0].key = strdup("svc");
+		sv->selector[0].value = strdup(sv->name);
+		if (!sv->selector[0].key || !sv->selector[0].value)
+			ret = -ENOMEM;
+		sv->nports = 1;
+		strcpy(sv->ports[0].name, "http");
+		sv->ports[0].port = 80;
+		strcpy(sv->ports[0].target_name, "http");
+		sv->ports[0].proto = TOPO_PROTO_TCP;
+	}
+	if (ret)
+		return topo_err_nomem(err);
+	return 0;
+}

@@ -141,6 +141,10 @@ int topo_from_default(struct topo *t, struct topo_error *err);
  * serving http 8080/TCP, label app=synth; CIDRs sized so that it fits in mode. */
 int topo_from_synth(struct topo *t, unsigned nodes, unsigned pods_per_node,
 		    enum topo_mode mode, struct topo_error *err);
+/* Add k synthetic Services to a synthetic topology: default/svc-1..k, port
+ * 80 -> the pods' "http" port, svc-i selecting svc=svc-i, a label given to
+ * pods two by two (so each Service has two endpoints while pods last). */
+int topo_synth_services(struct topo *t, unsigned k, struct topo_error *err);
 /* Cross-check (duplicates, references, overlaps) and assign every unset address:
  * node IPs, pod CIDRs, gateways, pod IPs, Service clusterIPs and nodePorts; then
  * compute each Service's endpoints. Idempotent. 0 or -EINVAL with err set. */

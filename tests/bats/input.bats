@@ -73,6 +73,8 @@ nothing_built() {
 		'setup --pods-per-node 2|go together'
 		'setup --nodes 2 --pods-per-node 100000|--pods-per-node'
 		'setup --network flat|--network "flat"'
+		'setup --nodes 1 --pods-per-node 1 --services x|--services "x"'
+		'setup --services 2|use it with --nodes'
 		'setup --bogus|unknown option "--bogus"'
 		'setup -f|needs a value'
 		'setup -f /nonexistent/topo.json|/nonexistent/topo.json'

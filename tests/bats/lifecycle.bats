@@ -184,6 +184,16 @@ root_snapshot() {
 	done
 }
 
+@test "--services K adds K Services, two pods behind each, at those pods' addresses" {
+	pp setup --nodes 2 --pods-per-node 3 --services 3
+	run pp -j status
+	pp teardown
+	[ "$status" -eq 0 ]
+	jq -e '[.services[] | .name] == ["svc-1", "svc-2", "svc-3"]' <<<"$output"
+	jq -e 'all(.services[]; (.endpoints | length) == 2 and .ports[0].port == 80 and all(.endpoints[]; .ports[0] == 8080))' <<<"$output"
+	jq -e '[.services[].clusterIP] | unique | length == 3' <<<"$output"
+}
+
 @test "a synthetic topology builds and every pod answers" {
 	pp setup --nodes 3 --pods-per-node 4 --network vxlan
 	[ "$(pod_netns $LAB | wc -l)" -eq 12 ]
