@@ -18,9 +18,9 @@ int lab_state_write(const struct lab *l, struct pp_err *e);
 /* Write the per-namespace resolv.conf files kubelet would give pods. */
 int lab_resolv_write(const struct lab *l, struct pp_err *e);
 
-/* Remove every object of one lab (or all labs), found by ownership; the
- * caller holds the lock. r may be NULL. */
-int lab_remove_objects(const char *lab, bool all, struct lab_teardown_report *r);
+/* Remove every object of one lab, found by ownership; the caller holds its
+ * lock. r may be NULL. */
+int lab_remove_objects(const char *lab, struct lab_teardown_report *r);
 
 /* Find podpath-responder, the container program, next to this podpath
  * binary; fills l->responder. */

@@ -181,6 +181,17 @@ int lab_procs_kill(const ino_t *inodes, size_t n)
 		return -ENOMEM;
 	memcpy(sorted, inodes, n * sizeof(*sorted));
 	qsort(sorted, n, sizeof(*sorted), ino_cmp);
+	/* Whatever a marker says, never the namespace podpath itself runs in
+	 * (the host's): every process of the machine lives there. */
+	{
+		struct stat self;
+
+		if (stat("/proc/self/ns/net", &self) == 0 &&
+		    bsearch(&self.st_ino, sorted, n, sizeof(*sorted), ino_cmp)) {
+			killed = -EPERM;
+			goto out;
+		}
+	}
 	d = opendir("/proc");
 	if (!d) {
 		killed = -errno;
@@ -255,13 +266,28 @@ static void *spawner_main(void *arg)
 {
 	struct lab_spawner *s = arg;
 	int origin = netns_self_fd();
+	sigset_t all;
 	size_t pod;
 
+	/* Ctrl-C is for the builder (it rolls back); here it would only
+	 * interrupt the read below. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	if (origin < 0)
 		s->ret = pp_err_set(&s->err, PP_EXIT_ENV, origin, "cannot open own namespace");
-	while (read(s->pipe[0], &pod, sizeof(pod)) == (ssize_t)sizeof(pod)) {
+	for (;;) {
+		ssize_t n = read(s->pipe[0], &pod, sizeof(pod));
 		int fd;
 
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			break;	/* the builder is done */
+		if (n != (ssize_t)sizeof(pod)) {
+			s->ret = pp_err_set(&s->err, PP_EXIT_FAIL, n < 0 ? -errno : -EIO,
+					    "container queue broken");
+			break;
+		}
 		if (s->ret < 0)
 			continue;	/* drain: the builder will roll back */
 		fd = netns_open(s->l->plan.pods[pod].netns);

@@ -19,6 +19,7 @@
  * this long; one that starts an HTTP request gets an HTTP answer. */
 #define QUIET_MS 150
 #define REQ_TIMEOUT_MS 2000
+#define LINGER_MS 1000
 
 /* The request buffer is allocated per connection: an idle responder (most
  * of a lab, most of the time) touches only a few pages of memory. */
@@ -26,6 +27,7 @@ struct conn {
 	int fd;
 	size_t len;
 	long long deadline;
+	bool closing;		/* answered: reading what is left until the client's FIN */
 	char *req;		/* REQ_MAX bytes while fd >= 0 */
 };
 
@@ -161,18 +163,34 @@ static void conn_answer(const struct responder_cfg *cfg, struct conn *c, bool ht
 		send_all(c->fd, resp, (size_t)n < sizeof(resp) ? (size_t)n : sizeof(resp) - 1);
 }
 
-static void conn_close(struct conn *c)
+static void conn_free(struct conn *c)
 {
-	char drain[512];
-
-	/* Read what the client still sent so close() ends with FIN, not RST. */
-	shutdown(c->fd, SHUT_WR);
-	while (recv(c->fd, drain, sizeof(drain), MSG_DONTWAIT) > 0)
-		;
 	close(c->fd);
 	c->fd = -1;
+	c->closing = false;
 	free(c->req);
 	c->req = NULL;
+}
+
+/* Answered: send our FIN, then keep reading what the client still sends
+ * (a request body, its own FIN) for up to LINGER_MS. Closing with unread
+ * data would answer the client with an RST that can destroy our reply. */
+static void conn_close(struct conn *c)
+{
+	shutdown(c->fd, SHUT_WR);
+	c->closing = true;
+	c->deadline = now_ms() + LINGER_MS;
+}
+
+static void conn_drain(struct conn *c)
+{
+	char drain[512];
+	ssize_t n;
+
+	while ((n = recv(c->fd, drain, sizeof(drain), MSG_DONTWAIT)) > 0)
+		;
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+		conn_free(c);
 }
 
 /* Read what is there; answer when the request is complete or cannot be HTTP. */
@@ -283,10 +301,13 @@ int responder_run(const struct responder_cfg *cfg, volatile sig_atomic_t *stop)
 
 			if (c->fd < 0)
 				continue;
+			if (c->deadline <= now && c->closing) {	/* the client never closed */
+				conn_free(c);
+				continue;
+			}
 			if (c->deadline <= now) {	/* quiet client or stalled request */
 				conn_answer(cfg, c, looks_http(c->req, c->len) == 1);
 				conn_close(c);
-				continue;
 			}
 			if (c->deadline < next)
 				next = c->deadline;
@@ -308,13 +329,20 @@ int responder_run(const struct responder_cfg *cfg, volatile sig_atomic_t *stop)
 			else
 				accept_one(cfg->ports[i].fd, conns);
 		}
-		for (size_t k = 0; k < nc; k++)
-			if (pfd[cfg->nports + k].revents && conns[map[k]].fd >= 0)
-				conn_readable(cfg, &conns[map[k]]);
+		for (size_t k = 0; k < nc; k++) {
+			struct conn *c = &conns[map[k]];
+
+			if (!pfd[cfg->nports + k].revents || c->fd < 0)
+				continue;
+			if (c->closing)
+				conn_drain(c);
+			else
+				conn_readable(cfg, c);
+		}
 	}
 	for (size_t i = 0; i < MAX_CONNS; i++)
 		if (conns[i].fd >= 0)
-			conn_close(&conns[i]);
+			conn_free(&conns[i]);
 	free(conns);
 	return ret;
 }

@@ -494,7 +494,7 @@ int lab_setup(struct lab *l, const struct lab_setup_opts *o, struct pp_err *e)
 out:
 	build_release(&b);
 	if (ret < 0)
-		lab_remove_objects(l->name, false, NULL);	/* roll back */
+		lab_remove_objects(l->name, NULL);	/* roll back */
 	lab_unlock(l->name, lock, ret < 0);
 	return ret;
 }

@@ -20,7 +20,7 @@ struct found {
 	char (*names)[LAB_NETNS_MAX];
 	ino_t *inodes;
 	size_t n, cap;
-	const char *lab;	/* NULL: any lab (teardown --all) */
+	const char *lab;
 	size_t stray_files;
 };
 
@@ -50,8 +50,6 @@ static bool marker_matches(const char *marker, const char *lab)
 {
 	char want[LAB_MARKER_MAX];
 
-	if (!lab)
-		return !strncmp(marker, "podpath:", 8);
 	snprintf(want, sizeof(want), "podpath:%s", lab);
 	return !strcmp(marker, want);
 }
@@ -86,10 +84,9 @@ static int collect_cb(const char *name, void *arg)
 
 	if (!netns_is_pinned(name)) {
 		/* Setup creates the file just before the bind mount; a kill in
-		 * between leaves it empty and unmounted. Only for one named lab:
-		 * an unmounted file carries no marker to prove whose it is. */
+		 * between leaves it empty and unmounted. */
 		snprintf(path, sizeof(path), "%s/%s", NETNS_RUN_DIR, name);
-		if (f->lab && stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0 &&
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0 &&
 		    unlink(path) == 0)
 			f->stray_files++;
 		return 0;
@@ -105,14 +102,13 @@ static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *
 	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
 }
 
-int lab_remove_objects(const char *lab, bool all, struct lab_teardown_report *r)
+int lab_remove_objects(const char *lab, struct lab_teardown_report *r)
 {
-	struct found f = { .lab = all ? NULL : lab };
+	struct found f = { .lab = lab };
 	char prefix[LAB_NAME_MAX + 2] = "", dir[256];
 	int ret, killed;
 
-	if (!all)
-		lab_netns_prefix(lab, prefix, sizeof(prefix));
+	lab_netns_prefix(lab, prefix, sizeof(prefix));
 	ret = netns_for_each(prefix, collect_cb, &f);
 	if (ret < 0)
 		goto out;
@@ -120,7 +116,7 @@ int lab_remove_objects(const char *lab, bool all, struct lab_teardown_report *r)
 	killed = lab_procs_kill(f.inodes, f.n);
 	for (size_t i = 0; i < f.n; i++)
 		netns_remove(f.names[i]);
-	if (!all && lab_path(lab, NULL, dir, sizeof(dir)) == 0 && access(dir, F_OK) == 0) {
+	if (lab_path(lab, NULL, dir, sizeof(dir)) == 0 && access(dir, F_OK) == 0) {
 		if (nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS) < 0)
 			ret = -errno;
 		else if (r)
@@ -181,12 +177,44 @@ static int teardown_one(const char *name, struct lab_teardown_report *r, struct 
 	lock = lab_lock(name, 30000, e);
 	if (lock < 0)
 		return lock;
-	ret = lab_remove_objects(name, false, r);
+	ret = lab_remove_objects(name, r);
 	if (ret < 0)
 		pp_err_set(e, PP_EXIT_FAIL, ret, "lab \"%s\": teardown incomplete: %s", name,
 			   strerror(-ret));
 	lab_unlock(name, lock, true);
 	return ret;
+}
+
+struct marked_labs {
+	char (**names)[LAB_NAME_MAX + 1];
+	size_t *n, cap;
+};
+
+/* The lab named by a namespace's marker joins the list (once). */
+static int marked_cb(const char *name, void *arg)
+{
+	struct marked_labs *m = arg;
+	char marker[LAB_MARKER_MAX + 8];
+	const char *lab;
+
+	if (!netns_is_pinned(name) || marker_read(name, marker, sizeof(marker)) < 0 ||
+	    strncmp(marker, "podpath:", 8) || !lab_name_valid(marker + 8))
+		return 0;
+	lab = marker + 8;
+	for (size_t i = 0; i < *m->n; i++)
+		if (!strcmp((*m->names)[i], lab))
+			return 0;
+	if (*m->n == m->cap) {
+		size_t ncap = m->cap ? m->cap * 2 : 8;
+		void *nn = realloc(*m->names, ncap * sizeof(**m->names));
+
+		if (!nn)
+			return -ENOMEM;
+		*m->names = nn;
+		m->cap = ncap;
+	}
+	snprintf((*m->names)[(*m->n)++], sizeof((*m->names)[0]), "%s", lab);
+	return 0;
 }
 
 int lab_teardown(const char *name, bool all, struct lab_teardown_report *r, struct pp_err *e)
@@ -199,17 +227,20 @@ int lab_teardown(const char *name, bool all, struct lab_teardown_report *r, stru
 		memset(r, 0, sizeof(*r));
 	if (!all)
 		return teardown_one(name, r, e);
-	/* Every lab with a state dir or lock, then whatever carries a
-	 * podpath marker without either. */
+	/* Every lab with a state dir or lock, and every lab a marked namespace
+	 * names: each removed under its own lock, so a setup running for one
+	 * of them is waited for, never cut into. */
 	ret = labs_in_run_dir(&names, &n);
+	if (ret == 0) {
+		struct marked_labs m = { &names, &n, n };
+
+		ret = netns_for_each("", marked_cb, &m);
+	}
 	for (size_t i = 0; ret == 0 && i < n; i++)
 		ret = teardown_one(names[i], r, e);
 	free(names);
-	if (ret == 0) {
-		ret = lab_remove_objects(NULL, true, r);
-		if (ret < 0)
-			pp_err_set(e, PP_EXIT_FAIL, ret, "teardown --all incomplete: %s", strerror(-ret));
-	}
+	if (ret < 0 && e && !e->msg[0])
+		pp_err_set(e, PP_EXIT_FAIL, ret, "teardown --all incomplete: %s", strerror(-ret));
 	return ret;
 }
 

@@ -116,8 +116,12 @@ bool netns_is_pinned(const char *name)
 {
 	char path[PATH_MAX];
 	struct statfs sfs;
+	struct stat st;
 
 	if (netns_path(name, path, sizeof(path)) < 0)
+		return false;
+	/* A symlink is not a pin: it could point anywhere, /proc/1/ns/net too. */
+	if (lstat(path, &st) < 0 || S_ISLNK(st.st_mode))
 		return false;
 	return statfs(path, &sfs) == 0 && sfs.f_type == NSFS_MAGIC;
 }
@@ -203,21 +207,25 @@ int netns_run(const char *name, int (*fn)(void *arg), void *arg)
 }
 
 struct socket_args {
-	int domain, type, protocol;
+	int domain, type, protocol, fd;
 };
 
 static int socket_here(void *arg)
 {
 	struct socket_args *a = arg;
-	int sock = socket(a->domain, a->type | SOCK_CLOEXEC, a->protocol);
 
-	return sock < 0 ? -errno : sock;
+	a->fd = socket(a->domain, a->type | SOCK_CLOEXEC, a->protocol);
+	return a->fd < 0 ? -errno : 0;
 }
 
 int netns_socket(const char *name, int domain, int type, int protocol)
 {
-	struct socket_args a = { domain, type, protocol };
+	struct socket_args a = { domain, type, protocol, -1 };
+	int ret;
 
 	/* A socket belongs to the namespace it was made in, wherever it is used. */
-	return netns_run(name, socket_here, &a);
+	ret = netns_run(name, socket_here, &a);
+	if (ret < 0 && a.fd >= 0)
+		close(a.fd);	/* made, but the way back failed */
+	return ret < 0 ? ret : a.fd;
 }

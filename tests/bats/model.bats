@@ -189,3 +189,17 @@ setup() { load helpers; }
 		[[ "$out" == *"proto=udp server=$dip:9000 client=$sip:"* ]]
 	done
 }
+
+@test "the responder answers a request whose body comes late, and closes without a reset" {
+	lab=ppt-model-routed
+	dip=$(pod_ip ${lab}_pod_default_web-2)
+	out=$(ip netns exec ${lab}_pod_default_client timeout 5 bash -c '
+		exec 3<>/dev/tcp/'"$dip"'/8080
+		printf "POST /late HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\n" >&3
+		sleep 0.1
+		printf hello >&3
+		cat <&3')
+	echo "$out"
+	[[ "$out" == "HTTP/1.1 200 OK"* ]]
+	[[ "$out" == *"path=/late"* ]]
+}
