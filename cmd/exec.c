@@ -28,8 +28,10 @@ int cmd_exec(int argc, char **argv)
 			container = argv[i];
 		} else if (!strncmp(argv[i], "--container=", 12)) {
 			container = argv[i] + 12;
-		} else if (argv[i][0] == '-' && !target) {
-			return pp_usage_error("exec", "unknown option \"%s\"", argv[i]);
+		} else if (argv[i][0] == '-') {
+			/* CMD's own options go after "--" or after CMD's name. */
+			return pp_usage_error("exec", "unknown option \"%s\" (a command that starts "
+					      "with '-' goes after --)", argv[i]);
 		} else if (!target) {
 			target = argv[i];
 		} else {

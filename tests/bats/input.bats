@@ -84,6 +84,7 @@ nothing_built() {
 		'status --yaml|unknown option "--yaml"'
 		'exec|missing TARGET'
 		'exec default/client|missing the command'
+		'exec default/client -x|unknown option "-x"'
 		'frobnicate|unknown command "frobnicate"'
 		'help frobnicate|unknown command "frobnicate"'
 		'--bogus status|unknown option "--bogus"'
