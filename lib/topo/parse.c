@@ -392,16 +392,22 @@ static int port_name(struct parse_ctx *c, void *obj, json_t *v, const struct top
 	return want_name(c, v, at, topo_is_port_name, TOPO_MSG_PORT_NAME, p->name, sizeof(p->name));
 }
 
+/* A TCP/UDP port number, 1..65535. */
+static int want_port(struct parse_ctx *c, json_t *v, const struct topo_jpath *at, uint16_t *out)
+{
+	long long n;
+	int ret = want_int(c, v, at, 1, 65535, &n);
+
+	if (!ret)
+		*out = (uint16_t)n;
+	return ret;
+}
+
 static int port_number(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_port *p = obj;
-	long long n;
-	int ret;
 
-	ret = want_int(c, v, at, 1, 65535, &n);
-	if (!ret)
-		p->port = (uint16_t)n;
-	return ret;
+	return want_port(c, v, at, &p->port);
 }
 
 static int want_proto(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
@@ -727,31 +733,21 @@ static int sport_name(struct parse_ctx *c, void *obj, json_t *v, const struct to
 static int sport_port(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_svc_port *p = obj;
-	long long n;
-	int ret;
 
-	ret = want_int(c, v, at, 1, 65535, &n);
-	if (!ret)
-		p->port = (uint16_t)n;
-	return ret;
+	return want_port(c, v, at, &p->port);
 }
 
 /* A number, or the name of a container port (Kubernetes' IntOrString). */
 static int sport_target(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_svc_port *p = obj;
-	long long n;
-	int ret;
 
 	if (json_is_string(v))
 		return want_name(c, v, at, topo_is_port_name, TOPO_MSG_PORT_NAME, p->target_name,
 				 sizeof(p->target_name));
 	if (!json_is_integer(v))
 		return fail(c, at, v, "expected integer or string (a container port's name)");
-	ret = want_int(c, v, at, 1, 65535, &n);
-	if (!ret)
-		p->target_port = (uint16_t)n;
-	return ret;
+	return want_port(c, v, at, &p->target_port);
 }
 
 static int sport_proto(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)

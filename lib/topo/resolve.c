@@ -197,59 +197,11 @@ out:
 	return ret;
 }
 
-/* Duplicates among up to 65536 pods are found by sorting (key, index)
- * pairs; dup[i] is the first pod with pod i's key, or i itself. */
-struct pod_key {
-	const struct topo_pod *p;
-	size_t i;
-};
-
-static int cmp_pod_name(const void *a, const void *b)
+/* Pod i's keys for topo_dups. */
+static void pod_keys(const struct topo *t, struct topo_key *keys)
 {
-	const struct pod_key *x = a, *y = b;
-	int r = strcmp(x->p->ns, y->p->ns);
-
-	if (!r)
-		r = strcmp(x->p->name, y->p->name);
-	if (!r)
-		r = x->i < y->i ? -1 : x->i > y->i;
-	return r;
-}
-
-static int cmp_pod_ip(const void *a, const void *b)
-{
-	const struct pod_key *x = a, *y = b;
-
-	if (x->p->ip != y->p->ip)
-		return x->p->ip < y->p->ip ? -1 : 1;
-	return x->i < y->i ? -1 : x->i > y->i;
-}
-
-static bool same_name(const struct pod_key *a, const struct pod_key *b)
-{
-	return !strcmp(a->p->ns, b->p->ns) && !strcmp(a->p->name, b->p->name);
-}
-
-static bool same_ip(const struct pod_key *a, const struct pod_key *b)
-{
-	return a->p->ip == b->p->ip;
-}
-
-static void find_dups(const struct topo *t, struct pod_key *keys, size_t *dup,
-		      int (*cmp)(const void *, const void *),
-		      bool (*same)(const struct pod_key *, const struct pod_key *))
-{
-	size_t i, first = 0;
-
-	for (i = 0; i < t->npods; i++)
-		keys[i] = (struct pod_key){ &t->pods[i], i };
-	qsort(keys, t->npods, sizeof(*keys), cmp);
-	for (i = 0; i < t->npods; i++) {
-		/* Equal keys are adjacent, the first in document order leads. */
-		if (i == 0 || !same(&keys[i], &keys[first]))
-			first = i;
-		dup[keys[i].i] = keys[first].i;
-	}
+	for (size_t i = 0; i < t->npods; i++)
+		keys[i] = (struct topo_key){ t->pods[i].ns, t->pods[i].name, t->pods[i].ip, i };
 }
 
 static int check_pod_ip(const struct topo *t, size_t i, const struct topo_plan *plan,
@@ -300,7 +252,7 @@ static int check_pods(const struct topo *t, const struct topo_plan *plan, struct
 {
 	size_t *dup_name = NULL, *dup_ip = NULL, i, j;
 	char path[TOPO_PATH_MAX], v[2 * TOPO_LABEL_MAX];
-	struct pod_key *keys = NULL;
+	struct topo_key *keys = NULL;
 	const struct topo_pod *p;
 	int ret = 0;
 
@@ -318,8 +270,10 @@ static int check_pods(const struct topo *t, const struct topo_plan *plan, struct
 		ret = topo_err_nomem(err);
 		goto out;
 	}
-	find_dups(t, keys, dup_name, cmp_pod_name, same_name);
-	find_dups(t, keys, dup_ip, cmp_pod_ip, same_ip);
+	pod_keys(t, keys);
+	topo_dups(keys, t->npods, dup_name, false);
+	pod_keys(t, keys);
+	topo_dups(keys, t->npods, dup_ip, true);
 	for (i = 0; i < t->npods; i++) {
 		p = &t->pods[i];
 		if (p->node >= t->nnodes) {

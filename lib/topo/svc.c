@@ -130,46 +130,17 @@ out:
 
 /* ---- across Services ---- */
 
-/* Duplicates are found by sorting (key, index) pairs, as for pods;
- * dup[i] is the first Service with Service i's key, or i itself. */
-struct svc_key {
-	const struct topo_service *s;
-	uint32_t ip;
-	size_t i;
-};
-
-static int cmp_svc_name(const void *a, const void *b)
-{
-	const struct svc_key *x = a, *y = b;
-	int r = strcmp(x->s->ns, y->s->ns);
-
-	if (!r)
-		r = strcmp(x->s->name, y->s->name);
-	if (!r)
-		r = x->i < y->i ? -1 : x->i > y->i;
-	return r;
-}
-
-static int cmp_svc_ip(const void *a, const void *b)
-{
-	const struct svc_key *x = a, *y = b;
-
-	if (x->ip != y->ip)
-		return x->ip < y->ip ? -1 : 1;
-	return x->i < y->i ? -1 : x->i > y->i;
-}
-
 /* For bsearch: only the address counts. */
 static int cmp_ip_only(const void *a, const void *b)
 {
-	const struct svc_key *x = a, *y = b;
+	const struct topo_key *x = a, *y = b;
 
 	return x->ip < y->ip ? -1 : x->ip > y->ip;
 }
 
 struct svc_work {
-	struct svc_key *by_name;	/* every Service */
-	struct svc_key *by_ip;		/* Services with a given clusterIP, sorted */
+	struct topo_key *by_name;	/* every Service */
+	struct topo_key *by_ip;		/* Services with a given clusterIP, sorted */
 	size_t nby_ip;
 	size_t *dup_name, *dup_ip;
 	/* Owner of each given nodePort: Service index + 1 (0 = free) and port. */
@@ -179,35 +150,21 @@ struct svc_work {
 	} *owner;
 };
 
-static bool same_name(const struct topo_service *a, const struct topo_service *b)
-{
-	return !strcmp(a->ns, b->ns) && !strcmp(a->name, b->name);
-}
-
 static void find_dups(const struct topo *t, struct svc_work *w)
 {
-	size_t i, n = 0, first = 0;
+	size_t n = 0;
 
-	for (i = 0; i < t->nservices; i++) {
-		w->by_name[i] = (struct svc_key){ &t->services[i], 0, i };
-		w->dup_name[i] = w->dup_ip[i] = i;
-		if (t->services[i].cluster_ip)
-			w->by_ip[n++] = (struct svc_key){ &t->services[i], t->services[i].cluster_ip, i };
+	for (size_t i = 0; i < t->nservices; i++) {
+		const struct topo_service *sv = &t->services[i];
+
+		w->by_name[i] = (struct topo_key){ sv->ns, sv->name, 0, i };
+		w->dup_ip[i] = i;
+		if (sv->cluster_ip)
+			w->by_ip[n++] = (struct topo_key){ sv->ns, sv->name, sv->cluster_ip, i };
 	}
 	w->nby_ip = n;
-	qsort(w->by_name, t->nservices, sizeof(*w->by_name), cmp_svc_name);
-	qsort(w->by_ip, n, sizeof(*w->by_ip), cmp_svc_ip);
-	/* Equal keys are adjacent, the first in document order leads. */
-	for (i = 0; i < t->nservices; i++) {
-		if (i == 0 || !same_name(w->by_name[i].s, w->by_name[first].s))
-			first = i;
-		w->dup_name[w->by_name[i].i] = w->by_name[first].i;
-	}
-	for (i = 0; i < n; i++) {
-		if (i == 0 || w->by_ip[i].ip != w->by_ip[first].ip)
-			first = i;
-		w->dup_ip[w->by_ip[i].i] = w->by_ip[first].i;
-	}
+	topo_dups(w->by_name, t->nservices, w->dup_name, false);
+	topo_dups(w->by_ip, n, w->dup_ip, true);
 }
 
 static int check_cluster_ip(const struct topo *t, size_t i, const struct svc_work *w,
@@ -336,7 +293,7 @@ static int svc_fail(const struct topo *t, size_t i, struct topo_error *err, cons
 
 static bool ip_given(const struct svc_work *w, uint64_t ip)
 {
-	struct svc_key key = { NULL, (uint32_t)ip, 0 };
+	struct topo_key key = { NULL, NULL, (uint32_t)ip, 0 };
 
 	return bsearch(&key, w->by_ip, w->nby_ip, sizeof(*w->by_ip), cmp_ip_only) != NULL;
 }

@@ -127,4 +127,18 @@ int topo_alloc_services(struct topo *t, size_t n);
 /* The default network section (DESIGN.md). */
 void topo_network_default(struct topo_network *net);
 
+/* A pod's or Service's identity for finding duplicates (dups.c). */
+struct topo_key {
+	const char *ns, *name;
+	uint32_t ip;
+	size_t i;		/* index in the document */
+};
+
+/* qsort order by ns/name, or by address; ties by document order. */
+int topo_key_cmp_name(const void *a, const void *b);
+int topo_key_cmp_ip(const void *a, const void *b);
+/* Sort keys by name (or address) and set dup[keys[k].i] to the index of
+ * the first key equal to it in document order (itself if unique). */
+void topo_dups(struct topo_key *keys, size_t n, size_t *dup, bool by_ip);
+
 #endif
