@@ -18,6 +18,7 @@ struct setup_args {
 	const char *file;
 	long nodes, pods_per_node, services;
 	const char *network;
+	const char *proxy_mode;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -96,6 +97,7 @@ static int parse_args(int argc, char **argv, struct setup_args *a)
 		{ "pods-per-node", required_argument, NULL, 'm' },
 		{ "network", required_argument, NULL, 'N' },
 		{ "services", required_argument, NULL, 'S' },
+		{ "proxy-mode", required_argument, NULL, 'P' },
 		{ 0 },
 	};
 	int opt;
@@ -122,6 +124,9 @@ static int parse_args(int argc, char **argv, struct setup_args *a)
 			break;
 		case 'N':
 			a->network = optarg;
+			break;
+		case 'P':
+			a->proxy_mode = optarg;
 			break;
 		case 'S':
 			a->services = pp_parse_uint(optarg, 0, TOPO_MAX_SERVICES);
@@ -151,6 +156,7 @@ static int load_topology(const struct setup_args *a, struct topo *t)
 {
 	struct topo_error te = { 0 };
 	enum topo_mode mode = TOPO_MODE_ROUTED;
+	enum topo_proxy_mode pmode = TOPO_PROXY_NFTABLES;
 	const char *source = a->file ? a->file : "(default)";
 	char *buf;
 	size_t len;
@@ -159,6 +165,9 @@ static int load_topology(const struct setup_args *a, struct topo *t)
 	if (a->network && topo_mode_parse(a->network, &mode) < 0)
 		return pp_usage_error("setup", "--network \"%s\": expected routed, vxlan or vpc",
 				      a->network);
+	if (a->proxy_mode && topo_proxy_mode_parse(a->proxy_mode, &pmode) < 0)
+		return pp_usage_error("setup", "--proxy-mode \"%s\": expected nftables, iptables "
+				      "or ipvs", a->proxy_mode);
 	if (a->nodes >= 0) {
 		source = "(synthetic)";
 		ret = topo_from_synth(t, (unsigned)a->nodes, (unsigned)a->pods_per_node, mode, &te);
@@ -180,6 +189,8 @@ static int load_topology(const struct setup_args *a, struct topo *t)
 	}
 	if (ret == 0 && a->network)
 		t->net.mode = mode;
+	if (ret == 0 && a->proxy_mode)
+		t->net.proxy_mode = pmode;
 	if (ret == 0)
 		ret = topo_resolve(t, &te);
 	return ret < 0 ? topo_report(source, &te) : 0;
@@ -225,15 +236,18 @@ int cmd_setup(int argc, char **argv)
 	for (size_t i = 0; i < l.topo.npods; i++)
 		ncontainers += l.topo.pods[i].ncontainers;
 	if (opts.json) {
-		ret = pp_json_out(json_pack("{s:i, s:s, s:s, s:i, s:i, s:i, s:f}", "schema", 1,
+		ret = pp_json_out(json_pack("{s:i, s:s, s:s, s:s, s:i, s:i, s:i, s:f}", "schema", 1,
 					    "lab", l.name, "mode", topo_mode_name(l.topo.net.mode),
+					    "proxyMode", topo_proxy_mode_name(l.topo.net.proxy_mode),
 					    "nodes", (int)l.topo.nnodes, "pods", (int)l.topo.npods,
 					    "containers", (int)ncontainers,
 					    "seconds", (double)(now_us() - t0) / 1e6));
 	} else {
-		printf("lab \"%s\" ready: %zu nodes, %zu pods, %zu containers, %s networking, %.0f ms\n",
-		       l.name, l.topo.nnodes, l.topo.npods, ncontainers,
-		       topo_mode_name(l.topo.net.mode), (double)(now_us() - t0) / 1e3);
+		printf("lab \"%s\" ready: %zu nodes, %zu pods, %zu containers, %zu services, "
+		       "%s networking, %s proxy, %.0f ms\n",
+		       l.name, l.topo.nnodes, l.topo.npods, ncontainers, l.topo.nservices,
+		       topo_mode_name(l.topo.net.mode), topo_proxy_mode_name(l.topo.net.proxy_mode),
+		       (double)(now_us() - t0) / 1e3);
 		ret = PP_EXIT_OK;
 	}
 out:

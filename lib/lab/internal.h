@@ -40,4 +40,10 @@ int lab_spawner_finish(struct lab_spawner *s, struct pp_err *e);
  * wait until they are gone. Returns how many were killed. */
 int lab_procs_kill(const ino_t *inodes, size_t n);
 
+/* Fill e from a failed kube-proxy batch on node `node`: the Service the
+ * refused object belongs to, the object, the kernel's reason. */
+struct nft_err;
+int lab_proxy_err(struct pp_err *e, const struct topo *t, const char *node,
+		  const struct nft_err *ne);
+
 #endif

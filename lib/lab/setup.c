@@ -20,7 +20,9 @@
 
 #include "lab/internal.h"
 #include "netns/netns.h"
+#include "nft/nft.h"
 #include "nl/nl.h"
+#include "proxy/proxy.h"
 
 #define VPC_GW_IP 0xa9fe0101u	/* 169.254.1.1: vpc-mode pods' next hop */
 
@@ -186,6 +188,21 @@ static int build_node_ns(struct build *b, size_t i)
 		netns_enter(b->origin_fd);
 		return pp_err_set(b->e, PP_EXIT_FAIL, -ENOMEM, "%s: out of memory", obj);
 	}
+	/* kubelet requires it: bridged pod-to-pod frames pass the node's
+	 * conntrack and nat hooks, so a reply from a same-node Service endpoint
+	 * is un-DNATed. A per-namespace setting, absent without br_netfilter
+	 * (which podpath will not load: that would change the host). */
+	if (b->t->net.mode != TOPO_MODE_VPC) {
+		ret = netns_sysctl_set("net/bridge/bridge-nf-call-iptables", "1");
+		if (ret < 0) {
+			netns_enter(b->origin_fd);
+			return pp_err_set(b->e, PP_EXIT_ENV, ret,
+					  "%s: cannot set net.bridge.bridge-nf-call-iptables: %s%s",
+					  obj, strerror(-ret), ret == -ENOENT ?
+					  " (this kernel lacks br_netfilter: CONFIG_BRIDGE_NETFILTER, "
+					  "module br_netfilter; Services on a bridge need it)" : "");
+		}
+	}
 	return ns_finish(b, obj, pn->netns, b->node_nl[i]);
 }
 
@@ -299,6 +316,11 @@ static int queue_pod_host(struct build *b, size_t i, int pod_fd)
 	int ret;
 
 	ret = nl_link_add_veth(nl, &host, &eth);
+	/* kubelet's hairpin-veth: a pod that reaches its own Service is DNATed
+	 * back to itself, and the bridge must send the frame out the port it
+	 * came in on. */
+	if (ret == 0 && !vpc)
+		ret = nl_bridge_port_hairpin_set(nl, pp->host_ifindex, true);
 	/* vpc (AWS VPC CNI): the pod's VPC address is routed to its veth, and
 	 * the node answers ARP for it on the VPC segment like an ENI would. */
 	if (ret == 0 && vpc)
@@ -372,6 +394,38 @@ out:
 	return ret;
 }
 
+/* kube-proxy's rules for node i, in one nf_tables batch sent from inside
+ * the node; a kernel error names the Service whose object it refused. */
+static int build_node_proxy(struct build *b, size_t i)
+{
+	const struct topo *t = b->t;
+	struct nft_batch *nb = nft_batch_new();
+	struct nft_err ne = { .code = 0 };
+	int ret;
+
+	if (!nb)
+		return pp_err_set(b->e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
+	ret = proxy_build(nb, t, i);
+	if (ret < 0) {
+		pp_err_set(b->e, PP_EXIT_FAIL, ret, "node \"%s\": kube-proxy rules: %s",
+			   t->nodes[i].name, strerror(-ret));
+		goto out;
+	}
+	ret = netns_enter(b->node_fd[i]);
+	if (ret == 0) {
+		ret = nft_batch_commit(nb, &ne);
+		netns_enter(b->origin_fd);
+	} else {
+		ne.code = ret;
+		snprintf(ne.what, sizeof(ne.what), "enter the node's namespace");
+	}
+	if (ret < 0)
+		lab_proxy_err(b->e, t, t->nodes[i].name, &ne);
+out:
+	nft_batch_free(nb);
+	return ret;
+}
+
 static int alloc_pids(struct lab *l)
 {
 	l->pids = calloc(l->topo.npods ? l->topo.npods : 1, sizeof(*l->pids));
@@ -419,6 +473,8 @@ static int build_all(struct build *b, const struct lab_setup_opts *o)
 		ret = build_vpc_ports(b);
 	for (size_t i = 0; ret == 0 && i < t->nnodes; i++)
 		ret = build_node_net(b, i);
+	for (size_t i = 0; ret == 0 && i < t->nnodes; i++)
+		ret = build_node_proxy(b, i);
 	if (ret == 0)
 		ret = lab_spawner_start(b->l, &b->spawner, b->e);
 	for (size_t i = 0; ret == 0 && i < t->npods; i++) {
@@ -452,6 +508,14 @@ int lab_setup(struct lab *l, const struct lab_setup_opts *o, struct pp_err *e)
 	char dir[256];
 	int lock, ret;
 
+	/* Before anything exists, not even the lock file. */
+	ret = proxy_mode_check(l->topo.net.proxy_mode);
+	if (ret < 0)
+		return pp_err_set(e, PP_EXIT_ENV, ret, ret == -ENOENT ?
+				  "proxy mode ipvs: this kernel has no IP_VS (CONFIG_IP_VS, module "
+				  "ip_vs not loaded); use --proxy-mode nftables or iptables" :
+				  "proxy mode ipvs: podpath builds kube-proxy's nftables and "
+				  "iptables layouts only; use --proxy-mode nftables or iptables");
 	lock = lab_lock(l->name, 30000, e);
 	if (lock < 0)
 		return lock;

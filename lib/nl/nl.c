@@ -376,6 +376,30 @@ int nl_arp_proxy_delay_set(struct nl *nl, int ifindex, uint64_t ms)
 	return 0;
 }
 
+int nl_bridge_port_hairpin_set(struct nl *nl, int ifindex, bool on)
+{
+	char what[112];
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+	struct nlattr *pi;
+
+	snprintf(what, sizeof(what), "set hairpin %s on bridge port ifindex %d",
+		 on ? "on" : "off", ifindex);
+	nlh = req_start(nl, RTM_SETLINK, 0, what);
+	if (!nlh)
+		return -ENOMEM;
+	/* AF_BRIDGE + IFLA_PROTINFO reaches the bridge's port settings, as
+	 * `bridge link set dev X hairpin on` does. */
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_BRIDGE;
+	ifi->ifi_index = ifindex;
+	pi = mnl_attr_nest_start(nlh, IFLA_PROTINFO);
+	mnl_attr_put_u8(nlh, IFLA_BRPORT_MODE, on ? 1 : 0);
+	mnl_attr_nest_end(nlh, pi);
+	req_end(nl, nlh);
+	return 0;
+}
+
 int nl_fdb_add(struct nl *nl, int ifindex, const uint8_t *mac, uint32_t dst)
 {
 	char what[112], a[16];

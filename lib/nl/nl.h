@@ -64,6 +64,9 @@ int nl_neigh_proxy_add(struct nl *nl, int ifindex, uint32_t ip);
 /* Queue a change of the ARP proxy_delay of one interface (neighbour table
  * parameters are per device in a non-initial netns; there is no "default"). */
 int nl_arp_proxy_delay_set(struct nl *nl, int ifindex, uint64_t ms);
+/* Queue: turn hairpin mode of a bridge port on or off (a frame may leave by
+ * the port it came in on: a pod reaching its own Service, as kubelet sets). */
+int nl_bridge_port_hairpin_set(struct nl *nl, int ifindex, bool on);
 /* Queue a permanent bridge FDB entry on a VXLAN device: mac is behind remote dst. */
 int nl_fdb_add(struct nl *nl, int ifindex, const uint8_t *mac, uint32_t dst);
 

@@ -175,6 +175,31 @@ int topo_mode_parse(const char *s, enum topo_mode *out)
 	return -EINVAL;
 }
 
+static const char *const proxy_mode_names[] = {
+	[TOPO_PROXY_NFTABLES] = "nftables",
+	[TOPO_PROXY_IPTABLES] = "iptables",
+	[TOPO_PROXY_IPVS] = "ipvs",
+};
+
+const char *topo_proxy_mode_name(enum topo_proxy_mode m)
+{
+	if ((unsigned)m >= sizeof(proxy_mode_names) / sizeof(proxy_mode_names[0]))
+		return "?";
+	return proxy_mode_names[m];
+}
+
+int topo_proxy_mode_parse(const char *s, enum topo_proxy_mode *out)
+{
+	for (unsigned i = 0; s && i < sizeof(proxy_mode_names) / sizeof(proxy_mode_names[0]); i++) {
+		if (!strcmp(s, proxy_mode_names[i])) {
+			*out = (enum topo_proxy_mode)i;
+			return 0;
+		}
+	}
+	errno = EINVAL;
+	return -EINVAL;
+}
+
 const char *topo_proto_name(enum topo_proto p)
 {
 	switch (p) {

@@ -254,6 +254,19 @@ static int net_mode(struct parse_ctx *c, void *obj, json_t *v, const struct topo
 	return ret;
 }
 
+static int net_proxy_mode(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+{
+	struct topo_network *net = obj;
+	const char *s;
+	int ret;
+
+	ret = want_string(c, v, at, &s);
+	if (!ret && topo_proxy_mode_parse(s, &net->proxy_mode))
+		ret = fail(c, at, v,
+			   "unknown proxy mode (expected \"nftables\", \"iptables\" or \"ipvs\")");
+	return ret;
+}
+
 static int net_vpc(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_network *net = obj;
@@ -315,6 +328,7 @@ static int net_domain(struct parse_ctx *c, void *obj, json_t *v, const struct to
 
 static const struct field network_fields[] = {
 	{ "mode", false, net_mode },
+	{ "proxyMode", false, net_proxy_mode },
 	{ "vpcCIDR", false, net_vpc },
 	{ "clusterCIDR", false, net_cluster },
 	{ "serviceCIDR", false, net_service },

@@ -31,6 +31,7 @@ static json_t *network_json(const struct topo_network *net)
 	bool ok = o != NULL;
 
 	ok = ok && set(o, "mode", json_string(topo_mode_name(net->mode)));
+	ok = ok && set(o, "proxyMode", json_string(topo_proxy_mode_name(net->proxy_mode)));
 	ok = ok && set(o, "vpcCIDR", jcidr(&net->vpc_cidr));
 	ok = ok && set(o, "clusterCIDR", jcidr(&net->cluster_cidr));
 	ok = ok && set(o, "serviceCIDR", jcidr(&net->service_cidr));

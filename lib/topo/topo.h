@@ -21,6 +21,9 @@
 
 enum topo_mode { TOPO_MODE_ROUTED, TOPO_MODE_VXLAN, TOPO_MODE_VPC };
 enum topo_proto { TOPO_PROTO_TCP, TOPO_PROTO_UDP };
+/* kube-proxy's mode: its nftables layout, or its iptables layout (built as
+ * nftables rules). ipvs is recognised only to be refused where IP_VS is absent. */
+enum topo_proxy_mode { TOPO_PROXY_NFTABLES, TOPO_PROXY_IPTABLES, TOPO_PROXY_IPVS };
 
 struct topo_port {
 	char name[16];		/* IANA_SVC_NAME, may be empty */
@@ -102,6 +105,7 @@ struct topo_service {
 
 struct topo_network {
 	enum topo_mode mode;
+	enum topo_proxy_mode proxy_mode;	/* default nftables */
 	struct cidr vpc_cidr;		/* node segment; default 172.18.0.0/24 */
 	uint32_t vpc_router;		/* first host of vpc_cidr */
 	struct cidr cluster_cidr;	/* default 10.244.0.0/16 (not used for pod IPs in vpc mode) */
@@ -168,6 +172,8 @@ const char *topo_svc_type_name(enum topo_svc_type ty);
 const char *topo_mode_name(enum topo_mode m);
 int topo_mode_parse(const char *s, enum topo_mode *out);
 const char *topo_proto_name(enum topo_proto p);
+const char *topo_proxy_mode_name(enum topo_proxy_mode m);
+int topo_proxy_mode_parse(const char *s, enum topo_proxy_mode *out);
 
 /* Kubernetes name rules: DNS-1123 label (<=63, [a-z0-9-], alnum ends) and
  * subdomain (<=253, labels joined by '.'). */

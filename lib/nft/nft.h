@@ -1,0 +1,146 @@
+/* nft — nf_tables through libnftnl: rules and sets built from small typed
+ * pieces, and changes sent as one netlink batch whose kernel error maps back
+ * to the object that caused it and to the caller's owner tag (a Service).
+ *
+ * Everything here acts in the network namespace the calling thread is in
+ * when nft_batch_commit() runs. Addresses and ports are host byte order. */
+#ifndef PODPATH_NFT_H
+#define PODPATH_NFT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+struct nftnl_rule;
+struct nftnl_set;
+struct nft_batch;
+
+struct nft_err {
+	int code;		/* -errno; 0 if every message was accepted */
+	long tag;		/* the failing message's owner tag; -1 if none */
+	char what[320];		/* "add chain service-...", "" if unknown */
+	char ext[160];		/* kernel extended-ack text, may be empty */
+};
+
+/* What a rule matches on or a set is keyed by, loaded into registers. */
+enum nft_key {
+	NFT_KEY_SADDR,		/* ip saddr */
+	NFT_KEY_DADDR,		/* ip daddr */
+	NFT_KEY_L4PROTO,	/* meta l4proto */
+	NFT_KEY_DPORT,		/* th dport */
+	NFT_KEY_DADDR_PROTO_DPORT,	/* ip daddr . meta l4proto . th dport */
+	NFT_KEY_PROTO_DPORT,	/* meta l4proto . th dport */
+	NFT_KEY_MARK,		/* meta mark */
+	NFT_KEY_NUMGEN,		/* integer: numgen's result (set keys only) */
+};
+
+/* ---- batches ------------------------------------------------------------ */
+
+struct nft_batch *nft_batch_new(void);
+void nft_batch_free(struct nft_batch *b);
+/* Messages queued so far (BEGIN/END not counted). */
+size_t nft_batch_count(const struct nft_batch *b);
+/* Queue a table (NFT_MSG_NEWTABLE or NFT_MSG_DELTABLE), family NFPROTO_*. */
+int nft_batch_table(struct nft_batch *b, uint16_t type, uint32_t family, const char *name,
+		    const char *comment, long tag);
+/* A chain: a regular one when hook < 0; otherwise a base chain of kind
+ * ("nat"/"filter") on hook NF_INET_* at priority prio. comment may be NULL. */
+struct nft_chain_spec {
+	uint32_t family;
+	const char *table, *name, *comment;
+	const char *kind;
+	int hook, prio;
+};
+
+/* Queue a chain: type NFT_MSG_NEWCHAIN or NFT_MSG_DELCHAIN. */
+int nft_batch_chain(struct nft_batch *b, uint16_t type, const struct nft_chain_spec *cs,
+		    long tag);
+/* Queue the removal of every rule of a chain (NFT_MSG_DELRULE without handle). */
+int nft_batch_chain_flush(struct nft_batch *b, uint32_t family, const char *table,
+			  const char *chain, long tag);
+/* Queue rule r (appended to its chain); r stays the caller's. */
+int nft_batch_rule(struct nft_batch *b, const struct nftnl_rule *r, long tag);
+/* Queue set s (NFT_MSG_NEWSET/DELSET); a new set without an id gets one. */
+int nft_batch_set(struct nft_batch *b, uint16_t type, struct nftnl_set *s, long tag);
+/* Queue s's elements (NFT_MSG_NEWSETELEM/DELSETELEM), split into messages
+ * that fit. s keeps them. */
+int nft_batch_elems(struct nft_batch *b, uint16_t type, struct nftnl_set *s, long tag);
+/* Send the batch and collect the kernel's answers. The kernel applies all of
+ * it or none of it. 0, or -errno with e filled from the first failure. */
+int nft_batch_commit(struct nft_batch *b, struct nft_err *e);
+/* A fresh id for a set created in a batch (anonymous sets are referred to
+ * by id until the kernel names them). */
+uint32_t nft_batch_set_id(struct nft_batch *b);
+
+/* ---- rules ---------------------------------------------------------------- */
+
+/* A rule being built. Piece functions record the first failure (out of
+ * memory) in err, so a rule is built without checks and checked once. */
+struct nft_rb {
+	struct nftnl_rule *r;
+	int err;
+	uint32_t family;
+};
+
+enum nft_op { NFT_EQ, NFT_NE, NFT_LT };
+
+int nft_rb_start(struct nft_rb *rb, uint32_t family, const char *table, const char *chain);
+void nft_rb_free(struct nft_rb *rb);
+/* comment "..." (as nft stores it, so `nft list` shows it). */
+void nft_rb_comment(struct nft_rb *rb, const char *comment);
+/* KEY OP value: addresses (4 bytes), l4proto (1), port (2), mark (4). */
+void nft_rb_match(struct nft_rb *rb, enum nft_key k, enum nft_op op, uint32_t value);
+/* ip saddr/daddr [!=] PREFIX. */
+void nft_rb_match_net(struct nft_rb *rb, enum nft_key k, enum nft_op op, struct cidr net);
+/* meta mark & mask OP value. */
+void nft_rb_match_mark(struct nft_rb *rb, uint32_t mask, enum nft_op op, uint32_t value);
+/* ct state new. */
+void nft_rb_ct_new(struct nft_rb *rb);
+/* fib saddr type local (daddr: fib daddr type local). */
+void nft_rb_fib_local(struct nft_rb *rb, bool daddr);
+/* KEY @set (set named, or in this batch by id), or KEY vmap @map when map. */
+void nft_rb_lookup(struct nft_rb *rb, enum nft_key k, const char *set, uint32_t id, bool map);
+/* numgen random mod MOD vmap @map (an anonymous map made in this batch). */
+void nft_rb_numgen_vmap(struct nft_rb *rb, uint32_t mod, const char *map, uint32_t id);
+/* numgen random mod MOD < below: true with probability below/mod. */
+void nft_rb_numgen_below(struct nft_rb *rb, uint32_t mod, uint32_t below);
+/* update @set { ip saddr } (a dynamic set with timeout). */
+void nft_rb_set_update_saddr(struct nft_rb *rb, const char *set, uint32_t id);
+/* meta mark set meta mark & and_mask ^ xor_mask. */
+void nft_rb_mark_set(struct nft_rb *rb, uint32_t and_mask, uint32_t xor_mask);
+/* Verdicts: NF_ACCEPT, NF_DROP, NFT_RETURN, NFT_JUMP/NFT_GOTO chain. */
+void nft_rb_verdict(struct nft_rb *rb, int verdict, const char *chain);
+/* counter. */
+void nft_rb_counter(struct nft_rb *rb);
+/* masquerade [fully-random]. */
+void nft_rb_masquerade(struct nft_rb *rb, bool fully_random);
+/* dnat to ip:port. */
+void nft_rb_dnat(struct nft_rb *rb, uint32_t ip, uint16_t port);
+/* reject (ICMP port unreachable, as nft's plain `reject` in family ip). */
+void nft_rb_reject(struct nft_rb *rb);
+
+/* ---- sets ----------------------------------------------------------------- */
+
+struct nft_set_spec {
+	uint32_t family;
+	const char *table, *name;	/* an anonymous map: name "__map%d" */
+	enum nft_key key;
+	bool vmap;			/* map to verdicts */
+	bool anonymous;			/* constant, bound to one rule */
+	uint64_t timeout_ms;		/* dynamic set with timeout; 0 = none */
+	uint32_t size;			/* 0 = kernel default */
+	const char *comment;
+	uint32_t id;			/* from nft_batch_set_id() */
+};
+
+/* A set object for nft_batch_set / nft_batch_elems; NULL if out of memory. */
+struct nftnl_set *nft_set_new(const struct nft_set_spec *sp);
+/* Add an element: key values per the set's key kind (ip, proto, port; a
+ * mark or numgen integer goes in ip), and for a vmap the verdict (NFT_GOTO/NFT_JUMP chain, NF_DROP...).
+ * comment may be NULL. 0 or -ENOMEM. */
+int nft_set_elem_add(struct nftnl_set *s, enum nft_key k, uint32_t ip, uint8_t proto,
+		     uint16_t port, int verdict, const char *chain, const char *comment);
+
+#endif
