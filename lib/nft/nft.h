@@ -96,8 +96,10 @@ void nft_rb_match(struct nft_rb *rb, enum nft_key k, enum nft_op op, uint32_t va
 void nft_rb_match_net(struct nft_rb *rb, enum nft_key k, enum nft_op op, struct cidr net);
 /* meta mark & mask OP value. */
 void nft_rb_match_mark(struct nft_rb *rb, uint32_t mask, enum nft_op op, uint32_t value);
-/* ct state new. */
-void nft_rb_ct_new(struct nft_rb *rb);
+/* conntrack states as `ct state` bits. */
+enum { NFT_CTS_INVALID = 1, NFT_CTS_ESTABLISHED = 2, NFT_CTS_RELATED = 4, NFT_CTS_NEW = 8 };
+/* ct state { any of bits }. */
+void nft_rb_ct_state(struct nft_rb *rb, uint32_t bits);
 /* fib saddr type local (daddr: fib daddr type local). */
 void nft_rb_fib_local(struct nft_rb *rb, bool daddr);
 /* KEY @set (set named, or in this batch by id), or KEY vmap @map when map. */

@@ -11,7 +11,6 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
-#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/icmp.h>
 #include <linux/rtnetlink.h>
 
@@ -209,17 +208,17 @@ void nft_rb_match_mark(struct nft_rb *rb, uint32_t mask, enum nft_op op, uint32_
 	cmp(rb, op, &value, 4);
 }
 
-void nft_rb_ct_new(struct nft_rb *rb)
+void nft_rb_ct_state(struct nft_rb *rb, uint32_t bits)
 {
 	struct nftnl_expr *e = expr(rb, "ct");
-	uint32_t bit = NF_CT_STATE_BIT(IP_CT_NEW), zero = 0;
+	uint32_t zero = 0;
 
 	if (!e)
 		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
 	put(rb, e);
-	bitwise(rb, &bit, &zero, 4);
+	bitwise(rb, &bits, &zero, 4);
 	cmp(rb, NFT_NE, &zero, 4);
 }
 

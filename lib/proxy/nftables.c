@@ -19,13 +19,12 @@
 
 #include <libnftnl/set.h>
 
-#include "proxy/names.h"
-#include "proxy/proxy.h"
+#include "proxy/internal.h"
 
 #define T PROXY_NFT_TABLE
-#define FAM NFPROTO_IPV4
+#define FAM PROXY_FAM
 #define MARK PROXY_MASQ_MARK
-#define BASE (-1L)		/* tag of the skeleton's messages */
+#define BASE PROXY_BASE
 
 /* Maps and sets shared by all Services; elements are gathered while
  * Services are built and sent once, after the chains they point to. */
@@ -56,13 +55,8 @@ static const struct {
 };
 
 struct ctx {
-	struct nft_batch *b;
-	const struct topo *t;
-	size_t node;
-	bool del;			/* remove the Service's objects instead */
-	struct nftnl_set *m[M_COUNT];	/* element holders (names only) */
-	struct cidr pods;		/* what counts as pod traffic */
-	int err;
+	struct proxy_ctx pc;
+	struct nftnl_set *m[M_COUNT];	/* gathered elements */
 };
 
 static struct nftnl_set *map_obj(int i)
@@ -74,47 +68,9 @@ static struct nftnl_set *map_obj(int i)
 	return nft_set_new(&sp);
 }
 
-static void ok(struct ctx *c, int ret)
-{
-	if (ret < 0 && !c->err)
-		c->err = ret;
-}
-
-/* Queue a finished rule and release it. */
 static void rule_put(struct ctx *c, struct nft_rb *rb, long tag)
 {
-	if (rb->err)
-		ok(c, rb->err);
-	else
-		ok(c, nft_batch_rule(c->b, rb->r, tag));
-	nft_rb_free(rb);
-}
-
-static void chain(struct ctx *c, const char *name, long tag)
-{
-	struct nft_chain_spec cs = { .family = FAM, .table = T, .name = name, .hook = -1 };
-
-	ok(c, nft_batch_chain(c->b, c->del ? NFT_MSG_DELCHAIN : NFT_MSG_NEWCHAIN, &cs, tag));
-}
-
-static void base_chain(struct ctx *c, const char *name, const char *kind, int hook, int prio)
-{
-	struct nft_chain_spec cs = { .family = FAM, .table = T, .name = name, .kind = kind,
-				     .hook = hook, .prio = prio };
-
-	ok(c, nft_batch_chain(c->b, NFT_MSG_NEWCHAIN, &cs, BASE));
-}
-
-/* chain: [ct state new] jump target. */
-static void jump_rule(struct ctx *c, const char *chain_name, bool ct_new, const char *target)
-{
-	struct nft_rb rb;
-
-	nft_rb_start(&rb, FAM, T, chain_name);
-	if (ct_new)
-		nft_rb_ct_new(&rb);
-	nft_rb_verdict(&rb, NFT_JUMP, target);
-	rule_put(c, &rb, BASE);
+	proxy_rule_put(&c->pc, rb, tag);
 }
 
 /* chain: KEY vmap @map (after daddr @nodeport-ips when nodeport). */
@@ -132,34 +88,32 @@ static void vmap_rule(struct ctx *c, const char *chain_name, bool nodeport, enum
 
 static void skeleton(struct ctx *c)
 {
-	const struct topo_node *n = &c->t->nodes[c->node];
+	struct proxy_ctx *pc = &c->pc;
+	const struct topo_node *n = &pc->t->nodes[pc->node];
+	struct nft_chain_spec reject = {
+		.family = FAM, .table = T, .name = "reject-chain", .hook = -1,
+		.comment = "helper for @no-endpoint-services / @no-endpoint-nodeports" };
 	struct nft_rb rb;
 
-	ok(c, nft_batch_table(c->b, NFT_MSG_NEWTABLE, FAM, T, "rules for kube-proxy", BASE));
+	proxy_ok(pc, nft_batch_table(pc->b, NFT_MSG_NEWTABLE, FAM, T, "rules for kube-proxy", BASE));
 	for (int i = 0; i < M_COUNT; i++)
-		ok(c, nft_batch_set(c->b, NFT_MSG_NEWSET, c->m[i], BASE));
-	chain(c, "cluster-ips-check", BASE);
-	base_chain(c, "filter-prerouting-pre-dnat", "filter", NF_INET_PRE_ROUTING, -110);
-	base_chain(c, "filter-output-pre-dnat", "filter", NF_INET_LOCAL_OUT, -110);
-	base_chain(c, "filter-forward", "filter", NF_INET_FORWARD, 0);
-	base_chain(c, "filter-input", "filter", NF_INET_LOCAL_IN, 0);
-	base_chain(c, "filter-output", "filter", NF_INET_LOCAL_OUT, 0);
-	chain(c, "firewall-check", BASE);
-	chain(c, "mark-for-masquerade", BASE);
-	chain(c, "masquerading", BASE);
-	base_chain(c, "nat-output", "nat", NF_INET_LOCAL_OUT, -100);
-	base_chain(c, "nat-postrouting", "nat", NF_INET_POST_ROUTING, 100);
-	base_chain(c, "nat-prerouting", "nat", NF_INET_PRE_ROUTING, -100);
-	chain(c, "nodeport-endpoints-check", BASE);
-	{
-		struct nft_chain_spec cs = {
-			.family = FAM, .table = T, .name = "reject-chain", .hook = -1,
-			.comment = "helper for @no-endpoint-services / @no-endpoint-nodeports" };
-
-		ok(c, nft_batch_chain(c->b, NFT_MSG_NEWCHAIN, &cs, BASE));
-	}
-	chain(c, "services", BASE);
-	chain(c, "service-endpoints-check", BASE);
+		proxy_ok(pc, nft_batch_set(pc->b, NFT_MSG_NEWSET, c->m[i], BASE));
+	proxy_chain(pc, T, "cluster-ips-check", BASE);
+	proxy_base_chain(pc, T, "filter-prerouting-pre-dnat", "filter", NF_INET_PRE_ROUTING, -110);
+	proxy_base_chain(pc, T, "filter-output-pre-dnat", "filter", NF_INET_LOCAL_OUT, -110);
+	proxy_base_chain(pc, T, "filter-forward", "filter", NF_INET_FORWARD, 0);
+	proxy_base_chain(pc, T, "filter-input", "filter", NF_INET_LOCAL_IN, 0);
+	proxy_base_chain(pc, T, "filter-output", "filter", NF_INET_LOCAL_OUT, 0);
+	proxy_chain(pc, T, "firewall-check", BASE);
+	proxy_chain(pc, T, "mark-for-masquerade", BASE);
+	proxy_chain(pc, T, "masquerading", BASE);
+	proxy_base_chain(pc, T, "nat-output", "nat", NF_INET_LOCAL_OUT, -100);
+	proxy_base_chain(pc, T, "nat-postrouting", "nat", NF_INET_POST_ROUTING, 100);
+	proxy_base_chain(pc, T, "nat-prerouting", "nat", NF_INET_PRE_ROUTING, -100);
+	proxy_chain(pc, T, "nodeport-endpoints-check", BASE);
+	proxy_ok(pc, nft_batch_chain(pc->b, NFT_MSG_NEWCHAIN, &reject, BASE));
+	proxy_chain(pc, T, "services", BASE);
+	proxy_chain(pc, T, "service-endpoints-check", BASE);
 
 	nft_rb_start(&rb, FAM, T, "cluster-ips-check");
 	nft_rb_lookup(&rb, NFT_KEY_DADDR, "cluster-ips", 0, false);
@@ -167,19 +121,19 @@ static void skeleton(struct ctx *c)
 	nft_rb_comment(&rb, "Reject traffic to invalid ports of ClusterIPs");
 	rule_put(c, &rb, BASE);
 	nft_rb_start(&rb, FAM, T, "cluster-ips-check");
-	nft_rb_match_net(&rb, NFT_KEY_DADDR, NFT_EQ, c->t->net.service_cidr);
+	nft_rb_match_net(&rb, NFT_KEY_DADDR, NFT_EQ, pc->t->net.service_cidr);
 	nft_rb_verdict(&rb, NF_DROP, NULL);
 	nft_rb_comment(&rb, "Drop traffic to unallocated ClusterIPs");
 	rule_put(c, &rb, BASE);
 
-	jump_rule(c, "filter-prerouting-pre-dnat", true, "firewall-check");
-	jump_rule(c, "filter-output-pre-dnat", true, "firewall-check");
-	jump_rule(c, "filter-forward", true, "service-endpoints-check");
-	jump_rule(c, "filter-forward", true, "cluster-ips-check");
-	jump_rule(c, "filter-input", true, "nodeport-endpoints-check");
-	jump_rule(c, "filter-input", true, "service-endpoints-check");
-	jump_rule(c, "filter-output", true, "service-endpoints-check");
-	jump_rule(c, "filter-output", true, "cluster-ips-check");
+	proxy_jump(pc, T, "filter-prerouting-pre-dnat", true, "firewall-check", NULL);
+	proxy_jump(pc, T, "filter-output-pre-dnat", true, "firewall-check", NULL);
+	proxy_jump(pc, T, "filter-forward", true, "service-endpoints-check", NULL);
+	proxy_jump(pc, T, "filter-forward", true, "cluster-ips-check", NULL);
+	proxy_jump(pc, T, "filter-input", true, "nodeport-endpoints-check", NULL);
+	proxy_jump(pc, T, "filter-input", true, "service-endpoints-check", NULL);
+	proxy_jump(pc, T, "filter-output", true, "service-endpoints-check", NULL);
+	proxy_jump(pc, T, "filter-output", true, "cluster-ips-check", NULL);
 	vmap_rule(c, "firewall-check", false, NFT_KEY_DADDR_PROTO_DPORT, "firewall-ips");
 
 	nft_rb_start(&rb, FAM, T, "mark-for-masquerade");
@@ -196,9 +150,9 @@ static void skeleton(struct ctx *c)
 	nft_rb_masquerade(&rb, true);
 	rule_put(c, &rb, BASE);
 
-	jump_rule(c, "nat-output", false, "services");
-	jump_rule(c, "nat-postrouting", false, "masquerading");
-	jump_rule(c, "nat-prerouting", false, "services");
+	proxy_jump(pc, T, "nat-output", false, "services", NULL);
+	proxy_jump(pc, T, "nat-postrouting", false, "masquerading", NULL);
+	proxy_jump(pc, T, "nat-prerouting", false, "services", NULL);
 	vmap_rule(c, "nodeport-endpoints-check", true, NFT_KEY_PROTO_DPORT, "no-endpoint-nodeports");
 
 	nft_rb_start(&rb, FAM, T, "reject-chain");
@@ -208,244 +162,211 @@ static void skeleton(struct ctx *c)
 	vmap_rule(c, "services", true, NFT_KEY_PROTO_DPORT, "service-nodeports");
 	vmap_rule(c, "service-endpoints-check", false, NFT_KEY_DADDR_PROTO_DPORT,
 		  "no-endpoint-services");
-	ok(c, nft_set_elem_add(c->m[M_NODEPORT_IPS], NFT_KEY_DADDR, n->ip, 0, 0, 0, NULL, NULL));
+	proxy_ok(pc, nft_set_elem_add(c->m[M_NODEPORT_IPS], NFT_KEY_DADDR, n->ip, 0, 0, 0, NULL,
+				      NULL));
 }
 
 /* ---- one Service port -------------------------------------------------------- */
 
-struct svc_port {
-	const struct topo_service *s;
-	const struct topo_svc_port *p;
-	size_t pi;
-	long tag;
-	uint8_t proto;
-	struct proxy_svc_port id;
-	char svc_chain[PROXY_NAME_MAX], ext_chain[PROXY_NAME_MAX];
-	char label[2 * TOPO_LABEL_MAX + 24];	/* "ns/name:port" as kube-proxy comments */
+struct names {
+	char svc[PROXY_NAME_MAX], ext[PROXY_NAME_MAX];
 };
 
-static void ep_names(const struct svc_port *sp, uint32_t ip, uint16_t port,
+static void ep_names(const struct proxy_port *pp, uint32_t ip, uint16_t port,
 		     char *chain_name, char *set_name)
 {
-	proxy_nft_endpoint_chain(chain_name, PROXY_NAME_MAX, "endpoint", &sp->id, ip, port);
-	proxy_nft_endpoint_chain(set_name, PROXY_NAME_MAX, "affinity", &sp->id, ip, port);
-}
-
-static const struct topo_pod *ep_pod(const struct ctx *c, const struct topo_endpoint *e)
-{
-	return &c->t->pods[e->pod];
+	proxy_nft_endpoint_chain(chain_name, PROXY_NAME_MAX, "endpoint", &pp->id, ip, port);
+	proxy_nft_endpoint_chain(set_name, PROXY_NAME_MAX, "affinity", &pp->id, ip, port);
 }
 
 /* A map element. Added ones are gathered and sent after the chains they
  * point to; removed ones go at once, before the chains are removed. */
-static void elem(struct ctx *c, int m, uint32_t ip, uint16_t port, uint8_t proto, int verdict,
+static void elem(struct ctx *c, int m, uint32_t ip, uint16_t port, uint8_t proto,
 		 const char *target, const char *comment, long tag)
 {
 	struct nftnl_set *one;
 
-	if (!c->del) {
-		ok(c, nft_set_elem_add(c->m[m], maps[m].key, ip, proto, port, verdict, target,
-				       comment));
+	if (!c->pc.del) {
+		proxy_ok(&c->pc, nft_set_elem_add(c->m[m], maps[m].key, ip, proto, port, NFT_GOTO,
+						  target, comment));
 		return;
 	}
 	one = map_obj(m);
-	if (!one || nft_set_elem_add(one, maps[m].key, ip, proto, port, verdict, target, NULL))
-		ok(c, -ENOMEM);
+	if (!one || nft_set_elem_add(one, maps[m].key, ip, proto, port, NFT_GOTO, target, NULL))
+		proxy_ok(&c->pc, -ENOMEM);
 	else
-		ok(c, nft_batch_elems(c->b, NFT_MSG_DELSETELEM, one, tag));
+		proxy_ok(&c->pc, nft_batch_elems(c->pc.b, NFT_MSG_DELSETELEM, one, tag));
 	if (one)
 		nftnl_set_free(one);
 }
 
 /* endpoint-...: hairpin mark, affinity update, DNAT. */
-static void endpoint_rules(struct ctx *c, const struct svc_port *sp, uint32_t ip, uint16_t port,
-			   const char *chain_name, const char *aff_set)
+static void endpoint_rules(struct ctx *c, const struct proxy_port *pp, uint32_t ip,
+			   uint16_t port, const char *chain_name, const char *aff_set)
 {
 	struct nft_rb rb;
-	char comment[sizeof(sp->label) + 32], a[16];
+	char comment[sizeof(pp->label) + 32], a[16];
 
 	/* A pod reaching its own Service is DNATed back to itself: masquerade,
 	 * or its reply to itself would skip the un-DNAT. */
 	nft_rb_start(&rb, FAM, T, chain_name);
 	nft_rb_match(&rb, NFT_KEY_SADDR, NFT_EQ, ip);
 	nft_rb_verdict(&rb, NFT_JUMP, "mark-for-masquerade");
-	rule_put(c, &rb, sp->tag);
-	if (sp->s->affinity) {
+	rule_put(c, &rb, pp->tag);
+	if (pp->s->affinity) {
 		nft_rb_start(&rb, FAM, T, chain_name);
 		nft_rb_set_update_saddr(&rb, aff_set, 0);
-		rule_put(c, &rb, sp->tag);
+		rule_put(c, &rb, pp->tag);
 	}
 	nft_rb_start(&rb, FAM, T, chain_name);
-	nft_rb_match(&rb, NFT_KEY_L4PROTO, NFT_EQ, sp->proto);
+	nft_rb_match(&rb, NFT_KEY_L4PROTO, NFT_EQ, pp->proto);
 	nft_rb_dnat(&rb, ip, port);
-	snprintf(comment, sizeof(comment), "%s -> %s:%u", sp->label, addr_fmt(ip, a), port);
+	snprintf(comment, sizeof(comment), "%s -> %s:%u", pp->label, addr_fmt(ip, a), port);
 	nft_rb_comment(&rb, comment);
-	rule_put(c, &rb, sp->tag);
+	rule_put(c, &rb, pp->tag);
 }
 
 /* The endpoints of this port: chains (and affinity sets) first, then the
  * service chain whose random vmap picks one. */
-static void service_port_add(struct ctx *c, struct svc_port *sp, size_t neps)
+static void service_port_add(struct ctx *c, const struct proxy_port *pp, const struct names *nm)
 {
-	const struct topo_service *s = sp->s;
-	struct nftnl_set *vm = NULL;
+	struct proxy_ctx *pc = &c->pc;
+	const struct topo_service *s = pp->s;
+	struct nft_set_spec ss = { .family = FAM, .table = T, .name = "__map%d",
+				   .key = NFT_KEY_NUMGEN, .vmap = true, .anonymous = true,
+				   .id = nft_batch_set_id(pc->b) };
+	struct nftnl_set *vm = nft_set_new(&ss);
 	char ep_chain[PROXY_NAME_MAX], aff[PROXY_NAME_MAX];
-	uint32_t id = nft_batch_set_id(c->b);
 	struct nft_rb rb;
-	uint32_t k = 0;
+	uint32_t ip, k = 0;
+	uint16_t port;
 
+	if (!vm) {
+		proxy_ok(pc, -ENOMEM);
+		return;
+	}
 	for (size_t e = 0; e < s->nendpoints; e++) {
-		uint16_t port = s->endpoints[e].port[sp->pi];
-		uint32_t ip = ep_pod(c, &s->endpoints[e])->ip;
-
-		if (!port)
+		if (!proxy_port_ep(pp, pc->t, e, &ip, &port))
 			continue;
-		ep_names(sp, ip, port, ep_chain, aff);
-		if (s->affinity) {
-			struct nft_set_spec ss = { .family = FAM, .table = T, .name = aff,
-						   .key = NFT_KEY_SADDR, .size = 65535,
-						   .timeout_ms = (uint64_t)s->affinity_timeout * 1000 };
-			struct nftnl_set *as = nft_set_new(&ss);
-
-			ok(c, as ? nft_batch_set(c->b, NFT_MSG_NEWSET, as, sp->tag) : -ENOMEM);
-			if (as)
-				nftnl_set_free(as);
-		}
-		chain(c, ep_chain, sp->tag);
-		endpoint_rules(c, sp, ip, port, ep_chain, aff);
+		ep_names(pp, ip, port, ep_chain, aff);
+		if (s->affinity)
+			proxy_affinity_set(pc, T, aff, s->affinity_timeout, pp->tag);
+		proxy_chain(pc, T, ep_chain, pp->tag);
+		endpoint_rules(c, pp, ip, port, ep_chain, aff);
+		proxy_ok(pc, nft_set_elem_add(vm, NFT_KEY_NUMGEN, k++, 0, 0, NFT_GOTO, ep_chain, NULL));
 	}
 
-	chain(c, sp->svc_chain, sp->tag);
-	nft_rb_start(&rb, FAM, T, sp->svc_chain);
+	proxy_chain(pc, T, nm->svc, pp->tag);
+	nft_rb_start(&rb, FAM, T, nm->svc);
 	nft_rb_match(&rb, NFT_KEY_DADDR, NFT_EQ, s->cluster_ip);
-	nft_rb_match_net(&rb, NFT_KEY_SADDR, NFT_NE, c->pods);
+	nft_rb_match_net(&rb, NFT_KEY_SADDR, NFT_NE, pc->pods);
 	nft_rb_verdict(&rb, NFT_JUMP, "mark-for-masquerade");
-	rule_put(c, &rb, sp->tag);
-	{
-		struct nft_set_spec ss = { .family = FAM, .table = T, .name = "__map%d",
-					   .key = NFT_KEY_NUMGEN, .vmap = true, .anonymous = true,
-					   .id = id };
-
-		vm = nft_set_new(&ss);
-		if (!vm)
-			ok(c, -ENOMEM);
-	}
-	for (size_t e = 0; vm && e < s->nendpoints; e++) {
-		uint16_t port = s->endpoints[e].port[sp->pi];
-		uint32_t ip = ep_pod(c, &s->endpoints[e])->ip;
-
-		if (!port)
+	rule_put(c, &rb, pp->tag);
+	/* Returning clients go where they went before (sessionAffinity). */
+	for (size_t e = 0; s->affinity && e < s->nendpoints; e++) {
+		if (!proxy_port_ep(pp, pc->t, e, &ip, &port))
 			continue;
-		ep_names(sp, ip, port, ep_chain, aff);
-		/* Returning clients go where they went before (sessionAffinity). */
-		if (s->affinity) {
-			nft_rb_start(&rb, FAM, T, sp->svc_chain);
-			nft_rb_lookup(&rb, NFT_KEY_SADDR, aff, 0, false);
-			nft_rb_verdict(&rb, NFT_GOTO, ep_chain);
-			rule_put(c, &rb, sp->tag);
-		}
-		ok(c, nft_set_elem_add(vm, NFT_KEY_NUMGEN, k++, 0, 0, NFT_GOTO, ep_chain, NULL));
+		ep_names(pp, ip, port, ep_chain, aff);
+		nft_rb_start(&rb, FAM, T, nm->svc);
+		nft_rb_lookup(&rb, NFT_KEY_SADDR, aff, 0, false);
+		nft_rb_verdict(&rb, NFT_GOTO, ep_chain);
+		rule_put(c, &rb, pp->tag);
 	}
-	if (vm) {
-		ok(c, nft_batch_set(c->b, NFT_MSG_NEWSET, vm, sp->tag));
-		ok(c, nft_batch_elems(c->b, NFT_MSG_NEWSETELEM, vm, sp->tag));
-		nftnl_set_free(vm);
-	}
-	nft_rb_start(&rb, FAM, T, sp->svc_chain);
-	nft_rb_numgen_vmap(&rb, (uint32_t)neps, "__map%d", id);
-	rule_put(c, &rb, sp->tag);
+	proxy_ok(pc, nft_batch_set(pc->b, NFT_MSG_NEWSET, vm, pp->tag));
+	proxy_ok(pc, nft_batch_elems(pc->b, NFT_MSG_NEWSETELEM, vm, pp->tag));
+	nftnl_set_free(vm);
+	nft_rb_start(&rb, FAM, T, nm->svc);
+	nft_rb_numgen_vmap(&rb, (uint32_t)pp->neps, "__map%d", ss.id);
+	rule_put(c, &rb, pp->tag);
 
 	/* NodePort (and LoadBalancer) traffic comes from outside the cluster:
 	 * always masqueraded (externalTrafficPolicy Cluster). */
-	if (sp->p->node_port) {
-		chain(c, sp->ext_chain, sp->tag);
-		nft_rb_start(&rb, FAM, T, sp->ext_chain);
+	if (pp->p->node_port) {
+		proxy_chain(pc, T, nm->ext, pp->tag);
+		nft_rb_start(&rb, FAM, T, nm->ext);
 		nft_rb_verdict(&rb, NFT_JUMP, "mark-for-masquerade");
-		rule_put(c, &rb, sp->tag);
-		nft_rb_start(&rb, FAM, T, sp->ext_chain);
-		nft_rb_verdict(&rb, NFT_GOTO, sp->svc_chain);
-		rule_put(c, &rb, sp->tag);
+		rule_put(c, &rb, pp->tag);
+		nft_rb_start(&rb, FAM, T, nm->ext);
+		nft_rb_verdict(&rb, NFT_GOTO, nm->svc);
+		rule_put(c, &rb, pp->tag);
 	}
 }
 
-/* Remove what service_port_add made: references first (map elements, the
- * rules that jump), then the chains and sets they pointed to. */
-static void service_port_del(struct ctx *c, struct svc_port *sp)
+/* Remove what service_port_add made: the rules that jump first, then the
+ * chains and sets they pointed to. */
+static void service_port_del(struct ctx *c, const struct proxy_port *pp, const struct names *nm)
 {
-	const struct topo_service *s = sp->s;
+	struct proxy_ctx *pc = &c->pc;
 	char ep_chain[PROXY_NAME_MAX], aff[PROXY_NAME_MAX];
+	uint32_t ip;
+	uint16_t port;
 
-	if (sp->p->node_port)
-		ok(c, nft_batch_chain_flush(c->b, FAM, T, sp->ext_chain, sp->tag));
-	ok(c, nft_batch_chain_flush(c->b, FAM, T, sp->svc_chain, sp->tag));
-	for (size_t e = 0; e < s->nendpoints; e++) {
-		uint16_t port = s->endpoints[e].port[sp->pi];
-
-		if (!port)
+	if (pp->p->node_port)
+		proxy_ok(pc, nft_batch_chain_flush(pc->b, FAM, T, nm->ext, pp->tag));
+	proxy_ok(pc, nft_batch_chain_flush(pc->b, FAM, T, nm->svc, pp->tag));
+	for (size_t e = 0; e < pp->s->nendpoints; e++) {
+		if (!proxy_port_ep(pp, pc->t, e, &ip, &port))
 			continue;
-		ep_names(sp, ep_pod(c, &s->endpoints[e])->ip, port, ep_chain, aff);
-		ok(c, nft_batch_chain_flush(c->b, FAM, T, ep_chain, sp->tag));
+		ep_names(pp, ip, port, ep_chain, aff);
+		proxy_ok(pc, nft_batch_chain_flush(pc->b, FAM, T, ep_chain, pp->tag));
 	}
-	if (sp->p->node_port)
-		chain(c, sp->ext_chain, sp->tag);
-	chain(c, sp->svc_chain, sp->tag);
-	for (size_t e = 0; e < s->nendpoints; e++) {
-		uint16_t port = s->endpoints[e].port[sp->pi];
-
-		if (!port)
+	if (pp->p->node_port)
+		proxy_chain(pc, T, nm->ext, pp->tag);
+	proxy_chain(pc, T, nm->svc, pp->tag);
+	for (size_t e = 0; e < pp->s->nendpoints; e++) {
+		if (!proxy_port_ep(pp, pc->t, e, &ip, &port))
 			continue;
-		ep_names(sp, ep_pod(c, &s->endpoints[e])->ip, port, ep_chain, aff);
-		chain(c, ep_chain, sp->tag);
-		if (s->affinity) {
-			struct nft_set_spec ss = { .family = FAM, .table = T, .name = aff,
-						   .key = NFT_KEY_SADDR };
-			struct nftnl_set *as = nft_set_new(&ss);
-
-			ok(c, as ? nft_batch_set(c->b, NFT_MSG_DELSET, as, sp->tag) : -ENOMEM);
-			if (as)
-				nftnl_set_free(as);
-		}
+		ep_names(pp, ip, port, ep_chain, aff);
+		proxy_chain(pc, T, ep_chain, pp->tag);
+		if (pp->s->affinity)
+			proxy_affinity_set(pc, T, aff, 0, pp->tag);
 	}
 }
 
 static void service(struct ctx *c, size_t si)
 {
-	const struct topo_service *s = &c->t->services[si];
+	const struct topo_service *s = &c->pc.t->services[si];
 
 	if (s->type == TOPO_SVC_HEADLESS)
 		return;		/* DNS only: kube-proxy ignores headless Services */
-	elem(c, M_CLUSTER_IPS, s->cluster_ip, 0, 0, 0, NULL, NULL, (long)si);
+	if (!c->pc.del)
+		proxy_ok(&c->pc, nft_set_elem_add(c->m[M_CLUSTER_IPS], NFT_KEY_DADDR, s->cluster_ip,
+						  0, 0, 0, NULL, NULL));
 	for (size_t pi = 0; pi < s->nports; pi++) {
-		struct svc_port sp = { .s = s, .p = &s->ports[pi], .pi = pi, .tag = (long)si };
-		size_t neps = 0;
+		struct proxy_port pp;
+		struct names nm;
 
-		sp.proto = sp.p->proto == TOPO_PROTO_UDP ? IPPROTO_UDP : IPPROTO_TCP;
-		sp.id = (struct proxy_svc_port){ s->ns, s->name, sp.p->name,
-						 sp.proto == IPPROTO_UDP ? "udp" : "tcp" };
-		proxy_nft_service_chain(sp.svc_chain, sizeof(sp.svc_chain), "service", &sp.id);
-		proxy_nft_service_chain(sp.ext_chain, sizeof(sp.ext_chain), "external", &sp.id);
-		snprintf(sp.label, sizeof(sp.label), "%s/%s:%s", s->ns, s->name,
-			 sp.p->name[0] ? sp.p->name : "");
-		for (size_t e = 0; e < s->nendpoints; e++)
-			neps += s->endpoints[e].port[pi] != 0;
-		if (!neps) {
+		proxy_port_init(&pp, c->pc.t, si, pi);
+		proxy_nft_service_chain(nm.svc, sizeof(nm.svc), "service", &pp.id);
+		proxy_nft_service_chain(nm.ext, sizeof(nm.ext), "external", &pp.id);
+		if (!pp.neps) {
 			/* No endpoints: refused at once instead of timing out. */
-			elem(c, M_NOEP_SERVICES, s->cluster_ip, sp.p->port, sp.proto, NFT_GOTO,
-			     "reject-chain", sp.label, sp.tag);
-			if (sp.p->node_port)
-				elem(c, M_NOEP_NODEPORTS, 0, sp.p->node_port, sp.proto, NFT_GOTO,
-				     "reject-chain", sp.label, sp.tag);
+			elem(c, M_NOEP_SERVICES, s->cluster_ip, pp.p->port, pp.proto,
+			     "reject-chain", pp.label, pp.tag);
+			if (pp.p->node_port)
+				elem(c, M_NOEP_NODEPORTS, 0, pp.p->node_port, pp.proto,
+				     "reject-chain", pp.label, pp.tag);
 			continue;
 		}
-		elem(c, M_SERVICE_IPS, s->cluster_ip, sp.p->port, sp.proto, NFT_GOTO, sp.svc_chain,
-		     sp.label, sp.tag);
-		if (sp.p->node_port)
-			elem(c, M_SERVICE_NODEPORTS, 0, sp.p->node_port, sp.proto, NFT_GOTO,
-			     sp.ext_chain, sp.label, sp.tag);
-		if (c->del)
-			service_port_del(c, &sp);
+		elem(c, M_SERVICE_IPS, s->cluster_ip, pp.p->port, pp.proto, nm.svc, pp.label, pp.tag);
+		if (pp.p->node_port)
+			elem(c, M_SERVICE_NODEPORTS, 0, pp.p->node_port, pp.proto, nm.ext, pp.label,
+			     pp.tag);
+		if (c->pc.del)
+			service_port_del(c, &pp, &nm);
 		else
-			service_port_add(c, &sp, neps);
+			service_port_add(c, &pp, &nm);
+	}
+	/* The ClusterIP leaves cluster-ips last: until then it is still known. */
+	if (c->pc.del) {
+		struct nftnl_set *one = map_obj(M_CLUSTER_IPS);
+
+		if (!one || nft_set_elem_add(one, NFT_KEY_DADDR, s->cluster_ip, 0, 0, 0, NULL, NULL))
+			proxy_ok(&c->pc, -ENOMEM);
+		else
+			proxy_ok(&c->pc, nft_batch_elems(c->pc.b, NFT_MSG_DELSETELEM, one, (long)si));
+		if (one)
+			nftnl_set_free(one);
 	}
 }
 
@@ -453,18 +374,14 @@ static void service(struct ctx *c, size_t si)
 static void elems_flush(struct ctx *c, long tag)
 {
 	for (int i = 0; i < M_COUNT; i++)	/* an empty set sends nothing */
-		ok(c, nft_batch_elems(c->b, NFT_MSG_NEWSETELEM, c->m[i], tag));
+		proxy_ok(&c->pc, nft_batch_elems(c->pc.b, NFT_MSG_NEWSETELEM, c->m[i], tag));
 }
 
 static int ctx_init(struct ctx *c, struct nft_batch *b, const struct topo *t, size_t node,
 		    bool del)
 {
 	memset(c, 0, sizeof(*c));
-	c->b = b;
-	c->t = t;
-	c->node = node;
-	c->del = del;
-	c->pods = t->net.mode == TOPO_MODE_VPC ? t->net.vpc_cidr : t->net.cluster_cidr;
+	proxy_ctx_init(&c->pc, b, t, node, del);
 	for (int i = 0; i < M_COUNT; i++)
 		if (!(c->m[i] = map_obj(i)))
 			return -ENOMEM;
@@ -488,7 +405,7 @@ int proxy_nft_build(struct nft_batch *b, const struct topo *t, size_t node)
 		for (size_t i = 0; i < t->nservices; i++)
 			service(&c, i);
 		elems_flush(&c, BASE);
-		ret = c.err;
+		ret = c.pc.err;
 	}
 	ctx_free(&c);
 	return ret;
@@ -504,7 +421,7 @@ int proxy_nft_service(struct nft_batch *b, const struct topo *t, size_t node, si
 		service(&c, svc);
 		if (!del)
 			elems_flush(&c, (long)svc);
-		ret = c.err;
+		ret = c.pc.err;
 	}
 	ctx_free(&c);
 	return ret;
