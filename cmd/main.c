@@ -29,11 +29,14 @@ struct command {
 static const struct command commands[] = {
 	{ "setup", cmd_setup, NEED_ROOT, "build a lab (default: the embedded topology)",
 	  "[-f FILE] [--nodes N --pods-per-node M [--services K]] [--network routed|vxlan|vpc]\n"
+	  "      [--proxy-mode nftables|iptables|ipvs]\n"
 	  "  -f, --file FILE          topology JSON (docs/topology.md); - reads stdin\n"
 	  "      --nodes N            synthetic topology: N nodes (1-256) ...\n"
 	  "      --pods-per-node M    ... with M pods each\n"
 	  "      --services K         ... and K Services, two pods behind each\n"
-	  "      --network MODE       cross-node networking: routed (default), vxlan, vpc\n" },
+	  "      --network MODE       cross-node networking: routed (default), vxlan, vpc\n"
+	  "      --proxy-mode MODE    kube-proxy's rules: nftables (default), iptables;\n"
+	  "                           ipvs is refused (podpath does not build it)\n" },
 	{ "teardown", cmd_teardown, NEED_ROOT, "remove a lab, also after a crash",
 	  "[--all]\n"
 	  "      --all                remove every podpath lab on this host\n" },

@@ -22,9 +22,10 @@ _podpath() {
 		case $prev in
 		-f | --file) _filedir json; return ;;
 		--network) COMPREPLY=($(compgen -W "routed vxlan vpc" -- "$cur")); return ;;
+		--proxy-mode) COMPREPLY=($(compgen -W "nftables iptables ipvs" -- "$cur")); return ;;
 		--nodes | --pods-per-node | --services) return ;;
 		esac
-		COMPREPLY=($(compgen -W "-f --file --nodes --pods-per-node --services --network --help" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "-f --file --nodes --pods-per-node --services --network --proxy-mode --help" -- "$cur")) ;;
 	teardown) COMPREPLY=($(compgen -W "--all --help" -- "$cur")) ;;
 	status) COMPREPLY=($(compgen -W "--dot --help" -- "$cur")) ;;
 	exec)

@@ -20,7 +20,6 @@
 
 #include "lab/internal.h"
 #include "netns/netns.h"
-#include "nft/nft.h"
 #include "nl/nl.h"
 #include "proxy/proxy.h"
 
@@ -394,36 +393,23 @@ out:
 	return ret;
 }
 
-/* kube-proxy's rules for node i, in one nf_tables batch sent from inside
- * the node; a kernel error names the Service whose object it refused. */
+/* kube-proxy's rules for node i, sent from inside the node; a kernel error
+ * names the Service whose object it refused. */
 static int build_node_proxy(struct build *b, size_t i)
 {
-	const struct topo *t = b->t;
-	struct nft_batch *nb = nft_batch_new();
 	struct nft_err ne = { .code = 0 };
 	int ret;
 
-	if (!nb)
-		return pp_err_set(b->e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
-	ret = proxy_build(nb, t, i);
-	if (ret < 0) {
-		pp_err_set(b->e, PP_EXIT_FAIL, ret, "node \"%s\": kube-proxy rules: %s",
-			   t->nodes[i].name, strerror(-ret));
-		goto out;
-	}
 	ret = netns_enter(b->node_fd[i]);
 	if (ret == 0) {
-		ret = nft_batch_commit(nb, &ne);
+		ret = proxy_install(b->t, i, 0, &ne);
 		netns_enter(b->origin_fd);
 	} else {
 		ne.code = ret;
+		ne.tag = -1;
 		snprintf(ne.what, sizeof(ne.what), "enter the node's namespace");
 	}
-	if (ret < 0)
-		lab_proxy_err(b->e, t, t->nodes[i].name, &ne);
-out:
-	nft_batch_free(nb);
-	return ret;
+	return ret < 0 ? lab_proxy_err(b->e, b->t, b->t->nodes[i].name, &ne) : 0;
 }
 
 static int alloc_pids(struct lab *l)

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -41,6 +42,7 @@ struct nft_batch {
 	long *tags;			/* per message */
 	size_t n, cap;
 	uint32_t next_set_id;
+	uint64_t anon_base, anon_n;	/* names of anonymous sets */
 	int err;			/* first queueing failure */
 };
 
@@ -59,6 +61,10 @@ struct nft_batch *nft_batch_new(void)
 	memset(nftnl_batch_buffer(b->b), 0, PAGE_SIZE_B + PAGE_OVERRUN);
 	b->seq0 = (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16);
 	b->next_set_id = 1;
+	/* Random: names must not meet those of sets made by earlier batches
+	 * (an anonymous set's name is never shown, but must be unique). */
+	if (getrandom(&b->anon_base, sizeof(b->anon_base), 0) != sizeof(b->anon_base))
+		b->anon_base = ((uint64_t)time(NULL) << 32) ^ (uint64_t)getpid() << 48;
 	nftnl_batch_begin(nftnl_batch_buffer(b->b), b->seq0);
 	nftnl_batch_update(b->b);
 	return b;
@@ -81,6 +87,11 @@ size_t nft_batch_count(const struct nft_batch *b)
 uint32_t nft_batch_set_id(struct nft_batch *b)
 {
 	return b->next_set_id++;
+}
+
+void nft_batch_anon_name(struct nft_batch *b, char *buf, size_t len)
+{
+	snprintf(buf, len, "__map%016llx", (unsigned long long)(b->anon_base + b->anon_n++));
 }
 
 /* Start message n of the batch and remember its owner. */
@@ -313,7 +324,7 @@ static void msg_describe(const struct iovec *iov, size_t niov, uint32_t seq, cha
 	}
 }
 
-static void ack_ext(const struct nlmsghdr *nlh, char *buf, size_t len)
+void nft_ack_ext(const struct nlmsghdr *nlh, char *buf, size_t len)
 {
 	const struct nlmsgerr *me = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *attr;
@@ -373,9 +384,18 @@ static int acks_read(struct nft_batch *b, struct mnl_socket *nl, const struct io
 
 		if (len < 0 && errno == EINTR)
 			continue;
+		/* A failed message makes the ones after it fail too; their
+		 * errors can overflow the socket. The first ones are still
+		 * queued: read on, the first error is the one that matters. */
+		if (len < 0 && errno == ENOBUFS)
+			continue;
 		if (len < 0) {
 			if (!e->code)
 				e->code = errno == EAGAIN ? -ENOBUFS : -errno;
+			if (!e->what[0])
+				snprintf(e->what, sizeof(e->what), "%s", errno == EAGAIN ?
+					 "read the batch's acknowledgement: missing" :
+					 "read the batch's acknowledgement");
 			break;
 		}
 		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
@@ -389,7 +409,7 @@ static int acks_read(struct nft_batch *b, struct mnl_socket *nl, const struct io
 			if (me->error && !e->code) {
 				e->code = me->error;
 				e->tag = i >= 1 && i <= b->n ? b->tags[i - 1] : -1;
-				ack_ext(nlh, e->ext, sizeof(e->ext));
+				nft_ack_ext(nlh, e->ext, sizeof(e->ext));
 				msg_describe(iov, niov, nlh->nlmsg_seq, e->what, sizeof(e->what));
 			}
 		}

@@ -70,6 +70,14 @@ int nft_batch_elems(struct nft_batch *b, uint16_t type, struct nftnl_set *s, lon
 /* Send the batch and collect the kernel's answers. The kernel applies all of
  * it or none of it. 0, or -errno with e filled from the first failure. */
 int nft_batch_commit(struct nft_batch *b, struct nft_err *e);
+/* The kernel's extended-ack text of an NLMSG_ERROR answer into buf (left
+ * alone if there is none), with or without NETLINK_CAP_ACK. */
+struct nlmsghdr;
+void nft_ack_ext(const struct nlmsghdr *nlh, char *buf, size_t len);
+/* A name for an anonymous set that no other set of the table has. nft's
+ * "__map%d" would make the kernel scan every set of the table for a free
+ * number, per set. */
+void nft_batch_anon_name(struct nft_batch *b, char *buf, size_t len);
 /* A fresh id for a set created in a batch (anonymous sets are referred to
  * by id until the kernel names them). */
 uint32_t nft_batch_set_id(struct nft_batch *b);

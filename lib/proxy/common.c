@@ -105,3 +105,27 @@ void proxy_affinity_set(struct proxy_ctx *c, const char *table, const char *name
 	if (s)
 		nftnl_set_free(s);
 }
+
+void proxy_masq_rules(struct proxy_ctx *c, const char *table, const char *mark_chain,
+		      const char *masq_chain, const char *comment)
+{
+	struct nft_rb rb;
+
+	nft_rb_start(&rb, PROXY_FAM, table, mark_chain);
+	nft_rb_mark_set(&rb, ~PROXY_MASQ_MARK, PROXY_MASQ_MARK);
+	proxy_rule_put(c, &rb, PROXY_BASE);
+	nft_rb_start(&rb, PROXY_FAM, table, masq_chain);
+	nft_rb_match_mark(&rb, PROXY_MASQ_MARK, NFT_EQ, 0);
+	nft_rb_verdict(&rb, NFT_RETURN, NULL);
+	proxy_rule_put(c, &rb, PROXY_BASE);
+	/* Cleared, so a packet that is routed on (or hairpins) is not
+	 * masqueraded twice. */
+	nft_rb_start(&rb, PROXY_FAM, table, masq_chain);
+	nft_rb_mark_set(&rb, 0xffffffffu, PROXY_MASQ_MARK);
+	proxy_rule_put(c, &rb, PROXY_BASE);
+	nft_rb_start(&rb, PROXY_FAM, table, masq_chain);
+	nft_rb_masquerade(&rb, true);
+	if (comment)
+		nft_rb_comment(&rb, comment);
+	proxy_rule_put(c, &rb, PROXY_BASE);
+}

@@ -49,6 +49,10 @@ void proxy_base_chain(struct proxy_ctx *c, const char *table, const char *name,
 /* table chain: [ct state new] jump target [comment]. */
 void proxy_jump(struct proxy_ctx *c, const char *table, const char *chain, bool ct_new,
 		const char *target, const char *comment);
+/* The masquerade mark and its use: mark_chain sets 0x4000; masq_chain
+ * returns unless it is set, clears it and masquerades fully-random. */
+void proxy_masq_rules(struct proxy_ctx *c, const char *table, const char *mark_chain,
+		      const char *masq_chain, const char *comment);
 /* A dynamic set of client addresses for sessionAffinity (or its removal). */
 void proxy_affinity_set(struct proxy_ctx *c, const char *table, const char *name,
 			unsigned timeout_s, long tag);

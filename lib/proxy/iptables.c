@@ -97,20 +97,8 @@ static void skeleton(struct proxy_ctx *c)
 	proxy_jump(c, FILTER, "OUTPUT", true, "KUBE-SERVICES", "kubernetes service portals");
 	proxy_jump(c, FILTER, "OUTPUT", false, "KUBE-FIREWALL", NULL);
 
-	nft_rb_start(&rb, FAM, NAT, "KUBE-MARK-MASQ");
-	nft_rb_mark_set(&rb, ~MARK, MARK);
-	proxy_rule_put(c, &rb, BASE);
-	nft_rb_start(&rb, FAM, NAT, "KUBE-POSTROUTING");
-	nft_rb_match_mark(&rb, MARK, NFT_EQ, 0);
-	nft_rb_verdict(&rb, NFT_RETURN, NULL);
-	proxy_rule_put(c, &rb, BASE);
-	nft_rb_start(&rb, FAM, NAT, "KUBE-POSTROUTING");
-	nft_rb_mark_set(&rb, 0xffffffffu, MARK);
-	proxy_rule_put(c, &rb, BASE);
-	nft_rb_start(&rb, FAM, NAT, "KUBE-POSTROUTING");
-	nft_rb_masquerade(&rb, true);
-	nft_rb_comment(&rb, "kubernetes service traffic requiring SNAT");
-	proxy_rule_put(c, &rb, BASE);
+	proxy_masq_rules(c, NAT, "KUBE-MARK-MASQ", "KUBE-POSTROUTING",
+			 "kubernetes service traffic requiring SNAT");
 
 	nft_rb_start(&rb, FAM, FILTER, "KUBE-FORWARD");
 	nft_rb_ct_state(&rb, NFT_CTS_INVALID);
@@ -172,12 +160,13 @@ static void dispatch_port(struct proxy_ctx *c, const struct proxy_port *pp)
 	}
 }
 
-/* Fill the dispatch chains from every Service of c->t. */
-static void dispatch(struct proxy_ctx *c)
+/* Fill the dispatch chains from Services [first, end); the NodePort jump
+ * closes KUBE-SERVICES after the last Service. */
+static void dispatch(struct proxy_ctx *c, size_t first, size_t end)
 {
 	struct nft_rb rb;
 
-	for (size_t si = 0; si < c->t->nservices; si++) {
+	for (size_t si = first; si < end; si++) {
 		if (c->t->services[si].type == TOPO_SVC_HEADLESS)
 			continue;
 		for (size_t pi = 0; pi < c->t->services[si].nports; pi++) {
@@ -187,6 +176,8 @@ static void dispatch(struct proxy_ctx *c)
 			dispatch_port(c, &pp);
 		}
 	}
+	if (end < c->t->nservices)
+		return;
 	nft_rb_start(&rb, FAM, NAT, "KUBE-SERVICES");
 	nft_rb_fib_local(&rb, true);
 	nft_rb_verdict(&rb, NFT_JUMP, "KUBE-NODEPORTS");
@@ -342,15 +333,17 @@ static void service(struct proxy_ctx *c, size_t si)
 	}
 }
 
-int proxy_ipt_build(struct nft_batch *b, const struct topo *t, size_t node)
+int proxy_ipt_build(struct nft_batch *b, const struct topo *t, size_t node, size_t first,
+		    size_t count)
 {
 	struct proxy_ctx c;
 
 	proxy_ctx_init(&c, b, t, node, false);
-	skeleton(&c);
-	for (size_t i = 0; i < t->nservices; i++)
+	if (first == 0)
+		skeleton(&c);
+	for (size_t i = first; i < first + count; i++)
 		service(&c, i);
-	dispatch(&c);
+	dispatch(&c, first, first + count);
 	return c.err;
 }
 
@@ -369,7 +362,7 @@ int proxy_ipt_service(struct nft_batch *b, const struct topo *t, size_t node, si
 	} else {
 		dispatch_flush(&c, (long)svc);
 		service(&c, svc);
-		dispatch(&c);
+		dispatch(&c, 0, t->nservices);
 	}
 	return c.err;
 }

@@ -136,19 +136,7 @@ static void skeleton(struct ctx *c)
 	proxy_jump(pc, T, "filter-output", true, "cluster-ips-check", NULL);
 	vmap_rule(c, "firewall-check", false, NFT_KEY_DADDR_PROTO_DPORT, "firewall-ips");
 
-	nft_rb_start(&rb, FAM, T, "mark-for-masquerade");
-	nft_rb_mark_set(&rb, ~MARK, MARK);
-	rule_put(c, &rb, BASE);
-	nft_rb_start(&rb, FAM, T, "masquerading");
-	nft_rb_match_mark(&rb, MARK, NFT_EQ, 0);
-	nft_rb_verdict(&rb, NFT_RETURN, NULL);
-	rule_put(c, &rb, BASE);
-	nft_rb_start(&rb, FAM, T, "masquerading");
-	nft_rb_mark_set(&rb, 0xffffffffu, MARK);
-	rule_put(c, &rb, BASE);
-	nft_rb_start(&rb, FAM, T, "masquerading");
-	nft_rb_masquerade(&rb, true);
-	rule_put(c, &rb, BASE);
+	proxy_masq_rules(pc, T, "mark-for-masquerade", "masquerading", NULL);
 
 	proxy_jump(pc, T, "nat-output", false, "services", NULL);
 	proxy_jump(pc, T, "nat-postrouting", false, "masquerading", NULL);
@@ -232,10 +220,14 @@ static void service_port_add(struct ctx *c, const struct proxy_port *pp, const s
 {
 	struct proxy_ctx *pc = &c->pc;
 	const struct topo_service *s = pp->s;
-	struct nft_set_spec ss = { .family = FAM, .table = T, .name = "__map%d",
-				   .key = NFT_KEY_NUMGEN, .vmap = true, .anonymous = true,
-				   .id = nft_batch_set_id(pc->b) };
-	struct nftnl_set *vm = nft_set_new(&ss);
+	struct nft_set_spec ss = { .family = FAM, .table = T, .key = NFT_KEY_NUMGEN, .vmap = true,
+				   .anonymous = true, .id = nft_batch_set_id(pc->b) };
+	struct nftnl_set *vm;
+	char map[32];
+
+	nft_batch_anon_name(pc->b, map, sizeof(map));
+	ss.name = map;
+	vm = nft_set_new(&ss);
 	char ep_chain[PROXY_NAME_MAX], aff[PROXY_NAME_MAX];
 	struct nft_rb rb;
 	uint32_t ip, k = 0;
@@ -276,7 +268,7 @@ static void service_port_add(struct ctx *c, const struct proxy_port *pp, const s
 	proxy_ok(pc, nft_batch_elems(pc->b, NFT_MSG_NEWSETELEM, vm, pp->tag));
 	nftnl_set_free(vm);
 	nft_rb_start(&rb, FAM, T, nm->svc);
-	nft_rb_numgen_vmap(&rb, (uint32_t)pp->neps, "__map%d", ss.id);
+	nft_rb_numgen_vmap(&rb, (uint32_t)pp->neps, map, ss.id);
 	rule_put(c, &rb, pp->tag);
 
 	/* NodePort (and LoadBalancer) traffic comes from outside the cluster:
@@ -395,14 +387,16 @@ static void ctx_free(struct ctx *c)
 			nftnl_set_free(c->m[i]);
 }
 
-int proxy_nft_build(struct nft_batch *b, const struct topo *t, size_t node)
+int proxy_nft_build(struct nft_batch *b, const struct topo *t, size_t node, size_t first,
+		    size_t count)
 {
 	struct ctx c;
 	int ret = ctx_init(&c, b, t, node, false);
 
 	if (ret == 0) {
-		skeleton(&c);
-		for (size_t i = 0; i < t->nservices; i++)
+		if (first == 0)
+			skeleton(&c);
+		for (size_t i = first; i < first + count; i++)
 			service(&c, i);
 		elems_flush(&c, BASE);
 		ret = c.pc.err;

@@ -18,19 +18,31 @@
 /* Can this kernel and podpath run mode m? 0; -ENOENT: ipvs, and the kernel
  * has no IP_VS; -EOPNOTSUPP: ipvs, which podpath does not build. */
 int proxy_mode_check(enum topo_proxy_mode m);
-/* Queue the whole ruleset of node `node` (skeleton and every Service) for
- * the topology's proxy mode. 0 or -ENOMEM. */
-int proxy_build(struct nft_batch *b, const struct topo *t, size_t node);
+/* Queue node `node`'s ruleset for the topology's proxy mode: Services
+ * [first, first + count), and the shared skeleton when first is 0. Parts
+ * queued in order, one batch each, make the whole ruleset. 0 or -ENOMEM. */
+int proxy_build(struct nft_batch *b, const struct topo *t, size_t node, size_t first,
+		size_t count);
+/* Install node `node`'s whole ruleset into the calling thread's network
+ * namespace: a batch for the skeleton and the first Services, then one per
+ * further PROXY_PART Services (see proxy.c for why not one). On failure ne
+ * names the object and its Service; what was committed stays (the caller
+ * removes the namespace). 0 or -errno. */
+int proxy_install(const struct topo *t, size_t node, size_t part, struct nft_err *ne);
+#define PROXY_PART 256
+
 /* Queue the removal of Service `svc`'s own objects, as built from t. */
 int proxy_service_del(struct nft_batch *b, const struct topo *t, size_t node, size_t svc);
 /* Queue Service `svc`'s own objects (the skeleton must exist). */
 int proxy_service_add(struct nft_batch *b, const struct topo *t, size_t node, size_t svc);
 
 /* The nftables-mode and iptables-mode builders behind the calls above. */
-int proxy_nft_build(struct nft_batch *b, const struct topo *t, size_t node);
+int proxy_nft_build(struct nft_batch *b, const struct topo *t, size_t node, size_t first,
+		    size_t count);
 int proxy_nft_service(struct nft_batch *b, const struct topo *t, size_t node, size_t svc,
 		      bool del);
-int proxy_ipt_build(struct nft_batch *b, const struct topo *t, size_t node);
+int proxy_ipt_build(struct nft_batch *b, const struct topo *t, size_t node, size_t first,
+		    size_t count);
 int proxy_ipt_service(struct nft_batch *b, const struct topo *t, size_t node, size_t svc,
 		      bool del);
 

@@ -154,25 +154,36 @@ static const char *const mode_names[] = {
 	[TOPO_MODE_VPC] = "vpc",
 };
 
+/* Name i of a table, or "?". */
+static const char *name_of(const char *const *names, size_t n, unsigned i)
+{
+	return i < n ? names[i] : "?";
+}
+
+/* Index of s in a table of names; -EINVAL (errno set) if absent. */
+static int name_index(const char *const *names, size_t n, const char *s)
+{
+	for (size_t i = 0; s && i < n; i++)
+		if (!strcmp(s, names[i]))
+			return (int)i;
+	errno = EINVAL;
+	return -EINVAL;
+}
+
+#define NAMES(a) a, sizeof(a) / sizeof(a[0])
+
 const char *topo_mode_name(enum topo_mode m)
 {
-	if ((unsigned)m >= sizeof(mode_names) / sizeof(mode_names[0]))
-		return "?";
-	return mode_names[m];
+	return name_of(NAMES(mode_names), (unsigned)m);
 }
 
 int topo_mode_parse(const char *s, enum topo_mode *out)
 {
-	unsigned i;
+	int i = name_index(NAMES(mode_names), s);
 
-	for (i = 0; s && i < sizeof(mode_names) / sizeof(mode_names[0]); i++) {
-		if (!strcmp(s, mode_names[i])) {
-			*out = (enum topo_mode)i;
-			return 0;
-		}
-	}
-	errno = EINVAL;
-	return -EINVAL;
+	if (i >= 0)
+		*out = (enum topo_mode)i;
+	return i < 0 ? i : 0;
 }
 
 static const char *const proxy_mode_names[] = {
@@ -183,21 +194,16 @@ static const char *const proxy_mode_names[] = {
 
 const char *topo_proxy_mode_name(enum topo_proxy_mode m)
 {
-	if ((unsigned)m >= sizeof(proxy_mode_names) / sizeof(proxy_mode_names[0]))
-		return "?";
-	return proxy_mode_names[m];
+	return name_of(NAMES(proxy_mode_names), (unsigned)m);
 }
 
 int topo_proxy_mode_parse(const char *s, enum topo_proxy_mode *out)
 {
-	for (unsigned i = 0; s && i < sizeof(proxy_mode_names) / sizeof(proxy_mode_names[0]); i++) {
-		if (!strcmp(s, proxy_mode_names[i])) {
-			*out = (enum topo_proxy_mode)i;
-			return 0;
-		}
-	}
-	errno = EINVAL;
-	return -EINVAL;
+	int i = name_index(NAMES(proxy_mode_names), s);
+
+	if (i >= 0)
+		*out = (enum topo_proxy_mode)i;
+	return i < 0 ? i : 0;
 }
 
 const char *topo_proto_name(enum topo_proto p)

@@ -36,6 +36,7 @@
 #include <linux/netlink.h>
 
 #include "netns/netns.h"
+#include "nft/nft.h"
 #include "trace/nftrace.h"
 
 #define TRACE_PREFIX	"podpath-trace-"
@@ -279,26 +280,6 @@ static struct nlmsghdr *batch_msg(struct batch *bt, uint16_t type, uint16_t fami
 				     flags | NLM_F_ACK, bt->seq0 + 1 + (uint32_t)bt->n++);
 }
 
-static void ack_ext(const struct nlmsghdr *nlh, char *buf, size_t len)
-{
-	const struct nlmsgerr *me = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *attr;
-	size_t off = sizeof(*me);
-
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return;
-	/* Without NETLINK_CAP_ACK the whole request is echoed before the TLVs. */
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		off += me->msg.nlmsg_len - sizeof(me->msg);
-	if (off > mnl_nlmsg_get_payload_len(nlh))
-		return;
-	mnl_attr_for_each(attr, nlh, off) {
-		if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
-		    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
-			snprintf(buf, len, "%s", mnl_attr_get_str(attr));
-	}
-}
-
 /* Close the batch, send it and collect every ack. nfnetlink handles the
  * batch inside sendmsg(), so all answers are queued when it returns. */
 static int batch_send(struct batch *bt, struct nftrace *t, struct batch_err *be)
@@ -349,7 +330,7 @@ static int batch_send(struct batch *bt, struct nftrace *t, struct batch_err *be)
 			if (me->error && !be->code) {
 				be->code = me->error;
 				be->idx = i >= 1 && i <= bt->n ? (long)i - 1 : -1;
-				ack_ext(nlh, be->ext, sizeof(be->ext));
+				nft_ack_ext(nlh, be->ext, sizeof(be->ext));
 			}
 		}
 	}
