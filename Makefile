@@ -14,9 +14,11 @@ CC       ?= cc
 PKGS     := libmnl libnftnl libpcap ncursesw jansson libnetfilter_conntrack nettle
 BUILD    := build
 
-# Debian packages: build libraries, runtime observers used by tests and demo.
+# Debian packages: build libraries, what labs run (dnsmasq-base: the cluster
+# DNS, without the host service of package dnsmasq), observers for tests and demo.
 DEB_BUILD := build-essential pkg-config libmnl-dev libnftnl-dev libpcap-dev libnetfilter-conntrack-dev nettle-dev \
 	     libncurses-dev libjansson-dev clang libclang-rt-14-dev
+DEB_RUN   := dnsmasq-base
 DEB_TEST  := bats iproute2 iputils-ping jq nftables tcpdump curl dnsutils conntrack iptables \
 	     socat procps graphviz tmux valgrind
 
@@ -74,7 +76,7 @@ $(FUZZ_BIN): tests/fuzz/fuzz_topo.c $(LIB_SRC) $(wildcard lib/*.h lib/*/*.h)
 		-o $@ tests/fuzz/fuzz_topo.c $(LIB_SRC) $(LDLIBS)
 
 deps:
-	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
+	@missing=$$(for p in $(DEB_BUILD) $(DEB_RUN) $(DEB_TEST); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing:" $$missing; \

@@ -23,14 +23,23 @@ static bool wait_fd(int fd, short events)
 	return poll(&p, 1, PROBE_TIMEOUT_MS) == 1 && (p.revents & events);
 }
 
+/* A DNS query over UDP: id 0x7064, recursion desired, one question for
+ * kubernetes.default's A record (any answer, even NXDOMAIN, is health). */
+static const char dns_query[] =
+	"\x70\x64\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+	"\x0a" "kubernetes" "\x07" "default" "\x00\x00\x01\x00\x01";
+
 /* TCP: connect to 127.0.0.1:port and expect an HTTP 200 or an identity line.
- * UDP: send a datagram and expect a reply. */
-static bool probe(const char *netns, const struct topo_port *port)
+ * UDP: send a datagram and expect a reply. dnsmasq: a DNS answer to our id. */
+static bool probe(const char *netns, const struct topo_container *c)
 {
+	const struct topo_port *port = &c->ports[0];
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port->port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	bool udp = port->proto == TOPO_PROTO_UDP;
-	const char *req = udp ? "health\n" : "GET /healthz HTTP/1.0\r\n\r\n";
+	bool dns = c->image == TOPO_IMAGE_DNSMASQ;
+	bool udp = dns || port->proto == TOPO_PROTO_UDP;
+	const char *req = dns ? dns_query : udp ? "health\n" : "GET /healthz HTTP/1.0\r\n\r\n";
+	size_t reqlen = dns ? sizeof(dns_query) - 1 : strlen(req);
 	char buf[256];
 	ssize_t n;
 	bool ok = false;
@@ -41,12 +50,14 @@ static bool probe(const char *netns, const struct topo_port *port)
 		return false;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS)
 		goto out;
-	if (!wait_fd(fd, POLLOUT) || send(fd, req, strlen(req), MSG_NOSIGNAL) < 0)
+	if (!wait_fd(fd, POLLOUT) || send(fd, req, reqlen, MSG_NOSIGNAL) < 0)
 		goto out;
 	if (!wait_fd(fd, POLLIN))
 		goto out;
 	n = recv(fd, buf, sizeof(buf) - 1, 0);
-	if (n > 0) {
+	if (n > 0 && dns) {
+		ok = n >= 12 && !memcmp(buf, dns_query, 2) && (buf[2] & 0x80);	/* QR: a response */
+	} else if (n > 0) {
 		buf[n] = '\0';
 		ok = !strncmp(buf, "HTTP/1.1 200", 12) || !strncmp(buf, "pod=", 4);
 	}
@@ -70,7 +81,7 @@ enum lab_health lab_container_health(const struct lab *l, size_t pod, size_t con
 	if (stat(path, &st) < 0 || netns_inode(l->plan.pods[pod].netns, &ino) < 0 ||
 	    st.st_ino != ino)
 		return LAB_HEALTH_DOWN;
-	if (c->nports && !probe(l->plan.pods[pod].netns, &c->ports[0]))
+	if (c->nports && !probe(l->plan.pods[pod].netns, c))
 		return LAB_HEALTH_UNRESPONSIVE;
 	return LAB_HEALTH_OK;
 }

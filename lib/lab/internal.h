@@ -15,6 +15,10 @@ int lab_lock(const char *lab, int timeout_ms, struct pp_err *e);
 void lab_unlock(const char *lab, int fd, bool remove);
 /* Write state.json (topology + pids) atomically. */
 int lab_state_write(const struct lab *l, struct pp_err *e);
+/* Write the cluster DNS's hosts file and dnsmasq configuration (dns/). */
+int lab_dns_write(const struct lab *l, struct pp_err *e);
+/* /run/podpath/LAB/dns/FILE into buf. */
+int lab_dns_path(const char *lab, const char *file, char *buf, size_t len);
 /* Write the per-namespace resolv.conf files kubelet would give pods. */
 int lab_resolv_write(const struct lab *l, struct pp_err *e);
 

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lab/internal.h"
@@ -49,17 +50,46 @@ static int port_socket(const struct topo_port *p)
 	return ret;
 }
 
-static int spawn_container(struct lab *l, size_t pod, size_t ci, pid_t *pid, struct pp_err *e)
+/* Start path with argv, stdio on /dev/null and fds[i] as fd 3 + i, in its
+ * own session with default signals. 0 or a positive errno. */
+static int spawn(const char *path, char *const argv[], const int *fds, size_t nfds, pid_t *pid)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, deflt;
+	int ret;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0);
+	posix_spawn_file_actions_adddup2(&fa, 0, 1);
+	posix_spawn_file_actions_adddup2(&fa, 0, 2);
+	for (size_t i = 0; i < nfds; i++)
+		posix_spawn_file_actions_adddup2(&fa, fds[i], 3 + (int)i);
+	/* Nothing else of ours leaks in: not the lab lock, not netlink sockets,
+	 * not the caller's pipes (a test's output would never close). */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3 + (int)nfds);
+	sigemptyset(&none);
+	sigfillset(&deflt);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &deflt);
+	/* Its own session: the user's Ctrl-C in this terminal is not for it. */
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
+				 POSIX_SPAWN_SETSIGDEF);
+	ret = posix_spawn(pid, path, &fa, &attr, argv, NULL);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	return ret;
+}
+
+static int spawn_responder(struct lab *l, size_t pod, size_t ci, pid_t *pid, struct pp_err *e)
 {
 	const struct topo_pod *p = &l->topo.pods[pod];
 	const struct topo_container *c = &p->containers[ci];
 	char podname[2 * TOPO_LABEL_MAX + 2];
 	char listen[RESPONDER_MAX_PORTS][32];
 	char *argv[16 + 2 * RESPONDER_MAX_PORTS];
-	int fds[RESPONDER_MAX_PORTS];
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, deflt;
+	int fds[RESPONDER_MAX_PORTS] = { 0 };
 	size_t nfds = 0, a = 0;
 	int ret = 0;
 
@@ -91,27 +121,7 @@ static int spawn_container(struct lab *l, size_t pod, size_t ci, pid_t *pid, str
 		nfds++;
 	}
 	argv[a] = NULL;
-
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&attr);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0);
-	posix_spawn_file_actions_adddup2(&fa, 0, 1);
-	posix_spawn_file_actions_adddup2(&fa, 0, 2);
-	for (size_t i = 0; i < nfds; i++)
-		posix_spawn_file_actions_adddup2(&fa, fds[i], 3 + (int)i);
-	/* Nothing else of ours leaks in: not the lab lock, not netlink sockets,
-	 * not the caller's pipes (a test's output would never close). */
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3 + (int)nfds);
-	sigemptyset(&none);
-	sigfillset(&deflt);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &deflt);
-	/* Its own session: the user's Ctrl-C in this terminal is not for it. */
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
-				 POSIX_SPAWN_SETSIGDEF);
-	ret = posix_spawn(pid, l->responder, &fa, &attr, argv, NULL);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
+	ret = spawn(l->responder, argv, fds, nfds, pid);
 	if (ret)
 		ret = pp_err_set(e, PP_EXIT_ENV, -ret, "pod \"%s\" container \"%s\": cannot start: %s",
 				 podname, c->name, strerror(ret));
@@ -119,6 +129,61 @@ out:
 	for (size_t i = 0; i < nfds; i++)
 		close(fds[i]);
 	return ret;
+}
+
+/* Ready once it answers on TCP 53 inside the pod (the calling thread is
+ * there); a dnsmasq that exits first failed, and its log says why. */
+static int dns_wait(pid_t pid)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(TOPO_DNS_PORT),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+	for (int i = 0; i < 600; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
+
+		if (fd < 0)
+			return -errno;
+		ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+		close(fd);
+		if (ok)
+			return 0;
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return -ECHILD;
+		usleep(5000);
+	}
+	return -ETIMEDOUT;
+}
+
+static int spawn_dnsmasq(struct lab *l, size_t pod, size_t ci, pid_t *pid, struct pp_err *e)
+{
+	const struct topo_pod *p = &l->topo.pods[pod];
+	static const char *const paths[] = { "/usr/sbin/dnsmasq", "/usr/local/sbin/dnsmasq" };
+	char conf[300], log[256], confarg[310];
+	char *argv[] = { "dnsmasq", "--keep-in-foreground", confarg, NULL };
+	const char *path = NULL;
+	int ret;
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]) && !path; i++)
+		if (access(paths[i], X_OK) == 0)
+			path = paths[i];
+	if (!path)
+		return pp_err_set(e, PP_EXIT_ENV, -ENOENT,
+				  "pod \"%s/%s\" container \"%s\": dnsmasq is not installed "
+				  "(Debian package dnsmasq-base; make deps installs it)",
+				  p->ns, p->name, p->containers[ci].name);
+	lab_dns_path(l->name, "dnsmasq.conf", conf, sizeof(conf));
+	lab_dns_path(l->name, "dnsmasq.log", log, sizeof(log));
+	snprintf(confarg, sizeof(confarg), "--conf-file=%s", conf);
+	ret = spawn(path, argv, NULL, 0, pid);
+	if (ret)
+		return pp_err_set(e, PP_EXIT_ENV, -ret, "pod \"%s/%s\": cannot start dnsmasq: %s",
+				  p->ns, p->name, strerror(ret));
+	ret = dns_wait(*pid);
+	if (ret < 0)
+		return pp_err_set(e, PP_EXIT_FAIL, ret, "pod \"%s/%s\": dnsmasq %s (see %s)",
+				  p->ns, p->name, ret == -ECHILD ? "exited at once" :
+				  "does not answer on port 53", log);
+	return 0;
 }
 
 int lab_responder_find(struct lab *l, struct pp_err *e)
@@ -149,7 +214,8 @@ int lab_pod_spawn(struct lab *l, size_t pod, struct pp_err *e)
 	int ret = 0;
 
 	for (size_t ci = 0; ci < p->ncontainers && ret == 0; ci++)
-		ret = spawn_container(l, pod, ci, &l->pids[pod][ci], e);
+		ret = (p->containers[ci].image == TOPO_IMAGE_DNSMASQ ? spawn_dnsmasq : spawn_responder)
+			(l, pod, ci, &l->pids[pod][ci], e);
 	return ret;
 }
 

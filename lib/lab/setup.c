@@ -462,6 +462,8 @@ static int build_all(struct build *b, const struct lab_setup_opts *o)
 	for (size_t i = 0; ret == 0 && i < t->nnodes; i++)
 		ret = build_node_proxy(b, i);
 	if (ret == 0)
+		ret = lab_dns_write(b->l, b->e);	/* before dnsmasq starts */
+	if (ret == 0)
 		ret = lab_spawner_start(b->l, &b->spawner, b->e);
 	for (size_t i = 0; ret == 0 && i < t->npods; i++) {
 		if (o && o->interrupted && *o->interrupted)

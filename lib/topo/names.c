@@ -206,6 +206,25 @@ int topo_proxy_mode_parse(const char *s, enum topo_proxy_mode *out)
 	return i < 0 ? i : 0;
 }
 
+static const char *const image_names[] = {
+	[TOPO_IMAGE_RESPONDER] = "responder",
+	[TOPO_IMAGE_DNSMASQ] = "dnsmasq",
+};
+
+const char *topo_image_name(enum topo_image i)
+{
+	return name_of(NAMES(image_names), (unsigned)i);
+}
+
+int topo_image_parse(const char *s, enum topo_image *out)
+{
+	int i = name_index(NAMES(image_names), s);
+
+	if (i >= 0)
+		*out = (enum topo_image)i;
+	return i < 0 ? i : 0;
+}
+
 const char *topo_proto_name(enum topo_proto p)
 {
 	switch (p) {

@@ -495,8 +495,21 @@ out:
 	return ret;
 }
 
+static int container_image(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+{
+	struct topo_container *ct = obj;
+	const char *s;
+	int ret;
+
+	ret = want_string(c, v, at, &s);
+	if (!ret && topo_image_parse(s, &ct->image))
+		ret = fail(c, at, v, "unknown image (expected \"responder\" or \"dnsmasq\")");
+	return ret;
+}
+
 static const struct field container_fields[] = {
 	{ "name", true, container_name },
+	{ "image", false, container_image },
 	{ "ports", false, container_ports },
 };
 
@@ -542,6 +555,14 @@ static int check_containers(struct parse_ctx *c, const struct topo_pod *p,
 		}
 		for (k = 0; k < a->nports; k++) {
 			pa = &a->ports[k];
+			/* dnsmasq listens where DNS is served, nowhere else. */
+			if (a->image == TOPO_IMAGE_DNSMASQ && pa->port != TOPO_DNS_PORT) {
+				snprintf(val, sizeof(val), "%u", (unsigned)pa->port);
+				ret = fail_port(c, at, i, k, "containerPort", val,
+						"a dnsmasq container serves port %d only",
+						TOPO_DNS_PORT);
+				goto out;
+			}
 			/* Every earlier port of the pod: all of earlier containers',
 			 * and this container's up to k. */
 			for (j = 0; j <= i; j++) {

@@ -88,6 +88,8 @@ static json_t *container_json(const struct topo_container *c)
 	for (i = 0; ok && i < c->nports; i++)
 		ok = json_array_append_new(ports, port_json(&c->ports[i])) == 0;
 	ok = ok && set(o, "name", json_string(c->name));
+	if (c->image != TOPO_IMAGE_RESPONDER)
+		ok = ok && set(o, "image", json_string(topo_image_name(c->image)));
 	if (ok) {
 		ok = set(o, "ports", ports);
 		ports = NULL;

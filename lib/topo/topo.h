@@ -31,8 +31,14 @@ struct topo_port {
 	enum topo_proto proto;
 };
 
+/* The program a container runs: podpath's responder (HTTP/TCP/UDP answers
+ * naming the pod), or dnsmasq serving the cluster's DNS on port 53. */
+enum topo_image { TOPO_IMAGE_RESPONDER, TOPO_IMAGE_DNSMASQ };
+#define TOPO_DNS_PORT 53
+
 struct topo_container {
 	char name[TOPO_LABEL_MAX];
+	enum topo_image image;
 	struct topo_port *ports;
 	size_t nports;
 };
@@ -173,6 +179,8 @@ const char *topo_mode_name(enum topo_mode m);
 int topo_mode_parse(const char *s, enum topo_mode *out);
 const char *topo_proto_name(enum topo_proto p);
 const char *topo_proxy_mode_name(enum topo_proxy_mode m);
+const char *topo_image_name(enum topo_image i);
+int topo_image_parse(const char *s, enum topo_image *out);
 int topo_proxy_mode_parse(const char *s, enum topo_proxy_mode *out);
 
 /* Kubernetes name rules: DNS-1123 label (<=63, [a-z0-9-], alnum ends) and

@@ -281,7 +281,7 @@ static void test_default(void)
 		return;
 	CHECK(t.net.mode == TOPO_MODE_ROUTED);
 	CHECK_EQ_INT(t.nnodes, 2);
-	CHECK_EQ_INT(t.npods, 3);
+	CHECK_EQ_INT(t.npods, 4);
 	/* Addresses are IPAM's job, so --network can still change the mode. */
 	CHECK(t.nodes[0].ip == 0 && t.nodes[0].pod_cidr.len == 0 && t.pods[0].ip == 0);
 	if (!CHECKF(topo_resolve(&t, &err) == 0, "%s %s", err.path, err.msg))
@@ -302,7 +302,7 @@ static void test_default(void)
 	CHECK_EQ_INT(t.nodes[0].gw, ip("10.244.1.1"));
 	CHECK_EQ_INT(t.nodes[1].gw, ip("10.244.2.1"));
 	CHECK_EQ_INT(t.nodes[0].npods, 2);
-	CHECK_EQ_INT(t.nodes[1].npods, 1);
+	CHECK_EQ_INT(t.nodes[1].npods, 2);
 
 	p = topo_pod_find(&t, NULL, "client");
 	if (CHECK(p != NULL)) {
@@ -340,7 +340,13 @@ static void test_default(void)
 	CHECK(topo_pod_find(&t, "kube-system", "web-1") == NULL);
 	CHECK(topo_pod_find(&t, NULL, "nope") == NULL);
 
-	CHECK_EQ_INT(t.nservices, 1);
+	CHECK_EQ_INT(t.nservices, 2);
+	/* kube-dns, not given an address, gets the one resolv.conf names. */
+	sv = topo_service_find(&t, "kube-system", "kube-dns");
+	if (CHECK(sv != NULL))
+		CHECK(sv->cluster_ip == ip("10.96.0.10") && sv->nendpoints == 1 &&
+		      sv->nports == 2 && t.pods[sv->endpoints[0].pod].containers[0].image ==
+		      TOPO_IMAGE_DNSMASQ);
 	sv = topo_service_find(&t, NULL, "web");
 	if (CHECK(sv != NULL)) {
 		CHECK(sv == topo_service_find(&t, "default", "web"));
@@ -390,7 +396,7 @@ static void test_default_modes(void)
 		CHECK_EQ_INT(t.pods[1].ip, ip("172.18.0.129"));
 		CHECK_EQ_INT(t.pods[2].ip, ip("172.18.0.130"));
 		/* Services do not depend on the mode. */
-		CHECK(t.nservices == 1 && t.services[0].cluster_ip == ip("10.96.0.1") &&
+		CHECK(t.nservices == 2 && t.services[0].cluster_ip == ip("10.96.0.1") &&
 		      t.services[0].nendpoints == 2);
 		check_addresses(&t, "default vpc");
 		check_roundtrip(&t, "default vpc");
@@ -1297,7 +1303,8 @@ static void test_services_resolve(void)
 	CHECK(topo_resolve(&t, &err) == -EINVAL);
 	CHECK_EQ_STR(err.path, ".services[0].clusterIP");
 	CHECK_HAS_STR(err.msg, "not inside .network.serviceCIDR 10.100.0.0/16");
-	s->cluster_ip = 0;
+	for (size_t i = 0; i < t.nservices; i++)
+		t.services[i].cluster_ip = 0;
 	if (CHECK(topo_resolve(&t, &err) == 0))
 		CHECK_EQ_INT(s->cluster_ip, ip("10.100.0.1"));
 out:

@@ -1,0 +1,135 @@
+/* dns — the cluster DNS's data: a hosts file and a dnsmasq configuration in
+ * /run/podpath/LAB/dns/, written from the resolved topology before any
+ * container starts, with the records kube-dns serves:
+ *   <svc>.<ns>.svc.<domain>            A: the ClusterIP; headless: the pods
+ *   <a-b-c-d>.<svc>.<ns>.svc.<domain>  A: each pod behind a headless Service
+ *   _<port>._<proto>.<svc>.<ns>.svc... SRV for each named port
+ *   <a-b-c-d>.<ns>.pod.<domain>        A: every pod
+ * Other names under the domain are NXDOMAIN (dnsmasq's local=). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lab/internal.h"
+
+/* 10.244.1.2 -> "10-244-1-2", as Kubernetes names pod records. */
+static void dashed(uint32_t ip, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u-%u-%u-%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+}
+
+static void hosts_write(FILE *f, const struct topo *t)
+{
+	const char *dom = t->net.domain;
+	char a[ADDR_STRLEN], d[20];
+
+	for (size_t i = 0; i < t->nservices; i++) {
+		const struct topo_service *s = &t->services[i];
+
+		if (s->type != TOPO_SVC_HEADLESS) {
+			fprintf(f, "%s %s.%s.svc.%s\n", addr_fmt(s->cluster_ip, a), s->name, s->ns, dom);
+			continue;
+		}
+		for (size_t e = 0; e < s->nendpoints; e++) {
+			uint32_t ip = t->pods[s->endpoints[e].pod].ip;
+
+			dashed(ip, d, sizeof(d));
+			fprintf(f, "%s %s.%s.svc.%s %s.%s.%s.svc.%s\n", addr_fmt(ip, a), s->name, s->ns,
+				dom, d, s->name, s->ns, dom);
+		}
+	}
+	for (size_t i = 0; i < t->npods; i++) {
+		dashed(t->pods[i].ip, d, sizeof(d));
+		fprintf(f, "%s %s.%s.pod.%s\n", addr_fmt(t->pods[i].ip, a), d, t->pods[i].ns, dom);
+	}
+}
+
+static void srv_write(FILE *f, const struct topo *t)
+{
+	const char *dom = t->net.domain;
+	char d[20];
+
+	for (size_t i = 0; i < t->nservices; i++) {
+		const struct topo_service *s = &t->services[i];
+
+		for (size_t pi = 0; pi < s->nports; pi++) {
+			const struct topo_svc_port *p = &s->ports[pi];
+			const char *proto = p->proto == TOPO_PROTO_UDP ? "udp" : "tcp";
+
+			if (!p->name[0])
+				continue;
+			if (s->type != TOPO_SVC_HEADLESS) {
+				fprintf(f, "srv-host=_%s._%s.%s.%s.svc.%s,%s.%s.svc.%s,%u\n", p->name, proto,
+					s->name, s->ns, dom, s->name, s->ns, dom, p->port);
+				continue;
+			}
+			/* Headless: one target per pod, on the pod's own port. */
+			for (size_t e = 0; e < s->nendpoints; e++) {
+				if (!s->endpoints[e].port[pi])
+					continue;
+				dashed(t->pods[s->endpoints[e].pod].ip, d, sizeof(d));
+				fprintf(f, "srv-host=_%s._%s.%s.%s.svc.%s,%s.%s.%s.svc.%s,%u\n", p->name,
+					proto, s->name, s->ns, dom, d, s->name, s->ns, dom,
+					s->endpoints[e].port[pi]);
+			}
+		}
+	}
+}
+
+int lab_dns_path(const char *lab, const char *file, char *buf, size_t len)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "dns/%s", file);
+	return lab_path(lab, name, buf, len);
+}
+
+int lab_dns_write(const struct lab *l, struct pp_err *e)
+{
+	char dir[256], hosts[256], conf[256], log[256];
+	FILE *f = NULL;
+	int ret = 0;
+
+	if (lab_path(l->name, "dns", dir, sizeof(dir)) < 0 ||
+	    (mkdir(dir, 0755) < 0 && errno != EEXIST))
+		return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot create %s: %s", dir, strerror(errno));
+	lab_dns_path(l->name, "hosts", hosts, sizeof(hosts));
+	lab_dns_path(l->name, "dnsmasq.conf", conf, sizeof(conf));
+	lab_dns_path(l->name, "dnsmasq.log", log, sizeof(log));
+	f = fopen(hosts, "we");
+	if (!f)
+		goto fail;
+	hosts_write(f, &l->topo);
+	if (fclose(f) != 0) {
+		f = NULL;
+		goto fail;
+	}
+	f = fopen(conf, "we");
+	if (!f)
+		goto fail;
+	fprintf(f, "# podpath: the cluster DNS of lab \"%s\" (kube-dns)\n"
+		"port=%d\n"
+		"no-resolv\n"		/* upstream: none yet, not the host's */
+		"no-hosts\n"		/* not the host's /etc/hosts either */
+		"no-poll\n"
+		"addn-hosts=%s\n"
+		"local=/%s/\n"		/* unknown cluster names: NXDOMAIN */
+		"local-ttl=30\n"	/* kube-dns's TTL */
+		"pid-file=\n"
+		"log-facility=%s\n",
+		l->name, TOPO_DNS_PORT, hosts, l->topo.net.domain, log);
+	srv_write(f, &l->topo);
+	if (fclose(f) != 0) {
+		f = NULL;
+		goto fail;
+	}
+	return 0;
+fail:
+	ret = pp_err_set(e, PP_EXIT_ENV, -errno, "cannot write the cluster DNS data in %s: %s",
+			 dir, strerror(errno));
+	if (f)
+		fclose(f);
+	return ret;
+}
