@@ -48,12 +48,14 @@ static const struct command commands[] = {
 	  "  TARGET is POD (NAMESPACE/NAME or NAME in default) or node/NAME\n"
 	  "  -c, --container NAME     run as that container of the pod\n" },
 	{ "trace", cmd_trace, NEED_ROOT, "send a real probe and report every hop",
-	  "SRC DST [-p icmp|udp|tcp|http] [--port N] [--timeout SEC] [--pcap FILE] [--tui]\n"
+	  "SRC DST [-p icmp|udp|tcp|http|dns] [--port N] [--timeout SEC] [--pcap FILE] [--tui]\n"
 	  "       podpath trace --netns NAME|PID DST [options]\n"
 	  "  SRC is a pod (NS/NAME[:CONTAINER]) or node/NAME; DST a pod (NS/NAME[:PORT]),\n"
-	  "  node/NAME, an IP[:PORT] or http://IP[:PORT]/PATH\n"
-	  "  -p, --protocol PROTO     icmp, udp, tcp or http (default: tcp to the first\n"
-	  "                           TCP port of DST, else icmp)\n"
+	  "  node/NAME, a Service (svc/NS/NAME[:PORT]), an IP[:PORT], a DNS name[:PORT]\n"
+	  "  (its query to the cluster DNS is traced first) or http://HOST[:PORT]/PATH\n"
+	  "  -p, --protocol PROTO     icmp, udp, tcp, http or dns (default: tcp to the first\n"
+	  "                           TCP port of DST, dns to a Service's port 53/UDP,\n"
+	  "                           udp to its other UDP ports, else icmp)\n"
 	  "      --port N             destination port\n"
 	  "      --timeout SEC        how long to wait for the answer (default 2)\n"
 	  "      --pcap FILE          write every captured packet as pcapng\n"

@@ -1,6 +1,7 @@
 /* podpath trace — send a real probe from SRC to DST and report every hop. */
 #include <errno.h>
 #include <getopt.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@ struct trace_args {
 	long port;
 	int timeout_ms;
 	char url_path[256];
+	bool by_name;		/* DST was a DNS name, resolved by the cluster DNS */
 };
 
 static int parse_args(int argc, char **argv, struct trace_args *a)
@@ -126,32 +128,70 @@ static int choose_probe(struct trace_args *a, const struct lab *l, struct trace 
 	uint16_t tcp = pod_port(l, &t->dst, TOPO_PROTO_TCP);
 
 	if (a->proto && probe_proto_parse(a->proto, &t->probe.proto) < 0)
-		return pp_usage_error("trace", "-p \"%s\": expected icmp, udp, tcp or http", a->proto);
-	if (!a->proto)
+		return pp_usage_error("trace", "-p \"%s\": expected icmp, udp, tcp, http or dns", a->proto);
+	if (!a->proto && t->dst.proto_hint == IPPROTO_UDP)	/* a UDP Service port */
+		t->probe.proto = t->dst.port == 53 ? PROBE_DNS : PROBE_UDP;
+	else if (!a->proto)
 		t->probe.proto = (a->port > 0 || t->dst.port || tcp) ? PROBE_TCP : PROBE_ICMP;
 	if (t->probe.proto == PROBE_ICMP)
 		return 0;
 	t->probe.dport = a->port > 0 ? (uint16_t)a->port
 			: t->dst.port ? t->dst.port
+			: t->probe.proto == PROBE_DNS ? 53
 			: t->probe.proto == PROBE_UDP ? pod_port(l, &t->dst, TOPO_PROTO_UDP)
 			: tcp ? tcp : (t->probe.proto == PROBE_HTTP ? 80 : 0);
 	if (!t->probe.dport)
 		return pp_usage_error("trace", "DST \"%s\" has no %s port: give one with --port",
-				      t->dst.label, t->probe.proto == PROBE_UDP ? "UDP" : "TCP");
+				      t->dst.label, probe_ipproto(t->probe.proto) == IPPROTO_UDP ? "UDP" : "TCP");
+	/* DNS asks for a name the cluster DNS has. */
+	if (t->probe.proto == PROBE_DNS) {
+		if (!t->probe.dport)
+			t->probe.dport = 53;
+		snprintf(t->probe.host, sizeof(t->probe.host), "kube-dns.kube-system.svc.%s",
+			 l->topo.net.domain[0] ? l->topo.net.domain : "cluster.local");
+		return 0;
+	}
 	/* The Host header names the destination as HTTP would: the URL's
 	 * host, or the address. */
-	if (a->url_path[0])
-		snprintf(t->probe.host, sizeof(t->probe.host), "%s", a->dst);
+	if (a->url_path[0] || a->by_name)
+		snprintf(t->probe.host, sizeof(t->probe.host), "%.*s", (int)strcspn(a->dst, ":"),
+			 a->dst);
 	else
 		addr_fmt(t->dst.ip, t->probe.host);
 	snprintf(t->probe.path, sizeof(t->probe.path), "%s", a->url_path[0] ? a->url_path : "/");
 	return 0;
 }
 
+/* DST is a DNS name (not a pod of the lab): trace the pod's query for it
+ * to the cluster DNS into dt, then make the answered address DST. 1 when
+ * the name did not resolve (dt holds why), 0, or an exit code. */
+static int resolve_name(struct trace_args *a, const struct lab *l, struct trace *t,
+			struct trace *dt, char *addr, size_t len, struct pp_err *e)
+{
+	char name[256];
+	const char *colon = strrchr(a->dst, ':');
+	char ip[ADDR_STRLEN];
+
+	snprintf(name, sizeof(name), "%.*s", colon ? (int)(colon - a->dst) : (int)strlen(a->dst),
+		 a->dst);
+	if (trace_dns_setup(l, &t->src, name, dt, e) < 0 || trace_run(dt, e) < 0)
+		return -1;
+	if (!dt->res.dns_a)
+		return 1;
+	snprintf(addr, len, "%s%s", addr_fmt(dt->res.dns_a, ip), colon ? colon : "");
+	if (trace_endpoint_parse(l, addr, false, &t->dst, e) < 0)
+		return -1;
+	/* The name stays what the user asked for; HTTP's Host header too. */
+	snprintf(t->dst.label, sizeof(t->dst.label), "%s", a->dst);
+	return 0;
+}
+
 int cmd_trace(int argc, char **argv)
 {
 	struct trace_args a = { 0 };
-	struct trace t = { 0 };
+	struct trace t = { 0 }, dt = { 0 };
+	bool dns = false;
+	char addr[64];
 	struct pp_err e = { 0 };
 	char url_host[256];
 	struct lab l;
@@ -175,10 +215,39 @@ int cmd_trace(int argc, char **argv)
 		if (lab_load(&l, opts.lab, &e) < 0)
 			return pp_report(&e);
 		t.lab = &l;
-		if (trace_endpoint_parse(&l, a.src, true, &t.src, &e) < 0 ||
-		    trace_endpoint_parse(&l, a.dst, false, &t.dst, &e) < 0) {
+		if (trace_endpoint_parse(&l, a.src, true, &t.src, &e) < 0) {
 			ret = pp_report(&e);
 			goto out;
+		}
+		if (trace_endpoint_parse(&l, a.dst, false, &t.dst, &e) < 0) {
+			char host[256];
+
+			snprintf(host, sizeof(host), "%.*s", (int)strcspn(a.dst, ":"), a.dst);
+			if (e.code != -ENOENT || !trace_is_dns_name(host)) {
+				ret = pp_report(&e);
+				goto out;
+			}
+			dns = true;
+			ret = resolve_name(&a, &l, &t, &dt, addr, sizeof(addr), &e);
+			if (ret < 0) {
+				ret = pp_report(&e);
+				goto out;
+			}
+			if (ret > 0) {	/* no address: the DNS trace says why */
+				if (opts.json) {
+					json_t *o = out_trace_json(&dt);
+
+					json_object_set_new(o, "unresolved", json_string(a.dst));
+					pp_json_out(o);
+				} else {
+					out_trace_text(stdout, &dt, opts.color);
+					printf("\n\"%s\" did not resolve: %s\n", a.dst, dt.res.answer[0] ?
+					       dt.res.answer : "no answer from the cluster DNS");
+				}
+				ret = PP_EXIT_FAIL;
+				goto out;
+			}
+			a.by_name = true;
 		}
 	}
 	ret = choose_probe(&a, &l, &t);
@@ -192,13 +261,23 @@ int cmd_trace(int argc, char **argv)
 		ret = pp_report(&e);
 		goto out;
 	}
-	if (opts.json)
-		pp_json_out(out_trace_json(&t));
-	else if (!a.tui || out_trace_tui(&t) < 0)
+	if (opts.json) {
+		json_t *o = out_trace_json(&t);
+
+		if (o && dns)
+			json_object_set_new(o, "dns", out_trace_json(&dt));
+		pp_json_out(o);
+	} else if (!a.tui || out_trace_tui(&t) < 0) {
+		if (dns) {
+			out_trace_text(stdout, &dt, opts.color);
+			fputs("\n", stdout);
+		}
 		out_trace_text(stdout, &t, opts.color);
+	}
 	ret = t.verdict == TRACE_DELIVERED ? PP_EXIT_OK : PP_EXIT_FAIL;
 out:
 	trace_free(&t);
+	trace_free(&dt);
 	if (t.lab)
 		lab_free(&l);
 	return ret;

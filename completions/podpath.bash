@@ -36,7 +36,7 @@ _podpath() {
 		COMPREPLY=($(compgen -W "$pods $nodes -c --container --" -- "$cur")) ;;
 	trace)
 		case $prev in
-		-p | --protocol) COMPREPLY=($(compgen -W "icmp udp tcp http" -- "$cur")); return ;;
+		-p | --protocol) COMPREPLY=($(compgen -W "icmp udp tcp http dns" -- "$cur")); return ;;
 		--pcap) _filedir; return ;;
 		--netns) COMPREPLY=($(compgen -W "$(ip netns list 2>/dev/null | awk '{print $1}')" -- "$cur")); return ;;
 		--port | --timeout) return ;;

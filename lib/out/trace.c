@@ -121,6 +121,75 @@ static const char *nft_kind_name(enum nftrace_kind k)
 	return names[k];
 }
 
+/* "Service default/web port http (80/TCP): kube-proxy chain service-...
+ * chose endpoint pod default/web-1 10.244.1.3:8080 (chain endpoint-...)". */
+static void svc_text(FILE *f, const struct trace *t, const struct trace_svc *v, bool color)
+{
+	const struct topo *topo = &t->lab->topo;
+	const struct topo_service *s = &topo->services[v->svc];
+	const struct topo_svc_port *p = &s->ports[v->port];
+	char a[ADDR_STRLEN];
+
+	fprintf(f, "%16s%sService %s/%s port %s%s%u/%s", "", color ? BOLD : "", s->ns, s->name,
+		p->name, p->name[0] ? " " : "", p->port, topo_proto_name(p->proto));
+	if (v->nodeport)
+		fprintf(f, " via NodePort %u", p->node_port);
+	fprintf(f, ": kube-proxy chain %s chose ", v->chain);
+	if (v->pod >= 0)
+		fprintf(f, "endpoint pod %s/%s %s:%u (chain %s)", topo->pods[v->pod].ns,
+			topo->pods[v->pod].name, addr_fmt(v->ep_ip, a), v->ep_port, v->ep_chain);
+	else
+		fprintf(f, "%s:%u, which is not one of its endpoints", addr_fmt(v->ep_ip, a),
+			v->ep_port);
+	fprintf(f, "%s\n", color ? RESET : "");
+}
+
+/* The same for JSON; null when there is no Service. */
+static json_t *svc_json(const struct trace *t, const struct trace_svc *v)
+{
+	const struct topo *topo;
+	const struct topo_service *s;
+	char a[ADDR_STRLEN];
+	json_t *o;
+
+	if (!t->lab || v->svc < 0)
+		return json_null();
+	topo = &t->lab->topo;
+	s = &topo->services[v->svc];
+	o = json_pack("{s:s, s:s, s:s, s:i, s:s, s:b, s:s}", "namespace", s->ns, "name", s->name,
+		      "port_name", s->ports[v->port].name, "port", s->ports[v->port].port,
+		      "protocol", topo_proto_name(s->ports[v->port].proto), "nodeport", v->nodeport,
+		      "chain", v->chain);
+	if (o && v->ep_ip)
+		json_object_set_new(o, "endpoint",
+				    json_pack("{s:s?, s:s, s:i, s:s}", "pod",
+					      v->pod >= 0 ? topo->pods[v->pod].name : NULL, "ip",
+					      addr_fmt(v->ep_ip, a), "port", v->ep_port, "chain",
+					      v->ep_chain));
+	if (o && v->ep_ip && v->pod >= 0)
+		json_object_set_new(json_object_get(o, "endpoint"), "pod_namespace",
+				    json_string(topo->pods[v->pod].ns));
+	return o;
+}
+
+/* Events i and j are the same step (place, chain, rule, verdict). */
+static bool nft_same(const struct trace *t, size_t i, size_t j)
+{
+	const struct nftrace_event *a = &t->nft[i], *b = &t->nft[j];
+
+	return t->nft_ns[i] == t->nft_ns[j] && a->kind == b->kind && a->handle == b->handle &&
+	       a->verdict == b->verdict && !strcmp(a->table, b->table) &&
+	       !strcmp(a->chain, b->chain) && !strcmp(a->jump_target, b->jump_target);
+}
+
+static bool nft_seen(const struct trace *t, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (nft_same(t, j, i))
+			return true;
+	return false;
+}
+
 static void hop_text(FILE *f, const struct trace *t, size_t i, bool color)
 {
 	const struct trace_hop *h = &t->hops[i];
@@ -134,6 +203,8 @@ static void hop_text(FILE *f, const struct trace *t, size_t i, bool color)
 	fputc('\n', f);
 	if (h->change[0])
 		fprintf(f, "%16s%s%s%s\n", "", color ? BOLD : "", h->change, color ? RESET : "");
+	if (h->svc.svc >= 0)
+		svc_text(f, t, &h->svc, color);
 	if (h->why[0])
 		fprintf(f, "%16s%s%s%s\n", "", color ? DIM : "", h->why, color ? RESET : "");
 }
@@ -162,12 +233,24 @@ void out_trace_text(FILE *f, const struct trace *t, bool color)
 		fprintf(f, "    (no packet of the probe was seen)\n");
 	for (size_t i = 0; i < t->nnft; i++) {
 		const struct nftrace_event *ev = &t->nft[i];
+		int again = 0;
 
+		/* Later packets of the flow take the same way: say it once, with
+		 * how many more times (JSON keeps every event). */
+		if (nft_seen(t, i))
+			continue;
+		for (size_t j = i + 1; j < t->nnft; j++)
+			again += nft_same(t, i, j);
 		if (!i)
 			fprintf(f, "\nnftables:\n");
-		fprintf(f, "  %-26s %-6s %s/%s %s -> %s%s%s\n", t->ns_label[t->nft_ns[i]],
+		fprintf(f, "  %-26s %-6s %s/%s %s -> %s%s%s", t->ns_label[t->nft_ns[i]],
 			nft_kind_name(ev->kind), ev->table, ev->chain, ev->rule,
 			nft_verdict_name(ev->verdict), ev->jump_target[0] ? " " : "", ev->jump_target);
+		if (again)
+			fprintf(f, "  (and %d more packet%s)", again, again > 1 ? "s" : "");
+		if (ev->comment[0])
+			fprintf(f, "  comment \"%s\"", ev->comment);
+		fputc('\n', f);
 	}
 	for (size_t i = 0; i < t->nct; i++) {
 		const struct ct_entry *c = &t->ct[i];
@@ -235,6 +318,7 @@ json_t *out_trace_json(const struct trace *t)
 						      h->pkt->ifname, "io", h->pkt->outgoing ? "out" : "in",
 						      "packet", packet_json(h->pkt), "repeats", h->repeats,
 						      "change", h->change, "why", h->why));
+		json_object_set_new(json_array_get(hops, i), "service", svc_json(t, &h->svc));
 	}
 	for (size_t i = 0; i < t->nnft; i++) {
 		const struct nftrace_event *ev = &t->nft[i];
@@ -266,7 +350,7 @@ json_t *out_trace_json(const struct trace *t)
 	json_object_set_new(v, "last_hop", t->last_hop >= 0 ? json_integer(t->last_hop + 1) : json_null());
 	if (t->res.http_status)
 		json_object_set_new(v, "http_status", json_integer(t->res.http_status));
-	return json_pack("{s:i, s:s, s:s, s:{s:s, s:s, s:s*}, s:{s:s, s:s, s:i, s:s*}, s:o, s:o, s:o, s:o, s:{s:f, s:f, s:f}}",
+	return json_pack("{s:i, s:s, s:s, s:{s:s, s:s, s:s*}, s:{s:s, s:s, s:i, s:s*}, s:o, s:o, s:o, s:o, s:o, s:{s:f, s:f, s:f}}",
 			 "schema", 1, "protocol", probe_proto_name(t->probe.proto), "mode",
 			 t->lab ? topo_mode_name(t->lab->topo.net.mode) : "kernel",
 			 "src", "name", t->src.label, "ip",
@@ -274,7 +358,7 @@ json_t *out_trace_json(const struct trace *t)
 			 "netns", t->src.netns,
 			 "dst", "name", t->dst.label, "ip", addr_fmt(t->dst.ip, b), "port", t->probe.dport,
 			 "netns", t->dst.netns,
-			 "hops", hops, "nftables", nft, "conntrack", ct, "verdict", v,
+			 "service", svc_json(t, &t->svc), "hops", hops, "nftables", nft, "conntrack", ct, "verdict", v,
 			 "timing", "arm_ms", (double)t->arm_ns / 1e6, "wait_ms", (double)t->wait_ns / 1e6,
 			 "total_ms", (double)t->total_ns / 1e6);
 }

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/trace.h"
+#include "trace/internal.h"
 
 static int from_pod(const struct lab *l, size_t i, struct trace_endpoint *ep)
 {
@@ -100,9 +100,12 @@ int trace_endpoint_parse(const struct lab *l, const char *s, bool source,
 	if (!strncmp(buf, "internet/", 9))
 		return pp_err_set(e, PP_EXIT_USAGE, -ENOENT,
 				  "%s \"%s\": lab \"%s\" has no internet hosts yet", what, s, l->name);
-	if (!strncmp(buf, "svc/", 4))
-		return pp_err_set(e, PP_EXIT_USAGE, -ENOENT,
-				  "%s \"%s\": lab \"%s\" has no Services yet", what, s, l->name);
+	if (!strncmp(buf, "svc/", 4)) {
+		if (source)
+			return pp_err_set(e, PP_EXIT_USAGE, -EINVAL,
+					  "SRC \"%s\": a Service is a destination, not a source", s);
+		return trace_service_endpoint(l, buf, ep, e);
+	}
 	colon = strrchr(buf, ':');
 	if (colon)
 		*colon = '\0';

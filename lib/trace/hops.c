@@ -28,16 +28,32 @@
 
 enum { NOT_OURS, REQUEST, REPLY };
 
+/* REQUEST or REPLY if k is the probe's flow as a source NAT rewrote it. */
+static int classify_alias(const struct trace *t, const struct capture_pkt *k)
+{
+	for (size_t i = 0; i < t->nalias; i++) {
+		const struct ct_tuple *a = &t->alias[i];
+
+		if (k->saddr == a->src && k->sport == a->sport && k->daddr == a->dst &&
+		    k->dport == a->dport)
+			return REQUEST;
+		if (k->saddr == a->dst && k->sport == a->dport && k->daddr == a->src &&
+		    k->dport == a->sport)
+			return REPLY;
+	}
+	return NOT_OURS;
+}
+
 static int classify(const struct trace *t, const struct capture_pkt *k)
 {
 	uint16_t p = t->probe.sport;
+	int alias;
 
 	if (k->ethertype != 0x0800)
 		return NOT_OURS;
 	if (k->proto == IPPROTO_ICMP && k->has_inner_err) {
 		/* An error about our flow: the quoted header is our request. */
-		uint8_t want = t->probe.proto == PROBE_ICMP ? IPPROTO_ICMP
-			       : t->probe.proto == PROBE_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+		uint8_t want = probe_ipproto(t->probe.proto);
 
 		return k->err_proto == want && k->err_sport == p ? REPLY : NOT_OURS;
 	}
@@ -47,16 +63,22 @@ static int classify(const struct trace *t, const struct capture_pkt *k)
 			return NOT_OURS;
 		return k->icmp_type == 8 ? REQUEST : k->icmp_type == 0 ? REPLY : NOT_OURS;
 	case PROBE_UDP:
+	case PROBE_DNS:
 		if (k->proto != IPPROTO_UDP)
 			return NOT_OURS;
+		alias = classify_alias(t, k);
+		if (alias != NOT_OURS)
+			return alias;
 		return k->sport == p ? REQUEST : k->dport == p ? REPLY : NOT_OURS;
 	default:
 		if (k->proto != IPPROTO_TCP)
 			return NOT_OURS;
 		/* The handshake is the path; data and teardown add nothing. */
-		if (k->sport == p && (k->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN)
+		alias = classify_alias(t, k);
+		if ((k->sport == p || alias == REQUEST) &&
+		    (k->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN)
 			return REQUEST;
-		if (k->dport == p && ((k->tcp_flags & TCP_RST) ||
+		if ((k->dport == p || alias == REPLY) && ((k->tcp_flags & TCP_RST) ||
 				      (k->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK)))
 			return REPLY;
 		return NOT_OURS;
@@ -89,8 +111,8 @@ static void tuple_fmt(const struct capture_pkt *k, char *buf, size_t len)
 }
 
 /* What is different about the packet here compared with the hop before. */
-static void change_fmt(const struct capture_pkt *prev, const struct capture_pkt *k, char *buf,
-		       size_t len)
+static void change_fmt(const struct capture_pkt *prev, const struct capture_pkt *k, bool reply,
+		       char *buf, size_t len)
 {
 	char a[64], b[64], oa[ADDR_STRLEN], ob[ADDR_STRLEN];
 	size_t n = 0;
@@ -101,15 +123,18 @@ static void change_fmt(const struct capture_pkt *prev, const struct capture_pkt 
 	if (k->daddr != prev->daddr || k->dport != prev->dport) {
 		tuple_fmt(prev, a, sizeof(a));
 		tuple_fmt(k, b, sizeof(b));
-		n += (size_t)snprintf(buf + n, len - n, "%sdestination NAT: %s -> %s",
-				      n ? "; " : "", strchr(a, '>') + 2, strchr(b, '>') + 2);
+		n += (size_t)snprintf(buf + n, len - n, "%s%s: %s -> %s", n ? "; " : "",
+				      reply ? "NAT undone (conntrack), destination" : "destination NAT",
+				      strchr(a, '>') + 2, strchr(b, '>') + 2);
 	}
 	if (n < len && (k->saddr != prev->saddr || k->sport != prev->sport)) {
 		tuple_fmt(prev, a, sizeof(a));
 		tuple_fmt(k, b, sizeof(b));
 		*strchr(a, ' ') = '\0';
 		*strchr(b, ' ') = '\0';
-		n += (size_t)snprintf(buf + n, len - n, "%ssource NAT: %s -> %s", n ? "; " : "", a, b);
+		/* On the way back conntrack reverses the request's NAT. */
+		n += (size_t)snprintf(buf + n, len - n, "%s%s: %s -> %s", n ? "; " : "",
+				      reply ? "NAT undone (conntrack), source" : "source NAT", a, b);
 	}
 	if (n < len && k->ttl != prev->ttl)
 		n += (size_t)snprintf(buf + n, len - n, "%sTTL %u -> %u", n ? "; " : "", prev->ttl,
@@ -237,6 +262,8 @@ static int hops_build(struct trace *t)
 	size_t n, nmine = 0;
 	uint64_t first = 0;
 
+	t->nhops = 0;
+	t->last_hop = -1;
 	all = capture_packets(t->cap, &n);
 	mine = calloc(n ? n : 1, sizeof(*mine));
 	if (!mine)
@@ -273,7 +300,9 @@ static int hops_build(struct trace *t)
 				prev = t->hops[i].pkt;
 				break;
 			}
-		change_fmt(prev, t->hops[h].pkt, t->hops[h].change, sizeof(t->hops[h].change));
+		change_fmt(prev, t->hops[h].pkt, t->hops[h].reply, t->hops[h].change,
+			   sizeof(t->hops[h].change));
+		trace_service_hop(t, prev, &t->hops[h]);
 		why_fmt(t, h, t->hops[h].why, sizeof(t->hops[h].why));
 		if (!t->hops[h].reply)
 			t->last_hop = (ssize_t)h;
@@ -462,6 +491,16 @@ static const struct trace_hop *first_reply(const struct trace *t)
 	return NULL;
 }
 
+static bool svc_has_endpoints(const struct trace *t)
+{
+	const struct topo_service *s = &t->lab->topo.services[t->svc.svc];
+
+	for (size_t e = 0; e < s->nendpoints; e++)
+		if (s->endpoints[e].port[t->svc.port])
+			return true;
+	return false;
+}
+
 static void verdict_find(struct trace *t)
 {
 	const struct nftrace_event *drop;
@@ -478,11 +517,21 @@ static void verdict_find(struct trace *t)
 	}
 	drop = nft_drop(t, &ns);
 	if (drop) {
+		bool reject = strstr(drop->rule, "reject") != NULL;
+		char svc[200] = "";
+
 		t->verdict = TRACE_DROPPED;
+		/* kube-proxy refuses a Service without endpoints at once. */
+		if (t->svc.svc >= 0 && !svc_has_endpoints(t))
+			snprintf(svc, sizeof(svc), "Service %s/%s port %u has no endpoints: ",
+				 t->lab->topo.services[t->svc.svc].ns,
+				 t->lab->topo.services[t->svc.svc].name,
+				 t->lab->topo.services[t->svc.svc].ports[t->svc.port].port);
 		snprintf(t->reason, sizeof(t->reason),
-			 "dropped by nftables in %s: table %s chain %s%s%s%s%s%s; %s",
-			 t->ns_label[ns], drop->table, drop->chain, drop->rule[0] ? ", rule " : " policy",
-			 drop->rule, drop->comment[0] ? " (comment \"" : "", drop->comment,
+			 "%s%s by nftables in %s: table %s chain %s%s%s%s%s%s; %s", svc,
+			 reject ? "rejected" : "dropped", t->ns_label[ns], drop->table, drop->chain,
+			 drop->rule[0] ? ", rule " : " policy", drop->rule,
+			 drop->comment[0] ? " (comment \"" : "", drop->comment,
 			 drop->comment[0] ? "\")" : "", seen);
 		return;
 	}
@@ -494,7 +543,8 @@ static void verdict_find(struct trace *t)
 			return;
 		}
 		snprintf(t->reason, sizeof(t->reason), "no listener on %s:%u: %s from %s", addr_fmt(t->dst.ip, a),
-			 t->probe.dport, t->probe.proto == PROBE_UDP ? "ICMP port unreachable" : "TCP RST",
+			 t->probe.dport, r && r->pkt->proto == IPPROTO_ICMP ? "ICMP port unreachable"
+			 : probe_ipproto(t->probe.proto) == IPPROTO_UDP ? "ICMP port unreachable" : "TCP RST",
 			 r ? t->ns_label[r->ns] : t->dst.label);
 		return;
 	case PROBE_UNREACHABLE:

@@ -8,4 +8,15 @@
  * reach the verdict. */
 int trace_correlate(struct trace *t, struct pp_err *e);
 
+/* Which Service t's destination and probe port address (a ClusterIP port,
+ * or a node's IP and a NodePort): fills t->svc (svc -1 when none). */
+void trace_service_match(struct trace *t);
+/* Fill hop h's Service record when the packet was DNATed there from t's
+ * Service to one of its endpoints (prev: the packet one hop before). */
+void trace_service_hop(const struct trace *t, const struct capture_pkt *prev,
+		       struct trace_hop *h);
+/* "svc/NS/NAME[:PORT]" as a destination. */
+int trace_service_endpoint(const struct lab *l, const char *s, struct trace_endpoint *ep,
+			   struct pp_err *e);
+
 #endif

@@ -80,6 +80,7 @@ struct nftrace {
 	char *buf;			/* TRACE_BUF bytes, for answers and events */
 	struct chain_info *chains;	/* cache, emptied at each read */
 	size_t nchains, chains_cap;
+	struct nftrace_match match;	/* the probe's flow */
 	uint32_t ids[TRACE_IDS];	/* ring of ids marked by our rules */
 	size_t nids;
 	uint32_t last_id, last_hook;	/* hook of the last base-chain event */
@@ -898,10 +899,18 @@ static int event_parse(struct nftrace *t, const struct nlmsghdr *nlh, struct nft
 			id_mark(t, nftnl_trace_get_u32(tr, NFTNL_TRACE_ID));
 		goto out;
 	}
-	if (!id_marked(t, nftnl_trace_get_u32(tr, NFTNL_TRACE_ID)))
-		goto out;
-
 	memset(ev, 0, sizeof(*ev));
+	headers_decode(tr, ev);
+	/* The id comes from the skb: where the packet is copied (a bridged
+	 * frame handed to IP by br_netfilter) the rest of its way has another
+	 * id. A traced packet of the probe's flow is ours under any id. */
+	if (!id_marked(t, nftnl_trace_get_u32(tr, NFTNL_TRACE_ID))) {
+		if (ev->proto != t->match.proto ||
+		    (ev->sport != t->match.sport && ev->dport != t->match.sport))
+			goto out;
+		id_mark(t, nftnl_trace_get_u32(tr, NFTNL_TRACE_ID));
+	}
+
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ev->ts_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	ev->id = nftnl_trace_get_u32(tr, NFTNL_TRACE_ID);
@@ -936,7 +945,6 @@ static int event_parse(struct nftrace *t, const struct nlmsghdr *nlh, struct nft
 	if (nftnl_trace_is_set(tr, NFTNL_TRACE_OIF))
 		ifname_get(t, nftnl_trace_get_u32(tr, NFTNL_TRACE_OIF), ev->oif, sizeof(ev->oif));
 	ev->mark = nftnl_trace_get_u32(tr, NFTNL_TRACE_MARK);
-	headers_decode(tr, ev);
 	if (ev->kind == NFTRACE_RULE) {
 		ev->handle = nftnl_trace_get_u64(tr, NFTNL_TRACE_RULE_HANDLE);
 		rule_fill(t, ev);
@@ -1002,6 +1010,7 @@ int nftrace_arm(const char *netns, const char *tag, const struct nftrace_match *
 	if (!t)
 		return pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
 	snprintf(t->table, sizeof(t->table), "%s%s", TRACE_PREFIX, tag);
+	t->match = *m;
 	ret = sockets_open_in(t, netns, true, &what);
 	if (ret < 0) {
 		if (ret == -EPROTONOSUPPORT)

@@ -32,12 +32,12 @@ struct nftrace_event {
 	uint32_t id;			/* NFTA_TRACE_ID: same for one packet's events */
 	enum nftrace_kind kind;
 	char table[64];
-	char chain[64];
+	char chain[256];
 	uint8_t family;			/* NFPROTO_* */
 	uint32_t hook;			/* NF_INET_* of the base chain reached */
 	uint64_t handle;		/* rule handle (kind RULE), else 0 */
 	int verdict;			/* NF_ACCEPT, NF_DROP, NFT_JUMP, NFT_GOTO, NFT_CONTINUE, NFT_RETURN ... */
-	char jump_target[64];		/* chain of a jump/goto verdict */
+	char jump_target[256];		/* chain of a jump/goto verdict */
 	char comment[128];		/* the rule's comment (from its userdata), "" if none */
 	char rule[256];			/* short text of the rule: "handle 4: ... drop" best effort */
 	char iif[16], oif[16];		/* interface names, "" if absent */

@@ -11,7 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "netns/netns.h"
+#include "trace/dns.h"
 #include "trace/probe.h"
 
 #define PROBE_PAYLOAD "podpath probe\n"
@@ -34,14 +36,20 @@ static long long mono_ms(void)
 
 const char *probe_proto_name(enum probe_proto p)
 {
-	static const char *const names[] = { "icmp", "udp", "tcp", "http" };
+	static const char *const names[] = { "icmp", "udp", "tcp", "http", "dns" };
 
 	return names[p];
 }
 
+uint8_t probe_ipproto(enum probe_proto p)
+{
+	return p == PROBE_ICMP ? IPPROTO_ICMP : p == PROBE_UDP || p == PROBE_DNS ? IPPROTO_UDP
+									       : IPPROTO_TCP;
+}
+
 int probe_proto_parse(const char *s, enum probe_proto *out)
 {
-	for (int p = PROBE_ICMP; p <= PROBE_HTTP; p++)
+	for (int p = PROBE_ICMP; p <= PROBE_DNS; p++)
 		if (!strcmp(s, probe_proto_name(p))) {
 			*out = p;
 			return 0;
@@ -75,7 +83,8 @@ int probe_prepare(struct probe *p, const char *netns, struct pp_err *e)
 		p->sport = (uint16_t)((getpid() ^ (unsigned)now_ns()) & 0xffff);
 	} else {
 		p->fd = netns_socket(netns, AF_INET,
-				     (p->proto == PROBE_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK, 0);
+				     (probe_ipproto(p->proto) == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) |
+				     SOCK_NONBLOCK, 0);
 	}
 	if (p->fd < 0)
 		return pp_err_set(e, PP_EXIT_ENV, p->fd, "probe: cannot make a socket in %s: %s",
@@ -187,21 +196,59 @@ static int run_icmp(struct probe *p, long long deadline, struct probe_result *r)
 	return 0;
 }
 
+/* The answer to DNS query id, in words and as its first address. */
+static void dns_read(const uint8_t *buf, size_t n, uint16_t id, const char *name,
+		     struct probe_result *r)
+{
+	struct dns_answer da;
+	char a[ADDR_STRLEN];
+
+	if (dns_answer_parse(id, buf, n, &da) < 0) {
+		snprintf(r->answer, sizeof(r->answer), "not a DNS answer to the query");
+		return;
+	}
+	r->dns_rcode = da.rcode;
+	r->dns_a = da.na ? da.a[0] : 0;
+	snprintf(r->answer, sizeof(r->answer), "%s %s", dns_rcode_name(da.rcode), name);
+	for (size_t i = 0; i < da.na; i++) {
+		size_t l = strlen(r->answer);
+
+		snprintf(r->answer + l, sizeof(r->answer) - l, " A %s", addr_fmt(da.a[i], a));
+	}
+}
+
 static int run_udp(struct probe *p, long long deadline, struct probe_result *r)
 {
 	struct sockaddr_in sa = dst_sa(p);
+	uint8_t q[512], buf[1500];
+	uint16_t id = (uint16_t)(now_ns() ^ (uint64_t)getpid());
+	const void *payload = PROBE_PAYLOAD;
+	size_t plen = sizeof(PROBE_PAYLOAD) - 1;
 	ssize_t n;
 
+	r->dns_rcode = -1;
+	if (p->proto == PROBE_DNS) {
+		int ql = dns_query_build(id, p->host, q, sizeof(q));
+
+		if (ql < 0) {
+			r->err = EINVAL;
+			r->outcome = PROBE_TIMEOUT;
+			snprintf(r->answer, sizeof(r->answer), "bad DNS name \"%s\"", p->host);
+			return 0;
+		}
+		payload = q;
+		plen = (size_t)ql;
+	}
 	r->sent_ns = now_ns();
 	if (connect(p->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    send(p->fd, PROBE_PAYLOAD, sizeof(PROBE_PAYLOAD) - 1, 0) < 0) {
+	    send(p->fd, payload, plen, 0) < 0) {
 		r->err = errno;
 		r->outcome = from_errno(errno, true);
 		return 0;
 	}
 	while (wait_fd(p->fd, POLLIN, deadline)) {
 		/* A connected UDP socket reports ICMP errors on the next recv. */
-		n = recv(p->fd, r->answer, sizeof(r->answer) - 1, 0);
+		n = recv(p->fd, buf, sizeof(buf) - 1, 0);
 		if (n < 0 && errno == EAGAIN)
 			continue;
 		if (n < 0) {
@@ -209,8 +256,13 @@ static int run_udp(struct probe *p, long long deadline, struct probe_result *r)
 			r->outcome = from_errno(errno, false);
 			return 0;
 		}
-		r->answer[n] = '\0';
-		r->answer[strcspn(r->answer, "\r\n")] = '\0';
+		if (p->proto == PROBE_DNS) {
+			dns_read(buf, (size_t)n, id, p->host, r);
+		} else {
+			buf[n] = '\0';
+			snprintf(r->answer, sizeof(r->answer), "%.*s",
+				 (int)strcspn((char *)buf, "\r\n"), (char *)buf);
+		}
 		r->outcome = PROBE_OK;
 		return 0;
 	}
@@ -307,6 +359,7 @@ int probe_run(struct probe *p, int timeout_ms, struct probe_result *r)
 		ret = run_icmp(p, deadline, r);
 		break;
 	case PROBE_UDP:
+	case PROBE_DNS:
 		ret = run_udp(p, deadline, r);
 		break;
 	default:

@@ -8,7 +8,8 @@
 
 #include "err.h"
 
-enum probe_proto { PROBE_ICMP, PROBE_UDP, PROBE_TCP, PROBE_HTTP };
+/* DNS: a query over UDP for probe.host, type A. */
+enum probe_proto { PROBE_ICMP, PROBE_UDP, PROBE_TCP, PROBE_HTTP, PROBE_DNS };
 
 enum probe_outcome {
 	PROBE_OK,		/* echo reply, UDP answer, TCP handshake, HTTP response */
@@ -25,7 +26,7 @@ struct probe {
 	uint32_t saddr;		/* source address once known (0 before) */
 	uint32_t daddr;
 	uint16_t dport;
-	char host[256];		/* HTTP Host header */
+	char host[256];		/* HTTP Host header; DNS: the name asked for */
 	char path[256];		/* HTTP path */
 };
 
@@ -35,6 +36,8 @@ struct probe_result {
 	uint64_t sent_ns, done_ns;	/* CLOCK_REALTIME */
 	int http_status;
 	char answer[512];	/* first line of the application's answer */
+	uint32_t dns_a;		/* DNS: the first A record of the answer, 0 if none */
+	int dns_rcode;		/* DNS: the answer's code (-1: no answer) */
 };
 
 /* Make the socket in /run/netns/NETNS and learn the source port (or pick
@@ -44,6 +47,8 @@ int probe_prepare(struct probe *p, const char *netns, struct pp_err *e);
 int probe_run(struct probe *p, int timeout_ms, struct probe_result *r);
 void probe_close(struct probe *p);
 const char *probe_proto_name(enum probe_proto p);
+/* IPPROTO_ICMP, _UDP or _TCP: what the probe travels as. */
+uint8_t probe_ipproto(enum probe_proto p);
 int probe_proto_parse(const char *s, enum probe_proto *out);
 const char *probe_outcome_name(enum probe_outcome o);
 

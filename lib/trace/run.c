@@ -53,6 +53,22 @@ static void ns_choose(struct trace *t)
 	ns_add_endpoint(t, &t->src, false);
 	ns_add(t, l->plan.vpc_netns, "", "VPC");
 	ns_add_endpoint(t, &t->dst, true);
+	/* A Service: each endpoint, and its node, is a place it can end up. */
+	if (t->svc.svc >= 0) {
+		const struct topo_service *s = &l->topo.services[t->svc.svc];
+
+		for (size_t e = 0; e < s->nendpoints; e++) {
+			size_t p = s->endpoints[e].pod;
+			char label[TOPO_LABEL_MAX * 2 + 2];
+
+			if (!s->endpoints[e].port[t->svc.port])
+				continue;
+			snprintf(label, sizeof(label), "%s/%s", l->topo.pods[p].ns, l->topo.pods[p].name);
+			ns_add(t, l->plan.nodes[l->topo.pods[p].node].netns, "node",
+			       l->topo.nodes[l->topo.pods[p].node].name);
+			ns_add(t, l->plan.pods[p].netns, "pod", label);
+		}
+	}
 	/* An address on a node that no pod holds may be rewritten there (a
 	 * DNAT): every pod of that node is a place it can end up. */
 	if (t->dst.kind == TRACE_EP_IP && t->dst.node >= 0)
@@ -73,16 +89,35 @@ static void filter_build(const struct trace *t, char *buf, size_t len)
 	const char *err = "(icmp and icmp[0] != 0 and icmp[0] != 8)";
 	unsigned p = t->probe.sport;
 
+	char more[160] = "";
+
+	/* Behind a Service a masquerade may change the source port (NodePort
+	 * traffic): the endpoints' own ports catch the flow's rewritten form. */
+	if (t->svc.svc >= 0) {
+		const struct topo_service *s = &t->lab->topo.services[t->svc.svc];
+
+		for (size_t e = 0; e < s->nendpoints; e++) {
+			uint16_t ep = s->endpoints[e].port[t->svc.port];
+			char one[24];
+
+			snprintf(one, sizeof(one), " or port %u", ep);
+			if (ep && !strstr(more, one) && strlen(more) + strlen(one) < sizeof(more))
+				strcat(more, one);
+		}
+	}
 	switch (t->probe.proto) {
 	case PROBE_ICMP:
 		snprintf(buf, len, "(icmp and (icmp[0] = 8 or icmp[0] = 0) and icmp[4:2] = %u) or %s "
 			 "or arp or udp port 8472 or udp port 4789", p, err);
 		break;
 	case PROBE_UDP:
-		snprintf(buf, len, "(udp port %u) or %s or arp or udp port 8472 or udp port 4789", p, err);
+	case PROBE_DNS:
+		snprintf(buf, len, "(udp and (port %u%s)) or %s or arp or udp port 8472 or udp port 4789", p,
+			 more, err);
 		break;
 	default:
-		snprintf(buf, len, "(tcp port %u) or %s or arp or udp port 8472 or udp port 4789", p, err);
+		snprintf(buf, len, "(tcp and (port %u%s)) or %s or arp or udp port 8472 or udp port 4789", p,
+			 more, err);
 		break;
 	}
 }
@@ -158,8 +193,7 @@ static void observers_remove(struct trace *t, struct nftrace **armed)
  * probe as it was seen there; their reply tuple shows any NAT. */
 static void ct_collect(struct trace *t)
 {
-	uint8_t proto = t->probe.proto == PROBE_ICMP ? IPPROTO_ICMP
-			: t->probe.proto == PROBE_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+	uint8_t proto = probe_ipproto(t->probe.proto);
 
 	for (size_t i = 0; i < t->nns; i++) {
 		struct ct_tuple want[TRACE_MAX_HOPS];
@@ -197,6 +231,29 @@ static void ct_collect(struct trace *t)
 	}
 }
 
+/* From conntrack, the request-direction tuples of the probe's flow after
+ * a source NAT that changed the port; true if any was new. */
+static bool aliases_learn(struct trace *t)
+{
+	bool added = false;
+
+	for (size_t i = 0; i < t->nct && t->nalias < sizeof(t->alias) / sizeof(t->alias[0]); i++) {
+		const struct ct_entry *c = &t->ct[i];
+		struct ct_tuple a = { c->reply.dst, c->reply.src, c->reply.dport, c->reply.sport };
+		bool known = false;
+
+		if (!c->snat || c->proto == IPPROTO_ICMP || c->reply.dport == c->orig.sport)
+			continue;
+		for (size_t k = 0; k < t->nalias && !known; k++)
+			known = !memcmp(&t->alias[k], &a, sizeof(a));
+		if (!known) {
+			t->alias[t->nalias++] = a;
+			added = true;
+		}
+	}
+	return added;
+}
+
 int trace_run(struct trace *t, struct pp_err *e)
 {
 	struct nftrace *armed[TRACE_MAX_NS] = { 0 };
@@ -207,6 +264,7 @@ int trace_run(struct trace *t, struct pp_err *e)
 
 	t->probe.fd = -1;
 	t->last_hop = -1;
+	trace_service_match(t);
 	if (t->lab)
 		ns_choose(t);
 	t->probe.daddr = t->dst.ip;
@@ -217,8 +275,7 @@ int trace_run(struct trace *t, struct pp_err *e)
 	ret = capture_open(&t->cap, t->ns, t->nns, filter, e);
 	if (ret < 0)
 		goto out;
-	m.proto = t->probe.proto == PROBE_ICMP ? IPPROTO_ICMP
-		  : t->probe.proto == PROBE_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+	m.proto = probe_ipproto(t->probe.proto);
 	/* Protocol and source port (echo id) only, both directions: after a
 	 * DNAT the destination is another, and those packets count most. */
 	m.sport = t->probe.sport;
@@ -239,6 +296,10 @@ int trace_run(struct trace *t, struct pp_err *e)
 	ret = trace_correlate(t, e);
 	if (ret == 0)
 		ct_collect(t);	/* before the probe's socket closes the flow */
+	/* A NAT that changed the source port hid the rest of the way from the
+	 * first pass: follow the flow under its new name. */
+	if (ret == 0 && aliases_learn(t))
+		ret = trace_correlate(t, e);
 out:
 	probe_close(&t->probe);
 	observers_remove(t, armed);

@@ -30,10 +30,24 @@ struct trace_endpoint {
 	uint16_t port;		/* 0: not given */
 	ssize_t pod, node;	/* indexes into the topology, -1 if none */
 	ssize_t container;	/* source container, -1 if none */
+	uint8_t proto_hint;	/* svc/...: the Service port's IPPROTO_*, else 0 */
 };
 
 /* Where one observation was made. */
 enum trace_place_kind { TRACE_PLACE_POD, TRACE_PLACE_NODE, TRACE_PLACE_VPC };
+
+/* A Service a packet was addressed to, and what kube-proxy's rules chose. */
+struct trace_svc {
+	ssize_t svc;			/* index into the topology; -1: none */
+	size_t port;			/* index of the Service port */
+	bool nodeport;			/* reached by a node's IP and the NodePort */
+	char chain[256];		/* kube-proxy chain: service-... or KUBE-SVC-... */
+	/* After the DNAT: the endpoint picked. */
+	ssize_t pod;			/* the endpoint's pod, -1 if not one of the Service's */
+	uint32_t ep_ip;
+	uint16_t ep_port;
+	char ep_chain[256];		/* endpoint-... or KUBE-SEP-... */
+};
 
 struct trace_hop {
 	const struct capture_pkt *pkt;
@@ -43,6 +57,7 @@ struct trace_hop {
 	int repeats;			/* retransmissions seen at the same place */
 	char change[160];		/* what changed since the previous hop */
 	char why[224];			/* why it moved on: route, bridge, nft verdict */
+	struct trace_svc svc;		/* on the hop where a Service's DNAT shows; svc -1 elsewhere */
 };
 
 enum trace_verdict {
@@ -77,6 +92,11 @@ struct trace {
 	struct ct_entry *ct;		/* conntrack entries of the probe's flow... */
 	size_t *ct_ns;			/* ...and the namespace each is in */
 	size_t nct;
+	struct trace_svc svc;		/* the Service DST addresses (svc -1: none) */
+	/* The probe's flow after a source NAT that also changed its port
+	 * (masquerade fully-random), learnt from conntrack: request direction. */
+	struct ct_tuple alias[8];
+	size_t nalias;
 	struct probe_result res;
 	enum trace_verdict verdict;
 	char reason[320];
@@ -86,10 +106,20 @@ struct trace {
 };
 
 /* Parse SRC and DST (DESIGN.md forms that exist in the lab so far: a pod
- * "NS/NAME[:CONTAINER]" or "NAME", "node/NAME", an "IP[:PORT]"). With l
+ * "NS/NAME[:CONTAINER]" or "NAME", "node/NAME", an "IP[:PORT]", and for a
+ * destination "svc/NS/NAME[:PORT]", PORT a number or a port name). With l
  * NULL (no lab) only a destination "IP[:PORT]" is accepted. */
 int trace_endpoint_parse(const struct lab *l, const char *s, bool source,
 			 struct trace_endpoint *ep, struct pp_err *e);
+/* Letters, digits, dashes and dots with at least one letter: a DNS name. */
+bool trace_is_dns_name(const char *s);
+/* Set up dt to trace the DNS query a pod's resolver would make for name
+ * (the first search-list candidate that has an address, as glibc with
+ * kubelet's resolv.conf would end up with; if none has, the first one),
+ * from src to the cluster DNS.
+ * Run it with trace_run; its res.dns_a is the address to trace next. */
+int trace_dns_setup(const struct lab *l, const struct trace_endpoint *src, const char *name,
+		    struct trace *dt, struct pp_err *e);
 /* Without a lab (t->lab NULL): make namespace src (a name under /run/netns
  * or a PID) the source and observe every namespace reachable from it over
  * veth pairs, as the kernel shows them. */

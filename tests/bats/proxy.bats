@@ -164,3 +164,28 @@ kp_hash() { # TEXT LEN
 	fi
 	[ -z "$(lab_leftovers "$LAB-bad")" ]
 }
+
+@test "trace a NodePort: both NATs shown, the Service named, the backend saw the SNATed client" {
+	for m in $MODES; do
+		run "$PODPATH" --lab "$(lab_of "$m")" -j trace node/node-1 172.18.0.3:30080 -p http
+		echo "$m: $(jq -c '.verdict' <<<"$output")"
+		[ "$status" -eq 0 ]
+		hop=$(jq -c '[.hops[] | select(.service != null)][0]' <<<"$output")
+		[ "$(jq -r .service.name <<<"$hop")" = web-np ]
+		[ "$(jq -r .service.nodeport <<<"$hop")" = true ]
+		[[ "$(jq -r .change <<<"$hop")" == *"destination NAT: 172.18.0.3:30080 -> "*"source NAT: 172.18.0.2:"* ]]
+		pod=$(jq -r .service.endpoint.pod <<<"$hop")
+		answer=$(jq -r .verdict.answer <<<"$output")
+		[[ "$answer" == "pod=default/$pod "* ]]
+		[[ "$answer" != *"client=172.18.0.2:"* ]]	# masqueraded on node-2
+	done
+}
+
+@test "trace a Service without endpoints: rejected at the client's node, the reason says why" {
+	for m in $MODES; do
+		run "$PODPATH" --lab "$(lab_of "$m")" trace default/client svc/default/empty
+		echo "$m: $output" | grep verdict
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"verdict: dropped: Service default/empty port 80 has no endpoints: rejected by nftables in node node-1"* ]]
+	done
+}

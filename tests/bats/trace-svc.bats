@@ -1,0 +1,73 @@
+#!/usr/bin/env bats
+# trace through Services and cluster DNS on the default lab. podpath's
+# report is checked against what others say: the backend's own answer (which
+# pod served, which client it saw), `nft list` in the node, dig, ip addr.
+
+LAB=pp-bats-trace-svc
+load helpers
+
+setup_file() {
+	lab_cleanup
+	pp setup >/dev/null
+}
+
+teardown_file() {
+	lab_cleanup
+}
+
+@test "svc/NS/NAME: the DNAT hop names the Service, its chain and the endpoint that answered" {
+	run pp -j trace default/client svc/default/web -p http
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .verdict.result <<<"$output")" = delivered ]
+	[ "$(jq -r .service.name <<<"$output")" = web ]
+	hop=$(jq -c '[.hops[] | select(.service != null)][0]' <<<"$output")
+	ep_ip=$(jq -r .service.endpoint.ip <<<"$hop")
+	ep_pod=$(jq -r .service.endpoint.pod <<<"$hop")
+	# The backend says who it is and where it listens.
+	answer=$(jq -r .verdict.answer <<<"$output")
+	[[ "$answer" == "pod=default/$ep_pod "*"server=$ep_ip:8080 "* ]]
+	# The chains it names are the node's real ones.
+	rules=$(ip netns exec "${LAB}_node_node-1" nft list table ip kube-proxy)
+	grep -qF "chain $(jq -r .service.chain <<<"$hop") {" <<<"$rules"
+	grep -qF "chain $(jq -r .service.endpoint.chain <<<"$hop") {" <<<"$rules"
+	# And the endpoint's own namespace saw the packet.
+	jq -e --arg ns "${LAB}_pod_default_$ep_pod" '[.hops[] | select(.netns == $ns)] | length > 0' <<<"$output"
+}
+
+@test "a DNS name: the query's own path to the cluster DNS first, then the connection" {
+	ip=$(pp exec default/client -- dig +short @10.96.0.10 web.default.svc.cluster.local)
+	dns_pod_ip=$(pod_ip "${LAB}_pod_kube-system_coredns")
+	run pp -j trace default/client web -p http
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .dns.protocol <<<"$output")" = dns ]
+	[ "$(jq -r .dns.verdict.result <<<"$output")" = delivered ]
+	[[ "$(jq -r .dns.verdict.answer <<<"$output")" == "NOERROR web.default.svc.cluster.local A $ip" ]]
+	[ "$(jq -r '[.dns.hops[] | select(.service != null)][0].service.endpoint.ip' <<<"$output")" = "$dns_pod_ip" ]
+	[ "$(jq -r .dst.ip <<<"$output")" = "$ip" ]
+	[ "$(jq -r .verdict.result <<<"$output")" = delivered ]
+	[[ "$(jq -r .verdict.answer <<<"$output")" == *"host=web"* ]]
+}
+
+@test "a UDP port 53 Service is probed with a DNS query" {
+	run pp -j trace default/client svc/kube-system/kube-dns:dns
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .protocol <<<"$output")" = dns ]
+	[[ "$(jq -r .verdict.answer <<<"$output")" == "NOERROR kube-dns.kube-system.svc.cluster.local A 10.96.0.10" ]]
+}
+
+@test "a name the cluster DNS does not know: NXDOMAIN, exit 1" {
+	run pp trace default/client nope-nothing
+	[ "$status" -eq 1 ]
+	[[ "$output" == *NXDOMAIN* ]]
+}
+
+@test "bad Service destinations exit 2 naming the value" {
+	run pp trace default/client svc/default/nope
+	[ "$status" -eq 2 ]
+	[[ "$output" == *'no Service default/nope'* ]]
+	run pp trace default/client svc/default/web:9999
+	[ "$status" -eq 2 ]
+	[[ "$output" == *'has no port "9999"'* ]]
+	run pp trace svc/default/web default/client
+	[ "$status" -eq 2 ]
+}
