@@ -743,6 +743,8 @@ static void chain_lookup(struct nftrace *t, struct chain_info *ci)
 	struct nftnl_rule *r;
 	int tries = 0, ret;
 
+	/* Padding after odd-length names is not written by the builders. */
+	memset(req, 0, sizeof(req));
 	c = nftnl_chain_alloc();
 	if (!c)
 		return;
