@@ -29,6 +29,15 @@ say "containers of one pod share localhost: web-1's sidecar -> web on 127.0.0.1:
 $PODPATH --lab "$LAB" exec default/web-1 -c sidecar -- curl -s -m 3 http://127.0.0.1:8080/
 say "podpath trace default/client default/web-2 (a real TCP handshake, every hop observed)"
 $PODPATH --lab "$LAB" trace default/client default/web-2
+say "pod to Service by name: cluster DNS (dnsmasq behind kube-dns), then kube-proxy's DNAT"
+echo "\$ podpath exec default/client -- getent hosts web"
+$PODPATH --lab "$LAB" exec default/client -- getent hosts web
+echo "\$ podpath exec default/client -- curl -s http://web/"
+$PODPATH --lab "$LAB" exec default/client -- curl -s -m 3 http://web/
+say "podpath trace default/client http://web/ (the DNS query's path, then the Service's)"
+$PODPATH --lab "$LAB" trace default/client http://web/
+say "kube-proxy's Service chain on node-1 (nft list chain ip kube-proxy ...)"
+ip netns exec "${LAB}_node_node-1" nft list chain ip kube-proxy service-SUSTUHLJ-default/web/tcp/http
 say "routes on node-1 (ip -n ${LAB}_node_node-1 route)"
 ip -n "${LAB}_node_node-1" route
 cat <<MSG
@@ -36,6 +45,8 @@ cat <<MSG
 The lab stays up. Explore it:
   podpath exec default/client -- ip addr
   podpath trace default/client http://$web2:8080/ --pcap /tmp/trace.pcapng
+  podpath trace default/client svc/kube-system/kube-dns:dns
+  ip netns exec ${LAB}_node_node-1 nft list table ip kube-proxy
   ip netns list
   podpath status --dot | dot -Tsvg > lab.svg
 Remove it with: ./podpath --lab $LAB teardown
