@@ -208,13 +208,6 @@ int lab_resolv_conf_path(const struct lab *l, const char *ns, char *buf, size_t 
 	return lab_path(l->name, file, buf, len);
 }
 
-/* kube-dns's ClusterIP is the tenth address of the Service CIDR, as kubeadm
- * and kind choose it (10.96.0.10 by default). */
-static uint32_t cluster_dns_ip(const struct topo *t)
-{
-	return t->net.service_cidr.addr + 10;
-}
-
 int lab_resolv_write(const struct lab *l, struct pp_err *e)
 {
 	char dir[256], path[256], dns[ADDR_STRLEN];
@@ -223,7 +216,7 @@ int lab_resolv_write(const struct lab *l, struct pp_err *e)
 	if (lab_path(l->name, "resolv", dir, sizeof(dir)) < 0 ||
 	    (mkdir(dir, 0755) < 0 && errno != EEXIST))
 		return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot create %s", dir);
-	addr_fmt(cluster_dns_ip(&l->topo), dns);
+	addr_fmt(topo_dns_ip(&l->topo), dns);	/* kube-dns's ClusterIP */
 	for (size_t i = 0; i < l->topo.npods; i++) {
 		const char *ns = l->topo.pods[i].ns;
 		FILE *f;
