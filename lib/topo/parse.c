@@ -112,6 +112,24 @@ static int want_array(struct parse_ctx *c, json_t *v, const struct topo_jpath *a
 	return 0;
 }
 
+/* An array of at least one (when one is given: "at least one ONE is
+ * required") and at most max elements ("at most MAX MANY are supported");
+ * its length in *n. */
+static int want_array_len(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
+			  const char *one, size_t max, const char *many, size_t *n)
+{
+	int ret = want_array(c, v, at);
+
+	if (ret)
+		return ret;
+	*n = json_array_size(v);
+	if (one && *n == 0)
+		return fail(c, at, v, "at least one %s is required", one);
+	if (*n > max)
+		return fail(c, at, NULL, "at most %zu %s are supported (found %zu)", max, many, *n);
+	return 0;
+}
+
 /* A string that must pass ok(); copied into out (len bytes; ok() bounds it). */
 static int want_name(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
 		     bool (*ok)(const char *), const char *msg, char *out, size_t len)
@@ -374,19 +392,9 @@ static int parse_nodes(struct parse_ctx *c, void *obj, json_t *v, const struct t
 	size_t n;
 	int ret;
 
-	ret = want_array(c, v, at);
+	ret = want_array_len(c, v, at, "node", TOPO_MAX_NODES, "nodes", &n);
 	if (ret)
 		goto out;
-	n = json_array_size(v);
-	if (n == 0) {
-		ret = fail(c, at, v, "at least one node is required");
-		goto out;
-	}
-	if (n > TOPO_MAX_NODES) {
-		ret = fail(c, at, NULL, "at most %d nodes are supported (found %zu)",
-			   TOPO_MAX_NODES, n);
-		goto out;
-	}
 	if (topo_alloc_nodes(t, n)) {
 		ret = topo_err_nomem(c->err);
 		goto out;
@@ -472,15 +480,9 @@ static int container_ports(struct parse_ctx *c, void *obj, json_t *v, const stru
 	size_t i, n;
 	int ret;
 
-	ret = want_array(c, v, at);
+	ret = want_array_len(c, v, at, NULL, TOPO_MAX_PORTS, "ports per container", &n);
 	if (ret)
 		goto out;
-	n = json_array_size(v);
-	if (n > TOPO_MAX_PORTS) {
-		ret = fail(c, at, NULL, "at most %d ports per container are supported (found %zu)",
-			   TOPO_MAX_PORTS, n);
-		goto out;
-	}
 	ct->ports = n ? calloc(n, sizeof(*ct->ports)) : NULL;
 	if (n && !ct->ports) {
 		ret = topo_err_nomem(c->err);
@@ -603,19 +605,9 @@ static int pod_containers(struct parse_ctx *c, void *obj, json_t *v, const struc
 	size_t n;
 	int ret;
 
-	ret = want_array(c, v, at);
+	ret = want_array_len(c, v, at, "container", TOPO_MAX_CONTAINERS, "containers per pod", &n);
 	if (ret)
 		goto out;
-	n = json_array_size(v);
-	if (n == 0) {
-		ret = fail(c, at, v, "at least one container is required");
-		goto out;
-	}
-	if (n > TOPO_MAX_CONTAINERS) {
-		ret = fail(c, at, NULL, "at most %d containers per pod are supported (found %zu)",
-			   TOPO_MAX_CONTAINERS, n);
-		goto out;
-	}
 	p->containers = calloc(n, sizeof(*p->containers));
 	if (!p->containers) {
 		ret = topo_err_nomem(c->err);
@@ -733,15 +725,9 @@ static int parse_pods(struct parse_ctx *c, void *obj, json_t *v, const struct to
 	size_t i, n;
 	int ret;
 
-	ret = want_array(c, v, at);
+	ret = want_array_len(c, v, at, NULL, TOPO_MAX_PODS, "pods", &n);
 	if (ret)
 		goto out;
-	n = json_array_size(v);
-	if (n > TOPO_MAX_PODS) {
-		ret = fail(c, at, NULL, "at most %d pods are supported (found %zu)",
-			   TOPO_MAX_PODS, n);
-		goto out;
-	}
 	ret = topo_alloc_pods(t, n);
 	c->pod_node = n ? calloc(n, sizeof(*c->pod_node)) : NULL;
 	if (ret || (n && !c->pod_node)) {
@@ -885,19 +871,9 @@ static int svc_ports(struct parse_ctx *c, void *obj, json_t *v, const struct top
 	size_t n;
 	int ret;
 
-	ret = want_array(c, v, at);
+	ret = want_array_len(c, v, at, "port", TOPO_MAX_SVC_PORTS, "ports per Service", &n);
 	if (ret)
 		goto out;
-	n = json_array_size(v);
-	if (n == 0) {
-		ret = fail(c, at, v, "at least one port is required");
-		goto out;
-	}
-	if (n > TOPO_MAX_SVC_PORTS) {
-		ret = fail(c, at, NULL, "at most %d ports per Service are supported (found %zu)",
-			   TOPO_MAX_SVC_PORTS, n);
-		goto out;
-	}
 	s->nports = n;
 	ret = parse_elements(c, v, at, svc_port_fields, NFIELDS(svc_port_fields), s->ports,
 			     sizeof(*s->ports));
@@ -1012,15 +988,9 @@ static int parse_services(struct parse_ctx *c, void *obj, json_t *v, const struc
 	size_t i, n;
 	int ret;
 
-	ret = want_array(c, v, at);
+	ret = want_array_len(c, v, at, NULL, TOPO_MAX_SERVICES, "Services", &n);
 	if (ret)
 		goto out;
-	n = json_array_size(v);
-	if (n > TOPO_MAX_SERVICES) {
-		ret = fail(c, at, NULL, "at most %d Services are supported (found %zu)",
-			   TOPO_MAX_SERVICES, n);
-		goto out;
-	}
 	ret = topo_alloc_services(t, n);
 	c->svc = n ? calloc(n, sizeof(*c->svc)) : NULL;
 	if (ret || (n && !c->svc)) {
