@@ -35,6 +35,9 @@
 #define PAGE_SIZE_B	(1 << 20)
 #define PAGE_OVERRUN	(64 * 1024)
 #define RECV_BUF	(64 * 1024)
+/* A table, chain or set that exists already is an error, not an update:
+ * whatever is there is not what this batch describes. */
+#define NEW_FLAGS	(NLM_F_CREATE | NLM_F_EXCL)
 
 struct nft_batch {
 	struct nftnl_batch *b;
@@ -122,7 +125,7 @@ static void msg_end(struct nft_batch *b)
 }
 
 int nft_batch_table(struct nft_batch *b, uint16_t type, uint32_t family, const char *name,
-		    const char *comment, long tag)
+		    const char *comment, uint32_t flags, long tag)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
 	struct nftnl_udata_buf *ud = NULL;
@@ -132,6 +135,8 @@ int nft_batch_table(struct nft_batch *b, uint16_t type, uint32_t family, const c
 	if (!t)
 		return ret;
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
+	if (flags)
+		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, flags);
 	if (comment && type == NFT_MSG_NEWTABLE) {
 		ud = nftnl_udata_buf_alloc(NFTNL_UDATA_COMMENT_MAXLEN + 8);
 		if (!ud || !nftnl_udata_put_strz(ud, NFTNL_UDATA_TABLE_COMMENT, comment))
@@ -139,7 +144,7 @@ int nft_batch_table(struct nft_batch *b, uint16_t type, uint32_t family, const c
 		nftnl_table_set_data(t, NFTNL_TABLE_USERDATA, nftnl_udata_buf_data(ud),
 				     nftnl_udata_buf_len(ud));
 	}
-	nlh = msg_start(b, type, family, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0, tag);
+	nlh = msg_start(b, type, family, type == NFT_MSG_NEWTABLE ? NEW_FLAGS : 0, tag);
 	if (!nlh)
 		goto out;
 	nftnl_table_nlmsg_build_payload(nlh, t);
@@ -176,7 +181,7 @@ int nft_batch_chain(struct nft_batch *b, uint16_t type, const struct nft_chain_s
 		nftnl_chain_set_data(c, NFTNL_CHAIN_USERDATA, nftnl_udata_buf_data(ud),
 				     nftnl_udata_buf_len(ud));
 	}
-	nlh = msg_start(b, type, cs->family, type == NFT_MSG_NEWCHAIN ? NLM_F_CREATE : 0, tag);
+	nlh = msg_start(b, type, cs->family, type == NFT_MSG_NEWCHAIN ? NEW_FLAGS : 0, tag);
 	if (nlh) {
 		nftnl_chain_nlmsg_build_payload(nlh, c);
 		msg_end(b);
@@ -229,7 +234,7 @@ int nft_batch_set(struct nft_batch *b, uint16_t type, struct nftnl_set *s, long 
 		nftnl_set_set_u32(s, NFTNL_SET_ID, nft_batch_set_id(b));
 
 	nlh = msg_start(b, type, nftnl_set_get_u32(s, NFTNL_SET_FAMILY),
-			type == NFT_MSG_NEWSET ? NLM_F_CREATE : 0, tag);
+			type == NFT_MSG_NEWSET ? NEW_FLAGS : 0, tag);
 	if (!nlh)
 		return -ENOMEM;
 	nftnl_set_nlmsg_build_payload(nlh, s);
@@ -418,40 +423,55 @@ static int acks_read(struct nft_batch *b, struct mnl_socket *nl, const struct io
 	return e->code;
 }
 
-int nft_batch_commit(struct nft_batch *b, struct nft_err *e)
+/* Close the batch and ask for an ack on its last real message only (see
+ * the top); the iovec of its pages (*niov of them, *total bytes), or NULL. */
+static struct iovec *batch_close(struct nft_batch *b, size_t *niov, size_t *total)
+{
+	struct iovec *iov;
+
+	nftnl_batch_end(nftnl_batch_buffer(b->b), b->seq0 + 1 + (uint32_t)b->n);
+	nftnl_batch_update(b->b);
+	*niov = (size_t)nftnl_batch_iovec_len(b->b);
+	iov = calloc(*niov, sizeof(*iov));
+	if (!iov)
+		return NULL;
+	nftnl_batch_iovec(b->b, iov, (uint32_t)*niov);
+	*total = 0;
+	for (size_t i = 0; i < *niov; i++) {
+		const struct nlmsghdr *nlh = iov[i].iov_base;
+		int left = (int)iov[i].iov_len;
+
+		*total += iov[i].iov_len;
+		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
+			if (nlh->nlmsg_seq == b->seq0 + (uint32_t)b->n)
+				((struct nlmsghdr *)nlh)->nlmsg_flags |= NLM_F_ACK;
+	}
+	return iov;
+}
+
+/* Commit on nl, or on a socket of its own when nl is NULL. */
+static int commit(struct nft_batch *b, struct mnl_socket *nl, struct nft_err *e)
 {
 	struct sockaddr_nl snl = { .nl_family = AF_NETLINK };
 	struct msghdr msg = { .msg_name = &snl, .msg_namelen = sizeof(snl) };
-	struct mnl_socket *nl = NULL;
-	struct iovec *iov = NULL;
-	size_t niov, total = 0;
+	struct mnl_socket *own = NULL;
+	struct iovec *iov;
+	size_t niov, total;
 
 	memset(e, 0, sizeof(*e));
 	e->tag = -1;
 	if (b->err || b->n == 0)
 		return e->code = b->err;
-	nftnl_batch_end(nftnl_batch_buffer(b->b), b->seq0 + 1 + (uint32_t)b->n);
-	nftnl_batch_update(b->b);
-	niov = (size_t)nftnl_batch_iovec_len(b->b);
-	iov = calloc(niov, sizeof(*iov));
+	iov = batch_close(b, &niov, &total);
 	if (!iov)
 		return e->code = -ENOMEM;
-	nftnl_batch_iovec(b->b, iov, (uint32_t)niov);
-	/* Ask for an ack on the last real message only (see the top). */
-	for (size_t i = 0; i < niov; i++) {
-		const struct nlmsghdr *nlh = iov[i].iov_base;
-		int left = (int)iov[i].iov_len;
-
-		total += iov[i].iov_len;
-		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
-			if (nlh->nlmsg_seq == b->seq0 + (uint32_t)b->n)
-				((struct nlmsghdr *)nlh)->nlmsg_flags |= NLM_F_ACK;
-	}
-	nl = sock_open(total + 4096);
 	if (!nl) {
-		e->code = -errno;
-		snprintf(e->what, sizeof(e->what), "open a netfilter netlink socket");
-		goto out;
+		nl = own = sock_open(total + 4096);
+		if (!nl) {
+			e->code = -errno;
+			snprintf(e->what, sizeof(e->what), "open a netfilter netlink socket");
+			goto out;
+		}
 	}
 	msg.msg_iov = iov;
 	msg.msg_iovlen = niov;
@@ -462,8 +482,18 @@ int nft_batch_commit(struct nft_batch *b, struct nft_err *e)
 	}
 	acks_read(b, nl, iov, niov, e);
 out:
-	if (nl)
-		mnl_socket_close(nl);
+	if (own)
+		mnl_socket_close(own);
 	free(iov);
 	return e->code;
+}
+
+int nft_batch_commit(struct nft_batch *b, struct nft_err *e)
+{
+	return commit(b, NULL, e);
+}
+
+int nft_batch_commit_on(struct nft_batch *b, struct mnl_socket *nl, struct nft_err *e)
+{
+	return commit(b, nl, e);
 }

@@ -34,6 +34,10 @@ enum nft_key {
 	NFT_KEY_PROTO_DPORT,	/* meta l4proto . th dport */
 	NFT_KEY_MARK,		/* meta mark */
 	NFT_KEY_NUMGEN,		/* integer: numgen's result (set keys only) */
+	NFT_KEY_NFPROTO,	/* meta nfproto (inet tables see IPv4 and IPv6) */
+	NFT_KEY_SPORT,		/* th sport */
+	NFT_KEY_ICMP_TYPE,	/* icmp type */
+	NFT_KEY_ICMP_ID,	/* icmp id (echo request and reply only) */
 };
 
 /* ---- batches ------------------------------------------------------------ */
@@ -42,9 +46,11 @@ struct nft_batch *nft_batch_new(void);
 void nft_batch_free(struct nft_batch *b);
 /* Messages queued so far (BEGIN/END not counted). */
 size_t nft_batch_count(const struct nft_batch *b);
-/* Queue a table (NFT_MSG_NEWTABLE or NFT_MSG_DELTABLE), family NFPROTO_*. */
+/* Queue a table (NFT_MSG_NEWTABLE or NFT_MSG_DELTABLE), family NFPROTO_*,
+ * with NFT_TABLE_F_* flags (NFT_TABLE_F_OWNER: it lives as long as the
+ * socket that commits it; see nft_batch_commit_on). comment may be NULL. */
 int nft_batch_table(struct nft_batch *b, uint16_t type, uint32_t family, const char *name,
-		    const char *comment, long tag);
+		    const char *comment, uint32_t flags, long tag);
 /* A chain: a regular one when hook < 0; otherwise a base chain of kind
  * ("nat"/"filter") on hook NF_INET_* at priority prio. comment may be NULL. */
 struct nft_chain_spec {
@@ -68,8 +74,13 @@ int nft_batch_set(struct nft_batch *b, uint16_t type, struct nftnl_set *s, long 
  * that fit. s keeps them. */
 int nft_batch_elems(struct nft_batch *b, uint16_t type, struct nftnl_set *s, long tag);
 /* Send the batch and collect the kernel's answers. The kernel applies all of
- * it or none of it. 0, or -errno with e filled from the first failure. */
+ * it or none of it. New tables, chains and sets must not exist yet (EEXIST).
+ * 0, or -errno with e filled from the first failure. */
 int nft_batch_commit(struct nft_batch *b, struct nft_err *e);
+/* The same on nl, a NETLINK_NETFILTER socket the caller keeps (it owns
+ * the tables it commits with NFT_TABLE_F_OWNER). */
+struct mnl_socket;
+int nft_batch_commit_on(struct nft_batch *b, struct mnl_socket *nl, struct nft_err *e);
 /* The kernel's extended-ack text of an NLMSG_ERROR answer into buf (left
  * alone if there is none), with or without NETLINK_CAP_ACK. */
 struct nlmsghdr;
@@ -102,8 +113,9 @@ void nft_rb_comment(struct nft_rb *rb, const char *comment);
 void nft_rb_match(struct nft_rb *rb, enum nft_key k, enum nft_op op, uint32_t value);
 /* ip saddr/daddr [!=] PREFIX. */
 void nft_rb_match_net(struct nft_rb *rb, enum nft_key k, enum nft_op op, struct cidr net);
-/* meta mark & mask OP value. */
-void nft_rb_match_mark(struct nft_rb *rb, uint32_t mask, enum nft_op op, uint32_t value);
+/* KEY & mask OP value (mask and value laid out as in nft_rb_match). */
+void nft_rb_match_bits(struct nft_rb *rb, enum nft_key k, uint32_t mask, enum nft_op op,
+		       uint32_t value);
 /* conntrack states as `ct state` bits. */
 enum { NFT_CTS_INVALID = 1, NFT_CTS_ESTABLISHED = 2, NFT_CTS_RELATED = 4, NFT_CTS_NEW = 8 };
 /* ct state { any of bits }. */
@@ -122,6 +134,8 @@ void nft_rb_set_update_saddr(struct nft_rb *rb, const char *set, uint32_t id);
 void nft_rb_mark_set(struct nft_rb *rb, uint32_t and_mask, uint32_t xor_mask);
 /* Verdicts: NF_ACCEPT, NF_DROP, NFT_RETURN, NFT_JUMP/NFT_GOTO chain. */
 void nft_rb_verdict(struct nft_rb *rb, int verdict, const char *chain);
+/* meta nftrace set 1: trace events for this packet from here on. */
+void nft_rb_nftrace(struct nft_rb *rb);
 /* counter. */
 void nft_rb_counter(struct nft_rb *rb);
 /* masquerade [fully-random]. */
@@ -147,8 +161,9 @@ struct nft_set_spec {
 
 /* A set object for nft_batch_set / nft_batch_elems; NULL if out of memory. */
 struct nftnl_set *nft_set_new(const struct nft_set_spec *sp);
-/* Add an element: key values per the set's key kind (ip, proto, port; a
- * mark or numgen integer goes in ip), and for a vmap the verdict (NFT_GOTO/NFT_JUMP chain, NF_DROP...).
+/* Add an element: key values per the set's key kind (ip; proto for the
+ * one-byte kinds; port for the two-byte ones; a mark or numgen integer goes
+ * in ip), and for a vmap the verdict (NFT_GOTO/NFT_JUMP chain, NF_DROP...).
  * comment may be NULL. 0 or -ENOMEM. */
 int nft_set_elem_add(struct nftnl_set *s, enum nft_key k, uint32_t ip, uint8_t proto,
 		     uint16_t port, int verdict, const char *chain, const char *comment);

@@ -133,6 +133,18 @@ static uint32_t load(struct nft_rb *rb, enum nft_key k)
 	case NFT_KEY_MARK:
 		meta(rb, NFT_META_MARK, NFT_REG_1, false);
 		return 4;
+	case NFT_KEY_NFPROTO:
+		meta(rb, NFT_META_NFPROTO, NFT_REG_1, false);
+		return 1;
+	case NFT_KEY_SPORT:
+		load_payload(rb, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, NFT_REG_1);
+		return 2;
+	case NFT_KEY_ICMP_TYPE:
+		load_payload(rb, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
+		return 1;
+	case NFT_KEY_ICMP_ID:
+		load_payload(rb, NFT_PAYLOAD_TRANSPORT_HEADER, 4, 2, NFT_REG_1);
+		return 2;
 	case NFT_KEY_NUMGEN:
 		break;
 	}
@@ -171,18 +183,30 @@ static void bitwise(struct nft_rb *rb, const void *mask, const void *xor, uint32
 
 /* ---- matches ----------------------------------------------------------------- */
 
+/* A value of a len-byte key in network order (the mark, a host-order
+ * number, is the callers' own case). */
+static const void *encode(uint32_t len, uint32_t v, uint32_t *be32, uint16_t *be16, uint8_t *u8)
+{
+	*be32 = htonl(v);
+	*be16 = htons((uint16_t)v);
+	*u8 = (uint8_t)v;
+	return len == 1 ? (const void *)u8 : len == 2 ? (const void *)be16 : (const void *)be32;
+}
+
 void nft_rb_match(struct nft_rb *rb, enum nft_key k, enum nft_op op, uint32_t value)
 {
-	uint32_t len = load(rb, k), be32 = htonl(value);
-	uint16_t be16 = htons((uint16_t)value);
-	uint8_t u8 = (uint8_t)value;
+	uint32_t len = load(rb, k), b32;
+	uint16_t b16;
+	uint8_t u8;
 
-	switch (len) {
-	case 1: cmp(rb, op, &u8, 1); break;
-	case 2: cmp(rb, op, &be16, 2); break;
-	case 4: cmp(rb, op, k == NFT_KEY_MARK ? &value : &be32, 4); break;
-	default: rb->err = -EINVAL; break;
+	if (len != 1 && len != 2 && len != 4) {
+		rb->err = -EINVAL;
+		return;
 	}
+	if (k == NFT_KEY_MARK)
+		cmp(rb, op, &value, 4);
+	else
+		cmp(rb, op, encode(len, value, &b32, &b16, &u8), len);
 }
 
 void nft_rb_match_net(struct nft_rb *rb, enum nft_key k, enum nft_op op, struct cidr net)
@@ -199,13 +223,24 @@ void nft_rb_match_net(struct nft_rb *rb, enum nft_key k, enum nft_op op, struct 
 	cmp(rb, op, &addr, 4);
 }
 
-void nft_rb_match_mark(struct nft_rb *rb, uint32_t mask, enum nft_op op, uint32_t value)
+void nft_rb_match_bits(struct nft_rb *rb, enum nft_key k, uint32_t mask, enum nft_op op,
+		       uint32_t value)
 {
-	uint32_t zero = 0;
+	uint32_t len = load(rb, k), zero = 0, m32, v32;
+	uint16_t m16, v16;
+	uint8_t m8, v8;
 
-	load(rb, NFT_KEY_MARK);
-	bitwise(rb, &mask, &zero, 4);
-	cmp(rb, op, &value, 4);
+	if (len != 1 && len != 2 && len != 4) {
+		rb->err = -EINVAL;
+		return;
+	}
+	if (k == NFT_KEY_MARK) {
+		bitwise(rb, &mask, &zero, 4);
+		cmp(rb, op, &value, 4);
+		return;
+	}
+	bitwise(rb, encode(len, mask, &m32, &m16, &m8), &zero, len);
+	cmp(rb, op, encode(len, value, &v32, &v16, &v8), len);
 }
 
 void nft_rb_ct_state(struct nft_rb *rb, uint32_t bits)
@@ -334,6 +369,25 @@ void nft_rb_verdict(struct nft_rb *rb, int verdict, const char *chain)
 	put(rb, e);
 }
 
+static void immediate(struct nft_rb *rb, uint32_t reg, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = expr(rb, "immediate");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, reg);
+	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, data, len);
+	put(rb, e);
+}
+
+void nft_rb_nftrace(struct nft_rb *rb)
+{
+	uint8_t one = 1;
+
+	immediate(rb, NFT_REG_1, &one, 1);
+	meta(rb, NFT_META_NFTRACE, NFT_REG_1, true);
+}
+
 void nft_rb_counter(struct nft_rb *rb)
 {
 	put(rb, expr(rb, "counter"));
@@ -347,17 +401,6 @@ void nft_rb_masquerade(struct nft_rb *rb, bool fully_random)
 		return;
 	if (fully_random)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_MASQ_FLAGS, NF_NAT_RANGE_PROTO_RANDOM_FULLY);
-	put(rb, e);
-}
-
-static void immediate(struct nft_rb *rb, uint32_t reg, const void *data, uint32_t len)
-{
-	struct nftnl_expr *e = expr(rb, "immediate");
-
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, reg);
-	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, data, len);
 	put(rb, e);
 }
 

@@ -16,7 +16,8 @@
 #include "nft/nft.h"
 
 /* nft's datatype numbers (nftables include/datatype.h). */
-enum { DT_INTEGER = 4, DT_IPADDR = 7, DT_INETPROTO = 12, DT_INETSERVICE = 13, DT_MARK = 19 };
+enum { DT_NFPROTO = 2, DT_INTEGER = 4, DT_IPADDR = 7, DT_INETPROTO = 12, DT_INETSERVICE = 13,
+       DT_ICMP_TYPE = 14, DT_MARK = 19 };
 #define DT_CONCAT(a, b) (((a) << 6) | (b))
 /* nft's byte order tag for a set key kept in host order. */
 #define BYTEORDER_HOST 1
@@ -32,7 +33,17 @@ static void key_type(enum nft_key k, uint32_t *type, uint32_t *len)
 		*type = DT_INETPROTO, *len = 1;
 		break;
 	case NFT_KEY_DPORT:
+	case NFT_KEY_SPORT:
 		*type = DT_INETSERVICE, *len = 2;
+		break;
+	case NFT_KEY_NFPROTO:
+		*type = DT_NFPROTO, *len = 1;
+		break;
+	case NFT_KEY_ICMP_TYPE:
+		*type = DT_ICMP_TYPE, *len = 1;
+		break;
+	case NFT_KEY_ICMP_ID:
+		*type = DT_INTEGER, *len = 2;
 		break;
 	case NFT_KEY_DADDR_PROTO_DPORT:
 		*type = DT_CONCAT(DT_CONCAT(DT_IPADDR, DT_INETPROTO), DT_INETSERVICE), *len = 12;
@@ -111,9 +122,13 @@ static uint32_t key_encode(enum nft_key k, uint32_t ip, uint8_t proto, uint16_t 
 		memcpy(out, &a, 4);
 		return 4;
 	case NFT_KEY_L4PROTO:
+	case NFT_KEY_NFPROTO:
+	case NFT_KEY_ICMP_TYPE:
 		out[0] = proto;
 		return 1;
 	case NFT_KEY_DPORT:
+	case NFT_KEY_SPORT:
+	case NFT_KEY_ICMP_ID:
 		memcpy(out, &p, 2);
 		return 2;
 	case NFT_KEY_DADDR_PROTO_DPORT:

@@ -115,7 +115,7 @@ void proxy_masq_rules(struct proxy_ctx *c, const char *table, const char *mark_c
 	nft_rb_mark_set(&rb, ~PROXY_MASQ_MARK, PROXY_MASQ_MARK);
 	proxy_rule_put(c, &rb, PROXY_BASE);
 	nft_rb_start(&rb, PROXY_FAM, table, masq_chain);
-	nft_rb_match_mark(&rb, PROXY_MASQ_MARK, NFT_EQ, 0);
+	nft_rb_match_bits(&rb, NFT_KEY_MARK, PROXY_MASQ_MARK, NFT_EQ, 0);
 	nft_rb_verdict(&rb, NFT_RETURN, NULL);
 	proxy_rule_put(c, &rb, PROXY_BASE);
 	/* Cleared, so a packet that is routed on (or hairpins) is not

@@ -60,8 +60,8 @@ static void skeleton(struct proxy_ctx *c)
 		"KUBE-FORWARD", "KUBE-PROXY-FIREWALL" };
 	struct nft_rb rb;
 
-	proxy_ok(c, nft_batch_table(c->b, NFT_MSG_NEWTABLE, FAM, NAT, NULL, BASE));
-	proxy_ok(c, nft_batch_table(c->b, NFT_MSG_NEWTABLE, FAM, FILTER, NULL, BASE));
+	proxy_ok(c, nft_batch_table(c->b, NFT_MSG_NEWTABLE, FAM, NAT, NULL, 0, BASE));
+	proxy_ok(c, nft_batch_table(c->b, NFT_MSG_NEWTABLE, FAM, FILTER, NULL, 0, BASE));
 	/* The built-in chains as iptables-nft makes them. */
 	proxy_base_chain(c, NAT, "PREROUTING", "nat", NF_INET_PRE_ROUTING, -100);
 	proxy_base_chain(c, NAT, "INPUT", "nat", NF_INET_LOCAL_IN, 100);
@@ -105,7 +105,7 @@ static void skeleton(struct proxy_ctx *c)
 	nft_rb_verdict(&rb, NF_DROP, NULL);
 	proxy_rule_put(c, &rb, BASE);
 	nft_rb_start(&rb, FAM, FILTER, "KUBE-FORWARD");
-	nft_rb_match_mark(&rb, MARK, NFT_EQ, MARK);
+	nft_rb_match_bits(&rb, NFT_KEY_MARK, MARK, NFT_EQ, MARK);
 	nft_rb_verdict(&rb, NF_ACCEPT, NULL);
 	nft_rb_comment(&rb, "kubernetes forwarding rules");
 	proxy_rule_put(c, &rb, BASE);

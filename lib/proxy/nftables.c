@@ -95,7 +95,7 @@ static void skeleton(struct ctx *c)
 		.comment = "helper for @no-endpoint-services / @no-endpoint-nodeports" };
 	struct nft_rb rb;
 
-	proxy_ok(pc, nft_batch_table(pc->b, NFT_MSG_NEWTABLE, FAM, T, "rules for kube-proxy", BASE));
+	proxy_ok(pc, nft_batch_table(pc->b, NFT_MSG_NEWTABLE, FAM, T, "rules for kube-proxy", 0, BASE));
 	for (int i = 0; i < M_COUNT; i++)
 		proxy_ok(pc, nft_batch_set(pc->b, NFT_MSG_NEWSET, c->m[i], BASE));
 	proxy_chain(pc, T, "cluster-ips-check", BASE);

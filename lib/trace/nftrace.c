@@ -22,7 +22,6 @@
 #include <sys/uio.h>
 
 #include <libmnl/libmnl.h>
-#include <libnftnl/batch.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
@@ -51,8 +50,6 @@
 #define TRACE_IDS	64
 /* One GET or dump request: a table and a chain name at most. */
 #define REQ_SIZE	4096
-/* BATCH_BEGIN, table, 2 chains, 2 x 2 rules, BATCH_END. */
-#define BATCH_MSGS	10
 
 struct rule_info {
 	uint64_t handle;
@@ -85,21 +82,6 @@ struct nftrace {
 	size_t nids;
 	uint32_t last_id, last_hook;	/* hook of the last base-chain event */
 	int pending;			/* -errno to report at the next read */
-};
-
-/* A batch of nf_tables changes and, per message, what it does, so a
- * kernel error maps back to the object that caused it. */
-struct batch {
-	struct nftnl_batch *b;
-	uint32_t seq0;			/* of BATCH_BEGIN; message i has seq0 + 1 + i */
-	size_t n;
-	char what[BATCH_MSGS][96];
-};
-
-struct batch_err {
-	int code;			/* -errno, 0 if every message was acked */
-	long idx;			/* failing message, -1 for the batch itself */
-	char ext[160];			/* kernel extended-ack text, may be empty */
 };
 
 /* ---- sockets ---------------------------------------------------------- */
@@ -246,105 +228,6 @@ static int nft_query(struct nftrace *t, const struct nlmsghdr *req,
 	return ret ? ret : intr ? -EINTR : 0;
 }
 
-static int batch_start(struct batch *bt, struct nftrace *t)
-{
-	bt->n = 0;
-	bt->b = nftnl_batch_alloc(16 * 1024, 16 * 1024);
-	if (!bt->b)
-		return -ENOMEM;
-	/* libnftnl leaves some attribute padding unwritten; zero the whole
-	 * page so no stale heap bytes go to the kernel (and memcheck is quiet). */
-	memset(nftnl_batch_buffer(bt->b), 0, 32 * 1024);
-	bt->seq0 = t->seq;
-	t->seq += BATCH_MSGS + 2;
-	nftnl_batch_begin(nftnl_batch_buffer(bt->b), bt->seq0);
-	nftnl_batch_update(bt->b);
-	return 0;
-}
-
-static struct nlmsghdr *batch_msg(struct batch *bt, uint16_t type, uint16_t family,
-				  uint16_t flags, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-/* Start the next message of the batch (at most BATCH_MSGS - 2); the
- * caller adds the payload and calls nftnl_batch_update(). */
-static struct nlmsghdr *batch_msg(struct batch *bt, uint16_t type, uint16_t family,
-				  uint16_t flags, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (bt->n < BATCH_MSGS)
-		vsnprintf(bt->what[bt->n], sizeof(bt->what[0]), fmt, ap);
-	va_end(ap);
-	return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(bt->b), type, family,
-				     flags | NLM_F_ACK, bt->seq0 + 1 + (uint32_t)bt->n++);
-}
-
-/* Close the batch, send it and collect every ack. nfnetlink handles the
- * batch inside sendmsg(), so all answers are queued when it returns. */
-static int batch_send(struct batch *bt, struct nftrace *t, struct batch_err *be)
-{
-	struct sockaddr_nl snl = { .nl_family = AF_NETLINK };
-	struct iovec iov[4];
-	struct msghdr msg = {
-		.msg_name = &snl, .msg_namelen = sizeof(snl), .msg_iov = iov,
-	};
-	size_t acks = 0;
-
-	be->code = 0;
-	be->idx = -1;
-	be->ext[0] = '\0';
-	nftnl_batch_end(nftnl_batch_buffer(bt->b), bt->seq0 + 1 + (uint32_t)bt->n);
-	nftnl_batch_update(bt->b);
-	if (nftnl_batch_iovec_len(bt->b) > (int)(sizeof(iov) / sizeof(iov[0]))) {
-		be->code = -EMSGSIZE;
-		goto out;
-	}
-	msg.msg_iovlen = (size_t)nftnl_batch_iovec_len(bt->b);
-	nftnl_batch_iovec(bt->b, iov, (uint32_t)msg.msg_iovlen);
-	if (sendmsg(mnl_socket_get_fd(t->nl), &msg, 0) < 0) {
-		be->code = -errno;
-		goto out;
-	}
-	for (;;) {
-		ssize_t len = recv(mnl_socket_get_fd(t->nl), t->buf, TRACE_BUF, MSG_DONTWAIT);
-		const struct nlmsghdr *nlh = (const void *)t->buf;
-		int left = (int)len;
-
-		if (len < 0 && errno == EINTR)
-			continue;
-		if (len < 0 && errno != EAGAIN) {
-			if (!be->code)
-				be->code = -errno;
-			break;
-		}
-		if (len < 0)
-			break;
-		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
-			const struct nlmsgerr *me = mnl_nlmsg_get_payload(nlh);
-			uint32_t i = nlh->nlmsg_seq - bt->seq0;
-
-			if (nlh->nlmsg_type != NLMSG_ERROR || i > bt->n + 1)
-				continue;
-			acks++;
-			if (me->error && !be->code) {
-				be->code = me->error;
-				be->idx = i >= 1 && i <= bt->n ? (long)i - 1 : -1;
-				nft_ack_ext(nlh, be->ext, sizeof(be->ext));
-			}
-		}
-	}
-	/* Every message but BEGIN/END asked for an ack; a missing one means
-	 * the answers did not fit the socket buffer. */
-	if (!be->code && acks < bt->n)
-		be->code = -ENOBUFS;
-out:
-	nftnl_batch_free(bt->b);
-	bt->b = NULL;
-	return be->code;
-}
-
 /* ---- the trace table ------------------------------------------------------ */
 
 /* The tuple one rule matches, host byte order, 0 = any. */
@@ -353,185 +236,57 @@ struct tuple {
 	uint16_t sport, dport;
 };
 
-static void rule_put(struct nftnl_rule *r, struct nftnl_expr *e, bool *oom)
-{
-	if (e)
-		nftnl_rule_add_expr(r, e);
-	else
-		*oom = true;
-}
-
-static struct nftnl_expr *expr_meta(uint32_t key, bool set)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("meta");
-
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-		nftnl_expr_set_u32(e, set ? NFTNL_EXPR_META_SREG : NFTNL_EXPR_META_DREG, NFT_REG_1);
-	}
-	return e;
-}
-
-static struct nftnl_expr *expr_payload(uint32_t base, uint32_t offset, uint32_t len)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("payload");
-
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
-	}
-	return e;
-}
-
-static struct nftnl_expr *expr_cmp_eq(const void *data, uint32_t len)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
-
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
-		nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
-	}
-	return e;
-}
-
-/* reg1 = reg1 & mask (one byte). */
-static struct nftnl_expr *expr_and8(uint8_t mask)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
-	uint8_t zero = 0;
-
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 1);
-		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, 1);
-		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 1);
-	}
-	return e;
-}
-
-static struct nftnl_expr *expr_imm8(uint8_t v)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
-
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
-		nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &v, 1);
-	}
-	return e;
-}
-
-static void rule_put_payload_eq(struct nftnl_rule *r, uint32_t base, uint32_t offset,
-				const void *v, uint32_t len, bool *oom)
-{
-	rule_put(r, expr_payload(base, offset, len), oom);
-	rule_put(r, expr_cmp_eq(v, len), oom);
-}
+/* Message tags of the arm batch, so an error says which step failed. */
+enum { TAG_TABLE, TAG_CHAIN, TAG_RULE };
 
 /* `meta nfproto ipv4 meta l4proto P ip saddr S ip daddr D <ports or icmp
  * echo id> meta nftrace set 1 comment "podpath trace probe"`. */
-static struct nftnl_rule *rule_build(const char *table, const char *chain, uint8_t proto,
-				     const struct tuple *tp)
+static int rule_add(struct nft_batch *b, const char *table, const char *chain, uint8_t proto,
+		    const struct tuple *tp)
 {
-	struct nftnl_rule *r = nftnl_rule_alloc();
-	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(64);
-	uint8_t nfproto = NFPROTO_IPV4;
-	uint32_t a;
-	uint16_t p;
-	bool oom = !r || !ud;
+	struct nft_rb rb;
+	int ret;
 
-	if (oom)
-		goto out;
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	if (nft_rb_start(&rb, NFPROTO_INET, table, chain) < 0)
+		return -ENOMEM;
 	/* An inet chain sees IPv6 too, where offsets 12/16 are other bytes. */
-	rule_put(r, expr_meta(NFT_META_NFPROTO, false), &oom);
-	rule_put(r, expr_cmp_eq(&nfproto, 1), &oom);
-	if (proto) {
-		rule_put(r, expr_meta(NFT_META_L4PROTO, false), &oom);
-		rule_put(r, expr_cmp_eq(&proto, 1), &oom);
-	}
-	if (tp->saddr) {
-		a = htonl(tp->saddr);
-		rule_put_payload_eq(r, NFT_PAYLOAD_NETWORK_HEADER, 12, &a, 4, &oom);
-	}
-	if (tp->daddr) {
-		a = htonl(tp->daddr);
-		rule_put_payload_eq(r, NFT_PAYLOAD_NETWORK_HEADER, 16, &a, 4, &oom);
-	}
+	nft_rb_match(&rb, NFT_KEY_NFPROTO, NFT_EQ, NFPROTO_IPV4);
+	if (proto)
+		nft_rb_match(&rb, NFT_KEY_L4PROTO, NFT_EQ, proto);
+	if (tp->saddr)
+		nft_rb_match(&rb, NFT_KEY_SADDR, NFT_EQ, tp->saddr);
+	if (tp->daddr)
+		nft_rb_match(&rb, NFT_KEY_DADDR, NFT_EQ, tp->daddr);
 	if (proto == IPPROTO_ICMP) {
-		uint8_t zero = 0;
-
 		/* Echo request (8) and reply (0) only, i.e. type & ~8 == 0:
 		 * in other ICMP types offset 4 is not an id. */
-		rule_put(r, expr_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1), &oom);
-		rule_put(r, expr_and8(0xf7), &oom);
-		rule_put(r, expr_cmp_eq(&zero, 1), &oom);
-		if (tp->sport) {
-			p = htons(tp->sport);
-			rule_put_payload_eq(r, NFT_PAYLOAD_TRANSPORT_HEADER, 4, &p, 2, &oom);
-		}
+		nft_rb_match_bits(&rb, NFT_KEY_ICMP_TYPE, 0xf7, NFT_EQ, 0);
+		if (tp->sport)
+			nft_rb_match(&rb, NFT_KEY_ICMP_ID, NFT_EQ, tp->sport);
 	} else if (proto) {
 		/* Ports only mean something once the protocol is known. */
-		if (tp->sport) {
-			p = htons(tp->sport);
-			rule_put_payload_eq(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, &p, 2, &oom);
-		}
-		if (tp->dport) {
-			p = htons(tp->dport);
-			rule_put_payload_eq(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, &p, 2, &oom);
-		}
+		if (tp->sport)
+			nft_rb_match(&rb, NFT_KEY_SPORT, NFT_EQ, tp->sport);
+		if (tp->dport)
+			nft_rb_match(&rb, NFT_KEY_DPORT, NFT_EQ, tp->dport);
 	}
-	rule_put(r, expr_imm8(1), &oom);
-	rule_put(r, expr_meta(NFT_META_NFTRACE, true), &oom);
-	/* The comment as nft stores it, so `nft list ruleset` shows it. */
-	if (!nftnl_udata_put_strz(ud, NFTNL_UDATA_RULE_COMMENT, TRACE_COMMENT))
-		oom = true;
-	else
-		nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(ud),
-				    nftnl_udata_buf_len(ud));
-out:
-	if (ud)
-		nftnl_udata_buf_free(ud);
-	if (oom && r) {
-		nftnl_rule_free(r);
-		r = NULL;
-	}
-	return r;
-}
-
-static int batch_add_chain(struct batch *bt, const char *table, const char *name, uint32_t hook)
-{
-	struct nftnl_chain *c = nftnl_chain_alloc();
-	struct nlmsghdr *nlh;
-
-	if (!c)
-		return -ENOMEM;
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
-	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, TRACE_PRIO);
-	nlh = batch_msg(bt, NFT_MSG_NEWCHAIN, NFPROTO_INET, NLM_F_CREATE | NLM_F_EXCL,
-			"cannot add chain %s", name);
-	nftnl_chain_nlmsg_build_payload(nlh, c);
-	nftnl_batch_update(bt->b);
-	nftnl_chain_free(c);
-	return 0;
+	nft_rb_nftrace(&rb);
+	nft_rb_comment(&rb, TRACE_COMMENT);
+	ret = rb.err ? rb.err : nft_batch_rule(b, rb.r, TAG_RULE);
+	nft_rb_free(&rb);
+	return ret;
 }
 
 /* The forward tuple and, if it differs, the reversed one. */
-static int batch_add_rules(struct batch *bt, const char *table, const char *chain,
-			   const struct nftrace_match *m)
+static int rules_add(struct nft_batch *b, const char *table, const char *chain,
+		     const struct nftrace_match *m)
 {
 	struct tuple tp[2] = {
 		{ m->saddr, m->daddr, m->sport, m->dport },
 		{ m->daddr, m->saddr, m->dport, m->sport },
 	};
 	size_t n = 2;
+	int ret = 0;
 
 	/* ICMP: request and reply carry the same echo id. */
 	if (m->proto == IPPROTO_ICMP) {
@@ -540,60 +295,33 @@ static int batch_add_rules(struct batch *bt, const char *table, const char *chai
 	}
 	if (!memcmp(&tp[0], &tp[1], sizeof(tp[0])))
 		n = 1;
-	for (size_t i = 0; i < n; i++) {
-		struct nftnl_rule *r = rule_build(table, chain, m->proto, &tp[i]);
-		struct nlmsghdr *nlh;
-
-		if (!r)
-			return -ENOMEM;
-		nlh = batch_msg(bt, NFT_MSG_NEWRULE, NFPROTO_INET,
-				NLM_F_CREATE | NLM_F_APPEND, "cannot add rule to chain %s", chain);
-		nftnl_rule_nlmsg_build_payload(nlh, r);
-		nftnl_batch_update(bt->b);
-		nftnl_rule_free(r);
-	}
-	return 0;
+	for (size_t i = 0; i < n && ret == 0; i++)
+		ret = rule_add(b, table, chain, m->proto, &tp[i]);
+	return ret;
 }
 
-static int batch_add_table(struct batch *bt, const char *name, bool del)
+static int chain_add(struct nft_batch *b, const char *table, const char *name, int hook)
 {
-	struct nftnl_table *tb = nftnl_table_alloc();
-	struct nlmsghdr *nlh;
+	struct nft_chain_spec cs = { .family = NFPROTO_INET, .table = table, .name = name,
+				     .kind = "filter", .hook = hook, .prio = TRACE_PRIO };
 
-	if (!tb)
-		return -ENOMEM;
-	nftnl_table_set_str(tb, NFTNL_TABLE_NAME, name);
-	if (del) {
-		nlh = batch_msg(bt, NFT_MSG_DELTABLE, NFPROTO_INET, 0,
-				"cannot delete table %s", name);
-	} else {
-		/* Owned by the socket: the kernel deletes the table when the
-		 * socket closes, so a crashed podpath leaves nothing behind, and
-		 * nobody else (nft flush ruleset, a sweep) removes it under us. */
-		nftnl_table_set_u32(tb, NFTNL_TABLE_FLAGS, NFT_TABLE_F_OWNER);
-		nlh = batch_msg(bt, NFT_MSG_NEWTABLE, NFPROTO_INET, NLM_F_CREATE | NLM_F_EXCL,
-				"cannot add table %s", name);
-	}
-	nftnl_table_nlmsg_build_payload(nlh, tb);
-	nftnl_batch_update(bt->b);
-	nftnl_table_free(tb);
-	return 0;
+	return nft_batch_chain(b, NFT_MSG_NEWCHAIN, &cs, TAG_CHAIN);
 }
 
-/* Delete table NAME in one batch of its own; 0, or -errno (not ENOENT). */
+/* Delete table NAME in one batch of its own, on t's socket (the owner of
+ * the table); 0, or -errno (not ENOENT). */
 static int table_delete(struct nftrace *t, const char *name)
 {
-	struct batch bt = { 0 };
-	struct batch_err be;
+	struct nft_batch *b = nft_batch_new();
+	struct nft_err ne;
 	int ret;
 
-	ret = batch_start(&bt, t);
+	if (!b)
+		return -ENOMEM;
+	ret = nft_batch_table(b, NFT_MSG_DELTABLE, NFPROTO_INET, name, NULL, 0, TAG_TABLE);
 	if (ret == 0)
-		ret = batch_add_table(&bt, name, true);
-	if (ret == 0)
-		ret = batch_send(&bt, t, &be);
-	if (bt.b)
-		nftnl_batch_free(bt.b);
+		ret = nft_batch_commit_on(b, t->nl, &ne);
+	nft_batch_free(b);
 	return ret == -ENOENT ? 0 : ret;
 }
 
@@ -970,37 +698,37 @@ out:
 
 /* ---- API ------------------------------------------------------------------- */
 
-/* Name the failing step of the arm batch (idx: its message, -1 for the
- * batch itself) and say what the errno means there. */
-static int arm_error(struct pp_err *e, const char *netns, const struct batch *bt,
-		     const struct batch_err *be)
+/* Say what the errno means at the step of the arm batch that failed. */
+static int arm_error(struct pp_err *e, const char *netns, const struct nft_err *ne)
 {
-	const char *what = bt->what[be->idx > 0 ? be->idx : 0], *why = strerror(-be->code);
+	const char *why = strerror(-ne->code);
 	enum pp_exit kind = PP_EXIT_FAIL;
-	int c = be->code;
+	int c = ne->code;
 
-	if (c == -EPERM && be->idx == 0) {
+	if (c == -EPERM && ne->tag == TAG_TABLE) {
 		/* nfnetlink checked our capability at the batch already:
 		 * this is a table owned by another live socket. */
 		why = "in use by another running trace";
 	} else if (c == -EPERM) {
 		kind = PP_EXIT_ENV;
-	} else if (be->idx <= 0 && (c == -ENOENT || c == -EOPNOTSUPP || c == -EPROTONOSUPPORT)) {
+	} else if (ne->tag <= TAG_TABLE && (c == -ENOENT || c == -EOPNOTSUPP ||
+					    c == -EPROTONOSUPPORT)) {
 		kind = PP_EXIT_ENV;
 		why = "the kernel has no nf_tables (CONFIG_NF_TABLES)";
 	} else if (c == -ENOENT || c == -EOPNOTSUPP) {
 		kind = PP_EXIT_ENV;	/* a chain type or expression not built in */
 	}
-	return pp_err_set(e, kind, c, "nftables trace in %s: %s: %s%s%s%s", netns, what, why,
-			  be->ext[0] ? " (" : "", be->ext, be->ext[0] ? ")" : "");
+	return pp_err_set(e, kind, c, "nftables trace in %s: %s: %s%s%s%s", netns,
+			  ne->what[0] ? ne->what : "nf_tables batch", why,
+			  ne->ext[0] ? " (" : "", ne->ext, ne->ext[0] ? ")" : "");
 }
 
 int nftrace_arm(const char *netns, const char *tag, const struct nftrace_match *m,
 		struct nftrace **out, struct pp_err *e)
 {
-	struct batch_err be = { 0 };
+	struct nft_err ne = { .code = 0 };
+	struct nft_batch *b = NULL;
 	struct nftrace *t = NULL;
-	struct batch bt = { 0 };
 	const char *what;
 	int ret;
 
@@ -1023,32 +751,34 @@ int nftrace_arm(const char *netns, const char *tag, const struct nftrace_match *
 					 "nftables trace in %s: %s: %s", netns, what, strerror(-ret));
 		goto out;
 	}
-	ret = batch_start(&bt, t);
+	b = nft_batch_new();
+	/* Owned by the socket: the kernel deletes the table when the socket
+	 * closes, so a crashed podpath leaves nothing behind, and nobody else
+	 * (nft flush ruleset, a sweep) removes it under us. */
+	ret = b ? nft_batch_table(b, NFT_MSG_NEWTABLE, NFPROTO_INET, t->table, NULL,
+				  NFT_TABLE_F_OWNER, TAG_TABLE) : -ENOMEM;
 	if (ret == 0)
-		ret = batch_add_table(&bt, t->table, false);
+		ret = chain_add(b, t->table, "pre", NF_INET_PRE_ROUTING);
 	if (ret == 0)
-		ret = batch_add_chain(&bt, t->table, "pre", NF_INET_PRE_ROUTING);
+		ret = chain_add(b, t->table, "out", NF_INET_LOCAL_OUT);
 	if (ret == 0)
-		ret = batch_add_chain(&bt, t->table, "out", NF_INET_LOCAL_OUT);
+		ret = rules_add(b, t->table, "pre", m);
 	if (ret == 0)
-		ret = batch_add_rules(&bt, t->table, "pre", m);
-	if (ret == 0)
-		ret = batch_add_rules(&bt, t->table, "out", m);
+		ret = rules_add(b, t->table, "out", m);
 	if (ret < 0) {
 		ret = pp_err_set(e, PP_EXIT_FAIL, ret, "nftables trace in %s: cannot build the batch: %s",
 				 netns, strerror(-ret));
 		goto out;
 	}
-	ret = batch_send(&bt, t, &be);
+	ret = nft_batch_commit_on(b, t->nl, &ne);
 	if (ret < 0) {
-		ret = arm_error(e, netns, &bt, &be);
+		ret = arm_error(e, netns, &ne);
 		goto out;
 	}
 	*out = t;
 	t = NULL;
 out:
-	if (bt.b)
-		nftnl_batch_free(bt.b);
+	nft_batch_free(b);
 	nftrace_free(t);
 	return ret;
 }
