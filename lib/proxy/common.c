@@ -35,8 +35,7 @@ void proxy_port_init(struct proxy_port *pp, const struct topo *t, size_t svc, si
 	pp->id = (struct proxy_svc_port){ s->ns, s->name, pp->p->name,
 					  pp->proto == IPPROTO_UDP ? "udp" : "tcp" };
 	snprintf(pp->label, sizeof(pp->label), "%s/%s:%s", s->ns, s->name, pp->p->name);
-	for (size_t e = 0; e < s->nendpoints; e++)
-		pp->neps += s->endpoints[e].port[pi] != 0;
+	pp->neps = topo_svc_port_endpoints(s, pi);
 }
 
 bool proxy_port_ep(const struct proxy_port *pp, const struct topo *t, size_t e, uint32_t *ip,

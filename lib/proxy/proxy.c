@@ -3,45 +3,49 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "proxy/proxy.h"
+#include "proxy/internal.h"
+
+/* The two layouts, by proxy mode; ipvs has none. */
+static const struct layout {
+	int (*build)(struct nft_batch *b, const struct topo *t, size_t node, size_t first,
+		     size_t count);
+	int (*service)(struct nft_batch *b, const struct topo *t, size_t node, size_t svc,
+		       bool del);
+} layouts[] = {
+	[TOPO_PROXY_NFTABLES] = { proxy_nft_build, proxy_nft_service },
+	[TOPO_PROXY_IPTABLES] = { proxy_ipt_build, proxy_ipt_service },
+};
+
+static const struct layout *layout_of(const struct topo *t)
+{
+	if ((size_t)t->net.proxy_mode >= sizeof(layouts) / sizeof(layouts[0]) ||
+	    !layouts[t->net.proxy_mode].build)
+		return NULL;
+	return &layouts[t->net.proxy_mode];
+}
 
 int proxy_build(struct nft_batch *b, const struct topo *t, size_t node, size_t first,
 		size_t count)
 {
+	const struct layout *l = layout_of(t);
+
 	if (first > t->nservices || count > t->nservices - first)
 		return -EINVAL;
-	switch (t->net.proxy_mode) {
-	case TOPO_PROXY_NFTABLES:
-		return proxy_nft_build(b, t, node, first, count);
-	case TOPO_PROXY_IPTABLES:
-		return proxy_ipt_build(b, t, node, first, count);
-	case TOPO_PROXY_IPVS:
-		break;
-	}
-	return -EOPNOTSUPP;
-}
-
-static int service(struct nft_batch *b, const struct topo *t, size_t node, size_t svc, bool del)
-{
-	switch (t->net.proxy_mode) {
-	case TOPO_PROXY_NFTABLES:
-		return proxy_nft_service(b, t, node, svc, del);
-	case TOPO_PROXY_IPTABLES:
-		return proxy_ipt_service(b, t, node, svc, del);
-	case TOPO_PROXY_IPVS:
-		break;
-	}
-	return -EOPNOTSUPP;
+	return l ? l->build(b, t, node, first, count) : -EOPNOTSUPP;
 }
 
 int proxy_service_del(struct nft_batch *b, const struct topo *t, size_t node, size_t svc)
 {
-	return service(b, t, node, svc, true);
+	const struct layout *l = layout_of(t);
+
+	return l ? l->service(b, t, node, svc, true) : -EOPNOTSUPP;
 }
 
 int proxy_service_add(struct nft_batch *b, const struct topo *t, size_t node, size_t svc)
 {
-	return service(b, t, node, svc, false);
+	const struct layout *l = layout_of(t);
+
+	return l ? l->service(b, t, node, svc, false) : -EOPNOTSUPP;
 }
 
 /* The kernel walks the whole transaction each time a rule binds an
@@ -81,4 +85,23 @@ int proxy_mode_check(enum topo_proxy_mode m)
 	if (access("/sys/module/ip_vs", F_OK) < 0)
 		return -ENOENT;
 	return -EOPNOTSUPP;
+}
+
+void proxy_chain_names(const struct topo *t, size_t svc, size_t pi, uint32_t ip, uint16_t port,
+		       char *svc_chain, char *ep_chain)
+{
+	struct proxy_port pp;
+
+	proxy_port_init(&pp, t, svc, pi);
+	ep_chain[0] = '\0';
+	if (t->net.proxy_mode == TOPO_PROXY_IPTABLES) {
+		proxy_ipt_service_chain(svc_chain, PROXY_NAME_MAX, "KUBE-SVC", &pp.id);
+		if (ip)
+			proxy_ipt_endpoint_chain(ep_chain, PROXY_NAME_MAX, &pp.id, ip, port);
+	} else {
+		proxy_nft_service_chain(svc_chain, PROXY_NAME_MAX, "service", &pp.id);
+		if (ip)
+			proxy_nft_endpoint_chain(ep_chain, PROXY_NAME_MAX, "endpoint", &pp.id, ip,
+						 port);
+	}
 }

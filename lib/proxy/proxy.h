@@ -15,6 +15,11 @@
 #define PROXY_NFT_TABLE "kube-proxy"
 #define PROXY_MASQ_MARK 0x4000u
 
+/* The chain t's proxy mode gives port pi of Service svc (service-... or
+ * KUBE-SVC-...) and, when ip is not 0, the one of its endpoint ip:port
+ * (endpoint-... or KUBE-SEP-...); each PROXY_NAME_MAX bytes. */
+void proxy_chain_names(const struct topo *t, size_t svc, size_t pi, uint32_t ip, uint16_t port,
+		       char *svc_chain, char *ep_chain);
 /* Can this kernel and podpath run mode m? 0; -ENOENT: ipvs, and the kernel
  * has no IP_VS; -EOPNOTSUPP: ipvs, which podpath does not build. */
 int proxy_mode_check(enum topo_proxy_mode m);

@@ -529,3 +529,12 @@ void topo_svc_plan_free(const struct topo *t, struct topo_plan *plan)
 	plan->node_port = NULL;
 	plan->nendpoints = NULL;
 }
+
+size_t topo_svc_port_endpoints(const struct topo_service *s, size_t pi)
+{
+	size_t n = 0;
+
+	for (size_t e = 0; e < s->nendpoints; e++)
+		n += s->endpoints[e].port[pi] != 0;
+	return n;
+}

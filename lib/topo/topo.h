@@ -172,6 +172,8 @@ ssize_t topo_node_index(const struct topo *t, const char *name);
 /* The ClusterIP reserved for kube-dns: the tenth address of the Service CIDR. */
 uint32_t topo_dns_ip(const struct topo *t);
 const struct topo_service *topo_service_find(const struct topo *t, const char *ns, const char *name);
+/* How many endpoints of s serve its port pi (a pod may lack a named port). */
+size_t topo_svc_port_endpoints(const struct topo_service *s, size_t pi);
 const char *topo_svc_type_name(enum topo_svc_type ty);
 
 /* Names of enums as used in JSON and on the command line. */

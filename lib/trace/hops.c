@@ -491,16 +491,6 @@ static const struct trace_hop *first_reply(const struct trace *t)
 	return NULL;
 }
 
-static bool svc_has_endpoints(const struct trace *t)
-{
-	const struct topo_service *s = &t->lab->topo.services[t->svc.svc];
-
-	for (size_t e = 0; e < s->nendpoints; e++)
-		if (s->endpoints[e].port[t->svc.port])
-			return true;
-	return false;
-}
-
 static void verdict_find(struct trace *t)
 {
 	const struct nftrace_event *drop;
@@ -522,7 +512,8 @@ static void verdict_find(struct trace *t)
 
 		t->verdict = TRACE_DROPPED;
 		/* kube-proxy refuses a Service without endpoints at once. */
-		if (t->svc.svc >= 0 && !svc_has_endpoints(t))
+		if (t->svc.svc >= 0 &&
+		    !topo_svc_port_endpoints(&t->lab->topo.services[t->svc.svc], t->svc.port))
 			snprintf(svc, sizeof(svc), "Service %s/%s port %u has no endpoints: ",
 				 t->lab->topo.services[t->svc.svc].ns,
 				 t->lab->topo.services[t->svc.svc].name,

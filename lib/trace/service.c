@@ -9,7 +9,7 @@
 
 #include <netinet/in.h>
 
-#include "proxy/names.h"
+#include "proxy/proxy.h"
 #include "trace/internal.h"
 
 static uint8_t ipproto(enum topo_proto p)
@@ -17,28 +17,10 @@ static uint8_t ipproto(enum topo_proto p)
 	return p == TOPO_PROTO_UDP ? IPPROTO_UDP : IPPROTO_TCP;
 }
 
-static struct proxy_svc_port svc_id(const struct topo_service *s, size_t pi)
-{
-	return (struct proxy_svc_port){ s->ns, s->name, s->ports[pi].name,
-					s->ports[pi].proto == TOPO_PROTO_UDP ? "udp" : "tcp" };
-}
-
 static void chain_names(const struct lab *l, struct trace_svc *v)
 {
-	const struct topo_service *s = &l->topo.services[v->svc];
-	struct proxy_svc_port id = svc_id(s, v->port);
-
-	if (l->topo.net.proxy_mode == TOPO_PROXY_IPTABLES)
-		proxy_ipt_service_chain(v->chain, sizeof(v->chain), "KUBE-SVC", &id);
-	else
-		proxy_nft_service_chain(v->chain, sizeof(v->chain), "service", &id);
-	if (!v->ep_ip)
-		return;
-	if (l->topo.net.proxy_mode == TOPO_PROXY_IPTABLES)
-		proxy_ipt_endpoint_chain(v->ep_chain, sizeof(v->ep_chain), &id, v->ep_ip, v->ep_port);
-	else
-		proxy_nft_endpoint_chain(v->ep_chain, sizeof(v->ep_chain), "endpoint", &id, v->ep_ip,
-					 v->ep_port);
+	proxy_chain_names(&l->topo, (size_t)v->svc, v->port, v->ep_ip, v->ep_port, v->chain,
+			  v->ep_chain);
 }
 
 /* The Service port behind ip:port/proto, if any: ClusterIPs, then NodePorts

@@ -12,6 +12,7 @@
 
 #include "err.h"
 #include "lab/lab.h"
+#include "proxy/names.h"
 #include "trace/capture.h"
 #include "trace/ct.h"
 #include "trace/nftrace.h"
@@ -41,12 +42,12 @@ struct trace_svc {
 	ssize_t svc;			/* index into the topology; -1: none */
 	size_t port;			/* index of the Service port */
 	bool nodeport;			/* reached by a node's IP and the NodePort */
-	char chain[256];		/* kube-proxy chain: service-... or KUBE-SVC-... */
+	char chain[PROXY_NAME_MAX];	/* kube-proxy chain: service-... or KUBE-SVC-... */
 	/* After the DNAT: the endpoint picked. */
 	ssize_t pod;			/* the endpoint's pod, -1 if not one of the Service's */
 	uint32_t ep_ip;
 	uint16_t ep_port;
-	char ep_chain[256];		/* endpoint-... or KUBE-SEP-... */
+	char ep_chain[PROXY_NAME_MAX];	/* endpoint-... or KUBE-SEP-... */
 };
 
 struct trace_hop {
