@@ -3,6 +3,7 @@
  * the network mode, IPAM) is topo_resolve's job, because the command line
  * may still change the mode in between. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,11 +36,24 @@ struct parse_ctx {
 };
 
 /* One field of an object: its key and how to parse its value into obj. */
+/* What a field holds when it needs no function of its own: read with the
+ * want_* of its kind into the object at offset off. */
+enum field_kind { F_FN, F_LABEL, F_ADDR, F_PORT, F_PORT_NAME, F_PROTO };
+
 struct field {
 	const char *key;
 	bool required;
 	int (*parse)(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at);
+	enum field_kind kind;	/* when parse is NULL */
+	size_t off;
 };
+
+#define FIELD_FN(key, required, fn) { key, required, fn, F_FN, 0 }
+#define FIELD_AT(key, required, kind, type, member) \
+	{ key, required, NULL, kind, offsetof(type, member) }
+
+static int parse_at(struct parse_ctx *c, const struct field *f, void *obj, json_t *v,
+		    const struct topo_jpath *at);
 
 static int vfail(struct parse_ctx *c, const struct topo_jpath *at, const char *value,
 		 const char *fmt, va_list ap)
@@ -224,7 +238,8 @@ static int parse_object(struct parse_ctx *c, json_t *o, const struct topo_jpath 
 			goto out;
 		}
 		seen |= 1ul << i;
-		ret = fields[i].parse(c, obj, v, &sub);
+		ret = fields[i].parse ? fields[i].parse(c, obj, v, &sub)
+				      : parse_at(c, &fields[i], obj, v, &sub);
 		if (ret)
 			goto out;
 	}
@@ -345,33 +360,19 @@ static int net_domain(struct parse_ctx *c, void *obj, json_t *v, const struct to
 }
 
 static const struct field network_fields[] = {
-	{ "mode", false, net_mode },
-	{ "proxyMode", false, net_proxy_mode },
-	{ "vpcCIDR", false, net_vpc },
-	{ "clusterCIDR", false, net_cluster },
-	{ "serviceCIDR", false, net_service },
-	{ "nodeCIDRMaskSize", false, net_node_mask },
-	{ "mtu", false, net_mtu },
-	{ "clusterDomain", false, net_domain },
+	FIELD_FN("mode", false, net_mode),
+	FIELD_FN("proxyMode", false, net_proxy_mode),
+	FIELD_FN("vpcCIDR", false, net_vpc),
+	FIELD_FN("clusterCIDR", false, net_cluster),
+	FIELD_FN("serviceCIDR", false, net_service),
+	FIELD_FN("nodeCIDRMaskSize", false, net_node_mask),
+	FIELD_FN("mtu", false, net_mtu),
+	FIELD_FN("clusterDomain", false, net_domain),
 };
 
 /* ---- nodes ---- */
 
 /* A DNS-1123 label into a 64-byte name field (nodes, namespaces, containers). */
-static int node_name(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
-{
-	struct topo_node *n = obj;
-
-	return want_label(c, v, at, n->name);
-}
-
-static int node_ip(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
-{
-	struct topo_node *n = obj;
-
-	return want_addr(c, v, at, &n->ip);
-}
-
 static int node_pod_cidr(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_node *n = obj;
@@ -381,9 +382,9 @@ static int node_pod_cidr(struct parse_ctx *c, void *obj, json_t *v, const struct
 }
 
 static const struct field node_fields[] = {
-	{ "name", true, node_name },
-	{ "ip", false, node_ip },
-	{ "podCIDR", false, node_pod_cidr },
+	FIELD_AT("name", true, F_LABEL, struct topo_node, name),
+	FIELD_AT("ip", false, F_ADDR, struct topo_node, ip),
+	FIELD_FN("podCIDR", false, node_pod_cidr),
 };
 
 static int parse_nodes(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
@@ -407,13 +408,6 @@ out:
 
 /* ---- ports and containers ---- */
 
-static int port_name(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
-{
-	struct topo_port *p = obj;
-
-	return want_name(c, v, at, topo_is_port_name, TOPO_MSG_PORT_NAME, p->name, sizeof(p->name));
-}
-
 /* A TCP/UDP port number, 1..65535. */
 static int want_port(struct parse_ctx *c, json_t *v, const struct topo_jpath *at, uint16_t *out)
 {
@@ -423,13 +417,6 @@ static int want_port(struct parse_ctx *c, json_t *v, const struct topo_jpath *at
 	if (!ret)
 		*out = (uint16_t)n;
 	return ret;
-}
-
-static int port_number(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
-{
-	struct topo_port *p = obj;
-
-	return want_port(c, v, at, &p->port);
 }
 
 static int want_proto(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
@@ -454,25 +441,37 @@ out:
 	return ret;
 }
 
-static int port_proto(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+static int parse_at(struct parse_ctx *c, const struct field *f, void *obj, json_t *v,
+		    const struct topo_jpath *at)
 {
-	struct topo_port *p = obj;
+	char *p = (char *)obj + f->off;
 
-	return want_proto(c, v, at, &p->proto);
+	switch (f->kind) {
+	case F_LABEL:
+		return want_label(c, v, at, p);
+	case F_ADDR:
+		return want_addr(c, v, at, (uint32_t *)(void *)p);
+	case F_PORT:
+		return want_port(c, v, at, (uint16_t *)(void *)p);
+	case F_PORT_NAME:
+		_Static_assert(sizeof(((struct topo_port *)0)->name) ==
+			       sizeof(((struct topo_svc_port *)0)->name),
+			       "container and Service port names have one size");
+		return want_name(c, v, at, topo_is_port_name, TOPO_MSG_PORT_NAME, p,
+				 sizeof(((struct topo_port *)0)->name));
+	case F_PROTO:
+		return want_proto(c, v, at, (enum topo_proto *)(void *)p);
+	case F_FN:
+		break;
+	}
+	return fail(c, at, v, "internal: field without a parser");
 }
 
 static const struct field port_fields[] = {
-	{ "name", false, port_name },
-	{ "containerPort", true, port_number },
-	{ "protocol", false, port_proto },
+	FIELD_AT("name", false, F_PORT_NAME, struct topo_port, name),
+	FIELD_AT("containerPort", true, F_PORT, struct topo_port, port),
+	FIELD_AT("protocol", false, F_PROTO, struct topo_port, proto),
 };
-
-static int container_name(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
-{
-	struct topo_container *ct = obj;
-
-	return want_label(c, v, at, ct->name);
-}
 
 static int container_ports(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
@@ -510,9 +509,9 @@ static int container_image(struct parse_ctx *c, void *obj, json_t *v, const stru
 }
 
 static const struct field container_fields[] = {
-	{ "name", true, container_name },
-	{ "image", false, container_image },
-	{ "ports", false, container_ports },
+	FIELD_AT("name", true, F_LABEL, struct topo_container, name),
+	FIELD_FN("image", false, container_image),
+	FIELD_FN("ports", false, container_ports),
 };
 
 /* Report a clash at .containers[i].ports[k].<field>, below at. */
@@ -624,13 +623,6 @@ out:
 
 /* ---- pods ---- */
 
-static int pod_namespace(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
-{
-	struct topo_pod *p = obj;
-
-	return want_label(c, v, at, p->ns);
-}
-
 static int pod_name(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_pod *p = obj;
@@ -645,13 +637,6 @@ static int pod_node(struct parse_ctx *c, void *obj, json_t *v, const struct topo
 	/* Only the name is kept here: the nodes may come later in the document,
 	 * so the reference is looked up once everything has been read. */
 	return want_string(c, v, at, &c->pod_node[p - c->t->pods]);
-}
-
-static int pod_ip(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
-{
-	struct topo_pod *p = obj;
-
-	return want_addr(c, v, at, &p->ip);
 }
 
 /* A label map (pod labels, a Service's selector) into *out and *n. */
@@ -711,12 +696,12 @@ static int pod_labels(struct parse_ctx *c, void *obj, json_t *v, const struct to
 }
 
 static const struct field pod_fields[] = {
-	{ "namespace", false, pod_namespace },
-	{ "name", true, pod_name },
-	{ "node", true, pod_node },
-	{ "ip", false, pod_ip },
-	{ "labels", false, pod_labels },
-	{ "containers", true, pod_containers },
+	FIELD_AT("namespace", false, F_LABEL, struct topo_pod, ns),
+	FIELD_FN("name", true, pod_name),
+	FIELD_FN("node", true, pod_node),
+	FIELD_AT("ip", false, F_ADDR, struct topo_pod, ip),
+	FIELD_FN("labels", false, pod_labels),
+	FIELD_FN("containers", true, pod_containers),
 };
 
 static int parse_pods(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
@@ -744,20 +729,6 @@ out:
 
 /* ---- services ---- */
 
-static int sport_name(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
-{
-	struct topo_svc_port *p = obj;
-
-	return want_name(c, v, at, topo_is_port_name, TOPO_MSG_PORT_NAME, p->name, sizeof(p->name));
-}
-
-static int sport_port(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
-{
-	struct topo_svc_port *p = obj;
-
-	return want_port(c, v, at, &p->port);
-}
-
 /* A number, or the name of a container port (Kubernetes' IntOrString). */
 static int sport_target(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
@@ -769,13 +740,6 @@ static int sport_target(struct parse_ctx *c, void *obj, json_t *v, const struct 
 	if (!json_is_integer(v))
 		return fail(c, at, v, "expected integer or string (a container port's name)");
 	return want_port(c, v, at, &p->target_port);
-}
-
-static int sport_proto(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
-{
-	struct topo_svc_port *p = obj;
-
-	return want_proto(c, v, at, &p->proto);
 }
 
 static int sport_node_port(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
@@ -791,26 +755,12 @@ static int sport_node_port(struct parse_ctx *c, void *obj, json_t *v, const stru
 }
 
 static const struct field svc_port_fields[] = {
-	{ "name", false, sport_name },
-	{ "port", true, sport_port },
-	{ "targetPort", false, sport_target },
-	{ "protocol", false, sport_proto },
-	{ "nodePort", false, sport_node_port },
+	FIELD_AT("name", false, F_PORT_NAME, struct topo_svc_port, name),
+	FIELD_AT("port", true, F_PORT, struct topo_svc_port, port),
+	FIELD_FN("targetPort", false, sport_target),
+	FIELD_AT("protocol", false, F_PROTO, struct topo_svc_port, proto),
+	FIELD_FN("nodePort", false, sport_node_port),
 };
-
-static int svc_namespace(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
-{
-	struct topo_service *s = obj;
-
-	return want_label(c, v, at, s->ns);
-}
-
-static int svc_name(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
-{
-	struct topo_service *s = obj;
-
-	return want_label(c, v, at, s->name);
-}
 
 static int svc_type(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
@@ -914,7 +864,7 @@ static int svc_affinity_timeout(struct parse_ctx *c, void *obj, json_t *v,
 }
 
 static const struct field svc_client_ip_fields[] = {
-	{ "timeoutSeconds", false, svc_affinity_timeout },
+	FIELD_FN("timeoutSeconds", false, svc_affinity_timeout),
 };
 
 static int svc_client_ip(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
@@ -923,7 +873,7 @@ static int svc_client_ip(struct parse_ctx *c, void *obj, json_t *v, const struct
 }
 
 static const struct field svc_affinity_config_fields[] = {
-	{ "clientIP", false, svc_client_ip },
+	FIELD_FN("clientIP", false, svc_client_ip),
 };
 
 static int svc_affinity_config(struct parse_ctx *c, void *obj, json_t *v,
@@ -937,14 +887,14 @@ static int svc_affinity_config(struct parse_ctx *c, void *obj, json_t *v,
 }
 
 static const struct field svc_fields[] = {
-	{ "namespace", false, svc_namespace },
-	{ "name", true, svc_name },
-	{ "type", false, svc_type },
-	{ "clusterIP", false, svc_cluster_ip },
-	{ "selector", false, svc_selector },
-	{ "ports", true, svc_ports },
-	{ "sessionAffinity", false, svc_affinity },
-	{ "sessionAffinityConfig", false, svc_affinity_config },
+	FIELD_AT("namespace", false, F_LABEL, struct topo_service, ns),
+	FIELD_AT("name", true, F_LABEL, struct topo_service, name),
+	FIELD_FN("type", false, svc_type),
+	FIELD_FN("clusterIP", false, svc_cluster_ip),
+	FIELD_FN("selector", false, svc_selector),
+	FIELD_FN("ports", true, svc_ports),
+	FIELD_FN("sessionAffinity", false, svc_affinity),
+	FIELD_FN("sessionAffinityConfig", false, svc_affinity_config),
 };
 
 /* What needs the whole Service, and its defaults; o is its object. */
@@ -1030,11 +980,11 @@ static int parse_network(struct parse_ctx *c, void *obj, json_t *v, const struct
 }
 
 static const struct field doc_fields[] = {
-	{ "schema", false, parse_schema },
-	{ "network", false, parse_network },
-	{ "nodes", true, parse_nodes },
-	{ "pods", false, parse_pods },
-	{ "services", false, parse_services },
+	FIELD_FN("schema", false, parse_schema),
+	FIELD_FN("network", false, parse_network),
+	FIELD_FN("nodes", true, parse_nodes),
+	FIELD_FN("pods", false, parse_pods),
+	FIELD_FN("services", false, parse_services),
 };
 
 /* Turn each pod's node name into an index, now that all nodes are known. */
