@@ -56,9 +56,13 @@ teardown_file() {
 }
 
 @test "a name the cluster DNS does not know: NXDOMAIN, exit 1" {
+	# dig agrees that the name the pod's search path tries first is unknown.
+	pp exec default/client -- dig +time=2 +tries=1 @10.96.0.10 nope-nothing.default.svc.cluster.local |
+		grep -q "status: NXDOMAIN"
 	run pp trace default/client nope-nothing
 	[ "$status" -eq 1 ]
-	[[ "$output" == *NXDOMAIN* ]]
+	[[ "$output" == *"NXDOMAIN nope-nothing.default.svc.cluster.local"* ]]
+	[[ "$output" == *'"nope-nothing" did not resolve'* ]]
 }
 
 @test "bad Service destinations exit 2 naming the value" {
