@@ -441,6 +441,10 @@ out:
 	return ret;
 }
 
+/* F_PORT_NAME reads either port struct's name with one size. */
+_Static_assert(sizeof(((struct topo_port *)0)->name) == sizeof(((struct topo_svc_port *)0)->name),
+	       "container and Service port names have one size");
+
 static int parse_at(struct parse_ctx *c, const struct field *f, void *obj, json_t *v,
 		    const struct topo_jpath *at)
 {
@@ -454,9 +458,6 @@ static int parse_at(struct parse_ctx *c, const struct field *f, void *obj, json_
 	case F_PORT:
 		return want_port(c, v, at, (uint16_t *)(void *)p);
 	case F_PORT_NAME:
-		_Static_assert(sizeof(((struct topo_port *)0)->name) ==
-			       sizeof(((struct topo_svc_port *)0)->name),
-			       "container and Service port names have one size");
 		return want_name(c, v, at, topo_is_port_name, TOPO_MSG_PORT_NAME, p,
 				 sizeof(((struct topo_port *)0)->name));
 	case F_PROTO:
