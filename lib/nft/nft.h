@@ -38,6 +38,9 @@ enum nft_key {
 	NFT_KEY_SPORT,		/* th sport */
 	NFT_KEY_ICMP_TYPE,	/* icmp type */
 	NFT_KEY_ICMP_ID,	/* icmp id (echo request and reply only) */
+	NFT_KEY_CT_MARK,	/* ct mark (host order, like meta mark) */
+	NFT_KEY_CT_DIRECTION,	/* ct direction: IP_CT_DIR_ORIGINAL 0, IP_CT_DIR_REPLY 1 */
+	NFT_KEY_CT_STATUS,	/* ct status bits (IPS_*, host order) */
 };
 
 /* ---- batches ------------------------------------------------------------ */
@@ -120,6 +123,8 @@ void nft_rb_match_bits(struct nft_rb *rb, enum nft_key k, uint32_t mask, enum nf
 enum { NFT_CTS_INVALID = 1, NFT_CTS_ESTABLISHED = 2, NFT_CTS_RELATED = 4, NFT_CTS_NEW = 8 };
 /* ct state { any of bits }. */
 void nft_rb_ct_state(struct nft_rb *rb, uint32_t bits);
+/* iifname NAME (oifname NAME when out). */
+void nft_rb_match_ifname(struct nft_rb *rb, bool out, const char *name);
 /* fib saddr type local (daddr: fib daddr type local). */
 void nft_rb_fib_local(struct nft_rb *rb, bool daddr);
 /* KEY @set (set named, or in this batch by id), or KEY vmap @map when map. */
@@ -132,6 +137,8 @@ void nft_rb_numgen_below(struct nft_rb *rb, uint32_t mod, uint32_t below);
 void nft_rb_set_update_saddr(struct nft_rb *rb, const char *set, uint32_t id);
 /* meta mark set meta mark & and_mask ^ xor_mask. */
 void nft_rb_mark_set(struct nft_rb *rb, uint32_t and_mask, uint32_t xor_mask);
+/* ct mark set VALUE. */
+void nft_rb_ct_mark_set(struct nft_rb *rb, uint32_t value);
 /* Verdicts: NF_ACCEPT, NF_DROP, NFT_RETURN, NFT_JUMP/NFT_GOTO chain. */
 void nft_rb_verdict(struct nft_rb *rb, int verdict, const char *chain);
 /* meta nftrace set 1: trace events for this packet from here on. */
@@ -142,6 +149,9 @@ void nft_rb_counter(struct nft_rb *rb);
 void nft_rb_masquerade(struct nft_rb *rb, bool fully_random);
 /* dnat to ip:port. */
 void nft_rb_dnat(struct nft_rb *rb, uint32_t ip, uint16_t port);
+/* snat to ip saddr map @map / dnat to ip daddr map @map (snat: true for
+ * source NAT keyed by saddr; map: a named address-to-address map). */
+void nft_rb_nat_map(struct nft_rb *rb, bool snat, const char *map);
 /* reject (ICMP port unreachable, as nft's plain `reject` in family ip). */
 void nft_rb_reject(struct nft_rb *rb);
 
@@ -152,6 +162,7 @@ struct nft_set_spec {
 	const char *table, *name;	/* an anonymous map: name "__map%d" */
 	enum nft_key key;
 	bool vmap;			/* map to verdicts */
+	bool addr_map;			/* map to IPv4 addresses (NAT maps) */
 	bool anonymous;			/* constant, bound to one rule */
 	uint64_t timeout_ms;		/* dynamic set with timeout; 0 = none */
 	uint32_t size;			/* 0 = kernel default */
@@ -167,5 +178,8 @@ struct nftnl_set *nft_set_new(const struct nft_set_spec *sp);
  * comment may be NULL. 0 or -ENOMEM. */
 int nft_set_elem_add(struct nftnl_set *s, enum nft_key k, uint32_t ip, uint8_t proto,
 		     uint16_t port, int verdict, const char *chain, const char *comment);
+
+/* Add an element to an address map: key ip -> data ip. 0 or -ENOMEM. */
+int nft_set_elem_add_addr(struct nftnl_set *s, uint32_t key, uint32_t data, const char *comment);
 
 #endif

@@ -105,6 +105,23 @@ static void meta(struct nft_rb *rb, uint32_t key, uint32_t reg, bool set)
 	put(rb, e);
 }
 
+static void ct_load(struct nft_rb *rb, uint32_t key)
+{
+	struct nftnl_expr *e = expr(rb, "ct");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	put(rb, e);
+}
+
+/* Keys the kernel keeps as host-order numbers: compared as they are. */
+static bool key_host_order(enum nft_key k)
+{
+	return k == NFT_KEY_MARK || k == NFT_KEY_CT_MARK || k == NFT_KEY_CT_STATUS;
+}
+
 /* Load key k into register 1 (and on, for a concatenation); its length. */
 static uint32_t load(struct nft_rb *rb, enum nft_key k)
 {
@@ -145,6 +162,15 @@ static uint32_t load(struct nft_rb *rb, enum nft_key k)
 	case NFT_KEY_ICMP_ID:
 		load_payload(rb, NFT_PAYLOAD_TRANSPORT_HEADER, 4, 2, NFT_REG_1);
 		return 2;
+	case NFT_KEY_CT_MARK:
+		ct_load(rb, NFT_CT_MARK);
+		return 4;
+	case NFT_KEY_CT_DIRECTION:
+		ct_load(rb, NFT_CT_DIRECTION);
+		return 1;
+	case NFT_KEY_CT_STATUS:
+		ct_load(rb, NFT_CT_STATUS);
+		return 4;
 	case NFT_KEY_NUMGEN:
 		break;
 	}
@@ -203,7 +229,7 @@ void nft_rb_match(struct nft_rb *rb, enum nft_key k, enum nft_op op, uint32_t va
 		rb->err = -EINVAL;
 		return;
 	}
-	if (k == NFT_KEY_MARK)
+	if (key_host_order(k))
 		cmp(rb, op, &value, 4);
 	else
 		cmp(rb, op, encode(len, value, &b32, &b16, &u8), len);
@@ -234,7 +260,7 @@ void nft_rb_match_bits(struct nft_rb *rb, enum nft_key k, uint32_t mask, enum nf
 		rb->err = -EINVAL;
 		return;
 	}
-	if (k == NFT_KEY_MARK) {
+	if (key_host_order(k)) {
 		bitwise(rb, &mask, &zero, 4);
 		cmp(rb, op, &value, 4);
 		return;
@@ -245,16 +271,24 @@ void nft_rb_match_bits(struct nft_rb *rb, enum nft_key k, uint32_t mask, enum nf
 
 void nft_rb_ct_state(struct nft_rb *rb, uint32_t bits)
 {
-	struct nftnl_expr *e = expr(rb, "ct");
 	uint32_t zero = 0;
 
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	put(rb, e);
+	ct_load(rb, NFT_CT_STATE);
 	bitwise(rb, &bits, &zero, 4);
 	cmp(rb, NFT_NE, &zero, 4);
+}
+
+void nft_rb_match_ifname(struct nft_rb *rb, bool out, const char *name)
+{
+	char buf[16] = { 0 };
+
+	if (strlen(name) >= sizeof(buf)) {
+		rb->err = -ENAMETOOLONG;
+		return;
+	}
+	memcpy(buf, name, strlen(name));
+	meta(rb, out ? NFT_META_OIFNAME : NFT_META_IIFNAME, NFT_REG_1, false);
+	cmp(rb, NFT_EQ, buf, sizeof(buf));
 }
 
 void nft_rb_fib_local(struct nft_rb *rb, bool daddr)
@@ -356,6 +390,21 @@ void nft_rb_mark_set(struct nft_rb *rb, uint32_t and_mask, uint32_t xor_mask)
 	meta(rb, NFT_META_MARK, NFT_REG_1, true);
 }
 
+static void immediate(struct nft_rb *rb, uint32_t reg, const void *data, uint32_t len);
+
+void nft_rb_ct_mark_set(struct nft_rb *rb, uint32_t value)
+{
+	struct nftnl_expr *e;
+
+	immediate(rb, NFT_REG_1, &value, 4);
+	e = expr(rb, "ct");
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, NFT_REG_1);
+	put(rb, e);
+}
+
 void nft_rb_verdict(struct nft_rb *rb, int verdict, const char *chain)
 {
 	struct nftnl_expr *e = expr(rb, "immediate");
@@ -419,6 +468,27 @@ void nft_rb_dnat(struct nft_rb *rb, uint32_t ip, uint16_t port)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG_2);
+	put(rb, e);
+}
+
+void nft_rb_nat_map(struct nft_rb *rb, bool snat, const char *map)
+{
+	struct nftnl_expr *e;
+
+	load(rb, snat ? NFT_KEY_SADDR : NFT_KEY_DADDR);
+	e = expr(rb, "lookup");
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, map);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_1);
+	put(rb, e);
+	e = expr(rb, "nat");
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, snat ? NFT_NAT_SNAT : NFT_NAT_DNAT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
 	put(rb, e);
 }
 

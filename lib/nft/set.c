@@ -52,7 +52,14 @@ static void key_type(enum nft_key k, uint32_t *type, uint32_t *len)
 		*type = DT_CONCAT(DT_INETPROTO, DT_INETSERVICE), *len = 8;
 		break;
 	case NFT_KEY_MARK:
+	case NFT_KEY_CT_MARK:
 		*type = DT_MARK, *len = 4;
+		break;
+	case NFT_KEY_CT_DIRECTION:
+		*type = DT_INTEGER, *len = 1;
+		break;
+	case NFT_KEY_CT_STATUS:
+		*type = DT_INTEGER, *len = 4;
 		break;
 	case NFT_KEY_NUMGEN:
 		*type = DT_INTEGER, *len = 4;
@@ -77,6 +84,10 @@ struct nftnl_set *nft_set_new(const struct nft_set_spec *sp)
 	if (sp->vmap) {
 		flags |= NFT_SET_MAP;
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+	} else if (sp->addr_map) {
+		flags |= NFT_SET_MAP;
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, DT_IPADDR);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 4);
 	}
 	if (sp->anonymous)
 		flags |= NFT_SET_ANONYMOUS | NFT_SET_CONSTANT;
@@ -124,6 +135,7 @@ static uint32_t key_encode(enum nft_key k, uint32_t ip, uint8_t proto, uint16_t 
 	case NFT_KEY_L4PROTO:
 	case NFT_KEY_NFPROTO:
 	case NFT_KEY_ICMP_TYPE:
+	case NFT_KEY_CT_DIRECTION:
 		out[0] = proto;
 		return 1;
 	case NFT_KEY_DPORT:
@@ -142,9 +154,31 @@ static uint32_t key_encode(enum nft_key k, uint32_t ip, uint8_t proto, uint16_t 
 		return 8;
 	case NFT_KEY_MARK:
 	case NFT_KEY_NUMGEN:
+	case NFT_KEY_CT_MARK:
+	case NFT_KEY_CT_STATUS:
 		memcpy(out, &ip, 4);
 		return 4;
 	}
+	return 0;
+}
+
+/* Give el its comment (if any) and add it to s; el is freed on failure. */
+static int elem_finish(struct nftnl_set *s, struct nftnl_set_elem *el, const char *comment)
+{
+	if (comment) {
+		struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFTNL_UDATA_COMMENT_MAXLEN + 8);
+
+		if (!ud || !nftnl_udata_put_strz(ud, NFTNL_UDATA_SET_ELEM_COMMENT, comment)) {
+			if (ud)
+				nftnl_udata_buf_free(ud);
+			nftnl_set_elem_free(el);
+			return -ENOMEM;
+		}
+		nftnl_set_elem_set(el, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(ud),
+				   nftnl_udata_buf_len(ud));
+		nftnl_udata_buf_free(ud);
+	}
+	nftnl_set_elem_add(s, el);
 	return 0;
 }
 
@@ -163,19 +197,17 @@ int nft_set_elem_add(struct nftnl_set *s, enum nft_key k, uint32_t ip, uint8_t p
 		if (chain)
 			nftnl_set_elem_set_str(el, NFTNL_SET_ELEM_CHAIN, chain);
 	}
-	if (comment) {
-		struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFTNL_UDATA_COMMENT_MAXLEN + 8);
+	return elem_finish(s, el, comment);
+}
 
-		if (!ud || !nftnl_udata_put_strz(ud, NFTNL_UDATA_SET_ELEM_COMMENT, comment)) {
-			if (ud)
-				nftnl_udata_buf_free(ud);
-			nftnl_set_elem_free(el);
-			return -ENOMEM;
-		}
-		nftnl_set_elem_set(el, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(ud),
-				   nftnl_udata_buf_len(ud));
-		nftnl_udata_buf_free(ud);
-	}
-	nftnl_set_elem_add(s, el);
-	return 0;
+int nft_set_elem_add_addr(struct nftnl_set *s, uint32_t key, uint32_t data, const char *comment)
+{
+	struct nftnl_set_elem *el = nftnl_set_elem_alloc();
+	uint32_t k = htonl(key), d = htonl(data);
+
+	if (!el)
+		return -ENOMEM;
+	nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, &k, 4);
+	nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, &d, 4);
+	return elem_finish(s, el, comment);
 }

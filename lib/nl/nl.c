@@ -14,6 +14,7 @@
 #include <linux/neighbour.h>
 #include <linux/net_namespace.h>
 #include <linux/netlink.h>
+#include <linux/fib_rules.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <sys/socket.h>
@@ -281,8 +282,9 @@ int nl_addr_add(struct nl *nl, int ifindex, uint32_t addr, uint8_t plen)
 	return 0;
 }
 
-int nl_route_add(struct nl *nl, uint32_t dst, uint8_t plen, uint32_t gw, int oif,
-		 unsigned flags, uint8_t scope)
+/* RTM_NEWROUTE: a route of type in table; gw/oif 0 = none. */
+static int route_put(struct nl *nl, uint8_t table, uint8_t type, uint32_t dst, uint8_t plen,
+		     uint32_t gw, int oif, unsigned flags, uint8_t scope)
 {
 	char what[112], d[16], g[16];
 	struct nlmsghdr *nlh;
@@ -290,25 +292,66 @@ int nl_route_add(struct nl *nl, uint32_t dst, uint8_t plen, uint32_t gw, int oif
 
 	fmt_ip(dst, d, sizeof(d));
 	fmt_ip(gw, g, sizeof(g));
-	snprintf(what, sizeof(what), "add route %s/%u%s%s dev ifindex %d", d, plen,
-		 gw ? " via " : "", gw ? g : "", oif);
+	snprintf(what, sizeof(what), "add %sroute %s/%u%s%s dev ifindex %d table %u",
+		 type == RTN_UNREACHABLE ? "unreachable " : "", d, plen, gw ? " via " : "",
+		 gw ? g : "", oif, table);
 	nlh = req_start(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, what);
 	if (!nlh)
 		return -ENOMEM;
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = AF_INET;
 	rtm->rtm_dst_len = plen;
-	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_table = table;
 	rtm->rtm_protocol = RTPROT_STATIC;
 	rtm->rtm_scope = scope;
-	rtm->rtm_type = RTN_UNICAST;
+	rtm->rtm_type = type;
 	if (flags & NL_ROUTE_ONLINK)
 		rtm->rtm_flags |= RTNH_F_ONLINK;
 	if (plen)
 		mnl_attr_put_u32(nlh, RTA_DST, htonl(dst));
 	if (gw)
 		mnl_attr_put_u32(nlh, RTA_GATEWAY, htonl(gw));
-	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)oif);
+	if (oif)
+		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)oif);
+	req_end(nl, nlh);
+	return 0;
+}
+
+int nl_route_add(struct nl *nl, uint32_t dst, uint8_t plen, uint32_t gw, int oif,
+		 unsigned flags, uint8_t scope)
+{
+	return route_put(nl, RT_TABLE_MAIN, RTN_UNICAST, dst, plen, gw, oif, flags, scope);
+}
+
+int nl_route_add_table(struct nl *nl, uint8_t table, uint32_t dst, uint8_t plen, uint32_t gw,
+		       int oif, unsigned flags)
+{
+	return route_put(nl, table, RTN_UNICAST, dst, plen, gw, oif, flags, RT_SCOPE_UNIVERSE);
+}
+
+int nl_route_add_unreachable(struct nl *nl, uint32_t dst, uint8_t plen)
+{
+	return route_put(nl, RT_TABLE_MAIN, RTN_UNREACHABLE, dst, plen, 0, 0, 0,
+			 RT_SCOPE_UNIVERSE);
+}
+
+int nl_rule_add_fwmark(struct nl *nl, uint32_t mark, uint8_t table, uint32_t prio)
+{
+	char what[112];
+	struct nlmsghdr *nlh;
+	struct fib_rule_hdr *frh;
+
+	snprintf(what, sizeof(what), "add rule fwmark 0x%x lookup %u pref %u", mark, table, prio);
+	nlh = req_start(nl, RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, what);
+	if (!nlh)
+		return -ENOMEM;
+	frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
+	frh->family = AF_INET;
+	frh->table = table;
+	frh->action = FR_ACT_TO_TBL;
+	mnl_attr_put_u32(nlh, FRA_FWMARK, mark);
+	mnl_attr_put_u32(nlh, FRA_FWMASK, 0xffffffffu);
+	mnl_attr_put_u32(nlh, FRA_PRIORITY, prio);
 	req_end(nl, nlh);
 	return 0;
 }

@@ -57,6 +57,13 @@ int nl_addr_add(struct nl *nl, int ifindex, uint32_t addr, uint8_t plen);
  * scope: RT_SCOPE_UNIVERSE or RT_SCOPE_LINK. */
 int nl_route_add(struct nl *nl, uint32_t dst, uint8_t plen, uint32_t gw, int oif,
 		 unsigned flags, uint8_t scope);
+/* Queue a route in table `table` (policy routing): dst/plen via gw out oif. */
+int nl_route_add_table(struct nl *nl, uint8_t table, uint32_t dst, uint8_t plen, uint32_t gw,
+		       int oif, unsigned flags);
+/* Queue an unreachable route: packets to dst/plen get ICMP net unreachable. */
+int nl_route_add_unreachable(struct nl *nl, uint32_t dst, uint8_t plen);
+/* Queue a policy rule: packets with fwmark `mark` look up table, at priority prio. */
+int nl_rule_add_fwmark(struct nl *nl, uint32_t mark, uint8_t table, uint32_t prio);
 /* Queue a permanent IPv4 neighbour: ip -> mac on ifindex. */
 int nl_neigh_add(struct nl *nl, int ifindex, uint32_t ip, const uint8_t *mac);
 /* Queue a proxy-ARP entry: answer ARP for ip on ifindex. */

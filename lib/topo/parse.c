@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "topo/topo_int.h"
+#include "topo/jparse.h"
 
 #define MSG_SUBDOMAIN "not a valid DNS-1123 subdomain (dot-separated labels of lowercase " \
 	"letters, digits and '-', each starting and ending with a letter or digit and at " \
@@ -21,257 +21,6 @@
 #define MSG_LABEL_VALUE "not a valid label value (empty, or at most 63 letters, digits, " \
 	"'-', '_' or '.', starting and ending with a letter or digit)"
 
-/* What a Service's fields say that its model keeps in another form, kept
- * for the checks that need the whole Service. */
-struct svc_seen {
-	bool headless;		/* clusterIP "None" */
-	bool affinity_config;	/* sessionAffinityConfig given */
-};
-
-struct parse_ctx {
-	struct topo *t;
-	struct topo_error *err;
-	const char **pod_node;	/* each pod's node name, pointing into the document */
-	struct svc_seen *svc;	/* per Service */
-};
-
-/* One field of an object: its key and how to parse its value into obj. */
-/* What a field holds when it needs no function of its own: read with the
- * want_* of its kind into the object at offset off. */
-enum field_kind { F_FN, F_LABEL, F_ADDR, F_PORT, F_PORT_NAME, F_PROTO };
-
-struct field {
-	const char *key;
-	bool required;
-	int (*parse)(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at);
-	enum field_kind kind;	/* when parse is NULL */
-	size_t off;
-};
-
-#define FIELD_FN(key, required, fn) { key, required, fn, F_FN, 0 }
-#define FIELD_AT(key, required, kind, type, member) \
-	{ key, required, NULL, kind, offsetof(type, member) }
-
-static int parse_at(struct parse_ctx *c, const struct field *f, void *obj, json_t *v,
-		    const struct topo_jpath *at);
-
-static int vfail(struct parse_ctx *c, const struct topo_jpath *at, const char *value,
-		 const char *fmt, va_list ap)
-{
-	char path[TOPO_PATH_MAX];
-
-	topo_jpath_fmt(path, sizeof(path), at);
-	return topo_err_vset(c->err, path, value, fmt, ap);
-}
-
-/* Report an error at `at`; the value is v as JSON text (none if NULL). */
-__attribute__((format(printf, 4, 5)))
-static int fail(struct parse_ctx *c, const struct topo_jpath *at, const json_t *v,
-		const char *fmt, ...)
-{
-	char value[sizeof(c->err->value) + 1];
-	va_list ap;
-	int ret;
-
-	topo_value_json(value, sizeof(value), v);
-	va_start(ap, fmt);
-	ret = vfail(c, at, value, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
-/* The same with a C string as the value, quoted. */
-__attribute__((format(printf, 4, 5)))
-static int fail_str(struct parse_ctx *c, const struct topo_jpath *at, const char *s,
-		    const char *fmt, ...)
-{
-	char value[sizeof(c->err->value) + 1];
-	va_list ap;
-	int ret;
-
-	topo_value_str(value, sizeof(value), s);
-	va_start(ap, fmt);
-	ret = vfail(c, at, value, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
-static int want_string(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
-		       const char **out)
-{
-	/* Set before the check so that callers never see an unset pointer. */
-	*out = json_string_value(v);
-	if (!*out)
-		return fail(c, at, v, "expected string");
-	return 0;
-}
-
-static int want_int(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
-		    long long min, long long max, long long *out)
-{
-	int ret = 0;
-
-	*out = json_integer_value(v);
-	if (!json_is_integer(v))
-		ret = fail(c, at, v, "expected integer");
-	else if (*out < min || *out > max)
-		ret = fail(c, at, v, "must be %lld..%lld", min, max);
-	return ret;
-}
-
-static int want_array(struct parse_ctx *c, json_t *v, const struct topo_jpath *at)
-{
-	if (!json_is_array(v))
-		return fail(c, at, v, "expected array");
-	return 0;
-}
-
-/* An array of at least one (when one is given: "at least one ONE is
- * required") and at most max elements ("at most MAX MANY are supported");
- * its length in *n. */
-static int want_array_len(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
-			  const char *one, size_t max, const char *many, size_t *n)
-{
-	int ret = want_array(c, v, at);
-
-	if (ret)
-		return ret;
-	*n = json_array_size(v);
-	if (one && *n == 0)
-		return fail(c, at, v, "at least one %s is required", one);
-	if (*n > max)
-		return fail(c, at, NULL, "at most %zu %s are supported (found %zu)", max, many, *n);
-	return 0;
-}
-
-/* A string that must pass ok(); copied into out (len bytes; ok() bounds it). */
-static int want_name(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
-		     bool (*ok)(const char *), const char *msg, char *out, size_t len)
-{
-	const char *s;
-	int ret;
-
-	ret = want_string(c, v, at, &s);
-	if (!ret && !ok(s))
-		ret = fail(c, at, v, "%s", msg);
-	if (!ret)
-		snprintf(out, len, "%s", s);
-	return ret;
-}
-
-static int want_label(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
-		      char out[TOPO_LABEL_MAX])
-{
-	return want_name(c, v, at, topo_is_dns1123_label, TOPO_MSG_LABEL, out, TOPO_LABEL_MAX);
-}
-
-static int want_addr(struct parse_ctx *c, json_t *v, const struct topo_jpath *at, uint32_t *out)
-{
-	const char *s;
-	int ret;
-
-	ret = want_string(c, v, at, &s);
-	if (ret)
-		goto out;
-	if (addr_parse(s, out)) {
-		ret = fail(c, at, v, "not a valid IPv4 address (expected a.b.c.d)");
-		goto out;
-	}
-	/* 0 means "assign one" in the model, and no lab could use it anyway. */
-	if (*out == 0)
-		ret = fail(c, at, v, "0.0.0.0 is not a usable address");
-out:
-	return ret;
-}
-
-static int want_cidr(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
-		     unsigned min, unsigned max, bool unicast, struct cidr *out)
-{
-	char buf[CIDR_STRLEN];
-	const char *s, *which;
-	int ret;
-
-	ret = want_string(c, v, at, &s);
-	if (ret)
-		goto out;
-	ret = cidr_parse(s, out);
-	if (ret == -EADDRNOTAVAIL) {
-		ret = fail(c, at, v, "host bits set; did you mean %s?", cidr_fmt(out, buf));
-		goto out;
-	}
-	if (ret) {
-		ret = fail(c, at, v, "not a valid CIDR (expected a.b.c.d/len)");
-		goto out;
-	}
-	if (out->len < min || out->len > max) {
-		ret = fail(c, at, v, "prefix length must be %u..%u", min, max);
-		goto out;
-	}
-	if (unicast && topo_cidr_reserved(out, &which))
-		ret = fail(c, at, v, "overlaps the reserved range %s", which);
-out:
-	return ret;
-}
-
-/* Parse the object o at `at` with the given fields, in document order so
- * that the first error reported is the first one a reader meets. */
-static int parse_object(struct parse_ctx *c, json_t *o, const struct topo_jpath *at,
-			const struct field *fields, size_t nfields, void *obj)
-{
-	struct topo_jpath sub = { .up = at };
-	unsigned long seen = 0;
-	const char *key;
-	json_t *v;
-	size_t i;
-	int ret = 0;
-
-	if (!json_is_object(o)) {
-		ret = fail(c, at, o, "expected object");
-		goto out;
-	}
-	json_object_foreach(o, key, v) {
-		sub.key = key;
-		for (i = 0; i < nfields && strcmp(fields[i].key, key); i++)
-			;
-		if (i == nfields) {
-			ret = fail(c, &sub, v, "unknown field");
-			goto out;
-		}
-		seen |= 1ul << i;
-		ret = fields[i].parse ? fields[i].parse(c, obj, v, &sub)
-				      : parse_at(c, &fields[i], obj, v, &sub);
-		if (ret)
-			goto out;
-	}
-	for (i = 0; i < nfields; i++) {
-		if (fields[i].required && !(seen & 1ul << i)) {
-			ret = fail(c, at, NULL, "missing required field \"%s\"", fields[i].key);
-			goto out;
-		}
-	}
-out:
-	return ret;
-}
-
-/* Parse each element of the array v with fields, into elems[i * size]. */
-static int parse_elements(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
-			  const struct field *fields, size_t nfields, void *elems, size_t size)
-{
-	struct topo_jpath sub = { .up = at };
-	size_t i;
-	int ret = 0;
-
-	for (i = 0; i < json_array_size(v); i++) {
-		sub.index = i;
-		ret = parse_object(c, json_array_get(v, i), &sub, fields, nfields,
-				   (char *)elems + i * size);
-		if (ret)
-			break;
-	}
-	return ret;
-}
-
-#define NFIELDS(f) (sizeof(f) / sizeof((f)[0]))
 
 /* ---- network ---- */
 
@@ -281,9 +30,9 @@ static int net_mode(struct parse_ctx *c, void *obj, json_t *v, const struct topo
 	const char *s;
 	int ret;
 
-	ret = want_string(c, v, at, &s);
+	ret = jp_want_string(c, v, at, &s);
 	if (!ret && topo_mode_parse(s, &net->mode))
-		ret = fail(c, at, v, "unknown mode (expected \"routed\", \"vxlan\" or \"vpc\")");
+		ret = jp_fail(c, at, v, "unknown mode (expected \"routed\", \"vxlan\" or \"vpc\")");
 	return ret;
 }
 
@@ -293,9 +42,9 @@ static int net_proxy_mode(struct parse_ctx *c, void *obj, json_t *v, const struc
 	const char *s;
 	int ret;
 
-	ret = want_string(c, v, at, &s);
+	ret = jp_want_string(c, v, at, &s);
 	if (!ret && topo_proxy_mode_parse(s, &net->proxy_mode))
-		ret = fail(c, at, v,
+		ret = jp_fail(c, at, v,
 			   "unknown proxy mode (expected \"nftables\", \"iptables\" or \"ipvs\")");
 	return ret;
 }
@@ -305,7 +54,7 @@ static int net_vpc(struct parse_ctx *c, void *obj, json_t *v, const struct topo_
 	struct topo_network *net = obj;
 	int ret;
 
-	ret = want_cidr(c, v, at, TOPO_VPC_LEN_MIN, TOPO_VPC_LEN_MAX, true, &net->vpc_cidr);
+	ret = jp_want_cidr(c, v, at, TOPO_VPC_LEN_MIN, TOPO_VPC_LEN_MAX, true, &net->vpc_cidr);
 	if (!ret)
 		net->vpc_router = net->vpc_cidr.addr + 1;
 	return ret;
@@ -315,7 +64,7 @@ static int net_cluster(struct parse_ctx *c, void *obj, json_t *v, const struct t
 {
 	struct topo_network *net = obj;
 
-	return want_cidr(c, v, at, TOPO_CLUSTER_LEN_MIN, TOPO_CLUSTER_LEN_MAX, true,
+	return jp_want_cidr(c, v, at, TOPO_CLUSTER_LEN_MIN, TOPO_CLUSTER_LEN_MAX, true,
 			 &net->cluster_cidr);
 }
 
@@ -323,7 +72,7 @@ static int net_service(struct parse_ctx *c, void *obj, json_t *v, const struct t
 {
 	struct topo_network *net = obj;
 
-	return want_cidr(c, v, at, TOPO_SERVICE_LEN_MIN, TOPO_SERVICE_LEN_MAX, true,
+	return jp_want_cidr(c, v, at, TOPO_SERVICE_LEN_MIN, TOPO_SERVICE_LEN_MAX, true,
 			 &net->service_cidr);
 }
 
@@ -333,7 +82,7 @@ static int net_node_mask(struct parse_ctx *c, void *obj, json_t *v, const struct
 	long long n;
 	int ret;
 
-	ret = want_int(c, v, at, TOPO_NODE_MASK_MIN, TOPO_NODE_MASK_MAX, &n);
+	ret = jp_want_int(c, v, at, TOPO_NODE_MASK_MIN, TOPO_NODE_MASK_MAX, &n);
 	if (!ret)
 		net->node_mask = (unsigned)n;
 	return ret;
@@ -345,7 +94,7 @@ static int net_mtu(struct parse_ctx *c, void *obj, json_t *v, const struct topo_
 	long long n;
 	int ret;
 
-	ret = want_int(c, v, at, TOPO_MTU_MIN, TOPO_MTU_MAX, &n);
+	ret = jp_want_int(c, v, at, TOPO_MTU_MIN, TOPO_MTU_MAX, &n);
 	if (!ret)
 		net->mtu = (unsigned)n;
 	return ret;
@@ -355,7 +104,7 @@ static int net_domain(struct parse_ctx *c, void *obj, json_t *v, const struct to
 {
 	struct topo_network *net = obj;
 
-	return want_name(c, v, at, topo_is_dns1123_subdomain, MSG_SUBDOMAIN, net->domain,
+	return jp_want_name(c, v, at, topo_is_dns1123_subdomain, MSG_SUBDOMAIN, net->domain,
 			 sizeof(net->domain));
 }
 
@@ -377,7 +126,7 @@ static int node_pod_cidr(struct parse_ctx *c, void *obj, json_t *v, const struct
 {
 	struct topo_node *n = obj;
 
-	return want_cidr(c, v, at, TOPO_PODCIDR_LEN_MIN, TOPO_PODCIDR_LEN_MAX, false,
+	return jp_want_cidr(c, v, at, TOPO_PODCIDR_LEN_MIN, TOPO_PODCIDR_LEN_MAX, false,
 			 &n->pod_cidr);
 }
 
@@ -393,80 +142,20 @@ static int parse_nodes(struct parse_ctx *c, void *obj, json_t *v, const struct t
 	size_t n;
 	int ret;
 
-	ret = want_array_len(c, v, at, "node", TOPO_MAX_NODES, "nodes", &n);
+	ret = jp_want_array_len(c, v, at, "node", TOPO_MAX_NODES, "nodes", &n);
 	if (ret)
 		goto out;
 	if (topo_alloc_nodes(t, n)) {
 		ret = topo_err_nomem(c->err);
 		goto out;
 	}
-	ret = parse_elements(c, v, at, node_fields, NFIELDS(node_fields), t->nodes,
+	ret = jp_parse_elements(c, v, at, node_fields, NFIELDS(node_fields), t->nodes,
 			     sizeof(*t->nodes));
 out:
 	return ret;
 }
 
 /* ---- ports and containers ---- */
-
-/* A TCP/UDP port number, 1..65535. */
-static int want_port(struct parse_ctx *c, json_t *v, const struct topo_jpath *at, uint16_t *out)
-{
-	long long n;
-	int ret = want_int(c, v, at, 1, 65535, &n);
-
-	if (!ret)
-		*out = (uint16_t)n;
-	return ret;
-}
-
-static int want_proto(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
-		      enum topo_proto *out)
-{
-	const char *s;
-	int ret;
-
-	ret = want_string(c, v, at, &s);
-	if (ret)
-		goto out;
-	/* Kubernetes spells protocols in capitals and so does the schema. */
-	if (!strcmp(s, "TCP"))
-		*out = TOPO_PROTO_TCP;
-	else if (!strcmp(s, "UDP"))
-		*out = TOPO_PROTO_UDP;
-	else if (!strcmp(s, "SCTP"))
-		ret = fail(c, at, v, "not supported by podpath (expected \"TCP\" or \"UDP\")");
-	else
-		ret = fail(c, at, v, "unknown protocol (expected \"TCP\" or \"UDP\")");
-out:
-	return ret;
-}
-
-/* F_PORT_NAME reads either port struct's name with one size. */
-_Static_assert(sizeof(((struct topo_port *)0)->name) == sizeof(((struct topo_svc_port *)0)->name),
-	       "container and Service port names have one size");
-
-static int parse_at(struct parse_ctx *c, const struct field *f, void *obj, json_t *v,
-		    const struct topo_jpath *at)
-{
-	char *p = (char *)obj + f->off;
-
-	switch (f->kind) {
-	case F_LABEL:
-		return want_label(c, v, at, p);
-	case F_ADDR:
-		return want_addr(c, v, at, (uint32_t *)(void *)p);
-	case F_PORT:
-		return want_port(c, v, at, (uint16_t *)(void *)p);
-	case F_PORT_NAME:
-		return want_name(c, v, at, topo_is_port_name, TOPO_MSG_PORT_NAME, p,
-				 sizeof(((struct topo_port *)0)->name));
-	case F_PROTO:
-		return want_proto(c, v, at, (enum topo_proto *)(void *)p);
-	case F_FN:
-		break;
-	}
-	return fail(c, at, v, "internal: field without a parser");
-}
 
 static const struct field port_fields[] = {
 	FIELD_AT("name", false, F_PORT_NAME, struct topo_port, name),
@@ -480,7 +169,7 @@ static int container_ports(struct parse_ctx *c, void *obj, json_t *v, const stru
 	size_t i, n;
 	int ret;
 
-	ret = want_array_len(c, v, at, NULL, TOPO_MAX_PORTS, "ports per container", &n);
+	ret = jp_want_array_len(c, v, at, NULL, TOPO_MAX_PORTS, "ports per container", &n);
 	if (ret)
 		goto out;
 	ct->ports = n ? calloc(n, sizeof(*ct->ports)) : NULL;
@@ -491,7 +180,7 @@ static int container_ports(struct parse_ctx *c, void *obj, json_t *v, const stru
 	ct->nports = n;
 	for (i = 0; i < n; i++)
 		ct->ports[i].proto = TOPO_PROTO_TCP;
-	ret = parse_elements(c, v, at, port_fields, NFIELDS(port_fields), ct->ports,
+	ret = jp_parse_elements(c, v, at, port_fields, NFIELDS(port_fields), ct->ports,
 			     sizeof(*ct->ports));
 out:
 	return ret;
@@ -503,9 +192,9 @@ static int container_image(struct parse_ctx *c, void *obj, json_t *v, const stru
 	const char *s;
 	int ret;
 
-	ret = want_string(c, v, at, &s);
+	ret = jp_want_string(c, v, at, &s);
 	if (!ret && topo_image_parse(s, &ct->image))
-		ret = fail(c, at, v, "unknown image (expected \"responder\" or \"dnsmasq\")");
+		ret = jp_fail(c, at, v, "unknown image (expected \"responder\" or \"dnsmasq\")");
 	return ret;
 }
 
@@ -552,7 +241,7 @@ static int check_containers(struct parse_ctx *c, const struct topo_pod *p,
 			if (strcmp(p->containers[j].name, a->name))
 				continue;
 			ct.index = i;
-			ret = fail_str(c, &name, a->name, "duplicate container name in this pod");
+			ret = jp_fail_str(c, &name, a->name, "duplicate container name in this pod");
 			goto out;
 		}
 		for (k = 0; k < a->nports; k++) {
@@ -605,7 +294,7 @@ static int pod_containers(struct parse_ctx *c, void *obj, json_t *v, const struc
 	size_t n;
 	int ret;
 
-	ret = want_array_len(c, v, at, "container", TOPO_MAX_CONTAINERS, "containers per pod", &n);
+	ret = jp_want_array_len(c, v, at, "container", TOPO_MAX_CONTAINERS, "containers per pod", &n);
 	if (ret)
 		goto out;
 	p->containers = calloc(n, sizeof(*p->containers));
@@ -614,7 +303,7 @@ static int pod_containers(struct parse_ctx *c, void *obj, json_t *v, const struc
 		goto out;
 	}
 	p->ncontainers = n;
-	ret = parse_elements(c, v, at, container_fields, NFIELDS(container_fields),
+	ret = jp_parse_elements(c, v, at, container_fields, NFIELDS(container_fields),
 			     p->containers, sizeof(*p->containers));
 	if (!ret)
 		ret = check_containers(c, p, at);
@@ -628,7 +317,7 @@ static int pod_name(struct parse_ctx *c, void *obj, json_t *v, const struct topo
 {
 	struct topo_pod *p = obj;
 
-	return want_name(c, v, at, topo_is_pod_name, MSG_POD_NAME, p->name, sizeof(p->name));
+	return jp_want_name(c, v, at, topo_is_pod_name, MSG_POD_NAME, p->name, sizeof(p->name));
 }
 
 static int pod_node(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
@@ -637,7 +326,7 @@ static int pod_node(struct parse_ctx *c, void *obj, json_t *v, const struct topo
 
 	/* Only the name is kept here: the nodes may come later in the document,
 	 * so the reference is looked up once everything has been read. */
-	return want_string(c, v, at, &c->pod_node[p - c->t->pods]);
+	return jp_want_string(c, v, at, &c->pod_node[p - c->t->pods]);
 }
 
 /* A label map (pod labels, a Service's selector) into *out and *n. */
@@ -652,7 +341,7 @@ static int want_labels(struct parse_ctx *c, json_t *v, const struct topo_jpath *
 	int ret = 0;
 
 	if (!json_is_object(v)) {
-		ret = fail(c, at, v, "expected object");
+		ret = jp_fail(c, at, v, "expected object");
 		goto out;
 	}
 	n = json_object_size(v);
@@ -667,14 +356,14 @@ static int want_labels(struct parse_ctx *c, json_t *v, const struct topo_jpath *
 	json_object_foreach(v, key, lv) {
 		sub.key = key;
 		if (!topo_is_label_key(key)) {
-			ret = fail_str(c, &sub, key, MSG_LABEL_KEY);
+			ret = jp_fail_str(c, &sub, key, MSG_LABEL_KEY);
 			goto out;
 		}
-		ret = want_string(c, lv, &sub, &s);
+		ret = jp_want_string(c, lv, &sub, &s);
 		if (ret)
 			goto out;
 		if (!topo_is_label_value(s)) {
-			ret = fail(c, &sub, lv, MSG_LABEL_VALUE);
+			ret = jp_fail(c, &sub, lv, MSG_LABEL_VALUE);
 			goto out;
 		}
 		labels[i].key = strdup(key);
@@ -711,7 +400,7 @@ static int parse_pods(struct parse_ctx *c, void *obj, json_t *v, const struct to
 	size_t i, n;
 	int ret;
 
-	ret = want_array_len(c, v, at, NULL, TOPO_MAX_PODS, "pods", &n);
+	ret = jp_want_array_len(c, v, at, NULL, TOPO_MAX_PODS, "pods", &n);
 	if (ret)
 		goto out;
 	ret = topo_alloc_pods(t, n);
@@ -722,7 +411,7 @@ static int parse_pods(struct parse_ctx *c, void *obj, json_t *v, const struct to
 	}
 	for (i = 0; i < n; i++)
 		strcpy(t->pods[i].ns, "default");
-	ret = parse_elements(c, v, at, pod_fields, NFIELDS(pod_fields), t->pods,
+	ret = jp_parse_elements(c, v, at, pod_fields, NFIELDS(pod_fields), t->pods,
 			     sizeof(*t->pods));
 out:
 	return ret;
@@ -736,11 +425,11 @@ static int sport_target(struct parse_ctx *c, void *obj, json_t *v, const struct 
 	struct topo_svc_port *p = obj;
 
 	if (json_is_string(v))
-		return want_name(c, v, at, topo_is_port_name, TOPO_MSG_PORT_NAME, p->target_name,
+		return jp_want_name(c, v, at, topo_is_port_name, TOPO_MSG_PORT_NAME, p->target_name,
 				 sizeof(p->target_name));
 	if (!json_is_integer(v))
-		return fail(c, at, v, "expected integer or string (a container port's name)");
-	return want_port(c, v, at, &p->target_port);
+		return jp_fail(c, at, v, "expected integer or string (a container port's name)");
+	return jp_want_port(c, v, at, &p->target_port);
 }
 
 static int sport_node_port(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
@@ -749,7 +438,7 @@ static int sport_node_port(struct parse_ctx *c, void *obj, json_t *v, const stru
 	long long n;
 	int ret;
 
-	ret = want_int(c, v, at, TOPO_NODEPORT_MIN, TOPO_NODEPORT_MAX, &n);
+	ret = jp_want_int(c, v, at, TOPO_NODEPORT_MIN, TOPO_NODEPORT_MAX, &n);
 	if (!ret)
 		p->node_port = (uint16_t)n;
 	return ret;
@@ -769,7 +458,7 @@ static int svc_type(struct parse_ctx *c, void *obj, json_t *v, const struct topo
 	const char *str;
 	int ret;
 
-	ret = want_string(c, v, at, &str);
+	ret = jp_want_string(c, v, at, &str);
 	if (ret)
 		goto out;
 	if (!strcmp(str, "ClusterIP"))
@@ -779,10 +468,10 @@ static int svc_type(struct parse_ctx *c, void *obj, json_t *v, const struct topo
 	else if (!strcmp(str, "LoadBalancer"))
 		s->type = TOPO_SVC_LOADBALANCER;
 	else if (!strcmp(str, "ExternalName"))
-		ret = fail(c, at, v, "not supported by podpath (expected "
+		ret = jp_fail(c, at, v, "not supported by podpath (expected "
 			   "\"ClusterIP\", \"NodePort\" or \"LoadBalancer\")");
 	else
-		ret = fail(c, at, v, "unknown type (expected \"ClusterIP\", \"NodePort\" or "
+		ret = jp_fail(c, at, v, "unknown type (expected \"ClusterIP\", \"NodePort\" or "
 			   "\"LoadBalancer\")");
 out:
 	return ret;
@@ -794,17 +483,17 @@ static int svc_cluster_ip(struct parse_ctx *c, void *obj, json_t *v, const struc
 	const char *str;
 	int ret;
 
-	ret = want_string(c, v, at, &str);
+	ret = jp_want_string(c, v, at, &str);
 	if (ret)
 		goto out;
 	/* Whether "None" fits the type is known once the whole Service is read. */
 	if (!strcmp(str, "None"))
 		c->svc[s - c->t->services].headless = true;
 	else if (addr_parse(str, &s->cluster_ip))
-		ret = fail(c, at, v, "not a valid IPv4 address (expected a.b.c.d, or \"None\" "
+		ret = jp_fail(c, at, v, "not a valid IPv4 address (expected a.b.c.d, or \"None\" "
 			   "for a headless Service)");
 	else if (!s->cluster_ip)
-		ret = fail(c, at, v, "0.0.0.0 is not a usable address");
+		ret = jp_fail(c, at, v, "0.0.0.0 is not a usable address");
 out:
 	return ret;
 }
@@ -822,11 +511,11 @@ static int svc_ports(struct parse_ctx *c, void *obj, json_t *v, const struct top
 	size_t n;
 	int ret;
 
-	ret = want_array_len(c, v, at, "port", TOPO_MAX_SVC_PORTS, "ports per Service", &n);
+	ret = jp_want_array_len(c, v, at, "port", TOPO_MAX_SVC_PORTS, "ports per Service", &n);
 	if (ret)
 		goto out;
 	s->nports = n;
-	ret = parse_elements(c, v, at, svc_port_fields, NFIELDS(svc_port_fields), s->ports,
+	ret = jp_parse_elements(c, v, at, svc_port_fields, NFIELDS(svc_port_fields), s->ports,
 			     sizeof(*s->ports));
 out:
 	return ret;
@@ -838,7 +527,7 @@ static int svc_affinity(struct parse_ctx *c, void *obj, json_t *v, const struct 
 	const char *str;
 	int ret;
 
-	ret = want_string(c, v, at, &str);
+	ret = jp_want_string(c, v, at, &str);
 	if (ret)
 		goto out;
 	if (!strcmp(str, "ClientIP"))
@@ -846,7 +535,7 @@ static int svc_affinity(struct parse_ctx *c, void *obj, json_t *v, const struct 
 	else if (!strcmp(str, "None"))
 		s->affinity = false;
 	else
-		ret = fail(c, at, v, "unknown sessionAffinity (expected \"None\" or \"ClientIP\")");
+		ret = jp_fail(c, at, v, "unknown sessionAffinity (expected \"None\" or \"ClientIP\")");
 out:
 	return ret;
 }
@@ -858,7 +547,7 @@ static int svc_affinity_timeout(struct parse_ctx *c, void *obj, json_t *v,
 	long long n;
 	int ret;
 
-	ret = want_int(c, v, at, 1, TOPO_AFFINITY_MAX, &n);
+	ret = jp_want_int(c, v, at, 1, TOPO_AFFINITY_MAX, &n);
 	if (!ret)
 		s->affinity_timeout = (unsigned)n;
 	return ret;
@@ -870,7 +559,7 @@ static const struct field svc_client_ip_fields[] = {
 
 static int svc_client_ip(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
-	return parse_object(c, v, at, svc_client_ip_fields, NFIELDS(svc_client_ip_fields), obj);
+	return jp_parse_object(c, v, at, svc_client_ip_fields, NFIELDS(svc_client_ip_fields), obj);
 }
 
 static const struct field svc_affinity_config_fields[] = {
@@ -883,7 +572,7 @@ static int svc_affinity_config(struct parse_ctx *c, void *obj, json_t *v,
 	struct topo_service *s = obj;
 
 	c->svc[s - c->t->services].affinity_config = true;
-	return parse_object(c, v, at, svc_affinity_config_fields,
+	return jp_parse_object(c, v, at, svc_affinity_config_fields,
 			    NFIELDS(svc_affinity_config_fields), obj);
 }
 
@@ -909,7 +598,7 @@ static int finish_service(struct parse_ctx *c, size_t i, json_t *o, const struct
 	if (c->svc[i].headless) {
 		if (s->type != TOPO_SVC_CLUSTERIP) {
 			sub.key = "type";
-			ret = fail(c, &sub, json_object_get(o, "type"), "a headless Service "
+			ret = jp_fail(c, &sub, json_object_get(o, "type"), "a headless Service "
 				   "(clusterIP \"None\") must be of type ClusterIP");
 			goto out;
 		}
@@ -917,7 +606,7 @@ static int finish_service(struct parse_ctx *c, size_t i, json_t *o, const struct
 	}
 	if (c->svc[i].affinity_config && !s->affinity) {
 		sub.key = "sessionAffinityConfig";
-		ret = fail(c, &sub, json_object_get(o, sub.key),
+		ret = jp_fail(c, &sub, json_object_get(o, sub.key),
 			   "only allowed with sessionAffinity \"ClientIP\"");
 		goto out;
 	}
@@ -939,7 +628,7 @@ static int parse_services(struct parse_ctx *c, void *obj, json_t *v, const struc
 	size_t i, n;
 	int ret;
 
-	ret = want_array_len(c, v, at, NULL, TOPO_MAX_SERVICES, "Services", &n);
+	ret = jp_want_array_len(c, v, at, NULL, TOPO_MAX_SERVICES, "Services", &n);
 	if (ret)
 		goto out;
 	ret = topo_alloc_services(t, n);
@@ -951,7 +640,7 @@ static int parse_services(struct parse_ctx *c, void *obj, json_t *v, const struc
 	for (i = 0; i < n && !ret; i++) {
 		strcpy(t->services[i].ns, "default");
 		sub.index = i;
-		ret = parse_object(c, json_array_get(v, i), &sub, svc_fields, NFIELDS(svc_fields),
+		ret = jp_parse_object(c, json_array_get(v, i), &sub, svc_fields, NFIELDS(svc_fields),
 				   &t->services[i]);
 		if (!ret)
 			ret = finish_service(c, i, json_array_get(v, i), &sub);
@@ -967,9 +656,9 @@ static int parse_schema(struct parse_ctx *c, void *obj, json_t *v, const struct 
 	int ret = 0;
 
 	if (!json_is_integer(v))
-		ret = fail(c, at, v, "expected integer");
+		ret = jp_fail(c, at, v, "expected integer");
 	else if (json_integer_value(v) != 1)
-		ret = fail(c, at, v, "unsupported schema version (this podpath reads schema 1)");
+		ret = jp_fail(c, at, v, "unsupported schema version (this podpath reads schema 1)");
 	return ret;
 }
 
@@ -977,7 +666,7 @@ static int parse_network(struct parse_ctx *c, void *obj, json_t *v, const struct
 {
 	struct topo *t = obj;
 
-	return parse_object(c, v, at, network_fields, NFIELDS(network_fields), &t->net);
+	return jp_parse_object(c, v, at, network_fields, NFIELDS(network_fields), &t->net);
 }
 
 static const struct field doc_fields[] = {
@@ -1001,7 +690,7 @@ static int link_pods(struct parse_ctx *c)
 		n = topo_node_index(c->t, c->pod_node[i]);
 		if (n < 0) {
 			pod.index = i;
-			ret = fail_str(c, &node, c->pod_node[i], "no such node");
+			ret = jp_fail_str(c, &node, c->pod_node[i], "no such node");
 			goto out;
 		}
 		c->t->pods[i].node = (size_t)n;
@@ -1029,7 +718,7 @@ int topo_from_json(struct topo *t, const char *buf, size_t len, struct topo_erro
 		}
 		goto out;
 	}
-	ret = parse_object(&c, doc, NULL, doc_fields, NFIELDS(doc_fields), t);
+	ret = jp_parse_object(&c, doc, NULL, doc_fields, NFIELDS(doc_fields), t);
 	if (!ret)
 		ret = link_pods(&c);
 out:
