@@ -14,6 +14,7 @@
 struct svc_seen {
 	bool headless;		/* clusterIP "None" */
 	bool affinity_config;	/* sessionAffinityConfig given */
+	bool ext_policy;	/* externalTrafficPolicy given */
 };
 
 struct parse_ctx {
@@ -21,6 +22,7 @@ struct parse_ctx {
 	struct topo_error *err;
 	const char **pod_node;	/* each pod's node name, pointing into the document */
 	struct svc_seen *svc;	/* per Service */
+	bool inet_seen;		/* the document has an "internet" section */
 };
 
 /* One field of an object: its key and how to parse its value into obj. */
@@ -74,5 +76,15 @@ int jp_parse_object(struct parse_ctx *c, json_t *o, const struct topo_jpath *at,
 /* Parse each element of array v with fields into elems[i * size]. */
 int jp_parse_elements(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
 		      const struct field *fields, size_t nfields, void *elems, size_t size);
+
+/* Sections (parse.c, parse_edge.c). */
+/* A container's or internet host's "ports" array, into *ports (allocated). */
+int topo_parse_ports(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
+		     struct topo_port **ports, size_t *nports);
+/* An "image" value; none: whether "none" (no program) is allowed. */
+int topo_parse_image(struct parse_ctx *c, json_t *v, const struct topo_jpath *at, bool none,
+		     enum topo_image *out);
+/* The document's "internet" section into the model (obj: struct topo). */
+int topo_parse_internet(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at);
 
 #endif

@@ -16,6 +16,8 @@ void topo_network_default(struct topo_network *net)
 	net->node_mask = 24;
 	net->mtu = 1500;
 	strcpy(net->domain, "cluster.local");
+	net->public_cidr = (struct cidr){ 0xc6336400u, 24 };	/* 198.51.100.0/24 */
+	net->gateway_ip = 0xc6336401u;
 }
 
 int topo_alloc_nodes(struct topo *t, size_t n)
@@ -89,6 +91,7 @@ void topo_free(struct topo *t)
 	for (i = 0; t->services && i < t->nservices; i++)
 		topo_svc_free(&t->services[i]);
 	free(t->services);
+	topo_internet_free(&t->inet);
 	memset(t, 0, sizeof(*t));
 }
 

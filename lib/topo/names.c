@@ -209,6 +209,7 @@ int topo_proxy_mode_parse(const char *s, enum topo_proxy_mode *out)
 static const char *const image_names[] = {
 	[TOPO_IMAGE_RESPONDER] = "responder",
 	[TOPO_IMAGE_DNSMASQ] = "dnsmasq",
+	[TOPO_IMAGE_NONE] = "none",
 };
 
 const char *topo_image_name(enum topo_image i)

@@ -108,6 +108,19 @@ static int net_domain(struct parse_ctx *c, void *obj, json_t *v, const struct to
 			 sizeof(net->domain));
 }
 
+static int net_public(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+{
+	struct topo_network *net = obj;
+	int ret;
+
+	ret = jp_want_cidr(c, v, at, TOPO_EDGE_LEN_MIN, TOPO_EDGE_LEN_MAX, true, &net->public_cidr);
+	if (!ret && !topo_is_testnet(&net->public_cidr))
+		ret = jp_fail(c, at, v, "%s", TOPO_MSG_TESTNET);
+	if (!ret)
+		net->gateway_ip = net->public_cidr.addr + 1;
+	return ret;
+}
+
 static const struct field network_fields[] = {
 	FIELD_FN("mode", false, net_mode),
 	FIELD_FN("proxyMode", false, net_proxy_mode),
@@ -117,6 +130,7 @@ static const struct field network_fields[] = {
 	FIELD_FN("nodeCIDRMaskSize", false, net_node_mask),
 	FIELD_FN("mtu", false, net_mtu),
 	FIELD_FN("clusterDomain", false, net_domain),
+	FIELD_FN("publicCIDR", false, net_public),
 };
 
 /* ---- nodes ---- */
@@ -134,6 +148,7 @@ static const struct field node_fields[] = {
 	FIELD_AT("name", true, F_LABEL, struct topo_node, name),
 	FIELD_AT("ip", false, F_ADDR, struct topo_node, ip),
 	FIELD_FN("podCIDR", false, node_pod_cidr),
+	FIELD_AT("publicIP", false, F_ADDR, struct topo_node, public_ip),
 };
 
 static int parse_nodes(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
@@ -163,39 +178,55 @@ static const struct field port_fields[] = {
 	FIELD_AT("protocol", false, F_PROTO, struct topo_port, proto),
 };
 
-static int container_ports(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+int topo_parse_ports(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
+		     struct topo_port **ports, size_t *nports)
 {
-	struct topo_container *ct = obj;
 	size_t i, n;
 	int ret;
 
 	ret = jp_want_array_len(c, v, at, NULL, TOPO_MAX_PORTS, "ports per container", &n);
 	if (ret)
 		goto out;
-	ct->ports = n ? calloc(n, sizeof(*ct->ports)) : NULL;
-	if (n && !ct->ports) {
+	*ports = n ? calloc(n, sizeof(**ports)) : NULL;
+	if (n && !*ports) {
 		ret = topo_err_nomem(c->err);
 		goto out;
 	}
-	ct->nports = n;
+	*nports = n;
 	for (i = 0; i < n; i++)
-		ct->ports[i].proto = TOPO_PROTO_TCP;
-	ret = jp_parse_elements(c, v, at, port_fields, NFIELDS(port_fields), ct->ports,
-			     sizeof(*ct->ports));
+		(*ports)[i].proto = TOPO_PROTO_TCP;
+	ret = jp_parse_elements(c, v, at, port_fields, NFIELDS(port_fields), *ports,
+				sizeof(**ports));
 out:
+	return ret;
+}
+
+static int container_ports(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+{
+	struct topo_container *ct = obj;
+
+	return topo_parse_ports(c, v, at, &ct->ports, &ct->nports);
+}
+
+int topo_parse_image(struct parse_ctx *c, json_t *v, const struct topo_jpath *at, bool none,
+		     enum topo_image *out)
+{
+	const char *s;
+	int ret;
+
+	ret = jp_want_string(c, v, at, &s);
+	if (!ret && (topo_image_parse(s, out) || (!none && *out == TOPO_IMAGE_NONE)))
+		ret = jp_fail(c, at, v, none ? "unknown image (expected \"responder\", \"dnsmasq\" "
+			      "or \"none\")" : "unknown image (expected \"responder\" or "
+			      "\"dnsmasq\"; \"none\" is for internet hosts only)");
 	return ret;
 }
 
 static int container_image(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_container *ct = obj;
-	const char *s;
-	int ret;
 
-	ret = jp_want_string(c, v, at, &s);
-	if (!ret && topo_image_parse(s, &ct->image))
-		ret = jp_fail(c, at, v, "unknown image (expected \"responder\" or \"dnsmasq\")");
-	return ret;
+	return topo_parse_image(c, v, at, false, &ct->image);
 }
 
 static const struct field container_fields[] = {
@@ -576,6 +607,27 @@ static int svc_affinity_config(struct parse_ctx *c, void *obj, json_t *v,
 			    NFIELDS(svc_affinity_config_fields), obj);
 }
 
+static int svc_ext_policy(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+{
+	struct topo_service *s = obj;
+	const char *str;
+	int ret;
+
+	ret = jp_want_string(c, v, at, &str);
+	if (ret)
+		goto out;
+	c->svc[s - c->t->services].ext_policy = true;
+	if (!strcmp(str, "Local"))
+		s->ext_local = true;
+	else if (!strcmp(str, "Cluster"))
+		s->ext_local = false;
+	else
+		ret = jp_fail(c, at, v, "unknown externalTrafficPolicy (expected \"Cluster\" or "
+			      "\"Local\")");
+out:
+	return ret;
+}
+
 static const struct field svc_fields[] = {
 	FIELD_AT("namespace", false, F_LABEL, struct topo_service, ns),
 	FIELD_AT("name", true, F_LABEL, struct topo_service, name),
@@ -585,6 +637,8 @@ static const struct field svc_fields[] = {
 	FIELD_FN("ports", true, svc_ports),
 	FIELD_FN("sessionAffinity", false, svc_affinity),
 	FIELD_FN("sessionAffinityConfig", false, svc_affinity_config),
+	FIELD_AT("loadBalancerIP", false, F_ADDR, struct topo_service, lb_ip),
+	FIELD_FN("externalTrafficPolicy", false, svc_ext_policy),
 };
 
 /* What needs the whole Service, and its defaults; o is its object. */
@@ -608,6 +662,20 @@ static int finish_service(struct parse_ctx *c, size_t i, json_t *o, const struct
 		sub.key = "sessionAffinityConfig";
 		ret = jp_fail(c, &sub, json_object_get(o, sub.key),
 			   "only allowed with sessionAffinity \"ClientIP\"");
+		goto out;
+	}
+	if (s->lb_ip && s->type != TOPO_SVC_LOADBALANCER) {
+		sub.key = "loadBalancerIP";
+		ret = jp_fail(c, &sub, json_object_get(o, sub.key),
+			      "only allowed for type LoadBalancer");
+		goto out;
+	}
+	/* As the API server: only a Service reachable from outside has one. */
+	if (c->svc[i].ext_policy && s->type != TOPO_SVC_LOADBALANCER &&
+	    s->type != TOPO_SVC_NODEPORT) {
+		sub.key = "externalTrafficPolicy";
+		ret = jp_fail(c, &sub, json_object_get(o, sub.key),
+			      "only allowed for type NodePort or LoadBalancer");
 		goto out;
 	}
 	if (s->affinity && !s->affinity_timeout)
@@ -675,6 +743,7 @@ static const struct field doc_fields[] = {
 	FIELD_FN("nodes", true, parse_nodes),
 	FIELD_FN("pods", false, parse_pods),
 	FIELD_FN("services", false, parse_services),
+	FIELD_FN("internet", false, topo_parse_internet),
 };
 
 /* Turn each pod's node name into an index, now that all nodes are known. */
@@ -721,6 +790,9 @@ int topo_from_json(struct topo *t, const char *buf, size_t len, struct topo_erro
 	ret = jp_parse_object(&c, doc, NULL, doc_fields, NFIELDS(doc_fields), t);
 	if (!ret)
 		ret = link_pods(&c);
+	/* Without an "internet" section the lab gets the default internet. */
+	if (!ret && !c.inet_seen && topo_internet_default(t) < 0)
+		ret = topo_err_nomem(err);
 out:
 	free(c.pod_node);
 	free(c.svc);

@@ -9,8 +9,8 @@
 
 /* The model may come from code rather than a document, so the limits the
  * address arithmetic relies on are checked again here. */
-static int check_prefix(const struct cidr *c, const char *path, unsigned min, unsigned max,
-			struct topo_error *err)
+int topo_check_prefix(const struct cidr *c, const char *path, unsigned min, unsigned max,
+		      struct topo_error *err)
 {
 	char buf[CIDR_STRLEN], nbuf[CIDR_STRLEN];
 	struct cidr net = { c->addr & cidr_mask(c->len), c->len };
@@ -26,8 +26,8 @@ static int check_prefix(const struct cidr *c, const char *path, unsigned min, un
 }
 
 /* The later of two overlapping network prefixes is the one reported. */
-static int check_disjoint(const struct cidr *a, const char *apath,
-			  const struct cidr *b, const char *bpath, struct topo_error *err)
+int topo_check_disjoint(const struct cidr *a, const char *apath, const struct cidr *b,
+			const char *bpath, struct topo_error *err)
 {
 	char ab[CIDR_STRLEN], bb[CIDR_STRLEN];
 	int ret = 0;
@@ -43,13 +43,13 @@ static int check_network(const struct topo_network *net, struct topo_error *err)
 	char buf[CIDR_STRLEN], val[16];
 	int ret;
 
-	ret = check_prefix(&net->vpc_cidr, ".network.vpcCIDR", TOPO_VPC_LEN_MIN,
+	ret = topo_check_prefix(&net->vpc_cidr, ".network.vpcCIDR", TOPO_VPC_LEN_MIN,
 			   TOPO_VPC_LEN_MAX, err);
 	if (!ret)
-		ret = check_prefix(&net->cluster_cidr, ".network.clusterCIDR",
+		ret = topo_check_prefix(&net->cluster_cidr, ".network.clusterCIDR",
 				   TOPO_CLUSTER_LEN_MIN, TOPO_CLUSTER_LEN_MAX, err);
 	if (!ret)
-		ret = check_prefix(&net->service_cidr, ".network.serviceCIDR",
+		ret = topo_check_prefix(&net->service_cidr, ".network.serviceCIDR",
 				   TOPO_SERVICE_LEN_MIN, TOPO_SERVICE_LEN_MAX, err);
 	if (ret)
 		goto out;
@@ -75,13 +75,13 @@ static int check_network(const struct topo_network *net, struct topo_error *err)
 		ret = topo_err_set(err, ".network.mode", "", "unknown mode");
 		goto out;
 	}
-	ret = check_disjoint(&net->vpc_cidr, ".network.vpcCIDR", &net->cluster_cidr,
+	ret = topo_check_disjoint(&net->vpc_cidr, ".network.vpcCIDR", &net->cluster_cidr,
 			     ".network.clusterCIDR", err);
 	if (!ret)
-		ret = check_disjoint(&net->vpc_cidr, ".network.vpcCIDR", &net->service_cidr,
+		ret = topo_check_disjoint(&net->vpc_cidr, ".network.vpcCIDR", &net->service_cidr,
 				     ".network.serviceCIDR", err);
 	if (!ret)
-		ret = check_disjoint(&net->cluster_cidr, ".network.clusterCIDR",
+		ret = topo_check_disjoint(&net->cluster_cidr, ".network.clusterCIDR",
 				     &net->service_cidr, ".network.serviceCIDR", err);
 out:
 	return ret;
@@ -143,7 +143,7 @@ static int check_node_cidr(const struct topo *t, size_t i, struct topo_error *er
 		ret = topo_err_str(err, path, c, TOPO_MSG_PODCIDR_VPC);
 		goto out;
 	}
-	ret = check_prefix(pc, path, TOPO_PODCIDR_LEN_MIN, TOPO_PODCIDR_LEN_MAX, err);
+	ret = topo_check_prefix(pc, path, TOPO_PODCIDR_LEN_MIN, TOPO_PODCIDR_LEN_MAX, err);
 	if (ret)
 		goto out;
 	if (!cidr_within(pc, &net->cluster_cidr)) {
@@ -328,6 +328,7 @@ static void commit(struct topo *t, struct topo_plan *plan)
 		t->nodes[t->pods[i].node].npods++;
 	}
 	topo_svc_commit(t, plan);
+	topo_edge_commit(t, plan);
 }
 
 int topo_resolve(struct topo *t, struct topo_error *err)
@@ -356,9 +357,12 @@ int topo_resolve(struct topo *t, struct topo_error *err)
 	if (!ret)
 		ret = topo_svc_plan(t, &plan, err);
 	if (!ret)
+		ret = topo_edge_plan(t, &plan, err);
+	if (!ret)
 		commit(t, &plan);
 out:
 	topo_svc_plan_free(t, &plan);
+	topo_edge_plan_free(&plan);
 	free(plan.node_ip);
 	free(plan.node_cidr);
 	free(plan.pod_ip);

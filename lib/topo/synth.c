@@ -133,7 +133,8 @@ int topo_from_synth(struct topo *t, unsigned nodes, unsigned pods_per_node,
 	ret = synth_network(&t->net, nodes, pods_per_node, mode, err);
 	if (ret)
 		goto out;
-	if (topo_alloc_nodes(t, nodes) || topo_alloc_pods(t, (size_t)total)) {
+	if (topo_alloc_nodes(t, nodes) || topo_alloc_pods(t, (size_t)total) ||
+	    topo_internet_default(t) < 0) {
 		ret = topo_err_nomem(err);
 		goto out;
 	}

@@ -38,6 +38,7 @@ static json_t *network_json(const struct topo_network *net)
 	ok = ok && set(o, "nodeCIDRMaskSize", json_integer(net->node_mask));
 	ok = ok && set(o, "mtu", json_integer(net->mtu));
 	ok = ok && set(o, "clusterDomain", json_string(net->domain));
+	ok = ok && set(o, "publicCIDR", jcidr(&net->public_cidr));
 	if (!ok) {
 		json_decref(o);
 		o = NULL;
@@ -56,6 +57,8 @@ static json_t *node_json(const struct topo *t, const struct topo_node *n)
 	/* vpc mode has no per-node pod CIDR and would refuse one. */
 	if (n->pod_cidr.len && t->net.mode != TOPO_MODE_VPC)
 		ok = ok && set(o, "podCIDR", jcidr(&n->pod_cidr));
+	if (n->public_ip)
+		ok = ok && set(o, "publicIP", jaddr(n->public_ip));
 	if (!ok) {
 		json_decref(o);
 		o = NULL;
@@ -79,14 +82,25 @@ static json_t *port_json(const struct topo_port *p)
 	return o;
 }
 
+static json_t *ports_json(const struct topo_port *p, size_t n)
+{
+	json_t *a = json_array();
+	bool ok = a != NULL;
+
+	for (size_t i = 0; ok && i < n; i++)
+		ok = json_array_append_new(a, port_json(&p[i])) == 0;
+	if (!ok) {
+		json_decref(a);
+		a = NULL;
+	}
+	return a;
+}
+
 static json_t *container_json(const struct topo_container *c)
 {
-	json_t *o = json_object(), *ports = json_array();
+	json_t *o = json_object(), *ports = ports_json(c->ports, c->nports);
 	bool ok = o && ports;
-	size_t i;
 
-	for (i = 0; ok && i < c->nports; i++)
-		ok = json_array_append_new(ports, port_json(&c->ports[i])) == 0;
 	ok = ok && set(o, "name", json_string(c->name));
 	if (c->image != TOPO_IMAGE_RESPONDER)
 		ok = ok && set(o, "image", json_string(topo_image_name(c->image)));
@@ -199,6 +213,11 @@ static json_t *service_json(const struct topo_service *s)
 		ports = NULL;
 	}
 	ok = ok && set(o, "sessionAffinity", json_string(s->affinity ? "ClientIP" : "None"));
+	if (s->lb_ip)
+		ok = ok && set(o, "loadBalancerIP", jaddr(s->lb_ip));
+	if (s->type == TOPO_SVC_NODEPORT || s->type == TOPO_SVC_LOADBALANCER)
+		ok = ok && set(o, "externalTrafficPolicy",
+			       json_string(s->ext_local ? "Local" : "Cluster"));
 	if (s->affinity && s->affinity_timeout)
 		ok = ok && set(o, "sessionAffinityConfig", affinity_config_json(s->affinity_timeout));
 	if (!ok) {
@@ -207,6 +226,44 @@ static json_t *service_json(const struct topo_service *s)
 	}
 	json_decref(sel);
 	json_decref(ports);
+	return o;
+}
+
+static json_t *host_json(const struct topo_inet_host *h)
+{
+	json_t *o = json_object();
+	bool ok = o != NULL;
+
+	ok = ok && set(o, "name", json_string(h->name));
+	if (h->ip)
+		ok = ok && set(o, "ip", jaddr(h->ip));
+	ok = ok && set(o, "image", json_string(topo_image_name(h->image)));
+	if (h->nports)
+		ok = ok && set(o, "ports", ports_json(h->ports, h->nports));
+	if (!ok) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
+}
+
+static json_t *internet_json(const struct topo_internet *inet)
+{
+	json_t *o = json_object(), *hosts = json_array();
+	bool ok = o && hosts;
+
+	for (size_t i = 0; ok && i < inet->nhosts; i++)
+		ok = json_array_append_new(hosts, host_json(&inet->hosts[i])) == 0;
+	ok = ok && set(o, "cidr", jcidr(&inet->cidr));
+	if (ok) {
+		ok = set(o, "hosts", hosts);
+		hosts = NULL;
+	}
+	if (!ok) {
+		json_decref(o);
+		o = NULL;
+	}
+	json_decref(hosts);
 	return o;
 }
 
@@ -237,6 +294,7 @@ struct json_t *topo_to_json(const struct topo *t)
 		ok = set(doc, "services", svcs);
 		svcs = NULL;
 	}
+	ok = ok && set(doc, "internet", internet_json(&t->inet));
 	if (!ok) {
 		json_decref(doc);
 		doc = NULL;

@@ -32,8 +32,9 @@ struct topo_port {
 };
 
 /* The program a container runs: podpath's responder (HTTP/TCP/UDP answers
- * naming the pod), or dnsmasq serving the cluster's DNS on port 53. */
-enum topo_image { TOPO_IMAGE_RESPONDER, TOPO_IMAGE_DNSMASQ };
+ * naming the pod), or dnsmasq serving DNS on port 53; `none` (internet
+ * hosts only) runs nothing: a client. */
+enum topo_image { TOPO_IMAGE_RESPONDER, TOPO_IMAGE_DNSMASQ, TOPO_IMAGE_NONE };
 #define TOPO_DNS_PORT 53
 
 struct topo_container {
@@ -53,6 +54,7 @@ struct topo_node {
 	uint32_t ip;			/* address on the VPC segment; 0 = assign */
 	struct cidr pod_cidr;		/* routed/vxlan; len 0 = assign; unused in vpc */
 	uint32_t gw;			/* pod gateway: cbr0 address (first host of pod_cidr); vpc: 169.254.1.1 */
+	uint32_t public_ip;		/* the cloud gateway's 1:1 NAT address; 0 = assign */
 	size_t npods;			/* pods scheduled here (filled by topo_resolve) */
 };
 
@@ -103,6 +105,8 @@ struct topo_service {
 	struct topo_svc_port ports[TOPO_MAX_SVC_PORTS];
 	size_t nports;
 	uint32_t cluster_ip;		/* 0 = assign; always 0 for headless */
+	uint32_t lb_ip;			/* LoadBalancer: the cloud LB's public IP; 0 = assign */
+	bool ext_local;			/* externalTrafficPolicy Local (NodePort/LoadBalancer) */
 	bool affinity;			/* sessionAffinity ClientIP */
 	unsigned affinity_timeout;	/* seconds */
 	struct topo_endpoint *endpoints;	/* filled by topo_resolve */
@@ -119,6 +123,28 @@ struct topo_network {
 	unsigned node_mask;		/* nodeCIDRMaskSize, default 24 */
 	unsigned mtu;			/* underlay MTU of the VPC segment, default 1500 */
 	char domain[TOPO_SUBDOMAIN_MAX];	/* clusterDomain, default cluster.local */
+	struct cidr public_cidr;	/* the cloud's public addresses; default 198.51.100.0/24 */
+	uint32_t gateway_ip;		/* first host of public_cidr: the cloud gateway itself */
+};
+
+/* The simulated internet: hosts on one segment behind a router, reaching
+ * the cluster only through the cloud's public addresses. TEST-NET-2 and
+ * TEST-NET-3 (RFC 5737) only, so nothing can ever be a real address. */
+#define TOPO_MAX_INET_HOSTS 64
+
+struct topo_inet_host {
+	char name[TOPO_LABEL_MAX];	/* DNS-1123 subdomain, at most 63: "example.com" */
+	uint32_t ip;			/* 0 = assign */
+	enum topo_image image;
+	struct topo_port *ports;	/* what it serves (responder, dnsmasq) */
+	size_t nports;
+};
+
+struct topo_internet {
+	struct cidr cidr;		/* default 203.0.113.0/24 */
+	uint32_t router;		/* first host: the hosts' default gateway */
+	struct topo_inet_host *hosts;
+	size_t nhosts;
 };
 
 struct topo {
@@ -129,6 +155,7 @@ struct topo {
 	size_t npods;
 	struct topo_service *services;
 	size_t nservices;
+	struct topo_internet inet;
 };
 
 struct topo_error {
@@ -175,6 +202,18 @@ const struct topo_service *topo_service_find(const struct topo *t, const char *n
 /* How many endpoints of s serve its port pi (a pod may lack a named port). */
 size_t topo_svc_port_endpoints(const struct topo_service *s, size_t pi);
 const char *topo_svc_type_name(enum topo_svc_type ty);
+/* An internet host by name, or NULL. */
+const struct topo_inet_host *topo_inet_find(const struct topo *t, const char *name);
+/* The internet's DNS server (the host running dnsmasq), or NULL. */
+const struct topo_inet_host *topo_inet_dns(const struct topo *t);
+/* True if a LoadBalancer Service's port pi is served through node n by the
+ * cloud LB: every node (Cluster policy), or only nodes with a local endpoint
+ * of that port (Local), as the LB's health checks find them. */
+bool topo_lb_targets_node(const struct topo *t, const struct topo_service *s, size_t pi,
+			  size_t n);
+/* Endpoints of s's port pi on node n. */
+size_t topo_svc_port_local_endpoints(const struct topo *t, const struct topo_service *s,
+				     size_t pi, size_t n);
 
 /* Names of enums as used in JSON and on the command line. */
 const char *topo_mode_name(enum topo_mode m);

@@ -38,6 +38,8 @@
 	"starting and ending with a letter or digit, at most 63 characters)"
 #define TOPO_MSG_PORT_NAME "not a valid port name (IANA_SVC_NAME: at most 15 lowercase " \
 	"letters, digits and '-', at least one letter, no leading, trailing or double '-')"
+#define TOPO_MSG_TESTNET "must lie inside TEST-NET-2 198.51.100.0/24 or TEST-NET-3 " \
+	"203.0.113.0/24 (RFC 5737): a lab never uses a real internet address"
 #define TOPO_MSG_PODCIDR_VPC "podCIDR is not used in vpc mode: pod IPs come from the VPC subnet"
 
 /* Where a value sits in the document, as a chain of steps up to the root
@@ -97,7 +99,32 @@ struct topo_plan {
 	uint16_t (*node_port)[TOPO_MAX_SVC_PORTS];	/* per Service and port */
 	struct topo_endpoint **endpoints;	/* per Service; owned until committed */
 	size_t *nendpoints;
+	uint32_t *node_public;		/* per node: its public (1:1 NAT) address */
+	uint32_t *lb_ip;		/* per Service: the LB's public IP, 0 if none */
+	uint32_t *host_ip;		/* per internet host */
 };
+
+/* The edge (edge.c): the internet and the cloud's public addresses. */
+#define TOPO_EDGE_LEN_MIN 24		/* a TEST-NET is a /24 */
+#define TOPO_EDGE_LEN_MAX 29
+/* The internet podpath builds when a document has no "internet" section. */
+int topo_internet_default(struct topo *t);
+/* True if c lies inside TEST-NET-2 or TEST-NET-3 (RFC 5737). */
+bool topo_is_testnet(const struct cidr *c);
+/* Check the internet and the public addresses against the rest of the model
+ * and assign the unset ones into plan. */
+int topo_edge_plan(const struct topo *t, struct topo_plan *plan, struct topo_error *err);
+void topo_edge_commit(struct topo *t, const struct topo_plan *plan);
+void topo_edge_plan_free(struct topo_plan *plan);
+/* Free the internet's hosts (model.c's topo_free). */
+void topo_internet_free(struct topo_internet *inet);
+
+/* A prefix's length is min..max and it has no host bits set. */
+int topo_check_prefix(const struct cidr *c, const char *path, unsigned min, unsigned max,
+		      struct topo_error *err);
+/* a and b do not overlap; else the error is reported at b's path. */
+int topo_check_disjoint(const struct cidr *a, const char *apath, const struct cidr *b,
+			const char *bpath, struct topo_error *err);
 
 /* The VPC pod pool of vpc mode: the upper half of vpcCIDR. */
 struct cidr topo_vpc_pod_pool(const struct topo_network *net);

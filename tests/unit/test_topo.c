@@ -103,8 +103,23 @@ static bool topo_equal(const struct topo *a, const struct topo *b, const char **
 	if (x->mode != y->mode || !cidr_eq(x->vpc_cidr, y->vpc_cidr) ||
 	    x->vpc_router != y->vpc_router || !cidr_eq(x->cluster_cidr, y->cluster_cidr) ||
 	    !cidr_eq(x->service_cidr, y->service_cidr) || x->node_mask != y->node_mask ||
-	    x->mtu != y->mtu || strcmp(x->domain, y->domain))
+	    x->mtu != y->mtu || strcmp(x->domain, y->domain) ||
+	    !cidr_eq(x->public_cidr, y->public_cidr) || x->gateway_ip != y->gateway_ip)
 		return false;
+	*why = "internet";
+	if (!cidr_eq(a->inet.cidr, b->inet.cidr) || a->inet.router != b->inet.router ||
+	    a->inet.nhosts != b->inet.nhosts)
+		return false;
+	for (i = 0; i < a->inet.nhosts; i++) {
+		const struct topo_inet_host *h = &a->inet.hosts[i], *g = &b->inet.hosts[i];
+
+		if (strcmp(h->name, g->name) || h->ip != g->ip || h->image != g->image ||
+		    h->nports != g->nports)
+			return false;
+		for (k = 0; k < h->nports; k++)
+			if (h->ports[k].port != g->ports[k].port || h->ports[k].proto != g->ports[k].proto)
+				return false;
+	}
 	*why = "nodes";
 	if (a->nnodes != b->nnodes)
 		return false;
@@ -112,7 +127,7 @@ static bool topo_equal(const struct topo *a, const struct topo *b, const char **
 		const struct topo_node *n = &a->nodes[i], *m = &b->nodes[i];
 
 		if (strcmp(n->name, m->name) || n->ip != m->ip || !cidr_eq(n->pod_cidr, m->pod_cidr) ||
-		    n->gw != m->gw || n->npods != m->npods)
+		    n->gw != m->gw || n->npods != m->npods || n->public_ip != m->public_ip)
 			return false;
 	}
 	*why = "pods";
@@ -155,7 +170,8 @@ static bool topo_equal(const struct topo *a, const struct topo *b, const char **
 		if (strcmp(s->ns, r->ns) || strcmp(s->name, r->name) || s->type != r->type ||
 		    s->cluster_ip != r->cluster_ip || s->affinity != r->affinity ||
 		    s->affinity_timeout != r->affinity_timeout || s->nselector != r->nselector ||
-		    s->nports != r->nports || s->nendpoints != r->nendpoints)
+		    s->nports != r->nports || s->nendpoints != r->nendpoints ||
+		    s->lb_ip != r->lb_ip || s->ext_local != r->ext_local)
 			return false;
 		*why = "selector";
 		for (j = 0; j < s->nselector; j++) {
@@ -1312,6 +1328,59 @@ out:
 	CHECK(is_zeroed(&t));
 }
 
+/* The edge: the default internet, public addresses in document order with
+ * room kept for LoadBalancers, and the look-ups trace and the lab use. */
+static void test_edge(void)
+{
+	struct topo_error err;
+	struct topo t;
+	char *buf;
+	size_t len;
+
+	if (CHECK(topo_from_default(&t, &err) == 0 && topo_resolve(&t, &err) == 0)) {
+		CHECK_EQ_INT(t.inet.nhosts, 3);
+		CHECK(topo_inet_find(&t, "example.com") &&
+		      topo_inet_find(&t, "example.com")->ip == ip("203.0.113.10"));
+		CHECK(topo_inet_dns(&t) && topo_inet_dns(&t)->ip == ip("203.0.113.53"));
+		CHECK(topo_inet_find(&t, "laptop") &&
+		      topo_inet_find(&t, "laptop")->image == TOPO_IMAGE_NONE);
+		CHECK_EQ_INT(t.net.gateway_ip, ip("198.51.100.1"));
+		CHECK_EQ_INT(t.nodes[0].public_ip, ip("198.51.100.2"));
+		CHECK_EQ_INT(t.nodes[1].public_ip, ip("198.51.100.3"));
+		topo_free(&t);
+	}
+	buf = read_file(TOPO_DIR "/good/edge.json", &len);
+	if (CHECK(buf != NULL) && CHECK(topo_from_json(&t, buf, len, &err) == 0) &&
+	    CHECKF(topo_resolve(&t, &err) == 0, "%s: %s", err.path, err.msg)) {
+		const struct topo_service *lb = topo_service_find(&t, NULL, "web-lb");
+		const struct topo_service *loc = topo_service_find(&t, NULL, "local-lb");
+
+		CHECK(lb && lb->lb_ip == ip("198.51.100.4") && !lb->ext_local);
+		CHECK(loc && loc->lb_ip == ip("198.51.100.5") && loc->ext_local);
+		/* Cluster: every node; Local: node-2 only, where local-1 runs. */
+		CHECK(lb && topo_lb_targets_node(&t, lb, 0, 0) && topo_lb_targets_node(&t, lb, 0, 1));
+		CHECK(loc && !topo_lb_targets_node(&t, loc, 0, 0) &&
+		      topo_lb_targets_node(&t, loc, 0, 1));
+		check_roundtrip(&t, "edge");
+		topo_free(&t);
+	}
+	free(buf);
+	/* A /29 public range: 5 usable after the gateway; two LoadBalancers keep
+	 * theirs and the nodes beyond the rest go without. */
+	if (CHECK(load_str(&t, "{\"network\": {\"publicCIDR\": \"198.51.100.8/29\"}, "
+			   "\"nodes\": [{\"name\": \"a\"}, {\"name\": \"b\"}, {\"name\": \"c\"}, "
+			   "{\"name\": \"d\"}, {\"name\": \"e\"}], "
+			   "\"services\": [{\"name\": \"x\", \"type\": \"LoadBalancer\", "
+			   "\"ports\": [{\"port\": 1}]}, {\"name\": \"y\", \"type\": \"LoadBalancer\", "
+			   "\"ports\": [{\"port\": 1}]}]}", &err) == 0)) {
+		CHECK_EQ_INT(t.nodes[2].public_ip, ip("198.51.100.12"));
+		CHECK_EQ_INT(t.nodes[3].public_ip, 0);
+		CHECK_EQ_INT(t.services[0].lb_ip, ip("198.51.100.13"));
+		CHECK_EQ_INT(t.services[1].lb_ip, ip("198.51.100.14"));
+		topo_free(&t);
+	}
+}
+
 int main(void)
 {
 	RUN(test_default);
@@ -1331,5 +1400,6 @@ int main(void)
 	RUN(test_services_file);
 	RUN(test_services_ipam);
 	RUN(test_services_resolve);
+	RUN(test_edge);
 	return unit_summary();
 }
