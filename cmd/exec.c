@@ -39,7 +39,7 @@ int cmd_exec(int argc, char **argv)
 		}
 	}
 	if (!target)
-		return pp_usage_error("exec", "missing TARGET (a pod, or node/NAME)");
+		return pp_usage_error("exec", "missing TARGET (a pod, node/NAME or internet/NAME)");
 	if (!cmd || !cmd[0])
 		return pp_usage_error("exec", "missing the command to run after TARGET");
 	if (lab_load(&l, opts.lab, &e) < 0)

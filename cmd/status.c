@@ -55,6 +55,9 @@ int cmd_status(int argc, char **argv)
 		return pp_report(&e);
 	s.lab = &l;
 	s.health = health_measure(&l);
+	s.inet_health = calloc(l.topo.inet.nhosts + 1, sizeof(*s.inet_health));
+	for (size_t i = 0; s.inet_health && i < l.topo.inet.nhosts; i++)
+		s.inet_health[i] = lab_host_health(&l, i);
 	if (opts.json)
 		ret = pp_json_out(out_status_json(&s));
 	else if (dot)
@@ -62,6 +65,7 @@ int cmd_status(int argc, char **argv)
 	else
 		out_status_text(stdout, &s);
 	health_free(s.health, l.topo.npods);
+	free(s.inet_health);
 	lab_free(&l);
 	return ret;
 }

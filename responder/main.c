@@ -21,7 +21,7 @@ static void on_term(int sig)
 static int usage(const char *what, const char *value)
 {
 	fprintf(stderr, "podpath-responder: %s \"%s\" (usage: podpath-responder --lab LAB "
-		"--pod NS/NAME --container NAME --node NAME [--listen FD:PROTO:PORT]...)\n",
+		"{--pod NS/NAME --container NAME --node NAME | --host NAME} [--listen FD:PROTO:PORT]...)\n",
 		what, value);
 	return 2;
 }
@@ -33,10 +33,11 @@ int main(int argc, char **argv)
 		{ "pod", required_argument, NULL, 'p' },
 		{ "container", required_argument, NULL, 'c' },
 		{ "node", required_argument, NULL, 'n' },
+		{ "host", required_argument, NULL, 'h' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ 0 },
 	};
-	struct responder_cfg cfg = { .pod = "", .container = "", .node = "" };
+	struct responder_cfg cfg = { .pod = "", .container = "", .node = "", .host = "" };
 	struct sigaction sa = { .sa_handler = on_term };
 	int opt;
 
@@ -57,6 +58,10 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			cfg.node = optarg;
+			break;
+		case 'h':
+			cfg.host = optarg;	/* an internet host: it is its own container */
+			cfg.container = optarg;
 			break;
 		case 'l':
 			if (cfg.nports == RESPONDER_MAX_PORTS ||

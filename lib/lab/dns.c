@@ -86,6 +86,38 @@ int lab_dns_path(const char *lab, const char *file, char *buf, size_t len)
 	return lab_path(lab, name, buf, len);
 }
 
+/* The internet's DNS: every internet host by name, and nothing else
+ * (local=/#/: any other name is NXDOMAIN; nothing is forwarded, so the lab
+ * never asks a real DNS server). */
+static int internet_write(const struct lab *l, const char *dir, struct pp_err *e)
+{
+	char hosts[256], conf[256], log[256], a[ADDR_STRLEN];
+	FILE *f;
+
+	lab_dns_path(l->name, "internet.hosts", hosts, sizeof(hosts));
+	lab_dns_path(l->name, "internet.conf", conf, sizeof(conf));
+	lab_dns_path(l->name, "internet.log", log, sizeof(log));
+	f = fopen(hosts, "we");
+	if (!f)
+		goto fail;
+	for (size_t i = 0; i < l->topo.inet.nhosts; i++)
+		fprintf(f, "%s %s\n", addr_fmt(l->topo.inet.hosts[i].ip, a), l->topo.inet.hosts[i].name);
+	if (fclose(f) != 0)
+		goto fail;
+	f = fopen(conf, "we");
+	if (!f)
+		goto fail;
+	fprintf(f, "# podpath: the internet's DNS of lab \"%s\"\n"
+		"port=%d\nno-resolv\nno-hosts\nno-poll\naddn-hosts=%s\nlocal=/#/\n"
+		"local-ttl=300\npid-file=\nlog-facility=%s\n", l->name, TOPO_DNS_PORT, hosts, log);
+	if (fclose(f) != 0)
+		goto fail;
+	return 0;
+fail:	/* f is closed: fclose closes it even when it fails */
+	return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot write the internet DNS data in %s: %s",
+			  dir, strerror(errno));
+}
+
 int lab_dns_write(const struct lab *l, struct pp_err *e)
 {
 	char dir[256], hosts[256], conf[256], log[256];
@@ -111,7 +143,7 @@ int lab_dns_write(const struct lab *l, struct pp_err *e)
 		goto fail;
 	fprintf(f, "# podpath: the cluster DNS of lab \"%s\" (kube-dns)\n"
 		"port=%d\n"
-		"no-resolv\n"		/* upstream: none yet, not the host's */
+		"no-resolv\n"		/* upstream: the internet's DNS below, never the host's */
 		"no-hosts\n"		/* not the host's /etc/hosts either */
 		"no-poll\n"
 		"addn-hosts=%s\n"
@@ -121,11 +153,16 @@ int lab_dns_write(const struct lab *l, struct pp_err *e)
 		"log-facility=%s\n",
 		l->name, TOPO_DNS_PORT, hosts, l->topo.net.domain, log);
 	srv_write(f, &l->topo);
+	/* Names outside the cluster go on to the internet, as CoreDNS's
+	 * forward plugin does (through the node's SNAT and the gateway). */
+	if (topo_inet_dns(&l->topo))
+		fprintf(f, "server=%s\n", addr_fmt(topo_inet_dns(&l->topo)->ip,
+						    (char[ADDR_STRLEN]){ 0 }));
 	if (fclose(f) != 0) {
 		f = NULL;
 		goto fail;
 	}
-	return 0;
+	return internet_write(l, dir, e);
 fail:
 	ret = pp_err_set(e, PP_EXIT_ENV, -errno, "cannot write the cluster DNS data in %s: %s",
 			 dir, strerror(errno));

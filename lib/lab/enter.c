@@ -32,9 +32,19 @@ int lab_target_parse(const struct lab *l, const char *s, const char *container,
 		t->index = (size_t)idx;
 		return 0;
 	}
-	if (!strncmp(s, "internet/", 9))
-		return pp_err_set(e, PP_EXIT_USAGE, -ENOENT,
-				  "internet host \"%s\": lab \"%s\" has no internet hosts", s + 9, l->name);
+	if (!strncmp(s, "internet/", 9)) {
+		const struct topo_inet_host *h = topo_inet_find(&l->topo, s + 9);
+
+		if (!h)
+			return pp_err_set(e, PP_EXIT_USAGE, -ENOENT, "internet host \"%s\": no such "
+					  "host in lab \"%s\"", s + 9, l->name);
+		if (container)
+			return pp_err_set(e, PP_EXIT_USAGE, -EINVAL, "-c \"%s\": an internet host "
+					  "has no containers (only pods do)", container);
+		t->kind = LAB_TARGET_INTERNET;
+		t->index = (size_t)(h - l->topo.inet.hosts);
+		return 0;
+	}
 	if (slash && (size_t)(slash - s) < sizeof(ns)) {
 		snprintf(ns, sizeof(ns), "%.*s", (int)(slash - s), s);
 		snprintf(name, sizeof(name), "%s", slash + 1);
@@ -77,6 +87,9 @@ int lab_target_enter(const struct lab *l, const struct lab_target *t, struct pp_
 	if (t->kind == LAB_TARGET_NODE) {
 		netns = l->plan.nodes[t->index].netns;
 		host = l->topo.nodes[t->index].name;
+	} else if (t->kind == LAB_TARGET_INTERNET) {
+		netns = l->plan.hosts[t->index].netns;
+		host = l->topo.inet.hosts[t->index].name;
 	} else {
 		netns = l->plan.pods[t->index].netns;
 		host = l->topo.pods[t->index].name;
@@ -98,21 +111,21 @@ int lab_target_enter(const struct lab *l, const struct lab_target *t, struct pp_
 		return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot make / a slave mount: %s",
 				  strerror(errno));
 	sysfs_remount();
+	lab_resolv_conf_path(l, t->kind == LAB_TARGET_POD ? l->topo.pods[t->index].ns :
+			     LAB_RESOLV_INTERNET, resolv, sizeof(resolv));
+	if (mount(resolv, "/etc/resolv.conf", NULL, MS_BIND, NULL) < 0)
+		return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot bind %s over /etc/resolv.conf: %s",
+				  resolv, strerror(errno));
 	if (t->kind == LAB_TARGET_POD) {
 		const struct topo_pod *p = &l->topo.pods[t->index];
 
-		lab_resolv_conf_path(l, p->ns, resolv, sizeof(resolv));
-		if (mount(resolv, "/etc/resolv.conf", NULL, MS_BIND, NULL) < 0)
-			return pp_err_set(e, PP_EXIT_ENV, -errno,
-					  "cannot bind %s over /etc/resolv.conf: %s", resolv,
-					  strerror(errno));
 		setenv("POD_NAMESPACE", p->ns, 1);
 		setenv("POD_NAME", p->name, 1);
 		setenv("POD_IP", addr_fmt(p->ip, (char[ADDR_STRLEN]){ 0 }), 1);
 		setenv("NODE_NAME", l->topo.nodes[p->node].name, 1);
 		if (t->container >= 0)
 			setenv("CONTAINER_NAME", p->containers[t->container].name, 1);
-	} else {
+	} else if (t->kind == LAB_TARGET_NODE) {
 		setenv("NODE_NAME", host, 1);
 	}
 	sethostname(host, strlen(host));

@@ -8,20 +8,21 @@
 
 #include "lab/lab.h"
 
-enum lab_target_kind { LAB_TARGET_POD, LAB_TARGET_NODE };
+enum lab_target_kind { LAB_TARGET_POD, LAB_TARGET_NODE, LAB_TARGET_INTERNET };
 
 struct lab_target {
 	enum lab_target_kind kind;
-	size_t index;		/* into topo.pods or topo.nodes */
+	size_t index;		/* into topo.pods, topo.nodes or topo.inet.hosts */
 	ssize_t container;	/* -1: none chosen */
 };
 
-/* Parse "NS/NAME", "NAME" (namespace default) or "node/NAME", with an optional
+/* Parse "NS/NAME", "NAME" (namespace default), "node/NAME" or "internet/NAME", with an optional
  * container; errors name the target and the lab (PP_EXIT_USAGE). */
 int lab_target_parse(const struct lab *l, const char *s, const char *container,
 		     struct lab_target *t, struct pp_err *e);
 /* Move the calling (single-threaded) process into the target: network
- * namespace, a private mount namespace with the pod's resolv.conf over
+ * namespace, a private mount namespace with its resolv.conf (a pod's from
+ * kubelet; a node's or internet host's names the internet DNS) over
  * /etc/resolv.conf and a fresh /sys, a UTS namespace with its hostname, and
  * POD_NAME/POD_NAMESPACE/NODE_NAME/CONTAINER_NAME in the environment. */
 int lab_target_enter(const struct lab *l, const struct lab_target *t, struct pp_err *e);

@@ -31,12 +31,11 @@ static const char dns_query[] =
 
 /* TCP: connect to 127.0.0.1:port and expect an HTTP 200 or an identity line.
  * UDP: send a datagram and expect a reply. dnsmasq: a DNS answer to our id. */
-static bool probe(const char *netns, const struct topo_container *c)
+static bool probe(const char *netns, enum topo_image image, const struct topo_port *port)
 {
-	const struct topo_port *port = &c->ports[0];
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port->port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	bool dns = c->image == TOPO_IMAGE_DNSMASQ;
+	bool dns = image == TOPO_IMAGE_DNSMASQ;
 	bool udp = dns || port->proto == TOPO_PROTO_UDP;
 	const char *req = dns ? dns_query : udp ? "health\n" : "GET /healthz HTTP/1.0\r\n\r\n";
 	size_t reqlen = dns ? sizeof(dns_query) - 1 : strlen(req);
@@ -59,31 +58,49 @@ static bool probe(const char *netns, const struct topo_container *c)
 		ok = n >= 12 && !memcmp(buf, dns_query, 2) && (buf[2] & 0x80);	/* QR: a response */
 	} else if (n > 0) {
 		buf[n] = '\0';
-		ok = !strncmp(buf, "HTTP/1.1 200", 12) || !strncmp(buf, "pod=", 4);
+		ok = !strncmp(buf, "HTTP/1.1 200", 12) || !strncmp(buf, "pod=", 4) ||
+		     !strncmp(buf, "internet-host=", 14);
 	}
 out:
 	close(fd);
 	return ok;
 }
 
-enum lab_health lab_container_health(const struct lab *l, size_t pod, size_t container)
+/* pid is alive, still in netns (not a reused pid), and answers on its
+ * first port. */
+static enum lab_health process_health(const char *netns, pid_t pid, enum topo_image image,
+				      const struct topo_port *ports, size_t nports)
 {
-	const struct topo_container *c = &l->topo.pods[pod].containers[container];
-	pid_t pid = l->pids ? l->pids[pod][container] : 0;
 	char path[64];
 	struct stat st;
 	ino_t ino;
 
 	if (pid <= 0 || kill(pid, 0) < 0)
 		return LAB_HEALTH_DOWN;
-	/* The pid must still be our process: alive in the pod's namespace. */
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
-	if (stat(path, &st) < 0 || netns_inode(l->plan.pods[pod].netns, &ino) < 0 ||
-	    st.st_ino != ino)
+	if (stat(path, &st) < 0 || netns_inode(netns, &ino) < 0 || st.st_ino != ino)
 		return LAB_HEALTH_DOWN;
-	if (c->nports && !probe(l->plan.pods[pod].netns, c))
+	if (nports && !probe(netns, image, &ports[0]))
 		return LAB_HEALTH_UNRESPONSIVE;
 	return LAB_HEALTH_OK;
+}
+
+enum lab_health lab_container_health(const struct lab *l, size_t pod, size_t container)
+{
+	const struct topo_container *c = &l->topo.pods[pod].containers[container];
+
+	return process_health(l->plan.pods[pod].netns, l->pids ? l->pids[pod][container] : 0,
+			      c->image, c->ports, c->nports);
+}
+
+enum lab_health lab_host_health(const struct lab *l, size_t h)
+{
+	const struct topo_inet_host *host = &l->topo.inet.hosts[h];
+
+	if (host->image == TOPO_IMAGE_NONE)
+		return LAB_HEALTH_OK;	/* a client: nothing to run */
+	return process_health(l->plan.hosts[h].netns, l->inet_pids ? l->inet_pids[h] : 0,
+			      host->image, host->ports, host->nports);
 }
 
 const char *lab_health_name(enum lab_health h)

@@ -15,11 +15,13 @@ int lab_lock(const char *lab, int timeout_ms, struct pp_err *e);
 void lab_unlock(const char *lab, int fd, bool remove);
 /* Write state.json (topology + pids) atomically. */
 int lab_state_write(const struct lab *l, struct pp_err *e);
-/* Write the cluster DNS's hosts file and dnsmasq configuration (dns/). */
+/* Write the DNS data (dns/): the cluster DNS's hosts file and dnsmasq
+ * configuration, and the internet DNS's (internet.hosts, internet.conf). */
 int lab_dns_write(const struct lab *l, struct pp_err *e);
 /* /run/podpath/LAB/dns/FILE into buf. */
 int lab_dns_path(const char *lab, const char *file, char *buf, size_t len);
-/* Write the per-namespace resolv.conf files kubelet would give pods. */
+/* Write the per-namespace resolv.conf files kubelet would give pods, and
+ * resolv/_internet.conf for nodes and internet hosts (the internet DNS). */
 int lab_resolv_write(const struct lab *l, struct pp_err *e);
 
 /* Remove every object of one lab, found by ownership; the caller holds its
@@ -33,6 +35,10 @@ int lab_responder_find(struct lab *l, struct pp_err *e);
  * must be in the pod's namespace: listening sockets are made here, so the
  * container is ready when this returns. Fills l->pids[pod]. */
 int lab_pod_spawn(struct lab *l, size_t pod, struct pp_err *e);
+/* Start internet host h's program (responder or dnsmasq; none runs
+ * nothing). The calling thread must be in the host's namespace. Fills
+ * l->inet_pids[h]. */
+int lab_host_spawn(struct lab *l, size_t h, struct pp_err *e);
 /* A thread that starts pods' containers while setup builds the next pods. */
 struct lab_spawner;
 int lab_spawner_start(struct lab *l, struct lab_spawner **s, struct pp_err *e);

@@ -21,6 +21,7 @@ struct lab {
 	struct topo topo;		/* resolved */
 	struct lab_plan plan;
 	pid_t **pids;			/* [pod][container]; 0 = not running */
+	pid_t *inet_pids;		/* [internet host]; 0 = runs nothing */
 	long long created;		/* unix time of setup */
 	char responder[256];		/* the container program (setup only) */
 };
@@ -55,8 +56,13 @@ void lab_free(struct lab *l);
 /* Health of one container: its process is alive, in the pod's namespace, and
  * answers on its first port from inside the pod (like a kubelet probe). */
 enum lab_health lab_container_health(const struct lab *l, size_t pod, size_t container);
+/* The same for internet host h's program (a client is always ok). */
+enum lab_health lab_host_health(const struct lab *l, size_t h);
 const char *lab_health_name(enum lab_health h);
 
+/* The resolv.conf "namespace" of nodes and internet hosts: not a valid
+ * Kubernetes namespace, so it never meets a pod's. */
+#define LAB_RESOLV_INTERNET "_internet"
 /* Path of the resolv.conf kubelet would write for pods of namespace ns. */
 int lab_resolv_conf_path(const struct lab *l, const char *ns, char *buf, size_t len);
 

@@ -8,7 +8,8 @@
 
 /* MAC kinds: byte 2 of every podpath MAC, so a capture tells what a frame's
  * source is. All are locally administered unicast (02:...). */
-enum { MAC_POD = 1, MAC_HOSTVETH, MAC_NODE_ETH, MAC_VPC_PORT, MAC_BRIDGE, MAC_VTEP, MAC_VPC };
+enum { MAC_POD = 1, MAC_HOSTVETH, MAC_NODE_ETH, MAC_VPC_PORT, MAC_BRIDGE, MAC_VTEP, MAC_VPC,
+       MAC_EDGE, MAC_INET_HOST, MAC_INET_PORT };
 
 /* The MAC AWS VPC CNI and Calico give every host-side veth in vpc mode: pods
  * reach their gateway 169.254.1.1 through a static neighbour entry for it. */
@@ -86,6 +87,51 @@ static void vpc_port_name(struct lab_plan *p, size_t node)
 	} while (clash);
 }
 
+/* An internet host's bridge port: "h-<name>" when it fits, else hashed. */
+static void inet_port_name(struct lab_plan *p, size_t h)
+{
+	const char *name = p->t->inet.hosts[h].name;
+	uint32_t salt = 0;
+	bool clash;
+
+	if (strlen(name) + 2 < IF_NAMESIZE && !strchr(name, '.'))
+		snprintf(p->hosts[h].host_if, IF_NAMESIZE, "h-%s", name);
+	else
+		snprintf(p->hosts[h].host_if, IF_NAMESIZE, "h-%08x", fnv1a(name, salt++));
+	do {
+		clash = false;
+		for (size_t i = 0; i < h && !clash; i++)
+			clash = !strcmp(p->hosts[i].host_if, p->hosts[h].host_if);
+		if (clash)
+			snprintf(p->hosts[h].host_if, IF_NAMESIZE, "h-%08x", fnv1a(name, salt++));
+	} while (clash);
+}
+
+static void plan_edge(struct lab_plan *p, const char *lab)
+{
+	const struct topo *t = p->t;
+
+	snprintf(p->gw_netns, sizeof(p->gw_netns), "%s_gateway", lab);
+	snprintf(p->lb_netns, sizeof(p->lb_netns), "%s_lb", lab);
+	snprintf(p->inet_netns, sizeof(p->inet_netns), "%s_internet", lab);
+	mac_make(p->gw_vpc_mac, MAC_EDGE, 1, 1);
+	mac_make(p->gw_inet_mac, MAC_EDGE, 1, 2);
+	mac_make(p->lb_mac, MAC_EDGE, 2, 1);
+	mac_make(p->igw_mac, MAC_EDGE, 3, 1);
+	mac_make(p->vpclb_mac, MAC_EDGE, 3, 2);
+	mac_make(p->cloud_mac, MAC_EDGE, 4, 1);
+	mac_make(p->inet_br_mac, MAC_EDGE, 4, 2);
+	for (size_t i = 0; i < t->inet.nhosts; i++) {
+		struct lab_plan_host *h = &p->hosts[i];
+
+		snprintf(h->netns, sizeof(h->netns), "%s_inet_%s", lab, t->inet.hosts[i].name);
+		inet_port_name(p, i);
+		h->host_ifindex = LAB_IFX_PORT0 + (int)i;
+		mac_make(h->mac, MAC_INET_HOST, 0, (unsigned)i + 1);
+		mac_make(h->host_mac, MAC_INET_PORT, 0, (unsigned)i + 1);
+	}
+}
+
 int lab_plan_make(struct lab_plan *p, const char *lab, const struct topo *t)
 {
 	size_t *local = NULL;
@@ -99,9 +145,11 @@ int lab_plan_make(struct lab_plan *p, const char *lab, const struct topo *t)
 	mac_make(p->vpc_mac, MAC_VPC, 0, 1);
 	p->nodes = calloc(t->nnodes ? t->nnodes : 1, sizeof(*p->nodes));
 	p->pods = calloc(t->npods ? t->npods : 1, sizeof(*p->pods));
+	p->hosts = calloc(t->inet.nhosts ? t->inet.nhosts : 1, sizeof(*p->hosts));
 	local = calloc(t->nnodes ? t->nnodes : 1, sizeof(*local));
-	if (!p->nodes || !p->pods || !local)
+	if (!p->nodes || !p->pods || !p->hosts || !local)
 		goto out;
+	plan_edge(p, lab);
 	for (size_t i = 0; i < t->nnodes; i++) {
 		struct lab_plan_node *n = &p->nodes[i];
 
@@ -140,6 +188,8 @@ void lab_plan_free(struct lab_plan *p)
 {
 	free(p->nodes);
 	free(p->pods);
+	free(p->hosts);
 	p->nodes = NULL;
 	p->pods = NULL;
+	p->hosts = NULL;
 }

@@ -21,8 +21,12 @@ enum {
 	LAB_IFX_ETH0 = 2,	/* pod eth0, node eth0 */
 	LAB_IFX_BRIDGE = 3,	/* node cbr0, VPC vpc0 */
 	LAB_IFX_VXLAN = 4,	/* node flannel.1 */
-	LAB_IFX_PORT0 = 16,	/* node: pod host veths; VPC: node ports */
+	LAB_IFX_VPC_IGW = 5,	/* VPC router: the link to the cloud gateway */
+	LAB_IFX_VPC_LB = 6,	/* VPC router: the link to the cloud load balancer */
+	LAB_IFX_PORT0 = 16,	/* node: pod host veths; VPC: node ports; internet: hosts */
 };
+
+#define LAB_INET_BRIDGE_NAME "inet0"
 
 #define LAB_VXLAN_VNI 1
 #define LAB_VXLAN_PORT 8472	/* flannel's vxlan port (Linux legacy default) */
@@ -45,14 +49,28 @@ struct lab_plan_pod {
 	uint8_t mac[6], host_mac[6];
 };
 
+/* An internet host: its namespace and its port on the internet bridge. */
+struct lab_plan_host {
+	char netns[LAB_NETNS_MAX];
+	char host_if[IF_NAMESIZE];	/* bridge port in the internet router */
+	int host_ifindex;
+	uint8_t mac[6], host_mac[6];
+};
+
 struct lab_plan {
 	char lab[LAB_NAME_MAX + 1];
 	char marker[LAB_MARKER_MAX];	/* lo's ifalias in every lab netns */
 	char vpc_netns[LAB_NETNS_MAX];
+	char gw_netns[LAB_NETNS_MAX];	/* the cloud gateway (1:1 NAT) */
+	char lb_netns[LAB_NETNS_MAX];	/* the cloud L4 load balancer */
+	char inet_netns[LAB_NETNS_MAX];	/* the internet router */
+	uint8_t gw_vpc_mac[6], gw_inet_mac[6], lb_mac[6], igw_mac[6], vpclb_mac[6];
+	uint8_t cloud_mac[6], inet_br_mac[6];
 	uint8_t vpc_mac[6];
 	const struct topo *t;
 	struct lab_plan_node *nodes;	/* t->nnodes */
 	struct lab_plan_pod *pods;	/* t->npods */
+	struct lab_plan_host *hosts;	/* t->inet.nhosts */
 };
 
 /* True if name is a valid lab name (DNS-1123 label of at most LAB_NAME_MAX). */

@@ -82,40 +82,34 @@ static int spawn(const char *path, char *const argv[], const int *fds, size_t nf
 	return ret;
 }
 
-static int spawn_responder(struct lab *l, size_t pod, size_t ci, pid_t *pid, struct pp_err *e)
+/* The responder with identity arguments `ident` (NULL-terminated), serving
+ * ports; who names it in errors. */
+static int responder_start(struct lab *l, char *const *ident, const struct topo_port *ports,
+			   size_t nports, const char *who, pid_t *pid, struct pp_err *e)
 {
-	const struct topo_pod *p = &l->topo.pods[pod];
-	const struct topo_container *c = &p->containers[ci];
-	char podname[2 * TOPO_LABEL_MAX + 2];
 	char listen[RESPONDER_MAX_PORTS][32];
 	char *argv[16 + 2 * RESPONDER_MAX_PORTS];
 	int fds[RESPONDER_MAX_PORTS] = { 0 };
 	size_t nfds = 0, a = 0;
 	int ret = 0;
 
-	snprintf(podname, sizeof(podname), "%s/%s", p->ns, p->name);
 	argv[a++] = "podpath-responder";
 	argv[a++] = "--lab";
 	argv[a++] = l->name;
-	argv[a++] = "--pod";
-	argv[a++] = podname;
-	argv[a++] = "--container";
-	argv[a++] = (char *)c->name;
-	argv[a++] = "--node";
-	argv[a++] = l->topo.nodes[p->node].name;
-	for (size_t i = 0; i < c->nports && i < RESPONDER_MAX_PORTS; i++) {
-		int fd = port_socket(&c->ports[i]);
+	for (size_t i = 0; ident[i] && a < 14; i++)
+		argv[a++] = ident[i];
+	for (size_t i = 0; i < nports && i < RESPONDER_MAX_PORTS; i++) {
+		int fd = port_socket(&ports[i]);
 
 		if (fd < 0) {
-			ret = pp_err_set(e, PP_EXIT_FAIL, fd,
-					 "pod \"%s\" container \"%s\": cannot listen on %u/%s: %s",
-					 podname, c->name, c->ports[i].port,
-					 topo_proto_name(c->ports[i].proto), strerror(-fd));
+			ret = pp_err_set(e, PP_EXIT_FAIL, fd, "%s: cannot listen on %u/%s: %s", who,
+					 ports[i].port, topo_proto_name(ports[i].proto),
+					 strerror(-fd));
 			goto out;
 		}
 		fds[nfds] = fd;
 		snprintf(listen[nfds], sizeof(listen[0]), "%zu:%s:%u", 3 + nfds,
-			 topo_proto_name(c->ports[i].proto), c->ports[i].port);
+			 topo_proto_name(ports[i].proto), ports[i].port);
 		argv[a++] = "--listen";
 		argv[a++] = listen[nfds];
 		nfds++;
@@ -123,12 +117,24 @@ static int spawn_responder(struct lab *l, size_t pod, size_t ci, pid_t *pid, str
 	argv[a] = NULL;
 	ret = spawn(l->responder, argv, fds, nfds, pid);
 	if (ret)
-		ret = pp_err_set(e, PP_EXIT_ENV, -ret, "pod \"%s\" container \"%s\": cannot start: %s",
-				 podname, c->name, strerror(ret));
+		ret = pp_err_set(e, PP_EXIT_ENV, -ret, "%s: cannot start: %s", who, strerror(ret));
 out:
 	for (size_t i = 0; i < nfds; i++)
 		close(fds[i]);
 	return ret;
+}
+
+static int spawn_responder(struct lab *l, size_t pod, size_t ci, pid_t *pid, struct pp_err *e)
+{
+	const struct topo_pod *p = &l->topo.pods[pod];
+	const struct topo_container *c = &p->containers[ci];
+	char podname[2 * TOPO_LABEL_MAX + 2], who[3 * TOPO_LABEL_MAX + 32];
+	char *ident[] = { "--pod", podname, "--container", (char *)c->name, "--node",
+			  (char *)l->topo.nodes[p->node].name, NULL };
+
+	snprintf(podname, sizeof(podname), "%s/%s", p->ns, p->name);
+	snprintf(who, sizeof(who), "pod \"%s\" container \"%s\"", podname, c->name);
+	return responder_start(l, ident, c->ports, c->nports, who, pid, e);
 }
 
 /* Ready once it answers on TCP 53 inside the pod (the calling thread is
@@ -154,9 +160,10 @@ static int dns_wait(pid_t pid)
 	return -ETIMEDOUT;
 }
 
-static int spawn_dnsmasq(struct lab *l, size_t pod, size_t ci, pid_t *pid, struct pp_err *e)
+/* dnsmasq with configuration dns/CONF; who names it in errors. */
+static int dnsmasq_start(struct lab *l, const char *conf_name, const char *log_name,
+			 const char *who, pid_t *pid, struct pp_err *e)
 {
-	const struct topo_pod *p = &l->topo.pods[pod];
 	static const char *const paths[] = { "/usr/sbin/dnsmasq", "/usr/local/sbin/dnsmasq" };
 	char conf[300], log[256], confarg[310];
 	char *argv[] = { "dnsmasq", "--keep-in-foreground", confarg, NULL };
@@ -167,22 +174,47 @@ static int spawn_dnsmasq(struct lab *l, size_t pod, size_t ci, pid_t *pid, struc
 		if (access(paths[i], X_OK) == 0)
 			path = paths[i];
 	if (!path)
-		return pp_err_set(e, PP_EXIT_ENV, -ENOENT,
-				  "pod \"%s/%s\" container \"%s\": dnsmasq is not installed "
-				  "(Debian package dnsmasq-base; make deps installs it)",
-				  p->ns, p->name, p->containers[ci].name);
-	lab_dns_path(l->name, "dnsmasq.conf", conf, sizeof(conf));
-	lab_dns_path(l->name, "dnsmasq.log", log, sizeof(log));
+		return pp_err_set(e, PP_EXIT_ENV, -ENOENT, "%s: dnsmasq is not installed (Debian "
+				  "package dnsmasq-base; make deps installs it)", who);
+	lab_dns_path(l->name, conf_name, conf, sizeof(conf));
+	lab_dns_path(l->name, log_name, log, sizeof(log));
 	snprintf(confarg, sizeof(confarg), "--conf-file=%s", conf);
 	ret = spawn(path, argv, NULL, 0, pid);
 	if (ret)
-		return pp_err_set(e, PP_EXIT_ENV, -ret, "pod \"%s/%s\": cannot start dnsmasq: %s",
-				  p->ns, p->name, strerror(ret));
+		return pp_err_set(e, PP_EXIT_ENV, -ret, "%s: cannot start dnsmasq: %s", who,
+				  strerror(ret));
 	ret = dns_wait(*pid);
 	if (ret < 0)
-		return pp_err_set(e, PP_EXIT_FAIL, ret, "pod \"%s/%s\": dnsmasq %s (see %s)",
-				  p->ns, p->name, ret == -ECHILD ? "exited at once" :
-				  "does not answer on port 53", log);
+		return pp_err_set(e, PP_EXIT_FAIL, ret, "%s: dnsmasq %s (see %s)", who,
+				  ret == -ECHILD ? "exited at once" : "does not answer on port 53", log);
+	return 0;
+}
+
+static int spawn_dnsmasq(struct lab *l, size_t pod, size_t ci, pid_t *pid, struct pp_err *e)
+{
+	const struct topo_pod *p = &l->topo.pods[pod];
+	char who[3 * TOPO_LABEL_MAX + 32];
+
+	snprintf(who, sizeof(who), "pod \"%s/%s\" container \"%s\"", p->ns, p->name,
+		 p->containers[ci].name);
+	return dnsmasq_start(l, "dnsmasq.conf", "dnsmasq.log", who, pid, e);
+}
+
+int lab_host_spawn(struct lab *l, size_t h, struct pp_err *e)
+{
+	const struct topo_inet_host *host = &l->topo.inet.hosts[h];
+	char who[TOPO_LABEL_MAX + 32];
+	char *ident[] = { "--host", (char *)host->name, NULL };
+
+	snprintf(who, sizeof(who), "internet host \"%s\"", host->name);
+	switch (host->image) {
+	case TOPO_IMAGE_RESPONDER:
+		return responder_start(l, ident, host->ports, host->nports, who, &l->inet_pids[h], e);
+	case TOPO_IMAGE_DNSMASQ:
+		return dnsmasq_start(l, "internet.conf", "internet.log", who, &l->inet_pids[h], e);
+	case TOPO_IMAGE_NONE:
+		break;
+	}
 	return 0;
 }
 

@@ -64,6 +64,9 @@ static void endpoints(int fd, char *server, char *client, size_t len)
 int responder_identity(const struct responder_cfg *cfg, const char *proto,
 		       const char *server, const char *client, char *buf, size_t len)
 {
+	if (cfg->host && cfg->host[0])
+		return snprintf(buf, len, "internet-host=%s proto=%s server=%s client=%s",
+				cfg->host, proto, server, client);
 	return snprintf(buf, len, "pod=%s container=%s node=%s proto=%s server=%s client=%s",
 			cfg->pod, cfg->container, cfg->node, proto, server, client);
 }
@@ -156,8 +159,9 @@ static void conn_answer(const struct responder_cfg *cfg, struct conn *c, bool ht
 		 host[0] ? host : "-");
 	n = snprintf(resp, sizeof(resp),
 		     "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
-		     "Connection: close\r\nX-Podpath-Pod: %s\r\nX-Podpath-Container: %s\r\n\r\n%s",
-		     strlen(line), cfg->pod, cfg->container,
+		     "Connection: close\r\nX-Podpath-%s: %s\r\nX-Podpath-Container: %s\r\n\r\n%s",
+		     strlen(line), cfg->host && cfg->host[0] ? "Host" : "Pod",
+		     cfg->host && cfg->host[0] ? cfg->host : cfg->pod, cfg->container,
 		     strncmp(c->req, "HEAD ", 5) ? line : "");
 	if (n > 0)
 		send_all(c->fd, resp, (size_t)n < sizeof(resp) ? (size_t)n : sizeof(resp) - 1);

@@ -19,6 +19,7 @@ struct responder_cfg {
 	const char *pod;	/* "ns/name" */
 	const char *container;
 	const char *node;
+	const char *host;	/* an internet host's name instead of pod/container/node */
 	struct responder_port ports[RESPONDER_MAX_PORTS];
 	size_t nports;
 };

@@ -18,27 +18,13 @@
 
 #include <linux/rtnetlink.h>
 
-#include "lab/internal.h"
+#include "lab/build.h"
 #include "netns/netns.h"
 #include "nl/nl.h"
 #include "proxy/proxy.h"
 
 #define VPC_GW_IP 0xa9fe0101u	/* 169.254.1.1: vpc-mode pods' next hop */
 
-struct build {
-	struct lab *l;
-	const struct lab_plan *p;
-	const struct topo *t;
-	int origin_fd;		/* the namespace podpath runs in; always returned to */
-	int vpc_fd;
-	struct nl *vpc_nl;
-	int *node_fd;
-	struct nl **node_nl;
-	struct lab_spawner *spawner;	/* starts containers of finished pods */
-	struct pp_err *e;
-};
-
-enum ns_role { NS_POD, NS_NODE, NS_ROUTER };
 
 static int nl_fail(struct build *b, const char *obj, int ret, const struct nl_err *ne)
 {
@@ -64,7 +50,7 @@ static int nl_fail(struct build *b, const char *obj, int ret, const struct nl_er
 			  ne->ext[0] ? " (kernel: " : "", ne->ext, ne->ext[0] ? ")" : "");
 }
 
-static int commit(struct build *b, struct nl *nl, const char *obj)
+int build_commit(struct build *b, struct nl *nl, const char *obj)
 {
 	struct nl_err ne = { 0 };
 	int ret = nl_commit(nl, &ne);
@@ -87,12 +73,19 @@ static int ns_sysctls(enum ns_role role)
 	 * host, so the host's ip_forward must not decide the lab's routing. */
 	ret = netns_sysctl_set("net/ipv4/ip_forward", "1");
 	netns_sysctl_set("net/ipv6/conf/all/disable_ipv6", "1");
+	/* Load-balanced flows are asymmetric on purpose (the client's packets
+	 * come from the load balancer, the default route points elsewhere):
+	 * no reverse-path filter, whatever the host has. */
+	if (ret == 0)
+		ret = netns_sysctl_set("net/ipv4/conf/all/rp_filter", "0");
+	if (ret == 0)
+		ret = netns_sysctl_set("net/ipv4/conf/default/rp_filter", "0");
 	return ret;
 }
 
 /* Enter a new namespace and open its socket and fd; lo's up + marker are
  * queued. The thread stays inside until ns_finish() or a failure. */
-static int ns_begin(struct build *b, const char *obj, enum ns_role role, int *fd, struct nl **nl)
+int build_ns_begin(struct build *b, const char *obj, enum ns_role role, int *fd, struct nl **nl)
 {
 	struct nl_link lo = { .index = LAB_IFX_LO, .up = true, .alias = b->p->marker,
 			      .netns_fd = -1 };
@@ -133,9 +126,9 @@ fail:
 }
 
 /* Commit what was queued, pin the namespace under its name, return home. */
-static int ns_finish(struct build *b, const char *obj, const char *netns, struct nl *nl)
+int build_ns_finish(struct build *b, const char *obj, const char *netns, struct nl *nl)
 {
-	int ret = commit(b, nl, obj);
+	int ret = build_commit(b, nl, obj);
 
 	if (ret == 0) {
 		ret = netns_pin(netns);
@@ -155,7 +148,7 @@ static int build_vpc(struct build *b)
 			      .mtu = n->mtu, .mac = b->p->vpc_mac, .up = true, .netns_fd = -1 };
 	int ret;
 
-	ret = ns_begin(b, "VPC router", NS_ROUTER, &b->vpc_fd, &b->vpc_nl);
+	ret = build_ns_begin(b, "VPC router", NS_ROUTER, &b->vpc_fd, &b->vpc_nl);
 	if (ret < 0)
 		return ret;
 	if (nl_link_add_bridge(b->vpc_nl, &br) < 0 ||
@@ -163,7 +156,7 @@ static int build_vpc(struct build *b)
 		netns_enter(b->origin_fd);
 		return pp_err_set(b->e, PP_EXIT_FAIL, -ENOMEM, "VPC router: out of memory");
 	}
-	return ns_finish(b, "VPC router", b->p->vpc_netns, b->vpc_nl);
+	return build_ns_finish(b, "VPC router", b->p->vpc_netns, b->vpc_nl);
 }
 
 static unsigned pod_mtu(const struct topo *t)
@@ -180,7 +173,7 @@ static int build_node_ns(struct build *b, size_t i)
 	int ret;
 
 	snprintf(obj, sizeof(obj), "node \"%s\"", b->t->nodes[i].name);
-	ret = ns_begin(b, obj, NS_NODE, &b->node_fd[i], &b->node_nl[i]);
+	ret = build_ns_begin(b, obj, NS_NODE, &b->node_fd[i], &b->node_nl[i]);
 	if (ret < 0)
 		return ret;
 	if (b->t->net.mode != TOPO_MODE_VPC && nl_link_add_bridge(b->node_nl[i], &br) < 0) {
@@ -202,7 +195,7 @@ static int build_node_ns(struct build *b, size_t i)
 					  "module br_netfilter; Services on a bridge need it)" : "");
 		}
 	}
-	return ns_finish(b, obj, pn->netns, b->node_nl[i]);
+	return build_ns_finish(b, obj, pn->netns, b->node_nl[i]);
 }
 
 /* Every node's eth0 is one end of a veth whose other end is a port of the
@@ -229,7 +222,7 @@ static int build_vpc_ports(struct build *b)
 				 0, RT_SCOPE_UNIVERSE) < 0)
 			return pp_err_set(b->e, PP_EXIT_FAIL, -ENOMEM, "VPC: out of memory");
 	}
-	return commit(b, b->vpc_nl, "VPC");
+	return build_commit(b, b->vpc_nl, "VPC");
 }
 
 /* flannel's vxlan backend: flannel.1 holds the node's subnet address as a
@@ -296,7 +289,7 @@ static int build_node_net(struct build *b, size_t i)
 					   t->nodes[k].ip, LAB_IFX_ETH0, 0, RT_SCOPE_UNIVERSE);
 	if (ret < 0)
 		return pp_err_set(b->e, PP_EXIT_FAIL, ret, "%s: out of memory", obj);
-	return commit(b, nl, obj);
+	return build_commit(b, nl, obj);
 }
 
 /* Host side of a pod, queued on its node's socket. */
@@ -367,7 +360,7 @@ static int build_pod(struct build *b, size_t i)
 	int fd = -1, ret;
 
 	snprintf(obj, sizeof(obj), "pod \"%s/%s\"", tp->ns, tp->name);
-	ret = ns_begin(b, obj, NS_POD, &fd, &nl);
+	ret = build_ns_begin(b, obj, NS_POD, &fd, &nl);
 	if (ret < 0)
 		goto out;
 	ret = queue_pod_host(b, i, fd);
@@ -378,12 +371,12 @@ static int build_pod(struct build *b, size_t i)
 		netns_enter(b->origin_fd);
 		goto out;
 	}
-	ret = commit(b, b->node_nl[tp->node], obj);
+	ret = build_commit(b, b->node_nl[tp->node], obj);
 	if (ret < 0) {
 		netns_enter(b->origin_fd);
 		goto out;
 	}
-	ret = ns_finish(b, obj, b->p->pods[i].netns, nl);
+	ret = build_ns_finish(b, obj, b->p->pods[i].netns, nl);
 	if (ret == 0 && lab_spawner_push(b->spawner, i) < 0)
 		ret = pp_err_set(b->e, PP_EXIT_FAIL, -EPIPE, "%s: cannot queue its containers", obj);
 out:
@@ -415,7 +408,9 @@ static int build_node_proxy(struct build *b, size_t i)
 static int alloc_pids(struct lab *l)
 {
 	l->pids = calloc(l->topo.npods ? l->topo.npods : 1, sizeof(*l->pids));
-	if (!l->pids)
+	l->inet_pids = calloc(l->topo.inet.nhosts ? l->topo.inet.nhosts : 1,
+			      sizeof(*l->inet_pids));
+	if (!l->pids || !l->inet_pids)
 		return -ENOMEM;
 	for (size_t i = 0; i < l->topo.npods; i++) {
 		l->pids[i] = calloc(l->topo.pods[i].ncontainers + 1, sizeof(pid_t));
@@ -441,6 +436,7 @@ static void build_release(struct build *b)
 	}
 	free(b->node_fd);
 	free(b->node_nl);
+	build_edge_release(b);
 }
 
 static int build_all(struct build *b, const struct lab_setup_opts *o)
@@ -462,7 +458,11 @@ static int build_all(struct build *b, const struct lab_setup_opts *o)
 	for (size_t i = 0; ret == 0 && i < t->nnodes; i++)
 		ret = build_node_proxy(b, i);
 	if (ret == 0)
+		ret = build_edge(b);
+	if (ret == 0)
 		ret = lab_dns_write(b->l, b->e);	/* before dnsmasq starts */
+	if (ret == 0)
+		ret = build_inet_hosts(b);	/* the cluster DNS forwards to the internet's */
 	if (ret == 0)
 		ret = lab_spawner_start(b->l, &b->spawner, b->e);
 	for (size_t i = 0; ret == 0 && i < t->npods; i++) {
@@ -492,7 +492,8 @@ static int build_all(struct build *b, const struct lab_setup_opts *o)
 
 int lab_setup(struct lab *l, const struct lab_setup_opts *o, struct pp_err *e)
 {
-	struct build b = { .l = l, .t = &l->topo, .origin_fd = -1, .vpc_fd = -1, .e = e };
+	struct build b = { .l = l, .t = &l->topo, .origin_fd = -1, .vpc_fd = -1, .gw_fd = -1,
+			   .lb_fd = -1, .inet_fd = -1, .e = e };
 	char dir[256];
 	int lock, ret;
 

@@ -95,6 +95,18 @@ static json_t *pids_to_json(const struct lab *l)
 	return pods;
 }
 
+/* Internet hosts' programs: [{"name": ..., "pid": ...}]. */
+static json_t *inet_pids_to_json(const struct lab *l)
+{
+	json_t *hosts = json_array();
+
+	for (size_t i = 0; hosts && i < l->topo.inet.nhosts; i++)
+		json_array_append_new(hosts, json_pack("{s:s, s:i}", "name",
+						       l->topo.inet.hosts[i].name, "pid",
+						       l->inet_pids ? (int)l->inet_pids[i] : 0));
+	return hosts;
+}
+
 int lab_state_write(const struct lab *l, struct pp_err *e)
 {
 	char path[256], tmp[272];
@@ -104,9 +116,9 @@ int lab_state_write(const struct lab *l, struct pp_err *e)
 	if (lab_path(l->name, "state.json", path, sizeof(path)) < 0)
 		return pp_err_set(e, PP_EXIT_USAGE, -ENAMETOOLONG, "lab name too long");
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	root = json_pack("{s:i, s:s, s:I, s:o, s:o}", "schema", 1, "lab", l->name,
+	root = json_pack("{s:i, s:s, s:I, s:o, s:o, s:o}", "schema", 1, "lab", l->name,
 			 "created", (json_int_t)l->created, "topology", topo_to_json(&l->topo),
-			 "pods", pids_to_json(l));
+			 "pods", pids_to_json(l), "internet", inet_pids_to_json(l));
 	if (!root) {
 		ret = pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "cannot build lab state");
 		goto out;
@@ -137,6 +149,18 @@ static int pids_from_json(struct lab *l, json_t *pods)
 		for (size_t j = 0; j < p->ncontainers; j++)
 			l->pids[i][j] = (pid_t)json_integer_value(json_object_get(c, p->containers[j].name));
 	}
+	return 0;
+}
+
+static int inet_pids_from_json(struct lab *l, json_t *hosts)
+{
+	l->inet_pids = calloc(l->topo.inet.nhosts ? l->topo.inet.nhosts : 1,
+			      sizeof(*l->inet_pids));
+	if (!l->inet_pids)
+		return -ENOMEM;
+	for (size_t i = 0; i < l->topo.inet.nhosts; i++)
+		l->inet_pids[i] = (pid_t)json_integer_value(json_object_get(json_array_get(hosts, i),
+									    "pid"));
 	return 0;
 }
 
@@ -179,6 +203,8 @@ int lab_load(struct lab *l, const char *name, struct pp_err *e)
 	ret = lab_plan_make(&l->plan, name, &l->topo);
 	if (ret == 0)
 		ret = pids_from_json(l, json_object_get(root, "pods"));
+	if (ret == 0)
+		ret = inet_pids_from_json(l, json_object_get(root, "internet"));
 	if (ret < 0)
 		pp_err_set(e, PP_EXIT_FAIL, ret, "cannot load lab \"%s\": %s", name, strerror(-ret));
 out:
@@ -196,6 +222,8 @@ void lab_free(struct lab *l)
 			free(l->pids[i]);
 	free(l->pids);
 	l->pids = NULL;
+	free(l->inet_pids);
+	l->inet_pids = NULL;
 	lab_plan_free(&l->plan);
 	topo_free(&l->topo);
 }
@@ -206,6 +234,28 @@ int lab_resolv_conf_path(const struct lab *l, const char *ns, char *buf, size_t 
 
 	snprintf(file, sizeof(file), "resolv/%s.conf", ns);
 	return lab_path(l->name, file, buf, len);
+}
+
+/* Nodes and internet hosts ask the internet's DNS, as instances ask their
+ * cloud's resolver; without one they have no resolver at all. */
+static int resolv_internet_write(const struct lab *l, struct pp_err *e)
+{
+	const struct topo_inet_host *dns = topo_inet_dns(&l->topo);
+	char path[256], a[ADDR_STRLEN];
+	FILE *f;
+
+	lab_resolv_conf_path(l, LAB_RESOLV_INTERNET, path, sizeof(path));
+	f = fopen(path, "we");
+	if (!f)
+		return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot write %s: %s", path,
+				  strerror(errno));
+	if (dns)
+		fprintf(f, "nameserver %s\n", addr_fmt(dns->ip, a));
+	else
+		fprintf(f, "# lab \"%s\" has no internet DNS\n", l->name);
+	if (fclose(f) != 0)
+		return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot write %s", path);
+	return 0;
 }
 
 int lab_resolv_write(const struct lab *l, struct pp_err *e)
@@ -234,5 +284,5 @@ int lab_resolv_write(const struct lab *l, struct pp_err *e)
 		if (fclose(f) != 0)
 			ret = pp_err_set(e, PP_EXIT_ENV, -errno, "cannot write %s", path);
 	}
-	return ret;
+	return ret ? ret : resolv_internet_write(l, e);
 }

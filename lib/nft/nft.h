@@ -127,6 +127,8 @@ void nft_rb_ct_state(struct nft_rb *rb, uint32_t bits);
 void nft_rb_match_ifname(struct nft_rb *rb, bool out, const char *name);
 /* fib saddr type local (daddr: fib daddr type local). */
 void nft_rb_fib_local(struct nft_rb *rb, bool daddr);
+/* fib saddr type != local (daddr: fib daddr type != local). */
+void nft_rb_fib_not_local(struct nft_rb *rb, bool daddr);
 /* KEY @set (set named, or in this batch by id), or KEY vmap @map when map. */
 void nft_rb_lookup(struct nft_rb *rb, enum nft_key k, const char *set, uint32_t id, bool map);
 /* numgen random mod MOD vmap @map (an anonymous map made in this batch). */

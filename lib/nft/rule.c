@@ -291,7 +291,7 @@ void nft_rb_match_ifname(struct nft_rb *rb, bool out, const char *name)
 	cmp(rb, NFT_EQ, buf, sizeof(buf));
 }
 
-void nft_rb_fib_local(struct nft_rb *rb, bool daddr)
+static void fib_type(struct nft_rb *rb, bool daddr, enum nft_op op)
 {
 	struct nftnl_expr *e = expr(rb, "fib");
 	uint32_t local = RTN_LOCAL;
@@ -302,7 +302,17 @@ void nft_rb_fib_local(struct nft_rb *rb, bool daddr)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
 	put(rb, e);
-	cmp(rb, NFT_EQ, &local, 4);
+	cmp(rb, op, &local, 4);
+}
+
+void nft_rb_fib_local(struct nft_rb *rb, bool daddr)
+{
+	fib_type(rb, daddr, NFT_EQ);
+}
+
+void nft_rb_fib_not_local(struct nft_rb *rb, bool daddr)
+{
+	fib_type(rb, daddr, NFT_NE);
 }
 
 static void lookup(struct nft_rb *rb, const char *set, uint32_t id, bool map)

@@ -28,6 +28,40 @@ static size_t width(size_t cur, const char *s)
 	return l > cur ? l : cur;
 }
 
+/* The edge: the cloud gateway and the internet's hosts. */
+static void internet_text(FILE *f, const struct out_status *s)
+{
+	const struct lab *l = s->lab;
+	const struct topo *t = &l->topo;
+	char a[ADDR_STRLEN], c[CIDR_STRLEN], g[ADDR_STRLEN], pc[CIDR_STRLEN];
+	size_t wh = 4, wnet = 5;
+
+	fprintf(f, "\ninternet %s (router %s), cloud public range %s (gateway %s, netns %s)\n",
+		cidr_fmt(&t->inet.cidr, c), addr_fmt(t->inet.router, a),
+		cidr_fmt(&t->net.public_cidr, pc), addr_fmt(t->net.gateway_ip, g), l->plan.gw_netns);
+	if (!t->inet.nhosts)
+		return;
+	for (size_t i = 0; i < t->inet.nhosts; i++) {
+		wh = width(wh, t->inet.hosts[i].name);
+		wnet = width(wnet, l->plan.hosts[i].netns);
+	}
+	fprintf(f, "%-*s  %-15s  %-*s  %s\n", (int)wh, "HOST", "IP", (int)wnet, "NETNS", "PROGRAM");
+	for (size_t i = 0; i < t->inet.nhosts; i++) {
+		const struct topo_inet_host *h = &t->inet.hosts[i];
+		enum lab_health hl = s->inet_health ? s->inet_health[i] : LAB_HEALTH_DOWN;
+		bool ok = hl == LAB_HEALTH_OK;
+
+		fprintf(f, "%-*s  %-15s  %-*s  ", (int)wh, h->name, addr_fmt(h->ip, a), (int)wnet,
+			l->plan.hosts[i].netns);
+		if (h->image == TOPO_IMAGE_NONE)
+			fprintf(f, "none (a client)\n");
+		else
+			fprintf(f, "%s(pid %d, %s%s%s)\n", topo_image_name(h->image),
+				l->inet_pids ? (int)l->inet_pids[i] : 0, s->color ? (ok ? GREEN : RED) : "",
+				lab_health_name(hl), s->color ? RESET : "");
+	}
+}
+
 void out_status_text(FILE *f, const struct out_status *s)
 {
 	const struct lab *l = s->lab;
@@ -44,11 +78,14 @@ void out_status_text(FILE *f, const struct out_status *s)
 		wn = width(wn, t->nodes[i].name);
 		wnet = width(wnet, l->plan.nodes[i].netns);
 	}
-	fprintf(f, "%-*s  %-15s  %-18s  %s\n", (int)wn, "NODE", "IP", "POD CIDR", "NETNS");
+	fprintf(f, "%-*s  %-15s  %-15s  %-18s  %s\n", (int)wn, "NODE", "IP", "PUBLIC IP",
+		"POD CIDR", "NETNS");
 	for (size_t i = 0; i < t->nnodes; i++) {
 		const struct topo_node *n = &t->nodes[i];
+		char pub[ADDR_STRLEN];
 
-		fprintf(f, "%-*s  %-15s  %-18s  %s\n", (int)wn, n->name, addr_fmt(n->ip, a),
+		fprintf(f, "%-*s  %-15s  %-15s  %-18s  %s\n", (int)wn, n->name, addr_fmt(n->ip, a),
+			n->public_ip ? addr_fmt(n->public_ip, pub) : "<none>",
 			t->net.mode == TOPO_MODE_VPC ? "(VPC subnet)" : cidr_fmt(&n->pod_cidr, c),
 			l->plan.nodes[i].netns);
 	}
@@ -78,21 +115,26 @@ void out_status_text(FILE *f, const struct out_status *s)
 	}
 	for (size_t i = 0; i < t->nservices; i++) {
 		const struct topo_service *sv = &t->services[i];
+		char ports[160] = "", ext[ADDR_STRLEN];
+		size_t n = 0;
 
 		if (!i)
-			fprintf(f, "\n%-*s  %-16s %-13s %-15s  %-24s %s\n", (int)wns, "NAMESPACE", "SERVICE",
-				"TYPE", "CLUSTER-IP", "PORTS", "ENDPOINTS");
-		fprintf(f, "%-*s  %-16s %-13s %-15s  ", (int)wns, sv->ns, sv->name,
-			topo_svc_type_name(sv->type), sv->cluster_ip ? addr_fmt(sv->cluster_ip, a) : "None");
-		{
-			char ports[128] = "";
-			size_t n = 0;
+			fprintf(f, "\n%-*s  %-16s %-13s %-15s  %-15s  %-24s %s\n", (int)wns, "NAMESPACE",
+				"SERVICE", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORTS", "ENDPOINTS");
+		/* As kubectl shows them: port[:nodePort]/protocol. */
+		for (size_t k = 0; k < sv->nports && n < sizeof(ports); k++) {
+			const struct topo_svc_port *p = &sv->ports[k];
 
-			for (size_t k = 0; k < sv->nports && n < sizeof(ports); k++)
-				n += (size_t)snprintf(ports + n, sizeof(ports) - n, "%s%u/%s", k ? "," : "",
-						      sv->ports[k].port, topo_proto_name(sv->ports[k].proto));
-			fprintf(f, "%-24s", ports);
+			n += (size_t)snprintf(ports + n, sizeof(ports) - n, "%s%u", k ? "," : "", p->port);
+			if (p->node_port && n < sizeof(ports))
+				n += (size_t)snprintf(ports + n, sizeof(ports) - n, ":%u", p->node_port);
+			if (n < sizeof(ports))
+				n += (size_t)snprintf(ports + n, sizeof(ports) - n, "/%s",
+						      topo_proto_name(p->proto));
 		}
+		fprintf(f, "%-*s  %-16s %-13s %-15s  %-15s  %-24s", (int)wns, sv->ns, sv->name,
+			topo_svc_type_name(sv->type), sv->cluster_ip ? addr_fmt(sv->cluster_ip, a) : "None",
+			sv->lb_ip ? addr_fmt(sv->lb_ip, ext) : "<none>", ports);
 		for (size_t e = 0; e < sv->nendpoints; e++)
 			fprintf(f, "%s%s:%u", e ? "," : " ", addr_fmt(t->pods[sv->endpoints[e].pod].ip, a),
 				sv->endpoints[e].port[0]);
@@ -100,6 +142,7 @@ void out_status_text(FILE *f, const struct out_status *s)
 			fprintf(f, " <none>");
 		fputc('\n', f);
 	}
+	internet_text(f, s);
 }
 
 /* Service ports and the EndpointSlice-like list of who serves them. */
@@ -134,10 +177,19 @@ static json_t *service_json(const struct topo *t, const struct topo_service *sv)
 						     addr_fmt(p->ip, a), "node",
 						     t->nodes[p->node].name, "ports", eport));
 	}
-	return json_pack("{s:s, s:s, s:s, s:s?, s:s, s:o, s:o}", "namespace", sv->ns, "name", sv->name,
-			 "type", topo_svc_type_name(sv->type), "clusterIP",
-			 sv->cluster_ip ? addr_fmt(sv->cluster_ip, a) : NULL, "sessionAffinity",
-			 sv->affinity ? "ClientIP" : "None", "ports", ports, "endpoints", eps);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:o, s:o}", "namespace", sv->ns, "name",
+			      sv->name, "type", topo_svc_type_name(sv->type), "clusterIP",
+			      sv->cluster_ip ? addr_fmt(sv->cluster_ip, a) : NULL, "sessionAffinity",
+			      sv->affinity ? "ClientIP" : "None", "ports", ports, "endpoints", eps);
+
+	if (o && (sv->type == TOPO_SVC_NODEPORT || sv->type == TOPO_SVC_LOADBALANCER))
+		json_object_set_new(o, "externalTrafficPolicy",
+				    json_string(sv->ext_local ? "Local" : "Cluster"));
+	/* As status.loadBalancer.ingress of a real Service. */
+	if (o && sv->lb_ip)
+		json_object_set_new(o, "loadBalancer", json_pack("{s:[{s:s}]}", "ingress", "ip",
+								 addr_fmt(sv->lb_ip, a)));
+	return o;
 }
 
 static json_t *ports_json(const struct topo_container *c)
@@ -149,6 +201,38 @@ static json_t *ports_json(const struct topo_container *c)
 						   "port", c->ports[k].port, "protocol",
 						   topo_proto_name(c->ports[k].proto)));
 	return a;
+}
+
+static json_t *internet_json(const struct out_status *s)
+{
+	const struct lab *l = s->lab;
+	const struct topo *t = &l->topo;
+	char a[ADDR_STRLEN], c[CIDR_STRLEN], g[ADDR_STRLEN], pc[CIDR_STRLEN];
+	json_t *hosts = json_array();
+
+	for (size_t i = 0; i < t->inet.nhosts; i++) {
+		const struct topo_inet_host *h = &t->inet.hosts[i];
+		json_t *ports = json_array();
+
+		for (size_t k = 0; k < h->nports; k++)
+			json_array_append_new(ports, json_pack("{s:i, s:s}", "port", h->ports[k].port,
+							       "protocol",
+							       topo_proto_name(h->ports[k].proto)));
+		json_array_append_new(hosts, json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:o}", "name",
+						       h->name, "ip", addr_fmt(h->ip, a), "netns",
+						       l->plan.hosts[i].netns, "image",
+						       topo_image_name(h->image), "pid",
+						       l->inet_pids ? (int)l->inet_pids[i] : 0, "health",
+						       lab_health_name(s->inet_health ? s->inet_health[i]
+										      : LAB_HEALTH_DOWN),
+						       "ports", ports));
+	}
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "cidr",
+			 cidr_fmt(&t->inet.cidr, c), "router", addr_fmt(t->inet.router, a),
+			 "publicCIDR", cidr_fmt(&t->net.public_cidr, pc), "gateway",
+			 addr_fmt(t->net.gateway_ip, g), "gatewayNetns", l->plan.gw_netns,
+			 "loadBalancerNetns", l->plan.lb_netns, "routerNetns", l->plan.inet_netns,
+			 "hosts", hosts);
 }
 
 json_t *out_status_json(const struct out_status *s)
@@ -166,6 +250,8 @@ json_t *out_status_json(const struct out_status *s)
 		if (t->net.mode != TOPO_MODE_VPC)
 			json_object_set_new(o, "podCIDR", json_string(cidr_fmt(&n->pod_cidr, c)));
 		json_object_set_new(o, "pods", json_integer((json_int_t)n->npods));
+		if (n->public_ip)
+			json_object_set_new(o, "publicIP", json_string(addr_fmt(n->public_ip, a)));
 		json_array_append_new(nodes, o);
 	}
 	for (size_t i = 0; i < t->npods; i++) {
@@ -192,14 +278,14 @@ json_t *out_status_json(const struct out_status *s)
 
 	for (size_t i = 0; i < t->nservices; i++)
 		json_array_append_new(services, service_json(t, &t->services[i]));
-	return json_pack("{s:i, s:s, s:I, s:{s:s, s:s, s:s, s:s, s:s, s:i, s:s}, s:o, s:o, s:o}",
+	return json_pack("{s:i, s:s, s:I, s:{s:s, s:s, s:s, s:s, s:s, s:i, s:s}, s:o, s:o, s:o, s:o}",
 			 "schema", 1, "lab", l->name, "created", (json_int_t)l->created,
 			 "network", "mode", topo_mode_name(t->net.mode), "vpcCIDR",
 			 cidr_fmt(&t->net.vpc_cidr, c), "vpcRouter", addr_fmt(t->net.vpc_router, r),
 			 "clusterCIDR", cidr_fmt(&t->net.cluster_cidr, c2), "serviceCIDR",
 			 cidr_fmt(&t->net.service_cidr, c3), "mtu", (int)t->net.mtu,
 			 "clusterDomain", t->net.domain, "nodes", nodes, "pods", pods,
-			 "services", services);
+			 "services", services, "internet", internet_json(s));
 }
 
 void out_status_dot(FILE *f, const struct out_status *s)

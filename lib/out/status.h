@@ -12,6 +12,7 @@
 struct out_status {
 	const struct lab *lab;
 	enum lab_health **health;
+	enum lab_health *inet_health;	/* per internet host; NULL: not measured */
 	bool color;
 };
 

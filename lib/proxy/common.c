@@ -22,7 +22,8 @@ void proxy_ctx_init(struct proxy_ctx *c, struct nft_batch *b, const struct topo 
 	c->pods = t->net.mode == TOPO_MODE_VPC ? t->net.vpc_cidr : t->net.cluster_cidr;
 }
 
-void proxy_port_init(struct proxy_port *pp, const struct topo *t, size_t svc, size_t pi)
+void proxy_port_init(struct proxy_port *pp, const struct topo *t, size_t svc, size_t pi,
+		     size_t node)
 {
 	const struct topo_service *s = &t->services[svc];
 
@@ -36,16 +37,20 @@ void proxy_port_init(struct proxy_port *pp, const struct topo *t, size_t svc, si
 					  pp->proto == IPPROTO_UDP ? "udp" : "tcp" };
 	snprintf(pp->label, sizeof(pp->label), "%s/%s:%s", s->ns, s->name, pp->p->name);
 	pp->neps = topo_svc_port_endpoints(s, pi);
+	pp->node = node;
+	pp->local = s->ext_local && pp->p->node_port;
+	pp->nlocal = topo_svc_port_local_endpoints(t, s, pi, node);
+	pp->lb_ip = s->type == TOPO_SVC_LOADBALANCER ? s->lb_ip : 0;
 }
 
-bool proxy_port_ep(const struct proxy_port *pp, const struct topo *t, size_t e, uint32_t *ip,
-		   uint16_t *port)
+bool proxy_port_ep(const struct proxy_port *pp, const struct topo *t, size_t e, bool local_only,
+		   uint32_t *ip, uint16_t *port)
 {
 	const struct topo_endpoint *ep = &pp->s->endpoints[e];
 
 	*port = ep->port[pp->pi];
 	*ip = t->pods[ep->pod].ip;
-	return *port != 0;
+	return *port != 0 && (!local_only || t->pods[ep->pod].node == pp->node);
 }
 
 void proxy_ok(struct proxy_ctx *c, int ret)

@@ -27,16 +27,23 @@ struct proxy_port {
 	long tag;			/* the Service's index */
 	uint8_t proto;			/* IPPROTO_TCP/UDP */
 	size_t neps;			/* endpoints that have this port */
+	size_t nlocal;			/* ... of them on this node (externalTrafficPolicy Local) */
+	bool local;			/* externalTrafficPolicy Local */
 	struct proxy_svc_port id;
 	char label[2 * TOPO_LABEL_MAX + 24];	/* "ns/name:port", kube-proxy's comment */
+	size_t node;			/* the node the rules are for */
+	uint32_t lb_ip;			/* LoadBalancer: its IP; 0 otherwise */
 };
 
 void proxy_ctx_init(struct proxy_ctx *c, struct nft_batch *b, const struct topo *t,
 		    size_t node, bool del);
-void proxy_port_init(struct proxy_port *pp, const struct topo *t, size_t svc, size_t pi);
-/* Endpoint e of the port: false if that pod lacks the port. */
-bool proxy_port_ep(const struct proxy_port *pp, const struct topo *t, size_t e, uint32_t *ip,
-		   uint16_t *port);
+/* Port pi of Service svc as node `node` sees it. */
+void proxy_port_init(struct proxy_port *pp, const struct topo *t, size_t svc, size_t pi,
+		     size_t node);
+/* Endpoint e of the port: false if that pod lacks the port, or when
+ * local_only, if it runs on another node. */
+bool proxy_port_ep(const struct proxy_port *pp, const struct topo *t, size_t e, bool local_only,
+		   uint32_t *ip, uint16_t *port);
 /* Record a failure (the first one stays). */
 void proxy_ok(struct proxy_ctx *c, int ret);
 /* Queue a finished rule and release it. */

@@ -32,13 +32,14 @@
 #define PROB_SCALE 1000000u
 
 struct names {
-	char svc[PROXY_NAME_MAX], ext[PROXY_NAME_MAX];
+	char svc[PROXY_NAME_MAX], ext[PROXY_NAME_MAX], loc[PROXY_NAME_MAX];
 };
 
 static void names_init(struct names *nm, const struct proxy_port *pp)
 {
 	proxy_ipt_service_chain(nm->svc, sizeof(nm->svc), "KUBE-SVC", &pp->id);
 	proxy_ipt_service_chain(nm->ext, sizeof(nm->ext), "KUBE-EXT", &pp->id);
+	proxy_ipt_service_chain(nm->loc, sizeof(nm->loc), "KUBE-SVL", &pp->id);
 }
 
 /* -m tcp -p tcp [-d ip] --dport port */
@@ -118,6 +119,25 @@ static void skeleton(struct proxy_ctx *c)
 
 /* ---- the dispatch chains: one rule per Service port, walked in order ---- */
 
+/* filter CHAIN: [-m addrtype --dst-type LOCAL] -p proto [-d ip] --dport port
+ * -j REJECT|DROP, with comment. */
+static void refuse(struct proxy_ctx *c, const struct proxy_port *pp, const char *chain,
+		   bool local_dst, uint32_t ip, uint16_t port, bool drop, const char *comment)
+{
+	struct nft_rb rb;
+
+	nft_rb_start(&rb, FAM, FILTER, chain);
+	if (local_dst)
+		nft_rb_fib_local(&rb, true);
+	match_port(&rb, pp, ip, port);
+	if (drop)
+		nft_rb_verdict(&rb, NF_DROP, NULL);
+	else
+		nft_rb_reject(&rb);
+	nft_rb_comment(&rb, comment);
+	proxy_rule_put(c, &rb, pp->tag);
+}
+
 static void dispatch_port(struct proxy_ctx *c, const struct proxy_port *pp)
 {
 	const struct topo_service *s = pp->s;
@@ -128,22 +148,24 @@ static void dispatch_port(struct proxy_ctx *c, const struct proxy_port *pp)
 	names_init(&nm, pp);
 	if (!pp->neps) {
 		/* Refused at once: filter KUBE-SERVICES (ClusterIP) and
-		 * KUBE-EXTERNAL-SERVICES (NodePort). */
+		 * KUBE-EXTERNAL-SERVICES (LoadBalancer IP, NodePort). */
 		snprintf(comment, sizeof(comment), "%s has no endpoints", pp->label);
-		nft_rb_start(&rb, FAM, FILTER, "KUBE-SERVICES");
-		match_port(&rb, pp, s->cluster_ip, pp->p->port);
-		nft_rb_reject(&rb);
-		nft_rb_comment(&rb, comment);
-		proxy_rule_put(c, &rb, pp->tag);
-		if (pp->p->node_port) {
-			nft_rb_start(&rb, FAM, FILTER, "KUBE-EXTERNAL-SERVICES");
-			nft_rb_fib_local(&rb, true);
-			match_port(&rb, pp, 0, pp->p->node_port);
-			nft_rb_reject(&rb);
-			nft_rb_comment(&rb, comment);
-			proxy_rule_put(c, &rb, pp->tag);
-		}
+		refuse(c, pp, "KUBE-SERVICES", false, s->cluster_ip, pp->p->port, false, comment);
+		if (pp->lb_ip)
+			refuse(c, pp, "KUBE-EXTERNAL-SERVICES", false, pp->lb_ip, pp->p->port, false,
+			       comment);
+		if (pp->p->node_port)
+			refuse(c, pp, "KUBE-EXTERNAL-SERVICES", true, 0, pp->p->node_port, false,
+			       comment);
 		return;
+	}
+	if (pp->local && !pp->nlocal) {
+		/* Local without endpoints on this node: outside traffic is dropped. */
+		snprintf(comment, sizeof(comment), "%s has no local endpoints", pp->label);
+		if (pp->lb_ip)
+			refuse(c, pp, "KUBE-EXTERNAL-SERVICES", false, pp->lb_ip, pp->p->port, true,
+			       comment);
+		refuse(c, pp, "KUBE-EXTERNAL-SERVICES", true, 0, pp->p->node_port, true, comment);
 	}
 	snprintf(comment, sizeof(comment), "%s cluster IP", pp->label);
 	nft_rb_start(&rb, FAM, NAT, "KUBE-SERVICES");
@@ -151,6 +173,14 @@ static void dispatch_port(struct proxy_ctx *c, const struct proxy_port *pp)
 	nft_rb_verdict(&rb, NFT_JUMP, nm.svc);
 	nft_rb_comment(&rb, comment);
 	proxy_rule_put(c, &rb, pp->tag);
+	if (pp->lb_ip) {
+		snprintf(comment, sizeof(comment), "%s loadbalancer IP", pp->label);
+		nft_rb_start(&rb, FAM, NAT, "KUBE-SERVICES");
+		match_port(&rb, pp, pp->lb_ip, pp->p->port);
+		nft_rb_verdict(&rb, NFT_JUMP, nm.ext);
+		nft_rb_comment(&rb, comment);
+		proxy_rule_put(c, &rb, pp->tag);
+	}
 	if (pp->p->node_port) {
 		nft_rb_start(&rb, FAM, NAT, "KUBE-NODEPORTS");
 		match_port(&rb, pp, 0, pp->p->node_port);
@@ -172,7 +202,7 @@ static void dispatch(struct proxy_ctx *c, size_t first, size_t end)
 		for (size_t pi = 0; pi < c->t->services[si].nports; pi++) {
 			struct proxy_port pp;
 
-			proxy_port_init(&pp, c->t, si, pi);
+			proxy_port_init(&pp, c->t, si, pi, c->node);
 			dispatch_port(c, &pp);
 		}
 	}
@@ -217,17 +247,101 @@ static void sep_rules(struct proxy_ctx *c, const struct proxy_port *pp, const ch
 	proxy_rule_put(c, &rb, pp->tag);
 }
 
-static void port_add(struct proxy_ctx *c, const struct proxy_port *pp, const struct names *nm)
+/* chain: [recent --rcheck jumps] then the probability cascade over the
+ * port's endpoints, or only this node's (KUBE-SVL-). Endpoint i of n is
+ * taken with 1/(n-i) of what is left, so each gets 1/n; the last takes the
+ * rest. */
+static void cascade(struct proxy_ctx *c, const struct proxy_port *pp, const char *chain,
+		    bool local)
 {
-	const struct topo_service *s = pp->s;
 	char sep[PROXY_NAME_MAX], comment[sizeof(pp->label) + 40], a[16];
+	size_t n = local ? pp->nlocal : pp->neps, i = 0;
 	struct nft_rb rb;
 	uint32_t ip;
 	uint16_t port;
-	size_t i = 0;
+
+	for (size_t e = 0; pp->s->affinity && e < pp->s->nendpoints; e++) {
+		if (!proxy_port_ep(pp, c->t, e, local, &ip, &port))
+			continue;
+		proxy_ipt_endpoint_chain(sep, sizeof(sep), &pp->id, ip, port);
+		snprintf(comment, sizeof(comment), "%s -> %s:%u", pp->label, addr_fmt(ip, a), port);
+		nft_rb_start(&rb, FAM, NAT, chain);
+		nft_rb_lookup(&rb, NFT_KEY_SADDR, sep, 0, false);	/* -m recent --rcheck */
+		nft_rb_verdict(&rb, NFT_JUMP, sep);
+		nft_rb_comment(&rb, comment);
+		proxy_rule_put(c, &rb, pp->tag);
+	}
+	for (size_t e = 0; e < pp->s->nendpoints; e++) {
+		if (!proxy_port_ep(pp, c->t, e, local, &ip, &port))
+			continue;
+		proxy_ipt_endpoint_chain(sep, sizeof(sep), &pp->id, ip, port);
+		snprintf(comment, sizeof(comment), "%s -> %s:%u", pp->label, addr_fmt(ip, a), port);
+		nft_rb_start(&rb, FAM, NAT, chain);
+		if (i < n - 1)
+			nft_rb_numgen_below(&rb, PROB_SCALE, (uint32_t)(PROB_SCALE / (n - i)));
+		nft_rb_verdict(&rb, NFT_JUMP, sep);
+		nft_rb_comment(&rb, comment);
+		proxy_rule_put(c, &rb, pp->tag);
+		i++;
+	}
+}
+
+/* What a KUBE-EXT- rule matches first. */
+enum ext_match { EXT_ALL, EXT_PODS, EXT_LOCAL_SRC };
+
+/* One rule of KUBE-EXT-: [match] -j target, commented "WHAT for ns/svc:port
+ * external destinations" as kube-proxy does (what NULL: no comment). */
+static void ext_rule(struct proxy_ctx *c, const struct proxy_port *pp, const char *chain,
+		     enum ext_match match, const char *target, const char *what)
+{
+	char comment[sizeof(pp->label) + 64];
+	struct nft_rb rb;
+
+	nft_rb_start(&rb, FAM, NAT, chain);
+	if (match == EXT_PODS)
+		nft_rb_match_net(&rb, NFT_KEY_SADDR, NFT_EQ, c->pods);
+	else if (match == EXT_LOCAL_SRC)
+		nft_rb_fib_local(&rb, false);
+	nft_rb_verdict(&rb, NFT_JUMP, target);
+	if (what) {
+		snprintf(comment, sizeof(comment), "%s for %s external destinations", what,
+			 pp->label);
+		nft_rb_comment(&rb, comment);
+	}
+	proxy_rule_put(c, &rb, pp->tag);
+}
+
+/* KUBE-EXT-: Cluster policy masquerades everything from outside; Local keeps
+ * the client's address and goes to this node's endpoints (KUBE-SVL-), but
+ * pods and the node itself still reach the whole Service. */
+static void ext_rules(struct proxy_ctx *c, const struct proxy_port *pp, const struct names *nm)
+{
+	proxy_chain(c, NAT, nm->ext, pp->tag);
+	if (!pp->local) {
+		ext_rule(c, pp, nm->ext, EXT_ALL, "KUBE-MARK-MASQ", "masquerade traffic");
+		ext_rule(c, pp, nm->ext, EXT_ALL, nm->svc, NULL);
+		return;
+	}
+	ext_rule(c, pp, nm->ext, EXT_PODS, nm->svc, "pod traffic");
+	ext_rule(c, pp, nm->ext, EXT_LOCAL_SRC, "KUBE-MARK-MASQ", "masquerade LOCAL traffic");
+	ext_rule(c, pp, nm->ext, EXT_LOCAL_SRC, nm->svc, "route LOCAL traffic");
+	if (!pp->nlocal)
+		return;
+	proxy_chain(c, NAT, nm->loc, pp->tag);
+	cascade(c, pp, nm->loc, true);
+	ext_rule(c, pp, nm->ext, EXT_ALL, nm->loc, NULL);
+}
+
+static void port_add(struct proxy_ctx *c, const struct proxy_port *pp, const struct names *nm)
+{
+	const struct topo_service *s = pp->s;
+	char sep[PROXY_NAME_MAX], comment[sizeof(pp->label) + 40];
+	struct nft_rb rb;
+	uint32_t ip;
+	uint16_t port;
 
 	for (size_t e = 0; e < s->nendpoints; e++) {
-		if (!proxy_port_ep(pp, c->t, e, &ip, &port))
+		if (!proxy_port_ep(pp, c->t, e, false, &ip, &port))
 			continue;
 		proxy_ipt_endpoint_chain(sep, sizeof(sep), &pp->id, ip, port);
 		if (s->affinity)
@@ -243,67 +357,36 @@ static void port_add(struct proxy_ctx *c, const struct proxy_port *pp, const str
 	nft_rb_verdict(&rb, NFT_JUMP, "KUBE-MARK-MASQ");
 	nft_rb_comment(&rb, comment);
 	proxy_rule_put(c, &rb, pp->tag);
-	for (size_t e = 0; s->affinity && e < s->nendpoints; e++) {
-		if (!proxy_port_ep(pp, c->t, e, &ip, &port))
-			continue;
-		proxy_ipt_endpoint_chain(sep, sizeof(sep), &pp->id, ip, port);
-		snprintf(comment, sizeof(comment), "%s -> %s:%u", pp->label, addr_fmt(ip, a), port);
-		nft_rb_start(&rb, FAM, NAT, nm->svc);
-		nft_rb_lookup(&rb, NFT_KEY_SADDR, sep, 0, false);	/* -m recent --rcheck */
-		nft_rb_verdict(&rb, NFT_JUMP, sep);
-		nft_rb_comment(&rb, comment);
-		proxy_rule_put(c, &rb, pp->tag);
-	}
-	/* The probability cascade: endpoint i of n is taken with 1/(n-i) of
-	 * what is left, so each gets 1/n; the last takes the rest. */
-	for (size_t e = 0; e < s->nendpoints; e++) {
-		if (!proxy_port_ep(pp, c->t, e, &ip, &port))
-			continue;
-		proxy_ipt_endpoint_chain(sep, sizeof(sep), &pp->id, ip, port);
-		snprintf(comment, sizeof(comment), "%s -> %s:%u", pp->label, addr_fmt(ip, a), port);
-		nft_rb_start(&rb, FAM, NAT, nm->svc);
-		if (i < pp->neps - 1)
-			nft_rb_numgen_below(&rb, PROB_SCALE,
-					    (uint32_t)(PROB_SCALE / (pp->neps - i)));
-		nft_rb_verdict(&rb, NFT_JUMP, sep);
-		nft_rb_comment(&rb, comment);
-		proxy_rule_put(c, &rb, pp->tag);
-		i++;
-	}
-	if (pp->p->node_port) {
-		snprintf(comment, sizeof(comment), "masquerade traffic for %s external destinations",
-			 pp->label);
-		proxy_chain(c, NAT, nm->ext, pp->tag);
-		nft_rb_start(&rb, FAM, NAT, nm->ext);
-		nft_rb_verdict(&rb, NFT_JUMP, "KUBE-MARK-MASQ");
-		nft_rb_comment(&rb, comment);
-		proxy_rule_put(c, &rb, pp->tag);
-		nft_rb_start(&rb, FAM, NAT, nm->ext);
-		nft_rb_verdict(&rb, NFT_JUMP, nm->svc);
-		proxy_rule_put(c, &rb, pp->tag);
-	}
+	cascade(c, pp, nm->svc, false);
+	if (pp->p->node_port)
+		ext_rules(c, pp, nm);
 }
 
 static void port_del(struct proxy_ctx *c, const struct proxy_port *pp, const struct names *nm)
 {
+	bool loc = pp->local && pp->nlocal;
 	char sep[PROXY_NAME_MAX];
 	uint32_t ip;
 	uint16_t port;
 
 	if (pp->p->node_port)
 		proxy_ok(c, nft_batch_chain_flush(c->b, FAM, NAT, nm->ext, pp->tag));
+	if (loc)
+		proxy_ok(c, nft_batch_chain_flush(c->b, FAM, NAT, nm->loc, pp->tag));
 	proxy_ok(c, nft_batch_chain_flush(c->b, FAM, NAT, nm->svc, pp->tag));
 	for (size_t e = 0; e < pp->s->nendpoints; e++) {
-		if (!proxy_port_ep(pp, c->t, e, &ip, &port))
+		if (!proxy_port_ep(pp, c->t, e, false, &ip, &port))
 			continue;
 		proxy_ipt_endpoint_chain(sep, sizeof(sep), &pp->id, ip, port);
 		proxy_ok(c, nft_batch_chain_flush(c->b, FAM, NAT, sep, pp->tag));
 	}
 	if (pp->p->node_port)
 		proxy_chain(c, NAT, nm->ext, pp->tag);
+	if (loc)
+		proxy_chain(c, NAT, nm->loc, pp->tag);
 	proxy_chain(c, NAT, nm->svc, pp->tag);
 	for (size_t e = 0; e < pp->s->nendpoints; e++) {
-		if (!proxy_port_ep(pp, c->t, e, &ip, &port))
+		if (!proxy_port_ep(pp, c->t, e, false, &ip, &port))
 			continue;
 		proxy_ipt_endpoint_chain(sep, sizeof(sep), &pp->id, ip, port);
 		proxy_chain(c, NAT, sep, pp->tag);
@@ -322,7 +405,7 @@ static void service(struct proxy_ctx *c, size_t si)
 		struct proxy_port pp;
 		struct names nm;
 
-		proxy_port_init(&pp, c->t, si, pi);
+		proxy_port_init(&pp, c->t, si, pi, c->node);
 		if (!pp.neps)
 			continue;	/* only a reject rule in the dispatch chains */
 		names_init(&nm, &pp);

@@ -157,7 +157,7 @@ static void skeleton(struct ctx *c)
 /* ---- one Service port -------------------------------------------------------- */
 
 struct names {
-	char svc[PROXY_NAME_MAX], ext[PROXY_NAME_MAX];
+	char svc[PROXY_NAME_MAX], ext[PROXY_NAME_MAX], loc[PROXY_NAME_MAX];
 };
 
 static void ep_names(const struct proxy_port *pp, uint32_t ip, uint16_t port,
@@ -169,23 +169,30 @@ static void ep_names(const struct proxy_port *pp, uint32_t ip, uint16_t port,
 
 /* A map element. Added ones are gathered and sent after the chains they
  * point to; removed ones go at once, before the chains are removed. */
-static void elem(struct ctx *c, int m, uint32_t ip, uint16_t port, uint8_t proto,
-		 const char *target, const char *comment, long tag)
+static void elem_v(struct ctx *c, int m, uint32_t ip, uint16_t port, uint8_t proto,
+		   int verdict, const char *target, const char *comment, long tag)
 {
 	struct nftnl_set *one;
 
 	if (!c->pc.del) {
-		proxy_ok(&c->pc, nft_set_elem_add(c->m[m], maps[m].key, ip, proto, port, NFT_GOTO,
+		proxy_ok(&c->pc, nft_set_elem_add(c->m[m], maps[m].key, ip, proto, port, verdict,
 						  target, comment));
 		return;
 	}
 	one = map_obj(m);
-	if (!one || nft_set_elem_add(one, maps[m].key, ip, proto, port, NFT_GOTO, target, NULL))
+	if (!one || nft_set_elem_add(one, maps[m].key, ip, proto, port, verdict, target, NULL))
 		proxy_ok(&c->pc, -ENOMEM);
 	else
 		proxy_ok(&c->pc, nft_batch_elems(c->pc.b, NFT_MSG_DELSETELEM, one, tag));
 	if (one)
 		nftnl_set_free(one);
+}
+
+/* An element whose verdict is `goto target`. */
+static void elem(struct ctx *c, int m, uint32_t ip, uint16_t port, uint8_t proto,
+		 const char *target, const char *comment, long tag)
+{
+	elem_v(c, m, ip, port, proto, NFT_GOTO, target, comment, tag);
 }
 
 /* endpoint-...: hairpin mark, affinity update, DNAT. */
@@ -214,52 +221,36 @@ static void endpoint_rules(struct ctx *c, const struct proxy_port *pp, uint32_t 
 	rule_put(c, &rb, pp->tag);
 }
 
-/* The endpoints of this port: chains (and affinity sets) first, then the
- * service chain whose random vmap picks one. */
-static void service_port_add(struct ctx *c, const struct proxy_port *pp, const struct names *nm)
+/* chain: [affinity look-ups] numgen random mod N vmap { i : goto endpoint-... }
+ * over the port's endpoints, or only those on this node (a local- chain). */
+static void endpoint_dispatch(struct ctx *c, const struct proxy_port *pp, const char *chain,
+			      bool local)
 {
 	struct proxy_ctx *pc = &c->pc;
-	const struct topo_service *s = pp->s;
 	struct nft_set_spec ss = { .family = FAM, .table = T, .key = NFT_KEY_NUMGEN, .vmap = true,
 				   .anonymous = true, .id = nft_batch_set_id(pc->b) };
+	char map[32], ep_chain[PROXY_NAME_MAX], aff[PROXY_NAME_MAX];
 	struct nftnl_set *vm;
-	char map[32];
-
-	nft_batch_anon_name(pc->b, map, sizeof(map));
-	ss.name = map;
-	vm = nft_set_new(&ss);
-	char ep_chain[PROXY_NAME_MAX], aff[PROXY_NAME_MAX];
 	struct nft_rb rb;
 	uint32_t ip, k = 0;
 	uint16_t port;
 
+	nft_batch_anon_name(pc->b, map, sizeof(map));
+	ss.name = map;
+	vm = nft_set_new(&ss);
 	if (!vm) {
 		proxy_ok(pc, -ENOMEM);
 		return;
 	}
-	for (size_t e = 0; e < s->nendpoints; e++) {
-		if (!proxy_port_ep(pp, pc->t, e, &ip, &port))
-			continue;
-		ep_names(pp, ip, port, ep_chain, aff);
-		if (s->affinity)
-			proxy_affinity_set(pc, T, aff, s->affinity_timeout, pp->tag);
-		proxy_chain(pc, T, ep_chain, pp->tag);
-		endpoint_rules(c, pp, ip, port, ep_chain, aff);
-		proxy_ok(pc, nft_set_elem_add(vm, NFT_KEY_NUMGEN, k++, 0, 0, NFT_GOTO, ep_chain, NULL));
-	}
-
-	proxy_chain(pc, T, nm->svc, pp->tag);
-	nft_rb_start(&rb, FAM, T, nm->svc);
-	nft_rb_match(&rb, NFT_KEY_DADDR, NFT_EQ, s->cluster_ip);
-	nft_rb_match_net(&rb, NFT_KEY_SADDR, NFT_NE, pc->pods);
-	nft_rb_verdict(&rb, NFT_JUMP, "mark-for-masquerade");
-	rule_put(c, &rb, pp->tag);
 	/* Returning clients go where they went before (sessionAffinity). */
-	for (size_t e = 0; s->affinity && e < s->nendpoints; e++) {
-		if (!proxy_port_ep(pp, pc->t, e, &ip, &port))
+	for (size_t e = 0; e < pp->s->nendpoints; e++) {
+		if (!proxy_port_ep(pp, pc->t, e, local, &ip, &port))
 			continue;
 		ep_names(pp, ip, port, ep_chain, aff);
-		nft_rb_start(&rb, FAM, T, nm->svc);
+		proxy_ok(pc, nft_set_elem_add(vm, NFT_KEY_NUMGEN, k++, 0, 0, NFT_GOTO, ep_chain, NULL));
+		if (!pp->s->affinity)
+			continue;
+		nft_rb_start(&rb, FAM, T, chain);
 		nft_rb_lookup(&rb, NFT_KEY_SADDR, aff, 0, false);
 		nft_rb_verdict(&rb, NFT_GOTO, ep_chain);
 		rule_put(c, &rb, pp->tag);
@@ -267,21 +258,83 @@ static void service_port_add(struct ctx *c, const struct proxy_port *pp, const s
 	proxy_ok(pc, nft_batch_set(pc->b, NFT_MSG_NEWSET, vm, pp->tag));
 	proxy_ok(pc, nft_batch_elems(pc->b, NFT_MSG_NEWSETELEM, vm, pp->tag));
 	nftnl_set_free(vm);
-	nft_rb_start(&rb, FAM, T, nm->svc);
-	nft_rb_numgen_vmap(&rb, (uint32_t)pp->neps, map, ss.id);
+	nft_rb_start(&rb, FAM, T, chain);
+	nft_rb_numgen_vmap(&rb, k, map, ss.id);
 	rule_put(c, &rb, pp->tag);
+}
 
-	/* NodePort (and LoadBalancer) traffic comes from outside the cluster:
-	 * always masqueraded (externalTrafficPolicy Cluster). */
-	if (pp->p->node_port) {
-		proxy_chain(pc, T, nm->ext, pp->tag);
+/* external-...: traffic from outside (NodePort, LoadBalancer IP). Cluster
+ * policy masquerades all of it; Local keeps the client's address and uses
+ * only this node's endpoints, except for pods and the node itself, which
+ * are sent to the whole Service as kube-proxy does. */
+static void external_rules(struct ctx *c, const struct proxy_port *pp, const struct names *nm)
+{
+	struct proxy_ctx *pc = &c->pc;
+	struct nft_rb rb;
+
+	proxy_chain(pc, T, nm->ext, pp->tag);
+	if (!pp->local) {
 		nft_rb_start(&rb, FAM, T, nm->ext);
 		nft_rb_verdict(&rb, NFT_JUMP, "mark-for-masquerade");
 		rule_put(c, &rb, pp->tag);
 		nft_rb_start(&rb, FAM, T, nm->ext);
 		nft_rb_verdict(&rb, NFT_GOTO, nm->svc);
 		rule_put(c, &rb, pp->tag);
+		return;
 	}
+	nft_rb_start(&rb, FAM, T, nm->ext);
+	nft_rb_match_net(&rb, NFT_KEY_SADDR, NFT_EQ, pc->pods);
+	nft_rb_verdict(&rb, NFT_GOTO, nm->svc);
+	nft_rb_comment(&rb, "short-circuit pod traffic");
+	rule_put(c, &rb, pp->tag);
+	nft_rb_start(&rb, FAM, T, nm->ext);
+	nft_rb_fib_local(&rb, false);
+	nft_rb_verdict(&rb, NFT_JUMP, "mark-for-masquerade");
+	nft_rb_comment(&rb, "masquerade local traffic");
+	rule_put(c, &rb, pp->tag);
+	nft_rb_start(&rb, FAM, T, nm->ext);
+	nft_rb_fib_local(&rb, false);
+	nft_rb_verdict(&rb, NFT_GOTO, nm->svc);
+	nft_rb_comment(&rb, "short-circuit local traffic");
+	rule_put(c, &rb, pp->tag);
+	if (!pp->nlocal)
+		return;		/* the rest is dropped by @no-endpoint-* first */
+	proxy_chain(pc, T, nm->loc, pp->tag);
+	endpoint_dispatch(c, pp, nm->loc, true);
+	nft_rb_start(&rb, FAM, T, nm->ext);
+	nft_rb_verdict(&rb, NFT_GOTO, nm->loc);
+	rule_put(c, &rb, pp->tag);
+}
+
+/* The endpoints of this port: chains (and affinity sets) first, then the
+ * service chain whose random vmap picks one, then the external chain. */
+static void service_port_add(struct ctx *c, const struct proxy_port *pp, const struct names *nm)
+{
+	struct proxy_ctx *pc = &c->pc;
+	const struct topo_service *s = pp->s;
+	char ep_chain[PROXY_NAME_MAX], aff[PROXY_NAME_MAX];
+	struct nft_rb rb;
+	uint32_t ip;
+	uint16_t port;
+
+	for (size_t e = 0; e < s->nendpoints; e++) {
+		if (!proxy_port_ep(pp, pc->t, e, false, &ip, &port))
+			continue;
+		ep_names(pp, ip, port, ep_chain, aff);
+		if (s->affinity)
+			proxy_affinity_set(pc, T, aff, s->affinity_timeout, pp->tag);
+		proxy_chain(pc, T, ep_chain, pp->tag);
+		endpoint_rules(c, pp, ip, port, ep_chain, aff);
+	}
+	proxy_chain(pc, T, nm->svc, pp->tag);
+	nft_rb_start(&rb, FAM, T, nm->svc);
+	nft_rb_match(&rb, NFT_KEY_DADDR, NFT_EQ, s->cluster_ip);
+	nft_rb_match_net(&rb, NFT_KEY_SADDR, NFT_NE, pc->pods);
+	nft_rb_verdict(&rb, NFT_JUMP, "mark-for-masquerade");
+	rule_put(c, &rb, pp->tag);
+	endpoint_dispatch(c, pp, nm->svc, false);
+	if (pp->p->node_port)
+		external_rules(c, pp, nm);
 }
 
 /* Remove what service_port_add made: the rules that jump first, then the
@@ -293,20 +346,26 @@ static void service_port_del(struct ctx *c, const struct proxy_port *pp, const s
 	uint32_t ip;
 	uint16_t port;
 
+	bool loc = pp->local && pp->nlocal;
+
 	if (pp->p->node_port)
 		proxy_ok(pc, nft_batch_chain_flush(pc->b, FAM, T, nm->ext, pp->tag));
+	if (loc)
+		proxy_ok(pc, nft_batch_chain_flush(pc->b, FAM, T, nm->loc, pp->tag));
 	proxy_ok(pc, nft_batch_chain_flush(pc->b, FAM, T, nm->svc, pp->tag));
 	for (size_t e = 0; e < pp->s->nendpoints; e++) {
-		if (!proxy_port_ep(pp, pc->t, e, &ip, &port))
+		if (!proxy_port_ep(pp, pc->t, e, false, &ip, &port))
 			continue;
 		ep_names(pp, ip, port, ep_chain, aff);
 		proxy_ok(pc, nft_batch_chain_flush(pc->b, FAM, T, ep_chain, pp->tag));
 	}
 	if (pp->p->node_port)
 		proxy_chain(pc, T, nm->ext, pp->tag);
+	if (loc)
+		proxy_chain(pc, T, nm->loc, pp->tag);
 	proxy_chain(pc, T, nm->svc, pp->tag);
 	for (size_t e = 0; e < pp->s->nendpoints; e++) {
-		if (!proxy_port_ep(pp, pc->t, e, &ip, &port))
+		if (!proxy_port_ep(pp, pc->t, e, false, &ip, &port))
 			continue;
 		ep_names(pp, ip, port, ep_chain, aff);
 		proxy_chain(pc, T, ep_chain, pp->tag);
@@ -327,23 +386,41 @@ static void service(struct ctx *c, size_t si)
 	for (size_t pi = 0; pi < s->nports; pi++) {
 		struct proxy_port pp;
 		struct names nm;
+		char why[sizeof(pp.label) + 32];
 
-		proxy_port_init(&pp, c->pc.t, si, pi);
+		proxy_port_init(&pp, c->pc.t, si, pi, c->pc.node);
 		proxy_nft_service_chain(nm.svc, sizeof(nm.svc), "service", &pp.id);
 		proxy_nft_service_chain(nm.ext, sizeof(nm.ext), "external", &pp.id);
+		proxy_nft_service_chain(nm.loc, sizeof(nm.loc), "local", &pp.id);
 		if (!pp.neps) {
 			/* No endpoints: refused at once instead of timing out. */
 			elem(c, M_NOEP_SERVICES, s->cluster_ip, pp.p->port, pp.proto,
 			     "reject-chain", pp.label, pp.tag);
+			if (pp.lb_ip)
+				elem(c, M_NOEP_SERVICES, pp.lb_ip, pp.p->port, pp.proto,
+				     "reject-chain", pp.label, pp.tag);
 			if (pp.p->node_port)
 				elem(c, M_NOEP_NODEPORTS, 0, pp.p->node_port, pp.proto,
 				     "reject-chain", pp.label, pp.tag);
 			continue;
 		}
 		elem(c, M_SERVICE_IPS, s->cluster_ip, pp.p->port, pp.proto, nm.svc, pp.label, pp.tag);
+		if (pp.lb_ip)
+			elem(c, M_SERVICE_IPS, pp.lb_ip, pp.p->port, pp.proto, nm.ext, pp.label,
+			     pp.tag);
 		if (pp.p->node_port)
 			elem(c, M_SERVICE_NODEPORTS, 0, pp.p->node_port, pp.proto, nm.ext, pp.label,
 			     pp.tag);
+		/* Local without endpoints here: traffic from outside is dropped
+		 * (the cloud LB's health check keeps it from coming). */
+		if (pp.local && !pp.nlocal) {
+			snprintf(why, sizeof(why), "%s has no local endpoints", pp.label);
+			elem_v(c, M_NOEP_NODEPORTS, 0, pp.p->node_port, pp.proto, NF_DROP, NULL,
+			       why, pp.tag);
+			if (pp.lb_ip)
+				elem_v(c, M_NOEP_SERVICES, pp.lb_ip, pp.p->port, pp.proto, NF_DROP,
+				       NULL, why, pp.tag);
+		}
 		if (c->pc.del)
 			service_port_del(c, &pp, &nm);
 		else

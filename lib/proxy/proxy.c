@@ -92,7 +92,7 @@ void proxy_chain_names(const struct topo *t, size_t svc, size_t pi, uint32_t ip,
 {
 	struct proxy_port pp;
 
-	proxy_port_init(&pp, t, svc, pi);
+	proxy_port_init(&pp, t, svc, pi, 0);	/* names do not depend on the node */
 	ep_chain[0] = '\0';
 	if (t->net.proxy_mode == TOPO_PROXY_IPTABLES) {
 		proxy_ipt_service_chain(svc_chain, PROXY_NAME_MAX, "KUBE-SVC", &pp.id);
