@@ -43,7 +43,7 @@ static const struct command commands[] = {
 	{ "status", cmd_status, NEED_ROOT, "nodes, pods, IPs and container health",
 	  "[--dot]\n"
 	  "      --dot                print the lab as a Graphviz graph\n" },
-	{ "exec", cmd_exec, NEED_ROOT, "run a command inside a pod or node",
+	{ "exec", cmd_exec, NEED_ROOT, "run a command inside a pod, node or internet host",
 	  "TARGET [-c CONTAINER] -- CMD...\n"
 	  "  TARGET is POD (NAMESPACE/NAME or NAME in default) or node/NAME\n"
 	  "  -c, --container NAME     run as that container of the pod\n" },
