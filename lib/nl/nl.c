@@ -638,6 +638,10 @@ static int route_attr_cb(const struct nlattr *attr, void *data)
 		if (mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
 			r->oif = (int)mnl_attr_get_u32(attr);
 		break;
+	case RTA_TABLE:	/* the full id; rtm_table holds only ids below 256 */
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
+			r->table = (uint8_t)mnl_attr_get_u32(attr);
+		break;
 	}
 	return MNL_CB_OK;
 }
@@ -655,6 +659,11 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 
 int nl_route_get(struct nl *nl, uint32_t dst, struct nl_route_info *r)
 {
+	return nl_route_get_mark(nl, dst, 0, r);
+}
+
+int nl_route_get_mark(struct nl *nl, uint32_t dst, uint32_t mark, struct nl_route_info *r)
+{
 	char req[256] __attribute__((aligned(8)));
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
 	struct rtmsg *rtm;
@@ -665,8 +674,10 @@ int nl_route_get(struct nl *nl, uint32_t dst, struct nl_route_info *r)
 	rtm->rtm_family = AF_INET;
 	rtm->rtm_dst_len = 32;
 	/* The FIB entry that matched (prefix, gateway), as `ip route get fibmatch`. */
-	rtm->rtm_flags = RTM_F_FIB_MATCH;
+	rtm->rtm_flags = RTM_F_FIB_MATCH | RTM_F_LOOKUP_TABLE;	/* and the table it is in */
 	mnl_attr_put_u32(nlh, RTA_DST, htonl(dst));
+	if (mark)
+		mnl_attr_put_u32(nlh, RTA_MARK, mark);
 	return query(nl, nlh, route_cb, r);
 }
 

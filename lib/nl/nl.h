@@ -94,6 +94,8 @@ struct nl_route_info {
 /* Look up the route to dst in the socket's namespace: 0, or -ENETUNREACH
  * (and other -errno) when there is none. */
 int nl_route_get(struct nl *nl, uint32_t dst, struct nl_route_info *r);
+/* The same for a packet carrying fwmark `mark` (policy routing rules see it). */
+int nl_route_get_mark(struct nl *nl, uint32_t dst, uint32_t mark, struct nl_route_info *r);
 
 /* Call fn for every veth in the socket's namespace whose peer lives in
  * another namespace, with that namespace's id as this one numbers it. */

@@ -44,6 +44,35 @@ bool trace_is_dns_name(const char *s)
 	return alpha;
 }
 
+/* Nodes and internet hosts ask the internet's DNS (their resolv.conf
+ * names it), for the name as it is: no search list. */
+static int internet_dns_setup(const struct lab *l, const struct trace_endpoint *src,
+			      const char *name, struct trace *dt, struct pp_err *e)
+{
+	const struct topo_inet_host *dns = topo_inet_dns(&l->topo);
+
+	if (!dns)
+		return pp_err_set(e, PP_EXIT_USAGE, -EINVAL, "DST \"%s\": %s resolves names with "
+				  "the internet's DNS, and lab \"%s\" has none (give an address)",
+				  name, src->label, l->name);
+	memset(dt, 0, sizeof(*dt));
+	dt->lab = l;
+	dt->src = *src;
+	dt->timeout_ms = 2000;
+	dt->dst.kind = TRACE_EP_INTERNET;
+	dt->dst.ip = dns->ip;
+	dt->dst.port = 53;
+	dt->dst.pod = dt->dst.node = dt->dst.container = -1;
+	dt->dst.host = dns - l->topo.inet.hosts;
+	dt->dst.outside = true;
+	dt->dst.netns = l->plan.hosts[dt->dst.host].netns;
+	snprintf(dt->dst.label, sizeof(dt->dst.label), "internet DNS (query %s)", name);
+	dt->probe.proto = PROBE_DNS;
+	dt->probe.dport = 53;
+	snprintf(dt->probe.host, sizeof(dt->probe.host), "%s", name);
+	return 0;
+}
+
 int trace_dns_setup(const struct lab *l, const struct trace_endpoint *src, const char *name,
 		    struct trace *dt, struct pp_err *e)
 {
@@ -53,6 +82,8 @@ int trace_dns_setup(const struct lab *l, const struct trace_endpoint *src, const
 	size_t ncand = 0, dots = 0, pick;
 	uint32_t server = topo_dns_ip(&l->topo);
 
+	if (src->kind == TRACE_EP_INTERNET || src->kind == TRACE_EP_NODE)
+		return internet_dns_setup(l, src, name, dt, e);
 	if (src->kind != TRACE_EP_POD)
 		return pp_err_set(e, PP_EXIT_USAGE, -EINVAL,
 				  "DST \"%s\": a DNS name is resolved by a pod's cluster DNS; %s is "

@@ -29,8 +29,27 @@ static int from_node(const struct lab *l, size_t i, struct trace_endpoint *ep)
 	return 0;
 }
 
-/* An address: a pod's or node's when it is one (so its namespace is
- * observed), else a bare destination. */
+static int from_host(const struct lab *l, size_t i, struct trace_endpoint *ep)
+{
+	ep->kind = TRACE_EP_INTERNET;
+	ep->host = (ssize_t)i;
+	ep->outside = true;
+	ep->netns = l->plan.hosts[i].netns;
+	ep->ip = l->topo.inet.hosts[i].ip;
+	snprintf(ep->label, sizeof(ep->label), "internet/%s", l->topo.inet.hosts[i].name);
+	return 0;
+}
+
+/* Inside the cloud: the VPC, the pods, the Services. */
+static bool in_cluster(const struct topo *t, uint32_t ip)
+{
+	return cidr_contains(&t->net.vpc_cidr, ip) || cidr_contains(&t->net.cluster_cidr, ip) ||
+	       cidr_contains(&t->net.service_cidr, ip);
+}
+
+/* An address: a pod's, node's or internet host's when it is one (so its
+ * namespace is observed), a public address of the cloud, else a bare
+ * destination. */
 static int from_ip(const struct lab *l, uint32_t ip, struct trace_endpoint *ep)
 {
 	ep->kind = TRACE_EP_IP;
@@ -44,6 +63,9 @@ static int from_ip(const struct lab *l, uint32_t ip, struct trace_endpoint *ep)
 	for (size_t i = 0; i < l->topo.nnodes; i++)
 		if (l->topo.nodes[i].ip == ip)
 			return from_node(l, i, ep);
+	for (size_t i = 0; i < l->topo.inet.nhosts; i++)
+		if (l->topo.inet.hosts[i].ip == ip)
+			return from_host(l, i, ep);
 	ep->kind = TRACE_EP_IP;
 	ep->ip = ip;
 	addr_fmt(ip, ep->label);
@@ -51,7 +73,19 @@ static int from_ip(const struct lab *l, uint32_t ip, struct trace_endpoint *ep)
 	for (size_t i = 0; i < l->topo.nnodes; i++)
 		if (l->topo.nodes[i].pod_cidr.len && cidr_contains(&l->topo.nodes[i].pod_cidr, ip))
 			ep->node = (ssize_t)i;
+	/* A node's public address: the gateway takes it to that node. */
+	ep->public_ip = cidr_contains(&l->topo.net.public_cidr, ip);
+	for (size_t i = 0; ep->public_ip && i < l->topo.nnodes; i++)
+		if (l->topo.nodes[i].public_ip == ip)
+			ep->node = (ssize_t)i;
+	ep->outside = !ep->public_ip && !in_cluster(&l->topo, ip);
 	return 0;
+}
+
+/* The first port an internet host serves: what a trace to it aims at. */
+static uint16_t host_port(const struct topo_inet_host *h)
+{
+	return h->nports ? h->ports[0].port : 0;
 }
 
 static int parse_port(const char *s, uint16_t *port)
@@ -75,7 +109,7 @@ int trace_endpoint_parse(const struct lab *l, const char *s, bool source,
 	ssize_t idx;
 
 	memset(ep, 0, sizeof(*ep));
-	ep->pod = ep->node = ep->container = -1;
+	ep->pod = ep->node = ep->container = ep->host = -1;
 	snprintf(buf, sizeof(buf), "%s", s);
 	if (!l) {
 		colon = strrchr(buf, ':');
@@ -97,9 +131,25 @@ int trace_endpoint_parse(const struct lab *l, const char *s, bool source,
 					  what, s, l->name);
 		return from_node(l, (size_t)idx, ep);
 	}
-	if (!strncmp(buf, "internet/", 9))
-		return pp_err_set(e, PP_EXIT_USAGE, -ENOENT,
-				  "%s \"%s\": lab \"%s\" has no internet hosts yet", what, s, l->name);
+	if (!strncmp(buf, "internet/", 9)) {
+		const struct topo_inet_host *h;
+
+		colon = strrchr(buf, ':');
+		if (colon)
+			*colon = '\0';
+		h = topo_inet_find(&l->topo, buf + 9);
+		if (!h)
+			return pp_err_set(e, PP_EXIT_USAGE, -ENOENT, "%s \"%s\": no internet host "
+					  "\"%s\" in lab \"%s\"", what, s, buf + 9, l->name);
+		from_host(l, (size_t)(h - l->topo.inet.hosts), ep);
+		if (colon && (source || parse_port(colon + 1, &ep->port) < 0))
+			return pp_err_set(e, PP_EXIT_USAGE, -EINVAL, "%s \"%s\": %s", what, s,
+					  source ? "an internet host source takes no :PORT" :
+					  "bad port");
+		if (!source && !ep->port)
+			ep->port = host_port(h);
+		return 0;
+	}
 	if (!strncmp(buf, "svc/", 4)) {
 		if (source)
 			return pp_err_set(e, PP_EXIT_USAGE, -EINVAL,
@@ -112,7 +162,8 @@ int trace_endpoint_parse(const struct lab *l, const char *s, bool source,
 	if (addr_parse(buf, &ip) == 0) {
 		if (source)
 			return pp_err_set(e, PP_EXIT_USAGE, -EINVAL,
-					  "SRC \"%s\": a source is a pod or node/NAME, not an address", s);
+					  "SRC \"%s\": a source is a pod, node/NAME or internet/NAME, "
+					  "not an address", s);
 		if (colon && parse_port(colon + 1, &ep->port) < 0)
 			return pp_err_set(e, PP_EXIT_USAGE, -EINVAL, "DST \"%s\": bad port \"%s\"", s,
 					  colon + 1);

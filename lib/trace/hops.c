@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "edge/edge.h"
 #include "lab/plan.h"
 #include "netns/netns.h"
 #include "nl/nl.h"
@@ -148,7 +149,7 @@ static void change_fmt(const struct capture_pkt *prev, const struct capture_pkt 
 }
 
 struct route_query {
-	uint32_t dst;
+	uint32_t dst, mark;
 	struct nl_route_info *r;
 	char *ifname;
 };
@@ -157,7 +158,7 @@ static int route_here(void *arg)
 {
 	struct route_query *q = arg;
 	struct nl *nl = nl_open();
-	int ret = nl ? nl_route_get(nl, q->dst, q->r) : -errno;
+	int ret = nl ? nl_route_get_mark(nl, q->dst, q->mark, q->r) : -errno;
 
 	/* The interface index only means something inside this namespace. */
 	if (ret == 0 && q->r->oif)
@@ -166,23 +167,37 @@ static int route_here(void *arg)
 	return ret;
 }
 
-/* Ask namespace netns which route it picks for dst, and the output
- * interface's name. */
-static int route_in(const char *netns, uint32_t dst, struct nl_route_info *r, char *ifname)
+/* Ask namespace netns which route it picks for dst (for a packet with
+ * fwmark mark), and the output interface's name. */
+static int route_in(const char *netns, uint32_t dst, uint32_t mark, struct nl_route_info *r,
+		    char *ifname)
 {
-	struct route_query q = { dst, r, ifname };
+	struct route_query q = { dst, mark, r, ifname };
 
 	memset(r, 0, sizeof(*r));
 	snprintf(ifname, IF_NAMESIZE, "?");
 	return netns_run(netns, route_here, &q);
 }
 
-/* The kernel's own answer: which route does namespace ns pick for dst? */
-static void route_fmt(const char *netns, uint32_t dst, char *buf, size_t len)
+/* The kernel's own answer: which route does namespace ns pick for dst?
+ * out is the interface the packet was seen leaving: when the plain route
+ * goes elsewhere, policy routing chose it — the VPC router sends replies of
+ * load-balanced connections back through the load balancer by fwmark. */
+static void route_fmt(const char *netns, uint32_t dst, const char *out, char *buf, size_t len)
 {
 	struct nl_route_info r;
 	char ifname[IF_NAMESIZE], d[CIDR_STRLEN + 8], g[ADDR_STRLEN];
-	int ret = route_in(netns, dst, &r, ifname);
+	int ret = route_in(netns, dst, 0, &r, ifname);
+	char marked[IF_NAMESIZE];
+	struct nl_route_info mr;
+	bool by_mark = false;
+
+	if (ret == 0 && out && strcmp(ifname, out) &&
+	    route_in(netns, dst, EDGE_LB_RETURN_MARK, &mr, marked) == 0 && !strcmp(marked, out)) {
+		r = mr;
+		memcpy(ifname, marked, sizeof(ifname));
+		by_mark = true;
+	}
 
 	buf[0] = '\0';
 	if (ret == -ENETUNREACH || ret == -EHOSTUNREACH) {
@@ -207,11 +222,16 @@ static void route_fmt(const char *netns, uint32_t dst, char *buf, size_t len)
 		snprintf(buf, len, "route %s via %s dev %s", d, addr_fmt(r.gw, g), ifname);
 	else
 		snprintf(buf, len, "route %s dev %s (connected)", d, ifname);
+	if (by_mark)
+		snprintf(buf + strlen(buf), len - strlen(buf), " table %u (fwmark 0x%x: a reply of "
+			 "a connection the load balancer forwarded goes back through it)", r.table,
+			 EDGE_LB_RETURN_MARK);
 }
 
 static bool is_bridge(const char *ifname)
 {
-	return !strcmp(ifname, LAB_BRIDGE_NAME) || !strcmp(ifname, LAB_VPC_BRIDGE_NAME);
+	return !strcmp(ifname, LAB_BRIDGE_NAME) || !strcmp(ifname, LAB_VPC_BRIDGE_NAME) ||
+	       !strcmp(ifname, LAB_INET_BRIDGE_NAME);
 }
 
 /* Why the packet is where it is: for a packet leaving a namespace, the route
@@ -250,7 +270,7 @@ static void why_fmt(const struct trace *t, size_t h, char *buf, size_t len)
 		snprintf(buf, len, "bridge %s forwards to port %s", prev->pkt->ifname, k->ifname);
 		return;
 	}
-	route_fmt(t->ns[hop->ns], k->vxlan ? k->outer_daddr : k->daddr, buf, len);
+	route_fmt(t->ns[hop->ns], k->vxlan ? k->outer_daddr : k->daddr, k->ifname, buf, len);
 	if (!prev)
 		snprintf(buf + strlen(buf), len - strlen(buf), " (where the %s starts)",
 			 hop->reply ? "answer" : "probe");
@@ -362,6 +382,46 @@ static void expect_node_wire(const struct trace *t, struct expect *x, size_t *n,
 	}
 }
 
+/* Through the cloud's edge, from the VPC router out to the internet (or
+ * the other way), and on to an internet host. */
+static void expect_edge(const struct trace *t, struct expect *x, size_t *n, bool outbound)
+{
+	const struct lab_plan *p = &t->lab->plan;
+	const struct trace_endpoint *h = outbound ? &t->dst : &t->src;
+
+	if (outbound) {
+		expect_add(t, x, n, p->vpc_netns, EDGE_IF_IGW, true);
+		expect_add(t, x, n, p->gw_netns, EDGE_IF_VPC, false);
+		expect_add(t, x, n, p->gw_netns, EDGE_IF_INET, true);
+		expect_add(t, x, n, p->inet_netns, EDGE_IF_CLOUD, false);
+		if (h->kind == TRACE_EP_INTERNET) {
+			expect_add(t, x, n, p->inet_netns, p->hosts[h->host].host_if, true);
+			expect_add(t, x, n, h->netns, "eth0", false);
+		}
+		return;
+	}
+	expect_add(t, x, n, h->netns, "eth0", true);
+	expect_add(t, x, n, p->inet_netns, p->hosts[h->host].host_if, false);
+	expect_add(t, x, n, p->inet_netns, EDGE_IF_CLOUD, true);
+	expect_add(t, x, n, p->gw_netns, EDGE_IF_INET, false);
+	if (t->dst.outside)
+		return;
+	expect_add(t, x, n, p->gw_netns, EDGE_IF_VPC, true);
+	expect_add(t, x, n, p->vpc_netns, EDGE_IF_IGW, false);
+}
+
+/* From the node a packet arrives at to the pod it is for. */
+static void expect_to_pod(const struct trace *t, struct expect *x, size_t *n, bool bridge)
+{
+	const struct lab_plan *p = &t->lab->plan;
+	const struct trace_endpoint *d = &t->dst;
+
+	if (bridge)
+		expect_add(t, x, n, p->nodes[d->node].netns, LAB_BRIDGE_NAME, true);
+	expect_add(t, x, n, p->nodes[d->node].netns, p->pods[d->pod].host_if, true);
+	expect_add(t, x, n, d->netns, "eth0", false);
+}
+
 /* The path the topology says a request from src to dst takes. */
 static size_t expect_build(const struct trace *t, struct expect *x)
 {
@@ -370,6 +430,17 @@ static size_t expect_build(const struct trace *t, struct expect *x)
 	const struct trace_endpoint *s = &t->src, *d = &t->dst;
 	size_t n = 0;
 
+	if (s->kind == TRACE_EP_INTERNET) {
+		expect_edge(t, x, &n, false);
+		/* A node's public address: the gateway's DNAT takes it there. A
+		 * load balancer's target node is its own choice: no prediction. */
+		if (d->node >= 0 && !d->outside) {
+			expect_node_wire(t, x, &n, d->node, false);
+			if (d->kind == TRACE_EP_POD)
+				expect_to_pod(t, x, &n, bridge);
+		}
+		return n;
+	}
 	if (s->kind == TRACE_EP_POD) {
 		expect_add(t, x, &n, s->netns, "eth0", true);
 		expect_add(t, x, &n, p->nodes[s->node].netns, p->pods[s->pod].host_if, false);
@@ -382,16 +453,18 @@ static size_t expect_build(const struct trace *t, struct expect *x)
 	}
 	if (s->kind == TRACE_EP_POD && bridge)
 		expect_add(t, x, &n, p->nodes[s->node].netns, LAB_BRIDGE_NAME, false);
-	if (d->node >= 0 && d->node != s->node) {
+	if (d->outside) {
+		if (s->node >= 0)
+			expect_node_wire(t, x, &n, s->node, true);
+		expect_edge(t, x, &n, true);
+		return n;
+	}
+	if (d->node >= 0 && s->node >= 0 && d->node != s->node) {
 		expect_node_wire(t, x, &n, s->node, true);
 		expect_node_wire(t, x, &n, d->node, false);
 	}
-	if (d->kind == TRACE_EP_POD) {
-		if (bridge)
-			expect_add(t, x, &n, p->nodes[d->node].netns, LAB_BRIDGE_NAME, true);
-		expect_add(t, x, &n, p->nodes[d->node].netns, p->pods[d->pod].host_if, true);
-		expect_add(t, x, &n, d->netns, "eth0", false);
-	}
+	if (d->kind == TRACE_EP_POD)
+		expect_to_pod(t, x, &n, bridge);
 	return n;
 }
 
@@ -434,7 +507,7 @@ static uint32_t next_hop(const char *netns, uint32_t dst)
 	struct nl_route_info r;
 	char ifname[IF_NAMESIZE];
 
-	return route_in(netns, dst, &r, ifname) == 0 && r.gw ? r.gw : dst;
+	return route_in(netns, dst, 0, &r, ifname) == 0 && r.gw ? r.gw : dst;
 }
 
 /* An unanswered ARP request for the next hop, in the namespace where the

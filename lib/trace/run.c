@@ -42,16 +42,35 @@ static void ns_add_endpoint(struct trace *t, const struct trace_endpoint *ep, bo
 		ns_add(t, l->plan.nodes[ep->node].netns, "node", l->topo.nodes[ep->node].name);
 	if (ep->kind == TRACE_EP_POD && node_first)
 		ns_add(t, ep->netns, "pod", ep->label);
+	if (ep->kind == TRACE_EP_INTERNET)
+		ns_add(t, ep->netns, "internet host", l->topo.inet.hosts[ep->host].name);
 }
 
 /* Every namespace the packet can cross, in path order: the source, its
- * node, the VPC, the destination's node, the destination. */
+ * node (or, from the internet, the internet router and the gateway), the
+ * VPC (and the load balancer), the gateway and the internet router towards
+ * the internet, the destination's node, the destination. */
 static void ns_choose(struct trace *t)
 {
 	const struct lab *l = t->lab;
+	bool from_out = t->src.kind == TRACE_EP_INTERNET;
+	bool to_out = t->dst.outside;
 
 	ns_add_endpoint(t, &t->src, false);
-	ns_add(t, l->plan.vpc_netns, "", "VPC");
+	if (from_out)
+		ns_add(t, l->plan.inet_netns, "", "internet");
+	if (from_out && !to_out)
+		ns_add(t, l->plan.gw_netns, "", "gateway");
+	if (!from_out || !to_out)
+		ns_add(t, l->plan.vpc_netns, "", "VPC");
+	/* The load balancer takes what comes from outside for its addresses;
+	 * a pod's packet to one is kube-proxy's on the pod's own node. */
+	if (from_out && t->svc.svc >= 0 && t->svc.lb)
+		ns_add(t, l->plan.lb_netns, "", "load balancer");
+	if (to_out && !from_out) {
+		ns_add(t, l->plan.gw_netns, "", "gateway");
+		ns_add(t, l->plan.inet_netns, "", "internet");
+	}
 	ns_add_endpoint(t, &t->dst, true);
 	/* A Service: each endpoint, and its node, is a place it can end up. */
 	if (t->svc.svc >= 0) {

@@ -23,26 +23,37 @@ static void chain_names(const struct lab *l, struct trace_svc *v)
 			  v->ep_chain);
 }
 
-/* The Service port behind ip:port/proto, if any: ClusterIPs, then NodePorts
- * on the nodes' addresses. */
+static bool is_node_ip(const struct topo *t, uint32_t ip)
+{
+	for (size_t i = 0; i < t->nnodes; i++)
+		if (t->nodes[i].ip == ip)
+			return true;
+	return false;
+}
+
+/* The Service port behind ip:port/proto, if any: ClusterIPs, LoadBalancer
+ * IPs, then NodePorts on the nodes' addresses, private or public. */
 static bool lookup(const struct topo *t, uint32_t ip, uint16_t port, uint8_t proto,
 		   struct trace_svc *v)
 {
-	bool node_ip = false;
+	bool node_ip = is_node_ip(t, ip);
 
 	for (size_t i = 0; i < t->nnodes; i++)
-		node_ip |= t->nodes[i].ip == ip;
+		node_ip |= t->nodes[i].public_ip && t->nodes[i].public_ip == ip;
 	for (size_t i = 0; i < t->nservices; i++) {
 		const struct topo_service *s = &t->services[i];
 
 		for (size_t p = 0; p < s->nports; p++) {
+			bool lb = s->lb_ip && s->lb_ip == ip && s->ports[p].port == port;
+
 			if (ipproto(s->ports[p].proto) != proto)
 				continue;
-			if ((s->cluster_ip && s->cluster_ip == ip && s->ports[p].port == port) ||
+			if ((s->cluster_ip && s->cluster_ip == ip && s->ports[p].port == port) || lb ||
 			    (node_ip && s->ports[p].node_port && s->ports[p].node_port == port)) {
 				v->svc = (ssize_t)i;
 				v->port = p;
 				v->nodeport = node_ip;
+				v->lb = lb;
 				return true;
 			}
 		}
@@ -68,17 +79,27 @@ void trace_service_hop(const struct trace *t, const struct capture_pkt *prev,
 	const struct capture_pkt *k = h->pkt;
 	const struct topo *topo;
 	struct trace_svc v = { .svc = -1, .pod = -1 };
+	bool from_svc, from_nodeport;
 
 	h->svc = v;
 	if (!t->lab || t->svc.svc < 0 || !prev || h->reply)
 		return;
 	topo = &t->lab->topo;
-	/* The DNAT shows as a new destination where the old one was the
-	 * Service's address. */
-	if (prev->daddr != t->dst.ip || prev->dport != t->probe.dport ||
-	    (k->daddr == prev->daddr && k->dport == prev->dport))
+	if (k->daddr == prev->daddr && k->dport == prev->dport)
+		return;
+	/* A DNAT to a node is the cloud's (the gateway's 1:1 NAT, the load
+	 * balancer's pick of a NodePort); kube-proxy's comes after it. */
+	if (is_node_ip(topo, k->daddr))
+		return;
+	/* kube-proxy's DNAT: a new destination where the old one was the
+	 * Service's address, or a node's address and the NodePort. */
+	from_svc = prev->daddr == t->dst.ip && prev->dport == t->probe.dport;
+	from_nodeport = is_node_ip(topo, prev->daddr) &&
+			prev->dport == topo->services[t->svc.svc].ports[t->svc.port].node_port;
+	if (!from_svc && !from_nodeport)
 		return;
 	v = t->svc;
+	v.nodeport = v.nodeport || from_nodeport;
 	v.ep_ip = k->daddr;
 	v.ep_port = k->dport;
 	for (size_t e = 0; e < topo->services[v.svc].nendpoints; e++) {

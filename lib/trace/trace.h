@@ -18,18 +18,21 @@
 #include "trace/nftrace.h"
 #include "trace/probe.h"
 
-#define TRACE_MAX_NS 16
+#define TRACE_MAX_NS 24
 #define TRACE_MAX_HOPS 64
 
-enum trace_ep_kind { TRACE_EP_POD, TRACE_EP_NODE, TRACE_EP_IP };
+enum trace_ep_kind { TRACE_EP_POD, TRACE_EP_NODE, TRACE_EP_IP, TRACE_EP_INTERNET };
 
 struct trace_endpoint {
 	enum trace_ep_kind kind;
-	char label[160];	/* "default/client", "node/node-1", "10.0.0.1:80" */
+	char label[160];	/* "default/client", "node/node-1", "internet/laptop", "10.0.0.1:80" */
 	const char *netns;	/* lab namespace, NULL for a bare IP outside the lab */
 	uint32_t ip;
 	uint16_t port;		/* 0: not given */
 	ssize_t pod, node;	/* indexes into the topology, -1 if none */
+	ssize_t host;		/* internet host, -1 if none */
+	bool outside;		/* beyond the gateway: the internet (or nowhere) */
+	bool public_ip;		/* a public address of the cloud (node or load balancer) */
 	ssize_t container;	/* source container, -1 if none */
 	uint8_t proto_hint;	/* svc/...: the Service port's IPPROTO_*, else 0 */
 };
@@ -42,6 +45,7 @@ struct trace_svc {
 	ssize_t svc;			/* index into the topology; -1: none */
 	size_t port;			/* index of the Service port */
 	bool nodeport;			/* reached by a node's IP and the NodePort */
+	bool lb;			/* addressed to its LoadBalancer IP */
 	char chain[PROXY_NAME_MAX];	/* kube-proxy chain: service-... or KUBE-SVC-... */
 	/* After the DNAT: the endpoint picked. */
 	ssize_t pod;			/* the endpoint's pod, -1 if not one of the Service's */
@@ -107,17 +111,19 @@ struct trace {
 };
 
 /* Parse SRC and DST (DESIGN.md forms that exist in the lab so far: a pod
- * "NS/NAME[:CONTAINER]" or "NAME", "node/NAME", an "IP[:PORT]", and for a
- * destination "svc/NS/NAME[:PORT]", PORT a number or a port name). With l
+ * "NS/NAME[:CONTAINER]" or "NAME", "node/NAME", "internet/NAME[:PORT]", an
+ * "IP[:PORT]", and for a destination "svc/NS/NAME[:PORT]", PORT a number
+ * or a port name). With l
  * NULL (no lab) only a destination "IP[:PORT]" is accepted. */
 int trace_endpoint_parse(const struct lab *l, const char *s, bool source,
 			 struct trace_endpoint *ep, struct pp_err *e);
 /* Letters, digits, dashes and dots with at least one letter: a DNS name. */
 bool trace_is_dns_name(const char *s);
-/* Set up dt to trace the DNS query a pod's resolver would make for name
- * (the first search-list candidate that has an address, as glibc with
- * kubelet's resolv.conf would end up with; if none has, the first one),
- * from src to the cluster DNS.
+/* Set up dt to trace the DNS query src's resolver would make for name: a
+ * pod asks the cluster DNS for the first search-list candidate that has an
+ * address (as glibc with kubelet's resolv.conf would end up with; if none
+ * has, the first one); a node or internet host asks the internet's DNS for
+ * the name itself.
  * Run it with trace_run; its res.dns_a is the address to trace next. */
 int trace_dns_setup(const struct lab *l, const struct trace_endpoint *src, const char *name,
 		    struct trace *dt, struct pp_err *e);

@@ -209,3 +209,66 @@ lb_checks() { # LAB
 	[ -z "$(lab_leftovers "$IPT")" ]
 	! pgrep -af -- "--conf-file=/run/podpath/$IPT/" >/dev/null
 }
+
+# ---- trace across the edge ----
+
+tj() { pp -j trace "$@"; }
+
+@test "trace pod -> internet host: both SNAT hops, and the host's view agrees with tcpdump" {
+	pub=$(public_of "$(node_ip node-1)")
+	ip netns exec "$(NS inet_example.com)" tcpdump -Q in -i eth0 -n -c 1 \
+		-w "$BATS_TEST_TMPDIR/host.pcap" tcp dst port 80 2>/dev/null &
+	cap=$!
+	sleep 0.5
+	run tj default/client internet/example.com -p http
+	wait $cap
+	[ "$status" -eq 0 ]
+	out=$output
+	jq -e '.verdict.result == "delivered"' <<<"$out"
+	# First SNAT on node-1 (pod -> node address), second at the gateway
+	# (node address -> public address).
+	jq -e --arg n "$(node_ip node-1)" 'any(.hops[]; .place == "node node-1" and .interface == "eth0"
+		and .direction == "request" and .packet.src == $n)' <<<"$out"
+	jq -e --arg p "$pub" 'any(.hops[]; .place == "gateway" and .interface == "internet"
+		and .direction == "request" and .packet.src == $p)' <<<"$out"
+	# The host's answer names the public address, as the capture at the host shows it.
+	jq -e --arg p "$pub" '.verdict.answer | test("client=" + $p + ":")' <<<"$out"
+	tcpdump -n -r "$BATS_TEST_TMPDIR/host.pcap" 2>/dev/null | grep -q "$pub\.[0-9]* > 203.0.113.10.80"
+}
+
+@test "trace internet -> LoadBalancer (Local): the LB's DNAT to a NodePort, then kube-proxy's to the pod" {
+	lb=$(lb_ip_of default/local-lb)
+	run tj internet/laptop "$lb:80" -p http
+	[ "$status" -eq 0 ]
+	out=$output
+	jq -e '.verdict.answer | test("pod=default/local-1 .*client=203.0.113.20:")' <<<"$out"
+	jq -e --arg n "$(node_ip node-2)" 'any(.hops[]; .place == "load balancer" and .direction == "request"
+		and .packet.dst == $n)' <<<"$out"
+	jq -e 'any(.hops[]; .service.endpoint.pod == "local-1" and .service.nodeport)' <<<"$out"
+	# The reply goes back through the load balancer: the VPC's policy rule.
+	jq -e 'any(.hops[]; .place == "VPC" and .interface == "lb" and .direction == "reply"
+		and (.why | test("fwmark")))' <<<"$out"
+	# conntrack in the load balancer holds the same translation: the
+	# reply comes from node-2.
+	ip netns exec "$(NS lb)" conntrack -L -d "$lb" 2>/dev/null |
+		grep -q "src=$(node_ip node-2) dst=203.0.113.20 "
+}
+
+@test "trace internet -> pod address: unreachable at the internet router, as ip route get says" {
+	ip=$(pod_ip "$(NS pod_default_web-2)")
+	run ip -n "$(NS internet)" route get "$ip"
+	[ "$status" -ne 0 ]
+	run tj internet/laptop "$ip:8080" --timeout 1
+	[ "$status" -eq 1 ]
+	jq -e '.verdict.result == "unreachable" and (.verdict.reason | test("first seen at internet"))' <<<"$output"
+}
+
+@test "trace from an internet host by name: the internet DNS's answer, then the connection" {
+	run pp trace internet/laptop http://example.com/
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"internet DNS (query example.com)"* ]]
+	[[ "$output" == *"verdict: delivered: internet-host=example.com"*"client=203.0.113.20:"* ]]
+	[ "$(ip netns exec "$(NS inet_laptop)" dig +short @203.0.113.53 example.com)" = 203.0.113.10 ]
+	run pp trace internet/nope default/client
+	[ "$status" -eq 2 ]
+}
