@@ -11,14 +11,15 @@ VERSION  := 0.1.0
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 CC       ?= cc
-PKGS     := libmnl libnftnl libpcap ncursesw jansson libnetfilter_conntrack nettle
+PKGS     := libmnl libnftnl libpcap ncursesw jansson libnetfilter_conntrack nettle libcrypto
 BUILD    := build
 
 # Debian packages: build libraries, what labs run (dnsmasq-base: the cluster
-# DNS, without the host service of package dnsmasq), observers for tests and demo.
-DEB_BUILD := build-essential pkg-config libmnl-dev libnftnl-dev libpcap-dev libnetfilter-conntrack-dev nettle-dev \
+# and internet DNS, without the host service of package dnsmasq; nginx: the
+# ingress controller), observers for tests and demo.
+DEB_BUILD := build-essential pkg-config libmnl-dev libnftnl-dev libpcap-dev libnetfilter-conntrack-dev nettle-dev libssl-dev \
 	     libncurses-dev libjansson-dev clang libclang-rt-14-dev
-DEB_RUN   := dnsmasq-base
+DEB_RUN   := dnsmasq-base nginx
 DEB_TEST  := bats iproute2 iputils-ping jq nftables tcpdump curl dnsutils conntrack iptables \
 	     socat procps graphviz tmux valgrind
 
@@ -75,12 +76,24 @@ $(FUZZ_BIN): tests/fuzz/fuzz_topo.c $(LIB_SRC) $(wildcard lib/*.h lib/*/*.h)
 	clang $(CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 		-o $@ tests/fuzz/fuzz_topo.c $(LIB_SRC) $(LDLIBS)
 
+# nginx runs only inside the lab's ingress pods: the package's host service
+# is neither started by the install (policy-rc.d answers 101, "not allowed")
+# nor enabled for the next boot.
 deps:
 	@missing=$$(for p in $(DEB_BUILD) $(DEB_RUN) $(DEB_TEST); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing:" $$missing; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		guard=; \
+		if [ ! -e /usr/sbin/policy-rc.d ]; then \
+			printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; guard=1; \
+		fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; st=$$?; \
+		[ -z "$$guard" ] || rm -f /usr/sbin/policy-rc.d; \
+		case " $$missing " in *" nginx "*) \
+			systemctl disable nginx >/dev/null 2>&1 || update-rc.d nginx disable >/dev/null 2>&1 || true;; \
+		esac; \
+		exit $$st; \
 	fi
 
 unit: $(UNIT_BIN)

@@ -86,7 +86,7 @@ int lab_dns_path(const char *lab, const char *file, char *buf, size_t len)
 	return lab_path(lab, name, buf, len);
 }
 
-/* The internet's DNS: every internet host by name, and nothing else
+/* The internet's DNS: every internet host and ingress host by name, and nothing else
  * (local=/#/: any other name is NXDOMAIN; nothing is forwarded, so the lab
  * never asks a real DNS server). */
 static int internet_write(const struct lab *l, const char *dir, struct pp_err *e)
@@ -102,6 +102,13 @@ static int internet_write(const struct lab *l, const char *dir, struct pp_err *e
 		goto fail;
 	for (size_t i = 0; i < l->topo.inet.nhosts; i++)
 		fprintf(f, "%s %s\n", addr_fmt(l->topo.inet.hosts[i].ip, a), l->topo.inet.hosts[i].name);
+	/* Ingress hosts: the public IP of the load balancer in front of the
+	 * ingress controller, as external-dns would publish them. */
+	if (topo_ingress_lb(&l->topo))
+		for (size_t i = 0; i < l->topo.ningresses; i++)
+			for (size_t r = 0; r < l->topo.ingresses[i].nrules; r++)
+				fprintf(f, "%s %s\n", addr_fmt(topo_ingress_lb(&l->topo)->lb_ip, a),
+					l->topo.ingresses[i].rules[r].host);
 	if (fclose(f) != 0)
 		goto fail;
 	f = fopen(conf, "we");

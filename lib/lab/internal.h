@@ -35,6 +35,15 @@ int lab_responder_find(struct lab *l, struct pp_err *e);
  * must be in the pod's namespace: listening sockets are made here, so the
  * container is ready when this returns. Fills l->pids[pod]. */
 int lab_pod_spawn(struct lab *l, size_t pod, struct pp_err *e);
+/* The ingress controller's files (ingress/): nginx.conf rendered from the
+ * Ingresses, the lab CA (ca.pem) and the TLS certificate; nothing when no
+ * container runs nginx. */
+int lab_ingress_write(const struct lab *l, struct pp_err *e);
+bool lab_has_ingress_controller(const struct lab *l);
+/* Make the lab CA (LAB_CA_FILE) and a server certificate for hosts
+ * (ingress/tls.crt, tls.key) signed by it. */
+int lab_pki_write(const struct lab *l, const char *const *hosts, size_t nhosts,
+		  struct pp_err *e);
 /* Start internet host h's program (responder or dnsmasq; none runs
  * nothing). The calling thread must be in the host's namespace. Fills
  * l->inet_pids[h]. */

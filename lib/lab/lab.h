@@ -15,6 +15,7 @@
 
 #define LAB_RUN_DIR "/run/podpath"
 #define LAB_DEFAULT_NAME "podpath"
+#define LAB_CA_FILE "ca.pem"	/* the lab's CA: trust it to verify the ingress's TLS */
 
 struct lab {
 	char name[LAB_NAME_MAX + 1];

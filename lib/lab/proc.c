@@ -137,11 +137,11 @@ static int spawn_responder(struct lab *l, size_t pod, size_t ci, pid_t *pid, str
 	return responder_start(l, ident, c->ports, c->nports, who, pid, e);
 }
 
-/* Ready once it answers on TCP 53 inside the pod (the calling thread is
- * there); a dnsmasq that exits first failed, and its log says why. */
-static int dns_wait(pid_t pid)
+/* Ready once it accepts on TCP port inside the pod (the calling thread is
+ * there); a server that exits first failed, and its log says why. */
+static int port_wait(pid_t pid, uint16_t port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(TOPO_DNS_PORT),
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 
 	for (int i = 0; i < 600; i++) {
@@ -183,7 +183,7 @@ static int dnsmasq_start(struct lab *l, const char *conf_name, const char *log_n
 	if (ret)
 		return pp_err_set(e, PP_EXIT_ENV, -ret, "%s: cannot start dnsmasq: %s", who,
 				  strerror(ret));
-	ret = dns_wait(*pid);
+	ret = port_wait(*pid, TOPO_DNS_PORT);
 	if (ret < 0)
 		return pp_err_set(e, PP_EXIT_FAIL, ret, "%s: dnsmasq %s (see %s)", who,
 				  ret == -ECHILD ? "exited at once" : "does not answer on port 53", log);
@@ -200,6 +200,41 @@ static int spawn_dnsmasq(struct lab *l, size_t pod, size_t ci, pid_t *pid, struc
 	return dnsmasq_start(l, "dnsmasq.conf", "dnsmasq.log", who, pid, e);
 }
 
+/* nginx as the ingress controller, on the configuration setup rendered. */
+static int spawn_nginx(struct lab *l, size_t pod, size_t ci, pid_t *pid, struct pp_err *e)
+{
+	const struct topo_pod *p = &l->topo.pods[pod];
+	static const char *const paths[] = { "/usr/sbin/nginx", "/usr/local/sbin/nginx" };
+	char conf[256], errlog[256], pidline[320], pidfile[256], name[2 * TOPO_LABEL_MAX + 32];
+	char *argv[] = { "nginx", "-e", errlog, "-c", conf, "-g", pidline, NULL };
+	const char *path = NULL;
+	int ret;
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]) && !path; i++)
+		if (access(paths[i], X_OK) == 0)
+			path = paths[i];
+	if (!path)
+		return pp_err_set(e, PP_EXIT_ENV, -ENOENT, "pod \"%s/%s\" container \"%s\": nginx is "
+				  "not installed (Debian package nginx; make deps installs it)",
+				  p->ns, p->name, p->containers[ci].name);
+	lab_path(l->name, "ingress/nginx.conf", conf, sizeof(conf));
+	lab_path(l->name, "ingress/error.log", errlog, sizeof(errlog));
+	/* Each controller pod its own pid file: they share the configuration. */
+	snprintf(name, sizeof(name), "ingress/%s_%s.pid", p->ns, p->name);
+	lab_path(l->name, name, pidfile, sizeof(pidfile));
+	snprintf(pidline, sizeof(pidline), "pid %s;", pidfile);
+	ret = spawn(path, argv, NULL, 0, pid);
+	if (ret)
+		return pp_err_set(e, PP_EXIT_ENV, -ret, "pod \"%s/%s\": cannot start nginx: %s",
+				  p->ns, p->name, strerror(ret));
+	ret = port_wait(*pid, TOPO_HTTP_PORT);
+	if (ret < 0)
+		return pp_err_set(e, PP_EXIT_FAIL, ret, "pod \"%s/%s\": nginx %s (see %s)", p->ns,
+				  p->name, ret == -ECHILD ? "exited at once" : "does not answer on "
+				  "port 80", errlog);
+	return 0;
+}
+
 int lab_host_spawn(struct lab *l, size_t h, struct pp_err *e)
 {
 	const struct topo_inet_host *host = &l->topo.inet.hosts[h];
@@ -213,6 +248,7 @@ int lab_host_spawn(struct lab *l, size_t h, struct pp_err *e)
 	case TOPO_IMAGE_DNSMASQ:
 		return dnsmasq_start(l, "internet.conf", "internet.log", who, &l->inet_pids[h], e);
 	case TOPO_IMAGE_NONE:
+	case TOPO_IMAGE_NGINX:	/* refused for hosts by the topology */
 		break;
 	}
 	return 0;
@@ -245,9 +281,13 @@ int lab_pod_spawn(struct lab *l, size_t pod, struct pp_err *e)
 	const struct topo_pod *p = &l->topo.pods[pod];
 	int ret = 0;
 
-	for (size_t ci = 0; ci < p->ncontainers && ret == 0; ci++)
-		ret = (p->containers[ci].image == TOPO_IMAGE_DNSMASQ ? spawn_dnsmasq : spawn_responder)
+	for (size_t ci = 0; ci < p->ncontainers && ret == 0; ci++) {
+		enum topo_image im = p->containers[ci].image;
+
+		ret = (im == TOPO_IMAGE_DNSMASQ ? spawn_dnsmasq : im == TOPO_IMAGE_NGINX ? spawn_nginx
+										  : spawn_responder)
 			(l, pod, ci, &l->pids[pod][ci], e);
+	}
 	return ret;
 }
 

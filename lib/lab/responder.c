@@ -131,7 +131,7 @@ static void send_all(int fd, const char *buf, size_t len)
 
 static void conn_answer(const struct responder_cfg *cfg, struct conn *c, bool http)
 {
-	char server[64], client[64], line[512], host[128], path[256], resp[1024];
+	char server[64], client[64], line[640], host[128], path[256], xff[128], resp[1200];
 	int n;
 
 	endpoints(c->fd, server, client, sizeof(server));
@@ -145,6 +145,11 @@ static void conn_answer(const struct responder_cfg *cfg, struct conn *c, bool ht
 	}
 	c->req[c->len < REQ_MAX ? c->len : REQ_MAX - 1] = '\0';
 	header_get(c->req, "Host", host, sizeof(host));
+	/* Behind a proxy (the ingress): who the client was. */
+	header_get(c->req, "X-Forwarded-For", xff, sizeof(xff));
+	for (char *r = xff, *w = xff;; r++)	/* "a, b" -> "a,b": one field of the line */
+		if (*r != ' ' && !(*w++ = *r))
+			break;
 	{
 		const char *sp = strchr(c->req, ' ');
 		const char *sp2 = sp ? strchr(sp + 1, ' ') : NULL;
@@ -155,8 +160,8 @@ static void conn_answer(const struct responder_cfg *cfg, struct conn *c, bool ht
 	n = responder_identity(cfg, "http", server, client, line, sizeof(line));
 	if (n < 0 || (size_t)n >= sizeof(line))
 		n = (int)strlen(line);
-	snprintf(line + n, sizeof(line) - (size_t)n, " path=%s host=%s\n", path,
-		 host[0] ? host : "-");
+	snprintf(line + n, sizeof(line) - (size_t)n, " path=%s host=%s%s%s\n", path,
+		 host[0] ? host : "-", xff[0] ? " xff=" : "", xff);
 	n = snprintf(resp, sizeof(resp),
 		     "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
 		     "Connection: close\r\nX-Podpath-%s: %s\r\nX-Podpath-Container: %s\r\n\r\n%s",

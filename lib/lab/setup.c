@@ -462,6 +462,8 @@ static int build_all(struct build *b, const struct lab_setup_opts *o)
 	if (ret == 0)
 		ret = lab_dns_write(b->l, b->e);	/* before dnsmasq starts */
 	if (ret == 0)
+		ret = lab_ingress_write(b->l, b->e);	/* before nginx starts */
+	if (ret == 0)
 		ret = build_inet_hosts(b);	/* the cluster DNS forwards to the internet's */
 	if (ret == 0)
 		ret = lab_spawner_start(b->l, &b->spawner, b->e);

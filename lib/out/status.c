@@ -28,6 +28,28 @@ static size_t width(size_t cur, const char *s)
 	return l > cur ? l : cur;
 }
 
+/* Ingresses as kubectl lists them: hosts, the load balancer's address, ports. */
+static void ingress_text(FILE *f, const struct topo *t)
+{
+	const struct topo_service *lb = topo_ingress_lb(t);
+	char a[ADDR_STRLEN];
+
+	for (size_t i = 0; i < t->ningresses; i++) {
+		const struct topo_ingress *g = &t->ingresses[i];
+		char hosts[256] = "";
+		size_t n = 0;
+
+		if (!i)
+			fprintf(f, "\n%-14s %-16s %-36s %-15s %s\n", "NAMESPACE", "INGRESS", "HOSTS",
+				"ADDRESS", "PORTS");
+		for (size_t r = 0; r < g->nrules && n < sizeof(hosts); r++)
+			n += (size_t)snprintf(hosts + n, sizeof(hosts) - n, "%s%s", r ? "," : "",
+					      g->rules[r].host);
+		fprintf(f, "%-14s %-16s %-36s %-15s %s\n", g->ns, g->name, hosts,
+			lb && lb->lb_ip ? addr_fmt(lb->lb_ip, a) : "<none>", g->ntls ? "80, 443" : "80");
+	}
+}
+
 /* The edge: the cloud gateway and the internet's hosts. */
 static void internet_text(FILE *f, const struct out_status *s)
 {
@@ -66,7 +88,7 @@ void out_status_text(FILE *f, const struct out_status *s)
 {
 	const struct lab *l = s->lab;
 	const struct topo *t = &l->topo;
-	size_t ready = 0, wn = 4, wns = 9, wp = 3, wnet = 5;
+	size_t ready = 0, wn = 4, wns = 9, wp = 3, wnet = 5, wsv = 7;
 	char a[ADDR_STRLEN], c[CIDR_STRLEN];
 
 	for (size_t i = 0; i < t->npods; i++)
@@ -118,9 +140,15 @@ void out_status_text(FILE *f, const struct out_status *s)
 		char ports[160] = "", ext[ADDR_STRLEN];
 		size_t n = 0;
 
-		if (!i)
-			fprintf(f, "\n%-*s  %-16s %-13s %-15s  %-15s  %-24s %s\n", (int)wns, "NAMESPACE",
-				"SERVICE", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORTS", "ENDPOINTS");
+		if (!i) {
+			for (size_t k = 0; k < t->nservices; k++) {
+				wns = width(wns, t->services[k].ns);
+				wsv = width(wsv, t->services[k].name);
+			}
+			fprintf(f, "\n%-*s  %-*s  %-13s %-15s  %-15s  %-26s %s\n", (int)wns, "NAMESPACE",
+				(int)wsv, "SERVICE", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORTS",
+				"ENDPOINTS");
+		}
 		/* As kubectl shows them: port[:nodePort]/protocol. */
 		for (size_t k = 0; k < sv->nports && n < sizeof(ports); k++) {
 			const struct topo_svc_port *p = &sv->ports[k];
@@ -132,7 +160,7 @@ void out_status_text(FILE *f, const struct out_status *s)
 				n += (size_t)snprintf(ports + n, sizeof(ports) - n, "/%s",
 						      topo_proto_name(p->proto));
 		}
-		fprintf(f, "%-*s  %-16s %-13s %-15s  %-15s  %-24s", (int)wns, sv->ns, sv->name,
+		fprintf(f, "%-*s  %-*s  %-13s %-15s  %-15s  %-26s", (int)wns, sv->ns, (int)wsv, sv->name,
 			topo_svc_type_name(sv->type), sv->cluster_ip ? addr_fmt(sv->cluster_ip, a) : "None",
 			sv->lb_ip ? addr_fmt(sv->lb_ip, ext) : "<none>", ports);
 		for (size_t e = 0; e < sv->nendpoints; e++)
@@ -142,6 +170,7 @@ void out_status_text(FILE *f, const struct out_status *s)
 			fprintf(f, " <none>");
 		fputc('\n', f);
 	}
+	ingress_text(f, t);
 	internet_text(f, s);
 }
 
@@ -235,6 +264,31 @@ static json_t *internet_json(const struct out_status *s)
 			 "hosts", hosts);
 }
 
+/* Ingresses, their load balancer's address and the CA that signs their TLS. */
+static json_t *ingresses_json(const struct out_status *s)
+{
+	const struct topo *t = &s->lab->topo;
+	const struct topo_service *lb = topo_ingress_lb(t);
+	json_t *a = json_array();
+	char ip[ADDR_STRLEN], ca[LAB_NAME_MAX + 64];
+
+	snprintf(ca, sizeof(ca), "%s/%s/%s", LAB_RUN_DIR, s->lab->name, LAB_CA_FILE);
+	for (size_t i = 0; a && i < t->ningresses; i++) {
+		const struct topo_ingress *g = &t->ingresses[i];
+		json_t *hosts = json_array(), *tls = json_array();
+
+		for (size_t r = 0; r < g->nrules; r++)
+			json_array_append_new(hosts, json_string(g->rules[r].host));
+		for (size_t h = 0; h < g->ntls; h++)
+			json_array_append_new(tls, json_string(g->tls_hosts[h]));
+		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o, s:s?, s:s?}", "namespace",
+						   g->ns, "name", g->name, "hosts", hosts, "tls", tls,
+						   "address", lb && lb->lb_ip ? addr_fmt(lb->lb_ip, ip) : NULL,
+						   "caFile", g->ntls ? ca : NULL));
+	}
+	return a;
+}
+
 json_t *out_status_json(const struct out_status *s)
 {
 	const struct lab *l = s->lab;
@@ -278,14 +332,15 @@ json_t *out_status_json(const struct out_status *s)
 
 	for (size_t i = 0; i < t->nservices; i++)
 		json_array_append_new(services, service_json(t, &t->services[i]));
-	return json_pack("{s:i, s:s, s:I, s:{s:s, s:s, s:s, s:s, s:s, s:i, s:s}, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:i, s:s, s:I, s:{s:s, s:s, s:s, s:s, s:s, s:i, s:s}, s:o, s:o, s:o, s:o, s:o}",
 			 "schema", 1, "lab", l->name, "created", (json_int_t)l->created,
 			 "network", "mode", topo_mode_name(t->net.mode), "vpcCIDR",
 			 cidr_fmt(&t->net.vpc_cidr, c), "vpcRouter", addr_fmt(t->net.vpc_router, r),
 			 "clusterCIDR", cidr_fmt(&t->net.cluster_cidr, c2), "serviceCIDR",
 			 cidr_fmt(&t->net.service_cidr, c3), "mtu", (int)t->net.mtu,
 			 "clusterDomain", t->net.domain, "nodes", nodes, "pods", pods,
-			 "services", services, "internet", internet_json(s));
+			 "services", services, "internet", internet_json(s), "ingresses",
+			 ingresses_json(s));
 }
 
 void out_status_dot(FILE *f, const struct out_status *s)

@@ -84,6 +84,8 @@ int topo_parse_ports(struct parse_ctx *c, json_t *v, const struct topo_jpath *at
 /* An "image" value; none: whether "none" (no program) is allowed. */
 int topo_parse_image(struct parse_ctx *c, json_t *v, const struct topo_jpath *at, bool none,
 		     enum topo_image *out);
+/* The document's "ingresses" section into the model (obj: struct topo). */
+int topo_parse_ingresses(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at);
 /* The document's "internet" section into the model (obj: struct topo). */
 int topo_parse_internet(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at);
 

@@ -92,6 +92,9 @@ void topo_free(struct topo *t)
 		topo_svc_free(&t->services[i]);
 	free(t->services);
 	topo_internet_free(&t->inet);
+	for (i = 0; t->ingresses && i < t->ningresses; i++)
+		topo_ingress_free(&t->ingresses[i]);
+	free(t->ingresses);
 	memset(t, 0, sizeof(*t));
 }
 

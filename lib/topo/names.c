@@ -210,6 +210,7 @@ static const char *const image_names[] = {
 	[TOPO_IMAGE_RESPONDER] = "responder",
 	[TOPO_IMAGE_DNSMASQ] = "dnsmasq",
 	[TOPO_IMAGE_NONE] = "none",
+	[TOPO_IMAGE_NGINX] = "nginx",
 };
 
 const char *topo_image_name(enum topo_image i)

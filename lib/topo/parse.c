@@ -217,8 +217,8 @@ int topo_parse_image(struct parse_ctx *c, json_t *v, const struct topo_jpath *at
 	ret = jp_want_string(c, v, at, &s);
 	if (!ret && (topo_image_parse(s, out) || (!none && *out == TOPO_IMAGE_NONE)))
 		ret = jp_fail(c, at, v, none ? "unknown image (expected \"responder\", \"dnsmasq\" "
-			      "or \"none\")" : "unknown image (expected \"responder\" or "
-			      "\"dnsmasq\"; \"none\" is for internet hosts only)");
+			      "or \"none\")" : "unknown image (expected \"responder\", \"dnsmasq\" or "
+			      "\"nginx\"; \"none\" is for internet hosts only)");
 	return ret;
 }
 
@@ -283,6 +283,16 @@ static int check_containers(struct parse_ctx *c, const struct topo_pod *p,
 				ret = fail_port(c, at, i, k, "containerPort", val,
 						"a dnsmasq container serves port %d only",
 						TOPO_DNS_PORT);
+				goto out;
+			}
+			/* nginx serves HTTP and HTTPS, as the ingress controller. */
+			if (a->image == TOPO_IMAGE_NGINX &&
+			    ((pa->port != TOPO_HTTP_PORT && pa->port != TOPO_HTTPS_PORT) ||
+			     pa->proto != TOPO_PROTO_TCP)) {
+				snprintf(val, sizeof(val), "%u", (unsigned)pa->port);
+				ret = fail_port(c, at, i, k, "containerPort", val,
+						"an nginx container serves %d/TCP and %d/TCP only",
+						TOPO_HTTP_PORT, TOPO_HTTPS_PORT);
 				goto out;
 			}
 			/* Every earlier port of the pod: all of earlier containers',
@@ -744,6 +754,7 @@ static const struct field doc_fields[] = {
 	FIELD_FN("pods", false, parse_pods),
 	FIELD_FN("services", false, parse_services),
 	FIELD_FN("internet", false, topo_parse_internet),
+	FIELD_FN("ingresses", false, topo_parse_ingresses),
 };
 
 /* Turn each pod's node name into an index, now that all nodes are known. */

@@ -27,7 +27,12 @@ static int host_image(struct parse_ctx *c, void *obj, json_t *v, const struct to
 {
 	struct topo_inet_host *h = obj;
 
-	return topo_parse_image(c, v, at, true, &h->image);
+	int ret = topo_parse_image(c, v, at, true, &h->image);
+
+	if (!ret && h->image == TOPO_IMAGE_NGINX)
+		ret = jp_fail(c, at, v, "an internet host runs \"responder\", \"dnsmasq\" or "
+			      "\"none\" (nginx is the cluster's ingress controller)");
+	return ret;
 }
 
 static int host_ports(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)

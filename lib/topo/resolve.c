@@ -359,6 +359,8 @@ int topo_resolve(struct topo *t, struct topo_error *err)
 	if (!ret)
 		ret = topo_edge_plan(t, &plan, err);
 	if (!ret)
+		ret = topo_ingress_check(t, err);
+	if (!ret)
 		commit(t, &plan);
 out:
 	topo_svc_plan_free(t, &plan);

@@ -267,6 +267,39 @@ static json_t *internet_json(const struct topo_internet *inet)
 	return o;
 }
 
+static json_t *ingress_path_json(const struct topo_ingress_path *p)
+{
+	json_t *port = p->port_number ? json_pack("{s:i}", "number", p->port_number)
+				      : json_pack("{s:s}", "name", p->port_name);
+
+	return json_pack("{s:s, s:s, s:{s:{s:s, s:o}}}", "path", p->path, "pathType",
+			 p->type == TOPO_PATH_EXACT ? "Exact" : "Prefix", "backend", "service",
+			 "name", p->svc_name, "port", port);
+}
+
+static json_t *ingress_json(const struct topo_ingress *g)
+{
+	json_t *rules = json_array(), *hosts = json_array();
+	json_t *o;
+
+	for (size_t r = 0; rules && r < g->nrules; r++) {
+		json_t *paths = json_array();
+
+		for (size_t k = 0; paths && k < g->rules[r].npaths; k++)
+			json_array_append_new(paths, ingress_path_json(&g->rules[r].paths[k]));
+		json_array_append_new(rules, json_pack("{s:s, s:{s:o}}", "host", g->rules[r].host,
+						       "http", "paths", paths));
+	}
+	for (size_t h = 0; hosts && h < g->ntls; h++)
+		json_array_append_new(hosts, json_string(g->tls_hosts[h]));
+	o = json_pack("{s:s, s:s, s:o}", "namespace", g->ns, "name", g->name, "rules", rules);
+	if (o && g->ntls)
+		json_object_set_new(o, "tls", json_pack("[{s:o}]", "hosts", hosts));
+	else
+		json_decref(hosts);
+	return o;
+}
+
 struct json_t *topo_to_json(const struct topo *t)
 {
 	json_t *doc = json_object(), *nodes = json_array(), *pods = json_array();
@@ -295,6 +328,13 @@ struct json_t *topo_to_json(const struct topo *t)
 		svcs = NULL;
 	}
 	ok = ok && set(doc, "internet", internet_json(&t->inet));
+	if (ok && t->ningresses) {
+		json_t *ings = json_array();
+
+		for (size_t g = 0; ings && g < t->ningresses; g++)
+			ok = ok && json_array_append_new(ings, ingress_json(&t->ingresses[g])) == 0;
+		ok = ok && set(doc, "ingresses", ings);
+	}
 	if (!ok) {
 		json_decref(doc);
 		doc = NULL;

@@ -32,10 +32,13 @@ struct topo_port {
 };
 
 /* The program a container runs: podpath's responder (HTTP/TCP/UDP answers
- * naming the pod), or dnsmasq serving DNS on port 53; `none` (internet
- * hosts only) runs nothing: a client. */
-enum topo_image { TOPO_IMAGE_RESPONDER, TOPO_IMAGE_DNSMASQ, TOPO_IMAGE_NONE };
+ * naming the pod), dnsmasq serving DNS on port 53, or nginx as the ingress
+ * controller (HTTP 80, HTTPS 443); `none` (internet hosts only) runs
+ * nothing: a client. */
+enum topo_image { TOPO_IMAGE_RESPONDER, TOPO_IMAGE_DNSMASQ, TOPO_IMAGE_NONE, TOPO_IMAGE_NGINX };
 #define TOPO_DNS_PORT 53
+#define TOPO_HTTP_PORT 80
+#define TOPO_HTTPS_PORT 443
 
 struct topo_container {
 	char name[TOPO_LABEL_MAX];
@@ -147,6 +150,39 @@ struct topo_internet {
 	size_t nhosts;
 };
 
+/* Ingress (networking.k8s.io/v1): host and path rules to Services, served
+ * by the lab's nginx. Paths are Prefix (by path element, as Kubernetes
+ * defines it) or Exact. */
+#define TOPO_MAX_INGRESSES 256
+#define TOPO_MAX_INGRESS_RULES 64
+#define TOPO_MAX_INGRESS_PATHS 64
+#define TOPO_INGRESS_PATH_MAX 256
+enum topo_path_type { TOPO_PATH_PREFIX, TOPO_PATH_EXACT };
+
+struct topo_ingress_path {
+	char path[TOPO_INGRESS_PATH_MAX];	/* starts with '/' */
+	enum topo_path_type type;
+	char svc_name[TOPO_LABEL_MAX];		/* backend Service, in the Ingress's namespace */
+	uint16_t port_number;			/* the Service port by number... */
+	char port_name[16];			/* ...or by name */
+	size_t svc, svc_port;			/* resolved: indexes into services and its ports */
+};
+
+struct topo_ingress_rule {
+	char host[TOPO_SUBDOMAIN_MAX];
+	struct topo_ingress_path *paths;
+	size_t npaths;
+};
+
+struct topo_ingress {
+	char ns[TOPO_LABEL_MAX];
+	char name[TOPO_LABEL_MAX];
+	struct topo_ingress_rule *rules;
+	size_t nrules;
+	char (*tls_hosts)[TOPO_SUBDOMAIN_MAX];	/* hosts served over HTTPS */
+	size_t ntls;
+};
+
 struct topo {
 	struct topo_network net;
 	struct topo_node *nodes;
@@ -156,6 +192,8 @@ struct topo {
 	struct topo_service *services;
 	size_t nservices;
 	struct topo_internet inet;
+	struct topo_ingress *ingresses;
+	size_t ningresses;
 };
 
 struct topo_error {
@@ -211,6 +249,12 @@ const struct topo_inet_host *topo_inet_dns(const struct topo *t);
  * of that port (Local), as the LB's health checks find them. */
 bool topo_lb_targets_node(const struct topo *t, const struct topo_service *s, size_t pi,
 			  size_t n);
+/* The LoadBalancer Service in front of the ingress controller (the first
+ * one whose endpoints run nginx), or NULL: its IP is what ingress hosts
+ * resolve to on the internet. */
+const struct topo_service *topo_ingress_lb(const struct topo *t);
+/* True if host is served over HTTPS by some Ingress. */
+bool topo_ingress_tls(const struct topo *t, const char *host);
 /* Endpoints of s's port pi on node n. */
 size_t topo_svc_port_local_endpoints(const struct topo *t, const struct topo_service *s,
 				     size_t pi, size_t n);

@@ -198,6 +198,34 @@ static bool topo_equal(const struct topo *a, const struct topo *b, const char **
 			}
 		}
 	}
+	*why = "ingresses";
+	if (a->ningresses != b->ningresses)
+		return false;
+	for (i = 0; i < a->ningresses; i++) {
+		const struct topo_ingress *g = &a->ingresses[i], *h = &b->ingresses[i];
+
+		if (strcmp(g->ns, h->ns) || strcmp(g->name, h->name) || g->nrules != h->nrules ||
+		    g->ntls != h->ntls)
+			return false;
+		for (j = 0; j < g->ntls; j++)
+			if (strcmp(g->tls_hosts[j], h->tls_hosts[j]))
+				return false;
+		for (j = 0; j < g->nrules; j++) {
+			if (strcmp(g->rules[j].host, h->rules[j].host) ||
+			    g->rules[j].npaths != h->rules[j].npaths)
+				return false;
+			for (k = 0; k < g->rules[j].npaths; k++) {
+				const struct topo_ingress_path *u = &g->rules[j].paths[k];
+				const struct topo_ingress_path *w = &h->rules[j].paths[k];
+
+				if (strcmp(u->path, w->path) || u->type != w->type ||
+				    strcmp(u->svc_name, w->svc_name) || u->port_number != w->port_number ||
+				    strcmp(u->port_name, w->port_name) || u->svc != w->svc ||
+				    u->svc_port != w->svc_port)
+					return false;
+			}
+		}
+	}
 	*why = "";
 	return true;
 }
@@ -297,7 +325,7 @@ static void test_default(void)
 		return;
 	CHECK(t.net.mode == TOPO_MODE_ROUTED);
 	CHECK_EQ_INT(t.nnodes, 2);
-	CHECK_EQ_INT(t.npods, 4);
+	CHECK_EQ_INT(t.npods, 5);
 	/* Addresses are IPAM's job, so --network can still change the mode. */
 	CHECK(t.nodes[0].ip == 0 && t.nodes[0].pod_cidr.len == 0 && t.pods[0].ip == 0);
 	if (!CHECKF(topo_resolve(&t, &err) == 0, "%s %s", err.path, err.msg))
@@ -317,7 +345,7 @@ static void test_default(void)
 	CHECK(cidr_eq(t.nodes[1].pod_cidr, pfx("10.244.2.0/24")));
 	CHECK_EQ_INT(t.nodes[0].gw, ip("10.244.1.1"));
 	CHECK_EQ_INT(t.nodes[1].gw, ip("10.244.2.1"));
-	CHECK_EQ_INT(t.nodes[0].npods, 2);
+	CHECK_EQ_INT(t.nodes[0].npods, 3);
 	CHECK_EQ_INT(t.nodes[1].npods, 2);
 
 	p = topo_pod_find(&t, NULL, "client");
@@ -356,7 +384,22 @@ static void test_default(void)
 	CHECK(topo_pod_find(&t, "kube-system", "web-1") == NULL);
 	CHECK(topo_pod_find(&t, NULL, "nope") == NULL);
 
-	CHECK_EQ_INT(t.nservices, 2);
+	CHECK_EQ_INT(t.nservices, 3);
+	/* The ingress controller: nginx behind a Local LoadBalancer, and the
+	 * Ingress for web.example.test over TLS to Service default/web. */
+	p = topo_pod_find(&t, "ingress-nginx", "controller");
+	if (CHECK(p != NULL))
+		CHECK(p->ip == ip("10.244.1.4") && p->containers[0].image == TOPO_IMAGE_NGINX);
+	sv = topo_ingress_lb(&t);
+	if (CHECK(sv != NULL))
+		CHECK(!strcmp(sv->name, "ingress-nginx-controller") && sv->ext_local &&
+		      sv->lb_ip == ip("198.51.100.4"));
+	if (CHECK(t.ningresses == 1 && t.ingresses[0].nrules == 1 &&
+		  t.ingresses[0].rules[0].npaths == 1)) {
+		CHECK_EQ_STR(t.ingresses[0].rules[0].host, "web.example.test");
+		CHECK(topo_ingress_tls(&t, "web.example.test") && !topo_ingress_tls(&t, "x.test"));
+		CHECK_EQ_INT(t.ingresses[0].rules[0].paths[0].svc, 0);
+	}
 	/* kube-dns, not given an address, gets the one resolv.conf names. */
 	sv = topo_service_find(&t, "kube-system", "kube-dns");
 	if (CHECK(sv != NULL))
@@ -412,7 +455,7 @@ static void test_default_modes(void)
 		CHECK_EQ_INT(t.pods[1].ip, ip("172.18.0.129"));
 		CHECK_EQ_INT(t.pods[2].ip, ip("172.18.0.130"));
 		/* Services do not depend on the mode. */
-		CHECK(t.nservices == 2 && t.services[0].cluster_ip == ip("10.96.0.1") &&
+		CHECK(t.nservices == 3 && t.services[0].cluster_ip == ip("10.96.0.1") &&
 		      t.services[0].nendpoints == 2);
 		check_addresses(&t, "default vpc");
 		check_roundtrip(&t, "default vpc");
@@ -1286,8 +1329,9 @@ static void test_services_resolve(void)
 	CHECK_EQ_STR(err.path, ".services[0].ports[0].nodePort");
 	CHECK_HAS_STR(err.msg, "30000..32767");
 	s->ports[0].node_port = 0;
+	/* The ingress controller's LoadBalancer already holds 30000 and 30001. */
 	if (CHECK(topo_resolve(&t, &err) == 0))
-		CHECK_EQ_INT(s->ports[0].node_port, 30000);
+		CHECK_EQ_INT(s->ports[0].node_port, 30002);
 	s->type = TOPO_SVC_CLUSTERIP;
 	CHECK(topo_resolve(&t, &err) == -EINVAL);
 	CHECK_EQ_STR(err.path, ".services[0].ports[0].nodePort");

@@ -1,0 +1,223 @@
+/* ingress — the ingress controller's configuration: what ingress-nginx would
+ * render from the lab's Ingresses, written to /run/podpath/LAB/ingress/ with
+ * the lab CA and the TLS certificate before the controller starts.
+ *
+ * One server per host. A TLS host is served on 443 and redirected there
+ * from 80 (308, ingress-nginx's ssl-redirect). Exact paths are `location =`;
+ * a Prefix path matches by path element as Kubernetes defines it, so /foo
+ * becomes `location = /foo` and `location /foo/` (never /foobar). Each
+ * location proxies to the backend Service's ClusterIP, passes the client
+ * address in X-Forwarded-For and names the Ingress rule that matched in
+ * X-Podpath-Ingress (request and response). Anything else gets the default
+ * backend's 404. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "lab/internal.h"
+
+struct route {
+	const struct topo_ingress *g;
+	const struct topo_ingress_path *p;
+};
+
+/* A path as Kubernetes compares it: without a trailing slash (but "/"). */
+static void path_norm(const char *p, char *buf, size_t len)
+{
+	size_t n = strlen(p);
+
+	while (n > 1 && p[n - 1] == '/')
+		n--;
+	snprintf(buf, len, "%.*s", (int)n, p);
+}
+
+static void location_body(FILE *f, const struct topo *t, const struct route *r, const char *host)
+{
+	const struct topo_service *s = &t->services[r->p->svc];
+	char a[ADDR_STRLEN], rule[512];
+
+	snprintf(rule, sizeof(rule), "%s/%s host=%s path=%s (%s) -> %s/%s:%u", r->g->ns, r->g->name,
+		 host, r->p->path, r->p->type == TOPO_PATH_EXACT ? "Exact" : "Prefix", s->ns, s->name,
+		 s->ports[r->p->svc_port].port);
+	/* Every proxy_set_header here: a location that sets one inherits none. */
+	fprintf(f, "\t\t\tproxy_set_header Host $host;\n"
+		"\t\t\tproxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n"
+		"\t\t\tproxy_set_header X-Real-IP $remote_addr;\n"
+		"\t\t\tproxy_set_header X-Forwarded-Proto $scheme;\n"
+		"\t\t\tproxy_set_header X-Forwarded-Host $host;\n"
+		"\t\t\tproxy_set_header X-Podpath-Ingress \"%s\";\n"
+		"\t\t\tadd_header X-Podpath-Ingress \"%s\" always;\n"
+		"\t\t\tproxy_pass http://%s:%u;\n", rule, rule, addr_fmt(s->cluster_ip, a),
+		s->ports[r->p->svc_port].port);
+}
+
+/* The locations of one host, from every Ingress rule for it. */
+static void host_locations(FILE *f, const struct topo *t, const char *host)
+{
+	bool root = false;
+
+	for (size_t i = 0; i < t->ningresses; i++)
+		for (size_t r = 0; r < t->ingresses[i].nrules; r++) {
+			const struct topo_ingress_rule *rule = &t->ingresses[i].rules[r];
+
+			if (strcmp(rule->host, host))
+				continue;
+			for (size_t k = 0; k < rule->npaths; k++) {
+				struct route rt = { &t->ingresses[i], &rule->paths[k] };
+				char p[TOPO_INGRESS_PATH_MAX];
+				bool exact_too = false;
+
+				path_norm(rt.p->path, p, sizeof(p));
+				if (rt.p->type == TOPO_PATH_EXACT) {
+					fprintf(f, "\t\tlocation = %s {\n", rt.p->path);
+					location_body(f, t, &rt, host);
+					fprintf(f, "\t\t}\n");
+					continue;
+				}
+				if (!strcmp(p, "/")) {
+					root = true;
+					fprintf(f, "\t\tlocation / {\n");
+					location_body(f, t, &rt, host);
+					fprintf(f, "\t\t}\n");
+					continue;
+				}
+				/* An Exact rule for the same path wins over this Prefix one. */
+				for (size_t i2 = 0; i2 < t->ningresses; i2++)
+					for (size_t r2 = 0; r2 < t->ingresses[i2].nrules; r2++)
+						for (size_t k2 = 0; k2 < t->ingresses[i2].rules[r2].npaths; k2++) {
+							const struct topo_ingress_path *o =
+								&t->ingresses[i2].rules[r2].paths[k2];
+
+							exact_too |= !strcmp(t->ingresses[i2].rules[r2].host, host) &&
+								     o->type == TOPO_PATH_EXACT &&
+								     !strcmp(o->path, p);
+						}
+				if (!exact_too) {
+					fprintf(f, "\t\tlocation = %s {\n", p);
+					location_body(f, t, &rt, host);
+					fprintf(f, "\t\t}\n");
+				}
+				fprintf(f, "\t\tlocation %s/ {\n", p);
+				location_body(f, t, &rt, host);
+				fprintf(f, "\t\t}\n");
+			}
+		}
+	if (!root)
+		fprintf(f, "\t\tlocation / {\n\t\t\treturn 404 \"default backend - 404\\n\";\n\t\t}\n");
+}
+
+/* Each host once, in the order the Ingresses name them. */
+static bool host_seen(const struct topo *t, size_t i, size_t r)
+{
+	const char *host = t->ingresses[i].rules[r].host;
+
+	for (size_t i2 = 0; i2 <= i; i2++)
+		for (size_t r2 = 0; r2 < t->ingresses[i2].nrules && (i2 < i || r2 < r); r2++)
+			if (!strcmp(t->ingresses[i2].rules[r2].host, host))
+				return true;
+	return false;
+}
+
+static void conf_write(FILE *f, const struct lab *l, const char *dir)
+{
+	const struct topo *t = &l->topo;
+
+	fprintf(f, "# podpath: the ingress controller of lab \"%s\", rendered from its Ingresses\n"
+		"worker_processes 1;\ndaemon off;\nuser root;\n"
+		"events { worker_connections 256; }\n"
+		"http {\n"
+		"\tlog_format ingress '$remote_addr $scheme \"$host\" \"$request\" $status "
+		"upstream=$upstream_addr';\n"
+		"\taccess_log %s/access.log ingress;\n"
+		"\tclient_body_temp_path %s/tmp/body;\n\tproxy_temp_path %s/tmp/proxy;\n"
+		"\tfastcgi_temp_path %s/tmp/fastcgi;\n\tuwsgi_temp_path %s/tmp/uwsgi;\n"
+		"\tscgi_temp_path %s/tmp/scgi;\n"
+		"\tssl_certificate %s/tls.crt;\n\tssl_certificate_key %s/tls.key;\n"
+		"\tproxy_http_version 1.1;\n"
+		"\t# The default backend: hosts no Ingress names.\n"
+		"\tserver {\n\t\tlisten %d default_server;\n\t\tlisten %d ssl default_server;\n"
+		"\t\treturn 404 \"default backend - 404\\n\";\n\t}\n",
+		l->name, dir, dir, dir, dir, dir, dir, dir, dir, TOPO_HTTP_PORT, TOPO_HTTPS_PORT);
+	for (size_t i = 0; i < t->ningresses; i++)
+		for (size_t r = 0; r < t->ingresses[i].nrules; r++) {
+			const char *host = t->ingresses[i].rules[r].host;
+			bool tls = topo_ingress_tls(t, host);
+
+			if (host_seen(t, i, r))
+				continue;
+			fprintf(f, "\tserver {\n\t\tserver_name %s;\n", host);
+			if (tls) {
+				fprintf(f, "\t\tlisten %d;\n\t\treturn 308 https://$host$request_uri;\n"
+					"\t}\n\tserver {\n\t\tserver_name %s;\n\t\tlisten %d ssl;\n",
+					TOPO_HTTP_PORT, host, TOPO_HTTPS_PORT);
+			} else {
+				fprintf(f, "\t\tlisten %d;\n", TOPO_HTTP_PORT);
+			}
+			host_locations(f, t, host);
+			fprintf(f, "\t}\n");
+		}
+	fprintf(f, "}\n");
+}
+
+/* The TLS hosts of every Ingress, each once. */
+static size_t tls_hosts(const struct topo *t, const char **out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->ningresses; i++)
+		for (size_t h = 0; h < t->ingresses[i].ntls; h++) {
+			bool dup = false;
+
+			for (size_t k = 0; k < n && !dup; k++)
+				dup = !strcmp(out[k], t->ingresses[i].tls_hosts[h]);
+			if (!dup && n < max)
+				out[n++] = t->ingresses[i].tls_hosts[h];
+		}
+	return n;
+}
+
+bool lab_has_ingress_controller(const struct lab *l)
+{
+	for (size_t i = 0; i < l->topo.npods; i++)
+		for (size_t c = 0; c < l->topo.pods[i].ncontainers; c++)
+			if (l->topo.pods[i].containers[c].image == TOPO_IMAGE_NGINX)
+				return true;
+	return false;
+}
+
+int lab_ingress_write(const struct lab *l, struct pp_err *e)
+{
+	static const char *const tmps[] = { "tmp", "tmp/body", "tmp/proxy", "tmp/fastcgi",
+					    "tmp/uwsgi", "tmp/scgi" };
+	const char *hosts[TOPO_MAX_INGRESSES];
+	char dir[256], path[300], conf[256];
+	size_t nhosts;
+	FILE *f;
+	int ret;
+
+	if (!lab_has_ingress_controller(l))
+		return 0;
+	if (lab_path(l->name, "ingress", dir, sizeof(dir)) < 0 ||
+	    (mkdir(dir, 0755) < 0 && errno != EEXIST))
+		return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot create %s: %s", dir, strerror(errno));
+	for (size_t i = 0; i < sizeof(tmps) / sizeof(tmps[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, tmps[i]);
+		if (mkdir(path, 0700) < 0 && errno != EEXIST)
+			return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot create %s: %s", path,
+					  strerror(errno));
+	}
+	nhosts = tls_hosts(&l->topo, hosts, sizeof(hosts) / sizeof(hosts[0]));
+	ret = lab_pki_write(l, hosts, nhosts, e);
+	if (ret < 0)
+		return ret;
+	lab_path(l->name, "ingress/nginx.conf", conf, sizeof(conf));
+	f = fopen(conf, "we");
+	if (!f)
+		return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot write %s: %s", conf, strerror(errno));
+	conf_write(f, l, dir);
+	if (fclose(f) != 0)
+		return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot write %s: %s", conf, strerror(errno));
+	return 0;
+}

@@ -1,0 +1,107 @@
+#!/usr/bin/env bats
+# The L7 ingress: a real nginx in pod ingress-nginx/controller, rendered from
+# the topology's Ingresses, behind a LoadBalancer Service; TLS signed by the
+# lab CA. Checked from an internet host and from a pod with curl, dig and
+# openssl, and with nginx's own configuration test.
+
+LAB=pp-bats-ingress
+load helpers
+
+setup_file() {
+	lab_cleanup
+	pp setup -f "$TOPOS/good/ingress.json" >/dev/null
+}
+
+teardown_file() {
+	lab_cleanup
+	! pgrep -af -- "-c /run/podpath/$LAB/ingress/" >/dev/null
+}
+
+CA() { echo "/run/podpath/$LAB/ca.pem"; }
+# curl from the internet host laptop, which resolves names through the internet's DNS.
+lcurl() { pp exec internet/laptop -- curl -s -m 3 --cacert "$(CA)" "$@"; }
+lb_ip() {
+	ip netns exec "${LAB}_lb" nft list map ip cloud-lb listeners |
+		grep -o '[0-9.]* \. tcp \. 443 comment "ingress-nginx/ingress-nginx-controller:443"' |
+		awk '{print $1}'
+}
+
+@test "nginx runs in the controller pod, and nginx itself accepts its configuration" {
+	pid=$(ip netns pids "${LAB}_pod_ingress-nginx_controller" | head -1)
+	[[ "$(cat /proc/$pid/comm)" == nginx ]]
+	nginx -t -q -e /dev/null -c "/run/podpath/$LAB/ingress/nginx.conf" \
+		-g "pid /run/podpath/$LAB/ingress/test.pid;"
+	! ss -ltn | grep -q ':443 '	# nothing of it listens on the host
+}
+
+@test "the internet's DNS resolves ingress hosts to the load balancer's address" {
+	lb=$(lb_ip)
+	[[ "$lb" == 198.51.100.* ]]
+	[ "$(ip netns exec "${LAB}_inet_laptop" dig +short @203.0.113.53 shop.example.test)" = "$lb" ]
+	[ "$(ip netns exec "${LAB}_inet_laptop" dig +short @203.0.113.53 blog.example.test)" = "$lb" ]
+}
+
+@test "host routing: each host reaches its own Service" {
+	run lcurl https://shop.example.test/
+	[[ "$output" == *"pod=default/web-1"* ]]
+	run lcurl http://blog.example.test/
+	[[ "$output" == *"pod=default/api-1"* ]]
+}
+
+@test "path routing: Prefix matches by path element, Exact only the path itself" {
+	route() { lcurl "https://shop.example.test$1" | grep -o 'pod=[^ ]*'; }
+	[ "$(route /api)" = pod=default/api-1 ]
+	[ "$(route /api/v1/items)" = pod=default/api-1 ]
+	[ "$(route /apiv1)" = pod=default/web-1 ]	# not a path element of /api
+	[ "$(route /exact)" = pod=default/api-1 ]
+	[ "$(route /exact/more)" = pod=default/web-1 ]	# Exact takes no sub-path
+	[ "$(route /other)" = pod=default/web-1 ]
+	# The response names the rule that matched.
+	run lcurl -D- -o /dev/null https://shop.example.test/api/v1
+	[[ "$output" == *"X-Podpath-Ingress: default/shop host=shop.example.test path=/api (Prefix) -> default/api:8000"* ]]
+}
+
+@test "TLS: verified against the lab CA, refused without it; HTTP is redirected" {
+	run lcurl https://shop.example.test/
+	[ "$status" -eq 0 ]
+	run pp exec internet/laptop -- curl -s -m 3 https://shop.example.test/
+	[ "$status" -eq 60 ]	# peer certificate cannot be authenticated
+	openssl verify -CAfile "$(CA)" "/run/podpath/$LAB/ingress/tls.crt"
+	openssl x509 -noout -ext subjectAltName -in "/run/podpath/$LAB/ingress/tls.crt" |
+		grep -q "DNS:shop.example.test"
+	run lcurl -o /dev/null -w '%{http_code} %{redirect_url}' http://shop.example.test/x
+	[ "$output" = "308 https://shop.example.test/x" ]
+}
+
+@test "unknown hosts get the default backend's 404" {
+	run lcurl -w ' %{http_code}' -H "Host: nothing.example.test" "http://$(lb_ip)/"
+	[ "$output" = "default backend - 404
+ 404" ]
+}
+
+@test "X-Forwarded-For carries the client's address, from the internet and from a pod" {
+	run lcurl https://shop.example.test/
+	[[ "$output" == *"xff=203.0.113.20"* ]]
+	# A pod reaches the ingress through kube-proxy, which serves the
+	# LoadBalancer IP on its own node (this lab has no cluster DNS: the name
+	# is pinned to the address the internet's DNS gives).
+	client=$(pod_ip "${LAB}_pod_default_web-1")
+	run pp exec default/web-1 -- curl -s -m 3 --cacert "$(CA)" \
+		--resolve "shop.example.test:443:$(lb_ip)" https://shop.example.test/api
+	[[ "$output" == *"pod=default/api-1"*"xff=$client"* ]]
+}
+
+@test "status lists the Ingress with its hosts and address" {
+	run pp -j status
+	jq -e --arg lb "$(lb_ip)" '.ingresses[] | select(.name == "shop") |
+		.hosts == ["shop.example.test"] and .address == $lb and .tls == ["shop.example.test"]' <<<"$output"
+}
+
+@test "bad Ingresses exit 2 naming the field, and build nothing" {
+	for f in ingress-unknown-service ingress-bad-path-type ingress-dup-host-path; do
+		run "$PODPATH" --lab pp-bats-ingress-bad setup -f "$TOPOS/bad/$f.json"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *".ingresses["* ]]
+	done
+	[ -z "$(lab_leftovers pp-bats-ingress-bad)" ]
+}
