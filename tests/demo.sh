@@ -36,6 +36,15 @@ echo "\$ podpath exec default/client -- curl -s http://web/"
 $PODPATH --lab "$LAB" exec default/client -- curl -s -m 3 http://web/
 say "podpath trace default/client http://web/ (the DNS query's path, then the Service's)"
 $PODPATH --lab "$LAB" trace default/client http://web/
+say "pod to internet: SNAT on the node (ip-masq-agent), then at the cloud gateway (1:1 NAT)"
+echo "\$ podpath exec default/client -- curl -s http://example.com/"
+$PODPATH --lab "$LAB" exec default/client -- curl -s -m 3 http://example.com/
+say "internet to the ingress: DNS, the cloud load balancer, nginx with TLS (the lab CA), the Service"
+echo "\$ podpath exec internet/laptop -- curl -s --cacert /run/podpath/$LAB/ca.pem https://web.example.test/"
+$PODPATH --lab "$LAB" exec internet/laptop -- curl -s -m 3 --cacert "/run/podpath/$LAB/ca.pem" \
+	https://web.example.test/
+say "podpath trace internet/laptop web.example.test:443 (the name, then the load balancer, NodePort, nginx)"
+$PODPATH --lab "$LAB" trace internet/laptop web.example.test:443
 say "kube-proxy's Service chain on node-1 (nft list chain ip kube-proxy ...)"
 ip netns exec "${LAB}_node_node-1" nft list chain ip kube-proxy service-SUSTUHLJ-default/web/tcp/http
 say "routes on node-1 (ip -n ${LAB}_node_node-1 route)"
@@ -46,6 +55,9 @@ The lab stays up. Explore it:
   podpath exec default/client -- ip addr
   podpath trace default/client http://$web2:8080/ --pcap /tmp/trace.pcapng
   podpath trace default/client svc/kube-system/kube-dns:dns
+  podpath trace default/client internet/example.com -p http
+  podpath exec internet/laptop -- curl -s -v --cacert /run/podpath/$LAB/ca.pem https://web.example.test/
+  ip netns exec ${LAB}_gateway nft list ruleset
   ip netns exec ${LAB}_node_node-1 nft list table ip kube-proxy
   ip netns list
   podpath status --dot | dot -Tsvg > lab.svg

@@ -127,7 +127,7 @@ setup() { load helpers; }
 	lab=ppt-model-routed
 	# cbr0 is a bridge holding the pods' host-side veths.
 	ip -n ${lab}_node_node-1 -d link show cbr0 | grep -q "bridge "
-	[ "$(ip -n ${lab}_node_node-1 -o link show master cbr0 | grep -c 'veth')" -eq 2 ]
+	[ "$(ip -n ${lab}_node_node-1 -o link show master cbr0 | grep -c 'veth')" -eq 3 ]	# client, web-1, the ingress controller
 	# The pod's eth0 is a veth whose peer lives in the node namespace.
 	ip -n ${lab}_pod_default_client -d link show eth0 | grep -q "veth"
 	ip -n ${lab}_pod_default_client -d link show eth0 | grep -q "link-netns ${lab}_node_node-1"
