@@ -11,7 +11,7 @@ VERSION  := 0.1.0
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 CC       ?= cc
-PKGS     := libmnl libnftnl libpcap ncursesw jansson libnetfilter_conntrack nettle libcrypto
+PKGS     := libmnl libnftnl libpcap ncursesw jansson libnetfilter_conntrack nettle libssl libcrypto
 BUILD    := build
 
 # Debian packages: build libraries, what labs run (dnsmasq-base: the cluster

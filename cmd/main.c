@@ -48,7 +48,7 @@ static const struct command commands[] = {
 	  "  TARGET is POD (NAMESPACE/NAME or NAME in default) or node/NAME\n"
 	  "  -c, --container NAME     run as that container of the pod\n" },
 	{ "trace", cmd_trace, NEED_ROOT, "send a real probe and report every hop",
-	  "SRC DST [-p icmp|udp|tcp|http|dns] [--port N] [--timeout SEC] [--pcap FILE] [--tui]\n"
+	  "SRC DST [-p icmp|udp|tcp|http|https|dns] [--port N] [--timeout SEC] [--pcap FILE] [--tui]\n"
 	  "       podpath trace --netns NAME|PID DST [options]\n"
 	  "  SRC is a pod (NS/NAME[:CONTAINER]) or node/NAME; DST a pod (NS/NAME[:PORT]),\n"
 	  "  node/NAME, a Service (svc/NS/NAME[:PORT]), an IP[:PORT], a DNS name[:PORT]\n"

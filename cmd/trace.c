@@ -96,16 +96,17 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 	return 0;
 }
 
-/* "http://HOST[:PORT][/PATH]" -> proto http, DST HOST[:PORT], the path. */
+/* "http[s]://HOST[:PORT][/PATH]" -> proto http[s], DST HOST[:PORT], the path. */
 static void url_split(struct trace_args *a, char *buf, size_t len)
 {
-	const char *rest = a->dst + 7, *slash = strchr(rest, '/');
+	bool tls = !strncmp(a->dst, "https://", 8);
+	const char *rest = a->dst + (tls ? 8 : 7), *slash = strchr(rest, '/');
 
 	snprintf(buf, len, "%.*s", slash ? (int)(slash - rest) : (int)strlen(rest), rest);
 	snprintf(a->url_path, sizeof(a->url_path), "%s", slash ? slash : "/");
 	a->dst = buf;
 	if (!a->proto)
-		a->proto = "http";
+		a->proto = tls ? "https" : "http";
 }
 
 /* The first port of the destination pod's containers with this protocol. */
@@ -128,7 +129,8 @@ static int choose_probe(struct trace_args *a, const struct lab *l, struct trace 
 	uint16_t tcp = pod_port(l, &t->dst, TOPO_PROTO_TCP);
 
 	if (a->proto && probe_proto_parse(a->proto, &t->probe.proto) < 0)
-		return pp_usage_error("trace", "-p \"%s\": expected icmp, udp, tcp, http or dns", a->proto);
+		return pp_usage_error("trace", "-p \"%s\": expected icmp, udp, tcp, http, https or dns",
+				      a->proto);
 	if (!a->proto && t->dst.proto_hint == IPPROTO_UDP)	/* a UDP Service port */
 		t->probe.proto = t->dst.port == 53 ? PROBE_DNS : PROBE_UDP;
 	else if (!a->proto)
@@ -139,6 +141,7 @@ static int choose_probe(struct trace_args *a, const struct lab *l, struct trace 
 			: t->dst.port ? t->dst.port
 			: t->probe.proto == PROBE_DNS ? 53
 			: t->probe.proto == PROBE_UDP ? pod_port(l, &t->dst, TOPO_PROTO_UDP)
+			: t->probe.proto == PROBE_HTTPS ? 443
 			: tcp ? tcp : (t->probe.proto == PROBE_HTTP ? 80 : 0);
 	if (!t->probe.dport)
 		return pp_usage_error("trace", "DST \"%s\" has no %s port: give one with --port",
@@ -159,6 +162,10 @@ static int choose_probe(struct trace_args *a, const struct lab *l, struct trace 
 	else
 		addr_fmt(t->dst.ip, t->probe.host);
 	snprintf(t->probe.path, sizeof(t->probe.path), "%s", a->url_path[0] ? a->url_path : "/");
+	/* HTTPS trusts the lab's CA, as a user told to would. */
+	if (t->probe.proto == PROBE_HTTPS && l->name[0])
+		snprintf(t->probe.ca_file, sizeof(t->probe.ca_file), "%s/%s/%s", LAB_RUN_DIR, l->name,
+			 LAB_CA_FILE);
 	return 0;
 }
 
@@ -200,7 +207,7 @@ int cmd_trace(int argc, char **argv)
 	ret = parse_args(argc, argv, &a);
 	if (ret)
 		return ret;
-	if (!strncmp(a.dst, "http://", 7))
+	if (!strncmp(a.dst, "http://", 7) || !strncmp(a.dst, "https://", 8))
 		url_split(&a, url_host, sizeof(url_host));
 	memset(&l, 0, sizeof(l));
 	t.timeout_ms = a.timeout_ms;

@@ -134,6 +134,7 @@ static void conf_write(FILE *f, const struct lab *l, const char *dir)
 		"\tclient_body_temp_path %s/tmp/body;\n\tproxy_temp_path %s/tmp/proxy;\n"
 		"\tfastcgi_temp_path %s/tmp/fastcgi;\n\tuwsgi_temp_path %s/tmp/uwsgi;\n"
 		"\tscgi_temp_path %s/tmp/scgi;\n"
+		"\tssl_protocols TLSv1.2 TLSv1.3;\n"
 		"\tssl_certificate %s/tls.crt;\n\tssl_certificate_key %s/tls.key;\n"
 		"\tproxy_http_version 1.1;\n"
 		"\t# The default backend: hosts no Ingress names.\n"

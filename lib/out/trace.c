@@ -209,6 +209,41 @@ static void hop_text(FILE *f, const struct trace *t, size_t i, bool color)
 		fprintf(f, "%16s%s%s%s\n", "", color ? DIM : "", h->why, color ? RESET : "");
 }
 
+/* The second connection behind the ingress controller, and what joins the
+ * two: the request that ended at nginx went on from nginx. */
+static void upstream_text(FILE *f, const struct trace *t, bool color)
+{
+	const struct trace *u = t->upstream;
+	const struct topo_pod *p = &t->lab->topo.pods[t->proxy_pod];
+	char a[ADDR_STRLEN], b[ADDR_STRLEN];
+	bool reply_started = false;
+
+	fprintf(f, "\n%sconnection 2:%s nginx in pod %s/%s ended connection 1%s and sent the request "
+		"on in a connection of its own, %s:%u > %s:%u\n", color ? BOLD : "", color ? RESET : "",
+		p->ns, p->name, t->probe.proto == PROBE_HTTPS ? " (TLS terminated there)" : "",
+		addr_fmt(u->probe.saddr, a), u->probe.sport, addr_fmt(u->probe.daddr, b),
+		u->probe.dport);
+	if (t->res.via[0])
+		fprintf(f, "%16sIngress rule: %s\n", "", t->res.via);
+	for (size_t i = 0; i < u->nhops; i++) {
+		if (u->hops[i].reply && !reply_started) {
+			fprintf(f, "    reply:\n");
+			reply_started = true;
+		}
+		hop_text(f, u, i, color);
+	}
+	for (size_t i = 0; i < u->nct; i++) {
+		const struct ct_entry *c = &u->ct[i];
+		char os[ADDR_STRLEN], od[ADDR_STRLEN], rs[ADDR_STRLEN], rd[ADDR_STRLEN];
+
+		fprintf(f, "%s  %-26s %s:%u > %s:%u, reply %s:%u > %s:%u%s\n",
+			i ? "" : "  conntrack of connection 2:\n", u->ns_label[u->ct_ns[i]],
+			addr_fmt(c->orig.src, os), c->orig.sport, addr_fmt(c->orig.dst, od),
+			c->orig.dport, addr_fmt(c->reply.src, rs), c->reply.sport,
+			addr_fmt(c->reply.dst, rd), c->reply.dport, c->dnat ? " [DNAT]" : "");
+	}
+}
+
 void out_trace_text(FILE *f, const struct trace *t, bool color)
 {
 	bool ok = t->verdict == TRACE_DELIVERED, reply_started = false;
@@ -231,6 +266,8 @@ void out_trace_text(FILE *f, const struct trace *t, bool color)
 	}
 	if (!t->nhops)
 		fprintf(f, "    (no packet of the probe was seen)\n");
+	if (t->upstream)
+		upstream_text(f, t, color);
 	for (size_t i = 0; i < t->nnft; i++) {
 		const struct nftrace_event *ev = &t->nft[i];
 		int again = 0;
@@ -273,6 +310,8 @@ void out_trace_text(FILE *f, const struct trace *t, bool color)
 	}
 	fprintf(f, "\nverdict: %s%s%s: %s\n", color ? (ok ? GREEN : RED) : "",
 		trace_verdict_name(t->verdict), color ? RESET : "", t->reason);
+	if (t->res.tls[0])
+		fprintf(f, "tls: %s\n", t->res.tls);
 	if (!ok && t->divergence[0])
 		fprintf(f, "first divergence from the expected path: %s\n", t->divergence);
 	fprintf(f, "timing: arming observers %.1f ms, waiting for packets %.1f ms, total %.1f ms\n",
@@ -304,6 +343,7 @@ static json_t *packet_json(const struct capture_pkt *k)
 
 json_t *out_trace_json(const struct trace *t)
 {
+	json_t *o;
 	json_t *hops = json_array(), *nft = json_array(), *ct = json_array(), *v;
 	char a[ADDR_STRLEN], b[ADDR_STRLEN];
 
@@ -350,7 +390,11 @@ json_t *out_trace_json(const struct trace *t)
 	json_object_set_new(v, "last_hop", t->last_hop >= 0 ? json_integer(t->last_hop + 1) : json_null());
 	if (t->res.http_status)
 		json_object_set_new(v, "http_status", json_integer(t->res.http_status));
-	return json_pack("{s:i, s:s, s:s, s:{s:s, s:s, s:s*}, s:{s:s, s:s, s:i, s:s*}, s:o, s:o, s:o, s:o, s:o, s:{s:f, s:f, s:f}}",
+	if (t->res.tls[0])
+		json_object_set_new(v, "tls", json_string(t->res.tls));
+	if (t->res.via[0])
+		json_object_set_new(v, "ingress_rule", json_string(t->res.via));
+	o = json_pack("{s:i, s:s, s:s, s:{s:s, s:s, s:s*}, s:{s:s, s:s, s:i, s:s*}, s:o, s:o, s:o, s:o, s:o, s:{s:f, s:f, s:f}}",
 			 "schema", 1, "protocol", probe_proto_name(t->probe.proto), "mode",
 			 t->lab ? topo_mode_name(t->lab->topo.net.mode) : "kernel",
 			 "src", "name", t->src.label, "ip",
@@ -361,4 +405,15 @@ json_t *out_trace_json(const struct trace *t)
 			 "service", svc_json(t, &t->svc), "hops", hops, "nftables", nft, "conntrack", ct, "verdict", v,
 			 "timing", "arm_ms", (double)t->arm_ns / 1e6, "wait_ms", (double)t->wait_ns / 1e6,
 			 "total_ms", (double)t->total_ns / 1e6);
+	/* Behind the ingress: the second connection, as a trace of its own. */
+	if (o && t->proxy_pod >= 0) {
+		const struct topo_pod *p = &t->lab->topo.pods[t->proxy_pod];
+		char name[2 * TOPO_LABEL_MAX + 2];
+
+		snprintf(name, sizeof(name), "%s/%s", p->ns, p->name);
+		json_object_set_new(o, "proxy", json_string(name));
+	}
+	if (o && t->upstream)
+		json_object_set_new(o, "upstream", out_trace_json(t->upstream));
+	return o;
 }

@@ -273,7 +273,7 @@ static void why_fmt(const struct trace *t, size_t h, char *buf, size_t len)
 	route_fmt(t->ns[hop->ns], k->vxlan ? k->outer_daddr : k->daddr, k->ifname, buf, len);
 	if (!prev)
 		snprintf(buf + strlen(buf), len - strlen(buf), " (where the %s starts)",
-			 hop->reply ? "answer" : "probe");
+			 hop->reply ? "answer" : t->shares_capture ? "proxy's connection" : "probe");
 }
 
 static int hops_build(struct trace *t)

@@ -19,4 +19,12 @@ void trace_service_hop(const struct trace *t, const struct capture_pkt *prev,
 int trace_service_endpoint(const struct lab *l, const char *s, struct trace_endpoint *ep,
 			   struct pp_err *e);
 
+/* conntrack in every observed namespace for t's flow (run.c). */
+void trace_ct_collect(struct trace *t);
+/* Pods that run nginx (ingress controllers): their IPs, at most max. */
+size_t trace_proxy_pods(const struct lab *l, size_t *pods, size_t max);
+/* After t's own correlation: when the probe ended at an ingress controller,
+ * trace the connection it opened to the backend into t->upstream (upstream.c). */
+int trace_upstream(struct trace *t, struct pp_err *e);
+
 #endif

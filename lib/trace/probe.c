@@ -36,7 +36,7 @@ static long long mono_ms(void)
 
 const char *probe_proto_name(enum probe_proto p)
 {
-	static const char *const names[] = { "icmp", "udp", "tcp", "http", "dns" };
+	static const char *const names[] = { "icmp", "udp", "tcp", "http", "dns", "https" };
 
 	return names[p];
 }
@@ -49,7 +49,7 @@ uint8_t probe_ipproto(enum probe_proto p)
 
 int probe_proto_parse(const char *s, enum probe_proto *out)
 {
-	for (int p = PROBE_ICMP; p <= PROBE_DNS; p++)
+	for (int p = PROBE_ICMP; p <= PROBE_HTTPS; p++)
 		if (!strcmp(s, probe_proto_name(p))) {
 			*out = p;
 			return 0;
@@ -270,15 +270,37 @@ static int run_udp(struct probe *p, long long deadline, struct probe_result *r)
 	return 0;
 }
 
+int probe_http_request(const struct probe *p, char *buf, size_t len)
+{
+	return snprintf(buf, len, "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: podpath-trace\r\n"
+			"Connection: close\r\n\r\n", p->path[0] ? p->path : "/", p->host);
+}
+
+void probe_http_answer(const char *buf, size_t len, struct probe_result *r)
+{
+	const char *body = strstr(buf, "\r\n\r\n"), *via = strcasestr(buf, "\r\nX-Podpath-Ingress: ");
+
+	if (sscanf(buf, "HTTP/%*s %d", &r->http_status) != 1) {
+		r->outcome = PROBE_TIMEOUT;
+		snprintf(r->answer, sizeof(r->answer), "%s, but no HTTP response %s",
+			 r->tls[0] ? "TLS handshake completed" : "TCP handshake completed",
+			 len ? "(the answer was not HTTP)" : "came back");
+		return;
+	}
+	if (via && (!body || via < body))
+		snprintf(r->via, sizeof(r->via), "%.*s", (int)strcspn(via + 21, "\r\n"), via + 21);
+	snprintf(r->answer, sizeof(r->answer), "%.*s", (int)strcspn(body ? body + 4 : buf, "\r\n"),
+		 body ? body + 4 : buf);
+	r->outcome = PROBE_OK;
+}
+
 static void http_read(struct probe *p, long long deadline, struct probe_result *r)
 {
-	char buf[2048];
+	char buf[4096];
 	size_t len = 0;
 	char req[640];
-	int n;
+	int n = probe_http_request(p, req, sizeof(req));
 
-	n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: podpath-trace\r\n"
-		     "Connection: close\r\n\r\n", p->path[0] ? p->path : "/", p->host);
 	if (send(p->fd, req, (size_t)n, MSG_NOSIGNAL) < 0) {
 		r->err = errno;
 		r->outcome = from_errno(errno, false);
@@ -301,19 +323,7 @@ static void http_read(struct probe *p, long long deadline, struct probe_result *
 		len += (size_t)got;
 	}
 	buf[len] = '\0';
-	if (sscanf(buf, "HTTP/%*s %d", &r->http_status) != 1) {
-		r->outcome = PROBE_TIMEOUT;
-		snprintf(r->answer, sizeof(r->answer), "TCP handshake completed, but no HTTP response %s",
-			 len ? "(the answer was not HTTP)" : "came back");
-		return;
-	}
-	{
-		const char *body = strstr(buf, "\r\n\r\n");
-
-		snprintf(r->answer, sizeof(r->answer), "%.*s", (int)strcspn(body ? body + 4 : buf, "\r\n"),
-			 body ? body + 4 : buf);
-	}
-	r->outcome = PROBE_OK;
+	probe_http_answer(buf, len, r);
 }
 
 static int run_tcp(struct probe *p, long long deadline, struct probe_result *r)
@@ -345,6 +355,8 @@ static int run_tcp(struct probe *p, long long deadline, struct probe_result *r)
 	snprintf(r->answer, sizeof(r->answer), "TCP handshake completed");
 	if (p->proto == PROBE_HTTP)
 		http_read(p, deadline, r);
+	else if (p->proto == PROBE_HTTPS)
+		probe_https_run(p, deadline, r);
 	return 0;
 }
 
@@ -376,7 +388,7 @@ void probe_close(struct probe *p)
 		/* An abortive close: the trace is over, no FIN dance needed. */
 		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 
-		if (p->proto == PROBE_TCP || p->proto == PROBE_HTTP)
+		if (probe_ipproto(p->proto) == IPPROTO_TCP)
 			setsockopt(p->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		close(p->fd);
 	}

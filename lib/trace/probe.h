@@ -8,8 +8,9 @@
 
 #include "err.h"
 
-/* DNS: a query over UDP for probe.host, type A. */
-enum probe_proto { PROBE_ICMP, PROBE_UDP, PROBE_TCP, PROBE_HTTP, PROBE_DNS };
+/* DNS: a query over UDP for probe.host, type A. HTTPS: HTTP over TLS with
+ * SNI probe.host, the server verified against probe.ca_file. */
+enum probe_proto { PROBE_ICMP, PROBE_UDP, PROBE_TCP, PROBE_HTTP, PROBE_DNS, PROBE_HTTPS };
 
 enum probe_outcome {
 	PROBE_OK,		/* echo reply, UDP answer, TCP handshake, HTTP response */
@@ -28,6 +29,7 @@ struct probe {
 	uint16_t dport;
 	char host[256];		/* HTTP Host header; DNS: the name asked for */
 	char path[256];		/* HTTP path */
+	char ca_file[256];	/* HTTPS: the CA to verify the server with ("" = none) */
 };
 
 struct probe_result {
@@ -38,6 +40,8 @@ struct probe_result {
 	char answer[512];	/* first line of the application's answer */
 	uint32_t dns_a;		/* DNS: the first A record of the answer, 0 if none */
 	int dns_rcode;		/* DNS: the answer's code (-1: no answer) */
+	char tls[256];		/* HTTPS: the handshake's outcome and the verification */
+	char via[320];		/* HTTP: the X-Podpath-Ingress header (the rule that matched) */
 };
 
 /* Make the socket in /run/netns/NETNS and learn the source port (or pick
@@ -50,6 +54,12 @@ const char *probe_proto_name(enum probe_proto p);
 /* IPPROTO_ICMP, _UDP or _TCP: what the probe travels as. */
 uint8_t probe_ipproto(enum probe_proto p);
 int probe_proto_parse(const char *s, enum probe_proto *out);
+/* For the HTTP and HTTPS probes (probe.c, tls.c): the request to send, and
+ * the outcome read off a response of len bytes in buf (NUL-terminated). */
+int probe_http_request(const struct probe *p, char *buf, size_t len);
+void probe_http_answer(const char *buf, size_t len, struct probe_result *r);
+/* HTTPS after the TCP handshake (tls.c): TLS, then the HTTP exchange. */
+void probe_https_run(struct probe *p, long long deadline_ms, struct probe_result *r);
 const char *probe_outcome_name(enum probe_outcome o);
 
 #endif

@@ -46,6 +46,55 @@ static void ns_add_endpoint(struct trace *t, const struct trace_endpoint *ep, bo
 		ns_add(t, ep->netns, "internet host", l->topo.inet.hosts[ep->host].name);
 }
 
+/* Service svc's endpoints (of port pi; SIZE_MAX: of any port) and their nodes. */
+static void ns_add_service(struct trace *t, size_t svc, size_t pi)
+{
+	const struct lab *l = t->lab;
+	const struct topo_service *s = &l->topo.services[svc];
+
+	for (size_t e = 0; e < s->nendpoints; e++) {
+		size_t p = s->endpoints[e].pod;
+		char label[TOPO_LABEL_MAX * 2 + 2];
+
+		if (pi != SIZE_MAX && !s->endpoints[e].port[pi])
+			continue;
+		snprintf(label, sizeof(label), "%s/%s", l->topo.pods[p].ns, l->topo.pods[p].name);
+		ns_add(t, l->plan.nodes[l->topo.pods[p].node].netns, "node",
+		       l->topo.nodes[l->topo.pods[p].node].name);
+		ns_add(t, l->plan.pods[p].netns, "pod", label);
+	}
+}
+
+size_t trace_proxy_pods(const struct lab *l, size_t *pods, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < l->topo.npods && n < max; i++)
+		for (size_t c = 0; c < l->topo.pods[i].ncontainers; c++)
+			if (l->topo.pods[i].containers[c].image == TOPO_IMAGE_NGINX) {
+				pods[n++] = i;
+				break;
+			}
+	return n;
+}
+
+/* Does the probe go to an ingress controller: the pod itself, or a
+ * Service (its LoadBalancer) that has one behind it? */
+static bool to_proxy(const struct trace *t)
+{
+	size_t pods[8], n = trace_proxy_pods(t->lab, pods, 8);
+
+	for (size_t i = 0; i < n; i++) {
+		if (t->dst.pod == (ssize_t)pods[i])
+			return true;
+		for (size_t e = 0; t->svc.svc >= 0 &&
+				   e < t->lab->topo.services[t->svc.svc].nendpoints; e++)
+			if (t->lab->topo.services[t->svc.svc].endpoints[e].pod == pods[i])
+				return true;
+	}
+	return false;
+}
+
 /* Every namespace the packet can cross, in path order: the source, its
  * node (or, from the internet, the internet router and the gateway), the
  * VPC (and the load balancer), the gateway and the internet router towards
@@ -73,21 +122,15 @@ static void ns_choose(struct trace *t)
 	}
 	ns_add_endpoint(t, &t->dst, true);
 	/* A Service: each endpoint, and its node, is a place it can end up. */
-	if (t->svc.svc >= 0) {
-		const struct topo_service *s = &l->topo.services[t->svc.svc];
-
-		for (size_t e = 0; e < s->nendpoints; e++) {
-			size_t p = s->endpoints[e].pod;
-			char label[TOPO_LABEL_MAX * 2 + 2];
-
-			if (!s->endpoints[e].port[t->svc.port])
-				continue;
-			snprintf(label, sizeof(label), "%s/%s", l->topo.pods[p].ns, l->topo.pods[p].name);
-			ns_add(t, l->plan.nodes[l->topo.pods[p].node].netns, "node",
-			       l->topo.nodes[l->topo.pods[p].node].name);
-			ns_add(t, l->plan.pods[p].netns, "pod", label);
-		}
-	}
+	if (t->svc.svc >= 0)
+		ns_add_service(t, (size_t)t->svc.svc, t->svc.port);
+	/* An HTTP request to an ingress controller goes on in a connection of
+	 * its own: every Ingress backend's pods and nodes are on the way. */
+	if ((t->probe.proto == PROBE_HTTP || t->probe.proto == PROBE_HTTPS) && to_proxy(t))
+		for (size_t i = 0; i < l->topo.ningresses; i++)
+			for (size_t r = 0; r < l->topo.ingresses[i].nrules; r++)
+				for (size_t k = 0; k < l->topo.ingresses[i].rules[r].npaths; k++)
+					ns_add_service(t, l->topo.ingresses[i].rules[r].paths[k].svc, SIZE_MAX);
 	/* An address on a node that no pod holds may be rewritten there (a
 	 * DNAT): every pod of that node is a place it can end up. */
 	if (t->dst.kind == TRACE_EP_IP && t->dst.node >= 0)
@@ -108,7 +151,8 @@ static void filter_build(const struct trace *t, char *buf, size_t len)
 	const char *err = "(icmp and icmp[0] != 0 and icmp[0] != 8)";
 	unsigned p = t->probe.sport;
 
-	char more[160] = "";
+	char more[320] = "";
+	size_t proxies[8], np = t->lab ? trace_proxy_pods(t->lab, proxies, 8) : 0;
 
 	/* Behind a Service a masquerade may change the source port (NodePort
 	 * traffic): the endpoints' own ports catch the flow's rewritten form. */
@@ -123,6 +167,16 @@ static void filter_build(const struct trace *t, char *buf, size_t len)
 			if (ep && !strstr(more, one) && strlen(more) + strlen(one) < sizeof(more))
 				strcat(more, one);
 		}
+	}
+	/* An HTTP request may end at an ingress controller: its own connection
+	 * to the backend is part of the path (upstream.c). */
+	for (size_t i = 0; (t->probe.proto == PROBE_HTTP || t->probe.proto == PROBE_HTTPS) && i < np;
+	     i++) {
+		char one[48], a[ADDR_STRLEN];
+
+		snprintf(one, sizeof(one), " or host %s", addr_fmt(t->lab->topo.pods[proxies[i]].ip, a));
+		if (strlen(more) + strlen(one) < sizeof(more))
+			strcat(more, one);
 	}
 	switch (t->probe.proto) {
 	case PROBE_ICMP:
@@ -210,7 +264,7 @@ static void observers_remove(struct trace *t, struct nftrace **armed)
 
 /* conntrack in every namespace: entries whose original direction is the
  * probe as it was seen there; their reply tuple shows any NAT. */
-static void ct_collect(struct trace *t)
+void trace_ct_collect(struct trace *t)
 {
 	uint8_t proto = probe_ipproto(t->probe.proto);
 
@@ -277,12 +331,13 @@ int trace_run(struct trace *t, struct pp_err *e)
 {
 	struct nftrace *armed[TRACE_MAX_NS] = { 0 };
 	struct nftrace_match m = { 0 };
-	char filter[256], tag[32];
+	char filter[512], tag[32];
 	uint64_t t0 = now_ns(), t1;
 	int ret;
 
 	t->probe.fd = -1;
 	t->last_hop = -1;
+	t->proxy_pod = -1;
 	trace_service_match(t);
 	if (t->lab)
 		ns_choose(t);
@@ -314,11 +369,13 @@ int trace_run(struct trace *t, struct pp_err *e)
 	nft_collect(t, armed);
 	ret = trace_correlate(t, e);
 	if (ret == 0)
-		ct_collect(t);	/* before the probe's socket closes the flow */
+		trace_ct_collect(t);	/* before the probe's socket closes the flow */
 	/* A NAT that changed the source port hid the rest of the way from the
 	 * first pass: follow the flow under its new name. */
 	if (ret == 0 && aliases_learn(t))
 		ret = trace_correlate(t, e);
+	if (ret == 0 && (t->probe.proto == PROBE_HTTP || t->probe.proto == PROBE_HTTPS))
+		ret = trace_upstream(t, e);
 out:
 	probe_close(&t->probe);
 	observers_remove(t, armed);
@@ -328,7 +385,13 @@ out:
 
 void trace_free(struct trace *t)
 {
-	capture_close(t->cap);
+	if (t->upstream) {
+		trace_free(t->upstream);
+		free(t->upstream);
+		t->upstream = NULL;
+	}
+	if (!t->shares_capture)
+		capture_close(t->cap);
 	t->cap = NULL;
 	/* The hops pointed into the capture: forget them with it. */
 	t->nhops = 0;

@@ -108,6 +108,12 @@ struct trace {
 	char divergence[256];
 	ssize_t last_hop;		/* last request hop seen, -1 if none */
 	uint64_t arm_ns, wait_ns, total_ns;	/* wall time arming, waiting, overall */
+	/* Behind the ingress controller: the second TCP connection, the one
+	 * nginx opened to the backend Service for the probe's request, traced
+	 * from the same captures (NULL if the probe met no proxy). */
+	struct trace *upstream;
+	ssize_t proxy_pod;		/* the pod whose nginx terminated the probe, -1 */
+	bool shares_capture;		/* an upstream: its capture is its parent's */
 };
 
 /* Parse SRC and DST (DESIGN.md forms that exist in the lab so far: a pod

@@ -105,3 +105,25 @@ lb_ip() {
 	done
 	[ -z "$(lab_leftovers pp-bats-ingress-bad)" ]
 }
+
+@test "trace https through the ingress: TLS verified, the rule named, nginx's own connection to the Service" {
+	run pp -j trace internet/laptop https://shop.example.test/api/v1 --timeout 3
+	[ "$status" -eq 0 ]
+	out=$output
+	jq -e '.verdict.result == "delivered" and (.verdict.answer | test("pod=default/api-1 .*xff=203.0.113.20"))' <<<"$out"
+	jq -e '.verdict.tls | test("verified by /run/podpath/")' <<<"$out"
+	jq -e '.verdict.ingress_rule | test("^default/shop host=shop.example.test path=/api \\(Prefix\\) -> default/api:8000")' <<<"$out"
+	jq -e '.proxy == "ingress-nginx/controller"' <<<"$out"
+	# Connection 1 ends at the controller pod (after the LB's and kube-proxy's DNATs) ...
+	jq -e 'any(.hops[]; .place == "pod ingress-nginx/controller" and .direction == "request" and .packet.dport == 443)' <<<"$out"
+	# ... connection 2 leaves it for Service default/api, which kube-proxy sends to api-1.
+	ctrl=$(pod_ip "${LAB}_pod_ingress-nginx_controller")
+	api=$(ip netns exec "${LAB}_node_node-1" nft list map ip kube-proxy service-ips |
+		grep -o '[0-9.]* \. tcp \. 8000' | awk '{print $1}')
+	jq -e --arg c "$ctrl" --arg a "$api" '.upstream.hops[0] | .packet.src == $c and .packet.dst == $a and .packet.dport == 8000' <<<"$out"
+	jq -e 'any(.upstream.hops[]; .service.endpoint.pod == "api-1")' <<<"$out"
+	# The kernel saw that connection: conntrack on the controller's node holds it, DNATed to api-1.
+	sport=$(jq -r '.upstream.hops[0].packet.sport' <<<"$out")
+	ip netns exec "${LAB}_node_node-1" conntrack -L -p tcp --sport "$sport" -s "$ctrl" 2>/dev/null |
+		grep -q "src=$(pod_ip "${LAB}_pod_default_api-1") "
+}
