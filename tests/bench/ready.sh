@@ -7,9 +7,10 @@
 #
 # Baseline in the same run: a shell script that builds the same lab with
 # `ip`, loads the very rulesets podpath installed (dumped per namespace with
-# `nft list ruleset`) with `nft -f`, starts both dnsmasqs on the same
-# configuration and waits until dig gets answers. It starts no responders,
-# which only favours the baseline.
+# `nft list ruleset`) with `nft -f`, starts both dnsmasqs and nginx on the
+# same configuration (certificates included) and waits until dig and curl
+# get answers. It starts no responders and makes no certificates, which only
+# favours the baseline.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PODPATH=${PODPATH:-./podpath}
@@ -58,6 +59,8 @@ for ns in $(ip netns list | awk '{print $1}' | grep "^${LAB}_"); do
 done
 cp -r /run/podpath/$LAB/dns "$TMP/dns"
 sed -i "s|/run/podpath/$LAB/dns|$TMP/dns|g" "$TMP"/dns/*.conf
+cp -r /run/podpath/$LAB/ingress "$TMP/ingress"
+sed -i "s|/run/podpath/$LAB/ingress|$TMP/ingress|g" "$TMP"/ingress/nginx.conf
 $PODPATH --lab $LAB teardown >/dev/null
 settle
 
@@ -136,14 +139,19 @@ baseline() {
 		>/dev/null 2>&1; do sleep 0.01; done
 	until ip netns exec "$(N pod_kube-system_coredns)" dig +short +time=1 +tries=1 \
 		@127.0.0.1 kube-dns.kube-system.svc.cluster.local >/dev/null 2>&1; do sleep 0.01; done
+	ip netns exec "$(N pod_ingress-nginx_controller)" nginx -e "$TMP/ingress/error.log" \
+		-c "$TMP/ingress/nginx.conf" -g "pid $TMP/ingress/bench.pid;" >/dev/null 2>&1 &
+	disown
+	until ip netns exec "$(N pod_ingress-nginx_controller)" curl -s -o /dev/null -m 1 \
+		http://127.0.0.1/; do sleep 0.01; done
 }
 
 t3=$(now)
 baseline
 t4=$(now)
 pp=$(ms "$t0" "$t2"); base=$(ms "$t3" "$t4")
-echo "default lab ready (2 nodes, 4 pods, 3 internet hosts, gateway, load balancer, 2 dnsmasq):"
+echo "default lab ready (2 nodes, 5 pods, 3 internet hosts, gateway, load balancer, 2 dnsmasq, nginx):"
 printf '  podpath setup returned   %8.1f ms\n' "$(ms "$t0" "$t1")"
 printf '  podpath all healthy      %8.1f ms  (target: < 1000 ms)\n' "$pp"
-printf '  ip/nft/dnsmasq script    %8.1f ms  (same namespaces, links, rules and DNS; no responders)\n' "$base"
+printf '  ip/nft/dnsmasq/nginx script %5.1f ms  (same namespaces, links, rules, DNS, nginx; no responders)\n' "$base"
 printf '  ratio                    %8.1fx faster\n' "$(awk -v a="$base" -v b="$pp" 'BEGIN{print a/b}')"
