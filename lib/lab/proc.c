@@ -160,19 +160,28 @@ static int port_wait(pid_t pid, uint16_t port)
 	return -ETIMEDOUT;
 }
 
+/* A program from Debian's package, where Debian installs it (or a local
+ * build's /usr/local); NULL if neither is there. */
+static const char *program_find(const char *name)
+{
+	static char path[64];
+
+	snprintf(path, sizeof(path), "/usr/sbin/%s", name);
+	if (access(path, X_OK) == 0)
+		return path;
+	snprintf(path, sizeof(path), "/usr/local/sbin/%s", name);
+	return access(path, X_OK) == 0 ? path : NULL;
+}
+
 /* dnsmasq with configuration dns/CONF; who names it in errors. */
 static int dnsmasq_start(struct lab *l, const char *conf_name, const char *log_name,
 			 const char *who, pid_t *pid, struct pp_err *e)
 {
-	static const char *const paths[] = { "/usr/sbin/dnsmasq", "/usr/local/sbin/dnsmasq" };
 	char conf[300], log[256], confarg[310];
 	char *argv[] = { "dnsmasq", "--keep-in-foreground", confarg, NULL };
-	const char *path = NULL;
+	const char *path = program_find("dnsmasq");
 	int ret;
 
-	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]) && !path; i++)
-		if (access(paths[i], X_OK) == 0)
-			path = paths[i];
 	if (!path)
 		return pp_err_set(e, PP_EXIT_ENV, -ENOENT, "%s: dnsmasq is not installed (Debian "
 				  "package dnsmasq-base; make deps installs it)", who);
@@ -204,15 +213,11 @@ static int spawn_dnsmasq(struct lab *l, size_t pod, size_t ci, pid_t *pid, struc
 static int spawn_nginx(struct lab *l, size_t pod, size_t ci, pid_t *pid, struct pp_err *e)
 {
 	const struct topo_pod *p = &l->topo.pods[pod];
-	static const char *const paths[] = { "/usr/sbin/nginx", "/usr/local/sbin/nginx" };
 	char conf[256], errlog[256], pidline[320], pidfile[256], name[2 * TOPO_LABEL_MAX + 32];
 	char *argv[] = { "nginx", "-e", errlog, "-c", conf, "-g", pidline, NULL };
-	const char *path = NULL;
+	const char *path = program_find("nginx");
 	int ret;
 
-	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]) && !path; i++)
-		if (access(paths[i], X_OK) == 0)
-			path = paths[i];
 	if (!path)
 		return pp_err_set(e, PP_EXIT_ENV, -ENOENT, "pod \"%s/%s\" container \"%s\": nginx is "
 				  "not installed (Debian package nginx; make deps installs it)",

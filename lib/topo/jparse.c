@@ -72,6 +72,25 @@ int jp_want_int(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
 	return ret;
 }
 
+int jp_want_choice(struct parse_ctx *c, json_t *v, const struct topo_jpath *at, const char *what,
+		   const char *const *choices, size_t n, size_t *idx)
+{
+	char expected[160] = "";
+	size_t len = 0;
+	const char *s;
+	int ret = jp_want_string(c, v, at, &s);
+
+	if (ret)
+		return ret;
+	for (*idx = 0; *idx < n; (*idx)++)
+		if (!strcmp(s, choices[*idx]))
+			return 0;
+	for (size_t i = 0; i < n && len < sizeof(expected); i++)
+		len += (size_t)snprintf(expected + len, sizeof(expected) - len, "%s\"%s\"",
+					!i ? "" : i + 1 == n ? " or " : ", ", choices[i]);
+	return jp_fail(c, at, v, "unknown %s (expected %s)", what, expected);
+}
+
 int jp_want_array(struct parse_ctx *c, json_t *v, const struct topo_jpath *at)
 {
 	if (!json_is_array(v))

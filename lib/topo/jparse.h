@@ -55,6 +55,10 @@ int jp_want_string(struct parse_ctx *c, json_t *v, const struct topo_jpath *at, 
 int jp_want_int(struct parse_ctx *c, json_t *v, const struct topo_jpath *at, long long min,
 		long long max, long long *out);
 int jp_want_array(struct parse_ctx *c, json_t *v, const struct topo_jpath *at);
+/* A string that is one of choices[0..n): its index in *idx. Anything else is
+ * reported as "unknown WHAT (expected ...)" listing the choices. */
+int jp_want_choice(struct parse_ctx *c, json_t *v, const struct topo_jpath *at, const char *what,
+		   const char *const *choices, size_t n, size_t *idx);
 /* An array of at least one (when one is given) and at most max elements. */
 int jp_want_array_len(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
 		      const char *one, size_t max, const char *many, size_t *n);

@@ -495,27 +495,19 @@ static const struct field svc_port_fields[] = {
 
 static int svc_type(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
+	static const char *const names[] = { "ClusterIP", "NodePort", "LoadBalancer" };
+	static const enum topo_svc_type types[] = { TOPO_SVC_CLUSTERIP, TOPO_SVC_NODEPORT,
+						    TOPO_SVC_LOADBALANCER };
 	struct topo_service *s = obj;
-	const char *str;
-	int ret;
+	size_t i;
 
-	ret = jp_want_string(c, v, at, &str);
-	if (ret)
-		goto out;
-	if (!strcmp(str, "ClusterIP"))
-		s->type = TOPO_SVC_CLUSTERIP;
-	else if (!strcmp(str, "NodePort"))
-		s->type = TOPO_SVC_NODEPORT;
-	else if (!strcmp(str, "LoadBalancer"))
-		s->type = TOPO_SVC_LOADBALANCER;
-	else if (!strcmp(str, "ExternalName"))
-		ret = jp_fail(c, at, v, "not supported by podpath (expected "
-			   "\"ClusterIP\", \"NodePort\" or \"LoadBalancer\")");
-	else
-		ret = jp_fail(c, at, v, "unknown type (expected \"ClusterIP\", \"NodePort\" or "
-			   "\"LoadBalancer\")");
-out:
-	return ret;
+	if (json_is_string(v) && !strcmp(json_string_value(v), "ExternalName"))
+		return jp_fail(c, at, v, "not supported by podpath (expected \"ClusterIP\", "
+			       "\"NodePort\" or \"LoadBalancer\")");
+	if (jp_want_choice(c, v, at, "type", names, NFIELDS(names), &i))
+		return -EINVAL;
+	s->type = types[i];
+	return 0;
 }
 
 static int svc_cluster_ip(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
@@ -564,21 +556,14 @@ out:
 
 static int svc_affinity(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
+	static const char *const names[] = { "None", "ClientIP" };
 	struct topo_service *s = obj;
-	const char *str;
-	int ret;
+	size_t i;
 
-	ret = jp_want_string(c, v, at, &str);
-	if (ret)
-		goto out;
-	if (!strcmp(str, "ClientIP"))
-		s->affinity = true;
-	else if (!strcmp(str, "None"))
-		s->affinity = false;
-	else
-		ret = jp_fail(c, at, v, "unknown sessionAffinity (expected \"None\" or \"ClientIP\")");
-out:
-	return ret;
+	if (jp_want_choice(c, v, at, "sessionAffinity", names, NFIELDS(names), &i))
+		return -EINVAL;
+	s->affinity = i == 1;
+	return 0;
 }
 
 static int svc_affinity_timeout(struct parse_ctx *c, void *obj, json_t *v,
@@ -619,23 +604,15 @@ static int svc_affinity_config(struct parse_ctx *c, void *obj, json_t *v,
 
 static int svc_ext_policy(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
+	static const char *const names[] = { "Cluster", "Local" };
 	struct topo_service *s = obj;
-	const char *str;
-	int ret;
+	size_t i;
 
-	ret = jp_want_string(c, v, at, &str);
-	if (ret)
-		goto out;
+	if (jp_want_choice(c, v, at, "externalTrafficPolicy", names, NFIELDS(names), &i))
+		return -EINVAL;
 	c->svc[s - c->t->services].ext_policy = true;
-	if (!strcmp(str, "Local"))
-		s->ext_local = true;
-	else if (!strcmp(str, "Cluster"))
-		s->ext_local = false;
-	else
-		ret = jp_fail(c, at, v, "unknown externalTrafficPolicy (expected \"Cluster\" or "
-			      "\"Local\")");
-out:
-	return ret;
+	s->ext_local = i == 1;
+	return 0;
 }
 
 static const struct field svc_fields[] = {

@@ -40,21 +40,16 @@ static int path_path(struct parse_ctx *c, void *obj, json_t *v, const struct top
 
 static int path_type(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
+	static const char *const names[] = { "Prefix", "Exact" };
 	struct topo_ingress_path *p = obj;
-	const char *s;
-	int ret = jp_want_string(c, v, at, &s);
+	size_t i;
 
-	if (ret)
-		return ret;
-	if (!strcmp(s, "Prefix"))
-		p->type = TOPO_PATH_PREFIX;
-	else if (!strcmp(s, "Exact"))
-		p->type = TOPO_PATH_EXACT;
-	else if (!strcmp(s, "ImplementationSpecific"))
-		ret = jp_fail(c, at, v, "not supported by podpath (expected \"Prefix\" or \"Exact\")");
-	else
-		ret = jp_fail(c, at, v, "unknown pathType (expected \"Prefix\" or \"Exact\")");
-	return ret;
+	if (json_is_string(v) && !strcmp(json_string_value(v), "ImplementationSpecific"))
+		return jp_fail(c, at, v, "not supported by podpath (expected \"Prefix\" or \"Exact\")");
+	if (jp_want_choice(c, v, at, "pathType", names, NFIELDS(names), &i))
+		return -EINVAL;
+	p->type = i == 1 ? TOPO_PATH_EXACT : TOPO_PATH_PREFIX;
+	return 0;
 }
 
 static const struct field port_fields[] = {

@@ -599,6 +599,19 @@ static void verdict_find(struct trace *t)
 			 drop->comment[0] ? "\")" : "", seen);
 		return;
 	}
+	/* A router said the TTL ran out: the probe went round in circles (or
+	 * the path is longer than it may be). Whatever the socket reported. */
+	for (size_t h = 0; h < t->nhops; h++) {
+		const struct capture_pkt *k = t->hops[h].pkt;
+
+		if (!t->hops[h].reply || k->proto != IPPROTO_ICMP || k->icmp_type != 11)
+			continue;
+		t->verdict = TRACE_TTL_EXCEEDED;
+		snprintf(t->reason, sizeof(t->reason), "TTL exceeded: ICMP time exceeded from %s, "
+			 "first seen at %s (a routing loop? the request hops show where it went "
+			 "round); %s", addr_fmt(k->saddr, a), t->ns_label[t->hops[h].ns], seen);
+		return;
+	}
 	switch (t->res.outcome) {
 	case PROBE_REFUSED:
 		t->verdict = TRACE_REFUSED;

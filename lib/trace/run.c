@@ -412,6 +412,7 @@ const char *trace_verdict_name(enum trace_verdict v)
 {
 	static const char *const names[] = {
 		"delivered", "dropped", "refused", "unreachable", "no-route", "no-neighbour", "timeout",
+		"ttl-exceeded",
 	};
 
 	return names[v];

@@ -73,6 +73,7 @@ enum trace_verdict {
 	TRACE_NO_ROUTE,		/* the source has no route */
 	TRACE_NO_NEIGHBOUR,	/* ARP for the next hop went unanswered */
 	TRACE_TIMEOUT,		/* vanished: nothing came back */
+	TRACE_TTL_EXCEEDED,	/* ICMP time exceeded: a routing loop, or too far */
 };
 
 struct trace {

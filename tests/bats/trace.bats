@@ -133,6 +133,21 @@ pp_host_veth() { "$PODPATH" --lab "$1" -j status | jq -r --arg p "$2" '.pods[] |
 	jq -e 'any(.hops[]; .direction == "reply" and .packet.icmp.type == 3 and .packet.src == "203.0.113.1")' <<<"$out"
 }
 
+@test "a routing loop: TTL exceeded, the loop's hops repeated, tcpdump sees the ICMP error" {
+	lab=ppt-trace-routed
+	# The VPC router sends 10.250.0.0/16 to the load balancer, whose
+	# default route sends it back: round and round until the TTL runs out.
+	ip -n ${lab}_vpc route add 10.250.0.0/16 via 169.254.100.2 dev lb
+	watch_start ${lab}_pod_default_client eth0 "icmp[0] = 11"
+	tr $lab default/client 10.250.0.1 -p icmp --timeout 1
+	ip -n ${lab}_vpc route del 10.250.0.0/16
+	watch_end
+	[[ "$seen" == *"time exceeded"* ]]
+	[ "$st" -eq 1 ]
+	jq -e '.verdict.result == "ttl-exceeded" and (.verdict.reason | test("routing loop"))' <<<"$out"
+	jq -e 'any(.hops[]; .place == "VPC" and .interface == "lb" and .repeats > 10)' <<<"$out"
+}
+
 @test "an unused pod address: the destination node's ARP goes unanswered" {
 	tr ppt-trace-routed default/client 10.244.2.77 -p icmp --timeout 0.5
 	[ "$st" -eq 1 ]

@@ -13,29 +13,18 @@
 # favours the baseline.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. tests/bench/lib.sh
 PODPATH=${PODPATH:-./podpath}
 LAB=bench-ready
 SH=bench-rsh
 TMP=$(mktemp -d)
 
-now() { date +%s.%N; }
-ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) * 1000 }'; }
 
 cleanup() {
 	$PODPATH --lab $LAB teardown >/dev/null 2>&1 || true
 	for ns in $(ip netns list | awk '{print $1}' | grep "^${SH}_" || true); do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9
 		ip netns del "$ns"
-	done
-}
-settle() {	# as setup.sh: let the kernel finish freeing namespaces
-	local prev=-1 cur i
-	if [ "$(stat -f -c %T /run/netns 2>/dev/null)" != tmpfs ]; then sleep 6; fi
-	for i in $(seq 100); do
-		cur=$(awk '$1 == "net_namespace" {print $2}' /proc/slabinfo 2>/dev/null || echo 0)
-		[ "$cur" = "$prev" ] && return
-		prev=$cur
-		sleep 0.3
 	done
 }
 trap 'cleanup; rm -rf "$TMP"' EXIT
