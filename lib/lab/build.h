@@ -36,7 +36,7 @@ int build_ns_finish(struct build *b, const char *obj, const char *netns, struct 
 /* The edge (edge.c): the cloud gateway, the load balancer, the internet
  * router and the VPC router's links to them, after the nodes exist. */
 int build_edge(struct build *b);
-/* The internet's hosts, their processes included. */
+/* The internet's hosts; their programs are queued on b->spawner. */
 int build_inet_hosts(struct build *b);
 /* Release the edge's sockets and fds. */
 void build_edge_release(struct build *b);

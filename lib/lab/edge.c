@@ -261,13 +261,9 @@ static int build_host(struct build *b, size_t i)
 		goto out;
 	}
 	ret = build_ns_finish(b, obj, ph->netns, nl);
-	/* Its program starts inside, where its listening sockets are made. */
-	if (ret == 0 && (ret = netns_enter(fd)) < 0)
-		ret = pp_err_set(b->e, PP_EXIT_ENV, ret, "%s: cannot enter: %s", obj, strerror(-ret));
-	else if (ret == 0) {
-		ret = lab_host_spawn(b->l, i, b->e);
-		netns_enter(b->origin_fd);
-	}
+	/* Its program starts on the spawner's thread while setup goes on. */
+	if (ret == 0 && lab_spawner_push_host(b->spawner, i) < 0)
+		ret = pp_err_set(b->e, PP_EXIT_FAIL, -EPIPE, "%s: cannot queue its program", obj);
 out:
 	nl_close(nl);
 	if (fd >= 0)

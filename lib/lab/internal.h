@@ -53,6 +53,8 @@ struct lab_spawner;
 int lab_spawner_start(struct lab *l, struct lab_spawner **s, struct pp_err *e);
 /* Queue pod `pod` (its namespace is pinned) for its containers to start. */
 int lab_spawner_push(struct lab_spawner *s, size_t pod);
+/* Queue internet host h (its namespace is pinned) for its program to start. */
+int lab_spawner_push_host(struct lab_spawner *s, size_t h);
 /* Wait for every queued pod; the first error, if any. Frees s. */
 int lab_spawner_finish(struct lab_spawner *s, struct pp_err *e);
 /* SIGKILL every process whose network namespace has one of the inodes and

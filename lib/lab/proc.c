@@ -397,6 +397,9 @@ out:
  * cores instead of adding up. The builder hands over pod indexes through a
  * pipe once a pod's namespace is pinned.
  */
+/* A queued index with this bit is an internet host's, not a pod's. */
+#define SPAWN_HOST ((size_t)1 << (sizeof(size_t) * 8 - 1))
+
 struct lab_spawner {
 	struct lab *l;
 	pthread_t thread;
@@ -410,7 +413,8 @@ static void *spawner_main(void *arg)
 	struct lab_spawner *s = arg;
 	int origin = netns_self_fd();
 	sigset_t all;
-	size_t pod;
+	const char *netns;
+	size_t pod, host;
 
 	/* Ctrl-C is for the builder (it rolls back); here it would only
 	 * interrupt the read below. */
@@ -433,13 +437,16 @@ static void *spawner_main(void *arg)
 		}
 		if (s->ret < 0)
 			continue;	/* drain: the builder will roll back */
-		fd = netns_open(s->l->plan.pods[pod].netns);
+		host = pod & SPAWN_HOST;
+		pod &= ~SPAWN_HOST;
+		netns = host ? s->l->plan.hosts[pod].netns : s->l->plan.pods[pod].netns;
+		fd = netns_open(netns);
 		if (fd < 0 || netns_enter(fd) < 0) {
 			s->ret = pp_err_set(&s->err, PP_EXIT_FAIL, fd < 0 ? fd : -errno,
-					    "cannot enter %s to start its containers",
-					    s->l->plan.pods[pod].netns);
+					    "cannot enter %s to start its containers", netns);
 		} else {
-			s->ret = lab_pod_spawn(s->l, pod, &s->err);
+			s->ret = host ? lab_host_spawn(s->l, pod, &s->err)
+				      : lab_pod_spawn(s->l, pod, &s->err);
 			netns_enter(origin);
 		}
 		if (fd >= 0)
@@ -478,6 +485,11 @@ int lab_spawner_start(struct lab *l, struct lab_spawner **out, struct pp_err *e)
 int lab_spawner_push(struct lab_spawner *s, size_t pod)
 {
 	return write(s->pipe[1], &pod, sizeof(pod)) == (ssize_t)sizeof(pod) ? 0 : -errno;
+}
+
+int lab_spawner_push_host(struct lab_spawner *s, size_t h)
+{
+	return lab_spawner_push(s, h | SPAWN_HOST);
 }
 
 int lab_spawner_finish(struct lab_spawner *s, struct pp_err *e)

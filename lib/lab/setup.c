@@ -464,9 +464,9 @@ static int build_all(struct build *b, const struct lab_setup_opts *o)
 	if (ret == 0)
 		ret = lab_ingress_write(b->l, b->e);	/* before nginx starts */
 	if (ret == 0)
-		ret = build_inet_hosts(b);	/* the cluster DNS forwards to the internet's */
-	if (ret == 0)
 		ret = lab_spawner_start(b->l, &b->spawner, b->e);
+	if (ret == 0)
+		ret = build_inet_hosts(b);	/* the cluster DNS forwards to the internet's */
 	for (size_t i = 0; ret == 0 && i < t->npods; i++) {
 		if (o && o->interrupted && *o->interrupted)
 			ret = pp_err_set(b->e, PP_EXIT_FAIL, -EINTR, "setup interrupted");
