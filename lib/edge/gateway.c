@@ -55,21 +55,30 @@ static void maps(struct edge_ctx *c)
 	}
 }
 
-/* from the internet: [ct/address match] accept|drop, commented. */
-static void inbound(struct edge_ctx *c, int what, int verdict, const char *comment)
+/* What a rule of the gateway's forward chain lets in from the internet. */
+enum inbound { IN_REPLIES, IN_NODE_PUBLIC, IN_LOAD_BALANCER, IN_ANYTHING_ELSE };
+
+/* from the internet: [match] accept|drop, commented. */
+static void inbound(struct edge_ctx *c, enum inbound what, int verdict, const char *comment)
 {
 	struct nft_rb rb;
 
 	nft_rb_start(&rb, EDGE_FAM, T, "forward");
 	nft_rb_match_ifname(&rb, false, EDGE_IF_INET);
-	if (what == 1)
+	switch (what) {
+	case IN_REPLIES:
 		nft_rb_ct_state(&rb, NFT_CTS_ESTABLISHED | NFT_CTS_RELATED);
-	else if (what == 2)
+		break;
+	case IN_NODE_PUBLIC:	/* the prerouting DNAT took it to a node */
 		nft_rb_match_bits(&rb, NFT_KEY_CT_STATUS, IPS_DST_NAT, NFT_NE, 0);
-	else if (what == 3)
+		break;
+	case IN_LOAD_BALANCER:
 		nft_rb_lookup(&rb, NFT_KEY_DADDR, "load-balancers", 0, false);
-	else
-		nft_rb_counter(&rb);
+		break;
+	case IN_ANYTHING_ELSE:
+		nft_rb_counter(&rb);	/* so a test, or a user, can see it work */
+		break;
+	}
 	nft_rb_verdict(&rb, verdict, NULL);
 	nft_rb_comment(&rb, comment);
 	edge_rule_put(c, &rb);
@@ -105,9 +114,9 @@ int edge_gateway_build(struct nft_batch *b, const struct topo *t)
 	nft_rb_comment(&rb, "outbound: nodes without a public address share the gateway's");
 	edge_rule_put(&c, &rb);
 
-	inbound(&c, 1, NF_ACCEPT, "replies");
-	inbound(&c, 2, NF_ACCEPT, "to a node's public address");
-	inbound(&c, 3, NF_ACCEPT, "to a load balancer");
-	inbound(&c, 0, NF_DROP, "nothing else of the VPC is reachable from the internet");
+	inbound(&c, IN_REPLIES, NF_ACCEPT, "replies");
+	inbound(&c, IN_NODE_PUBLIC, NF_ACCEPT, "to a node's public address");
+	inbound(&c, IN_LOAD_BALANCER, NF_ACCEPT, "to a load balancer");
+	inbound(&c, IN_ANYTHING_ELSE, NF_DROP, "nothing else of the VPC is reachable from the internet");
 	return c.err;
 }

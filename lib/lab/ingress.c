@@ -53,6 +53,32 @@ static void location_body(FILE *f, const struct topo *t, const struct route *r, 
 		s->ports[r->p->svc_port].port);
 }
 
+/* location [= ]PATH { ... } for route rt. */
+static void location(FILE *f, const struct topo *t, const struct route *rt, const char *host,
+		     const char *modifier, const char *path)
+{
+	fprintf(f, "\t\tlocation %s%s {\n", modifier, path);
+	location_body(f, t, rt, host);
+	fprintf(f, "\t\t}\n");
+}
+
+/* Does any Ingress have an Exact rule for host and path? */
+static bool exact_exists(const struct topo *t, const char *host, const char *path)
+{
+	for (size_t i = 0; i < t->ningresses; i++)
+		for (size_t r = 0; r < t->ingresses[i].nrules; r++) {
+			const struct topo_ingress_rule *rule = &t->ingresses[i].rules[r];
+
+			if (strcmp(rule->host, host))
+				continue;
+			for (size_t k = 0; k < rule->npaths; k++)
+				if (rule->paths[k].type == TOPO_PATH_EXACT &&
+				    !strcmp(rule->paths[k].path, path))
+					return true;
+		}
+	return false;
+}
+
 /* The locations of one host, from every Ingress rule for it. */
 static void host_locations(FILE *f, const struct topo *t, const char *host)
 {
@@ -66,42 +92,23 @@ static void host_locations(FILE *f, const struct topo *t, const char *host)
 				continue;
 			for (size_t k = 0; k < rule->npaths; k++) {
 				struct route rt = { &t->ingresses[i], &rule->paths[k] };
-				char p[TOPO_INGRESS_PATH_MAX];
-				bool exact_too = false;
+				char p[TOPO_INGRESS_PATH_MAX], sub[TOPO_INGRESS_PATH_MAX + 1];
 
 				path_norm(rt.p->path, p, sizeof(p));
 				if (rt.p->type == TOPO_PATH_EXACT) {
-					fprintf(f, "\t\tlocation = %s {\n", rt.p->path);
-					location_body(f, t, &rt, host);
-					fprintf(f, "\t\t}\n");
+					location(f, t, &rt, host, "= ", rt.p->path);
 					continue;
 				}
 				if (!strcmp(p, "/")) {
 					root = true;
-					fprintf(f, "\t\tlocation / {\n");
-					location_body(f, t, &rt, host);
-					fprintf(f, "\t\t}\n");
+					location(f, t, &rt, host, "", "/");
 					continue;
 				}
 				/* An Exact rule for the same path wins over this Prefix one. */
-				for (size_t i2 = 0; i2 < t->ningresses; i2++)
-					for (size_t r2 = 0; r2 < t->ingresses[i2].nrules; r2++)
-						for (size_t k2 = 0; k2 < t->ingresses[i2].rules[r2].npaths; k2++) {
-							const struct topo_ingress_path *o =
-								&t->ingresses[i2].rules[r2].paths[k2];
-
-							exact_too |= !strcmp(t->ingresses[i2].rules[r2].host, host) &&
-								     o->type == TOPO_PATH_EXACT &&
-								     !strcmp(o->path, p);
-						}
-				if (!exact_too) {
-					fprintf(f, "\t\tlocation = %s {\n", p);
-					location_body(f, t, &rt, host);
-					fprintf(f, "\t\t}\n");
-				}
-				fprintf(f, "\t\tlocation %s/ {\n", p);
-				location_body(f, t, &rt, host);
-				fprintf(f, "\t\t}\n");
+				if (!exact_exists(t, host, p))
+					location(f, t, &rt, host, "= ", p);
+				snprintf(sub, sizeof(sub), "%s/", p);
+				location(f, t, &rt, host, "", sub);
 			}
 		}
 	if (!root)

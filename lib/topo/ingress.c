@@ -92,6 +92,23 @@ static void path_at(char *buf, size_t len, size_t i, size_t r, size_t k)
 	topo_path_fmt(buf, len, ".ingresses[%zu].rules[%zu].http.paths[%zu]", i, r, k);
 }
 
+/* Two paths that are one to Kubernetes: the same type, and for Prefix the
+ * same but for trailing slashes ("/api" and "/api/"). */
+static bool same_path(const struct topo_ingress_path *a, const struct topo_ingress_path *b)
+{
+	size_t la = strlen(a->path), lb = strlen(b->path);
+
+	if (a->type != b->type)
+		return false;
+	if (a->type == TOPO_PATH_EXACT)
+		return !strcmp(a->path, b->path);
+	while (la > 1 && a->path[la - 1] == '/')
+		la--;
+	while (lb > 1 && b->path[lb - 1] == '/')
+		lb--;
+	return la == lb && !strncmp(a->path, b->path, la);
+}
+
 /* The same host, path and type twice, anywhere: nginx would take one. */
 static int dup_check(const struct topo *t, size_t i, size_t r, size_t k, struct topo_error *err)
 {
@@ -108,7 +125,7 @@ static int dup_check(const struct topo *t, size_t i, size_t r, size_t k, struct 
 			for (size_t k2 = 0; k2 < o->npaths; k2++) {
 				if (i2 == i && r2 == r && k2 >= k)
 					break;
-				if (strcmp(o->paths[k2].path, p->path) || o->paths[k2].type != p->type)
+				if (!same_path(&o->paths[k2], p))
 					continue;
 				path_at(at, sizeof(at), i, r, k);
 				path_at(first, sizeof(first), i2, r2, k2);
