@@ -45,15 +45,16 @@ static const struct command commands[] = {
 	  "      --dot                print the lab as a Graphviz graph\n" },
 	{ "exec", cmd_exec, NEED_ROOT, "run a command inside a pod, node or internet host",
 	  "TARGET [-c CONTAINER] -- CMD...\n"
-	  "  TARGET is POD (NAMESPACE/NAME or NAME in default) or node/NAME\n"
+	  "  TARGET is POD (NAMESPACE/NAME or NAME in default), node/NAME or internet/NAME\n"
 	  "  -c, --container NAME     run as that container of the pod\n" },
 	{ "trace", cmd_trace, NEED_ROOT, "send a real probe and report every hop",
 	  "SRC DST [-p icmp|udp|tcp|http|https|dns] [--port N] [--timeout SEC] [--pcap FILE] [--tui]\n"
 	  "       podpath trace --netns NAME|PID DST [options]\n"
-	  "  SRC is a pod (NS/NAME[:CONTAINER]) or node/NAME; DST a pod (NS/NAME[:PORT]),\n"
-	  "  node/NAME, a Service (svc/NS/NAME[:PORT]), an IP[:PORT], a DNS name[:PORT]\n"
-	  "  (its query to the cluster DNS is traced first) or http://HOST[:PORT]/PATH\n"
-	  "  -p, --protocol PROTO     icmp, udp, tcp, http or dns (default: tcp to the first\n"
+	  "  SRC is a pod (NS/NAME[:CONTAINER]), node/NAME or internet/NAME; DST a pod\n"
+	  "  (NS/NAME[:PORT]), node/NAME, internet/NAME[:PORT], a Service (svc/NS/NAME[:PORT]),\n"
+	  "  an IP[:PORT] (LoadBalancer IPs and nodes' public addresses too), a DNS name[:PORT]\n"
+	  "  (its query to the DNS is traced first) or http[s]://HOST[:PORT]/PATH\n"
+	  "  -p, --protocol PROTO     icmp, udp, tcp, http, https or dns (default: tcp to the first\n"
 	  "                           TCP port of DST, dns to a Service's port 53/UDP,\n"
 	  "                           udp to its other UDP ports, else icmp)\n"
 	  "      --port N             destination port\n"
