@@ -31,11 +31,33 @@ int pp_help(const char *name);
 /* Parse an unsigned decimal in [min, max]; -1 if not a number or out of range. */
 long pp_parse_uint(const char *s, long min, long max);
 
+/* A trace as its command line asks for it (trace.c; explain --live too). */
+struct trace_args {
+	const char *src, *dst, *proto, *pcap, *netns;
+	bool tui;
+	long port;
+	int timeout_ms;
+	char url_path[256];
+	bool by_name;		/* DST was a DNS name, resolved by the DNS */
+};
+
+struct lab;
+struct trace;
+/* "http[s]://HOST[:PORT][/PATH]": DST becomes HOST[:PORT] (in buf), the path
+ * and the protocol are kept. */
+void cmd_trace_url_split(struct trace_args *a, char *buf, size_t len);
+/* Resolve a's SRC and DST in lab l (a DNS name is traced into dt first,
+ * *dns set), choose the probe and run it into t. 0; -1 when the name did not
+ * resolve (dt says why); or an exit code, reported. */
+int cmd_trace_lab(struct trace_args *a, struct lab *l, struct trace *t, struct trace *dt,
+		  bool *dns);
+
 int cmd_setup(int argc, char **argv);
 int cmd_teardown(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
 
 #endif

@@ -15,15 +15,6 @@
 #include "out/tui.h"
 #include "trace/trace.h"
 
-struct trace_args {
-	const char *src, *dst, *proto, *pcap, *netns;
-	bool tui;
-	long port;
-	int timeout_ms;
-	char url_path[256];
-	bool by_name;		/* DST was a DNS name, resolved by the cluster DNS */
-};
-
 static int parse_args(int argc, char **argv, struct trace_args *a)
 {
 	static const struct option longopts[] = {
@@ -97,7 +88,7 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 }
 
 /* "http[s]://HOST[:PORT][/PATH]" -> proto http[s], DST HOST[:PORT], the path. */
-static void url_split(struct trace_args *a, char *buf, size_t len)
+void cmd_trace_url_split(struct trace_args *a, char *buf, size_t len)
 {
 	bool tls = !strncmp(a->dst, "https://", 8);
 	const char *rest = a->dst + (tls ? 8 : 7), *slash = strchr(rest, '/');
@@ -193,12 +184,44 @@ static int resolve_name(struct trace_args *a, const struct lab *l, struct trace 
 	return 0;
 }
 
+int cmd_trace_lab(struct trace_args *a, struct lab *l, struct trace *t, struct trace *dt,
+		  bool *dns)
+{
+	struct pp_err e = { 0 };
+	char addr[64];
+	int ret;
+
+	t->lab = l;
+	t->timeout_ms = a->timeout_ms ? a->timeout_ms : 2000;
+	if (trace_endpoint_parse(l, a->src, true, &t->src, &e) < 0)
+		return pp_report(&e);
+	if (trace_endpoint_parse(l, a->dst, false, &t->dst, &e) < 0) {
+		char host[256];
+
+		snprintf(host, sizeof(host), "%.*s", (int)strcspn(a->dst, ":"), a->dst);
+		if (e.code != -ENOENT || !trace_is_dns_name(host))
+			return pp_report(&e);
+		*dns = true;
+		ret = resolve_name(a, l, t, dt, addr, sizeof(addr), &e);
+		if (ret < 0)
+			return pp_report(&e);
+		if (ret > 0)
+			return -1;	/* no address: dt says why */
+		a->by_name = true;
+	}
+	ret = choose_probe(a, l, t);
+	if (ret)
+		return ret;
+	if (trace_run(t, &e) < 0)
+		return pp_report(&e);
+	return 0;
+}
+
 int cmd_trace(int argc, char **argv)
 {
 	struct trace_args a = { 0 };
 	struct trace t = { 0 }, dt = { 0 };
 	bool dns = false;
-	char addr[64];
 	struct pp_err e = { 0 };
 	char url_host[256];
 	struct lab l;
@@ -208,7 +231,7 @@ int cmd_trace(int argc, char **argv)
 	if (ret)
 		return ret;
 	if (!strncmp(a.dst, "http://", 7) || !strncmp(a.dst, "https://", 8))
-		url_split(&a, url_host, sizeof(url_host));
+		cmd_trace_url_split(&a, url_host, sizeof(url_host));
 	memset(&l, 0, sizeof(l));
 	t.timeout_ms = a.timeout_ms;
 	if (a.netns) {
@@ -218,51 +241,33 @@ int cmd_trace(int argc, char **argv)
 			ret = pp_report(&e);
 			goto out;
 		}
-	} else {
-		if (lab_load(&l, opts.lab, &e) < 0)
-			return pp_report(&e);
-		t.lab = &l;
-		if (trace_endpoint_parse(&l, a.src, true, &t.src, &e) < 0) {
+		ret = choose_probe(&a, &l, &t);
+		if (ret)
+			goto out;
+		if (trace_run(&t, &e) < 0) {
 			ret = pp_report(&e);
 			goto out;
 		}
-		if (trace_endpoint_parse(&l, a.dst, false, &t.dst, &e) < 0) {
-			char host[256];
+	} else {
+		if (lab_load(&l, opts.lab, &e) < 0)
+			return pp_report(&e);
+		ret = cmd_trace_lab(&a, &l, &t, &dt, &dns);
+		if (ret < 0) {	/* the name did not resolve: the DNS trace says why */
+			if (opts.json) {
+				json_t *o = out_trace_json(&dt);
 
-			snprintf(host, sizeof(host), "%.*s", (int)strcspn(a.dst, ":"), a.dst);
-			if (e.code != -ENOENT || !trace_is_dns_name(host)) {
-				ret = pp_report(&e);
-				goto out;
+				json_object_set_new(o, "unresolved", json_string(a.dst));
+				pp_json_out(o);
+			} else {
+				out_trace_text(stdout, &dt, opts.color);
+				printf("\n\"%s\" did not resolve: %s\n", a.dst, dt.res.answer[0] ?
+				       dt.res.answer : "no answer from the DNS");
 			}
-			dns = true;
-			ret = resolve_name(&a, &l, &t, &dt, addr, sizeof(addr), &e);
-			if (ret < 0) {
-				ret = pp_report(&e);
-				goto out;
-			}
-			if (ret > 0) {	/* no address: the DNS trace says why */
-				if (opts.json) {
-					json_t *o = out_trace_json(&dt);
-
-					json_object_set_new(o, "unresolved", json_string(a.dst));
-					pp_json_out(o);
-				} else {
-					out_trace_text(stdout, &dt, opts.color);
-					printf("\n\"%s\" did not resolve: %s\n", a.dst, dt.res.answer[0] ?
-					       dt.res.answer : "no answer from the cluster DNS");
-				}
-				ret = PP_EXIT_FAIL;
-				goto out;
-			}
-			a.by_name = true;
+			ret = PP_EXIT_FAIL;
+			goto out;
 		}
-	}
-	ret = choose_probe(&a, &l, &t);
-	if (ret)
-		goto out;
-	if (trace_run(&t, &e) < 0) {
-		ret = pp_report(&e);
-		goto out;
+		if (ret)
+			goto out;
 	}
 	if (a.pcap && trace_pcapng_write(&t, a.pcap, &e) < 0) {
 		ret = pp_report(&e);
@@ -285,7 +290,7 @@ int cmd_trace(int argc, char **argv)
 out:
 	trace_free(&t);
 	trace_free(&dt);
-	if (t.lab)
+	if (l.name[0])
 		lab_free(&l);
 	return ret;
 }

@@ -1,4 +1,11 @@
 # bash completion for podpath
+
+# The lab's internet hosts, as internet/NAME.
+_podpath_hosts() {
+	podpath -j status 2>/dev/null | grep -o '"hosts":\[.*' | grep -o '"name":"[^"]*","ip"' |
+		sed 's/"name":"\([^"]*\)".*/internet\/\1/'
+}
+
 _podpath() {
 	local cur prev words cword cmd i
 	_init_completion || return
@@ -14,7 +21,7 @@ _podpath() {
 			COMPREPLY=($(compgen -W "$(ls /run/podpath 2>/dev/null | sed 's/\.lock$//' | sort -u)" -- "$cur"))
 			return
 		fi
-		COMPREPLY=($(compgen -W "setup teardown status exec trace help -j --json -p --pretty --lab -h --help -V --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "setup teardown status exec trace explain help -j --json -p --pretty --lab -h --help -V --version" -- "$cur"))
 		return
 	fi
 	case $cmd in
@@ -29,14 +36,15 @@ _podpath() {
 	teardown) COMPREPLY=($(compgen -W "--all --help" -- "$cur")) ;;
 	status) COMPREPLY=($(compgen -W "--dot --help" -- "$cur")) ;;
 	exec)
-		local pods nodes
+		local pods nodes hosts
 		pods=$(podpath -j status 2>/dev/null | grep -o '"namespace":"[^"]*","name":"[^"]*"' |
 			sed 's/"namespace":"\([^"]*\)","name":"\([^"]*\)"/\1\/\2/')
 		nodes=$(podpath -j status 2>/dev/null | grep -o '"name":"[^"]*","ip"' | sed 's/"name":"\([^"]*\)".*/node\/\1/')
-		COMPREPLY=($(compgen -W "$pods $nodes -c --container --" -- "$cur")) ;;
+		hosts=$(_podpath_hosts)
+		COMPREPLY=($(compgen -W "$pods $nodes $hosts -c --container --" -- "$cur")) ;;
 	trace)
 		case $prev in
-		-p | --protocol) COMPREPLY=($(compgen -W "icmp udp tcp http dns" -- "$cur")); return ;;
+		-p | --protocol) COMPREPLY=($(compgen -W "icmp udp tcp http https dns" -- "$cur")); return ;;
 		--pcap) _filedir; return ;;
 		--netns) COMPREPLY=($(compgen -W "$(ip netns list 2>/dev/null | awk '{print $1}')" -- "$cur")); return ;;
 		--port | --timeout) return ;;
@@ -45,8 +53,9 @@ _podpath() {
 		pods=$(podpath -j status 2>/dev/null | grep -o '"namespace":"[^"]*","name":"[^"]*"' |
 			sed 's/"namespace":"\([^"]*\)","name":"\([^"]*\)"/\1\/\2/')
 		nodes=$(podpath -j status 2>/dev/null | grep -o '"name":"[^"]*","ip"' | sed 's/"name":"\([^"]*\)".*/node\/\1/')
-		COMPREPLY=($(compgen -W "$pods $nodes -p --protocol --port --timeout --pcap --tui --netns --help" -- "$cur")) ;;
-	help) COMPREPLY=($(compgen -W "setup teardown status exec trace help" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "$pods $nodes $(_podpath_hosts) -p --protocol --port --timeout --pcap --tui --netns --help" -- "$cur")) ;;
+	explain) COMPREPLY=($(compgen -W "model basics container-to-container pod-to-pod cross-node pod-to-service dns egress ingress summary --list --live --help" -- "$cur")) ;;
+	help) COMPREPLY=($(compgen -W "setup teardown status exec trace explain help" -- "$cur")) ;;
 	esac
 }
 complete -F _podpath podpath

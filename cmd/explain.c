@@ -1,0 +1,111 @@
+/* podpath explain — each layer of the networking model, taught against the
+ * live lab; without a lab (or without root) the concepts alone. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cmd.h"
+#include "explain/explain.h"
+#include "lab/lab.h"
+#include "out/explain.h"
+#include "trace/trace.h"
+
+/* --live: the topic's own trace, hop by hop with sentences. */
+static int live(const struct explain_doc *d, struct lab *l, json_t *doc)
+{
+	struct trace_args a = { .src = d->trace_src, .dst = d->trace_dst };
+	struct trace t = { 0 }, dt = { 0 };
+	char host[256];
+	bool dns = false;
+	int ret;
+
+	if (!d->trace_src[0])
+		return pp_usage_error("explain", "topic \"%s\" has no trace to run live", d->name);
+	if (!strncmp(d->trace_opts, "-p ", 3))
+		a.proto = d->trace_opts + 3;
+	if (!strncmp(a.dst, "http://", 7) || !strncmp(a.dst, "https://", 8))
+		cmd_trace_url_split(&a, host, sizeof(host));
+	ret = cmd_trace_lab(&a, l, &t, &dt, &dns);
+	if (ret == 0) {
+		if (doc)
+			json_object_set_new(doc, "live", out_explain_live_json(&t));
+		else
+			out_explain_live(stdout, &t, opts.color);
+		ret = t.verdict == TRACE_DELIVERED ? PP_EXIT_OK : PP_EXIT_FAIL;
+	} else if (ret < 0) {
+		ret = PP_EXIT_FAIL;
+	}
+	trace_free(&t);
+	trace_free(&dt);
+	return ret;
+}
+
+int cmd_explain(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "list", no_argument, NULL, 'l' },
+		{ "live", no_argument, NULL, 'L' },
+		{ 0 },
+	};
+	const struct explain_topic *tp;
+	struct explain_doc d;
+	struct pp_err e = { 0 };
+	bool list = false, want_live = false, have_lab = false;
+	struct lab l;
+	json_t *doc = NULL;
+	int opt, ret = 0;
+
+	opterr = 0;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (opt == 'l')
+			list = true;
+		else if (opt == 'L')
+			want_live = true;
+		else
+			return pp_usage_error("explain", "unknown option \"%s\"", argv[optind - 1]);
+	}
+	if (argc - optind > 1)
+		return pp_usage_error("explain", "unexpected argument \"%s\"", argv[optind + 1]);
+	if (list) {
+		if (opts.json)
+			return pp_json_out(out_explain_list_json());
+		out_explain_list(stdout);
+		return 0;
+	}
+	/* Without a topic: the one-page map, then where to go from there. */
+	tp = explain_find(optind < argc ? argv[optind] : "summary");
+	if (!tp)
+		return pp_usage_error("explain", "unknown topic \"%s\" (podpath explain --list shows "
+				      "them)", argv[optind]);
+	/* The lab parts need the kernel's answers: root, and a lab. */
+	if (geteuid() == 0 && lab_load(&l, opts.lab, &e) == 0)
+		have_lab = true;
+	if (want_live && !have_lab) {
+		if (!e.msg[0])
+			pp_err_set(&e, PP_EXIT_ENV, -EPERM, "--live runs a trace: it needs root");
+		return pp_report(&e);
+	}
+	explain_build(tp, have_lab ? &l : NULL, &d);
+	if (opts.json) {
+		doc = out_explain_json(&d, have_lab ? l.name : NULL);
+		if (want_live)
+			ret = live(&d, &l, doc);
+		pp_json_out(doc);
+	} else {
+		out_explain_text(stdout, &d, have_lab ? l.name : NULL, opts.color);
+		if (optind >= argc) {
+			fputs("\nTopics (podpath explain TOPIC):\n", stdout);
+			out_explain_list(stdout);
+		}
+		if (want_live)
+			ret = live(&d, &l, NULL);
+	}
+	if (have_lab)
+		lab_free(&l);
+	return ret;
+}

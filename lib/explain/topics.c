@@ -1,0 +1,593 @@
+/* topics — what each explain topic teaches and how it reads the lab; see
+ * explain.h. The concept text is about Kubernetes as it is (dated facts say
+ * since when); the lab parts name this lab's own objects, asked of the
+ * kernel where the kernel holds them. */
+#include <errno.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "explain/explain.h"
+#include "netns/netns.h"
+#include "nl/nl.h"
+#include "proxy/names.h"
+#include "proxy/proxy.h"
+
+/* ---- the concepts ---- */
+
+static const char *const model_text[] = {
+	"Kubernetes asks three things of a cluster's network, and leaves how to the network "
+	"plugin (CNI): every pod can reach every other pod, on any node, without NAT; agents "
+	"on a node (the kubelet, system daemons) can reach every pod on that node; and the "
+	"address a pod sees itself as is the address the others see it as (IP-per-pod).",
+	"So a pod is a host on a flat network: no port mapping, no address translation between "
+	"pods. Services, DNS, egress and ingress are layers built on top of that model.",
+	NULL,
+};
+
+static const char *const basics_text[] = {
+	"The API server is the cluster's front door and etcd its memory: every object (Pod, "
+	"Service, EndpointSlice, Ingress) is desired state stored there. Controllers watch it and "
+	"reconcile the world towards it: a Deployment's controller makes ReplicaSets, theirs make "
+	"Pods, the EndpointSlice controller lists the ready pods behind each Service.",
+	"The scheduler picks a node for each new pod. On that node the kubelet starts it through "
+	"the container runtime, which calls the CNI plugin to give the pod's network namespace an "
+	"interface and an address. kube-proxy, on every node, turns Services and EndpointSlices "
+	"into packet-rewriting rules.",
+	"podpath plays these parts itself: the topology file is the desired state, setup is the "
+	"scheduler, kubelet, CNI plugin and kube-proxy at once. There is no API server; the kernel "
+	"objects are real.",
+	NULL,
+};
+
+static const char *const c2c_text[] = {
+	"The containers of one pod share one network namespace (the pause container holds it "
+	"open): one IP address, one set of ports, one loopback. Two containers of a pod reach "
+	"each other on localhost, and cannot both listen on the same port.",
+	"In the kernel a pod is exactly that namespace; a container is a process inside it.",
+	NULL,
+};
+
+static const char *const p2p_text[] = {
+	"Each pod's eth0 is one end of a veth pair; the other end sits in the node's namespace, "
+	"attached to a bridge (cbr0 here, cni0 with the bridge plugin). The bridge holds the "
+	"node's first address of its pod CIDR, which is every pod's default gateway.",
+	"Two pods on one node talk through the bridge: an Ethernet switch inside the kernel, no "
+	"routing, no NAT. With br_netfilter the bridged frames still pass the node's netfilter "
+	"hooks, which kube-proxy's rules rely on.",
+	NULL,
+};
+
+static const char *const cross_text[] = {
+	"Every node owns a pod CIDR (its block of the cluster CIDR). To reach a pod on another "
+	"node, a packet must get to that node: routed (host-gw: a route to each peer's pod CIDR "
+	"via the peer's node address, which needs the nodes on one L2 segment or the cloud's "
+	"route table), an overlay (VXLAN: the pod packet wrapped in UDP between the nodes, as "
+	"flannel's vxlan backend does), or VPC-native (pods get addresses of the VPC itself, as "
+	"the AWS VPC CNI does, so the cloud's network carries them unchanged).",
+	"Plugins choose among these: Flannel defaults to VXLAN and offers host-gw; Calico routes "
+	"with BGP and can encapsulate in IP-in-IP or VXLAN where routing cannot reach; Weave "
+	"Net uses VXLAN in the kernel (fastdp) or its own encapsulation (sleeve). Whatever the "
+	"mode, the pod's address is never translated.",
+	NULL,
+};
+
+static const char *const svc_text[] = {
+	"A Service gives a set of pods one stable virtual address, the ClusterIP, which no "
+	"interface holds. kube-proxy, on every node, rewrites a packet to that address (DNAT) "
+	"into one of the Service's endpoints, chosen at random, before it is routed; conntrack "
+	"undoes the rewrite on the answer. NodePort opens the Service on every node's address.",
+	"kube-proxy has three modes. iptables is still the default: a chain per Service, walked "
+	"rule by rule, so lookup cost grows with the number of Services. nftables mode is GA "
+	"since Kubernetes 1.33 (it needs kernel 5.13 or later): one verdict-map lookup, whatever "
+	"the number of Services. IPVS mode, an in-kernel load balancer, is deprecated since "
+	"Kubernetes 1.35.",
+	NULL,
+};
+
+static const char *const dns_text[] = {
+	"Cluster DNS (CoreDNS, behind Service kube-system/kube-dns) answers for Services "
+	"(NAME.NAMESPACE.svc.cluster.local: the ClusterIP, or the pods of a headless Service), "
+	"named ports (SRV records) and pods. The kubelet writes each pod a resolv.conf naming "
+	"kube-dns's ClusterIP, with a search path (NAMESPACE.svc.cluster.local svc.cluster.local "
+	"cluster.local) and ndots:5, so a short name like \"web\" resolves within the pod's "
+	"namespace, at the price of a few failed lookups for names outside.",
+	"A DNS query is ordinary traffic: it goes to the kube-dns ClusterIP and kube-proxy DNATs "
+	"it to a DNS pod. Names outside the cluster are forwarded upstream.",
+	NULL,
+};
+
+static const char *const egress_text[] = {
+	"A pod's address means nothing outside the cluster. Leaving it, traffic is SNATed to "
+	"the node's address (ip-masq-agent, or the CNI's own rule: never for pod-to-pod traffic, "
+	"which keeps its source), and then the cloud translates the node's private address into "
+	"a public one: 1:1 for an instance with a public IP (an AWS internet gateway with an "
+	"Elastic IP), or many-to-one behind a NAT gateway.",
+	"So an internet server sees the node's public address, never the pod's; the replies are "
+	"translated back step by step by conntrack.",
+	NULL,
+};
+
+static const char *const ingress_text[] = {
+	"From outside, a LoadBalancer Service gets a public address from the cloud's L4 load "
+	"balancer, which spreads connections over the nodes' NodePorts. With "
+	"externalTrafficPolicy Cluster any node takes it, and kube-proxy may forward it to "
+	"another node, masquerading the client's address away; with Local only nodes with a "
+	"local endpoint get traffic (the load balancer's health checks tell which) and the pod "
+	"sees the real client.",
+	"An Ingress adds L7 on top: an ingress controller (nginx here, as ingress-nginx) behind "
+	"a LoadBalancer Service routes by host and path to Services, terminates TLS, and passes "
+	"the client's address in X-Forwarded-For. That is two TCP connections: the client's to "
+	"the controller, and the controller's own to the backend Service.",
+	NULL,
+};
+
+static const char *const summary_text[] = {
+	"Layer by layer, who does what, and which podpath object shows it:",
+	"container-to-container: one network namespace per pod; localhost.",
+	"pod-to-pod: a veth pair per pod, the node's bridge; no NAT.",
+	"cross-node: pod CIDR per node; routes, VXLAN or VPC addresses; no NAT.",
+	"pod-to-service: kube-proxy's DNAT of the ClusterIP (iptables, nftables; IPVS deprecated).",
+	"dns: CoreDNS behind the kube-dns ClusterIP; the kubelet's resolv.conf.",
+	"egress: SNAT to the node (ip-masq-agent), then to a public address (the cloud's NAT).",
+	"ingress: the cloud L4 load balancer to NodePorts; nginx for host, path and TLS.",
+	NULL,
+};
+
+static const struct explain_topic topics[] = {
+	{ "model", "The Kubernetes network model", "the three rules: pod-to-pod and node-to-pod "
+	  "without NAT, one IP per pod" },
+	{ "basics", "The cluster's parts", "API server and etcd, controllers, scheduler, kubelet, "
+	  "pods and nodes" },
+	{ "container-to-container", "Containers of one pod", "one network namespace, localhost" },
+	{ "pod-to-pod", "Pods on one node", "veth pairs and the node's bridge" },
+	{ "cross-node", "Pods on different nodes", "pod CIDRs; routed, VXLAN, VPC-native" },
+	{ "pod-to-service", "Services", "ClusterIP and kube-proxy's iptables, nftables and IPVS "
+	  "modes" },
+	{ "dns", "Cluster DNS", "CoreDNS behind kube-dns, resolv.conf, search path" },
+	{ "egress", "To the internet", "SNAT on the node, NAT at the cloud's gateway" },
+	{ "ingress", "From the internet", "the L4 load balancer and the L7 Ingress with TLS" },
+	{ "summary", "All layers", "the one-page table" },
+};
+
+#define NTOPICS (sizeof(topics) / sizeof(topics[0]))
+
+const struct explain_topic *explain_topics(size_t *n)
+{
+	*n = NTOPICS;
+	return topics;
+}
+
+const struct explain_topic *explain_find(const char *name)
+{
+	for (size_t i = 0; i < NTOPICS; i++)
+		if (!strcmp(topics[i].name, name))
+			return &topics[i];
+	return NULL;
+}
+
+/* ---- the lab parts ---- */
+
+__attribute__((format(printf, 2, 3)))
+static void line(struct explain_doc *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (d->nlab == EXPLAIN_MAX_LINES)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(d->lab[d->nlab++], EXPLAIN_LINE, fmt, ap);
+	va_end(ap);
+}
+
+__attribute__((format(printf, 3, 4)))
+static void cmd(struct explain_doc *d, const char *what, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (d->ncmds == EXPLAIN_MAX_LINES)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(d->cmds[d->ncmds].cmd, EXPLAIN_LINE, fmt, ap);
+	va_end(ap);
+	snprintf(d->cmds[d->ncmds++].what, sizeof(d->cmds[0].what), "%s", what);
+}
+
+static void trace_it(struct explain_doc *d, const char *src, const char *dst, const char *opts)
+{
+	snprintf(d->trace_src, sizeof(d->trace_src), "%s", src);
+	snprintf(d->trace_dst, sizeof(d->trace_dst), "%s", dst);
+	snprintf(d->trace_opts, sizeof(d->trace_opts), "%s", opts);
+}
+
+struct route_ask {
+	uint32_t dst;
+	struct nl_route_info r;
+	char ifname[IF_NAMESIZE];
+};
+
+static int route_here(void *arg)
+{
+	struct route_ask *q = arg;
+	struct nl *nl = nl_open();
+	int ret = nl ? nl_route_get(nl, q->dst, &q->r) : -errno;
+
+	if (ret == 0 && !if_indextoname((unsigned)q->r.oif, q->ifname))
+		snprintf(q->ifname, sizeof(q->ifname), "?");
+	nl_close(nl);
+	return ret;
+}
+
+/* The route namespace netns picks for dst, as `ip route get` would say it. */
+static void route_line(struct explain_doc *d, const char *who, const char *netns, uint32_t dst)
+{
+	struct route_ask q = { .dst = dst };
+	char a[ADDR_STRLEN], p[CIDR_STRLEN], g[ADDR_STRLEN + 8];
+	struct cidr c;
+
+	addr_fmt(dst, a);
+	if (netns_run(netns, route_here, &q) < 0) {
+		line(d, "%s has no route to %s", who, a);
+		return;
+	}
+	c = (struct cidr){ q.r.dst, q.r.plen };
+	if (q.r.gw)
+		snprintf(g, sizeof(g), " via %s", addr_fmt(q.r.gw, (char[ADDR_STRLEN]){ 0 }));
+	else
+		g[0] = '\0';
+	line(d, "%s routes %s by: %s%s dev %s (the kernel's own answer)", who, a,
+	     q.r.plen ? cidr_fmt(&c, p) : "default", g, q.ifname);
+}
+
+static const struct topo_pod *pod(const struct lab *l, const char *ns, const char *name)
+{
+	return topo_pod_find(&l->topo, ns, name);
+}
+
+static size_t pod_index(const struct lab *l, const struct topo_pod *p)
+{
+	return (size_t)(p - l->topo.pods);
+}
+
+/* A pod with a responder port (a place to send traffic to), not `not`. */
+static const struct topo_pod *server_pod(const struct lab *l, const struct topo_pod *not,
+					 ssize_t node, bool other_node, uint16_t *port)
+{
+	for (size_t i = 0; i < l->topo.npods; i++) {
+		const struct topo_pod *p = &l->topo.pods[i];
+
+		if (p == not || (node >= 0 && (other_node ? p->node == (size_t)node
+							  : p->node != (size_t)node)))
+			continue;
+		for (size_t c = 0; c < p->ncontainers; c++)
+			if (p->containers[c].image == TOPO_IMAGE_RESPONDER &&
+			    p->containers[c].nports && p->containers[c].ports[0].proto == TOPO_PROTO_TCP) {
+				*port = p->containers[c].ports[0].port;
+				return p;
+			}
+	}
+	return NULL;
+}
+
+/* The client the lab's examples start from: default/client, or the first pod. */
+static const struct topo_pod *client(const struct lab *l)
+{
+	const struct topo_pod *p = pod(l, "default", "client");
+
+	return p ? p : l->topo.npods ? &l->topo.pods[0] : NULL;
+}
+
+static void build_model(struct explain_doc *d, const struct lab *l)
+{
+	const struct topo_pod *c = client(l), *s;
+	char a[ADDR_STRLEN];
+	uint16_t port;
+
+	for (size_t i = 0; i < l->topo.npods && i < 8; i++)
+		line(d, "pod %s/%s on %s has %s", l->topo.pods[i].ns, l->topo.pods[i].name,
+		     l->topo.nodes[l->topo.pods[i].node].name, addr_fmt(l->topo.pods[i].ip, a));
+	if (!c || !(s = server_pod(l, c, (ssize_t)c->node, true, &port)))
+		return;
+	cmd(d, "the pod's own address, as it sees itself", "ip -n %s -4 addr show eth0",
+	    l->plan.pods[pod_index(l, c)].netns);
+	cmd(d, "the server answers with the client address it saw: the pod's own",
+	    "podpath --lab %s exec %s/%s -- curl -s -m 3 http://%s:%u/", l->name, c->ns, c->name,
+	    addr_fmt(s->ip, a), port);
+	{
+		char dst[2 * TOPO_LABEL_MAX + 2], src[2 * TOPO_LABEL_MAX + 2];
+
+		snprintf(src, sizeof(src), "%s/%s", c->ns, c->name);
+		snprintf(dst, sizeof(dst), "%s/%s", s->ns, s->name);
+		trace_it(d, src, dst, "");
+	}
+}
+
+static void build_basics(struct explain_doc *d, const struct lab *l)
+{
+	line(d, "%zu nodes, %zu pods, %zu Services, %zu Ingresses; %s networking, kube-proxy "
+	     "mode %s", l->topo.nnodes, l->topo.npods, l->topo.nservices, l->topo.ningresses,
+	     topo_mode_name(l->topo.net.mode), topo_proxy_mode_name(l->topo.net.proxy_mode));
+	for (size_t i = 0; i < l->topo.nnodes; i++)
+		line(d, "node %s (namespace %s) runs %zu pods", l->topo.nodes[i].name,
+		     l->plan.nodes[i].netns, l->topo.nodes[i].npods);
+	cmd(d, "the lab's objects and their health", "podpath --lab %s status", l->name);
+	cmd(d, "every namespace of the lab", "ip netns list | grep '^%s_'", l->name);
+	cmd(d, "the desired state setup was given, fully resolved",
+	    "jq .topology /run/podpath/%s/state.json", l->name);
+}
+
+static void build_c2c(struct explain_doc *d, const struct lab *l)
+{
+	const struct topo_pod *p = NULL;
+	char a[ADDR_STRLEN];
+
+	for (size_t i = 0; i < l->topo.npods && !p; i++)
+		if (l->topo.pods[i].ncontainers > 1)
+			p = &l->topo.pods[i];
+	if (!p) {
+		line(d, "no pod of this lab has more than one container");
+		return;
+	}
+	line(d, "pod %s/%s (%s, namespace %s) holds %zu containers:", p->ns, p->name,
+	     addr_fmt(p->ip, a), l->plan.pods[pod_index(l, p)].netns, p->ncontainers);
+	for (size_t c = 0; c < p->ncontainers; c++) {
+		const struct topo_container *ct = &p->containers[c];
+
+		line(d, "  %s (pid %d, %s)%s%u", ct->name, l->pids ? (int)l->pids[pod_index(l, p)][c] : 0,
+		     lab_health_name(lab_container_health(l, pod_index(l, p), c)),
+		     ct->nports ? ", listening on port " : "", ct->nports ? ct->ports[0].port : 0);
+	}
+	cmd(d, "the processes in the pod's one namespace", "ip netns pids %s",
+	    l->plan.pods[pod_index(l, p)].netns);
+	if (p->ncontainers > 1 && p->containers[0].nports) {
+		char src[3 * TOPO_LABEL_MAX], dst[32];
+
+		cmd(d, "one container reaches the other on localhost",
+		    "podpath --lab %s exec %s/%s -c %s -- curl -s -m 3 http://127.0.0.1:%u/", l->name,
+		    p->ns, p->name, p->containers[1].name, p->containers[0].ports[0].port);
+		snprintf(src, sizeof(src), "%s/%s:%s", p->ns, p->name, p->containers[1].name);
+		snprintf(dst, sizeof(dst), "127.0.0.1:%u", p->containers[0].ports[0].port);
+		trace_it(d, src, dst, "");
+	}
+}
+
+static void build_p2p(struct explain_doc *d, const struct lab *l)
+{
+	const struct topo_pod *c = client(l), *s;
+	const struct lab_plan *p = &l->plan;
+	char a[ADDR_STRLEN], g[ADDR_STRLEN], src[2 * TOPO_LABEL_MAX + 2], dst[2 * TOPO_LABEL_MAX + 2];
+	uint16_t port;
+
+	if (!c)
+		return;
+	if (l->topo.net.mode == TOPO_MODE_VPC) {
+		line(d, "vpc mode has no bridge: each pod's veth is routed by its node (/32 routes, "
+		     "gateway 169.254.1.1)");
+	} else {
+		const struct topo_node *n = &l->topo.nodes[c->node];
+
+		line(d, "node %s: bridge %s holds %s/%u, the gateway of its pods", n->name,
+		     LAB_BRIDGE_NAME, addr_fmt(n->gw, g), n->pod_cidr.len);
+	}
+	line(d, "pod %s/%s: eth0 %s, the peer of %s on node %s", c->ns, c->name, addr_fmt(c->ip, a),
+	     p->pods[pod_index(l, c)].host_if, l->topo.nodes[c->node].name);
+	route_line(d, "the pod", p->pods[pod_index(l, c)].netns, 0x08080808u);
+	cmd(d, "the pod's veth peers on the node's bridge", "ip -n %s link show master %s",
+	    p->nodes[c->node].netns, LAB_BRIDGE_NAME);
+	cmd(d, "the pod's own routes: the default is the bridge", "ip -n %s route",
+	    p->pods[pod_index(l, c)].netns);
+	cmd(d, "which node interface is the pod's peer", "ip -n %s -d link show eth0",
+	    p->pods[pod_index(l, c)].netns);
+	s = server_pod(l, c, (ssize_t)c->node, false, &port);
+	if (!s)
+		return;
+	snprintf(src, sizeof(src), "%s/%s", c->ns, c->name);
+	snprintf(dst, sizeof(dst), "%s/%s", s->ns, s->name);
+	trace_it(d, src, dst, "");
+}
+
+static void build_cross(struct explain_doc *d, const struct lab *l)
+{
+	const struct topo_pod *c = client(l), *s;
+	char cb[CIDR_STRLEN], src[2 * TOPO_LABEL_MAX + 2], dst[2 * TOPO_LABEL_MAX + 2];
+	uint16_t port;
+
+	line(d, "networking: %s", topo_mode_name(l->topo.net.mode));
+	for (size_t i = 0; i < l->topo.nnodes; i++)
+		line(d, "node %s: %s", l->topo.nodes[i].name,
+		     l->topo.net.mode == TOPO_MODE_VPC ? "pods take VPC addresses" :
+		     cidr_fmt(&l->topo.nodes[i].pod_cidr, cb));
+	if (!c || !(s = server_pod(l, c, (ssize_t)c->node, true, &port)))
+		return;
+	route_line(d, "the client's node", l->plan.nodes[c->node].netns, s->ip);
+	cmd(d, "the node's routes: one per peer node (routed), via flannel.1 (vxlan) or /32s "
+	    "(vpc)", "ip -n %s route", l->plan.nodes[c->node].netns);
+	if (l->topo.net.mode == TOPO_MODE_VXLAN)
+		cmd(d, "the VXLAN device and the peer VTEPs it knows",
+		    "bridge -n %s fdb show dev %s", l->plan.nodes[c->node].netns, LAB_VXLAN_NAME);
+	snprintf(src, sizeof(src), "%s/%s", c->ns, c->name);
+	snprintf(dst, sizeof(dst), "%s/%s", s->ns, s->name);
+	trace_it(d, src, dst, "");
+}
+
+static void build_svc(struct explain_doc *d, const struct lab *l)
+{
+	const struct topo_pod *c = client(l);
+	const struct topo_service *s = NULL;
+	char a[ADDR_STRLEN], chain[PROXY_NAME_MAX], ep[PROXY_NAME_MAX], dst[160];
+	bool ipt = l->topo.net.proxy_mode == TOPO_PROXY_IPTABLES;
+
+	for (size_t i = 0; i < l->topo.nservices && !s; i++)
+		if (l->topo.services[i].type != TOPO_SVC_HEADLESS && l->topo.services[i].nendpoints &&
+		    l->topo.services[i].ports[0].proto == TOPO_PROTO_TCP)
+			s = &l->topo.services[i];
+	line(d, "kube-proxy mode: %s; IPVS: %s", topo_proxy_mode_name(l->topo.net.proxy_mode),
+	     proxy_mode_check(TOPO_PROXY_IPVS) == -ENOENT ?
+	     "this kernel has no IP_VS, so the lab cannot show it" : "IP_VS is present, but podpath "
+	     "builds only the nftables and iptables layouts");
+	if (!s || !c)
+		return;
+	proxy_chain_names(&l->topo, (size_t)(s - l->topo.services), 0, 0, 0, chain, ep);
+	line(d, "Service %s/%s: ClusterIP %s port %u, %zu endpoints; its chain: %s", s->ns, s->name,
+	     addr_fmt(s->cluster_ip, a), s->ports[0].port, s->nendpoints, chain);
+	for (size_t e = 0; e < s->nendpoints; e++)
+		line(d, "  endpoint %s/%s %s:%u", l->topo.pods[s->endpoints[e].pod].ns,
+		     l->topo.pods[s->endpoints[e].pod].name,
+		     addr_fmt(l->topo.pods[s->endpoints[e].pod].ip, a), s->endpoints[e].port[0]);
+	cmd(d, "the Service's chain: the random choice among its endpoints",
+	    "ip netns exec %s nft list chain %s '%s'", l->plan.nodes[c->node].netns,
+	    ipt ? "ip nat" : "ip " PROXY_NFT_TABLE, chain);
+	cmd(d, ipt ? "the dispatch chain kube-proxy walks rule by rule"
+		   : "the one verdict map every Service is looked up in",
+	    ipt ? "ip netns exec %s nft list chain ip nat KUBE-SERVICES"
+		: "ip netns exec %s nft list map ip " PROXY_NFT_TABLE " service-ips",
+	    l->plan.nodes[c->node].netns);
+	cmd(d, "connect, then see conntrack's record of the DNAT on the client's node",
+	    "podpath --lab %s exec %s/%s -- curl -s -m 3 -o /dev/null http://%s:%u/ && "
+	    "ip netns exec %s conntrack -L -d %s", l->name, c->ns, c->name, addr_fmt(s->cluster_ip, a),
+	    s->ports[0].port, l->plan.nodes[c->node].netns, a);
+	snprintf(dst, sizeof(dst), "svc/%s/%s", s->ns, s->name);
+	{
+		char src[2 * TOPO_LABEL_MAX + 2];
+
+		snprintf(src, sizeof(src), "%s/%s", c->ns, c->name);
+		trace_it(d, src, dst, "");
+	}
+}
+
+static void build_dns(struct explain_doc *d, const struct lab *l)
+{
+	const struct topo_service *kd = topo_service_find(&l->topo, "kube-system", "kube-dns");
+	const struct topo_pod *c = client(l);
+	char a[ADDR_STRLEN], path[256], src[2 * TOPO_LABEL_MAX + 2];
+
+	if (!kd || !c) {
+		line(d, "this lab has no cluster DNS (Service kube-system/kube-dns)");
+		return;
+	}
+	line(d, "Service kube-system/kube-dns: %s, %zu endpoints", addr_fmt(kd->cluster_ip, a),
+	     kd->nendpoints);
+	for (size_t e = 0; e < kd->nendpoints; e++) {
+		size_t pi = kd->endpoints[e].pod;
+
+		line(d, "  DNS pod %s/%s %s, dnsmasq pid %d (%s)", l->topo.pods[pi].ns,
+		     l->topo.pods[pi].name, addr_fmt(l->topo.pods[pi].ip, a),
+		     l->pids ? (int)l->pids[pi][0] : 0, lab_health_name(lab_container_health(l, pi, 0)));
+	}
+	lab_resolv_conf_path(l, c->ns, path, sizeof(path));
+	line(d, "pods of namespace %s get %s", c->ns, path);
+	cmd(d, "the resolv.conf the kubelet would write", "podpath --lab %s exec %s/%s -- cat "
+	    "/etc/resolv.conf", l->name, c->ns, c->name);
+	cmd(d, "a Service's A record, through the search path", "podpath --lab %s exec %s/%s -- "
+	    "getent hosts kube-dns.kube-system", l->name, c->ns, c->name);
+	cmd(d, "the same over UDP with dig, straight to kube-dns", "podpath --lab %s exec %s/%s -- "
+	    "dig +short @%s kube-dns.kube-system.svc.%s", l->name, c->ns, c->name,
+	    addr_fmt(kd->cluster_ip, a), l->topo.net.domain);
+	snprintf(src, sizeof(src), "%s/%s", c->ns, c->name);
+	trace_it(d, src, "svc/kube-system/kube-dns:53", "");
+}
+
+static void build_egress(struct explain_doc *d, const struct lab *l)
+{
+	const struct topo_inet_host *h = NULL;
+	const struct topo_pod *c = client(l);
+	char a[ADDR_STRLEN], b[ADDR_STRLEN], src[2 * TOPO_LABEL_MAX + 2], dst[TOPO_LABEL_MAX + 16];
+
+	for (size_t i = 0; i < l->topo.inet.nhosts && !h; i++)
+		if (l->topo.inet.hosts[i].image == TOPO_IMAGE_RESPONDER)
+			h = &l->topo.inet.hosts[i];
+	for (size_t i = 0; i < l->topo.nnodes; i++)
+		line(d, "node %s %s leaves as %s", l->topo.nodes[i].name, addr_fmt(l->topo.nodes[i].ip, a),
+		     l->topo.nodes[i].public_ip ? addr_fmt(l->topo.nodes[i].public_ip, b) :
+		     "the gateway's own address");
+	if (!c || !h) {
+		line(d, "this lab has no internet host that serves anything");
+		return;
+	}
+	route_line(d, "the client's node", l->plan.nodes[c->node].netns, h->ip);
+	cmd(d, "the node's SNAT of pod traffic (ip-masq-agent)", "ip netns exec %s nft list table ip "
+	    "ip-masq-agent", l->plan.nodes[c->node].netns);
+	cmd(d, "the gateway's 1:1 NAT map", "ip netns exec %s nft list map ip cloud-gateway "
+	    "node-to-public", l->plan.gw_netns);
+	cmd(d, "the internet host names the address it saw", "podpath --lab %s exec %s/%s -- curl -s "
+	    "-m 3 http://%s/", l->name, c->ns, c->name, addr_fmt(h->ip, a));
+	snprintf(src, sizeof(src), "%s/%s", c->ns, c->name);
+	snprintf(dst, sizeof(dst), "internet/%s", h->name);
+	trace_it(d, src, dst, "-p http");
+}
+
+static void build_ingress(struct explain_doc *d, const struct lab *l)
+{
+	const struct topo_service *lb = topo_ingress_lb(&l->topo);
+	const struct topo_inet_host *client_host = NULL;
+	char a[ADDR_STRLEN], url[300], src[TOPO_LABEL_MAX + 16];
+
+	for (size_t i = 0; i < l->topo.nservices; i++) {
+		const struct topo_service *s = &l->topo.services[i];
+
+		if (s->type == TOPO_SVC_LOADBALANCER)
+			line(d, "LoadBalancer %s/%s: %s (externalTrafficPolicy %s)", s->ns, s->name,
+			     addr_fmt(s->lb_ip, a), s->ext_local ? "Local" : "Cluster");
+	}
+	for (size_t i = 0; i < l->topo.inet.nhosts && !client_host; i++)
+		if (l->topo.inet.hosts[i].image == TOPO_IMAGE_NONE)
+			client_host = &l->topo.inet.hosts[i];
+	if (!lb || !l->topo.ningresses || !client_host) {
+		line(d, "this lab has no Ingress behind a LoadBalancer, or no internet client");
+		return;
+	}
+	for (size_t i = 0; i < l->topo.ningresses; i++)
+		for (size_t r = 0; r < l->topo.ingresses[i].nrules; r++)
+			line(d, "Ingress %s/%s: host %s%s", l->topo.ingresses[i].ns,
+			     l->topo.ingresses[i].name, l->topo.ingresses[i].rules[r].host,
+			     topo_ingress_tls(&l->topo, l->topo.ingresses[i].rules[r].host) ?
+			     " (TLS, signed by the lab CA)" : "");
+	line(d, "the lab CA: %s/%s/%s", LAB_RUN_DIR, l->name, LAB_CA_FILE);
+	snprintf(url, sizeof(url), "%s://%s/", topo_ingress_tls(&l->topo, l->topo.ingresses[0].rules[0].host)
+		 ? "https" : "http", l->topo.ingresses[0].rules[0].host);
+	cmd(d, "the load balancer's listeners and targets", "ip netns exec %s nft list table ip "
+	    "cloud-lb", l->plan.lb_netns);
+	cmd(d, "nginx's configuration, rendered from the Ingresses", "cat %s/%s/ingress/nginx.conf",
+	    LAB_RUN_DIR, l->name);
+	cmd(d, "from the internet, verified against the lab CA",
+	    "podpath --lab %s exec internet/%s -- curl -s -m 3 --cacert %s/%s/%s %s", l->name,
+	    client_host->name, LAB_RUN_DIR, l->name, LAB_CA_FILE, url);
+	snprintf(src, sizeof(src), "internet/%s", client_host->name);
+	trace_it(d, src, url, "");
+}
+
+static void build_summary(struct explain_doc *d, const struct lab *l)
+{
+	line(d, "lab %s: %s networking, kube-proxy %s, %zu Services, %zu Ingresses, %zu internet "
+	     "hosts", l->name, topo_mode_name(l->topo.net.mode),
+	     topo_proxy_mode_name(l->topo.net.proxy_mode), l->topo.nservices, l->topo.ningresses,
+	     l->topo.inet.nhosts);
+	cmd(d, "each layer in depth", "podpath explain --list");
+}
+
+static void (*const builders[])(struct explain_doc *, const struct lab *) = {
+	build_model, build_basics, build_c2c, build_p2p, build_cross, build_svc, build_dns,
+	build_egress, build_ingress, build_summary,
+};
+
+static const char *const *const concepts[] = {
+	model_text, basics_text, c2c_text, p2p_text, cross_text, svc_text, dns_text, egress_text,
+	ingress_text, summary_text,
+};
+
+_Static_assert(sizeof(builders) / sizeof(builders[0]) == NTOPICS, "a builder per topic");
+_Static_assert(sizeof(concepts) / sizeof(concepts[0]) == NTOPICS, "a concept per topic");
+
+int explain_build(const struct explain_topic *tp, const struct lab *l, struct explain_doc *d)
+{
+	size_t i = (size_t)(tp - topics);
+
+	memset(d, 0, sizeof(*d));
+	d->name = tp->name;
+	d->title = tp->title;
+	d->concept = concepts[i];
+	if (l)
+		builders[i](d, l);
+	return 0;
+}

@@ -1,0 +1,153 @@
+/* out/explain — explain topics as text and JSON; see explain.h. */
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "out/explain.h"
+#include "trace/trace.h"
+
+#define BOLD "\033[1m"
+#define DIM "\033[2m"
+#define RESET "\033[0m"
+
+void out_explain_list(FILE *f)
+{
+	size_t n;
+	const struct explain_topic *tp = explain_topics(&n);
+
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%-24s %s\n", tp[i].name, tp[i].summary);
+}
+
+json_t *out_explain_list_json(void)
+{
+	size_t n;
+	const struct explain_topic *tp = explain_topics(&n);
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "name", tp[i].name, "title",
+						   tp[i].title, "summary", tp[i].summary));
+	return json_pack("{s:i, s:o}", "schema", 1, "topics", a);
+}
+
+/* A paragraph wrapped at 78 columns, indented by two. */
+static void para(FILE *f, const char *s)
+{
+	size_t col = 0;
+
+	fputs("  ", f);
+	while (*s) {
+		size_t w = strcspn(s, " ");
+
+		if (col && col + 1 + w > 76) {
+			fputs("\n  ", f);
+			col = 0;
+		} else if (col) {
+			fputc(' ', f);
+			col++;
+		}
+		fwrite(s, 1, w, f);
+		col += w;
+		s += w;
+		while (*s == ' ')
+			s++;
+	}
+	fputc('\n', f);
+}
+
+static void heading(FILE *f, const char *s, bool color)
+{
+	fprintf(f, "\n%s%s%s\n", color ? BOLD : "", s, color ? RESET : "");
+}
+
+void out_explain_text(FILE *f, const struct explain_doc *d, const char *lab, bool color)
+{
+	fprintf(f, "%s%s%s (podpath explain %s)\n", color ? BOLD : "", d->title, color ? RESET : "",
+		d->name);
+	for (size_t i = 0; d->concept[i]; i++) {
+		fputc('\n', f);
+		para(f, d->concept[i]);
+	}
+	if (!lab) {
+		fprintf(f, "\n  (no lab: build one with `podpath setup` to see this in its objects)\n");
+		return;
+	}
+	if (d->nlab) {
+		char h[96];
+
+		snprintf(h, sizeof(h), "In lab \"%s\"", lab);
+		heading(f, h, color);
+		for (size_t i = 0; i < d->nlab; i++)
+			fprintf(f, "  %s\n", d->lab[i]);
+	}
+	if (d->ncmds) {
+		heading(f, "See it yourself", color);
+		for (size_t i = 0; i < d->ncmds; i++)
+			fprintf(f, "  %s# %s%s\n  %s\n", color ? DIM : "", d->cmds[i].what,
+				color ? RESET : "", d->cmds[i].cmd);
+	}
+	if (d->trace_src[0]) {
+		heading(f, "Trace it", color);
+		fprintf(f, "  podpath --lab %s trace %s %s%s%s\n", lab, d->trace_src, d->trace_dst,
+			d->trace_opts[0] ? " " : "", d->trace_opts);
+		fprintf(f, "  (or: podpath --lab %s explain %s --live)\n", lab, d->name);
+	}
+}
+
+json_t *out_explain_json(const struct explain_doc *d, const char *lab)
+{
+	json_t *concept = json_array(), *lines = json_array(), *cmds = json_array();
+	json_t *o;
+
+	for (size_t i = 0; d->concept[i]; i++)
+		json_array_append_new(concept, json_string(d->concept[i]));
+	for (size_t i = 0; i < d->nlab; i++)
+		json_array_append_new(lines, json_string(d->lab[i]));
+	for (size_t i = 0; i < d->ncmds; i++)
+		json_array_append_new(cmds, json_pack("{s:s, s:s}", "command", d->cmds[i].cmd, "shows",
+						      d->cmds[i].what));
+	o = json_pack("{s:i, s:s, s:s, s:s?, s:o, s:o, s:o}", "schema", 1, "topic", d->name, "title",
+		      d->title, "lab", lab, "concept", concept, "in_this_lab", lines, "commands",
+		      cmds);
+	if (o && d->trace_src[0])
+		json_object_set_new(o, "trace", json_pack("{s:s, s:s, s:s}", "src", d->trace_src, "dst",
+							  d->trace_dst, "options", d->trace_opts));
+	return o;
+}
+
+void out_explain_live(FILE *f, const struct trace *t, bool color)
+{
+	char s[640];
+	bool reply = false;
+
+	heading(f, "Live: a real probe, hop by hop", color);
+	for (size_t i = 0; i < t->nhops; i++) {
+		if (t->hops[i].reply && !reply) {
+			fprintf(f, "  and back:\n");
+			reply = true;
+		}
+		explain_hop_sentence(t, i, s, sizeof(s));
+		fprintf(f, "  %2zu. %s\n", i + 1, s);
+	}
+	if (t->upstream)
+		fprintf(f, "  then nginx opens its own connection to the Service (%zu more hops: "
+			"podpath trace shows them)\n", t->upstream->nhops);
+	fprintf(f, "  verdict: %s: %s\n", trace_verdict_name(t->verdict), t->reason);
+}
+
+json_t *out_explain_live_json(const struct trace *t)
+{
+	json_t *hops = json_array();
+	char s[640];
+
+	for (size_t i = 0; hops && i < t->nhops; i++) {
+		explain_hop_sentence(t, i, s, sizeof(s));
+		json_array_append_new(hops, json_pack("{s:i, s:s, s:s}", "hop", (int)i + 1, "direction",
+						      t->hops[i].reply ? "reply" : "request",
+						      "sentence", s));
+	}
+	return json_pack("{s:o, s:{s:s, s:s}}", "hops", hops, "verdict", "result",
+			 trace_verdict_name(t->verdict), "reason", t->reason);
+}

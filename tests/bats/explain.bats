@@ -1,0 +1,93 @@
+#!/usr/bin/env bats
+# explain: every topic renders without a lab and with one; the "see it
+# yourself" commands a topic prints run successfully against the lab (this
+# test runs them); --live runs the topic's trace and each hop gets a sentence.
+
+LAB=pp-bats-explain
+load helpers
+
+TOPICS="model basics container-to-container pod-to-pod cross-node pod-to-service dns egress ingress summary"
+
+setup_file() {
+	lab_cleanup
+	lab_cleanup pp-bats-explain-none
+	pp setup >/dev/null
+}
+
+teardown_file() {
+	lab_cleanup
+}
+
+@test "--list shows the fixed topic names, in order" {
+	run "$PODPATH" explain --list
+	[ "$status" -eq 0 ]
+	[ "$(awk '{print $1}' <<<"$output" | tr '\n' ' ')" = "$TOPICS " ]
+	run "$PODPATH" -j explain --list
+	[ "$(jq -r '[.topics[].name] | join(" ")' <<<"$output")" = "$TOPICS" ]
+}
+
+@test "every topic renders without a lab: the concept, and a note where the lab would be" {
+	for t in $TOPICS; do
+		run "$PODPATH" --lab pp-bats-explain-none explain "$t"
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"(podpath explain $t)"* ]]
+		[[ "$output" == *"(no lab:"* ]]
+		[ "$(wc -l <<<"$output")" -gt 4 ]
+	done
+	# No topic: the one-page map and the list.
+	run "$PODPATH" --lab pp-bats-explain-none explain
+	[[ "$output" == *"All layers"*"Topics (podpath explain TOPIC):"*"pod-to-service"* ]]
+}
+
+@test "the facts are dated" {
+	run "$PODPATH" --lab pp-bats-explain-none explain pod-to-service
+	[[ "$output" == *"iptables is still the default"* ]]
+	[[ "$output" == *"GA since Kubernetes 1.33"*"kernel 5.13"* ]]
+	[[ "$output" == *"deprecated since Kubernetes 1.35"* ]]
+	# This kernel has no IP_VS: the lab says it cannot show IPVS.
+	if [ ! -d /sys/module/ip_vs ]; then
+		run pp explain pod-to-service
+		[[ "$output" == *"this kernel has no IP_VS"* ]]
+	fi
+}
+
+@test "with the lab, every topic names its objects, and every command it prints works" {
+	PATH="$BATS_TEST_DIRNAME/../..:$PATH"
+	for t in $TOPICS; do
+		doc=$(pp -j explain "$t")
+		jq -e --arg lab "$LAB" '.lab == $lab and (.in_this_lab | length) > 0' <<<"$doc"
+		while IFS= read -r c; do
+			[ -n "$c" ] || continue
+			echo "$t: $c"
+			bash -c "$c" >/dev/null
+		done < <(jq -r '.commands[].command' <<<"$doc")
+	done
+}
+
+@test "the lab's objects come from the kernel: the route cross-node names what ip route get says" {
+	run pp explain cross-node
+	want=$(ip -n "${LAB}_node_node-1" route get 10.244.2.2 | head -1 | awk '{print $3}')
+	[[ "$output" == *"10.244.2.0/24 via $want dev eth0"* ]]
+}
+
+@test "--live: each topic's trace is delivered, every hop explained in a sentence" {
+	for t in model container-to-container pod-to-pod cross-node pod-to-service dns egress ingress; do
+		run pp -j explain "$t" --live
+		echo "$t: $output" | head -c 400
+		[ "$status" -eq 0 ]
+		jq -e '.live.verdict.result == "delivered" and (.live.hops | length) > 1 and
+			all(.live.hops[]; .sentence | length > 20)' <<<"$output"
+	done
+	run pp explain pod-to-service --live
+	[[ "$output" == *"kube-proxy's DNAT sends it to one of the Service's endpoints"* ]]
+}
+
+@test "bad explain arguments exit 2" {
+	run "$PODPATH" explain no-such-topic
+	[ "$status" -eq 2 ]
+	[[ "$output" == *'unknown topic "no-such-topic"'* ]]
+	run pp explain basics --live
+	[ "$status" -eq 2 ]
+	run "$PODPATH" explain --bogus
+	[ "$status" -eq 2 ]
+}
