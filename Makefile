@@ -21,7 +21,7 @@ DEB_BUILD := build-essential pkg-config libmnl-dev libnftnl-dev libpcap-dev libn
 	     libncurses-dev libjansson-dev clang libclang-rt-14-dev
 DEB_RUN   := dnsmasq-base nginx
 DEB_TEST  := bats iproute2 iputils-ping jq nftables tcpdump curl dnsutils conntrack iptables \
-	     socat procps graphviz tmux valgrind
+	     socat procps graphviz tmux valgrind zsh fish
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -137,6 +137,9 @@ install: podpath
 	install -m 0644 docs/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -D -m 0644 completions/podpath.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/podpath
+	install -D -m 0644 completions/_podpath $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_podpath
+	install -D -m 0644 completions/podpath.fish \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/podpath.fish
 
 clean:
 	rm -rf $(BUILD) podpath podpath-responder

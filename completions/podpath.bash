@@ -1,17 +1,24 @@
 # bash completion for podpath
 
-# The lab's internet hosts, as internet/NAME.
-_podpath_hosts() {
-	podpath -j status 2>/dev/null | grep -o '"hosts":\[.*' | grep -o '"name":"[^"]*","ip"' |
+# The live lab's objects: pods (they have a node after their name), nodes and
+# internet hosts (told by their netns).
+_podpath_objects() {
+	local json
+	json=$(podpath "$@" -j status 2>/dev/null) || return
+	grep -o '"namespace":"[^"]*","name":"[^"]*","node":"' <<<"$json" |
+		sed 's/"namespace":"\([^"]*\)","name":"\([^"]*\)".*/\1\/\2/'
+	grep -o '"name":"[^"]*","ip":"[^"]*","netns":"[^"]*_node_' <<<"$json" |
+		sed 's/"name":"\([^"]*\)".*/node\/\1/'
+	grep -o '"name":"[^"]*","ip":"[^"]*","netns":"[^"]*_inet_' <<<"$json" |
 		sed 's/"name":"\([^"]*\)".*/internet\/\1/'
 }
 
 _podpath() {
-	local cur prev words cword cmd i
+	local cur prev words cword cmd i labopt
 	_init_completion || return
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
-		--lab) ((i++)) ;;
+		--lab) labopt="--lab ${words[i + 1]}"; ((i++)) ;;
 		-*) ;;
 		*) cmd=${words[i]}; break ;;
 		esac
@@ -36,12 +43,7 @@ _podpath() {
 	teardown) COMPREPLY=($(compgen -W "--all --help" -- "$cur")) ;;
 	status) COMPREPLY=($(compgen -W "--dot --help" -- "$cur")) ;;
 	exec)
-		local pods nodes hosts
-		pods=$(podpath -j status 2>/dev/null | grep -o '"namespace":"[^"]*","name":"[^"]*"' |
-			sed 's/"namespace":"\([^"]*\)","name":"\([^"]*\)"/\1\/\2/')
-		nodes=$(podpath -j status 2>/dev/null | grep -o '"name":"[^"]*","ip"' | sed 's/"name":"\([^"]*\)".*/node\/\1/')
-		hosts=$(_podpath_hosts)
-		COMPREPLY=($(compgen -W "$pods $nodes $hosts -c --container --" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "$(_podpath_objects $labopt) -c --container --" -- "$cur")) ;;
 	trace)
 		case $prev in
 		-p | --protocol) COMPREPLY=($(compgen -W "icmp udp tcp http https dns" -- "$cur")); return ;;
@@ -49,11 +51,7 @@ _podpath() {
 		--netns) COMPREPLY=($(compgen -W "$(ip netns list 2>/dev/null | awk '{print $1}')" -- "$cur")); return ;;
 		--port | --timeout) return ;;
 		esac
-		local pods nodes
-		pods=$(podpath -j status 2>/dev/null | grep -o '"namespace":"[^"]*","name":"[^"]*"' |
-			sed 's/"namespace":"\([^"]*\)","name":"\([^"]*\)"/\1\/\2/')
-		nodes=$(podpath -j status 2>/dev/null | grep -o '"name":"[^"]*","ip"' | sed 's/"name":"\([^"]*\)".*/node\/\1/')
-		COMPREPLY=($(compgen -W "$pods $nodes $(_podpath_hosts) -p --protocol --port --timeout --pcap --tui --netns --help" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "$(_podpath_objects $labopt) -p --protocol --port --timeout --pcap --tui --netns --help" -- "$cur")) ;;
 	explain) COMPREPLY=($(compgen -W "model basics container-to-container pod-to-pod cross-node pod-to-service dns egress ingress summary --list --live --help" -- "$cur")) ;;
 	help) COMPREPLY=($(compgen -W "setup teardown status exec trace explain help" -- "$cur")) ;;
 	esac

@@ -4,6 +4,9 @@
 
 setup() { load helpers; ROOT=$BATS_TEST_DIRNAME/../..; }
 
+# The completion test builds a lab of its own; never leave it behind.
+teardown_file() { load helpers; lab_cleanup pp-bats-docs; }
+
 commands() { "$PODPATH" --help | awk '/^commands:/ {on=1; next} /^$/ {on=0} on {print $1}'; }
 options_of() { "$PODPATH" help "$1" | grep -o -- '--[a-z][a-z-]*' | sort -u; }
 
@@ -41,4 +44,51 @@ options_of() { "$PODPATH" help "$1" | grep -o -- '--[a-z][a-z-]*' | sort -u; }
 		[ "$status" -eq 0 ]
 		[[ "$output" == "usage: podpath $c"* ]]
 	done
+}
+
+@test "every command has its own man page naming each of its options" {
+	for c in $(commands); do
+		[ -f "$ROOT/docs/podpath-$c.8" ]
+		grep -q "^\.B $c\$" "$ROOT/docs/podpath-$c.8"
+		for o in $(options_of "$c"); do
+			[ "$o" = --help ] && continue
+			echo "podpath-$c.8 $o"
+			grep -q -- "$(sed 's/-/\\\\-/g' <<<"$o")" "$ROOT/docs/podpath-$c.8"
+		done
+		man -l "$ROOT/docs/podpath-$c.8" >/dev/null 2>&1
+	done
+}
+
+@test "zsh and fish completions list every command, option and explain topic, and parse" {
+	zsh -n "$ROOT/completions/_podpath"
+	fish -n "$ROOT/completions/podpath.fish"
+	bash -n "$ROOT/completions/podpath.bash"
+	for c in $(commands); do
+		grep -q "\b$c\b" "$ROOT/completions/_podpath"
+		grep -q "\b$c\b" "$ROOT/completions/podpath.fish"
+		for o in $(options_of "$c"); do
+			[ "$o" = --help ] && continue
+			echo "$c $o"
+			grep -q -- "$o" "$ROOT/completions/_podpath"
+			grep -q -- "-l ${o#--}\b" "$ROOT/completions/podpath.fish"
+		done
+	done
+	for t in $("$PODPATH" explain --list | awk '{print $1}'); do
+		for f in podpath.bash _podpath podpath.fish; do
+			grep -q "\b$t\b" "$ROOT/completions/$f"
+		done
+	done
+}
+
+@test "completions offer the live lab's pods, nodes and internet hosts" {
+	lab=pp-bats-docs
+	lab_cleanup $lab
+	"$PODPATH" --lab $lab setup >/dev/null
+	PATH="$ROOT:$PATH"
+	want="default/client default/web-1 default/web-2 kube-system/coredns ingress-nginx/controller node/node-1 node/node-2 internet/example.com internet/laptop internet/dns "
+	got=$(bash -c "source $ROOT/completions/podpath.bash 2>/dev/null; _podpath_objects --lab $lab" | tr '\n' ' ')
+	got_fish=$(fish -c "source $ROOT/completions/podpath.fish; function podpath; command podpath --lab $lab \$argv; end; __podpath_objects" | tr '\n' ' ')
+	lab_cleanup $lab
+	[ "$got" = "$want" ]
+	[ "$got_fish" = "$want" ]
 }

@@ -1,0 +1,44 @@
+# fish completion for podpath: commands, options, explain topics, and the
+# live lab's pods, nodes and internet hosts (from `podpath -j status`).
+
+function __podpath_objects
+	set -l json (podpath -j status 2>/dev/null); or return
+	# Pods have a node after their name; nodes and hosts are told by their netns.
+	string match -rag '"namespace":"([^"]*)","name":"([^"]*)","node":"' -- $json | paste -d/ - -
+	string match -rag '"name":"([^"]*)","ip":"[^"]*","netns":"[^"]*_node_' -- $json | sed 's/^/node\//'
+	string match -rag '"name":"([^"]*)","ip":"[^"]*","netns":"[^"]*_inet_' -- $json | sed 's/^/internet\//'
+end
+
+set -l cmds setup teardown status exec trace explain help
+complete -c podpath -f
+complete -c podpath -n "not __fish_seen_subcommand_from $cmds" -a "$cmds"
+complete -c podpath -n "not __fish_seen_subcommand_from $cmds" -s j -l json -d 'one JSON document'
+complete -c podpath -n "not __fish_seen_subcommand_from $cmds" -s p -l pretty -d 'indent JSON'
+complete -c podpath -n "not __fish_seen_subcommand_from $cmds" -l lab -x -a '(ls /run/podpath 2>/dev/null | string replace .lock "" | sort -u)'
+complete -c podpath -n "not __fish_seen_subcommand_from $cmds" -s h -l help
+complete -c podpath -n "not __fish_seen_subcommand_from $cmds" -s V -l version
+
+complete -c podpath -n '__fish_seen_subcommand_from setup' -s f -l file -r -F -d 'topology JSON'
+complete -c podpath -n '__fish_seen_subcommand_from setup' -l nodes -x
+complete -c podpath -n '__fish_seen_subcommand_from setup' -l pods-per-node -x
+complete -c podpath -n '__fish_seen_subcommand_from setup' -l services -x
+complete -c podpath -n '__fish_seen_subcommand_from setup' -l network -x -a 'routed vxlan vpc'
+complete -c podpath -n '__fish_seen_subcommand_from setup' -l proxy-mode -x -a 'nftables iptables ipvs'
+complete -c podpath -n '__fish_seen_subcommand_from teardown' -l all
+complete -c podpath -n '__fish_seen_subcommand_from status' -l dot
+complete -c podpath -n '__fish_seen_subcommand_from exec' -s c -l container -x
+complete -c podpath -n '__fish_seen_subcommand_from exec' -a '(__podpath_objects)'
+complete -c podpath -n '__fish_seen_subcommand_from trace' -s p -l protocol -x -a 'icmp udp tcp http https dns'
+complete -c podpath -n '__fish_seen_subcommand_from trace' -l port -x
+complete -c podpath -n '__fish_seen_subcommand_from trace' -l timeout -x
+complete -c podpath -n '__fish_seen_subcommand_from trace' -l pcap -r -F
+complete -c podpath -n '__fish_seen_subcommand_from trace' -l tui
+complete -c podpath -n '__fish_seen_subcommand_from trace' -l netns -x -a '(ip netns list 2>/dev/null | string split -f1 " ")'
+complete -c podpath -n '__fish_seen_subcommand_from trace' -a '(__podpath_objects)'
+complete -c podpath -n '__fish_seen_subcommand_from explain' -l list
+complete -c podpath -n '__fish_seen_subcommand_from explain' -l live
+complete -c podpath -n '__fish_seen_subcommand_from explain' -a 'model basics container-to-container pod-to-pod cross-node pod-to-service dns egress ingress summary'
+complete -c podpath -n '__fish_seen_subcommand_from help' -a "$cmds"
+for c in $cmds
+	complete -c podpath -n "__fish_seen_subcommand_from $c" -l help
+end
