@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include "explain/explain.h"
 #include "lab/lab.h"
 #include "out/explain.h"
+#include "out/explain_tui.h"
 #include "trace/trace.h"
 
 /* --live: the topic's own trace, hop by hop with sentences. */
@@ -44,17 +46,69 @@ static int live(const struct explain_doc *d, struct lab *l, json_t *doc)
 	return ret;
 }
 
+/* The TUI's tracer: a topic's trace, run on demand (its output, if any
+ * error, goes to stderr, which the TUI's screen then repaints over). */
+static struct trace *tui_run(void *arg, const struct explain_doc *d)
+{
+	struct trace_args a = { .src = d->trace_src, .dst = d->trace_dst };
+	struct trace *t = calloc(1, sizeof(*t)), dt = { 0 };
+	char host[256];
+	bool dns = false;
+
+	if (!t)
+		return NULL;
+	if (!strncmp(d->trace_opts, "-p ", 3))
+		a.proto = d->trace_opts + 3;
+	if (!strncmp(a.dst, "http://", 7) || !strncmp(a.dst, "https://", 8))
+		cmd_trace_url_split(&a, host, sizeof(host));
+	if (cmd_trace_lab(&a, arg, t, &dt, &dns) != 0) {
+		trace_free(t);
+		free(t);
+		t = NULL;
+	}
+	trace_free(&dt);
+	return t;
+}
+
+static void tui_release(void *arg, struct trace *t)
+{
+	(void)arg;
+	trace_free(t);
+	free(t);
+}
+
+/* --tui: every topic built for the lab, stepped through on the terminal. */
+static int tui(struct lab *l)
+{
+	size_t n;
+	const struct explain_topic *tp = explain_topics(&n);
+	struct explain_doc *docs = calloc(n, sizeof(*docs));
+	struct explain_tui x = { .lab = l, .docs = docs, .ndocs = n, .run = l ? tui_run : NULL,
+				 .release = tui_release, .arg = l };
+	int ret;
+
+	if (!docs)
+		return pp_usage_error("explain", "out of memory");
+	for (size_t i = 0; i < n; i++)
+		explain_build(&tp[i], l, &docs[i]);
+	ret = out_explain_tui(&x) < 0 ? pp_usage_error("explain", "--tui cannot use this terminal")
+				      : 0;
+	free(docs);
+	return ret;
+}
+
 int cmd_explain(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "list", no_argument, NULL, 'l' },
 		{ "live", no_argument, NULL, 'L' },
+		{ "tui", no_argument, NULL, 'T' },
 		{ 0 },
 	};
 	const struct explain_topic *tp;
 	struct explain_doc d;
 	struct pp_err e = { 0 };
-	bool list = false, want_live = false, have_lab = false;
+	bool list = false, want_live = false, want_tui = false, have_lab = false;
 	struct lab l;
 	json_t *doc = NULL;
 	int opt, ret = 0;
@@ -66,6 +120,8 @@ int cmd_explain(int argc, char **argv)
 			list = true;
 		else if (opt == 'L')
 			want_live = true;
+		else if (opt == 'T')
+			want_tui = true;
 		else
 			return pp_usage_error("explain", "unknown option \"%s\"", argv[optind - 1]);
 	}
@@ -76,6 +132,18 @@ int cmd_explain(int argc, char **argv)
 			return pp_json_out(out_explain_list_json());
 		out_explain_list(stdout);
 		return 0;
+	}
+	if (want_tui) {
+		if (opts.json || want_live || argc > optind)
+			return pp_usage_error("explain", "--tui takes no topic, --live or --json: it "
+					      "walks through every topic");
+		if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+			return pp_usage_error("explain", "--tui needs a terminal on stdin and stdout");
+		have_lab = geteuid() == 0 && lab_load(&l, opts.lab, &e) == 0;
+		ret = tui(have_lab ? &l : NULL);
+		if (have_lab)
+			lab_free(&l);
+		return ret;
 	}
 	/* Without a topic: the one-page map, then where to go from there. */
 	tp = explain_find(optind < argc ? argv[optind] : "summary");

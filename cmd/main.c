@@ -64,11 +64,13 @@ static const struct command commands[] = {
 	  "      --netns NAME|PID     no lab: trace from this namespace (under /run/netns,\n"
 	  "                           or a process's) through every namespace its veths reach\n" },
 	{ "explain", cmd_explain, 0, "teach a layer of the networking model against the lab",
-	  "[TOPIC] [--list] [--live]\n"
+	  "[TOPIC] [--list] [--live] | --tui\n"
 	  "  TOPIC is one of: model, basics, container-to-container, pod-to-pod, cross-node,\n"
 	  "  pod-to-service, dns, egress, ingress, summary (the default)\n"
 	  "      --list               list the topics\n"
-	  "      --live               run the topic's trace and explain each hop (root, a lab)\n" },
+	  "      --live               run the topic's trace and explain each hop (root, a lab)\n"
+	  "      --tui                a walkthrough: topics, the lab as boxes, traces stepped\n"
+	  "                           hop by hop, a quiz\n" },
 	{ "help", cmd_help, 0, "show help for podpath or a command", "[COMMAND]\n" },
 };
 

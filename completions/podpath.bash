@@ -52,7 +52,7 @@ _podpath() {
 		--port | --timeout) return ;;
 		esac
 		COMPREPLY=($(compgen -W "$(_podpath_objects $labopt) -p --protocol --port --timeout --pcap --tui --netns --help" -- "$cur")) ;;
-	explain) COMPREPLY=($(compgen -W "model basics container-to-container pod-to-pod cross-node pod-to-service dns egress ingress summary --list --live --help" -- "$cur")) ;;
+	explain) COMPREPLY=($(compgen -W "model basics container-to-container pod-to-pod cross-node pod-to-service dns egress ingress summary --list --live --tui --help" -- "$cur")) ;;
 	help) COMPREPLY=($(compgen -W "setup teardown status exec trace explain help" -- "$cur")) ;;
 	esac
 }

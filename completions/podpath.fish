@@ -37,6 +37,7 @@ complete -c podpath -n '__fish_seen_subcommand_from trace' -l netns -x -a '(ip n
 complete -c podpath -n '__fish_seen_subcommand_from trace' -a '(__podpath_objects)'
 complete -c podpath -n '__fish_seen_subcommand_from explain' -l list
 complete -c podpath -n '__fish_seen_subcommand_from explain' -l live
+complete -c podpath -n '__fish_seen_subcommand_from explain' -l tui
 complete -c podpath -n '__fish_seen_subcommand_from explain' -a 'model basics container-to-container pod-to-pod cross-node pod-to-service dns egress ingress summary'
 complete -c podpath -n '__fish_seen_subcommand_from help' -a "$cmds"
 for c in $cmds

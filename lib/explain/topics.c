@@ -9,7 +9,10 @@
 #include <string.h>
 
 #include "explain/explain.h"
+#include <linux/netfilter.h>
+
 #include "netns/netns.h"
+#include "nft/nft.h"
 #include "nl/nl.h"
 #include "proxy/names.h"
 #include "proxy/proxy.h"
@@ -411,6 +414,31 @@ static void build_cross(struct explain_doc *d, const struct lab *l)
 	trace_it(d, src, dst, "");
 }
 
+struct chain_ask {
+	const char *table, *chain;
+	size_t n;
+};
+
+static int chain_here(void *arg)
+{
+	struct chain_ask *q = arg;
+
+	return nft_chain_rule_count(NFPROTO_IPV4, q->table, q->chain, &q->n);
+}
+
+/* The chain as the node's kernel holds it now (a netlink dump). */
+static void kernel_chain(struct explain_doc *d, const char *netns, const char *node,
+			 const char *table, const char *chain)
+{
+	struct chain_ask q = { table, chain, 0 };
+
+	if (netns_run(netns, chain_here, &q) < 0)
+		line(d, "node %s's kernel has no chain %s in table ip %s", node, chain, table);
+	else
+		line(d, "node %s's kernel holds it now: table ip %s, chain %s, %zu rules", node, table,
+		     chain, q.n);
+}
+
 static void build_svc(struct explain_doc *d, const struct lab *l)
 {
 	const struct topo_pod *c = client(l);
@@ -435,6 +463,8 @@ static void build_svc(struct explain_doc *d, const struct lab *l)
 		line(d, "  endpoint %s/%s %s:%u", l->topo.pods[s->endpoints[e].pod].ns,
 		     l->topo.pods[s->endpoints[e].pod].name,
 		     addr_fmt(l->topo.pods[s->endpoints[e].pod].ip, a), s->endpoints[e].port[0]);
+	kernel_chain(d, l->plan.nodes[c->node].netns, l->topo.nodes[c->node].name,
+		     ipt ? "nat" : PROXY_NFT_TABLE, chain);
 	cmd(d, "the Service's chain: the random choice among its endpoints",
 	    "ip netns exec %s nft list chain %s '%s'", l->plan.nodes[c->node].netns,
 	    ipt ? "ip nat" : "ip " PROXY_NFT_TABLE, chain);

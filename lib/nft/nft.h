@@ -181,6 +181,13 @@ struct nftnl_set *nft_set_new(const struct nft_set_spec *sp);
 int nft_set_elem_add(struct nftnl_set *s, enum nft_key k, uint32_t ip, uint8_t proto,
 		     uint16_t port, int verdict, const char *chain, const char *comment);
 
+/* ---- reading back --------------------------------------------------------- */
+
+/* How many rules chain holds in table (family NFPROTO_*), as the kernel of
+ * the calling thread's namespace has it. 0, or -ENOENT (no such chain) or
+ * another -errno. */
+int nft_chain_rule_count(uint32_t family, const char *table, const char *chain, size_t *n);
+
 /* Add an element to an address map: key ip -> data ip. 0 or -ENOMEM. */
 int nft_set_elem_add_addr(struct nftnl_set *s, uint32_t key, uint32_t data, const char *comment);
 

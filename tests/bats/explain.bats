@@ -64,10 +64,21 @@ teardown_file() {
 	done
 }
 
-@test "the lab's objects come from the kernel: the route cross-node names what ip route get says" {
+@test "the lab's objects come from the kernel: the route and the Service's chain as ip and nft show them" {
 	run pp explain cross-node
 	want=$(ip -n "${LAB}_node_node-1" route get 10.244.2.2 | head -1 | awk '{print $3}')
 	[[ "$output" == *"10.244.2.0/24 via $want dev eth0"* ]]
+	run pp explain pod-to-service
+	chain=$(grep -o "chain service-[^ ,]*" <<<"$output" | head -1 | cut -d' ' -f2)
+	# Rule lines are indented twice; the chain's own line once.
+	rules=$(ip netns exec "${LAB}_node_node-1" nft -a list chain ip kube-proxy "$chain" | grep -c $'^\t\t.*# handle')
+	[[ "$output" == *"kernel holds it now: table ip kube-proxy, chain $chain, $rules rules"* ]]
+	# Take a rule away: explain reads the kernel again and says so.
+	h=$(ip netns exec "${LAB}_node_node-1" nft -a list chain ip kube-proxy "$chain" | grep $'^\t\t' |
+		grep -o '# handle [0-9]*' | head -1 | awk '{print $3}')
+	ip netns exec "${LAB}_node_node-1" nft delete rule ip kube-proxy "$chain" handle "$h"
+	run pp explain pod-to-service
+	[[ "$output" == *"chain $chain, $((rules - 1)) rules"* ]]
 }
 
 @test "--live: each topic's trace is delivered, every hop explained in a sentence" {

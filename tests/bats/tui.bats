@@ -54,3 +54,52 @@ screen() { tmux capture-pane -p -t ppt-tui-tests; }
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--tui needs a terminal"* ]]
 }
+
+@test "explain --tui: topics, the lab as boxes, a trace stepped, a quiz scored, resize, quit" {
+	tmux kill-session -t ppt-tui-tests 2>/dev/null || true
+	tmux new-session -d -s ppt-tui-tests -x 80 -y 24 \
+		"'$PODPATH' --lab $LAB explain --tui; echo EXITED rc=\$?; stty -a | grep -q ' icanon' && stty -a | grep -q ' echo ' && echo TTY-RESTORED; sleep 60"
+	for i in $(seq 50); do screen | grep -q "layer by layer" && break; sleep 0.1; done
+	screen | grep -q "Kubernetes asks three things"
+	tmux send-keys -t ppt-tui-tests j j j j j
+	sleep 0.3
+	screen | grep -q "kube-proxy has three modes"
+	screen | grep -q "In this lab"
+	tmux send-keys -t ppt-tui-tests t
+	sleep 0.3
+	screen | grep -q "the lab as boxes"
+	screen | grep -q "node-1 172.18.0.2"
+	screen | grep -q "default/web-2 10.244.2.2"
+	tmux send-keys -t ppt-tui-tests x l
+	for i in $(seq 50); do screen | grep -q "hop 1 of" && break; sleep 0.1; done
+	screen | grep -q "the packet here"
+	# Step to kube-proxy's DNAT: the rule behind it is named.
+	for i in $(seq 12); do
+		screen | grep -q "rule: kube-proxy chain service-" && break
+		tmux send-keys -t ppt-tui-tests n
+		sleep 0.2
+	done
+	screen | grep -q "rule: kube-proxy chain service-"
+	tmux send-keys -t ppt-tui-tests z
+	sleep 0.3
+	screen | grep -q "question 1 of"
+	for i in $(seq 8); do tmux send-keys -t ppt-tui-tests 1; sleep 0.1; done
+	sleep 0.3
+	screen | grep -q "score: [0-9]/[0-9]"
+	tmux resize-window -t ppt-tui-tests -x 100 -y 30
+	sleep 0.3
+	screen | grep -q "score: [0-9]/[0-9]"
+	tmux send-keys -t ppt-tui-tests q
+	for i in $(seq 50); do screen | grep -q "EXITED" && break; sleep 0.1; done
+	screen | grep -q "EXITED rc=0"
+	screen | grep -q "TTY-RESTORED"
+	tmux kill-session -t ppt-tui-tests
+}
+
+@test "explain --tui without a terminal, or with a topic, exits 2" {
+	run "$PODPATH" --lab $LAB explain --tui </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--tui needs a terminal"* ]]
+	run "$PODPATH" --lab $LAB explain dns --tui
+	[ "$status" -eq 2 ]
+}

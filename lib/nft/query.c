@@ -1,0 +1,57 @@
+/* query — read back what nf_tables holds, for reports that must show the
+ * kernel's state rather than what podpath meant to install; see nft.h. */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include <linux/netfilter/nf_tables.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/rule.h>
+
+#include "nft/nft.h"
+
+static int count_cb(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	(*(size_t *)data)++;
+	return MNL_CB_OK;
+}
+
+int nft_chain_rule_count(uint32_t family, const char *table, const char *chain, size_t *n)
+{
+	char buf[32768];	/* MNL_SOCKET_DUMP_SIZE */
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	uint32_t seq = (uint32_t)time(NULL), portid;
+	struct nlmsghdr *nlh;
+	int ret = -ENOMEM;
+	ssize_t got;
+
+	*n = 0;
+	if (!nl || !r)
+		goto out;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	/* The kernel filters the dump by table and chain. */
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, (uint16_t)family, NLM_F_DUMP, seq);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	ret = MNL_CB_OK;
+	while (ret > MNL_CB_STOP && (got = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0)
+		ret = mnl_cb_run(buf, (size_t)got, seq, portid, count_cb, n);
+	ret = ret < 0 ? -errno : 0;
+out:
+	if (r)
+		nftnl_rule_free(r);
+	if (nl)
+		mnl_socket_close(nl);
+	return ret;
+}

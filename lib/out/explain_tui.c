@@ -1,0 +1,506 @@
+/* out/explain_tui — `podpath explain --tui`: a walkthrough for learners.
+ * The topic list beside the topic; the lab drawn as boxes; a topic's trace
+ * stepped hop by hop with the packet's header fields that changed lit up
+ * and the rule behind the change; and a quiz on that trace (which hop comes
+ * next, what the packet looks like after a NAT), scored at the end. Works in
+ * 80x24, follows resizes, and puts the terminal back on any exit. */
+#include <locale.h>
+#include <ncurses.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "out/explain_tui.h"
+#include "out/trace.h"
+
+enum { C_TITLE = 1, C_SEL, C_HOT, C_DIM, C_OK, C_BAD };
+enum mode { M_TOPICS, M_TOPOLOGY, M_STEP, M_QUIZ };
+
+#define QUIZ_MAX 6
+
+struct question {
+	char text[200];
+	char opt[3][160];
+	int right;		/* index into opt */
+	int answer;		/* -1 until answered */
+};
+
+struct ui {
+	const struct explain_tui *x;
+	enum mode mode;
+	size_t topic, hop;
+	struct trace *tr;	/* the selected topic's trace, once run */
+	char msg[200];		/* a one-line note (a trace that could not run) */
+	struct question q[QUIZ_MAX];
+	size_t nq, cur;
+};
+
+static void on_fatal(int sig)
+{
+	endwin();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Text wrapped into the box (y, x, w) from row y up to maxy; the rows used. */
+static int wrap(int y, int x, int w, int maxy, const char *s, int attr)
+{
+	int row = y;
+	size_t len = strlen(s), off = 0;
+
+	attron(attr);
+	while (off < len && row < maxy && w > 4) {
+		size_t n = len - off, room = (size_t)w;
+
+		if (n > room) {
+			n = room;
+			while (n > room / 2 && s[off + n] != ' ')
+				n--;
+		}
+		mvaddnstr(row++, x, s + off, (int)n);
+		off += n;
+		while (s[off] == ' ')
+			off++;
+	}
+	attroff(attr);
+	return row - y;
+}
+
+static void title(const char *s, const char *keys)
+{
+	int w = getmaxx(stdscr), h = getmaxy(stdscr);
+
+	attron(COLOR_PAIR(C_TITLE) | A_BOLD);
+	mvhline(0, 0, ' ', w);
+	mvaddnstr(0, 1, s, w - 2);
+	attroff(COLOR_PAIR(C_TITLE) | A_BOLD);
+	attron(COLOR_PAIR(C_DIM));
+	mvaddnstr(h - 1, 0, keys, w);
+	attroff(COLOR_PAIR(C_DIM));
+}
+
+/* ---- topics ---- */
+
+static void draw_topics(struct ui *u)
+{
+	const struct explain_doc *d = &u->x->docs[u->topic];
+	int h, w, lw = 26, y = 2;
+
+	getmaxyx(stdscr, h, w);
+	title("podpath explain: the Kubernetes networking model, layer by layer",
+	      " j/k: topic  t: the lab as boxes  l: step its trace  z: quiz  q: quit");
+	for (size_t i = 0; i < u->x->ndocs && (int)i + 2 < h - 1; i++) {
+		if (i == u->topic)
+			attron(COLOR_PAIR(C_SEL) | A_BOLD);
+		mvaddnstr(2 + (int)i, 1, u->x->docs[i].name, lw - 2);
+		if (i == u->topic)
+			attroff(COLOR_PAIR(C_SEL) | A_BOLD);
+	}
+	mvvline(1, lw, ACS_VLINE, h - 2);
+	attron(A_BOLD);
+	mvaddnstr(y++, lw + 2, d->title, w - lw - 3);
+	attroff(A_BOLD);
+	y++;
+	for (size_t i = 0; d->concept[i] && y < h - 1; i++)
+		y += wrap(y, lw + 2, w - lw - 3, h - 1, d->concept[i], A_NORMAL) + 1;
+	if (u->x->lab && d->nlab && y < h - 1) {
+		attron(A_BOLD);
+		mvaddnstr(y++, lw + 2, "In this lab", w - lw - 3);
+		attroff(A_BOLD);
+		for (size_t i = 0; i < d->nlab && y < h - 1; i++)
+			y += wrap(y, lw + 2, w - lw - 3, h - 1, d->lab[i], COLOR_PAIR(C_HOT));
+	}
+	if (u->msg[0])
+		mvaddnstr(h - 2, lw + 2, u->msg, w - lw - 3);
+}
+
+/* ---- the lab as boxes ---- */
+
+static void box_at(int y, int x, int bh, int bw, const char *label)
+{
+	int h, w;
+
+	getmaxyx(stdscr, h, w);
+	if (y + bh > h - 1 || x + bw > w || bh < 2 || bw < 4)
+		return;
+	mvaddch(y, x, ACS_ULCORNER);
+	mvhline(y, x + 1, ACS_HLINE, bw - 2);
+	mvaddch(y, x + bw - 1, ACS_URCORNER);
+	mvvline(y + 1, x, ACS_VLINE, bh - 2);
+	mvvline(y + 1, x + bw - 1, ACS_VLINE, bh - 2);
+	mvaddch(y + bh - 1, x, ACS_LLCORNER);
+	mvhline(y + bh - 1, x + 1, ACS_HLINE, bw - 2);
+	mvaddch(y + bh - 1, x + bw - 1, ACS_LRCORNER);
+	attron(A_BOLD);
+	mvaddnstr(y, x + 2, label, bw - 4);
+	attroff(A_BOLD);
+}
+
+static void draw_topology(struct ui *u)
+{
+	const struct lab *l = u->x->lab;
+	const struct topo *t = l ? &l->topo : NULL;
+	char s[128], a[ADDR_STRLEN];
+	int h, w, y = 2, bw, n;
+
+	getmaxyx(stdscr, h, w);
+	title("the lab as boxes: every box is a network namespace", " any key: back  q: quit");
+	if (!t) {
+		mvaddnstr(3, 2, "no lab: build one with podpath setup", w - 4);
+		return;
+	}
+	/* The internet and the cloud's edge, then the VPC, then the nodes. */
+	if (t->inet.nhosts) {
+		box_at(y, 1, 3, w - 2, "internet");
+		s[0] = '\0';
+		for (size_t i = 0; i < t->inet.nhosts; i++)
+			snprintf(s + strlen(s), sizeof(s) - strlen(s), "%s%s %s", i ? "  " : "",
+				 t->inet.hosts[i].name, addr_fmt(t->inet.hosts[i].ip, a));
+		mvaddnstr(y + 1, 3, s, w - 6);
+		y += 3;
+		snprintf(s, sizeof(s), "gateway %s", addr_fmt(t->net.gateway_ip, a));
+		box_at(y, 1, 3, (w - 2) / 2, s);
+		mvaddnstr(y + 1, 3, "1:1 NAT node <-> public", (w - 2) / 2 - 4);
+		box_at(y, 1 + (w - 2) / 2, 3, (w - 2) - (w - 2) / 2, "load balancer");
+		s[0] = '\0';
+		for (size_t i = 0; i < t->nservices; i++)
+			if (t->services[i].type == TOPO_SVC_LOADBALANCER)
+				snprintf(s + strlen(s), sizeof(s) - strlen(s), "%s ",
+					 addr_fmt(t->services[i].lb_ip, a));
+		mvaddnstr(y + 1, 3 + (w - 2) / 2, s, (w - 2) - (w - 2) / 2 - 4);
+		y += 3;
+	}
+	snprintf(s, sizeof(s), "VPC router %s", addr_fmt(t->net.vpc_router, a));
+	box_at(y, 1, 3, w - 2, s);
+	snprintf(s, sizeof(s), "%s networking, kube-proxy %s", topo_mode_name(t->net.mode),
+		 topo_proxy_mode_name(t->net.proxy_mode));
+	mvaddnstr(y + 1, 3, s, w - 6);
+	y += 3;
+	n = (int)t->nnodes < 4 ? (int)t->nnodes : 4;
+	bw = n ? (w - 2) / n : w - 2;
+	for (int i = 0; i < n; i++) {
+		const struct topo_node *nd = &t->nodes[i];
+		int row = y + 1, bh = h - 1 - y;
+
+		snprintf(s, sizeof(s), "%s %s", nd->name, addr_fmt(nd->ip, a));
+		box_at(y, 1 + i * bw, bh, bw, s);
+		for (size_t p = 0; p < t->npods && row < y + bh - 1; p++) {
+			if (t->pods[p].node != (size_t)i)
+				continue;
+			snprintf(s, sizeof(s), "%s/%s %s", t->pods[p].ns, t->pods[p].name,
+				 addr_fmt(t->pods[p].ip, a));
+			mvaddnstr(row++, 3 + i * bw, s, bw - 4);
+		}
+	}
+	if ((int)t->nnodes > n)
+		mvaddnstr(h - 2, 2, "(more nodes than fit: podpath status lists them all)", w - 4);
+}
+
+/* ---- stepping a trace ---- */
+
+/* The hop before i in the same direction: what "changed" compares with. */
+static const struct trace_hop *prev_same_dir(const struct trace *t, size_t i)
+{
+	for (size_t k = i; k-- > 0;)
+		if (t->hops[k].reply == t->hops[i].reply)
+			return &t->hops[k];
+	return NULL;
+}
+
+/* One header field, lit when it differs from the hop before. */
+static int field(int y, int x, const char *name, const char *val, bool changed)
+{
+	mvaddstr(y, x, name);
+	if (changed)
+		attron(COLOR_PAIR(C_HOT) | A_BOLD | A_REVERSE);
+	mvaddstr(y, x + (int)strlen(name) + 1, val);
+	if (changed)
+		attroff(COLOR_PAIR(C_HOT) | A_BOLD | A_REVERSE);
+	return (int)(strlen(name) + strlen(val)) + 3;
+}
+
+static void draw_step(struct ui *u)
+{
+	const struct trace *t = u->tr;
+	const struct trace_hop *hop = &t->hops[u->hop], *pv = u->hop ? prev_same_dir(t, u->hop) : NULL;
+	const struct capture_pkt *k = hop->pkt, *p = pv ? pv->pkt : NULL;
+	char s[640], a[ADDR_STRLEN], v[32];
+	int h, w, y = 2, x = 3;
+
+	getmaxyx(stdscr, h, w);
+	snprintf(s, sizeof(s), "%s: trace %s -> %s, hop %zu of %zu (%s)", u->x->docs[u->topic].name,
+		 t->src.label, t->dst.label, u->hop + 1, t->nhops, hop->reply ? "the answer" : "the request");
+	title(s, " n/j: next hop  p/k: previous  z: quiz  b: back  q: quit");
+	snprintf(s, sizeof(s), "%s, %s (%s)", t->ns_label[hop->ns], k->ifname,
+		 k->outgoing ? "leaving" : "arriving");
+	attron(A_BOLD);
+	mvaddnstr(y++, 1, s, w - 2);
+	attroff(A_BOLD);
+	box_at(++y, 1, 4, w - 2, "the packet here");
+	y++;
+	x += field(y, x, "src", addr_fmt(k->saddr, a), p && p->saddr != k->saddr);
+	snprintf(v, sizeof(v), "%u", k->sport);
+	x += field(y, x, "sport", v, p && p->sport != k->sport);
+	x += field(y, x, "dst", addr_fmt(k->daddr, a), p && p->daddr != k->daddr);
+	snprintf(v, sizeof(v), "%u", k->dport);
+	x += field(y, x, "dport", v, p && p->dport != k->dport);
+	snprintf(v, sizeof(v), "%u", k->ttl);
+	field(y, x, "ttl", v, p && p->ttl != k->ttl);
+	y += 3;
+	explain_hop_sentence(t, u->hop, s, sizeof(s));
+	y += wrap(y, 2, w - 4, h - 1, s, A_NORMAL) + 1;
+	/* The rule behind a change: kube-proxy's chain, or the nft rule seen here. */
+	if (hop->svc.svc >= 0) {
+		snprintf(s, sizeof(s), "rule: kube-proxy chain %s -> %s", hop->svc.chain, hop->svc.ep_chain);
+		y += wrap(y, 2, w - 4, h - 1, s, COLOR_PAIR(C_HOT) | A_BOLD);
+	}
+	for (size_t i = 0; i < t->nnft && y < h - 1; i++)
+		if (t->nft_ns[i] == hop->ns && t->nft[i].kind == NFTRACE_RULE &&
+		    (t->nft[i].comment[0] || !hop->svc.chain[0])) {
+			snprintf(s, sizeof(s), "nft %s/%s: %s %s", t->nft[i].table, t->nft[i].chain,
+				 t->nft[i].rule, t->nft[i].comment);
+			y += wrap(y, 2, w - 4, h - 1, s, hop->change[0] ? COLOR_PAIR(C_HOT) : COLOR_PAIR(C_DIM));
+		}
+	if (u->hop + 1 == t->nhops && y < h - 2) {
+		snprintf(s, sizeof(s), "verdict: %s: %s", trace_verdict_name(t->verdict), t->reason);
+		wrap(y + 1, 2, w - 4, h - 1, s, COLOR_PAIR(t->verdict == TRACE_DELIVERED ? C_OK : C_BAD));
+	}
+}
+
+/* ---- the quiz ---- */
+
+static void place_of(const struct trace *t, size_t i, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s, %s (%s)", t->ns_label[t->hops[i].ns], t->hops[i].pkt->ifname,
+		 t->hops[i].pkt->outgoing ? "out" : "in");
+}
+
+static void tuple_of(const struct capture_pkt *k, uint32_t s, uint32_t d, uint16_t dp, char *buf,
+		     size_t len)
+{
+	char a[ADDR_STRLEN], b[ADDR_STRLEN];
+
+	snprintf(buf, len, "%s:%u > %s:%u", addr_fmt(s, a), k->sport, addr_fmt(d, b), dp);
+}
+
+/* Three options in a random order, the right one among them. */
+static void shuffle(struct question *q)
+{
+	for (int i = 2; i > 0; i--) {
+		int j = rand() % (i + 1);
+		char tmp[160];
+
+		memcpy(tmp, q->opt[i], sizeof(tmp));
+		memcpy(q->opt[i], q->opt[j], sizeof(tmp));
+		memcpy(q->opt[j], tmp, sizeof(tmp));
+		if (q->right == i)
+			q->right = j;
+		else if (q->right == j)
+			q->right = i;
+	}
+}
+
+static void quiz_make(struct ui *u)
+{
+	const struct trace *t = u->tr;
+
+	u->nq = u->cur = 0;
+	/* After a NAT: what does the packet look like now? */
+	for (size_t i = 1; i < t->nhops && u->nq < QUIZ_MAX / 2; i++) {
+		const struct capture_pkt *k = t->hops[i].pkt, *p = t->hops[i - 1].pkt;
+		struct question *q;
+
+		if (t->hops[i].reply || t->hops[i - 1].reply || !strstr(t->hops[i].change, "NAT"))
+			continue;
+		q = &u->q[u->nq++];
+		snprintf(q->text, sizeof(q->text), "The packet is %s:%u > %s:%u at %s. What does it look "
+			 "like at %s, %s, after the %s?", addr_fmt(p->saddr, (char[ADDR_STRLEN]){ 0 }),
+			 p->sport, addr_fmt(p->daddr, (char[ADDR_STRLEN]){ 0 }), p->dport,
+			 t->ns_label[t->hops[i - 1].ns], t->ns_label[t->hops[i].ns], k->ifname,
+			 strstr(t->hops[i].change, "destination") ? "DNAT" : "SNAT");
+		tuple_of(k, k->saddr, k->daddr, k->dport, q->opt[0], sizeof(q->opt[0]));
+		tuple_of(k, p->saddr, p->daddr, p->dport, q->opt[1], sizeof(q->opt[1]));
+		tuple_of(k, k->daddr, k->saddr, k->dport, q->opt[2], sizeof(q->opt[2]));
+		q->right = 0;
+		q->answer = -1;
+		shuffle(q);
+	}
+	/* Which hop comes next? */
+	for (size_t i = 0; i + 1 < t->nhops && u->nq < QUIZ_MAX; i += 3) {
+		struct question *q = &u->q[u->nq++];
+		size_t wrong1 = (i + 3) % t->nhops, wrong2 = (i + t->nhops / 2) % t->nhops;
+		char here[160];
+
+		if (wrong1 == i + 1)
+			wrong1 = (wrong1 + 1) % t->nhops;
+		if (wrong2 == i + 1 || wrong2 == wrong1)
+			wrong2 = (wrong2 + 2) % t->nhops;
+		place_of(t, i, here, sizeof(here));
+		snprintf(q->text, sizeof(q->text), "The packet was just seen at %s. Where is it seen next?",
+			 here);
+		place_of(t, i + 1, q->opt[0], sizeof(q->opt[0]));
+		place_of(t, wrong1, q->opt[1], sizeof(q->opt[1]));
+		place_of(t, wrong2, q->opt[2], sizeof(q->opt[2]));
+		q->right = 0;
+		q->answer = -1;
+		shuffle(q);
+	}
+}
+
+static void draw_quiz(struct ui *u)
+{
+	int h, w, y = 2, score = 0;
+	char s[300];
+
+	getmaxyx(stdscr, h, w);
+	for (size_t i = 0; i < u->nq; i++)
+		score += u->q[i].answer == u->q[i].right;
+	if (u->cur >= u->nq) {
+		title("quiz: done", " b: back  q: quit");
+		snprintf(s, sizeof(s), "score: %d/%zu", score, u->nq);
+		attron(A_BOLD | COLOR_PAIR(score * 2 >= (int)u->nq ? C_OK : C_BAD));
+		mvaddnstr(3, 2, s, w - 4);
+		attroff(A_BOLD | COLOR_PAIR(score * 2 >= (int)u->nq ? C_OK : C_BAD));
+		return;
+	}
+	snprintf(s, sizeof(s), "quiz on %s's trace: question %zu of %zu", u->x->docs[u->topic].name,
+		 u->cur + 1, u->nq);
+	title(s, " 1/2/3: answer  b: back  q: quit");
+	y += wrap(y, 2, w - 4, h - 1, u->q[u->cur].text, A_BOLD) + 1;
+	for (int i = 0; i < 3 && y < h - 1; i++) {
+		snprintf(s, sizeof(s), "%d) %s", i + 1, u->q[u->cur].opt[i]);
+		y += wrap(y, 4, w - 6, h - 1, s, A_NORMAL);
+	}
+	if (u->cur && y + 1 < h - 1) {
+		const struct question *q = &u->q[u->cur - 1];
+
+		snprintf(s, sizeof(s), "last answer: %s%s", q->answer == q->right ? "right" : "wrong: it was ",
+			 q->answer == q->right ? "" : q->opt[q->right]);
+		wrap(y + 1, 2, w - 4, h - 1, s, COLOR_PAIR(q->answer == q->right ? C_OK : C_BAD));
+	}
+}
+
+/* ---- the loop ---- */
+
+static bool trace_ready(struct ui *u)
+{
+	const struct explain_doc *d = &u->x->docs[u->topic];
+
+	if (u->tr)
+		return true;
+	if (!u->x->run || !d->trace_src[0]) {
+		snprintf(u->msg, sizeof(u->msg), "%s", !d->trace_src[0] ? "this topic has no trace"
+			 : "no lab (or not root): nothing to trace");
+		return false;
+	}
+	mvaddstr(getmaxy(stdscr) - 2, 28, "tracing...");
+	refresh();
+	u->tr = u->x->run(u->x->arg, d);
+	if (!u->tr || !u->tr->nhops) {
+		snprintf(u->msg, sizeof(u->msg), "the trace of %s could not run", d->name);
+		return false;
+	}
+	return true;
+}
+
+static void drop_trace(struct ui *u)
+{
+	if (u->tr && u->x->release)
+		u->x->release(u->x->arg, u->tr);
+	u->tr = NULL;
+}
+
+static bool key(struct ui *u, int c)
+{
+	if (c == 'q' || c == 'Q' || c == ERR)
+		return false;
+	if (c == KEY_RESIZE)
+		return true;
+	switch (u->mode) {
+	case M_TOPICS:
+		u->msg[0] = '\0';
+		if ((c == 'j' || c == KEY_DOWN) && u->topic + 1 < u->x->ndocs) {
+			drop_trace(u);
+			u->topic++;
+		} else if ((c == 'k' || c == KEY_UP) && u->topic) {
+			drop_trace(u);
+			u->topic--;
+		} else if (c == 't') {
+			u->mode = M_TOPOLOGY;
+		} else if ((c == 'l' || c == '\n') && trace_ready(u)) {
+			u->mode = M_STEP;
+			u->hop = 0;
+		} else if (c == 'z' && trace_ready(u)) {
+			quiz_make(u);
+			u->mode = M_QUIZ;
+		}
+		break;
+	case M_TOPOLOGY:
+		u->mode = M_TOPICS;
+		break;
+	case M_STEP:
+		if ((c == 'n' || c == 'j' || c == ' ' || c == KEY_DOWN) && u->hop + 1 < u->tr->nhops)
+			u->hop++;
+		else if ((c == 'p' || c == 'k' || c == KEY_UP) && u->hop)
+			u->hop--;
+		else if (c == 'z') {
+			quiz_make(u);
+			u->mode = M_QUIZ;
+		} else if (c == 'b' || c == 27)
+			u->mode = M_TOPICS;
+		break;
+	case M_QUIZ:
+		if (c >= '1' && c <= '3' && u->cur < u->nq)
+			u->q[u->cur++].answer = c - '1';
+		else if (c == 'b' || c == 27)
+			u->mode = M_TOPICS;
+		break;
+	}
+	return true;
+}
+
+int out_explain_tui(const struct explain_tui *x)
+{
+	struct sigaction fatal = { .sa_handler = on_fatal }, old_term, old_int;
+	struct ui u = { .x = x };
+
+	setlocale(LC_ALL, "");
+	srand((unsigned)time(NULL));
+	if (!initscr())
+		return -1;
+	sigaction(SIGTERM, &fatal, &old_term);
+	sigaction(SIGINT, &fatal, &old_int);
+	cbreak();
+	noecho();
+	keypad(stdscr, TRUE);
+	curs_set(0);
+	if (has_colors()) {
+		start_color();
+		use_default_colors();
+		init_pair(C_TITLE, COLOR_BLACK, COLOR_CYAN);
+		init_pair(C_SEL, COLOR_BLACK, COLOR_YELLOW);
+		init_pair(C_HOT, COLOR_MAGENTA, -1);
+		init_pair(C_DIM, COLOR_BLUE, -1);
+		init_pair(C_OK, COLOR_GREEN, -1);
+		init_pair(C_BAD, COLOR_RED, -1);
+	}
+	do {
+		erase();
+		if (u.mode == M_TOPICS)
+			draw_topics(&u);
+		else if (u.mode == M_TOPOLOGY)
+			draw_topology(&u);
+		else if (u.mode == M_STEP)
+			draw_step(&u);
+		else
+			draw_quiz(&u);
+		refresh();
+	} while (key(&u, getch()));
+	drop_trace(&u);
+	endwin();
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGINT, &old_int, NULL);
+	return 0;
+}
