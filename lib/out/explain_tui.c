@@ -4,18 +4,16 @@
  * and the rule behind the change; and a quiz on that trace (which hop comes
  * next, what the packet looks like after a NAT), scored at the end. Works in
  * 80x24, follows resizes, and puts the terminal back on any exit. */
-#include <locale.h>
 #include <ncurses.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "out/explain_tui.h"
+#include "out/term.h"
 #include "out/trace.h"
 
-enum { C_TITLE = 1, C_SEL, C_HOT, C_DIM, C_OK, C_BAD };
 enum mode { M_TOPICS, M_TOPOLOGY, M_STEP, M_QUIZ };
 
 #define QUIZ_MAX 6
@@ -37,12 +35,6 @@ struct ui {
 	size_t nq, cur;
 };
 
-static void on_fatal(int sig)
-{
-	endwin();
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
 
 /* Text wrapped into the box (y, x, w) from row y up to maxy; the rows used. */
 static int wrap(int y, int x, int w, int maxy, const char *s, int attr)
@@ -72,13 +64,13 @@ static void title(const char *s, const char *keys)
 {
 	int w = getmaxx(stdscr), h = getmaxy(stdscr);
 
-	attron(COLOR_PAIR(C_TITLE) | A_BOLD);
+	attron(COLOR_PAIR(OUT_C_TITLE) | A_BOLD);
 	mvhline(0, 0, ' ', w);
 	mvaddnstr(0, 1, s, w - 2);
-	attroff(COLOR_PAIR(C_TITLE) | A_BOLD);
-	attron(COLOR_PAIR(C_DIM));
+	attroff(COLOR_PAIR(OUT_C_TITLE) | A_BOLD);
+	attron(COLOR_PAIR(OUT_C_DIM));
 	mvaddnstr(h - 1, 0, keys, w);
-	attroff(COLOR_PAIR(C_DIM));
+	attroff(COLOR_PAIR(OUT_C_DIM));
 }
 
 /* ---- topics ---- */
@@ -93,10 +85,10 @@ static void draw_topics(struct ui *u)
 	      " j/k: topic  t: the lab as boxes  l: step its trace  z: quiz  q: quit");
 	for (size_t i = 0; i < u->x->ndocs && (int)i + 2 < h - 1; i++) {
 		if (i == u->topic)
-			attron(COLOR_PAIR(C_SEL) | A_BOLD);
+			attron(COLOR_PAIR(OUT_C_SEL) | A_BOLD);
 		mvaddnstr(2 + (int)i, 1, u->x->docs[i].name, lw - 2);
 		if (i == u->topic)
-			attroff(COLOR_PAIR(C_SEL) | A_BOLD);
+			attroff(COLOR_PAIR(OUT_C_SEL) | A_BOLD);
 	}
 	mvvline(1, lw, ACS_VLINE, h - 2);
 	attron(A_BOLD);
@@ -110,7 +102,7 @@ static void draw_topics(struct ui *u)
 		mvaddnstr(y++, lw + 2, "In this lab", w - lw - 3);
 		attroff(A_BOLD);
 		for (size_t i = 0; i < d->nlab && y < h - 1; i++)
-			y += wrap(y, lw + 2, w - lw - 3, h - 1, d->lab[i], COLOR_PAIR(C_HOT));
+			y += wrap(y, lw + 2, w - lw - 3, h - 1, d->lab[i], COLOR_PAIR(OUT_C_HOT));
 	}
 	if (u->msg[0])
 		mvaddnstr(h - 2, lw + 2, u->msg, w - lw - 3);
@@ -214,10 +206,10 @@ static int field(int y, int x, const char *name, const char *val, bool changed)
 {
 	mvaddstr(y, x, name);
 	if (changed)
-		attron(COLOR_PAIR(C_HOT) | A_BOLD | A_REVERSE);
+		attron(COLOR_PAIR(OUT_C_HOT) | A_BOLD | A_REVERSE);
 	mvaddstr(y, x + (int)strlen(name) + 1, val);
 	if (changed)
-		attroff(COLOR_PAIR(C_HOT) | A_BOLD | A_REVERSE);
+		attroff(COLOR_PAIR(OUT_C_HOT) | A_BOLD | A_REVERSE);
 	return (int)(strlen(name) + strlen(val)) + 3;
 }
 
@@ -254,18 +246,18 @@ static void draw_step(struct ui *u)
 	/* The rule behind a change: kube-proxy's chain, or the nft rule seen here. */
 	if (hop->svc.svc >= 0) {
 		snprintf(s, sizeof(s), "rule: kube-proxy chain %s -> %s", hop->svc.chain, hop->svc.ep_chain);
-		y += wrap(y, 2, w - 4, h - 1, s, COLOR_PAIR(C_HOT) | A_BOLD);
+		y += wrap(y, 2, w - 4, h - 1, s, COLOR_PAIR(OUT_C_HOT) | A_BOLD);
 	}
 	for (size_t i = 0; i < t->nnft && y < h - 1; i++)
 		if (t->nft_ns[i] == hop->ns && t->nft[i].kind == NFTRACE_RULE &&
 		    (t->nft[i].comment[0] || !hop->svc.chain[0])) {
 			snprintf(s, sizeof(s), "nft %s/%s: %s %s", t->nft[i].table, t->nft[i].chain,
 				 t->nft[i].rule, t->nft[i].comment);
-			y += wrap(y, 2, w - 4, h - 1, s, hop->change[0] ? COLOR_PAIR(C_HOT) : COLOR_PAIR(C_DIM));
+			y += wrap(y, 2, w - 4, h - 1, s, hop->change[0] ? COLOR_PAIR(OUT_C_HOT) : COLOR_PAIR(OUT_C_DIM));
 		}
 	if (u->hop + 1 == t->nhops && y < h - 2) {
 		snprintf(s, sizeof(s), "verdict: %s: %s", trace_verdict_name(t->verdict), t->reason);
-		wrap(y + 1, 2, w - 4, h - 1, s, COLOR_PAIR(t->verdict == TRACE_DELIVERED ? C_OK : C_BAD));
+		wrap(y + 1, 2, w - 4, h - 1, s, COLOR_PAIR(t->verdict == TRACE_DELIVERED ? OUT_C_OK : OUT_C_BAD));
 	}
 }
 
@@ -360,9 +352,9 @@ static void draw_quiz(struct ui *u)
 	if (u->cur >= u->nq) {
 		title("quiz: done", " b: back  q: quit");
 		snprintf(s, sizeof(s), "score: %d/%zu", score, u->nq);
-		attron(A_BOLD | COLOR_PAIR(score * 2 >= (int)u->nq ? C_OK : C_BAD));
+		attron(A_BOLD | COLOR_PAIR(score * 2 >= (int)u->nq ? OUT_C_OK : OUT_C_BAD));
 		mvaddnstr(3, 2, s, w - 4);
-		attroff(A_BOLD | COLOR_PAIR(score * 2 >= (int)u->nq ? C_OK : C_BAD));
+		attroff(A_BOLD | COLOR_PAIR(score * 2 >= (int)u->nq ? OUT_C_OK : OUT_C_BAD));
 		return;
 	}
 	snprintf(s, sizeof(s), "quiz on %s's trace: question %zu of %zu", u->x->docs[u->topic].name,
@@ -378,7 +370,7 @@ static void draw_quiz(struct ui *u)
 
 		snprintf(s, sizeof(s), "last answer: %s%s", q->answer == q->right ? "right" : "wrong: it was ",
 			 q->answer == q->right ? "" : q->opt[q->right]);
-		wrap(y + 1, 2, w - 4, h - 1, s, COLOR_PAIR(q->answer == q->right ? C_OK : C_BAD));
+		wrap(y + 1, 2, w - 4, h - 1, s, COLOR_PAIR(q->answer == q->right ? OUT_C_OK : OUT_C_BAD));
 	}
 }
 
@@ -463,29 +455,12 @@ static bool key(struct ui *u, int c)
 
 int out_explain_tui(const struct explain_tui *x)
 {
-	struct sigaction fatal = { .sa_handler = on_fatal }, old_term, old_int;
+	struct out_term term;
 	struct ui u = { .x = x };
 
-	setlocale(LC_ALL, "");
 	srand((unsigned)time(NULL));
-	if (!initscr())
+	if (out_term_start(&term) < 0)
 		return -1;
-	sigaction(SIGTERM, &fatal, &old_term);
-	sigaction(SIGINT, &fatal, &old_int);
-	cbreak();
-	noecho();
-	keypad(stdscr, TRUE);
-	curs_set(0);
-	if (has_colors()) {
-		start_color();
-		use_default_colors();
-		init_pair(C_TITLE, COLOR_BLACK, COLOR_CYAN);
-		init_pair(C_SEL, COLOR_BLACK, COLOR_YELLOW);
-		init_pair(C_HOT, COLOR_MAGENTA, -1);
-		init_pair(C_DIM, COLOR_BLUE, -1);
-		init_pair(C_OK, COLOR_GREEN, -1);
-		init_pair(C_BAD, COLOR_RED, -1);
-	}
 	do {
 		erase();
 		if (u.mode == M_TOPICS)
@@ -499,8 +474,6 @@ int out_explain_tui(const struct explain_tui *x)
 		refresh();
 	} while (key(&u, getch()));
 	drop_trace(&u);
-	endwin();
-	sigaction(SIGTERM, &old_term, NULL);
-	sigaction(SIGINT, &old_int, NULL);
+	out_term_end(&term);
 	return 0;
 }

@@ -2,24 +2,15 @@
  * one side, the packet as it is at the selected hop, what changed there and
  * why it moved on the other, the verdict on top. Works in 80x24 and follows
  * resizes; the terminal is restored however the view ends. */
-#include <locale.h>
 #include <ncurses.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <string.h>
 
+#include "out/term.h"
 #include "out/trace.h"
 #include "out/tui.h"
 
-enum { C_TITLE = 1, C_OK, C_BAD, C_SEL, C_CHANGE, C_DIM };
 
-/* Let ncurses put the terminal back before a signal ends the process. */
-static void on_fatal(int sig)
-{
-	endwin();
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
 
 static void put_wrapped(int y, int x, int w, int maxy, const char *label, const char *text, int attr,
 			int *used)
@@ -62,15 +53,15 @@ static void draw(const struct trace *t, size_t sel, size_t top)
 
 	getmaxyx(stdscr, h, w);
 	erase();
-	attron(COLOR_PAIR(C_TITLE) | A_BOLD);
+	attron(COLOR_PAIR(OUT_C_TITLE) | A_BOLD);
 	snprintf(line, sizeof(line), " podpath trace %s %s -> %s (%s) ", probe_proto_name(t->probe.proto),
 		 t->src.label, t->dst.label, addr_fmt(t->dst.ip, a));
 	mvaddnstr(0, 0, line, w);
-	attroff(COLOR_PAIR(C_TITLE) | A_BOLD);
-	attron(COLOR_PAIR(ok ? C_OK : C_BAD) | A_BOLD);
+	attroff(COLOR_PAIR(OUT_C_TITLE) | A_BOLD);
+	attron(COLOR_PAIR(ok ? OUT_C_OK : OUT_C_BAD) | A_BOLD);
 	snprintf(line, sizeof(line), "verdict: %s", trace_verdict_name(t->verdict));
 	mvaddnstr(1, 0, line, w);
-	attroff(COLOR_PAIR(ok ? C_OK : C_BAD) | A_BOLD);
+	attroff(COLOR_PAIR(ok ? OUT_C_OK : OUT_C_BAD) | A_BOLD);
 	mvaddnstr(1, (int)strlen(line) + 1, t->reason, w - (int)strlen(line) - 1);
 	/* The list takes about half the width, at least what a row needs. */
 	list_w = w / 2 + 2 < 42 ? 42 : w / 2 + 2;
@@ -85,10 +76,10 @@ static void draw(const struct trace *t, size_t sel, size_t top)
 		snprintf(line, sizeof(line), "%2zu %s %-18.18s %-12s %s", i + 1, x->reply ? "<" : ">",
 			 t->ns_label[x->ns], x->pkt->ifname, x->pkt->outgoing ? "out" : "in");
 		if (i == sel)
-			attron(COLOR_PAIR(C_SEL) | A_BOLD);
+			attron(COLOR_PAIR(OUT_C_SEL) | A_BOLD);
 		mvaddnstr(3 + (int)(i - top), 0, line, list_w - 1);
 		if (i == sel)
-			attroff(COLOR_PAIR(C_SEL) | A_BOLD);
+			attroff(COLOR_PAIR(OUT_C_SEL) | A_BOLD);
 	}
 	mvvline(3, list_w - 1, ACS_VLINE, h - 4);
 	/* Details of the selected hop. */
@@ -111,7 +102,7 @@ static void draw(const struct trace *t, size_t sel, size_t top)
 		y += used + 1;
 		used = 0;
 		put_wrapped(y, list_w + 1, dw, h - 1, "changed here", hop->change,
-			    COLOR_PAIR(C_CHANGE) | A_BOLD, &used);
+			    COLOR_PAIR(OUT_C_HOT) | A_BOLD, &used);
 		y += used ? used + 1 : 0;
 		used = 0;
 		put_wrapped(y, list_w + 1, dw, h - 1, "why", hop->why, A_NORMAL, &used);
@@ -124,44 +115,27 @@ static void draw(const struct trace *t, size_t sel, size_t top)
 			snprintf(line, sizeof(line), "nft %s/%s %s %s", ev->table, ev->chain, ev->rule,
 				 ev->comment);
 			/* NF_DROP is 0: a dropping rule stands out. */
-			attron(ev->verdict == 0 ? COLOR_PAIR(C_BAD) | A_BOLD : COLOR_PAIR(C_DIM));
+			attron(ev->verdict == 0 ? COLOR_PAIR(OUT_C_BAD) | A_BOLD : COLOR_PAIR(OUT_C_DIM));
 			mvaddnstr(y++, list_w + 1, line, dw);
-			attroff(ev->verdict == 0 ? COLOR_PAIR(C_BAD) | A_BOLD : COLOR_PAIR(C_DIM));
+			attroff(ev->verdict == 0 ? COLOR_PAIR(OUT_C_BAD) | A_BOLD : COLOR_PAIR(OUT_C_DIM));
 		}
 	} else {
 		mvaddnstr(y, list_w + 1, "no packet of the probe was seen", w - list_w - 1);
 	}
-	attron(COLOR_PAIR(C_DIM));
+	attron(COLOR_PAIR(OUT_C_DIM));
 	mvaddnstr(h - 1, 0, " j/k or arrows: step   g/G: first/last   q: quit", w);
-	attroff(COLOR_PAIR(C_DIM));
+	attroff(COLOR_PAIR(OUT_C_DIM));
 	refresh();
 }
 
 int out_trace_tui(const struct trace *t)
 {
-	struct sigaction fatal = { .sa_handler = on_fatal }, old_term, old_int;
+	struct out_term term;
 	size_t sel = 0, top = 0;
 	bool done = false;
 
-	setlocale(LC_ALL, "");
-	if (!initscr())
+	if (out_term_start(&term) < 0)
 		return -1;
-	sigaction(SIGTERM, &fatal, &old_term);
-	sigaction(SIGINT, &fatal, &old_int);
-	cbreak();
-	noecho();
-	keypad(stdscr, TRUE);
-	curs_set(0);
-	if (has_colors()) {
-		start_color();
-		use_default_colors();
-		init_pair(C_TITLE, COLOR_BLACK, COLOR_CYAN);
-		init_pair(C_OK, COLOR_GREEN, -1);
-		init_pair(C_BAD, COLOR_RED, -1);
-		init_pair(C_SEL, COLOR_BLACK, COLOR_YELLOW);
-		init_pair(C_CHANGE, COLOR_MAGENTA, -1);
-		init_pair(C_DIM, COLOR_BLUE, -1);
-	}
 	while (!done) {
 		int h = getmaxy(stdscr), rows = h - 4 > 1 ? h - 4 : 1;
 
@@ -203,8 +177,6 @@ int out_trace_tui(const struct trace *t)
 			break;
 		}
 	}
-	endwin();
-	sigaction(SIGTERM, &old_term, NULL);
-	sigaction(SIGINT, &old_int, NULL);
+	out_term_end(&term);
 	return 0;
 }
