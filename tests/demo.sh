@@ -43,12 +43,14 @@ say "internet to the ingress: DNS, the cloud load balancer, nginx with TLS (the 
 echo "\$ podpath exec internet/laptop -- curl -s --cacert /run/podpath/$LAB/ca.pem https://web.example.test/"
 $PODPATH --lab "$LAB" exec internet/laptop -- curl -s -m 3 --cacert "/run/podpath/$LAB/ca.pem" \
 	https://web.example.test/
-say "podpath trace internet/laptop web.example.test:443 (the name, then the load balancer, NodePort, nginx)"
-$PODPATH --lab "$LAB" trace internet/laptop web.example.test:443
+say "podpath trace internet/laptop https://web.example.test/ (DNS, the load balancer, nginx, then nginx's own connection)"
+$PODPATH --lab "$LAB" trace internet/laptop https://web.example.test/
 say "kube-proxy's Service chain on node-1 (nft list chain ip kube-proxy ...)"
 ip netns exec "${LAB}_node_node-1" nft list chain ip kube-proxy service-SUSTUHLJ-default/web/tcp/http
 say "routes on node-1 (ip -n ${LAB}_node_node-1 route)"
 ip -n "${LAB}_node_node-1" route
+say "podpath explain pod-to-service (the layer, taught against this lab)"
+$PODPATH --lab "$LAB" explain pod-to-service
 cat <<MSG
 
 The lab stays up. Explore it:
@@ -61,5 +63,6 @@ The lab stays up. Explore it:
   ip netns exec ${LAB}_node_node-1 nft list table ip kube-proxy
   ip netns list
   podpath status --dot | dot -Tsvg > lab.svg
+  podpath explain --list; podpath explain egress --live; podpath explain --tui
 Remove it with: ./podpath --lab $LAB teardown
 MSG
