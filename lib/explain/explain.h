@@ -26,7 +26,7 @@ struct explain_doc {
 	size_t nlab;
 	struct explain_cmd cmds[EXPLAIN_MAX_LINES];	/* "see it yourself" */
 	size_t ncmds;
-	char trace_src[160], trace_dst[160];	/* "trace it" ("" if the topic has none) */
+	char trace_src[160], trace_dst[320];	/* "trace it" ("" if the topic has none) */
 	char trace_opts[64];			/* e.g. "-p http" */
 };
 

@@ -336,10 +336,12 @@ static void build_c2c(struct explain_doc *d, const struct lab *l)
 	     addr_fmt(p->ip, a), l->plan.pods[pod_index(l, p)].netns, p->ncontainers);
 	for (size_t c = 0; c < p->ncontainers; c++) {
 		const struct topo_container *ct = &p->containers[c];
+		char listen[40] = "";
 
-		line(d, "  %s (pid %d, %s)%s%u", ct->name, l->pids ? (int)l->pids[pod_index(l, p)][c] : 0,
-		     lab_health_name(lab_container_health(l, pod_index(l, p), c)),
-		     ct->nports ? ", listening on port " : "", ct->nports ? ct->ports[0].port : 0);
+		if (ct->nports)
+			snprintf(listen, sizeof(listen), ", listening on port %u", ct->ports[0].port);
+		line(d, "  %s (pid %d, %s)%s", ct->name, l->pids ? (int)l->pids[pod_index(l, p)][c] : 0,
+		     lab_health_name(lab_container_health(l, pod_index(l, p), c)), listen);
 	}
 	cmd(d, "the processes in the pod's one namespace", "ip netns pids %s",
 	    l->plan.pods[pod_index(l, p)].netns);

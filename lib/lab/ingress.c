@@ -36,7 +36,7 @@ static void path_norm(const char *p, char *buf, size_t len)
 static void location_body(FILE *f, const struct topo *t, const struct route *r, const char *host)
 {
 	const struct topo_service *s = &t->services[r->p->svc];
-	char a[ADDR_STRLEN], rule[512];
+	char a[ADDR_STRLEN], rule[1024];
 
 	snprintf(rule, sizeof(rule), "%s/%s host=%s path=%s (%s) -> %s/%s:%u", r->g->ns, r->g->name,
 		 host, r->p->path, r->p->type == TOPO_PATH_EXACT ? "Exact" : "Prefix", s->ns, s->name,
@@ -170,20 +170,29 @@ static void conf_write(FILE *f, const struct lab *l, const char *dir)
 }
 
 /* The TLS hosts of every Ingress, each once. */
-static size_t tls_hosts(const struct topo *t, const char **out, size_t max)
+/* The distinct TLS hosts of every Ingress, in an array the caller frees
+ * (NULL with *n 0 when there are none or memory ran out). */
+static const char **tls_hosts(const struct topo *t, size_t *n)
 {
-	size_t n = 0;
+	const char **out;
+	size_t max = 0;
 
+	*n = 0;
+	for (size_t i = 0; i < t->ningresses; i++)
+		max += t->ingresses[i].ntls;
+	out = max ? calloc(max, sizeof(*out)) : NULL;
+	if (!out)
+		return NULL;
 	for (size_t i = 0; i < t->ningresses; i++)
 		for (size_t h = 0; h < t->ingresses[i].ntls; h++) {
 			bool dup = false;
 
-			for (size_t k = 0; k < n && !dup; k++)
+			for (size_t k = 0; k < *n && !dup; k++)
 				dup = !strcmp(out[k], t->ingresses[i].tls_hosts[h]);
-			if (!dup && n < max)
-				out[n++] = t->ingresses[i].tls_hosts[h];
+			if (!dup)
+				out[(*n)++] = t->ingresses[i].tls_hosts[h];
 		}
-	return n;
+	return out;
 }
 
 bool lab_has_ingress_controller(const struct lab *l)
@@ -199,7 +208,7 @@ int lab_ingress_write(const struct lab *l, struct pp_err *e)
 {
 	static const char *const tmps[] = { "tmp", "tmp/body", "tmp/proxy", "tmp/fastcgi",
 					    "tmp/uwsgi", "tmp/scgi" };
-	const char *hosts[TOPO_MAX_INGRESSES];
+	const char **hosts;
 	char dir[256], path[300], conf[256];
 	size_t nhosts;
 	FILE *f;
@@ -207,8 +216,10 @@ int lab_ingress_write(const struct lab *l, struct pp_err *e)
 
 	if (!lab_has_ingress_controller(l))
 		return 0;
-	if (lab_path(l->name, "ingress", dir, sizeof(dir)) < 0 ||
-	    (mkdir(dir, 0755) < 0 && errno != EEXIST))
+	if (lab_path(l->name, "ingress", dir, sizeof(dir)) < 0)
+		return pp_err_set(e, PP_EXIT_ENV, -ENAMETOOLONG, "lab %s: run directory name too long",
+				  l->name);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot create %s: %s", dir, strerror(errno));
 	for (size_t i = 0; i < sizeof(tmps) / sizeof(tmps[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, tmps[i]);
@@ -216,8 +227,12 @@ int lab_ingress_write(const struct lab *l, struct pp_err *e)
 			return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot create %s: %s", path,
 					  strerror(errno));
 	}
-	nhosts = tls_hosts(&l->topo, hosts, sizeof(hosts) / sizeof(hosts[0]));
+	hosts = tls_hosts(&l->topo, &nhosts);
+	for (size_t i = 0; !hosts && i < l->topo.ningresses; i++)
+		if (l->topo.ingresses[i].ntls)
+			return pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
 	ret = lab_pki_write(l, hosts, nhosts, e);
+	free(hosts);
 	if (ret < 0)
 		return ret;
 	lab_path(l->name, "ingress/nginx.conf", conf, sizeof(conf));

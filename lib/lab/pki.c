@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -94,10 +95,10 @@ static int pem_write(const char *path, mode_t mode, X509 *x, EVP_PKEY *k)
 int lab_pki_write(const struct lab *l, const char *const *hosts, size_t nhosts,
 		  struct pp_err *e)
 {
-	char ca_path[256], crt[256], key[256], cn[96], san[4096];
+	char ca_path[256], crt[256], key[256], cn[96], *san = NULL;
 	EVP_PKEY *ca_key = NULL, *srv_key = NULL;
 	X509 *ca = NULL, *srv = NULL;
-	size_t n = 0;
+	size_t n = 0, cap = 1;
 	int ret = -ENOMEM;
 
 	lab_path(l->name, LAB_CA_FILE, ca_path, sizeof(ca_path));
@@ -115,13 +116,17 @@ int lab_pki_write(const struct lab *l, const char *const *hosts, size_t nhosts,
 	    !X509_sign(ca, ca_key, EVP_sha256()))
 		goto out;
 	/* One certificate names every TLS host: nginx serves them all with it. */
-	for (size_t i = 0; i < nhosts && n < sizeof(san); i++)
-		n += (size_t)snprintf(san + n, sizeof(san) - n, "%sDNS:%s", i ? "," : "", hosts[i]);
-	if (n >= sizeof(san)) {
-		ret = -E2BIG;
+	for (size_t i = 0; i < nhosts; i++)
+		cap += strlen(hosts[i]) + sizeof(",DNS:");
+	san = malloc(cap);
+	if (!san)
 		goto out;
-	}
-	srv = cert_new(srv_key, nhosts ? hosts[0] : "ingress", ca);
+	san[0] = '\0';
+	for (size_t i = 0; i < nhosts; i++)
+		n += (size_t)snprintf(san + n, cap - n, "%sDNS:%s", i ? "," : "", hosts[i]);
+	/* X.509 caps a common name at 64 characters; clients check the SAN,
+	 * so a longer first host leaves the CN generic. */
+	srv = cert_new(srv_key, nhosts && strlen(hosts[0]) <= 64 ? hosts[0] : "podpath ingress", ca);
 	if (!srv || (nhosts && ext_add(srv, ca, NID_subject_alt_name, san) < 0) ||
 	    ext_add(srv, ca, NID_basic_constraints, "critical,CA:FALSE") < 0 ||
 	    ext_add(srv, ca, NID_key_usage, "critical,digitalSignature") < 0 ||
@@ -135,6 +140,7 @@ int lab_pki_write(const struct lab *l, const char *const *hosts, size_t nhosts,
 	if (ret == 0)
 		ret = pem_write(key, 0600, NULL, srv_key);
 out:
+	free(san);
 	X509_free(ca);
 	X509_free(srv);
 	EVP_PKEY_free(ca_key);

@@ -269,12 +269,18 @@ static void place_of(const struct trace *t, size_t i, char *buf, size_t len)
 		 t->hops[i].pkt->outgoing ? "out" : "in");
 }
 
-static void tuple_of(const struct capture_pkt *k, uint32_t s, uint32_t d, uint16_t dp, char *buf,
-		     size_t len)
+static void tuple_of(uint32_t s, uint16_t sp, uint32_t d, uint16_t dp, char *buf, size_t len)
 {
 	char a[ADDR_STRLEN], b[ADDR_STRLEN];
 
-	snprintf(buf, len, "%s:%u > %s:%u", addr_fmt(s, a), k->sport, addr_fmt(d, b), dp);
+	snprintf(buf, len, "%s:%u > %s:%u", addr_fmt(s, a), sp, addr_fmt(d, b), dp);
+}
+
+/* A question whose options read alike cannot be answered: it is dropped. */
+static bool options_distinct(const struct question *q)
+{
+	return strcmp(q->opt[0], q->opt[1]) && strcmp(q->opt[0], q->opt[2]) &&
+	       strcmp(q->opt[1], q->opt[2]);
 }
 
 /* Three options in a random order, the right one among them. */
@@ -312,32 +318,40 @@ static void quiz_make(struct ui *u)
 			 p->sport, addr_fmt(p->daddr, (char[ADDR_STRLEN]){ 0 }), p->dport,
 			 t->ns_label[t->hops[i - 1].ns], t->ns_label[t->hops[i].ns], k->ifname,
 			 strstr(t->hops[i].change, "destination") ? "DNAT" : "SNAT");
-		tuple_of(k, k->saddr, k->daddr, k->dport, q->opt[0], sizeof(q->opt[0]));
-		tuple_of(k, p->saddr, p->daddr, p->dport, q->opt[1], sizeof(q->opt[1]));
-		tuple_of(k, k->daddr, k->saddr, k->dport, q->opt[2], sizeof(q->opt[2]));
+		tuple_of(k->saddr, k->sport, k->daddr, k->dport, q->opt[0], sizeof(q->opt[0]));
+		tuple_of(p->saddr, p->sport, p->daddr, p->dport, q->opt[1], sizeof(q->opt[1]));
+		tuple_of(k->daddr, k->dport, k->saddr, k->sport, q->opt[2], sizeof(q->opt[2]));
+		if (!options_distinct(q)) {
+			u->nq--;
+			continue;
+		}
 		q->right = 0;
 		q->answer = -1;
 		shuffle(q);
 	}
 	/* Which hop comes next? */
 	for (size_t i = 0; i + 1 < t->nhops && u->nq < QUIZ_MAX; i += 3) {
-		struct question *q = &u->q[u->nq++];
-		size_t wrong1 = (i + 3) % t->nhops, wrong2 = (i + t->nhops / 2) % t->nhops;
+		struct question *q = &u->q[u->nq];
 		char here[160];
+		int got = 1;
 
-		if (wrong1 == i + 1)
-			wrong1 = (wrong1 + 1) % t->nhops;
-		if (wrong2 == i + 1 || wrong2 == wrong1)
-			wrong2 = (wrong2 + 2) % t->nhops;
 		place_of(t, i, here, sizeof(here));
 		snprintf(q->text, sizeof(q->text), "The packet was just seen at %s. Where is it seen next?",
 			 here);
 		place_of(t, i + 1, q->opt[0], sizeof(q->opt[0]));
-		place_of(t, wrong1, q->opt[1], sizeof(q->opt[1]));
-		place_of(t, wrong2, q->opt[2], sizeof(q->opt[2]));
+		/* Two wrong places, each reading unlike the others, taken from
+		 * further along the trace so they differ between questions. */
+		for (size_t k = 1; k < t->nhops && got < 3; k++) {
+			place_of(t, (i + 1 + k) % t->nhops, q->opt[got], sizeof(q->opt[got]));
+			if (strcmp(q->opt[got], q->opt[0]) && (got == 1 || strcmp(q->opt[got], q->opt[1])))
+				got++;
+		}
+		if (got < 3)
+			continue;
 		q->right = 0;
 		q->answer = -1;
 		shuffle(q);
+		u->nq++;
 	}
 }
 
@@ -376,6 +390,8 @@ static void draw_quiz(struct ui *u)
 
 /* ---- the loop ---- */
 
+static void drop_trace(struct ui *u);
+
 static bool trace_ready(struct ui *u)
 {
 	const struct explain_doc *d = &u->x->docs[u->topic];
@@ -391,7 +407,9 @@ static bool trace_ready(struct ui *u)
 	refresh();
 	u->tr = u->x->run(u->x->arg, d);
 	if (!u->tr || !u->tr->nhops) {
-		snprintf(u->msg, sizeof(u->msg), "the trace of %s could not run", d->name);
+		snprintf(u->msg, sizeof(u->msg), "the trace of %s could not run%s", d->name,
+			 u->tr ? ": no packet of it was seen" : "");
+		drop_trace(u);	/* nothing to step through: never keep it */
 		return false;
 	}
 	return true;

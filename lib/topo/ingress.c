@@ -166,6 +166,15 @@ int topo_ingress_check(struct topo *t, struct topo_error *err)
 				return topo_err_str(err, at, v, "duplicate Ingress: .ingresses[%zu] has "
 						    "the same namespace and name", j);
 			}
+	/* The internet's DNS answers an Ingress host with the ingress's public
+	 * address: a host of the same name would be shadowed, so say so. */
+	for (size_t i = 0; i < t->ningresses; i++)
+		for (size_t r = 0; r < t->ingresses[i].nrules; r++)
+			if (topo_inet_find(t, t->ingresses[i].rules[r].host)) {
+				topo_path_fmt(at, sizeof(at), ".ingresses[%zu].rules[%zu].host", i, r);
+				return topo_err_str(err, at, t->ingresses[i].rules[r].host,
+						    "is also the name of an internet host");
+			}
 	/* Every check first, so that a failure writes nothing. */
 	for (size_t i = 0; i < t->ningresses && !ret; i++)
 		for (size_t r = 0; r < t->ingresses[i].nrules && !ret; r++)

@@ -279,7 +279,7 @@ static json_t *ingress_path_json(const struct topo_ingress_path *p)
 
 static json_t *ingress_json(const struct topo_ingress *g)
 {
-	json_t *rules = json_array(), *hosts = json_array();
+	json_t *rules = json_array(), *tls = json_array();
 	json_t *o;
 
 	for (size_t r = 0; rules && r < g->nrules; r++) {
@@ -290,13 +290,20 @@ static json_t *ingress_json(const struct topo_ingress *g)
 		json_array_append_new(rules, json_pack("{s:s, s:{s:o}}", "host", g->rules[r].host,
 						       "http", "paths", paths));
 	}
-	for (size_t h = 0; hosts && h < g->ntls; h++)
-		json_array_append_new(hosts, json_string(g->tls_hosts[h]));
+	/* The parser takes at most TOPO_MAX_INGRESS_RULES hosts per tls entry:
+	 * write them in entries that size so the file reads back. */
+	for (size_t h = 0; tls && h < g->ntls; h += TOPO_MAX_INGRESS_RULES) {
+		json_t *hosts = json_array();
+
+		for (size_t k = h; hosts && k < g->ntls && k < h + TOPO_MAX_INGRESS_RULES; k++)
+			json_array_append_new(hosts, json_string(g->tls_hosts[k]));
+		json_array_append_new(tls, json_pack("{s:o}", "hosts", hosts));
+	}
 	o = json_pack("{s:s, s:s, s:o}", "namespace", g->ns, "name", g->name, "rules", rules);
 	if (o && g->ntls)
-		json_object_set_new(o, "tls", json_pack("[{s:o}]", "hosts", hosts));
+		json_object_set_new(o, "tls", tls);
 	else
-		json_decref(hosts);
+		json_decref(tls);
 	return o;
 }
 

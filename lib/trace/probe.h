@@ -41,7 +41,7 @@ struct probe_result {
 	uint32_t dns_a;		/* DNS: the first A record of the answer, 0 if none */
 	int dns_rcode;		/* DNS: the answer's code (-1: no answer) */
 	char tls[256];		/* HTTPS: the handshake's outcome and the verification */
-	char via[320];		/* HTTP: the X-Podpath-Ingress header (the rule that matched) */
+	char via[1024];		/* HTTP: the X-Podpath-Ingress header (the rule that matched) */
 };
 
 /* Make the socket in /run/netns/NETNS and learn the source port (or pick

@@ -39,7 +39,7 @@ static void io_bound(int fd, long long deadline_ms)
 
 static void tls_fail(struct probe_result *r, const char *what)
 {
-	unsigned long e = ERR_get_error();
+	unsigned long e = ERR_peek_last_error();	/* the innermost cause */
 	char reason[160] = "";
 
 	if (e)
@@ -70,12 +70,14 @@ static void tls_describe(SSL *ssl, const struct probe *p, struct probe_result *r
 
 void probe_https_run(struct probe *p, long long deadline_ms, struct probe_result *r)
 {
-	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	SSL_CTX *ctx;
 	SSL *ssl = NULL;
 	char req[640], buf[4096];
 	size_t len = 0;
 	int n;
 
+	ERR_clear_error();	/* an earlier failure must not be blamed here */
+	ctx = SSL_CTX_new(TLS_client_method());
 	io_bound(p->fd, deadline_ms);
 	if (!ctx || !(ssl = SSL_new(ctx))) {
 		tls_fail(r, "out of memory");

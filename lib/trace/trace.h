@@ -18,7 +18,7 @@
 #include "trace/nftrace.h"
 #include "trace/probe.h"
 
-#define TRACE_MAX_NS 24
+#define TRACE_MAX_NS 48
 #define TRACE_MAX_HOPS 64
 
 enum trace_ep_kind { TRACE_EP_POD, TRACE_EP_NODE, TRACE_EP_IP, TRACE_EP_INTERNET };
