@@ -13,6 +13,13 @@ _podpath_objects() {
 		sed 's/"name":"\([^"]*\)".*/internet\/\1/'
 }
 
+# Services, as trace destinations: a Service has a type after its name.
+_podpath_services() {
+	podpath "$@" -j status 2>/dev/null |
+		grep -o '"namespace":"[^"]*","name":"[^"]*","type":"' |
+		sed 's/"namespace":"\([^"]*\)","name":"\([^"]*\)".*/svc\/\1\/\2/'
+}
+
 _podpath() {
 	local cur prev words cword cmd i labopt
 	_init_completion || return
@@ -51,7 +58,7 @@ _podpath() {
 		--netns) COMPREPLY=($(compgen -W "$(ip netns list 2>/dev/null | awk '{print $1}')" -- "$cur")); return ;;
 		--port | --timeout) return ;;
 		esac
-		COMPREPLY=($(compgen -W "$(_podpath_objects $labopt) -p --protocol --port --timeout --pcap --tui --netns --help" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "$(_podpath_objects $labopt) $(_podpath_services $labopt) -p --protocol --port --timeout --pcap --tui --netns --help" -- "$cur")) ;;
 	explain) COMPREPLY=($(compgen -W "model basics container-to-container pod-to-pod cross-node pod-to-service dns egress ingress summary --list --live --tui --help" -- "$cur")) ;;
 	help) COMPREPLY=($(compgen -W "setup teardown status exec trace explain help" -- "$cur")) ;;
 	esac

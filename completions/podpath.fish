@@ -1,12 +1,25 @@
 # fish completion for podpath: commands, options, explain topics, and the
-# live lab's pods, nodes and internet hosts (from `podpath -j status`).
+# live lab's pods, nodes, internet hosts and Services (from `podpath -j status`).
+
+# The --lab LAB already on the command line, to ask that lab.
+function __podpath_lab
+	set -l toks (commandline -opc 2>/dev/null)
+	set -l i (contains -i -- --lab $toks); or return
+	test (count $toks) -gt $i; and printf "%s\n" --lab $toks[(math $i + 1)]
+end
 
 function __podpath_objects
-	set -l json (podpath -j status 2>/dev/null); or return
+	set -l json (podpath (__podpath_lab) -j status 2>/dev/null); or return
 	# Pods have a node after their name; nodes and hosts are told by their netns.
 	string match -rag '"namespace":"([^"]*)","name":"([^"]*)","node":"' -- $json | paste -d/ - -
 	string match -rag '"name":"([^"]*)","ip":"[^"]*","netns":"[^"]*_node_' -- $json | sed 's/^/node\//'
 	string match -rag '"name":"([^"]*)","ip":"[^"]*","netns":"[^"]*_inet_' -- $json | sed 's/^/internet\//'
+end
+
+# Services, as trace destinations: a Service has a type after its name.
+function __podpath_services
+	set -l json (podpath (__podpath_lab) -j status 2>/dev/null); or return
+	string match -rag '"namespace":"([^"]*)","name":"([^"]*)","type":"' -- $json | paste -d/ - - | sed 's/^/svc\//'
 end
 
 set -l cmds setup teardown status exec trace explain help
@@ -34,7 +47,7 @@ complete -c podpath -n '__fish_seen_subcommand_from trace' -l timeout -x
 complete -c podpath -n '__fish_seen_subcommand_from trace' -l pcap -r -F
 complete -c podpath -n '__fish_seen_subcommand_from trace' -l tui
 complete -c podpath -n '__fish_seen_subcommand_from trace' -l netns -x -a '(ip netns list 2>/dev/null | string split -f1 " ")'
-complete -c podpath -n '__fish_seen_subcommand_from trace' -a '(__podpath_objects)'
+complete -c podpath -n '__fish_seen_subcommand_from trace' -a '(__podpath_objects) (__podpath_services)'
 complete -c podpath -n '__fish_seen_subcommand_from explain' -l list
 complete -c podpath -n '__fish_seen_subcommand_from explain' -l live
 complete -c podpath -n '__fish_seen_subcommand_from explain' -l tui

@@ -80,7 +80,7 @@ options_of() { "$PODPATH" help "$1" | grep -o -- '--[a-z][a-z-]*' | sort -u; }
 	done
 }
 
-@test "completions offer the live lab's pods, nodes and internet hosts" {
+@test "completions offer the live lab's pods, nodes, internet hosts and Services" {
 	lab=pp-bats-docs
 	lab_cleanup $lab
 	"$PODPATH" --lab $lab setup >/dev/null
@@ -88,7 +88,15 @@ options_of() { "$PODPATH" help "$1" | grep -o -- '--[a-z][a-z-]*' | sort -u; }
 	want="default/client default/web-1 default/web-2 kube-system/coredns ingress-nginx/controller node/node-1 node/node-2 internet/example.com internet/laptop internet/dns "
 	got=$(bash -c "source $ROOT/completions/podpath.bash 2>/dev/null; _podpath_objects --lab $lab" | tr '\n' ' ')
 	got_fish=$(fish -c "source $ROOT/completions/podpath.fish; function podpath; command podpath --lab $lab \$argv; end; __podpath_objects" | tr '\n' ' ')
+	# Services are offered where a destination goes, from the lab --lab names
+	want_svc="svc/default/web svc/ingress-nginx/ingress-nginx-controller svc/kube-system/kube-dns "
+	got_svc=$(bash -c "source $ROOT/completions/podpath.bash 2>/dev/null; _podpath_services --lab $lab" | sort | tr '\n' ' ')
+	got_svc_fish=$(fish -c "source $ROOT/completions/podpath.fish; complete -C 'podpath --lab $lab trace default/client svc/'" | sort | tr '\n' ' ')
+	got_none_fish=$(fish -c "source $ROOT/completions/podpath.fish; complete -C 'podpath --lab no-such-lab trace default/client svc/'")
 	lab_cleanup $lab
 	[ "$got" = "$want" ]
 	[ "$got_fish" = "$want" ]
+	[ "$got_svc" = "$want_svc" ]
+	[ "$got_svc_fish" = "$want_svc" ]
+	[ -z "$got_none_fish" ]
 }
