@@ -63,19 +63,30 @@ ip_script() {
 	done
 }
 
-t0=$(now); $PODPATH --lab $LAB setup --nodes $NODES --pods-per-node $PODS >/dev/null; t1=$(now)
-$PODPATH --lab $LAB teardown >/dev/null; t2=$(now)
-settle
-t3=$(now); ip_script; t4=$(now)
-pp=$(ms "$t0" "$t1"); td=$(ms "$t1" "$t2"); ipt=$(ms "$t3" "$t4")
+# One sample of each is at the mercy of the kernel's background work (netns
+# cleanup, ext4): take ROUNDS of each, alternating, and compare medians.
+ROUNDS=${ROUNDS:-3}
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+pps=() tds=() ips=()
+for r in $(seq "$ROUNDS"); do
+	settle
+	t0=$(now); $PODPATH --lab $LAB setup --nodes $NODES --pods-per-node $PODS >/dev/null; t1=$(now)
+	$PODPATH --lab $LAB teardown >/dev/null; t2=$(now)
+	settle
+	t3=$(now); ip_script; t4=$(now)
+	cleanup
+	pps+=("$(ms "$t0" "$t1")") tds+=("$(ms "$t1" "$t2")") ips+=("$(ms "$t3" "$t4")")
+done
+pp=$(printf '%s\n' "${pps[@]}" | median)
+td=$(printf '%s\n' "${tds[@]}" | median)
+ipt=$(printf '%s\n' "${ips[@]}" | median)
 pods=$((NODES * PODS))
-echo "setup $NODES nodes x $PODS pods ($pods pods):"
-printf '  podpath setup      %8.1f ms  (%.2f ms/pod, including %d container processes)\n' "$pp" "$(awk -v a="$pp" -v n=$pods 'BEGIN{print a/n}')" $pods
-printf '  ip script          %8.1f ms  (%.2f ms/pod, no processes)\n' "$ipt" "$(awk -v a="$ipt" -v n=$pods 'BEGIN{print a/n}')"
+echo "setup $NODES nodes x $PODS pods ($pods pods), median of $ROUNDS alternating runs:"
+printf '  podpath setup      %8.1f ms  (%.2f ms/pod, including %d container processes; runs: %s)\n' "$pp" "$(awk -v a="$pp" -v n=$pods 'BEGIN{print a/n}')" $pods "${pps[*]}"
+printf '  ip script          %8.1f ms  (%.2f ms/pod, no processes; runs: %s)\n' "$ipt" "$(awk -v a="$ipt" -v n=$pods 'BEGIN{print a/n}')" "${ips[*]}"
 printf '  ratio              %8.1fx faster (target: >= 10x)\n' "$(awk -v a="$ipt" -v b="$pp" 'BEGIN{print a/b}')"
 printf '  podpath teardown   %8.1f ms  (target: < 300 ms)\n' "$td"
 
-cleanup
 settle
 t0=$(now); $PODPATH --lab $LAB-1k setup --nodes 4 --pods-per-node 250 >/dev/null; t1=$(now)
 $PODPATH --lab $LAB-1k teardown >/dev/null; t2=$(now)
