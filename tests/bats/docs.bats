@@ -93,10 +93,18 @@ options_of() { "$PODPATH" help "$1" | grep -o -- '--[a-z][a-z-]*' | sort -u; }
 	got_svc=$(bash -c "source $ROOT/completions/podpath.bash 2>/dev/null; _podpath_services --lab $lab" | sort | tr '\n' ' ')
 	got_svc_fish=$(fish -c "source $ROOT/completions/podpath.fish; complete -C 'podpath --lab $lab trace default/client svc/'" | sort | tr '\n' ' ')
 	got_none_fish=$(fish -c "source $ROOT/completions/podpath.fish; complete -C 'podpath --lab no-such-lab trace default/client svc/'")
+	# zsh: what an interactive shell lists at TAB (zpty), not the functions
+	zc="zsh -f $BATS_TEST_DIRNAME/zsh-complete.zsh $ROOT/completions"
+	got_zsh=$($zc "podpath --lab $lab exec " | tr '\n' ' ')
+	got_zsh_svc=$($zc "podpath --lab $lab trace default/client svc/" | tr '\n' ' ')
+	got_none_zsh=$($zc "podpath --lab no-such-lab trace default/client svc/")
 	lab_cleanup $lab
 	[ "$got" = "$want" ]
 	[ "$got_fish" = "$want" ]
 	[ "$got_svc" = "$want_svc" ]
 	[ "$got_svc_fish" = "$want_svc" ]
 	[ -z "$got_none_fish" ]
+	[ "$got_zsh" = "$(tr ' ' '\n' <<<"$want" | grep -v '^$' | sort | tr '\n' ' ')" ]
+	[ "$got_zsh_svc" = "$want_svc" ]
+	[ -z "$got_none_zsh" ]
 }
