@@ -42,7 +42,7 @@ void explain_hop_sentence(const struct trace *t, size_t h, char *buf, size_t len
 				     place_role(where), what, hop->pkt->ifname);
 	/* What changed is the lesson: a DNAT is kube-proxy (or the cloud), a
 	 * SNAT a masquerade, a decrement a router. */
-	if (n < len && hop->svc.svc >= 0)
+	if (n < len && hop->svc.named)
 		n += (size_t)snprintf(buf + n, len - n, "; kube-proxy's DNAT sends it to one of "
 				      "the Service's endpoints, picked at random");
 	else if (n < len && strstr(hop->change, "destination NAT"))

@@ -244,7 +244,7 @@ static void draw_step(struct ui *u)
 	explain_hop_sentence(t, u->hop, s, sizeof(s));
 	y += wrap(y, 2, w - 4, h - 1, s, A_NORMAL) + 1;
 	/* The rule behind a change: kube-proxy's chain, or the nft rule seen here. */
-	if (hop->svc.svc >= 0) {
+	if (hop->svc.named) {
 		snprintf(s, sizeof(s), "rule: kube-proxy chain %s -> %s", hop->svc.chain, hop->svc.ep_chain);
 		y += wrap(y, 2, w - 4, h - 1, s, COLOR_PAIR(OUT_C_HOT) | A_BOLD);
 	}

@@ -123,52 +123,59 @@ static const char *nft_kind_name(enum nftrace_kind k)
 
 /* "Service default/web port http (80/TCP): kube-proxy chain service-...
  * chose endpoint pod default/web-1 10.244.1.3:8080 (chain endpoint-...)". */
+static const char *proto_name(uint8_t proto)
+{
+	return proto == IPPROTO_UDP ? "UDP" : "TCP";
+}
+
 static void svc_text(FILE *f, const struct trace *t, const struct trace_svc *v, bool color)
 {
-	const struct topo *topo = &t->lab->topo;
-	const struct topo_service *s = &topo->services[v->svc];
-	const struct topo_svc_port *p = &s->ports[v->port];
 	char a[ADDR_STRLEN];
 
-	fprintf(f, "%16s%sService %s/%s port %s%s%u/%s", "", color ? BOLD : "", s->ns, s->name,
-		p->name, p->name[0] ? " " : "", p->port, topo_proto_name(p->proto));
+	fprintf(f, "%16s%sService %s/%s port %s", "", color ? BOLD : "", v->ns, v->name, v->port_name);
+	if (v->port_number)
+		fprintf(f, "%s%u", v->port_name[0] ? " " : "", v->port_number);
+	fprintf(f, "/%s", proto_name(v->proto));
 	if (v->nodeport)
-		fprintf(f, " via NodePort %u", p->node_port);
+		fprintf(f, " via NodePort %u", v->node_port);
 	fprintf(f, ": kube-proxy chain %s chose ", v->chain);
-	if (v->pod >= 0)
-		fprintf(f, "endpoint pod %s/%s %s:%u (chain %s)", topo->pods[v->pod].ns,
-			topo->pods[v->pod].name, addr_fmt(v->ep_ip, a), v->ep_port, v->ep_chain);
+	if (t->lab && v->pod >= 0)
+		fprintf(f, "endpoint pod %s/%s %s:%u (chain %s)", t->lab->topo.pods[v->pod].ns,
+			t->lab->topo.pods[v->pod].name, addr_fmt(v->ep_ip, a), v->ep_port, v->ep_chain);
+	else if (!t->lab && v->ep_chain[0])
+		fprintf(f, "endpoint %s:%u (chain %s)", addr_fmt(v->ep_ip, a), v->ep_port, v->ep_chain);
 	else
 		fprintf(f, "%s:%u, which is not one of its endpoints", addr_fmt(v->ep_ip, a),
 			v->ep_port);
+	if (v->rules_from && v->rules_from[0])
+		fprintf(f, " [read from kube-proxy's %s rules]", v->rules_from);
 	fprintf(f, "%s\n", color ? RESET : "");
 }
 
 /* The same for JSON; null when there is no Service. */
 static json_t *svc_json(const struct trace *t, const struct trace_svc *v)
 {
-	const struct topo *topo;
-	const struct topo_service *s;
+	const struct topo_pod *pod = t->lab && v->pod >= 0 ? &t->lab->topo.pods[v->pod] : NULL;
 	char a[ADDR_STRLEN];
 	json_t *o;
 
-	if (!t->lab || v->svc < 0)
+	if (!v->named)
 		return json_null();
-	topo = &t->lab->topo;
-	s = &topo->services[v->svc];
-	o = json_pack("{s:s, s:s, s:s, s:i, s:s, s:b, s:s}", "namespace", s->ns, "name", s->name,
-		      "port_name", s->ports[v->port].name, "port", s->ports[v->port].port,
-		      "protocol", topo_proto_name(s->ports[v->port].proto), "nodeport", v->nodeport,
-		      "chain", v->chain);
+	o = json_pack("{s:s, s:s, s:s, s:o, s:s, s:b, s:s, s:s}", "namespace", v->ns, "name",
+		      v->name, "port_name", v->port_name, "port",
+		      v->port_number ? json_integer(v->port_number) : json_null(), "protocol",
+		      proto_name(v->proto), "nodeport", v->nodeport, "chain", v->chain, "source",
+		      v->rules_from && v->rules_from[0] ? "rules" : "lab");
+	if (o && v->nodeport)
+		json_object_set_new(o, "node_port", json_integer(v->node_port));
 	if (o && v->ep_ip)
 		json_object_set_new(o, "endpoint",
-				    json_pack("{s:s?, s:s, s:i, s:s}", "pod",
-					      v->pod >= 0 ? topo->pods[v->pod].name : NULL, "ip",
-					      addr_fmt(v->ep_ip, a), "port", v->ep_port, "chain",
+				    json_pack("{s:s?, s:s, s:i, s:s}", "pod", pod ? pod->name : NULL,
+					      "ip", addr_fmt(v->ep_ip, a), "port", v->ep_port, "chain",
 					      v->ep_chain));
-	if (o && v->ep_ip && v->pod >= 0)
+	if (o && v->ep_ip && pod)
 		json_object_set_new(json_object_get(o, "endpoint"), "pod_namespace",
-				    json_string(topo->pods[v->pod].ns));
+				    json_string(pod->ns));
 	return o;
 }
 
@@ -203,7 +210,7 @@ static void hop_text(FILE *f, const struct trace *t, size_t i, bool color)
 	fputc('\n', f);
 	if (h->change[0])
 		fprintf(f, "%16s%s%s%s\n", "", color ? BOLD : "", h->change, color ? RESET : "");
-	if (h->svc.svc >= 0)
+	if (h->svc.named)
 		svc_text(f, t, &h->svc, color);
 	if (h->why[0])
 		fprintf(f, "%16s%s%s%s\n", "", color ? DIM : "", h->why, color ? RESET : "");

@@ -501,6 +501,17 @@ static const struct nftrace_event *nft_drop(const struct trace *t, size_t *ns)
 	return NULL;
 }
 
+/* Without a lab, kube-proxy's own rules still say a Service has no
+ * endpoints: its nftables layout sends such destinations through the
+ * no-endpoint-services (or -nodeports) map before the drop at ns. */
+static bool no_endpoints_by_rules(const struct trace *t, size_t ns)
+{
+	for (size_t i = 0; i < t->nnft; i++)
+		if (t->nft_ns[i] == ns && strstr(t->nft[i].rule, "@no-endpoint-"))
+			return true;
+	return false;
+}
+
 /* The address a namespace would ARP for to send towards dst. */
 static uint32_t next_hop(const char *netns, uint32_t dst)
 {
@@ -580,7 +591,7 @@ static void verdict_find(struct trace *t)
 	}
 	drop = nft_drop(t, &ns);
 	if (drop) {
-		bool reject = strstr(drop->rule, "reject") != NULL;
+		bool reject = strcasestr(drop->rule, "reject") != NULL;
 		char svc[200] = "";
 
 		t->verdict = TRACE_DROPPED;
@@ -591,6 +602,9 @@ static void verdict_find(struct trace *t)
 				 t->lab->topo.services[t->svc.svc].ns,
 				 t->lab->topo.services[t->svc.svc].name,
 				 t->lab->topo.services[t->svc.svc].ports[t->svc.port].port);
+		else if (!t->lab && no_endpoints_by_rules(t, ns))
+			snprintf(svc, sizeof(svc), "a Service without endpoints (kube-proxy's "
+				 "no-endpoint map): ");
 		snprintf(t->reason, sizeof(t->reason),
 			 "%s%s by nftables in %s: table %s chain %s%s%s%s%s%s; %s", svc,
 			 reject ? "rejected" : "dropped", t->ns_label[ns], drop->table, drop->chain,

@@ -15,6 +15,11 @@ void trace_service_match(struct trace *t);
  * Service to one of its endpoints (prev: the packet one hop before). */
 void trace_service_hop(const struct trace *t, const struct capture_pkt *prev,
 		       struct trace_hop *h);
+/* Without lab state: when hop h shows a DNAT, name the Service and endpoint
+ * behind it from kube-proxy's chain names and rule comments among t's
+ * trace events in that namespace (kube_rules.c). */
+void trace_service_from_rules(const struct trace *t, const struct capture_pkt *prev,
+			      struct trace_hop *h);
 /* "svc/NS/NAME[:PORT]" as a destination. */
 int trace_service_endpoint(const struct lab *l, const char *s, struct trace_endpoint *ep,
 			   struct pp_err *e);

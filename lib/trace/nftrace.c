@@ -370,6 +370,20 @@ static int udata_comment_cb(const struct nftnl_udata *attr, void *data)
 	return 0;
 }
 
+/* iptables-nft keeps `-m comment --comment` as an xtables match whose
+ * payload is struct xt_comment_info: the text, NUL-padded to 256 bytes.
+ * Real kube-proxy in iptables mode names its Services only there. */
+static void xt_match_comment(const struct nftnl_expr *e, struct rule_info *ri)
+{
+	const char *mt = nftnl_expr_get_str(e, NFTNL_EXPR_MT_NAME);
+	uint32_t len = 0;
+	const char *info = nftnl_expr_get(e, NFTNL_EXPR_MT_INFO, &len);
+
+	if (!mt || strcmp(mt, "comment") || !info || !len || ri->comment[0])
+		return;
+	snprintf(ri->comment, sizeof(ri->comment), "%.*s", (int)strnlen(info, len), info);
+}
+
 /* Statements and verdict of a rule in nft's words, e.g. "counter drop";
  * matches are left out, a trace shows which packet matched. */
 static void rule_describe(const struct nftnl_rule *r, struct rule_info *ri)
@@ -412,7 +426,15 @@ static void rule_describe(const struct nftnl_rule *r, struct rule_info *ri)
 				 "snat" : "dnat");
 		else if (!strcmp(name, "lookup") && nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG) &&
 			 nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_DREG) == NFT_REG_VERDICT)
-			text_add(ri->text, sizeof(ri->text), "vmap");
+			text_add(ri->text, sizeof(ri->text), "vmap%s%s",
+				 nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_SET) ? " @" : "",
+				 nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_SET) ?
+				 nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET) : "");
+		else if (!strcmp(name, "match"))
+			xt_match_comment(e, ri);
+		else if (!strcmp(name, "target") && nftnl_expr_is_set(e, NFTNL_EXPR_TG_NAME))
+			text_add(ri->text, sizeof(ri->text), "%s",
+				 nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME));
 		else if (!strcmp(name, "immediate") &&
 			 nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG) == NFT_REG_VERDICT)
 			verdict_text(ri->text, sizeof(ri->text),

@@ -178,6 +178,14 @@ static void filter_build(const struct trace *t, char *buf, size_t len)
 		if (strlen(more) + strlen(one) < sizeof(more))
 			strcat(more, one);
 	}
+	/* Without a lab nothing says where a DNAT may send the flow and under
+	 * which port a masquerade goes on: take every handshake (TCP) or
+	 * datagram (UDP) while the probe runs; classifying the packets and the
+	 * aliases conntrack gives keep only the probe's. */
+	if (!t->lab && t->probe.proto != PROBE_ICMP)
+		snprintf(more, sizeof(more), "%s", t->probe.proto == PROBE_UDP ||
+			 t->probe.proto == PROBE_DNS ? " or not port 0" :
+			 " or tcp[tcpflags] & (tcp-syn|tcp-rst) != 0");
 	switch (t->probe.proto) {
 	case PROBE_ICMP:
 		snprintf(buf, len, "(icmp and (icmp[0] = 8 or icmp[0] = 0) and icmp[4:2] = %u) or %s "

@@ -17,10 +17,22 @@ static uint8_t ipproto(enum topo_proto p)
 	return p == TOPO_PROTO_UDP ? IPPROTO_UDP : IPPROTO_TCP;
 }
 
+/* The chains kube-proxy would use, and the names the report shows. */
 static void chain_names(const struct lab *l, struct trace_svc *v)
 {
+	const struct topo_service *s = &l->topo.services[v->svc];
+	const struct topo_svc_port *p = &s->ports[v->port];
+
 	proxy_chain_names(&l->topo, (size_t)v->svc, v->port, v->ep_ip, v->ep_port, v->chain,
 			  v->ep_chain);
+	v->named = true;
+	snprintf(v->ns, sizeof(v->ns), "%s", s->ns);
+	snprintf(v->name, sizeof(v->name), "%s", s->name);
+	snprintf(v->port_name, sizeof(v->port_name), "%s", p->name);
+	v->port_number = p->port;
+	v->node_port = v->nodeport ? p->node_port : 0;
+	v->proto = ipproto(p->proto);
+	v->rules_from = "";
 }
 
 static bool is_node_ip(const struct topo *t, uint32_t ip)
@@ -82,6 +94,10 @@ void trace_service_hop(const struct trace *t, const struct capture_pkt *prev,
 	bool from_svc, from_nodeport;
 
 	h->svc = v;
+	if (!t->lab && prev && !h->reply) {
+		trace_service_from_rules(t, prev, h);
+		return;
+	}
 	if (!t->lab || t->svc.svc < 0 || !prev || h->reply)
 		return;
 	topo = &t->lab->topo;

@@ -46,6 +46,15 @@ struct trace_svc {
 	size_t port;			/* index of the Service port */
 	bool nodeport;			/* reached by a node's IP and the NodePort */
 	bool lb;			/* addressed to its LoadBalancer IP */
+	/* What the report names, from the lab's topology or, for namespaces
+	 * podpath did not build, from kube-proxy's own chain names and rule
+	 * comments (rules_from: "" or the proxy layout they were read from). */
+	bool named;
+	char ns[TOPO_LABEL_MAX], name[TOPO_LABEL_MAX], port_name[TOPO_LABEL_MAX];
+	uint16_t port_number;		/* the Service port (0: unknown) */
+	uint16_t node_port;		/* when reached through it */
+	uint8_t proto;			/* IPPROTO_TCP, IPPROTO_UDP */
+	const char *rules_from;		/* "", "nftables", "iptables" */
 	char chain[PROXY_NAME_MAX];	/* kube-proxy chain: service-... or KUBE-SVC-... */
 	/* After the DNAT: the endpoint picked. */
 	ssize_t pod;			/* the endpoint's pod, -1 if not one of the Service's */

@@ -1,5 +1,5 @@
 /* Ground truth: every chain name in the real kube-proxy rulesets of
- * ../shared/fixtures/kube-proxy must come out of proxy/names the same. */
+ * tests/fixtures/kube-proxy must come out of proxy/names the same. */
 #include <stdio.h>
 #include <string.h>
 
@@ -7,7 +7,7 @@
 #include "proxy/names.h"
 #include "unit.h"
 
-#define FIXTURES "../shared/fixtures/kube-proxy/"
+#define FIXTURES "tests/fixtures/kube-proxy/"
 
 /* True if the file contains s. */
 static int file_has(const char *path, const char *s)
@@ -49,11 +49,7 @@ int main(void)
 		CHECK(addr_parse(svc[i].ip, &ip) == 0);
 		proxy_nft_service_chain(name, sizeof(name), "service", &sp);
 		nft = file_has(FIXTURES "nftables-expected-1.nft", name);
-		if (nft < 0) {
-			printf("unit: fixtures not found, skipping the comparison\n");
-			break;
-		}
-		CHECK(nft == 1);
+		CHECK(nft == 1);	/* -1: the fixtures are missing, and that fails too */
 		proxy_nft_endpoint_chain(name, sizeof(name), "endpoint", &sp, ip, 80);
 		CHECK(file_has(FIXTURES "nftables-expected-1.nft", name) == 1);
 		proxy_ipt_endpoint_chain(name, sizeof(name), &sp, ip, 80);
