@@ -44,8 +44,8 @@ struct trace_args {
 struct lab;
 struct trace;
 /* "http[s]://HOST[:PORT][/PATH]": DST becomes HOST[:PORT] (in buf), the path
- * and the protocol are kept. */
-void cmd_trace_url_split(struct trace_args *a, char *buf, size_t len);
+ * and the protocol are kept. PP_EXIT_USAGE (reported) if there is no host. */
+int cmd_trace_url_split(struct trace_args *a, char *buf, size_t len);
 /* Resolve a's SRC and DST in lab l (a DNS name is traced into dt first,
  * *dns set), choose the probe and run it into t. 0; -1 when the name did not
  * resolve (dt says why); or an exit code, reported. */

@@ -29,8 +29,9 @@ static int live(const struct explain_doc *d, struct lab *l, json_t *doc)
 		return pp_usage_error("explain", "topic \"%s\" has no trace to run live", d->name);
 	if (!strncmp(d->trace_opts, "-p ", 3))
 		a.proto = d->trace_opts + 3;
-	if (!strncmp(a.dst, "http://", 7) || !strncmp(a.dst, "https://", 8))
-		cmd_trace_url_split(&a, host, sizeof(host));
+	if ((!strncmp(a.dst, "http://", 7) || !strncmp(a.dst, "https://", 8)) &&
+	    (ret = cmd_trace_url_split(&a, host, sizeof(host))) != 0)
+		return ret;
 	ret = cmd_trace_lab(&a, l, &t, &dt, &dns);
 	if (ret == 0) {
 		if (doc)
@@ -59,9 +60,9 @@ static struct trace *tui_run(void *arg, const struct explain_doc *d)
 		return NULL;
 	if (!strncmp(d->trace_opts, "-p ", 3))
 		a.proto = d->trace_opts + 3;
-	if (!strncmp(a.dst, "http://", 7) || !strncmp(a.dst, "https://", 8))
-		cmd_trace_url_split(&a, host, sizeof(host));
-	if (cmd_trace_lab(&a, arg, t, &dt, &dns) != 0) {
+	if (((!strncmp(a.dst, "http://", 7) || !strncmp(a.dst, "https://", 8)) &&
+	     cmd_trace_url_split(&a, host, sizeof(host)) != 0) ||
+	    cmd_trace_lab(&a, arg, t, &dt, &dns) != 0) {
 		trace_free(t);
 		free(t);
 		t = NULL;

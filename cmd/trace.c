@@ -87,17 +87,21 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 	return 0;
 }
 
-/* "http[s]://HOST[:PORT][/PATH]" -> proto http[s], DST HOST[:PORT], the path. */
-void cmd_trace_url_split(struct trace_args *a, char *buf, size_t len)
+/* "http[s]://HOST[:PORT][/PATH]" -> proto http[s], DST HOST[:PORT], the path.
+ * PP_EXIT_USAGE when the URL has no host. */
+int cmd_trace_url_split(struct trace_args *a, char *buf, size_t len)
 {
 	bool tls = !strncmp(a->dst, "https://", 8);
 	const char *rest = a->dst + (tls ? 8 : 7), *slash = strchr(rest, '/');
 
 	snprintf(buf, len, "%.*s", slash ? (int)(slash - rest) : (int)strlen(rest), rest);
 	snprintf(a->url_path, sizeof(a->url_path), "%s", slash ? slash : "/");
+	if (!buf[0] || buf[0] == ':')
+		return pp_usage_error("trace", "DST \"%s\": the URL has no host", a->dst);
 	a->dst = buf;
 	if (!a->proto)
 		a->proto = tls ? "https" : "http";
+	return 0;
 }
 
 /* The first port of the destination pod's containers with this protocol. */
@@ -230,8 +234,9 @@ int cmd_trace(int argc, char **argv)
 	ret = parse_args(argc, argv, &a);
 	if (ret)
 		return ret;
-	if (!strncmp(a.dst, "http://", 7) || !strncmp(a.dst, "https://", 8))
-		cmd_trace_url_split(&a, url_host, sizeof(url_host));
+	if ((!strncmp(a.dst, "http://", 7) || !strncmp(a.dst, "https://", 8)) &&
+	    (ret = cmd_trace_url_split(&a, url_host, sizeof(url_host))) != 0)
+		return ret;
 	memset(&l, 0, sizeof(l));
 	t.timeout_ms = a.timeout_ms;
 	if (a.netns) {

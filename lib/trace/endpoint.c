@@ -99,6 +99,29 @@ static int parse_port(const char *s, uint16_t *port)
 	return 0;
 }
 
+/* What cannot be a lab object, said plainly rather than as "no such pod":
+ * nothing at all, an IPv6 literal, digits and dots that are no address. */
+static int literal_check(const char *s, const char *what, struct pp_err *e)
+{
+	const char *colon = strchr(s, ':');
+	size_t host = colon ? (size_t)(colon - s) : strlen(s);
+	char buf[64];
+	uint32_t ip;
+
+	if (!s[0])
+		return pp_err_set(e, PP_EXIT_USAGE, -EINVAL, "%s is empty", what);
+	if (s[0] == '[' || (colon && strchr(colon + 1, ':')))
+		return pp_err_set(e, PP_EXIT_USAGE, -EAFNOSUPPORT, "%s \"%s\": IPv6 is not supported "
+				  "(podpath's labs are IPv4)", what, s);
+	if (host && host < sizeof(buf) && strspn(s, "0123456789.") == host) {
+		snprintf(buf, sizeof(buf), "%.*s", (int)host, s);
+		if (addr_parse(buf, &ip) != 0)
+			return pp_err_set(e, PP_EXIT_USAGE, -EINVAL, "%s \"%s\": \"%s\" is not an "
+					  "IPv4 address", what, s, buf);
+	}
+	return 0;
+}
+
 int trace_endpoint_parse(const struct lab *l, const char *s, bool source,
 			 struct trace_endpoint *ep, struct pp_err *e)
 {
@@ -110,6 +133,8 @@ int trace_endpoint_parse(const struct lab *l, const char *s, bool source,
 
 	memset(ep, 0, sizeof(*ep));
 	ep->pod = ep->node = ep->container = ep->host = -1;
+	if (literal_check(s, what, e) < 0)
+		return -EINVAL;
 	snprintf(buf, sizeof(buf), "%s", s);
 	if (!l) {
 		colon = strrchr(buf, ':');

@@ -210,7 +210,10 @@ pp_host_veth() { "$PODPATH" --lab "$1" -j status | jq -r --arg p "$2" '.pods[] |
 		"default/client default/web-1 -p sctp|-p \"sctp\"" "default/client default/web-1 --port 0|--port \"0\"" \
 		"default/client default/web-1 --timeout x|--timeout \"x\"" "10.0.0.1 default/web-1|a source is a pod" \
 		"default/client default/client:nope|bad port" "default/client node/node-9|no such node" \
-		"default/client default/client -p udp|has no UDP port"; do
+		"default/client default/client -p udp|has no UDP port" \
+		"default/client 10.244.1.300|\"10.244.1.300\" is not an IPv4 address" \
+		"default/client fd00::1|IPv6 is not supported" "default/client http://[fd00::1]/|IPv6 is not supported" \
+		"default/client https://|the URL has no host"; do
 		args=${c%%|*} want=${c#*|}
 		run "$PODPATH" --lab $lab trace $args
 		echo "trace $args -> $status $output"
