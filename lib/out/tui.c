@@ -44,7 +44,8 @@ static void put_wrapped(int y, int x, int w, int maxy, const char *label, const 
 	*used = row - y;
 }
 
-static void draw(const struct trace *t, size_t sel, size_t top)
+/* conn: "" for a trace of one connection, else which one is shown. */
+static void draw(const struct trace *t, size_t sel, size_t top, const char *conn)
 {
 	int h, w, list_w, y, used = 0;
 	const struct trace_hop *hop = t->nhops ? &t->hops[sel] : NULL;
@@ -54,8 +55,8 @@ static void draw(const struct trace *t, size_t sel, size_t top)
 	getmaxyx(stdscr, h, w);
 	erase();
 	attron(COLOR_PAIR(OUT_C_TITLE) | A_BOLD);
-	snprintf(line, sizeof(line), " podpath trace %s %s -> %s (%s) ", probe_proto_name(t->probe.proto),
-		 t->src.label, t->dst.label, addr_fmt(t->dst.ip, a));
+	snprintf(line, sizeof(line), " podpath trace %s %s -> %s (%s) ",
+		 probe_proto_name(t->probe.proto), t->src.label, t->dst.label, addr_fmt(t->dst.ip, a));
 	mvaddnstr(0, 0, line, w);
 	attroff(COLOR_PAIR(OUT_C_TITLE) | A_BOLD);
 	attron(COLOR_PAIR(ok ? OUT_C_OK : OUT_C_BAD) | A_BOLD);
@@ -63,6 +64,11 @@ static void draw(const struct trace *t, size_t sel, size_t top)
 	mvaddnstr(1, 0, line, w);
 	attroff(COLOR_PAIR(ok ? OUT_C_OK : OUT_C_BAD) | A_BOLD);
 	mvaddnstr(1, (int)strlen(line) + 1, t->reason, w - (int)strlen(line) - 1);
+	if (conn[0]) {
+		attron(COLOR_PAIR(OUT_C_HOT) | A_BOLD);
+		mvaddnstr(2, 0, conn, w);
+		attroff(COLOR_PAIR(OUT_C_HOT) | A_BOLD);
+	}
 	/* The list takes about half the width, at least what a row needs. */
 	list_w = w / 2 + 2 < 42 ? 42 : w / 2 + 2;
 	if (list_w > 46)
@@ -123,13 +129,17 @@ static void draw(const struct trace *t, size_t sel, size_t top)
 		mvaddnstr(y, list_w + 1, "no packet of the probe was seen", w - list_w - 1);
 	}
 	attron(COLOR_PAIR(OUT_C_DIM));
-	mvaddnstr(h - 1, 0, " j/k or arrows: step   g/G: first/last   q: quit", w);
+	mvaddnstr(h - 1, 0, conn[0] ? " j/k or arrows: step   g/G: first/last   c: other connection   q: quit"
+		  : " j/k or arrows: step   g/G: first/last   q: quit", w);
 	attroff(COLOR_PAIR(OUT_C_DIM));
 	refresh();
 }
 
 int out_trace_tui(const struct trace *t)
 {
+	/* Behind an ingress controller there are two connections, the
+	 * client's to nginx and nginx's own to the backend: 'c' switches. */
+	const struct trace *shown = t;
 	struct out_term term;
 	size_t sel = 0, top = 0;
 	bool done = false;
@@ -144,8 +154,16 @@ int out_trace_tui(const struct trace *t)
 			top = sel;
 		if (sel >= top + (size_t)rows)
 			top = sel - (size_t)rows + 1;
-		draw(t, sel, top);
+		draw(shown, sel, top, !t->upstream ? "" : shown == t ? "connection 1 of 2 (client to nginx)"
+		     : "connection 2 of 2 (nginx to backend)");
 		switch (getch()) {
+		case 'c':
+		case '\t':
+			if (t->upstream) {
+				shown = shown == t ? t->upstream : t;
+				sel = top = 0;
+			}
+			break;
 		case 'q':
 		case 'Q':
 		case 27:
@@ -156,7 +174,7 @@ int out_trace_tui(const struct trace *t)
 		case KEY_DOWN:
 		case ' ':
 		case 'n':
-			if (sel + 1 < t->nhops)
+			if (sel + 1 < shown->nhops)
 				sel++;
 			break;
 		case 'k':
@@ -171,7 +189,7 @@ int out_trace_tui(const struct trace *t)
 			break;
 		case 'G':
 		case KEY_END:
-			sel = t->nhops ? t->nhops - 1 : 0;
+			sel = shown->nhops ? shown->nhops - 1 : 0;
 			break;
 		case KEY_RESIZE:
 			break;

@@ -49,6 +49,35 @@ screen() { tmux capture-pane -p -t ppt-tui-tests; }
 	tmux kill-session -t ppt-tui-tests
 }
 
+@test "trace --tui through the ingress: c switches to nginx's own connection to the backend" {
+	tmux kill-session -t ppt-tui-tests 2>/dev/null || true
+	tmux new-session -d -s ppt-tui-tests -x 80 -y 24 \
+		"'$PODPATH' --lab $LAB trace internet/laptop https://web.example.test/ --tui; echo EXITED rc=\$?; sleep 60"
+	for i in $(seq 50); do screen | grep -q "hop 1 of" && break; sleep 0.1; done
+	screen
+	screen | grep -q "connection 1 of 2 (client to nginx)"
+	screen | grep -q "internet host laptop"
+	tmux send-keys -t ppt-tui-tests c
+	sleep 0.3
+	screen
+	screen | grep -q "connection 2 of 2 (nginx to backend)"
+	screen | grep -q "pod ingress-nginx/controller, eth0"
+	# the backend the responder named is among the second connection's hops
+	backend=$(screen | grep -o 'pod=default/web-[12]' | head -1 | cut -d= -f2)
+	[ -n "$backend" ]
+	screen | grep -q "> pod $backend  *eth0  *in"
+	tmux send-keys -t ppt-tui-tests G
+	sleep 0.3
+	screen | grep -q "answer"
+	tmux send-keys -t ppt-tui-tests c
+	sleep 0.3
+	screen | grep -q "connection 1 of 2"
+	tmux send-keys -t ppt-tui-tests q
+	for i in $(seq 50); do screen | grep -q "EXITED" && break; sleep 0.1; done
+	screen | grep -q "EXITED rc=0"
+	tmux kill-session -t ppt-tui-tests
+}
+
 @test "trace --tui without a terminal exits 2" {
 	run "$PODPATH" --lab $LAB trace default/client default/web-2 --tui </dev/null
 	[ "$status" -eq 2 ]
