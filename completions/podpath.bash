@@ -58,7 +58,17 @@ _podpath() {
 		--netns) COMPREPLY=($(compgen -W "$(ip netns list 2>/dev/null | awk '{print $1}')" -- "$cur")); return ;;
 		--port | --timeout) return ;;
 		esac
-		COMPREPLY=($(compgen -W "$(_podpath_objects $labopt) $(_podpath_services $labopt) -p --protocol --port --timeout --pcap --tui --netns --help" -- "$cur")) ;;
+		# A Service is a destination only: offered once SRC is given.
+		local j npos=0 svcs=
+		for ((j = i + 1; j < cword; j++)); do
+			case ${words[j]} in
+			-p | --protocol | --port | --timeout | --pcap | --netns) ((j++)) ;;
+			-*) ;;
+			*) ((npos++)) ;;
+			esac
+		done
+		((npos >= 1)) && svcs=$(_podpath_services $labopt)
+		COMPREPLY=($(compgen -W "$(_podpath_objects $labopt) $svcs -p --protocol --port --timeout --pcap --tui --netns --help" -- "$cur")) ;;
 	explain) COMPREPLY=($(compgen -W "model basics container-to-container pod-to-pod cross-node pod-to-service dns egress ingress summary --list --live --tui --help" -- "$cur")) ;;
 	help) COMPREPLY=($(compgen -W "setup teardown status exec trace explain help" -- "$cur")) ;;
 	esac

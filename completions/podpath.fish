@@ -16,6 +16,24 @@ function __podpath_objects
 	string match -rag '"name":"([^"]*)","ip":"[^"]*","netns":"[^"]*_inet_' -- $json | sed 's/^/internet\//'
 end
 
+# True once trace has its SRC: the next word is the destination.
+function __podpath_trace_has_src
+	set -l toks (commandline -opc)
+	set -l i (contains -i -- trace $toks); or return 1
+	set -l n 0
+	set -l skip 0
+	for t in $toks[(math $i + 1)..-1]
+		if test $skip = 1
+			set skip 0
+		else if contains -- $t -p --protocol --port --timeout --pcap --netns
+			set skip 1
+		else if not string match -q -- '-*' $t
+			set n (math $n + 1)
+		end
+	end
+	test $n -ge 1
+end
+
 # Services, as trace destinations: a Service has a type after its name.
 function __podpath_services
 	set -l json (podpath (__podpath_lab) -j status 2>/dev/null); or return
@@ -47,7 +65,8 @@ complete -c podpath -n '__fish_seen_subcommand_from trace' -l timeout -x
 complete -c podpath -n '__fish_seen_subcommand_from trace' -l pcap -r -F
 complete -c podpath -n '__fish_seen_subcommand_from trace' -l tui
 complete -c podpath -n '__fish_seen_subcommand_from trace' -l netns -x -a '(ip netns list 2>/dev/null | string split -f1 " ")'
-complete -c podpath -n '__fish_seen_subcommand_from trace' -a '(__podpath_objects) (__podpath_services)'
+complete -c podpath -n '__fish_seen_subcommand_from trace' -a '(__podpath_objects)'
+complete -c podpath -n '__fish_seen_subcommand_from trace; and __podpath_trace_has_src' -a '(__podpath_services)'
 complete -c podpath -n '__fish_seen_subcommand_from explain' -l list
 complete -c podpath -n '__fish_seen_subcommand_from explain' -l live
 complete -c podpath -n '__fish_seen_subcommand_from explain' -l tui

@@ -132,18 +132,23 @@ static void svc_text(FILE *f, const struct trace *t, const struct trace_svc *v, 
 {
 	char a[ADDR_STRLEN];
 
-	fprintf(f, "%16s%sService %s/%s port %s", "", color ? BOLD : "", v->ns, v->name, v->port_name);
+	/* "port http 80/TCP"; from the rules behind a NodePort the number is
+	 * unknown ("port http/TCP"), and an unnamed port may have neither. */
+	fprintf(f, "%16s%sService %s/%s", "", color ? BOLD : "", v->ns, v->name);
+	if (v->port_name[0] || v->port_number)
+		fprintf(f, " port %s", v->port_name);
 	if (v->port_number)
 		fprintf(f, "%s%u", v->port_name[0] ? " " : "", v->port_number);
-	fprintf(f, "/%s", proto_name(v->proto));
+	fprintf(f, "%s%s", v->port_name[0] || v->port_number ? "/" : " ", proto_name(v->proto));
 	if (v->nodeport)
 		fprintf(f, " via NodePort %u", v->node_port);
 	fprintf(f, ": kube-proxy chain %s chose ", v->chain);
 	if (t->lab && v->pod >= 0)
 		fprintf(f, "endpoint pod %s/%s %s:%u (chain %s)", t->lab->topo.pods[v->pod].ns,
 			t->lab->topo.pods[v->pod].name, addr_fmt(v->ep_ip, a), v->ep_port, v->ep_chain);
-	else if (!t->lab && v->ep_chain[0])
-		fprintf(f, "endpoint %s:%u (chain %s)", addr_fmt(v->ep_ip, a), v->ep_port, v->ep_chain);
+	else if (!t->lab)
+		fprintf(f, "endpoint %s:%u%s%s%s", addr_fmt(v->ep_ip, a), v->ep_port,
+			v->ep_chain[0] ? " (chain " : "", v->ep_chain, v->ep_chain[0] ? ")" : "");
 	else
 		fprintf(f, "%s:%u, which is not one of its endpoints", addr_fmt(v->ep_ip, a),
 			v->ep_port);
@@ -161,11 +166,13 @@ static json_t *svc_json(const struct trace *t, const struct trace_svc *v)
 
 	if (!v->named)
 		return json_null();
-	o = json_pack("{s:s, s:s, s:s, s:o, s:s, s:b, s:s, s:s}", "namespace", v->ns, "name",
-		      v->name, "port_name", v->port_name, "port",
-		      v->port_number ? json_integer(v->port_number) : json_null(), "protocol",
-		      proto_name(v->proto), "nodeport", v->nodeport, "chain", v->chain, "source",
+	o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s}", "namespace", v->ns, "name", v->name,
+		      "port_name", v->port_name, "protocol", proto_name(v->proto), "nodeport",
+		      v->nodeport, "chain", v->chain, "source",
 		      v->rules_from && v->rules_from[0] ? "rules" : "lab");
+	/* Left out, not null, when the rules do not say it (behind a NodePort). */
+	if (o && v->port_number)
+		json_object_set_new(o, "port", json_integer(v->port_number));
 	if (o && v->nodeport)
 		json_object_set_new(o, "node_port", json_integer(v->node_port));
 	if (o && v->ep_ip)

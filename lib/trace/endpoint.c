@@ -100,26 +100,26 @@ static int parse_port(const char *s, uint16_t *port)
 }
 
 /* What cannot be a lab object, said plainly rather than as "no such pod":
- * nothing at all, an IPv6 literal, digits and dots that are no address. */
+ * nothing at all, or an IPv6 literal. */
 static int literal_check(const char *s, const char *what, struct pp_err *e)
 {
 	const char *colon = strchr(s, ':');
-	size_t host = colon ? (size_t)(colon - s) : strlen(s);
-	char buf[64];
-	uint32_t ip;
 
 	if (!s[0])
 		return pp_err_set(e, PP_EXIT_USAGE, -EINVAL, "%s is empty", what);
 	if (s[0] == '[' || (colon && strchr(colon + 1, ':')))
 		return pp_err_set(e, PP_EXIT_USAGE, -EAFNOSUPPORT, "%s \"%s\": IPv6 is not supported "
 				  "(podpath's labs are IPv4)", what, s);
-	if (host && host < sizeof(buf) && strspn(s, "0123456789.") == host) {
-		snprintf(buf, sizeof(buf), "%.*s", (int)host, s);
-		if (addr_parse(buf, &ip) != 0)
-			return pp_err_set(e, PP_EXIT_USAGE, -EINVAL, "%s \"%s\": \"%s\" is not an "
-					  "IPv4 address", what, s, buf);
-	}
 	return 0;
+}
+
+/* Digits and dots that are no IPv4 address ("10.1", "300.1.1.1"); asked
+ * only once no pod has that name, since "123" may well be a pod. */
+static bool bad_ipv4(const char *host)
+{
+	uint32_t ip;
+
+	return host[0] && strspn(host, "0123456789.") == strlen(host) && addr_parse(host, &ip) != 0;
 }
 
 int trace_endpoint_parse(const struct lab *l, const char *s, bool source,
@@ -140,6 +140,9 @@ int trace_endpoint_parse(const struct lab *l, const char *s, bool source,
 		colon = strrchr(buf, ':');
 		if (colon)
 			*colon = '\0';
+		if (!source && bad_ipv4(buf))
+			return pp_err_set(e, PP_EXIT_USAGE, -EINVAL, "%s \"%s\": \"%s\" is not an "
+					  "IPv4 address", what, s, buf);
 		if (source || addr_parse(buf, &ip) != 0 ||
 		    (colon && parse_port(colon + 1, &ep->port) < 0))
 			return pp_err_set(e, PP_EXIT_USAGE, -EINVAL,
@@ -207,6 +210,9 @@ int trace_endpoint_parse(const struct lab *l, const char *s, bool source,
 	} else {
 		p = topo_pod_find(&l->topo, "default", buf);
 	}
+	if (!p && bad_ipv4(buf))
+		return pp_err_set(e, PP_EXIT_USAGE, -EINVAL, "%s \"%s\": \"%s\" is not an IPv4 address "
+				  "(nor a pod of lab \"%s\")", what, s, buf, l->name);
 	if (!p)
 		return pp_err_set(e, PP_EXIT_USAGE, -ENOENT, "%s \"%s\": no such pod in lab \"%s\"", what,
 				  buf, l->name);

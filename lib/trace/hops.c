@@ -313,13 +313,27 @@ static int hops_build(struct trace *t)
 		t->nhops++;
 	}
 	for (size_t h = 0; h < t->nhops; h++) {
-		const struct capture_pkt *prev = NULL;
+		const struct capture_pkt *prev = NULL, *k = t->hops[h].pkt;
+		struct capture_pkt sent;
 
 		for (size_t i = h; i-- > 0;)
 			if (t->hops[i].reply == t->hops[h].reply) {
 				prev = t->hops[i].pkt;
 				break;
 			}
+		/* A probe from the namespace that NATs it (a node to a ClusterIP:
+		 * DNAT in OUTPUT, perhaps a masquerade) is rewritten before any
+		 * capture: the first hop is compared with what the socket sent. */
+		if (!prev && !t->hops[h].reply && t->probe.saddr &&
+		    (k->saddr != t->probe.saddr || k->sport != t->probe.sport ||
+		     k->daddr != t->dst.ip || (t->probe.dport && k->dport != t->probe.dport))) {
+			sent = *k;
+			sent.saddr = t->probe.saddr;
+			sent.sport = t->probe.sport;
+			sent.daddr = t->dst.ip;
+			sent.dport = t->probe.dport ? t->probe.dport : k->dport;
+			prev = &sent;
+		}
 		change_fmt(prev, t->hops[h].pkt, t->hops[h].reply, t->hops[h].change,
 			   sizeof(t->hops[h].change));
 		trace_service_hop(t, prev, &t->hops[h]);

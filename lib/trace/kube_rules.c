@@ -1,9 +1,10 @@
 /* kube_rules — a DNAT in a namespace podpath did not build, explained from
  * kube-proxy's own names. Both of kube-proxy's layouts say which Service a
- * chain serves: the nftables one in its chain names
- * ("service-HASH-NS/NAME/PROTO/PORTNAME", "endpoint-HASH-...__IP/PORT",
- * "external-HASH-..." for NodePorts and load balancers), the iptables one in
- * its rule comments ("NS/NAME:PORTNAME" on KUBE-SEP-* and KUBE-SVC-* rules,
+ * chain serves: the nftables one (table kube-proxy) in its chain names
+ * ("service-HASH-NS/NAME/PROTO/PORTNAME", "local-HASH-..." for
+ * internalTrafficPolicy Local, "endpoint-HASH-...__IP/PORT", "external-HASH-..."
+ * for NodePorts and load balancers), the iptables one (table nat) in its rule
+ * comments ("NS/NAME:PORTNAME" on KUBE-SEP-*, KUBE-SVC-* and KUBE-SVL-* rules,
  * the chains themselves being hashes). So the trace events of the packet in
  * that namespace are enough to name the Service and the endpoint chosen,
  * with no lab state: on a real node too. */
@@ -70,8 +71,8 @@ static bool same_packet(const struct nftrace_event *ev, const struct capture_pkt
 					    (ev->daddr == k->daddr && ev->dport == k->dport));
 }
 
-/* The chain that picked the endpoint (service-, KUBE-SVC-) wins over the
- * one the packet came through first (external-, KUBE-EXT-). */
+/* The chain that picked the endpoint (service-/local-, KUBE-SVC-/KUBE-SVL-)
+ * wins over the one the packet came through first (external-, KUBE-EXT-). */
 static void take(char *dst, size_t len, const char *src, bool picks)
 {
 	if (!dst[0] || picks)
@@ -83,49 +84,50 @@ void trace_service_from_rules(const struct trace *t, const struct capture_pkt *p
 {
 	const struct capture_pkt *k = h->pkt;
 	struct trace_svc v = { .svc = -1, .pod = -1 };
-	bool svc_named = false, ep_named = false;
+	bool svc_named = false;
 
 	if (k->daddr == prev->daddr && k->dport == prev->dport)
 		return;
 	for (size_t i = 0; i < t->nnft; i++) {
 		const struct nftrace_event *ev = &t->nft[i];
 		const char *chains[2] = { ev->chain, ev->jump_target }, *rest;
+		bool nft = !strcmp(ev->table, "kube-proxy"), ipt = !strcmp(ev->table, "nat");
 
-		if (t->nft_ns[i] != h->ns || !same_packet(ev, prev, k))
+		if (t->nft_ns[i] != h->ns || (!nft && !ipt) || !same_packet(ev, prev, k))
 			continue;
 		for (size_t c = 0; c < 2; c++) {
-			if (!chains[c][0])
+			const char *ch = chains[c];
+
+			if (!ch[0])
 				continue;
-			if ((rest = nft_chain_rest(chains[c], "service-")) ||
-			    (rest = nft_chain_rest(chains[c], "external-"))) {
-				take(v.chain, sizeof(v.chain), chains[c], chains[c][0] == 's');
+			if (nft && ((rest = nft_chain_rest(ch, "service-")) ||
+				    (rest = nft_chain_rest(ch, "local-")) ||
+				    (rest = nft_chain_rest(ch, "external-")))) {
+				take(v.chain, sizeof(v.chain), ch, ch[0] != 'e');
 				if (!svc_named)
 					svc_named = nft_names(rest, &v);
 				v.rules_from = "nftables";
-			} else if ((rest = nft_chain_rest(chains[c], "endpoint-"))) {
-				take(v.ep_chain, sizeof(v.ep_chain), chains[c], true);
+			} else if (nft && (rest = nft_chain_rest(ch, "endpoint-"))) {
+				take(v.ep_chain, sizeof(v.ep_chain), ch, true);
 				if (!svc_named)
 					svc_named = nft_names(rest, &v);
-				ep_named = true;
 				v.rules_from = "nftables";
-			} else if (!strncmp(chains[c], "KUBE-SVC-", 9) ||
-				   !strncmp(chains[c], "KUBE-EXT-", 9)) {
-				take(v.chain, sizeof(v.chain), chains[c], chains[c][5] == 'S');
+			} else if (ipt && (!strncmp(ch, "KUBE-SVC-", 9) || !strncmp(ch, "KUBE-SVL-", 9) ||
+					   !strncmp(ch, "KUBE-EXT-", 9))) {
+				take(v.chain, sizeof(v.chain), ch, ch[5] == 'S');
 				v.rules_from = "iptables";
-			} else if (!strncmp(chains[c], "KUBE-SEP-", 9)) {
-				take(v.ep_chain, sizeof(v.ep_chain), chains[c], true);
-				ep_named = true;
+			} else if (ipt && !strncmp(ch, "KUBE-SEP-", 9)) {
+				take(v.ep_chain, sizeof(v.ep_chain), ch, true);
 				v.rules_from = "iptables";
 			}
 		}
 		/* Reached as a NodePort: kube-proxy's nftables layout looks it up
 		 * in service-nodeports, the iptables one jumps to KUBE-NODEPORTS. */
-		if (strstr(ev->rule, "@service-nodeports") || !strcmp(ev->chain, "KUBE-NODEPORTS"))
+		if ((nft && strstr(ev->rule, "@service-nodeports")) ||
+		    (ipt && !strcmp(ev->chain, "KUBE-NODEPORTS")))
 			v.nodeport = true;
 		/* iptables: the Service is in the comments of its rules. */
-		if (!svc_named && ev->comment[0] &&
-		    (!strncmp(ev->chain, "KUBE-", 5) || !strncmp(ev->jump_target, "KUBE-SVC-", 9) ||
-		     !strncmp(ev->jump_target, "KUBE-EXT-", 9)))
+		if (ipt && !svc_named && ev->comment[0] && !strncmp(ev->chain, "KUBE-", 5))
 			svc_named = ipt_names(ev->comment, &v);
 	}
 	if (!svc_named || !v.chain[0])
@@ -137,9 +139,9 @@ void trace_service_from_rules(const struct trace *t, const struct capture_pkt *p
 	else
 		v.port_number = prev->dport;
 	v.proto = k->proto;
-	if (ep_named) {
-		v.ep_ip = k->daddr;
-		v.ep_port = k->dport;
-	}
+	/* The DNAT's destination is the endpoint, whether or not the event of
+	 * its chain came through (a full buffer may lose some). */
+	v.ep_ip = k->daddr;
+	v.ep_port = k->dport;
 	h->svc = v;
 }

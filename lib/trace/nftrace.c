@@ -53,7 +53,7 @@
 
 struct rule_info {
 	uint64_t handle;
-	char comment[128];
+	char comment[256];
 	char text[256];
 };
 
@@ -384,6 +384,19 @@ static void xt_match_comment(const struct nftnl_expr *e, struct rule_info *ri)
 	snprintf(ri->comment, sizeof(ri->comment), "%.*s", (int)strnlen(info, len), info);
 }
 
+/* "vmap @service-ips"; an anonymous map ("__map0", as kube-proxy's
+ * numgen vmap { ... } makes) has no name nft would print. */
+static void vmap_text(const struct nftnl_expr *e, struct rule_info *ri)
+{
+	const char *set = nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_SET) ?
+			  nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET) : NULL;
+
+	if (set && strncmp(set, "__", 2))
+		text_add(ri->text, sizeof(ri->text), "vmap @%s", set);
+	else
+		text_add(ri->text, sizeof(ri->text), "vmap");
+}
+
 /* Statements and verdict of a rule in nft's words, e.g. "counter drop";
  * matches are left out, a trace shows which packet matched. */
 static void rule_describe(const struct nftnl_rule *r, struct rule_info *ri)
@@ -426,10 +439,7 @@ static void rule_describe(const struct nftnl_rule *r, struct rule_info *ri)
 				 "snat" : "dnat");
 		else if (!strcmp(name, "lookup") && nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG) &&
 			 nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_DREG) == NFT_REG_VERDICT)
-			text_add(ri->text, sizeof(ri->text), "vmap%s%s",
-				 nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_SET) ? " @" : "",
-				 nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_SET) ?
-				 nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET) : "");
+			vmap_text(e, ri);
 		else if (!strcmp(name, "match"))
 			xt_match_comment(e, ri);
 		else if (!strcmp(name, "target") && nftnl_expr_is_set(e, NFTNL_EXPR_TG_NAME))

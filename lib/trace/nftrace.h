@@ -38,7 +38,7 @@ struct nftrace_event {
 	uint64_t handle;		/* rule handle (kind RULE), else 0 */
 	int verdict;			/* NF_ACCEPT, NF_DROP, NFT_JUMP, NFT_GOTO, NFT_CONTINUE, NFT_RETURN ... */
 	char jump_target[256];		/* chain of a jump/goto verdict */
-	char comment[128];		/* the rule's comment (from its userdata), "" if none */
+	char comment[256];		/* the rule's comment (userdata, or an xtables comment match) */
 	char rule[256];			/* short text of the rule: "handle 4: ... drop" best effort */
 	char iif[16], oif[16];		/* interface names, "" if absent */
 	uint32_t mark;

@@ -297,6 +297,20 @@ void trace_ct_collect(struct trace *t)
 			if (!dup)
 				want[nwant++] = tu;
 		}
+		/* The flow as the socket sent it: a node's probe to a Service is
+		 * DNATed in OUTPUT and may be masqueraded to another port before
+		 * any capture sees it, so only conntrack can tell its new name. */
+		if (t->probe.saddr && t->src.netns && !strcmp(t->ns[i], t->src.netns) &&
+		    nwant < TRACE_MAX_HOPS) {
+			struct ct_tuple sent = { t->probe.saddr, t->dst.ip, t->probe.sport,
+						 proto == IPPROTO_ICMP ? 0 : t->probe.dport };
+			bool dup = false;
+
+			for (size_t w = 0; w < nwant && !dup; w++)
+				dup = !memcmp(&want[w], &sent, sizeof(sent));
+			if (!dup)
+				want[nwant++] = sent;
+		}
 		if (!nwant)
 			continue;
 		n = ct_lookup(t->ns[i], proto, want, nwant, found, 8);

@@ -94,7 +94,9 @@ void trace_service_hop(const struct trace *t, const struct capture_pkt *prev,
 	bool from_svc, from_nodeport;
 
 	h->svc = v;
-	if (!t->lab && prev && !h->reply) {
+	if (h->reply)
+		return;
+	if (!t->lab && prev) {
 		trace_service_from_rules(t, prev, h);
 		return;
 	}

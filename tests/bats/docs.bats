@@ -93,18 +93,30 @@ options_of() { "$PODPATH" help "$1" | grep -o -- '--[a-z][a-z-]*' | sort -u; }
 	got_svc=$(bash -c "source $ROOT/completions/podpath.bash 2>/dev/null; _podpath_services --lab $lab" | sort | tr '\n' ' ')
 	got_svc_fish=$(fish -c "source $ROOT/completions/podpath.fish; complete -C 'podpath --lab $lab trace default/client svc/'" | sort | tr '\n' ' ')
 	got_none_fish=$(fish -c "source $ROOT/completions/podpath.fish; complete -C 'podpath --lab no-such-lab trace default/client svc/'")
+	# ...and never where the source goes (bash's TAB, its helpers stubbed:
+	# bash-completion's _init_completion sets these four)
+	stub='_init_completion() { cur=${COMP_WORDS[COMP_CWORD]}; prev=${COMP_WORDS[COMP_CWORD-1]}; words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD; }'
+	tab() { bash -c "$stub; source $ROOT/completions/podpath.bash; COMP_WORDS=($1); COMP_CWORD=\$((\${#COMP_WORDS[@]} - 1)); _podpath; printf '%s\n' \"\${COMPREPLY[@]}\"" | grep -v '^$' | sort | tr '\n' ' '; }
+	got_svc_bash_tab=$(tab "podpath --lab $lab trace -p tcp default/client svc/")
+	got_src_bash_tab=$(tab "podpath --lab $lab trace svc/")
+	got_src_fish=$(fish -c "source $ROOT/completions/podpath.fish; complete -C 'podpath --lab $lab trace svc/'")
 	# zsh: what an interactive shell lists at TAB (zpty), not the functions
 	zc="zsh -f $BATS_TEST_DIRNAME/zsh-complete.zsh $ROOT/completions"
 	got_zsh=$($zc "podpath --lab $lab exec " | tr '\n' ' ')
 	got_zsh_svc=$($zc "podpath --lab $lab trace default/client svc/" | tr '\n' ' ')
 	got_none_zsh=$($zc "podpath --lab no-such-lab trace default/client svc/")
+	got_src_zsh=$($zc "podpath --lab $lab trace svc/")
 	lab_cleanup $lab
 	[ "$got" = "$want" ]
 	[ "$got_fish" = "$want" ]
 	[ "$got_svc" = "$want_svc" ]
 	[ "$got_svc_fish" = "$want_svc" ]
 	[ -z "$got_none_fish" ]
+	[ "$got_svc_bash_tab" = "$want_svc" ]
+	[ -z "$got_src_bash_tab" ]
+	[ -z "$got_src_fish" ]
 	[ "$got_zsh" = "$(tr ' ' '\n' <<<"$want" | grep -v '^$' | sort | tr '\n' ' ')" ]
 	[ "$got_zsh_svc" = "$want_svc" ]
 	[ -z "$got_none_zsh" ]
+	[ -z "$got_src_zsh" ]
 }

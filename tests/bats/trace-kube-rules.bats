@@ -116,6 +116,18 @@ clusterip_case() {
 	done
 }
 
+@test "from the node itself (DNAT in OUTPUT, before any capture): the first hop is named, in both layouts" {
+	for l in ${P}n ${P}i; do
+		trace_json ${l}_node 172.30.0.41:80
+		[ "$status" -eq 0 ]
+		jq -e '.hops[0].service | .name == "svc1" and .endpoint.ip == "10.180.0.1" and .port == 80' <<<"$output"
+		jq -e '.hops[0].change | contains("destination NAT: 172.30.0.41:80 -> 10.180.0.1:80")' <<<"$output"
+		sport=$(jq -r '.hops[0].packet.sport' <<<"$output")
+		ip netns exec ${l}_node conntrack -L -p tcp --reply-src 10.180.0.1 --reply-port-dst "$sport" 2>/dev/null |
+			grep -q 'dst=172.30.0.41 '
+	done
+}
+
 @test "nftables layout: a NodePort, masqueraded on the way, followed to its endpoint" {
 	trace_json ${P}n_client 192.168.0.2:3003
 	[ "$status" -eq 0 ]

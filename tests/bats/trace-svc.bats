@@ -34,6 +34,29 @@ teardown_file() {
 	jq -e --arg ns "${LAB}_pod_default_$ep_pod" '[.hops[] | select(.netns == $ns)] | length > 0' <<<"$output"
 }
 
+@test "node to Service: DNATed and masqueraded in the node before any capture; the first hop says so, the backend and conntrack agree" {
+	for i in 1 2 3; do
+		run pp -j trace node/node-1 svc/default/web -p http
+		echo "$output"
+		[ "$status" -eq 0 ]
+		hop=$(jq -c '.hops[0]' <<<"$output")
+		# the socket's flow is 172.18.0.2 -> 10.96.0.1:80; hop 1 is already rewritten
+		jq -e '.direction == "request" and .netns == "'"${LAB}"'_node_node-1" and
+			(.change | contains("destination NAT: 10.96.0.1:80 ->")) and
+			.service.name == "web" and .service.endpoint.pod != null' <<<"$hop"
+		ep_ip=$(jq -r .service.endpoint.ip <<<"$hop")
+		src=$(jq -r .packet.src <<<"$hop")
+		sport=$(jq -r .packet.sport <<<"$hop")
+		# the backend saw the masqueraded source hop 1 shows
+		[[ "$(jq -r .verdict.answer <<<"$output")" == *"server=$ep_ip:8080 client=$src:$sport"* ]]
+		# conntrack in the node: the reply goes to that address and port
+		ip netns exec "${LAB}_node_node-1" conntrack -L -p tcp --reply-src "$ep_ip" --reply-port-dst "$sport" 2>/dev/null |
+			grep -q "dst=10.96.0.1 "
+		# the answer path reaches the node again
+		jq -e '[.hops[] | select(.direction == "reply")] | last | .netns == "'"${LAB}"'_node_node-1"' <<<"$output"
+	done
+}
+
 @test "a DNS name: the query's own path to the cluster DNS first, then the connection" {
 	ip=$(pp exec default/client -- dig +short @10.96.0.10 web.default.svc.cluster.local)
 	dns_pod_ip=$(pod_ip "${LAB}_pod_kube-system_coredns")

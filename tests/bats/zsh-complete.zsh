@@ -4,7 +4,7 @@
 # use it to see what the zsh completion really offers.
 zmodload zsh/zpty
 zpty z 'zsh -f -i'
-zpty -w z "fpath=($1 \$fpath); autoload -Uz compinit; compinit -u -D; PS1='%% '; LISTMAX=100000"
+zpty -w z "fpath=(${(q)1} \$fpath); autoload -Uz compinit; compinit -u -D; PS1='%% '; LISTMAX=100000"
 zpty -w -n z "$2"$'\t\t'
 # Read until nothing has come for half a second (at most ten seconds).
 out="" quiet=0
