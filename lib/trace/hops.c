@@ -526,6 +526,36 @@ static bool no_endpoints_by_rules(const struct trace *t, size_t ns)
 	return false;
 }
 
+/* An answer that reached the source from an address it never sent to:
+ * a DNAT on the way (a NodePort on another node, say) whose reply came back
+ * by another path, so the conntrack entry that would have undone it never
+ * saw it. The source's kernel takes it for a stray and resets it. */
+static bool asymmetric_return(struct trace *t, const char *seen)
+{
+	const struct trace_hop *back = NULL, *nat = NULL;
+	char a[ADDR_STRLEN], b[ADDR_STRLEN];
+
+	for (size_t h = 0; h < t->nhops; h++) {
+		const struct trace_hop *x = &t->hops[h];
+
+		if (!x->reply && !nat && x->pkt->daddr != t->dst.ip)
+			nat = x;
+		if (x->reply && !x->pkt->outgoing && !x->pkt->has_inner_err &&
+		    !strcmp(t->ns[x->ns], t->src.netns ? t->src.netns : "") &&
+		    (x->pkt->saddr != t->dst.ip || x->pkt->sport != t->probe.dport))
+			back = x;
+	}
+	if (!back || !nat)
+		return false;
+	t->verdict = TRACE_ASYMMETRIC;
+	snprintf(t->reason, sizeof(t->reason), "the answer reached %s from %s:%u, not from %s:%u "
+		 "where the probe went: %s translated the destination and the answer came back "
+		 "another way, not through it to be translated back, so %s resets it; %s",
+		 t->src.label, addr_fmt(back->pkt->saddr, a), back->pkt->sport,
+		 addr_fmt(t->dst.ip, b), t->probe.dport, t->ns_label[nat->ns], t->src.label, seen);
+	return true;
+}
+
 /* The address a namespace would ARP for to send towards dst. */
 static uint32_t next_hop(const char *netns, uint32_t dst)
 {
@@ -681,6 +711,8 @@ static void verdict_find(struct trace *t)
 			 addr_fmt(who, a), t->ns_label[ns], ifname, seen);
 		return;
 	}
+	if (asymmetric_return(t, seen))
+		return;
 	t->verdict = TRACE_TIMEOUT;
 	if (t->res.answer[0])	/* e.g. a handshake without an HTTP answer */
 		snprintf(t->reason, sizeof(t->reason), "%s; %s", t->res.answer, seen);

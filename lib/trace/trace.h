@@ -83,6 +83,7 @@ enum trace_verdict {
 	TRACE_NO_NEIGHBOUR,	/* ARP for the next hop went unanswered */
 	TRACE_TIMEOUT,		/* vanished: nothing came back */
 	TRACE_TTL_EXCEEDED,	/* ICMP time exceeded: a routing loop, or too far */
+	TRACE_ASYMMETRIC,	/* the answer came back another way, its DNAT not undone */
 };
 
 struct trace {
@@ -114,7 +115,7 @@ struct trace {
 	size_t nalias;
 	struct probe_result res;
 	enum trace_verdict verdict;
-	char reason[320];
+	char reason[512];
 	char divergence[256];
 	ssize_t last_hop;		/* last request hop seen, -1 if none */
 	uint64_t arm_ns, wait_ns, total_ns;	/* wall time arming, waiting, overall */

@@ -57,6 +57,27 @@ teardown_file() {
 	done
 }
 
+@test "a pod to another node's NodePort of a Local Service: the answer returns another way, the client resets it (tcpdump)" {
+	# default/client and the ingress controller share node-1; node-2 has no
+	# endpoint of the Local LoadBalancer Service, yet pod traffic is let
+	# through to the endpoint on node-1, unmasqueraded.
+	ctrl=$(pod_ip "${LAB}_pod_ingress-nginx_controller")
+	node2=$(ip -n "${LAB}_node_node-2" -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1)
+	ip netns exec "${LAB}_pod_default_client" tcpdump -n -i eth0 -c 2 -w "$BATS_TEST_TMPDIR/c.pcap" \
+		"tcp and host $ctrl" 2>/dev/null &
+	dump=$!
+	sleep 0.5
+	run pp -j trace default/client "$node2:30000" --timeout 1
+	wait $dump
+	echo "$output"
+	[ "$status" -eq 1 ]
+	jq -e '.verdict.result == "asymmetric-return"' <<<"$output"
+	jq -r .verdict.reason <<<"$output" | grep -q "from $ctrl:80, not from $node2:30000.*node node-2 translated"
+	# The client got a SYN-ACK from the controller itself and reset it.
+	tcpdump -n -r "$BATS_TEST_TMPDIR/c.pcap" 2>/dev/null | tee /dev/stderr | grep -q "$ctrl.80 > .*Flags \[S\.\]"
+	tcpdump -n -r "$BATS_TEST_TMPDIR/c.pcap" 2>/dev/null | grep -q "> $ctrl.80: Flags \[R\]"
+}
+
 @test "a DNS name: the query's own path to the cluster DNS first, then the connection" {
 	ip=$(pp exec default/client -- dig +short @10.96.0.10 web.default.svc.cluster.local)
 	dns_pod_ip=$(pod_ip "${LAB}_pod_kube-system_coredns")
