@@ -217,6 +217,18 @@ static void dns_read(const uint8_t *buf, size_t n, uint16_t id, const char *name
 	}
 }
 
+/* The address the kernel chose for the connected socket: where the probe
+ * is NATed before any capture (a node to a ClusterIP), the trace finds its
+ * flow by it. */
+static void learn_saddr(struct probe *p)
+{
+	struct sockaddr_in local;
+	socklen_t sl = sizeof(local);
+
+	if (getsockname(p->fd, (struct sockaddr *)&local, &sl) == 0)
+		p->saddr = ntohl(local.sin_addr.s_addr);
+}
+
 static int run_udp(struct probe *p, long long deadline, struct probe_result *r)
 {
 	struct sockaddr_in sa = dst_sa(p);
@@ -241,7 +253,7 @@ static int run_udp(struct probe *p, long long deadline, struct probe_result *r)
 	}
 	r->sent_ns = now_ns();
 	if (connect(p->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    send(p->fd, payload, plen, 0) < 0) {
+	    (learn_saddr(p), send(p->fd, payload, plen, 0)) < 0) {
 		r->err = errno;
 		r->outcome = from_errno(errno, true);
 		return 0;
@@ -328,8 +340,7 @@ static void http_read(struct probe *p, long long deadline, struct probe_result *
 
 static int run_tcp(struct probe *p, long long deadline, struct probe_result *r)
 {
-	struct sockaddr_in sa = dst_sa(p), local;
-	socklen_t sl = sizeof(local);
+	struct sockaddr_in sa = dst_sa(p);
 	int err = 0;
 	socklen_t el = sizeof(err);
 
@@ -339,8 +350,7 @@ static int run_tcp(struct probe *p, long long deadline, struct probe_result *r)
 		r->outcome = from_errno(errno, true);
 		return 0;
 	}
-	if (getsockname(p->fd, (struct sockaddr *)&local, &sl) == 0)
-		p->saddr = ntohl(local.sin_addr.s_addr);
+	learn_saddr(p);
 	if (!wait_fd(p->fd, POLLOUT, deadline)) {
 		r->outcome = PROBE_TIMEOUT;
 		return 0;

@@ -55,6 +55,12 @@ teardown_file() {
 		# the answer path reaches the node again
 		jq -e '[.hops[] | select(.direction == "reply")] | last | .netns == "'"${LAB}"'_node_node-1"' <<<"$output"
 	done
+	# UDP the same: the node's DNS query to kube-dns, to the coredns pod
+	run pp -j trace node/node-1 svc/kube-system/kube-dns:dns
+	[ "$status" -eq 0 ]
+	jq -e --arg ip "$(pod_ip "${LAB}_pod_kube-system_coredns")" '.hops[0].service |
+		.name == "kube-dns" and .protocol == "UDP" and .endpoint.ip == $ip' <<<"$output"
+	jq -e '[.hops[] | select(.netns == "'"${LAB}"'_pod_kube-system_coredns")] | length >= 2' <<<"$output"
 }
 
 @test "a pod to another node's NodePort of a Local Service: the answer returns another way, the client resets it (tcpdump)" {
