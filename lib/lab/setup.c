@@ -19,6 +19,7 @@
 #include <linux/rtnetlink.h>
 
 #include "lab/build.h"
+#include "lab/nsfactory.h"
 #include "netns/netns.h"
 #include "nl/nl.h"
 #include "proxy/proxy.h"
@@ -322,7 +323,7 @@ static int queue_pod_host(struct build *b, size_t i, int pod_fd)
 	return ret;
 }
 
-/* Pod side, queued on the pod's own socket after lo. */
+/* Pod side, queued on the pod's own socket (lo is up already). */
 static int queue_pod_inside(struct build *b, size_t i, struct nl *nl)
 {
 	static const uint8_t gw_mac[6] = { 0xee, 0xee, 0xee, 0xee, 0xee, 0xee };
@@ -352,7 +353,9 @@ static int queue_pod_inside(struct build *b, size_t i, struct nl *nl)
 	return ret;
 }
 
-static int build_pod(struct build *b, size_t i)
+/* Pod i from its namespace, which the factory made (pinned, marked, lo up):
+ * the veth pair from the node's side, then the pod's side, from home. */
+static int build_pod(struct build *b, struct ns_factory *f, size_t i)
 {
 	const struct topo_pod *tp = &b->t->pods[i];
 	char obj[2 * TOPO_LABEL_MAX + 16];
@@ -360,7 +363,7 @@ static int build_pod(struct build *b, size_t i)
 	int fd = -1, ret;
 
 	snprintf(obj, sizeof(obj), "pod \"%s/%s\"", tp->ns, tp->name);
-	ret = build_ns_begin(b, obj, NS_POD, &fd, &nl);
+	ret = ns_factory_take(f, i, &fd, &nl, b->e);
 	if (ret < 0)
 		goto out;
 	ret = queue_pod_host(b, i, fd);
@@ -368,15 +371,11 @@ static int build_pod(struct build *b, size_t i)
 		ret = queue_pod_inside(b, i, nl);
 	if (ret < 0) {
 		pp_err_set(b->e, PP_EXIT_FAIL, ret, "%s: out of memory", obj);
-		netns_enter(b->origin_fd);
 		goto out;
 	}
 	ret = build_commit(b, b->node_nl[tp->node], obj);
-	if (ret < 0) {
-		netns_enter(b->origin_fd);
-		goto out;
-	}
-	ret = build_ns_finish(b, obj, b->p->pods[i].netns, nl);
+	if (ret == 0)
+		ret = build_commit(b, nl, obj);
 	if (ret == 0 && lab_spawner_push(b->spawner, i) < 0)
 		ret = pp_err_set(b->e, PP_EXIT_FAIL, -EPIPE, "%s: cannot queue its containers", obj);
 out:
@@ -442,13 +441,18 @@ static void build_release(struct build *b)
 static int build_all(struct build *b, const struct lab_setup_opts *o)
 {
 	const struct topo *t = b->t;
+	struct ns_factory *f = NULL;
 	int ret;
 
 	ret = netns_run_dir_prepare();
 	if (ret < 0)
 		return pp_err_set(b->e, PP_EXIT_ENV, ret, "cannot prepare %s: %s", NETNS_RUN_DIR,
 				  strerror(-ret));
-	ret = build_vpc(b);
+	/* Pods' namespaces are made on the factory's thread from now on,
+	 * while this one builds the nodes, the edge and then wires pods. */
+	ret = ns_factory_start(b, &f);
+	if (ret == 0)
+		ret = build_vpc(b);
 	for (size_t i = 0; ret == 0 && i < t->nnodes; i++)
 		ret = build_node_ns(b, i);
 	if (ret == 0)
@@ -471,10 +475,11 @@ static int build_all(struct build *b, const struct lab_setup_opts *o)
 		if (o && o->interrupted && *o->interrupted)
 			ret = pp_err_set(b->e, PP_EXIT_FAIL, -EINTR, "setup interrupted");
 		else
-			ret = build_pod(b, i);
+			ret = build_pod(b, f, i);
 		if (ret == 0 && o && o->progress)
 			o->progress(o->progress_arg, i + 1, t->npods);
 	}
+	ns_factory_stop(f);	/* before any rollback: nothing is made after it */
 	if (b->spawner) {
 		struct pp_err se;
 		int sret = lab_spawner_finish(b->spawner, &se);
