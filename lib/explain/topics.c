@@ -118,7 +118,11 @@ static const char *const ingress_text[] = {
 	"externalTrafficPolicy Cluster any node takes it, and kube-proxy may forward it to "
 	"another node, masquerading the client's address away; with Local only nodes with a "
 	"local endpoint get traffic (the load balancer's health checks tell which) and the pod "
-	"sees the real client.",
+	"sees the real client. Pods are the exception: kube-proxy lets their traffic to a Local "
+	"Service's NodePort through to any endpoint, unmasqueraded, so a pod that reaches another "
+	"node's NodePort while an endpoint shares its own node gets the answer straight from that "
+	"endpoint, not back through the node that translated it (podpath trace calls it an "
+	"asymmetric return).",
 	"An Ingress adds L7 on top: an ingress controller (nginx here, as ingress-nginx) behind "
 	"a LoadBalancer Service routes by host and path to Services, terminates TLS, and passes "
 	"the client's address in X-Forwarded-For. That is two TCP connections: the client's to "
