@@ -2,6 +2,7 @@
 #ifndef PODPATH_LAB_INTERNAL_H
 #define PODPATH_LAB_INTERNAL_H
 
+#include <pthread.h>
 #include <sys/types.h>
 
 #include "lab/lab.h"
@@ -49,6 +50,8 @@ int lab_pki_write(const struct lab *l, const char *const *hosts, size_t nhosts,
  * l->inet_pids[h]. */
 int lab_host_spawn(struct lab *l, size_t h, struct pp_err *e);
 /* A thread that starts pods' containers while setup builds the next pods. */
+/* pthread_create with every signal blocked in the new thread. */
+int lab_thread_start(pthread_t *th, void *(*fn)(void *), void *arg);
 struct lab_spawner;
 int lab_spawner_start(struct lab *l, struct lab_spawner **s, struct pp_err *e);
 /* Queue pod `pod` (its namespace is pinned) for its containers to start. */

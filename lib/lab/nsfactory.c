@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,11 +40,7 @@ struct ns_factory {
 static void *factory_main(void *arg)
 {
 	struct ns_factory *f = arg;
-	sigset_t all;
 
-	/* Signals are the main thread's: Ctrl-C stops setup there. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	for (size_t i = 0; i < f->n; i++) {
 		const struct topo_pod *tp = &f->b.t->pods[i];
 		char obj[2 * TOPO_LABEL_MAX + 16];
@@ -101,7 +96,7 @@ int ns_factory_start(const struct build *b, struct ns_factory **out)
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->cv, NULL);
 	/* The thread starts in the caller's namespace: the one to come home to. */
-	ret = pthread_create(&f->thread, NULL, factory_main, f);
+	ret = lab_thread_start(&f->thread, factory_main, f);
 	if (ret) {
 		pthread_mutex_destroy(&f->mu);
 		pthread_cond_destroy(&f->cv);

@@ -412,14 +412,9 @@ static void *spawner_main(void *arg)
 {
 	struct lab_spawner *s = arg;
 	int origin = netns_self_fd();
-	sigset_t all;
 	const char *netns;
 	size_t pod, host;
 
-	/* Ctrl-C is for the builder (it rolls back); here it would only
-	 * interrupt the read below. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	if (origin < 0)
 		s->ret = pp_err_set(&s->err, PP_EXIT_ENV, origin, "cannot open own namespace");
 	for (;;) {
@@ -457,6 +452,20 @@ static void *spawner_main(void *arg)
 	return NULL;
 }
 
+int lab_thread_start(pthread_t *th, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	int ret;
+
+	/* Signals are the builder's: Ctrl-C rolls setup back there. Blocked
+	 * before the thread exists, so none lands on it even at its start. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	ret = pthread_create(th, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ret;
+}
+
 int lab_spawner_start(struct lab *l, struct lab_spawner **out, struct pp_err *e)
 {
 	struct lab_spawner *s = calloc(1, sizeof(*s));
@@ -471,7 +480,7 @@ int lab_spawner_start(struct lab *l, struct lab_spawner **out, struct pp_err *e)
 		free(s);
 		return ret;
 	}
-	ret = pthread_create(&s->thread, NULL, spawner_main, s);
+	ret = lab_thread_start(&s->thread, spawner_main, s);
 	if (ret) {
 		close(s->pipe[0]);
 		close(s->pipe[1]);

@@ -526,31 +526,68 @@ static bool no_endpoints_by_rules(const struct trace *t, size_t ns)
 	return false;
 }
 
-/* An answer that reached the source from an address it never sent to:
- * a DNAT on the way (a NodePort on another node, say) whose reply came back
- * by another path, so the conntrack entry that would have undone it never
- * saw it. The source's kernel takes it for a stray and resets it. */
+/* The source's kernel turned the stray answer back away: a TCP RST, or for
+ * UDP an ICMP port unreachable quoting it, leaving the source namespace.
+ * Without that, an answer from another address may be a legitimate one
+ * whose DNAT is undone only after the capture (a node's own probe to a
+ * ClusterIP is translated back at local-in). */
+static bool source_refused(const struct trace *t, size_t src_ns, const struct capture_pkt *back)
+{
+	size_t n;
+	const struct capture_pkt *all = capture_packets(t->cap, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct capture_pkt *k = &all[i];
+
+		if (k->ns != src_ns || !k->outgoing || k->ethertype != 0x0800)
+			continue;
+		if (back->proto == IPPROTO_TCP && k->proto == IPPROTO_TCP && (k->tcp_flags & TCP_RST) &&
+		    k->saddr == back->daddr && k->sport == back->dport && k->daddr == back->saddr &&
+		    k->dport == back->sport)
+			return true;
+		if (back->proto == IPPROTO_UDP && k->proto == IPPROTO_ICMP && k->icmp_type == 3 &&
+		    k->has_inner_err && k->err_proto == IPPROTO_UDP && k->err_sport == back->sport &&
+		    k->err_dport == back->dport)
+			return true;
+	}
+	return false;
+}
+
+/* An answer that reached the source from an address it never sent to, and
+ * that the source refused: a DNAT on the way (a NodePort on another node,
+ * say) whose reply came back by another path, so the conntrack entry that
+ * would have undone it never saw it. Named with the hop where the
+ * destination became the address the answer came from. */
 static bool asymmetric_return(struct trace *t, const char *seen)
 {
 	const struct trace_hop *back = NULL, *nat = NULL;
 	char a[ADDR_STRLEN], b[ADDR_STRLEN];
+	size_t src_ns = SIZE_MAX;
 
+	if (t->probe.proto == PROBE_ICMP || !t->src.netns)
+		return false;	/* an echo from elsewhere is simply not delivered */
+	for (size_t i = 0; i < t->nns && src_ns == SIZE_MAX; i++)
+		if (!strcmp(t->ns[i], t->src.netns))
+			src_ns = i;
 	for (size_t h = 0; h < t->nhops; h++) {
-		const struct trace_hop *x = &t->hops[h];
+		const struct capture_pkt *k = t->hops[h].pkt;
 
-		if (!x->reply && !nat && x->pkt->daddr != t->dst.ip)
-			nat = x;
-		if (x->reply && !x->pkt->outgoing && !x->pkt->has_inner_err &&
-		    !strcmp(t->ns[x->ns], t->src.netns ? t->src.netns : "") &&
-		    (x->pkt->saddr != t->dst.ip || x->pkt->sport != t->probe.dport))
-			back = x;
+		if (t->hops[h].reply && !k->outgoing && !k->has_inner_err && t->hops[h].ns == src_ns &&
+		    (k->saddr != t->dst.ip || k->sport != t->probe.dport))
+			back = &t->hops[h];
 	}
-	if (!back || !nat)
+	for (size_t h = 0; back && h < t->nhops && !nat; h++) {
+		const struct capture_pkt *k = t->hops[h].pkt;
+
+		if (!t->hops[h].reply && k->daddr == back->pkt->saddr && k->dport == back->pkt->sport)
+			nat = &t->hops[h];
+	}
+	if (!back || !nat || !source_refused(t, src_ns, back->pkt))
 		return false;
 	t->verdict = TRACE_ASYMMETRIC;
 	snprintf(t->reason, sizeof(t->reason), "the answer reached %s from %s:%u, not from %s:%u "
 		 "where the probe went: %s translated the destination and the answer came back "
-		 "another way, not through it to be translated back, so %s resets it; %s",
+		 "another way, not through it to be translated back, so %s refused it; %s",
 		 t->src.label, addr_fmt(back->pkt->saddr, a), back->pkt->sport,
 		 addr_fmt(t->dst.ip, b), t->probe.dport, t->ns_label[nat->ns], t->src.label, seen);
 	return true;

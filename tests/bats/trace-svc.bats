@@ -55,6 +55,12 @@ teardown_file() {
 		# the answer path reaches the node again
 		jq -e '[.hops[] | select(.direction == "reply")] | last | .netns == "'"${LAB}"'_node_node-1"' <<<"$output"
 	done
+	# Its answers are translated back only at local-in, after the capture:
+	# an HTTP request to a port that does not speak HTTP times out, and is
+	# not taken for an asymmetric return (nothing was refused)
+	run pp -j trace node/node-1 10.96.0.10:53 -p http --timeout 1
+	[ "$status" -eq 1 ]
+	jq -e '.verdict.result == "timeout"' <<<"$output"
 	# UDP the same: the node's DNS query to kube-dns, to the coredns pod
 	run pp -j trace node/node-1 svc/kube-system/kube-dns:dns
 	[ "$status" -eq 0 ]
