@@ -30,6 +30,7 @@ struct ui {
 	enum mode mode;
 	size_t topic, hop;
 	struct trace *tr;	/* the selected topic's trace, once run */
+	bool second;		/* stepping through its second connection (behind nginx) */
 	char msg[200];		/* a one-line note (a trace that could not run) */
 	struct question q[QUIZ_MAX];
 	size_t nq, cur;
@@ -213,18 +214,27 @@ static int field(int y, int x, const char *name, const char *val, bool changed)
 	return (int)(strlen(name) + strlen(val)) + 3;
 }
 
+/* The connection being stepped: the probe's, or nginx's own behind it. */
+static const struct trace *stepped(const struct ui *u)
+{
+	return u->second && u->tr->upstream ? u->tr->upstream : u->tr;
+}
+
 static void draw_step(struct ui *u)
 {
-	const struct trace *t = u->tr;
+	const struct trace *t = stepped(u);
 	const struct trace_hop *hop = &t->hops[u->hop], *pv = u->hop ? prev_same_dir(t, u->hop) : NULL;
 	const struct capture_pkt *k = hop->pkt, *p = pv ? pv->pkt : NULL;
 	char s[640], a[ADDR_STRLEN], v[32];
 	int h, w, y = 2, x = 3;
 
 	getmaxyx(stdscr, h, w);
-	snprintf(s, sizeof(s), "%s: trace %s -> %s, hop %zu of %zu (%s)", u->x->docs[u->topic].name,
-		 t->src.label, t->dst.label, u->hop + 1, t->nhops, hop->reply ? "the answer" : "the request");
-	title(s, " n/j: next hop  p/k: previous  z: quiz  b: back  q: quit");
+	snprintf(s, sizeof(s), "%s: trace %s -> %s, hop %zu of %zu (%s)%s", u->x->docs[u->topic].name,
+		 t->src.label, t->dst.label, u->hop + 1, t->nhops, hop->reply ? "the answer" : "the request",
+		 !u->tr->upstream ? "" : u->second ? ", connection 2 of 2 (nginx to backend)"
+		 : ", connection 1 of 2 (client to nginx)");
+	title(s, u->tr->upstream ? " n/j: next hop  p/k: previous  c: other connection  z: quiz  b: back  q: quit"
+	      : " n/j: next hop  p/k: previous  z: quiz  b: back  q: quit");
 	snprintf(s, sizeof(s), "%s, %s (%s)", t->ns_label[hop->ns], k->ifname,
 		 k->outgoing ? "leaving" : "arriving");
 	attron(A_BOLD);
@@ -420,6 +430,7 @@ static void drop_trace(struct ui *u)
 	if (u->tr && u->x->release)
 		u->x->release(u->x->arg, u->tr);
 	u->tr = NULL;
+	u->second = false;
 }
 
 static bool key(struct ui *u, int c)
@@ -442,6 +453,7 @@ static bool key(struct ui *u, int c)
 		} else if ((c == 'l' || c == '\n') && trace_ready(u)) {
 			u->mode = M_STEP;
 			u->hop = 0;
+			u->second = false;
 		} else if (c == 'z' && trace_ready(u)) {
 			quiz_make(u);
 			u->mode = M_QUIZ;
@@ -451,8 +463,12 @@ static bool key(struct ui *u, int c)
 		u->mode = M_TOPICS;
 		break;
 	case M_STEP:
-		if ((c == 'n' || c == 'j' || c == ' ' || c == KEY_DOWN) && u->hop + 1 < u->tr->nhops)
+		if ((c == 'n' || c == 'j' || c == ' ' || c == KEY_DOWN) && u->hop + 1 < stepped(u)->nhops)
 			u->hop++;
+		else if (c == 'c' && u->tr->upstream && u->tr->upstream->nhops) {
+			u->second = !u->second;
+			u->hop = 0;
+		}
 		else if ((c == 'p' || c == 'k' || c == KEY_UP) && u->hop)
 			u->hop--;
 		else if (c == 'z') {

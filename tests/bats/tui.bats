@@ -125,6 +125,32 @@ screen() { tmux capture-pane -p -t ppt-tui-tests; }
 	tmux kill-session -t ppt-tui-tests
 }
 
+@test "explain --tui: the ingress topic's trace steps through nginx's own connection too (c)" {
+	tmux kill-session -t ppt-tui-tests 2>/dev/null || true
+	tmux new-session -d -s ppt-tui-tests -x 80 -y 24 \
+		"'$PODPATH' --lab $LAB explain --tui; echo EXITED rc=\$?; sleep 60"
+	for i in $(seq 50); do screen | grep -q "layer by layer" && break; sleep 0.1; done
+	# the ninth topic is ingress
+	tmux send-keys -t ppt-tui-tests j j j j j j j j
+	sleep 0.3
+	tmux send-keys -t ppt-tui-tests l
+	for i in $(seq 50); do screen | grep -q "hop 1 of" && break; sleep 0.1; done
+	screen
+	screen | grep -q "ingress: trace internet/laptop -> web.example.test, hop 1 of"
+	tmux send-keys -t ppt-tui-tests c
+	sleep 0.3
+	screen
+	screen | grep -q "ingress: trace ingress-nginx/controller -> 10.96.0.1:80, hop 1 of"
+	screen | grep -q "pod ingress-nginx/controller, eth0 (leaving)"
+	tmux send-keys -t ppt-tui-tests c
+	sleep 0.3
+	screen | grep -q "ingress: trace internet/laptop"
+	tmux send-keys -t ppt-tui-tests q
+	for i in $(seq 50); do screen | grep -q "EXITED" && break; sleep 0.1; done
+	screen | grep -q "EXITED rc=0"
+	tmux kill-session -t ppt-tui-tests
+}
+
 @test "explain --tui without a terminal, or with a topic, exits 2" {
 	run "$PODPATH" --lab $LAB explain --tui </dev/null
 	[ "$status" -eq 2 ]
