@@ -19,12 +19,29 @@ teardown_file() {
 setup() { load helpers; }
 
 screen() { tmux capture-pane -p -t ppt-tui-tests; }
-
-@test "trace --tui: step through hops, resize, quit, terminal restored" {
+# Wait (up to 5 s) until the screen shows TEXT.
+wait_for() { for i in $(seq 50); do screen | grep -q "$1" && break; sleep 0.1; done; }
+# Run podpath ARGS in an 80x24 tmux window; afterwards the window says how it
+# exited and whether the terminal came back in canonical mode with echo.
+tui_start() {
 	tmux kill-session -t ppt-tui-tests 2>/dev/null || true
 	tmux new-session -d -s ppt-tui-tests -x 80 -y 24 \
-		"'$PODPATH' --lab $LAB trace default/client default/web-2 --tui; echo EXITED rc=\$?; stty -a | grep -q ' icanon' && stty -a | grep -q ' echo ' && echo TTY-RESTORED; sleep 60"
-	for i in $(seq 50); do screen | grep -q "hop 1 of" && break; sleep 0.1; done
+		"'$PODPATH' --lab $LAB $*; echo EXITED rc=\$?; stty -a | grep -q ' icanon' && stty -a | grep -q ' echo ' && echo TTY-RESTORED; sleep 60"
+}
+# Quit with q: podpath exits 0 and the terminal is restored.
+tui_quit() {
+	tmux send-keys -t ppt-tui-tests q
+	wait_for EXITED
+	screen
+	screen | grep -q "EXITED rc=0"
+	screen | grep -q "TTY-RESTORED"
+	! screen | grep -q "q: quit"	# the TUI's screen is gone
+	tmux kill-session -t ppt-tui-tests
+}
+
+@test "trace --tui: step through hops, resize, quit, terminal restored" {
+	tui_start trace default/client default/web-2 --tui
+	wait_for "hop 1 of"
 	screen | grep -q "verdict: delivered"
 	screen | grep -q "hop 1 of 20, request"
 	tmux send-keys -t ppt-tui-tests j j j
@@ -40,20 +57,12 @@ screen() { tmux capture-pane -p -t ppt-tui-tests; }
 	tmux resize-window -t ppt-tui-tests -x 80 -y 24
 	sleep 0.3
 	screen | grep -q "hop 20 of 20"
-	tmux send-keys -t ppt-tui-tests q
-	for i in $(seq 50); do screen | grep -q "EXITED" && break; sleep 0.1; done
-	screen
-	screen | grep -q "EXITED rc=0"
-	screen | grep -q "TTY-RESTORED"
-	! screen | grep -q "j/k or arrows"
-	tmux kill-session -t ppt-tui-tests
+	tui_quit
 }
 
 @test "trace --tui through the ingress: c switches to nginx's own connection to the backend" {
-	tmux kill-session -t ppt-tui-tests 2>/dev/null || true
-	tmux new-session -d -s ppt-tui-tests -x 80 -y 24 \
-		"'$PODPATH' --lab $LAB trace internet/laptop https://web.example.test/ --tui; echo EXITED rc=\$?; sleep 60"
-	for i in $(seq 50); do screen | grep -q "hop 1 of" && break; sleep 0.1; done
+	tui_start trace internet/laptop https://web.example.test/ --tui
+	wait_for "hop 1 of"
 	screen
 	screen | grep -q "connection 1 of 2 (client to nginx)"
 	screen | grep -q "internet host laptop"
@@ -72,10 +81,7 @@ screen() { tmux capture-pane -p -t ppt-tui-tests; }
 	tmux send-keys -t ppt-tui-tests c
 	sleep 0.3
 	screen | grep -q "connection 1 of 2"
-	tmux send-keys -t ppt-tui-tests q
-	for i in $(seq 50); do screen | grep -q "EXITED" && break; sleep 0.1; done
-	screen | grep -q "EXITED rc=0"
-	tmux kill-session -t ppt-tui-tests
+	tui_quit
 }
 
 @test "trace --tui without a terminal exits 2" {
@@ -85,10 +91,8 @@ screen() { tmux capture-pane -p -t ppt-tui-tests; }
 }
 
 @test "explain --tui: topics, the lab as boxes, a trace stepped, a quiz scored, resize, quit" {
-	tmux kill-session -t ppt-tui-tests 2>/dev/null || true
-	tmux new-session -d -s ppt-tui-tests -x 80 -y 24 \
-		"'$PODPATH' --lab $LAB explain --tui; echo EXITED rc=\$?; stty -a | grep -q ' icanon' && stty -a | grep -q ' echo ' && echo TTY-RESTORED; sleep 60"
-	for i in $(seq 50); do screen | grep -q "layer by layer" && break; sleep 0.1; done
+	tui_start explain --tui
+	wait_for "layer by layer"
 	screen | grep -q "Kubernetes asks three things"
 	tmux send-keys -t ppt-tui-tests j j j j j
 	sleep 0.3
@@ -100,7 +104,7 @@ screen() { tmux capture-pane -p -t ppt-tui-tests; }
 	screen | grep -q "node-1 172.18.0.2"
 	screen | grep -q "default/web-2 10.244.2.2"
 	tmux send-keys -t ppt-tui-tests x l
-	for i in $(seq 50); do screen | grep -q "hop 1 of" && break; sleep 0.1; done
+	wait_for "hop 1 of"
 	screen | grep -q "the packet here"
 	# Step to kube-proxy's DNAT: the rule behind it is named.
 	for i in $(seq 12); do
@@ -118,23 +122,17 @@ screen() { tmux capture-pane -p -t ppt-tui-tests; }
 	tmux resize-window -t ppt-tui-tests -x 100 -y 30
 	sleep 0.3
 	screen | grep -q "score: [0-9]/[0-9]"
-	tmux send-keys -t ppt-tui-tests q
-	for i in $(seq 50); do screen | grep -q "EXITED" && break; sleep 0.1; done
-	screen | grep -q "EXITED rc=0"
-	screen | grep -q "TTY-RESTORED"
-	tmux kill-session -t ppt-tui-tests
+	tui_quit
 }
 
 @test "explain --tui: the ingress topic's trace steps through nginx's own connection too (c)" {
-	tmux kill-session -t ppt-tui-tests 2>/dev/null || true
-	tmux new-session -d -s ppt-tui-tests -x 80 -y 24 \
-		"'$PODPATH' --lab $LAB explain --tui; echo EXITED rc=\$?; sleep 60"
-	for i in $(seq 50); do screen | grep -q "layer by layer" && break; sleep 0.1; done
+	tui_start explain --tui
+	wait_for "layer by layer"
 	# the ninth topic is ingress
 	tmux send-keys -t ppt-tui-tests j j j j j j j j
 	sleep 0.3
 	tmux send-keys -t ppt-tui-tests l
-	for i in $(seq 50); do screen | grep -q "hop 1 of" && break; sleep 0.1; done
+	wait_for "hop 1 of"
 	screen
 	screen | grep -q "ingress: trace internet/laptop -> web.example.test, hop 1 of"
 	tmux send-keys -t ppt-tui-tests c
@@ -145,10 +143,7 @@ screen() { tmux capture-pane -p -t ppt-tui-tests; }
 	tmux send-keys -t ppt-tui-tests c
 	sleep 0.3
 	screen | grep -q "ingress: trace internet/laptop"
-	tmux send-keys -t ppt-tui-tests q
-	for i in $(seq 50); do screen | grep -q "EXITED" && break; sleep 0.1; done
-	screen | grep -q "EXITED rc=0"
-	tmux kill-session -t ppt-tui-tests
+	tui_quit
 }
 
 @test "explain --tui without a terminal, or with a topic, exits 2" {
