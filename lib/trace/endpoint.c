@@ -146,8 +146,9 @@ int trace_endpoint_parse(const struct lab *l, const char *s, bool source,
 		if (source || addr_parse(buf, &ip) != 0 ||
 		    (colon && parse_port(colon + 1, &ep->port) < 0))
 			return pp_err_set(e, PP_EXIT_USAGE, -EINVAL,
-					  "%s \"%s\": without a lab, a destination is an IP[:PORT] or a URL",
-					  what, s);
+					  "%s \"%s\": without a lab, a destination is an IP[:PORT], or a URL "
+					  "whose host is an IP (names are not resolved: the namespace's "
+					  "resolver is not known)", what, s);
 		from_ip(NULL, ip, ep);
 		snprintf(ep->label, sizeof(ep->label), "%s", s);
 		return 0;

@@ -64,7 +64,13 @@ setup() { load helpers; }
 	[[ "$output" == *'--netns "ppt-tn-nope": no such network namespace'* ]]
 	run "$PODPATH" trace --netns ppt-tn-a default/web-1
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"without a lab, a destination is an IP[:PORT] or a URL"* ]]
+	[[ "$output" == *"without a lab, a destination is an IP[:PORT], or a URL whose host is an IP"* ]]
+	run "$PODPATH" trace --netns ppt-tn-a http://example.test/
+	[ "$status" -eq 2 ]
+	[[ "$output" == *'DST "example.test"'*"names are not resolved"* ]]
+	run "$PODPATH" trace --netns ppt-tn-a 10.77.2.300
+	[ "$status" -eq 2 ]
+	[[ "$output" == *'"10.77.2.300" is not an IPv4 address'* ]]
 	run "$PODPATH" trace --netns 1 10.77.2.2
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"it is the host's own"* ]]
