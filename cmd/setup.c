@@ -243,10 +243,11 @@ int cmd_setup(int argc, char **argv)
 					    "containers", (int)ncontainers,
 					    "seconds", (double)(now_us() - t0) / 1e6));
 	} else {
-		printf("lab \"%s\" ready: %zu nodes, %zu pods, %zu containers, %zu service%s, "
+		printf("lab \"%s\" ready: %zu node%s, %zu pod%s, %zu container%s, %zu service%s, "
 		       "%s networking, %s proxy, %.0f ms\n",
-		       l.name, l.topo.nnodes, l.topo.npods, ncontainers, l.topo.nservices,
-		       l.topo.nservices == 1 ? "" : "s",
+		       l.name, l.topo.nnodes, l.topo.nnodes == 1 ? "" : "s", l.topo.npods,
+		       l.topo.npods == 1 ? "" : "s", ncontainers, ncontainers == 1 ? "" : "s",
+		       l.topo.nservices, l.topo.nservices == 1 ? "" : "s",
 		       topo_mode_name(l.topo.net.mode), topo_proxy_mode_name(l.topo.net.proxy_mode),
 		       (double)(now_us() - t0) / 1e3);
 		ret = PP_EXIT_OK;

@@ -93,9 +93,9 @@ void out_status_text(FILE *f, const struct out_status *s)
 
 	for (size_t i = 0; i < t->npods; i++)
 		ready += pod_ready(s, i);
-	fprintf(f, "lab %s: %s networking, VPC %s (router %s), %zu nodes, %zu/%zu pods ready\n\n",
+	fprintf(f, "lab %s: %s networking, VPC %s (router %s), %zu node%s, %zu/%zu pods ready\n\n",
 		l->name, topo_mode_name(t->net.mode), cidr_fmt(&t->net.vpc_cidr, c),
-		addr_fmt(t->net.vpc_router, a), t->nnodes, ready, t->npods);
+		addr_fmt(t->net.vpc_router, a), t->nnodes, t->nnodes == 1 ? "" : "s", ready, t->npods);
 	for (size_t i = 0; i < t->nnodes; i++) {
 		wn = width(wn, t->nodes[i].name);
 		wnet = width(wnet, l->plan.nodes[i].netns);
