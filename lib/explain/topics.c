@@ -86,6 +86,11 @@ static const char *const svc_text[] = {
 	"since Kubernetes 1.33 (it needs kernel 5.13 or later): one verdict-map lookup, whatever "
 	"the number of Services. IPVS mode, an in-kernel load balancer, is deprecated since "
 	"Kubernetes 1.35.",
+	"Both layouts name what they serve: the nftables one in its chain names "
+	"(service-HASH-NAMESPACE/NAME/PROTOCOL/PORT), the iptables one in its rule comments. "
+	"So on a real node, where podpath knows no lab, podpath trace --netns PID still names "
+	"the Service and the endpoint chosen, read from kube-proxy's own rules. A packet a node "
+	"sends itself is rewritten in OUTPUT, before it reaches any interface.",
 	NULL,
 };
 
