@@ -31,34 +31,42 @@ struct ui {
 	size_t topic, hop;
 	struct trace *tr;	/* the selected topic's trace, once run */
 	bool second;		/* stepping through its second connection (behind nginx) */
+	int scroll;		/* rows of the topic's text scrolled away */
+	bool more;		/* the topic's text goes on below the window */
 	char msg[200];		/* a one-line note (a trace that could not run) */
 	struct question q[QUIZ_MAX];
 	size_t nq, cur;
 };
 
 
-/* Text wrapped into the box (y, x, w) from row y up to maxy; the rows used. */
-static int wrap(int y, int x, int w, int maxy, const char *s, int attr)
+/* Text wrapped into the box (y, x, w) from row y, drawn only on rows miny
+ * to maxy - 1 (scrolled out above, or cut below); the rows it takes. */
+static int wrap_from(int y, int x, int w, int miny, int maxy, const char *s, int attr)
 {
 	int row = y;
 	size_t len = strlen(s), off = 0;
 
 	attron(attr);
-	while (off < len && row < maxy && w > 4) {
-		size_t n = len - off, room = (size_t)w;
+	while (off < len && w > 4) {
+		size_t n = out_term_row_len(s + off, (size_t)w);
 
-		if (n > room) {
-			n = room;
-			while (n > room / 2 && s[off + n] != ' ')
-				n--;
-		}
-		mvaddnstr(row++, x, s + off, (int)n);
+		if (row >= miny && row < maxy)
+			mvaddnstr(row, x, s + off, (int)n);
+		row++;
 		off += n;
 		while (s[off] == ' ')
 			off++;
 	}
 	attroff(attr);
 	return row - y;
+}
+
+/* The same from row y on; the rows drawn. */
+static int wrap(int y, int x, int w, int maxy, const char *s, int attr)
+{
+	int n = wrap_from(y, x, w, 0, maxy, s, attr);
+
+	return n < maxy - y ? n : maxy - y > 0 ? maxy - y : 0;
 }
 
 static void title(const char *s, const char *keys)
@@ -76,14 +84,29 @@ static void title(const char *s, const char *keys)
 
 /* ---- topics ---- */
 
+/* Rows the topic's text takes at width w (measured, nothing drawn). */
+static int topic_rows(const struct ui *u, const struct explain_doc *d, int w)
+{
+	int rows = 0;
+
+	for (size_t i = 0; d->concept[i]; i++)
+		rows += wrap_from(0, 0, w, 0, 0, d->concept[i], A_NORMAL) + 1;
+	if (u->x->lab && d->nlab) {
+		rows++;
+		for (size_t i = 0; i < d->nlab; i++)
+			rows += wrap_from(0, 0, w, 0, 0, d->lab[i], A_NORMAL);
+	}
+	return rows;
+}
+
 static void draw_topics(struct ui *u)
 {
 	const struct explain_doc *d = &u->x->docs[u->topic];
-	int h, w, lw = 26, y = 2;
+	int h, w, lw = 26, y = 2, top = 4, bottom, end;
 
 	getmaxyx(stdscr, h, w);
 	title("podpath explain: the Kubernetes networking model, layer by layer",
-	      " j/k: topic  t: the lab as boxes  l: step its trace  z: quiz  q: quit");
+	      " j/k: topic  PgDn/PgUp: scroll  t: boxes  l: step the trace  z: quiz  q: quit");
 	for (size_t i = 0; i < u->x->ndocs && (int)i + 2 < h - 1; i++) {
 		if (i == u->topic)
 			attron(COLOR_PAIR(OUT_C_SEL) | A_BOLD);
@@ -93,18 +116,38 @@ static void draw_topics(struct ui *u)
 	}
 	mvvline(1, lw, ACS_VLINE, h - 2);
 	attron(A_BOLD);
-	mvaddnstr(y++, lw + 2, d->title, w - lw - 3);
+	mvaddnstr(y, lw + 2, d->title, w - lw - 3);
 	attroff(A_BOLD);
-	y++;
-	for (size_t i = 0; d->concept[i] && y < h - 1; i++)
-		y += wrap(y, lw + 2, w - lw - 3, h - 1, d->concept[i], A_NORMAL) + 1;
-	if (u->x->lab && d->nlab && y < h - 1) {
-		attron(A_BOLD);
-		mvaddnstr(y++, lw + 2, "In this lab", w - lw - 3);
-		attroff(A_BOLD);
-		for (size_t i = 0; i < d->nlab && y < h - 1; i++)
-			y += wrap(y, lw + 2, w - lw - 3, h - 1, d->lab[i], COLOR_PAIR(OUT_C_HOT));
+	/* The text below the title scrolls (u->scroll rows up) where it does
+	 * not fit: rows top..bottom-1 hold it, the row below says when there
+	 * is more. end: the row after the last one the text takes. */
+	bottom = h - 2;
+	/* Never further than the last row at the bottom (after a resize too). */
+	if (u->scroll > topic_rows(u, d, w - lw - 3) - (bottom - top))
+		u->scroll = topic_rows(u, d, w - lw - 3) - (bottom - top);
+	if (u->scroll < 0)
+		u->scroll = 0;
+	y = end = top - u->scroll;
+	for (size_t i = 0; d->concept[i]; i++) {
+		end = y + wrap_from(y, lw + 2, w - lw - 3, top, bottom, d->concept[i], A_NORMAL);
+		y = end + 1;
 	}
+	if (u->x->lab && d->nlab) {
+		if (y >= top && y < bottom) {
+			attron(A_BOLD);
+			mvaddnstr(y, lw + 2, "In this lab", w - lw - 3);
+			attroff(A_BOLD);
+		}
+		end = ++y;
+		for (size_t i = 0; i < d->nlab; i++)
+			end = y += wrap_from(y, lw + 2, w - lw - 3, top, bottom, d->lab[i],
+					     COLOR_PAIR(OUT_C_HOT));
+	}
+	u->more = end > bottom;
+	if (u->more)
+		mvaddnstr(bottom, w - 16, "(more: PgDn)", 14);
+	if (u->scroll)
+		mvaddnstr(top - 1, w - 16, "(more: PgUp)", 14);
 	if (u->msg[0])
 		mvaddnstr(h - 2, lw + 2, u->msg, w - lw - 3);
 }
@@ -445,9 +488,15 @@ static bool key(struct ui *u, int c)
 		if ((c == 'j' || c == KEY_DOWN) && u->topic + 1 < u->x->ndocs) {
 			drop_trace(u);
 			u->topic++;
+			u->scroll = 0;
 		} else if ((c == 'k' || c == KEY_UP) && u->topic) {
 			drop_trace(u);
 			u->topic--;
+			u->scroll = 0;
+		} else if ((c == KEY_NPAGE || c == ' ') && u->more) {
+			u->scroll += getmaxy(stdscr) / 2;
+		} else if (c == KEY_PPAGE || c == KEY_BACKSPACE) {
+			u->scroll = u->scroll > getmaxy(stdscr) / 2 ? u->scroll - getmaxy(stdscr) / 2 : 0;
 		} else if (c == 't') {
 			u->mode = M_TOPOLOGY;
 		} else if ((c == 'l' || c == '\n') && trace_ready(u)) {

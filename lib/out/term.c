@@ -1,6 +1,7 @@
 /* out/term — see term.h. */
 #include <locale.h>
 #include <ncurses.h>
+#include <string.h>
 
 #include "out/term.h"
 
@@ -43,4 +44,16 @@ void out_term_end(struct out_term *t)
 	endwin();
 	sigaction(SIGTERM, &t->old_term, NULL);
 	sigaction(SIGINT, &t->old_int, NULL);
+}
+
+size_t out_term_row_len(const char *s, size_t room)
+{
+	size_t n = strlen(s);
+
+	if (n <= room)
+		return n;
+	for (n = room; n > 0; n--)
+		if (s[n] == ' ')
+			return n;
+	return room ? room : 1;	/* never 0: the caller's loop must advance */
 }

@@ -18,7 +18,7 @@ static void put_wrapped(int y, int x, int w, int maxy, const char *label, const 
 	size_t len = strlen(text), off = 0;
 	int row = y;
 
-	if (!len || w <= 0)
+	if (!len || w <= 2)
 		return;
 	if (label && row < maxy) {
 		attron(A_BOLD);
@@ -27,14 +27,8 @@ static void put_wrapped(int y, int x, int w, int maxy, const char *label, const 
 	}
 	attron(attr);
 	while (off < len && row < maxy) {
-		size_t n = len - off, room = (size_t)(w - 2);
+		size_t n = out_term_row_len(text + off, (size_t)(w - 2));
 
-		/* Break at the last space that fits, not inside a word. */
-		if (n > room) {
-			n = room;
-			while (n > room / 2 && text[off + n] != ' ')
-				n--;
-		}
 		mvaddnstr(row++, x + 2, text + off, (int)n);
 		off += n;
 		while (text[off] == ' ')

@@ -97,7 +97,15 @@ tui_quit() {
 	tmux send-keys -t ppt-tui-tests j j j j j
 	sleep 0.3
 	screen | grep -q "kube-proxy has three modes"
+	# the topic runs past 80x24: PgDn scrolls to its lab lines, PgUp back
+	screen | grep -q "(more: PgDn)"
+	tmux send-keys -t ppt-tui-tests NPage
+	sleep 0.3
 	screen | grep -q "In this lab"
+	screen | grep -q "(more: PgUp)"
+	tmux send-keys -t ppt-tui-tests PPage
+	sleep 0.3
+	screen | grep -q "kube-proxy has three modes"
 	tmux send-keys -t ppt-tui-tests t
 	sleep 0.3
 	screen | grep -q "the lab as boxes"
