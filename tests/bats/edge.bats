@@ -73,13 +73,11 @@ ct_count() { # NODE PORT [LAB]
 	[[ "$pub" == 198.51.100.* ]]
 	# Captured inside the namespaces: the VPC router's link to the gateway,
 	# then the internet host's own interface.
-	ip netns exec "$(NS vpc)" tcpdump -Q out -i igw -n -c 1 -w "$BATS_TEST_TMPDIR/vpc.pcap" \
-		tcp dst port 80 2>/dev/null &
-	vpc=$!
-	ip netns exec "$(NS inet_example.com)" tcpdump -Q in -i eth0 -n -c 1 \
-		-w "$BATS_TEST_TMPDIR/host.pcap" tcp dst port 80 2>/dev/null &
-	host=$!
-	sleep 0.5
+	tcpdump_start "$(NS vpc)" -Q out -i igw -n -c 1 -w "$BATS_TEST_TMPDIR/vpc.pcap" tcp dst port 80
+	vpc=$TCPDUMP_PID
+	tcpdump_start "$(NS inet_example.com)" -Q in -i eth0 -n -c 1 \
+		-w "$BATS_TEST_TMPDIR/host.pcap" tcp dst port 80
+	host=$TCPDUMP_PID
 	out=$(pp exec default/client -- curl -s -m 3 http://example.com/)
 	wait $vpc $host
 	# The host answered and saw node-1's public address...
@@ -216,10 +214,9 @@ tj() { pp -j trace "$@"; }
 
 @test "trace pod -> internet host: both SNAT hops, and the host's view agrees with tcpdump" {
 	pub=$(public_of "$(node_ip node-1)")
-	ip netns exec "$(NS inet_example.com)" tcpdump -Q in -i eth0 -n -c 1 \
-		-w "$BATS_TEST_TMPDIR/host.pcap" tcp dst port 80 2>/dev/null &
-	cap=$!
-	sleep 0.5
+	tcpdump_start "$(NS inet_example.com)" -Q in -i eth0 -n -c 1 \
+		-w "$BATS_TEST_TMPDIR/host.pcap" tcp dst port 80
+	cap=$TCPDUMP_PID
 	run tj default/client internet/example.com -p http
 	wait $cap
 	[ "$status" -eq 0 ]

@@ -40,3 +40,20 @@ node_netns() { ip netns list | awk '{print $1}' | grep "^${1}_node_" | sort; }
 ns_curl() { # NETNS URL
 	ip netns exec "$1" curl -s -m 3 "$2"
 }
+
+# tcpdump ARGS in NETNS, in the background (its pid in TCPDUMP_PID, at most
+# 10 s), returning once it says it listens: a fixed sleep instead can send
+# the packet before the capture is attached on a loaded machine. Not in
+# $(...): only this shell can wait for the child. Redirect stdout at the call.
+tcpdump_start() { # NETNS TCPDUMP-ARGS...
+	local ns=$1 log=$BATS_TEST_TMPDIR/tcpdump.$RANDOM.log i
+	shift
+	ip netns exec "$ns" timeout 10 tcpdump "$@" 2>"$log" &
+	TCPDUMP_PID=$!
+	for i in $(seq 100); do
+		grep -q "listening on" "$log" && return 0
+		sleep 0.05
+	done
+	cat "$log" >&2
+	return 1
+}

@@ -48,9 +48,8 @@ setup() { load helpers; }
 		src=${lab}_pod_default_client dst=${lab}_pod_default_web-2
 		sip=$(pod_ip $src) dip=$(pod_ip $dst)
 		cap=$BATS_TEST_TMPDIR/$m.txt
-		ip netns exec $dst timeout 5 tcpdump -l -n -c 1 -i eth0 "tcp dst port 8080 and tcp[tcpflags] & tcp-syn != 0" >"$cap" 2>/dev/null &
-		pid=$!
-		sleep 0.5
+		tcpdump_start $dst -l -n -c 1 -i eth0 "tcp dst port 8080 and tcp[tcpflags] & tcp-syn != 0" >"$cap"
+		pid=$TCPDUMP_PID
 		ns_curl $src "http://$dip:8080/" >/dev/null
 		wait $pid
 		echo "$m: $(cat "$cap")"
@@ -155,9 +154,8 @@ setup() { load helpers; }
 @test "a cross-node packet travels VXLAN-encapsulated on the VPC segment (vxlan)" {
 	lab=ppt-model-vxlan
 	cap=$BATS_TEST_TMPDIR/vx.txt
-	ip netns exec ${lab}_node_node-1 timeout 5 tcpdump -l -n -c 1 -i eth0 "udp dst port 8472" >"$cap" 2>/dev/null &
-	pid=$!
-	sleep 0.5
+	tcpdump_start ${lab}_node_node-1 -l -n -c 1 -i eth0 "udp dst port 8472" >"$cap"
+	pid=$TCPDUMP_PID
 	ns_curl ${lab}_pod_default_client http://10.244.2.2:8080/ >/dev/null
 	wait $pid
 	cat "$cap"

@@ -75,10 +75,9 @@ teardown_file() {
 	# through to the endpoint on node-1, unmasqueraded.
 	ctrl=$(pod_ip "${LAB}_pod_ingress-nginx_controller")
 	node2=$(ip -n "${LAB}_node_node-2" -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1)
-	ip netns exec "${LAB}_pod_default_client" tcpdump -n -i eth0 -c 2 -w "$BATS_TEST_TMPDIR/c.pcap" \
-		"tcp and host $ctrl" 2>/dev/null &
-	dump=$!
-	sleep 0.5
+	tcpdump_start "${LAB}_pod_default_client" -n -i eth0 -c 2 -w "$BATS_TEST_TMPDIR/c.pcap" \
+		"tcp and host $ctrl"
+	dump=$TCPDUMP_PID
 	run pp -j trace default/client "$node2:30000" --timeout 1
 	wait $dump
 	echo "$output"

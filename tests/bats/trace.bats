@@ -29,9 +29,8 @@ tr() { # LAB ARGS... -> JSON in $out, status in $st
 # tcpdump in NETNS on IFACE, until it has seen one packet matching FILTER.
 watch_start() { # NETNS IFACE FILTER
 	cap=$BATS_TEST_TMPDIR/cap.$RANDOM
-	ip netns exec "$1" timeout 5 tcpdump -l -n -c 1 -i "$2" "$3" >"$cap" 2>/dev/null &
-	wpid=$!
-	sleep 0.4
+	tcpdump_start "$1" -l -n -c 1 -i "$2" "$3" >"$cap"
+	wpid=$TCPDUMP_PID
 }
 # Not in $(...): only this shell can wait for its own child.
 watch_end() { wait $wpid || true; seen=$(cat "$cap"); }

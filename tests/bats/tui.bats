@@ -21,6 +21,8 @@ setup() { load helpers; }
 screen() { tmux capture-pane -p -t ppt-tui-tests; }
 # Wait (up to 5 s) until the screen shows TEXT.
 wait_for() { for i in $(seq 50); do screen | grep -q "$1" && break; sleep 0.1; done; }
+# The screen shows TEXT, within 5 s (a loaded machine redraws late).
+see() { wait_for "$1"; screen | grep -q "$1"; }
 # Run podpath ARGS in an 80x24 tmux window; afterwards the window says how it
 # exited and whether the terminal came back in canonical mode with echo.
 tui_start() {
@@ -45,18 +47,15 @@ tui_quit() {
 	screen | grep -q "verdict: delivered"
 	screen | grep -q "hop 1 of 20, request"
 	tmux send-keys -t ppt-tui-tests j j j
-	sleep 0.3
-	screen | grep -q "hop 4 of 20"
+	see "hop 4 of 20"
 	screen | grep -q "TTL 64 -> 63"
 	screen | grep -q "route 10.244.2.0/24 via 172.18.0.3"
 	tmux resize-window -t ppt-tui-tests -x 120 -y 40
 	sleep 0.3
 	tmux send-keys -t ppt-tui-tests G
-	sleep 0.3
-	screen | grep -q "hop 20 of 20, answer"
+	see "hop 20 of 20, answer"
 	tmux resize-window -t ppt-tui-tests -x 80 -y 24
-	sleep 0.3
-	screen | grep -q "hop 20 of 20"
+	see "hop 20 of 20"
 	tui_quit
 }
 
@@ -67,20 +66,17 @@ tui_quit() {
 	screen | grep -q "connection 1 of 2 (client to nginx)"
 	screen | grep -q "internet host laptop"
 	tmux send-keys -t ppt-tui-tests c
-	sleep 0.3
+	see "connection 2 of 2 (nginx to backend)"
 	screen
-	screen | grep -q "connection 2 of 2 (nginx to backend)"
 	screen | grep -q "pod ingress-nginx/controller, eth0"
 	# the backend the responder named is among the second connection's hops
 	backend=$(screen | grep -o 'pod=default/web-[12]' | head -1 | cut -d= -f2)
 	[ -n "$backend" ]
 	screen | grep -q "> pod $backend  *eth0  *in"
 	tmux send-keys -t ppt-tui-tests G
-	sleep 0.3
-	screen | grep -q "answer"
+	see "answer"
 	tmux send-keys -t ppt-tui-tests c
-	sleep 0.3
-	screen | grep -q "connection 1 of 2"
+	see "connection 1 of 2"
 	tui_quit
 }
 
@@ -95,20 +91,16 @@ tui_quit() {
 	wait_for "layer by layer"
 	screen | grep -q "Kubernetes asks three things"
 	tmux send-keys -t ppt-tui-tests j j j j j
-	sleep 0.3
-	screen | grep -q "kube-proxy has three modes"
+	see "kube-proxy has three modes"
 	# the topic runs past 80x24: PgDn scrolls to its lab lines, PgUp back
 	screen | grep -q "(more: PgDn)"
 	tmux send-keys -t ppt-tui-tests NPage
-	sleep 0.3
-	screen | grep -q "In this lab"
+	see "In this lab"
 	screen | grep -q "(more: PgUp)"
 	tmux send-keys -t ppt-tui-tests PPage
-	sleep 0.3
-	screen | grep -q "kube-proxy has three modes"
+	see "kube-proxy has three modes"
 	tmux send-keys -t ppt-tui-tests t
-	sleep 0.3
-	screen | grep -q "the lab as boxes"
+	see "the lab as boxes"
 	screen | grep -q "node-1 172.18.0.2"
 	screen | grep -q "default/web-2 10.244.2.2"
 	tmux send-keys -t ppt-tui-tests x l
@@ -122,14 +114,11 @@ tui_quit() {
 	done
 	screen | grep -q "rule: kube-proxy chain service-"
 	tmux send-keys -t ppt-tui-tests z
-	sleep 0.3
-	screen | grep -q "question 1 of"
+	see "question 1 of"
 	for i in $(seq 8); do tmux send-keys -t ppt-tui-tests 1; sleep 0.1; done
-	sleep 0.3
-	screen | grep -q "score: [0-9]/[0-9]"
+	see "score: [0-9]/[0-9]"
 	tmux resize-window -t ppt-tui-tests -x 100 -y 30
-	sleep 0.3
-	screen | grep -q "score: [0-9]/[0-9]"
+	see "score: [0-9]/[0-9]"
 	tui_quit
 }
 
@@ -144,13 +133,11 @@ tui_quit() {
 	screen
 	screen | grep -q "ingress: trace internet/laptop -> web.example.test, hop 1 of"
 	tmux send-keys -t ppt-tui-tests c
-	sleep 0.3
+	see "ingress: trace ingress-nginx/controller -> 10.96.0.1:80, hop 1 of"
 	screen
-	screen | grep -q "ingress: trace ingress-nginx/controller -> 10.96.0.1:80, hop 1 of"
 	screen | grep -q "pod ingress-nginx/controller, eth0 (leaving)"
 	tmux send-keys -t ppt-tui-tests c
-	sleep 0.3
-	screen | grep -q "ingress: trace internet/laptop"
+	see "ingress: trace internet/laptop"
 	tui_quit
 }
 
