@@ -120,10 +120,9 @@ static void req_end(struct nl *nl, struct nlmsghdr *nlh)
 	nl->nreq++;
 }
 
-static void put_link_attrs(struct nlmsghdr *nlh, const struct nl_link *l)
+/* What a link is set to, on creation and after: not its name or netns. */
+static void put_link_settings(struct nlmsghdr *nlh, const struct nl_link *l)
 {
-	if (l->name)
-		mnl_attr_put_strz(nlh, IFLA_IFNAME, l->name);
 	if (l->mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, l->mtu);
 	if (l->mac)
@@ -132,6 +131,13 @@ static void put_link_attrs(struct nlmsghdr *nlh, const struct nl_link *l)
 		mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)l->master);
 	if (l->alias)
 		mnl_attr_put_strz(nlh, IFLA_IFALIAS, l->alias);
+}
+
+static void put_link_attrs(struct nlmsghdr *nlh, const struct nl_link *l)
+{
+	if (l->name)
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, l->name);
+	put_link_settings(nlh, l);
 	if (l->netns_fd >= 0)
 		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)l->netns_fd);
 }
@@ -161,14 +167,7 @@ int nl_link_set(struct nl *nl, const struct nl_link *l)
 		return -ENOMEM;
 	put_ifinfo(nlh, l);
 	/* On an existing link the name would rename it; set by index only. */
-	if (l->mtu)
-		mnl_attr_put_u32(nlh, IFLA_MTU, l->mtu);
-	if (l->mac)
-		mnl_attr_put(nlh, IFLA_ADDRESS, 6, l->mac);
-	if (l->master)
-		mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)l->master);
-	if (l->alias)
-		mnl_attr_put_strz(nlh, IFLA_IFALIAS, l->alias);
+	put_link_settings(nlh, l);
 	req_end(nl, nlh);
 	return 0;
 }
