@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <netinet/in.h>
+
 #include "trace/internal.h"
 
 static int from_pod(const struct lab *l, size_t i, struct trace_endpoint *ep)
@@ -47,6 +49,26 @@ static bool in_cluster(const struct topo *t, uint32_t ip)
 	       cidr_contains(&t->net.service_cidr, ip);
 }
 
+/* A Service's ClusterIP or LoadBalancer IP is probed as svc/NS/NAME is:
+ * on the port given, or else its first port, with that port's protocol
+ * (UDP 53 is a DNS query). */
+static void service_port(const struct topo *t, uint32_t ip, struct trace_endpoint *ep)
+{
+	for (size_t i = 0; i < t->nservices; i++) {
+		const struct topo_service *s = &t->services[i];
+
+		if (!s->nports || !((s->cluster_ip && s->cluster_ip == ip) || (s->lb_ip && s->lb_ip == ip)))
+			continue;
+		for (size_t p = 0; p < s->nports; p++)
+			if (ep->port ? s->ports[p].port == ep->port : p == 0) {
+				ep->port = s->ports[p].port;
+				ep->proto_hint = s->ports[p].proto == TOPO_PROTO_UDP ? IPPROTO_UDP
+										      : IPPROTO_TCP;
+				return;
+			}
+	}
+}
+
 /* An address: a pod's, node's or internet host's when it is one (so its
  * namespace is observed), a public address of the cloud, else a bare
  * destination. */
@@ -69,6 +91,7 @@ static int from_ip(const struct lab *l, uint32_t ip, struct trace_endpoint *ep)
 	ep->kind = TRACE_EP_IP;
 	ep->ip = ip;
 	addr_fmt(ip, ep->label);
+	service_port(&l->topo, ip, ep);
 	/* An unused address of a node's pod CIDR: that node is on the way. */
 	for (size_t i = 0; i < l->topo.nnodes; i++)
 		if (l->topo.nodes[i].pod_cidr.len && cidr_contains(&l->topo.nodes[i].pod_cidr, ip))

@@ -103,6 +103,26 @@ teardown_file() {
 	[[ "$(jq -r .verdict.answer <<<"$output")" == *"host=web"* ]]
 }
 
+@test "a Service by name or ClusterIP, no -p: TCP to its first port, as svc/NS/NAME (tcpdump sees the SYN)" {
+	for dst in web 10.96.0.1 198.51.100.4; do
+		tcpdump_start "${LAB}_pod_default_client" -l -n -c 1 -i eth0 \
+			"tcp dst port 80 and tcp[tcpflags] & tcp-syn != 0 and not port 53" >"$BATS_TEST_TMPDIR/syn"
+		cap=$TCPDUMP_PID
+		run pp -j trace default/client $dst
+		wait $cap || true
+		echo "$dst: $output" | head -c 600
+		[ "$status" -eq 0 ]
+		[ "$(jq -r .protocol <<<"$output")" = tcp ]
+		[ "$(jq -r .verdict.result <<<"$output")" = delivered ]
+		jq -e '.service.name != null' <<<"$output"
+		grep -q "> [0-9.]*\.80: Flags \[S\]" "$BATS_TEST_TMPDIR/syn"
+	done
+	# kube-dns's ClusterIP: its first port is UDP 53, so a DNS query.
+	run pp -j trace default/client 10.96.0.10
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .protocol <<<"$output")" = dns ]
+}
+
 @test "a UDP port 53 Service is probed with a DNS query" {
 	run pp -j trace default/client svc/kube-system/kube-dns:dns
 	[ "$status" -eq 0 ]
