@@ -122,7 +122,16 @@ static uint16_t pod_port(const struct lab *l, const struct trace_endpoint *ep, e
 static int choose_probe(struct trace_args *a, const struct lab *l, struct trace *t)
 {
 	uint16_t tcp = pod_port(l, &t->dst, TOPO_PROTO_TCP);
+	uint16_t udp = pod_port(l, &t->dst, TOPO_PROTO_UDP);
 
+	/* A Service's address: its ports, as for svc/NS/NAME; with neither
+	 * protocol nor port given, its first port and that port's protocol. */
+	tcp = tcp ? tcp : t->dst.svc_tcp_port;
+	udp = udp ? udp : t->dst.svc_udp_port;
+	if (!a->proto && a->port <= 0 && !t->dst.port && t->dst.svc_port) {
+		t->dst.port = t->dst.svc_port;
+		t->dst.proto_hint = t->dst.svc_proto;
+	}
 	if (a->proto && probe_proto_parse(a->proto, &t->probe.proto) < 0)
 		return pp_usage_error("trace", "-p \"%s\": expected icmp, udp, tcp, http, https or dns",
 				      a->proto);
@@ -135,7 +144,7 @@ static int choose_probe(struct trace_args *a, const struct lab *l, struct trace 
 	t->probe.dport = a->port > 0 ? (uint16_t)a->port
 			: t->dst.port ? t->dst.port
 			: t->probe.proto == PROBE_DNS ? 53
-			: t->probe.proto == PROBE_UDP ? pod_port(l, &t->dst, TOPO_PROTO_UDP)
+			: t->probe.proto == PROBE_UDP ? udp
 			: t->probe.proto == PROBE_HTTPS ? 443
 			: tcp ? tcp : (t->probe.proto == PROBE_HTTP ? 80 : 0);
 	if (!t->probe.dport)

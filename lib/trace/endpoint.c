@@ -49,23 +49,26 @@ static bool in_cluster(const struct topo *t, uint32_t ip)
 	       cidr_contains(&t->net.service_cidr, ip);
 }
 
-/* A Service's ClusterIP or LoadBalancer IP is probed as svc/NS/NAME is:
- * on the port given, or else its first port, with that port's protocol
+/* A Service's ClusterIP or LoadBalancer IP: the ports a probe without one
+ * may take (the trace command picks), and the protocol of the port given
  * (UDP 53 is a DNS query). */
-static void service_port(const struct topo *t, uint32_t ip, struct trace_endpoint *ep)
+static void service_ports(const struct topo *t, uint32_t ip, struct trace_endpoint *ep)
 {
 	for (size_t i = 0; i < t->nservices; i++) {
 		const struct topo_service *s = &t->services[i];
 
 		if (!s->nports || !((s->cluster_ip && s->cluster_ip == ip) || (s->lb_ip && s->lb_ip == ip)))
 			continue;
-		for (size_t p = 0; p < s->nports; p++)
-			if (ep->port ? s->ports[p].port == ep->port : p == 0) {
-				ep->port = s->ports[p].port;
-				ep->proto_hint = s->ports[p].proto == TOPO_PROTO_UDP ? IPPROTO_UDP
-										      : IPPROTO_TCP;
-				return;
-			}
+		for (size_t p = s->nports; p-- > 0;) {
+			bool udp = s->ports[p].proto == TOPO_PROTO_UDP;
+
+			*(udp ? &ep->svc_udp_port : &ep->svc_tcp_port) = s->ports[p].port;
+			if (ep->port == s->ports[p].port)
+				ep->proto_hint = udp ? IPPROTO_UDP : IPPROTO_TCP;
+		}
+		ep->svc_port = s->ports[0].port;
+		ep->svc_proto = s->ports[0].proto == TOPO_PROTO_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+		return;
 	}
 }
 
@@ -91,7 +94,7 @@ static int from_ip(const struct lab *l, uint32_t ip, struct trace_endpoint *ep)
 	ep->kind = TRACE_EP_IP;
 	ep->ip = ip;
 	addr_fmt(ip, ep->label);
-	service_port(&l->topo, ip, ep);
+	service_ports(&l->topo, ip, ep);
 	/* An unused address of a node's pod CIDR: that node is on the way. */
 	for (size_t i = 0; i < l->topo.nnodes; i++)
 		if (l->topo.nodes[i].pod_cidr.len && cidr_contains(&l->topo.nodes[i].pod_cidr, ip))

@@ -734,6 +734,11 @@ static void verdict_find(struct trace *t)
 			 t->res.answer[0] ? t->res.answer : strerror(t->res.err),
 			 r ? ", first seen at " : "", r ? t->ns_label[r->ns] : "", seen);
 		return;
+	case PROBE_TLS_FAILED:
+		t->verdict = TRACE_TLS_FAILED;
+		snprintf(t->reason, sizeof(t->reason), "%s (server %s:%u)", t->res.answer,
+			 addr_fmt(t->probe.daddr, a), t->probe.dport);
+		return;
 	case PROBE_NO_ROUTE:
 		t->verdict = TRACE_NO_ROUTE;
 		snprintf(t->reason, sizeof(t->reason), "%s has no route to %s", t->src.label,

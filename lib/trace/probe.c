@@ -60,7 +60,7 @@ int probe_proto_parse(const char *s, enum probe_proto *out)
 const char *probe_outcome_name(enum probe_outcome o)
 {
 	static const char *const names[] = { "delivered", "refused", "unreachable", "no-route",
-					     "timeout" };
+					     "timeout", "tls-failed" };
 
 	return names[o];
 }

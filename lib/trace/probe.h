@@ -18,6 +18,8 @@ enum probe_outcome {
 	PROBE_UNREACHABLE,	/* ICMP host/net unreachable or similar from a router */
 	PROBE_NO_ROUTE,		/* the source itself has no route (ENETUNREACH at send) */
 	PROBE_TIMEOUT,		/* nothing came back in time */
+	PROBE_TLS_FAILED,	/* HTTPS: connected, but the TLS handshake failed or the
+				 * certificate was not to be trusted */
 };
 
 struct probe {

@@ -434,7 +434,7 @@ const char *trace_verdict_name(enum trace_verdict v)
 {
 	static const char *const names[] = {
 		"delivered", "dropped", "refused", "unreachable", "no-route", "no-neighbour", "timeout",
-		"ttl-exceeded", "asymmetric-return",
+		"ttl-exceeded", "asymmetric-return", "tls-failed",
 	};
 
 	return names[v];

@@ -4,6 +4,7 @@
  * found (protocol, the certificate's subject, the verification), so a trace
  * shows where TLS was terminated and whether the client could trust it. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -44,14 +45,15 @@ static void tls_fail(struct probe_result *r, const char *what)
 
 	if (e)
 		ERR_error_string_n(e, reason, sizeof(reason));
-	r->outcome = PROBE_REFUSED;
+	r->outcome = PROBE_TLS_FAILED;
 	snprintf(r->answer, sizeof(r->answer), "TCP handshake completed, then TLS failed: %s%s%s",
 		 what, reason[0] ? ": " : "", reason);
 	snprintf(r->tls, sizeof(r->tls), "failed: %s", what);
 }
 
-/* What the handshake established, for the report. */
-static void tls_describe(SSL *ssl, const struct probe *p, struct probe_result *r)
+/* What the handshake established, for the report; false when the
+ * certificate is not to be trusted. */
+static bool tls_describe(SSL *ssl, const struct probe *p, struct probe_result *r)
 {
 	X509 *peer = SSL_get1_peer_certificate(ssl);
 	char subject[128] = "?";
@@ -66,6 +68,13 @@ static void tls_describe(SSL *ssl, const struct probe *p, struct probe_result *r
 		 subject, p->host, v == X509_V_OK ? "verified by " : "NOT verified: ",
 		 v == X509_V_OK ? (p->ca_file[0] ? p->ca_file : "the system CAs")
 				: X509_verify_cert_error_string(v));
+	if (v == X509_V_OK)
+		return true;
+	r->outcome = PROBE_TLS_FAILED;
+	snprintf(r->answer, sizeof(r->answer), "TLS handshake completed, but the certificate "
+		 "for %s was not verified: %s (a client that checks, as curl does, sends no request)",
+		 p->host, X509_verify_cert_error_string(v));
+	return false;
 }
 
 void probe_https_run(struct probe *p, long long deadline_ms, struct probe_result *r)
@@ -83,8 +92,9 @@ void probe_https_run(struct probe *p, long long deadline_ms, struct probe_result
 		tls_fail(r, "out of memory");
 		goto out;
 	}
-	/* Verified, but a failure is reported rather than fatal: the trace
-	 * should still show where the connection went. */
+	/* Verified after the handshake, not inside it, so the report can say
+	 * which certificate came and why it was not trusted. Then no request
+	 * goes out, as from any client that checks. */
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	if (p->ca_file[0] && SSL_CTX_load_verify_locations(ctx, p->ca_file, NULL) != 1) {
 		tls_fail(r, "cannot read the CA file");
@@ -97,7 +107,10 @@ void probe_https_run(struct probe *p, long long deadline_ms, struct probe_result
 		tls_fail(r, "handshake");
 		goto out;
 	}
-	tls_describe(ssl, p, r);
+	if (!tls_describe(ssl, p, r)) {
+		SSL_shutdown(ssl);
+		goto out;
+	}
 	n = probe_http_request(p, req, sizeof(req));
 	if (SSL_write(ssl, req, n) != n) {
 		tls_fail(r, "cannot send the request");

@@ -35,6 +35,10 @@ struct trace_endpoint {
 	bool public_ip;		/* a public address of the cloud (node or load balancer) */
 	ssize_t container;	/* source container, -1 if none */
 	uint8_t proto_hint;	/* svc/...: the Service port's IPPROTO_*, else 0 */
+	/* A Service's ClusterIP or LoadBalancer IP: its first port (and that
+	 * port's IPPROTO_*), its first TCP and UDP ports; 0 where none. */
+	uint16_t svc_port, svc_tcp_port, svc_udp_port;
+	uint8_t svc_proto;
 };
 
 /* Where one observation was made. */
@@ -84,6 +88,7 @@ enum trace_verdict {
 	TRACE_TIMEOUT,		/* vanished: nothing came back */
 	TRACE_TTL_EXCEEDED,	/* ICMP time exceeded: a routing loop, or too far */
 	TRACE_ASYMMETRIC,	/* the answer came back another way, its DNAT not undone */
+	TRACE_TLS_FAILED,	/* connected, but TLS failed or the server was not trusted */
 };
 
 struct trace {

@@ -127,3 +127,23 @@ lb_ip() {
 	ip netns exec "${LAB}_node_node-1" conntrack -L -p tcp --sport "$sport" -s "$ctrl" 2>/dev/null |
 		grep -q "src=$(pod_ip "${LAB}_pod_default_api-1") "
 }
+
+@test "trace https to a name the certificate does not hold, or to a plain HTTP port: tls-failed, exit 1, no request sent (curl agrees)" {
+	lb=$(lb_ip)
+	# curl refuses the certificate for the bare address (60: peer certificate not verified).
+	run lcurl -o /dev/null "https://$lb/"
+	[ "$status" -eq 60 ]
+	run pp -j trace internet/laptop "https://$lb/" --timeout 3
+	echo "$output" | jq -c .verdict
+	[ "$status" -eq 1 ]
+	jq -e '.verdict.result == "tls-failed" and (.verdict.reason | test("not verified"))' <<<"$output"
+	# Like curl, the probe sent no request, so nginx opened no connection of its own.
+	jq -e '.upstream == null' <<<"$output"
+	# A plain HTTP port spoken to in TLS: curl fails the handshake (35), and so does the trace.
+	api1=$(pod_ip "${LAB}_pod_default_api-1")
+	run pp exec default/web-1 -- curl -s -m 3 -o /dev/null "https://$api1:8080/"
+	[ "$status" -eq 35 ]
+	run pp -j trace default/web-1 "https://$api1:8080/"
+	[ "$status" -eq 1 ]
+	jq -e '.verdict.result == "tls-failed" and (.verdict.reason | test("TLS failed"))' <<<"$output"
+}
