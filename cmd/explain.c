@@ -25,8 +25,6 @@ static int live(const struct explain_doc *d, struct lab *l, json_t *doc)
 	bool dns = false;
 	int ret;
 
-	if (!d->trace_src[0])
-		return pp_usage_error("explain", "topic \"%s\" has no trace to run live", d->name);
 	if (!strncmp(d->trace_opts, "-p ", 3))
 		a.proto = d->trace_opts + 3;
 	if ((!strncmp(a.dst, "http://", 7) || !strncmp(a.dst, "https://", 8)) &&
@@ -45,6 +43,21 @@ static int live(const struct explain_doc *d, struct lab *l, json_t *doc)
 	trace_free(&t);
 	trace_free(&dt);
 	return ret;
+}
+
+/* --live for a topic without a trace: say which topics have one. */
+static int no_live(const struct explain_topic *tp)
+{
+	size_t n, len = 0;
+	const struct explain_topic *all = explain_topics(&n);
+	char list[256] = "";
+
+	for (size_t i = 0; i < n; i++)
+		if (all[i].traced && len < sizeof(list))
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", len ? ", " : "",
+						all[i].name);
+	return pp_usage_error("explain", "topic \"%s\" has no trace to run live; these have: %s",
+			      tp->name, list);
 }
 
 /* The TUI's tracer: a topic's trace, run on demand (its output, if any
@@ -151,20 +164,28 @@ int cmd_explain(int argc, char **argv)
 	if (!tp)
 		return pp_usage_error("explain", "unknown topic \"%s\" (podpath explain --list shows "
 				      "them)", argv[optind]);
+	/* Refused before anything is printed: one document, or one error. */
+	if (want_live && !tp->traced)
+		return no_live(tp);
 	/* The lab parts need the kernel's answers: root, and a lab. */
 	if (geteuid() == 0 && lab_load(&l, opts.lab, &e) == 0)
 		have_lab = true;
+	explain_build(tp, have_lab ? &l : NULL, &d);
 	if (want_live && !have_lab) {
 		if (!e.msg[0])
 			pp_err_set(&e, PP_EXIT_ENV, -EPERM, "--live runs a trace: it needs root");
 		return pp_report(&e);
 	}
-	explain_build(tp, have_lab ? &l : NULL, &d);
 	if (opts.json) {
 		doc = out_explain_json(&d, have_lab ? l.name : NULL);
 		if (want_live)
 			ret = live(&d, &l, doc);
-		pp_json_out(doc);
+		/* A trace that could not start has printed its error, the one
+		 * document; a trace that ran, delivered or not, is in doc. */
+		if (ret == PP_EXIT_OK || ret == PP_EXIT_FAIL)
+			pp_json_out(doc);
+		else
+			json_decref(doc);
 	} else {
 		out_explain_text(stdout, &d, have_lab ? l.name : NULL, opts.color);
 		if (optind >= argc) {

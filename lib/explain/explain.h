@@ -34,6 +34,7 @@ struct explain_topic {
 	const char *name;		/* the fixed topic name: "pod-to-service" */
 	const char *title;
 	const char *summary;		/* one line, for --list */
+	bool traced;			/* has a trace to run (--live), given a lab */
 };
 
 /* Every topic, in teaching order. */

@@ -149,18 +149,18 @@ static const char *const summary_text[] = {
 
 static const struct explain_topic topics[] = {
 	{ "model", "The Kubernetes network model", "the three rules: pod-to-pod and node-to-pod "
-	  "without NAT, one IP per pod" },
+	  "without NAT, one IP per pod", true },
 	{ "basics", "The cluster's parts", "API server and etcd, controllers, scheduler, kubelet, "
-	  "pods and nodes" },
-	{ "container-to-container", "Containers of one pod", "one network namespace, localhost" },
-	{ "pod-to-pod", "Pods on one node", "veth pairs and the node's bridge" },
-	{ "cross-node", "Pods on different nodes", "pod CIDRs; routed, VXLAN, VPC-native" },
+	  "pods and nodes", false },
+	{ "container-to-container", "Containers of one pod", "one network namespace, localhost", true },
+	{ "pod-to-pod", "Pods on one node", "veth pairs and the node's bridge", true },
+	{ "cross-node", "Pods on different nodes", "pod CIDRs; routed, VXLAN, VPC-native", true },
 	{ "pod-to-service", "Services", "ClusterIP and kube-proxy's iptables, nftables and IPVS "
-	  "modes" },
-	{ "dns", "Cluster DNS", "CoreDNS behind kube-dns, resolv.conf, search path" },
-	{ "egress", "To the internet", "SNAT on the node, NAT at the cloud's gateway" },
-	{ "ingress", "From the internet", "the L4 load balancer and the L7 Ingress with TLS" },
-	{ "summary", "All layers", "the one-page table" },
+	  "modes", true },
+	{ "dns", "Cluster DNS", "CoreDNS behind kube-dns, resolv.conf, search path", true },
+	{ "egress", "To the internet", "SNAT on the node, NAT at the cloud's gateway", true },
+	{ "ingress", "From the internet", "the L4 load balancer and the L7 Ingress with TLS", true },
+	{ "summary", "All layers", "the one-page table", false },
 };
 
 #define NTOPICS (sizeof(topics) / sizeof(topics[0]))

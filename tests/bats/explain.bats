@@ -3,6 +3,8 @@
 # yourself" commands a topic prints run successfully against the lab (this
 # test runs them); --live runs the topic's trace and each hop gets a sentence.
 
+bats_require_minimum_version 1.5.0
+
 LAB=pp-bats-explain
 load helpers
 
@@ -99,6 +101,12 @@ teardown_file() {
 	[[ "$output" == *'unknown topic "no-such-topic"'* ]]
 	run pp explain basics --live
 	[ "$status" -eq 2 ]
+	[[ "$output" == *'has no trace to run live; these have: model, '* ]]
+	# Refused before the topic is printed: JSON gets one document, the error.
+	run --separate-stderr pp -j explain summary --live
+	[ "$status" -eq 2 ]
+	[ "$(jq -s length <<<"$output")" -eq 1 ]
+	jq -e '.error.exit == 2' <<<"$output"
 	run "$PODPATH" explain --bogus
 	[ "$status" -eq 2 ]
 }
