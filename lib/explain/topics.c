@@ -387,10 +387,17 @@ static void build_p2p(struct explain_doc *d, const struct lab *l)
 	line(d, "pod %s/%s: eth0 %s, the peer of %s on node %s", c->ns, c->name, addr_fmt(c->ip, a),
 	     p->pods[pod_index(l, c)].host_if, l->topo.nodes[c->node].name);
 	route_line(d, "the pod", p->pods[pod_index(l, c)].netns, 0x08080808u);
-	cmd(d, "the pod's veth peers on the node's bridge", "ip -n %s link show master %s",
-	    p->nodes[c->node].netns, LAB_BRIDGE_NAME);
-	cmd(d, "the pod's own routes: the default is the bridge", "ip -n %s route",
-	    p->pods[pod_index(l, c)].netns);
+	if (l->topo.net.mode == TOPO_MODE_VPC) {
+		cmd(d, "the node's /32 route to each of its pods, over the pod's veth",
+		    "ip -n %s route show %s", p->nodes[c->node].netns, addr_fmt(c->ip, a));
+		cmd(d, "the pod's own routes: the default via 169.254.1.1, its node's veth",
+		    "ip -n %s route", p->pods[pod_index(l, c)].netns);
+	} else {
+		cmd(d, "the pod's veth peers on the node's bridge", "ip -n %s link show master %s",
+		    p->nodes[c->node].netns, LAB_BRIDGE_NAME);
+		cmd(d, "the pod's own routes: the default is the bridge", "ip -n %s route",
+		    p->pods[pod_index(l, c)].netns);
+	}
 	cmd(d, "which node interface is the pod's peer", "ip -n %s -d link show eth0",
 	    p->pods[pod_index(l, c)].netns);
 	s = server_pod(l, c, (ssize_t)c->node, false, &port);

@@ -18,6 +18,8 @@ setup_file() {
 
 teardown_file() {
 	lab_cleanup
+	lab_cleanup $LAB-vxlan
+	lab_cleanup $LAB-vpc
 }
 
 @test "--list shows the fixed topic names, in order" {
@@ -63,6 +65,22 @@ teardown_file() {
 			echo "$t: $c"
 			bash -c "$c" >/dev/null
 		done < <(jq -r '.commands[].command' <<<"$doc")
+	done
+}
+
+@test "in vxlan and vpc labs with the iptables proxy too, every command a topic prints works" {
+	PATH="$BATS_TEST_DIRNAME/../..:$PATH"
+	for m in vxlan vpc; do
+		lab=$LAB-$m
+		"$PODPATH" --lab $lab setup --network $m --proxy-mode iptables >/dev/null
+		for t in $TOPICS; do
+			while IFS= read -r c; do
+				[ -n "$c" ] || continue
+				echo "$m $t: $c"
+				bash -c "$c" >/dev/null
+			done < <("$PODPATH" --lab $lab -j explain "$t" | jq -r '.commands[].command')
+		done
+		"$PODPATH" --lab $lab teardown >/dev/null
 	done
 }
 
