@@ -1,6 +1,7 @@
 /* teardown — remove a lab by ownership: every /run/netns entry named
  * "LAB_..." whose lo carries the marker "podpath:LAB", every process living
- * in those namespaces, and /run/podpath/LAB*. Needs no state, so it works
+ * in those namespaces or in any unpinned namespace with the marker (one
+ * whose entry was deleted by hand), and /run/podpath/LAB*. Needs no state, so it works
  * after a crash or a SIGKILL at any point of setup; it never touches a
  * namespace without the marker, whatever its name. */
 #include <dirent.h>
@@ -97,6 +98,83 @@ static int collect_cb(const char *name, void *arg)
 	return found_add(f, name, ino);
 }
 
+static bool ino_in(const ino_t *set, size_t n, ino_t ino)
+{
+	for (size_t i = 0; i < n; i++)
+		if (set[i] == ino)
+			return true;
+	return false;
+}
+
+static int ino_add(ino_t **set, size_t *n, size_t *cap, ino_t ino)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 64;
+		ino_t *ns = realloc(*set, ncap * sizeof(*ns));
+
+		if (!ns)
+			return -ENOMEM;
+		*set = ns;
+		*cap = ncap;
+	}
+	(*set)[(*n)++] = ino;
+	return 0;
+}
+
+/* Every namespace pinned in /run/netns, by inode (none is entered). */
+static int pinned_cb(const char *name, void *arg)
+{
+	void **a = arg;
+	ino_t ino;
+
+	if (netns_is_pinned(name) && netns_inode(name, &ino) == 0)
+		return ino_add(a[0], a[1], a[2], ino);
+	return 0;
+}
+
+/* A namespace of the lab whose /run/netns entry was removed by hand (ip
+ * netns del) lives on while a process is in it, unseen by the walk over
+ * /run/netns: find it through its processes, by the marker on its lo.
+ * Only namespaces pinned nowhere in /run/netns are entered to read it. */
+static int collect_unpinned(struct found *f)
+{
+	ino_t *known = NULL;
+	size_t nknown = 0, cap = 0;
+	void *arg[3] = { &known, &nknown, &cap };
+	struct dirent *de;
+	struct stat self;
+	DIR *d;
+	int ret;
+
+	if (stat("/proc/self/ns/net", &self) < 0)
+		return -errno;
+	ret = ino_add(&known, &nknown, &cap, self.st_ino);
+	if (ret == 0)
+		ret = netns_for_each("", pinned_cb, arg);
+	d = ret == 0 ? opendir("/proc") : NULL;
+	if (ret == 0 && !d)
+		ret = -errno;
+	while (ret == 0 && (de = readdir(d))) {
+		char path[64], marker[LAB_MARKER_MAX + 8];
+		struct stat st;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.16s/ns/net", de->d_name);
+		if (stat(path, &st) < 0 || ino_in(known, nknown, st.st_ino) ||
+		    ino_in(f->inodes, f->n, st.st_ino))
+			continue;
+		ret = ino_add(&known, &nknown, &cap, st.st_ino);
+		if (ret == 0 && marker_read(path, marker, sizeof(marker)) == 0 &&
+		    marker_matches(marker, f->lab))
+			ret = found_add(f, "", st.st_ino);	/* no name: nothing to unpin */
+	}
+	if (d)
+		closedir(d);
+	free(known);
+	return ret;
+}
+
 static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
 	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
@@ -110,12 +188,15 @@ int lab_remove_objects(const char *lab, struct lab_teardown_report *r)
 
 	lab_netns_prefix(lab, prefix, sizeof(prefix));
 	ret = netns_for_each(prefix, collect_cb, &f);
+	if (ret == 0)
+		ret = collect_unpinned(&f);
 	if (ret < 0)
 		goto out;
 	/* Processes first: a namespace lives on while a process is in it. */
 	killed = lab_procs_kill(f.inodes, f.n);
 	for (size_t i = 0; i < f.n; i++)
-		netns_remove(f.names[i]);
+		if (f.names[i][0])
+			netns_remove(f.names[i]);
 	if (lab_path(lab, NULL, dir, sizeof(dir)) == 0 && access(dir, F_OK) == 0) {
 		if (nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS) < 0)
 			ret = -errno;

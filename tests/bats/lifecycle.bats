@@ -147,6 +147,16 @@ root_snapshot() {
 	ip netns del ${LAB}_node_foreign
 }
 
+@test "a pod's namespace deleted by hand (ip netns del): teardown still ends its processes" {
+	pp setup
+	ip netns del ${LAB}_pod_default_client
+	# The namespace lives on in the client's process, pinned nowhere now.
+	pgrep -f -- "podpath-responder --lab $LAB --pod default/client "
+	pp teardown
+	! pgrep -af -- "podpath-responder --lab $LAB "
+	[ -z "$(lab_leftovers $LAB)" ]
+}
+
 @test "teardown --all never removes a namespace it did not create" {
 	# --all removes every lab on the host: never a user's, so only where
 	# there is none (the clean machine CI runs on).
