@@ -43,8 +43,12 @@ struct trace_args {
 
 struct lab;
 struct trace;
-/* "http[s]://HOST[:PORT][/PATH]": DST becomes HOST[:PORT] (in buf), the path
- * and the protocol are kept. PP_EXIT_USAGE (reported) if there is no host. */
+/* DST has a scheme ("...://"): a URL, for cmd_trace_url_split. */
+bool cmd_trace_is_url(const char *dst);
+/* "http[s]://HOST[:PORT][/PATH]" (scheme in any case): DST becomes
+ * HOST[:PORT] (in buf), the path (unsafe bytes percent-encoded, as a browser
+ * sends them) and the protocol are kept. PP_EXIT_USAGE (reported) for
+ * another scheme, no host, a bad port or credentials. */
 int cmd_trace_url_split(struct trace_args *a, char *buf, size_t len);
 /* Resolve a's SRC and DST in lab l (a DNS name is traced into dt first,
  * *dns set), choose the probe and run it into t. 0; -1 when the name did not

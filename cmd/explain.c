@@ -27,7 +27,7 @@ static int live(const struct explain_doc *d, struct lab *l, json_t *doc)
 
 	if (!strncmp(d->trace_opts, "-p ", 3))
 		a.proto = d->trace_opts + 3;
-	if ((!strncmp(a.dst, "http://", 7) || !strncmp(a.dst, "https://", 8)) &&
+	if (cmd_trace_is_url(a.dst) &&
 	    (ret = cmd_trace_url_split(&a, host, sizeof(host))) != 0)
 		return ret;
 	ret = cmd_trace_lab(&a, l, &t, &dt, &dns);
@@ -73,7 +73,7 @@ static struct trace *tui_run(void *arg, const struct explain_doc *d)
 		return NULL;
 	if (!strncmp(d->trace_opts, "-p ", 3))
 		a.proto = d->trace_opts + 3;
-	if (((!strncmp(a.dst, "http://", 7) || !strncmp(a.dst, "https://", 8)) &&
+	if ((cmd_trace_is_url(a.dst) &&
 	     cmd_trace_url_split(&a, host, sizeof(host)) != 0) ||
 	    cmd_trace_lab(&a, arg, t, &dt, &dns) != 0) {
 		trace_free(t);

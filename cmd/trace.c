@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -87,17 +88,62 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 	return 0;
 }
 
-/* "http[s]://HOST[:PORT][/PATH]" -> proto http[s], DST HOST[:PORT], the path.
- * PP_EXIT_USAGE when the URL has no host. */
+bool cmd_trace_is_url(const char *dst)
+{
+	return strstr(dst, "://") != NULL;
+}
+
+/* The path as it goes on the request line: bytes a URL may not hold as
+ * they are (space, quotes, controls, non-ASCII) percent-encoded. */
+static int url_path_encode(const char *path, char *out, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		bool plain = *p > 0x20 && *p < 0x7f && !strchr("\"<>\\^`{|}", *p);
+
+		if (o + (plain ? 1 : 3) >= len)
+			return -1;
+		if (plain) {
+			out[o++] = (char)*p;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
+		}
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* "http[s]://HOST[:PORT][/PATH]" -> proto http[s], DST HOST[:PORT], the path. */
 int cmd_trace_url_split(struct trace_args *a, char *buf, size_t len)
 {
-	bool tls = !strncmp(a->dst, "https://", 8);
-	const char *rest = a->dst + (tls ? 8 : 7), *slash = strchr(rest, '/');
+	const char *sep = strstr(a->dst, "://"), *rest = sep + 3, *slash = strchr(rest, '/');
+	size_t scheme = (size_t)(sep - a->dst);
+	bool tls = scheme == 5 && !strncasecmp(a->dst, "https", 5);
+	const char *colon;
 
+	if (!tls && !(scheme == 4 && !strncasecmp(a->dst, "http", 4)))
+		return pp_usage_error("trace", "DST \"%s\": scheme \"%.*s\" is not one trace speaks "
+				      "(http or https)", a->dst, (int)scheme, a->dst);
 	snprintf(buf, len, "%.*s", slash ? (int)(slash - rest) : (int)strlen(rest), rest);
-	snprintf(a->url_path, sizeof(a->url_path), "%s", slash ? slash : "/");
 	if (!buf[0] || buf[0] == ':')
 		return pp_usage_error("trace", "DST \"%s\": the URL has no host", a->dst);
+	if (strchr(buf, '@'))
+		return pp_usage_error("trace", "DST \"%s\": credentials in a URL are not supported",
+				      a->dst);
+	if (buf[0] == '[')
+		return pp_usage_error("trace", "DST \"%s\": IPv6 is not supported (podpath's labs are "
+				      "IPv4)", a->dst);
+	colon = strrchr(buf, ':');
+	if (colon && pp_parse_uint(colon + 1, 1, 65535) < 0)
+		return pp_usage_error("trace", "DST \"%s\": bad port \"%s\" (1-65535)", a->dst,
+				      colon + 1);
+	if (url_path_encode(slash ? slash : "/", a->url_path, sizeof(a->url_path)) < 0)
+		return pp_usage_error("trace", "DST \"%s\": the path is longer than %zu bytes",
+				      a->dst, sizeof(a->url_path) - 1);
 	a->dst = buf;
 	if (!a->proto)
 		a->proto = tls ? "https" : "http";
@@ -212,6 +258,9 @@ int cmd_trace_lab(struct trace_args *a, struct lab *l, struct trace *t, struct t
 		char host[256];
 
 		snprintf(host, sizeof(host), "%.*s", (int)strcspn(a->dst, ":"), a->dst);
+		if (e.code == -ENOENT && strchr(host, '.') && !trace_is_dns_name(host))
+			pp_err_set(&e, PP_EXIT_USAGE, -EINVAL, "DST \"%s\": \"%s\" is neither a pod "
+				   "of lab \"%s\" nor a DNS name", a->dst, host, l->name);
 		if (e.code != -ENOENT || !trace_is_dns_name(host))
 			return pp_report(&e);
 		*dns = true;
@@ -243,7 +292,7 @@ int cmd_trace(int argc, char **argv)
 	ret = parse_args(argc, argv, &a);
 	if (ret)
 		return ret;
-	if ((!strncmp(a.dst, "http://", 7) || !strncmp(a.dst, "https://", 8)) &&
+	if (cmd_trace_is_url(a.dst) &&
 	    (ret = cmd_trace_url_split(&a, url_host, sizeof(url_host))) != 0)
 		return ret;
 	memset(&l, 0, sizeof(l));

@@ -32,16 +32,27 @@ static int ask(const struct trace_endpoint *src, uint32_t server, const char *fq
 bool trace_is_dns_name(const char *s)
 {
 	bool alpha = false;
+	size_t label = 0;
 
-	if (!*s || strlen(s) > 253)
+	if (!*s || *s == '.' || strlen(s) > 253)
 		return false;
 	for (const char *c = s; *c; c++) {
+		if (*c == '.') {
+			/* Labels of 1 to 63, neither starting nor ending with a
+			 * hyphen; one trailing dot (a rooted name) is fine. */
+			if (!label || c[-1] == '-' || c[1] == '.')
+				return false;
+			label = 0;
+			continue;
+		}
 		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z'))
 			alpha = true;
-		else if (!(*c >= '0' && *c <= '9') && *c != '-' && *c != '.')
+		else if (!(*c >= '0' && *c <= '9') && *c != '-')
+			return false;
+		if ((*c == '-' && !label) || ++label > 63)
 			return false;
 	}
-	return alpha;
+	return alpha && (!label || s[strlen(s) - 1] != '-');
 }
 
 /* Nodes and internet hosts ask the internet's DNS (their resolv.conf

@@ -301,8 +301,21 @@ void probe_http_answer(const char *buf, size_t len, struct probe_result *r)
 	}
 	if (via && (!body || via < body))
 		snprintf(r->via, sizeof(r->via), "%.*s", (int)strcspn(via + 21, "\r\n"), via + 21);
-	snprintf(r->answer, sizeof(r->answer), "%.*s", (int)strcspn(body ? body + 4 : buf, "\r\n"),
-		 body ? body + 4 : buf);
+	if (r->http_status >= 200 && r->http_status < 300) {
+		/* The responder's one line: who served, what it saw. */
+		snprintf(r->answer, sizeof(r->answer), "%.*s",
+			 (int)strcspn(body ? body + 4 : buf, "\r\n"), body ? body + 4 : buf);
+	} else {
+		/* Anything else is said by its status line (a body would be an
+		 * error page's HTML), a redirect with where it points. */
+		const char *loc = strcasestr(buf, "\r\nLocation: ");
+
+		snprintf(r->answer, sizeof(r->answer), "HTTP %.*s%s%.*s",
+			 (int)strcspn(buf + strcspn(buf, " ") + 1, "\r\n"), buf + strcspn(buf, " ") + 1,
+			 loc && (!body || loc < body) ? ", Location: " : "",
+			 loc && (!body || loc < body) ? (int)strcspn(loc + 12, "\r\n") : 0,
+			 loc ? loc + 12 : "");
+	}
 	r->outcome = PROBE_OK;
 }
 

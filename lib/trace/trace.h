@@ -139,7 +139,8 @@ struct trace {
  * NULL (no lab) only a destination "IP[:PORT]" is accepted. */
 int trace_endpoint_parse(const struct lab *l, const char *s, bool source,
 			 struct trace_endpoint *ep, struct pp_err *e);
-/* Letters, digits, dashes and dots with at least one letter: a DNS name. */
+/* A DNS name: labels of letters, digits and inner hyphens (1-63 each, at
+ * least one letter in all), one trailing dot allowed. */
 bool trace_is_dns_name(const char *s);
 /* Set up dt to trace the DNS query src's resolver would make for name: a
  * pod asks the cluster DNS for the first search-list candidate that has an

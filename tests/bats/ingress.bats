@@ -71,6 +71,10 @@ lb_ip() {
 		grep -q "DNS:shop.example.test"
 	run lcurl -o /dev/null -w '%{http_code} %{redirect_url}' http://shop.example.test/x
 	[ "$output" = "308 https://shop.example.test/x" ]
+	# trace says the same: the status line and where it points, not the page's HTML.
+	run pp -j trace internet/laptop http://shop.example.test/x
+	[ "$status" -eq 0 ]
+	jq -e '.verdict.answer == "HTTP 308 Permanent Redirect, Location: https://shop.example.test/x"' <<<"$output"
 }
 
 @test "unknown hosts get the default backend's 404" {

@@ -123,6 +123,12 @@ teardown_file() {
 	[ "$(jq -r .protocol <<<"$output")" = dns ]
 }
 
+@test "a URL: the scheme in any case, the path sent percent-encoded as a browser would (the backend saw it)" {
+	run pp -j trace default/client 'HTTP://web/a b"c'
+	[ "$status" -eq 0 ]
+	[[ "$(jq -r .verdict.answer <<<"$output")" == *" path=/a%20b%22c "* ]]
+}
+
 @test "a UDP port 53 Service is probed with a DNS query" {
 	run pp -j trace default/client svc/kube-system/kube-dns:dns
 	[ "$status" -eq 0 ]

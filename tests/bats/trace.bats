@@ -212,7 +212,12 @@ pp_host_veth() { "$PODPATH" --lab "$1" -j status | jq -r --arg p "$2" '.pods[] |
 		"default/client default/client -p udp|has no UDP port" \
 		"default/client 10.244.1.300|\"10.244.1.300\" is not an IPv4 address" \
 		"default/client fd00::1|IPv6 is not supported" "default/client http://[fd00::1]/|IPv6 is not supported" \
-		"default/client https://|the URL has no host"; do
+		"default/client https://|the URL has no host" \
+		"default/client ftp://example.com/|scheme \"ftp\" is not one trace speaks" \
+		"default/client http://web:99999/|bad port \"99999\"" \
+		"default/client http://u@web/|credentials" \
+		"default/client a..b|\"a..b\" is neither a pod" \
+		"default/client web-.x|\"web-.x\" is neither a pod"; do
 		args=${c%%|*} want=${c#*|}
 		run "$PODPATH" --lab $lab trace $args
 		echo "trace $args -> $status $output"
