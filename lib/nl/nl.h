@@ -104,6 +104,10 @@ int nl_veth_peers(struct nl *nl, void (*fn)(void *arg, const char *ifname, int n
  * has none, or -errno. Only reads: RTM_GETNSID assigns nothing. */
 int nl_nsid_of(struct nl *nl, int fd);
 
+/* The state (NUD_*) of the neighbour entry for ip on ifindex: 0, or
+ * -ENOENT when the table holds none. */
+int nl_neigh_state(struct nl *nl, int ifindex, uint32_t ip, uint16_t *state);
+
 /* Read a link's IFLA_IFALIAS (empty string if none). 0 or -errno. */
 int nl_link_alias_get(struct nl *nl, int ifindex, char *buf, size_t len);
 

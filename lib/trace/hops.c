@@ -9,6 +9,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 
+#include <linux/neighbour.h>
 #include <linux/netfilter.h>
 #include <linux/rtnetlink.h>
 #include <stdio.h>
@@ -502,6 +503,13 @@ static void divergence_find(struct trace *t)
 			return;
 		}
 	}
+	/* Then the path was right and the failure lies at or past its end:
+	 * said, so a reader does not look for a wrong turn. */
+	if (n)
+		snprintf(t->divergence, sizeof(t->divergence),
+			 "none: the request was seen at every hop the topology predicts, the last "
+			 "at %s %s (%s); it failed there or beyond", t->ns_label[x[n - 1].ns],
+			 x[n - 1].ifname, x[n - 1].outgoing ? "out" : "in");
 }
 
 static const struct nftrace_event *nft_drop(const struct trace *t, size_t *ns)
@@ -635,6 +643,45 @@ static bool arp_unanswered(const struct trace *t, uint32_t *who, size_t *ns, cha
 	return false;
 }
 
+struct neigh_query {
+	uint32_t dst, who;
+	uint16_t state;
+	char ifname[IF_NAMESIZE];
+};
+
+static int neigh_here(void *arg)
+{
+	struct neigh_query *q = arg;
+	struct nl *nl = nl_open();
+	struct nl_route_info r;
+	int ret = nl ? nl_route_get_mark(nl, q->dst, 0, &r) : -errno;
+
+	if (ret == 0) {
+		q->who = r.gw ? r.gw : q->dst;
+		if_indextoname((unsigned)r.oif, q->ifname);
+		ret = nl_neigh_state(nl, r.oif, q->who, &q->state);
+	}
+	nl_close(nl);
+	return ret;
+}
+
+/* The same failure with its ARP outside this trace's window: the namespace
+ * where the request was last seen holds the next hop as FAILED, or still
+ * INCOMPLETE, from an earlier try whose end also failed this probe (queued
+ * behind it) — the host unreachable came from there. */
+static bool neigh_failed(const struct trace *t, uint32_t *who, size_t *ns, char *ifname)
+{
+	struct neigh_query q = { .dst = t->dst.ip };
+
+	if (t->last_hop < 0 || netns_run(t->ns[t->hops[t->last_hop].ns], neigh_here, &q) < 0 ||
+	    !(q.state & (NUD_FAILED | NUD_INCOMPLETE)))
+		return false;
+	*who = q.who;
+	*ns = t->hops[t->last_hop].ns;
+	snprintf(ifname, IF_NAMESIZE, "%s", q.ifname);
+	return true;
+}
+
 static void last_seen(const struct trace *t, char *buf, size_t len)
 {
 	const struct trace_hop *h;
@@ -726,6 +773,15 @@ static void verdict_find(struct trace *t)
 			t->verdict = TRACE_NO_NEIGHBOUR;
 			snprintf(t->reason, sizeof(t->reason),
 				 "neighbour %s not resolved: ARP on %s %s unanswered; %s",
+				 addr_fmt(who, a), t->ns_label[ns], ifname, seen);
+			return;
+		}
+		if (neigh_failed(t, &who, &ns, ifname)) {
+			t->verdict = TRACE_NO_NEIGHBOUR;
+			snprintf(t->reason, sizeof(t->reason),
+				 "neighbour %s not resolved: %s holds it unresolved on %s (its ARP, "
+				 "begun before this trace, went unanswered), whence the host "
+				 "unreachable; %s",
 				 addr_fmt(who, a), t->ns_label[ns], ifname, seen);
 			return;
 		}

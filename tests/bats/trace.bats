@@ -112,6 +112,8 @@ pp_host_veth() { "$PODPATH" --lab "$1" -j status | jq -r --arg p "$2" '.pods[] |
 	tr $lab default/client default/web-2
 	[ "$st" -eq 1 ]
 	jq -e '.verdict.result == "refused" and (.verdict.reason | test("TCP RST from pod default/web-2"))' <<<"$out"
+	# The path itself was right: the divergence says so and names its end.
+	jq -e '.verdict.divergence | test("^none: .* the last at pod default/web-2 eth0 \\(in\\)")' <<<"$out"
 }
 
 @test "a deleted route: no-route at the source, and the trace exits 1" {
