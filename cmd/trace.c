@@ -315,6 +315,11 @@ int cmd_trace(int argc, char **argv)
 		if (lab_load(&l, opts.lab, &e) < 0)
 			return pp_report(&e);
 		ret = cmd_trace_lab(&a, &l, &t, &dt, &dns);
+		if (ret < 0 && a.pcap &&
+		    trace_pcapng_write((const struct trace *[]){ &dt }, 1, a.pcap, &e) < 0) {
+			ret = pp_report(&e);
+			goto out;
+		}
 		if (ret < 0) {	/* the name did not resolve: the DNS trace says why */
 			if (opts.json) {
 				json_t *o = out_trace_json(&dt);
@@ -332,7 +337,9 @@ int cmd_trace(int argc, char **argv)
 		if (ret)
 			goto out;
 	}
-	if (a.pcap && trace_pcapng_write(&t, a.pcap, &e) < 0) {
+	if (a.pcap && trace_pcapng_write(dns ? (const struct trace *[]){ &dt, &t }
+					      : (const struct trace *[]){ &t }, dns ? 2 : 1, a.pcap,
+					 &e) < 0) {
 		ret = pp_report(&e);
 		goto out;
 	}

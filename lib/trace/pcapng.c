@@ -116,47 +116,82 @@ static void write_epb(struct writer *w, uint32_t ifid, const struct capture_pkt 
 	put32(w, len);
 }
 
-int trace_pcapng_write(const struct trace *t, const char *path, struct pp_err *e)
+/* The packets of one trace; ifs holds the interface blocks' names so far
+ * (a capture point both traces saw is one interface). 0 or -ENOMEM. */
+static int by_time(const void *a, const void *b, void *pkts)
 {
-	struct writer w = { 0 };
+	const struct capture_pkt *all = pkts;
+	uint64_t x = all[*(const size_t *)a].ts_ns, y = all[*(const size_t *)b].ts_ns;
+
+	return x < y ? -1 : x > y;
+}
+
+static int write_trace(struct writer *w, const struct trace *t, const char *phase,
+		       char (**ifs)[160], size_t *nifs, size_t *cap)
+{
 	const struct capture_pkt *all;
-	size_t n, nifs = 0, *ifkey = NULL;
-	int ret = 0;
+	size_t n, *order;
 
 	if (!t->cap)
 		return 0;
 	all = capture_packets(t->cap, &n);
-	w.f = strcmp(path, "-") ? fopen(path, "we") : stdout;
-	if (!w.f)
-		return pp_err_set(e, PP_EXIT_USAGE, -errno, "pcapng file \"%s\": %s", path, strerror(errno));
-	/* One interface block per (namespace, ifindex), in order of first use. */
-	ifkey = calloc(n ? n : 1, sizeof(*ifkey));
-	if (!ifkey) {
-		ret = pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
-		goto out;
-	}
-	write_shb(&w);
-	for (size_t i = 0; i < n; i++) {
-		size_t key = all[i].ns << 32 | (uint32_t)all[i].ifindex, id;
+	/* The captures come per namespace; the file is read as a timeline. */
+	order = malloc((n ? n : 1) * sizeof(*order));
+	if (!order)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	qsort_r(order, n, sizeof(*order), by_time, (void *)all);
+	for (size_t k = 0; k < n; k++) {
 		char name[160], comment[96] = "";
+		size_t i = order[k], id;
 
-		for (id = 0; id < nifs && ifkey[id] != key; id++)
+		snprintf(name, sizeof(name), "%s:%s", t->ns_label[all[i].ns], all[i].ifname);
+		for (id = 0; id < *nifs && strcmp((*ifs)[id], name); id++)
 			;
-		if (id == nifs) {
-			ifkey[nifs++] = key;
-			snprintf(name, sizeof(name), "%s:%s", t->ns_label[all[i].ns], all[i].ifname);
-			write_idb(&w, name);
+		if (id == *nifs) {
+			if (*nifs == *cap) {
+				size_t ncap = *cap ? *cap * 2 : 16;
+				void *ni = realloc(*ifs, ncap * sizeof(**ifs));
+
+				if (!ni) {
+					free(order);
+					return -ENOMEM;
+				}
+				*ifs = ni;
+				*cap = ncap;
+			}
+			memcpy((*ifs)[(*nifs)++], name, sizeof(name));
+			write_idb(w, name);
 		}
 		for (size_t h = 0; h < t->nhops; h++)
 			if (t->hops[h].pkt == &all[i])
-				snprintf(comment, sizeof(comment), "podpath hop %zu%s", h + 1,
+				snprintf(comment, sizeof(comment), "podpath %shop %zu%s", phase, h + 1,
 					 t->hops[h].reply ? " (reply)" : "");
-		write_epb(&w, (uint32_t)id, &all[i], comment);
+		write_epb(w, (uint32_t)id, &all[i], comment);
 	}
-	if (w.failed)
+	free(order);
+	return 0;
+}
+
+int trace_pcapng_write(const struct trace *const *tr, size_t ntr, const char *path,
+		       struct pp_err *e)
+{
+	struct writer w = { 0 };
+	char (*ifs)[160] = NULL;
+	size_t nifs = 0, cap = 0;
+	int ret = 0;
+
+	w.f = strcmp(path, "-") ? fopen(path, "we") : stdout;
+	if (!w.f)
+		return pp_err_set(e, PP_EXIT_USAGE, -errno, "pcapng file \"%s\": %s", path, strerror(errno));
+	write_shb(&w);
+	for (size_t i = 0; i < ntr && ret == 0; i++)
+		if (write_trace(&w, tr[i], i + 1 < ntr ? "DNS query " : "", &ifs, &nifs, &cap) < 0)
+			ret = pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
+	if (ret == 0 && w.failed)
 		ret = pp_err_set(e, PP_EXIT_FAIL, -EIO, "pcapng file \"%s\": write failed", path);
-out:
-	free(ifkey);
+	free(ifs);
 	if (w.f && w.f != stdout && fclose(w.f) != 0 && ret == 0)
 		ret = pp_err_set(e, PP_EXIT_FAIL, -errno, "pcapng file \"%s\": %s", path, strerror(errno));
 	return ret;

@@ -162,8 +162,10 @@ int trace_run(struct trace *t, struct pp_err *e);
 /* Release what trace_run allocated. */
 void trace_free(struct trace *t);
 const char *trace_verdict_name(enum trace_verdict v);
-/* Write every captured packet as pcapng, one interface block per
- * namespace/interface ("node-1/eth0"). */
-int trace_pcapng_write(const struct trace *t, const char *path, struct pp_err *e);
+/* Write every packet the ntr traces captured, in their order (all but the
+ * last are the DNS query's trace before the connection's), as pcapng: one interface block
+ * per capture point ("node node-1:eth0"), each packet with its hop. */
+int trace_pcapng_write(const struct trace *const *tr, size_t ntr, const char *path,
+		       struct pp_err *e);
 
 #endif

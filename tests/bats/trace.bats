@@ -191,6 +191,13 @@ pp_host_veth() { "$PODPATH" --lab "$1" -j status | jq -r --arg p "$2" '.pods[] |
 	echo "packets in file: $n, hops: $hops"
 	[ "$n" -ge "$hops" ]
 	tcpdump -r "$f" -n 2>/dev/null | grep -q "Flags \[S\]"
+	# A DNS name: the query's packets are in the file too, before the
+	# connection's, and the file reads as one timeline.
+	run "$PODPATH" --lab ppt-trace-vxlan trace default/client http://web/ --pcap "$f"
+	[ "$status" -eq 0 ]
+	tcpdump -r "$f" -n 2>/dev/null | head -1 | grep -q "A? web.default.svc.cluster.local"
+	tcpdump -r "$f" -n 2>/dev/null | grep -q "Flags \[S\]"
+	tcpdump -tt -r "$f" -n 2>/dev/null | awk '/^[0-9]/ {print $1}' | sort -c -n
 }
 
 @test "no trace leaves a rule, a capture socket or a process behind" {
