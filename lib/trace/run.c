@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "netns/netns.h"
 #include "trace/internal.h"
 
 static uint64_t now_ns(void)
@@ -364,6 +365,15 @@ int trace_run(struct trace *t, struct pp_err *e)
 	if (t->lab)
 		ns_choose(t);
 	t->probe.daddr = t->dst.ip;
+	/* A lab namespace deleted by hand is the lab's fault, not the
+	 * machine's: exit 1 saying so, as exec does, not 3. */
+	for (size_t i = 0; t->lab && i < t->nns; i++)
+		if (!netns_is_pinned(t->ns[i])) {
+			ret = pp_err_set(e, PP_EXIT_FAIL, -ENOENT, "%s: namespace %s/%s is gone (lab "
+					 "damaged? podpath --lab %s teardown, then setup)",
+					 t->ns_label[i], NETNS_RUN_DIR, t->ns[i], t->lab->name);
+			goto out;
+		}
 	ret = probe_prepare(&t->probe, t->src.netns, e);
 	if (ret < 0)
 		goto out;

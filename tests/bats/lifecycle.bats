@@ -152,6 +152,10 @@ root_snapshot() {
 	ip netns del ${LAB}_pod_default_client
 	# The namespace lives on in the client's process, pinned nowhere now.
 	pgrep -f -- "podpath-responder --lab $LAB --pod default/client "
+	# A trace through it says the lab is damaged: exit 1, not an environment error.
+	run pp trace default/web-1 default/client
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"namespace /run/netns/${LAB}_pod_default_client is gone (lab damaged?"* ]]
 	pp teardown
 	! pgrep -af -- "podpath-responder --lab $LAB "
 	[ -z "$(lab_leftovers $LAB)" ]
