@@ -38,6 +38,7 @@ struct trace_args {
 	long port;
 	int timeout_ms;
 	char url_path[256];
+	const char *url;	/* DST as given, when it was a URL */
 	bool by_name;		/* DST was a DNS name, resolved by the DNS */
 };
 

@@ -144,6 +144,7 @@ int cmd_trace_url_split(struct trace_args *a, char *buf, size_t len)
 	if (url_path_encode(slash ? slash : "/", a->url_path, sizeof(a->url_path)) < 0)
 		return pp_usage_error("trace", "DST \"%s\": the path is longer than %zu bytes",
 				      a->dst, sizeof(a->url_path) - 1);
+	a->url = a->dst;
 	a->dst = buf;
 	if (!a->proto)
 		a->proto = tls ? "https" : "http";
@@ -165,10 +166,44 @@ static uint16_t pod_port(const struct lab *l, const struct trace_endpoint *ep, e
 	return 0;
 }
 
+/* The port DST names itself after its last '/' (IP:PORT, POD:PORT,
+ * svc/NS/NAME:PORT, internet/NAME:PORT, a URL's HOST:PORT), else NULL. */
+static const char *dst_port(const char *dst)
+{
+	const char *slash = strrchr(dst, '/');
+
+	return strchr(slash ? slash : dst, ':');
+}
+
+/* --port with a port in DST is said once or it is an error; with a
+ * Service, --port picks the Service port, as svc/NS/NAME:PORT does. */
+static int port_once(struct trace_args *a, const struct lab *l, struct trace *t)
+{
+	const char *own = dst_port(a->dst);
+	char buf[320];
+	struct pp_err e = { 0 };
+
+	if (a->port <= 0)
+		return 0;
+	if (own && pp_parse_uint(own + 1, 1, 65535) != a->port)
+		return pp_usage_error("trace", "DST \"%s\" names port %s and --port %ld: give it "
+				      "once", a->url ? a->url : a->dst, own + 1, a->port);
+	if (own || strncmp(a->dst, "svc/", 4) || !l->name[0])
+		return 0;
+	snprintf(buf, sizeof(buf), "%s:%ld", a->dst, a->port);
+	if (trace_endpoint_parse(l, buf, false, &t->dst, &e) < 0)
+		return pp_report(&e);
+	return 0;
+}
+
 static int choose_probe(struct trace_args *a, const struct lab *l, struct trace *t)
 {
 	uint16_t tcp = pod_port(l, &t->dst, TOPO_PROTO_TCP);
 	uint16_t udp = pod_port(l, &t->dst, TOPO_PROTO_UDP);
+	int ret = port_once(a, l, t);
+
+	if (ret)
+		return ret;
 
 	/* A Service's address: its ports, as for svc/NS/NAME; with neither
 	 * protocol nor port given, its first port and that port's protocol. */

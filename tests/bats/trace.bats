@@ -226,7 +226,10 @@ pp_host_veth() { "$PODPATH" --lab "$1" -j status | jq -r --arg p "$2" '.pods[] |
 		"default/client http://web:99999/|bad port \"99999\"" \
 		"default/client http://u@web/|credentials" \
 		"default/client a..b|\"a..b\" is neither a pod" \
-		"default/client web-.x|\"web-.x\" is neither a pod"; do
+		"default/client web-.x|\"web-.x\" is neither a pod" \
+		"default/client default/web-1:8080 --port 9000|names port 8080 and --port 9000: give it once" \
+		"default/client http://web:80/ --port 81|DST \"http://web:80/\" names port 80" \
+		"default/client svc/default/web --port 8080|has no port \"8080\""; do
 		args=${c%%|*} want=${c#*|}
 		run "$PODPATH" --lab $lab trace $args
 		echo "trace $args -> $status $output"
