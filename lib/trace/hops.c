@@ -682,6 +682,34 @@ static bool neigh_failed(const struct trace *t, uint32_t *who, size_t *ns, char 
 	return true;
 }
 
+/* No listener: where the probe ended up, which behind a Service is the
+ * endpoint kube-proxy chose, not the ClusterIP it was sent to. */
+static void refused_reason(struct trace *t, const struct trace_hop *r)
+{
+	const char *how = (r && r->pkt->proto == IPPROTO_ICMP) ||
+			  probe_ipproto(t->probe.proto) == IPPROTO_UDP ? "ICMP port unreachable"
+								       : "TCP RST";
+	const char *from = r ? t->ns_label[r->ns] : t->dst.label;
+	char a[ADDR_STRLEN], b[ADDR_STRLEN], pod[2 * TOPO_LABEL_MAX + 8] = "";
+
+	for (size_t h = 0; h < t->nhops; h++) {
+		const struct trace_svc *v = &t->hops[h].svc;
+
+		if (t->hops[h].reply || !v->named || !v->ep_ip)
+			continue;
+		if (t->lab && v->pod >= 0)
+			snprintf(pod, sizeof(pod), " (pod %s/%s)", t->lab->topo.pods[v->pod].ns,
+				 t->lab->topo.pods[v->pod].name);
+		snprintf(t->reason, sizeof(t->reason), "no listener on %s:%u%s, the endpoint "
+			 "kube-proxy chose for %s:%u, Service %s/%s: %s from %s",
+			 addr_fmt(v->ep_ip, a), v->ep_port, pod, addr_fmt(t->dst.ip, b),
+			 t->probe.dport, v->ns, v->name, how, from);
+		return;
+	}
+	snprintf(t->reason, sizeof(t->reason), "no listener on %s:%u: %s from %s",
+		 addr_fmt(t->dst.ip, a), t->probe.dport, how, from);
+}
+
 static void last_seen(const struct trace *t, char *buf, size_t len)
 {
 	const struct trace_hop *h;
@@ -761,10 +789,7 @@ static void verdict_find(struct trace *t)
 			snprintf(t->reason, sizeof(t->reason), "%s", t->res.answer);
 			return;
 		}
-		snprintf(t->reason, sizeof(t->reason), "no listener on %s:%u: %s from %s", addr_fmt(t->dst.ip, a),
-			 t->probe.dport, r && r->pkt->proto == IPPROTO_ICMP ? "ICMP port unreachable"
-			 : probe_ipproto(t->probe.proto) == IPPROTO_UDP ? "ICMP port unreachable" : "TCP RST",
-			 r ? t->ns_label[r->ns] : t->dst.label);
+		refused_reason(t, r);
 		return;
 	case PROBE_UNREACHABLE:
 		/* A host unreachable is what the kernel says once ARP gave up:

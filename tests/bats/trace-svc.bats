@@ -156,3 +156,20 @@ teardown_file() {
 	run pp trace svc/default/web default/client
 	[ "$status" -eq 2 ]
 }
+
+# Last in this file: it stops web-2's responder.
+@test "an endpoint without a listener: refused, naming the endpoint kube-proxy chose, not the ClusterIP" {
+	pid=$(pp -j status | jq -r '.pods[] | select(.name == "web-2") | .containers[0].pid')
+	kill "$pid"
+	web2=$(pod_ip "${LAB}_pod_default_web-2")
+	# kube-proxy picks at random: try until it picks web-2.
+	for i in $(seq 20); do
+		run pp -j trace default/client svc/default/web
+		[ "$status" -eq 1 ] && break
+	done
+	echo "$output" | jq -c .verdict
+	[ "$status" -eq 1 ]
+	jq -e --arg ip "$web2" '.verdict.result == "refused" and (.verdict.reason | startswith("no listener on \($ip):8080 (pod default/web-2), the endpoint kube-proxy chose for 10.96.0.1:80"))' <<<"$output"
+	# ss agrees that nothing listens there any more.
+	! ip netns exec "${LAB}_pod_default_web-2" ss -Hltn | grep -q ':8080 '
+}
