@@ -163,9 +163,19 @@ void out_status_text(FILE *f, const struct out_status *s)
 		fprintf(f, "%-*s  %-*s  %-13s %-15s  %-15s  %-26s", (int)wns, sv->ns, (int)wsv, sv->name,
 			topo_svc_type_name(sv->type), sv->cluster_ip ? addr_fmt(sv->cluster_ip, a) : "None",
 			sv->lb_ip ? addr_fmt(sv->lb_ip, ext) : "<none>", ports);
-		for (size_t e = 0; e < sv->nendpoints; e++)
-			fprintf(f, "%s%s:%u", e ? "," : " ", addr_fmt(t->pods[sv->endpoints[e].pod].ip, a),
-				sv->endpoints[e].port[0]);
+		/* Every address:port that serves it, as kubectl get endpoints
+		 * shows them; 53/UDP and 53/TCP to one pod's 53 once. */
+		for (size_t e = 0, shown = 0; e < sv->nendpoints; e++)
+			for (size_t k = 0; k < sv->nports; k++) {
+				bool again = false;
+
+				for (size_t j = 0; j < k && !again; j++)
+					again = sv->endpoints[e].port[j] == sv->endpoints[e].port[k];
+				if (!again)
+					fprintf(f, "%s%s:%u", shown++ ? "," : " ",
+						addr_fmt(t->pods[sv->endpoints[e].pod].ip, a),
+						sv->endpoints[e].port[k]);
+			}
 		if (!sv->nendpoints)
 			fprintf(f, " <none>");
 		fputc('\n', f);

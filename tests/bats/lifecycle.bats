@@ -78,6 +78,14 @@ root_snapshot() {
 		ip netns exec ${LAB}_pod_${pod/\//_} ss -ltn | grep -q ":$port "
 	done <<<"$eps"
 	! grep -q "default/client" <<<"$eps"
+	# The text ENDPOINTS column: every address:port, the controller's 80 and 443,
+	# each one the pod really listens on.
+	line=$(pp status | grep '^ingress-nginx  *ingress-nginx-controller ')
+	ctrl=$(pod_ip ${LAB}_pod_ingress-nginx_controller)
+	[[ "$line" == *" $ctrl:80,$ctrl:443" ]]
+	for port in 80 443; do
+		ip netns exec ${LAB}_pod_ingress-nginx_controller ss -ltn | grep -q ":$port "
+	done
 }
 
 @test "status reports a container that stopped" {
