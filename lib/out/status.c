@@ -353,6 +353,49 @@ json_t *out_status_json(const struct out_status *s)
 			 ingresses_json(s));
 }
 
+/* The internet, its hosts, the cloud gateway and the load balancer, wired
+ * as the lab wires them: internet - gateway - VPC router, LB beside it. */
+static void dot_edge(FILE *f, const struct topo *t)
+{
+	char a[ADDR_STRLEN], c[CIDR_STRLEN];
+	bool lb = false;
+
+	fprintf(f, "\tinternet [label=\"internet %s\\nrouter %s\", shape=ellipse];\n",
+		cidr_fmt(&t->inet.cidr, c), addr_fmt(t->inet.router, a));
+	for (size_t i = 0; i < t->inet.nhosts; i++)
+		fprintf(f, "\t\"internet/%s\" [label=\"%s\\n%s\"];\n\t\"internet/%s\" -> internet "
+			"[dir=both];\n", t->inet.hosts[i].name, t->inet.hosts[i].name,
+			addr_fmt(t->inet.hosts[i].ip, a), t->inet.hosts[i].name);
+	fprintf(f, "\tgateway [label=\"cloud gateway %s\\n1:1 NAT node <-> public (%s)\", "
+		"shape=octagon];\n\tinternet -> gateway [dir=both];\n\tgateway -> vpc [dir=both];\n",
+		addr_fmt(t->net.gateway_ip, a), cidr_fmt(&t->net.public_cidr, c));
+	for (size_t i = 0; i < t->nservices; i++)
+		lb |= t->services[i].lb_ip != 0;
+	if (lb)
+		fprintf(f, "\tlb [label=\"cloud L4 load balancer\\nLB IPs -> NodePorts\", "
+			"shape=octagon];\n\tvpc -> lb [dir=both, label=\"lb\"];\n");
+}
+
+/* Services: a dashed edge to each endpoint pod, with the target port. */
+static void dot_services(FILE *f, const struct topo *t)
+{
+	char a[ADDR_STRLEN];
+
+	for (size_t i = 0; i < t->nservices; i++) {
+		const struct topo_service *sv = &t->services[i];
+
+		fprintf(f, "\t\"svc/%s/%s\" [label=\"svc %s/%s\\n%s\", shape=hexagon];\n", sv->ns,
+			sv->name, sv->ns, sv->name, sv->cluster_ip ? addr_fmt(sv->cluster_ip, a) : "None");
+		for (size_t e = 0; e < sv->nendpoints; e++)
+			fprintf(f, "\t\"svc/%s/%s\" -> \"%s/%s\" [style=dashed, label=\":%u\"];\n",
+				sv->ns, sv->name, t->pods[sv->endpoints[e].pod].ns,
+				t->pods[sv->endpoints[e].pod].name, sv->nports ? sv->endpoints[e].port[0] : 0);
+		if (sv->lb_ip)
+			fprintf(f, "\tlb -> \"svc/%s/%s\" [style=dotted, label=\"%s\"];\n", sv->ns,
+				sv->name, addr_fmt(sv->lb_ip, a));
+	}
+}
+
 void out_status_dot(FILE *f, const struct out_status *s)
 {
 	const struct lab *l = s->lab;
@@ -384,5 +427,7 @@ void out_status_dot(FILE *f, const struct out_status *s)
 		fprintf(f, "\t}\n\tvpc -> \"node/%s\" [label=\"%s\", dir=both];\n", n->name,
 			l->plan.nodes[i].vpc_port);
 	}
+	dot_edge(f, t);
+	dot_services(f, t);
 	fprintf(f, "}\n");
 }

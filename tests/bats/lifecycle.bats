@@ -63,6 +63,14 @@ root_snapshot() {
 		ip netns pids "$ns" | grep -qx "$pid"
 	done
 	pp status --dot | dot -Tsvg >/dev/null
+	# The graph has the edge and the Services too, each Service pointing at
+	# the pods the JSON says serve it.
+	g=$(pp status --dot)
+	grep -q '^	internet -> gateway' <<<"$g"
+	grep -q '^	gateway -> vpc' <<<"$g"
+	for ep in $(pp -j status | jq -r '.services[] | select(.name == "web") | .endpoints[].pod'); do
+		grep -qF "\"svc/default/web\" -> \"$ep\"" <<<"$g"
+	done
 }
 
 @test "status lists Services with the endpoints their selector picks, at the pods' real addresses" {
