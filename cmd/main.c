@@ -31,9 +31,10 @@ static const struct command commands[] = {
 	  "[-f FILE] [--nodes N --pods-per-node M [--services K]] [--network routed|vxlan|vpc]\n"
 	  "      [--proxy-mode nftables|iptables|ipvs]\n"
 	  "  -f, --file FILE          topology JSON (docs/topology.md); - reads stdin\n"
-	  "      --nodes N            synthetic topology: N nodes (1-256) ...\n"
-	  "      --pods-per-node M    ... with M pods each\n"
-	  "      --services K         ... and K Services, two pods behind each\n"
+	  "      --nodes N            a synthetic topology of N nodes (1-256)\n"
+	  "      --pods-per-node M    its pods: M on each node (default/pod-NODE-I)\n"
+	  "      --services K         its Services: svc-1..K, the pods dealt out over\n"
+	  "                           them two at a time\n"
 	  "      --network MODE       cross-node networking: routed (default), vxlan, vpc\n"
 	  "      --proxy-mode MODE    kube-proxy's rules: nftables (default), iptables;\n"
 	  "                           ipvs is refused (podpath does not build it)\n" },
@@ -56,10 +57,11 @@ static const struct command commands[] = {
 	  "  (its query to the DNS is traced first) or http[s]://HOST[:PORT]/PATH\n"
 	  "  -p, --protocol PROTO     icmp, udp, tcp, http, https or dns (default: tcp to the first\n"
 	  "                           TCP port of DST, dns to a Service's port 53/UDP,\n"
-	  "                           udp to its other UDP ports, else icmp)\n"
-	  "      --port N             destination port\n"
+	  "                           udp to its other UDP ports, else icmp; a Service's\n"
+	  "                           address or name: its first port)\n"
+	  "      --port N             destination port (with svc/NS/NAME: the Service port)\n"
 	  "      --timeout SEC        how long to wait for the answer (default 2)\n"
-	  "      --pcap FILE          write every captured packet as pcapng\n"
+	  "      --pcap FILE          write every captured packet as pcapng, in time order\n"
 	  "      --tui                step through the hops in a terminal view\n"
 	  "      --netns NAME|PID     no lab: trace from this namespace (under /run/netns,\n"
 	  "                           or a process's) through every namespace its veths reach\n" },
@@ -112,8 +114,26 @@ int pp_help(const char *name)
 			   "help: unknown command \"%s\" (podpath help lists them)", name);
 		return pp_report(&e);
 	}
+	if (opts.json)
+		return pp_json_out(json_pack("{s:s, s:s, s:s}", "command", c->name, "usage", c->usage,
+					     "summary", c->summary));
 	printf("usage: podpath %s %s\n%s\n", c->name, c->usage, c->summary);
 	return PP_EXIT_OK;
+}
+
+/* podpath --help / help with -j: the commands, for scripts and completions. */
+static int main_usage_json(void)
+{
+	json_t *cmds = json_array();
+
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		json_array_append_new(cmds, json_pack("{s:s, s:s, s:s}", "name", commands[i].name,
+						      "usage", commands[i].usage, "summary",
+						      commands[i].summary));
+	return pp_json_out(json_pack("{s:s, s:s, s:o, s:{s:i, s:i, s:i, s:i}}", "version",
+				     PODPATH_VERSION, "default_lab", LAB_DEFAULT_NAME, "commands", cmds,
+				     "exit_codes", "ok", PP_EXIT_OK, "failed", PP_EXIT_FAIL, "usage",
+				     PP_EXIT_USAGE, "environment", PP_EXIT_ENV));
 }
 
 int cmd_help(int argc, char **argv)
@@ -122,6 +142,8 @@ int cmd_help(int argc, char **argv)
 		return pp_usage_error("help", "takes at most one command name");
 	if (argc == 2)
 		return pp_help(argv[1]);
+	if (opts.json)
+		return main_usage_json();
 	main_usage(stdout);
 	return PP_EXIT_OK;
 }
@@ -217,6 +239,7 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	const struct command *c;
+	bool help = false, version = false;
 	int opt, ret;
 
 	opterr = 0;
@@ -232,16 +255,25 @@ int main(int argc, char **argv)
 			opts.lab = optarg;
 			break;
 		case 'h':
-			main_usage(stdout);
-			return PP_EXIT_OK;
+			help = true;
+			break;
 		case 'V':
-			printf("podpath %s\n", PODPATH_VERSION);
-			return PP_EXIT_OK;
+			version = true;
+			break;
 		default:
 			if (optopt == 'L' || (optind > 0 && !strcmp(argv[optind - 1], "--lab")))
 				return pp_usage_error(NULL, "--lab needs a NAME");
 			return pp_usage_error(NULL, "unknown option \"%s\"", argv[optind - 1]);
 		}
+	}
+	/* After the loop: -j counts wherever it stands. */
+	if (help)
+		return cmd_help(1, argv);
+	if (version) {
+		if (opts.json)
+			return pp_json_out(json_pack("{s:s}", "version", PODPATH_VERSION));
+		printf("podpath %s\n", PODPATH_VERSION);
+		return PP_EXIT_OK;
 	}
 	opts.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 	if (!lab_name_valid(opts.lab))
@@ -249,6 +281,8 @@ int main(int argc, char **argv)
 				      "digits and '-', starting and ending with a letter or digit, "
 				      "at most %d characters)", opts.lab, LAB_NAME_MAX);
 	if (optind >= argc) {
+		if (opts.json)
+			return pp_usage_error(NULL, "no command given");
 		main_usage(stderr);
 		return PP_EXIT_USAGE;
 	}

@@ -46,6 +46,22 @@ options_of() { "$PODPATH" help "$1" | grep -o -- '--[a-z][a-z-]*' | sort -u; }
 	done
 }
 
+@test "with -j, --version, help and a missing command are JSON too, wherever -j stands" {
+	for args in "-j --version" "--version -j"; do
+		run "$PODPATH" $args
+		[ "$status" -eq 0 ]
+		jq -e '.version | test("^[0-9]")' <<<"$output"
+	done
+	# help -j lists the same commands as the text help
+	run "$PODPATH" -j help
+	[ "$(jq -r '[.commands[].name] | join(" ")' <<<"$output")" = "$(commands | tr '\n' ' ' | sed 's/ $//')" ]
+	run "$PODPATH" -j trace --help
+	jq -e '.command == "trace" and (.usage | test("--timeout"))' <<<"$output"
+	run "$PODPATH" -j
+	[ "$status" -eq 2 ]
+	jq -e '.error.exit == 2' <<<"$output"
+}
+
 @test "every command has its own man page naming each of its options" {
 	for c in $(commands); do
 		[ -f "$ROOT/docs/podpath-$c.8" ]
