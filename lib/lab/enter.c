@@ -116,6 +116,12 @@ int lab_target_enter(const struct lab *l, const struct lab_target *t, struct pp_
 	if (mount(resolv, "/etc/resolv.conf", NULL, MS_BIND, NULL) < 0)
 		return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot bind %s over /etc/resolv.conf: %s",
 				  resolv, strerror(errno));
+	/* Only what is true of this target: none of the caller's own (an exec
+	 * run from inside another pod) may pass for it. */
+	for (const char *const *v = (const char *const[]){ "POD_NAMESPACE", "POD_NAME", "POD_IP",
+							     "NODE_NAME", "CONTAINER_NAME", NULL };
+	     *v; v++)
+		unsetenv(*v);
 	if (t->kind == LAB_TARGET_POD) {
 		const struct topo_pod *p = &l->topo.pods[t->index];
 

@@ -126,6 +126,11 @@ root_snapshot() {
 	# The host's own resolv.conf and hostname are untouched by exec.
 	[ "$(hostname)" != web-1 ]
 	! grep -q "10.96.0.10" /etc/resolv.conf
+	# The pod's own variables, none of the caller's: no container named, none passed on.
+	env=$(CONTAINER_NAME=zzz POD_NAME=x pp exec default/web-1 -- env)
+	grep -qx "POD_NAME=web-1" <<<"$env"
+	! grep -q "^CONTAINER_NAME=" <<<"$env"
+	[ "$(CONTAINER_NAME=zzz pp exec default/web-1 -c sidecar -- printenv CONTAINER_NAME)" = sidecar ]
 }
 
 @test "a second lab coexists with the first and its teardown leaves the first alone" {
