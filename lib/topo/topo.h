@@ -234,7 +234,9 @@ void topo_free(struct topo *t);
 const struct topo_pod *topo_pod_find(const struct topo *t, const char *ns, const char *name);
 ssize_t topo_node_index(const struct topo *t, const char *name);
 
-/* The ClusterIP reserved for kube-dns: the tenth address of the Service CIDR. */
+/* kube-dns's ClusterIP, what pods' resolv.conf names: the clusterIP of
+ * Service kube-system/kube-dns, else (none given, or no such Service) the
+ * tenth address of the Service CIDR, which is kept for it. */
 uint32_t topo_dns_ip(const struct topo *t);
 const struct topo_service *topo_service_find(const struct topo *t, const char *ns, const char *name);
 /* How many endpoints of s serve its port pi (a pod may lack a named port). */

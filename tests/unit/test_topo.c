@@ -1188,6 +1188,8 @@ static void test_services_ipam(void)
 			   "{\"name\": \"b\", \"ports\": [{\"port\": 1}]}"), &err) == 0)) {
 		CHECK_EQ_INT(t.services[1].cluster_ip, ip("10.96.0.53"));
 		CHECK_EQ_INT(t.services[2].cluster_ip, ip("10.96.0.1"));
+		/* ... and it, not the tenth, is what resolv.conf names. */
+		CHECK_EQ_INT(topo_dns_ip(&t), ip("10.96.0.53"));
 		topo_free(&t);
 	}
 	/* Ten Services without kube-dns: the tenth address is skipped. */
