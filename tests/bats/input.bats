@@ -56,6 +56,25 @@ nothing_built() {
 	done
 }
 
+@test "Ingress hosts of 253 characters are served over HTTP and HTTPS" {
+	h1=$(printf 'a%.0s' {1..63}).$(printf 'b%.0s' {1..63}).$(printf 'c%.0s' {1..63}).$(printf 'd%.0s' {1..56}).test
+	h2=$(printf 's%.0s' {1..63}).$(printf 't%.0s' {1..63}).$(printf 'u%.0s' {1..63}).$(printf 'v%.0s' {1..56}).test
+	[ ${#h1} -eq 253 ] && [ ${#h2} -eq 253 ]
+	run "$PODPATH" --lab $LAB setup -f "$TOPOS/good/ingress-long-host.json"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run "$PODPATH" --lab $LAB exec internet/laptop -- curl -s -m 3 "http://$h1/"
+	echo "$output"
+	[[ "$output" == "pod=default/web "* ]]
+	run "$PODPATH" --lab $LAB exec internet/laptop -- curl -s -m 3 \
+		--cacert "/run/podpath/$LAB/ca.pem" "https://$h2/"
+	echo "$output"
+	[[ "$output" == "pod=default/web "* ]]
+	run "$PODPATH" --lab $LAB teardown
+	[ "$status" -eq 0 ]
+	nothing_built
+}
+
 @test "a topology on stdin (-f -) works" {
 	run bash -c "'$PODPATH' --lab $LAB setup -f - <'$TOPOS/bad/unknown-node.json'"
 	[ "$status" -eq 2 ]
