@@ -75,6 +75,28 @@ nothing_built() {
 	nothing_built
 }
 
+# Kubernetes allows 63-character namespaces and Service names: kube-proxy's
+# chain names and comments must still fit what nf_tables takes.
+@test "names at Kubernetes' maximum build in both proxy modes, comments cut as kube-proxy cuts them" {
+	node=$(printf 'a%.0s' {1..63})
+	for mode in nftables iptables; do
+		run "$PODPATH" --lab $LAB setup -f "$TOPOS/good/long-names.json" --proxy-mode $mode
+		echo "$mode: $output"
+		[ "$status" -eq 0 ]
+		rules=$(ip netns exec "${LAB}_node_$node" nft list ruleset)
+		longest=$(grep -o 'comment "[^"]*"' <<<"$rules" | awk '{ print length($0) - 10 }' | sort -n | tail -1)
+		echo "$mode: longest comment $longest"
+		if [ $mode = nftables ]; then
+			[ "$longest" -eq 128 ]
+		else
+			[ "$longest" -gt 128 ]	# iptables keeps "ns/name:port ..." whole
+		fi
+		run "$PODPATH" --lab $LAB teardown
+		[ "$status" -eq 0 ]
+		nothing_built
+	done
+}
+
 @test "a topology on stdin (-f -) works" {
 	run bash -c "'$PODPATH' --lab $LAB setup -f - <'$TOPOS/bad/unknown-node.json'"
 	[ "$status" -eq 2 ]
