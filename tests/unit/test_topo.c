@@ -915,6 +915,37 @@ static void test_label_and_port_names(void)
 		topo_free(&t);
 }
 
+/* An image's ports count whether or not the document lists them. */
+static void test_image_ports(void)
+{
+	struct topo_error err;
+	struct topo t;
+
+#define CT_DOC(cts) \
+	"{" DOC_NODES ", \"pods\": [{\"name\": \"a\", \"node\": \"node-1\", \"containers\": [" cts "]}]}"
+	expect_error(CT_DOC("{\"name\": \"r\", \"ports\": [{\"containerPort\": 53, \"protocol\": \"UDP\"}]},"
+			    "{\"name\": \"d\", \"image\": \"dnsmasq\"}"),
+		     ".pods[0].containers[1].image",
+		     "dnsmasq listens on 53/UDP, already used by container \"r\" in this pod");
+	expect_error(CT_DOC("{\"name\": \"r\", \"ports\": [{\"containerPort\": 53}]},"
+			    "{\"name\": \"d\", \"image\": \"dnsmasq\"}"),
+		     ".pods[0].containers[1].image", "dnsmasq listens on 53/TCP");
+	expect_error(CT_DOC("{\"name\": \"n\", \"image\": \"nginx\"},"
+			    "{\"name\": \"r\", \"ports\": [{\"containerPort\": 443}]}"),
+		     ".pods[0].containers[1].ports[0].containerPort",
+		     "port 443/TCP already used by container \"n\" in this pod (nginx listens on it unlisted");
+	expect_error(CT_DOC("{\"name\": \"n\", \"image\": \"nginx\"}, {\"name\": \"m\", \"image\": \"nginx\"}"),
+		     ".pods[0].containers[1].image", "nginx listens on 80/TCP");
+	/* Listed by the image's own container, or on other ports: fine. */
+	if (CHECK(load_str(&t, CT_DOC("{\"name\": \"d\", \"image\": \"dnsmasq\", \"ports\": "
+				      "[{\"containerPort\": 53, \"protocol\": \"UDP\"}]},"
+				      "{\"name\": \"n\", \"image\": \"nginx\"},"
+				      "{\"name\": \"r\", \"ports\": [{\"containerPort\": 8080}, "
+				      "{\"containerPort\": 80, \"protocol\": \"UDP\"}]}"), &err) == 0))
+		topo_free(&t);
+#undef CT_DOC
+}
+
 static void test_ipam(void)
 {
 	struct topo_error err;
@@ -1440,6 +1471,7 @@ int main(void)
 	RUN(test_error_values);
 	RUN(test_names);
 	RUN(test_label_and_port_names);
+	RUN(test_image_ports);
 	RUN(test_ipam);
 	RUN(test_resolve_atomic);
 	RUN(test_order);
