@@ -294,6 +294,17 @@ static const struct topo_container *port_user(const struct topo_pod *p, size_t i
 	return NULL;
 }
 
+/* The first of containers 0..i-1 of p with a port called name, or NULL. */
+static const struct topo_container *port_named(const struct topo_pod *p, size_t i,
+					       const char *name)
+{
+	for (size_t j = 0; j < i; j++)
+		for (size_t l = 0; l < p->containers[j].nports; l++)
+			if (!strcmp(p->containers[j].ports[l].name, name))
+				return &p->containers[j];
+	return NULL;
+}
+
 /* The ports container i's image listens on, against earlier containers. */
 static int check_image_ports(struct parse_ctx *c, const struct topo_pod *p, size_t i,
 			     const struct topo_jpath *at)
@@ -318,8 +329,8 @@ static int check_image_ports(struct parse_ctx *c, const struct topo_pod *p, size
 
 /* Containers of a pod share its network namespace: a port/protocol can be
  * bound once per pod, whether the document lists it or the container's
- * image listens on it unlisted. Names must be unique per pod (containers)
- * and per container (ports), as in Kubernetes. */
+ * image listens on it unlisted. Names must be unique per pod (containers,
+ * ports), as in Kubernetes. */
 static int check_containers(struct parse_ctx *c, const struct topo_pod *p,
 			    const struct topo_jpath *at)
 {
@@ -379,6 +390,15 @@ static int check_containers(struct parse_ctx *c, const struct topo_pod *p,
 				ret = fail_port(c, at, i, k, "containerPort", val,
 						"port %u/%s is listed twice in this container",
 						(unsigned)pa->port, topo_proto_name(pa->proto));
+				goto out;
+			}
+			/* A named targetPort picks a port by name in the whole pod. */
+			b = pa->name[0] ? port_named(p, i, pa->name) : NULL;
+			if (b) {
+				topo_value_str(val, sizeof(val), pa->name);
+				ret = fail_port(c, at, i, k, "name", val, "duplicate port name in "
+						"this pod (also in container \"%s\"; a pod's port names "
+						"are unique, as Kubernetes requires)", b->name);
 				goto out;
 			}
 			b = port_user(p, i, pa->port, pa->proto, &by_image);
