@@ -361,6 +361,8 @@ int topo_resolve(struct topo *t, struct topo_error *err)
 	if (!ret)
 		ret = topo_ingress_check(t, err);
 	if (!ret)
+		ret = topo_domain_check(t, err);
+	if (!ret)
 		commit(t, &plan);
 out:
 	topo_svc_plan_free(t, &plan);

@@ -120,6 +120,9 @@ void topo_edge_plan_free(struct topo_plan *plan);
  * path's Service and port indexes are written. */
 int topo_ingress_check(struct topo *t, struct topo_error *err);
 void topo_ingress_free(struct topo_ingress *g);
+/* The cluster domain (domain.c): short enough for every name the cluster
+ * DNS may serve, and hiding no internet or Ingress host. */
+int topo_domain_check(const struct topo *t, struct topo_error *err);
 /* Free the internet's hosts (model.c's topo_free). */
 void topo_internet_free(struct topo_internet *inet);
 
@@ -157,6 +160,7 @@ int topo_alloc_pods(struct topo *t, size_t n);
 int topo_alloc_services(struct topo *t, size_t n);
 /* The default network section (DESIGN.md). */
 void topo_network_default(struct topo_network *net);
+#define TOPO_DEFAULT_DOMAIN "cluster.local"
 
 /* A pod's or Service's identity for finding duplicates (dups.c). */
 struct topo_key {

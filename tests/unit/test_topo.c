@@ -946,6 +946,39 @@ static void test_image_ports(void)
 #undef CT_DOC
 }
 
+/* The cluster domain: room for the longest name its DNS serves, and no
+ * internet or Ingress host at or under it. */
+static void test_cluster_domain(void)
+{
+#define LONG_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"	/* 63 */
+	char doc[512], dom[128];
+	struct topo_error err;
+	struct topo t;
+
+	/* 99 characters: _PORT._PROTO.SVC.NS.svc. of 154 still fits 253. */
+	snprintf(dom, sizeof(dom), "%.63s.%.35s", LONG_A, LONG_A);
+	snprintf(doc, sizeof(doc), "{\"network\": {\"clusterDomain\": \"%s\"}, " DOC_NODES "}", dom);
+	if (CHECKF(load_str(&t, doc, &err) == 0, "%s", err.msg))
+		topo_free(&t);
+	snprintf(dom, sizeof(dom), "%.63s.%.36s", LONG_A, LONG_A);
+	snprintf(doc, sizeof(doc), "{\"network\": {\"clusterDomain\": \"%s\"}, " DOC_NODES "}", dom);
+	expect_error(doc, ".network.clusterDomain", "too long: at most 99 characters");
+	/* A parent of a host shadows it; a child of one hides nothing. */
+	expect_error("{\"network\": {\"clusterDomain\": \"com\"}, " DOC_NODES "}",
+		     ".network.clusterDomain", "shadows internet host \"example.com\"");
+	if (CHECK(load_str(&t, "{\"network\": {\"clusterDomain\": \"cluster.example.com\"}, "
+			   DOC_NODES "}", &err) == 0))
+		topo_free(&t);
+	/* Only whole labels count: notexample.com is not under example.com. */
+	if (CHECK(load_str(&t, "{\"network\": {\"clusterDomain\": \"local\"}, " DOC_NODES ", "
+			   "\"internet\": {\"hosts\": [{\"name\": \"notlocal\"}]}}", &err) == 0))
+		topo_free(&t);
+	expect_error("{\"network\": {\"clusterDomain\": \"local\"}, " DOC_NODES ", "
+		     "\"internet\": {\"hosts\": [{\"name\": \"a.local\"}]}}",
+		     ".network.clusterDomain", "shadows internet host \"a.local\" (.internet.hosts[0].name)");
+#undef LONG_A
+}
+
 static void test_ipam(void)
 {
 	struct topo_error err;
@@ -1472,6 +1505,7 @@ int main(void)
 	RUN(test_names);
 	RUN(test_label_and_port_names);
 	RUN(test_image_ports);
+	RUN(test_cluster_domain);
 	RUN(test_ipam);
 	RUN(test_resolve_atomic);
 	RUN(test_order);
