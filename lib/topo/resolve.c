@@ -359,7 +359,7 @@ int topo_resolve(struct topo *t, struct topo_error *err)
 	if (!ret)
 		ret = topo_edge_plan(t, &plan, err);
 	if (!ret)
-		ret = topo_ingress_check(t, err);
+		ret = topo_ingress_check(t, &plan, err);
 	if (!ret)
 		ret = topo_domain_check(t, err);
 	if (!ret)

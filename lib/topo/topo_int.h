@@ -116,9 +116,10 @@ bool topo_is_testnet(const struct cidr *c);
 int topo_edge_plan(const struct topo *t, struct topo_plan *plan, struct topo_error *err);
 void topo_edge_commit(struct topo *t, const struct topo_plan *plan);
 void topo_edge_plan_free(struct topo_plan *plan);
-/* Ingresses (ingress.c): backends, duplicates, a controller; then each
- * path's Service and port indexes are written. */
-int topo_ingress_check(struct topo *t, struct topo_error *err);
+/* Ingresses (ingress.c): backends, duplicates, a controller behind a
+ * LoadBalancer Service (by plan's endpoints); then each path's Service and
+ * port indexes are written. */
+int topo_ingress_check(struct topo *t, const struct topo_plan *plan, struct topo_error *err);
 void topo_ingress_free(struct topo_ingress *g);
 /* The cluster domain (domain.c): short enough for every name the cluster
  * DNS may serve, and hiding no internet or Ingress host. */
