@@ -161,6 +161,8 @@ int topo_alloc_pods(struct topo *t, size_t n);
 int topo_alloc_services(struct topo *t, size_t n);
 /* The default network section (DESIGN.md). */
 void topo_network_default(struct topo_network *net);
+/* The internet's segment when the document does not give one. */
+#define TOPO_INET_DEFAULT_CIDR ((struct cidr){ 0xcb007100u, 24 })	/* 203.0.113.0/24 */
 #define TOPO_DEFAULT_DOMAIN "cluster.local"
 
 /* A pod's or Service's identity for finding duplicates (dups.c). */
