@@ -168,6 +168,9 @@ static int load_topology(const struct setup_args *a, struct topo *t)
 	if (a->proxy_mode && topo_proxy_mode_parse(a->proxy_mode, &pmode) < 0)
 		return pp_usage_error("setup", "--proxy-mode \"%s\": expected nftables, iptables "
 				      "or ipvs", a->proxy_mode);
+	if (a->proxy_mode && pmode == TOPO_PROXY_IPVS)
+		return pp_usage_error("setup", "--proxy-mode \"%s\": %s", a->proxy_mode,
+				      TOPO_MSG_IPVS);
 	if (a->nodes >= 0) {
 		source = "(synthetic)";
 		ret = topo_from_synth(t, (unsigned)a->nodes, (unsigned)a->pods_per_node, mode, &te);

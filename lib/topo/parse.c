@@ -46,6 +46,10 @@ static int net_proxy_mode(struct parse_ctx *c, void *obj, json_t *v, const struc
 	if (!ret && topo_proxy_mode_parse(s, &net->proxy_mode))
 		ret = jp_fail(c, at, v,
 			   "unknown proxy mode (expected \"nftables\", \"iptables\" or \"ipvs\")");
+	/* Bad input, not a missing kernel feature: with IP_VS or without,
+	 * there is no ipvs layout for podpath to build. */
+	else if (!ret && net->proxy_mode == TOPO_PROXY_IPVS)
+		ret = jp_fail(c, at, v, "%s", TOPO_MSG_IPVS);
 	return ret;
 }
 

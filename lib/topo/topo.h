@@ -22,8 +22,12 @@
 enum topo_mode { TOPO_MODE_ROUTED, TOPO_MODE_VXLAN, TOPO_MODE_VPC };
 enum topo_proto { TOPO_PROTO_TCP, TOPO_PROTO_UDP };
 /* kube-proxy's mode: its nftables layout, or its iptables layout (built as
- * nftables rules). ipvs is recognised only to be refused where IP_VS is absent. */
+ * nftables rules). ipvs is recognised only to be refused, as bad input: there
+ * is no ipvs layout to build, whether the kernel has IP_VS or not. */
 enum topo_proxy_mode { TOPO_PROXY_NFTABLES, TOPO_PROXY_IPTABLES, TOPO_PROXY_IPVS };
+/* Why ipvs is refused, for .network.proxyMode and --proxy-mode alike. */
+#define TOPO_MSG_IPVS "not supported by podpath: it builds kube-proxy's nftables and " \
+	"iptables layouts (expected \"nftables\" or \"iptables\")"
 
 struct topo_port {
 	char name[16];		/* IANA_SVC_NAME, may be empty */

@@ -114,6 +114,7 @@ nothing_built() {
 		'setup --pods-per-node 2|go together'
 		'setup --nodes 2 --pods-per-node 100000|--pods-per-node'
 		'setup --network flat|--network "flat"'
+		'setup --proxy-mode ipvs|--proxy-mode "ipvs": not supported by podpath'
 		'setup --nodes 1 --pods-per-node 1 --services x|--services "x"'
 		'setup --services 2|use it with --nodes'
 		'setup --bogus|unknown option "--bogus"'
