@@ -859,6 +859,12 @@ int topo_from_json(struct topo *t, const char *buf, size_t len, struct topo_erro
 	memset(t, 0, sizeof(*t));
 	topo_network_default(&t->net);
 	topo_err_clear(err);
+	if (len > TOPO_DOC_MAX) {
+		doc = NULL;
+		ret = topo_err_set(err, ".", "", "the document is larger than %zu MiB, the most "
+				   "podpath reads", TOPO_DOC_MAX >> 20);
+		goto out;
+	}
 	doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!doc) {
 		ret = topo_err_set(err, "", "", "%s", jerr.text);

@@ -208,10 +208,16 @@ struct topo_error {
 	int column;
 };
 
+/* The largest topology document podpath reads: far above the largest lab
+ * (65536 pods and Services), and a bound on the memory a document takes,
+ * also when it is a pipe or /dev/zero. */
+#define TOPO_DOC_MAX ((size_t)64 << 20)
+
 /* Parse a topology JSON document into t. t is overwritten, not freed: pass an
  * empty model (topo_free a used one first); after an error the caller still
  * owns t and must topo_free it.
- * Checks syntax, types, unknown fields and each field's own validity. 0 or -EINVAL. */
+ * Checks syntax, types, unknown fields and each field's own validity; a
+ * document longer than TOPO_DOC_MAX is refused unread. 0 or -EINVAL. */
 int topo_from_json(struct topo *t, const char *buf, size_t len, struct topo_error *err);
 /* Fill t with the embedded default topology (DESIGN.md). */
 int topo_from_default(struct topo *t, struct topo_error *err);

@@ -103,6 +103,13 @@ nothing_built() {
 	[[ "$output" == *"topology -: .pods[0].node"* ]]
 }
 
+@test "a topology past 64 MiB is refused unread to the end, from a pipe too" {
+	run bash -c "head -c 70000000 /dev/zero | '$PODPATH' --lab $LAB setup -f -"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"topology -: larger than 64 MiB"* ]]
+	nothing_built
+}
+
 # One bad command line per row: arguments, then what the message must contain.
 @test "bad command lines exit 2 with a message naming the option and value" {
 	cases=(
@@ -120,6 +127,7 @@ nothing_built() {
 		'setup --bogus|unknown option "--bogus"'
 		'setup -f|needs a value'
 		'setup -f /nonexistent/topo.json|/nonexistent/topo.json'
+		'setup -f /dev/zero|topology /dev/zero: larger than 64 MiB, the most podpath reads'
 		'setup -f x.json --nodes 1 --pods-per-node 1|exclude each other'
 		'setup extra|unexpected argument "extra"'
 		'teardown --force|unknown option "--force"'

@@ -733,6 +733,11 @@ static void test_syntax_errors(void)
 	expect_error("{\"nodes\": [{\"name\": \"a\", \"name\": \"b\"}]}", "", "duplicate object key");
 	expect_error("null", "", "");
 	expect_error("[]", ".", "expected object");
+	/* Past the size limit nothing is read: the length alone decides. */
+	CHECK(topo_from_json(&t, "{}", TOPO_DOC_MAX + 1, &err) == -EINVAL);
+	CHECK_EQ_STR(err.path, ".");
+	CHECK(strstr(err.msg, "larger than 64 MiB") != NULL);
+	CHECK(is_zeroed(&t));
 }
 
 static void test_types_and_fields(void)
