@@ -35,7 +35,9 @@ static void progress(void *arg, size_t done, size_t total)
 		fprintf(stderr, "\r\033[K");
 }
 
-/* Read a whole file ("-" = stdin). */
+/* The whole of path ("-": stdin), or NULL with errno set; EFBIG past
+ * TOPO_DOC_MAX, found by reading one byte more, as a pipe or /dev/zero has
+ * no size to ask for. */
 static char *slurp(const char *path, size_t *len)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
@@ -45,16 +47,27 @@ static char *slurp(const char *path, size_t *len)
 	if (!f)
 		return NULL;
 	for (;;) {
+		if (n > TOPO_DOC_MAX) {
+			free(buf);
+			buf = NULL;
+			errno = EFBIG;
+			break;
+		}
 		if (cap - n < 4096) {
-			char *nb = realloc(buf, cap ? cap * 2 : 8192);
+			/* Room for one byte past the limit, and no more. */
+			size_t ncap = cap ? cap * 2 : 8192;
+			char *nb;
 
+			if (ncap > TOPO_DOC_MAX + 4096)
+				ncap = TOPO_DOC_MAX + 4096;
+			nb = realloc(buf, ncap);
 			if (!nb) {
 				free(buf);
 				buf = NULL;
 				break;
 			}
 			buf = nb;
-			cap = cap ? cap * 2 : 8192;
+			cap = ncap;
 		}
 		size_t r = fread(buf + n, 1, cap - n, f);
 
@@ -168,6 +181,9 @@ static int load_topology(const struct setup_args *a, struct topo *t)
 	if (a->proxy_mode && topo_proxy_mode_parse(a->proxy_mode, &pmode) < 0)
 		return pp_usage_error("setup", "--proxy-mode \"%s\": expected nftables, iptables "
 				      "or ipvs", a->proxy_mode);
+	if (a->proxy_mode && pmode == TOPO_PROXY_IPVS)
+		return pp_usage_error("setup", "--proxy-mode \"%s\": %s", a->proxy_mode,
+				      TOPO_MSG_IPVS);
 	if (a->nodes >= 0) {
 		source = "(synthetic)";
 		ret = topo_from_synth(t, (unsigned)a->nodes, (unsigned)a->pods_per_node, mode, &te);
@@ -178,8 +194,12 @@ static int load_topology(const struct setup_args *a, struct topo *t)
 		if (!buf) {
 			struct pp_err e;
 
-			pp_err_set(&e, PP_EXIT_USAGE, -errno, "topology %s: cannot read: %s", a->file,
-				   strerror(errno));
+			if (errno == EFBIG)
+				pp_err_set(&e, PP_EXIT_USAGE, -errno, "topology %s: larger than %zu MiB, "
+					   "the most podpath reads", a->file, TOPO_DOC_MAX >> 20);
+			else
+				pp_err_set(&e, PP_EXIT_USAGE, -errno, "topology %s: cannot read: %s",
+					   a->file, strerror(errno));
 			return pp_report(&e);
 		}
 		ret = topo_from_json(t, buf, len, &te);

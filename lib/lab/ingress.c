@@ -127,6 +127,25 @@ static bool host_seen(const struct topo *t, size_t i, size_t r)
 	return false;
 }
 
+/* nginx keeps server names in a hash of fixed-size buckets and refuses to
+ * start when the longest name does not fit one ("could not build
+ * server_names_hash"). An entry is a pointer, a length and the name, padded
+ * to a pointer: 264 bytes for the longest host (253), so a bucket of 1024
+ * holds three of them. Eight slots per host keeps the chance that more than
+ * three land in one bucket small at every size nginx tries. */
+#define NGINX_NAMES_BUCKET 1024
+#define NGINX_NAMES_MIN 512		/* nginx's own default */
+
+static size_t names_hash_max(const struct topo *t)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->ningresses; i++)
+		for (size_t r = 0; r < t->ingresses[i].nrules; r++)
+			n += !host_seen(t, i, r);
+	return n * 8 > NGINX_NAMES_MIN ? n * 8 : NGINX_NAMES_MIN;
+}
+
 static void conf_write(FILE *f, const struct lab *l, const char *dir)
 {
 	const struct topo *t = &l->topo;
@@ -135,6 +154,7 @@ static void conf_write(FILE *f, const struct lab *l, const char *dir)
 		"worker_processes 1;\ndaemon off;\nuser root;\n"
 		"events { worker_connections 256; }\n"
 		"http {\n"
+		"\tserver_names_hash_bucket_size %d;\n\tserver_names_hash_max_size %zu;\n"
 		"\tlog_format ingress '$remote_addr $scheme \"$host\" \"$request\" $status "
 		"upstream=$upstream_addr';\n"
 		"\taccess_log %s/access.log ingress;\n"
@@ -147,7 +167,8 @@ static void conf_write(FILE *f, const struct lab *l, const char *dir)
 		"\t# The default backend: hosts no Ingress names.\n"
 		"\tserver {\n\t\tlisten %d default_server;\n\t\tlisten %d ssl default_server;\n"
 		"\t\treturn 404 \"default backend - 404\\n\";\n\t}\n",
-		l->name, dir, dir, dir, dir, dir, dir, dir, dir, TOPO_HTTP_PORT, TOPO_HTTPS_PORT);
+		l->name, NGINX_NAMES_BUCKET, names_hash_max(t), dir, dir, dir, dir, dir, dir, dir, dir,
+		TOPO_HTTP_PORT, TOPO_HTTPS_PORT);
 	for (size_t i = 0; i < t->ningresses; i++)
 		for (size_t r = 0; r < t->ingresses[i].nrules; r++) {
 			const char *host = t->ingresses[i].rules[r].host;

@@ -110,7 +110,13 @@ enum nft_op { NFT_EQ, NFT_NE, NFT_LT };
 
 int nft_rb_start(struct nft_rb *rb, uint32_t family, const char *table, const char *chain);
 void nft_rb_free(struct nft_rb *rb);
-/* comment "..." (as nft stores it, so `nft list` shows it). */
+/* The longest rule or element comment the kernel takes: its user data is at
+ * most NFT_USERDATA_MAXLEN (256) bytes, a type-length header, the text and
+ * its NUL. (nft's own parser stops at 128; kube-proxy keeps to that.) */
+#define NFT_COMMENT_MAX 253
+
+/* comment "..." (as nft stores it, so `nft list` shows it); a comment
+ * longer than NFT_COMMENT_MAX fails the rule with -ENAMETOOLONG. */
 void nft_rb_comment(struct nft_rb *rb, const char *comment);
 /* KEY OP value: addresses (4 bytes), l4proto (1), port (2), mark (4). */
 void nft_rb_match(struct nft_rb *rb, enum nft_key k, enum nft_op op, uint32_t value);
@@ -177,7 +183,8 @@ struct nftnl_set *nft_set_new(const struct nft_set_spec *sp);
 /* Add an element: key values per the set's key kind (ip; proto for the
  * one-byte kinds; port for the two-byte ones; a mark or numgen integer goes
  * in ip), and for a vmap the verdict (NFT_GOTO/NFT_JUMP chain, NF_DROP...).
- * comment may be NULL. 0 or -ENOMEM. */
+ * comment may be NULL, or at most NFT_COMMENT_MAX long. 0, -ENOMEM or
+ * -ENAMETOOLONG. */
 int nft_set_elem_add(struct nftnl_set *s, enum nft_key k, uint32_t ip, uint8_t proto,
 		     uint16_t port, int verdict, const char *chain, const char *comment);
 
@@ -188,7 +195,8 @@ int nft_set_elem_add(struct nftnl_set *s, enum nft_key k, uint32_t ip, uint8_t p
  * another -errno. */
 int nft_chain_rule_count(uint32_t family, const char *table, const char *chain, size_t *n);
 
-/* Add an element to an address map: key ip -> data ip. 0 or -ENOMEM. */
+/* Add an element to an address map: key ip -> data ip. 0, -ENOMEM or
+ * -ENAMETOOLONG (comment as for nft_set_elem_add). */
 int nft_set_elem_add_addr(struct nftnl_set *s, uint32_t key, uint32_t data, const char *comment);
 
 #endif

@@ -68,9 +68,12 @@ void nft_rb_comment(struct nft_rb *rb, const char *comment)
 
 	if (rb->err)
 		return;
-	ud = nftnl_udata_buf_alloc(NFTNL_UDATA_COMMENT_MAXLEN + 8);
-	if (!ud || !nftnl_udata_put_strz(ud, NFTNL_UDATA_RULE_COMMENT, comment))
-		rb->err = ud ? -ENAMETOOLONG : -ENOMEM;
+	ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+	if (!ud)
+		rb->err = -ENOMEM;
+	else if (strlen(comment) > NFT_COMMENT_MAX ||
+		 !nftnl_udata_put_strz(ud, NFTNL_UDATA_RULE_COMMENT, comment))
+		rb->err = -ENAMETOOLONG;
 	else
 		nftnl_rule_set_data(rb->r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(ud),
 				    nftnl_udata_buf_len(ud));

@@ -166,13 +166,19 @@ static uint32_t key_encode(enum nft_key k, uint32_t ip, uint8_t proto, uint16_t 
 static int elem_finish(struct nftnl_set *s, struct nftnl_set_elem *el, const char *comment)
 {
 	if (comment) {
-		struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFTNL_UDATA_COMMENT_MAXLEN + 8);
+		struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+		int ret = 0;
 
-		if (!ud || !nftnl_udata_put_strz(ud, NFTNL_UDATA_SET_ELEM_COMMENT, comment)) {
+		if (!ud)
+			ret = -ENOMEM;
+		else if (strlen(comment) > NFT_COMMENT_MAX ||
+			 !nftnl_udata_put_strz(ud, NFTNL_UDATA_SET_ELEM_COMMENT, comment))
+			ret = -ENAMETOOLONG;
+		if (ret) {
 			if (ud)
 				nftnl_udata_buf_free(ud);
 			nftnl_set_elem_free(el);
-			return -ENOMEM;
+			return ret;
 		}
 		nftnl_set_elem_set(el, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(ud),
 				   nftnl_udata_buf_len(ud));

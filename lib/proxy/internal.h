@@ -9,6 +9,11 @@
 
 #define PROXY_FAM 2		/* NFPROTO_IPV4 */
 #define PROXY_BASE (-1L)	/* owner tag of the shared skeleton */
+/* kube-proxy's nftables mode cuts its comments to 128 characters (knftables'
+ * CommentLengthMax, what nft itself accepts), so a Service whose
+ * "ns/name:port" is longer still syncs. Its iptables mode keeps them whole
+ * (xt_comment holds 255), and so does podpath's. */
+#define PROXY_NFT_COMMENT_MAX 128
 
 struct proxy_ctx {
 	struct nft_batch *b;

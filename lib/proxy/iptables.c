@@ -30,6 +30,11 @@
 #define BASE PROXY_BASE
 /* numgen's range for a probability; 6 digits as iptables-save prints 10. */
 #define PROB_SCALE 1000000u
+/* The longest comment: "WHAT for ns/name:port external destinations". It
+ * is kept whole, as iptables keeps it, for trace reads the Service back
+ * from it; so every comment buffer here must fit what the kernel takes. */
+#define COMMENT_LEN (sizeof(((struct proxy_port *)0)->label) + 64)
+_Static_assert(COMMENT_LEN <= NFT_COMMENT_MAX + 1, "iptables-mode comments fit a rule's user data");
 
 struct names {
 	char svc[PROXY_NAME_MAX], ext[PROXY_NAME_MAX], loc[PROXY_NAME_MAX];
@@ -141,7 +146,7 @@ static void refuse(struct proxy_ctx *c, const struct proxy_port *pp, const char 
 static void dispatch_port(struct proxy_ctx *c, const struct proxy_port *pp)
 {
 	const struct topo_service *s = pp->s;
-	char comment[sizeof(pp->label) + 40];
+	char comment[COMMENT_LEN];
 	struct names nm;
 	struct nft_rb rb;
 
@@ -229,7 +234,7 @@ static void dispatch_flush(struct proxy_ctx *c, long tag)
 static void sep_rules(struct proxy_ctx *c, const struct proxy_port *pp, const char *sep,
 		      uint32_t ip, uint16_t port)
 {
-	char comment[sizeof(pp->label) + 32], a[16];
+	char comment[COMMENT_LEN], a[16];
 	struct nft_rb rb;
 
 	nft_rb_start(&rb, FAM, NAT, sep);
@@ -254,7 +259,7 @@ static void sep_rules(struct proxy_ctx *c, const struct proxy_port *pp, const ch
 static void cascade(struct proxy_ctx *c, const struct proxy_port *pp, const char *chain,
 		    bool local)
 {
-	char sep[PROXY_NAME_MAX], comment[sizeof(pp->label) + 40], a[16];
+	char sep[PROXY_NAME_MAX], comment[COMMENT_LEN], a[16];
 	size_t n = local ? pp->nlocal : pp->neps, i = 0;
 	struct nft_rb rb;
 	uint32_t ip;
@@ -294,7 +299,7 @@ enum ext_match { EXT_ALL, EXT_PODS, EXT_LOCAL_SRC };
 static void ext_rule(struct proxy_ctx *c, const struct proxy_port *pp, const char *chain,
 		     enum ext_match match, const char *target, const char *what)
 {
-	char comment[sizeof(pp->label) + 64];
+	char comment[COMMENT_LEN];
 	struct nft_rb rb;
 
 	nft_rb_start(&rb, FAM, NAT, chain);
@@ -335,7 +340,7 @@ static void ext_rules(struct proxy_ctx *c, const struct proxy_port *pp, const st
 static void port_add(struct proxy_ctx *c, const struct proxy_port *pp, const struct names *nm)
 {
 	const struct topo_service *s = pp->s;
-	char sep[PROXY_NAME_MAX], comment[sizeof(pp->label) + 40];
+	char sep[PROXY_NAME_MAX], comment[COMMENT_LEN];
 	struct nft_rb rb;
 	uint32_t ip;
 	uint16_t port;

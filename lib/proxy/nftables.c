@@ -172,11 +172,13 @@ static void ep_names(const struct proxy_port *pp, uint32_t ip, uint16_t port,
 static void elem_v(struct ctx *c, int m, uint32_t ip, uint16_t port, uint8_t proto,
 		   int verdict, const char *target, const char *comment, long tag)
 {
+	char cut[PROXY_NFT_COMMENT_MAX + 1];
 	struct nftnl_set *one;
 
 	if (!c->pc.del) {
+		snprintf(cut, sizeof(cut), "%s", comment ? comment : "");
 		proxy_ok(&c->pc, nft_set_elem_add(c->m[m], maps[m].key, ip, proto, port, verdict,
-						  target, comment));
+						  target, comment ? cut : NULL));
 		return;
 	}
 	one = map_obj(m);
@@ -200,7 +202,7 @@ static void endpoint_rules(struct ctx *c, const struct proxy_port *pp, uint32_t 
 			   uint16_t port, const char *chain_name, const char *aff_set)
 {
 	struct nft_rb rb;
-	char comment[sizeof(pp->label) + 32], a[16];
+	char comment[PROXY_NFT_COMMENT_MAX + 1], a[16];	/* cut as kube-proxy cuts */
 
 	/* A pod reaching its own Service is DNATed back to itself: masquerade,
 	 * or its reply to itself would skip the un-DNAT. */

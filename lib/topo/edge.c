@@ -53,7 +53,7 @@ int topo_internet_default(struct topo *t)
 	struct topo_internet *inet = &t->inet;
 
 	topo_internet_free(inet);
-	inet->cidr = (struct cidr){ 0xcb007100u, 24 };	/* 203.0.113.0/24 */
+	inet->cidr = TOPO_INET_DEFAULT_CIDR;
 	inet->router = inet->cidr.addr + 1;
 	inet->hosts = calloc(n, sizeof(*inet->hosts));
 	if (!inet->hosts)

@@ -138,29 +138,42 @@ static int dup_check(const struct topo *t, size_t i, size_t r, size_t k, struct 
 	return 0;
 }
 
-static bool has_controller(const struct topo *t)
+/* The first pod running nginx, or NULL. */
+static const struct topo_pod *controller(const struct topo *t)
 {
 	for (size_t i = 0; i < t->npods; i++)
 		if (runs_nginx(&t->pods[i]))
-			return true;
+			return &t->pods[i];
+	return NULL;
+}
+
+/* As topo_ingress_lb, from the endpoints planned but not yet committed. */
+static bool lb_planned(const struct topo *t, const struct topo_plan *plan)
+{
+	for (size_t i = 0; i < t->nservices; i++) {
+		if (t->services[i].type != TOPO_SVC_LOADBALANCER)
+			continue;
+		for (size_t e = 0; e < plan->nendpoints[i]; e++)
+			if (runs_nginx(&t->pods[plan->endpoints[i][e].pod]))
+				return true;
+	}
 	return false;
 }
 
-int topo_ingress_check(struct topo *t, struct topo_error *err)
+int topo_ingress_check(struct topo *t, const struct topo_plan *plan, struct topo_error *err)
 {
-	char at[TOPO_PATH_MAX];
+	const struct topo_pod *ctl = controller(t);
+	char at[TOPO_PATH_MAX], v[2 * TOPO_LABEL_MAX + 2];
 	size_t svc, port;
 	int ret = 0;
 
-	if (t->ningresses && !has_controller(t))
+	if (t->ningresses && !ctl)
 		return topo_err_set(err, ".ingresses", "", "no ingress controller: no container has "
 				    "image \"nginx\" to serve them");
 	for (size_t i = 0; i < t->ningresses; i++)
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(t->ingresses[i].ns, t->ingresses[j].ns) &&
 			    !strcmp(t->ingresses[i].name, t->ingresses[j].name)) {
-				char v[2 * TOPO_LABEL_MAX + 2];
-
 				topo_path_fmt(at, sizeof(at), ".ingresses[%zu]", i);
 				snprintf(v, sizeof(v), "%s/%s", t->ingresses[i].ns, t->ingresses[i].name);
 				return topo_err_str(err, at, v, "duplicate Ingress: .ingresses[%zu] has "
@@ -185,6 +198,15 @@ int topo_ingress_check(struct topo *t, struct topo_error *err)
 				if (!ret)
 					ret = dup_check(t, i, r, k, err);
 			}
+	/* Ingress hosts reach the controller through its load balancer: the
+	 * internet's DNS gives them its address, as external-dns would. */
+	if (!ret && t->ningresses && !lb_planned(t, plan)) {
+		snprintf(v, sizeof(v), "%s/%s", t->ingresses[0].ns, t->ingresses[0].name);
+		ret = topo_err_str(err, ".ingresses[0]", v, "no Service of type LoadBalancer "
+				   "selects the ingress controller (pod \"%s/%s\"), so its hosts "
+				   "have no address: a LoadBalancer Service must select the "
+				   "controller", ctl->ns, ctl->name);
+	}
 	for (size_t i = 0; i < t->ningresses && !ret; i++)
 		for (size_t r = 0; r < t->ingresses[i].nrules; r++)
 			for (size_t k = 0; k < t->ingresses[i].rules[r].npaths; k++) {

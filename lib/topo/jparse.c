@@ -167,16 +167,17 @@ int jp_want_cidr(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
 	if (ret)
 		goto out;
 	ret = cidr_parse(s, out);
-	if (ret == -EADDRNOTAVAIL) {
-		ret = jp_fail(c, at, v, "host bits set; did you mean %s?", cidr_fmt(out, buf));
-		goto out;
-	}
-	if (ret) {
+	if (ret && ret != -EADDRNOTAVAIL) {
 		ret = jp_fail(c, at, v, "not a valid CIDR (expected a.b.c.d/len)");
 		goto out;
 	}
+	/* The length first: no "did you mean 0.0.0.0/0?" for a /0. */
 	if (out->len < min || out->len > max) {
 		ret = jp_fail(c, at, v, "prefix length must be %u..%u", min, max);
+		goto out;
+	}
+	if (ret == -EADDRNOTAVAIL) {
+		ret = jp_fail(c, at, v, "host bits set; did you mean %s?", cidr_fmt(out, buf));
 		goto out;
 	}
 	if (unicast && topo_cidr_reserved(out, &which))

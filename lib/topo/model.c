@@ -15,7 +15,7 @@ void topo_network_default(struct topo_network *net)
 	net->service_cidr = (struct cidr){ 0x0a600000u, 12 };	/* 10.96.0.0/12 */
 	net->node_mask = 24;
 	net->mtu = 1500;
-	strcpy(net->domain, "cluster.local");
+	strcpy(net->domain, TOPO_DEFAULT_DOMAIN);
 	net->public_cidr = (struct cidr){ 0xc6336400u, 24 };	/* 198.51.100.0/24 */
 	net->gateway_ip = 0xc6336401u;
 }

@@ -46,6 +46,10 @@ static int net_proxy_mode(struct parse_ctx *c, void *obj, json_t *v, const struc
 	if (!ret && topo_proxy_mode_parse(s, &net->proxy_mode))
 		ret = jp_fail(c, at, v,
 			   "unknown proxy mode (expected \"nftables\", \"iptables\" or \"ipvs\")");
+	/* Bad input, not a missing kernel feature: with IP_VS or without,
+	 * there is no ipvs layout for podpath to build. */
+	else if (!ret && net->proxy_mode == TOPO_PROXY_IPVS)
+		ret = jp_fail(c, at, v, "%s", TOPO_MSG_IPVS);
 	return ret;
 }
 
@@ -253,9 +257,84 @@ static int fail_port(struct parse_ctx *c, const struct topo_jpath *at, size_t i,
 	return ret;
 }
 
+/* The ports an image listens on whether or not the document lists them:
+ * dnsmasq serves DNS over UDP and TCP, nginx HTTP and HTTPS. */
+static const struct topo_port dnsmasq_ports[] = {
+	{ "", TOPO_DNS_PORT, TOPO_PROTO_UDP }, { "", TOPO_DNS_PORT, TOPO_PROTO_TCP } };
+static const struct topo_port nginx_ports[] = {
+	{ "", TOPO_HTTP_PORT, TOPO_PROTO_TCP }, { "", TOPO_HTTPS_PORT, TOPO_PROTO_TCP } };
+
+static size_t image_ports(enum topo_image img, const struct topo_port **out)
+{
+	*out = img == TOPO_IMAGE_DNSMASQ ? dnsmasq_ports : nginx_ports;
+	return img == TOPO_IMAGE_DNSMASQ ? NFIELDS(dnsmasq_ports) :
+	       img == TOPO_IMAGE_NGINX ? NFIELDS(nginx_ports) : 0;
+}
+
+/* Does container b use port/proto, listed or by its image? */
+static bool container_uses(const struct topo_container *b, uint16_t port, enum topo_proto proto,
+			   bool *by_image)
+{
+	const struct topo_port *ip;
+	size_t n = image_ports(b->image, &ip);
+
+	*by_image = false;
+	for (size_t l = 0; l < b->nports; l++)
+		if (b->ports[l].port == port && b->ports[l].proto == proto)
+			return true;
+	for (size_t l = 0; l < n; l++)
+		if (ip[l].port == port && ip[l].proto == proto)
+			return *by_image = true;
+	return false;
+}
+
+/* The first of containers 0..i-1 of p that uses port/proto, or NULL. */
+static const struct topo_container *port_user(const struct topo_pod *p, size_t i, uint16_t port,
+					      enum topo_proto proto, bool *by_image)
+{
+	for (size_t j = 0; j < i; j++)
+		if (container_uses(&p->containers[j], port, proto, by_image))
+			return &p->containers[j];
+	return NULL;
+}
+
+/* The first of containers 0..i-1 of p with a port called name, or NULL. */
+static const struct topo_container *port_named(const struct topo_pod *p, size_t i,
+					       const char *name)
+{
+	for (size_t j = 0; j < i; j++)
+		for (size_t l = 0; l < p->containers[j].nports; l++)
+			if (!strcmp(p->containers[j].ports[l].name, name))
+				return &p->containers[j];
+	return NULL;
+}
+
+/* The ports container i's image listens on, against earlier containers. */
+static int check_image_ports(struct parse_ctx *c, const struct topo_pod *p, size_t i,
+			     const struct topo_jpath *at)
+{
+	const struct topo_container *a = &p->containers[i], *b;
+	struct topo_jpath ct = { at, NULL, i }, image = { &ct, "image", 0 };
+	const struct topo_port *ip;
+	size_t n = image_ports(a->image, &ip);
+	bool by_image;
+
+	for (size_t k = 0; k < n; k++) {
+		b = port_user(p, i, ip[k].port, ip[k].proto, &by_image);
+		if (b)
+			return jp_fail_str(c, &image, topo_image_name(a->image), "%s listens on "
+					   "%u/%s, already used by container \"%s\" in this pod "
+					   "(containers share the pod's network namespace)",
+					   topo_image_name(a->image), (unsigned)ip[k].port,
+					   topo_proto_name(ip[k].proto), b->name);
+	}
+	return 0;
+}
+
 /* Containers of a pod share its network namespace: a port/protocol can be
- * bound once per pod. Names must be unique per pod (containers) and per
- * container (ports), as in Kubernetes. */
+ * bound once per pod, whether the document lists it or the container's
+ * image listens on it unlisted. Names must be unique per pod (containers,
+ * ports), as in Kubernetes. */
 static int check_containers(struct parse_ctx *c, const struct topo_pod *p,
 			    const struct topo_jpath *at)
 {
@@ -263,6 +342,7 @@ static int check_containers(struct parse_ctx *c, const struct topo_pod *p,
 	const struct topo_port *pa, *pb;
 	struct topo_jpath ct = { at, NULL, 0 }, name = { &ct, "name", 0 };
 	char val[TOPO_PATH_MAX];
+	bool by_image;
 	size_t i, j, k, l;
 	int ret = 0;
 
@@ -275,6 +355,9 @@ static int check_containers(struct parse_ctx *c, const struct topo_pod *p,
 			ret = jp_fail_str(c, &name, a->name, "duplicate container name in this pod");
 			goto out;
 		}
+		ret = check_image_ports(c, p, i, at);
+		if (ret)
+			goto out;
 		for (k = 0; k < a->nports; k++) {
 			pa = &a->ports[k];
 			/* dnsmasq listens where DNS is served, nowhere else. */
@@ -295,33 +378,43 @@ static int check_containers(struct parse_ctx *c, const struct topo_pod *p,
 						TOPO_HTTP_PORT, TOPO_HTTPS_PORT);
 				goto out;
 			}
-			/* Every earlier port of the pod: all of earlier containers',
-			 * and this container's up to k. */
-			for (j = 0; j <= i; j++) {
-				b = &p->containers[j];
-				for (l = 0; l < (j == i ? k : b->nports); l++) {
-					pb = &b->ports[l];
-					if (j == i && pa->name[0] && !strcmp(pa->name, pb->name)) {
-						topo_value_str(val, sizeof(val), pa->name);
-						ret = fail_port(c, at, i, k, "name", val,
-								"duplicate port name in this container");
-						goto out;
-					}
-					if (pa->port != pb->port || pa->proto != pb->proto)
-						continue;
-					snprintf(val, sizeof(val), "%u", (unsigned)pa->port);
-					if (j == i)
-						ret = fail_port(c, at, i, k, "containerPort", val,
-								"port %u/%s is listed twice in this container",
-								(unsigned)pa->port, topo_proto_name(pa->proto));
-					else
-						ret = fail_port(c, at, i, k, "containerPort", val,
-								"port %u/%s already used by container \"%s\" in this pod "
-								"(containers share the pod's network namespace)",
-								(unsigned)pa->port, topo_proto_name(pa->proto),
-								b->name);
+			/* This container's earlier ports, then every earlier
+			 * container's, listed or by its image. */
+			for (l = 0; l < k; l++) {
+				pb = &a->ports[l];
+				if (pa->name[0] && !strcmp(pa->name, pb->name)) {
+					topo_value_str(val, sizeof(val), pa->name);
+					ret = fail_port(c, at, i, k, "name", val,
+							"duplicate port name in this container");
 					goto out;
 				}
+				if (pa->port != pb->port || pa->proto != pb->proto)
+					continue;
+				snprintf(val, sizeof(val), "%u", (unsigned)pa->port);
+				ret = fail_port(c, at, i, k, "containerPort", val,
+						"port %u/%s is listed twice in this container",
+						(unsigned)pa->port, topo_proto_name(pa->proto));
+				goto out;
+			}
+			/* A named targetPort picks a port by name in the whole pod. */
+			b = pa->name[0] ? port_named(p, i, pa->name) : NULL;
+			if (b) {
+				topo_value_str(val, sizeof(val), pa->name);
+				ret = fail_port(c, at, i, k, "name", val, "duplicate port name in "
+						"this pod (also in container \"%s\"; a pod's port names "
+						"are unique, as Kubernetes requires)", b->name);
+				goto out;
+			}
+			b = port_user(p, i, pa->port, pa->proto, &by_image);
+			if (b) {
+				snprintf(val, sizeof(val), "%u", (unsigned)pa->port);
+				ret = fail_port(c, at, i, k, "containerPort", val,
+						"port %u/%s already used by container \"%s\" in this pod "
+						"(%s%scontainers share the pod's network namespace)",
+						(unsigned)pa->port, topo_proto_name(pa->proto), b->name,
+						by_image ? topo_image_name(b->image) : "",
+						by_image ? " listens on it unlisted; " : "");
+				goto out;
 			}
 		}
 	}
@@ -766,6 +859,12 @@ int topo_from_json(struct topo *t, const char *buf, size_t len, struct topo_erro
 	memset(t, 0, sizeof(*t));
 	topo_network_default(&t->net);
 	topo_err_clear(err);
+	if (len > TOPO_DOC_MAX) {
+		doc = NULL;
+		ret = topo_err_set(err, ".", "", "the document is larger than %zu MiB, the most "
+				   "podpath reads", TOPO_DOC_MAX >> 20);
+		goto out;
+	}
 	doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!doc) {
 		ret = topo_err_set(err, "", "", "%s", jerr.text);

@@ -145,7 +145,7 @@ int topo_parse_internet(struct parse_ctx *c, void *obj, json_t *v, const struct 
 	struct topo *t = obj;
 
 	c->inet_seen = true;
-	t->inet.cidr = (struct cidr){ 0xcb007100u, 24 };	/* 203.0.113.0/24 */
+	t->inet.cidr = TOPO_INET_DEFAULT_CIDR;
 	t->inet.router = t->inet.cidr.addr + 1;
 	return jp_parse_object(c, v, at, inet_fields, NFIELDS(inet_fields), &t->inet);
 }

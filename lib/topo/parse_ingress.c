@@ -117,11 +117,25 @@ static int rule_http(struct parse_ctx *c, void *obj, json_t *v, const struct top
 	return jp_parse_object(c, v, at, http_fields, NFIELDS(http_fields), obj);
 }
 
+/* A host into out: a DNS name, and not an IPv4 address, which is one to
+ * the syntax (Kubernetes refuses IP addresses in Ingress hosts). */
+static int want_host(struct parse_ctx *c, json_t *v, const struct topo_jpath *at, char *out,
+		     size_t len)
+{
+	uint32_t a;
+	int ret = jp_want_name(c, v, at, host_ok, MSG_HOST, out, len);
+
+	if (!ret && !addr_parse(out, &a))
+		ret = jp_fail(c, at, v, "must be a DNS name, not an IP address (as Kubernetes "
+			      "requires of an Ingress host)");
+	return ret;
+}
+
 static int rule_host(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_ingress_rule *r = obj;
 
-	return jp_want_name(c, v, at, host_ok, MSG_HOST, r->host, sizeof(r->host));
+	return want_host(c, v, at, r->host, sizeof(r->host));
 }
 
 static const struct field rule_fields[] = {
@@ -174,8 +188,8 @@ static int tls_entry(struct parse_ctx *c, struct topo_ingress *g, json_t *o,
 					return topo_err_nomem(c->err);
 				g->tls_hosts = np;
 				h.index = i;
-				ret = jp_want_name(c, json_array_get(v, i), &h, host_ok, MSG_HOST,
-						   g->tls_hosts[g->ntls], sizeof(g->tls_hosts[0]));
+				ret = want_host(c, json_array_get(v, i), &h, g->tls_hosts[g->ntls],
+						sizeof(g->tls_hosts[0]));
 				g->ntls += !ret;
 			}
 		} else {

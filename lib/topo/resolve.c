@@ -25,17 +25,43 @@ int topo_check_prefix(const struct cidr *c, const char *path, unsigned min, unsi
 	return ret;
 }
 
-/* The later of two overlapping network prefixes is the one reported. */
+/* A prefix a document may leave out, still holding its default value. */
+static bool at_default(const char *path, const struct cidr *c)
+{
+	struct topo_network d;
+	struct cidr def;
+
+	topo_network_default(&d);
+	if (!strcmp(path, ".network.vpcCIDR"))
+		def = d.vpc_cidr;
+	else if (!strcmp(path, ".network.clusterCIDR"))
+		def = d.cluster_cidr;
+	else if (!strcmp(path, ".network.serviceCIDR"))
+		def = d.service_cidr;
+	else if (!strcmp(path, ".network.publicCIDR"))
+		def = d.public_cidr;
+	else if (!strcmp(path, ".internet.cidr"))
+		def = TOPO_INET_DEFAULT_CIDR;
+	else
+		return false;
+	return c->addr == def.addr && c->len == def.len;
+}
+
+/* The later of two overlapping network prefixes is the one reported, unless
+ * it still holds its default and the other does not: then the other is what
+ * the document wrote, and what to change. */
 int topo_check_disjoint(const struct cidr *a, const char *apath, const struct cidr *b,
 			const char *bpath, struct topo_error *err)
 {
 	char ab[CIDR_STRLEN], bb[CIDR_STRLEN];
-	int ret = 0;
 
-	if (cidr_overlaps(a, b))
-		ret = topo_err_str(err, bpath, cidr_fmt(b, bb), "overlaps %s %s", apath,
-				   cidr_fmt(a, ab));
-	return ret;
+	if (!cidr_overlaps(a, b))
+		return 0;
+	cidr_fmt(a, ab);
+	cidr_fmt(b, bb);
+	if (at_default(bpath, b) && !at_default(apath, a))
+		return topo_err_str(err, apath, ab, "overlaps %s %s (its default)", bpath, bb);
+	return topo_err_str(err, bpath, bb, "overlaps %s %s", apath, ab);
 }
 
 static int check_network(const struct topo_network *net, struct topo_error *err)
@@ -359,7 +385,9 @@ int topo_resolve(struct topo *t, struct topo_error *err)
 	if (!ret)
 		ret = topo_edge_plan(t, &plan, err);
 	if (!ret)
-		ret = topo_ingress_check(t, err);
+		ret = topo_ingress_check(t, &plan, err);
+	if (!ret)
+		ret = topo_domain_check(t, err);
 	if (!ret)
 		commit(t, &plan);
 out:

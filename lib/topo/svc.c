@@ -8,14 +8,23 @@
 
 #include "topo/topo_int.h"
 
-uint32_t topo_dns_ip(const struct topo *t)
+static bool is_kube_dns(const struct topo_service *s)
+{
+	return !strcmp(s->ns, "kube-system") && !strcmp(s->name, "kube-dns");
+}
+
+/* The tenth address of the Service CIDR, kube-dns's by kubeadm's convention:
+ * kept for kube-dns, which gets it unless it gives a clusterIP of its own. */
+static uint32_t dns_tenth(const struct topo *t)
 {
 	return t->net.service_cidr.addr + 10;
 }
 
-static bool is_kube_dns(const struct topo_service *s)
+uint32_t topo_dns_ip(const struct topo *t)
 {
-	return !strcmp(s->ns, "kube-system") && !strcmp(s->name, "kube-dns");
+	const struct topo_service *kd = topo_service_find(t, "kube-system", "kube-dns");
+
+	return kd && kd->cluster_ip ? kd->cluster_ip : dns_tenth(t);
 }
 
 static bool has_node_ports(const struct topo_service *s)
@@ -189,7 +198,7 @@ static int check_cluster_ip(const struct topo *t, size_t i, const struct svc_wor
 		ret = topo_err_str(err, path, a, "%s .network.serviceCIDR %s", what, c);
 		goto out;
 	}
-	if (s->cluster_ip == topo_dns_ip(t) && !is_kube_dns(s)) {
+	if (s->cluster_ip == dns_tenth(t) && !is_kube_dns(s)) {
 		ret = topo_err_str(err, path, a, "reserved for kube-system/kube-dns "
 				   "(the tenth address of .network.serviceCIDR %s)", c);
 		goto out;
@@ -305,7 +314,7 @@ static int assign_cluster_ips(const struct topo *t, struct topo_plan *plan,
 {
 	const struct cidr *sc = &t->net.service_cidr;
 	uint64_t next = (uint64_t)sc->addr + 1, last = (uint64_t)cidr_last(sc) - 1;
-	uint32_t dns = topo_dns_ip(t);
+	uint32_t dns = dns_tenth(t);
 	const struct topo_service *s;
 	char c[CIDR_STRLEN];
 	size_t i;

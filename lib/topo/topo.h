@@ -22,8 +22,12 @@
 enum topo_mode { TOPO_MODE_ROUTED, TOPO_MODE_VXLAN, TOPO_MODE_VPC };
 enum topo_proto { TOPO_PROTO_TCP, TOPO_PROTO_UDP };
 /* kube-proxy's mode: its nftables layout, or its iptables layout (built as
- * nftables rules). ipvs is recognised only to be refused where IP_VS is absent. */
+ * nftables rules). ipvs is recognised only to be refused, as bad input: there
+ * is no ipvs layout to build, whether the kernel has IP_VS or not. */
 enum topo_proxy_mode { TOPO_PROXY_NFTABLES, TOPO_PROXY_IPTABLES, TOPO_PROXY_IPVS };
+/* Why ipvs is refused, for .network.proxyMode and --proxy-mode alike. */
+#define TOPO_MSG_IPVS "not supported by podpath: it builds kube-proxy's nftables and " \
+	"iptables layouts (expected \"nftables\" or \"iptables\")"
 
 struct topo_port {
 	char name[16];		/* IANA_SVC_NAME, may be empty */
@@ -204,10 +208,16 @@ struct topo_error {
 	int column;
 };
 
+/* The largest topology document podpath reads: far above the largest lab
+ * (65536 pods and Services), and a bound on the memory a document takes,
+ * also when it is a pipe or /dev/zero. */
+#define TOPO_DOC_MAX ((size_t)64 << 20)
+
 /* Parse a topology JSON document into t. t is overwritten, not freed: pass an
  * empty model (topo_free a used one first); after an error the caller still
  * owns t and must topo_free it.
- * Checks syntax, types, unknown fields and each field's own validity. 0 or -EINVAL. */
+ * Checks syntax, types, unknown fields and each field's own validity; a
+ * document longer than TOPO_DOC_MAX is refused unread. 0 or -EINVAL. */
 int topo_from_json(struct topo *t, const char *buf, size_t len, struct topo_error *err);
 /* Fill t with the embedded default topology (DESIGN.md). */
 int topo_from_default(struct topo *t, struct topo_error *err);
@@ -234,7 +244,9 @@ void topo_free(struct topo *t);
 const struct topo_pod *topo_pod_find(const struct topo *t, const char *ns, const char *name);
 ssize_t topo_node_index(const struct topo *t, const char *name);
 
-/* The ClusterIP reserved for kube-dns: the tenth address of the Service CIDR. */
+/* kube-dns's ClusterIP, what pods' resolv.conf names: the clusterIP of
+ * Service kube-system/kube-dns, else (none given, or no such Service) the
+ * tenth address of the Service CIDR, which is kept for it. */
 uint32_t topo_dns_ip(const struct topo *t);
 const struct topo_service *topo_service_find(const struct topo *t, const char *ns, const char *name);
 /* How many endpoints of s serve its port pi (a pod may lack a named port). */

@@ -116,10 +116,14 @@ bool topo_is_testnet(const struct cidr *c);
 int topo_edge_plan(const struct topo *t, struct topo_plan *plan, struct topo_error *err);
 void topo_edge_commit(struct topo *t, const struct topo_plan *plan);
 void topo_edge_plan_free(struct topo_plan *plan);
-/* Ingresses (ingress.c): backends, duplicates, a controller; then each
- * path's Service and port indexes are written. */
-int topo_ingress_check(struct topo *t, struct topo_error *err);
+/* Ingresses (ingress.c): backends, duplicates, a controller behind a
+ * LoadBalancer Service (by plan's endpoints); then each path's Service and
+ * port indexes are written. */
+int topo_ingress_check(struct topo *t, const struct topo_plan *plan, struct topo_error *err);
 void topo_ingress_free(struct topo_ingress *g);
+/* The cluster domain (domain.c): short enough for every name the cluster
+ * DNS may serve, and hiding no internet or Ingress host. */
+int topo_domain_check(const struct topo *t, struct topo_error *err);
 /* Free the internet's hosts (model.c's topo_free). */
 void topo_internet_free(struct topo_internet *inet);
 
@@ -157,6 +161,9 @@ int topo_alloc_pods(struct topo *t, size_t n);
 int topo_alloc_services(struct topo *t, size_t n);
 /* The default network section (DESIGN.md). */
 void topo_network_default(struct topo_network *net);
+/* The internet's segment when the document does not give one. */
+#define TOPO_INET_DEFAULT_CIDR ((struct cidr){ 0xcb007100u, 24 })	/* 203.0.113.0/24 */
+#define TOPO_DEFAULT_DOMAIN "cluster.local"
 
 /* A pod's or Service's identity for finding duplicates (dups.c). */
 struct topo_key {

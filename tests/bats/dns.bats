@@ -14,6 +14,7 @@ setup_file() {
 
 teardown_file() {
 	lab_cleanup
+	lab_cleanup pp-bats-dns-ip	# the kube-dns clusterIP test's own lab, if it failed
 	! pgrep -af -- "--conf-file=/run/podpath/$LAB/dns/" >/dev/null
 }
 
@@ -73,4 +74,22 @@ q() { pp exec default/client -- dig +short +time=2 +tries=1 "$@"; }
 @test "status shows the dnsmasq container healthy" {
 	run pp status
 	[[ "$output" == *"coredns(pid "*", ok)"* ]]
+}
+
+@test "kube-dns with a clusterIP of its own: resolv.conf, getent and trace use it" {
+	local lab=pp-bats-dns-ip
+	lab_cleanup $lab
+	"$PODPATH" --lab $lab setup -f "$TOPOS/good/dns-clusterip.json" >/dev/null
+	run "$PODPATH" --lab $lab exec default/client -- cat /etc/resolv.conf
+	echo "$output"
+	[[ "$output" == *"nameserver 10.96.0.3"* ]]
+	[[ "$output" != *"10.96.0.10"* ]]
+	run "$PODPATH" --lab $lab exec default/client -- getent hosts web
+	[[ "$output" == "10.96.0.1"*"web.default.svc.cluster.local"* ]]
+	run "$PODPATH" --lab $lab trace default/client web.default.svc.cluster.local
+	echo "$output"
+	[[ "$output" == *"(10.96.0.3:53)"* ]]
+	run "$PODPATH" --lab $lab explain dns --live
+	[[ "$output" == *"kube-system/kube-dns: 10.96.0.3"* ]]
+	lab_cleanup $lab
 }

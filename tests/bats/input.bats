@@ -56,10 +56,58 @@ nothing_built() {
 	done
 }
 
+@test "Ingress hosts of 253 characters are served over HTTP and HTTPS" {
+	h1=$(printf 'a%.0s' {1..63}).$(printf 'b%.0s' {1..63}).$(printf 'c%.0s' {1..63}).$(printf 'd%.0s' {1..56}).test
+	h2=$(printf 's%.0s' {1..63}).$(printf 't%.0s' {1..63}).$(printf 'u%.0s' {1..63}).$(printf 'v%.0s' {1..56}).test
+	[ ${#h1} -eq 253 ] && [ ${#h2} -eq 253 ]
+	run "$PODPATH" --lab $LAB setup -f "$TOPOS/good/ingress-long-host.json"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run "$PODPATH" --lab $LAB exec internet/laptop -- curl -s -m 3 "http://$h1/"
+	echo "$output"
+	[[ "$output" == "pod=default/web "* ]]
+	run "$PODPATH" --lab $LAB exec internet/laptop -- curl -s -m 3 \
+		--cacert "/run/podpath/$LAB/ca.pem" "https://$h2/"
+	echo "$output"
+	[[ "$output" == "pod=default/web "* ]]
+	run "$PODPATH" --lab $LAB teardown
+	[ "$status" -eq 0 ]
+	nothing_built
+}
+
+# Kubernetes allows 63-character namespaces and Service names: kube-proxy's
+# chain names and comments must still fit what nf_tables takes.
+@test "names at Kubernetes' maximum build in both proxy modes, comments cut as kube-proxy cuts them" {
+	node=$(printf 'a%.0s' {1..63})
+	for mode in nftables iptables; do
+		run "$PODPATH" --lab $LAB setup -f "$TOPOS/good/long-names.json" --proxy-mode $mode
+		echo "$mode: $output"
+		[ "$status" -eq 0 ]
+		rules=$(ip netns exec "${LAB}_node_$node" nft list ruleset)
+		longest=$(grep -o 'comment "[^"]*"' <<<"$rules" | awk '{ print length($0) - 10 }' | sort -n | tail -1)
+		echo "$mode: longest comment $longest"
+		if [ $mode = nftables ]; then
+			[ "$longest" -eq 128 ]
+		else
+			[ "$longest" -gt 128 ]	# iptables keeps "ns/name:port ..." whole
+		fi
+		run "$PODPATH" --lab $LAB teardown
+		[ "$status" -eq 0 ]
+		nothing_built
+	done
+}
+
 @test "a topology on stdin (-f -) works" {
 	run bash -c "'$PODPATH' --lab $LAB setup -f - <'$TOPOS/bad/unknown-node.json'"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"topology -: .pods[0].node"* ]]
+}
+
+@test "a topology past 64 MiB is refused unread to the end, from a pipe too" {
+	run bash -c "head -c 70000000 /dev/zero | '$PODPATH' --lab $LAB setup -f -"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"topology -: larger than 64 MiB"* ]]
+	nothing_built
 }
 
 # One bad command line per row: arguments, then what the message must contain.
@@ -73,11 +121,13 @@ nothing_built() {
 		'setup --pods-per-node 2|go together'
 		'setup --nodes 2 --pods-per-node 100000|--pods-per-node'
 		'setup --network flat|--network "flat"'
+		'setup --proxy-mode ipvs|--proxy-mode "ipvs": not supported by podpath'
 		'setup --nodes 1 --pods-per-node 1 --services x|--services "x"'
 		'setup --services 2|use it with --nodes'
 		'setup --bogus|unknown option "--bogus"'
 		'setup -f|needs a value'
 		'setup -f /nonexistent/topo.json|/nonexistent/topo.json'
+		'setup -f /dev/zero|topology /dev/zero: larger than 64 MiB, the most podpath reads'
 		'setup -f x.json --nodes 1 --pods-per-node 1|exclude each other'
 		'setup extra|unexpected argument "extra"'
 		'teardown --force|unknown option "--force"'

@@ -733,6 +733,11 @@ static void test_syntax_errors(void)
 	expect_error("{\"nodes\": [{\"name\": \"a\", \"name\": \"b\"}]}", "", "duplicate object key");
 	expect_error("null", "", "");
 	expect_error("[]", ".", "expected object");
+	/* Past the size limit nothing is read: the length alone decides. */
+	CHECK(topo_from_json(&t, "{}", TOPO_DOC_MAX + 1, &err) == -EINVAL);
+	CHECK_EQ_STR(err.path, ".");
+	CHECK(strstr(err.msg, "larger than 64 MiB") != NULL);
+	CHECK(is_zeroed(&t));
 }
 
 static void test_types_and_fields(void)
@@ -913,6 +918,70 @@ static void test_label_and_port_names(void)
 	if (CHECK(load_str(&t, "{" DOC_NODES ", \"pods\": [{\"name\": \"db-0.primary\", "
 			   "\"node\": \"node-1\", \"containers\": [{\"name\": \"c\"}]}]}", &err) == 0))
 		topo_free(&t);
+}
+
+/* An image's ports count whether or not the document lists them. */
+static void test_image_ports(void)
+{
+	struct topo_error err;
+	struct topo t;
+
+#define CT_DOC(cts) \
+	"{" DOC_NODES ", \"pods\": [{\"name\": \"a\", \"node\": \"node-1\", \"containers\": [" cts "]}]}"
+	expect_error(CT_DOC("{\"name\": \"r\", \"ports\": [{\"containerPort\": 53, \"protocol\": \"UDP\"}]},"
+			    "{\"name\": \"d\", \"image\": \"dnsmasq\"}"),
+		     ".pods[0].containers[1].image",
+		     "dnsmasq listens on 53/UDP, already used by container \"r\" in this pod");
+	expect_error(CT_DOC("{\"name\": \"r\", \"ports\": [{\"containerPort\": 53}]},"
+			    "{\"name\": \"d\", \"image\": \"dnsmasq\"}"),
+		     ".pods[0].containers[1].image", "dnsmasq listens on 53/TCP");
+	expect_error(CT_DOC("{\"name\": \"n\", \"image\": \"nginx\"},"
+			    "{\"name\": \"r\", \"ports\": [{\"containerPort\": 443}]}"),
+		     ".pods[0].containers[1].ports[0].containerPort",
+		     "port 443/TCP already used by container \"n\" in this pod (nginx listens on it unlisted");
+	expect_error(CT_DOC("{\"name\": \"n\", \"image\": \"nginx\"}, {\"name\": \"m\", \"image\": \"nginx\"}"),
+		     ".pods[0].containers[1].image", "nginx listens on 80/TCP");
+	/* Listed by the image's own container, or on other ports: fine. */
+	if (CHECK(load_str(&t, CT_DOC("{\"name\": \"d\", \"image\": \"dnsmasq\", \"ports\": "
+				      "[{\"containerPort\": 53, \"protocol\": \"UDP\"}]},"
+				      "{\"name\": \"n\", \"image\": \"nginx\"},"
+				      "{\"name\": \"r\", \"ports\": [{\"containerPort\": 8080}, "
+				      "{\"containerPort\": 80, \"protocol\": \"UDP\"}]}"), &err) == 0))
+		topo_free(&t);
+#undef CT_DOC
+}
+
+/* The cluster domain: room for the longest name its DNS serves, and no
+ * internet or Ingress host at or under it. */
+static void test_cluster_domain(void)
+{
+#define LONG_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"	/* 63 */
+	char doc[512], dom[128];
+	struct topo_error err;
+	struct topo t;
+
+	/* 99 characters: _PORT._PROTO.SVC.NS.svc. of 154 still fits 253. */
+	snprintf(dom, sizeof(dom), "%.63s.%.35s", LONG_A, LONG_A);
+	snprintf(doc, sizeof(doc), "{\"network\": {\"clusterDomain\": \"%s\"}, " DOC_NODES "}", dom);
+	if (CHECKF(load_str(&t, doc, &err) == 0, "%s", err.msg))
+		topo_free(&t);
+	snprintf(dom, sizeof(dom), "%.63s.%.36s", LONG_A, LONG_A);
+	snprintf(doc, sizeof(doc), "{\"network\": {\"clusterDomain\": \"%s\"}, " DOC_NODES "}", dom);
+	expect_error(doc, ".network.clusterDomain", "too long: at most 99 characters");
+	/* A parent of a host shadows it; a child of one hides nothing. */
+	expect_error("{\"network\": {\"clusterDomain\": \"com\"}, " DOC_NODES "}",
+		     ".network.clusterDomain", "shadows internet host \"example.com\"");
+	if (CHECK(load_str(&t, "{\"network\": {\"clusterDomain\": \"cluster.example.com\"}, "
+			   DOC_NODES "}", &err) == 0))
+		topo_free(&t);
+	/* Only whole labels count: notexample.com is not under example.com. */
+	if (CHECK(load_str(&t, "{\"network\": {\"clusterDomain\": \"local\"}, " DOC_NODES ", "
+			   "\"internet\": {\"hosts\": [{\"name\": \"notlocal\"}]}}", &err) == 0))
+		topo_free(&t);
+	expect_error("{\"network\": {\"clusterDomain\": \"local\"}, " DOC_NODES ", "
+		     "\"internet\": {\"hosts\": [{\"name\": \"a.local\"}]}}",
+		     ".network.clusterDomain", "shadows internet host \"a.local\" (.internet.hosts[0].name)");
+#undef LONG_A
 }
 
 static void test_ipam(void)
@@ -1188,6 +1257,8 @@ static void test_services_ipam(void)
 			   "{\"name\": \"b\", \"ports\": [{\"port\": 1}]}"), &err) == 0)) {
 		CHECK_EQ_INT(t.services[1].cluster_ip, ip("10.96.0.53"));
 		CHECK_EQ_INT(t.services[2].cluster_ip, ip("10.96.0.1"));
+		/* ... and it, not the tenth, is what resolv.conf names. */
+		CHECK_EQ_INT(topo_dns_ip(&t), ip("10.96.0.53"));
 		topo_free(&t);
 	}
 	/* Ten Services without kube-dns: the tenth address is skipped. */
@@ -1438,6 +1509,8 @@ int main(void)
 	RUN(test_error_values);
 	RUN(test_names);
 	RUN(test_label_and_port_names);
+	RUN(test_image_ports);
+	RUN(test_cluster_domain);
 	RUN(test_ipam);
 	RUN(test_resolve_atomic);
 	RUN(test_order);
