@@ -13,6 +13,7 @@
 
 #include "cmd.h"
 #include "lab/lab.h"
+#include "proxy/proxy.h"
 
 struct setup_args {
 	const char *file;
@@ -181,9 +182,12 @@ static int load_topology(const struct setup_args *a, struct topo *t)
 	if (a->proxy_mode && topo_proxy_mode_parse(a->proxy_mode, &pmode) < 0)
 		return pp_usage_error("setup", "--proxy-mode \"%s\": expected nftables, iptables "
 				      "or ipvs", a->proxy_mode);
+	/* Refused either way; the kernel's gap is said too, as a fact. */
 	if (a->proxy_mode && pmode == TOPO_PROXY_IPVS)
-		return pp_usage_error("setup", "--proxy-mode \"%s\": %s", a->proxy_mode,
-				      TOPO_MSG_IPVS);
+		return pp_usage_error("setup", "--proxy-mode \"%s\": %s%s", a->proxy_mode,
+				      TOPO_MSG_IPVS, proxy_mode_check(pmode) == -ENOENT ?
+				      "; nor has this kernel IP_VS (CONFIG_IP_VS; module ip_vs not "
+				      "loaded)" : "");
 	if (a->nodes >= 0) {
 		source = "(synthetic)";
 		ret = topo_from_synth(t, (unsigned)a->nodes, (unsigned)a->pods_per_node, mode, &te);
