@@ -50,12 +50,63 @@ bool topo_ingress_tls(const struct topo *t, const char *host)
 	return false;
 }
 
+/* Services sorted by namespace and name, so each of (up to a million)
+ * paths finds its backend by binary search, not by a walk over all. */
+struct svc_index {
+	const struct topo *t;
+	size_t *order, n;
+};
+
+static int svc_cmp(const void *a, const void *b, void *arg)
+{
+	const struct topo_service *s = ((const struct topo *)arg)->services;
+	const struct topo_service *x = &s[*(const size_t *)a], *y = &s[*(const size_t *)b];
+	int c = strcmp(x->ns, y->ns);
+
+	return c ? c : strcmp(x->name, y->name);
+}
+
+static int svc_index_build(const struct topo *t, struct svc_index *ix)
+{
+	ix->t = t;
+	ix->n = t->nservices;
+	ix->order = malloc((ix->n ? ix->n : 1) * sizeof(*ix->order));
+	if (!ix->order)
+		return -ENOMEM;
+	for (size_t i = 0; i < ix->n; i++)
+		ix->order[i] = i;
+	qsort_r(ix->order, ix->n, sizeof(*ix->order), svc_cmp, (void *)t);
+	return 0;
+}
+
+static const struct topo_service *svc_lookup(const struct svc_index *ix, const char *ns,
+					     const char *name)
+{
+	size_t lo = 0, hi = ix->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct topo_service *s = &ix->t->services[ix->order[mid]];
+		int c = strcmp(s->ns, ns);
+
+		c = c ? c : strcmp(s->name, name);
+		if (!c)
+			return s;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 /* The Service port a path's backend names; -ENOENT with err set if none. */
-static int backend_find(const struct topo *t, const struct topo_ingress *g,
+static int backend_find(const struct svc_index *ix, const struct topo_ingress *g,
 			const struct topo_ingress_path *p, const char *path, size_t *svc,
 			size_t *port, struct topo_error *err)
 {
-	const struct topo_service *s = topo_service_find(t, g->ns, p->svc_name);
+	const struct topo *t = ix->t;
+	const struct topo_service *s = svc_lookup(ix, g->ns, p->svc_name);
 	char at[TOPO_PATH_MAX + 32], v[2 * TOPO_LABEL_MAX + 2];
 
 	if (!s) {
@@ -92,50 +143,89 @@ static void path_at(char *buf, size_t len, size_t i, size_t r, size_t k)
 	topo_path_fmt(buf, len, ".ingresses[%zu].rules[%zu].http.paths[%zu]", i, r, k);
 }
 
-/* Two paths that are one to Kubernetes: the same type, and for Prefix the
- * same but for trailing slashes ("/api" and "/api/"). */
-static bool same_path(const struct topo_ingress_path *a, const struct topo_ingress_path *b)
-{
-	size_t la = strlen(a->path), lb = strlen(b->path);
+/* One path of one rule, where it stands in the document (i, r, k) and
+ * what makes it the same as another to Kubernetes: the host, the type, and
+ * the path, for Prefix without trailing slashes ("/api" is "/api/"). */
+struct path_ref {
+	const char *host, *path;
+	size_t len;
+	enum topo_path_type type;
+	size_t i, r, k, pos;		/* pos: the path's place among all, in document order */
+	const struct path_ref *first;	/* the earlier path this one repeats, or NULL */
+};
 
-	if (a->type != b->type)
-		return false;
-	if (a->type == TOPO_PATH_EXACT)
-		return !strcmp(a->path, b->path);
-	while (la > 1 && a->path[la - 1] == '/')
-		la--;
-	while (lb > 1 && b->path[lb - 1] == '/')
-		lb--;
-	return la == lb && !strncmp(a->path, b->path, la);
+static int ref_cmp(const void *pa, const void *pb)
+{
+	const struct path_ref *a = pa, *b = pb;
+	int c = strcmp(a->host, b->host);
+
+	if (!c)
+		c = (int)a->type - (int)b->type;
+	if (!c)
+		c = a->len != b->len ? (a->len < b->len ? -1 : 1) : strncmp(a->path, b->path, a->len);
+	/* then document order: the first of equals is the original */
+	return c ? c : (a->pos > b->pos) - (a->pos < b->pos);
+}
+
+static bool ref_same(const struct path_ref *a, const struct path_ref *b)
+{
+	return a->type == b->type && a->len == b->len && !strcmp(a->host, b->host) &&
+	       !strncmp(a->path, b->path, a->len);
+}
+
+/* Every path, in document order, with the earlier one it repeats marked:
+ * sorted once rather than each path compared with all before it. */
+static struct path_ref *paths_index(const struct topo *t, size_t *n, struct path_ref ***by_doc)
+{
+	struct path_ref *refs, **doc;
+
+	size_t total = 0;
+
+	for (size_t i = 0; i < t->ningresses; i++)
+		for (size_t r = 0; r < t->ingresses[i].nrules; r++)
+			total += t->ingresses[i].rules[r].npaths;
+	refs = malloc((total ? total : 1) * sizeof(*refs));
+	doc = malloc((total ? total : 1) * sizeof(*doc));
+	if (!refs || !doc) {
+		free(refs);
+		free(doc);
+		return NULL;
+	}
+	*n = 0;
+	for (size_t i = 0; i < t->ningresses; i++)
+		for (size_t r = 0; r < t->ingresses[i].nrules; r++)
+			for (size_t k = 0; k < t->ingresses[i].rules[r].npaths; k++) {
+				const struct topo_ingress_path *p = &t->ingresses[i].rules[r].paths[k];
+				size_t len = strlen(p->path);
+
+				while (p->type == TOPO_PATH_PREFIX && len > 1 && p->path[len - 1] == '/')
+					len--;
+				refs[*n] = (struct path_ref){ t->ingresses[i].rules[r].host, p->path,
+							      len, p->type, i, r, k, *n, NULL };
+				(*n)++;
+			}
+	qsort(refs, *n, sizeof(*refs), ref_cmp);
+	for (size_t x = 1; x < *n; x++)
+		if (ref_same(&refs[x], &refs[x - 1]))
+			refs[x].first = refs[x - 1].first ? refs[x - 1].first : &refs[x - 1];
+	/* Back in document order, for the checks that report in it. */
+	for (size_t x = 0; x < *n; x++)
+		doc[refs[x].pos] = &refs[x];
+	*by_doc = doc;
+	return refs;
 }
 
 /* The same host, path and type twice, anywhere: nginx would take one. */
-static int dup_check(const struct topo *t, size_t i, size_t r, size_t k, struct topo_error *err)
+static int dup_report(const struct topo *t, const struct path_ref *p, struct topo_error *err)
 {
-	const struct topo_ingress_rule *rule = &t->ingresses[i].rules[r];
-	const struct topo_ingress_path *p = &rule->paths[k];
+	const struct topo_ingress_path *path = &t->ingresses[p->i].rules[p->r].paths[p->k];
 	char at[TOPO_PATH_MAX], first[TOPO_PATH_MAX];
 
-	for (size_t i2 = 0; i2 <= i; i2++)
-		for (size_t r2 = 0; r2 < t->ingresses[i2].nrules && (i2 < i || r2 <= r); r2++) {
-			const struct topo_ingress_rule *o = &t->ingresses[i2].rules[r2];
-
-			if (strcmp(o->host, rule->host))
-				continue;
-			for (size_t k2 = 0; k2 < o->npaths; k2++) {
-				if (i2 == i && r2 == r && k2 >= k)
-					break;
-				if (!same_path(&o->paths[k2], p))
-					continue;
-				path_at(at, sizeof(at), i, r, k);
-				path_at(first, sizeof(first), i2, r2, k2);
-				strncat(at, ".path", sizeof(at) - strlen(at) - 1);
-				return topo_err_str(err, at, p->path, "duplicate: host \"%s\" already has "
-						    "this %s path at %s", rule->host,
-						    p->type == TOPO_PATH_EXACT ? "Exact" : "Prefix", first);
-			}
-		}
-	return 0;
+	path_at(at, sizeof(at), p->i, p->r, p->k);
+	path_at(first, sizeof(first), p->first->i, p->first->r, p->first->k);
+	strncat(at, ".path", sizeof(at) - strlen(at) - 1);
+	return topo_err_str(err, at, path->path, "duplicate: host \"%s\" already has this %s path "
+			    "at %s", p->host, p->type == TOPO_PATH_EXACT ? "Exact" : "Prefix", first);
 }
 
 /* The first pod running nginx, or NULL. */
@@ -164,7 +254,9 @@ int topo_ingress_check(struct topo *t, const struct topo_plan *plan, struct topo
 {
 	const struct topo_pod *ctl = controller(t);
 	char at[TOPO_PATH_MAX], v[2 * TOPO_LABEL_MAX + 2];
-	size_t svc, port;
+	struct svc_index ix = { 0 };
+	struct path_ref *refs = NULL, **doc = NULL;
+	size_t svc, port, npaths = 0;
 	int ret = 0;
 
 	if (t->ningresses && !ctl)
@@ -188,16 +280,23 @@ int topo_ingress_check(struct topo *t, const struct topo_plan *plan, struct topo
 				return topo_err_str(err, at, t->ingresses[i].rules[r].host,
 						    "is also the name of an internet host");
 			}
-	/* Every check first, so that a failure writes nothing. */
-	for (size_t i = 0; i < t->ningresses && !ret; i++)
-		for (size_t r = 0; r < t->ingresses[i].nrules && !ret; r++)
-			for (size_t k = 0; k < t->ingresses[i].rules[r].npaths && !ret; k++) {
-				path_at(at, sizeof(at), i, r, k);
-				ret = backend_find(t, &t->ingresses[i], &t->ingresses[i].rules[r].paths[k],
-						   at, &svc, &port, err);
-				if (!ret)
-					ret = dup_check(t, i, r, k, err);
-			}
+	if (!t->ningresses)
+		return 0;
+	if (svc_index_build(t, &ix) < 0 || !(refs = paths_index(t, &npaths, &doc))) {
+		ret = topo_err_nomem(err);
+		goto out;
+	}
+	/* Every check first, so that a failure writes nothing; in document
+	 * order, the first problem is the one reported. */
+	for (size_t x = 0; x < npaths && !ret; x++) {
+		const struct path_ref *p = doc[x];
+
+		path_at(at, sizeof(at), p->i, p->r, p->k);
+		ret = backend_find(&ix, &t->ingresses[p->i], &t->ingresses[p->i].rules[p->r].paths[p->k],
+				   at, &svc, &port, err);
+		if (!ret && p->first)
+			ret = dup_report(t, p, err);
+	}
 	/* Ingress hosts reach the controller through its load balancer: the
 	 * internet's DNS gives them its address, as external-dns would. */
 	if (!ret && t->ningresses && !lb_planned(t, plan)) {
@@ -212,7 +311,11 @@ int topo_ingress_check(struct topo *t, const struct topo_plan *plan, struct topo
 			for (size_t k = 0; k < t->ingresses[i].rules[r].npaths; k++) {
 				struct topo_ingress_path *p = &t->ingresses[i].rules[r].paths[k];
 
-				backend_find(t, &t->ingresses[i], p, "", &p->svc, &p->svc_port, NULL);
+				backend_find(&ix, &t->ingresses[i], p, "", &p->svc, &p->svc_port, NULL);
 			}
+out:
+	free(ix.order);
+	free(refs);
+	free(doc);
 	return ret;
 }

@@ -412,25 +412,112 @@ static uint16_t svc_target(const struct topo_svc_port *sp, const struct topo_pod
 	return 0;
 }
 
+/* Every label of every pod with the pod's namespace, sorted, so that a
+ * Service's candidates are found by binary search rather than by asking
+ * every pod: 65536 Services over 65536 pods would otherwise be 4 billion
+ * comparisons. */
+struct label_ref {
+	const char *ns, *key, *value;
+	size_t pod;
+};
+
+static int label_cmp(const struct label_ref *a, const char *ns, const char *key, const char *value)
+{
+	int c = strcmp(a->ns, ns);
+
+	if (!c)
+		c = strcmp(a->key, key);
+	return c ? c : strcmp(a->value, value);
+}
+
+static int ref_cmp(const void *pa, const void *pb)
+{
+	const struct label_ref *a = pa, *b = pb;
+	int c = label_cmp(a, b->ns, b->key, b->value);
+
+	return c ? c : (a->pod > b->pod) - (a->pod < b->pod);	/* pods in order */
+}
+
+/* The run of refs carrying namespace ns and label key=value: [*first, end). */
+static size_t label_run(const struct label_ref *refs, size_t n, const char *ns,
+			const struct topo_label *l, size_t *first)
+{
+	size_t lo = 0, hi = n, end;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (label_cmp(&refs[mid], ns, l->key, l->value) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (end = lo; end < n && !label_cmp(&refs[end], ns, l->key, l->value); end++)
+		;
+	*first = lo;
+	return end;
+}
+
+static struct label_ref *labels_index(const struct topo *t, size_t *n)
+{
+	struct label_ref *refs;
+	size_t total = 0;
+
+	for (size_t i = 0; i < t->npods; i++)
+		total += t->pods[i].nlabels;
+	refs = malloc((total ? total : 1) * sizeof(*refs));
+	if (!refs)
+		return NULL;
+	*n = 0;
+	for (size_t i = 0; i < t->npods; i++)
+		for (size_t l = 0; l < t->pods[i].nlabels; l++)
+			refs[(*n)++] = (struct label_ref){ t->pods[i].ns, t->pods[i].labels[l].key,
+							   t->pods[i].labels[l].value, i };
+	qsort(refs, *n, sizeof(*refs), ref_cmp);
+	return refs;
+}
+
+/* The pods s selects, in pod order, into match; how many. Candidates are
+ * the pods with the selector's rarest label; each is then checked whole. */
+static size_t svc_matches(const struct topo *t, const struct topo_service *s,
+			  const struct label_ref *refs, size_t nrefs, size_t *match)
+{
+	size_t best = 0, best_end = 0, n = 0;
+
+	if (!s->nselector)
+		return 0;
+	for (size_t j = 0; j < s->nselector; j++) {
+		size_t first, end = label_run(refs, nrefs, s->ns, &s->selector[j], &first);
+
+		if (j == 0 || end - first < best_end - best) {
+			best = first;
+			best_end = end;
+		}
+	}
+	for (size_t r = best; r < best_end; r++)
+		if (svc_selects(s, &t->pods[refs[r].pod]))
+			match[n++] = refs[r].pod;
+	return n;
+}
+
 static int plan_endpoints(const struct topo *t, struct topo_plan *plan, struct topo_error *err)
 {
 	const struct topo_service *s;
 	struct topo_endpoint *ep;
-	size_t *match, i, j, k, n, total = 0;
+	struct label_ref *refs = NULL;
+	size_t *match, i, j, k, n, nrefs = 0, total = 0;
 	int ret = 0;
 
 	/* The pods one Service selects, gathered once and then copied. */
 	match = calloc(t->npods ? t->npods : 1, sizeof(*match));
-	if (!match) {
+	refs = match ? labels_index(t, &nrefs) : NULL;
+	if (!refs) {
 		ret = topo_err_nomem(err);
 		goto out;
 	}
 	for (i = 0; i < t->nservices; i++) {
 		s = &t->services[i];
-		for (j = 0, n = 0; s->nselector && j < t->npods; j++) {
-			if (svc_selects(s, &t->pods[j]))
-				match[n++] = j;
-		}
+		n = svc_matches(t, s, refs, nrefs, match);
 		total += n;
 		if (total > TOPO_MAX_ENDPOINTS) {
 			ret = svc_fail(t, i, err, "selects %zu pods, which takes the endpoints of all "
@@ -453,6 +540,7 @@ static int plan_endpoints(const struct topo *t, struct topo_plan *plan, struct t
 		}
 	}
 out:
+	free(refs);
 	free(match);
 	return ret;
 }
