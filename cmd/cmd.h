@@ -44,6 +44,8 @@ struct trace_args {
 
 struct lab;
 struct trace;
+/* Room for a URL's HOST[:PORT]: a 253-byte name, ':', five digits. */
+#define CMD_URL_HOST_MAX 264
 /* DST has a scheme ("...://"): a URL, for cmd_trace_url_split. */
 bool cmd_trace_is_url(const char *dst);
 /* "http[s]://HOST[:PORT][/PATH]" (scheme in any case): DST becomes

@@ -16,30 +16,38 @@
 #include "out/explain_tui.h"
 #include "trace/trace.h"
 
-/* --live: the topic's own trace, hop by hop with sentences. */
-static int live(const struct explain_doc *d, struct lab *l, json_t *doc)
+/* --live: the topic's own trace, hop by hop with sentences, into doc (JSON)
+ * or on stdout. The exit code; *reported when an error was printed instead
+ * (then doc must not be: one JSON document). */
+static int live(const struct explain_doc *d, struct lab *l, json_t *doc, bool *reported)
 {
 	struct trace_args a = { .src = d->trace_src, .dst = d->trace_dst };
 	struct trace t = { 0 }, dt = { 0 };
-	char host[256];
+	char host[CMD_URL_HOST_MAX];
 	bool dns = false;
 	int ret;
 
+	*reported = true;
+	/* The topic has a trace, but this lab lacks what it would run between. */
+	if (!d->trace_src[0])
+		return pp_usage_error("explain", "lab \"%s\" has nothing for topic \"%s\" to trace "
+				      "(its lab lines say what is missing)", l->name, d->name);
 	if (!strncmp(d->trace_opts, "-p ", 3))
 		a.proto = d->trace_opts + 3;
 	if (cmd_trace_is_url(a.dst) &&
 	    (ret = cmd_trace_url_split(&a, host, sizeof(host))) != 0)
 		return ret;
 	ret = cmd_trace_lab(&a, l, &t, &dt, &dns);
-	if (ret == 0) {
-		if (doc)
-			json_object_set_new(doc, "live", out_explain_live_json(&t));
-		else
-			out_explain_live(stdout, &t, opts.color);
-		ret = t.verdict == TRACE_DELIVERED ? PP_EXIT_OK : PP_EXIT_FAIL;
-	} else if (ret < 0) {
-		ret = PP_EXIT_FAIL;
-	}
+	if (ret > 0)
+		goto out;	/* it could not start, and said why */
+	*reported = false;
+	/* Run, or a name that did not resolve: then the DNS query's trace. */
+	if (doc)
+		json_object_set_new(doc, "live", out_explain_live_json(ret == 0 ? &t : &dt));
+	else
+		out_explain_live(stdout, ret == 0 ? &t : &dt, opts.color);
+	ret = ret == 0 && t.verdict == TRACE_DELIVERED ? PP_EXIT_OK : PP_EXIT_FAIL;
+out:
 	trace_free(&t);
 	trace_free(&dt);
 	return ret;
@@ -66,7 +74,7 @@ static struct trace *tui_run(void *arg, const struct explain_doc *d)
 {
 	struct trace_args a = { .src = d->trace_src, .dst = d->trace_dst };
 	struct trace *t = calloc(1, sizeof(*t)), dt = { 0 };
-	char host[256];
+	char host[CMD_URL_HOST_MAX];
 	bool dns = false;
 
 	if (!t)
@@ -177,12 +185,14 @@ int cmd_explain(int argc, char **argv)
 		return pp_report(&e);
 	}
 	if (opts.json) {
+		bool reported = false;
+
 		doc = out_explain_json(&d, have_lab ? l.name : NULL);
 		if (want_live)
-			ret = live(&d, &l, doc);
+			ret = live(&d, &l, doc, &reported);
 		/* A trace that could not start has printed its error, the one
 		 * document; a trace that ran, delivered or not, is in doc. */
-		if (ret == PP_EXIT_OK || ret == PP_EXIT_FAIL)
+		if (!reported)
 			pp_json_out(doc);
 		else
 			json_decref(doc);
@@ -192,8 +202,10 @@ int cmd_explain(int argc, char **argv)
 			fputs("\nTopics (podpath explain TOPIC):\n", stdout);
 			out_explain_list(stdout);
 		}
+		bool reported;
+
 		if (want_live)
-			ret = live(&d, &l, NULL);
+			ret = live(&d, &l, NULL, &reported);
 	}
 	if (have_lab)
 		lab_free(&l);

@@ -93,14 +93,21 @@ bool cmd_trace_is_url(const char *dst)
 	return strstr(dst, "://") != NULL;
 }
 
-/* The path as it goes on the request line: bytes a URL may not hold as
- * they are (space, quotes, controls, non-ASCII) percent-encoded. */
-static int url_path_encode(const char *path, char *out, size_t len)
+/* The path (and query) as it goes on the request line: up to n bytes of
+ * path, a leading '/' added, the bytes a URL may not hold as they are
+ * (space, quotes, controls, non-ASCII) percent-encoded. */
+static int url_path_encode(const char *path, size_t n, char *out, size_t len)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t o = 0;
 
-	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+	if (*path != '/') {
+		if (len < 2)
+			return -1;
+		out[o++] = '/';
+	}
+	for (const unsigned char *p = (const unsigned char *)path; p < (const unsigned char *)path + n;
+	     p++) {
 		bool plain = *p > 0x20 && *p < 0x7f && !strchr("\"<>\\^`{|}", *p);
 
 		if (o + (plain ? 1 : 3) >= len)
@@ -117,18 +124,23 @@ static int url_path_encode(const char *path, char *out, size_t len)
 	return 0;
 }
 
-/* "http[s]://HOST[:PORT][/PATH]" -> proto http[s], DST HOST[:PORT], the path. */
+/* "http[s]://HOST[:PORT][/PATH][?QUERY][#FRAGMENT]" -> proto http[s], DST
+ * HOST[:PORT], the path and query (the fragment stays with the client, as
+ * a browser keeps it). */
 int cmd_trace_url_split(struct trace_args *a, char *buf, size_t len)
 {
-	const char *sep = strstr(a->dst, "://"), *rest = sep + 3, *slash = strchr(rest, '/');
-	size_t scheme = (size_t)(sep - a->dst);
+	const char *sep = strstr(a->dst, "://"), *rest = sep + 3;
+	size_t scheme = (size_t)(sep - a->dst), hlen = strcspn(rest, "/?#");
 	bool tls = scheme == 5 && !strncasecmp(a->dst, "https", 5);
 	const char *colon;
 
 	if (!tls && !(scheme == 4 && !strncasecmp(a->dst, "http", 4)))
 		return pp_usage_error("trace", "DST \"%s\": scheme \"%.*s\" is not one trace speaks "
 				      "(http or https)", a->dst, (int)scheme, a->dst);
-	snprintf(buf, len, "%.*s", slash ? (int)(slash - rest) : (int)strlen(rest), rest);
+	if (hlen >= len)
+		return pp_usage_error("trace", "DST \"%s\": the host and port are longer than %zu "
+				      "bytes", a->dst, len - 1);
+	snprintf(buf, len, "%.*s", (int)hlen, rest);
 	if (!buf[0] || buf[0] == ':')
 		return pp_usage_error("trace", "DST \"%s\": the URL has no host", a->dst);
 	if (strchr(buf, '@'))
@@ -141,9 +153,10 @@ int cmd_trace_url_split(struct trace_args *a, char *buf, size_t len)
 	if (colon && pp_parse_uint(colon + 1, 1, 65535) < 0)
 		return pp_usage_error("trace", "DST \"%s\": bad port \"%s\" (1-65535)", a->dst,
 				      colon + 1);
-	if (url_path_encode(slash ? slash : "/", a->url_path, sizeof(a->url_path)) < 0)
-		return pp_usage_error("trace", "DST \"%s\": the path is longer than %zu bytes",
-				      a->dst, sizeof(a->url_path) - 1);
+	if (url_path_encode(rest + hlen, strcspn(rest + hlen, "#"), a->url_path,
+			    sizeof(a->url_path)) < 0)
+		return pp_usage_error("trace", "DST \"%s\": the path, percent-encoded, is longer "
+				      "than %zu bytes", a->dst, sizeof(a->url_path) - 1);
 	a->url = a->dst;
 	a->dst = buf;
 	if (!a->proto)
@@ -188,11 +201,23 @@ static int port_once(struct trace_args *a, const struct lab *l, struct trace *t)
 	if (own && pp_parse_uint(own + 1, 1, 65535) != a->port)
 		return pp_usage_error("trace", "DST \"%s\" names port %s and --port %ld: give it "
 				      "once", a->url ? a->url : a->dst, own + 1, a->port);
-	if (own || strncmp(a->dst, "svc/", 4) || !l->name[0])
+	if (own || !l->name[0])
 		return 0;
-	snprintf(buf, sizeof(buf), "%s:%ld", a->dst, a->port);
-	if (trace_endpoint_parse(l, buf, false, &t->dst, &e) < 0)
-		return pp_report(&e);
+	if (!strncmp(a->dst, "svc/", 4)) {
+		snprintf(buf, sizeof(buf), "%s:%ld", a->dst, a->port);
+		if (trace_endpoint_parse(l, buf, false, &t->dst, &e) < 0)
+			return pp_report(&e);
+	} else if (t->dst.svc_port) {
+		/* A Service's address or name: the port's protocol, as for
+		 * ADDRESS:PORT (53 on kube-dns is a DNS query); the name kept. */
+		char label[sizeof(t->dst.label)], ip[ADDR_STRLEN];
+
+		memcpy(label, t->dst.label, sizeof(label));
+		snprintf(buf, sizeof(buf), "%s:%ld", addr_fmt(t->dst.ip, ip), a->port);
+		if (trace_endpoint_parse(l, buf, false, &t->dst, &e) < 0)
+			return pp_report(&e);
+		memcpy(t->dst.label, label, sizeof(label));
+	}
 	return 0;
 }
 
@@ -290,7 +315,7 @@ int cmd_trace_lab(struct trace_args *a, struct lab *l, struct trace *t, struct t
 	if (trace_endpoint_parse(l, a->src, true, &t->src, &e) < 0)
 		return pp_report(&e);
 	if (trace_endpoint_parse(l, a->dst, false, &t->dst, &e) < 0) {
-		char host[256];
+		char host[CMD_URL_HOST_MAX];
 
 		snprintf(host, sizeof(host), "%.*s", (int)strcspn(a->dst, ":"), a->dst);
 		if (e.code == -ENOENT && strchr(host, '.') && !trace_is_dns_name(host))
@@ -320,7 +345,7 @@ int cmd_trace(int argc, char **argv)
 	struct trace t = { 0 }, dt = { 0 };
 	bool dns = false;
 	struct pp_err e = { 0 };
-	char url_host[256];
+	char url_host[CMD_URL_HOST_MAX];
 	struct lab l;
 	int ret;
 
@@ -351,7 +376,8 @@ int cmd_trace(int argc, char **argv)
 			return pp_report(&e);
 		ret = cmd_trace_lab(&a, &l, &t, &dt, &dns);
 		if (ret < 0 && a.pcap &&
-		    trace_pcapng_write((const struct trace *[]){ &dt }, 1, a.pcap, &e) < 0) {
+		    trace_pcapng_write((const struct trace *[]){ &dt }, (const char *[]){ "DNS query " },
+				       1, a.pcap, &e) < 0) {
 			ret = pp_report(&e);
 			goto out;
 		}
@@ -373,8 +399,9 @@ int cmd_trace(int argc, char **argv)
 			goto out;
 	}
 	if (a.pcap && trace_pcapng_write(dns ? (const struct trace *[]){ &dt, &t }
-					      : (const struct trace *[]){ &t }, dns ? 2 : 1, a.pcap,
-					 &e) < 0) {
+					      : (const struct trace *[]){ &t },
+					 dns ? (const char *[]){ "DNS query ", "" } : (const char *[]){ "" },
+					 dns ? 2 : 1, a.pcap, &e) < 0) {
 		ret = pp_report(&e);
 		goto out;
 	}

@@ -171,7 +171,8 @@ void out_status_text(FILE *f, const struct out_status *s)
 
 				for (size_t j = 0; j < k && !again; j++)
 					again = sv->endpoints[e].port[j] == sv->endpoints[e].port[k];
-				if (!again)
+				/* 0: the pod lacks that port's name; kubectl leaves it out. */
+				if (!again && sv->endpoints[e].port[k])
 					fprintf(f, "%s%s:%u", shown++ ? "," : " ",
 						addr_fmt(t->pods[sv->endpoints[e].pod].ip, a),
 						sv->endpoints[e].port[k]);
@@ -386,10 +387,15 @@ static void dot_services(FILE *f, const struct topo *t)
 
 		fprintf(f, "\t\"svc/%s/%s\" [label=\"svc %s/%s\\n%s\", shape=hexagon];\n", sv->ns,
 			sv->name, sv->ns, sv->name, sv->cluster_ip ? addr_fmt(sv->cluster_ip, a) : "None");
-		for (size_t e = 0; e < sv->nendpoints; e++)
-			fprintf(f, "\t\"svc/%s/%s\" -> \"%s/%s\" [style=dashed, label=\":%u\"];\n",
+		for (size_t e = 0; e < sv->nendpoints; e++) {
+			char label[8] = "";	/* none where the pod lacks the port */
+
+			if (sv->nports && sv->endpoints[e].port[0])
+				snprintf(label, sizeof(label), ":%u", sv->endpoints[e].port[0]);
+			fprintf(f, "\t\"svc/%s/%s\" -> \"%s/%s\" [style=dashed, label=\"%s\"];\n",
 				sv->ns, sv->name, t->pods[sv->endpoints[e].pod].ns,
-				t->pods[sv->endpoints[e].pod].name, sv->nports ? sv->endpoints[e].port[0] : 0);
+				t->pods[sv->endpoints[e].pod].name, label);
+		}
 		if (sv->lb_ip)
 			fprintf(f, "\tlb -> \"svc/%s/%s\" [style=dotted, label=\"%s\"];\n", sv->ns,
 				sv->name, addr_fmt(sv->lb_ip, a));

@@ -384,6 +384,8 @@ int topo_resolve(struct topo *t, struct topo_error *err)
 		ret = topo_svc_plan(t, &plan, err);
 	if (!ret)
 		ret = topo_edge_plan(t, &plan, err);
+	/* topo_ingress_check also notes each path's backend in t: harmless if
+	 * a later check fails, as callers free t on failure. */
 	if (!ret)
 		ret = topo_ingress_check(t, &plan, err);
 	if (!ret)

@@ -27,6 +27,13 @@ uint32_t topo_dns_ip(const struct topo *t)
 	return kd && kd->cluster_ip ? kd->cluster_ip : dns_tenth(t);
 }
 
+/* The tenth address is held back only while kube-dns may take it: not
+ * once kube-dns names a clusterIP of its own elsewhere. */
+static bool tenth_reserved(const struct topo *t)
+{
+	return topo_dns_ip(t) == dns_tenth(t);
+}
+
 static bool has_node_ports(const struct topo_service *s)
 {
 	return s->type == TOPO_SVC_NODEPORT || s->type == TOPO_SVC_LOADBALANCER;
@@ -198,7 +205,7 @@ static int check_cluster_ip(const struct topo *t, size_t i, const struct svc_wor
 		ret = topo_err_str(err, path, a, "%s .network.serviceCIDR %s", what, c);
 		goto out;
 	}
-	if (s->cluster_ip == dns_tenth(t) && !is_kube_dns(s)) {
+	if (s->cluster_ip == dns_tenth(t) && !is_kube_dns(s) && tenth_reserved(t)) {
 		ret = topo_err_str(err, path, a, "reserved for kube-system/kube-dns "
 				   "(the tenth address of .network.serviceCIDR %s)", c);
 		goto out;
@@ -334,7 +341,7 @@ static int assign_cluster_ips(const struct topo *t, struct topo_plan *plan,
 			plan->svc_ip[i] = dns;
 			continue;
 		}
-		while (next <= last && (next == dns || ip_given(w, next)))
+		while (next <= last && ((next == dns && tenth_reserved(t)) || ip_given(w, next)))
 			next++;
 		if (next > last) {
 			ret = svc_fail(t, i, err, "no free address left for this Service in "
@@ -442,8 +449,10 @@ static int ref_cmp(const void *pa, const void *pb)
 static size_t label_run(const struct label_ref *refs, size_t n, const char *ns,
 			const struct topo_label *l, size_t *first)
 {
-	size_t lo = 0, hi = n, end;
+	size_t lo = 0, hi = n;
 
+	/* Both ends by binary search: a label on most pods (app=web) must not
+	 * cost a walk over them for every Service. */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -452,10 +461,17 @@ static size_t label_run(const struct label_ref *refs, size_t n, const char *ns,
 		else
 			hi = mid;
 	}
-	for (end = lo; end < n && !label_cmp(&refs[end], ns, l->key, l->value); end++)
-		;
 	*first = lo;
-	return end;
+	hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (label_cmp(&refs[mid], ns, l->key, l->value) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 static struct label_ref *labels_index(const struct topo *t, size_t *n)

@@ -116,18 +116,25 @@ static void write_epb(struct writer *w, uint32_t ifid, const struct capture_pkt 
 	put32(w, len);
 }
 
-/* The packets of one trace; ifs holds the interface blocks' names so far
- * (a capture point both traces saw is one interface). 0 or -ENOMEM. */
+/* In time, and at one time in capture order (qsort is not stable). */
 static int by_time(const void *a, const void *b, void *pkts)
 {
 	const struct capture_pkt *all = pkts;
-	uint64_t x = all[*(const size_t *)a].ts_ns, y = all[*(const size_t *)b].ts_ns;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	uint64_t x = all[i].ts_ns, y = all[j].ts_ns;
 
-	return x < y ? -1 : x > y;
+	return x != y ? (x < y ? -1 : 1) : (i > j) - (i < j);
 }
 
+/* A capture point: its namespace and interface index, which two traces
+ * (the DNS query's, the connection's) share; labels may be cut short. */
+#define IF_KEY_MAX 112
+
+/* The packets of one trace; ifs holds the capture points given interface
+ * blocks so far, so a point both traces saw is one interface. 0 or
+ * -ENOMEM. */
 static int write_trace(struct writer *w, const struct trace *t, const char *phase,
-		       char (**ifs)[160], size_t *nifs, size_t *cap)
+		       char (**ifs)[IF_KEY_MAX], size_t *nifs, size_t *cap)
 {
 	const struct capture_pkt *all;
 	size_t n, *order;
@@ -143,11 +150,12 @@ static int write_trace(struct writer *w, const struct trace *t, const char *phas
 		order[i] = i;
 	qsort_r(order, n, sizeof(*order), by_time, (void *)all);
 	for (size_t k = 0; k < n; k++) {
-		char name[160], comment[96] = "";
+		char name[160], key[IF_KEY_MAX], comment[96] = "";
 		size_t i = order[k], id;
 
-		snprintf(name, sizeof(name), "%s:%s", t->ns_label[all[i].ns], all[i].ifname);
-		for (id = 0; id < *nifs && strcmp((*ifs)[id], name); id++)
+		snprintf(key, sizeof(key), "%s/%d", t->ns[all[i].ns] ? t->ns[all[i].ns] : "",
+			 all[i].ifindex);
+		for (id = 0; id < *nifs && strcmp((*ifs)[id], key); id++)
 			;
 		if (id == *nifs) {
 			if (*nifs == *cap) {
@@ -161,7 +169,8 @@ static int write_trace(struct writer *w, const struct trace *t, const char *phas
 				*ifs = ni;
 				*cap = ncap;
 			}
-			memcpy((*ifs)[(*nifs)++], name, sizeof(name));
+			memcpy((*ifs)[(*nifs)++], key, sizeof(key));
+			snprintf(name, sizeof(name), "%s:%s", t->ns_label[all[i].ns], all[i].ifname);
 			write_idb(w, name);
 		}
 		for (size_t h = 0; h < t->nhops; h++)
@@ -174,11 +183,11 @@ static int write_trace(struct writer *w, const struct trace *t, const char *phas
 	return 0;
 }
 
-int trace_pcapng_write(const struct trace *const *tr, size_t ntr, const char *path,
-		       struct pp_err *e)
+int trace_pcapng_write(const struct trace *const *tr, const char *const *phase, size_t ntr,
+		       const char *path, struct pp_err *e)
 {
 	struct writer w = { 0 };
-	char (*ifs)[160] = NULL;
+	char (*ifs)[IF_KEY_MAX] = NULL;
 	size_t nifs = 0, cap = 0;
 	int ret = 0;
 
@@ -187,7 +196,7 @@ int trace_pcapng_write(const struct trace *const *tr, size_t ntr, const char *pa
 		return pp_err_set(e, PP_EXIT_USAGE, -errno, "pcapng file \"%s\": %s", path, strerror(errno));
 	write_shb(&w);
 	for (size_t i = 0; i < ntr && ret == 0; i++)
-		if (write_trace(&w, tr[i], i + 1 < ntr ? "DNS query " : "", &ifs, &nifs, &cap) < 0)
+		if (write_trace(&w, tr[i], phase[i], &ifs, &nifs, &cap) < 0)
 			ret = pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
 	if (ret == 0 && w.failed)
 		ret = pp_err_set(e, PP_EXIT_FAIL, -EIO, "pcapng file \"%s\": write failed", path);

@@ -309,9 +309,12 @@ void probe_http_answer(const char *buf, size_t len, struct probe_result *r)
 		/* Anything else is said by its status line (a body would be an
 		 * error page's HTML), a redirect with where it points. */
 		const char *loc = strcasestr(buf, "\r\nLocation: ");
+		/* After "HTTP/1.1" and its blanks (sscanf took any blank). */
+		const char *code = buf + strcspn(buf, " \t\r\n");
 
+		code += strspn(code, " \t");
 		snprintf(r->answer, sizeof(r->answer), "HTTP %.*s%s%.*s",
-			 (int)strcspn(buf + strcspn(buf, " ") + 1, "\r\n"), buf + strcspn(buf, " ") + 1,
+			 (int)strcspn(code, "\r\n"), code,
 			 loc && (!body || loc < body) ? ", Location: " : "",
 			 loc && (!body || loc < body) ? (int)strcspn(loc + 12, "\r\n") : 0,
 			 loc ? loc + 12 : "");

@@ -57,7 +57,8 @@ static bool tls_describe(SSL *ssl, const struct probe *p, struct probe_result *r
 {
 	X509 *peer = SSL_get1_peer_certificate(ssl);
 	char subject[128] = "?";
-	long v = SSL_get_verify_result(ssl);
+	/* No certificate at all verifies as X509_V_OK: not to be trusted. */
+	long v = peer ? SSL_get_verify_result(ssl) : X509_V_ERR_UNSPECIFIED;
 
 	if (peer) {
 		X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, subject,
@@ -98,6 +99,11 @@ void probe_https_run(struct probe *p, long long deadline_ms, struct probe_result
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	if (p->ca_file[0] && SSL_CTX_load_verify_locations(ctx, p->ca_file, NULL) != 1) {
 		tls_fail(r, "cannot read the CA file");
+		goto out;
+	}
+	/* No lab CA (--netns): the system's store, as curl would use. */
+	if (!p->ca_file[0] && SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		tls_fail(r, "cannot read the system's CA store");
 		goto out;
 	}
 	SSL_set_tlsext_host_name(ssl, p->host);

@@ -162,10 +162,11 @@ int trace_run(struct trace *t, struct pp_err *e);
 /* Release what trace_run allocated. */
 void trace_free(struct trace *t);
 const char *trace_verdict_name(enum trace_verdict v);
-/* Write every packet the ntr traces captured, in their order (all but the
- * last are the DNS query's trace before the connection's), as pcapng: one interface block
- * per capture point ("node node-1:eth0"), each packet with its hop. */
-int trace_pcapng_write(const struct trace *const *tr, size_t ntr, const char *path,
-		       struct pp_err *e);
+/* Write every packet the ntr traces captured, trace by trace (the DNS
+ * query's before the connection's), each in time order, as pcapng: one
+ * interface block per capture point ("node node-1:eth0"), each packet's
+ * hop in its comment, prefixed with its trace's phase ("DNS query " or ""). */
+int trace_pcapng_write(const struct trace *const *tr, const char *const *phase, size_t ntr,
+		       const char *path, struct pp_err *e);
 
 #endif

@@ -117,16 +117,24 @@ teardown_file() {
 		jq -e '.service.name != null' <<<"$output"
 		grep -q "> [0-9.]*\.80: Flags \[S\]" "$BATS_TEST_TMPDIR/syn"
 	done
-	# kube-dns's ClusterIP: its first port is UDP 53, so a DNS query.
-	run pp -j trace default/client 10.96.0.10
-	[ "$status" -eq 0 ]
-	[ "$(jq -r .protocol <<<"$output")" = dns ]
+	# kube-dns's ClusterIP: its first port is UDP 53, so a DNS query; and
+	# --port 53 on its address or name picks that port's protocol too.
+	for args in "10.96.0.10" "10.96.0.10 --port 53" "kube-dns.kube-system --port 53"; do
+		run pp -j trace default/client $args
+		[ "$status" -eq 0 ]
+		[ "$(jq -r .protocol <<<"$output")" = dns ]
+	done
 }
 
 @test "a URL: the scheme in any case, the path sent percent-encoded as a browser would (the backend saw it)" {
 	run pp -j trace default/client 'HTTP://web/a b"c'
 	[ "$status" -eq 0 ]
 	[[ "$(jq -r .verdict.answer <<<"$output")" == *" path=/a%20b%22c "* ]]
+	# a query goes with the path, a fragment stays behind, as with curl
+	want=$(pp exec default/client -- curl -s 'http://web?q=2#frag' | grep -o ' path=[^ ]*')
+	[ "$want" = " path=/?q=2" ]
+	run pp -j trace default/client 'http://web?q=2#frag'
+	[[ "$(jq -r .verdict.answer <<<"$output")" == *"$want "* ]]
 }
 
 @test "a UDP port 53 Service is probed with a DNS query" {

@@ -1261,6 +1261,14 @@ static void test_services_ipam(void)
 		CHECK_EQ_INT(topo_dns_ip(&t), ip("10.96.0.53"));
 		topo_free(&t);
 	}
+	/* ... so another Service may take the tenth itself. */
+	if (CHECK(load_str(&t, SVC_DOC(
+			   "{\"name\": \"ten\", \"clusterIP\": \"10.96.0.10\", \"ports\": [{\"port\": 1}]},"
+			   "{\"namespace\": \"kube-system\", \"name\": \"kube-dns\", \"clusterIP\": \"10.96.0.53\", "
+			   "\"ports\": [{\"port\": 53}]}"), &err) == 0)) {
+		CHECK_EQ_INT(t.services[0].cluster_ip, ip("10.96.0.10"));
+		topo_free(&t);
+	}
 	/* Ten Services without kube-dns: the tenth address is skipped. */
 	if (CHECK(load_str(&t, SVC_DOC(
 			   "{\"name\": \"s1\", \"ports\": [{\"port\": 1}]}, {\"name\": \"s2\", \"ports\": [{\"port\": 1}]},"
