@@ -65,7 +65,7 @@ ip_script() {
 
 # One sample of each is at the mercy of the kernel's background work (netns
 # cleanup, ext4): take ROUNDS of each, alternating, and compare medians.
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 pps=() tds=() ips=()
 for r in $(seq "$ROUNDS"); do
