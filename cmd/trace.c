@@ -157,10 +157,13 @@ int cmd_trace_url_split(struct trace_args *a, char *buf, size_t len)
 			    sizeof(a->url_path)) < 0)
 		return pp_usage_error("trace", "DST \"%s\": the path, percent-encoded, is longer "
 				      "than %zu bytes", a->dst, sizeof(a->url_path) - 1);
+	/* The scheme is the protocol; -p may repeat it, not contradict it. */
+	if (a->proto && strcmp(a->proto, tls ? "https" : "http"))
+		return pp_usage_error("trace", "DST \"%s\" is an %s URL and -p says \"%s\": give the "
+				      "protocol once", a->dst, tls ? "https" : "http", a->proto);
 	a->url = a->dst;
 	a->dst = buf;
-	if (!a->proto)
-		a->proto = tls ? "https" : "http";
+	a->proto = tls ? "https" : "http";
 	return 0;
 }
 
@@ -198,7 +201,9 @@ static int port_once(struct trace_args *a, const struct lab *l, struct trace *t)
 
 	if (a->port <= 0)
 		return 0;
-	if (own && pp_parse_uint(own + 1, 1, 65535) != a->port)
+	/* A named port (svc/NS/NAME:http) is the number it was resolved to. */
+	if (own && (pp_parse_uint(own + 1, 1, 65535) >= 0 ? pp_parse_uint(own + 1, 1, 65535)
+							   : (long)t->dst.port) != a->port)
 		return pp_usage_error("trace", "DST \"%s\" names port %s and --port %ld: give it "
 				      "once", a->url ? a->url : a->dst, own + 1, a->port);
 	if (own || !l->name[0])
@@ -384,7 +389,14 @@ int cmd_trace(int argc, char **argv)
 		if (ret < 0) {	/* the name did not resolve: the DNS trace says why */
 			if (opts.json) {
 				json_t *o = out_trace_json(&dt);
+				json_t *v = json_object_get(o, "verdict");
+				char why[700];
 
+				/* The query was delivered; the trace was not. */
+				snprintf(why, sizeof(why), "\"%s\" did not resolve: %s", a.dst,
+					 dt.res.answer[0] ? dt.res.answer : "no answer from the DNS");
+				json_object_set_new(v, "result", json_string("unresolved"));
+				json_object_set_new(v, "reason", json_string(why));
 				json_object_set_new(o, "unresolved", json_string(a.dst));
 				pp_json_out(o);
 			} else {

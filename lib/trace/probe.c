@@ -196,16 +196,18 @@ static int run_icmp(struct probe *p, long long deadline, struct probe_result *r)
 	return 0;
 }
 
-/* The answer to DNS query id, in words and as its first address. */
-static void dns_read(const uint8_t *buf, size_t n, uint16_t id, const char *name,
+/* The answer to DNS query id, in words and as its first address; false
+ * when what came back is no answer to it. */
+static bool dns_read(const uint8_t *buf, size_t n, uint16_t id, const char *name,
 		     struct probe_result *r)
 {
 	struct dns_answer da;
 	char a[ADDR_STRLEN];
 
 	if (dns_answer_parse(id, buf, n, &da) < 0) {
-		snprintf(r->answer, sizeof(r->answer), "not a DNS answer to the query");
-		return;
+		snprintf(r->answer, sizeof(r->answer), "a UDP answer came back, but not a DNS answer "
+			 "to the query (is a DNS server listening there?)");
+		return false;
 	}
 	r->dns_rcode = da.rcode;
 	r->dns_a = da.na ? da.a[0] : 0;
@@ -215,6 +217,7 @@ static void dns_read(const uint8_t *buf, size_t n, uint16_t id, const char *name
 
 		snprintf(r->answer + l, sizeof(r->answer) - l, " A %s", addr_fmt(da.a[i], a));
 	}
+	return true;
 }
 
 /* The address the kernel chose for the connected socket: where the probe
@@ -269,7 +272,12 @@ static int run_udp(struct probe *p, long long deadline, struct probe_result *r)
 			return 0;
 		}
 		if (p->proto == PROBE_DNS) {
-			dns_read(buf, (size_t)n, id, p->host, r);
+			/* Like an HTTP probe answered in another protocol: the
+			 * exchange did not happen, whatever the packets did. */
+			if (!dns_read(buf, (size_t)n, id, p->host, r)) {
+				r->outcome = PROBE_TIMEOUT;
+				return 0;
+			}
 		} else {
 			buf[n] = '\0';
 			snprintf(r->answer, sizeof(r->answer), "%.*s",

@@ -36,13 +36,18 @@ static void ns_add(struct trace *t, const char *netns, const char *kind, const c
 static void ns_add_endpoint(struct trace *t, const struct trace_endpoint *ep, bool node_first)
 {
 	const struct lab *l = t->lab;
+	char pod[TOPO_LABEL_MAX * 2 + 2] = "";
 
+	/* The place is the pod, "NS/NAME", whatever DST added (":8080"). */
+	if (ep->kind == TRACE_EP_POD)
+		snprintf(pod, sizeof(pod), "%s/%s", l->topo.pods[ep->pod].ns,
+			 l->topo.pods[ep->pod].name);
 	if (ep->kind == TRACE_EP_POD && !node_first)
-		ns_add(t, ep->netns, "pod", ep->label);
+		ns_add(t, ep->netns, "pod", pod);
 	if (ep->node >= 0)
 		ns_add(t, l->plan.nodes[ep->node].netns, "node", l->topo.nodes[ep->node].name);
 	if (ep->kind == TRACE_EP_POD && node_first)
-		ns_add(t, ep->netns, "pod", ep->label);
+		ns_add(t, ep->netns, "pod", pod);
 	if (ep->kind == TRACE_EP_INTERNET)
 		ns_add(t, ep->netns, "internet host", l->topo.inet.hosts[ep->host].name);
 }

@@ -82,7 +82,7 @@ void probe_https_run(struct probe *p, long long deadline_ms, struct probe_result
 {
 	SSL_CTX *ctx;
 	SSL *ssl = NULL;
-	char req[640], buf[4096];
+	char req[640], buf[4096], name[sizeof(p->host)];
 	size_t len = 0;
 	int n;
 
@@ -106,8 +106,12 @@ void probe_https_run(struct probe *p, long long deadline_ms, struct probe_result
 		tls_fail(r, "cannot read the system's CA store");
 		goto out;
 	}
-	SSL_set_tlsext_host_name(ssl, p->host);
-	SSL_set1_host(ssl, p->host);
+	/* A rooted name ("web.example.test.") is the same host: SNI and the
+	 * certificate's names carry no trailing dot (curl strips it too). */
+	snprintf(name, sizeof(name), "%.*s", (int)(strlen(p->host) - (p->host[0] &&
+			p->host[strlen(p->host) - 1] == '.')), p->host);
+	SSL_set_tlsext_host_name(ssl, name);
+	SSL_set1_host(ssl, name);
 	SSL_set_fd(ssl, p->fd);
 	if (SSL_connect(ssl) != 1) {
 		tls_fail(r, "handshake");
