@@ -167,9 +167,18 @@ int cmd_trace_url_split(struct trace_args *a, char *buf, size_t len)
 	return 0;
 }
 
-/* The first port of the destination pod's containers with this protocol. */
+/* The first port of the destination pod's containers (or internet host)
+ * with this protocol. */
 static uint16_t pod_port(const struct lab *l, const struct trace_endpoint *ep, enum topo_proto p)
 {
+	if (ep->host >= 0) {	/* by its address or name, as internet/NAME */
+		const struct topo_inet_host *h = &l->topo.inet.hosts[ep->host];
+
+		for (size_t k = 0; k < h->nports; k++)
+			if (h->ports[k].proto == p)
+				return h->ports[k].port;
+		return 0;
+	}
 	if (ep->pod < 0)
 		return 0;
 	for (size_t i = 0; i < l->topo.pods[ep->pod].ncontainers; i++) {

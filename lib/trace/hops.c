@@ -417,10 +417,17 @@ static void expect_edge(const struct trace *t, struct expect *x, size_t *n, bool
 	}
 	expect_add(t, x, n, h->netns, "eth0", true);
 	expect_add(t, x, n, p->inet_netns, p->hosts[h->host].host_if, false);
+	/* Another internet host is across the router's own bridge; anything
+	 * else outside the cloud, the router has no route for. */
+	if (t->dst.outside) {
+		if (t->dst.kind == TRACE_EP_INTERNET) {
+			expect_add(t, x, n, p->inet_netns, p->hosts[t->dst.host].host_if, true);
+			expect_add(t, x, n, t->dst.netns, "eth0", false);
+		}
+		return;
+	}
 	expect_add(t, x, n, p->inet_netns, EDGE_IF_CLOUD, true);
 	expect_add(t, x, n, p->gw_netns, EDGE_IF_INET, false);
-	if (t->dst.outside)
-		return;
 	expect_add(t, x, n, p->gw_netns, EDGE_IF_VPC, true);
 	expect_add(t, x, n, p->vpc_netns, EDGE_IF_IGW, false);
 }
@@ -466,6 +473,12 @@ static size_t expect_build(const struct trace *t, struct expect *x)
 		expect_add(t, x, &n, d->netns, "eth0", false);
 		return n;
 	}
+	/* A Service: kube-proxy picks the endpoint, and one on the same
+	 * bridge is DNATed and bridged back without reaching the IP layer
+	 * (br_netfilter): no prediction past the source's node. */
+	if (t->svc.svc >= 0 || (d->kind == TRACE_EP_IP &&
+				cidr_contains(&t->lab->topo.net.service_cidr, d->ip)))
+		return n;
 	if (s->kind == TRACE_EP_POD && bridge)
 		expect_add(t, x, &n, p->nodes[s->node].netns, LAB_BRIDGE_NAME, false);
 	if (d->outside) {
@@ -510,6 +523,9 @@ static void divergence_find(struct trace *t)
 			 "none: the request was seen at every hop the topology predicts, the last "
 			 "at %s %s (%s); it failed there or beyond", t->ns_label[x[n - 1].ns],
 			 x[n - 1].ifname, x[n - 1].outgoing ? "out" : "in");
+	else if (t->lab)
+		snprintf(t->divergence, sizeof(t->divergence), "none: the topology predicts no hop "
+			 "from %s to this destination", t->src.label);
 }
 
 static const struct nftrace_event *nft_drop(const struct trace *t, size_t *ns)
@@ -619,9 +635,10 @@ static bool arp_unanswered(const struct trace *t, uint32_t *who, size_t *ns, cha
 	uint32_t want;
 	size_t n, at;
 
-	if (t->last_hop < 0)
+	/* Never seen leaving: the source's own ARP (index 0 is the source). */
+	if (!t->nns)
 		return false;
-	at = t->hops[t->last_hop].ns;
+	at = t->last_hop >= 0 ? t->hops[t->last_hop].ns : 0;
 	want = next_hop(t->ns[at], t->dst.ip);
 	all = capture_packets(t->cap, &n);
 	for (size_t i = 0; i < n; i++) {
@@ -672,12 +689,13 @@ static int neigh_here(void *arg)
 static bool neigh_failed(const struct trace *t, uint32_t *who, size_t *ns, char *ifname)
 {
 	struct neigh_query q = { .dst = t->dst.ip };
+	size_t at = t->last_hop >= 0 ? t->hops[t->last_hop].ns : 0;
 
-	if (t->last_hop < 0 || netns_run(t->ns[t->hops[t->last_hop].ns], neigh_here, &q) < 0 ||
+	if (!t->nns || netns_run(t->ns[at], neigh_here, &q) < 0 ||
 	    !(q.state & (NUD_FAILED | NUD_INCOMPLETE)))
 		return false;
 	*who = q.who;
-	*ns = t->hops[t->last_hop].ns;
+	*ns = at;
 	snprintf(ifname, IF_NAMESIZE, "%s", q.ifname);
 	return true;
 }

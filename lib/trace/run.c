@@ -101,6 +101,16 @@ static bool to_proxy(const struct trace *t)
 	return false;
 }
 
+/* Any Service's LoadBalancer IP, whatever the port: the load balancer
+ * answers there, also for a port it has no listener on. */
+static bool is_lb_ip(const struct topo *t, uint32_t ip)
+{
+	for (size_t i = 0; i < t->nservices; i++)
+		if (t->services[i].lb_ip && t->services[i].lb_ip == ip)
+			return true;
+	return false;
+}
+
 /* Every namespace the packet can cross, in path order: the source, its
  * node (or, from the internet, the internet router and the gateway), the
  * VPC (and the load balancer), the gateway and the internet router towards
@@ -120,7 +130,7 @@ static void ns_choose(struct trace *t)
 		ns_add(t, l->plan.vpc_netns, "", "VPC");
 	/* The load balancer takes what comes from outside for its addresses;
 	 * a pod's packet to one is kube-proxy's on the pod's own node. */
-	if (from_out && t->svc.svc >= 0 && t->svc.lb)
+	if (from_out && is_lb_ip(&l->topo, t->dst.ip))
 		ns_add(t, l->plan.lb_netns, "", "load balancer");
 	if (to_out && !from_out) {
 		ns_add(t, l->plan.gw_netns, "", "gateway");

@@ -148,6 +148,10 @@ teardown_file() {
 	# dig agrees that the name the pod's search path tries first is unknown.
 	pp exec default/client -- dig +time=2 +tries=1 @10.96.0.10 nope-nothing.default.svc.cluster.local |
 		grep -q "status: NXDOMAIN"
+	run pp -j trace default/client nope-nothing
+	[ "$status" -eq 1 ]
+	# exit 1, and the JSON says it was not delivered
+	jq -e '.verdict.result == "unresolved" and .unresolved == "nope-nothing"' <<<"$output"
 	run pp trace default/client nope-nothing
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"NXDOMAIN nope-nothing.default.svc.cluster.local"* ]]

@@ -158,6 +158,11 @@ pp_host_veth() { "$PODPATH" --lab "$1" -j status | jq -r --arg p "$2" '.pods[] |
 	tr ppt-trace-routed default/client 10.244.2.77 -p icmp --timeout 0.5
 	[ "$st" -eq 1 ]
 	jq -e '.verdict.result == "no-neighbour" and (.verdict.reason | test("10.244.2.77 not resolved.*node node-2"))' <<<"$out"
+	# On the pod's own subnet, the pod itself asks, and ip neigh agrees.
+	tr ppt-trace-routed default/client 10.244.1.77 --timeout 0.5
+	[ "$st" -eq 1 ]
+	jq -e '.verdict.result == "no-neighbour" and (.verdict.reason | test("ARP on pod default/client eth0 unanswered"))' <<<"$out"
+	ip -n ppt-trace-routed_pod_default_client neigh show 10.244.1.77 | grep -Eq "INCOMPLETE|FAILED"
 }
 
 @test "an nft drop rule added with nft: dropped, naming the rule, the chain and the node" {
@@ -234,7 +239,8 @@ pp_host_veth() { "$PODPATH" --lab "$1" -j status | jq -r --arg p "$2" '.pods[] |
 		"default/client web-.x|\"web-.x\" is neither a pod" \
 		"default/client default/web-1:8080 --port 9000|names port 8080 and --port 9000: give it once" \
 		"default/client http://web:80/ --port 81|DST \"http://web:80/\" names port 80" \
-		"default/client svc/default/web --port 8080|has no port \"8080\""; do
+		"default/client svc/default/web --port 8080|has no port \"8080\"" \
+		"default/client https://web/ -p http|is an https URL and -p says \"http\""; do
 		args=${c%%|*} want=${c#*|}
 		run "$PODPATH" --lab $lab trace $args
 		echo "trace $args -> $status $output"
