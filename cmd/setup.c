@@ -180,8 +180,8 @@ static int load_topology(const struct setup_args *a, struct topo *t)
 		return pp_usage_error("setup", "--network \"%s\": expected routed, vxlan or vpc",
 				      a->network);
 	if (a->proxy_mode && topo_proxy_mode_parse(a->proxy_mode, &pmode) < 0)
-		return pp_usage_error("setup", "--proxy-mode \"%s\": expected nftables, iptables "
-				      "or ipvs", a->proxy_mode);
+		return pp_usage_error("setup", "--proxy-mode \"%s\": expected nftables or "
+				      "iptables", a->proxy_mode);
 	/* Refused either way; the kernel's gap is said too, as a fact. */
 	if (a->proxy_mode && pmode == TOPO_PROXY_IPVS)
 		return pp_usage_error("setup", "--proxy-mode \"%s\": %s%s", a->proxy_mode,

@@ -43,7 +43,7 @@ _podpath() {
 		case $prev in
 		-f | --file) _filedir json; return ;;
 		--network) COMPREPLY=($(compgen -W "routed vxlan vpc" -- "$cur")); return ;;
-		--proxy-mode) COMPREPLY=($(compgen -W "nftables iptables ipvs" -- "$cur")); return ;;
+		--proxy-mode) COMPREPLY=($(compgen -W "nftables iptables" -- "$cur")); return ;;
 		--nodes | --pods-per-node | --services) return ;;
 		esac
 		COMPREPLY=($(compgen -W "-f --file --nodes --pods-per-node --services --network --proxy-mode --help" -- "$cur")) ;;
