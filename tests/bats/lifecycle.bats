@@ -63,13 +63,21 @@ root_snapshot() {
 		ip netns pids "$ns" | grep -qx "$pid"
 	done
 	pp status --dot | dot -Tsvg >/dev/null
-	# The graph has the edge and the Services too, each Service pointing at
-	# the pods the JSON says serve it.
+	# The graph has the edge and the Services too, default/web pointing at
+	# exactly the pods kube-proxy's rules in node-1 send it to.
 	g=$(pp status --dot)
 	grep -q '^	internet -> gateway' <<<"$g"
 	grep -q '^	gateway -> vpc' <<<"$g"
-	for ep in $(pp -j status | jq -r '.services[] | select(.name == "web") | .endpoints[].pod'); do
-		grep -qF "\"svc/default/web\" -> \"$ep\"" <<<"$g"
+	eps=$(ip netns exec ${LAB}_node_node-1 nft list table ip kube-proxy |
+		grep -o 'chain endpoint-[A-Z0-9]*-default/web/tcp/[a-z0-9-]*__[0-9.]*' | sed 's/.*__//' | sort -u)
+	[ -n "$eps" ]
+	for ns in $(pod_netns $LAB); do
+		pod=${ns#${LAB}_pod_}; pod=${pod/_//}
+		if grep -qx "$(pod_ip $ns)" <<<"$eps"; then
+			grep -qF "\"svc/default/web\" -> \"$pod\"" <<<"$g"
+		else
+			! grep -qF "\"svc/default/web\" -> \"$pod\"" <<<"$g"
+		fi
 	done
 }
 
