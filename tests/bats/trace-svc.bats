@@ -74,7 +74,7 @@ teardown_file() {
 	# endpoint of the Local LoadBalancer Service, yet pod traffic is let
 	# through to the endpoint on node-1, unmasqueraded.
 	ctrl=$(pod_ip "${LAB}_pod_ingress-nginx_controller")
-	node2=$(ip -n "${LAB}_node_node-2" -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1)
+	node2=$(pod_ip "${LAB}_node_node-2")
 	tcpdump_start "${LAB}_pod_default_client" -n -i eth0 -c 2 -w "$BATS_TEST_TMPDIR/c.pcap" \
 		"tcp and host $ctrl"
 	dump=$TCPDUMP_PID
@@ -120,9 +120,15 @@ teardown_file() {
 	# kube-dns's ClusterIP: its first port is UDP 53, so a DNS query; and
 	# --port 53 on its address or name picks that port's protocol too.
 	for args in "10.96.0.10" "10.96.0.10 --port 53" "kube-dns.kube-system --port 53"; do
+		tcpdump_start "${LAB}_pod_default_client" -l -n -c 1 -i eth0 \
+			"udp dst port 53 and dst host 10.96.0.10" >"$BATS_TEST_TMPDIR/q"
+		cap=$TCPDUMP_PID
 		run pp -j trace default/client $args
+		wait $cap || true
 		[ "$status" -eq 0 ]
 		[ "$(jq -r .protocol <<<"$output")" = dns ]
+		# tcpdump saw a DNS query go to kube-dns (the last one, for a name)
+		grep -q "10.96.0.10.53: .* A? " "$BATS_TEST_TMPDIR/q"
 	done
 }
 
