@@ -185,7 +185,7 @@ static int load_topology(const struct setup_args *a, struct topo *t)
 	/* Refused either way; the kernel's gap is said too, as a fact. */
 	if (a->proxy_mode && pmode == TOPO_PROXY_IPVS)
 		return pp_usage_error("setup", "--proxy-mode \"%s\": %s%s", a->proxy_mode,
-				      TOPO_MSG_IPVS, proxy_mode_check(pmode) == -ENOENT ?
+				      TOPO_MSG_IPVS, !proxy_kernel_has_ipvs() ?
 				      "; nor has this kernel IP_VS (CONFIG_IP_VS; module ip_vs not "
 				      "loaded)" : "");
 	if (a->nodes >= 0) {

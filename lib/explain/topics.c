@@ -469,7 +469,7 @@ static void build_svc(struct explain_doc *d, const struct lab *l)
 		    l->topo.services[i].ports[0].proto == TOPO_PROTO_TCP)
 			s = &l->topo.services[i];
 	line(d, "kube-proxy mode: %s; IPVS: %s", topo_proxy_mode_name(l->topo.net.proxy_mode),
-	     proxy_mode_check(TOPO_PROXY_IPVS) == -ENOENT ?
+	     !proxy_kernel_has_ipvs() ?
 	     "this kernel has no IP_VS, so the lab cannot show it" : "IP_VS is present, but podpath "
 	     "builds only the nftables and iptables layouts");
 	if (!s || !c)

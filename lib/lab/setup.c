@@ -509,14 +509,6 @@ int lab_setup(struct lab *l, const struct lab_setup_opts *o, struct pp_err *e)
 	char dir[256];
 	int lock, ret;
 
-	/* Before anything exists, not even the lock file. */
-	ret = proxy_mode_check(l->topo.net.proxy_mode);
-	if (ret < 0)
-		return pp_err_set(e, PP_EXIT_ENV, ret, ret == -ENOENT ?
-				  "proxy mode ipvs: this kernel has no IP_VS (CONFIG_IP_VS, module "
-				  "ip_vs not loaded); use --proxy-mode nftables or iptables" :
-				  "proxy mode ipvs: podpath builds kube-proxy's nftables and "
-				  "iptables layouts only; use --proxy-mode nftables or iptables");
 	lock = lab_lock(l->name, 30000, e);
 	if (lock < 0)
 		return lock;

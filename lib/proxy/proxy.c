@@ -76,15 +76,11 @@ int proxy_install(const struct topo *t, size_t node, size_t part, struct nft_err
 	return ret;
 }
 
-int proxy_mode_check(enum topo_proxy_mode m)
+bool proxy_kernel_has_ipvs(void)
 {
-	if (m != TOPO_PROXY_IPVS)
-		return 0;
 	/* The module's directory exists once IP_VS is built in or loaded;
 	 * podpath does not load modules (that would change the host). */
-	if (access("/sys/module/ip_vs", F_OK) < 0)
-		return -ENOENT;
-	return -EOPNOTSUPP;
+	return access("/sys/module/ip_vs", F_OK) == 0;
 }
 
 void proxy_chain_names(const struct topo *t, size_t svc, size_t pi, uint32_t ip, uint16_t port,

@@ -20,9 +20,9 @@
  * (endpoint-... or KUBE-SEP-...); each PROXY_NAME_MAX bytes. */
 void proxy_chain_names(const struct topo *t, size_t svc, size_t pi, uint32_t ip, uint16_t port,
 		       char *svc_chain, char *ep_chain);
-/* Can this kernel and podpath run mode m? 0; -ENOENT: ipvs, and the kernel
- * has no IP_VS; -EOPNOTSUPP: ipvs, which podpath does not build. */
-int proxy_mode_check(enum topo_proxy_mode m);
+/* Has this kernel IP_VS (built in or loaded)? Said where ipvs comes up;
+ * podpath builds no ipvs layout either way (the topology refuses it). */
+bool proxy_kernel_has_ipvs(void);
 /* Queue node `node`'s ruleset for the topology's proxy mode: Services
  * [first, first + count), and the shared skeleton when first is 0. Parts
  * queued in order, one batch each, make the whole ruleset. 0 or -ENOMEM. */
