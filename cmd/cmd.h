@@ -31,6 +31,9 @@ int pp_help(const char *name);
 /* Parse an unsigned decimal in [min, max]; -1 if not a number or out of range. */
 long pp_parse_uint(const char *s, long min, long max);
 
+/* How long a trace waits for its answer unless --timeout says. */
+#define CMD_TRACE_TIMEOUT_MS 2000
+
 /* A trace as its command line asks for it (trace.c; explain --live too). */
 struct trace_args {
 	const char *src, *dst, *proto, *pcap, *netns;

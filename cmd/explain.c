@@ -130,7 +130,7 @@ int cmd_explain(int argc, char **argv)
 	const struct explain_topic *tp;
 	struct explain_doc d;
 	struct pp_err e = { 0 };
-	bool list = false, want_live = false, want_tui = false, have_lab = false;
+	bool list = false, want_live = false, want_tui = false, have_lab = false, reported = false;
 	struct lab l;
 	json_t *doc = NULL;
 	int opt, ret = 0;
@@ -185,8 +185,6 @@ int cmd_explain(int argc, char **argv)
 		return pp_report(&e);
 	}
 	if (opts.json) {
-		bool reported = false;
-
 		doc = out_explain_json(&d, have_lab ? l.name : NULL);
 		if (want_live)
 			ret = live(&d, &l, doc, &reported);
@@ -202,8 +200,6 @@ int cmd_explain(int argc, char **argv)
 			fputs("\nTopics (podpath explain TOPIC):\n", stdout);
 			out_explain_list(stdout);
 		}
-		bool reported;
-
 		if (want_live)
 			ret = live(&d, &l, NULL, &reported);
 	}

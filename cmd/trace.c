@@ -31,7 +31,7 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 	double sec;
 	int opt;
 
-	a->timeout_ms = 2000;
+	a->timeout_ms = CMD_TRACE_TIMEOUT_MS;
 	a->port = -1;
 	opterr = 0;
 	optind = 0;	/* 0, not 1: glibc re-reads the optstring (main's is "+...") */
@@ -210,9 +210,8 @@ static int port_once(struct trace_args *a, const struct lab *l, struct trace *t)
 
 	if (a->port <= 0)
 		return 0;
-	/* A named port (svc/NS/NAME:http) is the number it was resolved to. */
-	if (own && (pp_parse_uint(own + 1, 1, 65535) >= 0 ? pp_parse_uint(own + 1, 1, 65535)
-							   : (long)t->dst.port) != a->port)
+	/* DST's own port, named (svc/NS/NAME:http) or not, is resolved by now. */
+	if (own && t->dst.port != a->port)
 		return pp_usage_error("trace", "DST \"%s\" names port %s and --port %ld: give it "
 				      "once", a->url ? a->url : a->dst, own + 1, a->port);
 	if (own || !l->name[0])
@@ -325,7 +324,7 @@ int cmd_trace_lab(struct trace_args *a, struct lab *l, struct trace *t, struct t
 	int ret;
 
 	t->lab = l;
-	t->timeout_ms = a->timeout_ms ? a->timeout_ms : 2000;
+	t->timeout_ms = a->timeout_ms ? a->timeout_ms : CMD_TRACE_TIMEOUT_MS;	/* explain's */
 	if (trace_endpoint_parse(l, a->src, true, &t->src, &e) < 0)
 		return pp_report(&e);
 	if (trace_endpoint_parse(l, a->dst, false, &t->dst, &e) < 0) {
@@ -357,6 +356,8 @@ int cmd_trace(int argc, char **argv)
 {
 	struct trace_args a = { 0 };
 	struct trace t = { 0 }, dt = { 0 };
+	const struct trace *both[] = { &dt, &t };
+	const char *const phase[] = { "DNS query ", "" };
 	bool dns = false;
 	struct pp_err e = { 0 };
 	char url_host[CMD_URL_HOST_MAX];
@@ -390,8 +391,7 @@ int cmd_trace(int argc, char **argv)
 			return pp_report(&e);
 		ret = cmd_trace_lab(&a, &l, &t, &dt, &dns);
 		if (ret < 0 && a.pcap &&
-		    trace_pcapng_write((const struct trace *[]){ &dt }, (const char *[]){ "DNS query " },
-				       1, a.pcap, &e) < 0) {
+		    trace_pcapng_write(both, phase, 1, a.pcap, &e) < 0) {
 			ret = pp_report(&e);
 			goto out;
 		}
@@ -419,10 +419,8 @@ int cmd_trace(int argc, char **argv)
 		if (ret)
 			goto out;
 	}
-	if (a.pcap && trace_pcapng_write(dns ? (const struct trace *[]){ &dt, &t }
-					      : (const struct trace *[]){ &t },
-					 dns ? (const char *[]){ "DNS query ", "" } : (const char *[]){ "" },
-					 dns ? 2 : 1, a.pcap, &e) < 0) {
+	/* The DNS query's packets first, when there was one. */
+	if (a.pcap && trace_pcapng_write(both + !dns, phase + !dns, 1 + dns, a.pcap, &e) < 0) {
 		ret = pp_report(&e);
 		goto out;
 	}

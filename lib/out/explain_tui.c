@@ -102,7 +102,7 @@ static int topic_rows(const struct ui *u, const struct explain_doc *d, int w)
 static void draw_topics(struct ui *u)
 {
 	const struct explain_doc *d = &u->x->docs[u->topic];
-	int h, w, lw = 26, y = 2, top = 4, bottom, end;
+	int h, w, lw = 26, y = 2, top = 4, bottom, end, rows;
 
 	getmaxyx(stdscr, h, w);
 	title("podpath explain: the Kubernetes networking model, layer by layer",
@@ -123,8 +123,9 @@ static void draw_topics(struct ui *u)
 	 * is more. end: the row after the last one the text takes. */
 	bottom = h - 2;
 	/* Never further than the last row at the bottom (after a resize too). */
-	if (u->scroll > topic_rows(u, d, w - lw - 3) - (bottom - top))
-		u->scroll = topic_rows(u, d, w - lw - 3) - (bottom - top);
+	rows = topic_rows(u, d, w - lw - 3);
+	if (u->scroll > rows - (bottom - top))
+		u->scroll = rows - (bottom - top);
 	if (u->scroll < 0)
 		u->scroll = 0;
 	y = end = top - u->scroll;

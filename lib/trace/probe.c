@@ -97,6 +97,8 @@ int probe_prepare(struct probe *p, const char *netns, struct pp_err *e)
 		return pp_err_set(e, PP_EXIT_ENV, -errno, "probe: bind in %s: %s", netns,
 				  strerror(errno));
 	p->sport = ntohs(sa.sin_port);
+	if (p->proto == PROBE_HTTPS)
+		probe_tls_prepare(p);
 	return 0;
 }
 
@@ -255,8 +257,13 @@ static int run_udp(struct probe *p, long long deadline, struct probe_result *r)
 		plen = (size_t)ql;
 	}
 	r->sent_ns = now_ns();
-	if (connect(p->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    (learn_saddr(p), send(p->fd, payload, plen, 0)) < 0) {
+	if (connect(p->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r->err = errno;
+		r->outcome = from_errno(errno, true);
+		return 0;
+	}
+	learn_saddr(p);
+	if (send(p->fd, payload, plen, 0) < 0) {
 		r->err = errno;
 		r->outcome = from_errno(errno, true);
 		return 0;
@@ -418,6 +425,7 @@ int probe_run(struct probe *p, int timeout_ms, struct probe_result *r)
 
 void probe_close(struct probe *p)
 {
+	probe_tls_free(p);
 	if (p->fd >= 0) {
 		/* An abortive close: the trace is over, no FIN dance needed. */
 		struct linger lg = { .l_onoff = 1, .l_linger = 0 };

@@ -31,7 +31,9 @@ struct probe {
 	uint16_t dport;
 	char host[256];		/* HTTP Host header; DNS: the name asked for */
 	char path[256];		/* HTTP path */
-	char ca_file[256];	/* HTTPS: the CA to verify the server with ("" = none) */
+	char ca_file[256];	/* HTTPS: the CA to verify the server with ("" = the system's) */
+	void *tls_ctx;		/* HTTPS: libssl's SSL_CTX, made (CA loaded) before arming */
+	const char *tls_err;	/* HTTPS: why it could not be made, for the verdict */
 };
 
 struct probe_result {
@@ -60,8 +62,12 @@ int probe_proto_parse(const char *s, enum probe_proto *out);
  * the outcome read off a response of len bytes in buf (NUL-terminated). */
 int probe_http_request(const struct probe *p, char *buf, size_t len);
 void probe_http_answer(const char *buf, size_t len, struct probe_result *r);
-/* HTTPS after the TCP handshake (tls.c): TLS, then the HTTP exchange. */
+/* HTTPS (tls.c): the TLS context with its CA, made by probe_prepare so that
+ * loading certificates is not timed as the probe; then, after the TCP
+ * handshake, TLS and the HTTP exchange; and the context's release. */
+void probe_tls_prepare(struct probe *p);
 void probe_https_run(struct probe *p, long long deadline_ms, struct probe_result *r);
+void probe_tls_free(struct probe *p);
 const char *probe_outcome_name(enum probe_outcome o);
 
 #endif

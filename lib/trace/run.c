@@ -365,6 +365,20 @@ static bool aliases_learn(struct trace *t)
 	return added;
 }
 
+/* A trace that could not arm or send, in a lab one of whose namespaces
+ * was deleted by hand: that is the lab's fault, not the machine's, so exit
+ * 1 saying so, as exec does, rather than the failure's own exit 3. */
+static void ns_gone(const struct trace *t, struct pp_err *e)
+{
+	for (size_t i = 0; t->lab && i < t->nns; i++)
+		if (!netns_is_pinned(t->ns[i])) {
+			pp_err_set(e, PP_EXIT_FAIL, -ENOENT, "%s: namespace %s/%s is gone (lab "
+				   "damaged? podpath --lab %s teardown, then setup)", t->ns_label[i],
+				   NETNS_RUN_DIR, t->ns[i], t->lab->name);
+			return;
+		}
+}
+
 int trace_run(struct trace *t, struct pp_err *e)
 {
 	struct nftrace *armed[TRACE_MAX_NS] = { 0 };
@@ -380,15 +394,6 @@ int trace_run(struct trace *t, struct pp_err *e)
 	if (t->lab)
 		ns_choose(t);
 	t->probe.daddr = t->dst.ip;
-	/* A lab namespace deleted by hand is the lab's fault, not the
-	 * machine's: exit 1 saying so, as exec does, not 3. */
-	for (size_t i = 0; t->lab && i < t->nns; i++)
-		if (!netns_is_pinned(t->ns[i])) {
-			ret = pp_err_set(e, PP_EXIT_FAIL, -ENOENT, "%s: namespace %s/%s is gone (lab "
-					 "damaged? podpath --lab %s teardown, then setup)",
-					 t->ns_label[i], NETNS_RUN_DIR, t->ns[i], t->lab->name);
-			goto out;
-		}
 	ret = probe_prepare(&t->probe, t->src.netns, e);
 	if (ret < 0)
 		goto out;
@@ -424,6 +429,8 @@ int trace_run(struct trace *t, struct pp_err *e)
 	if (ret == 0 && (t->probe.proto == PROBE_HTTP || t->probe.proto == PROBE_HTTPS))
 		ret = trace_upstream(t, e);
 out:
+	if (ret < 0)
+		ns_gone(t, e);
 	probe_close(&t->probe);
 	observers_remove(t, armed);
 	t->total_ns = now_ns() - t0;

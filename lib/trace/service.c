@@ -100,7 +100,7 @@ void trace_service_hop(const struct trace *t, const struct capture_pkt *prev,
 		trace_service_from_rules(t, prev, h);
 		return;
 	}
-	if (!t->lab || t->svc.svc < 0 || !prev || h->reply)
+	if (!t->lab || t->svc.svc < 0 || !prev)
 		return;
 	topo = &t->lab->topo;
 	if (k->daddr == prev->daddr && k->dport == prev->dport)

@@ -80,30 +80,19 @@ static bool tls_describe(SSL *ssl, const struct probe *p, struct probe_result *r
 
 void probe_https_run(struct probe *p, long long deadline_ms, struct probe_result *r)
 {
-	SSL_CTX *ctx;
 	SSL *ssl = NULL;
 	char req[640], buf[4096], name[sizeof(p->host)];
 	size_t len = 0;
 	int n;
 
-	ERR_clear_error();	/* an earlier failure must not be blamed here */
-	ctx = SSL_CTX_new(TLS_client_method());
 	io_bound(p->fd, deadline_ms);
-	if (!ctx || !(ssl = SSL_new(ctx))) {
+	if (!p->tls_ctx) {	/* its error is still queued: tls_fail reports it */
+		tls_fail(r, p->tls_err ? p->tls_err : "no TLS context");
+		return;
+	}
+	ERR_clear_error();	/* an earlier failure must not be blamed here */
+	if (!(ssl = SSL_new(p->tls_ctx))) {
 		tls_fail(r, "out of memory");
-		goto out;
-	}
-	/* Verified after the handshake, not inside it, so the report can say
-	 * which certificate came and why it was not trusted. Then no request
-	 * goes out, as from any client that checks. */
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-	if (p->ca_file[0] && SSL_CTX_load_verify_locations(ctx, p->ca_file, NULL) != 1) {
-		tls_fail(r, "cannot read the CA file");
-		goto out;
-	}
-	/* No lab CA (--netns): the system's store, as curl would use. */
-	if (!p->ca_file[0] && SSL_CTX_set_default_verify_paths(ctx) != 1) {
-		tls_fail(r, "cannot read the system's CA store");
 		goto out;
 	}
 	/* A rooted name ("web.example.test.") is the same host: SNI and the
@@ -137,5 +126,37 @@ void probe_https_run(struct probe *p, long long deadline_ms, struct probe_result
 	probe_http_answer(buf, len, r);
 out:
 	SSL_free(ssl);
-	SSL_CTX_free(ctx);
+}
+
+void probe_tls_prepare(struct probe *p)
+{
+	SSL_CTX *ctx;
+	bool loaded;
+
+	ERR_clear_error();
+	p->tls_err = "out of memory";
+	ctx = SSL_CTX_new(TLS_client_method());
+	if (!ctx)
+		return;
+	/* Verified after the handshake, not inside it, so the report can say
+	 * which certificate came and why it was not trusted. Then no request
+	 * goes out, as from any client that checks. Without a lab CA
+	 * (--netns), the system's store, as curl would use. */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	loaded = p->ca_file[0] ? SSL_CTX_load_verify_locations(ctx, p->ca_file, NULL) == 1
+			       : SSL_CTX_set_default_verify_paths(ctx) == 1;
+	if (!loaded) {
+		p->tls_err = p->ca_file[0] ? "cannot read the CA file"
+					   : "cannot read the system's CA store";
+		SSL_CTX_free(ctx);
+		return;
+	}
+	p->tls_err = NULL;
+	p->tls_ctx = ctx;
+}
+
+void probe_tls_free(struct probe *p)
+{
+	SSL_CTX_free(p->tls_ctx);
+	p->tls_ctx = NULL;
 }
