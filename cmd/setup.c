@@ -55,7 +55,7 @@ static char *slurp(const char *path, size_t *len)
 			break;
 		}
 		if (cap - n < 4096) {
-			/* Room for one byte past the limit, and no more. */
+			/* Room past the limit for one more read, and no more. */
 			size_t ncap = cap ? cap * 2 : 8192;
 			char *nb;
 

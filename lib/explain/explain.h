@@ -41,9 +41,9 @@ struct explain_topic {
 const struct explain_topic *explain_topics(size_t *n);
 const struct explain_topic *explain_find(const char *name);
 /* Fill d for topic tp: the concept always; the lab's objects, the commands
- * and the trace when l is a loaded lab (NULL: none). 0, or -ENOENT when the
- * lab lacks what the topic shows (d then says so in its lab lines). */
-int explain_build(const struct explain_topic *tp, const struct lab *l, struct explain_doc *d);
+ * and the trace when l is a loaded lab (NULL: none). Where the lab lacks
+ * what the topic shows, d's lab lines say so and its trace stays empty. */
+void explain_build(const struct explain_topic *tp, const struct lab *l, struct explain_doc *d);
 
 /* --live: one sentence that explains hop h of a finished trace. */
 struct trace;

@@ -627,7 +627,7 @@ static const char *const *const concepts[] = {
 _Static_assert(sizeof(builders) / sizeof(builders[0]) == NTOPICS, "a builder per topic");
 _Static_assert(sizeof(concepts) / sizeof(concepts[0]) == NTOPICS, "a concept per topic");
 
-int explain_build(const struct explain_topic *tp, const struct lab *l, struct explain_doc *d)
+void explain_build(const struct explain_topic *tp, const struct lab *l, struct explain_doc *d)
 {
 	size_t i = (size_t)(tp - topics);
 
@@ -637,5 +637,4 @@ int explain_build(const struct explain_topic *tp, const struct lab *l, struct ex
 	d->concept = concepts[i];
 	if (l)
 		builders[i](d, l);
-	return 0;
 }

@@ -121,13 +121,13 @@ static const char *nft_kind_name(enum nftrace_kind k)
 	return names[k];
 }
 
-/* "Service default/web port http (80/TCP): kube-proxy chain service-...
- * chose endpoint pod default/web-1 10.244.1.3:8080 (chain endpoint-...)". */
 static const char *proto_name(uint8_t proto)
 {
 	return proto == IPPROTO_UDP ? "UDP" : "TCP";
 }
 
+/* "Service default/web port http (80/TCP): kube-proxy chain service-...
+ * chose endpoint pod default/web-1 10.244.1.3:8080 (chain endpoint-...)". */
 static void svc_text(FILE *f, const struct trace *t, const struct trace_svc *v, bool color)
 {
 	char a[ADDR_STRLEN];
