@@ -153,6 +153,7 @@ struct route_query {
 	uint32_t dst, mark;
 	struct nl_route_info *r;
 	char *ifname;
+	uint16_t *neigh;	/* if set: the next hop's neighbour state (NUD_*) */
 };
 
 static int route_here(void *arg)
@@ -164,6 +165,8 @@ static int route_here(void *arg)
 	/* The interface index only means something inside this namespace. */
 	if (ret == 0 && q->r->oif)
 		if_indextoname((unsigned)q->r->oif, q->ifname);
+	if (ret == 0 && q->neigh)
+		ret = nl_neigh_state(nl, q->r->oif, q->r->gw ? q->r->gw : q->dst, q->neigh);
 	nl_close(nl);
 	return ret;
 }
@@ -173,7 +176,7 @@ static int route_here(void *arg)
 static int route_in(const char *netns, uint32_t dst, uint32_t mark, struct nl_route_info *r,
 		    char *ifname)
 {
-	struct route_query q = { dst, mark, r, ifname };
+	struct route_query q = { dst, mark, r, ifname, NULL };
 
 	memset(r, 0, sizeof(*r));
 	snprintf(ifname, IF_NAMESIZE, "?");
@@ -660,43 +663,22 @@ static bool arp_unanswered(const struct trace *t, uint32_t *who, size_t *ns, cha
 	return false;
 }
 
-struct neigh_query {
-	uint32_t dst, who;
-	uint16_t state;
-	char ifname[IF_NAMESIZE];
-};
-
-static int neigh_here(void *arg)
-{
-	struct neigh_query *q = arg;
-	struct nl *nl = nl_open();
-	struct nl_route_info r;
-	int ret = nl ? nl_route_get_mark(nl, q->dst, 0, &r) : -errno;
-
-	if (ret == 0) {
-		q->who = r.gw ? r.gw : q->dst;
-		if_indextoname((unsigned)r.oif, q->ifname);
-		ret = nl_neigh_state(nl, r.oif, q->who, &q->state);
-	}
-	nl_close(nl);
-	return ret;
-}
-
 /* The same failure with its ARP outside this trace's window: the namespace
  * where the request was last seen holds the next hop as FAILED, or still
  * INCOMPLETE, from an earlier try whose end also failed this probe (queued
  * behind it) — the host unreachable came from there. */
 static bool neigh_failed(const struct trace *t, uint32_t *who, size_t *ns, char *ifname)
 {
-	struct neigh_query q = { .dst = t->dst.ip };
 	size_t at = t->last_hop >= 0 ? t->hops[t->last_hop].ns : 0;
+	struct nl_route_info r = { 0 };
+	uint16_t state = 0;
+	struct route_query q = { t->dst.ip, 0, &r, ifname, &state };
 
-	if (!t->nns || netns_run(t->ns[at], neigh_here, &q) < 0 ||
-	    !(q.state & (NUD_FAILED | NUD_INCOMPLETE)))
+	if (!t->nns || netns_run(t->ns[at], route_here, &q) < 0 ||
+	    !(state & (NUD_FAILED | NUD_INCOMPLETE)))
 		return false;
-	*who = q.who;
+	*who = r.gw ? r.gw : t->dst.ip;
 	*ns = at;
-	snprintf(ifname, IF_NAMESIZE, "%s", q.ifname);
 	return true;
 }
 
