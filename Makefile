@@ -23,8 +23,12 @@ DEB_RUN   := dnsmasq-base nginx
 DEB_TEST  := bats iproute2 iputils-ping jq nftables tcpdump curl dnsutils conntrack iptables \
 	     socat procps graphviz tmux valgrind zsh fish
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Asked of pkg-config when the first recipe needs them, never while make
+# reads this file: on a fresh machine `make demo` installs the -dev packages
+# (deps) before anything is compiled, and a value read earlier would be
+# empty. Each is computed once and kept (the eval replaces the variable).
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	    -Wno-unused-parameter -Wformat=2 -Wno-format-truncation -Wvla
@@ -58,11 +62,18 @@ podpath: $(LIB_OBJ) $(CMD_OBJ) podpath-responder
 podpath-responder: $(BUILD)/responder/main.o $(BUILD)/lib/lab/responder.o
 	$(CC) $(ALL_CFLAGS) -static -o $@ $^ $(LDFLAGS)
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h lib/*/*.h cmd/*.h) Makefile
+# Without the -dev packages, one clear line instead of pages of missing
+# headers. Order-only: the stamp never makes an object out of date.
+$(BUILD)/.pkgs-ok:
+	@pkg-config --exists $(PKGS) 2>/dev/null || { \
+		echo "podpath: build libraries missing ($(PKGS)); run 'make deps' as root, or 'make demo' / 'make check', which do" >&2; exit 1; }
+	@mkdir -p $(BUILD) && touch $@
+
+$(BUILD)/%.o: %.c $(wildcard lib/*.h lib/*/*.h cmd/*.h) Makefile | $(BUILD)/.pkgs-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/asan/%.o: %.c $(wildcard lib/*.h lib/*/*.h) Makefile
+$(BUILD)/asan/%.o: %.c $(wildcard lib/*.h lib/*/*.h) Makefile | $(BUILD)/.pkgs-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -O1 $(SAN) -c -o $@ $<
 
@@ -120,7 +131,8 @@ check: deps
 	$(MAKE) fuzz-check
 	$(MAKE) bats
 
-bench: deps podpath
+bench: deps
+	$(MAKE) podpath
 	@set -e; for b in tests/bench/*.sh; do [ $$b = tests/bench/lib.sh ] || bash $$b; done
 
 # Benchmark helpers linked against lib/ (not part of the product).
@@ -128,7 +140,8 @@ $(BUILD)/bench/%: tests/bench/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(LDFLAGS) $(LDLIBS)
 
-demo: deps podpath
+demo: deps
+	$(MAKE) podpath
 	bash tests/demo.sh
 
 install: podpath
