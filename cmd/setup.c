@@ -22,11 +22,25 @@ struct setup_args {
 	const char *proxy_mode;
 };
 
+/* The signal that asked setup to stop (SIGINT, SIGTERM), 0 if none. lib/
+ * only reads it: every step of setup checks it and rolls back. */
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
 {
-	interrupted = 1;
+	interrupted = sig;
+}
+
+/* Setup stopped by a signal: what was built has been removed. */
+static int interrupted_report(const char *lab)
+{
+	struct pp_err e;
+	int sig = interrupted;
+
+	pp_err_set(&e, sig == SIGTERM ? PP_EXIT_SIGTERM : PP_EXIT_SIGINT, -EINTR,
+		   "lab \"%s\": setup interrupted by %s; nothing of it is left", lab,
+		   sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	return pp_report(&e);
 }
 
 static void progress(void *arg, size_t done, size_t total)
@@ -249,10 +263,19 @@ int cmd_setup(int argc, char **argv)
 	if (isatty(STDERR_FILENO) && !opts.json) {
 		o.progress = progress;
 	}
-	/* Ctrl-C rolls back instead of leaving half a lab. */
+	/* Ctrl-C rolls back instead of leaving half a lab. No SA_RESTART:
+	 * a signal cuts a wait short. */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	ret = lab_setup(&l, &o, &e);
+	if (interrupted) {
+		/* A signal after setup's last check: the lab is whole; undo it. */
+		if (ret == 0 && lab_teardown(l.name, false, NULL, &e) < 0)
+			ret = pp_report(&e);
+		else
+			ret = interrupted_report(l.name);
+		goto out;
+	}
 	if (ret < 0) {
 		ret = pp_report(&e);
 		goto out;

@@ -10,6 +10,10 @@ enum pp_exit {
 	PP_EXIT_FAIL = 1,	/* the thing asked for failed (e.g. packet dropped) */
 	PP_EXIT_USAGE = 2,	/* bad usage or bad input; nothing was changed */
 	PP_EXIT_ENV = 3,	/* environment: not root, kernel feature or dependency missing */
+	/* Stopped by a signal after rolling back, as a shell reports a
+	 * process killed by it: 128 + the signal's number. */
+	PP_EXIT_SIGINT = 128 + 2,
+	PP_EXIT_SIGTERM = 128 + 15,
 };
 
 struct pp_err {

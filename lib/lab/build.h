@@ -20,9 +20,14 @@ struct build {
 	int gw_fd, lb_fd, inet_fd;	/* the edge's namespaces */
 	struct nl *gw_nl, *lb_nl, *inet_nl;
 	struct pp_err *e;
+	volatile sig_atomic_t *interrupted;	/* set by a signal: stop, roll back */
 };
 
 enum ns_role { NS_POD, NS_NODE, NS_ROUTER };
+
+/* -EINTR with b->e set if a signal asked setup to stop; 0 otherwise. Every
+ * step of setup calls it before it starts. */
+int build_interrupted(struct build *b);
 
 /* Send what nl has queued; a kernel error is reported against obj. */
 int build_commit(struct build *b, struct nl *nl, const char *obj);

@@ -276,7 +276,8 @@ int build_inet_hosts(struct build *b)
 	int ret = 0;
 
 	for (size_t i = 0; ret == 0 && i < b->t->inet.nhosts; i++)
-		ret = build_host(b, i);
+		if ((ret = build_interrupted(b)) == 0)
+			ret = build_host(b, i);
 	return ret;
 }
 

@@ -9,9 +9,15 @@
 
 /* /run/podpath/LAB[/file] into buf; -ENAMETOOLONG if it does not fit. */
 int lab_path(const char *lab, const char *file, char *buf, size_t len);
-/* Take the lab's lock (/run/podpath/LAB.lock), waiting up to timeout_ms;
- * returns the fd or -errno (-EBUSY with e set on time-out). */
-int lab_lock(const char *lab, int timeout_ms, struct pp_err *e);
+/* Take the lab's lock (/run/podpath/LAB.lock) for `what` ("setup",
+ * "teardown": written into it with our pid), waiting up to timeout_ms or
+ * until *interrupted (may be NULL) is set; returns the fd or -errno
+ * (-EBUSY on time-out, -EINTR when interrupted, e set). */
+int lab_lock(const char *lab, const char *what, int timeout_ms,
+	     volatile sig_atomic_t *interrupted, struct pp_err *e);
+/* 1 if another process holds the lab's lock now; then *pid and what are the
+ * holder's as it wrote them, if it is still alive (else 0 and ""). */
+int lab_lock_holder(const char *lab, pid_t *pid, char *what, size_t len);
 /* Release; with remove, also delete the lock file (teardown). */
 void lab_unlock(const char *lab, int fd, bool remove);
 /* Write state.json (topology + pids) atomically. */

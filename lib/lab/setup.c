@@ -51,6 +51,14 @@ static int nl_fail(struct build *b, const char *obj, int ret, const struct nl_er
 			  ne->ext[0] ? " (kernel: " : "", ne->ext, ne->ext[0] ? ")" : "");
 }
 
+int build_interrupted(struct build *b)
+{
+	if (!b->interrupted || !*b->interrupted)
+		return 0;
+	return pp_err_set(b->e, PP_EXIT_FAIL, -EINTR, "lab \"%s\": setup interrupted",
+			  b->l->name);
+}
+
 int build_commit(struct build *b, struct nl *nl, const char *obj)
 {
 	struct nl_err ne = { 0 };
@@ -454,32 +462,34 @@ static int build_all(struct build *b, const struct lab_setup_opts *o)
 		return pp_err_set(b->e, PP_EXIT_ENV, ret, "cannot prepare %s: %s", NETNS_RUN_DIR,
 				  strerror(-ret));
 	/* Pods' namespaces are made on the factory's thread from now on,
-	 * while this one builds the nodes, the edge and then wires pods. */
+	 * while this one builds the nodes, the edge and then wires pods.
+	 * Every step first asks whether a signal came (build_interrupted). */
 	ret = ns_factory_start(b, &f);
-	if (ret == 0)
+	if (ret == 0 && (ret = build_interrupted(b)) == 0)
 		ret = build_vpc(b);
 	for (size_t i = 0; ret == 0 && i < t->nnodes; i++)
-		ret = build_node_ns(b, i);
-	if (ret == 0)
+		if ((ret = build_interrupted(b)) == 0)
+			ret = build_node_ns(b, i);
+	if (ret == 0 && (ret = build_interrupted(b)) == 0)
 		ret = build_vpc_ports(b);
 	for (size_t i = 0; ret == 0 && i < t->nnodes; i++)
-		ret = build_node_net(b, i);
+		if ((ret = build_interrupted(b)) == 0)
+			ret = build_node_net(b, i);
 	for (size_t i = 0; ret == 0 && i < t->nnodes; i++)
-		ret = build_node_proxy(b, i);
-	if (ret == 0)
+		if ((ret = build_interrupted(b)) == 0)
+			ret = build_node_proxy(b, i);
+	if (ret == 0 && (ret = build_interrupted(b)) == 0)
 		ret = build_edge(b);
-	if (ret == 0)
+	if (ret == 0 && (ret = build_interrupted(b)) == 0)
 		ret = lab_dns_write(b->l, b->e);	/* before dnsmasq starts */
-	if (ret == 0)
+	if (ret == 0 && (ret = build_interrupted(b)) == 0)
 		ret = lab_ingress_write(b->l, b->e);	/* before nginx starts */
-	if (ret == 0)
+	if (ret == 0 && (ret = build_interrupted(b)) == 0)
 		ret = lab_spawner_start(b->l, &b->spawner, b->e);
-	if (ret == 0)
+	if (ret == 0 && (ret = build_interrupted(b)) == 0)
 		ret = build_inet_hosts(b);	/* the cluster DNS forwards to the internet's */
 	for (size_t i = 0; ret == 0 && i < t->npods; i++) {
-		if (o && o->interrupted && *o->interrupted)
-			ret = pp_err_set(b->e, PP_EXIT_FAIL, -EINTR, "setup interrupted");
-		else
+		if ((ret = build_interrupted(b)) == 0)
 			ret = build_pod(b, f, i);
 		if (ret == 0 && o && o->progress)
 			o->progress(o->progress_arg, i + 1, t->npods);
@@ -495,9 +505,9 @@ static int build_all(struct build *b, const struct lab_setup_opts *o)
 			*b->e = se;
 		}
 	}
-	if (ret == 0)
+	if (ret == 0 && (ret = build_interrupted(b)) == 0)
 		ret = lab_resolv_write(b->l, b->e);
-	if (ret == 0)
+	if (ret == 0 && (ret = build_interrupted(b)) == 0)
 		ret = lab_state_write(b->l, b->e);
 	return ret;
 }
@@ -505,11 +515,12 @@ static int build_all(struct build *b, const struct lab_setup_opts *o)
 int lab_setup(struct lab *l, const struct lab_setup_opts *o, struct pp_err *e)
 {
 	struct build b = { .l = l, .t = &l->topo, .origin_fd = -1, .vpc_fd = -1, .gw_fd = -1,
-			   .lb_fd = -1, .inet_fd = -1, .e = e };
+			   .lb_fd = -1, .inet_fd = -1, .e = e,
+			   .interrupted = o ? o->interrupted : NULL };
 	char dir[256];
 	int lock, ret;
 
-	lock = lab_lock(l->name, 30000, e);
+	lock = lab_lock(l->name, "setup", 30000, b.interrupted, e);
 	if (lock < 0)
 		return lock;
 	if (lab_exists(l->name)) {
@@ -548,6 +559,9 @@ int lab_setup(struct lab *l, const struct lab_setup_opts *o, struct pp_err *e)
 		goto out;
 	}
 	ret = build_all(&b, o);
+	/* A signal during the last step still undoes the lab, under the lock. */
+	if (ret == 0)
+		ret = build_interrupted(&b);
 out:
 	build_release(&b);
 	if (ret < 0)

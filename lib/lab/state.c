@@ -1,6 +1,7 @@
 /* state — /run/podpath/LAB/: the lock, state.json and resolv.conf files. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,18 @@ static int lock_path(const char *lab, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-int lab_lock(const char *lab, int timeout_ms, struct pp_err *e)
+/* Say in the lock file who holds it ("PID WHAT"), for lab_lock_holder. */
+static void lock_owner_write(int fd, const char *what)
+{
+	char buf[64];
+	int n = snprintf(buf, sizeof(buf), "%d %s\n", (int)getpid(), what);
+
+	if (ftruncate(fd, 0) == 0 && pwrite(fd, buf, (size_t)n, 0) != n)
+		(void)ftruncate(fd, 0);	/* no owner rather than half of one */
+}
+
+int lab_lock(const char *lab, const char *what, int timeout_ms,
+	     volatile sig_atomic_t *interrupted, struct pp_err *e)
 {
 	char path[256];
 	struct stat a, b;
@@ -39,8 +51,11 @@ int lab_lock(const char *lab, int timeout_ms, struct pp_err *e)
 	if (mkdir(LAB_RUN_DIR, 0755) < 0 && errno != EEXIST)
 		return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot create %s: %s",
 				  LAB_RUN_DIR, strerror(errno));
+	/* The file stays open while we wait: a waiting podpath is seen
+	 * holding it open (/proc/PID/fd), and a signal ends the wait. */
 	for (;;) {
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0)
+			fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (fd < 0)
 			return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot open lock %s: %s",
 					  path, strerror(errno));
@@ -48,21 +63,69 @@ int lab_lock(const char *lab, int timeout_ms, struct pp_err *e)
 			/* Teardown unlinks the lock file while holding it: if
 			 * ours is no longer the file at the path, start over. */
 			if (fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
-			    a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+			    a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+				lock_owner_write(fd, what);
 				return fd;
+			}
 			close(fd);
+			fd = -1;
 			continue;
 		}
-		close(fd);
-		if (errno != EWOULDBLOCK)
+		if (errno != EWOULDBLOCK) {
+			close(fd);
 			return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot lock %s: %s",
 					  path, strerror(errno));
-		if (waited >= timeout_ms)
+		}
+		if (interrupted && *interrupted) {
+			close(fd);
+			return pp_err_set(e, PP_EXIT_FAIL, -EINTR, "lab \"%s\": interrupted while "
+					  "waiting for its lock %s", lab, path);
+		}
+		if (waited >= timeout_ms) {
+			close(fd);
 			return pp_err_set(e, PP_EXIT_FAIL, -EBUSY,
 					  "lab \"%s\" is busy: another podpath holds %s", lab, path);
-		usleep(10 * 1000);
+		}
+		usleep(10 * 1000);	/* a signal cuts it short */
 		waited += 10;
 	}
+}
+
+int lab_lock_holder(const char *lab, pid_t *pid, char *what, size_t len)
+{
+	char path[256], buf[64] = "";
+	int fd, held = 0, p = 0;
+	ssize_t n;
+
+	*pid = 0;
+	what[0] = '\0';
+	if (lock_path(lab, path, sizeof(path)) < 0)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	/* Held only if it cannot be taken: a pid in a file proves nothing. */
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+		flock(fd, LOCK_UN);
+		goto out;
+	}
+	held = errno == EWOULDBLOCK;
+	n = held ? pread(fd, buf, sizeof(buf) - 1, 0) : -1;
+	if (n > 0) {
+		char w[32];
+
+		buf[n] = '\0';
+		/* The holder may be gone while the lock is kept by another
+		 * process: name it only while it is alive. */
+		if (sscanf(buf, "%d %31s", &p, w) == 2 && p > 0 &&
+		    (kill(p, 0) == 0 || errno == EPERM)) {
+			*pid = p;
+			snprintf(what, len, "%s", w);
+		}
+	}
+out:
+	close(fd);
+	return held;
 }
 
 void lab_unlock(const char *lab, int fd, bool remove)
@@ -179,13 +242,24 @@ int lab_load(struct lab *l, const char *name, struct pp_err *e)
 	root = json_load_file(path, 0, &je);
 	if (!root) {
 		if (access(path, F_OK) < 0) {
-			ret = pp_err_set(e, PP_EXIT_FAIL, -ENOENT,
-					 "lab \"%s\" does not exist (set it up with: podpath --lab %s setup)",
-					 name, name);
-			if (e && lab_exists(name))
-				snprintf(e->msg, sizeof(e->msg),
-					 "lab \"%s\" has objects but no state (a setup was interrupted?): "
-					 "remove them with: podpath --lab %s teardown", name, name);
+			pid_t holder;
+			char what[32];
+
+			/* State is written last: while a setup builds, its
+			 * objects exist without it, and must be left alone. */
+			if (lab_lock_holder(name, &holder, what, sizeof(what)) && holder > 0)
+				ret = pp_err_set(e, PP_EXIT_FAIL, -EBUSY,
+						 "lab \"%s\": %s in progress (pid %d); try again when "
+						 "it has finished", name, what, (int)holder);
+			else if (lab_exists(name))
+				ret = pp_err_set(e, PP_EXIT_FAIL, -ENOENT,
+						 "lab \"%s\" has objects but no state (a setup was "
+						 "interrupted?): remove them with: podpath --lab %s "
+						 "teardown", name, name);
+			else
+				ret = pp_err_set(e, PP_EXIT_FAIL, -ENOENT,
+						 "lab \"%s\" does not exist (set it up with: podpath "
+						 "--lab %s setup)", name, name);
 		} else {
 			ret = pp_err_set(e, PP_EXIT_FAIL, -EIO, "%s: line %d: %s", path,
 					 je.line, je.text);

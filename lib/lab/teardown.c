@@ -255,7 +255,7 @@ static int teardown_one(const char *name, struct lab_teardown_report *r, struct 
 {
 	int lock, ret;
 
-	lock = lab_lock(name, 30000, e);
+	lock = lab_lock(name, "teardown", 30000, NULL, e);
 	if (lock < 0)
 		return lock;
 	ret = lab_remove_objects(name, r);
