@@ -1,7 +1,9 @@
 /* podpath status — what a lab is made of and whether its containers answer. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -35,6 +37,7 @@ int cmd_status(int argc, char **argv)
 		{ 0 },
 	};
 	struct out_status s = { .color = opts.color };
+	struct lab_damage_list damage = { 0 };
 	struct pp_err e = { 0 };
 	struct lab l;
 	bool dot = false;
@@ -53,17 +56,41 @@ int cmd_status(int argc, char **argv)
 		return pp_usage_error("status", "--dot and --json exclude each other");
 	if (lab_load(&l, opts.lab, &e) < 0)
 		return pp_report(&e);
+	/* Without privilege over the lab every check below reads "down". */
+	if (lab_access_check(&l, &e) < 0) {
+		ret = pp_report(&e);
+		goto out;
+	}
 	s.lab = &l;
 	s.health = health_measure(&l);
 	s.inet_health = calloc(l.topo.inet.nhosts + 1, sizeof(*s.inet_health));
 	for (size_t i = 0; s.inet_health && i < l.topo.inet.nhosts; i++)
 		s.inet_health[i] = lab_host_health(&l, i);
-	if (opts.json)
+	ret = lab_damage_netns(&l, &damage);
+	if (ret == 0)
+		ret = lab_damage_procs(&l, s.health, s.inet_health, &damage);
+	if (ret == 0)
+		ret = lab_damage_tables(&l, &damage);
+	if (ret < 0) {
+		pp_err_set(&e, ret == -EPERM ? PP_EXIT_ENV : PP_EXIT_FAIL, ret,
+			   "lab \"%s\": cannot check its objects: %s", l.name, strerror(-ret));
+		ret = pp_report(&e);
+		goto out;
+	}
+	s.damage = &damage;
+	if (opts.json) {
 		ret = pp_json_out(out_status_json(&s));
-	else if (dot)
+	} else if (dot) {
 		out_status_dot(stdout, &s);
-	else
+		out_status_damage_text(stderr, &s);
+	} else {
 		out_status_text(stdout, &s);
+	}
+	/* Something setup built is gone: say so in the exit code too. */
+	if (ret == PP_EXIT_OK && damage.n)
+		ret = PP_EXIT_FAIL;
+out:
+	lab_damage_free(&damage);
 	health_free(s.health, l.topo.npods);
 	free(s.inet_health);
 	lab_free(&l);

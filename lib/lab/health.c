@@ -77,10 +77,20 @@ static enum lab_health process_health(const char *netns, pid_t pid, enum topo_im
 	struct stat st;
 	ino_t ino;
 
+	struct stat self;
+
 	if (pid <= 0 || kill(pid, 0) < 0)
 		return LAB_HEALTH_DOWN;
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
-	if (stat(path, &st) < 0 || netns_inode(netns, &ino) < 0 || st.st_ino != ino)
+	if (stat(path, &st) < 0)
+		return LAB_HEALTH_DOWN;
+	/* `ip netns del` unpins the namespace but the process runs on in it:
+	 * not down, and nothing to compare its namespace with. Only a pid
+	 * reused by a process of ours (the host's namespace) is not it. */
+	if (netns_inode(netns, &ino) < 0)
+		return stat("/proc/self/ns/net", &self) == 0 && self.st_ino != st.st_ino ?
+		       LAB_HEALTH_NO_NETNS : LAB_HEALTH_DOWN;
+	if (st.st_ino != ino)
 		return LAB_HEALTH_DOWN;
 	if (nports && !probe(netns, image, &ports[0]))
 		return LAB_HEALTH_UNRESPONSIVE;
@@ -114,6 +124,58 @@ const char *lab_health_name(enum lab_health h)
 		return "down";
 	case LAB_HEALTH_UNRESPONSIVE:
 		return "unresponsive";
+	case LAB_HEALTH_NO_NETNS:
+		return "netns-gone";
 	}
 	return "unknown";
+}
+
+/* Say whether podpath runs in a user namespace other than the host's: its
+ * uid_map then maps a range other than the whole "0 0 4294967295". */
+static bool in_user_ns(char *map, size_t len)
+{
+	FILE *f = fopen("/proc/self/uid_map", "re");
+	unsigned long inside, outside, count;
+	bool ret = false;
+
+	map[0] = '\0';
+	if (!f)
+		return false;
+	if (fscanf(f, "%lu %lu %lu", &inside, &outside, &count) == 3) {
+		ret = !(inside == 0 && outside == 0 && count == 4294967295UL);
+		snprintf(map, len, "uid_map: %lu %lu %lu", inside, outside, count);
+	}
+	fclose(f);
+	return ret;
+}
+
+static int nothing(void *arg)
+{
+	return 0;
+}
+
+int lab_access_check(const struct lab *l, struct pp_err *e)
+{
+	const struct lab_plan *p = &l->plan;
+	const char *first[] = { p->vpc_netns, p->gw_netns, p->lb_netns, p->inet_netns };
+	const char *name = NULL;
+	char map[96];
+	int ret = -ENOENT;
+
+	/* The first namespace that is there says: entering it needs
+	 * CAP_SYS_ADMIN over it, as every check after this one does. */
+	for (size_t i = 0; ret == -ENOENT && i < sizeof(first) / sizeof(first[0]); i++)
+		ret = netns_run(name = first[i], nothing, NULL);
+	for (size_t i = 0; ret == -ENOENT && i < l->topo.nnodes; i++)
+		ret = netns_run(name = p->nodes[i].netns, nothing, NULL);
+	if (ret != -EPERM && ret != -EACCES)
+		return 0;
+	if (in_user_ns(map, sizeof(map)))
+		return pp_err_set(e, PP_EXIT_ENV, ret, "lab \"%s\": no privilege over its "
+				  "namespaces (entering %s: %s): podpath runs in a user namespace "
+				  "(%s); run it as root in the host's", l->name, name,
+				  strerror(-ret), map);
+	return pp_err_set(e, PP_EXIT_ENV, ret, "lab \"%s\": no privilege over its namespaces "
+			  "(entering %s: %s); podpath needs CAP_SYS_ADMIN and CAP_NET_ADMIN",
+			  l->name, name, strerror(-ret));
 }

@@ -194,6 +194,9 @@ int nft_set_elem_add(struct nftnl_set *s, enum nft_key k, uint32_t ip, uint8_t p
  * the calling thread's namespace has it. 0, or -ENOENT (no such chain) or
  * another -errno. */
 int nft_chain_rule_count(uint32_t family, const char *table, const char *chain, size_t *n);
+/* Does table `name` of family exist in the calling thread's namespace? 1, 0,
+ * or -errno (-EPERM without CAP_NET_ADMIN over it). */
+int nft_table_exists(uint32_t family, const char *name);
 
 /* Add an element to an address map: key ip -> data ip. 0, -ENOMEM or
  * -ENAMETOOLONG (comment as for nft_set_elem_add). */

@@ -55,3 +55,38 @@ out:
 		mnl_socket_close(nl);
 	return ret;
 }
+
+int nft_table_exists(uint32_t family, const char *name)
+{
+	char buf[8192];	/* a table message and an ack */
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	uint32_t seq = (uint32_t)time(NULL), portid;
+	struct nlmsghdr *nlh;
+	int ret = -ENOMEM;
+	ssize_t got;
+
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	/* One table by name: the kernel answers it, or ENOENT. */
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, (uint16_t)family, NLM_F_ACK, seq);
+	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, name);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	ret = MNL_CB_OK;
+	while (ret > MNL_CB_STOP && (got = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0)
+		ret = mnl_cb_run(buf, (size_t)got, seq, portid, NULL, NULL);
+	if (ret >= 0)
+		ret = 1;
+	else
+		ret = errno == ENOENT ? 0 : -errno;
+out:
+	mnl_socket_close(nl);
+	return ret;
+}

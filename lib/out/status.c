@@ -84,6 +84,60 @@ static void internet_text(FILE *f, const struct out_status *s)
 	}
 }
 
+void out_status_damage_text(FILE *f, const struct out_status *s)
+{
+	const struct lab_damage_list *d = s->damage;
+	char cmd[LAB_NETNS_MAX + 64];
+
+	if (!d || !d->n)
+		return;
+	fprintf(f, "\n%sdamage%s: %zu thing%s missing from lab %s\n", s->color ? RED : "",
+		s->color ? RESET : "", d->n, d->n == 1 ? "" : "s", s->lab->name);
+	for (size_t i = 0; i < d->n; i++) {
+		const struct lab_damage *x = &d->v[i];
+
+		lab_damage_command(x, cmd, sizeof(cmd));
+		switch (x->kind) {
+		case LAB_DAMAGE_NETNS:
+			fprintf(f, "  %s: namespace %s is missing", x->object, x->netns);
+			break;
+		case LAB_DAMAGE_PROCESS:
+			fprintf(f, "  %s: process %d is not running", x->object, x->pid);
+			break;
+		case LAB_DAMAGE_UNPINNED:
+			fprintf(f, "  %s: process %d runs, but its namespace %s is no longer pinned",
+				x->object, x->pid, x->netns);
+			break;
+		case LAB_DAMAGE_NFT_TABLE:
+			fprintf(f, "  %s: nftables table %s is missing from %s", x->object, x->table,
+				x->netns);
+			break;
+		}
+		fprintf(f, " (see: %s)\n", cmd);
+	}
+}
+
+static json_t *damage_json(const struct lab_damage_list *d)
+{
+	json_t *a = json_array();
+	char cmd[LAB_NETNS_MAX + 64];
+
+	for (size_t i = 0; a && d && i < d->n; i++) {
+		const struct lab_damage *x = &d->v[i];
+		json_t *o = json_pack("{s:s, s:s, s:s}", "kind", lab_damage_kind_name(x->kind),
+				      "object", x->object, "netns", x->netns);
+
+		if (x->kind == LAB_DAMAGE_PROCESS || x->kind == LAB_DAMAGE_UNPINNED)
+			json_object_set_new(o, "pid", json_integer(x->pid));
+		if (x->kind == LAB_DAMAGE_NFT_TABLE)
+			json_object_set_new(o, "table", json_string(x->table));
+		lab_damage_command(x, cmd, sizeof(cmd));
+		json_object_set_new(o, "command", json_string(cmd));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 void out_status_text(FILE *f, const struct out_status *s)
 {
 	const struct lab *l = s->lab;
@@ -183,6 +237,7 @@ void out_status_text(FILE *f, const struct out_status *s)
 	}
 	ingress_text(f, t);
 	internet_text(f, s);
+	out_status_damage_text(f, s);
 }
 
 /* Service ports and the EndpointSlice-like list of who serves them. */
@@ -343,7 +398,7 @@ json_t *out_status_json(const struct out_status *s)
 
 	for (size_t i = 0; i < t->nservices; i++)
 		json_array_append_new(services, service_json(t, &t->services[i]));
-	return json_pack("{s:i, s:s, s:I, s:{s:s, s:s, s:s, s:s, s:s, s:i, s:s}, s:o, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:i, s:s, s:I, s:{s:s, s:s, s:s, s:s, s:s, s:i, s:s}, s:o, s:o, s:o, s:o, s:o, s:o}",
 			 "schema", 1, "lab", l->name, "created", (json_int_t)l->created,
 			 "network", "mode", topo_mode_name(t->net.mode), "vpcCIDR",
 			 cidr_fmt(&t->net.vpc_cidr, c), "vpcRouter", addr_fmt(t->net.vpc_router, r),
@@ -351,7 +406,7 @@ json_t *out_status_json(const struct out_status *s)
 			 cidr_fmt(&t->net.service_cidr, c3), "mtu", (int)t->net.mtu,
 			 "clusterDomain", t->net.domain, "nodes", nodes, "pods", pods,
 			 "services", services, "internet", internet_json(s), "ingresses",
-			 ingresses_json(s));
+			 ingresses_json(s), "damage", damage_json(s->damage));
 }
 
 /* The internet, its hosts, the cloud gateway and the load balancer, wired

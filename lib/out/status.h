@@ -13,8 +13,13 @@ struct out_status {
 	const struct lab *lab;
 	enum lab_health **health;
 	enum lab_health *inet_health;	/* per internet host; NULL: not measured */
+	const struct lab_damage_list *damage;	/* what is missing; NULL: not checked */
 	bool color;
 };
+
+/* The damage alone, one line per finding with the command that shows it
+ * (nothing if there is none). */
+void out_status_damage_text(FILE *f, const struct out_status *s);
 
 /* Text tables: summary line, nodes, pods with containers. */
 void out_status_text(FILE *f, const struct out_status *s);
