@@ -54,6 +54,7 @@ int cmd_exec(int argc, char **argv)
 	execvp(cmd[0], cmd);
 	/* As a shell reports it: 127 not found, 126 found but not runnable. */
 	ret = errno == ENOENT ? 127 : 126;
-	fprintf(stderr, "podpath: exec: %s: %s\n", cmd[0], strerror(errno));
+	pp_err_set(&e, PP_EXIT_FAIL, -errno, "exec: %s: %s", cmd[0], strerror(errno));
+	pp_report(&e);
 	return ret;
 }

@@ -162,13 +162,18 @@ int pp_json_out(json_t *doc)
 
 int pp_report(const struct pp_err *e)
 {
+	/* Values from arguments and files may hold ESC, BEL, CR, LF: never
+	 * raw to a terminal, and never invalid UTF-8 into JSON. */
+	char msg[4 * sizeof(e->msg)];
+
+	pp_text_escape(msg, sizeof(msg), e->msg);
 	if (opts.json) {
-		json_t *doc = json_pack("{s:{s:s, s:i, s:s}}", "error", "message", e->msg,
+		json_t *doc = json_pack("{s:{s:s, s:i, s:s}}", "error", "message", msg,
 					"exit", (int)e->kind, "errno",
 					e->code ? strerror(-e->code) : "");
 		pp_json_out(doc);
 	} else {
-		fprintf(stderr, "podpath: %s\n", e->msg);
+		fprintf(stderr, "podpath: %s\n", msg);
 	}
 	return e->kind ? (int)e->kind : PP_EXIT_FAIL;
 }
@@ -176,11 +181,12 @@ int pp_report(const struct pp_err *e)
 int pp_usage_error(const char *cmd, const char *fmt, ...)
 {
 	struct pp_err e = { .kind = PP_EXIT_USAGE, .code = -EINVAL };
-	char msg[512];
+	/* Room left for the command and the hint around it. */
+	char msg[sizeof(e.msg) - 64];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	pp_err_vformat(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	snprintf(e.msg, sizeof(e.msg), "%s%s%s (see: podpath %s --help)", cmd ? cmd : "",
 		 cmd ? ": " : "", msg, cmd ? cmd : "");

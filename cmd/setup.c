@@ -106,14 +106,14 @@ static int topo_report(const char *source, const struct topo_error *te)
 	struct pp_err e = { .kind = PP_EXIT_USAGE, .code = -EINVAL };
 
 	if (te->line)
-		snprintf(e.msg, sizeof(e.msg), "topology %s: line %d column %d: %s", source,
-			 te->line, te->column, te->msg);
+		pp_err_format(e.msg, sizeof(e.msg), "topology %s: line %d column %d: %s", source,
+			      te->line, te->column, te->msg);
 	else if (te->value[0])
-		snprintf(e.msg, sizeof(e.msg), "topology %s: %s: %s: %s", source,
-			 te->path[0] ? te->path : ".", te->value, te->msg);
+		pp_err_format(e.msg, sizeof(e.msg), "topology %s: %s: %s: %s", source,
+			      te->path[0] ? te->path : ".", te->value, te->msg);
 	else
-		snprintf(e.msg, sizeof(e.msg), "topology %s: %s: %s", source,
-			 te->path[0] ? te->path : ".", te->msg);
+		pp_err_format(e.msg, sizeof(e.msg), "topology %s: %s: %s", source,
+			      te->path[0] ? te->path : ".", te->msg);
 	return pp_report(&e);
 }
 

@@ -409,8 +409,11 @@ int cmd_trace(int argc, char **argv)
 				json_object_set_new(o, "unresolved", json_string(a.dst));
 				pp_json_out(o);
 			} else {
+				char dst[4 * CMD_URL_HOST_MAX];
+
 				out_trace_text(stdout, &dt, opts.color);
-				printf("\n\"%s\" did not resolve: %s\n", a.dst, dt.res.answer[0] ?
+				pp_text_escape(dst, sizeof(dst), a.dst);
+				printf("\n\"%s\" did not resolve: %s\n", dst, dt.res.answer[0] ?
 				       dt.res.answer : "no answer from the DNS");
 			}
 			ret = PP_EXIT_FAIL;

@@ -22,7 +22,29 @@ struct pp_err {
 	char msg[640];		/* "pod \"default/x\": no such pod in lab \"podpath\"" */
 };
 
-/* Fill e (if not NULL) and return code (negative errno, or -EINVAL if code is 0). */
+/* A value the user gave (a "%s" quoted in the format) is shortened to this
+ * many bytes, head "..." tail, so that it never cuts the reason out of a
+ * message; any other string (a reason, an object's name) to PP_ERR_TEXT_MAX. */
+#define PP_ERR_VALUE_MAX 96
+#define PP_ERR_TEXT_MAX 320
+
+#include <stdarg.h>
+#include <stddef.h>
+
+/* vsnprintf for messages: strings as PP_ERR_VALUE_MAX says (a string's
+ * width is ignored: messages are not aligned), the rest as vsnprintf;
+ * returns the length written. */
+size_t pp_err_vformat(char *buf, size_t len, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+size_t pp_err_format(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* src with every control character (ESC, BEL, CR, LF, ...) and every byte
+ * that is not part of valid UTF-8 written as \xNN, so that no value from
+ * an argument or a file reaches a terminal raw. Returns the length. */
+size_t pp_text_escape(char *dst, size_t len, const char *src);
+
+/* Fill e (if not NULL) and return code (negative errno, or -EINVAL if code is 0).
+ * The message is made by pp_err_vformat. */
 int pp_err_set(struct pp_err *e, enum pp_exit kind, int code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 

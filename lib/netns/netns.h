@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #define NETNS_RUN_DIR "/run/netns"
@@ -29,6 +30,11 @@ int netns_remove(const char *name);
 bool netns_is_pinned(const char *name);
 /* Inode of the namespace pinned at NAME (identifies it in /proc/PID/ns/net). */
 int netns_inode(const char *name, ino_t *ino);
+/* The host's network namespace, as stat() shows it: pid 1's, not the
+ * caller's (podpath may run inside a lab namespace). Where pid 1's is
+ * hidden (a sandboxed init), kthreadd's, in the initial pid namespace:
+ * kernel threads live in the initial network namespace. 0 or -errno. */
+int netns_host_stat(struct stat *st);
 /* Call fn for each entry of /run/netns whose name starts with prefix
  * (all if prefix is ""); stops early if fn returns non-zero, which is returned. */
 int netns_for_each(const char *prefix, int (*fn)(const char *name, void *arg), void *arg);

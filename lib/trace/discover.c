@@ -129,15 +129,23 @@ int trace_discover(struct trace *t, const char *src, struct pp_err *e)
 	struct discovery *d = calloc(1, sizeof(*d));
 	size_t queue[MAX_CANDIDATES], nq = 0, head = 0;
 	bool seen[MAX_CANDIDATES] = { false };
-	struct stat root_st;
-	char path[64], label[96];
+	struct stat root_st, src_st;
+	char path[64], label[96], full[96];
 	int origin = -1, ret = 0;
 
 	if (!d)
 		return pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
 	origin = netns_self_fd();
-	if (origin < 0 || fstat(origin, &root_st) < 0) {
+	if (origin < 0) {
 		ret = pp_err_set(e, PP_EXIT_ENV, -errno, "cannot open own namespace");
+		goto out;
+	}
+	/* The host's namespace is init's, not ours: podpath may itself run
+	 * inside a lab's namespace (ip netns exec). */
+	ret = netns_host_stat(&root_st);
+	if (ret < 0) {
+		pp_err_set(e, PP_EXIT_ENV, ret, "--netns: cannot tell the host's network "
+			   "namespace (/proc/1/ns/net: %s)", strerror(-ret));
 		goto out;
 	}
 	/* The source first, so that it is candidate 0. */
@@ -148,11 +156,21 @@ int trace_discover(struct trace *t, const char *src, struct pp_err *e)
 		snprintf(path, sizeof(path), "%s", src);
 		snprintf(label, sizeof(label), "netns %s", src);
 	}
+	snprintf(full, sizeof(full), "%s%s", path[0] == '/' ? "" : NETNS_RUN_DIR "/", path);
+	/* pid 1's is the host's by definition, even where it is hidden. */
+	if (!strcmp(src + strspn(src, "0"), "1") ||
+	    (stat(full, &src_st) == 0 && src_st.st_dev == root_st.st_dev &&
+	     src_st.st_ino == root_st.st_ino)) {
+		ret = pp_err_set(e, PP_EXIT_USAGE, -EPERM,
+				 "--netns \"%s\": it is the host's own network namespace (pid "
+				 "1's), which podpath never observes", src);
+		goto out;
+	}
 	candidate_add(d, path, label, root_st.st_ino);
 	if (d->n != 1) {
 		ret = pp_err_set(e, PP_EXIT_USAGE, -ENOENT,
-				 "--netns \"%s\": no such network namespace (a name under %s or a PID), "
-				 "or it is the host's own", src, NETNS_RUN_DIR);
+				 "--netns \"%s\": no such network namespace (a name under %s or a PID)",
+				 src, NETNS_RUN_DIR);
 		goto out;
 	}
 	candidates_collect(d, root_st.st_ino);
