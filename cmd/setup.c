@@ -101,9 +101,12 @@ static char *slurp(const char *path, size_t *len)
 	return buf;
 }
 
-static int topo_report(const char *source, const struct topo_error *te)
+static int topo_report(const char *file, const struct topo_error *te)
 {
 	struct pp_err e = { .kind = PP_EXIT_USAGE, .code = -EINVAL };
+	char source[PP_ERR_VALUE_MAX + 1];
+
+	pp_err_value(source, sizeof(source), file);	/* a long name leaves the reason whole */
 
 	if (te->line)
 		pp_err_format(e.msg, sizeof(e.msg), "topology %s: line %d column %d: %s", source,
@@ -210,14 +213,17 @@ static int load_topology(const struct setup_args *a, struct topo *t)
 	} else if (a->file) {
 		buf = slurp(a->file, &len);
 		if (!buf) {
+			char file[PP_ERR_VALUE_MAX + 1];
 			struct pp_err e;
+
+			pp_err_value(file, sizeof(file), a->file);
 
 			if (errno == EFBIG)
 				pp_err_set(&e, PP_EXIT_USAGE, -errno, "topology %s: larger than %zu MiB, "
-					   "the most podpath reads", a->file, TOPO_DOC_MAX >> 20);
+					   "the most podpath reads", file, TOPO_DOC_MAX >> 20);
 			else
 				pp_err_set(&e, PP_EXIT_USAGE, -errno, "topology %s: cannot read: %s",
-					   a->file, strerror(errno));
+					   file, strerror(errno));
 			return pp_report(&e);
 		}
 		ret = topo_from_json(t, buf, len, &te);
@@ -253,6 +259,11 @@ int cmd_setup(int argc, char **argv)
 	size_t ncontainers = 0;
 	int ret;
 
+	/* Ctrl-C rolls back instead of leaving half a lab: caught from the
+	 * start, so that one during the topology's parsing counts too. No
+	 * SA_RESTART: a signal cuts a wait short. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	ret = parse_args(argc, argv, &a);
 	if (ret)
 		return ret;
@@ -263,10 +274,6 @@ int cmd_setup(int argc, char **argv)
 	if (isatty(STDERR_FILENO) && !opts.json) {
 		o.progress = progress;
 	}
-	/* Ctrl-C rolls back instead of leaving half a lab. No SA_RESTART:
-	 * a signal cuts a wait short. */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	ret = lab_setup(&l, &o, &e);
 	if (interrupted) {
 		/* A signal after setup's last check: the lab is whole; undo it. */

@@ -155,6 +155,16 @@ static void sink_conv(struct sink *s, const char *spec, size_t len, bool quoted,
 	sink_put(s, piece, strlen(piece));
 }
 
+void pp_err_value(char *buf, size_t len, const char *v)
+{
+	struct sink s = { .buf = buf, .len = len };
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	sink_value(&s, v, strlen(v), PP_ERR_VALUE_MAX);
+}
+
 size_t pp_err_vformat(char *buf, size_t len, const char *fmt, va_list ap)
 {
 	struct sink s = { .buf = buf, .len = len };

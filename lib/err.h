@@ -38,6 +38,9 @@ size_t pp_err_vformat(char *buf, size_t len, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
 size_t pp_err_format(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* v shortened as a quoted value would be, for a value a message shows
+ * unquoted (a file's name); buf should hold PP_ERR_VALUE_MAX + 1 bytes. */
+void pp_err_value(char *buf, size_t len, const char *v);
 /* src with every control character (ESC, BEL, CR, LF, ...) and every byte
  * that is not part of valid UTF-8 written as \xNN, so that no value from
  * an argument or a file reaches a terminal raw. Returns the length. */

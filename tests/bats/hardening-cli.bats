@@ -231,6 +231,10 @@ fresh_lab() {
 	run "$PODPATH" --lab "$(printf 'x%.0s' $(seq 2000))" status
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"not a valid lab name"*"at most 24 characters) (see: podpath --help)" ]]
+	run "$PODPATH" --lab $LAB setup -f "$BATS_TEST_TMPDIR/$(printf 'f%.0s' $(seq 3000))"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"/fff"*"fff...fff"*"fff: cannot read: File name too long" ]]
+	[ "${#output}" -lt 200 ]
 }
 
 @test "control characters from arguments and files are escaped in every message" {

@@ -41,6 +41,10 @@ static void test_err_value_head_and_tail(void)
 	pp_err_format(buf, sizeof(buf), "\"%s\": bad", v);
 	CHECK(!strncmp(buf, "\"HEAD", 5));
 	CHECK_HAS_STR(buf, "TAIL\": bad");
+	/* The same for a value shown unquoted. */
+	pp_err_value(buf, PP_ERR_VALUE_MAX + 1, v);
+	CHECK_EQ_INT(strlen(buf), PP_ERR_VALUE_MAX);
+	CHECK(!strncmp(buf, "HEAD", 4) && strstr(buf, "...") && strstr(buf, "TAIL"));
 	/* A short value is untouched. */
 	pp_err_format(buf, sizeof(buf), "pod \"%s\": no such pod", "default/web-9");
 	CHECK_EQ_STR(buf, "pod \"default/web-9\": no such pod");
