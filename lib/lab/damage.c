@@ -8,13 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/netfilter.h>
+
 #include "edge/edge.h"
 #include "lab/lab.h"
 #include "netns/netns.h"
 #include "nft/nft.h"
 #include "proxy/proxy.h"
-
-#define NFPROTO_IPV4 2	/* every table setup makes is "ip" */
 
 static struct lab_damage *damage_add(struct lab_damage_list *d, enum lab_damage_kind kind,
 				     const char *netns)
@@ -129,7 +129,7 @@ static int table_here(void *arg)
 {
 	struct table_q *q = arg;
 
-	q->found = nft_table_exists(NFPROTO_IPV4, q->table);
+	q->found = nft_table_exists(NFPROTO_IPV4, q->table);	/* every one setup makes is "ip" */
 	return q->found < 0 ? q->found : 0;
 }
 
