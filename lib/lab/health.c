@@ -74,10 +74,8 @@ static enum lab_health process_health(const char *netns, pid_t pid, enum topo_im
 				      const struct topo_port *ports, size_t nports)
 {
 	char path[64];
-	struct stat st;
+	struct stat st, self;
 	ino_t ino;
-
-	struct stat self;
 
 	if (pid <= 0 || kill(pid, 0) < 0)
 		return LAB_HEALTH_DOWN;

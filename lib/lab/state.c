@@ -72,9 +72,11 @@ int lab_lock(const char *lab, const char *what, int timeout_ms,
 			continue;
 		}
 		if (errno != EWOULDBLOCK) {
+			int err = errno;
+
 			close(fd);
-			return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot lock %s: %s",
-					  path, strerror(errno));
+			return pp_err_set(e, PP_EXIT_ENV, -err, "cannot lock %s: %s", path,
+					  strerror(err));
 		}
 		if (interrupted && *interrupted) {
 			close(fd);
