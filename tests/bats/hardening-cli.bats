@@ -118,7 +118,7 @@ fresh_lab() {
 	[ -z "$(lab_leftovers $BIG)" ]
 }
 
-@test "SIGTERM while the nodes are built, SIGINT while pods are: rolled back, exit 143 and 130" {
+@test "SIGTERM when its first namespace exists, SIGINT once pods are wired: rolled back, exit 143 and 130" {
 	for point in "${BIG}_vpc:TERM:143" "${BIG}_pod_:INT:130"; do
 		IFS=: read -r ns sig code <<<"$point"
 		big_setup &
