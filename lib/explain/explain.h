@@ -26,7 +26,8 @@ struct explain_doc {
 	size_t nlab;
 	struct explain_cmd cmds[EXPLAIN_MAX_LINES];	/* "see it yourself" */
 	size_t ncmds;
-	char trace_src[160], trace_dst[320];	/* "trace it" ("" if the topic has none) */
+	/* "trace it" ("" if the topic has none); a SRC is at most NS/NAME:CONTAINER */
+	char trace_src[3 * TOPO_LABEL_MAX], trace_dst[320];
 	char trace_opts[64];			/* e.g. "-p http" */
 };
 
