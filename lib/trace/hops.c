@@ -284,7 +284,7 @@ static void why_fmt(const struct trace *t, size_t h, char *buf, size_t len)
 static int hops_build(struct trace *t)
 {
 	const struct capture_pkt *all, **mine = NULL;
-	size_t n, nmine = 0;
+	size_t n, nmine = 0, left = 0;
 	uint64_t first = 0;
 
 	t->nhops = 0;
@@ -297,7 +297,7 @@ static int hops_build(struct trace *t)
 		if (classify(t, &all[i]) != NOT_OURS)
 			mine[nmine++] = &all[i];
 	qsort(mine, nmine, sizeof(*mine), pkt_cmp);
-	for (size_t i = 0; i < nmine && t->nhops < TRACE_MAX_HOPS; i++) {
+	for (size_t i = 0; i < nmine; i++) {
 		const struct capture_pkt *k = mine[i];
 		bool reply = classify(t, k) == REPLY;
 		struct trace_hop *dup = NULL;
@@ -309,6 +309,10 @@ static int hops_build(struct trace *t)
 				dup = &t->hops[j];
 		if (dup) {
 			dup->repeats++;	/* a retransmission seen at the same place */
+			continue;
+		}
+		if (t->nhops == TRACE_MAX_HOPS) {
+			left++;		/* counted, and reported below */
 			continue;
 		}
 		if (!t->nhops)
@@ -347,7 +351,8 @@ static int hops_build(struct trace *t)
 			t->last_hop = (ssize_t)h;
 	}
 	free(mine);
-	return 0;
+	/* A recount (after conntrack named the flow anew) replaces the last. */
+	return trace_loss_set(t, "correlate", "hops", -1, left, TRACE_MAX_HOPS);
 }
 
 /* One expected hop: namespace index, interface, direction. */

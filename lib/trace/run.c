@@ -53,12 +53,19 @@ int trace_loss_set(struct trace *t, const char *observer, const char *what, ssiz
 
 	for (size_t i = 0; i < t->nloss; i++) {
 		l = &t->loss[i];
-		if (!strcmp(l->observer, observer) && !strcmp(l->what, what) && l->ns == ns) {
-			l->left_out = left_out;
-			l->limit = limit;
+		if (strcmp(l->observer, observer) || strcmp(l->what, what) || l->ns != ns)
+			continue;
+		if (limit && !left_out) {	/* under the cap after all */
+			memmove(l, l + 1, (t->nloss - i - 1) * sizeof(*l));
+			t->nloss--;
 			return 0;
 		}
+		l->left_out = left_out;
+		l->limit = limit;
+		return 0;
 	}
+	if (limit && !left_out)
+		return 0;
 	l = realloc(t->loss, (t->nloss + 1) * sizeof(*l));
 	if (!l)
 		return -ENOMEM;
@@ -342,8 +349,10 @@ void trace_ct_collect(struct trace *t)
 	uint8_t proto = probe_ipproto(t->probe.proto);
 
 	for (size_t i = 0; i < t->nns; i++) {
-		struct ct_tuple want[TRACE_MAX_HOPS];
-		struct ct_entry found[8];
+		/* Each hop's tuple and the one the socket sent: each is looked
+		 * up exactly, so no more entries than tuples come back. */
+		struct ct_tuple want[TRACE_MAX_HOPS + 1];
+		struct ct_entry found[TRACE_MAX_HOPS + 1];
 		size_t nwant = 0;
 		int n;
 
@@ -365,8 +374,7 @@ void trace_ct_collect(struct trace *t)
 		/* The flow as the socket sent it: a node's probe to a Service is
 		 * DNATed in OUTPUT and may be masqueraded to another port before
 		 * any capture sees it, so only conntrack can tell its new name. */
-		if (t->probe.saddr && t->src.netns && !strcmp(t->ns[i], t->src.netns) &&
-		    nwant < TRACE_MAX_HOPS) {
+		if (t->probe.saddr && t->src.netns && !strcmp(t->ns[i], t->src.netns)) {
 			struct ct_tuple sent = { t->probe.saddr, t->dst.ip, t->probe.sport,
 						 proto == IPPROTO_ICMP ? 0 : t->probe.dport };
 			bool dup = false;
@@ -378,7 +386,7 @@ void trace_ct_collect(struct trace *t)
 		}
 		if (!nwant)
 			continue;
-		n = ct_lookup(t->ns[i], proto, want, nwant, found, 8);
+		n = ct_lookup(t->ns[i], proto, want, nwant, found, nwant);
 		if (n <= 0)
 			continue;
 		if (!grow(&t->ct, t->nct + (size_t)n, sizeof(*t->ct)) ||
@@ -392,12 +400,13 @@ void trace_ct_collect(struct trace *t)
 }
 
 /* From conntrack, the request-direction tuples of the probe's flow after
- * a source NAT that changed the port; true if any was new. */
-static bool aliases_learn(struct trace *t)
+ * a source NAT that changed the port: 1 if any was new, 0, or -ENOMEM. */
+static int aliases_learn(struct trace *t)
 {
 	bool added = false;
+	size_t left = 0;
 
-	for (size_t i = 0; i < t->nct && t->nalias < sizeof(t->alias) / sizeof(t->alias[0]); i++) {
+	for (size_t i = 0; i < t->nct; i++) {
 		const struct ct_entry *c = &t->ct[i];
 		struct ct_tuple a = { c->reply.dst, c->reply.src, c->reply.dport, c->reply.sport };
 		bool known = false;
@@ -406,11 +415,16 @@ static bool aliases_learn(struct trace *t)
 			continue;
 		for (size_t k = 0; k < t->nalias && !known; k++)
 			known = !memcmp(&t->alias[k], &a, sizeof(a));
-		if (!known) {
+		if (!known && t->nalias == TRACE_MAX_ALIASES) {
+			left++;
+		} else if (!known) {
 			t->alias[t->nalias++] = a;
 			added = true;
 		}
 	}
+	/* Past the cap the flow's further names are not followed: said. */
+	if (left && trace_loss_set(t, "conntrack", "nat-aliases", -1, left, TRACE_MAX_ALIASES) < 0)
+		return -ENOMEM;
 	return added;
 }
 
@@ -482,8 +496,13 @@ int trace_run(struct trace *t, struct pp_err *e)
 		trace_ct_collect(t);	/* before the probe's socket closes the flow */
 	/* A NAT that changed the source port hid the rest of the way from the
 	 * first pass: follow the flow under its new name. */
-	if (ret == 0 && aliases_learn(t))
-		ret = trace_correlate(t, e);
+	if (ret == 0) {
+		ret = aliases_learn(t);
+		if (ret < 0)
+			pp_err_set(e, PP_EXIT_FAIL, ret, "out of memory");
+		else if (ret > 0)
+			ret = trace_correlate(t, e);
+	}
 	if (ret == 0 && (t->probe.proto == PROBE_HTTP || t->probe.proto == PROBE_HTTPS))
 		ret = trace_upstream(t, e);
 out:

@@ -191,8 +191,10 @@ int trace_run(struct trace *t, struct pp_err *e);
  * TRACE_LABEL_MAX) or -ENOMEM. */
 ssize_t trace_ns_add(struct trace *t, const char *netns, const char *label);
 /* Record that observer lost left_out of what (limit: the cap hit, 0 if
- * none) in namespace ns (-1: none), replacing an earlier record with the
- * same key: a recount never counts twice. 0 or -ENOMEM. */
+ * none; left_out 0 without a limit: an unknown number) in namespace ns
+ * (-1: none), replacing an earlier record with the same key: a recount
+ * never counts twice, and one that left nothing out under a limit removes
+ * the record. 0 or -ENOMEM. */
 int trace_loss_set(struct trace *t, const char *observer, const char *what, ssize_t ns,
 		   size_t left_out, size_t limit);
 /* Release what trace_run allocated. */
