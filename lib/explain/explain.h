@@ -46,7 +46,10 @@ const struct explain_topic *explain_find(const char *name);
  * what the topic shows, d's lab lines say so and its trace stays empty. */
 void explain_build(const struct explain_topic *tp, const struct lab *l, struct explain_doc *d);
 
-/* --live: one sentence that explains hop h of a finished trace. */
+/* --live: one sentence that explains hop h of a finished trace, whole in
+ * EXPLAIN_SENTENCE_MAX bytes: a place's label, what changed, why, and the
+ * words around them (live.c checks the sum). */
+#define EXPLAIN_SENTENCE_MAX 1024
 struct trace;
 void explain_hop_sentence(const struct trace *t, size_t h, char *buf, size_t len);
 

@@ -273,7 +273,10 @@ static void draw_step(struct ui *u)
 	const struct trace *t = stepped(u);
 	const struct trace_hop *hop = &t->hops[u->hop], *pv = u->hop ? prev_same_dir(t, u->hop) : NULL;
 	const struct capture_pkt *k = hop->pkt, *p = pv ? pv->pkt : NULL;
-	char s[2 * sizeof(t->src.label) + 256], a[ADDR_STRLEN], v[32];	/* the title holds both */
+	/* Holds the title (both endpoints' labels) and a hop's sentence. */
+	char s[EXPLAIN_SENTENCE_MAX > 2 * sizeof(t->src.label) + 256 ? EXPLAIN_SENTENCE_MAX
+								     : 2 * sizeof(t->src.label) + 256];
+	char a[ADDR_STRLEN], v[32];
 	int h, w, y = 2, x = 3;
 
 	getmaxyx(stdscr, h, w);
