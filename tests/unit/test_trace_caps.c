@@ -3,7 +3,8 @@
  * port 80 is not part of 8080), as many as a kernel BPF program holds, and
  * counts what it leaves out; the observer-loss list replaces a recount and
  * drops a record that fell back under its cap; the namespace list grows
- * past the old 48 and refuses a label longer than a netns name allows. */
+ * past the old 48 and refuses a label longer than a netns name allows; the
+ * hops past TRACE_MAX_HOPS are counted, not dropped unsaid. */
 #include <errno.h>
 #include <limits.h>
 #include <pcap/pcap.h>
@@ -205,6 +206,60 @@ static void test_many_namespaces(void)
 	CHECK(!t.ns && !t.nns);
 }
 
+/* A flow seen at more places than TRACE_MAX_HOPS: the first 64 are hops,
+ * the rest counted as an observer loss, and a recount that stays under
+ * the cap removes the record. */
+static void test_hops_cap(void)
+{
+	size_t n = TRACE_MAX_HOPS + 16;
+	struct capture_pkt *k = calloc(n, sizeof(*k));
+	struct trace t = { 0 };
+	struct pp_err e = { 0 };
+
+	if (!CHECK(k))
+		return;
+	CHECK_EQ_INT(trace_ns_add(&t, "a", "netns a"), 0);
+	CHECK_EQ_INT(trace_ns_add(&t, "b", "netns b"), 1);
+	t.probe.proto = PROBE_UDP;
+	t.probe.sport = 40000;
+	t.probe.dport = 7;
+	t.src.pod = t.src.node = t.src.container = t.dst.pod = t.dst.node = -1;
+	t.res.outcome = PROBE_OK;
+	snprintf(t.res.answer, sizeof(t.res.answer), "echo");
+	/* Arriving (no route to ask the kernel for), each at its own place. */
+	for (size_t i = 0; i < n; i++) {
+		k[i] = (struct capture_pkt){ .ts_ns = 1000 + i, .ns = i % 2, .ifindex = (int)i + 1,
+					     .ethertype = 0x0800, .saddr = 0x0a000001,
+					     .daddr = 0x0a000002, .proto = 17, .ttl = 64,
+					     .sport = 40000, .dport = 7 };
+		snprintf(k[i].ifname, sizeof(k[i].ifname), "if%zu", i);
+	}
+	t.cap = capture_from_packets(k, n);
+	if (!CHECK(t.cap))
+		goto out;
+	CHECK_EQ_INT(trace_correlate(&t, &e), 0);
+	CHECK_EQ_INT(t.nhops, TRACE_MAX_HOPS);
+	CHECK_EQ_INT(t.nloss, 1);
+	if (t.nloss == 1) {
+		CHECK_EQ_STR(t.loss[0].observer, "correlate");
+		CHECK_EQ_STR(t.loss[0].what, "hops");
+		CHECK_EQ_INT(t.loss[0].left_out, 16);
+		CHECK_EQ_INT(t.loss[0].limit, TRACE_MAX_HOPS);
+	}
+	CHECK_EQ_STR(t.reason, "echo");
+	/* Under the cap: every place a hop, nothing reported. */
+	capture_close(t.cap);
+	t.cap = capture_from_packets(k, TRACE_MAX_HOPS);
+	if (!CHECK(t.cap))
+		goto out;
+	CHECK_EQ_INT(trace_correlate(&t, &e), 0);
+	CHECK_EQ_INT(t.nhops, TRACE_MAX_HOPS);
+	CHECK_EQ_INT(t.nloss, 0);
+out:
+	trace_free(&t);
+	free(k);
+}
+
 int main(void)
 {
 	RUN(test_port_80_after_8080);
@@ -212,5 +267,6 @@ int main(void)
 	RUN(test_forms);
 	RUN(test_losses);
 	RUN(test_many_namespaces);
+	RUN(test_hops_cap);
 	return unit_summary();
 }
