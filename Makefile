@@ -31,7 +31,7 @@ PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS)))$(PKG_CF
 PKG_LIBS   = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	    -Wno-unused-parameter -Wformat=2 -Wno-format-truncation -Wvla
+	    -Wno-unused-parameter -Wformat=2 -Wvla
 CFLAGS   ?= -O2 -g
 CPPFLAGS += -D_GNU_SOURCE -DPODPATH_VERSION='"$(VERSION)"' -Ilib $(PKG_CFLAGS)
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS)

@@ -273,8 +273,16 @@ static int choose_probe(struct trace_args *a, const struct lab *l, struct trace 
 	if (t->probe.proto == PROBE_DNS) {
 		if (!t->probe.dport)
 			t->probe.dport = 53;
-		snprintf(t->probe.host, sizeof(t->probe.host), "kube-dns.kube-system.svc.%s",
-			 l->topo.net.domain[0] ? l->topo.net.domain : "cluster.local");
+		const char *dom = l->topo.net.domain[0] ? l->topo.net.domain : "cluster.local";
+		int n = snprintf(t->probe.host, sizeof(t->probe.host), "kube-dns.kube-system.svc.%s",
+				 dom);
+
+		/* A DNS name is at most 253 characters; a long cluster domain
+		 * can leave no room for the Service's name in front of it. */
+		if (n < 0 || (size_t)n >= TOPO_SUBDOMAIN_MAX)
+			return pp_usage_error("trace", "-p dns: \"kube-dns.kube-system.svc.%s\" is longer "
+					      "than a DNS name may be (%d): the lab's cluster domain "
+					      "is too long to ask for", dom, TOPO_SUBDOMAIN_MAX - 1);
 		return 0;
 	}
 	/* The Host header names the destination as HTTP would: the URL's

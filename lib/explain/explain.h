@@ -26,7 +26,8 @@ struct explain_doc {
 	size_t nlab;
 	struct explain_cmd cmds[EXPLAIN_MAX_LINES];	/* "see it yourself" */
 	size_t ncmds;
-	char trace_src[160], trace_dst[320];	/* "trace it" ("" if the topic has none) */
+	/* "trace it" ("" if the topic has none); a SRC is at most NS/NAME:CONTAINER */
+	char trace_src[3 * TOPO_LABEL_MAX], trace_dst[320];
 	char trace_opts[64];			/* e.g. "-p http" */
 };
 
@@ -45,7 +46,10 @@ const struct explain_topic *explain_find(const char *name);
  * what the topic shows, d's lab lines say so and its trace stays empty. */
 void explain_build(const struct explain_topic *tp, const struct lab *l, struct explain_doc *d);
 
-/* --live: one sentence that explains hop h of a finished trace. */
+/* --live: one sentence that explains hop h of a finished trace, whole in
+ * EXPLAIN_SENTENCE_MAX bytes: a place's label, what changed, why, and the
+ * words around them (live.c checks the sum). */
+#define EXPLAIN_SENTENCE_MAX 1024
 struct trace;
 void explain_hop_sentence(const struct trace *t, size_t h, char *buf, size_t len);
 

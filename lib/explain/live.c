@@ -27,6 +27,10 @@ static const char *place_role(const char *label)
 	return "the namespace";
 }
 
+_Static_assert(EXPLAIN_SENTENCE_MAX >= TRACE_LABEL_MAX + IF_NAMESIZE +
+	       sizeof(((struct trace_hop *)0)->change) + sizeof(((struct trace_hop *)0)->why) + 160,
+	       "EXPLAIN_SENTENCE_MAX holds a hop's sentence");
+
 void explain_hop_sentence(const struct trace *t, size_t h, char *buf, size_t len)
 {
 	const struct trace_hop *hop = &t->hops[h];

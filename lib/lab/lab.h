@@ -5,6 +5,7 @@
 #ifndef PODPATH_LAB_H
 #define PODPATH_LAB_H
 
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
@@ -24,7 +25,7 @@ struct lab {
 	pid_t **pids;			/* [pod][container]; 0 = not running */
 	pid_t *inet_pids;		/* [internet host]; 0 = runs nothing */
 	long long created;		/* unix time of setup */
-	char responder[256];		/* the container program (setup only) */
+	char responder[PATH_MAX];	/* the container program (setup only) */
 };
 
 struct lab_setup_opts {

@@ -72,10 +72,10 @@ static void vpc_port_name(struct lab_plan *p, size_t node)
 	const char *name = p->t->nodes[node].name;
 	uint32_t salt = 0;
 	bool clash;
+	int n;
 
-	if (strlen(name) + 2 < IF_NAMESIZE)
-		snprintf(p->nodes[node].vpc_port, IF_NAMESIZE, "n-%s", name);
-	else
+	n = snprintf(p->nodes[node].vpc_port, IF_NAMESIZE, "n-%s", name);
+	if (n < 0 || n >= IF_NAMESIZE)	/* longer than an interface name may be */
 		snprintf(p->nodes[node].vpc_port, IF_NAMESIZE, "n-%08x", fnv1a(name, salt++));
 	do {
 		clash = false;
@@ -93,10 +93,10 @@ static void inet_port_name(struct lab_plan *p, size_t h)
 	const char *name = p->t->inet.hosts[h].name;
 	uint32_t salt = 0;
 	bool clash;
+	int n;
 
-	if (strlen(name) + 2 < IF_NAMESIZE && !strchr(name, '.'))
-		snprintf(p->hosts[h].host_if, IF_NAMESIZE, "h-%s", name);
-	else
+	n = strchr(name, '.') ? -1 : snprintf(p->hosts[h].host_if, IF_NAMESIZE, "h-%s", name);
+	if (n < 0 || n >= IF_NAMESIZE)	/* a dot, or longer than an interface name may be */
 		snprintf(p->hosts[h].host_if, IF_NAMESIZE, "h-%08x", fnv1a(name, salt++));
 	do {
 		clash = false;

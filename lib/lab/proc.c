@@ -177,7 +177,7 @@ static const char *program_find(const char *name)
 static int dnsmasq_start(struct lab *l, const char *conf_name, const char *log_name,
 			 const char *who, pid_t *pid, struct pp_err *e)
 {
-	char conf[300], log[256], confarg[310];
+	char conf[300], log[256], confarg[sizeof("--conf-file=") + sizeof(conf)];
 	char *argv[] = { "dnsmasq", "--keep-in-foreground", confarg, NULL };
 	const char *path = program_find("dnsmasq");
 	int ret;
@@ -185,8 +185,10 @@ static int dnsmasq_start(struct lab *l, const char *conf_name, const char *log_n
 	if (!path)
 		return pp_err_set(e, PP_EXIT_ENV, -ENOENT, "%s: dnsmasq is not installed (Debian "
 				  "package dnsmasq-base; make deps installs it)", who);
-	lab_dns_path(l->name, conf_name, conf, sizeof(conf));
-	lab_dns_path(l->name, log_name, log, sizeof(log));
+	if (lab_dns_path(l->name, conf_name, conf, sizeof(conf)) < 0 ||
+	    lab_dns_path(l->name, log_name, log, sizeof(log)) < 0)
+		return pp_err_set(e, PP_EXIT_USAGE, -ENAMETOOLONG, "%s: the paths of lab \"%s\"'s "
+				  "DNS files are too long", who, l->name);
 	snprintf(confarg, sizeof(confarg), "--conf-file=%s", conf);
 	ret = spawn(path, argv, NULL, 0, pid);
 	if (ret)
@@ -268,12 +270,20 @@ int lab_responder_find(struct lab *l, struct pp_err *e)
 	if (n < 0)
 		return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot read /proc/self/exe: %s",
 				  strerror(errno));
+	/* readlink cuts a longer path short without saying so. */
+	if ((size_t)n == sizeof(self) - 1)
+		return pp_err_set(e, PP_EXIT_ENV, -ENAMETOOLONG, "the path of podpath itself is "
+				  "longer than %zu bytes", sizeof(self) - 2);
 	self[n] = '\0';
 	slash = strrchr(self, '/');
 	if (slash)
 		*slash = '\0';
 	/* Installed side by side (make install), or both in the build tree. */
-	snprintf(l->responder, sizeof(l->responder), "%s/podpath-responder", self);
+	n = snprintf(l->responder, sizeof(l->responder), "%s/podpath-responder", self);
+	if (n < 0 || (size_t)n >= sizeof(l->responder))
+		return pp_err_set(e, PP_EXIT_ENV, -ENAMETOOLONG, "the container program's path "
+				  "%s/podpath-responder is longer than %zu bytes", self,
+				  sizeof(l->responder) - 1);
 	if (access(l->responder, X_OK) < 0)
 		return pp_err_set(e, PP_EXIT_ENV, -errno,
 				  "the container program %s is missing (build it with make, "

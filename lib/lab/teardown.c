@@ -229,8 +229,12 @@ static int labs_in_run_dir(char (**names)[LAB_NAME_MAX + 1], size_t *n)
 	while ((de = readdir(d))) {
 		char name[LAB_NAME_MAX + 8];
 		char *dot;
+		int len = snprintf(name, sizeof(name), "%s", de->d_name);
 
-		snprintf(name, sizeof(name), "%s", de->d_name);
+		/* Longer than a lab's name and ".lock": not a lab's, and cut
+		 * short it could read as another lab's name. */
+		if (len < 0 || (size_t)len >= sizeof(name))
+			continue;
 		dot = strstr(name, ".lock");
 		if (dot && !dot[5])
 			*dot = '\0';
@@ -245,7 +249,9 @@ static int labs_in_run_dir(char (**names)[LAB_NAME_MAX + 1], size_t *n)
 			*names = nn;
 			cap = ncap;
 		}
-		snprintf((*names)[(*n)++], sizeof((*names)[0]), "%s", name);
+		/* Valid, so it fits. */
+		if ((size_t)snprintf((*names)[*n], sizeof((*names)[0]), "%s", name) < sizeof((*names)[0]))
+			(*n)++;
 	}
 	closedir(d);
 	return 0;
@@ -294,7 +300,11 @@ static int marked_cb(const char *name, void *arg)
 		*m->names = nn;
 		m->cap = ncap;
 	}
-	snprintf((*m->names)[(*m->n)++], sizeof((*m->names)[0]), "%s", lab);
+	/* lab_name_valid() bounds it: it fits. */
+	if ((size_t)snprintf((*m->names)[*m->n], sizeof((*m->names)[0]), "%s", lab) >=
+	    sizeof((*m->names)[0]))
+		return -ENAMETOOLONG;
+	(*m->n)++;
 	return 0;
 }
 

@@ -639,7 +639,7 @@ static int route_attr_cb(const struct nlattr *attr, void *data)
 		break;
 	case RTA_TABLE:	/* the full id; rtm_table holds only ids below 256 */
 		if (mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
-			r->table = (uint8_t)mnl_attr_get_u32(attr);
+			r->table = mnl_attr_get_u32(attr);
 		break;
 	}
 	return MNL_CB_OK;

@@ -88,7 +88,7 @@ struct nl_route_info {
 	uint32_t gw;		/* 0: directly connected */
 	int oif;
 	uint8_t type;		/* RTN_UNICAST, RTN_LOCAL, RTN_UNREACHABLE, ... */
-	uint8_t table;
+	uint32_t table;		/* RT_TABLE_*, or any id up to 2^32-1 (RTA_TABLE) */
 };
 
 /* Look up the route to dst in the socket's namespace: 0, or -ENETUNREACH

@@ -119,7 +119,7 @@ json_t *out_explain_json(const struct explain_doc *d, const char *lab)
 
 void out_explain_live(FILE *f, const struct trace *t, bool color)
 {
-	char s[640];
+	char s[EXPLAIN_SENTENCE_MAX];
 	bool reply = false;
 
 	heading(f, "Live: a real probe, hop by hop", color);
@@ -140,7 +140,7 @@ void out_explain_live(FILE *f, const struct trace *t, bool color)
 json_t *out_explain_live_json(const struct trace *t)
 {
 	json_t *hops = json_array();
-	char s[640];
+	char s[EXPLAIN_SENTENCE_MAX];
 
 	for (size_t i = 0; hops && i < t->nhops; i++) {
 		explain_hop_sentence(t, i, s, sizeof(s));

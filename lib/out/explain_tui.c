@@ -18,9 +18,12 @@ enum mode { M_TOPICS, M_TOPOLOGY, M_STEP, M_QUIZ };
 
 #define QUIZ_MAX 6
 
+/* A place: "LABEL, IFNAME (out)". */
+#define QUIZ_PLACE_MAX (TRACE_LABEL_MAX + IF_NAMESIZE + 16)
+
 struct question {
-	char text[200];
-	char opt[3][160];
+	char text[QUIZ_PLACE_MAX + 64];
+	char opt[3][QUIZ_PLACE_MAX];
 	int right;		/* index into opt */
 	int answer;		/* -1 until answered */
 };
@@ -179,7 +182,8 @@ static void draw_topology(struct ui *u)
 {
 	const struct lab *l = u->x->lab;
 	const struct topo *t = l ? &l->topo : NULL;
-	char s[128], a[ADDR_STRLEN];
+	/* A box's line: "NS/NAME IP" of a pod, or a list of LB addresses. */
+	char s[2 * TOPO_LABEL_MAX + 2 * ADDR_STRLEN + 64], a[ADDR_STRLEN];
 	int h, w, y = 2, bw, n;
 
 	getmaxyx(stdscr, h, w);
@@ -269,7 +273,10 @@ static void draw_step(struct ui *u)
 	const struct trace *t = stepped(u);
 	const struct trace_hop *hop = &t->hops[u->hop], *pv = u->hop ? prev_same_dir(t, u->hop) : NULL;
 	const struct capture_pkt *k = hop->pkt, *p = pv ? pv->pkt : NULL;
-	char s[640], a[ADDR_STRLEN], v[32];
+	/* Holds the title (both endpoints' labels) and a hop's sentence. */
+	char s[EXPLAIN_SENTENCE_MAX > 2 * sizeof(t->src.label) + 256 ? EXPLAIN_SENTENCE_MAX
+								     : 2 * sizeof(t->src.label) + 256];
+	char a[ADDR_STRLEN], v[32];
 	int h, w, y = 2, x = 3;
 
 	getmaxyx(stdscr, h, w);
@@ -305,13 +312,22 @@ static void draw_step(struct ui *u)
 	for (size_t i = 0; i < t->nnft && y < h - 1; i++)
 		if (t->nft_ns[i] == hop->ns && t->nft[i].kind == NFTRACE_RULE &&
 		    (t->nft[i].comment[0] || !hop->svc.chain[0])) {
-			snprintf(s, sizeof(s), "nft %s/%s: %s %s", t->nft[i].table, t->nft[i].chain,
-				 t->nft[i].rule, t->nft[i].comment);
-			y += wrap(y, 2, w - 4, h - 1, s, hop->change[0] ? COLOR_PAIR(OUT_C_HOT) : COLOR_PAIR(OUT_C_DIM));
+			const struct nftrace_event *ev = &t->nft[i];
+			/* Room for each field in full; wrap() fits it to the screen. */
+			char nft[sizeof(ev->table) + sizeof(ev->chain) + sizeof(ev->rule) +
+				 sizeof(ev->comment) + 8];
+
+			snprintf(nft, sizeof(nft), "nft %s/%s: %s %s", ev->table, ev->chain, ev->rule,
+				 ev->comment);
+			y += wrap(y, 2, w - 4, h - 1, nft, hop->change[0] ? COLOR_PAIR(OUT_C_HOT) : COLOR_PAIR(OUT_C_DIM));
 		}
 	if (u->hop + 1 == t->nhops && y < h - 2) {
-		snprintf(s, sizeof(s), "verdict: %s: %s", trace_verdict_name(t->verdict), t->reason);
-		wrap(y + 1, 2, w - 4, h - 1, s, COLOR_PAIR(t->verdict == TRACE_DELIVERED ? OUT_C_OK : OUT_C_BAD));
+		char *why = NULL;	/* the reason is as long as it needs to be */
+
+		if (asprintf(&why, "verdict: %s: %s", trace_verdict_name(t->verdict), t->reason) >= 0)
+			wrap(y + 1, 2, w - 4, h - 1, why,
+			     COLOR_PAIR(t->verdict == TRACE_DELIVERED ? OUT_C_OK : OUT_C_BAD));
+		free(why);
 	}
 }
 
@@ -342,7 +358,7 @@ static void shuffle(struct question *q)
 {
 	for (int i = 2; i > 0; i--) {
 		int j = rand() % (i + 1);
-		char tmp[160];
+		char tmp[QUIZ_PLACE_MAX];
 
 		memcpy(tmp, q->opt[i], sizeof(tmp));
 		memcpy(q->opt[i], q->opt[j], sizeof(tmp));
@@ -386,7 +402,7 @@ static void quiz_make(struct ui *u)
 	/* Which hop comes next? */
 	for (size_t i = 0; i + 1 < t->nhops && u->nq < QUIZ_MAX; i += 3) {
 		struct question *q = &u->q[u->nq];
-		char here[160];
+		char here[QUIZ_PLACE_MAX];
 		int got = 1;
 
 		place_of(t, i, here, sizeof(here));

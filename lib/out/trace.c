@@ -258,6 +258,45 @@ static void upstream_text(FILE *f, const struct trace *t, bool color)
 	}
 }
 
+/* What the observers could not see or keep: a cap that was hit, a buffer
+ * that overflowed. The verdict may rest on what they left out. */
+static void losses_text(FILE *f, const struct trace *t)
+{
+	for (size_t i = 0; i < t->nloss; i++) {
+		const struct trace_loss *l = &t->loss[i];
+
+		if (!i)
+			fprintf(f, "observer losses (the trace may miss what they left out):\n");
+		fprintf(f, "  %s %s%s%s: ", l->observer, l->what, l->ns >= 0 ? " in " : "",
+			l->ns >= 0 ? t->ns_label[l->ns] : "");
+		if (l->left_out)
+			fprintf(f, "%zu left out", l->left_out);
+		else
+			fprintf(f, "some lost");
+		if (l->limit)
+			fprintf(f, " past the limit of %zu", l->limit);
+		fputc('\n', f);
+	}
+}
+
+static json_t *losses_json(const struct trace *t)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < t->nloss; i++) {
+		const struct trace_loss *l = &t->loss[i];
+
+		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o, s:o}", "observer", l->observer,
+						   "what", l->what, "netns",
+						   l->ns >= 0 ? json_string(t->ns[l->ns]) : json_null(),
+						   "left_out", l->left_out ? json_integer((json_int_t)l->left_out)
+									   : json_null(),
+						   "limit", l->limit ? json_integer((json_int_t)l->limit)
+								     : json_null()));
+	}
+	return a;
+}
+
 void out_trace_text(FILE *f, const struct trace *t, bool color)
 {
 	bool ok = t->verdict == TRACE_DELIVERED, reply_started = false;
@@ -328,6 +367,7 @@ void out_trace_text(FILE *f, const struct trace *t, bool color)
 		fprintf(f, "tls: %s\n", t->res.tls);
 	if (!ok && t->divergence[0])
 		fprintf(f, "first divergence from the expected path: %s\n", t->divergence);
+	losses_text(f, t);
 	fprintf(f, "timing: arming observers %.1f ms, waiting for packets %.1f ms, total %.1f ms\n",
 		(double)t->arm_ns / 1e6, (double)t->wait_ns / 1e6, (double)t->total_ns / 1e6);
 }
@@ -419,6 +459,8 @@ json_t *out_trace_json(const struct trace *t)
 			 "service", svc_json(t, &t->svc), "hops", hops, "nftables", nft, "conntrack", ct, "verdict", v,
 			 "timing", "arm_ms", (double)t->arm_ns / 1e6, "wait_ms", (double)t->wait_ns / 1e6,
 			 "total_ms", (double)t->total_ns / 1e6);
+	if (o)
+		json_object_set_new(o, "observer_losses", losses_json(t));
 	/* Behind the ingress: the second connection, as a trace of its own. */
 	if (o && t->proxy_pod >= 0) {
 		const struct topo_pod *p = &t->lab->topo.pods[t->proxy_pod];

@@ -44,7 +44,7 @@ static void draw(const struct trace *t, size_t sel, size_t top, const char *conn
 	int h, w, list_w, y, used = 0;
 	const struct trace_hop *hop = t->nhops ? &t->hops[sel] : NULL;
 	bool ok = t->verdict == TRACE_DELIVERED;
-	char line[512], a[ADDR_STRLEN];
+	char line[2 * sizeof(t->src.label) + 128], a[ADDR_STRLEN];	/* the title holds both */
 
 	getmaxyx(stdscr, h, w);
 	erase();
@@ -109,14 +109,17 @@ static void draw(const struct trace *t, size_t sel, size_t top, const char *conn
 		y += used ? used + 1 : 0;
 		for (size_t i = 0; i < t->nnft && y < h - 1; i++) {
 			const struct nftrace_event *ev = &t->nft[i];
+			/* Room for each field in full; the screen's width cuts it. */
+			char nft[sizeof(ev->table) + sizeof(ev->chain) + sizeof(ev->rule) +
+				 sizeof(ev->comment) + 8];
 
 			if (t->nft_ns[i] != hop->ns)
 				continue;
-			snprintf(line, sizeof(line), "nft %s/%s %s %s", ev->table, ev->chain, ev->rule,
+			snprintf(nft, sizeof(nft), "nft %s/%s %s %s", ev->table, ev->chain, ev->rule,
 				 ev->comment);
 			/* NF_DROP is 0: a dropping rule stands out. */
 			attron(ev->verdict == 0 ? COLOR_PAIR(OUT_C_BAD) | A_BOLD : COLOR_PAIR(OUT_C_DIM));
-			mvaddnstr(y++, list_w + 1, line, dw);
+			mvaddnstr(y++, list_w + 1, nft, dw);
 			attroff(ev->verdict == 0 ? COLOR_PAIR(OUT_C_BAD) | A_BOLD : COLOR_PAIR(OUT_C_DIM));
 		}
 	} else {

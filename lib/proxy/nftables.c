@@ -176,7 +176,8 @@ static void elem_v(struct ctx *c, int m, uint32_t ip, uint16_t port, uint8_t pro
 	struct nftnl_set *one;
 
 	if (!c->pc.del) {
-		snprintf(cut, sizeof(cut), "%s", comment ? comment : "");
+		/* Cut as kube-proxy cuts, on purpose. */
+		snprintf(cut, sizeof(cut), "%.*s", PROXY_NFT_COMMENT_MAX, comment ? comment : "");
 		proxy_ok(&c->pc, nft_set_elem_add(c->m[m], maps[m].key, ip, proto, port, verdict,
 						  target, comment ? cut : NULL));
 		return;
@@ -202,7 +203,7 @@ static void endpoint_rules(struct ctx *c, const struct proxy_port *pp, uint32_t 
 			   uint16_t port, const char *chain_name, const char *aff_set)
 {
 	struct nft_rb rb;
-	char comment[PROXY_NFT_COMMENT_MAX + 1], a[16];	/* cut as kube-proxy cuts */
+	char full[sizeof(pp->label) + 32], comment[PROXY_NFT_COMMENT_MAX + 1], a[16];
 
 	/* A pod reaching its own Service is DNATed back to itself: masquerade,
 	 * or its reply to itself would skip the un-DNAT. */
@@ -218,7 +219,9 @@ static void endpoint_rules(struct ctx *c, const struct proxy_port *pp, uint32_t 
 	nft_rb_start(&rb, FAM, T, chain_name);
 	nft_rb_match(&rb, NFT_KEY_L4PROTO, NFT_EQ, pp->proto);
 	nft_rb_dnat(&rb, ip, port);
-	snprintf(comment, sizeof(comment), "%s -> %s:%u", pp->label, addr_fmt(ip, a), port);
+	snprintf(full, sizeof(full), "%s -> %s:%u", pp->label, addr_fmt(ip, a), port);
+	/* Cut as kube-proxy cuts (PROXY_NFT_COMMENT_MAX), on purpose. */
+	snprintf(comment, sizeof(comment), "%.*s", PROXY_NFT_COMMENT_MAX, full);
 	nft_rb_comment(&rb, comment);
 	rule_put(c, &rb, pp->tag);
 }

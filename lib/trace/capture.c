@@ -350,6 +350,21 @@ void capture_stop(struct capture *c)
 		c->h[i].p = NULL;
 }
 
+struct capture *capture_from_packets(const struct capture_pkt *pkts, size_t n)
+{
+	struct capture *c = calloc(1, sizeof(*c));
+
+	if (c && n && !(c->pkts = malloc(n * sizeof(*pkts)))) {
+		free(c);
+		return NULL;
+	}
+	if (c && n) {
+		memcpy(c->pkts, pkts, n * sizeof(*pkts));
+		c->npkts = c->cap = n;
+	}
+	return c;
+}
+
 void capture_close(struct capture *c)
 {
 	if (!c)

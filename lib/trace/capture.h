@@ -63,6 +63,9 @@ const struct capture_pkt *capture_packets(const struct capture *c, size_t *n);
 const char *capture_ifname(const struct capture *c, size_t ns, int ifindex);
 /* Close the handles (in parallel); the packets read stay available. */
 void capture_stop(struct capture *c);
+/* A capture of n packets already read and no handles: what the tests
+ * build hops from. NULL without memory. */
+struct capture *capture_from_packets(const struct capture_pkt *pkts, size_t n);
 /* Close the handles and free everything. Safe with NULL. */
 void capture_close(struct capture *c);
 

@@ -17,39 +17,59 @@
 #include "nl/nl.h"
 #include "trace/internal.h"
 
-#define MAX_CANDIDATES 512
-
+/* Namespaces are as many as the machine holds: every list here grows. */
 struct candidate {
-	char path[64];		/* netns_open() argument */
-	char label[96];
+	char *path;		/* netns_open() argument */
+	char *label;
 	ino_t ino;
 	int fd;
 };
 
 struct discovery {
-	struct candidate c[MAX_CANDIDATES];
+	struct candidate *c;
 	size_t n;
-	int peers[32];		/* nsids seen in the namespace being walked */
-	size_t npeers;
+	int *peers;		/* nsids seen in the namespace being walked */
+	size_t npeers, peers_cap;
+	bool oom;		/* a list could not grow: the walk is incomplete */
 };
 
+/* path: a name under /run/netns or an absolute path; labelled label. */
 static void candidate_add(struct discovery *d, const char *path, const char *label, ino_t root)
 {
+	struct candidate *c, nc = { .fd = -1 };
 	struct stat st;
-	char full[96];
+	char *full;
+	int bad;
 
-	snprintf(full, sizeof(full), "%s%s", path[0] == '/' ? "" : NETNS_RUN_DIR "/", path);
-	if (d->n == MAX_CANDIDATES || stat(full, &st) < 0 || st.st_ino == root)
+	if (asprintf(&full, "%s%s", path[0] == '/' ? "" : NETNS_RUN_DIR "/", path) < 0) {
+		d->oom = true;
+		return;
+	}
+	bad = stat(full, &st) < 0 || st.st_ino == root;
+	free(full);
+	if (bad)
 		return;
 	for (size_t i = 0; i < d->n; i++)
 		if (d->c[i].ino == st.st_ino)
 			return;
-	snprintf(d->c[d->n].path, sizeof(d->c[0].path), "%s", path);
-	snprintf(d->c[d->n].label, sizeof(d->c[0].label), "%s", label);
-	d->c[d->n].ino = st.st_ino;
-	d->c[d->n].fd = netns_open(path);
-	if (d->c[d->n].fd >= 0)
-		d->n++;
+	c = realloc(d->c, (d->n + 1) * sizeof(*c));
+	if (c)
+		d->c = c;
+	nc.path = strdup(path);
+	nc.label = strdup(label);
+	if (!c || !nc.path || !nc.label) {
+		d->oom = true;
+		goto fail;
+	}
+	nc.ino = st.st_ino;
+	nc.fd = netns_open(path);
+	if (nc.fd < 0)
+		goto fail;
+	d->c[d->n++] = nc;
+	return;
+fail:
+	free(nc.path);
+	free(nc.label);
 }
 
 struct pinned_ctx {
@@ -60,11 +80,15 @@ struct pinned_ctx {
 static int add_pinned(const char *name, void *arg)
 {
 	struct pinned_ctx *p = arg;
-	char label[96];
+	char *label;
 
-	snprintf(label, sizeof(label), "netns %s", name);
+	if (asprintf(&label, "netns %s", name) < 0) {
+		p->d->oom = true;
+		return 0;
+	}
 	/* Never the host's own namespace, even if someone pinned it. */
 	candidate_add(p->d, name, label, p->root);
+	free(label);
 	return 0;
 }
 
@@ -76,12 +100,18 @@ static void candidates_collect(struct discovery *d, ino_t root)
 	netns_for_each("", add_pinned, &(struct pinned_ctx){ d, root });
 	p = opendir("/proc");
 	while (p && (de = readdir(p))) {
-		char path[64], label[96];
+		char path[64], label[32], *end;
+		unsigned long pid;
 
+		/* A process: all digits, so its number is what it is named by. */
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s/ns/net", de->d_name);
-		snprintf(label, sizeof(label), "pid %s", de->d_name);
+		errno = 0;
+		pid = strtoul(de->d_name, &end, 10);
+		if (*end || errno)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%lu/ns/net", pid);
+		snprintf(label, sizeof(label), "pid %lu", pid);
 		candidate_add(d, path, label, root);
 	}
 	if (p)
@@ -92,8 +122,18 @@ static void peer_cb(void *arg, const char *ifname, int nsid)
 {
 	struct discovery *d = arg;
 
-	if (d->npeers < sizeof(d->peers) / sizeof(d->peers[0]))
-		d->peers[d->npeers++] = nsid;
+	if (d->npeers == d->peers_cap) {
+		size_t cap = d->peers_cap ? 2 * d->peers_cap : 32;
+		int *np = realloc(d->peers, cap * sizeof(*np));
+
+		if (!np) {
+			d->oom = true;
+			return;
+		}
+		d->peers = np;
+		d->peers_cap = cap;
+	}
+	d->peers[d->npeers++] = nsid;
 }
 
 struct walk_ctx {
@@ -127,10 +167,10 @@ static int walk_here(void *arg)
 int trace_discover(struct trace *t, const char *src, struct pp_err *e)
 {
 	struct discovery *d = calloc(1, sizeof(*d));
-	size_t queue[MAX_CANDIDATES], nq = 0, head = 0;
-	bool seen[MAX_CANDIDATES] = { false };
+	size_t *queue = NULL, nq = 0, head = 0;
+	bool *seen = NULL;
 	struct stat root_st, src_st;
-	char path[64], label[96], full[96];
+	char *path = NULL, *label = NULL, *full = NULL;
 	int origin = -1, ret = 0;
 
 	if (!d)
@@ -149,14 +189,17 @@ int trace_discover(struct trace *t, const char *src, struct pp_err *e)
 		goto out;
 	}
 	/* The source first, so that it is candidate 0. */
-	if (strspn(src, "0123456789") == strlen(src)) {
-		snprintf(path, sizeof(path), "/proc/%s/ns/net", src);
-		snprintf(label, sizeof(label), "pid %s", src);
-	} else {
-		snprintf(path, sizeof(path), "%s", src);
-		snprintf(label, sizeof(label), "netns %s", src);
+	if (strspn(src, "0123456789") == strlen(src))
+		ret = asprintf(&path, "/proc/%s/ns/net", src) < 0 ||
+		      asprintf(&label, "pid %s", src) < 0 ? -ENOMEM : 0;
+	else
+		ret = !(path = strdup(src)) || asprintf(&label, "netns %s", src) < 0 ? -ENOMEM : 0;
+	if (ret == 0 && asprintf(&full, "%s%s", path[0] == '/' ? "" : NETNS_RUN_DIR "/", path) < 0)
+		ret = -ENOMEM;
+	if (ret < 0) {
+		ret = pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
+		goto out;
 	}
-	snprintf(full, sizeof(full), "%s%s", path[0] == '/' ? "" : NETNS_RUN_DIR "/", path);
 	/* pid 1's is the host's by definition, even where it is hidden. */
 	if (!strcmp(src + strspn(src, "0"), "1") ||
 	    (stat(full, &src_st) == 0 && src_st.st_dev == root_st.st_dev &&
@@ -167,6 +210,10 @@ int trace_discover(struct trace *t, const char *src, struct pp_err *e)
 		goto out;
 	}
 	candidate_add(d, path, label, root_st.st_ino);
+	if (d->oom) {
+		ret = pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
+		goto out;
+	}
 	if (d->n != 1) {
 		ret = pp_err_set(e, PP_EXIT_USAGE, -ENOENT,
 				 "--netns \"%s\": no such network namespace (a name under %s or a PID)",
@@ -174,15 +221,28 @@ int trace_discover(struct trace *t, const char *src, struct pp_err *e)
 		goto out;
 	}
 	candidates_collect(d, root_st.st_ino);
+	queue = calloc(d->n, sizeof(*queue));
+	seen = calloc(d->n, sizeof(*seen));
+	if (!queue || !seen) {
+		d->oom = true;
+		goto oom;
+	}
 	seen[0] = true;
 	queue[nq++] = 0;
-	while (head < nq && t->nns < TRACE_MAX_NS) {
+	while (head < nq && !d->oom) {
 		const struct candidate *c = &d->c[queue[head++]];
 
-		snprintf(t->ns_store[t->nns], sizeof(t->ns_store[0]), "%s", c->path);
-		t->ns[t->nns] = t->ns_store[t->nns];
-		snprintf(t->ns_label[t->nns], sizeof(t->ns_label[0]), "%s", c->label);
-		t->nns++;
+		ssize_t i = trace_ns_add(t, c->path, c->label);
+
+		if (i == -ENAMETOOLONG) {
+			ret = pp_err_set(e, PP_EXIT_USAGE, -ENAMETOOLONG, "--netns: %s: the name is "
+					 "longer than a namespace's (%d)", c->label, NAME_MAX);
+			goto out;
+		}
+		if (i < 0) {
+			d->oom = true;
+			break;
+		}
 		ret = netns_run(c->path, walk_here, &(struct walk_ctx){ d, seen, queue, &nq });
 		if (ret < 0) {
 			pp_err_set(e, PP_EXIT_ENV, ret, "--netns: cannot look into %s: %s", c->label,
@@ -190,15 +250,32 @@ int trace_discover(struct trace *t, const char *src, struct pp_err *e)
 			goto out;
 		}
 	}
+oom:
+	/* A namespace left out of the walk could be where the packet goes:
+	 * never a partial picture. */
+	if (d->oom) {
+		ret = pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
+		goto out;
+	}
 	t->src.kind = TRACE_EP_POD;
 	t->src.pod = t->src.node = t->src.container = -1;
 	t->src.netns = t->ns[0];
 	snprintf(t->src.label, sizeof(t->src.label), "%s", d->c[0].label);
 out:
-	for (size_t i = 0; i < d->n; i++)
+	for (size_t i = 0; i < d->n; i++) {
 		close(d->c[i].fd);
+		free(d->c[i].path);
+		free(d->c[i].label);
+	}
 	if (origin >= 0)
 		close(origin);
+	free(d->c);
+	free(d->peers);
 	free(d);
+	free(queue);
+	free(seen);
+	free(path);
+	free(label);
+	free(full);
 	return ret;
 }

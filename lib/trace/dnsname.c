@@ -4,6 +4,7 @@
  * DNS, so its own path (pod -> kube-dns ClusterIP -> DNAT -> the DNS pod)
  * is shown before the connection to the address it answered. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,7 +22,8 @@ static int ask(const struct trace_endpoint *src, uint32_t server, const char *fq
 	struct probe_result r;
 	struct pp_err e;
 
-	snprintf(p.host, sizeof(p.host), "%s", fqdn);
+	if ((size_t)snprintf(p.host, sizeof(p.host), "%s", fqdn) >= sizeof(p.host))
+		return -1;
 	if (probe_prepare(&p, src->netns, &e) < 0)
 		return -1;
 	probe_run(&p, TRY_MS, &r);
@@ -84,12 +86,26 @@ static int internet_dns_setup(const struct lab *l, const struct trace_endpoint *
 	return 0;
 }
 
+/* A search candidate into c (TOPO_SUBDOMAIN_MAX bytes): false when the
+ * name would be longer than a DNS name may be. */
+__attribute__((format(printf, 2, 3)))
+static bool cand_put(char *c, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(c, TOPO_SUBDOMAIN_MAX, fmt, ap);
+	va_end(ap);
+	return n >= 0 && n < TOPO_SUBDOMAIN_MAX;
+}
+
 int trace_dns_setup(const struct lab *l, const struct trace_endpoint *src, const char *name,
 		    struct trace *dt, struct pp_err *e)
 {
 	const struct topo_pod *pod;
 	const char *dom = l->topo.net.domain;
-	char cand[4][300];
+	char cand[4][TOPO_SUBDOMAIN_MAX];
 	size_t ncand = 0, dots = 0, pick;
 	uint32_t server = topo_dns_ip(&l->topo);
 
@@ -104,12 +120,21 @@ int trace_dns_setup(const struct lab *l, const struct trace_endpoint *src, const
 		dots += *c == '.';
 	/* What glibc does with "search NS.svc.D svc.D D" and ndots:5: the
 	 * search list first unless the name has five dots or ends in one. */
+	/* A candidate longer than a DNS name (253) is never asked: glibc
+	 * skips it, and so does this. */
 	if (name[strlen(name) - 1] != '.' && dots < NDOTS) {
-		snprintf(cand[ncand++], sizeof(cand[0]), "%s.%s.svc.%s", name, pod->ns, dom);
-		snprintf(cand[ncand++], sizeof(cand[0]), "%s.svc.%s", name, dom);
-		snprintf(cand[ncand++], sizeof(cand[0]), "%s.%s", name, dom);
+		if (cand_put(cand[ncand], "%s.%s.svc.%s", name, pod->ns, dom))
+			ncand++;
+		if (cand_put(cand[ncand], "%s.svc.%s", name, dom))
+			ncand++;
+		if (cand_put(cand[ncand], "%s.%s", name, dom))
+			ncand++;
 	}
-	snprintf(cand[ncand++], sizeof(cand[0]), "%s", name);
+	if (cand_put(cand[ncand], "%s", name))
+		ncand++;
+	if (!ncand)
+		return pp_err_set(e, PP_EXIT_USAGE, -ENAMETOOLONG, "DST \"%s\": longer than a DNS "
+				  "name may be (%d)", name, TOPO_SUBDOMAIN_MAX - 1);
 	/* The first candidate that has an address; else the first one (the
 	 * name in the pod's own namespace, as a user would read it). */
 	pick = 0;
@@ -133,9 +158,14 @@ int trace_dns_setup(const struct lab *l, const struct trace_endpoint *src, const
 	dt->dst.ip = server;
 	dt->dst.port = 53;
 	dt->dst.pod = dt->dst.node = dt->dst.container = -1;
-	snprintf(dt->dst.label, sizeof(dt->dst.label), "cluster DNS (query %s)", cand[pick]);
 	dt->probe.proto = PROBE_DNS;
 	dt->probe.dport = 53;
-	snprintf(dt->probe.host, sizeof(dt->probe.host), "%s", cand[pick]);
+	/* Both hold a DNS name (cand_put() kept each within 253). */
+	if ((size_t)snprintf(dt->dst.label, sizeof(dt->dst.label), "cluster DNS (query %s)",
+			     cand[pick]) >= sizeof(dt->dst.label) ||
+	    (size_t)snprintf(dt->probe.host, sizeof(dt->probe.host), "%s", cand[pick]) >=
+		    sizeof(dt->probe.host))
+		return pp_err_set(e, PP_EXIT_USAGE, -ENAMETOOLONG, "DST \"%s\": longer than a DNS "
+				  "name may be (%d)", cand[pick], TOPO_SUBDOMAIN_MAX - 1);
 	return 0;
 }

@@ -6,6 +6,7 @@
  * read off the packets, and why the packet moved on is asked of the kernel
  * itself: the route it picks in that namespace, or the bridge that carried it. */
 #include <errno.h>
+#include <stdarg.h>
 #include <net/if.h>
 #include <netinet/in.h>
 
@@ -283,7 +284,7 @@ static void why_fmt(const struct trace *t, size_t h, char *buf, size_t len)
 static int hops_build(struct trace *t)
 {
 	const struct capture_pkt *all, **mine = NULL;
-	size_t n, nmine = 0;
+	size_t n, nmine = 0, left = 0;
 	uint64_t first = 0;
 
 	t->nhops = 0;
@@ -296,7 +297,7 @@ static int hops_build(struct trace *t)
 		if (classify(t, &all[i]) != NOT_OURS)
 			mine[nmine++] = &all[i];
 	qsort(mine, nmine, sizeof(*mine), pkt_cmp);
-	for (size_t i = 0; i < nmine && t->nhops < TRACE_MAX_HOPS; i++) {
+	for (size_t i = 0; i < nmine; i++) {
 		const struct capture_pkt *k = mine[i];
 		bool reply = classify(t, k) == REPLY;
 		struct trace_hop *dup = NULL;
@@ -308,6 +309,10 @@ static int hops_build(struct trace *t)
 				dup = &t->hops[j];
 		if (dup) {
 			dup->repeats++;	/* a retransmission seen at the same place */
+			continue;
+		}
+		if (t->nhops == TRACE_MAX_HOPS) {
+			left++;		/* counted, and reported below */
 			continue;
 		}
 		if (!t->nhops)
@@ -346,7 +351,8 @@ static int hops_build(struct trace *t)
 			t->last_hop = (ssize_t)h;
 	}
 	free(mine);
-	return 0;
+	/* A recount (after conntrack named the flow anew) replaces the last. */
+	return trace_loss_set(t, "correlate", "hops", -1, left, TRACE_MAX_HOPS);
 }
 
 /* One expected hop: namespace index, interface, direction. */
@@ -531,6 +537,22 @@ static void divergence_find(struct trace *t)
 			 "from %s to this destination", t->src.label);
 }
 
+/* t->reason, as long as it needs to be; NULL without memory (then
+ * trace_correlate fails). */
+__attribute__((format(printf, 2, 3)))
+static void reason_set(struct trace *t, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	free(t->reason);
+	t->reason = s;
+}
+
 static const struct nftrace_event *nft_drop(const struct trace *t, size_t *ns)
 {
 	for (size_t i = 0; i < t->nnft; i++)
@@ -612,7 +634,7 @@ static bool asymmetric_return(struct trace *t, const char *seen)
 	if (!back || !nat || !source_refused(t, src_ns, back->pkt))
 		return false;
 	t->verdict = TRACE_ASYMMETRIC;
-	snprintf(t->reason, sizeof(t->reason), "the answer reached %s from %s:%u, not from %s:%u "
+	reason_set(t, "the answer reached %s from %s:%u, not from %s:%u "
 		 "where the probe went: %s translated the destination and the answer came back "
 		 "another way, not through it to be translated back, so %s refused it; %s",
 		 t->src.label, addr_fmt(back->pkt->saddr, a), back->pkt->sport,
@@ -700,13 +722,13 @@ static void refused_reason(struct trace *t, const struct trace_hop *r)
 		if (t->lab && v->pod >= 0)
 			snprintf(pod, sizeof(pod), " (pod %s/%s)", t->lab->topo.pods[v->pod].ns,
 				 t->lab->topo.pods[v->pod].name);
-		snprintf(t->reason, sizeof(t->reason), "no listener on %s:%u%s, the endpoint "
+		reason_set(t, "no listener on %s:%u%s, the endpoint "
 			 "kube-proxy chose for %s:%u, Service %s/%s: %s from %s",
 			 addr_fmt(v->ep_ip, a), v->ep_port, pod, addr_fmt(t->dst.ip, b),
 			 t->probe.dport, v->ns, v->name, how, from);
 		return;
 	}
-	snprintf(t->reason, sizeof(t->reason), "no listener on %s:%u: %s from %s",
+	reason_set(t, "no listener on %s:%u: %s from %s",
 		 addr_fmt(t->dst.ip, a), t->probe.dport, how, from);
 }
 
@@ -735,14 +757,14 @@ static void verdict_find(struct trace *t)
 {
 	const struct nftrace_event *drop;
 	const struct trace_hop *r = first_reply(t);
-	char seen[160], a[ADDR_STRLEN], ifname[IF_NAMESIZE];
+	char seen[TRACE_LABEL_MAX + IF_NAMESIZE + 64], a[ADDR_STRLEN], ifname[IF_NAMESIZE];
 	uint32_t who;
 	size_t ns;
 
 	last_seen(t, seen, sizeof(seen));
 	if (t->res.outcome == PROBE_OK) {
 		t->verdict = TRACE_DELIVERED;
-		snprintf(t->reason, sizeof(t->reason), "%s", t->res.answer);
+		reason_set(t, "%s", t->res.answer);
 		return;
 	}
 	drop = nft_drop(t, &ns);
@@ -761,7 +783,7 @@ static void verdict_find(struct trace *t)
 		else if (!t->lab && no_endpoints_by_rules(t, ns))
 			snprintf(svc, sizeof(svc), "a Service without endpoints (kube-proxy's "
 				 "no-endpoint map): ");
-		snprintf(t->reason, sizeof(t->reason),
+		reason_set(t,
 			 "%s%s by nftables in %s: table %s chain %s%s%s%s%s%s; %s", svc,
 			 reject ? "rejected" : "dropped", t->ns_label[ns], drop->table, drop->chain,
 			 drop->rule[0] ? ", rule " : " policy", drop->rule,
@@ -777,7 +799,7 @@ static void verdict_find(struct trace *t)
 		if (!t->hops[h].reply || k->proto != IPPROTO_ICMP || k->icmp_type != 11)
 			continue;
 		t->verdict = TRACE_TTL_EXCEEDED;
-		snprintf(t->reason, sizeof(t->reason), "TTL exceeded: ICMP time exceeded from %s, "
+		reason_set(t, "TTL exceeded: ICMP time exceeded from %s, "
 			 "first seen at %s (a routing loop? the request hops show where it went "
 			 "round); %s", addr_fmt(k->saddr, a), t->ns_label[t->hops[h].ns], seen);
 		return;
@@ -786,7 +808,7 @@ static void verdict_find(struct trace *t)
 	case PROBE_REFUSED:
 		t->verdict = TRACE_REFUSED;
 		if (t->res.answer[0]) {	/* refused after the handshake */
-			snprintf(t->reason, sizeof(t->reason), "%s", t->res.answer);
+			reason_set(t, "%s", t->res.answer);
 			return;
 		}
 		refused_reason(t, r);
@@ -796,14 +818,14 @@ static void verdict_find(struct trace *t)
 		 * name the unanswered neighbour rather than the ICMP error. */
 		if (arp_unanswered(t, &who, &ns, ifname)) {
 			t->verdict = TRACE_NO_NEIGHBOUR;
-			snprintf(t->reason, sizeof(t->reason),
+			reason_set(t,
 				 "neighbour %s not resolved: ARP on %s %s unanswered; %s",
 				 addr_fmt(who, a), t->ns_label[ns], ifname, seen);
 			return;
 		}
 		if (neigh_failed(t, &who, &ns, ifname)) {
 			t->verdict = TRACE_NO_NEIGHBOUR;
-			snprintf(t->reason, sizeof(t->reason),
+			reason_set(t,
 				 "neighbour %s not resolved: %s holds it unresolved on %s (its ARP, "
 				 "begun before this trace, went unanswered), whence the host "
 				 "unreachable; %s",
@@ -811,18 +833,18 @@ static void verdict_find(struct trace *t)
 			return;
 		}
 		t->verdict = TRACE_UNREACHABLE;
-		snprintf(t->reason, sizeof(t->reason), "%s%s%s; %s",
+		reason_set(t, "%s%s%s; %s",
 			 t->res.answer[0] ? t->res.answer : strerror(t->res.err),
 			 r ? ", first seen at " : "", r ? t->ns_label[r->ns] : "", seen);
 		return;
 	case PROBE_TLS_FAILED:
 		t->verdict = TRACE_TLS_FAILED;
-		snprintf(t->reason, sizeof(t->reason), "%s (server %s:%u)", t->res.answer,
+		reason_set(t, "%s (server %s:%u)", t->res.answer,
 			 addr_fmt(t->probe.daddr, a), t->probe.dport);
 		return;
 	case PROBE_NO_ROUTE:
 		t->verdict = TRACE_NO_ROUTE;
-		snprintf(t->reason, sizeof(t->reason), "%s has no route to %s", t->src.label,
+		reason_set(t, "%s has no route to %s", t->src.label,
 			 addr_fmt(t->dst.ip, a));
 		return;
 	default:
@@ -830,7 +852,7 @@ static void verdict_find(struct trace *t)
 	}
 	if (arp_unanswered(t, &who, &ns, ifname)) {
 		t->verdict = TRACE_NO_NEIGHBOUR;
-		snprintf(t->reason, sizeof(t->reason), "neighbour %s not resolved: ARP on %s %s unanswered; %s",
+		reason_set(t, "neighbour %s not resolved: ARP on %s %s unanswered; %s",
 			 addr_fmt(who, a), t->ns_label[ns], ifname, seen);
 		return;
 	}
@@ -838,9 +860,9 @@ static void verdict_find(struct trace *t)
 		return;
 	t->verdict = TRACE_TIMEOUT;
 	if (t->res.answer[0])	/* e.g. a handshake without an HTTP answer */
-		snprintf(t->reason, sizeof(t->reason), "%s; %s", t->res.answer, seen);
+		reason_set(t, "%s; %s", t->res.answer, seen);
 	else
-		snprintf(t->reason, sizeof(t->reason), "no answer within %d ms; %s", t->timeout_ms,
+		reason_set(t, "no answer within %d ms; %s", t->timeout_ms,
 			 seen);
 }
 
@@ -851,11 +873,9 @@ int trace_correlate(struct trace *t, struct pp_err *e)
 	verdict_find(t);
 	if (t->verdict != TRACE_DELIVERED)
 		divergence_find(t);
-	if (t->nft_lost) {
-		size_t n = strlen(t->reason);
-
-		snprintf(t->reason + n, sizeof(t->reason) - n,
-			 " (some nftables trace events were lost to a full buffer)");
-	}
+	if (t->nft_lost && t->reason)
+		reason_set(t, "%s (some nftables trace events were lost to a full buffer)", t->reason);
+	if (!t->reason)
+		return pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
 	return 0;
 }

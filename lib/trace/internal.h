@@ -24,10 +24,31 @@ void trace_service_from_rules(const struct trace *t, const struct capture_pkt *p
 int trace_service_endpoint(const struct lab *l, const char *s, struct trace_endpoint *ep,
 			   struct pp_err *e);
 
+/* What the capture filter is made of: the probe's protocol and source
+ * port (echo id), other ports and hosts its flow may take (repeats and
+ * zeros allowed), and whether to take every handshake or datagram (no lab
+ * says where the flow may go). */
+struct trace_filter_in {
+	enum probe_proto proto;
+	uint16_t sport;
+	const uint16_t *ports;
+	size_t nports;
+	const uint32_t *hosts;
+	size_t nhosts;
+	bool any_flow;
+};
+/* Distinct ports and hosts the filter left out, past the caps in trace.h. */
+struct trace_filter_left {
+	size_t ports, hosts;
+};
+/* The BPF expression for in into *filter (malloc'd): 0, or -ENOMEM (filter.c). */
+int trace_filter_build(const struct trace_filter_in *in, char **filter,
+		       struct trace_filter_left *left);
+
 /* conntrack in every observed namespace for t's flow (run.c). */
 void trace_ct_collect(struct trace *t);
-/* Pods that run nginx (ingress controllers): their IPs, at most max. */
-size_t trace_proxy_pods(const struct lab *l, size_t *pods, size_t max);
+/* Does pod run nginx (an ingress controller)? */
+bool trace_is_proxy_pod(const struct lab *l, size_t pod);
 /* After t's own correlation: when the probe ended at an ingress controller,
  * trace the connection it opened to the backend into t->upstream (upstream.c). */
 int trace_upstream(struct trace *t, struct pp_err *e);

@@ -47,7 +47,9 @@ static bool ipt_names(const char *comment, struct trace_svc *v)
 {
 	char word[3 * TOPO_LABEL_MAX], *slash, *colon;
 
-	if (sscanf(comment, "%191s", word) != 1 || !(slash = strchr(word, '/')) || slash == word)
+	/* A longer word was cut by sscanf: not a ServicePortName (63/63:15). */
+	if (sscanf(comment, "%191s", word) != 1 || strlen(word) >= sizeof(word) - 1 ||
+	    !(slash = strchr(word, '/')) || slash == word)
 		return false;
 	*slash = '\0';
 	colon = strchr(slash + 1, ':');
@@ -55,10 +57,11 @@ static bool ipt_names(const char *comment, struct trace_svc *v)
 		*colon = '\0';
 	if (!slash[1] || strchr(slash + 1, '/'))
 		return false;
-	snprintf(v->ns, sizeof(v->ns), "%s", word);
-	snprintf(v->name, sizeof(v->name), "%s", slash + 1);
-	snprintf(v->port_name, sizeof(v->port_name), "%s", colon ? colon + 1 : "");
-	return true;
+	/* Names longer than Kubernetes allows are not kube-proxy's. */
+	return (size_t)snprintf(v->ns, sizeof(v->ns), "%s", word) < sizeof(v->ns) &&
+	       (size_t)snprintf(v->name, sizeof(v->name), "%s", slash + 1) < sizeof(v->name) &&
+	       (size_t)snprintf(v->port_name, sizeof(v->port_name), "%s", colon ? colon + 1 : "") <
+		       sizeof(v->port_name);
 }
 
 /* Event ev is about hop h's packet: before the DNAT (prev) or after it. */

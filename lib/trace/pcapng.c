@@ -127,12 +127,14 @@ static int by_time(const void *a, const void *b, void *pkts)
 }
 
 /* A capture point: its namespace and interface index, which two traces
- * (the DNS query's, the connection's) share; labels may be cut short. */
-#define IF_KEY_MAX 112
+ * (the DNS query's, the connection's) share. A namespace's name is at most
+ * NAME_MAX (trace_ns_add() holds its label to that); a key cut short could
+ * make two capture points one. */
+#define IF_KEY_MAX (NAME_MAX + 16)
 
 /* The packets of one trace; ifs holds the capture points given interface
- * blocks so far, so a point both traces saw is one interface. 0 or
- * -ENOMEM. */
+ * blocks so far, so a point both traces saw is one interface. 0,
+ * -ENAMETOOLONG (a namespace name past NAME_MAX) or -ENOMEM. */
 static int write_trace(struct writer *w, const struct trace *t, const char *phase,
 		       char (**ifs)[IF_KEY_MAX], size_t *nifs, size_t *cap)
 {
@@ -150,11 +152,15 @@ static int write_trace(struct writer *w, const struct trace *t, const char *phas
 		order[i] = i;
 	qsort_r(order, n, sizeof(*order), by_time, (void *)all);
 	for (size_t k = 0; k < n; k++) {
-		char name[160], key[IF_KEY_MAX], comment[96] = "";
+		char name[TRACE_LABEL_MAX + IF_NAMESIZE + 1], key[IF_KEY_MAX], comment[96] = "";
 		size_t i = order[k], id;
+		int kl = snprintf(key, sizeof(key), "%s/%d", t->ns[all[i].ns] ? t->ns[all[i].ns] : "",
+				  all[i].ifindex);
 
-		snprintf(key, sizeof(key), "%s/%d", t->ns[all[i].ns] ? t->ns[all[i].ns] : "",
-			 all[i].ifindex);
+		if (kl < 0 || (size_t)kl >= sizeof(key)) {
+			free(order);
+			return -ENAMETOOLONG;
+		}
 		for (id = 0; id < *nifs && strcmp((*ifs)[id], key); id++)
 			;
 		if (id == *nifs) {
@@ -195,9 +201,12 @@ int trace_pcapng_write(const struct trace *const *tr, const char *const *phase, 
 	if (!w.f)
 		return pp_err_set(e, PP_EXIT_USAGE, -errno, "pcapng file \"%s\": %s", path, strerror(errno));
 	write_shb(&w);
-	for (size_t i = 0; i < ntr && ret == 0; i++)
-		if (write_trace(&w, tr[i], phase[i], &ifs, &nifs, &cap) < 0)
-			ret = pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < ntr && ret == 0; i++) {
+		ret = write_trace(&w, tr[i], phase[i], &ifs, &nifs, &cap);
+		if (ret < 0)
+			ret = pp_err_set(e, PP_EXIT_FAIL, ret, "pcapng file \"%s\": %s", path,
+					 strerror(-ret));
+	}
 	if (ret == 0 && w.failed)
 		ret = pp_err_set(e, PP_EXIT_FAIL, -EIO, "pcapng file \"%s\": write failed", path);
 	free(ifs);

@@ -44,7 +44,9 @@ struct probe_result {
 	char answer[512];	/* first line of the application's answer */
 	uint32_t dns_a;		/* DNS: the first A record of the answer, 0 if none */
 	int dns_rcode;		/* DNS: the answer's code (-1: no answer) */
-	char tls[256];		/* HTTPS: the handshake's outcome and the verification */
+	/* HTTPS: the handshake's outcome and the verification; room for the
+	 * certificate's CN (127), the host (255) and the CA file (255) */
+	char tls[768];
 	char via[1024];		/* HTTP: the X-Podpath-Ingress header (the rule that matched) */
 };
 

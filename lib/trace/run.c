@@ -20,20 +20,77 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* kind is "pod", "node" or "" (then name alone labels it). */
-static void ns_add(struct trace *t, const char *netns, const char *kind, const char *name)
+ssize_t trace_ns_add(struct trace *t, const char *netns, const char *label)
 {
-	if (!netns || t->nns == TRACE_MAX_NS)
-		return;
+	char (*labels)[TRACE_LABEL_MAX], *name;
+	const char **ns;
+
 	for (size_t i = 0; i < t->nns; i++)
 		if (!strcmp(t->ns[i], netns))
-			return;
-	t->ns[t->nns] = netns;
-	snprintf(t->ns_label[t->nns], sizeof(t->ns_label[0]), "%s%s%s", kind, *kind ? " " : "", name);
-	t->nns++;
+			return (ssize_t)i;
+	if (strlen(label) >= TRACE_LABEL_MAX)
+		return -ENAMETOOLONG;
+	ns = realloc(t->ns, (t->nns + 1) * sizeof(*ns));
+	if (ns)
+		t->ns = ns;
+	labels = realloc(t->ns_label, (t->nns + 1) * sizeof(*labels));
+	if (labels)
+		t->ns_label = labels;
+	name = strdup(netns);
+	if (!ns || !labels || !name) {
+		free(name);
+		return -ENOMEM;
+	}
+	t->ns[t->nns] = name;
+	strcpy(t->ns_label[t->nns], label);
+	return (ssize_t)t->nns++;
 }
 
-static void ns_add_endpoint(struct trace *t, const struct trace_endpoint *ep, bool node_first)
+int trace_loss_set(struct trace *t, const char *observer, const char *what, ssize_t ns,
+		   size_t left_out, size_t limit)
+{
+	struct trace_loss *l;
+
+	for (size_t i = 0; i < t->nloss; i++) {
+		l = &t->loss[i];
+		if (strcmp(l->observer, observer) || strcmp(l->what, what) || l->ns != ns)
+			continue;
+		if (limit && !left_out) {	/* under the cap after all */
+			memmove(l, l + 1, (t->nloss - i - 1) * sizeof(*l));
+			t->nloss--;
+			return 0;
+		}
+		l->left_out = left_out;
+		l->limit = limit;
+		return 0;
+	}
+	if (limit && !left_out)
+		return 0;
+	l = realloc(t->loss, (t->nloss + 1) * sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	t->loss = l;
+	t->loss[t->nloss++] = (struct trace_loss){ observer, what, ns, left_out, limit };
+	return 0;
+}
+
+/* kind is "pod", "node" or "" (then name alone labels it). 0 or -ENOMEM. */
+static int ns_add(struct trace *t, const char *netns, const char *kind, const char *name)
+{
+	char *label;
+	ssize_t i;
+
+	if (!netns)
+		return 0;
+	if (asprintf(&label, "%s%s%s", kind, *kind ? " " : "", name) < 0)
+		return -ENOMEM;
+	i = trace_ns_add(t, netns, label);
+	free(label);
+	return i < 0 ? (int)i : 0;
+}
+
+/* 0, or -ENOMEM. */
+static int ns_add_endpoint(struct trace *t, const struct trace_endpoint *ep, bool node_first)
 {
 	const struct lab *l = t->lab;
 	char pod[TOPO_LABEL_MAX * 2 + 2] = "";
@@ -42,18 +99,22 @@ static void ns_add_endpoint(struct trace *t, const struct trace_endpoint *ep, bo
 	if (ep->kind == TRACE_EP_POD)
 		snprintf(pod, sizeof(pod), "%s/%s", l->topo.pods[ep->pod].ns,
 			 l->topo.pods[ep->pod].name);
-	if (ep->kind == TRACE_EP_POD && !node_first)
-		ns_add(t, ep->netns, "pod", pod);
-	if (ep->node >= 0)
-		ns_add(t, l->plan.nodes[ep->node].netns, "node", l->topo.nodes[ep->node].name);
-	if (ep->kind == TRACE_EP_POD && node_first)
-		ns_add(t, ep->netns, "pod", pod);
-	if (ep->kind == TRACE_EP_INTERNET)
-		ns_add(t, ep->netns, "internet host", l->topo.inet.hosts[ep->host].name);
+	if (ep->kind == TRACE_EP_POD && !node_first && ns_add(t, ep->netns, "pod", pod) < 0)
+		return -ENOMEM;
+	if (ep->node >= 0 &&
+	    ns_add(t, l->plan.nodes[ep->node].netns, "node", l->topo.nodes[ep->node].name) < 0)
+		return -ENOMEM;
+	if (ep->kind == TRACE_EP_POD && node_first && ns_add(t, ep->netns, "pod", pod) < 0)
+		return -ENOMEM;
+	if (ep->kind == TRACE_EP_INTERNET &&
+	    ns_add(t, ep->netns, "internet host", l->topo.inet.hosts[ep->host].name) < 0)
+		return -ENOMEM;
+	return 0;
 }
 
-/* Service svc's endpoints (of port pi; SIZE_MAX: of any port) and their nodes. */
-static void ns_add_service(struct trace *t, size_t svc, size_t pi)
+/* Service svc's endpoints (of port pi; SIZE_MAX: of any port) and their
+ * nodes. 0, or -ENOMEM. */
+static int ns_add_service(struct trace *t, size_t svc, size_t pi)
 {
 	const struct lab *l = t->lab;
 	const struct topo_service *s = &l->topo.services[svc];
@@ -65,39 +126,33 @@ static void ns_add_service(struct trace *t, size_t svc, size_t pi)
 		if (pi != SIZE_MAX && !s->endpoints[e].port[pi])
 			continue;
 		snprintf(label, sizeof(label), "%s/%s", l->topo.pods[p].ns, l->topo.pods[p].name);
-		ns_add(t, l->plan.nodes[l->topo.pods[p].node].netns, "node",
-		       l->topo.nodes[l->topo.pods[p].node].name);
-		ns_add(t, l->plan.pods[p].netns, "pod", label);
+		if (ns_add(t, l->plan.nodes[l->topo.pods[p].node].netns, "node",
+			   l->topo.nodes[l->topo.pods[p].node].name) < 0 ||
+		    ns_add(t, l->plan.pods[p].netns, "pod", label) < 0)
+			return -ENOMEM;
 	}
+	return 0;
 }
 
-size_t trace_proxy_pods(const struct lab *l, size_t *pods, size_t max)
+bool trace_is_proxy_pod(const struct lab *l, size_t pod)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < l->topo.npods && n < max; i++)
-		for (size_t c = 0; c < l->topo.pods[i].ncontainers; c++)
-			if (l->topo.pods[i].containers[c].image == TOPO_IMAGE_NGINX) {
-				pods[n++] = i;
-				break;
-			}
-	return n;
+	for (size_t c = 0; c < l->topo.pods[pod].ncontainers; c++)
+		if (l->topo.pods[pod].containers[c].image == TOPO_IMAGE_NGINX)
+			return true;
+	return false;
 }
 
 /* Does the probe go to an ingress controller: the pod itself, or a
  * Service (its LoadBalancer) that has one behind it? */
 static bool to_proxy(const struct trace *t)
 {
-	size_t pods[8], n = trace_proxy_pods(t->lab, pods, 8);
+	const struct topo_service *s = t->svc.svc >= 0 ? &t->lab->topo.services[t->svc.svc] : NULL;
 
-	for (size_t i = 0; i < n; i++) {
-		if (t->dst.pod == (ssize_t)pods[i])
+	if (t->dst.pod >= 0 && trace_is_proxy_pod(t->lab, (size_t)t->dst.pod))
+		return true;
+	for (size_t e = 0; s && e < s->nendpoints; e++)
+		if (trace_is_proxy_pod(t->lab, s->endpoints[e].pod))
 			return true;
-		for (size_t e = 0; t->svc.svc >= 0 &&
-				   e < t->lab->topo.services[t->svc.svc].nendpoints; e++)
-			if (t->lab->topo.services[t->svc.svc].endpoints[e].pod == pods[i])
-				return true;
-	}
 	return false;
 }
 
@@ -115,38 +170,42 @@ static bool is_lb_ip(const struct topo *t, uint32_t ip)
  * node (or, from the internet, the internet router and the gateway), the
  * VPC (and the load balancer), the gateway and the internet router towards
  * the internet, the destination's node, the destination. */
-static void ns_choose(struct trace *t)
+static int ns_choose(struct trace *t)
 {
 	const struct lab *l = t->lab;
 	bool from_out = t->src.kind == TRACE_EP_INTERNET;
 	bool to_out = t->dst.outside;
 
-	ns_add_endpoint(t, &t->src, false);
-	if (from_out)
-		ns_add(t, l->plan.inet_netns, "", "internet");
-	if (from_out && !to_out)
-		ns_add(t, l->plan.gw_netns, "", "gateway");
-	if (!from_out || !to_out)
-		ns_add(t, l->plan.vpc_netns, "", "VPC");
+	if (ns_add_endpoint(t, &t->src, false) < 0)
+		return -ENOMEM;
+	if (from_out && ns_add(t, l->plan.inet_netns, "", "internet") < 0)
+		return -ENOMEM;
+	if (from_out && !to_out && ns_add(t, l->plan.gw_netns, "", "gateway") < 0)
+		return -ENOMEM;
+	if ((!from_out || !to_out) && ns_add(t, l->plan.vpc_netns, "", "VPC") < 0)
+		return -ENOMEM;
 	/* The load balancer takes what comes from outside for its addresses;
 	 * a pod's packet to one is kube-proxy's on the pod's own node. */
-	if (from_out && is_lb_ip(&l->topo, t->dst.ip))
-		ns_add(t, l->plan.lb_netns, "", "load balancer");
-	if (to_out && !from_out) {
-		ns_add(t, l->plan.gw_netns, "", "gateway");
-		ns_add(t, l->plan.inet_netns, "", "internet");
-	}
-	ns_add_endpoint(t, &t->dst, true);
+	if (from_out && is_lb_ip(&l->topo, t->dst.ip) &&
+	    ns_add(t, l->plan.lb_netns, "", "load balancer") < 0)
+		return -ENOMEM;
+	if (to_out && !from_out && (ns_add(t, l->plan.gw_netns, "", "gateway") < 0 ||
+				    ns_add(t, l->plan.inet_netns, "", "internet") < 0))
+		return -ENOMEM;
+	if (ns_add_endpoint(t, &t->dst, true) < 0)
+		return -ENOMEM;
 	/* A Service: each endpoint, and its node, is a place it can end up. */
-	if (t->svc.svc >= 0)
-		ns_add_service(t, (size_t)t->svc.svc, t->svc.port);
+	if (t->svc.svc >= 0 && ns_add_service(t, (size_t)t->svc.svc, t->svc.port) < 0)
+		return -ENOMEM;
 	/* An HTTP request to an ingress controller goes on in a connection of
 	 * its own: every Ingress backend's pods and nodes are on the way. */
 	if ((t->probe.proto == PROBE_HTTP || t->probe.proto == PROBE_HTTPS) && to_proxy(t))
 		for (size_t i = 0; i < l->topo.ningresses; i++)
 			for (size_t r = 0; r < l->topo.ingresses[i].nrules; r++)
 				for (size_t k = 0; k < l->topo.ingresses[i].rules[r].npaths; k++)
-					ns_add_service(t, l->topo.ingresses[i].rules[r].paths[k].svc, SIZE_MAX);
+					if (ns_add_service(t, l->topo.ingresses[i].rules[r].paths[k].svc,
+							   SIZE_MAX) < 0)
+						return -ENOMEM;
 	/* An address on a node that no pod holds may be rewritten there (a
 	 * DNAT): every pod of that node is a place it can end up. */
 	if (t->dst.kind == TRACE_EP_IP && t->dst.node >= 0)
@@ -156,67 +215,59 @@ static void ns_choose(struct trace *t)
 
 				snprintf(label, sizeof(label), "%s/%s", l->topo.pods[i].ns,
 					 l->topo.pods[i].name);
-				ns_add(t, l->plan.pods[i].netns, "pod", label);
+				if (ns_add(t, l->plan.pods[i].netns, "pod", label) < 0)
+					return -ENOMEM;
 			}
+	return 0;
 }
 
 /* The flow's packets, ICMP errors about it, ARP (to see unresolved next
- * hops) and VXLAN (inner packets are matched after decoding). */
-static void filter_build(const struct trace *t, char *buf, size_t len)
+ * hops) and VXLAN (inner packets are matched after decoding), into
+ * *filter (malloc'd); what the filter's caps left out is recorded as an
+ * observer loss. 0, or -ENOMEM. */
+static int filter_make(struct trace *t, char **filter)
 {
-	const char *err = "(icmp and icmp[0] != 0 and icmp[0] != 8)";
-	unsigned p = t->probe.sport;
-
-	char more[320] = "";
-	size_t proxies[8], np = t->lab ? trace_proxy_pods(t->lab, proxies, 8) : 0;
+	struct trace_filter_in in = { .proto = t->probe.proto, .sport = t->probe.sport,
+				      .any_flow = !t->lab && t->probe.proto != PROBE_ICMP };
+	struct trace_filter_left left = { 0 };
+	uint16_t *ports = NULL;
+	uint32_t *hosts = NULL;
+	int ret = -ENOMEM;
 
 	/* Behind a Service a masquerade may change the source port (NodePort
-	 * traffic): the endpoints' own ports catch the flow's rewritten form. */
+	 * traffic): the endpoints' own ports. */
 	if (t->svc.svc >= 0) {
 		const struct topo_service *s = &t->lab->topo.services[t->svc.svc];
 
-		for (size_t e = 0; e < s->nendpoints; e++) {
-			uint16_t ep = s->endpoints[e].port[t->svc.port];
-			char one[24];
-
-			snprintf(one, sizeof(one), " or port %u", ep);
-			if (ep && !strstr(more, one) && strlen(more) + strlen(one) < sizeof(more))
-				strcat(more, one);
-		}
+		ports = calloc(s->nendpoints ? s->nendpoints : 1, sizeof(*ports));
+		if (!ports)
+			goto out;
+		for (size_t e = 0; e < s->nendpoints; e++)
+			ports[in.nports++] = s->endpoints[e].port[t->svc.port];
 	}
-	/* An HTTP request may end at an ingress controller: its own connection
-	 * to the backend is part of the path (upstream.c). */
-	for (size_t i = 0; (t->probe.proto == PROBE_HTTP || t->probe.proto == PROBE_HTTPS) && i < np;
-	     i++) {
-		char one[48], a[ADDR_STRLEN];
-
-		snprintf(one, sizeof(one), " or host %s", addr_fmt(t->lab->topo.pods[proxies[i]].ip, a));
-		if (strlen(more) + strlen(one) < sizeof(more))
-			strcat(more, one);
+	/* An HTTP request may end at an ingress controller: its own
+	 * connection to the backend (upstream.c). */
+	if (t->lab && (t->probe.proto == PROBE_HTTP || t->probe.proto == PROBE_HTTPS)) {
+		hosts = calloc(t->lab->topo.npods ? t->lab->topo.npods : 1, sizeof(*hosts));
+		if (!hosts)
+			goto out;
+		for (size_t i = 0; i < t->lab->topo.npods; i++)
+			if (trace_is_proxy_pod(t->lab, i))
+				hosts[in.nhosts++] = t->lab->topo.pods[i].ip;
 	}
-	/* Without a lab nothing says where a DNAT may send the flow and under
-	 * which port a masquerade goes on: take every handshake (TCP) or
-	 * datagram (UDP) while the probe runs; classifying the packets and the
-	 * aliases conntrack gives keep only the probe's. */
-	if (!t->lab && t->probe.proto != PROBE_ICMP)
-		snprintf(more, sizeof(more), "%s", t->probe.proto == PROBE_UDP ||
-			 t->probe.proto == PROBE_DNS ? " or not port 0" :
-			 " or tcp[tcpflags] & (tcp-syn|tcp-rst) != 0");
-	switch (t->probe.proto) {
-	case PROBE_ICMP:
-		snprintf(buf, len, "(icmp and (icmp[0] = 8 or icmp[0] = 0) and icmp[4:2] = %u) or %s "
-			 "or arp or udp port 8472 or udp port 4789", p, err);
-		break;
-	case PROBE_UDP:
-	case PROBE_DNS:
-		snprintf(buf, len, "(udp and (port %u%s)) or %s or arp or udp port 8472 or udp port 4789", p,
-			 more, err);
-		break;
-	default:
-		snprintf(buf, len, "(tcp and (port %u%s)) or %s or arp or udp port 8472 or udp port 4789", p,
-			 more, err);
-		break;
-	}
+	in.ports = ports;
+	in.hosts = hosts;
+	ret = trace_filter_build(&in, filter, &left);
+	if (ret == 0 && left.ports)
+		ret = trace_loss_set(t, "pcap", "filter-ports", -1, left.ports,
+				     TRACE_FILTER_MAX_PORTS);
+	if (ret == 0 && left.hosts)
+		ret = trace_loss_set(t, "pcap", "filter-hosts", -1, left.hosts,
+				     TRACE_FILTER_MAX_HOSTS);
+out:
+	free(ports);
+	free(hosts);
+	return ret;
 }
 
 /* Room for n elements of size bytes in *pp; false when out of memory. */
@@ -265,25 +316,82 @@ static void *disarm_run(void *arg)
 	return NULL;
 }
 
+struct arm_job {
+	const char *netns, *tag;
+	const struct nftrace_match *m;
+	struct nftrace **out;
+	struct pp_err e;
+	int ret;
+};
+
+static void *arm_run(void *arg)
+{
+	struct arm_job *j = arg;
+
+	j->ret = nftrace_arm(j->netns, j->tag, j->m, j->out, &j->e);
+	return NULL;
+}
+
+/* Arming waits on each namespace's kernel (a table committed, a listener
+ * bound), and a path can cross many namespaces: arm them all at once, as
+ * the captures are opened. The first failure is the error. */
+static int observers_arm(struct trace *t, const char *tag, const struct nftrace_match *m,
+			 struct nftrace **armed, struct pp_err *e)
+{
+	struct arm_job *jobs = calloc(t->nns ? t->nns : 1, sizeof(*jobs));
+	pthread_t *th = calloc(t->nns ? t->nns : 1, sizeof(*th));
+	bool *started = calloc(t->nns ? t->nns : 1, sizeof(*started));
+	int ret = 0;
+
+	if (!jobs || !th || !started) {
+		ret = pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < t->nns; i++) {
+		jobs[i] = (struct arm_job){ .netns = t->ns[i], .tag = tag, .m = m, .out = &armed[i] };
+		started[i] = pthread_create(&th[i], NULL, arm_run, &jobs[i]) == 0;
+		if (!started[i])	/* no thread: here, one after another */
+			arm_run(&jobs[i]);
+	}
+	for (size_t i = 0; i < t->nns; i++)
+		if (started[i])
+			pthread_join(th[i], NULL);
+	for (size_t i = 0; i < t->nns && ret == 0; i++)
+		if (jobs[i].ret < 0) {
+			*e = jobs[i].e;
+			ret = jobs[i].ret;
+		}
+out:
+	free(jobs);
+	free(th);
+	free(started);
+	return ret;
+}
+
 /* Closing a trace listener waits for an RCU grace period, as closing a
  * capture does: disarm every namespace at once and close the captures
  * meanwhile, so the grace periods overlap. */
 static void observers_remove(struct trace *t, struct nftrace **armed)
 {
-	pthread_t th[TRACE_MAX_NS];
-	bool threaded[TRACE_MAX_NS] = { false };
+	pthread_t *th = calloc(t->nns ? t->nns : 1, sizeof(*th));
+	bool *threaded = calloc(t->nns ? t->nns : 1, sizeof(*threaded));
 
-	for (size_t i = 0; i < t->nns; i++) {
+	/* Without memory for the threads, one after another: slower, but
+	 * every rule still goes. */
+	for (size_t i = 0; armed && i < t->nns; i++) {
 		if (!armed[i])
 			continue;
-		threaded[i] = pthread_create(&th[i], NULL, disarm_run, armed[i]) == 0;
-		if (!threaded[i])
+		if (th && threaded)
+			threaded[i] = pthread_create(&th[i], NULL, disarm_run, armed[i]) == 0;
+		if (!threaded || !threaded[i])
 			nftrace_disarm(armed[i]);
 	}
 	capture_stop(t->cap);
-	for (size_t i = 0; i < t->nns; i++)
+	for (size_t i = 0; th && threaded && i < t->nns; i++)
 		if (threaded[i])
 			pthread_join(th[i], NULL);
+	free(th);
+	free(threaded);
 }
 
 /* conntrack in every namespace: entries whose original direction is the
@@ -293,8 +401,10 @@ void trace_ct_collect(struct trace *t)
 	uint8_t proto = probe_ipproto(t->probe.proto);
 
 	for (size_t i = 0; i < t->nns; i++) {
-		struct ct_tuple want[TRACE_MAX_HOPS];
-		struct ct_entry found[8];
+		/* Each hop's tuple and the one the socket sent: each is looked
+		 * up exactly, so no more entries than tuples come back. */
+		struct ct_tuple want[TRACE_MAX_HOPS + 1];
+		struct ct_entry found[TRACE_MAX_HOPS + 1];
 		size_t nwant = 0;
 		int n;
 
@@ -316,8 +426,7 @@ void trace_ct_collect(struct trace *t)
 		/* The flow as the socket sent it: a node's probe to a Service is
 		 * DNATed in OUTPUT and may be masqueraded to another port before
 		 * any capture sees it, so only conntrack can tell its new name. */
-		if (t->probe.saddr && t->src.netns && !strcmp(t->ns[i], t->src.netns) &&
-		    nwant < TRACE_MAX_HOPS) {
+		if (t->probe.saddr && t->src.netns && !strcmp(t->ns[i], t->src.netns)) {
 			struct ct_tuple sent = { t->probe.saddr, t->dst.ip, t->probe.sport,
 						 proto == IPPROTO_ICMP ? 0 : t->probe.dport };
 			bool dup = false;
@@ -329,7 +438,7 @@ void trace_ct_collect(struct trace *t)
 		}
 		if (!nwant)
 			continue;
-		n = ct_lookup(t->ns[i], proto, want, nwant, found, 8);
+		n = ct_lookup(t->ns[i], proto, want, nwant, found, nwant);
 		if (n <= 0)
 			continue;
 		if (!grow(&t->ct, t->nct + (size_t)n, sizeof(*t->ct)) ||
@@ -343,12 +452,13 @@ void trace_ct_collect(struct trace *t)
 }
 
 /* From conntrack, the request-direction tuples of the probe's flow after
- * a source NAT that changed the port; true if any was new. */
-static bool aliases_learn(struct trace *t)
+ * a source NAT that changed the port: 1 if any was new, 0, or -ENOMEM. */
+static int aliases_learn(struct trace *t)
 {
 	bool added = false;
+	size_t left = 0;
 
-	for (size_t i = 0; i < t->nct && t->nalias < sizeof(t->alias) / sizeof(t->alias[0]); i++) {
+	for (size_t i = 0; i < t->nct; i++) {
 		const struct ct_entry *c = &t->ct[i];
 		struct ct_tuple a = { c->reply.dst, c->reply.src, c->reply.dport, c->reply.sport };
 		bool known = false;
@@ -357,11 +467,16 @@ static bool aliases_learn(struct trace *t)
 			continue;
 		for (size_t k = 0; k < t->nalias && !known; k++)
 			known = !memcmp(&t->alias[k], &a, sizeof(a));
-		if (!known) {
+		if (!known && t->nalias == TRACE_MAX_ALIASES) {
+			left++;
+		} else if (!known) {
 			t->alias[t->nalias++] = a;
 			added = true;
 		}
 	}
+	/* Past the cap the flow's further names are not followed: said. */
+	if (left && trace_loss_set(t, "conntrack", "nat-aliases", -1, left, TRACE_MAX_ALIASES) < 0)
+		return -ENOMEM;
 	return added;
 }
 
@@ -381,9 +496,9 @@ static void ns_gone(const struct trace *t, struct pp_err *e)
 
 int trace_run(struct trace *t, struct pp_err *e)
 {
-	struct nftrace *armed[TRACE_MAX_NS] = { 0 };
+	struct nftrace **armed = NULL;
 	struct nftrace_match m = { 0 };
-	char filter[512], tag[32];
+	char *filter = NULL, tag[32];
 	uint64_t t0 = now_ns(), t1;
 	int ret;
 
@@ -391,13 +506,22 @@ int trace_run(struct trace *t, struct pp_err *e)
 	t->last_hop = -1;
 	t->proxy_pod = -1;
 	trace_service_match(t);
-	if (t->lab)
-		ns_choose(t);
+	ret = t->lab ? ns_choose(t) : 0;
+	if (ret == 0)
+		armed = calloc(t->nns ? t->nns : 1, sizeof(*armed));
+	if (ret < 0 || !armed) {
+		ret = pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
+		goto out;
+	}
 	t->probe.daddr = t->dst.ip;
 	ret = probe_prepare(&t->probe, t->src.netns, e);
 	if (ret < 0)
 		goto out;
-	filter_build(t, filter, sizeof(filter));
+	ret = filter_make(t, &filter);
+	if (ret < 0) {
+		pp_err_set(e, PP_EXIT_FAIL, ret, "out of memory");
+		goto out;
+	}
 	ret = capture_open(&t->cap, t->ns, t->nns, filter, e);
 	if (ret < 0)
 		goto out;
@@ -406,11 +530,9 @@ int trace_run(struct trace *t, struct pp_err *e)
 	 * DNAT the destination is another, and those packets count most. */
 	m.sport = t->probe.sport;
 	snprintf(tag, sizeof(tag), "%d", (int)getpid());
-	for (size_t i = 0; i < t->nns; i++) {
-		ret = nftrace_arm(t->ns[i], tag, &m, &armed[i], e);
-		if (ret < 0)
-			goto out;
-	}
+	ret = observers_arm(t, tag, &m, armed, e);
+	if (ret < 0)
+		goto out;
 	t1 = now_ns();
 	t->arm_ns = t1 - t0;
 	probe_run(&t->probe, t->timeout_ms, &t->res);
@@ -424,8 +546,13 @@ int trace_run(struct trace *t, struct pp_err *e)
 		trace_ct_collect(t);	/* before the probe's socket closes the flow */
 	/* A NAT that changed the source port hid the rest of the way from the
 	 * first pass: follow the flow under its new name. */
-	if (ret == 0 && aliases_learn(t))
-		ret = trace_correlate(t, e);
+	if (ret == 0) {
+		ret = aliases_learn(t);
+		if (ret < 0)
+			pp_err_set(e, PP_EXIT_FAIL, ret, "out of memory");
+		else if (ret > 0)
+			ret = trace_correlate(t, e);
+	}
 	if (ret == 0 && (t->probe.proto == PROBE_HTTP || t->probe.proto == PROBE_HTTPS))
 		ret = trace_upstream(t, e);
 out:
@@ -433,6 +560,8 @@ out:
 		ns_gone(t, e);
 	probe_close(&t->probe);
 	observers_remove(t, armed);
+	free(armed);
+	free(filter);
 	t->total_ns = now_ns() - t0;
 	return ret;
 }
@@ -460,6 +589,18 @@ void trace_free(struct trace *t)
 	t->ct = NULL;
 	t->ct_ns = NULL;
 	t->nct = 0;
+	for (size_t i = 0; i < t->nns; i++)
+		free((char *)t->ns[i]);
+	free(t->ns);
+	free(t->ns_label);
+	t->ns = NULL;
+	t->ns_label = NULL;
+	t->nns = 0;
+	free(t->reason);
+	t->reason = NULL;
+	free(t->loss);
+	t->loss = NULL;
+	t->nloss = 0;
 }
 
 const char *trace_verdict_name(enum trace_verdict v)

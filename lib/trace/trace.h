@@ -5,6 +5,7 @@
 #ifndef PODPATH_TRACE_H
 #define PODPATH_TRACE_H
 
+#include <limits.h>
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -18,14 +19,25 @@
 #include "trace/nftrace.h"
 #include "trace/probe.h"
 
-#define TRACE_MAX_NS 48
 #define TRACE_MAX_HOPS 64
+/* A place's label: "netns NAME" (a name under /run/netns, NAME_MAX) is the
+ * longest; "pod NS/NAME" and "internet host NAME" are shorter. */
+#define TRACE_LABEL_MAX (sizeof("netns ") + NAME_MAX)
+/* The capture filter names each port and host a flow may take besides its
+ * own (Service endpoints' ports, ingress controllers' addresses); past
+ * these the classic BPF program would near the kernel's 4096 instructions.
+ * What is left out is reported as an observer loss. */
+#define TRACE_FILTER_MAX_PORTS 128
+#define TRACE_FILTER_MAX_HOSTS 64
+#define TRACE_MAX_ALIASES 8
 
 enum trace_ep_kind { TRACE_EP_POD, TRACE_EP_NODE, TRACE_EP_IP, TRACE_EP_INTERNET };
 
 struct trace_endpoint {
 	enum trace_ep_kind kind;
-	char label[160];	/* "default/client", "node/node-1", "internet/laptop", "10.0.0.1:80" */
+	/* "default/client", "node/node-1", "internet/laptop", "10.0.0.1:80",
+	 * "cluster DNS (query NAME)" with NAME up to a DNS name's 253 */
+	char label[TOPO_SUBDOMAIN_MAX + 64];
 	const char *netns;	/* lab namespace, NULL for a bare IP outside the lab */
 	uint32_t ip;
 	uint16_t port;		/* 0: not given */
@@ -91,16 +103,29 @@ enum trace_verdict {
 	TRACE_TLS_FAILED,	/* connected, but TLS failed or the server was not trusted */
 };
 
+/* Something an observer could not see or keep: a cap that was hit, a
+ * buffer that overflowed. A trace never hides one (its verdict may rest on
+ * what was left out), so each is a record in the result that the
+ * renderers print. Keyed by (observer, what, ns). */
+struct trace_loss {
+	const char *observer;		/* "pcap", "nftrace", "conntrack", "correlate" */
+	const char *what;		/* what was left out: "filter-ports", "hops", ... */
+	ssize_t ns;			/* index into trace.ns, -1: not one namespace's */
+	size_t left_out;		/* how many were left out; 0: unknown */
+	size_t limit;			/* the cap that was hit; 0: none (a lost buffer) */
+};
+
 struct trace {
 	/* request */
 	const struct lab *lab;
 	struct trace_endpoint src, dst;
 	struct probe probe;
 	int timeout_ms;
-	/* observed namespaces */
-	const char *ns[TRACE_MAX_NS];
-	char ns_label[TRACE_MAX_NS][96];	/* "pod default/client", "node node-1", "VPC" */
-	char ns_store[TRACE_MAX_NS][64];	/* names found by trace_discover() */
+	/* observed namespaces: as many as the path needs, grown by
+	 * trace_ns_add(); ns_label[i] is "pod default/client", "node node-1",
+	 * "VPC"; both arrays and their strings are owned (trace_free) */
+	const char **ns;
+	char (*ns_label)[TRACE_LABEL_MAX];
 	size_t nns;
 	/* results */
 	struct capture *cap;
@@ -116,13 +141,15 @@ struct trace {
 	struct trace_svc svc;		/* the Service DST addresses (svc -1: none) */
 	/* The probe's flow after a source NAT that also changed its port
 	 * (masquerade fully-random), learnt from conntrack: request direction. */
-	struct ct_tuple alias[8];
+	struct ct_tuple alias[TRACE_MAX_ALIASES];
 	size_t nalias;
 	struct probe_result res;
 	enum trace_verdict verdict;
-	char reason[512];
-	char divergence[256];
+	char *reason;			/* why, as long as it needs (owned; trace_free) */
+	char divergence[TRACE_LABEL_MAX + IF_NAMESIZE + 128];	/* names a place */
 	ssize_t last_hop;		/* last request hop seen, -1 if none */
+	struct trace_loss *loss;	/* observer losses and caps hit (owned) */
+	size_t nloss;
 	uint64_t arm_ns, wait_ns, total_ns;	/* wall time arming, waiting, overall */
 	/* Behind the ingress controller: the second TCP connection, the one
 	 * nginx opened to the backend Service for the probe's request, traced
@@ -159,6 +186,17 @@ int trace_discover(struct trace *t, const char *src, struct pp_err *e);
  * the caller. Returns 0 when a
  * verdict was reached (delivered or not), <0 with e set when it could not run. */
 int trace_run(struct trace *t, struct pp_err *e);
+/* Add namespace netns (copied) labelled label to those t observes, unless
+ * it is there already: its index, -ENAMETOOLONG (label longer than
+ * TRACE_LABEL_MAX) or -ENOMEM. */
+ssize_t trace_ns_add(struct trace *t, const char *netns, const char *label);
+/* Record that observer lost left_out of what (limit: the cap hit, 0 if
+ * none; left_out 0 without a limit: an unknown number) in namespace ns
+ * (-1: none), replacing an earlier record with the same key: a recount
+ * never counts twice, and one that left nothing out under a limit removes
+ * the record. 0 or -ENOMEM. */
+int trace_loss_set(struct trace *t, const char *observer, const char *what, ssize_t ns,
+		   size_t left_out, size_t limit);
 /* Release what trace_run allocated. */
 void trace_free(struct trace *t);
 const char *trace_verdict_name(enum trace_verdict v);

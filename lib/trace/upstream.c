@@ -19,15 +19,14 @@
  * when it arrived there; -1 if none. */
 static ssize_t proxy_reached(const struct trace *t, uint64_t *when)
 {
-	size_t pods[8], n = trace_proxy_pods(t->lab, pods, 8);
-
 	for (size_t h = 0; h < t->nhops; h++) {
 		if (t->hops[h].reply)
 			continue;
-		for (size_t i = 0; i < n; i++)
-			if (!strcmp(t->ns[t->hops[h].ns], t->lab->plan.pods[pods[i]].netns)) {
+		for (size_t i = 0; i < t->lab->topo.npods; i++)
+			if (trace_is_proxy_pod(t->lab, i) &&
+			    !strcmp(t->ns[t->hops[h].ns], t->lab->plan.pods[i].netns)) {
 				*when = t->hops[h].pkt->ts_ns;
-				return (ssize_t)pods[i];
+				return (ssize_t)i;
 			}
 	}
 	return -1;
@@ -89,11 +88,12 @@ int trace_upstream(struct trace *t, struct pp_err *e)
 		return ret;
 	}
 	/* The same observations: the same namespaces, in the same order. */
-	memcpy(u->ns, t->ns, sizeof(t->ns));
-	memcpy(u->ns_label, t->ns_label, sizeof(t->ns_label));
-	u->nns = t->nns;
 	u->cap = t->cap;
 	u->shares_capture = true;
+	t->upstream = u;	/* freed with t from here on */
+	for (size_t i = 0; i < t->nns; i++)
+		if (trace_ns_add(u, t->ns[i], t->ns_label[i]) < 0)
+			return pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
 	u->proxy_pod = -1;
 	u->probe = (struct probe){ .proto = PROBE_HTTP, .fd = -1, .sport = syn->sport,
 				   .saddr = syn->saddr, .daddr = syn->daddr, .dport = syn->dport };
@@ -101,7 +101,6 @@ int trace_upstream(struct trace *t, struct pp_err *e)
 	u->res = t->res;
 	u->res.tls[0] = u->res.via[0] = '\0';
 	trace_service_match(u);
-	t->upstream = u;
 	ret = trace_correlate(u, e);
 	if (ret < 0)
 		return ret;
