@@ -83,7 +83,7 @@ enum lab_damage_kind {
 
 struct lab_damage {
 	enum lab_damage_kind kind;
-	char object[2 * TOPO_LABEL_MAX + 32];	/* "pod default/web-2", "node node-1" */
+	char object[3 * TOPO_LABEL_MAX + 16];	/* "container default/web-1 sidecar" */
 	char netns[LAB_NETNS_MAX];		/* where: the namespace concerned */
 	int pid;				/* PROCESS, UNPINNED */
 	char table[TOPO_LABEL_MAX];		/* NFT_TABLE: "ip kube-proxy" */
