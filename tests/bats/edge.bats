@@ -142,7 +142,8 @@ lb_checks() { # LAB
 	n1=$(ct_count node-1 "$np" "$lab")
 	n2=$(ct_count node-2 "$np" "$lab")
 	echo "connections entering node-1: $n1, node-2: $n2"
-	[ "$n1" -ge 5 ] && [ "$n2" -ge 5 ]
+	[ "$n1" -ge 5 ]
+	[ "$n2" -ge 5 ]
 	# Local: the client's own address reaches the pod, and only node-2
 	# (where local-1 runs) is ever sent traffic.
 	np_local=$(ip netns exec "$(NS lb "$lab")" nft list table ip cloud-lb |
@@ -205,7 +206,7 @@ lb_checks() { # LAB
 @test "teardown removes the edge: namespaces, dnsmasq and responders" {
 	lab_cleanup "$IPT"
 	[ -z "$(lab_leftovers "$IPT")" ]
-	! pgrep -af -- "--conf-file=/run/podpath/$IPT/" >/dev/null
+	[ -z "$(pgrep -af -- "--conf-file=/run/podpath/$IPT/")" ]
 }
 
 # ---- trace across the edge ----

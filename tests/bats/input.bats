@@ -59,7 +59,8 @@ nothing_built() {
 @test "Ingress hosts of 253 characters are served over HTTP and HTTPS" {
 	h1=$(printf 'a%.0s' {1..63}).$(printf 'b%.0s' {1..63}).$(printf 'c%.0s' {1..63}).$(printf 'd%.0s' {1..56}).test
 	h2=$(printf 's%.0s' {1..63}).$(printf 't%.0s' {1..63}).$(printf 'u%.0s' {1..63}).$(printf 'v%.0s' {1..56}).test
-	[ ${#h1} -eq 253 ] && [ ${#h2} -eq 253 ]
+	[ ${#h1} -eq 253 ]
+	[ ${#h2} -eq 253 ]
 	run "$PODPATH" --lab $LAB setup -f "$TOPOS/good/ingress-long-host.json"
 	echo "$output"
 	[ "$status" -eq 0 ]
