@@ -169,5 +169,8 @@ clusterip_case() {
 	[ "$status" -eq 1 ]
 	jq -r .verdict.reason <<<"$output" | grep -q 'dropped .*KUBE-PROXY-FIREWALL.*ns5/svc5:p80 traffic not accepted'
 	# no trace table stayed behind in any namespace
-	for n in $NS; do ! ip netns exec $n nft list tables | grep -q podpath-trace; done
+	for n in $NS; do
+		tables=$(ip netns exec $n nft list tables)
+		[[ "$tables" != *podpath-trace* ]]
+	done
 }
