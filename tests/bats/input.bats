@@ -45,11 +45,17 @@ nothing_built() {
 	nothing_built
 }
 
-@test "every good topology file builds" {
+@test "every good topology file builds: a namespace for each of its nodes and pods" {
 	for f in "$TOPOS"/good/*.json; do
 		run "$PODPATH" --lab $LAB setup -f "$f"
 		echo "$f: $output"
 		[ "$status" -eq 0 ]
+		# ip netns list agrees: every node and pod the file names is there.
+		have=$(ip netns list | awk '{print $1}')
+		for ns in $(jq -r '(.nodes // [])[] | "node_\(.name)"' "$f") \
+			$(jq -r '(.pods // [])[] | "pod_\(.namespace // "default")_\(.name)"' "$f"); do
+			grep -qx "${LAB}_$ns" <<<"$have"
+		done
 		run "$PODPATH" --lab $LAB teardown
 		[ "$status" -eq 0 ]
 		nothing_built
