@@ -47,6 +47,13 @@ awk '
 		# Quoted text is data: blank it so its words are not read as code.
 		gsub(/"([^"\\]|\\.)*"/, "\"\"", line)
 		gsub(/'\''[^'\'']*'\''/, "'\'''\''", line)
+		# The condition of if, elif, while and until is no assertion: keep
+		# only what follows its "then" or "do" on this line.
+		if (line ~ /^[ \t]*(if|elif|while|until)[ \t]/) {
+			if (!match(line, /;[ \t]*(then|do)([ \t]|$)/))
+				next
+			line = substr(line, RSTART + RLENGTH)
+		}
 		# A negated pipeline where a command starts: at the start of the
 		# line, or after ; { ( && || do then else.
 		if (line ~ /(^|[;{(]|&&|\|\||[ \t](do|then|else))[ \t]*![ \t]/) {
@@ -54,9 +61,7 @@ awk '
 			bad++
 		}
 		# An assertion followed by && and another: the first is ignored.
-		# Conditions (if, elif, while, until) are fine.
-		if (line !~ /^[ \t]*(if|elif|while|until)[ \t]/ &&
-		    line ~ /(\]|\]\]|grep[^&|;]*|jq[^&|;]*)[ \t]*&&[ \t]*(\[|\[\[|grep|jq|test|!)[ \t]/) {
+		if (line ~ /(\]|\]\]|grep[^&|;]*|jq[^&|;]*)[ \t]*&&[ \t]*(\[|\[\[|grep|jq|test|!)[ \t]/) {
 			printf "%s:%d: in \"A && B\" a failing A never fails a bats test: put each assertion on a line of its own\n", FILENAME, FNR
 			bad++
 		}
