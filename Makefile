@@ -2,7 +2,8 @@
 #
 #   make            build ./podpath
 #   make deps       install the Debian packages podpath and its tests need
-#   make check      unit tests (ASan+UBSan), fuzz corpus replay, bats suites
+#   make check      bats lint, unit tests (ASan+UBSan), fuzz corpus replay, bats
+#                   suites; ends with "N passed, N failed"
 #   make bench      benchmarks under tests/bench/ (podpath next to its baseline)
 #   make demo       build, set up the default lab, show it, prove reachability
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -50,7 +51,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/asan/%)
 ASAN_OBJ   := $(LIB_SRC:%.c=$(BUILD)/asan/%.o)
 FUZZ_BIN   := $(BUILD)/fuzz/fuzz_topo
 
-.PHONY: all deps check unit fuzz-check bats bench demo install clean fuzz
+.PHONY: all deps check unit fuzz-check bats lint-bats bench demo install clean fuzz
 
 all: podpath podpath-responder
 
@@ -122,14 +123,19 @@ fuzz: $(FUZZ_BIN)
 	mkdir -p $(BUILD)/fuzz/corpus
 	$(FUZZ_BIN) -max_total_time=$${FUZZ_SECONDS:-60} $(BUILD)/fuzz/corpus tests/fuzz/corpus
 
-bats: podpath
+# Rejects the shell forms whose failure bats never sees (`! cmd`, `A && B`).
+lint-bats:
+	tests/lint-bats.sh
+
+bats: podpath lint-bats
 	bats --print-output-on-failure tests/bats
 
+# Every stage runs whatever failed before it, each unit program, the fuzz
+# replay and each bats test counted; the last line is "N passed, N failed"
+# (CI reads it) and the exit status is 1 if anything failed.
 check: deps
 	$(MAKE) podpath
-	$(MAKE) unit
-	$(MAKE) fuzz-check
-	$(MAKE) bats
+	MAKE='$(MAKE)' bash tests/run-check.sh
 
 bench: deps
 	$(MAKE) podpath

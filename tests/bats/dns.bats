@@ -15,7 +15,7 @@ setup_file() {
 teardown_file() {
 	lab_cleanup
 	lab_cleanup pp-bats-dns-ip	# the kube-dns clusterIP test's own lab, if it failed
-	! pgrep -af -- "--conf-file=/run/podpath/$LAB/dns/" >/dev/null
+	[ -z "$(pgrep -af -- "--conf-file=/run/podpath/$LAB/dns/")" ]
 }
 
 q() { pp exec default/client -- dig +short +time=2 +tries=1 "$@"; }
@@ -71,9 +71,12 @@ q() { pp exec default/client -- dig +short +time=2 +tries=1 "$@"; }
 	[[ "$output" == "pod=default/web-1 "* ]]
 }
 
-@test "status shows the dnsmasq container healthy" {
+@test "status shows the dnsmasq container healthy, at the pid the kernel has in the pod" {
 	run pp status
 	[[ "$output" == *"coredns(pid "*", ok)"* ]]
+	pid=$(grep -o 'coredns(pid [0-9]*' <<<"$output" | awk '{print $2}')
+	ip netns pids "${LAB}_pod_kube-system_coredns" | grep -qx "$pid"
+	[ "$(cat /proc/$pid/comm)" = dnsmasq ]
 }
 
 @test "kube-dns with a clusterIP of its own: resolv.conf, getent and trace use it" {

@@ -116,12 +116,18 @@ options_of() { "$PODPATH" help "$1" | grep -o -- '--[a-z][a-z-]*' | sort -u; }
 	got_svc_bash_tab=$(tab "podpath --lab $lab trace -p tcp default/client svc/")
 	got_src_bash_tab=$(tab "podpath --lab $lab trace svc/")
 	got_src_fish=$(fish -c "source $ROOT/completions/podpath.fish; complete -C 'podpath --lab $lab trace svc/'")
-	# zsh: what an interactive shell lists at TAB (zpty), not the functions
-	zc="zsh -f $BATS_TEST_DIRNAME/zsh-complete.zsh $ROOT/completions"
-	got_zsh=$($zc "podpath --lab $lab exec " | tr '\n' ' ')
-	got_zsh_svc=$($zc "podpath --lab $lab trace default/client svc/" | tr '\n' ' ')
-	got_none_zsh=$($zc "podpath --lab no-such-lab trace default/client svc/")
-	got_src_zsh=$($zc "podpath --lab $lab trace svc/")
+	# zsh: what an interactive shell lists at TAB (zpty), not the functions.
+	# Each listing is read to its end (zsh-complete.zsh's sentinel), and a
+	# reader that never saw the end fails here, not as an empty listing.
+	zc() { zsh -f "$BATS_TEST_DIRNAME/zsh-complete.zsh" "$ROOT/completions" "$1" >"$BATS_TEST_TMPDIR/zc"; }
+	zc "podpath --lab $lab exec "
+	got_zsh=$(tr '\n' ' ' <"$BATS_TEST_TMPDIR/zc")
+	zc "podpath --lab $lab trace default/client svc/"
+	got_zsh_svc=$(tr '\n' ' ' <"$BATS_TEST_TMPDIR/zc")
+	zc "podpath --lab no-such-lab trace default/client svc/"
+	got_none_zsh=$(cat "$BATS_TEST_TMPDIR/zc")
+	zc "podpath --lab $lab trace svc/"
+	got_src_zsh=$(cat "$BATS_TEST_TMPDIR/zc")
 	lab_cleanup $lab
 	[ "$got" = "$want" ]
 	[ "$got_fish" = "$want" ]

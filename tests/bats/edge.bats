@@ -142,7 +142,8 @@ lb_checks() { # LAB
 	n1=$(ct_count node-1 "$np" "$lab")
 	n2=$(ct_count node-2 "$np" "$lab")
 	echo "connections entering node-1: $n1, node-2: $n2"
-	[ "$n1" -ge 5 ] && [ "$n2" -ge 5 ]
+	[ "$n1" -ge 5 ]
+	[ "$n2" -ge 5 ]
 	# Local: the client's own address reaches the pod, and only node-2
 	# (where local-1 runs) is ever sent traffic.
 	np_local=$(ip netns exec "$(NS lb "$lab")" nft list table ip cloud-lb |
@@ -154,9 +155,24 @@ lb_checks() { # LAB
 	done
 	[ "$(ct_count node-1 "$np_local" "$lab")" -eq 0 ]
 	[ "$(ct_count node-2 "$np_local" "$lab")" -ge 10 ]
-	# Sent to node-1 anyway (its public address), Local traffic is dropped there.
-	run laptop "$lab" -m 1 "http://$(public_of "$(node_ip node-1 "$lab")" "$lab"):$np_local/"
-	[ "$status" -eq 28 ]
+	# Sent to node-1 anyway (its public address), Local traffic is dropped
+	# there: node-1 sees the client's SYN twice (the retransmission says the
+	# first went unanswered), and curl, still waiting then, got nothing. A
+	# wait for the retransmission, not a timeout: a reset or an answer would
+	# end curl at once, and tcpdump would never see a second SYN.
+	tcpdump_start "$(NS node_node-1 "$lab")" -l -n -c 2 -i eth0 \
+		"tcp dst port $np_local and tcp[tcpflags] & tcp-syn != 0" >"$BATS_TEST_TMPDIR/syn"
+	cap=$TCPDUMP_PID
+	laptop "$lab" -m 60 "http://$(public_of "$(node_ip node-1 "$lab")" "$lab"):$np_local/" >"$BATS_TEST_TMPDIR/curl" 2>&1 &
+	cpid=$!
+	wait $cap || true
+	curl_ran=0
+	kill $cpid 2>/dev/null && curl_ran=1
+	wait $cpid || true
+	cat "$BATS_TEST_TMPDIR/syn"
+	[ "$(grep -c 'Flags \[S\]' "$BATS_TEST_TMPDIR/syn")" -eq 2 ]
+	[ "$curl_ran" -eq 1 ]
+	[ ! -s "$BATS_TEST_TMPDIR/curl" ]
 }
 
 @test "LoadBalancer (nftables mode): Cluster spreads over nodes and hides the client, Local keeps it" {
@@ -205,7 +221,7 @@ lb_checks() { # LAB
 @test "teardown removes the edge: namespaces, dnsmasq and responders" {
 	lab_cleanup "$IPT"
 	[ -z "$(lab_leftovers "$IPT")" ]
-	! pgrep -af -- "--conf-file=/run/podpath/$IPT/" >/dev/null
+	[ -z "$(pgrep -af -- "--conf-file=/run/podpath/$IPT/")" ]
 }
 
 # ---- trace across the edge ----

@@ -101,13 +101,39 @@ teardown_file() {
 	[[ "$output" == *"chain $chain, $((rules - 1)) rules"* ]]
 }
 
-@test "--live: each topic's trace is delivered, every hop explained in a sentence" {
+# The namespace of a place as trace names it ("pod default/web-1", "node
+# node-2", "VPC", "internet host laptop", ...).
+place_netns() { # PLACE
+	local p
+	case $1 in
+	"pod "*) p=${1#pod }; echo "${LAB}_pod_${p/\//_}" ;;
+	"node "*) echo "${LAB}_node_${1#node }" ;;
+	VPC) echo "${LAB}_vpc" ;;
+	gateway) echo "${LAB}_gateway" ;;
+	"load balancer") echo "${LAB}_lb" ;;
+	internet) echo "${LAB}_internet" ;;
+	"internet host "*) echo "${LAB}_inet_${1#internet host }" ;;
+	*) echo "no namespace known for place \"$1\"" >&2; return 1 ;;
+	esac
+}
+
+@test "--live: each topic's trace is delivered, every hop's sentence names an interface the kernel has there" {
 	for t in model container-to-container pod-to-pod cross-node pod-to-service dns egress ingress; do
 		run pp -j explain "$t" --live
 		echo "$t: $output" | head -c 400
 		[ "$status" -eq 0 ]
-		jq -e '.live.verdict.result == "delivered" and (.live.hops | length) > 1 and
-			all(.live.hops[]; .sentence | length > 20)' <<<"$output"
+		jq -e '.live.verdict.result == "delivered" and (.live.hops | length) > 1' <<<"$output"
+		# "PLACE (ROLE) sends the packet out of IFACE: ..." or "... receives
+		# the answer on IFACE; ...": the packet going, the answer coming back,
+		# at an interface that ip finds in that place's namespace.
+		while IFS=$'\t' read -r dir sentence; do
+			echo "  $dir: $sentence"
+			[[ "$sentence" =~ ^(.+)\ \([^\)]*\)\ (sends|receives)\ the\ (packet|answer)\ (out\ of|on)\ ([^:\;\ ]+) ]]
+			place=${BASH_REMATCH[1]} what=${BASH_REMATCH[3]} ifc=${BASH_REMATCH[5]}
+			if [ "$dir" = request ]; then [ "$what" = packet ]; else [ "$what" = answer ]; fi
+			ns=$(place_netns "$place")
+			ip -n "$ns" link show "$ifc" >/dev/null
+		done < <(jq -r '.live.hops[] | "\(.direction)\t\(.sentence)"' <<<"$output")
 	done
 	run pp explain pod-to-service --live
 	[[ "$output" == *"kube-proxy's DNAT sends it to one of the Service's endpoints"* ]]

@@ -41,19 +41,24 @@ ns_curl() { # NETNS URL
 	ip netns exec "$1" curl -s -m 3 "$2"
 }
 
-# tcpdump ARGS in NETNS, in the background (its pid in TCPDUMP_PID, at most
-# 10 s), returning once it says it listens: a fixed sleep instead can send
-# the packet before the capture is attached on a loaded machine. Not in
-# $(...): only this shell can wait for the child. Redirect stdout at the call.
+# tcpdump ARGS in NETNS, in the background (its pid in TCPDUMP_PID),
+# returning once it says it listens: a fixed sleep instead can send the
+# packet before the capture is attached on a loaded machine. Both bounds
+# are for a hang, not a pace: 30 s to attach, 60 s for the capture (a
+# test waits that long only when the packet it expects never comes). Not
+# in $(...): only this shell can wait for the child. Redirect stdout at
+# the call.
 tcpdump_start() { # NETNS TCPDUMP-ARGS...
 	local ns=$1 log=$BATS_TEST_TMPDIR/tcpdump.$RANDOM.log i
 	shift
-	ip netns exec "$ns" timeout 10 tcpdump "$@" 2>"$log" &
+	ip netns exec "$ns" timeout 60 tcpdump "$@" 2>"$log" &
 	TCPDUMP_PID=$!
-	for i in $(seq 100); do
+	for i in $(seq 600); do
 		grep -q "listening on" "$log" && return 0
+		kill -0 $TCPDUMP_PID 2>/dev/null || break
 		sleep 0.05
 	done
+	echo "tcpdump in $ns did not start listening:" >&2
 	cat "$log" >&2
 	return 1
 }

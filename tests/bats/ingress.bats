@@ -14,7 +14,7 @@ setup_file() {
 
 teardown_file() {
 	lab_cleanup
-	! pgrep -af -- "-c /run/podpath/$LAB/ingress/" >/dev/null
+	[ -z "$(pgrep -af -- "-c /run/podpath/$LAB/ingress/")" ]
 }
 
 CA() { echo "/run/podpath/$LAB/ca.pem"; }
@@ -31,7 +31,9 @@ lb_ip() {
 	[[ "$(cat /proc/$pid/comm)" == nginx ]]
 	nginx -t -q -e /dev/null -c "/run/podpath/$LAB/ingress/nginx.conf" \
 		-g "pid /run/podpath/$LAB/ingress/test.pid;"
-	! ss -ltn | grep -q ':443 '	# nothing of it listens on the host
+	# nothing of it listens on the host
+	host=$(ss -Hltn)
+	[[ "$host" != *":443 "* ]]
 }
 
 @test "the internet's DNS resolves ingress hosts to the load balancer's address" {

@@ -45,11 +45,17 @@ nothing_built() {
 	nothing_built
 }
 
-@test "every good topology file builds" {
+@test "every good topology file builds: a namespace for each of its nodes and pods" {
 	for f in "$TOPOS"/good/*.json; do
 		run "$PODPATH" --lab $LAB setup -f "$f"
 		echo "$f: $output"
 		[ "$status" -eq 0 ]
+		# ip netns list agrees: every node and pod the file names is there.
+		have=$(ip netns list | awk '{print $1}')
+		for ns in $(jq -r '(.nodes // [])[] | "node_\(.name)"' "$f") \
+			$(jq -r '(.pods // [])[] | "pod_\(.namespace // "default")_\(.name)"' "$f"); do
+			grep -qx "${LAB}_$ns" <<<"$have"
+		done
 		run "$PODPATH" --lab $LAB teardown
 		[ "$status" -eq 0 ]
 		nothing_built
@@ -59,7 +65,8 @@ nothing_built() {
 @test "Ingress hosts of 253 characters are served over HTTP and HTTPS" {
 	h1=$(printf 'a%.0s' {1..63}).$(printf 'b%.0s' {1..63}).$(printf 'c%.0s' {1..63}).$(printf 'd%.0s' {1..56}).test
 	h2=$(printf 's%.0s' {1..63}).$(printf 't%.0s' {1..63}).$(printf 'u%.0s' {1..63}).$(printf 'v%.0s' {1..56}).test
-	[ ${#h1} -eq 253 ] && [ ${#h2} -eq 253 ]
+	[ ${#h1} -eq 253 ]
+	[ ${#h2} -eq 253 ]
 	run "$PODPATH" --lab $LAB setup -f "$TOPOS/good/ingress-long-host.json"
 	echo "$output"
 	[ "$status" -eq 0 ]

@@ -71,14 +71,14 @@ root_snapshot() {
 	eps=$(ip netns exec ${LAB}_node_node-1 nft list table ip kube-proxy |
 		grep -o 'chain endpoint-[A-Z0-9]*-default/web/tcp/[a-z0-9-]*__[0-9.]*' | sed 's/.*__//' | sort -u)
 	[ -n "$eps" ]
-	for ns in $(pod_netns $LAB); do
-		pod=${ns#${LAB}_pod_}; pod=${pod/_//}
-		if grep -qx "$(pod_ip $ns)" <<<"$eps"; then
-			grep -qF "\"svc/default/web\" -> \"$pod\"" <<<"$g"
-		else
-			! grep -qF "\"svc/default/web\" -> \"$pod\"" <<<"$g"
-		fi
-	done
+	want=$(for ns in $(pod_netns $LAB); do
+		pod=${ns#${LAB}_pod_}
+		grep -qx "$(pod_ip $ns)" <<<"$eps" && echo "${pod/_//}"
+	done | sort)
+	got=$(grep -o '^	"svc/default/web" -> "[^"]*"' <<<"$g" | sed 's/.* -> "\(.*\)"/\1/' | sort)
+	echo "kube-proxy's endpoints: $want; the graph's: $got"
+	[ -n "$want" ]
+	[ "$got" = "$want" ]
 }
 
 @test "status lists Services with the endpoints their selector picks, at the pods' real addresses" {
@@ -93,7 +93,11 @@ root_snapshot() {
 		# the target port is one the pod really listens on
 		ip netns exec ${LAB}_pod_${pod/\//_} ss -ltn | grep -q ":$port "
 	done <<<"$eps"
-	! grep -q "default/client" <<<"$eps"
+	[[ "$eps" != *default/client* ]]
+	# ...and exactly the addresses kube-proxy's rules in the node send it to.
+	rules=$(ip netns exec ${LAB}_node_node-1 nft list table ip kube-proxy |
+		grep -o 'chain endpoint-[A-Z0-9]*-default/web/tcp/[a-z0-9-]*__[0-9.]*' | sed 's/.*__//' | sort -u)
+	[ "$(awk '{print $2}' <<<"$eps" | sort -u)" = "$rules" ]
 	# The text ENDPOINTS column: every address:port, the controller's 80 and 443,
 	# each one the pod really listens on.
 	line=$(pp status | grep '^ingress-nginx  *ingress-nginx-controller ')
@@ -106,7 +110,14 @@ root_snapshot() {
 
 @test "status reports a container that stopped" {
 	pid=$(pp -j status | jq -r '.pods[] | select(.name == "web-2") | .containers[0].pid')
+	ip netns pids ${LAB}_pod_default_web-2 | grep -qx "$pid"
 	kill -9 "$pid"
+	# Gone from the pod's namespace (the kernel's word) before status is asked.
+	for i in $(seq 100); do
+		ip netns pids ${LAB}_pod_default_web-2 | grep -qx "$pid" || break
+		sleep 0.1
+	done
+	[ -z "$(ip netns pids ${LAB}_pod_default_web-2 | grep -x "$pid")" ]
 	run pp -j status
 	jq -e '.pods[] | select(.name == "web-2") | .ready == false and .containers[0].health == "down"' <<<"$output"
 }
@@ -133,11 +144,11 @@ root_snapshot() {
 	[ "$status" -eq 2 ]
 	# The host's own resolv.conf and hostname are untouched by exec.
 	[ "$(hostname)" != web-1 ]
-	! grep -q "10.96.0.10" /etc/resolv.conf
+	run ! grep -q "10.96.0.10" /etc/resolv.conf
 	# The pod's own variables, none of the caller's: no container named, none passed on.
 	env=$(CONTAINER_NAME=zzz POD_NAME=x pp exec default/web-1 -- env)
 	grep -qx "POD_NAME=web-1" <<<"$env"
-	! grep -q "^CONTAINER_NAME=" <<<"$env"
+	run ! grep -q "^CONTAINER_NAME=" <<<"$env"
 	[ "$(CONTAINER_NAME=zzz pp exec default/web-1 -c sidecar -- printenv CONTAINER_NAME)" = sidecar ]
 }
 
@@ -186,7 +197,7 @@ root_snapshot() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"namespace /run/netns/${LAB}_pod_default_client is gone (lab damaged?"* ]]
 	pp teardown
-	! pgrep -af -- "podpath-responder --lab $LAB "
+	run ! pgrep -af -- "podpath-responder --lab $LAB "
 	[ -z "$(lab_leftovers $LAB)" ]
 }
 
@@ -219,14 +230,40 @@ root_snapshot() {
 	[ -z "$(lab_leftovers $LAB)" ]
 }
 
+# How far a setup of lab $1 has got: its namespaces, or its pods'
+# processes that are running.
+built() { # LAB ns|procs
+	if [ "$2" = ns ]; then
+		ls /run/netns 2>/dev/null | grep -c "^${1}_" || true
+	else
+		pgrep -fc -- "podpath-responder --lab $1 " || true
+	fi
+}
+# Wait until the setup PID of LAB has built N of WHAT (ns, procs), or has
+# ended; bounded (60 s) for a hang. Where a setup is interrupted is told by
+# what it has built, never by a delay: a loaded machine stretches delays.
+wait_built() { # PID LAB WHAT N
+	local i
+	for i in $(seq 6000); do
+		[ "$(built "$2" "$3")" -ge "$4" ] && return 0
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.01
+	done
+	echo "setup $1 of lab $2: $4 $3 never came, and it still runs" >&2
+	return 1
+}
+
 @test "setup killed with SIGKILL at any point, then teardown: nothing is left" {
-	for delay in 0 0.002 0.005 0.01 0.02 0.04 0.08 0.15; do
+	# From before its first namespace (at once) to after its last pod's
+	# process started; 3 nodes x 30 pods.
+	for at in "ns 0" "ns 1" "ns 4" "ns 15" "ns 40" "ns 80" "procs 1" "procs 30" "procs 89"; do
+		set -- $at
 		"$PODPATH" --lab $CRASH setup --nodes 3 --pods-per-node 30 >/dev/null 2>&1 &
 		pid=$!
-		sleep $delay
+		wait_built $pid $CRASH "$1" "$2"
 		kill -9 $pid 2>/dev/null || true
 		wait $pid 2>/dev/null || true
-		echo "killed after ${delay}s: $(ip netns list | grep -c "^${CRASH}_" || true) namespaces"
+		echo "killed at $at: $(built $CRASH ns) namespaces, $(built $CRASH procs) processes"
 		"$PODPATH" --lab $CRASH teardown
 		left=$(lab_leftovers $CRASH)
 		echo "$left"
@@ -237,11 +274,26 @@ root_snapshot() {
 @test "--services K adds K Services, two pods behind each, at those pods' addresses" {
 	pp setup --nodes 2 --pods-per-node 3 --services 3
 	run pp -j status
+	# What the kernel holds: kube-proxy's rules in a node, the pods' addresses.
+	rules=$(ip netns exec ${LAB}_node_node-1 nft list table ip kube-proxy)
+	addrs=$(for ns in $(pod_netns $LAB); do pod_ip $ns; done | sort)
 	pp teardown
 	[ "$status" -eq 0 ]
 	jq -e '[.services[] | .name] == ["svc-1", "svc-2", "svc-3"]' <<<"$output"
 	jq -e 'all(.services[]; (.endpoints | length) == 2 and .ports[0].port == 80 and all(.endpoints[]; .ports[0] == 8080))' <<<"$output"
 	jq -e '[.services[].clusterIP] | unique | length == 3' <<<"$output"
+	# Each Service's ClusterIP is in kube-proxy's map, and its endpoint
+	# chains DNAT to two distinct pod addresses, the ones status lists.
+	for k in 1 2 3; do
+		cip=$(jq -r --arg n svc-$k '.services[] | select(.name == $n) | .clusterIP' <<<"$output")
+		grep -qF "$cip . tcp . 80 comment \"default/svc-$k:http\"" <<<"$rules"
+		eps=$(grep -o "dnat to [0-9.]*:8080 comment \"default/svc-$k:http -> " <<<"$rules" |
+			awk '{print $3}' | cut -d: -f1 | sort -u)
+		echo "svc-$k: $cip -> $(echo $eps)"
+		[ "$(wc -l <<<"$eps")" -eq 2 ]
+		[ "$eps" = "$(jq -r --arg n svc-$k '.services[] | select(.name == $n) | .endpoints[].ip' <<<"$output" | sort)" ]
+		[ -z "$(comm -23 <(echo "$eps") <(echo "$addrs"))" ]
+	done
 }
 
 @test "a synthetic topology builds and every pod answers" {
@@ -267,7 +319,13 @@ root_snapshot() {
 @test "Ctrl-C during setup rolls back without a teardown" {
 	"$PODPATH" --lab $CRASH setup --nodes 2 --pods-per-node 60 >/dev/null 2>"$BATS_TEST_TMPDIR/err" &
 	pid=$!
-	sleep 0.03
+	# Interrupted among its pods: 10 of 120 pod namespaces made.
+	for i in $(seq 6000); do
+		[ "$(ls /run/netns 2>/dev/null | grep -c "^${CRASH}_pod_")" -ge 10 ] && break
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.01
+	done
+	echo "interrupted with $(ls /run/netns | grep -c "^${CRASH}_pod_") pod namespaces"
 	kill -INT $pid
 	st=0
 	wait $pid || st=$?

@@ -191,12 +191,33 @@ setup() { load helpers; }
 @test "the responder answers a request whose body comes late, and closes without a reset" {
 	lab=ppt-model-routed
 	dip=$(pod_ip ${lab}_pod_default_web-2)
-	out=$(ip netns exec ${lab}_pod_default_client timeout 5 bash -c '
-		exec 3<>/dev/tcp/'"$dip"'/8080
-		printf "POST /late HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\n" >&3
-		sleep 0.1
-		printf hello >&3
-		cat <&3')
+	# As late as it gets: the body goes once the responder has answered and
+	# closed its side (its FIN is here: the client's socket is in
+	# CLOSE-WAIT). It takes the body without a reset: acknowledged (Send-Q
+	# 0), the connection still there; a reset would have removed it. Each
+	# wait is on the socket's state, bounded (20 s) for a hang.
+	cat >"$BATS_TEST_TMPDIR/late.sh" <<'EOF'
+dip=$1
+# Wait until the client's connection to the responder is in CLOSE-WAIT
+# with Send-Q $1 or less.
+close_wait() {
+	local i q
+	for i in $(seq 400); do
+		q=$(ss -Htn state close-wait "( dport = :8080 and dst $dip )" | awk '{print $2}')
+		[ -n "$q" ] && [ "$q" -le "$1" ] && return 0
+		sleep 0.05
+	done
+	echo "no CLOSE-WAIT connection to $dip:8080 with Send-Q <= $1: $(ss -Htn "( dport = :8080 )")" >&2
+	exit 3
+}
+exec 3<>/dev/tcp/$dip/8080
+printf "POST /late HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\n" >&3
+close_wait 0
+printf hello >&3
+close_wait 0
+cat <&3
+EOF
+	out=$(ip netns exec ${lab}_pod_default_client timeout 60 bash "$BATS_TEST_TMPDIR/late.sh" "$dip")
 	echo "$out"
 	[[ "$out" == "HTTP/1.1 200 OK"* ]]
 	[[ "$out" == *"path=/late"* ]]

@@ -63,8 +63,10 @@ setup_file() {
 	world ${P}i
 	grep -v nfacct "$FIX/iptables-expected-1.txt" | ip netns exec ${P}i_node iptables-restore
 	ipt_jumps ${P}i_node
+	# The endpoints' listener is up before any test (bounded, for a hang).
 	for p in ${P}n ${P}i; do
-		for i in $(seq 50); do ip netns exec ${p}_ep ss -Hltn | grep -q ':80 ' && break; sleep 0.1; done
+		for i in $(seq 300); do ip netns exec ${p}_ep ss -Hltn | grep -q ':80 ' && break; sleep 0.1; done
+		ip netns exec ${p}_ep ss -Hltn | grep -q ':80 '
 	done
 }
 
@@ -169,5 +171,8 @@ clusterip_case() {
 	[ "$status" -eq 1 ]
 	jq -r .verdict.reason <<<"$output" | grep -q 'dropped .*KUBE-PROXY-FIREWALL.*ns5/svc5:p80 traffic not accepted'
 	# no trace table stayed behind in any namespace
-	for n in $NS; do ! ip netns exec $n nft list tables | grep -q podpath-trace; done
+	for n in $NS; do
+		tables=$(ip netns exec $n nft list tables)
+		[[ "$tables" != *podpath-trace* ]]
+	done
 }

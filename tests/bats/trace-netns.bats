@@ -22,7 +22,8 @@ setup_file() {
 }
 
 teardown_file() {
-	pkill -f "ppt-tn-holder" 2>/dev/null || true
+	# the PID test's process, if the test ended before it killed it
+	[ ! -f "$BATS_FILE_TMPDIR/holder.pid" ] || kill "$(cat "$BATS_FILE_TMPDIR/holder.pid")" 2>/dev/null || true
 	for n in $NS; do ip netns del $n 2>/dev/null || true; done
 }
 
@@ -30,29 +31,48 @@ setup() { load helpers; }
 
 @test "trace --netns follows veth pairs through namespaces podpath did not build" {
 	root_before=$(nft list ruleset 2>&1)
+	tcpdump_start ppt-tn-b -l -n -c 1 -i eth0 "icmp[0] = 8" >"$BATS_TEST_TMPDIR/echo"
+	cap=$TCPDUMP_PID
 	run "$PODPATH" -j trace --netns ppt-tn-a 10.77.2.2 -p icmp
+	wait $cap || true
 	echo "$output"
 	[ "$status" -eq 0 ]
 	jq -e '.verdict.result == "delivered"' <<<"$output"
 	path=$(jq -r '[.hops[] | select(.direction == "request") | "\(.place)|\(.interface)|\(.io)"] | join(",")' <<<"$output")
 	[ "$path" = "netns ppt-tn-a|eth0|out,netns ppt-tn-r|a0|in,netns ppt-tn-r|b0|out,netns ppt-tn-b|eth0|in" ]
 	jq -e 'any(.hops[].why; . == "route 10.77.2.0/24 dev b0 (connected)")' <<<"$output"
+	# ip route get in the router names the same route; tcpdump in b saw the echo request arrive.
+	ip -n ppt-tn-r route get 10.77.2.2 | grep -q "dev b0"
+	grep -q "IP 10.77.1.2 > 10.77.2.2: ICMP echo request" "$BATS_TEST_TMPDIR/echo"
 	# The host's own ruleset was never touched, not even for a moment's trace table.
 	[ "$root_before" = "$(nft list ruleset 2>&1)" ]
-	for n in $NS; do ! ip netns exec $n nft list tables | grep -q podpath-trace; done
+	for n in $NS; do
+		tables=$(ip netns exec $n nft list tables)
+		[[ "$tables" != *podpath-trace* ]]
+	done
 }
 
 @test "trace --netns names a drop rule added with nft, and takes a PID as the source" {
 	ip netns exec ppt-tn-r nft add table inet ppt_t
 	ip netns exec ppt-tn-r nft add chain inet ppt_t f '{ type filter hook forward priority 0; }'
-	ip netns exec ppt-tn-r nft add rule inet ppt_t f icmp type echo-request drop comment '"block ping"'
-	ip netns exec ppt-tn-b bash -c 'exec -a ppt-tn-holder sleep 60' &
-	sleep 0.3
-	pid=$(pgrep -f ppt-tn-holder)
+	ip netns exec ppt-tn-r nft add rule inet ppt_t f icmp type echo-request counter drop comment '"block ping"'
+	# A process in b (ip netns exec execs it: $! is its pid), used once it is
+	# in b's namespace, as the kernel shows it.
+	ip netns exec ppt-tn-b sleep infinity &
+	pid=$!
+	echo $pid >"$BATS_FILE_TMPDIR/holder.pid"
+	want=$(stat -L -c %i /run/netns/ppt-tn-b)
+	for i in $(seq 100); do
+		[ "$(stat -L -c %i /proc/$pid/ns/net 2>/dev/null)" = "$want" ] && break
+		sleep 0.1
+	done
+	[ "$(stat -L -c %i /proc/$pid/ns/net)" = "$want" ]
 	run "$PODPATH" -j trace --netns "$pid" 10.77.1.2 -p icmp --timeout 0.5
+	counter=$(ip netns exec ppt-tn-r nft list table inet ppt_t | grep -o 'packets [0-9]*' | awk '{print $2}')
 	ip netns exec ppt-tn-r nft delete table inet ppt_t
 	kill "$pid"
 	echo "$output" | jq .verdict
+	[ "$counter" -ge 1 ]	# the rule did drop it
 	[ "$status" -eq 1 ]
 	jq -e '.verdict.result == "dropped" and (.verdict.reason | test("netns ppt-tn-r: table ppt_t chain f.*block ping"))' <<<"$output"
 	jq -e '.src.name == "pid '"$pid"'"' <<<"$output"

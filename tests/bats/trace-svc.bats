@@ -148,6 +148,8 @@ teardown_file() {
 	[ "$status" -eq 0 ]
 	[ "$(jq -r .protocol <<<"$output")" = dns ]
 	[[ "$(jq -r .verdict.answer <<<"$output")" == "NOERROR kube-dns.kube-system.svc.cluster.local A 10.96.0.10" ]]
+	# dig, asking the same server from the same pod, gets the same answer.
+	[ "$(pp exec default/client -- dig +short +time=2 +tries=1 @10.96.0.10 kube-dns.kube-system.svc.cluster.local)" = 10.96.0.10 ]
 }
 
 @test "a name the cluster DNS does not know: NXDOMAIN, exit 1" {
@@ -179,6 +181,11 @@ teardown_file() {
 @test "an endpoint without a listener: refused, naming the endpoint kube-proxy chose, not the ClusterIP" {
 	pid=$(pp -j status | jq -r '.pods[] | select(.name == "web-2") | .containers[0].pid')
 	kill "$pid"
+	# Gone from the pod (the kernel's word) before the first trace.
+	for i in $(seq 100); do
+		ip netns pids "${LAB}_pod_default_web-2" | grep -qx "$pid" || break
+		sleep 0.1
+	done
 	web2=$(pod_ip "${LAB}_pod_default_web-2")
 	# kube-proxy picks at random: try until it picks web-2.
 	for i in $(seq 20); do
@@ -189,5 +196,6 @@ teardown_file() {
 	[ "$status" -eq 1 ]
 	jq -e --arg ip "$web2" '.verdict.result == "refused" and (.verdict.reason | startswith("no listener on \($ip):8080 (pod default/web-2), the endpoint kube-proxy chose for 10.96.0.1:80"))' <<<"$output"
 	# ss agrees that nothing listens there any more.
-	! ip netns exec "${LAB}_pod_default_web-2" ss -Hltn | grep -q ':8080 '
+	listening=$(ip netns exec "${LAB}_pod_default_web-2" ss -Hltn)
+	[[ "$listening" != *":8080 "* ]]
 }

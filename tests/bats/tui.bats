@@ -19,49 +19,82 @@ teardown_file() {
 setup() { load helpers; }
 
 screen() { tmux capture-pane -p -t ppt-tui-tests; }
-# Wait (up to 5 s) until the screen shows TEXT.
-wait_for() { for i in $(seq 50); do screen | grep -q "$1" && break; sleep 0.1; done; }
-# The screen shows TEXT, within 5 s (a loaded machine redraws late).
-see() { wait_for "$1"; screen | grep -q "$1"; }
+# Wait until the screen shows TEXT (a grep pattern) somewhere: the TUI
+# redraws when it has read a key, so this is how a test knows a keystroke
+# took effect. The bound (60 s) is for a hang, not a pace; on failure the
+# screen is printed.
+see() { see_lines 0 "$1"; }
+# Wait until line ROW of the screen shows TEXT, for every ROW TEXT pair at
+# once (ROW 0: any line). After a resize, the key line on the new last line
+# and the hop on its line prove the TUI redrew: tmux alone, shrinking or
+# growing the window, puts neither there.
+see_lines() { # ROW TEXT [ROW TEXT...]
+	local i
+	for i in $(seq 600); do
+		screen_has "$(screen)" "$@" && return 0
+		sleep 0.1
+	done
+	echo "never on the screen: $*"
+	screen
+	return 1
+}
+screen_has() { # SCREEN ROW TEXT [ROW TEXT...]
+	local all=$1
+	shift
+	while [ $# -ge 2 ]; do
+		if [ "$1" -eq 0 ]; then
+			grep -q -- "$2" <<<"$all" || return 1
+		else
+			sed -n "${1}p" <<<"$all" | grep -q -- "$2" || return 1
+		fi
+		shift 2
+	done
+}
+# The hop the TUI shows now ("hop K of N": K).
+hop_now() { screen | grep -o 'hop [0-9]* of' | head -1 | awk '{print $2}'; }
 # Run podpath ARGS in an 80x24 tmux window; afterwards the window says how it
-# exited and whether the terminal came back in canonical mode with echo.
+# exited and whether the terminal came back in canonical mode with echo, and
+# stays open (for capture-pane) until the session is killed.
 tui_start() {
 	tmux kill-session -t ppt-tui-tests 2>/dev/null || true
 	tmux new-session -d -s ppt-tui-tests -x 80 -y 24 \
-		"'$PODPATH' --lab $LAB $*; echo EXITED rc=\$?; stty -a | grep -q ' icanon' && stty -a | grep -q ' echo ' && echo TTY-RESTORED; sleep 60"
+		"'$PODPATH' --lab $LAB $*; echo EXITED rc=\$?; stty -a | grep -q ' icanon' && stty -a | grep -q ' echo ' && echo TTY-RESTORED; exec sleep infinity"
 }
 # Quit with q: podpath exits 0 and the terminal is restored.
 tui_quit() {
 	tmux send-keys -t ppt-tui-tests q
-	wait_for EXITED
+	see EXITED
 	screen
 	screen | grep -q "EXITED rc=0"
 	screen | grep -q "TTY-RESTORED"
-	! screen | grep -q "q: quit"	# the TUI's screen is gone
+	[[ "$(screen)" != *"q: quit"* ]]	# the TUI's screen is gone
 	tmux kill-session -t ppt-tui-tests
 }
 
 @test "trace --tui: step through hops, resize, quit, terminal restored" {
 	tui_start trace default/client default/web-2 --tui
-	wait_for "hop 1 of"
+	see "hop 1 of"
 	screen | grep -q "verdict: delivered"
 	screen | grep -q "hop 1 of 20, request"
 	tmux send-keys -t ppt-tui-tests j j j
 	see "hop 4 of 20"
 	screen | grep -q "TTL 64 -> 63"
 	screen | grep -q "route 10.244.2.0/24 via 172.18.0.3"
+	# Resized, the TUI redraws to the new size: its key line moves to the
+	# last line, and the hop's detail gets the width (one line, not two).
 	tmux resize-window -t ppt-tui-tests -x 120 -y 40
-	sleep 0.3
+	see_lines 4 "hop 4 of 20" 40 "q: quit"
+	screen | grep -q "route 10.244.2.0/24 via 172.18.0.3 dev eth0"
 	tmux send-keys -t ppt-tui-tests G
 	see "hop 20 of 20, answer"
 	tmux resize-window -t ppt-tui-tests -x 80 -y 24
-	see "hop 20 of 20"
+	see_lines 4 "hop 20 of 20" 24 "q: quit"
 	tui_quit
 }
 
 @test "trace --tui through the ingress: c switches to nginx's own connection to the backend" {
 	tui_start trace internet/laptop https://web.example.test/ --tui
-	wait_for "hop 1 of"
+	see "hop 1 of"
 	screen
 	screen | grep -q "connection 1 of 2 (client to nginx)"
 	screen | grep -q "internet host laptop"
@@ -88,7 +121,7 @@ tui_quit() {
 
 @test "explain --tui: topics, the lab as boxes, a trace stepped, a quiz scored, resize, quit" {
 	tui_start explain --tui
-	wait_for "layer by layer"
+	see "layer by layer"
 	screen | grep -q "Kubernetes asks three things"
 	tmux send-keys -t ppt-tui-tests j j j j j
 	see "kube-proxy has three modes"
@@ -104,32 +137,39 @@ tui_quit() {
 	screen | grep -q "node-1 172.18.0.2"
 	screen | grep -q "default/web-2 10.244.2.2"
 	tmux send-keys -t ppt-tui-tests x l
-	wait_for "hop 1 of"
+	see "hop 1 of"
 	screen | grep -q "the packet here"
-	# Step to kube-proxy's DNAT: the rule behind it is named.
+	# Step to kube-proxy's DNAT, one hop per key, each step seen on the
+	# screen before the next key: the rule behind the DNAT is named.
 	for i in $(seq 12); do
 		screen | grep -q "rule: kube-proxy chain service-" && break
+		k=$(hop_now)
 		tmux send-keys -t ppt-tui-tests n
-		sleep 0.2
+		see "hop $((k + 1)) of"
 	done
 	screen | grep -q "rule: kube-proxy chain service-"
+	# The quiz: each answer brings the next question, then the score.
 	tmux send-keys -t ppt-tui-tests z
-	see "question 1 of"
-	for i in $(seq 8); do tmux send-keys -t ppt-tui-tests 1; sleep 0.1; done
-	see "score: [0-9]/[0-9]"
+	see "question 1 of [0-9]"
+	n=$(screen | grep -o 'question 1 of [0-9]*' | awk '{print $4}')
+	for q in $(seq "$n"); do
+		see "question $q of $n"
+		tmux send-keys -t ppt-tui-tests 1
+	done
+	see "score: [0-9]/$n"
 	tmux resize-window -t ppt-tui-tests -x 100 -y 30
-	see "score: [0-9]/[0-9]"
+	see_lines 0 "score: [0-9]/$n" 30 "b: back  q: quit"
 	tui_quit
 }
 
 @test "explain --tui: the ingress topic's trace steps through nginx's own connection too (c)" {
 	tui_start explain --tui
-	wait_for "layer by layer"
-	# the ninth topic is ingress
+	see "layer by layer"
+	# the ninth topic is ingress: its title shows when it is chosen
 	tmux send-keys -t ppt-tui-tests j j j j j j j j
-	sleep 0.3
+	see "From the internet"
 	tmux send-keys -t ppt-tui-tests l
-	wait_for "hop 1 of"
+	see "hop 1 of"
 	screen
 	screen | grep -q "ingress: trace internet/laptop -> web.example.test, hop 1 of"
 	tmux send-keys -t ppt-tui-tests c
