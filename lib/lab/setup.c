@@ -206,6 +206,7 @@ static int build_node_ns(struct build *b, size_t i)
 
 /* Every node's eth0 is one end of a veth whose other end is a port of the
  * VPC bridge: one L2 segment, like instances in one subnet. */
+_Static_assert(TOPO_MAX_NODES <= TOPO_BRIDGE_PORTS, "every node fits on the VPC bridge");
 static int build_vpc_ports(struct build *b)
 {
 	for (size_t i = 0; i < b->t->nnodes; i++) {

@@ -1,6 +1,7 @@
 /* The document's "internet" section: the simulated internet's segment and
  * its hosts. Cross-checks (duplicates, addresses, overlaps) are in edge.c,
  * run by topo_resolve. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +17,21 @@ static bool host_name_ok(const char *s)
 	return strlen(s) < TOPO_LABEL_MAX && topo_is_dns1123_subdomain(s);
 }
 
+/* A name, and not one a resolver reads as an IPv4 address: getaddrinfo and
+ * curl take "203.0.113.9", "10" and "0x7f.1" (inet_aton's forms) as
+ * addresses, so a host named so could not be reached by its name. */
 static int host_name(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
 {
 	struct topo_inet_host *h = obj;
+	char a[ADDR_STRLEN];
+	struct in_addr in;
+	int ret = jp_want_name(c, v, at, host_name_ok, MSG_HOST_NAME, h->name, sizeof(h->name));
 
-	return jp_want_name(c, v, at, host_name_ok, MSG_HOST_NAME, h->name, sizeof(h->name));
+	if (!ret && inet_aton(h->name, &in))
+		ret = jp_fail(c, at, v, "must be a DNS name, not an IPv4 address (resolvers read "
+			      "it as %s, so the host could not be reached by name)",
+			      addr_fmt(ntohl(in.s_addr), a));
+	return ret;
 }
 
 static int host_image(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)

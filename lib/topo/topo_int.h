@@ -40,6 +40,9 @@
 	"letters, digits and '-', at least one letter, no leading, trailing or double '-')"
 #define TOPO_MSG_TESTNET "must lie inside TEST-NET-2 198.51.100.0/24 or TEST-NET-3 " \
 	"203.0.113.0/24 (RFC 5737): a lab never uses a real internet address"
+/* A format: its %d is TOPO_BRIDGE_PORTS. */
+#define TOPO_MSG_BRIDGE "a node's bridge cbr0 holds at most %d ports, one per pod " \
+	"(the Linux bridge's limit); vpc networking has no bridge"
 #define TOPO_MSG_PODCIDR_VPC "podCIDR is not used in vpc mode: pod IPs come from the VPC subnet"
 
 /* Where a value sits in the document, as a chain of steps up to the root

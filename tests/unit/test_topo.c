@@ -479,7 +479,7 @@ static void test_synth(void)
 	static const struct {
 		unsigned nodes, pods;
 	} sizes[] = { { 2, 50 }, { 4, 250 }, { 1, 0 }, { 256, 1 }, { 3, 300 }, { 256, 256 },
-		      { 1, 65533 }, { 2, 32768 } };
+		      { 1, 65533 }, { 2, 32768 }, { 1, TOPO_BRIDGE_PORTS }, { 2, TOPO_BRIDGE_PORTS + 1 } };
 	static const enum topo_mode modes[] = { TOPO_MODE_ROUTED, TOPO_MODE_VXLAN, TOPO_MODE_VPC };
 	struct topo_error err;
 	struct topo t;
@@ -490,6 +490,9 @@ static void test_synth(void)
 		for (m = 0; m < 3; m++) {
 			snprintf(what, sizeof(what), "synth %ux%u %s", sizes[i].nodes, sizes[i].pods,
 				 topo_mode_name(modes[m]));
+			/* More pods than a bridge's ports: vpc only (test_synth_errors). */
+			if (sizes[i].pods > TOPO_BRIDGE_PORTS && modes[m] != TOPO_MODE_VPC)
+				continue;
 			if (!CHECKF(topo_from_synth(&t, sizes[i].nodes, sizes[i].pods, modes[m],
 						    &err) == 0, "%s: %s %s %s", what, err.path,
 				    err.value, err.msg))
@@ -549,11 +552,61 @@ static void test_synth_errors(void)
 	CHECK_EQ_STR(err.path, "--pods-per-node");
 	CHECK(topo_from_synth(&t, 1, 65534, TOPO_MODE_ROUTED, &err) == -EINVAL);
 	CHECK_EQ_STR(err.path, "--pods-per-node");
+	/* A node's pods are ports of its bridge cbr0, which holds 1023. */
+	for (enum topo_mode m = TOPO_MODE_ROUTED; m <= TOPO_MODE_VXLAN; m++) {
+		CHECK(topo_from_synth(&t, 1, TOPO_BRIDGE_PORTS + 1, m, &err) == -EINVAL);
+		CHECK_EQ_STR(err.path, "--pods-per-node");
+		CHECK_EQ_STR(err.value, "1024");
+		CHECK_HAS_STR(err.msg, "at most 1023 pods per node in ");
+		CHECK_HAS_STR(err.msg, topo_mode_name(m));
+		CHECK_HAS_STR(err.msg, "vpc networking has no bridge (--network vpc)");
+		CHECK(is_zeroed(&t));
+	}
 	CHECK(topo_from_synth(&t, 1, 4000000000u, TOPO_MODE_ROUTED, &err) == -EINVAL);
 	CHECK(topo_from_synth(&t, 1, 1, (enum topo_mode)7, &err) == -EINVAL);
 	CHECK_EQ_STR(err.path, "--network");
 	/* 1 x 65534 fits the VPC pool of vpc mode, which has no per-node block. */
 	CHECK(topo_from_synth(&t, 1, 65534, TOPO_MODE_VPC, &err) == 0);
+	topo_free(&t);
+}
+
+/* The bridge's limit holds for any model, also one whose mode changes after
+ * it was made (setup -f FILE --network routed): the pod that would be the
+ * bridge's 1024th port is named. */
+static void test_bridge_ports(void)
+{
+	struct topo_error err;
+	struct topo t;
+	size_t i;
+
+	/* node-1 has pods 0..1023, node-2 pods 1024..2047. */
+	if (!CHECK(topo_from_synth(&t, 2, TOPO_BRIDGE_PORTS + 1, TOPO_MODE_VPC, &err) == 0))
+		return;
+	t.net.mode = TOPO_MODE_VXLAN;
+	t.net.node_mask = 21;
+	CHECK(topo_resolve(&t, &err) == -EINVAL);
+	CHECK_EQ_STR(err.path, ".pods[1023].node");
+	CHECK_EQ_STR(err.value, "\"node-1\"");
+	CHECK_HAS_STR(err.msg, "pod 1024 of node \"node-1\" in vxlan networking");
+	CHECK_HAS_STR(err.msg, "at most 1023 ports");
+	t.pods[TOPO_BRIDGE_PORTS].node = 1;	/* node-1: 1023, node-2: 1025 */
+	CHECK(topo_resolve(&t, &err) == -EINVAL);
+	CHECK_EQ_STR(err.path, ".pods[2046].node");
+	CHECK_EQ_STR(err.value, "\"node-2\"");
+	t.npods -= 2;				/* node-2: 1023 */
+	if (CHECKF(topo_resolve(&t, &err) == 0, "%s %s %s", err.path, err.value, err.msg))
+		CHECK(t.nodes[0].npods == TOPO_BRIDGE_PORTS &&
+		      t.nodes[1].npods == TOPO_BRIDGE_PORTS);
+	t.npods += 2;
+	/* vpc has no bridge: 1024 pods and more on a node. */
+	t.net.mode = TOPO_MODE_VPC;
+	t.pods[TOPO_BRIDGE_PORTS].node = 0;
+	for (i = 0; i < t.npods; i++)
+		t.pods[i].ip = 0;
+	for (i = 0; i < t.nnodes; i++)
+		t.nodes[i].pod_cidr.len = 0;
+	if (CHECKF(topo_resolve(&t, &err) == 0, "%s %s %s", err.path, err.value, err.msg))
+		CHECK(t.nodes[0].npods == TOPO_BRIDGE_PORTS + 1);
 	topo_free(&t);
 }
 
@@ -1502,6 +1555,26 @@ static void test_edge(void)
 		CHECK_EQ_INT(t.services[1].lb_ip, ip("198.51.100.14"));
 		topo_free(&t);
 	}
+	/* A host named as resolvers read an IPv4 address could not be reached
+	 * by name: every form inet_aton takes is refused, names are not. */
+	static const struct {
+		const char *name, *as;
+	} like_ip[] = { { "203.0.113.9", "203.0.113.9" }, { "10", "0.0.0.10" },
+			{ "127.1", "127.0.0.1" }, { "0x7f.1", "127.0.0.1" },
+			{ "1.2.3", "1.2.0.3" }, { "0300.0.0.1", "192.0.0.1" } };
+	char doc[256], want[160];
+
+	for (size_t i = 0; i < sizeof(like_ip) / sizeof(like_ip[0]); i++) {
+		snprintf(doc, sizeof(doc), "{" DOC_NODES ", \"internet\": {\"hosts\": "
+			 "[{\"name\": \"%s\"}]}}", like_ip[i].name);
+		snprintf(want, sizeof(want), "not an IPv4 address (resolvers read it as %s,",
+			 like_ip[i].as);
+		expect_error(doc, ".internet.hosts[0].name", want);
+	}
+	if (CHECK(load_str(&t, "{" DOC_NODES ", \"internet\": {\"hosts\": [{\"name\": "
+			   "\"1.2.3.4.example\"}, {\"name\": \"0x7g\"}, {\"name\": \"1e3\"}]}}",
+			   &err) == 0))
+		topo_free(&t);
 }
 
 int main(void)
@@ -1510,6 +1583,7 @@ int main(void)
 	RUN(test_default_modes);
 	RUN(test_synth);
 	RUN(test_synth_errors);
+	RUN(test_bridge_ports);
 	RUN(test_good_files);
 	RUN(test_bad_files);
 	RUN(test_syntax_errors);
