@@ -1,0 +1,86 @@
+#!/usr/bin/env bats
+# Defects adversarial testing found (issue 11): a node with more pods than
+# its bridge holds, internet hosts named like addresses, the files setup
+# writes and the users its programs run as, and the parser's memory.
+
+LAB=ppt-defa-in
+
+setup_file() { load helpers; lab_cleanup; }
+teardown_file() { load helpers; lab_cleanup; }
+setup() { load helpers; }
+teardown() { lab_cleanup; }
+
+nothing_built() {
+	[ -z "$(lab_leftovers $LAB)" ]
+}
+
+@test "a node takes 1023 pods, the ports of its bridge; the 1024th is refused with exit 2 before anything is built" {
+	for mode in routed vxlan; do
+		run pp setup --nodes 1 --pods-per-node 1024 --network $mode
+		echo "$mode: $output"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *'--pods-per-node: 1024: at most 1023 pods per node in '$mode' networking'* ]]
+		[[ "$output" == *"cbr0 holds at most 1023 ports"*"vpc networking has no bridge (--network vpc)"* ]]
+		nothing_built
+	done
+	# A file whose mode is changed on the command line is checked too.
+	run pp setup -f "$TOPOS/bad/bridge-ports-full.json" --network vxlan
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *'.pods[1023].node: "node-1": pod 1024 of node "node-1" in vxlan networking'* ]]
+	nothing_built
+
+	run pp setup --nodes 1 --pods-per-node 1023
+	echo "$output"
+	[ "$status" -eq 0 ]
+	node=${LAB}_node_node-1
+	[ "$(ip -n $node -o link show master cbr0 | wc -l)" -eq 1023 ]
+	# The kernel agrees: the bridge takes no 1024th port.
+	ip -n $node link add ppt-extra type veth peer name ppt-extra-p
+	run ip -n $node link set ppt-extra master cbr0
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Exchange full"* ]]
+	ip -n $node link del ppt-extra
+	# The last pod answers the first.
+	run ns_curl ${LAB}_pod_default_pod-1-1 "http://$(pod_ip ${LAB}_pod_default_pod-1-1023):8080/"
+	echo "$output"
+	[[ "$output" == "pod=default/pod-1-1023 "* ]]
+	run pp teardown
+	[ "$status" -eq 0 ]
+	nothing_built
+}
+
+@test "vpc networking has no bridge: a node with more than 1023 pods builds and answers" {
+	run pp setup --nodes 1 --pods-per-node 1100 --network vpc
+	echo "$output"
+	[ "$status" -eq 0 ]
+	node=${LAB}_node_node-1
+	run ip -n $node link show cbr0
+	[ "$status" -ne 0 ]
+	[ "$(ip -n $node -o link show type veth | grep -vc ' eth0@')" -eq 1100 ]
+	run ns_curl ${LAB}_pod_default_pod-1-1 "http://$(pod_ip ${LAB}_pod_default_pod-1-1100):8080/"
+	echo "$output"
+	[[ "$output" == "pod=default/pod-1-1100 "* ]]
+	run pp teardown
+	[ "$status" -eq 0 ]
+	nothing_built
+}
+
+@test "the docs state the bridge's limit that setup enforces" {
+	grep -q 'Linux bridge holds at most 1023 ports' "$BATS_TEST_DIRNAME/../../docs/topology.md"
+	grep -q 'at most 1023 pods per node, the ports of its bridge' "$BATS_TEST_DIRNAME/../../docs/topology.md"
+	grep -q 'a Linux bridge holds at most 1023 ports' "$BATS_TEST_DIRNAME/../../docs/podpath-setup.8"
+}
+
+@test "an internet host named like an IPv4 address is refused with exit 2, naming the field and value" {
+	for name in 203.0.113.9 10 127.1; do
+		printf '{"nodes":[{"name":"node-1"}],"internet":{"hosts":[{"name":"laptop"},{"name":"%s"}]}}' \
+			"$name" >"$BATS_TEST_TMPDIR/t.json"
+		run pp setup -f "$BATS_TEST_TMPDIR/t.json"
+		echo "$output"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *".internet.hosts[1].name: \"$name\": must be a DNS name, not an IPv4 address"* ]]
+		nothing_built
+	done
+}
