@@ -544,7 +544,8 @@ int lab_setup(struct lab *l, const struct lab_setup_opts *o, struct pp_err *e)
 				 b.origin_fd < 0 ? strerror(-b.origin_fd) : "out of memory");
 		goto out;
 	}
-	if (lab_path(l->name, NULL, dir, sizeof(dir)) < 0 || mkdir(dir, 0755) < 0) {
+	if (lab_path(l->name, NULL, dir, sizeof(dir)) < 0 ||
+	    lab_dir_create(dir, LAB_MODE_DIR, false) < 0) {
 		ret = pp_err_set(e, PP_EXIT_ENV, -errno, "cannot create %s: %s", dir, strerror(errno));
 		goto out;
 	}

@@ -84,3 +84,59 @@ nothing_built() {
 		nothing_built
 	done
 }
+
+# The effective, real, saved and filesystem uids of pid, from the kernel.
+uids() { awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$1/status"; }
+
+@test "under umask 000 every file setup writes has its own mode; containers run unprivileged and the lab answers" {
+	(umask 000 && "$PODPATH" --lab $LAB setup >/dev/null)
+	run="/run/podpath/$LAB"
+	want=(
+		"$run 755" "$run/dns 755" "$run/resolv 755" "$run/ingress 755" "$run/ingress/tmp 755"
+		"/run/podpath 755" "/run/podpath/$LAB.lock 600"
+		"$run/state.json 644" "$run/ca.pem 644"
+		"$run/dns/hosts 644" "$run/dns/dnsmasq.conf 644"
+		"$run/dns/internet.hosts 644" "$run/dns/internet.conf 644"
+		"$run/ingress/nginx.conf 644" "$run/ingress/tls.crt 644" "$run/ingress/tls.key 600"
+		"$run/resolv/_internet.conf 644" "$run/resolv/default.conf 644"
+		"$run/resolv/kube-system.conf 644" "$run/resolv/ingress-nginx.conf 644"
+	)
+	for w in "${want[@]}"; do
+		got=$(stat -c %a "${w% *}")
+		echo "${w% *}: $got, want ${w#* }"
+		[ "$got" = "${w#* }" ]
+	done
+	# Nothing under the lab's directory is writable by others, also what
+	# nginx and dnsmasq made (logs, pid file, temporary directories).
+	[ -z "$(find "$run" -perm /o+w -print)" ]
+	[ "$(find "$run" -type f | wc -l)" -ge 18 ]
+
+	# Responders, nginx's worker and dnsmasq: no uid of theirs is 0.
+	resp=$(pgrep -f -- "^podpath-responder --lab $LAB ")
+	[ "$(wc -w <<<"$resp")" -eq 5 ]	# client, web-1 (two), web-2, example.com
+	ctl=${LAB}_pod_ingress-nginx_controller
+	workers=$(ip netns pids $ctl | xargs -r ps -o pid=,args= -p | awk '/nginx: worker/ { print $1 }')
+	masters=$(ip netns pids $ctl | xargs -r ps -o pid=,args= -p | awk '/nginx: master/ { print $1 }')
+	dns=$( (ip netns pids ${LAB}_pod_kube-system_coredns; ip netns pids ${LAB}_inet_dns) |
+		xargs -r ps -o pid=,comm= -p | awk '$2 == "dnsmasq" { print $1 }')
+	[ -n "$workers" ] && [ -n "$masters" ] && [ "$(wc -w <<<"$dns")" -eq 2 ]
+	for pid in $resp $workers $dns; do
+		echo "$pid $(ps -o user=,args= -p $pid): uids $(uids $pid)"
+		[ "$(ps -o user= -p $pid)" != root ]
+		[[ " $(uids $pid) " != *" 0 "* ]]
+	done
+	[ "$(ps -o user= -p $masters)" = root ]	# it binds 80 and 443 and reads the key
+	grep -q "^user nobody " "$run/ingress/nginx.conf"
+
+	# The lab still answers: through the ingress and nginx's worker (TLS),
+	# a Service by its DNS name (dnsmasq), the internet's port 80.
+	run pp exec internet/laptop -- curl -s -m 5 --cacert "$run/ca.pem" https://web.example.test/
+	echo "$output"
+	[[ "$output" == "pod=default/web-"*" xff=203.0.113.20" ]]
+	run pp exec default/client -- curl -s -m 5 http://web/
+	echo "$output"
+	[[ "$output" == "pod=default/web-"*" host=web" ]]
+	run pp exec default/client -- curl -s -m 5 http://example.com/
+	echo "$output"
+	[[ "$output" == "internet-host=example.com proto=http server=203.0.113.10:80 "* ]]
+}
