@@ -73,9 +73,8 @@ int topo_err_nomem(struct topo_error *err);
 
 /* Copy src into dst of size n; if it does not fit, end dst with "...". */
 void topo_strtrunc(char *dst, size_t n, const char *src);
-/* A value as error text: s quoted as a JSON string; v dumped compactly. */
+/* A value as error text: s quoted as a JSON string. */
 void topo_value_str(char *dst, size_t n, const char *s);
-void topo_value_json(char *dst, size_t n, const json_t *v);
 /* Render a document path; NULL (the root itself) is ".". */
 void topo_jpath_fmt(char *dst, size_t n, const struct topo_jpath *p);
 /* A path from a format, e.g. ".pods[%zu].ip"; truncated with "..." if long. */

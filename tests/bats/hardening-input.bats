@@ -140,3 +140,48 @@ uids() { awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$1/status"; }
 	echo "$output"
 	[[ "$output" == "internet-host=example.com proto=http server=203.0.113.10:80 "* ]]
 }
+
+# Reading a topology takes a small multiple of its size, whatever its shape:
+# each 15 MB document below is refused for what is wrong with it (not for
+# running out of memory) with the address space limited to 32 MiB for the
+# program plus 8 times the document. A general JSON library's tree needs
+# 20 to 80 times the text.
+@test "a 15 MB invalid topology is refused in a small multiple of its size" {
+	size=15000000
+	f=$BATS_TEST_TMPDIR/big.json
+	shapes=(
+		'array|.x: [1,1,1|unknown field'
+		'objects|.pods: |at most 65536 pods are supported (found 5000001)'
+		'pods|.pods[65535].bogus: 1|unknown field'
+		'keys|.x: {"k1":0,"k2":0|unknown field'
+		'deep|.x: [[[[|unknown field'
+		'strings|.x: ["","",""|unknown field'
+	)
+	for shape in "${shapes[@]}"; do
+		IFS='|' read -r name where msg <<<"$shape"
+		{
+			printf '{"nodes":[{"name":"node-1"}],'
+			case $name in
+			array) printf '"x":['; yes '1,' | tr -d '\n' | head -c $size; printf '1]' ;;
+			objects) printf '"pods":['; yes '{},' | tr -d '\n' | head -c $size; printf '{}]' ;;
+			pods) printf '"pods":['
+				awk 'BEGIN { for (i = 0; i < 65535; i++)
+					printf "{\"name\":\"p-%d\",\"node\":\"node-1\",\"labels\":{\"app\":\"web\",\"tier\":\"t%d\",\"l\":\"%060d\",\"m\":\"%060d\"},\"containers\":[{\"name\":\"c\",\"ports\":[{\"containerPort\":8080}]}]},", i, i, i, i }'
+				printf '{"name":"last","node":"node-1","containers":[{"name":"c"}],"bogus":1}]' ;;
+			keys) printf '"x":{'; awk -v n=$((size / 11)) 'BEGIN { for (i = 1; i < n; i++) printf "\"k%d\":0,", i; printf "\"k%d\":0", n }'; printf '}' ;;
+			deep) printf '"x":['; awk -v n=$((size / 2000)) 'BEGIN { a = sprintf("%1000s", ""); b = a; gsub(/ /, "[", a); gsub(/ /, "]", b); for (i = 1; i < n; i++) printf "%s%s,", a, b; printf "%s%s", a, b }'; printf ']' ;;
+			strings) printf '"x":['; yes '"",' | tr -d '\n' | head -c $size; printf '""]' ;;
+			esac
+			printf '}'
+		} >"$f"
+		bytes=$(stat -c %s "$f")
+		[ "$bytes" -ge 9000000 ]
+		limit_kb=$(( 32 * 1024 + 8 * bytes / 1024 ))
+		run bash -c "ulimit -v $limit_kb && exec '$PODPATH' --lab $LAB setup -f '$f'"
+		echo "$name: $bytes bytes, limit $limit_kb KiB: status $status: ${output:0:200}"
+		[ "$status" -eq 2 ]
+		[[ "$output" == "podpath: topology $f: $where"*"$msg"* ]]
+		[[ "$output" != *"out of memory"* ]]
+		nothing_built
+	done
+}

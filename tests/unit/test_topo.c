@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "topo/jdoc.h"
 #include "topo/topo.h"
 #include "unit.h"
 
@@ -781,7 +782,7 @@ static void test_syntax_errors(void)
 	CHECK(err.msg[0] != '\0');
 	CHECK(is_zeroed(&t));
 	CHECK(topo_from_json(&t, "", 0, &err) == -EINVAL);
-	CHECK(topo_from_json(&t, "{\"nodes\": [{\"name\": \"a\"}]}\0junk", 33, &err) == -EINVAL);
+	CHECK(topo_from_json(&t, "{\"nodes\": [{\"name\": \"a\"}]}\0junk", 31, &err) == -EINVAL);
 	CHECK(topo_from_json(&t, "{\"nodes\":[{\"name\":\"a\"}], \"x\": \"\\u0000\"}", 39, &err) == -EINVAL);
 	expect_error("{\"nodes\": [{\"name\": \"a\", \"name\": \"b\"}]}", "", "duplicate object key");
 	expect_error("null", "", "");
@@ -791,6 +792,91 @@ static void test_syntax_errors(void)
 	CHECK_EQ_STR(err.path, ".");
 	CHECK(strstr(err.msg, "larger than 64 MiB") != NULL);
 	CHECK(is_zeroed(&t));
+}
+
+/* The compact reader accepts exactly what jansson's json_loadb with
+ * JSON_REJECT_DUPLICATES accepts, and reads what it accepts right. */
+static void jdoc_vs_jansson(const char *text, size_t len)
+{
+	struct topo_error err;
+	json_error_t jerr;
+	struct jdoc d;
+	json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	int ret = jdoc_load(&d, text, len, &err);
+
+	CHECKF((ret == 0) == (j != NULL), "%.40s: jdoc %s (%s), jansson %s (%s)", text,
+	       ret ? "refuses" : "accepts", ret ? err.msg : "", j ? "accepts" : "refuses",
+	       j ? "" : jerr.text);
+	if (ret && !j)
+		CHECKF(err.line == jerr.line, "%.40s: line %d, jansson's %d", text, err.line,
+		       jerr.line);
+	jdoc_free(&d);
+	json_decref(j);
+}
+
+static void test_jdoc(void)
+{
+	static const char *const texts[] = {
+		"[]", "{}", " [ ] ", "\n\t{ }\r\n", "[1,]", "[,1]", "{\"a\":1,}", "{\"a\" 1}",
+		"{1:2}", "{\"a\":}", "[01]", "[-0]", "[-]", "[1.]", "[.5]", "[1e5]", "[1E+5]",
+		"[1e]", "[1.5e-3]", "[-1.5E3]", "[9223372036854775807]", "[9223372036854775808]",
+		"[-9223372036854775808]", "[-9223372036854775809]", "[1e400]", "[1e-400]",
+		"[\"\\u0000\"]", "[\"\\ud800\"]", "[\"\\ud800\\udc00\"]", "[\"\\udc00\"]",
+		"[\"\\uD834\\uDD1E\"]", "[\"\\ud800\\u0041\"]", "[\"\\u00e9\"]", "[\"\\uZZZZ\"]",
+		"[\"\\u12\"]", "[\"\\x\"]", "[\"\\/\\b\\f\\n\\r\\t\\\"\\\\\"]", "[\"a\nb\"]",
+		"[\"\x01\"]", "[\"\x7f\"]", "[\"\xc3\xa9\"]", "[\"\xc3\"]", "[\"\xed\xa0\x80\"]",
+		"[\"\xf4\x90\x80\x80\"]", "[\"\xf0\x9f\x98\x80\"]", "[\"\xc0\xaf\"]",
+		"[\"\xe0\x80\xaf\"]", "[\"\xff\"]", "[\xc3\xa9]", "[tru]", "[true]", "[truex]",
+		"[nul]", "[null,false]", "{\"a\":1,\"a\":2}", "{\"a\":{\"b\":1,\"b\":2}}",
+		"{\"a\":1,\"b\":{\"a\":2}}", "{\"b\":1,\"a\":2,\"c\":3,\"a\":4}", "{\"\":1,\"\":2}",
+		"{\"a\\u0062\":1,\"ab\":2}", "1", "\"x\"", "null", "", "   ", "[] x", "[]]",
+		"{\"a\":[1,{\"b\":[]}],\"c\":\"d\"}", "[\n1,\n2\n,]", "{\n\"a\":1\n\"b\":2}", "[\"abc",
+		"[\"abc\\", "{\"a", "{\"a\":", "[1", "[1,", "{\"a\":1", "[-", "[1e+", "[1.5",
+	};
+	char deep[2 * JDOC_MAX_DEPTH + 4];
+	struct topo_error err;
+	struct jdoc d;
+	size_t i, k;
+	const struct jv *v, *e;
+	const char *key;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		jdoc_vs_jansson(texts[i], strlen(texts[i]));
+	jdoc_vs_jansson("[]\0", 3);
+	jdoc_vs_jansson("[\"a\0b\"]", 6);
+	/* As deep as jansson reads, and one deeper. */
+	for (k = JDOC_MAX_DEPTH; k <= JDOC_MAX_DEPTH + 1; k++) {
+		memset(deep, '[', k);
+		memset(deep + k, ']', k);
+		jdoc_vs_jansson(deep, 2 * k);
+	}
+	/* What it reads: types, values, order, skipping over subtrees. */
+	static const char doc[] = "{\"a\": [1, {\"x\": [2, 3]}, \"s\\u00e9\"], \"b\": -7, "
+				  "\"c\": null, \"d\": 1.5}";
+
+	if (CHECK(jdoc_load(&d, doc, sizeof(doc) - 1, &err) == 0)) {
+		CHECK(jv_is(d.v, JV_OBJECT) && d.v->n == 4);
+		v = jv_object_get(&d, d.v, "a");
+		CHECK(jv_is(v, JV_ARRAY) && v->n == 3);
+		CHECK(jv_is(jv_array_get(v, 0), JV_INTEGER) && jv_int(&d, jv_array_get(v, 0)) == 1);
+		CHECK_EQ_STR(jv_str(&d, jv_array_get(v, 2)), "s\xc3\xa9");
+		CHECK(jv_array_get(v, 3) == NULL);
+		CHECK(jv_int(&d, jv_object_get(&d, d.v, "b")) == -7);
+		CHECK(jv_is(jv_object_get(&d, d.v, "c"), JV_NULL));
+		CHECK(jv_is(jv_object_get(&d, d.v, "d"), JV_REAL));
+		CHECK(jv_object_get(&d, d.v, "e") == NULL);
+		k = 0;
+		jv_object_foreach(&d, d.v, i, key, e)
+			k = k * 10 + (size_t)(key[0] - 'a' + 1);
+		CHECK_EQ_INT(k, 1234);
+		char buf[64];
+
+		jv_fmt(&d, d.v, buf, sizeof(buf));
+		CHECK_EQ_STR(buf, "{\"a\":[1,{\"x\":[2,3]},\"s\\u00E9\"],\"b\":-7,\"c\":null,\"d\":1.5}");
+		jv_fmt(&d, d.v, buf, 20);
+		CHECK_EQ_STR(buf, "{\"a\":[1,{\"x\":[2,...");
+	}
+	jdoc_free(&d);
 }
 
 static void test_types_and_fields(void)
@@ -1587,6 +1673,7 @@ int main(void)
 	RUN(test_good_files);
 	RUN(test_bad_files);
 	RUN(test_syntax_errors);
+	RUN(test_jdoc);
 	RUN(test_types_and_fields);
 	RUN(test_error_values);
 	RUN(test_names);
