@@ -589,12 +589,21 @@ static bool fmt_value(const struct jdoc *d, const struct jv *v, char *buf, size_
 		PUT(tmp);
 		break;
 	case JV_STRING: {
-		char q[TOPO_PATH_MAX];
+		char q[TOPO_PATH_MAX], head[TOPO_PATH_MAX];
+		const char *str = jv_str(d, v);
+		bool cut = strlen(str) >= sizeof(head);
 
-		/* A string cut short ends the text too. */
-		topo_value_str(q, sizeof(q), jv_str(d, v));
+		/* Quoted from its head only (a long one is cut anyway), never
+		 * a copy of all of it; cut short, it ends the text too. */
+		snprintf(head, sizeof(head), "%s", str);
+		for (i = strlen(head); cut && i > 0 && ((unsigned char)head[i - 1] & 0xc0) == 0x80;
+		     i--)
+			;
+		if (cut && i > 0 && (unsigned char)head[i - 1] >= 0xc0)
+			head[i - 1] = '\0';	/* not inside a UTF-8 sequence */
+		topo_value_str(q, sizeof(q), head);
 		PUT(q);
-		if (strlen(q) == sizeof(q) - 1)
+		if (cut || strlen(q) == sizeof(q) - 1)
 			return false;
 		break;
 	}

@@ -144,7 +144,7 @@ uids() { awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$1/status"; }
 # Reading a topology takes a small multiple of its size, whatever its shape:
 # each 15 MB document below is refused for what is wrong with it (not for
 # running out of memory) with the address space limited to 32 MiB for the
-# program plus 8 times the document. A general JSON library's tree needs
+# program plus 10 times the document. A general JSON library's tree needs
 # 20 to 80 times the text.
 @test "a 15 MB invalid topology is refused in a small multiple of its size" {
 	size=15000000
@@ -156,6 +156,8 @@ uids() { awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$1/status"; }
 		'keys|.x: {"k1":0,"k2":0|unknown field'
 		'deep|.x: [[[[|unknown field'
 		'strings|.x: ["","",""|unknown field'
+		'labels|.pods[0].bogus: 1|unknown field'
+		'long|.x: "\u00E9\u00E9|unknown field'
 	)
 	for shape in "${shapes[@]}"; do
 		IFS='|' read -r name where msg <<<"$shape"
@@ -171,12 +173,16 @@ uids() { awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$1/status"; }
 			keys) printf '"x":{'; awk -v n=$((size / 11)) 'BEGIN { for (i = 1; i < n; i++) printf "\"k%d\":0,", i; printf "\"k%d\":0", n }'; printf '}' ;;
 			deep) printf '"x":['; awk -v n=$((size / 2000)) 'BEGIN { a = sprintf("%1000s", ""); b = a; gsub(/ /, "[", a); gsub(/ /, "]", b); for (i = 1; i < n; i++) printf "%s%s,", a, b; printf "%s%s", a, b }'; printf ']' ;;
 			strings) printf '"x":['; yes '"",' | tr -d '\n' | head -c $size; printf '""]' ;;
+			labels) printf '"pods":[{"name":"p","node":"node-1","labels":{'
+				awk -v n=$((size / 13)) 'BEGIN { for (i = 1; i < n; i++) printf "\"k%d\":\"v\",", i; printf "\"k%d\":\"v\"", n }'
+				printf '},"containers":[{"name":"c"}],"bogus":1}]' ;;
+			long) printf '"x":"'; yes 'é' | tr -d '\n' | head -c $size; printf '"' ;;
 			esac
 			printf '}'
 		} >"$f"
 		bytes=$(stat -c %s "$f")
 		[ "$bytes" -ge 9000000 ]
-		limit_kb=$(( 32 * 1024 + 8 * bytes / 1024 ))
+		limit_kb=$(( 32 * 1024 + 10 * bytes / 1024 ))
 		run bash -c "ulimit -v $limit_kb && exec '$PODPATH' --lab $LAB setup -f '$f'"
 		echo "$name: $bytes bytes, limit $limit_kb KiB: status $status: ${output:0:200}"
 		[ "$status" -eq 2 ]

@@ -877,6 +877,20 @@ static void test_jdoc(void)
 		CHECK_EQ_STR(buf, "{\"a\":[1,{\"x\":[2,...");
 	}
 	jdoc_free(&d);
+	/* A long string is quoted from its head, never cut inside a character. */
+	char text[1100], buf[161];
+
+	strcpy(text, "[\"");
+	for (i = 0; i < 500; i++)
+		strcat(text, "\xc3\xa9");
+	strcat(text, "\"]");
+	if (CHECK(jdoc_load(&d, text, strlen(text), &err) == 0)) {
+		jv_fmt(&d, d.v + 1, buf, sizeof(buf));
+		CHECK_EQ_INT(strlen(buf), 160);
+		CHECK(!strncmp(buf, "\"\\u00E9\\u00E9", 13));
+		CHECK(!strcmp(buf + 157, "..."));
+	}
+	jdoc_free(&d);
 }
 
 static void test_types_and_fields(void)
