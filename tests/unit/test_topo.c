@@ -480,7 +480,8 @@ static void test_synth(void)
 	static const struct {
 		unsigned nodes, pods;
 	} sizes[] = { { 2, 50 }, { 4, 250 }, { 1, 0 }, { 256, 1 }, { 3, 300 }, { 256, 256 },
-		      { 1, 65533 }, { 2, 32768 }, { 1, TOPO_BRIDGE_PORTS }, { 2, TOPO_BRIDGE_PORTS + 1 } };
+		      { 1, 65533 }, { 2, 32768 }, { 1, TOPO_BRIDGE_PORTS },
+		      { 2, TOPO_BRIDGE_PORTS + 1 } };
 	static const enum topo_mode modes[] = { TOPO_MODE_ROUTED, TOPO_MODE_VXLAN, TOPO_MODE_VPC };
 	struct topo_error err;
 	struct topo t;
