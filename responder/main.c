@@ -4,10 +4,13 @@
  * lib/lab/responder.h). A program of its own, linked with libc alone, so
  * that starting thousands of containers costs little. */
 #include <getopt.h>
+#include <grp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include "lab/responder.h"
 
@@ -21,7 +24,8 @@ static void on_term(int sig)
 static int usage(const char *what, const char *value)
 {
 	fprintf(stderr, "podpath-responder: %s \"%s\" (usage: podpath-responder --lab LAB "
-		"{--pod NS/NAME --container NAME --node NAME | --host NAME} [--listen FD:PROTO:PORT]...)\n",
+		"{--pod NS/NAME --container NAME --node NAME | --host NAME} [--user UID:GID] "
+		"[--listen FD:PROTO:PORT]...)\n",
 		what, value);
 	return 2;
 }
@@ -35,10 +39,13 @@ int main(int argc, char **argv)
 		{ "node", required_argument, NULL, 'n' },
 		{ "host", required_argument, NULL, 'h' },
 		{ "listen", required_argument, NULL, 'l' },
+		{ "user", required_argument, NULL, 'u' },
 		{ 0 },
 	};
 	struct responder_cfg cfg = { .pod = "", .container = "", .node = "", .host = "" };
 	struct sigaction sa = { .sa_handler = on_term };
+	unsigned uid, gid;
+	bool drop = false;
 	int opt;
 
 	opterr = 0;
@@ -63,6 +70,11 @@ int main(int argc, char **argv)
 			cfg.host = optarg;	/* an internet host: it is its own container */
 			cfg.container = optarg;
 			break;
+		case 'u':
+			if (sscanf(optarg, "%u:%u", &uid, &gid) != 2)
+				return usage("--user: expected UID:GID, got", optarg);
+			drop = true;
+			break;
 		case 'l':
 			if (cfg.nports == RESPONDER_MAX_PORTS ||
 			    sscanf(optarg, "%d:%7[A-Z]:%u", &fd, proto, &port) != 3 || fd < 3)
@@ -74,6 +86,12 @@ int main(int argc, char **argv)
 		default:
 			return usage("unknown option", argv[optind - 1]);
 		}
+	}
+	/* Its sockets came bound: from here on it needs no privilege at all. */
+	if (drop && (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0 ||
+		     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)) {
+		perror("podpath-responder: cannot drop privileges");
+		return 1;
 	}
 	/* The process shows as its container, as in `ps` on a real node. */
 	prctl(PR_SET_NAME, cfg.container, 0, 0, 0);

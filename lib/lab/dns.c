@@ -97,7 +97,7 @@ static int internet_write(const struct lab *l, const char *dir, struct pp_err *e
 	lab_dns_path(l->name, "internet.hosts", hosts, sizeof(hosts));
 	lab_dns_path(l->name, "internet.conf", conf, sizeof(conf));
 	lab_dns_path(l->name, "internet.log", log, sizeof(log));
-	f = fopen(hosts, "we");
+	f = lab_file_create(hosts, LAB_MODE_FILE);
 	if (!f)
 		goto fail;
 	for (size_t i = 0; i < l->topo.inet.nhosts; i++)
@@ -111,7 +111,7 @@ static int internet_write(const struct lab *l, const char *dir, struct pp_err *e
 					l->topo.ingresses[i].rules[r].host);
 	if (fclose(f) != 0)
 		goto fail;
-	f = fopen(conf, "we");
+	f = lab_file_create(conf, LAB_MODE_FILE);
 	if (!f)
 		goto fail;
 	fprintf(f, "# podpath: the internet's DNS of lab \"%s\"\n"
@@ -132,12 +132,12 @@ int lab_dns_write(const struct lab *l, struct pp_err *e)
 	int ret = 0;
 
 	if (lab_path(l->name, "dns", dir, sizeof(dir)) < 0 ||
-	    (mkdir(dir, 0755) < 0 && errno != EEXIST))
+	    lab_dir_create(dir, LAB_MODE_DIR, true) < 0)
 		return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot create %s: %s", dir, strerror(errno));
 	lab_dns_path(l->name, "hosts", hosts, sizeof(hosts));
 	lab_dns_path(l->name, "dnsmasq.conf", conf, sizeof(conf));
 	lab_dns_path(l->name, "dnsmasq.log", log, sizeof(log));
-	f = fopen(hosts, "we");
+	f = lab_file_create(hosts, LAB_MODE_FILE);
 	if (!f)
 		goto fail;
 	hosts_write(f, &l->topo);
@@ -145,7 +145,7 @@ int lab_dns_write(const struct lab *l, struct pp_err *e)
 		f = NULL;
 		goto fail;
 	}
-	f = fopen(conf, "we");
+	f = lab_file_create(conf, LAB_MODE_FILE);
 	if (!f)
 		goto fail;
 	fprintf(f, "# podpath: the cluster DNS of lab \"%s\" (kube-dns)\n"

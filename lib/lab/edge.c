@@ -224,6 +224,7 @@ int build_edge(struct build *b)
 
 /* One internet host: its namespace with eth0 on the internet bridge, a
  * default route to the internet router, and its program. */
+_Static_assert(TOPO_MAX_INET_HOSTS <= TOPO_BRIDGE_PORTS, "every host fits on the internet bridge");
 static int build_host(struct build *b, size_t i)
 {
 	const struct topo_inet_host *h = &b->t->inet.hosts[i];

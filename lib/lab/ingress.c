@@ -11,6 +11,7 @@
  * X-Podpath-Ingress (request and response). Anything else gets the default
  * backend's 404. */
 #include <errno.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,12 +147,14 @@ static size_t names_hash_max(const struct topo *t)
 	return n * 8 > NGINX_NAMES_MIN ? n * 8 : NGINX_NAMES_MIN;
 }
 
-static void conf_write(FILE *f, const struct lab *l, const char *dir)
+/* The master stays root (it binds 80 and 443 and reads the key); the
+ * worker, which handles the traffic, runs as LAB_RUN_USER and its group. */
+static void conf_write(FILE *f, const struct lab *l, const char *dir, const char *group)
 {
 	const struct topo *t = &l->topo;
 
 	fprintf(f, "# podpath: the ingress controller of lab \"%s\", rendered from its Ingresses\n"
-		"worker_processes 1;\ndaemon off;\nuser root;\n"
+		"worker_processes 1;\ndaemon off;\nuser %s %s;\n"
 		"events { worker_connections 256; }\n"
 		"http {\n"
 		"\tserver_names_hash_bucket_size %d;\n\tserver_names_hash_max_size %zu;\n"
@@ -167,7 +170,7 @@ static void conf_write(FILE *f, const struct lab *l, const char *dir)
 		"\t# The default backend: hosts no Ingress names.\n"
 		"\tserver {\n\t\tlisten %d default_server;\n\t\tlisten %d ssl default_server;\n"
 		"\t\treturn 404 \"default backend - 404\\n\";\n\t}\n",
-		l->name, NGINX_NAMES_BUCKET, names_hash_max(t), dir, dir, dir, dir, dir, dir, dir, dir,
+		l->name, LAB_RUN_USER, group, NGINX_NAMES_BUCKET, names_hash_max(t), dir, dir, dir, dir, dir, dir, dir, dir,
 		TOPO_HTTP_PORT, TOPO_HTTPS_PORT);
 	for (size_t i = 0; i < t->ningresses; i++)
 		for (size_t r = 0; r < t->ingresses[i].nrules; r++) {
@@ -229,6 +232,7 @@ int lab_ingress_write(const struct lab *l, struct pp_err *e)
 {
 	static const char *const tmps[] = { "tmp", "tmp/body", "tmp/proxy", "tmp/fastcgi",
 					    "tmp/uwsgi", "tmp/scgi" };
+	const struct group *grp;
 	const char **hosts;
 	char dir[256], path[300], conf[256];
 	size_t nhosts;
@@ -240,11 +244,12 @@ int lab_ingress_write(const struct lab *l, struct pp_err *e)
 	if (lab_path(l->name, "ingress", dir, sizeof(dir)) < 0)
 		return pp_err_set(e, PP_EXIT_ENV, -ENAMETOOLONG, "lab %s: run directory name too long",
 				  l->name);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+	if (lab_dir_create(dir, LAB_MODE_DIR, true) < 0)
 		return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot create %s: %s", dir, strerror(errno));
+	/* nginx gives its temporary directories to its workers' user. */
 	for (size_t i = 0; i < sizeof(tmps) / sizeof(tmps[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, tmps[i]);
-		if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		if (lab_dir_create(path, i ? 0700 : LAB_MODE_DIR, true) < 0)
 			return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot create %s: %s", path,
 					  strerror(errno));
 	}
@@ -256,11 +261,17 @@ int lab_ingress_write(const struct lab *l, struct pp_err *e)
 	free(hosts);
 	if (ret < 0)
 		return ret;
+	errno = 0;
+	grp = getgrgid(l->run_gid);
+	if (!grp)
+		return pp_err_set(e, PP_EXIT_ENV, errno ? -errno : -ENOENT, "group %u of user "
+				  "\"%s\", whom nginx's workers run as, has no name", (unsigned)l->run_gid,
+				  LAB_RUN_USER);
 	lab_path(l->name, "ingress/nginx.conf", conf, sizeof(conf));
-	f = fopen(conf, "we");
+	f = lab_file_create(conf, LAB_MODE_FILE);
 	if (!f)
 		return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot write %s: %s", conf, strerror(errno));
-	conf_write(f, l, dir);
+	conf_write(f, l, dir, grp->gr_name);
 	if (fclose(f) != 0)
 		return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot write %s: %s", conf, strerror(errno));
 	return 0;

@@ -3,12 +3,25 @@
 #define PODPATH_LAB_INTERNAL_H
 
 #include <pthread.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "lab/lab.h"
 
 /* /run/podpath/LAB[/file] into buf; -ENAMETOOLONG if it does not fit. */
 int lab_path(const char *lab, const char *file, char *buf, size_t len);
+/* Modes of what podpath writes under /run/podpath, whatever the caller's
+ * umask: directories and files its programs read (dnsmasq and nginx run
+ * unprivileged), private keys and the lock for root alone. */
+#define LAB_MODE_DIR 0755
+#define LAB_MODE_FILE 0644
+#define LAB_MODE_SECRET 0600
+/* Create or truncate path (never through a symlink) with exactly mode; a
+ * stream to write, or NULL with errno set. */
+FILE *lab_file_create(const char *path, mode_t mode);
+/* mkdir path with exactly mode; an existing directory (exist_ok) is given
+ * mode too. 0 or -1 with errno set. */
+int lab_dir_create(const char *path, mode_t mode, bool exist_ok);
 /* Take the lab's lock (/run/podpath/LAB.lock) for `what` ("setup",
  * "teardown": written into it with our pid), waiting up to timeout_ms or
  * until *interrupted (may be NULL) is set; returns the fd or -errno
@@ -35,8 +48,11 @@ int lab_resolv_write(const struct lab *l, struct pp_err *e);
  * lock. r may be NULL. */
 int lab_remove_objects(const char *lab, struct lab_teardown_report *r);
 
+/* The unprivileged user every container program runs as: the responders,
+ * nginx's workers, dnsmasq (its own default). */
+#define LAB_RUN_USER "nobody"
 /* Find podpath-responder, the container program, next to this podpath
- * binary; fills l->responder. */
+ * binary, and LAB_RUN_USER; fills l->responder, l->run_uid, l->run_gid. */
 int lab_responder_find(struct lab *l, struct pp_err *e);
 /* Start the processes of every container of pod `pod`. The calling thread
  * must be in the pod's namespace: listening sockets are made here, so the

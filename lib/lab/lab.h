@@ -26,6 +26,8 @@ struct lab {
 	pid_t *inet_pids;		/* [internet host]; 0 = runs nothing */
 	long long created;		/* unix time of setup */
 	char responder[PATH_MAX];	/* the container program (setup only) */
+	uid_t run_uid;			/* the user containers run as (setup only) */
+	gid_t run_gid;
 };
 
 struct lab_setup_opts {

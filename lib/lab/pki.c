@@ -77,15 +77,11 @@ fail:
 /* Write x (or, when NULL, the private key k) as PEM to path, mode mode. */
 static int pem_write(const char *path, mode_t mode, X509 *x, EVP_PKEY *k)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	FILE *f = lab_file_create(path, mode);
 	int ok;
 
-	if (!f) {
-		if (fd >= 0)
-			close(fd);
+	if (!f)
 		return -errno;
-	}
 	ok = x ? PEM_write_X509(f, x) : PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
 	if (fclose(f) != 0 || !ok)
 		return -EIO;
@@ -134,11 +130,11 @@ int lab_pki_write(const struct lab *l, const char *const *hosts, size_t nhosts,
 	    ext_add(srv, ca, NID_authority_key_identifier, "keyid:always") < 0 ||
 	    !X509_sign(srv, ca_key, EVP_sha256()))
 		goto out;
-	ret = pem_write(ca_path, 0644, ca, NULL);
+	ret = pem_write(ca_path, LAB_MODE_FILE, ca, NULL);
 	if (ret == 0)
-		ret = pem_write(crt, 0644, srv, NULL);
+		ret = pem_write(crt, LAB_MODE_FILE, srv, NULL);
 	if (ret == 0)
-		ret = pem_write(key, 0600, NULL, srv_key);
+		ret = pem_write(key, LAB_MODE_SECRET, NULL, srv_key);
 out:
 	free(san);
 	X509_free(ca);

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -87,8 +88,8 @@ static int spawn(const char *path, char *const argv[], const int *fds, size_t nf
 static int responder_start(struct lab *l, char *const *ident, const struct topo_port *ports,
 			   size_t nports, const char *who, pid_t *pid, struct pp_err *e)
 {
-	char listen[RESPONDER_MAX_PORTS][32];
-	char *argv[16 + 2 * RESPONDER_MAX_PORTS];
+	char listen[RESPONDER_MAX_PORTS][32], user[32];
+	char *argv[18 + 2 * RESPONDER_MAX_PORTS];
 	int fds[RESPONDER_MAX_PORTS] = { 0 };
 	size_t nfds = 0, a = 0;
 	int ret = 0;
@@ -98,6 +99,10 @@ static int responder_start(struct lab *l, char *const *ident, const struct topo_
 	argv[a++] = l->name;
 	for (size_t i = 0; ident[i] && a < 14; i++)
 		argv[a++] = ident[i];
+	/* It needs no root: its sockets are bound here, ports below 1024 too. */
+	snprintf(user, sizeof(user), "%u:%u", (unsigned)l->run_uid, (unsigned)l->run_gid);
+	argv[a++] = "--user";
+	argv[a++] = user;
 	for (size_t i = 0; i < nports && i < RESPONDER_MAX_PORTS; i++) {
 		int fd = port_socket(&ports[i]);
 
@@ -265,6 +270,7 @@ int lab_responder_find(struct lab *l, struct pp_err *e)
 {
 	char self[sizeof(l->responder)];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	struct passwd *pw;
 	char *slash;
 
 	if (n < 0)
@@ -288,6 +294,14 @@ int lab_responder_find(struct lab *l, struct pp_err *e)
 		return pp_err_set(e, PP_EXIT_ENV, -errno,
 				  "the container program %s is missing (build it with make, "
 				  "or install both with make install)", l->responder);
+	errno = 0;
+	pw = getpwnam(LAB_RUN_USER);
+	if (!pw || !pw->pw_uid)
+		return pp_err_set(e, PP_EXIT_ENV, errno ? -errno : -ENOENT, "user \"%s\", whom "
+				  "containers run as, %s", LAB_RUN_USER, errno ? strerror(errno) :
+				  pw ? "is root" : "does not exist");
+	l->run_uid = pw->pw_uid;
+	l->run_gid = pw->pw_gid;
 	return 0;
 }
 

@@ -214,6 +214,7 @@ static int build_node_ns(struct build *b, size_t i)
 
 /* Every node's eth0 is one end of a veth whose other end is a port of the
  * VPC bridge: one L2 segment, like instances in one subnet. */
+_Static_assert(TOPO_MAX_NODES <= TOPO_BRIDGE_PORTS, "every node fits on the VPC bridge");
 static int build_vpc_ports(struct build *b)
 {
 	for (size_t i = 0; i < b->t->nnodes; i++) {
@@ -554,7 +555,8 @@ int lab_setup(struct lab *l, const struct lab_setup_opts *o, struct pp_err *e)
 				 b.origin_fd < 0 ? strerror(-b.origin_fd) : "out of memory");
 		goto out;
 	}
-	if (lab_path(l->name, NULL, dir, sizeof(dir)) < 0 || mkdir(dir, 0755) < 0) {
+	if (lab_path(l->name, NULL, dir, sizeof(dir)) < 0 ||
+	    lab_dir_create(dir, LAB_MODE_DIR, false) < 0) {
 		ret = pp_err_set(e, PP_EXIT_ENV, -errno, "cannot create %s: %s", dir, strerror(errno));
 		goto out;
 	}

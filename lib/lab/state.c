@@ -22,6 +22,33 @@ int lab_path(const char *lab, const char *file, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+/* open's and mkdir's modes pass through the umask; fchmod and chmod do not. */
+FILE *lab_file_create(const char *path, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+	FILE *f = NULL;
+	int err;
+
+	if (fd < 0)
+		goto out;
+	if (fchmod(fd, mode) == 0)
+		f = fdopen(fd, "w");
+	if (!f) {
+		err = errno;
+		close(fd);
+		errno = err;
+	}
+out:
+	return f;
+}
+
+int lab_dir_create(const char *path, mode_t mode, bool exist_ok)
+{
+	if (mkdir(path, mode) < 0 && (errno != EEXIST || !exist_ok))
+		return -1;
+	return chmod(path, mode);
+}
+
 static int lock_path(const char *lab, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s/%s.lock", LAB_RUN_DIR, lab);
@@ -48,17 +75,23 @@ int lab_lock(const char *lab, const char *what, int timeout_ms,
 
 	if (lock_path(lab, path, sizeof(path)) < 0)
 		return pp_err_set(e, PP_EXIT_USAGE, -ENAMETOOLONG, "lab name \"%s\" is too long", lab);
-	if (mkdir(LAB_RUN_DIR, 0755) < 0 && errno != EEXIST)
+	if (lab_dir_create(LAB_RUN_DIR, LAB_MODE_DIR, true) < 0)
 		return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot create %s: %s",
 				  LAB_RUN_DIR, strerror(errno));
 	/* The file stays open while we wait: a waiting podpath is seen
 	 * holding it open (/proc/PID/fd), and a signal ends the wait. */
 	for (;;) {
-		if (fd < 0)
-			fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		if (fd < 0)
-			return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot open lock %s: %s",
-					  path, strerror(errno));
+		if (fd < 0) {
+			fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, LAB_MODE_SECRET);
+			if (fd < 0 || fchmod(fd, LAB_MODE_SECRET) < 0) {
+				int ret = pp_err_set(e, PP_EXIT_ENV, -errno, "cannot open lock %s: %s",
+						     path, strerror(errno));
+
+				if (fd >= 0)
+					close(fd);
+				return ret;
+			}
+		}
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
 			/* Teardown unlinks the lock file while holding it: if
 			 * ours is no longer the file at the path, start over. */
@@ -176,6 +209,7 @@ int lab_state_write(const struct lab *l, struct pp_err *e)
 {
 	char path[256], tmp[272];
 	json_t *root = NULL;
+	FILE *f;
 	int ret = 0;
 
 	if (lab_path(l->name, "state.json", path, sizeof(path)) < 0)
@@ -189,9 +223,16 @@ int lab_state_write(const struct lab *l, struct pp_err *e)
 		goto out;
 	}
 	/* Write then rename: a reader never sees half a file. */
-	if (json_dump_file(root, tmp, JSON_COMPACT) < 0 || rename(tmp, path) < 0) {
+	errno = 0;
+	f = lab_file_create(tmp, LAB_MODE_FILE);
+	if (f && json_dumpf(root, f, JSON_COMPACT) < 0) {
+		fclose(f);
+		f = NULL;
+		errno = errno ? errno : EIO;
+	}
+	if (!f || fclose(f) != 0 || rename(tmp, path) < 0) {
 		ret = pp_err_set(e, PP_EXIT_ENV, -errno ? -errno : -EIO,
-				 "cannot write %s: %s", path, strerror(errno));
+				 "cannot write %s: %s", path, strerror(errno ? errno : EIO));
 		unlink(tmp);
 	}
 out:
@@ -321,7 +362,7 @@ static int resolv_internet_write(const struct lab *l, struct pp_err *e)
 	FILE *f;
 
 	lab_resolv_conf_path(l, LAB_RESOLV_INTERNET, path, sizeof(path));
-	f = fopen(path, "we");
+	f = lab_file_create(path, LAB_MODE_FILE);
 	if (!f)
 		return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot write %s: %s", path,
 				  strerror(errno));
@@ -340,7 +381,7 @@ int lab_resolv_write(const struct lab *l, struct pp_err *e)
 	int ret = 0;
 
 	if (lab_path(l->name, "resolv", dir, sizeof(dir)) < 0 ||
-	    (mkdir(dir, 0755) < 0 && errno != EEXIST))
+	    lab_dir_create(dir, LAB_MODE_DIR, true) < 0)
 		return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot create %s", dir);
 	addr_fmt(topo_dns_ip(&l->topo), dns);	/* kube-dns's ClusterIP */
 	for (size_t i = 0; i < l->topo.npods; i++) {
@@ -350,7 +391,7 @@ int lab_resolv_write(const struct lab *l, struct pp_err *e)
 		lab_resolv_conf_path(l, ns, path, sizeof(path));
 		if (access(path, F_OK) == 0)
 			continue;
-		f = fopen(path, "we");
+		f = lab_file_create(path, LAB_MODE_FILE);
 		if (!f)
 			return pp_err_set(e, PP_EXIT_ENV, -errno, "cannot write %s: %s", path,
 					  strerror(errno));

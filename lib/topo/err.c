@@ -81,14 +81,6 @@ void topo_value_str(char *dst, size_t n, const char *s)
 	json_decref(j);
 }
 
-void topo_value_json(char *dst, size_t n, const json_t *v)
-{
-	char *dump = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
-
-	topo_strtrunc(dst, n, dump ? dump : "");
-	free(dump);
-}
-
 int topo_err_str(struct topo_error *err, const char *path, const char *s,
 		 const char *fmt, ...)
 {

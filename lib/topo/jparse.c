@@ -6,7 +6,7 @@
 
 #include "topo/jparse.h"
 
-static int jp_parse_at(struct parse_ctx *c, const struct field *f, void *obj, json_t *v,
+static int jp_parse_at(struct parse_ctx *c, const struct field *f, void *obj, const struct jv *v,
 		       const struct topo_jpath *at);
 
 
@@ -20,14 +20,14 @@ static int jp_vfail(struct parse_ctx *c, const struct topo_jpath *at, const char
 }
 
 /* Report an error at `at`; the value is v as JSON text (none if NULL). */
-int jp_fail(struct parse_ctx *c, const struct topo_jpath *at, const json_t *v,
+int jp_fail(struct parse_ctx *c, const struct topo_jpath *at, const struct jv *v,
 		const char *fmt, ...)
 {
 	char value[sizeof(c->err->value) + 1];
 	va_list ap;
 	int ret;
 
-	topo_value_json(value, sizeof(value), v);
+	jv_fmt(c->doc, v, value, sizeof(value));
 	va_start(ap, fmt);
 	ret = jp_vfail(c, at, value, fmt, ap);
 	va_end(ap);
@@ -49,31 +49,31 @@ int jp_fail_str(struct parse_ctx *c, const struct topo_jpath *at, const char *s,
 	return ret;
 }
 
-int jp_want_string(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
+int jp_want_string(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
 		       const char **out)
 {
 	/* Set before the check so that callers never see an unset pointer. */
-	*out = json_string_value(v);
+	*out = jv_str(c->doc, v);
 	if (!*out)
 		return jp_fail(c, at, v, "expected string");
 	return 0;
 }
 
-int jp_want_int(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
+int jp_want_int(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
 		    long long min, long long max, long long *out)
 {
 	int ret = 0;
 
-	*out = json_integer_value(v);
-	if (!json_is_integer(v))
+	*out = jv_int(c->doc, v);
+	if (!jv_is(v, JV_INTEGER))
 		ret = jp_fail(c, at, v, "expected integer");
 	else if (*out < min || *out > max)
 		ret = jp_fail(c, at, v, "must be %lld..%lld", min, max);
 	return ret;
 }
 
-int jp_want_choice(struct parse_ctx *c, json_t *v, const struct topo_jpath *at, const char *what,
-		   const char *const *choices, size_t n, size_t *idx)
+int jp_want_choice(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
+		   const char *what, const char *const *choices, size_t n, size_t *idx)
 {
 	char expected[160] = "";
 	size_t len = 0;
@@ -91,9 +91,9 @@ int jp_want_choice(struct parse_ctx *c, json_t *v, const struct topo_jpath *at, 
 	return jp_fail(c, at, v, "unknown %s (expected %s)", what, expected);
 }
 
-int jp_want_array(struct parse_ctx *c, json_t *v, const struct topo_jpath *at)
+int jp_want_array(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at)
 {
-	if (!json_is_array(v))
+	if (!jv_is(v, JV_ARRAY))
 		return jp_fail(c, at, v, "expected array");
 	return 0;
 }
@@ -101,14 +101,14 @@ int jp_want_array(struct parse_ctx *c, json_t *v, const struct topo_jpath *at)
 /* An array of at least one (when one is given: "at least one ONE is
  * required") and at most max elements ("at most MAX MANY are supported");
  * its length in *n. */
-int jp_want_array_len(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
+int jp_want_array_len(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
 			  const char *one, size_t max, const char *many, size_t *n)
 {
 	int ret = jp_want_array(c, v, at);
 
 	if (ret)
 		return ret;
-	*n = json_array_size(v);
+	*n = v->n;
 	if (one && *n == 0)
 		return jp_fail(c, at, v, "at least one %s is required", one);
 	if (*n > max)
@@ -117,7 +117,7 @@ int jp_want_array_len(struct parse_ctx *c, json_t *v, const struct topo_jpath *a
 }
 
 /* A string that must pass ok(); copied into out (len bytes; ok() bounds it). */
-int jp_want_name(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
+int jp_want_name(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
 		     bool (*ok)(const char *), const char *msg, char *out, size_t len)
 {
 	const char *s;
@@ -131,13 +131,14 @@ int jp_want_name(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
 	return ret;
 }
 
-int jp_want_label(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
+int jp_want_label(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
 		      char out[TOPO_LABEL_MAX])
 {
 	return jp_want_name(c, v, at, topo_is_dns1123_label, TOPO_MSG_LABEL, out, TOPO_LABEL_MAX);
 }
 
-int jp_want_addr(struct parse_ctx *c, json_t *v, const struct topo_jpath *at, uint32_t *out)
+int jp_want_addr(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
+		 uint32_t *out)
 {
 	const char *s;
 	int ret;
@@ -156,7 +157,7 @@ out:
 	return ret;
 }
 
-int jp_want_cidr(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
+int jp_want_cidr(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
 		     unsigned min, unsigned max, bool unicast, struct cidr *out)
 {
 	char buf[CIDR_STRLEN];
@@ -188,21 +189,21 @@ out:
 
 /* Parse the object o at `at` with the given fields, in document order so
  * that the first error reported is the first one a reader meets. */
-int jp_parse_object(struct parse_ctx *c, json_t *o, const struct topo_jpath *at,
+int jp_parse_object(struct parse_ctx *c, const struct jv *o, const struct topo_jpath *at,
 			const struct field *fields, size_t nfields, void *obj)
 {
 	struct topo_jpath sub = { .up = at };
 	unsigned long seen = 0;
 	const char *key;
-	json_t *v;
-	size_t i;
+	const struct jv *v;
+	size_t i, k;
 	int ret = 0;
 
-	if (!json_is_object(o)) {
+	if (!jv_is(o, JV_OBJECT)) {
 		ret = jp_fail(c, at, o, "expected object");
 		goto out;
 	}
-	json_object_foreach(o, key, v) {
+	jv_object_foreach(c->doc, o, k, key, v) {
 		sub.key = key;
 		for (i = 0; i < nfields && strcmp(fields[i].key, key); i++)
 			;
@@ -227,17 +228,19 @@ out:
 }
 
 /* Parse each element of the array v with fields, into elems[i * size]. */
-int jp_parse_elements(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
+int jp_parse_elements(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
 			  const struct field *fields, size_t nfields, void *elems, size_t size)
 {
 	struct topo_jpath sub = { .up = at };
+	const struct jv *e;
 	size_t i;
 	int ret = 0;
 
-	for (i = 0; i < json_array_size(v); i++) {
+	if (!jv_is(v, JV_ARRAY))
+		return jp_want_array(c, v, at);
+	jv_array_foreach(v, i, e) {
 		sub.index = i;
-		ret = jp_parse_object(c, json_array_get(v, i), &sub, fields, nfields,
-				   (char *)elems + i * size);
+		ret = jp_parse_object(c, e, &sub, fields, nfields, (char *)elems + i * size);
 		if (ret)
 			break;
 	}
@@ -245,7 +248,8 @@ int jp_parse_elements(struct parse_ctx *c, json_t *v, const struct topo_jpath *a
 }
 
 /* A TCP/UDP port number, 1..65535. */
-int jp_want_port(struct parse_ctx *c, json_t *v, const struct topo_jpath *at, uint16_t *out)
+int jp_want_port(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
+		 uint16_t *out)
 {
 	long long n;
 	int ret = jp_want_int(c, v, at, 1, 65535, &n);
@@ -255,7 +259,7 @@ int jp_want_port(struct parse_ctx *c, json_t *v, const struct topo_jpath *at, ui
 	return ret;
 }
 
-int jp_want_proto(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
+int jp_want_proto(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
 		      enum topo_proto *out)
 {
 	const char *s;
@@ -281,7 +285,7 @@ out:
 _Static_assert(sizeof(((struct topo_port *)0)->name) == sizeof(((struct topo_svc_port *)0)->name),
 	       "container and Service port names have one size");
 
-static int jp_parse_at(struct parse_ctx *c, const struct field *f, void *obj, json_t *v,
+static int jp_parse_at(struct parse_ctx *c, const struct field *f, void *obj, const struct jv *v,
 		       const struct topo_jpath *at)
 {
 	char *p = (char *)obj + f->off;

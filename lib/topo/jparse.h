@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "topo/jdoc.h"
 #include "topo/topo_int.h"
 
 /* What a Service's fields say that its model keeps in another form, kept
@@ -18,6 +19,7 @@ struct svc_seen {
 };
 
 struct parse_ctx {
+	const struct jdoc *doc;
 	struct topo *t;
 	struct topo_error *err;
 	const char **pod_node;	/* each pod's node name, pointing into the document */
@@ -33,7 +35,8 @@ enum field_kind { F_FN, F_LABEL, F_ADDR, F_PORT, F_PORT_NAME, F_PROTO };
 struct field {
 	const char *key;
 	bool required;
-	int (*parse)(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at);
+	int (*parse)(struct parse_ctx *c, void *obj, const struct jv *v,
+		     const struct topo_jpath *at);
 	enum field_kind kind;	/* when parse is NULL */
 	size_t off;
 };
@@ -45,52 +48,57 @@ struct field {
 #define NFIELDS(f) (sizeof(f) / sizeof((f)[0]))
 
 /* Report an error at `at`; the value is v as JSON text (none if NULL). */
-int jp_fail(struct parse_ctx *c, const struct topo_jpath *at, const json_t *v,
+int jp_fail(struct parse_ctx *c, const struct topo_jpath *at, const struct jv *v,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* The same with a C string as the value, quoted. */
 int jp_fail_str(struct parse_ctx *c, const struct topo_jpath *at, const char *s,
 		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Readers: each checks v's type and range and stores it in *out. */
-int jp_want_string(struct parse_ctx *c, json_t *v, const struct topo_jpath *at, const char **out);
-int jp_want_int(struct parse_ctx *c, json_t *v, const struct topo_jpath *at, long long min,
-		long long max, long long *out);
-int jp_want_array(struct parse_ctx *c, json_t *v, const struct topo_jpath *at);
+int jp_want_string(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
+		   const char **out);
+int jp_want_int(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
+		long long min, long long max, long long *out);
+int jp_want_array(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at);
 /* A string that is one of choices[0..n): its index in *idx. Anything else is
  * reported as "unknown WHAT (expected ...)" listing the choices. */
-int jp_want_choice(struct parse_ctx *c, json_t *v, const struct topo_jpath *at, const char *what,
-		   const char *const *choices, size_t n, size_t *idx);
+int jp_want_choice(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
+		   const char *what, const char *const *choices, size_t n, size_t *idx);
 /* An array of at least one (when one is given) and at most max elements. */
-int jp_want_array_len(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
+int jp_want_array_len(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
 		      const char *one, size_t max, const char *many, size_t *n);
 /* A string that must pass ok() (else msg), copied into out of len bytes. */
-int jp_want_name(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
+int jp_want_name(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
 		 bool (*ok)(const char *), const char *msg, char *out, size_t len);
-int jp_want_label(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
+int jp_want_label(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
 		  char out[TOPO_LABEL_MAX]);
-int jp_want_addr(struct parse_ctx *c, json_t *v, const struct topo_jpath *at, uint32_t *out);
+int jp_want_addr(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
+		 uint32_t *out);
 /* A CIDR with prefix length min..max; unicast: not in a reserved range. */
-int jp_want_cidr(struct parse_ctx *c, json_t *v, const struct topo_jpath *at, unsigned min,
+int jp_want_cidr(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at, unsigned min,
 		 unsigned max, bool unicast, struct cidr *out);
-int jp_want_port(struct parse_ctx *c, json_t *v, const struct topo_jpath *at, uint16_t *out);
-int jp_want_proto(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
+int jp_want_port(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
+		 uint16_t *out);
+int jp_want_proto(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
 		  enum topo_proto *out);
 /* Parse object o with fields, in document order, into obj. */
-int jp_parse_object(struct parse_ctx *c, json_t *o, const struct topo_jpath *at,
+int jp_parse_object(struct parse_ctx *c, const struct jv *o, const struct topo_jpath *at,
 		    const struct field *fields, size_t nfields, void *obj);
 /* Parse each element of array v with fields into elems[i * size]. */
-int jp_parse_elements(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
+int jp_parse_elements(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
 		      const struct field *fields, size_t nfields, void *elems, size_t size);
 
 /* Sections (parse.c, parse_edge.c). */
 /* A container's or internet host's "ports" array, into *ports (allocated). */
-int topo_parse_ports(struct parse_ctx *c, json_t *v, const struct topo_jpath *at,
+int topo_parse_ports(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
 		     struct topo_port **ports, size_t *nports);
 /* An "image" value; none: whether "none" (no program) is allowed. */
-int topo_parse_image(struct parse_ctx *c, json_t *v, const struct topo_jpath *at, bool none,
-		     enum topo_image *out);
+int topo_parse_image(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
+		     bool none, enum topo_image *out);
 /* The document's "ingresses" section into the model (obj: struct topo). */
-int topo_parse_ingresses(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at);
+int topo_parse_ingresses(struct parse_ctx *c, void *obj, const struct jv *v,
+			 const struct topo_jpath *at);
 /* The document's "internet" section into the model (obj: struct topo). */
-int topo_parse_internet(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at);
+int topo_parse_internet(struct parse_ctx *c, void *obj, const struct jv *v,
+			const struct topo_jpath *at);
 
 #endif

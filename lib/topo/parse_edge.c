@@ -1,6 +1,7 @@
 /* The document's "internet" section: the simulated internet's segment and
  * its hosts. Cross-checks (duplicates, addresses, overlaps) are in edge.c,
  * run by topo_resolve. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,14 +17,26 @@ static bool host_name_ok(const char *s)
 	return strlen(s) < TOPO_LABEL_MAX && topo_is_dns1123_subdomain(s);
 }
 
-static int host_name(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+/* A name, and not one a resolver reads as an IPv4 address: getaddrinfo and
+ * curl take "203.0.113.9", "10" and "0x7f.1" (inet_aton's forms) as
+ * addresses, so a host named so could not be reached by its name. */
+static int host_name(struct parse_ctx *c, void *obj, const struct jv *v,
+		     const struct topo_jpath *at)
 {
 	struct topo_inet_host *h = obj;
+	char a[ADDR_STRLEN];
+	struct in_addr in;
+	int ret = jp_want_name(c, v, at, host_name_ok, MSG_HOST_NAME, h->name, sizeof(h->name));
 
-	return jp_want_name(c, v, at, host_name_ok, MSG_HOST_NAME, h->name, sizeof(h->name));
+	if (!ret && inet_aton(h->name, &in))
+		ret = jp_fail(c, at, v, "must be a DNS name, not an IPv4 address (resolvers read "
+			      "it as %s, so the host could not be reached by name)",
+			      addr_fmt(ntohl(in.s_addr), a));
+	return ret;
 }
 
-static int host_image(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+static int host_image(struct parse_ctx *c, void *obj, const struct jv *v,
+		      const struct topo_jpath *at)
 {
 	struct topo_inet_host *h = obj;
 
@@ -35,7 +48,8 @@ static int host_image(struct parse_ctx *c, void *obj, json_t *v, const struct to
 	return ret;
 }
 
-static int host_ports(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+static int host_ports(struct parse_ctx *c, void *obj, const struct jv *v,
+		      const struct topo_jpath *at)
 {
 	struct topo_inet_host *h = obj;
 
@@ -66,21 +80,21 @@ static int host_default_ports(struct topo_inet_host *h)
 	return 0;
 }
 
-static int finish_host(struct parse_ctx *c, struct topo_inet_host *h, json_t *o,
+static int finish_host(struct parse_ctx *c, struct topo_inet_host *h, const struct jv *o,
 		       const struct topo_jpath *at)
 {
 	struct topo_jpath ports = { at, "ports", 0 }, port = { &ports, NULL, 0 };
 	struct topo_jpath leaf = { &port, NULL, 0 };
 
 	if (h->image == TOPO_IMAGE_NONE && h->nports)
-		return jp_fail(c, &ports, json_object_get(o, "ports"),
+		return jp_fail(c, &ports, jv_object_get(c->doc, o, "ports"),
 			       "a host with image \"none\" runs nothing and serves no port");
 	if (h->image != TOPO_IMAGE_NONE && !h->nports)
 		return host_default_ports(h) < 0 ? topo_err_nomem(c->err) : 0;
 	for (size_t k = 0; k < h->nports; k++) {
-		/* jansson's getters take NULL, so a missing part yields NULL. */
-		json_t *pv = json_object_get(json_array_get(json_object_get(o, "ports"), k),
-					     "containerPort");
+		/* The getters take NULL, so a missing part yields NULL. */
+		const struct jv *pv = jv_object_get(c->doc, jv_array_get(jv_object_get(c->doc, o,
+						    "ports"), k), "containerPort");
 
 		port.index = k;
 		leaf.key = "containerPort";
@@ -96,7 +110,8 @@ static int finish_host(struct parse_ctx *c, struct topo_inet_host *h, json_t *o,
 	return 0;
 }
 
-static int inet_cidr(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+static int inet_cidr(struct parse_ctx *c, void *obj, const struct jv *v,
+		     const struct topo_jpath *at)
 {
 	struct topo_internet *inet = obj;
 	int ret;
@@ -109,7 +124,8 @@ static int inet_cidr(struct parse_ctx *c, void *obj, json_t *v, const struct top
 	return ret;
 }
 
-static int inet_hosts(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+static int inet_hosts(struct parse_ctx *c, void *obj, const struct jv *v,
+		      const struct topo_jpath *at)
 {
 	struct topo_internet *inet = obj;
 	struct topo_jpath sub = { .up = at };
@@ -124,7 +140,7 @@ static int inet_hosts(struct parse_ctx *c, void *obj, json_t *v, const struct to
 		return topo_err_nomem(c->err);
 	inet->nhosts = n;
 	for (size_t i = 0; i < n && !ret; i++) {
-		json_t *o = json_array_get(v, i);
+		const struct jv *o = jv_array_get(v, i);
 
 		sub.index = i;
 		ret = jp_parse_object(c, o, &sub, host_fields, NFIELDS(host_fields),
@@ -140,7 +156,8 @@ static const struct field inet_fields[] = {
 	FIELD_FN("hosts", false, inet_hosts),
 };
 
-int topo_parse_internet(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+int topo_parse_internet(struct parse_ctx *c, void *obj, const struct jv *v,
+			const struct topo_jpath *at)
 {
 	struct topo *t = obj;
 

@@ -31,20 +31,22 @@ static bool path_ok(const char *s)
 	return true;
 }
 
-static int path_path(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+static int path_path(struct parse_ctx *c, void *obj, const struct jv *v,
+		     const struct topo_jpath *at)
 {
 	struct topo_ingress_path *p = obj;
 
 	return jp_want_name(c, v, at, path_ok, MSG_PATH, p->path, sizeof(p->path));
 }
 
-static int path_type(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+static int path_type(struct parse_ctx *c, void *obj, const struct jv *v,
+		     const struct topo_jpath *at)
 {
 	static const char *const names[] = { "Prefix", "Exact" };
 	struct topo_ingress_path *p = obj;
 	size_t i;
 
-	if (json_is_string(v) && !strcmp(json_string_value(v), "ImplementationSpecific"))
+	if (jv_is(v, JV_STRING) && !strcmp(jv_str(c->doc, v), "ImplementationSpecific"))
 		return jp_fail(c, at, v, "not supported by podpath (expected \"Prefix\" or \"Exact\")");
 	if (jp_want_choice(c, v, at, "pathType", names, NFIELDS(names), &i))
 		return -EINVAL;
@@ -57,7 +59,8 @@ static const struct field port_fields[] = {
 	FIELD_AT("name", false, F_PORT_NAME, struct topo_ingress_path, port_name),
 };
 
-static int service_port(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+static int service_port(struct parse_ctx *c, void *obj, const struct jv *v,
+			const struct topo_jpath *at)
 {
 	struct topo_ingress_path *p = obj;
 	int ret = jp_parse_object(c, v, at, port_fields, NFIELDS(port_fields), obj);
@@ -72,7 +75,8 @@ static const struct field service_fields[] = {
 	FIELD_FN("port", true, service_port),
 };
 
-static int backend_service(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+static int backend_service(struct parse_ctx *c, void *obj, const struct jv *v,
+			   const struct topo_jpath *at)
 {
 	return jp_parse_object(c, v, at, service_fields, NFIELDS(service_fields), obj);
 }
@@ -81,7 +85,8 @@ static const struct field backend_fields[] = {
 	FIELD_FN("service", true, backend_service),
 };
 
-static int path_backend(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+static int path_backend(struct parse_ctx *c, void *obj, const struct jv *v,
+			const struct topo_jpath *at)
 {
 	return jp_parse_object(c, v, at, backend_fields, NFIELDS(backend_fields), obj);
 }
@@ -92,7 +97,8 @@ static const struct field path_fields[] = {
 	FIELD_FN("backend", true, path_backend),
 };
 
-static int http_paths(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+static int http_paths(struct parse_ctx *c, void *obj, const struct jv *v,
+		      const struct topo_jpath *at)
 {
 	struct topo_ingress_rule *r = obj;
 	size_t n;
@@ -112,15 +118,16 @@ static const struct field http_fields[] = {
 	FIELD_FN("paths", true, http_paths),
 };
 
-static int rule_http(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+static int rule_http(struct parse_ctx *c, void *obj, const struct jv *v,
+		     const struct topo_jpath *at)
 {
 	return jp_parse_object(c, v, at, http_fields, NFIELDS(http_fields), obj);
 }
 
 /* A host into out: a DNS name, and not an IPv4 address, which is one to
  * the syntax (Kubernetes refuses IP addresses in Ingress hosts). */
-static int want_host(struct parse_ctx *c, json_t *v, const struct topo_jpath *at, char *out,
-		     size_t len)
+static int want_host(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
+		     char *out, size_t len)
 {
 	uint32_t a;
 	int ret = jp_want_name(c, v, at, host_ok, MSG_HOST, out, len);
@@ -131,7 +138,8 @@ static int want_host(struct parse_ctx *c, json_t *v, const struct topo_jpath *at
 	return ret;
 }
 
-static int rule_host(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+static int rule_host(struct parse_ctx *c, void *obj, const struct jv *v,
+		     const struct topo_jpath *at)
 {
 	struct topo_ingress_rule *r = obj;
 
@@ -143,7 +151,8 @@ static const struct field rule_fields[] = {
 	FIELD_FN("http", true, rule_http),
 };
 
-static int ing_rules(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+static int ing_rules(struct parse_ctx *c, void *obj, const struct jv *v,
+		     const struct topo_jpath *at)
 {
 	struct topo_ingress *g = obj;
 	size_t n;
@@ -162,18 +171,18 @@ static int ing_rules(struct parse_ctx *c, void *obj, json_t *v, const struct top
 
 /* tls[].hosts, gathered into one list; secretName is accepted and not
  * used: the lab's own CA signs every TLS host's certificate. */
-static int tls_entry(struct parse_ctx *c, struct topo_ingress *g, json_t *o,
+static int tls_entry(struct parse_ctx *c, struct topo_ingress *g, const struct jv *o,
 		     const struct topo_jpath *at)
 {
 	struct topo_jpath sub = { .up = at }, h = { .up = &sub };
 	const char *key;
-	json_t *v;
-	size_t n;
+	const struct jv *v;
+	size_t k, n;
 	int ret = 0;
 
-	if (!json_is_object(o))
+	if (!jv_is(o, JV_OBJECT))
 		return jp_fail(c, at, o, "expected object");
-	json_object_foreach(o, key, v) {
+	jv_object_foreach(c->doc, o, k, key, v) {
 		sub.key = key;
 		if (!strcmp(key, "secretName")) {
 			const char *s;
@@ -188,7 +197,7 @@ static int tls_entry(struct parse_ctx *c, struct topo_ingress *g, json_t *o,
 					return topo_err_nomem(c->err);
 				g->tls_hosts = np;
 				h.index = i;
-				ret = want_host(c, json_array_get(v, i), &h, g->tls_hosts[g->ntls],
+				ret = want_host(c, jv_array_get(v, i), &h, g->tls_hosts[g->ntls],
 						sizeof(g->tls_hosts[0]));
 				g->ntls += !ret;
 			}
@@ -201,7 +210,7 @@ static int tls_entry(struct parse_ctx *c, struct topo_ingress *g, json_t *o,
 	return ret;
 }
 
-static int ing_tls(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+static int ing_tls(struct parse_ctx *c, void *obj, const struct jv *v, const struct topo_jpath *at)
 {
 	struct topo_jpath sub = { .up = at };
 	size_t n;
@@ -209,12 +218,13 @@ static int ing_tls(struct parse_ctx *c, void *obj, json_t *v, const struct topo_
 
 	for (size_t i = 0; !ret && i < n; i++) {
 		sub.index = i;
-		ret = tls_entry(c, obj, json_array_get(v, i), &sub);
+		ret = tls_entry(c, obj, jv_array_get(v, i), &sub);
 	}
 	return ret;
 }
 
-static int ing_class(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+static int ing_class(struct parse_ctx *c, void *obj, const struct jv *v,
+		     const struct topo_jpath *at)
 {
 	const char *s;
 	int ret = jp_want_string(c, v, at, &s);
@@ -232,7 +242,8 @@ static const struct field ingress_fields[] = {
 	FIELD_FN("rules", true, ing_rules),
 };
 
-int topo_parse_ingresses(struct parse_ctx *c, void *obj, json_t *v, const struct topo_jpath *at)
+int topo_parse_ingresses(struct parse_ctx *c, void *obj, const struct jv *v,
+			 const struct topo_jpath *at)
 {
 	struct topo *t = obj;
 	struct topo_jpath sub = { .up = at };
@@ -248,7 +259,7 @@ int topo_parse_ingresses(struct parse_ctx *c, void *obj, json_t *v, const struct
 	for (size_t i = 0; i < n && !ret; i++) {
 		strcpy(t->ingresses[i].ns, "default");
 		sub.index = i;
-		ret = jp_parse_object(c, json_array_get(v, i), &sub, ingress_fields,
+		ret = jp_parse_object(c, jv_array_get(v, i), &sub, ingress_fields,
 				      NFIELDS(ingress_fields), &t->ingresses[i]);
 	}
 	return ret;

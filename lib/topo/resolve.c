@@ -336,6 +336,38 @@ out:
 	return ret;
 }
 
+/* routed and vxlan: every pod of a node is a port of the node's bridge,
+ * which the kernel fills at TOPO_BRIDGE_PORTS; the pod that would not fit
+ * is named before anything is built. */
+static int check_bridge_ports(const struct topo *t, struct topo_error *err)
+{
+	char path[TOPO_PATH_MAX];
+	size_t *count = NULL, i;
+	int ret = 0;
+
+	if (t->net.mode == TOPO_MODE_VPC || t->npods <= TOPO_BRIDGE_PORTS)
+		goto out;
+	count = calloc(t->nnodes, sizeof(*count));
+	if (!count) {
+		ret = topo_err_nomem(err);
+		goto out;
+	}
+	for (i = 0; i < t->npods; i++) {
+		const struct topo_node *n = &t->nodes[t->pods[i].node];
+
+		if (++count[t->pods[i].node] <= TOPO_BRIDGE_PORTS)
+			continue;
+		topo_path_fmt(path, sizeof(path), ".pods[%zu].node", i);
+		ret = topo_err_str(err, path, n->name, "pod %zu of node \"%s\" in %s networking: "
+				   TOPO_MSG_BRIDGE, count[t->pods[i].node], n->name,
+				   topo_mode_name(t->net.mode), TOPO_BRIDGE_PORTS);
+		goto out;
+	}
+out:
+	free(count);
+	return ret;
+}
+
 /* Everything checked: write the plan into the model. */
 static void commit(struct topo *t, struct topo_plan *plan)
 {
@@ -378,6 +410,8 @@ int topo_resolve(struct topo *t, struct topo_error *err)
 	ret = topo_ipam_nodes(t, &plan, err);
 	if (!ret)
 		ret = check_pods(t, &plan, err);
+	if (!ret)
+		ret = check_bridge_ports(t, err);
 	if (!ret)
 		ret = topo_ipam_pods(t, &plan, err);
 	if (!ret)

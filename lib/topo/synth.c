@@ -40,14 +40,16 @@ static int synth_network(struct topo_network *net, unsigned nodes, unsigned per_
 		 * and the segment's broadcast address. */
 		len = prefix_for(2 * (total + 1 > nodes + 2 ? total + 1 : nodes + 2), 24);
 	} else {
-		/* Each node's block holds its pods plus network, gateway and
-		 * broadcast; block 0 of clusterCIDR is not handed out. */
-		net->node_mask = prefix_for((uint64_t)per_node + 3, 24);
-		if (net->node_mask < TOPO_NODE_MASK_MIN) {
-			ret = topo_err_set(err, "--pods-per-node", val,
-					   "at most 65533 pods per node fit in a node's pod CIDR (a /16)");
+		if (per_node > TOPO_BRIDGE_PORTS) {
+			ret = topo_err_set(err, "--pods-per-node", val, "at most %d pods per node in "
+					   "%s networking: " TOPO_MSG_BRIDGE " (--network vpc)",
+					   TOPO_BRIDGE_PORTS, topo_mode_name(mode), TOPO_BRIDGE_PORTS);
 			goto out;
 		}
+		/* Each node's block holds its pods plus network, gateway and
+		 * broadcast (a /21 at most, for the bridge's ports); block 0 of
+		 * clusterCIDR is not handed out. */
+		net->node_mask = prefix_for((uint64_t)per_node + 3, 24);
 		for (blocks = 0; (1u << blocks) < nodes + 1; blocks++)
 			;
 		len = net->node_mask - blocks;

@@ -18,6 +18,12 @@
 #define TOPO_MAX_PODS 65536
 #define TOPO_MAX_CONTAINERS 16
 #define TOPO_MAX_PORTS 32
+/* The ports a Linux bridge takes: BR_MAX_PORTS (1 << 10) port numbers, of
+ * which 0 is never used (net/bridge/br_if.c, find_portno); the next one is
+ * refused with EXFULL. In routed and vxlan networking each pod's host veth is
+ * a port of its node's cbr0, so this bounds a node's pods; vpc networking
+ * has no bridge. */
+#define TOPO_BRIDGE_PORTS 1023
 
 enum topo_mode { TOPO_MODE_ROUTED, TOPO_MODE_VXLAN, TOPO_MODE_VPC };
 enum topo_proto { TOPO_PROTO_TCP, TOPO_PROTO_UDP };

@@ -40,6 +40,9 @@
 	"letters, digits and '-', at least one letter, no leading, trailing or double '-')"
 #define TOPO_MSG_TESTNET "must lie inside TEST-NET-2 198.51.100.0/24 or TEST-NET-3 " \
 	"203.0.113.0/24 (RFC 5737): a lab never uses a real internet address"
+/* A format: its %d is TOPO_BRIDGE_PORTS. */
+#define TOPO_MSG_BRIDGE "a node's bridge cbr0 holds at most %d ports, one per pod " \
+	"(the Linux bridge's limit); vpc networking has no bridge"
 #define TOPO_MSG_PODCIDR_VPC "podCIDR is not used in vpc mode: pod IPs come from the VPC subnet"
 
 /* Where a value sits in the document, as a chain of steps up to the root
@@ -70,9 +73,8 @@ int topo_err_nomem(struct topo_error *err);
 
 /* Copy src into dst of size n; if it does not fit, end dst with "...". */
 void topo_strtrunc(char *dst, size_t n, const char *src);
-/* A value as error text: s quoted as a JSON string; v dumped compactly. */
+/* A value as error text: s quoted as a JSON string. */
 void topo_value_str(char *dst, size_t n, const char *s);
-void topo_value_json(char *dst, size_t n, const json_t *v);
 /* Render a document path; NULL (the root itself) is ".". */
 void topo_jpath_fmt(char *dst, size_t n, const struct topo_jpath *p);
 /* A path from a format, e.g. ".pods[%zu].ip"; truncated with "..." if long. */

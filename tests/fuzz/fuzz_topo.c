@@ -4,7 +4,8 @@
  * succeeds; then topo_resolve, in the document's mode and in each other
  * mode (the command line may switch it), either fails cleanly or yields a
  * model whose JSON reads back and resolves to the very same JSON, and which
- * a second topo_resolve leaves unchanged. Any breach aborts, so that
+ * a second topo_resolve leaves unchanged. The document reader (jdoc)
+ * accepts exactly what jansson's json_loadb accepts. Any breach aborts, so that
  * libFuzzer records the input; ASan/UBSan catch the rest.
  *
  *   make fuzz FUZZ_SECONDS=60
@@ -15,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "topo/jdoc.h"
 #include "topo/topo.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -64,9 +66,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const int modes[] = { -1, TOPO_MODE_ROUTED, TOPO_MODE_VXLAN, TOPO_MODE_VPC };
 	struct topo_error err;
+	struct jdoc doc;
+	json_error_t jerr;
+	json_t *j;
 	struct topo t;
 	size_t i;
 
+	j = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &jerr);
+	if ((jdoc_load(&doc, (const char *)data, size, &err) == 0) != (j != NULL))
+		abort();
+	jdoc_free(&doc);
+	json_decref(j);
 	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		if (topo_from_json(&t, (const char *)data, size, &err)) {
 			check_error(&err);

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "topo/jdoc.h"
 #include "topo/topo.h"
 #include "unit.h"
 
@@ -479,7 +480,8 @@ static void test_synth(void)
 	static const struct {
 		unsigned nodes, pods;
 	} sizes[] = { { 2, 50 }, { 4, 250 }, { 1, 0 }, { 256, 1 }, { 3, 300 }, { 256, 256 },
-		      { 1, 65533 }, { 2, 32768 } };
+		      { 1, 65533 }, { 2, 32768 }, { 1, TOPO_BRIDGE_PORTS },
+		      { 2, TOPO_BRIDGE_PORTS + 1 } };
 	static const enum topo_mode modes[] = { TOPO_MODE_ROUTED, TOPO_MODE_VXLAN, TOPO_MODE_VPC };
 	struct topo_error err;
 	struct topo t;
@@ -490,6 +492,9 @@ static void test_synth(void)
 		for (m = 0; m < 3; m++) {
 			snprintf(what, sizeof(what), "synth %ux%u %s", sizes[i].nodes, sizes[i].pods,
 				 topo_mode_name(modes[m]));
+			/* More pods than a bridge's ports: vpc only (test_synth_errors). */
+			if (sizes[i].pods > TOPO_BRIDGE_PORTS && modes[m] != TOPO_MODE_VPC)
+				continue;
 			if (!CHECKF(topo_from_synth(&t, sizes[i].nodes, sizes[i].pods, modes[m],
 						    &err) == 0, "%s: %s %s %s", what, err.path,
 				    err.value, err.msg))
@@ -549,11 +554,61 @@ static void test_synth_errors(void)
 	CHECK_EQ_STR(err.path, "--pods-per-node");
 	CHECK(topo_from_synth(&t, 1, 65534, TOPO_MODE_ROUTED, &err) == -EINVAL);
 	CHECK_EQ_STR(err.path, "--pods-per-node");
+	/* A node's pods are ports of its bridge cbr0, which holds 1023. */
+	for (enum topo_mode m = TOPO_MODE_ROUTED; m <= TOPO_MODE_VXLAN; m++) {
+		CHECK(topo_from_synth(&t, 1, TOPO_BRIDGE_PORTS + 1, m, &err) == -EINVAL);
+		CHECK_EQ_STR(err.path, "--pods-per-node");
+		CHECK_EQ_STR(err.value, "1024");
+		CHECK_HAS_STR(err.msg, "at most 1023 pods per node in ");
+		CHECK_HAS_STR(err.msg, topo_mode_name(m));
+		CHECK_HAS_STR(err.msg, "vpc networking has no bridge (--network vpc)");
+		CHECK(is_zeroed(&t));
+	}
 	CHECK(topo_from_synth(&t, 1, 4000000000u, TOPO_MODE_ROUTED, &err) == -EINVAL);
 	CHECK(topo_from_synth(&t, 1, 1, (enum topo_mode)7, &err) == -EINVAL);
 	CHECK_EQ_STR(err.path, "--network");
 	/* 1 x 65534 fits the VPC pool of vpc mode, which has no per-node block. */
 	CHECK(topo_from_synth(&t, 1, 65534, TOPO_MODE_VPC, &err) == 0);
+	topo_free(&t);
+}
+
+/* The bridge's limit holds for any model, also one whose mode changes after
+ * it was made (setup -f FILE --network routed): the pod that would be the
+ * bridge's 1024th port is named. */
+static void test_bridge_ports(void)
+{
+	struct topo_error err;
+	struct topo t;
+	size_t i;
+
+	/* node-1 has pods 0..1023, node-2 pods 1024..2047. */
+	if (!CHECK(topo_from_synth(&t, 2, TOPO_BRIDGE_PORTS + 1, TOPO_MODE_VPC, &err) == 0))
+		return;
+	t.net.mode = TOPO_MODE_VXLAN;
+	t.net.node_mask = 21;
+	CHECK(topo_resolve(&t, &err) == -EINVAL);
+	CHECK_EQ_STR(err.path, ".pods[1023].node");
+	CHECK_EQ_STR(err.value, "\"node-1\"");
+	CHECK_HAS_STR(err.msg, "pod 1024 of node \"node-1\" in vxlan networking");
+	CHECK_HAS_STR(err.msg, "at most 1023 ports");
+	t.pods[TOPO_BRIDGE_PORTS].node = 1;	/* node-1: 1023, node-2: 1025 */
+	CHECK(topo_resolve(&t, &err) == -EINVAL);
+	CHECK_EQ_STR(err.path, ".pods[2046].node");
+	CHECK_EQ_STR(err.value, "\"node-2\"");
+	t.npods -= 2;				/* node-2: 1023 */
+	if (CHECKF(topo_resolve(&t, &err) == 0, "%s %s %s", err.path, err.value, err.msg))
+		CHECK(t.nodes[0].npods == TOPO_BRIDGE_PORTS &&
+		      t.nodes[1].npods == TOPO_BRIDGE_PORTS);
+	t.npods += 2;
+	/* vpc has no bridge: 1024 pods and more on a node. */
+	t.net.mode = TOPO_MODE_VPC;
+	t.pods[TOPO_BRIDGE_PORTS].node = 0;
+	for (i = 0; i < t.npods; i++)
+		t.pods[i].ip = 0;
+	for (i = 0; i < t.nnodes; i++)
+		t.nodes[i].pod_cidr.len = 0;
+	if (CHECKF(topo_resolve(&t, &err) == 0, "%s %s %s", err.path, err.value, err.msg))
+		CHECK(t.nodes[0].npods == TOPO_BRIDGE_PORTS + 1);
 	topo_free(&t);
 }
 
@@ -728,7 +783,7 @@ static void test_syntax_errors(void)
 	CHECK(err.msg[0] != '\0');
 	CHECK(is_zeroed(&t));
 	CHECK(topo_from_json(&t, "", 0, &err) == -EINVAL);
-	CHECK(topo_from_json(&t, "{\"nodes\": [{\"name\": \"a\"}]}\0junk", 33, &err) == -EINVAL);
+	CHECK(topo_from_json(&t, "{\"nodes\": [{\"name\": \"a\"}]}\0junk", 31, &err) == -EINVAL);
 	CHECK(topo_from_json(&t, "{\"nodes\":[{\"name\":\"a\"}], \"x\": \"\\u0000\"}", 39, &err) == -EINVAL);
 	expect_error("{\"nodes\": [{\"name\": \"a\", \"name\": \"b\"}]}", "", "duplicate object key");
 	expect_error("null", "", "");
@@ -738,6 +793,105 @@ static void test_syntax_errors(void)
 	CHECK_EQ_STR(err.path, ".");
 	CHECK(strstr(err.msg, "larger than 64 MiB") != NULL);
 	CHECK(is_zeroed(&t));
+}
+
+/* The compact reader accepts exactly what jansson's json_loadb with
+ * JSON_REJECT_DUPLICATES accepts, and reads what it accepts right. */
+static void jdoc_vs_jansson(const char *text, size_t len)
+{
+	struct topo_error err;
+	json_error_t jerr;
+	struct jdoc d;
+	json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	int ret = jdoc_load(&d, text, len, &err);
+
+	CHECKF((ret == 0) == (j != NULL), "%.40s: jdoc %s (%s), jansson %s (%s)", text,
+	       ret ? "refuses" : "accepts", ret ? err.msg : "", j ? "accepts" : "refuses",
+	       j ? "" : jerr.text);
+	if (ret && !j)
+		CHECKF(err.line == jerr.line, "%.40s: line %d, jansson's %d", text, err.line,
+		       jerr.line);
+	jdoc_free(&d);
+	json_decref(j);
+}
+
+static void test_jdoc(void)
+{
+	static const char *const texts[] = {
+		"[]", "{}", " [ ] ", "\n\t{ }\r\n", "[1,]", "[,1]", "{\"a\":1,}", "{\"a\" 1}",
+		"{1:2}", "{\"a\":}", "[01]", "[-0]", "[-]", "[1.]", "[.5]", "[1e5]", "[1E+5]",
+		"[1e]", "[1.5e-3]", "[-1.5E3]", "[9223372036854775807]", "[9223372036854775808]",
+		"[-9223372036854775808]", "[-9223372036854775809]", "[1e400]", "[1e-400]",
+		"[\"\\u0000\"]", "[\"\\ud800\"]", "[\"\\ud800\\udc00\"]", "[\"\\udc00\"]",
+		"[\"\\uD834\\uDD1E\"]", "[\"\\ud800\\u0041\"]", "[\"\\u00e9\"]", "[\"\\uZZZZ\"]",
+		"[\"\\u12\"]", "[\"\\x\"]", "[\"\\/\\b\\f\\n\\r\\t\\\"\\\\\"]", "[\"a\nb\"]",
+		"[\"\x01\"]", "[\"\x7f\"]", "[\"\xc3\xa9\"]", "[\"\xc3\"]", "[\"\xed\xa0\x80\"]",
+		"[\"\xf4\x90\x80\x80\"]", "[\"\xf0\x9f\x98\x80\"]", "[\"\xc0\xaf\"]",
+		"[\"\xe0\x80\xaf\"]", "[\"\xff\"]", "[\xc3\xa9]", "[tru]", "[true]", "[truex]",
+		"[nul]", "[null,false]", "{\"a\":1,\"a\":2}", "{\"a\":{\"b\":1,\"b\":2}}",
+		"{\"a\":1,\"b\":{\"a\":2}}", "{\"b\":1,\"a\":2,\"c\":3,\"a\":4}", "{\"\":1,\"\":2}",
+		"{\"a\\u0062\":1,\"ab\":2}", "1", "\"x\"", "null", "", "   ", "[] x", "[]]",
+		"{\"a\":[1,{\"b\":[]}],\"c\":\"d\"}", "[\n1,\n2\n,]", "{\n\"a\":1\n\"b\":2}", "[\"abc",
+		"[\"abc\\", "{\"a", "{\"a\":", "[1", "[1,", "{\"a\":1", "[-", "[1e+", "[1.5",
+	};
+	char deep[2 * JDOC_MAX_DEPTH + 4];
+	struct topo_error err;
+	struct jdoc d;
+	size_t i, k;
+	const struct jv *v, *e;
+	const char *key;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		jdoc_vs_jansson(texts[i], strlen(texts[i]));
+	jdoc_vs_jansson("[]\0", 3);
+	jdoc_vs_jansson("[\"a\0b\"]", 6);
+	/* As deep as jansson reads, and one deeper. */
+	for (k = JDOC_MAX_DEPTH; k <= JDOC_MAX_DEPTH + 1; k++) {
+		memset(deep, '[', k);
+		memset(deep + k, ']', k);
+		jdoc_vs_jansson(deep, 2 * k);
+	}
+	/* What it reads: types, values, order, skipping over subtrees. */
+	static const char doc[] = "{\"a\": [1, {\"x\": [2, 3]}, \"s\\u00e9\"], \"b\": -7, "
+				  "\"c\": null, \"d\": 1.5}";
+
+	if (CHECK(jdoc_load(&d, doc, sizeof(doc) - 1, &err) == 0)) {
+		CHECK(jv_is(d.v, JV_OBJECT) && d.v->n == 4);
+		v = jv_object_get(&d, d.v, "a");
+		CHECK(jv_is(v, JV_ARRAY) && v->n == 3);
+		CHECK(jv_is(jv_array_get(v, 0), JV_INTEGER) && jv_int(&d, jv_array_get(v, 0)) == 1);
+		CHECK_EQ_STR(jv_str(&d, jv_array_get(v, 2)), "s\xc3\xa9");
+		CHECK(jv_array_get(v, 3) == NULL);
+		CHECK(jv_int(&d, jv_object_get(&d, d.v, "b")) == -7);
+		CHECK(jv_is(jv_object_get(&d, d.v, "c"), JV_NULL));
+		CHECK(jv_is(jv_object_get(&d, d.v, "d"), JV_REAL));
+		CHECK(jv_object_get(&d, d.v, "e") == NULL);
+		k = 0;
+		jv_object_foreach(&d, d.v, i, key, e)
+			k = k * 10 + (size_t)(key[0] - 'a' + 1);
+		CHECK_EQ_INT(k, 1234);
+		char buf[64];
+
+		jv_fmt(&d, d.v, buf, sizeof(buf));
+		CHECK_EQ_STR(buf, "{\"a\":[1,{\"x\":[2,3]},\"s\\u00E9\"],\"b\":-7,\"c\":null,\"d\":1.5}");
+		jv_fmt(&d, d.v, buf, 20);
+		CHECK_EQ_STR(buf, "{\"a\":[1,{\"x\":[2,...");
+	}
+	jdoc_free(&d);
+	/* A long string is quoted from its head, never cut inside a character. */
+	char text[1100], buf[161];
+
+	strcpy(text, "[\"");
+	for (i = 0; i < 500; i++)
+		strcat(text, "\xc3\xa9");
+	strcat(text, "\"]");
+	if (CHECK(jdoc_load(&d, text, strlen(text), &err) == 0)) {
+		jv_fmt(&d, d.v + 1, buf, sizeof(buf));
+		CHECK_EQ_INT(strlen(buf), 160);
+		CHECK(!strncmp(buf, "\"\\u00E9\\u00E9", 13));
+		CHECK(!strcmp(buf + 157, "..."));
+	}
+	jdoc_free(&d);
 }
 
 static void test_types_and_fields(void)
@@ -1502,6 +1656,26 @@ static void test_edge(void)
 		CHECK_EQ_INT(t.services[1].lb_ip, ip("198.51.100.14"));
 		topo_free(&t);
 	}
+	/* A host named as resolvers read an IPv4 address could not be reached
+	 * by name: every form inet_aton takes is refused, names are not. */
+	static const struct {
+		const char *name, *as;
+	} like_ip[] = { { "203.0.113.9", "203.0.113.9" }, { "10", "0.0.0.10" },
+			{ "127.1", "127.0.0.1" }, { "0x7f.1", "127.0.0.1" },
+			{ "1.2.3", "1.2.0.3" }, { "0300.0.0.1", "192.0.0.1" } };
+	char doc[256], want[160];
+
+	for (size_t i = 0; i < sizeof(like_ip) / sizeof(like_ip[0]); i++) {
+		snprintf(doc, sizeof(doc), "{" DOC_NODES ", \"internet\": {\"hosts\": "
+			 "[{\"name\": \"%s\"}]}}", like_ip[i].name);
+		snprintf(want, sizeof(want), "not an IPv4 address (resolvers read it as %s,",
+			 like_ip[i].as);
+		expect_error(doc, ".internet.hosts[0].name", want);
+	}
+	if (CHECK(load_str(&t, "{" DOC_NODES ", \"internet\": {\"hosts\": [{\"name\": "
+			   "\"1.2.3.4.example\"}, {\"name\": \"0x7g\"}, {\"name\": \"1e3\"}]}}",
+			   &err) == 0))
+		topo_free(&t);
 }
 
 int main(void)
@@ -1510,9 +1684,11 @@ int main(void)
 	RUN(test_default_modes);
 	RUN(test_synth);
 	RUN(test_synth_errors);
+	RUN(test_bridge_ports);
 	RUN(test_good_files);
 	RUN(test_bad_files);
 	RUN(test_syntax_errors);
+	RUN(test_jdoc);
 	RUN(test_types_and_fields);
 	RUN(test_error_values);
 	RUN(test_names);
