@@ -522,10 +522,14 @@ run_examples() { # DIR
 		echo "$(basename "$f"): $n"
 		[ "$n" -gt 0 ]
 	done
-	# Each is one command line that starts with a program, not roff or prose.
+	# Each is one command line that starts with a program, not roff or prose,
+	# and prints as typed: no roff escape shows through (a shell would eat
+	# the "\" of "\-\-all", a reader copies it).
 	for f in "$EX"/*.cmd; do
+		echo "$(cat "${f%.cmd}.src"): $(cat "$f")"
 		[ "$(wc -l <"$f")" -eq 1 ]
 		grep -qE '^(podpath|ip) ' "$f"
+		[ -z "$(tr -d -c '\\' <"$f")" ]
 	done
 }
 
