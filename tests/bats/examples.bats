@@ -460,10 +460,17 @@ example_after() { # CMD
 # Run every example in DIR; print each and why it failed; 1 if any did.
 run_examples() { # DIR
 	local f cmd src tries failed=0 ran=0 ok why
+	local -A seen	# a command two pages show runs once: "ok|SRC" or "FAIL|SRC"
 
 	for f in "$1"/*.cmd; do
 		cmd=$(cat "$f")
 		src=$(cat "${f%.cmd}.src")
+		if [ -n "${seen[$cmd]:-}" ]; then
+			ran=$((ran + 1))
+			[ "${seen[$cmd]%%|*}" = ok ] || failed=$((failed + 1))
+			echo "${seen[$cmd]%%|*}   $src: $cmd (as ${seen[$cmd]#*|})"
+			continue
+		fi
 		mkdir -p "$EX/cwd" "$EX/tmp"
 		example_before "$cmd" || { echo "FAIL $src: $cmd: its setup failed"; failed=$((failed + 1)); continue; }
 		ok=1 why=
@@ -495,6 +502,7 @@ run_examples() { # DIR
 			ok=0 why="$why $w"
 		fi
 		ran=$((ran + 1))
+		seen[$cmd]="$([ "$ok" = 1 ] && echo ok || echo FAIL)|$src"
 		if [ "$ok" = 1 ]; then
 			echo "ok   $src: $cmd$([ "$tries" -gt 1 ] && echo " (run $tries)")"
 		else
