@@ -8,8 +8,12 @@
 #    renders it (so an escape that prints wrong, such as \\-, is caught).
 # Each must exit 0 (none documents a failure), and where it shows output the
 # output must read the same, apart from what differs from run to run (pids,
-# times, ephemeral ports, column widths, the lab's name); facts in it are
-# checked against ip, nft, conntrack and tcpdump.
+# times, ephemeral ports, column widths, the lab's name; a line "..." elides
+# lines); an answer through a Service, whose endpoint kube-proxy picks at
+# random, is run until the documented one answers (at most 20 times). Facts
+# in the output are checked against ip, nft, tcpdump and the listener's log.
+# An example that needs more (a lab to remove, a topology file, a namespace
+# "mybox") gets it from example_before, keyed by what the example does.
 #
 # `podpath` in an example is a function here: the default lab becomes $LAB
 # and --lab NAME becomes $LAB-NAME, so no user's lab is ever touched.
