@@ -32,7 +32,7 @@ static const struct command commands[] = {
 	  "      [--proxy-mode nftables|iptables]\n"
 	  "  -f, --file FILE          topology JSON (docs/topology.md); - reads stdin\n"
 	  "      --nodes N            a synthetic topology of N nodes (1-256)\n"
-	  "      --pods-per-node M    its pods: M on each node (default/pod-NODE-I)\n"
+	  "      --pods-per-node M    its pods: M on each node (default/pod-1-1 .. pod-N-M)\n"
 	  "      --services K         its Services: svc-1..K, the pods dealt out over\n"
 	  "                           them two at a time\n"
 	  "      --network MODE       cross-node networking: routed (default), vxlan, vpc\n"
@@ -62,6 +62,7 @@ static const struct command commands[] = {
 	  "      --port N             destination port (with svc/NS/NAME: the Service port)\n"
 	  "      --timeout SEC        how long to wait for the answer (default 2)\n"
 	  "      --pcap FILE          write every captured packet as pcapng, in time order\n"
+	  "                           (- : to stdout, the report then to stderr)\n"
 	  "      --tui                step through the hops in a terminal view\n"
 	  "      --netns NAME|PID     no lab: trace from this namespace (under /run/netns,\n"
 	  "                           or a process's) through every namespace its veths reach\n" },

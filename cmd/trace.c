@@ -53,9 +53,6 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 			a->timeout_ms = (int)(sec * 1000);
 			break;
 		case 'w':
-			if (!strcmp(optarg, "-"))
-				return pp_usage_error("trace", "--pcap \"-\": the report goes to stdout; "
-						      "give a file");
 			a->pcap = optarg;
 			break;
 		case 'T':
@@ -85,6 +82,19 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 		return pp_usage_error("trace", "--tui and --json exclude each other");
 	if (a->tui && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)))
 		return pp_usage_error("trace", "--tui needs a terminal on stdin and stdout");
+	/* --pcap - makes stdout the pcapng stream: the text report moves to
+	 * stderr; a JSON document or a terminal view would corrupt it. */
+	if (a->pcap && !strcmp(a->pcap, "-")) {
+		if (opts.json)
+			return pp_usage_error("trace", "--pcap - and --json both want stdout: give "
+					      "--pcap a file");
+		if (a->tui)
+			return pp_usage_error("trace", "--pcap - and --tui both want stdout: give "
+					      "--pcap a file");
+		if (isatty(STDOUT_FILENO))
+			return pp_usage_error("trace", "--pcap -: stdout is a terminal; pipe it "
+					      "(| tcpdump -r -) or give a file");
+	}
 	return 0;
 }
 
@@ -369,12 +379,18 @@ int cmd_trace(int argc, char **argv)
 	bool dns = false;
 	struct pp_err e = { 0 };
 	char url_host[CMD_URL_HOST_MAX];
+	FILE *rep = stdout;	/* the text report */
+	bool color = opts.color;
 	struct lab l;
 	int ret;
 
 	ret = parse_args(argc, argv, &a);
 	if (ret)
 		return ret;
+	if (a.pcap && !strcmp(a.pcap, "-")) {	/* stdout carries the pcapng */
+		rep = stderr;
+		color = isatty(STDERR_FILENO) && !getenv("NO_COLOR");
+	}
 	if (cmd_trace_is_url(a.dst) &&
 	    (ret = cmd_trace_url_split(&a, url_host, sizeof(url_host))) != 0)
 		return ret;
@@ -419,10 +435,10 @@ int cmd_trace(int argc, char **argv)
 			} else {
 				char dst[4 * CMD_URL_HOST_MAX];
 
-				out_trace_text(stdout, &dt, opts.color);
+				out_trace_text(rep, &dt, color);
 				pp_text_escape(dst, sizeof(dst), a.dst);
-				printf("\n\"%s\" did not resolve: %s\n", dst, dt.res.answer[0] ?
-				       dt.res.answer : "no answer from the DNS");
+				fprintf(rep, "\n\"%s\" did not resolve: %s\n", dst, dt.res.answer[0] ?
+					dt.res.answer : "no answer from the DNS");
 			}
 			ret = PP_EXIT_FAIL;
 			goto out;
@@ -443,10 +459,10 @@ int cmd_trace(int argc, char **argv)
 		pp_json_out(o);
 	} else if (!a.tui || out_trace_tui(&t) < 0) {
 		if (dns) {
-			out_trace_text(stdout, &dt, opts.color);
-			fputs("\n", stdout);
+			out_trace_text(rep, &dt, color);
+			fputs("\n", rep);
 		}
-		out_trace_text(stdout, &t, opts.color);
+		out_trace_text(rep, &t, color);
 	}
 	ret = t.verdict == TRACE_DELIVERED ? PP_EXIT_OK : PP_EXIT_FAIL;
 out:

@@ -225,7 +225,7 @@ struct topo_error {
  * Checks syntax, types, unknown fields and each field's own validity; a
  * document longer than TOPO_DOC_MAX is refused unread. 0 or -EINVAL. */
 int topo_from_json(struct topo *t, const char *buf, size_t len, struct topo_error *err);
-/* Fill t with the embedded default topology (DESIGN.md). */
+/* Fill t with the embedded default topology (docs/topology.md, "The default topology"). */
 int topo_from_default(struct topo *t, struct topo_error *err);
 /* Fill t with a synthetic topology for scripts and scale tests: nodes
  * node-1..N, M pods on each named default/pod-<n>-<i>, one container "app"

@@ -161,7 +161,7 @@ void topo_svc_free(struct topo_service *s);
 int topo_alloc_nodes(struct topo *t, size_t n);
 int topo_alloc_pods(struct topo *t, size_t n);
 int topo_alloc_services(struct topo *t, size_t n);
-/* The default network section (DESIGN.md). */
+/* The default network section (docs/topology.md, "The default topology"). */
 void topo_network_default(struct topo_network *net);
 /* The internet's segment when the document does not give one. */
 #define TOPO_INET_DEFAULT_CIDR ((struct cidr){ 0xcb007100u, 24 })	/* 203.0.113.0/24 */

@@ -159,7 +159,7 @@ struct trace {
 	bool shares_capture;		/* an upstream: its capture is its parent's */
 };
 
-/* Parse SRC and DST (DESIGN.md forms that exist in the lab so far: a pod
+/* Parse SRC and DST (the forms podpath-trace.8 lists: a pod
  * "NS/NAME[:CONTAINER]" or "NAME", "node/NAME", "internet/NAME[:PORT]", an
  * "IP[:PORT]", and for a destination "svc/NS/NAME[:PORT]", PORT a number
  * or a port name). With l
