@@ -209,7 +209,8 @@ example_run_private() { # CMD
 		st=$?
 		echo "left: $(ip netns list | wc -l) namespaces, $(ls /run/podpath | wc -l) files" >&2
 		[ "$st" -eq 0 ] || exit "$st"
-		[ -z "$(ip netns list)" ] && [ -z "$(ls /run/podpath)" ]
+		[ -z "$(ip netns list)" ] || exit 1
+		[ -z "$(ls /run/podpath)" ]
 	' private "$LAB" "$PODPATH" "$EX/cwd" "$1" >"$EX/got" 2>"$EX/got.err"
 }
 
@@ -519,7 +520,8 @@ run_examples() { # DIR
 		rm -rf "$EX/cwd" "$EX/tmp"
 	done
 	echo "$ran examples, $failed failed"
-	[ "$ran" -gt 0 ] && [ "$failed" -eq 0 ]
+	[ "$ran" -gt 0 ] || return 1
+	[ "$failed" -eq 0 ]
 }
 
 # --- the tests -------------------------------------------------------------
