@@ -172,7 +172,14 @@ int pp_report(const struct pp_err *e)
 		json_t *doc = json_pack("{s:{s:s, s:i, s:s}}", "error", "message", msg,
 					"exit", (int)e->kind, "errno",
 					e->code ? strerror(-e->code) : "");
-		pp_json_out(doc);
+
+		/* The escaped message is valid UTF-8: only a failed allocation
+		 * leaves no document, and an error is never an empty line. */
+		if (doc)
+			pp_json_out(doc);
+		else
+			printf("{\"error\":{\"message\":\"out of memory\",\"exit\":%d}}\n",
+			       (int)e->kind);
 	} else {
 		fprintf(stderr, "podpath: %s\n", msg);
 	}

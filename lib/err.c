@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "err.h"
+#include "utf8.h"
 
 struct sink {
 	char *buf;
@@ -66,7 +67,10 @@ enum lmod { L_NONE, L_HH, L_H, L_L, L_LL, L_Z, L_J, L_T, L_LD };
 static void arg_skip(char conv, enum lmod lm, va_list *ap)
 {
 	switch (conv) {
-	case 'd': case 'i': case 'o': case 'u': case 'x': case 'X': case 'c':
+	case 'c':	/* a char or a wint_t, both passed as int */
+		(void)va_arg(*ap, int);
+		break;
+	case 'd': case 'i': case 'o': case 'u': case 'x': case 'X':
 		if (lm == L_L)
 			(void)va_arg(*ap, long);
 		else if (lm == L_LL)
@@ -136,7 +140,7 @@ static void sink_conv(struct sink *s, const char *spec, size_t len, bool quoted,
 		lm = L_T;
 	else if (p[0] == 'L')
 		lm = L_LD;
-	if (conv == 's') {
+	if (conv == 's' && lm == L_NONE) {
 		const char *v = va_arg(*ap, const char *);
 		size_t n;
 
@@ -169,6 +173,7 @@ size_t pp_err_vformat(char *buf, size_t len, const char *fmt, va_list ap)
 {
 	struct sink s = { .buf = buf, .len = len };
 	const char *p = fmt;
+	int saved_errno = errno;	/* for %m, before anything here changes it */
 	va_list aq;
 
 	if (!len)
@@ -189,10 +194,17 @@ size_t pp_err_vformat(char *buf, size_t len, const char *fmt, va_list ap)
 			p = pct + 2;
 			continue;
 		}
-		n = 1 + strspn(pct + 1, "-+ #0123456789.*hlzjtL");
+		n = 1 + strspn(pct + 1, "-+ #'0123456789.*hlzjtL");
 		if (!pct[n])
 			break;	/* a format ending in a bare '%' */
 		n++;
+		if (pct[n - 1] == 'm') {	/* glibc's: no argument */
+			const char *m = strerror(saved_errno);
+
+			sink_put(&s, m, strlen(m));
+			p = pct + n;
+			continue;
+		}
 		/* "...\"%s\"...": a value the user gave, quoted. */
 		sink_conv(&s, pct, n, pct > fmt && pct[-1] == '"' && pct[n] == '"', &aq);
 		p = pct + n;
@@ -216,25 +228,23 @@ size_t pp_text_escape(char *dst, size_t len, const char *src)
 {
 	static const char hex[] = "0123456789abcdef";
 	struct sink s = { .buf = dst, .len = len };
-	const unsigned char *p = (const unsigned char *)src;
+	const unsigned char *p = (const unsigned char *)src, *end = p + strlen(src);
 
 	if (!len)
 		return 0;
 	dst[0] = '\0';
 	while (*p) {
-		size_t seq = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 :
-			     (*p & 0xf8) == 0xf0 ? 4 : 0;
-		size_t k = 1;
+		size_t k = utf8_char_len(p, end);
 
-		/* A whole UTF-8 character passes; a stray byte does not. */
-		while (seq > 1 && k < seq && (p[k] & 0xc0) == 0x80)
-			k++;
-		if (seq > 1 && k == seq && !(seq == 2 && *p < 0xc2)) {
-			sink_put(&s, (const char *)p, seq);
-			p += seq;
-		} else if (*p >= 0x20 && *p != 0x7f && *p < 0x80) {
+		/* A whole, valid character passes, except the C0 and C1
+		 * controls and DEL (U+009B alone is a terminal's CSI); any
+		 * other byte is shown as \xNN, never raw. */
+		if (k == 1 && *p >= 0x20 && *p != 0x7f) {
 			sink_put(&s, (const char *)p, 1);
 			p++;
+		} else if (k > 1 && !(k == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
+			sink_put(&s, (const char *)p, k);
+			p += k;
 		} else {
 			char esc[4] = { '\\', 'x', hex[*p >> 4], hex[*p & 15] };
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "topo/jdoc.h"
+#include "utf8.h"
 #include "topo/topo_int.h"
 
 _Static_assert(TOPO_DOC_MAX <= (1u << 28), "a document offset fits in struct jv's src");
@@ -140,40 +141,6 @@ static int hex4(const char *p, const char *end, unsigned *out)
 	return 0;
 }
 
-/* Length of the valid UTF-8 sequence at p (not overlong, no surrogate,
- * at most U+10FFFF), or 0. */
-static size_t utf8_len(const unsigned char *p, const unsigned char *end)
-{
-	unsigned char c = p[0];
-	size_t n, k;
-	unsigned cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if ((size_t)(end - p) < n)
-		return 0;
-	for (k = 1; k < n; k++) {
-		if ((p[k] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[k] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
 
 static size_t utf8_put(char *out, unsigned cp)
 {
@@ -222,7 +189,7 @@ static int scan_string(struct scan *s)
 		if (ch < 0x20)
 			return scan_fail(s, s->p, "control character 0x%x", ch);
 		if (ch != '\\') {
-			k = utf8_len((const unsigned char *)s->p, (const unsigned char *)s->end);
+			k = utf8_char_len((const unsigned char *)s->p, (const unsigned char *)s->end);
 			if (!k)
 				return scan_fail(s, s->p, "unable to decode byte 0x%x", ch);
 			if (out)
@@ -245,7 +212,8 @@ static int scan_string(struct scan *s)
 		case 't': buf[0] = '\t'; k = 1; break;
 		case 'u':
 			if (hex4(s->p + 2, s->end, &cp))
-				return scan_fail(s, s->p, "invalid Unicode escape '%.6s'", s->p);
+				return scan_fail(s, s->p, "invalid Unicode escape '%.*s'",
+						 (int)(s->end - s->p < 6 ? s->end - s->p : 6), s->p);
 			if (cp >= 0xd800 && cp <= 0xdbff) {
 				if (s->end - s->p < 12 || s->p[6] != '\\' || s->p[7] != 'u' ||
 				    hex4(s->p + 8, s->end, &lo) || lo < 0xdc00 || lo > 0xdfff)

@@ -2,8 +2,10 @@
  * message, and no control character reaches a terminal raw. */
 #include <errno.h>
 #include <stdlib.h>
+#include <jansson.h>
 
 #include "err.h"
+
 #include "unit.h"
 
 static char *repeat(char c, size_t n)
@@ -85,6 +87,16 @@ static void test_err_unquoted_reason_whole(void)
 	CHECK_EQ_INT(strlen(buf), 3 + sizeof(reason) - 1);
 }
 
+/* %m takes no argument: the arguments after it stay in step. */
+static void test_err_format_m(void)
+{
+	char buf[128];
+
+	errno = ENOENT;
+	pp_err_format(buf, sizeof(buf), "a %m b \"%s\" %d %c", "v", 7, 'z');
+	CHECK_EQ_STR(buf, "a No such file or directory b \"v\" 7 z");
+}
+
 static void test_err_escape_controls(void)
 {
 	char buf[128];
@@ -95,6 +107,20 @@ static void test_err_escape_controls(void)
 	pp_text_escape(buf, sizeof(buf), "caf\xc3\xa9 \xff \xc0\xaf");
 	CHECK_EQ_STR(buf, "caf\xc3\xa9 \\xff \\xc0\\xaf");
 	/* Escaping twice changes nothing more. */
+	/* What jansson refuses never passes: an overlong form, a surrogate,
+	 * a code point past U+10FFFF, a lead byte past F4; nor does a C1
+	 * control (U+009B is a one-byte CSI); U+00A0 and up do. */
+	pp_text_escape(buf, sizeof(buf), "\xe0\x80\xaf|\xed\xa0\x80|\xf4\x90\x80\x80|\xf5|"
+		       "\xc2\x9b|\xc2\xa0|\xf0\x9f\x98\x80");
+	CHECK_EQ_STR(buf, "\\xe0\\x80\\xaf|\\xed\\xa0\\x80|\\xf4\\x90\\x80\\x80|\\xf5|"
+		     "\\xc2\\x9b|\xc2\xa0|\xf0\x9f\x98\x80");
+	{
+		/* and the result always packs as a JSON string */
+		json_t *j = json_string(buf);
+
+		CHECK(j != NULL);
+		json_decref(j);
+	}
 	pp_text_escape(buf, sizeof(buf), "\\x1b");
 	CHECK_EQ_STR(buf, "\\x1b");
 	/* Never past the buffer. */
@@ -110,5 +136,6 @@ int main(void)
 	RUN(test_err_other_conversions);
 	RUN(test_err_unquoted_reason_whole);
 	RUN(test_err_escape_controls);
+	RUN(test_err_format_m);
 	return unit_summary();
 }
