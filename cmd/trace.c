@@ -420,25 +420,30 @@ int cmd_trace(int argc, char **argv)
 			goto out;
 		}
 		if (ret < 0) {	/* the name did not resolve: the DNS trace says why */
+			char why[sizeof(e.msg)], shown[4 * sizeof(e.msg)];
+
+			/* A long name is shortened, never the reason after it;
+			 * nothing of it reaches a terminal or JSON raw. */
+			pp_err_format(why, sizeof(why), "\"%s\" did not resolve: %s", a.dst,
+				      dt.res.answer[0] ? dt.res.answer : "no answer from the DNS");
+			pp_text_escape(shown, sizeof(shown), why);
 			if (opts.json) {
 				json_t *o = out_trace_json(&dt);
 				json_t *v = json_object_get(o, "verdict");
-				char why[700];
+				size_t n = 4 * strlen(a.dst) + 1;
+				char *dst = malloc(n);
 
 				/* The query was delivered; the trace was not. */
-				snprintf(why, sizeof(why), "\"%s\" did not resolve: %s", a.dst,
-					 dt.res.answer[0] ? dt.res.answer : "no answer from the DNS");
+				if (dst)
+					pp_text_escape(dst, n, a.dst);
 				json_object_set_new(v, "result", json_string("unresolved"));
-				json_object_set_new(v, "reason", json_string(why));
-				json_object_set_new(o, "unresolved", json_string(a.dst));
+				json_object_set_new(v, "reason", json_string(shown));
+				json_object_set_new(o, "unresolved", dst ? json_string(dst) : json_null());
+				free(dst);
 				pp_json_out(o);
 			} else {
-				char dst[4 * CMD_URL_HOST_MAX];
-
 				out_trace_text(rep, &dt, color);
-				pp_text_escape(dst, sizeof(dst), a.dst);
-				fprintf(rep, "\n\"%s\" did not resolve: %s\n", dst, dt.res.answer[0] ?
-					dt.res.answer : "no answer from the DNS");
+				fprintf(rep, "\n%s\n", shown);
 			}
 			ret = PP_EXIT_FAIL;
 			goto out;
