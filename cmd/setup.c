@@ -275,8 +275,10 @@ int cmd_setup(int argc, char **argv)
 		o.progress = progress;
 	}
 	ret = lab_setup(&l, &o, &e);
-	if (interrupted) {
-		/* A signal after setup's last check: the lab is whole; undo it. */
+	/* Stopped by the signal and rolled back (-EINTR), or finished before
+	 * it was seen: then the lab is whole, and undone here. Any other
+	 * error (a busy lab, a failed rollback) is reported as itself. */
+	if (interrupted && (ret == -EINTR || ret == 0)) {
 		if (ret == 0 && lab_teardown(l.name, false, NULL, &e) < 0)
 			ret = pp_report(&e);
 		else

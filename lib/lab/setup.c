@@ -566,8 +566,19 @@ int lab_setup(struct lab *l, const struct lab_setup_opts *o, struct pp_err *e)
 		ret = build_interrupted(&b);
 out:
 	build_release(&b);
-	if (ret < 0)
-		lab_remove_objects(l->name, NULL);	/* roll back */
+	if (ret < 0) {	/* roll back; a failure to is the error that counts */
+		int rb = lab_remove_objects(l->name, NULL);
+
+		if (rb < 0) {
+			char why[sizeof(e->msg)];
+
+			snprintf(why, sizeof(why), "%s", e ? e->msg : strerror(-ret));
+			ret = pp_err_set(e, PP_EXIT_ENV, rb, "lab \"%s\": setup failed (%s), and "
+					 "removing what it built failed too: %s (remove the rest "
+					 "with: podpath --lab %s teardown)", l->name, why,
+					 strerror(-rb), l->name);
+		}
+	}
 	lab_unlock(l->name, lock, ret < 0);
 	return ret;
 }
