@@ -2,6 +2,7 @@
  * its pod, the way a kubelet probe reaches a container's port. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -68,6 +69,38 @@ out:
 	return ok;
 }
 
+/* Whether pid runs the image's program: argv[0] as it shows itself (the
+ * responder names its thread after its container, so comm cannot tell;
+ * nginx rewrites argv[0] to "nginx: master process ..."). The one check of
+ * identity left when the namespace it ran in is no longer pinned. */
+static bool runs_image(pid_t pid, enum topo_image image)
+{
+	static const char *const prog[] = {
+		[TOPO_IMAGE_RESPONDER] = "podpath-responder",
+		[TOPO_IMAGE_DNSMASQ] = "dnsmasq",
+		[TOPO_IMAGE_NGINX] = "nginx",
+	};
+	char path[64], buf[256];
+	const char *base;
+	ssize_t n;
+	int fd;
+
+	if ((size_t)image >= sizeof(prog) / sizeof(prog[0]) || !prog[image])
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	buf[strcspn(buf, ": ")] = '\0';
+	base = strrchr(buf, '/');
+	return !strcmp(base ? base + 1 : buf, prog[image]);
+}
+
 /* pid is alive, still in netns (not a reused pid), and answers on its
  * first port. */
 static enum lab_health process_health(const char *netns, pid_t pid, enum topo_image image,
@@ -83,11 +116,11 @@ static enum lab_health process_health(const char *netns, pid_t pid, enum topo_im
 	if (stat(path, &st) < 0)
 		return LAB_HEALTH_DOWN;
 	/* `ip netns del` unpins the namespace but the process runs on in it:
-	 * not down, and nothing to compare its namespace with. Only a pid
-	 * reused by a process of ours (the host's namespace) is not it. */
+	 * not down, and nothing to compare its namespace with. A pid reused
+	 * by a process in our namespace, or by another program, is not it. */
 	if (netns_inode(netns, &ino) < 0)
-		return stat("/proc/self/ns/net", &self) == 0 && self.st_ino != st.st_ino ?
-		       LAB_HEALTH_NO_NETNS : LAB_HEALTH_DOWN;
+		return stat("/proc/self/ns/net", &self) == 0 && self.st_ino != st.st_ino &&
+		       runs_image(pid, image) ? LAB_HEALTH_NO_NETNS : LAB_HEALTH_DOWN;
 	if (st.st_ino != ino)
 		return LAB_HEALTH_DOWN;
 	if (nports && !probe(netns, image, &ports[0]))

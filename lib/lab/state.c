@@ -44,9 +44,22 @@ out:
 
 int lab_dir_create(const char *path, mode_t mode, bool exist_ok)
 {
+	struct stat st;
+	int fd, ret = -1;
+
 	if (mkdir(path, mode) < 0 && (errno != EEXIST || !exist_ok))
 		return -1;
-	return chmod(path, mode);
+	/* The mode goes to the directory itself, never through a symlink
+	 * to somewhere else, and never to a file that sits at the path. */
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) == 0 && st.st_uid != geteuid())
+		errno = EPERM;	/* not ours: leave its mode alone */
+	else
+		ret = fchmod(fd, mode);
+	close(fd);
+	return ret;
 }
 
 static int lock_path(const char *lab, char *buf, size_t len)
@@ -294,6 +307,14 @@ int lab_load(struct lab *l, const char *name, struct pp_err *e)
 				ret = pp_err_set(e, PP_EXIT_FAIL, -EBUSY,
 						 "lab \"%s\": %s in progress (pid %d); try again when "
 						 "it has finished", name, what, (int)holder);
+			else if (lab_lock_holder(name, &holder, what, sizeof(what)))
+				/* Held, by a process that has not written (or
+				 * no longer runs as) the pid in the file: still
+				 * never the advice to tear the lab down. */
+				ret = pp_err_set(e, PP_EXIT_FAIL, -EBUSY,
+						 "lab \"%s\": setup or teardown in progress (its lock "
+						 "%s/%s.lock is held); try again when it has finished",
+						 name, LAB_RUN_DIR, name);
 			else if (lab_exists(name))
 				ret = pp_err_set(e, PP_EXIT_FAIL, -ENOENT,
 						 "lab \"%s\" has objects but no state (a setup was "
