@@ -24,6 +24,10 @@ teardown_file() {
 
 setup() { load helpers; }
 
+# A process a test leaves running on purpose is killed even when an
+# assertion failed before the test's own kill.
+teardown() { [ -z "${KILL_PID:-}" ] || kill -9 "$KILL_PID" 2>/dev/null || true; }
+
 # Poll until "$@" succeeds; fail after a minute (a bound, not a timing).
 wait_until() {
 	local i
@@ -118,12 +122,16 @@ fresh_lab() {
 	[ -z "$(lab_leftovers $BIG)" ]
 }
 
-@test "SIGTERM when its first namespace exists, SIGINT once pods are wired: rolled back, exit 143 and 130" {
-	for point in "${BIG}_vpc:TERM:143" "${BIG}_pod_:INT:130"; do
+# A container of the big lab runs: pods are wired to their nodes.
+has_responder() { pgrep -f -- "podpath-responder --lab $BIG " >/dev/null; }
+has_vpc() { has_netns ${BIG}_vpc; }
+
+@test "SIGTERM once the VPC namespace exists, SIGINT once containers run: rolled back, exit 143 and 130" {
+	for point in "has_vpc:TERM:143" "has_responder:INT:130"; do
 		IFS=: read -r ns sig code <<<"$point"
 		big_setup &
 		pid=$!
-		wait_until has_netns $ns
+		wait_until $ns
 		kill -STOP $pid
 		[ ! -e /run/podpath/$BIG/state.json ]
 		kill -$sig $pid
@@ -154,6 +162,7 @@ fresh_lab() {
 @test "status: a deleted pod namespace is named, and its running process is not \"down\"" {
 	fresh_lab
 	pid=$(pp -j status | jq -r '.pods[] | select(.name == "web-2") | .containers[0].pid')
+	KILL_PID=$pid
 	ip netns del ${LAB}_pod_default_web-2
 	# The process runs on, in a namespace no longer pinned anywhere.
 	kill -0 "$pid"

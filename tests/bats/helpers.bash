@@ -38,7 +38,8 @@ node_netns() { ip netns list | awk '{print $1}' | grep "^${1}_node_" | sort; }
 
 # HTTP GET from inside a namespace with the plain kernel tools.
 ns_curl() { # NETNS URL
-	ip netns exec "$1" curl -s -m 3 "$2"
+	# -m: a bound for a hang on a loaded machine, not a timing.
+	ip netns exec "$1" curl -s -m 30 "$2"
 }
 
 # tcpdump ARGS in NETNS, in the background (its pid in TCPDUMP_PID),
