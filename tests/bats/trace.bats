@@ -275,7 +275,9 @@ pp_host_veth() { "$PODPATH" --lab "$1" -j status | jq -r --arg p "$2" '.pods[] |
 @test "--timeout: a probe nobody answers ends with exit 1 and says where it was last seen" {
 	# 2 s: time enough for the probe to reach node-2 and its ARP to go
 	# unanswered on a loaded machine (0.3 s was not, under make check).
-	tr ppt-trace-routed default/client 10.244.2.77 -p udp --port 5000 --timeout 2
+	# .78, not the .77 of the test before: its neighbour entry, still
+	# INCOMPLETE from that test, sends no ARP of its own for this probe.
+	tr ppt-trace-routed default/client 10.244.2.78 -p udp --port 5000 --timeout 2
 	echo "$out" | jq .verdict
 	[ "$st" -eq 1 ]
 	jq -e '.verdict.result == "no-neighbour"' <<<"$out"
