@@ -203,7 +203,7 @@ static int handle_open(struct handle *h, const char *filter, char *errbuf, const
 	}
 	if_freenameindex(ifs);
 	if (!h->ifs) {
-		*why = "out of memory";
+		*why = "cannot hold the interface table";
 		return -ENOMEM;
 	}
 	h->p = pcap_create("any", errbuf);
@@ -260,8 +260,11 @@ static void *open_job_run(void *arg)
 		snprintf(j->why, sizeof(j->why), "cannot enter the namespace: %s", strerror(-j->ret));
 	} else {
 		j->ret = handle_open(j->h, j->filter, errbuf, &why);
-		if (j->ret < 0)
+		/* libpcap's own words say why; the rest is an errno. */
+		if (j->ret == -EIO || j->ret == -EINVAL)
 			snprintf(j->why, sizeof(j->why), "%s", why);
+		else if (j->ret < 0)
+			snprintf(j->why, sizeof(j->why), "%s: %s", why, strerror(-j->ret));
 	}
 	if (fd >= 0)
 		close(fd);
