@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -370,6 +371,20 @@ int cmd_trace_lab(struct trace_args *a, struct lab *l, struct trace *t, struct t
 	return 0;
 }
 
+/* A trace holds a capture handle and a trace socket for every namespace
+ * on the way, and a node's pods are as many as its bridge takes: allow as
+ * many descriptors as the hard limit does, not the 1024 a shell starts
+ * with. Where it cannot, a descriptor that is refused is an error said. */
+static void nofile_raise(void)
+{
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &r);
+	}
+}
+
 int cmd_trace(int argc, char **argv)
 {
 	struct trace_args a = { 0 };
@@ -387,6 +402,7 @@ int cmd_trace(int argc, char **argv)
 	ret = parse_args(argc, argv, &a);
 	if (ret)
 		return ret;
+	nofile_raise();
 	if (a.pcap && !strcmp(a.pcap, "-")) {	/* stdout carries the pcapng */
 		rep = stderr;
 		color = isatty(STDERR_FILENO) && !getenv("NO_COLOR");

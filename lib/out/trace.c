@@ -395,6 +395,18 @@ static json_t *packet_json(const struct capture_pkt *k)
 	return o;
 }
 
+/* Every namespace the trace armed its observers in, in path order: what
+ * it could have seen, so that what it did not see means something. */
+static json_t *observed_json(const struct trace *t)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < t->nns; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s}", "netns", t->ns[i], "place",
+						   t->ns_label[i]));
+	return a;
+}
+
 json_t *out_trace_json(const struct trace *t)
 {
 	json_t *o;
@@ -459,8 +471,10 @@ json_t *out_trace_json(const struct trace *t)
 			 "service", svc_json(t, &t->svc), "hops", hops, "nftables", nft, "conntrack", ct, "verdict", v,
 			 "timing", "arm_ms", (double)t->arm_ns / 1e6, "wait_ms", (double)t->wait_ns / 1e6,
 			 "total_ms", (double)t->total_ns / 1e6);
-	if (o)
+	if (o) {
+		json_object_set_new(o, "observed", observed_json(t));
 		json_object_set_new(o, "observer_losses", losses_json(t));
+	}
 	/* Behind the ingress: the second connection, as a trace of its own. */
 	if (o && t->proxy_pod >= 0) {
 		const struct topo_pod *p = &t->lab->topo.pods[t->proxy_pod];

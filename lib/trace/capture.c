@@ -18,16 +18,17 @@
 
 #define VXLAN_PORT_FLANNEL 8472
 #define VXLAN_PORT_IANA 4789
-#define MAX_IFS 64
 
 struct if_entry {
 	int index;
 	char name[IF_NAMESIZE];
 };
 
+/* ifs: every interface of the namespace, however many (a node has one
+ * per pod): a hop's reasoning goes by its interface's name. */
 struct handle {
 	pcap_t *p;
-	struct if_entry ifs[MAX_IFS];
+	struct if_entry *ifs;
 	size_t nifs;
 };
 
@@ -184,16 +185,27 @@ static int handle_open(struct handle *h, const char *filter, char *errbuf, const
 {
 	struct if_nameindex *ifs, *i;
 	struct bpf_program prog;
+	size_t n = 0;
 	int ret = -EIO;
 
 	ifs = if_nameindex();
-	for (i = ifs; i && i->if_index && h->nifs < MAX_IFS; i++) {
+	if (!ifs) {
+		*why = "cannot list the interfaces";
+		return errno ? -errno : -EIO;
+	}
+	for (i = ifs; i->if_index; i++)
+		n++;
+	h->ifs = calloc(n ? n : 1, sizeof(*h->ifs));
+	for (i = ifs; h->ifs && i->if_index; i++) {
 		h->ifs[h->nifs].index = (int)i->if_index;
 		snprintf(h->ifs[h->nifs].name, IF_NAMESIZE, "%s", i->if_name);
 		h->nifs++;
 	}
-	if (ifs)
-		if_freenameindex(ifs);
+	if_freenameindex(ifs);
+	if (!h->ifs) {
+		*why = "cannot hold the interface table";
+		return -ENOMEM;
+	}
 	h->p = pcap_create("any", errbuf);
 	if (!h->p) {
 		*why = errbuf;
@@ -248,8 +260,11 @@ static void *open_job_run(void *arg)
 		snprintf(j->why, sizeof(j->why), "cannot enter the namespace: %s", strerror(-j->ret));
 	} else {
 		j->ret = handle_open(j->h, j->filter, errbuf, &why);
-		if (j->ret < 0)
+		/* libpcap's own words say why; the rest is an errno. */
+		if (j->ret == -EIO || j->ret == -EINVAL)
 			snprintf(j->why, sizeof(j->why), "%s", why);
+		else if (j->ret < 0)
+			snprintf(j->why, sizeof(j->why), "%s: %s", why, strerror(-j->ret));
 	}
 	if (fd >= 0)
 		close(fd);
@@ -370,6 +385,8 @@ void capture_close(struct capture *c)
 	if (!c)
 		return;
 	capture_stop(c);
+	for (size_t i = 0; c->h && i < c->n; i++)
+		free(c->h[i].ifs);
 	free(c->h);
 	free(c->pkts);
 	free(c);

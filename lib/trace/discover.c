@@ -17,12 +17,14 @@
 #include "nl/nl.h"
 #include "trace/internal.h"
 
-/* Namespaces are as many as the machine holds: every list here grows. */
+/* Namespaces are as many as the machine holds: every list here grows, and
+ * a candidate holds no descriptor (a thousand of them would pass
+ * RLIMIT_NOFILE): it is known by its inode and opened only to be asked
+ * about. */
 struct candidate {
 	char *path;		/* netns_open() argument */
 	char *label;
 	ino_t ino;
-	int fd;
 };
 
 struct discovery {
@@ -31,12 +33,22 @@ struct discovery {
 	int *peers;		/* nsids seen in the namespace being walked */
 	size_t npeers, peers_cap;
 	bool oom;		/* a list could not grow: the walk is incomplete */
+	size_t unseen;		/* candidates neither queued nor given up */
+	size_t lost;		/* namespaces that exist but could not be looked at */
 };
+
+/* A namespace that went away (its process exited, it was unpinned) is no
+ * longer on any path; any other failure hides one that may be, and is
+ * counted as an observer loss. */
+static bool vanished(int err)
+{
+	return err == -ENOENT || err == -ESRCH;
+}
 
 /* path: a name under /run/netns or an absolute path; labelled label. */
 static void candidate_add(struct discovery *d, const char *path, const char *label, ino_t root)
 {
-	struct candidate *c, nc = { .fd = -1 };
+	struct candidate *c, nc = { 0 };
 	struct stat st;
 	char *full;
 	int bad;
@@ -45,9 +57,11 @@ static void candidate_add(struct discovery *d, const char *path, const char *lab
 		d->oom = true;
 		return;
 	}
-	bad = stat(full, &st) < 0 || st.st_ino == root;
+	bad = stat(full, &st) < 0 ? -errno : 0;
 	free(full);
-	if (bad)
+	if (bad && !vanished(bad))
+		d->lost++;
+	if (bad || st.st_ino == root)
 		return;
 	for (size_t i = 0; i < d->n; i++)
 		if (d->c[i].ino == st.st_ino)
@@ -62,9 +76,6 @@ static void candidate_add(struct discovery *d, const char *path, const char *lab
 		goto fail;
 	}
 	nc.ino = st.st_ino;
-	nc.fd = netns_open(path);
-	if (nc.fd < 0)
-		goto fail;
 	d->c[d->n++] = nc;
 	return;
 fail:
@@ -103,12 +114,14 @@ static void candidates_collect(struct discovery *d, ino_t root)
 		char path[64], label[32], *end;
 		unsigned long pid;
 
-		/* A process: all digits, so its number is what it is named by. */
+		/* A process: all digits, so its number is what it is named by.
+		 * Not pid 1: its namespace is the host's by definition, also
+		 * where a sandbox will not let it be looked at. */
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
 		errno = 0;
 		pid = strtoul(de->d_name, &end, 10);
-		if (*end || errno)
+		if (*end || errno || pid == 1)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%lu/ns/net", pid);
 		snprintf(label, sizeof(label), "pid %lu", pid);
@@ -122,6 +135,9 @@ static void peer_cb(void *arg, const char *ifname, int nsid)
 {
 	struct discovery *d = arg;
 
+	for (size_t k = 0; k < d->npeers; k++)
+		if (d->peers[k] == nsid)
+			return;	/* another veth to the same namespace */
 	if (d->npeers == d->peers_cap) {
 		size_t cap = d->peers_cap ? 2 * d->peers_cap : 32;
 		int *np = realloc(d->peers, cap * sizeof(*np));
@@ -142,26 +158,54 @@ struct walk_ctx {
 	size_t *queue, *nq;
 };
 
-/* Inside one namespace: the candidates its veths lead to join the queue. */
+/* Inside one namespace: the candidates its veths lead to join the queue.
+ * Each candidate not yet queued is asked its id here once, not once per
+ * peer: one round trip each, and none when no peer or candidate is left.
+ * One that cannot be opened is given up, and counted once if it is still
+ * there. */
 static int walk_here(void *arg)
 {
 	struct walk_ctx *w = arg;
 	struct discovery *d = w->d;
 	struct nl *nl = nl_open();
+	size_t found = 0;
+	int ret;
 
 	if (!nl)
 		return -errno;
 	d->npeers = 0;
-	nl_veth_peers(nl, peer_cb, d);
-	for (size_t k = 0; k < d->npeers; k++)
-		for (size_t i = 0; i < d->n; i++)
-			if (!w->seen[i] && nl_nsid_of(nl, d->c[i].fd) == d->peers[k]) {
+	ret = nl_veth_peers(nl, peer_cb, d);
+	for (size_t i = 0; ret == 0 && i < d->n && found < d->npeers && d->unseen; i++) {
+		int fd, nsid;
+
+		if (w->seen[i])
+			continue;
+		fd = netns_open(d->c[i].path);
+		if (fd < 0) {
+			d->lost += !vanished(fd);
+			w->seen[i] = true;
+			d->unseen--;
+			continue;
+		}
+		nsid = nl_nsid_of(nl, fd);
+		close(fd);
+		if (nsid < -1) {
+			d->lost++;
+			w->seen[i] = true;
+			d->unseen--;
+			continue;
+		}
+		for (size_t k = 0; nsid >= 0 && k < d->npeers; k++)
+			if (d->peers[k] == nsid) {
 				w->seen[i] = true;
 				w->queue[(*w->nq)++] = i;
+				d->unseen--;
+				found++;
 				break;
 			}
+	}
 	nl_close(nl);
-	return 0;
+	return ret;
 }
 
 int trace_discover(struct trace *t, const char *src, struct pp_err *e)
@@ -229,6 +273,7 @@ int trace_discover(struct trace *t, const char *src, struct pp_err *e)
 	}
 	seen[0] = true;
 	queue[nq++] = 0;
+	d->unseen = d->n - 1;
 	while (head < nq && !d->oom) {
 		const struct candidate *c = &d->c[queue[head++]];
 
@@ -257,13 +302,17 @@ oom:
 		ret = pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
 		goto out;
 	}
+	/* What could not be looked at may be on the way: said, not hidden. */
+	if (d->lost && trace_loss_set(t, "discover", "namespaces", -1, d->lost, 0) < 0) {
+		ret = pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
+		goto out;
+	}
 	t->src.kind = TRACE_EP_POD;
 	t->src.pod = t->src.node = t->src.container = -1;
 	t->src.netns = t->ns[0];
 	snprintf(t->src.label, sizeof(t->src.label), "%s", d->c[0].label);
 out:
 	for (size_t i = 0; i < d->n; i++) {
-		close(d->c[i].fd);
 		free(d->c[i].path);
 		free(d->c[i].label);
 	}

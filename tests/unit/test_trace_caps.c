@@ -4,14 +4,22 @@
  * counts what it leaves out; the observer-loss list replaces a recount and
  * drops a record that fell back under its cap; the namespace list grows
  * past the old 48 and refuses a label longer than a netns name allows; the
- * hops past TRACE_MAX_HOPS are counted, not dropped unsaid. */
+ * hops past TRACE_MAX_HOPS are counted, not dropped unsaid; a capture names
+ * every interface of a namespace, however many (there used to be room for
+ * 64, and a node has one per pod). */
 #include <errno.h>
 #include <limits.h>
+#include <net/if.h>
 #include <pcap/pcap.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "netns/netns.h"
+#include "nl/nl.h"
+#include "trace/capture.h"
 #include "trace/internal.h"
 #include "unit.h"
 
@@ -260,6 +268,61 @@ out:
 	free(k);
 }
 
+/* A namespace of its own (never the host's) with more interfaces than
+ * the old table held: a capture there names the last one as the kernel
+ * does. Needs root (a namespace, a packet socket); skipped without. */
+static void test_capture_many_ifs(void)
+{
+	enum { NBR = 150 };
+	const char *self = "/proc/self/ns/net";
+	struct capture *c = NULL;
+	struct pp_err e = { 0 };
+	struct nl *nl = NULL;
+	char name[IF_NAMESIZE];
+	int origin = -1;
+	unsigned idx;
+
+	if (geteuid() != 0) {
+		printf("unit: skip test_capture_many_ifs (needs root)\n");
+		return;
+	}
+	origin = netns_self_fd();
+	if (!CHECK(origin >= 0) || !CHECK(unshare(CLONE_NEWNET) == 0))
+		goto out;
+	nl = nl_open();
+	if (!CHECK(nl))
+		goto out;
+	for (int i = 0; i < NBR; i++) {
+		int ret;
+
+		snprintf(name, sizeof(name), "ppbr%d", i);
+		ret = nl_link_add_bridge(nl, &(struct nl_link){ .name = name, .netns_fd = -1 });
+		if (ret == 0)
+			ret = nl_commit(nl, NULL);
+		if (!CHECKF(ret == 0, "%s: %s", name, strerror(-ret)))
+			goto out;
+	}
+	snprintf(name, sizeof(name), "ppbr%d", NBR - 1);
+	idx = if_nametoindex(name);
+	if (!CHECK(idx > 64))
+		goto out;
+	if (!CHECKF(capture_open(&c, &self, 1, "arp", &e) == 0, "%s", e.msg))
+		goto out;
+	CHECK_EQ_STR(capture_ifname(c, 0, (int)idx), name);
+	CHECK_EQ_STR(capture_ifname(c, 0, 1), "lo");
+	CHECK_EQ_STR(capture_ifname(c, 0, (int)idx + 1000), "?");
+out:
+	capture_close(c);
+	if (nl)
+		nl_close(nl);
+	/* Back to where the other tests ran; the namespace goes with its
+	 * last user. */
+	if (origin >= 0) {
+		CHECK(netns_enter(origin) == 0);
+		close(origin);
+	}
+}
+
 int main(void)
 {
 	RUN(test_port_80_after_8080);
@@ -268,5 +331,6 @@ int main(void)
 	RUN(test_losses);
 	RUN(test_many_namespaces);
 	RUN(test_hops_cap);
+	RUN(test_capture_many_ifs);
 	return unit_summary();
 }
