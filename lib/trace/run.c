@@ -316,58 +316,6 @@ static void *disarm_run(void *arg)
 	return NULL;
 }
 
-struct arm_job {
-	const char *netns, *tag;
-	const struct nftrace_match *m;
-	struct nftrace **out;
-	struct pp_err e;
-	int ret;
-};
-
-static void *arm_run(void *arg)
-{
-	struct arm_job *j = arg;
-
-	j->ret = nftrace_arm(j->netns, j->tag, j->m, j->out, &j->e);
-	return NULL;
-}
-
-/* Arming waits on each namespace's kernel (a table committed, a listener
- * bound), and a path can cross many namespaces: arm them all at once, as
- * the captures are opened. The first failure is the error. */
-static int observers_arm(struct trace *t, const char *tag, const struct nftrace_match *m,
-			 struct nftrace **armed, struct pp_err *e)
-{
-	struct arm_job *jobs = calloc(t->nns ? t->nns : 1, sizeof(*jobs));
-	pthread_t *th = calloc(t->nns ? t->nns : 1, sizeof(*th));
-	bool *started = calloc(t->nns ? t->nns : 1, sizeof(*started));
-	int ret = 0;
-
-	if (!jobs || !th || !started) {
-		ret = pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < t->nns; i++) {
-		jobs[i] = (struct arm_job){ .netns = t->ns[i], .tag = tag, .m = m, .out = &armed[i] };
-		started[i] = pthread_create(&th[i], NULL, arm_run, &jobs[i]) == 0;
-		if (!started[i])	/* no thread: here, one after another */
-			arm_run(&jobs[i]);
-	}
-	for (size_t i = 0; i < t->nns; i++)
-		if (started[i])
-			pthread_join(th[i], NULL);
-	for (size_t i = 0; i < t->nns && ret == 0; i++)
-		if (jobs[i].ret < 0) {
-			*e = jobs[i].e;
-			ret = jobs[i].ret;
-		}
-out:
-	free(jobs);
-	free(th);
-	free(started);
-	return ret;
-}
-
 /* Closing a trace listener waits for an RCU grace period, as closing a
  * capture does: disarm every namespace at once and close the captures
  * meanwhile, so the grace periods overlap. */
@@ -530,9 +478,11 @@ int trace_run(struct trace *t, struct pp_err *e)
 	 * DNAT the destination is another, and those packets count most. */
 	m.sport = t->probe.sport;
 	snprintf(tag, sizeof(tag), "%d", (int)getpid());
-	ret = observers_arm(t, tag, &m, armed, e);
-	if (ret < 0)
-		goto out;
+	for (size_t i = 0; i < t->nns; i++) {
+		ret = nftrace_arm(t->ns[i], tag, &m, &armed[i], e);
+		if (ret < 0)
+			goto out;
+	}
 	t1 = now_ns();
 	t->arm_ns = t1 - t0;
 	probe_run(&t->probe, t->timeout_ms, &t->res);
