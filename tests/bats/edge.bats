@@ -271,7 +271,7 @@ tj() { pp -j trace "$@"; }
 	ip=$(pod_ip "$(NS pod_default_web-2)")
 	run ip -n "$(NS internet)" route get "$ip"
 	[ "$status" -ne 0 ]
-	run tj internet/laptop "$ip:8080" --timeout 1
+	run tj internet/laptop "$ip:8080" --timeout 2
 	[ "$status" -eq 1 ]
 	jq -e '.verdict.result == "unreachable" and (.verdict.reason | test("first seen at internet"))' <<<"$output"
 }

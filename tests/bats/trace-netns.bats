@@ -67,7 +67,7 @@ setup() { load helpers; }
 		sleep 0.1
 	done
 	[ "$(stat -L -c %i /proc/$pid/ns/net)" = "$want" ]
-	run "$PODPATH" -j trace --netns "$pid" 10.77.1.2 -p icmp --timeout 0.5
+	run "$PODPATH" -j trace --netns "$pid" 10.77.1.2 -p icmp --timeout 2
 	counter=$(ip netns exec ppt-tn-r nft list table inet ppt_t | grep -o 'packets [0-9]*' | awk '{print $2}')
 	ip netns exec ppt-tn-r nft delete table inet ppt_t
 	kill "$pid"

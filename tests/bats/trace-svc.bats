@@ -58,7 +58,7 @@ teardown_file() {
 	# Its answers are translated back only at local-in, after the capture:
 	# an HTTP request to a port that does not speak HTTP times out, and is
 	# not taken for an asymmetric return (nothing was refused)
-	run pp -j trace node/node-1 10.96.0.10:53 -p http --timeout 1
+	run pp -j trace node/node-1 10.96.0.10:53 -p http --timeout 2
 	[ "$status" -eq 1 ]
 	jq -e '.verdict.result == "timeout"' <<<"$output"
 	# UDP the same: the node's DNS query to kube-dns, to the coredns pod
@@ -78,7 +78,7 @@ teardown_file() {
 	tcpdump_start "${LAB}_pod_default_client" -n -i eth0 -c 2 -w "$BATS_TEST_TMPDIR/c.pcap" \
 		"tcp and host $ctrl"
 	dump=$TCPDUMP_PID
-	run pp -j trace default/client "$node2:30000" --timeout 1
+	run pp -j trace default/client "$node2:30000" --timeout 2
 	wait $dump
 	echo "$output"
 	[ "$status" -eq 1 ]

@@ -203,7 +203,7 @@ pp_host_veth() { "$PODPATH" --lab "$1" -j status | jq -r --arg p "$2" '.pods[] |
 	# 10.9.9.9 is nobody's: the VPC sends it to the gateway, the internet
 	# router has no route for it and says so.
 	watch_start ppt-trace-routed_pod_default_client eth0 "icmp[0] = 3"
-	tr ppt-trace-routed default/client 10.9.9.9 -p icmp --timeout 1
+	tr ppt-trace-routed default/client 10.9.9.9 -p icmp --timeout 2
 	watch_end
 	echo "tcpdump in the client: $seen"
 	[[ "$seen" == *"203.0.113.1 > 10.244.1.2: ICMP "*"unreachable"* ]]
@@ -216,7 +216,7 @@ pp_host_veth() { "$PODPATH" --lab "$1" -j status | jq -r --arg p "$2" '.pods[] |
 	# The kernel's default (icmp_ratelimit 1000) lets a burst of six through
 	# and then one a second; lab routers set it to 0, the host keeps its own.
 	for i in $(seq 10); do
-		tr ppt-trace-routed default/client 203.0.113.1:9 -p udp --timeout 1
+		tr ppt-trace-routed default/client 203.0.113.1:9 -p udp --timeout 2
 		[ "$st" -eq 1 ]
 		jq -e '.verdict.result == "refused"' <<<"$out"
 	done
@@ -231,7 +231,7 @@ pp_host_veth() { "$PODPATH" --lab "$1" -j status | jq -r --arg p "$2" '.pods[] |
 	# default route sends it back: round and round until the TTL runs out.
 	ip -n ${lab}_vpc route add 10.250.0.0/16 via 169.254.100.2 dev lb
 	watch_start ${lab}_pod_default_client eth0 "icmp[0] = 11"
-	tr $lab default/client 10.250.0.1 -p icmp --timeout 1
+	tr $lab default/client 10.250.0.1 -p icmp --timeout 2
 	ip -n ${lab}_vpc route del 10.250.0.0/16
 	watch_end
 	[[ "$seen" == *"time exceeded"* ]]
@@ -241,12 +241,12 @@ pp_host_veth() { "$PODPATH" --lab "$1" -j status | jq -r --arg p "$2" '.pods[] |
 }
 
 @test "an unused pod address: the destination node's ARP goes unanswered" {
-	tr ppt-trace-routed default/client 10.244.2.77 -p icmp --timeout 0.5
+	tr ppt-trace-routed default/client 10.244.2.77 -p icmp --timeout 2
 	[ "$st" -eq 1 ]
 	jq -e '.verdict.result == "no-neighbour" and (.verdict.reason | test("10.244.2.77 not resolved.*node node-2"))' <<<"$out"
 	ip -n ppt-trace-routed_node_node-2 neigh show 10.244.2.77 | grep -Eq "INCOMPLETE|FAILED"
 	# On the pod's own subnet, the pod itself asks, and ip neigh agrees.
-	tr ppt-trace-routed default/client 10.244.1.77 --timeout 0.5
+	tr ppt-trace-routed default/client 10.244.1.77 --timeout 2
 	[ "$st" -eq 1 ]
 	jq -e '.verdict.result == "no-neighbour" and (.verdict.reason | test("ARP on pod default/client eth0 unanswered"))' <<<"$out"
 	ip -n ppt-trace-routed_pod_default_client neigh show 10.244.1.77 | grep -Eq "INCOMPLETE|FAILED"
@@ -258,7 +258,7 @@ pp_host_veth() { "$PODPATH" --lab "$1" -j status | jq -r --arg p "$2" '.pods[] |
 	ip netns exec $n2 nft add table ip ppt_test
 	ip netns exec $n2 nft add chain ip ppt_test ppt_fwd '{ type filter hook forward priority 0; }'
 	ip netns exec $n2 nft add rule ip ppt_test ppt_fwd tcp dport 8080 counter drop comment '"ppt test drop"'
-	tr $lab default/client 10.244.2.2:8080 --timeout 0.5
+	tr $lab default/client 10.244.2.2:8080 --timeout 2
 	counter=$(ip netns exec $n2 nft list table ip ppt_test | grep -o 'packets [0-9]*' | awk '{print $2}')
 	ip netns exec $n2 nft delete table ip ppt_test
 	echo "$out" | jq .verdict
@@ -368,7 +368,7 @@ pp_host_veth() { "$PODPATH" --lab "$1" -j status | jq -r --arg p "$2" '.pods[] |
 	ip netns exec $w nft add chain ip ppt_fw in '{ type filter hook input priority 0; }'
 	ip netns exec $w nft add rule ip ppt_fw in tcp dport 8080 drop comment '"pod firewall"'
 	st2=0
-	out2=$("$PODPATH" --lab $lab -j trace default/client 10.244.2.99:80 --timeout 0.5) || st2=$?
+	out2=$("$PODPATH" --lab $lab -j trace default/client 10.244.2.99:80 --timeout 2) || st2=$?
 	ip netns exec $w nft delete table ip ppt_fw
 	ip netns exec $n2 nft delete table ip ppt_nat
 	echo "$ctl"
