@@ -17,76 +17,71 @@ static int count_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int nft_chain_rule_count(uint32_t family, const char *table, const char *chain, size_t *n)
+/* Send the request in buf (its header's sequence is seq) and run cb over
+ * the answer to the end: 0, or -errno of the socket or of the kernel's
+ * error (an ENOENT for a table not there among them). */
+static int query_run(char *buf, size_t len, uint32_t seq, mnl_cb_t cb, void *data)
 {
-	char buf[32768];	/* MNL_SOCKET_DUMP_SIZE */
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	struct nftnl_rule *r = nftnl_rule_alloc();
-	uint32_t seq = (uint32_t)time(NULL), portid;
-	struct nlmsghdr *nlh;
-	int ret = -ENOMEM;
-	ssize_t got;
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	uint32_t portid;
+	int ret;
+	ssize_t got = 0;
 
-	*n = 0;
-	if (!nl || !r)
-		goto out;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
 		ret = -errno;
 		goto out;
 	}
 	portid = mnl_socket_get_portid(nl);
+	ret = MNL_CB_OK;
+	while (ret > MNL_CB_STOP && (got = mnl_socket_recvfrom(nl, buf, len)) > 0)
+		ret = mnl_cb_run(buf, (size_t)got, seq, portid, cb, data);
+	/* A receive that failed (ENOBUFS: messages lost) before the dump's
+	 * end is an error, never a shorter answer taken for the whole. */
+	if (ret > MNL_CB_STOP && got < 0)
+		ret = MNL_CB_ERROR;
+	ret = ret < 0 ? -errno : 0;
+out:
+	mnl_socket_close(nl);
+	return ret;
+}
+
+int nft_chain_rule_count(uint32_t family, const char *table, const char *chain, size_t *n)
+{
+	char buf[32768];	/* MNL_SOCKET_DUMP_SIZE */
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	uint32_t seq = (uint32_t)time(NULL);
+	struct nlmsghdr *nlh;
+	int ret;
+
+	*n = 0;
+	if (!r)
+		return -ENOMEM;
 	/* The kernel filters the dump by table and chain. */
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, (uint16_t)family, NLM_F_DUMP, seq);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	ret = MNL_CB_OK;
-	while (ret > MNL_CB_STOP && (got = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0)
-		ret = mnl_cb_run(buf, (size_t)got, seq, portid, count_cb, n);
-	ret = ret < 0 ? -errno : 0;
-out:
-	if (r)
-		nftnl_rule_free(r);
-	if (nl)
-		mnl_socket_close(nl);
+	nftnl_rule_free(r);
+	ret = query_run(buf, sizeof(buf), seq, count_cb, n);
 	return ret;
 }
 
 int nft_table_exists(uint32_t family, const char *name)
 {
 	char buf[8192];	/* a table message and an ack */
-	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	uint32_t seq = (uint32_t)time(NULL), portid;
+	uint32_t seq = (uint32_t)time(NULL);
 	struct nlmsghdr *nlh;
-	int ret = -ENOMEM;
-	ssize_t got;
+	int ret;
 
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	portid = mnl_socket_get_portid(nl);
 	/* One table by name: the kernel answers it, or ENOENT. */
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, (uint16_t)family, NLM_F_ACK, seq);
 	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, name);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	ret = MNL_CB_OK;
-	while (ret > MNL_CB_STOP && (got = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0)
-		ret = mnl_cb_run(buf, (size_t)got, seq, portid, NULL, NULL);
-	if (ret >= 0)
-		ret = 1;
-	else
-		ret = errno == ENOENT ? 0 : -errno;
-out:
-	mnl_socket_close(nl);
-	return ret;
+	ret = query_run(buf, sizeof(buf), seq, NULL, NULL);
+	if (ret == -ENOENT)
+		return 0;
+	return ret < 0 ? ret : 1;
 }
