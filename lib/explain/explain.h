@@ -26,6 +26,9 @@ struct explain_doc {
 	size_t nlab;
 	struct explain_cmd cmds[EXPLAIN_MAX_LINES];	/* "see it yourself" */
 	size_t ncmds;
+	/* Lines and commands left out (past EXPLAIN_MAX_LINES, or longer than
+	 * EXPLAIN_LINE: a cut command would not run): said, never silent. */
+	size_t nleft_out;
 	/* "trace it" ("" if the topic has none); a SRC is at most NS/NAME:CONTAINER */
 	char trace_src[3 * TOPO_LABEL_MAX], trace_dst[320];
 	char trace_opts[64];			/* e.g. "-p http" */

@@ -185,24 +185,38 @@ __attribute__((format(printf, 2, 3)))
 static void line(struct explain_doc *d, const char *fmt, ...)
 {
 	va_list ap;
+	int n;
 
-	if (d->nlab == EXPLAIN_MAX_LINES)
+	if (d->nlab == EXPLAIN_MAX_LINES) {
+		d->nleft_out++;
 		return;
+	}
 	va_start(ap, fmt);
-	vsnprintf(d->lab[d->nlab++], EXPLAIN_LINE, fmt, ap);
+	n = vsnprintf(d->lab[d->nlab], EXPLAIN_LINE, fmt, ap);
 	va_end(ap);
+	if (n < 0 || n >= EXPLAIN_LINE)
+		d->nleft_out++;
+	else
+		d->nlab++;
 }
 
 __attribute__((format(printf, 3, 4)))
 static void cmd(struct explain_doc *d, const char *what, const char *fmt, ...)
 {
 	va_list ap;
+	int n;
 
-	if (d->ncmds == EXPLAIN_MAX_LINES)
+	if (d->ncmds == EXPLAIN_MAX_LINES) {
+		d->nleft_out++;
 		return;
+	}
 	va_start(ap, fmt);
-	vsnprintf(d->cmds[d->ncmds].cmd, EXPLAIN_LINE, fmt, ap);
+	n = vsnprintf(d->cmds[d->ncmds].cmd, EXPLAIN_LINE, fmt, ap);
 	va_end(ap);
+	if (n < 0 || n >= EXPLAIN_LINE) {
+		d->nleft_out++;
+		return;
+	}
 	snprintf(d->cmds[d->ncmds++].what, sizeof(d->cmds[0].what), "%s", what);
 }
 

@@ -88,6 +88,10 @@ void out_explain_text(FILE *f, const struct explain_doc *d, const char *lab, boo
 			fprintf(f, "  %s# %s%s\n  %s\n", color ? DIM : "", d->cmds[i].what,
 				color ? RESET : "", d->cmds[i].cmd);
 	}
+	if (d->nleft_out)
+		fprintf(f, "\n  (%zu line%s of this topic left out: more than %d, or longer than %d "
+			"bytes)\n", d->nleft_out, d->nleft_out == 1 ? "" : "s", EXPLAIN_MAX_LINES,
+			EXPLAIN_LINE - 1);
 	if (d->trace_src[0]) {
 		heading(f, "Trace it", color);
 		fprintf(f, "  podpath --lab %s trace %s %s%s%s\n", lab, d->trace_src, d->trace_dst,
@@ -111,6 +115,8 @@ json_t *out_explain_json(const struct explain_doc *d, const char *lab)
 	o = json_pack("{s:i, s:s, s:s, s:s?, s:o, s:o, s:o}", "schema", 1, "topic", d->name, "title",
 		      d->title, "lab", lab, "concept", concept, "in_this_lab", lines, "commands",
 		      cmds);
+	if (o && d->nleft_out)
+		json_object_set_new(o, "left_out", json_integer((json_int_t)d->nleft_out));
 	if (o && d->trace_src[0])
 		json_object_set_new(o, "trace", json_pack("{s:s, s:s, s:s}", "src", d->trace_src, "dst",
 							  d->trace_dst, "options", d->trace_opts));
