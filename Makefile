@@ -38,7 +38,7 @@ CPPFLAGS += -D_GNU_SOURCE -DPODPATH_VERSION='"$(VERSION)"' -Ilib $(PKG_CFLAGS)
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS)
 LDLIBS   += $(PKG_LIBS) -lpthread
 
-LIB_SRC  := $(sort $(wildcard lib/*.c lib/*/*.c))
+LIB_SRC  := $(sort $(filter-out %.bpf.c,$(wildcard lib/*.c lib/*/*.c lib/*/*/*.c)))
 CMD_SRC  := $(sort $(wildcard cmd/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/%.o)
@@ -70,11 +70,11 @@ $(BUILD)/.pkgs-ok:
 		echo "podpath: build libraries missing ($(PKGS)); run 'make deps' as root, or 'make demo' / 'make check', which do" >&2; exit 1; }
 	@mkdir -p $(BUILD) && touch $@
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h lib/*/*.h cmd/*.h) Makefile | $(BUILD)/.pkgs-ok
+$(BUILD)/%.o: %.c $(wildcard lib/*.h lib/*/*.h lib/*/*/*.h cmd/*.h) Makefile | $(BUILD)/.pkgs-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/asan/%.o: %.c $(wildcard lib/*.h lib/*/*.h) Makefile | $(BUILD)/.pkgs-ok
+$(BUILD)/asan/%.o: %.c $(wildcard lib/*.h lib/*/*.h lib/*/*/*.h) Makefile | $(BUILD)/.pkgs-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -O1 $(SAN) -c -o $@ $<
 
@@ -84,7 +84,7 @@ $(BUILD)/asan/test_%: tests/unit/test_%.c tests/unit/unit.h $(ASAN_OBJ)
 
 # libFuzzer harness for the topology parser (clang); replayed over the seed
 # corpus by `make check`, run open-ended by `make fuzz`.
-$(FUZZ_BIN): tests/fuzz/fuzz_topo.c $(LIB_SRC) $(wildcard lib/*.h lib/*/*.h)
+$(FUZZ_BIN): tests/fuzz/fuzz_topo.c $(LIB_SRC) $(wildcard lib/*.h lib/*/*.h lib/*/*/*.h)
 	@mkdir -p $(dir $@)
 	clang $(CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 		-o $@ tests/fuzz/fuzz_topo.c $(LIB_SRC) $(LDLIBS)

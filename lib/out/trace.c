@@ -297,6 +297,46 @@ static json_t *losses_json(const struct trace *t)
 	return a;
 }
 
+/* The verdict's evidence: the command that shows its cause, the kernel's
+ * own drop reason, and the notes (findings after the verdict). */
+static void findings_text(FILE *f, const struct trace *t)
+{
+	for (size_t i = 0; i < t->nfindings; i++) {
+		const struct trace_finding *x = &t->findings[i];
+
+		if (i)
+			fprintf(f, "%s  %s\n", i == 1 ? "also found:\n" : "", x->text);
+		if (x->drop_reason[0])
+			fprintf(f, "%skernel drop reason: %s in %s\n", i ? "    " : "", x->drop_reason,
+				x->drop_func[0] ? x->drop_func : "?");
+		if (x->command[0])
+			fprintf(f, "%sshown by: %s\n", i ? "    " : "", x->command);
+	}
+}
+
+static json_t *findings_json(const struct trace *t)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < t->nfindings; i++) {
+		const struct trace_finding *x = &t->findings[i];
+
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:s, s:s, s:o, s:o, s:s}",
+						   "check", x->check, "cause", x->cause,
+						   "verdict", trace_verdict_name(x->verdict),
+						   "netns", x->ns >= 0 ? json_string(t->ns[x->ns]) : json_null(),
+						   "place", x->ns >= 0 ? json_string(t->ns_label[x->ns]) : json_null(),
+						   "hop", x->hop >= 0 ? json_integer(x->hop + 1) : json_null(),
+						   "interface", x->ifname, "object", x->object,
+						   "expected", x->expected, "actual", x->actual,
+						   "drop_reason", x->drop_reason[0] ? json_string(x->drop_reason) : json_null(),
+						   "drop_function", x->drop_func[0] ? json_string(x->drop_func) : json_null(),
+						   "command", x->command));
+		json_object_set_new(json_array_get(a, i), "text", json_string(x->text ? x->text : ""));
+	}
+	return a;
+}
+
 void out_trace_text(FILE *f, const struct trace *t, bool color)
 {
 	bool ok = t->verdict == TRACE_DELIVERED, reply_started = false;
@@ -363,6 +403,8 @@ void out_trace_text(FILE *f, const struct trace *t, bool color)
 	}
 	fprintf(f, "\nverdict: %s%s%s: %s\n", color ? (ok ? GREEN : RED) : "",
 		trace_verdict_name(t->verdict), color ? RESET : "", t->reason);
+	if (!ok)
+		findings_text(f, t);
 	if (t->res.tls[0])
 		fprintf(f, "tls: %s\n", t->res.tls);
 	if (!ok && t->divergence[0])
@@ -454,6 +496,8 @@ json_t *out_trace_json(const struct trace *t)
 		      t->reason, "divergence", t->divergence, "answer", t->res.answer,
 		      "events_lost", t->nft_lost);
 	json_object_set_new(v, "last_hop", t->last_hop >= 0 ? json_integer(t->last_hop + 1) : json_null());
+	json_object_set_new(v, "cause", t->cause ? json_string(t->cause) : json_null());
+	json_object_set_new(v, "findings", findings_json(t));
 	if (t->res.http_status)
 		json_object_set_new(v, "http_status", json_integer(t->res.http_status));
 	if (t->res.tls[0])

@@ -8,6 +8,13 @@
  * reach the verdict. */
 int trace_correlate(struct trace *t, struct pp_err *e);
 
+/* Ask the kernel what the diagnosis checks need about the place the
+ * probe was last seen (t->ev), then run the checks: t->findings, verdict,
+ * reason, cause (verdict.c). 0 or -ENOMEM. */
+int trace_verdict_find(struct trace *t);
+/* Only the asking: fill t->ev. 0 or -errno. */
+int trace_evidence_collect(struct trace *t);
+
 /* Which Service t's destination and probe port address (a ClusterIP port,
  * or a node's IP and a NodePort): fills t->svc (svc -1 when none). */
 void trace_service_match(struct trace *t);

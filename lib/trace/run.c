@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "netns/netns.h"
+#include "trace/diag/diag.h"
 #include "trace/internal.h"
 
 static uint64_t now_ns(void)
@@ -548,17 +549,9 @@ void trace_free(struct trace *t)
 	t->nns = 0;
 	free(t->reason);
 	t->reason = NULL;
+	diag_free(t);
+	t->cause = NULL;
 	free(t->loss);
 	t->loss = NULL;
 	t->nloss = 0;
-}
-
-const char *trace_verdict_name(enum trace_verdict v)
-{
-	static const char *const names[] = {
-		"delivered", "dropped", "refused", "unreachable", "no-route", "no-neighbour", "timeout",
-		"ttl-exceeded", "asymmetric-return", "tls-failed",
-	};
-
-	return names[v];
 }

@@ -101,6 +101,39 @@ enum trace_verdict {
 	TRACE_TTL_EXCEEDED,	/* ICMP time exceeded: a routing loop, or too far */
 	TRACE_ASYMMETRIC,	/* the answer came back another way, its DNAT not undone */
 	TRACE_TLS_FAILED,	/* connected, but TLS failed or the server was not trusted */
+	TRACE_VERDICT_COUNT
+};
+
+/* What one diagnosis check concluded from the evidence (lib/trace/diag/):
+ * structured, so JSON, explain and the TUI read fields, never words. The
+ * first finding of a trace is its verdict; the others are notes. */
+struct trace_finding {
+	const char *check;		/* the check's name: "nft-rule", "kernel-drop", ... */
+	const char *cause;		/* what it found: "forwarding-off", "rp-filter", ... (= check if none finer) */
+	enum trace_verdict verdict;
+	ssize_t ns;			/* the place (index into trace.ns), -1: none */
+	ssize_t hop;			/* the hop it concerns, -1: none */
+	char ifname[IF_NAMESIZE];	/* the interface there, "" if none */
+	char object[640];		/* the kernel object: "sysctl net.ipv4.ip_forward", "route 10.244.2.0/24" */
+	char expected[64], actual[64];	/* what the lab or the path needs, what the kernel has ("" if n/a) */
+	char command[384];		/* the command that shows it, "" if none */
+	char drop_reason[64], drop_func[64];	/* the kernel's drop reason and function, "" if none */
+	char *text;			/* the finding in words (owned) */
+};
+
+/* What was asked of the kernel after the probe, for the checks to read:
+ * the checks never ask it themselves, so each is a pure function of the
+ * evidence, testable with fixtures. */
+struct trace_evidence {
+	bool asked;			/* the questions below were put */
+	size_t at;			/* where: the place the request was last seen (0: the source) */
+	int route_err;			/* the route lookup towards DST there: 0 or -errno */
+	uint8_t route_type;		/* RTN_* of the route found */
+	uint32_t route_dst, route_gw;
+	uint8_t route_plen;
+	char route_oif[IF_NAMESIZE];
+	uint32_t next_hop;		/* the address `at` ARPs for to send towards DST */
+	uint16_t neigh_state;		/* its neighbour entry's NUD_* state, 0: none */
 };
 
 /* Something an observer could not see or keep: a cap that was hit, a
@@ -150,6 +183,12 @@ struct trace {
 	ssize_t last_hop;		/* last request hop seen, -1 if none */
 	struct trace_loss *loss;	/* observer losses and caps hit (owned) */
 	size_t nloss;
+	struct trace_evidence ev;	/* kernel state asked after the probe */
+	/* Findings of the diagnosis checks; [0] is the verdict, the rest notes
+	 * (owned). cause: findings[0].cause, the verdict's cause. */
+	struct trace_finding *findings;
+	size_t nfindings;
+	const char *cause;
 	uint64_t arm_ns, wait_ns, total_ns;	/* wall time arming, waiting, overall */
 	/* Behind the ingress controller: the second TCP connection, the one
 	 * nginx opened to the backend Service for the probe's request, traced
