@@ -551,6 +551,9 @@ void trace_free(struct trace *t)
 	t->reason = NULL;
 	diag_free(t);
 	t->cause = NULL;
+	free(t->drops);
+	t->drops = NULL;
+	t->ndrops = 0;
 	free(t->loss);
 	t->loss = NULL;
 	t->nloss = 0;

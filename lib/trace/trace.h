@@ -121,6 +121,20 @@ struct trace_finding {
 	char *text;			/* the finding in words (owned) */
 };
 
+/* A packet of the probe's flow that the kernel freed as dropped, as its
+ * skb:kfree_skb tracepoint told it (observe/drops). */
+struct trace_drop {
+	uint64_t ts_ns;			/* CLOCK_REALTIME, as the captures */
+	ssize_t ns;			/* the place (index into trace.ns), -1: not observed */
+	char ifname[IF_NAMESIZE];	/* the device it was on, "" if none */
+	char reason[64];		/* the kernel's name, "IP_INADDRERRORS" */
+	char func[64];			/* where it was freed, "ip_error" ("" if unknown) */
+	bool reply;			/* the answer, not the request */
+	uint8_t proto;
+	uint32_t saddr, daddr;
+	uint16_t sport, dport;
+};
+
 /* What was asked of the kernel after the probe, for the checks to read:
  * the checks never ask it themselves, so each is a pure function of the
  * evidence, testable with fixtures. */
@@ -134,6 +148,13 @@ struct trace_evidence {
 	char route_oif[IF_NAMESIZE];
 	uint32_t next_hop;		/* the address `at` ARPs for to send towards DST */
 	uint16_t neigh_state;		/* its neighbour entry's NUD_* state, 0: none */
+	/* At the place of the drop that ended the probe (or `at`): the
+	 * sysctls that decide, -1 where unknown. */
+	bool drop_asked;
+	size_t drop_at;
+	long ip_forward;		/* net.ipv4.ip_forward */
+	long rp_filter;			/* the stricter of conf.all and conf.IF (the kernel takes the max) */
+	long ct_count, ct_max;		/* net.netfilter.nf_conntrack_{count,max} */
 };
 
 /* Something an observer could not see or keep: a cap that was hit, a
@@ -184,6 +205,11 @@ struct trace {
 	struct trace_loss *loss;	/* observer losses and caps hit (owned) */
 	size_t nloss;
 	struct trace_evidence ev;	/* kernel state asked after the probe */
+	struct trace_drop *drops;	/* the flow's packets the kernel dropped, in time order (owned) */
+	size_t ndrops;
+	/* Why kernel drops could not be watched ("" when they were): said once
+	 * in the output, and the diagnosis falls back to asking the kernel. */
+	char drops_off[160];
 	/* Findings of the diagnosis checks; [0] is the verdict, the rest notes
 	 * (owned). cause: findings[0].cause, the verdict's cause. */
 	struct trace_finding *findings;

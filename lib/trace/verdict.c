@@ -3,6 +3,7 @@
  * asking is here, so every check stays a pure function of the evidence. */
 #include <errno.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "netns/netns.h"
@@ -43,12 +44,65 @@ static int ask_here(void *arg)
 	return 0;
 }
 
+/* A number-valued sysctl of this namespace ("net/ipv4/ip_forward"); -1
+ * when it is absent (the module that makes it is not loaded) or unreadable.
+ * /proc/sys/net shows the namespace of whoever opens it. */
+static long sysctl_read(const char *key)
+{
+	char path[128 + IF_NAMESIZE], buf[32];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/%s", key);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f) || sscanf(buf, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+struct ask_drop {
+	const char *ifname;
+	struct trace_evidence *ev;
+};
+
+static int ask_drop_here(void *arg)
+{
+	struct ask_drop *q = arg;
+	struct trace_evidence *ev = q->ev;
+	char key[64 + IF_NAMESIZE];
+	long v;
+
+	ev->ip_forward = sysctl_read("net/ipv4/ip_forward");
+	ev->rp_filter = sysctl_read("net/ipv4/conf/all/rp_filter");
+	if (q->ifname[0]) {
+		snprintf(key, sizeof(key), "net/ipv4/conf/%s/rp_filter", q->ifname);
+		v = sysctl_read(key);
+		if (v > ev->rp_filter)
+			ev->rp_filter = v;
+	}
+	ev->ct_count = sysctl_read("net/netfilter/nf_conntrack_count");
+	ev->ct_max = sysctl_read("net/netfilter/nf_conntrack_max");
+	return 0;
+}
+
 int trace_evidence_collect(struct trace *t)
 {
 	struct trace_evidence *ev = &t->ev;
 	struct ask q = { t->dst.ip, ev };
+	const struct trace_drop *d;
 
 	memset(ev, 0, sizeof(*ev));
+	ev->ip_forward = ev->rp_filter = ev->ct_count = ev->ct_max = -1;
+	d = diag_terminal_drop(t);
+	if (d && d->ns >= 0 && t->res.outcome != PROBE_OK) {
+		struct ask_drop qd = { d->ifname, ev };
+
+		ev->drop_at = (size_t)d->ns;
+		ev->drop_asked = netns_run(t->ns[d->ns], ask_drop_here, &qd) == 0;
+	}
 	if (!t->nns || t->res.outcome == PROBE_OK)
 		return 0;
 	ev->at = t->last_hop >= 0 ? t->hops[t->last_hop].ns : 0;

@@ -75,3 +75,19 @@ const struct capture_pkt *diag_packets(const struct trace *t, size_t *n)
 	}
 	return capture_packets(t->cap, n);
 }
+
+const struct trace_drop *diag_terminal_drop(const struct trace *t)
+{
+	for (size_t i = 0; i < t->ndrops; i++) {
+		const struct trace_drop *d = &t->drops[i];
+		bool later = false;
+
+		if (d->reply)
+			continue;
+		for (size_t h = 0; h < t->nhops && !later; h++)
+			later = !t->hops[h].reply && t->hops[h].pkt->ts_ns > d->ts_ns;
+		if (!later)
+			return d;
+	}
+	return NULL;
+}

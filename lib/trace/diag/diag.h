@@ -30,7 +30,7 @@ int diag_run(struct trace *t);
 void diag_free(struct trace *t);
 
 /* The checks (one file each). */
-diag_check_fn diag_delivered, diag_nft_rule, diag_ttl_exceeded, diag_refused,
+diag_check_fn diag_delivered, diag_nft_rule, diag_ttl_exceeded, diag_refused, diag_kernel_drop,
 	diag_arp_unanswered, diag_neigh_failed, diag_unreachable, diag_tls_failed,
 	diag_no_route, diag_asymmetric, diag_timeout;
 
@@ -45,6 +45,11 @@ void diag_last_seen(const struct trace *t, char *buf, size_t len);
 const struct trace_hop *diag_first_reply(const struct trace *t);
 /* Index of the source's namespace in t->ns, SIZE_MAX if none. */
 size_t diag_src_ns(const struct trace *t);
+/* The drop that ended the request: the first one after which the request
+ * was seen nowhere. A drop of a copy (a flooded frame another port took
+ * too) is followed by the packet's own later hops, and is not the end.
+ * NULL if none. */
+const struct trace_drop *diag_terminal_drop(const struct trace *t);
 /* Every captured packet (not only the flow's hops). */
 const struct capture_pkt *diag_packets(const struct trace *t, size_t *n);
 

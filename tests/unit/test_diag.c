@@ -1,0 +1,306 @@
+/* Diagnosis without a lab: each check of lib/trace/diag/ is a pure
+ * function of the evidence, so fixtures (captured packets, hops, nftables
+ * events, kernel drops, the sysctls asked afterwards) decide the verdict
+ * here exactly as a live trace would. The table's order is tested too: an
+ * nftables drop outranks the kernel's own account of it, a kernel drop
+ * outranks a bare timeout, a copy's drop followed by the packet's later
+ * hops is not the end. */
+#include <netinet/in.h>
+#include <stdlib.h>
+
+#include <linux/neighbour.h>
+#include <linux/netfilter.h>
+#include <string.h>
+
+#include "trace/diag/diag.h"
+#include "trace/internal.h"
+#include "unit.h"
+
+#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
+
+static const uint32_t CLIENT = IP(10, 244, 1, 2), WEB2 = IP(10, 244, 2, 2);
+
+/* Three places: the client pod, node-1, node-2; the client's SYN seen
+ * leaving the pod (t=1000), entering node-1 (t=2000), entering node-2
+ * (t=3000), plus any extra packets. */
+static void fixture(struct trace *t, const struct capture_pkt *extra, size_t nextra)
+{
+	static const char *const labels[] = { "pod default/client", "node node-1", "node node-2" };
+	static const char *const names[] = { "pp_pod_client", "pp_node_1", "pp_node_2" };
+	struct capture_pkt p[8] = { 0 };
+	size_t n = 0;
+
+	memset(t, 0, sizeof(*t));
+	t->nns = 3;
+	t->ns = calloc(3, sizeof(*t->ns));
+	t->ns_label = calloc(3, sizeof(*t->ns_label));
+	for (size_t i = 0; i < 3; i++) {
+		t->ns[i] = strdup(names[i]);
+		strcpy(t->ns_label[i], labels[i]);
+	}
+	t->src.netns = names[0];
+	strcpy(t->src.label, "default/client");
+	t->dst.ip = WEB2;
+	t->probe.proto = PROBE_TCP;
+	t->probe.sport = 40000;
+	t->probe.dport = 8080;
+	t->timeout_ms = 2000;
+	t->svc.svc = -1;
+	t->last_hop = -1;
+	for (size_t i = 0; i < 3; i++) {
+		p[n] = (struct capture_pkt){ .ts_ns = 1000 * (i + 1), .ns = i, .outgoing = i == 0,
+					     .ethertype = 0x0800, .saddr = CLIENT, .daddr = WEB2,
+					     .proto = IPPROTO_TCP, .sport = 40000, .dport = 8080,
+					     .tcp_flags = 0x02 };
+		strcpy(p[n++].ifname, "eth0");
+	}
+	for (size_t i = 0; i < nextra; i++)
+		p[n++] = extra[i];
+	t->cap = capture_from_packets(p, n);
+	for (size_t i = 0; i < 3; i++) {
+		t->hops[i] = (struct trace_hop){ .pkt = &capture_packets(t->cap, &n)[i], .ns = i,
+						 .svc.svc = -1 };
+	}
+	t->nhops = 3;
+	t->last_hop = 2;
+	t->res.outcome = PROBE_TIMEOUT;
+	t->ev.ip_forward = t->ev.rp_filter = t->ev.ct_count = t->ev.ct_max = -1;
+}
+
+static void drop_add(struct trace *t, uint64_t ts, ssize_t ns, const char *ifname,
+		     const char *reason, const char *func)
+{
+	struct trace_drop *d = realloc(t->drops, (t->ndrops + 1) * sizeof(*d));
+
+	if (!d)
+		abort();
+	t->drops = d;
+	d = &t->drops[t->ndrops++];
+	*d = (struct trace_drop){ .ts_ns = ts, .ns = ns, .proto = IPPROTO_TCP, .saddr = CLIENT,
+				  .daddr = WEB2, .sport = 40000, .dport = 8080 };
+	strcpy(d->ifname, ifname);
+	strcpy(d->reason, reason);
+	strcpy(d->func, func);
+}
+
+static void release(struct trace *t)
+{
+	trace_free(t);
+}
+
+static void test_delivered(void)
+{
+	struct trace t;
+
+	fixture(&t, NULL, 0);
+	t.res.outcome = PROBE_OK;
+	strcpy(t.res.answer, "pod=default/web-2");
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(trace_verdict_name(t.verdict), "delivered");
+	CHECK_EQ_STR(t.cause, "delivered");
+	CHECK_EQ_STR(t.reason, "pod=default/web-2");
+	release(&t);
+}
+
+static void test_timeout_names_last_hop(void)
+{
+	struct trace t;
+
+	fixture(&t, NULL, 0);
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(trace_verdict_name(t.verdict), "timeout");
+	CHECKF(strstr(t.reason, "last seen at hop 3, node node-2 eth0 (in)"), "%s", t.reason);
+	CHECK_EQ_INT((int)t.findings[0].hop, 2);
+	release(&t);
+}
+
+/* The issue's own example: forwarding off on node-2. */
+static void test_forwarding_off(void)
+{
+	struct trace t;
+	const struct trace_finding *f;
+
+	fixture(&t, NULL, 0);
+	drop_add(&t, 3500, 2, "eth0", "IP_INADDRERRORS", "ip_error");
+	t.ev.drop_asked = true;
+	t.ev.drop_at = 2;
+	t.ev.ip_forward = 0;
+	CHECK_EQ_INT(diag_run(&t), 0);
+	f = &t.findings[0];
+	CHECK_EQ_STR(trace_verdict_name(t.verdict), "dropped");
+	CHECK_EQ_STR(t.cause, "forwarding-off");
+	CHECK_EQ_STR(f->check, "kernel-drop");
+	CHECK_EQ_INT((int)f->ns, 2);
+	CHECK_EQ_STR(f->object, "sysctl net.ipv4.ip_forward");
+	CHECK_EQ_STR(f->expected, "1");
+	CHECK_EQ_STR(f->actual, "0");
+	CHECK_EQ_STR(f->drop_reason, "IP_INADDRERRORS");
+	CHECK_EQ_STR(f->drop_func, "ip_error");
+	CHECKF(strstr(t.reason, "node node-2 did not forward it: IPv4 forwarding is off "
+		       "(net.ipv4.ip_forward=0); kernel drop reason IP_INADDRERRORS in ip_error"),
+	       "%s", t.reason);
+	release(&t);
+}
+
+/* Without the sysctl (asked elsewhere, or not at all) the reason alone. */
+static void test_kernel_drop_unexplained(void)
+{
+	struct trace t;
+
+	fixture(&t, NULL, 0);
+	drop_add(&t, 3500, 2, "eth0", "IP_INADDRERRORS", "ip_error");
+	t.ev.drop_asked = true;
+	t.ev.drop_at = 1;	/* not where it dropped */
+	t.ev.ip_forward = 0;
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(t.cause, "kernel-drop");
+	CHECKF(strstr(t.reason, "drop reason IP_INADDRERRORS in ip_error"), "%s", t.reason);
+	release(&t);
+}
+
+/* A drop of a copy (a flooded frame) that the packet outlived is no end. */
+static void test_copy_drop_is_not_the_end(void)
+{
+	struct trace t;
+
+	fixture(&t, NULL, 0);
+	drop_add(&t, 1500, 1, "cbr0", "OTHERHOST", "ip_rcv_core");
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(t.cause, "timeout");
+	CHECK(diag_terminal_drop(&t) == NULL);
+	release(&t);
+}
+
+static void test_rp_filter(void)
+{
+	struct trace t;
+
+	fixture(&t, NULL, 0);
+	drop_add(&t, 3500, 2, "eth0", "IP_RPFILTER", "ip_rcv_finish_core");
+	t.ev.drop_asked = true;
+	t.ev.drop_at = 2;
+	t.ev.rp_filter = 1;
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(t.cause, "rp-filter");
+	CHECK_EQ_STR(t.findings[0].object, "sysctl net.ipv4.conf.eth0.rp_filter");
+	CHECK_EQ_STR(t.findings[0].actual, "1");
+	release(&t);
+}
+
+static void test_conntrack_full(void)
+{
+	struct trace t;
+
+	fixture(&t, NULL, 0);
+	drop_add(&t, 3500, 2, "eth0", "NETFILTER_DROP", "nf_hook_slow");
+	t.ev.drop_asked = true;
+	t.ev.drop_at = 2;
+	t.ev.ct_count = 8;
+	t.ev.ct_max = 8;
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(t.cause, "conntrack-full");
+	t.ev.ct_count = 3;	/* room left: another hook dropped it */
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(t.cause, "netfilter-hook");
+	release(&t);
+}
+
+/* An nftables rule that dropped it is the verdict; the kernel's account
+ * of the same drop (NETFILTER_DROP) is a note. */
+static void test_nft_outranks_kernel(void)
+{
+	struct trace t;
+	struct nftrace_event ev = { .kind = NFTRACE_RULE, .verdict = NF_DROP, .family = NFPROTO_INET };
+
+	fixture(&t, NULL, 0);
+	strcpy(ev.table, "filter");
+	strcpy(ev.chain, "forward");
+	strcpy(ev.rule, "handle 3: ip daddr 10.244.2.2 drop");
+	t.nft = calloc(1, sizeof(*t.nft));
+	t.nft_ns = calloc(1, sizeof(*t.nft_ns));
+	t.nft[0] = ev;
+	t.nft_ns[0] = 2;
+	t.nnft = 1;
+	drop_add(&t, 3500, 2, "eth0", "NETFILTER_DROP", "nf_hook_slow");
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(t.cause, "nft-rule");
+	CHECK_EQ_INT((int)t.nfindings, 2);
+	if (t.nfindings == 2)
+		CHECK_EQ_STR(t.findings[1].check, "kernel-drop");
+	CHECKF(strstr(t.reason, "dropped by nftables in node node-2: table filter chain forward, "
+		       "rule handle 3"), "%s", t.reason);
+	release(&t);
+}
+
+/* ARP for the next hop went unanswered where the probe was last seen. */
+static void test_arp_unanswered(void)
+{
+	struct capture_pkt arp = { .ts_ns = 3100, .ns = 2, .outgoing = true, .ethertype = 0x0806,
+				   .arp_op = 1, .arp_spa = IP(10, 244, 2, 1), .arp_tpa = WEB2 };
+	struct trace t;
+
+	strcpy(arp.ifname, "cbr0");
+	fixture(&t, &arp, 1);
+	t.ev.asked = true;
+	t.ev.at = 2;
+	t.ev.next_hop = WEB2;
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(trace_verdict_name(t.verdict), "no-neighbour");
+	CHECK_EQ_STR(t.findings[0].ifname, "cbr0");
+	CHECKF(strstr(t.reason, "neighbour 10.244.2.2 not resolved: ARP on node node-2 cbr0 "
+		       "unanswered"), "%s", t.reason);
+	release(&t);
+}
+
+/* The neighbour was already FAILED before this trace: the host
+ * unreachable came from there, and it is named. */
+static void test_neigh_failed(void)
+{
+	struct trace t;
+
+	fixture(&t, NULL, 0);
+	t.res.outcome = PROBE_UNREACHABLE;
+	t.ev.asked = true;
+	t.ev.at = 2;
+	t.ev.next_hop = WEB2;
+	t.ev.neigh_state = NUD_FAILED;
+	strcpy(t.ev.route_oif, "cbr0");
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(trace_verdict_name(t.verdict), "no-neighbour");
+	CHECK_EQ_STR(t.findings[0].actual, "FAILED");
+	release(&t);
+}
+
+/* Every check in the table has a name and a function, and the last one
+ * always finds: a trace never ends without a verdict. */
+static void test_table(void)
+{
+	struct trace t;
+	struct trace_finding f = { 0 };
+
+	CHECK(diag_nchecks > 3);
+	for (size_t i = 0; i < diag_nchecks; i++)
+		CHECK(diag_checks[i].name && diag_checks[i].fn);
+	fixture(&t, NULL, 0);
+	CHECK_EQ_INT(diag_checks[diag_nchecks - 1].fn(&t, &f), 1);
+	free(f.text);
+	release(&t);
+	for (int v = 0; v < TRACE_VERDICT_COUNT; v++)
+		CHECK(strcmp(trace_verdict_name(v), "?"));
+}
+
+int main(void)
+{
+	RUN(test_delivered);
+	RUN(test_timeout_names_last_hop);
+	RUN(test_forwarding_off);
+	RUN(test_kernel_drop_unexplained);
+	RUN(test_copy_drop_is_not_the_end);
+	RUN(test_rp_filter);
+	RUN(test_conntrack_full);
+	RUN(test_nft_outranks_kernel);
+	RUN(test_arp_unanswered);
+	RUN(test_neigh_failed);
+	RUN(test_table);
+	return unit_summary();
+}
