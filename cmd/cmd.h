@@ -39,6 +39,7 @@ struct trace_args {
 	const char *src, *dst, *proto, *pcap, *netns;
 	bool tui;
 	long port;
+	long size;		/* --size: 0 when not given */
 	int timeout_ms;
 	char url_path[256];
 	const char *url;	/* DST as given, when it was a URL */

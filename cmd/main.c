@@ -49,7 +49,8 @@ static const struct command commands[] = {
 	  "  TARGET is POD (NAMESPACE/NAME or NAME in default), node/NAME or internet/NAME\n"
 	  "  -c, --container NAME     run as that container of the pod\n" },
 	{ "trace", cmd_trace, NEED_ROOT, "send a real probe and report every hop",
-	  "SRC DST [-p icmp|udp|tcp|http|https|dns] [--port N] [--timeout SEC] [--pcap FILE] [--tui]\n"
+	  "SRC DST [-p icmp|udp|tcp|http|https|dns] [--port N] [--timeout SEC] [--size BYTES]\n"
+	  "       [--pcap FILE] [--tui]\n"
 	  "       podpath trace --netns NAME|PID DST [options]\n"
 	  "  SRC is a pod (NS/NAME[:CONTAINER]), node/NAME or internet/NAME; DST a pod\n"
 	  "  (NS/NAME[:PORT]), node/NAME, internet/NAME[:PORT], a Service (svc/NS/NAME[:PORT]),\n"
@@ -61,6 +62,8 @@ static const struct command commands[] = {
 	  "                           address or name: its first port)\n"
 	  "      --port N             destination port (with svc/NS/NAME: the Service port)\n"
 	  "      --timeout SEC        how long to wait for the answer (default 2)\n"
+	  "      --size BYTES         one DF packet of BYTES (icmp, or udp): where does the\n"
+	  "                           path need fragmenting?\n"
 	  "      --pcap FILE          write every captured packet as pcapng, in time order\n"
 	  "                           (- : to stdout, the report then to stderr)\n"
 	  "      --tui                step through the hops in a terminal view\n"

@@ -23,6 +23,7 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 		{ "protocol", required_argument, NULL, 'p' },
 		{ "port", required_argument, NULL, 'P' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "size", required_argument, NULL, 'S' },
 		{ "pcap", required_argument, NULL, 'w' },
 		{ "tui", no_argument, NULL, 'T' },
 		{ "netns", required_argument, NULL, 'N' },
@@ -52,6 +53,13 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 				return pp_usage_error("trace", "--timeout \"%s\": expected seconds from 0.05 to 60",
 						      optarg);
 			a->timeout_ms = (int)(sec * 1000);
+			break;
+		case 'S':
+			a->size = pp_parse_uint(optarg, PROBE_SIZE_MIN, PROBE_SIZE_MAX);
+			if (a->size < 0)
+				return pp_usage_error("trace", "--size \"%s\": expected bytes from %d to %d "
+						      "(the whole IP packet)", optarg, PROBE_SIZE_MIN,
+						      PROBE_SIZE_MAX);
 			break;
 		case 'w':
 			a->pcap = optarg;
@@ -267,8 +275,16 @@ static int choose_probe(struct trace_args *a, const struct lab *l, struct trace 
 				      a->proto);
 	if (!a->proto && t->dst.proto_hint == IPPROTO_UDP)	/* a UDP Service port */
 		t->probe.proto = t->dst.port == 53 ? PROBE_DNS : PROBE_UDP;
+	else if (!a->proto && a->size)	/* a DF probe of a size: an echo, as ping -M do -s */
+		t->probe.proto = PROBE_ICMP;
 	else if (!a->proto)
 		t->probe.proto = (a->port > 0 || t->dst.port || tcp) ? PROBE_TCP : PROBE_ICMP;
+	/* A packet of a given size with DF set is one datagram: an echo or a
+	 * UDP datagram, not a connection the kernel segments as it likes. */
+	if (a->size && t->probe.proto != PROBE_ICMP && t->probe.proto != PROBE_UDP)
+		return pp_usage_error("trace", "--size %ld: a DF probe of a given size is -p icmp or "
+				      "-p udp, not %s", a->size, probe_proto_name(t->probe.proto));
+	t->probe.size = (uint16_t)a->size;
 	if (t->probe.proto == PROBE_ICMP)
 		return 0;
 	t->probe.dport = a->port > 0 ? (uint16_t)a->port

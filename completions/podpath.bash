@@ -56,19 +56,19 @@ _podpath() {
 		-p | --protocol) COMPREPLY=($(compgen -W "icmp udp tcp http https dns" -- "$cur")); return ;;
 		--pcap) _filedir; return ;;
 		--netns) COMPREPLY=($(compgen -W "$(ip netns list 2>/dev/null | awk '{print $1}')" -- "$cur")); return ;;
-		--port | --timeout) return ;;
+		--port | --timeout | --size) return ;;
 		esac
 		# A Service is a destination only: offered once SRC is given.
 		local j npos=0 svcs=
 		for ((j = i + 1; j < cword; j++)); do
 			case ${words[j]} in
-			-p | --protocol | --port | --timeout | --pcap | --netns) ((j++)) ;;
+			-p | --protocol | --port | --timeout | --size | --pcap | --netns) ((j++)) ;;
 			-*) ;;
 			*) ((npos++)) ;;
 			esac
 		done
 		((npos >= 1)) && svcs=$(_podpath_services $labopt)
-		COMPREPLY=($(compgen -W "$(_podpath_objects $labopt) $svcs -p --protocol --port --timeout --pcap --tui --netns --help" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "$(_podpath_objects $labopt) $svcs -p --protocol --port --timeout --size --pcap --tui --netns --help" -- "$cur")) ;;
 	explain) COMPREPLY=($(compgen -W "model basics container-to-container pod-to-pod cross-node pod-to-service dns egress ingress summary --list --live --tui --help" -- "$cur")) ;;
 	help) COMPREPLY=($(compgen -W "setup teardown status exec trace explain help" -- "$cur")) ;;
 	esac

@@ -25,7 +25,7 @@ function __podpath_trace_has_src
 	for t in $toks[(math $i + 1)..-1]
 		if test $skip = 1
 			set skip 0
-		else if contains -- $t -p --protocol --port --timeout --pcap --netns
+		else if contains -- $t -p --protocol --port --timeout --size --pcap --netns
 			set skip 1
 		else if not string match -q -- '-*' $t
 			set n (math $n + 1)
@@ -62,6 +62,7 @@ complete -c podpath -n '__fish_seen_subcommand_from exec' -a '(__podpath_objects
 complete -c podpath -n '__fish_seen_subcommand_from trace' -s p -l protocol -x -a 'icmp udp tcp http https dns'
 complete -c podpath -n '__fish_seen_subcommand_from trace' -l port -x
 complete -c podpath -n '__fish_seen_subcommand_from trace' -l timeout -x
+complete -c podpath -n '__fish_seen_subcommand_from trace' -l size -x
 complete -c podpath -n '__fish_seen_subcommand_from trace' -l pcap -r -F
 complete -c podpath -n '__fish_seen_subcommand_from trace' -l tui
 complete -c podpath -n '__fish_seen_subcommand_from trace' -l netns -x -a '(ip netns list 2>/dev/null | string split -f1 " ")'

@@ -106,6 +106,8 @@ static bool decode_ip(struct capture_pkt *k, const uint8_t *ip, size_t len, bool
 	if (k->proto == IPPROTO_ICMP && l4len >= 2) {
 		k->icmp_type = l4[0];
 		k->icmp_code = l4[1];
+		if (l4[0] == 3 && l4[1] == 4 && l4len >= 8)
+			k->icmp_mtu = (uint16_t)(l4[6] << 8 | l4[7]);
 		/* Errors quote the header of the packet they answer. */
 		if ((l4[0] == 3 || l4[0] == 11 || l4[0] == 5) && l4len >= 8 + 20) {
 			const uint8_t *q = l4 + 8;

@@ -30,6 +30,7 @@ struct capture_pkt {
 	uint8_t tcp_flags;
 	uint32_t tcp_seq;
 	uint8_t icmp_type, icmp_code;
+	uint16_t icmp_mtu;		/* fragmentation needed (3/4): the next hop's MTU, 0 if none */
 	/* ICMP errors: the header of the packet they answer */
 	bool has_inner_err;
 	uint32_t err_saddr, err_daddr;

@@ -89,6 +89,15 @@ int probe_prepare(struct probe *p, const char *netns, struct pp_err *e)
 	if (p->fd < 0)
 		return pp_err_set(e, PP_EXIT_ENV, p->fd, "probe: cannot make a socket in %s: %s",
 				  netns, strerror(-p->fd));
+	/* --size: DF set whatever the route's cached path MTU, as `ping -M
+	 * probe` does, so the packet meets every link's real MTU. */
+	if (p->size) {
+		int pmtu = IP_PMTUDISC_PROBE;
+
+		if (setsockopt(p->fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu)) < 0)
+			return pp_err_set(e, PP_EXIT_ENV, -errno, "probe: DF on the socket in %s: %s",
+					  netns, strerror(errno));
+	}
 	if (p->proto == PROBE_ICMP)
 		return 0;
 	/* Bind now so the source port is known before anything is sent. */
@@ -135,38 +144,92 @@ static enum probe_outcome from_errno(int err, bool local)
 	}
 }
 
-static bool wait_fd(int fd, short events, long long deadline)
+/* Wait until fd is ready (true) or the deadline passed (false); an
+ * observer that has seen the probe die (p->stop) ends the wait too. */
+static bool wait_fd(struct probe *p, int fd, short events, long long deadline,
+		    struct probe_result *r)
 {
-	struct pollfd pf = { .fd = fd, .events = events };
-	long long left = deadline - mono_ms();
+	struct pollfd pf[2] = { { .fd = fd, .events = events }, { .fd = p->stop_fd, .events = POLLIN } };
+	nfds_t n = p->stop && p->stop_fd >= 0 ? 2 : 1;
 
-	if (left < 0)
-		left = 0;
-	return poll(&pf, 1, (int)left) > 0;
+	for (;;) {
+		long long left = deadline - mono_ms();
+
+		if (left < 0)
+			left = 0;
+		if (poll(pf, n, (int)left) <= 0)
+			return false;
+		if (pf[0].revents)
+			return true;
+		if (n == 2 && (pf[1].revents & POLLIN) && p->stop(p->stop_arg)) {
+			r->stopped = true;
+			return false;
+		}
+	}
+}
+
+/* A send that failed for its size (DF and --size past the route's MTU):
+ * the MTU the source's route allows, learnt from the connected socket. */
+static void too_big(struct probe *p, struct probe_result *r)
+{
+	int mtu = 0;
+	socklen_t ml = sizeof(mtu);
+
+	if (getsockopt(p->fd, IPPROTO_IP, IP_MTU, &mtu, &ml) == 0)
+		r->path_mtu = mtu;
+	r->err = EMSGSIZE;
+	r->outcome = PROBE_UNREACHABLE;
+	snprintf(r->answer, sizeof(r->answer), "the source cannot send %u bytes with DF set: its "
+		 "route's MTU is %d (EMSGSIZE)", p->size, r->path_mtu);
+}
+
+/* Fill buf (len bytes) with the probe's payload, repeated. */
+static void payload_fill(uint8_t *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)PROBE_PAYLOAD[i % (sizeof(PROBE_PAYLOAD) - 1)];
 }
 
 static int run_icmp(struct probe *p, long long deadline, struct probe_result *r)
 {
-	uint8_t pkt[64] = { 8, 0 }, buf[1500];
+	/* The IP header is the kernel's: the echo is the size less 20. */
+	size_t len = p->size ? (size_t)p->size - 20 : 64;
+	uint8_t *pkt = calloc(1, len), buf[1500];
 	struct sockaddr_in sa = dst_sa(p);
+	int ret = 0;
 
+	if (!pkt) {
+		r->err = ENOMEM;
+		r->outcome = PROBE_TIMEOUT;
+		snprintf(r->answer, sizeof(r->answer), "out of memory for a %zu-byte probe", len);
+		return -ENOMEM;
+	}
+	pkt[0] = 8;
 	pkt[4] = (uint8_t)(p->sport >> 8);
 	pkt[5] = (uint8_t)p->sport;
 	pkt[7] = 1;
-	memcpy(pkt + 8, PROBE_PAYLOAD, sizeof(PROBE_PAYLOAD) - 1);
+	payload_fill(pkt + 8, len - 8);
 	{
-		uint16_t c = csum(pkt, sizeof(pkt));
+		uint16_t c = csum(pkt, len);
 
 		pkt[2] = (uint8_t)(c >> 8);
 		pkt[3] = (uint8_t)c;
 	}
 	r->sent_ns = now_ns();
-	if (sendto(p->fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		r->err = errno;
-		r->outcome = from_errno(errno, true);
-		return 0;
+	if (sendto(p->fd, pkt, len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		/* Connected only now, to learn the route's MTU: a connected raw
+		 * socket hears only its peer, not a router's ICMP error. */
+		if (errno == EMSGSIZE) {
+			if (connect(p->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+				r->path_mtu = 0;
+			too_big(p, r);
+		} else {
+			r->err = errno;
+			r->outcome = from_errno(errno, true);
+		}
+		goto out;
 	}
-	while (wait_fd(p->fd, POLLIN, deadline)) {
+	while (wait_fd(p, p->fd, POLLIN, deadline, r)) {
 		ssize_t n = recv(p->fd, buf, sizeof(buf), 0);
 		size_t ihl;
 
@@ -179,7 +242,7 @@ static int run_icmp(struct probe *p, long long deadline, struct probe_result *r)
 		if (buf[ihl] == 0 && (buf[ihl + 4] << 8 | buf[ihl + 5]) == p->sport) {
 			r->outcome = PROBE_OK;
 			snprintf(r->answer, sizeof(r->answer), "echo reply, ttl %u", buf[8]);
-			return 0;
+			goto out;
 		}
 		if ((buf[ihl] == 3 || buf[ihl] == 11) && (size_t)n >= ihl + 8 + 28) {
 			const uint8_t *q = buf + ihl + 8;
@@ -190,12 +253,14 @@ static int run_icmp(struct probe *p, long long deadline, struct probe_result *r)
 				r->outcome = PROBE_UNREACHABLE;
 				snprintf(r->answer, sizeof(r->answer), "ICMP type %u code %u from %u.%u.%u.%u",
 					 buf[ihl], buf[ihl + 1], buf[12], buf[13], buf[14], buf[15]);
-				return 0;
+				goto out;
 			}
 		}
 	}
 	r->outcome = PROBE_TIMEOUT;
-	return 0;
+out:
+	free(pkt);
+	return ret;
 }
 
 /* The answer to DNS query id, in words and as its first address; false
@@ -241,6 +306,7 @@ static int run_udp(struct probe *p, long long deadline, struct probe_result *r)
 	uint16_t id = (uint16_t)(now_ns() ^ (uint64_t)getpid());
 	const void *payload = PROBE_PAYLOAD;
 	size_t plen = sizeof(PROBE_PAYLOAD) - 1;
+	uint8_t *big = NULL;
 	ssize_t n;
 
 	r->dns_rcode = -1;
@@ -255,6 +321,18 @@ static int run_udp(struct probe *p, long long deadline, struct probe_result *r)
 		}
 		payload = q;
 		plen = (size_t)ql;
+	} else if (p->size) {
+		/* The UDP payload is the size less the IP and UDP headers. */
+		plen = (size_t)p->size - 28;
+		big = malloc(plen ? plen : 1);
+		if (!big) {
+			r->err = ENOMEM;
+			r->outcome = PROBE_TIMEOUT;
+			snprintf(r->answer, sizeof(r->answer), "out of memory for a %zu-byte probe", plen);
+			return -ENOMEM;
+		}
+		payload_fill(big, plen);
+		payload = big;
 	}
 	r->sent_ns = now_ns();
 	if (connect(p->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
@@ -263,16 +341,29 @@ static int run_udp(struct probe *p, long long deadline, struct probe_result *r)
 		return 0;
 	}
 	learn_saddr(p);
-	if (send(p->fd, payload, plen, 0) < 0) {
+	n = send(p->fd, payload, plen, 0);
+	free(big);
+	if (n < 0 && errno == EMSGSIZE) {
+		too_big(p, r);
+		return 0;
+	}
+	if (n < 0) {
 		r->err = errno;
 		r->outcome = from_errno(errno, true);
 		return 0;
 	}
-	while (wait_fd(p->fd, POLLIN, deadline)) {
+	while (wait_fd(p, p->fd, POLLIN, deadline, r)) {
 		/* A connected UDP socket reports ICMP errors on the next recv. */
 		n = recv(p->fd, buf, sizeof(buf) - 1, 0);
 		if (n < 0 && errno == EAGAIN)
 			continue;
+		if (n < 0 && errno == EMSGSIZE) {	/* a router's "fragmentation needed" */
+			r->err = errno;
+			r->outcome = PROBE_UNREACHABLE;
+			snprintf(r->answer, sizeof(r->answer), "ICMP fragmentation needed: %u bytes "
+				 "with DF set do not fit the path", p->size);
+			return 0;
+		}
 		if (n < 0) {
 			r->err = errno;
 			r->outcome = from_errno(errno, false);
@@ -349,7 +440,7 @@ static void http_read(struct probe *p, long long deadline, struct probe_result *
 		r->outcome = from_errno(errno, false);
 		return;
 	}
-	while (len < sizeof(buf) - 1 && wait_fd(p->fd, POLLIN, deadline)) {
+	while (len < sizeof(buf) - 1 && wait_fd(p, p->fd, POLLIN, deadline, r)) {
 		ssize_t got = recv(p->fd, buf + len, sizeof(buf) - 1 - len, 0);
 
 		if (got < 0 && errno == EAGAIN)
@@ -382,7 +473,7 @@ static int run_tcp(struct probe *p, long long deadline, struct probe_result *r)
 		return 0;
 	}
 	learn_saddr(p);
-	if (!wait_fd(p->fd, POLLOUT, deadline)) {
+	if (!wait_fd(p, p->fd, POLLOUT, deadline, r)) {
 		r->outcome = PROBE_TIMEOUT;
 		return 0;
 	}

@@ -34,6 +34,15 @@ struct probe {
 	char ca_file[256];	/* HTTPS: the CA to verify the server with ("" = the system's) */
 	void *tls_ctx;		/* HTTPS: libssl's SSL_CTX, made (CA loaded) before arming */
 	const char *tls_err;	/* HTTPS: why it could not be made, for the verdict */
+	/* ICMP and UDP: the packet's whole IP length with DF set (0: the
+	 * default small probe), to find where a path needs fragmenting. */
+	uint16_t size;
+	/* While waiting: when stop_fd is readable, stop(stop_arg) says whether
+	 * an observer has seen enough (a kernel drop) to end the wait early.
+	 * stop_fd -1: none. */
+	int stop_fd;
+	bool (*stop)(void *stop_arg);
+	void *stop_arg;
 };
 
 struct probe_result {
@@ -48,7 +57,13 @@ struct probe_result {
 	 * certificate's CN (127), the host (255) and the CA file (255) */
 	char tls[768];
 	char via[1024];		/* HTTP: the X-Podpath-Ingress header (the rule that matched) */
+	int path_mtu;		/* --size: the MTU the source's route allows (EMSGSIZE), 0 if unknown */
+	bool stopped;		/* the wait was ended by an observer (p->stop), not by the answer */
 };
+/* The smallest and largest --size: an IP header and an ICMP or UDP header,
+ * and an IPv4 packet's length. */
+#define PROBE_SIZE_MIN 28
+#define PROBE_SIZE_MAX 65535
 
 /* Make the socket in /run/netns/NETNS and learn the source port (or pick
  * the echo id), so observers can be armed for exactly this flow. */

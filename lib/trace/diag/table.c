@@ -11,6 +11,7 @@ const struct diag_check diag_checks[] = {
 	{ "nft-rule", diag_nft_rule, false },
 	{ "ttl-exceeded", diag_ttl_exceeded, true },
 	{ "refused", diag_refused, true },
+	{ "mtu", diag_mtu, true },
 	{ "kernel-drop", diag_kernel_drop, false },
 	{ "arp-unanswered", diag_arp_unanswered, true },
 	{ "neigh-failed", diag_neigh_failed, true },
