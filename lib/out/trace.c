@@ -497,6 +497,11 @@ json_t *out_trace_json(const struct trace *t)
 		      "events_lost", t->nft_lost);
 	json_object_set_new(v, "last_hop", t->last_hop >= 0 ? json_integer(t->last_hop + 1) : json_null());
 	json_object_set_new(v, "cause", t->cause ? json_string(t->cause) : json_null());
+	/* What ended the wait: the answer (or an error) came back, an observer
+	 * saw the probe dropped, or the time ran out. */
+	json_object_set_new(v, "wait_ended_by", json_string(t->res.stopped ? "kernel-drop"
+							    : t->res.outcome == PROBE_TIMEOUT ? "timeout"
+							    : "answer"));
 	json_object_set_new(v, "findings", findings_json(t));
 	if (t->res.http_status)
 		json_object_set_new(v, "http_status", json_integer(t->res.http_status));

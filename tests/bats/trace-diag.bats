@@ -1,0 +1,68 @@
+#!/usr/bin/env bats
+# Diagnosis against the kernel's own account: faults made by hand with ip,
+# sysctl and nft, as an operator would, and the verdict's cause, place and
+# command checked against what those tools show.
+
+bats_require_minimum_version 1.5.0
+
+LAB=ppt-diag
+
+setup_file() {
+	load helpers
+	lab_cleanup $LAB
+	"$PODPATH" --lab $LAB setup >/dev/null
+}
+
+teardown_file() {
+	load helpers
+	lab_cleanup $LAB
+}
+
+setup() { load helpers; }
+
+tr() { # ARGS... -> JSON in $out, status in $st
+	st=0
+	out=$("$PODPATH" --lab $LAB -j trace "$@") || st=$?
+}
+v() { jq -r ".verdict.$1" <<<"$out"; }
+
+@test "--size: a router's smaller MTU is named with its next-hop MTU, as ping -M do sees it" {
+	n1=${LAB}_node_node-1
+	ip -n $n1 link set eth0 mtu 1400
+	tr client web-2 --size 1450
+	ip -n $n1 link set eth0 mtu 1500
+	[ "$st" -eq 1 ]
+	[ "$(v result)" = unreachable ]
+	[ "$(v cause)" = mtu ]
+	[ "$(v 'findings[0].actual')" = "mtu 1400" ]
+	[ "$(v 'findings[0].place')" = "node node-1" ]
+	[[ "$(v reason)" == *"1450 bytes with DF set need fragmenting at 10.244.1.1"* ]]
+	# The same with ping, and the hop the ICMP error came from.
+	ip -n $n1 link set eth0 mtu 1400
+	run ip netns exec ${LAB}_pod_default_client ping -n -c 1 -W 5 -M do -s 1422 10.244.2.2
+	ip -n $n1 link set eth0 mtu 1500
+	[[ "$output" =~ mtu\ ?=\ ?1400 ]]
+	[ "$(jq '[.hops[] | select(.direction == "reply" and .packet.icmp.type == 3 and .packet.icmp.code == 4)] | length' <<<"$out")" -ge 1 ]
+	# Below the MTU it gets through.
+	tr client web-2 --size 1350
+	[ "$st" -eq 0 ]
+	[ "$(v result)" = delivered ]
+}
+
+@test "--size past the source's own route MTU: EMSGSIZE, named with the route's MTU" {
+	tr client 203.0.113.10 -p udp --port 53 --size 1600
+	[ "$st" -eq 1 ]
+	[ "$(v cause)" = mtu ]
+	mtu=$(ip -n ${LAB}_pod_default_client -j link show eth0 | jq '.[0].mtu')
+	[ "$(v 'findings[0].actual')" = "mtu $mtu" ]
+	[ "$(v 'findings[0].command')" = "ip -n ${LAB}_pod_default_client route get 203.0.113.10" ]
+}
+
+@test "--size: bad values and stream protocols exit 2" {
+	run -2 "$PODPATH" --lab $LAB trace client web-2 --size 27
+	[[ "$output" == *'--size "27"'* ]]
+	run -2 "$PODPATH" --lab $LAB trace client web-2 --size 65536
+	run -2 "$PODPATH" --lab $LAB trace client web-2 --size 1e3
+	run -2 "$PODPATH" --lab $LAB trace client web-2 -p tcp --size 1000
+	[[ "$output" == *"-p icmp or -p udp"* ]]
+}
