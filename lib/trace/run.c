@@ -83,6 +83,19 @@ static int ns_add(struct trace *t, const char *netns, const char *kind, const ch
 
 	if (!netns)
 		return 0;
+	/* A namespace on the way that was deleted under the lab (a pod gone,
+	 * its endpoint still in kube-proxy's rules) cannot be watched: the
+	 * trace goes on without it and says so, and the diagnosis names the
+	 * gone pod. The source and destination still must exist. */
+	if (t->lab && !netns_is_pinned(netns) && (!t->src.netns || strcmp(netns, t->src.netns)) &&
+	    (!t->dst.netns || strcmp(netns, t->dst.netns))) {
+		size_t gone = 1;
+
+		for (size_t k = 0; k < t->nloss; k++)
+			if (!strcmp(t->loss[k].observer, "lab") && !strcmp(t->loss[k].what, "namespace-gone"))
+				gone += t->loss[k].left_out;
+		return trace_loss_set(t, "lab", "namespace-gone", -1, gone, 0);
+	}
 	if (asprintf(&label, "%s%s%s", kind, *kind ? " " : "", name) < 0)
 		return -ENOMEM;
 	i = trace_ns_add(t, netns, label);

@@ -115,7 +115,7 @@ struct trace_finding {
 	ssize_t hop;			/* the hop it concerns, -1: none */
 	char ifname[IF_NAMESIZE];	/* the interface there, "" if none */
 	char object[640];		/* the kernel object: "sysctl net.ipv4.ip_forward", "route 10.244.2.0/24" */
-	char expected[64], actual[64];	/* what the lab or the path needs, what the kernel has ("" if n/a) */
+	char expected[160], actual[160];	/* what the lab or the path needs, what the kernel has ("" if n/a) */
 	char command[384];		/* the command that shows it, "" if none */
 	char drop_reason[64], drop_func[64];	/* the kernel's drop reason and function, "" if none */
 	char *text;			/* the finding in words (owned) */
@@ -155,6 +155,8 @@ struct trace_evidence {
 	long ip_forward;		/* net.ipv4.ip_forward */
 	long rp_filter;			/* the stricter of conf.all and conf.IF (the kernel takes the max) */
 	long ct_count, ct_max;		/* net.netfilter.nf_conntrack_{count,max} */
+	/* The pod kube-proxy chose as the endpoint has no namespace any more. */
+	bool ep_pod_gone;
 };
 
 /* Something an observer could not see or keep: a cap that was hit, a

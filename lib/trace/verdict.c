@@ -105,6 +105,12 @@ int trace_evidence_collect(struct trace *t)
 	}
 	if (!t->nns || t->res.outcome == PROBE_OK)
 		return 0;
+	/* The endpoint kube-proxy chose: is its pod still there? */
+	for (size_t h = 0; t->lab && h < t->nhops; h++)
+		if (!t->hops[h].reply && t->hops[h].svc.svc >= 0 && t->hops[h].svc.pod >= 0) {
+			ev->ep_pod_gone = !netns_is_pinned(t->lab->plan.pods[t->hops[h].svc.pod].netns);
+			break;
+		}
 	ev->at = t->last_hop >= 0 ? t->hops[t->last_hop].ns : 0;
 	ev->next_hop = t->dst.ip;
 	/* A namespace that cannot be entered (deleted under the lab) leaves

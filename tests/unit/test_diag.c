@@ -271,6 +271,36 @@ static void test_neigh_failed(void)
 	release(&t);
 }
 
+/* kube-proxy DNATed to an address no pod of the Service holds: named as
+ * a stale endpoint at the hop where the DNAT showed, before the ARP that
+ * then went unanswered. */
+static void test_stale_endpoint(void)
+{
+	static struct topo_service svc = { .ns = "default", .name = "web" };
+	static struct lab lab;
+	struct trace t;
+
+	fixture(&t, NULL, 0);
+	lab.topo.services = &svc;
+	lab.topo.nservices = 1;
+	t.lab = &lab;
+	t.hops[1].svc = (struct trace_svc){ .svc = 0, .named = true, .pod = -1,
+					    .ep_ip = IP(10, 244, 2, 99), .ep_port = 8080 };
+	strcpy(t.hops[1].svc.ns, "default");
+	strcpy(t.hops[1].svc.name, "web");
+	strcpy(t.hops[1].svc.ep_chain, "endpoint-ABC-default/web/tcp/http__10.244.2.99/8080");
+	t.ev.asked = true;
+	t.ev.at = 2;
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(t.cause, "stale-endpoint");
+	CHECK_EQ_INT((int)t.findings[0].hop, 1);
+	CHECK_EQ_STR(t.findings[0].object, "endpoint 10.244.2.99:8080 of Service default/web");
+	CHECK_EQ_STR(t.findings[0].command, "ip netns exec pp_node_1 nft list chain ip kube-proxy "
+		     "endpoint-ABC-default/web/tcp/http__10.244.2.99/8080");
+	t.lab = NULL;	/* static: not the trace's to free */
+	release(&t);
+}
+
 /* Every check in the table has a name and a function, and the last one
  * always finds: a trace never ends without a verdict. */
 static void test_table(void)
@@ -301,6 +331,7 @@ int main(void)
 	RUN(test_nft_outranks_kernel);
 	RUN(test_arp_unanswered);
 	RUN(test_neigh_failed);
+	RUN(test_stale_endpoint);
 	RUN(test_table);
 	return unit_summary();
 }

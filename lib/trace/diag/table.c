@@ -12,6 +12,7 @@ const struct diag_check diag_checks[] = {
 	{ "ttl-exceeded", diag_ttl_exceeded, true },
 	{ "refused", diag_refused, true },
 	{ "mtu", diag_mtu, true },
+	{ "stale-endpoint", diag_stale_endpoint, false },
 	{ "kernel-drop", diag_kernel_drop, false },
 	{ "arp-unanswered", diag_arp_unanswered, true },
 	{ "neigh-failed", diag_neigh_failed, true },
