@@ -13,6 +13,7 @@ const struct diag_check diag_checks[] = {
 	{ "refused", diag_refused, true },
 	{ "mtu", diag_mtu, true },
 	{ "stale-endpoint", diag_stale_endpoint, false },
+	{ "missing-snat", diag_missing_snat, false },
 	{ "kernel-drop", diag_kernel_drop, false },
 	{ "arp-unanswered", diag_arp_unanswered, true },
 	{ "neigh-failed", diag_neigh_failed, true },
