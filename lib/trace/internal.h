@@ -54,6 +54,17 @@ int trace_filter_build(const struct trace_filter_in *in, char **filter,
 
 /* conntrack in every observed namespace for t's flow (run.c). */
 void trace_ct_collect(struct trace *t);
+/* The kernel-drop observer (dropwatch.c): armed for t's namespaces and
+ * flow, it ends the probe's wait on a final drop of the request. NULL when
+ * it cannot run here (t->drops_off says why; the trace goes on without). */
+struct dropwatch;
+struct dropwatch *trace_dropwatch_arm(struct trace *t);
+/* Read the drops that are left into t->drops; a lost event is an observer
+ * loss. 0 or -ENOMEM. */
+int trace_dropwatch_collect(struct dropwatch *w);
+/* Detach and free; NULL is fine. */
+void trace_dropwatch_close(struct dropwatch *w);
+
 /* Does pod run nginx (an ingress controller)? */
 bool trace_is_proxy_pod(const struct lab *l, size_t pod);
 /* After t's own correlation: when the probe ended at an ingress controller,

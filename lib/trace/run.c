@@ -459,12 +459,14 @@ static void ns_gone(const struct trace *t, struct pp_err *e)
 int trace_run(struct trace *t, struct pp_err *e)
 {
 	struct nftrace **armed = NULL;
+	struct dropwatch *dw = NULL;
 	struct nftrace_match m = { 0 };
 	char *filter = NULL, tag[32];
 	uint64_t t0 = now_ns(), t1;
 	int ret;
 
 	t->probe.fd = -1;
+	t->probe.stop_fd = -1;
 	t->last_hop = -1;
 	t->proxy_pod = -1;
 	trace_service_match(t);
@@ -497,6 +499,8 @@ int trace_run(struct trace *t, struct pp_err *e)
 		if (ret < 0)
 			goto out;
 	}
+	/* Kernel drops: where BPF cannot run, t->drops_off says why. */
+	dw = trace_dropwatch_arm(t);
 	t1 = now_ns();
 	t->arm_ns = t1 - t0;
 	probe_run(&t->probe, t->timeout_ms, &t->res);
@@ -505,6 +509,11 @@ int trace_run(struct trace *t, struct pp_err *e)
 	 * path, so all of them are waiting by the time the answer came back. */
 	capture_drain(t->cap);
 	nft_collect(t, armed);
+	ret = trace_dropwatch_collect(dw);
+	if (ret < 0) {
+		pp_err_set(e, PP_EXIT_FAIL, ret, "out of memory");
+		goto out;
+	}
 	ret = trace_correlate(t, e);
 	if (ret == 0)
 		trace_ct_collect(t);	/* before the probe's socket closes the flow */
@@ -523,6 +532,7 @@ out:
 	if (ret < 0)
 		ns_gone(t, e);
 	probe_close(&t->probe);
+	trace_dropwatch_close(dw);
 	observers_remove(t, armed);
 	free(armed);
 	free(filter);
