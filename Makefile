@@ -12,14 +12,15 @@ VERSION  := 0.1.0
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 CC       ?= cc
-PKGS     := libmnl libnftnl libpcap ncursesw jansson libnetfilter_conntrack nettle libssl libcrypto
+PKGS     := libmnl libnftnl libpcap ncursesw jansson libnetfilter_conntrack nettle libssl libcrypto libbpf
 BUILD    := build
 
-# Debian packages: build libraries, what labs run (dnsmasq-base: the cluster
+# Debian packages: build libraries (clang and bpftool build the BPF
+# programs in lib/**/*.bpf.c), what labs run (dnsmasq-base: the cluster
 # and internet DNS, without the host service of package dnsmasq; nginx: the
 # ingress controller), observers for tests and demo.
 DEB_BUILD := build-essential pkg-config libmnl-dev libnftnl-dev libpcap-dev libnetfilter-conntrack-dev nettle-dev libssl-dev \
-	     libncurses-dev libjansson-dev clang libclang-rt-14-dev
+	     libncurses-dev libjansson-dev clang libclang-rt-14-dev libbpf-dev bpftool
 DEB_RUN   := dnsmasq-base nginx
 DEB_TEST  := bats iproute2 iputils-ping jq nftables tcpdump curl dnsutils conntrack iptables \
 	     socat procps graphviz tmux valgrind zsh fish
@@ -38,7 +39,21 @@ CPPFLAGS += -D_GNU_SOURCE -DPODPATH_VERSION='"$(VERSION)"' -Ilib $(PKG_CFLAGS)
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS)
 LDLIBS   += $(PKG_LIBS) -lpthread
 
+# BPF programs (*.bpf.c) are built for the kernel, not the host: each
+# becomes an object (clang -target bpf, stripped of DWARF by bpftool's
+# linker, BTF kept for CO-RE) embedded in a skeleton header
+# $(BUILD)/DIR/NAME.skel.h that DIR/NAME.c includes.
+BPF_SRC  := $(sort $(wildcard lib/*/*.bpf.c lib/*/*/*.bpf.c))
+BPF_SKEL := $(BPF_SRC:%.bpf.c=$(BUILD)/%.skel.h)
+BPF_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/')
+BPF_CLANG ?= clang
+# Recursive, so it is looked for when a recipe runs (after deps); root's
+# bpftool is in /usr/sbin, which a user's PATH may lack.
+BPFTOOL  ?= $(or $(wildcard /usr/sbin/bpftool),bpftool)
+CPPFLAGS += $(addprefix -I$(BUILD)/,$(sort $(dir $(BPF_SRC))))
+
 LIB_SRC  := $(sort $(filter-out %.bpf.c,$(wildcard lib/*.c lib/*/*.c lib/*/*/*.c)))
+LIB_HDR  := $(wildcard lib/*.h lib/*/*.h lib/*/*/*.h)
 CMD_SRC  := $(sort $(wildcard cmd/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/%.o)
@@ -66,17 +81,32 @@ podpath-responder: $(BUILD)/responder/main.o $(BUILD)/lib/lab/responder.o
 # Without the -dev packages, one clear line instead of pages of missing
 # headers. Order-only: the stamp never makes an object out of date.
 $(BUILD)/.pkgs-ok:
-	@pkg-config --exists $(PKGS) 2>/dev/null || { \
-		echo "podpath: build libraries missing ($(PKGS)); run 'make deps' as root, or 'make demo' / 'make check', which do" >&2; exit 1; }
+	@pkg-config --exists $(PKGS) 2>/dev/null && command -v $(BPF_CLANG) $(BPFTOOL) >/dev/null || { \
+		echo "podpath: build tools or libraries missing ($(BPF_CLANG), bpftool, $(PKGS)); run 'make deps' as root, or 'make demo' / 'make check', which do" >&2; exit 1; }
 	@mkdir -p $(BUILD) && touch $@
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h lib/*/*.h lib/*/*/*.h cmd/*.h) Makefile | $(BUILD)/.pkgs-ok
+$(BUILD)/%.o: %.c $(LIB_HDR) $(wildcard cmd/*.h) Makefile | $(BUILD)/.pkgs-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/asan/%.o: %.c $(wildcard lib/*.h lib/*/*.h lib/*/*/*.h) Makefile | $(BUILD)/.pkgs-ok
+$(BUILD)/asan/%.o: %.c $(LIB_HDR) Makefile | $(BUILD)/.pkgs-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -O1 $(SAN) -c -o $@ $<
+
+$(BUILD)/%.bpf.o: %.bpf.c $(LIB_HDR) Makefile | $(BUILD)/.pkgs-ok
+	@mkdir -p $(dir $@)
+	$(BPF_CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(BPF_ARCH) \
+		-idirafter /usr/include/$$($(CC) -print-multiarch) -I$(dir $<) -c -o $@.tmp $<
+	$(BPFTOOL) gen object $@ $@.tmp
+	@rm -f $@.tmp
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(notdir $*)_bpf >$@.tmp && mv $@.tmp $@
+
+.SECONDARY: $(BPF_SRC:%.bpf.c=$(BUILD)/%.bpf.o)
+
+# X.c includes the skeleton of X.bpf.c: built first, in both builds.
+$(foreach s,$(BPF_SRC:%.bpf.c=%),$(eval $(BUILD)/$(s).o $(BUILD)/asan/$(s).o: $(BUILD)/$(s).skel.h))
 
 $(BUILD)/asan/test_%: tests/unit/test_%.c tests/unit/unit.h $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
@@ -84,7 +114,7 @@ $(BUILD)/asan/test_%: tests/unit/test_%.c tests/unit/unit.h $(ASAN_OBJ)
 
 # libFuzzer harness for the topology parser (clang); replayed over the seed
 # corpus by `make check`, run open-ended by `make fuzz`.
-$(FUZZ_BIN): tests/fuzz/fuzz_topo.c $(LIB_SRC) $(wildcard lib/*.h lib/*/*.h lib/*/*/*.h)
+$(FUZZ_BIN): tests/fuzz/fuzz_topo.c $(LIB_SRC) $(LIB_HDR) $(BPF_SKEL)
 	@mkdir -p $(dir $@)
 	clang $(CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 		-o $@ tests/fuzz/fuzz_topo.c $(LIB_SRC) $(LDLIBS)
