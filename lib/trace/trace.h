@@ -211,7 +211,7 @@ struct trace {
 	size_t ndrops;
 	/* Why kernel drops could not be watched ("" when they were): said once
 	 * in the output, and the diagnosis falls back to asking the kernel. */
-	char drops_off[160];
+	char drops_off[sizeof(((struct pp_err *)0)->msg)];
 	/* Findings of the diagnosis checks; [0] is the verdict, the rest notes
 	 * (owned). cause: findings[0].cause, the verdict's cause. */
 	struct trace_finding *findings;
