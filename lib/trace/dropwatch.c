@@ -96,7 +96,9 @@ static int collect(struct dropwatch *w)
 			d->daddr = ev[i].daddr;
 			d->sport = ev[i].sport;
 			d->dport = ev[i].dport;
-			if (!d->reply && reason_final(d->reason))
+			/* ip_error is the input route's error handler: whatever
+			 * the reason, the packet went no further. */
+			if (!d->reply && (reason_final(d->reason) || !strcmp(d->func, "ip_error")))
 				w->final = true;
 		}
 		if ((size_t)n < 16)

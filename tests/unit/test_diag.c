@@ -5,6 +5,7 @@
  * nftables drop outranks the kernel's own account of it, a kernel drop
  * outranks a bare timeout, a copy's drop followed by the packet's later
  * hops is not the end. */
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 
@@ -301,6 +302,30 @@ static void test_stale_endpoint(void)
 	release(&t);
 }
 
+/* A blackhole route where it was last seen: the route check names it,
+ * and the kernel's bare drop at the same place only adds its reason. */
+static void test_blackhole_route(void)
+{
+	struct trace t;
+
+	fixture(&t, NULL, 0);
+	drop_add(&t, 3500, 2, "eth0", "NOT_SPECIFIED", "ip_error");
+	t.ev.asked = true;
+	t.ev.at = 2;
+	t.ev.route_err = -EINVAL;
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(trace_verdict_name(t.verdict), "no-route");
+	CHECK_EQ_STR(t.cause, "blackhole-route");
+	CHECK_EQ_INT((int)t.nfindings, 1);
+	CHECK_EQ_STR(t.findings[0].drop_reason, "NOT_SPECIFIED");
+	CHECK_EQ_STR(t.findings[0].drop_func, "ip_error");
+	CHECK_EQ_STR(t.findings[0].object, "route to 10.244.2.2");
+	t.ev.route_err = -EACCES;
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(t.cause, "prohibit-route");
+	release(&t);
+}
+
 /* Every check in the table has a name and a function, and the last one
  * always finds: a trace never ends without a verdict. */
 static void test_table(void)
@@ -332,6 +357,7 @@ int main(void)
 	RUN(test_arp_unanswered);
 	RUN(test_neigh_failed);
 	RUN(test_stale_endpoint);
+	RUN(test_blackhole_route);
 	RUN(test_table);
 	return unit_summary();
 }

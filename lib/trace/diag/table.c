@@ -12,6 +12,7 @@ const struct diag_check diag_checks[] = {
 	{ "ttl-exceeded", diag_ttl_exceeded, true },
 	{ "refused", diag_refused, true },
 	{ "mtu", diag_mtu, true },
+	{ "route", diag_route, false },
 	{ "stale-endpoint", diag_stale_endpoint, false },
 	{ "missing-snat", diag_missing_snat, false },
 	{ "kernel-drop", diag_kernel_drop, false },
@@ -50,6 +51,14 @@ int diag_run(struct trace *t)
 		/* After the verdict, only what adds evidence is worth a note. */
 		if (t->nfindings && diag_checks[i].verdict_only)
 			continue;
+		/* The kernel's bare account of the drop the verdict already
+		 * explains, at the same place: its reason joins the verdict. */
+		if (t->nfindings && !strcmp(f.check, "kernel-drop") && !strcmp(f.cause, "kernel-drop") &&
+		    f.ns == t->findings[0].ns && !t->findings[0].drop_reason[0]) {
+			memcpy(t->findings[0].drop_reason, f.drop_reason, sizeof(f.drop_reason));
+			memcpy(t->findings[0].drop_func, f.drop_func, sizeof(f.drop_func));
+			continue;
+		}
 		nf = realloc(t->findings, (t->nfindings + 1) * sizeof(*nf));
 		if (!nf) {
 			ret = -ENOMEM;

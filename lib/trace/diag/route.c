@@ -1,0 +1,53 @@
+/* route — where the request was last seen, the kernel's own route lookup
+ * towards the destination fails: a blackhole, unreachable or prohibit
+ * route, or no route at all. Said with or without a drop event (the
+ * lookup is the evidence), and before the ICMP error it caused. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "trace/diag/diag.h"
+
+struct route_fail {
+	int err;
+	const char *cause, *what;
+};
+
+/* What ip route get answers for each kind of route that refuses. */
+static const struct route_fail fails[] = {
+	{ -EINVAL, "blackhole-route", "a blackhole route" },
+	{ -EHOSTUNREACH, "unreachable-route", "an unreachable route" },
+	{ -EACCES, "prohibit-route", "a prohibit route" },
+	{ -ENETUNREACH, "no-route", "no route" },
+};
+
+int diag_route(const struct trace *t, struct trace_finding *f)
+{
+	char seen[TRACE_LABEL_MAX + IF_NAMESIZE + 64], a[ADDR_STRLEN];
+	const struct route_fail *r = NULL;
+	size_t src = diag_src_ns(t);
+
+	if (t->res.outcome == PROBE_OK || t->res.outcome == PROBE_REFUSED || !t->ev.asked ||
+	    !t->ev.route_err)
+		return 0;
+	/* The source's own lookup failing is the no-route check's. */
+	if (t->ev.at == src && t->res.outcome == PROBE_NO_ROUTE)
+		return 0;
+	for (size_t i = 0; i < sizeof(fails) / sizeof(fails[0]) && !r; i++)
+		if (fails[i].err == t->ev.route_err)
+			r = &fails[i];
+	if (!r)
+		return 0;
+	diag_start(f, "route", TRACE_NO_ROUTE, (ssize_t)t->ev.at);
+	f->cause = r->cause;
+	f->hop = t->last_hop;
+	snprintf(f->object, sizeof(f->object), "route to %s", addr_fmt(t->dst.ip, a));
+	snprintf(f->actual, sizeof(f->actual), "%s (%s)", r->what, strerror(-r->err));
+	snprintf(f->expected, sizeof(f->expected), "a route that forwards it");
+	if (t->lab)
+		snprintf(f->command, sizeof(f->command), "ip -n %s route get %s", t->ns[t->ev.at], a);
+	diag_last_seen(t, seen, sizeof(seen));
+	return diag_say(f, "%s has %s to %s (the kernel's route lookup there answers \"%s\"), so "
+			"it cannot forward it; %s", t->ns_label[t->ev.at], r->what, a,
+			strerror(-r->err), seen);
+}
