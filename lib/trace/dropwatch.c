@@ -51,6 +51,14 @@ static bool reason_final(const char *r)
 	return false;
 }
 
+/* A frame for another MAC that reached the destination's own namespace:
+ * no better copy will come (what is flooded elsewhere is dropped there). */
+static bool at_destination(const struct trace *t, const struct trace_drop *d)
+{
+	return !strcmp(d->reason, "OTHERHOST") && d->ns >= 0 && t->dst.netns &&
+	       !strcmp(t->ns[d->ns], t->dst.netns);
+}
+
 /* Is ev the request (rather than the answer, or an ICMP error about it)? */
 static bool is_request(const struct trace *t, const struct drop_event *ev)
 {
@@ -98,7 +106,8 @@ static int collect(struct dropwatch *w)
 			d->dport = ev[i].dport;
 			/* ip_error is the input route's error handler: whatever
 			 * the reason, the packet went no further. */
-			if (!d->reply && (reason_final(d->reason) || !strcmp(d->func, "ip_error")))
+			if (!d->reply && (reason_final(d->reason) || !strcmp(d->func, "ip_error") ||
+					  at_destination(t, d)))
 				w->final = true;
 		}
 		if ((size_t)n < 16)

@@ -53,6 +53,14 @@ int diag_kernel_drop(const struct trace *t, struct trace_finding *f)
 		v = at_drop(t, d, t->ev.rp_filter);
 		if (v >= 0)
 			sysctl_object(f, t, key, "0", v);
+		/* The lookup the filter made, which fails with EXDEV ("Invalid
+		 * cross-device link") while the return route leaves elsewhere. */
+		if (t->lab && d->ns >= 0 && d->ifname[0]) {
+			char dst[ADDR_STRLEN];
+
+			snprintf(f->command, sizeof(f->command), "ip -n %s route get %s from %s iif %s",
+				 t->ns[d->ns], addr_fmt(d->daddr, dst), addr_fmt(d->saddr, src), d->ifname);
+		}
 		return diag_say(f, "%s refused it on %s: the reverse-path filter (%s=%s) found that "
 				"the route back to %s does not leave by %s; kernel drop reason %s in %s; "
 				"%s", place, d->ifname, key, v >= 0 ? f->actual : "strict",
@@ -76,6 +84,20 @@ int diag_kernel_drop(const struct trace *t, struct trace_finding *f)
 		return diag_say(f, "%s dropped it in a netfilter hook that no nftables rule "
 				"accounts for (iptables-legacy, or conntrack); kernel drop reason %s in "
 				"%s; %s", place, d->reason, d->func, seen);
+	}
+	if (!strncmp(d->reason, "NEIGH_", 6)) {
+		char nh[ADDR_STRLEN];
+
+		f->verdict = TRACE_NO_NEIGHBOUR;
+		f->cause = "arp-unanswered";
+		snprintf(f->object, sizeof(f->object), "neighbour %s dev %s",
+			 addr_fmt(t->ev.asked && t->ev.at == (size_t)d->ns ? t->ev.next_hop : d->daddr, nh),
+			 d->ifname);
+		if (t->lab && d->ns >= 0)
+			snprintf(f->command, sizeof(f->command), "ip -n %s neigh show %s", t->ns[d->ns], nh);
+		return diag_say(f, "%s could not resolve the next hop %s on %s: no ARP answer, so it "
+				"dropped the packets waiting for it; kernel drop reason %s in %s; %s",
+				place, nh, d->ifname, d->reason, d->func, seen);
 	}
 	if (!strcmp(d->reason, "OTHERHOST")) {
 		f->cause = "wrong-mac";
