@@ -3,7 +3,9 @@
  *
  *   drops_watch [-n NETNS]... [-k PROTO:PORT | -k PROTO:ADDR:PORT]... [-t SEC] [-c COUNT]
  *   drops_watch -b RUNS          arm and disarm RUNS times: open/load/attach
- *                                percentiles, and the reason-name BTF lookup
+ *                                percentiles; and what drops.c avoids: libbpf
+ *                                parsing all of vmlinux BTF (CO-RE's default),
+ *                                reading all of /proc/kallsyms
  *
  * NETNS is a name under /run/netns; PROTO udp, tcp or icmp. Not part of
  * the product: a tool for benchmarks and for finding out which reason the
@@ -19,6 +21,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <bpf/btf.h>
 
 #include "trace/observe/drops.h"
 
@@ -158,6 +162,29 @@ static int bench(int runs)
 		goto out;
 	printf("drops_reason_name alone (maps and indexes the BTF again): %.2f ms (2 = %s)\n",
 	       now_ms() - t0, name);
+	/* Baselines: what arming would cost the usual way. */
+	for (int i = 0; i < 3; i++) {
+		struct btf *b;
+
+		t0 = now_ms();
+		b = btf__load_vmlinux_btf();
+		printf("baseline: libbpf parses vmlinux BTF (CO-RE without kbtf): %.2f ms\n",
+		       now_ms() - t0);
+		btf__free(b);
+	}
+	for (int i = 0; i < 3; i++) {
+		FILE *f = fopen("/proc/kallsyms", "r");
+		char line[512];
+		size_t n = 0;
+
+		t0 = now_ms();
+		while (f && fgets(line, sizeof(line), f))
+			n++;
+		printf("baseline: read all of /proc/kallsyms (%zu symbols): %.2f ms\n", n,
+		       now_ms() - t0);
+		if (f)
+			fclose(f);
+	}
 	ret = 0;
 out:
 	free(tot);

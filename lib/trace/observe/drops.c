@@ -68,7 +68,8 @@ struct drops {
 	struct drops_wire_event *q;
 	size_t qhead, qlen, qcap;
 	size_t lost;
-	/* enum skb_drop_reason, from BTF at the first event; tried once */
+	/* enum skb_drop_reason: from kbtf when armed; where that failed,
+	 * from libbpf's parse at the first event (tried once) */
 	struct reason_name *reasons;
 	size_t nreasons;
 	bool reasons_tried;
@@ -469,9 +470,11 @@ int drops_open(struct drops **out, const uint64_t *netns_ino, size_t nns,
 	if (!d)
 		return pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "kernel drop reasons: %m");
 	libbpf_set_print(libbpf_quiet);
+	/* libbpf takes the minimal BTF by path: the memfd's, where /proc is. */
 	if (core_btf_prepare(d, &memfd) == 0) {
 		snprintf(btf_path, sizeof(btf_path), "/proc/self/fd/%d", memfd);
-		opts.btf_custom_path = btf_path;
+		if (access(btf_path, R_OK) == 0)
+			opts.btf_custom_path = btf_path;
 	}
 	t = now_us();
 	d->times.btf_us = t - t0;

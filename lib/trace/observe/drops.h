@@ -7,7 +7,25 @@
  * buffer. Each event says what the kernel says: the drop reason by its
  * enum name, the function that dropped, the namespace and device, and the
  * packet's headers. Keys can be added while armed (the probe's NATed
- * forms, once known). Addresses and ports are in host byte order. */
+ * forms, once known). Addresses and ports are in host byte order.
+ *
+ * What Linux 6.18 reports (tests/manual/drops_reasons.sh), fault: reason in func
+ *   forwarding off           IP_INADDRERRORS in ip_error (no ICMP error sent)
+ *   no route                 IP_INNOROUTES in ip_error
+ *   blackhole/unreachable/prohibit route   NOT_SPECIFIED in ip_error
+ *   TTL expired              IP_INHDR in ip_forward
+ *   rp_filter strict         IP_RPFILTER in ip_rcv_finish_core
+ *   frame to another MAC     OTHERHOST in ip_rcv_core
+ *   nft drop/reject/policy   NETFILTER_DROP in nft_do_chain
+ *   iptables(-legacy) DROP   NETFILTER_DROP in nf_hook_slow
+ *   neighbour unresolved     NEIGH_FAILED in neigh_invalidate (~3 s later)
+ *   veth peer down           QDISC_DROP in __dev_queue_xmit (static neighbour)
+ *   no listener              NO_SOCKET in __udp4_lib_rcv / tcp_v4_rcv
+ *   bridge port down         NO_TX_TARGET in br_dev_xmit
+ *   bridge port STP disabled NOT_SPECIFIED in br_dev_xmit (out),
+ *                            BRIDGE_INGRESS_STP_STATE in br_handle_frame (in)
+ * ARP is not IPv4: a dropped ARP request is not reported, only what
+ * follows from it (NEIGH_FAILED). */
 #ifndef PODPATH_DROPS_H
 #define PODPATH_DROPS_H
 
@@ -85,7 +103,7 @@ void drops_close(struct drops *d);
 
 /* The enum skb_drop_reason name of reason in the running kernel's BTF,
  * without SKB_DROP_REASON_, into buf; 0, -ENOENT if unnamed, or -errno.
- * Loads vmlinux BTF: for tests and tools, drops_read caches it itself. */
+ * Reads the BTF each call (about 1 ms); drops_read names events itself. */
 int drops_reason_name(uint32_t reason, char *buf, size_t len);
 
 #endif
