@@ -43,6 +43,7 @@ static bool reason_final(const char *r)
 		"NETFILTER_DROP", "NEIGH_FAILED", "NEIGH_QUEUEFULL", "NEIGH_DEAD",
 		"NEIGH_CREATEFAIL", "PKT_TOO_BIG", "IP_BLACKHOLE", "BLACKHOLE",
 		"IPV4_BLACKHOLE", "DEV_READY", "DEV_HDR", "FIB_LOOKUP_FAILED",
+		"NO_TX_TARGET", "BRIDGE_INGRESS_STP_STATE", "QDISC_DROP", "IP_INHDR",
 	};
 
 	for (size_t i = 0; i < sizeof(final) / sizeof(final[0]); i++)
