@@ -12,13 +12,13 @@ VERSION  := 0.1.0
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 CC       ?= cc
-PKGS     := libmnl libnftnl libpcap ncursesw jansson libnetfilter_conntrack nettle libssl libcrypto
+PKGS     := libmnl libnftnl libpcap ncursesw jansson libnetfilter_conntrack nettle libssl libcrypto libip4tc
 BUILD    := build
 
 # Debian packages: build libraries, what labs run (dnsmasq-base: the cluster
 # and internet DNS, without the host service of package dnsmasq; nginx: the
 # ingress controller), observers for tests and demo.
-DEB_BUILD := build-essential pkg-config libmnl-dev libnftnl-dev libpcap-dev libnetfilter-conntrack-dev nettle-dev libssl-dev \
+DEB_BUILD := build-essential pkg-config libmnl-dev libnftnl-dev libpcap-dev libnetfilter-conntrack-dev nettle-dev libssl-dev libiptc-dev libip4tc-dev \
 	     libncurses-dev libjansson-dev clang libclang-rt-14-dev
 DEB_RUN   := dnsmasq-base nginx
 DEB_TEST  := bats iproute2 iputils-ping jq nftables tcpdump curl dnsutils conntrack iptables \
@@ -38,7 +38,7 @@ CPPFLAGS += -D_GNU_SOURCE -DPODPATH_VERSION='"$(VERSION)"' -Ilib $(PKG_CFLAGS)
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS)
 LDLIBS   += $(PKG_LIBS) -lpthread
 
-LIB_SRC  := $(sort $(wildcard lib/*.c lib/*/*.c))
+LIB_SRC  := $(sort $(filter-out %.bpf.c,$(wildcard lib/*.c lib/*/*.c lib/*/*/*.c)))
 CMD_SRC  := $(sort $(wildcard cmd/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/%.o)
@@ -70,11 +70,11 @@ $(BUILD)/.pkgs-ok:
 		echo "podpath: build libraries missing ($(PKGS)); run 'make deps' as root, or 'make demo' / 'make check', which do" >&2; exit 1; }
 	@mkdir -p $(BUILD) && touch $@
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h lib/*/*.h cmd/*.h) Makefile | $(BUILD)/.pkgs-ok
+$(BUILD)/%.o: %.c $(wildcard lib/*.h lib/*/*.h lib/*/*/*.h cmd/*.h) Makefile | $(BUILD)/.pkgs-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/asan/%.o: %.c $(wildcard lib/*.h lib/*/*.h) Makefile | $(BUILD)/.pkgs-ok
+$(BUILD)/asan/%.o: %.c $(wildcard lib/*.h lib/*/*.h lib/*/*/*.h) Makefile | $(BUILD)/.pkgs-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -O1 $(SAN) -c -o $@ $<
 
