@@ -201,6 +201,15 @@ static void test_render_matches(void)
 		     " -m mark --mark 0x4000/0x4000 -m conntrack --ctstate RELATED,ESTABLISHED"
 		     " -m statistic --mode random --probability 0.50000000000 -j ACCEPT");
 
+	/* `-m state` is conntrack with the alias flag (iptables 1.8). */
+	e = rule_init(&r);
+	ct.match_flags = XT_CONNTRACK_STATE | XT_CONNTRACK_STATE_ALIAS;
+	ct.state_mask = XT_CONNTRACK_STATE_BIT(IP_CT_NEW);
+	rule_match(&r, "conntrack", 3, &ct, sizeof(ct));
+	rule_target(&r, "", 0, NULL, 0);
+	CHECK_EQ_STR(render(&r, "F", "ACCEPT"), "-A F -m state --state NEW -j ACCEPT");
+	ct.match_flags = XT_CONNTRACK_STATE;
+
 	/* What is not rendered is still named: a conntrack match with other
 	 * selectors, an unknown match, a known match of another revision. */
 	e = rule_init(&r);

@@ -164,12 +164,15 @@ static void put_tcp_flags(struct sb *s, uint8_t flags)
 		sb_printf(s, "NONE");
 }
 
-/* One extension: name, revision (-1 any), the size its data needs, its printer. */
+/* One extension: name, revision (-1 any), the size its data needs, its
+ * printer, and (may be NULL) the name iptables shows for it when that
+ * differs, as conntrack's for `-m state`. */
 struct ext {
 	const char *name;
 	int revision;
 	size_t size;
 	void (*put)(struct sb *s, const void *data);
+	const char *(*shown)(const void *data);
 };
 
 static void m_tcp(struct sb *s, const void *d)
@@ -282,15 +285,24 @@ static void m_state(struct sb *s, const void *d)
 }
 
 /* conntrack: revisions 1..3 keep the flags at the same offset; only the
- * width of the state mask differs. Only a state-only match is spelled out:
- * the other selectors are not rendered, and a partial rule would mislead. */
+ * width of the state mask differs. `-m state` is conntrack with
+ * XT_CONNTRACK_STATE_ALIAS since iptables 1.8, and shows as state. Only a
+ * state-only match is spelled out: the other selectors are not rendered,
+ * and a partial rule would mislead. */
 static void put_conntrack(struct sb *s, uint16_t flags, uint16_t inv, unsigned states)
 {
+	bool alias = flags & XT_CONNTRACK_STATE_ALIAS;
+
 	if (flags & ~(XT_CONNTRACK_STATE | XT_CONNTRACK_STATE_ALIAS))
 		return;
 	sb_not(s, inv & XT_CONNTRACK_STATE);
-	sb_printf(s, " --ctstate");
+	sb_printf(s, alias ? " --state" : " --ctstate");
 	put_ctstates(s, states, XT_CONNTRACK_STATE_UNTRACKED);
+}
+
+static const char *conntrack_shown(uint16_t flags)
+{
+	return flags & XT_CONNTRACK_STATE_ALIAS ? "state" : "conntrack";
 }
 
 static void m_conntrack1(struct sb *s, const void *d)
@@ -312,6 +324,12 @@ static void m_conntrack3(struct sb *s, const void *d)
 	const struct xt_conntrack_mtinfo3 *c = d;
 
 	put_conntrack(s, c->match_flags, c->invert_flags, c->state_mask);
+}
+
+/* The flags sit at one offset in all three revisions. */
+static const char *conntrack_name(const void *d)
+{
+	return conntrack_shown(((const struct xt_conntrack_mtinfo1 *)d)->match_flags);
 }
 
 static void m_statistic(struct sb *s, const void *d)
@@ -385,18 +403,18 @@ static void m_multiport1(struct sb *s, const void *d)
 }
 
 static const struct ext matches[] = {
-	{ "tcp", -1, sizeof(struct xt_tcp), m_tcp },
-	{ "udp", -1, sizeof(struct xt_udp), m_udp },
-	{ "icmp", -1, sizeof(struct ipt_icmp), m_icmp },
-	{ "comment", -1, sizeof(struct xt_comment_info), m_comment },
-	{ "mark", 1, sizeof(struct xt_mark_mtinfo1), m_mark },
-	{ "state", 0, sizeof(struct xt_state_info), m_state },
-	{ "conntrack", 1, sizeof(struct xt_conntrack_mtinfo1), m_conntrack1 },
-	{ "conntrack", 2, sizeof(struct xt_conntrack_mtinfo2), m_conntrack2 },
-	{ "conntrack", 3, sizeof(struct xt_conntrack_mtinfo3), m_conntrack3 },
-	{ "statistic", -1, sizeof(struct xt_statistic_info), m_statistic },
-	{ "addrtype", 1, sizeof(struct xt_addrtype_info_v1), m_addrtype1 },
-	{ "multiport", 1, sizeof(struct xt_multiport_v1), m_multiport1 },
+	{ "tcp", -1, sizeof(struct xt_tcp), m_tcp, NULL },
+	{ "udp", -1, sizeof(struct xt_udp), m_udp, NULL },
+	{ "icmp", -1, sizeof(struct ipt_icmp), m_icmp, NULL },
+	{ "comment", -1, sizeof(struct xt_comment_info), m_comment, NULL },
+	{ "mark", 1, sizeof(struct xt_mark_mtinfo1), m_mark, NULL },
+	{ "state", 0, sizeof(struct xt_state_info), m_state, NULL },
+	{ "conntrack", 1, sizeof(struct xt_conntrack_mtinfo1), m_conntrack1, conntrack_name },
+	{ "conntrack", 2, sizeof(struct xt_conntrack_mtinfo2), m_conntrack2, conntrack_name },
+	{ "conntrack", 3, sizeof(struct xt_conntrack_mtinfo3), m_conntrack3, conntrack_name },
+	{ "statistic", -1, sizeof(struct xt_statistic_info), m_statistic, NULL },
+	{ "addrtype", 1, sizeof(struct xt_addrtype_info_v1), m_addrtype1, NULL },
+	{ "multiport", 1, sizeof(struct xt_multiport_v1), m_multiport1, NULL },
 };
 
 /* A NAT range as iptables prints it: ip[-ip][:port[-port]] and flags. */
@@ -498,16 +516,16 @@ static void t_reject(struct sb *s, const void *d)
 }
 
 static const struct ext targets[] = {
-	{ "DNAT", 0, sizeof(struct nf_nat_ipv4_multi_range_compat), t_dnat0 },
-	{ "DNAT", 1, sizeof(struct nf_nat_range), t_dnat },
-	{ "DNAT", 2, sizeof(struct nf_nat_range2), t_dnat },
-	{ "SNAT", 0, sizeof(struct nf_nat_ipv4_multi_range_compat), t_snat0 },
-	{ "SNAT", 1, sizeof(struct nf_nat_range), t_snat },
-	{ "SNAT", 2, sizeof(struct nf_nat_range2), t_snat },
-	{ "MASQUERADE", 0, sizeof(struct nf_nat_ipv4_multi_range_compat), t_masq0 },
-	{ "MASQUERADE", 1, sizeof(struct nf_nat_range), t_masq1 },
-	{ "MARK", 2, sizeof(struct xt_mark_tginfo2), t_mark2 },
-	{ "REJECT", 0, sizeof(struct ipt_reject_info), t_reject },
+	{ "DNAT", 0, sizeof(struct nf_nat_ipv4_multi_range_compat), t_dnat0, NULL },
+	{ "DNAT", 1, sizeof(struct nf_nat_range), t_dnat, NULL },
+	{ "DNAT", 2, sizeof(struct nf_nat_range2), t_dnat, NULL },
+	{ "SNAT", 0, sizeof(struct nf_nat_ipv4_multi_range_compat), t_snat0, NULL },
+	{ "SNAT", 1, sizeof(struct nf_nat_range), t_snat, NULL },
+	{ "SNAT", 2, sizeof(struct nf_nat_range2), t_snat, NULL },
+	{ "MASQUERADE", 0, sizeof(struct nf_nat_ipv4_multi_range_compat), t_masq0, NULL },
+	{ "MASQUERADE", 1, sizeof(struct nf_nat_range), t_masq1, NULL },
+	{ "MARK", 2, sizeof(struct xt_mark_tginfo2), t_mark2, NULL },
+	{ "REJECT", 0, sizeof(struct ipt_reject_info), t_reject, NULL },
 };
 
 static const struct ext *ext_find(const struct ext *tab, size_t n, const char *name, int rev)
@@ -525,9 +543,9 @@ static void put_match(struct sb *s, const struct xt_entry_match *m)
 	const void *d;
 
 	snprintf(name, sizeof(name), "%.*s", XT_EXTENSION_MAXNAMELEN, m->u.user.name);
-	sb_printf(s, " -m %s", name);
 	x = ext_find(matches, sizeof(matches) / sizeof(matches[0]), name, m->u.user.revision);
 	d = x ? payload(m, sizeof(*m), m->u.match_size, x->size) : NULL;
+	sb_printf(s, " -m %s", d && x->shown ? x->shown(d) : name);
 	if (d)
 		x->put(s, d);
 }

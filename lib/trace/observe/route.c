@@ -14,6 +14,7 @@
 #include "netns/netns.h"
 #include "nl/nl.h"
 #include "trace/observe/route.h"
+#include "trace/observe/sysctl.h"
 
 /* The reply of RTM_GETROUTE (a lookup) or one message of a route dump. */
 static int route_attr_cb(const struct nlattr *attr, void *data)
@@ -383,6 +384,69 @@ static int match_here(struct nl *nl, const struct obs_route_query *q, struct obs
 	return ret;
 }
 
+/* The larger of conf.all.NAME and conf.IF.NAME, as the kernel's
+ * IN_DEV_MAXCONF reads it; 0 if neither is known. */
+static long conf_max(const char *ifname, const char *name)
+{
+	struct obs_sysctl_val all, dev;
+	char key[96];
+
+	snprintf(key, sizeof(key), "net/ipv4/conf/all/%s", name);
+	obs_sysctl_get_here(key, &all);
+	snprintf(key, sizeof(key), "net/ipv4/conf/%s/%s", ifname, name);
+	obs_sysctl_get_here(key, &dev);
+	return all.num > dev.num ? all.num : dev.num;
+}
+
+/*
+ * Would the reverse-path filter on iif refuse q->src? The question
+ * fib_validate_source asks: is there a route back to src at all (loose,
+ * 2), and does it leave by iif (strict, 1)? Kernels before 6.13 answer a
+ * refused input lookup with -EXDEV; later ones answer every input drop
+ * with -EINVAL, so the question is asked again here. The way back is an
+ * output lookup (the kernel's carries iif's index as the input device: an
+ * iif rule could tell them apart); a multipath way back counts by its
+ * first hop.
+ */
+static bool rpf_refuses(struct nl *nl, const struct obs_route_query *q, int iif)
+{
+	struct obs_route_query back = { .dst = q->src };
+	long mode = conf_max(q->iif, "rp_filter");
+	struct obs_fib_entry e;
+
+	if (mode <= 0 || !q->src)
+		return false;
+	if (conf_max(q->iif, "src_valid_mark") > 0)
+		back.mark = q->mark;
+	if (lookup(nl, &back, 0, RTM_F_FIB_MATCH, &e) < 0)
+		return true;
+	/* A source that is local, broadcast, ...: a martian, not the filter. */
+	if (e.type != RTN_UNICAST)
+		return false;
+	return mode == 1 && e.oif != iif;
+}
+
+/* The kernel refused q: find the entry it met and say why, as far as the
+ * kernel's answer and a second look allow. */
+static void refused(struct nl *nl, const struct obs_route_query *q, int iif, struct obs_route *r)
+{
+	int err = r->err;
+	struct obs_route m;
+	bool found = match_here(nl, q, &m) == 0;
+
+	/* An error entry for dst is met before the source is validated. */
+	if (found) {
+		*r = m;
+		r->err = err;
+	}
+	if (err == -EXDEV)
+		r->rp_filter = true;
+	else if (iif && err == -EINVAL && (!found || m.err == 0))
+		r->rp_filter = rpf_refuses(nl, q, iif);
+	/* Input lookups meet a route yet fail when iif does not forward. */
+	r->forwarding_off = iif && err == -EHOSTUNREACH && found && m.err == 0;
+}
+
 static int route_here(void *arg)
 {
 	struct route_ctx *c = arg;
@@ -410,7 +474,6 @@ static int route_here(void *arg)
 	/* The kernel's choice (next hop, source), then the entry it matched:
 	 * a plain answer reports the destination as a /32. */
 	r->err = lookup(nl, c->q, iif, 0, &e);
-	r->rp_filter = r->err == -EXDEV;
 	if (r->err == 0) {
 		result_from_entry(r, &e);
 		if (lookup(nl, c->q, iif, RTM_F_FIB_MATCH, &fm) == 0) {
@@ -419,18 +482,8 @@ static int route_here(void *arg)
 			r->protocol = fm.protocol;
 			r->scope = fm.scope;
 		}
-	} else if (r->err != -EXDEV) {
-		struct obs_route m;
-		int err = r->err;
-
-		/* Refused without naming the entry: find it. A forwarding
-		 * lookup that meets a route yet fails EHOSTUNREACH was refused
-		 * by the input device's forwarding switch. */
-		if (match_here(nl, c->q, &m) == 0) {
-			*r = m;
-			r->forwarding_off = iif && err == -EHOSTUNREACH && m.err == 0;
-			r->err = err;
-		}
+	} else {
+		refused(nl, c->q, iif, r);
 	}
 	ret = 0;
 names:

@@ -30,12 +30,15 @@ struct obs_route_query {
 };
 
 struct obs_route {
-	int err;		/* 0: routed. Else the kernel's answer: -EXDEV the
-				 * reverse-path filter refused src on iif; -ENETUNREACH
-				 * no route; -EHOSTUNREACH unreachable entry, or (iif)
-				 * forwarding off on iif; -EINVAL blackhole (or martian);
-				 * -EACCES prohibit */
-	bool rp_filter;		/* err == -EXDEV: rp_filter dropped it */
+	int err;		/* 0: routed. Else the kernel's answer: -ENETUNREACH no
+				 * route; -EHOSTUNREACH an unreachable entry, or (iif)
+				 * forwarding off on iif; -EACCES prohibit; -EINVAL a
+				 * blackhole, a martian, or (kernels since 6.13) the
+				 * reverse-path filter; -EXDEV the filter (older kernels) */
+	bool rp_filter;		/* the reverse-path filter of iif refused src: the
+				 * kernel said -EXDEV, or said -EINVAL where asking
+				 * its question again (a way back to src, and by iif
+				 * in strict mode) finds none */
 	bool forwarding_off;	/* iif lookup refused because iif does not forward
 				 * (a route exists: err -EHOSTUNREACH) */
 	bool matched;		/* the entry fields below are known */

@@ -81,6 +81,16 @@ int obs_sysctl_get(const char *netns, const char *key, struct obs_sysctl_val *v)
 	return netns_run(netns, get_here, &c);
 }
 
+int obs_sysctl_get_here(const char *key, struct obs_sysctl_val *v)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	memset(v, 0, sizeof(*v));
+	ret = obs_sysctl_path(key, path, sizeof(path));
+	return ret < 0 ? ret : read_here(path, v);
+}
+
 struct read_ctx {
 	const char *ifname;
 	struct obs_sysctls *s;

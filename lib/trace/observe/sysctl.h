@@ -31,6 +31,9 @@ struct obs_sysctls {
  * inside namespace netns. 0 with v filled, also when absent; -EINVAL for a
  * key outside net or with "..", or -errno. */
 int obs_sysctl_get(const char *netns, const char *key, struct obs_sysctl_val *v);
+/* The same in the calling thread's namespace (for a caller that is
+ * already inside one, inside netns_run). */
+int obs_sysctl_get_here(const char *key, struct obs_sysctl_val *v);
 /* Read the whole obs_sysctls set in one visit; ifname (may be NULL: the
  * per-interface values read as absent) is the interface the packet came in on. */
 int obs_sysctl_read(const char *netns, const char *ifname, struct obs_sysctls *s);
