@@ -42,12 +42,17 @@ struct nl {
 
 struct nl *nl_open(void)
 {
+	return nl_open_proto(NETLINK_ROUTE);
+}
+
+struct nl *nl_open_proto(int proto)
+{
 	struct nl *nl = calloc(1, sizeof(*nl));
 	int one = 1, rcvbuf = 1 << 20, saved;
 
 	if (!nl)
 		return NULL;
-	nl->sock = mnl_socket_open(NETLINK_ROUTE);
+	nl->sock = mnl_socket_open(proto);
 	if (!nl->sock)
 		goto fail;
 	/* Best effort: extended acks give the kernel's reason in words,
@@ -586,23 +591,44 @@ static int alias_cb(const struct nlmsghdr *nlh, void *data)
 	return mnl_attr_parse(nlh, sizeof(struct ifinfomsg), alias_attr_cb, data);
 }
 
-/* One request, one answer (not a dump): send nlh, run cb on the reply. */
-static int query(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+/*
+ * The one receive loop. A dump ends with NLMSG_DONE; a single request asks
+ * for an ack, which follows its reply, so both end in MNL_CB_STOP and one
+ * loop serves them. ENOBUFS means the kernel dropped messages for this
+ * socket: a dump that lost some is an error, never a shorter answer.
+ */
+int nl_request(struct nl *nl, struct nlmsghdr *nlh,
+	       int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
 {
-	char rx[NL_RX];
+	char rx[NL_RX] __attribute__((aligned(8)));
 	uint32_t seq = nl->seq_base++;
 	ssize_t n;
 	int ret;
 
-	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_flags |= NLM_F_REQUEST;
+	if (!(nlh->nlmsg_flags & NLM_F_DUMP))
+		nlh->nlmsg_flags |= NLM_F_ACK;
 	nlh->nlmsg_seq = seq;
 	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
-	n = mnl_socket_recvfrom(nl->sock, rx, sizeof(rx));
-	if (n < 0)
-		return -errno;
-	ret = mnl_cb_run(rx, (size_t)n, seq, nl->portid, cb, data);
+	do {
+		n = mnl_socket_recvfrom(nl->sock, rx, sizeof(rx));
+		if (n < 0 && errno == EINTR) {
+			ret = MNL_CB_OK;
+			continue;
+		}
+		if (n < 0)
+			return -errno;
+		ret = mnl_cb_run(rx, (size_t)n, seq, nl->portid, cb, data);
+	} while (ret > MNL_CB_STOP);
 	return ret < 0 ? -errno : 0;
+}
+
+/* One request, one answer (not a dump): send nlh, run cb on the reply. */
+static int query(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	return nl_request(nl, nlh, cb, data);
 }
 
 int nl_link_alias_get(struct nl *nl, int ifindex, char *buf, size_t len)
@@ -738,28 +764,16 @@ static int veth_cb(const struct nlmsghdr *nlh, void *data)
 
 int nl_veth_peers(struct nl *nl, void (*fn)(void *arg, const char *ifname, int nsid), void *arg)
 {
-	char buf[NL_RX];
+	char buf[256] __attribute__((aligned(8)));
 	struct veth_ctx ctx = { fn, arg };
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ifinfomsg *ifi;
-	uint32_t seq = nl->seq_base++;
-	ssize_t n;
-	int ret;
 
 	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
+	nlh->nlmsg_flags = NLM_F_DUMP;
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
-	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	do {
-		n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
-		if (n < 0)
-			return -errno;
-		ret = mnl_cb_run(buf, (size_t)n, seq, nl->portid, veth_cb, &ctx);
-	} while (ret > MNL_CB_STOP);
-	return ret < 0 ? -errno : 0;
+	return nl_request(nl, nlh, veth_cb, &ctx);
 }
 
 static int nsid_cb(const struct nlmsghdr *nlh, void *data)

@@ -38,6 +38,8 @@ struct nl_link {
 
 /* Open a socket in the calling thread's current netns; NULL with errno set. */
 struct nl *nl_open(void);
+/* The same for another netlink protocol (NETLINK_SOCK_DIAG, ...). */
+struct nl *nl_open_proto(int proto);
 /* Close it and drop anything queued. */
 void nl_close(struct nl *nl);
 
@@ -110,5 +112,14 @@ int nl_neigh_state(struct nl *nl, int ifindex, uint32_t ip, uint16_t *state);
 
 /* Read a link's IFLA_IFALIAS (empty string if none). 0 or -errno. */
 int nl_link_alias_get(struct nl *nl, int ifindex, char *buf, size_t len);
+
+struct nlmsghdr;
+/* Send one request the caller built (type, NLM_F_DUMP or not, payload; the
+ * sequence number is set here) and run cb on every message of its answer:
+ * the reply, or each message of a dump up to its end. 0; the kernel's
+ * -errno; -ENOBUFS if the dump lost messages; or -errno from a cb that
+ * returned MNL_CB_ERROR with errno set. */
+int nl_request(struct nl *nl, struct nlmsghdr *nlh,
+	       int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
 
 #endif
