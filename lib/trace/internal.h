@@ -65,6 +65,15 @@ int trace_dropwatch_collect(struct dropwatch *w);
 /* Detach and free; NULL is fine. */
 void trace_dropwatch_close(struct dropwatch *w);
 
+/* iptables-legacy counters in every place, before the probe and after
+ * (iptwatch.c): arm reads them (NULL without memory: then nothing is
+ * compared); collect puts the rules that counted the probe in t->ipt. */
+struct iptwatch;
+struct iptwatch *trace_iptwatch_arm(struct trace *t);
+/* 0 or -ENOMEM. */
+int trace_iptwatch_collect(struct iptwatch *w, struct trace *t);
+void trace_iptwatch_close(struct iptwatch *w);
+
 /* Does pod run nginx (an ingress controller)? */
 bool trace_is_proxy_pod(const struct lab *l, size_t pod);
 /* After t's own correlation: when the probe ended at an ingress controller,

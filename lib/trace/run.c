@@ -460,6 +460,7 @@ int trace_run(struct trace *t, struct pp_err *e)
 {
 	struct nftrace **armed = NULL;
 	struct dropwatch *dw = NULL;
+	struct iptwatch *iw = NULL;
 	struct nftrace_match m = { 0 };
 	char *filter = NULL, tag[32];
 	uint64_t t0 = now_ns(), t1;
@@ -501,6 +502,7 @@ int trace_run(struct trace *t, struct pp_err *e)
 	}
 	/* Kernel drops: where BPF cannot run, t->drops_off says why. */
 	dw = trace_dropwatch_arm(t);
+	iw = trace_iptwatch_arm(t);
 	t1 = now_ns();
 	t->arm_ns = t1 - t0;
 	probe_run(&t->probe, t->timeout_ms, &t->res);
@@ -510,6 +512,8 @@ int trace_run(struct trace *t, struct pp_err *e)
 	capture_drain(t->cap);
 	nft_collect(t, armed);
 	ret = trace_dropwatch_collect(dw);
+	if (ret == 0)
+		ret = trace_iptwatch_collect(iw, t);
 	if (ret < 0) {
 		pp_err_set(e, PP_EXIT_FAIL, ret, "out of memory");
 		goto out;
@@ -533,6 +537,7 @@ out:
 		ns_gone(t, e);
 	probe_close(&t->probe);
 	trace_dropwatch_close(dw);
+	trace_iptwatch_close(iw);
 	observers_remove(t, armed);
 	free(armed);
 	free(filter);
@@ -577,6 +582,9 @@ void trace_free(struct trace *t)
 	free(t->drops);
 	t->drops = NULL;
 	t->ndrops = 0;
+	free(t->ipt);
+	t->ipt = NULL;
+	t->nipt = 0;
 	free(t->loss);
 	t->loss = NULL;
 	t->nloss = 0;

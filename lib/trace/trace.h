@@ -135,6 +135,16 @@ struct trace_drop {
 	uint16_t sport, dport;
 };
 
+/* An iptables-legacy rule (or a chain's policy) that counted the probe. */
+struct trace_ipt_hit {
+	size_t ns;			/* the place */
+	char table[32], chain[32];
+	unsigned num;			/* rule number in its chain; 0: the policy */
+	char text[256];			/* as iptables-legacy-save prints it */
+	char target[32];		/* DROP, REJECT, ACCEPT, a chain, ... */
+	uint64_t pkts;			/* how many of the probe's packets it counted */
+};
+
 /* What was asked of the kernel after the probe, for the checks to read:
  * the checks never ask it themselves, so each is a pure function of the
  * evidence, testable with fixtures. */
@@ -157,6 +167,25 @@ struct trace_evidence {
 	long ct_count, ct_max;		/* net.netfilter.nf_conntrack_{count,max} */
 	/* The pod kube-proxy chose as the endpoint has no namespace any more. */
 	bool ep_pod_gone;
+	/* The pod the request was going to (the destination, or the endpoint
+	 * kube-proxy chose), when it vanished on that pod's node: its
+	 * bridge port on the node and its own eth0. */
+	bool port_asked;
+	ssize_t port_pod;		/* topology index of that pod */
+	size_t port_node_ns;		/* the node's place, SIZE_MAX if not observed */
+	bool port_exists, port_up, port_in_bridge, port_forwarding, port_hairpin;
+	char port_if[IF_NAMESIZE], port_master[IF_NAMESIZE];
+	uint8_t port_state;		/* BR_STATE_* */
+	bool eth_exists, eth_up;
+	/* A frame for another MAC: the neighbour entry the sender used for the
+	 * address, against the MAC of the link that holds the address. */
+	bool neigh_asked;
+	size_t neigh_at;		/* the sender's place */
+	char neigh_if[IF_NAMESIZE];
+	uint32_t neigh_ip;
+	uint16_t neigh_nud;
+	bool neigh_has_mac, owner_known;
+	uint8_t neigh_mac[6], owner_mac[6];
 };
 
 /* Something an observer could not see or keep: a cap that was hit, a
@@ -209,6 +238,10 @@ struct trace {
 	struct trace_evidence ev;	/* kernel state asked after the probe */
 	struct trace_drop *drops;	/* the flow's packets the kernel dropped, in time order (owned) */
 	size_t ndrops;
+	/* iptables-legacy rules whose counters grew while the probe passed,
+	 * read before and after in every place (owned). */
+	struct trace_ipt_hit *ipt;
+	size_t nipt;
 	/* Why kernel drops could not be watched ("" when they were): said once
 	 * in the output, and the diagnosis falls back to asking the kernel. */
 	char drops_off[sizeof(((struct pp_err *)0)->msg)];

@@ -9,6 +9,7 @@
 const struct diag_check diag_checks[] = {
 	{ "delivered", diag_delivered, true },
 	{ "nft-rule", diag_nft_rule, false },
+	{ "iptables-legacy-rule", diag_ipt_legacy, false },
 	{ "ttl-exceeded", diag_ttl_exceeded, true },
 	{ "refused", diag_refused, true },
 	{ "mtu", diag_mtu, true },
@@ -51,10 +52,10 @@ int diag_run(struct trace *t)
 		/* After the verdict, only what adds evidence is worth a note. */
 		if (t->nfindings && diag_checks[i].verdict_only)
 			continue;
-		/* The kernel's bare account of the drop the verdict already
+		/* The kernel's account of the drop the verdict already
 		 * explains, at the same place: its reason joins the verdict. */
-		if (t->nfindings && !strcmp(f.check, "kernel-drop") && !strcmp(f.cause, "kernel-drop") &&
-		    f.ns == t->findings[0].ns && !t->findings[0].drop_reason[0]) {
+		if (t->nfindings && !strcmp(f.check, "kernel-drop") && f.ns == t->findings[0].ns &&
+		    !t->findings[0].drop_reason[0]) {
 			memcpy(t->findings[0].drop_reason, f.drop_reason, sizeof(f.drop_reason));
 			memcpy(t->findings[0].drop_func, f.drop_func, sizeof(f.drop_func));
 			continue;

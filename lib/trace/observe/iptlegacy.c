@@ -84,6 +84,8 @@ static int add_rule(struct obs_ipt_snapshot *s, const char *table, const char *c
 		obs_iptrule_render(chain, e, target, text, need + 1);
 	}
 	ret = obs_ipt_snapshot_add(s, table, chain, num, e->counters.pcnt, e->counters.bcnt, text);
+	if (ret == 0)
+		snprintf(s->rules[s->n - 1].target, sizeof(s->rules[0].target), "%s", target ? target : "");
 	if (text != buf)
 		free(text);
 	return ret;
@@ -108,6 +110,9 @@ static int table_read(struct obs_ipt_snapshot *s, const char *table)
 
 			snprintf(text, sizeof(text), "-P %s %s", chain, policy ? policy : "?");
 			ret = obs_ipt_snapshot_add(s, table, chain, 0, c.pcnt, c.bcnt, text);
+			if (ret == 0)
+				snprintf(s->rules[s->n - 1].target, sizeof(s->rules[0].target), "%s",
+					 policy ? policy : "");
 		}
 		for (e = iptc_first_rule(chain, h); e && !ret; e = iptc_next_rule(e, h))
 			ret = add_rule(s, table, chain, ++num, e, iptc_get_target(e, h));

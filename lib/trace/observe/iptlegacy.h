@@ -21,6 +21,7 @@ struct obs_ipt_rule {
 	char chain[OBS_IPT_NAME_MAX];
 	unsigned num;		/* 1-based position in its chain; 0: the chain's policy */
 	uint64_t pkts, bytes;
+	char target[OBS_IPT_NAME_MAX];	/* the verdict: "DROP", "REJECT", a chain; a policy's */
 	char *text;		/* "-A FORWARD -s 10.244.1.0/24 -i eth0 -j DROP", or
 				 * "-P FORWARD DROP" for a policy */
 };
