@@ -1,122 +1,190 @@
-/* verdict — ask the kernel what the checks need to know about the place
- * where the probe was last seen, then let the diagnosis table judge. The
- * asking is here, so every check stays a pure function of the evidence. */
+/* verdict — ask the kernel what the checks need to know (lib/trace/observe/),
+ * then let the diagnosis table judge. The asking is here, so every check
+ * stays a pure function of the evidence:
+ * - where the request was last seen: the route towards DST and its next
+ *   hop's neighbour entry;
+ * - where the kernel dropped it: the sysctls that decide (forwarding,
+ *   rp_filter, conntrack's table);
+ * - on the node of the pod it was going to: that pod's bridge port and eth0;
+ * - for a frame for another MAC: the sender's neighbour entry against the
+ *   MAC of the link that holds the address. */
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <linux/if_bridge.h>
+#include <linux/rtnetlink.h>
+
 #include "netns/netns.h"
-#include "nl/nl.h"
 #include "trace/diag/diag.h"
 #include "trace/internal.h"
+#include "trace/observe/link.h"
+#include "trace/observe/neigh.h"
+#include "trace/observe/route.h"
+#include "trace/observe/sysctl.h"
 
-struct ask {
-	uint32_t dst;
-	struct trace_evidence *ev;
-};
-
-static int ask_here(void *arg)
+static long num(const struct obs_sysctl_val *v)
 {
-	struct ask *q = arg;
-	struct trace_evidence *ev = q->ev;
-	struct nl_route_info r = { 0 };
-	struct nl *nl = nl_open();
-	int ret;
+	return v->present && v->numeric ? v->num : -1;
+}
 
-	if (!nl)
-		return -errno;
-	ret = nl_route_get(nl, q->dst, &r);
-	ev->route_err = ret < 0 ? ret : 0;
-	if (ret == 0) {
+/* Where the request was last seen: the route towards DST, its next hop. */
+static void ask_route(const struct trace *t, struct trace_evidence *ev)
+{
+	struct obs_route_query q = { .dst = t->dst.ip };
+	struct obs_route r;
+	struct obs_neigh n;
+
+	if (obs_route_get(t->ns[ev->at], &q, &r) < 0)
+		return;
+	ev->asked = true;
+	ev->route_err = r.err;
+	ev->next_hop = t->dst.ip;
+	if (r.matched) {
 		ev->route_type = r.type;
 		ev->route_dst = r.dst;
 		ev->route_plen = r.plen;
-		ev->route_gw = r.gw;
-		/* The interface index only means something inside this namespace. */
-		if (r.oif)
-			if_indextoname((unsigned)r.oif, ev->route_oif);
-		ev->next_hop = r.gw ? r.gw : q->dst;
-		if (nl_neigh_state(nl, r.oif, ev->next_hop, &ev->neigh_state) < 0)
-			ev->neigh_state = 0;
 	}
-	nl_close(nl);
-	return 0;
+	if (r.err)
+		return;
+	ev->route_gw = r.gw;
+	snprintf(ev->route_oif, sizeof(ev->route_oif), "%s", r.oif_name);
+	ev->next_hop = r.gw ? r.gw : t->dst.ip;
+	if (obs_neigh_get(t->ns[ev->at], r.oif_name, ev->next_hop, &n) == 0)
+		ev->neigh_state = n.state;
 }
 
-/* A number-valued sysctl of this namespace ("net/ipv4/ip_forward"); -1
- * when it is absent (the module that makes it is not loaded) or unreadable.
- * /proc/sys/net shows the namespace of whoever opens it. */
-static long sysctl_read(const char *key)
+/* Where the kernel dropped it: the sysctls behind its reasons. */
+static void ask_sysctls(const struct trace *t, const struct trace_drop *d, struct trace_evidence *ev)
 {
-	char path[128 + IF_NAMESIZE], buf[32];
-	long v = -1;
-	FILE *f;
+	struct obs_sysctls s;
+	int rp;
 
-	snprintf(path, sizeof(path), "/proc/sys/%s", key);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	if (!fgets(buf, sizeof(buf), f) || sscanf(buf, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
+	if (obs_sysctl_read(t->ns[d->ns], d->ifname[0] ? d->ifname : NULL, &s) < 0)
+		return;
+	ev->drop_asked = true;
+	ev->drop_at = (size_t)d->ns;
+	ev->ip_forward = num(&s.ip_forward);
+	rp = obs_sysctl_rp_filter_mode(&s);
+	ev->rp_filter = rp;
+	ev->ct_count = num(&s.conntrack_count);
+	ev->ct_max = num(&s.conntrack_max);
 }
 
-struct ask_drop {
-	const char *ifname;
-	struct trace_evidence *ev;
-};
-
-static int ask_drop_here(void *arg)
+static ssize_t place_of(const struct trace *t, const char *netns)
 {
-	struct ask_drop *q = arg;
-	struct trace_evidence *ev = q->ev;
-	char key[64 + IF_NAMESIZE];
-	long v;
+	for (size_t i = 0; i < t->nns; i++)
+		if (!strcmp(t->ns[i], netns))
+			return (ssize_t)i;
+	return -1;
+}
 
-	ev->ip_forward = sysctl_read("net/ipv4/ip_forward");
-	ev->rp_filter = sysctl_read("net/ipv4/conf/all/rp_filter");
-	if (q->ifname[0]) {
-		snprintf(key, sizeof(key), "net/ipv4/conf/%s/rp_filter", q->ifname);
-		v = sysctl_read(key);
-		if (v > ev->rp_filter)
-			ev->rp_filter = v;
+/* The pod the request was going to: the destination, or the endpoint
+ * kube-proxy chose for it. -1 if none. */
+static ssize_t target_pod(const struct trace *t)
+{
+	if (t->dst.kind == TRACE_EP_POD)
+		return t->dst.pod;
+	for (size_t h = 0; h < t->nhops; h++)
+		if (!t->hops[h].reply && t->hops[h].svc.svc >= 0 && t->hops[h].svc.pod >= 0)
+			return t->hops[h].svc.pod;
+	return -1;
+}
+
+/* That pod's bridge port (or routed veth) on its node, and its eth0. */
+static void ask_port(const struct trace *t, struct trace_evidence *ev)
+{
+	const struct lab *l = t->lab;
+	ssize_t p = target_pod(t), node_ns;
+	struct obs_link k;
+
+	if (!l || p < 0)
+		return;
+	node_ns = place_of(t, l->plan.nodes[l->topo.pods[p].node].netns);
+	ev->port_asked = true;
+	ev->port_pod = p;
+	ev->port_node_ns = node_ns < 0 ? SIZE_MAX : (size_t)node_ns;
+	snprintf(ev->port_if, sizeof(ev->port_if), "%s", l->plan.pods[p].host_if);
+	if (obs_link_get(l->plan.nodes[l->topo.pods[p].node].netns, ev->port_if, &k) == 0) {
+		ev->port_exists = true;
+		ev->port_up = k.admin_up;
+		ev->port_in_bridge = k.master != 0;
+		snprintf(ev->port_master, sizeof(ev->port_master), "%s", k.master_name);
+		ev->port_state = k.port_state;
+		ev->port_forwarding = !k.bridge_port || k.port_state == BR_STATE_FORWARDING;
+		ev->port_hairpin = k.hairpin;
 	}
-	ev->ct_count = sysctl_read("net/netfilter/nf_conntrack_count");
-	ev->ct_max = sysctl_read("net/netfilter/nf_conntrack_max");
-	return 0;
+	if (obs_link_get(l->plan.pods[p].netns, "eth0", &k) == 0) {
+		ev->eth_exists = true;
+		ev->eth_up = k.admin_up;
+	}
+}
+
+/* A frame for another MAC dropped at d: what the namespace that sent it
+ * holds as the address's MAC, and the MAC of the link that has it. */
+static void ask_neigh(const struct trace *t, const struct trace_drop *d, struct trace_evidence *ev)
+{
+	const struct trace_hop *sender = NULL;
+	struct obs_route_query q = { .dst = d->daddr };
+	struct obs_addr_owner o;
+	struct obs_route r;
+	struct obs_neigh n;
+	const char *sns;
+
+	for (size_t h = 0; h < t->nhops; h++)
+		if (!t->hops[h].reply && t->hops[h].pkt->outgoing && t->hops[h].ns != (size_t)d->ns &&
+		    t->hops[h].pkt->ts_ns <= d->ts_ns)
+			sender = &t->hops[h];
+	if (!sender)
+		return;
+	sns = t->ns[sender->ns];
+	if (obs_route_get(sns, &q, &r) < 0 || r.err)
+		return;
+	ev->neigh_asked = true;
+	ev->neigh_at = sender->ns;
+	ev->neigh_ip = r.gw ? r.gw : d->daddr;
+	snprintf(ev->neigh_if, sizeof(ev->neigh_if), "%s", r.oif_name);
+	if (obs_neigh_get(sns, r.oif_name, ev->neigh_ip, &n) == 0) {
+		ev->neigh_nud = n.state;
+		ev->neigh_has_mac = n.has_lladdr;
+		memcpy(ev->neigh_mac, n.lladdr, 6);
+	}
+	/* The address's owner: where the frame was dropped, or the
+	 * destination's own namespace. */
+	if (obs_neigh_owner(t->ns[d->ns], ev->neigh_ip, &o) == 0 ||
+	    (t->dst.netns && obs_neigh_owner(t->dst.netns, ev->neigh_ip, &o) == 0)) {
+		ev->owner_known = true;
+		memcpy(ev->owner_mac, o.mac, 6);
+	}
 }
 
 int trace_evidence_collect(struct trace *t)
 {
 	struct trace_evidence *ev = &t->ev;
-	struct ask q = { t->dst.ip, ev };
 	const struct trace_drop *d;
 
 	memset(ev, 0, sizeof(*ev));
 	ev->ip_forward = ev->rp_filter = ev->ct_count = ev->ct_max = -1;
-	d = diag_terminal_drop(t);
-	if (d && d->ns >= 0 && t->res.outcome != PROBE_OK) {
-		struct ask_drop qd = { d->ifname, ev };
-
-		ev->drop_at = (size_t)d->ns;
-		ev->drop_asked = netns_run(t->ns[d->ns], ask_drop_here, &qd) == 0;
-	}
+	ev->port_pod = -1;
 	if (!t->nns || t->res.outcome == PROBE_OK)
 		return 0;
+	d = diag_terminal_drop(t);
+	if (d && d->ns >= 0)
+		ask_sysctls(t, d, ev);
+	if (d && d->ns >= 0 && !strcmp(d->reason, "OTHERHOST"))
+		ask_neigh(t, d, ev);
+	ev->at = t->last_hop >= 0 ? t->hops[t->last_hop].ns : 0;
+	/* A namespace that cannot be entered (deleted under the lab) leaves
+	 * the questions unasked: the checks that need the answers stay silent. */
+	ask_route(t, ev);
+	ask_port(t, ev);
 	/* The endpoint kube-proxy chose: is its pod still there? */
 	for (size_t h = 0; t->lab && h < t->nhops; h++)
 		if (!t->hops[h].reply && t->hops[h].svc.svc >= 0 && t->hops[h].svc.pod >= 0) {
 			ev->ep_pod_gone = !netns_is_pinned(t->lab->plan.pods[t->hops[h].svc.pod].netns);
 			break;
 		}
-	ev->at = t->last_hop >= 0 ? t->hops[t->last_hop].ns : 0;
-	ev->next_hop = t->dst.ip;
-	/* A namespace that cannot be entered (deleted under the lab) leaves
-	 * the questions unasked: the checks that need the answers stay silent. */
-	if (netns_run(t->ns[ev->at], ask_here, &q) == 0)
-		ev->asked = true;
 	return 0;
 }
 

@@ -8,6 +8,12 @@
 #include <string.h>
 
 #include "trace/diag/diag.h"
+#include "trace/observe/neigh.h"
+
+static void mac_fmt(const uint8_t *m, char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
 
 /* The sysctls, when asked at the drop's place. */
 static long at_drop(const struct trace *t, const struct trace_drop *d, long v)
@@ -98,6 +104,28 @@ int diag_kernel_drop(const struct trace *t, struct trace_finding *f)
 		return diag_say(f, "%s could not resolve the next hop %s on %s: no ARP answer, so it "
 				"dropped the packets waiting for it; kernel drop reason %s in %s; %s",
 				place, nh, d->ifname, d->reason, d->func, seen);
+	}
+	if (!strcmp(d->reason, "OTHERHOST") && t->ev.neigh_asked && t->ev.neigh_has_mac &&
+	    t->ev.owner_known && memcmp(t->ev.neigh_mac, t->ev.owner_mac, 6)) {
+		const struct trace_evidence *ev = &t->ev;
+		char ip[ADDR_STRLEN], state[16];
+
+		f->cause = "wrong-neighbour";
+		f->ns = (ssize_t)ev->neigh_at;
+		snprintf(f->ifname, sizeof(f->ifname), "%s", ev->neigh_if);
+		snprintf(f->object, sizeof(f->object), "neighbour %s dev %s in %s",
+			 addr_fmt(ev->neigh_ip, ip), ev->neigh_if, t->ns_label[ev->neigh_at]);
+		mac_fmt(ev->owner_mac, f->expected, sizeof(f->expected));
+		mac_fmt(ev->neigh_mac, f->actual, sizeof(f->actual));
+		if (t->lab)
+			snprintf(f->command, sizeof(f->command), "ip -n %s neigh show %s dev %s",
+				 t->ns[ev->neigh_at], ip, ev->neigh_if);
+		return diag_say(f, "%s sent it to MAC %s for %s (its neighbour entry, %s), but the "
+				"link holding %s has MAC %s: %s threw the frame away as addressed to "
+				"another host; kernel drop reason %s in %s; %s",
+				t->ns_label[ev->neigh_at], f->actual, ip,
+				obs_neigh_state_name(ev->neigh_nud, state), ip, f->expected, place,
+				d->reason, d->func, seen);
 	}
 	if (!strcmp(d->reason, "OTHERHOST")) {
 		f->cause = "wrong-mac";

@@ -16,6 +16,7 @@ const struct diag_check diag_checks[] = {
 	{ "route", diag_route, false },
 	{ "stale-endpoint", diag_stale_endpoint, false },
 	{ "missing-snat", diag_missing_snat, false },
+	{ "port", diag_port, false },
 	{ "kernel-drop", diag_kernel_drop, false },
 	{ "arp-unanswered", diag_arp_unanswered, true },
 	{ "neigh-failed", diag_neigh_failed, true },
