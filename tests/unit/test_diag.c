@@ -207,7 +207,7 @@ static void test_conntrack_full(void)
 }
 
 /* An nftables rule that dropped it is the verdict; the kernel's account
- * of the same drop (NETFILTER_DROP) is a note. */
+ * of the same drop (NETFILTER_DROP, same place) joins it as its reason. */
 static void test_nft_outranks_kernel(void)
 {
 	struct trace t;
@@ -225,9 +225,8 @@ static void test_nft_outranks_kernel(void)
 	drop_add(&t, 3500, 2, "eth0", "NETFILTER_DROP", "nf_hook_slow");
 	CHECK_EQ_INT(diag_run(&t), 0);
 	CHECK_EQ_STR(t.cause, "nft-rule");
-	CHECK_EQ_INT((int)t.nfindings, 2);
-	if (t.nfindings == 2)
-		CHECK_EQ_STR(t.findings[1].check, "kernel-drop");
+	CHECK_EQ_INT((int)t.nfindings, 1);
+	CHECK_EQ_STR(t.findings[0].drop_reason, "NETFILTER_DROP");
 	CHECKF(strstr(t.reason, "dropped by nftables in node node-2: table filter chain forward, "
 		       "rule handle 3"), "%s", t.reason);
 	release(&t);
@@ -326,6 +325,63 @@ static void test_blackhole_route(void)
 	release(&t);
 }
 
+/* iptables-legacy's counters named the rule: it outranks the kernel's
+ * NETFILTER_DROP, which joins it as its drop reason. */
+static void test_iptables_legacy(void)
+{
+	struct trace t;
+	struct trace_ipt_hit h = { .ns = 2, .num = 1, .pkts = 1 };
+
+	fixture(&t, NULL, 0);
+	strcpy(h.table, "filter");
+	strcpy(h.chain, "FORWARD");
+	strcpy(h.text, "-A FORWARD -s 10.244.1.2/32 -j DROP");
+	strcpy(h.target, "DROP");
+	t.ipt = malloc(sizeof(h));
+	t.ipt[0] = h;
+	t.nipt = 1;
+	drop_add(&t, 3500, 2, "eth0", "NETFILTER_DROP", "nf_hook_slow");
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(t.cause, "iptables-legacy-rule");
+	CHECK_EQ_INT((int)t.nfindings, 1);
+	CHECK_EQ_STR(t.findings[0].drop_reason, "NETFILTER_DROP");
+	CHECK_EQ_STR(t.findings[0].command, "");	/* no lab: no command to give */
+	CHECKF(strstr(t.reason, "rule 1, \"-A FORWARD -s 10.244.1.2/32 -j DROP\""), "%s", t.reason);
+	/* An ACCEPT that counted it says nothing. */
+	strcpy(t.ipt[0].target, "ACCEPT");
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(t.cause, "netfilter-hook");
+	release(&t);
+}
+
+/* A frame for another MAC: the sender's entry against the owner's MAC. */
+static void test_wrong_neighbour(void)
+{
+	static const uint8_t bad[6] = { 2, 0, 0, 0, 0, 0x99 }, good[6] = { 2, 0x50, 1, 2, 0, 1 };
+	struct trace t;
+
+	fixture(&t, NULL, 0);
+	drop_add(&t, 3500, 2, "eth0", "OTHERHOST", "ip_rcv_core");
+	t.ev.neigh_asked = true;
+	t.ev.neigh_at = 1;
+	t.ev.neigh_ip = WEB2;
+	t.ev.neigh_nud = NUD_PERMANENT;
+	strcpy(t.ev.neigh_if, "cbr0");
+	t.ev.neigh_has_mac = t.ev.owner_known = true;
+	memcpy(t.ev.neigh_mac, bad, 6);
+	memcpy(t.ev.owner_mac, good, 6);
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(t.cause, "wrong-neighbour");
+	CHECK_EQ_INT((int)t.findings[0].ns, 1);
+	CHECK_EQ_STR(t.findings[0].expected, "02:50:01:02:00:01");
+	CHECK_EQ_STR(t.findings[0].actual, "02:00:00:00:00:99");
+	/* The entry is right after all: a frame for another MAC, said so. */
+	memcpy(t.ev.neigh_mac, good, 6);
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(t.cause, "wrong-mac");
+	release(&t);
+}
+
 /* Every check in the table has a name and a function, and the last one
  * always finds: a trace never ends without a verdict. */
 static void test_table(void)
@@ -358,6 +414,8 @@ int main(void)
 	RUN(test_neigh_failed);
 	RUN(test_stale_endpoint);
 	RUN(test_blackhole_route);
+	RUN(test_iptables_legacy);
+	RUN(test_wrong_neighbour);
 	RUN(test_table);
 	return unit_summary();
 }
