@@ -125,3 +125,109 @@ v() { jq -r ".verdict.$1" <<<"$out"; }
 	tr client internet/example.com -p http
 	[ "$st" -eq 0 ]
 }
+
+@test "strict rp_filter with an asymmetric route on node-2: IP_RPFILTER, and the lookup it names fails" {
+	n2=${LAB}_node_node-2
+	ip netns exec $n2 sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.eth0.rp_filter=1
+	ip -n $n2 route add 10.244.1.2/32 dev cbr0
+	tr client web-2 -p tcp --timeout 10
+	cmd=$(v 'findings[0].command')
+	run $cmd
+	ip -n $n2 route del 10.244.1.2/32 dev cbr0
+	ip netns exec $n2 sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.eth0.rp_filter=0
+	[ "$status" -ne 0 ]	# the route lookup the filter made fails
+	[ "$cmd" = "ip -n $n2 route get 10.244.2.2 from 10.244.1.2 iif eth0" ]
+	[ "$st" -eq 1 ]
+	[ "$(v cause)" = rp-filter ]
+	[ "$(v 'findings[0].drop_reason')" = IP_RPFILTER ]
+	[ "$(v 'findings[0].object')" = "sysctl net.ipv4.conf.eth0.rp_filter" ]
+	[ "$(v 'findings[0].actual')" = 1 ]
+	[ "$(v wait_ended_by)" = kernel-drop ]
+}
+
+@test "a wrong static neighbour on node-2: its MAC against the pod's, as ip neigh and ip link show them" {
+	n2=${LAB}_node_node-2
+	real=$(ip -n ${LAB}_pod_default_web-2 -j link show eth0 | jq -r '.[0].address')
+	ip -n $n2 neigh replace 10.244.2.2 lladdr 02:00:00:00:00:99 dev cbr0 nud permanent
+	tr client web-2 -p tcp --timeout 10
+	run ip -n $n2 neigh show 10.244.2.2 dev cbr0
+	ip -n $n2 neigh del 10.244.2.2 dev cbr0
+	[[ "$output" == *"lladdr 02:00:00:00:00:99 PERMANENT"* ]]
+	[ "$st" -eq 1 ]
+	[ "$(v cause)" = wrong-neighbour ]
+	[ "$(v 'findings[0].place')" = "node node-2" ]
+	[ "$(v 'findings[0].actual')" = 02:00:00:00:00:99 ]
+	[ "$(v 'findings[0].expected')" = "$real" ]
+	[ "$(v 'findings[0].drop_reason')" = OTHERHOST ]
+	[ "$(v 'findings[0].command')" = "ip -n $n2 neigh show 10.244.2.2 dev cbr0" ]
+}
+
+@test "an iptables-legacy DROP on node-2: the rule and its counter, as iptables-legacy shows them" {
+	n2=${LAB}_node_node-2
+	ip netns exec $n2 iptables-legacy -I FORWARD -s 10.244.1.2 -j DROP
+	tr client web-2 -p tcp --timeout 10
+	run ip netns exec $n2 iptables-legacy -t filter -L FORWARD -v -n --line-numbers
+	ip netns exec $n2 iptables-legacy -D FORWARD -s 10.244.1.2 -j DROP
+	# The legacy counter did count it: the first rule, at least one packet.
+	[ "$(awk '$1 == 1 && $4 == "DROP" { print ($2 > 0) }' <<<"$output")" = 1 ]
+	[ "$st" -eq 1 ]
+	[ "$(v cause)" = iptables-legacy-rule ]
+	[ "$(v 'findings[0].object')" = "iptables-legacy table filter chain FORWARD rule 1: -A FORWARD -s 10.244.1.2/32 -j DROP" ]
+	[ "$(v 'findings[0].drop_reason')" = NETFILTER_DROP ]
+	[ "$(v 'findings[0].command')" = "ip netns exec $n2 iptables-legacy -t filter -L FORWARD -v -n --line-numbers" ]
+	# nft sees no rule of its own that dropped it.
+	[ "$(jq '[.nftables[] | select(.verdict == "drop")] | length' <<<"$out")" -eq 0 ]
+}
+
+# The pod's veth on node-2: which one is it? The peer of web-2's eth0.
+web2_port() {
+	local idx
+	idx=$(ip -n ${LAB}_pod_default_web-2 -j link show eth0 | jq '.[0].link_index')
+	ip -n ${LAB}_node_node-2 -j link show | jq -r --argjson i "$idx" '.[] | select(.ifindex == $i) | .ifname'
+}
+
+@test "web-2's veth down, then detached from cbr0: the port check names it, ip link agrees" {
+	n2=${LAB}_node_node-2
+	port=$(web2_port)
+	[ -n "$port" ]
+	ip -n $n2 link set "$port" down
+	tr client web-2 -p tcp --timeout 3
+	run ip -n $n2 -j link show "$port"
+	ip -n $n2 link set "$port" up
+	[ "$(jq -r '.[0].flags | index("UP") != null' <<<"$output")" = false ]
+	[ "$st" -eq 1 ]
+	[ "$(v cause)" = veth-down ]
+	[ "$(v 'findings[0].interface')" = "$port" ]
+	[ "$(v 'findings[0].command')" = "ip -n $n2 -d link show $port" ]
+	ip -n $n2 link set "$port" nomaster
+	tr client web-2 -p tcp --timeout 3
+	run ip -n $n2 -j link show "$port"
+	ip -n $n2 link set "$port" master cbr0
+	[ "$(jq -r '.[0].master // "none"' <<<"$output")" = none ]
+	[ "$st" -eq 1 ]
+	[ "$(v cause)" = veth-detached ]
+	[ "$(v 'findings[0].actual')" = "no master" ]
+}
+
+@test "hairpin off on web-1's port: web-1 to its own Service fails when kube-proxy picks web-1" {
+	n1=${LAB}_node_node-1
+	idx=$(ip -n ${LAB}_pod_default_web-1 -j link show eth0 | jq '.[0].link_index')
+	port=$(ip -n $n1 -j link show | jq -r --argjson i "$idx" '.[] | select(.ifindex == $i) | .ifname')
+	ip -n $n1 link set "$port" type bridge_slave hairpin off
+	# kube-proxy picks at random: until it picks web-1 itself (bounded).
+	picked=
+	for i in $(seq 1 60); do
+		tr web-1 svc/default/web --timeout 2
+		if [ "$(jq -r '[.hops[] | select(.service != null) | .service.endpoint.pod // empty][0] // ""' <<<"$out")" = web-1 ]; then
+			picked=1
+			break
+		fi
+	done
+	run ip -n $n1 -d -j link show "$port"
+	ip -n $n1 link set "$port" type bridge_slave hairpin on
+	[ "$(jq -r '.[0].linkinfo.info_slave_data.hairpin' <<<"$output")" = false ]
+	[ -n "$picked" ]
+	[ "$st" -eq 1 ]
+	[ "$(v cause)" = hairpin-off ]
+	[ "$(v 'findings[0].interface')" = "$port" ]
+}
