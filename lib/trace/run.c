@@ -253,6 +253,33 @@ static int ns_choose(struct trace *t)
 	return 0;
 }
 
+/* The addresses of the lab's ingress controllers when t's probe is an
+ * HTTP request (it may end at one, which goes on in a connection of its
+ * own, upstream.c), into *hosts (malloc'd, *n of them; NULL when none).
+ * 0, or -ENOMEM. */
+static int proxy_hosts(const struct trace *t, uint32_t **hosts, size_t *n)
+{
+	*hosts = NULL;
+	*n = 0;
+	if (!t->lab || (t->probe.proto != PROBE_HTTP && t->probe.proto != PROBE_HTTPS))
+		return 0;
+	for (size_t i = 0; i < t->lab->topo.npods; i++) {
+		uint32_t *h;
+
+		if (!trace_is_proxy_pod(t->lab, i))
+			continue;
+		h = realloc(*hosts, (*n + 1) * sizeof(**hosts));
+		if (!h) {
+			free(*hosts);
+			*hosts = NULL;
+			return -ENOMEM;
+		}
+		*hosts = h;
+		(*hosts)[(*n)++] = t->lab->topo.pods[i].ip;
+	}
+	return 0;
+}
+
 /* The flow's packets, ICMP errors about it, ARP (to see unresolved next
  * hops) and VXLAN (inner packets are matched after decoding), into
  * *filter (malloc'd); what the filter's caps left out is recorded as an
@@ -279,14 +306,8 @@ static int filter_make(struct trace *t, char **filter)
 	}
 	/* An HTTP request may end at an ingress controller: its own
 	 * connection to the backend (upstream.c). */
-	if (t->lab && (t->probe.proto == PROBE_HTTP || t->probe.proto == PROBE_HTTPS)) {
-		hosts = calloc(t->lab->topo.npods ? t->lab->topo.npods : 1, sizeof(*hosts));
-		if (!hosts)
-			goto out;
-		for (size_t i = 0; i < t->lab->topo.npods; i++)
-			if (trace_is_proxy_pod(t->lab, i))
-				hosts[in.nhosts++] = t->lab->topo.pods[i].ip;
-	}
+	if (proxy_hosts(t, &hosts, &in.nhosts) < 0)
+		goto out;
 	in.ports = ports;
 	in.hosts = hosts;
 	ret = trace_filter_build(&in, filter, &left);
@@ -510,6 +531,7 @@ int trace_run(struct trace *t, struct pp_err *e)
 	struct dropwatch *dw = NULL;
 	struct iptwatch *iw = NULL;
 	struct nftrace_match m = { 0 };
+	uint32_t *hosts = NULL;
 	char *filter = NULL, tag[32];
 	uint64_t t0 = now_ns(), t1;
 	int ret;
@@ -542,6 +564,14 @@ int trace_run(struct trace *t, struct pp_err *e)
 	/* Protocol and source port (echo id) only, both directions: after a
 	 * DNAT the destination is another, and those packets count most. */
 	m.sport = t->probe.sport;
+	/* And an ingress controller's own connections, among them the one it
+	 * opens for the probe's request (its events are told apart later). */
+	ret = proxy_hosts(t, &hosts, &m.nhosts);
+	if (ret < 0) {
+		pp_err_set(e, PP_EXIT_FAIL, ret, "out of memory");
+		goto out;
+	}
+	m.hosts = hosts;
 	snprintf(tag, sizeof(tag), "%d", (int)getpid());
 	for (size_t i = 0; i < t->nns; i++) {
 		ret = nftrace_arm(t->ns[i], tag, &m, &armed[i], e);
@@ -592,6 +622,7 @@ out:
 	observers_remove(t, armed);
 	free(armed);
 	free(filter);
+	free(hosts);
 	t->total_ns = now_ns() - t0;
 	return ret;
 }
