@@ -515,7 +515,7 @@ static void text_make(struct trace *t)
 	char a[ADDR_STRLEN], svc[2 * TOPO_LABEL_MAX + 2] = "", note[TRACE_LABEL_MAX + 160];
 	size_t n = sizeof(t->divergence);
 
-	if (t->svc.svc >= 0)
+	if (t->lab && t->svc.svc >= 0)
 		svc_name(t, svc, sizeof(svc));
 	switch (d->kind) {
 	case TRACE_DIV_NO_PREDICTION:
