@@ -512,7 +512,7 @@ static void text_make(struct trace *t)
 	const struct trace_divergence *d = &t->div;
 	const struct trace_expect *x = d->expect >= 0 ? &t->expect[d->expect] : NULL;
 	bool delivered = t->verdict == TRACE_DELIVERED;
-	char a[ADDR_STRLEN], svc[2 * TOPO_LABEL_MAX + 2] = "", note[TRACE_LABEL_MAX + 160];
+	char a[ADDR_STRLEN], svc[2 * TOPO_LABEL_MAX + 2] = "", note[TRACE_LABEL_MAX + 2 * TOPO_LABEL_MAX + 160];
 	size_t n = sizeof(t->divergence);
 
 	if (t->lab && t->svc.svc >= 0)
@@ -557,10 +557,15 @@ static void text_make(struct trace *t)
 				     "observer loss)" : "");
 		return;
 	case TRACE_DIV_UNEXPECTED_HOP:
-		snprintf(t->divergence, n, "expected next at %s %s (%s), but it went to %s %s (%s) "
-			 "(hop %zd), which the topology does not predict", t->ns_label[x->ns],
-			 x->kind == TRACE_EXPECT_HOP ? x->ifname : "(DNAT)", dir_name(x->outgoing),
-			 t->ns_label[d->ns], d->ifname, dir_name(d->outgoing), d->hop + 1);
+		if (x->kind == TRACE_EXPECT_DNAT)
+			snprintf(note, sizeof(note), "the DNAT to an endpoint of Service %s at %s",
+				 svc, t->ns_label[x->ns]);
+		else
+			snprintf(note, sizeof(note), "at %s %s (%s)", t->ns_label[x->ns], x->ifname,
+				 dir_name(x->outgoing));
+		snprintf(t->divergence, n, "expected next %s, but it went to %s %s (%s) (hop %zd), "
+			 "where the topology does not predict it", note, t->ns_label[d->ns], d->ifname,
+			 dir_name(d->outgoing), d->hop + 1);
 		return;
 	case TRACE_DIV_NO_DNAT:
 		if (d->hop >= 0) {

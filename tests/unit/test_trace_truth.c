@@ -5,6 +5,7 @@
  * trace whose path diverged says so instead of a bare "delivered". The
  * renderer is fed a fixture trace: no lab, no packets. */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <jansson.h>
 
 #include "addr.h"
+#include "lab/lab.h"
 #include "out/trace.h"
 #include "trace/internal.h"
 #include "unit.h"
@@ -221,8 +223,261 @@ static void test_no_prediction(void)
 	trace_free(&t);
 }
 
+/* ---- the walk against the prediction, in the default lab "t" ---------- */
+
+struct walk {
+	struct lab lab;
+	struct trace t;
+	struct capture_pkt pkt[TRACE_MAX_HOPS];
+	size_t npkt;
+};
+
+static ssize_t pod_of(const struct lab *l, const char *name)
+{
+	for (size_t i = 0; i < l->topo.npods; i++)
+		if (!strcmp(l->topo.pods[i].name, name))
+			return (ssize_t)i;
+	return -1;
+}
+
+/* The default lab, planned but never built: the prediction is a pure
+ * function of it (the kernel is asked only about unused addresses). The
+ * observed namespaces: the client, both nodes, the VPC, web-1, web-2. */
+static int walk_make(struct walk *w, const char *dst, uint16_t dport)
+{
+	struct topo_error err;
+	struct pp_err e = { 0 };
+	struct lab *l = &w->lab;
+	const char *pods[] = { "client", "web-1", "web-2" };
+
+	memset(w, 0, sizeof(*w));
+	snprintf(l->name, sizeof(l->name), "t");
+	if (topo_from_default(&l->topo, &err) < 0 || topo_resolve(&l->topo, &err) < 0 ||
+	    lab_plan_make(&l->plan, l->name, &l->topo) < 0)
+		return -1;
+	w->t.lab = l;
+	w->t.last_hop = -1;
+	w->t.proxy_pod = -1;
+	w->t.probe.proto = PROBE_TCP;
+	w->t.probe.sport = 40000;
+	w->t.probe.dport = dport;
+	if (trace_endpoint_parse(l, "default/client", true, &w->t.src, &e) < 0 ||
+	    trace_endpoint_parse(l, dst, false, &w->t.dst, &e) < 0)
+		return -1;
+	trace_service_match(&w->t);
+	for (size_t i = 0; i < 3; i++) {
+		ssize_t p = pod_of(l, pods[i]);
+		char label[TRACE_LABEL_MAX];
+
+		if (p < 0)
+			return -1;
+		snprintf(label, sizeof(label), "pod default/%s", pods[i]);
+		if (trace_ns_add(&w->t, l->plan.pods[p].netns, label) < 0 ||
+		    (i == 0 && trace_ns_add(&w->t, l->plan.nodes[0].netns, "node node-1") < 0) ||
+		    (i == 0 && trace_ns_add(&w->t, l->plan.vpc_netns, "VPC") < 0) ||
+		    (i == 0 && trace_ns_add(&w->t, l->plan.nodes[1].netns, "node node-2") < 0))
+			return -1;
+	}
+	return 0;
+}
+
+static void walk_free(struct walk *w)
+{
+	w->t.nhops = 0;
+	trace_free(&w->t);
+	lab_free(&w->lab);
+}
+
+/* A request hop in namespace netns on ifname, to daddr:dport. */
+static void hop(struct walk *w, const char *netns, const char *ifname, bool out, uint32_t daddr,
+		uint16_t dport)
+{
+	struct capture_pkt *k = &w->pkt[w->npkt];
+	ssize_t ns = -1;
+
+	for (size_t i = 0; i < w->t.nns; i++)
+		if (!strcmp(w->t.ns[i], netns))
+			ns = (ssize_t)i;
+	if (!CHECKF(ns >= 0, "%s", netns))
+		return;
+	*k = (struct capture_pkt){ .ts_ns = 1000 * (w->npkt + 1), .ns = (size_t)ns, .outgoing = out,
+				   .ethertype = 0x0800, .saddr = w->lab.topo.pods[pod_of(&w->lab, "client")].ip,
+				   .daddr = daddr, .proto = IPPROTO_TCP, .sport = 40000, .dport = dport,
+				   .tcp_flags = 0x02, .ttl = 64 };
+	snprintf(k->ifname, sizeof(k->ifname), "%s", ifname);
+	w->t.hops[w->t.nhops++] = (struct trace_hop){ .pkt = k, .ns = (size_t)ns, .svc.svc = -1 };
+	w->npkt++;
+}
+
+/* client -> web-2 across nodes (routed): the hops the kernel shows. */
+static void path_to_web2(struct walk *w, uint32_t ip, uint16_t port, const char *skip)
+{
+	const struct lab_plan *p = &w->lab.plan;
+	ssize_t c = pod_of(&w->lab, "client"), d = pod_of(&w->lab, "web-2");
+	struct { const char *ns, *ifname; bool out; } h[] = {
+		{ p->pods[c].netns, "eth0", true },
+		{ p->nodes[0].netns, p->pods[c].host_if, false },
+		{ p->nodes[0].netns, "cbr0", false },
+		{ p->nodes[0].netns, "eth0", true },
+		{ p->vpc_netns, p->nodes[0].vpc_port, false },
+		{ p->vpc_netns, p->nodes[1].vpc_port, true },
+		{ p->nodes[1].netns, "eth0", false },
+		{ p->nodes[1].netns, "cbr0", true },
+		{ p->nodes[1].netns, p->pods[d].host_if, true },
+		{ p->pods[d].netns, "eth0", false },
+	};
+
+	for (size_t i = 0; i < sizeof(h) / sizeof(h[0]); i++)
+		if (!skip || strcmp(h[i].ifname, skip) || !h[i].out)
+			/* Before kube-proxy's DNAT (the first three) the
+			 * Service's address, after it the endpoint's. */
+			hop(w, h[i].ns, h[i].ifname, h[i].out, i < 2 ? ip : w->lab.topo.pods[d].ip,
+			    i < 2 ? port : 8080);
+}
+
+static void test_walk_pod_to_pod(void)
+{
+	struct walk w;
+	uint32_t web2;
+
+	if (!CHECK(walk_make(&w, "default/web-2", 8080) == 0))
+		goto out;
+	web2 = w.lab.topo.pods[pod_of(&w.lab, "web-2")].ip;
+	path_to_web2(&w, web2, 8080, NULL);
+	w.t.verdict = TRACE_TIMEOUT;
+	CHECK_EQ_INT(trace_divergence_find(&w.t), 0);
+	CHECKF(w.t.div.kind == TRACE_DIV_NONE, "%s", w.t.divergence);
+	CHECK(w.t.nexpect >= 8);
+	for (size_t i = 0; i < w.t.nexpect; i++)
+		CHECK(w.t.expect[i].seen >= 0);
+	CHECKF(strstr(w.t.divergence, "none: the request was seen at every hop the topology "
+				      "predicts, in order and nowhere else, the last at pod "
+				      "default/web-2 eth0 (in)"), "%s", w.t.divergence);
+	/* Delivered the way predicted: nothing to say. */
+	w.t.verdict = TRACE_DELIVERED;
+	CHECK_EQ_INT(trace_divergence_find(&w.t), 0);
+	CHECK_EQ_STR(w.t.divergence, "");
+	CHECK_EQ_INT(w.t.nloss, 0);
+	/* The hop entering node-2 seen before the VPC sent it there: out of
+	 * order, so the VPC's hop was missed in its turn. */
+	{
+		struct trace_hop tmp = w.t.hops[5];
+
+		w.t.hops[5] = w.t.hops[6];
+		w.t.hops[6] = tmp;
+	}
+	w.t.verdict = TRACE_TIMEOUT;
+	CHECK_EQ_INT(trace_divergence_find(&w.t), 0);
+	CHECK_EQ_INT(w.t.div.kind, TRACE_DIV_MISSING_HOP);
+	CHECK_EQ_STR(w.t.ns_label[w.t.div.ns], "VPC");
+	CHECK(w.t.div.outgoing);
+out:
+	walk_free(&w);
+}
+
+static void test_walk_delivered_unseen(void)
+{
+	struct walk w;
+	uint32_t web2;
+
+	if (!CHECK(walk_make(&w, "default/web-2", 8080) == 0))
+		goto out;
+	web2 = w.lab.topo.pods[pod_of(&w.lab, "web-2")].ip;
+	path_to_web2(&w, web2, 8080, NULL);
+	w.t.nhops -= 2;		/* nothing seen past node-2's bridge */
+	w.t.verdict = TRACE_DELIVERED;
+	CHECK_EQ_INT(trace_divergence_find(&w.t), 0);
+	CHECK_EQ_INT(w.t.div.kind, TRACE_DIV_MISSING_HOP);
+	CHECKF(strstr(w.t.divergence, ", yet the answer came back: it passed there unseen (an "
+				      "observer loss)"), "%s", w.t.divergence);
+	CHECK_EQ_INT(w.t.nloss, 1);
+	if (w.t.nloss == 1) {
+		CHECK_EQ_STR(w.t.loss[0].observer, "pcap");
+		CHECK_EQ_STR(w.t.loss[0].what, "path");
+		CHECK_EQ_INT(w.t.loss[0].left_out, 2);
+		CHECK_EQ_STR(w.t.ns_label[w.t.loss[0].ns], "node node-2");
+	}
+	/* A recount that sees them all drops the record. */
+	w.t.nhops += 2;
+	CHECK_EQ_INT(trace_divergence_find(&w.t), 0);
+	CHECK_EQ_INT(w.t.nloss, 0);
+out:
+	walk_free(&w);
+}
+
+static void test_walk_unexpected(void)
+{
+	struct walk w;
+	uint32_t web2;
+
+	if (!CHECK(walk_make(&w, "default/web-2", 8080) == 0))
+		goto out;
+	web2 = w.lab.topo.pods[pod_of(&w.lab, "web-2")].ip;
+	if (!CHECK(trace_ns_add(&w.t, w.lab.plan.gw_netns, "gateway") >= 0))
+		goto out;
+	path_to_web2(&w, web2, 8080, NULL);
+	/* After leaving node-1 it turns up at the gateway first. */
+	w.npkt = 4;
+	w.t.nhops = 4;
+	hop(&w, w.lab.plan.gw_netns, "vpc", false, web2, 8080);
+	w.t.verdict = TRACE_TIMEOUT;
+	CHECK_EQ_INT(trace_divergence_find(&w.t), 0);
+	CHECK_EQ_INT(w.t.div.kind, TRACE_DIV_UNEXPECTED_HOP);
+	CHECK_EQ_INT(w.t.div.hop, 4);
+	CHECK_EQ_STR(w.t.div.ifname, "vpc");
+	CHECKF(strstr(w.t.divergence, "but it went to gateway vpc (in) (hop 5), where the topology "
+				      "does not predict it"), "%s", w.t.divergence);
+out:
+	walk_free(&w);
+}
+
+static void test_walk_service(void)
+{
+	struct walk w;
+	uint32_t cip;
+
+	if (!CHECK(walk_make(&w, "svc/default/web", 80) == 0) || !CHECK(w.t.svc.svc >= 0))
+		goto out;
+	cip = w.t.dst.ip;
+	/* DNATed on node-1 to web-2, and delivered the way predicted. */
+	path_to_web2(&w, cip, 80, NULL);
+	w.t.verdict = TRACE_DELIVERED;
+	CHECK_EQ_INT(trace_divergence_find(&w.t), 0);
+	CHECKF(w.t.div.kind == TRACE_DIV_NONE, "%s", w.t.divergence);
+	CHECK_EQ_INT(w.t.expect[2].kind, TRACE_EXPECT_DNAT);
+	CHECK_EQ_STR(w.t.ns_label[w.t.expect[2].ns], "node node-1");
+	CHECK_EQ_INT(w.t.expect[2].seen, 2);	/* cbr0 in shows the endpoint */
+	CHECK_EQ_STR(w.t.ns_label[w.t.expect[w.t.nexpect - 1].ns], "pod default/web-2");
+	/* kube-proxy's table gone: it leaves node-1 still for the ClusterIP. */
+	w.t.nhops = w.npkt = 0;
+	hop(&w, w.t.ns[0], "eth0", true, cip, 80);
+	hop(&w, w.t.ns[1], w.lab.plan.pods[pod_of(&w.lab, "client")].host_if, false, cip, 80);
+	hop(&w, w.t.ns[1], "cbr0", false, cip, 80);
+	hop(&w, w.t.ns[1], "eth0", true, cip, 80);
+	hop(&w, w.lab.plan.vpc_netns, w.lab.plan.nodes[0].vpc_port, false, cip, 80);
+	w.t.verdict = TRACE_UNREACHABLE;
+	CHECK_EQ_INT(trace_divergence_find(&w.t), 0);
+	CHECK_EQ_INT(w.t.div.kind, TRACE_DIV_NO_DNAT);
+	CHECK_EQ_INT(w.t.div.hop, 3);
+	CHECKF(strstr(w.t.divergence, "expected DNAT to an endpoint of Service default/web at node "
+				      "node-1, but it left node node-1 on eth0 for 10.96."),
+	       "%s", w.t.divergence);
+	/* Never left, never rewritten: said too. */
+	w.t.nhops = 3;
+	CHECK_EQ_INT(trace_divergence_find(&w.t), 0);
+	CHECK_EQ_INT(w.t.div.kind, TRACE_DIV_NO_DNAT);
+	CHECK_EQ_INT(w.t.div.hop, -1);
+	CHECKF(strstr(w.t.divergence, "at node node-1, never seen"), "%s", w.t.divergence);
+out:
+	walk_free(&w);
+}
+
 int main(void)
 {
+	RUN(test_walk_pod_to_pod);
+	RUN(test_walk_delivered_unseen);
+	RUN(test_walk_unexpected);
+	RUN(test_walk_service);
 	RUN(test_answer_fields);
 	RUN(test_losses_rendered);
 	RUN(test_delivered_divergence);
