@@ -204,6 +204,32 @@ static bool nft_seen(const struct trace *t, size_t i)
 	return false;
 }
 
+/* t's nftables trace events under heading, each step once. */
+static void nft_text(FILE *f, const struct trace *t, const char *heading)
+{
+	for (size_t i = 0; i < t->nnft; i++) {
+		const struct nftrace_event *ev = &t->nft[i];
+		int again = 0;
+
+		/* Later packets of the flow take the same way: say it once, with
+		 * how many more times (JSON keeps every event). */
+		if (nft_seen(t, i))
+			continue;
+		for (size_t j = i + 1; j < t->nnft; j++)
+			again += nft_same(t, i, j);
+		if (!i)
+			fputs(heading, f);
+		fprintf(f, "  %-26s %-6s %s/%s %s -> %s%s%s", t->ns_label[t->nft_ns[i]],
+			nft_kind_name(ev->kind), ev->table, ev->chain, ev->rule,
+			nft_verdict_name(ev->verdict), ev->jump_target[0] ? " " : "", ev->jump_target);
+		if (again)
+			fprintf(f, "  (and %d more packet%s)", again, again > 1 ? "s" : "");
+		if (ev->comment[0])
+			fprintf(f, "  comment \"%s\"", ev->comment);
+		fputc('\n', f);
+	}
+}
+
 static void hop_text(FILE *f, const struct trace *t, size_t i, bool color)
 {
 	const struct trace_hop *h = &t->hops[i];
@@ -246,6 +272,7 @@ static void upstream_text(FILE *f, const struct trace *t, bool color)
 		}
 		hop_text(f, u, i, color);
 	}
+	nft_text(f, u, "  nftables of connection 2:\n");
 	for (size_t i = 0; i < u->nct; i++) {
 		const struct ct_entry *c = &u->ct[i];
 		char os[ADDR_STRLEN], od[ADDR_STRLEN], rs[ADDR_STRLEN], rd[ADDR_STRLEN];
@@ -256,17 +283,20 @@ static void upstream_text(FILE *f, const struct trace *t, bool color)
 			c->orig.dport, addr_fmt(c->reply.src, rs), c->reply.sport,
 			addr_fmt(c->reply.dst, rd), c->reply.dport, c->dnat ? " [DNAT]" : "");
 	}
+	if (u->div.kind != TRACE_DIV_NONE && u->div.kind != TRACE_DIV_NO_PREDICTION)
+		fprintf(f, "  first divergence of connection 2 from its expected path: %s\n",
+			u->divergence);
 }
 
 /* What the observers could not see or keep: a cap that was hit, a buffer
  * that overflowed. The verdict may rest on what they left out. */
-static void losses_text(FILE *f, const struct trace *t)
+static void losses_text(FILE *f, const struct trace *t, const char *heading)
 {
 	for (size_t i = 0; i < t->nloss; i++) {
 		const struct trace_loss *l = &t->loss[i];
 
 		if (!i)
-			fprintf(f, "observer losses (the trace may miss what they left out):\n");
+			fprintf(f, "%s\n", heading);
 		fprintf(f, "  %s %s%s%s: ", l->observer, l->what, l->ns >= 0 ? " in " : "",
 			l->ns >= 0 ? t->ns_label[l->ns] : "");
 		if (l->left_out)
@@ -361,27 +391,7 @@ void out_trace_text(FILE *f, const struct trace *t, bool color)
 		fprintf(f, "    (no packet of the probe was seen)\n");
 	if (t->upstream)
 		upstream_text(f, t, color);
-	for (size_t i = 0; i < t->nnft; i++) {
-		const struct nftrace_event *ev = &t->nft[i];
-		int again = 0;
-
-		/* Later packets of the flow take the same way: say it once, with
-		 * how many more times (JSON keeps every event). */
-		if (nft_seen(t, i))
-			continue;
-		for (size_t j = i + 1; j < t->nnft; j++)
-			again += nft_same(t, i, j);
-		if (!i)
-			fprintf(f, "\nnftables:\n");
-		fprintf(f, "  %-26s %-6s %s/%s %s -> %s%s%s", t->ns_label[t->nft_ns[i]],
-			nft_kind_name(ev->kind), ev->table, ev->chain, ev->rule,
-			nft_verdict_name(ev->verdict), ev->jump_target[0] ? " " : "", ev->jump_target);
-		if (again)
-			fprintf(f, "  (and %d more packet%s)", again, again > 1 ? "s" : "");
-		if (ev->comment[0])
-			fprintf(f, "  comment \"%s\"", ev->comment);
-		fputc('\n', f);
-	}
+	nft_text(f, t, "\nnftables:\n");
 	for (size_t i = 0; i < t->nct; i++) {
 		const struct ct_entry *c = &t->ct[i];
 		char os[ADDR_STRLEN], od[ADDR_STRLEN], rs[ADDR_STRLEN], rd[ADDR_STRLEN];
@@ -407,9 +417,15 @@ void out_trace_text(FILE *f, const struct trace *t, bool color)
 		findings_text(f, t);
 	if (t->res.tls[0])
 		fprintf(f, "tls: %s\n", t->res.tls);
-	if (!ok && t->divergence[0])
+	/* A delivered answer says its path only when the path was not the
+	 * predicted one: then the answer alone would hide it. */
+	if (t->divergence[0] && (!ok || (t->div.kind != TRACE_DIV_NONE &&
+					 t->div.kind != TRACE_DIV_NO_PREDICTION)))
 		fprintf(f, "first divergence from the expected path: %s\n", t->divergence);
-	losses_text(f, t);
+	losses_text(f, t, "observer losses (the trace may miss what they left out):");
+	if (t->upstream)
+		losses_text(f, t->upstream, "observer losses of connection 2 (the trace may miss "
+			    "what they left out):");
 	fprintf(f, "timing: arming observers %.1f ms, waiting for packets %.1f ms, total %.1f ms\n",
 		(double)t->arm_ns / 1e6, (double)t->wait_ns / 1e6, (double)t->total_ns / 1e6);
 }
@@ -434,6 +450,58 @@ static json_t *packet_json(const struct capture_pkt *k)
 		json_object_set_new(o, "vxlan", json_pack("{s:i, s:s, s:s}", "vni", (int)k->vni, "src",
 							  addr_fmt(k->outer_saddr, s), "dst",
 							  addr_fmt(k->outer_daddr, d)));
+	return o;
+}
+
+/* The path the topology predicts, each step with the hop that showed it. */
+static json_t *expected_json(const struct trace *t)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < t->nexpect; i++) {
+		const struct trace_expect *x = &t->expect[i];
+		json_t *o = json_pack("{s:s, s:s, s:s, s:o}", "kind",
+				      x->kind == TRACE_EXPECT_DNAT ? "dnat" : "hop", "netns",
+				      t->ns[x->ns], "place", t->ns_label[x->ns], "seen_at_hop",
+				      x->seen >= 0 ? json_integer(x->seen + 1) : json_null());
+
+		if (o && x->kind == TRACE_EXPECT_HOP) {
+			json_object_set_new(o, "interface", json_string(x->ifname));
+			json_object_set_new(o, "io", json_string(x->outgoing ? "out" : "in"));
+		}
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+/* The first divergence as a record: its kind, the step not met and the
+ * hop that showed it; null without a prediction. */
+static json_t *divergence_json(const struct trace *t)
+{
+	const struct trace_divergence *d = &t->div;
+	json_t *o;
+
+	if (d->kind == TRACE_DIV_NO_PREDICTION)
+		return json_null();
+	o = json_pack("{s:s, s:o, s:o}", "kind", trace_div_kind_name(d->kind), "expected_step",
+		      d->expect >= 0 ? json_integer(d->expect + 1) : json_null(), "hop",
+		      d->hop >= 0 ? json_integer(d->hop + 1) : json_null());
+	if (o && d->expect < 0 && d->hop < 0 && t->expect_unobserved) {
+		/* A step in a namespace nobody observed: named, not placed. */
+		json_object_set_new(o, "netns", json_string(t->expect_unobserved));
+		json_object_set_new(o, "place", json_null());
+		json_object_set_new(o, "interface", json_null());
+		json_object_set_new(o, "io", json_null());
+	} else if (o && d->kind != TRACE_DIV_NONE) {
+		bool dnat = d->hop < 0 && d->expect >= 0 &&
+			    t->expect[d->expect].kind == TRACE_EXPECT_DNAT;
+
+		json_object_set_new(o, "netns", json_string(t->ns[d->ns]));
+		json_object_set_new(o, "place", json_string(t->ns_label[d->ns]));
+		json_object_set_new(o, "interface", dnat ? json_null() : json_string(d->ifname));
+		json_object_set_new(o, "io", dnat ? json_null()
+						  : json_string(d->outgoing ? "out" : "in"));
+	}
 	return o;
 }
 
@@ -503,6 +571,7 @@ json_t *out_trace_json(const struct trace *t)
 							    : t->res.outcome == PROBE_TIMEOUT ? "timeout"
 							    : "answer"));
 	json_object_set_new(v, "findings", findings_json(t));
+	json_object_set_new(v, "divergence_at", divergence_json(t));
 	if (t->res.http_status)
 		json_object_set_new(v, "http_status", json_integer(t->res.http_status));
 	if (t->res.tls[0])
@@ -522,6 +591,7 @@ json_t *out_trace_json(const struct trace *t)
 			 "total_ms", (double)t->total_ns / 1e6);
 	if (o) {
 		json_object_set_new(o, "observed", observed_json(t));
+		json_object_set_new(o, "expected_path", expected_json(t));
 		json_object_set_new(o, "observer_losses", losses_json(t));
 	}
 	/* Behind the ingress: the second connection, as a trace of its own. */

@@ -30,6 +30,7 @@ struct handle {
 	pcap_t *p;
 	struct if_entry *ifs;
 	size_t nifs;
+	unsigned long dropped;	/* pcap_stats: ps_drop + ps_ifdrop */
 };
 
 struct capture {
@@ -163,6 +164,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char 
 	k->ifindex = (int)ntohl(sll->sll2_if_index);
 	snprintf(k->ifname, sizeof(k->ifname), "%s", ifmap_name(h, k->ifindex));
 	k->outgoing = sll->sll2_pkttype == PACKET_OUTGOING;
+	k->otherhost = sll->sll2_pkttype == PACKET_OTHERHOST;
 	k->ethertype = ntohs(sll->sll2_protocol);
 	k->caplen = hdr->caplen < CAPTURE_SNAPLEN ? hdr->caplen : CAPTURE_SNAPLEN;
 	k->wirelen = hdr->len;
@@ -327,11 +329,24 @@ out:
 int capture_drain(struct capture *c)
 {
 	for (size_t i = 0; i < c->n; i++) {
+		struct pcap_stat st;
+
+		if (!c->h[i].p)
+			continue;
 		c->cur = i;
 		while (pcap_dispatch(c->h[i].p, -1, on_packet, (u_char *)c) > 0)
 			;
+		/* Counted since the handle was activated: what the ring could
+		 * not hold while nobody read it is gone, and the trace says so. */
+		if (pcap_stats(c->h[i].p, &st) == 0)
+			c->h[i].dropped = (unsigned long)st.ps_drop + st.ps_ifdrop;
 	}
 	return 0;
+}
+
+unsigned long capture_dropped(const struct capture *c, size_t ns)
+{
+	return c && ns < c->n ? c->h[ns].dropped : 0;
 }
 
 const struct capture_pkt *capture_packets(const struct capture *c, size_t *n)

@@ -21,6 +21,8 @@ struct capture_pkt {
 	int ifindex;
 	char ifname[IF_NAMESIZE];
 	bool outgoing;			/* PACKET_OUTGOING: leaving the interface */
+	bool otherhost;			/* PACKET_OTHERHOST: a frame for another MAC (a
+					 * bridge flooding), not received by this host */
 	uint16_t ethertype;		/* ETH_P_IP, ETH_P_ARP */
 	/* IPv4 (the inner packet when encapsulated) */
 	uint32_t saddr, daddr;
@@ -56,8 +58,12 @@ struct capture;
  * with the BPF filter expression. */
 int capture_open(struct capture **c, const char *const *netns, size_t n, const char *filter,
 		 struct pp_err *e);
-/* Read what the handles have buffered; appends to the capture's list. */
+/* Read what the handles have buffered; appends to the capture's list,
+ * and reads each handle's count of packets the kernel dropped. */
 int capture_drain(struct capture *c);
+/* Packets handle ns lost before they could be read (its ring was full, or
+ * the interface dropped them), as of the last capture_drain. */
+unsigned long capture_dropped(const struct capture *c, size_t ns);
 /* The packets read so far, in arrival order per handle (not sorted). */
 const struct capture_pkt *capture_packets(const struct capture *c, size_t *n);
 /* Interface name of ifindex in namespace ns (cached at open). */

@@ -52,6 +52,15 @@ struct trace_filter_left {
 int trace_filter_build(const struct trace_filter_in *in, char **filter,
 		       struct trace_filter_left *left);
 
+/* Build the path the topology predicts for t's request into t->expect,
+ * walk the hops against it and fill t->div and t->divergence; when the
+ * answer came back over steps nobody saw, record a "pcap"/"path" loss.
+ * 0, or -ENOMEM (expect.c). */
+int trace_divergence_find(struct trace *t);
+/* Remove t's loss records of observer and what, in any namespace: before
+ * a recount that may find none (run.c). */
+void trace_loss_clear(struct trace *t, const char *observer, const char *what);
+
 /* conntrack in every observed namespace for t's flow (run.c). */
 void trace_ct_collect(struct trace *t);
 /* The kernel-drop observer (dropwatch.c): armed for t's namespaces and

@@ -77,7 +77,8 @@ struct nftrace {
 	char *buf;			/* TRACE_BUF bytes, for answers and events */
 	struct chain_info *chains;	/* cache, emptied at each read */
 	size_t nchains, chains_cap;
-	struct nftrace_match match;	/* the probe's flow */
+	struct nftrace_match match;	/* the probe's flow (hosts: the copy below) */
+	uint32_t *hosts;
 	uint32_t ids[TRACE_IDS];	/* ring of ids marked by our rules */
 	size_t nids;
 	uint32_t last_id, last_hook;	/* hook of the last base-chain event */
@@ -93,6 +94,7 @@ static void nftrace_free(struct nftrace *t)
 	for (size_t i = 0; i < t->nchains; i++)
 		free(t->chains[i].rules);
 	free(t->chains);
+	free(t->hosts);
 	if (t->nl)
 		mnl_socket_close(t->nl);
 	if (t->mon)
@@ -297,7 +299,28 @@ static int rules_add(struct nft_batch *b, const char *table, const char *chain,
 		n = 1;
 	for (size_t i = 0; i < n && ret == 0; i++)
 		ret = rule_add(b, table, chain, m->proto, &tp[i]);
+	/* Each host: what it sends and what it is sent. */
+	for (size_t i = 0; i < m->nhosts && ret == 0; i++) {
+		struct tuple from = { .saddr = m->hosts[i] }, to = { .daddr = m->hosts[i] };
+
+		ret = rule_add(b, table, chain, m->proto, &from);
+		if (ret == 0)
+			ret = rule_add(b, table, chain, m->proto, &to);
+	}
 	return ret;
+}
+
+/* Does a traced packet (its headers in ev) belong to what t matches? */
+static bool event_matches(const struct nftrace *t, const struct nftrace_event *ev)
+{
+	if (ev->proto != t->match.proto)
+		return false;
+	if (ev->sport == t->match.sport || ev->dport == t->match.sport)
+		return true;
+	for (size_t i = 0; i < t->match.nhosts; i++)
+		if (ev->saddr == t->match.hosts[i] || ev->daddr == t->match.hosts[i])
+			return true;
+	return false;
 }
 
 static int chain_add(struct nft_batch *b, const char *table, const char *name, int hook)
@@ -667,8 +690,7 @@ static int event_parse(struct nftrace *t, const struct nlmsghdr *nlh, struct nft
 	 * frame handed to IP by br_netfilter) the rest of its way has another
 	 * id. A traced packet of the probe's flow is ours under any id. */
 	if (!id_marked(t, nftnl_trace_get_u32(tr, NFTNL_TRACE_ID))) {
-		if (ev->proto != t->match.proto ||
-		    (ev->sport != t->match.sport && ev->dport != t->match.sport))
+		if (!event_matches(t, ev))
 			goto out;
 		id_mark(t, nftnl_trace_get_u32(tr, NFTNL_TRACE_ID));
 	}
@@ -773,6 +795,16 @@ int nftrace_arm(const char *netns, const char *tag, const struct nftrace_match *
 		return pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
 	snprintf(t->table, sizeof(t->table), "%s%s", TRACE_PREFIX, tag);
 	t->match = *m;
+	t->match.hosts = NULL;
+	if (m->nhosts) {
+		t->hosts = calloc(m->nhosts, sizeof(*t->hosts));
+		if (!t->hosts) {
+			ret = pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
+			goto out;
+		}
+		memcpy(t->hosts, m->hosts, m->nhosts * sizeof(*t->hosts));
+		t->match.hosts = t->hosts;
+	}
 	ret = sockets_open_in(t, netns, true, &what);
 	if (ret < 0) {
 		if (ret == -EPROTONOSUPPORT)

@@ -24,6 +24,11 @@ struct nftrace_match {
 	uint8_t proto;
 	uint32_t saddr, daddr;	/* host byte order */
 	uint16_t sport, dport;
+	/* And every packet of proto from or to one of these addresses (a
+	 * proxy's: the connections it opens on the probe's behalf have ports
+	 * nobody knows before they exist). Copied at arming. */
+	const uint32_t *hosts;
+	size_t nhosts;
 };
 
 enum nftrace_kind { NFTRACE_RULE, NFTRACE_RETURN, NFTRACE_POLICY, NFTRACE_OTHER };

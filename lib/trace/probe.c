@@ -394,6 +394,24 @@ int probe_http_request(const struct probe *p, char *buf, size_t len)
 			"Connection: close\r\n\r\n", p->path[0] ? p->path : "/", p->host);
 }
 
+/* The responder's " KEY=A.B.C.D:PORT" field in its one-line answer (a
+ * protocol of podpath's own, lib/lab/responder.c): 0, or -ENOENT. */
+static int answer_field(const char *line, const char *key, uint32_t *ip, uint16_t *port)
+{
+	char want[16], a[ADDR_STRLEN];
+	const char *f;
+	unsigned p;
+	int n = 0;
+
+	snprintf(want, sizeof(want), " %s=", key);
+	f = strstr(line, want);
+	if (!f || sscanf(f + strlen(want), "%15[0-9.]:%u%n", a, &p, &n) != 2 || !n || p > 65535 ||
+	    addr_parse(a, ip) < 0)
+		return -ENOENT;
+	*port = (uint16_t)p;
+	return 0;
+}
+
 void probe_http_answer(const char *buf, size_t len, struct probe_result *r)
 {
 	const char *body = strstr(buf, "\r\n\r\n"), *via = strcasestr(buf, "\r\nX-Podpath-Ingress: ");
@@ -411,6 +429,9 @@ void probe_http_answer(const char *buf, size_t len, struct probe_result *r)
 		/* The responder's one line: who served, what it saw. */
 		snprintf(r->answer, sizeof(r->answer), "%.*s",
 			 (int)strcspn(body ? body + 4 : buf, "\r\n"), body ? body + 4 : buf);
+		if (answer_field(r->answer, "server", &r->seen_server, &r->seen_server_port) < 0 ||
+		    answer_field(r->answer, "client", &r->seen_client, &r->seen_client_port) < 0)
+			r->seen_server = r->seen_client = r->seen_server_port = r->seen_client_port = 0;
 	} else {
 		/* Anything else is said by its status line (a body would be an
 		 * error page's HTML), a redirect with where it points. */

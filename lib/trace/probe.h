@@ -59,6 +59,11 @@ struct probe_result {
 	char via[1024];		/* HTTP: the X-Podpath-Ingress header (the rule that matched) */
 	int path_mtu;		/* --size: the MTU the source's route allows (EMSGSIZE), 0 if unknown */
 	bool stopped;		/* the wait was ended by an observer (p->stop), not by the answer */
+	/* HTTP answered by podpath's responder: the connection it was asked
+	 * on, as it saw it (its server= and client= fields); 0 if it did not
+	 * say. Behind a proxy, client is the proxy's own connection. */
+	uint32_t seen_server, seen_client;
+	uint16_t seen_server_port, seen_client_port;
 };
 /* The smallest and largest --size: an IP header and an ICMP or UDP header,
  * and an IPv4 packet's length. */

@@ -75,6 +75,16 @@ int trace_loss_set(struct trace *t, const char *observer, const char *what, ssiz
 	return 0;
 }
 
+void trace_loss_clear(struct trace *t, const char *observer, const char *what)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < t->nloss; i++)
+		if (strcmp(t->loss[i].observer, observer) || strcmp(t->loss[i].what, what))
+			t->loss[w++] = t->loss[i];
+	t->nloss = w;
+}
+
 /* kind is "pod", "node" or "" (then name alone labels it). 0 or -ENOMEM. */
 static int ns_add(struct trace *t, const char *netns, const char *kind, const char *name)
 {
@@ -211,6 +221,14 @@ static int ns_choose(struct trace *t)
 	/* A Service: each endpoint, and its node, is a place it can end up. */
 	if (t->svc.svc >= 0 && ns_add_service(t, (size_t)t->svc.svc, t->svc.port) < 0)
 		return -ENOMEM;
+	/* Behind a LoadBalancer IP or a NodePort any node may take the packet
+	 * in (the load balancer picks one) and send it on to an endpoint
+	 * elsewhere, under a new source port: unobserved, that node would
+	 * leave a gap in the path no later pass could fill. */
+	if (t->svc.svc >= 0 && (t->svc.nodeport || t->svc.lb))
+		for (size_t i = 0; i < l->topo.nnodes; i++)
+			if (ns_add(t, l->plan.nodes[i].netns, "node", l->topo.nodes[i].name) < 0)
+				return -ENOMEM;
 	/* An HTTP request to an ingress controller goes on in a connection of
 	 * its own: every Ingress backend's pods and nodes are on the way. */
 	if ((t->probe.proto == PROBE_HTTP || t->probe.proto == PROBE_HTTPS) && to_proxy(t))
@@ -232,6 +250,33 @@ static int ns_choose(struct trace *t)
 				if (ns_add(t, l->plan.pods[i].netns, "pod", label) < 0)
 					return -ENOMEM;
 			}
+	return 0;
+}
+
+/* The addresses of the lab's ingress controllers when t's probe is an
+ * HTTP request (it may end at one, which goes on in a connection of its
+ * own, upstream.c), into *hosts (malloc'd, *n of them; NULL when none).
+ * 0, or -ENOMEM. */
+static int proxy_hosts(const struct trace *t, uint32_t **hosts, size_t *n)
+{
+	*hosts = NULL;
+	*n = 0;
+	if (!t->lab || (t->probe.proto != PROBE_HTTP && t->probe.proto != PROBE_HTTPS))
+		return 0;
+	for (size_t i = 0; i < t->lab->topo.npods; i++) {
+		uint32_t *h;
+
+		if (!trace_is_proxy_pod(t->lab, i))
+			continue;
+		h = realloc(*hosts, (*n + 1) * sizeof(**hosts));
+		if (!h) {
+			free(*hosts);
+			*hosts = NULL;
+			return -ENOMEM;
+		}
+		*hosts = h;
+		(*hosts)[(*n)++] = t->lab->topo.pods[i].ip;
+	}
 	return 0;
 }
 
@@ -261,14 +306,8 @@ static int filter_make(struct trace *t, char **filter)
 	}
 	/* An HTTP request may end at an ingress controller: its own
 	 * connection to the backend (upstream.c). */
-	if (t->lab && (t->probe.proto == PROBE_HTTP || t->probe.proto == PROBE_HTTPS)) {
-		hosts = calloc(t->lab->topo.npods ? t->lab->topo.npods : 1, sizeof(*hosts));
-		if (!hosts)
-			goto out;
-		for (size_t i = 0; i < t->lab->topo.npods; i++)
-			if (trace_is_proxy_pod(t->lab, i))
-				hosts[in.nhosts++] = t->lab->topo.pods[i].ip;
-	}
+	if (proxy_hosts(t, &hosts, &in.nhosts) < 0)
+		goto out;
 	in.ports = ports;
 	in.hosts = hosts;
 	ret = trace_filter_build(&in, filter, &left);
@@ -295,33 +334,60 @@ static bool grow(void *pp, size_t n, size_t size)
 	return true;
 }
 
-static void nft_collect(struct trace *t, struct nftrace **armed)
+/* Every waiting trace event of every namespace; a listener whose buffer
+ * overflowed (ENOBUFS) or that could not be read is an observer loss of
+ * that namespace. 0, or -ENOMEM. */
+static int nft_collect(struct trace *t, struct nftrace **armed)
 {
 	struct nftrace_event ev[64];
+	int ret = 0;
 
-	for (size_t i = 0; i < t->nns; i++) {
+	for (size_t i = 0; i < t->nns && ret == 0; i++) {
 		bool lost = false;
+		int n = 0;
 
-		while (armed[i]) {
-			int n = nftrace_read(armed[i], ev, 64);
-
-			/* A full buffer lost events; what follows is still worth reading. */
-			if (n == -ENOBUFS && !lost) {
-				lost = true;
+		/* A full buffer lost events; what follows is still worth
+		 * reading (the overflow is reported after the events read
+		 * before it). A second overflow means the namespace traces
+		 * faster than it can be read: stop there. */
+		while (armed[i] && ret == 0) {
+			n = nftrace_read(armed[i], ev, 64);
+			if (n == -ENOBUFS) {
 				t->nft_lost = true;
+				ret = trace_loss_set(t, "nftrace", "events", (ssize_t)i, 0, 0);
+				if (lost)
+					break;
+				lost = true;
 				continue;
 			}
+			if (n < 0)
+				ret = trace_loss_set(t, "nftrace", "read", (ssize_t)i, 0, 0);
 			if (n <= 0)
 				break;
 			if (!grow(&t->nft, t->nnft + (size_t)n, sizeof(*t->nft)) ||
 			    !grow(&t->nft_ns, t->nnft + (size_t)n, sizeof(*t->nft_ns)))
-				return;
-			for (int k = 0; k < n; k++) {
+				ret = -ENOMEM;
+			for (int k = 0; k < n && ret == 0; k++) {
 				t->nft[t->nnft] = ev[k];
 				t->nft_ns[t->nnft++] = i;
 			}
 		}
 	}
+	return ret;
+}
+
+/* What each capture handle's ring could not hold. 0, or -ENOMEM. */
+static int pcap_losses(struct trace *t)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < t->nns && ret == 0; i++) {
+		unsigned long n = capture_dropped(t->cap, i);
+
+		if (n)
+			ret = trace_loss_set(t, "pcap", "packets", (ssize_t)i, n, 0);
+	}
+	return ret;
 }
 
 static void *disarm_run(void *arg)
@@ -401,6 +467,9 @@ void trace_ct_collect(struct trace *t)
 		if (!nwant)
 			continue;
 		n = ct_lookup(t->ns[i], proto, want, nwant, found, nwant);
+		/* A lookup that failed is not "no entry": said, not skipped. */
+		if (n < 0 && trace_loss_set(t, "conntrack", "lookup", (ssize_t)i, 0, 0) < 0)
+			return;
 		if (n <= 0)
 			continue;
 		if (!grow(&t->ct, t->nct + (size_t)n, sizeof(*t->ct)) ||
@@ -462,6 +531,7 @@ int trace_run(struct trace *t, struct pp_err *e)
 	struct dropwatch *dw = NULL;
 	struct iptwatch *iw = NULL;
 	struct nftrace_match m = { 0 };
+	uint32_t *hosts = NULL;
 	char *filter = NULL, tag[32];
 	uint64_t t0 = now_ns(), t1;
 	int ret;
@@ -494,6 +564,14 @@ int trace_run(struct trace *t, struct pp_err *e)
 	/* Protocol and source port (echo id) only, both directions: after a
 	 * DNAT the destination is another, and those packets count most. */
 	m.sport = t->probe.sport;
+	/* And an ingress controller's own connections, among them the one it
+	 * opens for the probe's request (its events are told apart later). */
+	ret = proxy_hosts(t, &hosts, &m.nhosts);
+	if (ret < 0) {
+		pp_err_set(e, PP_EXIT_FAIL, ret, "out of memory");
+		goto out;
+	}
+	m.hosts = hosts;
 	snprintf(tag, sizeof(tag), "%d", (int)getpid());
 	for (size_t i = 0; i < t->nns; i++) {
 		ret = nftrace_arm(t->ns[i], tag, &m, &armed[i], e);
@@ -510,8 +588,11 @@ int trace_run(struct trace *t, struct pp_err *e)
 	/* Captures and trace events are queued synchronously on the packet's
 	 * path, so all of them are waiting by the time the answer came back. */
 	capture_drain(t->cap);
-	nft_collect(t, armed);
-	ret = trace_dropwatch_collect(dw);
+	ret = nft_collect(t, armed);
+	if (ret == 0)
+		ret = pcap_losses(t);
+	if (ret == 0)
+		ret = trace_dropwatch_collect(dw);
 	if (ret == 0)
 		ret = trace_iptwatch_collect(iw, t);
 	if (ret < 0) {
@@ -541,6 +622,7 @@ out:
 	observers_remove(t, armed);
 	free(armed);
 	free(filter);
+	free(hosts);
 	t->total_ns = now_ns() - t0;
 	return ret;
 }

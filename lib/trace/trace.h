@@ -200,6 +200,41 @@ struct trace_loss {
 	size_t limit;			/* the cap that was hit; 0: none (a lost buffer) */
 };
 
+/* The path the topology predicts for the request, one step at a time: a
+ * place it passes (namespace, interface, direction), or a rewrite it must
+ * undergo in a namespace (kube-proxy's DNAT to one of the Service's
+ * endpoints). Choices the topology leaves open (the load balancer's node,
+ * kube-proxy's endpoint) are taken from what was observed. */
+enum trace_expect_kind { TRACE_EXPECT_HOP, TRACE_EXPECT_DNAT };
+
+struct trace_expect {
+	enum trace_expect_kind kind;
+	size_t ns;			/* index into trace.ns */
+	char ifname[IF_NAMESIZE];	/* HOP only */
+	bool outgoing;			/* HOP only */
+	ssize_t seen;			/* index of the hop that showed it, -1: never */
+};
+
+/* Where the observed request first left that prediction. */
+enum trace_div_kind {
+	TRACE_DIV_NONE,			/* every step seen, in order, nothing else on the way */
+	TRACE_DIV_NO_PREDICTION,	/* no topology, or it predicts no step */
+	TRACE_DIV_MISSING_HOP,		/* a predicted place never seen (in its turn) */
+	TRACE_DIV_UNEXPECTED_HOP,	/* seen where the prediction does not go */
+	TRACE_DIV_NO_DNAT,		/* left (or stayed in) the NAT's namespace unchanged */
+};
+
+struct trace_divergence {
+	enum trace_div_kind kind;
+	ssize_t expect;			/* the step not met (index into trace.expect), -1 */
+	ssize_t hop;			/* the hop that showed the divergence, -1: none */
+	/* The place: the step's for a missing hop, the hop's otherwise;
+	 * meaningless for NONE and NO_PREDICTION. */
+	size_t ns;
+	char ifname[IF_NAMESIZE];
+	bool outgoing;
+};
+
 struct trace {
 	/* request */
 	const struct lab *lab;
@@ -231,7 +266,16 @@ struct trace {
 	struct probe_result res;
 	enum trace_verdict verdict;
 	char *reason;			/* why, as long as it needs (owned; trace_free) */
-	char divergence[TRACE_LABEL_MAX + IF_NAMESIZE + 128];	/* names a place */
+	/* The prediction, how the hops met it, and the same in words: the
+	 * first divergence names a place, a Service, an address and a
+	 * neighbour's state. Filled whatever the verdict. */
+	struct trace_expect expect[TRACE_MAX_HOPS];
+	size_t nexpect;
+	/* The namespace of the first predicted step no observer was armed
+	 * in (the prediction stops there: nothing can be seen there), NULL. */
+	const char *expect_unobserved;
+	struct trace_divergence div;
+	char divergence[2 * TRACE_LABEL_MAX + 2 * TOPO_LABEL_MAX + IF_NAMESIZE + 256];
 	ssize_t last_hop;		/* last request hop seen, -1 if none */
 	struct trace_loss *loss;	/* observer losses and caps hit (owned) */
 	size_t nloss;
@@ -297,6 +341,8 @@ ssize_t trace_ns_add(struct trace *t, const char *netns, const char *label);
  * the record. 0 or -ENOMEM. */
 int trace_loss_set(struct trace *t, const char *observer, const char *what, ssize_t ns,
 		   size_t left_out, size_t limit);
+/* "none", "no-prediction", "missing-hop", "unexpected-hop", "no-dnat". */
+const char *trace_div_kind_name(enum trace_div_kind k);
 /* Release what trace_run allocated. */
 void trace_free(struct trace *t);
 const char *trace_verdict_name(enum trace_verdict v);

@@ -1,9 +1,17 @@
 /* upstream — behind the ingress controller a request travels in a second
  * TCP connection: nginx (in its pod) opens one to the backend Service's
  * ClusterIP, and kube-proxy takes it to a pod. It is found in the same
- * captures as the first connection — the first SYN nginx's pod sent after
- * the probe's request reached it — and traced like the first, so both
- * connections, and how one leads to the other, are shown. */
+ * captures as the first connection and traced like it, so both
+ * connections, and how one leads to the other, are shown.
+ *
+ * Which of nginx's connections carried the probe's request? Other clients
+ * (another trace at the same time) make nginx open others, so "the first
+ * SYN after the request arrived" is a guess. The backend says it: podpath's
+ * responder answers with the client address and port it saw (client=...),
+ * and that answer came back to the probe through nginx, so it names the
+ * connection that carried this very request. Only an answer without it (a
+ * backend that is not the responder, an error page) falls back to timing,
+ * and a guess among several candidates is reported as one. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -32,46 +40,160 @@ static ssize_t proxy_reached(const struct trace *t, uint64_t *when)
 	return -1;
 }
 
-/* nginx's SYN: leaving the proxy pod, from its address, after `after`. */
-static const struct capture_pkt *upstream_syn(const struct trace *t, size_t pod, uint64_t after)
+/* A connection's SYN leaving the proxy pod from its address, after `after`. */
+static bool proxy_syn(const struct trace *t, size_t pod, uint64_t after,
+		      const struct capture_pkt *k)
+{
+	return k->proto == IPPROTO_TCP && k->outgoing && k->saddr == t->lab->topo.pods[pod].ip &&
+	       (k->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && k->ts_ns >= after &&
+	       !strcmp(t->ns[k->ns], t->lab->plan.pods[pod].netns);
+}
+
+/* nginx's SYN for the probe's request; *others: how many other
+ * connections nginx opened in the same time that it could have been
+ * (0 when the backend named it). NULL if none. */
+static const struct capture_pkt *upstream_syn(const struct trace *t, size_t pod, uint64_t after,
+					      size_t *others)
 {
 	const struct capture_pkt *all, *best = NULL;
-	uint32_t ip = t->lab->topo.pods[pod].ip;
-	size_t n;
+	uint64_t until = t->res.done_ns ? t->res.done_ns : UINT64_MAX;
+	size_t n, cand = 0;
 
+	*others = 0;
 	all = capture_packets(t->cap, &n);
-	for (size_t i = 0; i < n; i++) {
+	/* The backend's word: the connection it was asked on. */
+	for (size_t i = 0; t->res.seen_client && i < n; i++) {
 		const struct capture_pkt *k = &all[i];
 
-		if (k->proto != IPPROTO_TCP || !k->outgoing || k->saddr != ip ||
-		    (k->tcp_flags & (TCP_SYN | TCP_ACK)) != TCP_SYN || k->ts_ns < after ||
-		    strcmp(t->ns[k->ns], t->lab->plan.pods[pod].netns))
+		if (proxy_syn(t, pod, after, k) && k->saddr == t->res.seen_client &&
+		    k->sport == t->res.seen_client_port && (!best || k->ts_ns < best->ts_ns))
+			best = k;
+	}
+	if (best)
+		return best;
+	/* Else the first after the request arrived, before the answer left. */
+	for (size_t i = 0; i < n; i++) {
+		const struct capture_pkt *k = &all[i];
+		bool dup = false;
+
+		if (!proxy_syn(t, pod, after, k) || k->ts_ns > until)
 			continue;
+		/* A retransmitted SYN is the same connection. */
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = proxy_syn(t, pod, after, &all[j]) && all[j].sport == k->sport &&
+			      all[j].daddr == k->daddr;
+		cand += !dup;
 		if (!best || k->ts_ns < best->ts_ns)
 			best = k;
 	}
+	*others = cand ? cand - 1 : 0;
 	return best;
+}
+
+/* Which connection a traced packet (its headers in ev) belongs to. */
+enum { FLOW_OTHER, FLOW_PROBE, FLOW_UPSTREAM, FLOW_PROXY };
+
+static bool is_proxy_ip(const struct trace *t, uint32_t ip)
+{
+	for (size_t i = 0; i < t->lab->topo.npods; i++)
+		if (trace_is_proxy_pod(t->lab, i) && t->lab->topo.pods[i].ip == ip)
+			return true;
+	return false;
+}
+
+static int event_flow(const struct trace *t, const struct trace *u, const struct nftrace_event *ev)
+{
+	uint16_t p = t->probe.sport;
+
+	if (ev->proto != probe_ipproto(t->probe.proto))
+		return FLOW_OTHER;
+	if (u && ((ev->saddr == u->probe.saddr && ev->sport == u->probe.sport) ||
+		  (ev->daddr == u->probe.saddr && ev->dport == u->probe.sport)))
+		return FLOW_UPSTREAM;
+	if (ev->sport == p || ev->dport == p)
+		return FLOW_PROBE;
+	for (size_t i = 0; i < t->nalias; i++)
+		if ((ev->saddr == t->alias[i].src && ev->sport == t->alias[i].sport) ||
+		    (ev->daddr == t->alias[i].src && ev->dport == t->alias[i].sport))
+			return FLOW_PROBE;
+	if (is_proxy_ip(t, ev->saddr) || is_proxy_ip(t, ev->daddr))
+		return FLOW_PROXY;
+	return FLOW_OTHER;
+}
+
+/* t's trace events were armed for the probe and for every connection of
+ * the ingress controllers: keep the probe's in t, move the upstream
+ * connection's (u, may be NULL) to u, drop the other connections of the
+ * controllers. An event without headers (not the first of its chain) goes
+ * with the last one of the same packet (namespace and id) that had them. */
+static int nft_split(struct trace *t, struct trace *u)
+{
+	int *flow = calloc(t->nnft ? t->nnft : 1, sizeof(*flow));
+	size_t keep = 0, nu = 0;
+	int ret = -ENOMEM;
+
+	if (!flow)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->nnft; i++) {
+		flow[i] = FLOW_OTHER;
+		if (t->nft[i].proto) {
+			flow[i] = event_flow(t, u, &t->nft[i]);
+			continue;
+		}
+		for (size_t j = i; j-- > 0;)
+			if (t->nft_ns[j] == t->nft_ns[i] && t->nft[j].id == t->nft[i].id) {
+				flow[i] = flow[j];
+				break;
+			}
+	}
+	for (size_t i = 0; i < t->nnft; i++)
+		nu += flow[i] == FLOW_UPSTREAM;
+	if (u && nu) {
+		u->nft = calloc(nu, sizeof(*u->nft));
+		u->nft_ns = calloc(nu, sizeof(*u->nft_ns));
+		if (!u->nft || !u->nft_ns)
+			goto out;
+	}
+	for (size_t i = 0; i < t->nnft; i++) {
+		if (flow[i] == FLOW_UPSTREAM && u) {
+			u->nft[u->nnft] = t->nft[i];
+			u->nft_ns[u->nnft++] = t->nft_ns[i];
+		} else if (flow[i] != FLOW_PROXY && flow[i] != FLOW_UPSTREAM) {
+			/* What the probe's own rules marked stays, as before. */
+			t->nft[keep] = t->nft[i];
+			t->nft_ns[keep++] = t->nft_ns[i];
+		}
+	}
+	t->nnft = keep;
+	ret = 0;
+out:
+	free(flow);
+	return ret;
 }
 
 int trace_upstream(struct trace *t, struct pp_err *e)
 {
-	const struct capture_pkt *syn;
+	const struct capture_pkt *syn = NULL;
 	const struct topo_pod *p;
-	struct trace *u;
+	struct trace *u = NULL;
 	char src[2 * TOPO_LABEL_MAX + 2], dst[32], a[ADDR_STRLEN];
 	uint64_t arrived = 0, first;
-	ssize_t pod;
+	size_t others = 0;
+	ssize_t pod = -1;
 	int ret;
 
-	if (!t->lab || !t->nhops)
-		return 0;
-	pod = proxy_reached(t, &arrived);
-	if (pod < 0)
-		return 0;
-	t->proxy_pod = pod;
-	syn = upstream_syn(t, (size_t)pod, arrived);
-	if (!syn)
-		return 0;	/* nginx answered by itself (a redirect, the default 404) */
+	if (t->lab && t->nhops)
+		pod = proxy_reached(t, &arrived);
+	if (pod >= 0) {
+		t->proxy_pod = pod;
+		syn = upstream_syn(t, (size_t)pod, arrived, &others);
+	}
+	/* nginx answered by itself (a redirect, the default 404), or the
+	 * probe met no proxy: the proxy's other connections are not ours. */
+	if (!syn) {
+		ret = t->lab ? nft_split(t, NULL) : 0;
+		return ret < 0 ? pp_err_set(e, PP_EXIT_FAIL, ret, "out of memory") : 0;
+	}
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
@@ -100,6 +222,25 @@ int trace_upstream(struct trace *t, struct pp_err *e)
 	/* Its outcome is the client's: the answer came back through nginx. */
 	u->res = t->res;
 	u->res.tls[0] = u->res.via[0] = '\0';
+	/* Its nftables events were caught by the first connection's listeners. */
+	if (nft_split(t, u) < 0)
+		return pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
+	u->nft_lost = t->nft_lost;
+	/* What the shared observers lost (a capture's ring, a listener's
+	 * buffer, the filter's caps) is the second connection's loss too;
+	 * what the first connection's correlation found is its own. */
+	for (size_t i = 0; i < t->nloss; i++) {
+		const struct trace_loss *l = &t->loss[i];
+
+		if (!strcmp(l->observer, "correlate") || !strcmp(l->what, "path") ||
+		    !strcmp(l->what, "unobserved-namespace") || !strcmp(l->observer, "conntrack"))
+			continue;
+		if (trace_loss_set(u, l->observer, l->what, l->ns, l->left_out, l->limit) < 0)
+			return pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
+	}
+	/* Chosen by time among several: a guess, and said to be one. */
+	if (others && trace_loss_set(u, "correlate", "upstream-connection", -1, others, 0) < 0)
+		return pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
 	trace_service_match(u);
 	ret = trace_correlate(u, e);
 	if (ret < 0)
