@@ -1,6 +1,7 @@
 /* nl — rtnetlink through libmnl: links, addresses, routes, neighbours, FDB.
  *
- * A struct nl is one NETLINK_ROUTE socket; it acts on the network namespace
+ * A struct nl is one NETLINK_ROUTE socket (or, from nl_open_proto, one of
+ * another netlink family, for nl_request only); it acts on the network namespace
  * the calling thread was in when nl_open() ran, wherever the thread is later.
  * Requests are queued by the nl_*_add/set builders and sent together by
  * nl_commit(), which maps a kernel error (with its extended-ack text) back to

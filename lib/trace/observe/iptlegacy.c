@@ -29,8 +29,9 @@ int obs_ipt_snapshot_add(struct obs_ipt_snapshot *s, const char *table, const ch
 	}
 	r = &s->rules[s->n];
 	memset(r, 0, sizeof(*r));
-	snprintf(r->table, sizeof(r->table), "%s", table);
-	snprintf(r->chain, sizeof(r->chain), "%s", chain);
+	/* Names from the kernel fit (XT_TABLE_MAXNAMELEN); cut, never overrun. */
+	strncpy(r->table, table, sizeof(r->table) - 1);
+	strncpy(r->chain, chain, sizeof(r->chain) - 1);
 	r->num = num;
 	r->pkts = pkts;
 	r->bytes = bytes;

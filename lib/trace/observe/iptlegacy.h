@@ -5,7 +5,8 @@
  *
  * Only tables that already exist in the namespace are read (its
  * /proc/net/ip_tables_names): opening a table that does not exist would
- * create it there, and an observer changes nothing. */
+ * create it there, and an observer changes nothing. libiptc keeps some
+ * static state: call these from one thread at a time. */
 #ifndef PODPATH_OBS_IPTLEGACY_H
 #define PODPATH_OBS_IPTLEGACY_H
 

@@ -44,10 +44,26 @@ static void sb_printf(struct sb *s, const char *fmt, ...)
 		s->pos += (size_t)n;
 }
 
+/* Literal text without printf's cost: a snapshot renders every rule. */
+static void sb_putc(struct sb *s, char c)
+{
+	if (s->pos + 1 < s->len) {
+		s->buf[s->pos] = c;
+		s->buf[s->pos + 1] = '\0';
+	}
+	s->pos++;
+}
+
+static void sb_puts(struct sb *s, const char *v)
+{
+	while (*v)
+		sb_putc(s, *v++);
+}
+
 static void sb_not(struct sb *s, bool inv)
 {
 	if (inv)
-		sb_printf(s, " !");
+		sb_puts(s, " !");
 }
 
 /* A value quoted as xtables_save_string does: bare if only [A-Za-z0-9_-]. */
@@ -55,14 +71,18 @@ static void sb_string(struct sb *s, const char *v)
 {
 	size_t n = strspn(v, "_-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
 
+	sb_putc(s, ' ');
 	if (n > 0 && !v[n]) {
-		sb_printf(s, " %s", v);
+		sb_puts(s, v);
 		return;
 	}
-	sb_printf(s, " \"");
-	for (; *v; v++)
-		sb_printf(s, "%s%c", strchr("\"\\'", *v) ? "\\" : "", *v);
-	sb_printf(s, "\"");
+	sb_putc(s, '"');
+	for (; *v; v++) {
+		if (strchr("\"\\'", *v))
+			sb_putc(s, '\\');
+		sb_putc(s, *v);
+	}
+	sb_putc(s, '"');
 }
 
 /* Payload of a match or target if it holds at least size bytes. */
@@ -106,11 +126,11 @@ static void put_iface(struct sb *s, const char *opt, const char *name, const uns
 	for (size_t i = 0; i < IFNAMSIZ; i++) {
 		if (!mask[i]) {
 			if (name[i - 1])
-				sb_printf(s, "+");
+				sb_putc(s, '+');
 			break;
 		}
 		if (name[i])
-			sb_printf(s, "%c", name[i]);
+			sb_putc(s, name[i]);
 	}
 }
 
@@ -154,14 +174,14 @@ static void put_tcp_flags(struct sb *s, uint8_t flags)
 	};
 	bool any = false;
 
-	sb_printf(s, " ");
+	sb_puts(s, " ");
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (flags & names[i].bit) {
 			sb_printf(s, "%s%s", any ? "," : "", names[i].name);
 			any = true;
 		}
 	if (!any)
-		sb_printf(s, "NONE");
+		sb_puts(s, "NONE");
 }
 
 /* One extension: name, revision (-1 any), the size its data needs, its
@@ -187,7 +207,7 @@ static void m_tcp(struct sb *s, const void *d)
 	}
 	if (t->flg_mask || (t->invflags & XT_TCP_INV_FLAGS)) {
 		sb_not(s, t->invflags & XT_TCP_INV_FLAGS);
-		sb_printf(s, " --tcp-flags");
+		sb_puts(s, " --tcp-flags");
 		put_tcp_flags(s, t->flg_mask);
 		put_tcp_flags(s, t->flg_cmp);
 	}
@@ -207,7 +227,7 @@ static void m_icmp(struct sb *s, const void *d)
 
 	sb_not(s, i->invflags & IPT_ICMP_INV);
 	if (i->type == 0xff) {
-		sb_printf(s, " --icmp-type any");
+		sb_puts(s, " --icmp-type any");
 		return;
 	}
 	sb_printf(s, " --icmp-type %u", i->type);
@@ -221,7 +241,7 @@ static void m_comment(struct sb *s, const void *d)
 	char text[XT_MAX_COMMENT_LEN + 1];
 
 	snprintf(text, sizeof(text), "%.*s", XT_MAX_COMMENT_LEN, c->comment);
-	sb_printf(s, " --comment");
+	sb_puts(s, " --comment");
 	sb_string(s, text);
 }
 
@@ -252,7 +272,7 @@ static void put_ctstates(struct sb *s, unsigned mask, unsigned untracked)
 	};
 	bool any = false;
 
-	sb_printf(s, " ");
+	sb_puts(s, " ");
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (mask & names[i].bit) {
 			sb_printf(s, "%s%s", any ? "," : "", names[i].name);
@@ -273,14 +293,14 @@ static void put_ctstates(struct sb *s, unsigned mask, unsigned untracked)
 		}
 	}
 	if (!any)
-		sb_printf(s, "none");
+		sb_puts(s, "none");
 }
 
 static void m_state(struct sb *s, const void *d)
 {
 	const struct xt_state_info *st = d;
 
-	sb_printf(s, " --state");
+	sb_puts(s, " --state");
 	put_ctstates(s, st->statemask, XT_STATE_UNTRACKED);
 }
 
@@ -338,11 +358,11 @@ static void m_statistic(struct sb *s, const void *d)
 	bool inv = st->flags & XT_STATISTIC_INVERT;
 
 	if (st->mode == XT_STATISTIC_MODE_RANDOM) {
-		sb_printf(s, " --mode random");
+		sb_puts(s, " --mode random");
 		sb_not(s, inv);
 		sb_printf(s, " --probability %.11f", 1.0 * st->u.random.probability / 0x80000000u);
 	} else if (st->mode == XT_STATISTIC_MODE_NTH) {
-		sb_printf(s, " --mode nth");
+		sb_puts(s, " --mode nth");
 		sb_not(s, inv);
 		sb_printf(s, " --every %u", st->u.nth.every + 1);
 		if (st->u.nth.packet)
@@ -358,7 +378,7 @@ static void put_addrtypes(struct sb *s, uint16_t mask)
 	};
 	bool any = false;
 
-	sb_printf(s, " ");
+	sb_puts(s, " ");
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (mask & (1u << i)) {
 			sb_printf(s, "%s%s", any ? "," : "", names[i]);
@@ -372,18 +392,18 @@ static void m_addrtype1(struct sb *s, const void *d)
 
 	if (a->source) {
 		sb_not(s, a->flags & XT_ADDRTYPE_INVERT_SOURCE);
-		sb_printf(s, " --src-type");
+		sb_puts(s, " --src-type");
 		put_addrtypes(s, a->source);
 	}
 	if (a->dest) {
 		sb_not(s, a->flags & XT_ADDRTYPE_INVERT_DEST);
-		sb_printf(s, " --dst-type");
+		sb_puts(s, " --dst-type");
 		put_addrtypes(s, a->dest);
 	}
 	if (a->flags & XT_ADDRTYPE_LIMIT_IFACE_IN)
-		sb_printf(s, " --limit-iface-in");
+		sb_puts(s, " --limit-iface-in");
 	if (a->flags & XT_ADDRTYPE_LIMIT_IFACE_OUT)
-		sb_printf(s, " --limit-iface-out");
+		sb_puts(s, " --limit-iface-out");
 }
 
 static void m_multiport1(struct sb *s, const void *d)
@@ -440,11 +460,11 @@ static void put_nat(struct sb *s, const char *opt, unsigned flags, uint32_t min_
 			sb_printf(s, "-%u", ntohs(max_port));
 	}
 	if (flags & NF_NAT_RANGE_PROTO_RANDOM)
-		sb_printf(s, " --random");
+		sb_puts(s, " --random");
 	if (flags & NF_NAT_RANGE_PERSISTENT)
-		sb_printf(s, " --persistent");
+		sb_puts(s, " --persistent");
 	if (flags & NF_NAT_RANGE_PROTO_RANDOM_FULLY)
-		sb_printf(s, " --random-fully");
+		sb_puts(s, " --random-fully");
 }
 
 static void put_nat_compat(struct sb *s, const char *opt, const void *d)
@@ -545,7 +565,8 @@ static void put_match(struct sb *s, const struct xt_entry_match *m)
 	snprintf(name, sizeof(name), "%.*s", XT_EXTENSION_MAXNAMELEN, m->u.user.name);
 	x = ext_find(matches, sizeof(matches) / sizeof(matches[0]), name, m->u.user.revision);
 	d = x ? payload(m, sizeof(*m), m->u.match_size, x->size) : NULL;
-	sb_printf(s, " -m %s", d && x->shown ? x->shown(d) : name);
+	sb_puts(s, " -m ");
+	sb_puts(s, d && x->shown ? x->shown(d) : name);
 	if (d)
 		x->put(s, d);
 }
@@ -558,18 +579,23 @@ static void put_target(struct sb *s, const struct ipt_entry *e, const char *targ
 	const void *d;
 
 	if (e->target_offset + sizeof(*t) > e->next_offset) {
-		if (*target)
-			sb_printf(s, " -j %s", target);
+		if (*target) {
+			sb_puts(s, " -j ");
+			sb_puts(s, target);
+		}
 		return;
 	}
 	t = (const struct xt_entry_target *)((const char *)e + e->target_offset);
 	snprintf(name, sizeof(name), "%.*s", XT_EXTENSION_MAXNAMELEN, t->u.user.name);
 	if (!*name) {	/* the standard target: a verdict, a jump, or nothing */
-		if (*target)
-			sb_printf(s, " %s %s", e->ip.flags & IPT_F_GOTO ? "-g" : "-j", target);
+		if (*target) {
+			sb_puts(s, e->ip.flags & IPT_F_GOTO ? " -g " : " -j ");
+			sb_puts(s, target);
+		}
 		return;
 	}
-	sb_printf(s, " -j %s", name);
+	sb_puts(s, " -j ");
+	sb_puts(s, name);
 	x = ext_find(targets, sizeof(targets) / sizeof(targets[0]), name, t->u.user.revision);
 	d = x ? payload(t, sizeof(*t), t->u.target_size, x->size) : NULL;
 	if (d)
@@ -586,7 +612,8 @@ size_t obs_iptrule_render(const char *chain, const struct ipt_entry *e, const ch
 
 	if (len)
 		buf[0] = '\0';
-	sb_printf(&s, "-A %s", chain);
+	sb_puts(&s, "-A ");
+	sb_puts(&s, chain);
 	put_addr(&s, "-s", ip->src, ip->smsk, ip->invflags & IPT_INV_SRCIP);
 	put_addr(&s, "-d", ip->dst, ip->dmsk, ip->invflags & IPT_INV_DSTIP);
 	put_iface(&s, "-i", ip->iniface, ip->iniface_mask, ip->invflags & IPT_INV_VIA_IN);
@@ -594,14 +621,15 @@ size_t obs_iptrule_render(const char *chain, const struct ipt_entry *e, const ch
 	if (ip->proto || (ip->invflags & IPT_INV_PROTO)) {
 		pname = proto_name(ip->proto);
 		sb_not(&s, ip->invflags & IPT_INV_PROTO);
-		if (pname)
-			sb_printf(&s, " -p %s", pname);
-		else
+		if (pname) {
+			sb_puts(&s, " -p ");
+			sb_puts(&s, pname);
+		} else
 			sb_printf(&s, " -p %u", ip->proto);
 	}
 	if (ip->flags & IPT_F_FRAG) {
 		sb_not(&s, ip->invflags & IPT_INV_FRAG);
-		sb_printf(&s, " -f");
+		sb_puts(&s, " -f");
 	}
 	/* A zero-sized match would never end the walk; a cut one is not read. */
 	for (off = sizeof(*e); off + sizeof(struct xt_entry_match) <= e->target_offset;) {

@@ -6,10 +6,12 @@
  * part, which a plain output lookup never shows. The answer is the kernel's
  * own: its error, or the route it chose and the FIB entry that matched.
  *
- * A lookup that meets a blackhole, unreachable or prohibit entry returns
- * only an error (RTM_F_FIB_MATCH too: the kernel fails before it reports
- * the entry), so obs_route_match finds that entry by walking the rules and
- * tables the way fib_lookup does. Addresses are host byte order. */
+ * A refused lookup returns only an error (RTM_F_FIB_MATCH too: the kernel
+ * fails before it reports the entry), so obs_route_match finds the entry
+ * the packet met by walking the rules and tables the way fib_lookup does:
+ * a blackhole, unreachable or prohibit entry, or the route that exists
+ * when the source or the input device was refused. Addresses are host
+ * byte order. */
 #ifndef PODPATH_OBS_ROUTE_H
 #define PODPATH_OBS_ROUTE_H
 
@@ -52,13 +54,15 @@ struct obs_route {
 	int oif;		/* 0: none (an error route) */
 	char oif_name[OBS_IFNAMSIZ];
 	uint32_t prefsrc;	/* the source the kernel would pick; 0 if none */
-	int64_t rule_prio;	/* obs_route_match: the FIB rule that led here; -1 unknown */
+	int64_t rule_prio;	/* the FIB rule that led here, when obs_route_match
+				 * found the entry; -1: the kernel does not say */
 };
 
 /* Look q up in namespace netns (/run/netns name or a path). 0 with r filled,
- * whether the kernel routed it or refused it (r->err); when it refused it
- * with an error route, r names that entry (obs_route_match). -errno when
- * the question could not be asked (-ENODEV: no such iif there). */
+ * whether the kernel routed it or refused it (r->err); a refused lookup
+ * names the entry the packet met (r->matched, from obs_route_match) and
+ * why, where the kernel's answer allows (rp_filter, forwarding_off).
+ * -errno when the question could not be asked (-ENODEV: no such iif). */
 int obs_route_get(const char *netns, const struct obs_route_query *q, struct obs_route *r);
 /* The FIB entry q meets, found by walking the rule list and the tables (a
  * dump) as fib_lookup does: longest prefix, then lowest metric; throw goes
