@@ -27,6 +27,7 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 		{ "pcap", required_argument, NULL, 'w' },
 		{ "tui", no_argument, NULL, 'T' },
 		{ "netns", required_argument, NULL, 'N' },
+		{ "no-kernel-drops", no_argument, NULL, 'K' },
 		{ 0 },
 	};
 	char *end;
@@ -69,6 +70,9 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 			break;
 		case 'N':
 			a->netns = optarg;
+			break;
+		case 'K':
+			a->no_drops = true;
 			break;
 		case ':':
 			return pp_usage_error("trace", "%s needs a value", argv[optind - 1]);
@@ -428,6 +432,7 @@ int cmd_trace(int argc, char **argv)
 		return ret;
 	memset(&l, 0, sizeof(l));
 	t.timeout_ms = a.timeout_ms;
+	t.no_drops = a.no_drops;
 	if (a.netns) {
 		/* Namespaces podpath did not build: no lab, the kernel's view. */
 		if (trace_discover(&t, a.netns, &e) < 0 ||

@@ -344,6 +344,45 @@ static void findings_text(FILE *f, const struct trace *t)
 	}
 }
 
+/* The kernel's drops of the flow's packets, or why they were not watched:
+ * said once, as the diagnosis then rests on asking the kernel alone. */
+static void drops_text(FILE *f, const struct trace *t)
+{
+	if (t->drops_off[0]) {
+		fprintf(f, "kernel drops: %s; the diagnosis asked the kernel's state instead\n",
+			t->drops_off);
+		return;
+	}
+	for (size_t i = 0; i < t->ndrops; i++) {
+		const struct trace_drop *d = &t->drops[i];
+
+		fprintf(f, "%s  %-26s %-12s %s %s in %s\n", i ? "" : "kernel drops of the flow:\n",
+			d->ns >= 0 ? t->ns_label[d->ns] : "?", d->ifname[0] ? d->ifname : "-",
+			d->reply ? "answer " : "request", d->reason, d->func[0] ? d->func : "?");
+	}
+}
+
+static json_t *drops_json(const struct trace *t)
+{
+	json_t *a = json_array(), *o;
+	char s[ADDR_STRLEN], d[ADDR_STRLEN];
+
+	for (size_t i = 0; a && i < t->ndrops; i++) {
+		const struct trace_drop *x = &t->drops[i];
+
+		json_array_append_new(a, json_pack("{s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:i}",
+						   "netns", x->ns >= 0 ? json_string(t->ns[x->ns]) : json_null(),
+						   "place", x->ns >= 0 ? json_string(t->ns_label[x->ns]) : json_null(),
+						   "interface", x->ifname, "direction", x->reply ? "reply" : "request",
+						   "reason", x->reason, "function", x->func,
+						   "src", addr_fmt(x->saddr, s), "dst", addr_fmt(x->daddr, d),
+						   "protocol", x->proto, "sport", x->sport, "dport", x->dport));
+	}
+	o = json_pack("{s:b, s:o, s:o}", "watched", !t->drops_off[0], "why_not",
+		      t->drops_off[0] ? json_string(t->drops_off) : json_null(), "drops", a);
+	return o;
+}
+
 static json_t *findings_json(const struct trace *t)
 {
 	json_t *a = json_array();
@@ -415,6 +454,8 @@ void out_trace_text(FILE *f, const struct trace *t, bool color)
 		trace_verdict_name(t->verdict), color ? RESET : "", t->reason);
 	if (!ok)
 		findings_text(f, t);
+	if (!ok || t->drops_off[0])
+		drops_text(f, t);
 	if (t->res.tls[0])
 		fprintf(f, "tls: %s\n", t->res.tls);
 	/* A delivered answer says its path only when the path was not the
@@ -593,6 +634,7 @@ json_t *out_trace_json(const struct trace *t)
 		json_object_set_new(o, "observed", observed_json(t));
 		json_object_set_new(o, "expected_path", expected_json(t));
 		json_object_set_new(o, "observer_losses", losses_json(t));
+		json_object_set_new(o, "kernel_drops", drops_json(t));
 	}
 	/* Behind the ingress: the second connection, as a trace of its own. */
 	if (o && t->proxy_pod >= 0) {

@@ -579,7 +579,10 @@ int trace_run(struct trace *t, struct pp_err *e)
 			goto out;
 	}
 	/* Kernel drops: where BPF cannot run, t->drops_off says why. */
-	dw = trace_dropwatch_arm(t);
+	if (t->no_drops)
+		snprintf(t->drops_off, sizeof(t->drops_off), "not watched (--no-kernel-drops)");
+	else
+		dw = trace_dropwatch_arm(t);
 	iw = trace_iptwatch_arm(t);
 	t1 = now_ns();
 	t->arm_ns = t1 - t0;

@@ -158,13 +158,21 @@ struct trace_evidence {
 	char route_oif[IF_NAMESIZE];
 	uint32_t next_hop;		/* the address `at` ARPs for to send towards DST */
 	uint16_t neigh_state;		/* its neighbour entry's NUD_* state, 0: none */
-	/* At the place of the drop that ended the probe (or `at`): the
+	/* At the place of the drop that ended the probe, or else at `at`: the
 	 * sysctls that decide, -1 where unknown. */
-	bool drop_asked;
-	size_t drop_at;
+	bool sys_asked;
+	size_t sys_at;
 	long ip_forward;		/* net.ipv4.ip_forward */
 	long rp_filter;			/* the stricter of conf.all and conf.IF (the kernel takes the max) */
 	long ct_count, ct_max;		/* net.netfilter.nf_conntrack_{count,max} */
+	/* The lookup a packet arriving where it was last seen made, with its
+	 * source and input interface (as `ip route get ... iif` asks): it
+	 * shows forwarding off on that interface and the reverse-path filter. */
+	bool iif_asked;
+	char iif[IF_NAMESIZE];
+	uint32_t iif_src;
+	int iif_err;
+	bool iif_rp_filter, iif_forwarding_off;
 	/* The pod kube-proxy chose as the endpoint has no namespace any more. */
 	bool ep_pod_gone;
 	/* The pod the request was going to (the destination, or the endpoint
@@ -241,6 +249,7 @@ struct trace {
 	struct trace_endpoint src, dst;
 	struct probe probe;
 	int timeout_ms;
+	bool no_drops;			/* do not watch kernel drops (the fallback, on purpose) */
 	/* observed namespaces: as many as the path needs, grown by
 	 * trace_ns_add(); ns_label[i] is "pod default/client", "node node-1",
 	 * "VPC"; both arrays and their strings are owned (trace_free) */

@@ -55,16 +55,35 @@ static void ask_route(const struct trace *t, struct trace_evidence *ev)
 		ev->neigh_state = n.state;
 }
 
-/* Where the kernel dropped it: the sysctls behind its reasons. */
-static void ask_sysctls(const struct trace *t, const struct trace_drop *d, struct trace_evidence *ev)
+/* The lookup the packet made arriving where it was last seen: with its
+ * source and input interface, so forwarding and rp_filter take part. */
+static void ask_iif(const struct trace *t, const struct capture_pkt *k, struct trace_evidence *ev)
+{
+	struct obs_route_query q = { .dst = k->daddr, .src = k->saddr, .iif = k->ifname };
+	struct obs_route r;
+
+	if (obs_route_get(t->ns[ev->at], &q, &r) < 0)
+		return;
+	ev->iif_asked = true;
+	snprintf(ev->iif, sizeof(ev->iif), "%s", k->ifname);
+	ev->iif_src = k->saddr;
+	ev->iif_err = r.err;
+	ev->iif_rp_filter = r.rp_filter;
+	ev->iif_forwarding_off = r.forwarding_off;
+}
+
+/* Where the kernel dropped it (or where it was last seen), as it came in
+ * on ifname: the sysctls behind the kernel's reasons. */
+static void ask_sysctls(const struct trace *t, size_t ns, const char *ifname,
+			struct trace_evidence *ev)
 {
 	struct obs_sysctls s;
 	int rp;
 
-	if (obs_sysctl_read(t->ns[d->ns], d->ifname[0] ? d->ifname : NULL, &s) < 0)
+	if (obs_sysctl_read(t->ns[ns], ifname[0] ? ifname : NULL, &s) < 0)
 		return;
-	ev->drop_asked = true;
-	ev->drop_at = (size_t)d->ns;
+	ev->sys_asked = true;
+	ev->sys_at = ns;
 	ev->ip_forward = num(&s.ip_forward);
 	rp = obs_sysctl_rp_filter_mode(&s);
 	ev->rp_filter = rp;
@@ -171,13 +190,20 @@ int trace_evidence_collect(struct trace *t)
 		return 0;
 	d = diag_terminal_drop(t);
 	if (d && d->ns >= 0)
-		ask_sysctls(t, d, ev);
+		ask_sysctls(t, (size_t)d->ns, d->ifname, ev);
 	if (d && d->ns >= 0 && !strcmp(d->reason, "OTHERHOST"))
 		ask_neigh(t, d, ev);
 	ev->at = t->last_hop >= 0 ? t->hops[t->last_hop].ns : 0;
 	/* A namespace that cannot be entered (deleted under the lab) leaves
 	 * the questions unasked: the checks that need the answers stay silent. */
 	ask_route(t, ev);
+	if (t->last_hop >= 0 && !t->hops[t->last_hop].pkt->outgoing) {
+		const struct capture_pkt *k = t->hops[t->last_hop].pkt;
+
+		if (!ev->sys_asked)
+			ask_sysctls(t, ev->at, k->ifname, ev);
+		ask_iif(t, k, ev);
+	}
 	ask_port(t, ev);
 	/* The endpoint kube-proxy chose: is its pod still there? */
 	for (size_t h = 0; t->lab && h < t->nhops; h++)

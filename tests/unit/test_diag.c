@@ -123,8 +123,8 @@ static void test_forwarding_off(void)
 
 	fixture(&t, NULL, 0);
 	drop_add(&t, 3500, 2, "eth0", "IP_INADDRERRORS", "ip_error");
-	t.ev.drop_asked = true;
-	t.ev.drop_at = 2;
+	t.ev.sys_asked = true;
+	t.ev.sys_at = 2;
 	t.ev.ip_forward = 0;
 	CHECK_EQ_INT(diag_run(&t), 0);
 	f = &t.findings[0];
@@ -150,8 +150,8 @@ static void test_kernel_drop_unexplained(void)
 
 	fixture(&t, NULL, 0);
 	drop_add(&t, 3500, 2, "eth0", "IP_INADDRERRORS", "ip_error");
-	t.ev.drop_asked = true;
-	t.ev.drop_at = 1;	/* not where it dropped */
+	t.ev.sys_asked = true;
+	t.ev.sys_at = 1;	/* not where it dropped */
 	t.ev.ip_forward = 0;
 	CHECK_EQ_INT(diag_run(&t), 0);
 	CHECK_EQ_STR(t.cause, "kernel-drop");
@@ -178,8 +178,8 @@ static void test_rp_filter(void)
 
 	fixture(&t, NULL, 0);
 	drop_add(&t, 3500, 2, "eth0", "IP_RPFILTER", "ip_rcv_finish_core");
-	t.ev.drop_asked = true;
-	t.ev.drop_at = 2;
+	t.ev.sys_asked = true;
+	t.ev.sys_at = 2;
 	t.ev.rp_filter = 1;
 	CHECK_EQ_INT(diag_run(&t), 0);
 	CHECK_EQ_STR(t.cause, "rp-filter");
@@ -194,8 +194,8 @@ static void test_conntrack_full(void)
 
 	fixture(&t, NULL, 0);
 	drop_add(&t, 3500, 2, "eth0", "NETFILTER_DROP", "nf_hook_slow");
-	t.ev.drop_asked = true;
-	t.ev.drop_at = 2;
+	t.ev.sys_asked = true;
+	t.ev.sys_at = 2;
 	t.ev.ct_count = 8;
 	t.ev.ct_max = 8;
 	CHECK_EQ_INT(diag_run(&t), 0);

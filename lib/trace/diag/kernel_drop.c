@@ -18,7 +18,7 @@ static void mac_fmt(const uint8_t *m, char *buf, size_t len)
 /* The sysctls, when asked at the drop's place. */
 static long at_drop(const struct trace *t, const struct trace_drop *d, long v)
 {
-	return t->ev.drop_asked && d->ns >= 0 && t->ev.drop_at == (size_t)d->ns ? v : -1;
+	return t->ev.sys_asked && d->ns >= 0 && t->ev.sys_at == (size_t)d->ns ? v : -1;
 }
 
 static void sysctl_object(struct trace_finding *f, const struct trace *t, const char *key,

@@ -18,6 +18,7 @@ const struct diag_check diag_checks[] = {
 	{ "missing-snat", diag_missing_snat, false },
 	{ "port", diag_port, false },
 	{ "kernel-drop", diag_kernel_drop, false },
+	{ "forward", diag_forward, false },
 	{ "arp-unanswered", diag_arp_unanswered, true },
 	{ "neigh-failed", diag_neigh_failed, true },
 	{ "unreachable", diag_unreachable, true },
