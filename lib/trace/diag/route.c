@@ -38,7 +38,10 @@ int diag_route(const struct trace *t, struct trace_finding *f)
 			r = &fails[i];
 	if (!r)
 		return 0;
-	diag_start(f, "route", TRACE_NO_ROUTE, (ssize_t)t->ev.at);
+	/* A router that said so (ICMP unreachable, prohibited) keeps the
+	 * verdict its answer gave; one that said nothing has no route. */
+	diag_start(f, "route", t->res.outcome == PROBE_UNREACHABLE ? TRACE_UNREACHABLE : TRACE_NO_ROUTE,
+		   (ssize_t)t->ev.at);
 	f->cause = r->cause;
 	f->hop = t->last_hop;
 	snprintf(f->object, sizeof(f->object), "route to %s", addr_fmt(t->dst.ip, a));
