@@ -67,6 +67,10 @@ static bool is_request(const struct trace *t, const struct drop_event *ev)
 		return false;
 	if (t->probe.proto == PROBE_ICMP)
 		return ev->proto == IPPROTO_ICMP && ev->icmp_type == 8;
+	/* The path of a TCP probe is its handshake's SYN: the source's RST
+	 * to a stray answer, freed by the receiver, is not the probe dying. */
+	if (ev->proto == IPPROTO_TCP && (ev->tcp_flags & 0x12) != 0x02)
+		return false;
 	/* Replies come back to the probe's port; what goes out leaves from
 	 * it, or from a NAT's new port towards the destination's. */
 	return ev->dport != t->probe.sport;
