@@ -25,6 +25,7 @@ int diag_route(const struct trace *t, struct trace_finding *f)
 {
 	char seen[TRACE_LABEL_MAX + IF_NAMESIZE + 64], a[ADDR_STRLEN];
 	const struct route_fail *r = NULL;
+	const struct trace_hop *rep = diag_first_reply(t);
 	size_t src = diag_src_ns(t);
 
 	if (t->res.outcome == PROBE_OK || t->res.outcome == PROBE_REFUSED || !t->ev.asked ||
@@ -50,6 +51,11 @@ int diag_route(const struct trace *t, struct trace_finding *f)
 	if (t->lab)
 		snprintf(f->command, sizeof(f->command), "ip -n %s route get %s", t->ns[t->ev.at], a);
 	diag_last_seen(t, seen, sizeof(seen));
+	/* Said with the router's own answer, when it gave one. */
+	if (t->res.outcome == PROBE_UNREACHABLE && rep)
+		return diag_say(f, "%s has %s to %s (the kernel's route lookup there answers \"%s\"): "
+				"%s, first seen at %s; %s", t->ns_label[t->ev.at], r->what, a,
+				strerror(-r->err), t->res.answer, t->ns_label[rep->ns], seen);
 	return diag_say(f, "%s has %s to %s (the kernel's route lookup there answers \"%s\"), so "
 			"it cannot forward it; %s", t->ns_label[t->ev.at], r->what, a,
 			strerror(-r->err), seen);
