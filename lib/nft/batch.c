@@ -97,6 +97,29 @@ void nft_batch_anon_name(struct nft_batch *b, char *buf, size_t len)
 	snprintf(buf, len, "__map%016llx", (unsigned long long)(b->anon_base + b->anon_n++));
 }
 
+int nft_batch_for_each(struct nft_batch *b, int (*fn)(const struct nlmsghdr *nlh, void *arg),
+		       void *arg)
+{
+	uint32_t npages = (uint32_t)nftnl_batch_iovec_len(b->b);
+	struct iovec *iov = calloc(npages ? npages : 1, sizeof(*iov));
+	int ret = 0;
+
+	if (!iov)
+		return -ENOMEM;
+	nftnl_batch_iovec(b->b, iov, npages);
+	for (uint32_t i = 0; ret == 0 && i < npages; i++) {
+		const struct nlmsghdr *nlh = iov[i].iov_base;
+		int left = (int)iov[i].iov_len;
+
+		for (; ret == 0 && mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
+			if (nlh->nlmsg_type != NFNL_MSG_BATCH_BEGIN &&
+			    nlh->nlmsg_type != NFNL_MSG_BATCH_END)
+				ret = fn(nlh, arg);
+	}
+	free(iov);
+	return ret;
+}
+
 /* Start message n of the batch and remember its owner. */
 static struct nlmsghdr *msg_start(struct nft_batch *b, uint16_t type, uint32_t family,
 				  uint16_t flags, long tag)

@@ -26,6 +26,8 @@
 #define NL_CHUNK (32 * 1024)
 #define NL_MSG_MAX 1024
 #define NL_RX 16384
+/* A dump answer: the kernel fills up to 32 KiB per message batch. */
+#define NL_DUMP_RX 32768
 
 struct nl {
 	struct mnl_socket *sock;
@@ -738,28 +740,41 @@ static int veth_cb(const struct nlmsghdr *nlh, void *data)
 
 int nl_veth_peers(struct nl *nl, void (*fn)(void *arg, const char *ifname, int nsid), void *arg)
 {
-	char buf[NL_RX];
+	char req[256] __attribute__((aligned(8)));
 	struct veth_ctx ctx = { fn, arg };
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
 	struct ifinfomsg *ifi;
-	uint32_t seq = nl->seq_base++;
-	ssize_t n;
-	int ret;
 
 	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
-	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+	return nl_dump(nl, nlh, veth_cb, &ctx);
+}
+
+/* The one receive loop of every dump: to NLMSG_DONE, EINTR retried; a
+ * receive that failed before the end (ENOBUFS: the kernel dropped part of
+ * the answer) is an error, never a shorter answer taken for the whole. */
+int nl_dump(struct nl *nl, struct nlmsghdr *req, int (*cb)(const struct nlmsghdr *nlh, void *arg),
+	    void *arg)
+{
+	char buf[NL_DUMP_RX] __attribute__((aligned(8)));
+	uint32_t seq = nl->seq_base++;
+	int ret = MNL_CB_OK;
+	ssize_t n;
+
+	req->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req->nlmsg_seq = seq;
+	if (mnl_socket_sendto(nl->sock, req, req->nlmsg_len) < 0)
 		return -errno;
-	do {
+	while (ret > MNL_CB_STOP) {
 		n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0)
 			return -errno;
-		ret = mnl_cb_run(buf, (size_t)n, seq, nl->portid, veth_cb, &ctx);
-	} while (ret > MNL_CB_STOP);
-	return ret < 0 ? -errno : 0;
+		ret = mnl_cb_run(buf, (size_t)n, seq, nl->portid, cb, arg);
+	}
+	return ret < 0 ? (errno ? -errno : -EIO) : 0;
 }
 
 static int nsid_cb(const struct nlmsghdr *nlh, void *data)
