@@ -283,6 +283,29 @@ struct check_run {
 	pthread_mutex_t ipt_lock;
 };
 
+/* IPv4 listeners; IPv6 ones too only when a port has no IPv4 one (a
+ * dual-stack socket on [::] serves IPv4 as well). */
+static int listeners_read(const struct lab_expect *x, struct lab_observed *o)
+{
+	int ret = nl_listeners_dump(false, &o->listeners, &o->nlisteners);
+
+	for (size_t i = 0; ret == 0 && i < x->nprocs; i++)
+		for (size_t k = 0; k < x->procs[i].nports; k++) {
+			const struct topo_port *p = &x->procs[i].ports[k];
+			uint8_t proto = p->proto == TOPO_PROTO_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+			bool found = false;
+
+			for (size_t j = 0; j < o->nlisteners && !found; j++)
+				found = o->listeners[j].proto == proto && o->listeners[j].port == p->port;
+			if (found)
+				continue;
+			free(o->listeners);
+			o->listeners = NULL;
+			return nl_listeners_dump(true, &o->listeners, &o->nlisteners);
+		}
+	return ret;
+}
+
 /* Everything x's kinds of objects hold, read inside the namespace. */
 static int observe(const struct check_run *r, const struct lab_expect *x, struct lab_observed *o)
 {
@@ -316,7 +339,7 @@ static int observe(const struct check_run *r, const struct lab_expect *x, struct
 		ret = legacy_ipt_read((pthread_mutex_t *)&r->ipt_lock, &o->ipt, &o->nipt,
 				      &o->ipt_tables);
 	if (ret == 0 && x->nprocs)
-		ret = nl_listeners_dump(&o->listeners, &o->nlisteners);
+		ret = listeners_read(x, o);
 	return ret;
 }
 

@@ -420,7 +420,8 @@ static uint64_t set_content(struct nft_rs_set *s)
 
 	if (s->content)
 		return s->content;
-	qsort(s->elems, s->nelems, sizeof(*s->elems), elem_cmp);
+	if (s->nelems)
+		qsort(s->elems, s->nelems, sizeof(*s->elems), elem_cmp);
 	h = fnv(h, &s->key_len, sizeof(s->key_len));
 	h = fnv(h, &s->flags, sizeof(s->flags));
 	for (size_t i = 0; i < s->nelems; i++) {
@@ -931,31 +932,37 @@ static int read_once(struct nft_ruleset *rs, struct mnl_socket *nl, char *buf)
 {
 	uint32_t gen0 = 0, gen1 = 0;
 	struct rs_build b;
-	int ret = gen_read(nl, buf, &gen0);
+	int ret = build_start(&b, rs);
 
-	if (ret == 0)
-		ret = build_start(&b, rs);
-	else
-		return ret;
+	/* Most namespaces (pods) have no table: one question, no more. */
 	if (ret == 0)
 		ret = dump_all(nl, buf, NFT_MSG_GETTABLE, table_dump_cb, &b);
-	/* No table (a pod's namespace): nothing more to ask. */
-	if (ret == 0 && rs->ntables) {
+	if (ret < 0 || !rs->ntables)
+		goto out;
+	/* Tables there: read them all again between two readings of the
+	 * generation, which every commit changes. */
+	ruleset_clear(rs);
+	ret = gen_read(nl, buf, &gen0);
+	if (ret == 0)
+		ret = dump_all(nl, buf, NFT_MSG_GETTABLE, table_dump_cb, &b);
+	if (ret == 0)
 		ret = dump_all(nl, buf, NFT_MSG_GETCHAIN, chain_dump_cb, &b);
-		if (ret == 0)
-			ret = dump_all(nl, buf, NFT_MSG_GETSET, set_dump_cb, &b);
-		/* nf_tables lists the elements of one set per request. */
-		for (size_t i = 0; ret == 0 && i < rs->nsets; i++)
-			if (!(rs->sets[i].flags & NFT_SET_TIMEOUT) ||
-			    (rs->sets[i].flags & NFT_SET_ANONYMOUS))
-				ret = dump_elems(nl, buf, &b, &rs->sets[i]);
-		if (ret == 0)
-			ret = dump_all(nl, buf, NFT_MSG_GETRULE, rule_dump_cb, &b);
-	}
-	build_end(&b);
+	if (ret == 0)
+		ret = dump_all(nl, buf, NFT_MSG_GETSET, set_dump_cb, &b);
+	/* nf_tables lists the elements of one set per request. */
+	for (size_t i = 0; ret == 0 && i < rs->nsets; i++)
+		if (!(rs->sets[i].flags & NFT_SET_TIMEOUT) ||
+		    (rs->sets[i].flags & NFT_SET_ANONYMOUS))
+			ret = dump_elems(nl, buf, &b, &rs->sets[i]);
+	if (ret == 0)
+		ret = dump_all(nl, buf, NFT_MSG_GETRULE, rule_dump_cb, &b);
 	if (ret == 0)
 		ret = gen_read(nl, buf, &gen1);
-	return ret ? ret : gen0 != gen1 ? -EAGAIN : 0;
+	if (ret == 0 && gen0 != gen1)
+		ret = -EAGAIN;
+out:
+	build_end(&b);
+	return ret;
 }
 
 int nft_ruleset_read(struct nft_ruleset *rs, struct mnl_socket *nl)
@@ -1233,32 +1240,35 @@ static int diff_rules(struct diff_ctx *c, const struct nft_rs_chain *w, const st
 		goto out;
 	}
 	c->n->rules += w->nrules;
-	while (ret == 0 && (i < w->nrules || j < h->nrules)) {
-		struct nft_diff d = { .what = NFT_DIFF_RULE, .family = w->family, .table = w->table,
-				      .name = w->name };
+	/* Two walks of the sorted digests: the missing rules, then the extra. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (i = j = 0; ret == 0 && (i < w->nrules || j < h->nrules);) {
+			struct nft_diff d = { .what = NFT_DIFF_RULE, .family = w->family,
+					      .table = w->table, .name = w->name };
 
-		if (j == h->nrules || (i < w->nrules && rw[i].digest < rh[j].digest)) {
-			const struct nft_rs_rule *r = &w->rules[rw[i].pos];
+			if (j == h->nrules || (i < w->nrules && rw[i].digest < rh[j].digest)) {
+				const struct nft_rs_rule *r = &w->rules[rw[i].pos];
 
-			d.how = NFT_DIFF_MISSING;
-			d.item = rule_item(r);
-			d.index = rw[i++].pos + 1;
-			d.expected = r->what;
+				d.how = NFT_DIFF_MISSING;
+				d.item = rule_item(r);
+				d.index = rw[i++].pos + 1;
+				d.expected = r->what;
+			} else if (i == w->nrules || rh[j].digest < rw[i].digest) {
+				const struct nft_rs_rule *r = &h->rules[rh[j].pos];
+
+				d.how = NFT_DIFF_EXTRA;
+				d.item = rule_item(r);
+				d.index = rh[j++].pos + 1;
+				d.handle = r->handle;
+				d.actual = r->what;
+			} else {
+				i++;
+				j++;
+				continue;
+			}
 			changed = true;
-			ret = emit(c, &d);
-		} else if (i == w->nrules || rh[j].digest < rw[i].digest) {
-			const struct nft_rs_rule *r = &h->rules[rh[j].pos];
-
-			d.how = NFT_DIFF_EXTRA;
-			d.item = rule_item(r);
-			d.index = rh[j++].pos + 1;
-			d.handle = r->handle;
-			d.actual = r->what;
-			changed = true;
-			ret = emit(c, &d);
-		} else {
-			i++;
-			j++;
+			if ((d.how == NFT_DIFF_MISSING) == (pass == 0))
+				ret = emit(c, &d);
 		}
 	}
 	/* The same rules: in the same order? */

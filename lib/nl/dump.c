@@ -473,7 +473,7 @@ static int diag_dump(struct mnl_socket *s, uint8_t family, uint8_t proto, struct
 	return ret < 0 ? -errno : 0;
 }
 
-int nl_listeners_dump(struct nl_listener_obs **v, size_t *n)
+int nl_listeners_dump(bool ipv6, struct nl_listener_obs **v, size_t *n)
 {
 	static const struct { uint8_t family, proto; } q[] = {
 		{ AF_INET, IPPROTO_TCP }, { AF_INET, IPPROTO_UDP },
@@ -487,7 +487,7 @@ int nl_listeners_dump(struct nl_listener_obs **v, size_t *n)
 		return vec_done(&c.x, -errno, (void **)v, n);
 	if (mnl_socket_bind(s, 0, MNL_SOCKET_AUTOPID) < 0)
 		ret = -errno;
-	for (size_t i = 0; ret == 0 && i < sizeof(q) / sizeof(q[0]); i++)
+	for (size_t i = 0; ret == 0 && i < (ipv6 ? 4 : 2); i++)
 		ret = diag_dump(s, q[i].family, q[i].proto, &c);
 	mnl_socket_close(s);
 	return vec_done(&c.x, ret, (void **)v, n);

@@ -201,7 +201,8 @@ struct nl_listener_obs {
 };
 
 /* Every TCP listener and bound UDP socket of the calling thread's namespace,
- * from NETLINK_SOCK_DIAG (a socket of its own, opened and closed here). */
-int nl_listeners_dump(struct nl_listener_obs **v, size_t *n);
+ * IPv4 (and IPv6 too when ipv6), from NETLINK_SOCK_DIAG (a socket of its
+ * own, opened and closed here). */
+int nl_listeners_dump(bool ipv6, struct nl_listener_obs **v, size_t *n);
 
 #endif
