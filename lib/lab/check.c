@@ -283,27 +283,43 @@ struct check_run {
 	pthread_mutex_t ipt_lock;
 };
 
-/* IPv4 listeners; IPv6 ones too only when a port has no IPv4 one (a
- * dual-stack socket on [::] serves IPv4 as well). */
+/* The namespace's own address: where its listeners are looked up (one
+ * bound to any address answers there too). */
+static uint32_t own_addr(const struct lab_expect *x)
+{
+	for (size_t i = 0; i < x->naddrs; i++)
+		if (!strcmp(x->addrs[i].dev, "eth0"))
+			return x->addrs[i].addr;
+	return 0;
+}
+
+/* Each port of each process: is something bound to it? */
 static int listeners_read(const struct lab_expect *x, struct lab_observed *o)
 {
-	int ret = nl_listeners_dump(false, &o->listeners, &o->nlisteners);
+	struct nl_diag *d;
+	size_t n = 0, k = 0;
+	int ret = 0;
 
-	for (size_t i = 0; ret == 0 && i < x->nprocs; i++)
-		for (size_t k = 0; k < x->procs[i].nports; k++) {
-			const struct topo_port *p = &x->procs[i].ports[k];
-			uint8_t proto = p->proto == TOPO_PROTO_UDP ? IPPROTO_UDP : IPPROTO_TCP;
-			bool found = false;
+	for (size_t i = 0; i < x->nprocs; i++)
+		n += x->procs[i].nports;
+	o->listening = calloc(n + 1, sizeof(*o->listening));
+	if (!o->listening)
+		return -ENOMEM;
+	if (!n)
+		return 0;
+	d = nl_diag_open();
+	if (!d)
+		return -errno;
+	for (size_t i = 0; ret >= 0 && i < x->nprocs; i++)
+		for (size_t j = 0; ret >= 0 && j < x->procs[i].nports; j++) {
+			const struct topo_port *p = &x->procs[i].ports[j];
 
-			for (size_t j = 0; j < o->nlisteners && !found; j++)
-				found = o->listeners[j].proto == proto && o->listeners[j].port == p->port;
-			if (found)
-				continue;
-			free(o->listeners);
-			o->listeners = NULL;
-			return nl_listeners_dump(true, &o->listeners, &o->nlisteners);
+			ret = nl_listener_find(d, p->proto == TOPO_PROTO_UDP ? IPPROTO_UDP :
+					       IPPROTO_TCP, own_addr(x), p->port);
+			o->listening[k++] = ret > 0;
 		}
-	return ret;
+	nl_diag_close(d);
+	return ret < 0 ? ret : 0;
 }
 
 /* Everything x's kinds of objects hold, read inside the namespace. */

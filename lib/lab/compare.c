@@ -789,19 +789,10 @@ static int ck_legacy(struct cmp *c)
 
 /* ---- processes and their ports ---------------------------------------------------- */
 
-static bool listening(const struct lab_observed *o, const struct topo_port *p)
-{
-	uint8_t proto = p->proto == TOPO_PROTO_UDP ? IPPROTO_UDP : IPPROTO_TCP;
-
-	for (size_t i = 0; i < o->nlisteners; i++)
-		if (o->listeners[i].proto == proto && o->listeners[i].port == p->port)
-			return true;
-	return false;
-}
-
 static int ck_procs(struct cmp *c)
 {
 	struct lab_finding *f;
+	size_t port = 0;
 
 	for (size_t i = 0; i < c->x->nprocs; i++) {
 		const struct exp_proc *xp = &c->x->procs[i];
@@ -822,7 +813,7 @@ static int ck_procs(struct cmp *c)
 			const struct topo_port *p = &xp->ports[k];
 			const char *proto = p->proto == TOPO_PROTO_UDP ? "udp" : "tcp";
 
-			if (listening(c->o, p))
+			if (!c->o->listening || c->o->listening[port++])
 				continue;
 			f = fadd(c, LAB_CK_LISTENER_MISSING);
 			if (!f)
@@ -883,7 +874,7 @@ void lab_observed_free(struct lab_observed *o)
 	free(o->sysctls);
 	nft_ruleset_free(&o->nft);
 	free(o->ipt);
-	free(o->listeners);
+	free(o->listening);
 	free(o->procs);
 	memset(o, 0, sizeof(*o));
 }

@@ -33,8 +33,7 @@ struct lab_observed {
 	struct nft_ruleset nft;
 	struct legacy_item *ipt;
 	size_t nipt, ipt_tables;
-	struct nl_listener_obs *listeners;
-	size_t nlisteners;
+	bool *listening;			/* one per port of each expected process, in order */
 	enum lab_health *procs;			/* one per expected process */
 };
 

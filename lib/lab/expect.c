@@ -14,6 +14,9 @@
 #include "proxy/proxy.h"
 
 #define VPC_GW_IP 0xa9fe0101u	/* 169.254.1.1: vpc-mode pods' next hop (setup.c) */
+/* The batches made here are read, never sent: small pages (a node's
+ * kube-proxy rules for the default lab are some 20 KiB). */
+#define EXPECT_BATCH_PAGE (16 * 1024)
 
 static const uint8_t vpc_gw_mac[6] = { 0xee, 0xee, 0xee, 0xee, 0xee, 0xee };
 
@@ -438,7 +441,7 @@ int lab_expect_make(const struct lab *l, size_t k, const char *conntrack_max,
 static int nft_part(struct nft_ruleset *rs, int (*fn)(struct nft_batch *, const struct topo *),
 		    const struct topo *t)
 {
-	struct nft_batch *b = nft_batch_new();
+	struct nft_batch *b = nft_batch_new_sized(EXPECT_BATCH_PAGE);
 	int ret = b ? fn(b, t) : -ENOMEM;
 
 	if (ret == 0)
@@ -463,7 +466,7 @@ int lab_expect_nft(const struct lab *l, const struct lab_expect *x, struct nft_r
 	case EXP_NODE:
 		/* Setup sends kube-proxy's rules in parts (proxy_install); the
 		 * parts together are this one batch. */
-		b = nft_batch_new();
+		b = nft_batch_new_sized(EXPECT_BATCH_PAGE);
 		ret = b ? proxy_build(b, t, x->index, 0, t->nservices) : -ENOMEM;
 		if (ret == 0)
 			ret = nft_ruleset_add_batch(rs, b);

@@ -51,17 +51,22 @@ struct nft_batch {
 
 struct nft_batch *nft_batch_new(void)
 {
+	return nft_batch_new_sized(PAGE_SIZE_B);
+}
+
+struct nft_batch *nft_batch_new_sized(size_t page)
+{
 	struct nft_batch *b = calloc(1, sizeof(*b));
 
 	if (!b)
 		return NULL;
-	b->b = nftnl_batch_alloc(PAGE_SIZE_B, PAGE_OVERRUN);
+	b->b = nftnl_batch_alloc((uint32_t)page, PAGE_OVERRUN);
 	if (!b->b) {
 		free(b);
 		return NULL;
 	}
 	/* Quiets memcheck about header padding libnftnl leaves unwritten. */
-	memset(nftnl_batch_buffer(b->b), 0, PAGE_SIZE_B + PAGE_OVERRUN);
+	memset(nftnl_batch_buffer(b->b), 0, page + PAGE_OVERRUN);
 	b->seq0 = (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16);
 	b->next_set_id = 1;
 	/* Random: names must not meet those of sets made by earlier batches

@@ -46,6 +46,10 @@ enum nft_key {
 /* ---- batches ------------------------------------------------------------ */
 
 struct nft_batch *nft_batch_new(void);
+/* The same with pages of `page` bytes (nft_batch_new: 1 MiB): a batch that
+ * is only read back (nft_batch_for_each), or small, need not fault in a
+ * megabyte. A message never straddles pages either way. */
+struct nft_batch *nft_batch_new_sized(size_t page);
 void nft_batch_free(struct nft_batch *b);
 /* Messages queued so far (BEGIN/END not counted). */
 size_t nft_batch_count(const struct nft_batch *b);

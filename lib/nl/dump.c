@@ -410,85 +410,88 @@ int nl_fdb_dump(struct nl *nl, struct nl_neigh_obs **v, size_t *n)
 
 /* ---- listening sockets -------------------------------------------------------- */
 
-struct diag_ctx {
-	struct vec x;
-	uint8_t proto;
+struct nl_diag {
+	struct mnl_socket *s;
+	uint32_t portid, seq;
 };
 
-static int diag_cb(const struct nlmsghdr *nlh, void *arg)
+struct nl_diag *nl_diag_open(void)
 {
-	const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
-	struct diag_ctx *c = arg;
-	struct nl_listener_obs *o;
+	struct nl_diag *d = calloc(1, sizeof(*d));
+	int saved;
 
-	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*m))
-		return MNL_CB_OK;
-	/* UDP: bound sockets only (a client's has no local port before it
-	 * sends, and a connected one is not a server). */
-	if (c->proto == IPPROTO_UDP && m->id.idiag_dport)
-		return MNL_CB_OK;
-	o = vec_push(&c->x);
-	if (!o)
-		return MNL_CB_ERROR;
-	o->proto = c->proto;
-	o->family = m->idiag_family;
-	o->port = ntohs(m->id.idiag_sport);
-	o->addr = m->idiag_family == AF_INET ? ntohl(m->id.idiag_src[0]) : 0;
-	o->inode = m->idiag_inode;
-	return MNL_CB_OK;
+	if (!d)
+		return NULL;
+	d->s = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
+	if (!d->s || mnl_socket_bind(d->s, 0, MNL_SOCKET_AUTOPID) < 0) {
+		saved = errno;
+		nl_diag_close(d);
+		errno = saved;
+		return NULL;
+	}
+	d->portid = mnl_socket_get_portid(d->s);
+	return d;
 }
 
-static int diag_dump(struct mnl_socket *s, uint8_t family, uint8_t proto, struct diag_ctx *c)
+void nl_diag_close(struct nl_diag *d)
+{
+	if (!d)
+		return;
+	if (d->s)
+		mnl_socket_close(d->s);
+	free(d);
+}
+
+static int diag_found_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	if (nlh->nlmsg_type == SOCK_DIAG_BY_FAMILY)
+		*(int *)arg = 1;
+	return MNL_CB_STOP;
+}
+
+/*
+ * One socket asked for by its local port (not a dump: a dump walks the
+ * kernel's global listening and UDP hash tables, every namespace's sockets,
+ * once per namespace). The kernel looks it up as a packet to that port
+ * would be: an IPv4 listener on any address, or a dual-stack IPv6 one.
+ * TCP's lookup takes the local end from idiag_src/sport, UDP's from
+ * idiag_dst/dport (udp_diag: "src and dst are swapped for historical
+ * reasons").
+ */
+int nl_listener_find(struct nl_diag *d, uint8_t proto, uint32_t addr, uint16_t port)
 {
 	char buf[NL_DIAG_RX] __attribute__((aligned(8)));
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct inet_diag_req_v2 *r;
-	uint32_t seq = 1, portid = mnl_socket_get_portid(s);
-	int ret = MNL_CB_OK;
+	uint32_t seq = ++d->seq;
+	int found = 0, ret;
 	ssize_t got;
 
 	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
 	nlh->nlmsg_seq = seq;
 	r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
-	r->sdiag_family = family;
+	r->sdiag_family = AF_INET;
 	r->sdiag_protocol = proto;
-	/* TCP: listeners; UDP: every state (a bound socket is CLOSE). */
-	r->idiag_states = proto == IPPROTO_TCP ? 1u << 10 /* TCP_LISTEN */ : ~0u;
-	c->proto = proto;
-	if (mnl_socket_sendto(s, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	while (ret > MNL_CB_STOP) {
-		got = mnl_socket_recvfrom(s, buf, sizeof(buf));
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			return -errno;
-		ret = mnl_cb_run(buf, (size_t)got, seq, portid, diag_cb, c);
+	r->idiag_states = ~0u;
+	r->id.idiag_cookie[0] = r->id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	if (proto == IPPROTO_TCP) {
+		r->id.idiag_src[0] = htonl(addr);
+		r->id.idiag_sport = htons(port);
+	} else {
+		r->id.idiag_dst[0] = htonl(addr);
+		r->id.idiag_dport = htons(port);
 	}
-	/* A kernel without UDP or IPv6 diagnostics answers ENOENT: nothing. */
-	if (ret < 0 && errno == ENOENT)
-		return 0;
-	return ret < 0 ? -errno : 0;
-}
-
-int nl_listeners_dump(bool ipv6, struct nl_listener_obs **v, size_t *n)
-{
-	static const struct { uint8_t family, proto; } q[] = {
-		{ AF_INET, IPPROTO_TCP }, { AF_INET, IPPROTO_UDP },
-		{ AF_INET6, IPPROTO_TCP }, { AF_INET6, IPPROTO_UDP },
-	};
-	struct diag_ctx c = { .x = { .sz = sizeof(**v) } };
-	struct mnl_socket *s = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
-	int ret = 0;
-
-	if (!s)
-		return vec_done(&c.x, -errno, (void **)v, n);
-	if (mnl_socket_bind(s, 0, MNL_SOCKET_AUTOPID) < 0)
-		ret = -errno;
-	for (size_t i = 0; ret == 0 && i < (ipv6 ? 4 : 2); i++)
-		ret = diag_dump(s, q[i].family, q[i].proto, &c);
-	mnl_socket_close(s);
-	return vec_done(&c.x, ret, (void **)v, n);
+	if (mnl_socket_sendto(d->s, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	do {
+		got = mnl_socket_recvfrom(d->s, buf, sizeof(buf));
+	} while (got < 0 && errno == EINTR);
+	if (got < 0)
+		return -errno;
+	ret = mnl_cb_run(buf, (size_t)got, seq, d->portid, diag_found_cb, &found);
+	/* No such socket: ENOENT. */
+	if (ret < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return found;
 }

@@ -191,18 +191,14 @@ int nl_neighs_dump(struct nl *nl, bool proxy, struct nl_neigh_obs **v, size_t *n
 /* Bridge and VXLAN forwarding database entries (AF_BRIDGE neighbours). */
 int nl_fdb_dump(struct nl *nl, struct nl_neigh_obs **v, size_t *n);
 
-/* A listening socket (TCP in LISTEN, UDP bound), IPv4 or IPv6. */
-struct nl_listener_obs {
-	uint8_t proto;		/* IPPROTO_TCP or IPPROTO_UDP */
-	uint8_t family;		/* AF_INET or AF_INET6 */
-	uint16_t port;
-	uint32_t addr;		/* IPv4: the bound address (0: any); IPv6: 0 */
-	uint32_t inode;		/* the socket's inode */
-};
-
-/* Every TCP listener and bound UDP socket of the calling thread's namespace,
- * IPv4 (and IPv6 too when ipv6), from NETLINK_SOCK_DIAG (a socket of its
- * own, opened and closed here). */
-int nl_listeners_dump(bool ipv6, struct nl_listener_obs **v, size_t *n);
+/* A NETLINK_SOCK_DIAG socket of the calling thread's namespace; NULL with
+ * errno set. */
+struct nl_diag;
+struct nl_diag *nl_diag_open(void);
+void nl_diag_close(struct nl_diag *d);
+/* Is there a socket that takes IPPROTO_TCP or IPPROTO_UDP packets to
+ * addr:port (addr 0: any of the namespace's), a TCP listener or a bound
+ * UDP socket, IPv4 or dual-stack? 1, 0, or -errno. One exact lookup. */
+int nl_listener_find(struct nl_diag *d, uint8_t proto, uint32_t addr, uint16_t port);
 
 #endif

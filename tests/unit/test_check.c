@@ -111,13 +111,10 @@ static void observed_from(const struct lab_expect *x, struct lab_observed *o)
 	for (size_t i = 0; i < x->nsysctls; i++)
 		snprintf(o->sysctls[i].value, sizeof(o->sysctls[i].value), "%s", x->sysctls[i].value);
 	o->procs = calloc(x->nprocs + 1, sizeof(*o->procs));
-	o->listeners = calloc(16, sizeof(*o->listeners));
-	for (size_t i = 0; i < x->nprocs; i++)
-		for (size_t k = 0; k < x->procs[i].nports && o->nlisteners < 16; k++)
-			o->listeners[o->nlisteners++] = (struct nl_listener_obs){
-				.proto = x->procs[i].ports[k].proto == TOPO_PROTO_UDP ? IPPROTO_UDP :
-									       IPPROTO_TCP,
-				.family = 2, .port = x->procs[i].ports[k].port };
+	o->listening = calloc(16, sizeof(*o->listening));
+	for (size_t i = 0, k = 0; i < x->nprocs; i++)
+		for (size_t j = 0; j < x->procs[i].nports && k < 16; j++)
+			o->listening[k++] = true;
 }
 
 /* Namespace k of lab l, its plan x, its kernel o (as planned) and its rulesets. */
@@ -312,7 +309,7 @@ static void test_legacy_and_listeners(void)
 		return;
 	/* no-listener: the responder killed; its ports are gone with it */
 	n.o.procs[0] = LAB_HEALTH_DOWN;
-	n.o.nlisteners = 0;
+	n.o.listening[0] = n.o.listening[1] = false;
 	compare(&n);
 	CHECK(n.d.n == 3 && n.d.v[0].kind == LAB_CK_PROCESS_DOWN &&
 	      n.d.v[1].kind == LAB_CK_LISTENER_MISSING);
