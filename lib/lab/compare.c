@@ -64,64 +64,65 @@ static int name_cmp(const void *a, const void *b)
 		      (*(const struct nl_link_obs *const *)b)->name);
 }
 
+/* A finding about link xl: object "WHAT NAME" ("link", "MTU of link"). */
+static struct lab_finding *link_finding(struct cmp *c, enum lab_check_kind k, const char *what,
+					const struct exp_link *xl)
+{
+	struct lab_finding *f = fadd(c, k);
+
+	if (f) {
+		snprintf(f->object, sizeof(f->object), "%s %s", what, xl->name);
+		snprintf(f->dev, sizeof(f->dev), "%s", xl->name);
+	}
+	return f;
+}
+
 static void link_state(struct cmp *c, const struct exp_link *xl, const struct nl_link_obs *a)
 {
 	const char *have_master = NULL;
 	char buf[32];
 	struct lab_finding *f;
 
-	if (xl->kind && strcmp(a->kind, xl->kind) && (f = fadd(c, LAB_CK_LINK_KIND))) {
-		snprintf(f->expected, sizeof(f->expected), "%s", xl->kind);
-		snprintf(f->actual, sizeof(f->actual), "%s", a->kind[0] ? a->kind : "none");
-		goto named;
+	/* Another kind of link by that name: nothing else of it compares. */
+	if (xl->kind && strcmp(a->kind, xl->kind)) {
+		if ((f = link_finding(c, LAB_CK_LINK_KIND, "link", xl))) {
+			snprintf(f->expected, sizeof(f->expected), "%s", xl->kind);
+			snprintf(f->actual, sizeof(f->actual), "%s", a->kind[0] ? a->kind : "none");
+		}
+		return;
 	}
-	if (!(a->flags & IFF_UP) && (f = fadd(c, LAB_CK_LINK_DOWN))) {
+	if (!(a->flags & IFF_UP) && (f = link_finding(c, LAB_CK_LINK_DOWN, "link", xl))) {
 		snprintf(f->expected, sizeof(f->expected), "up");
 		snprintf(f->actual, sizeof(f->actual), "down");
-		snprintf(f->object, sizeof(f->object), "link %s", xl->name);
-		snprintf(f->dev, sizeof(f->dev), "%s", xl->name);
 	}
-	if (xl->mtu && a->mtu != xl->mtu && (f = fadd(c, LAB_CK_LINK_MTU))) {
+	if (xl->mtu && a->mtu != xl->mtu && (f = link_finding(c, LAB_CK_LINK_MTU, "MTU of link", xl))) {
 		snprintf(f->expected, sizeof(f->expected), "%u", xl->mtu);
 		snprintf(f->actual, sizeof(f->actual), "%u", a->mtu);
-		snprintf(f->object, sizeof(f->object), "MTU of link %s", xl->name);
-		snprintf(f->dev, sizeof(f->dev), "%s", xl->name);
 	}
 	if (xl->mac && (!a->has_mac || memcmp(a->mac, xl->mac, 6)) &&
-	    (f = fadd(c, LAB_CK_LINK_MAC))) {
+	    (f = link_finding(c, LAB_CK_LINK_MAC, "MAC address of link", xl))) {
 		mac_text(xl->mac, f->expected, sizeof(f->expected));
 		if (a->has_mac)
 			mac_text(a->mac, f->actual, sizeof(f->actual));
-		snprintf(f->object, sizeof(f->object), "MAC address of link %s", xl->name);
-		snprintf(f->dev, sizeof(f->dev), "%s", xl->name);
 	}
 	if (a->master)
 		have_master = dev_name(c->o, a->master, buf, sizeof(buf));
 	if ((xl->master || have_master) &&
 	    (!xl->master || !have_master || strcmp(xl->master, have_master)) &&
-	    (f = fadd(c, LAB_CK_LINK_MASTER))) {
+	    (f = link_finding(c, LAB_CK_LINK_MASTER, "bridge of link", xl))) {
 		snprintf(f->expected, sizeof(f->expected), "%s", xl->master ? xl->master : "none");
 		snprintf(f->actual, sizeof(f->actual), "%s", have_master ? have_master : "none");
-		snprintf(f->object, sizeof(f->object), "bridge of link %s", xl->name);
-		snprintf(f->dev, sizeof(f->dev), "%s", xl->name);
 	}
 	if (xl->hairpin >= 0 && a->hairpin >= 0 && a->hairpin != xl->hairpin &&
-	    (f = fadd(c, LAB_CK_HAIRPIN))) {
+	    (f = link_finding(c, LAB_CK_HAIRPIN, "hairpin mode of bridge port", xl))) {
 		snprintf(f->expected, sizeof(f->expected), "%s", xl->hairpin ? "on" : "off");
 		snprintf(f->actual, sizeof(f->actual), "%s", a->hairpin ? "on" : "off");
-		snprintf(f->object, sizeof(f->object), "hairpin mode of bridge port %s", xl->name);
-		snprintf(f->dev, sizeof(f->dev), "%s", xl->name);
 	}
-	if (xl->alias && strcmp(a->alias, xl->alias) && (f = fadd(c, LAB_CK_LINK_ALIAS))) {
+	if (xl->alias && strcmp(a->alias, xl->alias) &&
+	    (f = link_finding(c, LAB_CK_LINK_ALIAS, "alias of link", xl))) {
 		snprintf(f->expected, sizeof(f->expected), "%s", xl->alias);
 		snprintf(f->actual, sizeof(f->actual), "%s", a->alias);
-		snprintf(f->object, sizeof(f->object), "alias of link %s", xl->name);
-		snprintf(f->dev, sizeof(f->dev), "%s", xl->name);
 	}
-	return;
-named:
-	snprintf(f->object, sizeof(f->object), "link %s", xl->name);
-	snprintf(f->dev, sizeof(f->dev), "%s", xl->name);
 }
 
 static int ck_links(struct cmp *c)

@@ -116,7 +116,7 @@ enum lab_health lab_process_state(const char *netns, pid_t pid, enum topo_image 
 	 * not down, and nothing to compare its namespace with. A pid reused
 	 * by a process in our namespace, or by another program, is not it. */
 	if (netns_inode(netns, &ino) < 0)
-		return stat("/proc/self/ns/net", &self) == 0 && self.st_ino != st.st_ino &&
+		return stat("/proc/thread-self/ns/net", &self) == 0 && self.st_ino != st.st_ino &&
 		       runs_image(pid, image) ? LAB_HEALTH_NO_NETNS : LAB_HEALTH_DOWN;
 	return st.st_ino == ino ? LAB_HEALTH_OK : LAB_HEALTH_DOWN;
 }
