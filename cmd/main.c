@@ -44,6 +44,11 @@ static const struct command commands[] = {
 	{ "status", cmd_status, NEED_ROOT, "nodes, pods, IPs and container health",
 	  "[--dot]\n"
 	  "      --dot                print the lab as a Graphviz graph\n" },
+	{ "check", cmd_check, NEED_ROOT, "compare the kernel's state with the lab's plan",
+	  "\n"
+	  "  every namespace's links, addresses, routes, neighbours, FDB, sysctls, nftables\n"
+	  "  and iptables-legacy rules and processes against what setup built; each\n"
+	  "  difference with the command that shows it; exit 1 if there is any\n" },
 	{ "exec", cmd_exec, NEED_ROOT, "run a command inside a pod, node or internet host",
 	  "TARGET [-c CONTAINER] -- CMD...\n"
 	  "  TARGET is POD (NAMESPACE/NAME or NAME in default), node/NAME or internet/NAME\n"

@@ -8,7 +8,7 @@
 #include <jansson.h>
 
 #include "cmd.h"
-#include "lab/lab.h"
+#include "lab/check.h"
 #include "out/status.h"
 
 static enum lab_health **health_measure(const struct lab *l)
@@ -37,7 +37,7 @@ int cmd_status(int argc, char **argv)
 		{ 0 },
 	};
 	struct out_status s = { .color = opts.color };
-	struct lab_damage_list damage = { 0 };
+	struct lab_check_list damage = { 0 };
 	struct pp_err e = { 0 };
 	struct lab l;
 	bool dot = false;
@@ -66,11 +66,12 @@ int cmd_status(int argc, char **argv)
 	s.inet_health = calloc(l.topo.inet.nhosts + 1, sizeof(*s.inet_health));
 	for (size_t i = 0; s.inet_health && i < l.topo.inet.nhosts; i++)
 		s.inet_health[i] = lab_host_health(&l, i);
-	ret = lab_damage_netns(&l, &damage);
+	/* check's cheap part: what setup built that is gone. */
+	ret = lab_check_netns(&l, &damage);
 	if (ret == 0)
-		ret = lab_damage_procs(&l, s.health, s.inet_health, &damage);
+		ret = lab_check_procs(&l, s.health, s.inet_health, &damage);
 	if (ret == 0)
-		ret = lab_damage_tables(&l, &damage);
+		ret = lab_check_tables(&l, &damage);
 	if (ret < 0) {
 		pp_err_set(&e, ret == -EPERM ? PP_EXIT_ENV : PP_EXIT_FAIL, ret,
 			   "lab \"%s\": cannot check its objects: %s", l.name, strerror(-ret));
@@ -90,7 +91,7 @@ int cmd_status(int argc, char **argv)
 	if (ret == PP_EXIT_OK && damage.n)
 		ret = PP_EXIT_FAIL;
 out:
-	lab_damage_free(&damage);
+	lab_check_free(&damage);
 	health_free(s.health, l.topo.npods);
 	free(s.inet_health);
 	lab_free(&l);

@@ -35,7 +35,7 @@ _podpath() {
 			COMPREPLY=($(compgen -W "$(ls /run/podpath 2>/dev/null | sed 's/\.lock$//' | sort -u)" -- "$cur"))
 			return
 		fi
-		COMPREPLY=($(compgen -W "setup teardown status exec trace explain help -j --json -p --pretty --lab -h --help -V --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "setup teardown status check exec trace explain help -j --json -p --pretty --lab -h --help -V --version" -- "$cur"))
 		return
 	fi
 	case $cmd in
@@ -49,6 +49,7 @@ _podpath() {
 		COMPREPLY=($(compgen -W "-f --file --nodes --pods-per-node --services --network --proxy-mode --help" -- "$cur")) ;;
 	teardown) COMPREPLY=($(compgen -W "--all --help" -- "$cur")) ;;
 	status) COMPREPLY=($(compgen -W "--dot --help" -- "$cur")) ;;
+	check) COMPREPLY=($(compgen -W "--help" -- "$cur")) ;;
 	exec)
 		COMPREPLY=($(compgen -W "$(_podpath_objects $labopt) -c --container --" -- "$cur")) ;;
 	trace)
@@ -70,7 +71,7 @@ _podpath() {
 		((npos >= 1)) && svcs=$(_podpath_services $labopt)
 		COMPREPLY=($(compgen -W "$(_podpath_objects $labopt) $svcs -p --protocol --port --timeout --size --pcap --tui --netns --help" -- "$cur")) ;;
 	explain) COMPREPLY=($(compgen -W "model basics container-to-container pod-to-pod cross-node pod-to-service dns egress ingress summary --list --live --tui --help" -- "$cur")) ;;
-	help) COMPREPLY=($(compgen -W "setup teardown status exec trace explain help" -- "$cur")) ;;
+	help) COMPREPLY=($(compgen -W "setup teardown status check exec trace explain help" -- "$cur")) ;;
 	esac
 }
 complete -F _podpath podpath

@@ -40,7 +40,7 @@ function __podpath_services
 	string match -rag '"namespace":"([^"]*)","name":"([^"]*)","type":"' -- $json | paste -d/ - - | sed 's/^/svc\//'
 end
 
-set -l cmds setup teardown status exec trace explain help
+set -l cmds setup teardown status check exec trace explain help
 complete -c podpath -f
 complete -c podpath -n "not __fish_seen_subcommand_from $cmds" -a "$cmds"
 complete -c podpath -n "not __fish_seen_subcommand_from $cmds" -s j -l json -d 'one JSON document'

@@ -101,10 +101,7 @@ static bool runs_image(pid_t pid, enum topo_image image)
 	return !strcmp(base ? base + 1 : buf, prog[image]);
 }
 
-/* pid is alive, still in netns (not a reused pid), and answers on its
- * first port. */
-static enum lab_health process_health(const char *netns, pid_t pid, enum topo_image image,
-				      const struct topo_port *ports, size_t nports)
+enum lab_health lab_process_state(const char *netns, pid_t pid, enum topo_image image)
 {
 	char path[64];
 	struct stat st, self;
@@ -119,10 +116,20 @@ static enum lab_health process_health(const char *netns, pid_t pid, enum topo_im
 	 * not down, and nothing to compare its namespace with. A pid reused
 	 * by a process in our namespace, or by another program, is not it. */
 	if (netns_inode(netns, &ino) < 0)
-		return stat("/proc/self/ns/net", &self) == 0 && self.st_ino != st.st_ino &&
+		return stat("/proc/thread-self/ns/net", &self) == 0 && self.st_ino != st.st_ino &&
 		       runs_image(pid, image) ? LAB_HEALTH_NO_NETNS : LAB_HEALTH_DOWN;
-	if (st.st_ino != ino)
-		return LAB_HEALTH_DOWN;
+	return st.st_ino == ino ? LAB_HEALTH_OK : LAB_HEALTH_DOWN;
+}
+
+/* pid is alive, still in netns (not a reused pid), and answers on its
+ * first port. */
+static enum lab_health process_health(const char *netns, pid_t pid, enum topo_image image,
+				      const struct topo_port *ports, size_t nports)
+{
+	enum lab_health h = lab_process_state(netns, pid, image);
+
+	if (h != LAB_HEALTH_OK)
+		return h;
 	if (nports && !probe(netns, image, &ports[0]))
 		return LAB_HEALTH_UNRESPONSIVE;
 	return LAB_HEALTH_OK;

@@ -68,48 +68,14 @@ enum lab_health lab_container_health(const struct lab *l, size_t pod, size_t con
 /* The same for internet host h's program (a client is always ok). */
 enum lab_health lab_host_health(const struct lab *l, size_t h);
 const char *lab_health_name(enum lab_health h);
+/* Is pid running in netns? OK, DOWN, or NO_NETNS (it runs the image's
+ * program in a namespace no longer pinned): health without the probe. */
+enum lab_health lab_process_state(const char *netns, pid_t pid, enum topo_image image);
 
 /* Is podpath privileged over lab l's namespaces (it can enter them)? 0; or
  * PP_EXIT_ENV in e, -EPERM, e.g. inside a user namespace that is not the
  * lab's: then every health and kernel check would read as "down". */
 int lab_access_check(const struct lab *l, struct pp_err *e);
-
-/* Damage: what status finds missing of what setup built. Cheap checks
- * (no probe, no dump), each a small function adding findings. */
-enum lab_damage_kind {
-	LAB_DAMAGE_NETNS,	/* a namespace is not pinned under /run/netns */
-	LAB_DAMAGE_PROCESS,	/* a container's or internet host's process is not running */
-	LAB_DAMAGE_UNPINNED,	/* a process runs in a namespace no longer pinned */
-	LAB_DAMAGE_NFT_TABLE,	/* an nftables table setup made is gone */
-};
-
-struct lab_damage {
-	enum lab_damage_kind kind;
-	char object[3 * TOPO_LABEL_MAX + 16];	/* "container default/web-1 sidecar" */
-	char netns[LAB_NETNS_MAX];		/* where: the namespace concerned */
-	int pid;				/* PROCESS, UNPINNED */
-	char table[TOPO_LABEL_MAX];		/* NFT_TABLE: "ip kube-proxy" */
-};
-
-struct lab_damage_list {
-	struct lab_damage *v;
-	size_t n, cap;
-};
-
-/* Every namespace of l's plan that is not pinned. 0 or -ENOMEM. */
-int lab_damage_netns(const struct lab *l, struct lab_damage_list *d);
-/* Every process that health[pod][container] and inet_health[host] (as
- * measured) show down or unpinned. 0 or -ENOMEM. */
-int lab_damage_procs(const struct lab *l, enum lab_health *const *health,
-		     const enum lab_health *inet_health, struct lab_damage_list *d);
-/* Every nftables table setup made (kube-proxy's, ip-masq-agent, the cloud
- * gateway's, the load balancer's, the VPC router's) that is gone from a
- * namespace that is still there. 0, -ENOMEM or -EPERM. */
-int lab_damage_tables(const struct lab *l, struct lab_damage_list *d);
-/* The command that shows finding f with the kernel's own tools. */
-void lab_damage_command(const struct lab_damage *f, char *buf, size_t len);
-const char *lab_damage_kind_name(enum lab_damage_kind k);
-void lab_damage_free(struct lab_damage_list *d);
 
 /* The resolv.conf "namespace" of nodes and internet hosts: not a valid
  * Kubernetes namespace, so it never meets a pod's. */

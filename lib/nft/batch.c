@@ -51,17 +51,22 @@ struct nft_batch {
 
 struct nft_batch *nft_batch_new(void)
 {
+	return nft_batch_new_sized(PAGE_SIZE_B);
+}
+
+struct nft_batch *nft_batch_new_sized(size_t page)
+{
 	struct nft_batch *b = calloc(1, sizeof(*b));
 
 	if (!b)
 		return NULL;
-	b->b = nftnl_batch_alloc(PAGE_SIZE_B, PAGE_OVERRUN);
+	b->b = nftnl_batch_alloc((uint32_t)page, PAGE_OVERRUN);
 	if (!b->b) {
 		free(b);
 		return NULL;
 	}
 	/* Quiets memcheck about header padding libnftnl leaves unwritten. */
-	memset(nftnl_batch_buffer(b->b), 0, PAGE_SIZE_B + PAGE_OVERRUN);
+	memset(nftnl_batch_buffer(b->b), 0, page + PAGE_OVERRUN);
 	b->seq0 = (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16);
 	b->next_set_id = 1;
 	/* Random: names must not meet those of sets made by earlier batches
@@ -95,6 +100,29 @@ uint32_t nft_batch_set_id(struct nft_batch *b)
 void nft_batch_anon_name(struct nft_batch *b, char *buf, size_t len)
 {
 	snprintf(buf, len, "__map%016llx", (unsigned long long)(b->anon_base + b->anon_n++));
+}
+
+int nft_batch_for_each(struct nft_batch *b, int (*fn)(const struct nlmsghdr *nlh, void *arg),
+		       void *arg)
+{
+	uint32_t npages = (uint32_t)nftnl_batch_iovec_len(b->b);
+	struct iovec *iov = calloc(npages ? npages : 1, sizeof(*iov));
+	int ret = 0;
+
+	if (!iov)
+		return -ENOMEM;
+	nftnl_batch_iovec(b->b, iov, npages);
+	for (uint32_t i = 0; ret == 0 && i < npages; i++) {
+		const struct nlmsghdr *nlh = iov[i].iov_base;
+		int left = (int)iov[i].iov_len;
+
+		for (; ret == 0 && mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
+			if (nlh->nlmsg_type != NFNL_MSG_BATCH_BEGIN &&
+			    nlh->nlmsg_type != NFNL_MSG_BATCH_END)
+				ret = fn(nlh, arg);
+	}
+	free(iov);
+	return ret;
 }
 
 /* Start message n of the batch and remember its owner. */

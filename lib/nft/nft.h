@@ -46,6 +46,10 @@ enum nft_key {
 /* ---- batches ------------------------------------------------------------ */
 
 struct nft_batch *nft_batch_new(void);
+/* The same with pages of `page` bytes (nft_batch_new: 1 MiB): a batch that
+ * is only read back (nft_batch_for_each), or small, need not fault in a
+ * megabyte. A message never straddles pages either way. */
+struct nft_batch *nft_batch_new_sized(size_t page);
 void nft_batch_free(struct nft_batch *b);
 /* Messages queued so far (BEGIN/END not counted). */
 size_t nft_batch_count(const struct nft_batch *b);
@@ -92,6 +96,11 @@ void nft_ack_ext(const struct nlmsghdr *nlh, char *buf, size_t len);
  * "__map%d" would make the kernel scan every set of the table for a free
  * number, per set. */
 void nft_batch_anon_name(struct nft_batch *b, char *buf, size_t len);
+/* Call fn for each message queued so far (not BEGIN/END), in order, until
+ * it returns non-zero (returned). Reads the batch: ruleset.c makes the
+ * expected ruleset from what setup would send. */
+int nft_batch_for_each(struct nft_batch *b, int (*fn)(const struct nlmsghdr *nlh, void *arg),
+		       void *arg);
 /* A fresh id for a set created in a batch (anonymous sets are referred to
  * by id until the kernel names them). */
 uint32_t nft_batch_set_id(struct nft_batch *b);
@@ -197,6 +206,16 @@ int nft_chain_rule_count(uint32_t family, const char *table, const char *chain, 
 /* Does table `name` of family exist in the calling thread's namespace? 1, 0,
  * or -errno (-EPERM without CAP_NET_ADMIN over it). */
 int nft_table_exists(uint32_t family, const char *name);
+
+/* A NETLINK_NETFILTER socket of the calling thread's namespace, bound, for
+ * nft_dump; NULL with errno set. Close it with mnl_socket_close. */
+struct mnl_socket *nft_socket_open(void);
+/* Send the request in buf (len bytes of room; its header's sequence is seq)
+ * on nl and run cb over the answer to its end, reusing buf to receive. 0,
+ * or -errno of the socket or the kernel (ENOENT: no such object), also
+ * when a receive failed before the end (messages lost). */
+int nft_dump(struct mnl_socket *nl, char *buf, size_t len, uint32_t seq,
+	     int (*cb)(const struct nlmsghdr *nlh, void *arg), void *arg);
 
 /* Add an element to an address map: key ip -> data ip. 0, -ENOMEM or
  * -ENAMETOOLONG (comment as for nft_set_elem_add). */

@@ -17,34 +17,55 @@ static int count_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* Send the request in buf (its header's sequence is seq) and run cb over
- * the answer to the end: 0, or -errno of the socket or of the kernel's
- * error (an ENOENT for a table not there among them). */
-static int query_run(char *buf, size_t len, uint32_t seq, mnl_cb_t cb, void *data)
+struct mnl_socket *nft_socket_open(void)
 {
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	int saved;
+
+	if (!nl)
+		return NULL;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		saved = errno;
+		mnl_socket_close(nl);
+		errno = saved;
+		return NULL;
+	}
+	return nl;
+}
+
+int nft_dump(struct mnl_socket *nl, char *buf, size_t len, uint32_t seq,
+	     int (*cb)(const struct nlmsghdr *nlh, void *arg), void *arg)
+{
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
-	uint32_t portid;
-	int ret;
+	uint32_t portid = mnl_socket_get_portid(nl);
+	int ret = MNL_CB_OK;
 	ssize_t got = 0;
+
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	while (ret > MNL_CB_STOP) {
+		got = mnl_socket_recvfrom(nl, buf, len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		/* A receive that failed (ENOBUFS: messages lost) before the
+		 * dump's end is an error, never a shorter answer taken for
+		 * the whole. */
+		if (got <= 0)
+			return got < 0 ? -errno : -EIO;
+		ret = mnl_cb_run(buf, (size_t)got, seq, portid, cb, arg);
+	}
+	return ret < 0 ? (errno ? -errno : -EIO) : 0;
+}
+
+/* One question on a socket of its own; see nft_dump. */
+static int query_run(char *buf, size_t len, uint32_t seq, mnl_cb_t cb, void *data)
+{
+	struct mnl_socket *nl = nft_socket_open();
+	int ret;
 
 	if (!nl)
 		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	portid = mnl_socket_get_portid(nl);
-	ret = MNL_CB_OK;
-	while (ret > MNL_CB_STOP && (got = mnl_socket_recvfrom(nl, buf, len)) > 0)
-		ret = mnl_cb_run(buf, (size_t)got, seq, portid, cb, data);
-	/* A receive that failed (ENOBUFS: messages lost) before the dump's
-	 * end is an error, never a shorter answer taken for the whole. */
-	if (ret > MNL_CB_STOP && got < 0)
-		ret = MNL_CB_ERROR;
-	ret = ret < 0 ? -errno : 0;
-out:
+	ret = nft_dump(nl, buf, len, seq, cb, data);
 	mnl_socket_close(nl);
 	return ret;
 }

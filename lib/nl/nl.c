@@ -26,6 +26,8 @@
 #define NL_CHUNK (32 * 1024)
 #define NL_MSG_MAX 1024
 #define NL_RX 16384
+/* A dump answer: the kernel fills up to 32 KiB per message batch. */
+#define NL_DUMP_RX 32768
 
 struct nl {
 	struct mnl_socket *sock;
@@ -600,7 +602,9 @@ static int alias_cb(const struct nlmsghdr *nlh, void *data)
 int nl_request(struct nl *nl, struct nlmsghdr *nlh,
 	       int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
 {
-	char rx[NL_RX] __attribute__((aligned(8)));
+	/* A dump answer comes in batches of up to 32 KiB: a smaller buffer
+	 * would truncate them. */
+	char rx[NL_DUMP_RX] __attribute__((aligned(8)));
 	uint32_t seq = nl->seq_base++;
 	ssize_t n;
 	int ret;
@@ -621,7 +625,7 @@ int nl_request(struct nl *nl, struct nlmsghdr *nlh,
 			return -errno;
 		ret = mnl_cb_run(rx, (size_t)n, seq, nl->portid, cb, data);
 	} while (ret > MNL_CB_STOP);
-	return ret < 0 ? -errno : 0;
+	return ret < 0 ? (errno ? -errno : -EIO) : 0;
 }
 
 /* One request, one answer (not a dump): send nlh, run cb on the reply. */
@@ -764,16 +768,23 @@ static int veth_cb(const struct nlmsghdr *nlh, void *data)
 
 int nl_veth_peers(struct nl *nl, void (*fn)(void *arg, const char *ifname, int nsid), void *arg)
 {
-	char buf[256] __attribute__((aligned(8)));
+	char req[256] __attribute__((aligned(8)));
 	struct veth_ctx ctx = { fn, arg };
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
 	struct ifinfomsg *ifi;
 
 	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_DUMP;
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
-	return nl_request(nl, nlh, veth_cb, &ctx);
+	return nl_dump(nl, nlh, veth_cb, &ctx);
+}
+
+/* A dump is a request with NLM_F_DUMP: the one receive loop, nl_request. */
+int nl_dump(struct nl *nl, struct nlmsghdr *req, int (*cb)(const struct nlmsghdr *nlh, void *arg),
+	    void *arg)
+{
+	req->nlmsg_flags = NLM_F_DUMP;
+	return nl_request(nl, req, cb, arg);
 }
 
 static int nsid_cb(const struct nlmsghdr *nlh, void *data)

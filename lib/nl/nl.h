@@ -123,4 +123,93 @@ struct nlmsghdr;
 int nl_request(struct nl *nl, struct nlmsghdr *nlh,
 	       int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
 
+/* ---- dumps: the namespace's whole table of one kind, one request each ---- */
+
+/* Send dump request req (type and header filled; flags and sequence are
+ * set here) and call cb for each answer, to the end. 0, or -errno: the
+ * kernel's error, or a receive that lost part of the answer. */
+int nl_dump(struct nl *nl, struct nlmsghdr *req, int (*cb)(const struct nlmsghdr *nlh, void *arg),
+	    void *arg);
+
+/* A link as the kernel has it. */
+struct nl_link_obs {
+	int index;
+	char name[16];		/* IFNAMSIZ */
+	unsigned flags;		/* IFF_* (IFF_UP: administratively up) */
+	unsigned mtu;
+	int master;		/* ifindex of its bridge; 0: none */
+	uint8_t mac[6];
+	bool has_mac;
+	char kind[16];		/* "veth", "bridge", "vxlan"; "" for lo and others */
+	int hairpin;		/* bridge port: 0 or 1; -1: not a bridge port */
+	char alias[64];		/* IFLA_IFALIAS, cut to fit */
+};
+
+/* An IPv4 address. */
+struct nl_addr_obs {
+	int index;
+	uint32_t addr;		/* host byte order */
+	uint8_t plen;
+};
+
+/* An IPv4 route of any table (the local table's too: the caller filters). */
+struct nl_route_obs {
+	uint32_t table;
+	uint8_t type;		/* RTN_* */
+	uint8_t proto;		/* RTPROT_* */
+	uint8_t scope;
+	uint8_t tos;
+	uint32_t dst;
+	uint8_t plen;
+	uint32_t gw;		/* first next hop's; 0: none */
+	int oif;		/* first next hop's; 0: none */
+	uint32_t priority;	/* metric */
+	unsigned flags;		/* RTNH_F_* (ONLINK, LINKDOWN) */
+	bool multipath;
+};
+
+/* An IPv4 policy rule. */
+struct nl_rule_obs {
+	uint32_t priority;
+	uint32_t table;
+	uint8_t action;		/* FR_ACT_* */
+	uint32_t fwmark, fwmask;
+	uint32_t src, dst;
+	uint8_t src_len, dst_len;
+	char iif[16], oif[16];
+	bool other;		/* a selector this struct does not hold (uid, ports, ...) */
+};
+
+/* An IPv4 neighbour (ARP) entry, a proxy-ARP entry or a bridge FDB entry. */
+struct nl_neigh_obs {
+	int index;
+	uint32_t ip;		/* IPv4 entries: the address; FDB: the remote (NDA_DST), 0 if none */
+	uint8_t mac[6];
+	bool has_mac;
+	uint16_t state;		/* NUD_* */
+	uint8_t flags;		/* NTF_* */
+	int master;		/* FDB: the bridge the entry belongs to; 0: the device's own */
+};
+
+/* Each fills *v (malloc'd, the caller frees) and *n from one dump of the
+ * socket's namespace. 0 or -errno. */
+int nl_links_dump(struct nl *nl, struct nl_link_obs **v, size_t *n);
+int nl_addrs_dump(struct nl *nl, struct nl_addr_obs **v, size_t *n);
+int nl_routes_dump(struct nl *nl, struct nl_route_obs **v, size_t *n);
+int nl_rules_dump(struct nl *nl, struct nl_rule_obs **v, size_t *n);
+/* IPv4 neighbours; with proxy, the proxy-ARP entries instead. */
+int nl_neighs_dump(struct nl *nl, bool proxy, struct nl_neigh_obs **v, size_t *n);
+/* Bridge and VXLAN forwarding database entries (AF_BRIDGE neighbours). */
+int nl_fdb_dump(struct nl *nl, struct nl_neigh_obs **v, size_t *n);
+
+/* A NETLINK_SOCK_DIAG socket of the calling thread's namespace; NULL with
+ * errno set. */
+struct nl_diag;
+struct nl_diag *nl_diag_open(void);
+void nl_diag_close(struct nl_diag *d);
+/* Is there a socket that takes IPPROTO_TCP or IPPROTO_UDP packets to
+ * addr:port (addr 0: any of the namespace's), a TCP listener or a bound
+ * UDP socket, IPv4 or dual-stack? 1, 0, or -errno. One exact lookup. */
+int nl_listener_find(struct nl_diag *d, uint8_t proto, uint32_t addr, uint16_t port);
+
 #endif

@@ -86,52 +86,60 @@ static void internet_text(FILE *f, const struct out_status *s)
 
 void out_status_damage_text(FILE *f, const struct out_status *s)
 {
-	const struct lab_damage_list *d = s->damage;
-	char cmd[LAB_NETNS_MAX + 64];
+	const struct lab_check_list *d = s->damage;
+	char cmd[LAB_NETNS_MAX + 512];
 
 	if (!d || !d->n)
 		return;
 	fprintf(f, "\n%sdamage%s: %zu thing%s missing from lab %s\n", s->color ? RED : "",
 		s->color ? RESET : "", d->n, d->n == 1 ? "" : "s", s->lab->name);
 	for (size_t i = 0; i < d->n; i++) {
-		const struct lab_damage *x = &d->v[i];
+		const struct lab_finding *x = &d->v[i];
 
-		lab_damage_command(x, cmd, sizeof(cmd));
+		lab_check_command(x, cmd, sizeof(cmd));
 		switch (x->kind) {
-		case LAB_DAMAGE_NETNS:
-			fprintf(f, "  %s: namespace %s is missing", x->object, x->netns);
+		case LAB_CK_NETNS_MISSING:
+			fprintf(f, "  %s: namespace %s is missing", x->place, x->netns);
 			break;
-		case LAB_DAMAGE_PROCESS:
+		case LAB_CK_PROCESS_DOWN:
 			fprintf(f, "  %s: process %d is not running", x->object, x->pid);
 			break;
-		case LAB_DAMAGE_UNPINNED:
+		case LAB_CK_PROCESS_UNPINNED:
 			fprintf(f, "  %s: process %d runs, but its namespace %s is no longer pinned",
 				x->object, x->pid, x->netns);
 			break;
-		case LAB_DAMAGE_NFT_TABLE:
-			fprintf(f, "  %s: nftables table %s is missing from %s", x->object, x->table,
+		case LAB_CK_NFT_TABLE_MISSING:
+			fprintf(f, "  %s: nftables %s is missing from %s", x->place, x->object,
 				x->netns);
+			break;
+		default:	/* status runs the cheap checks only */
+			fprintf(f, "  %s: %s", x->place, x->object);
 			break;
 		}
 		fprintf(f, " (see: %s)\n", cmd);
 	}
 }
 
-static json_t *damage_json(const struct lab_damage_list *d)
+/* Each finding as status has always listed it: the namespace's or table's
+ * owner, or the process, as its object. */
+static json_t *damage_json(const struct lab_check_list *d)
 {
 	json_t *a = json_array();
-	char cmd[LAB_NETNS_MAX + 64];
+	char cmd[LAB_NETNS_MAX + 512], table[300];
 
 	for (size_t i = 0; a && d && i < d->n; i++) {
-		const struct lab_damage *x = &d->v[i];
-		json_t *o = json_pack("{s:s, s:s, s:s}", "kind", lab_damage_kind_name(x->kind),
-				      "object", x->object, "netns", x->netns);
+		const struct lab_finding *x = &d->v[i];
+		bool proc = x->kind == LAB_CK_PROCESS_DOWN || x->kind == LAB_CK_PROCESS_UNPINNED;
+		json_t *o = json_pack("{s:s, s:s, s:s}", "kind", lab_check_kind_name(x->kind),
+				      "object", proc ? x->object : x->place, "netns", x->netns);
 
-		if (x->kind == LAB_DAMAGE_PROCESS || x->kind == LAB_DAMAGE_UNPINNED)
+		if (proc)
 			json_object_set_new(o, "pid", json_integer(x->pid));
-		if (x->kind == LAB_DAMAGE_NFT_TABLE)
-			json_object_set_new(o, "table", json_string(x->table));
-		lab_damage_command(x, cmd, sizeof(cmd));
+		if (x->kind == LAB_CK_NFT_TABLE_MISSING) {
+			snprintf(table, sizeof(table), "%s %s", x->key, x->nft_table);
+			json_object_set_new(o, "table", json_string(table));
+		}
+		lab_check_command(x, cmd, sizeof(cmd));
 		json_object_set_new(o, "command", json_string(cmd));
 		json_array_append_new(a, o);
 	}

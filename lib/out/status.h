@@ -6,14 +6,14 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "lab/lab.h"
+#include "lab/check.h"
 
 /* health[pod][container] as measured; NULL pointers mean "not measured". */
 struct out_status {
 	const struct lab *lab;
 	enum lab_health **health;
 	enum lab_health *inet_health;	/* per internet host; NULL: not measured */
-	const struct lab_damage_list *damage;	/* what is missing; NULL: not checked */
+	const struct lab_check_list *damage;	/* what is missing; NULL: not checked */
 	bool color;
 };
 

@@ -1,9 +1,10 @@
-/* Unit tests for lib/lab/damage: health as measured becomes findings that
- * name the object, its namespace and pid, and the command that shows it. */
+/* Unit tests for lib/lab/damage, status's part of check: health as measured
+ * becomes findings that name the object, its namespace and pid, and the
+ * command that shows it. */
 #include <errno.h>
 #include <stdlib.h>
 
-#include "lab/lab.h"
+#include "lab/check.h"
 #include "unit.h"
 
 /* The default lab "t" with every container and program healthy. */
@@ -47,21 +48,21 @@ static ssize_t pod_index(const struct lab *l, const char *name)
 
 static void test_damage_healthy_lab_has_none(void)
 {
-	struct lab_damage_list d = { 0 };
+	struct lab_check_list d = { 0 };
 	enum lab_health **h, *inet;
 	struct lab l;
 
 	if (!CHECK(lab_make(&l, &h, &inet) == 0))
 		return;
-	CHECK_EQ_INT(lab_damage_procs(&l, h, inet, &d), 0);
+	CHECK_EQ_INT(lab_check_procs(&l, h, inet, &d), 0);
 	CHECK_EQ_INT(d.n, 0);
-	lab_damage_free(&d);
+	lab_check_free(&d);
 	lab_drop(&l, h, inet);
 }
 
 static void test_damage_down_and_unpinned(void)
 {
-	struct lab_damage_list d = { 0 };
+	struct lab_check_list d = { 0 };
 	enum lab_health **h, *inet;
 	char cmd[256];
 	struct lab l;
@@ -76,29 +77,30 @@ static void test_damage_down_and_unpinned(void)
 	h[w1][1] = LAB_HEALTH_DOWN;		/* web-1's sidecar */
 	h[w2][0] = LAB_HEALTH_NO_NETNS;		/* web-2's web, its netns unpinned */
 	h[w2 == 0 ? 1 : 0][0] = LAB_HEALTH_UNRESPONSIVE;	/* running: not damage */
-	CHECK_EQ_INT(lab_damage_procs(&l, h, inet, &d), 0);
+	CHECK_EQ_INT(lab_check_procs(&l, h, inet, &d), 0);
 	CHECK_EQ_INT(d.n, 2);
 	if (d.n != 2)
 		goto out;
-	CHECK_EQ_INT(d.v[0].kind, LAB_DAMAGE_PROCESS);
+	CHECK_EQ_INT(d.v[0].kind, LAB_CK_PROCESS_DOWN);
 	CHECK_EQ_STR(d.v[0].object, "container default/web-1 sidecar");
 	CHECK_EQ_STR(d.v[0].netns, "t_pod_default_web-1");
+	CHECK_EQ_STR(d.v[0].place, "pod default/web-1");
 	CHECK_EQ_INT(d.v[0].pid, l.pids[w1][1]);
-	lab_damage_command(&d.v[0], cmd, sizeof(cmd));
+	lab_check_command(&d.v[0], cmd, sizeof(cmd));
 	CHECKF(!strncmp(cmd, "ps -p ", 6) && atoi(cmd + 6) == l.pids[w1][1], "%s", cmd);
-	CHECK_EQ_INT(d.v[1].kind, LAB_DAMAGE_UNPINNED);
+	CHECK_EQ_INT(d.v[1].kind, LAB_CK_PROCESS_UNPINNED);
 	CHECK_EQ_STR(d.v[1].object, "container default/web-2 web");
-	CHECK_EQ_STR(lab_damage_kind_name(d.v[1].kind), "process-unpinned");
-	lab_damage_command(&d.v[1], cmd, sizeof(cmd));
+	CHECK_EQ_STR(lab_check_kind_name(d.v[1].kind), "process-unpinned");
+	lab_check_command(&d.v[1], cmd, sizeof(cmd));
 	CHECK(!strncmp(cmd, "ip netns identify ", 18));
 out:
-	lab_damage_free(&d);
+	lab_check_free(&d);
 	lab_drop(&l, h, inet);
 }
 
 static void test_damage_inet_client_never_down(void)
 {
-	struct lab_damage_list d = { 0 };
+	struct lab_check_list d = { 0 };
 	enum lab_health **h, *inet;
 	struct lab l;
 
@@ -108,21 +110,21 @@ static void test_damage_inet_client_never_down(void)
 	for (size_t i = 0; i < l.topo.inet.nhosts; i++)
 		inet[i] = l.topo.inet.hosts[i].image == TOPO_IMAGE_NONE ? LAB_HEALTH_DOWN
 									: LAB_HEALTH_OK;
-	CHECK_EQ_INT(lab_damage_procs(&l, h, inet, &d), 0);
+	CHECK_EQ_INT(lab_check_procs(&l, h, inet, &d), 0);
 	CHECK_EQ_INT(d.n, 0);
-	lab_damage_free(&d);
+	lab_check_free(&d);
 	lab_drop(&l, h, inet);
 }
 
 static void test_damage_table_command(void)
 {
-	struct lab_damage f = { .kind = LAB_DAMAGE_NFT_TABLE, .netns = "t_node_node-2",
-				.table = "ip kube-proxy" };
+	struct lab_finding f = { .kind = LAB_CK_NFT_TABLE_MISSING, .netns = "t_node_node-2",
+				 .key = "ip", .nft_table = "kube-proxy" };
 	char cmd[256];
 
-	lab_damage_command(&f, cmd, sizeof(cmd));
+	lab_check_command(&f, cmd, sizeof(cmd));
 	CHECK_EQ_STR(cmd, "ip netns exec t_node_node-2 nft list tables");
-	CHECK_EQ_STR(lab_damage_kind_name(LAB_DAMAGE_NETNS), "netns-missing");
+	CHECK_EQ_STR(lab_check_kind_name(LAB_CK_NETNS_MISSING), "netns-missing");
 }
 
 int main(void)
