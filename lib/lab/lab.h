@@ -17,6 +17,9 @@
 #define LAB_RUN_DIR "/run/podpath"
 #define LAB_DEFAULT_NAME "podpath"
 #define LAB_CA_FILE "ca.pem"	/* the lab's CA: trust it to verify the ingress's TLS */
+/* The temporary nftables table a trace arms in every namespace it watches
+ * ("podpath-trace-<tag>"): an observer, not part of the lab (check skips it). */
+#define LAB_TRACE_TABLE_PREFIX "podpath-trace-"
 
 struct lab {
 	char name[LAB_NAME_MAX + 1];

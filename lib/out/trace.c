@@ -7,6 +7,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
+#include "out/check.h"
 #include "out/trace.h"
 
 #define BOLD "\033[1m"
@@ -383,6 +384,37 @@ static json_t *drops_json(const struct trace *t)
 	return o;
 }
 
+/* How the kernel differs from the lab's plan on the path (a failed trace). */
+static void plan_text(FILE *f, const struct trace *t)
+{
+	char s[2 * LAB_CHECK_TEXT + 256], cmd[512];
+
+	for (size_t i = 0; i < t->plan.n; i++) {
+		out_check_sentence(s, sizeof(s), &t->plan.v[i]);
+		lab_check_command(&t->plan.v[i], cmd, sizeof(cmd));
+		fprintf(f, "%s  %s: %s\n      see: %s\n",
+			i ? "" : "differences from the lab's plan on this path (as podpath check finds them):\n",
+			t->plan.v[i].place, s, cmd);
+	}
+}
+
+static json_t *plan_json(const struct trace *t)
+{
+	json_t *a = json_array();
+	char cmd[512];
+
+	for (size_t i = 0; a && i < t->plan.n; i++) {
+		const struct lab_finding *x = &t->plan.v[i];
+
+		lab_check_command(x, cmd, sizeof(cmd));
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "check",
+						   lab_check_kind_name(x->kind), "netns", x->netns,
+						   "place", x->place, "object", x->object, "expected",
+						   x->expected, "actual", x->actual, "command", cmd));
+	}
+	return a;
+}
+
 static json_t *findings_json(const struct trace *t)
 {
 	json_t *a = json_array();
@@ -456,6 +488,8 @@ void out_trace_text(FILE *f, const struct trace *t, bool color)
 		findings_text(f, t);
 	if (!ok || t->drops_off[0])
 		drops_text(f, t);
+	if (!ok)
+		plan_text(f, t);
 	if (t->res.tls[0])
 		fprintf(f, "tls: %s\n", t->res.tls);
 	/* A delivered answer says its path only when the path was not the
@@ -635,6 +669,7 @@ json_t *out_trace_json(const struct trace *t)
 		json_object_set_new(o, "expected_path", expected_json(t));
 		json_object_set_new(o, "observer_losses", losses_json(t));
 		json_object_set_new(o, "kernel_drops", drops_json(t));
+		json_object_set_new(o, "plan_differences", plan_json(t));
 	}
 	/* Behind the ingress: the second connection, as a trace of its own. */
 	if (o && t->proxy_pod >= 0) {

@@ -34,11 +34,12 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 
+#include "lab/lab.h"
 #include "netns/netns.h"
 #include "nft/nft.h"
 #include "trace/nftrace.h"
 
-#define TRACE_PREFIX	"podpath-trace-"
+#define TRACE_PREFIX	LAB_TRACE_TABLE_PREFIX
 #define TRACE_COMMENT	"podpath trace probe"
 /* Before raw (-300), conntrack (-200) and DNAT (-100): the packet is marked
  * before anything else in the namespace can change or drop it. */

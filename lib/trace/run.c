@@ -670,6 +670,7 @@ void trace_free(struct trace *t)
 	free(t->ipt);
 	t->ipt = NULL;
 	t->nipt = 0;
+	lab_check_free(&t->plan);
 	free(t->loss);
 	t->loss = NULL;
 	t->nloss = 0;

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "err.h"
+#include "lab/check.h"
 #include "lab/lab.h"
 #include "proxy/names.h"
 #include "trace/capture.h"
@@ -115,7 +116,7 @@ struct trace_finding {
 	ssize_t hop;			/* the hop it concerns, -1: none */
 	char ifname[IF_NAMESIZE];	/* the interface there, "" if none */
 	char object[640];		/* the kernel object: "sysctl net.ipv4.ip_forward", "route 10.244.2.0/24" */
-	char expected[160], actual[160];	/* what the lab or the path needs, what the kernel has ("" if n/a) */
+	char expected[LAB_CHECK_TEXT], actual[LAB_CHECK_TEXT];	/* what the lab or the path needs, what the kernel has ("" if n/a) */
 	char command[384];		/* the command that shows it, "" if none */
 	char drop_reason[64], drop_func[64];	/* the kernel's drop reason and function, "" if none */
 	char *text;			/* the finding in words (owned) */
@@ -291,6 +292,9 @@ struct trace {
 	struct trace_evidence ev;	/* kernel state asked after the probe */
 	struct trace_drop *drops;	/* the flow's packets the kernel dropped, in time order (owned) */
 	size_t ndrops;
+	/* A failed trace: how the kernel differs from the lab's plan in the
+	 * namespaces the probe could cross (lab/check.h; owned). */
+	struct lab_check_list plan;
 	/* iptables-legacy rules whose counters grew while the probe passed,
 	 * read before and after in every place (owned). */
 	struct trace_ipt_hit *ipt;

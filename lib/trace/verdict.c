@@ -186,8 +186,18 @@ int trace_evidence_collect(struct trace *t)
 	memset(ev, 0, sizeof(*ev));
 	ev->ip_forward = ev->rp_filter = ev->ct_count = ev->ct_max = -1;
 	ev->port_pod = -1;
+	lab_check_free(&t->plan);
 	if (!t->nns || t->res.outcome == PROBE_OK)
 		return 0;
+	/* The lab's plan against the kernel in every place on the way: a
+	 * failed trace cites what differs there. A place that cannot be
+	 * checked leaves the list as it got. */
+	if (t->lab) {
+		struct pp_err e = { 0 };
+
+		if (lab_check_run(t->lab, t->ns, t->nns, &t->plan, &e) < 0 && !t->plan.n)
+			lab_check_free(&t->plan);
+	}
 	d = diag_terminal_drop(t);
 	if (d && d->ns >= 0)
 		ask_sysctls(t, (size_t)d->ns, d->ifname, ev);

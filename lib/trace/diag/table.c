@@ -25,6 +25,7 @@ const struct diag_check diag_checks[] = {
 	{ "tls-failed", diag_tls_failed, true },
 	{ "no-route", diag_no_route, true },
 	{ "asymmetric-return", diag_asymmetric, true },
+	{ "plan", diag_plan, false },
 	{ "timeout", diag_timeout, true },
 };
 const size_t diag_nchecks = sizeof(diag_checks) / sizeof(diag_checks[0]);
