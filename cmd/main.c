@@ -55,7 +55,7 @@ static const struct command commands[] = {
 	  "  -c, --container NAME     run as that container of the pod\n" },
 	{ "trace", cmd_trace, NEED_ROOT, "send a real probe and report every hop",
 	  "SRC DST [-p icmp|udp|tcp|http|https|dns] [--port N] [--timeout SEC] [--size BYTES]\n"
-	  "       [--pcap FILE] [--tui]\n"
+	  "       [--no-kernel-drops] [--pcap FILE] [--tui]\n"
 	  "       podpath trace --netns NAME|PID DST [options]\n"
 	  "  SRC is a pod (NS/NAME[:CONTAINER]), node/NAME or internet/NAME; DST a pod\n"
 	  "  (NS/NAME[:PORT]), node/NAME, internet/NAME[:PORT], a Service (svc/NS/NAME[:PORT]),\n"
@@ -69,6 +69,8 @@ static const struct command commands[] = {
 	  "      --timeout SEC        how long to wait for the answer (default 2)\n"
 	  "      --size BYTES         one DF packet of BYTES (icmp, or udp): where does the\n"
 	  "                           path need fragmenting?\n"
+	  "      --no-kernel-drops    do not watch the kernel's drops (the diagnosis then asks\n"
+	  "                           the kernel's state alone, as where BPF cannot run)\n"
 	  "      --pcap FILE          write every captured packet as pcapng, in time order\n"
 	  "                           (- : to stdout, the report then to stderr)\n"
 	  "      --tui                step through the hops in a terminal view\n"

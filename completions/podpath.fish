@@ -63,6 +63,7 @@ complete -c podpath -n '__fish_seen_subcommand_from trace' -s p -l protocol -x -
 complete -c podpath -n '__fish_seen_subcommand_from trace' -l port -x
 complete -c podpath -n '__fish_seen_subcommand_from trace' -l timeout -x
 complete -c podpath -n '__fish_seen_subcommand_from trace' -l size -x
+complete -c podpath -n '__fish_seen_subcommand_from trace' -l no-kernel-drops
 complete -c podpath -n '__fish_seen_subcommand_from trace' -l pcap -r -F
 complete -c podpath -n '__fish_seen_subcommand_from trace' -l tui
 complete -c podpath -n '__fish_seen_subcommand_from trace' -l netns -x -a '(ip netns list 2>/dev/null | string split -f1 " ")'
