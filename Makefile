@@ -12,13 +12,14 @@ VERSION  := 0.1.0
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 CC       ?= cc
-PKGS     := libmnl libnftnl libpcap ncursesw jansson libnetfilter_conntrack nettle libssl libcrypto
+PKGS     := libmnl libnftnl libpcap ncursesw jansson libnetfilter_conntrack nettle libssl libcrypto libip4tc
 BUILD    := build
 
 # Debian packages: build libraries, what labs run (dnsmasq-base: the cluster
 # and internet DNS, without the host service of package dnsmasq; nginx: the
 # ingress controller), observers for tests and demo.
 DEB_BUILD := build-essential pkg-config libmnl-dev libnftnl-dev libpcap-dev libnetfilter-conntrack-dev nettle-dev libssl-dev \
+	     libiptc-dev libip4tc-dev \
 	     libncurses-dev libjansson-dev clang libclang-rt-14-dev
 DEB_RUN   := dnsmasq-base nginx
 DEB_TEST  := bats iproute2 iputils-ping jq nftables tcpdump curl dnsutils conntrack iptables \
