@@ -65,6 +65,7 @@ int cmd_trace_lab(struct trace_args *a, struct lab *l, struct trace *t, struct t
 int cmd_setup(int argc, char **argv);
 int cmd_teardown(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_break(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_help(int argc, char **argv);

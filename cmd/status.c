@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "cmd.h"
+#include "lab/break.h"
 #include "lab/lab.h"
 #include "out/status.h"
 
@@ -38,6 +39,7 @@ int cmd_status(int argc, char **argv)
 	};
 	struct out_status s = { .color = opts.color };
 	struct lab_damage_list damage = { 0 };
+	struct lab_break_state fault = { 0 };
 	struct pp_err e = { 0 };
 	struct lab l;
 	bool dot = false;
@@ -78,6 +80,9 @@ int cmd_status(int argc, char **argv)
 		goto out;
 	}
 	s.damage = &damage;
+	/* A damaged record is no reason to hide the rest of the status. */
+	if (lab_break_read(l.name, &fault, &e) > 0)
+		s.fault = &fault;
 	if (opts.json) {
 		ret = pp_json_out(out_status_json(&s));
 	} else if (dot) {
@@ -91,6 +96,7 @@ int cmd_status(int argc, char **argv)
 		ret = PP_EXIT_FAIL;
 out:
 	lab_damage_free(&damage);
+	lab_break_state_free(&fault);
 	health_free(s.health, l.topo.npods);
 	free(s.inet_health);
 	lab_free(&l);
