@@ -92,12 +92,16 @@ static json_t *list_entry_json(const struct lab *l, const struct lab_break_fault
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "name", f->name, "summary", f->summary,
 			      "touches", f->touches, "place", lab_break_place_name(f->place));
-	char modes[64], why[256], trace[512];
+	static const enum topo_mode all[] = { TOPO_MODE_ROUTED, TOPO_MODE_VXLAN, TOPO_MODE_VPC };
+	json_t *modes = json_array();
+	char why[256], trace[512];
 	struct lab_break_target t;
 	struct pp_err e;
 
-	lab_break_modes_text(f, modes, sizeof(modes));
-	json_object_set_new(o, "modes", json_string(modes));
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (f->modes == LAB_BREAK_ANY_MODE || (f->modes & LAB_BREAK_MODE(all[i])))
+			json_array_append_new(modes, json_string(topo_mode_name(all[i])));
+	json_object_set_new(o, "modes", modes);
 	if (!l)
 		return o;
 	if (lab_break_applies(l, f, why, sizeof(why)) < 0) {
@@ -122,8 +126,8 @@ static void list_entry_text(const struct lab *l, const struct lab_break_fault *f
 	struct pp_err e;
 
 	lab_break_modes_text(f, modes, sizeof(modes));
-	printf("%s (on a %s; %s networking)\n    %s\n    touches: %s\n", f->name,
-	       lab_break_place_name(f->place), modes, f->summary, f->touches);
+	printf("%s (on %s; %s networking)\n    %s\n    touches: %s\n", f->name,
+	       lab_break_place_noun(f->place), modes, f->summary, f->touches);
 	if (!l)
 		return;
 	lab_opt(lab, sizeof(lab));

@@ -43,6 +43,15 @@ const char *lab_break_place_name(enum lab_break_place p)
 	return p <= LAB_BREAK_VPC ? names[p] : "?";
 }
 
+const char *lab_break_place_noun(enum lab_break_place p)
+{
+	static const char *const nouns[] = { [LAB_BREAK_NODE] = "a node", [LAB_BREAK_POD] = "a pod",
+					     [LAB_BREAK_SVC] = "a Service port",
+					     [LAB_BREAK_VPC] = "the VPC router" };
+
+	return p <= LAB_BREAK_VPC ? nouns[p] : "?";
+}
+
 void lab_break_modes_text(const struct lab_break_fault *f, char *buf, size_t len)
 {
 	static const enum topo_mode modes[] = { TOPO_MODE_ROUTED, TOPO_MODE_VXLAN, TOPO_MODE_VPC };
@@ -55,7 +64,7 @@ void lab_break_modes_text(const struct lab_break_fault *f, char *buf, size_t len
 	}
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]) && o < len; i++)
 		if (f->modes & LAB_BREAK_MODE(modes[i]))
-			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? "," : "",
+			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? " or " : "",
 					      topo_mode_name(modes[i]));
 }
 
@@ -192,7 +201,7 @@ static int target_find(const struct lab *l, enum lab_break_place place, const ch
 			return ret;
 		break;
 	case LAB_BREAK_VPC:
-		*what = "place";
+		*what = "place";	/* only the VPC router is */
 		if (strcmp(on, "vpc"))
 			return -ENOENT;
 		break;
@@ -218,8 +227,8 @@ int lab_break_target_parse(const struct lab *l, const struct lab_break_fault *f,
 
 	if (ret < 0)
 		return pp_err_set(e, PP_EXIT_USAGE, -EINVAL, "--on \"%s\": no such %s in lab \"%s\" "
-				  "(fault %s acts on a %s: %s)", on, what, l->name, f->name,
-				  lab_break_place_name(f->place), place_syntax(f->place));
+				  "(fault %s acts on %s: %s)", on, what, l->name, f->name,
+				  lab_break_place_noun(f->place), place_syntax(f->place));
 	if (!target_ok(l, f, t, why, sizeof(why)))
 		return pp_err_set(e, PP_EXIT_USAGE, -EINVAL, "--on \"%s\": fault %s cannot act on "
 				  "%s: %s", on, f->name, t->label, why);

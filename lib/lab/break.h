@@ -48,7 +48,9 @@ const struct lab_break_fault *lab_break_get(size_t i);
 const struct lab_break_fault *lab_break_find(const char *name);
 /* The place's word for --list: "node", "pod", "service", "vpc". */
 const char *lab_break_place_name(enum lab_break_place p);
-/* "routed", "vxlan vpc", ... or "any" for f's modes, into buf. */
+/* The same for sentences: "a node", "a Service port", "the VPC router". */
+const char *lab_break_place_noun(enum lab_break_place p);
+/* "routed", "routed or vxlan", ... or "any" for f's modes, into buf. */
 void lab_break_modes_text(const struct lab_break_fault *f, char *buf, size_t len);
 
 /* A fault's target in one lab. */

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 
@@ -213,11 +215,73 @@ int brk_route_del(struct brk_ctx *c, const struct brk_where *w, uint32_t dst, ui
 
 enum link_verb { LINK_MTU, LINK_DOWN, LINK_NOMASTER, LINK_HAIRPIN_OFF };
 
+/* The routes out of a link, as the kernel described them. */
+struct route_list {
+	uint8_t *msg[16];
+	size_t len[16], n;
+};
+
+static int route_list_add(void *arg, const void *msg, size_t len)
+{
+	struct route_list *r = arg;
+
+	if (r->n == sizeof(r->msg) / sizeof(r->msg[0]))
+		return -E2BIG;
+	r->msg[r->n] = malloc(len);
+	if (!r->msg[r->n])
+		return -ENOMEM;
+	memcpy(r->msg[r->n], msg, len);
+	r->len[r->n++] = len;
+	return 0;
+}
+
+static void route_list_free(struct route_list *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->msg[i]);
+	r->n = 0;
+}
+
+/* A route's destination, as prefix bytes: (dst << 8) | plen. */
+static uint64_t route_key(const uint8_t *msg)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)msg;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+	uint32_t dst = 0;
+
+	mnl_attr_for_each(a, nlh, sizeof(*rtm))
+		if (mnl_attr_get_type(a) == RTA_DST && mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+			dst = ntohl(mnl_attr_get_u32(a));
+	return (uint64_t)dst << 8 | rtm->rtm_dst_len;
+}
+
+/* Keep in r only the routes that are not in now: those the kernel removed. */
+static void route_list_gone(struct route_list *r, struct route_list *now)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < r->n; i++) {
+		bool there = false;
+
+		for (size_t j = 0; j < now->n && !there; j++)
+			there = route_key(now->msg[j]) == route_key(r->msg[i]);
+		if (there) {
+			free(r->msg[i]);
+			continue;
+		}
+		r->msg[k] = r->msg[i];
+		r->len[k++] = r->len[i];
+	}
+	r->n = k;
+}
+
 struct link_op {
 	enum link_verb verb;
 	int ifindex;
 	unsigned mtu;
 	struct nl_link_info before;
+	struct route_list gone;		/* LINK_DOWN: routes the kernel removed with it */
 	struct nl_err ne;
 };
 
@@ -231,6 +295,10 @@ static int link_here(void *arg)
 	if (!nl)
 		return -errno;
 	ret = nl_link_get(nl, o->ifindex, &o->before);
+	/* A link set down takes its routes with it (fib_disable_ip): they
+	 * are part of what the fault changed. */
+	if (ret == 0 && o->verb == LINK_DOWN)
+		ret = nl_route_dump_oif(nl, o->ifindex, route_list_add, &o->gone);
 	if (ret == 0) {
 		switch (o->verb) {
 		case LINK_MTU:
@@ -250,6 +318,13 @@ static int link_here(void *arg)
 	}
 	if (ret == 0)
 		ret = nl_commit(nl, &o->ne);
+	if (ret == 0 && o->verb == LINK_DOWN) {
+		struct route_list now = { .n = 0 };
+
+		ret = nl_route_dump_oif(nl, o->ifindex, route_list_add, &now);
+		route_list_gone(&o->gone, &now);
+		route_list_free(&now);
+	}
 	nl_close(nl);
 	return ret;
 }
@@ -260,15 +335,35 @@ static int link_change(struct brk_ctx *c, const struct brk_where *w, struct link
 					     "turn hairpin off on" };
 	static const enum brk_kind kinds[] = { BRK_LINK_MTU, BRK_LINK_UP, BRK_LINK_MASTER,
 					       BRK_HAIRPIN };
+	struct route_op gone = { .n = 0 };
 	struct brk_change *ch;
 	char what[96];
 	int ret = netns_run(w->netns, link_here, o);
 
 	if (ret < 0) {
+		route_list_free(&o->gone);
 		snprintf(what, sizeof(what), "%s link %s (ifindex %d)", verbs[o->verb],
 			 o->before.name[0] ? o->before.name : "?", o->ifindex);
 		return fail(c, w, what, ret == -ENOLINK ? -EINVAL : ret, &o->ne);
 	}
+	/* Recorded before the link: reverted after it is up again. */
+	for (size_t i = 0; i < o->gone.n; i++) {
+		const uint8_t *m = o->gone.msg[i];
+
+		gone.msgs[0] = o->gone.msg[i];
+		gone.lens[0] = o->gone.len[i];
+		gone.n = 1;
+		gone.plen = (uint8_t)(route_key(m) & 0xff);
+		gone.dst = (uint32_t)(route_key(m) >> 8);
+		o->gone.msg[i] = NULL;
+		if (ret)
+			free(gone.msgs[0]);	/* routes_record frees what it cannot keep */
+		else
+			ret = routes_record(c, w, &gone, BRK_ROUTE_DELETED);
+	}
+	o->gone.n = 0;
+	if (ret)
+		return ret;
 	ch = brk_record(c, kinds[o->verb], w);
 	if (!ch)
 		return -ENOMEM;

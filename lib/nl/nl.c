@@ -903,7 +903,8 @@ int nl_neigh_get(struct nl *nl, int ifindex, uint32_t ip, struct nl_neigh_info *
 
 struct route_dump_ctx {
 	uint32_t dst;
-	uint8_t plen;
+	int plen;		/* -1: any destination, through oif */
+	int oif;
 	int (*fn)(void *arg, const void *msg, size_t len);
 	void *arg;
 	int ret;
@@ -915,25 +916,27 @@ static int route_dump_cb(const struct nlmsghdr *nlh, void *data)
 	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *a;
 	uint32_t dst = 0, table = rtm->rtm_table;
+	int oif = 0;
 
-	if (rtm->rtm_family != AF_INET || rtm->rtm_dst_len != c->plen || c->ret)
+	if (rtm->rtm_family != AF_INET || c->ret ||
+	    (c->plen >= 0 && rtm->rtm_dst_len != c->plen))
 		return MNL_CB_OK;
 	mnl_attr_for_each(a, nlh, sizeof(*rtm)) {
 		if (mnl_attr_get_type(a) == RTA_DST && mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
 			dst = ntohl(mnl_attr_get_u32(a));
 		if (mnl_attr_get_type(a) == RTA_TABLE && mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
 			table = mnl_attr_get_u32(a);
+		if (mnl_attr_get_type(a) == RTA_OIF && mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+			oif = (int)mnl_attr_get_u32(a);
 	}
-	if (dst == c->dst && table == RT_TABLE_MAIN)
+	if (table == RT_TABLE_MAIN && (c->plen < 0 ? oif == c->oif : dst == c->dst))
 		c->ret = c->fn(c->arg, nlh, nlh->nlmsg_len);
 	return MNL_CB_OK;
 }
 
-int nl_route_dump(struct nl *nl, uint32_t dst, uint8_t plen,
-		  int (*fn)(void *arg, const void *msg, size_t len), void *arg)
+static int route_dump(struct nl *nl, struct route_dump_ctx *ctx)
 {
 	char buf[NL_RX] __attribute__((aligned(8)));
-	struct route_dump_ctx ctx = { dst, plen, fn, arg, 0 };
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rtmsg *rtm;
 	uint32_t seq = nl->seq_base++;
@@ -951,11 +954,27 @@ int nl_route_dump(struct nl *nl, uint32_t dst, uint8_t plen,
 		n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
 		if (n < 0)
 			return -errno;
-		ret = mnl_cb_run(buf, (size_t)n, seq, nl->portid, route_dump_cb, &ctx);
+		ret = mnl_cb_run(buf, (size_t)n, seq, nl->portid, route_dump_cb, ctx);
 	} while (ret > MNL_CB_STOP);
 	if (ret < 0)
 		return -errno;
-	return ctx.ret;
+	return ctx->ret;
+}
+
+int nl_route_dump(struct nl *nl, uint32_t dst, uint8_t plen,
+		  int (*fn)(void *arg, const void *msg, size_t len), void *arg)
+{
+	struct route_dump_ctx ctx = { .dst = dst, .plen = plen, .fn = fn, .arg = arg };
+
+	return route_dump(nl, &ctx);
+}
+
+int nl_route_dump_oif(struct nl *nl, int oif,
+		      int (*fn)(void *arg, const void *msg, size_t len), void *arg)
+{
+	struct route_dump_ctx ctx = { .plen = -1, .oif = oif, .fn = fn, .arg = arg };
+
+	return route_dump(nl, &ctx);
 }
 
 struct veth_ctx {

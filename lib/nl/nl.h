@@ -152,6 +152,10 @@ int nl_link_get(struct nl *nl, int ifindex, struct nl_link_info *li);
 int nl_route_dump(struct nl *nl, uint32_t dst, uint8_t plen,
 		  int (*fn)(void *arg, const void *msg, size_t len), void *arg);
 
+/* The same for every main-table route out of link oif. */
+int nl_route_dump_oif(struct nl *nl, int oif,
+		      int (*fn)(void *arg, const void *msg, size_t len), void *arg);
+
 /* Read a link's IFLA_IFALIAS (empty string if none). 0 or -errno. */
 int nl_link_alias_get(struct nl *nl, int ifindex, char *buf, size_t len);
 
