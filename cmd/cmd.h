@@ -68,6 +68,7 @@ int cmd_setup(int argc, char **argv);
 int cmd_teardown(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_break(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_help(int argc, char **argv);

@@ -49,6 +49,17 @@ static const struct command commands[] = {
 	  "  every namespace's links, addresses, routes, neighbours, FDB, sysctls, nftables\n"
 	  "  and iptables-legacy rules and processes against what setup built; each\n"
 	  "  difference with the command that shows it; exit 1 if there is any\n" },
+	{ "break", cmd_break, NEED_ROOT, "inject a known fault, hide it, reveal it, undo it",
+	  "--list | NAME [--on TARGET] | --random | --reveal | --undo\n"
+	  "      --list               the catalogue: each fault, what it touches, where it\n"
+	  "                           applies, its default target and the trace to try\n"
+	  "  NAME                     apply that fault (one at a time)\n"
+	  "      --on TARGET          where: node/NAME, a pod (NAMESPACE/NAME or NAME),\n"
+	  "                           svc/NAMESPACE/NAME[:PORT] or vpc, as the fault takes;\n"
+	  "                           default: the one the suggested trace shows failing\n"
+	  "      --random             apply a fault of the catalogue without naming it\n"
+	  "      --reveal             name the fault present and what it changed\n"
+	  "      --undo               restore exactly what the fault changed\n" },
 	{ "exec", cmd_exec, NEED_ROOT, "run a command inside a pod, node or internet host",
 	  "TARGET [-c CONTAINER] -- CMD...\n"
 	  "  TARGET is POD (NAMESPACE/NAME or NAME in default), node/NAME or internet/NAME\n"

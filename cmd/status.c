@@ -9,6 +9,8 @@
 
 #include "cmd.h"
 #include "lab/check.h"
+#include "lab/break.h"
+#include "lab/lab.h"
 #include "out/status.h"
 
 static enum lab_health **health_measure(const struct lab *l)
@@ -38,6 +40,7 @@ int cmd_status(int argc, char **argv)
 	};
 	struct out_status s = { .color = opts.color };
 	struct lab_check_list damage = { 0 };
+	struct lab_break_state fault = { 0 };
 	struct pp_err e = { 0 };
 	struct lab l;
 	bool dot = false;
@@ -79,6 +82,9 @@ int cmd_status(int argc, char **argv)
 		goto out;
 	}
 	s.damage = &damage;
+	/* A damaged record is no reason to hide the rest of the status. */
+	if (lab_break_read(l.name, &fault, &e) > 0)
+		s.fault = &fault;
 	if (opts.json) {
 		ret = pp_json_out(out_status_json(&s));
 	} else if (dot) {
@@ -92,6 +98,7 @@ int cmd_status(int argc, char **argv)
 		ret = PP_EXIT_FAIL;
 out:
 	lab_check_free(&damage);
+	lab_break_state_free(&fault);
 	health_free(s.health, l.topo.npods);
 	free(s.inet_health);
 	lab_free(&l);

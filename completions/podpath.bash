@@ -20,6 +20,9 @@ _podpath_services() {
 		sed 's/"namespace":"\([^"]*\)","name":"\([^"]*\)".*/svc\/\1\/\2/'
 }
 
+# podpath break's catalogue (podpath break --list).
+_podpath_faults="forwarding-off blackhole-route prohibit-route unreachable-route missing-pod-cidr-route rp-filter-strict wrong-neighbour veth-down veth-detached no-listener pod-firewall node-nft-drop iptables-legacy-drop mtu-mismatch service-no-endpoints stale-endpoint kube-proxy-element-missing dns-down masquerade-missing gateway-nat-missing hairpin-off conntrack-full"
+
 _podpath() {
 	local cur prev words cword cmd i labopt
 	_init_completion || return
@@ -35,7 +38,7 @@ _podpath() {
 			COMPREPLY=($(compgen -W "$(ls /run/podpath 2>/dev/null | sed 's/\.lock$//' | sort -u)" -- "$cur"))
 			return
 		fi
-		COMPREPLY=($(compgen -W "setup teardown status check exec trace explain help -j --json -p --pretty --lab -h --help -V --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "setup teardown status check break exec trace explain help -j --json -p --pretty --lab -h --help -V --version" -- "$cur"))
 		return
 	fi
 	case $cmd in
@@ -50,6 +53,12 @@ _podpath() {
 	teardown) COMPREPLY=($(compgen -W "--all --help" -- "$cur")) ;;
 	status) COMPREPLY=($(compgen -W "--dot --help" -- "$cur")) ;;
 	check) COMPREPLY=($(compgen -W "--help" -- "$cur")) ;;
+	break)
+		if [[ $prev == --on ]]; then
+			COMPREPLY=($(compgen -W "$(_podpath_objects $labopt | grep -v '^internet/') $(_podpath_services $labopt) vpc" -- "$cur"))
+			return
+		fi
+		COMPREPLY=($(compgen -W "$_podpath_faults --list --on --random --reveal --undo --help" -- "$cur")) ;;
 	exec)
 		COMPREPLY=($(compgen -W "$(_podpath_objects $labopt) -c --container --" -- "$cur")) ;;
 	trace)
@@ -71,7 +80,7 @@ _podpath() {
 		((npos >= 1)) && svcs=$(_podpath_services $labopt)
 		COMPREPLY=($(compgen -W "$(_podpath_objects $labopt) $svcs -p --protocol --port --timeout --size --no-kernel-drops --pcap --tui --netns --help" -- "$cur")) ;;
 	explain) COMPREPLY=($(compgen -W "model basics container-to-container pod-to-pod cross-node pod-to-service dns egress ingress summary --list --live --tui --help" -- "$cur")) ;;
-	help) COMPREPLY=($(compgen -W "setup teardown status check exec trace explain help" -- "$cur")) ;;
+	help) COMPREPLY=($(compgen -W "setup teardown status check break exec trace explain help" -- "$cur")) ;;
 	esac
 }
 complete -F _podpath podpath

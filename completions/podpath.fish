@@ -40,7 +40,7 @@ function __podpath_services
 	string match -rag '"namespace":"([^"]*)","name":"([^"]*)","type":"' -- $json | paste -d/ - - | sed 's/^/svc\//'
 end
 
-set -l cmds setup teardown status check exec trace explain help
+set -l cmds setup teardown status check break exec trace explain help
 complete -c podpath -f
 complete -c podpath -n "not __fish_seen_subcommand_from $cmds" -a "$cmds"
 complete -c podpath -n "not __fish_seen_subcommand_from $cmds" -s j -l json -d 'one JSON document'
@@ -57,6 +57,13 @@ complete -c podpath -n '__fish_seen_subcommand_from setup' -l network -x -a 'rou
 complete -c podpath -n '__fish_seen_subcommand_from setup' -l proxy-mode -x -a 'nftables iptables'
 complete -c podpath -n '__fish_seen_subcommand_from teardown' -l all
 complete -c podpath -n '__fish_seen_subcommand_from status' -l dot
+set -l faults forwarding-off blackhole-route prohibit-route unreachable-route missing-pod-cidr-route rp-filter-strict wrong-neighbour veth-down veth-detached no-listener pod-firewall node-nft-drop iptables-legacy-drop mtu-mismatch service-no-endpoints stale-endpoint kube-proxy-element-missing dns-down masquerade-missing gateway-nat-missing hairpin-off conntrack-full
+complete -c podpath -n '__fish_seen_subcommand_from break' -l list -d 'the catalogue'
+complete -c podpath -n '__fish_seen_subcommand_from break' -l random -d 'a fault, unnamed'
+complete -c podpath -n '__fish_seen_subcommand_from break' -l reveal -d 'name the fault present'
+complete -c podpath -n '__fish_seen_subcommand_from break' -l undo -d 'restore what it changed'
+complete -c podpath -n '__fish_seen_subcommand_from break' -l on -x -a '(__podpath_objects | string match -v "internet/*"; __podpath_services; echo vpc)'
+complete -c podpath -n '__fish_seen_subcommand_from break' -a "$faults"
 complete -c podpath -n '__fish_seen_subcommand_from exec' -s c -l container -x
 complete -c podpath -n '__fish_seen_subcommand_from exec' -a '(__podpath_objects)'
 complete -c podpath -n '__fish_seen_subcommand_from trace' -s p -l protocol -x -a 'icmp udp tcp http https dns'

@@ -58,6 +58,13 @@ int lab_responder_find(struct lab *l, struct pp_err *e);
  * must be in the pod's namespace: listening sockets are made here, so the
  * container is ready when this returns. Fills l->pids[pod]. */
 int lab_pod_spawn(struct lab *l, size_t pod, struct pp_err *e);
+/* Start container ci of pod `pod` as setup starts it (responder, dnsmasq
+ * or nginx), the calling thread in the pod's namespace; fills
+ * l->pids[pod][ci]. Needs l->responder and l->run_uid (lab_responder_find). */
+int lab_container_spawn(struct lab *l, size_t pod, size_t ci, struct pp_err *e);
+/* SIGKILL pid if it runs in namespace netns (pinned name) and wait until it
+ * is gone. 0; -ESRCH if it is not there, or not in that namespace. */
+int lab_proc_kill(pid_t pid, const char *netns);
 /* The ingress controller's files (ingress/): nginx.conf rendered from the
  * Ingresses, the lab CA (ca.pem) and the TLS certificate; nothing when no
  * container runs nginx. */

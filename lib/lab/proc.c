@@ -305,18 +305,53 @@ int lab_responder_find(struct lab *l, struct pp_err *e)
 	return 0;
 }
 
+static int pidfd_open(pid_t pid);
+
+int lab_container_spawn(struct lab *l, size_t pod, size_t ci, struct pp_err *e)
+{
+	enum topo_image im = l->topo.pods[pod].containers[ci].image;
+
+	return (im == TOPO_IMAGE_DNSMASQ ? spawn_dnsmasq : im == TOPO_IMAGE_NGINX ? spawn_nginx
+									 : spawn_responder)
+		(l, pod, ci, &l->pids[pod][ci], e);
+}
+
 int lab_pod_spawn(struct lab *l, size_t pod, struct pp_err *e)
 {
 	const struct topo_pod *p = &l->topo.pods[pod];
 	int ret = 0;
 
-	for (size_t ci = 0; ci < p->ncontainers && ret == 0; ci++) {
-		enum topo_image im = p->containers[ci].image;
+	for (size_t ci = 0; ci < p->ncontainers && ret == 0; ci++)
+		ret = lab_container_spawn(l, pod, ci, e);
+	return ret;
+}
 
-		ret = (im == TOPO_IMAGE_DNSMASQ ? spawn_dnsmasq : im == TOPO_IMAGE_NGINX ? spawn_nginx
-										  : spawn_responder)
-			(l, pod, ci, &l->pids[pod][ci], e);
+int lab_proc_kill(pid_t pid, const char *netns)
+{
+	char path[64];
+	struct stat st;
+	ino_t ino;
+	int pfd, ret;
+
+	ret = netns_inode(netns, &ino);
+	if (ret < 0)
+		return ret;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	/* Only the lab's own process: a pid that was reused is left alone. */
+	if (pid <= 0 || stat(path, &st) < 0 || st.st_ino != ino)
+		return -ESRCH;
+	pfd = pidfd_open(pid);
+	if (pfd < 0)
+		return -errno;
+	if (syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0) < 0) {
+		ret = -errno;
+	} else {
+		struct pollfd p = { .fd = pfd, .events = POLLIN };
+
+		/* Gone, not dying: its listening sockets are closed when this returns. */
+		ret = poll(&p, 1, 5000) == 1 ? 0 : -ETIMEDOUT;
 	}
+	close(pfd);
 	return ret;
 }
 

@@ -201,6 +201,29 @@ int netns_sysctl_set(const char *key, const char *val)
 	return n < 0 ? (int)n : 0;
 }
 
+int netns_sysctl_get(const char *key, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	if (len < 2 || (size_t)snprintf(path, sizeof(path), "/proc/sys/%s", key) >= sizeof(path))
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	if (n < 0)
+		return (int)n;
+	/* One value per line: the value, without its newline. */
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
 int netns_run(const char *name, int (*fn)(void *arg), void *arg)
 {
 	int origin, fd, ret;

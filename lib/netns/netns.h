@@ -48,5 +48,8 @@ int netns_socket(const char *name, int domain, int type, int protocol);
 /* Write val to /proc/sys/<key> of the calling thread's namespace, e.g.
  * "net/ipv4/ip_forward". Only ever called inside lab namespaces. */
 int netns_sysctl_set(const char *key, const char *val);
+/* Read /proc/sys/<key> of the calling thread's namespace into buf, its
+ * first line without the newline. 0 or -errno. */
+int netns_sysctl_get(const char *key, char *buf, size_t len);
 
 #endif

@@ -28,7 +28,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
-#include "nft/nft.h"
+#include "nft/internal.h"
 
 /* A page holds many messages; a message must fit the overrun. Element
  * messages are cut at BUFSIZ by libnftnl, rules and chains are small. */
@@ -126,7 +126,7 @@ int nft_batch_for_each(struct nft_batch *b, int (*fn)(const struct nlmsghdr *nlh
 }
 
 /* Start message n of the batch and remember its owner. */
-static struct nlmsghdr *msg_start(struct nft_batch *b, uint16_t type, uint32_t family,
+struct nlmsghdr *nft_batch_msg_start(struct nft_batch *b, uint16_t type, uint32_t family,
 				  uint16_t flags, long tag)
 {
 	if (b->n == b->cap) {
@@ -146,7 +146,7 @@ static struct nlmsghdr *msg_start(struct nft_batch *b, uint16_t type, uint32_t f
 }
 
 /* Close the message just built; a new page starts when this one is full. */
-static void msg_end(struct nft_batch *b)
+void nft_batch_msg_end(struct nft_batch *b)
 {
 	if (nftnl_batch_update(b->b) < 0 && !b->err)
 		b->err = -ENOMEM;
@@ -172,11 +172,11 @@ int nft_batch_table(struct nft_batch *b, uint16_t type, uint32_t family, const c
 		nftnl_table_set_data(t, NFTNL_TABLE_USERDATA, nftnl_udata_buf_data(ud),
 				     nftnl_udata_buf_len(ud));
 	}
-	nlh = msg_start(b, type, family, type == NFT_MSG_NEWTABLE ? NEW_FLAGS : 0, tag);
+	nlh = nft_batch_msg_start(b, type, family, type == NFT_MSG_NEWTABLE ? NEW_FLAGS : 0, tag);
 	if (!nlh)
 		goto out;
 	nftnl_table_nlmsg_build_payload(nlh, t);
-	msg_end(b);
+	nft_batch_msg_end(b);
 	ret = 0;
 out:
 	if (ud)
@@ -209,10 +209,10 @@ int nft_batch_chain(struct nft_batch *b, uint16_t type, const struct nft_chain_s
 		nftnl_chain_set_data(c, NFTNL_CHAIN_USERDATA, nftnl_udata_buf_data(ud),
 				     nftnl_udata_buf_len(ud));
 	}
-	nlh = msg_start(b, type, cs->family, type == NFT_MSG_NEWCHAIN ? NEW_FLAGS : 0, tag);
+	nlh = nft_batch_msg_start(b, type, cs->family, type == NFT_MSG_NEWCHAIN ? NEW_FLAGS : 0, tag);
 	if (nlh) {
 		nftnl_chain_nlmsg_build_payload(nlh, c);
-		msg_end(b);
+		nft_batch_msg_end(b);
 	}
 out:
 	if (ud)
@@ -231,10 +231,10 @@ int nft_batch_chain_flush(struct nft_batch *b, uint32_t family, const char *tabl
 		return -ENOMEM;
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-	nlh = msg_start(b, NFT_MSG_DELRULE, family, 0, tag);
+	nlh = nft_batch_msg_start(b, NFT_MSG_DELRULE, family, 0, tag);
 	if (nlh) {
 		nftnl_rule_nlmsg_build_payload(nlh, r);
-		msg_end(b);
+		nft_batch_msg_end(b);
 	}
 	nftnl_rule_free(r);
 	return nlh ? 0 : -ENOMEM;
@@ -244,12 +244,12 @@ int nft_batch_rule(struct nft_batch *b, const struct nftnl_rule *r, long tag)
 {
 	struct nlmsghdr *nlh;
 
-	nlh = msg_start(b, NFT_MSG_NEWRULE,
+	nlh = nft_batch_msg_start(b, NFT_MSG_NEWRULE,
 			nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY), NLM_F_CREATE | NLM_F_APPEND, tag);
 	if (!nlh)
 		return -ENOMEM;
 	nftnl_rule_nlmsg_build_payload(nlh, (struct nftnl_rule *)r);
-	msg_end(b);
+	nft_batch_msg_end(b);
 	return 0;
 }
 
@@ -261,12 +261,12 @@ int nft_batch_set(struct nft_batch *b, uint16_t type, struct nftnl_set *s, long 
 	if (type == NFT_MSG_NEWSET && !nftnl_set_is_set(s, NFTNL_SET_ID))
 		nftnl_set_set_u32(s, NFTNL_SET_ID, nft_batch_set_id(b));
 
-	nlh = msg_start(b, type, nftnl_set_get_u32(s, NFTNL_SET_FAMILY),
+	nlh = nft_batch_msg_start(b, type, nftnl_set_get_u32(s, NFTNL_SET_FAMILY),
 			type == NFT_MSG_NEWSET ? NEW_FLAGS : 0, tag);
 	if (!nlh)
 		return -ENOMEM;
 	nftnl_set_nlmsg_build_payload(nlh, s);
-	msg_end(b);
+	nft_batch_msg_end(b);
 	return 0;
 }
 
@@ -282,7 +282,7 @@ int nft_batch_elems(struct nft_batch *b, uint16_t type, struct nftnl_set *s, lon
 	 * are left; the next message carries on where it stopped. (Its cursor
 	 * is no guide: it never becomes NULL once past the first element.) */
 	for (bool more = nftnl_set_elems_iter_cur(it) != NULL; more; ) {
-		struct nlmsghdr *nlh = msg_start(b, type, family,
+		struct nlmsghdr *nlh = nft_batch_msg_start(b, type, family,
 						 type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0, tag);
 
 		if (!nlh) {
@@ -290,7 +290,7 @@ int nft_batch_elems(struct nft_batch *b, uint16_t type, struct nftnl_set *s, lon
 			break;
 		}
 		more = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it) > 0;
-		msg_end(b);
+		nft_batch_msg_end(b);
 	}
 	nftnl_set_elems_iter_destroy(it);
 	return ret;

@@ -221,4 +221,55 @@ int nft_dump(struct mnl_socket *nl, char *buf, size_t len, uint32_t seq,
  * -ENAMETOOLONG (comment as for nft_set_elem_add). */
 int nft_set_elem_add_addr(struct nftnl_set *s, uint32_t key, uint32_t data, const char *comment);
 
+/* ---- saved objects: read back, given back exactly (podpath break) --------- */
+
+/* A rule as the kernel dumped it, and the message itself to give it back. */
+enum { NFT_RULE_NAT = 1 << 0, NFT_RULE_MASQ = 1 << 1 };
+struct nft_rule_msg {
+	uint64_t handle;
+	uint64_t position;		/* handle of the rule before it; 0: the chain's first */
+	char comment[NFT_COMMENT_MAX + 1];	/* "" if none */
+	char target[256];		/* the chain it jumps or goes to, "" if none */
+	unsigned flags;			/* NFT_RULE_*: expressions it holds */
+	const void *msg;		/* the NFT_MSG_NEWRULE message, header included */
+	size_t len;
+};
+/* Call fn for every rule of chain, in order, in the calling thread's
+ * namespace (the message lives during the call only). Stops at fn's first
+ * non-zero result, which it returns; else 0 or -errno (-ENOENT: no chain). */
+int nft_chain_rules(uint32_t family, const char *table, const char *chain,
+		    int (*fn)(void *arg, const struct nft_rule_msg *r), void *arg);
+/* Queue the deletion of rule `handle` of chain. */
+int nft_batch_rule_del(struct nft_batch *b, uint32_t family, const char *table,
+		       const char *chain, uint64_t handle, long tag);
+/* Queue a rule given as a message of nft_chain_rules: in place of rule
+ * `replace` when it is not 0 (the rule keeps that handle), else inserted
+ * after rule `after`, else (both 0) at the head of its chain. */
+int nft_batch_rule_msg(struct nft_batch *b, const void *msg, size_t len, uint64_t after,
+		       uint64_t replace, long tag);
+/* Queue the dumped rule msg again in place of rule `handle`, with every
+ * immediate address `from` (a DNAT's) and its dotted form in the comment
+ * made `to`. -ENOENT if the rule holds no such address. */
+int nft_batch_rule_readdress(struct nft_batch *b, const void *msg, size_t len, uint64_t handle,
+			     uint32_t from, uint32_t to, long tag);
+
+/* A set element as the kernel dumped it: its key, and a NEWSETELEM message
+ * that adds exactly it (data, verdict, comment) again. */
+struct nft_elem_msg {
+	const void *key;
+	size_t key_len;
+	char comment[NFT_COMMENT_MAX + 1];
+	const void *msg;
+	size_t len;
+};
+/* Call fn for every element of set (or map) `set`, as nft_chain_rules does. */
+int nft_set_elems(uint32_t family, const char *table, const char *set,
+		  int (*fn)(void *arg, const struct nft_elem_msg *e), void *arg);
+/* Queue a message of nft_set_elems as an addition (NFT_MSG_NEWSETELEM) or,
+ * by its key, a removal (NFT_MSG_DELSETELEM). */
+int nft_batch_elem_msg(struct nft_batch *b, uint16_t type, const void *msg, size_t len, long tag);
+/* The key bytes nft_set_elem_add gives a key of kind k (into buf, 16 bytes
+ * at least); returns their length. */
+size_t nft_elem_key(enum nft_key k, uint32_t ip, uint8_t proto, uint16_t port, uint8_t *buf);
+
 #endif

@@ -8,7 +8,7 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/rule.h>
 
-#include "nft/nft.h"
+#include "nft/internal.h"
 
 static int count_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -58,7 +58,7 @@ int nft_dump(struct mnl_socket *nl, char *buf, size_t len, uint32_t seq,
 }
 
 /* One question on a socket of its own; see nft_dump. */
-static int query_run(char *buf, size_t len, uint32_t seq, mnl_cb_t cb, void *data)
+int nft_query_run(char *buf, size_t len, uint32_t seq, mnl_cb_t cb, void *data)
 {
 	struct mnl_socket *nl = nft_socket_open();
 	int ret;
@@ -87,7 +87,7 @@ int nft_chain_rule_count(uint32_t family, const char *table, const char *chain, 
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, (uint16_t)family, NLM_F_DUMP, seq);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	nftnl_rule_free(r);
-	ret = query_run(buf, sizeof(buf), seq, count_cb, n);
+	ret = nft_query_run(buf, sizeof(buf), seq, count_cb, n);
 	return ret;
 }
 
@@ -101,7 +101,7 @@ int nft_table_exists(uint32_t family, const char *name)
 	/* One table by name: the kernel answers it, or ENOENT. */
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, (uint16_t)family, NLM_F_ACK, seq);
 	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, name);
-	ret = query_run(buf, sizeof(buf), seq, NULL, NULL);
+	ret = nft_query_run(buf, sizeof(buf), seq, NULL, NULL);
 	if (ret == -ENOENT)
 		return 0;
 	return ret < 0 ? ret : 1;

@@ -162,6 +162,11 @@ static uint32_t key_encode(enum nft_key k, uint32_t ip, uint8_t proto, uint16_t 
 	return 0;
 }
 
+size_t nft_elem_key(enum nft_key k, uint32_t ip, uint8_t proto, uint16_t port, uint8_t *buf)
+{
+	return key_encode(k, ip, proto, port, buf);
+}
+
 /* Give el its comment (if any) and add it to s; el is freed on failure. */
 static int elem_finish(struct nftnl_set *s, struct nftnl_set_elem *el, const char *comment)
 {

@@ -341,6 +341,46 @@ int nl_route_add_unreachable(struct nl *nl, uint32_t dst, uint8_t plen)
 			 RT_SCOPE_UNIVERSE);
 }
 
+int nl_route_add_type(struct nl *nl, uint8_t type, uint32_t dst, uint8_t plen)
+{
+	if (type != RTN_BLACKHOLE && type != RTN_PROHIBIT && type != RTN_UNREACHABLE)
+		return -EINVAL;
+	return route_put(nl, RT_TABLE_MAIN, type, dst, plen, 0, 0, 0, RT_SCOPE_UNIVERSE);
+}
+
+int nl_route_raw(struct nl *nl, const void *msg, size_t len, bool add)
+{
+	const struct nlmsghdr *src = msg;
+	const struct rtmsg *rtm;
+	struct nlmsghdr *nlh;
+	char what[112], d[16];
+	uint32_t dst = 0;
+	const struct nlattr *a;
+
+	if (len < NLMSG_SPACE(sizeof(*rtm)) || src->nlmsg_len > len || src->nlmsg_len > NL_MSG_MAX)
+		return -EINVAL;
+	rtm = mnl_nlmsg_get_payload(src);
+	if (rtm->rtm_family != AF_INET)
+		return -EINVAL;
+	mnl_attr_for_each(a, src, sizeof(*rtm))
+		if (mnl_attr_get_type(a) == RTA_DST && mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+			dst = ntohl(mnl_attr_get_u32(a));
+	fmt_ip(dst, d, sizeof(d));
+	snprintf(what, sizeof(what), "%s route %s/%u table %u", add ? "restore" : "delete", d,
+		 rtm->rtm_dst_len, rtm->rtm_table);
+	/* As `ip route restore` does: the kernel's own description of the
+	 * route, sent back as a request, recreates exactly that route. */
+	nlh = req_start(nl, add ? RTM_NEWROUTE : RTM_DELROUTE,
+			add ? NLM_F_CREATE | NLM_F_EXCL : 0, what);
+	if (!nlh)
+		return -ENOMEM;
+	memcpy((char *)nlh + sizeof(*nlh), (const char *)src + sizeof(*src),
+	       src->nlmsg_len - sizeof(*src));
+	nlh->nlmsg_len = src->nlmsg_len;
+	req_end(nl, nlh);
+	return 0;
+}
+
 int nl_rule_add_fwmark(struct nl *nl, uint32_t mark, uint8_t table, uint32_t prio)
 {
 	char what[112];
@@ -445,6 +485,63 @@ int nl_bridge_port_hairpin_set(struct nl *nl, int ifindex, bool on)
 	pi = mnl_attr_nest_start(nlh, IFLA_PROTINFO);
 	mnl_attr_put_u8(nlh, IFLA_BRPORT_MODE, on ? 1 : 0);
 	mnl_attr_nest_end(nlh, pi);
+	req_end(nl, nlh);
+	return 0;
+}
+
+int nl_neigh_del(struct nl *nl, int ifindex, uint32_t ip)
+{
+	char what[112], a[16];
+	struct nlmsghdr *nlh;
+	struct ndmsg *nd;
+
+	fmt_ip(ip, a, sizeof(a));
+	snprintf(what, sizeof(what), "delete neighbour %s on ifindex %d", a, ifindex);
+	nlh = req_start(nl, RTM_DELNEIGH, 0, what);
+	if (!nlh)
+		return -ENOMEM;
+	nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+	nd->ndm_family = AF_INET;
+	nd->ndm_ifindex = ifindex;
+	mnl_attr_put_u32(nlh, NDA_DST, htonl(ip));
+	req_end(nl, nlh);
+	return 0;
+}
+
+int nl_link_set_up(struct nl *nl, int ifindex, bool up)
+{
+	char what[112];
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+
+	snprintf(what, sizeof(what), "set link ifindex %d %s", ifindex, up ? "up" : "down");
+	nlh = req_start(nl, RTM_NEWLINK, 0, what);
+	if (!nlh)
+		return -ENOMEM;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	ifi->ifi_flags = up ? IFF_UP : 0;
+	ifi->ifi_change = IFF_UP;
+	req_end(nl, nlh);
+	return 0;
+}
+
+int nl_link_set_master(struct nl *nl, int ifindex, int master)
+{
+	char what[112];
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+
+	snprintf(what, sizeof(what), "set master of link ifindex %d to %d", ifindex, master);
+	nlh = req_start(nl, RTM_NEWLINK, 0, what);
+	if (!nlh)
+		return -ENOMEM;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	/* IFLA_MASTER 0 is `ip link set X nomaster`. */
+	mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
 	req_end(nl, nlh);
 	return 0;
 }
@@ -650,6 +747,77 @@ int nl_link_alias_get(struct nl *nl, int ifindex, char *buf, size_t len)
 	return query(nl, nlh, alias_cb, &ctx);
 }
 
+static int slave_cb(const struct nlattr *attr, void *data)
+{
+	struct nl_link_info *li = data;
+	const struct nlattr *info, *brport;
+	bool bridge = false;
+
+	mnl_attr_for_each_nested(info, attr) {
+		if (mnl_attr_get_type(info) == IFLA_INFO_SLAVE_KIND &&
+		    mnl_attr_validate(info, MNL_TYPE_NUL_STRING) >= 0)
+			bridge = !strcmp(mnl_attr_get_str(info), "bridge");
+		if (mnl_attr_get_type(info) != IFLA_INFO_SLAVE_DATA || !bridge)
+			continue;
+		mnl_attr_for_each_nested(brport, info)
+			if (mnl_attr_get_type(brport) == IFLA_BRPORT_MODE &&
+			    mnl_attr_validate(brport, MNL_TYPE_U8) >= 0)
+				li->hairpin = mnl_attr_get_u8(brport);
+	}
+	return MNL_CB_OK;
+}
+
+static int link_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct nl_link_info *li = data;
+
+	switch (mnl_attr_get_type(attr)) {
+	case IFLA_IFNAME:
+		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
+			snprintf(li->name, sizeof(li->name), "%s", mnl_attr_get_str(attr));
+		break;
+	case IFLA_MTU:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
+			li->mtu = mnl_attr_get_u32(attr);
+		break;
+	case IFLA_MASTER:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
+			li->master = (int)mnl_attr_get_u32(attr);
+		break;
+	case IFLA_ADDRESS:
+		if (mnl_attr_get_payload_len(attr) == 6)
+			memcpy(li->mac, mnl_attr_get_payload(attr), 6);
+		break;
+	case IFLA_LINKINFO:
+		return slave_cb(attr, li);
+	}
+	return MNL_CB_OK;
+}
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	struct nl_link_info *li = data;
+
+	li->up = ifi->ifi_flags & IFF_UP;
+	return mnl_attr_parse(nlh, sizeof(*ifi), link_attr_cb, li);
+}
+
+int nl_link_get(struct nl *nl, int ifindex, struct nl_link_info *li)
+{
+	char req[256] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
+	struct ifinfomsg *ifi;
+
+	memset(li, 0, sizeof(*li));
+	li->hairpin = -1;
+	nlh->nlmsg_type = RTM_GETLINK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	return query(nl, nlh, link_cb, li);
+}
+
 static int route_attr_cb(const struct nlattr *attr, void *data)
 {
 	struct nl_route_info *r = data;
@@ -730,6 +898,113 @@ int nl_neigh_state(struct nl *nl, int ifindex, uint32_t ip, uint16_t *state)
 	ndm->ndm_ifindex = ifindex;	/* a single get needs the device */
 	mnl_attr_put_u32(nlh, NDA_DST, htonl(ip));
 	return query(nl, nlh, neigh_cb, state);
+}
+
+static int neigh_info_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
+	struct nl_neigh_info *n = data;
+	const struct nlattr *a;
+
+	n->state = ndm->ndm_state;
+	n->flags = ndm->ndm_flags;
+	mnl_attr_for_each(a, nlh, sizeof(*ndm))
+		if (mnl_attr_get_type(a) == NDA_LLADDR && mnl_attr_get_payload_len(a) == 6) {
+			memcpy(n->mac, mnl_attr_get_payload(a), 6);
+			n->has_mac = true;
+		}
+	return MNL_CB_OK;
+}
+
+int nl_neigh_get(struct nl *nl, int ifindex, uint32_t ip, struct nl_neigh_info *n)
+{
+	char req[256] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
+	struct ndmsg *ndm;
+
+	memset(n, 0, sizeof(*n));
+	nlh->nlmsg_type = RTM_GETNEIGH;
+	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+	ndm->ndm_family = AF_INET;
+	ndm->ndm_ifindex = ifindex;
+	mnl_attr_put_u32(nlh, NDA_DST, htonl(ip));
+	return query(nl, nlh, neigh_info_cb, n);
+}
+
+struct route_dump_ctx {
+	uint32_t dst;
+	int plen;		/* -1: any destination, through oif */
+	int oif;
+	int (*fn)(void *arg, const void *msg, size_t len);
+	void *arg;
+	int ret;
+};
+
+static int route_dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct route_dump_ctx *c = data;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+	uint32_t dst = 0, table = rtm->rtm_table;
+	int oif = 0;
+
+	if (rtm->rtm_family != AF_INET || c->ret ||
+	    (c->plen >= 0 && rtm->rtm_dst_len != c->plen))
+		return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(*rtm)) {
+		if (mnl_attr_get_type(a) == RTA_DST && mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+			dst = ntohl(mnl_attr_get_u32(a));
+		if (mnl_attr_get_type(a) == RTA_TABLE && mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+			table = mnl_attr_get_u32(a);
+		if (mnl_attr_get_type(a) == RTA_OIF && mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+			oif = (int)mnl_attr_get_u32(a);
+	}
+	if (table == RT_TABLE_MAIN && (c->plen < 0 ? oif == c->oif : dst == c->dst))
+		c->ret = c->fn(c->arg, nlh, nlh->nlmsg_len);
+	return MNL_CB_OK;
+}
+
+static int route_dump(struct nl *nl, struct route_dump_ctx *ctx)
+{
+	char buf[NL_RX] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+	uint32_t seq = nl->seq_base++;
+	ssize_t n;
+	int ret;
+
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	do {
+		n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+		if (n < 0)
+			return -errno;
+		ret = mnl_cb_run(buf, (size_t)n, seq, nl->portid, route_dump_cb, ctx);
+	} while (ret > MNL_CB_STOP);
+	if (ret < 0)
+		return -errno;
+	return ctx->ret;
+}
+
+int nl_route_dump(struct nl *nl, uint32_t dst, uint8_t plen,
+		  int (*fn)(void *arg, const void *msg, size_t len), void *arg)
+{
+	struct route_dump_ctx ctx = { .dst = dst, .plen = plen, .fn = fn, .arg = arg };
+
+	return route_dump(nl, &ctx);
+}
+
+int nl_route_dump_oif(struct nl *nl, int oif,
+		      int (*fn)(void *arg, const void *msg, size_t len), void *arg)
+{
+	struct route_dump_ctx ctx = { .plen = -1, .oif = oif, .fn = fn, .arg = arg };
+
+	return route_dump(nl, &ctx);
 }
 
 struct veth_ctx {

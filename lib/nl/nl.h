@@ -65,6 +65,12 @@ int nl_route_add_table(struct nl *nl, uint8_t table, uint32_t dst, uint8_t plen,
 		       int oif, unsigned flags);
 /* Queue an unreachable route: packets to dst/plen get ICMP net unreachable. */
 int nl_route_add_unreachable(struct nl *nl, uint32_t dst, uint8_t plen);
+/* Queue a route of type RTN_BLACKHOLE, RTN_PROHIBIT or RTN_UNREACHABLE to
+ * dst/plen in the main table (-EINVAL for another type). */
+int nl_route_add_type(struct nl *nl, uint8_t type, uint32_t dst, uint8_t plen);
+/* Queue a route given as the kernel described it (a message from
+ * nl_route_dump): recreated (add) or deleted, as `ip route restore` does. */
+int nl_route_raw(struct nl *nl, const void *msg, size_t len, bool add);
 /* Queue a policy rule: packets with fwmark `mark` look up table, at priority prio. */
 int nl_rule_add_fwmark(struct nl *nl, uint32_t mark, uint8_t table, uint32_t prio);
 /* Queue a permanent IPv4 neighbour: ip -> mac on ifindex. */
@@ -79,6 +85,13 @@ int nl_arp_proxy_delay_set(struct nl *nl, int ifindex, uint64_t ms);
 int nl_bridge_port_hairpin_set(struct nl *nl, int ifindex, bool on);
 /* Queue a permanent bridge FDB entry on a VXLAN device: mac is behind remote dst. */
 int nl_fdb_add(struct nl *nl, int ifindex, const uint8_t *mac, uint32_t dst);
+
+/* Queue the removal of the neighbour entry for ip on ifindex. */
+int nl_neigh_del(struct nl *nl, int ifindex, uint32_t ip);
+/* Queue: set link ifindex administratively up or down. */
+int nl_link_set_up(struct nl *nl, int ifindex, bool up);
+/* Queue: enslave link ifindex to master (a bridge), or free it (master 0). */
+int nl_link_set_master(struct nl *nl, int ifindex, int master);
 
 /* Send everything queued and wait for the kernel's answer; 0, or the first
  * error with the request that caused it (e may be NULL). The queue is empty after. */
@@ -110,6 +123,41 @@ int nl_nsid_of(struct nl *nl, int fd);
 /* The state (NUD_*) of the neighbour entry for ip on ifindex: 0, or
  * -ENOENT when the table holds none. */
 int nl_neigh_state(struct nl *nl, int ifindex, uint32_t ip, uint16_t *state);
+
+/* A neighbour entry as the kernel holds it. */
+struct nl_neigh_info {
+	uint16_t state;		/* NUD_* */
+	uint8_t flags;		/* NTF_* */
+	bool has_mac;
+	uint8_t mac[6];
+};
+
+/* The neighbour entry for ip on ifindex: 0, or -ENOENT if there is none. */
+int nl_neigh_get(struct nl *nl, int ifindex, uint32_t ip, struct nl_neigh_info *n);
+
+/* A link as the kernel holds it. */
+struct nl_link_info {
+	char name[16];
+	unsigned mtu;
+	bool up;		/* IFF_UP: administratively up */
+	int master;		/* ifindex of its bridge, 0 if none */
+	uint8_t mac[6];
+	int hairpin;		/* bridge port hairpin mode 0/1; -1: not a bridge port */
+};
+
+/* Link ifindex of the socket's namespace. 0 or -errno (-ENODEV). */
+int nl_link_get(struct nl *nl, int ifindex, struct nl_link_info *li);
+
+/* Call fn with every IPv4 route of the main table whose destination is
+ * exactly dst/plen (any type, any next hop), as the kernel's own message
+ * (header included), for nl_route_raw. Stops at fn's first non-zero
+ * result, which it returns; 0 or -errno otherwise. */
+int nl_route_dump(struct nl *nl, uint32_t dst, uint8_t plen,
+		  int (*fn)(void *arg, const void *msg, size_t len), void *arg);
+
+/* The same for every main-table route out of link oif. */
+int nl_route_dump_oif(struct nl *nl, int oif,
+		      int (*fn)(void *arg, const void *msg, size_t len), void *arg);
 
 /* Read a link's IFLA_IFALIAS (empty string if none). 0 or -errno. */
 int nl_link_alias_get(struct nl *nl, int ifindex, char *buf, size_t len);

@@ -120,6 +120,30 @@ void out_status_damage_text(FILE *f, const struct out_status *s)
 	}
 }
 
+/* The fault podpath break injected: named, unless --random hid it. */
+static void fault_text(FILE *f, const struct out_status *s)
+{
+	const struct lab_break_state *b = s->fault;
+
+	if (!b)
+		return;
+	if (b->hidden)
+		fprintf(f, "\nfault: one injected by podpath break --random (podpath break --reveal "
+			"names it)\n");
+	else
+		fprintf(f, "\nfault: %s on %s, injected by podpath break (podpath break --undo "
+			"removes it)\n", b->fault, b->target);
+}
+
+static json_t *fault_json(const struct lab_break_state *b)
+{
+	if (!b)
+		return json_null();
+	if (b->hidden)
+		return json_pack("{s:b}", "hidden", true);
+	return json_pack("{s:b, s:s, s:s}", "hidden", false, "name", b->fault, "target", b->target);
+}
+
 /* Each finding as status has always listed it: the namespace's or table's
  * owner, or the process, as its object. */
 static json_t *damage_json(const struct lab_check_list *d)
@@ -246,6 +270,7 @@ void out_status_text(FILE *f, const struct out_status *s)
 	ingress_text(f, t);
 	internet_text(f, s);
 	out_status_damage_text(f, s);
+	fault_text(f, s);
 }
 
 /* Service ports and the EndpointSlice-like list of who serves them. */
@@ -406,7 +431,7 @@ json_t *out_status_json(const struct out_status *s)
 
 	for (size_t i = 0; i < t->nservices; i++)
 		json_array_append_new(services, service_json(t, &t->services[i]));
-	return json_pack("{s:i, s:s, s:I, s:{s:s, s:s, s:s, s:s, s:s, s:i, s:s}, s:o, s:o, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:i, s:s, s:I, s:{s:s, s:s, s:s, s:s, s:s, s:i, s:s}, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 			 "schema", 1, "lab", l->name, "created", (json_int_t)l->created,
 			 "network", "mode", topo_mode_name(t->net.mode), "vpcCIDR",
 			 cidr_fmt(&t->net.vpc_cidr, c), "vpcRouter", addr_fmt(t->net.vpc_router, r),
@@ -414,7 +439,8 @@ json_t *out_status_json(const struct out_status *s)
 			 cidr_fmt(&t->net.service_cidr, c3), "mtu", (int)t->net.mtu,
 			 "clusterDomain", t->net.domain, "nodes", nodes, "pods", pods,
 			 "services", services, "internet", internet_json(s), "ingresses",
-			 ingresses_json(s), "damage", damage_json(s->damage));
+			 ingresses_json(s), "damage", damage_json(s->damage), "fault",
+			 fault_json(s->fault));
 }
 
 /* The internet, its hosts, the cloud gateway and the load balancer, wired

@@ -7,6 +7,8 @@
 #include <stdio.h>
 
 #include "lab/check.h"
+#include "lab/break.h"
+#include "lab/lab.h"
 
 /* health[pod][container] as measured; NULL pointers mean "not measured". */
 struct out_status {
@@ -14,6 +16,7 @@ struct out_status {
 	enum lab_health **health;
 	enum lab_health *inet_health;	/* per internet host; NULL: not measured */
 	const struct lab_check_list *damage;	/* what is missing; NULL: not checked */
+	const struct lab_break_state *fault;	/* podpath break's fault present; NULL: none */
 	bool color;
 };
 
