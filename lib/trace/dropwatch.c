@@ -52,6 +52,23 @@ static bool reason_final(const char *r)
 	return false;
 }
 
+/* Does place ns hold address a (a pod's, host's or node's own)? Without a
+ * lab, assume it does: the drop is then taken as it comes. */
+static bool holds(const struct trace *t, ssize_t ns, uint32_t a)
+{
+	const struct lab *l = t->lab;
+
+	if (!l || ns < 0)
+		return true;
+	for (size_t i = 0; i < l->topo.npods; i++)
+		if (l->topo.pods[i].ip == a)
+			return !strcmp(t->ns[ns], l->plan.pods[i].netns);
+	for (size_t i = 0; i < l->topo.nnodes; i++)
+		if (l->topo.nodes[i].ip == a)
+			return !strcmp(t->ns[ns], l->plan.nodes[i].netns);
+	return true;
+}
+
 /* A frame for another MAC that reached the destination's own namespace:
  * no better copy will come (what is flooded elsewhere is dropped there). */
 static bool at_destination(const struct trace *t, const struct trace_drop *d)
@@ -104,6 +121,8 @@ static int collect(struct dropwatch *w)
 				snprintf(d->reason, sizeof(d->reason), "%u", ev[i].reason);
 			snprintf(d->func, sizeof(d->func), "%s", ev[i].func);
 			d->reply = !is_request(t, &ev[i]);
+			d->ip_len = ev[i].ip_len;
+			d->copy = !strcmp(d->reason, "OTHERHOST") && !holds(t, d->ns, d->daddr);
 			d->proto = ev[i].proto;
 			d->saddr = ev[i].saddr;
 			d->daddr = ev[i].daddr;

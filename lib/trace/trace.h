@@ -131,6 +131,10 @@ struct trace_drop {
 	char reason[64];		/* the kernel's name, "IP_INADDRERRORS" */
 	char func[64];			/* where it was freed, "ip_error" ("" if unknown) */
 	bool reply;			/* the answer, not the request */
+	/* A frame for another MAC in a namespace that does not hold its
+	 * destination: a flooded copy, never the probe's end. */
+	bool copy;
+	uint16_t ip_len;		/* the packet's length */
 	uint8_t proto;
 	uint32_t saddr, daddr;
 	uint16_t sport, dport;

@@ -82,7 +82,7 @@ const struct trace_drop *diag_terminal_drop(const struct trace *t)
 		const struct trace_drop *d = &t->drops[i];
 		bool later = false;
 
-		if (d->reply)
+		if (d->reply || d->copy)
 			continue;
 		for (size_t h = 0; h < t->nhops && !later; h++)
 			later = !t->hops[h].reply && t->hops[h].pkt->ts_ns > d->ts_ns;
