@@ -14,11 +14,18 @@
 
 #include "lab/compare.h"
 
+/* A record's key for sorted lookups: two numbers and where it is. */
+struct keyed {
+	uint64_t k1, k2;
+	size_t pos;
+};
+
 struct cmp {
 	const struct lab_expect *x;
 	const struct lab_observed *o;
 	const struct nft_ruleset *want;
 	struct lab_check_list *out;
+	const struct nl_link_obs **by_name, **by_index;	/* the observed links, sorted */
 };
 
 static struct lab_finding *fadd(struct cmp *c, enum lab_check_kind k)
@@ -36,19 +43,53 @@ static void mac_text(const uint8_t *m, char *buf, size_t len)
 	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 }
 
-/* The observed link with ifindex, or NULL. */
-static const struct nl_link_obs *link_by_index(const struct lab_observed *o, int index)
+static int name_cmp(const void *a, const void *b)
 {
-	for (size_t i = 0; i < o->nlinks; i++)
-		if (o->links[i].index == index)
-			return &o->links[i];
-	return NULL;
+	return strcmp((*(const struct nl_link_obs *const *)a)->name,
+		      (*(const struct nl_link_obs *const *)b)->name);
 }
 
-/* An interface's name for a report: its name, or "ifindex N". */
-static const char *dev_name(const struct lab_observed *o, int index, char *buf, size_t len)
+static int index_cmp(const void *a, const void *b)
 {
-	const struct nl_link_obs *l = link_by_index(o, index);
+	int x = (*(const struct nl_link_obs *const *)a)->index;
+	int y = (*(const struct nl_link_obs *const *)b)->index;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The observed link with ifindex, or NULL. */
+static const struct nl_link_obs *link_by_index(const struct cmp *c, int index)
+{
+	struct nl_link_obs key = { .index = index };
+	const struct nl_link_obs *kp = &key, **hit;
+
+	hit = bsearch(&kp, c->by_index, c->o->nlinks, sizeof(*c->by_index), index_cmp);
+	return hit ? *hit : NULL;
+}
+
+/* The observed link named name, or NULL. */
+static const struct nl_link_obs *link_by_name(const struct cmp *c, const char *name)
+{
+	struct nl_link_obs key;
+	const struct nl_link_obs *kp = &key, **hit;
+
+	snprintf(key.name, sizeof(key.name), "%s", name);
+	hit = bsearch(&kp, c->by_name, c->o->nlinks, sizeof(*c->by_name), name_cmp);
+	return hit ? *hit : NULL;
+}
+
+/* The ifindex of the link the plan names; 0 (no link has it) if none. */
+static int dev_index(const struct cmp *c, const char *name)
+{
+	const struct nl_link_obs *l = name ? link_by_name(c, name) : NULL;
+
+	return l ? l->index : 0;
+}
+
+/* An interface's name for a report: its name, or "ifN". */
+static const char *dev_name(const struct cmp *c, int index, char *buf, size_t len)
+{
+	const struct nl_link_obs *l = link_by_index(c, index);
 
 	if (l)
 		return l->name;
@@ -56,13 +97,47 @@ static const char *dev_name(const struct lab_observed *o, int index, char *buf, 
 	return buf;
 }
 
+static int keyed_cmp(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+
+	if (x->k1 != y->k1)
+		return x->k1 < y->k1 ? -1 : 1;
+	return x->k2 < y->k2 ? -1 : x->k2 > y->k2;
+}
+
+/* Sort v (n keys) for keyed_find. */
+static void keyed_sort(struct keyed *v, size_t n)
+{
+	if (n)
+		qsort(v, n, sizeof(*v), keyed_cmp);
+}
+
+/* The first record with key (k1, k2) not yet seen: its position, which is
+ * marked seen; or -1. */
+static long keyed_find(const struct keyed *v, size_t n, uint64_t k1, uint64_t k2, bool *seen)
+{
+	struct keyed key = { k1, k2, 0 };
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {	/* the first not below the key */
+		size_t mid = (lo + hi) / 2;
+
+		if (keyed_cmp(&v[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < n && !keyed_cmp(&v[lo], &key); lo++)
+		if (!seen[v[lo].pos]) {
+			seen[v[lo].pos] = true;
+			return (long)v[lo].pos;
+		}
+	return -1;
+}
+
 /* ---- links ------------------------------------------------------------------ */
 
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp((*(const struct nl_link_obs *const *)a)->name,
-		      (*(const struct nl_link_obs *const *)b)->name);
-}
 
 /* A finding about link xl: object "WHAT NAME" ("link", "MTU of link"). */
 static struct lab_finding *link_finding(struct cmp *c, enum lab_check_kind k, const char *what,
@@ -106,7 +181,7 @@ static void link_state(struct cmp *c, const struct exp_link *xl, const struct nl
 			mac_text(a->mac, f->actual, sizeof(f->actual));
 	}
 	if (a->master)
-		have_master = dev_name(c->o, a->master, buf, sizeof(buf));
+		have_master = dev_name(c, a->master, buf, sizeof(buf));
 	if ((xl->master || have_master) &&
 	    (!xl->master || !have_master || strcmp(xl->master, have_master)) &&
 	    (f = link_finding(c, LAB_CK_LINK_MASTER, "bridge of link", xl))) {
@@ -128,26 +203,19 @@ static void link_state(struct cmp *c, const struct exp_link *xl, const struct nl
 static int ck_links(struct cmp *c)
 {
 	const struct lab_observed *o = c->o;
-	const struct nl_link_obs **by = malloc((o->nlinks ? o->nlinks : 1) * sizeof(*by));
 	bool *seen = calloc(o->nlinks ? o->nlinks : 1, sizeof(*seen));
 	struct lab_finding *f;
 	int ret = -ENOMEM;
 
-	if (!by || !seen)
-		goto out;
-	for (size_t i = 0; i < o->nlinks; i++)
-		by[i] = &o->links[i];
-	qsort(by, o->nlinks, sizeof(*by), name_cmp);
+	if (!seen)
+		return ret;
 	for (size_t i = 0; i < c->x->nlinks; i++) {
 		const struct exp_link *xl = &c->x->links[i];
-		struct nl_link_obs key;
-		const struct nl_link_obs *kp = &key, **hit;
+		const struct nl_link_obs *hit = link_by_name(c, xl->name);
 
-		snprintf(key.name, sizeof(key.name), "%s", xl->name);
-		hit = bsearch(&kp, by, o->nlinks, sizeof(*by), name_cmp);
 		if (hit) {
-			seen[*hit - o->links] = true;
-			link_state(c, xl, *hit);
+			seen[hit - o->links] = true;
+			link_state(c, xl, hit);
 			continue;
 		}
 		f = fadd(c, LAB_CK_LINK_MISSING);
@@ -171,7 +239,6 @@ static int ck_links(struct cmp *c)
 	c->out->checked.links += c->x->nlinks;
 	ret = 0;
 out:
-	free(by);
 	free(seen);
 	return ret;
 }
@@ -190,15 +257,15 @@ static int ck_addrs(struct cmp *c)
 		return ret;
 	for (size_t i = 0; i < c->x->naddrs; i++) {
 		const struct exp_addr *xa = &c->x->addrs[i];
+		int dev = dev_index(c, xa->dev);
 		bool found = false;
 
+		/* A handful per namespace: no index needed. */
 		for (size_t k = 0; k < o->naddrs && !found; k++) {
 			const struct nl_addr_obs *oa = &o->addrs[k];
 
-			if (seen[k] || oa->addr != xa->addr || oa->plen != xa->plen ||
-			    strcmp(dev_name(o, oa->index, b, sizeof(b)), xa->dev))
-				continue;
-			seen[k] = found = true;
+			if (!seen[k] && oa->addr == xa->addr && oa->plen == xa->plen && oa->index == dev)
+				seen[k] = found = true;
 		}
 		if (found)
 			continue;
@@ -218,7 +285,7 @@ static int ck_addrs(struct cmp *c)
 		f = fadd(c, LAB_CK_ADDR_EXTRA);
 		if (!f)
 			goto out;
-		dev = dev_name(o, o->addrs[k].index, b, sizeof(b));
+		dev = dev_name(c, o->addrs[k].index, b, sizeof(b));
 		ip_text(o->addrs[k].addr, a, sizeof(a));
 		snprintf(f->object, sizeof(f->object), "address %s/%u on %s", a, o->addrs[k].plen, dev);
 		snprintf(f->actual, sizeof(f->actual), "%s/%u", a, o->addrs[k].plen);
@@ -285,32 +352,45 @@ static void route_object(struct lab_finding *f, uint32_t table, uint32_t dst, ui
 	snprintf(f->object, sizeof(f->object), "route %s%s%s", plen ? f->key : "default", t, m);
 }
 
+static uint64_t route_k1(uint32_t table, uint32_t dst)
+{
+	return (uint64_t)table << 32 | dst;
+}
+
+static uint64_t route_k2(uint8_t plen, uint8_t tos, uint32_t priority)
+{
+	return (uint64_t)plen << 40 | (uint64_t)tos << 32 | priority;
+}
+
 static int ck_routes(struct cmp *c)
 {
 	const struct lab_observed *o = c->o;
 	bool *seen = calloc(o->nroutes ? o->nroutes : 1, sizeof(*seen));
+	struct keyed *by = malloc((o->nroutes ? o->nroutes : 1) * sizeof(*by));
 	char b[32], want[96], have[96];
 	struct lab_finding *f;
 	int ret = -ENOMEM;
 
-	if (!seen)
-		return ret;
+	if (!seen || !by)
+		goto out;
+	/* A route is known by table, destination, TOS and metric, as the
+	 * kernel knows it; the plan's have TOS 0 and metric 0. */
+	for (size_t k = 0; k < o->nroutes; k++) {
+		const struct nl_route_obs *r = &o->routes[k];
+
+		by[k] = (struct keyed){ route_k1(r->table, r->dst),
+					route_k2(r->plen, r->tos, r->priority), k };
+	}
+	keyed_sort(by, o->nroutes);
 	for (size_t i = 0; i < c->x->nroutes; i++) {
 		const struct exp_route *xr = &c->x->routes[i];
-		const struct nl_route_obs *hit = NULL;
+		long k = keyed_find(by, o->nroutes, route_k1(xr->table, xr->dst),
+				    route_k2(xr->plen, 0, 0), seen);
+		const struct nl_route_obs *hit = k >= 0 ? &o->routes[k] : NULL;
 
-		for (size_t k = 0; k < o->nroutes && !hit; k++) {
-			const struct nl_route_obs *r = &o->routes[k];
-
-			if (!seen[k] && r->table == xr->table && r->dst == xr->dst &&
-			    r->plen == xr->plen && !r->tos && !r->priority) {
-				seen[k] = true;
-				hit = r;
-			}
-		}
 		route_text(want, sizeof(want), xr->type, xr->gw, xr->dev);
 		if (hit) {
-			const char *dev = hit->oif ? dev_name(o, hit->oif, b, sizeof(b)) : NULL;
+			const char *dev = hit->oif ? dev_name(c, hit->oif, b, sizeof(b)) : NULL;
 
 			route_text(have, sizeof(have), hit->type, hit->gw, dev);
 			if (!strcmp(want, have))
@@ -335,12 +415,13 @@ static int ck_routes(struct cmp *c)
 			goto out;
 		route_object(f, r->table, r->dst, r->plen, r->priority);
 		route_text(f->actual, sizeof(f->actual), r->type, r->gw,
-			   r->oif ? dev_name(o, r->oif, b, sizeof(b)) : NULL);
+			   r->oif ? dev_name(c, r->oif, b, sizeof(b)) : NULL);
 	}
 	c->out->checked.routes += c->x->nroutes;
 	ret = 0;
 out:
 	free(seen);
+	free(by);
 	return ret;
 }
 
@@ -442,26 +523,34 @@ static void neigh_object(struct lab_finding *f, const char *what, uint32_t ip, c
 	snprintf(f->dev, sizeof(f->dev), "%s", dev);
 }
 
+/* Neighbour entries sorted by interface and address, for keyed_find. */
+static struct keyed *neigh_index(const struct nl_neigh_obs *v, size_t n)
+{
+	struct keyed *by = malloc((n ? n : 1) * sizeof(*by));
+
+	for (size_t k = 0; by && k < n; k++)
+		by[k] = (struct keyed){ (uint64_t)v[k].index, v[k].ip, k };
+	if (by)
+		keyed_sort(by, n);
+	return by;
+}
+
 static int ck_neighs(struct cmp *c)
 {
 	const struct lab_observed *o = c->o;
 	bool *seen = calloc(o->nneighs ? o->nneighs : 1, sizeof(*seen));
+	struct keyed *by = neigh_index(o->neighs, o->nneighs);
 	char b[32];
 	struct lab_finding *f;
 	int ret = -ENOMEM;
 
-	if (!seen)
-		return ret;
+	if (!seen || !by)
+		goto out;
 	for (size_t i = 0; i < c->x->nneighs; i++) {
 		const struct exp_neigh *xn = &c->x->neighs[i];
-		const struct nl_neigh_obs *hit = NULL;
+		long k = keyed_find(by, o->nneighs, (uint64_t)dev_index(c, xn->dev), xn->ip, seen);
+		const struct nl_neigh_obs *hit = k >= 0 ? &o->neighs[k] : NULL;
 
-		for (size_t k = 0; k < o->nneighs && !hit; k++)
-			if (o->neighs[k].ip == xn->ip &&
-			    !strcmp(dev_name(o, o->neighs[k].index, b, sizeof(b)), xn->dev)) {
-				seen[k] = true;
-				hit = &o->neighs[k];
-			}
 		if (hit && (hit->state & NUD_PERMANENT) && hit->has_mac && !memcmp(hit->mac, xn->mac, 6))
 			continue;
 		f = fadd(c, hit && (hit->state & NUD_PERMANENT) ? LAB_CK_NEIGH_CHANGED :
@@ -483,13 +572,14 @@ static int ck_neighs(struct cmp *c)
 		f = fadd(c, LAB_CK_NEIGH_EXTRA);
 		if (!f)
 			goto out;
-		neigh_object(f, "neighbour", n->ip, dev_name(o, n->index, b, sizeof(b)));
+		neigh_object(f, "neighbour", n->ip, dev_name(c, n->index, b, sizeof(b)));
 		neigh_value(n, f->actual, sizeof(f->actual));
 	}
 	c->out->checked.neighbours += c->x->nneighs;
 	ret = 0;
 out:
 	free(seen);
+	free(by);
 	return ret;
 }
 
@@ -497,23 +587,19 @@ static int ck_proxies(struct cmp *c)
 {
 	const struct lab_observed *o = c->o;
 	bool *seen = calloc(o->nproxies ? o->nproxies : 1, sizeof(*seen));
+	struct keyed *by = neigh_index(o->proxies, o->nproxies);
 	char b[32];
 	struct lab_finding *f;
 	int ret = -ENOMEM;
 
-	if (!seen)
-		return ret;
+	if (!seen || !by)
+		goto out;
 	if (!c->x->read_proxies)
 		goto done;
 	for (size_t i = 0; i < c->x->nproxies; i++) {
 		const struct exp_neigh *xn = &c->x->proxies[i];
-		bool found = false;
 
-		for (size_t k = 0; k < o->nproxies && !found; k++)
-			if (!seen[k] && o->proxies[k].ip == xn->ip &&
-			    !strcmp(dev_name(o, o->proxies[k].index, b, sizeof(b)), xn->dev))
-				seen[k] = found = true;
-		if (found)
+		if (keyed_find(by, o->nproxies, (uint64_t)dev_index(c, xn->dev), xn->ip, seen) >= 0)
 			continue;
 		f = fadd(c, LAB_CK_PROXY_MISSING);
 		if (!f)
@@ -527,7 +613,7 @@ static int ck_proxies(struct cmp *c)
 		if (!f)
 			goto out;
 		neigh_object(f, "proxy-ARP entry", o->proxies[k].ip,
-			     dev_name(o, o->proxies[k].index, b, sizeof(b)));
+			     dev_name(c, o->proxies[k].index, b, sizeof(b)));
 		snprintf(f->actual, sizeof(f->actual), "proxy");
 	}
 	c->out->checked.neighbours += c->x->nproxies;
@@ -535,14 +621,15 @@ done:
 	ret = 0;
 out:
 	free(seen);
+	free(by);
 	return ret;
 }
 
 /* FDB entries on VXLAN devices: the permanent ones podpath programs (the
  * bridge's own and learned entries are the kernel's). */
-static bool fdb_ours(const struct lab_observed *o, const struct nl_neigh_obs *n)
+static bool fdb_ours(const struct cmp *c, const struct nl_neigh_obs *n)
 {
-	const struct nl_link_obs *l = link_by_index(o, n->index);
+	const struct nl_link_obs *l = link_by_index(c, n->index);
 
 	return l && !strcmp(l->kind, "vxlan") && (n->state & NUD_PERMANENT) && n->has_mac;
 }
@@ -572,10 +659,12 @@ static int ck_fdb(struct cmp *c)
 	for (size_t i = 0; i < c->x->nfdb; i++) {
 		const struct exp_neigh *xf = &c->x->fdb[i];
 		const struct nl_neigh_obs *hit = NULL;
+		int dev = dev_index(c, xf->dev);
 
+		/* One entry per peer node: no index needed. */
 		for (size_t k = 0; k < o->nfdb && !hit; k++)
-			if (!seen[k] && fdb_ours(o, &o->fdb[k]) && !memcmp(o->fdb[k].mac, xf->mac, 6) &&
-			    !strcmp(dev_name(o, o->fdb[k].index, b, sizeof(b)), xf->dev)) {
+			if (!seen[k] && fdb_ours(c, &o->fdb[k]) && o->fdb[k].index == dev &&
+			    !memcmp(o->fdb[k].mac, xf->mac, 6)) {
 				seen[k] = true;
 				hit = &o->fdb[k];
 			}
@@ -593,12 +682,12 @@ static int ck_fdb(struct cmp *c)
 		}
 	}
 	for (size_t k = 0; k < o->nfdb; k++) {
-		if (seen[k] || !fdb_ours(o, &o->fdb[k]))
+		if (seen[k] || !fdb_ours(c, &o->fdb[k]))
 			continue;
 		f = fadd(c, LAB_CK_FDB_EXTRA);
 		if (!f)
 			goto out;
-		fdb_object(f, o->fdb[k].mac, dev_name(o, o->fdb[k].index, b, sizeof(b)));
+		fdb_object(f, o->fdb[k].mac, dev_name(c, o->fdb[k].index, b, sizeof(b)));
 		ip_text(o->fdb[k].ip, a, sizeof(a));
 		snprintf(f->actual, sizeof(f->actual), "dst %s permanent", a);
 	}
@@ -859,11 +948,23 @@ static const struct {
 int lab_compare(const struct lab_expect *x, const struct lab_observed *o,
 		const struct nft_ruleset *nft_want, struct lab_check_list *out)
 {
-	struct cmp c = { x, o, nft_want, out };
-	int ret = 0;
+	size_t n = o->nlinks ? o->nlinks : 1;
+	struct cmp c = { x, o, nft_want, out, malloc(n * sizeof(*c.by_name)),
+			 malloc(n * sizeof(*c.by_index)) };
+	int ret = c.by_name && c.by_index ? 0 : -ENOMEM;
 
+	/* Links are looked up by name (the plan's) and by index (the
+	 * kernel's other objects name them so). */
+	for (size_t i = 0; ret == 0 && i < o->nlinks; i++)
+		c.by_name[i] = c.by_index[i] = &o->links[i];
+	if (ret == 0 && o->nlinks) {
+		qsort(c.by_name, o->nlinks, sizeof(*c.by_name), name_cmp);
+		qsort(c.by_index, o->nlinks, sizeof(*c.by_index), index_cmp);
+	}
 	for (size_t i = 0; ret == 0 && i < sizeof(checks) / sizeof(checks[0]); i++)
 		ret = checks[i].fn(&c);
+	free(c.by_name);
+	free(c.by_index);
 	return ret;
 }
 

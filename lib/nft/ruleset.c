@@ -453,7 +453,7 @@ static bool attr_ignored(const char *expr, uint16_t attr)
 }
 
 /* What the kernel says back that was never sent: a default spelled out
- * (bitwise op, lookup flags 0), the NAT's upper register when it is the
+ * (bitwise op, lookup and dynset flags 0, dynset timeout 0), the NAT's upper register when it is the
  * lower one, and the NAT flags it derives from the registers. The value
  * to digest goes to *v (len bytes, which may point at u); false: none. */
 static bool attr_value(const char *expr, const struct nftnl_expr *e, uint16_t attr,
@@ -463,8 +463,11 @@ static bool attr_value(const char *expr, const struct nftnl_expr *e, uint16_t at
 	if (!*v)
 		return false;
 	if ((!strcmp(expr, "bitwise") && attr == NFTNL_EXPR_BITWISE_OP) ||
-	    (!strcmp(expr, "lookup") && attr == NFTNL_EXPR_LOOKUP_FLAGS))
+	    (!strcmp(expr, "lookup") && attr == NFTNL_EXPR_LOOKUP_FLAGS) ||
+	    (!strcmp(expr, "dynset") && attr == NFTNL_EXPR_DYNSET_FLAGS))
 		return nftnl_expr_get_u32(e, attr) != 0;
+	if (!strcmp(expr, "dynset") && attr == NFTNL_EXPR_DYNSET_TIMEOUT)
+		return nftnl_expr_get_u64(e, attr) != 0;
 	if (strcmp(expr, "nat"))
 		return true;
 	switch (attr) {

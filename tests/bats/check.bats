@@ -10,16 +10,17 @@ LAB=ppt-check		# the default topology, faulted and mended test by test
 IPT=ppt-check-ipt	# iptables proxy mode
 VX=ppt-check-vx		# vxlan networking
 VPC=ppt-check-vpc	# vpc networking
+TOPO=ppt-check-topo	# each good topology in turn
 
 setup_file() {
 	load helpers
-	for l in $LAB $IPT $VX $VPC; do lab_cleanup $l; done
+	for l in $LAB $IPT $VX $VPC $TOPO; do lab_cleanup $l; done
 	"$PODPATH" --lab $LAB setup >/dev/null
 }
 
 teardown_file() {
 	load helpers
-	for l in $LAB $IPT $VX $VPC; do lab_cleanup $l; done
+	for l in $LAB $IPT $VX $VPC $TOPO; do lab_cleanup $l; done
 }
 
 setup() {
@@ -302,4 +303,19 @@ host_veth() { # NODE-NETNS POD-NETNS
 	"$PODPATH" --lab $VPC setup --network vpc >/dev/null
 	clean $VPC
 	lab_cleanup $VPC
+}
+
+@test "every good topology checks clean; those with sessionAffinity in both proxy modes" {
+	for f in "$TOPOS"/good/*.json; do
+		echo "topology $f"
+		"$PODPATH" --lab $TOPO setup -f "$f" >/dev/null
+		clean $TOPO
+		lab_cleanup $TOPO
+	done
+	for f in proxy services; do
+		echo "topology $f, iptables mode"
+		"$PODPATH" --lab $TOPO setup -f "$TOPOS/good/$f.json" --proxy-mode iptables >/dev/null
+		clean $TOPO
+		lab_cleanup $TOPO
+	done
 }
