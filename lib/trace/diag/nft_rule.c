@@ -68,10 +68,21 @@ int diag_nft_rule(const struct trace *t, struct trace_finding *f)
 		snprintf(svc, sizeof(svc), "Service %s/%s port %u has no endpoints: ",
 			 t->lab->topo.services[t->svc.svc].ns, t->lab->topo.services[t->svc.svc].name,
 			 t->lab->topo.services[t->svc.svc].ports[t->svc.port].port);
-	} else if (!t->lab && no_endpoints_by_rules(t, ns)) {
+	} else if (no_endpoints_by_rules(t, ns)) {
+		/* The rules say so, whatever the lab's plan holds (podpath
+		 * check names the difference). */
 		f->cause = "service-no-endpoints";
-		snprintf(svc, sizeof(svc), "a Service without endpoints (kube-proxy's "
-			 "no-endpoint map): ");
+		snprintf(svc, sizeof(svc), "a Service without endpoints in kube-proxy's rules (its "
+			 "no-endpoint map sent it to be rejected): ");
+	} else if (!strcmp(drop->chain, "cluster-ips-check")) {
+		/* kube-proxy's catch-all for its ClusterIP range: reached only by a
+		 * ClusterIP and port its service-ips map has no element for. */
+		char a[ADDR_STRLEN];
+
+		f->cause = "kube-proxy-element-missing";
+		snprintf(svc, sizeof(svc), "kube-proxy's service-ips map has no element for %s port "
+			 "%u, so it fell to the rule that rejects ClusterIPs it does not know: ",
+			 addr_fmt(t->dst.ip, a), t->probe.dport);
 	}
 	snprintf(f->object, sizeof(f->object), "nftables table %s chain %s%s%s", drop->table,
 		 drop->chain, drop->rule[0] ? " rule " : " policy", drop->rule);
