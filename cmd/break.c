@@ -195,45 +195,24 @@ static int apply(struct lab *l, const char *name, const char *on)
 	return ret;
 }
 
-static size_t random_below(size_t n)
-{
-	unsigned long long r = 0;
-
-	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
-		r = (unsigned long long)getpid() * 2654435761u;
-	return n ? (size_t)(r % n) : 0;
-}
-
 static int random_fault(struct lab *l)
 {
-	const struct lab_break_fault *cand[64];
-	struct lab_break_target *targets = NULL;
+	const struct lab_break_fault *f;
+	struct lab_break_target t;
 	struct lab_break_state s;
 	struct pp_err e = { 0 };
-	size_t n = 0, nt;
-	char why[256];
 	int ret;
 
-	for (size_t i = 0; i < lab_break_count() && n < sizeof(cand) / sizeof(cand[0]); i++) {
-		const struct lab_break_fault *f = lab_break_get(i);
-
-		if (lab_break_applies(l, f, why, sizeof(why)) == 0 && lab_break_targets(l, f, NULL, 0))
-			cand[n++] = f;
-	}
-	if (!n)
+	ret = lab_break_pick(l, &f, &t);
+	if (ret == -ENOENT)
 		return pp_usage_error("break", "no fault of the catalogue applies to lab \"%s\"",
 				      l->name);
+	if (ret < 0)
+		return pp_report(&(struct pp_err){ PP_EXIT_FAIL, -ENOMEM, "out of memory" });
 	ret = lab_access_check(l, &e);
 	if (ret < 0)
 		return pp_report(&e);
-	cand[0] = cand[random_below(n)];
-	nt = lab_break_targets(l, cand[0], NULL, 0);
-	targets = calloc(nt, sizeof(*targets));
-	if (!targets)
-		return pp_report(&(struct pp_err){ PP_EXIT_FAIL, -ENOMEM, "out of memory" });
-	lab_break_targets(l, cand[0], targets, nt);
-	ret = lab_break_apply(l, cand[0], &targets[random_below(nt)], true, &s, &e);
-	free(targets);
+	ret = lab_break_apply(l, f, &t, true, &s, &e);
 	if (ret < 0) {
 		/* Its message may name the fault: say only that it failed. */
 		if (e.code != -EEXIST)

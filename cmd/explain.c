@@ -13,6 +13,7 @@
 #include "explain/explain.h"
 #include "lab/lab.h"
 #include "out/explain.h"
+#include "lab/break.h"
 #include "out/explain_tui.h"
 #include "trace/trace.h"
 
@@ -99,6 +100,100 @@ static void tui_release(void *arg, struct trace *t)
 	free(t);
 }
 
+/* The find-the-fault round: a fault of break's catalogue drawn at random
+ * and applied hidden, as `podpath break --random` does, then its suggested
+ * trace ("trace SRC DST [-p PROTO]") run here; the choices are the fault and
+ * three others that apply to the lab, shuffled. */
+static struct trace *tui_fault_start(void *arg, struct explain_fault *q, char *why)
+{
+	struct lab *l = arg;
+	const struct lab_break_fault *f, *others[64];
+	struct lab_break_target target;
+	struct lab_break_state s = { 0 };
+	struct pp_err e = { 0 };
+	struct trace_args a = { 0 };
+	struct trace *t = NULL, dt = { 0 };
+	char cmd[512], *tok[8], *save = NULL, host[CMD_URL_HOST_MAX], whyf[256];
+	size_t ntok = 0, nothers = 0;
+	bool dns = false, seen_trace = false;
+
+	if (lab_break_pick(l, &f, &target) < 0) {
+		snprintf(why, 200, "no fault of the catalogue applies to this lab");
+		return NULL;
+	}
+	if (lab_break_apply(l, f, &target, true, &s, &e) < 0) {
+		snprintf(why, 200, "%s", e.code == -EEXIST ? "a fault is present already "
+			 "(podpath break --undo)" : "the fault could not be applied");
+		return NULL;
+	}
+	/* The suggested trace: its words after "trace". */
+	snprintf(cmd, sizeof(cmd), "%s", s.trace);
+	snprintf(q->trace_cmd, sizeof(q->trace_cmd), "%s", s.trace);
+	snprintf(q->target, sizeof(q->target), "%s", s.target);
+	lab_break_state_free(&s);
+	/* The words after "trace" ("podpath --lab L trace SRC DST -p P"). */
+	for (char *w = strtok_r(cmd, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		if (!strcmp(w, "trace") && !ntok && !seen_trace)
+			seen_trace = true;
+		else if (seen_trace && ntok < 8)
+			tok[ntok++] = w;
+	}
+	if (ntok >= 2) {
+		a.src = tok[0];
+		a.dst = tok[1];
+		a.timeout_ms = CMD_TRACE_TIMEOUT_MS;
+		for (size_t i = 2; i + 1 < ntok; i++)
+			if (!strcmp(tok[i], "-p"))
+				a.proto = tok[i + 1];
+		t = calloc(1, sizeof(*t));
+	}
+	if (t && ((cmd_trace_is_url(a.dst) && cmd_trace_url_split(&a, host, sizeof(host)) != 0) ||
+		  cmd_trace_lab(&a, l, t, &dt, &dns) != 0)) {
+		trace_free(t);
+		free(t);
+		t = NULL;
+	}
+	trace_free(&dt);
+	if (!t) {
+		lab_break_undo(l, &s, &e);
+		lab_break_state_free(&s);
+		snprintf(why, 200, "its trace could not run (the fault is undone)");
+		return NULL;
+	}
+	/* Three others that apply here, and the fault, in a random order. */
+	for (size_t i = 0; i < lab_break_count() && nothers < 64; i++) {
+		const struct lab_break_fault *o = lab_break_get(i);
+
+		if (o != f && lab_break_applies(l, o, whyf, sizeof(whyf)) == 0)
+			others[nothers++] = o;
+	}
+	q->right = (int)lab_break_random_below(EXPLAIN_FAULT_CHOICES);
+	for (int i = 0; i < EXPLAIN_FAULT_CHOICES; i++) {
+		const struct lab_break_fault *c = f;
+
+		if (i != q->right && nothers) {
+			size_t k = lab_break_random_below(nothers);
+
+			c = others[k];
+			others[k] = others[--nothers];	/* each offered once */
+		}
+		snprintf(q->choice[i], sizeof(q->choice[i]), "%s", c->name);
+		snprintf(q->summary[i], sizeof(q->summary[i]), "%s", c->summary);
+	}
+	return t;
+}
+
+static void tui_fault_end(void *arg, struct trace *t)
+{
+	struct lab_break_state s = { 0 };
+	struct pp_err e = { 0 };
+
+	lab_break_undo(arg, &s, &e);
+	lab_break_state_free(&s);
+	trace_free(t);
+	free(t);
+}
+
 /* --tui: every topic built for the lab, stepped through on the terminal. */
 static int tui(struct lab *l)
 {
@@ -106,7 +201,8 @@ static int tui(struct lab *l)
 	const struct explain_topic *tp = explain_topics(&n);
 	struct explain_doc *docs = calloc(n, sizeof(*docs));
 	struct explain_tui x = { .lab = l, .docs = docs, .ndocs = n, .run = l ? tui_run : NULL,
-				 .release = tui_release, .arg = l };
+				 .release = tui_release, .fault_start = l ? tui_fault_start : NULL,
+				 .fault_end = tui_fault_end, .arg = l };
 	int ret;
 
 	if (!docs)

@@ -16,6 +16,9 @@
 #define EDGE_LB_TABLE "cloud-lb"
 #define EDGE_VPC_TABLE "vpc-router"
 #define EDGE_MASQ_TABLE "ip-masq-agent"
+/* The cloud gateway's 1:1 NAT maps: inbound (DNAT) and outbound (SNAT). */
+#define EDGE_GW_MAP_IN "public-to-node"
+#define EDGE_GW_MAP_OUT "node-to-public"
 #define EDGE_NAME_MAX 256		/* nftables' chain name limit */
 
 /* The edge's namespaces and links:

@@ -17,10 +17,10 @@
 static void maps(struct edge_ctx *c)
 {
 	const struct topo *t = c->t;
-	struct nft_set_spec in = { .family = EDGE_FAM, .table = T, .name = "public-to-node",
+	struct nft_set_spec in = { .family = EDGE_FAM, .table = T, .name = EDGE_GW_MAP_IN,
 				   .key = NFT_KEY_DADDR, .addr_map = true,
 				   .comment = "1:1 NAT: a node's public address -> the node" };
-	struct nft_set_spec out = { .family = EDGE_FAM, .table = T, .name = "node-to-public",
+	struct nft_set_spec out = { .family = EDGE_FAM, .table = T, .name = EDGE_GW_MAP_OUT,
 				    .key = NFT_KEY_SADDR, .addr_map = true,
 				    .comment = "1:1 NAT: a node -> its public address" };
 	struct nft_set_spec lbs = { .family = EDGE_FAM, .table = T, .name = "load-balancers",
@@ -98,13 +98,13 @@ int edge_gateway_build(struct nft_batch *b, const struct topo *t)
 
 	nft_rb_start(&rb, EDGE_FAM, T, "prerouting");
 	nft_rb_match_ifname(&rb, false, EDGE_IF_INET);
-	nft_rb_nat_map(&rb, false, "public-to-node");
+	nft_rb_nat_map(&rb, false, EDGE_GW_MAP_IN);
 	nft_rb_comment(&rb, "inbound: a node's public address -> the node");
 	edge_rule_put(&c, &rb);
 
 	nft_rb_start(&rb, EDGE_FAM, T, "postrouting");
 	nft_rb_match_ifname(&rb, true, EDGE_IF_INET);
-	nft_rb_nat_map(&rb, true, "node-to-public");
+	nft_rb_nat_map(&rb, true, EDGE_GW_MAP_OUT);
 	nft_rb_comment(&rb, "outbound: a node -> its public address");
 	edge_rule_put(&c, &rb);
 	nft_rb_start(&rb, EDGE_FAM, T, "postrouting");

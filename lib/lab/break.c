@@ -3,6 +3,8 @@
  * undoing it from that record; see break.h. The faults themselves are
  * break_faults.c, the changes they are made of break_{net,nft,proc,ipt,ct}.c. */
 #include <errno.h>
+#include <unistd.h>
+#include <sys/random.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,6 +308,42 @@ void lab_break_trace(const struct lab *l, const struct lab_break_fault *f,
 		     const struct lab_break_target *t, char *buf, size_t len)
 {
 	fault_of(f)->trace(l, t, buf, len);
+}
+
+size_t lab_break_random_below(size_t n)
+{
+	unsigned long long r = 0;
+
+	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		r = (unsigned long long)getpid() * 2654435761u ^ (unsigned long long)time(NULL);
+	return n ? (size_t)(r % n) : 0;
+}
+
+int lab_break_pick(const struct lab *l, const struct lab_break_fault **f,
+		   struct lab_break_target *t)
+{
+	const struct lab_break_fault *cand[64];
+	struct lab_break_target *targets;
+	size_t n = 0, nt;
+	char why[256];
+
+	for (size_t i = 0; i < lab_break_count() && n < sizeof(cand) / sizeof(cand[0]); i++) {
+		const struct lab_break_fault *c = lab_break_get(i);
+
+		if (lab_break_applies(l, c, why, sizeof(why)) == 0 && lab_break_targets(l, c, NULL, 0))
+			cand[n++] = c;
+	}
+	if (!n)
+		return -ENOENT;
+	*f = cand[lab_break_random_below(n)];
+	nt = lab_break_targets(l, *f, NULL, 0);
+	targets = calloc(nt, sizeof(*targets));
+	if (!targets)
+		return -ENOMEM;
+	lab_break_targets(l, *f, targets, nt);
+	*t = targets[lab_break_random_below(nt)];
+	free(targets);
+	return 0;
 }
 
 /* ---- apply, undo, read ----------------------------------------------------------- */

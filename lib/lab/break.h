@@ -82,6 +82,13 @@ size_t lab_break_targets(const struct lab *l, const struct lab_break_fault *f,
 void lab_break_trace(const struct lab *l, const struct lab_break_fault *f,
 		     const struct lab_break_target *t, char *buf, size_t len);
 
+/* A fault of the catalogue that applies to l and one of its targets, both
+ * drawn at random (getrandom). 0, -ENOENT if none applies, or -ENOMEM. */
+int lab_break_pick(const struct lab *l, const struct lab_break_fault **f,
+		   struct lab_break_target *t);
+/* A number below n drawn at random (0 when n is 0). */
+size_t lab_break_random_below(size_t n);
+
 /* One change a fault made, as a report shows it. */
 struct lab_break_change {
 	char where[2 * TOPO_LABEL_MAX + 16];	/* "node node-2", "pod default/web-2", "VPC router" */

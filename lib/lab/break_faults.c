@@ -934,9 +934,9 @@ static int gateway_nat_missing(struct brk_ctx *c)
 
 	brk_where_gateway(c->l, &w);
 	klen = nft_elem_key(NFT_KEY_DADDR, n->public_ip, 0, 0, key);
-	ret = brk_nft_elem_del(c, &w, NFPROTO_IP, EDGE_GW_TABLE, "public-to-node", key, klen);
+	ret = brk_nft_elem_del(c, &w, NFPROTO_IP, EDGE_GW_TABLE, EDGE_GW_MAP_IN, key, klen);
 	klen = nft_elem_key(NFT_KEY_SADDR, n->ip, 0, 0, key);
-	return ret ? ret : brk_nft_elem_del(c, &w, NFPROTO_IP, EDGE_GW_TABLE, "node-to-public", key,
+	return ret ? ret : brk_nft_elem_del(c, &w, NFPROTO_IP, EDGE_GW_TABLE, EDGE_GW_MAP_OUT, key,
 					    klen);
 }
 

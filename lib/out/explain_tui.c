@@ -14,7 +14,7 @@
 #include "out/term.h"
 #include "out/trace.h"
 
-enum mode { M_TOPICS, M_TOPOLOGY, M_STEP, M_QUIZ };
+enum mode { M_TOPICS, M_TOPOLOGY, M_STEP, M_QUIZ, M_FAULT };
 
 #define QUIZ_MAX 6
 
@@ -39,6 +39,11 @@ struct ui {
 	char msg[200];		/* a one-line note (a trace that could not run) */
 	struct question q[QUIZ_MAX];
 	size_t nq, cur;
+	/* The find-the-fault round: its trace (the fault is in the lab while
+	 * it is set), the choices, and the answer (-1 until given). */
+	struct trace *ftr;
+	struct explain_fault fq;
+	int fanswer;
 };
 
 
@@ -109,7 +114,7 @@ static void draw_topics(struct ui *u)
 
 	getmaxyx(stdscr, h, w);
 	title("podpath explain: the Kubernetes networking model, layer by layer",
-	      " j/k: topic  PgDn/PgUp: scroll  t: boxes  l: step the trace  z: quiz  q: quit");
+	      " j/k: topic  PgDn/PgUp: scroll  t: boxes  l: step the trace  z: quiz  f: fault  q: quit");
 	for (size_t i = 0; i < u->x->ndocs && (int)i + 2 < h - 1; i++) {
 		if (i == u->topic)
 			attron(COLOR_PAIR(OUT_C_SEL) | A_BOLD);
@@ -458,6 +463,82 @@ static void draw_quiz(struct ui *u)
 	}
 }
 
+/* ---- find the fault ---- */
+
+static void fault_end(struct ui *u)
+{
+	if (u->ftr && u->x->fault_end)
+		u->x->fault_end(u->x->arg, u->ftr);
+	u->ftr = NULL;
+}
+
+/* The trace without its diagnosis (that would give the answer away):
+ * where it was seen, and how it ended; after the answer, the diagnosis. */
+static void draw_fault(struct ui *u)
+{
+	const struct trace *t = u->ftr;
+	const struct explain_fault *q = &u->fq;
+	int h = getmaxy(stdscr), w = getmaxx(stdscr), y = 2;
+	char s[TRACE_LABEL_MAX + IF_NAMESIZE + 96];
+
+	title("find the fault", u->fanswer < 0 ? " 1-4: your answer  b: give up (undo)  q: quit (undo)"
+						: " b: back (the fault is undone)  q: quit");
+	y += wrap(y, 2, w - 4, h - 1, "podpath break put one fault of its catalogue in the lab, "
+		  "and this probe meets it:", A_NORMAL);
+	y += wrap(y, 4, w - 6, h - 1, q->trace_cmd, A_BOLD);
+	for (size_t i = 0; i < t->nhops && y < h - 12; i++) {
+		const struct trace_hop *hp = &t->hops[i];
+
+		snprintf(s, sizeof(s), "%2zu %-7s %s %s (%s)", i + 1, hp->reply ? "answer" : "request",
+			 t->ns_label[hp->ns], hp->pkt->ifname, hp->pkt->outgoing ? "out" : "in");
+		mvaddnstr(y++, 4, s, w - 6);
+	}
+	snprintf(s, sizeof(s), "verdict: %s (%zu hops seen)", trace_verdict_name(t->verdict), t->nhops);
+	mvaddnstr(++y, 2, s, w - 4);
+	y += 2;
+	if (u->fanswer < 0) {
+		mvaddnstr(y++, 2, "Which fault is it?", w - 4);
+		for (int i = 0; i < EXPLAIN_FAULT_CHOICES && y < h - 1; i++) {
+			snprintf(s, sizeof(s), "%d) %s: ", i + 1, q->choice[i]);
+			mvaddnstr(y, 4, s, w - 6);
+			y += wrap(y, 4 + (int)strlen(s), w - 6 - (int)strlen(s), h - 1, q->summary[i],
+				  A_NORMAL);
+		}
+		return;
+	}
+	snprintf(s, sizeof(s), "%s: it was %s on %s", u->fanswer == q->right ? "right" : "wrong",
+		 q->choice[q->right], q->target);
+	y += wrap(y, 2, w - 4, h - 1, s, COLOR_PAIR(u->fanswer == q->right ? OUT_C_OK : OUT_C_BAD));
+	y += wrap(y, 2, w - 4, h - 1, q->summary[q->right], A_NORMAL);
+	if (t->reason)
+		y += wrap(y + 1, 2, w - 4, h - 1, t->reason, A_BOLD) + 1;
+	if (t->nfindings && t->findings[0].command[0]) {
+		snprintf(s, sizeof(s), "see it: ");
+		mvaddnstr(y, 2, s, w - 4);
+		wrap(y, 2 + (int)strlen(s), w - 4 - (int)strlen(s), h - 1, t->findings[0].command, A_NORMAL);
+	}
+}
+
+static void fault_begin(struct ui *u)
+{
+	char why[200] = "";
+
+	if (!u->x->fault_start) {
+		snprintf(u->msg, sizeof(u->msg), "no lab (or not root): no fault to find");
+		return;
+	}
+	mvaddstr(getmaxy(stdscr) - 2, 28, "breaking something...");
+	refresh();
+	memset(&u->fq, 0, sizeof(u->fq));
+	u->ftr = u->x->fault_start(u->x->arg, &u->fq, why);
+	if (!u->ftr) {
+		snprintf(u->msg, sizeof(u->msg), "no round: %s", why);
+		return;
+	}
+	u->fanswer = -1;
+	u->mode = M_FAULT;
+}
+
 /* ---- the loop ---- */
 
 static void drop_trace(struct ui *u);
@@ -523,6 +604,16 @@ static bool key(struct ui *u, int c)
 		} else if (c == 'z' && trace_ready(u)) {
 			quiz_make(u);
 			u->mode = M_QUIZ;
+		} else if (c == 'f') {
+			fault_begin(u);
+		}
+		break;
+	case M_FAULT:
+		if (c >= '1' && c < '1' + EXPLAIN_FAULT_CHOICES && u->fanswer < 0) {
+			u->fanswer = c - '1';
+		} else if (c == 'b' || c == 27) {
+			fault_end(u);
+			u->mode = M_TOPICS;
 		}
 		break;
 	case M_TOPOLOGY:
@@ -569,11 +660,14 @@ int out_explain_tui(const struct explain_tui *x)
 			draw_topology(&u);
 		else if (u.mode == M_STEP)
 			draw_step(&u);
+		else if (u.mode == M_FAULT)
+			draw_fault(&u);
 		else
 			draw_quiz(&u);
 		refresh();
 	} while (key(&u, getch()));
 	drop_trace(&u);
+	fault_end(&u);	/* never leave the fault behind */
 	out_term_end(&term);
 	return 0;
 }

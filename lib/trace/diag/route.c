@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "edge/edge.h"
 #include "trace/diag/diag.h"
 
 struct route_fail {
@@ -43,6 +44,24 @@ int diag_route(const struct trace *t, struct trace_finding *f)
 	 * verdict its answer gave; one that said nothing has no route. */
 	diag_start(f, "route", t->res.outcome == PROBE_UNREACHABLE ? TRACE_UNREACHABLE : TRACE_NO_ROUTE,
 		   (ssize_t)t->ev.at);
+	/* A node's public address that the gateway routes as its own: its
+	 * 1:1 NAT lost the address (the plan's element is missing there). */
+	if (t->lab && t->dst.public_ip && !strcmp(t->ns[t->ev.at], t->lab->plan.gw_netns))
+		for (size_t i = 0; i < t->plan.n; i++)
+			if (!strcmp(t->plan.v[i].netns, t->lab->plan.gw_netns) &&
+			    t->plan.v[i].kind == LAB_CK_NFT_ELEM_MISSING &&
+			    !strcmp(t->plan.v[i].nft_name, EDGE_GW_MAP_IN)) {
+				f->cause = "gateway-nat-missing";
+				snprintf(f->object, sizeof(f->object), "%s", t->plan.v[i].object);
+				snprintf(f->expected, sizeof(f->expected), "%s", t->plan.v[i].expected);
+				snprintf(f->actual, sizeof(f->actual), "none");
+				lab_check_command(&t->plan.v[i], f->command, sizeof(f->command));
+				diag_last_seen(t, seen, sizeof(seen));
+				return diag_say(f, "the cloud gateway has no 1:1 NAT for %s any more "
+						"(%s: missing), so it routed the address as its own and "
+						"found %s; %s", addr_fmt(t->dst.ip, a), t->plan.v[i].object,
+						r->what, seen);
+			}
 	f->cause = r->cause;
 	f->hop = t->last_hop;
 	snprintf(f->object, sizeof(f->object), "route to %s", addr_fmt(t->dst.ip, a));
