@@ -85,6 +85,20 @@ int lab_break_applies(const struct lab *l, const struct lab_break_fault *f, char
 	return bf->applies ? bf->applies(l, why, len) : 0;
 }
 
+void brk_svc_port_ref(const struct topo_service *s, size_t pi, char *buf, size_t len)
+{
+	const struct topo_svc_port *p = &s->ports[pi];
+	bool shared = false;
+
+	/* kube-dns's 53/UDP and 53/TCP: a number alone would name the first. */
+	for (size_t i = 0; i < s->nports; i++)
+		shared |= i != pi && s->ports[i].port == p->port;
+	if (shared && p->name[0])
+		snprintf(buf, len, "svc/%s/%s:%s", s->ns, s->name, p->name);
+	else
+		snprintf(buf, len, "svc/%s/%s:%u", s->ns, s->name, p->port);
+}
+
 static void label_make(const struct lab *l, struct lab_break_target *t)
 {
 	const struct topo *tp = &l->topo;
@@ -98,8 +112,7 @@ static void label_make(const struct lab *l, struct lab_break_target *t)
 			 tp->pods[t->index].name);
 		break;
 	case LAB_BREAK_SVC:
-		snprintf(t->label, sizeof(t->label), "svc/%s/%s:%u", tp->services[t->index].ns,
-			 tp->services[t->index].name, tp->services[t->index].ports[t->port].port);
+		brk_svc_port_ref(&tp->services[t->index], t->port, t->label, sizeof(t->label));
 		break;
 	case LAB_BREAK_VPC:
 		snprintf(t->label, sizeof(t->label), "vpc");
