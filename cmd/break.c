@@ -238,8 +238,9 @@ static int random_fault(struct lab *l)
 	if (ret < 0) {
 		/* Its message may name the fault: say only that it failed. */
 		if (e.code != -EEXIST)
-			pp_err_set(&e, e.kind, e.code, "the random fault could not be applied "
-				   "(nothing is left changed): %s", strerror(-e.code));
+			pp_err_set(&e, e.kind, e.code, "the random fault could not be applied: %s "
+				   "(podpath break --reveal shows what is left of it, if anything)",
+				   strerror(-e.code));
 		return pp_report(&e);
 	}
 	ret = applied_out(&s, true);

@@ -127,6 +127,7 @@ static int svc_parse(const struct topo *t, const char *s, size_t *svc, size_t *p
 	char ns[TOPO_LABEL_MAX], name[TOPO_LABEL_MAX], p[32] = "";
 	const char *slash = strchr(s, '/'), *colon;
 	const struct topo_service *sv;
+	size_t nlen;
 
 	if (!slash || (size_t)(slash - s) >= sizeof(ns))
 		return -ENOENT;
@@ -136,10 +137,10 @@ static int svc_parse(const struct topo *t, const char *s, size_t *svc, size_t *p
 		snprintf(p, sizeof(p), "%s", colon + 1);
 	else if (colon)
 		return -ERANGE;
-	if ((size_t)(colon ? colon - slash - 1 : (ptrdiff_t)strlen(slash + 1)) >= sizeof(name))
+	nlen = colon ? (size_t)(colon - slash - 1) : strlen(slash + 1);
+	if (nlen >= sizeof(name))
 		return -ENOENT;
-	snprintf(name, sizeof(name), "%.*s", (int)(colon ? colon - slash - 1 : (ptrdiff_t)strlen(slash + 1)),
-		 slash + 1);
+	snprintf(name, sizeof(name), "%.*s", (int)nlen, slash + 1);
 	sv = topo_service_find(t, ns, name);
 	if (!sv)
 		return -ENOENT;
@@ -272,8 +273,8 @@ int lab_break_target_default(const struct lab *l, const struct lab_break_fault *
 	/* The default does not fit this lab: the first target that does. */
 	if (lab_break_targets(l, f, t, 1))
 		return 0;
-	return pp_err_set(e, PP_EXIT_USAGE, -EINVAL, "fault %s: lab \"%s\" has no %s it can act "
-			  "on%s%s", f->name, l->name, lab_break_place_name(f->place),
+	return pp_err_set(e, PP_EXIT_USAGE, -EINVAL, "lab \"%s\" has no %s fault %s can act "
+			  "on%s%s", l->name, lab_break_place_name(f->place), f->name,
 			  why[0] ? ": " : "", why);
 }
 
