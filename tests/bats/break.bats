@@ -96,7 +96,10 @@ pod_veth() { # POD NODE
 # applied on TARGET ("" for its default) makes `present` (the fault seen
 # with the kernel's tools) true and `probe` fail, and the trace of
 # TRACE-ARGS exit 1; --undo brings back exactly the state before, and
-# `probe` works again. The test defines present and probe.
+# `probe` works again. The test defines present and probe, and may define
+# more checks of the fault while it is there: `on_trace` (the trace's
+# output is in $output, e.g. that it names the cause) and `on_fault` (e.g.
+# that podpath check names the difference).
 scenario() {
 	local fault=$1 on=$2
 	shift 2
@@ -117,7 +120,8 @@ scenario() {
 	run "$PODPATH" --lab "$LAB" trace "$@" --timeout 2
 	echo "$output" | grep '^verdict'
 	[ "$status" -eq 1 ]
-	TRACE_OUTPUT=$output
+	if declare -F on_trace >/dev/null; then on_trace; fi
+	if declare -F on_fault >/dev/null; then on_fault; fi
 	run "$PODPATH" --lab "$LAB" break --undo
 	echo "$output"
 	[ "$status" -eq 0 ]
