@@ -37,14 +37,15 @@ static json_t *changes_json(const struct lab_break_state *s)
 	return a;
 }
 
+/* verb: what was done ("applied", "present" for --reveal, "undone"). */
 static json_t *state_json(const char *verb, const struct lab_break_state *s, bool named)
 {
 	if (!named)
-		return json_pack("{s:i, s:s, s:s, s:b}", "schema", 1, "lab", opts.lab, verb, "yes",
+		return json_pack("{s:i, s:s, s:s, s:b}", "schema", 1, "lab", opts.lab, "action", verb,
 				 "hidden", true);
 	return json_pack("{s:i, s:s, s:s, s:s, s:s, s:b, s:s, s:I, s:o}", "schema", 1, "lab",
-			 opts.lab, verb, "yes", "fault", s->fault, "target", s->target, "hidden",
-			 s->hidden, "trace", s->trace, "applied", (json_int_t)s->applied,
+			 opts.lab, "action", verb, "fault", s->fault, "target", s->target, "hidden",
+			 s->hidden, "trace", s->trace, "applied_at", (json_int_t)s->applied,
 			 "changes", changes_json(s));
 }
 
@@ -216,8 +217,9 @@ static int random_fault(struct lab *l)
 	if (ret < 0) {
 		/* Its message may name the fault: say only that it failed. */
 		if (e.code != -EEXIST)
-			pp_err_set(&e, e.kind, e.code, "the random fault could not be applied "
-				   "(nothing is left changed): %s", strerror(-e.code));
+			pp_err_set(&e, e.kind, e.code, "the random fault could not be applied: %s "
+				   "(podpath break --reveal shows what is left of it, if anything)",
+				   strerror(-e.code));
 		return pp_report(&e);
 	}
 	ret = applied_out(&s, true);
@@ -244,6 +246,7 @@ static int reveal(struct lab *l)
 		       s.hidden ? " (injected by --random)" : "");
 		changes_text(&s, false);
 		printf("try:  podpath%s %s\nundo: podpath%s break --undo\n", lab, s.trace, lab);
+		ret = PP_EXIT_OK;
 	}
 	lab_break_state_free(&s);
 	return ret;

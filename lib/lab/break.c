@@ -87,6 +87,20 @@ int lab_break_applies(const struct lab *l, const struct lab_break_fault *f, char
 	return bf->applies ? bf->applies(l, why, len) : 0;
 }
 
+void brk_svc_port_ref(const struct topo_service *s, size_t pi, char *buf, size_t len)
+{
+	const struct topo_svc_port *p = &s->ports[pi];
+	bool shared = false;
+
+	/* kube-dns's 53/UDP and 53/TCP: a number alone would name the first. */
+	for (size_t i = 0; i < s->nports; i++)
+		shared |= i != pi && s->ports[i].port == p->port;
+	if (shared && p->name[0])
+		snprintf(buf, len, "svc/%s/%s:%s", s->ns, s->name, p->name);
+	else
+		snprintf(buf, len, "svc/%s/%s:%u", s->ns, s->name, p->port);
+}
+
 static void label_make(const struct lab *l, struct lab_break_target *t)
 {
 	const struct topo *tp = &l->topo;
@@ -100,8 +114,7 @@ static void label_make(const struct lab *l, struct lab_break_target *t)
 			 tp->pods[t->index].name);
 		break;
 	case LAB_BREAK_SVC:
-		snprintf(t->label, sizeof(t->label), "svc/%s/%s:%u", tp->services[t->index].ns,
-			 tp->services[t->index].name, tp->services[t->index].ports[t->port].port);
+		brk_svc_port_ref(&tp->services[t->index], t->port, t->label, sizeof(t->label));
 		break;
 	case LAB_BREAK_VPC:
 		snprintf(t->label, sizeof(t->label), "vpc");
@@ -116,6 +129,7 @@ static int svc_parse(const struct topo *t, const char *s, size_t *svc, size_t *p
 	char ns[TOPO_LABEL_MAX], name[TOPO_LABEL_MAX], p[32] = "";
 	const char *slash = strchr(s, '/'), *colon;
 	const struct topo_service *sv;
+	size_t nlen;
 
 	if (!slash || (size_t)(slash - s) >= sizeof(ns))
 		return -ENOENT;
@@ -125,10 +139,10 @@ static int svc_parse(const struct topo *t, const char *s, size_t *svc, size_t *p
 		snprintf(p, sizeof(p), "%s", colon + 1);
 	else if (colon)
 		return -ERANGE;
-	if ((size_t)(colon ? colon - slash - 1 : (ptrdiff_t)strlen(slash + 1)) >= sizeof(name))
+	nlen = colon ? (size_t)(colon - slash - 1) : strlen(slash + 1);
+	if (nlen >= sizeof(name))
 		return -ENOENT;
-	snprintf(name, sizeof(name), "%.*s", (int)(colon ? colon - slash - 1 : (ptrdiff_t)strlen(slash + 1)),
-		 slash + 1);
+	snprintf(name, sizeof(name), "%.*s", (int)nlen, slash + 1);
 	sv = topo_service_find(t, ns, name);
 	if (!sv)
 		return -ENOENT;
@@ -261,8 +275,8 @@ int lab_break_target_default(const struct lab *l, const struct lab_break_fault *
 	/* The default does not fit this lab: the first target that does. */
 	if (lab_break_targets(l, f, t, 1))
 		return 0;
-	return pp_err_set(e, PP_EXIT_USAGE, -EINVAL, "fault %s: lab \"%s\" has no %s it can act "
-			  "on%s%s", f->name, l->name, lab_break_place_name(f->place),
+	return pp_err_set(e, PP_EXIT_USAGE, -EINVAL, "lab \"%s\" has no %s fault %s can act "
+			  "on%s%s", l->name, lab_break_place_name(f->place), f->name,
 			  why[0] ? ": " : "", why);
 }
 

@@ -25,7 +25,9 @@
 #define CT_MARK 0x62726bu		/* "brk" */
 #define CT_TIMEOUT (7 * 24 * 3600)	/* outlives any practice session */
 #define CT_FEW 16			/* with a limit of our own to lower */
-#define CT_FILL_MAX (4u << 20)		/* a limit above this takes too long to reach */
+/* A limit above this takes too long and too much kernel memory to reach
+ * (an entry is some 300 bytes: 300 MiB here). */
+#define CT_FILL_MAX (1u << 20)
 
 struct fill_op {
 	long max, count;
@@ -94,8 +96,9 @@ int brk_ct_fill(struct brk_ctx *c, const struct brk_where *w)
 		return pp_err_set(c->e, ret == -ENOENT || ret == -E2BIG ? PP_EXIT_ENV : PP_EXIT_FAIL,
 				  ret < 0 ? ret : -EOPNOTSUPP, "%s: cannot fill the conntrack "
 				  "table: %s", w->name, ret == -ENOENT ? "no conntrack in this kernel "
-				  "(CONFIG_NF_CONNTRACK)" : ret == -E2BIG ? "nf_conntrack_max is too "
-				  "large to reach" : ret < 0 ? strerror(-ret) :
+				  "(CONFIG_NF_CONNTRACK)" : ret == -E2BIG ? "nf_conntrack_max is larger "
+				  "than podpath fills (1048576 entries), and lowering it would change "
+				  "the host" : ret < 0 ? strerror(-ret) :
 				  "it did not fill at nf_conntrack_max");
 	}
 	ch = brk_record(c, BRK_CT_FILL, w);

@@ -552,14 +552,15 @@ static void trace_svc(const struct lab *l, const struct lab_break_target *t, cha
 {
 	const struct topo *tp = &l->topo;
 	const struct topo_service *s = &tp->services[t->index];
-	char p[2 * TOPO_LABEL_MAX + 2] = "?";
+	char p[2 * TOPO_LABEL_MAX + 2] = "?", ref[3 * TOPO_LABEL_MAX + 16];
 
 	for (size_t i = 0; i < tp->npods; i++)
 		if (!serves(s, t->port, i)) {
 			pod_label(tp, i, p, sizeof(p));
 			break;
 		}
-	snprintf(buf, len, "trace %s svc/%s/%s:%u", p, s->ns, s->name, s->ports[t->port].port);
+	brk_svc_port_ref(s, t->port, ref, sizeof(ref));
+	snprintf(buf, len, "trace %s %s", p, ref);
 }
 
 static void trace_dns(const struct lab *l, const struct lab_break_target *t, char *buf,
@@ -579,7 +580,7 @@ static void trace_hairpin(const struct lab *l, const struct lab_break_target *t,
 			  size_t len)
 {
 	const struct topo *tp = &l->topo;
-	char p[2 * TOPO_LABEL_MAX + 2];
+	char p[2 * TOPO_LABEL_MAX + 2], ref[3 * TOPO_LABEL_MAX + 16];
 	size_t si = 0, pi = 0;
 
 	pod_label(tp, t->index, p, sizeof(p));
@@ -587,8 +588,8 @@ static void trace_hairpin(const struct lab *l, const struct lab_break_target *t,
 		snprintf(buf, len, "(pod %s serves no Service alone)", p);
 		return;
 	}
-	snprintf(buf, len, "trace %s svc/%s/%s:%u", p, tp->services[si].ns, tp->services[si].name,
-		 tp->services[si].ports[pi].port);
+	brk_svc_port_ref(&tp->services[si], pi, ref, sizeof(ref));
+	snprintf(buf, len, "trace %s %s", p, ref);
 }
 
 /* ---- the faults' changes ----------------------------------------------------------- */

@@ -86,6 +86,10 @@ struct brk_fault {
 extern const struct brk_fault brk_faults[];
 extern const size_t brk_nfaults;
 
+/* "svc/NS/NAME:PORT" for port pi of s, as --on and trace take it: by
+ * number, or by name when another port of s has the same number. */
+void brk_svc_port_ref(const struct topo_service *s, size_t pi, char *buf, size_t len);
+
 void brk_where_node(const struct lab *l, size_t node, struct brk_where *w);
 void brk_where_pod(const struct lab *l, size_t pod, struct brk_where *w);
 void brk_where_vpc(const struct lab *l, struct brk_where *w);

@@ -118,7 +118,8 @@ int nft_chain_rules(uint32_t family, const char *table, const char *chain,
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	uint32_t seq = (uint32_t)time(NULL);
 	struct nlmsghdr *nlh;
-	char *buf = malloc(DUMP_BUF);
+	/* Zeroed: libnftnl leaves padding unwritten, and it is sent. */
+	char *buf = calloc(1, DUMP_BUF);
 	int ret = -ENOMEM;
 
 	if (!r || !buf)
@@ -348,6 +349,8 @@ static size_t elem_msg_build(const struct nftnl_set *s, struct nftnl_set_elem *e
 
 	if (!one || !copy)
 		goto out;
+	/* Kept and compared as bytes: no padding left as it was. */
+	memset(buf, 0, MSG_MAX);
 	nftnl_set_set_str(one, NFTNL_SET_TABLE, nftnl_set_get_str(s, NFTNL_SET_TABLE));
 	nftnl_set_set_str(one, NFTNL_SET_NAME, nftnl_set_get_str(s, NFTNL_SET_NAME));
 	nftnl_set_set_u32(one, NFTNL_SET_FAMILY, nftnl_set_get_u32(s, NFTNL_SET_FAMILY));
@@ -405,7 +408,7 @@ int nft_set_elems(uint32_t family, const char *table, const char *set,
 	struct elems_ctx c = { fn, arg, malloc(MSG_MAX + 4096), 0 };
 	struct nftnl_set *s = nftnl_set_alloc();
 	uint32_t seq = (uint32_t)time(NULL);
-	char *buf = malloc(DUMP_BUF);
+	char *buf = calloc(1, DUMP_BUF);
 	struct nlmsghdr *nlh;
 	int ret = -ENOMEM;
 

@@ -1,0 +1,182 @@
+/* Unit tests for lib/lab/break: the catalogue's decisions, without a
+ * kernel: which faults apply to which lab, which targets each can act on,
+ * the default target and suggested trace in the default lab, and --on
+ * parsed or refused with the value named. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "lab/break.h"
+#include "unit.h"
+
+static const char *const names[] = {
+	"forwarding-off", "blackhole-route", "prohibit-route", "unreachable-route",
+	"missing-pod-cidr-route", "rp-filter-strict", "wrong-neighbour", "veth-down",
+	"veth-detached", "no-listener", "pod-firewall", "node-nft-drop", "iptables-legacy-drop",
+	"mtu-mismatch", "service-no-endpoints", "stale-endpoint", "kube-proxy-element-missing",
+	"dns-down", "masquerade-missing", "gateway-nat-missing", "hairpin-off", "conntrack-full",
+};
+
+/* The default lab "t" in networking mode m. */
+static int lab_make(struct lab *l, enum topo_mode m)
+{
+	struct topo_error err;
+
+	memset(l, 0, sizeof(*l));
+	snprintf(l->name, sizeof(l->name), "t");
+	if (topo_from_default(&l->topo, &err) < 0)
+		return -1;
+	l->topo.net.mode = m;
+	if (topo_resolve(&l->topo, &err) < 0 || lab_plan_make(&l->plan, l->name, &l->topo) < 0)
+		return -1;
+	return 0;
+}
+
+static void test_break_catalogue_names(void)
+{
+	CHECK_EQ_INT(lab_break_count(), sizeof(names) / sizeof(names[0]));
+	for (size_t i = 0; i < lab_break_count(); i++) {
+		const struct lab_break_fault *f = lab_break_get(i);
+
+		CHECK_EQ_STR(f->name, names[i]);
+		CHECK(lab_break_find(names[i]) == f);
+		CHECK(f->summary[0] && f->touches[0]);
+	}
+	CHECK(lab_break_find("no-such-fault") == NULL);
+	CHECK(lab_break_get(lab_break_count()) == NULL);
+}
+
+/* Default lab, routed: every fault applies, with the target and trace
+ * that the default lab's `trace client web-2` family shows failing. */
+static void test_break_defaults_in_the_default_lab(void)
+{
+	static const struct { const char *fault, *target, *trace; } want[] = {
+		{ "forwarding-off", "node/node-2", "trace default/client default/web-2" },
+		{ "blackhole-route", "default/web-2", "trace default/client default/web-2" },
+		{ "missing-pod-cidr-route", "node/node-2", "trace default/client default/web-2" },
+		{ "rp-filter-strict", "vpc", "trace internet/laptop 198.51.100.4:80" },
+		{ "mtu-mismatch", "node/node-1", "trace internet/laptop https://web.example.test/" },
+		{ "service-no-endpoints", "svc/default/web:80", "trace default/client svc/default/web:80" },
+		{ "dns-down", "kube-system/coredns", "trace default/client svc/kube-system/kube-dns" },
+		{ "masquerade-missing", "node/node-1", "trace default/client internet/example.com" },
+		{ "gateway-nat-missing", "node/node-1", "trace internet/laptop 198.51.100.2 -p icmp" },
+		{ "hairpin-off", "kube-system/coredns",
+		  "trace kube-system/coredns svc/kube-system/kube-dns:dns" },
+		{ "conntrack-full", "node/node-2", "trace default/client default/web-2" },
+	};
+	struct lab_break_target t;
+	struct pp_err e;
+	char why[256], trace[512];
+	struct lab l;
+
+	if (!CHECK(lab_make(&l, TOPO_MODE_ROUTED) == 0))
+		return;
+	for (size_t i = 0; i < lab_break_count(); i++) {
+		const struct lab_break_fault *f = lab_break_get(i);
+
+		CHECKF(lab_break_applies(&l, f, why, sizeof(why)) == 0, "%s: %s", f->name, why);
+		CHECKF(lab_break_target_default(&l, f, &t, &e) == 0, "%s: %s", f->name, e.msg);
+		CHECKF(lab_break_targets(&l, f, NULL, 0) > 0, "%s", f->name);
+	}
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const struct lab_break_fault *f = lab_break_find(want[i].fault);
+
+		if (!CHECK(f && lab_break_target_default(&l, f, &t, &e) == 0))
+			continue;
+		CHECK_EQ_STR(t.label, want[i].target);
+		lab_break_trace(&l, f, &t, trace, sizeof(trace));
+		CHECK_EQ_STR(trace, want[i].trace);
+	}
+	lab_free(&l);
+}
+
+static void test_break_modes(void)
+{
+	struct lab l;
+	char why[256];
+
+	if (!CHECK(lab_make(&l, TOPO_MODE_VPC) == 0))
+		return;
+	for (size_t i = 0; i < lab_break_count(); i++) {
+		const struct lab_break_fault *f = lab_break_get(i);
+		bool bridged = !strcmp(f->name, "veth-detached") || !strcmp(f->name, "hairpin-off") ||
+			       !strcmp(f->name, "missing-pod-cidr-route") ||
+			       !strcmp(f->name, "masquerade-missing");
+		int ret = lab_break_applies(&l, f, why, sizeof(why));
+
+		CHECKF(bridged ? ret == -EOPNOTSUPP : ret == 0, "%s: %d", f->name, ret);
+		if (bridged)
+			CHECK_HAS_STR(why, "needs routed or vxlan networking, and lab \"t\" uses vpc");
+	}
+	lab_free(&l);
+}
+
+static void test_break_on_parsed(void)
+{
+	const struct lab_break_fault *node = lab_break_find("forwarding-off");
+	const struct lab_break_fault *svc = lab_break_find("stale-endpoint");
+	const struct lab_break_fault *pod = lab_break_find("no-listener");
+	struct lab_break_target t;
+	struct pp_err e;
+	struct lab l;
+
+	if (!CHECK(lab_make(&l, TOPO_MODE_ROUTED) == 0))
+		return;
+	CHECK(lab_break_target_parse(&l, node, "node/node-1", &t, &e) == 0);
+	CHECK_EQ_STR(t.label, "node/node-1");
+	CHECK(lab_break_target_parse(&l, node, "node-1", &t, &e) == 0);	/* a bare node name */
+	CHECK(lab_break_target_parse(&l, pod, "web-1", &t, &e) == 0);	/* namespace default */
+	CHECK_EQ_STR(t.label, "default/web-1");
+	CHECK(lab_break_target_parse(&l, svc, "svc/kube-system/kube-dns:dns-tcp", &t, &e) == 0);
+	CHECK_EQ_INT(t.port, 1);
+	CHECK_EQ_STR(t.label, "svc/kube-system/kube-dns:dns-tcp");
+	CHECK(lab_break_target_parse(&l, svc, "svc/kube-system/kube-dns:53", &t, &e) == 0);
+	CHECK_EQ_INT(t.port, 0);
+	CHECK_EQ_STR(t.label, "svc/kube-system/kube-dns:dns");
+	CHECK(lab_break_target_parse(&l, svc, "svc/default/web", &t, &e) == 0);
+	CHECK_EQ_STR(t.label, "svc/default/web:80");
+
+	/* Refused, exit 2, naming --on and the value. */
+	CHECK(lab_break_target_parse(&l, node, "node/node-9", &t, &e) < 0);
+	CHECK_EQ_INT(e.kind, PP_EXIT_USAGE);
+	CHECK_HAS_STR(e.msg, "--on \"node/node-9\": no such node in lab \"t\"");
+	CHECK(lab_break_target_parse(&l, svc, "svc/default/web:81", &t, &e) < 0);
+	CHECK_HAS_STR(e.msg, "no such Service port");
+	CHECK(lab_break_target_parse(&l, svc, "default/web", &t, &e) < 0);
+	CHECK(lab_break_target_parse(&l, pod, "kube-system/coredns", &t, &e) < 0);
+	CHECK_HAS_STR(e.msg, "fault no-listener cannot act on kube-system/coredns");
+	CHECK(lab_break_target_parse(&l, lab_break_find("hairpin-off"), "default/web-2", &t, &e) < 0);
+	CHECK(lab_break_target_parse(&l, lab_break_find("rp-filter-strict"), "vpc", &t, &e) == 0);
+	CHECK(lab_break_target_parse(&l, lab_break_find("rp-filter-strict"), "node/node-1", &t,
+				     &e) < 0);
+	lab_free(&l);
+}
+
+/* What --random chooses from: exactly the targets each fault can act on. */
+static void test_break_targets(void)
+{
+	struct lab_break_target t[64];
+	struct lab l;
+
+	if (!CHECK(lab_make(&l, TOPO_MODE_ROUTED) == 0))
+		return;
+	/* the pods with a responder serving TCP: web-1, web-2 (client serves nothing) */
+	CHECK_EQ_INT(lab_break_targets(&l, lab_break_find("no-listener"), t, 64), 2);
+	CHECK_EQ_INT(lab_break_targets(&l, lab_break_find("dns-down"), t, 64), 1);
+	CHECK_EQ_STR(t[0].label, "kube-system/coredns");
+	/* coredns (kube-dns, both ports) and the ingress controller */
+	CHECK_EQ_INT(lab_break_targets(&l, lab_break_find("hairpin-off"), t, 64), 2);
+	CHECK_EQ_INT(lab_break_targets(&l, lab_break_find("mtu-mismatch"), t, 64), 1);
+	CHECK_EQ_STR(t[0].label, "node/node-1");
+	CHECK_EQ_INT(lab_break_targets(&l, lab_break_find("rp-filter-strict"), t, 64), 1);
+	lab_free(&l);
+}
+
+int main(void)
+{
+	RUN(test_break_catalogue_names);
+	RUN(test_break_defaults_in_the_default_lab);
+	RUN(test_break_modes);
+	RUN(test_break_on_parsed);
+	RUN(test_break_targets);
+	return unit_summary();
+}
