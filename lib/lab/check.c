@@ -84,6 +84,7 @@ static const struct {
 	[LAB_CK_FDB_CHANGED] = { "fdb-changed", LAB_CK_HOW_CHANGED },
 	[LAB_CK_FDB_EXTRA] = { "fdb-extra", LAB_CK_HOW_EXTRA },
 	[LAB_CK_SYSCTL] = { "sysctl", LAB_CK_HOW_CHANGED },
+	[LAB_CK_CONNTRACK_FULL] = { "conntrack-full", LAB_CK_HOW_CHANGED },
 	[LAB_CK_NFT_TABLE_EXTRA] = { "nft-table-extra", LAB_CK_HOW_EXTRA },
 	[LAB_CK_NFT_TABLE_CHANGED] = { "nft-table-changed", LAB_CK_HOW_CHANGED },
 	[LAB_CK_NFT_CHAIN_MISSING] = { "nft-chain-missing", LAB_CK_HOW_MISSING },
@@ -240,6 +241,10 @@ void lab_check_command(const struct lab_finding *f, char *buf, size_t len)
 	case LAB_CK_SYSCTL:
 		snprintf(buf, len, "ip netns exec %s sysctl %s", f->netns, f->key);
 		break;
+	case LAB_CK_CONNTRACK_FULL:
+		snprintf(buf, len, "ip netns exec %s sysctl net.netfilter.nf_conntrack_count "
+			 "net.netfilter.nf_conntrack_max", f->netns);
+		break;
 	case LAB_CK_IPT_LEGACY_RULE:
 	case LAB_CK_IPT_LEGACY_POLICY:
 	case LAB_CK_IPT_LEGACY_CHAIN:
@@ -349,8 +354,15 @@ static int observe(const struct check_run *r, const struct lab_expect *x, struct
 	o->sysctls = calloc(x->nsysctls + 1, sizeof(*o->sysctls));
 	if (ret == 0 && !o->sysctls)
 		ret = -ENOMEM;
-	for (size_t i = 0; ret == 0 && i < x->nsysctls; i++)
+	o->ct_count.absent = true;
+	for (size_t i = 0; ret == 0 && i < x->nsysctls; i++) {
 		sysctl_read(x->sysctls[i].key, &o->sysctls[i]);
+		/* Conntrack's limit is planned here: how full is its table? */
+		if (!strcmp(x->sysctls[i].key, "net/netfilter/nf_conntrack_max")) {
+			o->ct_count.absent = false;	/* sysctl_read says when it is */
+			sysctl_read("net/netfilter/nf_conntrack_count", &o->ct_count);
+		}
+	}
 	if (ret == 0)
 		ret = legacy_ipt_read((pthread_mutex_t *)&r->ipt_lock, &o->ipt, &o->nipt,
 				      &o->ipt_tables);

@@ -57,6 +57,7 @@ enum lab_check_kind {
 	LAB_CK_FDB_CHANGED,
 	LAB_CK_FDB_EXTRA,
 	LAB_CK_SYSCTL,
+	LAB_CK_CONNTRACK_FULL,		/* nf_conntrack_count at nf_conntrack_max: no new flow fits */
 	LAB_CK_NFT_TABLE_EXTRA,
 	LAB_CK_NFT_TABLE_CHANGED,	/* dormant */
 	LAB_CK_NFT_CHAIN_MISSING,

@@ -730,6 +730,25 @@ static int ck_sysctls(struct cmp *c)
 		snprintf(f->expected, sizeof(f->expected), "%s", xs->value);
 		snprintf(f->actual, sizeof(f->actual), "%s", os->value);
 	}
+	/* A table full to its limit drops every new flow: not a setting that
+	 * differs, but the state the plan's limit was meant to leave room in. */
+	for (size_t i = 0; !c->o->ct_count.absent && i < c->x->nsysctls; i++) {
+		const struct exp_sysctl *xs = &c->x->sysctls[i];
+		long max = strtol(c->o->sysctls[i].value, NULL, 10);
+		long cnt = strtol(c->o->ct_count.value, NULL, 10);
+
+		if (strcmp(xs->key, "net/netfilter/nf_conntrack_max") || c->o->sysctls[i].absent ||
+		    max <= 0 || cnt < max)
+			continue;
+		f = fadd(c, LAB_CK_CONNTRACK_FULL);
+		if (!f)
+			return -ENOMEM;
+		snprintf(f->key, sizeof(f->key), "net.netfilter.nf_conntrack_count");
+		snprintf(f->object, sizeof(f->object), "conntrack table");
+		snprintf(f->expected, sizeof(f->expected), "fewer than %ld entries "
+			 "(net.netfilter.nf_conntrack_max)", max);
+		snprintf(f->actual, sizeof(f->actual), "%ld entries: full", cnt);
+	}
 	c->out->checked.sysctls += c->x->nsysctls;
 	return 0;
 }

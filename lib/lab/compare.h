@@ -30,6 +30,7 @@ struct lab_observed {
 	struct nl_neigh_obs *neighs, *proxies, *fdb;
 	size_t nneighs, nproxies, nfdb;
 	struct lab_sysctl_obs *sysctls;		/* one per expected sysctl */
+	struct lab_sysctl_obs ct_count;		/* nf_conntrack_count, where _max is expected */
 	struct nft_ruleset nft;
 	struct legacy_item *ipt;
 	size_t nipt, ipt_tables;
