@@ -90,6 +90,53 @@ pod_veth() { # POD NODE
 		awk -F': ' '{print $2}' | cut -d@ -f1
 }
 
+# ---- what the diagnosis must say of each fault ------------------------------
+
+# The cause a failed trace names (verdict.cause; | separates accepted ones:
+# the stale endpoint a trace meets bridged on its own node is named by the
+# rule that differs from the plan) and the kind of difference check lists.
+declare -A CAUSE=(
+	[forwarding-off]=forwarding-off [blackhole-route]=blackhole-route
+	[prohibit-route]=prohibit-route [unreachable-route]=unreachable-route
+	[missing-pod-cidr-route]=route-missing [rp-filter-strict]=rp-filter
+	[wrong-neighbour]=wrong-neighbour [veth-down]=veth-down [veth-detached]=veth-detached
+	[no-listener]=no-listener [pod-firewall]=nft-rule [node-nft-drop]=nft-rule
+	[iptables-legacy-drop]=iptables-legacy-rule [mtu-mismatch]=mtu
+	[service-no-endpoints]=service-no-endpoints
+	[stale-endpoint]="stale-endpoint|nft-rule-missing|nft-rule-extra"
+	[kube-proxy-element-missing]=kube-proxy-element-missing [dns-down]=no-listener
+	[masquerade-missing]=masquerade-missing [gateway-nat-missing]=gateway-nat-missing
+	[hairpin-off]=hairpin-off [conntrack-full]=conntrack-full
+)
+declare -A DIFF=(
+	[forwarding-off]=sysctl [blackhole-route]=route-extra [prohibit-route]=route-extra
+	[unreachable-route]=route-extra [missing-pod-cidr-route]=route-missing
+	[rp-filter-strict]=sysctl [wrong-neighbour]=neighbour-extra [veth-down]=link-down
+	[veth-detached]=link-master [no-listener]=listener-missing [pod-firewall]=nft-table-extra
+	[node-nft-drop]=nft-table-extra [iptables-legacy-drop]=iptables-legacy-rule
+	[mtu-mismatch]=link-mtu [service-no-endpoints]=nft-element-missing
+	[stale-endpoint]=nft-rule-missing [kube-proxy-element-missing]=nft-element-missing
+	[dns-down]=listener-missing [masquerade-missing]=nft-rule-missing
+	[gateway-nat-missing]=nft-element-missing [hairpin-off]=hairpin
+	[conntrack-full]=conntrack-full
+)
+
+# The trace's JSON ($output) names the fault: its cause, a place, and for a
+# cause with a kernel object the command that shows it; check lists the
+# difference, with a command.
+diagnosed() { # FAULT
+	local cause trace=$output
+	cause=$(jq -r .verdict.cause <<<"$output")
+	echo "trace: cause $cause; $(jq -r .verdict.reason <<<"$output")"
+	[[ "|${CAUSE[$1]}|" == *"|$cause|"* ]]
+	[ -n "$(jq -r '.verdict.findings[0].place // empty' <<<"$output")" ]
+	run "$PODPATH" --lab "$LAB" -j check
+	echo "check: $(jq -c '[.differences[] | [.check, .place, .object]]' <<<"$output")"
+	[ "$status" -eq 1 ]
+	jq -e --arg d "${DIFF[$1]}" 'any(.differences[]; .check == $d and .command != "")' <<<"$output"
+	output=$trace	# for on_trace
+}
+
 # ---- one scenario ----------------------------------------------------------
 
 # scenario FAULT TARGET TRACE-ARGS...: the connection `probe` works; FAULT
@@ -117,9 +164,9 @@ scenario() {
 	present
 	run probe
 	[ "$status" -ne 0 ]
-	run "$PODPATH" --lab "$LAB" trace "$@" --timeout 2
-	echo "$output" | grep '^verdict'
+	run "$PODPATH" --lab "$LAB" -j trace "$@" --timeout 2
 	[ "$status" -eq 1 ]
+	diagnosed "$fault"
 	if declare -F on_trace >/dev/null; then on_trace; fi
 	if declare -F on_fault >/dev/null; then on_fault; fi
 	run "$PODPATH" --lab "$LAB" break --undo
