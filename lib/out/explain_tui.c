@@ -532,7 +532,7 @@ static void fault_begin(struct ui *u)
 	memset(&u->fq, 0, sizeof(u->fq));
 	u->ftr = u->x->fault_start(u->x->arg, &u->fq, why);
 	if (!u->ftr) {
-		snprintf(u->msg, sizeof(u->msg), "no round: %s", why);
+		snprintf(u->msg, sizeof(u->msg), "no round: %.180s", why);
 		return;
 	}
 	u->fanswer = -1;

@@ -39,23 +39,6 @@
 #define WAIT_MS 5000
 #define MAX_EV 64
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Run a shell command (test setup only); its exit status. */
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	if (st != 0)
-		fprintf(stderr, "test_drops: `%s` exited %d\n", cmd, st);
-	return st;
-}
 
 static void lab_remove(void)
 {
@@ -90,7 +73,7 @@ static int lab_build(void)
 	};
 
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (sh("%s", cmds[i]))
+		if (unit_sh("%s", cmds[i]))
 			return -1;
 	return 0;
 }
@@ -310,7 +293,7 @@ static void test_forwarding_off(void)
 	struct drops *d;
 	long long before;
 
-	if (sh("ip netns exec " NS_B " sysctl -qw net.ipv4.ip_forward=0"))
+	if (unit_sh("ip netns exec " NS_B " sysctl -qw net.ipv4.ip_forward=0"))
 		return;
 	d = arm(ns, 3, &k, 1);
 	if (!d)
@@ -372,8 +355,8 @@ static void test_icmp(void)
 	struct seen s = { .n = 0 };
 	struct drops *d;
 
-	if (sh("ip netns exec " NS_B " sysctl -qw net.ipv4.ip_forward=1") ||
-	    sh("ip netns exec " NS_A " nft 'add table ip ppt_drops; add chain ip ppt_drops in "
+	if (unit_sh("ip netns exec " NS_B " sysctl -qw net.ipv4.ip_forward=1") ||
+	    unit_sh("ip netns exec " NS_A " nft 'add table ip ppt_drops; add chain ip ppt_drops in "
 	       "{ type filter hook input priority 0; }; add rule ip ppt_drops in icmp type "
 	       "destination-unreachable counter drop comment \"unreach\"'"))
 		return;
@@ -414,7 +397,7 @@ static void test_icmp(void)
 	if (unit_nfailed)
 		seen_dump(&s);
 	drops_close(d);
-	sh("ip netns exec " NS_A " nft delete table ip ppt_drops");
+	unit_sh("ip netns exec " NS_A " nft delete table ip ppt_drops");
 }
 
 static long long b_fwd_drops(void)
@@ -439,11 +422,11 @@ static void test_nft_drop(void)
 	struct seen s = { .n = 0 }, s2 = { .n = 0 };
 	struct drops *d;
 
-	if (sh("ip netns exec " NS_B " sysctl -qw net.ipv4.ip_forward=1") ||
-	    sh("ip netns exec " NS_B " nft 'add table ip ppt_drops; add chain ip ppt_drops fw "
+	if (unit_sh("ip netns exec " NS_B " sysctl -qw net.ipv4.ip_forward=1") ||
+	    unit_sh("ip netns exec " NS_B " nft 'add table ip ppt_drops; add chain ip ppt_drops fw "
 	       "{ type filter hook forward priority 0; }; add rule ip ppt_drops fw udp dport 5556 "
 	       "counter drop comment \"fwd-drop\"'") ||
-	    sh("ip netns exec " NS_C " nft 'add table ip ppt_drops; add chain ip ppt_drops in "
+	    unit_sh("ip netns exec " NS_C " nft 'add table ip ppt_drops; add chain ip ppt_drops in "
 	       "{ type filter hook input priority 0; }; add rule ip ppt_drops in udp dport 5558 "
 	       "counter drop comment \"in-drop\"'"))
 		return;
@@ -484,8 +467,8 @@ static void test_nft_drop(void)
 		seen_dump(&s2);
 	}
 	drops_close(d);
-	sh("ip netns exec " NS_B " nft delete table ip ppt_drops");
-	sh("ip netns exec " NS_C " nft delete table ip ppt_drops");
+	unit_sh("ip netns exec " NS_B " nft delete table ip ppt_drops");
+	unit_sh("ip netns exec " NS_C " nft delete table ip ppt_drops");
 }
 
 /* Every reason has its kernel name; SKB_CONSUMED is no drop reason. */

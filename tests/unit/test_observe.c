@@ -42,21 +42,6 @@
  * 10.10.2.1) - (s0, 10.10.2.2) server. */
 static char prefix[32], ns_c[48], ns_r[48], ns_s[48];
 
-__attribute__((format(printf, 1, 2)))
-static int sh(const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	if (st != 0)
-		fprintf(stderr, "command failed (%d): %s\n", st, cmd);
-	return st;
-}
 
 static uint32_t ip(const char *s)
 {
@@ -76,7 +61,7 @@ static double now_ms(void)
 
 static int setup(void)
 {
-	return sh("set -e; for n in %s %s %s; do ip netns add $n; ip -n $n link set lo up; done\n"
+	return unit_sh("set -e; for n in %s %s %s; do ip netns add $n; ip -n $n link set lo up; done\n"
 		  "ip -n %s link add a0 type veth peer name c0 netns %s\n"
 		  "ip -n %s link add a1 type veth peer name s0 netns %s\n"
 		  "ip -n %s link set s0 address 02:00:00:00:00:11\n"
@@ -163,7 +148,7 @@ static void test_route_rp_filter(void)
 
 	/* Loose mode, no route back at all: refused, and the route the
 	 * packet would have taken is still named. */
-	if (!CHECK(sh("ip netns exec %s sysctl -qw net.ipv4.conf.all.rp_filter=2 "
+	if (!CHECK(unit_sh("ip netns exec %s sysctl -qw net.ipv4.conf.all.rp_filter=2 "
 		      "net.ipv4.conf.a0.rp_filter=2", ns_r) == 0))
 		return;
 	CHECK(obs_sysctl_read(ns_r, "a0", &s) == 0);
@@ -176,11 +161,11 @@ static void test_route_rp_filter(void)
 
 	/* An asymmetric route back (via a1): loose mode accepts it, strict
 	 * mode refuses it, as the kernel's fib_validate_source has it. */
-	CHECK(sh("ip -n %s route add 192.0.2.0/24 via 10.10.2.2", ns_r) == 0);
+	CHECK(unit_sh("ip -n %s route add 192.0.2.0/24 via 10.10.2.2", ns_r) == 0);
 	CHECK(obs_route_get(ns_r, &q, &r) == 0);
 	CHECK_EQ_INT(r.err, 0);
 	CHECK(!r.rp_filter);
-	CHECK(sh("ip netns exec %s sysctl -qw net.ipv4.conf.all.rp_filter=1 "
+	CHECK(unit_sh("ip netns exec %s sysctl -qw net.ipv4.conf.all.rp_filter=1 "
 		 "net.ipv4.conf.a0.rp_filter=1", ns_r) == 0);
 	CHECK(obs_route_get(ns_r, &q, &r) == 0);
 	CHECKF(rp_refused(&r), "err %d rp_filter %d", r.err, r.rp_filter);
@@ -193,7 +178,7 @@ static void test_route_rp_filter(void)
 	q.src = 0;
 	CHECK(obs_route_get(ns_r, &q, &r) == 0);
 	CHECK_EQ_INT(r.err, 0);
-	CHECK(sh("ip netns exec %s sysctl -qw net.ipv4.conf.all.rp_filter=0 "
+	CHECK(unit_sh("ip netns exec %s sysctl -qw net.ipv4.conf.all.rp_filter=0 "
 		 "net.ipv4.conf.a0.rp_filter=0", ns_r) == 0);
 }
 
@@ -214,7 +199,7 @@ static void test_route_error_routes(void)
 		struct obs_route_query q = { .dst = ip(cases[i].dst) };
 		struct obs_route r;
 
-		if (!CHECK(sh("ip -n %s route add %s", ns_r, cases[i].add) == 0))
+		if (!CHECK(unit_sh("ip -n %s route add %s", ns_r, cases[i].add) == 0))
 			continue;
 		/* Sent from here and forwarded: the kernel's error, and the
 		 * entry behind it, which the lookup itself does not name. */
@@ -242,7 +227,7 @@ static void test_route_policy_and_forwarding(void)
 	struct obs_route r;
 
 	/* Marked packets look in table 100, where 10.10.2.0/24 is unreachable. */
-	if (CHECK(sh("ip -n %s rule add fwmark 0x7 lookup 100 pref 100 && "
+	if (CHECK(unit_sh("ip -n %s rule add fwmark 0x7 lookup 100 pref 100 && "
 		     "ip -n %s route add unreachable 10.10.2.0/24 table 100", ns_r, ns_r) == 0)) {
 		CHECK(obs_route_get(ns_r, &q, &r) == 0);
 		CHECK_EQ_INT(r.err, -EHOSTUNREACH);
@@ -253,12 +238,12 @@ static void test_route_policy_and_forwarding(void)
 		CHECK(obs_route_get(ns_r, &q, &r) == 0);
 		CHECK_EQ_INT(r.err, 0);
 		CHECK_EQ_STR(r.oif_name, "a1");
-		sh("ip -n %s rule del pref 100", ns_r);
+		unit_sh("ip -n %s rule del pref 100", ns_r);
 	}
 
 	/* Forwarding off on the input device: the route exists, the kernel
 	 * refuses to forward in from a0. */
-	if (!CHECK(sh("ip netns exec %s sysctl -qw net.ipv4.conf.a0.forwarding=0", ns_r) == 0))
+	if (!CHECK(unit_sh("ip netns exec %s sysctl -qw net.ipv4.conf.a0.forwarding=0", ns_r) == 0))
 		return;
 	CHECK(obs_sysctl_read(ns_r, "a0", &s) == 0);
 	CHECK(s.forwarding.present && s.forwarding.num == 0);
@@ -269,7 +254,7 @@ static void test_route_policy_and_forwarding(void)
 	CHECK(r.forwarding_off);
 	CHECK_EQ_INT(r.type, RTN_UNICAST);
 	CHECK_EQ_STR(r.oif_name, "a1");
-	CHECK(sh("ip netns exec %s sysctl -qw net.ipv4.conf.a0.forwarding=1", ns_r) == 0);
+	CHECK(unit_sh("ip netns exec %s sysctl -qw net.ipv4.conf.a0.forwarding=1", ns_r) == 0);
 }
 
 static void test_sysctl(void)
@@ -338,19 +323,19 @@ static void test_link(void)
 	CHECK(obs_link_nsid_name(ns_r, l.peer_nsid, prefix, name, sizeof(name)) == 0);
 	CHECK_EQ_STR(name, ns_c);
 
-	CHECK(sh("ip -n %s link set a0 mtu 1400", ns_r) == 0);
+	CHECK(unit_sh("ip -n %s link set a0 mtu 1400", ns_r) == 0);
 	CHECK(obs_link_get(ns_r, "a0", &l) == 0);
 	CHECK_EQ_INT(l.mtu, 1400);
-	sh("ip -n %s link set a0 mtu 1500", ns_r);
+	unit_sh("ip -n %s link set a0 mtu 1500", ns_r);
 
 	/* Down: admin and oper state here, carrier at the far end. */
-	CHECK(sh("ip -n %s link set a1 down", ns_r) == 0);
+	CHECK(unit_sh("ip -n %s link set a1 down", ns_r) == 0);
 	CHECK(obs_link_get(ns_r, "a1", &l) == 0);
 	CHECK(!l.admin_up);
 	CHECK_EQ_STR(obs_link_operstate_name(l.operstate), "down");
 	CHECK(link_wait(ns_s, "s0", carrier_off, &l));
 	CHECK(l.admin_up && l.operstate != IF_OPER_UP);
-	CHECK(sh("ip -n %s link set a1 up", ns_r) == 0);
+	CHECK(unit_sh("ip -n %s link set a1 up", ns_r) == 0);
 	CHECK(link_wait(ns_s, "s0", carrier_on, &l));
 
 	CHECK_EQ_INT(obs_link_get(ns_r, "nope0", &l), -ENODEV);
@@ -361,7 +346,7 @@ static void test_bridge_port(void)
 	const char *blocked = NULL, *other = NULL;
 	struct obs_link l, q0, q1;
 
-	if (!CHECK(sh("set -e; ip -n %s link add br0 type bridge\n"
+	if (!CHECK(unit_sh("set -e; ip -n %s link add br0 type bridge\n"
 		      "ip -n %s link add p0 type veth peer name p1\n"
 		      "ip -n %s link set p0 master br0\n"
 		      "ip -n %s link set br0 up; ip -n %s link set p1 up; ip -n %s link set p0 up",
@@ -376,18 +361,18 @@ static void test_bridge_port(void)
 	CHECK_EQ_STR(l.kind, "bridge");
 	CHECK(!l.bridge_port);
 
-	CHECK(sh("ip netns exec %s bridge link set dev p0 hairpin on", ns_r) == 0);
+	CHECK(unit_sh("ip netns exec %s bridge link set dev p0 hairpin on", ns_r) == 0);
 	CHECK(obs_link_get(ns_r, "p0", &l) == 0);
 	CHECK(l.hairpin);
 	/* A port whose link is down is disabled. */
-	CHECK(sh("ip -n %s link set p0 down", ns_r) == 0);
+	CHECK(unit_sh("ip -n %s link set p0 down", ns_r) == 0);
 	CHECK(obs_link_get(ns_r, "p0", &l) == 0);
 	CHECK_EQ_STR(obs_link_port_state_name(l.port_state), "disabled");
 
 	/* Blocking needs STP, and STP holds it only on a loop: both ends of
 	 * one veth on one bridge. (Without STP the kernel puts a port set
 	 * to blocking straight back to forwarding.) */
-	if (!CHECK(sh("set -e; ip -n %s link add br1 type bridge stp_state 1 forward_delay 200\n"
+	if (!CHECK(unit_sh("set -e; ip -n %s link add br1 type bridge stp_state 1 forward_delay 200\n"
 		      "ip -n %s link add q0 type veth peer name q1\n"
 		      "ip -n %s link set q0 master br1; ip -n %s link set q1 master br1\n"
 		      "ip -n %s link set br1 up; ip -n %s link set q0 up; ip -n %s link set q1 up",
@@ -406,11 +391,11 @@ static void test_bridge_port(void)
 	if (!CHECK(blocked != NULL))
 		return;
 	/* bridge(8) agrees, and the loop's other end is not blocked. */
-	CHECK(sh("ip netns exec %s bridge link show dev %s | grep -q 'state blocking'",
+	CHECK(unit_sh("ip netns exec %s bridge link show dev %s | grep -q 'state blocking'",
 		 ns_r, blocked) == 0);
 	CHECK(obs_link_get(ns_r, other, &l) == 0);
 	CHECK(l.bridge_port && l.port_state != BR_STATE_BLOCKING);
-	sh("ip -n %s link del br1; ip -n %s link del q0", ns_r, ns_r);
+	unit_sh("ip -n %s link del br1; ip -n %s link del q0", ns_r, ns_r);
 }
 
 static void test_neigh(void)
@@ -420,7 +405,7 @@ static void test_neigh(void)
 	struct obs_neigh n;
 	char buf[16];
 
-	if (!CHECK(sh("ip -n %s neigh replace 10.10.2.2 lladdr 02:00:00:00:00:99 dev a1 "
+	if (!CHECK(unit_sh("ip -n %s neigh replace 10.10.2.2 lladdr 02:00:00:00:00:99 dev a1 "
 		      "nud permanent", ns_r) == 0))
 		return;
 	/* The router's static entry, and the server's real MAC beside it. */
@@ -435,7 +420,7 @@ static void test_neigh(void)
 	CHECK_EQ_INT(obs_neigh_owner(ns_c, ip("10.10.2.2"), &o), -ENOENT);
 	CHECK_EQ_INT(obs_neigh_get(ns_r, "a1", ip("10.10.2.77"), &n), -ENOENT);
 	CHECK_EQ_INT(obs_neigh_get(ns_r, "nope0", ip("10.10.2.2"), &n), -ENODEV);
-	sh("ip -n %s neigh del 10.10.2.2 dev a1", ns_r);
+	unit_sh("ip -n %s neigh del 10.10.2.2 dev a1", ns_r);
 }
 
 /* A socket of ours, made inside ns, bound to addr:port (v6: [::]). */
@@ -575,7 +560,7 @@ static void test_ipt_render_matches_save(void)
 
 	/* Rules of every kind the renderer knows, in the server, where no
 	 * probe passes; the text must be iptables-legacy-save's, byte for byte. */
-	if (!CHECK(sh("ip netns exec %s sh -e -c '"
+	if (!CHECK(unit_sh("ip netns exec %s sh -e -c '"
 		      "ipt=iptables-legacy\n"
 		      "$ipt -N KUBE-SVC-X; $ipt -N KUBE-SEP-A\n"
 		      "$ipt -A INPUT -s 10.244.1.0/24 -i eth0 -p tcp -j DROP\n"
@@ -646,9 +631,9 @@ static void test_ipt_counts_probe(void)
 	CHECK_EQ_INT(before.ntables, 0);
 	CHECK_EQ_INT(before.n, 0);
 	obs_ipt_snapshot_free(&before);
-	CHECK(sh("ip netns exec %s sh -c '! grep -q . /proc/net/ip_tables_names'", ns_c) == 0);
+	CHECK(unit_sh("ip netns exec %s sh -c '! grep -q . /proc/net/ip_tables_names'", ns_c) == 0);
 
-	if (!CHECK(sh("ip netns exec %s sh -e -c '"
+	if (!CHECK(unit_sh("ip netns exec %s sh -e -c '"
 		      "iptables-legacy -A FORWARD -s 192.0.2.0/24 -j ACCEPT\n"
 		      "iptables-legacy -A FORWARD -s 10.10.1.0/24 -i a0 -p udp -j DROP'", ns_r) == 0))
 		return;
@@ -778,7 +763,7 @@ int main(void)
 	sigaction(SIGHUP, &sa, NULL);
 	while ((ret = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
 		;
-	sh("for n in %s %s %s; do ! ip netns list | grep -qw \"^$n\" || ip netns del $n; done",
+	unit_sh("for n in %s %s %s; do ! ip netns list | grep -qw \"^$n\" || ip netns del $n; done",
 	   ns_c, ns_r, ns_s);
 	if (ret < 0 || !WIFEXITED(st)) {
 		fprintf(stderr, "unit: test_observe: the test process died (status 0x%x)\n", st);

@@ -14,6 +14,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* One test program is one translation unit, so the counters can live here. */
@@ -89,6 +90,25 @@ static int unit_summary(void)
 	printf("unit: %u passed, %u failed\n", unit_npassed, unit_nfailed);
 	fflush(stdout);
 	return unit_nfailed ? 1 : 0;
+}
+
+
+/* Run a shell command, for a test's set-up only (the product never forks
+ * ip or nft; a test may); its exit status, said on stderr when not 0. */
+__attribute__((format(printf, 1, 2), unused))
+static int unit_sh(const char *fmt, ...)
+{
+	char cmd[8192];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	if (st != 0)
+		fprintf(stderr, "command failed (%d): %s\n", st, cmd);
+	return st;
 }
 
 #endif
