@@ -95,7 +95,7 @@ pod_veth() { # POD NODE
 # The cause a failed trace names (verdict.cause; | separates accepted ones:
 # the stale endpoint a trace meets bridged on its own node is named by the
 # rule that differs from the plan) and the kind of difference check lists.
-declare -A CAUSE=(
+declare -gA CAUSE=(
 	[forwarding-off]=forwarding-off [blackhole-route]=blackhole-route
 	[prohibit-route]=prohibit-route [unreachable-route]=unreachable-route
 	[missing-pod-cidr-route]=route-missing [rp-filter-strict]=rp-filter
@@ -108,7 +108,7 @@ declare -A CAUSE=(
 	[masquerade-missing]=masquerade-missing [gateway-nat-missing]=gateway-nat-missing
 	[hairpin-off]=hairpin-off [conntrack-full]=conntrack-full
 )
-declare -A DIFF=(
+declare -gA DIFF=(
 	[forwarding-off]=sysctl [blackhole-route]=route-extra [prohibit-route]=route-extra
 	[unreachable-route]=route-extra [missing-pod-cidr-route]=route-missing
 	[rp-filter-strict]=sysctl [wrong-neighbour]=neighbour-extra [veth-down]=link-down

@@ -74,7 +74,8 @@ int diag_route(const struct trace *t, struct trace_finding *f)
 	if (t->res.outcome == PROBE_UNREACHABLE && rep)
 		return diag_say(f, "%s has %s to %s (the kernel's route lookup there answers \"%s\"): "
 				"%s, first seen at %s; %s", t->ns_label[t->ev.at], r->what, a,
-				strerror(-r->err), t->res.answer, t->ns_label[rep->ns], seen);
+				strerror(-r->err), t->res.answer[0] ? t->res.answer : strerror(t->res.err),
+				t->ns_label[rep->ns], seen);
 	return diag_say(f, "%s has %s to %s (the kernel's route lookup there answers \"%s\"), so "
 			"it cannot forward it; %s", t->ns_label[t->ev.at], r->what, a,
 			strerror(-r->err), seen);
