@@ -108,6 +108,16 @@ static ssize_t target_pod(const struct trace *t)
 	for (size_t h = 0; h < t->nhops; h++)
 		if (!t->hops[h].reply && t->hops[h].svc.svc >= 0 && t->hops[h].svc.pod >= 0)
 			return t->hops[h].svc.pod;
+	/* No DNAT seen: br_netfilter rewrites on the bridge, before any
+	 * capture past it. A pod to a Service it serves itself may have been
+	 * sent back to itself: that pod's port is the one to ask about. */
+	if (t->lab && t->svc.svc >= 0 && t->src.kind == TRACE_EP_POD) {
+		const struct topo_service *s = &t->lab->topo.services[t->svc.svc];
+
+		for (size_t e = 0; e < s->nendpoints; e++)
+			if ((ssize_t)s->endpoints[e].pod == t->src.pod)
+				return t->src.pod;
+	}
 	return -1;
 }
 

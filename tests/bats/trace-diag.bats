@@ -213,21 +213,26 @@ web2_port() {
 	n1=${LAB}_node_node-1
 	idx=$(ip -n ${LAB}_pod_default_web-1 -j link show eth0 | jq '.[0].link_index')
 	port=$(ip -n $n1 -j link show | jq -r --argjson i "$idx" '.[] | select(.ifindex == $i) | .ifname')
+	w1=$(ip -n ${LAB}_pod_default_web-1 -j addr show eth0 | jq -r '.[0].addr_info[] | select(.family == "inet") | .local')
 	ip -n $n1 link set "$port" type bridge_slave hairpin off
-	# kube-proxy picks at random: until it picks web-1 itself (bounded).
-	picked=
+	# kube-proxy picks at random: until a trace fails, which is when it
+	# picked web-1 itself (bounded). node-1 knowing web-1's MAC makes
+	# br_netfilter send the DNATed frame straight back to the bridge, where
+	# only hairpin mode lets it out of the port it came in.
+	failed=
 	for i in $(seq 1 60); do
+		ip netns exec $n1 ping -c 1 -W 2 "$w1" >/dev/null
 		tr web-1 svc/default/web --timeout 2
-		if [ "$(jq -r '[.hops[] | select(.service != null) | .service.endpoint.pod // empty][0] // ""' <<<"$out")" = web-1 ]; then
-			picked=1
+		if [ "$st" -ne 0 ]; then
+			failed=1
 			break
 		fi
 	done
 	run ip -n $n1 -d -j link show "$port"
 	ip -n $n1 link set "$port" type bridge_slave hairpin on
 	[ "$(jq -r '.[0].linkinfo.info_slave_data.hairpin' <<<"$output")" = false ]
-	[ -n "$picked" ]
-	[ "$st" -eq 1 ]
+	[ -n "$failed" ]
 	[ "$(v cause)" = hairpin-off ]
 	[ "$(v 'findings[0].interface')" = "$port" ]
+	[ "$(v 'findings[0].command')" = "ip -n $n1 -d link show $port" ]
 }
