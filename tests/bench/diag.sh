@@ -22,8 +22,12 @@ cleanup() {
 	$PODPATH --lab $LAB teardown >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
+. tests/bench/lib.sh
 cleanup
+settle
 $PODPATH --lab $LAB setup >/dev/null
+# Let the kernel finish what setup started (namespaces, routes) before timing.
+settle
 
 pct() { sort -n | awk -v p="$1" '{a[NR]=$1} END {i=int((NR-1)*p/100)+1; printf "%.1f", a[i]}'; }
 now_ms() { date +%s%N | awk '{printf "%.3f", $1/1e6}'; }
