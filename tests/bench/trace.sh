@@ -78,7 +78,9 @@ echo "100 traces in one process:"
 printf '  '; $LOOP $LAB default/client default/web-2 100
 if command -v valgrind >/dev/null; then
 	printf '  valgrind (10 traces): '
-	valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=9 \
+	# valgrind does not know the bpf syscall ("unhandled eBPF command"):
+	# these traces leave the kernel-drop observer out.
+	PP_NO_KERNEL_DROPS=1 valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=9 \
 		--track-fds=yes $LOOP $LAB default/client default/web-2 10 >/tmp/pp-vg.out 2>&1 &&
 		grep -E "ERROR SUMMARY|definitely lost|FILE DESCRIPTORS" /tmp/pp-vg.out | sed 's/^==[0-9]*== //' | tr '\n' ';' ||
 		{ echo "FAILED"; tail -30 /tmp/pp-vg.out; exit 1; }
