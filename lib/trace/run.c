@@ -390,6 +390,19 @@ static int pcap_losses(struct trace *t)
 	return ret;
 }
 
+struct drops_job {
+	struct trace *t;
+	struct dropwatch *dw;
+};
+
+static void *dropwatch_arm_run(void *arg)
+{
+	struct drops_job *j = arg;
+
+	j->dw = trace_dropwatch_arm(j->t);
+	return NULL;
+}
+
 static void *disarm_run(void *arg)
 {
 	nftrace_disarm(arg);
@@ -529,6 +542,9 @@ int trace_run(struct trace *t, struct pp_err *e)
 {
 	struct nftrace **armed = NULL;
 	struct dropwatch *dw = NULL;
+	struct drops_job dj = { t, NULL };
+	pthread_t drops_th;
+	bool drops_threaded = false;
 	struct iptwatch *iw = NULL;
 	struct nftrace_match m = { 0 };
 	uint32_t *hosts = NULL;
@@ -573,16 +589,22 @@ int trace_run(struct trace *t, struct pp_err *e)
 	}
 	m.hosts = hosts;
 	snprintf(tag, sizeof(tag), "%d", (int)getpid());
-	for (size_t i = 0; i < t->nns; i++) {
-		ret = nftrace_arm(t->ns[i], tag, &m, &armed[i], e);
-		if (ret < 0)
-			goto out;
-	}
-	/* Kernel drops: where BPF cannot run, t->drops_off says why. */
+	/* Kernel drops (where BPF cannot run, t->drops_off says why), loaded
+	 * while the trace tables are armed: the verifier and the tables'
+	 * commits wait on different things. */
 	if (t->no_drops)
 		snprintf(t->drops_off, sizeof(t->drops_off), "not watched (--no-kernel-drops)");
 	else
-		dw = trace_dropwatch_arm(t);
+		drops_threaded = pthread_create(&drops_th, NULL, dropwatch_arm_run, &dj) == 0;
+	for (size_t i = 0; i < t->nns && ret == 0; i++)
+		ret = nftrace_arm(t->ns[i], tag, &m, &armed[i], e);
+	if (drops_threaded)
+		pthread_join(drops_th, NULL);
+	else if (!t->no_drops)
+		dropwatch_arm_run(&dj);
+	dw = dj.dw;
+	if (ret < 0)
+		goto out;
 	iw = trace_iptwatch_arm(t);
 	t1 = now_ns();
 	t->arm_ns = t1 - t0;
