@@ -27,6 +27,8 @@
 #include "netns/netns.h"
 #include "nl/nl.h"
 #include "trace/internal.h"
+#include "trace/observe/neigh.h"
+#include "trace/observe/route.h"
 
 static ssize_t ns_index(const struct trace *t, const char *netns)
 {
@@ -248,28 +250,28 @@ struct route_ask {
 	uint16_t neigh;		/* NUD_* of the next hop; 0: no entry */
 };
 
-static int route_ask_here(void *arg)
-{
-	struct route_ask *q = arg;
-	struct nl *nl = nl_open();
-	int ret = nl ? nl_route_get(nl, q->dst, &q->r) : -errno;
-
-	/* The interface index only means something inside this namespace. */
-	if (ret == 0 && q->r.oif && !if_indextoname((unsigned)q->r.oif, q->ifname))
-		q->ifname[0] = '\0';
-	if (ret == 0 && q->r.oif &&
-	    nl_neigh_state(nl, q->r.oif, q->r.gw ? q->r.gw : q->dst, &q->neigh) < 0)
-		q->neigh = 0;
-	nl_close(nl);
-	return ret;
-}
-
-/* Namespace netns's route to dst, as its kernel answers now. */
+/* Namespace netns's route to dst, as its kernel answers now, and its next
+ * hop's neighbour state (the observers of lib/trace/observe). 0 or -errno. */
 static int route_ask(const char *netns, uint32_t dst, struct route_ask *q)
 {
+	struct obs_route_query rq = { .dst = dst };
+	struct obs_route r;
+	struct obs_neigh n;
+	int ret;
+
 	memset(q, 0, sizeof(*q));
 	q->dst = dst;
-	return netns_run(netns, route_ask_here, q);
+	ret = obs_route_get(netns, &rq, &r);
+	if (ret == 0 && r.err)
+		ret = r.err;
+	if (ret < 0)
+		return ret;
+	q->r = (struct nl_route_info){ .dst = r.dst, .plen = r.plen, .gw = r.gw, .oif = r.oif,
+				       .type = r.type, .table = r.table };
+	snprintf(q->ifname, sizeof(q->ifname), "%s", r.oif_name);
+	if (r.oif && obs_neigh_get(netns, r.oif_name, r.gw ? r.gw : dst, &n) == 0)
+		q->neigh = n.state;
+	return 0;
 }
 
 /* An address of a node's pod CIDR that no pod holds: the node's own route

@@ -10,7 +10,6 @@
 #include <net/if.h>
 #include <netinet/in.h>
 
-#include <linux/neighbour.h>
 #include <linux/netfilter.h>
 #include <linux/rtnetlink.h>
 #include <stdio.h>
@@ -154,7 +153,6 @@ struct route_query {
 	uint32_t dst, mark;
 	struct nl_route_info *r;
 	char *ifname;
-	uint16_t *neigh;	/* if set: the next hop's neighbour state (NUD_*) */
 };
 
 static int route_here(void *arg)
@@ -166,8 +164,6 @@ static int route_here(void *arg)
 	/* The interface index only means something inside this namespace. */
 	if (ret == 0 && q->r->oif)
 		if_indextoname((unsigned)q->r->oif, q->ifname);
-	if (ret == 0 && q->neigh)
-		ret = nl_neigh_state(nl, q->r->oif, q->r->gw ? q->r->gw : q->dst, q->neigh);
 	nl_close(nl);
 	return ret;
 }
@@ -177,7 +173,7 @@ static int route_here(void *arg)
 static int route_in(const char *netns, uint32_t dst, uint32_t mark, struct nl_route_info *r,
 		    char *ifname)
 {
-	struct route_query q = { dst, mark, r, ifname, NULL };
+	struct route_query q = { dst, mark, r, ifname };
 
 	memset(r, 0, sizeof(*r));
 	snprintf(ifname, IF_NAMESIZE, "?");
