@@ -29,9 +29,10 @@ int diag_forward(const struct trace *t, struct trace_finding *f)
 	addr_fmt(t->dst.ip, a);
 	addr_fmt(ev->iif_src, s);
 	if (ev->iif_forwarding_off) {
-		f->cause = "forwarding-off";
+		/* Off for the whole namespace, or only on the interface it came in on. */
 		bool global = ev->sys_asked && ev->sys_at == ev->at && ev->ip_forward == 0;
 
+		f->cause = "forwarding-off";
 		snprintf(key, sizeof(key), global ? "net.ipv4.ip_forward" : "net.ipv4.conf.%s.forwarding",
 			 ev->iif);
 		snprintf(f->object, sizeof(f->object), "sysctl %s", key);
