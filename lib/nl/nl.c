@@ -878,28 +878,6 @@ int nl_route_get_mark(struct nl *nl, uint32_t dst, uint32_t mark, struct nl_rout
 	return query(nl, nlh, route_cb, r);
 }
 
-static int neigh_cb(const struct nlmsghdr *nlh, void *data)
-{
-	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
-
-	*(uint16_t *)data = ndm->ndm_state;
-	return MNL_CB_OK;
-}
-
-int nl_neigh_state(struct nl *nl, int ifindex, uint32_t ip, uint16_t *state)
-{
-	char req[256] __attribute__((aligned(8)));
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
-	struct ndmsg *ndm;
-
-	nlh->nlmsg_type = RTM_GETNEIGH;
-	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
-	ndm->ndm_family = AF_INET;
-	ndm->ndm_ifindex = ifindex;	/* a single get needs the device */
-	mnl_attr_put_u32(nlh, NDA_DST, htonl(ip));
-	return query(nl, nlh, neigh_cb, state);
-}
-
 static int neigh_info_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);

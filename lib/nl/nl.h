@@ -120,10 +120,6 @@ int nl_veth_peers(struct nl *nl, void (*fn)(void *arg, const char *ifname, int n
  * has none, or -errno. Only reads: RTM_GETNSID assigns nothing. */
 int nl_nsid_of(struct nl *nl, int fd);
 
-/* The state (NUD_*) of the neighbour entry for ip on ifindex: 0, or
- * -ENOENT when the table holds none. */
-int nl_neigh_state(struct nl *nl, int ifindex, uint32_t ip, uint16_t *state);
-
 /* A neighbour entry as the kernel holds it. */
 struct nl_neigh_info {
 	uint16_t state;		/* NUD_* */
