@@ -180,6 +180,28 @@ static void rule_shown(struct brk_change *ch, const struct brk_where *w, uint32_
 		 table, chain);
 }
 
+/* Record kept rule k (its message handed over to the change) as a change
+ * of kind in chain family/table/chain, shown as that rule; NULL without
+ * memory. */
+static struct brk_change *rule_record(struct brk_ctx *c, const struct brk_where *w,
+				      enum brk_kind kind, uint32_t family, const char *table,
+				      const char *chain, struct kept_rule *k)
+{
+	struct brk_change *ch = brk_record(c, kind, w);
+
+	if (!ch)
+		return NULL;
+	ch->family = family;
+	snprintf(ch->key, sizeof(ch->key), "%s", table);
+	snprintf(ch->name, sizeof(ch->name), "%s", chain);
+	ch->handle = k->handle;
+	ch->msg = k->msg;
+	ch->len = k->len;
+	k->msg = NULL;
+	rule_shown(ch, w, family, table, chain, k->comment);
+	return ch;
+}
+
 int brk_nft_rule_del(struct brk_ctx *c, const struct brk_where *w, uint32_t family,
 		     const char *table, const char *chain,
 		     bool (*match)(const struct nft_rule_msg *r, const void *arg), const void *arg,
@@ -212,21 +234,14 @@ int brk_nft_rule_del(struct brk_ctx *c, const struct brk_where *w, uint32_t fami
 	}
 	*n = o.n;
 	for (size_t i = 0; i < o.n; i++) {
-		struct brk_change *ch = brk_record(c, BRK_NFT_RULE_DELETED, w);
+		struct brk_change *ch = rule_record(c, w, BRK_NFT_RULE_DELETED, family, table, chain,
+						    &o.v[i]);
 
 		if (!ch) {
 			rules_free(&o);
 			return -ENOMEM;
 		}
-		ch->family = family;
-		snprintf(ch->key, sizeof(ch->key), "%s", table);
-		snprintf(ch->name, sizeof(ch->name), "%s", chain);
-		ch->handle = o.v[i].handle;
 		ch->position = o.v[i].position;
-		ch->msg = o.v[i].msg;
-		ch->len = o.v[i].len;
-		o.v[i].msg = NULL;
-		rule_shown(ch, w, family, table, chain, o.v[i].comment);
 		snprintf(ch->shown.before, sizeof(ch->shown.before), "present (handle %llu)",
 			 (unsigned long long)o.v[i].handle);
 		snprintf(ch->shown.after, sizeof(ch->shown.after), "deleted");
@@ -272,20 +287,13 @@ int brk_nft_rule_readdress(struct brk_ctx *c, const struct brk_where *w, uint32_
 		return fail(c, w, what, ret, &ne);
 	}
 	for (size_t i = 0; i < o.n; i++) {
-		struct brk_change *ch = brk_record(c, BRK_NFT_RULE_REPLACED, w);
+		struct brk_change *ch = rule_record(c, w, BRK_NFT_RULE_REPLACED, family, table, chain,
+						    &o.v[i]);
 
 		if (!ch) {
 			rules_free(&o);
 			return -ENOMEM;
 		}
-		ch->family = family;
-		snprintf(ch->key, sizeof(ch->key), "%s", table);
-		snprintf(ch->name, sizeof(ch->name), "%s", chain);
-		ch->handle = o.v[i].handle;
-		ch->msg = o.v[i].msg;
-		ch->len = o.v[i].len;
-		o.v[i].msg = NULL;
-		rule_shown(ch, w, family, table, chain, o.v[i].comment);
 		snprintf(ch->shown.before, sizeof(ch->shown.before), "dnat to %s", f);
 		snprintf(ch->shown.after, sizeof(ch->shown.after), "dnat to %s", t);
 	}
