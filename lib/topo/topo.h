@@ -193,6 +193,86 @@ struct topo_ingress {
 	size_t ntls;
 };
 
+/* Namespaces (v1 Namespace: name and labels). Every namespace a pod,
+ * Service, Ingress or NetworkPolicy names exists even if not declared, and
+ * every namespace carries kubernetes.io/metadata.name=<name>, as the API
+ * server sets it (topo_resolve adds both). */
+#define TOPO_MAX_NAMESPACES 4096
+#define TOPO_NS_NAME_LABEL "kubernetes.io/metadata.name"
+
+struct topo_namespace {
+	char name[TOPO_LABEL_MAX];
+	struct topo_label *labels;	/* includes TOPO_NS_NAME_LABEL once resolved */
+	size_t nlabels;
+	bool declared;			/* listed in .namespaces (else implied) */
+};
+
+/* NetworkPolicy (networking.k8s.io/v1). A label selector: every matchLabels
+ * pair and every expression must hold; an empty selector selects all. */
+#define TOPO_MAX_POLICIES 65536
+#define TOPO_MAX_POLICY_RULES 256	/* ingress or egress rules of one policy */
+#define TOPO_MAX_POLICY_PEERS 256	/* from/to entries of one rule */
+#define TOPO_MAX_POLICY_PORTS 256	/* ports of one rule */
+#define TOPO_MAX_SEL_EXPRS 64
+#define TOPO_MAX_SEL_VALUES 256
+#define TOPO_MAX_EXCEPT 64		/* ipBlock.except entries */
+
+enum topo_sel_op { TOPO_SEL_IN, TOPO_SEL_NOT_IN, TOPO_SEL_EXISTS, TOPO_SEL_DOES_NOT_EXIST };
+
+struct topo_sel_expr {
+	char *key;
+	enum topo_sel_op op;
+	char **values;			/* In/NotIn: at least one; Exists/DoesNotExist: none */
+	size_t nvalues;
+};
+
+struct topo_selector {
+	struct topo_label *match;	/* matchLabels */
+	size_t nmatch;
+	struct topo_sel_expr *exprs;	/* matchExpressions */
+	size_t nexprs;
+};
+
+/* A NetworkPolicy port's protocol: SCTP too, which no container here
+ * serves, so that a rule for SCTP is seen never to admit TCP or UDP. */
+enum topo_np_proto { TOPO_NP_TCP, TOPO_NP_UDP, TOPO_NP_SCTP };
+
+struct topo_np_port {
+	enum topo_np_proto proto;	/* default TCP */
+	uint16_t port;			/* 0 with name "": every port of proto */
+	char name[16];			/* a named port (IANA_SVC_NAME), resolved per destination pod */
+	uint16_t end_port;		/* 0, or the last port of the range port..end_port */
+};
+
+/* A from/to entry: pod and/or namespace selectors, or an ipBlock. */
+struct topo_np_peer {
+	bool has_pods, has_namespaces, has_block;	/* which of the three are given */
+	struct topo_selector pods;	/* podSelector */
+	struct topo_selector namespaces;	/* namespaceSelector */
+	struct cidr block;		/* ipBlock.cidr */
+	struct cidr *except;		/* ipBlock.except: strict subsets of block */
+	size_t nexcept;
+};
+
+/* One ingress or egress rule: no peers = every peer, no ports = every port. */
+struct topo_np_rule {
+	struct topo_np_peer *peers;
+	size_t npeers;
+	struct topo_np_port *ports;
+	size_t nports;
+};
+
+struct topo_policy {
+	char ns[TOPO_LABEL_MAX];	/* metadata.namespace, default "default" */
+	char name[TOPO_LABEL_MAX];	/* metadata.name: a DNS-1123 subdomain, podpath limit 63 */
+	struct topo_selector pods;	/* spec.podSelector: pods of ns it selects */
+	bool ingress, egress;		/* spec.policyTypes, defaulted as the API server does */
+	struct topo_np_rule *in;	/* spec.ingress */
+	size_t nin;
+	struct topo_np_rule *out;	/* spec.egress */
+	size_t nout;
+};
+
 struct topo {
 	struct topo_network net;
 	struct topo_node *nodes;
@@ -204,6 +284,10 @@ struct topo {
 	struct topo_internet inet;
 	struct topo_ingress *ingresses;
 	size_t ningresses;
+	struct topo_namespace *namespaces;	/* declared, then implied (topo_resolve) */
+	size_t nnamespaces;
+	struct topo_policy *policies;
+	size_t npolicies;
 };
 
 struct topo_error {
@@ -276,6 +360,11 @@ bool topo_ingress_tls(const struct topo *t, const char *host);
 /* Endpoints of s's port pi on node n. */
 size_t topo_svc_port_local_endpoints(const struct topo *t, const struct topo_service *s,
 				     size_t pi, size_t n);
+
+/* A namespace by name, or NULL. */
+const struct topo_namespace *topo_namespace_find(const struct topo *t, const char *name);
+const char *topo_np_proto_name(enum topo_np_proto p);
+const char *topo_sel_op_name(enum topo_sel_op op);
 
 /* Names of enums as used in JSON and on the command line. */
 const char *topo_mode_name(enum topo_mode m);
