@@ -80,6 +80,14 @@ enum lab_health lab_process_state(const char *netns, pid_t pid, enum topo_image 
  * lab's: then every health and kernel check would read as "down". */
 int lab_access_check(const struct lab *l, struct pp_err *e);
 
+/* Install lab l's NetworkPolicies (l->topo.policies, resolved) on every
+ * node, replacing each node's table "ip network-policy" atomically (one
+ * batch per node; with no policies the table goes), then write the lab's
+ * state so that trace, status and check see the same policies. Used by
+ * setup's last step and by podpath break. Takes no lock: the caller holds
+ * the lab's. 0 or -errno with e set, naming the node and the object. */
+int lab_policies_apply(struct lab *l, struct pp_err *e);
+
 /* The resolv.conf "namespace" of nodes and internet hosts: not a valid
  * Kubernetes namespace, so it never meets a pod's. */
 #define LAB_RESOLV_INTERNET "_internet"
