@@ -402,8 +402,8 @@ static void policy_chain(struct ctx *c, size_t pi, enum policy_dir d)
 
 /* ---- a pod's chain ------------------------------------------------------------ */
 
-/* "drop: ingress to x/a isolated by x/p1, x/p2", cut with "and N more" to
- * fit a comment. */
+/* The drop's comment, "ingress to x/a isolated by x/p1, x/p2", cut short
+ * with "and N more" to fit. */
 static void drop_comment(const struct ctx *c, enum policy_dir d, size_t k, char *buf, size_t len)
 {
 	const struct topo_pod *pod = &c->t->pods[c->local[k]];
