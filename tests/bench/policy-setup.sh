@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 . tests/bench/lib.sh
 PODPATH=${PODPATH:-./podpath}
 LAB=bench-np
-NODES=2 PODS=500 NS=10 APPS=20 POLICIES=100
+NODES=${NODES:-2} PODS=${PODS:-500} NS=10 APPS=20 POLICIES=${POLICIES:-100}
 
 # The topology: pods ns-N/pod-I labelled app=app-(I mod APPS), tier
 # front|back, one container serving "http" 8080/TCP and "metrics" 9090/TCP.
