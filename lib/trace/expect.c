@@ -486,10 +486,14 @@ static int dnat_step(struct trace *t, size_t xi, size_t h, const struct capture_
 	return 0;
 }
 
-/* Does hop h meet one of the steps before step j (a packet seen again at
- * a place it passed)? */
-static bool met_before(const struct trace *t, size_t h, size_t j)
+/* Past the denial of step j, is hop h still short of it: a place passed
+ * before (seen again), or the request coming into the namespace of the
+ * denial (the hooks that deny come after every way in, and before every
+ * way out)? */
+static bool short_of_denial(const struct trace *t, size_t h, size_t j)
 {
+	if (t->hops[h].ns == t->expect[j].ns && !t->hops[h].pkt->outgoing)
+		return true;
 	for (size_t i = 0; i < j; i++)
 		if (hop_meets(t, h, &t->expect[i]))
 			return true;
@@ -543,7 +547,7 @@ static void walk(struct trace *t)
 		/* Past a denial, anything but a place already passed is a
 		 * place the prediction does not go. */
 		if (j < t->nexpect && t->expect[j].kind == TRACE_EXPECT_POLICY) {
-			if (!met_before(t, h, j)) {
+			if (!short_of_denial(t, h, j)) {
 				went_on = true;
 				div_set(t, TRACE_DIV_UNEXPECTED_HOP, (ssize_t)j, (ssize_t)h);
 			}
