@@ -459,7 +459,8 @@ static void policy_side_text(FILE *f, const struct trace *t, const struct trace_
 {
 	const struct topo_pod *pod = &t->lab->topo.pods[p->pod];
 	const struct policy_side *s = &p->side;
-	char a[ADDR_STRLEN], b[ADDR_STRLEN], name[2 * TOPO_LABEL_MAX + 2], path[96];
+	char a[ADDR_STRLEN], b[ADDR_STRLEN], name[2 * TOPO_LABEL_MAX + 2];
+	char rule[2 * TOPO_LABEL_MAX + 96];
 
 	fprintf(f, "  %s %s %s/%s (%s > %s", trace_policy_dir_name(p->dir),
 		p->dir == POLICY_INGRESS ? "to" : "from", pod->ns, pod->name,
@@ -481,9 +482,9 @@ static void policy_side_text(FILE *f, const struct trace *t, const struct trace_
 			fprintf(f, "%s%s", i ? ", " : "", name);
 		}
 		if (s->allowed) {
-			pol_name(t, s->policy, name, sizeof(name));
-			trace_policy_rule_path(p, path, sizeof(path));
-			fprintf(f, "; admitted by %s %s\n", name, path);
+			policy_rule_comment(rule, sizeof(rule), &t->lab->topo.policies[s->policy],
+					    p->dir, s->rule, s->peer, s->port);
+			fprintf(f, "; admitted by %s\n", rule);
 		} else {
 			fprintf(f, "; no rule admits it\n");
 		}
@@ -531,10 +532,11 @@ static json_t *policy_side_json(const struct trace *t, const struct trace_policy
 				"path", path);
 	}
 	if (p->nft != TRACE_POLICY_NFT_NONE)
-		nft = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s}", "netns", t->ns[p->ns], "place",
-				t->ns_label[p->ns], "table", POLICY_TABLE, "chain", p->chain, "handle",
-				(json_int_t)p->handle, "rule", p->rule, "comment", p->comment,
-				"verdict", pol_nft_verdict(p->nft));
+		nft = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:b}", "netns", t->ns[p->ns],
+				"place", t->ns_label[p->ns], "table", POLICY_TABLE, "chain", p->chain,
+				"handle", (json_int_t)p->handle, "rule", p->rule, "comment", p->comment,
+				"verdict", pol_nft_verdict(p->nft), "agrees",
+				trace_policy_kernel_agrees(p));
 	snprintf(name, sizeof(name), "%s/%s", pod->ns, pod->name);
 	o = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:i, s:i}, s:s, s:b, s:b, s:o, s:b, s:o, s:o}",
 		      "direction", trace_policy_dir_name(p->dir), "pod", name, "node",

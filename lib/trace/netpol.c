@@ -182,6 +182,29 @@ static void nft_decision(const struct trace *t, struct trace_policy *p)
 	memcpy(p->rule, drop->rule, sizeof(p->rule));
 	p->handle = drop->handle;
 	p->nft_policy = drop->kind == NFTRACE_POLICY;
+	if (p->nft == TRACE_POLICY_NFT_ACCEPT) {
+		enum policy_dir dir;
+
+		p->rule_known = policy_rule_comment_parse(&t->lab->topo, p->comment, &p->rule_policy,
+							  &dir, &p->rule_rule, &p->rule_peer,
+							  &p->rule_port) == 0 && dir == p->dir;
+	}
+}
+
+bool trace_policy_kernel_agrees(const struct trace_policy *p)
+{
+	const struct policy_side *s = &p->side;
+
+	if (p->nft == TRACE_POLICY_NFT_NONE)
+		return true;
+	if (p->nft == TRACE_POLICY_NFT_DROP)
+		return !s->allowed;
+	if (!s->allowed || !s->isolated || s->exempt)
+		return false;
+	if (p->rule_known)
+		return p->rule_policy == s->policy && p->rule_rule == s->rule &&
+		       p->rule_peer == s->peer && p->rule_port == s->port;
+	return p->chain_known && p->ref.index == s->policy;
 }
 
 /* Side p (dir and pod set): its node's place, the packet, the evaluation,

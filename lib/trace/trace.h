@@ -243,6 +243,10 @@ struct trace_policy {
 	bool nft_policy;		/* the chain's policy decided, not a rule */
 	bool chain_known;		/* chain parsed back into ref */
 	struct policy_chain_ref ref;
+	/* An accept's comment parsed back (policy_rule_comment_parse): the
+	 * policy, rule, peer and port the kernel's rule stands for. */
+	bool rule_known;
+	size_t rule_policy, rule_rule, rule_peer, rule_port;
 };
 
 /* The path the topology predicts for the request, one step at a time: a
@@ -404,6 +408,10 @@ const char *trace_div_kind_name(enum trace_div_kind k);
 /* Where in its policy the rule that admitted side p is, as the rules'
  * comments say it: "spec.ingress[0].from[1] ports[0]" ("" if none did). */
 void trace_policy_rule_path(const struct trace_policy *p, char *buf, size_t len);
+/* Does the kernel's decision for side p (its nftables rule) agree with
+ * the lab's policies: a drop where they deny, an accept by the very rule
+ * that admits it where they admit; true when the kernel said nothing. */
+bool trace_policy_kernel_agrees(const struct trace_policy *p);
 /* "ingress" or "egress". */
 const char *trace_policy_dir_name(enum policy_dir d);
 /* Release what trace_run allocated. */

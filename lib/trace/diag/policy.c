@@ -113,13 +113,15 @@ static void denial_words(const struct trace *t, const struct trace_policy *p, ch
 static void admission_words(const struct trace *t, const struct trace_policy *p, char *buf,
 			    size_t len)
 {
-	const struct topo_policy *pol = &t->lab->topo.policies[p->side.policy];
-	char pod[2 * TOPO_LABEL_MAX + 2], path[96];
+	const struct policy_side *s = &p->side;
+	char pod[2 * TOPO_LABEL_MAX + 2], rule[2 * TOPO_LABEL_MAX + 96];
 
 	pod_name(t, p->pod, pod, sizeof(pod));
-	trace_policy_rule_path(p, path, sizeof(path));
-	snprintf(buf, len, "%s %s %s admitted by %s/%s %s", trace_policy_dir_name(p->dir),
-		 p->dir == POLICY_INGRESS ? "to" : "from", pod, pol->ns, pol->name, path);
+	/* As the rule's comment in the kernel says it (lib/policy renders both). */
+	policy_rule_comment(rule, sizeof(rule), &t->lab->topo.policies[s->policy], p->dir, s->rule,
+			    s->peer, s->port);
+	snprintf(buf, len, "%s %s %s admitted by %s", trace_policy_dir_name(p->dir),
+		 p->dir == POLICY_INGRESS ? "to" : "from", pod, rule);
 }
 
 /* "table network-policy chain C, rule handle 12: ... (comment "...")". */
@@ -286,7 +288,7 @@ static int admitted(const struct trace *t, struct trace_finding *f)
 		n = strlen(words[i]);
 		if (p->nft != TRACE_POLICY_NFT_ACCEPT) {
 			continue;
-		} else if (p->side.allowed && p->ref.index == p->side.policy) {
+		} else if (trace_policy_kernel_agrees(p)) {
 			snprintf(words[i] + n, sizeof(words[i]) - n, " (nftables in %s: chain %s, rule "
 				 "handle %llu)", t->ns_label[p->ns], p->chain,
 				 (unsigned long long)p->handle);
