@@ -129,9 +129,9 @@ static ssize_t endpoint_pod(const struct trace *t)
 /* The request as it left the source's node (after DNAT), or as it came to
  * the destination pod (after SNAT), from the captures. The port of a
  * Service's endpoint is the Service port's target on that pod. */
-static bool flow_from_hops(const struct trace *t, const struct trace_policy *p,
-			   struct policy_flow *f)
+static bool flow_from_hops(const struct trace *t, struct trace_policy *p, struct policy_flow *f)
 {
+	const struct trace_policy *out = &t->policy[POLICY_EGRESS];
 	const struct lab_plan *plan = &t->lab->plan;
 	const struct topo *topo = &t->lab->topo;
 	const struct capture_pkt *k = NULL;
@@ -155,7 +155,14 @@ static bool flow_from_hops(const struct trace *t, const struct trace_policy *p,
 		return true;
 	}
 	/* Not seen there: the request as sent, where no Service's DNAT would
-	 * change it (a Service's endpoint is known only from a hop or event). */
+	 * change it, or as the egress hook saw it after the DNAT (a Service's
+	 * endpoint is known only from a hop or an event). */
+	p->flow_sent = true;
+	if (p->dir == POLICY_INGRESS && out->valid && out->flow_seen &&
+	    out->flow.daddr == topo->pods[p->pod].ip) {
+		*f = out->flow;
+		return true;
+	}
 	if (t->svc.svc >= 0 || !t->probe.saddr)
 		return false;
 	*f = (struct policy_flow){ .saddr = t->probe.saddr, .daddr = t->dst.ip,
@@ -282,6 +289,10 @@ int trace_policy_collect(struct trace *t)
 		dst = t->dst.pod;
 	else if (t->svc.svc >= 0)
 		dst = endpoint_pod(t);
+	/* Dropped on its way out, after kube-proxy's DNAT: the endpoint is
+	 * what the egress hook saw. */
+	if (dst < 0 && t->svc.svc >= 0 && out->valid && out->flow_seen)
+		dst = policy_pod_by_addr(&t->lab->topo, out->flow.daddr);
 	if (ret == 0 && dst >= 0) {
 		in->pod = (size_t)dst;
 		ret = side_fill(t, in);

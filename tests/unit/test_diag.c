@@ -597,7 +597,8 @@ static void test_policy_denied_egress(void)
 	np_event(&t, 1, NFTRACE_RULE, "cali-fw-default/client", 6, NF_DROP, "", "");
 	CHECK_EQ_INT(trace_policy_collect(&t), 0);
 	/* No event on node-2: the ingress side from the request as sent. */
-	CHECK(t.policy[POLICY_INGRESS].valid && !t.policy[POLICY_INGRESS].flow_seen);
+	CHECK(t.policy[POLICY_INGRESS].valid && !t.policy[POLICY_INGRESS].flow_seen &&
+	      t.policy[POLICY_INGRESS].flow_sent);
 	CHECK_EQ_INT(diag_run(&t), 0);
 	CHECK_EQ_STR(t.cause, "denied-by-policy");
 	CHECK_EQ_INT((int)t.findings[0].policy_dir, POLICY_EGRESS);
