@@ -905,7 +905,7 @@ static void np_no_policies(struct explain_doc *d, const struct lab *l)
 					      n->labels[k].key, n->labels[k].value);
 		line(d, "namespace %s: labels %s", n->name, labels[0] ? labels : "none");
 	}
-	line(d, "the shipped example is the default lab with four policies: podpath --lab np setup "
+	line(d, "the shipped example is the default lab with three policies: podpath --lab np setup "
 	     "-f docs/examples/network-policy.json (podpath's source; installed under "
 	     "share/doc/podpath/examples)");
 	line(d, "or isolate one pod here: podpath --lab %s break policy-denies (undo: podpath "
