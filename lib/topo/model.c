@@ -175,14 +175,6 @@ const struct topo_service *topo_service_find(const struct topo *t, const char *n
 	return NULL;
 }
 
-const struct topo_namespace *topo_namespace_find(const struct topo *t, const char *name)
-{
-	for (size_t i = 0; name && i < t->nnamespaces; i++)
-		if (!strcmp(t->namespaces[i].name, name))
-			return &t->namespaces[i];
-	return NULL;
-}
-
 ssize_t topo_node_index(const struct topo *t, const char *name)
 {
 	size_t i;
