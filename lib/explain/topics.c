@@ -784,7 +784,7 @@ static void np_side_text(const struct topo *t, const struct policy_side *sd, cha
 					      t->policies[sd->isolating[i]].ns,
 					      t->policies[sd->isolating[i]].name);
 		if (n < len)
-			snprintf(buf + n, len - n, ", and no rule of theirs admits it");
+			snprintf(buf + n, len - n, ", and no rule admits it");
 	}
 }
 
