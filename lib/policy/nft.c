@@ -80,7 +80,7 @@ static void chain(struct ctx *c, const char *name, const char *kind, int hook, i
 	ok(c, nft_batch_chain(c->b, NFT_MSG_NEWCHAIN, &cs, tag));
 }
 
-/* Queue set sp with the elements fill adds, and free it. */
+/* Queue set s and the elements it holds, and free it. */
 static void set_send(struct ctx *c, struct nftnl_set *s, long tag)
 {
 	if (!s) {
@@ -227,7 +227,8 @@ static uint64_t digest(const size_t *v, size_t n)
 }
 
 /* The set of the pods `peer` of policy pi selects: an existing one with the
- * same pods, or a new one named after this peer. NULL when out of memory. */
+ * same pods, or a new one named after this peer. NULL when out of memory.
+ * The name lives until the next call (the sets may move). */
 static const char *peer_set(struct ctx *c, size_t pi, enum policy_dir d, size_t rule, size_t peer)
 {
 	const struct topo *t = c->t;
@@ -326,9 +327,10 @@ static void named_port_set(struct ctx *c, const char *name, char *set, size_t le
 
 /* ---- a policy's chain --------------------------------------------------------- */
 
-/* One rule of the policy chain: [peer] [port] accept. */
+/* One rule of the policy chain: [peer] [port] accept; a selector peer
+ * looks up set pset (its pods). */
 static void admit(struct ctx *c, size_t pi, enum policy_dir d, size_t ri, size_t peer,
-		  size_t port, const char *chain_name)
+		  const char *pset, size_t port, const char *chain_name)
 {
 	const struct topo_policy *p = &c->t->policies[pi];
 	const struct topo_np_rule *r = d == POLICY_INGRESS ? &p->in[ri] : &p->out[ri];
@@ -345,14 +347,7 @@ static void admit(struct ctx *c, size_t pi, enum policy_dir d, size_t ri, size_t
 			for (size_t e = 0; e < pe->nexcept; e++)
 				nft_rb_match_net(&rb, k, NFT_NE, pe->except[e]);
 		} else {
-			const char *name = peer_set(c, pi, d, ri, peer);
-
-			if (!name) {
-				ok(c, -ENOMEM);
-				nft_rb_free(&rb);
-				return;
-			}
-			nft_rb_lookup(&rb, k, name, 0, false);
+			nft_rb_lookup(&rb, k, pset, 0, false);
 		}
 	}
 	if (port != POLICY_ANY) {
@@ -390,17 +385,25 @@ static void policy_chain(struct ctx *c, size_t pi, enum policy_dir d)
 		const struct topo_np_rule *r = &rules[ri];
 		size_t npeers = r->npeers ? r->npeers : 1, nports = r->nports ? r->nports : 1;
 
-		for (size_t pe = 0; pe < npeers; pe++)
+		for (size_t pe = 0; pe < npeers && !c->err; pe++) {
+			const char *pset = NULL;
+
+			if (r->npeers && !r->peers[pe].has_block &&
+			    !(pset = peer_set(c, pi, d, ri, pe))) {
+				ok(c, -ENOMEM);
+				return;
+			}
 			for (size_t po = 0; po < nports; po++)
-				admit(c, pi, d, ri, r->npeers ? pe : POLICY_ANY,
+				admit(c, pi, d, ri, r->npeers ? pe : POLICY_ANY, pset,
 				      r->nports ? po : POLICY_ANY, name);
+		}
 	}
 }
 
 /* ---- a pod's chain ------------------------------------------------------------ */
 
-/* "drop: ingress to x/a isolated by x/p1, x/p2", cut with "and N more" to
- * fit a comment. */
+/* The drop's comment, "ingress to x/a isolated by x/p1, x/p2", cut short
+ * with "and N more" to fit. */
 static void drop_comment(const struct ctx *c, enum policy_dir d, size_t k, char *buf, size_t len)
 {
 	const struct topo_pod *pod = &c->t->pods[c->local[k]];

@@ -18,7 +18,7 @@ NODES=2 PODS=500 NS=10 APPS=20 POLICIES=100
 # front|back, one container serving "http" 8080/TCP and "metrics" 9090/TCP.
 topology() {
 	local with=$1 i n ns app tier k p=0
-	printf '{\n "nodes": ['
+	printf '{\n "network": {"nodeCIDRMaskSize": 22},\n "nodes": ['
 	for n in $(seq 1 $NODES); do printf '%s{"name":"node-%d"}' "$([ "$n" = 1 ] || echo ,)" "$n"; done
 	printf '],\n "namespaces": ['
 	for k in $(seq 0 $((NS - 1))); do
@@ -78,26 +78,25 @@ if [ -n "${GEN:-}" ]; then
 	exit 0
 fi
 
-cleanup() {
-	$PODPATH --lab $LAB teardown >/dev/null 2>&1 || true
-	rm -f "$WITH" "$WITHOUT"
-}
-trap cleanup EXIT
-cleanup
+lab_gone() { $PODPATH --lab $LAB teardown >/dev/null 2>&1 || true; }
+trap 'lab_gone; rm -f "$WITH" "$WITHOUT"' EXIT
+lab_gone
 
 ROUNDS=${ROUNDS:-3}
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 one() {
 	local t0 t1
 	settle
-	t0=$(now); $PODPATH --lab $LAB setup -f "$1" >/dev/null; t1=$(now)
+	t0=$(now); $PODPATH --lab $LAB setup -f "$1" >/dev/null || return 1; t1=$(now)
 	$PODPATH --lab $LAB teardown >/dev/null
 	ms "$t0" "$t1"
 }
 base=() pol=()
 for r in $(seq "$ROUNDS"); do
-	base+=("$(one "$WITHOUT")")
-	pol+=("$(one "$WITH")")
+	t=$(one "$WITHOUT") || exit 1
+	base+=("$t")
+	t=$(one "$WITH") || exit 1
+	pol+=("$t")
 done
 b=$(printf '%s\n' "${base[@]}" | median)
 p=$(printf '%s\n' "${pol[@]}" | median)
