@@ -470,7 +470,8 @@ static void policy_side_text(FILE *f, const struct trace *t, const struct trace_
 	else
 		fprintf(f, ":%u %s", p->flow.dport, p->flow.l4proto == IPPROTO_UDP ? "udp"
 						     : p->flow.l4proto == IPPROTO_SCTP ? "sctp" : "tcp");
-	fprintf(f, "%s): ", p->flow_seen ? "" : ", from the captures");
+	fprintf(f, "%s): ", p->flow_seen ? "" : p->flow_sent ? ", as sent: not seen there"
+								: ", from the captures");
 	if (s->exempt) {
 		fprintf(f, "its own node, never subject to policy\n");
 	} else if (!s->isolated) {
@@ -489,11 +490,13 @@ static void policy_side_text(FILE *f, const struct trace *t, const struct trace_
 			fprintf(f, "; no rule admits it\n");
 		}
 	}
+	/* The rule's text ends in its verdict; a chain's policy says it. */
 	if (p->nft != TRACE_POLICY_NFT_NONE)
-		fprintf(f, "      nftables in %s: table %s chain %s %s%s -> %s%s%s%s\n",
-			t->ns_label[p->ns], POLICY_TABLE, p->chain, p->nft_policy ? "policy" : "rule ",
-			p->nft_policy ? "" : p->rule, pol_nft_verdict(p->nft),
-			p->comment[0] ? "  comment \"" : "", p->comment, p->comment[0] ? "\"" : "");
+		fprintf(f, "      nftables in %s: table %s chain %s, %s%s%s%s%s%s\n",
+			t->ns_label[p->ns], POLICY_TABLE, p->chain, p->nft_policy ? "policy " : "rule ",
+			p->nft_policy ? pol_nft_verdict(p->nft) : p->rule,
+			p->comment[0] ? " (comment \"" : "", p->comment, p->comment[0] ? "\")" : "",
+			trace_policy_kernel_agrees(p) ? "" : "; not what the lab's policies decide");
 }
 
 /* Both directions, when the lab has policies or the kernel's table acted. */
@@ -543,7 +546,7 @@ static json_t *policy_side_json(const struct trace *t, const struct trace_policy
 		      t->lab->topo.nodes[pod->node].name,
 		      "packet", "src", addr_fmt(p->flow.saddr, a), "dst", addr_fmt(p->flow.daddr, b),
 		      "protocol", p->flow.l4proto, "port", p->flow.dport,
-		      "packet_from", p->flow_seen ? "nftables" : "capture",
+		      "packet_from", p->flow_seen ? "nftables" : p->flow_sent ? "probe" : "capture",
 		      "exempt", s->exempt, "isolated", s->isolated, "isolated_by", by,
 		      "allowed", s->allowed, "admitted_by", adm, "nftables", nft);
 	return o;

@@ -234,7 +234,9 @@ struct trace_policy {
 	size_t pod;			/* index into the topology */
 	ssize_t ns;			/* its node's place (index into trace.ns), -1: not observed */
 	struct policy_flow flow;	/* the packet as the hook saw it */
-	bool flow_seen;			/* from a trace event at the hook (else from the captures) */
+	bool flow_seen;			/* from a trace event at the hook */
+	bool flow_sent;			/* neither event nor capture there: the request as sent
+					 * (after the DNAT the egress hook saw, for a Service) */
 	struct policy_side side;	/* the lab's verdict (owned: side.isolating) */
 	/* The kernel's: the rule that decided (NONE: no such event). */
 	enum trace_policy_nft nft;

@@ -14,6 +14,9 @@
 #include <linux/netfilter/nf_tables.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "out/trace.h"
 #include "trace/diag/diag.h"
 #include "trace/internal.h"
 #include "unit.h"
@@ -493,9 +496,23 @@ static void np_fixture(struct trace *t, struct np_lab *x)
 	t->dst.node = 1;
 	strcpy(t->dst.label, "default/web-2");
 	t->probe.saddr = CLIENT;
+	t->proxy_pod = -1;
 }
 
-/* A trace event of table network-policy at place ns for the request. */
+/* The JSON of trace t at path a.b.c (objects only), NULL if absent. */
+static json_t *json_at(json_t *o, const char *a, const char *b, const char *c)
+{
+	o = json_object_get(o, a);
+	if (o && b)
+		o = json_object_get(o, b);
+	if (o && c)
+		o = json_object_get(o, c);
+	return o;
+}
+
+/* A trace event of table network-policy at place ns for the request. The
+ * kernel dumps the packet's headers with the first event of each base
+ * chain only, as here: the others carry none. */
 static void np_event(struct trace *t, size_t ns, enum nftrace_kind kind, const char *chain,
 		     uint64_t handle, int verdict, const char *target, const char *comment)
 {
@@ -507,9 +524,15 @@ static void np_event(struct trace *t, size_t ns, enum nftrace_kind kind, const c
 	t->nft = ev;
 	t->nft_ns = evns;
 	ev = &t->nft[t->nnft];
-	*ev = (struct nftrace_event){ .kind = kind, .family = NFPROTO_IPV4, .handle = handle,
-				      .verdict = verdict, .saddr = CLIENT, .daddr = WEB2,
-				      .proto = IPPROTO_TCP, .sport = 40000, .dport = 8080 };
+	*ev = (struct nftrace_event){ .id = 1, .kind = kind, .family = NFPROTO_IPV4,
+				      .handle = handle, .verdict = verdict };
+	if (!strncmp(chain, "cali-", 5) && chain[5] >= 'A' && chain[5] <= 'Z') {
+		ev->saddr = CLIENT;
+		ev->daddr = WEB2;
+		ev->proto = IPPROTO_TCP;
+		ev->sport = 40000;
+		ev->dport = 8080;
+	}
 	snprintf(ev->table, sizeof(ev->table), "%s", POLICY_TABLE);
 	snprintf(ev->chain, sizeof(ev->chain), "%s", chain);
 	snprintf(ev->jump_target, sizeof(ev->jump_target), "%s", target);
@@ -568,6 +591,27 @@ static void test_policy_denied_ingress(void)
 		       "dropped by nftables in node node-2: table network-policy chain "
 		       "cali-tw-default/web-2, rule handle 9 (comment \"default/web-2 isolated by "
 		       "default/deny-all default/allow-frontend\")"), "%s", t.reason);
+	/* The same, structured: the policy object and the finding's direction. */
+	{
+		json_t *o = out_trace_json(&t), *by = json_at(o, "policy", "ingress", "isolated_by");
+
+		CHECK(json_is_array(by) && json_array_size(by) == 2);
+		CHECK_EQ_STR(json_string_value(json_array_get(by, 1)), "default/allow-frontend");
+		CHECK(json_is_false(json_at(o, "policy", "ingress", "allowed")));
+		CHECK(json_is_null(json_at(o, "policy", "ingress", "admitted_by")));
+		CHECK_EQ_STR(json_string_value(json_at(o, "policy", "ingress", "packet_from")),
+			     "nftables");
+		CHECK_EQ_STR(json_string_value(json_at(json_at(o, "policy", "ingress", "nftables"),
+						       "chain", NULL, NULL)), "cali-tw-default/web-2");
+		CHECK(json_is_true(json_at(json_at(o, "policy", "ingress", "nftables"), "agrees",
+					   NULL, NULL)));
+		CHECK_EQ_STR(json_string_value(json_at(json_array_get(json_at(o, "verdict", "findings",
+									      NULL), 0),
+						       "policy", NULL, NULL)), "ingress");
+		CHECK_EQ_STR(json_string_value(json_at(o, "verdict", "cause", NULL)),
+			     "denied-by-policy");
+		json_decref(o);
+	}
 	release(&t);
 }
 
@@ -589,7 +633,8 @@ static void test_policy_denied_egress(void)
 	np_event(&t, 1, NFTRACE_RULE, "cali-fw-default/client", 6, NF_DROP, "", "");
 	CHECK_EQ_INT(trace_policy_collect(&t), 0);
 	/* No event on node-2: the ingress side from the request as sent. */
-	CHECK(t.policy[POLICY_INGRESS].valid && !t.policy[POLICY_INGRESS].flow_seen);
+	CHECK(t.policy[POLICY_INGRESS].valid && !t.policy[POLICY_INGRESS].flow_seen &&
+	      t.policy[POLICY_INGRESS].flow_sent);
 	CHECK_EQ_INT(diag_run(&t), 0);
 	CHECK_EQ_STR(t.cause, "denied-by-policy");
 	CHECK_EQ_INT((int)t.findings[0].policy_dir, POLICY_EGRESS);
@@ -678,6 +723,17 @@ static void test_policy_admitted(void)
 			       "default/allow-frontend spec.ingress[0].from[0] ports[0] (nftables in "
 			       "node node-2: chain cali-pi-default/allow-frontend, rule handle 12)"),
 		       "%s", t.findings[1].text);
+	}
+	{
+		json_t *o = out_trace_json(&t), *a = json_at(o, "policy", "ingress", "admitted_by");
+
+		CHECK_EQ_STR(json_string_value(json_object_get(a, "policy")), "default/allow-frontend");
+		CHECK_EQ_INT(json_integer_value(json_object_get(a, "rule")), 0);
+		CHECK_EQ_INT(json_integer_value(json_object_get(a, "port")), 0);
+		CHECK_EQ_STR(json_string_value(json_object_get(a, "path")),
+			     "spec.ingress[0].from[0] ports[0]");
+		CHECK(json_is_false(json_at(o, "policy", "egress", "isolated")));
+		json_decref(o);
 	}
 	release(&t);
 }
