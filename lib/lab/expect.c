@@ -11,6 +11,7 @@
 #include "lab/expect.h"
 #include "nft/nft.h"
 #include "nft/ruleset.h"
+#include "policy/policy.h"
 #include "proxy/proxy.h"
 
 #define VPC_GW_IP 0xa9fe0101u	/* 169.254.1.1: vpc-mode pods' next hop (setup.c) */
@@ -471,7 +472,16 @@ int lab_expect_nft(const struct lab *l, const struct lab_expect *x, struct nft_r
 		if (ret == 0)
 			ret = nft_ruleset_add_batch(rs, b);
 		nft_batch_free(b);
-		return ret ? ret : nft_part(rs, edge_masq_build, t);
+		if (ret == 0)
+			ret = nft_part(rs, edge_masq_build, t);
+		/* The NetworkPolicy table (setup's build_node_policy). */
+		b = ret ? NULL : nft_batch_new_sized(EXPECT_BATCH_PAGE);
+		if (ret == 0)
+			ret = b ? policy_build(b, t, x->index) : -ENOMEM;
+		if (ret == 0)
+			ret = nft_ruleset_add_batch(rs, b);
+		nft_batch_free(b);
+		return ret;
 	default:
 		return 0;	/* pods, hosts and the internet router have no table */
 	}

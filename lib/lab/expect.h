@@ -103,7 +103,7 @@ const char *lab_expect_netns(const struct lab *l, size_t k);
 int lab_expect_make(const struct lab *l, size_t k, const char *conntrack_max,
 		    struct lab_expect *x);
 /* The nftables ruleset namespace k holds, made by the same builders setup
- * sends (kube-proxy's, ip-masq-agent's, the edge's). 0 or -errno. */
+ * sends (kube-proxy's, ip-masq-agent's, NetworkPolicy's, the edge's). 0 or -errno. */
 int lab_expect_nft(const struct lab *l, const struct lab_expect *x, struct nft_ruleset *rs);
 void lab_expect_free(struct lab_expect *x);
 

@@ -98,5 +98,9 @@ int lab_procs_kill(const ino_t *inodes, size_t n);
 struct nft_err;
 int lab_proxy_err(struct pp_err *e, const struct topo *t, const char *node,
 		  const struct nft_err *ne);
+/* The same for a failed network-policy batch: the NetworkPolicy the
+ * refused object belongs to (the batch's tag is its index). */
+int lab_policy_err(struct pp_err *e, const struct topo *t, const char *node,
+		   const struct nft_err *ne);
 
 #endif

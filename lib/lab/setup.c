@@ -22,6 +22,7 @@
 #include "lab/nsfactory.h"
 #include "netns/netns.h"
 #include "nl/nl.h"
+#include "policy/policy.h"
 #include "proxy/proxy.h"
 
 #define VPC_GW_IP 0xa9fe0101u	/* 169.254.1.1: vpc-mode pods' next hop */
@@ -418,6 +419,25 @@ static int build_node_proxy(struct build *b, size_t i)
 	return ret < 0 ? lab_proxy_err(b->e, b->t, b->t->nodes[i].name, &ne) : 0;
 }
 
+/* Node i's NetworkPolicy table, likewise; a kernel error names the policy.
+ * Enforcement is by address, so it may exist before the pods do. */
+static int build_node_policy(struct build *b, size_t i)
+{
+	struct nft_err ne = { .code = 0 };
+	int ret;
+
+	ret = netns_enter(b->node_fd[i]);
+	if (ret == 0) {
+		ret = policy_install(b->t, i, &ne);
+		netns_enter(b->origin_fd);
+	} else {
+		ne.code = ret;
+		ne.tag = -1;
+		snprintf(ne.what, sizeof(ne.what), "enter the node's namespace");
+	}
+	return ret < 0 ? lab_policy_err(b->e, b->t, b->t->nodes[i].name, &ne) : 0;
+}
+
 static int alloc_pids(struct lab *l)
 {
 	l->pids = calloc(l->topo.npods ? l->topo.npods : 1, sizeof(*l->pids));
@@ -479,6 +499,9 @@ static int build_all(struct build *b, const struct lab_setup_opts *o)
 	for (size_t i = 0; ret == 0 && i < t->nnodes; i++)
 		if ((ret = build_interrupted(b)) == 0)
 			ret = build_node_proxy(b, i);
+	for (size_t i = 0; ret == 0 && t->npolicies && i < t->nnodes; i++)
+		if ((ret = build_interrupted(b)) == 0)
+			ret = build_node_policy(b, i);
 	if (ret == 0 && (ret = build_interrupted(b)) == 0)
 		ret = build_edge(b);
 	if (ret == 0 && (ret = build_interrupted(b)) == 0)

@@ -115,7 +115,7 @@ struct nft_rb {
 	uint32_t family;
 };
 
-enum nft_op { NFT_EQ, NFT_NE, NFT_LT };
+enum nft_op { NFT_EQ, NFT_NE, NFT_LT, NFT_GTE, NFT_LTE };
 
 int nft_rb_start(struct nft_rb *rb, uint32_t family, const char *table, const char *chain);
 void nft_rb_free(struct nft_rb *rb);
@@ -129,6 +129,9 @@ void nft_rb_free(struct nft_rb *rb);
 void nft_rb_comment(struct nft_rb *rb, const char *comment);
 /* KEY OP value: addresses (4 bytes), l4proto (1), port (2), mark (4). */
 void nft_rb_match(struct nft_rb *rb, enum nft_key k, enum nft_op op, uint32_t value);
+/* KEY FROM-TO (a port range: `th dport 80-81`), as nft emits it: one load,
+ * then >= FROM and <= TO. Values as in nft_rb_match. */
+void nft_rb_match_range(struct nft_rb *rb, enum nft_key k, uint32_t from, uint32_t to);
 /* ip saddr/daddr [!=] PREFIX. */
 void nft_rb_match_net(struct nft_rb *rb, enum nft_key k, enum nft_op op, struct cidr net);
 /* KEY & mask OP value (mask and value laid out as in nft_rb_match). */

@@ -184,7 +184,8 @@ static uint32_t load(struct nft_rb *rb, enum nft_key k)
 static void cmp(struct nft_rb *rb, enum nft_op op, const void *data, uint32_t len)
 {
 	static const uint32_t ops[] = { [NFT_EQ] = NFT_CMP_EQ, [NFT_NE] = NFT_CMP_NEQ,
-					[NFT_LT] = NFT_CMP_LT };
+					[NFT_LT] = NFT_CMP_LT, [NFT_GTE] = NFT_CMP_GTE,
+					[NFT_LTE] = NFT_CMP_LTE };
 	struct nftnl_expr *e = expr(rb, "cmp");
 
 	if (!e)
@@ -236,6 +237,21 @@ void nft_rb_match(struct nft_rb *rb, enum nft_key k, enum nft_op op, uint32_t va
 		cmp(rb, op, &value, 4);
 	else
 		cmp(rb, op, encode(len, value, &b32, &b16, &u8), len);
+}
+
+void nft_rb_match_range(struct nft_rb *rb, enum nft_key k, uint32_t from, uint32_t to)
+{
+	uint32_t len = load(rb, k), f32, t32;
+	uint16_t f16, t16;
+	uint8_t f8, t8;
+
+	/* Network order compares as numbers byte by byte, as cmp compares. */
+	if ((len != 1 && len != 2 && len != 4) || key_host_order(k)) {
+		rb->err = -EINVAL;
+		return;
+	}
+	cmp(rb, NFT_GTE, encode(len, from, &f32, &f16, &f8), len);
+	cmp(rb, NFT_LTE, encode(len, to, &t32, &t16, &t8), len);
 }
 
 void nft_rb_match_net(struct nft_rb *rb, enum nft_key k, enum nft_op op, struct cidr net)

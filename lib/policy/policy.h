@@ -135,6 +135,45 @@ struct policy_chain_ref {
 /* Parse a chain name of table POLICY_TABLE back. 0 or -ENOENT. */
 int policy_chain_parse(const struct topo *t, const char *chain, struct policy_chain_ref *ref);
 
+/* Base chains parse as POLICY_CHAIN_BASE with dir POLICY_EGRESS for
+ * cali-FORWARD (the from-workload side), POLICY_INGRESS for
+ * cali-POSTROUTING, and index 0. */
+
+/* Lengths, with a 63-character namespace and name (the longest the model
+ * takes) and rule and peer indexes below 256 (TOPO_MAX_POLICY_RULES, _PEERS):
+ * pod and policy chains at most 8 + 63 + 1 + 63 = 135 characters; peer sets
+ * at most 7 + 127 + 3 + 3 + 5 + 3 = 148 (".in"..".from"); named-port sets 8 + 15 = 23: all
+ * below POLICY_NAME_MAX. A rule comment is at most 127 + 18 + 10 + 11 = 166,
+ * below NFT_COMMENT_MAX (names.c asserts these at compile time). */
+
+/* The set of pod addresses peer `peer` of rule `rule` of p selects:
+ * cali-s-NS/NAME.in0.from1 (ingress) or cali-s-NS/NAME.out0.to1 (egress). */
+void policy_set_peer(char *buf, size_t len, enum policy_dir dir, const struct topo_policy *p,
+		     size_t rule, size_t peer);
+/* The set of named port name: cali-np-NAME. */
+void policy_set_named_port(char *buf, size_t len, const char *name);
+/* What a set of the table stands for (policy_set_parse). */
+enum policy_set_kind { POLICY_SET_PEER, POLICY_SET_NAMED_PORT };
+struct policy_set_ref {
+	enum policy_set_kind kind;
+	enum policy_dir dir;	/* peer sets: */
+	size_t policy, rule, peer;
+	char port[16];		/* named-port sets: the port's name */
+};
+/* Parse a set name made by policy_set_peer or policy_set_named_port back
+ * (a peer set's policy, rule and peer must exist in t). 0 or -ENOENT. */
+int policy_set_parse(const struct topo *t, const char *set, struct policy_set_ref *ref);
+/* The comment of the rule that stands for rule `rule`, peer `peer` and port
+ * `port` of p in direction dir: "x/allow-b spec.ingress[0].from[1] ports[0]";
+ * a POLICY_ANY peer or port is left out ("x/allow-b spec.ingress[0]").
+ * Both the nftables rules and trace render it here, so they agree. */
+void policy_rule_comment(char *buf, size_t len, const struct topo_policy *p,
+			 enum policy_dir dir, size_t rule, size_t peer, size_t port);
+/* Parse a comment made by policy_rule_comment back into the policy's index
+ * and rule, peer and port (POLICY_ANY when left out). 0 or -ENOENT. */
+int policy_rule_comment_parse(const struct topo *t, const char *comment, size_t *policy,
+			      enum policy_dir *dir, size_t *rule, size_t *peer, size_t *port);
+
 /* ---- enforcement (nft.c) ------------------------------------------------- */
 
 /* Queue node `node`'s table POLICY_TABLE (it must not exist in the batch's

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "topo/jparse.h"
@@ -135,6 +136,54 @@ int jp_want_label(struct parse_ctx *c, const struct jv *v, const struct topo_jpa
 		      char out[TOPO_LABEL_MAX])
 {
 	return jp_want_name(c, v, at, topo_is_dns1123_label, TOPO_MSG_LABEL, out, TOPO_LABEL_MAX);
+}
+
+int jp_want_labels(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
+		   struct topo_label **out, size_t *nout)
+{
+	struct topo_jpath sub = { .up = at };
+	struct topo_label *labels;
+	const char *key, *s;
+	const struct jv *lv;
+	size_t i = 0, k, n;
+	int ret = 0;
+
+	if (!jv_is(v, JV_OBJECT)) {
+		ret = jp_fail(c, at, v, "expected object");
+		goto out;
+	}
+	n = v->n;
+	labels = n ? calloc(n, sizeof(*labels)) : NULL;
+	if (n && !labels) {
+		ret = topo_err_nomem(c->err);
+		goto out;
+	}
+	/* Handed over at once, so that topo_free() frees it after an error. */
+	*out = labels;
+	*nout = n;
+	jv_object_foreach(c->doc, v, k, key, lv) {
+		sub.key = key;
+		if (!topo_is_label_key(key)) {
+			ret = jp_fail_str(c, &sub, key, TOPO_MSG_LABEL_KEY);
+			goto out;
+		}
+		ret = jp_want_string(c, lv, &sub, &s);
+		if (ret)
+			goto out;
+		if (!topo_is_label_value(s)) {
+			ret = jp_fail(c, &sub, lv, TOPO_MSG_LABEL_VALUE);
+			goto out;
+		}
+		labels[i].key = strdup(key);
+		labels[i].value = strdup(s);
+		if (!labels[i].key || !labels[i].value) {
+			ret = topo_err_nomem(c->err);
+			goto out;
+		}
+		i++;
+	}
+out:
+	return ret;
 }
 
 int jp_want_addr(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,

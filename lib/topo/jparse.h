@@ -71,6 +71,11 @@ int jp_want_name(struct parse_ctx *c, const struct jv *v, const struct topo_jpat
 		 bool (*ok)(const char *), const char *msg, char *out, size_t len);
 int jp_want_label(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
 		  char out[TOPO_LABEL_MAX]);
+/* A label map (pod labels, a selector's matchLabels, a namespace's labels):
+ * keys and values in Kubernetes label syntax, into *out (allocated, handed
+ * over at once so that topo_free() frees it after an error) and *nout. */
+int jp_want_labels(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
+		   struct topo_label **out, size_t *nout);
 int jp_want_addr(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
 		 uint32_t *out);
 /* A CIDR with prefix length min..max; unicast: not in a reserved range. */
@@ -87,7 +92,7 @@ int jp_parse_object(struct parse_ctx *c, const struct jv *o, const struct topo_j
 int jp_parse_elements(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
 		      const struct field *fields, size_t nfields, void *elems, size_t size);
 
-/* Sections (parse.c, parse_edge.c). */
+/* Sections (parse.c, parse_edge.c, parse_ingress.c, parse_policy.c). */
 /* A container's or internet host's "ports" array, into *ports (allocated). */
 int topo_parse_ports(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
 		     struct topo_port **ports, size_t *nports);
@@ -99,6 +104,12 @@ int topo_parse_ingresses(struct parse_ctx *c, void *obj, const struct jv *v,
 			 const struct topo_jpath *at);
 /* The document's "internet" section into the model (obj: struct topo). */
 int topo_parse_internet(struct parse_ctx *c, void *obj, const struct jv *v,
+			const struct topo_jpath *at);
+/* The document's "namespaces" and "networkPolicies" sections (parse_policy.c;
+ * obj: struct topo). */
+int topo_parse_namespaces(struct parse_ctx *c, void *obj, const struct jv *v,
+			  const struct topo_jpath *at);
+int topo_parse_policies(struct parse_ctx *c, void *obj, const struct jv *v,
 			const struct topo_jpath *at);
 
 #endif

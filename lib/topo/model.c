@@ -68,6 +68,39 @@ void topo_svc_free(struct topo_service *s)
 	s->nendpoints = 0;
 }
 
+static void selector_free(struct topo_selector *s)
+{
+	labels_free(s->match, s->nmatch);
+	for (size_t i = 0; s->exprs && i < s->nexprs; i++) {
+		free(s->exprs[i].key);
+		for (size_t k = 0; s->exprs[i].values && k < s->exprs[i].nvalues; k++)
+			free(s->exprs[i].values[k]);
+		free(s->exprs[i].values);
+	}
+	free(s->exprs);
+}
+
+static void rules_free(struct topo_np_rule *r, size_t n)
+{
+	for (size_t i = 0; r && i < n; i++) {
+		for (size_t k = 0; r[i].peers && k < r[i].npeers; k++) {
+			selector_free(&r[i].peers[k].pods);
+			selector_free(&r[i].peers[k].namespaces);
+			free(r[i].peers[k].except);
+		}
+		free(r[i].peers);
+		free(r[i].ports);
+	}
+	free(r);
+}
+
+static void policy_free(struct topo_policy *p)
+{
+	selector_free(&p->pods);
+	rules_free(p->in, p->nin);
+	rules_free(p->out, p->nout);
+}
+
 static void pod_free(struct topo_pod *p)
 {
 	size_t i;
@@ -95,6 +128,12 @@ void topo_free(struct topo *t)
 	for (i = 0; t->ingresses && i < t->ningresses; i++)
 		topo_ingress_free(&t->ingresses[i]);
 	free(t->ingresses);
+	for (i = 0; t->namespaces && i < t->nnamespaces; i++)
+		labels_free(t->namespaces[i].labels, t->namespaces[i].nlabels);
+	free(t->namespaces);
+	for (i = 0; t->policies && i < t->npolicies; i++)
+		policy_free(&t->policies[i]);
+	free(t->policies);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -107,6 +146,17 @@ const struct topo_pod *topo_pod_find(const struct topo *t, const char *ns, const
 	for (i = 0; name && i < t->npods; i++) {
 		if (!strcmp(t->pods[i].ns, ns) && !strcmp(t->pods[i].name, name))
 			return &t->pods[i];
+	}
+	return NULL;
+}
+
+const struct topo_namespace *topo_namespace_find(const struct topo *t, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < t->nnamespaces; i++) {
+		if (!strcmp(t->namespaces[i].name, name))
+			return &t->namespaces[i];
 	}
 	return NULL;
 }

@@ -251,3 +251,26 @@ const char *topo_svc_type_name(enum topo_svc_type ty)
 	}
 	return "?";
 }
+
+static const char *const np_proto_names[] = {
+	[TOPO_NP_TCP] = "TCP",
+	[TOPO_NP_UDP] = "UDP",
+	[TOPO_NP_SCTP] = "SCTP",
+};
+
+const char *topo_np_proto_name(enum topo_np_proto p)
+{
+	return name_of(NAMES(np_proto_names), (unsigned)p);
+}
+
+static const char *const sel_op_names[] = {
+	[TOPO_SEL_IN] = "In",
+	[TOPO_SEL_NOT_IN] = "NotIn",
+	[TOPO_SEL_EXISTS] = "Exists",
+	[TOPO_SEL_DOES_NOT_EXIST] = "DoesNotExist",
+};
+
+const char *topo_sel_op_name(enum topo_sel_op op)
+{
+	return name_of(NAMES(sel_op_names), (unsigned)op);
+}

@@ -12,14 +12,6 @@
 #define MSG_SUBDOMAIN "not a valid DNS-1123 subdomain (dot-separated labels of lowercase " \
 	"letters, digits and '-', each starting and ending with a letter or digit and at " \
 	"most 63 characters, at most 253 characters in all)"
-#define MSG_POD_NAME "not a valid pod name (a DNS-1123 subdomain: lowercase letters, " \
-	"digits, '-' and '.', starting and ending with a letter or digit; podpath allows " \
-	"at most 63 characters)"
-#define MSG_LABEL_KEY "not a valid label key (an optional DNS-1123 subdomain prefix and " \
-	"'/', then a name of at most 63 letters, digits, '-', '_' or '.', starting and " \
-	"ending with a letter or digit)"
-#define MSG_LABEL_VALUE "not a valid label value (empty, or at most 63 letters, digits, " \
-	"'-', '_' or '.', starting and ending with a letter or digit)"
 
 
 /* ---- network ---- */
@@ -462,7 +454,7 @@ static int pod_name(struct parse_ctx *c, void *obj, const struct jv *v, const st
 {
 	struct topo_pod *p = obj;
 
-	return jp_want_name(c, v, at, topo_is_pod_name, MSG_POD_NAME, p->name, sizeof(p->name));
+	return jp_want_name(c, v, at, topo_is_pod_name, TOPO_MSG_POD_NAME, p->name, sizeof(p->name));
 }
 
 static int pod_node(struct parse_ctx *c, void *obj, const struct jv *v, const struct topo_jpath *at)
@@ -474,61 +466,12 @@ static int pod_node(struct parse_ctx *c, void *obj, const struct jv *v, const st
 	return jp_want_string(c, v, at, &c->pod_node[p - c->t->pods]);
 }
 
-/* A label map (pod labels, a Service's selector) into *out and *n. */
-static int want_labels(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
-		       struct topo_label **out, size_t *nout)
-{
-	struct topo_jpath sub = { .up = at };
-	struct topo_label *labels;
-	const char *key, *s;
-	const struct jv *lv;
-	size_t i = 0, k, n;
-	int ret = 0;
-
-	if (!jv_is(v, JV_OBJECT)) {
-		ret = jp_fail(c, at, v, "expected object");
-		goto out;
-	}
-	n = v->n;
-	labels = n ? calloc(n, sizeof(*labels)) : NULL;
-	if (n && !labels) {
-		ret = topo_err_nomem(c->err);
-		goto out;
-	}
-	/* Handed over at once, so that topo_free() frees it after an error. */
-	*out = labels;
-	*nout = n;
-	jv_object_foreach(c->doc, v, k, key, lv) {
-		sub.key = key;
-		if (!topo_is_label_key(key)) {
-			ret = jp_fail_str(c, &sub, key, MSG_LABEL_KEY);
-			goto out;
-		}
-		ret = jp_want_string(c, lv, &sub, &s);
-		if (ret)
-			goto out;
-		if (!topo_is_label_value(s)) {
-			ret = jp_fail(c, &sub, lv, MSG_LABEL_VALUE);
-			goto out;
-		}
-		labels[i].key = strdup(key);
-		labels[i].value = strdup(s);
-		if (!labels[i].key || !labels[i].value) {
-			ret = topo_err_nomem(c->err);
-			goto out;
-		}
-		i++;
-	}
-out:
-	return ret;
-}
-
 static int pod_labels(struct parse_ctx *c, void *obj, const struct jv *v,
 		      const struct topo_jpath *at)
 {
 	struct topo_pod *p = obj;
 
-	return want_labels(c, v, at, &p->labels, &p->nlabels);
+	return jp_want_labels(c, v, at, &p->labels, &p->nlabels);
 }
 
 static const struct field pod_fields[] = {
@@ -645,7 +588,7 @@ static int svc_selector(struct parse_ctx *c, void *obj, const struct jv *v,
 {
 	struct topo_service *s = obj;
 
-	return want_labels(c, v, at, &s->selector, &s->nselector);
+	return jp_want_labels(c, v, at, &s->selector, &s->nselector);
 }
 
 static int svc_ports(struct parse_ctx *c, void *obj, const struct jv *v,
@@ -853,6 +796,8 @@ static const struct field doc_fields[] = {
 	FIELD_FN("services", false, parse_services),
 	FIELD_FN("internet", false, topo_parse_internet),
 	FIELD_FN("ingresses", false, topo_parse_ingresses),
+	FIELD_FN("namespaces", false, topo_parse_namespaces),
+	FIELD_FN("networkPolicies", false, topo_parse_policies),
 };
 
 /* Turn each pod's node name into an index, now that all nodes are known. */

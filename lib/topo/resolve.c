@@ -1,6 +1,7 @@
 /* topo_resolve: everything that needs the whole model (network overlaps,
  * duplicates, node references, mode-dependent rules), then IPAM, then the
- * Services (svc.c): their checks, clusterIPs, nodePorts and endpoints. */
+ * Services (svc.c): their checks, clusterIPs, nodePorts and endpoints; then
+ * NetworkPolicies and the namespaces every object implies (netpol.c). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -387,6 +388,7 @@ static void commit(struct topo *t, struct topo_plan *plan)
 	}
 	topo_svc_commit(t, plan);
 	topo_edge_commit(t, plan);
+	topo_namespaces_commit(t, plan);
 }
 
 int topo_resolve(struct topo *t, struct topo_error *err)
@@ -425,8 +427,13 @@ int topo_resolve(struct topo *t, struct topo_error *err)
 	if (!ret)
 		ret = topo_domain_check(t, err);
 	if (!ret)
+		ret = topo_policies_check(t, err);
+	if (!ret)
+		ret = topo_namespaces_plan(t, &plan, err);
+	if (!ret)
 		commit(t, &plan);
 out:
+	topo_namespaces_plan_free(t, &plan);
 	topo_svc_plan_free(t, &plan);
 	topo_edge_plan_free(&plan);
 	free(plan.node_ip);

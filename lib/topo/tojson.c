@@ -342,6 +342,12 @@ struct json_t *topo_to_json(const struct topo *t)
 			ok = ok && json_array_append_new(ings, ingress_json(&t->ingresses[g])) == 0;
 		ok = ok && set(doc, "ingresses", ings);
 	}
+	for (i = 0; i < t->nnamespaces && !t->namespaces[i].declared; i++)
+		;
+	if (ok && i < t->nnamespaces)
+		ok = set(doc, "namespaces", topo_namespaces_json(t));
+	if (ok && t->npolicies)
+		ok = set(doc, "networkPolicies", topo_policies_json(t));
 	if (!ok) {
 		json_decref(doc);
 		doc = NULL;

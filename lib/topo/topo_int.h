@@ -38,6 +38,14 @@
 	"starting and ending with a letter or digit, at most 63 characters)"
 #define TOPO_MSG_PORT_NAME "not a valid port name (IANA_SVC_NAME: at most 15 lowercase " \
 	"letters, digits and '-', at least one letter, no leading, trailing or double '-')"
+#define TOPO_MSG_POD_NAME "not a valid pod name (a DNS-1123 subdomain: lowercase letters, " \
+	"digits, '-' and '.', starting and ending with a letter or digit; podpath allows " \
+	"at most 63 characters)"
+#define TOPO_MSG_LABEL_KEY "not a valid label key (an optional DNS-1123 subdomain prefix and " \
+	"'/', then a name of at most 63 letters, digits, '-', '_' or '.', starting and " \
+	"ending with a letter or digit)"
+#define TOPO_MSG_LABEL_VALUE "not a valid label value (empty, or at most 63 letters, digits, " \
+	"'-', '_' or '.', starting and ending with a letter or digit)"
 #define TOPO_MSG_TESTNET "must lie inside TEST-NET-2 198.51.100.0/24 or TEST-NET-3 " \
 	"203.0.113.0/24 (RFC 5737): a lab never uses a real internet address"
 /* A format: its %d is TOPO_BRIDGE_PORTS. */
@@ -104,6 +112,10 @@ struct topo_plan {
 	uint32_t *node_public;		/* per node: its public (1:1 NAT) address */
 	uint32_t *lb_ip;		/* per Service: the LB's public IP, 0 if none */
 	uint32_t *host_ip;		/* per internet host */
+	/* Every namespace once resolved, or NULL when the model's list is
+	 * already complete; shares the model's label strings (netpol.c). */
+	struct topo_namespace *ns;
+	size_t nns;
 };
 
 /* The edge (edge.c): the internet and the cloud's public addresses. */
@@ -123,6 +135,19 @@ void topo_edge_plan_free(struct topo_plan *plan);
  * port indexes are written. */
 int topo_ingress_check(struct topo *t, const struct topo_plan *plan, struct topo_error *err);
 void topo_ingress_free(struct topo_ingress *g);
+/* NetworkPolicies and namespaces (netpol.c): no two policies with one
+ * namespace and name, no two namespaces with one name; then the complete
+ * namespace list (every namespace an object names, each labelled
+ * kubernetes.io/metadata.name) into plan, written by the commit. */
+int topo_policies_check(const struct topo *t, struct topo_error *err);
+int topo_namespaces_plan(const struct topo *t, struct topo_plan *plan, struct topo_error *err);
+void topo_namespaces_commit(struct topo *t, struct topo_plan *plan);
+void topo_namespaces_plan_free(const struct topo *t, struct topo_plan *plan);
+/* The model's namespaces and policies as document sections (tojson_policy.c):
+ * the declared namespaces, with their labels; every policy, in the
+ * networking.k8s.io/v1 shape. NULL when out of memory. */
+json_t *topo_namespaces_json(const struct topo *t);
+json_t *topo_policies_json(const struct topo *t);
 /* The cluster domain (domain.c): short enough for every name the cluster
  * DNS may serve, and hiding no internet or Ingress host. */
 int topo_domain_check(const struct topo *t, struct topo_error *err);

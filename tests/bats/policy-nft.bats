@@ -1,0 +1,213 @@
+#!/usr/bin/env bats
+# NetworkPolicy enforcement in nftables (issue 13, item 3): each node's
+# table "ip network-policy" as nft shows it, and what it lets through,
+# probed from inside the pods with bash's /dev/tcp; `check` knows the
+# table and names what was deleted from it.
+
+LAB=npnft
+load helpers
+
+# x/a, x/c, y/a on node-1; x/b, y/b on node-2. Each pod serves TCP 80 and
+# 81 (named serve-80-tcp, serve-81-tcp).
+#   x/deny-ingress   isolates every pod of x for ingress, admits nothing;
+#   x/allow-b        x/a admits x/b on 80/TCP;
+#   x/allow-named    x/c admits every namespace's pods on serve-81-tcp;
+#   x/range          x/c admits x/a on TCP 80-81 and on every UDP port;
+#   y/egress-node-2  y/a may send only to 10.244.0.0/16 minus node-1's pods.
+topology() {
+	cat <<'EOF'
+{
+  "nodes": [ { "name": "node-1", "podCIDR": "10.244.1.0/24" },
+             { "name": "node-2", "podCIDR": "10.244.2.0/24" } ],
+  "namespaces": [ { "name": "x", "labels": { "team": "blue" } }, { "name": "y" } ],
+  "pods": [
+    { "namespace": "x", "name": "a", "node": "node-1", "labels": { "pod": "a" },
+      "containers": [ { "name": "c", "ports": [ { "name": "serve-80-tcp", "containerPort": 80 },
+                                                { "name": "serve-81-tcp", "containerPort": 81 } ] } ] },
+    { "namespace": "x", "name": "b", "node": "node-2", "labels": { "pod": "b" },
+      "containers": [ { "name": "c", "ports": [ { "name": "serve-80-tcp", "containerPort": 80 },
+                                                { "name": "serve-81-tcp", "containerPort": 81 } ] } ] },
+    { "namespace": "x", "name": "c", "node": "node-1", "labels": { "pod": "c" },
+      "containers": [ { "name": "c", "ports": [ { "name": "serve-80-tcp", "containerPort": 80 },
+                                                { "name": "serve-81-tcp", "containerPort": 81 } ] } ] },
+    { "namespace": "y", "name": "a", "node": "node-1", "labels": { "pod": "a" },
+      "containers": [ { "name": "c", "ports": [ { "name": "serve-80-tcp", "containerPort": 80 },
+                                                { "name": "serve-81-tcp", "containerPort": 81 } ] } ] },
+    { "namespace": "y", "name": "b", "node": "node-2", "labels": { "pod": "b" },
+      "containers": [ { "name": "c", "ports": [ { "name": "serve-80-tcp", "containerPort": 80 },
+                                                { "name": "serve-81-tcp", "containerPort": 81 } ] } ] }
+  ],
+  "networkPolicies": [
+    { "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+      "metadata": { "namespace": "x", "name": "deny-ingress" },
+      "spec": { "podSelector": {}, "policyTypes": [ "Ingress" ] } },
+    { "metadata": { "namespace": "x", "name": "allow-b" },
+      "spec": { "podSelector": { "matchLabels": { "pod": "a" } },
+                "ingress": [ { "from": [ { "podSelector": { "matchLabels": { "pod": "b" } } } ],
+                               "ports": [ { "protocol": "TCP", "port": 80 } ] } ] } },
+    { "metadata": { "namespace": "x", "name": "allow-named" },
+      "spec": { "podSelector": { "matchLabels": { "pod": "c" } },
+                "ingress": [ { "from": [ { "namespaceSelector": {} } ],
+                               "ports": [ { "port": "serve-81-tcp" } ] } ] } },
+    { "metadata": { "namespace": "x", "name": "range" },
+      "spec": { "podSelector": { "matchLabels": { "pod": "c" } },
+                "ingress": [ { "from": [ { "podSelector": { "matchLabels": { "pod": "a" } } } ],
+                               "ports": [ { "port": 80, "endPort": 81 }, { "protocol": "UDP" } ] } ] } },
+    { "metadata": { "namespace": "y", "name": "egress-node-2" },
+      "spec": { "podSelector": { "matchLabels": { "pod": "a" } }, "policyTypes": [ "Egress" ],
+                "egress": [ { "to": [ { "ipBlock": { "cidr": "10.244.0.0/16",
+                                                     "except": [ "10.244.1.0/24" ] } } ] } ] } }
+  ]
+}
+EOF
+}
+
+setup_file() {
+	lab_cleanup
+	topology >"$BATS_FILE_TMPDIR/np.json"
+	pp setup -f "$BATS_FILE_TMPDIR/np.json"
+}
+
+teardown_file() {
+	lab_cleanup
+}
+
+N1=${LAB}_node_node-1
+N2=${LAB}_node_node-2
+
+# Does a TCP connection from pod $1 (NS_NAME) to pod $2's port $3 open?
+# Denied ones are given 3 s (a SYN dropped by policy is never answered);
+# allowed ones 30 s, a bound for a loaded machine, not a pace.
+connects() { # FROM TO PORT [SECONDS]
+	local ip
+	ip=$(pod_ip "${LAB}_pod_$2")
+	[ -n "$ip" ] || return 2
+	ip netns exec "${LAB}_pod_$1" timeout "${4:-30}" bash -c "exec 3<>/dev/tcp/$ip/$3" 2>/dev/null
+}
+
+# The answer of pod $2's responder on port $3, read through the connection:
+# proof that replies come back, not only that the SYN went through.
+answer() { # FROM TO PORT
+	local ip
+	ip=$(pod_ip "${LAB}_pod_$2")
+	ip netns exec "${LAB}_pod_$1" timeout 30 bash -c \
+		"exec 3<>/dev/tcp/$ip/$3; printf 'GET / HTTP/1.0\r\n\r\n' >&3; cat <&3"
+}
+
+@test "each node has table ip network-policy with Calico's chains named after the pods and policies" {
+	run ip netns exec "$N1" nft list table ip network-policy
+	[ "$status" -eq 0 ]
+	echo "$output"
+	[[ "$output" == *"chain cali-FORWARD"* ]]
+	[[ "$output" == *"type filter hook forward priority filter; policy accept;"* ]]
+	[[ "$output" == *"chain cali-POSTROUTING"* ]]
+	[[ "$output" == *"hook postrouting priority srcnat + 10"* ]]
+	[[ "$output" == *"ct state established,related accept"* ]]
+	[[ "$output" == *"ip saddr vmap @cali-from-wl-dispatch"* ]]
+	[[ "$output" == *"ip daddr vmap @cali-to-wl-dispatch"* ]]
+	# node-1's isolated pods: x/a, x/c (ingress), y/a (egress).
+	[[ "$output" == *"chain cali-tw-x/a {"* ]]
+	[[ "$output" == *"chain cali-tw-x/c {"* ]]
+	[[ "$output" == *"chain cali-fw-y/a {"* ]]
+	[[ "$output" != *"chain cali-tw-x/b {"* ]]
+	[[ "$output" != *"chain cali-tw-y/a {"* ]]
+	[[ "$output" == *"chain cali-pi-x/deny-ingress {"* ]]
+	[[ "$output" == *"chain cali-pi-x/allow-b {"* ]]
+	[[ "$output" == *"chain cali-po-y/egress-node-2 {"* ]]
+	# The rules name their policy and the spec path they stand for.
+	[[ "$output" == *'ip saddr @cali-s-x/allow-b.in0.from0 tcp dport 80 accept comment "x/allow-b spec.ingress[0].from[0] ports[0]"'* ]]
+	[[ "$output" == *'jump cali-pi-x/allow-b comment "x/allow-b"'* ]]
+	[[ "$output" == *'drop comment "ingress to x/a isolated by x/deny-ingress, x/allow-b"'* ]]
+	[[ "$output" == *'ip daddr 10.244.0.0/16 ip daddr != 10.244.1.0/24 accept comment "y/egress-node-2 spec.egress[0].to[0]"'* ]]
+	[[ "$output" == *"set cali-np-serve-81-tcp"* ]]
+	[[ "$output" == *'ip saddr @cali-s-x/range.in0.from0 tcp dport 80-81 accept comment "x/range spec.ingress[0].from[0] ports[0]"'* ]]
+	[[ "$output" == *'ip saddr @cali-s-x/range.in0.from0 meta l4proto udp accept comment "x/range spec.ingress[0].from[0] ports[1]"'* ]]
+	[[ "$output" == *'@cali-np-serve-81-tcp accept comment "x/allow-named spec.ingress[0].from[0] ports[0]"'* ]]
+	# node-2 has x/b's chain, not x/a's.
+	run ip netns exec "$N2" nft list table ip network-policy
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"chain cali-tw-x/b {"* ]]
+	[[ "$output" != *"chain cali-tw-x/a {"* ]]
+	[[ "$output" != *"chain cali-pi-x/allow-b {"* ]]
+}
+
+@test "the peer set holds the selected pod's address, the dispatch map this node's pods" {
+	local b a
+	b=$(pod_ip "${LAB}_pod_x_b")
+	a=$(pod_ip "${LAB}_pod_x_a")
+	run ip netns exec "$N1" nft list set ip network-policy cali-s-x/allow-b.in0.from0
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"elements = { $b }"* ]]
+	run ip netns exec "$N1" nft list map ip network-policy cali-to-wl-dispatch
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$a"*"jump cali-tw-x/a"* ]]
+}
+
+@test "an allowed connection opens and its replies come back (across nodes)" {
+	connects x_b x_a 80
+	run answer x_b x_a 80
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"x/a"* || "$output" == *"a"* ]]
+	[ -n "$output" ]
+}
+
+@test "a port the rule does not name is denied" {
+	run connects x_b x_a 81 3
+	[ "$status" -ne 0 ]
+}
+
+@test "a pod the rule does not select is denied, also on the same node" {
+	run connects x_c x_a 80 3
+	[ "$status" -ne 0 ]
+}
+
+@test "a named port admits the port of that name and no other" {
+	connects x_b x_c 81
+	run connects x_b x_c 80 3
+	[ "$status" -ne 0 ]
+}
+
+@test "a port range admits both ends of it, on the same node" {
+	connects x_a x_c 80
+	connects x_a x_c 81
+}
+
+@test "egress: ipBlock except denies node-1's pods and admits node-2's" {
+	connects y_a y_b 80
+	run connects y_a x_c 81 3
+	[ "$status" -ne 0 ]
+}
+
+@test "pods no policy isolates talk freely" {
+	connects y_b y_a 80
+}
+
+@test "podpath check is clean on the fresh lab" {
+	run pp check
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
+@test "check names a deleted policy rule and a deleted set element" {
+	local h b
+	h=$(ip netns exec "$N1" nft -a list chain ip network-policy cali-pi-x/allow-b |
+	    awk '/x\/allow-b spec.ingress/ { print $NF }')
+	[ -n "$h" ]
+	ip netns exec "$N1" nft delete rule ip network-policy cali-pi-x/allow-b handle "$h"
+	run pp check
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"cali-pi-x/allow-b"* ]]
+	[[ "$output" == *"x/allow-b spec.ingress[0].from[0] ports[0]"* ]]
+	# The rule gone, x/b is denied what it was allowed.
+	run connects x_b x_a 80 3
+	[ "$status" -ne 0 ]
+
+	b=$(pod_ip "${LAB}_pod_x_b")
+	ip netns exec "$N1" nft delete element ip network-policy cali-s-x/allow-b.in0.from0 "{ $b }"
+	run pp check
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"cali-s-x/allow-b.in0.from0"* ]]
+	[[ "$output" == *"$b"* ]]
+}
