@@ -147,8 +147,9 @@ answer() { # FROM TO PORT
 	connects x_b x_a 80
 	run answer x_b x_a 80
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"x/a"* || "$output" == *"a"* ]]
-	[ -n "$output" ]
+	# The responder says who answered and whom it saw.
+	[[ "$output" == *"pod=x/a "* ]]
+	[[ "$output" == *"client=$(pod_ip "${LAB}_pod_x_b"):"* ]]
 }
 
 @test "a port the rule does not name is denied" {

@@ -238,7 +238,8 @@ static void test_no_policies(void)
 	struct topo t;
 	size_t n = 1;
 	const char *none = "{ \"nodes\": [ { \"name\": \"node-1\" } ],"
-			   "  \"pods\": [ { \"name\": \"a\", \"node\": \"node-1\" } ] }";
+			   "  \"pods\": [ { \"name\": \"a\", \"node\": \"node-1\","
+			   "    \"containers\": [ { \"name\": \"c\" } ] } ] }";
 
 	if (!CHECK(topo_load(&t, none) == 0))
 		return;
@@ -261,7 +262,8 @@ static void test_long_drop_comment(void)
 
 	o = (size_t)snprintf(json, sizeof(json),
 			     "{ \"nodes\": [ { \"name\": \"node-1\" } ],"
-			     "  \"pods\": [ { \"namespace\": \"%s\", \"name\": \"p\", \"node\": \"node-1\" } ],"
+			     "  \"pods\": [ { \"namespace\": \"%s\", \"name\": \"p\", \"node\": \"node-1\","
+			     "    \"containers\": [ { \"name\": \"c\" } ] } ],"
 			     "  \"networkPolicies\": [",
 			     "n123456789012345678901234567890123456789012345678901234567890ab");
 	for (int i = 0; i < 20; i++) {
