@@ -119,6 +119,11 @@ int policy_eval(const struct topo *t, enum policy_dir dir, size_t pod,
 		const struct policy_flow *f, struct policy_side *out);
 void policy_side_free(struct policy_side *s);
 
+/* In a policy_side that no rule admitted (not isolated, exempt, or
+ * denied), policy, rule, peer and port are all POLICY_ANY. The evaluator
+ * does not special-case a pod sending to itself: that goes over the pod's
+ * loopback, never through a node, so callers leave it out. */
+
 /* ---- names (names.c) ----------------------------------------------------- */
 
 /* cali-tw-NS/POD (ingress: to workload) or cali-fw-NS/POD (egress). */
@@ -142,8 +147,8 @@ int policy_chain_parse(const struct topo *t, const char *chain, struct policy_ch
 /* Lengths, with a 63-character namespace and name (the longest the model
  * takes) and rule and peer indexes below 256 (TOPO_MAX_POLICY_RULES, _PEERS):
  * pod and policy chains at most 8 + 63 + 1 + 63 = 135 characters; peer sets
- * at most 7 + 127 + 3 + 3 + 5 + 3 = 148 (".in"..".from"); named-port sets 8 + 15 = 23: all
- * below POLICY_NAME_MAX. A rule comment is at most 127 + 18 + 10 + 11 = 166,
+ * at most 7 + 127 + 3 + 3 + 5 + 3 = 148 (".in" and ".from"); named-port
+ * sets 8 + 15 = 23: all below POLICY_NAME_MAX. A rule comment is at most 127 + 18 + 10 + 11 = 166,
  * below NFT_COMMENT_MAX (names.c asserts these at compile time). */
 
 /* The set of pod addresses peer `peer` of rule `rule` of p selects:

@@ -14,7 +14,7 @@
 #define MSG_POLICY_NAME "not a valid NetworkPolicy name (a DNS-1123 subdomain: lowercase " \
 	"letters, digits, '-' and '.', starting and ending with a letter or digit; podpath " \
 	"allows at most 63 characters)"
-#define MSG_IPV6 "IPv6 is not supported: the lab is IPv4-only (expected a.b.c.d/len)"
+#define MSG_IPV6 "the lab is IPv4-only: IPv6 is not supported (expected a.b.c.d/len)"
 #define API_VERSION "networking.k8s.io/v1"
 
 /* ---- namespaces ---- */

@@ -49,13 +49,33 @@ static int event_dir(const struct topo *topo, const struct nftrace_event *ev,
 	return ref->dir;
 }
 
+/* The event that carries event i's packet headers: the kernel dumps them
+ * once per hook a packet passes, with its first event there; the later
+ * events of that pass (same packet id, same place) have none. NULL if
+ * none does. */
+static const struct nftrace_event *event_header(const struct trace *t, size_t i)
+{
+	for (size_t k = i + 1; k-- > 0;) {
+		const struct nftrace_event *ev = &t->nft[k];
+
+		if (t->nft_ns[k] != t->nft_ns[i] || ev->id != t->nft[i].id)
+			continue;
+		if (ev->saddr || ev->daddr || ev->proto)
+			return ev;
+	}
+	return NULL;
+}
+
 /* The request (not its answer) at side p's hook: it comes from the source
  * pod (egress, before any SNAT), or goes to the destination pod (ingress,
- * after DNAT). */
+ * after DNAT). ev: the headers of the event. */
 static bool event_is_request(const struct trace *t, const struct trace_policy *p,
 			     const struct nftrace_event *ev)
 {
 	uint32_t ip = t->lab->topo.pods[p->pod].ip;
+
+	if (!ev)
+		return false;
 
 	if (ev->proto != probe_ipproto(t->probe.proto))
 		return false;
@@ -69,7 +89,7 @@ static bool event_of(const struct trace *t, const struct trace_policy *p, size_t
 {
 	return p->ns >= 0 && t->nft_ns[i] == (size_t)p->ns &&
 	       event_dir(&t->lab->topo, &t->nft[i], ref, known) == (int)p->dir &&
-	       event_is_request(t, p, &t->nft[i]);
+	       event_is_request(t, p, event_header(t, i));
 }
 
 static void flow_from_event(struct policy_flow *f, const struct nftrace_event *ev)
@@ -91,8 +111,10 @@ static ssize_t endpoint_pod(const struct trace *t)
 		const struct nftrace_event *ev = &t->nft[i];
 		ssize_t pod;
 
-		if (event_dir(topo, ev, &ref, &known) != POLICY_INGRESS ||
-		    ev->proto != probe_ipproto(t->probe.proto) || ev->daddr == t->probe.saddr)
+		if (event_dir(topo, ev, &ref, &known) != POLICY_INGRESS)
+			continue;
+		ev = event_header(t, i);
+		if (!ev || ev->proto != probe_ipproto(t->probe.proto) || ev->daddr == t->probe.saddr)
 			continue;
 		pod = policy_pod_by_addr(topo, ev->daddr);
 		if (pod >= 0)
@@ -219,7 +241,7 @@ static int side_fill(const struct trace *t, struct trace_policy *p)
 	p->ns = place_of(t, t->lab->plan.nodes[topo->pods[p->pod].node].netns);
 	for (size_t i = 0; i < t->nnft && !p->flow_seen; i++)
 		if (event_of(t, p, i, &ref, &known)) {
-			flow_from_event(&p->flow, &t->nft[i]);
+			flow_from_event(&p->flow, event_header(t, i));
 			p->flow_seen = true;
 		}
 	if (!p->flow_seen && !flow_from_hops(t, p, &p->flow))

@@ -495,7 +495,9 @@ static void np_fixture(struct trace *t, struct np_lab *x)
 	t->probe.saddr = CLIENT;
 }
 
-/* A trace event of table network-policy at place ns for the request. */
+/* A trace event of table network-policy at place ns for the request. The
+ * kernel dumps the packet's headers with the first event of each base
+ * chain only, as here: the others carry none. */
 static void np_event(struct trace *t, size_t ns, enum nftrace_kind kind, const char *chain,
 		     uint64_t handle, int verdict, const char *target, const char *comment)
 {
@@ -507,9 +509,15 @@ static void np_event(struct trace *t, size_t ns, enum nftrace_kind kind, const c
 	t->nft = ev;
 	t->nft_ns = evns;
 	ev = &t->nft[t->nnft];
-	*ev = (struct nftrace_event){ .kind = kind, .family = NFPROTO_IPV4, .handle = handle,
-				      .verdict = verdict, .saddr = CLIENT, .daddr = WEB2,
-				      .proto = IPPROTO_TCP, .sport = 40000, .dport = 8080 };
+	*ev = (struct nftrace_event){ .id = 1, .kind = kind, .family = NFPROTO_IPV4,
+				      .handle = handle, .verdict = verdict };
+	if (!strncmp(chain, "cali-", 5) && chain[5] >= 'A' && chain[5] <= 'Z') {
+		ev->saddr = CLIENT;
+		ev->daddr = WEB2;
+		ev->proto = IPPROTO_TCP;
+		ev->sport = 40000;
+		ev->dport = 8080;
+	}
 	snprintf(ev->table, sizeof(ev->table), "%s", POLICY_TABLE);
 	snprintf(ev->chain, sizeof(ev->chain), "%s", chain);
 	snprintf(ev->jump_target, sizeof(ev->jump_target), "%s", target);

@@ -95,11 +95,12 @@ static size_t pod_ix(const char *s)	/* "x/a" */
  * enclosing block, which is each test). */
 #define LBL(k, v) ((struct topo_label){ (char *)(k), (char *)(v) })
 #define SEL_ALL ((struct topo_selector){ 0 })
-#define SEL1(k, v) ((struct topo_selector){ .match = (struct topo_label[]){ LBL(k, v) }, .nmatch = 1 })
+#define SEL1(k, v) \
+	((struct topo_selector){ .match = (struct topo_label[]){ LBL(k, v) }, .nmatch = 1 })
 #define PEER_PODS(s) ((struct topo_np_peer){ .has_pods = true, .pods = (s) })
 #define PEER_NS(s) ((struct topo_np_peer){ .has_namespaces = true, .namespaces = (s) })
-#define PEER_BOTH(ps, ns) \
-	((struct topo_np_peer){ .has_pods = true, .pods = (ps), .has_namespaces = true, .namespaces = (ns) })
+#define PEER_BOTH(ps, ns) ((struct topo_np_peer){ .has_pods = true, .pods = (ps), \
+						   .has_namespaces = true, .namespaces = (ns) })
 
 static struct topo_policy *pol_add(struct fx *f, const char *ns, const char *name,
 				   struct topo_selector pods, bool in, bool out)
@@ -467,6 +468,739 @@ static void test_name_limits(void)
 	free(rules);
 }
 
+/* ---- the evaluator: upstream's truth tables ------------------------------- */
+
+/* Expected reachability, from row pod to column pod (self pairs go over
+ * the pod's loopback and are left out, as upstream's AllowLoopback). */
+struct reach {
+	bool v[NPODS][NPODS];
+};
+
+static void m_all(struct reach *m, bool v)
+{
+	for (size_t i = 0; i < NPODS; i++)
+		for (size_t j = 0; j < NPODS; j++)
+			m->v[i][j] = v;
+}
+
+/* Every pod to dst; src to every pod; src to dst; every pod to the pods of
+ * namespace ns; the pods of ns to every pod. */
+static void m_to(struct reach *m, const char *dst, bool v)
+{
+	for (size_t i = 0; i < NPODS; i++)
+		m->v[i][pod_ix(dst)] = v;
+}
+
+static void m_from(struct reach *m, const char *src, bool v)
+{
+	for (size_t j = 0; j < NPODS; j++)
+		m->v[pod_ix(src)][j] = v;
+}
+
+static void m_set(struct reach *m, const char *src, const char *dst, bool v)
+{
+	m->v[pod_ix(src)][pod_ix(dst)] = v;
+}
+
+static void m_to_ns(struct reach *m, char ns, bool v)
+{
+	for (size_t i = 0; i < NPODS; i++)
+		for (size_t j = 0; j < NPODS; j++)
+			if (j / 3 == (size_t)(ns - 'x'))
+				m->v[i][j] = v;
+}
+
+static void m_from_ns(struct reach *m, char ns, bool v)
+{
+	for (size_t i = 0; i < NPODS; i++)
+		for (size_t j = 0; j < NPODS; j++)
+			if (i / 3 == (size_t)(ns - 'x'))
+				m->v[i][j] = v;
+}
+
+/* What a side says must hold together: the isolating policies isolate the
+ * pod, in order; an admitting policy, rule, peer and port exist and admit
+ * the packet; its comment parses back to them. */
+static void side_consistent(const struct topo *t, const struct policy_side *s,
+			    const struct policy_flow *f)
+{
+	size_t n = 0, pi, rule, peer, port;
+	enum policy_dir dir;
+	char c[NFT_COMMENT_MAX + 1];
+
+	for (size_t i = 0; i < t->npolicies; i++) {
+		if (!policy_isolates(t, &t->policies[i], s->pod, s->dir))
+			continue;
+		CHECK(n < s->nisolating && s->isolating[n] == i);
+		n++;
+	}
+	CHECK_EQ_INT(n, s->nisolating);
+	CHECK_EQ_INT(s->isolated, n > 0);
+	if (!s->isolated || s->exempt || !s->allowed) {
+		CHECK(s->policy == POLICY_ANY && s->rule == POLICY_ANY);
+		return;
+	}
+	if (!CHECK(s->policy < t->npolicies))
+		return;
+	{
+		const struct topo_policy *p = &t->policies[s->policy];
+		const struct topo_np_rule *r;
+		bool in = s->dir == POLICY_INGRESS;
+
+		if (!CHECK(s->rule < (in ? p->nin : p->nout)))
+			return;
+		r = in ? &p->in[s->rule] : &p->out[s->rule];
+		CHECK(s->peer == POLICY_ANY ? !r->npeers : s->peer < r->npeers);
+		CHECK(s->port == POLICY_ANY ? !r->nports : s->port < r->nports);
+		if (s->peer != POLICY_ANY)
+			CHECK(policy_peer_matches_addr(t, p, &r->peers[s->peer],
+						       in ? f->saddr : f->daddr));
+		policy_rule_comment(c, sizeof(c), p, s->dir, s->rule, s->peer, s->port);
+		CHECK(policy_rule_comment_parse(t, c, &pi, &dir, &rule, &peer, &port) == 0);
+		CHECK(pi == s->policy && dir == s->dir && rule == s->rule && peer == s->peer &&
+		      port == s->port);
+	}
+}
+
+/* Egress of src and ingress of dst, for a packet between two addresses. */
+static bool admits(const struct topo *t, ssize_t src, ssize_t dst, const struct policy_flow *f)
+{
+	struct policy_side e = { 0 }, i = { 0 };
+	bool ok = true;
+
+	if (src >= 0) {
+		CHECK(policy_eval(t, POLICY_EGRESS, (size_t)src, f, &e) == 0);
+		side_consistent(t, &e, f);
+		ok = e.allowed;
+		policy_side_free(&e);
+	}
+	if (dst >= 0) {
+		CHECK(policy_eval(t, POLICY_INGRESS, (size_t)dst, f, &i) == 0);
+		side_consistent(t, &i, f);
+		ok = ok && i.allowed;
+		policy_side_free(&i);
+	}
+	return ok;
+}
+
+static bool reach(const struct topo *t, size_t s, size_t d, uint8_t proto, uint16_t port)
+{
+	struct policy_flow f = { t->pods[s].ip, t->pods[d].ip, proto, port };
+
+	return admits(t, (ssize_t)s, (ssize_t)d, &f);
+}
+
+static const char *proto_name(uint8_t p)
+{
+	return p == IPPROTO_TCP ? "tcp" : p == IPPROTO_UDP ? "udp" :
+	       p == IPPROTO_SCTP ? "sctp" : "icmp";
+}
+
+static void check_reach(const char *name, const struct fx *f, uint8_t proto, uint16_t port,
+			const struct reach *m)
+{
+	for (size_t i = 0; i < NPODS; i++) {
+		for (size_t j = 0; j < NPODS; j++) {
+			bool got;
+
+			if (i == j)
+				continue;
+			got = reach(&f->t, i, j, proto, port);
+			CHECKF(got == m->v[i][j], "%s: %s/%s -> %s/%s %s/%u: %s, expected %s",
+			       name, f->pods[i].ns, f->pods[i].name, f->pods[j].ns,
+			       f->pods[j].name, proto_name(proto), port, got ? "allowed" : "denied",
+			       m->v[i][j] ? "allowed" : "denied");
+		}
+	}
+}
+
+/* The same matrix on TCP and UDP, ports 80 and 81. */
+static void check_reach_all(const char *name, const struct fx *f, const struct reach *m)
+{
+	check_reach(name, f, IPPROTO_TCP, 80, m);
+	check_reach(name, f, IPPROTO_TCP, 81, m);
+	check_reach(name, f, IPPROTO_UDP, 80, m);
+	check_reach(name, f, IPPROTO_UDP, 81, m);
+}
+
+static void test_no_policy(void)
+{
+	struct fx f;
+	struct reach m;
+
+	fx_init(&f, TOPO_MODE_ROUTED);
+	m_all(&m, true);
+	check_reach_all("no policy", &f, &m);
+	check_reach("no policy", &f, IPPROTO_ICMP, 0, &m);
+	/* A policy of another namespace, or selecting nobody, isolates nobody. */
+	pol_add(&f, "x", "nobody", SEL1("pod", "d"), true, true);
+	check_reach_all("selects nobody", &f, &m);
+}
+
+static void test_default_deny(void)
+{
+	struct fx f;
+	struct reach m;
+
+	fx_init(&f, TOPO_MODE_ROUTED);
+	pol_add(&f, "x", "deny-ingress", SEL_ALL, true, false);
+	m_all(&m, true);
+	m_to_ns(&m, 'x', false);
+	check_reach_all("default-deny-ingress", &f, &m);
+	check_reach("default-deny-ingress", &f, IPPROTO_ICMP, 0, &m);
+
+	fx_init(&f, TOPO_MODE_ROUTED);
+	pol_add(&f, "x", "deny-egress", SEL_ALL, false, true);
+	m_all(&m, true);
+	m_from_ns(&m, 'x', false);
+	check_reach_all("default-deny-egress", &f, &m);
+	check_reach("default-deny-egress", &f, IPPROTO_ICMP, 0, &m);
+
+	fx_init(&f, TOPO_MODE_ROUTED);
+	pol_add(&f, "x", "deny-all", SEL_ALL, true, true);
+	m_all(&m, true);
+	m_to_ns(&m, 'x', false);
+	m_from_ns(&m, 'x', false);
+	check_reach_all("default-deny-all", &f, &m);
+}
+
+/* Ingress to x/a from pods b (in x): a bare podSelector is the policy's
+ * namespace. */
+static void test_pod_selector(void)
+{
+	struct fx f;
+	struct reach m;
+	struct topo_policy *p;
+
+	fx_init(&f, TOPO_MODE_ROUTED);
+	p = pol_add(&f, "x", "allow-b", SEL1("pod", "a"), true, false);
+	p->in = (struct topo_np_rule[]){ { .peers = (struct topo_np_peer[]){
+		PEER_PODS(SEL1("pod", "b")) }, .npeers = 1 } };
+	p->nin = 1;
+	m_all(&m, true);
+	m_to(&m, "x/a", false);
+	m_set(&m, "x/b", "x/a", true);
+	check_reach_all("podSelector", &f, &m);
+}
+
+static void test_namespace_selector(void)
+{
+	struct fx f;
+	struct reach m;
+	struct topo_policy *p;
+
+	fx_init(&f, TOPO_MODE_ROUTED);
+	p = pol_add(&f, "x", "allow-ns-y", SEL1("pod", "a"), true, false);
+	p->in = (struct topo_np_rule[]){ { .peers = (struct topo_np_peer[]){
+		PEER_NS(SEL1("ns", "y")) }, .npeers = 1 } };
+	p->nin = 1;
+	m_all(&m, true);
+	m_to(&m, "x/a", false);
+	m_set(&m, "y/a", "x/a", true);
+	m_set(&m, "y/b", "x/a", true);
+	m_set(&m, "y/c", "x/a", true);
+	check_reach_all("namespaceSelector", &f, &m);
+}
+
+/* matchExpressions, each operator: upstream's "NamespaceSelector with
+ * MatchExpressions" (ns In [y]) and "PodSelector with MatchExpressions"
+ * (pod In [b]), and their NotIn, Exists and DoesNotExist forms. */
+static void test_match_expressions(void)
+{
+	struct fx f;
+	struct reach m;
+	struct topo_policy *p;
+	char *vy[] = { (char *)"y" }, *vx[] = { (char *)"x" }, *vb[] = { (char *)"b" };
+	struct topo_sel_expr e;
+	struct topo_np_peer peer;
+
+	fx_init(&f, TOPO_MODE_ROUTED);
+	p = pol_add(&f, "x", "exprs", SEL1("pod", "a"), true, false);
+	p->in = (struct topo_np_rule[]){ { .peers = &peer, .npeers = 1 } };
+	p->nin = 1;
+
+	e = (struct topo_sel_expr){ (char *)"ns", TOPO_SEL_IN, vy, 1 };
+	peer = PEER_NS(((struct topo_selector){ .exprs = &e, .nexprs = 1 }));
+	m_all(&m, true);
+	m_to(&m, "x/a", false);
+	m_set(&m, "y/a", "x/a", true);
+	m_set(&m, "y/b", "x/a", true);
+	m_set(&m, "y/c", "x/a", true);
+	check_reach("ns In [y]", &f, IPPROTO_TCP, 80, &m);
+
+	e = (struct topo_sel_expr){ (char *)"ns", TOPO_SEL_NOT_IN, vx, 1 };
+	m_all(&m, true);
+	m_to(&m, "x/a", false);
+	for (const char *s = "abc"; *s; s++) {
+		char y[] = { 'y', '/', *s, 0 }, z[] = { 'z', '/', *s, 0 };
+
+		m_set(&m, y, "x/a", true);
+		m_set(&m, z, "x/a", true);
+	}
+	check_reach("ns NotIn [x]", &f, IPPROTO_TCP, 80, &m);
+
+	/* NotIn holds where the key is missing: every namespace lacks "team". */
+	e = (struct topo_sel_expr){ (char *)"team", TOPO_SEL_NOT_IN, vx, 1 };
+	m_all(&m, true);
+	check_reach("team NotIn [x]", &f, IPPROTO_TCP, 80, &m);
+	e = (struct topo_sel_expr){ (char *)"team", TOPO_SEL_EXISTS, NULL, 0 };
+	m_to(&m, "x/a", false);
+	check_reach("team Exists", &f, IPPROTO_TCP, 80, &m);
+	e = (struct topo_sel_expr){ (char *)"team", TOPO_SEL_DOES_NOT_EXIST, NULL, 0 };
+	m_all(&m, true);
+	check_reach("team DoesNotExist", &f, IPPROTO_TCP, 80, &m);
+	e = (struct topo_sel_expr){ (char *)"ns", TOPO_SEL_DOES_NOT_EXIST, NULL, 0 };
+	m_to(&m, "x/a", false);
+	check_reach("ns DoesNotExist", &f, IPPROTO_TCP, 80, &m);
+
+	/* On pods: pod In [b], a bare podSelector, so x's only. */
+	e = (struct topo_sel_expr){ (char *)"pod", TOPO_SEL_IN, vb, 1 };
+	peer = PEER_PODS(((struct topo_selector){ .exprs = &e, .nexprs = 1 }));
+	m_all(&m, true);
+	m_to(&m, "x/a", false);
+	m_set(&m, "x/b", "x/a", true);
+	check_reach("pod In [b]", &f, IPPROTO_TCP, 80, &m);
+	e.op = TOPO_SEL_NOT_IN;
+	m_all(&m, true);
+	m_to(&m, "x/a", false);
+	m_set(&m, "x/c", "x/a", true);
+	check_reach("pod NotIn [b]", &f, IPPROTO_TCP, 80, &m);
+}
+
+/* Upstream: "PodSelector or NamespaceSelector" (two peers: union) against
+ * "PodSelector and NamespaceSelector" (one peer: intersection), and
+ * "Multiple PodSelectors and NamespaceSelectors". */
+static void test_pods_and_namespaces(void)
+{
+	struct fx f;
+	struct reach m;
+	struct topo_policy *p;
+	char *vx[] = { (char *)"x" }, *vbc[] = { (char *)"b", (char *)"c" };
+	struct topo_sel_expr not_x = { (char *)"ns", TOPO_SEL_NOT_IN, vx, 1 };
+	struct topo_sel_expr in_bc = { (char *)"pod", TOPO_SEL_IN, vbc, 2 };
+
+	fx_init(&f, TOPO_MODE_ROUTED);
+	p = pol_add(&f, "x", "or", SEL1("pod", "a"), true, false);
+	p->in = (struct topo_np_rule[]){ { .peers = (struct topo_np_peer[]){
+		PEER_PODS(SEL1("pod", "b")), PEER_NS(SEL1("ns", "y")) }, .npeers = 2 } };
+	p->nin = 1;
+	m_all(&m, true);
+	m_to(&m, "x/a", false);
+	m_set(&m, "x/b", "x/a", true);
+	m_set(&m, "y/a", "x/a", true);
+	m_set(&m, "y/b", "x/a", true);
+	m_set(&m, "y/c", "x/a", true);
+	check_reach_all("podSelector or namespaceSelector", &f, &m);
+
+	fx_init(&f, TOPO_MODE_ROUTED);
+	p = pol_add(&f, "x", "and", SEL1("pod", "a"), true, false);
+	p->in = (struct topo_np_rule[]){ { .peers = (struct topo_np_peer[]){
+		PEER_BOTH(SEL1("pod", "b"), ((struct topo_selector){ .exprs = &not_x,
+								     .nexprs = 1 })) },
+		.npeers = 1 } };
+	p->nin = 1;
+	m_all(&m, true);
+	m_to(&m, "x/a", false);
+	m_set(&m, "y/b", "x/a", true);
+	m_set(&m, "z/b", "x/a", true);
+	check_reach_all("podSelector and namespaceSelector", &f, &m);
+
+	p->in[0].peers[0].pods = (struct topo_selector){ .exprs = &in_bc, .nexprs = 1 };
+	m_set(&m, "y/c", "x/a", true);
+	m_set(&m, "z/c", "x/a", true);
+	check_reach_all("multiple podSelectors and namespaceSelectors", &f, &m);
+
+	/* An empty namespaceSelector with a podSelector: those pods anywhere. */
+	p->in[0].peers[0].namespaces = SEL_ALL;
+	p->in[0].peers[0].pods = SEL1("pod", "b");
+	m_all(&m, true);
+	m_to(&m, "x/a", false);
+	m_set(&m, "x/b", "x/a", true);
+	m_set(&m, "y/b", "x/a", true);
+	m_set(&m, "z/b", "x/a", true);
+	check_reach_all("pods b of every namespace", &f, &m);
+}
+
+/* Upstream "should enforce policy based on Ports": ingress to x/a from
+ * namespace y on port 81 only. */
+static void test_numeric_ports(void)
+{
+	struct fx f;
+	struct reach m;
+	struct topo_policy *p;
+
+	fx_init(&f, TOPO_MODE_ROUTED);
+	p = pol_add(&f, "x", "allow-81", SEL1("pod", "a"), true, false);
+	p->in = (struct topo_np_rule[]){ {
+		.peers = (struct topo_np_peer[]){ PEER_NS(SEL1("ns", "y")) }, .npeers = 1,
+		.ports = (struct topo_np_port[]){ { TOPO_NP_TCP, 81, "", 0 } }, .nports = 1 } };
+	p->nin = 1;
+	m_all(&m, true);
+	m_to(&m, "x/a", false);
+	check_reach("port 81: tcp 80", &f, IPPROTO_TCP, 80, &m);
+	check_reach("port 81: udp 81", &f, IPPROTO_UDP, 81, &m);
+	check_reach("port 81: icmp", &f, IPPROTO_ICMP, 0, &m);
+	m_set(&m, "y/a", "x/a", true);
+	m_set(&m, "y/b", "x/a", true);
+	m_set(&m, "y/c", "x/a", true);
+	check_reach("port 81: tcp 81", &f, IPPROTO_TCP, 81, &m);
+}
+
+/* Upstream "should allow ingress access on one named port" and the egress
+ * form: the name resolves on the destination pod. */
+static void test_named_ports(void)
+{
+	struct fx f;
+	struct reach m;
+	struct topo_policy *p;
+	struct topo_port moved_ports[] = { { "serve-81-tcp", 80, TOPO_PROTO_TCP } };
+	struct topo_container moved = { "c", TOPO_IMAGE_RESPONDER, moved_ports, 1 };
+
+	fx_init(&f, TOPO_MODE_ROUTED);
+	p = pol_add(&f, "x", "allow-named", SEL1("pod", "a"), true, false);
+	p->in = (struct topo_np_rule[]){ {
+		.ports = (struct topo_np_port[]){ { TOPO_NP_TCP, 0, "serve-81-tcp", 0 } },
+		.nports = 1 } };
+	p->nin = 1;
+	m_all(&m, true);
+	check_reach("named ingress: tcp 81", &f, IPPROTO_TCP, 81, &m);
+	m_to(&m, "x/a", false);
+	check_reach("named ingress: tcp 80", &f, IPPROTO_TCP, 80, &m);
+	check_reach("named ingress: udp 81", &f, IPPROTO_UDP, 81, &m);
+
+	/* Egress from x/a to named port serve-81-tcp, where y/b calls 80 so. */
+	fx_init(&f, TOPO_MODE_ROUTED);
+	f.pods[pod_ix("y/b")].containers = &moved;
+	p = pol_add(&f, "x", "egress-named", SEL1("pod", "a"), false, true);
+	p->out = (struct topo_np_rule[]){ {
+		.ports = (struct topo_np_port[]){ { TOPO_NP_TCP, 0, "serve-81-tcp", 0 } },
+		.nports = 1 } };
+	p->nout = 1;
+	m_all(&m, true);
+	m_from(&m, "x/a", false);
+	m_set(&m, "x/a", "y/b", true);
+	check_reach("named egress: tcp 80", &f, IPPROTO_TCP, 80, &m);
+	m_from(&m, "x/a", true);
+	m_set(&m, "x/a", "y/b", false);
+	check_reach("named egress: tcp 81", &f, IPPROTO_TCP, 81, &m);
+	{
+		/* Outside the cluster a named port never resolves. */
+		struct policy_flow out = { f.pods[0].ip, 0xcb007105u, IPPROTO_TCP, 81 };
+
+		CHECK(!admits(&f.t, 0, -1, &out));
+	}
+}
+
+/* endPort: 80..81 over TCP; and a protocol-only rule (every UDP port). */
+static void test_end_port_and_protocol(void)
+{
+	struct fx f;
+	struct reach m;
+	struct topo_policy *p;
+
+	fx_init(&f, TOPO_MODE_ROUTED);
+	p = pol_add(&f, "x", "range", SEL1("pod", "a"), true, false);
+	p->in = (struct topo_np_rule[]){ {
+		.ports = (struct topo_np_port[]){ { TOPO_NP_TCP, 80, "", 81 } }, .nports = 1 } };
+	p->nin = 1;
+	m_all(&m, true);
+	check_reach("endPort: tcp 80", &f, IPPROTO_TCP, 80, &m);
+	check_reach("endPort: tcp 81", &f, IPPROTO_TCP, 81, &m);
+	m_to(&m, "x/a", false);
+	check_reach("endPort: tcp 82", &f, IPPROTO_TCP, 82, &m);
+	check_reach("endPort: tcp 79", &f, IPPROTO_TCP, 79, &m);
+	check_reach("endPort: udp 80", &f, IPPROTO_UDP, 80, &m);
+
+	p->in[0].ports[0] = (struct topo_np_port){ TOPO_NP_UDP, 0, "", 0 };
+	m_all(&m, true);
+	check_reach("udp only: udp 80", &f, IPPROTO_UDP, 80, &m);
+	check_reach("udp only: udp 81", &f, IPPROTO_UDP, 81, &m);
+	m_to(&m, "x/a", false);
+	check_reach("udp only: tcp 80", &f, IPPROTO_TCP, 80, &m);
+	check_reach("udp only: icmp", &f, IPPROTO_ICMP, 0, &m);
+}
+
+/* Upstream "should not allow access by TCP when a policy specifies only
+ * SCTP". */
+static void test_sctp(void)
+{
+	struct fx f;
+	struct reach m;
+	struct topo_policy *p;
+
+	fx_init(&f, TOPO_MODE_ROUTED);
+	p = pol_add(&f, "x", "sctp-only", SEL1("pod", "a"), true, false);
+	p->in = (struct topo_np_rule[]){ {
+		.ports = (struct topo_np_port[]){ { TOPO_NP_SCTP, 80, "", 0 } }, .nports = 1 } };
+	p->nin = 1;
+	m_all(&m, true);
+	m_to(&m, "x/a", false);
+	check_reach_all("sctp only", &f, &m);
+	m_all(&m, true);
+	check_reach("sctp only: sctp 80", &f, IPPROTO_SCTP, 80, &m);
+}
+
+/* Upstream "should enforce except clause while egress access to server in
+ * CIDR block": egress from x/a to its cluster's /16 but not y/b's /32, and
+ * the ingress form. */
+static void test_ip_block_eval(void)
+{
+	struct fx f;
+	struct reach m;
+	struct topo_policy *p;
+	struct cidr except;
+
+	fx_init(&f, TOPO_MODE_ROUTED);
+	except = (struct cidr){ f.pods[pod_ix("y/b")].ip, 32 };
+	p = pol_add(&f, "x", "cidr-except", SEL1("pod", "a"), false, true);
+	p->out = (struct topo_np_rule[]){ { .peers = (struct topo_np_peer[]){ {
+		.has_block = true, .block = { 0x0af40000u, 16 }, .except = &except,
+		.nexcept = 1 } }, .npeers = 1 } };
+	p->nout = 1;
+	m_all(&m, true);
+	m_set(&m, "x/a", "y/b", false);
+	check_reach_all("egress ipBlock except", &f, &m);
+	{
+		struct policy_flow out = { f.pods[0].ip, 0xcb007105u, IPPROTO_TCP, 80 };
+
+		CHECK(!admits(&f.t, 0, -1, &out));	/* outside the block */
+	}
+
+	fx_init(&f, TOPO_MODE_ROUTED);
+	p = pol_add(&f, "x", "from-node-1-pods", SEL1("pod", "a"), true, false);
+	except = (struct cidr){ f.pods[pod_ix("z/a")].ip, 32 };
+	p->in = (struct topo_np_rule[]){ { .peers = (struct topo_np_peer[]){ {
+		.has_block = true, .block = f.nodes[0].pod_cidr, .except = &except,
+		.nexcept = 1 } }, .npeers = 1 } };
+	p->nin = 1;
+	m_all(&m, true);
+	m_to(&m, "x/a", false);
+	for (size_t i = 0; i < NPODS; i++)	/* node-1's pods, but z/a */
+		if (f.pods[i].node == 0 && i != pod_ix("z/a"))
+			m.v[i][pod_ix("x/a")] = true;
+	check_reach_all("ingress ipBlock except", &f, &m);
+	{
+		/* The internet, and a Service's SNAT to node-2 (Cluster policy). */
+		struct policy_flow in = { 0xcb007105u, f.pods[0].ip, IPPROTO_TCP, 80 };
+
+		CHECK(!admits(&f.t, -1, 0, &in));
+		in.saddr = f.nodes[1].ip;
+		CHECK(!admits(&f.t, -1, 0, &in));
+		p->in[0].peers[0].block = (struct cidr){ 0xac120000u, 24 };	/* the VPC */
+		CHECK(admits(&f.t, -1, 0, &in));
+	}
+}
+
+/* Allows add up: upstream "should enforce multiple ingress policies with
+ * ingress allow-all policy taking precedence" and "multiple egress
+ * policies"; and both sides needed: egress of x denied, ingress of y open. */
+static void test_stacked(void)
+{
+	struct fx f;
+	struct reach m;
+	struct topo_policy *p;
+
+	fx_init(&f, TOPO_MODE_ROUTED);
+	p = pol_add(&f, "x", "allow-80", SEL1("pod", "a"), true, false);
+	p->in = (struct topo_np_rule[]){ {
+		.ports = (struct topo_np_port[]){ { TOPO_NP_TCP, 80, "", 0 } }, .nports = 1 } };
+	p->nin = 1;
+	m_all(&m, true);
+	m_to(&m, "x/a", false);
+	check_reach("allow 80 only: tcp 81", &f, IPPROTO_TCP, 81, &m);
+	p = pol_add(&f, "x", "allow-all", SEL1("pod", "a"), true, false);
+	p->in = (struct topo_np_rule[]){ { 0 } };
+	p->nin = 1;
+	m_all(&m, true);
+	check_reach_all("allow-all added", &f, &m);
+
+	fx_init(&f, TOPO_MODE_ROUTED);
+	p = pol_add(&f, "x", "from-b", SEL1("pod", "a"), true, false);
+	p->in = (struct topo_np_rule[]){ { .peers = (struct topo_np_peer[]){
+		PEER_PODS(SEL1("pod", "b")) }, .npeers = 1 } };
+	p->nin = 1;
+	p = pol_add(&f, "x", "from-y", SEL_ALL, true, false);
+	p->in = (struct topo_np_rule[]){ { .peers = (struct topo_np_peer[]){
+		PEER_NS(SEL1("ns", "y")) }, .npeers = 1 } };
+	p->nin = 1;
+	m_all(&m, true);
+	m_to_ns(&m, 'x', false);
+	m_from_ns(&m, 'y', true);
+	m_set(&m, "x/b", "x/a", true);
+	check_reach_all("two policies, union", &f, &m);
+	/* An egress policy isolates no ingress: a deny-all egress on y stops y. */
+	pol_add(&f, "y", "deny-egress", SEL_ALL, false, true);
+	m_from_ns(&m, 'y', false);
+	check_reach_all("egress of y denied too", &f, &m);
+
+	/* Both sides: ingress of y/a admits everybody, but x's egress is shut. */
+	fx_init(&f, TOPO_MODE_ROUTED);
+	p = pol_add(&f, "y", "allow-all-in", SEL1("pod", "a"), true, false);
+	p->in = (struct topo_np_rule[]){ { 0 } };
+	p->nin = 1;
+	pol_add(&f, "x", "deny-egress", SEL_ALL, false, true);
+	m_all(&m, true);
+	m_from_ns(&m, 'x', false);
+	check_reach_all("egress and ingress both needed", &f, &m);
+
+	/* Upstream "should work with Ingress, Egress specified together":
+	 * x/a takes from x/b only and sends to x/b only. */
+	fx_init(&f, TOPO_MODE_ROUTED);
+	p = pol_add(&f, "x", "in-out", SEL1("pod", "a"), true, true);
+	p->in = (struct topo_np_rule[]){ { .peers = (struct topo_np_peer[]){
+		PEER_PODS(SEL1("pod", "b")) }, .npeers = 1 } };
+	p->nin = 1;
+	p->out = p->in;
+	p->nout = 1;
+	m_all(&m, true);
+	m_to(&m, "x/a", false);
+	m_from(&m, "x/a", false);
+	m_set(&m, "x/b", "x/a", true);
+	m_set(&m, "x/a", "x/b", true);
+	check_reach_all("ingress and egress together", &f, &m);
+}
+
+/* The admitting policy, rule, peer and port are the first that admit, in
+ * topology order; the isolating list names every isolating policy. */
+static void test_recorded(void)
+{
+	struct fx f;
+	struct topo_policy *p;
+	struct policy_side s;
+	size_t xa = pod_ix("x/a"), xb = pod_ix("x/b"), yb = pod_ix("y/b");
+	struct policy_flow fl;
+
+	fx_init(&f, TOPO_MODE_ROUTED);
+	pol_add(&f, "x", "deny", SEL_ALL, true, true);
+	pol_add(&f, "y", "elsewhere", SEL_ALL, true, false);
+	p = pol_add(&f, "x", "allow", SEL1("pod", "a"), true, false);
+	p->in = (struct topo_np_rule[]){
+		{ .peers = (struct topo_np_peer[]){ PEER_NS(SEL1("ns", "z")) }, .npeers = 1 },
+		{ .peers = (struct topo_np_peer[]){ PEER_NS(SEL1("ns", "z")),
+						     PEER_PODS(SEL1("pod", "b")) }, .npeers = 2,
+		  .ports = (struct topo_np_port[]){ { TOPO_NP_UDP, 0, "", 0 },
+						     { TOPO_NP_TCP, 80, "", 81 } }, .nports = 2 },
+		{ 0 },
+	};
+	p->nin = 3;
+	fl = (struct policy_flow){ f.pods[xb].ip, f.pods[xa].ip, IPPROTO_TCP, 81 };
+	CHECK(policy_eval(&f.t, POLICY_INGRESS, xa, &fl, &s) == 0);
+	CHECK(s.isolated && !s.exempt && s.allowed);
+	CHECK(s.nisolating == 2 && s.isolating[0] == 0 && s.isolating[1] == 2);
+	CHECK(s.policy == 2 && s.rule == 1 && s.peer == 1 && s.port == 1);
+	CHECK(s.dir == POLICY_INGRESS && s.pod == xa);
+	policy_side_free(&s);
+	CHECK(s.isolating == NULL);
+	fl = (struct policy_flow){ f.pods[yb].ip, f.pods[xa].ip, IPPROTO_ICMP, 0 };
+	CHECK(policy_eval(&f.t, POLICY_INGRESS, xa, &fl, &s) == 0);
+	CHECK(s.allowed && s.policy == 2 && s.rule == 2);	/* the catch-all */
+	CHECK(s.peer == POLICY_ANY && s.port == POLICY_ANY);
+	policy_side_free(&s);
+	/* Not isolated: nothing recorded, nothing allocated. */
+	fl = (struct policy_flow){ f.pods[xa].ip, f.pods[yb].ip, IPPROTO_TCP, 80 };
+	CHECK(policy_eval(&f.t, POLICY_EGRESS, yb, &fl, &s) == 0);
+	CHECK(!s.isolated && s.allowed && !s.nisolating && !s.isolating);
+	CHECK(s.policy == POLICY_ANY);
+	policy_side_free(&s);
+	/* Denied: the isolating list, nothing admitting. */
+	fl = (struct policy_flow){ f.pods[xa].ip, f.pods[yb].ip, IPPROTO_TCP, 80 };
+	CHECK(policy_eval(&f.t, POLICY_EGRESS, xa, &fl, &s) == 0);
+	CHECK(s.isolated && !s.allowed && s.nisolating == 1 && s.isolating[0] == 0);
+	CHECK(s.policy == POLICY_ANY && s.rule == POLICY_ANY);
+	policy_side_free(&s);
+}
+
+/* A pod and its own node are never subject: kubelet probes in, and what a
+ * pod sends its node; another node's addresses are subject. */
+static void test_node_exempt(void)
+{
+	static const enum topo_mode modes[] = { TOPO_MODE_ROUTED, TOPO_MODE_VXLAN, TOPO_MODE_VPC };
+
+	for (size_t k = 0; k < 3; k++) {
+		struct fx f;
+		struct policy_side s;
+		size_t xa = pod_ix("x/a");	/* on node-1 */
+		const struct topo_node *own, *other;
+		struct policy_flow fl;
+
+		fx_init(&f, modes[k]);
+		own = &f.nodes[f.pods[xa].node];
+		other = &f.nodes[1 - f.pods[xa].node];
+		pol_add(&f, "x", "deny-all", SEL_ALL, true, true);
+
+		fl = (struct policy_flow){ own->ip, f.pods[xa].ip, IPPROTO_TCP, 80 };
+		CHECK(policy_eval(&f.t, POLICY_INGRESS, xa, &fl, &s) == 0);
+		CHECKF(s.exempt && s.allowed && s.isolated && s.nisolating == 1, "mode %zu", k);
+		CHECK(s.policy == POLICY_ANY);
+		policy_side_free(&s);
+		fl.saddr = other->ip;
+		CHECK(policy_eval(&f.t, POLICY_INGRESS, xa, &fl, &s) == 0);
+		CHECKF(!s.exempt && !s.allowed, "mode %zu", k);
+		policy_side_free(&s);
+		fl = (struct policy_flow){ f.pods[xa].ip, own->ip, IPPROTO_ICMP, 0 };
+		CHECK(policy_eval(&f.t, POLICY_EGRESS, xa, &fl, &s) == 0);
+		CHECKF(s.exempt && s.allowed, "mode %zu", k);
+		policy_side_free(&s);
+		fl.daddr = other->ip;
+		CHECK(policy_eval(&f.t, POLICY_EGRESS, xa, &fl, &s) == 0);
+		CHECKF(!s.exempt && !s.allowed, "mode %zu", k);
+		policy_side_free(&s);
+		/* The pod gateway: cbr0's address is the node's; vpc's 169.254.1.1 is not. */
+		fl = (struct policy_flow){ own->gw, f.pods[xa].ip, IPPROTO_TCP, 80 };
+		CHECK(policy_eval(&f.t, POLICY_INGRESS, xa, &fl, &s) == 0);
+		CHECKF(s.exempt == (modes[k] != TOPO_MODE_VPC), "mode %zu", k);
+		policy_side_free(&s);
+	}
+}
+
+/* ICMP passes a rule without ports and never a rule with ports. */
+static void test_icmp(void)
+{
+	struct fx f;
+	struct reach m;
+	struct topo_policy *p;
+
+	fx_init(&f, TOPO_MODE_ROUTED);
+	p = pol_add(&f, "x", "from-b", SEL1("pod", "a"), true, false);
+	p->in = (struct topo_np_rule[]){ { .peers = (struct topo_np_peer[]){
+		PEER_PODS(SEL1("pod", "b")) }, .npeers = 1 } };
+	p->nin = 1;
+	m_all(&m, true);
+	m_to(&m, "x/a", false);
+	m_set(&m, "x/b", "x/a", true);
+	check_reach("icmp, rule without ports", &f, IPPROTO_ICMP, 0, &m);
+	p->in[0].ports = (struct topo_np_port[]){ { TOPO_NP_TCP, 0, "", 0 },
+						   { TOPO_NP_UDP, 0, "", 0 } };
+	p->in[0].nports = 2;
+	m_set(&m, "x/b", "x/a", false);
+	check_reach("icmp, rule with ports", &f, IPPROTO_ICMP, 0, &m);
+	m_set(&m, "x/b", "x/a", true);
+	check_reach("tcp, rule with ports", &f, IPPROTO_TCP, 80, &m);
+}
+
+/* An egress rule with no peers reaches outside the cluster too; a rule
+ * naming pods does not. */
+static void test_egress_outside(void)
+{
+	struct fx f;
+	struct topo_policy *p;
+	struct policy_flow out;
+
+	fx_init(&f, TOPO_MODE_ROUTED);
+	out = (struct policy_flow){ f.pods[0].ip, 0xcb007105u, IPPROTO_TCP, 80 };
+	p = pol_add(&f, "x", "egress-all", SEL_ALL, false, true);
+	p->out = (struct topo_np_rule[]){ { 0 } };
+	p->nout = 1;
+	CHECK(admits(&f.t, 0, -1, &out));
+	p->out[0].peers = (struct topo_np_peer[]){ PEER_NS(SEL_ALL) };
+	p->out[0].npeers = 1;
+	CHECK(!admits(&f.t, 0, -1, &out));
+	CHECK(reach(&f.t, 0, pod_ix("z/c"), IPPROTO_TCP, 80));
+	/* An isolating policy without rules in that direction admits nothing. */
+	p->nout = 0;
+	CHECK(!reach(&f.t, 0, pod_ix("z/c"), IPPROTO_TCP, 80));
+}
+
 int main(void)
 {
 	RUN(test_selector);
@@ -478,5 +1212,21 @@ int main(void)
 	RUN(test_names);
 	RUN(test_comments);
 	RUN(test_name_limits);
+	RUN(test_no_policy);
+	RUN(test_default_deny);
+	RUN(test_pod_selector);
+	RUN(test_namespace_selector);
+	RUN(test_match_expressions);
+	RUN(test_pods_and_namespaces);
+	RUN(test_numeric_ports);
+	RUN(test_named_ports);
+	RUN(test_end_port_and_protocol);
+	RUN(test_sctp);
+	RUN(test_ip_block_eval);
+	RUN(test_stacked);
+	RUN(test_recorded);
+	RUN(test_node_exempt);
+	RUN(test_icmp);
+	RUN(test_egress_outside);
 	return unit_summary();
 }

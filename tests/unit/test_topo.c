@@ -94,6 +94,93 @@ static bool is_zeroed(const struct topo *t)
 	return !memcmp(t, &zero, sizeof(zero));
 }
 
+/* ---- NetworkPolicy model equality ---- */
+
+static bool labels_eq(const struct topo_label *a, size_t na, const struct topo_label *b,
+		      size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i].key, b[i].key) || strcmp(a[i].value, b[i].value))
+			return false;
+	return true;
+}
+
+static bool selector_eq(const struct topo_selector *a, const struct topo_selector *b)
+{
+	if (!labels_eq(a->match, a->nmatch, b->match, b->nmatch) || a->nexprs != b->nexprs)
+		return false;
+	for (size_t i = 0; i < a->nexprs; i++) {
+		const struct topo_sel_expr *x = &a->exprs[i], *y = &b->exprs[i];
+
+		if (strcmp(x->key, y->key) || x->op != y->op || x->nvalues != y->nvalues)
+			return false;
+		for (size_t k = 0; k < x->nvalues; k++)
+			if (strcmp(x->values[k], y->values[k]))
+				return false;
+	}
+	return true;
+}
+
+static bool rules_eq(const struct topo_np_rule *a, const struct topo_np_rule *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (a[i].npeers != b[i].npeers || a[i].nports != b[i].nports)
+			return false;
+		for (size_t k = 0; k < a[i].npeers; k++) {
+			const struct topo_np_peer *p = &a[i].peers[k], *q = &b[i].peers[k];
+
+			if (p->has_pods != q->has_pods || p->has_namespaces != q->has_namespaces ||
+			    p->has_block != q->has_block || !selector_eq(&p->pods, &q->pods) ||
+			    !selector_eq(&p->namespaces, &q->namespaces) ||
+			    !cidr_eq(p->block, q->block) || p->nexcept != q->nexcept)
+				return false;
+			for (size_t e = 0; e < p->nexcept; e++)
+				if (!cidr_eq(p->except[e], q->except[e]))
+					return false;
+		}
+		for (size_t k = 0; k < a[i].nports; k++) {
+			const struct topo_np_port *p = &a[i].ports[k], *q = &b[i].ports[k];
+
+			if (p->proto != q->proto || p->port != q->port || strcmp(p->name, q->name) ||
+			    p->end_port != q->end_port)
+				return false;
+		}
+	}
+	return true;
+}
+
+static bool policies_eq(const struct topo *a, const struct topo *b, const char **why)
+{
+	*why = "namespaces";
+	if (a->nnamespaces != b->nnamespaces)
+		return false;
+	for (size_t i = 0; i < a->nnamespaces; i++) {
+		const struct topo_namespace *n = &a->namespaces[i], *m = &b->namespaces[i];
+
+		if (strcmp(n->name, m->name) || n->declared != m->declared ||
+		    !labels_eq(n->labels, n->nlabels, m->labels, m->nlabels))
+			return false;
+	}
+	*why = "policies";
+	if (a->npolicies != b->npolicies)
+		return false;
+	for (size_t i = 0; i < a->npolicies; i++) {
+		const struct topo_policy *p = &a->policies[i], *q = &b->policies[i];
+
+		*why = "policy";
+		if (strcmp(p->ns, q->ns) || strcmp(p->name, q->name) || p->ingress != q->ingress ||
+		    p->egress != q->egress || p->nin != q->nin || p->nout != q->nout ||
+		    !selector_eq(&p->pods, &q->pods))
+			return false;
+		*why = "policy rules";
+		if (!rules_eq(p->in, q->in, p->nin) || !rules_eq(p->out, q->out, p->nout))
+			return false;
+	}
+	return true;
+}
+
 /* Two models are equal when every field a user can see is. */
 static bool topo_equal(const struct topo *a, const struct topo *b, const char **why)
 {
@@ -227,6 +314,8 @@ static bool topo_equal(const struct topo *a, const struct topo *b, const char **
 			}
 		}
 	}
+	if (!policies_eq(a, b, why))
+		return false;
 	*why = "";
 	return true;
 }
@@ -1678,6 +1767,473 @@ static void test_edge(void)
 		topo_free(&t);
 }
 
+/* ---- namespaces and NetworkPolicies ---- */
+
+#define NP_POD(ns, name, node, label) \
+	"{\"namespace\": \"" ns "\", \"name\": \"" name "\", \"node\": \"" node "\", " \
+	"\"labels\": {\"pod\": \"" label "\"}, \"containers\": [{\"name\": \"c\", \"ports\": " \
+	"[{\"name\": \"serve-80-tcp\", \"containerPort\": 80}]}]}"
+
+/* A label's value in a list, or NULL. */
+static const char *label_of(const struct topo_label *l, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(l[i].key, key))
+			return l[i].value;
+	return NULL;
+}
+
+static size_t label_count(const struct topo_label *l, size_t n, const char *key)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += !strcmp(l[i].key, key);
+	return k;
+}
+
+static void test_namespaces(void)
+{
+	static const char doc[] = "{" DOC_NODES ", "
+		"\"namespaces\": [{\"name\": \"x\", \"labels\": {\"ns\": \"x\"}}, "
+		"{\"name\": \"y\", \"labels\": {\"kubernetes.io/metadata.name\": \"y\", \"ns\": \"y\"}}, "
+		"{\"name\": \"empty\"}], "
+		"\"pods\": [" NP_POD("x", "a", "node-1", "a") ", " NP_POD("q", "a", "node-2", "a") ", "
+		NP_POD("x", "b", "node-2", "b") "], "
+		"\"services\": [{\"namespace\": \"svcs\", \"name\": \"s\", \"ports\": [{\"port\": 80}]}, "
+		"{\"name\": \"d\", \"ports\": [{\"port\": 80}]}], "
+		"\"networkPolicies\": [{\"metadata\": {\"namespace\": \"pols\", \"name\": \"p\"}, "
+		"\"spec\": {\"podSelector\": {}}}, {\"metadata\": {\"namespace\": \"q\", \"name\": \"p\"}, "
+		"\"spec\": {\"podSelector\": {}}}]}";
+	static const char *const want[] = { "x", "y", "empty", "q", "svcs", "default", "pols" };
+	const struct topo_namespace *n;
+	struct topo_error err;
+	struct topo t;
+	size_t i;
+
+	if (!CHECKF(parse_str(&t, doc, &err) == 0, "%s: %s %s", err.path, err.value, err.msg))
+		return;
+	/* Parsed: only the declared ones, with their own labels. */
+	CHECK_EQ_INT(t.nnamespaces, 3);
+	CHECK(t.namespaces[0].declared && t.namespaces[0].nlabels == 1);
+	CHECK(topo_namespace_find(&t, "q") == NULL);
+	if (!CHECKF(topo_resolve(&t, &err) == 0, "%s: %s %s", err.path, err.value, err.msg)) {
+		topo_free(&t);
+		return;
+	}
+	/* Resolved: declared first, then the implied ones in the order the
+	 * document first names them (pods, Services, Ingresses, policies). */
+	if (CHECKF(t.nnamespaces == sizeof(want) / sizeof(want[0]), "%zu", t.nnamespaces)) {
+		for (i = 0; i < t.nnamespaces; i++) {
+			n = &t.namespaces[i];
+			CHECKF(!strcmp(n->name, want[i]), "namespace %zu is %s, want %s", i, n->name,
+			       want[i]);
+			CHECKF(n->declared == (i < 3), "%s declared %d", n->name, n->declared);
+			/* Exactly one kubernetes.io/metadata.name, holding the name. */
+			CHECKF(label_count(n->labels, n->nlabels, TOPO_NS_NAME_LABEL) == 1, "%s",
+			       n->name);
+			CHECKF(label_of(n->labels, n->nlabels, TOPO_NS_NAME_LABEL) &&
+			       !strcmp(label_of(n->labels, n->nlabels, TOPO_NS_NAME_LABEL), n->name),
+			       "%s", n->name);
+		}
+	}
+	n = topo_namespace_find(&t, "x");
+	CHECK(n && n->nlabels == 2 && !strcmp(label_of(n->labels, n->nlabels, "ns"), "x"));
+	n = topo_namespace_find(&t, "y");
+	CHECK(n && n->nlabels == 2);
+	n = topo_namespace_find(&t, "empty");
+	CHECK(n && n->nlabels == 1);
+	CHECK(topo_namespace_find(&t, "nope") == NULL && topo_namespace_find(&t, NULL) == NULL);
+	check_roundtrip(&t, "namespaces");
+	/* Idempotent: resolving again adds nothing. */
+	if (CHECK(topo_resolve(&t, &err) == 0)) {
+		CHECK_EQ_INT(t.nnamespaces, sizeof(want) / sizeof(want[0]));
+		CHECK_EQ_INT(topo_namespace_find(&t, "x")->nlabels, 2);
+	}
+	topo_free(&t);
+
+	/* A model from code: the default topology implies its namespaces. */
+	if (CHECK(topo_from_default(&t, &err) == 0 && topo_resolve(&t, &err) == 0)) {
+		CHECK_EQ_INT(t.nnamespaces, 3);
+		CHECK(topo_namespace_find(&t, "default") && topo_namespace_find(&t, "kube-system") &&
+		      topo_namespace_find(&t, "ingress-nginx"));
+		CHECK(!t.namespaces[0].declared);
+		CHECK_EQ_INT(t.npolicies, 0);
+		topo_free(&t);
+	}
+	if (CHECK(topo_from_synth(&t, 2, 2, TOPO_MODE_ROUTED, &err) == 0 &&
+		  topo_resolve(&t, &err) == 0)) {
+		CHECK(t.nnamespaces == 1 && !strcmp(t.namespaces[0].name, "default"));
+		CHECK_EQ_INT(t.npolicies, 0);
+		check_roundtrip(&t, "synth namespaces");
+		topo_free(&t);
+	}
+	/* A failed resolve leaves the namespace list as it was. */
+	if (CHECK(parse_str(&t, "{" DOC_NODES ", \"namespaces\": [{\"name\": \"x\"}], \"pods\": ["
+			    NP_POD("y", "a", "node-1", "a") "], \"networkPolicies\": ["
+			    "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}}}, "
+			    "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}}}]}",
+			    &err) == 0)) {
+		CHECK(topo_resolve(&t, &err) == -EINVAL);
+		CHECK_EQ_STR(err.path, ".networkPolicies[1].metadata");
+		CHECK(t.nnamespaces == 1 && t.namespaces[0].nlabels == 0);
+		topo_free(&t);
+	}
+
+	expect_error("{" DOC_NODES ", \"namespaces\": [{\"name\": \"x\"}, {\"name\": \"y\"}, "
+		     "{\"name\": \"x\"}]}", ".namespaces[2].name", "duplicate namespace (also .namespaces[0])");
+	expect_error("{" DOC_NODES ", \"namespaces\": [{\"name\": \"X\"}]}", ".namespaces[0].name",
+		     "not a valid DNS-1123 label");
+	expect_error("{" DOC_NODES ", \"namespaces\": [{\"labels\": {}}]}", ".namespaces[0]",
+		     "missing required field \"name\"");
+	expect_error("{" DOC_NODES ", \"namespaces\": [{\"name\": \"x\", \"labels\": {\"a b\": \"c\"}}]}",
+		     ".namespaces[0].labels[\"a b\"]", "not a valid label key");
+	expect_error("{" DOC_NODES ", \"namespaces\": [{\"name\": \"x\", \"labels\": {\"a\": \"-c\"}}]}",
+		     ".namespaces[0].labels.a", "not a valid label value");
+	expect_error("{" DOC_NODES ", \"namespaces\": [{\"name\": \"x\", \"labels\": "
+		     "{\"kubernetes.io/metadata.name\": \"y\"}}]}",
+		     ".namespaces[0].labels[\"kubernetes.io/metadata.name\"]",
+		     "set by the API server to the namespace's name \"x\"");
+	expect_error("{" DOC_NODES ", \"namespaces\": [{\"name\": \"x\", \"uid\": \"1\"}]}",
+		     ".namespaces[0].uid", "unknown field");
+	expect_error("{" DOC_NODES ", \"namespaces\": {}}", ".namespaces", "expected array");
+}
+
+/* A policy document: nodes, pods x/a, x/b, y/a, and the policies given. */
+#define NP_DOC(policies) \
+	"{" DOC_NODES ", \"namespaces\": [{\"name\": \"x\", \"labels\": {\"ns\": \"x\"}}], " \
+	"\"pods\": [" NP_POD("x", "a", "node-1", "a") ", " NP_POD("x", "b", "node-2", "b") ", " \
+	NP_POD("y", "a", "node-2", "a") "], \"networkPolicies\": [" policies "]}"
+
+static void test_policies(void)
+{
+	static const char doc[] = NP_DOC(
+		/* every feature, pasted as kubectl prints it */
+		"{\"apiVersion\": \"networking.k8s.io/v1\", \"kind\": \"NetworkPolicy\", "
+		" \"metadata\": {\"namespace\": \"x\", \"name\": \"all.features\", \"uid\": \"0f\", "
+		"  \"resourceVersion\": \"42\", \"creationTimestamp\": \"2024-01-01T00:00:00Z\", "
+		"  \"generation\": 1, \"annotations\": {\"a\": \"b\"}, \"labels\": {\"x\": \"y\"}, "
+		"  \"managedFields\": [{\"manager\": \"kubectl\"}]}, "
+		" \"spec\": {\"podSelector\": {\"matchLabels\": {\"pod\": \"a\"}, \"matchExpressions\": "
+		"   [{\"key\": \"pod\", \"operator\": \"NotIn\", \"values\": [\"b\", \"c\"]}, "
+		"    {\"key\": \"example.com/tier\", \"operator\": \"DoesNotExist\"}]}, "
+		"  \"policyTypes\": [\"Egress\", \"Ingress\"], "
+		"  \"ingress\": [{\"from\": [{\"podSelector\": {}}, "
+		"     {\"namespaceSelector\": {\"matchLabels\": {\"ns\": \"y\"}}}, "
+		"     {\"namespaceSelector\": {\"matchExpressions\": [{\"key\": \"ns\", \"operator\": "
+		"       \"Exists\", \"values\": []}]}, \"podSelector\": {\"matchLabels\": {\"pod\": \"a\"}}}, "
+		"     {\"ipBlock\": {\"except\": [\"10.0.1.0/24\", \"10.0.2.128/25\"], \"cidr\": \"10.0.0.0/16\"}}], "
+		"    \"ports\": [{\"port\": 80}, {\"protocol\": \"UDP\", \"port\": \"serve-80-udp\"}, "
+		"     {\"protocol\": \"SCTP\", \"port\": 1000, \"endPort\": 2000}, {\"protocol\": \"UDP\"}, "
+		"     {\"port\": 81, \"endPort\": 81}]}, {}], "
+		"  \"egress\": [{\"to\": [{\"ipBlock\": {\"cidr\": \"0.0.0.0/0\"}}]}, {\"ports\": []}]}, "
+		" \"status\": {}}, "
+		/* defaults: no policyTypes, no egress: Ingress */
+		"{\"metadata\": {\"name\": \"deny\", \"namespace\": \"x\"}, \"spec\": {\"podSelector\": {}}}, "
+		/* no policyTypes, egress rules: Ingress and Egress */
+		"{\"metadata\": {\"name\": \"both\"}, \"spec\": {\"podSelector\": {}, "
+		" \"egress\": [{}]}}, "
+		/* an empty list is no list */
+		"{\"metadata\": {\"name\": \"empty-types\"}, \"spec\": {\"podSelector\": {}, "
+		" \"policyTypes\": [], \"egress\": []}}, "
+		/* ingress rules without Ingress: kept, and the type stays off */
+		"{\"metadata\": {\"name\": \"egress-only\"}, \"spec\": {\"podSelector\": {}, "
+		" \"policyTypes\": [\"Egress\"], \"ingress\": [{\"ports\": [{\"port\": 1}]}]}}");
+	const struct topo_policy *p;
+	const struct topo_np_rule *r;
+	struct topo_error err;
+	struct topo t;
+
+	if (!CHECKF(load_str(&t, doc, &err) == 0, "%s: %s %s", err.path, err.value, err.msg))
+		return;
+	if (!CHECKF(t.npolicies == 5, "%zu", (size_t)t.npolicies))
+		goto out;
+	p = &t.policies[0];
+	CHECK_EQ_STR(p->ns, "x");
+	CHECK_EQ_STR(p->name, "all.features");
+	CHECK(p->ingress && p->egress);
+	CHECK(p->pods.nmatch == 1 && !strcmp(p->pods.match[0].key, "pod") &&
+	      !strcmp(p->pods.match[0].value, "a"));
+	if (CHECKF(p->pods.nexprs == 2, "%zu", (size_t)p->pods.nexprs)) {
+		CHECK(!strcmp(p->pods.exprs[0].key, "pod") && p->pods.exprs[0].op == TOPO_SEL_NOT_IN &&
+		      p->pods.exprs[0].nvalues == 2 && !strcmp(p->pods.exprs[0].values[1], "c"));
+		CHECK(!strcmp(p->pods.exprs[1].key, "example.com/tier") &&
+		      p->pods.exprs[1].op == TOPO_SEL_DOES_NOT_EXIST && p->pods.exprs[1].nvalues == 0);
+	}
+	if (CHECK(p->nin == 2) && CHECK(p->in[0].npeers == 4) && CHECK(p->in[0].nports == 5)) {
+		r = &p->in[0];
+		CHECK(r->peers[0].has_pods && !r->peers[0].has_namespaces && !r->peers[0].has_block &&
+		      r->peers[0].pods.nmatch == 0 && r->peers[0].pods.nexprs == 0);
+		CHECK(!r->peers[1].has_pods && r->peers[1].has_namespaces &&
+		      r->peers[1].namespaces.nmatch == 1);
+		CHECK(r->peers[2].has_pods && r->peers[2].has_namespaces &&
+		      r->peers[2].namespaces.nexprs == 1 &&
+		      r->peers[2].namespaces.exprs[0].op == TOPO_SEL_EXISTS);
+		CHECK(r->peers[3].has_block && !r->peers[3].has_pods &&
+		      cidr_eq(r->peers[3].block, pfx("10.0.0.0/16")) && r->peers[3].nexcept == 2 &&
+		      cidr_eq(r->peers[3].except[1], pfx("10.0.2.128/25")));
+		CHECK(r->ports[0].proto == TOPO_NP_TCP && r->ports[0].port == 80 &&
+		      !r->ports[0].name[0] && !r->ports[0].end_port);
+		CHECK(r->ports[1].proto == TOPO_NP_UDP && r->ports[1].port == 0 &&
+		      !strcmp(r->ports[1].name, "serve-80-udp"));
+		CHECK(r->ports[2].proto == TOPO_NP_SCTP && r->ports[2].port == 1000 &&
+		      r->ports[2].end_port == 2000);
+		CHECK(r->ports[3].proto == TOPO_NP_UDP && !r->ports[3].port && !r->ports[3].name[0]);
+		CHECK(r->ports[4].port == 81 && r->ports[4].end_port == 81);
+		CHECK(p->in[1].npeers == 0 && p->in[1].nports == 0);
+	}
+	if (CHECKF(p->nout == 2, "%zu", (size_t)p->nout)) {
+		CHECK(p->out[0].npeers == 1 && cidr_eq(p->out[0].peers[0].block, pfx("0.0.0.0/0")));
+		CHECK(p->out[1].npeers == 0 && p->out[1].nports == 0);
+	}
+	/* policyTypes as the API server defaults them. */
+	CHECK(t.policies[1].ingress && !t.policies[1].egress && !strcmp(t.policies[1].ns, "x"));
+	CHECK(t.policies[2].ingress && t.policies[2].egress && !strcmp(t.policies[2].ns, "default"));
+	CHECK(t.policies[3].ingress && !t.policies[3].egress);
+	CHECK(!t.policies[4].ingress && t.policies[4].egress && t.policies[4].nin == 1);
+	CHECK_EQ_STR(topo_np_proto_name(TOPO_NP_SCTP), "SCTP");
+	CHECK_EQ_STR(topo_np_proto_name(TOPO_NP_TCP), "TCP");
+	CHECK_EQ_STR(topo_sel_op_name(TOPO_SEL_DOES_NOT_EXIST), "DoesNotExist");
+	CHECK_EQ_STR(topo_sel_op_name(TOPO_SEL_NOT_IN), "NotIn");
+	check_roundtrip(&t, "policies");
+	/* The document written carries the Kubernetes shape, policyTypes explicit. */
+	{
+		json_t *j = topo_to_json(&t), *np = json_object_get(j, "networkPolicies");
+		json_t *p4 = json_array_get(np, 3);
+
+		CHECK(json_array_size(np) == 5);
+		CHECK(json_is_string(json_object_get(p4, "kind")) &&
+		      !strcmp(json_string_value(json_object_get(p4, "kind")), "NetworkPolicy"));
+		CHECK(json_array_size(json_object_get(json_object_get(p4, "spec"), "policyTypes")) == 1);
+		CHECK(json_array_size(json_object_get(j, "namespaces")) == 1);
+		json_decref(j);
+	}
+out:
+	topo_free(&t);
+}
+
+static void test_policy_errors(void)
+{
+	static const struct {
+		const char *policy, *path, *msg;
+	} bad[] = {
+		{ "{\"apiVersion\": \"networking.k8s.io/v1beta1\", \"metadata\": {\"name\": \"p\"}, "
+		  "\"spec\": {\"podSelector\": {}}}", ".networkPolicies[0].apiVersion",
+		  "unsupported apiVersion (expected \"networking.k8s.io/v1\")" },
+		{ "{\"kind\": \"Policy\", \"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}}}",
+		  ".networkPolicies[0].kind", "unsupported kind (expected \"NetworkPolicy\")" },
+		{ "{\"spec\": {\"podSelector\": {}}}", ".networkPolicies[0]",
+		  "missing required field \"metadata\"" },
+		{ "{\"metadata\": {\"name\": \"p\"}}", ".networkPolicies[0]",
+		  "missing required field \"spec\"" },
+		{ "{\"metadata\": {\"namespace\": \"x\"}, \"spec\": {\"podSelector\": {}}}",
+		  ".networkPolicies[0].metadata", "missing required field \"name\"" },
+		{ "{\"metadata\": {\"name\": \"P\"}, \"spec\": {\"podSelector\": {}}}",
+		  ".networkPolicies[0].metadata.name", "not a valid NetworkPolicy name" },
+		{ "{\"metadata\": {\"name\": \"a234567890123456789012345678901234567890123456789012345678901234\"}, "
+		  "\"spec\": {\"podSelector\": {}}}", ".networkPolicies[0].metadata.name",
+		  "at most 63 characters" },
+		{ "{\"metadata\": {\"name\": \"p\", \"namespace\": \"a.b\"}, \"spec\": {\"podSelector\": {}}}",
+		  ".networkPolicies[0].metadata.namespace", "not a valid DNS-1123 label" },
+		{ "{\"metadata\": {\"name\": \"p\", \"generateName\": \"p-\"}, \"spec\": {\"podSelector\": {}}}",
+		  ".networkPolicies[0].metadata.generateName", "unknown field" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}}, \"status\": 1}",
+		  ".networkPolicies[0].status", "expected object" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {}}", ".networkPolicies[0].spec",
+		  "missing required field \"podSelector\"" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"ingres\": []}}",
+		  ".networkPolicies[0].spec.ingres", "unknown field" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, "
+		  "\"policyTypes\": [\"Ingress\", \"Egress\", \"Ingress\"]}}",
+		  ".networkPolicies[0].spec.policyTypes", "at most 2 policyTypes" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, "
+		  "\"policyTypes\": [\"Egress\", \"Egress\"]}}",
+		  ".networkPolicies[0].spec.policyTypes[1]", "duplicate policy type (also [0])" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, "
+		  "\"policyTypes\": [\"ingress\"]}}", ".networkPolicies[0].spec.policyTypes[0]",
+		  "unknown policy type (expected \"Ingress\" or \"Egress\")" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {\"matchLabels\": "
+		  "{\"a\": 1}}}}", ".networkPolicies[0].spec.podSelector.matchLabels.a",
+		  "expected string" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {\"matchExpressions\": "
+		  "[{\"key\": \"-a\", \"operator\": \"Exists\"}]}}}",
+		  ".networkPolicies[0].spec.podSelector.matchExpressions[0].key", "not a valid label key" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {\"matchExpressions\": "
+		  "[{\"key\": \"a\", \"operator\": \"Gt\", \"values\": [\"1\"]}]}}}",
+		  ".networkPolicies[0].spec.podSelector.matchExpressions[0].operator",
+		  "unknown operator (expected \"In\", \"NotIn\", \"Exists\" or \"DoesNotExist\")" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {\"matchExpressions\": "
+		  "[{\"key\": \"a\", \"operator\": \"In\"}]}}}",
+		  ".networkPolicies[0].spec.podSelector.matchExpressions[0]",
+		  "missing required field \"values\" (operator \"In\" needs at least one value)" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {\"matchExpressions\": "
+		  "[{\"key\": \"a\", \"operator\": \"NotIn\", \"values\": []}]}}}",
+		  ".networkPolicies[0].spec.podSelector.matchExpressions[0].values",
+		  "operator \"NotIn\" needs at least one value" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {\"matchExpressions\": "
+		  "[{\"key\": \"a\", \"operator\": \"Exists\", \"values\": [\"x\"]}]}}}",
+		  ".networkPolicies[0].spec.podSelector.matchExpressions[0].values",
+		  "must be empty for operator \"Exists\"" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {\"matchExpressions\": "
+		  "[{\"key\": \"a\", \"operator\": \"In\", \"values\": [\"ok\", \"not ok\"]}]}}}",
+		  ".networkPolicies[0].spec.podSelector.matchExpressions[0].values[1]",
+		  "not a valid label value" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {\"matchExpressions\": "
+		  "[{\"operator\": \"Exists\"}]}}}",
+		  ".networkPolicies[0].spec.podSelector.matchExpressions[0]",
+		  "missing required field \"key\"" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"ingress\": "
+		  "[{\"from\": [{\"podSelector\": {}}, {}]}]}}",
+		  ".networkPolicies[0].spec.ingress[0].from[1]",
+		  "a peer needs \"podSelector\", \"namespaceSelector\" or \"ipBlock\"" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"egress\": "
+		  "[{\"to\": [{\"namespaceSelector\": {}, \"ipBlock\": {\"cidr\": \"10.0.0.0/8\"}}]}]}}",
+		  ".networkPolicies[0].spec.egress[0].to[0]",
+		  "\"ipBlock\" cannot be combined with \"namespaceSelector\"" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"egress\": "
+		  "[{\"from\": []}]}}", ".networkPolicies[0].spec.egress[0].from", "unknown field" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"ingress\": "
+		  "[{\"from\": [{\"ipBlock\": {\"cidr\": \"10.0.0.0/16\", \"except\": [\"10.0.1.0/24\", "
+		  "\"10.1.0.0/24\"]}}]}]}}", ".networkPolicies[0].spec.ingress[0].from[0].ipBlock.except[1]",
+		  "must be a strict subset of cidr 10.0.0.0/16" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"ingress\": "
+		  "[{\"from\": [{\"ipBlock\": {\"except\": [\"10.0.0.0/16\"], \"cidr\": \"10.0.0.0/16\"}}]}]}}",
+		  ".networkPolicies[0].spec.ingress[0].from[0].ipBlock.except[0]",
+		  "must be a strict subset of cidr 10.0.0.0/16" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"ingress\": "
+		  "[{\"from\": [{\"ipBlock\": {\"cidr\": \"fd00::/8\"}}]}]}}",
+		  ".networkPolicies[0].spec.ingress[0].from[0].ipBlock.cidr",
+		  "the lab is IPv4-only: IPv6 is not supported" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"ingress\": "
+		  "[{\"from\": [{\"ipBlock\": {\"cidr\": \"10.0.0.0/8\", \"except\": [\"::1/128\"]}}]}]}}",
+		  ".networkPolicies[0].spec.ingress[0].from[0].ipBlock.except[0]",
+		  "IPv6 is not supported" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"ingress\": "
+		  "[{\"from\": [{\"ipBlock\": {\"cidr\": \"10.0.0.1/8\"}}]}]}}",
+		  ".networkPolicies[0].spec.ingress[0].from[0].ipBlock.cidr",
+		  "host bits set; did you mean 10.0.0.0/8?" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"ingress\": "
+		  "[{\"from\": [{\"ipBlock\": {\"except\": []}}]}]}}",
+		  ".networkPolicies[0].spec.ingress[0].from[0].ipBlock",
+		  "missing required field \"cidr\"" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"ingress\": "
+		  "[{\"ports\": [{\"protocol\": \"ICMP\"}]}]}}",
+		  ".networkPolicies[0].spec.ingress[0].ports[0].protocol",
+		  "unknown protocol (expected \"TCP\", \"UDP\" or \"SCTP\")" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"ingress\": "
+		  "[{\"ports\": [{\"port\": 0}]}]}}",
+		  ".networkPolicies[0].spec.ingress[0].ports[0].port", "must be 1..65535" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"ingress\": "
+		  "[{\"ports\": [{\"port\": \"Serve_80\"}]}]}}",
+		  ".networkPolicies[0].spec.ingress[0].ports[0].port", "not a valid port name" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"ingress\": "
+		  "[{\"ports\": [{\"port\": true}]}]}}",
+		  ".networkPolicies[0].spec.ingress[0].ports[0].port", "expected integer or string" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"ingress\": "
+		  "[{\"ports\": [{\"port\": \"http\", \"endPort\": 90}]}]}}",
+		  ".networkPolicies[0].spec.ingress[0].ports[0].endPort",
+		  "not allowed with a named port" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"ingress\": "
+		  "[{\"ports\": [{\"endPort\": 90}]}]}}",
+		  ".networkPolicies[0].spec.ingress[0].ports[0].endPort", "not allowed without \"port\"" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"egress\": "
+		  "[{\"ports\": [{\"endPort\": 79, \"port\": 80}]}]}}",
+		  ".networkPolicies[0].spec.egress[0].ports[0].endPort", "must be at least port 80" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"egress\": "
+		  "[{\"ports\": [{\"port\": 80, \"endPort\": 65536}]}]}}",
+		  ".networkPolicies[0].spec.egress[0].ports[0].endPort", "must be 1..65535" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": []}}",
+		  ".networkPolicies[0].spec.podSelector", "expected object" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}}}, "
+		  "{\"metadata\": {\"name\": \"q\"}, \"spec\": {\"podSelector\": {}}}, "
+		  "{\"metadata\": {\"name\": \"p\", \"namespace\": \"default\"}, \"spec\": {\"podSelector\": {}}}",
+		  ".networkPolicies[2].metadata", "duplicate NetworkPolicy: .networkPolicies[0] has the "
+		  "same namespace and name" },
+	};
+	char doc[4096];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(doc, sizeof(doc), NP_DOC("%s"), bad[i].policy);
+		expect_error(doc, bad[i].path, bad[i].msg);
+	}
+	/* The same policy name in two namespaces is two policies. */
+	{
+		struct topo_error err;
+		struct topo t;
+
+		if (CHECK(load_str(&t, NP_DOC("{\"metadata\": {\"name\": \"p\"}, \"spec\": "
+					      "{\"podSelector\": {}}}, {\"metadata\": {\"name\": \"p\", "
+					      "\"namespace\": \"x\"}, \"spec\": {\"podSelector\": {}}}"),
+				   &err) == 0))
+			topo_free(&t);
+	}
+}
+
+/* The limits of topo.h, each refused at the array it bounds. */
+static void test_policy_limits(void)
+{
+	/* Each policy is pre, n items, post. */
+	static const struct {
+		const char *pre, *post, *item, *path, *msg;
+		size_t n;
+	} lim[] = {
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"ingress\": [", "]}}",
+		  "{}", ".networkPolicies[0].spec.ingress", "at most 256 ingress rules",
+		  TOPO_MAX_POLICY_RULES + 1 },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"egress\": "
+		  "[{\"to\": [", "]}]}}", "{\"podSelector\": {}}", ".networkPolicies[0].spec.egress[0].to",
+		  "at most 256 peers per rule", TOPO_MAX_POLICY_PEERS + 1 },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"egress\": "
+		  "[{\"ports\": [", "]}]}}", "{}", ".networkPolicies[0].spec.egress[0].ports",
+		  "at most 256 ports per rule", TOPO_MAX_POLICY_PORTS + 1 },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {\"matchExpressions\": "
+		  "[", "]}}}", "{\"key\": \"a\", \"operator\": \"Exists\"}",
+		  ".networkPolicies[0].spec.podSelector.matchExpressions",
+		  "at most 64 matchExpressions per selector", TOPO_MAX_SEL_EXPRS + 1 },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {\"matchExpressions\": "
+		  "[{\"key\": \"a\", \"operator\": \"In\", \"values\": [", "]}]}}}", "\"v\"",
+		  ".networkPolicies[0].spec.podSelector.matchExpressions[0].values",
+		  "at most 256 values", TOPO_MAX_SEL_VALUES + 1 },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"ingress\": "
+		  "[{\"from\": [{\"ipBlock\": {\"cidr\": \"10.0.0.0/8\", \"except\": [", "]}}]}]}}",
+		  "\"10.1.0.0/16\"", ".networkPolicies[0].spec.ingress[0].from[0].ipBlock.except",
+		  "at most 64 except entries", TOPO_MAX_EXCEPT + 1 },
+	};
+	size_t len, cap = 1 << 16;
+	char *items = malloc(cap), *doc = malloc(2 * cap), *policy = malloc(cap + 512);
+
+	if (!CHECK(items && doc && policy))
+		goto out;
+	for (size_t i = 0; i < sizeof(lim) / sizeof(lim[0]); i++) {
+		len = 0;
+		for (size_t k = 0; k < lim[i].n; k++)
+			len += (size_t)snprintf(items + len, cap - len, "%s%s", k ? ", " : "",
+						lim[i].item);
+		snprintf(policy, cap + 512, "%s%s%s", lim[i].pre, items, lim[i].post);
+		snprintf(doc, 2 * cap, NP_DOC("%s"), policy);
+		expect_error(doc, lim[i].path, lim[i].msg);
+		/* one fewer is fine */
+		len = 0;
+		for (size_t k = 0; k + 1 < lim[i].n; k++)
+			len += (size_t)snprintf(items + len, cap - len, "%s%s", k ? ", " : "",
+						lim[i].item);
+		snprintf(policy, cap + 512, "%s%s%s", lim[i].pre, items, lim[i].post);
+		snprintf(doc, 2 * cap, NP_DOC("%s"), policy);
+		{
+			struct topo_error err;
+			struct topo t;
+
+			if (CHECKF(load_str(&t, doc, &err) == 0, "limit %zu: %s: %s", i, err.path,
+				   err.msg))
+				topo_free(&t);
+		}
+	}
+out:
+	free(items);
+	free(doc);
+	free(policy);
+}
+
 int main(void)
 {
 	RUN(test_default);
@@ -1702,5 +2258,9 @@ int main(void)
 	RUN(test_services_ipam);
 	RUN(test_services_resolve);
 	RUN(test_edge);
+	RUN(test_namespaces);
+	RUN(test_policies);
+	RUN(test_policy_errors);
+	RUN(test_policy_limits);
 	return unit_summary();
 }
