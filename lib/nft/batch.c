@@ -30,10 +30,15 @@
 
 #include "nft/internal.h"
 
-/* A page holds many messages; a message must fit the overrun. Element
- * messages are cut at BUFSIZ by libnftnl, rules and chains are small. */
+/* A page holds many messages. libnftnl fills an element message up to
+ * its 16-bit list attribute (64 KiB) and starts a page when a message
+ * crosses the page's size, moving the message there: a message longer
+ * than a page would be overwritten by the next one (libmnl never counts
+ * it in). So pages are never smaller than the longest message, and the
+ * overrun past a page's size holds one whole message. */
 #define PAGE_SIZE_B	(1 << 20)
-#define PAGE_OVERRUN	(64 * 1024)
+#define MSG_MAX		(UINT16_MAX + 4096)	/* elements + headers, names, ids */
+#define PAGE_OVERRUN	MSG_MAX
 #define RECV_BUF	(64 * 1024)
 /* A table, chain or set that exists already is an error, not an update:
  * whatever is there is not what this batch describes. */
@@ -60,6 +65,8 @@ struct nft_batch *nft_batch_new_sized(size_t page)
 
 	if (!b)
 		return NULL;
+	if (page < MSG_MAX)
+		page = MSG_MAX;
 	b->b = nftnl_batch_alloc((uint32_t)page, PAGE_OVERRUN);
 	if (!b->b) {
 		free(b);

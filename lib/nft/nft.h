@@ -48,7 +48,8 @@ enum nft_key {
 struct nft_batch *nft_batch_new(void);
 /* The same with pages of `page` bytes (nft_batch_new: 1 MiB): a batch that
  * is only read back (nft_batch_for_each), or small, need not fault in a
- * megabyte. A message never straddles pages either way. */
+ * megabyte. A message never straddles pages either way, and a page is
+ * never smaller than the longest message (an element list, 64 KiB). */
 struct nft_batch *nft_batch_new_sized(size_t page);
 void nft_batch_free(struct nft_batch *b);
 /* Messages queued so far (BEGIN/END not counted). */

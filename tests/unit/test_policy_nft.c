@@ -56,7 +56,7 @@ static int topo_load(struct topo *t, const char *json)
 /* What policy_build queues for node, as records. */
 static int build(const struct topo *t, size_t node, struct nft_ruleset *rs, size_t *nmsgs)
 {
-	struct nft_batch *b = nft_batch_new_sized(64 * 1024);
+	struct nft_batch *b = nft_batch_new_sized(16 * 1024);
 	int ret = b ? policy_build(b, t, node) : -ENOMEM;
 
 	memset(rs, 0, sizeof(*rs));
@@ -293,6 +293,50 @@ static void test_long_drop_comment(void)
 	topo_free(&t);
 }
 
+/* Hundreds of pods: elements spread over many messages and pages are all
+ * read back (check compares every one). */
+static void test_many_pods(void)
+{
+	size_t len = 1 << 20, o;
+	char *json = malloc(len);
+	struct nft_ruleset rs;
+	const struct nft_rs_set *s;
+	struct topo t;
+
+	if (!CHECK(json))
+		return;
+	o = (size_t)snprintf(json, len, "{ \"network\": { \"nodeCIDRMaskSize\": 22 },"
+			     "  \"nodes\": [ { \"name\": \"node-1\" } ], \"pods\": [");
+	for (int i = 0; i < 600; i++)
+		o += (size_t)snprintf(json + o, len - o,
+				      "%s{ \"name\": \"p%d\", \"node\": \"node-1\","
+				      "  \"containers\": [ { \"name\": \"c\", \"ports\": ["
+				      "    { \"name\": \"http\", \"containerPort\": 8080 } ] } ] }",
+				      i ? "," : "", i);
+	snprintf(json + o, len - o,
+		 "], \"networkPolicies\": [ { \"metadata\": { \"name\": \"web\" },"
+		 "  \"spec\": { \"podSelector\": {}, \"policyTypes\": [ \"Ingress\", \"Egress\" ],"
+		 "    \"ingress\": [ { \"from\": [ { \"podSelector\": {} } ],"
+		 "                     \"ports\": [ { \"port\": \"http\" } ] } ] } } ] }");
+	if (!CHECK(topo_load(&t, json) == 0)) {
+		free(json);
+		return;
+	}
+	CHECK(build(&t, 0, &rs, NULL) == 0);
+	s = set(&rs, POLICY_MAP_TO);
+	CHECK(s && s->nelems == 600);
+	s = set(&rs, POLICY_MAP_FROM);
+	CHECK(s && s->nelems == 600);
+	s = set(&rs, "cali-np-http");
+	CHECK(s && s->nelems == 600);
+	s = set(&rs, "cali-s-default/web.in0.from0");
+	CHECK(s && s->nelems == 600);
+	CHECK_EQ_INT(rs.nelems, 4 * 600 + 2);
+	nft_ruleset_free(&rs);
+	topo_free(&t);
+	free(json);
+}
+
 int main(void)
 {
 	RUN(test_skeleton);
@@ -300,5 +344,6 @@ int main(void)
 	RUN(test_policy_chains);
 	RUN(test_no_policies);
 	RUN(test_long_drop_comment);
+	RUN(test_many_pods);
 	return unit_summary();
 }
