@@ -254,7 +254,6 @@ np_run() {
 		np_expect_apply "${f[@]}"
 	done <"$NP_DIR/expect"
 	np_topology >"$topo" || return 1
-	lab_cleanup "$NPLAB"
 	if ! out=$("$PODPATH" --lab "$NPLAB" setup -f "$topo" 2>&1); then
 		echo "setup failed: $out"
 		echo "topology: $topo"
@@ -270,6 +269,11 @@ np_run() {
 		fi
 	done
 
+	# The traces run while the probes wait out their bound: each trace
+	# follows its own marked packet, and neither changes what the other sees.
+	local tpid tst=0
+	np_trace_denied "$topo" >"$NP_DIR/traces" 2>&1 &
+	tpid=$!
 	np_probe 3 < <(np_all_probes)
 	# A probe that should have passed but did not gets one more chance with
 	# a generous bound: a loaded machine must not fail the case.
@@ -296,6 +300,7 @@ np_run() {
 			done
 		done
 	done
+	wait "$tpid" || tst=$?
 	if [ ${#diffs[@]} -gt 0 ]; then
 		for k in "${NP_KINDS[@]}"; do np_matrix "$k"; echo; done
 		printf '%s\n' "${diffs[@]}"
@@ -303,7 +308,8 @@ np_run() {
 		jq -c '.networkPolicies[]' "$topo"
 		return 1
 	fi
-	np_trace_denied "$topo"
+	cat "$NP_DIR/traces"
+	return "$tst"
 }
 
 # The names ("ns/name") of this case's policies, as a JSON array.
