@@ -185,6 +185,8 @@ install: podpath
 	install -D -m 0755 podpath-responder $(DESTDIR)$(PREFIX)/sbin/podpath-responder
 	install -d $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0644 docs/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -d $(DESTDIR)$(PREFIX)/share/doc/podpath/examples
+	install -m 0644 docs/examples/*.json $(DESTDIR)$(PREFIX)/share/doc/podpath/examples/
 	install -D -m 0644 completions/podpath.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/podpath
 	install -D -m 0644 completions/_podpath $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_podpath

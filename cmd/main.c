@@ -41,9 +41,10 @@ static const struct command commands[] = {
 	{ "teardown", cmd_teardown, NEED_ROOT, "remove a lab, also after a crash",
 	  "[--all]\n"
 	  "      --all                remove every podpath lab on this host\n" },
-	{ "status", cmd_status, NEED_ROOT, "nodes, pods, IPs and container health",
+	{ "status", cmd_status, NEED_ROOT, "nodes, pods, IPs, policies and container health",
 	  "[--dot]\n"
-	  "      --dot                print the lab as a Graphviz graph\n" },
+	  "      --dot                print the lab as a Graphviz graph (with the pods each\n"
+	  "                           NetworkPolicy isolates)\n" },
 	{ "check", cmd_check, NEED_ROOT, "compare the kernel's state with the lab's plan",
 	  "\n"
 	  "  every namespace's links, addresses, routes, neighbours, FDB, sysctls, nftables\n"
@@ -90,7 +91,7 @@ static const struct command commands[] = {
 	{ "explain", cmd_explain, 0, "teach a layer of the networking model against the lab",
 	  "[TOPIC] [--list] [--live] | --tui\n"
 	  "  TOPIC is one of: model, basics, container-to-container, pod-to-pod, cross-node,\n"
-	  "  pod-to-service, dns, egress, ingress, summary (the default)\n"
+	  "  pod-to-service, dns, egress, ingress, network-policy, summary (the default)\n"
 	  "      --list               list the topics\n"
 	  "      --live               run the topic's trace and explain each hop (root, a lab)\n"
 	  "      --tui                a walkthrough: topics, the lab as boxes, traces stepped\n"

@@ -21,7 +21,7 @@ _podpath_services() {
 }
 
 # podpath break's catalogue (podpath break --list).
-_podpath_faults="forwarding-off blackhole-route prohibit-route unreachable-route missing-pod-cidr-route rp-filter-strict wrong-neighbour veth-down veth-detached no-listener pod-firewall node-nft-drop iptables-legacy-drop mtu-mismatch service-no-endpoints stale-endpoint kube-proxy-element-missing dns-down masquerade-missing gateway-nat-missing hairpin-off conntrack-full"
+_podpath_faults="forwarding-off blackhole-route prohibit-route unreachable-route missing-pod-cidr-route rp-filter-strict wrong-neighbour veth-down veth-detached no-listener pod-firewall node-nft-drop iptables-legacy-drop mtu-mismatch service-no-endpoints stale-endpoint kube-proxy-element-missing dns-down masquerade-missing gateway-nat-missing hairpin-off conntrack-full policy-denies"
 
 _podpath() {
 	local cur prev words cword cmd i labopt
@@ -79,7 +79,7 @@ _podpath() {
 		done
 		((npos >= 1)) && svcs=$(_podpath_services $labopt)
 		COMPREPLY=($(compgen -W "$(_podpath_objects $labopt) $svcs -p --protocol --port --timeout --size --no-kernel-drops --pcap --tui --netns --help" -- "$cur")) ;;
-	explain) COMPREPLY=($(compgen -W "model basics container-to-container pod-to-pod cross-node pod-to-service dns egress ingress summary --list --live --tui --help" -- "$cur")) ;;
+	explain) COMPREPLY=($(compgen -W "model basics container-to-container pod-to-pod cross-node pod-to-service dns egress ingress network-policy summary --list --live --tui --help" -- "$cur")) ;;
 	help) COMPREPLY=($(compgen -W "setup teardown status check break exec trace explain help" -- "$cur")) ;;
 	esac
 }

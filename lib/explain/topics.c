@@ -14,6 +14,8 @@
 #include "netns/netns.h"
 #include "nft/nft.h"
 #include "nl/nl.h"
+#include "policy/describe.h"
+#include "policy/policy.h"
 #include "proxy/names.h"
 #include "proxy/proxy.h"
 
@@ -135,6 +137,46 @@ static const char *const ingress_text[] = {
 	NULL,
 };
 
+static const char *const policy_text[] = {
+	"A NetworkPolicy (networking.k8s.io/v1, stable since Kubernetes 1.7) selects pods of its "
+	"own namespace with spec.podSelector and isolates them, each direction on its own: a pod "
+	"is isolated for ingress once any policy with Ingress in its policyTypes selects it, for "
+	"egress once any policy with Egress does. A pod no policy selects is open in that "
+	"direction. policyTypes defaults to Ingress, plus Egress when the policy has egress rules.",
+	"Policies never deny; their rules only allow. A rule names peers (a podSelector for pods "
+	"of the policy's namespace, a namespaceSelector, both in one entry for pods matching both, "
+	"or an ipBlock with its exceptions; every namespace carries the label "
+	"kubernetes.io/metadata.name, set by the API server since 1.22) and ports (a number, a "
+	"range with endPort, stable since 1.25, or a name). The allows of every policy that "
+	"isolates a pod add up: order does not matter, and a packet no rule admits is dropped. A "
+	"connection needs both ends: the sender's egress and the receiver's ingress must each "
+	"allow it.",
+	"Policies judge connections, not packets: the replies of an allowed connection pass "
+	"(conntrack), whatever the policies say of the other direction. A named port is resolved "
+	"per destination pod, so \"http\" may be 8080 on one pod and 80 on another; a rule for "
+	"SCTP never admits TCP or UDP on the same number.",
+	"Policies see the packet as the pod does. Service traffic is matched after kube-proxy's "
+	"DNAT, on the endpoint pod's address and port, never on the ClusterIP. An ipBlock matches "
+	"the address the pod actually sees, after any SNAT: through a LoadBalancer with "
+	"externalTrafficPolicy Cluster the client's address is masqueraded to a node's, so an "
+	"ipBlock for the client does not match (Local keeps it). ipBlock is meant for addresses "
+	"outside the cluster; pod addresses come and go.",
+	"Traffic between a pod and its own node is always allowed: the kubelet's liveness and "
+	"readiness probes come from the node, and Kubernetes lets implementations allow it, as "
+	"Calico and Cilium do. podpath allows it too, so an isolated pod stays healthy.",
+	"Enforcement is the network plugin's job; kube-proxy takes no part, and a plugin without "
+	"policy support (flannel alone) ignores policies. podpath follows Calico's nftables "
+	"dataplane, in table ip network-policy of every node: chain cali-FORWARD (after DNAT) "
+	"sends a pod's outgoing packets, found by source address, to cali-fw-NS/POD (from "
+	"workload); chain cali-POSTROUTING (after SNAT) sends its incoming ones to cali-tw-NS/POD "
+	"(to workload). Each jumps to one chain per policy and direction, cali-po-NS/NAME for "
+	"egress rules and cali-pi-NS/NAME for ingress rules, and drops what none accepted. "
+	"Selectors are named sets of pod addresses, so a packet costs the same with ten pods or "
+	"ten thousand. Rules carry their policy's name in comments: nft list table ip "
+	"network-policy in a node tells the story.",
+	NULL,
+};
+
 static const char *const summary_text[] = {
 	"Layer by layer, who does what, and which podpath object shows it:",
 	"container-to-container: one network namespace per pod; localhost.",
@@ -144,6 +186,7 @@ static const char *const summary_text[] = {
 	"dns: CoreDNS behind the kube-dns ClusterIP; the kubelet's resolv.conf.",
 	"egress: SNAT to the node (ip-masq-agent), then to a public address (the cloud's NAT).",
 	"ingress: the cloud L4 load balancer to NodePorts; nginx for host, path and TLS.",
+	"network-policy: isolation per pod and direction, allows that add up; the CNI's nftables.",
 	NULL,
 };
 
@@ -160,6 +203,8 @@ static const struct explain_topic topics[] = {
 	{ "dns", "Cluster DNS", "CoreDNS behind kube-dns, resolv.conf, search path", true },
 	{ "egress", "To the internet", "SNAT on the node, NAT at the cloud's gateway", true },
 	{ "ingress", "From the internet", "the L4 load balancer and the L7 Ingress with TLS", true },
+	{ "network-policy", "NetworkPolicy", "isolation per direction, allows that add up, "
+	  "Calico-style nftables", true },
 	{ "summary", "All layers", "the one-page table", false },
 };
 
@@ -619,6 +664,330 @@ static void build_ingress(struct explain_doc *d, const struct lab *l)
 	trace_it(d, src, url, "");
 }
 
+/* ---- network-policy ---- */
+
+/* The lab's first pods are enough for the examples: a big lab's pairs are
+ * not all looked at. */
+#define NP_SCAN_PODS 64
+#define NP_SHOW_POLICIES 6
+#define NP_SHOW_RULES 3
+
+/* A connection to a responder's TCP port, and the evaluator's word on each
+ * of its ends. */
+struct np_pair {
+	bool found;
+	size_t src, dst;
+	uint16_t port;
+	struct policy_side out, in;	/* src's egress, dst's ingress */
+};
+
+/* The k-th source to try: `first` (the lab's client), then the others in order. */
+static size_t np_nth(size_t first, size_t k)
+{
+	return k == 0 ? first : k <= first ? k - 1 : k;
+}
+
+/* Judge src -> dst:port/TCP on both ends into pr; 0 or -ENOMEM. */
+static int np_judge(const struct topo *t, size_t src, size_t dst, uint16_t port,
+		    struct np_pair *pr)
+{
+	struct policy_flow f = { t->pods[src].ip, t->pods[dst].ip, IPPROTO_TCP, port };
+
+	memset(pr, 0, sizeof(*pr));
+	if (policy_eval(t, POLICY_EGRESS, src, &f, &pr->out) < 0)
+		return -ENOMEM;
+	if (policy_eval(t, POLICY_INGRESS, dst, &f, &pr->in) < 0) {
+		policy_side_free(&pr->out);
+		return -ENOMEM;
+	}
+	pr->found = true;
+	pr->src = src;
+	pr->dst = dst;
+	pr->port = port;
+	return 0;
+}
+
+static void np_pair_free(struct np_pair *pr)
+{
+	if (!pr->found)
+		return;
+	policy_side_free(&pr->out);
+	policy_side_free(&pr->in);
+	pr->found = false;
+}
+
+/* The first connection between the lab's pods (to a responder's TCP port,
+ * so that curl gets an answer) that a policy isolates an end of and that is
+ * admitted, and the first that is denied. */
+static void np_pairs(const struct topo *t, size_t first, struct np_pair *ok, struct np_pair *no)
+{
+	size_t n = t->npods < NP_SCAN_PODS ? t->npods : NP_SCAN_PODS;
+
+	for (size_t k = 0; k < n && !(ok->found && no->found); k++) {
+		size_t src = np_nth(first < n ? first : 0, k);
+
+		for (size_t dst = 0; dst < n; dst++) {
+			const struct topo_pod *p = &t->pods[dst];
+
+			for (size_t c = 0; dst != src && c < p->ncontainers; c++) {
+				const struct topo_container *ct = &p->containers[c];
+
+				for (size_t i = 0; ct->image == TOPO_IMAGE_RESPONDER && i < ct->nports;
+				     i++) {
+					struct np_pair pr;
+					bool allowed;
+
+					if (ct->ports[i].proto != TOPO_PROTO_TCP ||
+					    np_judge(t, src, dst, ct->ports[i].port, &pr) < 0)
+						continue;
+					allowed = pr.out.allowed && pr.in.allowed;
+					if ((pr.out.isolated || pr.in.isolated) &&
+					    !(allowed ? ok : no)->found)
+						*(allowed ? ok : no) = pr;
+					else
+						np_pair_free(&pr);
+				}
+			}
+		}
+	}
+}
+
+static const char *np_pod(const struct topo *t, size_t i, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", t->pods[i].ns, t->pods[i].name);
+	return buf;
+}
+
+/* One end of a connection in words: not isolated, exempt, admitted by a
+ * policy's rule, or isolated with nothing admitting it. */
+static void np_side_text(const struct topo *t, const struct policy_side *sd, char *buf,
+			 size_t len)
+{
+	const char *dir = policy_desc_dir(sd->dir);
+	char pod[2 * TOPO_LABEL_MAX + 2];
+	size_t n;
+
+	np_pod(t, sd->pod, pod, sizeof(pod));
+	if (sd->exempt) {
+		snprintf(buf, len, "%s of %s: its own node, never subject to policy", dir, pod);
+	} else if (!sd->isolated) {
+		snprintf(buf, len, "%s of %s is not isolated", dir, pod);
+	} else if (sd->allowed) {
+		const struct topo_policy *p = &t->policies[sd->policy];
+
+		snprintf(buf, len, "%s of %s is admitted by %s/%s spec.%s[%zu]", dir, pod, p->ns,
+			 p->name, dir, sd->rule);
+	} else {
+		n = (size_t)snprintf(buf, len, "%s of %s is isolated by", dir, pod);
+		for (size_t i = 0; i < sd->nisolating && n < len; i++)
+			n += (size_t)snprintf(buf + n, len - n, "%s %s/%s", i ? "," : "",
+					      t->policies[sd->isolating[i]].ns,
+					      t->policies[sd->isolating[i]].name);
+		if (n < len)
+			snprintf(buf + n, len - n, ", and no rule admits it");
+	}
+}
+
+static void np_pair_line(struct explain_doc *d, const struct topo *t, const struct np_pair *pr)
+{
+	char s[2 * TOPO_LABEL_MAX + 2], o[2 * TOPO_LABEL_MAX + 2], a[ADDR_STRLEN];
+	char out[EXPLAIN_LINE], in[EXPLAIN_LINE];
+	bool allowed = pr->out.allowed && pr->in.allowed;
+
+	np_side_text(t, &pr->out, out, sizeof(out));
+	np_side_text(t, &pr->in, in, sizeof(in));
+	line(d, "%s -> %s (%s:%u/TCP) is %s: %s; %s", np_pod(t, pr->src, s, sizeof(s)),
+	     np_pod(t, pr->dst, o, sizeof(o)), addr_fmt(t->pods[pr->dst].ip, a), pr->port,
+	     allowed ? "admitted" : "denied", out, in);
+}
+
+/* "ingress of default/web-1, default/web-2" (at most a few named). */
+static void np_isolated_text(const struct topo *t, const struct topo_policy *p,
+			     enum policy_dir dir, char *buf, size_t len)
+{
+	size_t n = (size_t)snprintf(buf, len, "%s of", policy_desc_dir(dir)), shown = 0, all;
+
+	all = policy_desc_isolated(t, p, dir);
+	for (size_t i = 0; i < t->npods && shown < 4 && n < len; i++)
+		if (policy_isolates(t, p, i, dir))
+			n += (size_t)snprintf(buf + n, len - n, "%s %s/%s", shown++ ? "," : "",
+					      t->pods[i].ns, t->pods[i].name);
+	if (!all && n < len)
+		snprintf(buf + n, len - n, " no pod");
+	else if (all > shown && n < len)
+		snprintf(buf + n, len - n, " and %zu more", all - shown);
+}
+
+static void np_policy_lines(struct explain_doc *d, const struct topo *t)
+{
+	char sel[128], in[160], out[160], rule[EXPLAIN_LINE - 16];
+
+	for (size_t i = 0; i < t->npolicies && i < NP_SHOW_POLICIES; i++) {
+		const struct topo_policy *p = &t->policies[i];
+
+		policy_desc_selector(&p->pods, sel, sizeof(sel));
+		np_isolated_text(t, p, POLICY_INGRESS, in, sizeof(in));
+		np_isolated_text(t, p, POLICY_EGRESS, out, sizeof(out));
+		line(d, "policy %s/%s (podSelector %s, policyTypes %s) isolates %s%s%s", p->ns,
+		     p->name, sel[0] ? sel : "{}: every pod of its namespace", policy_desc_types(p),
+		     p->ingress ? in : "", p->ingress && p->egress ? "; " : "", p->egress ? out : "");
+		for (size_t r = 0; r < p->nin && r < NP_SHOW_RULES; r++) {
+			policy_desc_rule(p, POLICY_INGRESS, r, rule, sizeof(rule));
+			line(d, "  ingress[%zu]: %s", r, rule);
+		}
+		for (size_t r = 0; r < p->nout && r < NP_SHOW_RULES; r++) {
+			policy_desc_rule(p, POLICY_EGRESS, r, rule, sizeof(rule));
+			line(d, "  egress[%zu]: %s", r, rule);
+		}
+		if (p->ingress && !p->nin)
+			line(d, "  no ingress rule: what it isolates takes no ingress but what "
+			     "other policies admit");
+	}
+	if (t->npolicies > NP_SHOW_POLICIES)
+		line(d, "... and %zu more policies (podpath status lists them all)",
+		     t->npolicies - NP_SHOW_POLICIES);
+}
+
+/* The first named port a rule uses, resolved on each pod that declares it. */
+static void np_named_port_line(struct explain_doc *d, const struct topo *t)
+{
+	for (size_t i = 0; i < t->npolicies; i++) {
+		const struct topo_policy *p = &t->policies[i];
+
+		for (size_t r = 0; r < p->nin + p->nout; r++) {
+			const struct topo_np_rule *rl = r < p->nin ? &p->in[r] : &p->out[r - p->nin];
+
+			for (size_t k = 0; k < rl->nports; k++) {
+				const struct topo_np_port *np = &rl->ports[k];
+				char buf[EXPLAIN_LINE - 64], a[2 * TOPO_LABEL_MAX + 2];
+				size_t n = 0, shown = 0;
+
+				if (!np->name[0] || np->proto == TOPO_NP_SCTP)
+					continue;
+				buf[0] = '\0';
+				for (size_t pi = 0; pi < t->npods && shown < 4; pi++)
+					for (size_t c = 0; c < t->pods[pi].ncontainers; c++)
+						for (size_t q = 0; q < t->pods[pi].containers[c].nports; q++) {
+							const struct topo_port *cp =
+								&t->pods[pi].containers[c].ports[q];
+
+							if (strcmp(cp->name, np->name) ||
+							    (cp->proto == TOPO_PROTO_TCP) !=
+							    (np->proto == TOPO_NP_TCP) || n >= sizeof(buf))
+								continue;
+							n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+									      "%s%u on %s", shown++ ?
+									      ", " : "", cp->port,
+									      np_pod(t, pi, a,
+										     sizeof(a)));
+						}
+				line(d, "named port %s/%s (%s/%s %s[%zu]) resolves per pod: %s",
+				     np->name, topo_np_proto_name(np->proto), p->ns, p->name,
+				     r < p->nin ? "ingress" : "egress", r < p->nin ? r : r - p->nin,
+				     shown ? buf : "no pod declares it, so it admits nothing");
+				return;
+			}
+		}
+	}
+}
+
+static void np_no_policies(struct explain_doc *d, const struct lab *l)
+{
+	line(d, "lab %s has no NetworkPolicy: no pod is isolated, every pod reaches every other",
+	     l->name);
+	for (size_t i = 0; i < l->topo.nnamespaces && i < 6; i++) {
+		const struct topo_namespace *n = &l->topo.namespaces[i];
+		char labels[200] = "";
+		size_t o = 0;
+
+		for (size_t k = 0; k < n->nlabels && o < sizeof(labels); k++)
+			o += (size_t)snprintf(labels + o, sizeof(labels) - o, "%s%s=%s", k ? "," : "",
+					      n->labels[k].key, n->labels[k].value);
+		line(d, "namespace %s: labels %s", n->name, labels[0] ? labels : "none");
+	}
+	line(d, "the shipped example is the default lab with three policies: podpath --lab np setup "
+	     "-f docs/examples/network-policy.json (podpath's source; installed under "
+	     "share/doc/podpath/examples)");
+	line(d, "or isolate one pod here: podpath --lab %s break policy-denies (undo: podpath "
+	     "--lab %s break --undo)", l->name, l->name);
+	cmd(d, "every namespace's labels, which namespaceSelectors match",
+	    "podpath --lab %s -j status | jq -c '.namespaces[]'", l->name);
+}
+
+static void build_policy(struct explain_doc *d, const struct lab *l)
+{
+	const struct topo *t = &l->topo;
+	const struct topo_pod *c = client(l);
+	struct np_pair ok = { 0 }, no = { 0 };
+	const struct np_pair *show;
+	char chain[POLICY_NAME_MAX], a[ADDR_STRLEN], src[2 * TOPO_LABEL_MAX + 2];
+	char dst[2 * TOPO_LABEL_MAX + 8];
+	const char *node_ns;
+	size_t node;
+
+	if (!t->npolicies || !c) {
+		np_no_policies(d, l);
+		return;
+	}
+	np_policy_lines(d, t);
+	np_pairs(t, pod_index(l, c), &ok, &no);
+	np_named_port_line(d, t);
+	if (ok.found)
+		np_pair_line(d, t, &ok);
+	if (no.found)
+		np_pair_line(d, t, &no);
+	show = ok.found ? &ok : &no;
+	if (!show->found) {
+		line(d, "no policy isolates a pod that serves TCP here: nothing to probe");
+		goto out;
+	}
+	/* The chain that decided: the receiver's, if it is isolated. */
+	if (show->in.isolated) {
+		node = t->pods[show->dst].node;
+		policy_chain_pod(chain, sizeof(chain), POLICY_INGRESS, &t->pods[show->dst]);
+	} else {
+		node = t->pods[show->src].node;
+		policy_chain_pod(chain, sizeof(chain), POLICY_EGRESS, &t->pods[show->src]);
+	}
+	node_ns = l->plan.nodes[node].netns;
+	kernel_chain(d, node_ns, t->nodes[node].name, POLICY_TABLE, chain);
+	line(d, "node %s's own addresses reach its pods whatever the policies (set %s): the "
+	     "kubelet's probes", t->nodes[node].name, POLICY_SET_HOST);
+	cmd(d, "the node's whole policy table: dispatch maps, a chain per isolated pod and per "
+	    "policy, the selectors' sets", "ip netns exec %s nft list table ip %s", node_ns,
+	    POLICY_TABLE);
+	cmd(d, show->in.isolated ? "the chain to the pod: a jump per policy isolating it, then "
+	    "the drop" : "the chain from the pod: a jump per policy isolating it, then the drop",
+	    "ip netns exec %s nft list chain ip %s '%s'", node_ns, POLICY_TABLE, chain);
+	if (ok.found && (ok.in.isolated || ok.out.isolated)) {
+		const struct policy_side *sd = ok.in.isolated ? &ok.in : &ok.out;
+
+		policy_chain_policy(chain, sizeof(chain), sd->dir, &t->policies[sd->policy]);
+		cmd(d, "the rules of the policy that admitted it, each naming its spec path",
+		    "ip netns exec %s nft list chain ip %s '%s'",
+		    l->plan.nodes[t->pods[sd->pod].node].netns, POLICY_TABLE, chain);
+		cmd(d, "a connection a rule admits: the answer comes back",
+		    "podpath --lab %s exec %s -- curl -s -m 3 http://%s:%u/", l->name,
+		    np_pod(t, ok.src, src, sizeof(src)), addr_fmt(t->pods[ok.dst].ip, a), ok.port);
+	}
+	if (no.found)
+		cmd(d, "a connection no rule admits: the SYN is dropped, so curl gets no answer",
+		    "podpath --lab %s exec %s -- curl -s -m 2 http://%s:%u/ || echo 'no answer'",
+		    l->name, np_pod(t, no.src, src, sizeof(src)), addr_fmt(t->pods[no.dst].ip, a),
+		    no.port);
+	cmd(d, "the pod's own node reaches it all the same, as the kubelet's probes do",
+	    "podpath --lab %s exec node/%s -- curl -s -m 3 http://%s:%u/", l->name,
+	    t->nodes[t->pods[show->dst].node].name, addr_fmt(t->pods[show->dst].ip, a),
+	    show->port);
+	np_pod(t, show->src, src, sizeof(src));
+	snprintf(dst, sizeof(dst), "%s/%s:%u", t->pods[show->dst].ns, t->pods[show->dst].name,
+		 show->port);
+	trace_it(d, src, dst, "");
+out:
+	np_pair_free(&ok);
+	np_pair_free(&no);
+}
+
 static void build_summary(struct explain_doc *d, const struct lab *l)
 {
 	line(d, "lab %s: %s networking, kube-proxy %s, %zu Services, %zu Ingresses, %zu internet "
@@ -630,12 +999,12 @@ static void build_summary(struct explain_doc *d, const struct lab *l)
 
 static void (*const builders[])(struct explain_doc *, const struct lab *) = {
 	build_model, build_basics, build_c2c, build_p2p, build_cross, build_svc, build_dns,
-	build_egress, build_ingress, build_summary,
+	build_egress, build_ingress, build_policy, build_summary,
 };
 
 static const char *const *const concepts[] = {
 	model_text, basics_text, c2c_text, p2p_text, cross_text, svc_text, dns_text, egress_text,
-	ingress_text, summary_text,
+	ingress_text, policy_text, summary_text,
 };
 
 _Static_assert(sizeof(builders) / sizeof(builders[0]) == NTOPICS, "a builder per topic");

@@ -19,6 +19,8 @@
 #include "lab/lab.h"
 
 #define LAB_BREAK_FILE "break.json"
+/* The NetworkPolicy fault policy-denies adds, in its target's namespace. */
+#define LAB_BREAK_POLICY_NAME "podpath-break-deny"
 
 /* Where a fault is applied: what --on names. */
 enum lab_break_place {

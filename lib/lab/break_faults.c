@@ -21,6 +21,7 @@
 
 #include "edge/edge.h"
 #include "lab/break_int.h"
+#include "policy/policy.h"
 #include "proxy/names.h"
 #include "proxy/proxy.h"
 
@@ -392,6 +393,27 @@ static bool node_ingress(const struct lab *l, const struct lab_break_target *t, 
 			return true;
 	return why(buf, len, "node %s runs no ingress controller (the TLS handshake through "
 		   "it is what a smaller MTU breaks)", l->topo.nodes[t->index].name);
+}
+
+/* A pod no policy isolates for ingress yet: a deny-all adds no allow, so
+ * there it denies everything; where a policy isolates the pod already, the
+ * allows of that policy would still admit what they admit. */
+static bool pod_ingress_open(const struct lab *l, const struct lab_break_target *t, char *buf,
+			     size_t len)
+{
+	const struct topo *tp = &l->topo;
+
+	for (size_t i = 0; i < tp->npolicies; i++)
+		if (policy_isolates(tp, &tp->policies[i], t->index, POLICY_INGRESS))
+			return why(buf, len, "NetworkPolicy %s/%s isolates its ingress already (a "
+				   "deny-all would add no deny: the allows of all policies add up)",
+				   tp->policies[i].ns, tp->policies[i].name);
+	for (size_t i = 0; i < tp->npolicies; i++)
+		if (!strcmp(tp->policies[i].ns, tp->pods[t->index].ns) &&
+		    !strcmp(tp->policies[i].name, LAB_BREAK_POLICY_NAME))
+			return why(buf, len, "its namespace has a NetworkPolicy named %s already",
+				   LAB_BREAK_POLICY_NAME);
+	return pod_reachable(l, t, buf, len);
 }
 
 /* ---- default targets ----------------------------------------------------------- */
@@ -949,6 +971,11 @@ static int hairpin_off(struct brk_ctx *c)
 	return brk_hairpin_off(c, &w, c->l->plan.pods[c->t->index].host_ifindex);
 }
 
+static int policy_denies(struct brk_ctx *c)
+{
+	return brk_policy_deny(c, c->t->index);
+}
+
 static int conntrack_full(struct brk_ctx *c)
 {
 	struct brk_where w;
@@ -1044,6 +1071,11 @@ const struct brk_fault brk_faults[] = {
 	    "it is dropped", "the node's conntrack table, filled to nf_conntrack_max",
 	    LAB_BREAK_NODE, LAB_BREAK_ANY_MODE },
 	  needs_nodes, node_reachable, default_node, conntrack_full, trace_into_node },
+	{ { "policy-denies", "a NetworkPolicy isolates the pod's ingress and admits nothing: "
+	    "connections to it time out", "NetworkPolicy NAMESPACE/" LAB_BREAK_POLICY_NAME
+	    " selecting the pod's labels, in table ip network-policy of every node",
+	    LAB_BREAK_POD, LAB_BREAK_ANY_MODE },
+	  NULL, pod_ingress_open, default_pod, policy_denies, trace_to_pod },
 };
 
 const size_t brk_nfaults = sizeof(brk_faults) / sizeof(brk_faults[0]);

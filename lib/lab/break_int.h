@@ -32,6 +32,7 @@ enum brk_kind {
 	BRK_NFT_ELEM_ADDED,	/* msg: the element added */
 	BRK_IPT_RULE,		/* msg: ipt_entry appended to chain name of table key */
 	BRK_CT_FILL,		/* num conntrack entries with mark num2 were added */
+	BRK_POLICY_ADDED,	/* NetworkPolicy key/name was added to the lab's policies */
 	BRK_KIND_COUNT
 };
 
@@ -154,6 +155,10 @@ int brk_ipt_drop(struct brk_ctx *c, const struct brk_where *w, const char *table
 		 const char *chain, struct cidr net);
 /* Fill the conntrack table of w to its limit with assured entries. */
 int brk_ct_fill(struct brk_ctx *c, const struct brk_where *w);
+/* NetworkPolicy LAB_BREAK_POLICY_NAME in pod's namespace, isolating the
+ * ingress of the pods with pod's labels and admitting nothing, added to
+ * the lab's policies and installed on every node (break_policy.c). */
+int brk_policy_deny(struct brk_ctx *c, size_t pod);
 
 /* Reverting (break_undo.c calls these; each runs in ch->netns). */
 int brk_net_revert(struct lab *l, struct brk_change *ch, struct pp_err *e);
@@ -161,6 +166,7 @@ int brk_nft_revert(struct lab *l, struct brk_change *ch, struct pp_err *e);
 int brk_process_revert(struct lab *l, struct brk_change *ch, struct pp_err *e);
 int brk_ipt_revert(struct lab *l, struct brk_change *ch, struct pp_err *e);
 int brk_ct_revert(struct lab *l, struct brk_change *ch, struct pp_err *e);
+int brk_policy_revert(struct lab *l, struct brk_change *ch, struct pp_err *e);
 
 /* The fault present, as break.json holds it (break_state.c). */
 struct brk_file {

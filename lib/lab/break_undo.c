@@ -30,6 +30,7 @@ static const struct {
 	[BRK_NFT_ELEM_ADDED] = { "nft-element-added", brk_nft_revert },
 	[BRK_IPT_RULE] = { "iptables-legacy-rule-added", brk_ipt_revert },
 	[BRK_CT_FILL] = { "conntrack-filled", brk_ct_revert },
+	[BRK_POLICY_ADDED] = { "network-policy-added", brk_policy_revert },
 };
 
 const char *brk_kind_name(enum brk_kind k)

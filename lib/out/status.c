@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "out/status.h"
+#include "policy/describe.h"
 
 #define GREEN "\033[32m"
 #define RED "\033[31m"
@@ -47,6 +48,62 @@ static void ingress_text(FILE *f, const struct topo *t)
 					      g->rules[r].host);
 		fprintf(f, "%-14s %-16s %-36s %-15s %s\n", g->ns, g->name, hosts,
 			lb && lb->lb_ip ? addr_fmt(lb->lb_ip, a) : "<none>", g->ntls ? "80, 443" : "80");
+	}
+}
+
+/* A direction's column: "3 pods, 1 rule", or "-" when the policy's
+ * policyTypes leave that direction alone. */
+static void dir_cell(const struct topo *t, const struct topo_policy *p, enum policy_dir dir,
+		     char *buf, size_t len)
+{
+	size_t n = policy_desc_isolated(t, p, dir);
+	size_t r = dir == POLICY_INGRESS ? p->nin : p->nout;
+
+	if (!(dir == POLICY_INGRESS ? p->ingress : p->egress))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%zu pod%s, %zu rule%s", n, n == 1 ? "" : "s", r, r == 1 ? "" : "s");
+}
+
+/* NetworkPolicies as kubectl lists them, with what each isolates, then the
+ * namespaces' labels their namespaceSelectors match; nothing at all in a
+ * lab without policies. */
+static void policies_text(FILE *f, const struct topo *t)
+{
+	size_t wns = 9, wp = 6, wsel = 12;
+	char sel[512], in[48], out[48];
+
+	if (!t->npolicies)
+		return;
+	for (size_t i = 0; i < t->npolicies; i++) {
+		wns = width(wns, t->policies[i].ns);
+		wp = width(wp, t->policies[i].name);
+		policy_desc_selector(&t->policies[i].pods, sel, sizeof(sel));
+		wsel = width(wsel, sel);
+	}
+	fprintf(f, "\n%-*s  %-*s  %-*s  %-14s  %-4s  %-16s  %s\n", (int)wns, "NAMESPACE", (int)wp,
+		"POLICY", (int)wsel, "POD-SELECTOR", "POLICY-TYPES", "PODS", "INGRESS", "EGRESS");
+	for (size_t i = 0; i < t->npolicies; i++) {
+		const struct topo_policy *p = &t->policies[i];
+
+		policy_desc_selector(&p->pods, sel, sizeof(sel));
+		dir_cell(t, p, POLICY_INGRESS, in, sizeof(in));
+		dir_cell(t, p, POLICY_EGRESS, out, sizeof(out));
+		fprintf(f, "%-*s  %-*s  %-*s  %-14s  %-4zu  %-16s  %s\n", (int)wns, p->ns, (int)wp,
+			p->name, (int)wsel, sel[0] ? sel : "<none>", policy_desc_types(p),
+			policy_desc_selected(t, p), in, out);
+	}
+	wns = 9;
+	for (size_t i = 0; i < t->nnamespaces; i++)
+		wns = width(wns, t->namespaces[i].name);
+	fprintf(f, "\n%-*s  %s\n", (int)wns, "NAMESPACE", "LABELS");
+	for (size_t i = 0; i < t->nnamespaces; i++) {
+		const struct topo_namespace *n = &t->namespaces[i];
+
+		fprintf(f, "%-*s ", (int)wns, n->name);
+		for (size_t k = 0; k < n->nlabels; k++)
+			fprintf(f, "%s%s=%s", k ? "," : " ", n->labels[k].key, n->labels[k].value);
+		fputc('\n', f);
 	}
 }
 
@@ -268,6 +325,7 @@ void out_status_text(FILE *f, const struct out_status *s)
 		fputc('\n', f);
 	}
 	ingress_text(f, t);
+	policies_text(f, t);
 	internet_text(f, s);
 	out_status_damage_text(f, s);
 	fault_text(f, s);
@@ -388,6 +446,102 @@ static json_t *ingresses_json(const struct out_status *s)
 	return a;
 }
 
+static json_t *labels_json(const struct topo_label *l, size_t n)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; o && i < n; i++)
+		json_object_set_new(o, l[i].key, json_string(l[i].value));
+	return o;
+}
+
+static json_t *namespaces_json(const struct topo *t)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < t->nnamespaces; i++)
+		json_array_append_new(a, json_pack("{s:s, s:o, s:b}", "name", t->namespaces[i].name,
+						   "labels", labels_json(t->namespaces[i].labels,
+									 t->namespaces[i].nlabels),
+						   "declared", t->namespaces[i].declared));
+	return a;
+}
+
+/* A label selector in Kubernetes' own shape; {} selects everything. */
+static json_t *selector_json(const struct topo_selector *sel)
+{
+	json_t *o = json_object(), *exprs;
+
+	if (sel->nmatch)
+		json_object_set_new(o, "matchLabels", labels_json(sel->match, sel->nmatch));
+	if (!sel->nexprs)
+		return o;
+	exprs = json_array();
+	for (size_t i = 0; i < sel->nexprs; i++) {
+		const struct topo_sel_expr *x = &sel->exprs[i];
+		json_t *e = json_pack("{s:s, s:s}", "key", x->key, "operator", topo_sel_op_name(x->op));
+
+		if (x->op == TOPO_SEL_IN || x->op == TOPO_SEL_NOT_IN) {
+			json_t *v = json_array();
+
+			for (size_t k = 0; k < x->nvalues; k++)
+				json_array_append_new(v, json_string(x->values[k]));
+			json_object_set_new(e, "values", v);
+		}
+		json_array_append_new(exprs, e);
+	}
+	json_object_set_new(o, "matchExpressions", exprs);
+	return o;
+}
+
+/* The pods policy p isolates in direction dir, as NAMESPACE/NAME. */
+static json_t *isolated_json(const struct topo *t, const struct topo_policy *p,
+			     enum policy_dir dir)
+{
+	json_t *a = json_array();
+	char pod[2 * TOPO_LABEL_MAX + 2];
+
+	for (size_t i = 0; a && i < t->npods; i++)
+		if (policy_isolates(t, p, i, dir)) {
+			snprintf(pod, sizeof(pod), "%s/%s", t->pods[i].ns, t->pods[i].name);
+			json_array_append_new(a, json_string(pod));
+		}
+	return a;
+}
+
+/* Each NetworkPolicy: what it selects, what it isolates in which
+ * direction, how many rules it has (the rules themselves are in the lab's
+ * state, as the topology gave them). */
+static json_t *policies_json(const struct topo *t)
+{
+	json_t *a = json_array();
+	char pod[2 * TOPO_LABEL_MAX + 2];
+
+	for (size_t i = 0; a && i < t->npolicies; i++) {
+		const struct topo_policy *p = &t->policies[i];
+		json_t *types = json_array(), *sel = json_array();
+
+		if (p->ingress)
+			json_array_append_new(types, json_string("Ingress"));
+		if (p->egress)
+			json_array_append_new(types, json_string("Egress"));
+		for (size_t k = 0; k < t->npods; k++)
+			if (policy_selects(t, p, k)) {
+				snprintf(pod, sizeof(pod), "%s/%s", t->pods[k].ns, t->pods[k].name);
+				json_array_append_new(sel, json_string(pod));
+			}
+		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o, s:o, s:{s:o, s:o}, s:{s:I, s:I}}",
+						   "namespace", p->ns, "name", p->name,
+						   "podSelector", selector_json(&p->pods),
+						   "policyTypes", types, "selects", sel, "isolates",
+						   "ingress", isolated_json(t, p, POLICY_INGRESS),
+						   "egress", isolated_json(t, p, POLICY_EGRESS), "rules",
+						   "ingress", (json_int_t)p->nin, "egress",
+						   (json_int_t)p->nout));
+	}
+	return a;
+}
+
 json_t *out_status_json(const struct out_status *s)
 {
 	const struct lab *l = s->lab;
@@ -431,7 +585,7 @@ json_t *out_status_json(const struct out_status *s)
 
 	for (size_t i = 0; i < t->nservices; i++)
 		json_array_append_new(services, service_json(t, &t->services[i]));
-	return json_pack("{s:i, s:s, s:I, s:{s:s, s:s, s:s, s:s, s:s, s:i, s:s}, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:i, s:s, s:I, s:{s:s, s:s, s:s, s:s, s:s, s:i, s:s}, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 			 "schema", 1, "lab", l->name, "created", (json_int_t)l->created,
 			 "network", "mode", topo_mode_name(t->net.mode), "vpcCIDR",
 			 cidr_fmt(&t->net.vpc_cidr, c), "vpcRouter", addr_fmt(t->net.vpc_router, r),
@@ -439,7 +593,8 @@ json_t *out_status_json(const struct out_status *s)
 			 cidr_fmt(&t->net.service_cidr, c3), "mtu", (int)t->net.mtu,
 			 "clusterDomain", t->net.domain, "nodes", nodes, "pods", pods,
 			 "services", services, "internet", internet_json(s), "ingresses",
-			 ingresses_json(s), "damage", damage_json(s->damage), "fault",
+			 ingresses_json(s), "namespaces", namespaces_json(t), "networkPolicies",
+			 policies_json(t), "damage", damage_json(s->damage), "fault",
 			 fault_json(s->fault));
 }
 
@@ -491,6 +646,30 @@ static void dot_services(FILE *f, const struct topo *t)
 	}
 }
 
+/* NetworkPolicies: a note per policy and an edge to each pod it isolates,
+ * one per direction, labelled ingress or egress. */
+static void dot_policies(FILE *f, const struct topo *t)
+{
+	static const enum policy_dir dirs[] = { POLICY_INGRESS, POLICY_EGRESS };
+	char sel[256];
+
+	for (size_t i = 0; i < t->npolicies; i++) {
+		const struct topo_policy *p = &t->policies[i];
+
+		policy_desc_selector(&p->pods, sel, sizeof(sel));
+		fprintf(f, "\t\"netpol/%s/%s\" [label=\"netpol %s/%s\\npodSelector %s\\n%s\", "
+			"shape=note, color=orange];\n", p->ns, p->name, p->ns, p->name,
+			sel[0] ? sel : "{} (every pod)", policy_desc_types(p));
+		for (size_t d = 0; d < 2; d++)
+			for (size_t k = 0; k < t->npods; k++)
+				if (policy_isolates(t, p, k, dirs[d]))
+					fprintf(f, "\t\"netpol/%s/%s\" -> \"%s/%s\" [label=\"%s\", "
+						"color=orange, style=bold];\n", p->ns, p->name,
+						t->pods[k].ns, t->pods[k].name,
+						policy_desc_dir(dirs[d]));
+	}
+}
+
 void out_status_dot(FILE *f, const struct out_status *s)
 {
 	const struct lab *l = s->lab;
@@ -524,5 +703,6 @@ void out_status_dot(FILE *f, const struct out_status *s)
 	}
 	dot_edge(f, t);
 	dot_services(f, t);
+	dot_policies(f, t);
 	fprintf(f, "}\n");
 }

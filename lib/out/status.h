@@ -24,11 +24,15 @@ struct out_status {
  * (nothing if there is none). */
 void out_status_damage_text(FILE *f, const struct out_status *s);
 
-/* Text tables: summary line, nodes, pods with containers. */
+/* Text tables: summary line, nodes, pods with containers, Services,
+ * Ingresses, NetworkPolicies and namespaces' labels (only when the lab has
+ * policies), the internet. */
 void out_status_text(FILE *f, const struct out_status *s);
-/* {"schema":1, "lab", "network", "nodes", "pods", ...}; caller owns the result. */
+/* {"schema":1, "lab", "network", "nodes", "pods", ..., "namespaces",
+ * "networkPolicies", ...}; caller owns the result. */
 struct json_t *out_status_json(const struct out_status *s);
-/* A Graphviz digraph: VPC, nodes as clusters, pods inside, links as edges. */
+/* A Graphviz digraph: VPC, nodes as clusters, pods inside, links as edges;
+ * Services to their endpoints, NetworkPolicies to the pods they isolate. */
 void out_status_dot(FILE *f, const struct out_status *s);
 
 #endif

@@ -433,9 +433,133 @@ static json_t *findings_json(const struct trace *t)
 						   "drop_reason", x->drop_reason[0] ? json_string(x->drop_reason) : json_null(),
 						   "drop_function", x->drop_func[0] ? json_string(x->drop_func) : json_null(),
 						   "command", x->command));
+		json_object_set_new(json_array_get(a, i), "policy",
+				    x->policy_dir >= 0 ? json_string(trace_policy_dir_name((enum policy_dir)x->policy_dir))
+						       : json_null());
 		json_object_set_new(json_array_get(a, i), "text", json_string(x->text ? x->text : ""));
 	}
 	return a;
+}
+
+/* ---- NetworkPolicy ------------------------------------------------------ */
+
+static void pol_name(const struct trace *t, size_t i, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", t->lab->topo.policies[i].ns, t->lab->topo.policies[i].name);
+}
+
+static const char *pol_nft_verdict(enum trace_policy_nft v)
+{
+	return v == TRACE_POLICY_NFT_DROP ? "drop" : "accept";
+}
+
+/* One direction: the lab's policies on the packet the hook saw, and the
+ * kernel's rule that decided. */
+static void policy_side_text(FILE *f, const struct trace *t, const struct trace_policy *p)
+{
+	const struct topo_pod *pod = &t->lab->topo.pods[p->pod];
+	const struct policy_side *s = &p->side;
+	char a[ADDR_STRLEN], b[ADDR_STRLEN], name[2 * TOPO_LABEL_MAX + 2];
+	char rule[2 * TOPO_LABEL_MAX + 96];
+
+	fprintf(f, "  %s %s %s/%s (%s > %s", trace_policy_dir_name(p->dir),
+		p->dir == POLICY_INGRESS ? "to" : "from", pod->ns, pod->name,
+		addr_fmt(p->flow.saddr, a), addr_fmt(p->flow.daddr, b));
+	if (p->flow.l4proto == IPPROTO_ICMP)
+		fprintf(f, " icmp");
+	else
+		fprintf(f, ":%u %s", p->flow.dport, p->flow.l4proto == IPPROTO_UDP ? "udp"
+						     : p->flow.l4proto == IPPROTO_SCTP ? "sctp" : "tcp");
+	fprintf(f, "%s): ", p->flow_seen ? "" : p->flow_sent ? ", as sent: not seen there"
+								: ", from the captures");
+	if (s->exempt) {
+		fprintf(f, "its own node, never subject to policy\n");
+	} else if (!s->isolated) {
+		fprintf(f, "not isolated\n");
+	} else {
+		fprintf(f, "isolated by ");
+		for (size_t i = 0; i < s->nisolating; i++) {
+			pol_name(t, s->isolating[i], name, sizeof(name));
+			fprintf(f, "%s%s", i ? ", " : "", name);
+		}
+		if (s->allowed) {
+			policy_rule_comment(rule, sizeof(rule), &t->lab->topo.policies[s->policy],
+					    p->dir, s->rule, s->peer, s->port);
+			fprintf(f, "; admitted by %s\n", rule);
+		} else {
+			fprintf(f, "; no rule admits it\n");
+		}
+	}
+	/* The rule's text ends in its verdict; a chain's policy says it. */
+	if (p->nft != TRACE_POLICY_NFT_NONE)
+		fprintf(f, "      nftables in %s: table %s chain %s, %s%s%s%s%s%s\n",
+			t->ns_label[p->ns], POLICY_TABLE, p->chain, p->nft_policy ? "policy " : "rule ",
+			p->nft_policy ? pol_nft_verdict(p->nft) : p->rule,
+			p->comment[0] ? " (comment \"" : "", p->comment, p->comment[0] ? "\")" : "",
+			trace_policy_kernel_agrees(p) ? "" : "; not what the lab's policies decide");
+}
+
+/* Both directions, when the lab has policies or the kernel's table acted. */
+static void policy_text(FILE *f, const struct trace *t)
+{
+	bool any = t->lab && t->lab->topo.npolicies;
+
+	for (size_t d = 0; d < 2; d++)
+		any |= t->policy[d].valid && t->policy[d].nft != TRACE_POLICY_NFT_NONE;
+	if (!any || (!t->policy[POLICY_EGRESS].valid && !t->policy[POLICY_INGRESS].valid))
+		return;
+	fprintf(f, "\nnetwork policy:\n");
+	if (t->policy[POLICY_EGRESS].valid)
+		policy_side_text(f, t, &t->policy[POLICY_EGRESS]);
+	if (t->policy[POLICY_INGRESS].valid)
+		policy_side_text(f, t, &t->policy[POLICY_INGRESS]);
+}
+
+static json_t *policy_side_json(const struct trace *t, const struct trace_policy *p)
+{
+	const struct topo_pod *pod = &t->lab->topo.pods[p->pod];
+	const struct policy_side *s = &p->side;
+	char a[ADDR_STRLEN], b[ADDR_STRLEN], name[2 * TOPO_LABEL_MAX + 2], path[96];
+	json_t *o, *by = json_array(), *adm = json_null(), *nft = json_null();
+
+	for (size_t i = 0; by && i < s->nisolating; i++) {
+		pol_name(t, s->isolating[i], name, sizeof(name));
+		json_array_append_new(by, json_string(name));
+	}
+	if (s->isolated && s->allowed && !s->exempt) {
+		pol_name(t, s->policy, name, sizeof(name));
+		trace_policy_rule_path(p, path, sizeof(path));
+		adm = json_pack("{s:s, s:I, s:o, s:o, s:s}", "policy", name, "rule", (json_int_t)s->rule,
+				"peer", s->peer == POLICY_ANY ? json_null() : json_integer((json_int_t)s->peer),
+				"port", s->port == POLICY_ANY ? json_null() : json_integer((json_int_t)s->port),
+				"path", path);
+	}
+	if (p->nft != TRACE_POLICY_NFT_NONE)
+		nft = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:b}", "netns", t->ns[p->ns],
+				"place", t->ns_label[p->ns], "table", POLICY_TABLE, "chain", p->chain,
+				"handle", (json_int_t)p->handle, "rule", p->rule, "comment", p->comment,
+				"verdict", pol_nft_verdict(p->nft), "agrees",
+				trace_policy_kernel_agrees(p));
+	snprintf(name, sizeof(name), "%s/%s", pod->ns, pod->name);
+	o = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:i, s:i}, s:s, s:b, s:b, s:o, s:b, s:o, s:o}",
+		      "direction", trace_policy_dir_name(p->dir), "pod", name, "node",
+		      t->lab->topo.nodes[pod->node].name,
+		      "packet", "src", addr_fmt(p->flow.saddr, a), "dst", addr_fmt(p->flow.daddr, b),
+		      "protocol", p->flow.l4proto, "port", p->flow.dport,
+		      "packet_from", p->flow_seen ? "nftables" : p->flow_sent ? "probe" : "capture",
+		      "exempt", s->exempt, "isolated", s->isolated, "isolated_by", by,
+		      "allowed", s->allowed, "admitted_by", adm, "nftables", nft);
+	return o;
+}
+
+/* {"egress": ..., "ingress": ...}, each null where no pod of the lab is
+ * on that side. */
+static json_t *policy_json(const struct trace *t)
+{
+	const struct trace_policy *e = &t->policy[POLICY_EGRESS], *i = &t->policy[POLICY_INGRESS];
+
+	return json_pack("{s:o, s:o}", "egress", e->valid ? policy_side_json(t, e) : json_null(),
+			 "ingress", i->valid ? policy_side_json(t, i) : json_null());
 }
 
 void out_trace_text(FILE *f, const struct trace *t, bool color)
@@ -482,6 +606,7 @@ void out_trace_text(FILE *f, const struct trace *t, bool color)
 				c->dnat ? " [DNAT]" : "", c->snat ? " [SNAT]" : "", c->state[0] ? " " : "",
 				c->state);
 	}
+	policy_text(f, t);
 	fprintf(f, "\nverdict: %s%s%s: %s\n", color ? (ok ? GREEN : RED) : "",
 		trace_verdict_name(t->verdict), color ? RESET : "", t->reason);
 	if (!ok)
@@ -536,13 +661,22 @@ static json_t *expected_json(const struct trace *t)
 	for (size_t i = 0; a && i < t->nexpect; i++) {
 		const struct trace_expect *x = &t->expect[i];
 		json_t *o = json_pack("{s:s, s:s, s:s, s:o}", "kind",
-				      x->kind == TRACE_EXPECT_DNAT ? "dnat" : "hop", "netns",
+				      x->kind == TRACE_EXPECT_DNAT ? "dnat"
+				      : x->kind == TRACE_EXPECT_POLICY ? "policy" : "hop", "netns",
 				      t->ns[x->ns], "place", t->ns_label[x->ns], "seen_at_hop",
 				      x->seen >= 0 ? json_integer(x->seen + 1) : json_null());
 
 		if (o && x->kind == TRACE_EXPECT_HOP) {
 			json_object_set_new(o, "interface", json_string(x->ifname));
 			json_object_set_new(o, "io", json_string(x->outgoing ? "out" : "in"));
+		}
+		if (o && x->kind == TRACE_EXPECT_POLICY) {
+			const struct topo_pod *pod = &t->lab->topo.pods[x->pod];
+			char name[2 * TOPO_LABEL_MAX + 2];
+
+			snprintf(name, sizeof(name), "%s/%s", pod->ns, pod->name);
+			json_object_set_new(o, "direction", json_string(trace_policy_dir_name(x->dir)));
+			json_object_set_new(o, "pod", json_string(name));
 		}
 		json_array_append_new(a, o);
 	}
@@ -569,7 +703,7 @@ static json_t *divergence_json(const struct trace *t)
 		json_object_set_new(o, "io", json_null());
 	} else if (o && d->kind != TRACE_DIV_NONE) {
 		bool dnat = d->hop < 0 && d->expect >= 0 &&
-			    t->expect[d->expect].kind == TRACE_EXPECT_DNAT;
+			    t->expect[d->expect].kind != TRACE_EXPECT_HOP;
 
 		json_object_set_new(o, "netns", json_string(t->ns[d->ns]));
 		json_object_set_new(o, "place", json_string(t->ns_label[d->ns]));
@@ -670,6 +804,7 @@ json_t *out_trace_json(const struct trace *t)
 		json_object_set_new(o, "observer_losses", losses_json(t));
 		json_object_set_new(o, "kernel_drops", drops_json(t));
 		json_object_set_new(o, "plan_differences", plan_json(t));
+		json_object_set_new(o, "policy", policy_json(t));
 	}
 	/* Behind the ingress: the second connection, as a trace of its own. */
 	if (o && t->proxy_pod >= 0) {

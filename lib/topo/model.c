@@ -150,6 +150,17 @@ const struct topo_pod *topo_pod_find(const struct topo *t, const char *ns, const
 	return NULL;
 }
 
+const struct topo_namespace *topo_namespace_find(const struct topo *t, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < t->nnamespaces; i++) {
+		if (!strcmp(t->namespaces[i].name, name))
+			return &t->namespaces[i];
+	}
+	return NULL;
+}
+
 const struct topo_service *topo_service_find(const struct topo *t, const char *ns,
 					    const char *name)
 {
@@ -161,14 +172,6 @@ const struct topo_service *topo_service_find(const struct topo *t, const char *n
 		if (!strcmp(t->services[i].ns, ns) && !strcmp(t->services[i].name, name))
 			return &t->services[i];
 	}
-	return NULL;
-}
-
-const struct topo_namespace *topo_namespace_find(const struct topo *t, const char *name)
-{
-	for (size_t i = 0; name && i < t->nnamespaces; i++)
-		if (!strcmp(t->namespaces[i].name, name))
-			return &t->namespaces[i];
 	return NULL;
 }
 

@@ -113,7 +113,7 @@ static int check_namespaces(const struct topo *t, struct topo_key *keys, size_t 
 int topo_namespaces_plan(const struct topo *t, struct topo_plan *plan, struct topo_error *err)
 {
 	size_t nold = t->nnamespaces, nkeys, nnew = 0, i, k;
-	struct topo_key *keys = NULL, *fresh = NULL;
+	struct topo_key *keys = NULL;
 	bool changed = false;
 	size_t *dup = NULL;
 	int ret = 0;
@@ -148,8 +148,8 @@ int topo_namespaces_plan(const struct topo *t, struct topo_plan *plan, struct to
 		if (keys[i].i >= nold)
 			keys[nnew++] = keys[i];	/* nnew <= i: overwrites only keys read */
 	}
-	fresh = keys;
-	qsort(fresh, nnew, sizeof(*fresh), key_cmp_index);
+	/* keys[0..nnew) now hold the new names: put them in document order. */
+	qsort(keys, nnew, sizeof(*keys), key_cmp_index);
 	for (i = 0; i < nold && !changed; i++)
 		changed = !has_name_label(&t->namespaces[i]);
 	if (!nnew && !changed)
@@ -177,7 +177,7 @@ int topo_namespaces_plan(const struct topo *t, struct topo_plan *plan, struct to
 	for (i = 0; i < nnew; i++) {
 		struct topo_namespace *n = &plan->ns[nold + i];
 
-		snprintf(n->name, sizeof(n->name), "%s", fresh[i].ns);
+		snprintf(n->name, sizeof(n->name), "%s", keys[i].ns);
 		n->labels = with_name_label(NULL, 0, n->name);
 		if (!n->labels) {
 			ret = topo_err_nomem(err);

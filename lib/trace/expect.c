@@ -47,6 +47,9 @@ static ssize_t step_ns(struct trace *t, const char *netns)
 
 	if (t->expect_unobserved || t->nexpect >= TRACE_MAX_HOPS)
 		return -1;
+	/* A denial by the lab's policies ends the prediction. */
+	if (t->nexpect && t->expect[t->nexpect - 1].kind == TRACE_EXPECT_POLICY)
+		return -1;
 	i = ns_index(t, netns);
 	if (i < 0)
 		t->expect_unobserved = netns;
@@ -75,6 +78,37 @@ static void dnat_add(struct trace *t, const char *netns)
 		return;
 	t->expect[t->nexpect++] = (struct trace_expect){ .kind = TRACE_EXPECT_DNAT,
 							 .ns = (size_t)i, .seen = -1 };
+}
+
+/* Do the lab's NetworkPolicies deny the request in direction dir? Their
+ * verdict on the packet as that hook saw it (netpol.c): the choices the
+ * topology leaves open (kube-proxy's endpoint, a SNAT's address) as the
+ * packets show them. */
+static bool policy_denies(const struct trace *t, enum policy_dir dir)
+{
+	return t->policy[dir].valid && !t->policy[dir].side.allowed;
+}
+
+/* The denial in direction dir, on the node of that side's pod: the
+ * prediction stops there. */
+static void policy_add(struct trace *t, enum policy_dir dir)
+{
+	const struct trace_policy *p = &t->policy[dir];
+	ssize_t i = step_ns(t, t->lab->plan.nodes[t->lab->topo.pods[p->pod].node].netns);
+
+	if (i < 0)
+		return;
+	t->expect[t->nexpect++] = (struct trace_expect){ .kind = TRACE_EXPECT_POLICY,
+							 .ns = (size_t)i, .dir = dir,
+							 .pod = p->pod, .seen = -1 };
+}
+
+/* Egress from a source pod denied: after the source's node took the
+ * request in (and kube-proxy's DNAT, before the forward hook). */
+static void egress_check(struct trace *t)
+{
+	if (t->src.kind == TRACE_EP_POD && policy_denies(t, POLICY_EGRESS))
+		policy_add(t, POLICY_EGRESS);
 }
 
 /* Leaving node `node` towards another node, or arriving from one; overlay:
@@ -145,6 +179,11 @@ static void to_pod(struct trace *t, size_t pod, bool bridge)
 	const struct lab_plan *p = &t->lab->plan;
 	const char *ns = p->nodes[t->lab->topo.pods[pod].node].netns;
 
+	/* Ingress denied: postrouting drops it before it leaves for the pod. */
+	if (policy_denies(t, POLICY_INGRESS) && t->policy[POLICY_INGRESS].pod == pod) {
+		policy_add(t, POLICY_INGRESS);
+		return;
+	}
 	if (bridge)
 		hop_add(t, ns, LAB_BRIDGE_NAME, true);
 	hop_add(t, ns, p->pods[pod].host_if, true);
@@ -164,6 +203,8 @@ static bool request_hop(const struct trace_hop *h)
 	       !(k->otherhost && !k->outgoing && !strcmp(k->ifname, "eth0"));
 }
 
+static ssize_t endpoint_by_policy(const struct trace *t);
+
 /* The endpoint (pod index) of t's Service port the request was seen going
  * to, -1 if none: kube-proxy's choice, as the packets show it. */
 static ssize_t endpoint_seen(const struct trace *t)
@@ -181,19 +222,38 @@ static ssize_t endpoint_seen(const struct trace *t)
 			    s->endpoints[e].port[t->svc.port] == k->dport)
 				return (ssize_t)s->endpoints[e].pod;
 	}
-	return -1;
+	return endpoint_by_policy(t);
 }
 
-static bool is_endpoint(const struct trace *t, const struct capture_pkt *k)
+static bool is_endpoint_addr(const struct trace *t, uint32_t daddr, uint16_t dport)
 {
 	const struct topo *topo = &t->lab->topo;
 	const struct topo_service *s = &topo->services[t->svc.svc];
 
 	for (size_t e = 0; e < s->nendpoints; e++)
-		if (topo->pods[s->endpoints[e].pod].ip == k->daddr &&
-		    s->endpoints[e].port[t->svc.port] == k->dport)
+		if (topo->pods[s->endpoints[e].pod].ip == daddr &&
+		    s->endpoints[e].port[t->svc.port] == dport)
 			return true;
 	return false;
+}
+
+static bool is_endpoint(const struct trace *t, const struct capture_pkt *k)
+{
+	return is_endpoint_addr(t, k->daddr, k->dport);
+}
+
+/* A packet dropped by policy right after kube-proxy's DNAT shows its
+ * endpoint in no capture, but the policy table's trace events carry it:
+ * the endpoint that side's hook saw (netpol.c), -1 if none. */
+static ssize_t endpoint_by_policy(const struct trace *t)
+{
+	for (size_t d = 0; d < 2; d++) {
+		const struct trace_policy *p = &t->policy[d];
+
+		if (p->valid && p->flow_seen && is_endpoint_addr(t, p->flow.daddr, p->flow.dport))
+			return policy_pod_by_addr(&t->lab->topo, p->flow.daddr);
+	}
+	return -1;
 }
 
 /* The node the load balancer forwarded the request to (its DNAT to the
@@ -229,6 +289,8 @@ static void service_leg(struct trace *t, size_t node, bool arrived)
 	if (!topo_svc_port_endpoints(&topo->services[t->svc.svc], t->svc.port))
 		return;
 	dnat_add(t, t->lab->plan.nodes[node].netns);
+	if (t->src.node == (ssize_t)node)
+		egress_check(t);
 	ep = endpoint_seen(t);
 	if (ep < 0)
 		return;
@@ -331,6 +393,7 @@ static void expect_build(struct trace *t)
 		if (node < 0 || s->node < 0)
 			return;
 		if (node != s->node) {
+			egress_check(t);
 			node_wire(t, (size_t)s->node, true, false);
 			node_wire(t, (size_t)node, false, false);
 		}
@@ -342,13 +405,18 @@ static void expect_build(struct trace *t)
 	if (d->kind == TRACE_EP_IP && cidr_contains(&t->lab->topo.net.service_cidr, d->ip))
 		return;
 	if (d->kind == TRACE_EP_POD && s->node == d->node && s->kind == TRACE_EP_POD) {
-		/* Same node: bridged (routed by the node in vpc mode). */
+		/* Same node: bridged (routed by the node in vpc mode); the
+		 * forward hook and postrouting see it on the way. */
+		egress_check(t);
+		if (policy_denies(t, POLICY_INGRESS) && t->policy[POLICY_INGRESS].pod == (size_t)d->pod)
+			policy_add(t, POLICY_INGRESS);
 		hop_add(t, p->nodes[d->node].netns, p->pods[d->pod].host_if, true);
 		hop_add(t, d->netns, "eth0", false);
 		return;
 	}
 	if (s->kind == TRACE_EP_POD && bridge)
 		hop_add(t, p->nodes[s->node].netns, LAB_BRIDGE_NAME, false);
+	egress_check(t);
 	/* Out of the cluster by the node's default route, not the overlay. */
 	if (d->outside) {
 		if (s->node >= 0)
@@ -418,11 +486,56 @@ static int dnat_step(struct trace *t, size_t xi, size_t h, const struct capture_
 	return 0;
 }
 
+/* Past the denial of step j, is hop h still short of it: a place passed
+ * before (seen again), or the request coming into the namespace of the
+ * denial (the hooks that deny come after every way in, and before every
+ * way out)? */
+static bool short_of_denial(const struct trace *t, size_t h, size_t j)
+{
+	if (t->hops[h].ns == t->expect[j].ns && !t->hops[h].pkt->outgoing)
+		return true;
+	for (size_t i = 0; i < j; i++)
+		if (hop_meets(t, h, &t->expect[i]))
+			return true;
+	return false;
+}
+
+/* The last request hop in namespace ns, -1 if none. */
+static ssize_t last_hop_in(const struct trace *t, size_t ns)
+{
+	ssize_t last = -1;
+
+	for (size_t h = 0; h < t->nhops; h++)
+		if (request_hop(&t->hops[h]) && t->hops[h].ns == ns)
+			last = (ssize_t)h;
+	return last;
+}
+
+/* The policy step j ends the walk: a DNAT step just before it that no
+ * capture could show (the packet was dropped right after it) is met by the
+ * policy table's trace events, which saw the endpoint; the denial itself is
+ * met where the request was last seen, on that node, unless it went on. */
+static size_t policy_end(struct trace *t, size_t j, bool went_on)
+{
+	struct trace_expect *x = &t->expect[j];
+
+	if (x->kind == TRACE_EXPECT_DNAT && j + 1 < t->nexpect &&
+	    t->expect[j + 1].kind == TRACE_EXPECT_POLICY && endpoint_by_policy(t) >= 0) {
+		x->seen = last_hop_in(t, x->ns);
+		x = &t->expect[++j];
+	}
+	if (x->kind != TRACE_EXPECT_POLICY || went_on)
+		return j;
+	x->seen = last_hop_in(t, x->ns);
+	return x->seen >= 0 ? j + 1 : j;
+}
+
 /* Walk the request hops in time order against the steps; fills each step's
  * seen and t->div (the first divergence). */
 static void walk(struct trace *t)
 {
 	const struct capture_pkt *dnat_from = NULL;
+	bool went_on = false;
 	size_t j = 0;
 
 	t->div = (struct trace_divergence){ .kind = TRACE_DIV_NONE, .expect = -1, .hop = -1 };
@@ -431,6 +544,15 @@ static void walk(struct trace *t)
 
 		if (!request_hop(&t->hops[h]))
 			continue;
+		/* Past a denial, anything but a place already passed is a
+		 * place the prediction does not go. */
+		if (j < t->nexpect && t->expect[j].kind == TRACE_EXPECT_POLICY) {
+			if (!short_of_denial(t, h, j)) {
+				went_on = true;
+				div_set(t, TRACE_DIV_UNEXPECTED_HOP, (ssize_t)j, (ssize_t)h);
+			}
+			continue;
+		}
 		if (j < t->nexpect && t->expect[j].kind == TRACE_EXPECT_DNAT) {
 			int r = dnat_step(t, j, h, &dnat_from);
 
@@ -461,6 +583,10 @@ static void walk(struct trace *t)
 		if (j < t->nexpect && !ns_predicted(t, t->hops[h].ns))
 			div_set(t, TRACE_DIV_UNEXPECTED_HOP, (ssize_t)j, (ssize_t)h);
 	}
+	if (j < t->nexpect)
+		j = policy_end(t, j, went_on);
+	if (j < t->nexpect && t->expect[j].kind == TRACE_EXPECT_POLICY && went_on)
+		j = t->nexpect;	/* said: it went on where the policies deny it */
 	if (j < t->nexpect)
 		div_set(t, t->expect[j].kind == TRACE_EXPECT_DNAT ? TRACE_DIV_NO_DNAT
 								 : TRACE_DIV_MISSING_HOP,
@@ -509,6 +635,16 @@ static void svc_name(const struct trace *t, char *buf, size_t len)
 	snprintf(buf, len, "%s/%s", s->ns, s->name);
 }
 
+/* "ingress to default/web-2 at node node-2". */
+static void policy_step_words(const struct trace *t, const struct trace_expect *x, char *buf,
+			      size_t len)
+{
+	const struct topo_pod *pod = &t->lab->topo.pods[x->pod];
+
+	snprintf(buf, len, "%s %s %s/%s at %s", trace_policy_dir_name(x->dir),
+		 x->dir == POLICY_INGRESS ? "to" : "from", pod->ns, pod->name, t->ns_label[x->ns]);
+}
+
 static void text_make(struct trace *t)
 {
 	const struct trace_divergence *d = &t->div;
@@ -534,7 +670,12 @@ static void text_make(struct trace *t)
 			return;
 		}
 		x = &t->expect[t->nexpect - 1];
-		if (x->kind == TRACE_EXPECT_DNAT)
+		if (x->kind == TRACE_EXPECT_POLICY) {
+			policy_step_words(t, x, note, sizeof(note));
+			snprintf(t->divergence, n, "none: the request was seen at every hop the "
+				 "topology predicts, in order and nowhere else, up to where the lab's "
+				 "NetworkPolicies deny it: %s", note);
+		} else if (x->kind == TRACE_EXPECT_DNAT)
 			snprintf(t->divergence, n, "none: the request was seen at every hop the "
 				 "topology predicts, in order and nowhere else, the last the DNAT to "
 				 "an endpoint of Service %s at %s; it failed there or beyond", svc,
@@ -552,6 +693,13 @@ static void text_make(struct trace *t)
 				 t->expect_unobserved);
 			return;
 		}
+		if (x->kind == TRACE_EXPECT_POLICY) {
+			policy_step_words(t, x, note, sizeof(note));
+			snprintf(t->divergence, n, "expected next at %s, where the lab's "
+				 "NetworkPolicies deny it (%s), never seen there", t->ns_label[x->ns],
+				 note);
+			return;
+		}
 		neigh_note(t, x, note, sizeof(note));
 		snprintf(t->divergence, n, "expected next at %s %s (%s), never seen there%s%s",
 			 t->ns_label[x->ns], x->ifname, dir_name(x->outgoing), note,
@@ -559,7 +707,12 @@ static void text_make(struct trace *t)
 				     "observer loss)" : "");
 		return;
 	case TRACE_DIV_UNEXPECTED_HOP:
-		if (x->kind == TRACE_EXPECT_DNAT)
+		if (x->kind == TRACE_EXPECT_POLICY) {
+			char w[sizeof(note) - 64];
+
+			policy_step_words(t, x, w, sizeof(w));
+			snprintf(note, sizeof(note), "its denial by the lab's NetworkPolicies (%s)", w);
+		} else if (x->kind == TRACE_EXPECT_DNAT)
 			snprintf(note, sizeof(note), "the DNAT to an endpoint of Service %s at %s",
 				 svc, t->ns_label[x->ns]);
 		else

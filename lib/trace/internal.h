@@ -15,6 +15,13 @@ int trace_verdict_find(struct trace *t);
 /* Only the asking: fill t->ev. 0 or -errno. */
 int trace_evidence_collect(struct trace *t);
 
+/* The request under the lab's NetworkPolicies, direction by direction:
+ * t->policy[] from the trace events, the captures and the topology (no
+ * kernel asked; netpol.c). 0 or -ENOMEM. */
+int trace_policy_collect(struct trace *t);
+/* Free and clear t->policy[]. */
+void trace_policy_free(struct trace *t);
+
 /* Which Service t's destination and probe port address (a ClusterIP port,
  * or a node's IP and a NodePort): fills t->svc (svc -1 when none). */
 void trace_service_match(struct trace *t);

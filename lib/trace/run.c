@@ -686,6 +686,7 @@ void trace_free(struct trace *t)
 	t->reason = NULL;
 	diag_free(t);
 	t->cause = NULL;
+	trace_policy_free(t);
 	free(t->drops);
 	t->drops = NULL;
 	t->ndrops = 0;

@@ -14,6 +14,7 @@
 #include "err.h"
 #include "lab/check.h"
 #include "lab/lab.h"
+#include "policy/policy.h"
 #include "proxy/names.h"
 #include "trace/capture.h"
 #include "trace/ct.h"
@@ -119,6 +120,7 @@ struct trace_finding {
 	char expected[LAB_CHECK_TEXT], actual[LAB_CHECK_TEXT];	/* what the lab or the path needs, what the kernel has ("" if n/a) */
 	char command[384];		/* the command that shows it, "" if none */
 	char drop_reason[64], drop_func[64];	/* the kernel's drop reason and function, "" if none */
+	ssize_t policy_dir;		/* a NetworkPolicy finding: the direction (enum policy_dir) it is about, -1: none */
 	char *text;			/* the finding in words (owned) */
 };
 
@@ -213,18 +215,60 @@ struct trace_loss {
 	size_t limit;			/* the cap that was hit; 0: none (a lost buffer) */
 };
 
+/* One direction of the request under the lab's NetworkPolicies: the pod
+ * whose side it is (egress: the source; ingress: the destination, or the
+ * endpoint kube-proxy chose), the packet as that direction's hook saw it
+ * (egress: after DNAT, on the source's node; ingress: after SNAT, on the
+ * destination's), the lab's policies evaluated on it (lib/policy), and
+ * what the rules of table network-policy did with it, as their nftables
+ * trace events tell. */
+enum trace_policy_nft {
+	TRACE_POLICY_NFT_NONE,		/* no decisive event seen */
+	TRACE_POLICY_NFT_ACCEPT,	/* a policy chain's rule accepted it */
+	TRACE_POLICY_NFT_DROP,		/* dropped (a pod chain's final drop) */
+};
+
+struct trace_policy {
+	bool valid;			/* a pod of the lab on this side, evaluated */
+	enum policy_dir dir;
+	size_t pod;			/* index into the topology */
+	ssize_t ns;			/* its node's place (index into trace.ns), -1: not observed */
+	struct policy_flow flow;	/* the packet as the hook saw it */
+	bool flow_seen;			/* from a trace event at the hook */
+	bool flow_sent;			/* neither event nor capture there: the request as sent
+					 * (after the DNAT the egress hook saw, for a Service) */
+	struct policy_side side;	/* the lab's verdict (owned: side.isolating) */
+	/* The kernel's: the rule that decided (NONE: no such event). */
+	enum trace_policy_nft nft;
+	char chain[256], comment[256], rule[256];
+	uint64_t handle;
+	bool nft_policy;		/* the chain's policy decided, not a rule */
+	bool chain_known;		/* chain parsed back into ref */
+	struct policy_chain_ref ref;
+	/* An accept's comment parsed back (policy_rule_comment_parse): the
+	 * policy, rule, peer and port the kernel's rule stands for. */
+	bool rule_known;
+	size_t rule_policy, rule_rule, rule_peer, rule_port;
+};
+
 /* The path the topology predicts for the request, one step at a time: a
  * place it passes (namespace, interface, direction), or a rewrite it must
  * undergo in a namespace (kube-proxy's DNAT to one of the Service's
  * endpoints). Choices the topology leaves open (the load balancer's node,
  * kube-proxy's endpoint) are taken from what was observed. */
-enum trace_expect_kind { TRACE_EXPECT_HOP, TRACE_EXPECT_DNAT };
+enum trace_expect_kind { TRACE_EXPECT_HOP, TRACE_EXPECT_DNAT, TRACE_EXPECT_POLICY };
 
+/* A POLICY step ends the prediction: the lab's NetworkPolicies deny the
+ * request in direction dir of pod, in the namespace of that pod's node (the
+ * forward hook for egress, postrouting for ingress), so nothing past it is
+ * predicted. */
 struct trace_expect {
 	enum trace_expect_kind kind;
 	size_t ns;			/* index into trace.ns */
 	char ifname[IF_NAMESIZE];	/* HOP only */
 	bool outgoing;			/* HOP only */
+	enum policy_dir dir;		/* POLICY only */
+	size_t pod;			/* POLICY only: the isolated pod */
 	ssize_t seen;			/* index of the hop that showed it, -1: never */
 };
 
@@ -294,6 +338,9 @@ struct trace {
 	struct trace_loss *loss;	/* observer losses and caps hit (owned) */
 	size_t nloss;
 	struct trace_evidence ev;	/* kernel state asked after the probe */
+	/* The lab's NetworkPolicies and the kernel's rules for the request,
+	 * [POLICY_INGRESS] and [POLICY_EGRESS] (owned; trace_policy_collect). */
+	struct trace_policy policy[2];
 	struct trace_drop *drops;	/* the flow's packets the kernel dropped, in time order (owned) */
 	size_t ndrops;
 	/* A failed trace: how the kernel differs from the lab's plan in the
@@ -360,6 +407,15 @@ int trace_loss_set(struct trace *t, const char *observer, const char *what, ssiz
 		   size_t left_out, size_t limit);
 /* "none", "no-prediction", "missing-hop", "unexpected-hop", "no-dnat". */
 const char *trace_div_kind_name(enum trace_div_kind k);
+/* Where in its policy the rule that admitted side p is, as the rules'
+ * comments say it: "spec.ingress[0].from[1] ports[0]" ("" if none did). */
+void trace_policy_rule_path(const struct trace_policy *p, char *buf, size_t len);
+/* Does the kernel's decision for side p (its nftables rule) agree with
+ * the lab's policies: a drop where they deny, an accept by the very rule
+ * that admits it where they admit; true when the kernel said nothing. */
+bool trace_policy_kernel_agrees(const struct trace_policy *p);
+/* "ingress" or "egress". */
+const char *trace_policy_dir_name(enum policy_dir d);
 /* Release what trace_run allocated. */
 void trace_free(struct trace *t);
 const char *trace_verdict_name(enum trace_verdict v);

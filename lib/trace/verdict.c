@@ -236,7 +236,10 @@ int trace_evidence_collect(struct trace *t)
 
 int trace_verdict_find(struct trace *t)
 {
-	int ret = trace_evidence_collect(t);
+	int ret = trace_policy_collect(t);
+
+	if (ret == 0)
+		ret = trace_evidence_collect(t);
 
 	return ret < 0 ? ret : diag_run(t);
 }

@@ -13,7 +13,8 @@
 # random, is run until the documented one answers (at most 20 times). Facts
 # in the output are checked against ip, nft, tcpdump and the listener's log.
 # An example that needs more (a lab to remove, a topology file, a namespace
-# "mybox") gets it from example_before, keyed by what the example does.
+# "mybox") gets it from example_before, keyed by what the example does; an
+# example on lab "np" gets the lab docs/examples/network-policy.json builds.
 #
 # `podpath` in an example is a function here: the default lab becomes $LAB
 # and --lab NAME becomes $LAB-NAME, so no user's lab is ever touched.
@@ -33,7 +34,7 @@ setup_file() {
 teardown_file() {
 	load helpers
 	local l p
-	for l in "$LAB" "$LAB-big" "$LAB-mine"; do
+	for l in "$LAB" "$LAB-big" "$LAB-mine" "$LAB-np"; do
 		lab_cleanup "$l"
 	done
 	# teardown --all's labs live in a mount namespace gone by now; a
@@ -132,6 +133,7 @@ map_cmd() { # CMD
 	c=${c//podpath_/${LAB}_}
 	c=${c//\/tmp\//$EX\/tmp\/}
 	c=${c//--netns mybox/--netns $MYBOX}
+	c=${c//docs\/examples\//$ROOT\/docs\/examples\/}
 	printf '%s' "$c"
 }
 
@@ -179,7 +181,12 @@ example_before() { # CMD
 		lab_leftovers "$lab" | grep -q . || "$PODPATH" --lab "$lab" setup >/dev/null
 		;;
 	*)
-		main_lab_up
+		if [ "$lab" = "$LAB-np" ]; then
+			lab_leftovers "$lab" | grep -q "_node_node-1" ||
+				"$PODPATH" --lab "$lab" setup -f "$ROOT/docs/examples/network-policy.json" >/dev/null
+		else
+			main_lab_up
+		fi
 		;;
 	esac
 	if [[ $1 == *"--netns mybox"* ]]; then mybox_up; fi

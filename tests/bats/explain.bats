@@ -8,7 +8,7 @@ bats_require_minimum_version 1.5.0
 LAB=pp-bats-explain
 load helpers
 
-TOPICS="model basics container-to-container pod-to-pod cross-node pod-to-service dns egress ingress summary"
+TOPICS="model basics container-to-container pod-to-pod cross-node pod-to-service dns egress ingress network-policy summary"
 
 setup_file() {
 	lab_cleanup

@@ -14,6 +14,7 @@ static const char *const names[] = {
 	"veth-detached", "no-listener", "pod-firewall", "node-nft-drop", "iptables-legacy-drop",
 	"mtu-mismatch", "service-no-endpoints", "stale-endpoint", "kube-proxy-element-missing",
 	"dns-down", "masquerade-missing", "gateway-nat-missing", "hairpin-off", "conntrack-full",
+	"policy-denies",
 };
 
 /* The default lab "t" in networking mode m. */
@@ -62,6 +63,7 @@ static void test_break_defaults_in_the_default_lab(void)
 		{ "hairpin-off", "kube-system/coredns",
 		  "trace kube-system/coredns svc/kube-system/kube-dns:dns" },
 		{ "conntrack-full", "node/node-2", "trace default/client default/web-2" },
+		{ "policy-denies", "default/web-2", "trace default/client default/web-2" },
 	};
 	struct lab_break_target t;
 	struct pp_err e;
@@ -86,6 +88,47 @@ static void test_break_defaults_in_the_default_lab(void)
 		lab_break_trace(&l, f, &t, trace, sizeof(trace));
 		CHECK_EQ_STR(trace, want[i].trace);
 	}
+	lab_free(&l);
+}
+
+/* policy-denies acts only on a pod no policy isolates for ingress: beside
+ * a policy that does, a deny-all would deny nothing its allows admit. */
+static void test_break_policy_targets(void)
+{
+	const struct lab_break_fault *f = lab_break_find("policy-denies");
+	struct lab_break_target t;
+	struct topo_policy *p;
+	struct pp_err e;
+	char trace[512];
+	struct lab l;
+
+	if (!CHECK(f && lab_make(&l, TOPO_MODE_ROUTED) == 0))
+		return;
+	p = l.topo.policies = calloc(1, sizeof(*p));
+	if (!CHECK(p))
+		goto out;
+	l.topo.npolicies = 1;
+	snprintf(p->ns, sizeof(p->ns), "default");
+	snprintf(p->name, sizeof(p->name), "web-only");
+	p->ingress = true;
+	p->pods.match = calloc(1, sizeof(*p->pods.match));
+	if (!CHECK(p->pods.match))
+		goto out;
+	p->pods.nmatch = 1;
+	p->pods.match[0].key = strdup("app");
+	p->pods.match[0].value = strdup("web");
+	CHECK(lab_break_target_parse(&l, f, "default/web-2", &t, &e) < 0 && e.kind == PP_EXIT_USAGE);
+	CHECK_HAS_STR(e.msg, "fault policy-denies cannot act on default/web-2: NetworkPolicy "
+		      "default/web-only isolates its ingress already");
+	CHECK(lab_break_target_parse(&l, f, "default/client", &t, &e) == 0);
+	/* The default falls back to the first pod it can act on. */
+	if (CHECK(lab_break_target_default(&l, f, &t, &e) == 0)) {
+		CHECK_EQ_STR(t.label, "default/client");
+		lab_break_trace(&l, f, &t, trace, sizeof(trace));
+		CHECK_EQ_STR(trace, "trace default/web-2 default/client");
+	}
+	CHECK_EQ_INT(lab_break_targets(&l, f, NULL, 0), 3);	/* client, coredns, controller */
+out:
 	lab_free(&l);
 }
 
@@ -175,6 +218,7 @@ int main(void)
 {
 	RUN(test_break_catalogue_names);
 	RUN(test_break_defaults_in_the_default_lab);
+	RUN(test_break_policy_targets);
 	RUN(test_break_modes);
 	RUN(test_break_on_parsed);
 	RUN(test_break_targets);

@@ -11,8 +11,12 @@
 
 #include <linux/neighbour.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "out/trace.h"
 #include "trace/diag/diag.h"
 #include "trace/internal.h"
 #include "unit.h"
@@ -382,6 +386,358 @@ static void test_wrong_neighbour(void)
 	release(&t);
 }
 
+/* ---- NetworkPolicy -------------------------------------------------------- */
+
+/* The lab behind the policy fixtures: default/client (app=client, and
+ * role=frontend when admitted) on node-1, default/web-2 (app=web) on
+ * node-2; default/deny-all isolates every pod's ingress with no rule,
+ * default/allow-frontend admits role=frontend to web's 8080/TCP, and with
+ * egress default/deny-egress isolates client's egress with no rule. Its
+ * namespaces are the fixture's: pp_node_1, pp_node_2. */
+struct np_lab {
+	struct lab lab;
+	struct topo_node nodes[2];
+	struct topo_pod pods[2];
+	struct topo_label client_labels[2], web_labels[1], ns_labels[1];
+	struct topo_label sel_web[1], sel_frontend[1], sel_client[1];
+	struct topo_namespace ns;
+	struct topo_policy pol[3];
+	struct topo_np_peer peer;
+	struct topo_np_port port;
+	struct topo_np_rule rule;
+	struct lab_plan_node pnodes[2];
+	struct lab_plan_pod ppods[2];
+};
+
+static void np_label(struct topo_label *l, const char *k, const char *v)
+{
+	l->key = (char *)k;
+	l->value = (char *)v;
+}
+
+static void np_lab_make(struct np_lab *x, bool frontend, bool egress)
+{
+	static const char *const pods[] = { "client", "web-2" };
+
+	memset(x, 0, sizeof(*x));
+	for (size_t i = 0; i < 2; i++) {
+		struct topo_node *n = &x->nodes[i];
+
+		snprintf(n->name, sizeof(n->name), "node-%zu", i + 1);
+		n->ip = IP(172, 18, 0, 11 + i);
+		n->pod_cidr = (struct cidr){ .addr = IP(10, 244, 1 + i, 0), .len = 24 };
+		n->gw = IP(10, 244, 1 + i, 1);
+		snprintf(x->pnodes[i].netns, sizeof(x->pnodes[i].netns), "pp_node_%zu", i + 1);
+		snprintf(x->pods[i].ns, sizeof(x->pods[i].ns), "default");
+		snprintf(x->pods[i].name, sizeof(x->pods[i].name), "%s", pods[i]);
+		x->pods[i].node = i;
+		snprintf(x->ppods[i].netns, sizeof(x->ppods[i].netns), "pp_pod_%s", pods[i]);
+		snprintf(x->ppods[i].host_if, sizeof(x->ppods[i].host_if), "veth%zu", i);
+	}
+	x->pods[0].ip = CLIENT;
+	x->pods[1].ip = WEB2;
+	np_label(&x->client_labels[0], "app", "client");
+	np_label(&x->client_labels[1], "role", "frontend");
+	x->pods[0].labels = x->client_labels;
+	x->pods[0].nlabels = frontend ? 2 : 1;
+	np_label(&x->web_labels[0], "app", "web");
+	x->pods[1].labels = x->web_labels;
+	x->pods[1].nlabels = 1;
+	snprintf(x->ns.name, sizeof(x->ns.name), "default");
+	np_label(&x->ns_labels[0], TOPO_NS_NAME_LABEL, "default");
+	x->ns.labels = x->ns_labels;
+	x->ns.nlabels = 1;
+	x->ns.declared = true;
+
+	np_label(&x->sel_web[0], "app", "web");
+	np_label(&x->sel_frontend[0], "role", "frontend");
+	np_label(&x->sel_client[0], "app", "client");
+	for (size_t i = 0; i < 3; i++)
+		snprintf(x->pol[i].ns, sizeof(x->pol[i].ns), "default");
+	snprintf(x->pol[0].name, sizeof(x->pol[0].name), "deny-all");
+	x->pol[0].ingress = true;
+	snprintf(x->pol[1].name, sizeof(x->pol[1].name), "allow-frontend");
+	x->pol[1].pods = (struct topo_selector){ .match = x->sel_web, .nmatch = 1 };
+	x->pol[1].ingress = true;
+	x->peer = (struct topo_np_peer){ .has_pods = true,
+					 .pods = { .match = x->sel_frontend, .nmatch = 1 } };
+	x->port = (struct topo_np_port){ .proto = TOPO_NP_TCP, .port = 8080 };
+	x->rule = (struct topo_np_rule){ .peers = &x->peer, .npeers = 1, .ports = &x->port,
+					 .nports = 1 };
+	x->pol[1].in = &x->rule;
+	x->pol[1].nin = 1;
+	snprintf(x->pol[2].name, sizeof(x->pol[2].name), "deny-egress");
+	x->pol[2].pods = (struct topo_selector){ .match = x->sel_client, .nmatch = 1 };
+	x->pol[2].egress = true;
+
+	snprintf(x->lab.name, sizeof(x->lab.name), "pp");
+	x->lab.topo.nodes = x->nodes;
+	x->lab.topo.nnodes = 2;
+	x->lab.topo.pods = x->pods;
+	x->lab.topo.npods = 2;
+	x->lab.topo.namespaces = &x->ns;
+	x->lab.topo.nnamespaces = 1;
+	x->lab.topo.policies = x->pol;
+	x->lab.topo.npolicies = egress ? 3 : 2;
+	x->lab.plan.nodes = x->pnodes;
+	x->lab.plan.pods = x->ppods;
+}
+
+/* The fixture's trace from default/client to default/web-2 in lab x. */
+static void np_fixture(struct trace *t, struct np_lab *x)
+{
+	fixture(t, NULL, 0);
+	t->lab = &x->lab;
+	t->src.kind = TRACE_EP_POD;
+	t->src.pod = 0;
+	t->src.node = 0;
+	t->dst.kind = TRACE_EP_POD;
+	t->dst.pod = 1;
+	t->dst.node = 1;
+	strcpy(t->dst.label, "default/web-2");
+	t->probe.saddr = CLIENT;
+	t->proxy_pod = -1;
+}
+
+/* The JSON of trace t at path a.b.c (objects only), NULL if absent. */
+static json_t *json_at(json_t *o, const char *a, const char *b, const char *c)
+{
+	o = json_object_get(o, a);
+	if (o && b)
+		o = json_object_get(o, b);
+	if (o && c)
+		o = json_object_get(o, c);
+	return o;
+}
+
+/* A trace event of table network-policy at place ns for the request. The
+ * kernel dumps the packet's headers with the first event of each base
+ * chain only, as here: the others carry none. */
+static void np_event(struct trace *t, size_t ns, enum nftrace_kind kind, const char *chain,
+		     uint64_t handle, int verdict, const char *target, const char *comment)
+{
+	struct nftrace_event *ev = realloc(t->nft, (t->nnft + 1) * sizeof(*ev));
+	size_t *evns = realloc(t->nft_ns, (t->nnft + 1) * sizeof(*evns));
+
+	if (!ev || !evns)
+		abort();
+	t->nft = ev;
+	t->nft_ns = evns;
+	ev = &t->nft[t->nnft];
+	*ev = (struct nftrace_event){ .id = 1, .kind = kind, .family = NFPROTO_IPV4,
+				      .handle = handle, .verdict = verdict };
+	if (!strncmp(chain, "cali-", 5) && chain[5] >= 'A' && chain[5] <= 'Z') {
+		ev->saddr = CLIENT;
+		ev->daddr = WEB2;
+		ev->proto = IPPROTO_TCP;
+		ev->sport = 40000;
+		ev->dport = 8080;
+	}
+	snprintf(ev->table, sizeof(ev->table), "%s", POLICY_TABLE);
+	snprintf(ev->chain, sizeof(ev->chain), "%s", chain);
+	snprintf(ev->jump_target, sizeof(ev->jump_target), "%s", target);
+	snprintf(ev->comment, sizeof(ev->comment), "%s", comment);
+	if (kind == NFTRACE_RULE)
+		snprintf(ev->rule, sizeof(ev->rule), "handle %llu", (unsigned long long)handle);
+	t->nft_ns[t->nnft++] = ns;
+}
+
+/* web-2's ingress chain on node-2: both policies' chains, then the drop. */
+static void np_ingress_drop(struct trace *t)
+{
+	np_event(t, 2, NFTRACE_RULE, "cali-POSTROUTING", 3, NFT_JUMP, "cali-tw-default/web-2", "");
+	np_event(t, 2, NFTRACE_RULE, "cali-tw-default/web-2", 7, NFT_JUMP,
+		 "cali-pi-default/deny-all", "");
+	np_event(t, 2, NFTRACE_RETURN, "cali-pi-default/deny-all", 0, NFT_CONTINUE, "", "");
+	np_event(t, 2, NFTRACE_RULE, "cali-tw-default/web-2", 8, NFT_JUMP,
+		 "cali-pi-default/allow-frontend", "");
+	np_event(t, 2, NFTRACE_RETURN, "cali-pi-default/allow-frontend", 0, NFT_CONTINUE, "", "");
+	np_event(t, 2, NFTRACE_RULE, "cali-tw-default/web-2", 9, NF_DROP, "",
+		 "default/web-2 isolated by default/deny-all default/allow-frontend");
+}
+
+/* The issue's own example: ingress isolated by two policies, neither
+ * admits the client; the verdict names them all and the rule. */
+static void test_policy_denied_ingress(void)
+{
+	struct np_lab x;
+	struct trace t;
+	const struct trace_finding *f;
+
+	np_lab_make(&x, false, false);
+	np_fixture(&t, &x);
+	np_ingress_drop(&t);
+	drop_add(&t, 3500, 2, "cbr0", "NETFILTER_DROP", "nf_hook_slow");
+	CHECK_EQ_INT(trace_policy_collect(&t), 0);
+	CHECK(t.policy[POLICY_INGRESS].valid && t.policy[POLICY_INGRESS].flow_seen);
+	CHECK(!t.policy[POLICY_INGRESS].side.allowed);
+	CHECK(t.policy[POLICY_EGRESS].valid && t.policy[POLICY_EGRESS].side.allowed);
+	CHECK_EQ_INT(diag_run(&t), 0);
+	f = &t.findings[0];
+	CHECK_EQ_STR(trace_verdict_name(t.verdict), "dropped");
+	CHECK_EQ_STR(t.cause, "denied-by-policy");
+	CHECK_EQ_STR(f->check, "network-policy");
+	CHECK_EQ_INT((int)f->policy_dir, POLICY_INGRESS);
+	CHECK_EQ_INT((int)f->ns, 2);
+	/* The kernel's account joins it; nft-rule adds nothing. */
+	CHECK_EQ_INT((int)t.nfindings, 1);
+	CHECK_EQ_STR(f->drop_reason, "NETFILTER_DROP");
+	CHECK_EQ_STR(f->object, "nftables table ip network-policy chain cali-tw-default/web-2 "
+		     "rule handle 9");
+	CHECK_EQ_STR(f->command, "ip netns exec pp_node_2 nft -a list chain ip network-policy "
+		     "cali-tw-default/web-2");
+	CHECKF(strstr(t.reason, "ingress to default/web-2 is isolated by default/deny-all and "
+		       "default/allow-frontend; no rule admits default/client to port 8080/TCP; "
+		       "dropped by nftables in node node-2: table network-policy chain "
+		       "cali-tw-default/web-2, rule handle 9 (comment \"default/web-2 isolated by "
+		       "default/deny-all default/allow-frontend\")"), "%s", t.reason);
+	/* The same, structured: the policy object and the finding's direction. */
+	{
+		json_t *o = out_trace_json(&t), *by = json_at(o, "policy", "ingress", "isolated_by");
+
+		CHECK(json_is_array(by) && json_array_size(by) == 2);
+		CHECK_EQ_STR(json_string_value(json_array_get(by, 1)), "default/allow-frontend");
+		CHECK(json_is_false(json_at(o, "policy", "ingress", "allowed")));
+		CHECK(json_is_null(json_at(o, "policy", "ingress", "admitted_by")));
+		CHECK_EQ_STR(json_string_value(json_at(o, "policy", "ingress", "packet_from")),
+			     "nftables");
+		CHECK_EQ_STR(json_string_value(json_at(json_at(o, "policy", "ingress", "nftables"),
+						       "chain", NULL, NULL)), "cali-tw-default/web-2");
+		CHECK(json_is_true(json_at(json_at(o, "policy", "ingress", "nftables"), "agrees",
+					   NULL, NULL)));
+		CHECK_EQ_STR(json_string_value(json_at(json_array_get(json_at(o, "verdict", "findings",
+									      NULL), 0),
+						       "policy", NULL, NULL)), "ingress");
+		CHECK_EQ_STR(json_string_value(json_at(o, "verdict", "cause", NULL)),
+			     "denied-by-policy");
+		json_decref(o);
+	}
+	release(&t);
+}
+
+/* Egress denied on the source's node, before DNAT's endpoint could be
+ * reached; the other end would deny it too, and says so. */
+static void test_policy_denied_egress(void)
+{
+	struct np_lab x;
+	struct trace t;
+
+	np_lab_make(&x, false, true);
+	np_fixture(&t, &x);
+	t.nhops = 2;		/* seen entering node-1, no further */
+	t.last_hop = 1;
+	np_event(&t, 1, NFTRACE_RULE, "cali-FORWARD", 4, NFT_JUMP, "cali-fw-default/client", "");
+	np_event(&t, 1, NFTRACE_RULE, "cali-fw-default/client", 5, NFT_JUMP,
+		 "cali-po-default/deny-egress", "");
+	np_event(&t, 1, NFTRACE_RETURN, "cali-po-default/deny-egress", 0, NFT_CONTINUE, "", "");
+	np_event(&t, 1, NFTRACE_RULE, "cali-fw-default/client", 6, NF_DROP, "", "");
+	CHECK_EQ_INT(trace_policy_collect(&t), 0);
+	/* No event on node-2: the ingress side from the request as sent. */
+	CHECK(t.policy[POLICY_INGRESS].valid && !t.policy[POLICY_INGRESS].flow_seen &&
+	      t.policy[POLICY_INGRESS].flow_sent);
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(t.cause, "denied-by-policy");
+	CHECK_EQ_INT((int)t.findings[0].policy_dir, POLICY_EGRESS);
+	CHECK_EQ_INT((int)t.findings[0].ns, 1);
+	CHECK_EQ_STR(t.findings[0].command, "ip netns exec pp_node_1 nft -a list chain ip "
+		     "network-policy cali-fw-default/client");
+	CHECKF(strstr(t.reason, "egress from default/client is isolated by default/deny-egress; "
+		       "no rule admits it to default/web-2 port 8080/TCP (ingress to default/web-2 "
+		       "would deny it too); dropped by nftables in node node-1: table network-policy "
+		       "chain cali-fw-default/client, rule handle 6"), "%s", t.reason);
+	release(&t);
+}
+
+/* Dropped in the policy table although the lab's policies admit it: the
+ * kernel differs from the plan, and nothing is invented. */
+static void test_policy_kernel_differs(void)
+{
+	struct np_lab x;
+	struct trace t;
+
+	np_lab_make(&x, true, false);
+	np_fixture(&t, &x);
+	np_ingress_drop(&t);
+	CHECK_EQ_INT(trace_policy_collect(&t), 0);
+	CHECK(t.policy[POLICY_INGRESS].side.allowed);
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(trace_verdict_name(t.verdict), "dropped");
+	CHECK_EQ_STR(t.cause, "policy-rules-differ");
+	CHECK_EQ_STR(t.findings[0].expected, "accept");
+	CHECK_EQ_STR(t.findings[0].actual, "drop");
+	CHECK_EQ_STR(t.findings[0].command, "podpath --lab pp check");
+	CHECKF(strstr(t.reason, "but the lab's NetworkPolicies admit it (ingress to default/web-2 "
+		       "admitted by default/allow-frontend spec.ingress[0].from[0] ports[0]): the "
+		       "kernel's rules differ from the lab's plan"), "%s", t.reason);
+	release(&t);
+}
+
+/* No trace event of the table (lost), but the kernel dropped it in a
+ * netfilter hook on the node whose pod the lab's policies isolate: named
+ * from the plan's chain. A drop elsewhere is not the policies'. */
+static void test_policy_by_kernel_drop(void)
+{
+	struct np_lab x;
+	struct trace t;
+
+	np_lab_make(&x, false, false);
+	np_fixture(&t, &x);
+	drop_add(&t, 3500, 2, "cbr0", "NETFILTER_DROP", "nf_hook_slow");
+	CHECK_EQ_INT(trace_policy_collect(&t), 0);
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(t.cause, "denied-by-policy");
+	CHECK_EQ_STR(t.findings[0].drop_reason, "NETFILTER_DROP");
+	CHECKF(strstr(t.findings[0].object, "chain cali-tw-default/web-2"), "%s",
+	       t.findings[0].object);
+	CHECKF(strstr(t.reason, "the kernel dropped it in node node-2 (NETFILTER_DROP) where the "
+		       "lab's plan puts chain cali-tw-default/web-2"), "%s", t.reason);
+	t.drops[0].ns = 1;	/* on the other node: another hook's */
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(t.cause, "netfilter-hook");
+	release(&t);
+}
+
+/* Delivered to an isolated pod: the note names the policy and rule that
+ * admitted it, and the kernel's rule agrees. */
+static void test_policy_admitted(void)
+{
+	struct np_lab x;
+	struct trace t;
+
+	np_lab_make(&x, true, false);
+	np_fixture(&t, &x);
+	t.res.outcome = PROBE_OK;
+	np_event(&t, 2, NFTRACE_RULE, "cali-POSTROUTING", 3, NFT_JUMP, "cali-tw-default/web-2", "");
+	np_event(&t, 2, NFTRACE_RULE, "cali-pi-default/allow-frontend", 12, NF_ACCEPT, "",
+		 "default/allow-frontend spec.ingress[0].from[0] ports[0]");
+	CHECK_EQ_INT(trace_policy_collect(&t), 0);
+	CHECK_EQ_INT(t.policy[POLICY_INGRESS].nft, TRACE_POLICY_NFT_ACCEPT);
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(t.cause, "delivered");
+	CHECK_EQ_INT((int)t.nfindings, 2);
+	if (t.nfindings == 2) {
+		CHECK_EQ_STR(t.findings[1].cause, "admitted-by-policy");
+		CHECK_EQ_STR(t.findings[1].command, "ip netns exec pp_node_2 nft -a list chain ip "
+			     "network-policy cali-pi-default/allow-frontend");
+		CHECKF(!strcmp(t.findings[1].text, "ingress to default/web-2 admitted by "
+			       "default/allow-frontend spec.ingress[0].from[0] ports[0] (nftables in "
+			       "node node-2: chain cali-pi-default/allow-frontend, rule handle 12)"),
+		       "%s", t.findings[1].text);
+	}
+	{
+		json_t *o = out_trace_json(&t), *a = json_at(o, "policy", "ingress", "admitted_by");
+
+		CHECK_EQ_STR(json_string_value(json_object_get(a, "policy")), "default/allow-frontend");
+		CHECK_EQ_INT(json_integer_value(json_object_get(a, "rule")), 0);
+		CHECK_EQ_INT(json_integer_value(json_object_get(a, "port")), 0);
+		CHECK_EQ_STR(json_string_value(json_object_get(a, "path")),
+			     "spec.ingress[0].from[0] ports[0]");
+		CHECK(json_is_false(json_at(o, "policy", "egress", "isolated")));
+		json_decref(o);
+	}
+	release(&t);
+}
+
 /* Every check in the table has a name and a function, and the last one
  * always finds: a trace never ends without a verdict. */
 static void test_table(void)
@@ -416,6 +772,11 @@ int main(void)
 	RUN(test_blackhole_route);
 	RUN(test_iptables_legacy);
 	RUN(test_wrong_neighbour);
+	RUN(test_policy_denied_ingress);
+	RUN(test_policy_denied_egress);
+	RUN(test_policy_kernel_differs);
+	RUN(test_policy_by_kernel_drop);
+	RUN(test_policy_admitted);
 	RUN(test_table);
 	return unit_summary();
 }

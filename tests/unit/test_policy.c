@@ -596,7 +596,7 @@ static const char *proto_name(uint8_t p)
 	       p == IPPROTO_SCTP ? "sctp" : "icmp";
 }
 
-static void check_reach(const char *name, const struct fx *f, uint8_t proto, uint16_t port,
+static void check_reach(const char *name, const struct topo *t, uint8_t proto, uint16_t port,
 			const struct reach *m)
 {
 	for (size_t i = 0; i < NPODS; i++) {
@@ -605,22 +605,22 @@ static void check_reach(const char *name, const struct fx *f, uint8_t proto, uin
 
 			if (i == j)
 				continue;
-			got = reach(&f->t, i, j, proto, port);
+			got = reach(t, i, j, proto, port);
 			CHECKF(got == m->v[i][j], "%s: %s/%s -> %s/%s %s/%u: %s, expected %s",
-			       name, f->pods[i].ns, f->pods[i].name, f->pods[j].ns,
-			       f->pods[j].name, proto_name(proto), port, got ? "allowed" : "denied",
+			       name, t->pods[i].ns, t->pods[i].name, t->pods[j].ns,
+			       t->pods[j].name, proto_name(proto), port, got ? "allowed" : "denied",
 			       m->v[i][j] ? "allowed" : "denied");
 		}
 	}
 }
 
 /* The same matrix on TCP and UDP, ports 80 and 81. */
-static void check_reach_all(const char *name, const struct fx *f, const struct reach *m)
+static void check_reach_all(const char *name, const struct topo *t, const struct reach *m)
 {
-	check_reach(name, f, IPPROTO_TCP, 80, m);
-	check_reach(name, f, IPPROTO_TCP, 81, m);
-	check_reach(name, f, IPPROTO_UDP, 80, m);
-	check_reach(name, f, IPPROTO_UDP, 81, m);
+	check_reach(name, t, IPPROTO_TCP, 80, m);
+	check_reach(name, t, IPPROTO_TCP, 81, m);
+	check_reach(name, t, IPPROTO_UDP, 80, m);
+	check_reach(name, t, IPPROTO_UDP, 81, m);
 }
 
 static void test_no_policy(void)
@@ -630,11 +630,11 @@ static void test_no_policy(void)
 
 	fx_init(&f, TOPO_MODE_ROUTED);
 	m_all(&m, true);
-	check_reach_all("no policy", &f, &m);
-	check_reach("no policy", &f, IPPROTO_ICMP, 0, &m);
+	check_reach_all("no policy", &f.t, &m);
+	check_reach("no policy", &f.t, IPPROTO_ICMP, 0, &m);
 	/* A policy of another namespace, or selecting nobody, isolates nobody. */
 	pol_add(&f, "x", "nobody", SEL1("pod", "d"), true, true);
-	check_reach_all("selects nobody", &f, &m);
+	check_reach_all("selects nobody", &f.t, &m);
 }
 
 static void test_default_deny(void)
@@ -646,22 +646,22 @@ static void test_default_deny(void)
 	pol_add(&f, "x", "deny-ingress", SEL_ALL, true, false);
 	m_all(&m, true);
 	m_to_ns(&m, 'x', false);
-	check_reach_all("default-deny-ingress", &f, &m);
-	check_reach("default-deny-ingress", &f, IPPROTO_ICMP, 0, &m);
+	check_reach_all("default-deny-ingress", &f.t, &m);
+	check_reach("default-deny-ingress", &f.t, IPPROTO_ICMP, 0, &m);
 
 	fx_init(&f, TOPO_MODE_ROUTED);
 	pol_add(&f, "x", "deny-egress", SEL_ALL, false, true);
 	m_all(&m, true);
 	m_from_ns(&m, 'x', false);
-	check_reach_all("default-deny-egress", &f, &m);
-	check_reach("default-deny-egress", &f, IPPROTO_ICMP, 0, &m);
+	check_reach_all("default-deny-egress", &f.t, &m);
+	check_reach("default-deny-egress", &f.t, IPPROTO_ICMP, 0, &m);
 
 	fx_init(&f, TOPO_MODE_ROUTED);
 	pol_add(&f, "x", "deny-all", SEL_ALL, true, true);
 	m_all(&m, true);
 	m_to_ns(&m, 'x', false);
 	m_from_ns(&m, 'x', false);
-	check_reach_all("default-deny-all", &f, &m);
+	check_reach_all("default-deny-all", &f.t, &m);
 }
 
 /* Ingress to x/a from pods b (in x): a bare podSelector is the policy's
@@ -680,7 +680,7 @@ static void test_pod_selector(void)
 	m_all(&m, true);
 	m_to(&m, "x/a", false);
 	m_set(&m, "x/b", "x/a", true);
-	check_reach_all("podSelector", &f, &m);
+	check_reach_all("podSelector", &f.t, &m);
 }
 
 static void test_namespace_selector(void)
@@ -699,7 +699,7 @@ static void test_namespace_selector(void)
 	m_set(&m, "y/a", "x/a", true);
 	m_set(&m, "y/b", "x/a", true);
 	m_set(&m, "y/c", "x/a", true);
-	check_reach_all("namespaceSelector", &f, &m);
+	check_reach_all("namespaceSelector", &f.t, &m);
 }
 
 /* matchExpressions, each operator: upstream's "NamespaceSelector with
@@ -726,7 +726,7 @@ static void test_match_expressions(void)
 	m_set(&m, "y/a", "x/a", true);
 	m_set(&m, "y/b", "x/a", true);
 	m_set(&m, "y/c", "x/a", true);
-	check_reach("ns In [y]", &f, IPPROTO_TCP, 80, &m);
+	check_reach("ns In [y]", &f.t, IPPROTO_TCP, 80, &m);
 
 	e = (struct topo_sel_expr){ (char *)"ns", TOPO_SEL_NOT_IN, vx, 1 };
 	m_all(&m, true);
@@ -737,21 +737,21 @@ static void test_match_expressions(void)
 		m_set(&m, y, "x/a", true);
 		m_set(&m, z, "x/a", true);
 	}
-	check_reach("ns NotIn [x]", &f, IPPROTO_TCP, 80, &m);
+	check_reach("ns NotIn [x]", &f.t, IPPROTO_TCP, 80, &m);
 
 	/* NotIn holds where the key is missing: every namespace lacks "team". */
 	e = (struct topo_sel_expr){ (char *)"team", TOPO_SEL_NOT_IN, vx, 1 };
 	m_all(&m, true);
-	check_reach("team NotIn [x]", &f, IPPROTO_TCP, 80, &m);
+	check_reach("team NotIn [x]", &f.t, IPPROTO_TCP, 80, &m);
 	e = (struct topo_sel_expr){ (char *)"team", TOPO_SEL_EXISTS, NULL, 0 };
 	m_to(&m, "x/a", false);
-	check_reach("team Exists", &f, IPPROTO_TCP, 80, &m);
+	check_reach("team Exists", &f.t, IPPROTO_TCP, 80, &m);
 	e = (struct topo_sel_expr){ (char *)"team", TOPO_SEL_DOES_NOT_EXIST, NULL, 0 };
 	m_all(&m, true);
-	check_reach("team DoesNotExist", &f, IPPROTO_TCP, 80, &m);
+	check_reach("team DoesNotExist", &f.t, IPPROTO_TCP, 80, &m);
 	e = (struct topo_sel_expr){ (char *)"ns", TOPO_SEL_DOES_NOT_EXIST, NULL, 0 };
 	m_to(&m, "x/a", false);
-	check_reach("ns DoesNotExist", &f, IPPROTO_TCP, 80, &m);
+	check_reach("ns DoesNotExist", &f.t, IPPROTO_TCP, 80, &m);
 
 	/* On pods: pod In [b], a bare podSelector, so x's only. */
 	e = (struct topo_sel_expr){ (char *)"pod", TOPO_SEL_IN, vb, 1 };
@@ -759,12 +759,12 @@ static void test_match_expressions(void)
 	m_all(&m, true);
 	m_to(&m, "x/a", false);
 	m_set(&m, "x/b", "x/a", true);
-	check_reach("pod In [b]", &f, IPPROTO_TCP, 80, &m);
+	check_reach("pod In [b]", &f.t, IPPROTO_TCP, 80, &m);
 	e.op = TOPO_SEL_NOT_IN;
 	m_all(&m, true);
 	m_to(&m, "x/a", false);
 	m_set(&m, "x/c", "x/a", true);
-	check_reach("pod NotIn [b]", &f, IPPROTO_TCP, 80, &m);
+	check_reach("pod NotIn [b]", &f.t, IPPROTO_TCP, 80, &m);
 }
 
 /* Upstream: "PodSelector or NamespaceSelector" (two peers: union) against
@@ -790,7 +790,7 @@ static void test_pods_and_namespaces(void)
 	m_set(&m, "y/a", "x/a", true);
 	m_set(&m, "y/b", "x/a", true);
 	m_set(&m, "y/c", "x/a", true);
-	check_reach_all("podSelector or namespaceSelector", &f, &m);
+	check_reach_all("podSelector or namespaceSelector", &f.t, &m);
 
 	fx_init(&f, TOPO_MODE_ROUTED);
 	p = pol_add(&f, "x", "and", SEL1("pod", "a"), true, false);
@@ -803,12 +803,12 @@ static void test_pods_and_namespaces(void)
 	m_to(&m, "x/a", false);
 	m_set(&m, "y/b", "x/a", true);
 	m_set(&m, "z/b", "x/a", true);
-	check_reach_all("podSelector and namespaceSelector", &f, &m);
+	check_reach_all("podSelector and namespaceSelector", &f.t, &m);
 
 	p->in[0].peers[0].pods = (struct topo_selector){ .exprs = &in_bc, .nexprs = 1 };
 	m_set(&m, "y/c", "x/a", true);
 	m_set(&m, "z/c", "x/a", true);
-	check_reach_all("multiple podSelectors and namespaceSelectors", &f, &m);
+	check_reach_all("multiple podSelectors and namespaceSelectors", &f.t, &m);
 
 	/* An empty namespaceSelector with a podSelector: those pods anywhere. */
 	p->in[0].peers[0].namespaces = SEL_ALL;
@@ -818,7 +818,7 @@ static void test_pods_and_namespaces(void)
 	m_set(&m, "x/b", "x/a", true);
 	m_set(&m, "y/b", "x/a", true);
 	m_set(&m, "z/b", "x/a", true);
-	check_reach_all("pods b of every namespace", &f, &m);
+	check_reach_all("pods b of every namespace", &f.t, &m);
 }
 
 /* Upstream "should enforce policy based on Ports": ingress to x/a from
@@ -837,13 +837,13 @@ static void test_numeric_ports(void)
 	p->nin = 1;
 	m_all(&m, true);
 	m_to(&m, "x/a", false);
-	check_reach("port 81: tcp 80", &f, IPPROTO_TCP, 80, &m);
-	check_reach("port 81: udp 81", &f, IPPROTO_UDP, 81, &m);
-	check_reach("port 81: icmp", &f, IPPROTO_ICMP, 0, &m);
+	check_reach("port 81: tcp 80", &f.t, IPPROTO_TCP, 80, &m);
+	check_reach("port 81: udp 81", &f.t, IPPROTO_UDP, 81, &m);
+	check_reach("port 81: icmp", &f.t, IPPROTO_ICMP, 0, &m);
 	m_set(&m, "y/a", "x/a", true);
 	m_set(&m, "y/b", "x/a", true);
 	m_set(&m, "y/c", "x/a", true);
-	check_reach("port 81: tcp 81", &f, IPPROTO_TCP, 81, &m);
+	check_reach("port 81: tcp 81", &f.t, IPPROTO_TCP, 81, &m);
 }
 
 /* Upstream "should allow ingress access on one named port" and the egress
@@ -863,10 +863,10 @@ static void test_named_ports(void)
 		.nports = 1 } };
 	p->nin = 1;
 	m_all(&m, true);
-	check_reach("named ingress: tcp 81", &f, IPPROTO_TCP, 81, &m);
+	check_reach("named ingress: tcp 81", &f.t, IPPROTO_TCP, 81, &m);
 	m_to(&m, "x/a", false);
-	check_reach("named ingress: tcp 80", &f, IPPROTO_TCP, 80, &m);
-	check_reach("named ingress: udp 81", &f, IPPROTO_UDP, 81, &m);
+	check_reach("named ingress: tcp 80", &f.t, IPPROTO_TCP, 80, &m);
+	check_reach("named ingress: udp 81", &f.t, IPPROTO_UDP, 81, &m);
 
 	/* Egress from x/a to named port serve-81-tcp, where y/b calls 80 so. */
 	fx_init(&f, TOPO_MODE_ROUTED);
@@ -879,10 +879,10 @@ static void test_named_ports(void)
 	m_all(&m, true);
 	m_from(&m, "x/a", false);
 	m_set(&m, "x/a", "y/b", true);
-	check_reach("named egress: tcp 80", &f, IPPROTO_TCP, 80, &m);
+	check_reach("named egress: tcp 80", &f.t, IPPROTO_TCP, 80, &m);
 	m_from(&m, "x/a", true);
 	m_set(&m, "x/a", "y/b", false);
-	check_reach("named egress: tcp 81", &f, IPPROTO_TCP, 81, &m);
+	check_reach("named egress: tcp 81", &f.t, IPPROTO_TCP, 81, &m);
 	{
 		/* Outside the cluster a named port never resolves. */
 		struct policy_flow out = { f.pods[0].ip, 0xcb007105u, IPPROTO_TCP, 81 };
@@ -904,20 +904,20 @@ static void test_end_port_and_protocol(void)
 		.ports = (struct topo_np_port[]){ { TOPO_NP_TCP, 80, "", 81 } }, .nports = 1 } };
 	p->nin = 1;
 	m_all(&m, true);
-	check_reach("endPort: tcp 80", &f, IPPROTO_TCP, 80, &m);
-	check_reach("endPort: tcp 81", &f, IPPROTO_TCP, 81, &m);
+	check_reach("endPort: tcp 80", &f.t, IPPROTO_TCP, 80, &m);
+	check_reach("endPort: tcp 81", &f.t, IPPROTO_TCP, 81, &m);
 	m_to(&m, "x/a", false);
-	check_reach("endPort: tcp 82", &f, IPPROTO_TCP, 82, &m);
-	check_reach("endPort: tcp 79", &f, IPPROTO_TCP, 79, &m);
-	check_reach("endPort: udp 80", &f, IPPROTO_UDP, 80, &m);
+	check_reach("endPort: tcp 82", &f.t, IPPROTO_TCP, 82, &m);
+	check_reach("endPort: tcp 79", &f.t, IPPROTO_TCP, 79, &m);
+	check_reach("endPort: udp 80", &f.t, IPPROTO_UDP, 80, &m);
 
 	p->in[0].ports[0] = (struct topo_np_port){ TOPO_NP_UDP, 0, "", 0 };
 	m_all(&m, true);
-	check_reach("udp only: udp 80", &f, IPPROTO_UDP, 80, &m);
-	check_reach("udp only: udp 81", &f, IPPROTO_UDP, 81, &m);
+	check_reach("udp only: udp 80", &f.t, IPPROTO_UDP, 80, &m);
+	check_reach("udp only: udp 81", &f.t, IPPROTO_UDP, 81, &m);
 	m_to(&m, "x/a", false);
-	check_reach("udp only: tcp 80", &f, IPPROTO_TCP, 80, &m);
-	check_reach("udp only: icmp", &f, IPPROTO_ICMP, 0, &m);
+	check_reach("udp only: tcp 80", &f.t, IPPROTO_TCP, 80, &m);
+	check_reach("udp only: icmp", &f.t, IPPROTO_ICMP, 0, &m);
 }
 
 /* Upstream "should not allow access by TCP when a policy specifies only
@@ -935,9 +935,9 @@ static void test_sctp(void)
 	p->nin = 1;
 	m_all(&m, true);
 	m_to(&m, "x/a", false);
-	check_reach_all("sctp only", &f, &m);
+	check_reach_all("sctp only", &f.t, &m);
 	m_all(&m, true);
-	check_reach("sctp only: sctp 80", &f, IPPROTO_SCTP, 80, &m);
+	check_reach("sctp only: sctp 80", &f.t, IPPROTO_SCTP, 80, &m);
 }
 
 /* Upstream "should enforce except clause while egress access to server in
@@ -959,7 +959,7 @@ static void test_ip_block_eval(void)
 	p->nout = 1;
 	m_all(&m, true);
 	m_set(&m, "x/a", "y/b", false);
-	check_reach_all("egress ipBlock except", &f, &m);
+	check_reach_all("egress ipBlock except", &f.t, &m);
 	{
 		struct policy_flow out = { f.pods[0].ip, 0xcb007105u, IPPROTO_TCP, 80 };
 
@@ -978,7 +978,7 @@ static void test_ip_block_eval(void)
 	for (size_t i = 0; i < NPODS; i++)	/* node-1's pods, but z/a */
 		if (f.pods[i].node == 0 && i != pod_ix("z/a"))
 			m.v[i][pod_ix("x/a")] = true;
-	check_reach_all("ingress ipBlock except", &f, &m);
+	check_reach_all("ingress ipBlock except", &f.t, &m);
 	{
 		/* The internet, and a Service's SNAT to node-2 (Cluster policy). */
 		struct policy_flow in = { 0xcb007105u, f.pods[0].ip, IPPROTO_TCP, 80 };
@@ -1007,12 +1007,12 @@ static void test_stacked(void)
 	p->nin = 1;
 	m_all(&m, true);
 	m_to(&m, "x/a", false);
-	check_reach("allow 80 only: tcp 81", &f, IPPROTO_TCP, 81, &m);
+	check_reach("allow 80 only: tcp 81", &f.t, IPPROTO_TCP, 81, &m);
 	p = pol_add(&f, "x", "allow-all", SEL1("pod", "a"), true, false);
 	p->in = (struct topo_np_rule[]){ { 0 } };
 	p->nin = 1;
 	m_all(&m, true);
-	check_reach_all("allow-all added", &f, &m);
+	check_reach_all("allow-all added", &f.t, &m);
 
 	fx_init(&f, TOPO_MODE_ROUTED);
 	p = pol_add(&f, "x", "from-b", SEL1("pod", "a"), true, false);
@@ -1027,11 +1027,11 @@ static void test_stacked(void)
 	m_to_ns(&m, 'x', false);
 	m_from_ns(&m, 'y', true);
 	m_set(&m, "x/b", "x/a", true);
-	check_reach_all("two policies, union", &f, &m);
+	check_reach_all("two policies, union", &f.t, &m);
 	/* An egress policy isolates no ingress: a deny-all egress on y stops y. */
 	pol_add(&f, "y", "deny-egress", SEL_ALL, false, true);
 	m_from_ns(&m, 'y', false);
-	check_reach_all("egress of y denied too", &f, &m);
+	check_reach_all("egress of y denied too", &f.t, &m);
 
 	/* Both sides: ingress of y/a admits everybody, but x's egress is shut. */
 	fx_init(&f, TOPO_MODE_ROUTED);
@@ -1041,7 +1041,7 @@ static void test_stacked(void)
 	pol_add(&f, "x", "deny-egress", SEL_ALL, false, true);
 	m_all(&m, true);
 	m_from_ns(&m, 'x', false);
-	check_reach_all("egress and ingress both needed", &f, &m);
+	check_reach_all("egress and ingress both needed", &f.t, &m);
 
 	/* Upstream "should work with Ingress, Egress specified together":
 	 * x/a takes from x/b only and sends to x/b only. */
@@ -1057,7 +1057,7 @@ static void test_stacked(void)
 	m_from(&m, "x/a", false);
 	m_set(&m, "x/b", "x/a", true);
 	m_set(&m, "x/a", "x/b", true);
-	check_reach_all("ingress and egress together", &f, &m);
+	check_reach_all("ingress and egress together", &f.t, &m);
 }
 
 /* The admitting policy, rule, peer and port are the first that admit, in
@@ -1168,14 +1168,14 @@ static void test_icmp(void)
 	m_all(&m, true);
 	m_to(&m, "x/a", false);
 	m_set(&m, "x/b", "x/a", true);
-	check_reach("icmp, rule without ports", &f, IPPROTO_ICMP, 0, &m);
+	check_reach("icmp, rule without ports", &f.t, IPPROTO_ICMP, 0, &m);
 	p->in[0].ports = (struct topo_np_port[]){ { TOPO_NP_TCP, 0, "", 0 },
 						   { TOPO_NP_UDP, 0, "", 0 } };
 	p->in[0].nports = 2;
 	m_set(&m, "x/b", "x/a", false);
-	check_reach("icmp, rule with ports", &f, IPPROTO_ICMP, 0, &m);
+	check_reach("icmp, rule with ports", &f.t, IPPROTO_ICMP, 0, &m);
 	m_set(&m, "x/b", "x/a", true);
-	check_reach("tcp, rule with ports", &f, IPPROTO_TCP, 80, &m);
+	check_reach("tcp, rule with ports", &f.t, IPPROTO_TCP, 80, &m);
 }
 
 /* An egress rule with no peers reaches outside the cluster too; a rule
@@ -1199,6 +1199,94 @@ static void test_egress_outside(void)
 	/* An isolating policy without rules in that direction admits nothing. */
 	p->nout = 0;
 	CHECK(!reach(&f.t, 0, pod_ix("z/c"), IPPROTO_TCP, 80));
+}
+
+/* The same evaluator on a topology read and resolved by lib/topo (the
+ * namespaces' name labels, addresses, policyTypes defaulted by the parser):
+ * tests/topologies/good/network-policy.json, whose pods alternate between
+ * node-1 and node-2 in the order x/a, x/b, ... z/c. */
+static void test_parsed(void)
+{
+	static char doc[1 << 16];
+	struct topo t = { 0 };
+	struct topo_error err = { 0 };
+	struct reach m;
+	FILE *fp = fopen("tests/topologies/good/network-policy.json", "r");
+	size_t n;
+
+	if (!CHECK(fp))
+		return;
+	n = fread(doc, 1, sizeof(doc), fp);
+	fclose(fp);
+	if (!CHECKF(topo_from_json(&t, doc, n, &err) == 0 && topo_resolve(&t, &err) == 0,
+		    "%s %s: %s", err.path, err.value, err.msg) ||
+	    !CHECKF(t.npods == NPODS && t.npolicies == 4, "%zu pods, %zu policies", t.npods,
+		    t.npolicies))
+		goto out;
+	for (size_t i = 0; i < NPODS; i++)
+		CHECK(t.pods[i].node == i % 2 && t.pods[i].ns[0] == (char)('x' + i / 3) &&
+		      t.pods[i].name[0] == (char)('a' + i % 3));
+	CHECK(t.policies[1].ingress && !t.policies[1].egress);	/* defaulted */
+	CHECK(!t.policies[2].ingress && t.policies[2].egress);
+
+	/* x: default deny ingress, but x/a takes named port serve-80-tcp from
+	 * y. y/a and y/b send to the cluster but node-2's pods, and to port
+	 * 53 anywhere. z/c takes TCP 80..81 from labelled pods of x and y. */
+	m_all(&m, true);
+	m_to_ns(&m, 'x', false);
+	m_set(&m, "y/a", "x/a", true);
+	m_set(&m, "y/b", "x/a", true);
+	m_set(&m, "y/c", "x/a", true);
+	m_to(&m, "z/c", false);
+	m_from_ns(&m, 'x', true);
+	m_from_ns(&m, 'y', true);
+	m_to_ns(&m, 'x', false);
+	m_set(&m, "y/a", "x/a", true);
+	m_set(&m, "y/b", "x/a", true);
+	m_set(&m, "y/c", "x/a", true);
+	for (size_t j = 0; j < NPODS; j++) {
+		if (j % 2 == 1) {	/* node-2's pods */
+			m.v[pod_ix("y/a")][j] = false;
+			m.v[pod_ix("y/b")][j] = false;
+		}
+	}
+	check_reach("parsed: tcp 80", &t, IPPROTO_TCP, 80, &m);
+
+	m_set(&m, "y/a", "x/a", false);		/* serve-80-tcp is 80 */
+	m_set(&m, "y/b", "x/a", false);
+	m_set(&m, "y/c", "x/a", false);
+	check_reach("parsed: tcp 81", &t, IPPROTO_TCP, 81, &m);
+
+	m_from_ns(&m, 'x', true);		/* z/c takes TCP only */
+	m_from_ns(&m, 'y', true);
+	m_from_ns(&m, 'z', true);
+	m_to_ns(&m, 'x', false);
+	m_to(&m, "z/c", false);
+	for (size_t j = 0; j < NPODS; j++) {
+		if (j % 2 == 1) {
+			m.v[pod_ix("y/a")][j] = false;
+			m.v[pod_ix("y/b")][j] = false;
+		}
+	}
+	check_reach("parsed: udp 80", &t, IPPROTO_UDP, 80, &m);
+	{
+		/* y/b (node-1) to node-2's DNS-like port 53: the second rule. */
+		struct policy_flow dns = { t.pods[pod_ix("y/b")].ip, t.pods[pod_ix("z/b")].ip,
+					   IPPROTO_UDP, 53 };
+		struct policy_side side;
+
+		CHECK(policy_eval(&t, POLICY_EGRESS, pod_ix("y/b"), &dns, &side) == 0);
+		CHECK(side.allowed && side.policy == 2 && side.rule == 1 &&
+		      side.peer == POLICY_ANY && side.port == 0);
+		policy_side_free(&side);
+		/* A kubelet probe to x/b from node-2 passes; from node-1 not. */
+		dns = (struct policy_flow){ t.nodes[1].ip, t.pods[pod_ix("x/b")].ip, IPPROTO_TCP, 80 };
+		CHECK(admits(&t, -1, (ssize_t)pod_ix("x/b"), &dns));
+		dns.saddr = t.nodes[0].ip;
+		CHECK(!admits(&t, -1, (ssize_t)pod_ix("x/b"), &dns));
+	}
+out:
+	topo_free(&t);
 }
 
 int main(void)
@@ -1228,5 +1316,6 @@ int main(void)
 	RUN(test_node_exempt);
 	RUN(test_icmp);
 	RUN(test_egress_outside);
+	RUN(test_parsed);
 	return unit_summary();
 }

@@ -2228,6 +2228,34 @@ static void test_policy_limits(void)
 				topo_free(&t);
 		}
 	}
+	/* The top-level arrays, refused by their length before any element is read. */
+	{
+		static const struct {
+			const char *key, *item, *msg;
+			size_t n;
+		} top[] = {
+			{ "namespaces", "{\"name\": \"x\"}", "at most 4096 namespaces",
+			  TOPO_MAX_NAMESPACES + 1 },
+			{ "networkPolicies", "{}", "at most 65536 NetworkPolicies", TOPO_MAX_POLICIES + 1 },
+		};
+		char *big, path[32];
+
+		for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++) {
+			size_t bcap = top[i].n * (strlen(top[i].item) + 2) + 256;
+
+			big = malloc(bcap);
+			if (!CHECK(big != NULL))
+				break;
+			len = (size_t)snprintf(big, bcap, "{" DOC_NODES ", \"%s\": [", top[i].key);
+			for (size_t k = 0; k < top[i].n; k++)
+				len += (size_t)snprintf(big + len, bcap - len, "%s%s", k ? "," : "",
+							top[i].item);
+			snprintf(big + len, bcap - len, "]}");
+			snprintf(path, sizeof(path), ".%s", top[i].key);
+			expect_error(big, path, top[i].msg);
+			free(big);
+		}
+	}
 out:
 	free(items);
 	free(doc);

@@ -472,12 +472,99 @@ out:
 	walk_free(&w);
 }
 
+/* The lab's policies deny side dir of pod (as netpol.c would find them on
+ * the packets): the prediction ends there. */
+static void deny(struct walk *w, enum policy_dir dir, const char *pod)
+{
+	struct trace_policy *p = &w->t.policy[dir];
+
+	*p = (struct trace_policy){ .valid = true, .dir = dir, .pod = (size_t)pod_of(&w->lab, pod),
+				    .ns = -1 };
+	p->side = (struct policy_side){ .dir = dir, .pod = p->pod, .isolated = true };
+}
+
+/* Ingress to web-2 denied: the request is predicted up to node-2, where
+ * postrouting drops it; seen going on is where the prediction does not go. */
+static void test_walk_policy_ingress(void)
+{
+	struct walk w;
+	uint32_t web2;
+
+	if (!CHECK(walk_make(&w, "default/web-2", 8080) == 0))
+		goto out;
+	web2 = w.lab.topo.pods[pod_of(&w.lab, "web-2")].ip;
+	deny(&w, POLICY_INGRESS, "web-2");
+	path_to_web2(&w, web2, 8080, NULL);
+	w.t.nhops = 7;		/* last seen entering node-2 */
+	w.t.verdict = TRACE_DROPPED;
+	CHECK_EQ_INT(trace_divergence_find(&w.t), 0);
+	CHECKF(w.t.div.kind == TRACE_DIV_NONE, "%s", w.t.divergence);
+	CHECK_EQ_INT(w.t.expect[w.t.nexpect - 1].kind, TRACE_EXPECT_POLICY);
+	CHECK_EQ_INT(w.t.expect[w.t.nexpect - 1].seen, 6);
+	CHECKF(strstr(w.t.divergence, "none: the request was seen at every hop the topology "
+		       "predicts, in order and nowhere else, up to where the lab's NetworkPolicies "
+		       "deny it: ingress to default/web-2 at node node-2"), "%s", w.t.divergence);
+	/* Delivered all the same: it went where the policies deny it. */
+	w.t.nhops = 10;
+	w.t.verdict = TRACE_DELIVERED;
+	CHECK_EQ_INT(trace_divergence_find(&w.t), 0);
+	CHECK_EQ_INT(w.t.div.kind, TRACE_DIV_UNEXPECTED_HOP);
+	CHECK_EQ_INT(w.t.div.hop, 7);
+	CHECKF(strstr(w.t.divergence, "expected next its denial by the lab's NetworkPolicies "
+		       "(ingress to default/web-2 at node node-2), but it went to node node-2 cbr0 "
+		       "(out) (hop 8)"), "%s", w.t.divergence);
+out:
+	walk_free(&w);
+}
+
+/* Egress from client to a Service denied: after kube-proxy's DNAT on
+ * node-1, before it leaves. Without a capture of the DNAT, the policy
+ * table's trace events (the endpoint its hook saw) meet the DNAT step. */
+static void test_walk_policy_egress_service(void)
+{
+	struct walk w;
+	struct trace_policy *p;
+	uint32_t cip, web2;
+
+	if (!CHECK(walk_make(&w, "svc/default/web", 80) == 0) || !CHECK(w.t.svc.svc >= 0))
+		goto out;
+	cip = w.t.dst.ip;
+	web2 = w.lab.topo.pods[pod_of(&w.lab, "web-2")].ip;
+	deny(&w, POLICY_EGRESS, "client");
+	path_to_web2(&w, cip, 80, NULL);
+	w.t.nhops = 3;		/* cbr0 in shows the endpoint, then nothing */
+	w.t.verdict = TRACE_DROPPED;
+	CHECK_EQ_INT(trace_divergence_find(&w.t), 0);
+	CHECKF(w.t.div.kind == TRACE_DIV_NONE, "%s", w.t.divergence);
+	CHECK_EQ_INT(w.t.nexpect, 4);
+	CHECK_EQ_INT(w.t.expect[2].kind, TRACE_EXPECT_DNAT);
+	CHECK_EQ_INT(w.t.expect[3].kind, TRACE_EXPECT_POLICY);
+	CHECK_EQ_INT(w.t.expect[3].dir, POLICY_EGRESS);
+	CHECK_EQ_STR(w.t.ns_label[w.t.expect[3].ns], "node node-1");
+	/* Only the way in captured: the DNAT is met by the events. */
+	w.t.nhops = 2;
+	CHECK_EQ_INT(trace_divergence_find(&w.t), 0);
+	CHECK_EQ_INT(w.t.div.kind, TRACE_DIV_NO_DNAT);
+	p = &w.t.policy[POLICY_EGRESS];
+	p->flow_seen = true;
+	p->flow = (struct policy_flow){ .saddr = w.t.hops[0].pkt->saddr, .daddr = web2,
+					.l4proto = IPPROTO_TCP, .dport = 8080 };
+	CHECK_EQ_INT(trace_divergence_find(&w.t), 0);
+	CHECKF(w.t.div.kind == TRACE_DIV_NONE, "%s", w.t.divergence);
+	CHECK_EQ_INT(w.t.expect[2].seen, 1);
+	CHECK_EQ_INT(w.t.expect[3].seen, 1);
+out:
+	walk_free(&w);
+}
+
 int main(void)
 {
 	RUN(test_walk_pod_to_pod);
 	RUN(test_walk_delivered_unseen);
 	RUN(test_walk_unexpected);
 	RUN(test_walk_service);
+	RUN(test_walk_policy_ingress);
+	RUN(test_walk_policy_egress_service);
 	RUN(test_answer_fields);
 	RUN(test_losses_rendered);
 	RUN(test_delivered_divergence);

@@ -36,6 +36,7 @@ void diag_start(struct trace_finding *f, const char *check, enum trace_verdict v
 	f->verdict = v;
 	f->ns = ns;
 	f->hop = -1;
+	f->policy_dir = -1;
 }
 
 void diag_last_seen(const struct trace *t, char *buf, size_t len)

@@ -58,6 +58,11 @@ int diag_nft_rule(const struct trace *t, struct trace_finding *f)
 	drop = nft_drop(t, &ns);
 	if (!drop)
 		return 0;
+	/* A drop of the lab's NetworkPolicy rules: the network-policy check
+	 * has named it, with the policies behind it. */
+	for (size_t d = 0; d < 2 && !strcmp(drop->table, POLICY_TABLE); d++)
+		if (t->policy[d].valid && t->policy[d].nft == TRACE_POLICY_NFT_DROP)
+			return 0;
 	reject = strcasestr(drop->rule, "reject") != NULL;
 	diag_start(f, "nft-rule", TRACE_DROPPED, (ssize_t)ns);
 	diag_last_seen(t, seen, sizeof(seen));

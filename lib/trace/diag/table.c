@@ -8,6 +8,9 @@
 
 const struct diag_check diag_checks[] = {
 	{ "delivered", diag_delivered, true },
+	/* Before nft-rule: a drop in table network-policy is the lab's
+	 * NetworkPolicies speaking (or the kernel differing from them). */
+	{ "network-policy", diag_policy, false },
 	{ "nft-rule", diag_nft_rule, false },
 	{ "iptables-legacy-rule", diag_ipt_legacy, false },
 	{ "ttl-exceeded", diag_ttl_exceeded, true },

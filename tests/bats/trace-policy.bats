@@ -1,0 +1,217 @@
+#!/usr/bin/env bats
+# trace names what decided under NetworkPolicy (issue 13, item 4): a probe
+# the lab's policies deny exits 1 with cause denied-by-policy, naming the
+# direction, the isolated pod, every isolating policy and the nftables rule
+# that dropped it; an admitted one names the policy and rule that admitted
+# it. Each verdict is checked against the kernel's own account: the pods'
+# connections with bash's /dev/tcp, and the rules as nft lists them.
+
+bats_require_minimum_version 1.5.0
+
+LAB=nptr
+
+# node-1: client (app=client), frontend (role=frontend), locked
+# (app=locked); node-2: web (app=web) serving TCP 80, behind Service
+# default/web port 8080.
+#   deny-web        isolates web's ingress, admits nothing;
+#   allow-frontend  web admits role=frontend on 80/TCP;
+#   lock-egress     isolates locked's egress, admits nothing.
+topology() {
+	cat <<'EOF'
+{
+  "nodes": [ { "name": "node-1" }, { "name": "node-2" } ],
+  "pods": [
+    { "name": "client", "node": "node-1", "labels": { "app": "client" },
+      "containers": [ { "name": "c" } ] },
+    { "name": "frontend", "node": "node-1", "labels": { "role": "frontend" },
+      "containers": [ { "name": "c" } ] },
+    { "name": "locked", "node": "node-1", "labels": { "app": "locked" },
+      "containers": [ { "name": "c" } ] },
+    { "name": "web", "node": "node-2", "labels": { "app": "web" },
+      "containers": [ { "name": "web", "ports": [ { "name": "http", "containerPort": 80 } ] } ] }
+  ],
+  "services": [
+    { "name": "web", "selector": { "app": "web" },
+      "ports": [ { "name": "http", "port": 8080, "targetPort": "http" } ] }
+  ],
+  "networkPolicies": [
+    { "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+      "metadata": { "namespace": "default", "name": "deny-web" },
+      "spec": { "podSelector": { "matchLabels": { "app": "web" } }, "policyTypes": [ "Ingress" ] } },
+    { "metadata": { "name": "allow-frontend" },
+      "spec": { "podSelector": { "matchLabels": { "app": "web" } },
+                "ingress": [ { "from": [ { "podSelector": { "matchLabels": { "role": "frontend" } } } ],
+                               "ports": [ { "protocol": "TCP", "port": 80 } ] } ] } },
+    { "metadata": { "name": "lock-egress" },
+      "spec": { "podSelector": { "matchLabels": { "app": "locked" } }, "policyTypes": [ "Egress" ] } }
+  ]
+}
+EOF
+}
+
+setup_file() {
+	load helpers
+	lab_cleanup $LAB
+	topology >"$BATS_FILE_TMPDIR/np.json"
+	"$PODPATH" --lab $LAB setup -f "$BATS_FILE_TMPDIR/np.json" >/dev/null
+}
+
+teardown_file() {
+	load helpers
+	lab_cleanup $LAB
+}
+
+setup() { load helpers; }
+
+N1=${LAB}_node_node-1
+N2=${LAB}_node_node-2
+
+tr() { # ARGS... -> JSON in $out, status in $st
+	st=0
+	out=$("$PODPATH" --lab $LAB -j trace "$@") || st=$?
+}
+j() { jq -r "$1" <<<"$out"; }
+
+# Does a TCP connection from pod $1 to $2:$3 open? A denied SYN is never
+# answered: 3 s is what it is given; an allowed one 30 s, a bound for a
+# loaded machine, not a pace.
+connects() { # FROM IP PORT [SECONDS]
+	ip netns exec "${LAB}_pod_default_$1" timeout "${4:-30}" \
+		bash -c "exec 3<>/dev/tcp/$2/$3" 2>/dev/null
+}
+
+web_ip() { pod_ip "${LAB}_pod_default_web"; }
+
+# The rule with handle $3 in chain $2 of node namespace $1, as nft -a lists it.
+nft_rule() { # NETNS CHAIN HANDLE
+	ip netns exec "$1" nft -a list chain ip network-policy "$2" | grep -E "# handle $3\$"
+}
+
+@test "denied ingress: denied-by-policy names the pod, both policies, the peer and port, and the drop rule nft shows" {
+	tr client web -p tcp --port 80
+	echo "$out" | jq -c '.verdict.findings[0], .policy' >&2
+	[ "$st" -eq 1 ]
+	[ "$(j .verdict.result)" = dropped ]
+	[ "$(j .verdict.cause)" = denied-by-policy ]
+	[ "$(j '.verdict.findings[0].check')" = network-policy ]
+	[ "$(j '.verdict.findings[0].policy')" = ingress ]
+	[ "$(j '.verdict.findings[0].netns')" = "$N2" ]
+	[[ "$(j .verdict.reason)" == *"ingress to default/web is isolated by default/deny-web and default/allow-frontend; no rule admits default/client to port 80/TCP"* ]]
+	[ "$(j '.policy.ingress.pod')" = default/web ]
+	[ "$(j '.policy.ingress.isolated_by | join(",")')" = "default/deny-web,default/allow-frontend" ]
+	[ "$(j '.policy.ingress.allowed')" = false ]
+	[ "$(j '.policy.ingress.admitted_by')" = null ]
+	[ "$(j '.policy.ingress.nftables.chain')" = cali-tw-default/web ]
+	[ "$(j '.policy.ingress.nftables.verdict')" = drop ]
+	[ "$(j '.policy.egress.isolated')" = false ]
+	# The command it gives lists the chain; the handle it names is the drop.
+	cmd=$(j '.verdict.findings[0].command')
+	[ "$cmd" = "ip netns exec $N2 nft -a list chain ip network-policy cali-tw-default/web" ]
+	run nft_rule "$N2" cali-tw-default/web "$(j '.policy.ingress.nftables.handle')"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"drop comment \"ingress to default/web isolated by default/deny-web, default/allow-frontend\""* ]]
+	# The prediction ends at the denial: no divergence.
+	[ "$(j '.verdict.divergence_at.kind')" = none ]
+	[ "$(j '.expected_path[-1].kind')" = policy ]
+	[ "$(j '.expected_path[-1].direction')" = ingress ]
+	[ "$(j '.expected_path[-1].netns')" = "$N2" ]
+	# The kernel agrees: the client cannot connect, the frontend can.
+	run connects client "$(web_ip)" 80 3
+	[ "$status" -ne 0 ]
+	run connects frontend "$(web_ip)" 80
+	[ "$status" -eq 0 ]
+}
+
+@test "admitted ingress: delivered, naming the policy and rule that admitted it and the rule nft accepted it by" {
+	tr frontend web -p tcp --port 80
+	echo "$out" | jq -c '.verdict.findings, .policy.ingress' >&2
+	[ "$st" -eq 0 ]
+	[ "$(j .verdict.result)" = delivered ]
+	[ "$(j '.policy.ingress.allowed')" = true ]
+	[ "$(j '.policy.ingress.admitted_by.policy')" = default/allow-frontend ]
+	[ "$(j '.policy.ingress.admitted_by.path')" = "spec.ingress[0].from[0] ports[0]" ]
+	[ "$(j '.policy.ingress.nftables.chain')" = cali-pi-default/allow-frontend ]
+	[ "$(j '.policy.ingress.nftables.verdict')" = accept ]
+	note=$(j '.verdict.findings[] | select(.check == "network-policy") | .cause')
+	[ "$note" = admitted-by-policy ]
+	[[ "$(j '.verdict.findings[] | select(.check == "network-policy") | .text')" == "ingress to default/web admitted by default/allow-frontend spec.ingress[0].from[0] ports[0]"* ]]
+	run nft_rule "$N2" cali-pi-default/allow-frontend "$(j '.policy.ingress.nftables.handle')"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"accept comment \"default/allow-frontend spec.ingress[0].from[0] ports[0]\""* ]]
+	# Text: the policy section says the same.
+	run "$PODPATH" --lab $LAB trace frontend web -p tcp --port 80
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"network policy:"* ]]
+	[[ "$output" == *"ingress to default/web ("*"isolated by default/deny-web, default/allow-frontend; admitted by default/allow-frontend spec.ingress[0].from[0] ports[0]"* ]]
+	run connects frontend "$(web_ip)" 80
+	[ "$status" -eq 0 ]
+}
+
+@test "denied egress: dropped on the source's node in its cali-fw chain, named as egress" {
+	tr locked web -p tcp --port 80
+	echo "$out" | jq -c '.verdict.findings[0], .policy' >&2
+	[ "$st" -eq 1 ]
+	[ "$(j .verdict.cause)" = denied-by-policy ]
+	[ "$(j '.verdict.findings[0].policy')" = egress ]
+	[ "$(j '.verdict.findings[0].netns')" = "$N1" ]
+	[[ "$(j .verdict.reason)" == *"egress from default/locked is isolated by default/lock-egress; no rule admits it to default/web port 80/TCP"* ]]
+	# Web's own side would deny it too: both ends must admit.
+	[[ "$(j .verdict.reason)" == *"(ingress to default/web would deny it too)"* ]]
+	[ "$(j '.policy.egress.isolated_by | join(",")')" = default/lock-egress ]
+	[ "$(j '.policy.egress.nftables.chain')" = cali-fw-default/locked ]
+	run nft_rule "$N1" cali-fw-default/locked "$(j '.policy.egress.nftables.handle')"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"drop comment \"egress from default/locked isolated by default/lock-egress\""* ]]
+	[ "$(j '.verdict.divergence_at.kind')" = none ]
+	[ "$(j '.expected_path[-1].direction')" = egress ]
+	run connects locked "$(web_ip)" 80 3
+	[ "$status" -ne 0 ]
+}
+
+@test "a Service: denied after DNAT, on the endpoint's address and target port" {
+	cip=$("$PODPATH" --lab $LAB -j status | jq -r '.services[] | select(.name == "web") | .clusterIP')
+	[ -n "$cip" ] && [ "$cip" != null ]
+	tr client svc/default/web
+	echo "$out" | jq -c '.verdict.findings[0], .policy, .expected_path' >&2
+	[ "$st" -eq 1 ]
+	[ "$(j .verdict.cause)" = denied-by-policy ]
+	[ "$(j '.policy.ingress.pod')" = default/web ]
+	# The policy saw the pod's address and port 80, not the ClusterIP's 8080.
+	[ "$(j '.policy.ingress.packet.dst')" = "$(web_ip)" ]
+	[ "$(j '.policy.ingress.packet.port')" = 80 ]
+	[ "$(j '.policy.ingress.packet_from')" = nftables ]
+	[[ "$(j .verdict.reason)" == *"no rule admits default/client to port 80/TCP"* ]]
+	[ "$(j '.verdict.divergence_at.kind')" = none ]
+	run connects client "$cip" 8080 3
+	[ "$status" -ne 0 ]
+	run connects frontend "$cip" 8080
+	[ "$status" -eq 0 ]
+	# Through the Service, the frontend is admitted by the same rule.
+	tr frontend svc/default/web
+	[ "$st" -eq 0 ]
+	[ "$(j '.policy.ingress.admitted_by.policy')" = default/allow-frontend ]
+}
+
+# Last: it changes the lab for good (teardown_file removes it).
+@test "the kernel's rules differ from the policies: said so, with podpath check, not a made-up cause" {
+	# Delete the frontend's accept rule by hand: the lab's policies still
+	# admit it, the kernel now drops it.
+	h=$(ip netns exec "$N2" nft -a list chain ip network-policy cali-pi-default/allow-frontend |
+		sed -n 's/.*accept comment .* # handle \([0-9]*\)$/\1/p' | head -1)
+	[ -n "$h" ]
+	ip netns exec "$N2" nft delete rule ip network-policy cali-pi-default/allow-frontend handle "$h"
+	tr frontend web -p tcp --port 80
+	echo "$out" | jq -c '.verdict.findings[0]' >&2
+	[ "$st" -eq 1 ]
+	[ "$(j .verdict.cause)" = policy-rules-differ ]
+	[ "$(j '.verdict.findings[0].expected')" = accept ]
+	[ "$(j '.verdict.findings[0].actual')" = drop ]
+	[ "$(j '.verdict.findings[0].command')" = "podpath --lab $LAB check" ]
+	[[ "$(j .verdict.reason)" == *"admitted by default/allow-frontend spec.ingress[0].from[0] ports[0]"* ]]
+	run connects frontend "$(web_ip)" 80 3
+	[ "$status" -ne 0 ]
+	# And podpath check, comparing the kernel with the plan, finds the rule gone.
+	run "$PODPATH" --lab $LAB check
+	[ "$status" -eq 1 ]
+	[[ "$output" == *allow-frontend* ]]
+}
