@@ -12,47 +12,6 @@
 #include "policy/describe.h"
 #include "policy/policy.h"
 
-static void selector_free(struct topo_selector *s)
-{
-	for (size_t i = 0; i < s->nmatch; i++) {
-		free(s->match[i].key);
-		free(s->match[i].value);
-	}
-	free(s->match);
-	for (size_t i = 0; i < s->nexprs; i++) {
-		for (size_t k = 0; k < s->exprs[i].nvalues; k++)
-			free(s->exprs[i].values[k]);
-		free(s->exprs[i].values);
-		free(s->exprs[i].key);
-	}
-	free(s->exprs);
-	memset(s, 0, sizeof(*s));
-}
-
-static void rules_free(struct topo_np_rule *r, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		for (size_t k = 0; k < r[i].npeers; k++) {
-			selector_free(&r[i].peers[k].pods);
-			selector_free(&r[i].peers[k].namespaces);
-			free(r[i].peers[k].except);
-		}
-		free(r[i].peers);
-		free(r[i].ports);
-	}
-	free(r);
-}
-
-/* Everything policy p owns, as the topology's parser allocates it: each
- * label's key and value, each array. */
-static void policy_free(struct topo_policy *p)
-{
-	selector_free(&p->pods);
-	rules_free(p->in, p->nin);
-	rules_free(p->out, p->nout);
-	memset(p, 0, sizeof(*p));
-}
-
 static ssize_t policy_index(const struct topo *t, const char *ns, const char *name)
 {
 	for (size_t i = 0; i < t->npolicies; i++)
@@ -64,7 +23,7 @@ static ssize_t policy_index(const struct topo *t, const char *ns, const char *na
 /* Take policy i out of t (freed), keeping the others' order. */
 static void policy_remove(struct topo *t, size_t i)
 {
-	policy_free(&t->policies[i]);
+	topo_policy_free(&t->policies[i]);
 	memmove(&t->policies[i], &t->policies[i + 1],
 		(t->npolicies - i - 1) * sizeof(t->policies[0]));
 	t->npolicies--;
@@ -88,7 +47,7 @@ static int deny_policy_make(const struct topo *t, size_t pod, struct topo_policy
 		p->pods.match[i].value = strdup(tp->labels[i].value);
 		p->pods.nmatch++;
 		if (!p->pods.match[i].key || !p->pods.match[i].value) {
-			policy_free(p);
+			topo_policy_free(p);
 			return -ENOMEM;
 		}
 	}
@@ -126,7 +85,7 @@ int brk_policy_deny(struct brk_ctx *c, size_t pod)
 		return pp_err_set(c->e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
 	v = realloc(t->policies, (t->npolicies + 1) * sizeof(*v));
 	if (!v) {
-		policy_free(&p);
+		topo_policy_free(&p);
 		return pp_err_set(c->e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
 	}
 	t->policies = v;

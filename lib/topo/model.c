@@ -94,11 +94,12 @@ static void rules_free(struct topo_np_rule *r, size_t n)
 	free(r);
 }
 
-static void policy_free(struct topo_policy *p)
+void topo_policy_free(struct topo_policy *p)
 {
 	selector_free(&p->pods);
 	rules_free(p->in, p->nin);
 	rules_free(p->out, p->nout);
+	memset(p, 0, sizeof(*p));
 }
 
 static void pod_free(struct topo_pod *p)
@@ -132,7 +133,7 @@ void topo_free(struct topo *t)
 		labels_free(t->namespaces[i].labels, t->namespaces[i].nlabels);
 	free(t->namespaces);
 	for (i = 0; t->policies && i < t->npolicies; i++)
-		policy_free(&t->policies[i]);
+		topo_policy_free(&t->policies[i]);
 	free(t->policies);
 	memset(t, 0, sizeof(*t));
 }

@@ -329,6 +329,9 @@ int topo_resolve(struct topo *t, struct topo_error *err);
 struct json_t *topo_to_json(const struct topo *t);
 /* Release everything t owns; t is left zeroed. */
 void topo_free(struct topo *t);
+/* Release what one policy owns (as the parser allocates it); p is left
+ * zeroed. podpath break takes the policy it added out with it. */
+void topo_policy_free(struct topo_policy *p);
 
 /* Look-ups; NULL/-1 when absent. ns NULL means "default". */
 const struct topo_pod *topo_pod_find(const struct topo *t, const char *ns, const char *name);
