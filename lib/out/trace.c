@@ -9,6 +9,7 @@
 
 #include "out/check.h"
 #include "out/trace.h"
+#include "policy/describe.h"
 
 #define BOLD "\033[1m"
 #define GREEN "\033[32m"
@@ -448,6 +449,28 @@ static void pol_name(const struct trace *t, size_t i, char *buf, size_t len)
 	snprintf(buf, len, "%s/%s", t->lab->topo.policies[i].ns, t->lab->topo.policies[i].name);
 }
 
+/* What the admitting peer and port entry say, in words: "pods app=client
+ * in namespace default, port http/TCP"; "anywhere" / "every port" for a
+ * rule without them. */
+static void admitting_words(const struct trace *t, const struct policy_side *s, char *buf,
+			    size_t len)
+{
+	const struct topo_policy *p = &t->lab->topo.policies[s->policy];
+	const struct topo_np_rule *r = s->dir == POLICY_INGRESS ? &p->in[s->rule] : &p->out[s->rule];
+	char peer[256], port[64];
+
+	if (s->peer == POLICY_ANY)
+		snprintf(peer, sizeof(peer), "anywhere");
+	else
+		policy_desc_peer(p, &r->peers[s->peer], peer, sizeof(peer));
+	if (s->port == POLICY_ANY)
+		snprintf(port, sizeof(port), "every port");
+	else
+		policy_desc_port(&r->ports[s->port], port, sizeof(port));
+	snprintf(buf, len, "%s %s, %s%s", s->dir == POLICY_INGRESS ? "from" : "to", peer,
+		 s->port == POLICY_ANY ? "" : "port ", port);
+}
+
 static const char *pol_nft_verdict(enum trace_policy_nft v)
 {
 	return v == TRACE_POLICY_NFT_DROP ? "drop" : "accept";
@@ -460,7 +483,7 @@ static void policy_side_text(FILE *f, const struct trace *t, const struct trace_
 	const struct topo_pod *pod = &t->lab->topo.pods[p->pod];
 	const struct policy_side *s = &p->side;
 	char a[ADDR_STRLEN], b[ADDR_STRLEN], name[2 * TOPO_LABEL_MAX + 2];
-	char rule[2 * TOPO_LABEL_MAX + 96];
+	char rule[2 * TOPO_LABEL_MAX + 96], words[384];
 
 	fprintf(f, "  %s %s %s/%s (%s > %s", trace_policy_dir_name(p->dir),
 		p->dir == POLICY_INGRESS ? "to" : "from", pod->ns, pod->name,
@@ -485,7 +508,8 @@ static void policy_side_text(FILE *f, const struct trace *t, const struct trace_
 		if (s->allowed) {
 			policy_rule_comment(rule, sizeof(rule), &t->lab->topo.policies[s->policy],
 					    p->dir, s->rule, s->peer, s->port);
-			fprintf(f, "; admitted by %s\n", rule);
+			admitting_words(t, s, words, sizeof(words));
+			fprintf(f, "; admitted by %s (%s)\n", rule, words);
 		} else {
 			fprintf(f, "; no rule admits it\n");
 		}
