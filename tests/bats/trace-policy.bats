@@ -170,7 +170,8 @@ nft_rule() { # NETNS CHAIN HANDLE
 
 @test "a Service: denied after DNAT, on the endpoint's address and target port" {
 	cip=$("$PODPATH" --lab $LAB -j status | jq -r '.services[] | select(.name == "web") | .clusterIP')
-	[ -n "$cip" ] && [ "$cip" != null ]
+	[ -n "$cip" ]
+	[ "$cip" != null ]
 	tr client svc/default/web
 	echo "$out" | jq -c '.verdict.findings[0], .policy, .expected_path' >&2
 	[ "$st" -eq 1 ]
