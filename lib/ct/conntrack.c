@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <libmnl/libmnl.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack_tcp.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter/nf_conntrack_common.h>
@@ -130,6 +131,85 @@ out:
 		nfct_destroy(ct);
 	if (nl)
 		mnl_socket_close(nl);
+	return ret;
+}
+
+struct droppable {
+	struct nf_conntrack **ct;
+	size_t n, cap;
+	int err;
+};
+
+static bool early_droppable(const struct nf_conntrack *ct)
+{
+	if (!(nfct_get_attr_u32(ct, ATTR_STATUS) & IPS_ASSURED))
+		return true;
+	if (nfct_get_attr_u8(ct, ATTR_L4PROTO) != IPPROTO_TCP || !nfct_attr_is_set(ct, ATTR_TCP_STATE))
+		return false;
+	switch (nfct_get_attr_u8(ct, ATTR_TCP_STATE)) {
+	case TCP_CONNTRACK_FIN_WAIT:
+	case TCP_CONNTRACK_CLOSE_WAIT:
+	case TCP_CONNTRACK_LAST_ACK:
+	case TCP_CONNTRACK_TIME_WAIT:
+	case TCP_CONNTRACK_CLOSE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int droppable_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *arg)
+{
+	struct droppable *d = arg;
+
+	(void)type;
+	if (d->err || !early_droppable(ct))
+		return NFCT_CB_CONTINUE;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 64;
+		struct nf_conntrack **v = realloc(d->ct, cap * sizeof(*v));
+
+		if (!v) {
+			d->err = -ENOMEM;
+			return NFCT_CB_CONTINUE;
+		}
+		d->ct = v;
+		d->cap = cap;
+	}
+	d->ct[d->n] = nfct_clone(ct);
+	if (!d->ct[d->n])
+		d->err = -ENOMEM;
+	else
+		d->n++;
+	return NFCT_CB_CONTINUE;
+}
+
+int ct_evict_early_droppable(size_t *evicted)
+{
+	struct nfct_handle *h = nfct_open(CONNTRACK, 0);
+	struct droppable d = { 0 };
+	uint32_t family = AF_INET;
+	int ret = 0;
+
+	*evicted = 0;
+	if (!h)
+		return -errno;
+	/* Collected first, deleted after: a handle cannot ask while it dumps. */
+	nfct_callback_register(h, NFCT_T_ALL, droppable_cb, &d);
+	if (nfct_query(h, NFCT_Q_DUMP, &family) < 0)
+		ret = -errno;
+	else
+		ret = d.err;
+	for (size_t i = 0; i < d.n; i++) {
+		/* Gone meanwhile (it expired, or closed) is as good as deleted. */
+		if (ret == 0 && nfct_query(h, NFCT_Q_DESTROY, d.ct[i]) < 0 && errno != ENOENT)
+			ret = -errno;
+		else if (ret == 0)
+			(*evicted)++;
+		nfct_destroy(d.ct[i]);
+	}
+	free(d.ct);
+	nfct_close(h);
 	return ret;
 }
 

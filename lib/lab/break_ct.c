@@ -34,6 +34,7 @@ struct fill_op {
 	bool writable;
 	int full;		/* ct_fill's answer: 1 the kernel refused one, full */
 	size_t added;
+	size_t evicted;		/* entries the kernel would evict anyway, removed first */
 };
 
 static long read_long(const char *key)
@@ -47,6 +48,7 @@ static int fill_here(void *arg)
 {
 	struct fill_op *o = arg;
 	char path[64];
+	int ret;
 
 	o->max = read_long(CT_MAX_KEY);
 	o->count = read_long(CT_COUNT_KEY);
@@ -56,8 +58,15 @@ static int fill_here(void *arg)
 	o->writable = access(path, W_OK) == 0;
 	if (!o->writable && o->max > (long)CT_FILL_MAX)
 		return -E2BIG;
-	/* Past the limit by a few: the kernel evicts unassured entries for
-	 * new ones before it refuses. */
+	/* What the kernel's garbage collector evicts from a nearly full
+	 * table (unassured entries, closing TCP connections) goes first:
+	 * left in, each would free a slot for a new connection some time
+	 * after the table filled, and the fault would hold or not by chance.
+	 * Then past the limit by a few: the kernel evicts unassured entries
+	 * for new ones before it refuses. */
+	ret = ct_evict_early_droppable(&o->evicted);
+	if (ret < 0)
+		return ret;
 	o->full = ct_fill(CT_MARK, CT_TIMEOUT, o->writable ? CT_FEW : (size_t)o->max + CT_FEW,
 			  &o->added);
 	return o->full < 0 ? o->full : 0;

@@ -49,8 +49,16 @@ snapshot() { # FILE
 		ip netns exec "$n" sysctl net.ipv4.ip_forward net.ipv4.conf.all.rp_filter \
 			net.netfilter.nf_conntrack_max 2>/dev/null
 		ip netns exec "$n" iptables-legacy-save 2>/dev/null | grep '^-' || true
-		ip netns exec "$n" ss -lntuH | awk '{print $1, $5}' | sort
+		ip netns exec "$n" ss -lntuH | awk '{print $1, $5}' | unbound_udp_out | sort
 	done >"$1" 2>/dev/null
+}
+
+# Listeners without the UDP sockets a client binds to an ephemeral port
+# (ip_local_port_range starts at 32768): dnsmasq forwards each query from
+# one and keeps it until the answer or its timeout, so a fault that cut the
+# answer's way (a route to coredns) leaves one open a while after undo.
+unbound_udp_out() {
+	awk '{ n = split($2, a, ":"); if ($1 == "udp" && a[n] + 0 >= 32768) next; print }'
 }
 
 # Bounded waits for a condition (never a fixed sleep): up to 20 s.
