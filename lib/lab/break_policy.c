@@ -12,14 +12,6 @@
 #include "policy/describe.h"
 #include "policy/policy.h"
 
-static ssize_t policy_index(const struct topo *t, const char *ns, const char *name)
-{
-	for (size_t i = 0; i < t->npolicies; i++)
-		if (!strcmp(t->policies[i].ns, ns) && !strcmp(t->policies[i].name, name))
-			return (ssize_t)i;
-	return -1;
-}
-
 /* Take policy i out of t (freed), keeping the others' order. */
 static void policy_remove(struct topo *t, size_t i)
 {
@@ -58,7 +50,7 @@ static int deny_policy_make(const struct topo *t, size_t pod, struct topo_policy
  * half-way; its own error is secondary to the one being reported. */
 static void restore(struct lab *l, const char *ns, const char *name)
 {
-	ssize_t i = policy_index(&l->topo, ns, name);
+	ssize_t i = topo_policy_index(&l->topo, ns, name);
 	struct pp_err ignored;
 
 	if (i >= 0)
@@ -78,7 +70,7 @@ int brk_policy_deny(struct brk_ctx *c, size_t pod)
 	char sel[96], chain[POLICY_NAME_MAX];
 	int ret;
 
-	if (policy_index(t, tp->ns, LAB_BREAK_POLICY_NAME) >= 0)
+	if (topo_policy_index(t, tp->ns, LAB_BREAK_POLICY_NAME) >= 0)
 		return pp_err_set(c->e, PP_EXIT_USAGE, -EEXIST, "lab \"%s\" has a NetworkPolicy "
 				  "%s/%s already", l->name, tp->ns, LAB_BREAK_POLICY_NAME);
 	if (deny_policy_make(t, pod, &p) < 0)
@@ -125,7 +117,7 @@ int brk_policy_deny(struct brk_ctx *c, size_t pod)
 
 int brk_policy_revert(struct lab *l, struct brk_change *ch, struct pp_err *e)
 {
-	ssize_t i = policy_index(&l->topo, ch->key, ch->name);
+	ssize_t i = topo_policy_index(&l->topo, ch->key, ch->name);
 
 	/* Gone from the state already: the kernel is made to agree all the same. */
 	if (i >= 0)

@@ -285,7 +285,8 @@ int nft_batch_elems(struct nft_batch *b, uint16_t type, struct nftnl_set *s, lon
 
 	if (!it)
 		return -ENOMEM;
-	/* The iterator fills a message up to BUFSIZ and says whether elements
+	/* The iterator fills a message until its element list's 16-bit
+	 * attribute length (64 KiB) would overflow and says whether elements
 	 * are left; the next message carries on where it stopped. (Its cursor
 	 * is no guide: it never becomes NULL once past the first element.) */
 	for (bool more = nftnl_set_elems_iter_cur(it) != NULL; more; ) {

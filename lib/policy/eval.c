@@ -14,15 +14,20 @@
  * The first peer and port that do are *peer and *port, POLICY_ANY where the
  * rule lists none (every peer, every port, ICMP included). */
 static bool rule_admits(const struct topo *t, const struct topo_policy *p,
-			const struct topo_np_rule *r, uint32_t peer_addr,
+			const struct topo_np_rule *r, uint32_t peer_addr, ssize_t peer_pod,
 			const struct policy_flow *f, ssize_t dst_pod, size_t *peer, size_t *port)
 {
 	*peer = *port = POLICY_ANY;
 	if (r->npeers) {
 		size_t k;
 
+		/* The peer's pod is looked up once per evaluation, not per peer
+		 * (policy_peer_matches_addr would, for every selector peer). */
 		for (k = 0; k < r->npeers; k++) {
-			if (policy_peer_matches_addr(t, p, &r->peers[k], peer_addr))
+			const struct topo_np_peer *pe = &r->peers[k];
+
+			if (pe->has_block ? policy_peer_matches_addr(t, p, pe, peer_addr)
+					  : peer_pod >= 0 && policy_peer_selects(t, p, pe, (size_t)peer_pod))
 				break;
 		}
 		if (k == r->npeers)
@@ -51,6 +56,7 @@ int policy_eval(const struct topo *t, enum policy_dir dir, size_t pod,
 	/* Named ports resolve on the packet's destination: the pod itself for
 	 * its ingress, whatever pod has the address it sends to for egress. */
 	ssize_t dst_pod = in ? (ssize_t)pod : policy_pod_by_addr(t, f->daddr);
+	ssize_t peer_pod = policy_pod_by_addr(t, peer_addr);
 	size_t n = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -85,7 +91,7 @@ int policy_eval(const struct topo *t, enum policy_dir dir, size_t pod,
 		for (size_t r = 0; r < nrules; r++) {
 			size_t peer, port;
 
-			if (!rule_admits(t, p, &rules[r], peer_addr, f, dst_pod, &peer, &port))
+			if (!rule_admits(t, p, &rules[r], peer_addr, peer_pod, f, dst_pod, &peer, &port))
 				continue;
 			out->allowed = true;
 			out->policy = out->isolating[k];

@@ -130,15 +130,6 @@ static bool split_ns_name(const char *s, const char *end, char ns[TOPO_LABEL_MAX
 	return true;
 }
 
-static ssize_t policy_find(const struct topo *t, const char *ns, const char *name)
-{
-	for (size_t i = 0; i < t->npolicies; i++) {
-		if (!strcmp(t->policies[i].ns, ns) && !strcmp(t->policies[i].name, name))
-			return (ssize_t)i;
-	}
-	return -1;
-}
-
 int policy_chain_parse(const struct topo *t, const char *chain, struct policy_chain_ref *ref)
 {
 	char ns[TOPO_LABEL_MAX], name[TOPO_LABEL_MAX];
@@ -172,7 +163,7 @@ int policy_chain_parse(const struct topo *t, const char *chain, struct policy_ch
 		ref->kind = POLICY_CHAIN_POD;
 		ref->index = (size_t)(p - t->pods);
 	} else {
-		ssize_t i = policy_find(t, ns, name);
+		ssize_t i = topo_policy_index(t, ns, name);
 
 		if (i < 0)
 			return -ENOENT;
@@ -217,7 +208,7 @@ int policy_set_parse(const struct topo *t, const char *set, struct policy_set_re
 	if (!parse_index(&s, &ref->rule) || !has_prefix(&s, in ? ".from" : ".to") ||
 	    !parse_index(&s, &ref->peer) || *s)
 		return -ENOENT;
-	pi = policy_find(t, ns, name);
+	pi = topo_policy_index(t, ns, name);
 	if (pi < 0)
 		return -ENOENT;
 	rules = in ? t->policies[pi].in : t->policies[pi].out;
@@ -259,7 +250,7 @@ int policy_rule_comment_parse(const struct topo *t, const char *comment, size_t 
 		return -ENOENT;
 	if (*s)
 		return -ENOENT;
-	pi = policy_find(t, ns, name);
+	pi = topo_policy_index(t, ns, name);
 	if (pi < 0)
 		return -ENOENT;
 	if (*rule >= (in ? t->policies[pi].nin : t->policies[pi].nout))

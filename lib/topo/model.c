@@ -176,6 +176,15 @@ const struct topo_service *topo_service_find(const struct topo *t, const char *n
 	return NULL;
 }
 
+ssize_t topo_policy_index(const struct topo *t, const char *ns, const char *name)
+{
+	for (size_t i = 0; i < t->npolicies; i++) {
+		if (!strcmp(t->policies[i].ns, ns) && !strcmp(t->policies[i].name, name))
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
 ssize_t topo_node_index(const struct topo *t, const char *name)
 {
 	size_t i;

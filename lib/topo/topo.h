@@ -364,6 +364,8 @@ bool topo_ingress_tls(const struct topo *t, const char *host);
 size_t topo_svc_port_local_endpoints(const struct topo *t, const struct topo_service *s,
 				     size_t pi, size_t n);
 
+/* The index of NetworkPolicy ns/name, or -1. */
+ssize_t topo_policy_index(const struct topo *t, const char *ns, const char *name);
 /* A namespace by name, or NULL. */
 const struct topo_namespace *topo_namespace_find(const struct topo *t, const char *name);
 const char *topo_np_proto_name(enum topo_np_proto p);

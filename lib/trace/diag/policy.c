@@ -227,7 +227,7 @@ static int denied(const struct trace *t, const struct trace_policy *p, bool by_e
 }
 
 /* The kernel dropped it in the policy table, but the lab's policies admit
- * it: the rules are not the plan's. */
+ * it. */
 static int differs(const struct trace *t, const struct trace_policy *p, struct trace_finding *f)
 {
 	char seen[TRACE_LABEL_MAX + IF_NAMESIZE + 64], rule[3 * 256 + 64], pod[2 * TOPO_LABEL_MAX + 2];
@@ -251,9 +251,13 @@ static int differs(const struct trace *t, const struct trace_policy *p, struct t
 	snprintf(f->actual, sizeof(f->actual), "drop");
 	snprintf(f->command, sizeof(f->command), "podpath --lab %s check", t->lab->name);
 	rule_words(p, rule, sizeof(rule));
+	/* Observed: the kernel's drop; evaluated: the lab's policies admit it.
+	 * Which side is wrong (a rule changed in the kernel, or podpath's own
+	 * rules or evaluator) is check's to say, not this verdict's. */
 	return diag_say(f, "dropped by nftables in %s: %s; but the lab's NetworkPolicies admit it "
-			"(%s): the kernel's rules differ from the lab's plan, and podpath check names "
-			"the difference; %s", t->ns_label[p->ns], rule, why, seen);
+			"(%s): the kernel decided otherwise than the lab's policies (podpath check "
+			"compares the kernel's rules with the plan); %s", t->ns_label[p->ns], rule,
+			why, seen);
 }
 
 /* A delivered request that isolated pods admitted: which policy and rule
@@ -308,8 +312,8 @@ static int admitted(const struct trace *t, struct trace_finding *f)
 	if (differ)
 		snprintf(f->command, sizeof(f->command), "podpath --lab %s check", t->lab->name);
 	return diag_say(f, "%s%s%s%s", words[0], words[0][0] && words[1][0] ? "; " : "", words[1],
-			differ ? ": the kernel's rules differ from the lab's plan, and podpath check "
-				 "names the difference" : "");
+			differ ? ": the kernel decided otherwise than the lab's policies (podpath "
+				 "check compares the kernel's rules with the plan)" : "");
 }
 
 int diag_policy(const struct trace *t, struct trace_finding *f)
