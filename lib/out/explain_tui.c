@@ -478,15 +478,28 @@ static void draw_fault(struct ui *u)
 {
 	const struct trace *t = u->ftr;
 	const struct explain_fault *q = &u->fq;
-	int h = getmaxy(stdscr), w = getmaxx(stdscr), y = 2;
+	int h = getmaxy(stdscr), w = getmaxx(stdscr), y = 2, need;
 	char s[TRACE_LABEL_MAX + IF_NAMESIZE + 96];
+	bool compact;
 
 	title("find the fault", u->fanswer < 0 ? " 1-4: your answer  b: give up (undo)  q: quit (undo)"
 						: " b: back (the fault is undone)  q: quit");
 	y += wrap(y, 2, w - 4, h - 1, "podpath break put one fault of its catalogue in the lab, "
 		  "and this probe meets it:", A_NORMAL);
 	y += wrap(y, 4, w - 6, h - 1, q->trace_cmd, A_BOLD);
-	for (size_t i = 0; i < t->nhops && y < h - 12; i++) {
+	/* The question and its four choices must fit below the hops: each
+	 * choice wrapped if the screen has the rows, else one line each (its
+	 * words cut); the hops get what is left. */
+	need = 4;	/* blank, verdict, blank, question */
+	for (int i = 0; i < EXPLAIN_FAULT_CHOICES; i++) {
+		int lead = (int)strlen(q->choice[i]) + 6;
+
+		need += u->fanswer < 0 ? wrap_from(0, 0, w - 6 - lead, 0, 0, q->summary[i], A_NORMAL) : 0;
+	}
+	compact = u->fanswer < 0 && y + need + 3 > h - 1;
+	if (compact)
+		need = 4 + EXPLAIN_FAULT_CHOICES;
+	for (size_t i = 0; i < t->nhops && y < h - 1 - need; i++) {
 		const struct trace_hop *hp = &t->hops[i];
 
 		snprintf(s, sizeof(s), "%2zu %-7s %s %s (%s)", i + 1, hp->reply ? "answer" : "request",
@@ -501,6 +514,11 @@ static void draw_fault(struct ui *u)
 		for (int i = 0; i < EXPLAIN_FAULT_CHOICES && y < h - 1; i++) {
 			snprintf(s, sizeof(s), "%d) %s: ", i + 1, q->choice[i]);
 			mvaddnstr(y, 4, s, w - 6);
+			if (compact) {
+				mvaddnstr(y++, 4 + (int)strlen(s), q->summary[i],
+					  w - 6 - (int)strlen(s));
+				continue;
+			}
 			y += wrap(y, 4 + (int)strlen(s), w - 6 - (int)strlen(s), h - 1, q->summary[i],
 				  A_NORMAL);
 		}
