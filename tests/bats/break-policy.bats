@@ -49,10 +49,14 @@ eventually() {
 # The kernel's state a fault may touch, every namespace of the lab.
 snapshot() { # FILE
 	local n
+	carriers_settle "$LAB"
 	for n in $(ip netns list | awk '{print $1}' | grep "^${LAB}_" | sort); do
 		echo "== $n"
 		ip netns exec "$n" nft list ruleset | sed -E 's/counter packets [0-9]+ bytes [0-9]+/counter/'
-		ip -n "$n" route show table all
+		# A veth's carrier comes up asynchronously (linkwatch), so a
+		# route may still say linkdown just after setup: not state the
+		# fault or its undo owns.
+		ip -n "$n" route show table all | sed 's/ linkdown//'
 	done >"$1" 2>/dev/null
 }
 
@@ -60,8 +64,8 @@ snapshot() { # FILE
 	web1=$(pod_ip "$(ns pod_default_web-1)")
 	web2=$(pod_ip "$(ns pod_default_web-2)")
 	client=$(ns pod_default_client)
-	snapshot "$BATS_TEST_TMPDIR/before"
 	eventually connects "$client" "$web2" 8080
+	snapshot "$BATS_TEST_TMPDIR/before"
 	run ip netns exec "$N2" nft list table ip network-policy
 	[ "$status" -ne 0 ]
 

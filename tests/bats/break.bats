@@ -38,6 +38,7 @@ pod_addr() { pod_ip "$(pod_ns "$1")"; }
 # anything has read it).
 snapshot() { # FILE
 	local n
+	carriers_settle "$LAB"
 	for n in $(ip netns list | awk '{print $1}' | grep "^${LAB}_" | sort); do
 		echo "== $n"
 		ip -n "$n" -d link show | sed -E 's/ (hold|message_age|forward_delay|hello|tcn|topology_change|gc)_timer +[0-9.]+//g'

@@ -27,6 +27,23 @@ lab_leftovers() {
 	ls -d "/run/podpath/$lab" "/run/podpath/$lab.lock" 2>/dev/null || true
 }
 
+# True once no route in lab $1 says linkdown. A veth's carrier comes up
+# asynchronously (the kernel's linkwatch runs up to a second later), so a
+# lab just built or a link just brought back up may still say it: a test
+# comparing kernel state waits for this first (bounded: 20 s).
+carriers_settle() { # LAB
+	local i n down
+	for i in $(seq 80); do
+		down=
+		for n in $(ip netns list | awk '{print $1}' | grep "^${1}_"); do
+			ip -n "$n" route show table all | grep -q ' linkdown' && { down=1; break; }
+		done
+		[ -z "$down" ] && return 0
+		sleep 0.25
+	done
+	return 0
+}
+
 # The pod's address as the kernel shows it inside the pod (not podpath's word).
 pod_ip() { # NETNS
 	ip -n "$1" -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1
