@@ -38,6 +38,7 @@ long pp_parse_uint(const char *s, long min, long max);
 struct trace_args {
 	const char *src, *dst, *proto, *pcap, *netns;
 	bool tui;
+	bool dot;		/* --dot: the lab's graph with the path, for Graphviz */
 	bool no_drops;		/* --no-kernel-drops */
 	long port;
 	long size;		/* --size: 0 when not given */

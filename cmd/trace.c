@@ -13,6 +13,7 @@
 
 #include "cmd.h"
 #include "lab/lab.h"
+#include "out/dot.h"
 #include "out/trace.h"
 #include "out/tui.h"
 #include "trace/trace.h"
@@ -26,6 +27,7 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 		{ "size", required_argument, NULL, 'S' },
 		{ "pcap", required_argument, NULL, 'w' },
 		{ "tui", no_argument, NULL, 'T' },
+		{ "dot", no_argument, NULL, 'D' },
 		{ "netns", required_argument, NULL, 'N' },
 		{ "no-kernel-drops", no_argument, NULL, 'K' },
 		{ 0 },
@@ -68,6 +70,9 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 		case 'T':
 			a->tui = true;
 			break;
+		case 'D':
+			a->dot = true;
+			break;
 		case 'N':
 			a->netns = optarg;
 			break;
@@ -93,6 +98,11 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 	a->dst = argv[a->netns ? optind : optind + 1];
 	if (a->tui && opts.json)
 		return pp_usage_error("trace", "--tui and --json exclude each other");
+	/* --dot prints the graph on stdout: nothing else may. */
+	if (a->dot && (opts.json || a->tui || (a->pcap && !strcmp(a->pcap, "-")) || a->netns))
+		return pp_usage_error("trace", "--dot prints a Graphviz graph on stdout: not with %s",
+				      opts.json ? "--json" : a->tui ? "--tui" : a->netns ?
+				      "--netns (there is no lab to draw)" : "--pcap - (give --pcap a file)");
 	if (a->tui && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)))
 		return pp_usage_error("trace", "--tui needs a terminal on stdin and stdout");
 	/* --pcap - makes stdout the pcapng stream: the text report moves to
@@ -478,6 +488,9 @@ int cmd_trace(int argc, char **argv)
 				json_object_set_new(o, "unresolved", dst ? json_string(dst) : json_null());
 				free(dst);
 				pp_json_out(o);
+			} else if (a.dot) {	/* the query's path, its answer said in the title */
+				out_dot(stdout, &(struct out_dot){ .lab = &l, .trace = &dt });
+				fprintf(stderr, "%s\n", shown);
 			} else {
 				out_trace_text(rep, &dt, color);
 				fprintf(rep, "\n%s\n", shown);
@@ -499,6 +512,8 @@ int cmd_trace(int argc, char **argv)
 		if (o && dns)
 			json_object_set_new(o, "dns", out_trace_json(&dt));
 		pp_json_out(o);
+	} else if (a.dot) {
+		out_dot(stdout, &(struct out_dot){ .lab = &l, .trace = &t });
 	} else if (!a.tui || out_trace_tui(&t) < 0) {
 		if (dns) {
 			out_trace_text(rep, &dt, color);

@@ -1,10 +1,12 @@
 /* out/status — text, JSON and DOT views of a lab; see status.h. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <jansson.h>
 
+#include "out/dot.h"
 #include "out/status.h"
 #include "policy/describe.h"
 
@@ -598,111 +600,15 @@ json_t *out_status_json(const struct out_status *s)
 			 fault_json(s->fault));
 }
 
-/* The internet, its hosts, the cloud gateway and the load balancer, wired
- * as the lab wires them: internet - gateway - VPC router, LB beside it. */
-static void dot_edge(FILE *f, const struct topo *t)
-{
-	char a[ADDR_STRLEN], c[CIDR_STRLEN];
-	bool lb = false;
-
-	fprintf(f, "\tinternet [label=\"internet %s\\nrouter %s\", shape=ellipse];\n",
-		cidr_fmt(&t->inet.cidr, c), addr_fmt(t->inet.router, a));
-	for (size_t i = 0; i < t->inet.nhosts; i++)
-		fprintf(f, "\t\"internet/%s\" [label=\"%s\\n%s\"];\n\t\"internet/%s\" -> internet "
-			"[dir=both];\n", t->inet.hosts[i].name, t->inet.hosts[i].name,
-			addr_fmt(t->inet.hosts[i].ip, a), t->inet.hosts[i].name);
-	fprintf(f, "\tgateway [label=\"cloud gateway %s\\n1:1 NAT node <-> public (%s)\", "
-		"shape=octagon];\n\tinternet -> gateway [dir=both];\n\tgateway -> vpc [dir=both];\n",
-		addr_fmt(t->net.gateway_ip, a), cidr_fmt(&t->net.public_cidr, c));
-	for (size_t i = 0; i < t->nservices; i++)
-		lb |= t->services[i].lb_ip != 0;
-	if (lb)
-		fprintf(f, "\tlb [label=\"cloud L4 load balancer\\nLB IPs -> NodePorts\", "
-			"shape=octagon];\n\tvpc -> lb [dir=both, label=\"lb\"];\n");
-}
-
-/* Services: a dashed edge to each endpoint pod, with the target port. */
-static void dot_services(FILE *f, const struct topo *t)
-{
-	char a[ADDR_STRLEN];
-
-	for (size_t i = 0; i < t->nservices; i++) {
-		const struct topo_service *sv = &t->services[i];
-
-		fprintf(f, "\t\"svc/%s/%s\" [label=\"svc %s/%s\\n%s\", shape=hexagon];\n", sv->ns,
-			sv->name, sv->ns, sv->name, sv->cluster_ip ? addr_fmt(sv->cluster_ip, a) : "None");
-		for (size_t e = 0; e < sv->nendpoints; e++) {
-			char label[8] = "";	/* none where the pod lacks the port */
-
-			if (sv->nports && sv->endpoints[e].port[0])
-				snprintf(label, sizeof(label), ":%u", sv->endpoints[e].port[0]);
-			fprintf(f, "\t\"svc/%s/%s\" -> \"%s/%s\" [style=dashed, label=\"%s\"];\n",
-				sv->ns, sv->name, t->pods[sv->endpoints[e].pod].ns,
-				t->pods[sv->endpoints[e].pod].name, label);
-		}
-		if (sv->lb_ip)
-			fprintf(f, "\tlb -> \"svc/%s/%s\" [style=dotted, label=\"%s\"];\n", sv->ns,
-				sv->name, addr_fmt(sv->lb_ip, a));
-	}
-}
-
-/* NetworkPolicies: a note per policy and an edge to each pod it isolates,
- * one per direction, labelled ingress or egress. */
-static void dot_policies(FILE *f, const struct topo *t)
-{
-	static const enum policy_dir dirs[] = { POLICY_INGRESS, POLICY_EGRESS };
-	char sel[256];
-
-	for (size_t i = 0; i < t->npolicies; i++) {
-		const struct topo_policy *p = &t->policies[i];
-
-		policy_desc_selector(&p->pods, sel, sizeof(sel));
-		fprintf(f, "\t\"netpol/%s/%s\" [label=\"netpol %s/%s\\npodSelector %s\\n%s\", "
-			"shape=note, color=orange];\n", p->ns, p->name, p->ns, p->name,
-			sel[0] ? sel : "{} (every pod)", policy_desc_types(p));
-		for (size_t d = 0; d < 2; d++)
-			for (size_t k = 0; k < t->npods; k++)
-				if (policy_isolates(t, p, k, dirs[d]))
-					fprintf(f, "\t\"netpol/%s/%s\" -> \"%s/%s\" [label=\"%s\", "
-						"color=orange, style=bold];\n", p->ns, p->name,
-						t->pods[k].ns, t->pods[k].name,
-						policy_desc_dir(dirs[d]));
-	}
-}
-
+/* The graph is out/dot's, shared with trace --dot; status adds each pod's
+ * health as its colour. */
 void out_status_dot(FILE *f, const struct out_status *s)
 {
-	const struct lab *l = s->lab;
-	const struct topo *t = &l->topo;
-	char a[ADDR_STRLEN], c[CIDR_STRLEN];
+	size_t n = s->lab->topo.npods;
+	bool *ok = calloc(n ? n : 1, sizeof(*ok));
 
-	fprintf(f, "digraph \"%s\" {\n\trankdir=TB;\n\tnode [shape=box, fontname=\"monospace\"];\n",
-		l->name);
-	fprintf(f, "\tvpc [label=\"VPC %s\\nrouter %s\\n(%s)\", shape=ellipse];\n",
-		cidr_fmt(&t->net.vpc_cidr, c), addr_fmt(t->net.vpc_router, a), LAB_VPC_BRIDGE_NAME);
-	for (size_t i = 0; i < t->nnodes; i++) {
-		const struct topo_node *n = &t->nodes[i];
-
-		fprintf(f, "\tsubgraph \"cluster_%s\" {\n\t\tlabel=\"node %s\\n%s\";\n", n->name,
-			n->name, addr_fmt(n->ip, a));
-		fprintf(f, "\t\t\"node/%s\" [label=\"%s\\neth0 %s\\n%s\"];\n", n->name, n->name, a,
-			t->net.mode == TOPO_MODE_VPC ? "no bridge (vpc)" : cidr_fmt(&n->pod_cidr, c));
-		for (size_t k = 0; k < t->npods; k++) {
-			const struct topo_pod *p = &t->pods[k];
-
-			if (p->node != i)
-				continue;
-			fprintf(f, "\t\t\"%s/%s\" [label=\"%s/%s\\n%s\", shape=component, color=%s];\n",
-				p->ns, p->name, p->ns, p->name, addr_fmt(p->ip, a),
-				pod_ready(s, k) ? "darkgreen" : "red");
-			fprintf(f, "\t\t\"node/%s\" -> \"%s/%s\" [label=\"%s\", dir=both];\n", n->name,
-				p->ns, p->name, l->plan.pods[k].host_if);
-		}
-		fprintf(f, "\t}\n\tvpc -> \"node/%s\" [label=\"%s\", dir=both];\n", n->name,
-			l->plan.nodes[i].vpc_port);
-	}
-	dot_edge(f, t);
-	dot_services(f, t);
-	dot_policies(f, t);
-	fprintf(f, "}\n");
+	for (size_t i = 0; ok && i < n; i++)
+		ok[i] = pod_ready(s, i);
+	out_dot(f, &(struct out_dot){ .lab = s->lab, .pod_ok = ok });
+	free(ok);
 }
