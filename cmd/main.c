@@ -67,7 +67,7 @@ static const struct command commands[] = {
 	  "  -c, --container NAME     run as that container of the pod\n" },
 	{ "trace", cmd_trace, NEED_ROOT, "send a real probe and report every hop",
 	  "SRC DST [-p icmp|udp|tcp|http|https|dns] [--port N] [--timeout SEC] [--size BYTES]\n"
-	  "       [--no-kernel-drops] [--pcap FILE] [--tui]\n"
+	  "       [--no-kernel-drops] [--pcap FILE] [--dot] [--tui]\n"
 	  "       podpath trace --netns NAME|PID DST [options]\n"
 	  "  SRC is a pod (NS/NAME[:CONTAINER]), node/NAME or internet/NAME; DST a pod\n"
 	  "  (NS/NAME[:PORT]), node/NAME, internet/NAME[:PORT], a Service (svc/NS/NAME[:PORT]),\n"
@@ -85,6 +85,8 @@ static const struct command commands[] = {
 	  "                           the kernel's state alone, as where BPF cannot run)\n"
 	  "      --pcap FILE          write every captured packet as pcapng, in time order\n"
 	  "                           (- : to stdout, the report then to stderr)\n"
+	  "      --dot                print the lab as a Graphviz graph with the probe's path on\n"
+	  "                           it, its hops numbered (| dot -Tsvg > path.svg)\n"
 	  "      --tui                step through the hops in a terminal view\n"
 	  "      --netns NAME|PID     no lab: trace from this namespace (under /run/netns,\n"
 	  "                           or a process's) through every namespace its veths reach\n" },

@@ -72,6 +72,7 @@ complete -c podpath -n '__fish_seen_subcommand_from trace' -l timeout -x
 complete -c podpath -n '__fish_seen_subcommand_from trace' -l size -x
 complete -c podpath -n '__fish_seen_subcommand_from trace' -l no-kernel-drops
 complete -c podpath -n '__fish_seen_subcommand_from trace' -l pcap -r -F
+complete -c podpath -n '__fish_seen_subcommand_from trace' -l dot
 complete -c podpath -n '__fish_seen_subcommand_from trace' -l tui
 complete -c podpath -n '__fish_seen_subcommand_from trace' -l netns -x -a '(ip netns list 2>/dev/null | string split -f1 " ")'
 complete -c podpath -n '__fish_seen_subcommand_from trace' -a '(__podpath_objects)'
