@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -215,6 +216,16 @@ static int tui(struct lab *l)
 	return ret;
 }
 
+/* The terminal's width for the summary table; 100 when not a terminal. */
+static int term_width(void)
+{
+	struct winsize ws;
+
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col)
+		return ws.ws_col;
+	return 100;
+}
+
 int cmd_explain(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -229,6 +240,8 @@ int cmd_explain(int argc, char **argv)
 	bool list = false, want_live = false, want_tui = false, have_lab = false, reported = false;
 	struct lab l;
 	json_t *doc = NULL;
+	struct explain_summary_row rows[EXPLAIN_SUMMARY_ROWS];
+	size_t nrows = 0;
 	int opt, ret = 0;
 
 	opterr = 0;
@@ -280,8 +293,12 @@ int cmd_explain(int argc, char **argv)
 			pp_err_set(&e, PP_EXIT_ENV, -EPERM, "--live runs a trace: it needs root");
 		return pp_report(&e);
 	}
+	if (!strcmp(tp->name, "summary"))
+		nrows = explain_summary(have_lab ? &l : NULL, rows);
 	if (opts.json) {
 		doc = out_explain_json(&d, have_lab ? l.name : NULL);
+		if (doc && nrows)
+			json_object_set_new(doc, "table", out_explain_summary_json(rows, nrows, have_lab));
 		if (want_live)
 			ret = live(&d, &l, doc, &reported);
 		/* A trace that could not start has printed its error, the one
@@ -290,6 +307,13 @@ int cmd_explain(int argc, char **argv)
 			pp_json_out(doc);
 		else
 			json_decref(doc);
+	} else if (nrows) {
+		out_explain_summary_text(stdout, rows, nrows, have_lab ? l.name : NULL, term_width(),
+					 opts.color);
+		if (optind >= argc) {
+			fputs("\nTopics (podpath explain TOPIC):\n", stdout);
+			out_explain_list(stdout);
+		}
 	} else {
 		out_explain_text(stdout, &d, have_lab ? l.name : NULL, opts.color);
 		if (optind >= argc) {

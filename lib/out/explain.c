@@ -157,3 +157,86 @@ json_t *out_explain_live_json(const struct trace *t)
 	return json_pack("{s:o, s:{s:s, s:s}}", "hops", hops, "verdict", "result",
 			 trace_verdict_name(t->verdict), "reason", t->reason);
 }
+
+/* ---- explain summary: the table ---- */
+
+/* The bytes of s that fit a cell's line of w columns: up to the last
+ * space that fits, or w bytes of a word longer than the cell. */
+static size_t cell_line(const char *s, size_t w)
+{
+	size_t n = strlen(s), cut = 0;
+
+	if (n <= w)
+		return n;
+	for (size_t i = 0; i <= w; i++)
+		if (s[i] == ' ')
+			cut = i;
+	return cut ? cut : w;
+}
+
+void out_explain_summary_text(FILE *f, const struct explain_summary_row *rows, size_t n,
+			      const char *lab, int width, bool color)
+{
+	static const char *const head[4] = { "SCENARIO", "HOW IT WORKS", "KEY MECHANISM",
+					     "IN THIS LAB" };
+	size_t w[4], rest;
+
+	if (width < 80)
+		width = 80;
+	/* Scenario narrow, then how, mechanism and the lab by share. */
+	w[0] = 16;
+	rest = (size_t)width - 2 - w[0] - 3 * 2;
+	w[1] = rest * 34 / 100;
+	w[2] = rest * 24 / 100;
+	w[3] = rest - w[1] - w[2];
+	fprintf(f, "%sAll layers: the summary table%s (podpath explain summary)\n\n  How a packet "
+		"travels, what does it, and where it is in %s%s%s.\n", color ? BOLD : "",
+		color ? RESET : "", lab ? "lab \"" : "a lab", lab ? lab : "", lab ? "\"" : "");
+	if (!lab)
+		fprintf(f, "  (no lab: build one with `podpath setup` to see where each row is in "
+			"it)\n");
+	fprintf(f, "\n  %s", color ? BOLD : "");
+	for (int c = 0; c < 4; c++)
+		fprintf(f, "%-*s%s", c < 3 ? (int)w[c] : 0, head[c], c < 3 ? "  " : "");
+	fprintf(f, "%s\n", color ? RESET : "");
+	for (size_t r = 0; r < n; r++) {
+		const char *cell[4] = { rows[r].scenario, rows[r].how, rows[r].mechanism,
+					lab ? rows[r].lab : "-" };
+
+		fputc('\n', f);
+		while (*cell[0] || *cell[1] || *cell[2] || *cell[3]) {
+			/* One line of the row: each cell padded to its column,
+			 * the trailing blanks not printed. */
+			char line[1024];
+			size_t o = 0;
+
+			for (int c = 0; c < 4 && o < sizeof(line); c++) {
+				size_t k = cell_line(cell[c], w[c]);
+
+				o += (size_t)snprintf(line + o, sizeof(line) - o, "%.*s%*s", (int)k, cell[c],
+						      c < 3 ? (int)(w[c] - k + 2) : 0, "");
+				cell[c] += k;
+				while (*cell[c] == ' ')
+					cell[c]++;
+			}
+			o = strnlen(line, sizeof(line) - 1);
+			while (o && line[o - 1] == ' ')
+				o--;
+			fprintf(f, "  %.*s\n", (int)o, line);
+		}
+		fprintf(f, "  %s-> podpath explain %s%s\n", color ? DIM : "", rows[r].topic,
+			color ? RESET : "");
+	}
+}
+
+json_t *out_explain_summary_json(const struct explain_summary_row *rows, size_t n, bool lab)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s?, s:s}", "scenario",
+						   rows[i].scenario, "how", rows[i].how, "mechanism",
+						   rows[i].mechanism, "in_this_lab",
+						   lab ? rows[i].lab : NULL, "topic", rows[i].topic));
+	return a;
+}

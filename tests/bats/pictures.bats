@@ -135,3 +135,42 @@ vertex_for() { # NETNS IFNAME
 		ip -n ${LAB}_node_$node -o link show "$veth" | grep -q 'master cbr0'
 	done
 }
+
+@test "explain summary: the article's table, each row pointing to a topic that exists; its lab column is the kernel's" {
+	run pp explain summary
+	[ "$status" -eq 0 ]
+	txt=$output
+	[[ $txt == *"SCENARIO"*"HOW IT WORKS"*"KEY MECHANISM"*"IN THIS LAB"* ]]
+	mapfile -t topics < <(grep -o -- '-> podpath explain [a-z-]*' <<<"$txt" | awk '{print $4}')
+	[ "${#topics[@]}" -eq 8 ]
+	for t in "${topics[@]}"; do
+		run pp explain "$t"
+		[ "$status" -eq 0 ]
+	done
+	# the rows the article has, in its order
+	run pp -j explain summary
+	[ "$status" -eq 0 ]
+	doc=$output
+	[ "$(jq -r '[.table[].topic] | join(" ")' <<<"$doc")" = "${topics[*]}" ]
+	[ "$(jq -r '[.table[].scenario] | join("|")' <<<"$doc")" = "container to container|pod to pod, same node|pod to pod, other node|pod to Service|DNS|egress (pod to internet)|ingress (internet to pod)|NetworkPolicy" ]
+	jq -e '.table | all(.how != "" and .mechanism != "" and .in_this_lab != "")' <<<"$doc"
+	# Where in this lab, as the kernel has it: node-1's route to node-2's
+	# pod CIDR; the veth on the bridge paired with the pod's eth0; the
+	# Service's ClusterIP in kube-proxy's table.
+	cross=$(jq -r '.table[] | select(.topic == "cross-node") | .in_this_lab' <<<"$doc")
+	re='routes ([0-9./]+) via ([0-9.]+)'
+	[[ $cross =~ $re ]]
+	ip -n ${LAB}_node_node-1 route show "${BASH_REMATCH[1]}" | grep -q "via ${BASH_REMATCH[2]} "
+	p2p=$(jq -r '.table[] | select(.topic == "pod-to-pod") | .in_this_lab' <<<"$doc")
+	re="^([a-z0-9-]+): bridge cbr0 ([0-9./]+); pod ([a-z0-9-]+)/([a-z0-9-]+)'s eth0 pairs with ([a-z0-9]+),"
+	[[ $p2p =~ $re ]]
+	node=${BASH_REMATCH[1]} br=${BASH_REMATCH[2]} pns=${LAB}_pod_${BASH_REMATCH[3]}_${BASH_REMATCH[4]} veth=${BASH_REMATCH[5]}
+	ip -n ${LAB}_node_$node -o addr show cbr0 | grep -q "inet $br "
+	ip -n ${LAB}_node_$node -o link show "$veth" | grep -q 'master cbr0'
+	peer=$(ip -n "$pns" -o link show eth0 | grep -o 'eth0@if[0-9]*' | sed 's/.*@if//')
+	[ "$(ip -n ${LAB}_node_$node -o link show "$veth" | cut -d: -f1)" = "$peer" ]
+	svc=$(jq -r '.table[] | select(.topic == "pod-to-service") | .in_this_lab' <<<"$doc")
+	re='^svc [a-z0-9/-]+ ([0-9.]+):'
+	[[ $svc =~ $re ]]
+	ip netns exec ${LAB}_node_node-1 nft list table ip kube-proxy | grep -q "${BASH_REMATCH[1]}"
+}
