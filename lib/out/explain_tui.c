@@ -11,22 +11,11 @@
 #include <time.h>
 
 #include "out/explain_tui.h"
+#include "out/quiz.h"
 #include "out/term.h"
 #include "out/trace.h"
 
 enum mode { M_TOPICS, M_TOPOLOGY, M_STEP, M_QUIZ, M_FAULT };
-
-#define QUIZ_MAX 6
-
-/* A place: "LABEL, IFNAME (out)". */
-#define QUIZ_PLACE_MAX (TRACE_LABEL_MAX + IF_NAMESIZE + 16)
-
-struct question {
-	char text[QUIZ_PLACE_MAX + 64];
-	char opt[3][QUIZ_PLACE_MAX];
-	int right;		/* index into opt */
-	int answer;		/* -1 until answered */
-};
 
 struct ui {
 	const struct explain_tui *x;
@@ -37,8 +26,8 @@ struct ui {
 	int scroll;		/* rows of the topic's text scrolled away */
 	bool more;		/* the topic's text goes on below the window */
 	char msg[200];		/* a one-line note (a trace that could not run) */
-	struct question q[QUIZ_MAX];
-	size_t nq, cur;
+	struct quiz_question q[QUIZ_MAX];
+	size_t nq, cur;		/* cur: the question shown (nq: the score) */
 	/* The find-the-fault round: its trace (the fault is in the lab while
 	 * it is set), the choices, and the answer (-1 until given). */
 	struct trace *ftr;
@@ -338,128 +327,72 @@ static void draw_step(struct ui *u)
 
 /* ---- the quiz ---- */
 
-static void place_of(const struct trace *t, size_t i, char *buf, size_t len)
+/* Questions on the trace, in the order of its hops (quiz.c). */
+static void quiz_begin(struct ui *u)
 {
-	snprintf(buf, len, "%s, %s (%s)", t->ns_label[t->hops[i].ns], t->hops[i].pkt->ifname,
-		 t->hops[i].pkt->outgoing ? "out" : "in");
+	u->nq = quiz_make(u->tr, u->q, rand);
+	u->cur = 0;
 }
 
-static void tuple_of(uint32_t s, uint16_t sp, uint32_t d, uint16_t dp, char *buf, size_t len)
-{
-	char a[ADDR_STRLEN], b[ADDR_STRLEN];
-
-	snprintf(buf, len, "%s:%u > %s:%u", addr_fmt(s, a), sp, addr_fmt(d, b), dp);
-}
-
-/* A question whose options read alike cannot be answered: it is dropped. */
-static bool options_distinct(const struct question *q)
-{
-	return strcmp(q->opt[0], q->opt[1]) && strcmp(q->opt[0], q->opt[2]) &&
-	       strcmp(q->opt[1], q->opt[2]);
-}
-
-/* Three options in a random order, the right one among them. */
-static void shuffle(struct question *q)
-{
-	for (int i = 2; i > 0; i--) {
-		int j = rand() % (i + 1);
-		char tmp[QUIZ_PLACE_MAX];
-
-		memcpy(tmp, q->opt[i], sizeof(tmp));
-		memcpy(q->opt[i], q->opt[j], sizeof(tmp));
-		memcpy(q->opt[j], tmp, sizeof(tmp));
-		if (q->right == i)
-			q->right = j;
-		else if (q->right == j)
-			q->right = i;
-	}
-}
-
-static void quiz_make(struct ui *u)
-{
-	const struct trace *t = u->tr;
-
-	u->nq = u->cur = 0;
-	/* After a NAT: what does the packet look like now? */
-	for (size_t i = 1; i < t->nhops && u->nq < QUIZ_MAX / 2; i++) {
-		const struct capture_pkt *k = t->hops[i].pkt, *p = t->hops[i - 1].pkt;
-		struct question *q;
-
-		if (t->hops[i].reply || t->hops[i - 1].reply || !strstr(t->hops[i].change, "NAT"))
-			continue;
-		q = &u->q[u->nq++];
-		snprintf(q->text, sizeof(q->text), "The packet is %s:%u > %s:%u at %s. What does it look "
-			 "like at %s, %s, after the %s?", addr_fmt(p->saddr, (char[ADDR_STRLEN]){ 0 }),
-			 p->sport, addr_fmt(p->daddr, (char[ADDR_STRLEN]){ 0 }), p->dport,
-			 t->ns_label[t->hops[i - 1].ns], t->ns_label[t->hops[i].ns], k->ifname,
-			 strstr(t->hops[i].change, "destination") ? "DNAT" : "SNAT");
-		tuple_of(k->saddr, k->sport, k->daddr, k->dport, q->opt[0], sizeof(q->opt[0]));
-		tuple_of(p->saddr, p->sport, p->daddr, p->dport, q->opt[1], sizeof(q->opt[1]));
-		tuple_of(k->daddr, k->dport, k->saddr, k->sport, q->opt[2], sizeof(q->opt[2]));
-		if (!options_distinct(q)) {
-			u->nq--;
-			continue;
-		}
-		q->right = 0;
-		q->answer = -1;
-		shuffle(q);
-	}
-	/* Which hop comes next? */
-	for (size_t i = 0; i + 1 < t->nhops && u->nq < QUIZ_MAX; i += 3) {
-		struct question *q = &u->q[u->nq];
-		char here[QUIZ_PLACE_MAX];
-		int got = 1;
-
-		place_of(t, i, here, sizeof(here));
-		snprintf(q->text, sizeof(q->text), "The packet was just seen at %s. Where is it seen next?",
-			 here);
-		place_of(t, i + 1, q->opt[0], sizeof(q->opt[0]));
-		/* Two wrong places, each reading unlike the others, taken from
-		 * further along the trace so they differ between questions. */
-		for (size_t k = 1; k < t->nhops && got < 3; k++) {
-			place_of(t, (i + 1 + k) % t->nhops, q->opt[got], sizeof(q->opt[got]));
-			if (strcmp(q->opt[got], q->opt[0]) && (got == 1 || strcmp(q->opt[got], q->opt[1])))
-				got++;
-		}
-		if (got < 3)
-			continue;
-		q->right = 0;
-		q->answer = -1;
-		shuffle(q);
-		u->nq++;
-	}
-}
-
+/* The question, its options, and once answered each option's reason: the
+ * one chosen marked, the right one said. Every answer, the last one too,
+ * gets this before the next question (or the score). */
 static void draw_quiz(struct ui *u)
 {
 	int h, w, y = 2, score = 0;
-	char s[300];
+	char s[QUIZ_TEXT_MAX + QUIZ_WHY_MAX + 32];
 
 	getmaxyx(stdscr, h, w);
 	for (size_t i = 0; i < u->nq; i++)
 		score += u->q[i].answer == u->q[i].right;
+	if (!u->nq) {
+		title("quiz", " b: back  q: quit");
+		mvaddnstr(3, 2, "this trace has too few steps for a quiz", w - 4);
+		return;
+	}
 	if (u->cur >= u->nq) {
 		title("quiz: done", " b: back  q: quit");
 		snprintf(s, sizeof(s), "score: %d/%zu", score, u->nq);
 		attron(A_BOLD | COLOR_PAIR(score * 2 >= (int)u->nq ? OUT_C_OK : OUT_C_BAD));
-		mvaddnstr(3, 2, s, w - 4);
+		mvaddnstr(y++, 2, s, w - 4);
 		attroff(A_BOLD | COLOR_PAIR(score * 2 >= (int)u->nq ? OUT_C_OK : OUT_C_BAD));
+		y++;
+		for (size_t i = 0; i < u->nq && y < h - 1; i++) {
+			const struct quiz_question *q = &u->q[i];
+
+			snprintf(s, sizeof(s), "%zu. hop %zu: %s %s", i + 1, q->hop + 1,
+				 q->answer == q->right ? "right:" : "wrong, it was", q->opt[q->right]);
+			y += wrap(y, 2, w - 4, h - 1, s, COLOR_PAIR(q->answer == q->right ? OUT_C_OK
+								       : OUT_C_BAD));
+		}
 		return;
 	}
+	const struct quiz_question *q = &u->q[u->cur];
+	bool done = q->answer >= 0;
+
 	snprintf(s, sizeof(s), "quiz on %s's trace: question %zu of %zu", u->x->docs[u->topic].name,
 		 u->cur + 1, u->nq);
-	title(s, " 1/2/3: answer  b: back  q: quit");
-	y += wrap(y, 2, w - 4, h - 1, u->q[u->cur].text, A_BOLD) + 1;
-	for (int i = 0; i < 3 && y < h - 1; i++) {
-		snprintf(s, sizeof(s), "%d) %s", i + 1, u->q[u->cur].opt[i]);
-		y += wrap(y, 4, w - 6, h - 1, s, A_NORMAL);
-	}
-	if (u->cur && y + 1 < h - 1) {
-		const struct question *q = &u->q[u->cur - 1];
+	title(s, done ? (u->cur + 1 < u->nq ? " n/space: next question  b: back  q: quit"
+			 : " n/space: the score  b: back  q: quit")
+		      : " 1/2/3: answer  b: back  q: quit");
+	y += wrap(y, 2, w - 4, h - 1, q->text, A_BOLD) + 1;
+	for (int i = 0; i < QUIZ_OPTS && y < h - 1; i++) {
+		int attr = !done ? A_NORMAL : i == q->right ? COLOR_PAIR(OUT_C_OK) | A_BOLD
+			   : i == q->answer ? COLOR_PAIR(OUT_C_BAD) | A_BOLD : A_NORMAL;
 
-		snprintf(s, sizeof(s), "last answer: %s%s", q->answer == q->right ? "right" : "wrong: it was ",
-			 q->answer == q->right ? "" : q->opt[q->right]);
-		wrap(y + 1, 2, w - 4, h - 1, s, COLOR_PAIR(q->answer == q->right ? OUT_C_OK : OUT_C_BAD));
+		snprintf(s, sizeof(s), "%s%d) %s", done && i == q->answer ? "> " : "  ", i + 1, q->opt[i]);
+		y += wrap(y, 2, w - 4, h - 1, s, attr);
+		if (done)
+			y += wrap(y, 7, w - 9, h - 1, q->why[i], COLOR_PAIR(OUT_C_DIM));
+	}
+	if (done && y + 1 < h - 1) {
+		if (q->answer == q->right)
+			snprintf(s, sizeof(s), "your answer, %d: right", q->answer + 1);
+		else
+			snprintf(s, sizeof(s), "your answer, %d: wrong; the right one is %d", q->answer + 1,
+				 q->right + 1);
+		wrap(y + 1, 2, w - 4, h - 1, s, A_BOLD | COLOR_PAIR(q->answer == q->right ? OUT_C_OK
+								    : OUT_C_BAD));
 	}
 }
 
@@ -620,7 +553,7 @@ static bool key(struct ui *u, int c)
 			u->hop = 0;
 			u->second = false;
 		} else if (c == 'z' && trace_ready(u)) {
-			quiz_make(u);
+			quiz_begin(u);
 			u->mode = M_QUIZ;
 		} else if (c == 'f') {
 			fault_begin(u);
@@ -647,14 +580,17 @@ static bool key(struct ui *u, int c)
 		else if ((c == 'p' || c == 'k' || c == KEY_UP) && u->hop)
 			u->hop--;
 		else if (c == 'z') {
-			quiz_make(u);
+			quiz_begin(u);
 			u->mode = M_QUIZ;
 		} else if (c == 'b' || c == 27)
 			u->mode = M_TOPICS;
 		break;
 	case M_QUIZ:
-		if (c >= '1' && c <= '3' && u->cur < u->nq)
-			u->q[u->cur++].answer = c - '1';
+		if (c >= '1' && c < '1' + QUIZ_OPTS && u->cur < u->nq && u->q[u->cur].answer < 0)
+			u->q[u->cur].answer = c - '1';
+		else if ((c == 'n' || c == ' ' || c == '\n' || c == KEY_RIGHT) && u->cur < u->nq &&
+			 u->q[u->cur].answer >= 0)
+			u->cur++;
 		else if (c == 'b' || c == 27)
 			u->mode = M_TOPICS;
 		break;
