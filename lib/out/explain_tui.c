@@ -24,6 +24,9 @@ struct ui {
 	struct trace *tr;	/* the selected topic's trace, once run */
 	bool second;		/* stepping through its second connection (behind nginx) */
 	int scroll;		/* rows of the topic's text scrolled away */
+	bool tmark;		/* the lab view shows the stepped trace's packet */
+	int tscroll;		/* rows of the lab view's nodes scrolled away */
+	bool tmore;		/* and more of them below */
 	bool more;		/* the topic's text goes on below the window */
 	char msg[200];		/* a one-line note (a trace that could not run) */
 	struct quiz_question q[QUIZ_MAX];
@@ -152,6 +155,13 @@ static void draw_topics(struct ui *u)
 
 /* ---- the lab as boxes ---- */
 
+/* The connection being stepped: the probe's, or nginx's own behind it. */
+static const struct trace *stepped(const struct ui *u)
+{
+	return u->second && u->tr->upstream ? u->tr->upstream : u->tr;
+}
+
+
 static void box_at(int y, int x, int bh, int bw, const char *label)
 {
 	int h, w;
@@ -172,65 +182,241 @@ static void box_at(int y, int x, int bh, int bw, const char *label)
 	attroff(A_BOLD);
 }
 
+/* One row of the lab view: its text, and the place it stands for (a
+ * namespace, and an interface there; ifname NULL: any of it), so that the
+ * packet of a stepped trace can be marked where a hop saw it. */
+struct lrow {
+	char text[2 * TOPO_LABEL_MAX + 2 * ADDR_STRLEN + 64];
+	const char *netns, *ifname;
+	int attr;
+};
+
+/* Does row r stand for where hop i of t was seen? */
+static bool row_is_hop(const struct lrow *r, const struct trace *t, size_t i)
+{
+	const struct trace_hop *h = &t->hops[i];
+
+	if (!r->netns || h->ns >= t->nns || strcmp(r->netns, t->ns[h->ns]))
+		return false;
+	return !r->ifname || !strcmp(r->ifname, h->pkt->ifname);
+}
+
+/* A node's column: its links, CIDRs, bridge, and each pod with its veth. */
+static size_t node_rows(const struct lab *l, size_t n, struct lrow *r, int w)
+{
+	const struct topo *t = &l->topo;
+	const struct topo_node *nd = &t->nodes[n];
+	char a[ADDR_STRLEN], c[CIDR_STRLEN];
+	size_t k = 0;
+	bool vpc = t->net.mode == TOPO_MODE_VPC;
+
+	snprintf(r[k].text, sizeof(r[k].text), "eth0 %s/%u <-> %s", addr_fmt(nd->ip, a),
+		 t->net.vpc_cidr.len, l->plan.nodes[n].vpc_port);
+	r[k].netns = l->plan.nodes[n].netns;
+	r[k++].ifname = "eth0";
+	if (t->net.mode == TOPO_MODE_VXLAN) {
+		snprintf(r[k].text, sizeof(r[k].text), "%s VTEP, VNI %d", LAB_VXLAN_NAME, LAB_VXLAN_VNI);
+		r[k].netns = l->plan.nodes[n].netns;
+		r[k++].ifname = LAB_VXLAN_NAME;
+	}
+	if (vpc) {
+		snprintf(r[k].text, sizeof(r[k].text), "no bridge: a /32 route per pod");
+		r[k++].attr = COLOR_PAIR(OUT_C_DIM);
+	} else {
+		struct cidr gw = { .addr = nd->gw, .len = nd->pod_cidr.len };
+
+		snprintf(r[k].text, sizeof(r[k].text), "pod CIDR %s", cidr_fmt(&nd->pod_cidr, c));
+		r[k++].attr = COLOR_PAIR(OUT_C_DIM);
+		snprintf(r[k].text, sizeof(r[k].text), "bridge %s %s", LAB_BRIDGE_NAME, cidr_fmt(&gw, c));
+		r[k].netns = l->plan.nodes[n].netns;
+		r[k].ifname = LAB_BRIDGE_NAME;
+		r[k++].attr = A_BOLD;
+	}
+	for (size_t p = 0; p < t->npods; p++) {
+		if (t->pods[p].node != n)
+			continue;
+		snprintf(r[k].text, sizeof(r[k].text), "%s %s <-> eth0", vpc ? "+" : "|-",
+			 l->plan.pods[p].host_if);
+		r[k].netns = l->plan.nodes[n].netns;
+		r[k++].ifname = l->plan.pods[p].host_if;
+		snprintf(r[k].text, sizeof(r[k].text), "   %s/%s %s", t->pods[p].ns, t->pods[p].name,
+			 addr_fmt(t->pods[p].ip, a));
+		if ((int)strlen(r[k].text) > w)	/* the address matters more than the namespace */
+			snprintf(r[k].text, sizeof(r[k].text), "   %s %s", t->pods[p].name,
+				 addr_fmt(t->pods[p].ip, a));
+		r[k].netns = l->plan.pods[p].netns;
+		r[k++].attr = COLOR_PAIR(OUT_C_OK);
+	}
+	return k;
+}
+
+/* Row r drawn at (y, x), w wide; with the packet's mark when hop i of t
+ * (t NULL: no trace) was seen there. True if it was. */
+static bool row_draw(const struct lrow *r, int y, int x, int w, const struct trace *t, size_t i)
+{
+	bool here = t && row_is_hop(r, t, i);
+	char mark[32];
+	int len = (int)strlen(r->text);
+
+	attron(r->attr);
+	mvaddnstr(y, x, r->text, w);
+	attroff(r->attr);
+	if (!here)
+		return false;
+	snprintf(mark, sizeof(mark), "<#%zu %s", i + 1, t->hops[i].pkt->outgoing ? "out" : "in");
+	if (len + 1 + (int)strlen(mark) > w)	/* no room after it: over its end */
+		len = w - (int)strlen(mark) - 1;
+	attron(COLOR_PAIR(OUT_C_HOT) | A_BOLD | A_REVERSE);
+	mvaddnstr(y, x + len + 1, mark, w - len - 1);
+	attroff(COLOR_PAIR(OUT_C_HOT) | A_BOLD | A_REVERSE);
+	return true;
+}
+
+/* The lab: the internet and the cloud's edge, the VPC, and the nodes side
+ * by side, each with its links, pod CIDR, bridge, veths and pods. With a
+ * trace being stepped, the packet is marked where hop u->hop saw it, and
+ * the node area scrolls to keep it in sight (PgDn/PgUp scroll by hand). */
 static void draw_topology(struct ui *u)
 {
 	const struct lab *l = u->x->lab;
 	const struct topo *t = l ? &l->topo : NULL;
-	/* A box's line: "NS/NAME IP" of a pod, or a list of LB addresses. */
-	char s[2 * TOPO_LABEL_MAX + 2 * ADDR_STRLEN + 64], a[ADDR_STRLEN];
-	int h, w, y = 2, bw, n;
+	const struct trace *tr = u->tmark && u->tr ? stepped(u) : NULL;
+	char s[2 * TOPO_LABEL_MAX + 2 * ADDR_STRLEN + 96], a[ADDR_STRLEN], c[CIDR_STRLEN];
+	int h, w, y = 1, cols, bw, area, tallest = 0, want = -1;
+	struct lrow top;
+	struct lrow **col = NULL;
+	size_t *ncol = NULL;
 
 	getmaxyx(stdscr, h, w);
-	title("the lab as boxes: every box is a network namespace", " any key: back  q: quit");
+	if (tr) {
+		snprintf(s, sizeof(s), "the lab, hop %zu of %zu: %s, %s (%s)", u->hop + 1, tr->nhops,
+			 tr->ns_label[tr->hops[u->hop].ns], tr->hops[u->hop].pkt->ifname,
+			 tr->hops[u->hop].pkt->outgoing ? "out" : "in");
+		title(s, " n/p: next/previous hop  PgDn/PgUp: scroll  l: the hop  b: back  q: quit");
+	} else {
+		title("the lab: every box is a network namespace", " PgDn/PgUp: scroll  any key: back  "
+		      "q: quit");
+	}
 	if (!t) {
 		mvaddnstr(3, 2, "no lab: build one with podpath setup", w - 4);
 		return;
 	}
-	/* The internet and the cloud's edge, then the VPC, then the nodes. */
+	/* The internet and the cloud's edge on one line each, then the VPC. */
 	if (t->inet.nhosts) {
-		box_at(y, 1, 3, w - 2, "internet");
-		s[0] = '\0';
+		box_at(y, 0, 3, w, "internet");
+		memset(&top, 0, sizeof(top));
+		snprintf(top.text, sizeof(top.text), "%s", cidr_fmt(&t->inet.cidr, c));
 		for (size_t i = 0; i < t->inet.nhosts; i++)
-			snprintf(s + strlen(s), sizeof(s) - strlen(s), "%s%s %s", i ? "  " : "",
-				 t->inet.hosts[i].name, addr_fmt(t->inet.hosts[i].ip, a));
-		mvaddnstr(y + 1, 3, s, w - 6);
+			snprintf(top.text + strlen(top.text), sizeof(top.text) - strlen(top.text),
+				 "  %s %s", t->inet.hosts[i].name, addr_fmt(t->inet.hosts[i].ip, a));
+		top.netns = l->plan.inet_netns;
+		if (!row_draw(&top, y + 1, 2, w - 4, tr, u->hop) && tr)
+			for (size_t i = 0; i < t->inet.nhosts; i++) {
+				top.netns = l->plan.hosts[i].netns;
+				if (row_draw(&top, y + 1, 2, w - 4, tr, u->hop))
+					break;
+			}
 		y += 3;
-		snprintf(s, sizeof(s), "gateway %s", addr_fmt(t->net.gateway_ip, a));
-		box_at(y, 1, 3, (w - 2) / 2, s);
-		mvaddnstr(y + 1, 3, "1:1 NAT node <-> public", (w - 2) / 2 - 4);
-		box_at(y, 1 + (w - 2) / 2, 3, (w - 2) - (w - 2) / 2, "load balancer");
-		s[0] = '\0';
+		box_at(y, 0, 3, w / 2, "cloud gateway");
+		memset(&top, 0, sizeof(top));
+		snprintf(top.text, sizeof(top.text), "%s 1:1 NAT", addr_fmt(t->net.gateway_ip, a));
+		top.netns = l->plan.gw_netns;
+		row_draw(&top, y + 1, 2, w / 2 - 4, tr, u->hop);
+		box_at(y, w / 2, 3, w - w / 2, "load balancer");
+		memset(&top, 0, sizeof(top));
 		for (size_t i = 0; i < t->nservices; i++)
 			if (t->services[i].type == TOPO_SVC_LOADBALANCER)
-				snprintf(s + strlen(s), sizeof(s) - strlen(s), "%s ",
-					 addr_fmt(t->services[i].lb_ip, a));
-		mvaddnstr(y + 1, 3 + (w - 2) / 2, s, (w - 2) - (w - 2) / 2 - 4);
+				snprintf(top.text + strlen(top.text), sizeof(top.text) - strlen(top.text),
+					 "%s ", addr_fmt(t->services[i].lb_ip, a));
+		top.netns = l->plan.lb_netns;
+		row_draw(&top, y + 1, w / 2 + 2, w - w / 2 - 4, tr, u->hop);
 		y += 3;
 	}
-	snprintf(s, sizeof(s), "VPC router %s", addr_fmt(t->net.vpc_router, a));
-	box_at(y, 1, 3, w - 2, s);
-	snprintf(s, sizeof(s), "%s networking, kube-proxy %s", topo_mode_name(t->net.mode),
+	snprintf(s, sizeof(s), "VPC %s", cidr_fmt(&t->net.vpc_cidr, c));
+	box_at(y, 0, 3, w, s);
+	memset(&top, 0, sizeof(top));
+	snprintf(top.text, sizeof(top.text), "router %s, bridge %s; %s networking, kube-proxy %s",
+		 addr_fmt(t->net.vpc_router, a), LAB_VPC_BRIDGE_NAME, topo_mode_name(t->net.mode),
 		 topo_proxy_mode_name(t->net.proxy_mode));
-	mvaddnstr(y + 1, 3, s, w - 6);
+	top.netns = l->plan.vpc_netns;
+	row_draw(&top, y + 1, 2, w - 4, tr, u->hop);
 	y += 3;
-	n = (int)t->nnodes < 4 ? (int)t->nnodes : 4;
-	bw = n ? (w - 2) / n : w - 2;
-	for (int i = 0; i < n; i++) {
-		const struct topo_node *nd = &t->nodes[i];
-		int row = y + 1, bh = h - 1 - y;
+	/* The nodes: as many side by side as 36 columns each allow; below
+	 * them, the next row of nodes. */
+	cols = w / 36 < 1 ? 1 : w / 36;
+	if (cols > (int)t->nnodes)
+		cols = (int)t->nnodes;
+	if (!cols)
+		return;
+	bw = w / cols;
+	col = calloc(t->nnodes, sizeof(*col));
+	ncol = calloc(t->nnodes, sizeof(*ncol));
+	for (size_t n = 0; col && ncol && n < t->nnodes; n++) {
+		col[n] = calloc(2 * t->nodes[n].npods + 4, sizeof(**col));
+		if (col[n])
+			ncol[n] = node_rows(l, n, col[n], bw - 4);
+	}
+	/* Rows of the node area: each band of nodes as tall as its tallest
+	 * box; where the packet is (to scroll it into sight). */
+	area = h - 1 - y;
+	{
+		int band = 0, ry = 0;
 
-		snprintf(s, sizeof(s), "%s %s", nd->name, addr_fmt(nd->ip, a));
-		box_at(y, 1 + i * bw, bh, bw, s);
-		for (size_t p = 0; p < t->npods && row < y + bh - 1; p++) {
-			if (t->pods[p].node != (size_t)i)
-				continue;
-			snprintf(s, sizeof(s), "%s/%s %s", t->pods[p].ns, t->pods[p].name,
-				 addr_fmt(t->pods[p].ip, a));
-			mvaddnstr(row++, 3 + i * bw, s, bw - 4);
+		for (size_t n = 0; col && ncol && n < t->nnodes; n++) {
+			if ((int)ncol[n] + 2 > band)
+				band = (int)ncol[n] + 2;
+			for (size_t r = 0; tr && col[n] && r < ncol[n]; r++)
+				if (row_is_hop(&col[n][r], tr, u->hop))
+					want = ry + 1 + (int)r;
+			if ((int)(n % (size_t)cols) == cols - 1 || n + 1 == t->nnodes) {
+				ry += band;
+				band = 0;
+			}
+		}
+		tallest = ry;
+	}
+	if (want >= 0 && (want < u->tscroll || want >= u->tscroll + area))
+		u->tscroll = want - area / 2;
+	if (u->tscroll > tallest - area)
+		u->tscroll = tallest - area;
+	if (u->tscroll < 0)
+		u->tscroll = 0;
+	{
+		int band = 0, ry = 0;
+
+		for (size_t n = 0; col && ncol && n < t->nnodes; n++) {
+			int x = (int)(n % (size_t)cols) * bw, top_y = y + ry - u->tscroll;
+			int bh = (int)ncol[n] + 2;
+
+			if ((int)ncol[n] + 2 > band)
+				band = (int)ncol[n] + 2;
+			snprintf(s, sizeof(s), "%s %s", t->nodes[n].name, addr_fmt(t->nodes[n].ip, a));
+			/* The box where its rows are in view, the rows that are. */
+			if (top_y >= y && top_y + bh <= h - 1)
+				box_at(top_y, x, bh, bw, s);
+			else if (top_y >= y && top_y < h - 1)
+				mvaddnstr(top_y, x + 1, s, bw - 2);
+			for (size_t r = 0; col[n] && r < ncol[n]; r++) {
+				int ry2 = top_y + 1 + (int)r;
+
+				if (ry2 >= y && ry2 < h - 1)
+					row_draw(&col[n][r], ry2, x + 2, bw - 4, tr, u->hop);
+			}
+			if ((int)(n % (size_t)cols) == cols - 1 || n + 1 == t->nnodes) {
+				ry += band;
+				band = 0;
+			}
 		}
 	}
-	if ((int)t->nnodes > n)
-		mvaddnstr(h - 2, 2, "(more nodes than fit: podpath status lists them all)", w - 4);
+	u->tmore = tallest > area + u->tscroll;
+	if (u->tmore)
+		mvaddnstr(h - 2, w - 14, "(more: PgDn)", 13);
+	if (u->tscroll)
+		mvaddnstr(y, w - 14, "(more: PgUp)", 13);
+	for (size_t n = 0; col && n < t->nnodes; n++)
+		free(col[n]);
+	free(col);
+	free(ncol);
 }
 
 /* ---- stepping a trace ---- */
@@ -256,11 +442,6 @@ static int field(int y, int x, const char *name, const char *val, bool changed)
 	return (int)(strlen(name) + strlen(val)) + 3;
 }
 
-/* The connection being stepped: the probe's, or nginx's own behind it. */
-static const struct trace *stepped(const struct ui *u)
-{
-	return u->second && u->tr->upstream ? u->tr->upstream : u->tr;
-}
 
 static void draw_step(struct ui *u)
 {
@@ -278,8 +459,8 @@ static void draw_step(struct ui *u)
 		 t->src.label, t->dst.label, u->hop + 1, t->nhops, hop->reply ? "the answer" : "the request",
 		 !u->tr->upstream ? "" : u->second ? ", connection 2 of 2 (nginx to backend)"
 		 : ", connection 1 of 2 (client to nginx)");
-	title(s, u->tr->upstream ? " n/j: next hop  p/k: previous  c: other connection  z: quiz  b: back  q: quit"
-	      : " n/j: next hop  p/k: previous  z: quiz  b: back  q: quit");
+	title(s, u->tr->upstream ? " n/p: hop  c: other connection  t: the lab  z: quiz  b: back  q: quit"
+	      : " n/j: next hop  p/k: previous  t: the lab  z: quiz  b: back  q: quit");
 	snprintf(s, sizeof(s), "%s, %s (%s)", t->ns_label[hop->ns], k->ifname,
 		 k->outgoing ? "leaving" : "arriving");
 	attron(A_BOLD);
@@ -548,6 +729,7 @@ static bool key(struct ui *u, int c)
 			u->scroll = u->scroll > getmaxy(stdscr) / 2 ? u->scroll - getmaxy(stdscr) / 2 : 0;
 		} else if (c == 't') {
 			u->mode = M_TOPOLOGY;
+			u->tmark = false;
 		} else if ((c == 'l' || c == '\n') && trace_ready(u)) {
 			u->mode = M_STEP;
 			u->hop = 0;
@@ -568,7 +750,21 @@ static bool key(struct ui *u, int c)
 		}
 		break;
 	case M_TOPOLOGY:
-		u->mode = M_TOPICS;
+		if (c == KEY_NPAGE && u->tmore)
+			u->tscroll += getmaxy(stdscr) / 3;
+		else if (c == KEY_PPAGE)
+			u->tscroll = u->tscroll > getmaxy(stdscr) / 3 ? u->tscroll - getmaxy(stdscr) / 3 : 0;
+		else if (!u->tmark)
+			u->mode = M_TOPICS;	/* any other key: back */
+		else if ((c == 'n' || c == 'j' || c == ' ' || c == KEY_DOWN) &&
+			 u->hop + 1 < stepped(u)->nhops)
+			u->hop++;
+		else if ((c == 'p' || c == 'k' || c == KEY_UP) && u->hop)
+			u->hop--;
+		else if (c == 'l' || c == 't' || c == '\n')
+			u->mode = M_STEP;
+		else if (c == 'b' || c == 27)
+			u->mode = M_TOPICS;
 		break;
 	case M_STEP:
 		if ((c == 'n' || c == 'j' || c == ' ' || c == KEY_DOWN) && u->hop + 1 < stepped(u)->nhops)
@@ -579,7 +775,10 @@ static bool key(struct ui *u, int c)
 		}
 		else if ((c == 'p' || c == 'k' || c == KEY_UP) && u->hop)
 			u->hop--;
-		else if (c == 'z') {
+		else if (c == 't') {
+			u->mode = M_TOPOLOGY;
+			u->tmark = true;
+		} else if (c == 'z') {
 			quiz_begin(u);
 			u->mode = M_QUIZ;
 		} else if (c == 'b' || c == 27)
