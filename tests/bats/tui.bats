@@ -140,7 +140,7 @@ tui_quit() {
 	tmux send-keys -t ppt-tui-tests PPage
 	see "kube-proxy has three modes"
 	tmux send-keys -t ppt-tui-tests t
-	see "the lab as boxes"
+	see "the lab: every box"
 	screen | grep -q "node-1 172.18.0.2"
 	screen | grep -q "default/web-2 10.244.2.2"
 	tmux send-keys -t ppt-tui-tests x l
@@ -155,13 +155,16 @@ tui_quit() {
 		see "hop $((k + 1)) of"
 	done
 	screen | grep -q "rule: kube-proxy chain service-"
-	# The quiz: each answer brings the next question, then the score.
+	# The quiz: each answer gets its feedback, then the next question,
+	# then the score.
 	tmux send-keys -t ppt-tui-tests z
 	see "question 1 of [0-9]"
 	n=$(screen | grep -o 'question 1 of [0-9]*' | awk '{print $4}')
 	for q in $(seq "$n"); do
 		see "question $q of $n"
 		tmux send-keys -t ppt-tui-tests 1
+		see "your answer, 1:"
+		tmux send-keys -t ppt-tui-tests n
 	done
 	see "score: [0-9]/$n"
 	tmux resize-window -t ppt-tui-tests -x 100 -y 30
@@ -235,4 +238,147 @@ tui_quit() {
 	[ ! -e /run/podpath/$LAB/break.json ]
 	run "$PODPATH" --lab $LAB check
 	[ "$status" -eq 0 ]
+}
+
+# The namespace a TUI place names: "pod NS/NAME", "node NAME", "VPC".
+place_netns() {
+	case $1 in
+	"pod "*) local p=${1#pod }; echo "${LAB}_pod_${p/\//_}" ;;
+	"node "*) echo "${LAB}_node_${1#node }" ;;
+	VPC) echo "${LAB}_vpc" ;;
+	*) echo "?" ;;
+	esac
+}
+
+@test "explain --tui lab view: each node's eth0, pod CIDR, bridge and veths as ip shows them, each veth above its pod" {
+	tui_start explain --tui
+	see "layer by layer"
+	tmux send-keys -t ppt-tui-tests t
+	see "the lab: every box"
+	sc=$(screen)
+	echo "$sc"
+	for node in $(node_netns $LAB); do
+		eth=$(ip -n "$node" -o -4 addr show eth0 | awk '{print $4}')
+		br=$(ip -n "$node" -o -4 addr show cbr0 | awk '{print $4}')
+		cidr=$(ip -n "$node" route show dev cbr0 proto kernel | awk '{print $1}')
+		echo "$node: eth0 $eth, cbr0 $br, pod CIDR $cidr"
+		grep -q "eth0 $eth <-> " <<<"$sc"
+		grep -q "bridge cbr0 $br" <<<"$sc"
+		grep -q "pod CIDR $cidr" <<<"$sc"
+		# every port of the bridge, and under it the pod at its other end
+		for veth in $(ip -n "$node" -o link show master cbr0 type veth | awk -F': ' '{sub(/@.*/, "", $2); print $2}'); do
+			# the pod at its other end, as the kernel names it: its
+			# eth0's peer index is this veth's
+			pod=$(ip -n "$node" -o link show "$veth" | grep -o 'link-netns [^ ]*' | awk '{print $2}')
+			idx=$(ip -n "$node" -o link show "$veth" | cut -d: -f1)
+			[ "$(ip -n "$pod" -o link show eth0 | grep -o 'eth0@if[0-9]*' | sed 's/.*@if//')" = "$idx" ]
+			[ -n "$pod" ]
+			ip=$(pod_ip "$pod")
+			row=$(grep -n -- "|- $veth <-> eth0" <<<"$sc" | cut -d: -f1)
+			[ -n "$row" ]
+			col=$(sed -n "${row}p" <<<"$sc" | awk -v v="|- $veth" '{print index($0, v)}')
+			under=$(sed -n "$((row + 1))p" <<<"$sc" | awk -v c="$col" '{print substr($0, c, 36)}')
+			echo "$veth ($pod $ip): under it: $under"
+			[[ $under == *" $ip"* ]]
+		done
+	done
+	tmux send-keys -t ppt-tui-tests x
+	see "layer by layer"
+	tui_quit
+}
+
+@test "explain --tui lab view: stepping a trace moves the packet's mark to each hop's place, an interface the kernel has there" {
+	tui_start explain --tui
+	see "layer by layer"
+	# the fourth topic, pod-to-pod: its trace, then the lab view
+	tmux send-keys -t ppt-tui-tests j j j
+	see "Pods on one node"
+	tmux send-keys -t ppt-tui-tests l
+	see "hop 1 of"
+	tmux send-keys -t ppt-tui-tests t
+	see "the lab, hop 1 of"
+	n=$(screen | grep -o 'the lab, hop 1 of [0-9]*' | awk '{print $6}')
+	[ "$n" -ge 4 ]
+	prev= prevat=
+	for k in $(seq "$n"); do
+		see "the lab, hop $k of $n:"
+		sc=$(screen)
+		hdr=$(sed -n 1p <<<"$sc")
+		re="hop $k of $n: (.*), ([^ ,]+) \((in|out)\)"
+		[[ $hdr =~ $re ]]
+		place=${BASH_REMATCH[1]} ifname=${BASH_REMATCH[2]}
+		ns=$(place_netns "$place")
+		ip -n "$ns" link show "$ifname" >/dev/null
+		mark=$(grep -n -- "<#$k " <<<"$sc")
+		echo "hop $k: $place $ifname: $mark"
+		[ "$(wc -l <<<"$mark")" -eq 1 ]
+		case $place in
+		"pod "*) p=${place#pod }; [[ $mark == *"${p#*/} "* ]] ;;
+		"node "*) [[ $mark == *"$ifname"* ]] ;;
+		VPC) [[ $mark == *router* ]] ;;
+		esac
+		# the mark moved with the hop (another row or column than the
+		# last) unless the hop is at the same place and interface
+		pos="${mark%%:*}:$(cut -d: -f2- <<<"$mark" | awk -v m="<#$k " '{print index($0, m)}')"
+		if [ "$pos" = "$prev" ] && [ "$place $ifname" != "$prevat" ] && [[ $place != VPC ]]; then
+			echo "the mark stayed at $pos"
+			false
+		fi
+		prev=$pos prevat="$place $ifname"
+		tmux send-keys -t ppt-tui-tests n
+	done
+	tui_quit
+}
+
+@test "explain --tui quiz: places and mechanisms, never a veth's name; questions in hop order; every answer, the last too, gets its reason" {
+	# the generated names: the pods' veths on the nodes, the nodes' on the
+	# VPC (eth0, which every pod and node has, is a place's name)
+	veths=$(for ns in $(node_netns $LAB) ${LAB}_vpc; do ip -n "$ns" -o link show type veth; done |
+		awk -F': ' '{sub(/@.*/, "", $2); print $2}' | grep -vx eth0)
+	[ -n "$veths" ]
+	tui_start explain --tui
+	see "layer by layer"
+	# pod-to-service: a DNAT on the way there, conntrack's undoing on the way back
+	tmux send-keys -t ppt-tui-tests j j j j j
+	see "kube-proxy has three modes"
+	tmux send-keys -t ppt-tui-tests z
+	see "question 1 of [0-9]"
+	n=$(screen | grep -o 'question 1 of [0-9]*' | awk '{print $4}')
+	[ "$n" -ge 4 ]
+	last=0 all=
+	for q in $(seq "$n"); do
+		see "question $q of $n"
+		see "3) "
+		sc=$(screen)
+		all+=$sc
+		hop=$(grep -o 'Hop [0-9]* of' <<<"$sc" | awk '{print $2}')
+		echo "question $q: hop $hop"
+		[ "$hop" -ge "$last" ]
+		last=$hop
+		# the options: no interface name of the kernel's veths in them
+		opts=$(sed -n '/^ *1) /,$p' <<<"$sc" | sed '$d')
+		for v in $veths; do
+			if grep -q -- "$v" <<<"$opts"; then
+				echo "an option names $v: $opts"
+				false
+			fi
+		done
+		tmux send-keys -t ppt-tui-tests 1
+		see "your answer, 1: "
+		sc=$(screen)
+		echo "$sc"
+		# every option followed by its reason; the answer judged
+		for o in 1 2 3; do
+			grep -A1 -E "^ *(> )?$o\) " <<<"$sc" | sed -n 2p | grep -Eq '^ +(right: seen next|no: |not yet: )'
+		done
+		grep -Eq "your answer, 1: (right|wrong; the right one is [23])" <<<"$sc"
+		if grep -q "your answer, 1: wrong" <<<"$sc"; then
+			grep -A1 -E "^ *> 1\) " <<<"$sc" | sed -n 2p | grep -Eq '^ +(no: |not yet: )'
+		fi
+		tmux send-keys -t ppt-tui-tests n
+	done
+	see "score: [0-9]/$n"
+	# the path's mechanisms were asked about
+	grep -q "kube-proxy's DNAT in node-" <<<"$all"
+	tui_quit
 }
