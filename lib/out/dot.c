@@ -403,11 +403,12 @@ void out_dot(FILE *f, const struct out_dot *d)
 	fprintf(f, "digraph \"%s\" {\n\trankdir=TB;\n\tnode [shape=box, fontname=\"monospace\"];\n",
 		l->name);
 	if (d->trace) {
-		char title[2 * sizeof(d->trace->src.label) + 64], esc[2 * sizeof(title)];
+		char title[2 * sizeof(d->trace->src.label) + 128], esc[2 * sizeof(title)];
 
 		snprintf(title, sizeof(title), "trace %s %s -> %s: %s (red: request, blue: answer; "
-			 "#N: hop N)", probe_proto_name(d->trace->probe.proto), d->trace->src.label,
-			 d->trace->dst.label, trace_verdict_name(d->trace->verdict));
+			 "#N: hop N%s)", probe_proto_name(d->trace->probe.proto), d->trace->src.label,
+			 d->trace->dst.label, trace_verdict_name(d->trace->verdict),
+			 npa > 1 ? "; #c2.N: hop N of nginx's own connection to the backend" : "");
 		dot_escape(esc, sizeof(esc), title);
 		fprintf(f, "\tlabel=\"%s\";\n\tlabelloc=t;\n", esc);
 	}
