@@ -1,0 +1,141 @@
+/* The explain TUI's quiz on a pod-to-Service trace built by hand: steps in
+ * hop order named as places and mechanisms (no veth names), the DNAT and
+ * conntrack's undoing among them, questions in hop order with three
+ * distinct options, exactly one right, and a reason for each. */
+#include "out/quiz.h"
+#include "unit.h"
+
+static int zero(void)
+{
+	return 0;
+}
+
+static int seq_state;
+static int seq(void)
+{
+	return seq_state++;
+}
+
+/* client -> node-1 (DNAT to web-2) -> VPC -> node-2 -> web-2, and back. */
+struct hopdef {
+	size_t ns;
+	const char *ifname;
+	bool out, reply;
+	const char *change, *why;
+};
+
+static const struct hopdef path[] = {
+	{ 0, "eth0", true, false, "", "route default via 10.244.1.1 dev eth0" },
+	{ 1, "vethaaaa1111", false, false, "", "over the link from pod default/client eth0" },
+	{ 1, "cbr0", false, false, "", "bridge cbr0 hands it to the IP layer" },
+	{ 1, "eth0", true, false, "destination NAT: 10.96.0.1:80 -> 10.244.2.2:8080",
+	  "route 10.244.2.0/24 via 172.18.0.3 dev eth0" },
+	{ 2, "n-node-1", false, false, "", "over the link from node node-1 eth0" },
+	{ 2, "n-node-2", true, false, "", "bridged to n-node-2 by its bridge's forwarding table" },
+	{ 3, "eth0", false, false, "", "over the link from VPC n-node-2" },
+	{ 3, "cbr0", true, false, "", "route 10.244.2.0/24 dev cbr0 (connected)" },
+	{ 3, "vethbbbb2222", true, false, "", "bridge cbr0 forwards to port vethbbbb2222" },
+	{ 4, "eth0", false, false, "", "over the link from node node-2 vethbbbb2222" },
+	{ 4, "eth0", true, true, "", "route default via 10.244.2.1 dev eth0" },
+	{ 3, "vethbbbb2222", false, true, "", "over the link from pod default/web-2 eth0" },
+	{ 3, "cbr0", false, true, "", "bridge cbr0 hands it to the IP layer" },
+	{ 3, "eth0", true, true, "", "route 10.244.1.0/24 via 172.18.0.2 dev eth0" },
+	{ 2, "n-node-2", false, true, "", "over the link from node node-2 eth0" },
+	{ 2, "n-node-1", true, true, "", "bridged to n-node-1 by its bridge's forwarding table" },
+	{ 1, "eth0", false, true, "", "over the link from VPC n-node-1" },
+	{ 1, "cbr0", true, true, "NAT undone (conntrack), source: 10.244.2.2:8080 -> 10.96.0.1:80",
+	  "route 10.244.1.0/24 dev cbr0 (connected)" },
+	{ 1, "vethaaaa1111", true, true, "", "bridge cbr0 forwards to port vethaaaa1111" },
+	{ 0, "eth0", false, true, "", "over the link from node node-1 vethaaaa1111" },
+};
+#define NHOPS (sizeof(path) / sizeof(path[0]))
+
+static char labels[5][TRACE_LABEL_MAX] = {
+	"pod default/client", "node node-1", "VPC", "node node-2", "pod default/web-2",
+};
+static struct capture_pkt pkts[NHOPS];
+static struct trace t;
+
+static void build(void)
+{
+	t.ns_label = labels;
+	t.nns = 5;
+	t.nhops = NHOPS;
+	t.dst.ip = 0x0a600001;
+	for (size_t i = 0; i < NHOPS; i++) {
+		snprintf(pkts[i].ifname, sizeof(pkts[i].ifname), "%s", path[i].ifname);
+		pkts[i].outgoing = path[i].out;
+		t.hops[i].pkt = &pkts[i];
+		t.hops[i].ns = path[i].ns;
+		t.hops[i].reply = path[i].reply;
+		snprintf(t.hops[i].change, sizeof(t.hops[i].change), "%s", path[i].change);
+		snprintf(t.hops[i].why, sizeof(t.hops[i].why), "%s", path[i].why);
+		t.hops[i].svc.svc = -1;
+	}
+}
+
+static bool names_a_veth(const char *s)
+{
+	return strstr(s, "vethaaaa1111") || strstr(s, "vethbbbb2222") || strstr(s, "n-node-");
+}
+
+static void test_steps(void)
+{
+	struct quiz_step s[QUIZ_STEPS_MAX];
+	size_t n = quiz_steps(&t, s, QUIZ_STEPS_MAX), dnat = SIZE_MAX, undo = SIZE_MAX;
+
+	CHECK(n >= 10);
+	for (size_t i = 0; i < n; i++) {
+		CHECKF(!names_a_veth(s[i].what), "step %zu: %s", i, s[i].what);
+		if (i)
+			CHECKF(s[i].hop >= s[i - 1].hop, "step %zu at hop %zu after hop %zu", i, s[i].hop,
+			       s[i - 1].hop);
+		if (!strcmp(s[i].what, "kube-proxy's DNAT in node-1"))
+			dnat = i;
+		if (!strcmp(s[i].what, "conntrack reverses the DNAT in node-1"))
+			undo = i;
+	}
+	CHECK(dnat != SIZE_MAX && s[dnat].hop == 3 && !s[dnat].reply && s[dnat].nat);
+	CHECK(undo != SIZE_MAX && s[undo].hop == 17 && s[undo].reply);
+	CHECK(!strcmp(s[0].what, "pod default/client's eth0, by its default route"));
+	/* the veth's in and out hops in node-1: one place, not the interface */
+	CHECK(!strcmp(s[1].what, "the pod's veth pair, into node-1"));
+}
+
+static void test_questions(int (*rnd)(void))
+{
+	struct quiz_question q[QUIZ_MAX];
+	size_t n = quiz_make(&t, q, rnd), last = 0;
+
+	CHECK(n == QUIZ_MAX);
+	for (size_t i = 0; i < n; i++) {
+		int right = 0;
+
+		CHECKF(q[i].hop >= last, "question %zu at hop %zu after hop %zu", i, q[i].hop, last);
+		last = q[i].hop;
+		CHECK(q[i].answer == -1);
+		CHECK(q[i].right >= 0 && q[i].right < QUIZ_OPTS);
+		for (int o = 0; o < QUIZ_OPTS; o++) {
+			CHECKF(!names_a_veth(q[i].opt[o]), "question %zu option %d: %s", i, o, q[i].opt[o]);
+			CHECKF(q[i].why[o][0], "question %zu option %d has no reason", i, o);
+			right += !strncmp(q[i].why[o], "right:", 6);
+			for (int p = 0; p < o; p++)
+				CHECKF(strcmp(q[i].opt[o], q[i].opt[p]), "question %zu: %s twice", i,
+				       q[i].opt[o]);
+		}
+		CHECKF(right == 1 && !strncmp(q[i].why[q[i].right], "right:", 6),
+		       "question %zu: %d right reasons", i, right);
+	}
+}
+
+static void test_zero(void) { test_questions(zero); }
+static void test_seq(void) { test_questions(seq); }
+
+int main(void)
+{
+	build();
+	RUN(test_steps);
+	RUN(test_zero);
+	RUN(test_seq);
+	return unit_summary();
+}
