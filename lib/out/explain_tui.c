@@ -292,7 +292,7 @@ static void draw_topology(struct ui *u)
 		snprintf(s, sizeof(s), "the lab, hop %zu of %zu: %s, %s (%s)", u->hop + 1, tr->nhops,
 			 tr->ns_label[tr->hops[u->hop].ns], tr->hops[u->hop].pkt->ifname,
 			 tr->hops[u->hop].pkt->outgoing ? "out" : "in");
-		title(s, " n/p: next/previous hop  PgDn/PgUp: scroll  l: the hop  b: back  q: quit");
+		title(s, " n/p: hop  PgDn/PgUp: scroll  l: the hop  b: back  q: quit");
 	} else {
 		title("the lab: every box is a network namespace", " PgDn/PgUp: scroll  any key: back  "
 		      "q: quit");

@@ -327,6 +327,11 @@ place_netns() {
 		prev=$pos prevat="$place $ifname"
 		tmux send-keys -t ppt-tui-tests n
 	done
+	# Smaller than 80x24, one node per row: the view scrolls to keep the
+	# packet (the last hop, back in the client) in sight.
+	tmux resize-window -t ppt-tui-tests -x 60 -y 20
+	see_lines 1 "the lab, hop $n of $n" 20 "q: quit" 0 "<#$n "
+	screen | grep -q "(more: Pg"
 	tui_quit
 }
 
