@@ -489,7 +489,7 @@ int cmd_trace(int argc, char **argv)
 				free(dst);
 				pp_json_out(o);
 			} else if (a.dot) {	/* the query's path, its answer said in the title */
-				out_dot(stdout, &(struct out_dot){ .lab = &l, .trace = &dt });
+				out_dot(stdout, &(struct out_dot){ .lab = &l, .trace = &dt, .note = shown });
 				fprintf(stderr, "%s\n", shown);
 			} else {
 				out_trace_text(rep, &dt, color);

@@ -410,7 +410,12 @@ void out_dot(FILE *f, const struct out_dot *d)
 			 d->trace->dst.label, trace_verdict_name(d->trace->verdict),
 			 npa > 1 ? "; #c2.N: hop N of nginx's own connection to the backend" : "");
 		dot_escape(esc, sizeof(esc), title);
-		fprintf(f, "\tlabel=\"%s\";\n\tlabelloc=t;\n", esc);
+		fprintf(f, "\tlabel=\"%s", esc);
+		if (d->note && d->note[0]) {
+			fputs("\\n", f);
+			dot_wrapped(f, d->note, 100);
+		}
+		fprintf(f, "\";\n\tlabelloc=t;\n");
 	}
 	for (size_t i = 0; i < g.nv; i++)
 		if (g.v[i].cluster < 0)

@@ -18,6 +18,7 @@ struct out_dot {
 	const struct lab *lab;
 	const bool *pod_ok;		/* per pod: ready (green) or not (red); NULL: not measured */
 	const struct trace *trace;	/* NULL: the lab alone */
+	const char *note;		/* a line under the title ("" or NULL: none) */
 };
 
 void out_dot(FILE *f, const struct out_dot *d);

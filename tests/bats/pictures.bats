@@ -2,6 +2,8 @@
 # Pictures for learners: trace --dot drawn by Graphviz with the probe's
 # hops on the lab's graph, and explain summary's table of topics.
 
+bats_require_minimum_version 1.5.0
+
 LAB=pic14
 
 setup_file() {
@@ -173,4 +175,15 @@ vertex_for() { # NETNS IFNAME
 	re='^svc [a-z0-9/-]+ ([0-9.]+):'
 	[[ $svc =~ $re ]]
 	ip netns exec ${LAB}_node_node-1 nft list table ip kube-proxy | grep -q "${BASH_REMATCH[1]}"
+}
+
+@test "trace --dot to a name that does not resolve: the DNS query's path, and why in the title; exit 1" {
+	run --separate-stderr pp trace default/client nosuch.default.svc.cluster.local --dot
+	[ "$status" -eq 1 ]
+	g=$output
+	dot -Tsvg <<<"$g" | grep -q '<svg'
+	grep -q '^	label="trace dns default/client -> cluster DNS.*did not resolve: NXDOMAIN' <<<"$g"
+	# the query went to the cluster DNS pod: its hops are numbered there
+	dns=$(ip -n ${LAB}_pod_kube-system_coredns -o -4 addr show eth0 | awk '{print $4}' | cut -d/ -f1)
+	grep -E "^		\"kube-system/coredns\" \[label=\"kube-system/coredns\\\\n$dns\\\\n#[0-9]+ eth0 in" <<<"$g"
 }
