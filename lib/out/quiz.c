@@ -24,7 +24,10 @@ static void place(const struct trace *t, size_t i, char *buf, size_t len)
 	const char *label = t->ns_label[h->ns], *ifn = h->pkt->ifname, *name;
 	bool out = h->pkt->outgoing;
 
-	if ((name = after(label, "pod "))) {
+	if ((name = after(label, "pod ")) && !strcmp(ifn, "lo")) {
+		snprintf(buf, len, "pod %s's loopback lo (localhost: %s)", name,
+			 h->reply ? "the answer, inside the pod" : "the request, inside the pod");
+	} else if (name) {
 		if (out)
 			snprintf(buf, len, "pod %s's eth0, %s", name, h->reply ? "answering"
 				 : "by its default route");
@@ -122,7 +125,7 @@ static size_t generic(const struct trace *t, const struct quiz_step *s, size_t n
 		      char what[][QUIZ_TEXT_MAX], char why[][QUIZ_WHY_MAX], size_t max)
 {
 	const char *node = "the node";
-	bool named = false, vpc = false, gw = false, dnat = false, nat = false;
+	bool local = true, named = false, vpc = false, gw = false, dnat = false, nat = false;
 	size_t n = 0;
 	char a[ADDR_STRLEN];
 
@@ -130,6 +133,7 @@ static size_t generic(const struct trace *t, const struct quiz_step *s, size_t n
 		const char *label = t->ns_label[t->hops[i].ns];
 
 		vpc |= !strcmp(label, "VPC");
+		local &= !strcmp(t->hops[i].pkt->ifname, "lo");
 		gw |= !strcmp(label, "gateway");
 		dnat |= strstr(t->hops[i].change, "destination NAT") != NULL;
 		nat |= strstr(t->hops[i].change, "NAT") != NULL;
@@ -177,6 +181,9 @@ static size_t generic(const struct trace *t, const struct quiz_step *s, size_t n
 		G(w, "no: in vpc mode there is no bridge: each pod has a /32 route to its veth");
 	}
 	G("the packet is dropped here", "no: the trace saw it go on");
+	if (local)
+		G("the pod's veth pair, to its node", "no: the containers of one pod share its "
+		  "network namespace; localhost never leaves it");
 #undef G
 	return n;
 }
@@ -222,8 +229,8 @@ static bool ask(const struct trace *t, const struct quiz_step *s, size_t ns, siz
 		 "%s. What comes next?", s[k].hop + 1, t->nhops, s[k].reply ? "the answer"
 		 : "the request", s[k].what);
 	snprintf(q->opt[0], sizeof(q->opt[0]), "%s", s[k + 1].what);
-	snprintf(q->why[0], sizeof(q->why[0]), "right: seen next, at hop %zu: %s", s[k + 1].hop + 1,
-		 s[k + 1].why);
+	snprintf(q->why[0], sizeof(q->why[0]), "right: seen next, at hop %zu%s%s", s[k + 1].hop + 1,
+		 s[k + 1].why[0] ? ": " : "", s[k + 1].why);
 	/* One wrong option from the path itself, further along (the order is
 	 * what is asked), when there is one; the rest from what is not here. */
 	for (size_t j = k + 2; j < ns && later == SIZE_MAX; j++)
