@@ -1,9 +1,11 @@
 /* out/trace — text and JSON views of a trace; see trace.h. */
+#include <ctype.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
+#include <net/if_arp.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
@@ -16,6 +18,7 @@
 #define RED "\033[31m"
 #define DIM "\033[2m"
 #define RESET "\033[0m"
+#define MAC_STRLEN sizeof("00:00:00:00:00:00")
 
 static const char *tcp_flags_fmt(uint8_t f, char *buf, size_t len)
 {
@@ -92,6 +95,40 @@ void out_packet_fmt(const struct capture_pkt *k, char *buf, size_t len)
 	default:
 		snprintf(buf + n, len - n, "%s > %s proto %u ttl %u", s, d, k->proto, k->ttl);
 	}
+}
+
+static const char *mac_fmt(const uint8_t *m, char *buf)
+{
+	snprintf(buf, MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
+		 m[5]);
+	return buf;
+}
+
+/* The frame's link layer into packet object o: "l2" "ethernet" with
+ * src_mac and dst_mac (null where not observed), or "none" (a device
+ * without an Ethernet header: no MACs, none invented). */
+static void l2_json(json_t *o, const struct capture_pkt *k)
+{
+	char m[MAC_STRLEN];
+	bool eth = k->hatype == ARPHRD_ETHER;
+
+	json_object_set_new(o, "l2", json_string(eth ? "ethernet" : "none"));
+	json_object_set_new(o, "src_mac", eth && k->has_src_mac ? json_string(mac_fmt(k->src_mac, m))
+								: json_null());
+	json_object_set_new(o, "dst_mac", eth && k->has_dst_mac ? json_string(mac_fmt(k->dst_mac, m))
+								: json_null());
+}
+
+/* "02:50:01:01:00:01 > 02:50:01:01:00:03", "no Ethernet header". */
+static void l2_text(const struct capture_pkt *k, char *buf, size_t len)
+{
+	char a[MAC_STRLEN], b[MAC_STRLEN];
+
+	if (k->hatype != ARPHRD_ETHER)
+		snprintf(buf, len, "no Ethernet header (MACs: none)");
+	else
+		snprintf(buf, len, "%s > %s", k->has_src_mac ? mac_fmt(k->src_mac, a) : "?",
+			 k->has_dst_mac ? mac_fmt(k->dst_mac, b) : "? (frame not seen)");
 }
 
 static const char *nft_verdict_name(int v)
@@ -206,9 +243,65 @@ static bool nft_seen(const struct trace *t, size_t i)
 	return false;
 }
 
-/* t's nftables trace events under heading, each step once. */
-static void nft_text(FILE *f, const struct trace *t, const char *heading)
+/* Does word w (a statement or an xtables target) occur in the rule's text,
+ * in any case, as a word of its own? */
+static bool rule_has_word(const char *text, const char *w)
 {
+	size_t n = strlen(w);
+
+	for (const char *p = text; (p = strcasestr(p, w)); p += n) {
+		bool start = p == text || !isalnum((unsigned char)p[-1]);
+		bool end = !isalnum((unsigned char)p[n]);
+
+		if (start && end)
+			return true;
+	}
+	return false;
+}
+
+/* The chains kube-proxy chooses a Service and an endpoint with (nftables
+ * and iptables layouts): a jump there is the choice itself. */
+static bool kube_choice_chain(const char *c)
+{
+	static const char *const prefix[] = { "service-", "endpoint-", "external-", "KUBE-SVC-",
+					      "KUBE-SEP-", "KUBE-EXT-", "KUBE-FW-", "KUBE-XLB-" };
+
+	for (size_t i = 0; i < sizeof(prefix) / sizeof(prefix[0]); i++)
+		if (!strncmp(c, prefix[i], strlen(prefix[i])))
+			return true;
+	return false;
+}
+
+/* Did event ev change the packet or decide its fate, so that a reader
+ * without -v needs it: a NAT or a mark set, a drop or reject, an accept
+ * by a rule (it ends the base chain's evaluation), kube-proxy choosing a
+ * Service or an endpoint, any rule of the NetworkPolicy table. Jumps,
+ * returns and a chain's policy accept only pass it on. */
+static bool nft_decides(const struct nftrace_event *ev)
+{
+	static const char *const changes[] = { "dnat", "snat", "masquerade", "redirect", "DNAT",
+					       "SNAT", "MASQUERADE", "REDIRECT", "mark set", "MARK",
+					       "reject", "REJECT", "drop", "DROP" };
+
+	if (ev->verdict == NF_DROP)
+		return true;
+	if (ev->kind != NFTRACE_RULE)
+		return false;
+	if (!strcmp(ev->table, POLICY_TABLE) || ev->verdict == NF_ACCEPT)
+		return true;
+	for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++)
+		if (rule_has_word(ev->rule, changes[i]))
+			return true;
+	return (ev->verdict == NFT_JUMP || ev->verdict == NFT_GOTO) &&
+	       kube_choice_chain(ev->jump_target);
+}
+
+/* t's nftables trace events under heading, each step once; without
+ * verbose only those that decided (nft_decides), and a count of the rest. */
+static void nft_text(FILE *f, const struct trace *t, const char *heading, bool verbose)
+{
+	size_t hidden = 0;
+
 	for (size_t i = 0; i < t->nnft; i++) {
 		const struct nftrace_event *ev = &t->nft[i];
 		int again = 0;
@@ -217,10 +310,14 @@ static void nft_text(FILE *f, const struct trace *t, const char *heading)
 		 * how many more times (JSON keeps every event). */
 		if (nft_seen(t, i))
 			continue;
-		for (size_t j = i + 1; j < t->nnft; j++)
-			again += nft_same(t, i, j);
 		if (!i)
 			fputs(heading, f);
+		if (!verbose && !nft_decides(ev)) {
+			hidden++;
+			continue;
+		}
+		for (size_t j = i + 1; j < t->nnft; j++)
+			again += nft_same(t, i, j);
 		fprintf(f, "  %-26s %-6s %s/%s %s -> %s%s%s", t->ns_label[t->nft_ns[i]],
 			nft_kind_name(ev->kind), ev->table, ev->chain, ev->rule,
 			nft_verdict_name(ev->verdict), ev->jump_target[0] ? " " : "", ev->jump_target);
@@ -230,9 +327,12 @@ static void nft_text(FILE *f, const struct trace *t, const char *heading)
 			fprintf(f, "  comment \"%s\"", ev->comment);
 		fputc('\n', f);
 	}
+	if (hidden)
+		fprintf(f, "  %zu more rule evaluation%s (jumps, returns, chain policies that "
+			"accept): -v shows all\n", hidden, hidden > 1 ? "s" : "");
 }
 
-static void hop_text(FILE *f, const struct trace *t, size_t i, bool color)
+static void hop_text(FILE *f, const struct trace *t, size_t i, bool color, bool verbose)
 {
 	const struct trace_hop *h = &t->hops[i];
 	char pkt[256];
@@ -243,6 +343,10 @@ static void hop_text(FILE *f, const struct trace *t, size_t i, bool color)
 	if (h->repeats)
 		fprintf(f, "  (seen %d more times)", h->repeats);
 	fputc('\n', f);
+	if (verbose) {
+		l2_text(h->pkt, pkt, sizeof(pkt));
+		fprintf(f, "%16sframe %s\n", "", pkt);
+	}
 	if (h->change[0])
 		fprintf(f, "%16s%s%s%s\n", "", color ? BOLD : "", h->change, color ? RESET : "");
 	if (h->svc.named)
@@ -253,7 +357,7 @@ static void hop_text(FILE *f, const struct trace *t, size_t i, bool color)
 
 /* The second connection behind the ingress controller, and what joins the
  * two: the request that ended at nginx went on from nginx. */
-static void upstream_text(FILE *f, const struct trace *t, bool color)
+static void upstream_text(FILE *f, const struct trace *t, bool color, bool verbose)
 {
 	const struct trace *u = t->upstream;
 	const struct topo_pod *p = &t->lab->topo.pods[t->proxy_pod];
@@ -272,9 +376,9 @@ static void upstream_text(FILE *f, const struct trace *t, bool color)
 			fprintf(f, "    reply:\n");
 			reply_started = true;
 		}
-		hop_text(f, u, i, color);
+		hop_text(f, u, i, color, verbose);
 	}
-	nft_text(f, u, "  nftables of connection 2:\n");
+	nft_text(f, u, "  nftables of connection 2:\n", verbose);
 	for (size_t i = 0; i < u->nct; i++) {
 		const struct ct_entry *c = &u->ct[i];
 		char os[ADDR_STRLEN], od[ADDR_STRLEN], rs[ADDR_STRLEN], rd[ADDR_STRLEN];
@@ -588,6 +692,11 @@ static json_t *policy_json(const struct trace *t)
 
 void out_trace_text(FILE *f, const struct trace *t, bool color)
 {
+	out_trace_text_verbose(f, t, color, false);
+}
+
+void out_trace_text_verbose(FILE *f, const struct trace *t, bool color, bool verbose)
+{
 	bool ok = t->verdict == TRACE_DELIVERED, reply_started = false;
 	char dst[ADDR_STRLEN + 8];
 
@@ -604,13 +713,13 @@ void out_trace_text(FILE *f, const struct trace *t, bool color)
 			fprintf(f, "    reply:\n");
 			reply_started = true;
 		}
-		hop_text(f, t, i, color);
+		hop_text(f, t, i, color, verbose);
 	}
 	if (!t->nhops)
 		fprintf(f, "    (no packet of the probe was seen)\n");
 	if (t->upstream)
-		upstream_text(f, t, color);
-	nft_text(f, t, "\nnftables:\n");
+		upstream_text(f, t, color, verbose);
+	nft_text(f, t, "\nnftables:\n", verbose);
 	for (size_t i = 0; i < t->nct; i++) {
 		const struct ct_entry *c = &t->ct[i];
 		char os[ADDR_STRLEN], od[ADDR_STRLEN], rs[ADDR_STRLEN], rd[ADDR_STRLEN];
@@ -674,6 +783,7 @@ static json_t *packet_json(const struct capture_pkt *k)
 		json_object_set_new(o, "vxlan", json_pack("{s:i, s:s, s:s}", "vni", (int)k->vni, "src",
 							  addr_fmt(k->outer_saddr, s), "dst",
 							  addr_fmt(k->outer_daddr, d)));
+	l2_json(o, k);
 	return o;
 }
 

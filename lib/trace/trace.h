@@ -299,6 +299,10 @@ struct trace {
 	struct probe probe;
 	int timeout_ms;
 	bool no_drops;			/* do not watch kernel drops (the fallback, on purpose) */
+	/* Delete the source's neighbour entry for its next hop, and that
+	 * next hop's entry for the source, before the probe: its ARP is then
+	 * part of the path (trace --arp). */
+	bool flush_arp;
 	/* observed namespaces: as many as the path needs, grown by
 	 * trace_ns_add(); ns_label[i] is "pod default/client", "node node-1",
 	 * "VPC"; both arrays and their strings are owned (trace_free) */
