@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <net/if_arp.h>
+#include <linux/neighbour.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
@@ -263,12 +264,26 @@ static bool rule_has_word(const char *text, const char *w)
  * and iptables layouts): a jump there is the choice itself. */
 static bool kube_choice_chain(const char *c)
 {
-	static const char *const prefix[] = { "service-", "endpoint-", "external-", "KUBE-SVC-",
-					      "KUBE-SEP-", "KUBE-EXT-", "KUBE-FW-", "KUBE-XLB-" };
+	static const char *const nft[] = { "service-", "endpoint-", "external-" };
+	static const char *const ipt[] = { "KUBE-SVC-", "KUBE-SEP-", "KUBE-EXT-", "KUBE-FW-",
+					   "KUBE-XLB-" };
 
-	for (size_t i = 0; i < sizeof(prefix) / sizeof(prefix[0]); i++)
-		if (!strncmp(c, prefix[i], strlen(prefix[i])))
+	for (size_t i = 0; i < sizeof(ipt) / sizeof(ipt[0]); i++)
+		if (!strncmp(c, ipt[i], strlen(ipt[i])))
 			return true;
+	/* nftables: the prefix, a hash of eight, a dash ("service-SUSTUHLJ-
+	 * default/web/tcp/http"), not a fixed chain ("service-endpoints-check"). */
+	for (size_t i = 0; i < sizeof(nft) / sizeof(nft[0]); i++) {
+		const char *h = c + strlen(nft[i]);
+		size_t n = 0;
+
+		if (strncmp(c, nft[i], strlen(nft[i])))
+			continue;
+		while (n < 8 && (isupper((unsigned char)h[n]) || isdigit((unsigned char)h[n])))
+			n++;
+		if (n == 8 && h[8] == '-')
+			return true;
+	}
 	return false;
 }
 
@@ -353,6 +368,110 @@ static void hop_text(FILE *f, const struct trace *t, size_t i, bool color, bool 
 		svc_text(f, t, &h->svc, color);
 	if (h->why[0])
 		fprintf(f, "%16s%s%s%s\n", "", color ? DIM : "", h->why, color ? RESET : "");
+}
+
+static const char *arp_kind_name(enum trace_arp_kind k)
+{
+	return k == TRACE_ARP_WHO_HAS ? "who-has" : k == TRACE_ARP_IS_AT ? "is-at" : "neighbour";
+}
+
+/* "reachable", "stale", ... as ip neigh says them. */
+static const char *nud_name(uint16_t s)
+{
+	static const struct { uint16_t bit; const char *name; } nud[] = {
+		{ NUD_INCOMPLETE, "INCOMPLETE" }, { NUD_REACHABLE, "REACHABLE" }, { NUD_STALE, "STALE" },
+		{ NUD_DELAY, "DELAY" }, { NUD_PROBE, "PROBE" }, { NUD_FAILED, "FAILED" },
+		{ NUD_NOARP, "NOARP" }, { NUD_PERMANENT, "PERMANENT" },
+	};
+
+	for (size_t i = 0; i < sizeof(nud) / sizeof(nud[0]); i++)
+		if (s & nud[i].bit)
+			return nud[i].name;
+	return "NONE";
+}
+
+/* Time of an ARP observation, like a hop's: since the first hop (before
+ * it, negative: the probe's first packet waited for this). */
+static double arp_ms(const struct trace *t, const struct trace_arp *a)
+{
+	uint64_t first = t->nhops ? t->hops[0].pkt->ts_ns : a->ts_ns;
+
+	return ((double)a->ts_ns - (double)first) / 1e6;
+}
+
+/* The places a flooded request reached, for the line of the bridge that
+ * flooded it: ", also flooded to vethX, cbr0". */
+static void flood_list(const struct trace *t, const struct trace_arp *a, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < t->narp && n < len; i++) {
+		const struct trace_arp *b = &t->arp[i];
+
+		if (b->exchange != a->exchange || !b->flooded || b->ns != a->ns)
+			continue;
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", b->pkt->ifname);
+	}
+}
+
+/* The ARP observations that come before hop h (nhops: after the last). */
+static void arp_text(FILE *f, const struct trace *t, size_t h, bool color, bool verbose)
+{
+	char a[ADDR_STRLEN], b[ADDR_STRLEN], m[MAC_STRLEN], l2[64], flood[160];
+
+	for (size_t i = 0; i < t->narp; i++) {
+		const struct trace_arp *x = &t->arp[i];
+		const struct capture_pkt *k = x->pkt;
+
+		if (x->before_hop != h || (x->flooded && !verbose))
+			continue;
+		if (x->kind == TRACE_ARP_NEIGH) {
+			fprintf(f, "  - %9.3f  %-26s %-12s      neighbour ", arp_ms(t, x),
+				t->ns_label[x->ns], x->ifname);
+			if (x->neigh_err)
+				fprintf(f, "%s: cannot ask (%s)\n", addr_fmt(x->ip, a), strerror(-x->neigh_err));
+			else if (!x->state)
+				fprintf(f, "%s: no entry any more\n", addr_fmt(x->ip, a));
+			else
+				fprintf(f, "%s lladdr %s %s\n", addr_fmt(x->ip, a),
+					x->has_mac ? mac_fmt(x->mac, m) : "(none)", nud_name(x->state));
+			fprintf(f, "%16s%sthe entry the answer made: the kernel sends to this MAC now%s\n", "",
+				color ? DIM : "", color ? RESET : "");
+			continue;
+		}
+		fprintf(f, "  - %9.3f  %-26s %-12s %-3s  ", arp_ms(t, x), t->ns_label[x->ns], k->ifname,
+			k->outgoing ? "out" : "in");
+		if (x->kind == TRACE_ARP_WHO_HAS)
+			fprintf(f, "ARP who-has %s tell %s", addr_fmt(k->arp_tpa, a), addr_fmt(k->arp_spa, b));
+		else
+			fprintf(f, "ARP %s is-at %s", addr_fmt(k->arp_spa, a), mac_fmt(k->arp_sha, m));
+		if (x->repeats)
+			fprintf(f, "  (seen %d more times)", x->repeats);
+		fputc('\n', f);
+		if (verbose) {
+			l2_text(k, l2, sizeof(l2));
+			fprintf(f, "%16sframe %s\n", "", l2);
+		}
+		if (x->flooded) {
+			fprintf(f, "%16s%sa copy of the broadcast: not the way to %s%s\n", "",
+				color ? DIM : "", addr_fmt(k->arp_tpa, a), color ? RESET : "");
+			continue;
+		}
+		flood_list(t, x, flood, sizeof(flood));
+		if (x->kind == TRACE_ARP_WHO_HAS && k->outgoing && i && t->arp[i - 1].kind == x->kind &&
+		    t->arp[i - 1].ns == x->ns && flood[0] && !verbose)
+			fprintf(f, "%16s%sbroadcast (ff:ff:ff:ff:ff:ff): the bridge floods it to every "
+				"port; also to %s%s\n", "", color ? DIM : "", flood, color ? RESET : "");
+		else if (x->kind == TRACE_ARP_WHO_HAS && k->outgoing && x->ns == t->arp[i].ns &&
+			 (!i || t->arp[i - 1].exchange != x->exchange))
+			fprintf(f, "%16s%sno neighbour entry for %s on %s: the packet waits while the "
+				"kernel asks%s\n", "", color ? DIM : "", a, k->ifname, color ? RESET : "");
+		else if (x->kind == TRACE_ARP_IS_AT && k->outgoing && (!i || t->arp[i - 1].kind != x->kind ||
+								      t->arp[i - 1].exchange != x->exchange))
+			fprintf(f, "%16s%sthe owner of %s answers, to the asker's MAC only%s\n", "",
+				color ? DIM : "", a, color ? RESET : "");
+	}
 }
 
 /* The second connection behind the ingress controller, and what joins the
@@ -713,8 +832,10 @@ void out_trace_text_verbose(FILE *f, const struct trace *t, bool color, bool ver
 			fprintf(f, "    reply:\n");
 			reply_started = true;
 		}
+		arp_text(f, t, i, color, verbose);
 		hop_text(f, t, i, color, verbose);
 	}
+	arp_text(f, t, t->nhops, color, verbose);
 	if (!t->nhops)
 		fprintf(f, "    (no packet of the probe was seen)\n");
 	if (t->upstream)
@@ -860,6 +981,62 @@ static json_t *observed_json(const struct trace *t)
 	return a;
 }
 
+/* The FDB entry that chose a bridged hop's port; null where not asked. */
+static json_t *fdb_json(const struct trace_fdb *f)
+{
+	char m[MAC_STRLEN];
+
+	if (!f->asked)
+		return json_null();
+	return json_pack("{s:s, s:s, s:b, s:o, s:o}", "mac", mac_fmt(f->mac, m), "bridge", f->bridge,
+			 "found", f->found, "port", f->found ? json_string(f->port) : json_null(),
+			 "kind", f->found ? json_string(f->kind) : json_null());
+}
+
+/* Every ARP observation, in time order (docs/trace-json.md). */
+static json_t *arp_json(const struct trace *t)
+{
+	json_t *a = json_array();
+	char s[ADDR_STRLEN], d[ADDR_STRLEN], m[MAC_STRLEN];
+
+	for (size_t i = 0; a && i < t->narp; i++) {
+		const struct trace_arp *x = &t->arp[i];
+		const struct capture_pkt *k = x->pkt;
+		json_t *o = json_pack("{s:s, s:i, s:f, s:s, s:s, s:o}", "kind", arp_kind_name(x->kind),
+				      "exchange", (int)x->exchange + 1, "time_ms", arp_ms(t, x),
+				      "netns", t->ns[x->ns], "place", t->ns_label[x->ns], "before_hop",
+				      x->before_hop < t->nhops ? json_integer((json_int_t)x->before_hop + 1)
+							       : json_null());
+
+		if (!o)
+			continue;
+		if (k) {
+			json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:s}", "op",
+					      k->arp_op == 1 ? "request" : "reply", "sender_ip",
+					      addr_fmt(k->arp_spa, s), "sender_mac", mac_fmt(k->arp_sha, m),
+					      "target_ip", addr_fmt(k->arp_tpa, d), "target_mac", "");
+
+			json_object_set_new(p, "target_mac", json_string(mac_fmt(k->arp_tha, m)));
+			l2_json(p, k);
+			json_object_set_new(o, "interface", json_string(k->ifname));
+			json_object_set_new(o, "io", json_string(k->outgoing ? "out" : "in"));
+			json_object_set_new(o, "repeats", json_integer(x->repeats));
+			json_object_set_new(o, "flooded", json_boolean(x->flooded));
+			json_object_set_new(o, "packet", p);
+		} else {
+			json_object_set_new(o, "interface", json_string(x->ifname));
+			json_object_set_new(o, "neighbour",
+					    x->neigh_err ? json_null()
+					    : json_pack("{s:s, s:o, s:s}", "ip", addr_fmt(x->ip, s),
+							"lladdr", x->state && x->has_mac
+							? json_string(mac_fmt(x->mac, m)) : json_null(),
+							"state", x->state ? nud_name(x->state) : "NONE"));
+		}
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 json_t *out_trace_json(const struct trace *t)
 {
 	json_t *o;
@@ -878,6 +1055,7 @@ json_t *out_trace_json(const struct trace *t)
 						      "packet", packet_json(h->pkt), "repeats", h->repeats,
 						      "change", h->change, "why", h->why));
 		json_object_set_new(json_array_get(hops, i), "service", svc_json(t, &h->svc));
+		json_object_set_new(json_array_get(hops, i), "fdb", fdb_json(&h->fdb));
 	}
 	for (size_t i = 0; i < t->nnft; i++) {
 		const struct nftrace_event *ev = &t->nft[i];
@@ -933,6 +1111,7 @@ json_t *out_trace_json(const struct trace *t)
 			 "timing", "arm_ms", (double)t->arm_ns / 1e6, "wait_ms", (double)t->wait_ns / 1e6,
 			 "total_ms", (double)t->total_ns / 1e6);
 	if (o) {
+		json_object_set_new(o, "arp", arp_json(t));
 		json_object_set_new(o, "observed", observed_json(t));
 		json_object_set_new(o, "expected_path", expected_json(t));
 		json_object_set_new(o, "observer_losses", losses_json(t));
