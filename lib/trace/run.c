@@ -392,9 +392,13 @@ static int pcap_losses(struct trace *t)
 
 	for (size_t i = 0; i < t->nns && ret == 0; i++) {
 		unsigned long n = capture_dropped(t->cap, i);
+		unsigned long l2 = capture_l2_lost(t->cap, i);
 
 		if (n)
 			ret = trace_loss_set(t, "pcap", "packets", (ssize_t)i, n, 0);
+		/* Hops there may lack their destination MAC: said. */
+		if (ret == 0 && l2)
+			ret = trace_loss_set(t, "pcap", "l2-headers", (ssize_t)i, l2, 0);
 	}
 	return ret;
 }
