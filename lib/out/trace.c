@@ -391,10 +391,11 @@ static const char *nud_name(uint16_t s)
 }
 
 /* Time of an ARP observation, like a hop's: since the first hop (before
- * it, negative: the probe's first packet waited for this). */
+ * it, negative: the probe's first packet waited for this); with no hop,
+ * since the first ARP observation. */
 static double arp_ms(const struct trace *t, const struct trace_arp *a)
 {
-	uint64_t first = t->nhops ? t->hops[0].pkt->ts_ns : a->ts_ns;
+	uint64_t first = t->nhops ? t->hops[0].pkt->ts_ns : t->arp[0].ts_ns;
 
 	return ((double)a->ts_ns - (double)first) / 1e6;
 }
@@ -436,8 +437,12 @@ static void arp_text(FILE *f, const struct trace *t, size_t h, bool color, bool 
 			else
 				fprintf(f, "%s lladdr %s %s\n", addr_fmt(x->ip, a),
 					x->has_mac ? mac_fmt(x->mac, m) : "(none)", nud_name(x->state));
-			fprintf(f, "%16s%sthe entry the answer made: the kernel sends to this MAC now%s\n", "",
-				color ? DIM : "", color ? RESET : "");
+			if (x->state & (NUD_INCOMPLETE | NUD_FAILED))
+				fprintf(f, "%16s%sno answer came: the entry stays unresolved, and the packets "
+					"waiting on it are dropped%s\n", "", color ? DIM : "", color ? RESET : "");
+			else
+				fprintf(f, "%16s%sthe entry the answer made: the kernel sends to this MAC "
+					"now%s\n", "", color ? DIM : "", color ? RESET : "");
 			continue;
 		}
 		fprintf(f, "  - %9.3f  %-26s %-12s %-3s  ", arp_ms(t, x), t->ns_label[x->ns], k->ifname,

@@ -75,11 +75,14 @@ static bool toward_target(const struct capture_pkt *all, size_t n, const struct 
 }
 
 /* One exchange: every copy of request req and answer rep between the two
- * (each place once, repeats counted), then the requester's entry. */
+ * (each place once, repeats counted), then the requester's entry. With
+ * rep NULL, a request nobody answered: its copies to the end of the
+ * capture, every one but the asker's own a broadcast that led nowhere. */
 static int exchange_add(struct trace *t, const struct capture_pkt *all, size_t n,
 			const struct capture_pkt *req, const struct capture_pkt *rep,
 			const struct capture_pkt *hop, size_t x)
 {
+	uint64_t last = req->ts_ns;
 	struct obs_neigh ne;
 	struct trace_arp *a;
 
@@ -87,9 +90,11 @@ static int exchange_add(struct trace *t, const struct capture_pkt *all, size_t n
 		const struct capture_pkt *k = &all[i];
 		bool dup = false;
 
-		if (k->ts_ns < req->ts_ns || k->ts_ns > rep->ts_ns ||
-		    (!arp_same(k, req) && !arp_same(k, rep)))
+		if (k->ts_ns < req->ts_ns || (rep && k->ts_ns > rep->ts_ns) ||
+		    (!arp_same(k, req) && !(rep && arp_same(k, rep))))
 			continue;
+		if (k->ts_ns > last)
+			last = k->ts_ns;
 		for (size_t j = 0; j < t->narp && !dup; j++)
 			if (t->arp[j].exchange == x && t->arp[j].pkt &&
 			    arp_same(t->arp[j].pkt, k) &&
@@ -107,7 +112,9 @@ static int exchange_add(struct trace *t, const struct capture_pkt *all, size_t n
 		a->ns = k->ns;
 		a->pkt = k;
 		a->ts_ns = k->ts_ns;
-		a->flooded = k->arp_op == ARP_REQUEST && !toward_target(all, n, rep, k);
+		a->flooded = k->arp_op == ARP_REQUEST &&
+			     (rep ? !toward_target(all, n, rep, k)
+				  : !at_place(k, req->ns, req->ifindex, true));
 	}
 	a = arp_add(t);
 	if (!a)
@@ -115,7 +122,7 @@ static int exchange_add(struct trace *t, const struct capture_pkt *all, size_t n
 	a->kind = TRACE_ARP_NEIGH;
 	a->exchange = x;
 	a->ns = hop->ns;
-	a->ts_ns = rep->ts_ns;
+	a->ts_ns = rep ? rep->ts_ns : last;
 	a->ip = req->arp_tpa;
 	snprintf(a->ifname, sizeof(a->ifname), "%s", hop->ifname);
 	a->neigh_err = obs_neigh_get(t->ns[hop->ns], hop->ifname, req->arp_tpa, &ne);
@@ -192,6 +199,25 @@ int trace_arp_find(struct trace *t)
 			if (t->arp[j].pkt == req)
 				req = NULL;
 		if (req && exchange_add(t, all, n, req, rep, k, nx++) < 0)
+			return -ENOMEM;
+	}
+	/* ARP for the next hop went unanswered (the verdict's evidence): the
+	 * request the place where the probe was last seen sent for it, after
+	 * the probe was. */
+	if (t->verdict == TRACE_NO_NEIGHBOUR && t->ev.asked && t->ev.next_hop) {
+		const struct capture_pkt *req = NULL;
+		bool answered = false;
+
+		for (size_t i = 0; i < n; i++) {
+			const struct capture_pkt *q = &all[i];
+
+			answered |= is_arp(q, ARP_REPLY) && q->arp_spa == t->ev.next_hop;
+			if (is_arp(q, ARP_REQUEST) && q->outgoing && q->ns == t->ev.at &&
+			    q->arp_tpa == t->ev.next_hop && q->ts_ns >= t->sent_ns &&
+			    (!req || q->ts_ns < req->ts_ns))
+				req = q;
+		}
+		if (req && !answered && exchange_add(t, all, n, req, NULL, req, nx++) < 0)
 			return -ENOMEM;
 	}
 	if (t->narp)

@@ -168,3 +168,24 @@ host_veth() { # POD-NETNS NODE-NETNS
 	run -0 ip -n "$client" neigh show "$wip" dev eth0
 	[[ "$output" == *lladdr* ]]
 }
+
+@test "an address nobody holds: the unanswered who-has tcpdump saw, and the entry left unresolved" {
+	local cip seen out
+	cip=$(pod_ip "$client")
+	tcpdump_start "$client" -e -n -l -c 1 -Q out -i eth0 "arp and arp[24:4] = 0x0af4014d" >"$BATS_TEST_TMPDIR/req"
+	local pid=$TCPDUMP_PID
+	run -1 "$PODPATH" --lab "$LAB" -j trace default/client 10.244.1.77 -p icmp --timeout 1
+	out=$output
+	wait $pid || true
+	seen=$(cat "$BATS_TEST_TMPDIR/req")
+	echo "$seen"
+	[[ "$seen" == *"Request who-has 10.244.1.77 tell $cip"* ]]
+	jq -e '.verdict.result == "no-neighbour" and ([.arp[] | select(.kind == "is-at")] | length) == 0' <<<"$out"
+	jq -e --arg cip "$cip" 'any(.arp[]; .kind == "who-has" and .place == "pod default/client" and
+		.io == "out" and .packet.target_ip == "10.244.1.77" and .packet.sender_ip == $cip and
+		.flooded == false)' <<<"$out"
+	state=$(jq -r '.arp[] | select(.kind == "neighbour") | .neighbour.state' <<<"$out")
+	[[ "$state" == INCOMPLETE || "$state" == FAILED ]]
+	run -0 ip -n "$client" neigh show 10.244.1.77
+	[[ "$output" == *INCOMPLETE* || "$output" == *FAILED* ]]
+}
