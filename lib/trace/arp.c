@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <linux/neighbour.h>
 
@@ -84,6 +85,7 @@ static int exchange_add(struct trace *t, const struct capture_pkt *all, size_t n
 {
 	uint64_t last = req->ts_ns;
 	struct obs_neigh ne;
+	int fd;
 	struct trace_arp *a;
 
 	for (size_t i = 0; i < n; i++) {
@@ -130,8 +132,11 @@ static int exchange_add(struct trace *t, const struct capture_pkt *all, size_t n
 		a->state = ne.state;
 		a->has_mac = ne.has_lladdr;
 		memcpy(a->mac, ne.lladdr, 6);
-	} else if (a->neigh_err == -ENOENT) {
-		a->neigh_err = 0;	/* asked: there is none (it expired, or was deleted) */
+	} else if (a->neigh_err == -ENOENT && (fd = netns_open(t->ns[hop->ns])) >= 0) {
+		/* Asked: there is none (it expired, or was deleted). Not when
+		 * the namespace itself is gone: that is not asking. */
+		close(fd);
+		a->neigh_err = 0;
 	}
 	return 0;
 }

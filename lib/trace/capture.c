@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/filter.h>
@@ -36,7 +35,6 @@ struct if_entry {
 };
 
 struct raw_frame {
-	uint64_t ts_ns;
 	int ifindex;
 	bool outgoing, used;
 	uint16_t len;
@@ -268,22 +266,18 @@ static int handle_open(struct handle *h, const char *filter, char *errbuf, const
 	return ret;
 }
 
-/* Inside the namespace: a raw packet socket on every interface that takes
- * the frames of Ethernet devices the filter takes, header and all. The
- * filter is libpcap's for DLT_EN10MB behind a test of the device type
- * (another link type's bytes would be misread), attached before the
- * socket is bound, so nothing else is ever queued. -errno. */
-static int raw_open(struct handle *h, const char *filter)
+/* The filter for the raw sockets: libpcap's program for DLT_EN10MB (the
+ * same for every namespace: compiled once) behind a test of the device
+ * type, another link type's bytes would be misread. 0 or -errno. */
+static int raw_prog_make(const char *filter, struct sock_fprog *fp)
 {
-	struct sock_filter *ins = NULL;
 	struct bpf_program prog = { 0 };
-	struct sock_fprog fp;
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
 	pcap_t *dead = pcap_open_dead(DLT_EN10MB, RAW_SNAPLEN);
-	int one = 1, buf = RAW_RCVBUF, fd = -1, ret = -ENOMEM;
+	struct sock_filter *ins = NULL;
+	int ret = -ENOMEM;
 
 	if (!dead)
-		goto out;
+		return -ENOMEM;
 	if (pcap_compile(dead, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
 		ret = -EINVAL;
 		goto out;
@@ -296,30 +290,43 @@ static int raw_open(struct handle *h, const char *filter)
 	ins[2] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
 	/* libpcap's instructions are the kernel's, one for one. */
 	memcpy(ins + 3, prog.bf_insns, prog.bf_len * sizeof(*ins));
-	fp = (struct sock_fprog){ .len = (unsigned short)(prog.bf_len + 3), .filter = ins };
+	*fp = (struct sock_fprog){ .len = (unsigned short)(prog.bf_len + 3), .filter = ins };
+	ret = 0;
+out:
+	pcap_freecode(&prog);
+	pcap_close(dead);
+	return ret;
+}
+
+/* Inside the namespace: a raw packet socket on every interface that takes
+ * the frames of Ethernet devices program fp takes, header and all; the
+ * filter is attached before the socket is bound, so nothing else is ever
+ * queued. -errno. */
+static int raw_open(struct handle *h, const struct sock_fprog *fp)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	int buf = RAW_RCVBUF, fd, ret;
+
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0) {
+	if (fd < 0)
+		return -errno;
+	/* No timestamps: asking for them would switch on the kernel's
+	 * receive timestamping for every socket, and back off at close. The
+	 * frames come in the cooked packets' order; that is enough. */
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, fp, sizeof(*fp)) < 0) {
 		ret = -errno;
-		goto out;
+		close(fd);
+		return ret;
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
 		ret = -errno;
-		goto out;
+		close(fd);
+		return ret;
 	}
 	h->raw = fd;
-	fd = -1;
-	ret = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	free(ins);
-	pcap_freecode(&prog);
-	if (dead)
-		pcap_close(dead);
-	return ret;
+	return 0;
 }
 
 /*
@@ -332,6 +339,7 @@ out:
 struct open_job {
 	struct handle *h;
 	const char *netns, *filter;
+	const struct sock_fprog *raw;	/* NULL: no raw socket */
 	int ret;
 	char why[PCAP_ERRBUF_SIZE + 64];
 };
@@ -351,8 +359,8 @@ static void *open_job_run(void *arg)
 		j->ret = handle_open(j->h, j->filter, errbuf, &why);
 		/* Without it the hops only lack their destination MACs: said
 		 * per packet (capture_l2_lost), never fatal. */
-		if (j->ret == 0)
-			raw_open(j->h, j->filter);
+		if (j->ret == 0 && j->raw)
+			raw_open(j->h, j->raw);
 		/* libpcap's own words say why; the rest is an errno. */
 		if (j->ret == -EIO || j->ret == -EINVAL)
 			snprintf(j->why, sizeof(j->why), "%s", why);
@@ -380,6 +388,8 @@ int capture_open(struct capture **out, const char *const *netns, size_t n, const
 		 struct pp_err *e)
 {
 	struct capture *c = calloc(1, sizeof(*c));
+	struct sock_fprog raw = { 0 };
+	bool has_raw = raw_prog_make(filter, &raw) == 0;
 	struct open_job *jobs = NULL;
 	pthread_t *th = NULL;
 	bool *started = NULL;
@@ -396,7 +406,8 @@ int capture_open(struct capture **out, const char *const *netns, size_t n, const
 	for (size_t i = 0; i < n; i++)
 		c->h[i].raw = -1;
 	for (size_t i = 0; i < n; i++) {
-		jobs[i] = (struct open_job){ .h = &c->h[i], .netns = netns[i], .filter = filter };
+		jobs[i] = (struct open_job){ .h = &c->h[i], .netns = netns[i], .filter = filter,
+					     .raw = has_raw ? &raw : NULL };
 		/* Never run a job on this thread: it would stay in the namespace. */
 		if (pthread_create(&th[i], NULL, open_job_run, &jobs[i]) != 0) {
 			jobs[i].ret = -EAGAIN;
@@ -413,6 +424,7 @@ int capture_open(struct capture **out, const char *const *netns, size_t n, const
 			ret = pp_err_set(e, jobs[i].ret == -EINVAL ? PP_EXIT_FAIL : PP_EXIT_ENV, jobs[i].ret,
 					 "capture in %s: %s (filter: %s)", netns[i], jobs[i].why, filter);
 out:
+	free(raw.filter);
 	free(jobs);
 	free(th);
 	free(started);
@@ -428,13 +440,10 @@ static void raw_drain(struct handle *h)
 {
 	for (;;) {
 		uint8_t data[RAW_SNAPLEN];
-		char ctl[CMSG_SPACE(sizeof(struct timespec))];
 		struct sockaddr_ll from;
-		struct iovec iov = { data, sizeof(data) };
-		struct msghdr m = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
-				    .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+		socklen_t fl = sizeof(from);
 		struct raw_frame *r;
-		ssize_t len = recvmsg(h->raw, &m, 0);
+		ssize_t len = recvfrom(h->raw, data, sizeof(data), 0, (struct sockaddr *)&from, &fl);
 
 		if (len < 0 && errno == EINTR)
 			continue;
@@ -457,20 +466,14 @@ static void raw_drain(struct handle *h)
 		r->outgoing = from.sll_pkttype == PACKET_OUTGOING;
 		r->len = (uint16_t)((size_t)len < sizeof(data) ? (size_t)len : sizeof(data));
 		memcpy(r->data, data, r->len);
-		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
-			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_TIMESTAMPNS) {
-				struct timespec ts;
-
-				memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
-				r->ts_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-			}
 	}
 }
 
 /* Give each packet handle ns read on an Ethernet device the destination
  * MAC of its frame: the raw frame on the same interface, same direction,
  * same ethertype and the same first bytes from the network header on
- * (the packet itself), the nearest in time if it repeats. */
+ * (the packet itself); if it repeats, the first not yet taken (both
+ * sockets get the frames in the same order). */
 static void l2_match(struct capture *c, size_t ns)
 {
 	struct handle *h = &c->h[ns];
@@ -479,14 +482,12 @@ static void l2_match(struct capture *c, size_t ns)
 		struct capture_pkt *k = &c->pkts[i];
 		const size_t sll = sizeof(struct sll2_header);
 		struct raw_frame *best = NULL;
-		uint64_t best_d = 0;
 
 		if (k->ns != ns || k->hatype != ARPHRD_ETHER)
 			continue;
-		for (size_t f = 0; f < h->nframes; f++) {
+		for (size_t f = 0; f < h->nframes && !best; f++) {
 			struct raw_frame *r = &h->frames[f];
 			size_t m = RAW_MATCH;
-			uint64_t d;
 
 			if (r->used || r->ifindex != k->ifindex || r->outgoing != k->outgoing ||
 			    be16(r->data + 12) != k->ethertype)
@@ -495,13 +496,8 @@ static void l2_match(struct capture *c, size_t ns)
 				m = (size_t)r->len - ETH_HLEN;
 			if (m > (size_t)k->caplen - sll)
 				m = (size_t)k->caplen - sll;
-			if (memcmp(r->data + ETH_HLEN, k->data + sll, m))
-				continue;
-			d = r->ts_ns > k->ts_ns ? r->ts_ns - k->ts_ns : k->ts_ns - r->ts_ns;
-			if (!best || d < best_d) {
+			if (!memcmp(r->data + ETH_HLEN, k->data + sll, m))
 				best = r;
-				best_d = d;
-			}
 		}
 		if (!best) {
 			h->l2_lost++;
@@ -537,8 +533,9 @@ int capture_drain(struct capture *c)
 		if (c->h[i].raw >= 0 &&
 		    getsockopt(c->h[i].raw, SOL_PACKET, PACKET_STATISTICS, &ts, &tl) == 0)
 			c->h[i].l2_lost += ts.tp_drops;
-		if (c->h[i].raw >= 0)
-			l2_match(c, i);
+		/* Without the raw socket every Ethernet packet lacks its
+		 * destination MAC: counted, as any frame it missed. */
+		l2_match(c, i);
 		/* Counted since the handle was activated: what the ring could
 		 * not hold while nobody read it is gone, and the trace says so. */
 		if (pcap_stats(c->h[i].p, &st) == 0)
