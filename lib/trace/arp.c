@@ -237,53 +237,79 @@ int trace_arp_find(struct trace *t)
 	return 0;
 }
 
-struct fdb_query {
-	int ifindex;
-	const uint8_t *mac;
-	struct trace_fdb *fdb;
+/* In one namespace: the bridge FDB once, then for each hop b->ns holds
+ * that waits for it (fdb.asked), the entry for its frame's destination
+ * MAC on the bridge its port belongs to. */
+struct fdb_batch {
+	struct trace *t;
+	size_t ns;
 };
 
 static int fdb_here(void *arg)
 {
-	struct fdb_query *q = arg;
-	struct nl_link_info li;
+	struct fdb_batch *b = arg;
 	struct nl_neigh_obs *v = NULL;
 	size_t n = 0;
 	struct nl *nl = nl_open();
-	int ret = nl ? nl_link_get(nl, q->ifindex, &li) : -errno;
+	int ret = nl ? nl_fdb_dump(nl, &v, &n) : -errno;
 
-	/* A port of a bridge: the bridge's table decided. */
-	if (ret == 0 && !li.master)
-		ret = -ENOENT;
-	if (ret == 0)
-		ret = nl_fdb_dump(nl, &v, &n);
-	for (size_t i = 0; ret == 0 && i < n; i++) {
-		if (!v[i].has_mac || v[i].master != li.master || memcmp(v[i].mac, q->mac, 6))
+	for (size_t h = 0; ret == 0 && h < b->t->nhops; h++) {
+		struct trace_fdb *f = &b->t->hops[h].fdb;
+		struct nl_link_info li;
+
+		if (b->t->hops[h].ns != b->ns || !f->asked)
 			continue;
-		q->fdb->found = true;
-		if (!if_indextoname((unsigned)v[i].index, q->fdb->port))
-			snprintf(q->fdb->port, sizeof(q->fdb->port), "?");
-		q->fdb->kind = v[i].state & NUD_PERMANENT ? "permanent"
-			     : v[i].state & NUD_NOARP ? "static" : "learned";
-		break;
+		/* A port of a bridge: the bridge's table decided. */
+		if (nl_link_get(nl, b->t->hops[h].pkt->ifindex, &li) < 0 || !li.master ||
+		    !if_indextoname((unsigned)li.master, f->bridge)) {
+			f->asked = false;
+			continue;
+		}
+		for (size_t i = 0; i < n && !f->found; i++) {
+			if (!v[i].has_mac || v[i].master != li.master || memcmp(v[i].mac, f->mac, 6))
+				continue;
+			f->found = true;
+			if (!if_indextoname((unsigned)v[i].index, f->port))
+				snprintf(f->port, sizeof(f->port), "?");
+			f->kind = v[i].state & NUD_PERMANENT ? "permanent"
+				: v[i].state & NUD_NOARP ? "static" : "learned";
+		}
 	}
-	if (ret == 0 && !if_indextoname((unsigned)li.master, q->fdb->bridge))
-		snprintf(q->fdb->bridge, sizeof(q->fdb->bridge), "?");
 	free(v);
 	nl_close(nl);
 	return ret;
 }
 
-void trace_fdb_lookup(const char *netns, int ifindex, const uint8_t *mac, struct trace_fdb *fdb)
+void trace_fdb_annotate(struct trace *t)
 {
-	struct fdb_query q = { ifindex, mac, fdb };
+	for (size_t ns = 0; ns < t->nns; ns++) {
+		struct fdb_batch b = { t, ns };
+		bool any = false;
 
-	memset(fdb, 0, sizeof(*fdb));
-	memcpy(fdb->mac, mac, 6);
-	/* Not a bridge port, or the kernel would not say: nothing claimed. */
-	fdb->asked = netns_run(netns, fdb_here, &q) == 0;
-	if (!fdb->asked)
-		fdb->found = false;
+		for (size_t h = 0; h < t->nhops && !any; h++)
+			any = t->hops[h].ns == ns && t->hops[h].fdb.asked;
+		/* The kernel would not say: nothing is claimed. */
+		if (any && netns_run(t->ns[ns], fdb_here, &b) < 0)
+			for (size_t h = 0; h < t->nhops; h++)
+				if (t->hops[h].ns == ns)
+					t->hops[h].fdb.asked = false;
+	}
+	for (size_t h = 0; h < t->nhops; h++) {
+		const struct trace_fdb *f = &t->hops[h].fdb;
+		char *buf = t->hops[h].why;
+		size_t len = sizeof(t->hops[h].why), n = strlen(buf);
+		const uint8_t *m = f->mac;
+
+		if (!f->asked)
+			continue;
+		if (f->found)
+			snprintf(buf + n, len - n, ": fdb %02x:%02x:%02x:%02x:%02x:%02x on port %s (%s)",
+				 m[0], m[1], m[2], m[3], m[4], m[5], f->port, f->kind);
+		else
+			snprintf(buf + n, len - n, ": %s holds no fdb entry for "
+				 "%02x:%02x:%02x:%02x:%02x:%02x now (a frame for a MAC it does not know "
+				 "is flooded to every port)", f->bridge, m[0], m[1], m[2], m[3], m[4], m[5]);
+	}
 }
 
 struct flush_query {

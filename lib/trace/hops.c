@@ -235,27 +235,14 @@ static bool is_bridge(const char *ifname)
 	       !strcmp(ifname, LAB_INET_BRIDGE_NAME);
 }
 
-/* A bridged hop: the FDB entry for its frame's destination MAC, asked of
- * the kernel (hop->fdb) and appended to buf: "fdb 02:..:02 on port vethX
- * (learned)". Nothing when the MAC or the entry is unknown. */
-static void fdb_fmt(const struct trace *t, struct trace_hop *hop, char *buf, size_t len)
+/* A bridged hop: its FDB entry is asked for afterwards, with every other
+ * hop's of its namespace in one dump (trace_fdb_annotate). */
+static void fdb_want(struct trace_hop *hop)
 {
-	const struct trace_fdb *f = &hop->fdb;
-	const uint8_t *m = f->mac;
-	size_t n = strlen(buf);
-
 	if (!hop->pkt->has_dst_mac)
 		return;
-	trace_fdb_lookup(t->ns[hop->ns], hop->pkt->ifindex, hop->pkt->dst_mac, &hop->fdb);
-	if (!f->asked)
-		return;
-	if (f->found)
-		snprintf(buf + n, len - n, ": fdb %02x:%02x:%02x:%02x:%02x:%02x on port %s (%s)",
-			 m[0], m[1], m[2], m[3], m[4], m[5], f->port, f->kind);
-	else
-		snprintf(buf + n, len - n, ": %s holds no fdb entry for %02x:%02x:%02x:%02x:%02x:%02x "
-			 "now (a frame for a MAC it does not know is flooded to every port)",
-			 f->bridge, m[0], m[1], m[2], m[3], m[4], m[5]);
+	hop->fdb.asked = true;
+	memcpy(hop->fdb.mac, hop->pkt->dst_mac, 6);
 }
 
 /* Why the packet is where it is: for a packet leaving a namespace, the route
@@ -288,13 +275,13 @@ static void why_fmt(struct trace *t, size_t h, char *buf, size_t len)
 	    prev->pkt->vxlan == k->vxlan &&
 	    (k->vxlan ? prev->pkt->outer_ttl == k->outer_ttl : prev->pkt->ttl == k->ttl)) {
 		snprintf(buf, len, "bridged to %s by its bridge's forwarding table", k->ifname);
-		fdb_fmt(t, hop, buf, len);
+		fdb_want(hop);
 		return;
 	}
 	if (prev && prev->ns == hop->ns && prev->pkt->ifname[0] && is_bridge(prev->pkt->ifname) &&
 	    prev->pkt->outgoing && prev->pkt->ttl == k->ttl) {
 		snprintf(buf, len, "bridge %s forwards to port %s", prev->pkt->ifname, k->ifname);
-		fdb_fmt(t, hop, buf, len);
+		fdb_want(hop);
 		return;
 	}
 	route_fmt(t->ns[hop->ns], k->vxlan ? k->outer_daddr : k->daddr, k->ifname, buf, len);
@@ -372,6 +359,7 @@ static int hops_build(struct trace *t)
 		if (!t->hops[h].reply)
 			t->last_hop = (ssize_t)h;
 	}
+	trace_fdb_annotate(t);
 	free(mine);
 	/* A recount (after conntrack named the flow anew) replaces the last. */
 	return trace_loss_set(t, "correlate", "hops", -1, left, TRACE_MAX_HOPS);

@@ -77,9 +77,11 @@ int trace_arp_find(struct trace *t);
  * observed namespace holds that address), so the probe's first packets
  * must ARP. 0, or <0 with e set (arp.c). */
 int trace_arp_flush(struct trace *t, struct pp_err *e);
-/* The bridge FDB entry for mac in namespace netns, on the bridge port
- * ifindex belongs to, into *fdb (arp.c). */
-void trace_fdb_lookup(const char *netns, int ifindex, const uint8_t *mac, struct trace_fdb *fdb);
+/* For every hop marked bridged (fdb.asked, fdb.mac its frame's
+ * destination MAC): the bridge FDB entry for that MAC on the bridge its
+ * port belongs to, one dump per namespace, and the entry appended to the
+ * hop's why; asked cleared where the kernel would not say (arp.c). */
+void trace_fdb_annotate(struct trace *t);
 
 /* conntrack in every observed namespace for t's flow (run.c). */
 void trace_ct_collect(struct trace *t);

@@ -134,13 +134,12 @@ host_veth() { # POD-NETNS NODE-NETNS
 	[[ "$sec" == *": dnat -> accept"* ]]
 	[[ "$sec" != *"jump firewall-check"* ]]
 	[[ "$sec" == *"more rule evaluations"*"-v shows all"* ]]
-	# The DNAT line names its chain and handle: nft lists that very rule.
-	read -r chain handle < <(sed -n 's|.*kube-proxy/\(endpoint-[^ ]*\) handle \([0-9]*\): dnat -> accept.*|\1 \2|p' <<<"$sec" | head -1)
+	# The DNAT line names its place, chain and handle: nft lists that very rule.
+	read -r node chain handle < <(sed -n 's|^  node \(node-[0-9]*\) .*kube-proxy/\(endpoint-[^ ]*\) handle \([0-9]*\): dnat -> accept.*|\1 \2 \3|p' <<<"$sec" | head -1)
+	[ -n "$node" ]
 	[ -n "$chain" ]
 	[ -n "$handle" ]
-	node=$(jq -r --arg c "$chain" 'first(.nftables[] | select(.chain == $c) | .netns)' \
-		< <("$PODPATH" --lab "$LAB" -j trace default/client svc/default/web))
-	run -0 ip netns exec "$node" nft -a list chain ip kube-proxy "$chain"
+	run -0 ip netns exec "${LAB}_node_$node" nft -a list chain ip kube-proxy "$chain"
 	grep -E "dnat to .* # handle $handle\$" <<<"$output"
 	# -v: the jumps too, each one nft lists with its handle.
 	run -0 "$PODPATH" --lab "$LAB" trace -v default/client svc/default/web
