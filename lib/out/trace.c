@@ -468,8 +468,8 @@ static void arp_text(FILE *f, const struct trace *t, size_t h, bool color, bool 
 		    t->arp[i - 1].ns == x->ns && flood[0] && !verbose)
 			fprintf(f, "%16s%sbroadcast (ff:ff:ff:ff:ff:ff): the bridge floods it to every "
 				"port; also to %s%s\n", "", color ? DIM : "", flood, color ? RESET : "");
-		else if (x->kind == TRACE_ARP_WHO_HAS && k->outgoing && x->ns == t->arp[i].ns &&
-			 (!i || t->arp[i - 1].exchange != x->exchange))
+		else if (x->kind == TRACE_ARP_WHO_HAS && k->outgoing &&
+			 (!i || t->arp[i - 1].exchange != x->exchange))	/* the asker's */
 			fprintf(f, "%16s%sno neighbour entry for %s on %s: the packet waits while the "
 				"kernel asks%s\n", "", color ? DIM : "", a, k->ifname, color ? RESET : "");
 		else if (x->kind == TRACE_ARP_IS_AT && k->outgoing && (!i || t->arp[i - 1].kind != x->kind ||
