@@ -39,6 +39,8 @@ struct trace_args {
 	const char *src, *dst, *proto, *pcap, *netns;
 	bool tui;
 	bool no_drops;		/* --no-kernel-drops */
+	bool verbose;		/* -v: MACs and every nftables event in the text */
+	bool arp;		/* --arp: flush the neighbour entries first */
 	long port;
 	long size;		/* --size: 0 when not given */
 	int timeout_ms;
