@@ -40,6 +40,8 @@ struct trace_args {
 	bool tui;
 	bool dot;		/* --dot: the lab's graph with the path, for Graphviz */
 	bool no_drops;		/* --no-kernel-drops */
+	bool verbose;		/* -v: MACs and every nftables event in the text */
+	bool arp;		/* --arp: flush the neighbour entries first */
 	long port;
 	long size;		/* --size: 0 when not given */
 	int timeout_ms;

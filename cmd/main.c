@@ -67,7 +67,7 @@ static const struct command commands[] = {
 	  "  -c, --container NAME     run as that container of the pod\n" },
 	{ "trace", cmd_trace, NEED_ROOT, "send a real probe and report every hop",
 	  "SRC DST [-p icmp|udp|tcp|http|https|dns] [--port N] [--timeout SEC] [--size BYTES]\n"
-	  "       [--no-kernel-drops] [--pcap FILE] [--dot] [--tui]\n"
+	  "       [--no-kernel-drops] [--pcap FILE] [--dot] [--tui] [--arp] [-v]\n"
 	  "       podpath trace --netns NAME|PID DST [options]\n"
 	  "  SRC is a pod (NS/NAME[:CONTAINER]), node/NAME or internet/NAME; DST a pod\n"
 	  "  (NS/NAME[:PORT]), node/NAME, internet/NAME[:PORT], a Service (svc/NS/NAME[:PORT]),\n"
@@ -88,6 +88,9 @@ static const struct command commands[] = {
 	  "      --dot                print the lab as a Graphviz graph with the probe's path on\n"
 	  "                           it, its hops numbered (| dot -Tsvg > path.svg)\n"
 	  "      --tui                step through the hops in a terminal view\n"
+	  "      --arp                flush the source's and its next hop's neighbour entries\n"
+	  "                           first: the trace shows the ARP exchange\n"
+	  "  -v, --verbose            each hop's MACs and every nftables event\n"
 	  "      --netns NAME|PID     no lab: trace from this namespace (under /run/netns,\n"
 	  "                           or a process's) through every namespace its veths reach\n" },
 	{ "explain", cmd_explain, 0, "teach a layer of the networking model against the lab",

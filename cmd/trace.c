@@ -30,6 +30,8 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 		{ "dot", no_argument, NULL, 'D' },
 		{ "netns", required_argument, NULL, 'N' },
 		{ "no-kernel-drops", no_argument, NULL, 'K' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "arp", no_argument, NULL, 'A' },
 		{ 0 },
 	};
 	char *end;
@@ -40,7 +42,7 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 	a->port = -1;
 	opterr = 0;
 	optind = 0;	/* 0, not 1: glibc re-reads the optstring (main's is "+...") */
-	while ((opt = getopt_long(argc, argv, ":p:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":p:v", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			a->proto = optarg;
@@ -78,6 +80,12 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 			break;
 		case 'K':
 			a->no_drops = true;
+			break;
+		case 'v':
+			a->verbose = true;
+			break;
+		case 'A':
+			a->arp = true;
 			break;
 		case ':':
 			return pp_usage_error("trace", "%s needs a value", argv[optind - 1]);
@@ -443,6 +451,7 @@ int cmd_trace(int argc, char **argv)
 	memset(&l, 0, sizeof(l));
 	t.timeout_ms = a.timeout_ms;
 	t.no_drops = a.no_drops;
+	t.flush_arp = a.arp;
 	if (a.netns) {
 		/* Namespaces podpath did not build: no lab, the kernel's view. */
 		if (trace_discover(&t, a.netns, &e) < 0 ||
@@ -492,7 +501,7 @@ int cmd_trace(int argc, char **argv)
 				out_dot(stdout, &(struct out_dot){ .lab = &l, .trace = &dt, .note = shown });
 				fprintf(stderr, "%s\n", shown);
 			} else {
-				out_trace_text(rep, &dt, color);
+				out_trace_text_verbose(rep, &dt, color, a.verbose);
 				fprintf(rep, "\n%s\n", shown);
 			}
 			ret = PP_EXIT_FAIL;
@@ -516,10 +525,10 @@ int cmd_trace(int argc, char **argv)
 		out_dot(stdout, &(struct out_dot){ .lab = &l, .trace = &t });
 	} else if (!a.tui || out_trace_tui(&t) < 0) {
 		if (dns) {
-			out_trace_text(rep, &dt, color);
+			out_trace_text_verbose(rep, &dt, color, a.verbose);
 			fputs("\n", rep);
 		}
-		out_trace_text(rep, &t, color);
+		out_trace_text_verbose(rep, &t, color, a.verbose);
 	}
 	ret = t.verdict == TRACE_DELIVERED ? PP_EXIT_OK : PP_EXIT_FAIL;
 out:

@@ -78,7 +78,7 @@ _podpath() {
 			esac
 		done
 		((npos >= 1)) && svcs=$(_podpath_services $labopt)
-		COMPREPLY=($(compgen -W "$(_podpath_objects $labopt) $svcs -p --protocol --port --timeout --size --no-kernel-drops --pcap --dot --tui --netns --help" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "$(_podpath_objects $labopt) $svcs -p --protocol --port --timeout --size --no-kernel-drops --pcap --dot --tui --arp -v --verbose --netns --help" -- "$cur")) ;;
 	explain) COMPREPLY=($(compgen -W "model basics container-to-container pod-to-pod cross-node pod-to-service dns egress ingress network-policy summary --list --live --tui --help" -- "$cur")) ;;
 	help) COMPREPLY=($(compgen -W "setup teardown status check break exec trace explain help" -- "$cur")) ;;
 	esac

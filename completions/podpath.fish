@@ -74,6 +74,8 @@ complete -c podpath -n '__fish_seen_subcommand_from trace' -l no-kernel-drops
 complete -c podpath -n '__fish_seen_subcommand_from trace' -l pcap -r -F
 complete -c podpath -n '__fish_seen_subcommand_from trace' -l dot
 complete -c podpath -n '__fish_seen_subcommand_from trace' -l tui
+complete -c podpath -n '__fish_seen_subcommand_from trace' -l arp -d 'flush neighbour entries first'
+complete -c podpath -n '__fish_seen_subcommand_from trace' -s v -l verbose -d 'MACs, every nftables event'
 complete -c podpath -n '__fish_seen_subcommand_from trace' -l netns -x -a '(ip netns list 2>/dev/null | string split -f1 " ")'
 complete -c podpath -n '__fish_seen_subcommand_from trace' -a '(__podpath_objects)'
 complete -c podpath -n '__fish_seen_subcommand_from trace; and __podpath_trace_has_src' -a '(__podpath_services)'

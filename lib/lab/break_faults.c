@@ -857,14 +857,9 @@ static int no_endpoints_on(struct brk_ctx *c, size_t node)
 			nftnl_set_free(set);
 		return ret;
 	}
-	/* iptables layout: filter KUBE-SERVICES rejects it ("has no endpoints"). */
-	strncat(label, " has no endpoints", sizeof(label) - strlen(label) - 1);
-	nft_rb_start(&rb, NFPROTO_IP, "filter", "KUBE-SERVICES");
-	nft_rb_match(&rb, NFT_KEY_L4PROTO, NFT_EQ, proto);
-	nft_rb_match(&rb, NFT_KEY_DADDR, NFT_EQ, s->cluster_ip);
-	nft_rb_match(&rb, NFT_KEY_DPORT, NFT_EQ, p->port);
-	nft_rb_reject(&rb);
-	nft_rb_comment(&rb, label);
+	/* iptables layout: filter KUBE-SERVICES rejects it ("has no endpoints"),
+	 * written as kube-proxy's iptables mode writes it. */
+	proxy_ipt_no_endpoints_rule(&rb, t, c->t->index, c->t->port);
 	return brk_nft_rule_add(c, &w, &rb);
 }
 

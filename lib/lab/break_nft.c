@@ -175,9 +175,14 @@ static void rule_shown(struct brk_change *ch, const struct brk_where *w, uint32_
 	snprintf(ch->shown.what, sizeof(ch->shown.what), "rule of chain %s %s %s%s%s%s",
 		 family_name(family), table, chain, comment[0] ? " (comment \"" : "", comment,
 		 comment[0] ? "\")" : "");
-	snprintf(ch->shown.show, sizeof(ch->shown.show),
-		 "ip netns exec %s nft list chain %s %s '%s'", w->netns, family_name(family),
-		 table, chain);
+	if (family == NFPROTO_IPV4 && (!strcmp(table, "nat") || !strcmp(table, "filter")))
+		/* iptables' own tables (iptables proxy mode): as iptables shows them. */
+		snprintf(ch->shown.show, sizeof(ch->shown.show), "ip netns exec %s iptables -t %s "
+			 "-S '%s'", w->netns, table, chain);
+	else
+		snprintf(ch->shown.show, sizeof(ch->shown.show),
+			 "ip netns exec %s nft list chain %s %s '%s'", w->netns,
+			 family_name(family), table, chain);
 }
 
 /* Record kept rule k (its message handed over to the change) as a change

@@ -163,6 +163,15 @@ static void cmd_nft(const struct lab_finding *f, char *buf, size_t len)
 			 sh_word(f->nft_name, n, sizeof(n)));
 		break;
 	default:	/* chains and rules: with handles, to delete or insert by */
+		/* iptables' own tables (kube-proxy's iptables mode, written as
+		 * iptables-nft writes them): iptables shows their rules as
+		 * kube-proxy wrote them, and deletes them by number. */
+		if (!strcmp(f->key, "ip") && (!strcmp(f->nft_table, "nat") ||
+					      !strcmp(f->nft_table, "filter"))) {
+			snprintf(buf, len, "ip netns exec %s iptables -t %s -S %s", f->netns,
+				 f->nft_table, sh_word(f->nft_name, n, sizeof(n)));
+			break;
+		}
 		snprintf(buf, len, "ip netns exec %s nft -a list chain %s %s %s", f->netns, f->key,
 			 sh_word(f->nft_table, t, sizeof(t)), sh_word(f->nft_name, n, sizeof(n)));
 		break;

@@ -152,8 +152,6 @@ void nft_rb_fib_not_local(struct nft_rb *rb, bool daddr);
 void nft_rb_lookup(struct nft_rb *rb, enum nft_key k, const char *set, uint32_t id, bool map);
 /* numgen random mod MOD vmap @map (an anonymous map made in this batch). */
 void nft_rb_numgen_vmap(struct nft_rb *rb, uint32_t mod, const char *map, uint32_t id);
-/* numgen random mod MOD < below: true with probability below/mod. */
-void nft_rb_numgen_below(struct nft_rb *rb, uint32_t mod, uint32_t below);
 /* update @set { ip saddr } (a dynamic set with timeout). */
 void nft_rb_set_update_saddr(struct nft_rb *rb, const char *set, uint32_t id);
 /* meta mark set meta mark & and_mask ^ xor_mask. */

@@ -374,26 +374,6 @@ void nft_rb_numgen_vmap(struct nft_rb *rb, uint32_t mod, const char *map, uint32
 	lookup(rb, map, id, true);
 }
 
-void nft_rb_numgen_below(struct nft_rb *rb, uint32_t mod, uint32_t below)
-{
-	struct nftnl_expr *e;
-	uint32_t be = htonl(below);
-
-	numgen(rb, mod);
-	/* cmp compares bytes: a host-order number is turned big-endian first,
-	 * as nft does for `numgen ... < N`. */
-	e = expr(rb, "byteorder");
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 4);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 4);
-	put(rb, e);
-	cmp(rb, NFT_LT, &be, 4);
-}
-
 void nft_rb_set_update_saddr(struct nft_rb *rb, const char *set, uint32_t id)
 {
 	struct nftnl_expr *e;

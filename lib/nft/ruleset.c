@@ -20,6 +20,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <netinet/in.h>
 
+#include "nft/internal.h"
 #include "nft/nft.h"
 #include "nft/ruleset.h"
 
@@ -500,6 +501,7 @@ struct rule_ctx {
 	uint32_t reglen[32];
 	char what[RS_TEXT];
 	size_t whatlen;
+	char xt_comment[256];	/* `-m comment`, for a rule with no nft comment */
 };
 
 static void what_add(struct rule_ctx *c, const char *s)
@@ -591,7 +593,19 @@ static void what_expr(struct rule_ctx *c, const char *name, const struct nftnl_e
 		snprintf(s, sizeof(s), "update @%s", nftnl_expr_get_str(e, NFTNL_EXPR_DYNSET_SET_NAME));
 		what_add(c, s);
 	} else if (!strcmp(name, "target") || !strcmp(name, "match")) {
-		snprintf(s, sizeof(s), "xt %s %s", name, nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME));
+		uint32_t ip;
+		uint16_t port;
+		char a[16];
+
+		if (nft_xt_comment_of(e, s, sizeof(s)))
+			return;	/* the rule's comment, shown as such */
+		if (nft_xt_dnat_of(e, &ip, &port) && port)
+			snprintf(s, sizeof(s), "xt DNAT to %s:%u", addr_fmt(ip, a), port);
+		else if (nft_xt_dnat_of(e, &ip, &port))
+			snprintf(s, sizeof(s), "xt DNAT to %s", addr_fmt(ip, a));
+		else
+			snprintf(s, sizeof(s), "xt %s %s", name,
+				 nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME));
 		what_add(c, s);
 	}
 }
@@ -660,6 +674,10 @@ static void rule_add(struct rs_build *b, struct nftnl_rule *r)
 	ud = nftnl_rule_is_set(r, NFTNL_RULE_USERDATA) ?
 	     nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &udlen) : NULL;
 	comment = udata_comment(ud, udlen);
+	/* iptables-nft's rules keep theirs in `-m comment` (already digested
+	 * with the match). */
+	if (!comment && nft_xt_rule_comment(r, c->xt_comment, sizeof(c->xt_comment)))
+		comment = c->xt_comment;
 	c->h = fnv_str(c->h, comment);
 	x = grow((void **)&ch->rules, &ch->cap, ch->nrules, sizeof(*x));
 	if (!x) {

@@ -61,6 +61,7 @@ static void rule_exprs(struct nftnl_rule *r, struct nft_rule_msg *m)
 	while (it && (e = nftnl_expr_iter_next(it))) {
 		const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
 
+		m->flags |= nft_xt_rule_flags(e);
 		if (!strcmp(name, "nat"))
 			m->flags |= NFT_RULE_NAT;
 		else if (!strcmp(name, "masq"))
@@ -104,6 +105,9 @@ static int rules_cb(const struct nlmsghdr *nlh, void *data)
 		m.position = nftnl_rule_get_u64(r, NFTNL_RULE_POSITION);
 	ud = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &udlen);
 	comment_get(ud, udlen, NFTNL_UDATA_RULE_COMMENT, m.comment, sizeof(m.comment));
+	/* iptables-nft keeps it in `-m comment` instead. */
+	if (!m.comment[0])
+		nft_xt_rule_comment(r, m.comment, sizeof(m.comment));
 	rule_exprs(r, &m);
 	c->ret = c->fn(c->arg, &m);
 out:
@@ -179,6 +183,7 @@ static struct nftnl_rule *rule_parse(const void *msg, size_t len, int *err)
 	/* Never carried over: the kernel gives a new rule its own. */
 	nftnl_rule_unset(r, NFTNL_RULE_HANDLE);
 	nftnl_rule_unset(r, NFTNL_RULE_POSITION);
+	nft_xt_rule_compat(r);
 	*err = 0;
 	return r;
 }
@@ -257,6 +262,8 @@ static int readdress_comment(struct nftnl_rule *r, uint32_t from, uint32_t to)
 	size_t o = 0;
 	const char *p;
 
+	if (!nftnl_rule_is_set(r, NFTNL_RULE_USERDATA))
+		return 0;
 	ud = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &udlen);
 	comment_get(ud, udlen, NFTNL_UDATA_RULE_COMMENT, old, sizeof(old));
 	if (!old[0])
@@ -294,6 +301,12 @@ int nft_batch_rule_readdress(struct nft_batch *b, const void *msg, size_t len, u
 	if (!r)
 		return ret;
 	ret = readdress_exprs(r, htonl(from), htonl(to));
+	if (ret >= 0) {
+		/* An iptables-nft rule: -j DNAT and -m comment. */
+		int x = nft_xt_readdress(r, htonl(from), htonl(to));
+
+		ret = x < 0 ? x : ret + x;
+	}
 	if (ret == 0)
 		ret = -ENOENT;	/* nothing held that address */
 	if (ret > 0)

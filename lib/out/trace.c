@@ -1,9 +1,12 @@
 /* out/trace — text and JSON views of a trace; see trace.h. */
+#include <ctype.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
+#include <net/if_arp.h>
+#include <linux/neighbour.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
@@ -16,6 +19,7 @@
 #define RED "\033[31m"
 #define DIM "\033[2m"
 #define RESET "\033[0m"
+#define MAC_STRLEN sizeof("00:00:00:00:00:00")
 
 static const char *tcp_flags_fmt(uint8_t f, char *buf, size_t len)
 {
@@ -92,6 +96,40 @@ void out_packet_fmt(const struct capture_pkt *k, char *buf, size_t len)
 	default:
 		snprintf(buf + n, len - n, "%s > %s proto %u ttl %u", s, d, k->proto, k->ttl);
 	}
+}
+
+static const char *mac_fmt(const uint8_t *m, char *buf)
+{
+	snprintf(buf, MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
+		 m[5]);
+	return buf;
+}
+
+/* The frame's link layer into packet object o: "l2" "ethernet" with
+ * src_mac and dst_mac (null where not observed), or "none" (a device
+ * without an Ethernet header: no MACs, none invented). */
+static void l2_json(json_t *o, const struct capture_pkt *k)
+{
+	char m[MAC_STRLEN];
+	bool eth = k->hatype == ARPHRD_ETHER;
+
+	json_object_set_new(o, "l2", json_string(eth ? "ethernet" : "none"));
+	json_object_set_new(o, "src_mac", eth && k->has_src_mac ? json_string(mac_fmt(k->src_mac, m))
+								: json_null());
+	json_object_set_new(o, "dst_mac", eth && k->has_dst_mac ? json_string(mac_fmt(k->dst_mac, m))
+								: json_null());
+}
+
+/* "02:50:01:01:00:01 > 02:50:01:01:00:03", "no Ethernet header". */
+static void l2_text(const struct capture_pkt *k, char *buf, size_t len)
+{
+	char a[MAC_STRLEN], b[MAC_STRLEN];
+
+	if (k->hatype != ARPHRD_ETHER)
+		snprintf(buf, len, "no Ethernet header (MACs: none)");
+	else
+		snprintf(buf, len, "%s > %s", k->has_src_mac ? mac_fmt(k->src_mac, a) : "?",
+			 k->has_dst_mac ? mac_fmt(k->dst_mac, b) : "? (frame not seen)");
 }
 
 static const char *nft_verdict_name(int v)
@@ -206,9 +244,79 @@ static bool nft_seen(const struct trace *t, size_t i)
 	return false;
 }
 
-/* t's nftables trace events under heading, each step once. */
-static void nft_text(FILE *f, const struct trace *t, const char *heading)
+/* Does word w (a statement or an xtables target) occur in the rule's text,
+ * in any case, as a word of its own? */
+static bool rule_has_word(const char *text, const char *w)
 {
+	size_t n = strlen(w);
+
+	for (const char *p = text; (p = strcasestr(p, w)); p += n) {
+		bool start = p == text || !isalnum((unsigned char)p[-1]);
+		bool end = !isalnum((unsigned char)p[n]);
+
+		if (start && end)
+			return true;
+	}
+	return false;
+}
+
+/* The chains kube-proxy chooses a Service and an endpoint with (nftables
+ * and iptables layouts): a jump there is the choice itself. */
+static bool kube_choice_chain(const char *c)
+{
+	static const char *const nft[] = { "service-", "endpoint-", "external-" };
+	static const char *const ipt[] = { "KUBE-SVC-", "KUBE-SEP-", "KUBE-EXT-", "KUBE-FW-",
+					   "KUBE-XLB-" };
+
+	for (size_t i = 0; i < sizeof(ipt) / sizeof(ipt[0]); i++)
+		if (!strncmp(c, ipt[i], strlen(ipt[i])))
+			return true;
+	/* nftables: the prefix, a hash of eight, a dash ("service-SUSTUHLJ-
+	 * default/web/tcp/http"), not a fixed chain ("service-endpoints-check"). */
+	for (size_t i = 0; i < sizeof(nft) / sizeof(nft[0]); i++) {
+		const char *h = c + strlen(nft[i]);
+		size_t n = 0;
+
+		if (strncmp(c, nft[i], strlen(nft[i])))
+			continue;
+		while (n < 8 && (isupper((unsigned char)h[n]) || isdigit((unsigned char)h[n])))
+			n++;
+		if (n == 8 && h[8] == '-')
+			return true;
+	}
+	return false;
+}
+
+/* Did event ev change the packet or decide its fate, so that a reader
+ * without -v needs it: a NAT or a mark set, a drop or reject, an accept
+ * by a rule (it ends the base chain's evaluation), kube-proxy choosing a
+ * Service or an endpoint, any rule of the NetworkPolicy table. Jumps,
+ * returns and a chain's policy accept only pass it on. */
+static bool nft_decides(const struct nftrace_event *ev)
+{
+	static const char *const changes[] = { "dnat", "snat", "masquerade", "redirect", "DNAT",
+					       "SNAT", "MASQUERADE", "REDIRECT", "mark set", "MARK",
+					       "reject", "REJECT", "drop", "DROP" };
+
+	if (ev->verdict == NF_DROP)
+		return true;
+	if (ev->kind != NFTRACE_RULE)
+		return false;
+	if (!strcmp(ev->table, POLICY_TABLE) || ev->verdict == NF_ACCEPT)
+		return true;
+	for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++)
+		if (rule_has_word(ev->rule, changes[i]))
+			return true;
+	return (ev->verdict == NFT_JUMP || ev->verdict == NFT_GOTO) &&
+	       kube_choice_chain(ev->jump_target);
+}
+
+/* t's nftables trace events under heading, each step once; without
+ * verbose only those that decided (nft_decides), and a count of the rest. */
+static void nft_text(FILE *f, const struct trace *t, const char *heading, bool verbose)
+{
+	size_t hidden = 0;
+
 	for (size_t i = 0; i < t->nnft; i++) {
 		const struct nftrace_event *ev = &t->nft[i];
 		int again = 0;
@@ -217,10 +325,14 @@ static void nft_text(FILE *f, const struct trace *t, const char *heading)
 		 * how many more times (JSON keeps every event). */
 		if (nft_seen(t, i))
 			continue;
-		for (size_t j = i + 1; j < t->nnft; j++)
-			again += nft_same(t, i, j);
 		if (!i)
 			fputs(heading, f);
+		if (!verbose && !nft_decides(ev)) {
+			hidden++;
+			continue;
+		}
+		for (size_t j = i + 1; j < t->nnft; j++)
+			again += nft_same(t, i, j);
 		fprintf(f, "  %-26s %-6s %s/%s %s -> %s%s%s", t->ns_label[t->nft_ns[i]],
 			nft_kind_name(ev->kind), ev->table, ev->chain, ev->rule,
 			nft_verdict_name(ev->verdict), ev->jump_target[0] ? " " : "", ev->jump_target);
@@ -230,9 +342,12 @@ static void nft_text(FILE *f, const struct trace *t, const char *heading)
 			fprintf(f, "  comment \"%s\"", ev->comment);
 		fputc('\n', f);
 	}
+	if (hidden)
+		fprintf(f, "  %zu more rule evaluation%s (jumps, returns, chain policies that "
+			"accept): -v shows all\n", hidden, hidden > 1 ? "s" : "");
 }
 
-static void hop_text(FILE *f, const struct trace *t, size_t i, bool color)
+static void hop_text(FILE *f, const struct trace *t, size_t i, bool color, bool verbose)
 {
 	const struct trace_hop *h = &t->hops[i];
 	char pkt[256];
@@ -243,6 +358,10 @@ static void hop_text(FILE *f, const struct trace *t, size_t i, bool color)
 	if (h->repeats)
 		fprintf(f, "  (seen %d more times)", h->repeats);
 	fputc('\n', f);
+	if (verbose) {
+		l2_text(h->pkt, pkt, sizeof(pkt));
+		fprintf(f, "%16sframe %s\n", "", pkt);
+	}
 	if (h->change[0])
 		fprintf(f, "%16s%s%s%s\n", "", color ? BOLD : "", h->change, color ? RESET : "");
 	if (h->svc.named)
@@ -251,9 +370,118 @@ static void hop_text(FILE *f, const struct trace *t, size_t i, bool color)
 		fprintf(f, "%16s%s%s%s\n", "", color ? DIM : "", h->why, color ? RESET : "");
 }
 
+static const char *arp_kind_name(enum trace_arp_kind k)
+{
+	return k == TRACE_ARP_WHO_HAS ? "who-has" : k == TRACE_ARP_IS_AT ? "is-at" : "neighbour";
+}
+
+/* "reachable", "stale", ... as ip neigh says them. */
+static const char *nud_name(uint16_t s)
+{
+	static const struct { uint16_t bit; const char *name; } nud[] = {
+		{ NUD_INCOMPLETE, "INCOMPLETE" }, { NUD_REACHABLE, "REACHABLE" }, { NUD_STALE, "STALE" },
+		{ NUD_DELAY, "DELAY" }, { NUD_PROBE, "PROBE" }, { NUD_FAILED, "FAILED" },
+		{ NUD_NOARP, "NOARP" }, { NUD_PERMANENT, "PERMANENT" },
+	};
+
+	for (size_t i = 0; i < sizeof(nud) / sizeof(nud[0]); i++)
+		if (s & nud[i].bit)
+			return nud[i].name;
+	return "NONE";
+}
+
+/* Time of an ARP observation, like a hop's: since the first hop (before
+ * it, negative: the probe's first packet waited for this); with no hop,
+ * since the first ARP observation. */
+static double arp_ms(const struct trace *t, const struct trace_arp *a)
+{
+	uint64_t first = t->nhops ? t->hops[0].pkt->ts_ns : t->arp[0].ts_ns;
+
+	return ((double)a->ts_ns - (double)first) / 1e6;
+}
+
+/* The places a flooded request reached, for the line of the bridge that
+ * flooded it: ", also flooded to vethX, cbr0". */
+static void flood_list(const struct trace *t, const struct trace_arp *a, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < t->narp && n < len; i++) {
+		const struct trace_arp *b = &t->arp[i];
+
+		if (b->exchange != a->exchange || !b->flooded || b->ns != a->ns)
+			continue;
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", b->pkt->ifname);
+	}
+}
+
+/* The ARP observations that come before hop h (nhops: after the last). */
+static void arp_text(FILE *f, const struct trace *t, size_t h, bool color, bool verbose)
+{
+	char a[ADDR_STRLEN], b[ADDR_STRLEN], m[MAC_STRLEN], l2[64], flood[160];
+
+	for (size_t i = 0; i < t->narp; i++) {
+		const struct trace_arp *x = &t->arp[i];
+		const struct capture_pkt *k = x->pkt;
+
+		if (x->before_hop != h || (x->flooded && !verbose))
+			continue;
+		if (x->kind == TRACE_ARP_NEIGH) {
+			fprintf(f, "  - %9.3f  %-26s %-12s      neighbour ", arp_ms(t, x),
+				t->ns_label[x->ns], x->ifname);
+			if (x->neigh_err)
+				fprintf(f, "%s: cannot ask (%s)\n", addr_fmt(x->ip, a), strerror(-x->neigh_err));
+			else if (!x->state)
+				fprintf(f, "%s: no entry any more\n", addr_fmt(x->ip, a));
+			else
+				fprintf(f, "%s lladdr %s %s\n", addr_fmt(x->ip, a),
+					x->has_mac ? mac_fmt(x->mac, m) : "(none)", nud_name(x->state));
+			if (x->state & (NUD_INCOMPLETE | NUD_FAILED))
+				fprintf(f, "%16s%sno answer came: the entry stays unresolved, and the packets "
+					"waiting on it are dropped%s\n", "", color ? DIM : "", color ? RESET : "");
+			else
+				fprintf(f, "%16s%sthe entry the answer made: the kernel sends to this MAC "
+					"now%s\n", "", color ? DIM : "", color ? RESET : "");
+			continue;
+		}
+		fprintf(f, "  - %9.3f  %-26s %-12s %-3s  ", arp_ms(t, x), t->ns_label[x->ns], k->ifname,
+			k->outgoing ? "out" : "in");
+		if (x->kind == TRACE_ARP_WHO_HAS)
+			fprintf(f, "ARP who-has %s tell %s", addr_fmt(k->arp_tpa, a), addr_fmt(k->arp_spa, b));
+		else
+			fprintf(f, "ARP %s is-at %s", addr_fmt(k->arp_spa, a), mac_fmt(k->arp_sha, m));
+		if (x->repeats)
+			fprintf(f, "  (seen %d more times)", x->repeats);
+		fputc('\n', f);
+		if (verbose) {
+			l2_text(k, l2, sizeof(l2));
+			fprintf(f, "%16sframe %s\n", "", l2);
+		}
+		if (x->flooded) {
+			fprintf(f, "%16s%sa copy of the broadcast: not the way to %s%s\n", "",
+				color ? DIM : "", addr_fmt(k->arp_tpa, a), color ? RESET : "");
+			continue;
+		}
+		flood_list(t, x, flood, sizeof(flood));
+		if (x->kind == TRACE_ARP_WHO_HAS && k->outgoing && i && t->arp[i - 1].kind == x->kind &&
+		    t->arp[i - 1].ns == x->ns && flood[0] && !verbose)
+			fprintf(f, "%16s%sbroadcast (ff:ff:ff:ff:ff:ff): the bridge floods it to every "
+				"port; also to %s%s\n", "", color ? DIM : "", flood, color ? RESET : "");
+		else if (x->kind == TRACE_ARP_WHO_HAS && k->outgoing &&
+			 (!i || t->arp[i - 1].exchange != x->exchange))	/* the asker's */
+			fprintf(f, "%16s%sno neighbour entry for %s on %s: the packet waits while the "
+				"kernel asks%s\n", "", color ? DIM : "", a, k->ifname, color ? RESET : "");
+		else if (x->kind == TRACE_ARP_IS_AT && k->outgoing && (!i || t->arp[i - 1].kind != x->kind ||
+								      t->arp[i - 1].exchange != x->exchange))
+			fprintf(f, "%16s%sthe owner of %s answers, to the asker's MAC only%s\n", "",
+				color ? DIM : "", a, color ? RESET : "");
+	}
+}
+
 /* The second connection behind the ingress controller, and what joins the
  * two: the request that ended at nginx went on from nginx. */
-static void upstream_text(FILE *f, const struct trace *t, bool color)
+static void upstream_text(FILE *f, const struct trace *t, bool color, bool verbose)
 {
 	const struct trace *u = t->upstream;
 	const struct topo_pod *p = &t->lab->topo.pods[t->proxy_pod];
@@ -272,9 +500,9 @@ static void upstream_text(FILE *f, const struct trace *t, bool color)
 			fprintf(f, "    reply:\n");
 			reply_started = true;
 		}
-		hop_text(f, u, i, color);
+		hop_text(f, u, i, color, verbose);
 	}
-	nft_text(f, u, "  nftables of connection 2:\n");
+	nft_text(f, u, "  nftables of connection 2:\n", verbose);
 	for (size_t i = 0; i < u->nct; i++) {
 		const struct ct_entry *c = &u->ct[i];
 		char os[ADDR_STRLEN], od[ADDR_STRLEN], rs[ADDR_STRLEN], rd[ADDR_STRLEN];
@@ -588,6 +816,11 @@ static json_t *policy_json(const struct trace *t)
 
 void out_trace_text(FILE *f, const struct trace *t, bool color)
 {
+	out_trace_text_verbose(f, t, color, false);
+}
+
+void out_trace_text_verbose(FILE *f, const struct trace *t, bool color, bool verbose)
+{
 	bool ok = t->verdict == TRACE_DELIVERED, reply_started = false;
 	char dst[ADDR_STRLEN + 8];
 
@@ -604,13 +837,15 @@ void out_trace_text(FILE *f, const struct trace *t, bool color)
 			fprintf(f, "    reply:\n");
 			reply_started = true;
 		}
-		hop_text(f, t, i, color);
+		arp_text(f, t, i, color, verbose);
+		hop_text(f, t, i, color, verbose);
 	}
+	arp_text(f, t, t->nhops, color, verbose);
 	if (!t->nhops)
 		fprintf(f, "    (no packet of the probe was seen)\n");
 	if (t->upstream)
-		upstream_text(f, t, color);
-	nft_text(f, t, "\nnftables:\n");
+		upstream_text(f, t, color, verbose);
+	nft_text(f, t, "\nnftables:\n", verbose);
 	for (size_t i = 0; i < t->nct; i++) {
 		const struct ct_entry *c = &t->ct[i];
 		char os[ADDR_STRLEN], od[ADDR_STRLEN], rs[ADDR_STRLEN], rd[ADDR_STRLEN];
@@ -674,6 +909,7 @@ static json_t *packet_json(const struct capture_pkt *k)
 		json_object_set_new(o, "vxlan", json_pack("{s:i, s:s, s:s}", "vni", (int)k->vni, "src",
 							  addr_fmt(k->outer_saddr, s), "dst",
 							  addr_fmt(k->outer_daddr, d)));
+	l2_json(o, k);
 	return o;
 }
 
@@ -750,6 +986,62 @@ static json_t *observed_json(const struct trace *t)
 	return a;
 }
 
+/* The FDB entry that chose a bridged hop's port; null where not asked. */
+static json_t *fdb_json(const struct trace_fdb *f)
+{
+	char m[MAC_STRLEN];
+
+	if (!f->asked)
+		return json_null();
+	return json_pack("{s:s, s:s, s:b, s:o, s:o}", "mac", mac_fmt(f->mac, m), "bridge", f->bridge,
+			 "found", f->found, "port", f->found ? json_string(f->port) : json_null(),
+			 "kind", f->found ? json_string(f->kind) : json_null());
+}
+
+/* Every ARP observation, in time order (docs/trace-json.md). */
+static json_t *arp_json(const struct trace *t)
+{
+	json_t *a = json_array();
+	char s[ADDR_STRLEN], d[ADDR_STRLEN], m[MAC_STRLEN];
+
+	for (size_t i = 0; a && i < t->narp; i++) {
+		const struct trace_arp *x = &t->arp[i];
+		const struct capture_pkt *k = x->pkt;
+		json_t *o = json_pack("{s:s, s:i, s:f, s:s, s:s, s:o}", "kind", arp_kind_name(x->kind),
+				      "exchange", (int)x->exchange + 1, "time_ms", arp_ms(t, x),
+				      "netns", t->ns[x->ns], "place", t->ns_label[x->ns], "before_hop",
+				      x->before_hop < t->nhops ? json_integer((json_int_t)x->before_hop + 1)
+							       : json_null());
+
+		if (!o)
+			continue;
+		if (k) {
+			json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:s}", "op",
+					      k->arp_op == 1 ? "request" : "reply", "sender_ip",
+					      addr_fmt(k->arp_spa, s), "sender_mac", mac_fmt(k->arp_sha, m),
+					      "target_ip", addr_fmt(k->arp_tpa, d), "target_mac", "");
+
+			json_object_set_new(p, "target_mac", json_string(mac_fmt(k->arp_tha, m)));
+			l2_json(p, k);
+			json_object_set_new(o, "interface", json_string(k->ifname));
+			json_object_set_new(o, "io", json_string(k->outgoing ? "out" : "in"));
+			json_object_set_new(o, "repeats", json_integer(x->repeats));
+			json_object_set_new(o, "flooded", json_boolean(x->flooded));
+			json_object_set_new(o, "packet", p);
+		} else {
+			json_object_set_new(o, "interface", json_string(x->ifname));
+			json_object_set_new(o, "neighbour",
+					    x->neigh_err ? json_null()
+					    : json_pack("{s:s, s:o, s:s}", "ip", addr_fmt(x->ip, s),
+							"lladdr", x->state && x->has_mac
+							? json_string(mac_fmt(x->mac, m)) : json_null(),
+							"state", x->state ? nud_name(x->state) : "NONE"));
+		}
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 json_t *out_trace_json(const struct trace *t)
 {
 	json_t *o;
@@ -768,6 +1060,7 @@ json_t *out_trace_json(const struct trace *t)
 						      "packet", packet_json(h->pkt), "repeats", h->repeats,
 						      "change", h->change, "why", h->why));
 		json_object_set_new(json_array_get(hops, i), "service", svc_json(t, &h->svc));
+		json_object_set_new(json_array_get(hops, i), "fdb", fdb_json(&h->fdb));
 	}
 	for (size_t i = 0; i < t->nnft; i++) {
 		const struct nftrace_event *ev = &t->nft[i];
@@ -823,6 +1116,7 @@ json_t *out_trace_json(const struct trace *t)
 			 "timing", "arm_ms", (double)t->arm_ns / 1e6, "wait_ms", (double)t->wait_ns / 1e6,
 			 "total_ms", (double)t->total_ns / 1e6);
 	if (o) {
+		json_object_set_new(o, "arp", arp_json(t));
 		json_object_set_new(o, "observed", observed_json(t));
 		json_object_set_new(o, "expected_path", expected_json(t));
 		json_object_set_new(o, "observer_losses", losses_json(t));

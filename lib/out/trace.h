@@ -10,6 +10,9 @@
 
 /* Hops, their explanations, nftables events, the verdict and timing. */
 void out_trace_text(FILE *f, const struct trace *t, bool color);
+/* The same; verbose adds each hop's MAC addresses and every nftables
+ * event (without it only those that changed the packet or decided). */
+void out_trace_text_verbose(FILE *f, const struct trace *t, bool color, bool verbose);
 /* The same as one JSON object (schema 1); caller owns it. */
 struct json_t *out_trace_json(const struct trace *t);
 /* One packet as a short line: "10.244.1.2:40512 > 10.244.2.2:8080 SYN ttl 64". */

@@ -1,26 +1,34 @@
-/* iptables — kube-proxy's iptables-mode layout for one node, built as
- * nf_tables rules in tables "ip nat" and "ip filter"; see proxy.h.
+/* iptables — kube-proxy's iptables-mode layout for one node, in tables
+ * "ip nat" and "ip filter", written the way iptables-nft writes it; see
+ * proxy.h.
  *
  * The chains, their order and their comments follow kube-proxy's iptables
- * proxier (../shared/fixtures/kube-proxy/iptables-expected-1.txt), with
- * native expressions where iptables uses matches:
- *   -m statistic --probability p   numgen random mod 1000000 < p * 1000000
- *   -m recent --set / --rcheck     update @KUBE-SEP-X / ip saddr @KUBE-SEP-X
- *   -m addrtype --dst-type LOCAL   fib daddr type local
- * What stays the same is the shape: KUBE-SERVICES is a list walked rule by
- * rule, one rule per Service port, so its cost grows with the Services
- * (where the nftables layout does one map lookup).
+ * proxier (../shared/fixtures/kube-proxy/iptables-expected-1.txt), and every
+ * rule is encoded as iptables-nft encodes that rule (lib/nft/compat.h):
+ * -p, -s, -d, --dport and -m mark as native expressions, -m comment,
+ * statistic, recent, addrtype, conntrack and -j MARK, DNAT, MASQUERADE,
+ * REJECT as xtables matches and targets run by the kernel's nft_compat. So
+ * in a node, `iptables-save -t nat` and `iptables -t nat -L KUBE-SERVICES`
+ * print kube-proxy's rules, and nft shows them as "xt match ...". Session
+ * affinity is xt_recent's own table per endpoint (/proc/net/xt_recent/
+ * KUBE-SEP-...), as with kube-proxy. What stays the same is the shape:
+ * KUBE-SERVICES is a list walked rule by rule, one rule per Service port,
+ * so its cost grows with the Services (where the nftables layout does one
+ * map lookup).
  *
  * Not built: KUBE-FIREWALL's localhost-NodePort rule (podpath serves no
  * NodePorts on 127.0.0.1) and the nfacct counters. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <netinet/in.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/xt_addrtype.h>
 
+#include "nft/compat.h"
 #include "proxy/internal.h"
 
 #define NAT "nat"
@@ -28,13 +36,11 @@
 #define FAM PROXY_FAM
 #define MARK PROXY_MASQ_MARK
 #define BASE PROXY_BASE
-/* numgen's range for a probability; 6 digits as iptables-save prints 10. */
-#define PROB_SCALE 1000000u
 /* The longest comment: "WHAT for ns/name:port external destinations". It
  * is kept whole, as iptables keeps it, for trace reads the Service back
- * from it; so every comment buffer here must fit what the kernel takes. */
+ * from it; so every comment buffer here must fit what -m comment takes. */
 #define COMMENT_LEN (sizeof(((struct proxy_port *)0)->label) + 64)
-_Static_assert(COMMENT_LEN <= NFT_COMMENT_MAX + 1, "iptables-mode comments fit a rule's user data");
+_Static_assert(COMMENT_LEN <= NFT_XT_COMMENT_MAX + 1, "iptables-mode comments fit -m comment");
 
 struct names {
 	char svc[PROXY_NAME_MAX], ext[PROXY_NAME_MAX], loc[PROXY_NAME_MAX];
@@ -47,14 +53,67 @@ static void names_init(struct names *nm, const struct proxy_port *pp)
 	proxy_ipt_service_chain(nm->loc, sizeof(nm->loc), "KUBE-SVL", &pp->id);
 }
 
-/* -m tcp -p tcp [-d ip] --dport port */
-static void match_port(struct nft_rb *rb, const struct proxy_port *pp, uint32_t ip,
-		       uint16_t port)
+/* ---- one rule, in iptables-nft's order ---------------------------------------- */
+
+/* Start a rule of table/chain with its -p (0: none); -s and -d follow,
+ * then the -m's in the order kube-proxy writes them. */
+static void rule_start(struct nft_rb *rb, const char *table, const char *chain, uint8_t proto)
 {
-	nft_rb_match(rb, NFT_KEY_L4PROTO, NFT_EQ, pp->proto);
-	if (ip)
-		nft_rb_match(rb, NFT_KEY_DADDR, NFT_EQ, ip);
-	nft_rb_match(rb, NFT_KEY_DPORT, NFT_EQ, port);
+	nft_rb_start(rb, FAM, table, chain);
+	nft_rb_ipt_proto(rb, proto, false);
+}
+
+static void host_addr(struct nft_rb *rb, bool dst, uint32_t ip)
+{
+	nft_rb_ipt_addr(rb, dst, (struct cidr){ .addr = ip, .len = 32 }, false);
+}
+
+/* counter -j VERDICT [chain], and queued. */
+static void rule_end(struct proxy_ctx *c, struct nft_rb *rb, int verdict, const char *chain,
+		     long tag)
+{
+	nft_rb_counter(rb);
+	nft_rb_verdict(rb, verdict, chain);
+	proxy_rule_put(c, rb, tag);
+}
+
+/* [-m conntrack --ctstate NEW] [-m comment --comment C] -j target. */
+static void jump(struct proxy_ctx *c, const char *table, const char *chain, bool ct_new,
+		 const char *target, const char *comment)
+{
+	struct nft_rb rb;
+
+	rule_start(&rb, table, chain, 0);
+	if (ct_new)
+		nft_rb_xt_conntrack(&rb, NFT_CTS_NEW);
+	if (comment)
+		nft_rb_xt_comment(&rb, comment);
+	rule_end(c, &rb, NFT_JUMP, target, BASE);
+}
+
+/* KUBE-MARK-MASQ sets 0x4000; KUBE-POSTROUTING returns unless it is set,
+ * clears it (so a packet that is routed on, or hairpins, is not
+ * masqueraded twice) and masquerades fully-random. */
+static void masq_rules(struct proxy_ctx *c)
+{
+	struct nft_rb rb;
+
+	rule_start(&rb, NAT, "KUBE-MARK-MASQ", 0);
+	nft_rb_counter(&rb);
+	nft_rb_xt_mark(&rb, MARK, MARK);		/* --or-mark 0x4000 */
+	proxy_rule_put(c, &rb, BASE);
+	rule_start(&rb, NAT, "KUBE-POSTROUTING", 0);
+	nft_rb_match_bits(&rb, NFT_KEY_MARK, MARK, NFT_NE, MARK);	/* -m mark ! --mark */
+	rule_end(c, &rb, NFT_RETURN, NULL, BASE);
+	rule_start(&rb, NAT, "KUBE-POSTROUTING", 0);
+	nft_rb_counter(&rb);
+	nft_rb_xt_mark(&rb, MARK, 0);			/* --xor-mark 0x4000 */
+	proxy_rule_put(c, &rb, BASE);
+	rule_start(&rb, NAT, "KUBE-POSTROUTING", 0);
+	nft_rb_xt_comment(&rb, "kubernetes service traffic requiring SNAT");
+	nft_rb_counter(&rb);
+	nft_rb_xt_masquerade(&rb, true);
+	proxy_rule_put(c, &rb, BASE);
 }
 
 static void skeleton(struct proxy_ctx *c)
@@ -68,7 +127,8 @@ static void skeleton(struct proxy_ctx *c)
 
 	proxy_ok(c, nft_batch_table(c->b, NFT_MSG_NEWTABLE, FAM, NAT, NULL, 0, BASE));
 	proxy_ok(c, nft_batch_table(c->b, NFT_MSG_NEWTABLE, FAM, FILTER, NULL, 0, BASE));
-	/* The built-in chains as iptables-nft makes them. */
+	/* The built-in chains as iptables-nft makes them: it checks their
+	 * names, types, hooks and priorities before it lists a table. */
 	proxy_base_chain(c, NAT, "PREROUTING", "nat", NF_INET_PRE_ROUTING, -100);
 	proxy_base_chain(c, NAT, "INPUT", "nat", NF_INET_LOCAL_IN, 100);
 	proxy_base_chain(c, NAT, "OUTPUT", "nat", NF_INET_LOCAL_OUT, -100);
@@ -82,64 +142,68 @@ static void skeleton(struct proxy_ctx *c)
 		proxy_chain(c, FILTER, filter_chains[i], BASE);
 
 	/* kube-proxy's iptablesJumpChains. */
-	proxy_jump(c, NAT, "PREROUTING", false, "KUBE-SERVICES", "kubernetes service portals");
-	proxy_jump(c, NAT, "OUTPUT", false, "KUBE-SERVICES", "kubernetes service portals");
-	proxy_jump(c, NAT, "POSTROUTING", false, "KUBE-POSTROUTING", "kubernetes postrouting rules");
-	proxy_jump(c, FILTER, "INPUT", true, "KUBE-PROXY-FIREWALL",
-		   "kubernetes load balancer firewall");
-	proxy_jump(c, FILTER, "INPUT", false, "KUBE-NODEPORTS",
-		   "kubernetes health check service ports");
-	proxy_jump(c, FILTER, "INPUT", true, "KUBE-EXTERNAL-SERVICES",
-		   "kubernetes externally-visible service portals");
-	proxy_jump(c, FILTER, "INPUT", false, "KUBE-FIREWALL", NULL);
-	proxy_jump(c, FILTER, "FORWARD", true, "KUBE-PROXY-FIREWALL",
-		   "kubernetes load balancer firewall");
-	proxy_jump(c, FILTER, "FORWARD", false, "KUBE-FORWARD", "kubernetes forwarding rules");
-	proxy_jump(c, FILTER, "FORWARD", true, "KUBE-SERVICES", "kubernetes service portals");
-	proxy_jump(c, FILTER, "FORWARD", true, "KUBE-EXTERNAL-SERVICES",
-		   "kubernetes externally-visible service portals");
-	proxy_jump(c, FILTER, "OUTPUT", true, "KUBE-PROXY-FIREWALL",
-		   "kubernetes load balancer firewall");
-	proxy_jump(c, FILTER, "OUTPUT", true, "KUBE-SERVICES", "kubernetes service portals");
-	proxy_jump(c, FILTER, "OUTPUT", false, "KUBE-FIREWALL", NULL);
+	jump(c, NAT, "PREROUTING", false, "KUBE-SERVICES", "kubernetes service portals");
+	jump(c, NAT, "OUTPUT", false, "KUBE-SERVICES", "kubernetes service portals");
+	jump(c, NAT, "POSTROUTING", false, "KUBE-POSTROUTING", "kubernetes postrouting rules");
+	jump(c, FILTER, "INPUT", true, "KUBE-PROXY-FIREWALL", "kubernetes load balancer firewall");
+	jump(c, FILTER, "INPUT", false, "KUBE-NODEPORTS", "kubernetes health check service ports");
+	jump(c, FILTER, "INPUT", true, "KUBE-EXTERNAL-SERVICES",
+	     "kubernetes externally-visible service portals");
+	jump(c, FILTER, "INPUT", false, "KUBE-FIREWALL", NULL);
+	jump(c, FILTER, "FORWARD", true, "KUBE-PROXY-FIREWALL", "kubernetes load balancer firewall");
+	jump(c, FILTER, "FORWARD", false, "KUBE-FORWARD", "kubernetes forwarding rules");
+	jump(c, FILTER, "FORWARD", true, "KUBE-SERVICES", "kubernetes service portals");
+	jump(c, FILTER, "FORWARD", true, "KUBE-EXTERNAL-SERVICES",
+	     "kubernetes externally-visible service portals");
+	jump(c, FILTER, "OUTPUT", true, "KUBE-PROXY-FIREWALL", "kubernetes load balancer firewall");
+	jump(c, FILTER, "OUTPUT", true, "KUBE-SERVICES", "kubernetes service portals");
+	jump(c, FILTER, "OUTPUT", false, "KUBE-FIREWALL", NULL);
 
-	proxy_masq_rules(c, NAT, "KUBE-MARK-MASQ", "KUBE-POSTROUTING",
-			 "kubernetes service traffic requiring SNAT");
+	masq_rules(c);
 
-	nft_rb_start(&rb, FAM, FILTER, "KUBE-FORWARD");
-	nft_rb_ct_state(&rb, NFT_CTS_INVALID);
-	nft_rb_verdict(&rb, NF_DROP, NULL);
-	proxy_rule_put(c, &rb, BASE);
-	nft_rb_start(&rb, FAM, FILTER, "KUBE-FORWARD");
-	nft_rb_match_bits(&rb, NFT_KEY_MARK, MARK, NFT_EQ, MARK);
-	nft_rb_verdict(&rb, NF_ACCEPT, NULL);
-	nft_rb_comment(&rb, "kubernetes forwarding rules");
-	proxy_rule_put(c, &rb, BASE);
-	nft_rb_start(&rb, FAM, FILTER, "KUBE-FORWARD");
-	nft_rb_ct_state(&rb, NFT_CTS_RELATED | NFT_CTS_ESTABLISHED);
-	nft_rb_verdict(&rb, NF_ACCEPT, NULL);
-	nft_rb_comment(&rb, "kubernetes forwarding conntrack rule");
-	proxy_rule_put(c, &rb, BASE);
+	rule_start(&rb, FILTER, "KUBE-FORWARD", 0);
+	nft_rb_xt_conntrack(&rb, NFT_CTS_INVALID);
+	rule_end(c, &rb, NF_DROP, NULL, BASE);
+	rule_start(&rb, FILTER, "KUBE-FORWARD", 0);
+	nft_rb_xt_comment(&rb, "kubernetes forwarding rules");
+	nft_rb_match_bits(&rb, NFT_KEY_MARK, MARK, NFT_EQ, MARK);	/* -m mark --mark */
+	rule_end(c, &rb, NF_ACCEPT, NULL, BASE);
+	rule_start(&rb, FILTER, "KUBE-FORWARD", 0);
+	nft_rb_xt_comment(&rb, "kubernetes forwarding conntrack rule");
+	nft_rb_xt_conntrack(&rb, NFT_CTS_RELATED | NFT_CTS_ESTABLISHED);
+	rule_end(c, &rb, NF_ACCEPT, NULL, BASE);
 }
 
 /* ---- the dispatch chains: one rule per Service port, walked in order ---- */
 
-/* filter CHAIN: [-m addrtype --dst-type LOCAL] -p proto [-d ip] --dport port
- * -j REJECT|DROP, with comment. */
+/* -m comment --comment C [-m addrtype --dst-type LOCAL] -m PROTO -p PROTO
+ * [-d ip] --dport port, started on table/chain (the verdict to follow). */
+static void port_rule(struct nft_rb *rb, const char *table, const char *chain,
+		      const struct proxy_port *pp, uint32_t ip, uint16_t port, bool local_dst,
+		      const char *comment)
+{
+	rule_start(rb, table, chain, pp->proto);
+	if (ip)
+		host_addr(rb, true, ip);
+	nft_rb_xt_comment(rb, comment);
+	if (local_dst)
+		nft_rb_xt_addrtype(rb, true, XT_ADDRTYPE_LOCAL);
+	nft_rb_match(rb, NFT_KEY_DPORT, NFT_EQ, port);
+}
+
+/* filter CHAIN: ... -j REJECT (drop: -j DROP), commented. */
 static void refuse(struct proxy_ctx *c, const struct proxy_port *pp, const char *chain,
 		   bool local_dst, uint32_t ip, uint16_t port, bool drop, const char *comment)
 {
 	struct nft_rb rb;
 
-	nft_rb_start(&rb, FAM, FILTER, chain);
-	if (local_dst)
-		nft_rb_fib_local(&rb, true);
-	match_port(&rb, pp, ip, port);
-	if (drop)
-		nft_rb_verdict(&rb, NF_DROP, NULL);
-	else
-		nft_rb_reject(&rb);
-	nft_rb_comment(&rb, comment);
+	port_rule(&rb, FILTER, chain, pp, ip, port, local_dst, comment);
+	if (drop) {
+		rule_end(c, &rb, NF_DROP, NULL, pp->tag);
+		return;
+	}
+	nft_rb_counter(&rb);
+	nft_rb_xt_reject(&rb);
 	proxy_rule_put(c, &rb, pp->tag);
 }
 
@@ -173,25 +237,16 @@ static void dispatch_port(struct proxy_ctx *c, const struct proxy_port *pp)
 		refuse(c, pp, "KUBE-EXTERNAL-SERVICES", true, 0, pp->p->node_port, true, comment);
 	}
 	snprintf(comment, sizeof(comment), "%s cluster IP", pp->label);
-	nft_rb_start(&rb, FAM, NAT, "KUBE-SERVICES");
-	match_port(&rb, pp, s->cluster_ip, pp->p->port);
-	nft_rb_verdict(&rb, NFT_JUMP, nm.svc);
-	nft_rb_comment(&rb, comment);
-	proxy_rule_put(c, &rb, pp->tag);
+	port_rule(&rb, NAT, "KUBE-SERVICES", pp, s->cluster_ip, pp->p->port, false, comment);
+	rule_end(c, &rb, NFT_JUMP, nm.svc, pp->tag);
 	if (pp->lb_ip) {
 		snprintf(comment, sizeof(comment), "%s loadbalancer IP", pp->label);
-		nft_rb_start(&rb, FAM, NAT, "KUBE-SERVICES");
-		match_port(&rb, pp, pp->lb_ip, pp->p->port);
-		nft_rb_verdict(&rb, NFT_JUMP, nm.ext);
-		nft_rb_comment(&rb, comment);
-		proxy_rule_put(c, &rb, pp->tag);
+		port_rule(&rb, NAT, "KUBE-SERVICES", pp, pp->lb_ip, pp->p->port, false, comment);
+		rule_end(c, &rb, NFT_JUMP, nm.ext, pp->tag);
 	}
 	if (pp->p->node_port) {
-		nft_rb_start(&rb, FAM, NAT, "KUBE-NODEPORTS");
-		match_port(&rb, pp, 0, pp->p->node_port);
-		nft_rb_verdict(&rb, NFT_JUMP, nm.ext);
-		nft_rb_comment(&rb, pp->label);
-		proxy_rule_put(c, &rb, pp->tag);
+		port_rule(&rb, NAT, "KUBE-NODEPORTS", pp, 0, pp->p->node_port, false, pp->label);
+		rule_end(c, &rb, NFT_JUMP, nm.ext, pp->tag);
 	}
 }
 
@@ -213,12 +268,11 @@ static void dispatch(struct proxy_ctx *c, size_t first, size_t end)
 	}
 	if (end < c->t->nservices)
 		return;
-	nft_rb_start(&rb, FAM, NAT, "KUBE-SERVICES");
-	nft_rb_fib_local(&rb, true);
-	nft_rb_verdict(&rb, NFT_JUMP, "KUBE-NODEPORTS");
-	nft_rb_comment(&rb, "kubernetes service nodeports; NOTE: this must be the last rule "
-		       "in this chain");
-	proxy_rule_put(c, &rb, BASE);
+	rule_start(&rb, NAT, "KUBE-SERVICES", 0);
+	nft_rb_xt_comment(&rb, "kubernetes service nodeports; NOTE: this must be the last rule "
+			  "in this chain");
+	nft_rb_xt_addrtype(&rb, true, XT_ADDRTYPE_LOCAL);
+	rule_end(c, &rb, NFT_JUMP, "KUBE-NODEPORTS", BASE);
 }
 
 static void dispatch_flush(struct proxy_ctx *c, long tag)
@@ -231,25 +285,36 @@ static void dispatch_flush(struct proxy_ctx *c, long tag)
 
 /* ---- one Service port's own chains ------------------------------------------ */
 
+/* KUBE-SEP-: -s ip -j KUBE-MARK-MASQ (hairpin), then [-m recent --set]
+ * -m PROTO -p PROTO -j DNAT --to-destination ip:port, both commented with
+ * the Service port. */
 static void sep_rules(struct proxy_ctx *c, const struct proxy_port *pp, const char *sep,
 		      uint32_t ip, uint16_t port)
 {
-	char comment[COMMENT_LEN], a[16];
 	struct nft_rb rb;
 
-	nft_rb_start(&rb, FAM, NAT, sep);
-	nft_rb_match(&rb, NFT_KEY_SADDR, NFT_EQ, ip);
-	nft_rb_verdict(&rb, NFT_JUMP, "KUBE-MARK-MASQ");
-	nft_rb_comment(&rb, pp->label);
-	proxy_rule_put(c, &rb, pp->tag);
-	nft_rb_start(&rb, FAM, NAT, sep);
+	rule_start(&rb, NAT, sep, 0);
+	host_addr(&rb, false, ip);
+	nft_rb_xt_comment(&rb, pp->label);
+	rule_end(c, &rb, NFT_JUMP, "KUBE-MARK-MASQ", pp->tag);
+	rule_start(&rb, NAT, sep, pp->proto);
+	nft_rb_xt_comment(&rb, pp->label);
 	if (pp->s->affinity)
-		nft_rb_set_update_saddr(&rb, sep, 0);	/* -m recent --set */
-	nft_rb_match(&rb, NFT_KEY_L4PROTO, NFT_EQ, pp->proto);
-	nft_rb_dnat(&rb, ip, port);
-	snprintf(comment, sizeof(comment), "%s -> %s:%u", pp->label, addr_fmt(ip, a), port);
-	nft_rb_comment(&rb, comment);
+		nft_rb_xt_recent(&rb, sep, true, 0);
+	nft_rb_xt_tcpudp(&rb, pp->proto);
+	nft_rb_counter(&rb);
+	nft_rb_xt_dnat(&rb, ip, port);
 	proxy_rule_put(c, &rb, pp->tag);
+}
+
+/* kube-proxy's probability for endpoint i of n, 1/(n-i), as the text it
+ * writes ("%0.10f") and iptables reads back. */
+static double probability(size_t n, size_t i)
+{
+	char text[32];
+
+	snprintf(text, sizeof(text), "%0.10f", 1.0 / (double)(n - i));
+	return strtod(text, NULL);
 }
 
 /* chain: [recent --rcheck jumps] then the probability cascade over the
@@ -270,23 +335,21 @@ static void cascade(struct proxy_ctx *c, const struct proxy_port *pp, const char
 			continue;
 		proxy_ipt_endpoint_chain(sep, sizeof(sep), &pp->id, ip, port);
 		snprintf(comment, sizeof(comment), "%s -> %s:%u", pp->label, addr_fmt(ip, a), port);
-		nft_rb_start(&rb, FAM, NAT, chain);
-		nft_rb_lookup(&rb, NFT_KEY_SADDR, sep, 0, false);	/* -m recent --rcheck */
-		nft_rb_verdict(&rb, NFT_JUMP, sep);
-		nft_rb_comment(&rb, comment);
-		proxy_rule_put(c, &rb, pp->tag);
+		rule_start(&rb, NAT, chain, 0);
+		nft_rb_xt_comment(&rb, comment);
+		nft_rb_xt_recent(&rb, sep, false, pp->s->affinity_timeout);
+		rule_end(c, &rb, NFT_JUMP, sep, pp->tag);
 	}
 	for (size_t e = 0; e < pp->s->nendpoints; e++) {
 		if (!proxy_port_ep(pp, c->t, e, local, &ip, &port))
 			continue;
 		proxy_ipt_endpoint_chain(sep, sizeof(sep), &pp->id, ip, port);
 		snprintf(comment, sizeof(comment), "%s -> %s:%u", pp->label, addr_fmt(ip, a), port);
-		nft_rb_start(&rb, FAM, NAT, chain);
+		rule_start(&rb, NAT, chain, 0);
+		nft_rb_xt_comment(&rb, comment);
 		if (i < n - 1)
-			nft_rb_numgen_below(&rb, PROB_SCALE, (uint32_t)(PROB_SCALE / (n - i)));
-		nft_rb_verdict(&rb, NFT_JUMP, sep);
-		nft_rb_comment(&rb, comment);
-		proxy_rule_put(c, &rb, pp->tag);
+			nft_rb_xt_statistic(&rb, probability(n, i));
+		rule_end(c, &rb, NFT_JUMP, sep, pp->tag);
 		i++;
 	}
 }
@@ -302,18 +365,17 @@ static void ext_rule(struct proxy_ctx *c, const struct proxy_port *pp, const cha
 	char comment[COMMENT_LEN];
 	struct nft_rb rb;
 
-	nft_rb_start(&rb, FAM, NAT, chain);
+	rule_start(&rb, NAT, chain, 0);
 	if (match == EXT_PODS)
-		nft_rb_match_net(&rb, NFT_KEY_SADDR, NFT_EQ, c->pods);
-	else if (match == EXT_LOCAL_SRC)
-		nft_rb_fib_local(&rb, false);
-	nft_rb_verdict(&rb, NFT_JUMP, target);
+		nft_rb_ipt_addr(&rb, false, c->pods, false);
 	if (what) {
 		snprintf(comment, sizeof(comment), "%s for %s external destinations", what,
 			 pp->label);
-		nft_rb_comment(&rb, comment);
+		nft_rb_xt_comment(&rb, comment);
 	}
-	proxy_rule_put(c, &rb, pp->tag);
+	if (match == EXT_LOCAL_SRC)
+		nft_rb_xt_addrtype(&rb, false, XT_ADDRTYPE_LOCAL);
+	rule_end(c, &rb, NFT_JUMP, target, pp->tag);
 }
 
 /* KUBE-EXT-: Cluster policy masquerades everything from outside; Local keeps
@@ -349,19 +411,18 @@ static void port_add(struct proxy_ctx *c, const struct proxy_port *pp, const str
 		if (!proxy_port_ep(pp, c->t, e, false, &ip, &port))
 			continue;
 		proxy_ipt_endpoint_chain(sep, sizeof(sep), &pp->id, ip, port);
-		if (s->affinity)
-			proxy_affinity_set(c, NAT, sep, s->affinity_timeout, pp->tag);
 		proxy_chain(c, NAT, sep, pp->tag);
 		sep_rules(c, pp, sep, ip, port);
 	}
 	proxy_chain(c, NAT, nm->svc, pp->tag);
 	snprintf(comment, sizeof(comment), "%s cluster IP", pp->label);
-	nft_rb_start(&rb, FAM, NAT, nm->svc);
-	match_port(&rb, pp, s->cluster_ip, pp->p->port);
-	nft_rb_match_net(&rb, NFT_KEY_SADDR, NFT_NE, c->pods);
-	nft_rb_verdict(&rb, NFT_JUMP, "KUBE-MARK-MASQ");
-	nft_rb_comment(&rb, comment);
-	proxy_rule_put(c, &rb, pp->tag);
+	/* -m comment -m PROTO -p PROTO -d ip --dport port ! -s pods */
+	rule_start(&rb, NAT, nm->svc, pp->proto);
+	nft_rb_ipt_addr(&rb, false, c->pods, true);
+	host_addr(&rb, true, s->cluster_ip);
+	nft_rb_xt_comment(&rb, comment);
+	nft_rb_match(&rb, NFT_KEY_DPORT, NFT_EQ, pp->p->port);
+	rule_end(c, &rb, NFT_JUMP, "KUBE-MARK-MASQ", pp->tag);
 	cascade(c, pp, nm->svc, false);
 	if (pp->p->node_port)
 		ext_rules(c, pp, nm);
@@ -395,8 +456,6 @@ static void port_del(struct proxy_ctx *c, const struct proxy_port *pp, const str
 			continue;
 		proxy_ipt_endpoint_chain(sep, sizeof(sep), &pp->id, ip, port);
 		proxy_chain(c, NAT, sep, pp->tag);
-		if (pp->s->affinity)
-			proxy_affinity_set(c, NAT, sep, 0, pp->tag);
 	}
 }
 
@@ -453,4 +512,17 @@ int proxy_ipt_service(struct nft_batch *b, const struct topo *t, size_t node, si
 		dispatch(&c, 0, t->nservices);
 	}
 	return c.err;
+}
+
+int proxy_ipt_no_endpoints_rule(struct nft_rb *rb, const struct topo *t, size_t svc, size_t pi)
+{
+	char comment[COMMENT_LEN];
+	struct proxy_port pp;
+
+	proxy_port_init(&pp, t, svc, pi, 0);
+	snprintf(comment, sizeof(comment), "%s has no endpoints", pp.label);
+	port_rule(rb, FILTER, "KUBE-SERVICES", &pp, pp.s->cluster_ip, pp.p->port, false, comment);
+	nft_rb_counter(rb);
+	nft_rb_xt_reject(rb);
+	return rb->err;
 }

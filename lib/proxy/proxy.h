@@ -50,5 +50,10 @@ int proxy_ipt_build(struct nft_batch *b, const struct topo *t, size_t node, size
 		    size_t count);
 int proxy_ipt_service(struct nft_batch *b, const struct topo *t, size_t node, size_t svc,
 		      bool del);
+/* Into rb (started here, freed by the caller): the rule kube-proxy's
+ * iptables mode writes in filter KUBE-SERVICES for port pi of Service svc
+ * when it has no endpoints (-j REJECT, "NS/NAME:PORT has no endpoints").
+ * 0 or rb->err. */
+int proxy_ipt_no_endpoints_rule(struct nft_rb *rb, const struct topo *t, size_t svc, size_t pi);
 
 #endif

@@ -5,11 +5,15 @@
 #include <pcap/pcap.h>
 #include <pcap/sll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <linux/filter.h>
+#include <net/if_arp.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 
@@ -19,9 +23,22 @@
 #define VXLAN_PORT_FLANNEL 8472
 #define VXLAN_PORT_IANA 4789
 
+/* What the raw socket keeps of a frame: the Ethernet header and enough of
+ * the packet after it to know it again among the cooked ones. */
+#define RAW_SNAPLEN 128
+#define RAW_MATCH 64	/* bytes of the network header compared */
+#define RAW_RCVBUF (1 << 20)
+
 struct if_entry {
 	int index;
 	char name[IF_NAMESIZE];
+};
+
+struct raw_frame {
+	int ifindex;
+	bool outgoing, used;
+	uint16_t len;
+	uint8_t data[RAW_SNAPLEN];
 };
 
 /* ifs: every interface of the namespace, however many (a node has one
@@ -31,6 +48,11 @@ struct handle {
 	struct if_entry *ifs;
 	size_t nifs;
 	unsigned long dropped;	/* pcap_stats: ps_drop + ps_ifdrop */
+	int raw;		/* the Ethernet-header socket, -1 if none */
+	struct raw_frame *frames;
+	size_t nframes, fcap;
+	unsigned long l2_lost;	/* its drops, and cooked packets it never saw */
+	size_t matched;		/* packets of this handle matched so far (c->pkts index) */
 };
 
 struct capture {
@@ -166,6 +188,11 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char 
 	k->outgoing = sll->sll2_pkttype == PACKET_OUTGOING;
 	k->otherhost = sll->sll2_pkttype == PACKET_OTHERHOST;
 	k->ethertype = ntohs(sll->sll2_protocol);
+	k->hatype = ntohs(sll->sll2_hatype);
+	if (k->hatype == ARPHRD_ETHER && sll->sll2_halen == 6) {
+		k->has_src_mac = true;
+		memcpy(k->src_mac, sll->sll2_addr, 6);
+	}
 	k->caplen = hdr->caplen < CAPTURE_SNAPLEN ? hdr->caplen : CAPTURE_SNAPLEN;
 	k->wirelen = hdr->len;
 	memcpy(k->data, bytes, k->caplen);
@@ -176,7 +203,9 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char 
 		const uint8_t *a = bytes + sizeof(*sll);
 
 		k->arp_op = be16(a + 6);
+		memcpy(k->arp_sha, a + 8, 6);
 		k->arp_spa = be32(a + 14);
+		memcpy(k->arp_tha, a + 18, 6);
 		k->arp_tpa = be32(a + 24);
 	} else {
 		return;
@@ -237,6 +266,69 @@ static int handle_open(struct handle *h, const char *filter, char *errbuf, const
 	return ret;
 }
 
+/* The filter for the raw sockets: libpcap's program for DLT_EN10MB (the
+ * same for every namespace: compiled once) behind a test of the device
+ * type, another link type's bytes would be misread. 0 or -errno. */
+static int raw_prog_make(const char *filter, struct sock_fprog *fp)
+{
+	struct bpf_program prog = { 0 };
+	pcap_t *dead = pcap_open_dead(DLT_EN10MB, RAW_SNAPLEN);
+	struct sock_filter *ins = NULL;
+	int ret = -ENOMEM;
+
+	if (!dead)
+		return -ENOMEM;
+	if (pcap_compile(dead, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		ret = -EINVAL;
+		goto out;
+	}
+	ins = calloc(prog.bf_len + 3, sizeof(*ins));
+	if (!ins)
+		goto out;
+	ins[0] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_HATYPE);
+	ins[1] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARPHRD_ETHER, 1, 0);
+	ins[2] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+	/* libpcap's instructions are the kernel's, one for one. */
+	memcpy(ins + 3, prog.bf_insns, prog.bf_len * sizeof(*ins));
+	*fp = (struct sock_fprog){ .len = (unsigned short)(prog.bf_len + 3), .filter = ins };
+	ret = 0;
+out:
+	pcap_freecode(&prog);
+	pcap_close(dead);
+	return ret;
+}
+
+/* Inside the namespace: a raw packet socket on every interface that takes
+ * the frames of Ethernet devices program fp takes, header and all; the
+ * filter is attached before the socket is bound, so nothing else is ever
+ * queued. -errno. */
+static int raw_open(struct handle *h, const struct sock_fprog *fp)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	int buf = RAW_RCVBUF, fd, ret;
+
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* No timestamps: asking for them would switch on the kernel's
+	 * receive timestamping for every socket, and back off at close. The
+	 * frames come in the cooked packets' order; that is enough. */
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, fp, sizeof(*fp)) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	h->raw = fd;
+	return 0;
+}
+
 /*
  * Opening and closing a packet socket with a ring each wait for an RCU grace
  * period in the kernel (synchronize_net() in packet_set_ring() and
@@ -247,6 +339,7 @@ static int handle_open(struct handle *h, const char *filter, char *errbuf, const
 struct open_job {
 	struct handle *h;
 	const char *netns, *filter;
+	const struct sock_fprog *raw;	/* NULL: no raw socket */
 	int ret;
 	char why[PCAP_ERRBUF_SIZE + 64];
 };
@@ -264,6 +357,10 @@ static void *open_job_run(void *arg)
 		snprintf(j->why, sizeof(j->why), "cannot enter the namespace: %s", strerror(-j->ret));
 	} else {
 		j->ret = handle_open(j->h, j->filter, errbuf, &why);
+		/* Without it the hops only lack their destination MACs: said
+		 * per packet (capture_l2_lost), never fatal. */
+		if (j->ret == 0 && j->raw)
+			raw_open(j->h, j->raw);
 		/* libpcap's own words say why; the rest is an errno. */
 		if (j->ret == -EIO || j->ret == -EINVAL)
 			snprintf(j->why, sizeof(j->why), "%s", why);
@@ -281,10 +378,18 @@ static void *close_job_run(void *arg)
 	return NULL;
 }
 
+static void *raw_close_run(void *arg)
+{
+	close((int)(intptr_t)arg);
+	return NULL;
+}
+
 int capture_open(struct capture **out, const char *const *netns, size_t n, const char *filter,
 		 struct pp_err *e)
 {
 	struct capture *c = calloc(1, sizeof(*c));
+	struct sock_fprog raw = { 0 };
+	bool has_raw = raw_prog_make(filter, &raw) == 0;
 	struct open_job *jobs = NULL;
 	pthread_t *th = NULL;
 	bool *started = NULL;
@@ -298,8 +403,11 @@ int capture_open(struct capture **out, const char *const *netns, size_t n, const
 		goto out;
 	}
 	c->n = n;
+	for (size_t i = 0; i < n; i++)
+		c->h[i].raw = -1;
 	for (size_t i = 0; i < n; i++) {
-		jobs[i] = (struct open_job){ .h = &c->h[i], .netns = netns[i], .filter = filter };
+		jobs[i] = (struct open_job){ .h = &c->h[i], .netns = netns[i], .filter = filter,
+					     .raw = has_raw ? &raw : NULL };
 		/* Never run a job on this thread: it would stay in the namespace. */
 		if (pthread_create(&th[i], NULL, open_job_run, &jobs[i]) != 0) {
 			jobs[i].ret = -EAGAIN;
@@ -316,6 +424,7 @@ int capture_open(struct capture **out, const char *const *netns, size_t n, const
 			ret = pp_err_set(e, jobs[i].ret == -EINVAL ? PP_EXIT_FAIL : PP_EXIT_ENV, jobs[i].ret,
 					 "capture in %s: %s (filter: %s)", netns[i], jobs[i].why, filter);
 out:
+	free(raw.filter);
 	free(jobs);
 	free(th);
 	free(started);
@@ -326,16 +435,107 @@ out:
 	return ret;
 }
 
+/* Every frame waiting on handle h's raw socket. */
+static void raw_drain(struct handle *h)
+{
+	for (;;) {
+		uint8_t data[RAW_SNAPLEN];
+		struct sockaddr_ll from;
+		socklen_t fl = sizeof(from);
+		struct raw_frame *r;
+		ssize_t len = recvfrom(h->raw, data, sizeof(data), 0, (struct sockaddr *)&from, &fl);
+
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len < ETH_HLEN)
+			break;
+		if (h->nframes == h->fcap) {
+			size_t ncap = h->fcap ? h->fcap * 2 : 64;
+			void *nf = realloc(h->frames, ncap * sizeof(*h->frames));
+
+			if (!nf) {
+				h->l2_lost++;
+				continue;
+			}
+			h->frames = nf;
+			h->fcap = ncap;
+		}
+		r = &h->frames[h->nframes++];
+		memset(r, 0, sizeof(*r));
+		r->ifindex = from.sll_ifindex;
+		r->outgoing = from.sll_pkttype == PACKET_OUTGOING;
+		r->len = (uint16_t)((size_t)len < sizeof(data) ? (size_t)len : sizeof(data));
+		memcpy(r->data, data, r->len);
+	}
+}
+
+/* Give each packet handle ns read on an Ethernet device the destination
+ * MAC of its frame: the raw frame on the same interface, same direction,
+ * same ethertype and the same first bytes from the network header on
+ * (the packet itself); if it repeats, the first not yet taken (both
+ * sockets get the frames in the same order). */
+static void l2_match(struct capture *c, size_t ns)
+{
+	struct handle *h = &c->h[ns];
+
+	for (size_t i = h->matched; i < c->npkts; i++) {
+		struct capture_pkt *k = &c->pkts[i];
+		const size_t sll = sizeof(struct sll2_header);
+		struct raw_frame *best = NULL;
+
+		if (k->ns != ns || k->hatype != ARPHRD_ETHER)
+			continue;
+		for (size_t f = 0; f < h->nframes && !best; f++) {
+			struct raw_frame *r = &h->frames[f];
+			size_t m = RAW_MATCH;
+
+			if (r->used || r->ifindex != k->ifindex || r->outgoing != k->outgoing ||
+			    be16(r->data + 12) != k->ethertype)
+				continue;
+			if (m > (size_t)r->len - ETH_HLEN)
+				m = (size_t)r->len - ETH_HLEN;
+			if (m > (size_t)k->caplen - sll)
+				m = (size_t)k->caplen - sll;
+			if (!memcmp(r->data + ETH_HLEN, k->data + sll, m))
+				best = r;
+		}
+		if (!best) {
+			h->l2_lost++;
+			continue;
+		}
+		best->used = true;
+		k->has_dst_mac = true;
+		memcpy(k->dst_mac, best->data, 6);
+		/* The frame's own source MAC, as the cooked header's. */
+		k->has_src_mac = true;
+		memcpy(k->src_mac, best->data + 6, 6);
+	}
+	h->matched = c->npkts;
+}
+
 int capture_drain(struct capture *c)
 {
 	for (size_t i = 0; i < c->n; i++) {
 		struct pcap_stat st;
+		struct tpacket_stats ts;
+		socklen_t tl = sizeof(ts);
 
 		if (!c->h[i].p)
 			continue;
 		c->cur = i;
+		/* Frames first: the raw socket's copy of a packet is queued
+		 * when the cooked one is, so every packet read next has its
+		 * frame waiting already. */
+		if (c->h[i].raw >= 0)
+			raw_drain(&c->h[i]);
 		while (pcap_dispatch(c->h[i].p, -1, on_packet, (u_char *)c) > 0)
 			;
+		if (c->h[i].raw >= 0 &&
+		    getsockopt(c->h[i].raw, SOL_PACKET, PACKET_STATISTICS, &ts, &tl) == 0)
+			c->h[i].l2_lost += ts.tp_drops;
+		/* Without the raw socket every Ethernet packet lacks its
+		 * destination MAC: counted, as any frame it missed. */
+		l2_match(c, i);
 		/* Counted since the handle was activated: what the ring could
 		 * not hold while nobody read it is gone, and the trace says so. */
 		if (pcap_stats(c->h[i].p, &st) == 0)
@@ -347,6 +547,11 @@ int capture_drain(struct capture *c)
 unsigned long capture_dropped(const struct capture *c, size_t ns)
 {
 	return c && ns < c->n ? c->h[ns].dropped : 0;
+}
+
+unsigned long capture_l2_lost(const struct capture *c, size_t ns)
+{
+	return c && ns < c->n ? c->h[ns].l2_lost : 0;
 }
 
 const struct capture_pkt *capture_packets(const struct capture *c, size_t *n)
@@ -362,24 +567,28 @@ const char *capture_ifname(const struct capture *c, size_t ns, int ifindex)
 
 void capture_stop(struct capture *c)
 {
-	pthread_t th[64];
+	pthread_t th[128];
 	size_t nth = 0;
 
 	if (!c)
 		return;
-	/* In parallel, for the same reason as opening. */
+	/* In parallel, for the same reason as opening: closing a raw packet
+	 * socket waits for a grace period too. */
 	for (size_t i = 0; c->h && i < c->n; i++) {
-		if (!c->h[i].p)
-			continue;
-		if (nth < 64 && pthread_create(&th[nth], NULL, close_job_run, c->h[i].p) == 0)
-			nth++;
-		else
+		if (c->h[i].p && !(nth < 128 && pthread_create(&th[nth], NULL, close_job_run,
+							       c->h[i].p) == 0 && ++nth))
 			pcap_close(c->h[i].p);
+		if (c->h[i].raw >= 0 &&
+		    !(nth < 128 && pthread_create(&th[nth], NULL, raw_close_run,
+						  (void *)(intptr_t)c->h[i].raw) == 0 && ++nth))
+			close(c->h[i].raw);
 	}
 	for (size_t i = 0; i < nth; i++)
 		pthread_join(th[i], NULL);
-	for (size_t i = 0; c->h && i < c->n; i++)
+	for (size_t i = 0; c->h && i < c->n; i++) {
 		c->h[i].p = NULL;
+		c->h[i].raw = -1;
+	}
 }
 
 struct capture *capture_from_packets(const struct capture_pkt *pkts, size_t n)
@@ -402,8 +611,10 @@ void capture_close(struct capture *c)
 	if (!c)
 		return;
 	capture_stop(c);
-	for (size_t i = 0; c->h && i < c->n; i++)
+	for (size_t i = 0; c->h && i < c->n; i++) {
 		free(c->h[i].ifs);
+		free(c->h[i].frames);
+	}
 	free(c->h);
 	free(c->pkts);
 	free(c);

@@ -1,7 +1,10 @@
 /* capture — libpcap on every interface of a set of network namespaces: one
  * "any" handle per namespace (Linux cooked v2 frames carry the interface
  * index and the direction), opened inside that namespace, with a BPF filter
- * for the probe's flow. Packets are decoded to the fields a hop report
+ * for the probe's flow. The cooked header has the source MAC but not the
+ * destination's: a raw packet socket per namespace, with the same filter
+ * for Ethernet devices, reads the frames' own headers, matched back to the
+ * cooked packets. Packets are decoded to the fields a hop report
  * needs, VXLAN payloads included, and kept raw for the pcapng file. */
 #ifndef PODPATH_CAPTURE_H
 #define PODPATH_CAPTURE_H
@@ -47,6 +50,15 @@ struct capture_pkt {
 	/* ARP */
 	uint16_t arp_op;
 	uint32_t arp_spa, arp_tpa;
+	uint8_t arp_sha[6], arp_tha[6];	/* sender's and target's hardware addresses */
+	/* Link layer. hatype: the device's ARPHRD_* (cooked header); only an
+	 * Ethernet device (ARPHRD_ETHER) has MACs. src_mac is the cooked
+	 * header's; dst_mac is read off the frame itself by a second, raw
+	 * socket (the cooked header has none), has_dst_mac false where that
+	 * socket did not see the frame (an observer loss, counted). */
+	uint16_t hatype;
+	bool has_src_mac, has_dst_mac;
+	uint8_t src_mac[6], dst_mac[6];
 	/* raw frame (Linux cooked v2 header first) for pcapng */
 	uint32_t caplen, wirelen;
 	uint8_t data[CAPTURE_SNAPLEN];
@@ -64,6 +76,10 @@ int capture_drain(struct capture *c);
 /* Packets handle ns lost before they could be read (its ring was full, or
  * the interface dropped them), as of the last capture_drain. */
 unsigned long capture_dropped(const struct capture *c, size_t ns);
+/* Frames the Ethernet-header socket of namespace ns lost (its buffer was
+ * full), and packets on an Ethernet device whose frame it did not see: the
+ * hops whose destination MAC is unknown. As of the last capture_drain. */
+unsigned long capture_l2_lost(const struct capture *c, size_t ns);
 /* The packets read so far, in arrival order per handle (not sorted). */
 const struct capture_pkt *capture_packets(const struct capture *c, size_t *n);
 /* Interface name of ifindex in namespace ns (cached at open). */

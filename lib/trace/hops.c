@@ -235,11 +235,22 @@ static bool is_bridge(const char *ifname)
 	       !strcmp(ifname, LAB_INET_BRIDGE_NAME);
 }
 
+/* A bridged hop: its FDB entry is asked for afterwards, with every other
+ * hop's of its namespace in one dump (trace_fdb_annotate). */
+static void fdb_want(struct trace_hop *hop)
+{
+	if (!hop->pkt->has_dst_mac)
+		return;
+	hop->fdb.asked = true;
+	memcpy(hop->fdb.mac, hop->pkt->dst_mac, 6);
+}
+
 /* Why the packet is where it is: for a packet leaving a namespace, the route
  * or the bridge that sent it; for one arriving, the link it came over. */
-static void why_fmt(const struct trace *t, size_t h, char *buf, size_t len)
+static void why_fmt(struct trace *t, size_t h, char *buf, size_t len)
 {
-	const struct trace_hop *hop = &t->hops[h], *prev = NULL;
+	struct trace_hop *hop = &t->hops[h];
+	const struct trace_hop *prev = NULL;
 	const struct capture_pkt *k = hop->pkt;
 
 	for (size_t i = h; i-- > 0;)
@@ -264,11 +275,13 @@ static void why_fmt(const struct trace *t, size_t h, char *buf, size_t len)
 	    prev->pkt->vxlan == k->vxlan &&
 	    (k->vxlan ? prev->pkt->outer_ttl == k->outer_ttl : prev->pkt->ttl == k->ttl)) {
 		snprintf(buf, len, "bridged to %s by its bridge's forwarding table", k->ifname);
+		fdb_want(hop);
 		return;
 	}
 	if (prev && prev->ns == hop->ns && prev->pkt->ifname[0] && is_bridge(prev->pkt->ifname) &&
 	    prev->pkt->outgoing && prev->pkt->ttl == k->ttl) {
 		snprintf(buf, len, "bridge %s forwards to port %s", prev->pkt->ifname, k->ifname);
+		fdb_want(hop);
 		return;
 	}
 	route_fmt(t->ns[hop->ns], k->vxlan ? k->outer_daddr : k->daddr, k->ifname, buf, len);
@@ -346,6 +359,7 @@ static int hops_build(struct trace *t)
 		if (!t->hops[h].reply)
 			t->last_hop = (ssize_t)h;
 	}
+	trace_fdb_annotate(t);
 	free(mine);
 	/* A recount (after conntrack named the flow anew) replaces the last. */
 	return trace_loss_set(t, "correlate", "hops", -1, left, TRACE_MAX_HOPS);

@@ -68,6 +68,21 @@ int trace_divergence_find(struct trace *t);
  * a recount that may find none (run.c). */
 void trace_loss_clear(struct trace *t, const char *observer, const char *what);
 
+/* The ARP exchanges the probe's packets waited for, from the captures
+ * and the hops, and the neighbour entries they made (asked of the
+ * requesters' namespaces): t->arp. 0 or -ENOMEM (arp.c). */
+int trace_arp_find(struct trace *t);
+/* trace --arp: delete the source's neighbour entry for its next hop
+ * towards t->dst, and the next hop's entry for the source (in whichever
+ * observed namespace holds that address), so the probe's first packets
+ * must ARP. 0, or <0 with e set (arp.c). */
+int trace_arp_flush(struct trace *t, struct pp_err *e);
+/* For every hop marked bridged (fdb.asked, fdb.mac its frame's
+ * destination MAC): the bridge FDB entry for that MAC on the bridge its
+ * port belongs to, one dump per namespace, and the entry appended to the
+ * hop's why; asked cleared where the kernel would not say (arp.c). */
+void trace_fdb_annotate(struct trace *t);
+
 /* conntrack in every observed namespace for t's flow (run.c). */
 void trace_ct_collect(struct trace *t);
 /* The kernel-drop observer (dropwatch.c): armed for t's namespaces and

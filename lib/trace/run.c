@@ -13,6 +13,15 @@
 #include "trace/diag/diag.h"
 #include "trace/internal.h"
 
+/* The captures' clock. */
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -383,9 +392,13 @@ static int pcap_losses(struct trace *t)
 
 	for (size_t i = 0; i < t->nns && ret == 0; i++) {
 		unsigned long n = capture_dropped(t->cap, i);
+		unsigned long l2 = capture_l2_lost(t->cap, i);
 
 		if (n)
 			ret = trace_loss_set(t, "pcap", "packets", (ssize_t)i, n, 0);
+		/* Hops there may lack their destination MAC: said. */
+		if (ret == 0 && l2)
+			ret = trace_loss_set(t, "pcap", "l2-headers", (ssize_t)i, l2, 0);
 	}
 	return ret;
 }
@@ -568,6 +581,10 @@ int trace_run(struct trace *t, struct pp_err *e)
 	ret = probe_prepare(&t->probe, t->src.netns, e);
 	if (ret < 0)
 		goto out;
+	/* --arp: before any observer, so nothing the probe did not cause
+	 * is taken for its exchange. */
+	if (t->flush_arp && (ret = trace_arp_flush(t, e)) < 0)
+		goto out;
 	ret = filter_make(t, &filter);
 	if (ret < 0) {
 		pp_err_set(e, PP_EXIT_FAIL, ret, "out of memory");
@@ -608,6 +625,7 @@ int trace_run(struct trace *t, struct pp_err *e)
 	iw = trace_iptwatch_arm(t);
 	t1 = now_ns();
 	t->arm_ns = t1 - t0;
+	t->sent_ns = realtime_ns();
 	probe_run(&t->probe, t->timeout_ms, &t->res);
 	t->wait_ns = now_ns() - t1;
 	/* Captures and trace events are queued synchronously on the packet's
@@ -636,6 +654,8 @@ int trace_run(struct trace *t, struct pp_err *e)
 		else if (ret > 0)
 			ret = trace_correlate(t, e);
 	}
+	if (ret == 0 && trace_arp_find(t) < 0)
+		ret = pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
 	if (ret == 0 && (t->probe.proto == PROBE_HTTP || t->probe.proto == PROBE_HTTPS))
 		ret = trace_upstream(t, e);
 out:
@@ -664,6 +684,9 @@ void trace_free(struct trace *t)
 	t->cap = NULL;
 	/* The hops pointed into the capture: forget them with it. */
 	t->nhops = 0;
+	free(t->arp);
+	t->arp = NULL;
+	t->narp = 0;
 	t->last_hop = -1;
 	free(t->nft);
 	free(t->nft_ns);

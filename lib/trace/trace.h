@@ -81,6 +81,18 @@ struct trace_svc {
 	char ep_chain[PROXY_NAME_MAX];	/* endpoint-... or KUBE-SEP-... */
 };
 
+/* The bridge forwarding database entry for a frame's destination MAC, in
+ * the namespace a hop was bridged in, as the kernel holds it after the
+ * probe: the port it names is the one the bridge chose. */
+struct trace_fdb {
+	bool asked;			/* a bridged hop with a known destination MAC */
+	bool found;			/* the bridge has an entry for mac */
+	uint8_t mac[6];
+	char port[IF_NAMESIZE];		/* the port the entry names */
+	char bridge[IF_NAMESIZE];
+	const char *kind;		/* "learned", "permanent" (the bridge's own), "static" */
+};
+
 struct trace_hop {
 	const struct capture_pkt *pkt;
 	size_t ns;			/* index into trace.ns */
@@ -90,6 +102,36 @@ struct trace_hop {
 	char change[160];		/* what changed since the previous hop */
 	char why[224];			/* why it moved on: route, bridge, nft verdict */
 	struct trace_svc svc;		/* on the hop where a Service's DNAT shows; svc -1 elsewhere */
+	struct trace_fdb fdb;		/* a hop a bridge forwarded: the entry that chose the port */
+};
+
+/* An ARP exchange one of the probe's packets waited for (its next hop had
+ * no neighbour entry), one observation at a time: the request at every
+ * place a capture saw it, the answer likewise, and the neighbour entry
+ * the requester holds after it. Only what was captured: an exchange is
+ * the probe's when its answer's MAC is the destination MAC of the probe's
+ * packet that left the requester next, on the same interface, after the
+ * probe was sent. */
+enum trace_arp_kind { TRACE_ARP_WHO_HAS, TRACE_ARP_IS_AT, TRACE_ARP_NEIGH };
+
+struct trace_arp {
+	enum trace_arp_kind kind;
+	size_t exchange;		/* which exchange (0, 1, ...) */
+	size_t ns;			/* the place (index into trace.ns) */
+	const struct capture_pkt *pkt;	/* WHO_HAS, IS_AT: the frame there; NULL for NEIGH */
+	uint64_t ts_ns;			/* CLOCK_REALTIME (NEIGH: when the answer reached the requester) */
+	size_t before_hop;		/* the first hop after it in time (nhops: after every hop) */
+	int repeats;			/* the same frame again at the same place (a retried request) */
+	/* A copy of the broadcast request at a place that did not lead to the
+	 * target: the bridge flooded it to every port (and to its own stack). */
+	bool flooded;
+	/* NEIGH: the requester's entry for ip on ifname. */
+	char ifname[IF_NAMESIZE];
+	uint32_t ip;
+	bool has_mac;
+	uint8_t mac[6];
+	uint16_t state;			/* NUD_*; 0: none (queried, absent) */
+	int neigh_err;			/* 0, or -errno of the query */
 };
 
 enum trace_verdict {
@@ -299,6 +341,10 @@ struct trace {
 	struct probe probe;
 	int timeout_ms;
 	bool no_drops;			/* do not watch kernel drops (the fallback, on purpose) */
+	/* Delete the source's neighbour entry for its next hop, and that
+	 * next hop's entry for the source, before the probe: its ARP is then
+	 * part of the path (trace --arp). */
+	bool flush_arp;
 	/* observed namespaces: as many as the path needs, grown by
 	 * trace_ns_add(); ns_label[i] is "pod default/client", "node node-1",
 	 * "VPC"; both arrays and their strings are owned (trace_free) */
@@ -309,6 +355,9 @@ struct trace {
 	struct capture *cap;
 	struct trace_hop hops[TRACE_MAX_HOPS];
 	size_t nhops;
+	struct trace_arp *arp;		/* ARP exchanges the probe waited for, in time order (owned) */
+	size_t narp;
+	uint64_t sent_ns;		/* CLOCK_REALTIME just before the probe was sent */
 	struct nftrace_event *nft;	/* with the namespace index in nft_ns[] */
 	size_t *nft_ns;
 	size_t nnft;

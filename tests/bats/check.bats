@@ -276,9 +276,12 @@ host_veth() { # NODE-NETNS POD-NETNS
 	"$PODPATH" --lab $IPT setup --proxy-mode iptables >/dev/null
 	clean $IPT
 	n=${IPT}_node_node-1
-	h=$(ip netns exec $n nft -a list chain ip nat KUBE-SERVICES | awk '/default\/web:http cluster IP/ {print $NF; exit}')
+	# As an operator would: iptables itself reads kube-proxy's rules and
+	# deletes one by its number.
+	h=$(ip netns exec $n iptables -t nat -L KUBE-SERVICES -n --line-numbers |
+		awk '/default\/web:http cluster IP/ {print $1; exit}')
 	[ -n "$h" ]
-	ip netns exec $n nft delete rule ip nat KUBE-SERVICES handle "$h"
+	ip netns exec $n iptables -t nat -D KUBE-SERVICES "$h"
 	named nft-rule-missing '^rule of chain ip nat KUBE-SERVICES$' $IPT
 	jq -e '.differences[] | select(.check == "nft-rule-missing") | .expected | test("default/web:http cluster IP")' <<<"$DOC"
 	run bash -c "$CMD"

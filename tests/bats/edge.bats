@@ -181,8 +181,8 @@ lb_checks() { # LAB
 
 @test "LoadBalancer (iptables mode): the same behaviour from kube-proxy's iptables layout" {
 	lb_checks "$IPT"
-	ip netns exec "$(NS node_node-1 "$IPT")" nft list table ip nat |
-		grep -q "comment \"default/web-lb:http loadbalancer IP\""
+	ip netns exec "$(NS node_node-1 "$IPT")" iptables-save -t nat |
+		grep -q -- "--comment \"default/web-lb:http loadbalancer IP\""
 }
 
 @test "a pod reaching a LoadBalancer IP is served by kube-proxy on its own node" {

@@ -328,7 +328,7 @@ example_observe() { # CMD GOT
 			n=$(ip netns exec "${lab}_node_node-1" nft list table ip kube-proxy |
 				grep -oE 'chain service-[A-Z0-9]{8}-[^/]+/[^/]+/' | sed -E 's/.{23}//' | sort -u | wc -l)
 		else
-			n=$(ip netns exec "${lab}_node_node-1" nft list chain ip nat KUBE-SERVICES |
+			n=$(ip netns exec "${lab}_node_node-1" iptables -t nat -S KUBE-SERVICES |
 				grep -oE 'comment "[^":]+:[^" ]* cluster IP"' | cut -d: -f1 | sort -u | wc -l)
 		fi
 		[ "$n" = "${m[4]}" ] || { echo "services: $n in node-1's rules"; bad=1; }

@@ -146,20 +146,21 @@ kp_hash() { # TEXT LEN
 	[[ "$output" == *"elements = { 172.18.0.2 }"* ]]	# nodeport-ips: this node
 }
 
-@test "iptables mode: nft shows KUBE-SVC/KUBE-SEP chains and the probability cascade" {
+@test "iptables mode: iptables-save shows KUBE-SVC/KUBE-SEP chains and the probability cascade" {
 	ns="$(lab_of iptables)_node_node-1"
-	run ip netns exec "$ns" nft list table ip nat
+	run ip netns exec "$ns" iptables-save -t nat
 	[ "$status" -eq 0 ]
 	svc=KUBE-SVC-$(kp_hash "default/web:httptcp" 16)
 	sep=KUBE-SEP-$(kp_hash "default/web:httptcp10.244.1.11:8080" 16)
-	[[ "$output" == *"ip daddr 10.96.0.20 tcp dport 80 jump $svc comment \"default/web:http cluster IP\""* ]]
-	[[ "$output" == *"chain $svc {"* ]]
-	[[ "$output" == *"numgen random mod 1000000 < 500000 jump $sep"* ]]
-	[[ "$output" == *"chain $sep {"* ]]
-	[[ "$output" == *"meta l4proto tcp dnat to 10.244.1.11:8080"* ]]
-	[[ "$output" == *"jump KUBE-EXT-$(kp_hash "default/web-np:httptcp" 16) comment \"default/web-np:http\""* ]]
-	run ip netns exec "$ns" nft list table ip filter
-	[[ "$output" == *"ip daddr 10.96.0.24 tcp dport 80 reject comment \"default/empty:http has no endpoints\""* ]]
+	[[ "$output" == *"-A KUBE-SERVICES -d 10.96.0.20/32 -p tcp -m comment --comment \"default/web:http cluster IP\" -m tcp --dport 80 -j $svc"* ]]
+	[[ "$output" == *":$svc - [0:0]"* ]]
+	[[ "$output" == *"-A $svc -m comment --comment \"default/web:http -> 10.244.1.11:8080\" -m statistic --mode random --probability 0.5000000000"*" -j $sep"* ]]
+	[[ "$output" == *":$sep - [0:0]"* ]]
+	[[ "$output" == *"-A $sep -p tcp -m comment --comment \"default/web:http\" -m tcp -j DNAT --to-destination 10.244.1.11:8080"* ]]
+	[[ "$output" == *"--dport 30080 -j KUBE-EXT-$(kp_hash "default/web-np:httptcp" 16)"* ]]
+	run ip netns exec "$ns" iptables-save -t filter
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"-A KUBE-SERVICES -d 10.96.0.24/32 -p tcp -m comment --comment \"default/empty:http has no endpoints\" -m tcp --dport 80 -j REJECT"* ]]
 }
 
 @test "--proxy-mode: a bad value is a usage error, and so is ipvs, which podpath does not build" {

@@ -56,6 +56,9 @@ echo "Change one Service of $K (target: < 10 ms):"
 echo "  nftables mode: $pp_change"
 out=$($HELPER install iptables "$K")
 echo "  iptables mode: $(sed -n 's/^change one Service: \(.*\)$/\1/p' <<<"$out")"
+# iptables mode is written as iptables-nft writes it (xtables matches and
+# targets through nft_compat), so that iptables-save reads it in a node.
+echo "Install in iptables mode (podpath, libnftnl): $(sed -n 's/^install: \(.*\)$/\1/p' <<<"$out")"
 
 echo "First-packet TCP connect to a ClusterIP (the last Service), $CONNS connections:"
 printf '  %-9s %8s %22s %22s\n' Services "" "nftables p50 / p99" "iptables p50 / p99"

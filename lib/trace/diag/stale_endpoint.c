@@ -15,8 +15,12 @@ static void ep_command(const struct trace *t, const struct trace_hop *h, struct 
 
 	if (!t->lab || !v->ep_chain[0])
 		return;
-	snprintf(f->command, sizeof(f->command), "ip netns exec %s nft list chain ip %s %s",
-		 t->ns[h->ns], ipt ? "nat" : PROXY_NFT_TABLE, v->ep_chain);
+	if (ipt)
+		snprintf(f->command, sizeof(f->command), "ip netns exec %s iptables -t nat -S %s",
+			 t->ns[h->ns], v->ep_chain);
+	else
+		snprintf(f->command, sizeof(f->command), "ip netns exec %s nft list chain ip %s %s",
+			 t->ns[h->ns], PROXY_NFT_TABLE, v->ep_chain);
 }
 
 int diag_stale_endpoint(const struct trace *t, struct trace_finding *f)
