@@ -11,6 +11,7 @@
 
 #include "cmd.h"
 #include "lab/lab.h"
+#include "self.h"
 
 struct options opts = { .lab = LAB_DEFAULT_NAME };
 
@@ -134,7 +135,7 @@ int pp_help(const char *name)
 		struct pp_err e;
 
 		pp_err_set(&e, PP_EXIT_USAGE, -EINVAL,
-			   "help: unknown command \"%s\" (podpath help lists them)", name);
+			   "help: unknown command \"%s\" (%s help lists them)", name, pp_self());
 		return pp_report(&e);
 	}
 	if (opts.json)
@@ -218,10 +219,10 @@ int pp_usage_error(const char *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	pp_err_vformat(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(e.msg, sizeof(e.msg), "%s%s%s (see: podpath %s --help)", cmd ? cmd : "",
-		 cmd ? ": " : "", msg, cmd ? cmd : "");
+	snprintf(e.msg, sizeof(e.msg), "%s%s%s (see: %s %s --help)", cmd ? cmd : "",
+		 cmd ? ": " : "", msg, pp_self(), cmd ? cmd : "");
 	if (!cmd)
-		snprintf(e.msg, sizeof(e.msg), "%s (see: podpath --help)", msg);
+		snprintf(e.msg, sizeof(e.msg), "%s (see: %s --help)", msg, pp_self());
 	return pp_report(&e);
 }
 
