@@ -73,12 +73,13 @@ fresh_lab() {
 	wait $pid || st=$?
 	cat "$BATS_TEST_TMPDIR/out"
 	[ "$st" -eq 0 ]
-	# Intact: 400 pods, 2 nodes and the edge, every one still pinned.
-	[ "$(pod_netns $BIG | wc -l)" -eq 400 ]
+	# Intact: 400 pods and the cluster DNS's, 2 nodes and the edge, every
+	# one still pinned.
+	[ "$(pod_netns $BIG | wc -l)" -eq 401 ]
 	[ "$(node_netns $BIG | wc -l)" -eq 2 ]
 	run "$PODPATH" --lab $BIG -j status
 	[ "$status" -eq 0 ]
-	jq -e '(.damage | length) == 0 and ([.pods[] | select(.ready)] | length) == 400' <<<"$output"
+	jq -e '(.damage | length) == 0 and ([.pods[] | select(.ready)] | length) == 401' <<<"$output"
 	"$PODPATH" --lab $BIG teardown
 	[ -z "$(lab_leftovers $BIG)" ]
 }
