@@ -5,7 +5,6 @@
  * ClusterIP -> DNAT -> the DNS pod) is shown before the connection to the
  * address it answered. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,7 +12,10 @@
 
 #include "trace/internal.h"
 
-#define TRY_MS 500
+/* How long one name's answer is waited for: a name outside the cluster
+ * domain is forwarded to the internet's DNS, slower on a loaded host; a
+ * lookup given up early would be reported as "no answer". */
+#define TRY_MS 2000
 
 /* One untraced query from the source pod, its answer into t. */
 static void ask(const struct trace_endpoint *src, uint32_t server, struct trace_dns_try *t)
