@@ -301,9 +301,11 @@ wait_built() { # PID LAB WHAT N
 @test "a synthetic topology builds and every pod answers" {
 	pp setup --nodes 3 --pods-per-node 4 --network vxlan
 	[ "$(pod_netns $LAB | grep -c _pod_default_)" -eq 12 ]
-	for ns in $(pod_netns $LAB); do
+	for ns in $(pod_netns $LAB | grep _pod_default_); do
 		ns_curl ${LAB}_pod_default_pod-1-1 "http://$(pod_ip $ns):8080/" | grep -q "client=$(pod_ip ${LAB}_pod_default_pod-1-1):"
 	done
+	# And the cluster DNS on node-3 answers pod-1-1 across the overlay.
+	[ "$(ip netns exec ${LAB}_pod_default_pod-1-1 dig +short +time=5 @10.96.0.10 kube-dns.kube-system.svc.cluster.local)" = 10.96.0.10 ]
 	pp teardown
 }
 
