@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "lab/break.h"
 #include "lab/lab.h"
+#include "self.h"
 
 enum action { ACT_NONE, ACT_LIST, ACT_APPLY, ACT_RANDOM, ACT_REVEAL, ACT_UNDO };
 
@@ -77,13 +78,13 @@ static int applied_out(const struct lab_break_state *s, bool hidden)
 	lab_opt(lab, sizeof(lab));
 	if (hidden) {
 		printf("a fault was injected into lab \"%s\": find it with traces, podpath status and "
-		       "the kernel's own tools\n(podpath%s break --reveal names it, podpath%s break "
-		       "--undo removes it)\n", opts.lab, lab, lab);
+		       "the kernel's own tools\n(%s%s break --reveal names it, %s%s break "
+		       "--undo removes it)\n", opts.lab, pp_self(), lab, pp_self(), lab);
 		return PP_EXIT_OK;
 	}
 	printf("fault %s applied to %s in lab \"%s\":\n", s->fault, s->target, opts.lab);
 	changes_text(s, false);
-	printf("try:  podpath%s %s\nundo: podpath%s break --undo\n", lab, s->trace, lab);
+	printf("try:  %s%s %s\nundo: %s%s break --undo\n", pp_self(), lab, s->trace, pp_self(), lab);
 	return PP_EXIT_OK;
 }
 
@@ -138,7 +139,7 @@ static void list_entry_text(const struct lab *l, const struct lab_break_fault *f
 		printf("    not for lab \"%s\": %s\n", l->name, e.msg);
 	} else {
 		lab_break_trace(l, f, &t, trace, sizeof(trace));
-		printf("    default: --on %s; try: podpath%s %s\n", t.label, lab, trace);
+		printf("    default: --on %s; try: %s%s %s\n", t.label, pp_self(), lab, trace);
 	}
 }
 
@@ -179,8 +180,8 @@ static int apply(struct lab *l, const char *name, const char *on)
 	int ret;
 
 	if (!f)
-		return pp_usage_error("break", "fault \"%s\": no such fault (podpath break --list "
-				      "lists them)", name);
+		return pp_usage_error("break", "fault \"%s\": no such fault (%s break --list "
+				      "lists them)", name, pp_self());
 	if (lab_break_applies(l, f, why, sizeof(why)) < 0)
 		return pp_usage_error("break", "fault \"%s\" does not apply to lab \"%s\": %s", name,
 				      l->name, why);
@@ -218,8 +219,8 @@ static int random_fault(struct lab *l)
 		/* Its message may name the fault: say only that it failed. */
 		if (e.code != -EEXIST)
 			pp_err_set(&e, e.kind, e.code, "the random fault could not be applied: %s "
-				   "(podpath break --reveal shows what is left of it, if anything)",
-				   strerror(-e.code));
+				   "(%s --lab %s break --reveal shows what is left of it, if anything)",
+				   strerror(-e.code), pp_self(), opts.lab);
 		return pp_report(&e);
 	}
 	ret = applied_out(&s, true);
@@ -245,7 +246,7 @@ static int reveal(struct lab *l)
 		printf("fault %s on %s in lab \"%s\"%s:\n", s.fault, s.target, l->name,
 		       s.hidden ? " (injected by --random)" : "");
 		changes_text(&s, false);
-		printf("try:  podpath%s %s\nundo: podpath%s break --undo\n", lab, s.trace, lab);
+		printf("try:  %s%s %s\nundo: %s%s break --undo\n", pp_self(), lab, s.trace, pp_self(), lab);
 		ret = PP_EXIT_OK;
 	}
 	lab_break_state_free(&s);

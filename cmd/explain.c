@@ -17,6 +17,7 @@
 #include "lab/break.h"
 #include "out/explain_tui.h"
 #include "trace/trace.h"
+#include "self.h"
 
 /* --live: the topic's own trace, hop by hop with sentences, into doc (JSON)
  * or on stdout. The exit code; *reported when an error was printed instead
@@ -279,8 +280,8 @@ int cmd_explain(int argc, char **argv)
 	/* Without a topic: the one-page map, then where to go from there. */
 	tp = explain_find(optind < argc ? argv[optind] : "summary");
 	if (!tp)
-		return pp_usage_error("explain", "unknown topic \"%s\" (podpath explain --list shows "
-				      "them)", argv[optind]);
+		return pp_usage_error("explain", "unknown topic \"%s\" (%s explain --list shows "
+				      "them)", argv[optind], pp_self());
 	/* Refused before anything is printed: one document, or one error. */
 	if (want_live && !tp->traced)
 		return no_live(tp);

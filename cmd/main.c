@@ -11,6 +11,7 @@
 
 #include "cmd.h"
 #include "lab/lab.h"
+#include "self.h"
 
 struct options opts = { .lab = LAB_DEFAULT_NAME };
 
@@ -139,7 +140,7 @@ int pp_help(const char *name)
 		struct pp_err e;
 
 		pp_err_set(&e, PP_EXIT_USAGE, -EINVAL,
-			   "help: unknown command \"%s\" (podpath help lists them)", name);
+			   "help: unknown command \"%s\" (%s help lists them)", name, pp_self());
 		return pp_report(&e);
 	}
 	if (opts.json)
@@ -216,17 +217,20 @@ int pp_report(const struct pp_err *e)
 int pp_usage_error(const char *cmd, const char *fmt, ...)
 {
 	struct pp_err e = { .kind = PP_EXIT_USAGE, .code = -EINVAL };
-	/* Room left for the command and the hint around it. */
-	char msg[sizeof(e.msg) - 64];
+	char msg[sizeof(e.msg)], hint[sizeof(e.msg) / 2];
+	size_t used;
 	va_list ap;
 
 	va_start(ap, fmt);
 	pp_err_vformat(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(e.msg, sizeof(e.msg), "%s%s%s (see: podpath %s --help)", cmd ? cmd : "",
-		 cmd ? ": " : "", msg, cmd ? cmd : "");
-	if (!cmd)
-		snprintf(e.msg, sizeof(e.msg), "%s (see: podpath --help)", msg);
+	/* The hint is a command to copy: the message gives way to it, never
+	 * the other way round (the invoked path may be long). */
+	snprintf(hint, sizeof(hint), " (see: %s%s%s --help)", pp_self(), cmd ? " " : "",
+		 cmd ? cmd : "");
+	used = strlen(hint) + (cmd ? strlen(cmd) + 2 : 0);
+	snprintf(e.msg, sizeof(e.msg), "%s%s%.*s%s", cmd ? cmd : "", cmd ? ": " : "",
+		 used < sizeof(e.msg) ? (int)(sizeof(e.msg) - 1 - used) : 0, msg, hint);
 	return pp_report(&e);
 }
 

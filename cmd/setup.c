@@ -210,6 +210,8 @@ static int load_topology(const struct setup_args *a, struct topo *t)
 		ret = topo_from_synth(t, (unsigned)a->nodes, (unsigned)a->pods_per_node, mode, &te);
 		if (ret == 0 && a->services > 0)
 			ret = topo_synth_services(t, (unsigned)a->services, &te);
+		if (ret == 0)
+			ret = topo_synth_dns(t, &te);
 	} else if (a->file) {
 		buf = slurp(a->file, &len);
 		if (!buf) {

@@ -13,6 +13,7 @@
 
 #include "cmd.h"
 #include "lab/lab.h"
+#include "out/dns_search.h"
 #include "out/dot.h"
 #include "out/trace.h"
 #include "out/tui.h"
@@ -480,12 +481,19 @@ int cmd_trace(int argc, char **argv)
 
 			/* A long name is shortened, never the reason after it;
 			 * nothing of it reaches a terminal or JSON raw. */
-			pp_err_format(why, sizeof(why), "\"%s\" did not resolve: %s", a.dst,
-				      dt.res.answer[0] ? dt.res.answer : "no answer from the DNS");
+			char names[sizeof(e.msg)];
+
+			out_dns_search_names(names, sizeof(names), &dt.search);
+			pp_err_format(why, sizeof(why), "\"%s\" did not resolve: %s%s%s", a.dst,
+				      dt.res.answer[0] ? dt.res.answer : "no answer from the DNS",
+				      names[0] ? "; names asked, in order: " : "", names);
 			pp_text_escape(shown, sizeof(shown), why);
 			if (opts.json) {
 				json_t *o = out_trace_json(&dt);
 				json_t *v = json_object_get(o, "verdict");
+
+				if (o && dt.search.done)
+					json_object_set_new(o, "search", out_dns_search_json(&dt.search));
 				size_t n = 4 * strlen(a.dst) + 1;
 				char *dst = malloc(n);
 
@@ -501,6 +509,7 @@ int cmd_trace(int argc, char **argv)
 				out_dot(stdout, &(struct out_dot){ .lab = &l, .trace = &dt, .note = shown });
 				fprintf(stderr, "%s\n", shown);
 			} else {
+				out_dns_search_text(rep, &dt.search);
 				out_trace_text_verbose(rep, &dt, color, a.verbose);
 				fprintf(rep, "\n%s\n", shown);
 			}
@@ -518,13 +527,19 @@ int cmd_trace(int argc, char **argv)
 	if (opts.json) {
 		json_t *o = out_trace_json(&t);
 
-		if (o && dns)
-			json_object_set_new(o, "dns", out_trace_json(&dt));
+		if (o && dns) {
+			json_t *d = out_trace_json(&dt);
+
+			if (d && dt.search.done)
+				json_object_set_new(d, "search", out_dns_search_json(&dt.search));
+			json_object_set_new(o, "dns", d);
+		}
 		pp_json_out(o);
 	} else if (a.dot) {
 		out_dot(stdout, &(struct out_dot){ .lab = &l, .trace = &t });
 	} else if (!a.tui || out_trace_tui(&t) < 0) {
 		if (dns) {
+			out_dns_search_text(rep, &dt.search);
 			out_trace_text_verbose(rep, &dt, color, a.verbose);
 			fputs("\n", rep);
 		}

@@ -18,6 +18,7 @@
 #include "policy/policy.h"
 #include "proxy/names.h"
 #include "proxy/proxy.h"
+#include "self.h"
 
 /* ---- the concepts ---- */
 
@@ -363,7 +364,7 @@ static void build_model(struct explain_doc *d, const struct lab *l)
 	cmd(d, "the pod's own address, as it sees itself", "ip -n %s -4 addr show eth0",
 	    l->plan.pods[pod_index(l, c)].netns);
 	cmd(d, "the server answers with the client address it saw: the pod's own",
-	    "podpath --lab %s exec %s/%s -- curl -s -m 3 http://%s:%u/", l->name, c->ns, c->name,
+	    "%s --lab %s exec %s/%s -- curl -s -m 3 http://%s:%u/", pp_self(), l->name, c->ns, c->name,
 	    addr_fmt(s->ip, a), port);
 	{
 		char dst[2 * TOPO_LABEL_MAX + 2], src[2 * TOPO_LABEL_MAX + 2];
@@ -382,7 +383,7 @@ static void build_basics(struct explain_doc *d, const struct lab *l)
 	for (size_t i = 0; i < l->topo.nnodes; i++)
 		line(d, "node %s (namespace %s) runs %zu pods", l->topo.nodes[i].name,
 		     l->plan.nodes[i].netns, l->topo.nodes[i].npods);
-	cmd(d, "the lab's objects and their health", "podpath --lab %s status", l->name);
+	cmd(d, "the lab's objects and their health", "%s --lab %s status", pp_self(), l->name);
 	cmd(d, "every namespace of the lab", "ip netns list | grep '^%s_'", l->name);
 	cmd(d, "the desired state setup was given, fully resolved",
 	    "jq .topology /run/podpath/%s/state.json", l->name);
@@ -417,7 +418,7 @@ static void build_c2c(struct explain_doc *d, const struct lab *l)
 		char src[3 * TOPO_LABEL_MAX], dst[32];
 
 		cmd(d, "one container reaches the other on localhost",
-		    "podpath --lab %s exec %s/%s -c %s -- curl -s -m 3 http://127.0.0.1:%u/", l->name,
+		    "%s --lab %s exec %s/%s -c %s -- curl -s -m 3 http://127.0.0.1:%u/", pp_self(), l->name,
 		    p->ns, p->name, p->containers[1].name, p->containers[0].ports[0].port);
 		snprintf(src, sizeof(src), "%s/%s:%s", p->ns, p->name, p->containers[1].name);
 		snprintf(dst, sizeof(dst), "127.0.0.1:%u", p->containers[0].ports[0].port);
@@ -551,8 +552,8 @@ static void build_svc(struct explain_doc *d, const struct lab *l)
 		: "ip netns exec %s nft list map ip " PROXY_NFT_TABLE " service-ips",
 	    l->plan.nodes[c->node].netns);
 	cmd(d, "connect, then see conntrack's record of the DNAT on the client's node",
-	    "podpath --lab %s exec %s/%s -- curl -s -m 3 -o /dev/null http://%s:%u/ && "
-	    "ip netns exec %s conntrack -L -d %s", l->name, c->ns, c->name, addr_fmt(s->cluster_ip, a),
+	    "%s --lab %s exec %s/%s -- curl -s -m 3 -o /dev/null http://%s:%u/ && "
+	    "ip netns exec %s conntrack -L -d %s", pp_self(), l->name, c->ns, c->name, addr_fmt(s->cluster_ip, a),
 	    s->ports[0].port, l->plan.nodes[c->node].netns, a);
 	snprintf(dst, sizeof(dst), "svc/%s/%s", s->ns, s->name);
 	{
@@ -584,12 +585,12 @@ static void build_dns(struct explain_doc *d, const struct lab *l)
 	}
 	lab_resolv_conf_path(l, c->ns, path, sizeof(path));
 	line(d, "pods of namespace %s get %s", c->ns, path);
-	cmd(d, "the resolv.conf the kubelet would write", "podpath --lab %s exec %s/%s -- cat "
-	    "/etc/resolv.conf", l->name, c->ns, c->name);
-	cmd(d, "a Service's A record, through the search path", "podpath --lab %s exec %s/%s -- "
-	    "getent hosts kube-dns.kube-system", l->name, c->ns, c->name);
-	cmd(d, "the same over UDP with dig, straight to kube-dns", "podpath --lab %s exec %s/%s -- "
-	    "dig +short @%s kube-dns.kube-system.svc.%s", l->name, c->ns, c->name,
+	cmd(d, "the resolv.conf the kubelet would write", "%s --lab %s exec %s/%s -- cat "
+	    "/etc/resolv.conf", pp_self(), l->name, c->ns, c->name);
+	cmd(d, "a Service's A record, through the search path", "%s --lab %s exec %s/%s -- "
+	    "getent hosts kube-dns.kube-system", pp_self(), l->name, c->ns, c->name);
+	cmd(d, "the same over UDP with dig, straight to kube-dns", "%s --lab %s exec %s/%s -- "
+	    "dig +short @%s kube-dns.kube-system.svc.%s", pp_self(), l->name, c->ns, c->name,
 	    addr_fmt(kd->cluster_ip, a), l->topo.net.domain);
 	snprintf(src, sizeof(src), "%s/%s", c->ns, c->name);
 	trace_it(d, src, "svc/kube-system/kube-dns:53", "");
@@ -617,8 +618,8 @@ static void build_egress(struct explain_doc *d, const struct lab *l)
 	    "ip-masq-agent", l->plan.nodes[c->node].netns);
 	cmd(d, "the gateway's 1:1 NAT map", "ip netns exec %s nft list map ip cloud-gateway "
 	    "node-to-public", l->plan.gw_netns);
-	cmd(d, "the internet host names the address it saw", "podpath --lab %s exec %s/%s -- curl -s "
-	    "-m 3 http://%s/", l->name, c->ns, c->name, addr_fmt(h->ip, a));
+	cmd(d, "the internet host names the address it saw", "%s --lab %s exec %s/%s -- curl -s "
+	    "-m 3 http://%s/", pp_self(), l->name, c->ns, c->name, addr_fmt(h->ip, a));
 	snprintf(src, sizeof(src), "%s/%s", c->ns, c->name);
 	snprintf(dst, sizeof(dst), "internet/%s", h->name);
 	trace_it(d, src, dst, "-p http");
@@ -658,7 +659,7 @@ static void build_ingress(struct explain_doc *d, const struct lab *l)
 	cmd(d, "nginx's configuration, rendered from the Ingresses", "cat %s/%s/ingress/nginx.conf",
 	    LAB_RUN_DIR, l->name);
 	cmd(d, "from the internet, verified against the lab CA",
-	    "podpath --lab %s exec internet/%s -- curl -s -m 3 --cacert %s/%s/%s %s", l->name,
+	    "%s --lab %s exec internet/%s -- curl -s -m 3 --cacert %s/%s/%s %s", pp_self(), l->name,
 	    client_host->name, LAB_RUN_DIR, l->name, LAB_CA_FILE, url);
 	snprintf(src, sizeof(src), "internet/%s", client_host->name);
 	trace_it(d, src, url, "");
@@ -905,13 +906,13 @@ static void np_no_policies(struct explain_doc *d, const struct lab *l)
 					      n->labels[k].key, n->labels[k].value);
 		line(d, "namespace %s: labels %s", n->name, labels[0] ? labels : "none");
 	}
-	line(d, "the shipped example is the default lab with three policies: podpath --lab np setup "
+	line(d, "the shipped example is the default lab with three policies: %s --lab np setup "
 	     "-f docs/examples/network-policy.json (podpath's source; installed under "
-	     "share/doc/podpath/examples)");
-	line(d, "or isolate one pod here: podpath --lab %s break policy-denies (undo: podpath "
-	     "--lab %s break --undo)", l->name, l->name);
+	     "share/doc/podpath/examples)", pp_self());
+	line(d, "or isolate one pod here: %s --lab %s break policy-denies (undo: %s "
+	     "--lab %s break --undo)", pp_self(), l->name, pp_self(), l->name);
 	cmd(d, "every namespace's labels, which namespaceSelectors match",
-	    "podpath --lab %s -j status | jq -c '.namespaces[]'", l->name);
+	    "%s --lab %s -j status | jq -c '.namespaces[]'", pp_self(), l->name);
 }
 
 static void build_policy(struct explain_doc *d, const struct lab *l)
@@ -967,16 +968,16 @@ static void build_policy(struct explain_doc *d, const struct lab *l)
 		    "ip netns exec %s nft list chain ip %s '%s'",
 		    l->plan.nodes[t->pods[sd->pod].node].netns, POLICY_TABLE, chain);
 		cmd(d, "a connection a rule admits: the answer comes back",
-		    "podpath --lab %s exec %s -- curl -s -m 3 http://%s:%u/", l->name,
+		    "%s --lab %s exec %s -- curl -s -m 3 http://%s:%u/", pp_self(), l->name,
 		    np_pod(t, ok.src, src, sizeof(src)), addr_fmt(t->pods[ok.dst].ip, a), ok.port);
 	}
 	if (no.found)
 		cmd(d, "a connection no rule admits: the SYN is dropped, so curl gets no answer",
-		    "podpath --lab %s exec %s -- curl -s -m 2 http://%s:%u/ || echo 'no answer'",
-		    l->name, np_pod(t, no.src, src, sizeof(src)), addr_fmt(t->pods[no.dst].ip, a),
+		    "%s --lab %s exec %s -- curl -s -m 2 http://%s:%u/ || echo 'no answer'",
+		    pp_self(), l->name, np_pod(t, no.src, src, sizeof(src)), addr_fmt(t->pods[no.dst].ip, a),
 		    no.port);
 	cmd(d, "the pod's own node reaches it all the same, as the kubelet's probes do",
-	    "podpath --lab %s exec node/%s -- curl -s -m 3 http://%s:%u/", l->name,
+	    "%s --lab %s exec node/%s -- curl -s -m 3 http://%s:%u/", pp_self(), l->name,
 	    t->nodes[t->pods[show->dst].node].name, addr_fmt(t->pods[show->dst].ip, a),
 	    show->port);
 	np_pod(t, show->src, src, sizeof(src));
@@ -994,7 +995,7 @@ static void build_summary(struct explain_doc *d, const struct lab *l)
 	     "hosts", l->name, topo_mode_name(l->topo.net.mode),
 	     topo_proxy_mode_name(l->topo.net.proxy_mode), l->topo.nservices, l->topo.ningresses,
 	     l->topo.inet.nhosts);
-	cmd(d, "each layer in depth", "podpath explain --list");
+	cmd(d, "each layer in depth", "%s explain --list", pp_self());
 }
 
 static void (*const builders[])(struct explain_doc *, const struct lab *) = {

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "lab/break_int.h"
+#include "self.h"
 
 #define LOCK_WAIT_MS 30000
 
@@ -427,9 +428,9 @@ int lab_break_apply(struct lab *l, const struct lab_break_fault *f,
 	ret = brk_file_read(l->name, &present, e);
 	if (ret > 0) {
 		ret = pp_err_set(e, PP_EXIT_USAGE, -EEXIST, "lab \"%s\" has a fault already%s%s%s: "
-				 "one at a time (podpath --lab %s break --undo removes it)", l->name,
+				 "one at a time (%s --lab %s break --undo removes it)", l->name,
 				 present.hidden ? "" : " (", present.hidden ? "" : present.fault,
-				 present.hidden ? "" : ")", l->name);
+				 present.hidden ? "" : ")", pp_self(), l->name);
 		brk_file_free(&present);
 		goto out;
 	}

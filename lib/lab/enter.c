@@ -9,6 +9,7 @@
 
 #include "lab/enter.h"
 #include "netns/netns.h"
+#include "self.h"
 
 int lab_target_parse(const struct lab *l, const char *s, const char *container,
 		     struct lab_target *t, struct pp_err *e)
@@ -97,8 +98,8 @@ int lab_target_enter(const struct lab *l, const struct lab_target *t, struct pp_
 	fd = netns_open(netns);
 	if (fd < 0)
 		return pp_err_set(e, PP_EXIT_FAIL, fd, "%s: namespace %s/%s is gone: %s (lab damaged? "
-				  "podpath --lab %s teardown)", host, NETNS_RUN_DIR, netns,
-				  strerror(-fd), l->name);
+				  "%s --lab %s teardown)", host, NETNS_RUN_DIR, netns,
+				  strerror(-fd), pp_self(), l->name);
 	ret = netns_enter(fd);
 	close(fd);
 	if (ret < 0)

@@ -24,6 +24,7 @@
 #include "nl/nl.h"
 #include "policy/policy.h"
 #include "proxy/proxy.h"
+#include "self.h"
 
 #define VPC_GW_IP 0xa9fe0101u	/* 169.254.1.1: vpc-mode pods' next hop */
 
@@ -549,8 +550,8 @@ int lab_setup(struct lab *l, const struct lab_setup_opts *o, struct pp_err *e)
 		return lock;
 	if (lab_exists(l->name)) {
 		ret = pp_err_set(e, PP_EXIT_FAIL, -EEXIST,
-				 "lab \"%s\" already exists (remove it with: podpath --lab %s teardown)",
-				 l->name, l->name);
+				 "lab \"%s\" already exists (remove it with: %s --lab %s teardown)",
+				 l->name, pp_self(), l->name);
 		lab_unlock(l->name, lock, false);
 		return ret;
 	}
@@ -598,8 +599,8 @@ out:
 			snprintf(why, sizeof(why), "%s", e ? e->msg : strerror(-ret));
 			ret = pp_err_set(e, PP_EXIT_ENV, rb, "lab \"%s\": setup failed (%s), and "
 					 "removing what it built failed too: %s (remove the rest "
-					 "with: podpath --lab %s teardown)", l->name, why,
-					 strerror(-rb), l->name);
+					 "with: %s --lab %s teardown)", l->name, why,
+					 strerror(-rb), pp_self(), l->name);
 		}
 	}
 	lab_unlock(l->name, lock, ret < 0);

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "lab/internal.h"
+#include "self.h"
 
 int lab_path(const char *lab, const char *file, char *buf, size_t len)
 {
@@ -318,12 +319,12 @@ int lab_load(struct lab *l, const char *name, struct pp_err *e)
 			else if (lab_exists(name))
 				ret = pp_err_set(e, PP_EXIT_FAIL, -ENOENT,
 						 "lab \"%s\" has objects but no state (a setup was "
-						 "interrupted?): remove them with: podpath --lab %s "
-						 "teardown", name, name);
+						 "interrupted?): remove them with: %s --lab %s "
+						 "teardown", name, pp_self(), name);
 			else
 				ret = pp_err_set(e, PP_EXIT_FAIL, -ENOENT,
-						 "lab \"%s\" does not exist (set it up with: podpath "
-						 "--lab %s setup)", name, name);
+						 "lab \"%s\" does not exist (set it up with: %s "
+						 "--lab %s setup)", name, pp_self(), name);
 		} else {
 			ret = pp_err_set(e, PP_EXIT_FAIL, -EIO, "%s: line %d: %s", path,
 					 je.line, je.text);

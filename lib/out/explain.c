@@ -6,6 +6,7 @@
 
 #include "out/explain.h"
 #include "trace/trace.h"
+#include "self.h"
 
 #define BOLD "\033[1m"
 #define DIM "\033[2m"
@@ -71,7 +72,7 @@ void out_explain_text(FILE *f, const struct explain_doc *d, const char *lab, boo
 		para(f, d->concept[i]);
 	}
 	if (!lab) {
-		fprintf(f, "\n  (no lab: build one with `podpath setup` to see this in its objects)\n");
+		fprintf(f, "\n  (no lab: build one with `%s setup` to see this in its objects)\n", pp_self());
 		return;
 	}
 	if (d->nlab) {
@@ -94,9 +95,9 @@ void out_explain_text(FILE *f, const struct explain_doc *d, const char *lab, boo
 			EXPLAIN_LINE - 1);
 	if (d->trace_src[0]) {
 		heading(f, "Trace it", color);
-		fprintf(f, "  podpath --lab %s trace %s %s%s%s\n", lab, d->trace_src, d->trace_dst,
+		fprintf(f, "  %s --lab %s trace %s %s%s%s\n", pp_self(), lab, d->trace_src, d->trace_dst,
 			d->trace_opts[0] ? " " : "", d->trace_opts);
-		fprintf(f, "  (or: podpath --lab %s explain %s --live)\n", lab, d->name);
+		fprintf(f, "  (or: %s --lab %s explain %s --live)\n", pp_self(), lab, d->name);
 	}
 }
 

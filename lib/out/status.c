@@ -9,6 +9,7 @@
 #include "out/dot.h"
 #include "out/status.h"
 #include "policy/describe.h"
+#include "self.h"
 
 #define GREEN "\033[32m"
 #define RED "\033[31m"
@@ -187,11 +188,11 @@ static void fault_text(FILE *f, const struct out_status *s)
 	if (!b)
 		return;
 	if (b->hidden)
-		fprintf(f, "\nfault: one injected by podpath break --random (podpath break --reveal "
-			"names it)\n");
+		fprintf(f, "\nfault: one injected by podpath break --random (%s --lab %s break --reveal "
+			"names it)\n", pp_self(), s->lab->name);
 	else
-		fprintf(f, "\nfault: %s on %s, injected by podpath break (podpath break --undo "
-			"removes it)\n", b->fault, b->target);
+		fprintf(f, "\nfault: %s on %s, injected by podpath break (%s --lab %s break --undo "
+			"removes it)\n", b->fault, b->target, pp_self(), s->lab->name);
 }
 
 static json_t *fault_json(const struct lab_break_state *b)

@@ -216,3 +216,101 @@ int topo_synth_services(struct topo *t, unsigned k, struct topo_error *err)
 		return topo_err_nomem(err);
 	return 0;
 }
+
+/* The cluster DNS of a synthetic lab, as the default lab has it: pod
+ * kube-system/coredns (dnsmasq; 53/UDP "dns", 53/TCP "dns-tcp", label
+ * k8s-app=kube-dns) on the last node, and Service kube-system/kube-dns in
+ * front of it at the address every pod's resolv.conf names. */
+static int synth_dns_pod(struct topo_pod *p, size_t node)
+{
+	static const struct topo_port ports[] = {
+		{ "dns", TOPO_DNS_PORT, TOPO_PROTO_UDP },
+		{ "dns-tcp", TOPO_DNS_PORT, TOPO_PROTO_TCP },
+	};
+
+	memset(p, 0, sizeof(*p));
+	strcpy(p->ns, "kube-system");
+	strcpy(p->name, "coredns");
+	p->node = node;
+	p->labels = calloc(1, sizeof(*p->labels));
+	p->containers = calloc(1, sizeof(*p->containers));
+	if (!p->labels || !p->containers)
+		return -ENOMEM;
+	p->nlabels = 1;
+	p->labels[0].key = strdup("k8s-app");
+	p->labels[0].value = strdup("kube-dns");
+	p->ncontainers = 1;
+	strcpy(p->containers[0].name, "coredns");
+	p->containers[0].image = TOPO_IMAGE_DNSMASQ;
+	p->containers[0].ports = malloc(sizeof(ports));
+	if (!p->labels[0].key || !p->labels[0].value || !p->containers[0].ports)
+		return -ENOMEM;
+	memcpy(p->containers[0].ports, ports, sizeof(ports));
+	p->containers[0].nports = 2;
+	return 0;
+}
+
+static int synth_dns_service(struct topo_service *sv)
+{
+	memset(sv, 0, sizeof(*sv));
+	strcpy(sv->ns, "kube-system");
+	strcpy(sv->name, "kube-dns");
+	sv->type = TOPO_SVC_CLUSTERIP;	/* its address: kube-dns's, by resolve */
+	sv->selector = calloc(1, sizeof(*sv->selector));
+	if (!sv->selector)
+		return -ENOMEM;
+	sv->nselector = 1;
+	sv->selector[0].key = strdup("k8s-app");
+	sv->selector[0].value = strdup("kube-dns");
+	sv->nports = 2;
+	sv->ports[0] = (struct topo_svc_port){ .name = "dns", .port = TOPO_DNS_PORT,
+					       .target_name = "dns", .proto = TOPO_PROTO_UDP };
+	sv->ports[1] = (struct topo_svc_port){ .name = "dns-tcp", .port = TOPO_DNS_PORT,
+					       .target_name = "dns-tcp", .proto = TOPO_PROTO_TCP };
+	return sv->selector[0].key && sv->selector[0].value ? 0 : -ENOMEM;
+}
+
+int topo_synth_dns(struct topo *t, struct topo_error *err)
+{
+	unsigned nodes = (unsigned)t->nnodes, per_node = nodes ? (unsigned)(t->npods / nodes) : 0;
+	enum topo_proxy_mode pmode = t->net.proxy_mode;
+	struct topo_service *sv;
+	struct topo_pod *pods;
+	char val[16];
+	int ret;
+
+	topo_err_clear(err);
+	snprintf(val, sizeof(val), "%u", per_node);
+	if (!nodes)
+		return topo_err_set(err, "--nodes", "0", "must be 1..%d", TOPO_MAX_NODES);
+	if (t->npods + 1 > TOPO_MAX_PODS)
+		return topo_err_set(err, "--pods-per-node", val, "%u nodes x %u pods leave no room "
+				    "for the cluster DNS pod kube-system/coredns: at most %d pods "
+				    "in all", nodes, per_node, TOPO_MAX_PODS - 1);
+	if (t->net.mode != TOPO_MODE_VPC && per_node + 1 > TOPO_BRIDGE_PORTS)
+		return topo_err_set(err, "--pods-per-node", val, "at most %d pods per node in %s "
+				    "networking: node-%u also runs the cluster DNS pod "
+				    "kube-system/coredns, and " TOPO_MSG_BRIDGE " (--network vpc)",
+				    TOPO_BRIDGE_PORTS - 1, topo_mode_name(t->net.mode), nodes,
+				    TOPO_BRIDGE_PORTS);
+	/* Every node's block sized for one pod more (the last node's DNS pod). */
+	ret = synth_network(&t->net, nodes, per_node + 1, t->net.mode, err);
+	t->net.proxy_mode = pmode;
+	if (ret)
+		return ret;
+	pods = realloc(t->pods, (t->npods + 1) * sizeof(*pods));
+	if (!pods)
+		return topo_err_nomem(err);
+	t->pods = pods;
+	ret = synth_dns_pod(&t->pods[t->npods], nodes - 1);
+	t->npods++;		/* counted even half-built: topo_free frees it */
+	if (ret)
+		return topo_err_nomem(err);
+	sv = realloc(t->services, (t->nservices + 1) * sizeof(*sv));
+	if (!sv)
+		return topo_err_nomem(err);
+	t->services = sv;
+	ret = synth_dns_service(&t->services[t->nservices]);
+	t->nservices++;
+	return ret ? topo_err_nomem(err) : 0;
+}

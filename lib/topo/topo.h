@@ -320,6 +320,12 @@ int topo_from_synth(struct topo *t, unsigned nodes, unsigned pods_per_node,
  * 80 -> the pods' "http" port, svc-i selecting svc=svc-i, a label given to
  * pods two by two (so each Service has two endpoints while pods last). */
 int topo_synth_services(struct topo *t, unsigned k, struct topo_error *err);
+/* Give a synthetic topology (after topo_synth_services) its cluster DNS, as
+ * the default topology has it: pod kube-system/coredns (dnsmasq) on the last
+ * node and Service kube-system/kube-dns, the server pods' resolv.conf names;
+ * the CIDRs are widened for the one more pod. -EINVAL (err names the flag)
+ * when a node's bridge or the pod limit has no room for it. */
+int topo_synth_dns(struct topo *t, struct topo_error *err);
 /* Cross-check (duplicates, references, overlaps) and assign every unset address:
  * node IPs, pod CIDRs, gateways, pod IPs, Service clusterIPs and nodePorts; then
  * compute each Service's endpoints. Idempotent. 0 or -EINVAL with err set. */

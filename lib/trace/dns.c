@@ -1,5 +1,7 @@
-/* dns — build a DNS query, read its answer; see dns.h (RFC 1035 4.1). */
+/* dns — build a DNS query, read its answer (RFC 1035 4.1); and the stub
+ * resolver's search order (resolv.conf(5), glibc's res_search); see dns.h. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "trace/dns.h"
@@ -108,4 +110,137 @@ const char *dns_rcode_name(int rcode)
 					     "NOTIMP", "REFUSED" };
 
 	return rcode >= 0 && rcode < 6 ? names[rcode] : "RCODE?";
+}
+
+/* A resolv.conf keyword at the start of line l, followed by a blank: the
+ * rest after the blanks, or NULL. */
+static const char *keyword(const char *l, const char *kw)
+{
+	size_t n = strlen(kw);
+
+	if (strncmp(l, kw, n) || (l[n] != ' ' && l[n] != '\t'))
+		return NULL;
+	return l + n + strspn(l + n, " \t");
+}
+
+/* The search list from the words of a "search" (or "domain": one) line. */
+static void search_set(struct dns_resolv *r, const char *p, size_t most)
+{
+	r->nsearch = 0;
+	while (*p && r->nsearch < most) {
+		size_t n = strcspn(p, " \t");
+
+		if (n && n <= DNS_NAME_MAX) {
+			memcpy(r->search[r->nsearch], p, n);
+			r->search[r->nsearch][n] = '\0';
+			r->nsearch++;
+		}
+		p += n;
+		p += strspn(p, " \t");
+	}
+}
+
+static void options_set(struct dns_resolv *r, const char *p)
+{
+	while (*p) {
+		size_t n = strcspn(p, " \t");
+
+		if (n > 6 && !strncmp(p, "ndots:", 6)) {
+			unsigned v = 0;
+
+			/* Cut to the most glibc takes, digit by digit (no overflow). */
+			for (size_t i = 6; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
+				v = v * 10 + (unsigned)(p[i] - '0');
+				if (v > DNS_NDOTS_MAX)
+					v = DNS_NDOTS_MAX;
+			}
+			r->ndots = v;
+		}
+		p += n;
+		p += strspn(p, " \t");
+	}
+}
+
+static uint32_t ipv4_parse(const char *p)
+{
+	unsigned a[4];
+	char end;
+
+	if (sscanf(p, "%3u.%3u.%3u.%3u%c", &a[0], &a[1], &a[2], &a[3], &end) < 4 ||
+	    a[0] > 255 || a[1] > 255 || a[2] > 255 || a[3] > 255)
+		return 0;
+	return (uint32_t)a[0] << 24 | a[1] << 16 | a[2] << 8 | a[3];
+}
+
+void dns_resolv_parse(const char *text, struct dns_resolv *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->ndots = 1;
+	while (text && *text) {
+		char line[1024];
+		size_t n = strcspn(text, "\n");
+		const char *p;
+
+		snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) ? n : sizeof(line) - 1),
+			 text);
+		line[strcspn(line, "#;\r")] = '\0';
+		text += n + (text[n] == '\n');
+		if ((p = keyword(line, "search")))
+			search_set(r, p, DNS_SEARCH_MAX);
+		else if ((p = keyword(line, "domain")))
+			search_set(r, p, 1);
+		else if ((p = keyword(line, "options")))
+			options_set(r, p);
+		else if ((p = keyword(line, "nameserver")) && !r->nameserver)
+			r->nameserver = ipv4_parse(p);
+	}
+}
+
+/* name.domain (or name alone) into out[*n] if it fits in a query. */
+static void cand_add(char out[][DNS_NAME_MAX + 1], size_t max, size_t *n, const char *name,
+		     size_t nlen, const char *domain)
+{
+	size_t dlen = domain ? strlen(domain) : 0;
+
+	if (domain && dlen && domain[dlen - 1] == '.')
+		dlen--;
+	if (*n >= max || !nlen || nlen + (domain ? 1 + dlen : 0) > DNS_NAME_MAX)
+		return;
+	memcpy(out[*n], name, nlen);
+	if (domain) {
+		out[*n][nlen] = '.';
+		memcpy(out[*n] + nlen + 1, domain, dlen);
+		nlen += 1 + dlen;
+	}
+	out[*n][nlen] = '\0';
+	(*n)++;
+}
+
+size_t dns_search_order(const char *name, const struct dns_resolv *r,
+			char out[][DNS_NAME_MAX + 1], size_t max)
+{
+	size_t nlen = strlen(name), dots = 0, n = 0;
+	bool rooted = nlen && name[nlen - 1] == '.';
+
+	for (size_t i = 0; i < nlen; i++)
+		dots += name[i] == '.';
+	if (rooted) {
+		/* An absolute name is asked as it is, and only so. */
+		cand_add(out, max, &n, name, nlen - 1, NULL);
+		return n;
+	}
+	if (dots >= r->ndots)
+		cand_add(out, max, &n, name, nlen, NULL);
+	for (size_t i = 0; i < r->nsearch; i++)
+		cand_add(out, max, &n, name, nlen, r->search[i]);
+	if (dots < r->ndots)
+		cand_add(out, max, &n, name, nlen, NULL);
+	return n;
+}
+
+bool dns_search_goes_on(int rcode, size_t naddrs)
+{
+	if (rcode == 0)
+		return naddrs == 0;	/* NODATA: the name exists, without an A */
+	return rcode == 3 || rcode == 2;	/* NXDOMAIN, SERVFAIL */
 }

@@ -1,10 +1,10 @@
-/* dnsname — a DNS name as a trace's destination: find the name the pod's
- * resolver would end up asking for (the search list of the resolv.conf
- * kubelet writes, ndots:5), and set up a trace of that query to the cluster
- * DNS, so its own path (pod -> kube-dns ClusterIP -> DNAT -> the DNS pod)
- * is shown before the connection to the address it answered. */
+/* dnsname — a DNS name as a trace's destination: ask the names the pod's
+ * resolver would ask, in glibc's order (the search list and ndots of the
+ * pod's resolv.conf, kubelet's: ndots:5), and set up a trace of the query
+ * that answered to the cluster DNS, so its own path (pod -> kube-dns
+ * ClusterIP -> DNAT -> the DNS pod) is shown before the connection to the
+ * address it answered. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,23 +12,54 @@
 
 #include "trace/internal.h"
 
-#define NDOTS 5
-#define TRY_MS 500
+/* How long one name's answer is waited for: a name outside the cluster
+ * domain is forwarded to the internet's DNS, slower on a loaded host; a
+ * lookup given up early would be reported as "no answer". */
+#define TRY_MS 2000
 
-/* One untraced query from the source pod: the answer's code, or -1. */
-static int ask(const struct trace_endpoint *src, uint32_t server, const char *fqdn)
+/* One untraced query from the source pod, its answer into t. */
+static void ask(const struct trace_endpoint *src, uint32_t server, struct trace_dns_try *t)
 {
 	struct probe p = { .proto = PROBE_DNS, .fd = -1, .daddr = server, .dport = 53 };
 	struct probe_result r;
 	struct pp_err e;
 
-	if ((size_t)snprintf(p.host, sizeof(p.host), "%s", fqdn) >= sizeof(p.host))
-		return -1;
+	t->rcode = -1;
+	t->a = 0;
+	if ((size_t)snprintf(p.host, sizeof(p.host), "%s", t->name) >= sizeof(p.host))
+		return;
 	if (probe_prepare(&p, src->netns, &e) < 0)
-		return -1;
+		return;
 	probe_run(&p, TRY_MS, &r);
 	probe_close(&p);
-	return r.outcome == PROBE_OK && r.dns_a ? r.dns_rcode : r.outcome == PROBE_OK ? 3 : -1;
+	if (r.outcome == PROBE_OK) {
+		t->rcode = r.dns_rcode;
+		t->a = r.dns_a;
+	}
+}
+
+/* The resolver's settings of a pod in namespace ns: its resolv.conf as the
+ * lab wrote it (what podpath exec mounts on /etc/resolv.conf); if it
+ * cannot be read, what kubelet writes for dnsPolicy ClusterFirst. */
+static void resolv_of(const struct lab *l, const char *ns, struct trace_dns_search *s)
+{
+	const char *dom = l->topo.net.domain;
+	char text[4096];
+	size_t n = 0;
+	FILE *f;
+
+	if (lab_resolv_conf_path(l, ns, s->conf, sizeof(s->conf)) == 0 &&
+	    (f = fopen(s->conf, "re"))) {
+		n = fread(text, 1, sizeof(text) - 1, f);
+		fclose(f);
+	}
+	text[n] = '\0';
+	if (!n)
+		snprintf(text, sizeof(text), "search %s.svc.%s svc.%s %s\noptions ndots:5\n", ns, dom,
+			 dom, dom);
+	dns_resolv_parse(text, &s->rv);
+	if (!n)
+		snprintf(s->conf, sizeof(s->conf), "kubelet's (no resolv.conf in the lab's state)");
 }
 
 bool trace_is_dns_name(const char *s)
@@ -86,28 +117,13 @@ static int internet_dns_setup(const struct lab *l, const struct trace_endpoint *
 	return 0;
 }
 
-/* A search candidate into c (TOPO_SUBDOMAIN_MAX bytes): false when the
- * name would be longer than a DNS name may be. */
-__attribute__((format(printf, 2, 3)))
-static bool cand_put(char *c, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(c, TOPO_SUBDOMAIN_MAX, fmt, ap);
-	va_end(ap);
-	return n >= 0 && n < TOPO_SUBDOMAIN_MAX;
-}
-
 int trace_dns_setup(const struct lab *l, const struct trace_endpoint *src, const char *name,
 		    struct trace *dt, struct pp_err *e)
 {
-	const struct topo_pod *pod;
-	const char *dom = l->topo.net.domain;
-	char cand[4][TOPO_SUBDOMAIN_MAX];
-	size_t ncand = 0, dots = 0, pick;
-	uint32_t server = topo_dns_ip(&l->topo);
+	struct trace_dns_search *s = &dt->search;
+	char cand[DNS_TRIES_MAX][DNS_NAME_MAX + 1];
+	uint32_t server;
+	size_t ncand;
 
 	if (src->kind == TRACE_EP_INTERNET || src->kind == TRACE_EP_NODE)
 		return internet_dns_setup(l, src, name, dt, e);
@@ -115,42 +131,39 @@ int trace_dns_setup(const struct lab *l, const struct trace_endpoint *src, const
 		return pp_err_set(e, PP_EXIT_USAGE, -EINVAL,
 				  "DST \"%s\": a DNS name is resolved by a pod's cluster DNS; %s is "
 				  "not a pod (give an address)", name, src->label);
-	pod = &l->topo.pods[src->pod];
-	for (const char *c = name; *c; c++)
-		dots += *c == '.';
-	/* What glibc does with "search NS.svc.D svc.D D" and ndots:5: the
-	 * search list first unless the name has five dots or ends in one. */
-	/* A candidate longer than a DNS name (253) is never asked: glibc
-	 * skips it, and so does this. */
-	if (name[strlen(name) - 1] != '.' && dots < NDOTS) {
-		if (cand_put(cand[ncand], "%s.%s.svc.%s", name, pod->ns, dom))
-			ncand++;
-		if (cand_put(cand[ncand], "%s.svc.%s", name, dom))
-			ncand++;
-		if (cand_put(cand[ncand], "%s.%s", name, dom))
-			ncand++;
-	}
-	if (cand_put(cand[ncand], "%s", name))
-		ncand++;
+	memset(dt, 0, sizeof(*dt));
+	resolv_of(l, l->topo.pods[src->pod].ns, s);
+	server = s->rv.nameserver ? s->rv.nameserver : topo_dns_ip(&l->topo);
+	ncand = dns_search_order(name, &s->rv, cand, DNS_TRIES_MAX);
 	if (!ncand)
 		return pp_err_set(e, PP_EXIT_USAGE, -ENAMETOOLONG, "DST \"%s\": longer than a DNS "
-				  "name may be (%d)", name, TOPO_SUBDOMAIN_MAX - 1);
-	/* The first candidate that has an address; else the first one (the
-	 * name in the pod's own namespace, as a user would read it). */
-	pick = 0;
+				  "name may be (%d)", name, DNS_NAME_MAX);
+	s->done = true;
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->rooted = name[strlen(name) - 1] == '.';
+	for (const char *c = name; *c; c++)
+		s->dots += *c == '.';
+	/* Each name in glibc's order until one has an address, or the
+	 * resolver would give up (no answer, REFUSED...): the query traced
+	 * is the one that answered, else the first (the name in the pod's
+	 * own namespace, as a user reads it), or the one that got no answer. */
+	s->answered = -1;
+	s->traced = 0;
 	for (size_t i = 0; i < ncand; i++) {
-		int rc = ask(src, server, cand[i]);
+		struct trace_dns_try *t = &s->tried[s->ntried++];
 
-		if (rc == 0) {
-			pick = i;
+		memcpy(t->name, cand[i], sizeof(t->name));
+		ask(src, server, t);
+		if (t->rcode == 0 && t->a) {
+			s->answered = (ssize_t)i;
+			s->traced = i;
 			break;
 		}
-		if (rc < 0) {
-			pick = i;	/* no answer at all: trace that one */
+		if (!dns_search_goes_on(t->rcode, t->a != 0)) {
+			s->traced = i;
 			break;
 		}
 	}
-	memset(dt, 0, sizeof(*dt));
 	dt->lab = l;
 	dt->src = *src;
 	dt->timeout_ms = 2000;
@@ -160,12 +173,12 @@ int trace_dns_setup(const struct lab *l, const struct trace_endpoint *src, const
 	dt->dst.pod = dt->dst.node = dt->dst.container = -1;
 	dt->probe.proto = PROBE_DNS;
 	dt->probe.dport = 53;
-	/* Both hold a DNS name (cand_put() kept each within 253). */
+	/* Both hold a DNS name (dns_search_order kept each within 253). */
 	if ((size_t)snprintf(dt->dst.label, sizeof(dt->dst.label), "cluster DNS (query %s)",
-			     cand[pick]) >= sizeof(dt->dst.label) ||
-	    (size_t)snprintf(dt->probe.host, sizeof(dt->probe.host), "%s", cand[pick]) >=
+			     cand[s->traced]) >= sizeof(dt->dst.label) ||
+	    (size_t)snprintf(dt->probe.host, sizeof(dt->probe.host), "%s", cand[s->traced]) >=
 		    sizeof(dt->probe.host))
 		return pp_err_set(e, PP_EXIT_USAGE, -ENAMETOOLONG, "DST \"%s\": longer than a DNS "
-				  "name may be (%d)", cand[pick], TOPO_SUBDOMAIN_MAX - 1);
+				  "name may be (%d)", cand[s->traced], DNS_NAME_MAX);
 	return 0;
 }

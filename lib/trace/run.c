@@ -12,6 +12,7 @@
 #include "netns/netns.h"
 #include "trace/diag/diag.h"
 #include "trace/internal.h"
+#include "self.h"
 
 /* The captures' clock. */
 static uint64_t realtime_ns(void)
@@ -545,8 +546,8 @@ static void ns_gone(const struct trace *t, struct pp_err *e)
 	for (size_t i = 0; t->lab && i < t->nns; i++)
 		if (!netns_is_pinned(t->ns[i])) {
 			pp_err_set(e, PP_EXIT_FAIL, -ENOENT, "%s: namespace %s/%s is gone (lab "
-				   "damaged? podpath --lab %s teardown, then setup)", t->ns_label[i],
-				   NETNS_RUN_DIR, t->ns[i], t->lab->name);
+				   "damaged? %s --lab %s teardown, then setup)", t->ns_label[i],
+				   NETNS_RUN_DIR, t->ns[i], pp_self(), t->lab->name);
 			return;
 		}
 }

@@ -18,6 +18,7 @@
 #include "proxy/names.h"
 #include "trace/capture.h"
 #include "trace/ct.h"
+#include "trace/dns.h"
 #include "trace/nftrace.h"
 #include "trace/probe.h"
 
@@ -334,6 +335,27 @@ struct trace_divergence {
 	bool outgoing;
 };
 
+/* A pod's lookup of a name, as its resolver makes it (trace_dns_setup):
+ * the resolv.conf read, and each name asked in order with its answer. */
+struct trace_dns_try {
+	char name[DNS_NAME_MAX + 1];
+	int rcode;			/* -1: no answer in time */
+	uint32_t a;			/* the first A record; 0: none */
+};
+
+struct trace_dns_search {
+	bool done;			/* a pod's search was made (else all below is empty) */
+	char name[DNS_NAME_MAX + 2];	/* as asked for (a trailing dot kept) */
+	char conf[PATH_MAX];		/* the resolv.conf its settings come from */
+	struct dns_resolv rv;
+	size_t dots;			/* in the name asked for */
+	bool rooted;			/* it ends in a dot */
+	struct trace_dns_try tried[DNS_TRIES_MAX];
+	size_t ntried;
+	ssize_t answered;		/* index of the name that had an address; -1 */
+	size_t traced;			/* index of the query traced (the answered one, else the first) */
+};
+
 struct trace {
 	/* request */
 	const struct lab *lab;
@@ -370,6 +392,7 @@ struct trace {
 	 * (masquerade fully-random), learnt from conntrack: request direction. */
 	struct ct_tuple alias[TRACE_MAX_ALIASES];
 	size_t nalias;
+	struct trace_dns_search search;	/* a DNS name's lookup (the DNS trace only) */
 	struct probe_result res;
 	enum trace_verdict verdict;
 	char *reason;			/* why, as long as it needs (owned; trace_free) */
@@ -427,10 +450,12 @@ int trace_endpoint_parse(const struct lab *l, const char *s, bool source,
  * least one letter in all), one trailing dot allowed. */
 bool trace_is_dns_name(const char *s);
 /* Set up dt to trace the DNS query src's resolver would make for name: a
- * pod asks the cluster DNS for the first search-list candidate that has an
- * address (as glibc with kubelet's resolv.conf would end up with; if none
- * has, the first one); a node or internet host asks the internet's DNS for
- * the name itself.
+ * pod reads its resolv.conf (kubelet's: search NS.svc.D svc.D D, ndots:5)
+ * and asks its nameserver for each name in glibc's order (dns_search_order)
+ * until one has an address; dt->search records every name asked and its
+ * answer, and the query traced is the one that answered (none did: the
+ * first); a node or internet host asks the internet's DNS for the name
+ * itself.
  * Run it with trace_run; its res.dns_a is the address to trace next. */
 int trace_dns_setup(const struct lab *l, const struct trace_endpoint *src, const char *name,
 		    struct trace *dt, struct pp_err *e);

@@ -74,7 +74,7 @@ snapshot() { # FILE
 	[ "$status" -eq 0 ]
 	[[ "$output" == "fault policy-denies applied to default/web-2 in lab \"$LAB\":"* ]]
 	grep -q "^  every node: NetworkPolicy default/podpath-break-deny: none -> ingress of pods app=web isolated, no rule$" <<<"$output"
-	grep -q "^try:  podpath --lab $LAB trace default/client default/web-2\$" <<<"$output"
+	grep -qxF "try:  $PODPATH --lab $LAB trace default/client default/web-2" <<<"$output"
 
 	# nft: each node isolates its pods with label app=web; the chain to
 	# web-2 names the policy.
@@ -132,7 +132,7 @@ snapshot() { # FILE
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"lab $LAB has no NetworkPolicy"* ]]
 	[[ "$output" == *"docs/examples/network-policy.json"* ]]
-	[[ "$output" == *"podpath --lab $LAB break policy-denies"* ]]
+	[[ "$output" == *"$PODPATH --lab $LAB break policy-denies"* ]]
 	run "$PODPATH" --lab "$LAB" explain network-policy --live
 	[ "$status" -eq 2 ]
 	"$PODPATH" --lab "$LAB" break policy-denies >/dev/null

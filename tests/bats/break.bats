@@ -169,7 +169,7 @@ scenario() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == "fault $fault applied to "* ]]
-	grep -q "^try:  podpath --lab $LAB trace $*\$" <<<"$output"
+	grep -qxF "try:  $PODPATH --lab $LAB trace $*" <<<"$output"
 	present
 	run probe
 	[ "$status" -ne 0 ]
@@ -405,7 +405,7 @@ sysctl_in() { ip netns exec "$1" sysctl -n "$2"; }
 	run "$PODPATH" --lab "$LAB" break --list
 	[ "$status" -eq 0 ]
 	grep -q '^conntrack-full (on a node; any networking)$' <<<"$output"
-	grep -q "default: --on svc/default/web:80; try: podpath --lab $LAB trace default/client svc/default/web:80" <<<"$output"
+	grep -qF "default: --on svc/default/web:80; try: $PODPATH --lab $LAB trace default/client svc/default/web:80" <<<"$output"
 }
 
 @test "a named fault: its JSON report, status names it, --reveal shows every change" {
@@ -414,7 +414,7 @@ sysctl_in() { ip netns exec "$1" sysctl -n "$2"; }
 	jq -e '.action == "applied" and .fault == "forwarding-off" and .target == "node/node-1" and .hidden == false' <<<"$output"
 	jq -e --arg ns "$(node_ns node-1)" '.changes == [{"where": "node node-1", "what": "sysctl net.ipv4.ip_forward", "before": "1", "after": "0", "show": ("ip netns exec " + $ns + " sysctl net.ipv4.ip_forward")}]' <<<"$output"
 	run "$PODPATH" --lab "$LAB" status
-	grep -qx 'fault: forwarding-off on node/node-1, injected by podpath break (podpath break --undo removes it)' <<<"$output"
+	grep -qxF "fault: forwarding-off on node/node-1, injected by podpath break ($PODPATH --lab $LAB break --undo removes it)" <<<"$output"
 	"$PODPATH" --lab "$LAB" -j status | jq -e '.fault == {"hidden": false, "name": "forwarding-off", "target": "node/node-1"}'
 	run "$PODPATH" --lab "$LAB" break --reveal
 	[ "$status" -eq 0 ]
@@ -435,7 +435,7 @@ sysctl_in() { ip netns exec "$1" sysctl -n "$2"; }
 		[[ "$output" != *"$n"* ]]
 	done
 	run "$PODPATH" --lab "$LAB" status
-	grep -qx 'fault: one injected by podpath break --random (podpath break --reveal names it)' <<<"$output"
+	grep -qxF "fault: one injected by podpath break --random ($PODPATH --lab $LAB break --reveal names it)" <<<"$output"
 	for n in $names; do
 		[[ "$output" != *"$n"* ]]
 	done

@@ -73,12 +73,13 @@ fresh_lab() {
 	wait $pid || st=$?
 	cat "$BATS_TEST_TMPDIR/out"
 	[ "$st" -eq 0 ]
-	# Intact: 400 pods, 2 nodes and the edge, every one still pinned.
-	[ "$(pod_netns $BIG | wc -l)" -eq 400 ]
+	# Intact: 400 pods and the cluster DNS's, 2 nodes and the edge, every
+	# one still pinned.
+	[ "$(pod_netns $BIG | wc -l)" -eq 401 ]
 	[ "$(node_netns $BIG | wc -l)" -eq 2 ]
 	run "$PODPATH" --lab $BIG -j status
 	[ "$status" -eq 0 ]
-	jq -e '(.damage | length) == 0 and ([.pods[] | select(.ready)] | length) == 400' <<<"$output"
+	jq -e '(.damage | length) == 0 and ([.pods[] | select(.ready)] | length) == 401' <<<"$output"
 	"$PODPATH" --lab $BIG teardown
 	[ -z "$(lab_leftovers $BIG)" ]
 }
@@ -95,7 +96,7 @@ fresh_lab() {
 	run "$PODPATH" --lab $BIG status
 	echo "$output"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"has objects but no state"*"podpath --lab $BIG teardown"* ]]
+	[[ "$output" == *"has objects but no state"*"$PODPATH --lab $BIG teardown"* ]]
 	[[ "$output" != *"in progress"* ]]
 	"$PODPATH" --lab $BIG teardown
 	[ -z "$(lab_leftovers $BIG)" ]
@@ -235,11 +236,11 @@ has_vpc() { has_netns ${BIG}_vpc; }
 	run "$PODPATH" --lab $LAB trace default/client "$long"
 	echo "$output"
 	[ "$status" -eq 2 ]
-	[[ "$output" == *'DST "http://web/aaa'*'...'*'aaa": the path, percent-encoded, is longer than 255 bytes (see: podpath trace --help)' ]]
+	[[ "$output" == *'DST "http://web/aaa'*'...'*'aaa": the path, percent-encoded, is longer than 255 bytes (see: '"$PODPATH"' trace --help)' ]]
 	[ "${#output}" -lt 300 ]
 	run "$PODPATH" --lab "$(printf 'x%.0s' $(seq 2000))" status
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"not a valid lab name"*"at most 24 characters) (see: podpath --help)" ]]
+	[[ "$output" == *"not a valid lab name"*"at most 24 characters) (see: $PODPATH --help)" ]]
 	run "$PODPATH" --lab $LAB setup -f "$BATS_TEST_TMPDIR/$(printf 'f%.0s' $(seq 3000))"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"/fff"*"fff...fff"*"fff: cannot read: File name too long" ]]

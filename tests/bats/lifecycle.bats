@@ -223,9 +223,10 @@ root_snapshot() {
 	cat "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
 	[ $((sa + sb)) -eq 1 ]
 	grep -q "already exists" "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
-	[ "$(pod_netns $LAB | wc -l)" -eq 20 ]
+	# 20 pods and kube-system/coredns, the synthetic lab's cluster DNS.
+	[ "$(pod_netns $LAB | wc -l)" -eq 21 ]
 	run pp -j status
-	jq -e '[.pods[] | select(.ready)] | length == 20' <<<"$output"
+	jq -e '[.pods[] | select(.ready)] | length == 21' <<<"$output"
 	pp teardown
 	[ -z "$(lab_leftovers $LAB)" ]
 }
@@ -279,9 +280,10 @@ wait_built() { # PID LAB WHAT N
 	addrs=$(for ns in $(pod_netns $LAB); do pod_ip $ns; done | sort)
 	pp teardown
 	[ "$status" -eq 0 ]
-	jq -e '[.services[] | .name] == ["svc-1", "svc-2", "svc-3"]' <<<"$output"
-	jq -e 'all(.services[]; (.endpoints | length) == 2 and .ports[0].port == 80 and all(.endpoints[]; .ports[0] == 8080))' <<<"$output"
-	jq -e '[.services[].clusterIP] | unique | length == 3' <<<"$output"
+	# The K Services, then the cluster DNS every synthetic lab has.
+	jq -e '[.services[] | .namespace + "/" + .name] == ["default/svc-1", "default/svc-2", "default/svc-3", "kube-system/kube-dns"]' <<<"$output"
+	jq -e 'all(.services[] | select(.namespace == "default"); (.endpoints | length) == 2 and .ports[0].port == 80 and all(.endpoints[]; .ports[0] == 8080))' <<<"$output"
+	jq -e '[.services[].clusterIP] | unique | length == 4' <<<"$output"
 	# Each Service's ClusterIP is in kube-proxy's map, and its endpoint
 	# chains DNAT to two distinct pod addresses, the ones status lists.
 	for k in 1 2 3; do
@@ -298,10 +300,12 @@ wait_built() { # PID LAB WHAT N
 
 @test "a synthetic topology builds and every pod answers" {
 	pp setup --nodes 3 --pods-per-node 4 --network vxlan
-	[ "$(pod_netns $LAB | wc -l)" -eq 12 ]
-	for ns in $(pod_netns $LAB); do
+	[ "$(pod_netns $LAB | grep -c _pod_default_)" -eq 12 ]
+	for ns in $(pod_netns $LAB | grep _pod_default_); do
 		ns_curl ${LAB}_pod_default_pod-1-1 "http://$(pod_ip $ns):8080/" | grep -q "client=$(pod_ip ${LAB}_pod_default_pod-1-1):"
 	done
+	# And the cluster DNS on node-3 answers pod-1-1 across the overlay.
+	[ "$(ip netns exec ${LAB}_pod_default_pod-1-1 dig +short +time=5 @10.96.0.10 kube-dns.kube-system.svc.cluster.local)" = 10.96.0.10 ]
 	pp teardown
 }
 

@@ -127,5 +127,5 @@ kernel_isolated() { # tw|fw
 	[ "$status" -eq 0 ]
 	jq -e '.live.verdict.result == "delivered" and (.live.hops | length) > 1' <<<"$output"
 	run pp explain network-policy
-	[[ "$output" == *"podpath --lab $LAB trace default/client default/web-1:8080"* ]]
+	[[ "$output" == *"$PODPATH --lab $LAB trace default/client default/web-1:8080"* ]]
 }

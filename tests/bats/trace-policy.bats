@@ -207,7 +207,7 @@ nft_rule() { # NETNS CHAIN HANDLE
 	[ "$(j .verdict.cause)" = policy-rules-differ ]
 	[ "$(j '.verdict.findings[0].expected')" = accept ]
 	[ "$(j '.verdict.findings[0].actual')" = drop ]
-	[ "$(j '.verdict.findings[0].command')" = "podpath --lab $LAB check" ]
+	[ "$(j '.verdict.findings[0].command')" = "$PODPATH --lab $LAB check" ]
 	[[ "$(j .verdict.reason)" == *"admitted by default/allow-frontend spec.ingress[0].from[0] ports[0]"* ]]
 	run connects frontend "$(web_ip)" 80 3
 	[ "$status" -ne 0 ]

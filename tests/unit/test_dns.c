@@ -1,6 +1,8 @@
 /* The DNS messages of trace's DNS probe: the query's bytes as RFC 1035 lays
  * them out, and answers (with name compression, several A records, an
- * NXDOMAIN) read back; malformed answers are refused, never overread. */
+ * NXDOMAIN) read back; malformed answers are refused, never overread.
+ * And the stub resolver's side: resolv.conf read as glibc reads it, the
+ * names a lookup asks in glibc's res_search order, and when it stops. */
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -74,9 +76,112 @@ static void test_answer(void)
 	CHECK(dns_answer_parse(9, b, n, &a) == -EINVAL);
 }
 
+static const char kubelet[] = "search default.svc.cluster.local svc.cluster.local cluster.local\n"
+			      "nameserver 10.96.0.10\noptions ndots:5\n";
+
+static void test_resolv_parse(void)
+{
+	struct dns_resolv r;
+
+	dns_resolv_parse(kubelet, &r);
+	CHECK_EQ_INT(r.nsearch, 3);
+	CHECK_EQ_STR(r.search[0], "default.svc.cluster.local");
+	CHECK_EQ_STR(r.search[2], "cluster.local");
+	CHECK_EQ_INT(r.ndots, 5);
+	CHECK_EQ_INT(r.nameserver, 0x0a60000a);
+	/* Defaults: ndots 1, no search list, no server. */
+	dns_resolv_parse("", &r);
+	CHECK(r.ndots == 1 && r.nsearch == 0 && r.nameserver == 0);
+	/* The last search/domain line wins; domain is one entry; comments,
+	 * tabs and CRLF; the first IPv4 nameserver; ndots capped at 15. */
+	dns_resolv_parse("search a b\r\n# search x\ndomain d.example ; c\n"
+			 "nameserver fe80::1\nnameserver\t192.0.2.1\nnameserver 192.0.2.2\n"
+			 "options rotate ndots:99 timeout:1\n", &r);
+	CHECK_EQ_INT(r.nsearch, 1);
+	CHECK_EQ_STR(r.search[0], "d.example");
+	CHECK_EQ_INT(r.nameserver, 0xc0000201);
+	CHECK_EQ_INT(r.ndots, 15);
+	dns_resolv_parse("domain d\nsearch  a\tb  c d e f g h\nsearchx z\noptions ndots:0\n", &r);
+	CHECK_EQ_INT(r.nsearch, DNS_SEARCH_MAX);	/* glibc ignores the rest */
+	CHECK_EQ_STR(r.search[1], "b");
+	CHECK_EQ_STR(r.search[5], "f");
+	CHECK_EQ_INT(r.ndots, 0);
+}
+
+/* The names asked for name, joined by spaces. */
+static const char *order(const char *conf, const char *name)
+{
+	static char out[DNS_TRIES_MAX * (DNS_NAME_MAX + 2)];
+	char cand[DNS_TRIES_MAX][DNS_NAME_MAX + 1];
+	struct dns_resolv r;
+	size_t n;
+
+	dns_resolv_parse(conf, &r);
+	n = dns_search_order(name, &r, cand, DNS_TRIES_MAX);
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strcat(out, " ");
+		strcat(out, cand[i]);
+	}
+	return out;
+}
+
+static void test_search_order(void)
+{
+	char name[300];
+
+	/* Fewer dots than ndots: every search domain in order, then as is. */
+	CHECK_EQ_STR(order(kubelet, "web"), "web.default.svc.cluster.local web.svc.cluster.local "
+		     "web.cluster.local web");
+	CHECK_EQ_STR(order(kubelet, "web.other"), "web.other.default.svc.cluster.local "
+		     "web.other.svc.cluster.local web.other.cluster.local web.other");
+	CHECK_EQ_STR(order(kubelet, "example.com"), "example.com.default.svc.cluster.local "
+		     "example.com.svc.cluster.local example.com.cluster.local example.com");
+	/* ndots dots or more: as is first, then the search list. */
+	CHECK_EQ_STR(order(kubelet, "a.b.c.d.e.f"), "a.b.c.d.e.f a.b.c.d.e.f.default.svc.cluster.local "
+		     "a.b.c.d.e.f.svc.cluster.local a.b.c.d.e.f.cluster.local");
+	CHECK_EQ_STR(order("search s.example\n", "web.x"), "web.x web.x.s.example");
+	CHECK_EQ_STR(order("search s.example\n", "web"), "web.s.example web");
+	CHECK_EQ_STR(order("search s.example\noptions ndots:0\n", "web"), "web web.s.example");
+	/* A trailing dot: absolute, asked as is and only so. */
+	CHECK_EQ_STR(order(kubelet, "web.default.svc.cluster.local."),
+		     "web.default.svc.cluster.local");
+	CHECK_EQ_STR(order(kubelet, "web."), "web");
+	/* No search list: the name alone. */
+	CHECK_EQ_STR(order("", "web"), "web");
+	/* A search domain written with its root dot joins without a second one. */
+	CHECK_EQ_STR(order("search a.example.\n", "w"), "w.a.example w");
+	/* A candidate longer than a DNS name is never asked. */
+	memset(name, 'a', 240);
+	name[240] = '\0';
+	{
+		const char *o = order("search svc.cluster.local cluster.local x\n", name);
+
+		/* name.svc.cluster.local (258) left out, name.cluster.local
+		 * (254) too; name.x (242) and name (240) asked. */
+		CHECK_EQ_INT(strlen(o), 242 + 1 + 240);
+		CHECK(!strncmp(o + 240, ".x ", 3));
+	}
+}
+
+static void test_search_stops(void)
+{
+	CHECK(dns_search_goes_on(3, 0));	/* NXDOMAIN: next name */
+	CHECK(dns_search_goes_on(0, 0));	/* NODATA: next name */
+	CHECK(dns_search_goes_on(2, 0));	/* SERVFAIL: next name */
+	CHECK(!dns_search_goes_on(0, 1));	/* an address: done */
+	CHECK(!dns_search_goes_on(-1, 0));	/* no answer: glibc gives up */
+	CHECK(!dns_search_goes_on(5, 0));	/* REFUSED */
+	CHECK(!dns_search_goes_on(1, 0));	/* FORMERR */
+}
+
 int main(void)
 {
 	RUN(test_query);
 	RUN(test_answer);
+	RUN(test_resolv_parse);
+	RUN(test_search_order);
+	RUN(test_search_stops);
 	return unit_summary();
 }

@@ -661,6 +661,71 @@ static void test_synth_errors(void)
 	topo_free(&t);
 }
 
+/* A synthetic lab's cluster DNS: the default lab's coredns pod and kube-dns
+ * Service, on the last node, at kube-dns's address, its pod the endpoint. */
+static void test_synth_dns(void)
+{
+	struct topo_error err;
+	struct topo t;
+
+	if (CHECK(topo_from_synth(&t, 2, 3, TOPO_MODE_ROUTED, &err) == 0 &&
+		  topo_synth_services(&t, 3, &err) == 0 && topo_synth_dns(&t, &err) == 0)) {
+		const struct topo_pod *p = &t.pods[6];
+		const struct topo_service *kd = &t.services[3];
+
+		CHECK_EQ_INT(t.npods, 7);
+		CHECK_EQ_INT(t.nservices, 4);
+		CHECK_EQ_STR(p->ns, "kube-system");
+		CHECK_EQ_STR(p->name, "coredns");
+		CHECK_EQ_INT(p->node, 1);
+		CHECK(p->ncontainers == 1 && p->containers[0].image == TOPO_IMAGE_DNSMASQ &&
+		      p->containers[0].nports == 2);
+		/* No Service of the synthetic ones selects it. */
+		CHECK(p->nlabels == 1 && !strcmp(p->labels[0].key, "k8s-app"));
+		CHECK_EQ_STR(kd->ns, "kube-system");
+		CHECK_EQ_STR(kd->name, "kube-dns");
+		if (CHECKF(topo_resolve(&t, &err) == 0, "%s %s %s", err.path, err.value, err.msg)) {
+			CHECK_EQ_INT(kd->cluster_ip, ip("10.96.0.10"));
+			CHECK_EQ_INT(topo_dns_ip(&t), ip("10.96.0.10"));
+			CHECK(kd->nendpoints == 1 && kd->endpoints[0].pod == 6 &&
+			      kd->endpoints[0].port[0] == 53 && kd->endpoints[0].port[1] == 53);
+			for (size_t i = 0; i < 3; i++)
+				CHECK_EQ_INT(t.services[i].nendpoints, 2);
+			CHECK(cidr_eq(t.nodes[1].pod_cidr, pfx("10.244.2.0/24")));
+			check_addresses(&t, "synth dns");
+			check_roundtrip(&t, "synth dns");
+		}
+		topo_free(&t);
+	}
+	/* The blocks are sized for the extra pod: 2 x 253 would fill a /24. */
+	if (CHECK(topo_from_synth(&t, 2, 253, TOPO_MODE_VXLAN, &err) == 0 &&
+		  topo_synth_dns(&t, &err) == 0)) {
+		CHECK_EQ_INT(t.net.node_mask, 23);
+		CHECK(topo_resolve(&t, &err) == 0);
+		topo_free(&t);
+	}
+	/* A full bridge has no port for it; vpc has no bridge. */
+	if (CHECK(topo_from_synth(&t, 1, TOPO_BRIDGE_PORTS, TOPO_MODE_ROUTED, &err) == 0)) {
+		CHECK(topo_synth_dns(&t, &err) == -EINVAL);
+		CHECK_EQ_STR(err.path, "--pods-per-node");
+		CHECK_EQ_STR(err.value, "1023");
+		CHECK_HAS_STR(err.msg, "at most 1022 pods per node in routed networking");
+		CHECK_HAS_STR(err.msg, "kube-system/coredns");
+		topo_free(&t);
+	}
+	if (CHECK(topo_from_synth(&t, 1, TOPO_BRIDGE_PORTS, TOPO_MODE_VPC, &err) == 0)) {
+		CHECK(topo_synth_dns(&t, &err) == 0 && topo_resolve(&t, &err) == 0);
+		check_addresses(&t, "synth dns vpc");
+		topo_free(&t);
+	}
+	/* At the pod limit there is no room for one more. */
+	if (CHECK(topo_from_synth(&t, 256, 256, TOPO_MODE_VPC, &err) == 0)) {
+		CHECK(topo_synth_dns(&t, &err) == -EINVAL);
+		CHECK_HAS_STR(err.msg, "at most 65535 pods");
+		topo_free(&t);
+	}
+}
+
 /* The bridge's limit holds for any model, also one whose mode changes after
  * it was made (setup -f FILE --network routed): the pod that would be the
  * bridge's 1024th port is named. */
@@ -2268,6 +2333,7 @@ int main(void)
 	RUN(test_default_modes);
 	RUN(test_synth);
 	RUN(test_synth_errors);
+	RUN(test_synth_dns);
 	RUN(test_bridge_ports);
 	RUN(test_good_files);
 	RUN(test_bad_files);

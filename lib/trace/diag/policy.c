@@ -18,6 +18,7 @@
 #include <linux/netfilter.h>
 
 #include "trace/diag/diag.h"
+#include "self.h"
 
 /* How many isolating policies the words name before "and N more" (the
  * JSON's policy.*.isolated_by lists them all). */
@@ -249,7 +250,7 @@ static int differs(const struct trace *t, const struct trace_policy *p, struct t
 	rule_fields(t, p, f);
 	snprintf(f->expected, sizeof(f->expected), "accept");
 	snprintf(f->actual, sizeof(f->actual), "drop");
-	snprintf(f->command, sizeof(f->command), "podpath --lab %s check", t->lab->name);
+	snprintf(f->command, sizeof(f->command), "%s --lab %s check", pp_self(), t->lab->name);
 	rule_words(p, rule, sizeof(rule));
 	/* Observed: the kernel's drop; evaluated: the lab's policies admit it.
 	 * Which side is wrong (a rule changed in the kernel, or podpath's own
@@ -310,7 +311,7 @@ static int admitted(const struct trace *t, struct trace_finding *f)
 	if (first->nft == TRACE_POLICY_NFT_ACCEPT)
 		rule_fields(t, first, f);
 	if (differ)
-		snprintf(f->command, sizeof(f->command), "podpath --lab %s check", t->lab->name);
+		snprintf(f->command, sizeof(f->command), "%s --lab %s check", pp_self(), t->lab->name);
 	return diag_say(f, "%s%s%s%s", words[0], words[0][0] && words[1][0] ? "; " : "", words[1],
 			differ ? ": the kernel decided otherwise than the lab's policies (podpath "
 				 "check compares the kernel's rules with the plan)" : "");
