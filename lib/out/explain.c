@@ -194,8 +194,8 @@ void out_explain_summary_text(FILE *f, const struct explain_summary_row *rows, s
 		"travels, what does it, and where it is in %s%s%s.\n", color ? BOLD : "",
 		color ? RESET : "", lab ? "lab \"" : "a lab", lab ? lab : "", lab ? "\"" : "");
 	if (!lab)
-		fprintf(f, "  (no lab: build one with `podpath setup` to see where each row is in "
-			"it)\n");
+		fprintf(f, "  (no lab: build one with `%s setup` to see where each row is in "
+			"it)\n", pp_self());
 	fprintf(f, "\n  %s", color ? BOLD : "");
 	for (int c = 0; c < 4; c++)
 		fprintf(f, "%-*s%s", c < 3 ? (int)w[c] : 0, head[c], c < 3 ? "  " : "");
@@ -225,8 +225,9 @@ void out_explain_summary_text(FILE *f, const struct explain_summary_row *rows, s
 				o--;
 			fprintf(f, "  %.*s\n", (int)o, line);
 		}
-		fprintf(f, "  %s-> podpath explain %s%s\n", color ? DIM : "", rows[r].topic,
-			color ? RESET : "");
+		/* The row's topic as a command to paste: this binary, this lab. */
+		fprintf(f, "  %s-> %s%s%s explain %s%s\n", color ? DIM : "", pp_self(),
+			lab ? " --lab " : "", lab ? lab : "", rows[r].topic, color ? RESET : "");
 	}
 }
 

@@ -143,10 +143,14 @@ vertex_for() { # NETNS IFNAME
 	[ "$status" -eq 0 ]
 	txt=$output
 	[[ $txt == *"SCENARIO"*"HOW IT WORKS"*"KEY MECHANISM"*"IN THIS LAB"* ]]
-	mapfile -t topics < <(grep -o -- '-> podpath explain [a-z-]*' <<<"$txt" | awk '{print $4}')
-	[ "${#topics[@]}" -eq 8 ]
-	for t in "${topics[@]}"; do
-		run pp explain "$t"
+	# Each row ends with the command to paste: this binary, this lab.
+	mapfile -t cmds < <(grep -o -- '-> [^ ]* --lab [^ ]* explain [a-z-]*$' <<<"$txt" | cut -c4-)
+	[ "${#cmds[@]}" -eq 8 ]
+	topics=()
+	for c in "${cmds[@]}"; do
+		[[ $c == "$PODPATH --lab $LAB explain "* ]]
+		topics+=("${c##* }")
+		run eval "$c"
 		[ "$status" -eq 0 ]
 	done
 	# the rows the article has, in its order
