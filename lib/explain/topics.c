@@ -133,7 +133,18 @@ static const char *const ingress_text[] = {
 	"An Ingress adds L7 on top: an ingress controller (nginx here, as ingress-nginx) behind "
 	"a LoadBalancer Service routes by host and path to Services, terminates TLS, and passes "
 	"the client's address in X-Forwarded-For. That is two TCP connections: the client's to "
-	"the controller, and the controller's own to the backend Service.",
+	"the controller (connection 1), and the controller's own to the backend (connection 2).",
+	"Connection 2 does not go to the Service's ClusterIP. ingress-nginx watches the "
+	"Service's EndpointSlices and its balancer (Lua, in nginx) connects straight to an "
+	"endpoint pod's IP and targetPort, so kube-proxy is bypassed there: no DNAT, no conntrack "
+	"translation, no random pick by kube-proxy. It does so to choose the endpoint itself: "
+	"session affinity by cookie, retrying a failed request on another endpoint, its own "
+	"load-balancing algorithms (round robin, EWMA), and to spare a second NAT hop. The "
+	"Service is only where it reads the endpoints from. So a kube-proxy fault (a stale or "
+	"missing rule) does not break the Ingress path, and a pod reached through the Ingress "
+	"sees nginx's pod address as the client.",
+	"A request whose host no Ingress names, or whose path no rule of its host matches, goes "
+	"to the default backend, which answers 404.",
 	NULL,
 };
 
@@ -624,10 +635,41 @@ static void build_egress(struct explain_doc *d, const struct lab *l)
 	trace_it(d, src, dst, "-p http");
 }
 
+/* "  path /api (Prefix) -> Service default/api port 80 -> endpoints
+ * 10.244.2.4:8080": what nginx's upstream holds, from the lab's endpoints. */
+static void ingress_path_line(struct explain_doc *d, const struct topo *t,
+			      const struct topo_ingress_path *p)
+{
+	const struct topo_service *s = &t->services[p->svc];
+	char eps[EXPLAIN_LINE / 2] = "", a[ADDR_STRLEN];
+	size_t n = 0, shown = 0;
+
+	for (size_t e = 0; e < s->nendpoints; e++) {
+		const struct topo_endpoint *ep = &s->endpoints[e];
+		int w;
+
+		if (!ep->port[p->svc_port])
+			continue;
+		w = snprintf(eps + n, sizeof(eps) - n, "%s%s:%u", shown ? ", " : "",
+			     addr_fmt(t->pods[ep->pod].ip, a), ep->port[p->svc_port]);
+		if (w < 0 || (size_t)w >= sizeof(eps) - n) {
+			eps[n] = '\0';		/* never a cut address */
+			snprintf(eps + n, sizeof(eps) - n, "%s...", shown ? ", " : "");
+			break;
+		}
+		n += (size_t)w;
+		shown++;
+	}
+	line(d, "  path %s (%s) -> Service %s/%s port %u -> nginx connects to %s", p->path,
+	     p->type == TOPO_PATH_EXACT ? "Exact" : "Prefix", s->ns, s->name,
+	     s->ports[p->svc_port].port, shown ? eps : "no endpoint: 503");
+}
+
 static void build_ingress(struct explain_doc *d, const struct lab *l)
 {
 	const struct topo_service *lb = topo_ingress_lb(&l->topo);
 	const struct topo_inet_host *client_host = NULL;
+	const struct topo_pod *ctl = NULL;
 	char a[ADDR_STRLEN], url[300], src[TOPO_LABEL_MAX + 16];
 
 	for (size_t i = 0; i < l->topo.nservices; i++) {
@@ -644,19 +686,34 @@ static void build_ingress(struct explain_doc *d, const struct lab *l)
 		line(d, "this lab has no Ingress behind a LoadBalancer, or no internet client");
 		return;
 	}
+	for (size_t i = 0; i < l->topo.npods && !ctl; i++)
+		for (size_t c = 0; c < l->topo.pods[i].ncontainers; c++)
+			if (l->topo.pods[i].containers[c].image == TOPO_IMAGE_NGINX)
+				ctl = &l->topo.pods[i];
 	for (size_t i = 0; i < l->topo.ningresses; i++)
-		for (size_t r = 0; r < l->topo.ingresses[i].nrules; r++)
+		for (size_t r = 0; r < l->topo.ingresses[i].nrules; r++) {
+			const struct topo_ingress_rule *rule = &l->topo.ingresses[i].rules[r];
+
 			line(d, "Ingress %s/%s: host %s%s", l->topo.ingresses[i].ns,
-			     l->topo.ingresses[i].name, l->topo.ingresses[i].rules[r].host,
-			     topo_ingress_tls(&l->topo, l->topo.ingresses[i].rules[r].host) ?
+			     l->topo.ingresses[i].name, rule->host, topo_ingress_tls(&l->topo, rule->host) ?
 			     " (TLS, signed by the lab CA)" : "");
+			for (size_t k = 0; k < rule->npaths; k++)
+				ingress_path_line(d, &l->topo, &rule->paths[k]);
+		}
+	line(d, "any other host or path: the default backend's 404");
 	line(d, "the lab CA: %s/%s/%s", LAB_RUN_DIR, l->name, LAB_CA_FILE);
 	snprintf(url, sizeof(url), "%s://%s/", topo_ingress_tls(&l->topo, l->topo.ingresses[0].rules[0].host)
 		 ? "https" : "http", l->topo.ingresses[0].rules[0].host);
 	cmd(d, "the load balancer's listeners and targets", "ip netns exec %s nft list table ip "
 	    "cloud-lb", l->plan.lb_netns);
-	cmd(d, "nginx's configuration, rendered from the Ingresses", "cat %s/%s/ingress/nginx.conf",
-	    LAB_RUN_DIR, l->name);
+	cmd(d, "nginx's configuration: an upstream per Service port, listing its endpoints",
+	    "cat %s/%s/ingress/nginx.conf", LAB_RUN_DIR, l->name);
+	cmd(d, "nginx's access log: upstream= is the endpoint pod it connected to",
+	    "tail %s/%s/ingress/access.log", LAB_RUN_DIR, l->name);
+	if (ctl)
+		cmd(d, "conntrack in the controller's node: its connections keep the pod address "
+		    "(no DNAT)", "ip netns exec %s conntrack -L -p tcp -s %s", l->plan.nodes[ctl->node].netns,
+		    addr_fmt(ctl->ip, a));
 	cmd(d, "from the internet, verified against the lab CA",
 	    "podpath --lab %s exec internet/%s -- curl -s -m 3 --cacert %s/%s/%s %s", l->name,
 	    client_host->name, LAB_RUN_DIR, l->name, LAB_CA_FILE, url);
