@@ -3,9 +3,11 @@
  * since when); the lab parts name this lab's own objects, asked of the
  * kernel where the kernel holds them. */
 #include <errno.h>
+#include <linux/neighbour.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "explain/explain.h"
@@ -71,6 +73,16 @@ static const char *const cross_text[] = {
 	"route table), an overlay (VXLAN: the pod packet wrapped in UDP between the nodes, as "
 	"flannel's vxlan backend does), or VPC-native (pods get addresses of the VPC itself, as "
 	"the AWS VPC CNI does, so the cloud's network carries them unchanged).",
+	"VPC-native, as the AWS VPC CNI does it: a node gets extra network interfaces (ENIs) "
+	"with secondary IPs from the VPC subnet, and hands each pod one of them. The cloud "
+	"delivers an address to the instance whose ENI holds it, so a node reaches a pod on "
+	"another node like any VPC address: no route per node, no overlay. In this lab the VPC "
+	"subnet is a bridge, and a node claims its pods' addresses on it by proxy ARP (a proxy "
+	"neighbour entry per pod on its eth0), as the ENI's secondary IPs. Inside the node there "
+	"is no bridge: a /32 route per pod points at the pod's veth. Inside the pod the default "
+	"route goes via 169.254.1.1, a link-local address nobody holds: a static ARP entry in the "
+	"pod maps it to the host veth's MAC (the CNI's way; Calico answers the same address by "
+	"proxy ARP on the host veth), so every packet leaves for the node, which routes it.",
 	"Plugins choose among these: Flannel defaults to VXLAN and offers host-gw; Calico routes "
 	"with BGP and can encapsulate in IP-in-IP or VXLAN where routing cannot reach; Weave "
 	"Net uses VXLAN in the kernel (fastdp) or its own encapsulation (sleeve). Whatever the "
@@ -478,6 +490,88 @@ static void build_p2p(struct explain_doc *d, const struct lab *l)
 	trace_it(d, src, dst, "");
 }
 
+/* Is there a proxy-ARP entry for ip in this namespace? */
+struct proxy_ask {
+	uint32_t ip;
+	bool found;
+};
+
+static int proxy_here(void *arg)
+{
+	struct proxy_ask *q = arg;
+	struct nl *nl = nl_open();
+	struct nl_neigh_obs *v = NULL;
+	size_t n = 0;
+	int ret;
+
+	if (!nl)
+		return -errno;
+	ret = nl_neighs_dump(nl, true, &v, &n);
+	for (size_t i = 0; ret == 0 && i < n; i++)
+		q->found |= v[i].ip == q->ip;
+	free(v);
+	nl_close(nl);
+	return ret;
+}
+
+/* The pod's neighbour entry for its gateway, on eth0. */
+struct gw_ask {
+	uint32_t ip;
+	struct nl_neigh_info n;
+};
+
+static int gw_here(void *arg)
+{
+	struct gw_ask *q = arg;
+	struct nl *nl = nl_open();
+	int idx = (int)if_nametoindex("eth0");
+	int ret;
+
+	if (!nl)
+		return -errno;
+	ret = idx ? nl_neigh_get(nl, idx, q->ip, &q->n) : -ENODEV;
+	nl_close(nl);
+	return ret;
+}
+
+/* vpc: how client c's node reaches server s on another node, and what the
+ * pod's gateway is, read from the kernel. */
+static void vpc_lines(struct explain_doc *d, const struct lab *l, const struct topo_pod *c,
+		      const struct topo_pod *s)
+{
+	const struct lab_plan *p = &l->plan;
+	const char *sn = l->topo.nodes[s->node].name;
+	struct proxy_ask q = { .ip = s->ip };
+	struct gw_ask gq = { 0 };
+	char a[ADDR_STRLEN], g[ADDR_STRLEN], who[TOPO_LABEL_MAX + 8];
+
+	addr_fmt(s->ip, a);
+	addr_fmt(l->topo.nodes[c->node].gw, g);
+	if (netns_run(p->nodes[s->node].netns, proxy_here, &q) == 0 && q.found)
+		line(d, "node %s answers ARP for %s (pod %s/%s, a secondary IP of its ENI) by proxy: "
+		     "a proxy neighbour entry on its eth0", sn, a, s->ns, s->name);
+	else
+		line(d, "node %s holds no proxy neighbour entry for %s: nothing answers ARP for it",
+		     sn, a);
+	snprintf(who, sizeof(who), "node %s", sn);
+	route_line(d, who, p->nodes[s->node].netns, s->ip);
+	gq.ip = l->topo.nodes[c->node].gw;
+	if (netns_run(p->pods[pod_index(l, c)].netns, gw_here, &gq) == 0 && gq.n.has_mac)
+		line(d, "pods' gateway %s: link-local, held by nobody; in pod %s/%s %s it to "
+		     "%02x:%02x:%02x:%02x:%02x:%02x, the MAC of its host veth %s", g, c->ns, c->name,
+		     gq.n.state & NUD_PERMANENT ? "a static ARP entry maps" : "proxy ARP answered",
+		     gq.n.mac[0], gq.n.mac[1], gq.n.mac[2], gq.n.mac[3], gq.n.mac[4], gq.n.mac[5],
+		     p->pods[pod_index(l, c)].host_if);
+	else
+		line(d, "pods' gateway %s: pod %s/%s has no ARP entry for it", g, c->ns, c->name);
+	cmd(d, "the proxy neighbour entries: the pod addresses this node answers ARP for",
+	    "ip -n %s neigh show proxy", p->nodes[s->node].netns);
+	cmd(d, "after a trace, the client's node has learned the pod's address at the other "
+	    "node's MAC", "ip -n %s neigh show %s", p->nodes[c->node].netns, a);
+	cmd(d, "the pod's static ARP entry for its gateway", "ip -n %s neigh show %s",
+	    p->pods[pod_index(l, c)].netns, g);
+}
+
 static void build_cross(struct explain_doc *d, const struct lab *l)
 {
 	const struct topo_pod *c = client(l), *s;
@@ -497,6 +591,8 @@ static void build_cross(struct explain_doc *d, const struct lab *l)
 	if (l->topo.net.mode == TOPO_MODE_VXLAN)
 		cmd(d, "the VXLAN device and the peer VTEPs it knows",
 		    "bridge -n %s fdb show dev %s", l->plan.nodes[c->node].netns, LAB_VXLAN_NAME);
+	if (l->topo.net.mode == TOPO_MODE_VPC)
+		vpc_lines(d, l, c, s);
 	snprintf(src, sizeof(src), "%s/%s", c->ns, c->name);
 	snprintf(dst, sizeof(dst), "%s/%s", s->ns, s->name);
 	trace_it(d, src, dst, "");
