@@ -194,3 +194,17 @@ lb_ip() {
 	[[ "$output" == *"node node-2 routes $web2 by: $web2/32 dev veth"* ]]
 	[[ "$output" == *"secondary IPs from the VPC subnet"* ]]
 }
+
+@test "a kube-proxy fault (break stale-endpoint) breaks the ClusterIP, not the Ingress: nginx reads the endpoints itself" {
+	web=$(cluster_ip default/web:http)
+	pp break stale-endpoint --on svc/default/web >/dev/null
+	# The ClusterIP now leads nowhere ...
+	run pp exec default/client -- curl -s -m 3 -o /dev/null "http://$web/"
+	[ "$status" -ne 0 ]
+	# ... while the Ingress still reaches a web pod, at its own address.
+	run lcurl https://web.example.test/
+	pp break --undo >/dev/null
+	echo "$output"
+	[[ "$output" == "pod=default/web-"*"client=$(ctl_ip):"* ]]
+	tail -1 "$(LOG)" | grep -Eq ' 200 upstream=10\.244\.[12]\.[0-9]+:8080$'
+}
