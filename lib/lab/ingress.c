@@ -47,16 +47,31 @@ static void path_norm(const char *p, char *buf, size_t len)
 	snprintf(buf, len, "%.*s", (int)n, p);
 }
 
-/* ingress-nginx's upstream name: NAMESPACE-SERVICE-PORT. */
-static void upstream_name(const struct topo_service *s, size_t port, char *buf, size_t len)
+/* ingress-nginx's upstream name: NAMESPACE-SERVICE-PORT. Dashes are legal
+ * in both names, so "a-b"/"c" and "a"/"b-c" would share one, and nginx
+ * refuses a duplicate upstream: then the Service's index makes it unique. */
+static void upstream_name(const struct topo *t, size_t svc, size_t port, char *buf, size_t len)
 {
+	const struct topo_service *s = &t->services[svc];
+	size_t n = strlen(s->ns) + strlen(s->name);
+
 	snprintf(buf, len, "%s-%s-%u", s->ns, s->name, s->ports[port].port);
+	for (size_t i = 0; i < t->nservices; i++) {
+		const struct topo_service *o = &t->services[i];
+
+		if (i != svc && strlen(o->ns) + strlen(o->name) == n &&
+		    !strncmp(buf, o->ns, strlen(o->ns)) && buf[strlen(o->ns)] == '-' &&
+		    !strncmp(buf + strlen(o->ns) + 1, o->name, strlen(o->name))) {
+			snprintf(buf, len, "%s-%s-%u-%zu", s->ns, s->name, s->ports[port].port, svc);
+			return;
+		}
+	}
 }
 
 static void location_body(FILE *f, const struct topo *t, const struct route *r, const char *host)
 {
 	const struct topo_service *s = &t->services[r->p->svc];
-	char up[2 * TOPO_LABEL_MAX + 8], rule[1024];
+	char up[2 * TOPO_LABEL_MAX + 32], rule[1024];
 
 	snprintf(rule, sizeof(rule), "%s/%s host=%s path=%s (%s) -> %s/%s:%u", r->g->ns, r->g->name,
 		 host, r->p->path, r->p->type == TOPO_PATH_EXACT ? "Exact" : "Prefix", s->ns, s->name,
@@ -74,7 +89,7 @@ static void location_body(FILE *f, const struct topo *t, const struct route *r, 
 			"\t\t\treturn 503;\n", rule);
 		return;
 	}
-	upstream_name(s, r->p->svc_port, up, sizeof(up));
+	upstream_name(t, r->p->svc, r->p->svc_port, up, sizeof(up));
 	fprintf(f, "\t\t\tadd_header X-Podpath-Ingress \"%s endpoint=$upstream_addr\" always;\n"
 		"\t\t\tproxy_pass http://%s;\n", rule, up);
 }
@@ -107,11 +122,11 @@ static void upstreams(FILE *f, const struct topo *t)
 			for (size_t k = 0; k < t->ingresses[i].rules[r].npaths; k++) {
 				const struct topo_ingress_path *p = &t->ingresses[i].rules[r].paths[k];
 				const struct topo_service *s = &t->services[p->svc];
-				char up[2 * TOPO_LABEL_MAX + 8], a[ADDR_STRLEN];
+				char up[2 * TOPO_LABEL_MAX + 32], a[ADDR_STRLEN];
 
 				if (backend_seen(t, i, r, k) || !topo_svc_port_endpoints(s, p->svc_port))
 					continue;
-				upstream_name(s, p->svc_port, up, sizeof(up));
+				upstream_name(t, p->svc, p->svc_port, up, sizeof(up));
 				fprintf(f, "\t# Service %s/%s port %u: its endpoints, not its ClusterIP\n"
 					"\tupstream %s {\n", s->ns, s->name, s->ports[p->svc_port].port, up);
 				for (size_t e = 0; e < s->nendpoints; e++) {
