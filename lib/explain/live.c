@@ -1,6 +1,7 @@
 /* live — a sentence per hop of a real trace, for `explain --live`: what the
  * place is, what happened to the packet there, and why it moved on, in the
  * words of the topic rather than of the packet dump. */
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,7 +28,21 @@ static const char *place_role(const char *label)
 	return "the namespace";
 }
 
-_Static_assert(EXPLAIN_SENTENCE_MAX >= TRACE_LABEL_MAX + IF_NAMESIZE +
+/* The packet as it was at the hop: addresses and ports, whatever NAT did
+ * before (the learner follows them change), at most 64 bytes. */
+static void packet_fmt(const struct capture_pkt *k, char *buf, size_t len)
+{
+	char s[ADDR_STRLEN], d[ADDR_STRLEN];
+
+	addr_fmt(k->saddr, s);
+	addr_fmt(k->daddr, d);
+	if (k->proto == IPPROTO_TCP || k->proto == IPPROTO_UDP)
+		snprintf(buf, len, "%s:%u > %s:%u", s, k->sport, d, k->dport);
+	else
+		snprintf(buf, len, "%s > %s", s, d);
+}
+
+_Static_assert(EXPLAIN_SENTENCE_MAX >= TRACE_LABEL_MAX + IF_NAMESIZE + 64 +
 	       sizeof(((struct trace_hop *)0)->change) + sizeof(((struct trace_hop *)0)->why) + 160,
 	       "EXPLAIN_SENTENCE_MAX holds a hop's sentence");
 
@@ -36,14 +51,16 @@ void explain_hop_sentence(const struct trace *t, size_t h, char *buf, size_t len
 	const struct trace_hop *hop = &t->hops[h];
 	const char *where = t->ns_label[hop->ns];
 	const char *what = hop->reply ? "the answer" : "the packet";
+	char pkt[64];
 	size_t n;
 
+	packet_fmt(hop->pkt, pkt, sizeof(pkt));
 	if (hop->pkt->outgoing)
-		n = (size_t)snprintf(buf, len, "%s (%s) sends %s out of %s", where,
-				     place_role(where), what, hop->pkt->ifname);
+		n = (size_t)snprintf(buf, len, "%s (%s) sends %s out of %s as %s", where,
+				     place_role(where), what, hop->pkt->ifname, pkt);
 	else
-		n = (size_t)snprintf(buf, len, "%s (%s) receives %s on %s", where,
-				     place_role(where), what, hop->pkt->ifname);
+		n = (size_t)snprintf(buf, len, "%s (%s) receives %s on %s as %s", where,
+				     place_role(where), what, hop->pkt->ifname, pkt);
 	/* What changed is the lesson: a DNAT is kube-proxy (or the cloud), a
 	 * SNAT a masquerade, a decrement a router. */
 	if (n < len && hop->svc.named)

@@ -3,9 +3,11 @@
  * since when); the lab parts name this lab's own objects, asked of the
  * kernel where the kernel holds them. */
 #include <errno.h>
+#include <linux/neighbour.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "explain/explain.h"
@@ -72,6 +74,16 @@ static const char *const cross_text[] = {
 	"route table), an overlay (VXLAN: the pod packet wrapped in UDP between the nodes, as "
 	"flannel's vxlan backend does), or VPC-native (pods get addresses of the VPC itself, as "
 	"the AWS VPC CNI does, so the cloud's network carries them unchanged).",
+	"VPC-native, as the AWS VPC CNI does it: a node gets extra network interfaces (ENIs) "
+	"with secondary IPs from the VPC subnet, and hands each pod one of them. The cloud "
+	"delivers an address to the instance whose ENI holds it, so a node reaches a pod on "
+	"another node like any VPC address: no route per node, no overlay. In this lab the VPC "
+	"subnet is a bridge, and a node claims its pods' addresses on it by proxy ARP (a proxy "
+	"neighbour entry per pod on its eth0), as the ENI's secondary IPs. Inside the node there "
+	"is no bridge: a /32 route per pod points at the pod's veth. Inside the pod the default "
+	"route goes via 169.254.1.1, a link-local address nobody holds: a static ARP entry in the "
+	"pod maps it to the host veth's MAC (the CNI's way; Calico answers the same address by "
+	"proxy ARP on the host veth), so every packet leaves for the node, which routes it.",
 	"Plugins choose among these: Flannel defaults to VXLAN and offers host-gw; Calico routes "
 	"with BGP and can encapsulate in IP-in-IP or VXLAN where routing cannot reach; Weave "
 	"Net uses VXLAN in the kernel (fastdp) or its own encapsulation (sleeve). Whatever the "
@@ -134,7 +146,18 @@ static const char *const ingress_text[] = {
 	"An Ingress adds L7 on top: an ingress controller (nginx here, as ingress-nginx) behind "
 	"a LoadBalancer Service routes by host and path to Services, terminates TLS, and passes "
 	"the client's address in X-Forwarded-For. That is two TCP connections: the client's to "
-	"the controller, and the controller's own to the backend Service.",
+	"the controller (connection 1), and the controller's own to the backend (connection 2).",
+	"Connection 2 does not go to the Service's ClusterIP. ingress-nginx watches the "
+	"Service's EndpointSlices and its balancer (Lua, in nginx) connects straight to an "
+	"endpoint pod's IP and targetPort, so kube-proxy is bypassed there: no DNAT, no conntrack "
+	"translation, no random pick by kube-proxy. It does so to choose the endpoint itself: "
+	"session affinity by cookie, retrying a failed request on another endpoint, its own "
+	"load-balancing algorithms (round robin, EWMA), and to spare a second NAT hop. The "
+	"Service is only where it reads the endpoints from. So a kube-proxy fault (a stale or "
+	"missing rule) does not break the Ingress path, and a pod reached through the Ingress "
+	"sees nginx's pod address as the client.",
+	"A request whose host no Ingress names, or whose path no rule of its host matches, goes "
+	"to the default backend, which answers 404.",
 	NULL,
 };
 
@@ -468,6 +491,88 @@ static void build_p2p(struct explain_doc *d, const struct lab *l)
 	trace_it(d, src, dst, "");
 }
 
+/* Is there a proxy-ARP entry for ip in this namespace? */
+struct proxy_ask {
+	uint32_t ip;
+	bool found;
+};
+
+static int proxy_here(void *arg)
+{
+	struct proxy_ask *q = arg;
+	struct nl *nl = nl_open();
+	struct nl_neigh_obs *v = NULL;
+	size_t n = 0;
+	int ret;
+
+	if (!nl)
+		return -errno;
+	ret = nl_neighs_dump(nl, true, &v, &n);
+	for (size_t i = 0; ret == 0 && i < n; i++)
+		q->found |= v[i].ip == q->ip;
+	free(v);
+	nl_close(nl);
+	return ret;
+}
+
+/* The pod's neighbour entry for its gateway, on eth0. */
+struct gw_ask {
+	uint32_t ip;
+	struct nl_neigh_info n;
+};
+
+static int gw_here(void *arg)
+{
+	struct gw_ask *q = arg;
+	struct nl *nl = nl_open();
+	int idx = (int)if_nametoindex("eth0");
+	int ret;
+
+	if (!nl)
+		return -errno;
+	ret = idx ? nl_neigh_get(nl, idx, q->ip, &q->n) : -ENODEV;
+	nl_close(nl);
+	return ret;
+}
+
+/* vpc: how client c's node reaches server s on another node, and what the
+ * pod's gateway is, read from the kernel. */
+static void vpc_lines(struct explain_doc *d, const struct lab *l, const struct topo_pod *c,
+		      const struct topo_pod *s)
+{
+	const struct lab_plan *p = &l->plan;
+	const char *sn = l->topo.nodes[s->node].name;
+	struct proxy_ask q = { .ip = s->ip };
+	struct gw_ask gq = { 0 };
+	char a[ADDR_STRLEN], g[ADDR_STRLEN], who[TOPO_LABEL_MAX + 8];
+
+	addr_fmt(s->ip, a);
+	addr_fmt(l->topo.nodes[c->node].gw, g);
+	if (netns_run(p->nodes[s->node].netns, proxy_here, &q) == 0 && q.found)
+		line(d, "node %s answers ARP for %s (pod %s/%s, a secondary IP of its ENI) by proxy: "
+		     "a proxy neighbour entry on its eth0", sn, a, s->ns, s->name);
+	else
+		line(d, "node %s holds no proxy neighbour entry for %s: nothing answers ARP for it",
+		     sn, a);
+	snprintf(who, sizeof(who), "node %s", sn);
+	route_line(d, who, p->nodes[s->node].netns, s->ip);
+	gq.ip = l->topo.nodes[c->node].gw;
+	if (netns_run(p->pods[pod_index(l, c)].netns, gw_here, &gq) == 0 && gq.n.has_mac)
+		line(d, "pods' gateway %s: link-local, held by nobody; in pod %s/%s %s it to "
+		     "%02x:%02x:%02x:%02x:%02x:%02x, the MAC of its host veth %s", g, c->ns, c->name,
+		     gq.n.state & NUD_PERMANENT ? "a static ARP entry maps" : "proxy ARP answered",
+		     gq.n.mac[0], gq.n.mac[1], gq.n.mac[2], gq.n.mac[3], gq.n.mac[4], gq.n.mac[5],
+		     p->pods[pod_index(l, c)].host_if);
+	else
+		line(d, "pods' gateway %s: pod %s/%s has no ARP entry for it", g, c->ns, c->name);
+	cmd(d, "the proxy neighbour entries: the pod addresses this node answers ARP for",
+	    "ip -n %s neigh show proxy", p->nodes[s->node].netns);
+	cmd(d, "after a trace, the client's node has learned the pod's address at the other "
+	    "node's MAC", "ip -n %s neigh show %s", p->nodes[c->node].netns, a);
+	cmd(d, "the pod's static ARP entry for its gateway", "ip -n %s neigh show %s",
+	    p->pods[pod_index(l, c)].netns, g);
+}
+
 static void build_cross(struct explain_doc *d, const struct lab *l)
 {
 	const struct topo_pod *c = client(l), *s;
@@ -487,6 +592,8 @@ static void build_cross(struct explain_doc *d, const struct lab *l)
 	if (l->topo.net.mode == TOPO_MODE_VXLAN)
 		cmd(d, "the VXLAN device and the peer VTEPs it knows",
 		    "bridge -n %s fdb show dev %s", l->plan.nodes[c->node].netns, LAB_VXLAN_NAME);
+	if (l->topo.net.mode == TOPO_MODE_VPC)
+		vpc_lines(d, l, c, s);
 	snprintf(src, sizeof(src), "%s/%s", c->ns, c->name);
 	snprintf(dst, sizeof(dst), "%s/%s", s->ns, s->name);
 	trace_it(d, src, dst, "");
@@ -625,10 +732,41 @@ static void build_egress(struct explain_doc *d, const struct lab *l)
 	trace_it(d, src, dst, "-p http");
 }
 
+/* "  path /api (Prefix) -> Service default/api port 80 -> endpoints
+ * 10.244.2.4:8080": what nginx's upstream holds, from the lab's endpoints. */
+static void ingress_path_line(struct explain_doc *d, const struct topo *t,
+			      const struct topo_ingress_path *p)
+{
+	const struct topo_service *s = &t->services[p->svc];
+	char eps[EXPLAIN_LINE / 2] = "", a[ADDR_STRLEN];
+	size_t n = 0, shown = 0;
+
+	for (size_t e = 0; e < s->nendpoints; e++) {
+		const struct topo_endpoint *ep = &s->endpoints[e];
+		int w;
+
+		if (!ep->port[p->svc_port])
+			continue;
+		w = snprintf(eps + n, sizeof(eps) - n, "%s%s:%u", shown ? ", " : "",
+			     addr_fmt(t->pods[ep->pod].ip, a), ep->port[p->svc_port]);
+		if (w < 0 || (size_t)w >= sizeof(eps) - n) {
+			eps[n] = '\0';		/* never a cut address */
+			snprintf(eps + n, sizeof(eps) - n, "%s...", shown ? ", " : "");
+			break;
+		}
+		n += (size_t)w;
+		shown++;
+	}
+	line(d, "  path %s (%s) -> Service %s/%s port %u -> nginx connects to %s", p->path,
+	     p->type == TOPO_PATH_EXACT ? "Exact" : "Prefix", s->ns, s->name,
+	     s->ports[p->svc_port].port, shown ? eps : "no endpoint: 503");
+}
+
 static void build_ingress(struct explain_doc *d, const struct lab *l)
 {
 	const struct topo_service *lb = topo_ingress_lb(&l->topo);
 	const struct topo_inet_host *client_host = NULL;
+	const struct topo_pod *ctl = NULL;
 	char a[ADDR_STRLEN], url[300], src[TOPO_LABEL_MAX + 16];
 
 	for (size_t i = 0; i < l->topo.nservices; i++) {
@@ -645,19 +783,34 @@ static void build_ingress(struct explain_doc *d, const struct lab *l)
 		line(d, "this lab has no Ingress behind a LoadBalancer, or no internet client");
 		return;
 	}
+	for (size_t i = 0; i < l->topo.npods && !ctl; i++)
+		for (size_t c = 0; c < l->topo.pods[i].ncontainers; c++)
+			if (l->topo.pods[i].containers[c].image == TOPO_IMAGE_NGINX)
+				ctl = &l->topo.pods[i];
 	for (size_t i = 0; i < l->topo.ningresses; i++)
-		for (size_t r = 0; r < l->topo.ingresses[i].nrules; r++)
+		for (size_t r = 0; r < l->topo.ingresses[i].nrules; r++) {
+			const struct topo_ingress_rule *rule = &l->topo.ingresses[i].rules[r];
+
 			line(d, "Ingress %s/%s: host %s%s", l->topo.ingresses[i].ns,
-			     l->topo.ingresses[i].name, l->topo.ingresses[i].rules[r].host,
-			     topo_ingress_tls(&l->topo, l->topo.ingresses[i].rules[r].host) ?
+			     l->topo.ingresses[i].name, rule->host, topo_ingress_tls(&l->topo, rule->host) ?
 			     " (TLS, signed by the lab CA)" : "");
+			for (size_t k = 0; k < rule->npaths; k++)
+				ingress_path_line(d, &l->topo, &rule->paths[k]);
+		}
+	line(d, "any other host or path: the default backend's 404");
 	line(d, "the lab CA: %s/%s/%s", LAB_RUN_DIR, l->name, LAB_CA_FILE);
 	snprintf(url, sizeof(url), "%s://%s/", topo_ingress_tls(&l->topo, l->topo.ingresses[0].rules[0].host)
 		 ? "https" : "http", l->topo.ingresses[0].rules[0].host);
 	cmd(d, "the load balancer's listeners and targets", "ip netns exec %s nft list table ip "
 	    "cloud-lb", l->plan.lb_netns);
-	cmd(d, "nginx's configuration, rendered from the Ingresses", "cat %s/%s/ingress/nginx.conf",
-	    LAB_RUN_DIR, l->name);
+	cmd(d, "nginx's configuration: an upstream per Service port, listing its endpoints",
+	    "cat %s/%s/ingress/nginx.conf", LAB_RUN_DIR, l->name);
+	cmd(d, "nginx's access log: upstream= is the endpoint pod it connected to",
+	    "tail %s/%s/ingress/access.log", LAB_RUN_DIR, l->name);
+	if (ctl)
+		cmd(d, "conntrack in the controller's node: its connections keep the pod address "
+		    "(no DNAT)", "ip netns exec %s conntrack -L -p tcp -s %s", l->plan.nodes[ctl->node].netns,
+		    addr_fmt(ctl->ip, a));
 	cmd(d, "from the internet, verified against the lab CA",
 	    "%s --lab %s exec internet/%s -- curl -s -m 3 --cacert %s/%s/%s %s", pp_self(), l->name,
 	    client_host->name, LAB_RUN_DIR, l->name, LAB_CA_FILE, url);

@@ -6,10 +6,23 @@
  * from 80 (308, ingress-nginx's ssl-redirect). Exact paths are `location =`;
  * a Prefix path matches by path element as Kubernetes defines it, so /foo
  * becomes `location = /foo` and `location /foo/` (never /foobar). Each
- * location proxies to the backend Service's ClusterIP, passes the client
- * address in X-Forwarded-For and names the Ingress rule that matched in
- * X-Podpath-Ingress (request and response). Anything else gets the default
- * backend's 404. */
+ * location passes the client address in X-Forwarded-For and names the
+ * Ingress rule that matched in X-Podpath-Ingress (request and response;
+ * the response also names the endpoint nginx used). Anything else gets the
+ * default backend's 404, and its X-Podpath-Ingress says no rule matched.
+ *
+ * Upstreams are the Service's endpoints, never its ClusterIP: ingress-nginx
+ * watches EndpointSlices and its Lua balancer connects to a pod IP and
+ * targetPort itself (for session affinity, retries on another endpoint and
+ * its load-balancing algorithms, and to spare a second NAT), so the
+ * controller's connection to the backend bypasses kube-proxy. Here one
+ * upstream block per Service port, named as ingress-nginx names them
+ * (NAMESPACE-SERVICE-PORT), lists the endpoints the lab's API objects
+ * select. A Service port without endpoints gets 503, as ingress-nginx
+ * answers. The endpoints are the API's, not kube-proxy's rules: a fault
+ * that breaks only kube-proxy's copy (break stale-endpoint,
+ * service-no-endpoints) leaves nginx's upstreams, and the Ingress path,
+ * working, as it would in a cluster. */
 #include <errno.h>
 #include <grp.h>
 #include <stdio.h>
@@ -34,10 +47,31 @@ static void path_norm(const char *p, char *buf, size_t len)
 	snprintf(buf, len, "%.*s", (int)n, p);
 }
 
+/* ingress-nginx's upstream name: NAMESPACE-SERVICE-PORT. Dashes are legal
+ * in both names, so "a-b"/"c" and "a"/"b-c" would share one, and nginx
+ * refuses a duplicate upstream: then the Service's index makes it unique. */
+static void upstream_name(const struct topo *t, size_t svc, size_t port, char *buf, size_t len)
+{
+	const struct topo_service *s = &t->services[svc];
+	size_t n = strlen(s->ns) + strlen(s->name);
+
+	snprintf(buf, len, "%s-%s-%u", s->ns, s->name, s->ports[port].port);
+	for (size_t i = 0; i < t->nservices; i++) {
+		const struct topo_service *o = &t->services[i];
+
+		if (i != svc && strlen(o->ns) + strlen(o->name) == n &&
+		    !strncmp(buf, o->ns, strlen(o->ns)) && buf[strlen(o->ns)] == '-' &&
+		    !strncmp(buf + strlen(o->ns) + 1, o->name, strlen(o->name))) {
+			snprintf(buf, len, "%s-%s-%u-%zu", s->ns, s->name, s->ports[port].port, svc);
+			return;
+		}
+	}
+}
+
 static void location_body(FILE *f, const struct topo *t, const struct route *r, const char *host)
 {
 	const struct topo_service *s = &t->services[r->p->svc];
-	char a[ADDR_STRLEN], rule[1024];
+	char up[2 * TOPO_LABEL_MAX + 32], rule[1024];
 
 	snprintf(rule, sizeof(rule), "%s/%s host=%s path=%s (%s) -> %s/%s:%u", r->g->ns, r->g->name,
 		 host, r->p->path, r->p->type == TOPO_PATH_EXACT ? "Exact" : "Prefix", s->ns, s->name,
@@ -48,10 +82,73 @@ static void location_body(FILE *f, const struct topo *t, const struct route *r, 
 		"\t\t\tproxy_set_header X-Real-IP $remote_addr;\n"
 		"\t\t\tproxy_set_header X-Forwarded-Proto $scheme;\n"
 		"\t\t\tproxy_set_header X-Forwarded-Host $host;\n"
-		"\t\t\tproxy_set_header X-Podpath-Ingress \"%s\";\n"
-		"\t\t\tadd_header X-Podpath-Ingress \"%s\" always;\n"
-		"\t\t\tproxy_pass http://%s:%u;\n", rule, rule, addr_fmt(s->cluster_ip, a),
-		s->ports[r->p->svc_port].port);
+		"\t\t\tproxy_set_header X-Podpath-Ingress \"%s\";\n", rule);
+	if (!topo_svc_port_endpoints(s, r->p->svc_port)) {
+		/* ingress-nginx's answer for a backend without endpoints. */
+		fprintf(f, "\t\t\tadd_header X-Podpath-Ingress \"%s: no endpoints\" always;\n"
+			"\t\t\treturn 503;\n", rule);
+		return;
+	}
+	upstream_name(t, r->p->svc, r->p->svc_port, up, sizeof(up));
+	fprintf(f, "\t\t\tadd_header X-Podpath-Ingress \"%s endpoint=$upstream_addr\" always;\n"
+		"\t\t\tproxy_pass http://%s;\n", rule, up);
+}
+
+/* Is (svc, port) the backend of an Ingress path before Ingress i, rule r,
+ * path k? Each upstream block is written once. */
+static bool backend_seen(const struct topo *t, size_t i, size_t r, size_t k)
+{
+	const struct topo_ingress_path *p = &t->ingresses[i].rules[r].paths[k];
+
+	for (size_t i2 = 0; i2 <= i; i2++)
+		for (size_t r2 = 0; r2 < t->ingresses[i2].nrules && (i2 < i || r2 <= r); r2++)
+			for (size_t k2 = 0; k2 < t->ingresses[i2].rules[r2].npaths; k2++) {
+				const struct topo_ingress_path *q = &t->ingresses[i2].rules[r2].paths[k2];
+
+				if (i2 == i && r2 == r && k2 >= k)
+					break;
+				if (q->svc == p->svc && q->svc_port == p->svc_port)
+					return true;
+			}
+	return false;
+}
+
+/* One upstream per backend Service port: its endpoints' pod IPs and target
+ * ports, as ingress-nginx's balancer gets them from the EndpointSlices. */
+static void upstreams(FILE *f, const struct topo *t)
+{
+	for (size_t i = 0; i < t->ningresses; i++)
+		for (size_t r = 0; r < t->ingresses[i].nrules; r++)
+			for (size_t k = 0; k < t->ingresses[i].rules[r].npaths; k++) {
+				const struct topo_ingress_path *p = &t->ingresses[i].rules[r].paths[k];
+				const struct topo_service *s = &t->services[p->svc];
+				char up[2 * TOPO_LABEL_MAX + 32], a[ADDR_STRLEN];
+
+				if (backend_seen(t, i, r, k) || !topo_svc_port_endpoints(s, p->svc_port))
+					continue;
+				upstream_name(t, p->svc, p->svc_port, up, sizeof(up));
+				fprintf(f, "\t# Service %s/%s port %u: its endpoints, not its ClusterIP\n"
+					"\tupstream %s {\n", s->ns, s->name, s->ports[p->svc_port].port, up);
+				for (size_t e = 0; e < s->nendpoints; e++) {
+					const struct topo_endpoint *ep = &s->endpoints[e];
+					const struct topo_pod *pod = &t->pods[ep->pod];
+
+					if (ep->port[p->svc_port])
+						fprintf(f, "\t\tserver %s:%u;\t# pod %s/%s\n",
+							addr_fmt(pod->ip, a), ep->port[p->svc_port],
+							pod->ns, pod->name);
+				}
+				fprintf(f, "\t}\n");
+			}
+}
+
+/* The default backend's 404, and the header that says why it answered:
+ * no Ingress rule matched the host, or none of the host's paths. */
+static void default_backend(FILE *f, const char *open, const char *what, const char *close)
+{
+	fprintf(f, "%s\t\t\tadd_header X-Podpath-Ingress \"" LAB_INGRESS_DEFAULT_BACKEND
+		"no Ingress rule matched %s\" always;\n"
+		"\t\t\treturn 404 \"default backend - 404\\n\";\n%s", open, what, close);
 }
 
 /* location [= ]PATH { ... } for route rt. */
@@ -113,7 +210,7 @@ static void host_locations(FILE *f, const struct topo *t, const char *host)
 			}
 		}
 	if (!root)
-		fprintf(f, "\t\tlocation / {\n\t\t\treturn 404 \"default backend - 404\\n\";\n\t\t}\n");
+		default_backend(f, "\t\tlocation / {\n", "host $host path $uri", "\t\t}\n");
 }
 
 /* Each host once, in the order the Ingresses name them. */
@@ -168,10 +265,11 @@ static void conf_write(FILE *f, const struct lab *l, const char *dir, const char
 		"\tssl_certificate %s/tls.crt;\n\tssl_certificate_key %s/tls.key;\n"
 		"\tproxy_http_version 1.1;\n"
 		"\t# The default backend: hosts no Ingress names.\n"
-		"\tserver {\n\t\tlisten %d default_server;\n\t\tlisten %d ssl default_server;\n"
-		"\t\treturn 404 \"default backend - 404\\n\";\n\t}\n",
+		"\tserver {\n\t\tlisten %d default_server;\n\t\tlisten %d ssl default_server;\n",
 		l->name, LAB_RUN_USER, group, NGINX_NAMES_BUCKET, names_hash_max(t), dir, dir, dir, dir, dir, dir, dir, dir,
 		TOPO_HTTP_PORT, TOPO_HTTPS_PORT);
+	default_backend(f, "\t\tlocation / {\n", "host $host", "\t\t}\n\t}\n");
+	upstreams(f, t);
 	for (size_t i = 0; i < t->ningresses; i++)
 		for (size_t r = 0; r < t->ingresses[i].nrules; r++) {
 			const char *host = t->ingresses[i].rules[r].host;

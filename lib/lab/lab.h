@@ -17,6 +17,11 @@
 #define LAB_RUN_DIR "/run/podpath"
 #define LAB_DEFAULT_NAME "podpath"
 #define LAB_CA_FILE "ca.pem"	/* the lab's CA: trust it to verify the ingress's TLS */
+/* How nginx's X-Podpath-Ingress response header starts when no Ingress rule
+ * matched and the default backend answered (ingress.c writes it, trace
+ * reads it); the rest says what did not match: "no Ingress rule matched
+ * host H[ path P]". */
+#define LAB_INGRESS_DEFAULT_BACKEND "default backend: "
 /* The temporary nftables table a trace arms in every namespace it watches
  * ("podpath-trace-<tag>"): an observer, not part of the lab (check skips it). */
 #define LAB_TRACE_TABLE_PREFIX "podpath-trace-"

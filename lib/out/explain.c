@@ -124,12 +124,11 @@ json_t *out_explain_json(const struct explain_doc *d, const char *lab)
 	return o;
 }
 
-void out_explain_live(FILE *f, const struct trace *t, bool color)
+static void live_hops(FILE *f, const struct trace *t)
 {
 	char s[EXPLAIN_SENTENCE_MAX];
 	bool reply = false;
 
-	heading(f, "Live: a real probe, hop by hop", color);
 	for (size_t i = 0; i < t->nhops; i++) {
 		if (t->hops[i].reply && !reply) {
 			fprintf(f, "  and back:\n");
@@ -138,25 +137,70 @@ void out_explain_live(FILE *f, const struct trace *t, bool color)
 		explain_hop_sentence(t, i, s, sizeof(s));
 		fprintf(f, "  %2zu. %s\n", i + 1, s);
 	}
+}
+
+/* Did connection 2 go to its destination untranslated (no Service's DNAT
+ * on any hop)? Then kube-proxy took no part in it. */
+static bool upstream_direct(const struct trace *u)
+{
+	for (size_t i = 0; i < u->nhops; i++)
+		if (u->hops[i].svc.named)
+			return false;
+	return true;
+}
+
+void out_explain_live(FILE *f, const struct trace *t, bool color)
+{
+	heading(f, "Live: a real probe, hop by hop", color);
 	if (t->upstream)
-		fprintf(f, "  then nginx opens its own connection to the Service (%zu more hops: "
-			"podpath trace shows them)\n", t->upstream->nhops);
+		fprintf(f, "  connection 1, the client's to the ingress controller:\n");
+	live_hops(f, t);
+	if (t->upstream) {
+		const struct trace *u = t->upstream;
+		char a[ADDR_STRLEN], b[ADDR_STRLEN];
+
+		fprintf(f, "  connection 2: nginx ends connection 1 and opens its own, %s:%u > %s:%u, to "
+			"%s%s%s:\n", addr_fmt(u->probe.saddr, a), u->probe.sport,
+			addr_fmt(u->probe.daddr, b), u->probe.dport,
+			upstream_direct(u) ? "endpoint pod " : "", u->dst.label,
+			upstream_direct(u) ? ", picked by nginx itself (kube-proxy is bypassed)" : "");
+		live_hops(f, u);
+	}
 	fprintf(f, "  verdict: %s: %s\n", trace_verdict_name(t->verdict), t->reason);
+}
+
+static json_t *live_hops_json(const struct trace *t)
+{
+	json_t *hops = json_array();
+	char s[EXPLAIN_SENTENCE_MAX], a[ADDR_STRLEN], b[ADDR_STRLEN];
+
+	for (size_t i = 0; hops && i < t->nhops; i++) {
+		const struct capture_pkt *k = t->hops[i].pkt;
+
+		explain_hop_sentence(t, i, s, sizeof(s));
+		json_array_append_new(hops, json_pack("{s:i, s:s, s:s, s:{s:s, s:s, s:i, s:i}}", "hop",
+						      (int)i + 1, "direction",
+						      t->hops[i].reply ? "reply" : "request",
+						      "sentence", s, "packet", "src", addr_fmt(k->saddr, a),
+						      "dst", addr_fmt(k->daddr, b), "sport", k->sport,
+						      "dport", k->dport));
+	}
+	return hops;
 }
 
 json_t *out_explain_live_json(const struct trace *t)
 {
-	json_t *hops = json_array();
-	char s[EXPLAIN_SENTENCE_MAX];
+	json_t *o = json_pack("{s:o, s:{s:s, s:s}}", "hops", live_hops_json(t), "verdict", "result",
+			      trace_verdict_name(t->verdict), "reason", t->reason);
 
-	for (size_t i = 0; hops && i < t->nhops; i++) {
-		explain_hop_sentence(t, i, s, sizeof(s));
-		json_array_append_new(hops, json_pack("{s:i, s:s, s:s}", "hop", (int)i + 1, "direction",
-						      t->hops[i].reply ? "reply" : "request",
-						      "sentence", s));
-	}
-	return json_pack("{s:o, s:{s:s, s:s}}", "hops", hops, "verdict", "result",
-			 trace_verdict_name(t->verdict), "reason", t->reason);
+	/* Behind the ingress: nginx's own connection, hop by hop too. */
+	if (o && t->upstream)
+		json_object_set_new(o, "upstream", json_pack("{s:s, s:b, s:o}", "to",
+							     t->upstream->dst.label,
+							     "kube_proxy_bypassed",
+							     upstream_direct(t->upstream), "hops",
+							     live_hops_json(t->upstream)));
+	return o;
 }
 
 /* ---- explain summary: the table ---- */

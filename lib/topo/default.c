@@ -1,7 +1,10 @@
 /* topo_from_default: the lab podpath builds when no -f is given. It is a
  * document in the user schema, read by the same parser, so that the default
  * can never hold something a user's file could not. Addresses are left to
- * IPAM, which also lets --network vpc reuse it unchanged. */
+ * IPAM, which also lets --network vpc reuse it unchanged. Pod default/api-1
+ * and Service default/api come last, so that the older objects keep their
+ * addresses; they show the Ingress's path routing: /api goes to api, the
+ * rest of web.example.test to web. */
 #include "topo/topo_int.h"
 
 static const char default_topology[] =
@@ -49,7 +52,12 @@ static const char default_topology[] =
 	"      \"containers\": [\n"
 	"        { \"name\": \"controller\", \"image\": \"nginx\", \"ports\": [\n"
 	"          { \"name\": \"http\", \"containerPort\": 80, \"protocol\": \"TCP\" },\n"
-	"          { \"name\": \"https\", \"containerPort\": 443, \"protocol\": \"TCP\" } ] } ] }\n"
+	"          { \"name\": \"https\", \"containerPort\": 443, \"protocol\": \"TCP\" } ] } ] },\n"
+	"    { \"namespace\": \"default\", \"name\": \"api-1\", \"node\": \"node-2\",\n"
+	"      \"labels\": { \"app\": \"api\" },\n"
+	"      \"containers\": [\n"
+	"        { \"name\": \"api\", \"ports\": [\n"
+	"          { \"name\": \"http\", \"containerPort\": 8080, \"protocol\": \"TCP\" } ] } ] }\n"
 	"  ],\n"
 	"  \"services\": [\n"
 	"    { \"namespace\": \"default\", \"name\": \"web\", \"type\": \"ClusterIP\",\n"
@@ -69,6 +77,10 @@ static const char default_topology[] =
 	"      \"ports\": [ { \"name\": \"http\", \"port\": 80, \"targetPort\": \"http\","
 	" \"protocol\": \"TCP\" },\n"
 	"                 { \"name\": \"https\", \"port\": 443, \"targetPort\": \"https\","
+	" \"protocol\": \"TCP\" } ] },\n"
+	"    { \"namespace\": \"default\", \"name\": \"api\", \"type\": \"ClusterIP\",\n"
+	"      \"selector\": { \"app\": \"api\" },\n"
+	"      \"ports\": [ { \"name\": \"http\", \"port\": 80, \"targetPort\": \"http\","
 	" \"protocol\": \"TCP\" } ] }\n"
 	"  ],\n"
 	"  \"ingresses\": [\n"
@@ -76,7 +88,9 @@ static const char default_topology[] =
 	"      \"tls\": [ { \"hosts\": [ \"web.example.test\" ] } ],\n"
 	"      \"rules\": [ { \"host\": \"web.example.test\", \"http\": { \"paths\": [\n"
 	"        { \"path\": \"/\", \"pathType\": \"Prefix\",\n"
-	"          \"backend\": { \"service\": { \"name\": \"web\", \"port\": { \"number\": 80 } } } }"
+	"          \"backend\": { \"service\": { \"name\": \"web\", \"port\": { \"number\": 80 } } } },\n"
+	"        { \"path\": \"/api\", \"pathType\": \"Prefix\",\n"
+	"          \"backend\": { \"service\": { \"name\": \"api\", \"port\": { \"number\": 80 } } } }"
 	" ] } } ] }\n"
 	"  ]\n"
 	"}\n";

@@ -356,6 +356,7 @@ static int hops_build(struct trace *t)
 			   sizeof(t->hops[h].change));
 		trace_service_hop(t, prev, &t->hops[h]);
 		why_fmt(t, h, t->hops[h].why, sizeof(t->hops[h].why));
+		trace_vpc_why(t, h, t->hops[h].why, sizeof(t->hops[h].why));
 		if (!t->hops[h].reply)
 			t->last_hop = (ssize_t)h;
 	}

@@ -110,5 +110,9 @@ bool trace_is_proxy_pod(const struct lab *l, size_t pod);
 /* After t's own correlation: when the probe ended at an ingress controller,
  * trace the connection it opened to the backend into t->upstream (upstream.c). */
 int trace_upstream(struct trace *t, struct pp_err *e);
+/* vpc networking: append to hop h's why (buf) what the kernel says of the
+ * pod's link-local gateway, the ENI's secondary IP answered by proxy ARP,
+ * the per-pod /32 route, the VPC switching the frame (vpc.c). */
+void trace_vpc_why(const struct trace *t, size_t h, char *buf, size_t len);
 
 #endif

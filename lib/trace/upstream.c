@@ -1,8 +1,11 @@
 /* upstream — behind the ingress controller a request travels in a second
- * TCP connection: nginx (in its pod) opens one to the backend Service's
- * ClusterIP, and kube-proxy takes it to a pod. It is found in the same
- * captures as the first connection and traced like it, so both
- * connections, and how one leads to the other, are shown.
+ * TCP connection: nginx (in its pod) opens one straight to an endpoint pod
+ * of the backend Service (its IP and targetPort, as ingress-nginx's
+ * balancer does: lab/ingress.c), so kube-proxy's DNAT takes no part. It is
+ * found in the same captures as the first connection and traced like it,
+ * so both connections, and how one leads to the other, are shown; the
+ * Service and the endpoint are named from the lab's Ingresses, and
+ * "bypassed" is said only when no hop of the connection was DNATed.
  *
  * Which of nginx's connections carried the probe's request? Other clients
  * (another trace at the same time) make nginx open others, so "the first
@@ -171,6 +174,53 @@ out:
 	return ret;
 }
 
+/* The Ingress backend (Service s, port k) that has endpoint ip:port; false
+ * if none. */
+static bool backend_of(const struct topo *t, uint32_t ip, uint16_t port, size_t *s, size_t *k,
+		       size_t *pod)
+{
+	for (size_t i = 0; i < t->ningresses; i++)
+		for (size_t r = 0; r < t->ingresses[i].nrules; r++)
+			for (size_t p = 0; p < t->ingresses[i].rules[r].npaths; p++) {
+				const struct topo_ingress_path *ip_ = &t->ingresses[i].rules[r].paths[p];
+				const struct topo_service *sv = &t->services[ip_->svc];
+
+				for (size_t e = 0; e < sv->nendpoints; e++)
+					if (t->pods[sv->endpoints[e].pod].ip == ip &&
+					    sv->endpoints[e].port[ip_->svc_port] == port) {
+						*s = ip_->svc;
+						*k = ip_->svc_port;
+						*pod = sv->endpoints[e].pod;
+						return true;
+					}
+			}
+	return false;
+}
+
+/* Say, after the Ingress rule nginx named, which endpoint of which Service
+ * connection 2 went to, and that kube-proxy was bypassed: when the lab's
+ * Ingresses have that endpoint and no hop of u shows a Service's DNAT. */
+static void name_endpoint(struct trace *t, const struct trace *u)
+{
+	const struct topo *tp = &t->lab->topo;
+	const struct topo_service *s;
+	const struct topo_pod *p;
+	size_t si, k, pod, n = strlen(t->res.via);
+	char a[ADDR_STRLEN];
+
+	for (size_t h = 0; h < u->nhops; h++)
+		if (u->hops[h].svc.named)
+			return;
+	if (!backend_of(tp, u->probe.daddr, u->probe.dport, &si, &k, &pod))
+		return;
+	s = &tp->services[si];
+	p = &tp->pods[pod];
+	snprintf(t->res.via + n, sizeof(t->res.via) - n, "%s(connection 2 went straight to endpoint "
+		 "pod %s/%s %s:%u of Service %s/%s port %u, bypassing kube-proxy: ingress-nginx "
+		 "balances over the endpoints itself)", n ? " " : "", p->ns, p->name,
+		 addr_fmt(p->ip, a), u->probe.dport, s->ns, s->name, s->ports[k].port);
+}
+
 int trace_upstream(struct trace *t, struct pp_err *e)
 {
 	const struct capture_pkt *syn = NULL;
@@ -251,5 +301,6 @@ int trace_upstream(struct trace *t, struct pp_err *e)
 	first = t->hops[0].pkt->ts_ns;
 	for (size_t h = 0; h < u->nhops; h++)
 		u->hops[h].dt_ns = u->hops[h].pkt->ts_ns - first;
+	name_endpoint(t, u);
 	return 0;
 }

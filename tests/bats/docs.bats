@@ -101,11 +101,11 @@ options_of() { "$PODPATH" help "$1" | grep -o -- '--[a-z][a-z-]*' | sort -u; }
 	lab_cleanup $lab
 	"$PODPATH" --lab $lab setup >/dev/null
 	PATH="$ROOT:$PATH"
-	want="default/client default/web-1 default/web-2 kube-system/coredns ingress-nginx/controller node/node-1 node/node-2 internet/example.com internet/laptop internet/dns "
+	want="default/client default/web-1 default/web-2 kube-system/coredns ingress-nginx/controller default/api-1 node/node-1 node/node-2 internet/example.com internet/laptop internet/dns "
 	got=$(bash -c "source $ROOT/completions/podpath.bash 2>/dev/null; _podpath_objects --lab $lab" | tr '\n' ' ')
 	got_fish=$(fish -c "source $ROOT/completions/podpath.fish; function podpath; command podpath --lab $lab \$argv; end; __podpath_objects" | tr '\n' ' ')
 	# Services are offered where a destination goes, from the lab --lab names
-	want_svc="svc/default/web svc/ingress-nginx/ingress-nginx-controller svc/kube-system/kube-dns "
+	want_svc="svc/default/api svc/default/web svc/ingress-nginx/ingress-nginx-controller svc/kube-system/kube-dns "
 	got_svc=$(bash -c "source $ROOT/completions/podpath.bash 2>/dev/null; _podpath_services --lab $lab" | sort | tr '\n' ' ')
 	got_svc_fish=$(fish -c "source $ROOT/completions/podpath.fish; complete -C 'podpath --lab $lab trace default/client svc/'" | sort | tr '\n' ' ')
 	got_none_fish=$(fish -c "source $ROOT/completions/podpath.fish; complete -C 'podpath --lab no-such-lab trace default/client svc/'")

@@ -122,7 +122,7 @@ uids() { awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$1/status"; }
 
 	# Responders, nginx's worker and dnsmasq: no uid of theirs is 0.
 	resp=$(pgrep -f -- "^podpath-responder --lab $LAB ")
-	[ "$(wc -w <<<"$resp")" -eq 5 ]	# client, web-1 (two), web-2, example.com
+	[ "$(wc -w <<<"$resp")" -eq 6 ]	# client, web-1 (two), web-2, api-1, example.com
 	ctl=${LAB}_pod_ingress-nginx_controller
 	workers=$(ip netns pids $ctl | xargs -r ps -o pid=,args= -p | awk '/nginx: worker/ { print $1 }')
 	masters=$(ip netns pids $ctl | xargs -r ps -o pid=,args= -p | awk '/nginx: master/ { print $1 }')

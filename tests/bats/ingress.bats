@@ -60,7 +60,7 @@ lb_ip() {
 	[ "$(route /other)" = pod=default/web-1 ]
 	# The response names the rule that matched.
 	run lcurl -D- -o /dev/null https://shop.example.test/api/v1
-	[[ "$output" == *"X-Podpath-Ingress: default/shop host=shop.example.test path=/api (Prefix) -> default/api:8000"* ]]
+	[[ "$output" == *"X-Podpath-Ingress: default/shop host=shop.example.test path=/api (Prefix) -> default/api:8000 endpoint=$(pod_ip "${LAB}_pod_default_api-1"):8080"* ]]
 }
 
 @test "TLS: verified against the lab CA, refused without it; HTTP is redirected" {
@@ -112,7 +112,7 @@ lb_ip() {
 	[ -z "$(lab_leftovers pp-bats-ingress-bad)" ]
 }
 
-@test "trace https through the ingress: TLS verified, the rule named, nginx's own connection to the Service" {
+@test "trace https through the ingress: TLS verified, the rule named, nginx's own connection to the endpoint pod" {
 	run pp -j trace internet/laptop https://shop.example.test/api/v1 --timeout 3
 	[ "$status" -eq 0 ]
 	out=$output
@@ -122,16 +122,24 @@ lb_ip() {
 	jq -e '.proxy == "ingress-nginx/controller"' <<<"$out"
 	# Connection 1 ends at the controller pod (after the LB's and kube-proxy's DNATs) ...
 	jq -e 'any(.hops[]; .place == "pod ingress-nginx/controller" and .direction == "request" and .packet.dport == 443)' <<<"$out"
-	# ... connection 2 leaves it for Service default/api, which kube-proxy sends to api-1.
+	# ... connection 2 leaves it straight for api-1's address and targetPort
+	# (ingress-nginx's balancer), naming the Service and the endpoint.
 	ctrl=$(pod_ip "${LAB}_pod_ingress-nginx_controller")
-	api=$(ip netns exec "${LAB}_node_node-1" nft list map ip kube-proxy service-ips |
-		grep -o '[0-9.]* \. tcp \. 8000' | awk '{print $1}')
-	jq -e --arg c "$ctrl" --arg a "$api" '.upstream.hops[0] | .packet.src == $c and .packet.dst == $a and .packet.dport == 8000' <<<"$out"
-	jq -e 'any(.upstream.hops[]; .service.endpoint.pod == "api-1")' <<<"$out"
-	# The kernel saw that connection: conntrack on the controller's node holds it, DNATed to api-1.
+	api1=$(pod_ip "${LAB}_pod_default_api-1")
+	jq -e --arg c "$ctrl" --arg a "$api1" '.upstream.hops[0] | .packet.src == $c and .packet.dst == $a and .packet.dport == 8080' <<<"$out"
+	jq -e '.upstream.dst.name == "default/api-1:8080"' <<<"$out"
+	jq -e --arg a "$api1" '.verdict.ingress_rule | contains("endpoint=\($a):8080") and contains("Service default/api port 8000, bypassing kube-proxy")' <<<"$out"
+	# No kube-proxy DNAT on it: no hop names a Service, and the kernel's
+	# conntrack on the controller's node holds it untranslated.
+	jq -e '[.upstream.hops[] | select(.service != null)] | length == 0' <<<"$out"
 	sport=$(jq -r '.upstream.hops[0].packet.sport' <<<"$out")
-	ip netns exec "${LAB}_node_node-1" conntrack -L -p tcp --sport "$sport" -s "$ctrl" 2>/dev/null |
-		grep -q "src=$(pod_ip "${LAB}_pod_default_api-1") "
+	ct=$(ip netns exec "${LAB}_node_node-1" conntrack -L -p tcp --sport "$sport" -s "$ctrl" 2>/dev/null)
+	echo "conntrack: $ct"
+	[[ "$ct" == *"dst=$api1 sport=$sport dport=8080"*"src=$api1 dst=$ctrl sport=8080 dport=$sport"* ]]
+	svc=$(ip netns exec "${LAB}_node_node-1" nft list map ip kube-proxy service-ips |
+		grep -o '[0-9.]* \. tcp \. 8000' | awk '{print $1}')
+	[ -n "$svc" ]
+	[[ "$ct" != *"$svc"* ]]
 }
 
 @test "trace https to a name the certificate does not hold, or to a plain HTTP port: tls-failed, exit 1, no request sent (curl agrees)" {

@@ -51,11 +51,11 @@ root_snapshot() {
 	run pp status
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"5/5 pods ready"* ]]
+	[[ "$output" == *"6/6 pods ready"* ]]
 	[[ "$output" == *"node-1"*"172.18.0.2"*"10.244.1.0/24"*"${LAB}_node_node-1"* ]]
 	run pp -j status
 	[ "$status" -eq 0 ]
-	jq -e '.schema == 1 and .network.mode == "routed" and (.pods | length) == 5' <<<"$output"
+	jq -e '.schema == 1 and .network.mode == "routed" and (.pods | length) == 6' <<<"$output"
 	# Every pid it reports is a live process inside that pod's namespace.
 	for row in $(jq -r '.pods[] | .netns as $n | .containers[] | "\($n):\(.pid):\(.health)"' <<<"$output"); do
 		IFS=: read -r ns pid health <<<"$row"

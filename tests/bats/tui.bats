@@ -183,7 +183,8 @@ tui_quit() {
 	screen
 	screen | grep -q "ingress: trace internet/laptop -> web.example.test, hop 1 of"
 	tmux send-keys -t ppt-tui-tests c
-	see "ingress: trace ingress-nginx/controller -> 10.96.0.1:80, hop 1 of"
+	# connection 2 goes straight to an endpoint pod of default/web (ingress-nginx's way)
+	see "ingress: trace ingress-nginx/controller -> default/web-"
 	screen
 	screen | grep -q "pod ingress-nginx/controller, eth0 (leaving)"
 	tmux send-keys -t ppt-tui-tests c

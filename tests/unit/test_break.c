@@ -127,7 +127,7 @@ static void test_break_policy_targets(void)
 		lab_break_trace(&l, f, &t, trace, sizeof(trace));
 		CHECK_EQ_STR(trace, "trace default/web-2 default/client");
 	}
-	CHECK_EQ_INT(lab_break_targets(&l, f, NULL, 0), 3);	/* client, coredns, controller */
+	CHECK_EQ_INT(lab_break_targets(&l, f, NULL, 0), 4);	/* client, coredns, controller, api-1 */
 out:
 	lab_free(&l);
 }
@@ -202,12 +202,12 @@ static void test_break_targets(void)
 
 	if (!CHECK(lab_make(&l, TOPO_MODE_ROUTED) == 0))
 		return;
-	/* the pods with a responder serving TCP: web-1, web-2 (client serves nothing) */
-	CHECK_EQ_INT(lab_break_targets(&l, lab_break_find("no-listener"), t, 64), 2);
+	/* the pods with a responder serving TCP: web-1, web-2, api-1 (client serves nothing) */
+	CHECK_EQ_INT(lab_break_targets(&l, lab_break_find("no-listener"), t, 64), 3);
 	CHECK_EQ_INT(lab_break_targets(&l, lab_break_find("dns-down"), t, 64), 1);
 	CHECK_EQ_STR(t[0].label, "kube-system/coredns");
-	/* coredns (kube-dns, both ports) and the ingress controller */
-	CHECK_EQ_INT(lab_break_targets(&l, lab_break_find("hairpin-off"), t, 64), 2);
+	/* the sole endpoints: coredns (kube-dns, both ports), the ingress controller, api-1 */
+	CHECK_EQ_INT(lab_break_targets(&l, lab_break_find("hairpin-off"), t, 64), 3);
 	CHECK_EQ_INT(lab_break_targets(&l, lab_break_find("mtu-mismatch"), t, 64), 1);
 	CHECK_EQ_STR(t[0].label, "node/node-1");
 	CHECK_EQ_INT(lab_break_targets(&l, lab_break_find("rp-filter-strict"), t, 64), 1);

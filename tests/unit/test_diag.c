@@ -108,6 +108,24 @@ static void test_delivered(void)
 	release(&t);
 }
 
+/* Through the ingress, nginx's default backend answered: delivered, but the
+ * reason says no Ingress rule matched (nginx's header), not the page. */
+static void test_default_backend(void)
+{
+	struct trace t;
+
+	fixture(&t, NULL, 0);
+	t.res.outcome = PROBE_OK;
+	t.res.http_status = 404;
+	strcpy(t.res.answer, "HTTP 404 Not Found");
+	strcpy(t.res.via, LAB_INGRESS_DEFAULT_BACKEND "no Ingress rule matched host x.test");
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(trace_verdict_name(t.verdict), "delivered");
+	CHECK_EQ_STR(t.cause, "default-backend");
+	CHECK_EQ_STR(t.reason, "no Ingress rule matched host x.test: the default backend answered 404");
+	release(&t);
+}
+
 static void test_timeout_names_last_hop(void)
 {
 	struct trace t;
@@ -766,6 +784,7 @@ static void test_table(void)
 int main(void)
 {
 	RUN(test_delivered);
+	RUN(test_default_backend);
 	RUN(test_timeout_names_last_hop);
 	RUN(test_forwarding_off);
 	RUN(test_kernel_drop_unexplained);

@@ -415,7 +415,7 @@ static void test_default(void)
 		return;
 	CHECK(t.net.mode == TOPO_MODE_ROUTED);
 	CHECK_EQ_INT(t.nnodes, 2);
-	CHECK_EQ_INT(t.npods, 5);
+	CHECK_EQ_INT(t.npods, 6);
 	/* Addresses are IPAM's job, so --network can still change the mode. */
 	CHECK(t.nodes[0].ip == 0 && t.nodes[0].pod_cidr.len == 0 && t.pods[0].ip == 0);
 	if (!CHECKF(topo_resolve(&t, &err) == 0, "%s %s", err.path, err.msg))
@@ -436,7 +436,7 @@ static void test_default(void)
 	CHECK_EQ_INT(t.nodes[0].gw, ip("10.244.1.1"));
 	CHECK_EQ_INT(t.nodes[1].gw, ip("10.244.2.1"));
 	CHECK_EQ_INT(t.nodes[0].npods, 3);
-	CHECK_EQ_INT(t.nodes[1].npods, 2);
+	CHECK_EQ_INT(t.nodes[1].npods, 3);
 
 	p = topo_pod_find(&t, NULL, "client");
 	if (CHECK(p != NULL)) {
@@ -474,7 +474,7 @@ static void test_default(void)
 	CHECK(topo_pod_find(&t, "kube-system", "web-1") == NULL);
 	CHECK(topo_pod_find(&t, NULL, "nope") == NULL);
 
-	CHECK_EQ_INT(t.nservices, 3);
+	CHECK_EQ_INT(t.nservices, 4);
 	/* The ingress controller: nginx behind a Local LoadBalancer, and the
 	 * Ingress for web.example.test over TLS to Service default/web. */
 	p = topo_pod_find(&t, "ingress-nginx", "controller");
@@ -484,12 +484,21 @@ static void test_default(void)
 	if (CHECK(sv != NULL))
 		CHECK(!strcmp(sv->name, "ingress-nginx-controller") && sv->ext_local &&
 		      sv->lb_ip == ip("198.51.100.4"));
+	/* Path routing: / to web, /api to api (its own pod, on node-2). */
 	if (CHECK(t.ningresses == 1 && t.ingresses[0].nrules == 1 &&
-		  t.ingresses[0].rules[0].npaths == 1)) {
+		  t.ingresses[0].rules[0].npaths == 2)) {
 		CHECK_EQ_STR(t.ingresses[0].rules[0].host, "web.example.test");
 		CHECK(topo_ingress_tls(&t, "web.example.test") && !topo_ingress_tls(&t, "x.test"));
 		CHECK_EQ_INT(t.ingresses[0].rules[0].paths[0].svc, 0);
+		CHECK_EQ_STR(t.ingresses[0].rules[0].paths[1].path, "/api");
+		CHECK_EQ_INT(t.ingresses[0].rules[0].paths[1].svc, 3);
 	}
+	sv = topo_service_find(&t, "default", "api");
+	if (CHECK(sv != NULL))
+		CHECK(sv->cluster_ip == ip("10.96.0.3") && sv->nendpoints == 1 &&
+		      !strcmp(t.pods[sv->endpoints[0].pod].name, "api-1") &&
+		      t.pods[sv->endpoints[0].pod].ip == ip("10.244.2.4") &&
+		      sv->endpoints[0].port[0] == 8080);
 	/* kube-dns, not given an address, gets the one resolv.conf names. */
 	sv = topo_service_find(&t, "kube-system", "kube-dns");
 	if (CHECK(sv != NULL))
@@ -545,7 +554,7 @@ static void test_default_modes(void)
 		CHECK_EQ_INT(t.pods[1].ip, ip("172.18.0.129"));
 		CHECK_EQ_INT(t.pods[2].ip, ip("172.18.0.130"));
 		/* Services do not depend on the mode. */
-		CHECK(t.nservices == 3 && t.services[0].cluster_ip == ip("10.96.0.1") &&
+		CHECK(t.nservices == 4 && t.services[0].cluster_ip == ip("10.96.0.1") &&
 		      t.services[0].nendpoints == 2);
 		check_addresses(&t, "default vpc");
 		check_roundtrip(&t, "default vpc");
