@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "explain/explain.h"
+#include "explain/summary.h"
 #include <linux/netfilter.h>
 
 #include "netns/netns.h"
@@ -1148,6 +1149,14 @@ static void build_summary(struct explain_doc *d, const struct lab *l)
 	     "hosts", l->name, topo_mode_name(l->topo.net.mode),
 	     topo_proxy_mode_name(l->topo.net.proxy_mode), l->topo.nservices, l->topo.ningresses,
 	     l->topo.inet.nhosts);
+	/* The article's table, a row per line, so the TUI's summary topic
+	 * shows it too (the text command lays it out as columns). */
+	struct explain_summary_row rows[EXPLAIN_SUMMARY_ROWS];
+	size_t n = explain_summary(l, rows);
+
+	for (size_t r = 0; r < n; r++)
+		line(d, "%s: %s; in this lab: %s (explain %s)", rows[r].scenario, rows[r].mechanism,
+		     rows[r].lab, rows[r].topic);
 	cmd(d, "each layer in depth", "%s explain --list", pp_self());
 }
 
