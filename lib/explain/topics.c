@@ -492,50 +492,6 @@ static void build_p2p(struct explain_doc *d, const struct lab *l)
 	trace_it(d, src, dst, "");
 }
 
-/* Is there a proxy-ARP entry for ip in this namespace? */
-struct proxy_ask {
-	uint32_t ip;
-	bool found;
-};
-
-static int proxy_here(void *arg)
-{
-	struct proxy_ask *q = arg;
-	struct nl *nl = nl_open();
-	struct nl_neigh_obs *v = NULL;
-	size_t n = 0;
-	int ret;
-
-	if (!nl)
-		return -errno;
-	ret = nl_neighs_dump(nl, true, &v, &n);
-	for (size_t i = 0; ret == 0 && i < n; i++)
-		q->found |= v[i].ip == q->ip;
-	free(v);
-	nl_close(nl);
-	return ret;
-}
-
-/* The pod's neighbour entry for its gateway, on eth0. */
-struct gw_ask {
-	uint32_t ip;
-	struct nl_neigh_info n;
-};
-
-static int gw_here(void *arg)
-{
-	struct gw_ask *q = arg;
-	struct nl *nl = nl_open();
-	int idx = (int)if_nametoindex("eth0");
-	int ret;
-
-	if (!nl)
-		return -errno;
-	ret = idx ? nl_neigh_get(nl, idx, q->ip, &q->n) : -ENODEV;
-	nl_close(nl);
-	return ret;
-}
-
 /* vpc: how client c's node reaches server s on another node, and what the
  * pod's gateway is, read from the kernel. */
 static void vpc_lines(struct explain_doc *d, const struct lab *l, const struct topo_pod *c,
@@ -543,13 +499,13 @@ static void vpc_lines(struct explain_doc *d, const struct lab *l, const struct t
 {
 	const struct lab_plan *p = &l->plan;
 	const char *sn = l->topo.nodes[s->node].name;
-	struct proxy_ask q = { .ip = s->ip };
-	struct gw_ask gq = { 0 };
+	struct nl_proxy_query q = { .ip = s->ip };
+	struct nl_eth0_neigh_query gq = { 0 };
 	char a[ADDR_STRLEN], g[ADDR_STRLEN], who[TOPO_LABEL_MAX + 8];
 
 	addr_fmt(s->ip, a);
 	addr_fmt(l->topo.nodes[c->node].gw, g);
-	if (netns_run(p->nodes[s->node].netns, proxy_here, &q) == 0 && q.found)
+	if (netns_run(p->nodes[s->node].netns, nl_proxy_neigh_lookup, &q) == 0 && q.found)
 		line(d, "node %s answers ARP for %s (pod %s/%s, a secondary IP of its ENI) by proxy: "
 		     "a proxy neighbour entry on its eth0", sn, a, s->ns, s->name);
 	else
@@ -558,7 +514,7 @@ static void vpc_lines(struct explain_doc *d, const struct lab *l, const struct t
 	snprintf(who, sizeof(who), "node %s", sn);
 	route_line(d, who, p->nodes[s->node].netns, s->ip);
 	gq.ip = l->topo.nodes[c->node].gw;
-	if (netns_run(p->pods[pod_index(l, c)].netns, gw_here, &gq) == 0 && gq.n.has_mac)
+	if (netns_run(p->pods[pod_index(l, c)].netns, nl_eth0_neigh_lookup, &gq) == 0 && gq.n.has_mac)
 		line(d, "pods' gateway %s: link-local, held by nobody; in pod %s/%s %s it to "
 		     "%02x:%02x:%02x:%02x:%02x:%02x, the MAC of its host veth %s", g, c->ns, c->name,
 		     gq.n.state & NUD_PERMANENT ? "a static ARP entry maps" : "proxy ARP answered",

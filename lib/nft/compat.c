@@ -346,8 +346,7 @@ void nft_xt_rule_compat(struct nftnl_rule *r)
 	nftnl_rule_set_u32(r, NFTNL_RULE_COMPAT_FLAGS, flags);
 }
 
-/* text with every dotted `from` (not followed by a digit) written as `to`. */
-static void text_readdress(const char *text, char *out, size_t olen, uint32_t from, uint32_t to)
+void nft_text_readdress(const char *text, char *out, size_t olen, uint32_t from, uint32_t to)
 {
 	char f[16], t[16];
 	size_t o = 0, fl;
@@ -405,7 +404,7 @@ int nft_xt_readdress(struct nftnl_rule *r, uint32_t from, uint32_t to)
 
 			if (!nft_xt_comment_of(e, old, sizeof(old)))
 				continue;
-			text_readdress(old, ci.comment, sizeof(ci.comment), from, to);
+			nft_text_readdress(old, ci.comment, sizeof(ci.comment), from, to);
 			if (set_info(e, NFTNL_EXPR_MT_INFO, &ci, sizeof(ci), sizeof(ci)) < 0)
 				n = -ENOMEM;
 		}

@@ -41,5 +41,9 @@ void nft_xt_rule_compat(struct nftnl_rule *r);
 /* Every DNAT target's address `from` made `to` (network order both), and
  * the dotted form in `-m comment` texts: how many DNATs changed, or -ENOMEM. */
 int nft_xt_readdress(struct nftnl_rule *r, uint32_t from, uint32_t to);
+/* text into out (olen bytes) with every dotted address `from` (network
+ * order) written as `to`, where it stands as a whole address (no digit
+ * on either side): a rule comment that names an endpoint follows it. */
+void nft_text_readdress(const char *text, char *out, size_t olen, uint32_t from, uint32_t to);
 
 #endif

@@ -255,12 +255,10 @@ static int readdress_exprs(struct nftnl_rule *r, uint32_t from, uint32_t to)
 /* The comment with every dotted `from` written as `to`. */
 static int readdress_comment(struct nftnl_rule *r, uint32_t from, uint32_t to)
 {
-	char old[NFT_COMMENT_MAX + 1], out[NFT_COMMENT_MAX + 1], f[16], t[16];
+	char old[NFT_COMMENT_MAX + 1], out[NFT_COMMENT_MAX + 1];
 	const void *ud;
 	uint32_t udlen = 0;
 	struct nftnl_udata_buf *nb;
-	size_t o = 0;
-	const char *p;
 
 	if (!nftnl_rule_is_set(r, NFTNL_RULE_USERDATA))
 		return 0;
@@ -268,17 +266,7 @@ static int readdress_comment(struct nftnl_rule *r, uint32_t from, uint32_t to)
 	comment_get(ud, udlen, NFTNL_UDATA_RULE_COMMENT, old, sizeof(old));
 	if (!old[0])
 		return 0;
-	inet_ntop(AF_INET, &from, f, sizeof(f));
-	inet_ntop(AF_INET, &to, t, sizeof(t));
-	for (p = old; *p && o + 1 < sizeof(out); ) {
-		if (!strncmp(p, f, strlen(f)) && (p[strlen(f)] < '0' || p[strlen(f)] > '9')) {
-			o += (size_t)snprintf(out + o, sizeof(out) - o, "%s", t);
-			p += strlen(f);
-		} else {
-			out[o++] = *p++;
-		}
-	}
-	out[o < sizeof(out) ? o : sizeof(out) - 1] = '\0';
+	nft_text_readdress(old, out, sizeof(out), from, to);
 	nb = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
 	if (!nb)
 		return -ENOMEM;

@@ -16,6 +16,7 @@
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -494,4 +495,36 @@ int nl_listener_find(struct nl_diag *d, uint8_t proto, uint32_t addr, uint16_t p
 	if (ret < 0)
 		return errno == ENOENT ? 0 : -errno;
 	return found;
+}
+
+int nl_proxy_neigh_lookup(void *arg)
+{
+	struct nl_proxy_query *q = arg;
+	struct nl *nl = nl_open();
+	struct nl_neigh_obs *v = NULL;
+	size_t n = 0;
+	int ret;
+
+	if (!nl)
+		return -errno;
+	ret = nl_neighs_dump(nl, true, &v, &n);
+	for (size_t i = 0; ret == 0 && i < n; i++)
+		q->found |= v[i].ip == q->ip;
+	free(v);
+	nl_close(nl);
+	return ret;
+}
+
+int nl_eth0_neigh_lookup(void *arg)
+{
+	struct nl_eth0_neigh_query *q = arg;
+	struct nl *nl = nl_open();
+	int idx = (int)if_nametoindex("eth0");
+	int ret;
+
+	if (!nl)
+		return -errno;
+	ret = idx ? nl_neigh_get(nl, idx, q->ip, &q->n) : -ENODEV;
+	nl_close(nl);
+	return ret;
 }

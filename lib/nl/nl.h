@@ -243,6 +243,21 @@ int nl_routes_dump(struct nl *nl, struct nl_route_obs **v, size_t *n);
 int nl_rules_dump(struct nl *nl, struct nl_rule_obs **v, size_t *n);
 /* IPv4 neighbours; with proxy, the proxy-ARP entries instead. */
 int nl_neighs_dump(struct nl *nl, bool proxy, struct nl_neigh_obs **v, size_t *n);
+/* Is there a proxy-ARP entry for ip in the calling thread's namespace (any
+ * device)? A netns_run callback: arg is a struct nl_proxy_query. */
+struct nl_proxy_query {
+	uint32_t ip;		/* network order */
+	bool found;
+};
+int nl_proxy_neigh_lookup(void *arg);
+/* The calling thread's namespace's neighbour entry for ip on eth0 (a pod's
+ * gateway, say). A netns_run callback: arg is a struct nl_eth0_neigh_query;
+ * 0, or -ENOENT if there is none. */
+struct nl_eth0_neigh_query {
+	uint32_t ip;		/* network order */
+	struct nl_neigh_info n;
+};
+int nl_eth0_neigh_lookup(void *arg);
 /* Bridge and VXLAN forwarding database entries (AF_BRIDGE neighbours). */
 int nl_fdb_dump(struct nl *nl, struct nl_neigh_obs **v, size_t *n);
 

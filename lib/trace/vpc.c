@@ -25,53 +25,6 @@
 #include "nl/nl.h"
 #include "trace/internal.h"
 
-/* The pod's gateway, as its neighbour table holds it. */
-struct gw_query {
-	uint32_t ip;
-	struct nl_neigh_info n;
-	bool found;
-};
-
-static int gw_here(void *arg)
-{
-	struct gw_query *q = arg;
-	struct nl *nl = nl_open();
-	int idx = (int)if_nametoindex("eth0");
-	int ret;
-
-	if (!nl)
-		return -errno;
-	ret = idx ? nl_neigh_get(nl, idx, q->ip, &q->n) : -ENODEV;
-	q->found = ret == 0;
-	nl_close(nl);
-	return 0;
-}
-
-/* Is there a proxy-ARP entry for ip in this namespace (on any device)? */
-struct proxy_query {
-	uint32_t ip;
-	bool found;
-};
-
-static int proxy_here(void *arg)
-{
-	struct proxy_query *q = arg;
-	struct nl *nl = nl_open();
-	struct nl_neigh_obs *v = NULL;
-	size_t n = 0;
-	int ret;
-
-	if (!nl)
-		return -errno;
-	ret = nl_neighs_dump(nl, true, &v, &n);
-	for (size_t i = 0; ret == 0 && i < n; i++)
-		if (v[i].ip == q->ip)
-			q->found = true;
-	free(v);
-	nl_close(nl);
-	return ret;
-}
-
 /* The lab's pod with address ip, -1 if none. */
 static ssize_t pod_of(const struct lab *l, uint32_t ip)
 {
@@ -84,9 +37,9 @@ static ssize_t pod_of(const struct lab *l, uint32_t ip)
 /* Does node's namespace answer ARP for ip by proxy? */
 static bool node_proxies(const struct lab *l, size_t node, uint32_t ip)
 {
-	struct proxy_query q = { ip, false };
+	struct nl_proxy_query q = { ip, false };
 
-	return netns_run(l->plan.nodes[node].netns, proxy_here, &q) == 0 && q.found;
+	return netns_run(l->plan.nodes[node].netns, nl_proxy_neigh_lookup, &q) == 0 && q.found;
 }
 
 /* Append note to buf only if it fits whole. */
@@ -125,12 +78,12 @@ static ssize_t pod_at(const struct lab *l, const char *ns)
 static void gateway_note(const struct lab *l, size_t pod, char *buf, size_t len)
 {
 	uint32_t gw = l->topo.nodes[l->topo.pods[pod].node].gw;
-	struct gw_query q = { .ip = gw };
+	struct nl_eth0_neigh_query q = { .ip = gw };
 	char a[ADDR_STRLEN], via[ADDR_STRLEN + 8], note[200];
 	const uint8_t *m;
 
 	snprintf(via, sizeof(via), "via %s ", addr_fmt(gw, a));
-	if (!strstr(buf, via) || netns_run(l->plan.pods[pod].netns, gw_here, &q) < 0 || !q.found ||
+	if (!strstr(buf, via) || netns_run(l->plan.pods[pod].netns, nl_eth0_neigh_lookup, &q) < 0 ||
 	    !q.n.has_mac)
 		return;
 	m = q.n.mac;

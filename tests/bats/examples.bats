@@ -34,7 +34,7 @@ setup_file() {
 teardown_file() {
 	load helpers
 	local l p
-	for l in "$LAB" "$LAB-big" "$LAB-mine" "$LAB-np"; do
+	for l in "$LAB" "$LAB-big" "$LAB-mine" "$LAB-np" "$LAB-ipt"; do
 		lab_cleanup "$l"
 	done
 	# teardown --all's labs live in a mount namespace gone by now; a
@@ -131,6 +131,7 @@ map_cmd() { # CMD
 
 	c=${c//\/run\/podpath\/podpath\//\/run\/podpath\/$LAB\/}
 	c=${c//podpath_/${LAB}_}
+	c=${c// ipt_/ ${LAB}-ipt_}
 	c=${c//\/tmp\//$EX\/tmp\/}
 	c=${c//--netns mybox/--netns $MYBOX}
 	c=${c//docs\/examples\//$ROOT\/docs\/examples\/}
@@ -184,6 +185,10 @@ example_before() { # CMD
 		if [ "$lab" = "$LAB-np" ]; then
 			lab_leftovers "$lab" | grep -q "_node_node-1" ||
 				"$PODPATH" --lab "$lab" setup -f "$ROOT/docs/examples/network-policy.json" >/dev/null
+		elif [[ $1 == *" ipt_node_"* ]]; then
+			lab="$LAB-ipt"
+			lab_leftovers "$lab" | grep -q "_node_node-1" ||
+				"$PODPATH" --lab "$lab" setup --proxy-mode iptables >/dev/null
 		else
 			main_lab_up
 		fi
