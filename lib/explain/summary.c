@@ -45,8 +45,8 @@ static void lab_p2p(const struct lab *l, char *s, size_t len)
 
 		if (t->net.mode == TOPO_MODE_VPC)
 			snprintf(s, len, "%s: no bridge; route %s/32 dev %s; the pods' gateway "
-				 "169.254.1.1 is answered by proxy ARP", n->name, addr_fmt(p->ip, a),
-				 l->plan.pods[i].host_if);
+				 "169.254.1.1 is a static ARP entry to the host veth's MAC", n->name,
+				 addr_fmt(p->ip, a), l->plan.pods[i].host_if);
 		else
 			snprintf(s, len, "%s: bridge %s %s; pod %s/%s's eth0 pairs with %s, a port "
 				 "of %s", n->name, LAB_BRIDGE_NAME, cidr_fmt(&gw, c), p->ns, p->name,
@@ -77,12 +77,16 @@ static void lab_cross(const struct topo *t, char *s, size_t len)
 	} else {
 		for (size_t i = 0; i < t->npods; i++)
 			if (t->pods[i].node == 1) {
-				snprintf(s, len, "pod IPs are VPC addresses: the VPC routes %s/32 (pod "
-					 "%s/%s) via %s (%s)", addr_fmt(t->pods[i].ip, a), t->pods[i].ns,
-					 t->pods[i].name, addr_fmt(b0->ip, b), b0->name);
+				/* setup's vpc mode: no VPC routes; the VPC segment
+				 * switches, the owning node answers ARP by proxy. */
+				snprintf(s, len, "pod IPs are VPC addresses (ENI secondary IPs): %s ARPs "
+					 "for %s (pod %s/%s), %s (%s) answers by proxy ARP and routes "
+					 "the /32 to the pod's veth", a0->name, addr_fmt(t->pods[i].ip, a),
+					 t->pods[i].ns, t->pods[i].name, b0->name, addr_fmt(b0->ip, b));
 				return;
 			}
-		snprintf(s, len, "pod IPs are VPC addresses, routed to their node by the VPC");
+		snprintf(s, len, "pod IPs are VPC addresses; each node answers ARP for its own pods "
+			 "by proxy");
 	}
 }
 

@@ -607,12 +607,18 @@ static void build_svc(struct explain_doc *d, const struct lab *l)
 		     addr_fmt(l->topo.pods[s->endpoints[e].pod].ip, a), s->endpoints[e].port[0]);
 	kernel_chain(d, l->plan.nodes[c->node].netns, l->topo.nodes[c->node].name,
 		     ipt ? "nat" : PROXY_NFT_TABLE, chain);
-	cmd(d, "the Service's chain: the random choice among its endpoints",
-	    "ip netns exec %s nft list chain %s '%s'", l->plan.nodes[c->node].netns,
-	    ipt ? "ip nat" : "ip " PROXY_NFT_TABLE, chain);
+	/* iptables mode is read with iptables, as on a real node: nft would
+	 * list its xtables matches without their comments. */
+	if (ipt)
+		cmd(d, "the Service's chain: the random choice among its endpoints",
+		    "ip netns exec %s iptables -t nat -S %s", l->plan.nodes[c->node].netns, chain);
+	else
+		cmd(d, "the Service's chain: the random choice among its endpoints",
+		    "ip netns exec %s nft list chain ip " PROXY_NFT_TABLE " '%s'",
+		    l->plan.nodes[c->node].netns, chain);
 	cmd(d, ipt ? "the dispatch chain kube-proxy walks rule by rule"
 		   : "the one verdict map every Service is looked up in",
-	    ipt ? "ip netns exec %s nft list chain ip nat KUBE-SERVICES"
+	    ipt ? "ip netns exec %s iptables -t nat -L KUBE-SERVICES -n"
 		: "ip netns exec %s nft list map ip " PROXY_NFT_TABLE " service-ips",
 	    l->plan.nodes[c->node].netns);
 	cmd(d, "connect, then see conntrack's record of the DNAT on the client's node",

@@ -126,8 +126,13 @@ void nft_rb_ipt_addr(struct nft_rb *rb, bool dst, struct cidr net, bool inv)
 	uint32_t addr = htonl(net.addr) & mask;
 	uint32_t len = net.len % 8 ? 4 : net.len / 8;
 
+	/* 0.0.0.0/0 matches every address: iptables writes no expression
+	 * for it, and "! -s 0.0.0.0/0" (no address) is not a rule anyone
+	 * writes, so it is refused rather than silently made true. */
+	if (!len && inv)
+		rb->err = rb->err ? rb->err : -EINVAL;
 	if (!len)
-		return;	/* 0.0.0.0/0: iptables matches nothing at all */
+		return;
 	payload(rb, dst ? 16 : 12, len);
 	if (net.len % 8)
 		reg1_expr(rb, "bitwise", 0, NULL, &mask, len);

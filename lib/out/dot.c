@@ -64,18 +64,21 @@ static ssize_t vtx_add(struct graph *g, const char *id, const char *label, const
 	return (ssize_t)g->nv++;
 }
 
-static void edge_add(struct graph *g, ssize_t a, ssize_t b, const char *label, const char *attrs)
+/* The new edge, or NULL (an end missing, or out of memory: the edge is
+ * then left out of the drawing). */
+static struct edge *edge_add(struct graph *g, ssize_t a, ssize_t b, const char *label,
+			     const char *attrs)
 {
 	struct edge *e;
 
 	if (a < 0 || b < 0)
-		return;
+		return NULL;
 	if (g->ne == g->cape) {
 		size_t cap = g->cape ? 2 * g->cape : 32;
 		struct edge *n = realloc(g->e, cap * sizeof(*n));
 
 		if (!n)
-			return;
+			return NULL;
 		g->e = n;
 		g->cape = cap;
 	}
@@ -85,6 +88,7 @@ static void edge_add(struct graph *g, ssize_t a, ssize_t b, const char *label, c
 	e->b = (size_t)b;
 	snprintf(e->label, sizeof(e->label), "%s", label);
 	snprintf(e->attrs, sizeof(e->attrs), "%s", attrs);
+	return e;
 }
 
 static ssize_t vtx_find(const struct graph *g, const char *id)
@@ -306,10 +310,10 @@ static void path_place(struct graph *g, struct path *pa)
 		if (pa->hv[i - 1] < 0 || pa->hv[i] < 0 || pa->hv[i - 1] == pa->hv[i])
 			continue;
 		e = edge_between(g, (size_t)pa->hv[i - 1], (size_t)pa->hv[i]);
-		if (!e) {	/* the probe went where the lab has no wire */
-			edge_add(g, pa->hv[i - 1], pa->hv[i], "", "style=dashed, constraint=false");
-			e = &g->e[g->ne - 1];
-		}
+		if (!e)		/* the probe went where the lab has no wire */
+			e = edge_add(g, pa->hv[i - 1], pa->hv[i], "", "style=dashed, constraint=false");
+		if (!e)
+			continue;
 		len = strlen(e->hops);
 		snprintf(e->hops + len, sizeof(e->hops) - len, "%s%s%zu->%s%zu", len ? ", " : "",
 			 pa->prefix, i, pa->prefix, i + 1);

@@ -30,7 +30,8 @@ lab_leftovers() {
 # True once no route in lab $1 says linkdown. A veth's carrier comes up
 # asynchronously (the kernel's linkwatch runs up to a second later), so a
 # lab just built or a link just brought back up may still say it: a test
-# comparing kernel state waits for this first (bounded: 20 s).
+# comparing kernel state waits for this first (bounded: 20 s, then it fails
+# naming the route).
 carriers_settle() { # LAB
 	local i n down
 	for i in $(seq 80); do
@@ -41,7 +42,9 @@ carriers_settle() { # LAB
 		[ -z "$down" ] && return 0
 		sleep 0.25
 	done
-	return 0
+	echo "a route in $n still says linkdown after 20 s:" >&2
+	ip -n "$n" route show table all | grep ' linkdown' >&2
+	return 1
 }
 
 # The pod's address as the kernel shows it inside the pod (not podpath's word).
