@@ -28,23 +28,34 @@ static void answer_fmt(const struct trace_dns_try *t, char *buf, size_t len)
 		snprintf(buf, len, "%s", dns_rcode_name(t->rcode));
 }
 
-/* Why the lookup stopped where it did, in glibc's terms; NULL when the
- * last name was simply the last on the list. */
-static const char *stop_why(const struct trace_dns_search *s)
+/* Why the lookup stopped where it did, in glibc's terms, into buf; false
+ * when it simply ran out of names (or found one). */
+static bool stop_why(const struct trace_dns_search *s, char *buf, size_t len)
 {
 	for (size_t i = 0; i < s->ntried; i++) {
-		enum dns_result r = s->tried[i].res;
+		const struct trace_dns_try *t = &s->tried[i];
 		bool as_is_first = i == 0 && (s->rooted || s->dots >= s->rv.ndots);
 
-		if (r == DNS_CONNREFUSED && !as_is_first)
-			return "no server reached (ECONNREFUSED): glibc gives up at once";
-		if (r == DNS_NOT_ASKED)
-			return "podpath could not send a query: names after it not asked";
-		if ((r == DNS_TIMEOUT || r == DNS_REFUSED || r == DNS_OTHER) && !as_is_first)
-			return "glibc ends the search list at a timeout, REFUSED, FORMERR...; "
-			       "the name as it is is still asked";
+		if (t->res == DNS_NOT_ASKED) {
+			snprintf(buf, len, "podpath could not send the query for %s: nothing after "
+				 "it was asked", t->name);
+			return true;
+		}
+		if (as_is_first)
+			continue;	/* glibc walks the search list after any failure */
+		if (t->res == DNS_CONNREFUSED) {
+			snprintf(buf, len, "%s: no server reached (ECONNREFUSED), glibc gives up "
+				 "at once", t->name);
+			return true;
+		}
+		if (t->res == DNS_TIMEOUT || t->res == DNS_REFUSED || t->res == DNS_OTHER) {
+			snprintf(buf, len, "%s: %s, glibc ends the search list there and asks the "
+				 "name as it is", t->name, t->res == DNS_TIMEOUT ? "no answer" :
+				 dns_rcode_name(t->rcode));
+			return true;
+		}
 	}
-	return NULL;
+	return false;
 }
 
 /* Why this order, in glibc's terms. */
@@ -59,7 +70,7 @@ static const char *order_why(const struct trace_dns_search *s)
 
 void out_dns_search_text(FILE *f, const struct trace_dns_search *s)
 {
-	char ans[48];
+	char ans[48], why[DNS_NAME_MAX + 128];
 
 	if (!s->done)
 		return;
@@ -75,8 +86,8 @@ void out_dns_search_text(FILE *f, const struct trace_dns_search *s)
 			(ssize_t)i == s->answered ? "  <- answered (traced below)" :
 			i == s->traced ? "  (traced below)" : "");
 	}
-	if (stop_why(s))
-		fprintf(f, "  %s\n", stop_why(s));
+	if (stop_why(s, why, sizeof(why)))
+		fprintf(f, "  %s\n", why);
 	if (s->answered < 0)
 		fprintf(f, "  no name asked was found\n");
 	else if (!s->tried[s->answered].a)
