@@ -364,7 +364,9 @@ static int resolve_name(struct trace_args *a, const struct lab *l, struct trace 
 		 a->dst);
 	if (trace_dns_setup(l, &t->src, name, dt, e) < 0 || trace_run(dt, e) < 0)
 		return -1;
-	if (!dt->res.dns_a)
+	/* Resolved only if the lookup found it (a traced query that failed
+	 * in the lookup and answered on its retrace is no resolution). */
+	if (!dt->res.dns_a || (dt->search.done && dt->search.answered < 0))
 		return 1;
 	snprintf(addr, len, "%s%s", addr_fmt(dt->res.dns_a, ip), colon ? colon : "");
 	if (trace_endpoint_parse(l, addr, false, &t->dst, e) < 0)

@@ -12,14 +12,50 @@ static void answer_fmt(const struct trace_dns_try *t, char *buf, size_t len)
 {
 	char a[ADDR_STRLEN];
 
-	if (t->rcode < 0)
+	if (t->res == DNS_NOT_ASKED)
+		snprintf(buf, len, "not asked (podpath could not send it)");
+	else if (t->res == DNS_CONNREFUSED)
+		snprintf(buf, len, "unreachable (ECONNREFUSED)");
+	else if (t->rcode < 0)
 		snprintf(buf, len, "no answer");
 	else if (t->rcode == 0 && t->a)
 		snprintf(buf, len, "NOERROR %s", addr_fmt(t->a, a));
+	else if (t->rcode == 0 && t->an)
+		snprintf(buf, len, "NOERROR, records but no A");
 	else if (t->rcode == 0)
 		snprintf(buf, len, "NOERROR, no A record");
 	else
 		snprintf(buf, len, "%s", dns_rcode_name(t->rcode));
+}
+
+/* Why the lookup stopped where it did, in glibc's terms, into buf; false
+ * when it simply ran out of names (or found one). */
+static bool stop_why(const struct trace_dns_search *s, char *buf, size_t len)
+{
+	for (size_t i = 0; i < s->ntried; i++) {
+		const struct trace_dns_try *t = &s->tried[i];
+		bool as_is_first = i == 0 && (s->rooted || s->dots >= s->rv.ndots);
+
+		if (t->res == DNS_NOT_ASKED) {
+			snprintf(buf, len, "podpath could not send the query for %s: nothing after "
+				 "it was asked", t->name);
+			return true;
+		}
+		if (as_is_first)
+			continue;	/* glibc walks the search list after any failure */
+		if (t->res == DNS_CONNREFUSED) {
+			snprintf(buf, len, "%s: no server reached (ECONNREFUSED), glibc gives up "
+				 "at once", t->name);
+			return true;
+		}
+		if (t->res == DNS_TIMEOUT || t->res == DNS_REFUSED || t->res == DNS_OTHER) {
+			snprintf(buf, len, "%s: %s, glibc ends the search list there and asks the "
+				 "name as it is", t->name, t->res == DNS_TIMEOUT ? "no answer" :
+				 dns_rcode_name(t->rcode));
+			return true;
+		}
+	}
+	return false;
 }
 
 /* Why this order, in glibc's terms. */
@@ -34,7 +70,7 @@ static const char *order_why(const struct trace_dns_search *s)
 
 void out_dns_search_text(FILE *f, const struct trace_dns_search *s)
 {
-	char ans[40];
+	char ans[48], why[DNS_NAME_MAX + 128];
 
 	if (!s->done)
 		return;
@@ -50,8 +86,12 @@ void out_dns_search_text(FILE *f, const struct trace_dns_search *s)
 			(ssize_t)i == s->answered ? "  <- answered (traced below)" :
 			i == s->traced ? "  (traced below)" : "");
 	}
+	if (stop_why(s, why, sizeof(why)))
+		fprintf(f, "  %s\n", why);
 	if (s->answered < 0)
-		fprintf(f, "  no name asked had an address\n");
+		fprintf(f, "  no name asked was found\n");
+	else if (!s->tried[s->answered].a)
+		fprintf(f, "  found without an A record: glibc stops there, no address\n");
 	fputc('\n', f);
 }
 
@@ -69,11 +109,13 @@ json_t *out_dns_search_json(const struct trace_dns_search *s)
 		const struct trace_dns_try *t = &s->tried[i];
 		char a[ADDR_STRLEN];
 
-		json_array_append_new(tried, json_pack("{s:s, s:o, s:o, s:b}", "name", t->name,
-						       "rcode", t->rcode < 0 ? json_null() :
+		json_array_append_new(tried, json_pack("{s:s, s:o, s:o, s:i, s:b, s:b}", "name",
+						       t->name, "rcode", t->rcode < 0 ? json_null() :
 						       json_string(dns_rcode_name(t->rcode)),
 						       "address", t->a ? json_string(addr_fmt(t->a, a)) :
-						       json_null(), "traced", i == s->traced));
+						       json_null(), "answers", (int)t->an,
+						       "asked", t->res != DNS_NOT_ASKED,
+						       "traced", i == s->traced));
 	}
 	o = json_pack("{s:s, s:o, s:i, s:o, s:o}", "resolv_conf", s->conf, "search", search,
 		      "ndots", (int)s->rv.ndots, "tried", tried, "answered",
@@ -87,7 +129,7 @@ void out_dns_search_names(char *buf, size_t len, const struct trace_dns_search *
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < s->ntried && n < len; i++) {
-		char ans[40];
+		char ans[48];
 		int w;
 
 		answer_fmt(&s->tried[i], ans, sizeof(ans));

@@ -79,6 +79,7 @@ int dns_answer_parse(uint16_t id, const uint8_t *buf, size_t len, struct dns_ans
 	out->rcode = buf[3] & 0x0f;
 	qd = get16(buf + 4);
 	an = get16(buf + 6);
+	out->an = an;
 	for (size_t i = 0; i < qd; i++) {
 		off = skip_name(buf, len, (size_t)off);
 		if (off < 0 || (size_t)off + 4 > len)
@@ -196,51 +197,142 @@ void dns_resolv_parse(const char *text, struct dns_resolv *r)
 	}
 }
 
-/* name.domain (or name alone) into out[*n] if it fits in a query. */
-static void cand_add(char out[][DNS_NAME_MAX + 1], size_t max, size_t *n, const char *name,
-		     size_t nlen, const char *domain)
+enum dns_result dns_result_of(int rcode, size_t ancount)
+{
+	switch (rcode) {
+	case -1:
+		return DNS_TIMEOUT;
+	case 0:
+		return ancount ? DNS_FOUND : DNS_NODATA;
+	case 2:
+		return DNS_SERVFAIL;
+	case 3:
+		return DNS_NXDOMAIN;
+	case 4:				/* NOTIMP: res_send treats it as REFUSED */
+	case 5:
+		return DNS_REFUSED;
+	default:
+		return DNS_OTHER;
+	}
+}
+
+/* name.domain (name alone if domain is NULL, "name." for the root "")
+ * into q; false if it does not fit in a query. */
+static bool qname(char q[DNS_NAME_MAX + 1], const char *name, size_t nlen, const char *domain)
 {
 	size_t dlen = domain ? strlen(domain) : 0;
 
 	if (domain && dlen && domain[dlen - 1] == '.')
 		dlen--;
-	if (*n >= max || !nlen || nlen + (domain ? 1 + dlen : 0) > DNS_NAME_MAX)
-		return;
-	memcpy(out[*n], name, nlen);
-	if (domain) {
-		out[*n][nlen] = '.';
-		memcpy(out[*n] + nlen + 1, domain, dlen);
+	if (!nlen || nlen + (dlen ? 1 + dlen : 0) > DNS_NAME_MAX)
+		return false;
+	memcpy(q, name, nlen);
+	if (dlen) {
+		q[nlen] = '.';
+		memcpy(q + nlen + 1, domain, dlen);
 		nlen += 1 + dlen;
 	}
-	out[*n][nlen] = '\0';
-	(*n)++;
+	q[nlen] = '\0';
+	return true;
+}
+
+size_t dns_search_walk(const char *name, const struct dns_resolv *r, dns_ask_fn ask, void *ctx)
+{
+	size_t nlen = strlen(name), dots = 0, n = 0;
+	bool rooted = nlen && name[nlen - 1] == '.', tried_as_is = false, root_on_list = false;
+	/* glibc tests errno (ECONNREFUSED) after every failed search-list
+	 * query, and nothing resets it: an answered query (NXDOMAIN, NODATA,
+	 * FORMERR) leaves an earlier ECONNREFUSED in place; a res_send failure
+	 * with a reply or a timeout (ETIMEDOUT), or a name that cannot be
+	 * encoded (EMSGSIZE), replace it. */
+	bool econnrefused = false;
+	char q[DNS_NAME_MAX + 1];
+	enum dns_result res;
+
+	for (size_t i = 0; i < nlen; i++)
+		dots += name[i] == '.';
+	if (rooted)
+		nlen--;
+	if (dots >= r->ndots || rooted) {
+		if (!qname(q, name, nlen, NULL))
+			return 0;
+		n++;
+		res = ask(ctx, q);
+		if (res == DNS_FOUND || rooted || res == DNS_NOT_ASKED)
+			return n;
+		econnrefused = res == DNS_CONNREFUSED;
+		tried_as_is = true;
+	}
+	/* RES_DEFNAMES and RES_DNSRCH are on by default: the list is walked
+	 * for every name without a trailing dot. */
+	for (size_t i = 0; i < r->nsearch; i++) {
+		const char *d = r->search[i];
+		bool done = false;
+
+		if (d[0] == '.')
+			d++;
+		if (!*d)
+			root_on_list = true;
+		if (!qname(q, name, nlen, *d ? d : NULL)) {
+			econnrefused = false;
+			break;
+		}
+		if (!*d && nlen + 1 <= DNS_NAME_MAX)
+			strcat(q, ".");	/* "name.": the root domain */
+		n++;
+		res = ask(ctx, q);
+		switch (res) {
+		case DNS_FOUND:
+		case DNS_NOT_ASKED:
+			return n;
+		case DNS_CONNREFUSED:
+			return n;
+		case DNS_NXDOMAIN:
+		case DNS_NODATA:
+			break;
+		case DNS_SERVFAIL:
+			econnrefused = false;
+			break;
+		case DNS_TIMEOUT:
+		case DNS_REFUSED:
+			econnrefused = false;
+			done = true;
+			break;
+		case DNS_OTHER:
+			done = true;
+			break;
+		}
+		if (econnrefused)
+			return n;
+		if (done)
+			break;
+	}
+	if (!tried_as_is && !root_on_list && qname(q, name, nlen, NULL)) {
+		n++;
+		ask(ctx, q);
+	}
+	return n;
+}
+
+struct order_ctx {
+	char (*out)[DNS_NAME_MAX + 1];
+	size_t max, n;
+};
+
+static enum dns_result order_ask(void *ctx, const char *q)
+{
+	struct order_ctx *o = ctx;
+
+	if (o->n < o->max)
+		snprintf(o->out[o->n++], DNS_NAME_MAX + 1, "%s", q);
+	return DNS_NXDOMAIN;
 }
 
 size_t dns_search_order(const char *name, const struct dns_resolv *r,
 			char out[][DNS_NAME_MAX + 1], size_t max)
 {
-	size_t nlen = strlen(name), dots = 0, n = 0;
-	bool rooted = nlen && name[nlen - 1] == '.';
+	struct order_ctx o = { .out = out, .max = max };
 
-	for (size_t i = 0; i < nlen; i++)
-		dots += name[i] == '.';
-	if (rooted) {
-		/* An absolute name is asked as it is, and only so. */
-		cand_add(out, max, &n, name, nlen - 1, NULL);
-		return n;
-	}
-	if (dots >= r->ndots)
-		cand_add(out, max, &n, name, nlen, NULL);
-	for (size_t i = 0; i < r->nsearch; i++)
-		cand_add(out, max, &n, name, nlen, r->search[i]);
-	if (dots < r->ndots)
-		cand_add(out, max, &n, name, nlen, NULL);
-	return n;
-}
-
-bool dns_search_goes_on(int rcode, size_t naddrs)
-{
-	if (rcode == 0)
-		return naddrs == 0;	/* NODATA: the name exists, without an A */
-	return rcode == 3 || rcode == 2;	/* NXDOMAIN, SERVFAIL */
+	dns_search_walk(name, r, order_ask, &o);
+	return o.n;
 }

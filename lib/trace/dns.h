@@ -14,6 +14,7 @@ struct dns_answer {
 	int rcode;			/* 0 NOERROR, 3 NXDOMAIN, ... */
 	uint32_t a[DNS_MAX_A];		/* A records, host order */
 	size_t na;
+	size_t an;			/* answer records of any type (ANCOUNT) */
 };
 
 /* Build a query for name (dots between labels, a trailing dot allowed)
@@ -44,17 +45,38 @@ struct dns_resolv {
  * first "nameserver" with an IPv4 address the server; '#' and ';' start
  * comments; anything else is ignored. */
 void dns_resolv_parse(const char *text, struct dns_resolv *r);
-/* The names a lookup of name asks for, in order, into out (max of them):
- * with a trailing dot, the name alone; with at least ndots dots, the name
- * first, then name.DOMAIN for each search domain; with fewer, the search
- * domains first, then the name. A candidate longer than DNS_NAME_MAX
- * cannot be put in a query and is left out. Returns how many. */
+/* How one query of a lookup ended, as glibc's res_search tells them apart
+ * (resolv/res_query.c, __res_context_search, glibc 2.36). */
+enum dns_result {
+	DNS_FOUND,		/* NOERROR with answer records: the lookup ends there */
+	DNS_NXDOMAIN,		/* HOST_NOT_FOUND: next name */
+	DNS_NODATA,		/* NOERROR, no answer records: next name */
+	DNS_SERVFAIL,		/* TRY_AGAIN with rcode SERVFAIL: next name */
+	DNS_TIMEOUT,		/* TRY_AGAIN, no answer (ETIMEDOUT): search list ends */
+	DNS_REFUSED,		/* REFUSED or NOTIMP (res_send: TRY_AGAIN): list ends */
+	DNS_OTHER,		/* FORMERR, any other rcode (NO_RECOVERY): list ends */
+	DNS_CONNREFUSED,	/* port/host unreachable (ECONNREFUSED): lookup ends */
+	DNS_NOT_ASKED,		/* the query could not be sent: lookup ends, unasked */
+};
+
+/* The result of an answer with code rcode (-1: none came in time) and
+ * ancount answer records. */
+enum dns_result dns_result_of(int rcode, size_t ancount);
+/* Asks one name (the text of a query, no trailing dot) and says how it ended. */
+typedef enum dns_result (*dns_ask_fn)(void *ctx, const char *qname);
+/* A lookup of name as glibc does it: ask() called for each name glibc would
+ * ask, in its order, and only those. With a trailing dot: the name once.
+ * With at least ndots dots: the name first; if it is not found, each search
+ * domain. With fewer: each search domain. In the search list NXDOMAIN,
+ * NODATA and SERVFAIL go on; a timeout, REFUSED, FORMERR... end the list;
+ * ECONNREFUSED ends the lookup. After the list, the name as it is unless
+ * it was asked already (or "." was on the list). A candidate longer than
+ * DNS_NAME_MAX cannot be put in a query (glibc: NO_RECOVERY, never sent):
+ * it ends the list without a call. Returns the number of ask() calls. */
+size_t dns_search_walk(const char *name, const struct dns_resolv *r, dns_ask_fn ask, void *ctx);
+/* The names a lookup of name asks when none is found (each NXDOMAIN), in
+ * order, into out (max of them); returns how many. */
 size_t dns_search_order(const char *name, const struct dns_resolv *r,
 			char out[][DNS_NAME_MAX + 1], size_t max);
-/* After the answer to one of those names (rcode -1: none came), does the
- * lookup go on to the next name? Yes after NXDOMAIN, an answer without an
- * address (NODATA) or SERVFAIL; no once an address came, and no after a
- * timeout or any other error (glibc's res_search gives up then). */
-bool dns_search_goes_on(int rcode, size_t naddrs);
 
 #endif

@@ -17,25 +17,56 @@
  * lookup given up early would be reported as "no answer". */
 #define TRY_MS 2000
 
-/* One untraced query from the source pod, its answer into t. */
-static void ask(const struct trace_endpoint *src, uint32_t server, struct trace_dns_try *t)
+/* One lookup's queries: from the source pod to the server, each recorded. */
+struct asker {
+	const struct trace_endpoint *src;
+	uint32_t server;
+	struct trace_dns_search *s;
+};
+
+/* One untraced query from the source pod, its answer recorded; how glibc
+ * reads it. A query podpath could not send is recorded as not asked, and
+ * ends the lookup: nothing after it is claimed. */
+static enum dns_result ask(void *ctx, const char *qname)
 {
-	struct probe p = { .proto = PROBE_DNS, .fd = -1, .daddr = server, .dport = 53 };
+	struct asker *k = ctx;
+	struct probe p = { .proto = PROBE_DNS, .fd = -1, .daddr = k->server, .dport = 53 };
+	struct trace_dns_try *t;
 	struct probe_result r;
 	struct pp_err e;
 
+	if (k->s->ntried >= DNS_TRIES_MAX)
+		return DNS_NOT_ASKED;	/* cannot be: glibc asks at most 1 + MAXDNSRCH */
+	t = &k->s->tried[k->s->ntried++];
+	memset(t, 0, sizeof(*t));
+	snprintf(t->name, sizeof(t->name), "%s", qname);
 	t->rcode = -1;
-	t->a = 0;
-	if ((size_t)snprintf(p.host, sizeof(p.host), "%s", t->name) >= sizeof(p.host))
-		return;
-	if (probe_prepare(&p, src->netns, &e) < 0)
-		return;
+	t->res = DNS_NOT_ASKED;
+	if ((size_t)snprintf(p.host, sizeof(p.host), "%s", qname) >= sizeof(p.host) ||
+	    probe_prepare(&p, k->src->netns, &e) < 0)
+		return t->res;
 	probe_run(&p, TRY_MS, &r);
 	probe_close(&p);
-	if (r.outcome == PROBE_OK) {
+	switch (r.outcome) {
+	case PROBE_OK:
 		t->rcode = r.dns_rcode;
 		t->a = r.dns_a;
+		t->an = r.dns_an;
+		t->res = dns_result_of(t->rcode, t->an);
+		break;
+	case PROBE_TIMEOUT:
+		t->res = DNS_TIMEOUT;
+		break;
+	case PROBE_REFUSED:
+	case PROBE_UNREACHABLE:
+	case PROBE_NO_ROUTE:
+		/* res_send: no server reached, errno ECONNREFUSED */
+		t->res = DNS_CONNREFUSED;
+		break;
+	default:
+		break;
 	}
+	return t->res;
 }
 
 /* The resolver's settings of a pod in namespace ns: its resolv.conf as the
@@ -121,9 +152,7 @@ int trace_dns_setup(const struct lab *l, const struct trace_endpoint *src, const
 		    struct trace *dt, struct pp_err *e)
 {
 	struct trace_dns_search *s = &dt->search;
-	char cand[DNS_TRIES_MAX][DNS_NAME_MAX + 1];
-	uint32_t server;
-	size_t ncand;
+	struct asker k = { .src = src, .s = s };
 
 	if (src->kind == TRACE_EP_INTERNET || src->kind == TRACE_EP_NODE)
 		return internet_dns_setup(l, src, name, dt, e);
@@ -133,52 +162,49 @@ int trace_dns_setup(const struct lab *l, const struct trace_endpoint *src, const
 				  "not a pod (give an address)", name, src->label);
 	memset(dt, 0, sizeof(*dt));
 	resolv_of(l, l->topo.pods[src->pod].ns, s);
-	server = s->rv.nameserver ? s->rv.nameserver : topo_dns_ip(&l->topo);
-	ncand = dns_search_order(name, &s->rv, cand, DNS_TRIES_MAX);
-	if (!ncand)
-		return pp_err_set(e, PP_EXIT_USAGE, -ENAMETOOLONG, "DST \"%s\": longer than a DNS "
-				  "name may be (%d)", name, DNS_NAME_MAX);
+	k.server = s->rv.nameserver ? s->rv.nameserver : topo_dns_ip(&l->topo);
 	s->done = true;
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	s->rooted = name[strlen(name) - 1] == '.';
 	for (const char *c = name; *c; c++)
 		s->dots += *c == '.';
-	/* Each name in glibc's order until one has an address, or the
-	 * resolver would give up (no answer, REFUSED...): the query traced
-	 * is the one that answered, else the first (the name in the pod's
-	 * own namespace, as a user reads it), or the one that got no answer. */
+	/* The names glibc would ask, in its order, each asked from the pod
+	 * (dns_search_walk stops where glibc stops). The query traced is the
+	 * one found, else the one that ended the search list (no answer,
+	 * REFUSED...), else the first (the name in the pod's own namespace,
+	 * as a user reads it). */
+	dns_search_walk(name, &s->rv, ask, &k);
+	if (!s->ntried)
+		return pp_err_set(e, PP_EXIT_USAGE, -ENAMETOOLONG, "DST \"%s\": longer than a DNS "
+				  "name may be (%d)", name, DNS_NAME_MAX);
 	s->answered = -1;
 	s->traced = 0;
-	for (size_t i = 0; i < ncand; i++) {
-		struct trace_dns_try *t = &s->tried[s->ntried++];
+	for (size_t i = s->ntried; i-- > 0;) {
+		enum dns_result r = s->tried[i].res;
 
-		memcpy(t->name, cand[i], sizeof(t->name));
-		ask(src, server, t);
-		if (t->rcode == 0 && t->a) {
+		if (r == DNS_FOUND) {
 			s->answered = (ssize_t)i;
 			s->traced = i;
 			break;
 		}
-		if (!dns_search_goes_on(t->rcode, t->a != 0)) {
-			s->traced = i;
-			break;
-		}
+		if (r == DNS_TIMEOUT || r == DNS_REFUSED || r == DNS_OTHER || r == DNS_CONNREFUSED)
+			s->traced = i;	/* the earliest such, as the loop goes down */
 	}
 	dt->lab = l;
 	dt->src = *src;
 	dt->timeout_ms = 2000;
 	dt->dst.kind = TRACE_EP_IP;
-	dt->dst.ip = server;
+	dt->dst.ip = k.server;
 	dt->dst.port = 53;
 	dt->dst.pod = dt->dst.node = dt->dst.container = -1;
 	dt->probe.proto = PROBE_DNS;
 	dt->probe.dport = 53;
-	/* Both hold a DNS name (dns_search_order kept each within 253). */
+	/* Both hold a DNS name (dns_search_walk kept each within 253). */
 	if ((size_t)snprintf(dt->dst.label, sizeof(dt->dst.label), "cluster DNS (query %s)",
-			     cand[s->traced]) >= sizeof(dt->dst.label) ||
-	    (size_t)snprintf(dt->probe.host, sizeof(dt->probe.host), "%s", cand[s->traced]) >=
+			     s->tried[s->traced].name) >= sizeof(dt->dst.label) ||
+	    (size_t)snprintf(dt->probe.host, sizeof(dt->probe.host), "%s", s->tried[s->traced].name) >=
 		    sizeof(dt->probe.host))
 		return pp_err_set(e, PP_EXIT_USAGE, -ENAMETOOLONG, "DST \"%s\": longer than a DNS "
-				  "name may be (%d)", cand[s->traced], DNS_NAME_MAX);
+				  "name may be (%d)", s->tried[s->traced].name, DNS_NAME_MAX);
 	return 0;
 }

@@ -278,6 +278,7 @@ static bool dns_read(const uint8_t *buf, size_t n, uint16_t id, const char *name
 	}
 	r->dns_rcode = da.rcode;
 	r->dns_a = da.na ? da.a[0] : 0;
+	r->dns_an = da.an;
 	snprintf(r->answer, sizeof(r->answer), "%s %s", dns_rcode_name(da.rcode), name);
 	for (size_t i = 0; i < da.na; i++) {
 		size_t l = strlen(r->answer);

@@ -53,6 +53,7 @@ struct probe_result {
 	char answer[512];	/* first line of the application's answer */
 	uint32_t dns_a;		/* DNS: the first A record of the answer, 0 if none */
 	int dns_rcode;		/* DNS: the answer's code (-1: no answer) */
+	size_t dns_an;		/* DNS: the answer's records of any type (ANCOUNT) */
 	/* HTTPS: the handshake's outcome and the verification; room for the
 	 * certificate's CN (127), the host (255) and the CA file (255) */
 	char tls[768];

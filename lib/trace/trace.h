@@ -339,8 +339,10 @@ struct trace_divergence {
  * the resolv.conf read, and each name asked in order with its answer. */
 struct trace_dns_try {
 	char name[DNS_NAME_MAX + 1];
-	int rcode;			/* -1: no answer in time */
+	int rcode;			/* -1: no answer in time (or not asked) */
 	uint32_t a;			/* the first A record; 0: none */
+	size_t an;			/* answer records of any type */
+	enum dns_result res;		/* how glibc's search reads it */
 };
 
 struct trace_dns_search {
@@ -352,8 +354,10 @@ struct trace_dns_search {
 	bool rooted;			/* it ends in a dot */
 	struct trace_dns_try tried[DNS_TRIES_MAX];
 	size_t ntried;
-	ssize_t answered;		/* index of the name that had an address; -1 */
-	size_t traced;			/* index of the query traced (the answered one, else the first) */
+	ssize_t answered;		/* index of the name found (answer records: glibc's
+					 * search stops there, address or not); -1 */
+	size_t traced;			/* index of the query traced: the found one, else the
+					 * one that ended the search list, else the first */
 };
 
 struct trace {
@@ -451,11 +455,11 @@ int trace_endpoint_parse(const struct lab *l, const char *s, bool source,
 bool trace_is_dns_name(const char *s);
 /* Set up dt to trace the DNS query src's resolver would make for name: a
  * pod reads its resolv.conf (kubelet's: search NS.svc.D svc.D D, ndots:5)
- * and asks its nameserver for each name in glibc's order (dns_search_order)
- * until one has an address; dt->search records every name asked and its
- * answer, and the query traced is the one that answered (none did: the
- * first); a node or internet host asks the internet's DNS for the name
- * itself.
+ * and asks its nameserver each name glibc would ask, in its order, up to
+ * where glibc stops (dns_search_walk); dt->search records every name asked
+ * and its answer, and the query traced is the one found (none: the one that
+ * ended the search list, else the first); a node or internet host asks the
+ * internet's DNS for the name itself.
  * Run it with trace_run; its res.dns_a is the address to trace next. */
 int trace_dns_setup(const struct lab *l, const struct trace_endpoint *src, const char *name,
 		    struct trace *dt, struct pp_err *e);

@@ -128,6 +128,55 @@ capture() { # NAME CMD...
 	[ "$(jq -r .dst.ip "$BATS_TEST_TMPDIR/podpath.out")" = "$(cluster_ip svc-1)" ]
 }
 
+# In the DNS pod's namespace, VERDICT (drop, reject) the queries for
+# zq.default.svc.cluster.local only: its QNAME starts the UDP payload at
+# byte 12 (bit 160 from the UDP header), "\2zq\7default" is 11 bytes.
+block_first_domain() { # VERDICT
+	ip netns exec "$DNSPOD" nft -f - <<EOF
+table inet dns14sblk
+delete table inet dns14sblk
+table inet dns14sblk {
+	chain in {
+		type filter hook input priority 0;
+		udp dport 53 @th,160,88 0x027a710764656661756c74 $1
+	}
+}
+EOF
+}
+
+@test "the first search domain's query gets no answer: glibc ends the list but asks the bare name, and so does podpath" {
+	block_first_domain drop
+	capture glibc in_pod getent ahostsv4 zq
+	capture podpath "$PODPATH" --lab "$LAB" -j trace default/pod-1-1 zq
+	ip netns exec "$DNSPOD" nft delete table inet dns14sblk
+	echo "glibc:   $(cat "$BATS_TEST_TMPDIR/glibc")"
+	echo "podpath: $(cat "$BATS_TEST_TMPDIR/podpath")"
+	cat "$BATS_TEST_TMPDIR/podpath.out"
+	printf '%s\n' zq.default.svc.cluster.local zq >"$BATS_TEST_TMPDIR/want"
+	diff "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/glibc"
+	# podpath asks them in that order, then traces the unanswered one again.
+	diff "$BATS_TEST_TMPDIR/want" <(awk '!seen[$0]++' "$BATS_TEST_TMPDIR/podpath")
+	jq -e '[.search.tried[] | .name] == ["zq.default.svc.cluster.local", "zq"]' \
+		"$BATS_TEST_TMPDIR/podpath.out"
+	jq -e '.search.tried[0].rcode == null and .search.tried[0].traced' \
+		"$BATS_TEST_TMPDIR/podpath.out"
+}
+
+@test "the first search domain's query is rejected (port unreachable): glibc gives up at once, and so does podpath" {
+	block_first_domain reject
+	capture glibc in_pod getent ahostsv4 zq
+	capture podpath "$PODPATH" --lab "$LAB" -j trace default/pod-1-1 zq
+	ip netns exec "$DNSPOD" nft delete table inet dns14sblk
+	echo "glibc:   $(cat "$BATS_TEST_TMPDIR/glibc")"
+	echo "podpath: $(cat "$BATS_TEST_TMPDIR/podpath")"
+	cat "$BATS_TEST_TMPDIR/podpath.out"
+	echo zq.default.svc.cluster.local >"$BATS_TEST_TMPDIR/want"
+	diff "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/glibc"
+	diff "$BATS_TEST_TMPDIR/want" <(awk '!seen[$0]++' "$BATS_TEST_TMPDIR/podpath")
+	jq -e '[.search.tried[] | .name] == ["zq.default.svc.cluster.local"]' \
+		"$BATS_TEST_TMPDIR/podpath.out"
+}
+
 @test "teardown leaves nothing of the lab" {
 	run "$PODPATH" --lab "$LAB" teardown
 	[ "$status" -eq 0 ]

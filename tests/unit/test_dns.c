@@ -152,28 +152,131 @@ static void test_search_order(void)
 	CHECK_EQ_STR(order("", "web"), "web");
 	/* A search domain written with its root dot joins without a second one. */
 	CHECK_EQ_STR(order("search a.example.\n", "w"), "w.a.example w");
-	/* A candidate longer than a DNS name is never asked. */
+	/* A candidate longer than a DNS name cannot be put in a query: glibc
+	 * (res_mkquery fails, NO_RECOVERY) never sends it and ends the search
+	 * list there; the name as it is is still asked. */
 	memset(name, 'a', 240);
 	name[240] = '\0';
 	{
-		const char *o = order("search svc.cluster.local cluster.local x\n", name);
+		const char *o = order("search x svc.cluster.local y\n", name);
 
-		/* name.svc.cluster.local (258) left out, name.cluster.local
-		 * (254) too; name.x (242) and name (240) asked. */
+		/* name.x (242) asked, name.svc.cluster.local (258) ends the
+		 * list (name.y never asked), then name (240). */
 		CHECK_EQ_INT(strlen(o), 242 + 1 + 240);
 		CHECK(!strncmp(o + 240, ".x ", 3));
 	}
+	/* "." on the list: "name." is asked in its place, and the name is
+	 * not asked again after the list (root_on_list). */
+	CHECK_EQ_STR(order("search a.example .\n", "w"), "w.a.example w.");
 }
 
-static void test_search_stops(void)
+/* A scripted server: each name's result (DNS_NXDOMAIN when not listed);
+ * the walk's calls recorded as "name=RESULT" joined by spaces. */
+struct script {
+	const char *name[8];
+	enum dns_result res[8];
+	char log[2048];
+};
+
+static const char *const res_names[] = { "FOUND", "NXDOMAIN", "NODATA", "SERVFAIL", "TIMEOUT",
+					 "REFUSED", "OTHER", "CONNREFUSED", "NOTASKED" };
+
+static enum dns_result scripted(void *ctx, const char *q)
 {
-	CHECK(dns_search_goes_on(3, 0));	/* NXDOMAIN: next name */
-	CHECK(dns_search_goes_on(0, 0));	/* NODATA: next name */
-	CHECK(dns_search_goes_on(2, 0));	/* SERVFAIL: next name */
-	CHECK(!dns_search_goes_on(0, 1));	/* an address: done */
-	CHECK(!dns_search_goes_on(-1, 0));	/* no answer: glibc gives up */
-	CHECK(!dns_search_goes_on(5, 0));	/* REFUSED */
-	CHECK(!dns_search_goes_on(1, 0));	/* FORMERR */
+	struct script *sc = ctx;
+	enum dns_result r = DNS_NXDOMAIN;
+
+	for (size_t i = 0; i < 8 && sc->name[i]; i++)
+		if (!strcmp(sc->name[i], q))
+			r = sc->res[i];
+	snprintf(sc->log + strlen(sc->log), sizeof(sc->log) - strlen(sc->log), "%s%s=%s",
+		 sc->log[0] ? " " : "", q, res_names[r]);
+	return r;
+}
+
+static const char *walk(const char *conf, const char *name, struct script *sc)
+{
+	struct dns_resolv r;
+
+	dns_resolv_parse(conf, &r);
+	sc->log[0] = '\0';
+	dns_search_walk(name, &r, scripted, sc);
+	return sc->log;
+}
+
+static const char *const k3 = "search ns.svc.cl svc.cl cl\noptions ndots:5\n";
+
+static void test_search_walk(void)
+{
+	/* NXDOMAIN all along: every name, the bare one last. */
+	struct script a = { { NULL }, { DNS_NXDOMAIN }, "" };
+	/* Found on the second search domain: the lookup ends there. */
+	struct script b = { { "web.svc.cl" }, { DNS_FOUND }, "" };
+	/* NODATA and SERVFAIL go on to the next domain. */
+	struct script c = { { "web.ns.svc.cl", "web.svc.cl" }, { DNS_NODATA, DNS_SERVFAIL }, "" };
+	/* A timeout ends the list, the bare name is still asked. */
+	struct script d = { { "web.ns.svc.cl" }, { DNS_TIMEOUT }, "" };
+	/* REFUSED, FORMERR: the same. */
+	struct script e = { { "web.svc.cl" }, { DNS_REFUSED }, "" };
+	struct script f = { { "web.ns.svc.cl" }, { DNS_OTHER }, "" };
+	/* ECONNREFUSED in the list: the lookup ends at once. */
+	struct script g = { { "web.svc.cl" }, { DNS_CONNREFUSED }, "" };
+	/* At least ndots: as is first; whatever its failure, the list is
+	 * walked, and the name is not asked again at the end. */
+	struct script h = { { "a.b" }, { DNS_TIMEOUT }, "" };
+	struct script i = { { "a.b" }, { DNS_REFUSED }, "" };
+	struct script j = { { "a.b", "a.b.x" }, { DNS_NXDOMAIN, DNS_TIMEOUT }, "" };
+	/* ECONNREFUSED on the as-is query does not stop the list, but glibc's
+	 * errno stays ECONNREFUSED through answered (NXDOMAIN) queries... */
+	struct script k = { { "a.b" }, { DNS_CONNREFUSED }, "" };
+	/* ...and a SERVFAIL (res_send: ETIMEDOUT) clears it. */
+	struct script l = { { "a.b", "a.b.x" }, { DNS_CONNREFUSED, DNS_SERVFAIL }, "" };
+	/* A trailing dot: asked once, whatever the answer. */
+	struct script m = { { "web" }, { DNS_TIMEOUT }, "" };
+	struct script n = { { "web" }, { DNS_NXDOMAIN }, "" };
+	/* Found as is (at least ndots): nothing else. */
+	struct script o = { { "a.b" }, { DNS_FOUND }, "" };
+	/* Found bare, after the list. */
+	struct script p = { { "web" }, { DNS_FOUND }, "" };
+	/* podpath could not send a query: nothing after it is asked. */
+	struct script q = { { "web.svc.cl" }, { DNS_NOT_ASKED }, "" };
+
+	CHECK_EQ_STR(walk(k3, "web", &a), "web.ns.svc.cl=NXDOMAIN web.svc.cl=NXDOMAIN "
+		     "web.cl=NXDOMAIN web=NXDOMAIN");
+	CHECK_EQ_STR(walk(k3, "web", &b), "web.ns.svc.cl=NXDOMAIN web.svc.cl=FOUND");
+	CHECK_EQ_STR(walk(k3, "web", &c), "web.ns.svc.cl=NODATA web.svc.cl=SERVFAIL "
+		     "web.cl=NXDOMAIN web=NXDOMAIN");
+	CHECK_EQ_STR(walk(k3, "web", &d), "web.ns.svc.cl=TIMEOUT web=NXDOMAIN");
+	CHECK_EQ_STR(walk(k3, "web", &e), "web.ns.svc.cl=NXDOMAIN web.svc.cl=REFUSED web=NXDOMAIN");
+	CHECK_EQ_STR(walk(k3, "web", &f), "web.ns.svc.cl=OTHER web=NXDOMAIN");
+	CHECK_EQ_STR(walk(k3, "web", &g), "web.ns.svc.cl=NXDOMAIN web.svc.cl=CONNREFUSED");
+	CHECK_EQ_STR(walk("search x y\n", "a.b", &h), "a.b=TIMEOUT a.b.x=NXDOMAIN a.b.y=NXDOMAIN");
+	CHECK_EQ_STR(walk("search x y\n", "a.b", &i), "a.b=REFUSED a.b.x=NXDOMAIN a.b.y=NXDOMAIN");
+	CHECK_EQ_STR(walk("search x y\n", "a.b", &j), "a.b=NXDOMAIN a.b.x=TIMEOUT");
+	CHECK_EQ_STR(walk("search x y\n", "a.b", &k), "a.b=CONNREFUSED a.b.x=NXDOMAIN");
+	CHECK_EQ_STR(walk("search x y\n", "a.b", &l), "a.b=CONNREFUSED a.b.x=SERVFAIL "
+		     "a.b.y=NXDOMAIN");
+	CHECK_EQ_STR(walk(k3, "web.", &m), "web=TIMEOUT");
+	CHECK_EQ_STR(walk(k3, "web.", &n), "web=NXDOMAIN");
+	CHECK_EQ_STR(walk("search x y\n", "a.b", &o), "a.b=FOUND");
+	CHECK_EQ_STR(walk(k3, "web", &p), "web.ns.svc.cl=NXDOMAIN web.svc.cl=NXDOMAIN "
+		     "web.cl=NXDOMAIN web=FOUND");
+	CHECK_EQ_STR(walk(k3, "web", &q), "web.ns.svc.cl=NXDOMAIN web.svc.cl=NOTASKED");
+}
+
+static void test_search_results(void)
+{
+	CHECK_EQ_INT(dns_result_of(3, 0), DNS_NXDOMAIN);
+	CHECK_EQ_INT(dns_result_of(0, 0), DNS_NODATA);
+	CHECK_EQ_INT(dns_result_of(2, 0), DNS_SERVFAIL);
+	/* Found: answer records, an A or not (a CNAME alone stops glibc too). */
+	CHECK_EQ_INT(dns_result_of(0, 1), DNS_FOUND);
+	CHECK_EQ_INT(dns_result_of(-1, 0), DNS_TIMEOUT);
+	CHECK_EQ_INT(dns_result_of(5, 0), DNS_REFUSED);
+	CHECK_EQ_INT(dns_result_of(4, 0), DNS_REFUSED);	/* NOTIMP: res_send alike */
+	CHECK_EQ_INT(dns_result_of(1, 0), DNS_OTHER);	/* FORMERR: NO_RECOVERY */
+	/* An rcode on an answer with records is still that rcode. */
+	CHECK_EQ_INT(dns_result_of(3, 1), DNS_NXDOMAIN);
 }
 
 int main(void)
@@ -182,6 +285,7 @@ int main(void)
 	RUN(test_answer);
 	RUN(test_resolv_parse);
 	RUN(test_search_order);
-	RUN(test_search_stops);
+	RUN(test_search_walk);
+	RUN(test_search_results);
 	return unit_summary();
 }
