@@ -127,7 +127,7 @@ struct trace_hop {
 	int repeats;			/* retransmissions seen at the same place */
 	char change[160];		/* what changed since the previous hop */
 	unsigned changed;		/* TRACE_CHG_* bits: what change says */
-	char why[224];			/* why it moved on: route, bridge, nft verdict */
+	char why[320];			/* why it moved on: route, bridge, nft verdict */
 	enum trace_moved moved;		/* how: what why says, for readers */
 	struct trace_svc svc;		/* on the hop where a Service's DNAT shows; svc -1 elsewhere */
 	struct trace_fdb fdb;		/* a hop a bridge forwarded: the entry that chose the port */
