@@ -66,19 +66,19 @@ void explain_hop_sentence(const struct trace *t, size_t h, char *buf, size_t len
 	if (n < len && hop->svc.named)
 		n += (size_t)snprintf(buf + n, len - n, "; kube-proxy's DNAT sends it to one of "
 				      "the Service's endpoints, picked at random");
-	else if (n < len && strstr(hop->change, "destination NAT"))
+	else if (n < len && !hop->reply && (hop->changed & TRACE_CHG_DST))
 		n += (size_t)snprintf(buf + n, len - n, "; its destination is rewritten (%s)",
 				      hop->change);
-	else if (n < len && strstr(hop->change, "source NAT"))
+	else if (n < len && !hop->reply && (hop->changed & TRACE_CHG_SRC))
 		n += (size_t)snprintf(buf + n, len - n, "; its source is rewritten, so the far end "
 				      "sees this address (%s)", hop->change);
-	else if (n < len && strstr(hop->change, "NAT undone"))
+	else if (n < len && hop->reply && (hop->changed & (TRACE_CHG_DST | TRACE_CHG_SRC)))
 		n += (size_t)snprintf(buf + n, len - n, "; conntrack undoes the translation on the "
 				      "way back (%s)", hop->change);
-	else if (n < len && strstr(hop->change, "encapsulated"))
+	else if (n < len && (hop->changed & TRACE_CHG_ENCAP))
 		n += (size_t)snprintf(buf + n, len - n, "; it is wrapped in VXLAN to cross to the "
 				      "other node (%s)", hop->change);
-	else if (n < len && strstr(hop->change, "decapsulated"))
+	else if (n < len && (hop->changed & TRACE_CHG_DECAP))
 		n += (size_t)snprintf(buf + n, len - n, "; the VXLAN wrapping comes off");
 	if (n < len && hop->why[0])
 		snprintf(buf + n, len - n, ": %s", hop->why);

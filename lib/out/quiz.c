@@ -17,6 +17,24 @@ static bool vpc_mode(const struct trace *t)
 	return t->lab && t->lab->topo.net.mode == TOPO_MODE_VPC;
 }
 
+/* How the VPC moved hop i's packet: as its first hop leaving the VPC in
+ * the same direction says (hops.c decided it from TTLs and the bridge
+ * device, never from prose); NONE if it was not seen leaving. */
+static enum trace_moved vpc_moved(const struct trace *t, size_t i)
+{
+	for (size_t j = i; j < t->nhops; j++) {
+		const struct trace_hop *h = &t->hops[j];
+
+		if (h->reply != t->hops[i].reply)
+			continue;
+		if (h->ns != t->hops[i].ns)
+			break;
+		if (h->pkt->outgoing)
+			return h->moved;
+	}
+	return TRACE_MOVED_NONE;
+}
+
 /* The place hop i was seen at, as a learner names it. */
 static void place(const struct trace *t, size_t i, char *buf, size_t len)
 {
@@ -50,8 +68,13 @@ static void place(const struct trace *t, size_t i, char *buf, size_t len)
 		else
 			snprintf(buf, len, "the pod's veth pair, into %s", name);
 	} else if (!strcmp(label, "VPC")) {
-		snprintf(buf, len, strstr(t->hops[i].why, "bridged") ? "the VPC's bridge "
-			 LAB_VPC_BRIDGE_NAME " (one subnet)" : "the VPC route table");
+		enum trace_moved m = vpc_moved(t, i);
+
+		/* Routed out of the bridge device, then switched to the port:
+		 * the route table is what decided. */
+		snprintf(buf, len, "%s", m == TRACE_MOVED_BRIDGED ? "the VPC's bridge "
+			 LAB_VPC_BRIDGE_NAME " (one subnet)" : m == TRACE_MOVED_ROUTED ||
+			 m == TRACE_MOVED_ROUTED_BRIDGED ? "the VPC route table" : "the VPC");
 	} else if (!strcmp(label, "gateway")) {
 		snprintf(buf, len, "the cloud gateway");
 	} else if (!strcmp(label, "load balancer")) {
@@ -71,17 +94,19 @@ static bool rewrite(const struct trace *t, size_t i, char *buf, size_t len)
 	const char *label = t->ns_label[h->ns], *node = after(label, "node ");
 	const char *where = node ? node : label;
 
-	if (strstr(h->change, "NAT undone"))
+	/* On the way back a changed source is the request's DNAT reversed
+	 * (the endpoint answers as the Service), a changed destination its SNAT. */
+	if (h->reply && (h->changed & (TRACE_CHG_DST | TRACE_CHG_SRC)))
 		snprintf(buf, len, "conntrack reverses the %s in %s",
-			 strstr(h->change, "undone (conntrack), source") ? "DNAT" : "SNAT", where);
-	else if (strstr(h->change, "destination NAT"))
+			 h->changed & TRACE_CHG_SRC ? "DNAT" : "SNAT", where);
+	else if (h->changed & TRACE_CHG_DST)
 		snprintf(buf, len, node ? "kube-proxy's DNAT in %s" : "the DNAT in %s", where);
-	else if (strstr(h->change, "source NAT"))
+	else if (h->changed & TRACE_CHG_SRC)
 		snprintf(buf, len, !strcmp(label, "gateway") ? "the cloud gateway's 1:1 NAT"
 			 : node ? "SNAT (masquerade) in %s" : "the SNAT in %s", where);
-	else if (strstr(h->change, "decapsulated"))
+	else if (h->changed & TRACE_CHG_DECAP)
 		snprintf(buf, len, "VXLAN decapsulation in %s", where);
-	else if (strstr(h->change, "encapsulated"))
+	else if (h->changed & TRACE_CHG_ENCAP)
 		snprintf(buf, len, "VXLAN encapsulation in %s", where);
 	else
 		return false;
@@ -135,8 +160,8 @@ static size_t generic(const struct trace *t, const struct quiz_step *s, size_t n
 		vpc |= !strcmp(label, "VPC");
 		local &= !strcmp(t->hops[i].pkt->ifname, "lo");
 		gw |= !strcmp(label, "gateway");
-		dnat |= strstr(t->hops[i].change, "destination NAT") != NULL;
-		nat |= strstr(t->hops[i].change, "NAT") != NULL;
+		dnat |= !t->hops[i].reply && (t->hops[i].changed & TRACE_CHG_DST);
+		nat |= (t->hops[i].changed & (TRACE_CHG_DST | TRACE_CHG_SRC)) != 0;
 		if (after(label, "node ") && !named) {
 			node = after(label, "node ");
 			named = true;

@@ -1061,6 +1061,8 @@ json_t *out_trace_json(const struct trace *t)
 						      "change", h->change, "why", h->why));
 		json_object_set_new(json_array_get(hops, i), "service", svc_json(t, &h->svc));
 		json_object_set_new(json_array_get(hops, i), "fdb", fdb_json(&h->fdb));
+		json_object_set_new(json_array_get(hops, i), "moved", trace_moved_name(h->moved) ?
+				    json_string(trace_moved_name(h->moved)) : json_null());
 	}
 	for (size_t i = 0; i < t->nnft; i++) {
 		const struct nftrace_event *ev = &t->nft[i];

@@ -112,14 +112,35 @@ static void tuple_fmt(const struct capture_pkt *k, char *buf, size_t len)
 		snprintf(buf, len, "%s:%u > %s:%u", s, k->sport, d, k->dport);
 }
 
+unsigned trace_changed(const struct capture_pkt *prev, const struct capture_pkt *k)
+{
+	unsigned c = 0;
+
+	if (!prev)
+		return 0;
+	if (k->daddr != prev->daddr || k->dport != prev->dport)
+		c |= TRACE_CHG_DST;
+	if (k->saddr != prev->saddr || k->sport != prev->sport)
+		c |= TRACE_CHG_SRC;
+	if (k->ttl != prev->ttl)
+		c |= TRACE_CHG_TTL;
+	if (k->vxlan && !prev->vxlan)
+		c |= TRACE_CHG_ENCAP;
+	if (!k->vxlan && prev->vxlan)
+		c |= TRACE_CHG_DECAP;
+	return c;
+}
+
 /* What is different about the packet here compared with the hop before. */
 static void change_fmt(const struct capture_pkt *prev, const struct capture_pkt *k, bool reply,
-		       char *buf, size_t len)
+		       unsigned *changed, char *buf, size_t len)
 {
 	char a[64], b[64], oa[ADDR_STRLEN], ob[ADDR_STRLEN];
 	size_t n = 0;
 
 	buf[0] = '\0';
+	/* The facts whole, whatever of the text fits. */
+	*changed = trace_changed(prev, k);
 	if (!prev)
 		return;
 	if (k->daddr != prev->daddr || k->dport != prev->dport) {
@@ -184,7 +205,8 @@ static int route_in(const char *netns, uint32_t dst, uint32_t mark, struct nl_ro
  * out is the interface the packet was seen leaving: when the plain route
  * goes elsewhere, policy routing chose it — the VPC router sends replies of
  * load-balanced connections back through the load balancer by fwmark. */
-static void route_fmt(const char *netns, uint32_t dst, const char *out, char *buf, size_t len)
+static enum trace_moved route_fmt(const char *netns, uint32_t dst, const char *out, char *buf,
+				  size_t len)
 {
 	struct nl_route_info r;
 	char ifname[IF_NAMESIZE], d[CIDR_STRLEN + 8], g[ADDR_STRLEN];
@@ -203,15 +225,15 @@ static void route_fmt(const char *netns, uint32_t dst, const char *out, char *bu
 	buf[0] = '\0';
 	if (ret == -ENETUNREACH || ret == -EHOSTUNREACH) {
 		snprintf(buf, len, "no route to %s", addr_fmt(dst, d));
-		return;
+		return TRACE_MOVED_NONE;
 	}
 	if (ret < 0) {
 		snprintf(buf, len, "route lookup failed: %s", strerror(-ret));
-		return;
+		return TRACE_MOVED_NONE;
 	}
 	if (r.type == RTN_LOCAL) {
 		snprintf(buf, len, "local address: delivered to this namespace");
-		return;
+		return TRACE_MOVED_LOCAL;
 	}
 	if (r.plen == 0)
 		snprintf(d, sizeof(d), "default");
@@ -227,6 +249,7 @@ static void route_fmt(const char *netns, uint32_t dst, const char *out, char *bu
 		snprintf(buf + strlen(buf), len - strlen(buf), " table %u (fwmark 0x%x: a reply of "
 			 "a connection the load balancer forwarded goes back through it)", r.table,
 			 EDGE_LB_RETURN_MARK);
+	return TRACE_MOVED_ROUTED;
 }
 
 static bool is_bridge(const char *ifname)
@@ -245,49 +268,92 @@ static void fdb_want(struct trace_hop *hop)
 	memcpy(hop->fdb.mac, hop->pkt->dst_mac, 6);
 }
 
-/* Why the packet is where it is: for a packet leaving a namespace, the route
- * or the bridge that sent it; for one arriving, the link it came over. */
-static void why_fmt(struct trace *t, size_t h, char *buf, size_t len)
+/* The hop before h in the same direction, NULL if none. */
+static const struct trace_hop *prev_hop(const struct trace *t, size_t h)
 {
-	struct trace_hop *hop = &t->hops[h];
-	const struct trace_hop *prev = NULL;
-	const struct capture_pkt *k = hop->pkt;
-
 	for (size_t i = h; i-- > 0;)
-		if (t->hops[i].reply == hop->reply) {
-			prev = &t->hops[i];
-			break;
-		}
-	buf[0] = '\0';
+		if (t->hops[i].reply == t->hops[h].reply)
+			return &t->hops[i];
+	return NULL;
+}
+
+enum trace_moved trace_moved_seen(const struct trace *t, size_t h)
+{
+	const struct trace_hop *hop = &t->hops[h], *prev = prev_hop(t, h);
+	const struct capture_pkt *k = hop->pkt, *p = prev ? prev->pkt : NULL;
+
 	if (!k->outgoing) {
 		if (prev && prev->ns != hop->ns)
-			snprintf(buf, len, "over the link from %s %s", t->ns_label[prev->ns],
-				 prev->pkt->ifname);
-		else if (prev && is_bridge(k->ifname))
-			snprintf(buf, len, "bridge %s hands it to the IP layer (addressed to a router MAC)",
-				 k->ifname);
-		return;
+			return TRACE_MOVED_LINK;
+		if (prev && is_bridge(k->ifname))
+			return TRACE_MOVED_UP;
+		return TRACE_MOVED_NONE;
 	}
-	/* Leaving: bridged (TTL unchanged inside this namespace) or routed. */
-	/* For a VXLAN frame the outer header is what a bridge or router on
+	/* Leaving: bridged (TTL unchanged inside this namespace) or routed.
+	 * For a VXLAN frame the outer header is what a bridge or router on
 	 * the underlay handles. */
-	if (prev && prev->ns == hop->ns && !is_bridge(prev->pkt->ifname) && !is_bridge(k->ifname) &&
-	    prev->pkt->vxlan == k->vxlan &&
-	    (k->vxlan ? prev->pkt->outer_ttl == k->outer_ttl : prev->pkt->ttl == k->ttl)) {
+	if (prev && prev->ns == hop->ns && !is_bridge(p->ifname) && !is_bridge(k->ifname) &&
+	    p->vxlan == k->vxlan && (k->vxlan ? p->outer_ttl == k->outer_ttl : p->ttl == k->ttl))
+		return TRACE_MOVED_BRIDGED;
+	/* Seen leaving by the bridge device itself, so the IP layer sent it
+	 * there (routed it, or made it): the bridge then only picked the port. */
+	if (prev && prev->ns == hop->ns && p->ifname[0] && is_bridge(p->ifname) && p->outgoing &&
+	    p->ttl == k->ttl)
+		return TRACE_MOVED_ROUTED_BRIDGED;
+	return TRACE_MOVED_ROUTED;
+}
+
+/* Why the packet is where it is: for a packet leaving a namespace, the route
+ * or the bridge that sent it; for one arriving, the link it came over.
+ * Returns how it moved (the route lookup has the last word on ROUTED). */
+static enum trace_moved why_fmt(struct trace *t, size_t h, char *buf, size_t len)
+{
+	struct trace_hop *hop = &t->hops[h];
+	const struct trace_hop *prev = prev_hop(t, h);
+	const struct capture_pkt *k = hop->pkt;
+	enum trace_moved m = trace_moved_seen(t, h);
+
+	buf[0] = '\0';
+	switch (m) {
+	case TRACE_MOVED_LINK:
+		snprintf(buf, len, "over the link from %s %s", t->ns_label[prev->ns], prev->pkt->ifname);
+		return m;
+	case TRACE_MOVED_UP:
+		snprintf(buf, len, "bridge %s hands it to the IP layer (addressed to a router MAC)",
+			 k->ifname);
+		return m;
+	case TRACE_MOVED_BRIDGED:
 		snprintf(buf, len, "bridged to %s by its bridge's forwarding table", k->ifname);
 		fdb_want(hop);
-		return;
-	}
-	if (prev && prev->ns == hop->ns && prev->pkt->ifname[0] && is_bridge(prev->pkt->ifname) &&
-	    prev->pkt->outgoing && prev->pkt->ttl == k->ttl) {
+		return m;
+	case TRACE_MOVED_ROUTED_BRIDGED:
 		snprintf(buf, len, "bridge %s forwards to port %s", prev->pkt->ifname, k->ifname);
 		fdb_want(hop);
-		return;
+		return m;
+	case TRACE_MOVED_ROUTED:
+		break;
+	default:
+		return m;
 	}
-	route_fmt(t->ns[hop->ns], k->vxlan ? k->outer_daddr : k->daddr, k->ifname, buf, len);
+	m = route_fmt(t->ns[hop->ns], k->vxlan ? k->outer_daddr : k->daddr, k->ifname, buf, len);
 	if (!prev)
 		snprintf(buf + strlen(buf), len - strlen(buf), " (where the %s starts)",
 			 hop->reply ? "answer" : t->shares_capture ? "proxy's connection" : "probe");
+	return m;
+}
+
+const char *trace_moved_name(enum trace_moved m)
+{
+	switch (m) {
+	case TRACE_MOVED_LINK: return "link";
+	case TRACE_MOVED_UP: return "up";
+	case TRACE_MOVED_BRIDGED: return "bridged";
+	case TRACE_MOVED_ROUTED: return "routed";
+	case TRACE_MOVED_ROUTED_BRIDGED: return "bridged-after-route";
+	case TRACE_MOVED_LOCAL: return "local";
+	case TRACE_MOVED_NONE: break;
+	}
+	return NULL;
 }
 
 static int hops_build(struct trace *t)
@@ -352,15 +418,17 @@ static int hops_build(struct trace *t)
 			sent.dport = t->probe.dport ? t->probe.dport : k->dport;
 			prev = &sent;
 		}
-		change_fmt(prev, t->hops[h].pkt, t->hops[h].reply, t->hops[h].change,
-			   sizeof(t->hops[h].change));
+		change_fmt(prev, t->hops[h].pkt, t->hops[h].reply, &t->hops[h].changed,
+			   t->hops[h].change, sizeof(t->hops[h].change));
 		trace_service_hop(t, prev, &t->hops[h]);
-		why_fmt(t, h, t->hops[h].why, sizeof(t->hops[h].why));
-		trace_vpc_why(t, h, t->hops[h].why, sizeof(t->hops[h].why));
+		t->hops[h].moved = why_fmt(t, h, t->hops[h].why, sizeof(t->hops[h].why));
 		if (!t->hops[h].reply)
 			t->last_hop = (ssize_t)h;
 	}
 	trace_fdb_annotate(t);
+	/* After the FDB entry, which belongs to the bridge sentence. */
+	for (size_t h = 0; h < t->nhops; h++)
+		trace_vpc_why(t, h, t->hops[h].why, sizeof(t->hops[h].why));
 	free(mine);
 	/* A recount (after conntrack named the flow anew) replaces the last. */
 	return trace_loss_set(t, "correlate", "hops", -1, left, TRACE_MAX_HOPS);

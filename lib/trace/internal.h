@@ -82,6 +82,12 @@ int trace_arp_flush(struct trace *t, struct pp_err *e);
  * port belongs to, one dump per namespace, and the entry appended to the
  * hop's why; asked cleared where the kernel would not say (arp.c). */
 void trace_fdb_annotate(struct trace *t);
+/* How hop h moved, as its packets and the hop before it in the same
+ * direction show (TRACE_MOVED_ROUTED: the route lookup, not asked here, may
+ * yet say LOCAL or nothing). */
+enum trace_moved trace_moved_seen(const struct trace *t, size_t h);
+/* TRACE_CHG_* bits: how k differs from prev (0 if prev is NULL). */
+unsigned trace_changed(const struct capture_pkt *prev, const struct capture_pkt *k);
 
 /* conntrack in every observed namespace for t's flow (run.c). */
 void trace_ct_collect(struct trace *t);

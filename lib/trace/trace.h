@@ -94,6 +94,31 @@ struct trace_fdb {
 	const char *kind;		/* "learned", "permanent" (the bridge's own), "static" */
 };
 
+/* How the packet moved at a hop, decided by hops.c from the packets (a TTL
+ * kept or decremented, the bridge device seen or not) and the kernel's
+ * route lookup, so that readers ask this, never the hop's prose. */
+enum trace_moved {
+	TRACE_MOVED_NONE,		/* not known: nothing before it to compare, no route now */
+	TRACE_MOVED_LINK,		/* arrived over the link from another namespace */
+	TRACE_MOVED_UP,			/* a bridge handed it up to its namespace's IP layer */
+	TRACE_MOVED_BRIDGED,		/* switched port to port by a bridge, no IP layer (TTL kept) */
+	TRACE_MOVED_ROUTED,		/* sent out by the IP layer's route lookup (or its sender's) */
+	TRACE_MOVED_ROUTED_BRIDGED,	/* routed out of a bridge device, then the bridge chose the port */
+	TRACE_MOVED_LOCAL,		/* the route lookup names a local address: delivered here */
+};
+
+/* What differs from the previous hop in the same direction (or, on the
+ * first request hop, from what the probe's socket sent): the facts the
+ * text in trace_hop.change says. On a reply hop a changed address is
+ * conntrack undoing the request's NAT. */
+enum {
+	TRACE_CHG_DST = 1 << 0,		/* destination address or port */
+	TRACE_CHG_SRC = 1 << 1,		/* source address or port */
+	TRACE_CHG_TTL = 1 << 2,
+	TRACE_CHG_ENCAP = 1 << 3,	/* wrapped in VXLAN here */
+	TRACE_CHG_DECAP = 1 << 4,	/* unwrapped from VXLAN here */
+};
+
 struct trace_hop {
 	const struct capture_pkt *pkt;
 	size_t ns;			/* index into trace.ns */
@@ -101,7 +126,9 @@ struct trace_hop {
 	uint64_t dt_ns;			/* since the first hop */
 	int repeats;			/* retransmissions seen at the same place */
 	char change[160];		/* what changed since the previous hop */
-	char why[224];			/* why it moved on: route, bridge, nft verdict */
+	unsigned changed;		/* TRACE_CHG_* bits: what change says */
+	char why[320];			/* why it moved on: route, bridge, nft verdict */
+	enum trace_moved moved;		/* how: what why says, for readers */
 	struct trace_svc svc;		/* on the hop where a Service's DNAT shows; svc -1 elsewhere */
 	struct trace_fdb fdb;		/* a hop a bridge forwarded: the entry that chose the port */
 };
@@ -497,6 +524,8 @@ const char *trace_policy_dir_name(enum policy_dir d);
 /* Release what trace_run allocated. */
 void trace_free(struct trace *t);
 const char *trace_verdict_name(enum trace_verdict v);
+/* "link", "bridged", "routed", ...; NULL for TRACE_MOVED_NONE. */
+const char *trace_moved_name(enum trace_moved m);
 /* Write every packet the ntr traces captured, trace by trace (the DNS
  * query's before the connection's), each in time order, as pcapng: one
  * interface block per capture point ("node node-1:eth0"), each packet's

@@ -11,7 +11,8 @@
  *
  * Each note is read off the kernel, not assumed: the pod's neighbour entry
  * for its gateway, the destination node's proxy entry for the pod address,
- * and (by hops.c) whether the VPC namespace switched or routed the frame.
+ * and (hops.c's trace_hop.moved) whether the VPC namespace switched or
+ * routed the frame.
  * A note that does not fit whole in the hop's text is left out, never cut. */
 #include <errno.h>
 #include <linux/neighbour.h>
@@ -129,7 +130,9 @@ void trace_vpc_why(const struct trace *t, size_t h, char *buf, size_t len)
 			 "%s answers ARP for it (a proxy neighbour entry on its eth0)", a, node_name(l, l->topo.pods[dst].node),
 			 node_name(l, l->topo.pods[dst].node));
 		append(buf, len, note);
-	} else if (!strcmp(ns, l->plan.vpc_netns) && !strncmp(buf, "bridge", 6)) {
+	} else if (!strcmp(ns, l->plan.vpc_netns) && hop->moved == TRACE_MOVED_BRIDGED) {
+		/* Only a frame no IP layer touched: one the VPC routed out of
+		 * its bridge device (bridged-after-route) had its TTL cut. */
 		snprintf(note, sizeof(note), "; the VPC switched it, not routed (TTL kept), to %s, "
 			 "which answers ARP for %s by proxy (its ENI's secondary IP)",
 			 node_name(l, l->topo.pods[dst].node), a);

@@ -182,10 +182,11 @@ lb_ip() {
 	grep -q "Reply $web2 is-at $n2mac" "$BATS_TEST_TMPDIR/arp"
 	ip -n ${VPC}_node_node-1 neigh show "$web2" dev eth0 | grep -q "lladdr $n2mac "
 	# trace: node-1's hop says the proxy ARP, the VPC hop that it switched
-	# (the TTL the same on both sides of the VPC), node-2's hop the /32 route.
+	# (the TTL the same on both sides of the VPC: moved "bridged"), node-2's
+	# hop the /32 route.
 	jq -e --arg a "$web2" '[.hops[] | select(.direction == "request" and .place == "node node-1" and .io == "out")][0].why |
 		contains("\($a) is on the VPC subnet, a secondary IP of node-2'"'"'s ENI: node-2 answers ARP for it")' <<<"$out"
-	jq -e '[.hops[] | select(.direction == "request" and .place == "VPC")] | (.[0].packet.ttl == .[-1].packet.ttl) and (.[-1].why | startswith("bridged to n-node-2") and contains("the VPC switched it, not routed (TTL kept), to node-2"))' <<<"$out"
+	jq -e '[.hops[] | select(.direction == "request" and .place == "VPC")] | (.[0].packet.ttl == .[-1].packet.ttl) and .[-1].moved == "bridged" and (.[-1].why | startswith("bridged to n-node-2") and contains("the VPC switched it, not routed (TTL kept), to node-2"))' <<<"$out"
 	ip -n ${VPC}_vpc -o link show n-node-2 | grep -q "master vpc0"
 	jq -e --arg a "$web2" '[.hops[] | select(.direction == "request" and .place == "node node-2" and .io == "out")][0].why |
 		startswith("route \($a)/32 dev veth") and contains("the CNI'"'"'s /32 route")' <<<"$out"
@@ -193,6 +194,22 @@ lb_ip() {
 	[[ "$output" == *"node node-2 answers ARP for $web2 (pod default/web-2, a secondary IP of its ENI) by proxy"* ]]
 	[[ "$output" == *"node node-2 routes $web2 by: $web2/32 dev veth"* ]]
 	[[ "$output" == *"secondary IPs from the VPC subnet"* ]]
+}
+
+@test "vpc: where the VPC routes (the internet's answer, out of its bridge device) no hop is called switched" {
+	run "$PODPATH" --lab $VPC -j trace default/client example.com
+	[ "$status" -eq 0 ]
+	out=$output
+	# The answer's hops in the VPC: in from the gateway, out vpc0, then the
+	# port to node-1. The kernel routes that address out of the bridge
+	# device, so the port hop is bridged after a route, never "switched".
+	dst=$(jq -r '[.hops[] | select(.direction == "reply" and .place == "VPC")][-1].packet.dst' <<<"$out")
+	ip -n ${VPC}_vpc route get "$dst" | grep -q " dev vpc0 "
+	ip -n ${VPC}_vpc -o link show n-node-1 | grep -q "master vpc0"
+	jq -e '[.hops[] | select(.direction == "reply" and .place == "VPC" and .io == "out")] |
+		length == 2 and .[0].interface == "vpc0" and .[0].moved == "routed" and
+		.[1].interface == "n-node-1" and .[1].moved == "bridged-after-route" and
+		all(.why | contains("switched") | not)' <<<"$out"
 }
 
 @test "a kube-proxy fault (break stale-endpoint) breaks the ClusterIP, not the Ingress: nginx reads the endpoints itself" {

@@ -22,31 +22,33 @@ struct hopdef {
 	const char *ifname;
 	bool out, reply;
 	const char *change, *why;
+	enum trace_moved moved;
+	unsigned changed;
 };
 
 static const struct hopdef path[] = {
-	{ 0, "eth0", true, false, "", "route default via 10.244.1.1 dev eth0" },
-	{ 1, "vethaaaa1111", false, false, "", "over the link from pod default/client eth0" },
-	{ 1, "cbr0", false, false, "", "bridge cbr0 hands it to the IP layer" },
+	{ 0, "eth0", true, false, "", "route default via 10.244.1.1 dev eth0", TRACE_MOVED_ROUTED, 0 },
+	{ 1, "vethaaaa1111", false, false, "", "over the link from pod default/client eth0", TRACE_MOVED_LINK, 0 },
+	{ 1, "cbr0", false, false, "", "bridge cbr0 hands it to the IP layer", TRACE_MOVED_UP, 0 },
 	{ 1, "eth0", true, false, "destination NAT: 10.96.0.1:80 -> 10.244.2.2:8080",
-	  "route 10.244.2.0/24 via 172.18.0.3 dev eth0" },
-	{ 2, "n-node-1", false, false, "", "over the link from node node-1 eth0" },
-	{ 2, "n-node-2", true, false, "", "bridged to n-node-2 by its bridge's forwarding table" },
-	{ 3, "eth0", false, false, "", "over the link from VPC n-node-2" },
-	{ 3, "cbr0", true, false, "", "route 10.244.2.0/24 dev cbr0 (connected)" },
-	{ 3, "vethbbbb2222", true, false, "", "bridge cbr0 forwards to port vethbbbb2222" },
-	{ 4, "eth0", false, false, "", "over the link from node node-2 vethbbbb2222" },
-	{ 4, "eth0", true, true, "", "route default via 10.244.2.1 dev eth0" },
-	{ 3, "vethbbbb2222", false, true, "", "over the link from pod default/web-2 eth0" },
-	{ 3, "cbr0", false, true, "", "bridge cbr0 hands it to the IP layer" },
-	{ 3, "eth0", true, true, "", "route 10.244.1.0/24 via 172.18.0.2 dev eth0" },
-	{ 2, "n-node-2", false, true, "", "over the link from node node-2 eth0" },
-	{ 2, "n-node-1", true, true, "", "bridged to n-node-1 by its bridge's forwarding table" },
-	{ 1, "eth0", false, true, "", "over the link from VPC n-node-1" },
+	  "route 10.244.2.0/24 via 172.18.0.3 dev eth0", TRACE_MOVED_ROUTED, TRACE_CHG_DST },
+	{ 2, "n-node-1", false, false, "", "over the link from node node-1 eth0", TRACE_MOVED_LINK, 0 },
+	{ 2, "n-node-2", true, false, "", "bridged to n-node-2 by its bridge's forwarding table", TRACE_MOVED_BRIDGED, 0 },
+	{ 3, "eth0", false, false, "", "over the link from VPC n-node-2", TRACE_MOVED_LINK, 0 },
+	{ 3, "cbr0", true, false, "", "route 10.244.2.0/24 dev cbr0 (connected)", TRACE_MOVED_ROUTED, 0 },
+	{ 3, "vethbbbb2222", true, false, "", "bridge cbr0 forwards to port vethbbbb2222", TRACE_MOVED_ROUTED_BRIDGED, 0 },
+	{ 4, "eth0", false, false, "", "over the link from node node-2 vethbbbb2222", TRACE_MOVED_LINK, 0 },
+	{ 4, "eth0", true, true, "", "route default via 10.244.2.1 dev eth0", TRACE_MOVED_ROUTED, 0 },
+	{ 3, "vethbbbb2222", false, true, "", "over the link from pod default/web-2 eth0", TRACE_MOVED_LINK, 0 },
+	{ 3, "cbr0", false, true, "", "bridge cbr0 hands it to the IP layer", TRACE_MOVED_UP, 0 },
+	{ 3, "eth0", true, true, "", "route 10.244.1.0/24 via 172.18.0.2 dev eth0", TRACE_MOVED_ROUTED, 0 },
+	{ 2, "n-node-2", false, true, "", "over the link from node node-2 eth0", TRACE_MOVED_LINK, 0 },
+	{ 2, "n-node-1", true, true, "", "bridged to n-node-1 by its bridge's forwarding table", TRACE_MOVED_BRIDGED, 0 },
+	{ 1, "eth0", false, true, "", "over the link from VPC n-node-1", TRACE_MOVED_LINK, 0 },
 	{ 1, "cbr0", true, true, "NAT undone (conntrack), source: 10.244.2.2:8080 -> 10.96.0.1:80",
-	  "route 10.244.1.0/24 dev cbr0 (connected)" },
-	{ 1, "vethaaaa1111", true, true, "", "bridge cbr0 forwards to port vethaaaa1111" },
-	{ 0, "eth0", false, true, "", "over the link from node node-1 vethaaaa1111" },
+	  "route 10.244.1.0/24 dev cbr0 (connected)", TRACE_MOVED_ROUTED, TRACE_CHG_SRC },
+	{ 1, "vethaaaa1111", true, true, "", "bridge cbr0 forwards to port vethaaaa1111", TRACE_MOVED_ROUTED_BRIDGED, 0 },
+	{ 0, "eth0", false, true, "", "over the link from node node-1 vethaaaa1111", TRACE_MOVED_LINK, 0 },
 };
 #define NHOPS (sizeof(path) / sizeof(path[0]))
 
@@ -70,6 +72,8 @@ static void build(void)
 		t.hops[i].reply = path[i].reply;
 		snprintf(t.hops[i].change, sizeof(t.hops[i].change), "%s", path[i].change);
 		snprintf(t.hops[i].why, sizeof(t.hops[i].why), "%s", path[i].why);
+		t.hops[i].moved = path[i].moved;
+		t.hops[i].changed = path[i].changed;
 		t.hops[i].svc.svc = -1;
 	}
 }
@@ -128,6 +132,48 @@ static void test_questions(int (*rnd)(void))
 	}
 }
 
+static size_t step_at(const struct quiz_step *s, size_t n, const char *what, bool reply)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += !strcmp(s[i].what, what) && s[i].reply == reply;
+	return k;
+}
+
+/* The VPC is named by how hops.c says it moved the packet, never by its
+ * prose: the hop leaving it bridged -> its bridge, once per direction
+ * (the hop arriving, over a link, is the same place); routed out of its
+ * bridge device, then switched to the port -> its route table. */
+static void test_vpc_moved(void)
+{
+	struct quiz_step s[QUIZ_STEPS_MAX];
+	const char *br = "the VPC's bridge " LAB_VPC_BRIDGE_NAME " (one subnet)";
+	size_t n;
+
+	build();
+	n = quiz_steps(&t, s, QUIZ_STEPS_MAX);
+	CHECK_EQ_INT(step_at(s, n, br, false), 1);
+	CHECK_EQ_INT(step_at(s, n, br, true), 1);
+	CHECK_EQ_INT(step_at(s, n, "the VPC route table", false), 0);
+	/* Routed: the request leaves the VPC's bridge device, TTL cut, then
+	 * the bridge picks node-2's port; the text still says "bridge". */
+	t.hops[5].moved = TRACE_MOVED_ROUTED_BRIDGED;
+	snprintf(t.hops[5].why, sizeof(t.hops[5].why), "bridged to n-node-2: the bridge forwards");
+	n = quiz_steps(&t, s, QUIZ_STEPS_MAX);
+	CHECK_EQ_INT(step_at(s, n, br, false), 0);
+	CHECK_EQ_INT(step_at(s, n, "the VPC route table", false), 1);
+	CHECK_EQ_INT(step_at(s, n, br, true), 1);
+	/* The NAT steps come from the change bits, whatever the text says. */
+	for (size_t i = 0; i < NHOPS; i++)
+		t.hops[i].change[0] = '\0';
+	CHECK_EQ_INT(step_at(s, quiz_steps(&t, s, QUIZ_STEPS_MAX), "kube-proxy's DNAT in node-1",
+			     false), 1);
+	CHECK_EQ_INT(step_at(s, quiz_steps(&t, s, QUIZ_STEPS_MAX),
+			     "conntrack reverses the DNAT in node-1", true), 1);
+	build();
+}
+
 static void test_zero(void) { test_questions(zero); }
 static void test_seq(void) { test_questions(seq); }
 
@@ -135,6 +181,7 @@ int main(void)
 {
 	build();
 	RUN(test_steps);
+	RUN(test_vpc_moved);
 	RUN(test_zero);
 	RUN(test_seq);
 	return unit_summary();

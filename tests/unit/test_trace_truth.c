@@ -557,8 +557,67 @@ out:
 	walk_free(&w);
 }
 
+/* How each hop moved, from the packets alone: the VPC that switches a
+ * frame port to port (TTL kept) is "bridged"; one that routes it out of its
+ * bridge device (TTL cut there) is "routed" and then "bridged-after-route",
+ * never "bridged", though a bridge chose the port. */
+static void test_walk_moved(void)
+{
+	static const enum trace_moved want[] = {
+		TRACE_MOVED_ROUTED, TRACE_MOVED_LINK, TRACE_MOVED_UP, TRACE_MOVED_ROUTED,
+		TRACE_MOVED_LINK, TRACE_MOVED_BRIDGED, TRACE_MOVED_LINK, TRACE_MOVED_ROUTED,
+		TRACE_MOVED_ROUTED_BRIDGED, TRACE_MOVED_LINK,
+	};
+	/* A router decrements when it sends: node-1 and node-2. */
+	static const uint8_t ttl[] = { 64, 64, 64, 63, 63, 63, 63, 62, 62, 62 };
+	struct walk w;
+	uint32_t web2;
+
+	if (!CHECK(walk_make(&w, "default/web-2", 8080) == 0))
+		return;
+	web2 = w.lab.topo.pods[pod_of(&w.lab, "web-2")].ip;
+	path_to_web2(&w, web2, 8080, NULL);
+	CHECK_EQ_INT(w.t.nhops, 10);
+	for (size_t i = 0; i < w.t.nhops && i < 10; i++)
+		w.pkt[i].ttl = ttl[i];
+	for (size_t i = 0; i < w.t.nhops && i < 10; i++)
+		CHECKF(trace_moved_seen(&w.t, i) == want[i], "hop %zu: %s, not %s", i,
+		       trace_moved_name(trace_moved_seen(&w.t, i)), trace_moved_name(want[i]));
+	CHECK_EQ_INT(trace_changed(&w.pkt[2], &w.pkt[3]), TRACE_CHG_TTL);
+	CHECK_EQ_INT(trace_changed(&w.pkt[4], &w.pkt[5]), 0);
+	CHECK_EQ_INT(trace_changed(NULL, &w.pkt[0]), 0);
+	walk_free(&w);
+
+	/* The VPC routes: in on node-1's port, out of its bridge device with
+	 * the TTL cut, then to node-2's port. */
+	if (!CHECK(walk_make(&w, "default/web-2", 8080) == 0))
+		return;
+	hop(&w, w.lab.plan.nodes[0].netns, "eth0", true, web2, 8080);
+	hop(&w, w.lab.plan.vpc_netns, w.lab.plan.nodes[0].vpc_port, false, web2, 8080);
+	hop(&w, w.lab.plan.vpc_netns, LAB_VPC_BRIDGE_NAME, true, web2, 8080);
+	hop(&w, w.lab.plan.vpc_netns, w.lab.plan.nodes[1].vpc_port, true, web2, 8080);
+	w.pkt[2].ttl = w.pkt[3].ttl = 63;
+	CHECK(trace_moved_seen(&w.t, 1) == TRACE_MOVED_LINK);
+	CHECK(trace_moved_seen(&w.t, 2) == TRACE_MOVED_ROUTED);
+	CHECK(trace_moved_seen(&w.t, 3) == TRACE_MOVED_ROUTED_BRIDGED);
+	CHECK_EQ_INT(trace_changed(&w.pkt[1], &w.pkt[2]), TRACE_CHG_TTL);
+	/* Port to port with the TTL cut (no bridge device seen): routed. */
+	w.t.hops[2] = w.t.hops[3];
+	w.t.nhops = 3;
+	CHECK(trace_moved_seen(&w.t, 2) == TRACE_MOVED_ROUTED);
+	/* A DNAT on the way, and conntrack's undoing on a reply: the bits. */
+	w.pkt[3].daddr = web2 + 1;
+	w.pkt[3].sport = 1;
+	CHECK_EQ_INT(trace_changed(&w.pkt[2], &w.pkt[3]), TRACE_CHG_DST | TRACE_CHG_SRC);
+	w.pkt[3].vxlan = true;
+	CHECK(trace_changed(&w.pkt[2], &w.pkt[3]) & TRACE_CHG_ENCAP);
+	CHECK(trace_changed(&w.pkt[3], &w.pkt[2]) & TRACE_CHG_DECAP);
+	walk_free(&w);
+}
+
 int main(void)
 {
+	RUN(test_walk_moved);
 	RUN(test_walk_pod_to_pod);
 	RUN(test_walk_delivered_unseen);
 	RUN(test_walk_unexpected);
