@@ -75,7 +75,7 @@ host_veth() { # NODE-NETNS POD-NETNS
 @test "a fresh lab checks clean; the text names what was compared" {
 	clean
 	jq -e '.checked.links > 30 and .checked.routes > 20 and .checked.nft_rules > 100 and
-	       .checked.processes == 8 and (.elapsed_ms | type) == "number"' <<<"$output"
+	       .checked.processes == 9 and (.elapsed_ms | type) == "number"' <<<"$output"
 	run "$PODPATH" --lab $LAB check
 	[ "$status" -eq 0 ]
 	[[ "$output" == "lab $LAB: no difference from the plan ("*"14 namespaces"*" ms)" ]]
