@@ -416,6 +416,41 @@ static void flood_list(const struct trace *t, const struct trace_arp *a, char *b
 	}
 }
 
+/* Whether the capture saw an answer (is-at) in the exchange of x. */
+static bool arp_answered(const struct trace *t, const struct trace_arp *x)
+{
+	for (size_t i = 0; i < t->narp; i++)
+		if (t->arp[i].exchange == x->exchange && t->arp[i].kind == TRACE_ARP_IS_AT)
+			return true;
+	return false;
+}
+
+/* What the neighbour entry of x says about its exchange: only what was
+ * seen. "The answer made it" needs both an answer captured and an entry
+ * read that holds a resolved MAC. */
+static const char *neigh_note(const struct trace *t, const struct trace_arp *x)
+{
+	bool answered = arp_answered(t, x);
+	bool unresolved = x->state & (NUD_INCOMPLETE | NUD_FAILED);
+
+	if (answered && !x->neigh_err && x->state && !unresolved)
+		return "the entry the answer made: the kernel sends to this MAC now";
+	if (answered)
+		return x->neigh_err ? "the answer came; what the entry holds now is not known"
+		       : !x->state  ? "the answer came, but the entry is gone now (expired or deleted)"
+				    : "the answer came, yet the entry is still unresolved";
+	if (x->neigh_err)
+		return "no answer seen; what the entry holds now is not known";
+	if (!x->state)
+		return "no answer seen, and the entry is gone already: the packets waiting on it "
+		       "were dropped with it";
+	if (unresolved)
+		return "no answer came: the entry stays unresolved, and the packets waiting on it "
+		       "are dropped";
+	return "no answer seen by the capture, yet the entry holds a MAC: it was resolved by "
+	       "something not captured";
+}
+
 /* The ARP observations that come before hop h (nhops: after the last). */
 static void arp_text(FILE *f, const struct trace *t, size_t h, bool color, bool verbose)
 {
@@ -437,12 +472,8 @@ static void arp_text(FILE *f, const struct trace *t, size_t h, bool color, bool 
 			else
 				fprintf(f, "%s lladdr %s %s\n", addr_fmt(x->ip, a),
 					x->has_mac ? mac_fmt(x->mac, m) : "(none)", nud_name(x->state));
-			if (x->state & (NUD_INCOMPLETE | NUD_FAILED))
-				fprintf(f, "%16s%sno answer came: the entry stays unresolved, and the packets "
-					"waiting on it are dropped%s\n", "", color ? DIM : "", color ? RESET : "");
-			else
-				fprintf(f, "%16s%sthe entry the answer made: the kernel sends to this MAC "
-					"now%s\n", "", color ? DIM : "", color ? RESET : "");
+			fprintf(f, "%16s%s%s%s\n", "", color ? DIM : "", neigh_note(t, x),
+				color ? RESET : "");
 			continue;
 		}
 		fprintf(f, "  - %9.3f  %-26s %-12s %-3s  ", arp_ms(t, x), t->ns_label[x->ns], k->ifname,
@@ -1030,6 +1061,9 @@ static json_t *arp_json(const struct trace *t)
 			json_object_set_new(o, "packet", p);
 		} else {
 			json_object_set_new(o, "interface", json_string(x->ifname));
+			json_object_set_new(o, "answer_seen", json_boolean(arp_answered(t, x)));
+			json_object_set_new(o, "error", x->neigh_err ? json_string(strerror(-x->neigh_err))
+								     : json_null());
 			json_object_set_new(o, "neighbour",
 					    x->neigh_err ? json_null()
 					    : json_pack("{s:s, s:o, s:s}", "ip", addr_fmt(x->ip, s),

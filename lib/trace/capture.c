@@ -27,6 +27,11 @@
  * the packet after it to know it again among the cooked ones. */
 #define RAW_SNAPLEN 128
 #define RAW_MATCH 64	/* bytes of the network header compared */
+/* How far apart the raw frame's timestamp (the kernel's stamp of the skb)
+ * and the cooked copy's (libpcap's ring: when the tap ran) may be. Both
+ * copies are queued by the same tap loop, microseconds apart; a repeat of
+ * the same bytes (a retried ARP request, 1 s apart) is far outside it. */
+#define RAW_TS_SLACK_NS 2000000ull
 #define RAW_RCVBUF (1 << 20)
 
 struct if_entry {
@@ -38,6 +43,7 @@ struct raw_frame {
 	int ifindex;
 	bool outgoing, used;
 	uint16_t len;
+	uint64_t ts_ns;		/* CLOCK_REALTIME, SO_TIMESTAMPNS; 0: none, never matched */
 	uint8_t data[RAW_SNAPLEN];
 };
 
@@ -51,8 +57,8 @@ struct handle {
 	int raw;		/* the Ethernet-header socket, -1 if none */
 	struct raw_frame *frames;
 	size_t nframes, fcap;
-	unsigned long l2_lost;	/* its drops, and cooked packets it never saw */
-	size_t matched;		/* packets of this handle matched so far (c->pkts index) */
+	unsigned long raw_lost;	/* frames its socket dropped, or we could not hold */
+	size_t matched;		/* c->pkts before it: all with their frames, or not to match */
 };
 
 struct capture {
@@ -310,10 +316,10 @@ static int raw_open(struct handle *h, const struct sock_fprog *fp)
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	/* No timestamps: asking for them would switch on the kernel's
-	 * receive timestamping for every socket, and back off at close. The
-	 * frames come in the cooked packets' order; that is enough. */
-	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, fp, sizeof(*fp)) < 0) {
+	/* Timestamps: a frame is taken only for the packet queued with it,
+	 * never for a later one with the same bytes (a retry). */
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &(int){ 1 }, sizeof(int)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, fp, sizeof(*fp)) < 0) {
 		ret = -errno;
 		close(fd);
 		return ret;
@@ -435,62 +441,101 @@ out:
 	return ret;
 }
 
+/* A new frame slot of h, zeroed; NULL without memory. */
+static struct raw_frame *frame_add(struct handle *h)
+{
+	struct raw_frame *r;
+
+	if (h->nframes == h->fcap) {
+		size_t ncap = h->fcap ? h->fcap * 2 : 64;
+		void *nf = realloc(h->frames, ncap * sizeof(*h->frames));
+
+		if (!nf)
+			return NULL;
+		h->frames = nf;
+		h->fcap = ncap;
+	}
+	r = &h->frames[h->nframes++];
+	memset(r, 0, sizeof(*r));
+	return r;
+}
+
 /* Every frame waiting on handle h's raw socket. */
 static void raw_drain(struct handle *h)
 {
 	for (;;) {
 		uint8_t data[RAW_SNAPLEN];
 		struct sockaddr_ll from;
-		socklen_t fl = sizeof(from);
+		union {
+			char buf[CMSG_SPACE(sizeof(struct timespec))];
+			struct cmsghdr align;
+		} ctl;
+		struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
+		struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
+				      .msg_iovlen = 1, .msg_control = ctl.buf,
+				      .msg_controllen = sizeof(ctl.buf) };
 		struct raw_frame *r;
-		ssize_t len = recvfrom(h->raw, data, sizeof(data), 0, (struct sockaddr *)&from, &fl);
+		struct cmsghdr *cm;
+		ssize_t len = recvmsg(h->raw, &msg, 0);
 
 		if (len < 0 && errno == EINTR)
 			continue;
 		if (len < ETH_HLEN)
 			break;
-		if (h->nframes == h->fcap) {
-			size_t ncap = h->fcap ? h->fcap * 2 : 64;
-			void *nf = realloc(h->frames, ncap * sizeof(*h->frames));
-
-			if (!nf) {
-				h->l2_lost++;
-				continue;
-			}
-			h->frames = nf;
-			h->fcap = ncap;
+		r = frame_add(h);
+		if (!r) {
+			h->raw_lost++;
+			continue;
 		}
-		r = &h->frames[h->nframes++];
-		memset(r, 0, sizeof(*r));
 		r->ifindex = from.sll_ifindex;
 		r->outgoing = from.sll_pkttype == PACKET_OUTGOING;
 		r->len = (uint16_t)((size_t)len < sizeof(data) ? (size_t)len : sizeof(data));
 		memcpy(r->data, data, r->len);
+		for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
+			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+				struct timespec ts;
+
+				memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+				r->ts_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+			}
 	}
 }
 
-/* Give each packet handle ns read on an Ethernet device the destination
- * MAC of its frame: the raw frame on the same interface, same direction,
- * same ethertype and the same first bytes from the network header on
- * (the packet itself); if it repeats, the first not yet taken (both
- * sockets get the frames in the same order). */
+static uint64_t ts_diff(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : b - a;
+}
+
+/* Give each packet handle ns read on an Ethernet device the MACs of its
+ * frame: the raw frame on the same interface, same direction, same
+ * ethertype, the same first bytes from the network header on, stamped
+ * within RAW_TS_SLACK_NS of it; the first such in arrival order. Both
+ * sockets queue a place's frames in the same order, so the frames of that
+ * place before the one taken belong to packets already read: dropped
+ * then, as every frame taken, so that a later packet with the same bytes
+ * (a retry) can never take a frame that was not its own. A wrong MAC is
+ * worse than none: none is an observer loss, counted. A packet without
+ * a frame yet may get it at the next drain (its frame came after this
+ * one read the raw socket); until then it counts as lost. */
 static void l2_match(struct capture *c, size_t ns)
 {
 	struct handle *h = &c->h[ns];
+	const size_t sll = sizeof(struct sll2_header);
+	size_t keep = 0, first = c->npkts;
 
 	for (size_t i = h->matched; i < c->npkts; i++) {
 		struct capture_pkt *k = &c->pkts[i];
-		const size_t sll = sizeof(struct sll2_header);
 		struct raw_frame *best = NULL;
 
-		if (k->ns != ns || k->hatype != ARPHRD_ETHER)
+		if (k->ns != ns || k->hatype != ARPHRD_ETHER || k->has_dst_mac)
 			continue;
 		for (size_t f = 0; f < h->nframes && !best; f++) {
 			struct raw_frame *r = &h->frames[f];
 			size_t m = RAW_MATCH;
 
-			if (r->used || r->ifindex != k->ifindex || r->outgoing != k->outgoing ||
-			    be16(r->data + 12) != k->ethertype)
+			if (r->used || !r->ts_ns || r->ifindex != k->ifindex ||
+			    r->outgoing != k->outgoing || be16(r->data + 12) != k->ethertype ||
+			    ts_diff(r->ts_ns, k->ts_ns) > RAW_TS_SLACK_NS)
 				continue;
 			if (m > (size_t)r->len - ETH_HLEN)
 				m = (size_t)r->len - ETH_HLEN;
@@ -500,9 +545,13 @@ static void l2_match(struct capture *c, size_t ns)
 				best = r;
 		}
 		if (!best) {
-			h->l2_lost++;
+			if (first == c->npkts)
+				first = i;
 			continue;
 		}
+		for (struct raw_frame *r = h->frames; r < best; r++)
+			if (r->ifindex == best->ifindex && r->outgoing == best->outgoing)
+				r->used = true;
 		best->used = true;
 		k->has_dst_mac = true;
 		memcpy(k->dst_mac, best->data, 6);
@@ -510,7 +559,11 @@ static void l2_match(struct capture *c, size_t ns)
 		k->has_src_mac = true;
 		memcpy(k->src_mac, best->data + 6, 6);
 	}
-	h->matched = c->npkts;
+	for (size_t f = 0; f < h->nframes; f++)
+		if (!h->frames[f].used)
+			h->frames[keep++] = h->frames[f];
+	h->nframes = keep;
+	h->matched = first;
 }
 
 int capture_drain(struct capture *c)
@@ -523,18 +576,18 @@ int capture_drain(struct capture *c)
 		if (!c->h[i].p)
 			continue;
 		c->cur = i;
-		/* Frames first: the raw socket's copy of a packet is queued
-		 * when the cooked one is, so every packet read next has its
-		 * frame waiting already. */
-		if (c->h[i].raw >= 0)
-			raw_drain(&c->h[i]);
+		/* Packets first: the raw socket's copy of a packet is queued
+		 * by the same tap loop as the cooked one, so every packet read
+		 * has its frame waiting when the raw socket is read next. (The
+		 * other way round, a packet that came in between would be read
+		 * without its frame.) */
 		while (pcap_dispatch(c->h[i].p, -1, on_packet, (u_char *)c) > 0)
 			;
+		if (c->h[i].raw >= 0)
+			raw_drain(&c->h[i]);
 		if (c->h[i].raw >= 0 &&
 		    getsockopt(c->h[i].raw, SOL_PACKET, PACKET_STATISTICS, &ts, &tl) == 0)
-			c->h[i].l2_lost += ts.tp_drops;
-		/* Without the raw socket every Ethernet packet lacks its
-		 * destination MAC: counted, as any frame it missed. */
+			c->h[i].raw_lost += ts.tp_drops;
 		l2_match(c, i);
 		/* Counted since the handle was activated: what the ring could
 		 * not hold while nobody read it is gone, and the trace says so. */
@@ -551,7 +604,16 @@ unsigned long capture_dropped(const struct capture *c, size_t ns)
 
 unsigned long capture_l2_lost(const struct capture *c, size_t ns)
 {
-	return c && ns < c->n ? c->h[ns].l2_lost : 0;
+	unsigned long n = 0;
+
+	if (!c || ns >= c->n)
+		return 0;
+	/* Without the raw socket every Ethernet packet lacks its MACs:
+	 * counted, as any frame it missed. */
+	for (size_t i = c->h[ns].matched; i < c->npkts; i++)
+		n += c->pkts[i].ns == ns && c->pkts[i].hatype == ARPHRD_ETHER &&
+		     !c->pkts[i].has_dst_mac;
+	return c->h[ns].raw_lost + n;
 }
 
 const struct capture_pkt *capture_packets(const struct capture *c, size_t *n)
@@ -604,6 +666,53 @@ struct capture *capture_from_packets(const struct capture_pkt *pkts, size_t n)
 		c->npkts = c->cap = n;
 	}
 	return c;
+}
+
+int capture_feed_packet(struct capture *c, const struct capture_pkt *k)
+{
+	if (c->npkts == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 64;
+		void *np = realloc(c->pkts, ncap * sizeof(*c->pkts));
+
+		if (!np)
+			return -ENOMEM;
+		c->pkts = np;
+		c->cap = ncap;
+	}
+	c->pkts[c->npkts++] = *k;
+	return 0;
+}
+
+int capture_feed_frame(struct capture *c, size_t ns, int ifindex, bool outgoing, uint64_t ts_ns,
+		       const uint8_t *frame, size_t len)
+{
+	struct raw_frame *r;
+
+	if (ns >= c->n) {
+		struct handle *nh = realloc(c->h, (ns + 1) * sizeof(*nh));
+
+		if (!nh)
+			return -ENOMEM;
+		memset(nh + c->n, 0, (ns + 1 - c->n) * sizeof(*nh));
+		for (size_t i = c->n; i <= ns; i++)
+			nh[i].raw = -1;
+		c->h = nh;
+		c->n = ns + 1;
+	}
+	if (len < ETH_HLEN || !(r = frame_add(&c->h[ns])))
+		return len < ETH_HLEN ? -EINVAL : -ENOMEM;
+	r->ifindex = ifindex;
+	r->outgoing = outgoing;
+	r->ts_ns = ts_ns;
+	r->len = (uint16_t)(len < RAW_SNAPLEN ? len : RAW_SNAPLEN);
+	memcpy(r->data, frame, r->len);
+	return 0;
+}
+
+void capture_feed_match(struct capture *c, size_t ns)
+{
+	if (ns < c->n)
+		l2_match(c, ns);
 }
 
 void capture_close(struct capture *c)

@@ -89,6 +89,14 @@ void capture_stop(struct capture *c);
 /* A capture of n packets already read and no handles: what the tests
  * build hops from. NULL without memory. */
 struct capture *capture_from_packets(const struct capture_pkt *pkts, size_t n);
+/* For the tests, what a drain does with what the sockets read: append
+ * packet k as the cooked handle read it; append a frame (Ethernet header
+ * first, ts_ns its SO_TIMESTAMPNS) as namespace ns's raw socket read it;
+ * then give ns's packets their frames' MACs. -ENOMEM. */
+int capture_feed_packet(struct capture *c, const struct capture_pkt *k);
+int capture_feed_frame(struct capture *c, size_t ns, int ifindex, bool outgoing, uint64_t ts_ns,
+		       const uint8_t *frame, size_t len);
+void capture_feed_match(struct capture *c, size_t ns);
 /* Close the handles and free everything. Safe with NULL. */
 void capture_close(struct capture *c);
 
