@@ -229,7 +229,8 @@ for _ in range(3000000):
 }
 
 @test "connection 2 in text: its nftables events, and its observer losses section when it has any" {
-	text=$("$PODPATH" --lab $ING trace internet/laptop https://web.example.test/)
+	# -v: every rule evaluation, not only those that changed or decided.
+	text=$("$PODPATH" --lab $ING trace -v internet/laptop https://web.example.test/)
 	echo "$text" | sed -n '/^connection 2/,/^verdict/p'
 	[[ "$text" == *"connection 2: nginx in pod ingress-nginx/controller"* ]]
 	[[ "$text" == *"  nftables of connection 2:"* ]]
