@@ -205,8 +205,8 @@ static int route_in(const char *netns, uint32_t dst, uint32_t mark, struct nl_ro
  * out is the interface the packet was seen leaving: when the plain route
  * goes elsewhere, policy routing chose it — the VPC router sends replies of
  * load-balanced connections back through the load balancer by fwmark. */
-static enum trace_moved route_fmt(const char *netns, uint32_t dst, const char *out, char *buf,
-				  size_t len)
+static enum trace_moved route_fmt(const char *netns, uint32_t dst, const char *out,
+				  struct trace_hop *hop, char *buf, size_t len)
 {
 	struct nl_route_info r;
 	char ifname[IF_NAMESIZE], d[CIDR_STRLEN + 8], g[ADDR_STRLEN];
@@ -235,6 +235,9 @@ static enum trace_moved route_fmt(const char *netns, uint32_t dst, const char *o
 		snprintf(buf, len, "local address: delivered to this namespace");
 		return TRACE_MOVED_LOCAL;
 	}
+	hop->route_set = true;
+	hop->route_gw = r.gw;
+	hop->route_plen = r.plen;
 	if (r.plen == 0)
 		snprintf(d, sizeof(d), "default");
 	else
@@ -335,7 +338,8 @@ static enum trace_moved why_fmt(struct trace *t, size_t h, char *buf, size_t len
 	default:
 		return m;
 	}
-	m = route_fmt(t->ns[hop->ns], k->vxlan ? k->outer_daddr : k->daddr, k->ifname, buf, len);
+	m = route_fmt(t->ns[hop->ns], k->vxlan ? k->outer_daddr : k->daddr, k->ifname, hop, buf,
+		      len);
 	if (!prev)
 		snprintf(buf + strlen(buf), len - strlen(buf), " (where the %s starts)",
 			 hop->reply ? "answer" : t->shares_capture ? "proxy's connection" : "probe");

@@ -129,6 +129,11 @@ struct trace_hop {
 	unsigned changed;		/* TRACE_CHG_* bits: what change says */
 	char why[320];			/* why it moved on: route, bridge, nft verdict */
 	enum trace_moved moved;		/* how: what why says, for readers */
+	/* moved routed: the route the kernel picked there (route_set false
+	 * elsewhere), so readers need not parse why. */
+	bool route_set;
+	uint32_t route_gw;		/* 0: directly connected */
+	uint8_t route_plen;
 	struct trace_svc svc;		/* on the hop where a Service's DNAT shows; svc -1 elsewhere */
 	struct trace_fdb fdb;		/* a hop a bridge forwarded: the entry that chose the port */
 };

@@ -76,16 +76,17 @@ static ssize_t pod_at(const struct lab *l, const char *ns)
 }
 
 /* Leaving a pod by its link-local gateway: what answers for it. */
-static void gateway_note(const struct lab *l, size_t pod, char *buf, size_t len)
+static void gateway_note(const struct lab *l, const struct trace_hop *hop, size_t pod,
+			 char *buf, size_t len)
 {
 	uint32_t gw = l->topo.nodes[l->topo.pods[pod].node].gw;
 	struct nl_eth0_neigh_query q = { .ip = gw };
-	char a[ADDR_STRLEN], via[ADDR_STRLEN + 8], note[200];
+	char a[ADDR_STRLEN], note[200];
 	const uint8_t *m;
 
-	snprintf(via, sizeof(via), "via %s ", addr_fmt(gw, a));
-	if (!strstr(buf, via) || netns_run(l->plan.pods[pod].netns, nl_eth0_neigh_lookup, &q) < 0 ||
-	    !q.n.has_mac)
+	addr_fmt(gw, a);
+	if (!hop->route_set || hop->route_gw != gw ||
+	    netns_run(l->plan.pods[pod].netns, nl_eth0_neigh_lookup, &q) < 0 || !q.n.has_mac)
 		return;
 	m = q.n.mac;
 	snprintf(note, sizeof(note), "; %s: a link-local gateway nobody holds, %s the host veth's "
@@ -108,7 +109,7 @@ void trace_vpc_why(const struct trace *t, size_t h, char *buf, size_t len)
 		return;
 	here = pod_at(l, ns);
 	if (here >= 0) {
-		gateway_note(l, (size_t)here, buf, len);
+		gateway_note(l, hop, (size_t)here, buf, len);
 		return;
 	}
 	dst = pod_of(l, k->daddr);
@@ -118,7 +119,8 @@ void trace_vpc_why(const struct trace *t, size_t h, char *buf, size_t len)
 	here = node_at(l, ns);
 	if (here >= 0 && (size_t)here == l->topo.pods[dst].node) {
 		/* Into its own pod: the CNI's host route, no bridge. */
-		if (strstr(buf, "/32 dev ") && !strcmp(k->ifname, l->plan.pods[dst].host_if))
+		if (hop->route_set && hop->route_plen == 32 && !hop->route_gw &&
+		    !strcmp(k->ifname, l->plan.pods[dst].host_if))
 			append(buf, len, "; the CNI's /32 route to the pod's veth, no bridge");
 		return;
 	}
