@@ -47,7 +47,8 @@ lb_ip() {
 	done
 	web=$(cluster_ip default/web:http)
 	api=$(cluster_ip default/api:http)
-	[ -n "$web" ] && [ -n "$api" ]
+	[ -n "$web" ]
+	[ -n "$api" ]
 	run ! grep -e "$web" -e "$api" "$conf"
 	# nginx itself accepts it.
 	nginx -t -q -e /dev/null -c "$conf" -g "pid /run/podpath/$LAB/ingress/test.pid;"
