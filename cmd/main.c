@@ -182,6 +182,12 @@ int pp_json_out(json_t *doc)
 	size_t flags = opts.pretty ? JSON_INDENT(2) : JSON_COMPACT;
 	int ret = PP_EXIT_OK;
 
+	/* Never an empty line where a document was promised: a document
+	 * that could not be built says so (a script reading it then fails
+	 * loudly, not on a blank). */
+	if (!doc)
+		fputs("{\"error\":{\"message\":\"the JSON document could not be built\",\"exit\":1}}",
+		      stdout);
 	if (!doc || json_dumpf(doc, stdout, flags | JSON_PRESERVE_ORDER) < 0)
 		ret = PP_EXIT_FAIL;
 	putchar('\n');

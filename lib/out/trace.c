@@ -818,13 +818,15 @@ static json_t *policy_side_json(const struct trace *t, const struct trace_policy
 				"path", path);
 	}
 	if (p->nft != TRACE_POLICY_NFT_NONE)
-		nft = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:b}", "netns", t->ns[p->ns],
+		nft = json_pack("{s:s?, s:s?, s:s, s:s, s:I, s:s, s:s, s:s?, s:b}", "netns", t->ns[p->ns],
 				"place", t->ns_label[p->ns], "table", POLICY_TABLE, "chain", p->chain,
 				"handle", (json_int_t)p->handle, "rule", p->rule, "comment", p->comment,
 				"verdict", pol_nft_verdict(p->nft), "agrees",
 				trace_policy_kernel_agrees(p));
 	snprintf(name, sizeof(name), "%s/%s", pod->ns, pod->name);
-	o = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:i, s:i}, s:s, s:b, s:b, s:o, s:b, s:o, s:o}",
+	/* A piece that could not be built is null, never the whole trace's
+	 * document lost (`o?`, `s?`). */
+	o = json_pack("{s:s?, s:s, s:s, s:{s:s, s:s, s:i, s:i}, s:s, s:b, s:b, s:o?, s:b, s:o?, s:o?}",
 		      "direction", trace_policy_dir_name(p->dir), "pod", name, "node",
 		      t->lab->topo.nodes[pod->node].name,
 		      "packet", "src", addr_fmt(p->flow.saddr, a), "dst", addr_fmt(p->flow.daddr, b),
@@ -841,7 +843,7 @@ static json_t *policy_json(const struct trace *t)
 {
 	const struct trace_policy *e = &t->policy[POLICY_EGRESS], *i = &t->policy[POLICY_INGRESS];
 
-	return json_pack("{s:o, s:o}", "egress", e->valid ? policy_side_json(t, e) : json_null(),
+	return json_pack("{s:o?, s:o?}", "egress", e->valid ? policy_side_json(t, e) : json_null(),
 			 "ingress", i->valid ? policy_side_json(t, i) : json_null());
 }
 
