@@ -1078,6 +1078,19 @@ static json_t *arp_json(const struct trace *t)
 	return a;
 }
 
+/* A JSON string of s: a sentence cut at its buffer's end may end inside
+ * a UTF-8 sequence, which jansson refuses; the cut tail is dropped then,
+ * so the verdict is never lost with it. */
+static json_t *utf8_string(const char *s)
+{
+	size_t n = strlen(s);
+	json_t *j = json_string(s);
+
+	for (size_t cut = 1; !j && cut <= 3 && cut <= n; cut++)
+		j = json_stringn(s, n - cut);
+	return j ? j : json_string("(not valid UTF-8)");
+}
+
 json_t *out_trace_json(const struct trace *t)
 {
 	json_t *o;
@@ -1124,9 +1137,9 @@ json_t *out_trace_json(const struct trace *t)
 						    c->reply.dport,
 						    "dnat", c->dnat, "snat", c->snat, "state", c->state));
 	}
-	v = json_pack("{s:s, s:s, s:s, s:s, s:b}", "result", trace_verdict_name(t->verdict), "reason",
-		      t->reason, "divergence", t->divergence, "answer", t->res.answer,
-		      "events_lost", t->nft_lost);
+	v = json_pack("{s:s, s:o, s:o, s:o, s:b}", "result", trace_verdict_name(t->verdict), "reason",
+		      utf8_string(t->reason), "divergence", utf8_string(t->divergence), "answer",
+		      utf8_string(t->res.answer), "events_lost", t->nft_lost);
 	json_object_set_new(v, "last_hop", t->last_hop >= 0 ? json_integer(t->last_hop + 1) : json_null());
 	json_object_set_new(v, "cause", t->cause ? json_string(t->cause) : json_null());
 	/* What ended the wait: the answer (or an error) came back, an observer
@@ -1142,7 +1155,7 @@ json_t *out_trace_json(const struct trace *t)
 		json_object_set_new(v, "tls", json_string(t->res.tls));
 	if (t->res.via[0])
 		json_object_set_new(v, "ingress_rule", json_string(t->res.via));
-	o = json_pack("{s:i, s:s, s:s, s:{s:s, s:s, s:s*}, s:{s:s, s:s, s:i, s:s*}, s:o, s:o, s:o, s:o, s:o, s:{s:f, s:f, s:f}}",
+	o = json_pack("{s:i, s:s, s:s, s:{s:s, s:s, s:s*}, s:{s:s, s:s, s:i, s:s*}, s:o?, s:o?, s:o?, s:o?, s:o?, s:{s:f, s:f, s:f}}",
 			 "schema", 1, "protocol", probe_proto_name(t->probe.proto), "mode",
 			 t->lab ? topo_mode_name(t->lab->topo.net.mode) : "kernel",
 			 "src", "name", t->src.label, "ip",
