@@ -29,7 +29,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "setup", cmd_setup, NEED_ROOT, "build a lab (default: the embedded topology)",
-	  "[-f FILE] [--nodes N --pods-per-node M [--services K]] [--network routed|vxlan|vpc]\n"
+	  "[-f FILE] [--nodes N --pods-per-node M [--services K]] [--network routed|vxlan|vpc|bgp]\n"
 	  "      [--proxy-mode nftables|iptables]\n"
 	  "  -f, --file FILE          topology JSON (docs/topology.md); - reads stdin\n"
 	  "      --nodes N            a synthetic topology of N nodes (1-256)\n"

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "cmd.h"
+#include "lab/bgp.h"
 #include "lab/lab.h"
 #include "proxy/proxy.h"
 
@@ -194,7 +195,7 @@ static int load_topology(const struct setup_args *a, struct topo *t)
 	int ret;
 
 	if (a->network && topo_mode_parse(a->network, &mode) < 0)
-		return pp_usage_error("setup", "--network \"%s\": expected routed, vxlan or vpc",
+		return pp_usage_error("setup", "--network \"%s\": expected routed, vxlan, vpc or bgp",
 				      a->network);
 	if (a->proxy_mode && topo_proxy_mode_parse(a->proxy_mode, &pmode) < 0)
 		return pp_usage_error("setup", "--proxy-mode \"%s\": expected nftables or "
@@ -240,6 +241,37 @@ static int load_topology(const struct setup_args *a, struct topo *t)
 	if (ret == 0)
 		ret = topo_resolve(t, &te);
 	return ret < 0 ? topo_report(source, &te) : 0;
+}
+
+/* bgp mode: the sessions setup configured and the routes it waited for. */
+static size_t bgp_sessions_count(const struct lab *l)
+{
+	size_t n = l->topo.nnodes;
+
+	return bgp_uses_rr(&l->topo) ? n : n * (n - 1) / 2;
+}
+
+static json_t *bgp_json(const struct lab *l)
+{
+	size_t n = l->topo.nnodes;
+
+	return json_pack("{s:s, s:I, s:i, s:i, s:i, s:f}", "peering",
+			 bgp_uses_rr(&l->topo) ? "route-reflector" : "full-mesh",
+			 "asNumber", (json_int_t)l->topo.net.bgp.asn,
+			 "speakers", (int)lab_bgp_nspeakers(l), "sessions", (int)bgp_sessions_count(l),
+			 "routes", (int)(n * (n - 1)), "convergedSeconds",
+			 (double)l->bgp_converge_ms / 1e3);
+}
+
+static void bgp_print(const struct lab *l)
+{
+	size_t n = l->topo.nnodes, s = bgp_sessions_count(l);
+
+	printf("BGP converged in %.2f s: %zu route%s proto bird over %zu iBGP session%s (AS %u, "
+	       "%s)\n", (double)l->bgp_converge_ms / 1e3, n * (n - 1), n * (n - 1) == 1 ? "" : "s",
+	       s, s == 1 ? "" : "s", l->topo.net.bgp.asn,
+	       bgp_uses_rr(&l->topo) ? "every node peers with the route reflector in the VPC router"
+				     : "node-to-node full mesh");
 }
 
 static long long now_us(void)
@@ -294,12 +326,16 @@ int cmd_setup(int argc, char **argv)
 	for (size_t i = 0; i < l.topo.npods; i++)
 		ncontainers += l.topo.pods[i].ncontainers;
 	if (opts.json) {
-		ret = pp_json_out(json_pack("{s:i, s:s, s:s, s:s, s:i, s:i, s:i, s:f}", "schema", 1,
-					    "lab", l.name, "mode", topo_mode_name(l.topo.net.mode),
-					    "proxyMode", topo_proxy_mode_name(l.topo.net.proxy_mode),
-					    "nodes", (int)l.topo.nnodes, "pods", (int)l.topo.npods,
-					    "containers", (int)ncontainers,
-					    "seconds", (double)(now_us() - t0) / 1e6));
+		json_t *doc = json_pack("{s:i, s:s, s:s, s:s, s:i, s:i, s:i, s:f}", "schema", 1,
+					"lab", l.name, "mode", topo_mode_name(l.topo.net.mode),
+					"proxyMode", topo_proxy_mode_name(l.topo.net.proxy_mode),
+					"nodes", (int)l.topo.nnodes, "pods", (int)l.topo.npods,
+					"containers", (int)ncontainers,
+					"seconds", (double)(now_us() - t0) / 1e6);
+
+		if (doc && lab_bgp_mode(&l))
+			json_object_set_new(doc, "bgp", bgp_json(&l));
+		ret = pp_json_out(doc);
 	} else {
 		printf("lab \"%s\" ready: %zu node%s, %zu pod%s, %zu container%s, %zu service%s, "
 		       "%s networking, %s proxy, %.0f ms\n",
@@ -308,6 +344,8 @@ int cmd_setup(int argc, char **argv)
 		       l.topo.nservices, l.topo.nservices == 1 ? "" : "s",
 		       topo_mode_name(l.topo.net.mode), topo_proxy_mode_name(l.topo.net.proxy_mode),
 		       (double)(now_us() - t0) / 1e3);
+		if (lab_bgp_mode(&l))
+			bgp_print(&l);
 		ret = PP_EXIT_OK;
 	}
 out:

@@ -45,7 +45,7 @@ _podpath() {
 	setup)
 		case $prev in
 		-f | --file) _filedir json; return ;;
-		--network) COMPREPLY=($(compgen -W "routed vxlan vpc" -- "$cur")); return ;;
+		--network) COMPREPLY=($(compgen -W "routed vxlan vpc bgp" -- "$cur")); return ;;
 		--proxy-mode) COMPREPLY=($(compgen -W "nftables iptables" -- "$cur")); return ;;
 		--nodes | --pods-per-node | --services) return ;;
 		esac

@@ -53,7 +53,7 @@ complete -c podpath -n '__fish_seen_subcommand_from setup' -s f -l file -r -F -d
 complete -c podpath -n '__fish_seen_subcommand_from setup' -l nodes -x
 complete -c podpath -n '__fish_seen_subcommand_from setup' -l pods-per-node -x
 complete -c podpath -n '__fish_seen_subcommand_from setup' -l services -x
-complete -c podpath -n '__fish_seen_subcommand_from setup' -l network -x -a 'routed vxlan vpc'
+complete -c podpath -n '__fish_seen_subcommand_from setup' -l network -x -a 'routed vxlan vpc bgp'
 complete -c podpath -n '__fish_seen_subcommand_from setup' -l proxy-mode -x -a 'nftables iptables'
 complete -c podpath -n '__fish_seen_subcommand_from teardown' -l all
 complete -c podpath -n '__fish_seen_subcommand_from status' -l dot

@@ -14,8 +14,6 @@
 #include "addr.h"
 #include "topo/topo.h"
 
-/* Calico's default AS number (BGPConfiguration asNumber). */
-#define BGP_DEFAULT_ASN 64512
 /* Up to this many nodes every node peers with every other (Calico's
  * node-to-node mesh); beyond it, every node peers only with a route
  * reflector in the VPC router. Calico suggests ~100 nodes for a real mesh;

@@ -44,6 +44,15 @@ int lab_dns_path(const char *lab, const char *file, char *buf, size_t len);
  * resolv/_internet.conf for nodes and internet hosts (the internet DNS). */
 int lab_resolv_write(const struct lab *l, struct pp_err *e);
 
+/* Start path with argv, stdio on /dev/null and fds[i] as fd 3 + i, in its
+ * own session with default signals, in the calling thread's namespace.
+ * 0 or a positive errno. */
+int lab_spawn(const char *path, char *const argv[], const int *fds, size_t nfds, pid_t *pid);
+/* A program from Debian's package, where Debian installs it (/usr/sbin), or
+ * a local build's /usr/local/sbin: its path in buf, or NULL if neither is
+ * there. (Threads of setup call it at once: no static buffer.) */
+const char *lab_program_find(const char *name, char *buf, size_t len);
+
 /* Remove every object of one lab, found by ownership; the caller holds its
  * lock. r may be NULL. */
 int lab_remove_objects(const char *lab, struct lab_teardown_report *r);

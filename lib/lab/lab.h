@@ -36,6 +36,8 @@ struct lab {
 	char responder[PATH_MAX];	/* the container program (setup only) */
 	uid_t run_uid;			/* the user containers run as (setup only) */
 	gid_t run_gid;
+	long bgp_started_ms;		/* bgp mode, setup only: when BIRD started (lab_bgp_clock_ms) */
+	long bgp_converge_ms;		/* ... and how long until every route was in place */
 };
 
 struct lab_setup_opts {

@@ -51,9 +51,7 @@ static int port_socket(const struct topo_port *p)
 	return ret;
 }
 
-/* Start path with argv, stdio on /dev/null and fds[i] as fd 3 + i, in its
- * own session with default signals. 0 or a positive errno. */
-static int spawn(const char *path, char *const argv[], const int *fds, size_t nfds, pid_t *pid)
+int lab_spawn(const char *path, char *const argv[], const int *fds, size_t nfds, pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -120,7 +118,7 @@ static int responder_start(struct lab *l, char *const *ident, const struct topo_
 		nfds++;
 	}
 	argv[a] = NULL;
-	ret = spawn(l->responder, argv, fds, nfds, pid);
+	ret = lab_spawn(l->responder, argv, fds, nfds, pid);
 	if (ret)
 		ret = pp_err_set(e, PP_EXIT_ENV, -ret, "%s: cannot start: %s", who, strerror(ret));
 out:
@@ -165,16 +163,12 @@ static int port_wait(pid_t pid, uint16_t port)
 	return -ETIMEDOUT;
 }
 
-/* A program from Debian's package, where Debian installs it (or a local
- * build's /usr/local); NULL if neither is there. */
-static const char *program_find(const char *name)
+const char *lab_program_find(const char *name, char *path, size_t len)
 {
-	static char path[64];
-
-	snprintf(path, sizeof(path), "/usr/sbin/%s", name);
+	snprintf(path, len, "/usr/sbin/%s", name);
 	if (access(path, X_OK) == 0)
 		return path;
-	snprintf(path, sizeof(path), "/usr/local/sbin/%s", name);
+	snprintf(path, len, "/usr/local/sbin/%s", name);
 	return access(path, X_OK) == 0 ? path : NULL;
 }
 
@@ -184,7 +178,8 @@ static int dnsmasq_start(struct lab *l, const char *conf_name, const char *log_n
 {
 	char conf[300], log[256], confarg[sizeof("--conf-file=") + sizeof(conf)];
 	char *argv[] = { "dnsmasq", "--keep-in-foreground", confarg, NULL };
-	const char *path = program_find("dnsmasq");
+	char where[64];
+	const char *path = lab_program_find("dnsmasq", where, sizeof(where));
 	int ret;
 
 	if (!path)
@@ -195,7 +190,7 @@ static int dnsmasq_start(struct lab *l, const char *conf_name, const char *log_n
 		return pp_err_set(e, PP_EXIT_USAGE, -ENAMETOOLONG, "%s: the paths of lab \"%s\"'s "
 				  "DNS files are too long", who, l->name);
 	snprintf(confarg, sizeof(confarg), "--conf-file=%s", conf);
-	ret = spawn(path, argv, NULL, 0, pid);
+	ret = lab_spawn(path, argv, NULL, 0, pid);
 	if (ret)
 		return pp_err_set(e, PP_EXIT_ENV, -ret, "%s: cannot start dnsmasq: %s", who,
 				  strerror(ret));
@@ -222,7 +217,8 @@ static int spawn_nginx(struct lab *l, size_t pod, size_t ci, pid_t *pid, struct 
 	const struct topo_pod *p = &l->topo.pods[pod];
 	char conf[256], errlog[256], pidline[320], pidfile[256], name[2 * TOPO_LABEL_MAX + 32];
 	char *argv[] = { "nginx", "-e", errlog, "-c", conf, "-g", pidline, NULL };
-	const char *path = program_find("nginx");
+	char where[64];
+	const char *path = lab_program_find("nginx", where, sizeof(where));
 	int ret;
 
 	if (!path)
@@ -235,7 +231,7 @@ static int spawn_nginx(struct lab *l, size_t pod, size_t ci, pid_t *pid, struct 
 	snprintf(name, sizeof(name), "ingress/%s_%s.pid", p->ns, p->name);
 	lab_path(l->name, name, pidfile, sizeof(pidfile));
 	snprintf(pidline, sizeof(pidline), "pid %s;", pidfile);
-	ret = spawn(path, argv, NULL, 0, pid);
+	ret = lab_spawn(path, argv, NULL, 0, pid);
 	if (ret)
 		return pp_err_set(e, PP_EXIT_ENV, -ret, "pod \"%s/%s\": cannot start nginx: %s",
 				  p->ns, p->name, strerror(ret));

@@ -18,6 +18,7 @@
 
 #include <linux/rtnetlink.h>
 
+#include "lab/bgp.h"
 #include "lab/build.h"
 #include "lab/nsfactory.h"
 #include "netns/netns.h"
@@ -439,6 +440,13 @@ static int build_node_policy(struct build *b, size_t i)
 	return ret < 0 ? lab_policy_err(b->e, b->t, b->t->nodes[i].name, &ne) : 0;
 }
 
+static int build_bgp_speaker(struct build *b, size_t s)
+{
+	int ret = lab_bgp_conf_write(b->l, s, NULL, b->e);
+
+	return ret < 0 ? ret : lab_bgp_start(b->l, s, b->e);
+}
+
 static int alloc_pids(struct lab *l)
 {
 	l->pids = calloc(l->topo.npods ? l->topo.npods : 1, sizeof(*l->pids));
@@ -497,6 +505,12 @@ static int build_all(struct build *b, const struct lab_setup_opts *o)
 	for (size_t i = 0; ret == 0 && i < t->nnodes; i++)
 		if ((ret = build_interrupted(b)) == 0)
 			ret = build_node_net(b, i);
+	/* bgp: BIRD starts now, so that its sessions come up while the pods
+	 * are built; setup waits for the routes at its end. */
+	b->l->bgp_started_ms = lab_bgp_clock_ms();
+	for (size_t i = 0; ret == 0 && i < lab_bgp_nspeakers(b->l); i++)
+		if ((ret = build_interrupted(b)) == 0)
+			ret = build_bgp_speaker(b, lab_bgp_speaker(b->l, i));
 	for (size_t i = 0; ret == 0 && i < t->nnodes; i++)
 		if ((ret = build_interrupted(b)) == 0)
 			ret = build_node_proxy(b, i);
@@ -530,6 +544,9 @@ static int build_all(struct build *b, const struct lab_setup_opts *o)
 			*b->e = se;
 		}
 	}
+	if (ret == 0 && lab_bgp_mode(b->l) && (ret = build_interrupted(b)) == 0)
+		ret = lab_bgp_converge(b->l, b->l->bgp_started_ms, LAB_BGP_CONVERGE_MS,
+				       &b->l->bgp_converge_ms, b->e);
 	if (ret == 0 && (ret = build_interrupted(b)) == 0)
 		ret = lab_resolv_write(b->l, b->e);
 	if (ret == 0 && (ret = build_interrupted(b)) == 0)

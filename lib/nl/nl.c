@@ -851,6 +851,7 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	r->plen = rtm->rtm_dst_len;
 	r->type = rtm->rtm_type;
 	r->table = rtm->rtm_table;
+	r->proto = rtm->rtm_protocol;
 	return mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, r);
 }
 

@@ -105,6 +105,7 @@ struct nl_route_info {
 	int oif;
 	uint8_t type;		/* RTN_UNICAST, RTN_LOCAL, RTN_UNREACHABLE, ... */
 	uint32_t table;		/* RT_TABLE_*, or any id up to 2^32-1 (RTA_TABLE) */
+	uint8_t proto;		/* RTPROT_*: who installed it (RTPROT_BIRD: BIRD) */
 };
 
 /* Look up the route to dst in the socket's namespace: 0, or -ENETUNREACH

@@ -18,6 +18,8 @@ void topo_network_default(struct topo_network *net)
 	strcpy(net->domain, TOPO_DEFAULT_DOMAIN);
 	net->public_cidr = (struct cidr){ 0xc6336400u, 24 };	/* 198.51.100.0/24 */
 	net->gateway_ip = 0xc6336401u;
+	net->bgp.mesh = -1;
+	net->bgp.asn = TOPO_BGP_DEFAULT_ASN;
 }
 
 int topo_alloc_nodes(struct topo *t, size_t n)

@@ -152,6 +152,7 @@ static const char *const mode_names[] = {
 	[TOPO_MODE_ROUTED] = "routed",
 	[TOPO_MODE_VXLAN] = "vxlan",
 	[TOPO_MODE_VPC] = "vpc",
+	[TOPO_MODE_BGP] = "bgp",
 };
 
 /* Name i of a table, or "?". */

@@ -24,7 +24,7 @@ static int net_mode(struct parse_ctx *c, void *obj, const struct jv *v, const st
 
 	ret = jp_want_string(c, v, at, &s);
 	if (!ret && topo_mode_parse(s, &net->mode))
-		ret = jp_fail(c, at, v, "unknown mode (expected \"routed\", \"vxlan\" or \"vpc\")");
+		ret = jp_fail(c, at, v, "unknown mode (expected \"routed\", \"vxlan\", \"vpc\" or \"bgp\")");
 	return ret;
 }
 
@@ -123,6 +123,44 @@ static int net_public(struct parse_ctx *c, void *obj, const struct jv *v,
 	return ret;
 }
 
+static int bgp_mesh(struct parse_ctx *c, void *obj, const struct jv *v, const struct topo_jpath *at)
+{
+	struct topo_bgp *bgp = obj;
+
+	if (v->type != JV_TRUE && v->type != JV_FALSE)
+		return jp_fail(c, at, v, "must be true or false");
+	bgp->mesh = v->type == JV_TRUE;
+	return 0;
+}
+
+static int bgp_asn(struct parse_ctx *c, void *obj, const struct jv *v, const struct topo_jpath *at)
+{
+	struct topo_bgp *bgp = obj;
+	long long n;
+	int ret;
+
+	/* 0 and 65535 / 4294967295 are reserved (RFC 7607, RFC 7300). */
+	ret = jp_want_int(c, v, at, 1, 4294967294LL, &n);
+	if (!ret && n == 65535)
+		ret = jp_fail(c, at, v, "is reserved (RFC 7300)");
+	if (!ret)
+		bgp->asn = (uint32_t)n;
+	return ret;
+}
+
+static const struct field bgp_fields[] = {
+	FIELD_FN("nodeToNodeMeshEnabled", false, bgp_mesh),
+	FIELD_FN("asNumber", false, bgp_asn),
+};
+
+static int net_bgp(struct parse_ctx *c, void *obj, const struct jv *v, const struct topo_jpath *at)
+{
+	struct topo_network *net = obj;
+
+	net->bgp.given = true;
+	return jp_parse_object(c, v, at, bgp_fields, NFIELDS(bgp_fields), &net->bgp);
+}
+
 static const struct field network_fields[] = {
 	FIELD_FN("mode", false, net_mode),
 	FIELD_FN("proxyMode", false, net_proxy_mode),
@@ -133,6 +171,7 @@ static const struct field network_fields[] = {
 	FIELD_FN("mtu", false, net_mtu),
 	FIELD_FN("clusterDomain", false, net_domain),
 	FIELD_FN("publicCIDR", false, net_public),
+	FIELD_FN("bgp", false, net_bgp),
 };
 
 /* ---- nodes ---- */

@@ -98,8 +98,13 @@ static int check_network(const struct topo_network *net, struct topo_error *err)
 				   TOPO_MTU_MAX);
 		goto out;
 	}
-	if ((unsigned)net->mode > TOPO_MODE_VPC) {
+	if ((unsigned)net->mode > TOPO_MODE_LAST) {
 		ret = topo_err_set(err, ".network.mode", "", "unknown mode");
+		goto out;
+	}
+	if (net->bgp.given && net->mode != TOPO_MODE_BGP) {
+		ret = topo_err_set(err, ".network.bgp", "", "is for bgp networking only, and "
+				   "this lab's mode is \"%s\"", topo_mode_name(net->mode));
 		goto out;
 	}
 	ret = topo_check_disjoint(&net->vpc_cidr, ".network.vpcCIDR", &net->cluster_cidr,

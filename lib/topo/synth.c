@@ -128,7 +128,7 @@ int topo_from_synth(struct topo *t, unsigned nodes, unsigned pods_per_node,
 				   nodes, pods_per_node, (unsigned long long)total, TOPO_MAX_PODS);
 		goto out;
 	}
-	if ((unsigned)mode > TOPO_MODE_VPC) {
+	if ((unsigned)mode > TOPO_MODE_LAST) {
 		ret = topo_err_set(err, "--network", "", "unknown mode");
 		goto out;
 	}

@@ -39,6 +39,14 @@ static json_t *network_json(const struct topo_network *net)
 	ok = ok && set(o, "mtu", json_integer(net->mtu));
 	ok = ok && set(o, "clusterDomain", json_string(net->domain));
 	ok = ok && set(o, "publicCIDR", jcidr(&net->public_cidr));
+	if (ok && net->mode == TOPO_MODE_BGP) {
+		json_t *b = json_object();
+
+		ok = b && set(o, "bgp", b);
+		ok = ok && set(b, "asNumber", json_integer(net->bgp.asn));
+		if (net->bgp.mesh >= 0)
+			ok = ok && set(b, "nodeToNodeMeshEnabled", json_boolean(net->bgp.mesh));
+	}
 	if (!ok) {
 		json_decref(o);
 		o = NULL;

@@ -25,7 +25,11 @@
  * has no bridge. */
 #define TOPO_BRIDGE_PORTS 1023
 
-enum topo_mode { TOPO_MODE_ROUTED, TOPO_MODE_VXLAN, TOPO_MODE_VPC };
+/* bgp is last so that every older mode keeps its number; it routes like
+ * routed, but the nodes learn each other's pod CIDRs from BIRD over BGP and
+ * the VPC holds no pod routes (Calico's native routing). */
+enum topo_mode { TOPO_MODE_ROUTED, TOPO_MODE_VXLAN, TOPO_MODE_VPC, TOPO_MODE_BGP };
+#define TOPO_MODE_LAST TOPO_MODE_BGP
 enum topo_proto { TOPO_PROTO_TCP, TOPO_PROTO_UDP };
 /* kube-proxy's mode: its nftables layout, or its iptables layout (built as
  * nftables rules). ipvs is recognised only to be refused, as bad input: there
@@ -126,6 +130,14 @@ struct topo_service {
 	size_t nendpoints;
 };
 
+/* bgp mode: the part of Calico's BGPConfiguration the lab uses. */
+#define TOPO_BGP_DEFAULT_ASN 64512	/* Calico's default asNumber */
+struct topo_bgp {
+	int mesh;		/* nodeToNodeMeshEnabled: 1, 0, or -1: by node count (lib/bgp) */
+	uint32_t asn;		/* asNumber */
+	bool given;		/* the document has .network.bgp (refused outside bgp mode) */
+};
+
 struct topo_network {
 	enum topo_mode mode;
 	enum topo_proxy_mode proxy_mode;	/* default nftables */
@@ -138,6 +150,7 @@ struct topo_network {
 	char domain[TOPO_SUBDOMAIN_MAX];	/* clusterDomain, default cluster.local */
 	struct cidr public_cidr;	/* the cloud's public addresses; default 198.51.100.0/24 */
 	uint32_t gateway_ip;		/* first host of public_cidr: the cloud gateway itself */
+	struct topo_bgp bgp;
 };
 
 /* The simulated internet: hosts on one segment behind a router, reaching

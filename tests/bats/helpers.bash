@@ -24,6 +24,7 @@ lab_leftovers() {
 	ip netns list | awk '{print $1}' | grep "^${lab}_" || true
 	grep " /run/netns/${lab}_" /proc/mounts || true
 	pgrep -af -- "podpath-responder --lab $lab " || true
+	pgrep -af -- "bird -f -c /run/podpath/$lab/" || true
 	ls -d "/run/podpath/$lab" "/run/podpath/$lab.lock" 2>/dev/null || true
 }
 
