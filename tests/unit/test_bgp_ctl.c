@@ -742,6 +742,85 @@ static void test_routes_malformed(void)
 	}
 }
 
+/* A small deterministic fuzz: every captured reply, cut, with bytes
+ * flipped, newlines and blanks inserted, fed in random chunks, through
+ * framing and both parsers. It passes if nothing crashes or leaks (the
+ * ASan build runs it) and every result is a complete parse or an error. */
+static unsigned next_rand(unsigned long long *st)
+{
+	*st = *st * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (unsigned)(*st >> 33);
+}
+
+static void test_mutations(void)
+{
+	static const char *seeds[] = {
+		S1_PROTOCOLS_ALL, RR_PROTOCOLS_ALL, S1_ACTIVE, S1_ROUTE_ALL,
+		S1_NOEXPORT, PROTOCOLS_SHORT, NOT_FOUND, SYNTAX,
+	};
+	static const char alphabet[] = " \t\n-0189[]*/.:abBGP";
+	unsigned long long st = 15;
+	size_t iter, nseeds = sizeof(seeds) / sizeof(seeds[0]);
+	unsigned ok = 0, bad = 0;
+
+	for (iter = 0; iter < 20000; iter++) {
+		const char *seed = seeds[iter % nseeds];
+		size_t len = strlen(seed), off = 0, k, nmut;
+		char *m = malloc(len + 1);
+		struct bgp_session *s;
+		struct bgp_route *rt;
+		struct bgp_reply r;
+		size_t n;
+		int ret = 0;
+
+		if (!m)
+			return;
+		memcpy(m, seed, len + 1);
+		nmut = 1 + next_rand(&st) % 4;
+		for (k = 0; k < nmut; k++) {
+			size_t at = next_rand(&st) % len;
+
+			switch (next_rand(&st) % 3) {
+			case 0:
+				m[at] = alphabet[next_rand(&st) % (sizeof(alphabet) - 1)];
+				break;
+			case 1:
+				m[at] = (char)(next_rand(&st) & 0xff);
+				break;
+			default:
+				len = at + 1;	/* cut short */
+				break;
+			}
+		}
+		memset(&r, 0, sizeof(r));
+		while (off < len && ret == 0) {
+			size_t step = 1 + next_rand(&st) % 97;
+
+			if (step > len - off)
+				step = len - off;
+			ret = bgp_reply_feed(&r, m + off, step);
+			off += step;
+		}
+		if (ret == 1) {
+			if (bgp_sessions_parse(&r, &s, &n) == 0)
+				free(s);
+			else
+				CHECK(s == NULL && n == 0);
+			if (bgp_routes_parse(&r, &rt, &n) == 0)
+				free(rt);
+			else
+				CHECK(rt == NULL && n == 0);
+			ok++;
+		} else {
+			bad++;
+		}
+		bgp_reply_free(&r);
+		free(m);
+	}
+	/* both outcomes were exercised */
+	CHECK(ok > 1000 && bad > 1000);
+}
+
 /* The socket side where no BIRD runs: no file, and a file nobody serves. */
 static void test_open_errors(void)
 {
@@ -782,6 +861,7 @@ int main(void)
 	RUN(test_routes_all);
 	RUN(test_routes_other);
 	RUN(test_routes_malformed);
+	RUN(test_mutations);
 	RUN(test_open_errors);
 	return unit_summary();
 }
