@@ -68,11 +68,17 @@ struct bgp_line {
 };
 
 /* A whole reply to one command; code is the last line's (0 = OK, 8xxx
- * runtime error, 9xxx syntax error). */
+ * runtime error, 9xxx syntax error). Start from a zeroed struct
+ * (bgp_ctl_cmd zeroes it itself); the fields after `code` are the reader's
+ * state between two bgp_reply_feed calls. */
 struct bgp_reply {
 	struct bgp_line *lines;
 	size_t n;
 	int code;
+	bool done;		/* the last line arrived */
+	size_t cap;		/* lines allocated */
+	char *part;		/* an incomplete line fed so far (no newline yet) */
+	size_t part_len, part_cap;
 };
 
 struct bgp_ctl;
@@ -132,7 +138,8 @@ int bgp_routes_parse(const struct bgp_reply *r, struct bgp_route **out, size_t *
  * message in msg (a configuration error). */
 int bgp_ctl_configure(struct bgp_ctl *c, char *msg, size_t len);
 /* `down`: BIRD closes its sessions (peers withdraw its routes at once) and
- * exits. 0 or -errno. */
+ * exits. Returns once BIRD closed the control connection (it exits after
+ * its sessions closed): 0, -ETIMEDOUT, or -errno. */
 int bgp_ctl_down(struct bgp_ctl *c);
 
 #endif
