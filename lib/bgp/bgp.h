@@ -90,7 +90,8 @@ struct bgp_ctl;
 int bgp_ctl_open(const char *path, int timeout_ms, struct bgp_ctl **out);
 void bgp_ctl_close(struct bgp_ctl *c);
 /* Send one command line (no newline) and read its whole reply into r.
- * 0 (r->code tells BIRD's answer) or -errno (the connection failed). */
+ * 0 (r->code tells BIRD's answer) or -errno (the connection failed, r
+ * empty; after -ETIMEDOUT a late reply may still come: close c). */
 int bgp_ctl_cmd(struct bgp_ctl *c, const char *cmd, struct bgp_reply *r);
 void bgp_reply_free(struct bgp_reply *r);
 /* Feed raw reply bytes (as read from the socket) into r: for unit tests and
@@ -128,10 +129,13 @@ struct bgp_route {
 	bool bgp;		/* Type: BGP */
 };
 
-/* `show route <args> all`: args e.g. "for 10.244.2.5", "10.244.2.0/24",
- * "filtered", "noexport Mesh_172_18_0_3", "protocol Mesh_172_18_0_3".
- * *out malloc'ed; *n may be 0 (BIRD's 8001 "Network not found" is no
- * error). 0 or -errno. */
+/* `show route <args> all`: args e.g. "" (every route), "for 10.244.2.5",
+ * "10.244.2.0/24", "filtered", "noexport Mesh_172_18_0_3", "protocol
+ * Mesh_172_18_0_3". *out malloc'ed; *n may be 0 (BIRD's 8001 "Network not
+ * found" is no error). 0, -EINVAL (BIRD refused the command: a syntax
+ * error, an unknown protocol), -EPROTO (a route line it cannot read, e.g.
+ * an IPv6 one), or -errno. In `show route filtered` BIRD marks a filtered
+ * route '*' too: best means "first of its prefix" there, not "in use". */
 int bgp_routes(struct bgp_ctl *c, const char *args, struct bgp_route **out, size_t *n);
 int bgp_routes_parse(const struct bgp_reply *r, struct bgp_route **out, size_t *n);
 /* `configure`: reload the configuration file. 0, or -EINVAL with BIRD's

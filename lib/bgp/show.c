@@ -411,7 +411,7 @@ int bgp_routes(struct bgp_ctl *c, const char *args, struct bgp_route **out, size
 
 	*out = NULL;
 	*n = 0;
-	if (asprintf(&cmd, "show route %s all", args) < 0)
+	if (asprintf(&cmd, "show route %s%sall", args, *args ? " " : "") < 0)
 		return -ENOMEM;
 	ret = bgp_ctl_cmd(c, cmd, &r);
 	free(cmd);

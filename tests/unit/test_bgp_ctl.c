@@ -4,6 +4,7 @@
  * `rr client`), framed and parsed. */
 #include <errno.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -848,6 +849,190 @@ static void test_open_errors(void)
 	rmdir(path);
 }
 
+/* ---- a scripted stand-in for BIRD on a real unix socket ---- */
+
+/* One exchange: the command line expected, then the reply to write (in
+ * 7-byte pieces), or HANG (never answer) or CUT (half a reply, then close). */
+struct step {
+	const char *expect;
+	const char *reply;
+};
+
+#define HANG "<hang>"
+#define CUT "<cut>"
+
+static void put_all(int fd, const char *s, size_t len, size_t piece)
+{
+	while (len > 0) {
+		size_t n = len < piece ? len : piece;
+		ssize_t w = write(fd, s, n);
+
+		if (w <= 0)
+			_exit(3);
+		s += w;
+		len -= (size_t)w;
+	}
+}
+
+/* The child: greet, then play the steps; exit 0 if every command was the
+ * one expected, after the client closed (or at once after a down). */
+static void fake_bird_run(int lfd, const struct step *steps, size_t n, bool close_after)
+{
+	char line[512], c;
+	size_t i, len;
+	int fd = accept(lfd, NULL, NULL);
+
+	if (fd < 0)
+		_exit(2);
+	put_all(fd, GREETING, strlen(GREETING), 3);
+	for (i = 0; i < n; i++) {
+		len = 0;
+		while (read(fd, &c, 1) == 1 && c != '\n')
+			if (len < sizeof(line) - 1)
+				line[len++] = c;
+		line[len] = '\0';
+		if (strcmp(line, steps[i].expect))
+			_exit(10 + (int)i);
+		if (!strcmp(steps[i].reply, HANG))
+			break;
+		if (!strcmp(steps[i].reply, CUT)) {
+			put_all(fd, S1_ROUTE_ALL, 100, 7);
+			_exit(0);
+		}
+		put_all(fd, steps[i].reply, strlen(steps[i].reply), 7);
+	}
+	if (close_after)
+		_exit(0);
+	while (read(fd, &c, 1) > 0)
+		;
+	_exit(0);
+}
+
+/* Listen on dir/s and fork the stand-in; its pid, or -1. */
+static pid_t fake_bird(const char *sock, const struct step *steps, size_t n, bool close_after)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	pid_t pid;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	unlink(sock);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 1) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0)
+		fake_bird_run(lfd, steps, n, close_after);
+	close(lfd);
+	return pid;
+}
+
+static int fake_bird_status(pid_t pid)
+{
+	int st = -1;
+
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 100 + WTERMSIG(st);
+}
+
+static void test_ctl_conversation(void)
+{
+	static const struct step steps[] = {
+		{ "show route for 10.251.2.7 all", S1_ROUTE_ALL },
+		{ "show protocols all", RR_PROTOCOLS_ALL },
+		{ "show route 10.251.9.0/24 all", NOT_FOUND },
+		{ "configure", CONF_BAD },
+		{ "configure", "0002-Reading configuration from /tmp/bxc/b1.conf\n0003 Reconfigured\n" },
+		{ "bogus", SYNTAX },
+	};
+	char dir[] = "/tmp/pp-bgpctl-XXXXXX", sock[64], msg[128];
+	struct bgp_session *s = NULL;
+	struct bgp_route *rt = NULL;
+	struct bgp_reply r;
+	struct bgp_ctl *c;
+	size_t n = 0;
+	pid_t pid;
+
+	if (!CHECK(mkdtemp(dir)))
+		return;
+	snprintf(sock, sizeof(sock), "%s/s", dir);
+	pid = fake_bird(sock, steps, sizeof(steps) / sizeof(steps[0]), false);
+	if (!CHECK(pid > 0) || !CHECK(bgp_ctl_open(sock, 3000, &c) == 0))
+		goto out;
+	CHECK_EQ_INT(bgp_routes(c, "for 10.251.2.7", &rt, &n), 0);
+	CHECK_EQ_INT(n, 6);
+	free(rt);
+	CHECK_EQ_INT(bgp_sessions(c, &s, &n), 0);
+	CHECK_EQ_INT(n, 2);
+	free(s);
+	CHECK_EQ_INT(bgp_routes(c, "10.251.9.0/24", &rt, &n), 0);
+	CHECK_EQ_INT(n, 0);
+	CHECK_EQ_INT(bgp_ctl_configure(c, msg, sizeof(msg)), -EINVAL);
+	CHECK_EQ_STR(msg, "/tmp/bxc/b1.conf:21:10 syntax error, unexpected CF_SYM_UNDEFINED");
+	CHECK_EQ_INT(bgp_ctl_configure(c, msg, sizeof(msg)), 0);
+	CHECK_EQ_STR(msg, "");
+	CHECK_EQ_INT(bgp_ctl_cmd(c, "bogus", &r), 0);
+	CHECK_EQ_INT(r.code, 9001);
+	bgp_reply_free(&r);
+	/* a command is one line */
+	CHECK_EQ_INT(bgp_ctl_cmd(c, "show status\ndown", &r), -EINVAL);
+	bgp_ctl_close(c);
+out:
+	/* the stand-in saw every command it expected */
+	CHECK_EQ_INT(fake_bird_status(pid), 0);
+	unlink(sock);
+	rmdir(dir);
+}
+
+static void test_ctl_hang_cut_down(void)
+{
+	static const struct step hang[] = { { "show status", HANG } };
+	static const struct step cut[] = { { "show route all", CUT } };
+	static const struct step down[] = { { "down", "0007 Shutdown requested\n" } };
+	char dir[] = "/tmp/pp-bgpctl-XXXXXX", sock[64];
+	struct bgp_route *rt;
+	struct bgp_reply r;
+	struct bgp_ctl *c;
+	size_t n;
+	pid_t pid;
+
+	if (!CHECK(mkdtemp(dir)))
+		return;
+	snprintf(sock, sizeof(sock), "%s/s", dir);
+
+	pid = fake_bird(sock, hang, 1, false);
+	if (CHECK(bgp_ctl_open(sock, 200, &c) == 0)) {
+		CHECK_EQ_INT(bgp_ctl_cmd(c, "show status", &r), -ETIMEDOUT);
+		CHECK(r.n == 0 && r.lines == NULL);
+		bgp_ctl_close(c);
+	}
+	CHECK_EQ_INT(fake_bird_status(pid), 0);
+
+	pid = fake_bird(sock, cut, 1, true);
+	if (CHECK(bgp_ctl_open(sock, 3000, &c) == 0)) {
+		CHECK_EQ_INT(bgp_routes(c, "", &rt, &n), -ECONNRESET);
+		bgp_ctl_close(c);
+	}
+	CHECK_EQ_INT(fake_bird_status(pid), 0);
+
+	/* down returns once BIRD closed the connection... */
+	pid = fake_bird(sock, down, 1, true);
+	if (CHECK(bgp_ctl_open(sock, 3000, &c) == 0)) {
+		CHECK_EQ_INT(bgp_ctl_down(c), 0);
+		bgp_ctl_close(c);
+	}
+	CHECK_EQ_INT(fake_bird_status(pid), 0);
+	/* ...and says so when it did not */
+	pid = fake_bird(sock, down, 1, false);
+	if (CHECK(bgp_ctl_open(sock, 200, &c) == 0)) {
+		CHECK_EQ_INT(bgp_ctl_down(c), -ETIMEDOUT);
+		bgp_ctl_close(c);
+	}
+	CHECK_EQ_INT(fake_bird_status(pid), 0);
+	unlink(sock);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	RUN(test_framing_chunks);
@@ -863,5 +1048,7 @@ int main(void)
 	RUN(test_routes_malformed);
 	RUN(test_mutations);
 	RUN(test_open_errors);
+	RUN(test_ctl_conversation);
+	RUN(test_ctl_hang_cut_down);
 	return unit_summary();
 }
