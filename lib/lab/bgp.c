@@ -300,6 +300,39 @@ int lab_bgp_peers(const struct lab *l, size_t s, struct lab_bgp_peer **out, size
 	return 0;
 }
 
+/* "Socket: Connection refused" -> "connection refused": BIRD's Info says
+ * what failed last; the sentence needs only the reason, in lower case. */
+static void info_reason(const char *info, char *buf, size_t len)
+{
+	const char *colon = strrchr(info, ':');
+	const char *s = colon ? colon + 1 : info;
+	size_t i = 0;
+
+	while (*s == ' ')
+		s++;
+	for (; *s && i + 1 < len; s++, i++)
+		buf[i] = (char)(i == 0 && *s >= 'A' && *s <= 'Z' ? *s - 'A' + 'a' : *s);
+	buf[i] = '\0';
+}
+
+void lab_bgp_session_words(const struct lab *l, const struct lab_bgp_peer *p, char *buf,
+			   size_t len)
+{
+	char why[128] = "", a[ADDR_STRLEN], b[ADDR_STRLEN], addr[160] = "";
+	const char *state = *p->bird.bgp_state ? p->bird.bgp_state : p->bird.state;
+
+	if (p->established) {
+		snprintf(buf, len, "established");
+		return;
+	}
+	info_reason(*p->bird.info ? p->bird.info : p->bird.last_error, why, sizeof(why));
+	if (p->wrong_address && p->peer != LAB_BGP_NO_PEER)
+		snprintf(addr, sizeof(addr), "; its neighbor address is %s, not %s's %s",
+			 addr_fmt(p->bird.neighbor, a), lab_bgp_speaker_label(l, p->peer),
+			 addr_fmt(bgp_speaker_addr(&l->topo, p->peer), b));
+	snprintf(buf, len, "down (%s%s%s%s)", state, *why ? ", " : "", why, addr);
+}
+
 /* The node whose address a BGP next hop is. */
 static size_t node_by_addr(const struct topo *t, uint32_t a)
 {

@@ -64,6 +64,13 @@ struct lab_bgp_peer {
  * control socket (BIRD never ran); -ECONNREFUSED: BIRD is not running. */
 int lab_bgp_peers(const struct lab *l, size_t s, struct lab_bgp_peer **out, size_t *n);
 
+/* A session's state in words, for every sentence podpath says about one:
+ * "established", or "down (Active, connection refused)", "down (Connect)",
+ * and for a wrong neighbor "down (Active, no route to host; its neighbor
+ * address is 172.18.0.254, not node-2's 172.18.0.3)". */
+void lab_bgp_session_words(const struct lab *l, const struct lab_bgp_peer *p, char *buf,
+			   size_t len);
+
 /* Where node `node`'s route to dst came from, as its BIRD tells it. */
 struct lab_bgp_origin {
 	struct bgp_route route;		/* BIRD's best route for dst */
