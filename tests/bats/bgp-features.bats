@@ -11,7 +11,8 @@ bats_require_minimum_version 1.5.0
 
 LAB=bgpft		# the default topology, nftables proxy
 IPT=bgpfi		# tests/topologies/good/edge.json, iptables proxy
-AFF=bgpfa		# tests/topologies/good/proxy.json (session affinity)
+AFF=bgpfa		# tests/topologies/good/proxy.json (session affinity), through
+			# the route reflector (nodeToNodeMeshEnabled false)
 POL=bgpfp		# a small NetworkPolicy topology
 
 # node-1: client (app=client), frontend (role=frontend); node-2: web
@@ -51,7 +52,9 @@ setup_file() {
 	for l in $LAB $IPT $AFF $POL; do lab_cleanup $l; done
 	"$PODPATH" --lab $LAB setup --network bgp >/dev/null
 	"$PODPATH" --lab $IPT setup -f "$TOPOS/good/edge.json" --network bgp --proxy-mode iptables >/dev/null
-	"$PODPATH" --lab $AFF setup -f "$TOPOS/good/proxy.json" --network bgp >/dev/null
+	jq '.network += { "mode": "bgp", "bgp": { "nodeToNodeMeshEnabled": false } }' \
+		"$TOPOS/good/proxy.json" >"$BATS_FILE_TMPDIR/rr.json"
+	"$PODPATH" --lab $AFF setup -f "$BATS_FILE_TMPDIR/rr.json" >/dev/null
 	policy_topology >"$BATS_FILE_TMPDIR/policy.json"
 	"$PODPATH" --lab $POL setup -f "$BATS_FILE_TMPDIR/policy.json" >/dev/null
 }
@@ -104,8 +107,12 @@ ct_count() { # NODE PORT LAB
 		[ -z "$(ip -n "$(NS node_node-1 $l)" route show proto static 10.244.2.0/24)" ]
 		[ -z "$(ip -n "$(NS vpc $l)" route show | grep '^10\.244\.')" ]
 		run birdc -s "/run/podpath/$l/bgp/node-1.ctl" show protocols
-		[[ "$output" =~ Mesh_[0-9_]+\ +BGP\ .*\ up\ .*Established ]]
+		[[ "$output" =~ Mesh_[0-9_]+\ +BGP\ .*\ up\ .*Established ]] || [ $l = $AFF ]
 	done
+	# $AFF: node-1's one session is with the route reflector in the VPC router
+	run birdc -s "/run/podpath/$AFF/bgp/node-1.ctl" show protocols
+	[[ "$output" =~ Node_172_18_0_1\ +BGP\ .*\ up\ .*Established ]]
+	[[ "$output" != *Mesh_* ]]
 }
 
 @test "nftables proxy: a ClusterIP reaches both endpoints from a pod on either node, with the client's own IP" {
@@ -146,7 +153,7 @@ ct_count() { # NODE PORT LAB
 	[ "$status" -ne 0 ]
 }
 
-@test "sessionAffinity ClientIP keeps one client on one endpoint across nodes" {
+@test "through the route reflector: a ClusterIP reaches both nodes; sessionAffinity ClientIP keeps one client on one endpoint" {
 	out=$(answers "$(NS pod_default_client $AFF)" http://10.96.0.22/ 20)
 	echo "sticky: $(sort <<<"$out" | uniq -c | tr '\n' ' ')"
 	[ "$(wc -l <<<"$out")" -eq 20 ]
