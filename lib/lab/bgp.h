@@ -32,6 +32,9 @@ const char *lab_bgp_netns(const struct lab *l, size_t s);
 /* /run/podpath/LAB/bgp/NAME.EXT into buf (ext: "conf", "ctl", "log",
  * "pid"); -ENAMETOOLONG if it does not fit (a socket path: 107 bytes). */
 int lab_bgp_file(const struct lab *l, size_t s, const char *ext, char *buf, size_t len);
+/* Does every speaker's control socket path fit? Checked before setup builds
+ * anything: a name too long is bad input (exit 2), not a half-built lab. */
+int lab_bgp_paths_check(const struct lab *l, struct pp_err *e);
 /* Write speaker s's configuration, with fault f (NULL: none). */
 int lab_bgp_conf_write(const struct lab *l, size_t s, const struct bgp_fault *f,
 		       struct pp_err *e);
