@@ -88,8 +88,8 @@ int lab_bgp_origin(const struct lab *l, size_t node, uint32_t dst, struct lab_bg
 
 /* Convergence: every node has a `proto bird` route to every other node's
  * pod CIDR via that node. Wait for it up to timeout_ms; *elapsed_ms is the
- * time from since_ms (lab_bgp_clock_ms() when the BIRDs started) until
- * then. On time-out, e names a missing route and its session's state. */
+ * time from since_ms (lab_bgp_clock_ms() when the BIRDs started; 0: now)
+ * until then. On time-out, e names a missing route and its session's state. */
 int lab_bgp_converge(const struct lab *l, long since_ms, int timeout_ms, long *elapsed_ms,
 		     struct pp_err *e);
 /* A monotonic clock in milliseconds, for since_ms. */
