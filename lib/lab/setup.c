@@ -589,6 +589,9 @@ int lab_setup(struct lab *l, const struct lab_setup_opts *o, struct pp_err *e)
 		pp_err_set(e, PP_EXIT_FAIL, ret, "out of memory");
 		goto out;
 	}
+	ret = lab_bgp_paths_check(l, e);
+	if (ret < 0)
+		goto out;
 	b.p = &l->plan;
 	b.node_fd = malloc(l->topo.nnodes * sizeof(*b.node_fd));
 	b.node_nl = calloc(l->topo.nnodes, sizeof(*b.node_nl));
