@@ -497,6 +497,26 @@ static void session_why(const struct lab *l, size_t i, size_t k, char *buf, size
 	free(v);
 }
 
+/* Ask every speaker something harmless. BIRD 2.0 can leave the export of a
+ * just-established session queued until its next timer fires (a keepalive,
+ * up to a second later) when nothing else wakes its loop: measured here, an
+ * idle pair of BIRDs installs the routes ~0.8 s after the session comes up,
+ * a pair asked a CLI command meanwhile at once. Best effort: a speaker that
+ * does not answer is left to its timers. */
+static void bgp_wake(const struct lab *l)
+{
+	for (size_t i = 0; i < lab_bgp_nspeakers(l); i++) {
+		struct bgp_reply r;
+		struct bgp_ctl *c;
+
+		if (lab_bgp_ctl_open(l, lab_bgp_speaker(l, i), &c) < 0)
+			continue;
+		if (bgp_ctl_cmd(c, "show status", &r) == 0)
+			bgp_reply_free(&r);
+		bgp_ctl_close(c);
+	}
+}
+
 int lab_bgp_converge(const struct lab *l, long since_ms, int timeout_ms, long *elapsed_ms,
 		     struct pp_err *e)
 {
@@ -538,6 +558,7 @@ int lab_bgp_converge(const struct lab *l, long since_ms, int timeout_ms, long *e
 					  cidr_fmt(&t->nodes[miss_peer].pod_cidr, cidr),
 					  t->nodes[miss_peer].name, why);
 		}
+		bgp_wake(l);
 		usleep(10000);
 	}
 	return 0;
