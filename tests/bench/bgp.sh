@@ -12,7 +12,9 @@
 #       convergence    `setup -j` .bgp.convergedSeconds: from the moment
 #                      the first BIRD is started to the moment every node
 #                      holds every peer's pod CIDR as proto bird. Most of
-#                      it runs while the pods are being built;
+#                      it runs while the pods are being built; its floor
+#                      is BIRD's first connect (connect delay time 1,
+#                      which BIRD jitters to 0.75-1 s);
 #       waited         .bgp.waitedSeconds: the part of the convergence that
 #                      setup spent waiting after it had built everything
 #                      (BIRD's timers: connect delay and the first UPDATE);
