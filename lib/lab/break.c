@@ -57,7 +57,8 @@ const char *lab_break_place_noun(enum lab_break_place p)
 
 void lab_break_modes_text(const struct lab_break_fault *f, char *buf, size_t len)
 {
-	static const enum topo_mode modes[] = { TOPO_MODE_ROUTED, TOPO_MODE_VXLAN, TOPO_MODE_VPC };
+	static const enum topo_mode modes[] = { TOPO_MODE_ROUTED, TOPO_MODE_VXLAN, TOPO_MODE_VPC,
+						TOPO_MODE_BGP };
 	size_t o = 0;
 
 	buf[0] = '\0';
