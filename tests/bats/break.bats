@@ -398,7 +398,7 @@ sysctl_in() { ip netns exec "$1" sysctl -n "$2"; }
 	run "$PODPATH" --lab "$LAB" -j break --list
 	[ "$status" -eq 0 ]
 	[ "$(jq '.faults | length' <<<"$output")" -eq 23 ]
-	[ "$(jq -r '[.faults[].name] | join(" ")' <<<"$output")" = "forwarding-off blackhole-route prohibit-route unreachable-route missing-pod-cidr-route rp-filter-strict wrong-neighbour veth-down veth-detached no-listener pod-firewall node-nft-drop iptables-legacy-drop mtu-mismatch service-no-endpoints stale-endpoint kube-proxy-element-missing dns-down masquerade-missing gateway-nat-missing hairpin-off conntrack-full policy-denies" ]
+	[ "$(jq -r '[.faults[].name] | join(" ")' <<<"$output")" = "forwarding-off blackhole-route prohibit-route unreachable-route missing-pod-cidr-route rp-filter-strict wrong-neighbour veth-down veth-detached no-listener pod-firewall node-nft-drop iptables-legacy-drop mtu-mismatch service-no-endpoints stale-endpoint kube-proxy-element-missing dns-down masquerade-missing gateway-nat-missing hairpin-off conntrack-full policy-denies bgp-peer-down bgp-wrong-peer bgp-announcement-filtered" ]
 	jq -e '.faults | all(.applies and (.summary | length > 0) and (.touches | length > 0) and (.trace | startswith("trace ")))' <<<"$output"
 	jq -e '.faults[] | select(.name == "veth-detached") | .modes == ["routed", "vxlan"] and .place == "pod" and .default_target == "default/web-2"' <<<"$output"
 	jq -e '.faults[] | select(.name == "forwarding-off") | .default_target == "node/node-2" and .trace == "trace default/client default/web-2"' <<<"$output"
