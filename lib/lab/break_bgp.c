@@ -98,6 +98,7 @@ int brk_bgp_stop(struct brk_ctx *c, size_t node, size_t watcher)
 	const struct lab *l = c->l;
 	pid_t pid = lab_bgp_pid(l, node);
 	char proto[48], what[96], show[300];
+	size_t peer;
 	struct brk_change *ch;
 	struct brk_where w;
 	int ret;
@@ -114,14 +115,15 @@ int brk_bgp_stop(struct brk_ctx *c, size_t node, size_t watcher)
 		return -ENOMEM;
 	ch->num = (long long)node;
 	snprintf(ch->shown.what, sizeof(ch->shown.what), "BIRD, the node's BGP daemon");
-	snprintf(ch->shown.before, sizeof(ch->shown.before), "running (pid %d)", (int)pid);
-	snprintf(ch->shown.after, sizeof(ch->shown.after), "stopped (birdc down: its sessions "
-		 "closed, its peers withdrew its routes)");
-	/* Seen from a peer: the session down, the route gone. */
-	bgp_proto_name(&l->topo, watcher, bgp_uses_rr(&l->topo) ? BGP_SPEAKER_RR : node, proto,
-		       sizeof(proto));
+	snprintf(ch->shown.before, sizeof(ch->shown.before), "running");
+	snprintf(ch->shown.after, sizeof(ch->shown.after), "stopped (pid %d, after birdc down: "
+		 "its sessions closed, its peers withdrew its routes)", (int)pid);
+	/* Seen from a peer: the session down (the reflector's, when the lab
+	 * peers through it), the route gone. */
+	peer = bgp_uses_rr(&l->topo) ? BGP_SPEAKER_RR : watcher;
+	bgp_proto_name(&l->topo, peer, node, proto, sizeof(proto));
 	snprintf(what, sizeof(what), "show protocols all %s", proto);
-	birdc_show(l, watcher, what, show, sizeof(show));
+	birdc_show(l, peer, what, show, sizeof(show));
 	snprintf(ch->shown.show, sizeof(ch->shown.show), "%s; ip -n %s route show proto bird",
 		 show, l->plan.nodes[watcher].netns);
 	return 0;

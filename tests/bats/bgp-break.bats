@@ -134,7 +134,7 @@ lab_healed() {
 	# Another process reads the record back.
 	run "$PODPATH" --lab "$LAB" break --reveal
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"node node-2: BIRD"*"stopped"* ]]
+	[[ "$output" == *"node node-2: BIRD, the node's BGP daemon: running -> stopped (pid "* ]]
 	[[ "$output" == *"birdc -s /run/podpath/$LAB/bgp/node-1.ctl show protocols all Mesh_172_18_0_3; ip -n $n1 route show proto bird"* ]]
 	run "$PODPATH" --lab "$LAB" break --undo
 	[ "$status" -eq 0 ]
@@ -217,6 +217,8 @@ lab_healed() {
 	[[ "$output" == *"4 BGP speakers, 6 BGP sessions"* ]]
 	run "$PODPATH" --lab "$RR" break bgp-peer-down --on node-3
 	[ "$status" -eq 0 ]
+	# The session that shows it is the reflector's with node-3.
+	[[ "$output" == *"see: birdc -s /run/podpath/$RR/bgp/vpc.route-reflector.ctl show protocols all Node_172_18_0_4; ip -n ${RR}_node_node-1 route show proto bird"* ]]
 	run ip -n "${RR}_node_node-1" route show proto bird
 	[[ "$output" == *"10.244.2.0/24 via 172.18.0.3"* ]]
 	[[ "$output" != *"10.244.3.0/24"* ]]
