@@ -1131,6 +1131,8 @@ static int bgp_announcement_filtered(struct brk_ctx *c)
 /* ---- the catalogue ------------------------------------------------------------------ */
 
 #define BRIDGED (LAB_BREAK_MODE(TOPO_MODE_ROUTED) | LAB_BREAK_MODE(TOPO_MODE_VXLAN))
+/* bgp networking bridges pods as routed does; only its routes are BIRD's
+ * (so missing-pod-cidr-route is not for it: BIRD puts them back). */
 #define BGP LAB_BREAK_MODE(TOPO_MODE_BGP)
 
 const struct brk_fault brk_faults[] = {
@@ -1164,7 +1166,7 @@ const struct brk_fault brk_faults[] = {
 	    "link state of the pod's host-side veth", LAB_BREAK_POD, LAB_BREAK_ANY_MODE },
 	  NULL, pod_reachable, default_pod, veth_down, trace_to_pod },
 	{ { "veth-detached", "the pod's veth is no longer a port of the node's bridge",
-	    "master of the pod's host-side veth (cbr0)", LAB_BREAK_POD, BRIDGED },
+	    "master of the pod's host-side veth (cbr0)", LAB_BREAK_POD, BRIDGED | BGP },
 	  NULL, pod_reachable, default_pod, veth_detached, trace_to_pod },
 	{ { "no-listener", "the pod's server process is gone: connections are refused",
 	    "the process of the container serving the pod's first TCP port", LAB_BREAK_POD,
@@ -1202,7 +1204,7 @@ const struct brk_fault brk_faults[] = {
 	  NULL, pod_runs_cluster_dns, default_dns_pod, dns_down, trace_dns },
 	{ { "masquerade-missing", "pods' traffic leaves the node with their own addresses, which "
 	    "nothing outside routes back", "ip-masq-agent's masquerade rule in the node",
-	    LAB_BREAK_NODE, BRIDGED },
+	    LAB_BREAK_NODE, BRIDGED | BGP },
 	  needs_web_server, node_masqueraded, default_src_node, masquerade_missing, trace_egress },
 	{ { "gateway-nat-missing", "the cloud gateway forgot the node's public address: nothing "
 	    "from the internet reaches it", "the node's elements of the gateway's maps "
@@ -1210,7 +1212,7 @@ const struct brk_fault brk_faults[] = {
 	  needs_internet, node_public, default_src_node, gateway_nat_missing, trace_public },
 	{ { "hairpin-off", "the pod cannot reach its own Service: the bridge will not send a "
 	    "frame back out the port it came in on", "hairpin mode of the pod's bridge port",
-	    LAB_BREAK_POD, BRIDGED },
+	    LAB_BREAK_POD, BRIDGED | BGP },
 	  NULL, pod_sole_endpoint, default_hairpin_pod, hairpin_off, trace_hairpin },
 	{ { "conntrack-full", "the node's conntrack table is full: every new connection through "
 	    "it is dropped", "the node's conntrack table, filled to nf_conntrack_max",

@@ -192,6 +192,44 @@ lab_healed() {
 	lab_healed
 }
 
+@test "bridge and masquerade faults apply to bgp networking too: each seen, named by check, undone" {
+	local veth
+	# veth-detached: web-2's host veth off cbr0, so nothing reaches it.
+	run "$PODPATH" -j --lab "$LAB" break veth-detached
+	[ "$status" -eq 0 ]
+	veth=$(jq -r '.changes[0].what | split(" ")[1]' <<<"$output")
+	run ip -n "$n2" -d link show dev "$veth"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"master cbr0"* ]]
+	traffic_fails
+	run "$PODPATH" --lab "$LAB" check
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"bridge of link $veth: expected cbr0, found none"* ]]
+	"$PODPATH" --lab "$LAB" break --undo >/dev/null
+	[[ "$(ip -n "$n2" -d link show dev "$veth")" == *"master cbr0"* ]]
+	lab_healed
+	# hairpin-off: coredns's bridge port.
+	run "$PODPATH" -j --lab "$LAB" break hairpin-off
+	[ "$status" -eq 0 ]
+	veth=$(jq -r '.changes[0].what | split(" ")[2]' <<<"$output")
+	[[ "$(ip -n "$n2" -d link show dev "$veth")" == *"hairpin off"* ]]
+	run "$PODPATH" --lab "$LAB" check
+	[ "$status" -eq 1 ]
+	"$PODPATH" --lab "$LAB" break --undo >/dev/null
+	[[ "$(ip -n "$n2" -d link show dev "$veth")" == *"hairpin on"* ]]
+	# masquerade-missing: the client's traffic leaves node-1 unmasqueraded.
+	[[ "$(ns_curl "$client" http://203.0.113.10/)" == *"internet-host=example.com"* ]]
+	run "$PODPATH" --lab "$LAB" break masquerade-missing
+	[ "$status" -eq 0 ]
+	run ip netns exec "$n1" nft list chain ip ip-masq-agent ip-masq-agent
+	[[ "$output" != *masquerade* ]]
+	run ip netns exec "$client" curl -s -m 5 http://203.0.113.10/
+	[ "$status" -ne 0 ]
+	"$PODPATH" --lab "$LAB" break --undo >/dev/null
+	[[ "$(ns_curl "$client" http://203.0.113.10/)" == *"internet-host=example.com"* ]]
+	lab_healed
+}
+
 @test "--list names the BGP faults for a bgp lab, with their default targets" {
 	run "$PODPATH" -j --lab "$LAB" break --list
 	[ "$status" -eq 0 ]
