@@ -815,6 +815,6 @@ void out_status_dot(FILE *f, const struct out_status *s)
 
 	for (size_t i = 0; ok && i < n; i++)
 		ok[i] = pod_ready(s, i);
-	out_dot(f, &(struct out_dot){ .lab = s->lab, .pod_ok = ok });
+	out_dot(f, &(struct out_dot){ .lab = s->lab, .pod_ok = ok, .bgp = s->bgp });
 	free(ok);
 }
