@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bgp/bgp.h"
 #include "explain/summary.h"
 
 static void lab_c2c(const struct topo *t, char *s, size_t len)
@@ -70,6 +71,12 @@ static void lab_cross(const struct topo *t, char *s, size_t len)
 	if (t->net.mode == TOPO_MODE_ROUTED) {
 		snprintf(s, len, "%s routes %s via %s (%s)", a0->name, cidr_fmt(&b0->pod_cidr, c),
 			 addr_fmt(b0->ip, a), b0->name);
+	} else if (t->net.mode == TOPO_MODE_BGP) {
+		/* The design, not a reading: explain cross-node reads the BIRDs. */
+		snprintf(s, len, "%s routes %s via %s (%s) as proto bird, learned over BGP from %s's "
+			 "BIRD%s; the VPC router holds no pod routes", a0->name,
+			 cidr_fmt(&b0->pod_cidr, c), addr_fmt(b0->ip, a), b0->name, b0->name,
+			 bgp_uses_rr(t) ? " through the route reflector" : "");
 	} else if (t->net.mode == TOPO_MODE_VXLAN) {
 		snprintf(s, len, "%s routes %s through %s; VXLAN (UDP %d, VNI %d) to %s (%s)", a0->name,
 			 cidr_fmt(&b0->pod_cidr, c), LAB_VXLAN_NAME, LAB_VXLAN_PORT, LAB_VXLAN_VNI,
@@ -225,11 +232,14 @@ size_t explain_summary(const struct lab *l, struct explain_summary_row *rows)
 	 * them without a lab). */
 	if (!t)
 		snprintf(rows[2].mechanism, sizeof(rows[2].mechanism), "routes to each pod CIDR, "
-			 "an overlay (VXLAN), or VPC-native pod addresses");
+			 "an overlay (VXLAN), VPC-native pod addresses, or routes learned over BGP");
 	else if (t->net.mode == TOPO_MODE_ROUTED)
 		snprintf(rows[2].mechanism, sizeof(rows[2].mechanism), "a route per node's pod CIDR");
 	else if (t->net.mode == TOPO_MODE_VXLAN)
 		snprintf(rows[2].mechanism, sizeof(rows[2].mechanism), "VXLAN overlay (flannel)");
+	else if (t->net.mode == TOPO_MODE_BGP)
+		snprintf(rows[2].mechanism, sizeof(rows[2].mechanism), "routes learned over BGP "
+			 "(Calico: BIRD in every node)");
 	else
 		snprintf(rows[2].mechanism, sizeof(rows[2].mechanism), "VPC-native pod IPs (AWS VPC "
 			 "CNI): /32 routes, proxy ARP");

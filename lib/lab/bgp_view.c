@@ -155,3 +155,18 @@ const char *lab_bgp_view_health(const struct lab_bgp_speaker_view *sv, char *buf
 		snprintf(buf, len, "cannot be asked (%s)", strerror(-sv->err));
 	return buf;
 }
+
+void lab_bgp_peering_words(const struct lab *l, char *buf, size_t len)
+{
+	const struct topo *t = &l->topo;
+
+	if (!bgp_uses_rr(t))
+		snprintf(buf, len, "iBGP full mesh of %zu node%s (a mesh up to %d nodes)",
+			 t->nnodes, t->nnodes == 1 ? "" : "s", BGP_FULL_MESH_MAX_NODES);
+	else if (t->net.bgp.mesh == 0)
+		snprintf(buf, len, "every node peers with a route reflector in the VPC router "
+			 "(nodeToNodeMeshEnabled false)");
+	else
+		snprintf(buf, len, "every node peers with a route reflector in the VPC router "
+			 "(%zu nodes: more than a mesh's %d)", t->nnodes, BGP_FULL_MESH_MAX_NODES);
+}

@@ -55,5 +55,8 @@ const struct lab_bgp_speaker_view *lab_bgp_view_find(const struct lab_bgp_view *
 const char *lab_bgp_view_health(const struct lab_bgp_speaker_view *sv, char *buf, size_t len);
 /* The JSON name of a speaker: the node's name, or LAB_BGP_RR_NAME. */
 const char *lab_bgp_speaker_name(const struct lab *l, size_t s);
+/* How the lab peers: "iBGP full mesh of 2 nodes (a mesh up to 16 nodes)",
+ * or "every node peers with a route reflector in the VPC router (...)". */
+void lab_bgp_peering_words(const struct lab *l, char *buf, size_t len);
 
 #endif

@@ -152,21 +152,6 @@ static const char *peer_name(const struct lab *l, size_t peer)
 	return peer == LAB_BGP_NO_PEER ? "?" : lab_bgp_speaker_name(l, peer);
 }
 
-static void bgp_mesh_words(const struct lab *l, char *buf, size_t len)
-{
-	const struct topo *t = &l->topo;
-
-	if (!bgp_uses_rr(t))
-		snprintf(buf, len, "iBGP full mesh of %zu node%s (a mesh up to %d nodes)",
-			 t->nnodes, t->nnodes == 1 ? "" : "s", BGP_FULL_MESH_MAX_NODES);
-	else if (t->net.bgp.mesh == 0)
-		snprintf(buf, len, "every node peers with a route reflector in the VPC router "
-			 "(nodeToNodeMeshEnabled false)");
-	else
-		snprintf(buf, len, "every node peers with a route reflector in the VPC router "
-			 "(%zu nodes: more than a mesh's %d)", t->nnodes, BGP_FULL_MESH_MAX_NODES);
-}
-
 static void bgp_text(FILE *f, const struct out_status *s)
 {
 	const struct lab *l = s->lab;
@@ -177,7 +162,7 @@ static void bgp_text(FILE *f, const struct out_status *s)
 
 	if (!bv || !lab_bgp_mode(l))
 		return;
-	bgp_mesh_words(l, mesh, sizeof(mesh));
+	lab_bgp_peering_words(l, mesh, sizeof(mesh));
 	fprintf(f, "\nBGP: AS %u, %s\n", l->topo.net.bgp.asn, mesh);
 	for (size_t i = 0; i < bv->n; i++) {
 		const struct lab_bgp_speaker_view *sv = &bv->v[i];
@@ -338,7 +323,7 @@ static json_t *bgp_json(const struct out_status *s)
 
 	for (size_t i = 0; s->bgp && i < s->bgp->n; i++)
 		json_array_append_new(speakers, bgp_speaker_json(l, &s->bgp->v[i]));
-	bgp_mesh_words(l, mesh, sizeof(mesh));
+	lab_bgp_peering_words(l, mesh, sizeof(mesh));
 	return json_pack("{s:I, s:b, s:b, s:i, s:s, s:o}", "asNumber",
 			 (json_int_t)l->topo.net.bgp.asn, "nodeToNodeMesh", !bgp_uses_rr(&l->topo),
 			 "routeReflector", bgp_uses_rr(&l->topo), "meshMaxNodes",
