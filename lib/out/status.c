@@ -314,15 +314,13 @@ static json_t *bgp_speaker_json(const struct lab *l, const struct lab_bgp_speake
 	return o;
 }
 
-/* "bgp": the mode's settings and every speaker as its BIRD reports it. */
-static json_t *bgp_json(const struct out_status *s)
+json_t *out_status_bgp_json(const struct lab *l, const struct lab_bgp_view *bv)
 {
-	const struct lab *l = s->lab;
 	json_t *speakers = json_array();
 	char mesh[128];
 
-	for (size_t i = 0; s->bgp && i < s->bgp->n; i++)
-		json_array_append_new(speakers, bgp_speaker_json(l, &s->bgp->v[i]));
+	for (size_t i = 0; bv && i < bv->n; i++)
+		json_array_append_new(speakers, bgp_speaker_json(l, &bv->v[i]));
 	lab_bgp_peering_words(l, mesh, sizeof(mesh));
 	return json_pack("{s:I, s:b, s:b, s:i, s:s, s:o}", "asNumber",
 			 (json_int_t)l->topo.net.bgp.asn, "nodeToNodeMesh", !bgp_uses_rr(&l->topo),
@@ -787,7 +785,7 @@ json_t *out_status_json(const struct out_status *s)
 			 policies_json(t), "damage", damage_json(s->damage), "fault",
 			 fault_json(s->fault));
 	if (o && lab_bgp_mode(l))
-		json_object_set_new(o, "bgp", bgp_json(s));
+		json_object_set_new(o, "bgp", out_status_bgp_json(l, s->bgp));
 	return o;
 }
 

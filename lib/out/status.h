@@ -34,6 +34,10 @@ void out_status_text(FILE *f, const struct out_status *s);
  * "networkPolicies", ..., in bgp mode "bgp": {"speakers": [{"sessions",
  * "routes"}]}}; caller owns the result. */
 struct json_t *out_status_json(const struct out_status *s);
+/* bgp mode: {"asNumber", "nodeToNodeMesh", "routeReflector", "speakers":
+ * [{"name", "health", "sessions": [...], "routes": [...], "announces"}]},
+ * as status -j has it under "bgp" (explain cross-node -j too). */
+struct json_t *out_status_bgp_json(const struct lab *l, const struct lab_bgp_view *bv);
 /* A Graphviz digraph: VPC, nodes as clusters, pods inside, links as edges;
  * Services to their endpoints, NetworkPolicies to the pods they isolate,
  * in bgp mode the BGP sessions between the speakers. */
