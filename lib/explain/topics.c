@@ -611,15 +611,117 @@ static int vpc_pod_routes_cb(void *arg)
 	return 0;
 }
 
+/* A node's announcement as BIRD holds it. */
+static void bgp_announce_line(struct explain_doc *d, const struct lab *l,
+			      const struct lab_bgp_speaker_view *sv)
+{
+	const char *who = lab_bgp_speaker_label(l, sv->s);
+	unsigned exported = 0;
+	char cb[CIDR_STRLEN];
+
+	for (size_t k = 0; k < sv->npeers; k++)
+		exported += sv->peers[k].established ? sv->peers[k].bird.exported : 0;
+	cidr_fmt(&l->topo.nodes[sv->s].pod_cidr, cb);
+	if (!sv->announces)
+		line(d, "%s's BIRD holds no route pod_cidr for %s: it announces nothing", who, cb);
+	else if (!exported)
+		line(d, "%s holds %s (static protocol pod_cidr), but no established session exports "
+		     "a route: nothing is announced", who, cb);
+	else
+		line(d, "%s announces %s: the static protocol pod_cidr, let out by the export filter "
+		     "podpath_export_to_bgp_peers", who, cb);
+}
+
+static void bgp_session_line(struct explain_doc *d, const struct lab *l, size_t s,
+			     const struct lab_bgp_peer *p)
+{
+	char w[256], a[ADDR_STRLEN];
+
+	lab_bgp_session_words(l, p, w, sizeof(w));
+	line(d, "%s's session %s with %s (%s, TCP port 179): %s; %u route%s received, %u announced",
+	     lab_bgp_speaker_label(l, s), p->bird.proto, p->peer == LAB_BGP_NO_PEER ? "?"
+	     : lab_bgp_speaker_label(l, p->peer), addr_fmt(p->bird.neighbor, a), w,
+	     p->bird.imported, p->bird.imported == 1 ? "" : "s", p->bird.exported);
+}
+
+/* A route node sv learned, and the kernel route it became. */
+static void bgp_learned_line(struct explain_doc *d, const struct lab *l,
+			     const struct lab_bgp_speaker_view *sv, const struct lab_bgp_learned *x)
+{
+	const char *who = lab_bgp_speaker_label(l, sv->s);
+	const char *from = x->from == LAB_BGP_NO_PEER ? "?" : lab_bgp_speaker_label(l, x->from);
+	char a[ADDR_STRLEN], cb[CIDR_STRLEN], by[96] = "";
+
+	if (x->from == BGP_SPEAKER_RR && x->announced_by != LAB_BGP_NO_PEER)
+		snprintf(by, sizeof(by), ", announced by %s", l->topo.nodes[x->announced_by].name);
+	cidr_fmt(&x->route.prefix, cb);
+	addr_fmt(x->route.gateway, a);
+	if (x->in_kernel)
+		line(d, "%s learned %s from %s%s, next hop %s; the kernel has it: %s via %s proto bird",
+		     who, cb, from, by, a, cb, a);
+	else
+		line(d, "%s learned %s from %s%s, next hop %s; the kernel %s", who, cb, from, by, a,
+		     sv->kernel_err ? "routes could not be read" : "has no such route proto bird");
+}
+
+/* The peers' pod CIDRs node sv has not learned: always said. */
+static void bgp_missing_lines(struct explain_doc *d, const struct lab *l,
+			      const struct lab_bgp_speaker_view *sv)
+{
+	const struct topo *t = &l->topo;
+	char cb[CIDR_STRLEN];
+
+	for (size_t k = 0; k < t->nnodes; k++) {
+		bool have = false;
+
+		if (k == sv->s)
+			continue;
+		for (size_t j = 0; j < sv->nlearned; j++)
+			have |= sv->learned[j].route.prefix.addr == t->nodes[k].pod_cidr.addr &&
+				sv->learned[j].route.prefix.len == t->nodes[k].pod_cidr.len;
+		if (!have)
+			line(d, "%s has learned no route to %s (%s's pod CIDR): a packet for it takes "
+			     "the default route to the VPC router", lab_bgp_speaker_label(l, sv->s),
+			     cidr_fmt(&t->nodes[k].pod_cidr, cb), t->nodes[k].name);
+	}
+}
+
+/* In a small lab (up to 3 nodes and a reflector) everything is told; in a
+ * bigger one, only what the trace between c and srv relies on: the client
+ * node's session towards the server's node (or the reflector), its own
+ * announcement and its route to the server's pod CIDR. The rest is
+ * counted, and whatever is wrong with it told. */
+struct bgp_focus {
+	bool all;
+	size_t node, peer, dst;		/* client node, its session's peer, server node */
+};
+
+static bool focus_session(const struct bgp_focus *f, size_t s, const struct lab_bgp_peer *p)
+{
+	return f->all || !p->established || (s == f->node && p->peer == f->peer);
+}
+
+static bool focus_route(const struct bgp_focus *f, const struct lab *l, size_t s,
+			const struct lab_bgp_learned *x)
+{
+	const struct cidr *c = f->dst < l->topo.nnodes ? &l->topo.nodes[f->dst].pod_cidr : NULL;
+
+	return f->all || (s == f->node && c && x->route.prefix.addr == c->addr &&
+			  x->route.prefix.len == c->len);
+}
+
 /* bgp mode, read from every BIRD and from the kernel: the sessions, what
  * each node announces, who learned what and the kernel route it became,
  * and the VPC router without pod routes. */
-static void bgp_lines(struct explain_doc *d, const struct lab *l, const struct topo_pod *c)
+static void bgp_lines(struct explain_doc *d, const struct lab *l, const struct topo_pod *c,
+		      const struct topo_pod *srv)
 {
 	const struct topo *t = &l->topo;
 	struct lab_bgp_view bv = { 0 };
 	struct vpc_pod_routes vq = { .cluster = t->net.cluster_cidr };
-	char w[256], h[96], a[ADDR_STRLEN], b[ADDR_STRLEN], cb[CIDR_STRLEN], ctl[300];
+	char w[256], h[96], b[ADDR_STRLEN], cb[CIDR_STRLEN], ctl[300];
+	size_t running = 0, sess = 0, est = 0, learned = 0, kern = 0, want = 0;
+	struct bgp_focus f = { .node = c ? c->node : 0, .dst = srv ? srv->node : (size_t)-1 };
 
 	lab_bgp_peering_words(l, w, sizeof(w));
 	line(d, "BGP: AS %u, %s", t->net.bgp.asn, w);
@@ -627,77 +729,53 @@ static void bgp_lines(struct explain_doc *d, const struct lab *l, const struct t
 		line(d, "the BIRDs could not be asked: out of memory");
 		return;
 	}
+	f.all = bv.n <= 4;
+	f.peer = bgp_uses_rr(t) ? BGP_SPEAKER_RR : f.dst;
 	for (size_t i = 0; i < bv.n; i++) {
 		const struct lab_bgp_speaker_view *sv = &bv.v[i];
-		const char *who = lab_bgp_speaker_label(l, sv->s);
-		unsigned exported = 0;
+
+		if (sv->s != BGP_SPEAKER_RR)
+			want += t->nnodes - 1;
+		if (sv->err)
+			continue;
+		running++;
+		sess += sv->npeers;
+		for (size_t k = 0; k < sv->npeers; k++)
+			est += sv->peers[k].established;
+		if (sv->s == BGP_SPEAKER_RR)
+			continue;
+		learned += sv->nlearned;
+		for (size_t k = 0; k < sv->nlearned; k++)
+			kern += sv->learned[k].in_kernel;
+	}
+	line(d, "%zu of %zu BIRDs running, %zu of %zu sessions established (each counted from both "
+	     "ends); the nodes learned %zu of the %zu peer pod CIDRs, %zu in the kernel as proto "
+	     "bird", running, bv.n, est, sess, learned, want, kern);
+	for (size_t i = 0; i < bv.n; i++) {
+		const struct lab_bgp_speaker_view *sv = &bv.v[i];
 
 		if (sv->err) {
 			line(d, "%s's BIRD is %s: it has no session, and its peers withdrew what it "
-			     "announced", who, lab_bgp_view_health(sv, h, sizeof(h)));
+			     "announced", lab_bgp_speaker_label(l, sv->s),
+			     lab_bgp_view_health(sv, h, sizeof(h)));
 			continue;
 		}
-		for (size_t k = 0; k < sv->npeers; k++) {
-			const struct lab_bgp_peer *p = &sv->peers[k];
-
-			lab_bgp_session_words(l, p, w, sizeof(w));
-			exported += p->established ? p->bird.exported : 0;
-			line(d, "%s's session %s with %s (%s, TCP port 179): %s; %u route%s received, "
-			     "%u announced", who, p->bird.proto, p->peer == LAB_BGP_NO_PEER ? "?"
-			     : lab_bgp_speaker_label(l, p->peer), addr_fmt(p->bird.neighbor, a), w,
-			     p->bird.imported, p->bird.imported == 1 ? "" : "s", p->bird.exported);
-		}
-		if (sv->s == BGP_SPEAKER_RR)
-			continue;
-		cidr_fmt(&t->nodes[sv->s].pod_cidr, cb);
-		if (!sv->announces)
-			line(d, "%s's BIRD holds no route pod_cidr for %s: it announces nothing", who, cb);
-		else if (!exported)
-			line(d, "%s holds %s (static protocol pod_cidr), but no established session "
-			     "exports a route: nothing is announced", who, cb);
-		else
-			line(d, "%s announces %s: the static protocol pod_cidr, let out by the export "
-			     "filter podpath_export_to_bgp_peers", who, cb);
+		for (size_t k = 0; k < sv->npeers; k++)
+			if (focus_session(&f, sv->s, &sv->peers[k]))
+				bgp_session_line(d, l, sv->s, &sv->peers[k]);
+		if (sv->s != BGP_SPEAKER_RR && (f.all || sv->s == f.node || !sv->announces))
+			bgp_announce_line(d, l, sv);
 	}
 	/* Who learned what, node by node; a peer's pod CIDR not learned is said too. */
 	for (size_t i = 0; i < bv.n; i++) {
 		const struct lab_bgp_speaker_view *sv = &bv.v[i];
-		const char *who = lab_bgp_speaker_label(l, sv->s);
 
 		if (sv->s == BGP_SPEAKER_RR || sv->err)
 			continue;
-		for (size_t k = 0; k < sv->nlearned; k++) {
-			const struct lab_bgp_learned *x = &sv->learned[k];
-			char by[96] = "";
-
-			if (x->from == BGP_SPEAKER_RR && x->announced_by != LAB_BGP_NO_PEER)
-				snprintf(by, sizeof(by), ", announced by %s",
-					 t->nodes[x->announced_by].name);
-			cidr_fmt(&x->route.prefix, cb);
-			addr_fmt(x->route.gateway, a);
-			if (x->in_kernel)
-				line(d, "%s learned %s from %s%s, next hop %s; the kernel has it: %s via %s "
-				     "proto bird", who, cb, x->from == LAB_BGP_NO_PEER ? "?"
-				     : lab_bgp_speaker_label(l, x->from), by, a, cb, a);
-			else
-				line(d, "%s learned %s from %s%s, next hop %s; the kernel %s", who, cb,
-				     x->from == LAB_BGP_NO_PEER ? "?" : lab_bgp_speaker_label(l, x->from),
-				     by, a, sv->kernel_err ? "routes could not be read"
-				     : "has no such route proto bird");
-		}
-		for (size_t k = 0; k < t->nnodes; k++) {
-			bool have = false;
-
-			if (k == sv->s)
-				continue;
-			for (size_t j = 0; j < sv->nlearned; j++)
-				have |= sv->learned[j].route.prefix.addr == t->nodes[k].pod_cidr.addr &&
-					sv->learned[j].route.prefix.len == t->nodes[k].pod_cidr.len;
-			if (!have)
-				line(d, "%s has learned no route to %s (%s's pod CIDR): a packet for it "
-				     "takes the default route to the VPC router", who,
-				     cidr_fmt(&t->nodes[k].pod_cidr, cb), t->nodes[k].name);
-		}
+		for (size_t k = 0; k < sv->nlearned; k++)
+			if (focus_route(&f, l, sv->s, &sv->learned[k]) || !sv->learned[k].in_kernel)
+				bgp_learned_line(d, l, sv, &sv->learned[k]);
+		bgp_missing_lines(d, l, sv);
 	}
 	if (netns_run(l->plan.vpc_netns, vpc_pod_routes_cb, &vq) < 0)
 		line(d, "the VPC router's routes could not be read");
@@ -747,7 +825,7 @@ static void build_cross(struct explain_doc *d, const struct lab *l)
 	if (s)
 		route_line(d, "the client's node", l->plan.nodes[c->node].netns, s->ip);
 	if (lab_bgp_mode(l))
-		bgp_lines(d, l, c);
+		bgp_lines(d, l, c, s);
 	if (!s)
 		return;
 	cmd(d, "the node's routes: one per peer node (routed), via flannel.1 (vxlan), /32s "
