@@ -161,7 +161,10 @@ status_routes() { # LAB NODE
 	run "$PODPATH" --lab "$LAB" -j explain
 	[ "$status" -eq 0 ]
 	[[ "$(jq -r '.table[] | select(.topic == "cross-node") | .mechanism' <<<"$output")" == *"BGP"* ]]
-	[[ "$(jq -r '.table[] | select(.topic == "cross-node") | .in_this_lab' <<<"$output")" == *"proto bird"* ]]
+	[[ "$(jq -r '.table[] | select(.topic == "cross-node") | .in_this_lab' <<<"$output")" == \
+		*"node-1 routes 10.244.2.0/24 via 172.18.0.3 (node-2) as proto bird"*"(all 2 routes in place)"* ]]
+	[ "$(ip -n "${LAB}_node_node-1" route show proto bird | wc -l)" -eq 1 ]
+	[ "$(ip -n "${LAB}_node_node-2" route show proto bird | wc -l)" -eq 1 ]
 }
 
 @test "a stopped BIRD shows as not running, its peer's session as down, and status still answers" {
@@ -204,6 +207,11 @@ status_routes() { # LAB NODE
 	run "$PODPATH" --lab "$LAB" explain cross-node
 	[[ "$output" == *"node-1 has learned no route to 10.244.2.0/24 (node-2's pod CIDR)"* ]]
 	[[ "$output" == *"node-2's BIRD is not running"* ]]
+	# The summary's row counts the routes the kernels hold now: none.
+	run "$PODPATH" --lab "$LAB" -j explain
+	[[ "$(jq -r '.table[] | select(.topic == "cross-node") | .in_this_lab' <<<"$output")" == \
+		*"only 0 of the 2 routes are in place now"* ]]
+	[ -z "$(kernel_routes "$LAB" node-2)" ]
 }
 
 @test "route reflector: status shows its session per node, as birdc does, and --dot draws them" {
