@@ -418,7 +418,9 @@ static void bgp_edge(FILE *f, const struct lab *l, const struct lab_bgp_view *bv
 {
 	char wa[320], wb[320], ea[sizeof(wa) * 2], eb[sizeof(wb) * 2], ida[2 * TOPO_LABEL_MAX + 16];
 	char idb[sizeof(ida)];
-	bool up = bgp_side(l, bv, a, b, wa, sizeof(wa)) & bgp_side(l, bv, b, a, wb, sizeof(wb));
+	bool up_a = bgp_side(l, bv, a, b, wa, sizeof(wa));
+	bool up_b = bgp_side(l, bv, b, a, wb, sizeof(wb));	/* both ends' words, always */
+	bool up = up_a && up_b;
 
 	snprintf(ida, sizeof(ida), "node/%s", l->topo.nodes[a].name);
 	if (b == BGP_SPEAKER_RR)
