@@ -108,6 +108,9 @@ ct_count() { # NODE PORT LAB
 		[ -z "$(ip -n "$(NS vpc $l)" route show | grep '^10\.244\.')" ]
 		run birdc -s "/run/podpath/$l/bgp/node-1.ctl" show protocols
 		[[ "$output" =~ Mesh_[0-9_]+\ +BGP\ .*\ up\ .*Established ]] || [ $l = $AFF ]
+		# and check finds the kernel as planned, in every proxy mode and peering
+		run "$PODPATH" --lab $l check
+		[ "$status" -eq 0 ]
 	done
 	# $AFF: node-1's one session is with the route reflector in the VPC router
 	run birdc -s "/run/podpath/$AFF/bgp/node-1.ctl" show protocols
@@ -288,10 +291,15 @@ ct_count() { # NODE PORT LAB
 	run "$PODPATH" --lab $POL explain network-policy --live
 	[ "$status" -eq 0 ]
 	[ -n "$output" ]
-	# TODO(issue 15, item 3): assert `explain cross-node --live` teaches BGP
-	# once that text lands (another part of the issue).
+	# cross-node teaches BGP on this lab: what it says of the session and the
+	# learned route, checked against birdc and the kernel
 	run "$PODPATH" --lab $LAB explain cross-node --live
 	[ "$status" -eq 0 ]
+	[[ "$output" == *BGP*BIRD* ]]
+	birdc -s "/run/podpath/$LAB/bgp/node-1.ctl" show protocols | grep -q 'Mesh_172_18_0_3 .* up .*Established'
+	[[ "$output" == *"node-1's session Mesh_172_18_0_3 with node-2 "*": established"* ]]
+	ip -n "$(NS node_node-1)" route show proto bird | grep -q "^10.244.2.0/24 via $(node_ip node-2) "
+	[[ "$output" == *"node-1 learned 10.244.2.0/24 from node-2, next hop $(node_ip node-2)"* ]]
 	[[ "$output" == *"10.244.2.0/24 via $(node_ip node-2) dev eth0"* ]]
 }
 
