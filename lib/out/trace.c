@@ -702,6 +702,48 @@ static json_t *findings_json(const struct trace *t)
 	return a;
 }
 
+/* bgp networking: what the BIRDs said of a route a node did not have. */
+static json_t *bgp_end_json(const struct trace_bgp_end *e)
+{
+	char a[ADDR_STRLEN];
+
+	return json_pack("{s:s, s:b, s:s, s:o, s:s, s:b, s:b, s:b, s:o, s:o, s:o}",
+			 "speaker", e->speaker, "route_reflector", e->rr, "control_socket", e->ctl,
+			 "bird_error", e->ctl_err ? json_string(strerror(-e->ctl_err)) : json_null(),
+			 "protocol", e->proto, "has_session", e->has_session,
+			 "established", e->established, "wrong_address", e->wrong_address,
+			 "state", e->has_session ? json_string(e->state) : json_null(),
+			 "neighbor", e->has_session ? json_string(addr_fmt(e->neighbor, a)) : json_null(),
+			 "words", e->has_session ? json_string(e->words) : json_null());
+}
+
+static json_t *bgp_evidence_json(const struct trace *t)
+{
+	const struct trace_bgp_evidence *b = &t->ev.bgp;
+	char p[CIDR_STRLEN], d[ADDR_STRLEN];
+	json_t *o, *links = json_array();
+
+	if (!b->asked)
+		return json_null();
+	for (size_t i = 0; links && i < b->nlinks; i++)
+		json_array_append_new(links, json_pack("{s:o, s:o}", "near", bgp_end_json(&b->link[i].near),
+						       "far", bgp_end_json(&b->link[i].far)));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:o, s:o}", "node", b->node, "netns", b->netns,
+		      "owner", b->owner, "prefix", cidr_fmt(&b->prefix, p),
+		      "hop", b->hop >= 0 ? json_integer(b->hop + 1) : json_null(),
+		      "reply", b->reply,
+		      "bird_error", b->local_err ? json_string(strerror(-b->local_err)) : json_null(),
+		      "sessions", links);
+	if (o) {
+		json_object_set_new(o, "dst", json_string(addr_fmt(b->dst, d)));
+		json_object_set_new(o, "bird_has_route", json_boolean(b->bird_has_route));
+		json_object_set_new(o, "not_exported", b->noexport_asked ? json_boolean(b->not_exported)
+								  : json_null());
+		json_object_set_new(o, "noexport_protocol", json_string(b->noexport_proto));
+	}
+	return o;
+}
+
 /* ---- NetworkPolicy ------------------------------------------------------ */
 
 static void pol_name(const struct trace *t, size_t i, char *buf, size_t len)
@@ -1193,6 +1235,7 @@ json_t *out_trace_json(const struct trace *t)
 							    : t->res.outcome == PROBE_TIMEOUT ? "timeout"
 							    : "answer"));
 	json_object_set_new(v, "findings", findings_json(t));
+	json_object_set_new(v, "bgp", bgp_evidence_json(t));
 	json_object_set_new(v, "divergence_at", divergence_json(t));
 	if (t->res.http_status)
 		json_object_set_new(v, "http_status", json_integer(t->res.http_status));

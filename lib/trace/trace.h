@@ -278,7 +278,7 @@ struct trace_bgp_evidence {
 	size_t ns;			/* the node's place (index into trace.ns) */
 	bool reply;			/* on the answer's way back */
 	char node[TOPO_LABEL_MAX];	/* the node without the route */
-	char netns[NAME_MAX + 1];	/* its namespace */
+	char netns[LAB_NETNS_MAX];	/* its namespace */
 	char owner[TOPO_LABEL_MAX];	/* the node whose pod CIDR the destination is in */
 	uint32_t dst;			/* the packet's destination */
 	struct cidr prefix;		/* the owner's pod CIDR */
