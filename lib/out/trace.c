@@ -721,10 +721,11 @@ static json_t *bgp_evidence_json(const struct trace *t)
 {
 	const struct trace_bgp_evidence *b = &t->ev.bgp;
 	char p[CIDR_STRLEN], d[ADDR_STRLEN];
-	json_t *o, *links = json_array();
+	json_t *o, *links;
 
 	if (!b->asked)
 		return json_null();
+	links = json_array();
 	for (size_t i = 0; links && i < b->nlinks; i++)
 		json_array_append_new(links, json_pack("{s:o, s:o}", "near", bgp_end_json(&b->link[i].near),
 						       "far", bgp_end_json(&b->link[i].far)));

@@ -134,7 +134,7 @@ int diag_bgp(const struct trace *t, struct trace_finding *f)
 	if (k) {
 		char cmd[72];
 
-		snprintf(f->actual, sizeof(f->actual), "none: BGP session %s %s", k->near.proto,
+		snprintf(f->actual, sizeof(f->actual), "none: %s %s", k->near.proto,
 			 k->near.words);
 		snprintf(cmd, sizeof(cmd), "show protocols all %s", k->near.proto);
 		command(f, b, k->near.ctl, cmd);
@@ -167,10 +167,11 @@ int diag_bgp(const struct trace *t, struct trace_finding *f)
 			 p);
 		snprintf(cmd, sizeof(cmd), "show route noexport %s", b->noexport_proto);
 		command(f, b, b->noexport_ctl, cmd);
-		return diag_say(f, "%s: its BGP session with %s is established%s, but %s does not "
-				"announce %s: its export filter rejects it (BIRD lists it under show "
-				"route noexport %s)%s", head, who(&first->far),
-				b->nlinks > 1 ? ", and the route reflector's with it too" : "",
+		return diag_say(f, "%s: its BGP session with %s is established%s%s%s, but %s does "
+				"not announce %s: its export filter rejects it (BIRD lists it under "
+				"show route noexport %s)%s", head, who(&first->far),
+				b->nlinks > 1 ? ", and the route reflector's with " : "",
+				b->nlinks > 1 ? b->owner : "", b->nlinks > 1 ? " too" : "",
 				b->owner, p, b->noexport_proto, tail);
 	}
 	/* Up, announced, and still missing: say what is known, no more. */
@@ -183,11 +184,12 @@ int diag_bgp(const struct trace *t, struct trace_finding *f)
 		snprintf(cmd, sizeof(cmd), "show route for %s all", addr_fmt(b->dst, o));
 		command(f, b, b->local_ctl, cmd);
 	}
-	return diag_say(f, "%s: its BGP session with %s is established%s%s%s, yet %s's BIRD %s%s",
-			head, who(&first->far),
-			b->nlinks > 1 ? ", and the route reflector's with it too" : "",
-			b->noexport_asked ? ", and nothing in the export filter of " : "",
-			b->noexport_asked ? b->owner : "", b->node,
+	return diag_say(f, "%s: its BGP session with %s is established%s%s%s%s%s%s, yet %s's "
+			"BIRD %s%s", head, who(&first->far),
+			b->nlinks > 1 ? ", and the route reflector's with " : "",
+			b->nlinks > 1 ? b->owner : "", b->nlinks > 1 ? " too" : "",
+			b->noexport_asked ? "; " : "", b->noexport_asked ? b->owner : "",
+			b->noexport_asked ? "'s export filter passes it" : "", b->node,
 			b->bird_has_route ? "has a route for it that is not in the kernel"
 					  : "has not learned it (yet?)", tail);
 }
