@@ -21,7 +21,7 @@ BUILD    := build
 # ingress controller), observers for tests and demo.
 DEB_BUILD := build-essential pkg-config libmnl-dev libnftnl-dev libpcap-dev libnetfilter-conntrack-dev nettle-dev libssl-dev libiptc-dev libip4tc-dev \
 	     libncurses-dev libjansson-dev clang libclang-rt-14-dev libbpf-dev bpftool
-DEB_RUN   := dnsmasq-base nginx
+DEB_RUN   := dnsmasq-base nginx bird2
 DEB_TEST  := bats iproute2 iputils-ping jq nftables tcpdump curl dnsutils conntrack iptables \
 	     socat procps graphviz tmux valgrind zsh fish
 
@@ -119,9 +119,10 @@ $(FUZZ_BIN): tests/fuzz/fuzz_topo.c $(LIB_SRC) $(LIB_HDR) $(BPF_SKEL)
 	clang $(CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 		-o $@ tests/fuzz/fuzz_topo.c $(LIB_SRC) $(LDLIBS)
 
-# nginx runs only inside the lab's ingress pods: the package's host service
-# is neither started by the install (policy-rc.d answers 101, "not allowed")
-# nor enabled for the next boot.
+# nginx runs only inside the lab's ingress pods, BIRD only inside bgp-mode
+# nodes: the packages' host services are neither started by the install
+# (policy-rc.d answers 101, "not allowed") nor enabled for the next boot, so
+# no BIRD ever touches the host's routes.
 deps:
 	@missing=$$(for p in $(DEB_BUILD) $(DEB_RUN) $(DEB_TEST); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
@@ -135,6 +136,9 @@ deps:
 		[ -z "$$guard" ] || rm -f /usr/sbin/policy-rc.d; \
 		case " $$missing " in *" nginx "*) \
 			systemctl disable nginx >/dev/null 2>&1 || update-rc.d nginx disable >/dev/null 2>&1 || true;; \
+		esac; \
+		case " $$missing " in *" bird2 "*) \
+			systemctl disable bird >/dev/null 2>&1 || update-rc.d bird disable >/dev/null 2>&1 || true;; \
 		esac; \
 		exit $$st; \
 	fi

@@ -255,12 +255,13 @@ static json_t *bgp_json(const struct lab *l)
 {
 	size_t n = l->topo.nnodes;
 
-	return json_pack("{s:s, s:I, s:i, s:i, s:i, s:f}", "peering",
+	return json_pack("{s:s, s:I, s:i, s:i, s:i, s:f, s:f}", "peering",
 			 bgp_uses_rr(&l->topo) ? "route-reflector" : "full-mesh",
 			 "asNumber", (json_int_t)l->topo.net.bgp.asn,
 			 "speakers", (int)lab_bgp_nspeakers(l), "sessions", (int)bgp_sessions_count(l),
 			 "routes", (int)(n * (n - 1)), "convergedSeconds",
-			 (double)l->bgp_converge_ms / 1e3);
+			 (double)l->bgp_converge_ms / 1e3, "waitedSeconds",
+			 (double)l->bgp_wait_ms / 1e3);
 }
 
 static void bgp_print(const struct lab *l)

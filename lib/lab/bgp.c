@@ -61,9 +61,26 @@ int lab_bgp_file(const struct lab *l, size_t s, const char *ext, char *buf, size
 
 static int path_err(const struct lab *l, size_t s, struct pp_err *e)
 {
-	return pp_err_set(e, PP_EXIT_USAGE, -ENAMETOOLONG, "lab \"%s\": the BIRD control socket "
-			  "path of %s is longer than a socket path may be (107 bytes): use a "
-			  "shorter lab or node name", l->name, lab_bgp_speaker_label(l, s));
+	if (s == BGP_SPEAKER_RR)
+		return pp_err_set(e, PP_EXIT_USAGE, -ENAMETOOLONG, "lab \"%s\": the path of the "
+				  "route reflector's BIRD control socket is longer than a socket "
+				  "path may be (107 bytes): use a shorter lab name", l->name);
+	return pp_err_set(e, PP_EXIT_USAGE, -ENAMETOOLONG, "lab \"%s\", node \"%s\": the path of "
+			  "its BIRD control socket is longer than a socket path may be (107 "
+			  "bytes): use a shorter lab or node name", l->name, l->topo.nodes[s].name);
+}
+
+int lab_bgp_paths_check(const struct lab *l, struct pp_err *e)
+{
+	char ctl[300];
+
+	for (size_t i = 0; i < lab_bgp_nspeakers(l); i++) {
+		size_t s = lab_bgp_speaker(l, i);
+
+		if (lab_bgp_file(l, s, "ctl", ctl, sizeof(ctl)) < 0)
+			return path_err(l, s, e);
+	}
+	return 0;
 }
 
 int lab_bgp_conf_write(const struct lab *l, size_t s, const struct bgp_fault *f,

@@ -32,6 +32,9 @@ const char *lab_bgp_netns(const struct lab *l, size_t s);
 /* /run/podpath/LAB/bgp/NAME.EXT into buf (ext: "conf", "ctl", "log",
  * "pid"); -ENAMETOOLONG if it does not fit (a socket path: 107 bytes). */
 int lab_bgp_file(const struct lab *l, size_t s, const char *ext, char *buf, size_t len);
+/* Does every speaker's control socket path fit? Checked before setup builds
+ * anything: a name too long is bad input (exit 2), not a half-built lab. */
+int lab_bgp_paths_check(const struct lab *l, struct pp_err *e);
 /* Write speaker s's configuration, with fault f (NULL: none). */
 int lab_bgp_conf_write(const struct lab *l, size_t s, const struct bgp_fault *f,
 		       struct pp_err *e);
@@ -85,8 +88,8 @@ int lab_bgp_origin(const struct lab *l, size_t node, uint32_t dst, struct lab_bg
 
 /* Convergence: every node has a `proto bird` route to every other node's
  * pod CIDR via that node. Wait for it up to timeout_ms; *elapsed_ms is the
- * time from since_ms (lab_bgp_clock_ms() when the BIRDs started) until
- * then. On time-out, e names a missing route and its session's state. */
+ * time from since_ms (lab_bgp_clock_ms() when the BIRDs started; 0: now)
+ * until then. On time-out, e names a missing route and its session's state. */
 int lab_bgp_converge(const struct lab *l, long since_ms, int timeout_ms, long *elapsed_ms,
 		     struct pp_err *e);
 /* A monotonic clock in milliseconds, for since_ms. */

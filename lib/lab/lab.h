@@ -38,6 +38,7 @@ struct lab {
 	gid_t run_gid;
 	long bgp_started_ms;		/* bgp mode, setup only: when BIRD started (lab_bgp_clock_ms) */
 	long bgp_converge_ms;		/* ... and how long until every route was in place */
+	long bgp_wait_ms;		/* ... of which setup, all else built, only waited */
 };
 
 struct lab_setup_opts {

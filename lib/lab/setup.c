@@ -544,9 +544,13 @@ static int build_all(struct build *b, const struct lab_setup_opts *o)
 			*b->e = se;
 		}
 	}
-	if (ret == 0 && lab_bgp_mode(b->l) && (ret = build_interrupted(b)) == 0)
+	if (ret == 0 && lab_bgp_mode(b->l) && (ret = build_interrupted(b)) == 0) {
+		long wait_from = lab_bgp_clock_ms();
+
 		ret = lab_bgp_converge(b->l, b->l->bgp_started_ms, LAB_BGP_CONVERGE_MS,
 				       &b->l->bgp_converge_ms, b->e);
+		b->l->bgp_wait_ms = lab_bgp_clock_ms() - wait_from;
+	}
 	if (ret == 0 && (ret = build_interrupted(b)) == 0)
 		ret = lab_resolv_write(b->l, b->e);
 	if (ret == 0 && (ret = build_interrupted(b)) == 0)
@@ -585,6 +589,9 @@ int lab_setup(struct lab *l, const struct lab_setup_opts *o, struct pp_err *e)
 		pp_err_set(e, PP_EXIT_FAIL, ret, "out of memory");
 		goto out;
 	}
+	ret = lab_bgp_paths_check(l, e);
+	if (ret < 0)
+		goto out;
 	b.p = &l->plan;
 	b.node_fd = malloc(l->topo.nnodes * sizeof(*b.node_fd));
 	b.node_nl = calloc(l->topo.nnodes, sizeof(*b.node_nl));

@@ -151,8 +151,15 @@ birdc_of() { # LAB SPEAKER CMD...
 	[ "$status" -eq 2 ]
 	[[ "$output" == *".network.bgp.asNumber"* ]]
 	[[ "$output" == *"0"* ]]
+	# A node name whose BIRD control socket path would not fit sockaddr_un.
+	printf '{ "network": { "mode": "bgp" }, "nodes": [ { "name": "%s" } ] }' \
+		"$(printf 'n%.0s' $(seq 63))" > "$BATS_TEST_TMPDIR/long.json"
+	run "$PODPATH" --lab bgp15tlongerlabname12345 setup -f "$BATS_TEST_TMPDIR/long.json"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *'node "nnnnnnnn'*'control socket'*'107 bytes'* ]]
 	run ip netns list
-	[[ "$output" != *bgp15t_* ]]
+	[[ "$output" != *bgp15t* ]]
+	[ ! -e /run/podpath/bgp15tlongerlabname12345 ]
 }
 
 @test "teardown leaves no BIRD process, control socket or file" {
