@@ -94,7 +94,8 @@ static json_t *list_entry_json(const struct lab *l, const struct lab_break_fault
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "name", f->name, "summary", f->summary,
 			      "touches", f->touches, "place", lab_break_place_name(f->place));
-	static const enum topo_mode all[] = { TOPO_MODE_ROUTED, TOPO_MODE_VXLAN, TOPO_MODE_VPC };
+	static const enum topo_mode all[] = { TOPO_MODE_ROUTED, TOPO_MODE_VXLAN, TOPO_MODE_VPC,
+					      TOPO_MODE_BGP };
 	json_t *modes = json_array();
 	char why[256], trace[512];
 	struct lab_break_target t;

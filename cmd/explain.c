@@ -13,6 +13,8 @@
 #include "cmd.h"
 #include "explain/explain.h"
 #include "lab/lab.h"
+#include "lab/bgp_view.h"
+#include "out/status.h"
 #include "out/explain.h"
 #include "lab/break.h"
 #include "out/explain_tui.h"
@@ -298,6 +300,14 @@ int cmd_explain(int argc, char **argv)
 		nrows = explain_summary(have_lab ? &l : NULL, rows);
 	if (opts.json) {
 		doc = out_explain_json(&d, have_lab ? l.name : NULL);
+		/* cross-node in bgp mode: the sessions and routes as data too. */
+		if (doc && have_lab && lab_bgp_mode(&l) && !strcmp(tp->name, "cross-node")) {
+			struct lab_bgp_view bv = { 0 };
+
+			if (lab_bgp_view_read(&l, &bv) == 0)
+				json_object_set_new(doc, "bgp", out_status_bgp_json(&l, &bv));
+			lab_bgp_view_free(&bv);
+		}
 		if (doc && nrows)
 			json_object_set_new(doc, "table", out_explain_summary_json(rows, nrows, have_lab));
 		if (want_live)

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "cmd.h"
+#include "lab/bgp_view.h"
 #include "lab/check.h"
 #include "lab/break.h"
 #include "lab/lab.h"
@@ -41,6 +42,7 @@ int cmd_status(int argc, char **argv)
 	struct out_status s = { .color = opts.color };
 	struct lab_check_list damage = { 0 };
 	struct lab_break_state fault = { 0 };
+	struct lab_bgp_view bgp = { 0 };
 	struct pp_err e = { 0 };
 	struct lab l;
 	bool dot = false;
@@ -85,6 +87,9 @@ int cmd_status(int argc, char **argv)
 	/* A damaged record is no reason to hide the rest of the status. */
 	if (lab_break_read(l.name, &fault, &e) > 0)
 		s.fault = &fault;
+	/* A BIRD that does not answer is part of the view, not a failure. */
+	if (lab_bgp_mode(&l) && lab_bgp_view_read(&l, &bgp) == 0)
+		s.bgp = &bgp;
 	if (opts.json) {
 		ret = pp_json_out(out_status_json(&s));
 	} else if (dot) {
@@ -98,6 +103,7 @@ int cmd_status(int argc, char **argv)
 		ret = PP_EXIT_FAIL;
 out:
 	lab_check_free(&damage);
+	lab_bgp_view_free(&bgp);
 	lab_break_state_free(&fault);
 	health_free(s.health, l.topo.npods);
 	free(s.inet_health);

@@ -57,7 +57,7 @@ complete -c podpath -n '__fish_seen_subcommand_from setup' -l network -x -a 'rou
 complete -c podpath -n '__fish_seen_subcommand_from setup' -l proxy-mode -x -a 'nftables iptables'
 complete -c podpath -n '__fish_seen_subcommand_from teardown' -l all
 complete -c podpath -n '__fish_seen_subcommand_from status' -l dot
-set -l faults forwarding-off blackhole-route prohibit-route unreachable-route missing-pod-cidr-route rp-filter-strict wrong-neighbour veth-down veth-detached no-listener pod-firewall node-nft-drop iptables-legacy-drop mtu-mismatch service-no-endpoints stale-endpoint kube-proxy-element-missing dns-down masquerade-missing gateway-nat-missing hairpin-off conntrack-full policy-denies
+set -l faults forwarding-off blackhole-route prohibit-route unreachable-route missing-pod-cidr-route rp-filter-strict wrong-neighbour veth-down veth-detached no-listener pod-firewall node-nft-drop iptables-legacy-drop mtu-mismatch service-no-endpoints stale-endpoint kube-proxy-element-missing dns-down masquerade-missing gateway-nat-missing hairpin-off conntrack-full policy-denies bgp-peer-down bgp-wrong-peer bgp-announcement-filtered
 complete -c podpath -n '__fish_seen_subcommand_from break' -l list -d 'the catalogue'
 complete -c podpath -n '__fish_seen_subcommand_from break' -l random -d 'a fault, unnamed'
 complete -c podpath -n '__fish_seen_subcommand_from break' -l reveal -d 'name the fault present'

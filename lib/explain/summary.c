@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bgp/bgp.h"
+#include "lab/bgp.h"
 #include "explain/summary.h"
 
 static void lab_c2c(const struct topo *t, char *s, size_t len)
@@ -56,8 +58,9 @@ static void lab_p2p(const struct lab *l, char *s, size_t len)
 	snprintf(s, len, "no pods in this lab");
 }
 
-static void lab_cross(const struct topo *t, char *s, size_t len)
+static void lab_cross(const struct lab *l, char *s, size_t len)
 {
+	const struct topo *t = &l->topo;
 	const struct topo_node *a0, *b0;
 	char a[ADDR_STRLEN], b[ADDR_STRLEN], c[CIDR_STRLEN];
 
@@ -70,6 +73,26 @@ static void lab_cross(const struct topo *t, char *s, size_t len)
 	if (t->net.mode == TOPO_MODE_ROUTED) {
 		snprintf(s, len, "%s routes %s via %s (%s)", a0->name, cidr_fmt(&b0->pod_cidr, c),
 			 addr_fmt(b0->ip, a), b0->name);
+	} else if (t->net.mode == TOPO_MODE_BGP) {
+		size_t have = 0, want = 0;
+		const char *rr = bgp_uses_rr(t) ? " through the route reflector" : "";
+
+		cidr_fmt(&b0->pod_cidr, c);
+		addr_fmt(b0->ip, a);
+		/* Said as it is now: one look at every node's proto bird routes. */
+		if (lab_bgp_routes_present(l, &have, &want) < 0)
+			snprintf(s, len, "BGP should give %s a route to %s via %s (%s) as proto bird, "
+				 "from %s's BIRD%s; the nodes' routes cannot be read", a0->name, c, a,
+				 b0->name, b0->name, rr);
+		else if (have < want)
+			snprintf(s, len, "BGP should give %s a route to %s via %s (%s) as proto bird, "
+				 "from %s's BIRD%s; only %zu of the %zu routes are in place now "
+				 "(explain cross-node names the sessions); the VPC router holds no pod "
+				 "routes", a0->name, c, a, b0->name, b0->name, rr, have, want);
+		else
+			snprintf(s, len, "%s routes %s via %s (%s) as proto bird, learned over BGP from "
+				 "%s's BIRD%s (all %zu routes in place); the VPC router holds no pod "
+				 "routes", a0->name, c, a, b0->name, b0->name, rr, want);
 	} else if (t->net.mode == TOPO_MODE_VXLAN) {
 		snprintf(s, len, "%s routes %s through %s; VXLAN (UDP %d, VNI %d) to %s (%s)", a0->name,
 			 cidr_fmt(&b0->pod_cidr, c), LAB_VXLAN_NAME, LAB_VXLAN_PORT, LAB_VXLAN_VNI,
@@ -225,11 +248,14 @@ size_t explain_summary(const struct lab *l, struct explain_summary_row *rows)
 	 * them without a lab). */
 	if (!t)
 		snprintf(rows[2].mechanism, sizeof(rows[2].mechanism), "routes to each pod CIDR, "
-			 "an overlay (VXLAN), or VPC-native pod addresses");
+			 "an overlay (VXLAN), VPC-native pod addresses, or routes learned over BGP");
 	else if (t->net.mode == TOPO_MODE_ROUTED)
 		snprintf(rows[2].mechanism, sizeof(rows[2].mechanism), "a route per node's pod CIDR");
 	else if (t->net.mode == TOPO_MODE_VXLAN)
 		snprintf(rows[2].mechanism, sizeof(rows[2].mechanism), "VXLAN overlay (flannel)");
+	else if (t->net.mode == TOPO_MODE_BGP)
+		snprintf(rows[2].mechanism, sizeof(rows[2].mechanism), "routes learned over BGP "
+			 "(Calico: BIRD in every node)");
 	else
 		snprintf(rows[2].mechanism, sizeof(rows[2].mechanism), "VPC-native pod IPs (AWS VPC "
 			 "CNI): /32 routes, proxy ARP");
@@ -240,7 +266,7 @@ size_t explain_summary(const struct lab *l, struct explain_summary_row *rows)
 		return EXPLAIN_SUMMARY_ROWS;
 	lab_c2c(t, rows[0].lab, sizeof(rows[0].lab));
 	lab_p2p(l, rows[1].lab, sizeof(rows[1].lab));
-	lab_cross(t, rows[2].lab, sizeof(rows[2].lab));
+	lab_cross(l, rows[2].lab, sizeof(rows[2].lab));
 	lab_svc(t, rows[3].lab, sizeof(rows[3].lab));
 	lab_dns(t, rows[4].lab, sizeof(rows[4].lab));
 	lab_egress(t, rows[5].lab, sizeof(rows[5].lab));

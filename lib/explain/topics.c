@@ -4,6 +4,7 @@
  * kernel where the kernel holds them. */
 #include <errno.h>
 #include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include "explain/explain.h"
 #include "explain/summary.h"
+#include "lab/bgp_view.h"
 #include <linux/netfilter.h>
 
 #include "netns/netns.h"
@@ -68,13 +70,24 @@ static const char *const p2p_text[] = {
 	NULL,
 };
 
+/* Shared by the generic cross-node concept and the bgp-mode one. */
+#define CROSS_INTRO \
+	"Every node owns a pod CIDR (its block of the cluster CIDR). To reach a pod on another " \
+	"node, a packet must get to that node: routed (host-gw: a route to each peer's pod CIDR " \
+	"via the peer's node address, which needs the nodes on one L2 segment or the cloud's " \
+	"route table), an overlay (VXLAN: the pod packet wrapped in UDP between the nodes, as " \
+	"flannel's vxlan backend does), VPC-native (pods get addresses of the VPC itself, as " \
+	"the AWS VPC CNI does, so the cloud's network carries them unchanged), or learned over BGP " \
+	"(Calico: each node announces its pod CIDR to the others, this lab's bgp mode)."
+#define CROSS_PLUGINS \
+	"Plugins choose among these: Flannel defaults to VXLAN and offers host-gw; Calico routes " \
+	"with BGP (each node's BIRD announces its pod CIDR) and can encapsulate in IP-in-IP or " \
+	"VXLAN where routing cannot reach; Weave " \
+	"Net uses VXLAN in the kernel (fastdp) or its own encapsulation (sleeve). Whatever the " \
+	"mode, the pod's address is never translated."
+
 static const char *const cross_text[] = {
-	"Every node owns a pod CIDR (its block of the cluster CIDR). To reach a pod on another "
-	"node, a packet must get to that node: routed (host-gw: a route to each peer's pod CIDR "
-	"via the peer's node address, which needs the nodes on one L2 segment or the cloud's "
-	"route table), an overlay (VXLAN: the pod packet wrapped in UDP between the nodes, as "
-	"flannel's vxlan backend does), or VPC-native (pods get addresses of the VPC itself, as "
-	"the AWS VPC CNI does, so the cloud's network carries them unchanged).",
+	CROSS_INTRO,
 	"VPC-native, as the AWS VPC CNI does it: a node gets extra network interfaces (ENIs) "
 	"with secondary IPs from the VPC subnet, and hands each pod one of them. The cloud "
 	"delivers an address to the instance whose ENI holds it, so a node reaches a pod on "
@@ -85,10 +98,39 @@ static const char *const cross_text[] = {
 	"route goes via 169.254.1.1, a link-local address nobody holds: a static ARP entry in the "
 	"pod maps it to the host veth's MAC (the CNI's way; Calico answers the same address by "
 	"proxy ARP on the host veth), so every packet leaves for the node, which routes it.",
-	"Plugins choose among these: Flannel defaults to VXLAN and offers host-gw; Calico routes "
-	"with BGP and can encapsulate in IP-in-IP or VXLAN where routing cannot reach; Weave "
-	"Net uses VXLAN in the kernel (fastdp) or its own encapsulation (sleeve). Whatever the "
-	"mode, the pod's address is never translated.",
+	CROSS_PLUGINS,
+	NULL,
+};
+
+/* bgp mode: what a session is, what is announced, how the routes land. */
+static const char *const cross_bgp_text[] = {
+	CROSS_INTRO,
+	"This lab is in bgp mode, Calico's native routing: the nodes share one L2 subnet and each "
+	"runs BIRD, a routing daemon, which tells its peers over BGP that its pod CIDR is reached "
+	"via its node address. A BGP session is one TCP connection to port 179 between two "
+	"speakers. They open it with an OPEN message naming each side's AS number, then send "
+	"UPDATEs (a prefix announced, or withdrawn) and a KEEPALIVE every second here (BIRD's "
+	"default: 80 s, a third of its 240 s hold time); nothing heard for the hold time (9 s "
+	"here) and the session is declared down and every route it brought is withdrawn. All nodes are in one AS (64512 unless "
+	"network.bgp.asNumber says otherwise), so the sessions are internal BGP (iBGP).",
+	"iBGP never passes a route learned from one iBGP peer on to another (that is how it "
+	"avoids loops), so each node must hear every other one directly: a full mesh, n(n-1)/2 "
+	"sessions, growing with the square of the node count. Beyond a threshold (Calico advises "
+	"about 100 nodes; this lab 16, as all its sessions run on one machine, or when "
+	"network.bgp.nodeToNodeMeshEnabled is false) every node peers only with a route "
+	"reflector, which may pass its clients' routes on (RFC 4456) and keeps the announcing "
+	"node as the next hop. Here the reflector is a BIRD in the VPC router's namespace with no "
+	"kernel protocol: it passes routes on, it routes no pod packet.",
+	"What a node announces is its pod CIDR: a static route (BIRD's protocol pod_cidr) that "
+	"the export filter podpath_export_to_bgp_peers lets out, and nothing else. What it learns "
+	"BIRD's kernel protocol installs in the main table as proto bird, via the peer node on "
+	"the shared subnet. No cloud route table and no overlay carries pod routes: the VPC "
+	"router holds none (routed mode writes a static route per peer into each node and, as "
+	"kubenet's cloud routes, into the VPC router; vxlan wraps pod packets between the nodes; "
+	"vpc gives pods VPC addresses). When a session goes down its routes are withdrawn, and a "
+	"packet for that pod CIDR follows the node's default route to the VPC router, which has "
+	"nowhere to send it but the internet gateway.",
+	CROSS_PLUGINS,
 	NULL,
 };
 
@@ -530,22 +572,264 @@ static void vpc_lines(struct explain_doc *d, const struct lab *l, const struct t
 	    p->pods[pod_index(l, c)].netns, g);
 }
 
+/* The VPC router's routes into the cluster CIDR: in bgp mode there are none. */
+struct vpc_pod_routes {
+	struct cidr cluster;
+	size_t n, total;
+	struct cidr first;
+	uint32_t first_gw;
+};
+
+static int vpc_pod_routes_cb(void *arg)
+{
+	struct vpc_pod_routes *q = arg;
+	struct nl_route_obs *v = NULL;
+	struct nl *nl = nl_open();
+	size_t n = 0;
+	int ret;
+
+	if (!nl)
+		return -ENOMEM;
+	ret = nl_routes_dump(nl, &v, &n);
+	nl_close(nl);
+	if (ret < 0)
+		return ret;
+	for (size_t i = 0; i < n; i++) {
+		struct cidr c = { v[i].dst, v[i].plen };
+
+		if (v[i].table != RT_TABLE_MAIN)
+			continue;
+		q->total++;
+		if (c.len >= q->cluster.len && cidr_contains(&q->cluster, c.addr)) {
+			if (!q->n++) {
+				q->first = c;
+				q->first_gw = v[i].gw;
+			}
+		}
+	}
+	free(v);
+	return 0;
+}
+
+/* A node's announcement as BIRD holds it. */
+static void bgp_announce_line(struct explain_doc *d, const struct lab *l,
+			      const struct lab_bgp_speaker_view *sv)
+{
+	const char *who = lab_bgp_speaker_label(l, sv->s);
+	unsigned exported = 0;
+	char cb[CIDR_STRLEN];
+
+	for (size_t k = 0; k < sv->npeers; k++)
+		exported += sv->peers[k].established ? sv->peers[k].bird.exported : 0;
+	cidr_fmt(&l->topo.nodes[sv->s].pod_cidr, cb);
+	if (!sv->announces)
+		line(d, "%s's BIRD holds no route pod_cidr for %s: it announces nothing", who, cb);
+	else if (!exported)
+		line(d, "%s holds %s (static protocol pod_cidr), but no established session exports "
+		     "a route: nothing is announced", who, cb);
+	else
+		line(d, "%s announces %s: the static protocol pod_cidr, let out by the export filter "
+		     "podpath_export_to_bgp_peers", who, cb);
+}
+
+static void bgp_session_line(struct explain_doc *d, const struct lab *l, size_t s,
+			     const struct lab_bgp_peer *p)
+{
+	char w[256], a[ADDR_STRLEN];
+
+	lab_bgp_session_words(l, p, w, sizeof(w));
+	line(d, "%s's session %s with %s (%s, TCP port 179): %s; %u route%s received, %u announced",
+	     lab_bgp_speaker_label(l, s), p->bird.proto, p->peer == LAB_BGP_NO_PEER ? "?"
+	     : lab_bgp_speaker_label(l, p->peer), addr_fmt(p->bird.neighbor, a), w,
+	     p->bird.imported, p->bird.imported == 1 ? "" : "s", p->bird.exported);
+}
+
+/* A route node sv learned, and the kernel route it became. */
+static void bgp_learned_line(struct explain_doc *d, const struct lab *l,
+			     const struct lab_bgp_speaker_view *sv, const struct lab_bgp_learned *x)
+{
+	const char *who = lab_bgp_speaker_label(l, sv->s);
+	const char *from = x->from == LAB_BGP_NO_PEER ? "?" : lab_bgp_speaker_label(l, x->from);
+	char a[ADDR_STRLEN], cb[CIDR_STRLEN], by[96] = "";
+
+	if (x->from == BGP_SPEAKER_RR && x->announced_by != LAB_BGP_NO_PEER)
+		snprintf(by, sizeof(by), ", announced by %s", l->topo.nodes[x->announced_by].name);
+	cidr_fmt(&x->route.prefix, cb);
+	addr_fmt(x->route.gateway, a);
+	if (x->in_kernel)
+		line(d, "%s learned %s from %s%s, next hop %s; the kernel has it: %s via %s proto bird",
+		     who, cb, from, by, a, cb, a);
+	else
+		line(d, "%s learned %s from %s%s, next hop %s; the kernel %s", who, cb, from, by, a,
+		     sv->kernel_err ? "routes could not be read" : "has no such route proto bird");
+}
+
+/* The peers' pod CIDRs node sv has not learned: always said. */
+static void bgp_missing_lines(struct explain_doc *d, const struct lab *l,
+			      const struct lab_bgp_speaker_view *sv)
+{
+	const struct topo *t = &l->topo;
+	char cb[CIDR_STRLEN];
+
+	for (size_t k = 0; k < t->nnodes; k++) {
+		bool have = false;
+
+		if (k == sv->s)
+			continue;
+		for (size_t j = 0; j < sv->nlearned; j++)
+			have |= sv->learned[j].route.prefix.addr == t->nodes[k].pod_cidr.addr &&
+				sv->learned[j].route.prefix.len == t->nodes[k].pod_cidr.len;
+		if (!have)
+			line(d, "%s has learned no route to %s (%s's pod CIDR): a packet for it takes "
+			     "the default route to the VPC router", lab_bgp_speaker_label(l, sv->s),
+			     cidr_fmt(&t->nodes[k].pod_cidr, cb), t->nodes[k].name);
+	}
+}
+
+/* In a small lab (up to 3 nodes and a reflector) everything is told; in a
+ * bigger one, only what the trace between c and srv relies on: the client
+ * node's session towards the server's node (or the reflector), its own
+ * announcement and its route to the server's pod CIDR. The rest is
+ * counted, and whatever is wrong with it told. */
+struct bgp_focus {
+	bool all;
+	size_t node, peer, dst;		/* client node, its session's peer, server node */
+};
+
+static bool focus_session(const struct bgp_focus *f, size_t s, const struct lab_bgp_peer *p)
+{
+	return f->all || !p->established || (s == f->node && p->peer == f->peer);
+}
+
+static bool focus_route(const struct bgp_focus *f, const struct lab *l, size_t s,
+			const struct lab_bgp_learned *x)
+{
+	const struct cidr *c = f->dst < l->topo.nnodes ? &l->topo.nodes[f->dst].pod_cidr : NULL;
+
+	return f->all || (s == f->node && c && x->route.prefix.addr == c->addr &&
+			  x->route.prefix.len == c->len);
+}
+
+/* bgp mode, read from every BIRD and from the kernel: the sessions, what
+ * each node announces, who learned what and the kernel route it became,
+ * and the VPC router without pod routes. */
+static void bgp_lines(struct explain_doc *d, const struct lab *l, const struct topo_pod *c,
+		      const struct topo_pod *srv)
+{
+	const struct topo *t = &l->topo;
+	struct lab_bgp_view bv = { 0 };
+	struct vpc_pod_routes vq = { .cluster = t->net.cluster_cidr };
+	char w[256], h[96], b[ADDR_STRLEN], cb[CIDR_STRLEN], ctl[300];
+	size_t running = 0, sess = 0, est = 0, learned = 0, kern = 0, want = 0;
+	struct bgp_focus f = { .node = c ? c->node : 0, .dst = srv ? srv->node : (size_t)-1 };
+
+	lab_bgp_peering_words(l, w, sizeof(w));
+	line(d, "BGP: AS %u, %s", t->net.bgp.asn, w);
+	if (lab_bgp_view_read(l, &bv) < 0) {
+		line(d, "the BIRDs could not be asked: out of memory");
+		return;
+	}
+	f.all = bv.n <= 4;
+	f.peer = bgp_uses_rr(t) ? BGP_SPEAKER_RR : f.dst;
+	for (size_t i = 0; i < bv.n; i++) {
+		const struct lab_bgp_speaker_view *sv = &bv.v[i];
+
+		if (sv->s != BGP_SPEAKER_RR)
+			want += t->nnodes - 1;
+		if (sv->err)
+			continue;
+		running++;
+		sess += sv->npeers;
+		for (size_t k = 0; k < sv->npeers; k++)
+			est += sv->peers[k].established;
+		if (sv->s == BGP_SPEAKER_RR)
+			continue;
+		learned += sv->nlearned;
+		for (size_t k = 0; k < sv->nlearned; k++)
+			kern += sv->learned[k].in_kernel;
+	}
+	line(d, "%zu of %zu BIRDs running, %zu of %zu sessions established (each counted from both "
+	     "ends); the nodes learned %zu of the %zu peer pod CIDRs, %zu in the kernel as proto "
+	     "bird", running, bv.n, est, sess, learned, want, kern);
+	for (size_t i = 0; i < bv.n; i++) {
+		const struct lab_bgp_speaker_view *sv = &bv.v[i];
+
+		if (sv->err) {
+			line(d, "%s's BIRD is %s: it has no session, and its peers withdrew what it "
+			     "announced", lab_bgp_speaker_label(l, sv->s),
+			     lab_bgp_view_health(sv, h, sizeof(h)));
+			continue;
+		}
+		for (size_t k = 0; k < sv->npeers; k++)
+			if (focus_session(&f, sv->s, &sv->peers[k]))
+				bgp_session_line(d, l, sv->s, &sv->peers[k]);
+		if (sv->s != BGP_SPEAKER_RR && (f.all || sv->s == f.node || !sv->announces))
+			bgp_announce_line(d, l, sv);
+	}
+	/* Who learned what, node by node; a peer's pod CIDR not learned is said too. */
+	for (size_t i = 0; i < bv.n; i++) {
+		const struct lab_bgp_speaker_view *sv = &bv.v[i];
+
+		if (sv->s == BGP_SPEAKER_RR || sv->err)
+			continue;
+		for (size_t k = 0; k < sv->nlearned; k++)
+			if (focus_route(&f, l, sv->s, &sv->learned[k]) || !sv->learned[k].in_kernel)
+				bgp_learned_line(d, l, sv, &sv->learned[k]);
+		bgp_missing_lines(d, l, sv);
+	}
+	if (netns_run(l->plan.vpc_netns, vpc_pod_routes_cb, &vq) < 0)
+		line(d, "the VPC router's routes could not be read");
+	else if (!vq.n)
+		line(d, "the VPC router (%s) holds no pod routes: none of its %zu routes is in the "
+		     "cluster CIDR %s", l->plan.vpc_netns, vq.total, cidr_fmt(&t->net.cluster_cidr, cb));
+	else
+		line(d, "the VPC router (%s) holds %zu route%s into the cluster CIDR, e.g. %s via %s: "
+		     "not what bgp mode builds", l->plan.vpc_netns, vq.n, vq.n == 1 ? "" : "s",
+		     cidr_fmt(&vq.first, cb), addr_fmt(vq.first_gw, b));
+	/* The commands, for the client's node and the reflector. */
+	if (lab_bgp_file(l, c ? c->node : 0, "ctl", ctl, sizeof(ctl)) == 0) {
+		cmd(d, "the BGP sessions of the node's BIRD (state, since when)",
+		    "birdc -s %s show protocols", ctl);
+		cmd(d, "one session in full: neighbor, hold and keepalive timers, routes received and "
+		    "announced", "birdc -s %s show protocols all", ctl);
+		cmd(d, "BIRD's routes: its own pod_cidr and what BGP brought, with next hop and peer",
+		    "birdc -s %s show route all", ctl);
+	}
+	cmd(d, "the routes BIRD installed in the node's kernel", "ip -n %s route show proto bird",
+	    l->plan.nodes[c ? c->node : 0].netns);
+	cmd(d, "the BGP sessions as TCP connections to port 179",
+	    "ip netns exec %s ss -tn '( sport = :179 or dport = :179 )'",
+	    l->plan.nodes[c ? c->node : 0].netns);
+	if (bgp_uses_rr(t) && lab_bgp_file(l, BGP_SPEAKER_RR, "ctl", ctl, sizeof(ctl)) == 0)
+		cmd(d, "the route reflector's sessions, one per node", "birdc -s %s show protocols",
+		    ctl);
+	cmd(d, "the VPC router: no pod routes in bgp mode", "ip -n %s route", l->plan.vpc_netns);
+	lab_bgp_view_free(&bv);
+}
+
 static void build_cross(struct explain_doc *d, const struct lab *l)
 {
-	const struct topo_pod *c = client(l), *s;
+	const struct topo_pod *c = client(l), *s = NULL;
 	char cb[CIDR_STRLEN], src[2 * TOPO_LABEL_MAX + 2], dst[2 * TOPO_LABEL_MAX + 2];
 	uint16_t port;
 
+	if (lab_bgp_mode(l))
+		d->concept = cross_bgp_text;
 	line(d, "networking: %s", topo_mode_name(l->topo.net.mode));
 	for (size_t i = 0; i < l->topo.nnodes; i++)
 		line(d, "node %s: %s", l->topo.nodes[i].name,
 		     l->topo.net.mode == TOPO_MODE_VPC ? "pods take VPC addresses" :
 		     cidr_fmt(&l->topo.nodes[i].pod_cidr, cb));
-	if (!c || !(s = server_pod(l, c, (ssize_t)c->node, true, &port)))
+	if (c)
+		s = server_pod(l, c, (ssize_t)c->node, true, &port);
+	if (s)
+		route_line(d, "the client's node", l->plan.nodes[c->node].netns, s->ip);
+	if (lab_bgp_mode(l))
+		bgp_lines(d, l, c, s);
+	if (!s)
 		return;
-	route_line(d, "the client's node", l->plan.nodes[c->node].netns, s->ip);
-	cmd(d, "the node's routes: one per peer node (routed), via flannel.1 (vxlan) or /32s "
-	    "(vpc)", "ip -n %s route", l->plan.nodes[c->node].netns);
+	cmd(d, "the node's routes: one per peer node (routed), via flannel.1 (vxlan), /32s "
+	    "(vpc) or proto bird (bgp)", "ip -n %s route", l->plan.nodes[c->node].netns);
 	if (l->topo.net.mode == TOPO_MODE_VXLAN)
 		cmd(d, "the VXLAN device and the peer VTEPs it knows",
 		    "bridge -n %s fdb show dev %s", l->plan.nodes[c->node].netns, LAB_VXLAN_NAME);

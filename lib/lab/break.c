@@ -57,18 +57,25 @@ const char *lab_break_place_noun(enum lab_break_place p)
 
 void lab_break_modes_text(const struct lab_break_fault *f, char *buf, size_t len)
 {
-	static const enum topo_mode modes[] = { TOPO_MODE_ROUTED, TOPO_MODE_VXLAN, TOPO_MODE_VPC };
-	size_t o = 0;
+	static const enum topo_mode modes[] = { TOPO_MODE_ROUTED, TOPO_MODE_VXLAN, TOPO_MODE_VPC,
+						TOPO_MODE_BGP };
+	size_t o = 0, count = 0, k = 0;
 
 	buf[0] = '\0';
 	if (f->modes == LAB_BREAK_ANY_MODE) {
 		snprintf(buf, len, "any");
 		return;
 	}
-	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]) && o < len; i++)
-		if (f->modes & LAB_BREAK_MODE(modes[i]))
-			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? " or " : "",
-					      topo_mode_name(modes[i]));
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		count += !!(f->modes & LAB_BREAK_MODE(modes[i]));
+	/* "routed", "routed or vxlan", "routed, vxlan or bgp" */
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]) && o < len; i++) {
+		if (!(f->modes & LAB_BREAK_MODE(modes[i])))
+			continue;
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", !k ? "" : k + 1 == count ? " or " :
+				      ", ", topo_mode_name(modes[i]));
+		k++;
+	}
 }
 
 /* ---- targets ------------------------------------------------------------------ */

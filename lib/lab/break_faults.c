@@ -20,6 +20,7 @@
 #include <libnftnl/set.h>
 
 #include "edge/edge.h"
+#include "lab/bgp.h"
 #include "lab/break_int.h"
 #include "policy/policy.h"
 #include "proxy/names.h"
@@ -979,9 +980,160 @@ static int conntrack_full(struct brk_ctx *c)
 	return brk_ct_fill(c, &w);
 }
 
+/* ---- bgp networking --------------------------------------------------------------- */
+
+/* The peer whose address bgp-wrong-peer writes wrong into node n's
+ * configuration: the route reflector when the lab peers through it, else
+ * the default destination's node (the first other node if that is n). */
+static size_t wrong_peer_of(const struct topo *t, size_t n)
+{
+	ssize_t d = default_dst(t);
+
+	if (bgp_uses_rr(t))
+		return BGP_SPEAKER_RR;
+	if (d >= 0 && t->pods[d].node != n)
+		return t->pods[d].node;
+	return n ? 0 : 1;
+}
+
+/* A peer of node n that watches its sessions: the default source's node,
+ * or the first other node. */
+static size_t watcher_of(const struct topo *t, size_t n)
+{
+	if (t->npods && t->pods[0].node != n)
+		return t->pods[0].node;
+	return n ? 0 : 1;
+}
+
+/* Node n and its peer each run a pod, to trace from one to the other. */
+static bool node_bgp_peer(const struct lab *l, const struct lab_break_target *t, char *buf,
+			  size_t len)
+{
+	const struct topo *tp = &l->topo;
+	size_t peer = wrong_peer_of(tp, t->index);
+
+	if (pod_on(tp, t->index, false) < 0)
+		return why(buf, len, "node %s runs no pod to trace from", tp->nodes[t->index].name);
+	if (peer != BGP_SPEAKER_RR && pod_on(tp, peer, false) < 0)
+		return why(buf, len, "its peer %s runs no pod to reach", tp->nodes[peer].name);
+	if (pod_off(tp, t->index) < 0)
+		return why(buf, len, "no pod runs on another node than %s", tp->nodes[t->index].name);
+	return true;
+}
+
+/* From node n's first pod to a pod on the peer whose session breaks. */
+static void trace_to_peer(const struct lab *l, const struct lab_break_target *t, char *buf,
+			  size_t len)
+{
+	const struct topo *tp = &l->topo;
+	size_t peer = wrong_peer_of(tp, t->index);
+	ssize_t src = pod_on(tp, t->index, false), dst = -1;
+	char s[2 * TOPO_LABEL_MAX + 2], d[2 * TOPO_LABEL_MAX + 2];
+
+	if (peer != BGP_SPEAKER_RR) {
+		dst = pod_on(tp, peer, true);
+		if (dst < 0)
+			dst = pod_on(tp, peer, false);
+	} else {
+		for (size_t p = 0; p < tp->npods && dst < 0; p++)
+			if (tp->pods[p].node != t->index && pod_tcp(tp, p, NULL, NULL))
+				dst = (ssize_t)p;
+		if (dst < 0)
+			dst = pod_off(tp, t->index);
+	}
+	if (src < 0 || dst < 0) {
+		snprintf(buf, len, "(node %s: no pod to trace between)", tp->nodes[t->index].name);
+		return;
+	}
+	pod_label(tp, (size_t)src, s, sizeof(s));
+	pod_label(tp, (size_t)dst, d, sizeof(d));
+	snprintf(buf, len, "trace %s %s", s, d);
+}
+
+/* Every other node's route to node n's pod CIDR, into g; how many. */
+static size_t gone_to(const struct topo *t, size_t n, struct brk_bgp_gone *g)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < t->nnodes; i++)
+		if (i != n)
+			g[k++] = (struct brk_bgp_gone){ i, t->nodes[n].pod_cidr };
+	return k;
+}
+
+static int bgp_peer_down(struct brk_ctx *c)
+{
+	const struct topo *t = &c->l->topo;
+	struct brk_bgp_gone *g = calloc(t->nnodes, sizeof(*g));
+	int ret = g ? brk_bgp_stop(c, c->t->index, watcher_of(t, c->t->index)) : -ENOMEM;
+
+	if (ret == 0)
+		ret = brk_bgp_routes_gone(c, g, gone_to(t, c->t->index, g));
+	else if (!g)
+		pp_err_set(c->e, PP_EXIT_FAIL, ret, "out of memory");
+	free(g);
+	return ret;
+}
+
+static int bgp_wrong_peer(struct brk_ctx *c)
+{
+	const struct topo *t = &c->l->topo;
+	size_t n = c->t->index, ng;
+	struct bgp_fault f = { BGP_FAULT_WRONG_PEER, wrong_peer_of(t, n),
+			       addr_free(t, t->net.vpc_cidr, NULL, 0) };
+	struct brk_bgp_gone *g = calloc(2 * t->nnodes, sizeof(*g));
+	int ret;
+
+	if (!g)
+		return pp_err_set(c->e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
+	if (!f.addr) {
+		char v[CIDR_STRLEN];
+
+		free(g);
+		return pp_err_set(c->e, PP_EXIT_FAIL, -ENOSPC, "no free address in %s to name as "
+				  "the peer", cidr_fmt(&t->net.vpc_cidr, v));
+	}
+	ret = brk_bgp_conf_fault(c, n, &f);
+	/* The session is down at both ends: each loses the other's routes
+	 * (through the reflector: node n every route, every node n's). */
+	if (f.peer != BGP_SPEAKER_RR) {
+		g[0] = (struct brk_bgp_gone){ n, t->nodes[f.peer].pod_cidr };
+		g[1] = (struct brk_bgp_gone){ f.peer, t->nodes[n].pod_cidr };
+		ng = 2;
+	} else {
+		ng = gone_to(t, n, g);
+		for (size_t k = 0; k < t->nnodes; k++)
+			if (k != n)
+				g[ng++] = (struct brk_bgp_gone){ n, t->nodes[k].pod_cidr };
+	}
+	if (ret == 0)
+		ret = brk_bgp_routes_gone(c, g, ng);
+	free(g);
+	return ret;
+}
+
+static int bgp_announcement_filtered(struct brk_ctx *c)
+{
+	const struct topo *t = &c->l->topo;
+	struct bgp_fault f = { .kind = BGP_FAULT_EXPORT_FILTER };
+	struct brk_bgp_gone *g = calloc(t->nnodes, sizeof(*g));
+	int ret;
+
+	if (!g)
+		return pp_err_set(c->e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
+	ret = brk_bgp_conf_fault(c, c->t->index, &f);
+	if (ret == 0)
+		ret = brk_bgp_routes_gone(c, g, gone_to(t, c->t->index, g));
+	free(g);
+	return ret;
+}
+
 /* ---- the catalogue ------------------------------------------------------------------ */
 
 #define BRIDGED (LAB_BREAK_MODE(TOPO_MODE_ROUTED) | LAB_BREAK_MODE(TOPO_MODE_VXLAN))
+/* bgp networking bridges pods as routed does; only its routes are BIRD's
+ * (so missing-pod-cidr-route is not for it: BIRD puts them back). */
+#define BGP LAB_BREAK_MODE(TOPO_MODE_BGP)
 
 const struct brk_fault brk_faults[] = {
 	{ { "forwarding-off", "the node stops forwarding: packets to its pods die there",
@@ -1014,7 +1166,7 @@ const struct brk_fault brk_faults[] = {
 	    "link state of the pod's host-side veth", LAB_BREAK_POD, LAB_BREAK_ANY_MODE },
 	  NULL, pod_reachable, default_pod, veth_down, trace_to_pod },
 	{ { "veth-detached", "the pod's veth is no longer a port of the node's bridge",
-	    "master of the pod's host-side veth (cbr0)", LAB_BREAK_POD, BRIDGED },
+	    "master of the pod's host-side veth (cbr0)", LAB_BREAK_POD, BRIDGED | BGP },
 	  NULL, pod_reachable, default_pod, veth_detached, trace_to_pod },
 	{ { "no-listener", "the pod's server process is gone: connections are refused",
 	    "the process of the container serving the pod's first TCP port", LAB_BREAK_POD,
@@ -1052,7 +1204,7 @@ const struct brk_fault brk_faults[] = {
 	  NULL, pod_runs_cluster_dns, default_dns_pod, dns_down, trace_dns },
 	{ { "masquerade-missing", "pods' traffic leaves the node with their own addresses, which "
 	    "nothing outside routes back", "ip-masq-agent's masquerade rule in the node",
-	    LAB_BREAK_NODE, BRIDGED },
+	    LAB_BREAK_NODE, BRIDGED | BGP },
 	  needs_web_server, node_masqueraded, default_src_node, masquerade_missing, trace_egress },
 	{ { "gateway-nat-missing", "the cloud gateway forgot the node's public address: nothing "
 	    "from the internet reaches it", "the node's elements of the gateway's maps "
@@ -1060,7 +1212,7 @@ const struct brk_fault brk_faults[] = {
 	  needs_internet, node_public, default_src_node, gateway_nat_missing, trace_public },
 	{ { "hairpin-off", "the pod cannot reach its own Service: the bridge will not send a "
 	    "frame back out the port it came in on", "hairpin mode of the pod's bridge port",
-	    LAB_BREAK_POD, BRIDGED },
+	    LAB_BREAK_POD, BRIDGED | BGP },
 	  NULL, pod_sole_endpoint, default_hairpin_pod, hairpin_off, trace_hairpin },
 	{ { "conntrack-full", "the node's conntrack table is full: every new connection through "
 	    "it is dropped", "the node's conntrack table, filled to nf_conntrack_max",
@@ -1071,6 +1223,20 @@ const struct brk_fault brk_faults[] = {
 	    " selecting the pod's labels, in table ip network-policy of every node",
 	    LAB_BREAK_POD, LAB_BREAK_ANY_MODE },
 	  NULL, pod_ingress_open, default_pod, policy_denies, trace_to_pod },
+	{ { "bgp-peer-down", "the node's BIRD is stopped: its BGP sessions close and every peer "
+	    "withdraws the route to its pod CIDR", "the node's BIRD (birdc down)", LAB_BREAK_NODE,
+	    BGP },
+	  needs_nodes, node_reachable, default_node, bgp_peer_down, trace_into_node },
+	{ { "bgp-wrong-peer", "a wrong neighbor address in the node's BIRD configuration: its "
+	    "session with a peer never comes up, and neither learns the other's pod CIDR",
+	    "one session's neighbor address in the node's BIRD configuration (reloaded)",
+	    LAB_BREAK_NODE, BGP },
+	  needs_nodes, node_bgp_peer, default_src_node, bgp_wrong_peer, trace_to_peer },
+	{ { "bgp-announcement-filtered", "the node's export filter rejects its own pod CIDR: "
+	    "its sessions stay established, but no peer learns the route", "the export filter "
+	    "podpath_export_to_bgp_peers in the node's BIRD configuration (reloaded)",
+	    LAB_BREAK_NODE, BGP },
+	  needs_nodes, node_reachable, default_node, bgp_announcement_filtered, trace_into_node },
 };
 
 const size_t brk_nfaults = sizeof(brk_faults) / sizeof(brk_faults[0]);

@@ -33,6 +33,8 @@ enum brk_kind {
 	BRK_IPT_RULE,		/* msg: ipt_entry appended to chain name of table key */
 	BRK_CT_FILL,		/* num conntrack entries with mark num2 were added */
 	BRK_POLICY_ADDED,	/* NetworkPolicy key/name was added to the lab's policies */
+	BRK_BGP_STOPPED,	/* node num's BIRD was stopped */
+	BRK_BGP_CONF,		/* node num's BIRD configuration got fault kind num2, reloaded */
 	BRK_KIND_COUNT
 };
 
@@ -160,6 +162,20 @@ int brk_ct_fill(struct brk_ctx *c, const struct brk_where *w);
  * the lab's policies and installed on every node (break_policy.c). */
 int brk_policy_deny(struct brk_ctx *c, size_t pod);
 
+/* bgp networking (break_bgp.c). A route a fault takes away: node's to dst. */
+struct brk_bgp_gone {
+	size_t node;
+	struct cidr dst;
+};
+/* Wait (bounded) until none of the n routes g is in its node's kernel as
+ * proto bird any more: the fault is real then. */
+int brk_bgp_routes_gone(struct brk_ctx *c, const struct brk_bgp_gone *g, size_t n);
+/* Stop node's BIRD (birdc down); watcher: a peer whose session shows it. */
+int brk_bgp_stop(struct brk_ctx *c, size_t node, size_t watcher);
+/* Rewrite node's BIRD configuration with fault f and have BIRD reload it. */
+struct bgp_fault;
+int brk_bgp_conf_fault(struct brk_ctx *c, size_t node, const struct bgp_fault *f);
+
 /* Reverting (break_undo.c calls these; each runs in ch->netns). */
 int brk_net_revert(struct lab *l, struct brk_change *ch, struct pp_err *e);
 int brk_nft_revert(struct lab *l, struct brk_change *ch, struct pp_err *e);
@@ -167,6 +183,9 @@ int brk_process_revert(struct lab *l, struct brk_change *ch, struct pp_err *e);
 int brk_ipt_revert(struct lab *l, struct brk_change *ch, struct pp_err *e);
 int brk_ct_revert(struct lab *l, struct brk_change *ch, struct pp_err *e);
 int brk_policy_revert(struct lab *l, struct brk_change *ch, struct pp_err *e);
+/* BIRD started again, or its configuration written clean and reloaded;
+ * then BGP's convergence waited for. */
+int brk_bgp_revert(struct lab *l, struct brk_change *ch, struct pp_err *e);
 
 /* The fault present, as break.json holds it (break_state.c). */
 struct brk_file {

@@ -31,6 +31,8 @@ static const struct {
 	[BRK_IPT_RULE] = { "iptables-legacy-rule-added", brk_ipt_revert },
 	[BRK_CT_FILL] = { "conntrack-filled", brk_ct_revert },
 	[BRK_POLICY_ADDED] = { "network-policy-added", brk_policy_revert },
+	[BRK_BGP_STOPPED] = { "bird-stopped", brk_bgp_revert },
+	[BRK_BGP_CONF] = { "bird-configuration", brk_bgp_revert },
 };
 
 const char *brk_kind_name(enum brk_kind k)

@@ -102,6 +102,11 @@ static const struct {
 	[LAB_CK_IPT_LEGACY_RULE] = { "iptables-legacy-rule", LAB_CK_HOW_EXTRA },
 	[LAB_CK_IPT_LEGACY_POLICY] = { "iptables-legacy-policy", LAB_CK_HOW_CHANGED },
 	[LAB_CK_IPT_LEGACY_CHAIN] = { "iptables-legacy-chain", LAB_CK_HOW_EXTRA },
+	[LAB_CK_BGP_ROUTE_MISSING] = { "bgp-route-missing", LAB_CK_HOW_MISSING },
+	[LAB_CK_BGP_DAEMON_DOWN] = { "bgp-daemon-down", LAB_CK_HOW_MISSING },
+	[LAB_CK_BGP_SESSION_MISSING] = { "bgp-session-missing", LAB_CK_HOW_MISSING },
+	[LAB_CK_BGP_SESSION_DOWN] = { "bgp-session-down", LAB_CK_HOW_CHANGED },
+	[LAB_CK_BGP_EXPORT_FILTERED] = { "bgp-export-filtered", LAB_CK_HOW_CHANGED },
 };
 
 const char *lab_check_kind_name(enum lab_check_kind k)
@@ -259,6 +264,21 @@ void lab_check_command(const struct lab_finding *f, char *buf, size_t len)
 	case LAB_CK_IPT_LEGACY_CHAIN:
 		snprintf(buf, len, "ip netns exec %s iptables-legacy-save -t %s", f->netns, f->key);
 		break;
+	case LAB_CK_BGP_ROUTE_MISSING:
+		snprintf(buf, len, "ip -n %s route show proto bird", f->netns);
+		break;
+	case LAB_CK_BGP_DAEMON_DOWN:
+		snprintf(buf, len, "birdc -s %s show status", f->bird_ctl);
+		break;
+	case LAB_CK_BGP_SESSION_MISSING:
+		snprintf(buf, len, "birdc -s %s show protocols", f->bird_ctl);
+		break;
+	case LAB_CK_BGP_SESSION_DOWN:
+		snprintf(buf, len, "birdc -s %s show protocols all %s", f->bird_ctl, f->bgp_proto);
+		break;
+	case LAB_CK_BGP_EXPORT_FILTERED:
+		snprintf(buf, len, "birdc -s %s show route noexport %s", f->bird_ctl, f->bgp_proto);
+		break;
 	default:
 		cmd_nft(f, buf, len);
 		break;
@@ -380,6 +400,47 @@ static int observe(const struct check_run *r, const struct lab_expect *x, struct
 	return ret;
 }
 
+/* bgp networking: what the speaker's BIRD says, over its control socket
+ * (a path: asked from anywhere). A BIRD that cannot be asked is a finding,
+ * not a failure of check. */
+static int bgp_observe(const struct lab_expect *x, struct lab_observed *o)
+{
+	struct bgp_ctl *c = NULL;
+	char args[80];
+	int ret;
+
+	if (!x->bgp)
+		return 0;
+	ret = lab_bgp_peers(x->lab, x->bgp_speaker, &o->bgp_peers, &o->nbgp_peers);
+	if (ret == -ENOMEM)
+		return ret;
+	if (ret < 0) {
+		o->bird_err = ret;
+		return 0;
+	}
+	o->bgp_filtered = calloc(x->nsessions + 1, sizeof(*o->bgp_filtered));
+	if (!o->bgp_filtered)
+		return -ENOMEM;
+	if (!x->announces || lab_bgp_ctl_open(x->lab, x->bgp_speaker, &c) < 0)
+		return 0;
+	/* Routes the export filter rejects, per session: the speaker's own
+	 * pod CIDR must not be one. */
+	for (size_t i = 0; i < x->nsessions; i++) {
+		struct bgp_route *rv = NULL;
+		size_t nr = 0;
+
+		snprintf(args, sizeof(args), "noexport %s", x->sessions[i].proto);
+		if (bgp_routes(c, args, &rv, &nr) < 0)
+			continue;
+		for (size_t k = 0; k < nr; k++)
+			o->bgp_filtered[i] |= rv[k].prefix.addr == x->announce.addr &&
+					      rv[k].prefix.len == x->announce.len;
+		free(rv);
+	}
+	bgp_ctl_close(c);
+	return 0;
+}
+
 /* Each process's state, seen from outside (by pid and namespace inode). */
 static int procs_state(const struct lab_expect *x, struct lab_observed *o)
 {
@@ -445,6 +506,8 @@ static int check_ns(const struct check_run *r, size_t k, int origin, struct lab_
 	ret = lab_expect_nft(r->l, &x, &want);
 	if (ret == 0)
 		ret = procs_state(&x, &o);
+	if (ret == 0)
+		ret = bgp_observe(&x, &o);
 	if (ret == 0)
 		ret = netns_enter(fd);
 	if (ret == 0) {
@@ -586,6 +649,8 @@ int lab_check_run(const struct lab *l, const char *const *netns, size_t n,
 		t->iptables_tables += c->iptables_tables;
 		t->processes += c->processes;
 		t->listeners += c->listeners;
+		t->bgp_speakers += c->bgp_speakers;
+		t->bgp_sessions += c->bgp_sessions;
 	}
 out:
 	for (size_t i = 0; r.lists && i < r.n; i++)

@@ -75,6 +75,12 @@ enum lab_check_kind {
 	LAB_CK_IPT_LEGACY_RULE,
 	LAB_CK_IPT_LEGACY_POLICY,
 	LAB_CK_IPT_LEGACY_CHAIN,
+	/* bgp networking */
+	LAB_CK_BGP_ROUTE_MISSING,	/* a route BIRD should have learned is not in the kernel */
+	LAB_CK_BGP_DAEMON_DOWN,		/* a speaker's BIRD does not answer: not running */
+	LAB_CK_BGP_SESSION_MISSING,	/* BIRD has no such protocol */
+	LAB_CK_BGP_SESSION_DOWN,	/* the session is not Established */
+	LAB_CK_BGP_EXPORT_FILTERED,	/* the export filter rejects the speaker's own pod CIDR */
 	LAB_CK_NKINDS
 };
 
@@ -105,6 +111,8 @@ struct lab_finding {
 	bool nft_map;				/* the set is a map */
 	uint8_t proto;				/* listeners: IPPROTO_TCP or _UDP */
 	uint16_t port;
+	char bird_ctl[108];			/* BGP: the speaker's BIRD control socket */
+	char bgp_proto[48];			/* BGP: the session's protocol name */
 };
 
 /* How much was compared, by kind of object (the plan's side). */
@@ -112,6 +120,7 @@ struct lab_check_counts {
 	size_t namespaces, links, addresses, routes, rules, neighbours, fdb, sysctls;
 	size_t nft_tables, nft_chains, nft_rules, nft_sets, nft_elements;
 	size_t iptables_tables, processes, listeners;
+	size_t bgp_speakers, bgp_sessions;
 };
 
 struct lab_check_list {

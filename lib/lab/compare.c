@@ -314,7 +314,8 @@ static const char *rtn_name(uint8_t type)
 
 /* What a route does, as `ip route` says it: "via 172.18.0.3 dev eth0",
  * "dev cbr0", "blackhole". */
-static void route_text(char *buf, size_t len, uint8_t type, uint32_t gw, const char *dev)
+static void route_text(char *buf, size_t len, uint8_t type, uint32_t gw, const char *dev,
+		       uint8_t proto)
 {
 	char g[16];
 	int n = 0;
@@ -327,7 +328,10 @@ static void route_text(char *buf, size_t len, uint8_t type, uint32_t gw, const c
 		n += snprintf(buf + n, len - (size_t)n, "%svia %s", n ? " " : "", g);
 	}
 	if (dev && (size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, "%sdev %s", n ? " " : "", dev);
+		n += snprintf(buf + n, len - (size_t)n, "%sdev %s", n ? " " : "", dev);
+	/* BIRD's: whoever else made it, it is not what BGP learned. */
+	if (proto == BGP_RTPROT_BIRD && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "%sproto bird", n ? " " : "");
 }
 
 static void route_prefix(char *buf, size_t len, uint32_t dst, uint8_t plen)
@@ -385,21 +389,31 @@ static int ck_routes(struct cmp *c)
 	for (size_t i = 0; i < c->x->nroutes; i++) {
 		const struct exp_route *xr = &c->x->routes[i];
 		long k = keyed_find(by, o->nroutes, route_k1(xr->table, xr->dst),
-				    route_k2(xr->plen, 0, 0), seen);
+				    route_k2(xr->plen, 0, xr->metric), seen);
 		const struct nl_route_obs *hit = k >= 0 ? &o->routes[k] : NULL;
+		bool bird = xr->proto == BGP_RTPROT_BIRD;
 
-		route_text(want, sizeof(want), xr->type, xr->gw, xr->dev);
+		route_text(want, sizeof(want), xr->type, xr->gw, xr->dev, xr->proto);
 		if (hit) {
 			const char *dev = hit->oif ? dev_name(c, hit->oif, b, sizeof(b)) : NULL;
 
-			route_text(have, sizeof(have), hit->type, hit->gw, dev);
+			route_text(have, sizeof(have), hit->type, hit->gw, dev, hit->proto);
 			if (!strcmp(want, have))
 				continue;
 		}
-		f = fadd(c, hit ? LAB_CK_ROUTE_CHANGED : LAB_CK_ROUTE_MISSING);
+		f = fadd(c, hit ? LAB_CK_ROUTE_CHANGED : bird ? LAB_CK_BGP_ROUTE_MISSING :
+			 LAB_CK_ROUTE_MISSING);
 		if (!f)
 			goto out;
-		route_object(f, xr->table, xr->dst, xr->plen, 0);
+		route_object(f, xr->table, xr->dst, xr->plen, xr->metric);
+		if (bird && !hit) {
+			char g[16];
+
+			/* "route 10.244.2.0/24 via 172.18.0.3 proto bird": what BGP
+			 * should have installed, as `ip route show proto bird` has it. */
+			ip_text(xr->gw, g, sizeof(g));
+			snprintf(f->object, sizeof(f->object), "route %s via %s proto bird", f->key, g);
+		}
 		snprintf(f->expected, sizeof(f->expected), "%s", want);
 		if (hit)
 			snprintf(f->actual, sizeof(f->actual), "%s", have);
@@ -415,7 +429,7 @@ static int ck_routes(struct cmp *c)
 			goto out;
 		route_object(f, r->table, r->dst, r->plen, r->priority);
 		route_text(f->actual, sizeof(f->actual), r->type, r->gw,
-			   r->oif ? dev_name(c, r->oif, b, sizeof(b)) : NULL);
+			   r->oif ? dev_name(c, r->oif, b, sizeof(b)) : NULL, r->proto);
 	}
 	c->out->checked.routes += c->x->nroutes;
 	ret = 0;
@@ -946,6 +960,78 @@ static int ck_procs(struct cmp *c)
 	return 0;
 }
 
+/* ---- BGP: the speaker's BIRD and its sessions ------------------------------------ */
+
+static struct lab_finding *bgp_fadd(struct cmp *c, enum lab_check_kind k,
+				    const struct exp_bgp_session *s)
+{
+	struct lab_finding *f = fadd(c, k);
+
+	if (!f)
+		return NULL;
+	if (lab_bgp_file(c->x->lab, c->x->bgp_speaker, "ctl", f->bird_ctl, sizeof(f->bird_ctl)) < 0)
+		f->bird_ctl[0] = '\0';
+	if (s) {
+		snprintf(f->bgp_proto, sizeof(f->bgp_proto), "%s", s->proto);
+		snprintf(f->object, sizeof(f->object), "BGP session %s with %s", s->proto,
+			 lab_bgp_speaker_label(c->x->lab, s->peer));
+	}
+	return f;
+}
+
+static int ck_bgp(struct cmp *c)
+{
+	const struct lab_expect *x = c->x;
+	const struct lab_observed *o = c->o;
+	char cidr[CIDR_STRLEN];
+	struct lab_finding *f;
+
+	if (!x->bgp)
+		return 0;
+	c->out->checked.bgp_speakers++;
+	c->out->checked.bgp_sessions += x->nsessions;
+	if (o->bird_err) {
+		f = bgp_fadd(c, LAB_CK_BGP_DAEMON_DOWN, NULL);
+		if (!f)
+			return -ENOMEM;
+		snprintf(f->object, sizeof(f->object), "%s's BIRD",
+			 lab_bgp_speaker_label(x->lab, x->bgp_speaker));
+		snprintf(f->expected, sizeof(f->expected), "running");
+		if (o->bird_err == -ENOENT || o->bird_err == -ECONNREFUSED)
+			snprintf(f->actual, sizeof(f->actual), "not running");
+		else
+			snprintf(f->actual, sizeof(f->actual), "not answering on its control "
+				 "socket (%s)", strerror(-o->bird_err));
+		return 0;	/* its sessions cannot be asked about */
+	}
+	for (size_t i = 0; i < x->nsessions; i++) {
+		const struct exp_bgp_session *s = &x->sessions[i];
+		const struct lab_bgp_peer *p = NULL;
+
+		for (size_t k = 0; k < o->nbgp_peers && !p; k++)
+			if (!strcmp(o->bgp_peers[k].bird.proto, s->proto))
+				p = &o->bgp_peers[k];
+		if (p && p->established && !(o->bgp_filtered && o->bgp_filtered[i]))
+			continue;
+		f = bgp_fadd(c, !p ? LAB_CK_BGP_SESSION_MISSING : !p->established ?
+			     LAB_CK_BGP_SESSION_DOWN : LAB_CK_BGP_EXPORT_FILTERED, s);
+		if (!f)
+			return -ENOMEM;
+		if (!p) {
+			snprintf(f->expected, sizeof(f->expected), "established");
+			snprintf(f->actual, sizeof(f->actual), "not configured");
+		} else if (!p->established) {
+			snprintf(f->expected, sizeof(f->expected), "established");
+			lab_bgp_session_words(x->lab, p, f->actual, sizeof(f->actual));
+		} else {
+			cidr_fmt(&x->announce, cidr);
+			snprintf(f->expected, sizeof(f->expected), "announces %s", cidr);
+			snprintf(f->actual, sizeof(f->actual), "its export filter rejects %s", cidr);
+		}
+	}
+	return 0;
+}
+
 /* The checks, in the order their findings are listed. */
 static const struct {
 	const char *name;
@@ -962,6 +1048,7 @@ static const struct {
 	{ "sysctls", ck_sysctls },
 	{ "nftables", ck_nft },
 	{ "iptables-legacy", ck_legacy },
+	{ "bgp", ck_bgp },
 };
 
 int lab_compare(const struct lab_expect *x, const struct lab_observed *o,
@@ -1001,5 +1088,7 @@ void lab_observed_free(struct lab_observed *o)
 	free(o->ipt);
 	free(o->listening);
 	free(o->procs);
+	free(o->bgp_peers);
+	free(o->bgp_filtered);
 	memset(o, 0, sizeof(*o));
 }

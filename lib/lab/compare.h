@@ -5,6 +5,7 @@
 #ifndef PODPATH_LAB_COMPARE_H
 #define PODPATH_LAB_COMPARE_H
 
+#include "lab/bgp.h"
 #include "lab/check.h"
 #include "lab/expect.h"
 #include "lab/legacy.h"
@@ -36,6 +37,14 @@ struct lab_observed {
 	size_t nipt, ipt_tables;
 	bool *listening;			/* one per port of each expected process, in order */
 	enum lab_health *procs;			/* one per expected process */
+	/* bgp networking, from BIRD's control socket: why it could not be
+	 * asked (0: it answered; -ENOENT no socket, -ECONNREFUSED nobody
+	 * behind it: not running), its sessions, and for each expected
+	 * session whether its export filter rejects the CIDR x announces. */
+	int bird_err;
+	struct lab_bgp_peer *bgp_peers;
+	size_t nbgp_peers;
+	bool *bgp_filtered;
 };
 
 /* Every difference of o from x (nft_want: the ruleset x should hold) into

@@ -7,6 +7,7 @@
 
 #include <linux/rtnetlink.h>
 
+#include "bgp/bgp.h"
 #include "edge/edge.h"
 #include "lab/expect.h"
 #include "nft/nft.h"
@@ -14,6 +15,9 @@
 #include "policy/policy.h"
 #include "proxy/proxy.h"
 
+/* The metric BIRD's kernel protocol gives the routes it installs (its
+ * default: podpath's configuration does not set one). */
+#define BIRD_KERNEL_METRIC 32
 #define VPC_GW_IP 0xa9fe0101u	/* 169.254.1.1: vpc-mode pods' next hop (setup.c) */
 /* The batches made here are read, never sent: small pages (a node's
  * kube-proxy rules for the default lab are some 20 KiB). */
@@ -80,7 +84,7 @@ static void route_add(struct lab_expect *x, uint32_t table, uint8_t type, uint32
 	struct exp_route *r = push(x, (void **)&x->routes, &x->nroutes, sizeof(*r));
 
 	if (r)
-		*r = (struct exp_route){ table, type, dst, plen, gw, dev, false };
+		*r = (struct exp_route){ table, type, dst, plen, gw, dev, false, 0, 0 };
 }
 
 /* An address with room for neighbours has its connected route, made by
@@ -95,7 +99,7 @@ static void addr_net_add(struct lab_expect *x, const char *dev, uint32_t addr, u
 	r = push(x, (void **)&x->routes, &x->nroutes, sizeof(*r));
 	if (r)
 		*r = (struct exp_route){ RT_TABLE_MAIN, RTN_UNICAST, addr & cidr_mask(plen), plen,
-					 0, dev, true };
+					 0, dev, true, 0, 0 };
 }
 
 static void neigh_add(struct lab_expect *x, struct exp_neigh **v, size_t *n, const char *dev,
@@ -129,6 +133,35 @@ static void proc_add(struct lab_expect *x, const char *what, pid_t pid, enum top
 	p->image = image;
 	p->ports = ports;
 	p->nports = nports;
+}
+
+/* bgp networking: speaker s runs BIRD here, with a session to each of
+ * its peers (every other node, or the route reflector; the reflector:
+ * every node). */
+static void bgp_speaker_add(struct lab_expect *x, const struct lab *l, size_t s)
+{
+	const struct topo *t = &l->topo;
+	bool rr = bgp_uses_rr(t);
+
+	x->bgp = true;
+	x->lab = l;
+	x->bgp_speaker = s;
+	for (size_t k = 0; k < t->nnodes + 1; k++) {
+		size_t peer = k < t->nnodes ? k : BGP_SPEAKER_RR;
+		struct exp_bgp_session *b;
+
+		if (peer == s || (s != BGP_SPEAKER_RR && rr != (peer == BGP_SPEAKER_RR)))
+			continue;
+		b = push(x, (void **)&x->sessions, &x->nsessions, sizeof(*b));
+		if (!b)
+			return;
+		b->peer = peer;
+		bgp_proto_name(t, s, peer, b->proto, sizeof(b->proto));
+	}
+	if (s != BGP_SPEAKER_RR) {
+		x->announces = true;
+		x->announce = t->nodes[s].pod_cidr;
+	}
 }
 
 /* Every namespace: lo up with the lab's marker, and the kernel's three
@@ -198,6 +231,8 @@ static void expect_vpc(struct lab_expect *x, const struct lab *l)
 			route_add(x, RT_TABLE_MAIN, RTN_UNICAST, t->services[i].lb_ip, 32,
 				  EDGE_LB_INSIDE, EDGE_IF_LB);
 	route_add(x, EDGE_LB_RETURN_TABLE, RTN_UNICAST, 0, 0, EDGE_LB_INSIDE, EDGE_IF_LB);
+	if (t->net.mode == TOPO_MODE_BGP && bgp_uses_rr(t))
+		bgp_speaker_add(x, l, BGP_SPEAKER_RR);
 	r = push(x, (void **)&x->rules, &x->nrules, sizeof(*r));
 	if (r)
 		*r = (struct exp_rule){ EDGE_LB_RETURN_PREF, EDGE_LB_RETURN_TABLE,
@@ -270,6 +305,7 @@ static void expect_node(struct lab_expect *x, const struct lab *l, size_t i,
 	const struct topo_node *n = &t->nodes[i];
 	const struct lab_plan_node *pn = &p->nodes[i];
 	bool vpc = t->net.mode == TOPO_MODE_VPC, vxlan = t->net.mode == TOPO_MODE_VXLAN;
+	bool bgp = t->net.mode == TOPO_MODE_BGP;
 
 	snprintf(x->place, sizeof(x->place), "node %s", n->name);
 	link_add(x, "eth0", "veth", t->net.mtu, pn->eth_mac);
@@ -299,8 +335,15 @@ static void expect_node(struct lab_expect *x, const struct lab *l, size_t i,
 		} else {
 			route_add(x, RT_TABLE_MAIN, RTN_UNICAST, peer->pod_cidr.addr,
 				  peer->pod_cidr.len, peer->ip, "eth0");
+			/* bgp: not setup's route but BIRD's, learned from the peer. */
+			if (bgp && x->nroutes && !x->err) {
+				x->routes[x->nroutes - 1].proto = BGP_RTPROT_BIRD;
+				x->routes[x->nroutes - 1].metric = BIRD_KERNEL_METRIC;
+			}
 		}
 	}
+	if (bgp)
+		bgp_speaker_add(x, l, i);
 	for (size_t k = 0; k < t->npods; k++) {
 		const struct lab_plan_pod *pp = &p->pods[k];
 
@@ -498,6 +541,9 @@ void lab_expect_free(struct lab_expect *x)
 	free(x->fdb);
 	free(x->sysctls);
 	free(x->procs);
+	free(x->sessions);
+	x->sessions = NULL;
+	x->nsessions = 0;
 	x->links = NULL;
 	x->addrs = NULL;
 	x->routes = NULL;

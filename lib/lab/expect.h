@@ -39,6 +39,8 @@ struct exp_route {
 	uint32_t gw;		/* 0: none */
 	const char *dev;	/* NULL: none (unreachable) */
 	bool kernel;		/* made by the kernel for an address (proto kernel) */
+	uint8_t proto;		/* BGP_RTPROT_BIRD: learned over BGP; 0: setup's own */
+	uint32_t metric;	/* 0 for setup's; BIRD's kernel protocol sets its own */
 };
 
 struct exp_rule {
@@ -66,6 +68,12 @@ struct exp_proc {
 	size_t nports;
 };
 
+/* A BGP session the speaker of a namespace has (bgp networking). */
+struct exp_bgp_session {
+	size_t peer;		/* node index, or BGP_SPEAKER_RR */
+	char proto[48];		/* BIRD's protocol name: "Mesh_172_18_0_3" */
+};
+
 enum exp_role { EXP_VPC, EXP_GATEWAY, EXP_LB, EXP_INTERNET, EXP_NODE, EXP_POD, EXP_HOST };
 
 struct lab_expect {
@@ -88,6 +96,15 @@ struct lab_expect {
 	size_t nsysctls;
 	struct exp_proc *procs;
 	size_t nprocs;
+	/* bgp networking: the BIRD that runs here (a node's, or the route
+	 * reflector in the VPC router), its sessions, the CIDR it announces. */
+	bool bgp;
+	const struct lab *lab;		/* the sessions' words need it */
+	size_t bgp_speaker;		/* node index, or BGP_SPEAKER_RR */
+	struct exp_bgp_session *sessions;
+	size_t nsessions;
+	bool announces;
+	struct cidr announce;		/* its pod CIDR */
 	int err;		/* first failure while building (-ENOMEM) */
 };
 

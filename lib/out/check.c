@@ -27,6 +27,19 @@ void out_check_sentence(char *buf, size_t len, const struct lab_finding *f)
 	case LAB_CK_LISTENER_MISSING:
 		snprintf(buf, len, "nothing listens on %s", f->object);
 		return;
+	case LAB_CK_BGP_ROUTE_MISSING:
+		snprintf(buf, len, "%s is missing", f->object);
+		return;
+	case LAB_CK_BGP_DAEMON_DOWN:
+	case LAB_CK_BGP_SESSION_MISSING:
+	case LAB_CK_BGP_SESSION_DOWN:
+		/* "node-2's BIRD is not running", "BGP session ... is down (Active, ...)" */
+		snprintf(buf, len, "%s is %s", f->object, f->actual);
+		return;
+	case LAB_CK_BGP_EXPORT_FILTERED:
+		snprintf(buf, len, "%s does not announce %s: %s", f->object,
+			 f->expected + strlen("announces "), f->actual);
+		return;
 	default:
 		break;
 	}
@@ -60,6 +73,8 @@ static void counts_text(char *buf, size_t len, const struct lab_check_counts *c)
 		{ c->nft_sets, "set", "sets" }, { c->nft_elements, "element", "elements" },
 		{ c->iptables_tables, "iptables-legacy table", "iptables-legacy tables" },
 		{ c->processes, "process", "processes" }, { c->listeners, "port", "ports" },
+		{ c->bgp_speakers, "BGP speaker", "BGP speakers" },
+		{ c->bgp_sessions, "BGP session", "BGP sessions" },
 	};
 	size_t o = 0;
 
@@ -132,7 +147,7 @@ json_t *out_check_json(const struct out_check *c)
 						   "command", cmd));
 	}
 	return json_pack("{s:i, s:s, s:b, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-			 " s:I, s:I, s:I, s:I, s:I, s:I}, s:f}",
+			 " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:f}",
 			 "schema", 1, "lab", c->lab->name, "clean", d->n == 0, "differences", a,
 			 "checked",
 			 "namespaces", (json_int_t)k->namespaces, "links", (json_int_t)k->links,
@@ -145,5 +160,7 @@ json_t *out_check_json(const struct out_check *c)
 			 "nft_elements", (json_int_t)k->nft_elements,
 			 "iptables_tables", (json_int_t)k->iptables_tables,
 			 "processes", (json_int_t)k->processes, "listeners", (json_int_t)k->listeners,
+			 "bgp_speakers", (json_int_t)k->bgp_speakers,
+			 "bgp_sessions", (json_int_t)k->bgp_sessions,
 			 "elapsed_ms", c->elapsed_ms);
 }

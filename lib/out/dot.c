@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lab/bgp_view.h"
 #include "out/dot.h"
 #include "policy/describe.h"
 #include "trace/trace.h"
@@ -385,6 +386,81 @@ static ssize_t drop_vtx(struct graph *g, const struct path *pa)
 	return t->src.netns ? hop_vtx(g, t->src.netns, "") : -1;
 }
 
+/* One end of a BGP session, seen from speaker s towards speaker peer:
+ * its state in words, or why s cannot tell. Returns whether established. */
+static bool bgp_side(const struct lab *l, const struct lab_bgp_view *bv, size_t s, size_t peer,
+		     char *buf, size_t len)
+{
+	const struct lab_bgp_speaker_view *sv = lab_bgp_view_find(bv, s);
+	char h[96];
+
+	if (!sv) {
+		snprintf(buf, len, "not read");
+		return false;
+	}
+	if (sv->err) {
+		snprintf(buf, len, "BIRD %s", lab_bgp_view_health(sv, h, sizeof(h)));
+		return false;
+	}
+	for (size_t k = 0; k < sv->npeers; k++)
+		if (sv->peers[k].peer == peer) {
+			lab_bgp_session_words(l, &sv->peers[k], buf, len);
+			return sv->peers[k].established;
+		}
+	snprintf(buf, len, "no session");
+	return false;
+}
+
+/* The session between speakers a and b (b may be the reflector): one
+ * undirected edge, its state from both ends. */
+static void bgp_edge(FILE *f, const struct lab *l, const struct lab_bgp_view *bv, size_t a,
+		     size_t b)
+{
+	char wa[320], wb[320], ea[sizeof(wa) * 2], eb[sizeof(wb) * 2], ida[2 * TOPO_LABEL_MAX + 16];
+	char idb[sizeof(ida)];
+	bool up_a = bgp_side(l, bv, a, b, wa, sizeof(wa));
+	bool up_b = bgp_side(l, bv, b, a, wb, sizeof(wb));	/* both ends' words, always */
+	bool up = up_a && up_b;
+
+	snprintf(ida, sizeof(ida), "node/%s", l->topo.nodes[a].name);
+	if (b == BGP_SPEAKER_RR)
+		snprintf(idb, sizeof(idb), "bgp/route-reflector");
+	else
+		snprintf(idb, sizeof(idb), "node/%s", l->topo.nodes[b].name);
+	dot_escape(ea, sizeof(ea), wa);
+	dot_escape(eb, sizeof(eb), wb);
+	if (up)
+		fprintf(f, "\t\"%s\" -> \"%s\" [label=\"BGP established\", dir=none, "
+			"constraint=false, color=darkgreen, fontcolor=darkgreen, style=bold];\n",
+			ida, idb);
+	else
+		fprintf(f, "\t\"%s\" -> \"%s\" [label=\"BGP\\n%s: %s\\n%s: %s\", dir=none, "
+			"constraint=false, color=red, fontcolor=red, style=dashed];\n", ida, idb,
+			lab_bgp_speaker_name(l, a), ea, lab_bgp_speaker_name(l, b), eb);
+}
+
+/* bgp mode: every session the lab is meant to have, as an edge. */
+static void bgp_sessions_dot(FILE *f, const struct lab *l, const struct lab_bgp_view *bv)
+{
+	const struct topo *t = &l->topo;
+	char a[ADDR_STRLEN];
+
+	if (!bv || !lab_bgp_mode(l))
+		return;
+	if (bgp_uses_rr(t)) {
+		fprintf(f, "\t\"bgp/route-reflector\" [label=\"BGP route reflector\\nBIRD in the VPC "
+			"router\\n%s, AS %u\", shape=doubleoctagon];\n"
+			"\t\"bgp/route-reflector\" -> vpc [label=\"runs in\", style=dotted, "
+			"dir=none];\n", addr_fmt(t->net.vpc_router, a), t->net.bgp.asn);
+		for (size_t i = 0; i < t->nnodes; i++)
+			bgp_edge(f, l, bv, i, BGP_SPEAKER_RR);
+		return;
+	}
+	for (size_t i = 0; i < t->nnodes; i++)
+		for (size_t j = i + 1; j < t->nnodes; j++)
+			bgp_edge(f, l, bv, i, j);
+}
+
 void out_dot(FILE *f, const struct out_dot *d)
 {
 	const struct lab *l = d->lab;
@@ -464,6 +540,7 @@ void out_dot(FILE *f, const struct out_dot *d)
 			id_fmt(g.v[drop].id, q, sizeof(q)));
 		free(why);
 	}
+	bgp_sessions_dot(f, l, d->bgp);
 	/* NetworkPolicies: a note per policy, an edge to each pod it isolates. */
 	for (size_t i = 0; i < t->npolicies; i++) {
 		static const enum policy_dir dirs[] = { POLICY_INGRESS, POLICY_EGRESS };

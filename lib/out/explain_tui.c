@@ -214,6 +214,12 @@ static size_t node_rows(const struct lab *l, size_t n, struct lrow *r, int w)
 		 t->net.vpc_cidr.len, l->plan.nodes[n].vpc_port);
 	r[k].netns = l->plan.nodes[n].netns;
 	r[k++].ifname = "eth0";
+	/* bgp: no device of its own, BIRD in the node's namespace speaks BGP on eth0. */
+	if (t->net.mode == TOPO_MODE_BGP) {
+		snprintf(r[k].text, sizeof(r[k].text), "BIRD: iBGP AS %u on eth0, announces its pod CIDR",
+			 t->net.bgp.asn);
+		r[k++].attr = COLOR_PAIR(OUT_C_DIM);
+	}
 	if (t->net.mode == TOPO_MODE_VXLAN) {
 		snprintf(r[k].text, sizeof(r[k].text), "%s VTEP, VNI %d", LAB_VXLAN_NAME, LAB_VXLAN_VNI);
 		r[k].netns = l->plan.nodes[n].netns;

@@ -193,6 +193,11 @@ static size_t generic(const struct trace *t, const struct quiz_step *s, size_t n
 	if (!vpc)
 		G("the VPC route table", "no: the packet never leaves %s, so the VPC never sees it",
 		  node);
+	/* bgp: the packet crosses the VPC's bridge; no VPC route decides. */
+	if (vpc && t->lab && t->lab->topo.net.mode == TOPO_MODE_BGP)
+		G("the VPC router's route to the pod CIDR", "no: in bgp mode the VPC router holds no "
+		  "pod routes; each node learned the others' pod CIDRs over BGP from their BIRDs "
+		  "(proto bird) and sends straight to the peer node on the shared subnet");
 	if (!gw)
 		G("the cloud gateway's 1:1 NAT", "no: only traffic between the cluster and the "
 		  "internet passes the cloud gateway");

@@ -1,4 +1,5 @@
 /* out/status — text, JSON and DOT views of a lab; see status.h. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,189 @@ static void internet_text(FILE *f, const struct out_status *s)
 				l->inet_pids ? (int)l->inet_pids[i] : 0, s->color ? (ok ? GREEN : RED) : "",
 				lab_health_name(hl), s->color ? RESET : "");
 	}
+}
+
+/* ---- bgp mode: the BIRDs, their sessions, what they learned ---- */
+
+static const char *peer_name(const struct lab *l, size_t peer)
+{
+	return peer == LAB_BGP_NO_PEER ? "?" : lab_bgp_speaker_name(l, peer);
+}
+
+static void bgp_text(FILE *f, const struct out_status *s)
+{
+	const struct lab *l = s->lab;
+	const struct lab_bgp_view *bv = s->bgp;
+	size_t wsp = 7, wh = 4, wpeer = 4, wproto = 8;
+	char a[ADDR_STRLEN], b[ADDR_STRLEN], c[CIDR_STRLEN], h[96], w[256], mesh[128];
+	bool color = s->color;
+
+	if (!bv || !lab_bgp_mode(l))
+		return;
+	lab_bgp_peering_words(l, mesh, sizeof(mesh));
+	fprintf(f, "\nBGP: AS %u, %s\n", l->topo.net.bgp.asn, mesh);
+	for (size_t i = 0; i < bv->n; i++) {
+		const struct lab_bgp_speaker_view *sv = &bv->v[i];
+		char pid[160];
+
+		wsp = width(wsp, lab_bgp_speaker_name(l, sv->s));
+		lab_bgp_view_health(sv, h, sizeof(h));
+		if (sv->pid && sv->err == 0)
+			snprintf(pid, sizeof(pid), "%s (pid %d)", h, (int)sv->pid);
+		else
+			snprintf(pid, sizeof(pid), "%s", h);
+		wh = width(wh, pid);
+		for (size_t k = 0; k < sv->npeers; k++) {
+			wpeer = width(wpeer, peer_name(l, sv->peers[k].peer));
+			wproto = width(wproto, sv->peers[k].bird.proto);
+		}
+	}
+	fprintf(f, "%-*s  %-15s  %-*s  %-*s  %-15s  %-*s  %-8s  %-8s  %s\n", (int)wsp, "SPEAKER",
+		"ADDRESS", (int)wh, "BIRD", (int)wpeer, "PEER", "NEIGHBOR", (int)wproto, "PROTOCOL",
+		"IMPORTED", "EXPORTED", "STATE");
+	for (size_t i = 0; i < bv->n; i++) {
+		const struct lab_bgp_speaker_view *sv = &bv->v[i];
+		char bird[160];
+
+		lab_bgp_view_health(sv, h, sizeof(h));
+		if (sv->pid && sv->err == 0)
+			snprintf(bird, sizeof(bird), "%s (pid %d)", h, (int)sv->pid);
+		else
+			snprintf(bird, sizeof(bird), "%s%s%s", color ? RED : "", h, color ? RESET : "");
+		fprintf(f, "%-*s  %-15s  %-*s", (int)wsp, lab_bgp_speaker_name(l, sv->s),
+			addr_fmt(bgp_speaker_addr(&l->topo, sv->s), a),
+			(int)(wh + (color && !(sv->pid && sv->err == 0) ? strlen(RED RESET) : 0)), bird);
+		if (sv->err == 0 && !sv->npeers)
+			fprintf(f, "  (no BGP sessions)");
+		for (size_t k = 0; k < sv->npeers; k++) {
+			const struct lab_bgp_peer *p = &sv->peers[k];
+
+			lab_bgp_session_words(l, p, w, sizeof(w));
+			if (k)
+				fprintf(f, "\n%-*s  %-15s  %-*s", (int)wsp, "", "", (int)wh, "");
+			fprintf(f, "  %-*s  %-15s  %-*s  %-8u  %-8u  %s%s%s", (int)wpeer,
+				peer_name(l, p->peer), addr_fmt(p->bird.neighbor, b), (int)wproto,
+				p->bird.proto, p->bird.imported, p->bird.exported,
+				color ? (p->established ? GREEN : RED) : "", w, color ? RESET : "");
+		}
+		fputc('\n', f);
+	}
+	fprintf(f, "\n%-*s  %-18s  %-15s  %-*s  %-*s  %s\n", (int)wsp, "SPEAKER", "ROUTE", "NEXT-HOP",
+		(int)wpeer, "FROM", (int)wproto, "PROTOCOL", "KERNEL");
+	for (size_t i = 0; i < bv->n; i++) {
+		const struct lab_bgp_speaker_view *sv = &bv->v[i];
+		const char *name = lab_bgp_speaker_name(l, sv->s);
+
+		if (sv->err) {
+			fprintf(f, "%-*s  (its BIRD is %s)\n", (int)wsp, name, lab_bgp_view_health(sv, h, sizeof(h)));
+			continue;
+		}
+		if (sv->routes_err) {
+			fprintf(f, "%-*s  (its routes cannot be read: %s)\n", (int)wsp, name,
+				strerror(-sv->routes_err));
+			continue;
+		}
+		if (sv->s != BGP_SPEAKER_RR && sv->announces)
+			fprintf(f, "%-*s  %-18s  %-15s  %-*s  %-*s  %s\n", (int)wsp, name,
+				cidr_fmt(&l->topo.nodes[sv->s].pod_cidr, c), "-", (int)wpeer,
+				"itself", (int)wproto, "pod_cidr", "announced (its pod CIDR)");
+		for (size_t k = 0; k < sv->nlearned; k++) {
+			const struct lab_bgp_learned *x = &sv->learned[k];
+			const char *kern = sv->s == BGP_SPEAKER_RR ? "- (the reflector has no kernel protocol)"
+					   : sv->kernel_err ? "cannot be read"
+					   : x->in_kernel ? "proto bird" : "MISSING";
+
+			fprintf(f, "%-*s  %-18s  %-15s  %-*s  %-*s  %s\n", (int)wsp, name,
+				cidr_fmt(&x->route.prefix, c),
+				x->route.gateway ? addr_fmt(x->route.gateway, a) : "-", (int)wpeer,
+				peer_name(l, x->from), (int)wproto, x->route.proto, kern);
+		}
+		if (!sv->nlearned && sv->s != BGP_SPEAKER_RR)
+			fprintf(f, "%-*s  (no route learned over BGP)\n", (int)wsp, name);
+	}
+}
+
+static json_t *bgp_session_json(const struct lab *l, const struct lab_bgp_peer *p)
+{
+	char a[ADDR_STRLEN], b[ADDR_STRLEN], w[256];
+	json_t *o;
+
+	lab_bgp_session_words(l, p, w, sizeof(w));
+	o = json_pack("{s:s?, s:s?, s:s, s:s, s:s, s:s, s:b, s:s, s:i, s:i, s:i}",
+		      "peer", p->peer == LAB_BGP_NO_PEER ? NULL : lab_bgp_speaker_name(l, p->peer),
+		      "peerAddress", p->peer == LAB_BGP_NO_PEER ? NULL
+		      : addr_fmt(bgp_speaker_addr(&l->topo, p->peer), b),
+		      "neighbor", addr_fmt(p->bird.neighbor, a), "protocol", p->bird.proto,
+		      "protocolState", p->bird.state, "bgpState", p->bird.bgp_state,
+		      "established", p->established, "state", w,
+		      "routesImported", (int)p->bird.imported,
+		      "routesExported", (int)p->bird.exported,
+		      "routesFiltered", (int)p->bird.filtered);
+	if (o && p->bird.info[0])
+		json_object_set_new(o, "info", json_string(p->bird.info));
+	if (o && p->bird.last_error[0])
+		json_object_set_new(o, "lastError", json_string(p->bird.last_error));
+	if (o && p->wrong_address)
+		json_object_set_new(o, "wrongAddress", json_true());
+	return o;
+}
+
+static json_t *bgp_speaker_json(const struct lab *l, const struct lab_bgp_speaker_view *sv)
+{
+	char a[ADDR_STRLEN], c[CIDR_STRLEN], h[96], ctl[300] = "";
+	json_t *sessions = json_array(), *routes = json_array(), *o;
+
+	lab_bgp_file(l, sv->s, "ctl", ctl, sizeof(ctl));
+	for (size_t k = 0; k < sv->npeers; k++)
+		json_array_append_new(sessions, bgp_session_json(l, &sv->peers[k]));
+	for (size_t k = 0; k < sv->nlearned; k++) {
+		const struct lab_bgp_learned *x = &sv->learned[k];
+		char g[ADDR_STRLEN];
+		json_t *r = json_pack("{s:s, s:s?, s:s?, s:s, s:s?}", "prefix",
+				      cidr_fmt(&x->route.prefix, c), "nextHop",
+				      x->route.gateway ? addr_fmt(x->route.gateway, g) : NULL,
+				      "from", x->from == LAB_BGP_NO_PEER ? NULL
+				      : lab_bgp_speaker_name(l, x->from), "protocol", x->route.proto,
+				      "announcedBy", x->announced_by == LAB_BGP_NO_PEER ? NULL
+				      : l->topo.nodes[x->announced_by].name);
+
+		if (r && sv->s != BGP_SPEAKER_RR && !sv->kernel_err)
+			json_object_set_new(r, "inKernel", json_boolean(x->in_kernel));
+		json_array_append_new(routes, r);
+	}
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:o, s:o}", "name",
+		      lab_bgp_speaker_name(l, sv->s), "kind",
+		      sv->s == BGP_SPEAKER_RR ? "route-reflector" : "node", "address",
+		      addr_fmt(bgp_speaker_addr(&l->topo, sv->s), a), "netns", lab_bgp_netns(l, sv->s),
+		      "socket", ctl, "pid", (int)sv->pid, "health", sv->err == 0 ? "running"
+		      : sv->err == -ENOENT || sv->err == -ECONNREFUSED ? "not running" : "unknown",
+		      "sessions", sessions, "routes", routes);
+	if (o && sv->err)
+		json_object_set_new(o, "error", json_string(lab_bgp_view_health(sv, h, sizeof(h))));
+	if (o && sv->err == 0 && sv->routes_err)
+		json_object_set_new(o, "routesError", json_string(strerror(-sv->routes_err)));
+	if (o && sv->s != BGP_SPEAKER_RR) {
+		json_t *ann = json_array();
+
+		if (sv->err == 0 && sv->announces)
+			json_array_append_new(ann, json_string(cidr_fmt(&l->topo.nodes[sv->s].pod_cidr, c)));
+		json_object_set_new(o, "announces", ann);
+	}
+	return o;
+}
+
+json_t *out_status_bgp_json(const struct lab *l, const struct lab_bgp_view *bv)
+{
+	json_t *speakers = json_array();
+	char mesh[128];
+
+	for (size_t i = 0; bv && i < bv->n; i++)
+		json_array_append_new(speakers, bgp_speaker_json(l, &bv->v[i]));
+	lab_bgp_peering_words(l, mesh, sizeof(mesh));
+	return json_pack("{s:I, s:b, s:b, s:i, s:s, s:o}", "asNumber",
+			 (json_int_t)l->topo.net.bgp.asn, "nodeToNodeMesh", !bgp_uses_rr(&l->topo),
+			 "routeReflector", bgp_uses_rr(&l->topo), "meshMaxNodes",
+			 BGP_FULL_MESH_MAX_NODES, "peering", mesh, "speakers", speakers);
 }
 
 void out_status_damage_text(FILE *f, const struct out_status *s)
@@ -329,6 +513,7 @@ void out_status_text(FILE *f, const struct out_status *s)
 	}
 	ingress_text(f, t);
 	policies_text(f, t);
+	bgp_text(f, s);
 	internet_text(f, s);
 	out_status_damage_text(f, s);
 	fault_text(f, s);
@@ -584,11 +769,11 @@ json_t *out_status_json(const struct out_status *s)
 						      l->plan.pods[i].host_if, "ready", pod_ready(s, i),
 						      "labels", labels, "containers", cs));
 	}
-	json_t *services = json_array();
+	json_t *services = json_array(), *o;
 
 	for (size_t i = 0; i < t->nservices; i++)
 		json_array_append_new(services, service_json(t, &t->services[i]));
-	return json_pack("{s:i, s:s, s:I, s:{s:s, s:s, s:s, s:s, s:s, s:i, s:s}, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	o = json_pack("{s:i, s:s, s:I, s:{s:s, s:s, s:s, s:s, s:s, s:i, s:s}, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 			 "schema", 1, "lab", l->name, "created", (json_int_t)l->created,
 			 "network", "mode", topo_mode_name(t->net.mode), "vpcCIDR",
 			 cidr_fmt(&t->net.vpc_cidr, c), "vpcRouter", addr_fmt(t->net.vpc_router, r),
@@ -599,6 +784,9 @@ json_t *out_status_json(const struct out_status *s)
 			 ingresses_json(s), "namespaces", namespaces_json(t), "networkPolicies",
 			 policies_json(t), "damage", damage_json(s->damage), "fault",
 			 fault_json(s->fault));
+	if (o && lab_bgp_mode(l))
+		json_object_set_new(o, "bgp", out_status_bgp_json(l, s->bgp));
+	return o;
 }
 
 /* The graph is out/dot's, shared with trace --dot; status adds each pod's
@@ -610,6 +798,6 @@ void out_status_dot(FILE *f, const struct out_status *s)
 
 	for (size_t i = 0; ok && i < n; i++)
 		ok[i] = pod_ready(s, i);
-	out_dot(f, &(struct out_dot){ .lab = s->lab, .pod_ok = ok });
+	out_dot(f, &(struct out_dot){ .lab = s->lab, .pod_ok = ok, .bgp = s->bgp });
 	free(ok);
 }

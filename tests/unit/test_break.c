@@ -14,7 +14,7 @@ static const char *const names[] = {
 	"veth-detached", "no-listener", "pod-firewall", "node-nft-drop", "iptables-legacy-drop",
 	"mtu-mismatch", "service-no-endpoints", "stale-endpoint", "kube-proxy-element-missing",
 	"dns-down", "masquerade-missing", "gateway-nat-missing", "hairpin-off", "conntrack-full",
-	"policy-denies",
+	"policy-denies", "bgp-peer-down", "bgp-wrong-peer", "bgp-announcement-filtered",
 };
 
 /* The default lab "t" in networking mode m. */
@@ -30,6 +30,11 @@ static int lab_make(struct lab *l, enum topo_mode m)
 	if (topo_resolve(&l->topo, &err) < 0 || lab_plan_make(&l->plan, l->name, &l->topo) < 0)
 		return -1;
 	return 0;
+}
+
+static bool bgp_only(const struct lab_break_fault *f)
+{
+	return f->modes == LAB_BREAK_MODE(TOPO_MODE_BGP);
 }
 
 static void test_break_catalogue_names(void)
@@ -75,6 +80,11 @@ static void test_break_defaults_in_the_default_lab(void)
 	for (size_t i = 0; i < lab_break_count(); i++) {
 		const struct lab_break_fault *f = lab_break_get(i);
 
+		if (bgp_only(f)) {
+			CHECKF(lab_break_applies(&l, f, why, sizeof(why)) == -EOPNOTSUPP, "%s", f->name);
+			CHECK_HAS_STR(why, "needs bgp networking, and lab \"t\" uses routed");
+			continue;
+		}
 		CHECKF(lab_break_applies(&l, f, why, sizeof(why)) == 0, "%s: %s", f->name, why);
 		CHECKF(lab_break_target_default(&l, f, &t, &e) == 0, "%s: %s", f->name, e.msg);
 		CHECKF(lab_break_targets(&l, f, NULL, 0) > 0, "%s", f->name);
@@ -141,14 +151,60 @@ static void test_break_modes(void)
 		return;
 	for (size_t i = 0; i < lab_break_count(); i++) {
 		const struct lab_break_fault *f = lab_break_get(i);
-		bool bridged = !strcmp(f->name, "veth-detached") || !strcmp(f->name, "hairpin-off") ||
-			       !strcmp(f->name, "missing-pod-cidr-route") ||
-			       !strcmp(f->name, "masquerade-missing");
+		bool routed_only = !strcmp(f->name, "missing-pod-cidr-route");
+		bool bridged = routed_only || !strcmp(f->name, "veth-detached") ||
+			       !strcmp(f->name, "hairpin-off") || !strcmp(f->name, "masquerade-missing");
 		int ret = lab_break_applies(&l, f, why, sizeof(why));
 
+		if (bgp_only(f)) {
+			CHECKF(ret == -EOPNOTSUPP, "%s: %d", f->name, ret);
+			continue;
+		}
 		CHECKF(bridged ? ret == -EOPNOTSUPP : ret == 0, "%s: %d", f->name, ret);
 		if (bridged)
-			CHECK_HAS_STR(why, "needs routed or vxlan networking, and lab \"t\" uses vpc");
+			CHECK_HAS_STR(why, routed_only ? "needs routed or vxlan networking, and lab "
+				      "\"t\" uses vpc" : "needs routed, vxlan or bgp networking, and "
+				      "lab \"t\" uses vpc");
+	}
+	lab_free(&l);
+}
+
+/* bgp networking: the BGP faults apply, on the node whose broken BGP the
+ * default lab's `trace client web-2` runs into; --on takes a node only. */
+static void test_break_bgp_defaults(void)
+{
+	static const struct { const char *fault, *target, *trace; } want[] = {
+		{ "bgp-peer-down", "node/node-2", "trace default/client default/web-2" },
+		{ "bgp-wrong-peer", "node/node-1", "trace default/client default/web-2" },
+		{ "bgp-announcement-filtered", "node/node-2", "trace default/client default/web-2" },
+	};
+	struct lab_break_target t;
+	struct pp_err e;
+	char why[256], trace[512];
+	struct lab l;
+
+	if (!CHECK(lab_make(&l, TOPO_MODE_BGP) == 0))
+		return;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const struct lab_break_fault *f = lab_break_find(want[i].fault);
+
+		if (!CHECK(f))
+			continue;
+		CHECKF(lab_break_applies(&l, f, why, sizeof(why)) == 0, "%s: %s", f->name, why);
+		if (!CHECK(lab_break_target_default(&l, f, &t, &e) == 0))
+			continue;
+		CHECK_EQ_STR(t.label, want[i].target);
+		lab_break_trace(&l, f, &t, trace, sizeof(trace));
+		CHECK_EQ_STR(trace, want[i].trace);
+		CHECK_EQ_INT(lab_break_targets(&l, f, NULL, 0), 2);
+		CHECK(lab_break_target_parse(&l, f, "default/web-2", &t, &e) < 0);
+		CHECK_HAS_STR(e.msg, "no such node");
+	}
+	/* The wrong peer, seen from node-2: node-1's pods are the ones cut off. */
+	if (CHECK(lab_break_target_parse(&l, lab_break_find("bgp-wrong-peer"), "node-2", &t, &e) ==
+		  0)) {
+		lab_break_trace(&l, lab_break_find("bgp-wrong-peer"), &t, trace, sizeof(trace));
+		CHECK_EQ_STR(trace, "trace default/web-2 default/web-1");
 	}
 	lab_free(&l);
 }
@@ -220,6 +276,7 @@ int main(void)
 	RUN(test_break_defaults_in_the_default_lab);
 	RUN(test_break_policy_targets);
 	RUN(test_break_modes);
+	RUN(test_break_bgp_defaults);
 	RUN(test_break_on_parsed);
 	RUN(test_break_targets);
 	return unit_summary();

@@ -77,7 +77,8 @@ static void observed_from(const struct lab_expect *x, struct lab_observed *o)
 		o->routes[o->nroutes++] = (struct nl_route_obs){
 			.table = r->table, .type = r->type, .dst = r->dst, .plen = r->plen,
 			.gw = r->gw, .oif = r->dev ? link_index(o, r->dev) : 0,
-			.proto = r->kernel ? RTPROT_KERNEL : RTPROT_STATIC };
+			.priority = r->metric,
+			.proto = r->proto ? r->proto : r->kernel ? RTPROT_KERNEL : RTPROT_STATIC };
 	}
 	/* The kernel's local table is not the plan's business. */
 	o->routes[o->nroutes++] = (struct nl_route_obs){ .table = RT_TABLE_LOCAL,
@@ -115,6 +116,20 @@ static void observed_from(const struct lab_expect *x, struct lab_observed *o)
 	for (size_t i = 0, k = 0; i < x->nprocs; i++)
 		for (size_t j = 0; j < x->procs[i].nports && k < 16; j++)
 			o->listening[k++] = true;
+	/* BIRD, every session established, nothing filtered. */
+	o->bgp_peers = calloc(x->nsessions + 1, sizeof(*o->bgp_peers));
+	o->bgp_filtered = calloc(x->nsessions + 1, sizeof(*o->bgp_filtered));
+	o->nbgp_peers = x->nsessions;
+	for (size_t i = 0; i < x->nsessions; i++) {
+		struct lab_bgp_peer *p = &o->bgp_peers[i];
+
+		p->peer = x->sessions[i].peer;
+		p->established = true;
+		snprintf(p->bird.proto, sizeof(p->bird.proto), "%s", x->sessions[i].proto);
+		snprintf(p->bird.state, sizeof(p->bird.state), "up");
+		snprintf(p->bird.bgp_state, sizeof(p->bird.bgp_state), "Established");
+		p->bird.neighbor = bgp_speaker_addr(&x->lab->topo, p->peer);
+	}
 }
 
 /* Namespace k of lab l, its plan x, its kernel o (as planned) and its rulesets. */
@@ -186,13 +201,18 @@ static ssize_t sysctl_at(const struct lab_expect *x, const char *key)
 
 static void test_every_namespace_of_a_planned_kernel_is_clean(void)
 {
-	static const enum topo_mode modes[] = { TOPO_MODE_ROUTED, TOPO_MODE_VXLAN, TOPO_MODE_VPC };
+	static const enum topo_mode modes[] = { TOPO_MODE_ROUTED, TOPO_MODE_VXLAN, TOPO_MODE_VPC,
+						TOPO_MODE_BGP, TOPO_MODE_BGP };
 
-	for (size_t m = 0; m < 3; m++) {
+	for (size_t m = 0; m < 5; m++) {
 		struct lab l;
 
 		if (!CHECK(lab_make(&l, modes[m]) == 0))
 			return;
+		if (m == 4) {	/* through the route reflector */
+			l.topo.net.bgp.mesh = 0;
+			CHECK(bgp_uses_rr(&l.topo));
+		}
 		for (size_t k = 0; k < lab_expect_count(&l); k++) {
 			struct ns n;
 
@@ -293,6 +313,79 @@ static void test_node_faults_are_named_with_their_command(void)
 	n.o.neighs[n.o.nneighs - 1].state = NUD_REACHABLE;
 	compare(&n);
 	CHECK_EQ_INT(n.d.n, 0);
+	ns_drop(&n);
+	lab_free(&l);
+}
+
+/* bgp networking: the routes are BIRD's, and the findings name the route,
+ * the session in words and the BIRD that does not run. */
+static void test_bgp_faults(void)
+{
+	struct lab l;
+	struct ns n;
+	ssize_t r = -1;
+
+	if (!CHECK(lab_make(&l, TOPO_MODE_BGP) == 0) ||
+	    !CHECK(ns_make(&n, &l, "t_node_node-1") == 0))
+		return;
+	CHECK_EQ_INT(n.x.nsessions, 1);
+	CHECK_EQ_STR(n.x.sessions[0].proto, "Mesh_172_18_0_3");
+	for (size_t i = 0; i < n.o.nroutes; i++)
+		if (n.o.routes[i].dst == 0x0af40200u && n.o.routes[i].plen == 24)
+			r = (ssize_t)i;
+	if (!CHECK(r >= 0))
+		goto out;
+	CHECK_EQ_INT(n.o.routes[r].proto, BGP_RTPROT_BIRD);
+	CHECK_EQ_INT(n.o.routes[r].priority, 32);
+	/* routed mode's static route in its place is not BGP's */
+	n.o.routes[r].proto = RTPROT_STATIC;
+	n.o.routes[r].priority = 0;
+	compare(&n);
+	CHECK_EQ_INT(n.d.n, 2);	/* BIRD's missing, a static one extra */
+	if (CHECK(n.d.n == 2)) {
+		char cmd[256];
+
+		CHECK_EQ_STR(lab_check_kind_name(n.d.v[0].kind), "bgp-route-missing");
+		CHECK_EQ_STR(n.d.v[0].object, "route 10.244.2.0/24 via 172.18.0.3 proto bird");
+		lab_check_command(&n.d.v[0], cmd, sizeof(cmd));
+		CHECK_EQ_STR(cmd, "ip -n t_node_node-1 route show proto bird");
+		CHECK_EQ_INT(n.d.v[1].kind, LAB_CK_ROUTE_EXTRA);
+	}
+	n.o.routes[r].proto = BGP_RTPROT_BIRD;
+	n.o.routes[r].priority = 32;
+	/* the session down: its words */
+	n.o.bgp_peers[0].established = false;
+	snprintf(n.o.bgp_peers[0].bird.bgp_state, sizeof(n.o.bgp_peers[0].bird.bgp_state),
+		 "Active");
+	snprintf(n.o.bgp_peers[0].bird.info, sizeof(n.o.bgp_peers[0].bird.info),
+		 "Socket: Connection refused");
+	compare(&n);
+	one(&n, LAB_CK_BGP_SESSION_DOWN, "BGP session Mesh_172_18_0_3 with node-2",
+	    "birdc -s /run/podpath/t/bgp/node-1.ctl show protocols all Mesh_172_18_0_3");
+	if (n.d.n == 1)
+		CHECK_EQ_STR(n.d.v[0].actual, "down (Active, connection refused)");
+	n.o.bgp_peers[0].established = true;
+	/* the export filter rejects the node's own pod CIDR */
+	n.o.bgp_filtered[0] = true;
+	compare(&n);
+	one(&n, LAB_CK_BGP_EXPORT_FILTERED, "BGP session Mesh_172_18_0_3 with node-2",
+	    "birdc -s /run/podpath/t/bgp/node-1.ctl show route noexport Mesh_172_18_0_3");
+	if (n.d.n == 1)
+		CHECK_EQ_STR(n.d.v[0].actual, "its export filter rejects 10.244.1.0/24");
+	n.o.bgp_filtered[0] = false;
+	/* the session gone from BIRD's configuration */
+	n.o.nbgp_peers = 0;
+	compare(&n);
+	one(&n, LAB_CK_BGP_SESSION_MISSING, "BGP session Mesh_172_18_0_3 with node-2",
+	    "birdc -s /run/podpath/t/bgp/node-1.ctl show protocols");
+	/* BIRD not running: said once, its sessions not guessed at */
+	n.o.bird_err = -ENOENT;
+	compare(&n);
+	one(&n, LAB_CK_BGP_DAEMON_DOWN, "node-1's BIRD",
+	    "birdc -s /run/podpath/t/bgp/node-1.ctl show status");
+	if (n.d.n == 1)
+		CHECK_EQ_STR(n.d.v[0].actual, "not running");
+out:
 	ns_drop(&n);
 	lab_free(&l);
 }
@@ -439,6 +532,7 @@ int main(void)
 {
 	RUN(test_every_namespace_of_a_planned_kernel_is_clean);
 	RUN(test_node_faults_are_named_with_their_command);
+	RUN(test_bgp_faults);
 	RUN(test_legacy_and_listeners);
 	RUN(test_nft_faults);
 	RUN(test_commands_quote_what_the_shell_would_split);

@@ -177,6 +177,32 @@ static void test_vpc_moved(void)
 static void test_zero(void) { test_questions(zero); }
 static void test_seq(void) { test_questions(seq); }
 
+/* bgp mode: the VPC router's pod route, when offered, is never right (it
+ * holds none), and the questions keep their shape. */
+static void test_bgp(void)
+{
+	static struct lab l;
+	struct quiz_question q[QUIZ_MAX];
+	size_t n, offered = 0;
+
+	l.topo.net.mode = TOPO_MODE_BGP;
+	t.lab = &l;
+	test_questions(zero);
+	seq_state = 0;
+	for (int r = 0; r < 2; r++) {
+		n = quiz_make(&t, q, r ? seq : zero);
+		for (size_t i = 0; i < n; i++)
+			for (int o = 0; o < QUIZ_OPTS; o++)
+				if (!strcmp(q[i].opt[o], "the VPC router's route to the pod CIDR")) {
+					offered++;
+					CHECKF(!strncmp(q[i].why[o], "no: in bgp mode the VPC router holds "
+							"no pod routes", 40), "%s", q[i].why[o]);
+				}
+	}
+	CHECK(offered > 0);
+	t.lab = NULL;
+}
+
 int main(void)
 {
 	build();
@@ -184,5 +210,6 @@ int main(void)
 	RUN(test_vpc_moved);
 	RUN(test_zero);
 	RUN(test_seq);
+	RUN(test_bgp);
 	return unit_summary();
 }
