@@ -67,8 +67,8 @@ void trace_bgp_hop(const struct trace *t, struct trace_hop *hop, char *buf, size
 		ret = -ECONNREFUSED;
 	b->err = ret;
 	if (ret == -ENOENT) {
-		snprintf(s, sizeof(s), ": %s's BIRD has no route for the address now (withdrawn "
-			 "since the kernel's was used?)", l->topo.nodes[node].name);
+		snprintf(s, sizeof(s), ": %s's BIRD holds no route for the address now",
+			 l->topo.nodes[node].name);
 	} else if (ret < 0) {
 		snprintf(s, sizeof(s), ": %s's BIRD does not answer on its control socket (%s), so "
 			 "where it learned the route cannot be asked", l->topo.nodes[node].name,
