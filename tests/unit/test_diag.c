@@ -923,6 +923,14 @@ static void test_bgp_local_down(void)
 	CHECK_EQ_STR(t.cause, "bgp-local-down");
 	CHECKF(strstr(t.reason, "on node-1: node-1's own BIRD is not running (its control socket "
 			       "refuses connections)"), "%s", t.reason);
+	/* No route at all there (not even a default): no hop left by another
+	 * route, so none is named; where it was last seen is. */
+	t.ev.bgp.hop = -1;
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECKF(strstr(t.reason, "refuses connections); last seen at hop 2, node node-1 eth0 (in)"),
+	       "%s", t.reason);
+	CHECKF(!strstr(t.reason, "sent it"), "%s", t.reason);
+	CHECK_EQ_INT((int)t.findings[0].hop, 1);
 	release(&t);
 }
 
