@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <net/if_arp.h>
 #include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
@@ -701,6 +702,49 @@ static json_t *findings_json(const struct trace *t)
 	return a;
 }
 
+/* bgp networking: what the BIRDs said of a route a node did not have. */
+static json_t *bgp_end_json(const struct trace_bgp_end *e)
+{
+	char a[ADDR_STRLEN];
+
+	return json_pack("{s:s, s:b, s:s, s:o, s:s, s:b, s:b, s:b, s:o, s:o, s:o}",
+			 "speaker", e->speaker, "route_reflector", e->rr, "control_socket", e->ctl,
+			 "bird_error", e->ctl_err ? json_string(strerror(-e->ctl_err)) : json_null(),
+			 "protocol", e->proto, "has_session", e->has_session,
+			 "established", e->established, "wrong_address", e->wrong_address,
+			 "state", e->has_session ? json_string(e->state) : json_null(),
+			 "neighbor", e->has_session ? json_string(addr_fmt(e->neighbor, a)) : json_null(),
+			 "words", e->has_session ? json_string(e->words) : json_null());
+}
+
+static json_t *bgp_evidence_json(const struct trace *t)
+{
+	const struct trace_bgp_evidence *b = &t->ev.bgp;
+	char p[CIDR_STRLEN], d[ADDR_STRLEN];
+	json_t *o, *links;
+
+	if (!b->asked)
+		return json_null();
+	links = json_array();
+	for (size_t i = 0; links && i < b->nlinks; i++)
+		json_array_append_new(links, json_pack("{s:o, s:o}", "near", bgp_end_json(&b->link[i].near),
+						       "far", bgp_end_json(&b->link[i].far)));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:o, s:o}", "node", b->node, "netns", b->netns,
+		      "owner", b->owner, "prefix", cidr_fmt(&b->prefix, p),
+		      "hop", b->hop >= 0 ? json_integer(b->hop + 1) : json_null(),
+		      "reply", b->reply,
+		      "bird_error", b->local_err ? json_string(strerror(-b->local_err)) : json_null(),
+		      "sessions", links);
+	if (o) {
+		json_object_set_new(o, "dst", json_string(addr_fmt(b->dst, d)));
+		json_object_set_new(o, "bird_has_route", json_boolean(b->bird_has_route));
+		json_object_set_new(o, "not_exported", b->noexport_asked ? json_boolean(b->not_exported)
+								  : json_null());
+		json_object_set_new(o, "noexport_protocol", json_string(b->noexport_proto));
+	}
+	return o;
+}
+
 /* ---- NetworkPolicy ------------------------------------------------------ */
 
 static void pol_name(const struct trace *t, size_t i, char *buf, size_t len)
@@ -1031,6 +1075,49 @@ static json_t *fdb_json(const struct trace_fdb *f)
 			 "kind", f->found ? json_string(f->kind) : json_null());
 }
 
+/* iproute2's names for the route protocols a lab meets (rt_protos). */
+static json_t *route_proto_json(uint8_t p)
+{
+	static const char *const names[] = {
+		[RTPROT_UNSPEC] = "unspec", [RTPROT_REDIRECT] = "redirect",
+		[RTPROT_KERNEL] = "kernel", [RTPROT_BOOT] = "boot", [RTPROT_STATIC] = "static",
+		[RTPROT_BIRD] = "bird", [RTPROT_DHCP] = "dhcp",
+	};
+
+	if (p < sizeof(names) / sizeof(names[0]) && names[p])
+		return json_string(names[p]);
+	return json_integer(p);
+}
+
+/* Where a proto bird route came from, as the node's BIRD said. */
+static json_t *hop_bgp_json(const struct trace_hop_bgp *b)
+{
+	if (!b->asked)
+		return json_null();
+	return json_pack("{s:o, s:b, s:o, s:o, s:o, s:b, s:o, s:o}",
+			 "learned_from", b->learned_from[0] ? json_string(b->learned_from) : json_null(),
+			 "via_route_reflector", b->via_rr,
+			 "announced_by", b->announced_by[0] ? json_string(b->announced_by) : json_null(),
+			 "session", b->err ? json_null() : json_string(b->session),
+			 "state", b->state[0] ? json_string(b->state) : json_null(),
+			 "established", b->established,
+			 "session_words", b->words[0] ? json_string(b->words) : json_null(),
+			 "error", b->err ? json_string(strerror(-b->err)) : json_null());
+}
+
+/* The route the kernel picked at a routed hop; null elsewhere. */
+static json_t *hop_route_json(const struct trace_hop *h)
+{
+	struct cidr c = { h->route_dst, h->route_plen };
+	char g[ADDR_STRLEN], p[CIDR_STRLEN];
+
+	if (!h->route_set)
+		return json_null();
+	return json_pack("{s:s, s:o, s:o, s:o}", "dst", h->route_plen ? cidr_fmt(&c, p) : "default",
+			 "gateway", h->route_gw ? json_string(addr_fmt(h->route_gw, g)) : json_null(),
+			 "proto", route_proto_json(h->route_proto), "bgp", hop_bgp_json(&h->bgp));
+}
+
 /* Every ARP observation, in time order (docs/trace-json.md). */
 static json_t *arp_json(const struct trace *t)
 {
@@ -1110,6 +1197,7 @@ json_t *out_trace_json(const struct trace *t)
 						      "change", h->change, "why", h->why));
 		json_object_set_new(json_array_get(hops, i), "service", svc_json(t, &h->svc));
 		json_object_set_new(json_array_get(hops, i), "fdb", fdb_json(&h->fdb));
+		json_object_set_new(json_array_get(hops, i), "route", hop_route_json(h));
 		json_object_set_new(json_array_get(hops, i), "moved", trace_moved_name(h->moved) ?
 				    json_string(trace_moved_name(h->moved)) : json_null());
 	}
@@ -1148,6 +1236,7 @@ json_t *out_trace_json(const struct trace *t)
 							    : t->res.outcome == PROBE_TIMEOUT ? "timeout"
 							    : "answer"));
 	json_object_set_new(v, "findings", findings_json(t));
+	json_object_set_new(v, "bgp", bgp_evidence_json(t));
 	json_object_set_new(v, "divergence_at", divergence_json(t));
 	if (t->res.http_status)
 		json_object_set_new(v, "http_status", json_integer(t->res.http_status));

@@ -236,8 +236,10 @@ static enum trace_moved route_fmt(const char *netns, uint32_t dst, const char *o
 		return TRACE_MOVED_LOCAL;
 	}
 	hop->route_set = true;
+	hop->route_dst = r.dst;
 	hop->route_gw = r.gw;
 	hop->route_plen = r.plen;
+	hop->route_proto = r.proto;
 	if (r.plen == 0)
 		snprintf(d, sizeof(d), "default");
 	else
@@ -248,6 +250,9 @@ static enum trace_moved route_fmt(const char *netns, uint32_t dst, const char *o
 		snprintf(buf, len, "route %s via %s dev %s", d, addr_fmt(r.gw, g), ifname);
 	else
 		snprintf(buf, len, "route %s dev %s (connected)", d, ifname);
+	/* Learned, not configured: bgp.c says from whom. */
+	if (r.proto == RTPROT_BIRD)
+		snprintf(buf + strlen(buf), len - strlen(buf), " proto bird");
 	if (by_mark)
 		snprintf(buf + strlen(buf), len - strlen(buf), " table %u (fwmark 0x%x: a reply of "
 			 "a connection the load balancer forwarded goes back through it)", r.table,
@@ -340,6 +345,7 @@ static enum trace_moved why_fmt(struct trace *t, size_t h, char *buf, size_t len
 	}
 	m = route_fmt(t->ns[hop->ns], k->vxlan ? k->outer_daddr : k->daddr, k->ifname, hop, buf,
 		      len);
+	trace_bgp_hop(t, hop, buf, len);
 	if (!prev)
 		snprintf(buf + strlen(buf), len - strlen(buf), " (where the %s starts)",
 			 hop->reply ? "answer" : t->shares_capture ? "proxy's connection" : "probe");

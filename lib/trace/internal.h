@@ -121,4 +121,13 @@ int trace_upstream(struct trace *t, struct pp_err *e);
  * the per-pod /32 route, the VPC switching the frame (vpc.c). */
 void trace_vpc_why(const struct trace *t, size_t h, char *buf, size_t len);
 
+/* bgp networking (bgp.c): when hop's route is proto bird on a lab node,
+ * ask that node's BIRD where it came from into hop->bgp and append it to
+ * the route's words in buf (whole, or not at all). */
+void trace_bgp_hop(const struct trace *t, struct trace_hop *hop, char *buf, size_t len);
+/* A failed trace in bgp networking whose packet left a node by another
+ * route than BIRD's to the pod CIDR it was going to: what the BIRDs on the
+ * way say, into t->ev.bgp (asked false when there is nothing to ask). 0. */
+int trace_bgp_collect(struct trace *t);
+
 #endif

@@ -119,6 +119,22 @@ enum {
 	TRACE_CHG_DECAP = 1 << 4,	/* unwrapped from VXLAN here */
 };
 
+/* Where a route BIRD installed came from, as the node's BIRD tells it
+ * over its control socket (bgp mode). Names, not indexes, so that the
+ * renderers need no lab. */
+struct trace_hop_bgp {
+	bool asked;			/* the hop's route is proto bird, on a node of a bgp lab */
+	int err;			/* 0, or -errno asking BIRD: -ENOENT no route for the
+					 * address (or no socket), -ECONNREFUSED not running */
+	char learned_from[TOPO_LABEL_MAX];	/* the session's peer: a node, or LAB_BGP_RR_NAME */
+	bool via_rr;			/* learned from the route reflector */
+	char announced_by[TOPO_LABEL_MAX];	/* the node whose pod CIDR it is (BGP next hop), "" */
+	char session[48];		/* BIRD's protocol for the session: "Mesh_172_18_0_3" */
+	char state[16];			/* its BGP state: "Established", "Active", ... */
+	bool established;
+	char words[192];		/* the session's state in words (lab_bgp_session_words) */
+};
+
 struct trace_hop {
 	const struct capture_pkt *pkt;
 	size_t ns;			/* index into trace.ns */
@@ -132,8 +148,11 @@ struct trace_hop {
 	/* moved routed: the route the kernel picked there (route_set false
 	 * elsewhere), so readers need not parse why. */
 	bool route_set;
+	uint32_t route_dst;		/* the route's prefix (route_plen bits) */
 	uint32_t route_gw;		/* 0: directly connected */
 	uint8_t route_plen;
+	uint8_t route_proto;		/* RTPROT_*: who installed it (BGP_RTPROT_BIRD: BIRD) */
+	struct trace_hop_bgp bgp;	/* a proto bird route on a lab node: where it came from */
 	struct trace_svc svc;		/* on the hop where a Service's DNAT shows; svc -1 elsewhere */
 	struct trace_fdb fdb;		/* a hop a bridge forwarded: the entry that chose the port */
 };
@@ -227,6 +246,60 @@ struct trace_ipt_hit {
 	uint64_t pkts;			/* how many of the probe's packets it counted */
 };
 
+/* bgp mode: one end of a BGP session on the way a pod CIDR's route
+ * should have come to a node, as that end's BIRD tells it. */
+struct trace_bgp_end {
+	char speaker[TOPO_LABEL_MAX];	/* a node's name, or LAB_BGP_RR_NAME */
+	bool rr;			/* the route reflector */
+	char ctl[108];			/* its BIRD's control socket */
+	int ctl_err;			/* 0: BIRD answered; -ENOENT (no socket: stopped),
+					 * -ECONNREFUSED (not running), other -errno */
+	char proto[48];			/* its protocol for the session, as podpath names it */
+	bool has_session;		/* BIRD reports that protocol */
+	bool established, wrong_address;
+	char state[16];			/* BGP state ("Active"), or the protocol's if none */
+	uint32_t neighbor;		/* the neighbor address its configuration names */
+	char words[192];		/* the session in words (lab_bgp_session_words) */
+};
+
+/* A session: near is the end that should learn the route (towards the
+ * node that lacks it), far the end that should announce it. */
+struct trace_bgp_link {
+	struct trace_bgp_end near, far;
+};
+
+/* bgp mode, a failed trace: a packet left a node by another route than
+ * BIRD's to the pod CIDR it was going to (or found none there), so the
+ * node did not learn that CIDR. What the BIRDs on the way say why. */
+struct trace_bgp_evidence {
+	bool asked;
+	ssize_t hop;			/* the hop that left by the other route; -1: the node's
+					 * route lookup failed (ev.at) */
+	size_t ns;			/* the node's place (index into trace.ns) */
+	bool reply;			/* on the answer's way back */
+	char node[TOPO_LABEL_MAX];	/* the node without the route */
+	char netns[LAB_NETNS_MAX];	/* its namespace */
+	char owner[TOPO_LABEL_MAX];	/* the node whose pod CIDR the destination is in */
+	uint32_t dst;			/* the packet's destination */
+	struct cidr prefix;		/* the owner's pod CIDR */
+	uint32_t owner_ip;		/* the owner's address: the next hop BIRD would install */
+	uint32_t took_dst, took_gw;	/* the route it took instead: prefix, gateway (0: none) */
+	uint8_t took_plen;		/* and prefix length */
+	/* The node's own BIRD: -ENOENT, -ECONNREFUSED when it does not run. */
+	int local_err;
+	char local_ctl[108];
+	/* The sessions the route comes over: node-owner (full mesh), or
+	 * node-reflector then reflector-owner. */
+	struct trace_bgp_link link[2];
+	size_t nlinks;
+	/* The owner's export filter towards the next speaker on the way:
+	 * BIRD's `show route noexport PROTO` lists the prefix. */
+	bool noexport_asked, not_exported;
+	char noexport_ctl[108], noexport_proto[48];
+	/* The node's BIRD has a route for dst now (show route for DST). */
+	bool bird_has_route;
+};
+
 /* What was asked of the kernel after the probe, for the checks to read:
  * the checks never ask it themselves, so each is a pure function of the
  * evidence, testable with fixtures. */
@@ -276,6 +349,9 @@ struct trace_evidence {
 	uint16_t neigh_nud;
 	bool neigh_has_mac, owner_known;
 	uint8_t neigh_mac[6], owner_mac[6];
+	/* bgp mode: what the BIRDs on the way say of a pod CIDR's route a
+	 * node did not have (trace_bgp_collect). */
+	struct trace_bgp_evidence bgp;
 };
 
 /* Something an observer could not see or keep: a cap that was hit, a

@@ -7,7 +7,9 @@
  *   rp_filter, conntrack's table);
  * - on the node of the pod it was going to: that pod's bridge port and eth0;
  * - for a frame for another MAC: the sender's neighbour entry against the
- *   MAC of the link that holds the address. */
+ *   MAC of the link that holds the address;
+ * - in bgp networking, a node that did not route the packet to the node
+ *   owning its destination: the BGP sessions that route comes over. */
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -231,7 +233,9 @@ int trace_evidence_collect(struct trace *t)
 			ev->ep_pod_gone = !netns_is_pinned(t->lab->plan.pods[t->hops[h].svc.pod].netns);
 			break;
 		}
-	return 0;
+	/* bgp networking: a node that sent the packet elsewhere than to the
+	 * node owning its destination; its BIRDs say why (bgp.c). */
+	return trace_bgp_collect(t);
 }
 
 int trace_verdict_find(struct trace *t)

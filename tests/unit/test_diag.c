@@ -763,6 +763,229 @@ static void test_policy_admitted(void)
 	release(&t);
 }
 
+/* ---- bgp networking: the BGP cause of a route a node did not have ---- */
+
+static void bgp_end(struct trace_bgp_end *e, const char *speaker, const char *proto,
+		    bool established, const char *state, const char *words)
+{
+	memset(e, 0, sizeof(*e));
+	strcpy(e->speaker, speaker);
+	e->rr = !strcmp(speaker, "vpc.route-reflector");
+	snprintf(e->ctl, sizeof(e->ctl), "/run/podpath/pp/bgp/%s.ctl", speaker);
+	strcpy(e->proto, proto);
+	e->has_session = true;
+	e->established = established;
+	strcpy(e->state, state);
+	strcpy(e->words, words);
+}
+
+/* node-1 sent the request by its default route (hop 2) instead of to
+ * node-2, whose pod CIDR 10.244.2.0/24 it never learned; full mesh, every
+ * BIRD running and every session established unless a test says other. */
+static void bgp_fixture(struct trace *t)
+{
+	struct trace_bgp_evidence *b = &t->ev.bgp;
+
+	fixture(t, NULL, 0);
+	t->nhops = 2;
+	t->last_hop = 1;
+	b->asked = true;
+	b->hop = 1;
+	b->ns = 1;
+	strcpy(b->node, "node-1");
+	strcpy(b->netns, "pp_node_1");
+	strcpy(b->owner, "node-2");
+	b->owner_ip = IP(172, 18, 0, 3);
+	b->dst = WEB2;
+	b->prefix = (struct cidr){ IP(10, 244, 2, 0), 24 };
+	b->took_gw = IP(172, 18, 0, 1);
+	strcpy(b->local_ctl, "/run/podpath/pp/bgp/node-1.ctl");
+	b->nlinks = 1;
+	bgp_end(&b->link[0].near, "node-1", "Mesh_172_18_0_3", true, "Established", "established");
+	bgp_end(&b->link[0].far, "node-2", "Mesh_172_18_0_2", true, "Established", "established");
+	b->noexport_asked = true;
+	strcpy(b->noexport_proto, "Mesh_172_18_0_2");
+	strcpy(b->noexport_ctl, "/run/podpath/pp/bgp/node-2.ctl");
+}
+
+/* The peer's BIRD stopped: its session is down, its socket gone. The BGP
+ * cause outranks the kernel's drop of the packet beyond the VPC router. */
+static void test_bgp_peer_down(void)
+{
+	struct trace_bgp_link *k;
+	struct trace t;
+	json_t *j;
+
+	bgp_fixture(&t);
+	k = &t.ev.bgp.link[0];
+	bgp_end(&k->near, "node-1", "Mesh_172_18_0_3", false, "Active",
+		"down (Active, connection refused)");
+	memset(&k->far, 0, sizeof(k->far));
+	strcpy(k->far.speaker, "node-2");
+	k->far.ctl_err = -ENOENT;
+	drop_add(&t, 3500, 2, "eth0", "IP_INADDRERRORS", "ip_error");
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(trace_verdict_name(t.verdict), "no-route");
+	CHECK_EQ_STR(t.cause, "bgp-peer-down");
+	CHECK_EQ_STR(t.findings[0].check, "bgp");
+	CHECKF(!strncmp(t.reason, "no route to 10.244.2.0/24 on node-1: its BGP session with "
+			"node-2 is down (Active, connection refused): node-2's BIRD is not running",
+			strlen("no route to 10.244.2.0/24 on node-1: its BGP session with node-2 is "
+			       "down (Active, connection refused): node-2's BIRD is not running")),
+	       "%s", t.reason);
+	CHECKF(strstr(t.reason, "sent it by its default route via 172.18.0.1 (hop 2), not to node-2"),
+	       "%s", t.reason);
+	CHECK_EQ_STR(t.findings[0].command, "birdc -s /run/podpath/pp/bgp/node-1.ctl show protocols "
+		     "all Mesh_172_18_0_3; ip -n pp_node_1 route show proto bird");
+	CHECK_EQ_STR(t.findings[0].object, "route 10.244.2.0/24");
+	CHECK_EQ_INT((int)t.findings[0].ns, 1);
+	t.proxy_pod = -1;
+	j = out_trace_json(&t);
+	CHECK_EQ_STR(json_string_value(json_at(j, "verdict", "cause", NULL)), "bgp-peer-down");
+	CHECK_EQ_STR(json_string_value(json_at(j, "verdict", "bgp", "prefix")), "10.244.2.0/24");
+	{
+		json_t *far = json_object_get(json_array_get(json_at(j, "verdict", "bgp", "sessions"), 0),
+					      "far");
+
+		CHECK_EQ_STR(json_string_value(json_object_get(far, "bird_error")),
+			     "No such file or directory");
+		CHECK(json_is_false(json_object_get(far, "has_session")));
+	}
+	json_decref(j);
+	release(&t);
+}
+
+/* A neighbor address that is not the peer's, on either end. */
+static void test_bgp_wrong_neighbor(void)
+{
+	struct trace_bgp_link *k;
+	struct trace t;
+
+	bgp_fixture(&t);
+	k = &t.ev.bgp.link[0];
+	bgp_end(&k->near, "node-1", "Mesh_172_18_0_3", false, "Connect",
+		"down (Connect; its neighbor address is 172.18.0.254, not node-2's 172.18.0.3)");
+	k->near.wrong_address = true;
+	bgp_end(&k->far, "node-2", "Mesh_172_18_0_2", false, "Active", "down (Active)");
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(t.cause, "bgp-wrong-neighbor");
+	CHECKF(strstr(t.reason, "its BGP session with node-2 is down (Connect; its neighbor address "
+			       "is 172.18.0.254, not node-2's 172.18.0.3)"), "%s", t.reason);
+	/* The far end's: the command shows that end. */
+	bgp_end(&k->near, "node-1", "Mesh_172_18_0_3", false, "Active",
+		"down (Active, connection reset by peer)");
+	bgp_end(&k->far, "node-2", "Mesh_172_18_0_2", false, "Connect",
+		"down (Connect; its neighbor address is 172.18.0.254, not node-1's 172.18.0.2)");
+	k->far.wrong_address = true;
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(t.cause, "bgp-wrong-neighbor");
+	CHECKF(strstr(t.reason, "because node-2's end of the session is down (Connect; its neighbor"),
+	       "%s", t.reason);
+	CHECKF(!strncmp(t.findings[0].command, "birdc -s /run/podpath/pp/bgp/node-2.ctl show "
+			"protocols all Mesh_172_18_0_2;", 60), "%s", t.findings[0].command);
+	/* Down for no reason BIRD gives: said as it is. */
+	k->far.wrong_address = false;
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(t.cause, "bgp-session-down");
+	release(&t);
+}
+
+/* Every session up, the owner's export filter rejects its own CIDR. */
+static void test_bgp_not_exported(void)
+{
+	struct trace t;
+
+	bgp_fixture(&t);
+	t.ev.bgp.not_exported = true;
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(t.cause, "bgp-not-exported");
+	CHECKF(strstr(t.reason, "its BGP session with node-2 is established, but node-2 does not "
+			       "announce 10.244.2.0/24: its export filter rejects it"), "%s", t.reason);
+	CHECK_EQ_STR(t.findings[0].command, "birdc -s /run/podpath/pp/bgp/node-2.ctl show route "
+		     "noexport Mesh_172_18_0_2; ip -n pp_node_1 route show proto bird");
+	/* Exported and established, still missing: no cause invented. */
+	t.ev.bgp.not_exported = false;
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(t.cause, "bgp-route-missing");
+	CHECKF(strstr(t.reason, "node-1's BIRD has not learned it"), "%s", t.reason);
+	release(&t);
+}
+
+/* The node's own BIRD is not running: said before any session. */
+static void test_bgp_local_down(void)
+{
+	struct trace t;
+
+	bgp_fixture(&t);
+	t.ev.bgp.local_err = -ECONNREFUSED;
+	t.ev.bgp.link[0].near.has_session = false;
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(t.cause, "bgp-local-down");
+	CHECKF(strstr(t.reason, "on node-1: node-1's own BIRD is not running (its control socket "
+			       "refuses connections)"), "%s", t.reason);
+	/* No route at all there (not even a default): no hop left by another
+	 * route, so none is named; where it was last seen is. */
+	t.ev.bgp.hop = -1;
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECKF(strstr(t.reason, "refuses connections); last seen at hop 2, node node-1 eth0 (in)"),
+	       "%s", t.reason);
+	CHECKF(!strstr(t.reason, "sent it"), "%s", t.reason);
+	CHECK_EQ_INT((int)t.findings[0].hop, 1);
+	release(&t);
+}
+
+/* Through the route reflector: node-1's session with it is up, the
+ * reflector's with node-2 is down; then the reflector itself is down. */
+static void test_bgp_route_reflector(void)
+{
+	struct trace_bgp_evidence *b;
+	struct trace t;
+
+	bgp_fixture(&t);
+	b = &t.ev.bgp;
+	b->nlinks = 2;
+	bgp_end(&b->link[0].near, "node-1", "Node_172_18_0_1", true, "Established", "established");
+	bgp_end(&b->link[0].far, "vpc.route-reflector", "Node_172_18_0_2", true, "Established",
+		"established");
+	bgp_end(&b->link[1].near, "vpc.route-reflector", "Node_172_18_0_3", false, "Active",
+		"down (Active, connection refused)");
+	memset(&b->link[1].far, 0, sizeof(b->link[1].far));
+	strcpy(b->link[1].far.speaker, "node-2");
+	b->link[1].far.ctl_err = -ENOENT;
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(t.cause, "bgp-peer-down");
+	CHECKF(strstr(t.reason, "its BGP session with the route reflector is established, but the "
+			       "route reflector's session with node-2 is down (Active, connection "
+			       "refused): node-2's BIRD is not running"), "%s", t.reason);
+	CHECKF(!strncmp(t.findings[0].command, "birdc -s /run/podpath/pp/bgp/vpc.route-reflector.ctl "
+			"show protocols all Node_172_18_0_3;", 80), "%s", t.findings[0].command);
+	bgp_end(&b->link[0].near, "node-1", "Node_172_18_0_1", false, "Active",
+		"down (Active, connection refused)");
+	memset(&b->link[0].far, 0, sizeof(b->link[0].far));
+	strcpy(b->link[0].far.speaker, "vpc.route-reflector");
+	b->link[0].far.rr = true;
+	b->link[0].far.ctl_err = -ENOENT;
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECKF(strstr(t.reason, "its BGP session with the route reflector is down (Active, "
+			       "connection refused): the route reflector's BIRD is not running"),
+	       "%s", t.reason);
+	release(&t);
+}
+
+/* A delivered probe never gets a BGP verdict, whatever was asked. */
+static void test_bgp_silent_when_delivered(void)
+{
+	struct trace t;
+
+	bgp_fixture(&t);
+	t.ev.bgp.local_err = -ENOENT;
+	t.res.outcome = PROBE_OK;
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(t.cause, "delivered");
+	CHECK_EQ_INT((int)t.nfindings, 1);
+	release(&t);
+}
+
 /* Every check in the table has a name and a function, and the last one
  * always finds: a trace never ends without a verdict. */
 static void test_table(void)
@@ -803,6 +1026,12 @@ int main(void)
 	RUN(test_policy_kernel_differs);
 	RUN(test_policy_by_kernel_drop);
 	RUN(test_policy_admitted);
+	RUN(test_bgp_peer_down);
+	RUN(test_bgp_wrong_neighbor);
+	RUN(test_bgp_not_exported);
+	RUN(test_bgp_local_down);
+	RUN(test_bgp_route_reflector);
+	RUN(test_bgp_silent_when_delivered);
 	RUN(test_table);
 	return unit_summary();
 }

@@ -30,7 +30,7 @@ int diag_run(struct trace *t);
 void diag_free(struct trace *t);
 
 /* The checks (one file each). */
-diag_check_fn diag_delivered, diag_policy, diag_nft_rule, diag_ttl_exceeded, diag_refused, diag_kernel_drop, diag_mtu, diag_stale_endpoint, diag_missing_snat, diag_route, diag_ipt_legacy, diag_port, diag_forward, diag_plan,
+diag_check_fn diag_delivered, diag_bgp, diag_policy, diag_nft_rule, diag_ttl_exceeded, diag_refused, diag_kernel_drop, diag_mtu, diag_stale_endpoint, diag_missing_snat, diag_route, diag_ipt_legacy, diag_port, diag_forward, diag_plan,
 	diag_arp_unanswered, diag_neigh_failed, diag_unreachable, diag_tls_failed,
 	diag_no_route, diag_asymmetric, diag_timeout;
 

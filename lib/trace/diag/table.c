@@ -8,6 +8,10 @@
 
 const struct diag_check diag_checks[] = {
 	{ "delivered", diag_delivered, true },
+	/* bgp networking: a node that sent the packet away from the node
+	 * owning its destination never learned the route; what ended the
+	 * packet beyond the VPC router follows from that. */
+	{ "bgp", diag_bgp, false },
 	/* Before nft-rule: a drop in table network-policy is the lab's
 	 * NetworkPolicies speaking (or the kernel differing from them). */
 	{ "network-policy", diag_policy, false },
