@@ -34,7 +34,7 @@ setup_file() {
 teardown_file() {
 	load helpers
 	local l p
-	for l in "$LAB" "$LAB-big" "$LAB-mine" "$LAB-np" "$LAB-ipt"; do
+	for l in "$LAB" "$LAB-big" "$LAB-mine" "$LAB-np" "$LAB-ipt" "$LAB-calico"; do
 		lab_cleanup "$l"
 	done
 	# teardown --all's labs live in a mount namespace gone by now; a
@@ -132,6 +132,7 @@ map_cmd() { # CMD
 	c=${c//\/run\/podpath\/podpath\//\/run\/podpath\/$LAB\/}
 	c=${c//podpath_/${LAB}_}
 	c=${c// ipt_/ ${LAB}-ipt_}
+	c=${c// calico_/ ${LAB}-calico_}
 	c=${c//\/tmp\//$EX\/tmp\/}
 	c=${c//--netns mybox/--netns $MYBOX}
 	c=${c//docs\/examples\//$ROOT\/docs\/examples\/}
@@ -189,6 +190,10 @@ example_before() { # CMD
 			lab="$LAB-ipt"
 			lab_leftovers "$lab" | grep -q "_node_node-1" ||
 				"$PODPATH" --lab "$lab" setup --proxy-mode iptables >/dev/null
+		elif [[ $1 == *" calico_node_"* || $lab == "$LAB-calico" ]]; then
+			lab="$LAB-calico"
+			lab_leftovers "$lab" | grep -q "_node_node-1" ||
+				"$PODPATH" --lab "$lab" setup --network bgp >/dev/null
 		else
 			main_lab_up
 		fi
@@ -233,6 +238,7 @@ normalize() {
 		s/\Q$ENV{LAB}\E/podpath/g;
 		s/\bpid \d+/pid N/g;
 		s/(?<![\d.])\d+(?:\.\d+)? ms\b/T ms/g;
+		s/(?<![\d.])\d+\.\d+ s\b/T s/g;
 		s/(?<![\d.])\d+\.\d{3}(?![\d.])/T/g;
 		s/:(?:3[2-9]\d{3}|[45]\d{4}|60\d{3})\b/:P/g;
 		s/[ \t]+/ /g; s/^ //; s/ $//;'
@@ -345,6 +351,11 @@ example_observe() { # CMD GOT
 		routed)
 			[ "${m[1]}" = 1 ] || ip -n "${lab}_node_node-1" route | grep -q " via 172\.18\." ||
 				{ echo "node-1 has no route to a peer's pods"; bad=1; }
+			;;
+		bgp)
+			[ "${m[1]}" = 1 ] ||
+				ip -n "${lab}_node_node-1" route show proto bird | grep -q " via 172\.18\." ||
+				{ echo "node-1 has no proto bird route to a peer's pods"; bad=1; }
 			;;
 		esac
 	fi
