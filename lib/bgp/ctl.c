@@ -4,7 +4,8 @@
  * A reply is a run of lines: "NNNN-text" (more follows), " text" (a
  * continuation of the previous line's code) and one "NNNN text", the last
  * line (0xxx success, 8xxx runtime error, 9xxx syntax error). Every wait is
- * bounded by poll, so a hung BIRD never hangs podpath. */
+ * bounded (poll, and a connect that is retried, not waited on), so a hung
+ * BIRD never hangs podpath. */
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -212,18 +213,32 @@ int bgp_ctl_open(const char *path, int timeout_ms, struct bgp_ctl **out)
 	if (!c)
 		return -ENOMEM;
 	c->timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (c->fd < 0) {
 		ret = -errno;
 		free(c);
 		return ret;
 	}
-	/* A local stream connect never blocks on a live listener (the
-	 * backlog takes it) and fails at once without one: ENOENT (no file),
-	 * ECONNREFUSED (a file nobody listens on). */
-	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		ret = -errno;
-		goto err;
+	/* A local stream connect fails at once without a listener: ENOENT
+	 * (no file), ECONNREFUSED (a file nobody listens on). A listener that
+	 * stopped accepting (a hung BIRD) fills its backlog, and a blocking
+	 * connect would then wait for ever: non-blocking, it says EAGAIN,
+	 * which is retried until the deadline, then it is a time-out. */
+	{
+		long long deadline = now_ms() + c->timeout_ms;
+
+		while (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+			ret = -errno;
+			if (ret == -EINTR)
+				continue;
+			if (ret != -EAGAIN)
+				goto err;
+			if (now_ms() >= deadline) {
+				ret = -ETIMEDOUT;
+				goto err;
+			}
+			usleep(5000);
+		}
 	}
 	/* The greeting, "0001 BIRD 2.0.12 ready.", is a one-line reply. */
 	ret = ctl_read_reply(c, &greeting);

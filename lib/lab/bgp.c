@@ -120,10 +120,10 @@ int lab_bgp_conf_write(const struct lab *l, size_t s, const struct bgp_fault *f,
 static bool ctl_listening(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool ok;
-
+	/* Non-blocking: a listener whose backlog is full must not stall us. */
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	size_t n = strlen(path);
+	bool ok;
 
 	if (fd < 0)
 		return false;
@@ -182,8 +182,11 @@ int lab_bgp_start(const struct lab *l, size_t s, struct pp_err *e)
 					  "(check its configuration with: bird -p -c %s)", who, conf);
 		usleep(5000);
 	}
+	/* Not left running unanswered: the caller will say it failed. */
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
 	return pp_err_set(e, PP_EXIT_FAIL, -ETIMEDOUT, "%s: BIRD does not answer on %s after "
-			  "5 s (see %s)", who, ctl, log);
+			  "5 s, so it was stopped again (see %s)", who, ctl, log);
 }
 
 int lab_bgp_ctl_open(const struct lab *l, size_t s, struct bgp_ctl **c)
@@ -244,16 +247,21 @@ int lab_bgp_stop(const struct lab *l, size_t s, struct pp_err *e)
 	/* Wait until it is gone (its sessions are closed by then); a BIRD that
 	 * will not go down is killed. */
 	for (int i = 0; pid && i < 1000; i++) {
-		if (kill(pid, 0) < 0 && errno == ESRCH)
-			return 0;
 		/* Our own child (started by this process) must be reaped. */
 		if (waitpid(pid, NULL, WNOHANG) == pid)
 			return 0;
+		/* Gone, or a zombie nobody reaped yet (it has no namespace any
+		 * more, so lab_bgp_pid no longer names it): stopped either way. */
+		if ((kill(pid, 0) < 0 && errno == ESRCH) || lab_bgp_pid(l, s) != pid)
+			return 0;
 		usleep(5000);
 	}
-	if (pid && lab_proc_kill(pid, lab_bgp_netns(l, s)) < 0)
-		return pp_err_set(e, PP_EXIT_FAIL, -ETIMEDOUT, "%s: BIRD (pid %d) does not stop",
-				  who, (int)pid);
+	if (pid) {
+		ret = lab_proc_kill(pid, lab_bgp_netns(l, s));
+		if (ret < 0 && ret != -ESRCH)
+			return pp_err_set(e, PP_EXIT_FAIL, -ETIMEDOUT, "%s: BIRD (pid %d) does not "
+					  "stop", who, (int)pid);
+	}
 	return 0;
 }
 
@@ -381,11 +389,17 @@ int lab_bgp_origin(const struct lab *l, size_t node, uint32_t dst, struct lab_bg
 	bgp_ctl_close(c);
 	if (ret < 0)
 		goto out;
+	best = nr;
 	for (size_t i = 0; i < nr; i++)
 		if (rv[i].best) {
 			best = i;
 			break;
 		}
+	/* No route BIRD marks best is none the kernel got from it. */
+	if (best == nr) {
+		ret = -ENOENT;
+		goto out;
+	}
 	o->route = rv[best];
 	o->announced_by = node_by_addr(&l->topo, o->route.bgp_next_hop ? o->route.bgp_next_hop
 								     : o->route.gateway);
@@ -509,7 +523,12 @@ static void bgp_wake(const struct lab *l)
 		struct bgp_reply r;
 		struct bgp_ctl *c;
 
-		if (lab_bgp_ctl_open(l, lab_bgp_speaker(l, i), &c) < 0)
+		char ctl[300];
+
+		/* A short wait: this only hurries BIRD, and a hung one must not
+		 * stretch setup's bounded wait. */
+		if (lab_bgp_file(l, lab_bgp_speaker(l, i), "ctl", ctl, sizeof(ctl)) < 0 ||
+		    bgp_ctl_open(ctl, 200, &c) < 0)
 			continue;
 		if (bgp_ctl_cmd(c, "show status", &r) == 0)
 			bgp_reply_free(&r);
@@ -519,6 +538,12 @@ static void bgp_wake(const struct lab *l)
 
 int lab_bgp_converge(const struct lab *l, long since_ms, int timeout_ms, long *elapsed_ms,
 		     struct pp_err *e)
+{
+	return lab_bgp_converge_until(l, since_ms, timeout_ms, elapsed_ms, NULL, e);
+}
+
+int lab_bgp_converge_until(const struct lab *l, long since_ms, int timeout_ms, long *elapsed_ms,
+			   volatile sig_atomic_t *interrupted, struct pp_err *e)
 {
 	const struct topo *t = &l->topo;
 	long start = lab_bgp_clock_ms(), woken = 0;
@@ -548,6 +573,9 @@ int lab_bgp_converge(const struct lab *l, long since_ms, int timeout_ms, long *e
 		*elapsed_ms = lab_bgp_clock_ms() - since_ms;
 		if (done)
 			break;
+		if (interrupted && *interrupted)
+			return pp_err_set(e, PP_EXIT_FAIL, -EINTR, "lab \"%s\": interrupted while "
+					  "waiting for BGP to converge", l->name);
 		if (lab_bgp_clock_ms() - start > timeout_ms) {
 			char why[512], cidr[CIDR_STRLEN];
 

@@ -92,6 +92,10 @@ int lab_bgp_origin(const struct lab *l, size_t node, uint32_t dst, struct lab_bg
  * until then. On time-out, e names a missing route and its session's state. */
 int lab_bgp_converge(const struct lab *l, long since_ms, int timeout_ms, long *elapsed_ms,
 		     struct pp_err *e);
+/* The same, stopping with -EINTR (e set) once *interrupted is set (a
+ * signal: setup rolls back). */
+int lab_bgp_converge_until(const struct lab *l, long since_ms, int timeout_ms, long *elapsed_ms,
+			   volatile sig_atomic_t *interrupted, struct pp_err *e);
 /* A monotonic clock in milliseconds, for since_ms. */
 long lab_bgp_clock_ms(void);
 /* One look: how many of the expected routes are in place (of *want). */

@@ -547,8 +547,8 @@ static int build_all(struct build *b, const struct lab_setup_opts *o)
 	if (ret == 0 && lab_bgp_mode(b->l) && (ret = build_interrupted(b)) == 0) {
 		long wait_from = lab_bgp_clock_ms();
 
-		ret = lab_bgp_converge(b->l, b->l->bgp_started_ms, LAB_BGP_CONVERGE_MS,
-				       &b->l->bgp_converge_ms, b->e);
+		ret = lab_bgp_converge_until(b->l, b->l->bgp_started_ms, LAB_BGP_CONVERGE_MS,
+					     &b->l->bgp_converge_ms, b->interrupted, b->e);
 		b->l->bgp_wait_ms = lab_bgp_clock_ms() - wait_from;
 	}
 	if (ret == 0 && (ret = build_interrupted(b)) == 0)
