@@ -72,7 +72,7 @@ speaker_netns() { # LAB SPEAKER
 }
 
 has_bird_route() { ip -n "${1}_node_$2" route show proto bird | grep -q "^$3 "; }	# LAB NODE PREFIX
-no_bird_route() { ! has_bird_route "$@"; }
+no_bird_route() { if has_bird_route "$@"; then return 1; fi; return 0; }
 
 # Put every BIRD of lab $1 back as setup left it: its configuration file,
 # reloaded; a BIRD that is not running is started the way podpath starts
