@@ -580,25 +580,18 @@ struct vpc_pod_routes {
 	uint32_t first_gw;
 };
 
-static int vpc_pod_routes_cb(void *arg)
+static int vpc_pod_routes_read(const char *netns, struct vpc_pod_routes *q)
 {
-	struct vpc_pod_routes *q = arg;
 	struct nl_route_obs *v = NULL;
-	struct nl *nl = nl_open();
 	size_t n = 0;
 	int ret;
 
-	if (!nl)
-		return -ENOMEM;
-	ret = nl_routes_dump(nl, &v, &n);
-	nl_close(nl);
+	ret = lab_bgp_main_routes(netns, &v, &n);
 	if (ret < 0)
 		return ret;
 	for (size_t i = 0; i < n; i++) {
 		struct cidr c = { v[i].dst, v[i].plen };
 
-		if (v[i].table != RT_TABLE_MAIN)
-			continue;
 		q->total++;
 		if (c.len >= q->cluster.len && cidr_contains(&q->cluster, c.addr)) {
 			if (!q->n++) {
@@ -777,7 +770,7 @@ static void bgp_lines(struct explain_doc *d, const struct lab *l, const struct t
 				bgp_learned_line(d, l, sv, &sv->learned[k]);
 		bgp_missing_lines(d, l, sv);
 	}
-	if (netns_run(l->plan.vpc_netns, vpc_pod_routes_cb, &vq) < 0)
+	if (vpc_pod_routes_read(l->plan.vpc_netns, &vq) < 0)
 		line(d, "the VPC router's routes could not be read");
 	else if (!vq.n)
 		line(d, "the VPC router (%s) holds no pod routes: none of its %zu routes is in the "

@@ -425,19 +425,52 @@ struct node_routes {
 	size_t missing;		/* the first peer whose route is missing, or nnodes */
 };
 
-static int node_routes_cb(void *arg)
+struct main_routes {
+	struct nl_route_obs *v;
+	size_t n;
+};
+
+static int main_routes_cb(void *arg)
 {
-	struct node_routes *q = arg;
-	const struct topo *t = &q->l->topo;
-	struct nl_route_obs *v = NULL;
+	struct main_routes *q = arg;
 	struct nl *nl = nl_open();
-	size_t n = 0;
+	size_t k = 0;
 	int ret;
 
 	if (!nl)
 		return -ENOMEM;
-	ret = nl_routes_dump(nl, &v, &n);
+	ret = nl_routes_dump(nl, &q->v, &q->n);
 	nl_close(nl);
+	for (size_t i = 0; ret == 0 && i < q->n; i++)
+		if (q->v[i].table == RT_TABLE_MAIN)
+			q->v[k++] = q->v[i];
+	q->n = k;
+	return ret;
+}
+
+int lab_bgp_main_routes(const char *netns, struct nl_route_obs **v, size_t *n)
+{
+	struct main_routes q = { 0 };
+	int ret = netns_run(netns, main_routes_cb, &q);
+
+	if (ret < 0) {
+		free(q.v);
+		q.v = NULL;
+		q.n = 0;
+	}
+	*v = q.v;
+	*n = q.n;
+	return ret;
+}
+
+static int node_routes_scan(struct node_routes *q)
+{
+	const struct topo *t = &q->l->topo;
+	struct nl_route_obs *v = NULL;
+	size_t n = 0;
+	int ret;
+
+	ret = lab_bgp_main_routes(q->l->plan.nodes[q->node].netns, &v, &n);
 	if (ret < 0)
 		return ret;
 	q->have = 0;
@@ -449,7 +482,7 @@ static int node_routes_cb(void *arg)
 		if (k == q->node)
 			continue;
 		for (size_t i = 0; i < n && !found; i++)
-			found = v[i].proto == BGP_RTPROT_BIRD && v[i].table == RT_TABLE_MAIN &&
+			found = v[i].proto == BGP_RTPROT_BIRD &&
 				v[i].dst == p->pod_cidr.addr && v[i].plen == p->pod_cidr.len &&
 				v[i].gw == p->ip;
 		if (found)
@@ -469,7 +502,7 @@ int lab_bgp_routes_present(const struct lab *l, size_t *have, size_t *want)
 	*want = nn > 1 ? nn * (nn - 1) : 0;
 	for (size_t i = 0; i < nn; i++) {
 		struct node_routes q = { .l = l, .node = i };
-		int ret = netns_run(l->plan.nodes[i].netns, node_routes_cb, &q);
+		int ret = node_routes_scan(&q);
 
 		if (ret < 0)
 			return ret;
@@ -558,7 +591,7 @@ int lab_bgp_converge_until(const struct lab *l, long since_ms, int timeout_ms, l
 		done = true;
 		for (size_t i = 0; i < t->nnodes; i++) {
 			struct node_routes q = { .l = l, .node = i };
-			int ret = netns_run(l->plan.nodes[i].netns, node_routes_cb, &q);
+			int ret = node_routes_scan(&q);
 
 			if (ret < 0)
 				return pp_err_set(e, PP_EXIT_FAIL, ret, "node \"%s\": cannot read its "

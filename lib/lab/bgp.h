@@ -98,6 +98,11 @@ int lab_bgp_converge_until(const struct lab *l, long since_ms, int timeout_ms, l
 			   volatile sig_atomic_t *interrupted, struct pp_err *e);
 /* A monotonic clock in milliseconds, for since_ms. */
 long lab_bgp_clock_ms(void);
+/* The main table's IPv4 routes of namespace netns (what BIRD's kernel
+ * protocol writes to; callers filter proto BGP_RTPROT_BIRD): *v malloc'ed.
+ * 0 or -errno. */
+struct nl_route_obs;
+int lab_bgp_main_routes(const char *netns, struct nl_route_obs **v, size_t *n);
 /* One look: how many of the expected routes are in place (of *want). */
 int lab_bgp_routes_present(const struct lab *l, size_t *have, size_t *want);
 

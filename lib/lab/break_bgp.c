@@ -27,23 +27,17 @@ struct bird_route_query {
 	bool found;
 };
 
-/* Does the calling thread's namespace route dst as proto bird? */
-static int bird_route_cb(void *arg)
+/* Does namespace netns route q->dst as proto bird? */
+static int bird_route_find(const char *netns, struct bird_route_query *q)
 {
-	struct bird_route_query *q = arg;
 	struct nl_route_obs *v = NULL;
-	struct nl *nl = nl_open();
 	size_t n = 0;
-	int ret;
+	int ret = lab_bgp_main_routes(netns, &v, &n);
 
-	if (!nl)
-		return -ENOMEM;
-	ret = nl_routes_dump(nl, &v, &n);
-	nl_close(nl);
 	q->found = false;
 	for (size_t i = 0; ret == 0 && i < n; i++)
-		q->found |= v[i].proto == BGP_RTPROT_BIRD && v[i].table == RT_TABLE_MAIN &&
-			    v[i].dst == q->dst.addr && v[i].plen == q->dst.len;
+		q->found |= v[i].proto == BGP_RTPROT_BIRD && v[i].dst == q->dst.addr &&
+			    v[i].plen == q->dst.len;
 	free(v);
 	return ret;
 }
@@ -58,7 +52,7 @@ int brk_bgp_routes_gone(struct brk_ctx *c, const struct brk_bgp_gone *g, size_t 
 
 		for (size_t i = 0; i < n; i++) {
 			struct bird_route_query q = { .dst = g[i].dst };
-			int ret = netns_run(c->l->plan.nodes[g[i].node].netns, bird_route_cb, &q);
+			int ret = bird_route_find(c->l->plan.nodes[g[i].node].netns, &q);
 
 			if (ret < 0)
 				return pp_err_set(c->e, PP_EXIT_FAIL, ret, "node %s: cannot read its "
