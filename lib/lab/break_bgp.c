@@ -191,9 +191,12 @@ int brk_bgp_revert(struct lab *l, struct brk_change *ch, struct pp_err *e)
 		return pp_err_set(e, PP_EXIT_FAIL, -EINVAL, "%s: no BGP speaker %lld in lab \"%s\"",
 				  ch->shown.where, ch->num, l->name);
 	if (ch->kind == BRK_BGP_CONF) {
+		/* A BIRD that died since the fault is started on the clean
+		 * file; a running one reloads it. */
 		ret = lab_bgp_conf_write(l, node, NULL, e);
 		if (ret == 0)
-			ret = lab_bgp_reload(l, node, e);
+			ret = lab_bgp_pid(l, node) ? lab_bgp_reload(l, node, e)
+						   : lab_bgp_start(l, node, e);
 	} else if (!lab_bgp_pid(l, node)) {
 		ret = lab_bgp_start(l, node, e);
 	}

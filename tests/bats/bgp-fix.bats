@@ -136,3 +136,38 @@ announces_of() { # LAB NODE: status's JSON announces of NODE, one a line
 	[[ "$output" != *"announced (its pod CIDR)"* ]]
 	lab_cleanup "$ONE"
 }
+
+@test "undo of bgp-announcement-filtered after BIRD was killed: BIRD started on the clean file" {
+	local pid
+	run "$PODPATH" --lab "$LAB" break bgp-announcement-filtered
+	[ "$status" -eq 0 ]
+	pid=$(bird_pid_in "$n2")
+	[ -n "$pid" ]
+	kill -9 "$pid"
+	wait_for no_bird_in "$n2"
+	run "$PODPATH" --lab "$LAB" break --undo
+	[ "$status" -eq 0 ]
+	[ -n "$(bird_pid_in "$n2")" ]
+	run grep -c "bgp-announcement-filtered" "/run/podpath/$LAB/bgp/node-2.conf"
+	[ "$output" = 0 ]
+	# Undone means converged: both routes back, node-2's CIDR exported again.
+	has_bird_route "$n1" 10.244.2.0/24
+	has_bird_route "$n2" 10.244.1.0/24
+	exports "$LAB" node-2 Mesh_172_18_0_2 10.244.2.0/24
+}
+
+@test "undo of bgp-wrong-peer after BIRD was killed: BIRD started on the clean file" {
+	local pid
+	run "$PODPATH" --lab "$LAB" break bgp-wrong-peer
+	[ "$status" -eq 0 ]
+	pid=$(bird_pid_in "$n1")
+	[ -n "$pid" ]
+	kill -9 "$pid"
+	wait_for no_bird_in "$n1"
+	run "$PODPATH" --lab "$LAB" break --undo
+	[ "$status" -eq 0 ]
+	[ -n "$(bird_pid_in "$n1")" ]
+	grep -q "neighbor 172.18.0.3 as" "/run/podpath/$LAB/bgp/node-1.conf"
+	has_bird_route "$n1" 10.244.2.0/24
+	has_bird_route "$n2" 10.244.1.0/24
+}
