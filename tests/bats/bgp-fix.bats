@@ -171,3 +171,21 @@ announces_of() { # LAB NODE: status's JSON announces of NODE, one a line
 	has_bird_route "$n1" 10.244.2.0/24
 	has_bird_route "$n2" 10.244.1.0/24
 }
+
+@test "a configuration fault whose reload fails puts the clean file back and says so" {
+	local pid
+	"$PODPATH" --lab "$DEAD" setup --network bgp >/dev/null
+	pid=$(bird_pid_in "${DEAD}_node_node-2")
+	[ -n "$pid" ]
+	kill -9 "$pid"
+	wait_for no_bird_in "${DEAD}_node_node-2"
+	run "$PODPATH" --lab "$DEAD" break bgp-announcement-filtered
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"the clean configuration could not be put back and reloaded either ("* ]]
+	run grep -c "bgp-announcement-filtered" "/run/podpath/$DEAD/bgp/node-2.conf"
+	[ "$output" = 0 ]
+	# Nothing recorded: there is no fault to reveal.
+	run "$PODPATH" --lab "$DEAD" break --reveal
+	[[ "$output" != *"export filter"* ]]
+	lab_cleanup "$DEAD"
+}
