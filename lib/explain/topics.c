@@ -604,25 +604,21 @@ static int vpc_pod_routes_read(const char *netns, struct vpc_pod_routes *q)
 	return 0;
 }
 
-/* A node's announcement as BIRD holds it. */
+/* A node's announcement: what BIRD exports on its established sessions. */
 static void bgp_announce_line(struct explain_doc *d, const struct lab *l,
 			      const struct lab_bgp_speaker_view *sv)
 {
 	const char *who = lab_bgp_speaker_label(l, sv->s);
-	unsigned exported = 0;
 	char cb[CIDR_STRLEN];
 
-	for (size_t k = 0; k < sv->npeers; k++)
-		exported += sv->peers[k].established ? sv->peers[k].bird.exported : 0;
 	cidr_fmt(&l->topo.nodes[sv->s].pod_cidr, cb);
-	if (!sv->announces)
-		line(d, "%s's BIRD holds no route pod_cidr for %s: it announces nothing", who, cb);
-	else if (!exported)
-		line(d, "%s holds %s (static protocol pod_cidr), but no established session exports "
-		     "a route: nothing is announced", who, cb);
-	else
+	if (sv->routes_err)
+		line(d, "%s's BIRD routes cannot be read: whether it announces %s is unknown", who, cb);
+	else if (sv->announce == LAB_BGP_ANN_YES)
 		line(d, "%s announces %s: the static protocol pod_cidr, let out by the export filter "
 		     "podpath_export_to_bgp_peers", who, cb);
+	else
+		line(d, "%s's pod CIDR %s: %s", who, cb, lab_bgp_announce_words(sv->announce));
 }
 
 static void bgp_session_line(struct explain_doc *d, const struct lab *l, size_t s,
@@ -756,7 +752,8 @@ static void bgp_lines(struct explain_doc *d, const struct lab *l, const struct t
 		for (size_t k = 0; k < sv->npeers; k++)
 			if (focus_session(&f, sv->s, &sv->peers[k]))
 				bgp_session_line(d, l, sv->s, &sv->peers[k]);
-		if (sv->s != BGP_SPEAKER_RR && (f.all || sv->s == f.node || !sv->announces))
+		if (sv->s != BGP_SPEAKER_RR && (f.all || sv->s == f.node ||
+						 sv->announce != LAB_BGP_ANN_YES))
 			bgp_announce_line(d, l, sv);
 	}
 	/* Who learned what, node by node; a peer's pod CIDR not learned is said too. */

@@ -1,6 +1,7 @@
 /* lab/bgp_view — a bgp-mode lab's sessions and routes at one moment; see
  * bgp_view.h. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,23 +52,91 @@ static int kernel_routes_cb(void *arg)
 	return 0;
 }
 
+/* Does BIRD's answer to `show route ARGS` hold prefix p? 1, 0, or -errno. */
+static int routes_hold(struct bgp_ctl *c, const char *args, const struct cidr *p)
+{
+	struct bgp_route *rv = NULL;
+	size_t nr = 0;
+	int ret = bgp_routes(c, args, &rv, &nr);
+
+	for (size_t i = 0; ret == 0 && i < nr; i++)
+		if (rv[i].prefix.addr == p->addr && rv[i].prefix.len == p->len)
+			ret = 1;
+	free(rv);
+	return ret;
+}
+
+/* Is node sv's pod CIDR announced: does BIRD export it on an established
+ * session (`show route export PROTO`)? If not, why: no such session, or
+ * the export filter rejects it (`show route noexport PROTO`). */
+static enum lab_bgp_announce announce_read(const struct lab *l,
+					   const struct lab_bgp_speaker_view *sv, struct bgp_ctl *c)
+{
+	const struct cidr *p = &l->topo.nodes[sv->s].pod_cidr;
+	bool established = false, filtered = false;
+	char args[80];
+	int ret;
+
+	for (size_t k = 0; k < sv->npeers; k++) {
+		if (!sv->peers[k].established)
+			continue;
+		established = true;
+		snprintf(args, sizeof(args), "export %s", sv->peers[k].bird.proto);
+		ret = routes_hold(c, args, p);
+		if (ret < 0)
+			return LAB_BGP_ANN_UNKNOWN;
+		if (ret)
+			return LAB_BGP_ANN_YES;
+		snprintf(args, sizeof(args), "noexport %s", sv->peers[k].bird.proto);
+		ret = routes_hold(c, args, p);
+		if (ret < 0)
+			return LAB_BGP_ANN_UNKNOWN;
+		filtered |= ret;
+	}
+	if (!established)
+		return LAB_BGP_ANN_NO_SESSION;
+	return filtered ? LAB_BGP_ANN_FILTERED : LAB_BGP_ANN_NOT_EXPORTED;
+}
+
+const char *lab_bgp_announce_words(enum lab_bgp_announce a)
+{
+	switch (a) {
+	case LAB_BGP_ANN_YES:
+		return "announced (its pod CIDR)";
+	case LAB_BGP_ANN_NO_ROUTE:
+		return "not announced: BIRD's table holds no pod_cidr route";
+	case LAB_BGP_ANN_NO_SESSION:
+		return "not announced: no session to announce it on";
+	case LAB_BGP_ANN_FILTERED:
+		return "not announced: its export filter rejects it";
+	case LAB_BGP_ANN_NOT_EXPORTED:
+		return "not announced: no established session exports it";
+	case LAB_BGP_ANN_UNKNOWN:
+		break;
+	}
+	return "unknown: BIRD could not be asked what it exports";
+}
+
 /* BIRD's best BGP routes, each with the session it came over and whether
  * the kernel holds it. */
 static int routes_read(const struct lab *l, struct lab_bgp_speaker_view *sv)
 {
 	struct bgp_route *rv = NULL;
 	struct bgp_ctl *c = NULL;
+	bool has_pod_cidr = false;
 	size_t nr = 0;
 	int ret;
 
 	ret = lab_bgp_ctl_open(l, sv->s, &c);
 	if (ret == 0)
 		ret = bgp_routes(c, "", &rv, &nr);
-	bgp_ctl_close(c);
-	if (ret < 0)
+	if (ret < 0) {
+		bgp_ctl_close(c);
 		return ret;
+	}
 	sv->learned = calloc(nr ? nr : 1, sizeof(*sv->learned));
 	if (!sv->learned) {
+		bgp_ctl_close(c);
 		free(rv);
 		return -ENOMEM;
 	}
@@ -75,7 +144,7 @@ static int routes_read(const struct lab *l, struct lab_bgp_speaker_view *sv)
 		struct lab_bgp_learned *x = &sv->learned[sv->nlearned];
 
 		if (!strcmp(rv[i].proto, "pod_cidr"))
-			sv->announces = true;
+			has_pod_cidr = true;
 		if (!rv[i].bgp || !rv[i].best)
 			continue;
 		x->route = rv[i];
@@ -93,6 +162,9 @@ static int routes_read(const struct lab *l, struct lab_bgp_speaker_view *sv)
 		sv->nlearned++;
 	}
 	free(rv);
+	if (sv->s != BGP_SPEAKER_RR)
+		sv->announce = has_pod_cidr ? announce_read(l, sv, c) : LAB_BGP_ANN_NO_ROUTE;
+	bgp_ctl_close(c);
 	return 0;
 }
 

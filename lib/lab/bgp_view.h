@@ -22,6 +22,17 @@ struct lab_bgp_learned {
 	bool in_kernel;		/* the node's kernel has it as proto bird via the same gateway */
 };
 
+/* Whether a node announces its pod CIDR: only what BIRD exports on an
+ * established session counts, not the route in its table. */
+enum lab_bgp_announce {
+	LAB_BGP_ANN_UNKNOWN = 0,	/* BIRD could not be asked what it exports */
+	LAB_BGP_ANN_YES,		/* exported on at least one established session */
+	LAB_BGP_ANN_NO_ROUTE,		/* BIRD's table holds no pod_cidr route */
+	LAB_BGP_ANN_NO_SESSION,		/* no established session to announce it on */
+	LAB_BGP_ANN_FILTERED,		/* the export filter rejects it */
+	LAB_BGP_ANN_NOT_EXPORTED,	/* established, not rejected, yet not exported */
+};
+
 struct lab_bgp_speaker_view {
 	size_t s;		/* node index, or BGP_SPEAKER_RR */
 	pid_t pid;		/* BIRD's pid if it runs in the speaker's namespace, else 0 */
@@ -33,7 +44,7 @@ struct lab_bgp_speaker_view {
 	int routes_err;		/* BIRD's route table could not be read (0: it was) */
 	struct lab_bgp_learned *learned;	/* best BGP routes in BIRD's table */
 	size_t nlearned;
-	bool announces;		/* BIRD's table holds the static pod_cidr route (nodes) */
+	enum lab_bgp_announce announce;	/* whether the node's pod CIDR goes out (nodes) */
 	int kernel_err;		/* the kernel's routes could not be read (0: they were) */
 	struct nl_route_obs *kernel;	/* the node's main-table routes proto bird */
 	size_t nkernel;
@@ -53,6 +64,9 @@ const struct lab_bgp_speaker_view *lab_bgp_view_find(const struct lab_bgp_view *
 /* "running", or why not: "not running, no control socket", "not running,
  * its control socket refuses connections", "cannot be asked (...)". */
 const char *lab_bgp_view_health(const struct lab_bgp_speaker_view *sv, char *buf, size_t len);
+/* "announced (its pod CIDR)", or what is true instead: "not announced: its
+ * export filter rejects it", "not announced: no session to announce it on"... */
+const char *lab_bgp_announce_words(enum lab_bgp_announce a);
 /* The JSON name of a speaker: the node's name, or LAB_BGP_RR_NAME. */
 const char *lab_bgp_speaker_name(const struct lab *l, size_t s);
 /* How the lab peers: "iBGP full mesh of 2 nodes (a mesh up to 16 nodes)",

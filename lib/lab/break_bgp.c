@@ -5,6 +5,7 @@
  * sees it; undone by starting BIRD again or writing its configuration
  * clean, then waiting for BGP to converge; see break_int.h. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,8 +139,21 @@ int brk_bgp_conf_fault(struct brk_ctx *c, size_t node, const struct bgp_fault *f
 	if (ret == 0)
 		ret = lab_bgp_reload(l, node, c->e);
 	if (ret < 0) {
-		/* Nothing recorded yet: put the clean file back ourselves. */
-		lab_bgp_conf_write(l, node, NULL, &re);
+		/* Nothing recorded yet: put the clean file back ourselves, and
+		 * reload it: a `configure` that timed out may have left BIRD
+		 * running the faulty file, a fault live but unrecorded. */
+		bool clean = lab_bgp_conf_write(l, node, NULL, &re) == 0 &&
+			     lab_bgp_reload(l, node, &re) == 0;
+		size_t len = strlen(c->e->msg);
+
+		if (clean)
+			snprintf(c->e->msg + len, sizeof(c->e->msg) - len, "; the clean "
+				 "configuration was written back and reloaded");
+		else
+			snprintf(c->e->msg + len, sizeof(c->e->msg) - len, "; the clean "
+				 "configuration could not be put back and reloaded either (%s): "
+				 "if BIRD took the fault, it still runs it (podpath check shows it)",
+				 re.msg);
 		return ret;
 	}
 	ch = brk_record(c, BRK_BGP_CONF, &w);
@@ -185,9 +199,12 @@ int brk_bgp_revert(struct lab *l, struct brk_change *ch, struct pp_err *e)
 		return pp_err_set(e, PP_EXIT_FAIL, -EINVAL, "%s: no BGP speaker %lld in lab \"%s\"",
 				  ch->shown.where, ch->num, l->name);
 	if (ch->kind == BRK_BGP_CONF) {
+		/* A BIRD that died since the fault is started on the clean
+		 * file; a running one reloads it. */
 		ret = lab_bgp_conf_write(l, node, NULL, e);
 		if (ret == 0)
-			ret = lab_bgp_reload(l, node, e);
+			ret = lab_bgp_pid(l, node) ? lab_bgp_reload(l, node, e)
+						   : lab_bgp_start(l, node, e);
 	} else if (!lab_bgp_pid(l, node)) {
 		ret = lab_bgp_start(l, node, e);
 	}

@@ -81,6 +81,7 @@ enum lab_check_kind {
 	LAB_CK_BGP_SESSION_MISSING,	/* BIRD has no such protocol */
 	LAB_CK_BGP_SESSION_DOWN,	/* the session is not Established */
 	LAB_CK_BGP_EXPORT_FILTERED,	/* the export filter rejects the speaker's own pod CIDR */
+	LAB_CK_BGP_EXPORT_UNKNOWN,	/* BIRD could not be asked what its export filter rejects */
 	LAB_CK_NKINDS
 };
 

@@ -1011,10 +1011,13 @@ static int ck_bgp(struct cmp *c)
 		for (size_t k = 0; k < o->nbgp_peers && !p; k++)
 			if (!strcmp(o->bgp_peers[k].bird.proto, s->proto))
 				p = &o->bgp_peers[k];
-		if (p && p->established && !(o->bgp_filtered && o->bgp_filtered[i]))
+		int ferr = o->bgp_filter_err ? o->bgp_filter_err[i] : 0;
+
+		if (p && p->established && !ferr && !(o->bgp_filtered && o->bgp_filtered[i]))
 			continue;
 		f = bgp_fadd(c, !p ? LAB_CK_BGP_SESSION_MISSING : !p->established ?
-			     LAB_CK_BGP_SESSION_DOWN : LAB_CK_BGP_EXPORT_FILTERED, s);
+			     LAB_CK_BGP_SESSION_DOWN : ferr ? LAB_CK_BGP_EXPORT_UNKNOWN
+			     : LAB_CK_BGP_EXPORT_FILTERED, s);
 		if (!f)
 			return -ENOMEM;
 		if (!p) {
@@ -1023,6 +1026,12 @@ static int ck_bgp(struct cmp *c)
 		} else if (!p->established) {
 			snprintf(f->expected, sizeof(f->expected), "established");
 			lab_bgp_session_words(x->lab, p, f->actual, sizeof(f->actual));
+		} else if (ferr) {
+			/* Not a clean result: BIRD did not say what it rejects. */
+			cidr_fmt(&x->announce, cidr);
+			snprintf(f->expected, sizeof(f->expected), "announces %s", cidr);
+			snprintf(f->actual, sizeof(f->actual), "BIRD could not be asked what its "
+				 "export filter rejects (%s)", strerror(-ferr));
 		} else {
 			cidr_fmt(&x->announce, cidr);
 			snprintf(f->expected, sizeof(f->expected), "announces %s", cidr);
@@ -1090,5 +1099,6 @@ void lab_observed_free(struct lab_observed *o)
 	free(o->procs);
 	free(o->bgp_peers);
 	free(o->bgp_filtered);
+	free(o->bgp_filter_err);
 	memset(o, 0, sizeof(*o));
 }

@@ -45,6 +45,7 @@ struct lab_observed {
 	struct lab_bgp_peer *bgp_peers;
 	size_t nbgp_peers;
 	bool *bgp_filtered;
+	int *bgp_filter_err;			/* per session: 0, or why the filter was not asked */
 };
 
 /* Every difference of o from x (nft_want: the ruleset x should hold) into

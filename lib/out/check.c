@@ -40,6 +40,10 @@ void out_check_sentence(char *buf, size_t len, const struct lab_finding *f)
 		snprintf(buf, len, "%s does not announce %s: %s", f->object,
 			 f->expected + strlen("announces "), f->actual);
 		return;
+	case LAB_CK_BGP_EXPORT_UNKNOWN:
+		snprintf(buf, len, "%s: whether it announces %s is unknown: %s", f->object,
+			 f->expected + strlen("announces "), f->actual);
+		return;
 	default:
 		break;
 	}

@@ -225,10 +225,10 @@ static void bgp_text(FILE *f, const struct out_status *s)
 				strerror(-sv->routes_err));
 			continue;
 		}
-		if (sv->s != BGP_SPEAKER_RR && sv->announces)
+		if (sv->s != BGP_SPEAKER_RR)
 			fprintf(f, "%-*s  %-18s  %-15s  %-*s  %-*s  %s\n", (int)wsp, name,
 				cidr_fmt(&l->topo.nodes[sv->s].pod_cidr, c), "-", (int)wpeer,
-				"itself", (int)wproto, "pod_cidr", "announced (its pod CIDR)");
+				"itself", (int)wproto, "pod_cidr", lab_bgp_announce_words(sv->announce));
 		for (size_t k = 0; k < sv->nlearned; k++) {
 			const struct lab_bgp_learned *x = &sv->learned[k];
 			const char *kern = sv->s == BGP_SPEAKER_RR ? "- (the reflector has no kernel protocol)"
@@ -307,9 +307,13 @@ static json_t *bgp_speaker_json(const struct lab *l, const struct lab_bgp_speake
 	if (o && sv->s != BGP_SPEAKER_RR) {
 		json_t *ann = json_array();
 
-		if (sv->err == 0 && sv->announces)
+		if (sv->err == 0 && sv->announce == LAB_BGP_ANN_YES)
 			json_array_append_new(ann, json_string(cidr_fmt(&l->topo.nodes[sv->s].pod_cidr, c)));
 		json_object_set_new(o, "announces", ann);
+		/* Why not, in words, when BIRD answered and it is not. */
+		if (sv->err == 0 && !sv->routes_err && sv->announce != LAB_BGP_ANN_YES)
+			json_object_set_new(o, "notAnnounced",
+					    json_string(lab_bgp_announce_words(sv->announce)));
 	}
 	return o;
 }

@@ -104,8 +104,9 @@ status_routes() { # LAB NODE
 		[ -n "$(kernel_routes "$LAB" "$n")" ]
 		[ "$(status_routes "$LAB" "$n")" = "$(kernel_routes "$LAB" "$n")" ]
 	done
-	# What each node announces is its pod CIDR, as birdc's table has it.
-	run birdc -s "$(sock "$LAB" node-1)" show route protocol pod_cidr
+	# What each node announces is its pod CIDR, as BIRD exports it to its peer.
+	run birdc -s "$(sock "$LAB" node-1)" show route export Mesh_172_18_0_3
+	[ "$status" -eq 0 ]
 	[[ "$output" == *"10.244.1.0/24"* ]]
 	[ "$(jq -r '.bgp.speakers[] | select(.name == "node-1") | .announces[]' \
 		"$BATS_TEST_TMPDIR/st.json")" = "10.244.1.0/24" ]

@@ -16,6 +16,7 @@
 #include "lab/compare.h"
 #include "nft/nft.h"
 #include "nft/ruleset.h"
+#include "out/check.h"
 #include "proxy/proxy.h"
 #include "unit.h"
 
@@ -373,6 +374,23 @@ static void test_bgp_faults(void)
 	if (n.d.n == 1)
 		CHECK_EQ_STR(n.d.v[0].actual, "its export filter rejects 10.244.1.0/24");
 	n.o.bgp_filtered[0] = false;
+	/* BIRD not asked what its filter rejects: a finding, never clean */
+	n.o.bgp_filter_err = calloc(n.o.nbgp_peers + 1, sizeof(*n.o.bgp_filter_err));
+	if (!CHECK(n.o.bgp_filter_err))
+		goto out;
+	n.o.bgp_filter_err[0] = -ECONNRESET;
+	compare(&n);
+	one(&n, LAB_CK_BGP_EXPORT_UNKNOWN, "BGP session Mesh_172_18_0_3 with node-2",
+	    "birdc -s /run/podpath/t/bgp/node-1.ctl show route noexport Mesh_172_18_0_3");
+	if (n.d.n == 1) {
+		char words[512];
+
+		CHECK_EQ_STR(lab_check_kind_name(n.d.v[0].kind), "bgp-export-unknown");
+		out_check_sentence(words, sizeof(words), &n.d.v[0]);
+		CHECK(strstr(words, "whether it announces 10.244.1.0/24 is unknown: BIRD could not "
+			     "be asked what its export filter rejects (Connection reset by peer)"));
+	}
+	n.o.bgp_filter_err[0] = 0;
 	/* the session gone from BIRD's configuration */
 	n.o.nbgp_peers = 0;
 	compare(&n);

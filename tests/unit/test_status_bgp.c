@@ -71,7 +71,7 @@ static void test_down(void)
 		return;
 	peer_set(&l, &p, 0, 1, false);
 	v[0] = (struct lab_bgp_speaker_view){ .s = 0, .pid = 42, .peers = &p, .npeers = 1,
-					      .announces = true };
+					      .announce = LAB_BGP_ANN_NO_SESSION };
 	v[1] = (struct lab_bgp_speaker_view){ .s = 1, .err = -ENOENT };
 	j = out_status_json(&s);
 	sp = json_object_get(json_object_get(j, "bgp"), "speakers");
@@ -90,6 +90,9 @@ static void test_down(void)
 	CHECK(t && strstr(t, "not running, no control socket"));
 	CHECK(t && strstr(t, "Mesh_172_18_0_3  0         0         down (Active, connection refused)"));
 	CHECK(t && strstr(t, "(no route learned over BGP)"));
+	/* Its session is down: its pod CIDR goes nowhere, whatever BIRD's table holds. */
+	CHECK(t && strstr(t, "not announced: no session to announce it on"));
+	CHECK(t && !strstr(t, "announced (its pod CIDR)"));
 	d = text_of(out_status_dot, &s);
 	CHECK(d && strstr(d, "\"node/node-1\" -> \"node/node-2\" [label=\"BGP\\nnode-1: down (Active, "
 			  "connection refused)\\nnode-2: BIRD not running, no control socket\""));
@@ -108,7 +111,7 @@ static void test_up(void)
 	struct lab_bgp_learned x = { 0 };
 	struct lab_bgp_view bv = { .v = v, .n = 2 };
 	struct out_status s = { .lab = &l, .bgp = &bv };
-	json_t *j, *r;
+	json_t *j, *r, *sp;
 	char *t, *d;
 
 	if (!CHECK(lab_make(&l, -1) == 0))
@@ -122,9 +125,10 @@ static void test_up(void)
 	x.from = x.announced_by = 1;
 	x.in_kernel = true;
 	v[0] = (struct lab_bgp_speaker_view){ .s = 0, .pid = 42, .peers = &p[0], .npeers = 1,
-					      .learned = &x, .nlearned = 1, .announces = true };
+					      .learned = &x, .nlearned = 1,
+					      .announce = LAB_BGP_ANN_YES };
 	v[1] = (struct lab_bgp_speaker_view){ .s = 1, .pid = 43, .peers = &p[1], .npeers = 1,
-					      .announces = true };
+					      .announce = LAB_BGP_ANN_FILTERED };
 	j = out_status_json(&s);
 	r = json_array_get(json_object_get(json_array_get(json_object_get(json_object_get(j, "bgp"),
 		"speakers"), 0), "routes"), 0);
@@ -132,11 +136,17 @@ static void test_up(void)
 	CHECK(r && !strcmp(json_string_value(json_object_get(r, "nextHop")), "172.18.0.3"));
 	CHECK(r && !strcmp(json_string_value(json_object_get(r, "from")), "node-2"));
 	CHECK(r && json_is_true(json_object_get(r, "inKernel")));
+	sp = json_object_get(json_object_get(j, "bgp"), "speakers");
+	CHECK(json_array_size(json_object_get(json_array_get(sp, 0), "announces")) == 1);
+	CHECK(json_array_size(json_object_get(json_array_get(sp, 1), "announces")) == 0);
+	CHECK(!strcmp(json_string_value(json_object_get(json_array_get(sp, 1), "notAnnounced")),
+		      "not announced: its export filter rejects it"));
 	json_decref(j);
 	t = text_of(out_status_text, &s);
 	CHECK(t && strstr(t, "running (pid 42)"));
 	CHECK(t && strstr(t, "10.244.2.0/24       172.18.0.3       node-2  Mesh_172_18_0_3  proto bird"));
-	CHECK(t && strstr(t, "10.244.1.0/24       -                itself  pod_cidr"));
+	CHECK(t && strstr(t, "10.244.1.0/24       -                itself  pod_cidr         announced (its pod CIDR)"));
+	CHECK(t && strstr(t, "10.244.2.0/24       -                itself  pod_cidr         not announced: its export filter rejects it"));
 	d = text_of(out_status_dot, &s);
 	CHECK(d && strstr(d, "\"node/node-1\" -> \"node/node-2\" [label=\"BGP established\""));
 	CHECK(d && !strstr(d, "\"node/node-2\" -> \"node/node-1\" [label=\"BGP"));	/* once */
