@@ -24,32 +24,19 @@ static size_t node_by_addr(const struct topo *t, uint32_t a)
 	return LAB_BGP_NO_PEER;
 }
 
-struct kernel_query {
-	struct nl_route_obs *v;
-	size_t n;
-};
-
-/* In the node's namespace: its main table's routes that BIRD installed. */
-static int kernel_routes_cb(void *arg)
+/* The node's main-table routes that BIRD installed. */
+static int kernel_routes_read(const char *netns, struct nl_route_obs **out, size_t *nout)
 {
-	struct kernel_query *q = arg;
 	struct nl_route_obs *v = NULL;
-	struct nl *nl = nl_open();
 	size_t n = 0, k = 0;
-	int ret;
+	int ret = lab_bgp_main_routes(netns, &v, &n);
 
-	if (!nl)
-		return -ENOMEM;
-	ret = nl_routes_dump(nl, &v, &n);
-	nl_close(nl);
-	if (ret < 0)
-		return ret;
-	for (size_t i = 0; i < n; i++)
-		if (v[i].proto == BGP_RTPROT_BIRD && v[i].table == RT_TABLE_MAIN)
+	for (size_t i = 0; ret == 0 && i < n; i++)
+		if (v[i].proto == BGP_RTPROT_BIRD)
 			v[k++] = v[i];
-	q->v = v;
-	q->n = k;
-	return 0;
+	*out = v;
+	*nout = k;
+	return ret;
 }
 
 /* Does BIRD's answer to `show route ARGS` hold prefix p? 1, 0, or -errno. */
@@ -182,11 +169,8 @@ int lab_bgp_view_read(const struct lab *l, struct lab_bgp_view *out)
 		sv->s = lab_bgp_speaker(l, i);
 		sv->pid = lab_bgp_pid(l, sv->s);
 		if (sv->s != BGP_SPEAKER_RR) {
-			struct kernel_query q = { 0 };
-
-			sv->kernel_err = netns_run(lab_bgp_netns(l, sv->s), kernel_routes_cb, &q);
-			sv->kernel = q.v;
-			sv->nkernel = q.n;
+			sv->kernel_err = kernel_routes_read(lab_bgp_netns(l, sv->s), &sv->kernel,
+							    &sv->nkernel);
 		}
 		sv->err = lab_bgp_peers(l, sv->s, &sv->peers, &sv->npeers);
 		if (sv->err == 0)

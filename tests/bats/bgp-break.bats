@@ -42,29 +42,11 @@ teardown() {
 	fi
 }
 
-birdc_of() { # LAB SPEAKER CMD...
-	local lab=$1 sp=$2
-	shift 2
-	birdc -s "/run/podpath/$lab/bgp/$sp.ctl" "$@"
-}
 
-# Poll CMD... until it succeeds; bounded at 30 s (BGP needs 1-2 s).
-wait_for() {
-	local i
-	for i in $(seq 150); do
-		"$@" && return 0
-		sleep 0.2
-	done
-	echo "still not true after 30 s: $*" >&2
-	return 1
-}
 
-has_bird_route() { # NETNS PREFIX
-	ip -n "$1" route show proto bird | grep -q "^$2 "
-}
 
 established() { # LAB SPEAKER PROTO
-	birdc_of "$1" "$2" show protocols all "$3" | grep -q "BGP state: *Established"
+	bgp_birdc "$1" "$2" show protocols all "$3" | grep -q "BGP state: *Established"
 }
 
 bird_pid_in() { # NETNS: the pid of BIRD running there, if any
@@ -91,9 +73,9 @@ traffic_fails() {
 
 # After an undo: both routes back, the session up, check clean, traffic.
 lab_healed() {
-	wait_for has_bird_route "$n1" 10.244.2.0/24
-	wait_for has_bird_route "$n2" 10.244.1.0/24
-	wait_for established "$LAB" node-1 Mesh_172_18_0_3
+	bgp_wait bgp_route_in "$n1" 10.244.2.0/24
+	bgp_wait bgp_route_in "$n2" 10.244.1.0/24
+	bgp_wait established "$LAB" node-1 Mesh_172_18_0_3
 	run "$PODPATH" --lab "$LAB" check
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"no difference from the plan"* ]]
@@ -108,7 +90,7 @@ lab_healed() {
 	[ "$status" -eq 0 ]
 	jq -e '.clean == true and .checked.bgp_sessions == 2 and .checked.bgp_speakers == 2' <<<"$output"
 	# What check takes as BGP's is what the kernel holds as BIRD's.
-	has_bird_route "$n1" 10.244.2.0/24
+	bgp_route_in "$n1" 10.244.2.0/24
 	traffic_works
 }
 
@@ -117,11 +99,11 @@ lab_healed() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"fault bgp-peer-down applied to node/node-2"* ]]
 	# Applied means already real: no waiting here.
-	run has_bird_route "$n1" 10.244.2.0/24
+	run bgp_route_in "$n1" 10.244.2.0/24
 	[ "$status" -ne 0 ]
 	[ -z "$(bird_pid_in "$n2")" ]
 	[ -n "$(bird_pid_in "$n1")" ]
-	run birdc_of "$LAB" node-1 show protocols all Mesh_172_18_0_3
+	run bgp_birdc "$LAB" node-1 show protocols all Mesh_172_18_0_3
 	[ "$status" -eq 0 ]
 	[[ "$output" != *"BGP state:          Established"* ]]
 	run "$PODPATH" --lab "$LAB" check
@@ -152,12 +134,12 @@ lab_healed() {
 	[[ "$output" == *"fault bgp-wrong-peer applied to node/node-1"* ]]
 	[[ "$output" == *"172.18.0.3 -> 172.18.0.254"* ]]
 	grep -q "neighbor 172.18.0.254 as" "/run/podpath/$LAB/bgp/node-1.conf"
-	run birdc_of "$LAB" node-1 show protocols all Mesh_172_18_0_3
+	run bgp_birdc "$LAB" node-1 show protocols all Mesh_172_18_0_3
 	[[ "$output" == *"Neighbor address: 172.18.0.254"* ]]
 	[[ "$output" != *"BGP state:          Established"* ]]
-	run has_bird_route "$n1" 10.244.2.0/24
+	run bgp_route_in "$n1" 10.244.2.0/24
 	[ "$status" -ne 0 ]
-	run has_bird_route "$n2" 10.244.1.0/24
+	run bgp_route_in "$n2" 10.244.1.0/24
 	[ "$status" -ne 0 ]
 	run "$PODPATH" --lab "$LAB" check
 	[ "$status" -eq 1 ]
@@ -175,13 +157,13 @@ lab_healed() {
 	run "$PODPATH" --lab "$LAB" break bgp-announcement-filtered
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"fault bgp-announcement-filtered applied to node/node-2"* ]]
-	run birdc_of "$LAB" node-2 show route noexport Mesh_172_18_0_2
+	run bgp_birdc "$LAB" node-2 show route noexport Mesh_172_18_0_2
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"10.244.2.0/24"* ]]
 	established "$LAB" node-1 Mesh_172_18_0_3
-	run has_bird_route "$n1" 10.244.2.0/24
+	run bgp_route_in "$n1" 10.244.2.0/24
 	[ "$status" -ne 0 ]
-	has_bird_route "$n2" 10.244.1.0/24
+	bgp_route_in "$n2" 10.244.1.0/24
 	run "$PODPATH" --lab "$LAB" check
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"route 10.244.2.0/24 via 172.18.0.3 proto bird is missing"* ]]
@@ -191,7 +173,7 @@ lab_healed() {
 	traffic_fails
 	run "$PODPATH" --lab "$LAB" break --undo
 	[ "$status" -eq 0 ]
-	run birdc_of "$LAB" node-2 show route noexport Mesh_172_18_0_2
+	run bgp_birdc "$LAB" node-2 show route noexport Mesh_172_18_0_2
 	[ "$status" -eq 0 ]
 	[[ "$output" != *"10.244.2.0/24"* ]]
 	lab_healed
@@ -274,7 +256,7 @@ lab_healed() {
 	[ "$status" -ne 0 ]
 	run "$PODPATH" --lab "$RR" break --undo
 	[ "$status" -eq 0 ]
-	wait_for has_bird_route "${RR}_node_node-1" 10.244.3.0/24
+	bgp_wait bgp_route_in "${RR}_node_node-1" 10.244.3.0/24
 	run "$PODPATH" --lab "$RR" check
 	[ "$status" -eq 0 ]
 	[[ "$(ns_curl "${RR}_pod_default_a" "http://$(pod_ip "${RR}_pod_default_b"):8080/")" == *"pod=default/b "* ]]

@@ -38,30 +38,12 @@ teardown() {
 	"$PODPATH" --lab "$LAB" break --undo >/dev/null 2>&1 || true
 }
 
-birdc_of() { # LAB SPEAKER CMD...
-	local lab=$1 sp=$2
-	shift 2
-	birdc -s "/run/podpath/$lab/bgp/$sp.ctl" "$@"
-}
 
-# Poll CMD... until it succeeds; bounded at 30 s (BGP needs 1-2 s).
-wait_for() {
-	local i
-	for i in $(seq 150); do
-		"$@" && return 0
-		sleep 0.2
-	done
-	echo "still not true after 30 s: $*" >&2
-	return 1
-}
 
-has_bird_route() { # NETNS PREFIX
-	ip -n "$1" route show proto bird | grep -q "^$2 "
-}
 
 exports() { # LAB SPEAKER PROTO PREFIX: BIRD answers, and exports PREFIX on PROTO
 	local out
-	out=$(birdc_of "$1" "$2" show route export "$3") || return 1
+	out=$(bgp_birdc "$1" "$2" show route export "$3") || return 1
 	[[ "$out" == *"$4"* ]]
 }
 
@@ -86,10 +68,10 @@ announces_of() { # LAB NODE: status's JSON announces of NODE, one a line
 	run "$PODPATH" --lab "$LAB" break bgp-announcement-filtered
 	[ "$status" -eq 0 ]
 	# BIRD still holds the route, but exports it to nobody.
-	run birdc_of "$LAB" node-2 show route protocol pod_cidr
+	run bgp_birdc "$LAB" node-2 show route protocol pod_cidr
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"10.244.2.0/24"* ]]
-	run birdc_of "$LAB" node-2 show route export Mesh_172_18_0_2
+	run bgp_birdc "$LAB" node-2 show route export Mesh_172_18_0_2
 	[ "$status" -eq 0 ]
 	[[ "$output" != *"10.244.2.0/24"* ]]
 	run "$PODPATH" --lab "$LAB" -j status
@@ -120,10 +102,10 @@ announces_of() { # LAB NODE: status's JSON announces of NODE, one a line
 	run "$PODPATH" --lab "$ONE" setup -f "$BATS_TEST_TMPDIR/one.json"
 	[ "$status" -eq 0 ]
 	# BIRD runs, holds the route, and has no BGP protocol to export it on.
-	run birdc_of "$ONE" node-1 show route protocol pod_cidr
+	run bgp_birdc "$ONE" node-1 show route protocol pod_cidr
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"10.244.1.0/24"* ]]
-	run birdc_of "$ONE" node-1 show protocols
+	run bgp_birdc "$ONE" node-1 show protocols
 	[ "$status" -eq 0 ]
 	[[ "$output" != *" BGP "* ]]
 	run "$PODPATH" --lab "$ONE" -j status
@@ -144,15 +126,15 @@ announces_of() { # LAB NODE: status's JSON announces of NODE, one a line
 	pid=$(bird_pid_in "$n2")
 	[ -n "$pid" ]
 	kill -9 "$pid"
-	wait_for no_bird_in "$n2"
+	bgp_wait no_bird_in "$n2"
 	run "$PODPATH" --lab "$LAB" break --undo
 	[ "$status" -eq 0 ]
 	[ -n "$(bird_pid_in "$n2")" ]
 	run grep -c "bgp-announcement-filtered" "/run/podpath/$LAB/bgp/node-2.conf"
 	[ "$output" = 0 ]
 	# Undone means converged: both routes back, node-2's CIDR exported again.
-	has_bird_route "$n1" 10.244.2.0/24
-	has_bird_route "$n2" 10.244.1.0/24
+	bgp_route_in "$n1" 10.244.2.0/24
+	bgp_route_in "$n2" 10.244.1.0/24
 	exports "$LAB" node-2 Mesh_172_18_0_2 10.244.2.0/24
 }
 
@@ -163,13 +145,13 @@ announces_of() { # LAB NODE: status's JSON announces of NODE, one a line
 	pid=$(bird_pid_in "$n1")
 	[ -n "$pid" ]
 	kill -9 "$pid"
-	wait_for no_bird_in "$n1"
+	bgp_wait no_bird_in "$n1"
 	run "$PODPATH" --lab "$LAB" break --undo
 	[ "$status" -eq 0 ]
 	[ -n "$(bird_pid_in "$n1")" ]
 	grep -q "neighbor 172.18.0.3 as" "/run/podpath/$LAB/bgp/node-1.conf"
-	has_bird_route "$n1" 10.244.2.0/24
-	has_bird_route "$n2" 10.244.1.0/24
+	bgp_route_in "$n1" 10.244.2.0/24
+	bgp_route_in "$n2" 10.244.1.0/24
 }
 
 @test "a configuration fault whose reload fails puts the clean file back and says so" {
@@ -178,7 +160,7 @@ announces_of() { # LAB NODE: status's JSON announces of NODE, one a line
 	pid=$(bird_pid_in "${DEAD}_node_node-2")
 	[ -n "$pid" ]
 	kill -9 "$pid"
-	wait_for no_bird_in "${DEAD}_node_node-2"
+	bgp_wait no_bird_in "${DEAD}_node_node-2"
 	run "$PODPATH" --lab "$DEAD" break bgp-announcement-filtered
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"the clean configuration could not be put back and reloaded either ("* ]]

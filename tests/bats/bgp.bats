@@ -27,12 +27,6 @@ setup() {
 	n1=${LAB}_node_node-1 n2=${LAB}_node_node-2
 }
 
-birdc_of() { # LAB SPEAKER CMD...
-	local lab=$1 sp=$2
-	shift 2
-	birdc -s "/run/podpath/$lab/bgp/$sp.ctl" "$@"
-}
-
 @test "each node learns the other's pod CIDR from BIRD: proto bird, via the peer's node IP" {
 	run ip -n "$n1" route show proto bird
 	[ "$status" -eq 0 ]
@@ -60,15 +54,15 @@ birdc_of() { # LAB SPEAKER CMD...
 			[ "$(cat /proc/$p/comm)" = bird ] && echo "$p"; done)
 		[ -n "$pid" ]
 	done
-	run birdc_of "$LAB" node-1 show protocols
+	run bgp_birdc "$LAB" node-1 show protocols
 	[ "$status" -eq 0 ]
 	[[ "$output" =~ Mesh_172_18_0_3\ +BGP\ +---\ +up\ .*Established ]]
-	run birdc_of "$LAB" node-2 show protocols all Mesh_172_18_0_2
+	run bgp_birdc "$LAB" node-2 show protocols all Mesh_172_18_0_2
 	[[ "$output" == *"BGP state:          Established"* ]]
 	[[ "$output" == *"Neighbor address: 172.18.0.2"* ]]
 	[[ "$output" == *"Routes:         1 imported, 0 filtered, 1 exported"* ]]
 	# Each announces exactly its own pod CIDR.
-	run birdc_of "$LAB" node-2 show route export Mesh_172_18_0_2
+	run bgp_birdc "$LAB" node-2 show route export Mesh_172_18_0_2
 	[[ "$output" == *"10.244.2.0/24"* ]]
 	[[ "$output" != *"10.244.1.0/24"* ]]
 }
@@ -174,7 +168,7 @@ birdc_of() { # LAB SPEAKER CMD...
 	kill -CONT "$pid"
 	jq -e '.bgp.speakers[] | select(.name == "node-2") | .health != "running"' <<<"$output"
 	# Once it runs again, it answers again.
-	run birdc_of "$LAB" node-2 show status
+	run bgp_birdc "$LAB" node-2 show status
 	[ "$status" -eq 0 ]
 }
 

@@ -84,3 +84,25 @@ tcpdump_start() { # NETNS TCPDUMP-ARGS...
 	cat "$log" >&2
 	return 1
 }
+
+# bgp mode. birdc on a BIRD's control socket in lab LAB (SPEAKER: a node's
+# name, or vpc.route-reflector): an observer independent of podpath.
+bgp_birdc() { # LAB SPEAKER CMD...
+	local lab=$1 sp=$2
+	shift 2
+	birdc -s "/run/podpath/$lab/bgp/$sp.ctl" "$@"
+}
+# Poll CMD... until it succeeds; bounded at 30 s (BGP needs 1-2 s).
+bgp_wait() {
+	local i
+	for i in $(seq 150); do
+		"$@" && return 0
+		sleep 0.2
+	done
+	echo "still not true after 30 s: $*" >&2
+	return 1
+}
+# Does namespace NETNS route PREFIX as proto bird?
+bgp_route_in() { # NETNS PREFIX
+	ip -n "$1" route show proto bird | grep -q "^$2 "
+}
