@@ -238,6 +238,9 @@ static int differs(const struct trace *t, const struct trace_policy *p, struct t
 	f->cause = "policy-rules-differ";
 	f->policy_dir = p->dir;
 	f->hop = t->last_hop;
+	/* The sentence ends with it: never an unwritten buffer (it once put
+	 * stack garbage into the verdict, under load). */
+	diag_last_seen(t, seen, sizeof(seen));
 	pod_name(t, p->pod, pod, sizeof(pod));
 	if (p->side.exempt)
 		snprintf(why, sizeof(why), "traffic between %s and its own node is never subject to "
