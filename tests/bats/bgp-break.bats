@@ -49,13 +49,6 @@ established() { # LAB SPEAKER PROTO
 	bgp_birdc "$1" "$2" show protocols all "$3" | grep -q "BGP state: *Established"
 }
 
-bird_pid_in() { # NETNS: the pid of BIRD running there, if any
-	local p
-	for p in $(ip netns pids "$1"); do
-		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = bird ] && echo "$p"
-	done
-	return 0
-}
 
 web2_url() {
 	echo "http://$(pod_ip "${LAB}_pod_default_web-2"):8080/"
@@ -101,8 +94,8 @@ lab_healed() {
 	# Applied means already real: no waiting here.
 	run bgp_route_in "$n1" 10.244.2.0/24
 	[ "$status" -ne 0 ]
-	[ -z "$(bird_pid_in "$n2")" ]
-	[ -n "$(bird_pid_in "$n1")" ]
+	[ -z "$(bgp_bird_pid "$n2")" ]
+	[ -n "$(bgp_bird_pid "$n1")" ]
 	run bgp_birdc "$LAB" node-1 show protocols all Mesh_172_18_0_3
 	[ "$status" -eq 0 ]
 	[[ "$output" != *"BGP state:          Established"* ]]
@@ -124,7 +117,7 @@ lab_healed() {
 	[[ "$output" == *"birdc -s /run/podpath/$LAB/bgp/node-1.ctl show protocols all Mesh_172_18_0_3; ip -n $n1 route show proto bird"* ]]
 	run "$PODPATH" --lab "$LAB" break --undo
 	[ "$status" -eq 0 ]
-	[ -n "$(bird_pid_in "$n2")" ]
+	[ -n "$(bgp_bird_pid "$n2")" ]
 	lab_healed
 }
 

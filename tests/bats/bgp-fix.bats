@@ -47,15 +47,8 @@ exports() { # LAB SPEAKER PROTO PREFIX: BIRD answers, and exports PREFIX on PROT
 	[[ "$out" == *"$4"* ]]
 }
 
-bird_pid_in() { # NETNS: the pid of BIRD running there, if any
-	local p
-	for p in $(ip netns pids "$1"); do
-		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = bird ] && echo "$p"
-	done
-	return 0
-}
 
-no_bird_in() { [ -z "$(bird_pid_in "$1")" ]; }
+no_bird_in() { [ -z "$(bgp_bird_pid "$1")" ]; }
 
 announces_of() { # LAB NODE: status's JSON announces of NODE, one a line
 	"$PODPATH" --lab "$1" -j status | jq -r --arg n "$2" \
@@ -123,13 +116,13 @@ announces_of() { # LAB NODE: status's JSON announces of NODE, one a line
 	local pid
 	run "$PODPATH" --lab "$LAB" break bgp-announcement-filtered
 	[ "$status" -eq 0 ]
-	pid=$(bird_pid_in "$n2")
+	pid=$(bgp_bird_pid "$n2")
 	[ -n "$pid" ]
 	kill -9 "$pid"
 	bgp_wait no_bird_in "$n2"
 	run "$PODPATH" --lab "$LAB" break --undo
 	[ "$status" -eq 0 ]
-	[ -n "$(bird_pid_in "$n2")" ]
+	[ -n "$(bgp_bird_pid "$n2")" ]
 	run grep -c "bgp-announcement-filtered" "/run/podpath/$LAB/bgp/node-2.conf"
 	[ "$output" = 0 ]
 	# Undone means converged: both routes back, node-2's CIDR exported again.
@@ -142,13 +135,13 @@ announces_of() { # LAB NODE: status's JSON announces of NODE, one a line
 	local pid
 	run "$PODPATH" --lab "$LAB" break bgp-wrong-peer
 	[ "$status" -eq 0 ]
-	pid=$(bird_pid_in "$n1")
+	pid=$(bgp_bird_pid "$n1")
 	[ -n "$pid" ]
 	kill -9 "$pid"
 	bgp_wait no_bird_in "$n1"
 	run "$PODPATH" --lab "$LAB" break --undo
 	[ "$status" -eq 0 ]
-	[ -n "$(bird_pid_in "$n1")" ]
+	[ -n "$(bgp_bird_pid "$n1")" ]
 	grep -q "neighbor 172.18.0.3 as" "/run/podpath/$LAB/bgp/node-1.conf"
 	bgp_route_in "$n1" 10.244.2.0/24
 	bgp_route_in "$n2" 10.244.1.0/24
@@ -157,7 +150,7 @@ announces_of() { # LAB NODE: status's JSON announces of NODE, one a line
 @test "a configuration fault whose reload fails puts the clean file back and says so" {
 	local pid
 	"$PODPATH" --lab "$DEAD" setup --network bgp >/dev/null
-	pid=$(bird_pid_in "${DEAD}_node_node-2")
+	pid=$(bgp_bird_pid "${DEAD}_node_node-2")
 	[ -n "$pid" ]
 	kill -9 "$pid"
 	bgp_wait no_bird_in "${DEAD}_node_node-2"

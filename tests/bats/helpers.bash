@@ -106,3 +106,12 @@ bgp_wait() {
 bgp_route_in() { # NETNS PREFIX
 	ip -n "$1" route show proto bird | grep -q "^$2 "
 }
+# The pid of BIRD running in namespace NETNS, if any (by the kernel's comm,
+# not by podpath's pid file).
+bgp_bird_pid() { # NETNS
+	local p
+	for p in $(ip netns pids "$1"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = bird ] && echo "$p"
+	done
+	return 0
+}
