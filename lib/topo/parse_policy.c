@@ -557,7 +557,12 @@ static int meta_name(struct parse_ctx *c, void *obj, const struct jv *v,
 	return jp_want_name(c, v, at, topo_is_pod_name, MSG_POLICY_NAME, p->name, sizeof(p->name));
 }
 
-/* What the API server writes into an object it stores: read, not used. */
+/* The rest of a v1 ObjectMeta, as `kubectl get -o json` prints a stored
+ * object: written by the API server or by controllers (uid, selfLink,
+ * ownerReferences, finalizers...) or by the user for the user (labels,
+ * annotations, generateName, which the API server only uses when "name" is
+ * missing, and "name" is required here). None of it changes what a policy
+ * selects or admits: read, not used. */
 static int ignored(struct parse_ctx *c, void *obj, const struct jv *v,
 		   const struct topo_jpath *at)
 {
@@ -571,12 +576,18 @@ static int ignored(struct parse_ctx *c, void *obj, const struct jv *v,
 static const struct field meta_fields[] = {
 	FIELD_AT("namespace", false, F_LABEL, struct topo_policy, ns),
 	FIELD_FN("name", true, meta_name),
+	FIELD_FN("generateName", false, ignored),
+	FIELD_FN("selfLink", false, ignored),
 	FIELD_FN("uid", false, ignored),
 	FIELD_FN("resourceVersion", false, ignored),
-	FIELD_FN("creationTimestamp", false, ignored),
 	FIELD_FN("generation", false, ignored),
-	FIELD_FN("annotations", false, ignored),
+	FIELD_FN("creationTimestamp", false, ignored),
+	FIELD_FN("deletionTimestamp", false, ignored),
+	FIELD_FN("deletionGracePeriodSeconds", false, ignored),
 	FIELD_FN("labels", false, ignored),
+	FIELD_FN("annotations", false, ignored),
+	FIELD_FN("ownerReferences", false, ignored),
+	FIELD_FN("finalizers", false, ignored),
 	FIELD_FN("managedFields", false, ignored),
 };
 

@@ -1987,7 +1987,11 @@ static void test_policies(void)
 		" \"metadata\": {\"namespace\": \"x\", \"name\": \"all.features\", \"uid\": \"0f\", "
 		"  \"resourceVersion\": \"42\", \"creationTimestamp\": \"2024-01-01T00:00:00Z\", "
 		"  \"generation\": 1, \"annotations\": {\"a\": \"b\"}, \"labels\": {\"x\": \"y\"}, "
-		"  \"managedFields\": [{\"manager\": \"kubectl\"}]}, "
+		"  \"managedFields\": [{\"manager\": \"kubectl\"}], \"generateName\": \"all.\", "
+		"  \"selfLink\": \"/apis/networking.k8s.io/v1/namespaces/x/networkpolicies/all.features\", "
+		"  \"ownerReferences\": [{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"name\": \"o\", "
+		"   \"uid\": \"1\"}], \"finalizers\": [\"example.com/keep\"], "
+		"  \"deletionTimestamp\": \"2024-01-02T00:00:00Z\", \"deletionGracePeriodSeconds\": 0}, "
 		" \"spec\": {\"podSelector\": {\"matchLabels\": {\"pod\": \"a\"}, \"matchExpressions\": "
 		"   [{\"key\": \"pod\", \"operator\": \"NotIn\", \"values\": [\"b\", \"c\"]}, "
 		"    {\"key\": \"example.com/tier\", \"operator\": \"DoesNotExist\"}]}, "
@@ -2109,8 +2113,10 @@ static void test_policy_errors(void)
 		  "at most 63 characters" },
 		{ "{\"metadata\": {\"name\": \"p\", \"namespace\": \"a.b\"}, \"spec\": {\"podSelector\": {}}}",
 		  ".networkPolicies[0].metadata.namespace", "not a valid DNS-1123 label" },
-		{ "{\"metadata\": {\"name\": \"p\", \"generateName\": \"p-\"}, \"spec\": {\"podSelector\": {}}}",
-		  ".networkPolicies[0].metadata.generateName", "unknown field" },
+		{ "{\"metadata\": {\"name\": \"p\", \"nmae\": \"q\"}, \"spec\": {\"podSelector\": {}}}",
+		  ".networkPolicies[0].metadata.nmae", "unknown field" },
+		{ "{\"metadata\": {\"generateName\": \"p-\"}, \"spec\": {\"podSelector\": {}}}",
+		  ".networkPolicies[0].metadata", "missing required field \"name\"" },
 		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}}, \"status\": 1}",
 		  ".networkPolicies[0].status", "expected object" },
 		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {}}", ".networkPolicies[0].spec",
