@@ -401,7 +401,7 @@ static int finish_peer(struct parse_ctx *c, const struct topo_np_peer *p, const 
 		return jp_fail(c, at, o, "a peer needs \"podSelector\", \"namespaceSelector\" "
 			       "or \"ipBlock\" (the API server refuses an empty one)");
 	if (p->has_block && (p->has_pods || p->has_namespaces))
-		return jp_fail(c, at, NULL, "\"ipBlock\" cannot be combined with \"%s\" in one "
+		return jp_fail(c, at, o, "\"ipBlock\" cannot be combined with \"%s\" in one "
 			       "peer (give them as two peers)",
 			       p->has_pods ? "podSelector" : "namespaceSelector");
 	return 0;

@@ -854,7 +854,7 @@ out:
 
 static void test_bad_files(void)
 {
-	char path[1100], line[1024], **names, *file, *want_path, *want_msg, *buf, *nl;
+	char path[1100], line[1024], **names, *file, *want_path, *want_msg, *want_value, *buf, *nl;
 	size_t i, n, len, lines = 0, matched = 0;
 	struct topo_error err;
 	struct topo t;
@@ -880,6 +880,10 @@ static void test_bad_files(void)
 			continue;
 		*want_path++ = '\0';
 		*want_msg++ = '\0';
+		/* An optional fourth column: a part of the value the error shows. */
+		want_value = strchr(want_msg, '\t');
+		if (want_value)
+			*want_value++ = '\0';
 		for (i = 0; i < n; i++)
 			matched += !strcmp(names[i], file);
 		snprintf(path, sizeof(path), TOPO_DIR "/bad/%s", file);
@@ -900,6 +904,9 @@ static void test_bad_files(void)
 		       file, err.path, want_path, err.msg);
 		CHECKF(strstr(err.msg, want_msg) != NULL, "%s: msg \"%s\" lacks \"%s\"", file,
 		       err.msg, want_msg);
+		if (want_value)
+			CHECKF(strstr(err.value, want_value) != NULL, "%s: value \"%s\" lacks \"%s\"",
+			       file, err.value, want_value);
 		CHECKF(err.msg[0] && err.msg[strlen(err.msg) - 1] != '.' &&
 		       !(err.msg[0] >= 'A' && err.msg[0] <= 'Z'),
 		       "%s: msg \"%s\" should be lower case without a trailing period", file, err.msg);
