@@ -521,7 +521,9 @@ static int spec_egress(struct parse_ctx *c, void *obj, const struct jv *v,
 }
 
 static const struct field spec_fields[] = {
-	FIELD_FN("podSelector", true, spec_pods),
+	/* Optional since the API made it so: left out, it is the empty
+	 * selector, every pod of the namespace (NetworkPolicySpec). */
+	FIELD_FN("podSelector", false, spec_pods),
 	FIELD_FN("policyTypes", false, spec_types),
 	FIELD_FN("ingress", false, spec_ingress),
 	FIELD_FN("egress", false, spec_egress),
@@ -636,7 +638,7 @@ static const struct field policy_fields[] = {
 	FIELD_FN("apiVersion", false, policy_api_version),
 	FIELD_FN("kind", false, policy_kind),
 	FIELD_FN("metadata", true, policy_meta),
-	FIELD_FN("spec", true, policy_spec),
+	FIELD_FN("spec", false, policy_spec),	/* optional too: see topo_parse_policies */
 	FIELD_FN("status", false, policy_status),
 };
 
@@ -653,8 +655,14 @@ int topo_parse_policies(struct parse_ctx *c, void *obj, const struct jv *v,
 	if (n && !t->policies)
 		return topo_err_nomem(c->err);
 	t->npolicies = n;
-	for (i = 0; i < n; i++)
+	/* What an object without "spec" is to the API server: the empty
+	 * spec, so podSelector {} and policyTypes defaulted to [Ingress], an
+	 * ingress deny for every pod of its namespace. policy_spec sets both
+	 * again when there is a spec. */
+	for (i = 0; i < n; i++) {
 		strcpy(t->policies[i].ns, "default");
+		t->policies[i].ingress = true;
+	}
 	return jp_parse_elements(c, v, at, policy_fields, NFIELDS(policy_fields), t->policies,
 				 sizeof(*t->policies));
 }

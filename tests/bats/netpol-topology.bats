@@ -25,6 +25,8 @@ load helpers
 #   "other" (by the label the API server sets) and to app=web.
 # other/o (node-2): namespace "other" is implied by the pod alone; by-name
 #   admits default's app=client only, picking "default" by that label too.
+# quiet/q (node-2): quiet/no-spec has no spec at all, which the API server
+#   takes as the empty spec: podSelector {} and policyTypes [Ingress].
 # NodePorts 30081..30083 (externalTrafficPolicy Cluster) lead to web-1..3.
 topology() {
 	cat <<'EOF'
@@ -42,6 +44,8 @@ topology() {
     { "name": "client", "node": "node-1", "labels": { "app": "client" },
       "containers": [ { "name": "c", "ports": [ { "name": "http", "containerPort": 8080 } ] } ] },
     { "namespace": "other", "name": "o", "node": "node-2", "labels": { "app": "o" },
+      "containers": [ { "name": "c", "ports": [ { "name": "http", "containerPort": 8080 } ] } ] },
+    { "namespace": "quiet", "name": "q", "node": "node-2", "labels": { "app": "q" },
       "containers": [ { "name": "c", "ports": [ { "name": "http", "containerPort": 8080 } ] } ] }
   ],
   "services": [
@@ -72,7 +76,8 @@ topology() {
       "spec": { "podSelector": {},
         "ingress": [ { "from": [ {
           "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": "default" } },
-          "podSelector": { "matchLabels": { "app": "client" } } } ] } ] } }
+          "podSelector": { "matchLabels": { "app": "client" } } } ] } ] } },
+    { "metadata": { "namespace": "quiet", "name": "no-spec" } }
   ]
 }
 EOF
@@ -138,6 +143,12 @@ udp_answered() { # FROM TO PORT [SECONDS]
 	run connects default_client default_web-3 8080 3
 	[ "$status" -ne 0 ]
 	connects "$N2" default_web-3 8080
+}
+
+@test "a policy without spec (so without podSelector) isolates every pod of its namespace for ingress, as the API server defaults it" {
+	run connects default_web-3 quiet_q 8080 3
+	[ "$status" -ne 0 ]
+	connects "$N2" quiet_q 8080
 }
 
 @test "a pod's own node reaches it through every policy; another node's address is an ordinary source" {
