@@ -401,7 +401,7 @@ static int finish_peer(struct parse_ctx *c, const struct topo_np_peer *p, const 
 		return jp_fail(c, at, o, "a peer needs \"podSelector\", \"namespaceSelector\" "
 			       "or \"ipBlock\" (the API server refuses an empty one)");
 	if (p->has_block && (p->has_pods || p->has_namespaces))
-		return jp_fail(c, at, NULL, "\"ipBlock\" cannot be combined with \"%s\" in one "
+		return jp_fail(c, at, o, "\"ipBlock\" cannot be combined with \"%s\" in one "
 			       "peer (give them as two peers)",
 			       p->has_pods ? "podSelector" : "namespaceSelector");
 	return 0;
@@ -521,7 +521,9 @@ static int spec_egress(struct parse_ctx *c, void *obj, const struct jv *v,
 }
 
 static const struct field spec_fields[] = {
-	FIELD_FN("podSelector", true, spec_pods),
+	/* Optional since the API made it so: left out, it is the empty
+	 * selector, every pod of the namespace (NetworkPolicySpec). */
+	FIELD_FN("podSelector", false, spec_pods),
 	FIELD_FN("policyTypes", false, spec_types),
 	FIELD_FN("ingress", false, spec_ingress),
 	FIELD_FN("egress", false, spec_egress),
@@ -557,7 +559,12 @@ static int meta_name(struct parse_ctx *c, void *obj, const struct jv *v,
 	return jp_want_name(c, v, at, topo_is_pod_name, MSG_POLICY_NAME, p->name, sizeof(p->name));
 }
 
-/* What the API server writes into an object it stores: read, not used. */
+/* The rest of a v1 ObjectMeta, as `kubectl get -o json` prints a stored
+ * object: written by the API server or by controllers (uid, selfLink,
+ * ownerReferences, finalizers...) or by the user for the user (labels,
+ * annotations, generateName, which the API server only uses when "name" is
+ * missing, and "name" is required here). None of it changes what a policy
+ * selects or admits: read, not used. */
 static int ignored(struct parse_ctx *c, void *obj, const struct jv *v,
 		   const struct topo_jpath *at)
 {
@@ -571,12 +578,18 @@ static int ignored(struct parse_ctx *c, void *obj, const struct jv *v,
 static const struct field meta_fields[] = {
 	FIELD_AT("namespace", false, F_LABEL, struct topo_policy, ns),
 	FIELD_FN("name", true, meta_name),
+	FIELD_FN("generateName", false, ignored),
+	FIELD_FN("selfLink", false, ignored),
 	FIELD_FN("uid", false, ignored),
 	FIELD_FN("resourceVersion", false, ignored),
-	FIELD_FN("creationTimestamp", false, ignored),
 	FIELD_FN("generation", false, ignored),
-	FIELD_FN("annotations", false, ignored),
+	FIELD_FN("creationTimestamp", false, ignored),
+	FIELD_FN("deletionTimestamp", false, ignored),
+	FIELD_FN("deletionGracePeriodSeconds", false, ignored),
 	FIELD_FN("labels", false, ignored),
+	FIELD_FN("annotations", false, ignored),
+	FIELD_FN("ownerReferences", false, ignored),
+	FIELD_FN("finalizers", false, ignored),
 	FIELD_FN("managedFields", false, ignored),
 };
 
@@ -625,7 +638,7 @@ static const struct field policy_fields[] = {
 	FIELD_FN("apiVersion", false, policy_api_version),
 	FIELD_FN("kind", false, policy_kind),
 	FIELD_FN("metadata", true, policy_meta),
-	FIELD_FN("spec", true, policy_spec),
+	FIELD_FN("spec", false, policy_spec),	/* optional too: see topo_parse_policies */
 	FIELD_FN("status", false, policy_status),
 };
 
@@ -642,8 +655,14 @@ int topo_parse_policies(struct parse_ctx *c, void *obj, const struct jv *v,
 	if (n && !t->policies)
 		return topo_err_nomem(c->err);
 	t->npolicies = n;
-	for (i = 0; i < n; i++)
+	/* What an object without "spec" is to the API server: the empty
+	 * spec, so podSelector {} and policyTypes defaulted to [Ingress], an
+	 * ingress deny for every pod of its namespace. policy_spec sets both
+	 * again when there is a spec. */
+	for (i = 0; i < n; i++) {
 		strcpy(t->policies[i].ns, "default");
+		t->policies[i].ingress = true;
+	}
 	return jp_parse_elements(c, v, at, policy_fields, NFIELDS(policy_fields), t->policies,
 				 sizeof(*t->policies));
 }

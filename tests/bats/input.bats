@@ -12,9 +12,9 @@ nothing_built() {
 	[ -z "$(lab_leftovers $LAB)" ]
 }
 
-@test "every bad topology file exits 2, names the JSON path and the problem, builds nothing" {
+@test "every bad topology file exits 2, names the JSON path, the value and the problem, builds nothing" {
 	n=0
-	while IFS=$'\t' read -r file path msg; do
+	while IFS=$'\t' read -r file path msg value; do
 		[[ -z "$file" || "$file" == \#* ]] && continue
 		run "$PODPATH" --lab $LAB setup -f "$TOPOS/bad/$file"
 		echo "$file: status=$status: $output"
@@ -22,6 +22,7 @@ nothing_built() {
 		[[ "$output" == *"topology $TOPOS/bad/$file: "* ]]
 		[[ -z "$path" || "$output" == *"$path"* ]]
 		[[ "$output" == *"$msg"* ]]
+		[[ -z "$value" || "$output" == *"$value"* ]]
 		nothing_built
 		n=$((n + 1))
 	done <"$TOPOS/bad/expect.tsv"

@@ -854,7 +854,7 @@ out:
 
 static void test_bad_files(void)
 {
-	char path[1100], line[1024], **names, *file, *want_path, *want_msg, *buf, *nl;
+	char path[1100], line[1024], **names, *file, *want_path, *want_msg, *want_value, *buf, *nl;
 	size_t i, n, len, lines = 0, matched = 0;
 	struct topo_error err;
 	struct topo t;
@@ -880,6 +880,10 @@ static void test_bad_files(void)
 			continue;
 		*want_path++ = '\0';
 		*want_msg++ = '\0';
+		/* An optional fourth column: a part of the value the error shows. */
+		want_value = strchr(want_msg, '\t');
+		if (want_value)
+			*want_value++ = '\0';
 		for (i = 0; i < n; i++)
 			matched += !strcmp(names[i], file);
 		snprintf(path, sizeof(path), TOPO_DIR "/bad/%s", file);
@@ -900,6 +904,9 @@ static void test_bad_files(void)
 		       file, err.path, want_path, err.msg);
 		CHECKF(strstr(err.msg, want_msg) != NULL, "%s: msg \"%s\" lacks \"%s\"", file,
 		       err.msg, want_msg);
+		if (want_value)
+			CHECKF(strstr(err.value, want_value) != NULL, "%s: value \"%s\" lacks \"%s\"",
+			       file, err.value, want_value);
 		CHECKF(err.msg[0] && err.msg[strlen(err.msg) - 1] != '.' &&
 		       !(err.msg[0] >= 'A' && err.msg[0] <= 'Z'),
 		       "%s: msg \"%s\" should be lower case without a trailing period", file, err.msg);
@@ -1987,7 +1994,11 @@ static void test_policies(void)
 		" \"metadata\": {\"namespace\": \"x\", \"name\": \"all.features\", \"uid\": \"0f\", "
 		"  \"resourceVersion\": \"42\", \"creationTimestamp\": \"2024-01-01T00:00:00Z\", "
 		"  \"generation\": 1, \"annotations\": {\"a\": \"b\"}, \"labels\": {\"x\": \"y\"}, "
-		"  \"managedFields\": [{\"manager\": \"kubectl\"}]}, "
+		"  \"managedFields\": [{\"manager\": \"kubectl\"}], \"generateName\": \"all.\", "
+		"  \"selfLink\": \"/apis/networking.k8s.io/v1/namespaces/x/networkpolicies/all.features\", "
+		"  \"ownerReferences\": [{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"name\": \"o\", "
+		"   \"uid\": \"1\"}], \"finalizers\": [\"example.com/keep\"], "
+		"  \"deletionTimestamp\": \"2024-01-02T00:00:00Z\", \"deletionGracePeriodSeconds\": 0}, "
 		" \"spec\": {\"podSelector\": {\"matchLabels\": {\"pod\": \"a\"}, \"matchExpressions\": "
 		"   [{\"key\": \"pod\", \"operator\": \"NotIn\", \"values\": [\"b\", \"c\"]}, "
 		"    {\"key\": \"example.com/tier\", \"operator\": \"DoesNotExist\"}]}, "
@@ -2086,6 +2097,54 @@ out:
 	topo_free(&t);
 }
 
+/* spec and spec.podSelector are optional in networking.k8s.io/v1 (the
+ * type's own words: "If it is not specified, it defaults to an empty
+ * selector"): left out, the policy selects every pod of its namespace and
+ * isolates them for ingress, as policyTypes defaults; and it is written
+ * back with both, so the state file says what the lab enforces. */
+static void test_policy_optional_spec(void)
+{
+	static const char doc[] = NP_DOC(
+		"{\"metadata\": {\"namespace\": \"x\", \"name\": \"no-spec\"}}, "
+		"{\"metadata\": {\"namespace\": \"x\", \"name\": \"no-selector\"}, "
+		" \"spec\": {\"egress\": [{}]}}, "
+		"{\"metadata\": {\"namespace\": \"x\", \"name\": \"egress-only\"}, "
+		" \"spec\": {\"policyTypes\": [\"Egress\"]}}");
+	struct topo_error err;
+	struct topo t, back;
+	json_t *j;
+	char *s;
+
+	if (!CHECKF(load_str(&t, doc, &err) == 0, "%s: %s %s", err.path, err.value, err.msg))
+		return;
+	if (!CHECKF(t.npolicies == 3, "%zu", (size_t)t.npolicies))
+		goto out;
+	for (size_t i = 0; i < 3; i++) {
+		const struct topo_policy *p = &t.policies[i];
+
+		CHECKF(p->pods.nmatch == 0 && p->pods.nexprs == 0, "%s selects all", p->name);
+		CHECKF(p->nin == 0, "%s", p->name);
+	}
+	CHECK(t.policies[0].ingress && !t.policies[0].egress);
+	CHECK(t.policies[1].ingress && t.policies[1].egress && t.policies[1].nout == 1);
+	CHECK(!t.policies[2].ingress && t.policies[2].egress);
+	j = topo_to_json(&t);
+	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (CHECK(s != NULL)) {
+		CHECKF(strstr(s, "\"name\":\"no-spec\"},\"spec\":{\"podSelector\":{},"
+			      "\"policyTypes\":[\"Ingress\"]}") != NULL, "%s", s);
+		if (CHECKF(load_str(&back, s, &err) == 0, "%s: %s %s", err.path, err.value, err.msg)) {
+			CHECK(back.npolicies == 3 && back.policies[0].ingress &&
+			      !back.policies[0].egress);
+			topo_free(&back);
+		}
+	}
+	free(s);
+out:
+	topo_free(&t);
+}
+
 static void test_policy_errors(void)
 {
 	static const struct {
@@ -2098,8 +2157,6 @@ static void test_policy_errors(void)
 		  ".networkPolicies[0].kind", "unsupported kind (expected \"NetworkPolicy\")" },
 		{ "{\"spec\": {\"podSelector\": {}}}", ".networkPolicies[0]",
 		  "missing required field \"metadata\"" },
-		{ "{\"metadata\": {\"name\": \"p\"}}", ".networkPolicies[0]",
-		  "missing required field \"spec\"" },
 		{ "{\"metadata\": {\"namespace\": \"x\"}, \"spec\": {\"podSelector\": {}}}",
 		  ".networkPolicies[0].metadata", "missing required field \"name\"" },
 		{ "{\"metadata\": {\"name\": \"P\"}, \"spec\": {\"podSelector\": {}}}",
@@ -2109,12 +2166,12 @@ static void test_policy_errors(void)
 		  "at most 63 characters" },
 		{ "{\"metadata\": {\"name\": \"p\", \"namespace\": \"a.b\"}, \"spec\": {\"podSelector\": {}}}",
 		  ".networkPolicies[0].metadata.namespace", "not a valid DNS-1123 label" },
-		{ "{\"metadata\": {\"name\": \"p\", \"generateName\": \"p-\"}, \"spec\": {\"podSelector\": {}}}",
-		  ".networkPolicies[0].metadata.generateName", "unknown field" },
+		{ "{\"metadata\": {\"name\": \"p\", \"nmae\": \"q\"}, \"spec\": {\"podSelector\": {}}}",
+		  ".networkPolicies[0].metadata.nmae", "unknown field" },
+		{ "{\"metadata\": {\"generateName\": \"p-\"}, \"spec\": {\"podSelector\": {}}}",
+		  ".networkPolicies[0].metadata", "missing required field \"name\"" },
 		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}}, \"status\": 1}",
 		  ".networkPolicies[0].status", "expected object" },
-		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {}}", ".networkPolicies[0].spec",
-		  "missing required field \"podSelector\"" },
 		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"ingres\": []}}",
 		  ".networkPolicies[0].spec.ingres", "unknown field" },
 		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, "
@@ -2363,6 +2420,7 @@ int main(void)
 	RUN(test_edge);
 	RUN(test_namespaces);
 	RUN(test_policies);
+	RUN(test_policy_optional_spec);
 	RUN(test_policy_errors);
 	RUN(test_policy_limits);
 	return unit_summary();
