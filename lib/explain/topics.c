@@ -1239,7 +1239,25 @@ static void np_policy_lines(struct explain_doc *d, const struct topo *t)
 		     t->npolicies - NP_SHOW_POLICIES);
 }
 
-/* The first named port a rule uses, resolved on each pod that declares it. */
+/* Can rule rl (ingress rule of p when ingress, else egress) reach pod pi as
+ * its destination? An ingress rule's destinations are the pods p isolates
+ * for ingress; an egress rule's are the pods its peers admit (every pod
+ * with no peers). A named port only resolves on those. */
+static bool np_rule_dest(const struct topo *t, const struct topo_policy *p,
+			 const struct topo_np_rule *rl, bool ingress, size_t pi)
+{
+	if (ingress)
+		return policy_isolates(t, p, pi, POLICY_INGRESS);
+	if (!rl->npeers)
+		return true;
+	for (size_t k = 0; k < rl->npeers; k++)
+		if (policy_peer_matches_addr(t, p, &rl->peers[k], t->pods[pi].ip))
+			return true;
+	return false;
+}
+
+/* The first named port a rule uses, resolved on each pod the rule can
+ * reach that declares it. */
 static void np_named_port_line(struct explain_doc *d, const struct topo *t)
 {
 	for (size_t i = 0; i < t->npolicies; i++) {
@@ -1256,7 +1274,9 @@ static void np_named_port_line(struct explain_doc *d, const struct topo *t)
 				if (!np->name[0] || np->proto == TOPO_NP_SCTP)
 					continue;
 				buf[0] = '\0';
-				for (size_t pi = 0; pi < t->npods && shown < 4; pi++)
+				for (size_t pi = 0; pi < t->npods && shown < 4; pi++) {
+					if (!np_rule_dest(t, p, rl, r < p->nin, pi))
+						continue;
 					for (size_t c = 0; c < t->pods[pi].ncontainers; c++)
 						for (size_t q = 0; q < t->pods[pi].containers[c].nports; q++) {
 							const struct topo_port *cp =
@@ -1272,10 +1292,11 @@ static void np_named_port_line(struct explain_doc *d, const struct topo *t)
 									      np_pod(t, pi, a,
 										     sizeof(a)));
 						}
+				}
 				line(d, "named port %s/%s (%s/%s %s[%zu]) resolves per pod: %s",
 				     np->name, topo_np_proto_name(np->proto), p->ns, p->name,
 				     r < p->nin ? "ingress" : "egress", r < p->nin ? r : r - p->nin,
-				     shown ? buf : "no pod declares it, so it admits nothing");
+				     shown ? buf : "no pod the rule reaches declares it, so it admits nothing");
 				return;
 			}
 		}
