@@ -254,6 +254,34 @@ ns_is() { printf '{"matchLabels":{"ns":"%s"}}' "$1"; }
 	np_verify
 }
 
+@test "netpol: an address an ipBlock excepts is admitted by another rule's ipBlock" {
+	# upstream: "should ensure an IP overlapping both IPBlock.CIDR and
+	# IPBlock.Except is allowed". Rules add up: y/a, excepted from the first
+	# rule's block, is the whole of the second's.
+	local cidr=${NP_IP[x/b]%.*}.0/24
+	np_policy '{"metadata":{"namespace":"x","name":"a-out-overlap"},
+		"spec":{"podSelector":'"$(pod_is a)"',"policyTypes":["Egress"],"egress":[
+			{"to":[{"ipBlock":{"cidr":"'"$cidr"'","except":["'"${NP_IP[y/a]}"'/32"]}}]},
+			{"to":[{"ipBlock":{"cidr":"'"${NP_IP[y/a]}"'/32"}}],"ports":[{"port":80}]}]}}'
+	np_expect 'x/a' '*' deny
+	np_expect 'x/a' 'x/b' allow
+	np_expect 'x/a' 'y/c' allow
+	np_expect 'x/a' 'z/b' allow
+	np_expect 'x/a' 'y/a' allow 80/tcp
+	np_verify
+}
+
+@test "netpol: egress to pods matching both podSelector and namespaceSelector in one peer" {
+	# upstream: "should enforce egress policy allowing traffic to a server in
+	# a different namespace based on PodSelector and NamespaceSelector"
+	np_policy '{"metadata":{"namespace":"x","name":"a-out-to-z-b"},
+		"spec":{"podSelector":'"$(pod_is a)"',"policyTypes":["Egress"],"egress":[{"to":[
+			{"namespaceSelector":'"$(ns_is z)"',"podSelector":'"$(pod_is b)"'}]}]}}'
+	np_expect 'x/a' '*' deny
+	np_expect 'x/a' 'z/b' allow
+	np_verify
+}
+
 @test "netpol: stacked policies add up" {
 	np_policy '{"metadata":{"namespace":"x","name":"a-from-b"},
 		"spec":{"podSelector":'"$(pod_is a)"',"ingress":[{"from":[{"podSelector":'"$(pod_is b)"'}]}]}}'
