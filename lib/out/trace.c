@@ -891,6 +891,16 @@ static json_t *policy_json(const struct trace *t)
 			 "ingress", i->valid ? policy_side_json(t, i) : json_null());
 }
 
+void out_trace_policy_text(FILE *f, const struct trace *t)
+{
+	policy_text(f, t);
+}
+
+json_t *out_trace_policy_json(const struct trace *t)
+{
+	return policy_json(t);
+}
+
 void out_trace_text(FILE *f, const struct trace *t, bool color)
 {
 	out_trace_text_verbose(f, t, color, false);

@@ -154,6 +154,10 @@ snapshot() { # FILE
 	run "$PODPATH" --lab "$LAB" -j explain network-policy --live
 	[ "$status" -eq 1 ]
 	jq -e '.live.verdict.result != "delivered"' <<<"$output"
+	# the side that denied it, named as trace names it
+	jq -e '.live.policy.ingress | .pod == "default/web-1" and .isolated_by == ["default/podpath-break-deny"] and
+		.allowed == false and .nftables.verdict == "drop"' <<<"$output"
+	jq -e '.live.policy.egress | .isolated == false and .allowed == true' <<<"$output"
 }
 
 @test "a pod a policy isolates already is refused (exit 2); the fault then picks one no policy isolates" {

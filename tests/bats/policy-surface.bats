@@ -132,6 +132,26 @@ kernel_isolated() { # tw|fw
 	run pp -j explain network-policy --live
 	[ "$status" -eq 0 ]
 	jq -e '.live.verdict.result == "delivered" and (.live.hops | length) > 1' <<<"$output"
+	# and what decided it on each side: the policy's rule, and the nftables
+	# rule that accepted it, which the node's kernel holds under that handle
+	# with the rule's spec path as its comment
+	jq -e '.live.policy.egress.admitted_by.policy == "default/client-egress" and
+		.live.policy.egress.admitted_by.path == "spec.egress[0].to[0] ports[0]" and
+		.live.policy.ingress.isolated_by == ["default/default-deny-ingress", "default/allow-web"] and
+		.live.policy.ingress.admitted_by.policy == "default/allow-web" and
+		.live.policy.ingress.nftables.verdict == "accept"' <<<"$output"
+	n1=$(ns "node_$(node_of default/web-1)")
+	for dir in egress ingress; do
+		chain=$(jq -r ".live.policy.$dir.nftables.chain" <<<"$output")
+		handle=$(jq -r ".live.policy.$dir.nftables.handle" <<<"$output")
+		path=$(jq -r ".live.policy.$dir.admitted_by | \"\(.policy) \(.path)\"" <<<"$output")
+		ip netns exec "$n1" nft -a list chain ip network-policy "$chain" |
+			grep -F " accept comment \"$path\" # handle $handle"
+	done
+	run pp explain network-policy --live
+	[ "$status" -eq 0 ]
+	grep -qx 'network policy:' <<<"$output"
+	grep -q '^  ingress to default/web-1 (.*): isolated by default/default-deny-ingress, default/allow-web; admitted by default/allow-web spec.ingress\[0\].from\[0\] ports\[0\] ' <<<"$output"
 	run pp explain network-policy
 	[[ "$output" == *"$PODPATH --lab $LAB trace default/client default/web-1:8080"* ]]
 }
