@@ -3,6 +3,7 @@
  * since when); the lab parts name this lab's own objects, asked of the
  * kernel where the kernel holds them. */
 #include <errno.h>
+#include <limits.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "explain/explain.h"
 #include "explain/summary.h"
@@ -1303,8 +1305,39 @@ static void np_named_port_line(struct explain_doc *d, const struct topo *t)
 	}
 }
 
+/* Where the shipped policy example is on this machine, into buf ("" if
+ * nowhere): beside the binary in podpath's source tree (docs/examples/), or
+ * where make install put it (PREFIX/share/doc/podpath/examples/, the binary
+ * in PREFIX/sbin), so the suggested setup runs as printed. */
+static void np_example_path(char *buf, size_t len)
+{
+	char exe[PATH_MAX], cand[PATH_MAX + 64], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	buf[0] = '\0';
+	if (n <= 0)
+		return;
+	exe[n] = '\0';
+	if (!(slash = strrchr(exe, '/')))
+		return;
+	*slash = '\0';		/* the binary's directory */
+	snprintf(cand, sizeof(cand), "%s/docs/examples/network-policy.json", exe);
+	if (!access(cand, R_OK)) {
+		snprintf(buf, len, "%s", cand);
+		return;
+	}
+	if (!(slash = strrchr(exe, '/')))
+		return;
+	*slash = '\0';		/* PREFIX */
+	snprintf(cand, sizeof(cand), "%s/share/doc/podpath/examples/network-policy.json", exe);
+	if (!access(cand, R_OK))
+		snprintf(buf, len, "%s", cand);
+}
+
 static void np_no_policies(struct explain_doc *d, const struct lab *l)
 {
+	char example[PATH_MAX + 64];
+
 	line(d, "lab %s has no NetworkPolicy: no pod is isolated, every pod reaches every other",
 	     l->name);
 	for (size_t i = 0; i < l->topo.nnamespaces && i < 6; i++) {
@@ -1317,9 +1350,14 @@ static void np_no_policies(struct explain_doc *d, const struct lab *l)
 					      n->labels[k].key, n->labels[k].value);
 		line(d, "namespace %s: labels %s", n->name, labels[0] ? labels : "none");
 	}
-	line(d, "the shipped example is the default lab with three policies: %s --lab np setup "
-	     "-f docs/examples/network-policy.json (podpath's source; installed under "
-	     "share/doc/podpath/examples)", pp_self());
+	np_example_path(example, sizeof(example));
+	if (example[0])
+		line(d, "the shipped example is the default lab with three policies: %s --lab np "
+		     "setup -f %s", pp_self(), example);
+	else
+		line(d, "the shipped example is the default lab with three policies: %s --lab np "
+		     "setup -f docs/examples/network-policy.json (podpath's source; installed "
+		     "under PREFIX/share/doc/podpath/examples)", pp_self());
 	line(d, "or isolate one pod here: %s --lab %s break policy-denies (undo: %s "
 	     "--lab %s break --undo)", pp_self(), l->name, pp_self(), l->name);
 	cmd(d, "every namespace's labels, which namespaceSelectors match",

@@ -132,6 +132,9 @@ snapshot() { # FILE
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"lab $LAB has no NetworkPolicy"* ]]
 	[[ "$output" == *"docs/examples/network-policy.json"* ]]
+	# by a path that is there: the shipped example itself
+	f=$(grep -o -- '--lab np setup -f [^ ]*' <<<"$output" | head -1 | cut -d' ' -f5)
+	cmp "$f" "$BATS_TEST_DIRNAME/../../docs/examples/network-policy.json"
 	[[ "$output" == *"$PODPATH --lab $LAB break policy-denies"* ]]
 	run "$PODPATH" --lab "$LAB" explain network-policy --live
 	[ "$status" -eq 2 ]

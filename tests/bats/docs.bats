@@ -5,7 +5,7 @@
 setup() { load helpers; ROOT=$BATS_TEST_DIRNAME/../..; }
 
 # The completion test builds a lab of its own; never leave it behind.
-teardown_file() { load helpers; lab_cleanup pp-bats-docs; lab_cleanup pp-bats-docs-np; }
+teardown_file() { load helpers; lab_cleanup pp-bats-docs; lab_cleanup pp-bats-docs-np; lab_cleanup pp-bats-docs-in; }
 
 commands() { "$PODPATH" --help | awk '/^commands:/ {on=1; next} /^$/ {on=0} on {print $1}'; }
 options_of() { "$PODPATH" help "$1" | grep -o -- '--[a-z][a-z-]*' | sort -u; }
@@ -212,4 +212,26 @@ tab_fish() { fish -c "source $ROOT/completions/podpath.fish; complete -C '$1 '" 
 	while IFS=$'\t' read -r ns name pods; do
 		grep -qE "^$ns +$name +.* $pods\$" <<<"$text"
 	done < <(jq -r '.networkPolicies[] | [.namespace, .name, ([.selects[] | sub("^[^/]*/"; "")] | join(","))] | @tsv' <<<"$json")
+}
+
+@test "make install puts the policy example where the installed explain network-policy points, with the man pages and completions that name it" {
+	dest=$BATS_TEST_TMPDIR/dest
+	make -s -C "$ROOT" install DESTDIR="$dest" PREFIX=/usr/local >/dev/null
+	pfx=$dest/usr/local
+	cmp "$ROOT/docs/examples/network-policy.json" "$pfx/share/doc/podpath/examples/network-policy.json"
+	man_text "$pfx/share/man/man8/podpath-explain.8" | grep -q '^ *network-policy teaches NetworkPolicy'
+	man_text "$pfx/share/man/man8/podpath-break.8" | grep -q '^ *policy-denies (pod, any)$'
+	grep -qw policy-denies "$pfx/share/bash-completion/completions/podpath"
+	grep -qw network-policy "$pfx/share/zsh/vendor-completions/_podpath"
+	grep -qw network-policy "$pfx/share/fish/vendor_completions.d/podpath.fish"
+	# The installed binary, in a lab without policies, points at the
+	# installed example by its full path (not at the source tree's).
+	lab=pp-bats-docs-in
+	lab_cleanup $lab
+	"$pfx/sbin/podpath" --lab $lab setup >/dev/null
+	run "$pfx/sbin/podpath" --lab $lab -j explain network-policy
+	lab_cleanup $lab
+	[ "$status" -eq 0 ]
+	jq -e --arg f "$pfx/share/doc/podpath/examples/network-policy.json" \
+		'.in_this_lab | any(endswith("--lab np setup -f \($f)"))' <<<"$output"
 }
