@@ -4,7 +4,10 @@
 # pods a, b, c, every ordered pair probed on 80 and 81, TCP and UDP, from
 # inside the source pod with bash's /dev/tcp and /dev/udp, against a matrix
 # each case writes by hand. Every denied pair is then traced: podpath must
-# say denied-by-policy and name a policy of the case. The harness is
+# say denied-by-policy and name a policy of the case; and for up to three
+# pods a direction that nft shows isolated, an allowed pair through that
+# side must be delivered, trace naming a policy of the case as what
+# admitted it. The harness is
 # netpol.bash. Each case builds its own lab (about 0.1 s for nine pods).
 
 bats_require_minimum_version 1.5.0
