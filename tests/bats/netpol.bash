@@ -277,7 +277,7 @@ np_run() {
 		local st_d=0 st_a=0
 		np_trace_denied "$topo" || st_d=$?
 		np_trace_allowed "$topo" || st_a=$?
-		[ "$st_d" -eq 0 ] && [ "$st_a" -eq 0 ]
+		[ $((st_d + st_a)) -eq 0 ]
 	} >"$NP_DIR/traces" 2>&1 &
 	tpid=$!
 	np_probe 3 < <(np_all_probes)
