@@ -3,6 +3,7 @@
  * since when); the lab parts name this lab's own objects, asked of the
  * kernel where the kernel holds them. */
 #include <errno.h>
+#include <limits.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "explain/explain.h"
 #include "explain/summary.h"
@@ -1239,7 +1241,25 @@ static void np_policy_lines(struct explain_doc *d, const struct topo *t)
 		     t->npolicies - NP_SHOW_POLICIES);
 }
 
-/* The first named port a rule uses, resolved on each pod that declares it. */
+/* Can rule rl (ingress rule of p when ingress, else egress) reach pod pi as
+ * its destination? An ingress rule's destinations are the pods p isolates
+ * for ingress; an egress rule's are the pods its peers admit (every pod
+ * with no peers). A named port only resolves on those. */
+static bool np_rule_dest(const struct topo *t, const struct topo_policy *p,
+			 const struct topo_np_rule *rl, bool ingress, size_t pi)
+{
+	if (ingress)
+		return policy_isolates(t, p, pi, POLICY_INGRESS);
+	if (!rl->npeers)
+		return true;
+	for (size_t k = 0; k < rl->npeers; k++)
+		if (policy_peer_matches_addr(t, p, &rl->peers[k], t->pods[pi].ip))
+			return true;
+	return false;
+}
+
+/* The first named port a rule uses, resolved on each pod the rule can
+ * reach that declares it. */
 static void np_named_port_line(struct explain_doc *d, const struct topo *t)
 {
 	for (size_t i = 0; i < t->npolicies; i++) {
@@ -1256,7 +1276,9 @@ static void np_named_port_line(struct explain_doc *d, const struct topo *t)
 				if (!np->name[0] || np->proto == TOPO_NP_SCTP)
 					continue;
 				buf[0] = '\0';
-				for (size_t pi = 0; pi < t->npods && shown < 4; pi++)
+				for (size_t pi = 0; pi < t->npods && shown < 4; pi++) {
+					if (!np_rule_dest(t, p, rl, r < p->nin, pi))
+						continue;
 					for (size_t c = 0; c < t->pods[pi].ncontainers; c++)
 						for (size_t q = 0; q < t->pods[pi].containers[c].nports; q++) {
 							const struct topo_port *cp =
@@ -1272,18 +1294,50 @@ static void np_named_port_line(struct explain_doc *d, const struct topo *t)
 									      np_pod(t, pi, a,
 										     sizeof(a)));
 						}
+				}
 				line(d, "named port %s/%s (%s/%s %s[%zu]) resolves per pod: %s",
 				     np->name, topo_np_proto_name(np->proto), p->ns, p->name,
 				     r < p->nin ? "ingress" : "egress", r < p->nin ? r : r - p->nin,
-				     shown ? buf : "no pod declares it, so it admits nothing");
+				     shown ? buf : "no pod the rule reaches declares it, so it admits nothing");
 				return;
 			}
 		}
 	}
 }
 
+/* Where the shipped policy example is on this machine, into buf ("" if
+ * nowhere): beside the binary in podpath's source tree (docs/examples/), or
+ * where make install put it (PREFIX/share/doc/podpath/examples/, the binary
+ * in PREFIX/sbin), so the suggested setup runs as printed. */
+static void np_example_path(char *buf, size_t len)
+{
+	char exe[PATH_MAX], cand[PATH_MAX + 64], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	buf[0] = '\0';
+	if (n <= 0)
+		return;
+	exe[n] = '\0';
+	if (!(slash = strrchr(exe, '/')))
+		return;
+	*slash = '\0';		/* the binary's directory */
+	snprintf(cand, sizeof(cand), "%s/docs/examples/network-policy.json", exe);
+	if (!access(cand, R_OK)) {
+		snprintf(buf, len, "%s", cand);
+		return;
+	}
+	if (!(slash = strrchr(exe, '/')))
+		return;
+	*slash = '\0';		/* PREFIX */
+	snprintf(cand, sizeof(cand), "%s/share/doc/podpath/examples/network-policy.json", exe);
+	if (!access(cand, R_OK))
+		snprintf(buf, len, "%s", cand);
+}
+
 static void np_no_policies(struct explain_doc *d, const struct lab *l)
 {
+	char example[PATH_MAX + 64];
+
 	line(d, "lab %s has no NetworkPolicy: no pod is isolated, every pod reaches every other",
 	     l->name);
 	for (size_t i = 0; i < l->topo.nnamespaces && i < 6; i++) {
@@ -1296,9 +1350,14 @@ static void np_no_policies(struct explain_doc *d, const struct lab *l)
 					      n->labels[k].key, n->labels[k].value);
 		line(d, "namespace %s: labels %s", n->name, labels[0] ? labels : "none");
 	}
-	line(d, "the shipped example is the default lab with three policies: %s --lab np setup "
-	     "-f docs/examples/network-policy.json (podpath's source; installed under "
-	     "share/doc/podpath/examples)", pp_self());
+	np_example_path(example, sizeof(example));
+	if (example[0])
+		line(d, "the shipped example is the default lab with three policies: %s --lab np "
+		     "setup -f %s", pp_self(), example);
+	else
+		line(d, "the shipped example is the default lab with three policies: %s --lab np "
+		     "setup -f docs/examples/network-policy.json (podpath's source; installed "
+		     "under PREFIX/share/doc/podpath/examples)", pp_self());
 	line(d, "or isolate one pod here: %s --lab %s break policy-denies (undo: %s "
 	     "--lab %s break --undo)", pp_self(), l->name, pp_self(), l->name);
 	cmd(d, "every namespace's labels, which namespaceSelectors match",

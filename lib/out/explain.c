@@ -5,6 +5,7 @@
 #include <jansson.h>
 
 #include "out/explain.h"
+#include "out/trace.h"
 #include "trace/trace.h"
 #include "self.h"
 
@@ -167,6 +168,9 @@ void out_explain_live(FILE *f, const struct trace *t, bool color)
 		live_hops(f, u);
 	}
 	fprintf(f, "  verdict: %s: %s\n", trace_verdict_name(t->verdict), t->reason);
+	/* What each side's policies decided and the rule that did it, as
+	 * trace prints it (network-policy's probe is about exactly that). */
+	out_trace_policy_text(f, t);
 }
 
 static json_t *live_hops_json(const struct trace *t)
@@ -193,6 +197,8 @@ json_t *out_explain_live_json(const struct trace *t)
 	json_t *o = json_pack("{s:o, s:{s:s, s:s}}", "hops", live_hops_json(t), "verdict", "result",
 			      trace_verdict_name(t->verdict), "reason", t->reason);
 
+	if (o && (t->policy[0].valid || t->policy[1].valid))
+		json_object_set_new(o, "policy", out_trace_policy_json(t));
 	/* Behind the ingress: nginx's own connection, hop by hop too. */
 	if (o && t->upstream)
 		json_object_set_new(o, "upstream", json_pack("{s:s, s:b, s:o}", "to",

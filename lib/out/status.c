@@ -69,13 +69,42 @@ static void dir_cell(const struct topo *t, const struct topo_policy *p, enum pol
 		snprintf(buf, len, "%zu pod%s, %zu rule%s", n, n == 1 ? "" : "s", r, r == 1 ? "" : "s");
 }
 
+/* The pods policy p selects, by name (all are in p's namespace):
+ * "client,web-1,web-2", cut to the buffer with "... (N more)". */
+static void selects_cell(const struct topo *t, const struct topo_policy *p, char *buf,
+			 size_t len)
+{
+	/* room kept for ",... (N more)" */
+	const size_t more = 24;
+	size_t n = 0, total = policy_desc_selected(t, p), shown = 0;
+
+	buf[0] = '\0';
+	if (!total) {
+		snprintf(buf, len, "<none>");
+		return;
+	}
+	for (size_t i = 0; i < t->npods; i++) {
+		const char *name = t->pods[i].name;
+
+		if (!policy_selects(t, p, i))
+			continue;
+		/* room for this name and the tail that says how many are left */
+		if (n + strlen(name) + 1 + more >= len)
+			break;
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", shown ? "," : "", name);
+		shown++;
+	}
+	if (shown < total)
+		snprintf(buf + n, len - n, "%s... (%zu more)", shown ? "," : "", total - shown);
+}
+
 /* NetworkPolicies as kubectl lists them, with what each isolates, then the
  * namespaces' labels their namespaceSelectors match; nothing at all in a
  * lab without policies. */
 static void policies_text(FILE *f, const struct topo *t)
 {
 	size_t wns = 9, wp = 6, wsel = 12;
-	char sel[512], in[48], out[48];
+	char sel[512], in[48], out[48], pods[96];
 
 	if (!t->npolicies)
 		return;
@@ -85,17 +114,19 @@ static void policies_text(FILE *f, const struct topo *t)
 		policy_desc_selector(&t->policies[i].pods, sel, sizeof(sel));
 		wsel = width(wsel, sel);
 	}
-	fprintf(f, "\n%-*s  %-*s  %-*s  %-14s  %-4s  %-16s  %s\n", (int)wns, "NAMESPACE", (int)wp,
-		"POLICY", (int)wsel, "POD-SELECTOR", "POLICY-TYPES", "PODS", "INGRESS", "EGRESS");
+	fprintf(f, "\n%-*s  %-*s  %-*s  %-14s  %-4s  %-16s  %-16s  %s\n", (int)wns, "NAMESPACE",
+		(int)wp, "POLICY", (int)wsel, "POD-SELECTOR", "POLICY-TYPES", "PODS", "INGRESS",
+		"EGRESS", "SELECTS");
 	for (size_t i = 0; i < t->npolicies; i++) {
 		const struct topo_policy *p = &t->policies[i];
 
 		policy_desc_selector(&p->pods, sel, sizeof(sel));
 		dir_cell(t, p, POLICY_INGRESS, in, sizeof(in));
 		dir_cell(t, p, POLICY_EGRESS, out, sizeof(out));
-		fprintf(f, "%-*s  %-*s  %-*s  %-14s  %-4zu  %-16s  %s\n", (int)wns, p->ns, (int)wp,
-			p->name, (int)wsel, sel[0] ? sel : "<none>", policy_desc_types(p),
-			policy_desc_selected(t, p), in, out);
+		selects_cell(t, p, pods, sizeof(pods));
+		fprintf(f, "%-*s  %-*s  %-*s  %-14s  %-4zu  %-16s  %-16s  %s\n", (int)wns, p->ns,
+			(int)wp, p->name, (int)wsel, sel[0] ? sel : "<none>", policy_desc_types(p),
+			policy_desc_selected(t, p), in, out, pods);
 	}
 	wns = 9;
 	for (size_t i = 0; i < t->nnamespaces; i++)

@@ -891,6 +891,29 @@ static json_t *policy_json(const struct trace *t)
 			 "ingress", i->valid ? policy_side_json(t, i) : json_null());
 }
 
+void out_trace_policy_text(FILE *f, const struct trace *t)
+{
+	/* The section trace prints after its hops, for a caller that prints
+	 * the hops its own way: when the lab has policies or the kernel's
+	 * table acted, each side that has a pod of the lab. */
+	bool any = t->lab && t->lab->topo.npolicies;
+
+	for (size_t d = 0; d < 2; d++)
+		any |= t->policy[d].valid && t->policy[d].nft != TRACE_POLICY_NFT_NONE;
+	if (!any || (!t->policy[POLICY_EGRESS].valid && !t->policy[POLICY_INGRESS].valid))
+		return;
+	fprintf(f, "\nnetwork policy:\n");
+	if (t->policy[POLICY_EGRESS].valid)
+		policy_side_text(f, t, &t->policy[POLICY_EGRESS]);
+	if (t->policy[POLICY_INGRESS].valid)
+		policy_side_text(f, t, &t->policy[POLICY_INGRESS]);
+}
+
+json_t *out_trace_policy_json(const struct trace *t)
+{
+	return policy_json(t);
+}
+
 void out_trace_text(FILE *f, const struct trace *t, bool color)
 {
 	out_trace_text_verbose(f, t, color, false);

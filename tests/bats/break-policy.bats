@@ -132,6 +132,9 @@ snapshot() { # FILE
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"lab $LAB has no NetworkPolicy"* ]]
 	[[ "$output" == *"docs/examples/network-policy.json"* ]]
+	# by a path that is there: the shipped example itself
+	f=$(grep -o -- '--lab np setup -f [^ ]*' <<<"$output" | head -1 | cut -d' ' -f5)
+	cmp "$f" "$BATS_TEST_DIRNAME/../../docs/examples/network-policy.json"
 	[[ "$output" == *"$PODPATH --lab $LAB break policy-denies"* ]]
 	run "$PODPATH" --lab "$LAB" explain network-policy --live
 	[ "$status" -eq 2 ]
@@ -154,6 +157,10 @@ snapshot() { # FILE
 	run "$PODPATH" --lab "$LAB" -j explain network-policy --live
 	[ "$status" -eq 1 ]
 	jq -e '.live.verdict.result != "delivered"' <<<"$output"
+	# the side that denied it, named as trace names it
+	jq -e '.live.policy.ingress | .pod == "default/web-1" and .isolated_by == ["default/podpath-break-deny"] and
+		.allowed == false and .nftables.verdict == "drop"' <<<"$output"
+	jq -e '.live.policy.egress | .isolated == false and .allowed == true' <<<"$output"
 }
 
 @test "a pod a policy isolates already is refused (exit 2); the fault then picks one no policy isolates" {

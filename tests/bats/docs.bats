@@ -5,7 +5,7 @@
 setup() { load helpers; ROOT=$BATS_TEST_DIRNAME/../..; }
 
 # The completion test builds a lab of its own; never leave it behind.
-teardown_file() { load helpers; lab_cleanup pp-bats-docs; }
+teardown_file() { load helpers; lab_cleanup pp-bats-docs; lab_cleanup pp-bats-docs-np; lab_cleanup pp-bats-docs-in; }
 
 commands() { "$PODPATH" --help | awk '/^commands:/ {on=1; next} /^$/ {on=0} on {print $1}'; }
 options_of() { "$PODPATH" help "$1" | grep -o -- '--[a-z][a-z-]*' | sort -u; }
@@ -141,4 +141,97 @@ options_of() { "$PODPATH" help "$1" | grep -o -- '--[a-z][a-z-]*' | sort -u; }
 	[ "$got_zsh_svc" = "$want_svc" ]
 	[ -z "$got_none_zsh" ]
 	[ -z "$got_src_zsh" ]
+}
+
+# A man page as man shows it, one paragraph a line (no hyphenation at a
+# line's end can split a word).
+man_text() { MANWIDTH=4000 man -l "$1" 2>/dev/null | col -b; }
+
+# What each shell offers at TAB after LINE (ending in a space), one a line,
+# sorted, options left out.
+tab_bash() {
+	local stub='_init_completion() { cur=${COMP_WORDS[COMP_CWORD]}; prev=${COMP_WORDS[COMP_CWORD-1]}; words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD; }'
+	bash -c "$stub; source $ROOT/completions/podpath.bash; COMP_WORDS=($1 ''); COMP_CWORD=\$((\${#COMP_WORDS[@]} - 1)); _podpath; printf '%s\n' \"\${COMPREPLY[@]}\"" |
+		grep -v -e '^$' -e '^-' | sort
+}
+tab_zsh() { zsh -f "$BATS_TEST_DIRNAME/zsh-complete.zsh" "$ROOT/completions" "$1 " | grep -v -e '^$' -e '^-' | sort; }
+tab_fish() { fish -c "source $ROOT/completions/podpath.fish; complete -C '$1 '" | cut -f1 | grep -v -e '^$' -e '^-' | sort; }
+
+@test "every explain topic and every break fault is in its man page and offered at TAB by bash, zsh and fish" {
+	PATH="$ROOT:$PATH"
+	topics=$("$PODPATH" explain --list | awk '{print $1}' | sort)
+	faults=$("$PODPATH" -j break --list | jq -r '.faults[].name' | sort)
+	# the NetworkPolicy topic and fault are among them
+	grep -qx network-policy <<<"$topics"
+	grep -qx policy-denies <<<"$faults"
+	explain8=$(man_text "$ROOT/docs/podpath-explain.8")
+	break8=$(man_text "$ROOT/docs/podpath-break.8")
+	for t in $topics; do
+		echo "topic $t"
+		grep -qw -- "$t" <<<"$explain8"
+	done
+	for f in $faults; do
+		echo "fault $f"
+		grep -qw -- "$f" <<<"$break8"
+	done
+	# the topic's own paragraph and the fault's own entry, not a mention
+	grep -q '^ *network-policy teaches NetworkPolicy' <<<"$explain8"
+	grep -q '^ *policy-denies (pod, any)$' <<<"$break8"
+	for sh in bash zsh fish; do
+		echo "$sh: explain"
+		[ "$(tab_$sh "podpath explain")" = "$topics" ]
+		echo "$sh: break"
+		[ "$(tab_$sh "podpath break")" = "$faults" ]
+	done
+}
+
+@test "podpath-status(8) names every column of the policy table and every field status -j gives policies and namespaces" {
+	lab=pp-bats-docs-np
+	lab_cleanup $lab
+	"$PODPATH" --lab $lab setup -f "$ROOT/docs/examples/network-policy.json" >/dev/null
+	text=$("$PODPATH" --lab $lab status)
+	json=$("$PODPATH" --lab $lab -j status)
+	lab_cleanup $lab
+	status8=$(man_text "$ROOT/docs/podpath-status.8")
+	cols=$(grep -E '^NAMESPACE +POLICY ' <<<"$text")
+	echo "$cols"
+	[ "$(wc -w <<<"$cols")" -eq 8 ]
+	for c in $cols; do
+		[ "$c" = NAMESPACE ] && continue
+		echo "column $c"
+		grep -qw -- "$c" <<<"$status8"
+	done
+	fields=$(jq -r '(.networkPolicies[0], .networkPolicies[0].isolates, .networkPolicies[0].rules,
+		.namespaces[0]) | keys[]' <<<"$json" | sort -u)
+	[ "$(wc -l <<<"$fields")" -ge 11 ]
+	for k in $fields; do
+		echo "field $k"
+		grep -qw -- "$k" <<<"$status8"
+	done
+	# every policy's selected pods, by name, in the SELECTS column
+	while IFS=$'\t' read -r ns name pods; do
+		grep -qE "^$ns +$name +.* $pods\$" <<<"$text"
+	done < <(jq -r '.networkPolicies[] | [.namespace, .name, ([.selects[] | sub("^[^/]*/"; "")] | join(","))] | @tsv' <<<"$json")
+}
+
+@test "make install puts the policy example where the installed explain network-policy points, with the man pages and completions that name it" {
+	dest=$BATS_TEST_TMPDIR/dest
+	make -s -C "$ROOT" install DESTDIR="$dest" PREFIX=/usr/local >/dev/null
+	pfx=$dest/usr/local
+	cmp "$ROOT/docs/examples/network-policy.json" "$pfx/share/doc/podpath/examples/network-policy.json"
+	man_text "$pfx/share/man/man8/podpath-explain.8" | grep -q '^ *network-policy teaches NetworkPolicy'
+	man_text "$pfx/share/man/man8/podpath-break.8" | grep -q '^ *policy-denies (pod, any)$'
+	grep -qw policy-denies "$pfx/share/bash-completion/completions/podpath"
+	grep -qw network-policy "$pfx/share/zsh/vendor-completions/_podpath"
+	grep -qw network-policy "$pfx/share/fish/vendor_completions.d/podpath.fish"
+	# The installed binary, in a lab without policies, points at the
+	# installed example by its full path (not at the source tree's).
+	lab=pp-bats-docs-in
+	lab_cleanup $lab
+	"$pfx/sbin/podpath" --lab $lab setup >/dev/null
+	run "$pfx/sbin/podpath" --lab $lab -j explain network-policy
+	lab_cleanup $lab
+	[ "$status" -eq 0 ]
+	jq -e --arg f "$pfx/share/doc/podpath/examples/network-policy.json" \
+		'.in_this_lab | any(endswith("--lab np setup -f \($f)"))' <<<"$output"
 }

@@ -4,7 +4,10 @@
 # pods a, b, c, every ordered pair probed on 80 and 81, TCP and UDP, from
 # inside the source pod with bash's /dev/tcp and /dev/udp, against a matrix
 # each case writes by hand. Every denied pair is then traced: podpath must
-# say denied-by-policy and name a policy of the case. The harness is
+# say denied-by-policy and name a policy of the case; and for up to three
+# pods a direction that nft shows isolated, an allowed pair through that
+# side must be delivered, trace naming a policy of the case as what
+# admitted it. The harness is
 # netpol.bash. Each case builds its own lab (about 0.1 s for nine pods).
 
 bats_require_minimum_version 1.5.0
@@ -251,6 +254,34 @@ ns_is() { printf '{"matchLabels":{"ns":"%s"}}' "$1"; }
 	np_expect 'x/c' 'x/a' allow
 	np_expect 'z/a' 'x/a' allow
 	np_expect 'z/c' 'x/a' allow
+	np_verify
+}
+
+@test "netpol: an address an ipBlock excepts is admitted by another rule's ipBlock" {
+	# upstream: "should ensure an IP overlapping both IPBlock.CIDR and
+	# IPBlock.Except is allowed". Rules add up: y/a, excepted from the first
+	# rule's block, is the whole of the second's.
+	local cidr=${NP_IP[x/b]%.*}.0/24
+	np_policy '{"metadata":{"namespace":"x","name":"a-out-overlap"},
+		"spec":{"podSelector":'"$(pod_is a)"',"policyTypes":["Egress"],"egress":[
+			{"to":[{"ipBlock":{"cidr":"'"$cidr"'","except":["'"${NP_IP[y/a]}"'/32"]}}]},
+			{"to":[{"ipBlock":{"cidr":"'"${NP_IP[y/a]}"'/32"}}],"ports":[{"port":80}]}]}}'
+	np_expect 'x/a' '*' deny
+	np_expect 'x/a' 'x/b' allow
+	np_expect 'x/a' 'y/c' allow
+	np_expect 'x/a' 'z/b' allow
+	np_expect 'x/a' 'y/a' allow 80/tcp
+	np_verify
+}
+
+@test "netpol: egress to pods matching both podSelector and namespaceSelector in one peer" {
+	# upstream: "should enforce egress policy allowing traffic to a server in
+	# a different namespace based on PodSelector and NamespaceSelector"
+	np_policy '{"metadata":{"namespace":"x","name":"a-out-to-z-b"},
+		"spec":{"podSelector":'"$(pod_is a)"',"policyTypes":["Egress"],"egress":[{"to":[
+			{"namespaceSelector":'"$(ns_is z)"',"podSelector":'"$(pod_is b)"'}]}]}}'
+	np_expect 'x/a' '*' deny
+	np_expect 'x/a' 'z/b' allow
 	np_verify
 }
 

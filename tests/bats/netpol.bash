@@ -9,7 +9,8 @@
 # expects (np_expect, like upstream's reachability.Expect*); np_verify builds
 # the lab, probes every ordered pair of pods on every port and protocol from
 # inside the source pod with bash's /dev/tcp and /dev/udp (never through
-# podpath), compares, and asks `podpath trace` about every denied pair.
+# podpath), compares, and asks `podpath trace` about every denied pair and
+# about allowed ones through the sides the kernel isolates.
 #
 # Two uses of this one file: bats loads it, and the np_* calls of a test
 # only write the case down (in $NP_DIR); np_verify then runs this file as a
@@ -272,7 +273,12 @@ np_run() {
 	# The traces run while the probes wait out their bound: each trace
 	# follows its own marked packet, and neither changes what the other sees.
 	local tpid tst=0
-	np_trace_denied "$topo" >"$NP_DIR/traces" 2>&1 &
+	{
+		local st_d=0 st_a=0
+		np_trace_denied "$topo" || st_d=$?
+		np_trace_allowed "$topo" || st_a=$?
+		[ $((st_d + st_a)) -eq 0 ]
+	} >"$NP_DIR/traces" 2>&1 &
 	tpid=$!
 	np_probe 3 < <(np_all_probes)
 	# A probe that should have passed but did not gets one more chance with
@@ -353,6 +359,57 @@ np_trace_denied() { # TOPOLOGY
 		done
 	done
 	echo "traced $n denied pair(s), $fails wrong"
+	[ "$fails" -eq 0 ]
+}
+
+# The pods the nodes' kernels isolate for DIR (tw: ingress, fw: egress):
+# those with a chain cali-tw-NS/POD (cali-fw-) in their node's table ip
+# network-policy, as nft lists it; NS/POD, one a line.
+np_kernel_isolated() { # tw|fw
+	local n
+	for n in 1 2; do
+		ip netns exec "${NPLAB}_node_node-$n" nft list table ip network-policy 2>/dev/null |
+			sed -nE "s/^\tchain cali-$1-([^ ]+) \{\$/\1/p"
+	done
+}
+
+# The other direction of what trace names: a connection the case allows
+# to (from) a pod the kernel isolates for ingress (egress) is delivered,
+# and trace says that side is isolated and names a policy of the case as
+# the one whose rule admitted it. Up to three pods a direction, each with
+# its first allowed pair (not itself) on its first allowed kind.
+np_trace_allowed() { # TOPOLOGY
+	local names dir chain pod s d k kind st out fails=0 n=0 m
+	names=$(np_policy_names "$1")
+	for dir in ingress egress; do
+		[ $dir = ingress ] && chain=tw || chain=fw
+		m=0
+		for pod in $(np_kernel_isolated $chain | sort -u); do
+			[ $m -lt 3 ] || break
+			kind=''
+			for s in "${NP_PODS[@]}"; do
+				d=$s
+				if [ $dir = ingress ]; then d=$pod; else s=$pod; fi
+				[ "$s" != "$d" ] || continue
+				for k in "${NP_KINDS[@]}"; do
+					if [ "${NP_EXP[$k $s $d]}" = 1 ]; then kind=$k; break; fi
+				done
+				[ -z "$kind" ] || break
+			done
+			[ -n "$kind" ] || continue
+			m=$((m + 1)) n=$((n + 1)) st=0
+			out=$("$PODPATH" --lab "$NPLAB" -j trace "$s" "$d" -p "${kind#*/}" --port "${kind%/*}") || st=$?
+			if [ "$st" -ne 0 ] || ! jq -e --argjson names "$names" --arg dir $dir --arg pod "$pod" '
+				.verdict.result == "delivered" and .policy[$dir].pod == $pod and
+				.policy[$dir].isolated and .policy[$dir].allowed and
+				(.policy[$dir].admitted_by.policy as $p | $names | index($p)) and
+				.policy[$dir].nftables.verdict == "accept"' <<<"$out" >/dev/null; then
+				echo "trace $s $d $kind: exit $st, expected delivered with $dir of $pod admitted by one of $names: $(jq -c '[.verdict.result, .verdict.reason, .policy]' <<<"$out" 2>/dev/null || echo "$out")"
+				fails=$((fails + 1))
+			fi
+		done
+	done
+	echo "traced $n allowed pair(s) through an isolated side, $fails wrong"
 	[ "$fails" -eq 0 ]
 }
 

@@ -43,10 +43,10 @@ kernel_isolated() { # tw|fw
 	run pp status
 	echo "$output"
 	[ "$status" -eq 0 ]
-	grep -E '^NAMESPACE +POLICY +POD-SELECTOR +POLICY-TYPES +PODS +INGRESS +EGRESS$' <<<"$output"
-	grep -E '^default +default-deny-ingress +<none> +Ingress +3 +3 pods, 0 rules +-$' <<<"$output"
-	grep -E '^default +allow-web +app in \(web\) +Ingress +2 +2 pods, 1 rule +-$' <<<"$output"
-	grep -E '^default +client-egress +app=client +Egress +1 +- +1 pod, 3 rules$' <<<"$output"
+	grep -E '^NAMESPACE +POLICY +POD-SELECTOR +POLICY-TYPES +PODS +INGRESS +EGRESS +SELECTS$' <<<"$output"
+	grep -E '^default +default-deny-ingress +<none> +Ingress +3 +3 pods, 0 rules +- +client,web-1,web-2$' <<<"$output"
+	grep -E '^default +allow-web +app in \(web\) +Ingress +2 +2 pods, 1 rule +- +web-1,web-2$' <<<"$output"
+	grep -E '^default +client-egress +app=client +Egress +1 +- +1 pod, 3 rules +client$' <<<"$output"
 	grep -E '^ingress-nginx +kubernetes.io/metadata.name=ingress-nginx,role=ingress$|^ingress-nginx +role=ingress,kubernetes.io/metadata.name=ingress-nginx$' <<<"$output"
 	run pp -j status
 	jq -e '[.namespaces[] | select(.name == "default") | .labels] == [{"team": "web", "kubernetes.io/metadata.name": "default"}]' <<<"$output"
@@ -90,6 +90,10 @@ kernel_isolated() { # tw|fw
 	echo "$edges"
 	[ "$edges" = "$want" ]
 	[ "$(wc -l <<<"$edges")" -eq 6 ]
+	# each edge ends at the pod's own node of the graph, not at a stray one
+	for p in $(awk '{print $2}' <<<"$edges" | sort -u); do
+		grep -qE "^\s+\"$p\" \[label=\"$p\\\\n[0-9.]+\", shape=component" <<<"$dotsrc"
+	done
 	dot -Tsvg <<<"$dotsrc" >"$BATS_TEST_TMPDIR/lab.svg"
 	grep -q '<svg' "$BATS_TEST_TMPDIR/lab.svg"
 	grep -q '>netpol default/client&#45;egress<' "$BATS_TEST_TMPDIR/lab.svg"
@@ -103,7 +107,9 @@ kernel_isolated() { # tw|fw
 	grep -qx 'policy default/default-deny-ingress (podSelector {}: every pod of its namespace, policyTypes Ingress) isolates ingress of default/client, default/web-1, default/web-2' <<<"$lines"
 	grep -qx '  ingress\[0\]: from pods app=client in namespace default or every pod in namespaces role=ingress, port http/TCP' <<<"$lines"
 	grep -qx '  egress\[2\]: to ipBlock 203.0.113.0/24 except 203.0.113.20/32, port 80/TCP' <<<"$lines"
-	grep -q '^named port http/TCP (default/allow-web ingress\[0\]) resolves per pod: 8080 on default/web-1, 8080 on default/web-2' <<<"$lines"
+	# on the pods the rule reaches only: the ingress controller's own
+	# port http (80) is no destination of allow-web's ingress rule
+	grep -qx 'named port http/TCP (default/allow-web ingress\[0\]) resolves per pod: 8080 on default/web-1, 8080 on default/web-2' <<<"$lines"
 	grep -qx "default/client -> default/web-1 ($(addr default/web-1):8080/TCP) is admitted: egress of default/client is admitted by default/client-egress spec.egress\[0\]; ingress of default/web-1 is admitted by default/allow-web spec.ingress\[0\]" <<<"$lines"
 	grep -q "^default/client -> default/web-1 ($(addr default/web-1):9090/TCP) is denied: " <<<"$lines"
 	n1=$(ns "node_$(node_of default/web-1)")
@@ -126,6 +132,26 @@ kernel_isolated() { # tw|fw
 	run pp -j explain network-policy --live
 	[ "$status" -eq 0 ]
 	jq -e '.live.verdict.result == "delivered" and (.live.hops | length) > 1' <<<"$output"
+	# and what decided it on each side: the policy's rule, and the nftables
+	# rule that accepted it, which the node's kernel holds under that handle
+	# with the rule's spec path as its comment
+	jq -e '.live.policy.egress.admitted_by.policy == "default/client-egress" and
+		.live.policy.egress.admitted_by.path == "spec.egress[0].to[0] ports[0]" and
+		.live.policy.ingress.isolated_by == ["default/default-deny-ingress", "default/allow-web"] and
+		.live.policy.ingress.admitted_by.policy == "default/allow-web" and
+		.live.policy.ingress.nftables.verdict == "accept"' <<<"$output"
+	n1=$(ns "node_$(node_of default/web-1)")
+	for dir in egress ingress; do
+		chain=$(jq -r ".live.policy.$dir.nftables.chain" <<<"$output")
+		handle=$(jq -r ".live.policy.$dir.nftables.handle" <<<"$output")
+		path=$(jq -r ".live.policy.$dir.admitted_by | \"\(.policy) \(.path)\"" <<<"$output")
+		ip netns exec "$n1" nft -a list chain ip network-policy "$chain" |
+			grep -F " accept comment \"$path\" # handle $handle"
+	done
+	run pp explain network-policy --live
+	[ "$status" -eq 0 ]
+	grep -qx 'network policy:' <<<"$output"
+	grep -q '^  ingress to default/web-1 (.*): isolated by default/default-deny-ingress, default/allow-web; admitted by default/allow-web spec.ingress\[0\].from\[0\] ports\[0\] ' <<<"$output"
 	run pp explain network-policy
 	[[ "$output" == *"$PODPATH --lab $LAB trace default/client default/web-1:8080"* ]]
 }
