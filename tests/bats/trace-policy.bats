@@ -15,7 +15,11 @@ LAB=nptr
 # default/web port 8080.
 #   deny-web        isolates web's ingress, admits nothing;
 #   allow-frontend  web admits role=frontend on 80/TCP;
-#   lock-egress     isolates locked's egress, admits nothing.
+#   lock-egress     isolates locked's egress, admits nothing;
+# guarded (node-1, app=guarded, role=frontend) serves TCP and UDP 80 and is
+# isolated both ways:
+#   guard-in        guarded admits app=client on 80/TCP;
+#   guard-out       guarded may send only to app=web on 80/TCP.
 topology() {
 	cat <<'EOF'
 {
@@ -27,6 +31,9 @@ topology() {
       "containers": [ { "name": "c" } ] },
     { "name": "locked", "node": "node-1", "labels": { "app": "locked" },
       "containers": [ { "name": "c" } ] },
+    { "name": "guarded", "node": "node-1", "labels": { "app": "guarded", "role": "frontend" },
+      "containers": [ { "name": "g", "ports": [ { "name": "http", "containerPort": 80 },
+                                                { "name": "echo", "containerPort": 80, "protocol": "UDP" } ] } ] },
     { "name": "web", "node": "node-2", "labels": { "app": "web" },
       "containers": [ { "name": "web", "ports": [ { "name": "http", "containerPort": 80 } ] } ] }
   ],
@@ -43,7 +50,15 @@ topology() {
                 "ingress": [ { "from": [ { "podSelector": { "matchLabels": { "role": "frontend" } } } ],
                                "ports": [ { "protocol": "TCP", "port": 80 } ] } ] } },
     { "metadata": { "name": "lock-egress" },
-      "spec": { "podSelector": { "matchLabels": { "app": "locked" } }, "policyTypes": [ "Egress" ] } }
+      "spec": { "podSelector": { "matchLabels": { "app": "locked" } }, "policyTypes": [ "Egress" ] } },
+    { "metadata": { "name": "guard-in" },
+      "spec": { "podSelector": { "matchLabels": { "app": "guarded" } },
+                "ingress": [ { "from": [ { "podSelector": { "matchLabels": { "app": "client" } } } ],
+                               "ports": [ { "protocol": "TCP", "port": 80 } ] } ] } },
+    { "metadata": { "name": "guard-out" },
+      "spec": { "podSelector": { "matchLabels": { "app": "guarded" } }, "policyTypes": [ "Egress" ],
+                "egress": [ { "to": [ { "podSelector": { "matchLabels": { "app": "web" } } } ],
+                              "ports": [ { "protocol": "TCP", "port": 80 } ] } ] } }
   ]
 }
 EOF
@@ -191,6 +206,118 @@ nft_rule() { # NETNS CHAIN HANDLE
 	tr frontend svc/default/web
 	[ "$st" -eq 0 ]
 	[ "$(j '.policy.ingress.admitted_by.policy')" = default/allow-frontend ]
+}
+
+@test "isolated both ways and admitted: egress and ingress each name their policy and rule, in text and JSON" {
+	tr guarded web -p tcp --port 80
+	echo "$out" | jq -c '.verdict.findings, .policy' >&2
+	[ "$st" -eq 0 ]
+	[ "$(j .verdict.result)" = delivered ]
+	[ "$(j '.policy.egress.pod')" = default/guarded ]
+	[ "$(j '.policy.egress.isolated_by | join(",")')" = default/guard-out ]
+	[ "$(j '.policy.egress.admitted_by.policy')" = default/guard-out ]
+	[ "$(j '.policy.egress.admitted_by.path')" = "spec.egress[0].to[0] ports[0]" ]
+	[ "$(j '.policy.egress.nftables.chain')" = cali-po-default/guard-out ]
+	[ "$(j '.policy.egress.nftables.netns')" = "$N1" ]
+	[ "$(j '.policy.egress.nftables.agrees')" = true ]
+	[ "$(j '.policy.ingress.admitted_by.policy')" = default/allow-frontend ]
+	[ "$(j '.policy.ingress.admitted_by.path')" = "spec.ingress[0].from[0] ports[0]" ]
+	[ "$(j '.policy.ingress.nftables.chain')" = cali-pi-default/allow-frontend ]
+	[ "$(j '.policy.ingress.nftables.netns')" = "$N2" ]
+	[ "$(j '.policy.ingress.nftables.agrees')" = true ]
+	text=$(j '.verdict.findings[] | select(.check == "network-policy") | .text')
+	[[ "$text" == "egress from default/guarded admitted by default/guard-out spec.egress[0].to[0] ports[0]"*"; ingress to default/web admitted by default/allow-frontend spec.ingress[0].from[0] ports[0]"* ]]
+	# The rules nft shows at the handles named are those accepts.
+	run nft_rule "$N1" cali-po-default/guard-out "$(j '.policy.egress.nftables.handle')"
+	[[ "$output" == *'accept comment "default/guard-out spec.egress[0].to[0] ports[0]"'* ]]
+	run nft_rule "$N2" cali-pi-default/allow-frontend "$(j '.policy.ingress.nftables.handle')"
+	[[ "$output" == *'accept comment "default/allow-frontend spec.ingress[0].from[0] ports[0]"'* ]]
+	run "$PODPATH" --lab $LAB trace guarded web -p tcp --port 80
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"egress from default/guarded ("*"isolated by default/guard-out; admitted by default/guard-out spec.egress[0].to[0] ports[0]"* ]]
+	[[ "$output" == *"ingress to default/web ("*"admitted by default/allow-frontend spec.ingress[0].from[0] ports[0]"* ]]
+	run connects guarded "$(web_ip)" 80
+	[ "$status" -eq 0 ]
+}
+
+@test "a pod isolated both ways: its egress denial is blamed on its egress, on its node, not on its ingress" {
+	cl=$(pod_ip "${LAB}_pod_default_client")
+	tr guarded client -p tcp --port 80
+	echo "$out" | jq -c '.verdict.findings[0], .policy' >&2
+	[ "$st" -eq 1 ]
+	[ "$(j .verdict.cause)" = denied-by-policy ]
+	[ "$(j '.verdict.findings[0].policy')" = egress ]
+	[ "$(j '.verdict.findings[0].netns')" = "$N1" ]
+	[[ "$(j .verdict.reason)" == "egress from default/guarded is isolated by default/guard-out; no rule admits it to default/client port 80/TCP;"* ]]
+	[[ "$(j .verdict.reason)" != *"ingress to default/guarded"* ]]
+	[ "$(j '.policy.egress.nftables.chain')" = cali-fw-default/guarded ]
+	[ "$(j '.policy.egress.nftables.verdict')" = drop ]
+	[ "$(j '.policy.ingress.pod')" = default/client ]
+	[ "$(j '.policy.ingress.isolated')" = false ]
+	run nft_rule "$N1" cali-fw-default/guarded "$(j '.policy.egress.nftables.handle')"
+	[[ "$output" == *'drop comment "egress from default/guarded isolated by default/guard-out"'* ]]
+	# The kernel: guarded cannot reach the client's port; the client,
+	# which guard-in admits, reaches guarded's, and the replies come back
+	# through guarded's own egress isolation (conntrack).
+	run ip netns exec "${LAB}_pod_default_guarded" timeout 3 bash -c "exec 3<>/dev/tcp/$cl/80"
+	[ "$status" -ne 0 ]
+	run connects client "$(pod_ip "${LAB}_pod_default_guarded")" 80
+	[ "$status" -eq 0 ]
+}
+
+@test "same node: ingress denial of a pod isolated both ways is blamed on its ingress" {
+	tr frontend guarded -p tcp --port 80
+	echo "$out" | jq -c '.verdict.findings[0], .policy' >&2
+	[ "$st" -eq 1 ]
+	[ "$(j .verdict.cause)" = denied-by-policy ]
+	[ "$(j '.verdict.findings[0].policy')" = ingress ]
+	[ "$(j '.verdict.findings[0].netns')" = "$N1" ]
+	[[ "$(j .verdict.reason)" == "ingress to default/guarded is isolated by default/guard-in; no rule admits default/frontend to port 80/TCP;"* ]]
+	[ "$(j '.policy.ingress.nftables.chain')" = cali-tw-default/guarded ]
+	[ "$(j '.policy.egress.isolated')" = false ]
+	run connects frontend "$(pod_ip "${LAB}_pod_default_guarded")" 80 3
+	[ "$status" -ne 0 ]
+}
+
+@test "UDP: denied on the same node and across nodes, the port said as UDP" {
+	tr client guarded -p udp --port 80
+	echo "$out" | jq -c '.verdict.findings[0]' >&2
+	[ "$st" -eq 1 ]
+	[ "$(j .verdict.cause)" = denied-by-policy ]
+	[ "$(j '.verdict.findings[0].policy')" = ingress ]
+	[[ "$(j .verdict.reason)" == "ingress to default/guarded is isolated by default/guard-in; no rule admits default/client to port 80/UDP;"* ]]
+	[ "$(j '.policy.ingress.packet.protocol')" = 17 ]
+	tr frontend web -p udp --port 80
+	echo "$out" | jq -c '.verdict.findings[0]' >&2
+	[ "$st" -eq 1 ]
+	[ "$(j .verdict.cause)" = denied-by-policy ]
+	[ "$(j '.verdict.findings[0].netns')" = "$N2" ]
+	[[ "$(j .verdict.reason)" == "ingress to default/web is isolated by default/deny-web and default/allow-frontend; no rule admits default/frontend to port 80/UDP;"* ]]
+	run nft_rule "$N2" cali-tw-default/web "$(j '.policy.ingress.nftables.handle')"
+	[[ "$output" == *"drop comment"* ]]
+}
+
+@test "--no-kernel-drops: the policy is still named, and the rule" {
+	tr client web -p tcp --port 80 --no-kernel-drops
+	echo "$out" | jq -c '.verdict.findings[0]' >&2
+	[ "$st" -eq 1 ]
+	[ "$(j .verdict.cause)" = denied-by-policy ]
+	[[ "$(j .verdict.reason)" == "ingress to default/web is isolated by default/deny-web and default/allow-frontend; no rule admits default/client to port 80/TCP;"* ]]
+	[ "$(j '.policy.ingress.nftables.chain')" = cali-tw-default/web ]
+	[ "$(j '.verdict.findings[0].command')" = "ip netns exec $N2 nft -a list chain ip network-policy cali-tw-default/web" ]
+}
+
+@test "a Service, denied on the way out: egress names the endpoint pod the DNAT chose" {
+	tr locked svc/default/web
+	echo "$out" | jq -c '.verdict.findings[0], .policy' >&2
+	[ "$st" -eq 1 ]
+	[ "$(j .verdict.cause)" = denied-by-policy ]
+	[ "$(j '.verdict.findings[0].policy')" = egress ]
+	[ "$(j '.verdict.findings[0].netns')" = "$N1" ]
+	[ "$(j '.policy.egress.packet.dst')" = "$(web_ip)" ]
+	[ "$(j '.policy.egress.packet.port')" = 80 ]
+	[ "$(j '.policy.ingress.pod')" = default/web ]
+	[[ "$(j .verdict.reason)" == "egress from default/locked is isolated by default/lock-egress; no rule admits it to default/web port 80/TCP"* ]]
 }
 
 # Last: it changes the lab for good (teardown_file removes it).
