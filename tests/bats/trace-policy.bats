@@ -38,7 +38,7 @@ topology() {
       "containers": [ { "name": "web", "ports": [ { "name": "http", "containerPort": 80 } ] } ] }
   ],
   "services": [
-    { "name": "web", "selector": { "app": "web" },
+    { "name": "web", "type": "NodePort", "selector": { "app": "web" },
       "ports": [ { "name": "http", "port": 8080, "targetPort": "http" } ] }
   ],
   "networkPolicies": [
@@ -318,6 +318,31 @@ nft_rule() { # NETNS CHAIN HANDLE
 	[ "$(j '.policy.egress.packet.port')" = 80 ]
 	[ "$(j '.policy.ingress.pod')" = default/web ]
 	[[ "$(j .verdict.reason)" == "egress from default/locked is isolated by default/lock-egress; no rule admits it to default/web port 80/TCP"* ]]
+}
+
+@test "a NodePort on another node: the masqueraded request is denied at the endpoint's node, named, also without kernel drops" {
+	n1=$("$PODPATH" --lab $LAB -j status | jq -r '.nodes[] | select(.name == "node-1") | .ip')
+	np=$("$PODPATH" --lab $LAB -j status | jq -r '.services[] | select(.name == "web") | .ports[0].nodePort')
+	[ -n "$np" ] && [ "$np" != null ]
+	for opt in "" --no-kernel-drops; do
+		tr client "$n1" -p tcp --port "$np" $opt
+		echo "$out" | jq -c '.verdict.findings[0], .policy' >&2
+		[ "$st" -eq 1 ]
+		[ "$(j .verdict.cause)" = denied-by-policy ]
+		[ "$(j '.verdict.findings[0].policy')" = ingress ]
+		[ "$(j '.verdict.findings[0].netns')" = "$N2" ]
+		# kube-proxy masqueraded it to node-1's address: that is what web's
+		# policies see, and none admits it.
+		[ "$(j '.policy.ingress.pod')" = default/web ]
+		[ "$(j '.policy.ingress.packet.src')" = "$n1" ]
+		[ "$(j '.policy.ingress.packet.dst')" = "$(web_ip)" ]
+		[ "$(j '.policy.ingress.packet.port')" = 80 ]
+		[[ "$(j .verdict.reason)" == "ingress to default/web is isolated by default/deny-web and default/allow-frontend; no rule admits node/node-1 ($n1) to port 80/TCP;"* ]]
+		[ "$(j '.verdict.findings[0].command')" = "ip netns exec $N2 nft -a list chain ip network-policy cali-tw-default/web" ]
+	done
+	# The kernel: through the NodePort even the frontend is refused now.
+	run ip netns exec "${LAB}_pod_default_frontend" timeout 3 bash -c "exec 3<>/dev/tcp/$n1/$np"
+	[ "$status" -ne 0 ]
 }
 
 # Last: it changes the lab for good (teardown_file removes it).
