@@ -345,6 +345,34 @@ nft_rule() { # NETNS CHAIN HANDLE
 	[ "$status" -ne 0 ]
 }
 
+# Every key of the JSON's policy object (both sides isolated and admitted,
+# and a denial), and of a policy step of expected_path, is named in the
+# row docs/trace-json.md gives it.
+@test "docs/trace-json.md names every policy field trace emits" {
+	doc="$BATS_TEST_DIRNAME/../../docs/trace-json.md"
+	undocumented() { # ROW-NAME JQ-KEYS
+		local row k
+		row=$(grep -E "^\| \`$1\` \|" "$doc")
+		[ -n "$row" ] || { echo "no row $1"; return 0; }
+		for k in $(jq -r "$2" <<<"$out"); do
+			[[ "$row" =~ (^|[^a-z_])$k([^a-z_]|$) ]] || echo "$1: $k"
+		done
+	}
+	tr guarded web -p tcp --port 80
+	[ "$(j '.policy.egress.admitted_by | type')" = object ]
+	[ "$(j '.policy.ingress.nftables | type')" = object ]
+	run undocumented policy '[.policy | .. | objects | keys[]] | unique[]'
+	[ -z "$output" ]
+	tr client web -p tcp --port 80
+	[ "$(j '.expected_path[-1].kind')" = policy ]
+	run undocumented policy '[.policy | .. | objects | keys[]] | unique[]'
+	[ -z "$output" ]
+	run undocumented 'expected_path\[\]' '.expected_path[-1] | keys[]'
+	[ -z "$output" ]
+	run undocumented 'verdict.findings\[\]' '.verdict.findings[0] | keys[]'
+	[ -z "$output" ]
+}
+
 # Last: it changes the lab for good (teardown_file removes it).
 @test "the kernel's rules differ from the policies: said so, with podpath check, not a made-up cause" {
 	# Delete the frontend's accept rule by hand: the lab's policies still
