@@ -16,6 +16,8 @@ LAB=nptr
 #   deny-web        isolates web's ingress, admits nothing;
 #   allow-frontend  web admits role=frontend on 80/TCP;
 #   lock-egress     isolates locked's egress, admits nothing;
+# ingress-nginx/controller (node-1) serves web.example.test from default/web,
+# whose policies do not admit it.
 # guarded (node-1, app=guarded, role=frontend) serves TCP and UDP 80 and is
 # isolated both ways:
 #   guard-in        guarded admits app=client on 80/TCP;
@@ -34,12 +36,25 @@ topology() {
     { "name": "guarded", "node": "node-1", "labels": { "app": "guarded", "role": "frontend" },
       "containers": [ { "name": "g", "ports": [ { "name": "http", "containerPort": 80 },
                                                 { "name": "echo", "containerPort": 80, "protocol": "UDP" } ] } ] },
+    { "namespace": "ingress-nginx", "name": "controller", "node": "node-1",
+      "labels": { "app.kubernetes.io/name": "ingress-nginx" },
+      "containers": [ { "name": "controller", "image": "nginx",
+                        "ports": [ { "name": "http", "containerPort": 80 } ] } ] },
     { "name": "web", "node": "node-2", "labels": { "app": "web" },
       "containers": [ { "name": "web", "ports": [ { "name": "http", "containerPort": 80 } ] } ] }
   ],
   "services": [
     { "name": "web", "type": "NodePort", "selector": { "app": "web" },
-      "ports": [ { "name": "http", "port": 8080, "targetPort": "http" } ] }
+      "ports": [ { "name": "http", "port": 8080, "targetPort": "http" } ] },
+    { "namespace": "ingress-nginx", "name": "ingress-nginx-controller", "type": "LoadBalancer",
+      "externalTrafficPolicy": "Local", "selector": { "app.kubernetes.io/name": "ingress-nginx" },
+      "ports": [ { "name": "http", "port": 80, "targetPort": "http" } ] }
+  ],
+  "ingresses": [
+    { "name": "web",
+      "rules": [ { "host": "web.example.test",
+                   "http": { "paths": [ { "path": "/", "pathType": "Prefix",
+                                          "backend": { "service": { "name": "web", "port": { "number": 8080 } } } } ] } } ] }
   ],
   "networkPolicies": [
     { "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
@@ -342,6 +357,27 @@ nft_rule() { # NETNS CHAIN HANDLE
 	done
 	# The kernel: through the NodePort even the frontend is refused now.
 	run ip netns exec "${LAB}_pod_default_frontend" timeout 3 bash -c "exec 3<>/dev/tcp/$n1/$np"
+	[ "$status" -ne 0 ]
+}
+
+@test "behind an ingress controller: its own connection denied by policy is the client's verdict, named" {
+	tr internet/laptop http://web.example.test/
+	echo "$out" | jq -c '.verdict.findings[0], .upstream.policy' >&2
+	[ "$st" -eq 1 ]
+	[ "$(j .verdict.cause)" = denied-by-policy ]
+	[ "$(j '.verdict.findings[0].policy')" = ingress ]
+	[ "$(j '.verdict.findings[0].netns')" = "$N2" ]
+	[[ "$(j .verdict.reason)" == "connection 2, ingress-nginx/controller's own to the endpoint (see upstream): ingress to default/web is isolated by default/deny-web and default/allow-frontend; no rule admits ingress-nginx/controller to port 80/TCP;"* ]]
+	[ "$(j '.verdict.findings[0].command')" = "ip netns exec $N2 nft -a list chain ip network-policy cali-tw-default/web" ]
+	[ "$(j '.upstream.policy.ingress.pod')" = default/web ]
+	[ "$(j '.upstream.policy.ingress.nftables.chain')" = cali-tw-default/web ]
+	[ "$(j '.upstream.verdict.cause')" = denied-by-policy ]
+	# Text: connection 2 has its policy section.
+	run "$PODPATH" --lab $LAB trace internet/laptop http://web.example.test/
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"network policy of connection 2:"*"ingress to default/web ("*"no rule admits it"* ]]
+	# The kernel: the controller cannot open a connection to web.
+	run ip netns exec "${LAB}_pod_ingress-nginx_controller" timeout 3 bash -c "exec 3<>/dev/tcp/$(web_ip)/80"
 	[ "$status" -ne 0 ]
 }
 

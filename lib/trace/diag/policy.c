@@ -356,6 +356,29 @@ static int admitted(const struct trace *t, struct trace_finding *f)
 				 "check compares the kernel's rules with the plan)" : "");
 }
 
+/* Behind an ingress controller, the second connection (the controller's
+ * own to an endpoint pod: t->upstream) was denied by policy: that is the
+ * client's verdict too, said as the second connection's. Its places are
+ * t's (the upstream trace has the same namespaces, in the same order). */
+static int upstream_denied(const struct trace *t, struct trace_finding *f)
+{
+	const struct trace *u = t->upstream;
+	const struct trace_finding *uf;
+
+	if (!u || !u->nfindings)
+		return 0;
+	uf = &u->findings[0];
+	if (strcmp(uf->cause, "denied-by-policy") || !uf->text)
+		return 0;
+	if (uf->ns >= 0 && ((size_t)uf->ns >= t->nns || strcmp(t->ns[uf->ns], u->ns[uf->ns])))
+		return 0;
+	*f = *uf;
+	f->text = NULL;
+	f->hop = t->last_hop;
+	return diag_say(f, "connection 2, %s's own to the endpoint (see upstream): %s",
+			u->src.label, uf->text);
+}
+
 int diag_policy(const struct trace *t, struct trace_finding *f)
 {
 	const struct trace_policy *p;
@@ -367,6 +390,6 @@ int diag_policy(const struct trace *t, struct trace_finding *f)
 		return admitted(t, f);
 	p = dropped_side(t, &seen);
 	if (!p)
-		return 0;
+		return upstream_denied(t, f);
 	return p->side.allowed ? differs(t, p, f) : denied(t, p, seen, f);
 }
