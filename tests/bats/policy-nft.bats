@@ -155,6 +155,10 @@ answer() { # FROM TO PORT
 	run ip netns exec "$N1" nft list set ip network-policy cali-s-x/allow-b.in0.from0
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"elements = { $b }"* ]]
+	# nft list says what the set selects, and what a named-port set is.
+	[[ "$output" == *'comment "pods pod=b in namespace x"'* ]]
+	run ip netns exec "$N1" nft list set ip network-policy cali-np-serve-81-tcp
+	[[ "$output" == *'comment "named port serve-81-tcp: each pod'"'"'s own number"'* ]]
 	run ip netns exec "$N1" nft list map ip network-policy cali-to-wl-dispatch
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"$a"*"jump cali-tw-x/a"* ]]
