@@ -381,6 +381,19 @@ nft_rule() { # NETNS CHAIN HANDLE
 	[ "$status" -ne 0 ]
 }
 
+@test "egress to the internet denied: the peer is named as the trace was given it" {
+	tr locked internet/example.com -p tcp --port 80
+	echo "$out" | jq -c '.verdict.findings[0]' >&2
+	[ "$st" -eq 1 ]
+	[ "$(j .verdict.cause)" = denied-by-policy ]
+	ip=$(j .dst.ip)
+	[[ "$(j .verdict.reason)" == "egress from default/locked is isolated by default/lock-egress; no rule admits it to internet/example.com ($ip) port 80/TCP;"* ]]
+	run ip netns exec "${LAB}_pod_default_locked" timeout 3 bash -c "exec 3<>/dev/tcp/$ip/80"
+	[ "$status" -ne 0 ]
+	run ip netns exec "${LAB}_pod_default_client" timeout 30 bash -c "exec 3<>/dev/tcp/$ip/80"
+	[ "$status" -eq 0 ]
+}
+
 # Every key of the JSON's policy object (both sides isolated and admitted,
 # and a denial), and of a policy step of expected_path, is named in the
 # row docs/trace-json.md gives it.

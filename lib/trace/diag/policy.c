@@ -24,7 +24,8 @@
  * JSON's policy.*.isolated_by lists them all). */
 #define NAMES_MAX 8
 
-/* "default/client", "node/node-1 (172.18.0.11)" or the address. */
+/* "default/client", "node/node-1 (172.18.0.11)", the probe's own end as
+ * given ("internet/laptop (203.0.113.20)") or the address. */
 static void addr_name(const struct trace *t, uint32_t a, char *buf, size_t len)
 {
 	const struct topo *topo = &t->lab->topo;
@@ -41,7 +42,12 @@ static void addr_name(const struct trace *t, uint32_t a, char *buf, size_t len)
 			snprintf(buf, len, "node/%s (%s)", topo->nodes[n].name, ip);
 			return;
 		}
-	snprintf(buf, len, "%s", ip);
+	if (a == t->probe.saddr && t->src.label[0] && strcmp(t->src.label, ip))
+		snprintf(buf, len, "%s (%s)", t->src.label, ip);
+	else if (a == t->dst.ip && t->dst.label[0] && strcmp(t->dst.label, ip))
+		snprintf(buf, len, "%s (%s)", t->dst.label, ip);
+	else
+		snprintf(buf, len, "%s", ip);
 }
 
 static void pod_name(const struct trace *t, size_t pod, char *buf, size_t len)
@@ -92,7 +98,7 @@ static void isolating_words(const struct trace *t, const struct policy_side *s, 
  * default/client to port 8080/TCP", or the egress form. */
 static void denial_words(const struct trace *t, const struct trace_policy *p, char *buf, size_t len)
 {
-	char pod[2 * TOPO_LABEL_MAX + 2], peer[2 * TOPO_LABEL_MAX + ADDR_STRLEN + 16];
+	char pod[2 * TOPO_LABEL_MAX + 2], peer[sizeof(((struct trace_endpoint *)0)->label) + ADDR_STRLEN + 4];
 	char what[32], names[NAMES_MAX * 2 * TOPO_LABEL_MAX + 64];
 	bool ports = p->flow.l4proto != IPPROTO_ICMP;
 
