@@ -8,6 +8,11 @@
  *   every policy isolating it, what no rule admits, and the nftables rule
  *   that dropped it; if they admit it, the kernel differs from the lab's
  *   plan ("policy-rules-differ"), said as such, not guessed at.
+ * - Not seen dropped there, and kernel drops not watched: a request the
+ *   lab's policies deny that vanished on the isolated pod's node is
+ *   "denied-by-policy" too, said to rest on the plan and where it vanished.
+ * - Behind an ingress controller: the denial of the controller's own
+ *   connection to the endpoint (t->upstream) is the client's verdict.
  * - Delivered to (or from) an isolated pod: a note naming the policy and
  *   the rule that admitted it in each direction, checked against the
  *   rule the kernel accepted it by. */
@@ -98,7 +103,8 @@ static void isolating_words(const struct trace *t, const struct policy_side *s, 
  * default/client to port 8080/TCP", or the egress form. */
 static void denial_words(const struct trace *t, const struct trace_policy *p, char *buf, size_t len)
 {
-	char pod[2 * TOPO_LABEL_MAX + 2], peer[sizeof(((struct trace_endpoint *)0)->label) + ADDR_STRLEN + 4];
+	char pod[2 * TOPO_LABEL_MAX + 2];
+	char peer[sizeof(((struct trace_endpoint *)0)->label) + ADDR_STRLEN + 4];
 	char what[32], names[NAMES_MAX * 2 * TOPO_LABEL_MAX + 64];
 	bool ports = p->flow.l4proto != IPPROTO_ICMP;
 
@@ -226,7 +232,8 @@ static int denied(const struct trace *t, const struct trace_policy *p, enum drop
 {
 	const struct trace_policy *o = &t->policy[p->dir == POLICY_INGRESS ? POLICY_EGRESS
 									     : POLICY_INGRESS];
-	char seen_words[TRACE_LABEL_MAX + IF_NAMESIZE + 64], words[NAMES_MAX * 2 * TOPO_LABEL_MAX + 512];
+	char seen_words[TRACE_LABEL_MAX + IF_NAMESIZE + 64];
+	char words[NAMES_MAX * 2 * TOPO_LABEL_MAX + 512];
 	char rule[3 * 256 + 64], also[2 * TOPO_LABEL_MAX + 64] = "", pod[2 * TOPO_LABEL_MAX + 2];
 	struct trace_policy planned = *p;
 
