@@ -513,6 +513,8 @@ static void arp_text(FILE *f, const struct trace *t, size_t h, bool color, bool 
 
 /* The second connection behind the ingress controller, and what joins the
  * two: the request that ended at nginx went on from nginx. */
+static void policy_text(FILE *f, const struct trace *t, const char *heading);
+
 static void upstream_text(FILE *f, const struct trace *t, bool color, bool verbose)
 {
 	const struct trace *u = t->upstream;
@@ -545,6 +547,7 @@ static void upstream_text(FILE *f, const struct trace *t, bool color, bool verbo
 			c->orig.dport, addr_fmt(c->reply.src, rs), c->reply.sport,
 			addr_fmt(c->reply.dst, rd), c->reply.dport, c->dnat ? " [DNAT]" : "");
 	}
+	policy_text(f, u, "  network policy of connection 2:\n");
 	if (u->div.kind != TRACE_DIV_NONE && u->div.kind != TRACE_DIV_NO_PREDICTION)
 		fprintf(f, "  first divergence of connection 2 from its expected path: %s\n",
 			u->divergence);
@@ -826,8 +829,9 @@ static void policy_side_text(FILE *f, const struct trace *t, const struct trace_
 			trace_policy_kernel_agrees(p) ? "" : "; not what the lab's policies decide");
 }
 
-/* Both directions, when the lab has policies or the kernel's table acted. */
-static void policy_text(FILE *f, const struct trace *t)
+/* Both directions, when the lab has policies or the kernel's table acted,
+ * under heading. */
+static void policy_text(FILE *f, const struct trace *t, const char *heading)
 {
 	bool any = t->lab && t->lab->topo.npolicies;
 
@@ -835,7 +839,7 @@ static void policy_text(FILE *f, const struct trace *t)
 		any |= t->policy[d].valid && t->policy[d].nft != TRACE_POLICY_NFT_NONE;
 	if (!any || (!t->policy[POLICY_EGRESS].valid && !t->policy[POLICY_INGRESS].valid))
 		return;
-	fprintf(f, "\nnetwork policy:\n");
+	fputs(heading, f);
 	if (t->policy[POLICY_EGRESS].valid)
 		policy_side_text(f, t, &t->policy[POLICY_EGRESS]);
 	if (t->policy[POLICY_INGRESS].valid)
@@ -965,7 +969,7 @@ void out_trace_text_verbose(FILE *f, const struct trace *t, bool color, bool ver
 				c->dnat ? " [DNAT]" : "", c->snat ? " [SNAT]" : "", c->state[0] ? " " : "",
 				c->state);
 	}
-	policy_text(f, t);
+	policy_text(f, t, "\nnetwork policy:\n");
 	fprintf(f, "\nverdict: %s%s%s: %s\n", color ? (ok ? GREEN : RED) : "",
 		trace_verdict_name(t->verdict), color ? RESET : "", t->reason);
 	if (!ok)

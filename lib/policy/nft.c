@@ -24,6 +24,7 @@
 
 #include <libnftnl/set.h>
 
+#include "policy/describe.h"
 #include "policy/policy.h"
 
 #define FAM NFPROTO_IPV4
@@ -238,6 +239,7 @@ static const char *peer_set(struct ctx *c, size_t pi, enum policy_dir d, size_t 
 	enum nft_key k = d == POLICY_INGRESS ? NFT_KEY_SADDR : NFT_KEY_DADDR;
 	struct peer_set *ps;
 	struct nftnl_set *s;
+	char what[128];
 	size_t n = 0;
 	uint64_t h;
 
@@ -269,8 +271,11 @@ static const char *peer_set(struct ctx *c, size_t pi, enum policy_dir d, size_t 
 	ps->n = n;
 	ps->digest = h;
 	policy_set_peer(ps->name, sizeof(ps->name), d, p, rule, peer);
+	/* What it selects, in words, so that nft list says it too (a set
+	 * another policy's identical peer shares keeps its first name). */
+	policy_desc_peer(p, pe, what, sizeof(what));
 	/* Keyed like the rules that look it up: ip saddr (ingress) or daddr. */
-	s = set_new(ps->name, k, false, NULL);
+	s = set_new(ps->name, k, false, what);
 	for (size_t i = 0; s && i < n; i++)
 		ok(c, nft_set_elem_add(s, k, t->pods[ps->pods[i]].ip, 0, 0, 0, NULL, NULL));
 	set_send(c, s, (long)pi);
@@ -288,6 +293,7 @@ static void named_port_set(struct ctx *c, const char *name, char *set, size_t le
 {
 	const struct topo *t = c->t;
 	struct nftnl_set *s;
+	char what[64];
 
 	policy_set_named_port(set, len, name);
 	for (size_t i = 0; i < c->nports; i++)
@@ -305,7 +311,8 @@ static void named_port_set(struct ctx *c, const char *name, char *set, size_t le
 		c->pcap = cap;
 	}
 	snprintf(c->ports[c->nports++], sizeof(c->ports[0]), "%s", name);
-	s = set_new(set, NFT_KEY_DADDR_PROTO_DPORT, false, NULL);
+	snprintf(what, sizeof(what), "named port %s: each pod's own number", name);
+	s = set_new(set, NFT_KEY_DADDR_PROTO_DPORT, false, what);
 	for (size_t i = 0; s && i < t->npods; i++) {
 		const struct topo_pod *pod = &t->pods[i];
 

@@ -127,14 +127,20 @@ static ssize_t endpoint_pod(const struct trace *t)
 }
 
 /* The request as it left the source's node (after DNAT), or as it came to
- * the destination pod (after SNAT), from the captures. The port of a
- * Service's endpoint is the Service port's target on that pod. */
+ * the destination pod (after SNAT), from the captures; for ingress, when
+ * the pod never saw it, as it arrived in the pod's node already addressed
+ * to the pod: kube-proxy's DNAT (and its masquerade) were then another
+ * node's (a NodePort or load balancer that picked that node), so this node
+ * forwards it unchanged to its postrouting hook. The port of a Service's
+ * endpoint is the Service port's target on that pod. */
 static bool flow_from_hops(const struct trace *t, struct trace_policy *p, struct policy_flow *f)
 {
 	const struct trace_policy *out = &t->policy[POLICY_EGRESS];
 	const struct lab_plan *plan = &t->lab->plan;
 	const struct topo *topo = &t->lab->topo;
-	const struct capture_pkt *k = NULL;
+	const struct capture_pkt *k = NULL, *at_node = NULL;
+	uint32_t ip = topo->pods[p->pod].ip;
+	const char *node_ns = plan->nodes[topo->pods[p->pod].node].netns;
 
 	for (size_t h = 0; h < t->nhops && !k; h++) {
 		const struct capture_pkt *c = t->hops[h].pkt;
@@ -142,13 +148,17 @@ static bool flow_from_hops(const struct trace *t, struct trace_policy *p, struct
 
 		if (t->hops[h].reply || c->has_inner_err)
 			continue;
-		if (p->dir == POLICY_EGRESS && c->outgoing && c->saddr == topo->pods[p->pod].ip &&
-		    !strcmp(netns, plan->nodes[topo->pods[p->pod].node].netns))
+		if (p->dir == POLICY_EGRESS && c->outgoing && c->saddr == ip && !strcmp(netns, node_ns))
 			k = c;
-		if (p->dir == POLICY_INGRESS && !c->outgoing && c->daddr == topo->pods[p->pod].ip &&
+		if (p->dir == POLICY_INGRESS && !c->outgoing && c->daddr == ip &&
 		    !strcmp(netns, plan->pods[p->pod].netns))
 			k = c;
+		if (p->dir == POLICY_INGRESS && !c->outgoing && c->daddr == ip && !at_node &&
+		    !strcmp(netns, node_ns))
+			at_node = c;
 	}
+	if (!k)
+		k = at_node;
 	if (k) {
 		*f = (struct policy_flow){ .saddr = k->saddr, .daddr = k->daddr, .l4proto = k->proto,
 					   .dport = k->proto == IPPROTO_ICMP ? 0 : k->dport };

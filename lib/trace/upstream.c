@@ -302,5 +302,12 @@ int trace_upstream(struct trace *t, struct pp_err *e)
 	for (size_t h = 0; h < u->nhops; h++)
 		u->hops[h].dt_ns = u->hops[h].pkt->ts_ns - first;
 	name_endpoint(t, u);
+	/* The first connection's verdict was found before the events were
+	 * split, by whatever rule dropped the second one; a NetworkPolicy
+	 * denial of the second is the client's verdict, named as such
+	 * (diag/policy.c reads t->upstream), so it is found again. */
+	if (u->nfindings && !strcmp(u->findings[0].cause, "denied-by-policy") &&
+	    t->verdict != TRACE_DELIVERED)
+		return trace_correlate(t, e);
 	return 0;
 }

@@ -7,11 +7,14 @@
 LAB=npnft
 load helpers
 
-# x/a, x/c, y/a on node-1; x/b, y/b on node-2. Each pod serves TCP 80 and
-# 81 (named serve-80-tcp, serve-81-tcp).
+# x/a, x/c, y/a on node-1; x/b, x/d, y/b on node-2. Each pod serves TCP 80
+# and 81 (named serve-80-tcp, serve-81-tcp) but x/d, whose serve-81-tcp is
+# port 82 and whose port 81 is named other.
 #   x/deny-ingress   isolates every pod of x for ingress, admits nothing;
 #   x/allow-b        x/a admits x/b on 80/TCP;
-#   x/allow-named    x/c admits every namespace's pods on serve-81-tcp;
+#   x/allow-named    x/c and x/d admit every namespace's pods on
+#                    serve-81-tcp (81 on x/c, 82 on x/d);
+#   x/sctp-only      x/d admits every pod on SCTP 81 (and so no TCP or UDP);
 #   x/range          x/c admits x/a on TCP 80-81 and on every UDP port;
 #   y/egress-node-2  y/a may send only to 10.244.0.0/16 minus node-1's pods.
 topology() {
@@ -30,6 +33,9 @@ topology() {
     { "namespace": "x", "name": "c", "node": "node-1", "labels": { "pod": "c" },
       "containers": [ { "name": "c", "ports": [ { "name": "serve-80-tcp", "containerPort": 80 },
                                                 { "name": "serve-81-tcp", "containerPort": 81 } ] } ] },
+    { "namespace": "x", "name": "d", "node": "node-2", "labels": { "pod": "d" },
+      "containers": [ { "name": "c", "ports": [ { "name": "other", "containerPort": 81 },
+                                                { "name": "serve-81-tcp", "containerPort": 82 } ] } ] },
     { "namespace": "y", "name": "a", "node": "node-1", "labels": { "pod": "a" },
       "containers": [ { "name": "c", "ports": [ { "name": "serve-80-tcp", "containerPort": 80 },
                                                 { "name": "serve-81-tcp", "containerPort": 81 } ] } ] },
@@ -46,9 +52,13 @@ topology() {
                 "ingress": [ { "from": [ { "podSelector": { "matchLabels": { "pod": "b" } } } ],
                                "ports": [ { "protocol": "TCP", "port": 80 } ] } ] } },
     { "metadata": { "namespace": "x", "name": "allow-named" },
-      "spec": { "podSelector": { "matchLabels": { "pod": "c" } },
+      "spec": { "podSelector": { "matchExpressions": [ { "key": "pod", "operator": "In", "values": [ "c", "d" ] } ] },
                 "ingress": [ { "from": [ { "namespaceSelector": {} } ],
                                "ports": [ { "port": "serve-81-tcp" } ] } ] } },
+    { "metadata": { "namespace": "x", "name": "sctp-only" },
+      "spec": { "podSelector": { "matchLabels": { "pod": "d" } },
+                "ingress": [ { "from": [ { "namespaceSelector": {} } ],
+                               "ports": [ { "protocol": "SCTP", "port": 81 } ] } ] } },
     { "metadata": { "namespace": "x", "name": "range" },
       "spec": { "podSelector": { "matchLabels": { "pod": "c" } },
                 "ingress": [ { "from": [ { "podSelector": { "matchLabels": { "pod": "a" } } } ],
@@ -103,6 +113,13 @@ answer() { # FROM TO PORT
 	[[ "$output" == *"chain cali-POSTROUTING"* ]]
 	[[ "$output" == *"hook postrouting priority srcnat + 10"* ]]
 	[[ "$output" == *"ct state established,related accept"* ]]
+	# Replies pass before any policy is looked at: in both base chains the
+	# conntrack rule comes first.
+	run ip netns exec "$N1" nft list chain ip network-policy cali-FORWARD
+	[ "$(grep -E '^\s+(ct|ip|meta|jump|drop|accept)' <<<"$output" | head -1 | awk '{ print $1, $2, $3 }')" = "ct state established,related" ]
+	run ip netns exec "$N1" nft list chain ip network-policy cali-POSTROUTING
+	[ "$(grep -E '^\s+(ct|ip|meta|jump|drop|accept)' <<<"$output" | head -1 | awk '{ print $1, $2, $3 }')" = "ct state established,related" ]
+	run ip netns exec "$N1" nft list table ip network-policy
 	[[ "$output" == *"ip saddr vmap @cali-from-wl-dispatch"* ]]
 	[[ "$output" == *"ip daddr vmap @cali-to-wl-dispatch"* ]]
 	# node-1's isolated pods: x/a, x/c (ingress), y/a (egress).
@@ -138,6 +155,10 @@ answer() { # FROM TO PORT
 	run ip netns exec "$N1" nft list set ip network-policy cali-s-x/allow-b.in0.from0
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"elements = { $b }"* ]]
+	# nft list says what the set selects, and what a named-port set is.
+	[[ "$output" == *'comment "pods pod=b in namespace x"'* ]]
+	run ip netns exec "$N1" nft list set ip network-policy cali-np-serve-81-tcp
+	[[ "$output" == *'comment "named port serve-81-tcp: each pod'"'"'s own number"'* ]]
 	run ip netns exec "$N1" nft list map ip network-policy cali-to-wl-dispatch
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"$a"*"jump cali-tw-x/a"* ]]
@@ -165,6 +186,45 @@ answer() { # FROM TO PORT
 @test "a named port admits the port of that name and no other" {
 	connects x_b x_c 81
 	run connects x_b x_c 80 3
+	[ "$status" -ne 0 ]
+}
+
+@test "a named port resolves per destination pod: serve-81-tcp is 81 on x/c, 82 on x/d" {
+	local c d
+	c=$(pod_ip "${LAB}_pod_x_c")
+	d=$(pod_ip "${LAB}_pod_x_d")
+	run ip netns exec "$N2" nft list set ip network-policy cali-np-serve-81-tcp
+	[ "$status" -eq 0 ]
+	echo "$output"
+	[[ "$output" == *"$d . tcp . 82"* ]]
+	[[ "$output" == *"$c . tcp . 81"* ]]
+	[[ "$output" != *"$d . tcp . 81"* ]]
+	connects x_b x_d 82
+	connects y_a x_d 82
+	# Port 81 is serve-81-tcp elsewhere, not on x/d.
+	run connects x_b x_d 81 3
+	[ "$status" -ne 0 ]
+}
+
+@test "an SCTP rule matches SCTP only: TCP to that port is denied" {
+	run ip netns exec "$N2" nft list chain ip network-policy cali-pi-x/sctp-only
+	[ "$status" -eq 0 ]
+	echo "$output"
+	# nft prints the l4proto match the dport rests on as "sctp dport".
+	[[ "$output" == *'sctp dport 81 accept comment "x/sctp-only spec.ingress[0].from[0] ports[0]"'* ]]
+	[[ "$output" != *"tcp dport 81"* ]]
+	[[ "$output" != *"udp dport 81"* ]]
+	# x/d serves TCP 81 (its port "other"): no rule admits TCP there.
+	run connects x_b x_d 81 3
+	[ "$status" -ne 0 ]
+}
+
+@test "the pod's own node reaches it (kubelet probes); another node is subject to policy" {
+	local a
+	a=$(pod_ip "${LAB}_pod_x_a")
+	# x/a admits only x/b on 80; its node still reaches port 81.
+	ip netns exec "$N1" timeout 30 bash -c "exec 3<>/dev/tcp/$a/81"
+	run ip netns exec "$N2" timeout 3 bash -c "exec 3<>/dev/tcp/$a/81"
 	[ "$status" -ne 0 ]
 }
 

@@ -15,7 +15,13 @@ LAB=nptr
 # default/web port 8080.
 #   deny-web        isolates web's ingress, admits nothing;
 #   allow-frontend  web admits role=frontend on 80/TCP;
-#   lock-egress     isolates locked's egress, admits nothing.
+#   lock-egress     isolates locked's egress, admits nothing;
+# ingress-nginx/controller (node-1) serves web.example.test from default/web,
+# whose policies do not admit it.
+# guarded (node-1, app=guarded, role=frontend) serves TCP and UDP 80 and is
+# isolated both ways:
+#   guard-in        guarded admits app=client on 80/TCP;
+#   guard-out       guarded may send only to app=web on 80/TCP.
 topology() {
 	cat <<'EOF'
 {
@@ -27,12 +33,28 @@ topology() {
       "containers": [ { "name": "c" } ] },
     { "name": "locked", "node": "node-1", "labels": { "app": "locked" },
       "containers": [ { "name": "c" } ] },
+    { "name": "guarded", "node": "node-1", "labels": { "app": "guarded", "role": "frontend" },
+      "containers": [ { "name": "g", "ports": [ { "name": "http", "containerPort": 80 },
+                                                { "name": "echo", "containerPort": 80, "protocol": "UDP" } ] } ] },
+    { "namespace": "ingress-nginx", "name": "controller", "node": "node-1",
+      "labels": { "app.kubernetes.io/name": "ingress-nginx" },
+      "containers": [ { "name": "controller", "image": "nginx",
+                        "ports": [ { "name": "http", "containerPort": 80 } ] } ] },
     { "name": "web", "node": "node-2", "labels": { "app": "web" },
       "containers": [ { "name": "web", "ports": [ { "name": "http", "containerPort": 80 } ] } ] }
   ],
   "services": [
-    { "name": "web", "selector": { "app": "web" },
-      "ports": [ { "name": "http", "port": 8080, "targetPort": "http" } ] }
+    { "name": "web", "type": "NodePort", "selector": { "app": "web" },
+      "ports": [ { "name": "http", "port": 8080, "targetPort": "http" } ] },
+    { "namespace": "ingress-nginx", "name": "ingress-nginx-controller", "type": "LoadBalancer",
+      "externalTrafficPolicy": "Local", "selector": { "app.kubernetes.io/name": "ingress-nginx" },
+      "ports": [ { "name": "http", "port": 80, "targetPort": "http" } ] }
+  ],
+  "ingresses": [
+    { "name": "web",
+      "rules": [ { "host": "web.example.test",
+                   "http": { "paths": [ { "path": "/", "pathType": "Prefix",
+                                          "backend": { "service": { "name": "web", "port": { "number": 8080 } } } } ] } } ] }
   ],
   "networkPolicies": [
     { "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
@@ -43,7 +65,15 @@ topology() {
                 "ingress": [ { "from": [ { "podSelector": { "matchLabels": { "role": "frontend" } } } ],
                                "ports": [ { "protocol": "TCP", "port": 80 } ] } ] } },
     { "metadata": { "name": "lock-egress" },
-      "spec": { "podSelector": { "matchLabels": { "app": "locked" } }, "policyTypes": [ "Egress" ] } }
+      "spec": { "podSelector": { "matchLabels": { "app": "locked" } }, "policyTypes": [ "Egress" ] } },
+    { "metadata": { "name": "guard-in" },
+      "spec": { "podSelector": { "matchLabels": { "app": "guarded" } },
+                "ingress": [ { "from": [ { "podSelector": { "matchLabels": { "app": "client" } } } ],
+                               "ports": [ { "protocol": "TCP", "port": 80 } ] } ] } },
+    { "metadata": { "name": "guard-out" },
+      "spec": { "podSelector": { "matchLabels": { "app": "guarded" } }, "policyTypes": [ "Egress" ],
+                "egress": [ { "to": [ { "podSelector": { "matchLabels": { "app": "web" } } } ],
+                              "ports": [ { "protocol": "TCP", "port": 80 } ] } ] } }
   ]
 }
 EOF
@@ -191,6 +221,205 @@ nft_rule() { # NETNS CHAIN HANDLE
 	tr frontend svc/default/web
 	[ "$st" -eq 0 ]
 	[ "$(j '.policy.ingress.admitted_by.policy')" = default/allow-frontend ]
+}
+
+@test "isolated both ways and admitted: egress and ingress each name their policy and rule, in text and JSON" {
+	tr guarded web -p tcp --port 80
+	echo "$out" | jq -c '.verdict.findings, .policy' >&2
+	[ "$st" -eq 0 ]
+	[ "$(j .verdict.result)" = delivered ]
+	[ "$(j '.policy.egress.pod')" = default/guarded ]
+	[ "$(j '.policy.egress.isolated_by | join(",")')" = default/guard-out ]
+	[ "$(j '.policy.egress.admitted_by.policy')" = default/guard-out ]
+	[ "$(j '.policy.egress.admitted_by.path')" = "spec.egress[0].to[0] ports[0]" ]
+	[ "$(j '.policy.egress.nftables.chain')" = cali-po-default/guard-out ]
+	[ "$(j '.policy.egress.nftables.netns')" = "$N1" ]
+	[ "$(j '.policy.egress.nftables.agrees')" = true ]
+	[ "$(j '.policy.ingress.admitted_by.policy')" = default/allow-frontend ]
+	[ "$(j '.policy.ingress.admitted_by.path')" = "spec.ingress[0].from[0] ports[0]" ]
+	[ "$(j '.policy.ingress.nftables.chain')" = cali-pi-default/allow-frontend ]
+	[ "$(j '.policy.ingress.nftables.netns')" = "$N2" ]
+	[ "$(j '.policy.ingress.nftables.agrees')" = true ]
+	text=$(j '.verdict.findings[] | select(.check == "network-policy") | .text')
+	[[ "$text" == "egress from default/guarded admitted by default/guard-out spec.egress[0].to[0] ports[0]"*"; ingress to default/web admitted by default/allow-frontend spec.ingress[0].from[0] ports[0]"* ]]
+	# The rules nft shows at the handles named are those accepts.
+	run nft_rule "$N1" cali-po-default/guard-out "$(j '.policy.egress.nftables.handle')"
+	[[ "$output" == *'accept comment "default/guard-out spec.egress[0].to[0] ports[0]"'* ]]
+	run nft_rule "$N2" cali-pi-default/allow-frontend "$(j '.policy.ingress.nftables.handle')"
+	[[ "$output" == *'accept comment "default/allow-frontend spec.ingress[0].from[0] ports[0]"'* ]]
+	run "$PODPATH" --lab $LAB trace guarded web -p tcp --port 80
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"egress from default/guarded ("*"isolated by default/guard-out; admitted by default/guard-out spec.egress[0].to[0] ports[0]"* ]]
+	[[ "$output" == *"ingress to default/web ("*"admitted by default/allow-frontend spec.ingress[0].from[0] ports[0]"* ]]
+	run connects guarded "$(web_ip)" 80
+	[ "$status" -eq 0 ]
+}
+
+@test "a pod isolated both ways: its egress denial is blamed on its egress, on its node, not on its ingress" {
+	cl=$(pod_ip "${LAB}_pod_default_client")
+	tr guarded client -p tcp --port 80
+	echo "$out" | jq -c '.verdict.findings[0], .policy' >&2
+	[ "$st" -eq 1 ]
+	[ "$(j .verdict.cause)" = denied-by-policy ]
+	[ "$(j '.verdict.findings[0].policy')" = egress ]
+	[ "$(j '.verdict.findings[0].netns')" = "$N1" ]
+	[[ "$(j .verdict.reason)" == "egress from default/guarded is isolated by default/guard-out; no rule admits it to default/client port 80/TCP;"* ]]
+	[[ "$(j .verdict.reason)" != *"ingress to default/guarded"* ]]
+	[ "$(j '.policy.egress.nftables.chain')" = cali-fw-default/guarded ]
+	[ "$(j '.policy.egress.nftables.verdict')" = drop ]
+	[ "$(j '.policy.ingress.pod')" = default/client ]
+	[ "$(j '.policy.ingress.isolated')" = false ]
+	run nft_rule "$N1" cali-fw-default/guarded "$(j '.policy.egress.nftables.handle')"
+	[[ "$output" == *'drop comment "egress from default/guarded isolated by default/guard-out"'* ]]
+	# The kernel: guarded cannot reach the client's port; the client,
+	# which guard-in admits, reaches guarded's, and the replies come back
+	# through guarded's own egress isolation (conntrack).
+	run ip netns exec "${LAB}_pod_default_guarded" timeout 3 bash -c "exec 3<>/dev/tcp/$cl/80"
+	[ "$status" -ne 0 ]
+	run connects client "$(pod_ip "${LAB}_pod_default_guarded")" 80
+	[ "$status" -eq 0 ]
+}
+
+@test "same node: ingress denial of a pod isolated both ways is blamed on its ingress" {
+	tr frontend guarded -p tcp --port 80
+	echo "$out" | jq -c '.verdict.findings[0], .policy' >&2
+	[ "$st" -eq 1 ]
+	[ "$(j .verdict.cause)" = denied-by-policy ]
+	[ "$(j '.verdict.findings[0].policy')" = ingress ]
+	[ "$(j '.verdict.findings[0].netns')" = "$N1" ]
+	[[ "$(j .verdict.reason)" == "ingress to default/guarded is isolated by default/guard-in; no rule admits default/frontend to port 80/TCP;"* ]]
+	[ "$(j '.policy.ingress.nftables.chain')" = cali-tw-default/guarded ]
+	[ "$(j '.policy.egress.isolated')" = false ]
+	run connects frontend "$(pod_ip "${LAB}_pod_default_guarded")" 80 3
+	[ "$status" -ne 0 ]
+}
+
+@test "UDP: denied on the same node and across nodes, the port said as UDP" {
+	tr client guarded -p udp --port 80
+	echo "$out" | jq -c '.verdict.findings[0]' >&2
+	[ "$st" -eq 1 ]
+	[ "$(j .verdict.cause)" = denied-by-policy ]
+	[ "$(j '.verdict.findings[0].policy')" = ingress ]
+	[[ "$(j .verdict.reason)" == "ingress to default/guarded is isolated by default/guard-in; no rule admits default/client to port 80/UDP;"* ]]
+	[ "$(j '.policy.ingress.packet.protocol')" = 17 ]
+	tr frontend web -p udp --port 80
+	echo "$out" | jq -c '.verdict.findings[0]' >&2
+	[ "$st" -eq 1 ]
+	[ "$(j .verdict.cause)" = denied-by-policy ]
+	[ "$(j '.verdict.findings[0].netns')" = "$N2" ]
+	[[ "$(j .verdict.reason)" == "ingress to default/web is isolated by default/deny-web and default/allow-frontend; no rule admits default/frontend to port 80/UDP;"* ]]
+	run nft_rule "$N2" cali-tw-default/web "$(j '.policy.ingress.nftables.handle')"
+	[[ "$output" == *"drop comment"* ]]
+}
+
+@test "--no-kernel-drops: the policy is still named, and the rule" {
+	tr client web -p tcp --port 80 --no-kernel-drops
+	echo "$out" | jq -c '.verdict.findings[0]' >&2
+	[ "$st" -eq 1 ]
+	[ "$(j .verdict.cause)" = denied-by-policy ]
+	[[ "$(j .verdict.reason)" == "ingress to default/web is isolated by default/deny-web and default/allow-frontend; no rule admits default/client to port 80/TCP;"* ]]
+	[ "$(j '.policy.ingress.nftables.chain')" = cali-tw-default/web ]
+	[ "$(j '.verdict.findings[0].command')" = "ip netns exec $N2 nft -a list chain ip network-policy cali-tw-default/web" ]
+}
+
+@test "a Service, denied on the way out: egress names the endpoint pod the DNAT chose" {
+	tr locked svc/default/web
+	echo "$out" | jq -c '.verdict.findings[0], .policy' >&2
+	[ "$st" -eq 1 ]
+	[ "$(j .verdict.cause)" = denied-by-policy ]
+	[ "$(j '.verdict.findings[0].policy')" = egress ]
+	[ "$(j '.verdict.findings[0].netns')" = "$N1" ]
+	[ "$(j '.policy.egress.packet.dst')" = "$(web_ip)" ]
+	[ "$(j '.policy.egress.packet.port')" = 80 ]
+	[ "$(j '.policy.ingress.pod')" = default/web ]
+	[[ "$(j .verdict.reason)" == "egress from default/locked is isolated by default/lock-egress; no rule admits it to default/web port 80/TCP"* ]]
+}
+
+@test "a NodePort on another node: the masqueraded request is denied at the endpoint's node, named, also without kernel drops" {
+	n1=$("$PODPATH" --lab $LAB -j status | jq -r '.nodes[] | select(.name == "node-1") | .ip')
+	np=$("$PODPATH" --lab $LAB -j status | jq -r '.services[] | select(.name == "web") | .ports[0].nodePort')
+	[ -n "$np" ] && [ "$np" != null ]
+	for opt in "" --no-kernel-drops; do
+		tr client "$n1" -p tcp --port "$np" $opt
+		echo "$out" | jq -c '.verdict.findings[0], .policy' >&2
+		[ "$st" -eq 1 ]
+		[ "$(j .verdict.cause)" = denied-by-policy ]
+		[ "$(j '.verdict.findings[0].policy')" = ingress ]
+		[ "$(j '.verdict.findings[0].netns')" = "$N2" ]
+		# kube-proxy masqueraded it to node-1's address: that is what web's
+		# policies see, and none admits it.
+		[ "$(j '.policy.ingress.pod')" = default/web ]
+		[ "$(j '.policy.ingress.packet.src')" = "$n1" ]
+		[ "$(j '.policy.ingress.packet.dst')" = "$(web_ip)" ]
+		[ "$(j '.policy.ingress.packet.port')" = 80 ]
+		[[ "$(j .verdict.reason)" == "ingress to default/web is isolated by default/deny-web and default/allow-frontend; no rule admits node/node-1 ($n1) to port 80/TCP;"* ]]
+		[ "$(j '.verdict.findings[0].command')" = "ip netns exec $N2 nft -a list chain ip network-policy cali-tw-default/web" ]
+	done
+	# The kernel: through the NodePort even the frontend is refused now.
+	run ip netns exec "${LAB}_pod_default_frontend" timeout 3 bash -c "exec 3<>/dev/tcp/$n1/$np"
+	[ "$status" -ne 0 ]
+}
+
+@test "behind an ingress controller: its own connection denied by policy is the client's verdict, named" {
+	tr internet/laptop http://web.example.test/
+	echo "$out" | jq -c '.verdict.findings[0], .upstream.policy' >&2
+	[ "$st" -eq 1 ]
+	[ "$(j .verdict.cause)" = denied-by-policy ]
+	[ "$(j '.verdict.findings[0].policy')" = ingress ]
+	[ "$(j '.verdict.findings[0].netns')" = "$N2" ]
+	[[ "$(j .verdict.reason)" == "connection 2, ingress-nginx/controller's own to the endpoint (see upstream): ingress to default/web is isolated by default/deny-web and default/allow-frontend; no rule admits ingress-nginx/controller to port 80/TCP;"* ]]
+	[ "$(j '.verdict.findings[0].command')" = "ip netns exec $N2 nft -a list chain ip network-policy cali-tw-default/web" ]
+	[ "$(j '.upstream.policy.ingress.pod')" = default/web ]
+	[ "$(j '.upstream.policy.ingress.nftables.chain')" = cali-tw-default/web ]
+	[ "$(j '.upstream.verdict.cause')" = denied-by-policy ]
+	# Text: connection 2 has its policy section.
+	run "$PODPATH" --lab $LAB trace internet/laptop http://web.example.test/
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"network policy of connection 2:"*"ingress to default/web ("*"no rule admits it"* ]]
+	# The kernel: the controller cannot open a connection to web.
+	run ip netns exec "${LAB}_pod_ingress-nginx_controller" timeout 3 bash -c "exec 3<>/dev/tcp/$(web_ip)/80"
+	[ "$status" -ne 0 ]
+}
+
+@test "egress to the internet denied: the peer is named as the trace was given it" {
+	tr locked internet/example.com -p tcp --port 80
+	echo "$out" | jq -c '.verdict.findings[0]' >&2
+	[ "$st" -eq 1 ]
+	[ "$(j .verdict.cause)" = denied-by-policy ]
+	ip=$(j .dst.ip)
+	[[ "$(j .verdict.reason)" == "egress from default/locked is isolated by default/lock-egress; no rule admits it to internet/example.com ($ip) port 80/TCP;"* ]]
+	run ip netns exec "${LAB}_pod_default_locked" timeout 3 bash -c "exec 3<>/dev/tcp/$ip/80"
+	[ "$status" -ne 0 ]
+	run ip netns exec "${LAB}_pod_default_client" timeout 30 bash -c "exec 3<>/dev/tcp/$ip/80"
+	[ "$status" -eq 0 ]
+}
+
+# Every key of the JSON's policy object (both sides isolated and admitted,
+# and a denial), and of a policy step of expected_path, is named in the
+# row docs/trace-json.md gives it.
+@test "docs/trace-json.md names every policy field trace emits" {
+	doc="$BATS_TEST_DIRNAME/../../docs/trace-json.md"
+	undocumented() { # ROW-NAME JQ-KEYS
+		local row k
+		row=$(grep -E "^\| \`$1\` \|" "$doc")
+		[ -n "$row" ] || { echo "no row $1"; return 0; }
+		for k in $(jq -r "$2" <<<"$out"); do
+			[[ "$row" =~ (^|[^a-z_])$k([^a-z_]|$) ]] || echo "$1: $k"
+		done
+	}
+	tr guarded web -p tcp --port 80
+	[ "$(j '.policy.egress.admitted_by | type')" = object ]
+	[ "$(j '.policy.ingress.nftables | type')" = object ]
+	run undocumented policy '[.policy | .. | objects | keys[]] | unique[]'
+	[ -z "$output" ]
+	tr client web -p tcp --port 80
+	[ "$(j '.expected_path[-1].kind')" = policy ]
+	run undocumented policy '[.policy | .. | objects | keys[]] | unique[]'
+	[ -z "$output" ]
+	run undocumented 'expected_path\[\]' '.expected_path[-1] | keys[]'
+	[ -z "$output" ]
+	run undocumented 'verdict.findings\[\]' '.verdict.findings[0] | keys[]'
+	[ -z "$output" ]
 }
 
 # Last: it changes the lab for good (teardown_file removes it).

@@ -722,6 +722,81 @@ static void test_policy_by_kernel_drop(void)
 	release(&t);
 }
 
+/* Kernel drops unwatched (--no-kernel-drops) and no trace event of the
+ * table: a request the lab's policies deny that vanished on the isolated
+ * pod's node is still named, as the plan's account; one that vanished
+ * elsewhere, or while drops were watched and none was seen, is not. */
+static void test_policy_unwatched(void)
+{
+	struct np_lab x;
+	struct trace t;
+
+	np_lab_make(&x, false, false);
+	np_fixture(&t, &x);
+	t.no_drops = true;
+	CHECK_EQ_INT(trace_policy_collect(&t), 0);
+	/* The ingress side from the request arriving in node-2. */
+	CHECK(t.policy[POLICY_INGRESS].valid && !t.policy[POLICY_INGRESS].flow_sent);
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(t.cause, "denied-by-policy");
+	CHECK_EQ_INT((int)t.findings[0].policy_dir, POLICY_INGRESS);
+	CHECK_EQ_INT((int)t.findings[0].ns, 2);
+	CHECK_EQ_STR(t.findings[0].command, "ip netns exec pp_node_2 nft -a list chain ip "
+		     "network-policy cali-tw-default/web-2");
+	CHECKF(strstr(t.reason, "ingress to default/web-2 is isolated by default/deny-all and "
+		       "default/allow-frontend; no rule admits default/client to port 8080/TCP; no "
+		       "trace event of table network-policy saw it, and kernel drops were not "
+		       "watched (--no-kernel-drops): it vanished in node node-2"), "%s", t.reason);
+	/* Vanished on node-1: not the ingress side's to explain. */
+	t.nhops = 2;
+	t.last_hop = 1;
+	CHECK_EQ_INT(trace_policy_collect(&t), 0);
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK(strcmp(t.cause, "denied-by-policy"));
+	/* Drops watched, none seen: the policies do not guess either. */
+	t.nhops = 3;
+	t.last_hop = 2;
+	t.no_drops = false;
+	CHECK_EQ_INT(trace_policy_collect(&t), 0);
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK(strcmp(t.cause, "denied-by-policy"));
+	release(&t);
+}
+
+/* Behind an ingress controller: its own connection (the upstream trace)
+ * denied by policy is the client's verdict, said as connection 2's, in
+ * the client's places; not where the places differ. */
+static void test_policy_upstream(void)
+{
+	struct np_lab x;
+	struct trace t, *u = calloc(1, sizeof(*u));
+
+	if (!CHECK(u))
+		return;
+	np_lab_make(&x, false, false);
+	np_fixture(u, &x);
+	strcpy(u->src.label, "ingress-nginx/controller");
+	np_ingress_drop(u);
+	CHECK_EQ_INT(trace_policy_collect(u), 0);
+	CHECK_EQ_INT(diag_run(u), 0);
+	CHECK_EQ_STR(u->cause, "denied-by-policy");
+	np_fixture(&t, &x);
+	t.upstream = u;
+	CHECK_EQ_INT(trace_policy_collect(&t), 0);
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(t.cause, "denied-by-policy");
+	CHECK_EQ_INT((int)t.findings[0].ns, 2);
+	CHECK_EQ_INT((int)t.findings[0].policy_dir, POLICY_INGRESS);
+	CHECKF(!strncmp(t.reason, "connection 2, ingress-nginx/controller's own to the endpoint (see "
+			"upstream): ingress to default/web-2 is isolated by default/deny-all and "
+			"default/allow-frontend;", 161), "%s", t.reason);
+	free((char *)u->ns[2]);
+	u->ns[2] = strdup("elsewhere");
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK(strcmp(t.cause, "denied-by-policy"));
+	release(&t);
+}
+
 /* Delivered to an isolated pod: the note names the policy and rule that
  * admitted it, and the kernel's rule agrees. */
 static void test_policy_admitted(void)
@@ -1025,6 +1100,8 @@ int main(void)
 	RUN(test_policy_denied_egress);
 	RUN(test_policy_kernel_differs);
 	RUN(test_policy_by_kernel_drop);
+	RUN(test_policy_unwatched);
+	RUN(test_policy_upstream);
 	RUN(test_policy_admitted);
 	RUN(test_bgp_peer_down);
 	RUN(test_bgp_wrong_neighbor);

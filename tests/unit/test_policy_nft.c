@@ -109,6 +109,10 @@ static void test_skeleton(void)
 		CHECK(c->base && c->hook == NF_INET_FORWARD && c->prio == POLICY_PRIO_FORWARD);
 		CHECK_EQ_STR(c->type, "filter");
 		CHECK_EQ_INT(c->nrules, 2);
+		/* Replies of allowed connections pass before any policy (the
+		 * kernel's listing: policy-nft.bats). */
+		if (c->nrules == 2)
+			CHECK_EQ_STR(c->rules[0].comment, "replies of allowed connections");
 		CHECK(c->nrules == 2 && !strcmp(c->rules[1].what, "vmap @" POLICY_MAP_FROM));
 	}
 	c = chain(&rs, POLICY_CHAIN_POSTROUTING);
@@ -116,6 +120,8 @@ static void test_skeleton(void)
 		CHECK(c->base && c->hook == NF_INET_POST_ROUTING &&
 		      c->prio == POLICY_PRIO_POSTROUTING);
 		CHECK_EQ_INT(c->nrules, 3);
+		if (c->nrules == 3)
+			CHECK_EQ_STR(c->rules[0].comment, "replies of allowed connections");
 		CHECK(c->nrules == 3 && !strcmp(c->rules[1].what, "@" POLICY_SET_HOST " accept"));
 		CHECK(c->nrules == 3 && !strcmp(c->rules[2].what, "vmap @" POLICY_MAP_TO));
 	}
@@ -300,6 +306,7 @@ static void test_many_pods(void)
 	size_t len = 1 << 20, o;
 	char *json = malloc(len);
 	struct nft_ruleset rs;
+	const struct nft_rs_chain *c;
 	const struct nft_rs_set *s;
 	struct topo t;
 
@@ -332,6 +339,21 @@ static void test_many_pods(void)
 	s = set(&rs, "cali-s-default/web.in0.from0");
 	CHECK(s && s->nelems == 600);
 	CHECK_EQ_INT(rs.nelems, 4 * 600 + 2);
+	/* A packet's cost does not grow with the pods: the policy's chain is
+	 * one rule whatever its peer selects (a set look-up), and each pod's
+	 * chain a jump and a drop, reached by one map look-up. */
+	c = chain(&rs, "cali-pi-default/web");
+	if (CHECK(c))
+		CHECK_EQ_INT(c->nrules, 1);
+	c = chain(&rs, "cali-po-default/web");
+	if (CHECK(c))
+		CHECK_EQ_INT(c->nrules, 0);
+	c = chain(&rs, "cali-tw-default/p599");
+	if (CHECK(c))
+		CHECK_EQ_INT(c->nrules, 2);
+	c = chain(&rs, POLICY_CHAIN_POSTROUTING);
+	if (CHECK(c))
+		CHECK_EQ_INT(c->nrules, 3);
 	nft_ruleset_free(&rs);
 	topo_free(&t);
 	free(json);

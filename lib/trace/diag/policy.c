@@ -8,6 +8,11 @@
  *   every policy isolating it, what no rule admits, and the nftables rule
  *   that dropped it; if they admit it, the kernel differs from the lab's
  *   plan ("policy-rules-differ"), said as such, not guessed at.
+ * - Not seen dropped there, and kernel drops not watched: a request the
+ *   lab's policies deny that vanished on the isolated pod's node is
+ *   "denied-by-policy" too, said to rest on the plan and where it vanished.
+ * - Behind an ingress controller: the denial of the controller's own
+ *   connection to the endpoint (t->upstream) is the client's verdict.
  * - Delivered to (or from) an isolated pod: a note naming the policy and
  *   the rule that admitted it in each direction, checked against the
  *   rule the kernel accepted it by. */
@@ -24,7 +29,8 @@
  * JSON's policy.*.isolated_by lists them all). */
 #define NAMES_MAX 8
 
-/* "default/client", "node/node-1 (172.18.0.11)" or the address. */
+/* "default/client", "node/node-1 (172.18.0.11)", the probe's own end as
+ * given ("internet/laptop (203.0.113.20)") or the address. */
 static void addr_name(const struct trace *t, uint32_t a, char *buf, size_t len)
 {
 	const struct topo *topo = &t->lab->topo;
@@ -41,7 +47,12 @@ static void addr_name(const struct trace *t, uint32_t a, char *buf, size_t len)
 			snprintf(buf, len, "node/%s (%s)", topo->nodes[n].name, ip);
 			return;
 		}
-	snprintf(buf, len, "%s", ip);
+	if (a == t->probe.saddr && t->src.label[0] && strcmp(t->src.label, ip))
+		snprintf(buf, len, "%s (%s)", t->src.label, ip);
+	else if (a == t->dst.ip && t->dst.label[0] && strcmp(t->dst.label, ip))
+		snprintf(buf, len, "%s (%s)", t->dst.label, ip);
+	else
+		snprintf(buf, len, "%s", ip);
 }
 
 static void pod_name(const struct trace *t, size_t pod, char *buf, size_t len)
@@ -92,7 +103,8 @@ static void isolating_words(const struct trace *t, const struct policy_side *s, 
  * default/client to port 8080/TCP", or the egress form. */
 static void denial_words(const struct trace *t, const struct trace_policy *p, char *buf, size_t len)
 {
-	char pod[2 * TOPO_LABEL_MAX + 2], peer[2 * TOPO_LABEL_MAX + ADDR_STRLEN + 16];
+	char pod[2 * TOPO_LABEL_MAX + 2];
+	char peer[sizeof(((struct trace_endpoint *)0)->label) + ADDR_STRLEN + 4];
 	char what[32], names[NAMES_MAX * 2 * TOPO_LABEL_MAX + 64];
 	bool ports = p->flow.l4proto != IPPROTO_ICMP;
 
@@ -153,15 +165,41 @@ static const struct nftrace_event *first_drop(const struct trace *t)
 	return NULL;
 }
 
+/* What showed the drop of a denied request. */
+enum drop_seen {
+	SEEN_EVENT,		/* a trace event of table network-policy */
+	SEEN_KERNEL_DROP,	/* the kernel's NETFILTER_DROP on the pod's node */
+	SEEN_LAST,		/* kernel drops unwatched: it vanished on that node */
+};
+
+/* The denied side whose node the request was last seen in, when kernel
+ * drops were not watched (--no-kernel-drops, or BPF could not run) and
+ * no trace event of the table saw it (nftrace marks the probe by its
+ * source port, which a masquerade on another node may have changed). */
+static const struct trace_policy *vanished_side(const struct trace *t)
+{
+	if ((!t->no_drops && !t->drops_off[0]) || t->last_hop < 0)
+		return NULL;
+	for (size_t i = 0; i < 2; i++) {
+		const struct trace_policy *p = &t->policy[i == 0 ? POLICY_EGRESS : POLICY_INGRESS];
+
+		if (p->valid && p->ns >= 0 && t->hops[t->last_hop].ns == (size_t)p->ns &&
+		    p->nft == TRACE_POLICY_NFT_NONE && !p->side.allowed)
+			return p;
+	}
+	return NULL;
+}
+
 /* The side the kernel dropped the request on, by the table's events, or
  * by the kernel's own NETFILTER_DROP on an isolated pod's node that the
- * lab's policies deny (the events said nothing: lost, or not armed). */
-static const struct trace_policy *dropped_side(const struct trace *t, bool *by_events)
+ * lab's policies deny (the events said nothing: lost, or not armed), or,
+ * with kernel drops unwatched, by where it vanished. */
+static const struct trace_policy *dropped_side(const struct trace *t, enum drop_seen *seen)
 {
 	const struct nftrace_event *drop = first_drop(t);
 	const struct trace_drop *d;
 
-	*by_events = true;
+	*seen = SEEN_EVENT;
 	if (drop && strcmp(drop->table, POLICY_TABLE))
 		return NULL;
 	for (size_t i = 0; drop && i < 2; i++) {
@@ -173,7 +211,11 @@ static const struct trace_policy *dropped_side(const struct trace *t, bool *by_e
 	if (drop)
 		return NULL;
 	d = diag_terminal_drop(t);
-	*by_events = false;
+	if (!d && !t->ndrops) {
+		*seen = SEEN_LAST;
+		return vanished_side(t);
+	}
+	*seen = SEEN_KERNEL_DROP;
 	if (!d || strcmp(d->reason, "NETFILTER_DROP") || d->ns < 0)
 		return NULL;
 	for (size_t i = 0; i < 2; i++) {
@@ -185,12 +227,13 @@ static const struct trace_policy *dropped_side(const struct trace *t, bool *by_e
 	return NULL;
 }
 
-static int denied(const struct trace *t, const struct trace_policy *p, bool by_events,
+static int denied(const struct trace *t, const struct trace_policy *p, enum drop_seen seen,
 		  struct trace_finding *f)
 {
 	const struct trace_policy *o = &t->policy[p->dir == POLICY_INGRESS ? POLICY_EGRESS
 									     : POLICY_INGRESS];
-	char seen[TRACE_LABEL_MAX + IF_NAMESIZE + 64], words[NAMES_MAX * 2 * TOPO_LABEL_MAX + 512];
+	char seen_words[TRACE_LABEL_MAX + IF_NAMESIZE + 64];
+	char words[NAMES_MAX * 2 * TOPO_LABEL_MAX + 512];
 	char rule[3 * 256 + 64], also[2 * TOPO_LABEL_MAX + 64] = "", pod[2 * TOPO_LABEL_MAX + 2];
 	struct trace_policy planned = *p;
 
@@ -199,7 +242,7 @@ static int denied(const struct trace *t, const struct trace_policy *p, bool by_e
 	f->policy_dir = p->dir;
 	f->hop = t->last_hop;
 	snprintf(f->actual, sizeof(f->actual), "drop");
-	diag_last_seen(t, seen, sizeof(seen));
+	diag_last_seen(t, seen_words, sizeof(seen_words));
 	denial_words(t, p, words, sizeof(words));
 	/* Where the other direction would deny it too, say so: both ends must
 	 * admit a connection. */
@@ -208,23 +251,29 @@ static int denied(const struct trace *t, const struct trace_policy *p, bool by_e
 		snprintf(also, sizeof(also), " (%s %s %s would deny it too)",
 			 trace_policy_dir_name(o->dir), o->dir == POLICY_INGRESS ? "to" : "from", pod);
 	}
-	if (!by_events) {
-		/* The kernel's drop on the pod's node, with no trace event to
-		 * name the rule: the chain the lab's plan puts there. */
+	if (seen != SEEN_EVENT) {
+		/* No trace event names the rule: the chain the lab's plan puts
+		 * there, whose final rule drops what no policy admits. */
 		policy_chain_pod(planned.chain, sizeof(planned.chain), p->dir,
 				 &t->lab->topo.pods[p->pod]);
 		planned.nft_policy = false;
 		snprintf(planned.rule, sizeof(planned.rule), "(its final drop)");
 		rule_fields(t, &planned, f);
+		if (seen == SEEN_LAST)
+			return diag_say(f, "%s%s; no trace event of table %s saw it, and kernel drops "
+					"were not watched (%s): it vanished in %s, where the lab's plan "
+					"puts chain %s, whose final rule drops what no policy admits; %s",
+					words, also, POLICY_TABLE, t->no_drops ? "--no-kernel-drops" :
+					t->drops_off, t->ns_label[p->ns], planned.chain, seen_words);
 		return diag_say(f, "%s%s; the kernel dropped it in %s (NETFILTER_DROP) where the "
 				"lab's plan puts chain %s of table %s, whose trace events were not "
 				"seen; %s", words, also, t->ns_label[p->ns], planned.chain,
-				POLICY_TABLE, seen);
+				POLICY_TABLE, seen_words);
 	}
 	rule_fields(t, p, f);
 	rule_words(p, rule, sizeof(rule));
 	return diag_say(f, "%s%s; dropped by nftables in %s: %s; %s", words, also,
-			t->ns_label[p->ns], rule, seen);
+			t->ns_label[p->ns], rule, seen_words);
 }
 
 /* The kernel dropped it in the policy table, but the lab's policies admit
@@ -320,17 +369,40 @@ static int admitted(const struct trace *t, struct trace_finding *f)
 				 "check compares the kernel's rules with the plan)" : "");
 }
 
+/* Behind an ingress controller, the second connection (the controller's
+ * own to an endpoint pod: t->upstream) was denied by policy: that is the
+ * client's verdict too, said as the second connection's. Its places are
+ * t's (the upstream trace has the same namespaces, in the same order). */
+static int upstream_denied(const struct trace *t, struct trace_finding *f)
+{
+	const struct trace *u = t->upstream;
+	const struct trace_finding *uf;
+
+	if (!u || !u->nfindings)
+		return 0;
+	uf = &u->findings[0];
+	if (strcmp(uf->cause, "denied-by-policy") || !uf->text)
+		return 0;
+	if (uf->ns >= 0 && ((size_t)uf->ns >= t->nns || strcmp(t->ns[uf->ns], u->ns[uf->ns])))
+		return 0;
+	*f = *uf;
+	f->text = NULL;
+	f->hop = t->last_hop;
+	return diag_say(f, "connection 2, %s's own to the endpoint (see upstream): %s",
+			u->src.label, uf->text);
+}
+
 int diag_policy(const struct trace *t, struct trace_finding *f)
 {
 	const struct trace_policy *p;
-	bool by_events;
+	enum drop_seen seen;
 
 	if (!t->lab)
 		return 0;
 	if (t->res.outcome == PROBE_OK)
 		return admitted(t, f);
-	p = dropped_side(t, &by_events);
+	p = dropped_side(t, &seen);
 	if (!p)
-		return 0;
-	return p->side.allowed ? differs(t, p, f) : denied(t, p, by_events, f);
+		return upstream_denied(t, f);
+	return p->side.allowed ? differs(t, p, f) : denied(t, p, seen, f);
 }
