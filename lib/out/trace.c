@@ -897,20 +897,8 @@ static json_t *policy_json(const struct trace *t)
 
 void out_trace_policy_text(FILE *f, const struct trace *t)
 {
-	/* The section trace prints after its hops, for a caller that prints
-	 * the hops its own way: when the lab has policies or the kernel's
-	 * table acted, each side that has a pod of the lab. */
-	bool any = t->lab && t->lab->topo.npolicies;
-
-	for (size_t d = 0; d < 2; d++)
-		any |= t->policy[d].valid && t->policy[d].nft != TRACE_POLICY_NFT_NONE;
-	if (!any || (!t->policy[POLICY_EGRESS].valid && !t->policy[POLICY_INGRESS].valid))
-		return;
-	fprintf(f, "\nnetwork policy:\n");
-	if (t->policy[POLICY_EGRESS].valid)
-		policy_side_text(f, t, &t->policy[POLICY_EGRESS]);
-	if (t->policy[POLICY_INGRESS].valid)
-		policy_side_text(f, t, &t->policy[POLICY_INGRESS]);
+	/* For a caller that prints the hops its own way (explain --live). */
+	policy_text(f, t, "\nnetwork policy:\n");
 }
 
 json_t *out_trace_policy_json(const struct trace *t)
