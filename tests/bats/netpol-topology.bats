@@ -19,7 +19,9 @@ load helpers
 #   ingress by deny-web; named-udp admits app=client to the ports named
 #   "http" and "dns" over UDP: "http" is 8080/TCP, so that admits nothing,
 #   "dns" is 5353/UDP.
+#   Both also serve 8080/UDP, named "alt".
 # default/web-3 (node-2): admits only 172.18.0.2/32 (node-1) on 8080.
+# default/free (node-2): no policy selects it.
 # default/client (node-1): client-egress has egress rules and no
 #   policyTypes, so it is isolated both ways; it may send to namespace
 #   "other" (by the label the API server sets) and to app=web.
@@ -35,12 +37,16 @@ topology() {
   "pods": [
     { "name": "web-1", "node": "node-1", "labels": { "app": "web", "pod": "web-1" },
       "containers": [ { "name": "web", "ports": [ { "name": "http", "containerPort": 8080 },
-        { "name": "dns", "containerPort": 5353, "protocol": "UDP" } ] } ] },
+        { "name": "dns", "containerPort": 5353, "protocol": "UDP" },
+        { "name": "alt", "containerPort": 8080, "protocol": "UDP" } ] } ] },
     { "name": "web-2", "node": "node-2", "labels": { "app": "web", "pod": "web-2" },
       "containers": [ { "name": "web", "ports": [ { "name": "http", "containerPort": 8080 },
-        { "name": "dns", "containerPort": 5353, "protocol": "UDP" } ] } ] },
+        { "name": "dns", "containerPort": 5353, "protocol": "UDP" },
+        { "name": "alt", "containerPort": 8080, "protocol": "UDP" } ] } ] },
     { "name": "web-3", "node": "node-2", "labels": { "app": "open", "pod": "web-3" },
       "containers": [ { "name": "web", "ports": [ { "name": "http", "containerPort": 8080 } ] } ] },
+    { "name": "free", "node": "node-2", "labels": { "app": "free" },
+      "containers": [ { "name": "c", "ports": [ { "name": "http", "containerPort": 8080 } ] } ] },
     { "name": "client", "node": "node-1", "labels": { "app": "client" },
       "containers": [ { "name": "c", "ports": [ { "name": "http", "containerPort": 8080 } ] } ] },
     { "namespace": "other", "name": "o", "node": "node-2", "labels": { "app": "o" },
@@ -138,11 +144,12 @@ udp_answered() { # FROM TO PORT [SECONDS]
 	[ "$status" -ne 0 ]
 	# ... while client itself serves (its own node reaches it).
 	connects "$N1" default_client 8080
-	# Egress from client: web-3 (app=open, default) is not in its rules,
-	# though web-3 admits its node: the egress side alone stops it.
-	run connects default_client default_web-3 8080 3
+	# Egress from client: free (app=free, default) is not in its rules,
+	# and no policy isolates free, whose port web-1 reaches: the egress
+	# side alone stops it.
+	connects default_web-1 default_free 8080
+	run connects default_client default_free 8080 3
 	[ "$status" -ne 0 ]
-	connects "$N2" default_web-3 8080
 }
 
 @test "a policy without spec (so without podSelector) isolates every pod of its namespace for ingress, as the API server defaults it" {
@@ -183,7 +190,9 @@ udp_answered() { # FROM TO PORT [SECONDS]
 	[ "$status" -ne 0 ]
 	udp_answered default_client default_web-1 5353
 	udp_answered default_client default_web-2 5353
-	# Not to another port of the same pod over UDP.
+	# Not to 8080/UDP, which web-1 serves under another name ("alt"),
+	# as its own node sees.
+	udp_answered "$N1" default_web-1 8080
 	run udp_answered default_client default_web-1 8080 3
 	[ "$status" -ne 0 ]
 }

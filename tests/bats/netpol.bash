@@ -366,25 +366,25 @@ np_trace_denied() { # TOPOLOGY
 # those with a chain cali-tw-NS/POD (cali-fw-) in their node's table ip
 # network-policy, as nft lists it; NS/POD, one a line.
 np_kernel_isolated() { # tw|fw
-	local n
+	local n out
 	for n in 1 2; do
-		ip netns exec "${NPLAB}_node_node-$n" nft list table ip network-policy 2>/dev/null |
-			sed -nE "s/^\tchain cali-$1-([^ ]+) \{\$/\1/p"
+		out=$(ip netns exec "${NPLAB}_node_node-$n" nft list table ip network-policy) || return 1
+		sed -nE "s/^\tchain cali-$1-([^ ]+) \{\$/\1/p" <<<"$out"
 	done
 }
-
-# The other direction of what trace names: a connection the case allows
-# to (from) a pod the kernel isolates for ingress (egress) is delivered,
-# and trace says that side is isolated and names a policy of the case as
-# the one whose rule admitted it. Up to three pods a direction, each with
-# its first allowed pair (not itself) on its first allowed kind.
 np_trace_allowed() { # TOPOLOGY
-	local names dir chain pod s d k kind st out fails=0 n=0 m
+	local names dir chain pods pod s d k kind st out fails=0 n=0 m iso=0
 	names=$(np_policy_names "$1")
+	[ "$names" != "[]" ] || return 0
 	for dir in ingress egress; do
 		[ $dir = ingress ] && chain=tw || chain=fw
 		m=0
-		for pod in $(np_kernel_isolated $chain | sort -u); do
+		if ! pods=$(np_kernel_isolated $chain); then
+			echo "nft list table ip network-policy failed in $NPLAB's nodes"
+			return 1
+		fi
+		iso=$((iso + $(wc -w <<<"$pods")))
+		for pod in $(sort -u <<<"$pods"); do
 			[ $m -lt 3 ] || break
 			kind=''
 			for s in "${NP_PODS[@]}"; do
@@ -410,6 +410,12 @@ np_trace_allowed() { # TOPOLOGY
 		done
 	done
 	echo "traced $n allowed pair(s) through an isolated side, $fails wrong"
+	# Every case with policies isolates some pod: none found in nft means
+	# the listing or its parsing broke, not that there was nothing to trace.
+	if [ "$iso" -eq 0 ]; then
+		echo "the case has policies $names, but nft shows no cali-tw-/cali-fw- chain"
+		return 1
+	fi
 	[ "$fails" -eq 0 ]
 }
 

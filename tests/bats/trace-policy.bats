@@ -28,7 +28,7 @@ topology() {
   "nodes": [ { "name": "node-1" }, { "name": "node-2" } ],
   "pods": [
     { "name": "client", "node": "node-1", "labels": { "app": "client" },
-      "containers": [ { "name": "c" } ] },
+      "containers": [ { "name": "c", "ports": [ { "name": "http", "containerPort": 80 } ] } ] },
     { "name": "frontend", "node": "node-1", "labels": { "role": "frontend" },
       "containers": [ { "name": "c" } ] },
     { "name": "locked", "node": "node-1", "labels": { "app": "locked" },
@@ -271,9 +271,11 @@ nft_rule() { # NETNS CHAIN HANDLE
 	[ "$(j '.policy.ingress.isolated')" = false ]
 	run nft_rule "$N1" cali-fw-default/guarded "$(j '.policy.egress.nftables.handle')"
 	[[ "$output" == *'drop comment "egress from default/guarded isolated by default/guard-out"'* ]]
-	# The kernel: guarded cannot reach the client's port; the client,
-	# which guard-in admits, reaches guarded's, and the replies come back
-	# through guarded's own egress isolation (conntrack).
+	# The kernel: the client serves 80 to a pod no egress policy isolates
+	# (frontend), but guarded cannot reach it; the client, which guard-in
+	# admits, reaches guarded's, and the replies come back through
+	# guarded's own egress isolation (conntrack).
+	connects frontend "$cl" 80
 	run ip netns exec "${LAB}_pod_default_guarded" timeout 3 bash -c "exec 3<>/dev/tcp/$cl/80"
 	[ "$status" -ne 0 ]
 	run connects client "$(pod_ip "${LAB}_pod_default_guarded")" 80
@@ -338,7 +340,8 @@ nft_rule() { # NETNS CHAIN HANDLE
 @test "a NodePort on another node: the masqueraded request is denied at the endpoint's node, named, also without kernel drops" {
 	n1=$("$PODPATH" --lab $LAB -j status | jq -r '.nodes[] | select(.name == "node-1") | .ip')
 	np=$("$PODPATH" --lab $LAB -j status | jq -r '.services[] | select(.name == "web") | .ports[0].nodePort')
-	[ -n "$np" ] && [ "$np" != null ]
+	[ -n "$np" ]
+	[ "$np" != null ]
 	for opt in "" --no-kernel-drops; do
 		tr client "$n1" -p tcp --port "$np" $opt
 		echo "$out" | jq -c '.verdict.findings[0], .policy' >&2
