@@ -115,3 +115,28 @@ bgp_bird_pid() { # NETNS
 	done
 	return 0
 }
+
+# Does a TCP connection of lab $LAB from namespace $1 (a pod NS_NAME or a full netns
+# name) to $2:$3 open? $2 is a pod (NS_NAME) or an address. Denied ones
+# are given 3 s (a SYN dropped by policy is never answered); allowed ones
+# 30 s, a bound for a loaded machine, not a pace.
+lab_netns_of() { [[ "$1" == ${LAB}_* ]] && echo "$1" || echo "${LAB}_pod_$1"; }
+lab_addr_of() { [[ "$1" =~ ^[0-9.]+$ ]] && echo "$1" || pod_ip "${LAB}_pod_$1"; }
+lab_connects() { # FROM TO PORT [SECONDS]
+	local ip
+	ip=$(lab_addr_of "$2")
+	[ -n "$ip" ] || return 2
+	ip netns exec "$(lab_netns_of "$1")" timeout "${4:-30}" bash -c "exec 3<>/dev/tcp/$ip/$3" 2>/dev/null
+}
+
+# Does a UDP datagram from $1 to pod $2 port $3 get an answer? bash reads
+# a datagram socket a byte at a time and each read(2) takes a whole
+# datagram, so read stops at its own bound ($4 s, 30 by default, or 3) with
+# the answer's first byte: any byte is an answer.
+lab_udp_answered() { # FROM TO PORT [SECONDS]
+	local ip
+	ip=$(lab_addr_of "$2")
+	[ -n "$ip" ] || return 2
+	ip netns exec "$(lab_netns_of "$1")" bash -c \
+		"exec 3<>/dev/udp/$ip/$3; printf 'hello\n' >&3; read -r -t ${4:-30} -n 1 -u 3 c; [ -n \"\$c\" ]" 2>/dev/null
+}

@@ -102,98 +102,73 @@ teardown_file() {
 N1=${LAB}_node_node-1
 N2=${LAB}_node_node-2
 
-# Does a TCP connection from namespace $1 (a pod NS_NAME or a full netns
-# name) to $2:$3 open? $2 is a pod (NS_NAME) or an address. Denied ones
-# are given 3 s (a SYN dropped by policy is never answered); allowed ones
-# 30 s, a bound for a loaded machine, not a pace.
-netns_of() { [[ "$1" == ${LAB}_* ]] && echo "$1" || echo "${LAB}_pod_$1"; }
-addr_of() { [[ "$1" =~ ^[0-9.]+$ ]] && echo "$1" || pod_ip "${LAB}_pod_$1"; }
-connects() { # FROM TO PORT [SECONDS]
-	local ip
-	ip=$(addr_of "$2")
-	[ -n "$ip" ] || return 2
-	ip netns exec "$(netns_of "$1")" timeout "${4:-30}" bash -c "exec 3<>/dev/tcp/$ip/$3" 2>/dev/null
-}
-
-# Does a UDP datagram from $1 to pod $2 port $3 get an answer? bash reads
-# a datagram socket a byte at a time and each read(2) takes a whole
-# datagram, so read stops at its own bound ($4 s, 30 by default, or 3) with
-# the answer's first byte: any byte is an answer.
-udp_answered() { # FROM TO PORT [SECONDS]
-	local ip
-	ip=$(addr_of "$2")
-	[ -n "$ip" ] || return 2
-	ip netns exec "$(netns_of "$1")" bash -c \
-		"exec 3<>/dev/udp/$ip/$3; printf 'hello\n' >&3; read -r -t ${4:-30} -n 1 -u 3 c; [ -n \"\$c\" ]" 2>/dev/null
-}
-
 @test "a namespace only a pod implies carries kubernetes.io/metadata.name: namespaceSelectors pick it and default by that label" {
 	# client may send to namespace "other" (egress), and other/by-name
 	# admits default's client (ingress): both by the label.
-	connects default_client other_o 8080
+	lab_connects default_client other_o 8080
 	# by-name admits only app=client from default: web-3 is refused.
-	run connects default_web-3 other_o 8080 3
+	run lab_connects default_web-3 other_o 8080 3
 	[ "$status" -ne 0 ]
 	# The same pod reached from its own node: the pod serves.
-	connects "$N2" other_o 8080
+	lab_connects "$N2" other_o 8080
 }
 
 @test "egress rules without policyTypes isolate both directions (Ingress, Egress), as the API server defaults it" {
 	# Ingress to client: no ingress rule admits web-1 ...
-	run connects default_web-1 default_client 8080 3
+	run lab_connects default_web-1 default_client 8080 3
 	[ "$status" -ne 0 ]
 	# ... while client itself serves (its own node reaches it).
-	connects "$N1" default_client 8080
+	lab_connects "$N1" default_client 8080
 	# Egress from client: free (app=free, default) is not in its rules,
 	# and no policy isolates free, whose port web-1 reaches: the egress
 	# side alone stops it.
-	connects default_web-1 default_free 8080
-	run connects default_client default_free 8080 3
+	lab_connects default_web-1 default_free 8080
+	run lab_connects default_client default_free 8080 3
 	[ "$status" -ne 0 ]
 }
 
 @test "a policy without spec (so without podSelector) isolates every pod of its namespace for ingress, as the API server defaults it" {
-	run connects default_web-3 quiet_q 8080 3
+	run lab_connects default_web-3 quiet_q 8080 3
 	[ "$status" -ne 0 ]
-	connects "$N2" quiet_q 8080
+	lab_connects "$N2" quiet_q 8080
 }
 
 @test "a pod's own node reaches it through every policy; another node's address is an ordinary source" {
-	connects "$N1" default_web-1 8080
-	connects "$N2" default_web-2 8080
-	run connects "$N1" default_web-2 8080 3
+	lab_connects "$N1" default_web-1 8080
+	lab_connects "$N2" default_web-2 8080
+	run lab_connects "$N1" default_web-2 8080 3
 	[ "$status" -ne 0 ]
-	run connects "$N2" default_web-1 8080 3
+	run lab_connects "$N2" default_web-1 8080 3
 	[ "$status" -ne 0 ]
 }
 
 @test "ingress is judged after SNAT: a NodePort (Cluster) masquerades to the node that took it, and ipBlock sees that address" {
 	# node-2 -> node-1:30081 -> web-1 on node-1, masqueraded to node-1's
 	# own address: from the pod's own node, so it passes deny-web.
-	connects "$N2" 172.18.0.2 30081
+	lab_connects "$N2" 172.18.0.2 30081
 	# node-2 -> node-1:30082 -> web-2 on node-2, masqueraded to
 	# 172.18.0.2: another node, and nothing admits it.
-	run connects "$N2" 172.18.0.2 30082 3
+	run lab_connects "$N2" 172.18.0.2 30082 3
 	[ "$status" -ne 0 ]
 	# node-2 -> node-1:30083 -> web-3 on node-2 from 172.18.0.2, which
 	# from-node-1's ipBlock admits; web-1 on node-1, sending directly from
 	# its pod address, is not admitted by it.
-	connects "$N2" 172.18.0.2 30083
-	run connects default_web-1 default_web-3 8080 3
+	lab_connects "$N2" 172.18.0.2 30083
+	run lab_connects default_web-1 default_web-3 8080 3
 	[ "$status" -ne 0 ]
 }
 
 @test "a named port resolves per pod by name and protocol: UDP \"http\" admits nothing, UDP \"dns\" admits 5353/UDP" {
-	run connects default_client default_web-1 8080 3
+	run lab_connects default_client default_web-1 8080 3
 	[ "$status" -ne 0 ]
-	run connects default_client default_web-2 8080 3
+	run lab_connects default_client default_web-2 8080 3
 	[ "$status" -ne 0 ]
-	udp_answered default_client default_web-1 5353
-	udp_answered default_client default_web-2 5353
+	lab_udp_answered default_client default_web-1 5353
+	lab_udp_answered default_client default_web-2 5353
 	# Not to 8080/UDP, which web-1 serves under another name ("alt"),
 	# as its own node sees.
-	udp_answered "$N1" default_web-1 8080
-	run udp_answered default_client default_web-1 8080 3
+	lab_udp_answered "$N1" default_web-1 8080
+	run lab_udp_answered default_client default_web-1 8080 3
 	[ "$status" -ne 0 ]
 }
 

@@ -85,16 +85,6 @@ teardown_file() {
 N1=${LAB}_node_node-1
 N2=${LAB}_node_node-2
 
-# Does a TCP connection from pod $1 (NS_NAME) to pod $2's port $3 open?
-# Denied ones are given 3 s (a SYN dropped by policy is never answered);
-# allowed ones 30 s, a bound for a loaded machine, not a pace.
-connects() { # FROM TO PORT [SECONDS]
-	local ip
-	ip=$(pod_ip "${LAB}_pod_$2")
-	[ -n "$ip" ] || return 2
-	ip netns exec "${LAB}_pod_$1" timeout "${4:-30}" bash -c "exec 3<>/dev/tcp/$ip/$3" 2>/dev/null
-}
-
 # The answer of pod $2's responder on port $3, read through the connection:
 # proof that replies come back, not only that the SYN went through.
 answer() { # FROM TO PORT
@@ -165,7 +155,7 @@ answer() { # FROM TO PORT
 }
 
 @test "an allowed connection opens and its replies come back (across nodes)" {
-	connects x_b x_a 80
+	lab_connects x_b x_a 80
 	run answer x_b x_a 80
 	[ "$status" -eq 0 ]
 	# The responder says who answered and whom it saw.
@@ -174,18 +164,18 @@ answer() { # FROM TO PORT
 }
 
 @test "a port the rule does not name is denied" {
-	run connects x_b x_a 81 3
+	run lab_connects x_b x_a 81 3
 	[ "$status" -ne 0 ]
 }
 
 @test "a pod the rule does not select is denied, also on the same node" {
-	run connects x_c x_a 80 3
+	run lab_connects x_c x_a 80 3
 	[ "$status" -ne 0 ]
 }
 
 @test "a named port admits the port of that name and no other" {
-	connects x_b x_c 81
-	run connects x_b x_c 80 3
+	lab_connects x_b x_c 81
+	run lab_connects x_b x_c 80 3
 	[ "$status" -ne 0 ]
 }
 
@@ -199,10 +189,10 @@ answer() { # FROM TO PORT
 	[[ "$output" == *"$d . tcp . 82"* ]]
 	[[ "$output" == *"$c . tcp . 81"* ]]
 	[[ "$output" != *"$d . tcp . 81"* ]]
-	connects x_b x_d 82
-	connects y_a x_d 82
+	lab_connects x_b x_d 82
+	lab_connects y_a x_d 82
 	# Port 81 is serve-81-tcp elsewhere, not on x/d.
-	run connects x_b x_d 81 3
+	run lab_connects x_b x_d 81 3
 	[ "$status" -ne 0 ]
 }
 
@@ -215,7 +205,7 @@ answer() { # FROM TO PORT
 	[[ "$output" != *"tcp dport 81"* ]]
 	[[ "$output" != *"udp dport 81"* ]]
 	# x/d serves TCP 81 (its port "other"): no rule admits TCP there.
-	run connects x_b x_d 81 3
+	run lab_connects x_b x_d 81 3
 	[ "$status" -ne 0 ]
 }
 
@@ -229,18 +219,18 @@ answer() { # FROM TO PORT
 }
 
 @test "a port range admits both ends of it, on the same node" {
-	connects x_a x_c 80
-	connects x_a x_c 81
+	lab_connects x_a x_c 80
+	lab_connects x_a x_c 81
 }
 
 @test "egress: ipBlock except denies node-1's pods and admits node-2's" {
-	connects y_a y_b 80
-	run connects y_a x_c 81 3
+	lab_connects y_a y_b 80
+	run lab_connects y_a x_c 81 3
 	[ "$status" -ne 0 ]
 }
 
 @test "pods no policy isolates talk freely" {
-	connects y_b y_a 80
+	lab_connects y_b y_a 80
 }
 
 @test "podpath check is clean on the fresh lab" {
@@ -261,7 +251,7 @@ answer() { # FROM TO PORT
 	[[ "$output" == *"cali-pi-x/allow-b"* ]]
 	[[ "$output" == *"x/allow-b spec.ingress[0].from[0] ports[0]"* ]]
 	# The rule gone, x/b is denied what it was allowed.
-	run connects x_b x_a 80 3
+	run lab_connects x_b x_a 80 3
 	[ "$status" -ne 0 ]
 
 	b=$(pod_ip "${LAB}_pod_x_b")
