@@ -133,8 +133,12 @@ static void upstreams(FILE *f, const struct topo *t)
 					const struct topo_endpoint *ep = &s->endpoints[e];
 					const struct topo_pod *pod = &t->pods[ep->pod];
 
+					/* max_fails=0: ingress-nginx's balancer never
+					 * rests an endpoint after a failure (its
+					 * upstream-max-fails is 0); nginx's default
+					 * would answer 502 without connecting. */
 					if (ep->port[p->svc_port])
-						fprintf(f, "\t\tserver %s:%u;\t# pod %s/%s\n",
+						fprintf(f, "\t\tserver %s:%u max_fails=0;\t# pod %s/%s\n",
 							addr_fmt(pod->ip, a), ep->port[p->svc_port],
 							pod->ns, pod->name);
 				}
@@ -264,6 +268,11 @@ static void conf_write(FILE *f, const struct lab *l, const char *dir, const char
 		"\tssl_protocols TLSv1.2 TLSv1.3;\n"
 		"\tssl_certificate %s/tls.crt;\n\tssl_certificate_key %s/tls.key;\n"
 		"\tproxy_http_version 1.1;\n"
+		/* ingress-nginx's proxy-connect-timeout: a connection to an
+		 * endpoint that nothing answers (a NetworkPolicy dropping it)
+		 * ends in its 504 after 5 s, not nginx's 60, the longest
+		 * trace --timeout; trace tells that 504 (trace/upstream.c). */
+		"\tproxy_connect_timeout 5s;\n"
 		"\t# The default backend: hosts no Ingress names.\n"
 		"\tserver {\n\t\tlisten %d default_server;\n\t\tlisten %d ssl default_server;\n",
 		l->name, LAB_RUN_USER, group, NGINX_NAMES_BUCKET, names_hash_max(t), dir, dir, dir, dir, dir, dir, dir, dir,

@@ -700,6 +700,9 @@ static json_t *findings_json(const struct trace *t)
 		json_object_set_new(json_array_get(a, i), "policy",
 				    x->policy_dir >= 0 ? json_string(trace_policy_dir_name((enum policy_dir)x->policy_dir))
 						       : json_null());
+		/* Which connection it is about, so that a reader finds its
+		 * policy details: connection 2's are in upstream.policy. */
+		json_object_set_new(json_array_get(a, i), "connection", json_integer(x->upstream ? 2 : 1));
 		json_object_set_new(json_array_get(a, i), "text", json_string(x->text ? x->text : ""));
 	}
 	return a;

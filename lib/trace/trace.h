@@ -215,6 +215,9 @@ struct trace_finding {
 	char command[384];		/* the command that shows it, "" if none */
 	char drop_reason[64], drop_func[64];	/* the kernel's drop reason and function, "" if none */
 	ssize_t policy_dir;		/* a NetworkPolicy finding: the direction (enum policy_dir) it is about, -1: none */
+	/* About the ingress controller's own connection (t->upstream), not the
+	 * trace's: its policy details are connection 2's (upstream->policy). */
+	bool upstream;
 	char *text;			/* the finding in words (owned) */
 };
 

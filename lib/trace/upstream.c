@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "trace/diag/diag.h"
 #include "trace/internal.h"
 
 #define TCP_SYN 0x02
@@ -91,6 +92,23 @@ static const struct capture_pkt *upstream_syn(const struct trace *t, size_t pod,
 	}
 	*others = cand ? cand - 1 : 0;
 	return best;
+}
+
+/* Did the endpoint answer nginx's SYN (a SYN-ACK or a RST back to it)? */
+static bool syn_answered(const struct trace *t, const struct capture_pkt *syn)
+{
+	const struct capture_pkt *all;
+	size_t n;
+
+	all = capture_packets(t->cap, &n);
+	for (size_t i = 0; i < n; i++) {
+		const struct capture_pkt *k = &all[i];
+
+		if (k->proto == IPPROTO_TCP && k->saddr == syn->daddr && k->sport == syn->dport &&
+		    k->daddr == syn->saddr && k->dport == syn->sport && k->ts_ns >= syn->ts_ns)
+			return true;
+	}
+	return false;
 }
 
 /* Which connection a traced packet (its headers in ev) belongs to. */
@@ -272,6 +290,14 @@ int trace_upstream(struct trace *t, struct pp_err *e)
 	/* Its outcome is the client's: the answer came back through nginx. */
 	u->res = t->res;
 	u->res.tls[0] = u->res.via[0] = '\0';
+	/* Unless it is nginx's own 504: it gave up connecting (its
+	 * proxy_connect_timeout, lab/ingress.c), and connection 2 never got
+	 * an answer: its outcome is a timeout. */
+	if (t->res.outcome == PROBE_OK && t->res.http_status == 504 && !syn_answered(t, syn)) {
+		u->res.outcome = PROBE_TIMEOUT;
+		u->res.http_status = 0;
+		u->res.answer[0] = '\0';
+	}
 	/* Its nftables events were caught by the first connection's listeners. */
 	if (nft_split(t, u) < 0)
 		return pp_err_set(e, PP_EXIT_FAIL, -ENOMEM, "out of memory");
@@ -303,11 +329,11 @@ int trace_upstream(struct trace *t, struct pp_err *e)
 		u->hops[h].dt_ns = u->hops[h].pkt->ts_ns - first;
 	name_endpoint(t, u);
 	/* The first connection's verdict was found before the events were
-	 * split, by whatever rule dropped the second one; a NetworkPolicy
-	 * denial of the second is the client's verdict, named as such
-	 * (diag/policy.c reads t->upstream), so it is found again. */
-	if (u->nfindings && !strcmp(u->findings[0].cause, "denied-by-policy") &&
-	    t->verdict != TRACE_DELIVERED)
+	 * split, by whatever rule dropped the second one (or, nginx having
+	 * answered 504, as delivered); a NetworkPolicy denial of the second is
+	 * the client's verdict, named as such (diag/policy.c reads
+	 * t->upstream), so it is found again. */
+	if (diag_upstream_denied(t))
 		return trace_correlate(t, e);
 	return 0;
 }

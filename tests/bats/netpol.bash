@@ -342,15 +342,19 @@ np_trace_denied() { # TOPOLOGY
 				continue
 			fi
 			# docs/trace-json.md: the first finding's "policy" is the
-			# direction that denied; policy.<dir> is that side, its pod the
-			# destination (ingress) or the source (egress), isolated_by its
-			# policies; the reason says it in words.
+			# direction that denied; its details are policy.<dir>, or
+			# upstream.policy.<dir> for connection 2 (an ingress
+			# controller's own): its pod the destination (ingress) or
+			# the source (egress), isolated_by its policies; the reason
+			# says it in words.
 			if ! jq -e --argjson names "$names" --arg src "$s" --arg dst "$d" '
 				.verdict.findings[0].policy as $dir |
+				(if .verdict.findings[0].connection == 2 then .upstream.policy
+				 else .policy end) as $pol |
 				.verdict.cause == "denied-by-policy" and
 				($dir == "ingress" or $dir == "egress") and
-				.policy[$dir].pod == (if $dir == "ingress" then $dst else $src end) and
-				any(.policy[$dir].isolated_by[]; . as $p | $names | index($p)) and
+				$pol[$dir].pod == (if $dir == "ingress" then $dst else $src end) and
+				any($pol[$dir].isolated_by[]; . as $p | $names | index($p)) and
 				(.verdict.reason as $r | any($names[]; . as $n | $r | contains($n)))' \
 				<<<"$out" >/dev/null; then
 				echo "trace $s $d $kind: not denied-by-policy naming one of $names: $(jq -c '[.verdict.cause, .verdict.reason, .policy]' <<<"$out")"

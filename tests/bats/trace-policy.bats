@@ -356,6 +356,14 @@ nft_rule() { # NETNS CHAIN HANDLE
 		[ "$(j '.policy.ingress.packet.dst')" = "$(web_ip)" ]
 		[ "$(j '.policy.ingress.packet.port')" = 80 ]
 		[[ "$(j .verdict.reason)" == "ingress to default/web is isolated by default/deny-web and default/allow-frontend; no rule admits node/node-1 ($n1) to port 80/TCP;"* ]]
+		# What showed the drop: the kernel's NETFILTER_DROP, or with
+		# kernel drops unwatched, where the request vanished
+		# (podpath-trace(8) says both).
+		if [ -z "$opt" ]; then
+			[[ "$(j .verdict.reason)" == *"; the kernel dropped it in node node-2 (NETFILTER_DROP) where the lab's plan puts chain cali-tw-default/web of table network-policy"* ]]
+		else
+			[[ "$(j .verdict.reason)" == *"kernel drops were not watched (--no-kernel-drops): it vanished in node node-2, where the lab's plan puts chain cali-tw-default/web"* ]]
+		fi
 		[ "$(j '.verdict.findings[0].command')" = "ip netns exec $N2 nft -a list chain ip network-policy cali-tw-default/web" ]
 	done
 	# The kernel: through the NodePort even the frontend is refused now.
@@ -375,6 +383,14 @@ nft_rule() { # NETNS CHAIN HANDLE
 	[ "$(j '.upstream.policy.ingress.pod')" = default/web ]
 	[ "$(j '.upstream.policy.ingress.nftables.chain')" = cali-tw-default/web ]
 	[ "$(j '.upstream.verdict.cause')" = denied-by-policy ]
+	# The finding says whose policy details are its own: connection 2's,
+	# in upstream.policy; the top level is the client's connection to the
+	# controller, whose own ingress is not isolated.
+	[ "$(j '.verdict.findings[0].connection')" = 2 ]
+	[ "$(j '.upstream.verdict.findings[0].connection')" = 1 ]
+	[ "$(j '.policy.ingress.pod')" = ingress-nginx/controller ]
+	[ "$(j '.verdict.findings[0] as $f | (if $f.connection == 2 then .upstream.policy else .policy end)[$f.policy] | .pod, .allowed')" = "default/web
+false" ]
 	# Text: connection 2 has its policy section.
 	run "$PODPATH" --lab $LAB trace internet/laptop http://web.example.test/
 	[ "$status" -eq 1 ]
@@ -382,6 +398,24 @@ nft_rule() { # NETNS CHAIN HANDLE
 	# The kernel: the controller cannot open a connection to web.
 	run ip netns exec "${LAB}_pod_ingress-nginx_controller" timeout 3 bash -c "exec 3<>/dev/tcp/$(web_ip)/80"
 	[ "$status" -ne 0 ]
+}
+
+@test "behind an ingress controller: its own 504 for a connection denied by policy is still the denial" {
+	# The kernel's account first: nginx gives up on connection 2 after its
+	# proxy_connect_timeout (5 s, ingress-nginx's) and answers 504 itself.
+	run "$PODPATH" --lab $LAB exec internet/laptop -- curl -s -o /dev/null -w '%{http_code}' -m 30 http://web.example.test/
+	[ "$output" = 504 ]
+	# A --timeout beyond it: the client gets that 504, yet the verdict is
+	# the denial of connection 2, not a delivery.
+	tr internet/laptop http://web.example.test/ --timeout 20
+	echo "$out" | jq -c '.verdict, .upstream.verdict.findings[0]' >&2
+	[ "$st" -eq 1 ]
+	[ "$(j .verdict.cause)" = denied-by-policy ]
+	[ "$(j .verdict.result)" = dropped ]
+	[[ "$(j .verdict.reason)" == "connection 2, ingress-nginx/controller's own to the endpoint (see upstream), for which it answered HTTP 504 Gateway Time-out: ingress to default/web is isolated by default/deny-web and default/allow-frontend; no rule admits ingress-nginx/controller to port 80/TCP;"* ]]
+	[ "$(j '.verdict.findings[0].connection')" = 2 ]
+	[ "$(j '.upstream.verdict.cause')" = denied-by-policy ]
+	[ "$(j '.upstream.policy.ingress.pod')" = default/web ]
 }
 
 @test "egress to the internet denied: the peer is named as the trace was given it" {

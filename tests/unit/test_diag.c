@@ -629,6 +629,9 @@ static void test_policy_denied_ingress(void)
 						       "policy", NULL, NULL)), "ingress");
 		CHECK_EQ_STR(json_string_value(json_at(o, "verdict", "cause", NULL)),
 			     "denied-by-policy");
+		/* The trace's own connection: the details are in "policy". */
+		CHECK_EQ_INT((int)json_integer_value(json_at(json_array_get(json_at(o, "verdict",
+			"findings", NULL), 0), "connection", NULL, NULL)), 1);
 		json_decref(o);
 	}
 	release(&t);
@@ -790,6 +793,38 @@ static void test_policy_upstream(void)
 	CHECKF(!strncmp(t.reason, "connection 2, ingress-nginx/controller's own to the endpoint (see "
 			"upstream): ingress to default/web-2 is isolated by default/deny-all and "
 			"default/allow-frontend;", 161), "%s", t.reason);
+	/* It says whose it is: its policy details are upstream.policy's. */
+	CHECK(t.findings[0].upstream);
+	{
+		json_t *o = out_trace_json(&t);
+		json_t *f0 = json_array_get(json_at(o, "verdict", "findings", NULL), 0);
+
+		CHECK_EQ_INT((int)json_integer_value(json_at(f0, "connection", NULL, NULL)), 2);
+		CHECK_EQ_INT((int)json_integer_value(json_at(json_array_get(json_at(o, "upstream",
+			"verdict", "findings"), 0), "connection", NULL, NULL)), 1);
+		json_decref(o);
+	}
+	/* nginx gave up on its connection and answered 504: still the
+	 * denial, not a delivery; and it says what nginx answered. */
+	t.res.outcome = PROBE_OK;
+	t.res.http_status = 504;
+	strcpy(t.res.answer, "HTTP 504 Gateway Time-out");
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(trace_verdict_name(t.verdict), "dropped");
+	CHECK_EQ_STR(t.cause, "denied-by-policy");
+	CHECK(t.findings[0].upstream);
+	CHECKF(strstr(t.reason, "connection 2, ingress-nginx/controller's own to the endpoint (see "
+		      "upstream), for which it answered HTTP 504 Gateway Time-out: ingress to "
+		      "default/web-2 is isolated by") == t.reason, "%s", t.reason);
+	/* The backend's own answer is a delivery, whatever connection 2 was. */
+	t.res.http_status = 200;
+	strcpy(t.res.answer, "pod=default/web-2");
+	CHECK_EQ_INT(diag_run(&t), 0);
+	CHECK_EQ_STR(t.cause, "delivered");
+	CHECK(!t.findings[0].upstream);
+	t.res.outcome = PROBE_TIMEOUT;
+	t.res.http_status = 0;
+	t.res.answer[0] = '\0';
 	free((char *)u->ns[2]);
 	u->ns[2] = strdup("elsewhere");
 	CHECK_EQ_INT(diag_run(&t), 0);

@@ -34,6 +34,13 @@ diag_check_fn diag_delivered, diag_bgp, diag_policy, diag_nft_rule, diag_ttl_exc
 	diag_arp_unanswered, diag_neigh_failed, diag_unreachable, diag_tls_failed,
 	diag_no_route, diag_asymmetric, diag_timeout;
 
+/* Behind an ingress controller: a NetworkPolicy denied its own connection
+ * to the endpoint (t->upstream), and the client got no answer, or only
+ * the controller's 504 (it gave up connecting: upstream.c then made that
+ * connection's outcome a timeout). That denial is then the client's
+ * verdict (policy.c). */
+bool diag_upstream_denied(const struct trace *t);
+
 /* Helpers the checks share (common.c). */
 /* f's words, as long as they need to be (owned by f). 1, or -ENOMEM. */
 __attribute__((format(printf, 2, 3))) int diag_say(struct trace_finding *f, const char *fmt, ...);
