@@ -330,10 +330,11 @@ int trace_upstream(struct trace *t, struct pp_err *e)
 	name_endpoint(t, u);
 	/* The first connection's verdict was found before the events were
 	 * split, by whatever rule dropped the second one (or, nginx having
-	 * answered 504, as delivered); a NetworkPolicy denial of the second is
-	 * the client's verdict, named as such (diag/policy.c reads
-	 * t->upstream), so it is found again. */
-	if (diag_upstream_denied(t))
+	 * answered 504, as delivered). A NetworkPolicy denial of the second,
+	 * or any death of it nginx answered 504 for, is the client's verdict,
+	 * named as the second connection's (diag/policy.c, diag/upstream.c
+	 * read t->upstream), so it is found again. */
+	if (diag_upstream_denied(t) || diag_upstream_gave_up(t))
 		return trace_correlate(t, e);
 	return 0;
 }

@@ -122,6 +122,32 @@ lb_ip() {
 	[[ "$output" == *"verdict: delivered: no Ingress rule matched host $lb: the default backend answered 404"* ]]
 }
 
+@test "connection 2 dropped: nginx answers 504 after its 5 s connect timeout, and trace says where connection 2 died, not delivered" {
+	api1=$(pod_ip "${LAB}_pod_default_api-1")
+	ns=${LAB}_pod_default_api-1
+	ip netns exec "$ns" nft 'add table ip pp-bats-drop; add chain ip pp-bats-drop in { type filter hook input priority 0; }; add rule ip pp-bats-drop in tcp dport 8080 drop'
+	run pp exec internet/laptop -- curl -s -m 30 -o /dev/null -w '%{http_code}' --cacert "$(CA)" https://web.example.test/api/x
+	code=$output
+	log=$(tail -1 "$(LOG)")
+	run pp -j trace internet/laptop https://web.example.test/api/x --timeout 30
+	st=$status out=$output
+	handle=$(ip netns exec "$ns" nft -a list chain ip pp-bats-drop in | sed -nE 's/.*tcp dport 8080 drop # handle ([0-9]+)$/\1/p')
+	ip netns exec "$ns" nft delete table ip pp-bats-drop
+	# What the client and nginx saw: nginx's own 504, for api-1's address.
+	[ "$code" = 504 ]
+	[[ "$log" == *" 504 upstream=$api1:8080" ]]
+	# trace: no delivery; the verdict is connection 2's drop, in api-1, by
+	# the rule nft lists.
+	[ "$st" -eq 1 ]
+	jq -e '.verdict.result == "dropped" and .verdict.cause == "nft-rule"' <<<"$out"
+	jq -e '.verdict.findings[0].connection == 2' <<<"$out"
+	jq -e --arg h "$handle" '.verdict.reason | startswith("connection 2, ingress-nginx/controller'"'"'s own to the endpoint (see upstream), for which it answered HTTP 504 Gateway Time-out: dropped by nftables in pod default/api-1: table pp-bats-drop chain in, rule handle \($h): drop")' <<<"$out"
+	jq -e '.upstream.verdict.cause == "nft-rule"' <<<"$out"
+	# The same path without the rule is delivered again.
+	run pp -j trace internet/laptop https://web.example.test/api/x
+	[ "$status" -eq 0 ]
+}
+
 @test "explain ingress --live: every hop keeps its addresses, and connection 2 runs nginx -> pod" {
 	ctl=$(ctl_ip)
 	run pp -j explain ingress --live

@@ -816,6 +816,32 @@ static void test_policy_upstream(void)
 	CHECKF(strstr(t.reason, "connection 2, ingress-nginx/controller's own to the endpoint (see "
 		      "upstream), for which it answered HTTP 504 Gateway Time-out: ingress to "
 		      "default/web-2 is isolated by") == t.reason, "%s", t.reason);
+	/* Whatever else ended connection 2, nginx's 504 for it is no
+	 * delivery either: connection 2's verdict is the client's. */
+	{
+		const char *cause = u->findings[0].cause, *check = u->findings[0].check;
+		char *text = u->findings[0].text;
+
+		u->findings[0].cause = u->findings[0].check = "nft-rule";
+		u->findings[0].text = strdup("dropped by nftables in pod default/web-2");
+		CHECK_EQ_INT(diag_run(&t), 0);
+		CHECK_EQ_STR(trace_verdict_name(t.verdict), "dropped");
+		CHECK_EQ_STR(t.cause, "nft-rule");
+		CHECK(t.findings[0].upstream);
+		CHECK_EQ_STR(t.reason, "connection 2, ingress-nginx/controller's own to the endpoint (see "
+			     "upstream), for which it answered HTTP 504 Gateway Time-out: dropped by "
+			     "nftables in pod default/web-2");
+		/* A 504 the backend itself sent (connection 2 answered) is its
+		 * answer, delivered. */
+		u->res.outcome = PROBE_OK;
+		CHECK_EQ_INT(diag_run(&t), 0);
+		CHECK_EQ_STR(t.cause, "delivered");
+		u->res.outcome = PROBE_TIMEOUT;
+		free(u->findings[0].text);
+		u->findings[0].text = text;
+		u->findings[0].cause = cause;
+		u->findings[0].check = check;
+	}
 	/* The backend's own answer is a delivery, whatever connection 2 was. */
 	t.res.http_status = 200;
 	strcpy(t.res.answer, "pod=default/web-2");

@@ -6,8 +6,8 @@
 int diag_delivered(const struct trace *t, struct trace_finding *f)
 {
 	/* An answer, unless it is the ingress controller's gateway error for
-	 * a connection of its own that policy denied (network-policy says so). */
-	if (t->res.outcome != PROBE_OK || diag_upstream_denied(t))
+	 * a connection of its own that died (the upstream check says so). */
+	if (t->res.outcome != PROBE_OK || diag_upstream_gave_up(t))
 		return 0;
 	diag_start(f, "delivered", TRACE_DELIVERED, -1);
 	/* Through an ingress controller that found no rule: the packets were

@@ -30,15 +30,20 @@ int diag_run(struct trace *t);
 void diag_free(struct trace *t);
 
 /* The checks (one file each). */
-diag_check_fn diag_delivered, diag_bgp, diag_policy, diag_nft_rule, diag_ttl_exceeded, diag_refused, diag_kernel_drop, diag_mtu, diag_stale_endpoint, diag_missing_snat, diag_route, diag_ipt_legacy, diag_port, diag_forward, diag_plan,
+diag_check_fn diag_upstream, diag_delivered, diag_bgp, diag_policy, diag_nft_rule, diag_ttl_exceeded, diag_refused, diag_kernel_drop, diag_mtu, diag_stale_endpoint, diag_missing_snat, diag_route, diag_ipt_legacy, diag_port, diag_forward, diag_plan,
 	diag_arp_unanswered, diag_neigh_failed, diag_unreachable, diag_tls_failed,
 	diag_no_route, diag_asymmetric, diag_timeout;
 
+/* Behind an ingress controller (upstream.c): nginx gave up on its own
+ * connection to the endpoint (t->upstream) and answered the client 504;
+ * that connection's verdict is then the client's. */
+bool diag_upstream_gave_up(const struct trace *t);
+/* f: connection 2's first finding, said as the client's verdict. 1, 0 when
+ * its place is not one of t's, or -ENOMEM. */
+int diag_from_upstream(const struct trace *t, struct trace_finding *f);
 /* Behind an ingress controller: a NetworkPolicy denied its own connection
- * to the endpoint (t->upstream), and the client got no answer, or only
- * the controller's 504 (it gave up connecting: upstream.c then made that
- * connection's outcome a timeout). That denial is then the client's
- * verdict (policy.c). */
+ * to the endpoint, and the client got no answer. That denial is then the
+ * client's verdict (policy.c). */
 bool diag_upstream_denied(const struct trace *t);
 
 /* Helpers the checks share (common.c). */

@@ -373,37 +373,18 @@ bool diag_upstream_denied(const struct trace *t)
 {
 	const struct trace *u = t->upstream;
 
-	if (!u || !u->nfindings || strcmp(u->findings[0].cause, "denied-by-policy") ||
-	    !u->findings[0].text)
-		return false;
-	return t->res.outcome != PROBE_OK || t->res.http_status == 504;
+	return u && t->res.outcome != PROBE_OK && u->nfindings && u->findings[0].text &&
+	       !strcmp(u->findings[0].cause, "denied-by-policy");
 }
 
 /* Behind an ingress controller, the second connection (the controller's
- * own to an endpoint pod: t->upstream) was denied by policy: that is the
- * client's verdict too, said as the second connection's, with its
- * details in t->upstream (f->upstream). Its places are t's (the upstream
- * trace has the same namespaces, in the same order). */
+ * own to an endpoint pod: t->upstream) was denied by policy and the client
+ * got no answer: that is the client's verdict too, said as the second
+ * connection's, with its details in t->upstream (f->upstream). When nginx
+ * gave up and answered 504, the upstream check said so already. */
 static int upstream_denied(const struct trace *t, struct trace_finding *f)
 {
-	const struct trace *u = t->upstream;
-	const struct trace_finding *uf;
-	char answered[sizeof(t->res.answer) + 64] = "";
-
-	if (!diag_upstream_denied(t))
-		return 0;
-	uf = &u->findings[0];
-	if (uf->ns >= 0 && ((size_t)uf->ns >= t->nns || strcmp(t->ns[uf->ns], u->ns[uf->ns])))
-		return 0;
-	*f = *uf;
-	f->text = NULL;
-	f->hop = t->last_hop;
-	f->upstream = true;
-	/* nginx gave up on it and said so: its gateway error is no delivery. */
-	if (t->res.outcome == PROBE_OK)
-		snprintf(answered, sizeof(answered), ", for which it answered %s", t->res.answer);
-	return diag_say(f, "connection 2, %s's own to the endpoint (see upstream)%s: %s",
-			u->src.label, answered, uf->text);
+	return diag_upstream_denied(t) ? diag_from_upstream(t, f) : 0;
 }
 
 int diag_policy(const struct trace *t, struct trace_finding *f)
@@ -414,7 +395,7 @@ int diag_policy(const struct trace *t, struct trace_finding *f)
 	if (!t->lab)
 		return 0;
 	if (t->res.outcome == PROBE_OK)
-		return diag_upstream_denied(t) ? upstream_denied(t, f) : admitted(t, f);
+		return diag_upstream_gave_up(t) ? 0 : admitted(t, f);
 	p = dropped_side(t, &seen);
 	if (!p)
 		return upstream_denied(t, f);

@@ -7,6 +7,9 @@
 #include "trace/diag/diag.h"
 
 const struct diag_check diag_checks[] = {
+	/* Before delivered: the ingress controller's 504 for a connection
+	 * of its own that died is no delivery. */
+	{ "upstream", diag_upstream, false },
 	{ "delivered", diag_delivered, true },
 	/* bgp networking: a node that sent the packet away from the node
 	 * owning its destination never learned the route; what ended the
