@@ -95,8 +95,15 @@ const char *policy_desc_dir(enum policy_dir dir)
 
 static void peer_put(struct sb *s, const struct topo_policy *p, const struct topo_np_peer *peer)
 {
-	char c[CIDR_STRLEN];
+	char c[CIDR6_STRLEN];
 
+	if (peer->has_block && peer->block_v6) {
+		put(s, "ipBlock %s", cidr6_fmt(&peer->block6, c));
+		for (size_t i = 0; i < peer->nexcept; i++)
+			put(s, "%s%s", i ? ", " : " except ", cidr6_fmt(&peer->except6[i], c));
+		put(s, " (IPv6: never matches in this IPv4 lab)");
+		return;
+	}
 	if (peer->has_block) {
 		put(s, "ipBlock %s", cidr_fmt(&peer->block, c));
 		for (size_t i = 0; i < peer->nexcept; i++)
