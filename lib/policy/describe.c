@@ -95,8 +95,15 @@ const char *policy_desc_dir(enum policy_dir dir)
 
 static void peer_put(struct sb *s, const struct topo_policy *p, const struct topo_np_peer *peer)
 {
-	char c[CIDR_STRLEN];
+	char c[CIDR6_STRLEN];
 
+	if (peer->has_block && peer->block_v6) {
+		put(s, "ipBlock %s", cidr6_fmt(&peer->block6, c));
+		for (size_t i = 0; i < peer->nexcept; i++)
+			put(s, "%s%s", i ? ", " : " except ", cidr6_fmt(&peer->except6[i], c));
+		put(s, " (IPv6: never matches in this IPv4 lab)");
+		return;
+	}
 	if (peer->has_block) {
 		put(s, "ipBlock %s", cidr_fmt(&peer->block, c));
 		for (size_t i = 0; i < peer->nexcept; i++)
@@ -148,6 +155,15 @@ void policy_desc_port(const struct topo_np_port *port, char *buf, size_t len)
 	port_put(&s, port);
 }
 
+/* Peers all IPv6 ipBlocks: the rule can admit no packet of the lab. */
+static bool all_v6(const struct topo_np_rule *rule)
+{
+	for (size_t i = 0; i < rule->npeers; i++)
+		if (!rule->peers[i].block_v6)
+			return false;
+	return true;
+}
+
 void policy_desc_rule(const struct topo_policy *p, enum policy_dir dir, size_t r, char *buf,
 		      size_t len)
 {
@@ -171,6 +187,8 @@ void policy_desc_rule(const struct topo_policy *p, enum policy_dir dir, size_t r
 			put(&s, " or ");
 		port_put(&s, &rule->ports[i]);
 	}
+	if (rule->npeers && all_v6(rule))
+		put(&s, "; admits nothing here");
 }
 
 size_t policy_desc_selected(const struct topo *t, const struct topo_policy *p)

@@ -345,6 +345,11 @@ static void admit(struct ctx *c, size_t pi, enum policy_dir d, size_t ri, size_t
 	char comment[NFT_COMMENT_MAX + 1], set[POLICY_NAME_MAX];
 	struct nft_rb rb;
 
+	/* policy_chain skips IPv6 blocks: never turn one into an IPv4 match. */
+	if (peer != POLICY_ANY && r->peers[peer].block_v6) {
+		ok(c, -EAFNOSUPPORT);
+		return;
+	}
 	nft_rb_start(&rb, FAM, T, chain_name);
 	if (peer != POLICY_ANY) {
 		const struct topo_np_peer *pe = &r->peers[peer];
@@ -395,6 +400,11 @@ static void policy_chain(struct ctx *c, size_t pi, enum policy_dir d)
 		for (size_t pe = 0; pe < npeers && !c->err; pe++) {
 			const char *pset = NULL;
 
+			/* An IPv6 ipBlock gets no rule: table ip sees no IPv6
+			 * packet. A rule of IPv6 peers only thus accepts nothing,
+			 * never "from anywhere" (npeers counts them, not us). */
+			if (r->npeers && r->peers[pe].block_v6)
+				continue;
 			if (r->npeers && !r->peers[pe].has_block &&
 			    !(pset = peer_set(c, pi, d, ri, pe))) {
 				ok(c, -ENOMEM);

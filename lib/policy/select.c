@@ -108,7 +108,8 @@ bool policy_peer_matches_addr(const struct topo *t, const struct topo_policy *p,
 	ssize_t pod;
 
 	if (peer->has_block) {
-		if (!cidr_contains(&peer->block, addr))
+		/* An IPv6 ipBlock in an IPv4-only lab: no packet is ever in it. */
+		if (peer->block_v6 || !cidr_contains(&peer->block, addr))
 			return false;
 		for (size_t i = 0; i < peer->nexcept; i++) {
 			if (cidr_contains(&peer->except[i], addr))

@@ -89,6 +89,7 @@ static void rules_free(struct topo_np_rule *r, size_t n)
 			selector_free(&r[i].peers[k].pods);
 			selector_free(&r[i].peers[k].namespaces);
 			free(r[i].peers[k].except);
+			free(r[i].peers[k].except6);
 		}
 		free(r[i].peers);
 		free(r[i].ports);

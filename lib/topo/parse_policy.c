@@ -14,7 +14,6 @@
 #define MSG_POLICY_NAME "not a valid NetworkPolicy name (a DNS-1123 subdomain: lowercase " \
 	"letters, digits, '-' and '.', starting and ending with a letter or digit; podpath " \
 	"allows at most 63 characters)"
-#define MSG_IPV6 "the lab is IPv4-only: IPv6 is not supported (expected a.b.c.d/len)"
 #define API_VERSION "networking.k8s.io/v1"
 
 /* ---- namespaces ---- */
@@ -300,25 +299,54 @@ static int rule_ports(struct parse_ctx *c, void *obj, const struct jv *v,
 
 /* ---- peers ---- */
 
-/* An IPv4 CIDR of any length (0.0.0.0/0 is common); IPv6 gets its own word. */
-static int want_block_cidr(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
-			   struct cidr *out)
+/* The lab is IPv4-only, but dual-stack policies are everyday `kubectl get
+ * -o json` output (an egress allow to 0.0.0.0/0 and ::/0): an IPv6 prefix
+ * is read and validated as the API server does, kept for the round trip,
+ * and matches nothing here (topo.h). The family is the text's: a ':'. */
+static bool text_is_v6(const struct parse_ctx *c, const struct jv *v)
 {
 	const char *s = jv_str(c->doc, v);
 
-	if (s && strchr(s, ':'))
-		return jp_fail(c, at, v, MSG_IPV6);
-	return jp_want_cidr(c, v, at, 0, 32, false, out);
+	return s && strchr(s, ':');
 }
 
+/* An IPv6 prefix, with the same refusals as the IPv4 path: malformed, and
+ * host bits set (the API server's legacy check would mask them; podpath
+ * refuses them for both families, so that what runs is what was written). */
+static int want_cidr6(struct parse_ctx *c, const struct jv *v, const struct topo_jpath *at,
+		      struct cidr6 *out)
+{
+	char buf[CIDR6_STRLEN];
+	const char *s;
+	int ret = jp_want_string(c, v, at, &s);
+
+	if (ret)
+		return ret;
+	ret = cidr6_parse(s, out);
+	if (ret == -EADDRNOTAVAIL)
+		return jp_fail(c, at, v, "host bits set; did you mean %s?", cidr6_fmt(out, buf));
+	if (ret)
+		return jp_fail(c, at, v, "not a valid IPv6 CIDR (expected e.g. 2001:db8::/64, "
+			       "prefix length 0..128)");
+	return 0;
+}
+
+/* An IPv4 CIDR of any length (0.0.0.0/0 is common), or an IPv6 one. */
 static int block_cidr(struct parse_ctx *c, void *obj, const struct jv *v,
 		      const struct topo_jpath *at)
 {
 	struct topo_np_peer *p = obj;
 
-	return want_block_cidr(c, v, at, &p->block);
+	if (text_is_v6(c, v)) {
+		p->block_v6 = true;
+		return want_cidr6(c, v, at, &p->block6);
+	}
+	return jp_want_cidr(c, v, at, 0, 32, false, &p->block);
 }
 
+/* Each entry is read in its own family, into except or except6 (the cidr
+ * may come later in the document); peer_block then checks the families
+ * agree and keeps only the array of the cidr's. */
 static int block_except(struct parse_ctx *c, void *obj, const struct jv *v,
 			const struct topo_jpath *at)
 {
@@ -331,12 +359,16 @@ static int block_except(struct parse_ctx *c, void *obj, const struct jv *v,
 	if (ret)
 		return ret;
 	p->except = n ? calloc(n, sizeof(*p->except)) : NULL;
-	if (n && !p->except)
+	p->except6 = n ? calloc(n, sizeof(*p->except6)) : NULL;
+	if (n && (!p->except || !p->except6))
 		return topo_err_nomem(c->err);
 	p->nexcept = n;
 	jv_array_foreach(v, i, e) {
 		sub.index = i;
-		ret = want_block_cidr(c, e, &sub, &p->except[i]);
+		if (text_is_v6(c, e))
+			ret = want_cidr6(c, e, &sub, &p->except6[i]);
+		else
+			ret = jp_want_cidr(c, e, &sub, 0, 32, false, &p->except[i]);
 		if (ret)
 			break;
 	}
@@ -355,17 +387,36 @@ static int peer_block(struct parse_ctx *c, void *obj, const struct jv *v,
 {
 	struct topo_jpath except = { at, "except", 0 }, sub = { &except, NULL, 0 };
 	struct topo_np_peer *p = obj;
-	char buf[CIDR_STRLEN];
+	char buf[CIDR6_STRLEN];
 	int ret;
 
 	p->has_block = true;
 	ret = jp_parse_object(c, v, at, block_fields, NFIELDS(block_fields), p);
 	for (size_t i = 0; !ret && i < p->nexcept; i++) {
-		if (p->except[i].len > p->block.len && cidr_within(&p->except[i], &p->block))
+		const struct jv *e = jv_array_get(jv_object_get(c->doc, v, "except"), i);
+		bool v6 = text_is_v6(c, e);
+
+		/* An entry of the other family is never inside cidr: the API
+		 * server refuses it as not a strict subset, and so do we. */
+		if (v6 == p->block_v6 &&
+		    (v6 ? p->except6[i].len > p->block6.len &&
+			  cidr6_within(&p->except6[i], &p->block6)
+			: p->except[i].len > p->block.len &&
+			  cidr_within(&p->except[i], &p->block)))
 			continue;
 		sub.index = i;
-		ret = jp_fail(c, &sub, jv_array_get(jv_object_get(c->doc, v, "except"), i),
-			      "must be a strict subset of cidr %s", cidr_fmt(&p->block, buf));
+		ret = jp_fail(c, &sub, e, "must be a strict subset of cidr %s%s",
+			      p->block_v6 ? cidr6_fmt(&p->block6, buf) : cidr_fmt(&p->block, buf),
+			      v6 == p->block_v6 ? "" : v6 ? " (an IPv6 prefix, cidr is IPv4)"
+			      : " (an IPv4 prefix, cidr is IPv6)");
+	}
+	/* Only the cidr's family stays: consumers read one array (topo.h). */
+	if (p->block_v6) {
+		free(p->except);
+		p->except = NULL;
+	} else {
+		free(p->except6);
+		p->except6 = NULL;
 	}
 	return ret;
 }

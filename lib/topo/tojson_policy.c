@@ -73,16 +73,26 @@ static json_t *selector_json(const struct topo_selector *s)
 	return done(o, ok);
 }
 
+/* The prefix in its own family: an IPv6 one is written back unchanged
+ * (canonical form) though it matches nothing in the lab. */
+static const char *block_fmt(const struct topo_np_peer *p, const struct cidr *c4,
+			     const struct cidr6 *c6, char *buf)
+{
+	return p->block_v6 ? cidr6_fmt(c6, buf) : cidr_fmt(c4, buf);
+}
+
 static json_t *block_json(const struct topo_np_peer *p)
 {
-	char buf[CIDR_STRLEN];
+	char buf[CIDR6_STRLEN];
 	json_t *o = json_object(), *except;
-	bool ok = o && set(o, "cidr", json_string(cidr_fmt(&p->block, buf)));
+	bool ok = o && set(o, "cidr", json_string(block_fmt(p, &p->block, &p->block6, buf)));
 
 	if (ok && p->nexcept) {
 		except = json_array();
 		for (size_t i = 0; except && ok && i < p->nexcept; i++)
-			ok = append(except, json_string(cidr_fmt(&p->except[i], buf)));
+			ok = append(except, json_string(block_fmt(p, p->except ? &p->except[i] : NULL,
+								  p->except6 ? &p->except6[i] : NULL,
+								  buf)));
 		ok = ok && set(o, "except", except);
 	}
 	return done(o, ok);

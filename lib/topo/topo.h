@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "addr.h"
+#include "addr6.h"
 
 #define TOPO_LABEL_MAX 64	/* DNS-1123 label: 63 + NUL */
 #define TOPO_SUBDOMAIN_MAX 254	/* DNS-1123 subdomain: 253 + NUL */
@@ -257,14 +258,20 @@ struct topo_np_port {
 	uint16_t end_port;		/* 0, or the last port of the range port..end_port */
 };
 
-/* A from/to entry: pod and/or namespace selectors, or an ipBlock. */
+/* A from/to entry: pod and/or namespace selectors, or an ipBlock.
+ * An IPv6 ipBlock (block_v6) is kept so the document round-trips, but the
+ * lab is IPv4-only: such a peer matches no packet, and block/except are
+ * then unused (0.0.0.0/0 and NULL): every consumer checks block_v6 first. */
 struct topo_np_peer {
 	bool has_pods, has_namespaces, has_block;	/* which of the three are given */
+	bool block_v6;			/* the ipBlock is IPv6: block6/except6 hold it */
 	struct topo_selector pods;	/* podSelector */
 	struct topo_selector namespaces;	/* namespaceSelector */
-	struct cidr block;		/* ipBlock.cidr */
-	struct cidr *except;		/* ipBlock.except: strict subsets of block */
-	size_t nexcept;
+	struct cidr block;		/* ipBlock.cidr (IPv4) */
+	struct cidr *except;		/* ipBlock.except (IPv4): strict subsets of block */
+	struct cidr6 block6;		/* ipBlock.cidr (IPv6) */
+	struct cidr6 *except6;		/* ipBlock.except (IPv6): strict subsets of block6 */
+	size_t nexcept;			/* entries of except or except6 */
 };
 
 /* One ingress or egress rule: no peers = every peer, no ports = every port. */

@@ -991,6 +991,71 @@ static void test_ip_block_eval(void)
 	}
 }
 
+/* Dual-stack ipBlocks in the IPv4 lab: an IPv6 peer matches no address,
+ * even though its unused IPv4 block is all zeros (0.0.0.0/0): a rule of
+ * IPv6 peers only admits nothing, never "any peer"; a rule with both
+ * families admits what its IPv4 peers admit. */
+static void test_ip_block_v6(void)
+{
+	struct topo_np_peer v6 = { .has_block = true, .block_v6 = true };
+	struct policy_flow out;
+	struct topo_policy *p;
+	struct cidr6 any6;
+	struct reach m;
+	struct fx f;
+
+	CHECK(cidr6_parse("::/0", &any6) == 0);
+	v6.block6 = any6;
+	fx_init(&f, TOPO_MODE_ROUTED);
+	p = pol_add(&f, "x", "p", SEL_ALL, true, false);
+	for (size_t i = 0; i < NPODS; i++) {
+		CHECK(!policy_peer_matches_addr(&f.t, p, &v6, f.pods[i].ip));
+		CHECK(!policy_peer_selects(&f.t, p, &v6, i));
+	}
+	CHECK(!policy_peer_matches_addr(&f.t, p, &v6, 0xcb007105u));
+	CHECK(!policy_peer_matches_addr(&f.t, p, &v6, 0));
+
+	/* egress of x/a allowed to ::/0 only: x/a reaches nobody */
+	fx_init(&f, TOPO_MODE_ROUTED);
+	p = pol_add(&f, "x", "v6-only", SEL1("pod", "a"), false, true);
+	p->out = (struct topo_np_rule[]){ { .peers = (struct topo_np_peer[]){ v6 }, .npeers = 1 } };
+	p->nout = 1;
+	m_all(&m, true);
+	m_from(&m, "x/a", false);
+	check_reach_all("egress to ::/0 only", &f.t, &m);
+	out = (struct policy_flow){ f.pods[pod_ix("x/a")].ip, 0xcb007105u, IPPROTO_TCP, 443 };
+	CHECK(!admits(&f.t, (ssize_t)pod_ix("x/a"), -1, &out));	/* nor the internet */
+
+	/* ::/0 and y/b's /32: y/b only */
+	fx_init(&f, TOPO_MODE_ROUTED);
+	p = pol_add(&f, "x", "mixed", SEL1("pod", "a"), false, true);
+	p->out = (struct topo_np_rule[]){ { .peers = (struct topo_np_peer[]){ v6,
+		{ .has_block = true, .block = { f.pods[pod_ix("y/b")].ip, 32 } } },
+		.npeers = 2 } };
+	p->nout = 1;
+	m_all(&m, true);
+	m_from(&m, "x/a", false);
+	m_set(&m, "x/a", "y/b", true);
+	check_reach_all("egress to ::/0 and y/b", &f.t, &m);
+	{
+		struct policy_side e = { 0 };
+		struct policy_flow fl = { f.pods[pod_ix("x/a")].ip, f.pods[pod_ix("y/b")].ip,
+					  IPPROTO_TCP, 80 };
+
+		/* the IPv4 peer (index 1) is the one that admitted it */
+		CHECK(policy_eval(&f.t, POLICY_EGRESS, pod_ix("x/a"), &fl, &e) == 0);
+		CHECK(e.allowed && e.rule == 0 && e.peer == 1);
+		policy_side_free(&e);
+	}
+	CHECK(!admits(&f.t, (ssize_t)pod_ix("x/a"), -1, &out));
+
+	/* 0.0.0.0/0 and ::/0, the usual dual-stack allow: everything */
+	p->out[0].peers[1].block = (struct cidr){ 0, 0 };
+	m_all(&m, true);
+	check_reach_all("egress to 0.0.0.0/0 and ::/0", &f.t, &m);
+	CHECK(admits(&f.t, (ssize_t)pod_ix("x/a"), -1, &out));
+}
+
 /* Allows add up: upstream "should enforce multiple ingress policies with
  * ingress allow-all policy taking precedence" and "multiple egress
  * policies"; and both sides needed: egress of x denied, ingress of y open. */
@@ -1311,6 +1376,7 @@ int main(void)
 	RUN(test_end_port_and_protocol);
 	RUN(test_sctp);
 	RUN(test_ip_block_eval);
+	RUN(test_ip_block_v6);
 	RUN(test_stacked);
 	RUN(test_recorded);
 	RUN(test_node_exempt);

@@ -35,7 +35,12 @@ static const char doc[] =
 	"                                    { \"port\": 8000, \"endPort\": 8080 },\n"
 	"                                    { \"protocol\": \"SCTP\" } ] } ],\n"
 	"        \"egress\": [ { \"to\": [ { \"ipBlock\": { \"cidr\": \"10.0.0.0/8\",\n"
-	"                                                  \"except\": [ \"10.1.0.0/16\", \"10.2.0.0/16\" ] } } ] } ] } }\n"
+	"                                                  \"except\": [ \"10.1.0.0/16\", \"10.2.0.0/16\" ] } } ] },\n"
+	"                      { \"to\": [ { \"ipBlock\": { \"cidr\": \"0.0.0.0/0\" } },\n"
+	"                                  { \"ipBlock\": { \"cidr\": \"2001:db8::/32\",\n"
+	"                                                \"except\": [ \"2001:db8:1::/48\" ] } } ] },\n"
+	"                      { \"to\": [ { \"ipBlock\": { \"cidr\": \"::/0\" } } ],\n"
+	"                        \"ports\": [ { \"port\": 443 } ] } ] } }\n"
 	"  ] }\n";
 
 static void test_words(void)
@@ -62,6 +67,13 @@ static void test_words(void)
 		     "every SCTP port");
 	policy_desc_rule(&t.policies[2], POLICY_EGRESS, 0, buf, sizeof(buf));
 	CHECK_EQ_STR(buf, "to ipBlock 10.0.0.0/8 except 10.1.0.0/16, 10.2.0.0/16, every port");
+	/* IPv6 peers are named as such; a rule of them only admits nothing. */
+	policy_desc_rule(&t.policies[2], POLICY_EGRESS, 1, buf, sizeof(buf));
+	CHECK_EQ_STR(buf, "to ipBlock 0.0.0.0/0 or ipBlock 2001:db8::/32 except 2001:db8:1::/48 "
+		     "(IPv6: never matches in this IPv4 lab), every port");
+	policy_desc_rule(&t.policies[2], POLICY_EGRESS, 2, buf, sizeof(buf));
+	CHECK_EQ_STR(buf, "to ipBlock ::/0 (IPv6: never matches in this IPv4 lab), port 443/TCP; "
+		     "admits nothing here");
 	CHECK_EQ_STR(policy_desc_dir(POLICY_EGRESS), "egress");
 	/* deny selects x/a and x/b (not y/a); exprs selects nothing (no pod
 	 * has tier); peers x/a. */

@@ -238,6 +238,63 @@ static void test_policy_chains(void)
 	topo_free(&t);
 }
 
+/* Dual-stack ipBlocks: table ip gets no IPv6 text and no rule for an
+ * IPv6 peer; a rule whose peers are all IPv6 accepts nothing (no rule at
+ * all, not an unconditional accept, with or without ports); a mixed rule
+ * keeps its IPv4 peers' rules. */
+static void test_ipv6_blocks(void)
+{
+	static const char dual[] =
+		"{ \"nodes\": [ { \"name\": \"node-1\" } ],"
+		"  \"pods\": [ { \"namespace\": \"x\", \"name\": \"a\", \"node\": \"node-1\","
+		"    \"labels\": { \"pod\": \"a\" }, \"containers\": [ { \"name\": \"c\" } ] } ],"
+		"  \"networkPolicies\": ["
+		"    { \"metadata\": { \"namespace\": \"x\", \"name\": \"v6-only\" },"
+		"      \"spec\": { \"podSelector\": {}, \"policyTypes\": [ \"Egress\" ],"
+		"        \"egress\": [ { \"to\": [ { \"ipBlock\": { \"cidr\": \"::/0\" } } ] } ] } },"
+		"    { \"metadata\": { \"namespace\": \"x\", \"name\": \"v6-ports\" },"
+		"      \"spec\": { \"podSelector\": {}, \"policyTypes\": [ \"Egress\" ],"
+		"        \"egress\": [ { \"to\": [ { \"ipBlock\": { \"cidr\": \"fd00::/8\","
+		"          \"except\": [ \"fd00:1::/32\" ] } } ],"
+		"          \"ports\": [ { \"protocol\": \"UDP\", \"port\": 53 } ] } ] } },"
+		"    { \"metadata\": { \"namespace\": \"x\", \"name\": \"dual\" },"
+		"      \"spec\": { \"podSelector\": {},"
+		"        \"ingress\": [ { \"from\": [ { \"ipBlock\": { \"cidr\": \"2001:db8::/32\" } },"
+		"          { \"ipBlock\": { \"cidr\": \"10.0.0.0/8\" } } ] } ] } } ] }";
+	const struct nft_rs_chain *c;
+	struct nft_ruleset rs;
+	struct topo t;
+
+	if (!CHECK(topo_load(&t, dual) == 0))
+		return;
+	CHECK(build(&t, 0, &rs, NULL) == 0);
+	c = chain(&rs, "cali-po-x/v6-only");
+	CHECK(c && c->nrules == 0);
+	c = chain(&rs, "cali-po-x/v6-ports");
+	CHECK(c && c->nrules == 0);
+	c = chain(&rs, "cali-pi-x/dual");
+	if (CHECK(c) && CHECKF(c->nrules == 1, "%zu rules", c->nrules))
+		CHECKF(c->rules[0].comment && strstr(c->rules[0].comment, "from[1]") &&
+		       !strstr(c->rules[0].comment, "from[0]"), "%s", c->rules[0].comment);
+	/* The pod's egress chain still jumps to the isolating policies, then drops. */
+	c = chain(&rs, "cali-fw-x/a");
+	CHECKF(c && c->nrules == 3, "%zu rules", c ? c->nrules : 0);
+	if (c && c->nrules == 3)
+		CHECK_EQ_STR(c->rules[2].what, "drop");
+	for (size_t i = 0; i < rs.nsets; i++) {
+		CHECKF(rs.sets[i].key_len != 16, "set %s has a 16-byte key", rs.sets[i].name);
+		for (size_t k = 0; k < rs.sets[i].nelems; k++)
+			CHECK(rs.sets[i].elems[k].klen != 16 && rs.sets[i].elems[k].klen != 32);
+	}
+	for (size_t i = 0; i < rs.nchains; i++)
+		for (size_t k = 0; k < rs.chains[i].nrules; k++)
+			CHECKF(!rs.chains[i].rules[k].what ||
+			       !strchr(rs.chains[i].rules[k].what, ':'), "%s: %s", rs.chains[i].name,
+			       rs.chains[i].rules[k].what);
+	nft_ruleset_free(&rs);
+	topo_free(&t);
+}
+
 static void test_no_policies(void)
 {
 	struct nft_ruleset rs;
@@ -365,6 +422,7 @@ int main(void)
 	RUN(test_pod_chains);
 	RUN(test_policy_chains);
 	RUN(test_no_policies);
+	RUN(test_ipv6_blocks);
 	RUN(test_long_drop_comment);
 	RUN(test_many_pods);
 	return unit_summary();

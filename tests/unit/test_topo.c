@@ -134,10 +134,12 @@ static bool rules_eq(const struct topo_np_rule *a, const struct topo_np_rule *b,
 			if (p->has_pods != q->has_pods || p->has_namespaces != q->has_namespaces ||
 			    p->has_block != q->has_block || !selector_eq(&p->pods, &q->pods) ||
 			    !selector_eq(&p->namespaces, &q->namespaces) ||
-			    !cidr_eq(p->block, q->block) || p->nexcept != q->nexcept)
+			    !cidr_eq(p->block, q->block) || p->nexcept != q->nexcept ||
+			    p->block_v6 != q->block_v6 || !cidr6_eq(&p->block6, &q->block6))
 				return false;
 			for (size_t e = 0; e < p->nexcept; e++)
-				if (!cidr_eq(p->except[e], q->except[e]))
+				if (p->block_v6 ? !cidr6_eq(&p->except6[e], &q->except6[e])
+						: !cidr_eq(p->except[e], q->except[e]))
 					return false;
 		}
 		for (size_t k = 0; k < a[i].nports; k++) {
@@ -1986,6 +1988,56 @@ static void test_namespaces(void)
 	"\"pods\": [" NP_POD("x", "a", "node-1", "a") ", " NP_POD("x", "b", "node-2", "b") ", " \
 	NP_POD("y", "a", "node-2", "a") "], \"networkPolicies\": [" policies "]}"
 
+/* Dual-stack ipBlocks, as `kubectl get -o json` prints them: the IPv6
+ * prefixes are read (canonical form), kept apart from the IPv4 ones, and
+ * written back. */
+static void test_policies_dualstack(void)
+{
+	char b6[CIDR6_STRLEN], *buf, *s = NULL;
+	const struct topo_np_rule *r;
+	struct topo_error err;
+	json_t *j = NULL;
+	struct topo t;
+	size_t len;
+
+	buf = read_file(TOPO_DIR "/good/network-policy-dualstack.json", &len);
+	if (!CHECK(buf != NULL))
+		return;
+	if (!CHECKF(topo_from_json(&t, buf, len, &err) == 0, "%s: %s %s", err.path, err.value,
+		    err.msg))
+		goto out_buf;
+	if (!CHECK(t.npolicies == 2))
+		goto out;
+	r = &t.policies[0].out[0];
+	CHECK(r->npeers == 2 && !r->peers[0].block_v6 && r->peers[1].block_v6 &&
+	      r->peers[1].has_block && r->peers[1].nexcept == 0 && !r->peers[1].except &&
+	      cidr_eq(r->peers[0].block, pfx("0.0.0.0/0")));
+	CHECK_EQ_STR(cidr6_fmt(&r->peers[1].block6, b6), "::/0");
+	r = &t.policies[1].in[0];
+	CHECK(r->npeers == 2 && r->peers[0].block_v6 && r->peers[0].nexcept == 1 &&
+	      r->peers[0].except6 && !r->peers[0].except &&
+	      !r->peers[1].block_v6 && r->peers[1].except && !r->peers[1].except6);
+	CHECK_EQ_STR(cidr6_fmt(&r->peers[0].block6, b6), "2001:db8::/32");
+	CHECK_EQ_STR(cidr6_fmt(&r->peers[0].except6[0], b6), "2001:db8:1::/48");
+	/* written back: the IPv6 text survives */
+	j = topo_to_json(&t);
+	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	if (CHECK(s != NULL)) {
+		CHECKF(strstr(s, "{\"cidr\":\"::/0\"}") != NULL, "%s", s);
+		CHECKF(strstr(s, "{\"cidr\":\"2001:db8::/32\",\"except\":[\"2001:db8:1::/48\"]}"),
+		       "%s", s);
+		CHECKF(strstr(s, "{\"cidr\":\"fd00::/8\"}") != NULL, "%s", s);
+	}
+	if (CHECKF(topo_resolve(&t, &err) == 0, "%s: %s %s", err.path, err.value, err.msg))
+		check_roundtrip(&t, "dual-stack policies");
+out:
+	free(s);
+	json_decref(j);
+	topo_free(&t);
+out_buf:
+	free(buf);
+}
+
 static void test_policies(void)
 {
 	static const char doc[] = NP_DOC(
@@ -2232,13 +2284,36 @@ static void test_policy_errors(void)
 		  ".networkPolicies[0].spec.ingress[0].from[0].ipBlock.except[0]",
 		  "must be a strict subset of cidr 10.0.0.0/16" },
 		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"ingress\": "
-		  "[{\"from\": [{\"ipBlock\": {\"cidr\": \"fd00::/8\"}}]}]}}",
+		  "[{\"from\": [{\"ipBlock\": {\"cidr\": \"fd00::/129\"}}]}]}}",
 		  ".networkPolicies[0].spec.ingress[0].from[0].ipBlock.cidr",
-		  "the lab is IPv4-only: IPv6 is not supported" },
+		  "not a valid IPv6 CIDR" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"ingress\": "
+		  "[{\"from\": [{\"ipBlock\": {\"cidr\": \"fd00:::1/64\"}}]}]}}",
+		  ".networkPolicies[0].spec.ingress[0].from[0].ipBlock.cidr",
+		  "not a valid IPv6 CIDR" },
 		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"ingress\": "
 		  "[{\"from\": [{\"ipBlock\": {\"cidr\": \"10.0.0.0/8\", \"except\": [\"::1/128\"]}}]}]}}",
 		  ".networkPolicies[0].spec.ingress[0].from[0].ipBlock.except[0]",
-		  "IPv6 is not supported" },
+		  "must be a strict subset of cidr 10.0.0.0/8 (an IPv6 prefix, cidr is IPv4)" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"ingress\": "
+		  "[{\"from\": [{\"ipBlock\": {\"except\": [\"10.0.0.0/8\"], \"cidr\": \"::/0\"}}]}]}}",
+		  ".networkPolicies[0].spec.ingress[0].from[0].ipBlock.except[0]",
+		  "must be a strict subset of cidr ::/0 (an IPv4 prefix, cidr is IPv6)" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"ingress\": "
+		  "[{\"from\": [{\"ipBlock\": {\"cidr\": \"2001:db8::/32\", \"except\": "
+		  "[\"2001:db8:1::/48\", \"2001:db8::/32\"]}}]}]}}",
+		  ".networkPolicies[0].spec.ingress[0].from[0].ipBlock.except[1]",
+		  "must be a strict subset of cidr 2001:db8::/32" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"ingress\": "
+		  "[{\"from\": [{\"ipBlock\": {\"cidr\": \"2001:db8::/32\", \"except\": "
+		  "[\"2001:db9::/48\"]}}]}]}}",
+		  ".networkPolicies[0].spec.ingress[0].from[0].ipBlock.except[0]",
+		  "must be a strict subset of cidr 2001:db8::/32" },
+		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"ingress\": "
+		  "[{\"from\": [{\"ipBlock\": {\"cidr\": \"2001:db8::/32\", \"except\": "
+		  "[\"2001:db8::1/48\"]}}]}]}}",
+		  ".networkPolicies[0].spec.ingress[0].from[0].ipBlock.except[0]",
+		  "host bits set; did you mean 2001:db8::/48?" },
 		{ "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"podSelector\": {}, \"ingress\": "
 		  "[{\"from\": [{\"ipBlock\": {\"cidr\": \"10.0.0.1/8\"}}]}]}}",
 		  ".networkPolicies[0].spec.ingress[0].from[0].ipBlock.cidr",
@@ -2402,6 +2477,7 @@ int main(void)
 	RUN(test_synth_dns);
 	RUN(test_bridge_ports);
 	RUN(test_good_files);
+	RUN(test_policies_dualstack);
 	RUN(test_bad_files);
 	RUN(test_syntax_errors);
 	RUN(test_jdoc);
