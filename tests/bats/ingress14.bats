@@ -43,7 +43,7 @@ lb_ip() {
 	conf=/run/podpath/$LAB/ingress/nginx.conf
 	cat "$conf"
 	for p in web-1 web-2 api-1; do
-		grep -q "server $(pod_ip "${LAB}_pod_default_$p"):8080;" "$conf"
+		grep -q "server $(pod_ip "${LAB}_pod_default_$p"):8080 max_fails=0;" "$conf"
 	done
 	web=$(cluster_ip default/web:http)
 	api=$(cluster_ip default/api:http)
