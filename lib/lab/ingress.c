@@ -268,15 +268,17 @@ static void conf_write(FILE *f, const struct lab *l, const char *dir, const char
 		"\tssl_protocols TLSv1.2 TLSv1.3;\n"
 		"\tssl_certificate %s/tls.crt;\n\tssl_certificate_key %s/tls.key;\n"
 		"\tproxy_http_version 1.1;\n"
-		/* ingress-nginx's proxy-connect-timeout: a connection to an
-		 * endpoint that nothing answers (a NetworkPolicy dropping it)
-		 * ends in its 504 after 5 s, not nginx's 60, the longest
+		/* ingress-nginx's proxy-connect-timeout and
+		 * proxy-next-upstream-tries: a connection to an endpoint that
+		 * nothing answers (a NetworkPolicy or a rule dropping it) ends
+		 * in its 504 after 5 s a try, not nginx's 60, the longest
 		 * trace --timeout; trace tells that 504 (trace/upstream.c). */
-		"\tproxy_connect_timeout 5s;\n"
+		"\tproxy_connect_timeout %ds;\n"
+		"\tproxy_next_upstream_tries %d;\n"
 		"\t# The default backend: hosts no Ingress names.\n"
 		"\tserver {\n\t\tlisten %d default_server;\n\t\tlisten %d ssl default_server;\n",
 		l->name, LAB_RUN_USER, group, NGINX_NAMES_BUCKET, names_hash_max(t), dir, dir, dir, dir, dir, dir, dir, dir,
-		TOPO_HTTP_PORT, TOPO_HTTPS_PORT);
+		LAB_INGRESS_CONNECT_TIMEOUT_S, LAB_INGRESS_UPSTREAM_TRIES, TOPO_HTTP_PORT, TOPO_HTTPS_PORT);
 	default_backend(f, "\t\tlocation / {\n", "host $host", "\t\t}\n\t}\n");
 	upstreams(f, t);
 	for (size_t i = 0; i < t->ningresses; i++)

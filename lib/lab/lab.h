@@ -22,6 +22,11 @@
  * reads it); the rest says what did not match: "no Ingress rule matched
  * host H[ path P]". */
 #define LAB_INGRESS_DEFAULT_BACKEND "default backend: "
+/* The lab's nginx gives up connecting to an endpoint after this long and
+ * tries at most this many endpoints for one request (ingress-nginx's
+ * proxy-connect-timeout and proxy-next-upstream-tries). */
+#define LAB_INGRESS_CONNECT_TIMEOUT_S 5
+#define LAB_INGRESS_UPSTREAM_TRIES 3
 /* The temporary nftables table a trace arms in every namespace it watches
  * ("podpath-trace-<tag>"): an observer, not part of the lab (check skips it). */
 #define LAB_TRACE_TABLE_PREFIX "podpath-trace-"

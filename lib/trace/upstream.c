@@ -25,6 +25,7 @@
 #include "trace/internal.h"
 
 #define TCP_SYN 0x02
+#define TCP_RST 0x04
 #define TCP_ACK 0x10
 
 /* The pod, among the ingress controllers, the probe's request reached, and
@@ -53,6 +54,15 @@ static bool proxy_syn(const struct trace *t, size_t pod, uint64_t after,
 	       !strcmp(t->ns[k->ns], t->lab->plan.pods[pod].netns);
 }
 
+/* nginx's own gateway error: it answered 502 (every endpoint it tried
+ * refused) or 504 (it gave up connecting), and no backend answered (the
+ * lab's responder says client= in every answer of its own). */
+static bool gateway_error(const struct trace *t)
+{
+	return t->res.outcome == PROBE_OK && !t->res.seen_client &&
+	       (t->res.http_status == 502 || t->res.http_status == 504);
+}
+
 /* nginx's SYN for the probe's request; *others: how many other
  * connections nginx opened in the same time that it could have been
  * (0 when the backend named it). NULL if none. */
@@ -75,7 +85,9 @@ static const struct capture_pkt *upstream_syn(const struct trace *t, size_t pod,
 	}
 	if (best)
 		return best;
-	/* Else the first after the request arrived, before the answer left. */
+	/* Else the first after the request arrived, before the answer left;
+	 * after nginx's own gateway error the last: nginx tries the endpoints
+	 * one after another and answers for the try it gave up on last. */
 	for (size_t i = 0; i < n; i++) {
 		const struct capture_pkt *k = &all[i];
 		bool dup = false;
@@ -86,16 +98,22 @@ static const struct capture_pkt *upstream_syn(const struct trace *t, size_t pod,
 		for (size_t j = 0; j < i && !dup; j++)
 			dup = proxy_syn(t, pod, after, &all[j]) && all[j].sport == k->sport &&
 			      all[j].daddr == k->daddr;
-		cand += !dup;
-		if (!best || k->ts_ns < best->ts_ns)
+		if (dup)
+			continue;
+		cand++;
+		if (!best || (gateway_error(t) ? k->ts_ns > best->ts_ns : k->ts_ns < best->ts_ns))
 			best = k;
 	}
 	*others = cand ? cand - 1 : 0;
 	return best;
 }
 
-/* Did the endpoint answer nginx's SYN (a SYN-ACK or a RST back to it)? */
-static bool syn_answered(const struct trace *t, const struct capture_pkt *syn)
+/* What came back to nginx for its SYN, seen arriving in nginx's own
+ * namespace (an answer lost on its way back never reached nginx):
+ * SYN_ANSWER_NONE, _ACCEPTED (a SYN-ACK) or _REFUSED (a RST). */
+enum { SYN_ANSWER_NONE, SYN_ANSWER_ACCEPTED, SYN_ANSWER_REFUSED };
+
+static int syn_answer(const struct trace *t, size_t pod, const struct capture_pkt *syn)
 {
 	const struct capture_pkt *all;
 	size_t n;
@@ -104,11 +122,12 @@ static bool syn_answered(const struct trace *t, const struct capture_pkt *syn)
 	for (size_t i = 0; i < n; i++) {
 		const struct capture_pkt *k = &all[i];
 
-		if (k->proto == IPPROTO_TCP && k->saddr == syn->daddr && k->sport == syn->dport &&
-		    k->daddr == syn->saddr && k->dport == syn->sport && k->ts_ns >= syn->ts_ns)
-			return true;
+		if (k->proto == IPPROTO_TCP && !k->outgoing && k->saddr == syn->daddr &&
+		    k->sport == syn->dport && k->daddr == syn->saddr && k->dport == syn->sport &&
+		    k->ts_ns >= syn->ts_ns && !strcmp(t->ns[k->ns], t->lab->plan.pods[pod].netns))
+			return k->tcp_flags & TCP_RST ? SYN_ANSWER_REFUSED : SYN_ANSWER_ACCEPTED;
 	}
-	return false;
+	return SYN_ANSWER_NONE;
 }
 
 /* Which connection a traced packet (its headers in ev) belongs to. */
@@ -290,13 +309,24 @@ int trace_upstream(struct trace *t, struct pp_err *e)
 	/* Its outcome is the client's: the answer came back through nginx. */
 	u->res = t->res;
 	u->res.tls[0] = u->res.via[0] = '\0';
-	/* Unless it is nginx's own 504: it gave up connecting (its
-	 * proxy_connect_timeout, lab/ingress.c), and connection 2 never got
-	 * an answer: its outcome is a timeout. */
-	if (t->res.outcome == PROBE_OK && t->res.http_status == 504 && !syn_answered(t, syn)) {
-		u->res.outcome = PROBE_TIMEOUT;
-		u->res.http_status = 0;
-		u->res.answer[0] = '\0';
+	/* Unless it is nginx's own gateway error for connection 2: a 504
+	 * after it gave up connecting (its proxy_connect_timeout,
+	 * lab/ingress.c) to an endpoint whose answer never reached it, whose
+	 * outcome is a timeout of that length; a 502 after the endpoint
+	 * refused it. */
+	if (gateway_error(t)) {
+		int answer = syn_answer(t, (size_t)pod, syn);
+
+		if (t->res.http_status == 504 && answer == SYN_ANSWER_NONE) {
+			u->res.outcome = PROBE_TIMEOUT;
+			u->timeout_ms = LAB_INGRESS_CONNECT_TIMEOUT_S * 1000;
+		} else if (t->res.http_status == 502 && answer == SYN_ANSWER_REFUSED) {
+			u->res.outcome = PROBE_REFUSED;
+		}
+		if (u->res.outcome != PROBE_OK) {
+			u->res.http_status = 0;
+			u->res.answer[0] = '\0';
+		}
 	}
 	/* Its nftables events were caught by the first connection's listeners. */
 	if (nft_split(t, u) < 0)

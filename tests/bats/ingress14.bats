@@ -122,7 +122,7 @@ lb_ip() {
 	[[ "$output" == *"verdict: delivered: no Ingress rule matched host $lb: the default backend answered 404"* ]]
 }
 
-@test "connection 2 dropped: nginx answers 504 after its 5 s connect timeout, and trace says where connection 2 died, not delivered" {
+@test "connection 2 dropped or refused: nginx answers 504 (after its 5 s connect timeout) or 502, and trace says where connection 2 died, not delivered" {
 	api1=$(pod_ip "${LAB}_pod_default_api-1")
 	ns=${LAB}_pod_default_api-1
 	ip netns exec "$ns" nft 'add table ip pp-bats-drop; add chain ip pp-bats-drop in { type filter hook input priority 0; }; add rule ip pp-bats-drop in tcp dport 8080 drop'
@@ -143,6 +143,18 @@ lb_ip() {
 	jq -e '.verdict.findings[0].connection == 2' <<<"$out"
 	jq -e --arg h "$handle" '.verdict.reason | startswith("connection 2, ingress-nginx/controller'"'"'s own to the endpoint (see upstream), for which it answered HTTP 504 Gateway Time-out: dropped by nftables in pod default/api-1: table pp-bats-drop chain in, rule handle \($h): drop")' <<<"$out"
 	jq -e '.upstream.verdict.cause == "nft-rule"' <<<"$out"
+	# The endpoint refusing it instead: nginx's 502, and the rule that
+	# refused it.
+	ip netns exec "$ns" nft 'add table ip pp-bats-drop; add chain ip pp-bats-drop in { type filter hook input priority 0; }; add rule ip pp-bats-drop in tcp dport 8080 reject with tcp reset'
+	run pp exec internet/laptop -- curl -s -m 30 -o /dev/null -w '%{http_code}' --cacert "$(CA)" https://web.example.test/api/x
+	code=$output
+	run pp -j trace internet/laptop https://web.example.test/api/x --timeout 30
+	st=$status out=$output
+	ip netns exec "$ns" nft delete table ip pp-bats-drop
+	[ "$code" = 502 ]
+	[ "$st" -eq 1 ]
+	jq -e '.verdict.findings[0].connection == 2' <<<"$out"
+	jq -e '.verdict.reason | startswith("connection 2, ingress-nginx/controller'"'"'s own to the endpoint (see upstream), for which it answered HTTP 502 Bad Gateway: rejected by nftables in pod default/api-1: table pp-bats-drop chain in")' <<<"$out"
 	# The same path without the rule is delivered again.
 	run pp -j trace internet/laptop https://web.example.test/api/x
 	[ "$status" -eq 0 ]

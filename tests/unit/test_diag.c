@@ -831,6 +831,17 @@ static void test_policy_upstream(void)
 		CHECK_EQ_STR(t.reason, "connection 2, ingress-nginx/controller's own to the endpoint (see "
 			     "upstream), for which it answered HTTP 504 Gateway Time-out: dropped by "
 			     "nftables in pod default/web-2");
+		/* nginx's 502 for a connection 2 the endpoint refused. */
+		t.res.http_status = 502;
+		strcpy(t.res.answer, "HTTP 502 Bad Gateway");
+		u->res.outcome = PROBE_REFUSED;
+		CHECK_EQ_INT(diag_run(&t), 0);
+		CHECK_EQ_STR(trace_verdict_name(t.verdict), "dropped");
+		CHECKF(strstr(t.reason, "for which it answered HTTP 502 Bad Gateway: dropped by") != NULL,
+		       "%s", t.reason);
+		t.res.http_status = 504;
+		strcpy(t.res.answer, "HTTP 504 Gateway Time-out");
+		u->res.outcome = PROBE_TIMEOUT;
 		/* A 504 the backend itself sent (connection 2 answered) is its
 		 * answer, delivered. */
 		u->res.outcome = PROBE_OK;
