@@ -51,16 +51,6 @@ teardown_file() {
 
 N1=${LAB}_node_node-1
 
-# Does a TCP connection from pod $1 to pod $2's port $3 open? Denied ones
-# get 3 s (a dropped SYN is never answered); allowed ones 30 s, a bound for
-# a loaded machine, not a pace.
-connects() { # FROM TO PORT [SECONDS]
-	local ip
-	ip=$(pod_ip "${LAB}_pod_default_$2")
-	[ -n "$ip" ] || return 2
-	ip netns exec "${LAB}_pod_default_$1" timeout "${4:-30}" bash -c "exec 3<>/dev/tcp/$ip/$3" 2>/dev/null
-}
-
 @test "setup accepts the dual-stack policies and keeps the IPv6 CIDRs in the saved topology" {
 	run jq -r '.topology.networkPolicies[] | .spec.egress[].to[].ipBlock | .cidr, (.except // [] | .[])' \
 		"/run/podpath/$LAB/state.json"
@@ -71,13 +61,13 @@ connects() { # FROM TO PORT [SECONDS]
 
 @test "an egress allow to ::/0 only admits nothing: the pod cannot reach another pod" {
 	# The path itself works: the dual-stack pod on the same node gets through.
-	connects dual web 80
-	run connects v6only web 80 3
+	lab_connects default_dual default_web 80
+	run lab_connects default_v6only default_web 80 3
 	[ "$status" -ne 0 ]
 }
 
 @test "an egress allow to 0.0.0.0/0 and ::/0 lets the pod reach another pod, across nodes" {
-	connects dual web 80
+	lab_connects default_dual default_web 80
 }
 
 @test "table ip network-policy has no IPv6 text; the ::/0-only policy's chain accepts nothing" {
